@@ -1,0 +1,41 @@
+# Sourced by the scripts in this folder: finds a JDK 21 or newer and exports JAVA_HOME.
+# Order: $JAVA_HOME if it is new enough, then the newest JDK under /usr/lib/jvm.
+
+whack_java_feature() { # prints the feature release (17, 21, 25...) of the JDK at $1
+  local release="$1/release" version
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+  if [ -f "$release" ]; then
+    version=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")
+  else
+    version=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = \([0-9]*\).*/\1/p')
+  fi
+  [ -n "$version" ] && echo "$version"
+}
+
+whack_find_jdk() {
+  local candidate feature best="" best_feature=0
+  if [ -n "${JAVA_HOME:-}" ]; then
+    feature=$(whack_java_feature "$JAVA_HOME") || feature=0
+    if [ "${feature:-0}" -ge 21 ]; then echo "$JAVA_HOME"; return 0; fi
+  fi
+  for candidate in /usr/lib/jvm/*; do
+    [ -d "$candidate" ] || continue
+    feature=$(whack_java_feature "$candidate") || continue
+    if [ "$feature" -ge 21 ] && [ "$feature" -gt "$best_feature" ]; then
+      best="$candidate"; best_feature="$feature"
+    fi
+  done
+  [ -n "$best" ] && echo "$best"
+}
+
+if ! WHACK_JDK=$(whack_find_jdk) || [ -z "$WHACK_JDK" ]; then
+  echo "error: Whack needs a JDK 21 or newer; none found in JAVA_HOME (${JAVA_HOME:-unset}) or /usr/lib/jvm." >&2
+  echo "       Install one (for example: apt-get install openjdk-21-jdk-headless) or point JAVA_HOME at it." >&2
+  exit 1
+fi
+export JAVA_HOME="$WHACK_JDK"
+export PATH="$JAVA_HOME/bin:$PATH"
+# Maven 3.8 itself calls sun.misc.Unsafe; on JDK 24+ that prints a warning on every build.
+case "$(whack_java_feature "$JAVA_HOME")" in
+  2[4-9]|[3-9]?) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+esac
