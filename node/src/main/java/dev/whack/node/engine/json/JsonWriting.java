@@ -1,0 +1,94 @@
+package dev.whack.node.engine.json;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.engine.profile.Timestamps;
+import dev.whack.proto.Value;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.LocalDate;
+
+/** Shared helpers for writing the JSON forms; public so the engine can render profiles directly. */
+public final class JsonWriting {
+  private JsonWriting() {}
+
+  /** Something that writes one JSON document. */
+  @FunctionalInterface
+  public interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  /** Writes one document to a fresh byte array. */
+  public static byte[] write(int sizeHint, Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(sizeHint);
+    try (JsonGenerator g = JsonReading.FACTORY.createGenerator(out)) {
+      body.write(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** A string value; one with the timestamp shape is escaped as {@code {"$string": ...}}. */
+  public static void stringValue(JsonGenerator g, String s) throws IOException {
+    if (Timestamps.looksLikeTimestamp(s)) {
+      g.writeStartObject();
+      g.writeStringField("$string", s);
+      g.writeEndObject();
+    } else {
+      g.writeString(s);
+    }
+  }
+
+  /** A float value; Java's shortest representation always has '.' or 'E', so it reads back as a float. */
+  public static void floatValue(JsonGenerator g, double d) throws IOException {
+    if (!Double.isFinite(d)) {
+      throw new InvalidProfileException("float " + d + " is not finite");
+    }
+    g.writeNumber(d);
+  }
+
+  public static void timestampValue(JsonGenerator g, long millis) throws IOException {
+    try {
+      g.writeString(Timestamps.format(millis));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidProfileException(e.getMessage());
+    }
+  }
+
+  public static String day(int epochDay) {
+    return LocalDate.ofEpochDay(epochDay).toString();
+  }
+
+  /** One bucket: {@code [count]} when sum and sum of squares are zero, else {@code [count, sum, sumSquares]}. */
+  public static void bucket(JsonGenerator g, long count, double sum, double sumSquares)
+      throws IOException {
+    g.writeStartArray();
+    g.writeNumber(count);
+    if (sum != 0 || sumSquares != 0 || Double.doubleToRawLongBits(sum) != 0
+        || Double.doubleToRawLongBits(sumSquares) != 0) {
+      floatValue(g, sum);
+      floatValue(g, sumSquares);
+    }
+    g.writeEndArray();
+  }
+
+  static void value(JsonGenerator g, Value v) throws IOException {
+    switch (v.getKindCase()) {
+      case STRING_VALUE -> stringValue(g, v.getStringValue());
+      case INT_VALUE -> g.writeNumber(v.getIntValue());
+      case FLOAT_VALUE -> floatValue(g, v.getFloatValue());
+      case BOOL_VALUE -> g.writeBoolean(v.getBoolValue());
+      case TIMESTAMP_MILLIS -> timestampValue(g, v.getTimestampMillis());
+      case STRING_SET -> {
+        g.writeStartArray();
+        for (String s : v.getStringSet().getValuesList()) {
+          g.writeString(s);
+        }
+        g.writeEndArray();
+      }
+      case KIND_NOT_SET -> throw new InvalidProfileException("value has no kind");
+    }
+  }
+}
