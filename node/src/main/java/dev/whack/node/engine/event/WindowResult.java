@@ -1,0 +1,39 @@
+package dev.whack.node.engine.event;
+
+/**
+ * Output of one window aggregation, reused across evaluations so that reading a window allocates
+ * nothing.
+ *
+ * <p>Concurrency: not thread-safe; owned by one evaluation context.
+ */
+public final class WindowResult {
+  public long count;
+  public double sum;
+  public double sumSquares;
+  public double decayed;
+
+  /** First day on which the aggregate can differ, {@link Integer#MAX_VALUE} if never (without updates). */
+  public int nextChangeDay;
+
+  void reset() {
+    count = 0;
+    sum = 0;
+    sumSquares = 0;
+    decayed = 0;
+    nextChangeDay = Integer.MAX_VALUE;
+  }
+
+  /** Mean of the event values, or NaN when the window is empty. */
+  public double average() {
+    return count == 0 ? Double.NaN : sum / count;
+  }
+
+  /** Population variance of the event values, or NaN when the window is empty. */
+  public double variance() {
+    if (count == 0) {
+      return Double.NaN;
+    }
+    double mean = sum / count;
+    return Math.max(0, sumSquares / count - mean * mean);
+  }
+}

@@ -1,0 +1,77 @@
+package dev.whack.node.engine.expr;
+
+import java.util.List;
+
+/** Syntax tree of a parsed expression; every node keeps its source position for errors. */
+sealed interface Ast {
+  int pos();
+
+  record Or(Ast left, Ast right, int pos) implements Ast {}
+
+  record And(Ast left, Ast right, int pos) implements Ast {}
+
+  record Not(Ast inner, int pos) implements Ast {}
+
+  record Compare(Op op, Ast left, Ast right, int pos) implements Ast {}
+
+  record In(Ast needle, Ast haystack, boolean negated, int pos) implements Ast {}
+
+  record Exists(String attribute, int pos) implements Ast {}
+
+  record Attr(String name, int pos) implements Ast {}
+
+  record Str(String value, int pos) implements Ast {}
+
+  record Int(long value, int pos) implements Ast {}
+
+  record Real(double value, int pos) implements Ast {}
+
+  record Bool(boolean value, int pos) implements Ast {}
+
+  record Timestamp(long millis, int pos) implements Ast {}
+
+  record Duration(long millis, int pos) implements Ast {}
+
+  /** {@code now()} plus a constant offset (from {@code now() - 7d} and the like). */
+  record Now(long offsetMillis, int pos) implements Ast {}
+
+  record ListOf(List<Ast> items, int pos) implements Ast {}
+
+  record Window(Fn fn, String event, long millis, int argPos, int pos) implements Ast {}
+
+  enum Op {
+    EQ("=="), NE("!="), LT("<"), LE("<="), GT(">"), GE(">=");
+
+    final String symbol;
+
+    Op(String symbol) {
+      this.symbol = symbol;
+    }
+
+    /** The operator that holds with the operands swapped. */
+    Op mirror() {
+      return switch (this) {
+        case LT -> GT;
+        case LE -> GE;
+        case GT -> LT;
+        case GE -> LE;
+        default -> this;
+      };
+    }
+
+    boolean holds(int cmp) {
+      return switch (this) {
+        case EQ -> cmp == 0;
+        case NE -> cmp != 0;
+        case LT -> cmp < 0;
+        case LE -> cmp <= 0;
+        case GT -> cmp > 0;
+        case GE -> cmp >= 0;
+      };
+    }
+  }
+
+  enum Fn {
+    COUNT, SUM, AVG, VARIANCE, DECAYED
+  }
+}

@@ -1,0 +1,59 @@
+package dev.whack.node.engine.expr;
+
+/**
+ * A segment or filter expression compiled once into a tree of evaluator nodes. It knows which
+ * attributes and events it reads (so an update re-evaluates only the segments it can affect) and
+ * whether its answer depends on time.
+ *
+ * <p>Concurrency: immutable and safe to share; evaluation state lives in the caller's {@link
+ * EvalContext}.
+ */
+public final class CompiledExpression {
+  private final String source;
+  private final Cond root;
+  private final int[] attributes;
+  private final int[] events;
+  private final boolean timeDependent;
+
+  CompiledExpression(String source, Cond root, int[] attributes, int[] events,
+      boolean timeDependent) {
+    this.source = source;
+    this.root = root;
+    this.attributes = attributes;
+    this.events = events;
+    this.timeDependent = timeDependent;
+  }
+
+  public String source() {
+    return source;
+  }
+
+  /** Attribute ids the expression reads (sorted, distinct). Ids of -1 are never read. */
+  public int[] attributes() {
+    return attributes.clone();
+  }
+
+  /** Event ids the expression reads (sorted, distinct). */
+  public int[] events() {
+    return events.clone();
+  }
+
+  /** Whether the answer can change with time alone ({@code now()} or a window function). */
+  public boolean timeDependent() {
+    return timeDependent;
+  }
+
+  /**
+   * Evaluates against the profile bound in {@code c}; afterwards {@link EvalContext#validUntil()}
+   * says until when the answer holds without an update. Allocates nothing.
+   */
+  public boolean test(EvalContext c) {
+    c.validUntil = Long.MAX_VALUE;
+    return root.test(c);
+  }
+
+  @Override
+  public String toString() {
+    return source;
+  }
+}

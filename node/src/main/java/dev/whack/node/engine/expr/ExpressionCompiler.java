@@ -1,0 +1,211 @@
+package dev.whack.node.engine.expr;
+
+import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.profile.NameTable;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Parses and type-checks an expression and compiles it into evaluator nodes. Every error carries
+ * the position of the offending token; nothing is compiled from a rejected expression.
+ */
+public final class ExpressionCompiler {
+  private final NameTable attributes;
+  private final NameTable events;
+  private final int retentionDays;
+
+  /**
+   * @param retentionDays the longest window or decay horizon, in days (the node's retention)
+   */
+  public ExpressionCompiler(NameTable attributes, NameTable events, int retentionDays) {
+    this.attributes = attributes;
+    this.events = events;
+    this.retentionDays = retentionDays;
+  }
+
+  /** Static type of an operand, for compile-time checks; DYNAMIC is an attribute. */
+  private enum Type {
+    STRING, NUMBER, BOOL, TIMESTAMP, DYNAMIC
+  }
+
+  private final class Unit {
+    final boolean intern;
+    final TreeSet<Integer> attrs = new TreeSet<>();
+    final TreeSet<Integer> evts = new TreeSet<>();
+    boolean timeDependent;
+
+    Unit(boolean intern) {
+      this.intern = intern;
+    }
+
+    int attr(String name) {
+      int id = intern ? attributes.intern(name) : attributes.idOf(name);
+      if (id >= 0) {
+        attrs.add(id);
+      }
+      return id;
+    }
+
+    int event(String name) {
+      int id = intern ? events.intern(name) : events.idOf(name);
+      if (id >= 0) {
+        evts.add(id);
+      }
+      return id;
+    }
+  }
+
+  /**
+   * Compiles {@code source}.
+   *
+   * @param internNames true for segment definitions (names the expression reads are registered,
+   *     since profiles may get them later); false for ad-hoc filters, where an unknown name simply
+   *     never matches and leaves no trace in the name tables
+   * @throws ExpressionException with position and reason
+   */
+  public CompiledExpression compile(String source, boolean internNames) {
+    Ast ast = Parser.parse(source);
+    Unit u = new Unit(internNames);
+    Cond root = cond(ast, u);
+    return new CompiledExpression(source, root,
+        u.attrs.stream().mapToInt(Integer::intValue).toArray(),
+        u.evts.stream().mapToInt(Integer::intValue).toArray(), u.timeDependent);
+  }
+
+  private Cond cond(Ast e, Unit u) {
+    return switch (e) {
+      case Ast.Or o -> new Cond.Or(cond(o.left(), u), cond(o.right(), u));
+      case Ast.And a -> new Cond.And(cond(a.left(), u), cond(a.right(), u));
+      case Ast.Not n -> new Cond.Not(cond(n.inner(), u));
+      case Ast.Exists x -> new Cond.Exists(u.attr(x.attribute()));
+      case Ast.Attr a -> new Cond.Truthy(u.attr(a.name()));
+      case Ast.Bool b -> new Cond.Const(b.value());
+      case Ast.Compare c -> compare(c, u);
+      case Ast.In in -> {
+        Cond inner = in(in, u);
+        yield in.negated() ? new Cond.Not(inner) : inner;
+      }
+      default -> throw new ExpressionException(e.pos(),
+          "expected a condition, found " + describe(e) + " (compare it with something)");
+    };
+  }
+
+  private Cond compare(Ast.Compare c, Unit u) {
+    Type lt = type(c.left());
+    Type rt = type(c.right());
+    if (lt != Type.DYNAMIC && rt != Type.DYNAMIC && lt != rt) {
+      throw new ExpressionException(c.pos(), "cannot compare " + describe(c.left()) + " with "
+          + describe(c.right()));
+    }
+    boolean ordering = c.op() != Ast.Op.EQ && c.op() != Ast.Op.NE;
+    if (ordering && (lt == Type.BOOL || rt == Type.BOOL)) {
+      throw new ExpressionException(c.pos(), "booleans compare only with == and !=");
+    }
+    Cond.NowSide side = c.left() instanceof Ast.Now ? Cond.NowSide.LEFT
+        : c.right() instanceof Ast.Now ? Cond.NowSide.RIGHT : Cond.NowSide.NONE;
+    if (c.left() instanceof Ast.Now && c.right() instanceof Ast.Now) {
+      side = Cond.NowSide.NONE; // now() vs now(): a constant answer
+    }
+    return new Cond.Compare(c.op(), operand(c.left(), u), operand(c.right(), u), side);
+  }
+
+  private Cond in(Ast.In in, Unit u) {
+    Type nt = type(in.needle());
+    if (in.haystack() instanceof Ast.ListOf list) {
+      List<Ast> items = list.items();
+      Operand[] ops = new Operand[items.size()];
+      for (int i = 0; i < ops.length; i++) {
+        Type it = type(items.get(i));
+        if (nt != Type.DYNAMIC && it != nt) {
+          throw new ExpressionException(items.get(i).pos(), "cannot compare " + describe(in.needle())
+              + " with " + describe(items.get(i)));
+        }
+        ops[i] = operand(items.get(i), u);
+      }
+      return new Cond.InList(operand(in.needle(), u), ops);
+    }
+    if (in.haystack() instanceof Ast.Attr set) {
+      if (nt != Type.STRING && nt != Type.DYNAMIC) {
+        throw new ExpressionException(in.needle().pos(),
+            "only a string can be looked up in a set attribute, found " + describe(in.needle()));
+      }
+      return new Cond.InSet(operand(in.needle(), u), u.attr(set.name()));
+    }
+    throw new ExpressionException(in.haystack().pos(),
+        "'in' takes a list like [\"a\", \"b\"] or a set attribute, found " + describe(in.haystack()));
+  }
+
+  private Type type(Ast e) {
+    return switch (e) {
+      case Ast.Str s -> Type.STRING;
+      case Ast.Int i -> Type.NUMBER;
+      case Ast.Real r -> Type.NUMBER;
+      case Ast.Bool b -> Type.BOOL;
+      case Ast.Timestamp t -> Type.TIMESTAMP;
+      case Ast.Now n -> Type.TIMESTAMP;
+      case Ast.Window w -> Type.NUMBER;
+      case Ast.Attr a -> Type.DYNAMIC;
+      case Ast.Duration d -> throw new ExpressionException(d.pos(),
+          "a duration is only allowed as a window, a half-life, or added to now() or a timestamp");
+      case Ast.ListOf l -> throw new ExpressionException(l.pos(), "a list is only allowed after 'in'");
+      default -> throw new ExpressionException(e.pos(),
+          "expected a value, found a condition (" + describe(e) + ")");
+    };
+  }
+
+  private Operand operand(Ast e, Unit u) {
+    return switch (e) {
+      case Ast.Str s -> Operand.Literal.string(s.value());
+      case Ast.Int i -> Operand.Literal.integer(i.value());
+      case Ast.Real r -> Operand.Literal.real(r.value());
+      case Ast.Bool b -> Operand.Literal.bool(b.value());
+      case Ast.Timestamp t -> Operand.Literal.timestamp(t.millis());
+      case Ast.Now n -> {
+        u.timeDependent = true;
+        yield new Operand.Now(n.offsetMillis());
+      }
+      case Ast.Attr a -> new Operand.AttrRef(u.attr(a.name()));
+      case Ast.Window w -> window(w, u);
+      default -> {
+        type(e);
+        throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
+      }
+    };
+  }
+
+  private Operand window(Ast.Window w, Unit u) {
+    if (w.fn() == Ast.Fn.DECAYED) {
+      if (w.millis() <= 0) {
+        throw new ExpressionException(w.argPos(), "a half-life must be positive");
+      }
+    } else {
+      if (w.millis() % Days.MILLIS_PER_DAY != 0 || w.millis() == 0) {
+        throw new ExpressionException(w.argPos(),
+            "a window is a whole number of days (like 7d or 30d); buckets are daily");
+      }
+      if (w.millis() / Days.MILLIS_PER_DAY > retentionDays) {
+        throw new ExpressionException(w.argPos(), "a window is at most the retention of "
+            + retentionDays + "d");
+      }
+    }
+    u.timeDependent = true;
+    return new Operand.Window(w.fn(), u.event(w.event()), w.millis(), retentionDays);
+  }
+
+  private static String describe(Ast e) {
+    return switch (e) {
+      case Ast.Str s -> "a string";
+      case Ast.Int i -> "a number";
+      case Ast.Real r -> "a number";
+      case Ast.Bool b -> "a boolean";
+      case Ast.Timestamp t -> "a timestamp";
+      case Ast.Now n -> "a timestamp";
+      case Ast.Duration d -> "a duration";
+      case Ast.ListOf l -> "a list";
+      case Ast.Window w -> "a number";
+      case Ast.Attr a -> "attribute " + a.name();
+      case Ast.Exists x -> "exists(...)";
+      default -> "a condition";
+    };
+  }
+}

@@ -1,0 +1,196 @@
+package dev.whack.node.engine.expr;
+
+import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.event.SeriesCodec;
+import dev.whack.node.engine.profile.ValueType;
+import java.nio.charset.StandardCharsets;
+
+/** A value-producing node: loads its value into register {@code slot} and returns its type. */
+abstract class Operand {
+  abstract int load(EvalContext c, int slot);
+
+  /** An attribute read straight from the profile bytes. */
+  static final class AttrRef extends Operand {
+    final int id;
+
+    AttrRef(int id) {
+      this.id = id;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      int pos = c.view.attribute(id);
+      if (pos < 0) {
+        return EvalContext.MISSING;
+      }
+      byte[] b = c.view.blob();
+      int type = b[pos];
+      switch (type) {
+        case ValueType.STRING -> {
+          c.buf[slot] = b;
+          c.len[slot] = Bytes.varintInt(b, pos + 1);
+          c.off[slot] = Bytes.next(b, pos + 1);
+          return EvalContext.STRING;
+        }
+        case ValueType.INT -> {
+          c.lng[slot] = Bytes.zigzag(b, pos + 1);
+          return EvalContext.INT;
+        }
+        case ValueType.TIMESTAMP -> {
+          c.lng[slot] = Bytes.zigzag(b, pos + 1);
+          return EvalContext.TIMESTAMP;
+        }
+        case ValueType.FLOAT -> {
+          c.dbl[slot] = Bytes.float64(b, pos + 1);
+          return EvalContext.FLOAT;
+        }
+        case ValueType.TRUE, ValueType.FALSE -> {
+          c.lng[slot] = type == ValueType.TRUE ? 1 : 0;
+          return EvalContext.BOOL;
+        }
+        case ValueType.SET -> {
+          c.buf[slot] = b;
+          c.off[slot] = pos + 1;
+          return EvalContext.SET;
+        }
+        default -> throw new IllegalStateException("corrupt profile: value type " + type);
+      }
+    }
+  }
+
+  /** A literal; strings are kept as UTF-8 so comparisons are byte comparisons. */
+  static final class Literal extends Operand {
+    final int type;
+    final long lng;
+    final double dbl;
+    final byte[] utf8;
+
+    private Literal(int type, long lng, double dbl, byte[] utf8) {
+      this.type = type;
+      this.lng = lng;
+      this.dbl = dbl;
+      this.utf8 = utf8;
+    }
+
+    static Literal string(String s) {
+      return new Literal(EvalContext.STRING, 0, 0, s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Literal integer(long v) {
+      return new Literal(EvalContext.INT, v, 0, null);
+    }
+
+    static Literal real(double v) {
+      return new Literal(EvalContext.FLOAT, 0, v, null);
+    }
+
+    static Literal bool(boolean v) {
+      return new Literal(EvalContext.BOOL, v ? 1 : 0, 0, null);
+    }
+
+    static Literal timestamp(long millis) {
+      return new Literal(EvalContext.TIMESTAMP, millis, 0, null);
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      c.lng[slot] = lng;
+      c.dbl[slot] = dbl;
+      if (utf8 != null) {
+        c.buf[slot] = utf8;
+        c.off[slot] = 0;
+        c.len[slot] = utf8.length;
+      }
+      return type;
+    }
+  }
+
+  /** {@code now()} plus a constant offset. */
+  static final class Now extends Operand {
+    final long offset;
+
+    Now(long offset) {
+      this.offset = offset;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      c.lng[slot] = c.now + offset;
+      return EvalContext.TIMESTAMP;
+    }
+  }
+
+  /** A window function over an event series; lowers "valid until" to the next midnight it changes. */
+  static final class Window extends Operand {
+    final Ast.Fn fn;
+    final int eventId;
+    final int days;
+    final double halfLifeDays;
+    final int retentionDays;
+
+    Window(Ast.Fn fn, int eventId, long millis, int retentionDays) {
+      this.fn = fn;
+      this.eventId = eventId;
+      this.days = (int) (millis / Days.MILLIS_PER_DAY);
+      this.halfLifeDays = (double) millis / Days.MILLIS_PER_DAY;
+      this.retentionDays = retentionDays;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      int pos = c.view.series(eventId);
+      var w = c.window;
+      if (pos < 0) {
+        return switch (fn) {
+          case COUNT -> {
+            c.lng[slot] = 0;
+            yield EvalContext.INT;
+          }
+          case SUM, DECAYED -> {
+            c.dbl[slot] = 0;
+            yield EvalContext.FLOAT;
+          }
+          case AVG, VARIANCE -> EvalContext.MISSING;
+        };
+      }
+      byte[] b = c.view.blob();
+      if (fn == Ast.Fn.DECAYED) {
+        SeriesCodec.decayed(b, pos, c.today, c.today - retentionDays, halfLifeDays, w);
+      } else {
+        SeriesCodec.window(b, pos, c.today, days, w);
+      }
+      if (w.nextChangeDay != Integer.MAX_VALUE) {
+        c.validUntil = Math.min(c.validUntil, Days.startOf(w.nextChangeDay));
+      }
+      switch (fn) {
+        case COUNT -> {
+          c.lng[slot] = w.count;
+          return EvalContext.INT;
+        }
+        case SUM -> {
+          c.dbl[slot] = w.sum;
+          return EvalContext.FLOAT;
+        }
+        case DECAYED -> {
+          c.dbl[slot] = w.decayed;
+          return EvalContext.FLOAT;
+        }
+        case AVG -> {
+          if (w.count == 0) {
+            return EvalContext.MISSING;
+          }
+          c.dbl[slot] = w.average();
+          return EvalContext.FLOAT;
+        }
+        default -> {
+          if (w.count == 0) {
+            return EvalContext.MISSING;
+          }
+          c.dbl[slot] = w.variance();
+          return EvalContext.FLOAT;
+        }
+      }
+    }
+  }
+}

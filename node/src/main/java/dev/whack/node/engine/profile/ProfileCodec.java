@@ -1,0 +1,220 @@
+package dev.whack.node.engine.profile;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.event.SeriesBuilder;
+import dev.whack.node.engine.event.SeriesCodec;
+import dev.whack.node.engine.json.JsonWriting;
+import dev.whack.proto.Attribute;
+import dev.whack.proto.DayBucket;
+import dev.whack.proto.EventSeries;
+import dev.whack.proto.ProducerMark;
+import dev.whack.proto.Profile;
+import dev.whack.proto.StringSet;
+import dev.whack.proto.Value;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Reads the compact form of a profile: one byte array per profile, written by {@link
+ * ProfileWriter}.
+ *
+ * <pre>
+ * varint keyLength, key bytes
+ * varint attributeCount, then per attribute (in first-set order):
+ *     varint nameId, byte type ({@link ValueType}), payload
+ * varint seriesCount, then per series: varint eventId, series ({@link SeriesCodec})
+ * varint markCount, then per producer mark: varint producerId, varint seq
+ * </pre>
+ *
+ * <p>A profile of 20 attributes of short strings and numbers takes roughly 150 to 250 bytes, with
+ * no object per attribute. The array is never modified after it is published: an update writes a
+ * new array, so readers need no lock.
+ */
+public final class ProfileCodec {
+  private ProfileCodec() {}
+
+  /** Position of the attribute count (just after the key). */
+  public static int attributesStart(byte[] blob) {
+    int len = Bytes.varintInt(blob, 0);
+    return Bytes.next(blob, 0) + len;
+  }
+
+  public static byte[] key(byte[] blob) {
+    int start = Bytes.next(blob, 0);
+    return Arrays.copyOfRange(blob, start, start + Bytes.varintInt(blob, 0));
+  }
+
+  public static String keyString(byte[] blob) {
+    return new String(blob, Bytes.next(blob, 0), Bytes.varintInt(blob, 0), StandardCharsets.UTF_8);
+  }
+
+  public static boolean keyEquals(byte[] blob, byte[] key) {
+    int len = Bytes.varintInt(blob, 0);
+    int start = Bytes.next(blob, 0);
+    return len == key.length && Arrays.equals(blob, start, start + len, key, 0, len);
+  }
+
+  /** Position after the value whose type byte is at {@code pos}. */
+  public static int skipValue(byte[] b, int pos) {
+    int type = b[pos++];
+    switch (type) {
+      case ValueType.STRING -> {
+        return Bytes.skipString(b, pos);
+      }
+      case ValueType.INT, ValueType.TIMESTAMP -> {
+        return Bytes.next(b, pos);
+      }
+      case ValueType.FLOAT -> {
+        return pos + 8;
+      }
+      case ValueType.FALSE, ValueType.TRUE -> {
+        return pos;
+      }
+      case ValueType.SET -> {
+        int n = Bytes.varintInt(b, pos);
+        pos = Bytes.next(b, pos);
+        for (int i = 0; i < n; i++) {
+          pos = Bytes.skipString(b, pos);
+        }
+        return pos;
+      }
+      default -> throw new IllegalStateException("corrupt profile: value type " + type);
+    }
+  }
+
+  /** The value whose type byte is at {@code pos}, as protobuf. */
+  public static Value value(byte[] b, int pos) {
+    int type = b[pos];
+    int p = pos + 1;
+    return switch (type) {
+      case ValueType.STRING -> Value.newBuilder().setStringValue(Bytes.string(b, p)).build();
+      case ValueType.INT -> Value.newBuilder().setIntValue(Bytes.zigzag(b, p)).build();
+      case ValueType.FLOAT -> Value.newBuilder().setFloatValue(Bytes.float64(b, p)).build();
+      case ValueType.FALSE, ValueType.TRUE ->
+          Value.newBuilder().setBoolValue(type == ValueType.TRUE).build();
+      case ValueType.TIMESTAMP -> Value.newBuilder().setTimestampMillis(Bytes.zigzag(b, p)).build();
+      case ValueType.SET -> {
+        StringSet.Builder s = StringSet.newBuilder();
+        int n = Bytes.varintInt(b, p);
+        p = Bytes.next(b, p);
+        for (int i = 0; i < n; i++) {
+          s.addValues(Bytes.string(b, p));
+          p = Bytes.skipString(b, p);
+        }
+        yield Value.newBuilder().setStringSet(s).build();
+      }
+      default -> throw new IllegalStateException("corrupt profile: value type " + type);
+    };
+  }
+
+  /** The whole profile as protobuf, key included, in stored order. */
+  public static Profile toProto(byte[] blob, Dictionaries dict) {
+    Profile.Builder p = Profile.newBuilder().setKey(keyString(blob));
+    int pos = attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, pos);
+      p.addAttributes(Attribute.newBuilder().setName(dict.attributes().name(id))
+          .setValue(value(blob, pos)));
+      pos = skipValue(blob, pos);
+    }
+    SeriesBuilder series = new SeriesBuilder();
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = series.load(blob, Bytes.next(blob, pos));
+      EventSeries.Builder s = EventSeries.newBuilder().setName(dict.events().name(id));
+      for (int j = 0; j < series.size(); j++) {
+        s.addBuckets(DayBucket.newBuilder().setDay(series.day(j)).setCount(series.count(j))
+            .setSum(series.sum(j)).setSumSquares(series.sumSquares(j)));
+      }
+      p.addEvents(s);
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, pos);
+      p.addProducers(ProducerMark.newBuilder().setProducer(dict.producers().name(id))
+          .setSeq(Bytes.varint(blob, pos)));
+      pos = Bytes.next(blob, pos);
+    }
+    return p.build();
+  }
+
+  /** Renders Profile JSON (docs/profiles.md) straight from the compact form. */
+  public static byte[] toJson(byte[] blob, Dictionaries dict) {
+    return JsonWriting.write(blob.length * 2, g -> writeJson(g, blob, dict));
+  }
+
+  private static void writeJson(JsonGenerator g, byte[] blob, Dictionaries dict)
+      throws IOException {
+    g.writeStartObject();
+    int pos = attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, pos);
+      g.writeFieldName(dict.attributes().name(id));
+      int type = blob[pos];
+      int p = pos + 1;
+      switch (type) {
+        case ValueType.STRING -> JsonWriting.stringValue(g, Bytes.string(blob, p));
+        case ValueType.INT -> g.writeNumber(Bytes.zigzag(blob, p));
+        case ValueType.FLOAT -> JsonWriting.floatValue(g, Bytes.float64(blob, p));
+        case ValueType.FALSE, ValueType.TRUE -> g.writeBoolean(type == ValueType.TRUE);
+        case ValueType.TIMESTAMP -> JsonWriting.timestampValue(g, Bytes.zigzag(blob, p));
+        case ValueType.SET -> {
+          g.writeStartArray();
+          int m = Bytes.varintInt(blob, p);
+          p = Bytes.next(blob, p);
+          for (int j = 0; j < m; j++) {
+            int len = Bytes.varintInt(blob, p);
+            int start = Bytes.next(blob, p);
+            g.writeUTF8String(blob, start, len);
+            p = start + len;
+          }
+          g.writeEndArray();
+        }
+        default -> throw new IllegalStateException("corrupt profile: value type " + type);
+      }
+      pos = skipValue(blob, pos);
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    if (n > 0) {
+      SeriesBuilder series = new SeriesBuilder();
+      g.writeObjectFieldStart("$events");
+      for (int i = 0; i < n; i++) {
+        int id = Bytes.varintInt(blob, pos);
+        pos = series.load(blob, Bytes.next(blob, pos));
+        g.writeObjectFieldStart(dict.events().name(id));
+        for (int j = 0; j < series.size(); j++) {
+          g.writeFieldName(JsonWriting.day(series.day(j)));
+          JsonWriting.bucket(g, series.count(j), series.sum(j), series.sumSquares(j));
+        }
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    } 
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    if (n > 0) {
+      g.writeObjectFieldStart("$producers");
+      for (int i = 0; i < n; i++) {
+        int id = Bytes.varintInt(blob, pos);
+        pos = Bytes.next(blob, pos);
+        g.writeNumberField(dict.producers().name(id), Bytes.varint(blob, pos));
+        pos = Bytes.next(blob, pos);
+      }
+      g.writeEndObject();
+    }
+    g.writeEndObject();
+  }
+}

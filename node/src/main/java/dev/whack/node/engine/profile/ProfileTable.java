@@ -1,0 +1,216 @@
+package dev.whack.node.engine.profile;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+/**
+ * Every profile on the node: the compact form by dense ordinal, and a key index from key to
+ * ordinal split into lock stripes.
+ *
+ * <p>Ordinals are dense and recycled (a freed ordinal is handed out again, last freed first), so
+ * segment bitmaps stay small and the ordinal space stays near the number of live profiles.
+ * Profiles live in pages of 16384 slots so that growth never copies the profiles themselves.
+ *
+ * <p>Concurrency: a key belongs to one {@link Stripe}; every change to that key's entry, its
+ * ordinal and its compact form happens while holding that stripe's monitor, so updates to keys
+ * in different stripes run in parallel with no global lock. Readers of a compact form take no
+ * lock: slots are written with release and read with acquire semantics, and a published array is
+ * never modified. Ordinal allocation takes a short lock of its own.
+ */
+public final class ProfileTable {
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(byte[][].class);
+  private static final int PAGE_SHIFT = 14;
+  private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+  private static final int PAGE_MASK = PAGE_SIZE - 1;
+
+  private volatile byte[][][] pages = new byte[0][][];
+  private final Object ordinalLock = new Object();
+  private int[] free = new int[64];
+  private int freeCount;
+  private int highWater;
+  private volatile int live;
+
+  private final Stripe[] stripes;
+
+  /** One lock stripe: an open-addressing table from key to ordinal. Guarded by its own monitor. */
+  public static final class Stripe {
+    private int[] slots = new int[16]; // ordinal + 1; 0 = empty
+    private int[] hashes = new int[16];
+    private int size;
+
+    private Stripe() {}
+  }
+
+  public ProfileTable(int stripeCount) {
+    if (Integer.bitCount(stripeCount) != 1) {
+      throw new IllegalArgumentException("stripe count must be a power of two: " + stripeCount);
+    }
+    stripes = new Stripe[stripeCount];
+    for (int i = 0; i < stripeCount; i++) {
+      stripes[i] = new Stripe();
+    }
+  }
+
+  /** A 32-bit hash of the key bytes (FNV-1a with a murmur finaliser). */
+  public static int hash(byte[] key) {
+    int h = 0x811C9DC5;
+    for (byte b : key) {
+      h = (h ^ b) * 0x01000193;
+    }
+    h ^= h >>> 16;
+    h *= 0x85EBCA6B;
+    h ^= h >>> 13;
+    h *= 0xC2B2AE35;
+    return h ^ (h >>> 16);
+  }
+
+  /** The stripe that owns keys of this hash; lock it before find/insert/remove. */
+  public Stripe stripe(int hash) {
+    return stripes[(hash >>> 16) & (stripes.length - 1)];
+  }
+
+  /** Number of live profiles. */
+  public int size() {
+    return live;
+  }
+
+  /** One past the highest ordinal ever handed out. */
+  public int ordinalLimit() {
+    synchronized (ordinalLock) {
+      return highWater;
+    }
+  }
+
+  /** The compact form at {@code ordinal}, or null when the slot is free. No lock needed. */
+  public byte[] blob(int ordinal) {
+    byte[][][] p = pages;
+    int page = ordinal >>> PAGE_SHIFT;
+    if (ordinal < 0 || page >= p.length) {
+      return null;
+    }
+    return (byte[]) SLOT.getAcquire(p[page], ordinal & PAGE_MASK);
+  }
+
+  /** Replaces the compact form at a live ordinal. Caller holds the key's stripe. */
+  public void set(int ordinal, byte[] blob) {
+    SLOT.setRelease(pages[ordinal >>> PAGE_SHIFT], ordinal & PAGE_MASK, blob);
+  }
+
+  /** The ordinal of {@code key}, or -1. Caller holds {@code stripe}. */
+  public int find(Stripe stripe, byte[] key, int hash) {
+    int[] slots = stripe.slots;
+    int mask = slots.length - 1;
+    for (int i = hash & mask; ; i = (i + 1) & mask) {
+      int s = slots[i];
+      if (s == 0) {
+        return -1;
+      }
+      if (stripe.hashes[i] == hash && ProfileCodec.keyEquals(blob(s - 1), key)) {
+        return s - 1;
+      }
+    }
+  }
+
+  /** Adds a new key with its compact form; returns its ordinal. Caller holds {@code stripe}. */
+  public int insert(Stripe stripe, int hash, byte[] blob) {
+    int ordinal = allocate();
+    set(ordinal, blob);
+    if ((stripe.size + 1) * 2 > stripe.slots.length) {
+      grow(stripe);
+    }
+    place(stripe, hash, ordinal + 1);
+    stripe.size++;
+    return ordinal;
+  }
+
+  /** Removes {@code key}; returns its former ordinal, now free, or -1. Caller holds {@code stripe}. */
+  public int remove(Stripe stripe, byte[] key, int hash) {
+    int[] slots = stripe.slots;
+    int[] hashes = stripe.hashes;
+    int mask = slots.length - 1;
+    int i = hash & mask;
+    while (true) {
+      int s = slots[i];
+      if (s == 0) {
+        return -1;
+      }
+      if (hashes[i] == hash && ProfileCodec.keyEquals(blob(s - 1), key)) {
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    int ordinal = slots[i] - 1;
+    // Backward-shift deletion keeps probe chains intact without tombstones.
+    int j = i;
+    while (true) {
+      j = (j + 1) & mask;
+      if (slots[j] == 0) {
+        break;
+      }
+      int home = hashes[j] & mask;
+      boolean movable = j > i ? (home <= i || home > j) : (home <= i && home > j);
+      if (movable) {
+        slots[i] = slots[j];
+        hashes[i] = hashes[j];
+        i = j;
+      }
+    }
+    slots[i] = 0;
+    stripe.size--;
+    set(ordinal, null);
+    release(ordinal);
+    return ordinal;
+  }
+
+  private static void place(Stripe stripe, int hash, int slotValue) {
+    int mask = stripe.slots.length - 1;
+    int i = hash & mask;
+    while (stripe.slots[i] != 0) {
+      i = (i + 1) & mask;
+    }
+    stripe.slots[i] = slotValue;
+    stripe.hashes[i] = hash;
+  }
+
+  private static void grow(Stripe stripe) {
+    int[] oldSlots = stripe.slots;
+    int[] oldHashes = stripe.hashes;
+    stripe.slots = new int[oldSlots.length * 2];
+    stripe.hashes = new int[oldSlots.length * 2];
+    for (int i = 0; i < oldSlots.length; i++) {
+      if (oldSlots[i] != 0) {
+        place(stripe, oldHashes[i], oldSlots[i]);
+      }
+    }
+  }
+
+  private int allocate() {
+    synchronized (ordinalLock) {
+      if (freeCount > 0) {
+        live++;
+        return free[--freeCount];
+      }
+      int ordinal = highWater;
+      int page = ordinal >>> PAGE_SHIFT;
+      if (page >= pages.length) {
+        byte[][][] grown = Arrays.copyOf(pages, page + 1);
+        grown[page] = new byte[PAGE_SIZE][];
+        pages = grown;
+      }
+      highWater++;
+      live++;
+      return ordinal;
+    }
+  }
+
+  private void release(int ordinal) {
+    synchronized (ordinalLock) {
+      if (freeCount == free.length) {
+        free = Arrays.copyOf(free, freeCount * 2);
+      }
+      free[freeCount++] = ordinal;
+      live--;
+    }
+  }
+}
