@@ -1,0 +1,122 @@
+package dev.whack.node.engine;
+
+import java.time.InstantSource;
+
+/**
+ * Configuration of a {@link ProfileEngine}: fluent setters, then {@link #conclude()} validates
+ * everything once, before the engine exists. The clock is injected so that tests drive time.
+ *
+ * <p>Concurrency: build on one thread; after {@code conclude()} the object is read-only.
+ */
+public final class EngineConfig {
+  private InstantSource clock = InstantSource.system();
+  private int retentionDays = 60;
+  private int lockStripes = 1024;
+  private int maxSegments = 1024;
+  private int maxNames = 65_536;
+  private int maxKeyBytes = 250;
+  private boolean concluded;
+
+  /** The time source for event times, windows and now(); default the system clock. */
+  public EngineConfig clock(InstantSource clock) {
+    check();
+    this.clock = clock;
+    return this;
+  }
+
+  /**
+   * Days of event buckets kept and the longest window (default 60). One more day is kept as
+   * padding for events that arrive late around midnight.
+   */
+  public EngineConfig retentionDays(int days) {
+    check();
+    this.retentionDays = days;
+    return this;
+  }
+
+  /** Lock stripes over profile keys, a power of two (default 1024). */
+  public EngineConfig lockStripes(int stripes) {
+    check();
+    this.lockStripes = stripes;
+    return this;
+  }
+
+  /** Most segments defined at once (default 1024). */
+  public EngineConfig maxSegments(int max) {
+    check();
+    this.maxSegments = max;
+    return this;
+  }
+
+  /** Most distinct attribute (and, separately, event and producer) names (default 65536). */
+  public EngineConfig maxNames(int max) {
+    check();
+    this.maxNames = max;
+    return this;
+  }
+
+  /** Longest profile key in bytes (default 250, memcached's limit). */
+  public EngineConfig maxKeyBytes(int max) {
+    check();
+    this.maxKeyBytes = max;
+    return this;
+  }
+
+  /** Validates every setting; afterwards the configuration cannot change. */
+  public EngineConfig conclude() {
+    if (concluded) {
+      return this;
+    }
+    if (clock == null) {
+      throw new IllegalArgumentException("clock must be set");
+    }
+    if (retentionDays < 1 || retentionDays > 3650) {
+      throw new IllegalArgumentException("retentionDays must be 1..3650, was " + retentionDays);
+    }
+    if (lockStripes < 1 || lockStripes > (1 << 20) || Integer.bitCount(lockStripes) != 1) {
+      throw new IllegalArgumentException(
+          "lockStripes must be a power of two up to 2^20, was " + lockStripes);
+    }
+    if (maxSegments < 1 || maxSegments > 1 << 16) {
+      throw new IllegalArgumentException("maxSegments must be 1..65536, was " + maxSegments);
+    }
+    if (maxNames < 16 || maxNames > 1 << 24) {
+      throw new IllegalArgumentException("maxNames must be 16..2^24, was " + maxNames);
+    }
+    if (maxKeyBytes < 1 || maxKeyBytes > 65_535) {
+      throw new IllegalArgumentException("maxKeyBytes must be 1..65535, was " + maxKeyBytes);
+    }
+    concluded = true;
+    return this;
+  }
+
+  private void check() {
+    if (concluded) {
+      throw new IllegalStateException("configuration is concluded and can no longer change");
+    }
+  }
+
+  public InstantSource clock() {
+    return clock;
+  }
+
+  public int retentionDays() {
+    return retentionDays;
+  }
+
+  public int lockStripes() {
+    return lockStripes;
+  }
+
+  public int maxSegments() {
+    return maxSegments;
+  }
+
+  public int maxNames() {
+    return maxNames;
+  }
+
+  public int maxKeyBytes() {
+    return maxKeyBytes;
+  }
+}

@@ -1,0 +1,642 @@
+package dev.whack.node.engine;
+
+import dev.whack.node.engine.expr.CompiledExpression;
+import dev.whack.node.engine.expr.EvalContext;
+import dev.whack.node.engine.expr.ExpressionCompiler;
+import dev.whack.node.engine.expr.ExpressionException;
+import dev.whack.node.engine.json.JsonFormatException;
+import dev.whack.node.engine.json.ProfileJson;
+import dev.whack.node.engine.json.UpdateJson;
+import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.engine.profile.ProfileCodec;
+import dev.whack.node.engine.profile.ProfileTable;
+import dev.whack.node.engine.profile.ProfileView;
+import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.segment.ChangeHub;
+import dev.whack.node.engine.segment.PartitionedBitmap;
+import dev.whack.node.engine.segment.ReevaluationQueue;
+import dev.whack.node.engine.segment.Segment;
+import dev.whack.node.engine.segment.SegmentCatalog;
+import dev.whack.node.engine.segment.SegmentException;
+import dev.whack.node.engine.segment.SegmentQuery;
+import dev.whack.node.engine.segment.SegmentRegistry;
+import dev.whack.node.engine.segment.Subscription;
+import dev.whack.proto.Profile;
+import dev.whack.proto.Update;
+import java.nio.charset.StandardCharsets;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import org.roaringbitmap.PeekableIntIterator;
+import org.roaringbitmap.RoaringBitmap;
+
+/**
+ * The profile and segment engine: typed profiles with partial updates and event series, and
+ * segment membership kept exactly right, incrementally. No network code; the memcached front end
+ * calls these methods.
+ *
+ * <h2>Design</h2>
+ *
+ * A profile is one immutable byte array (see {@link ProfileCodec}) at a dense, recycled ordinal.
+ * An update builds the next array and swaps it in, then re-evaluates only the segments whose
+ * expressions read an attribute or event the update touched; each segment's members are a
+ * partitioned roaring bitmap over ordinals. Time-dependent segments report until when their
+ * answer holds, and a {@link ReevaluationQueue} brings each profile back exactly then; {@link
+ * #runDueReevaluations()} must be called periodically (for example every 100 ms) to process it.
+ *
+ * <p>Concurrency: every write to a profile (put, update, remove, backfill, timed re-evaluation)
+ * holds the lock stripe of its key ({@link ProfileTable}), so writes to one profile are serial and
+ * writes to different stripes run in parallel with no global lock. Membership changes of an
+ * ordinal happen only under that stripe, which is what keeps the incremental bitmaps equal to a
+ * brute-force evaluation. Readers of profiles take no lock (published arrays are immutable);
+ * segment queries lock one bitmap partition at a time for microseconds. Define and drop publish
+ * an immutable {@link SegmentCatalog}; an update uses the catalog it reads under its stripe lock,
+ * and a definition's backfill takes each profile's stripe lock, so a profile written during a
+ * backfill is evaluated either by the write or by the backfill, after the catalog was published.
+ * Per-thread scratch (writer, view, evaluation context) lives in a thread-local {@code Worker}.
+ */
+public final class ProfileEngine {
+  /** Bytes per profile beyond its array: array header, page slot, key-index slots, ordinal bits. */
+  static final int FIXED_OVERHEAD_BYTES = 40;
+
+  private static final int MAX_PAGE = 100_000;
+
+  private final EngineConfig config;
+  private final InstantSource clock;
+  private final Dictionaries dict;
+  private final ProfileTable table;
+  private final SegmentRegistry registry;
+  private final ChangeHub hub = new ChangeHub();
+  private final ReevaluationQueue timers = new ReevaluationQueue();
+  private final PartitionedBitmap all = new PartitionedBitmap();
+  private final ExpressionCompiler compiler;
+  private final ThreadLocal<Worker> workers;
+
+  /** Per-thread scratch: reused so that the update path allocates only the new profile array. */
+  private final class Worker {
+    final ProfileWriter writer = new ProfileWriter(dict, config.retentionDays());
+    final ProfileView view = new ProfileView();
+    final EvalContext ctx = new EvalContext();
+    final int[] due = new int[1024];
+    int[] seen = new int[64];
+    int stamp;
+    long minValid;
+  }
+
+  public ProfileEngine(EngineConfig config) {
+    this.config = config.conclude();
+    this.clock = config.clock();
+    this.dict = Dictionaries.create(config.maxNames());
+    this.table = new ProfileTable(config.lockStripes());
+    this.registry = new SegmentRegistry(config.maxSegments());
+    this.compiler = new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
+    this.workers = ThreadLocal.withInitial(Worker::new);
+  }
+
+  public EngineConfig config() {
+    return config;
+  }
+
+  // ------------------------------------------------------------------ profiles
+
+  /**
+   * Replaces the whole profile (attributes, event series, producer marks).
+   *
+   * @throws InvalidProfileException when the profile is unacceptable; nothing changes
+   */
+  public WriteResult put(byte[] key, Profile profile) {
+    checkKey(key);
+    long now = clock.millis();
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    Worker w = workers.get();
+    synchronized (stripe) {
+      byte[] next = w.writer.put(key, profile, now);
+      int ord = table.find(stripe, key, hash);
+      boolean created = ord < 0;
+      if (created) {
+        ord = table.insert(stripe, hash, next);
+        all.add(ord);
+      } else {
+        table.set(ord, next);
+      }
+      reevaluateAll(w, registry.catalog(), ord, key, next, now);
+      return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
+    }
+  }
+
+  /**
+   * Replaces the whole profile from Profile JSON (docs/profiles.md).
+   *
+   * @throws JsonFormatException with position and reason
+   * @throws InvalidProfileException when the profile is unacceptable
+   */
+  public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
+    return put(key, ProfileJson.parse(json, offset, length));
+  }
+
+  /**
+   * Applies a partial update atomically, creating the profile if it does not exist. A replayed
+   * update (producer seq at or below the mark) returns {@code applied == false}.
+   *
+   * @throws InvalidProfileException on a type clash or bad value; nothing is applied
+   */
+  public WriteResult update(byte[] key, Update update) {
+    checkKey(key);
+    long now = clock.millis();
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    Worker w = workers.get();
+    synchronized (stripe) {
+      int ord = table.find(stripe, key, hash);
+      byte[] current = ord >= 0 ? table.blob(ord) : null;
+      byte[] next = w.writer.apply(key, current, update, now);
+      if (next == null) {
+        return new WriteResult(false, false, current == null ? 0
+            : current.length + FIXED_OVERHEAD_BYTES);
+      }
+      SegmentCatalog catalog = registry.catalog();
+      if (ord < 0) {
+        ord = table.insert(stripe, hash, next);
+        all.add(ord);
+        reevaluateAll(w, catalog, ord, key, next, now);
+        return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES);
+      }
+      table.set(ord, next);
+      bind(w, next, now);
+      if (++w.stamp == Integer.MAX_VALUE) {
+        Arrays.fill(w.seen, 0);
+        w.stamp = 1;
+      }
+      if (w.seen.length <= catalog.maxId()) {
+        w.seen = Arrays.copyOf(w.seen, catalog.maxId() + 64);
+      }
+      for (int i = 0; i < w.writer.touchedAttributeCount(); i++) {
+        for (Segment s : catalog.readingAttribute(w.writer.touchedAttribute(i))) {
+          reevaluateOnce(w, s, ord, key, now);
+        }
+      }
+      for (int i = 0; i < w.writer.touchedEventCount(); i++) {
+        for (Segment s : catalog.readingEvent(w.writer.touchedEvent(i))) {
+          reevaluateOnce(w, s, ord, key, now);
+        }
+      }
+      timers.schedule(ord, w.minValid);
+      return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES);
+    }
+  }
+
+  /**
+   * Applies Update JSON (docs/profiles.md).
+   *
+   * @throws JsonFormatException with position and reason
+   * @throws InvalidProfileException on a type clash or bad value; nothing is applied
+   */
+  public WriteResult updateJson(byte[] key, byte[] json, int offset, int length) {
+    return update(key, UpdateJson.parse(json, offset, length));
+  }
+
+  /** The profile as protobuf (key included), or null when absent. */
+  public Profile get(byte[] key) {
+    byte[] blob = blobOf(key);
+    return blob == null ? null : ProfileCodec.toProto(blob, dict);
+  }
+
+  /** The profile as Profile JSON, or null when absent. */
+  public byte[] getJson(byte[] key) {
+    byte[] blob = blobOf(key);
+    return blob == null ? null : ProfileCodec.toJson(blob, dict);
+  }
+
+  /** Estimated bytes the profile uses on the node, or -1 when absent. */
+  public int footprint(byte[] key) {
+    byte[] blob = blobOf(key);
+    return blob == null ? -1 : blob.length + FIXED_OVERHEAD_BYTES;
+  }
+
+  public boolean contains(byte[] key) {
+    return blobOf(key) != null;
+  }
+
+  /**
+   * Removes the profile and clears it from every segment (subscribers see it leave). Call when
+   * the store deletes, expires or evicts the profile. Returns false when it was absent.
+   */
+  public boolean remove(byte[] key) {
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return false;
+    }
+    long now = clock.millis();
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      int ord = table.find(stripe, key, hash);
+      if (ord < 0) {
+        return false;
+      }
+      for (Segment s : registry.catalog().all()) {
+        if (s.members().remove(ord)) {
+          hub.publish(s.name(), key, false, now);
+        }
+      }
+      all.remove(ord);
+      timers.cancel(ord);
+      table.remove(stripe, key, hash);
+      return true;
+    }
+  }
+
+  /** Number of profiles on the node. */
+  public int size() {
+    return table.size();
+  }
+
+  // ------------------------------------------------------------------ segments
+
+  /**
+   * Defines a segment and backfills it over existing profiles before returning. Backfilled
+   * members produce no change events; profiles written during the backfill may.
+   *
+   * @throws ExpressionException with position and reason; nothing is defined
+   * @throws SegmentException when the name is invalid or taken, or too many segments exist
+   */
+  public SegmentInfo define(String name, String expression) {
+    SegmentRegistry.checkName(name);
+    if (registry.catalog().byName(name) != null) {
+      throw new SegmentException("segment \"" + name + "\" already exists; drop it first");
+    }
+    CompiledExpression compiled = compiler.compile(expression, true);
+    Segment s = registry.define(name, compiled);
+    backfill(s);
+    registry.ready(s);
+    return info(s);
+  }
+
+  /** Drops a segment and frees its members; false when it does not exist. */
+  public boolean drop(String name) {
+    return registry.drop(name) != null;
+  }
+
+  /** Every segment in definition order. */
+  public List<SegmentInfo> segments() {
+    List<SegmentInfo> out = new ArrayList<>();
+    for (Segment s : registry.catalog().all()) {
+      out.add(info(s));
+    }
+    return out;
+  }
+
+  /** The named segment, or null. */
+  public SegmentInfo segment(String name) {
+    Segment s = registry.catalog().byName(name);
+    return s == null ? null : info(s);
+  }
+
+  private static SegmentInfo info(Segment s) {
+    return new SegmentInfo(s.name(), s.expression().source(), s.members().cardinality(),
+        s.expression().timeDependent(), s.ready());
+  }
+
+  /**
+   * Number of profiles matching a segment query such as {@code a and not b} (operators and, or,
+   * xor, not, parentheses; a single name is its size).
+   *
+   * @throws ExpressionException with position and reason, including an unknown segment
+   */
+  public long count(String segmentQuery) {
+    return SegmentQuery.parse(segmentQuery, registry.catalog()).count(all);
+  }
+
+  /**
+   * A page of keys matching a segment query, in ordinal order; a null or blank query pages over
+   * every profile on the node.
+   *
+   * @param cursor null for the first page, else the previous page's {@code nextCursor}
+   * @param limit 1..100000 keys
+   */
+  public MembersPage members(String segmentQuery, String cursor, int limit) {
+    checkLimit(limit);
+    int from = parseCursor(cursor);
+    if (segmentQuery == null || segmentQuery.isBlank()) {
+      return page(all, from, limit);
+    }
+    SegmentQuery q = SegmentQuery.parse(segmentQuery, registry.catalog());
+    Segment single = q.single();
+    if (single != null) {
+      return page(single.members(), from, limit);
+    }
+    List<String> keys = new ArrayList<>();
+    int parts = all.partitionCount();
+    for (int p = Math.max(0, from >>> 16); p < parts; p++) {
+      RoaringBitmap bits = q.partition(p, all);
+      PeekableIntIterator it = bits.getIntIterator();
+      it.advanceIfNeeded(from);
+      while (it.hasNext()) {
+        int ord = it.next();
+        addKey(keys, ord);
+        if (keys.size() == limit) {
+          return new MembersPage(keys, Integer.toString(ord + 1));
+        }
+      }
+    }
+    return new MembersPage(keys, null);
+  }
+
+  private MembersPage page(PartitionedBitmap bits, int from, int limit) {
+    List<String> keys = new ArrayList<>();
+    int[] buf = new int[Math.min(limit, 4096)];
+    int parts = bits.partitionCount();
+    for (int p = Math.max(0, from >>> 16); p < parts; p++) {
+      int start = Math.max(from, p << 16);
+      while (true) {
+        int n = bits.page(p, start, buf, Math.min(buf.length, limit - keys.size()));
+        for (int i = 0; i < n; i++) {
+          addKey(keys, buf[i]);
+        }
+        if (keys.size() >= limit && n > 0) {
+          return new MembersPage(keys, Integer.toString(buf[n - 1] + 1));
+        }
+        if (n < buf.length || n == 0) {
+          break;
+        }
+        start = buf[n - 1] + 1;
+      }
+    }
+    return new MembersPage(keys, null);
+  }
+
+  private void addKey(List<String> keys, int ord) {
+    byte[] blob = table.blob(ord);
+    if (blob != null) {
+      keys.add(ProfileCodec.keyString(blob));
+    }
+  }
+
+  /** Names of the segments the profile is in, in definition order (empty when absent). */
+  public List<String> segmentsOf(byte[] key) {
+    int ord = ordinalOf(key);
+    List<String> out = new ArrayList<>();
+    if (ord < 0) {
+      return out;
+    }
+    for (Segment s : registry.catalog().all()) {
+      if (s.members().contains(ord)) {
+        out.add(s.name());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Number of profiles matching an ad-hoc filter expression (the segment language), evaluated now
+   * over every profile without defining anything.
+   *
+   * @throws ExpressionException with position and reason
+   */
+  public long filterCount(String filter) {
+    CompiledExpression e = compiler.compile(filter, false);
+    long now = clock.millis();
+    Worker w = workers.get();
+    long n = 0;
+    int[] buf = new int[4096];
+    for (int p = 0; p < all.partitionCount(); p++) {
+      int start = p << 16;
+      while (true) {
+        int got = all.page(p, start, buf, buf.length);
+        for (int i = 0; i < got; i++) {
+          byte[] blob = table.blob(buf[i]);
+          if (blob != null && e.test(bind(w, blob, now))) {
+            n++;
+          }
+        }
+        if (got < buf.length) {
+          break;
+        }
+        start = buf[got - 1] + 1;
+      }
+    }
+    return n;
+  }
+
+  /** A page of keys of profiles matching an ad-hoc filter expression. */
+  public MembersPage filterMembers(String filter, String cursor, int limit) {
+    checkLimit(limit);
+    CompiledExpression e = compiler.compile(filter, false);
+    int from = parseCursor(cursor);
+    long now = clock.millis();
+    Worker w = workers.get();
+    List<String> keys = new ArrayList<>();
+    int[] buf = new int[4096];
+    for (int p = from >>> 16; p < all.partitionCount(); p++) {
+      int start = Math.max(from, p << 16);
+      while (true) {
+        int got = all.page(p, start, buf, buf.length);
+        for (int i = 0; i < got; i++) {
+          byte[] blob = table.blob(buf[i]);
+          if (blob != null && e.test(bind(w, blob, now))) {
+            keys.add(ProfileCodec.keyString(blob));
+            if (keys.size() == limit) {
+              return new MembersPage(keys, Integer.toString(buf[i] + 1));
+            }
+          }
+        }
+        if (got < buf.length) {
+          break;
+        }
+        start = buf[got - 1] + 1;
+      }
+    }
+    return new MembersPage(keys, null);
+  }
+
+  /**
+   * Subscribes to enter/leave changes of the named segments. Ingestion never waits: when the
+   * buffer is full, changes are dropped and counted ({@link Subscription#takeMissed()}).
+   *
+   * @param onChange runs on the ingesting thread after each offered change; must not block; may be
+   *     null
+   */
+  public Subscription subscribe(Collection<String> segments, int capacity, Runnable onChange) {
+    return hub.subscribe(segments, capacity, onChange);
+  }
+
+  /**
+   * Re-evaluates the time-dependent memberships that are due by the clock; returns how many
+   * profiles were looked at. Call periodically from one scheduler thread.
+   */
+  public int runDueReevaluations() {
+    long now = clock.millis();
+    Worker w = workers.get();
+    int total = 0;
+    int n;
+    while ((n = timers.pollDue(now, w.due)) > 0) {
+      for (int i = 0; i < n; i++) {
+        reevaluateTimed(w, w.due[i], now);
+      }
+      total += n;
+    }
+    return total;
+  }
+
+  /** Epoch millis of the earliest pending time-based re-evaluation, or Long.MAX_VALUE. */
+  public long nextReevaluationMillis() {
+    return timers.nextDue();
+  }
+
+  public EngineStats stats() {
+    return new EngineStats(table.size(), registry.catalog().all().length, dict.attributes().size(),
+        dict.events().size(), timers.pending(), hub.subscriberCount());
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private void checkKey(byte[] key) {
+    if (key.length == 0) {
+      throw new InvalidProfileException("profile key is empty");
+    }
+    if (key.length > config.maxKeyBytes()) {
+      throw new InvalidProfileException("profile key is longer than " + config.maxKeyBytes()
+          + " bytes");
+    }
+  }
+
+  private static void checkLimit(int limit) {
+    if (limit < 1 || limit > MAX_PAGE) {
+      throw new IllegalArgumentException("limit must be 1.." + MAX_PAGE + ", was " + limit);
+    }
+  }
+
+  private static int parseCursor(String cursor) {
+    if (cursor == null || cursor.isEmpty()) {
+      return 0;
+    }
+    try {
+      int c = Integer.parseInt(cursor);
+      if (c < 0) {
+        throw new NumberFormatException();
+      }
+      return c;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("invalid cursor \"" + cursor + "\"");
+    }
+  }
+
+  private byte[] blobOf(byte[] key) {
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return null;
+    }
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      int ord = table.find(stripe, key, hash);
+      return ord < 0 ? null : table.blob(ord);
+    }
+  }
+
+  private int ordinalOf(byte[] key) {
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return -1;
+    }
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      return table.find(stripe, key, hash);
+    }
+  }
+
+  private EvalContext bind(Worker w, byte[] blob, long now) {
+    w.minValid = Long.MAX_VALUE;
+    return w.ctx.bind(w.view.bind(blob), now);
+  }
+
+  /** Evaluates every segment for one profile. Caller holds the profile's stripe. */
+  private void reevaluateAll(Worker w, SegmentCatalog catalog, int ord, byte[] key, byte[] blob,
+      long now) {
+    bind(w, blob, now);
+    for (Segment s : catalog.all()) {
+      reevaluate(w, s, ord, key, now);
+    }
+    timers.schedule(ord, w.minValid);
+  }
+
+  private void reevaluateOnce(Worker w, Segment s, int ord, byte[] key, long now) {
+    if (w.seen[s.id()] == w.stamp) {
+      return;
+    }
+    w.seen[s.id()] = w.stamp;
+    reevaluate(w, s, ord, key, now);
+  }
+
+  /** Evaluates one segment for the bound profile and applies the change. Caller holds the stripe. */
+  private void reevaluate(Worker w, Segment s, int ord, byte[] key, long now) {
+    CompiledExpression e = s.expression();
+    boolean in = e.test(w.ctx);
+    if (e.timeDependent()) {
+      w.minValid = Math.min(w.minValid, w.ctx.validUntil());
+    }
+    boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
+    if (changed) {
+      hub.publish(s.name(), key, in, now);
+    }
+  }
+
+  private void reevaluateTimed(Worker w, int ord, long now) {
+    byte[] seen = table.blob(ord);
+    if (seen == null) {
+      return;
+    }
+    byte[] key = ProfileCodec.key(seen);
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      byte[] blob = table.blob(ord);
+      if (blob == null || !ProfileCodec.keyEquals(blob, key)) {
+        return; // removed, or the ordinal now belongs to another key with its own schedule
+      }
+      bind(w, blob, now);
+      for (Segment s : registry.catalog().timeDependent()) {
+        reevaluate(w, s, ord, key, now);
+      }
+      timers.schedule(ord, w.minValid);
+    }
+  }
+
+  private void backfill(Segment s) {
+    Worker w = workers.get();
+    int limit = table.ordinalLimit();
+    for (int ord = 0; ord < limit && !s.dropped(); ord++) {
+      byte[] seen = table.blob(ord);
+      if (seen == null) {
+        continue;
+      }
+      byte[] key = ProfileCodec.key(seen);
+      int hash = ProfileTable.hash(key);
+      ProfileTable.Stripe stripe = table.stripe(hash);
+      synchronized (stripe) {
+        byte[] blob = table.blob(ord);
+        if (blob == null || !ProfileCodec.keyEquals(blob, key)) {
+          continue;
+        }
+        long now = clock.millis();
+        bind(w, blob, now);
+        CompiledExpression e = s.expression();
+        if (e.test(w.ctx)) {
+          s.members().add(ord);
+        } else {
+          s.members().remove(ord);
+        }
+        if (e.timeDependent()) {
+          timers.schedule(ord, w.ctx.validUntil());
+        }
+      }
+    }
+  }
+
+  /** UTF-8 bytes of a key given as text. */
+  public static byte[] key(String key) {
+    return key.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,137 @@
+package dev.whack.node.engine.segment;
+
+import java.util.Arrays;
+
+/**
+ * When each profile's time-dependent memberships must be looked at again: a min-heap of (valid
+ * until, ordinal) plus, per ordinal, the one wake-up time that counts.
+ *
+ * <p>An evaluation of a time-dependent segment says until when its answer holds. The profile
+ * keeps only its earliest such time: a later one is ignored, because the earlier wake-up
+ * re-evaluates every time-dependent segment of the profile and reschedules from there. Entries in
+ * the heap whose time no longer matches the profile's wake-up time are stale and skipped. So the
+ * engine re-evaluates a profile only when an answer can change, never by scanning.
+ *
+ * <p>Concurrency: all state is guarded by this object's monitor; each operation is a few heap
+ * steps (O(log n)).
+ */
+public final class ReevaluationQueue {
+  private static final int PAGE_SHIFT = 14;
+  private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
+  private static final long NONE = Long.MAX_VALUE;
+
+  private long[] times = new long[64];
+  private int[] ordinals = new int[64];
+  private int size;
+  private long[][] wake = new long[0][];
+
+  /** Asks for {@code ordinal} to be re-evaluated at {@code atMillis} unless an earlier time is set. */
+  public synchronized void schedule(int ordinal, long atMillis) {
+    if (atMillis == NONE) {
+      return;
+    }
+    long[] page = page(ordinal);
+    int i = ordinal & (PAGE_SIZE - 1);
+    if (atMillis >= page[i]) {
+      return;
+    }
+    page[i] = atMillis;
+    push(atMillis, ordinal);
+  }
+
+  /** Forgets {@code ordinal}'s wake-up (the profile is gone). */
+  public synchronized void cancel(int ordinal) {
+    int p = ordinal >>> PAGE_SHIFT;
+    if (p < wake.length) {
+      wake[p][ordinal & (PAGE_SIZE - 1)] = NONE;
+    }
+  }
+
+  /**
+   * Removes and returns up to {@code out.length} ordinals due at {@code nowMillis}; each returned
+   * ordinal's wake-up is cleared, to be set again by its re-evaluation.
+   */
+  public synchronized int pollDue(long nowMillis, int[] out) {
+    int n = 0;
+    while (size > 0 && times[0] <= nowMillis && n < out.length) {
+      long t = times[0];
+      int ord = ordinals[0];
+      pop();
+      long[] page = wake[ord >>> PAGE_SHIFT];
+      int i = ord & (PAGE_SIZE - 1);
+      if (page[i] == t) {
+        page[i] = NONE;
+        out[n++] = ord;
+      }
+    }
+    return n;
+  }
+
+  /** Earliest pending time, or Long.MAX_VALUE. */
+  public synchronized long nextDue() {
+    return size == 0 ? NONE : times[0];
+  }
+
+  public synchronized int pending() {
+    return size;
+  }
+
+  private long[] page(int ordinal) {
+    int p = ordinal >>> PAGE_SHIFT;
+    if (p >= wake.length) {
+      long[][] grown = Arrays.copyOf(wake, p + 1);
+      for (int i = wake.length; i <= p; i++) {
+        grown[i] = new long[PAGE_SIZE];
+        Arrays.fill(grown[i], NONE);
+      }
+      wake = grown;
+    }
+    return wake[p];
+  }
+
+  private void push(long t, int ord) {
+    if (size == times.length) {
+      times = Arrays.copyOf(times, size * 2);
+      ordinals = Arrays.copyOf(ordinals, size * 2);
+    }
+    int i = size++;
+    while (i > 0) {
+      int parent = (i - 1) >>> 1;
+      if (times[parent] <= t) {
+        break;
+      }
+      times[i] = times[parent];
+      ordinals[i] = ordinals[parent];
+      i = parent;
+    }
+    times[i] = t;
+    ordinals[i] = ord;
+  }
+
+  private void pop() {
+    size--;
+    if (size == 0) {
+      return;
+    }
+    long t = times[size];
+    int ord = ordinals[size];
+    int i = 0;
+    while (true) {
+      int child = 2 * i + 1;
+      if (child >= size) {
+        break;
+      }
+      if (child + 1 < size && times[child + 1] < times[child]) {
+        child++;
+      }
+      if (times[child] >= t) {
+        break;
+      }
+      times[i] = times[child];
+      ordinals[i] = ordinals[child];
+      i = child;
+    }
+    times[i] = t;
+    ordinals[i] = ord;
+  }
+}

@@ -1,0 +1,243 @@
+package dev.whack.node.engine;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.expr.ExpressionException;
+import dev.whack.node.engine.json.JsonFormatException;
+import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.engine.segment.SegmentChange;
+import dev.whack.node.engine.segment.SegmentException;
+import dev.whack.node.engine.segment.Subscription;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ProfileEngineTest {
+  private final FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+  private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
+
+  private static byte[] k(String key) {
+    return key.getBytes(UTF_8);
+  }
+
+  private void put(String key, String json) {
+    byte[] b = json.getBytes(UTF_8);
+    engine.putJson(k(key), b, 0, b.length);
+  }
+
+  private WriteResult update(String key, String json) {
+    byte[] b = json.getBytes(UTF_8);
+    return engine.updateJson(k(key), b, 0, b.length);
+  }
+
+  private String get(String key) {
+    byte[] json = engine.getJson(k(key));
+    return json == null ? null : new String(json, UTF_8);
+  }
+
+  @Test
+  void shouldReturnAProfileReflectingEveryUpdate() {
+    put("u1", "{\"country\":\"DK\",\"visits\":1}");
+    update("u1", "{\"incr\":{\"visits\":2},\"add\":{\"tags\":[\"vip\"]}}");
+    assertEquals("{\"country\":\"DK\",\"visits\":3,\"tags\":[\"vip\"]}", get("u1"));
+    assertEquals("u1", engine.get(k("u1")).getKey());
+  }
+
+  @Test
+  void shouldCreateAProfileOnItsFirstUpdate() {
+    WriteResult r = update("new", "{\"set\":{\"a\":1}}");
+    assertTrue(r.created());
+    assertTrue(r.footprintBytes() > 0);
+    assertEquals(1, engine.size());
+  }
+
+  @Test
+  void shouldAcknowledgeAndIgnoreAReplayedSequence() {
+    assertTrue(update("u", "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":1}").applied());
+    assertFalse(update("u", "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":1}").applied());
+    assertEquals("{\"n\":1,\"$producers\":{\"p\":1}}", get("u"));
+  }
+
+  @Test
+  void shouldRejectATypeClashWithNothingHalfApplied() {
+    put("u", "{\"country\":\"DK\"}");
+    engine.define("dk", "country == \"DK\"");
+    assertThrows(InvalidProfileException.class,
+        () -> update("u", "{\"set\":{\"country\":\"SE\"},\"incr\":{\"country\":1}}"));
+    assertEquals("{\"country\":\"DK\"}", get("u"));
+    assertEquals(1, engine.count("dk"));
+  }
+
+  @Test
+  void shouldRejectMalformedJsonWithItsPosition() {
+    JsonFormatException e = assertThrows(JsonFormatException.class,
+        () -> update("u", "{\"set\":{\"a\":}}"));
+    assertEquals(1, e.line());
+    assertEquals(0, engine.size());
+  }
+
+  @Test
+  void shouldBackfillOnDefineAndTrackUpdatesAfterwards() {
+    put("a", "{\"country\":\"DK\"}");
+    put("b", "{\"country\":\"SE\"}");
+    SegmentInfo info = engine.define("dk", "country == \"DK\"");
+    assertEquals(1, info.size());
+    update("b", "{\"set\":{\"country\":\"DK\"}}");
+    assertEquals(2, engine.count("dk"));
+    update("a", "{\"unset\":[\"country\"]}");
+    assertEquals(List.of("b"), engine.members("dk", null, 10).keys());
+    assertEquals(List.of("dk"), engine.segmentsOf(k("b")));
+  }
+
+  @Test
+  void shouldRemoveADeletedProfileFromEverySegment() {
+    put("a", "{\"country\":\"DK\",\"vip\":true}");
+    engine.define("dk", "country == \"DK\"");
+    engine.define("vip", "vip");
+    assertTrue(engine.remove(k("a")));
+    assertEquals(0, engine.count("dk"));
+    assertEquals(0, engine.count("vip"));
+    assertNull(get("a"));
+    assertFalse(engine.remove(k("a")));
+  }
+
+  @Test
+  void shouldRefuseADuplicateOrBadSegmentAndDefineNothing() {
+    engine.define("dk", "country == \"DK\"");
+    assertThrows(SegmentException.class, () -> engine.define("dk", "true"));
+    assertThrows(ExpressionException.class, () -> engine.define("bad", "country =="));
+    assertThrows(SegmentException.class, () -> engine.define("and", "true"));
+    assertEquals(1, engine.segments().size());
+    assertTrue(engine.drop("dk"));
+    assertFalse(engine.drop("dk"));
+  }
+
+  @Test
+  void shouldAnswerSegmentAlgebra() {
+    for (int i = 0; i < 100; i++) {
+      put("u" + i, "{\"n\":" + i + "}");
+    }
+    engine.define("even", "n in [0,2,4,6,8,10,12,14,16,18]");
+    engine.define("small", "n < 10");
+    assertEquals(5, engine.count("even and small"));
+    assertEquals(15, engine.count("even or small"));
+    assertEquals(10, engine.count("even xor small"));
+    assertEquals(5, engine.count("small and not even"));
+    assertEquals(90, engine.count("not small"));
+    assertEquals(5, engine.members("small and not even", null, 100).keys().size());
+    ExpressionException e = assertThrows(ExpressionException.class,
+        () -> engine.count("small and nope"));
+    assertEquals(10, e.position());
+  }
+
+  @Test
+  void shouldPageMembersWithACursorReturningEachOnce() {
+    for (int i = 0; i < 250; i++) {
+      put("u" + i, "{\"x\":true}");
+    }
+    engine.define("x", "x");
+    Set<String> seen = new HashSet<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      MembersPage page = engine.members("x", cursor, 100);
+      for (String key : page.keys()) {
+        assertTrue(seen.add(key), "returned twice: " + key);
+      }
+      cursor = page.nextCursor();
+      pages++;
+    } while (cursor != null);
+    assertEquals(250, seen.size());
+    assertTrue(pages >= 3);
+  }
+
+  @Test
+  void shouldFilterAdHocWithoutDefiningAnything() {
+    put("a", "{\"age\":30}");
+    put("b", "{\"age\":40}");
+    assertEquals(1, engine.filterCount("age > 35"));
+    assertEquals(List.of("b"), engine.filterMembers("age > 35", null, 10).keys());
+    assertEquals(0, engine.filterCount("unknown_attribute == 1"));
+    assertEquals(0, engine.segments().size());
+  }
+
+  @Test
+  void shouldLeaveARecencySegmentWhenTimePassesWithoutAnyUpdate() {
+    put("a", "{\"last_seen\":\"2026-11-19T10:00:00Z\"}");
+    engine.define("recent", "last_seen > now() - 2d");
+    assertEquals(1, engine.count("recent"));
+    clock.advance(Days.MILLIS_PER_DAY - 1);
+    engine.runDueReevaluations();
+    assertEquals(1, engine.count("recent"));
+    clock.advance(1);
+    assertEquals(1, engine.runDueReevaluations());
+    assertEquals(0, engine.count("recent"));
+  }
+
+  @Test
+  void shouldLeaveAWindowSegmentAtTheMidnightItsEventsAge() {
+    update("a", "{\"events\":[{\"name\":\"buy\"},{\"name\":\"buy\"},{\"name\":\"buy\"}]}");
+    engine.define("buyers", "count(buy, 7d) >= 3");
+    assertEquals(1, engine.count("buyers"));
+    clock.advance(6 * Days.MILLIS_PER_DAY);
+    engine.runDueReevaluations();
+    assertEquals(1, engine.count("buyers"));
+    clock.advance(Days.MILLIS_PER_DAY);
+    engine.runDueReevaluations();
+    assertEquals(0, engine.count("buyers"));
+    assertEquals(Long.MAX_VALUE, engine.nextReevaluationMillis());
+  }
+
+  @Test
+  void shouldTellSubscribersWhoEnteredAndLeft() {
+    engine.define("dk", "country == \"DK\"");
+    try (Subscription sub = engine.subscribe(List.of("dk"), 16, null)) {
+      update("a", "{\"set\":{\"country\":\"DK\"}}");
+      update("a", "{\"set\":{\"country\":\"SE\"}}");
+      SegmentChange enter = sub.poll();
+      SegmentChange leave = sub.poll();
+      assertEquals(new SegmentChange("dk", "a", true, clock.millis()), enter);
+      assertEquals(new SegmentChange("dk", "a", false, clock.millis()), leave);
+      assertNull(sub.poll());
+    }
+  }
+
+  @Test
+  void shouldCountWhatASlowSubscriberMissedWithoutBlockingIngestion() {
+    engine.define("dk", "country == \"DK\"");
+    Subscription sub = engine.subscribe(List.of("dk"), 2, null);
+    for (int i = 0; i < 10; i++) {
+      update("u" + i, "{\"set\":{\"country\":\"DK\"}}");
+    }
+    List<SegmentChange> got = new ArrayList<>();
+    sub.drainTo(got, 100);
+    assertEquals(2, got.size());
+    assertEquals(8, sub.takeMissed());
+    assertEquals(0, sub.takeMissed());
+    sub.close();
+  }
+
+  @Test
+  void shouldRejectConfigurationMistakesBeforeStarting() {
+    assertThrows(IllegalArgumentException.class,
+        () -> new ProfileEngine(new EngineConfig().lockStripes(3)));
+    assertThrows(IllegalArgumentException.class,
+        () -> new ProfileEngine(new EngineConfig().retentionDays(0)));
+  }
+
+  @Test
+  void shouldRejectKeysLongerThan250Bytes() {
+    byte[] key = new byte[251];
+    java.util.Arrays.fill(key, (byte) 'k');
+    assertThrows(InvalidProfileException.class,
+        () -> engine.update(key, dev.whack.proto.Update.getDefaultInstance()));
+  }
+}
