@@ -1,0 +1,110 @@
+package dev.whack.node.engine;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.profile.Timestamps;
+import java.util.Random;
+
+/** Random profiles, updates and segment expressions over a small key and value space. */
+final class EngineWorkload {
+  static final String[] SEGMENTS = {
+    "country == \"DK\"",
+    "country in [\"SE\", \"NO\"] and age >= 30",
+    "\"vip\" in tags",
+    "\"vip\" not in tags or not exists(tags)",
+    "age > 40 or score < 1.5",
+    "vip",
+    "count(buy, 2d) >= 2",
+    "sum(buy, 7d) > 50.0 and country != \"DK\"",
+    "avg(view, 3d) >= 2.0",
+    "decayed(buy, 1d) > 1.2",
+    "last_seen > now() - 1d",
+    "last_seen <= now() - 2d and exists(country)",
+    "not (country == \"DK\") and (count(view, 1d) == 0 or vip == false)",
+    "trial_ends >= now() + 12h",
+    "variance(buy, 7d) > 10.0",
+  };
+
+  private static final String[] COUNTRIES = {"DK", "SE", "NO"};
+  private static final String[] TAGS = {"vip", "trial", "news"};
+
+  private EngineWorkload() {}
+
+  static String key(Random r, int keys) {
+    return "user:" + r.nextInt(keys);
+  }
+
+  static String time(long millis) {
+    return Timestamps.format(millis);
+  }
+
+  static String profile(Random r, long now) {
+    StringBuilder sb = new StringBuilder("{");
+    String sep = "";
+    if (r.nextBoolean()) {
+      sb.append("\"country\":\"").append(COUNTRIES[r.nextInt(3)]).append('"');
+      sep = ",";
+    }
+    if (r.nextBoolean()) {
+      sb.append(sep).append("\"age\":").append(20 + r.nextInt(40));
+      sep = ",";
+    }
+    if (r.nextBoolean()) {
+      sb.append(sep).append("\"tags\":[\"").append(TAGS[r.nextInt(3)]).append("\"]");
+      sep = ",";
+    }
+    if (r.nextBoolean()) {
+      sb.append(sep).append("\"last_seen\":\"")
+          .append(time(now - r.nextInt(4 * (int) (Days.MILLIS_PER_DAY / 1000)) * 1000L)).append('"');
+      sep = ",";
+    }
+    if (r.nextBoolean()) {
+      sb.append(sep).append("\"vip\":").append(r.nextBoolean());
+      sep = ",";
+    }
+    if (r.nextInt(4) == 0) {
+      sb.append(sep).append("\"$events\":{\"buy\":{\"")
+          .append(java.time.LocalDate.ofEpochDay(Days.dayOf(now) - r.nextInt(3)))
+          .append("\":[").append(1 + r.nextInt(3)).append(",30.0,900.0]}}");
+    }
+    return sb.append('}').toString();
+  }
+
+  static String update(Random r, long now) {
+    StringBuilder sb = new StringBuilder("{");
+    switch (r.nextInt(8)) {
+      case 0 -> sb.append("\"set\":{\"country\":\"").append(COUNTRIES[r.nextInt(3)]).append("\"}");
+      case 1 -> sb.append("\"incr\":{\"age\":").append(r.nextInt(7) - 3).append('}');
+      case 2 -> sb.append("\"set\":{\"score\":").append(r.nextInt(30) / 10.0).append(",\"vip\":")
+          .append(r.nextBoolean()).append('}');
+      case 3 -> sb.append(r.nextBoolean() ? "\"add\"" : "\"remove\"").append(":{\"tags\":[\"")
+          .append(TAGS[r.nextInt(3)]).append("\"]}");
+      case 4 -> sb.append("\"unset\":[\"").append(r.nextBoolean() ? "country" : "tags").append("\"]");
+      case 5 -> sb.append("\"set\":{\"last_seen\":\"")
+          .append(time(now - r.nextInt(3 * 86_400) * 1000L)).append("\",\"trial_ends\":\"")
+          .append(time(now + r.nextInt(2 * 86_400) * 1000L)).append("\"}");
+      default -> {
+        sb.append("\"events\":[");
+        int n = 1 + r.nextInt(3);
+        for (int i = 0; i < n; i++) {
+          sb.append(i == 0 ? "" : ",").append("{\"name\":\"").append(r.nextBoolean() ? "buy" : "view")
+              .append('"');
+          if (r.nextBoolean()) {
+            sb.append(",\"value\":").append(r.nextInt(100)).append(".5");
+          }
+          if (r.nextBoolean()) {
+            sb.append(",\"time\":\"").append(time(now - r.nextInt(3 * 86_400) * 1000L)).append('"');
+          }
+          sb.append('}');
+        }
+        sb.append(']');
+      }
+    }
+    return sb.append('}').toString();
+  }
+
+  static byte[] bytes(String s) {
+    return s.getBytes(UTF_8);
+  }
+}

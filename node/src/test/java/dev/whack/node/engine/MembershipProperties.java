@@ -1,0 +1,121 @@
+package dev.whack.node.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.whack.node.engine.event.Days;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AfterProperty;
+import net.jqwik.api.lifecycle.BeforeProperty;
+
+/**
+ * R3: after any mix of concurrent puts, updates, deletes, segment defines and drops, and time
+ * passing, every segment's incremental membership equals a brute-force evaluation of every
+ * profile.
+ */
+class MembershipProperties {
+  private static final int THREADS = 3;
+  private ExecutorService pool;
+
+  @BeforeProperty
+  void startPool() {
+    pool = Executors.newFixedThreadPool(THREADS);
+  }
+
+  @AfterProperty
+  void stopPool() {
+    pool.shutdownNow();
+  }
+
+  @Property(tries = 40)
+  void incrementalMembershipEqualsBruteForce(@ForAll long seed) throws Exception {
+    Random r = new Random(seed);
+    FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+    ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4)
+        .retentionDays(7));
+    int keys = 5 + r.nextInt(40);
+    for (int step = 0; step < 30; step++) {
+      int kind = r.nextInt(10);
+      if (kind < 6) {
+        List<Future<?>> batch = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+          long threadSeed = r.nextLong();
+          boolean withSegmentChange = t == 0 && r.nextInt(4) == 0;
+          batch.add(pool.submit(() -> {
+            work(engine, new Random(threadSeed), keys, clock.millis(), withSegmentChange);
+            return null;
+          }));
+        }
+        for (Future<?> f : batch) {
+          f.get();
+        }
+      } else if (kind < 8) {
+        clock.advance(r.nextInt(10) == 0 ? r.nextInt(3) * Days.MILLIS_PER_DAY
+            : r.nextInt(12 * 3_600_000));
+        engine.runDueReevaluations();
+      } else {
+        changeSegments(engine, r);
+      }
+      assertMembershipIsExact(engine, "seed " + seed + " step " + step);
+    }
+  }
+
+  private static void work(ProfileEngine engine, Random r, int keys, long now,
+      boolean withSegmentChange) {
+    for (int i = 0; i < 25; i++) {
+      if (withSegmentChange && i == 10) {
+        changeSegments(engine, r);
+      }
+      byte[] key = EngineWorkload.bytes(EngineWorkload.key(r, keys));
+      int op = r.nextInt(10);
+      if (op == 0) {
+        engine.remove(key);
+      } else if (op < 3) {
+        byte[] json = EngineWorkload.bytes(EngineWorkload.profile(r, now));
+        engine.putJson(key, json, 0, json.length);
+      } else {
+        byte[] json = EngineWorkload.bytes(EngineWorkload.update(r, now));
+        engine.updateJson(key, json, 0, json.length);
+      }
+    }
+  }
+
+  private static void changeSegments(ProfileEngine engine, Random r) {
+    int i = r.nextInt(EngineWorkload.SEGMENTS.length);
+    String name = "s" + i;
+    if (engine.segment(name) == null) {
+      engine.define(name, EngineWorkload.SEGMENTS[i]);
+    } else {
+      engine.drop(name);
+    }
+  }
+
+  static void assertMembershipIsExact(ProfileEngine engine, String where) {
+    for (SegmentInfo s : engine.segments()) {
+      Set<String> incremental = all(engine, s.name(), false);
+      Set<String> bruteForce = all(engine, s.expression(), true);
+      assertEquals(bruteForce, incremental, where + ": segment " + s.name() + " = " + s.expression());
+      assertEquals(bruteForce.size(), engine.count(s.name()), where + ": size of " + s.name());
+    }
+  }
+
+  static Set<String> all(ProfileEngine engine, String query, boolean filter) {
+    Set<String> out = new HashSet<>();
+    String cursor = null;
+    do {
+      MembersPage page = filter ? engine.filterMembers(query, cursor, 1000)
+          : engine.members(query, cursor, 1000);
+      out.addAll(page.keys());
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    return out;
+  }
+}
