@@ -1,0 +1,71 @@
+package dev.whack.node.engine.bench;
+
+import dev.whack.node.engine.EngineConfig;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.proto.Update;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Update-and-reevaluate throughput (target P2): skewed keys over many profiles with 50 mixed
+ * segments defined, on both cores.
+ *
+ * <pre>scripts/bench-engine UpdateBenchmark -p profiles=4000000</pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 5)
+@Fork(value = 1, jvmArgs = {"-Xms6g", "-Xmx6g", "-XX:+UseParallelGC"})
+@Threads(2)
+public class UpdateBenchmark {
+  @Param({"1000000"})
+  int profiles;
+
+  ProfileEngine engine;
+  byte[][] keys;
+  Update[] updates;
+
+  @State(Scope.Thread)
+  public static class Cursor {
+    final SplittableRandom random = new SplittableRandom(Thread.currentThread().threadId());
+  }
+
+  @Setup(Level.Trial)
+  public void load() {
+    engine = new ProfileEngine(new EngineConfig());
+    long now = System.currentTimeMillis();
+    List<String> segments = BenchData.segments();
+    for (int i = 0; i < segments.size(); i++) {
+      engine.define("seg" + i, segments.get(i));
+    }
+    keys = new byte[profiles][];
+    SplittableRandom r = new SplittableRandom(42);
+    for (int i = 0; i < profiles; i++) {
+      keys[i] = BenchData.key(i);
+      engine.put(keys[i], BenchData.profile(r, now));
+    }
+    updates = BenchData.updates(now);
+  }
+
+  @Benchmark
+  public Object updateAndReevaluate(Cursor c) {
+    int k = BenchData.skewedKey(c.random, profiles);
+    return engine.update(keys[k], updates[c.random.nextInt(updates.length)]);
+  }
+}
