@@ -166,7 +166,8 @@ public final class ProfileEngine {
         return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES);
       }
       table.set(ord, next);
-      bind(w, next, now);
+      w.minValid = Long.MAX_VALUE;
+      w.ctx.bind(w.writer.describeTo(w.view, next), now);
       if (++w.stamp == Integer.MAX_VALUE) {
         Arrays.fill(w.seen, 0);
         w.stamp = 1;
@@ -555,7 +556,8 @@ public final class ProfileEngine {
   /** Evaluates every segment for one profile. Caller holds the profile's stripe. */
   private void reevaluateAll(Worker w, SegmentCatalog catalog, int ord, byte[] key, byte[] blob,
       long now) {
-    bind(w, blob, now);
+    w.minValid = Long.MAX_VALUE;
+    w.ctx.bind(w.writer.describeTo(w.view, blob), now);
     for (Segment s : catalog.all()) {
       reevaluate(w, s, ord, key, now);
     }

@@ -59,6 +59,41 @@ public final class ProfileView {
     return this;
   }
 
+  /**
+   * Binds a profile whose layout is already known (the writer that just encoded it), skipping the
+   * scan.
+   */
+  public ProfileView bindKnown(byte[] profile, int attrCount, int[] attrIds, int[] attrPositions,
+      int seriesCount, int[] eventIds, int[] seriesPositions) {
+    this.blob = profile;
+    if (++stamp == Integer.MAX_VALUE) {
+      Arrays.fill(attrStamp, 0);
+      Arrays.fill(seriesStamp, 0);
+      stamp = 1;
+    }
+    for (int i = 0; i < attrCount; i++) {
+      int id = attrIds[i];
+      if (id >= attrPos.length) {
+        int cap = Math.max(id + 1, attrPos.length * 2);
+        attrPos = Arrays.copyOf(attrPos, cap);
+        attrStamp = Arrays.copyOf(attrStamp, cap);
+      }
+      attrStamp[id] = stamp;
+      attrPos[id] = attrPositions[i];
+    }
+    for (int i = 0; i < seriesCount; i++) {
+      int id = eventIds[i];
+      if (id >= seriesPos.length) {
+        int cap = Math.max(id + 1, seriesPos.length * 2);
+        seriesPos = Arrays.copyOf(seriesPos, cap);
+        seriesStamp = Arrays.copyOf(seriesStamp, cap);
+      }
+      seriesStamp[id] = stamp;
+      seriesPos[id] = seriesPositions[i];
+    }
+    return this;
+  }
+
   public byte[] blob() {
     return blob;
   }

@@ -60,6 +60,11 @@ public final class ProfileWriter {
   private int[] markProducer = new int[4];
   private long[] markSeq = new long[4];
 
+  private int[] outAttrPos = new int[32];
+  private int outSeriesCount;
+  private int[] outSeriesEvent = new int[8];
+  private int[] outSeriesPos = new int[8];
+
   private int touchedAttrCount;
   private int[] touchedAttrs = new int[16];
   private int touchedEventCount;
@@ -68,6 +73,15 @@ public final class ProfileWriter {
   public ProfileWriter(Dictionaries dict, int retentionDays) {
     this.dict = dict;
     this.retentionDays = retentionDays;
+  }
+
+  /**
+   * Binds {@code view} to {@code blob}, the array the last {@link #put} or {@link #apply} returned,
+   * from the layout the writer already knows (saves re-scanning the new profile).
+   */
+  public ProfileView describeTo(ProfileView view, byte[] blob) {
+    return view.bindKnown(blob, attrCount, attrName, outAttrPos, outSeriesCount, outSeriesEvent,
+        outSeriesPos);
   }
 
   /** Attribute ids the last {@link #apply} may have changed. */
@@ -599,8 +613,12 @@ public final class ProfileWriter {
     out.writeVarint(key.length);
     out.writeBytes(key, 0, key.length);
     out.writeVarint(attrCount);
+    if (outAttrPos.length < attrCount) {
+      outAttrPos = new int[attrName.length];
+    }
     for (int i = 0; i < attrCount; i++) {
       out.writeVarint(attrName[i]);
+      outAttrPos[i] = out.size();
       out.writeBytes(source(i), attrOff[i], attrLen[i]);
     }
     int oldest = today - retentionDays;
@@ -616,15 +634,24 @@ public final class ProfileWriter {
       live++;
     }
     out.writeVarint(live);
+    if (outSeriesEvent.length < live) {
+      outSeriesEvent = new int[seriesEvent.length];
+      outSeriesPos = new int[seriesEvent.length];
+    }
+    outSeriesCount = 0;
     for (int i = 0; i < seriesCount; i++) {
       if (seriesBuilder[i] >= 0) {
         SeriesBuilder b = builders[seriesBuilder[i]];
         if (b.size() > 0) {
           out.writeVarint(seriesEvent[i]);
+          outSeriesEvent[outSeriesCount] = seriesEvent[i];
+          outSeriesPos[outSeriesCount++] = out.size();
           b.encode(out);
         }
       } else {
         out.writeVarint(seriesEvent[i]);
+        outSeriesEvent[outSeriesCount] = seriesEvent[i];
+        outSeriesPos[outSeriesCount++] = out.size();
         out.writeBytes(old, seriesOff[i], seriesLen[i]);
       }
     }

@@ -12,8 +12,14 @@ import java.util.Arrays;
  * the heap whose time no longer matches the profile's wake-up time are stale and skipped. So the
  * engine re-evaluates a profile only when an answer can change, never by scanning.
  *
- * <p>Concurrency: all state is guarded by this object's monitor; each operation is a few heap
- * steps (O(log n)).
+ * <p>Concurrency: the heap is guarded by this object's monitor; each operation is a few heap
+ * steps (O(log n)). The per-ordinal wake-up times are written under the monitor with release
+ * semantics and read without it by {@link #schedule}'s fast path, which returns when an earlier
+ * or equal wake-up is already set: the common case on the update path, which therefore takes no
+ * shared lock. A stale read there is harmless: the only writer that raises a wake-up is {@link
+ * #pollDue}, and the ordinal it returns is re-evaluated, under the profile's stripe lock, after
+ * the update that read the stale value, and that re-evaluation reschedules every time-dependent
+ * segment of the profile.
  */
 public final class ReevaluationQueue {
   private static final int PAGE_SHIFT = 14;
@@ -23,27 +29,37 @@ public final class ReevaluationQueue {
   private long[] times = new long[64];
   private int[] ordinals = new int[64];
   private int size;
-  private long[][] wake = new long[0][];
+  private static final java.lang.invoke.VarHandle WAKE =
+      java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+
+  private volatile long[][] wake = new long[0][];
 
   /** Asks for {@code ordinal} to be re-evaluated at {@code atMillis} unless an earlier time is set. */
-  public synchronized void schedule(int ordinal, long atMillis) {
+  public void schedule(int ordinal, long atMillis) {
     if (atMillis == NONE) {
       return;
     }
-    long[] page = page(ordinal);
+    long[][] pages = wake;
+    int p = ordinal >>> PAGE_SHIFT;
     int i = ordinal & (PAGE_SIZE - 1);
-    if (atMillis >= page[i]) {
+    if (p < pages.length && atMillis >= (long) WAKE.getAcquire(pages[p], i)) {
       return;
     }
-    page[i] = atMillis;
-    push(atMillis, ordinal);
+    synchronized (this) {
+      long[] page = page(ordinal);
+      if (atMillis >= page[i]) {
+        return;
+      }
+      WAKE.setRelease(page, i, atMillis);
+      push(atMillis, ordinal);
+    }
   }
 
   /** Forgets {@code ordinal}'s wake-up (the profile is gone). */
   public synchronized void cancel(int ordinal) {
     int p = ordinal >>> PAGE_SHIFT;
     if (p < wake.length) {
-      wake[p][ordinal & (PAGE_SIZE - 1)] = NONE;
+      WAKE.setRelease(wake[p], ordinal & (PAGE_SIZE - 1), NONE);
     }
   }
 
@@ -60,7 +76,7 @@ public final class ReevaluationQueue {
       long[] page = wake[ord >>> PAGE_SHIFT];
       int i = ord & (PAGE_SIZE - 1);
       if (page[i] == t) {
-        page[i] = NONE;
+        WAKE.setRelease(page, i, NONE);
         out[n++] = ord;
       }
     }
