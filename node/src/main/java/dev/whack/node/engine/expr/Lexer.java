@@ -2,8 +2,6 @@ package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.Timestamps;
-import java.time.DateTimeException;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -268,11 +266,11 @@ final class Lexer {
     long millis;
     try {
       if (text.length() == 10) {
-        millis = Days.startOf(Math.toIntExact(LocalDate.parse(text).toEpochDay()));
+        millis = Days.startOf(Timestamps.parseDay(text));
       } else {
         millis = Timestamps.parse(text);
       }
-    } catch (DateTimeException | IllegalArgumentException | ArithmeticException e) {
+    } catch (IllegalArgumentException e) {
       throw new ExpressionException(start, "invalid timestamp " + text
           + " (use YYYY-MM-DD or RFC 3339 like 2026-11-20T10:00:00Z)");
     }

@@ -3,14 +3,13 @@ package dev.whack.node.engine.json;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
 import java.io.IOException;
-import java.time.DateTimeException;
-import java.time.LocalDate;
 
 /**
  * Profile JSON (docs/profiles.md) to and from {@link Profile}, with jackson-core streaming.
@@ -65,9 +64,9 @@ public final class ProfileJson {
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         int day;
         try {
-          day = Math.toIntExact(LocalDate.parse(p.currentName()).toEpochDay());
-        } catch (DateTimeException | ArithmeticException e) {
-          throw JsonReading.fail(p, "bucket day \"" + p.currentName() + "\" is not a YYYY-MM-DD date");
+          day = Timestamps.parseDay(p.currentName());
+        } catch (IllegalArgumentException e) {
+          throw JsonReading.fail(p, "bucket day " + e.getMessage());
         }
         p.nextToken();
         JsonReading.expect(p, JsonToken.START_ARRAY, "a bucket [count] or [count, sum, sumSquares]");
