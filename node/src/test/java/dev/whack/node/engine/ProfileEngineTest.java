@@ -226,6 +226,41 @@ class ProfileEngineTest {
   }
 
   @Test
+  void shouldDumpProfilesThatLoadBackIntoAnEqualEngine() {
+    update("a", "{\"set\":{\"country\":\"DK\"},\"events\":[{\"name\":\"buy\",\"value\":2.0}],"
+        + "\"producer\":\"p\",\"seq\":3}");
+    put("b", "{\"tags\":[\"x\"]}");
+    engine.define("dk", "country == \"DK\"");
+    ProfileEngine copy = new ProfileEngine(new EngineConfig().clock(clock));
+    copy.define("dk", "country == \"DK\"");
+    String cursor = null;
+    do {
+      ProfilePage page = engine.profiles(null, cursor, 1);
+      for (dev.whack.proto.Profile p : page.profiles()) {
+        copy.put(k(p.getKey()), p);
+      }
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    assertEquals(get("a"), new String(copy.getJson(k("a")), UTF_8));
+    assertEquals(get("b"), new String(copy.getJson(k("b")), UTF_8));
+    assertEquals(1, copy.count("dk"));
+    assertFalse(copy.update(k("a"), dev.whack.node.engine.json.UpdateJson.parse(
+        "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":3}".getBytes(UTF_8))).applied());
+  }
+
+  @Test
+  void shouldEmptyEverySegmentOnRemoveAll() {
+    put("a", "{\"country\":\"DK\"}");
+    put("b", "{\"country\":\"DK\"}");
+    engine.define("dk", "country == \"DK\"");
+    assertEquals(2, engine.removeAll());
+    assertEquals(0, engine.size());
+    assertEquals(0, engine.count("dk"));
+    put("c", "{\"country\":\"DK\"}");
+    assertEquals(List.of("c"), engine.members("dk", null, 10).keys());
+  }
+
+  @Test
   void shouldRejectConfigurationMistakesBeforeStarting() {
     assertThrows(IllegalArgumentException.class,
         () -> new ProfileEngine(new EngineConfig().lockStripes(3)));
