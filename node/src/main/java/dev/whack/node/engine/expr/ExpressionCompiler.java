@@ -2,8 +2,8 @@ package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.NameTable;
+import java.util.BitSet;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * Parses and type-checks an expression and compiles it into evaluator nodes. Every error carries
@@ -30,8 +30,8 @@ public final class ExpressionCompiler {
 
   private final class Unit {
     final boolean intern;
-    final TreeSet<Integer> attrs = new TreeSet<>();
-    final TreeSet<Integer> evts = new TreeSet<>();
+    final BitSet attrs = new BitSet();
+    final BitSet evts = new BitSet();
     boolean timeDependent;
 
     Unit(boolean intern) {
@@ -41,7 +41,7 @@ public final class ExpressionCompiler {
     int attr(String name) {
       int id = intern ? attributes.intern(name) : attributes.idOf(name);
       if (id >= 0) {
-        attrs.add(id);
+        attrs.set(id);
       }
       return id;
     }
@@ -49,7 +49,7 @@ public final class ExpressionCompiler {
     int event(String name) {
       int id = intern ? events.intern(name) : events.idOf(name);
       if (id >= 0) {
-        evts.add(id);
+        evts.set(id);
       }
       return id;
     }
@@ -68,8 +68,7 @@ public final class ExpressionCompiler {
     Unit u = new Unit(internNames);
     Cond root = cond(ast, u);
     return new CompiledExpression(source, root,
-        u.attrs.stream().mapToInt(Integer::intValue).toArray(),
-        u.evts.stream().mapToInt(Integer::intValue).toArray(), u.timeDependent);
+        u.attrs.stream().toArray(), u.evts.stream().toArray(), u.timeDependent);
   }
 
   private Cond cond(Ast e, Unit u) {
