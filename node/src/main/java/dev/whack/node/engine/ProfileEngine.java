@@ -385,17 +385,21 @@ public final class ProfileEngine {
     for (int p = Math.max(0, from >>> 16); p < parts; p++) {
       int start = Math.max(from, p << 16);
       while (true) {
-        int n = bits.page(p, start, buf, Math.min(buf.length, limit - keys.size()));
+        int want = Math.min(buf.length, limit - keys.size());
+        int n = bits.page(p, start, buf, want);
         for (int i = 0; i < n; i++) {
           addKey(keys, buf[i]);
         }
-        if (keys.size() >= limit && n > 0) {
-          return new MembersPage(keys, Integer.toString(buf[n - 1] + 1));
-        }
-        if (n < buf.length || n == 0) {
+        if (n == 0) {
           break;
         }
         start = buf[n - 1] + 1;
+        if (keys.size() >= limit) {
+          return new MembersPage(keys, Integer.toString(start));
+        }
+        if (n < want) {
+          break;
+        }
       }
     }
     return new MembersPage(keys, null);

@@ -160,6 +160,22 @@ class ProfileEngineTest {
   }
 
   @Test
+  void shouldPageOverRemovedOrdinalsWithoutSkippingMembers() {
+    for (int i = 0; i < 10; i++) {
+      put("u" + i, "{\"x\":true}");
+    }
+    engine.define("x", "x");
+    Set<String> all = new HashSet<>();
+    String cursor = null;
+    do {
+      MembersPage page = engine.members(null, cursor, 3);
+      all.addAll(page.keys());
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    assertEquals(10, all.size());
+  }
+
+  @Test
   void shouldFilterAdHocWithoutDefiningAnything() {
     put("a", "{\"age\":30}");
     put("b", "{\"age\":40}");

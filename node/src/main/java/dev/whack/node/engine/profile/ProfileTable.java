@@ -33,10 +33,13 @@ public final class ProfileTable {
 
   private final Stripe[] stripes;
 
-  /** One lock stripe: an open-addressing table from key to ordinal. Guarded by its own monitor. */
+  /**
+   * One lock stripe: an open-addressing table from key to ordinal, guarded by its own monitor.
+   * Each slot packs the key's hash (high 32 bits) and ordinal + 1 (low 32 bits; 0 = empty) into
+   * one long, so a probe touches one cache line before it touches the profile to compare keys.
+   */
   public static final class Stripe {
-    private int[] slots = new int[16]; // ordinal + 1; 0 = empty
-    private int[] hashes = new int[16];
+    private long[] slots = new long[16];
     private int size;
 
     private Stripe() {}
@@ -99,15 +102,15 @@ public final class ProfileTable {
 
   /** The ordinal of {@code key}, or -1. Caller holds {@code stripe}. */
   public int find(Stripe stripe, byte[] key, int hash) {
-    int[] slots = stripe.slots;
+    long[] slots = stripe.slots;
     int mask = slots.length - 1;
     for (int i = hash & mask; ; i = (i + 1) & mask) {
-      int s = slots[i];
-      if (s == 0) {
+      long e = slots[i];
+      if (e == 0) {
         return -1;
       }
-      if (stripe.hashes[i] == hash && ProfileCodec.keyEquals(blob(s - 1), key)) {
-        return s - 1;
+      if ((int) (e >>> 32) == hash && ProfileCodec.keyEquals(blob((int) e - 1), key)) {
+        return (int) e - 1;
       }
     }
   }
@@ -119,28 +122,27 @@ public final class ProfileTable {
     if ((stripe.size + 1) * 2 > stripe.slots.length) {
       grow(stripe);
     }
-    place(stripe, hash, ordinal + 1);
+    place(stripe.slots, ((long) hash << 32) | (ordinal + 1L));
     stripe.size++;
     return ordinal;
   }
 
   /** Removes {@code key}; returns its former ordinal, now free, or -1. Caller holds {@code stripe}. */
   public int remove(Stripe stripe, byte[] key, int hash) {
-    int[] slots = stripe.slots;
-    int[] hashes = stripe.hashes;
+    long[] slots = stripe.slots;
     int mask = slots.length - 1;
     int i = hash & mask;
     while (true) {
-      int s = slots[i];
-      if (s == 0) {
+      long e = slots[i];
+      if (e == 0) {
         return -1;
       }
-      if (hashes[i] == hash && ProfileCodec.keyEquals(blob(s - 1), key)) {
+      if ((int) (e >>> 32) == hash && ProfileCodec.keyEquals(blob((int) e - 1), key)) {
         break;
       }
       i = (i + 1) & mask;
     }
-    int ordinal = slots[i] - 1;
+    int ordinal = (int) slots[i] - 1;
     // Backward-shift deletion keeps probe chains intact without tombstones.
     int j = i;
     while (true) {
@@ -148,11 +150,10 @@ public final class ProfileTable {
       if (slots[j] == 0) {
         break;
       }
-      int home = hashes[j] & mask;
+      int home = (int) (slots[j] >>> 32) & mask;
       boolean movable = j > i ? (home <= i || home > j) : (home <= i && home > j);
       if (movable) {
         slots[i] = slots[j];
-        hashes[i] = hashes[j];
         i = j;
       }
     }
@@ -163,26 +164,24 @@ public final class ProfileTable {
     return ordinal;
   }
 
-  private static void place(Stripe stripe, int hash, int slotValue) {
-    int mask = stripe.slots.length - 1;
-    int i = hash & mask;
-    while (stripe.slots[i] != 0) {
+  private static void place(long[] slots, long entry) {
+    int mask = slots.length - 1;
+    int i = (int) (entry >>> 32) & mask;
+    while (slots[i] != 0) {
       i = (i + 1) & mask;
     }
-    stripe.slots[i] = slotValue;
-    stripe.hashes[i] = hash;
+    slots[i] = entry;
   }
 
   private static void grow(Stripe stripe) {
-    int[] oldSlots = stripe.slots;
-    int[] oldHashes = stripe.hashes;
-    stripe.slots = new int[oldSlots.length * 2];
-    stripe.hashes = new int[oldSlots.length * 2];
-    for (int i = 0; i < oldSlots.length; i++) {
-      if (oldSlots[i] != 0) {
-        place(stripe, oldHashes[i], oldSlots[i]);
+    long[] old = stripe.slots;
+    long[] grown = new long[old.length * 2];
+    for (long e : old) {
+      if (e != 0) {
+        place(grown, e);
       }
     }
+    stripe.slots = grown;
   }
 
   private int allocate() {
