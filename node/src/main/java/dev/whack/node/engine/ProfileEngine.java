@@ -109,12 +109,33 @@ public final class ProfileEngine {
    */
   public WriteResult put(byte[] key, Profile profile) {
     checkKey(key);
+    Worker w = workers.get();
     long now = clock.millis();
+    return install(w, key, w.writer.put(key, profile, now), now);
+  }
+
+  /**
+   * Replaces the whole profile from Profile JSON (docs/profiles.md), streaming the document
+   * straight into the compact form (no intermediate message).
+   *
+   * @throws JsonFormatException with position and reason, including unacceptable values
+   */
+  public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
+    checkKey(key);
+    Worker w = workers.get();
+    long now = clock.millis();
+    ProfileJson.parse(json, offset, length, w.writer.startPut(now));
+    return install(w, key, w.writer.finishPut(key), now);
+  }
+
+  /**
+   * Publishes a whole new compact form, built outside the lock by this thread's writer (a put
+   * does not depend on the current profile), and re-evaluates every segment for it.
+   */
+  private WriteResult install(Worker w, byte[] key, byte[] next, long now) {
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
-    Worker w = workers.get();
     synchronized (stripe) {
-      byte[] next = w.writer.put(key, profile, now);
       int ord = table.find(stripe, key, hash);
       boolean created = ord < 0;
       if (created) {
@@ -126,16 +147,6 @@ public final class ProfileEngine {
       reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
       return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
     }
-  }
-
-  /**
-   * Replaces the whole profile from Profile JSON (docs/profiles.md).
-   *
-   * @throws JsonFormatException with position and reason
-   * @throws InvalidProfileException when the profile is unacceptable
-   */
-  public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
-    return put(key, ProfileJson.parse(json, offset, length));
   }
 
   /**

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.Names;
+import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.StringSet;
 import dev.whack.proto.Value;
@@ -111,6 +112,40 @@ final class JsonReading {
       }
       case VALUE_NULL -> throw fail(p, "null is not a value; use \"unset\" to remove an attribute");
       default -> throw fail(p, "expected a value");
+    }
+  }
+
+  /** Reads the value at the current token into {@code sink} as attribute {@code name}. */
+  static void value(JsonParser p, String name, ProfileSink sink) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case VALUE_STRING -> {
+        String s = p.getText();
+        if (Timestamps.looksLikeTimestamp(s)) {
+          sink.timestampAttribute(name, Timestamps.parse(s));
+        } else {
+          sink.stringAttribute(name, s);
+        }
+      }
+      case VALUE_NUMBER_INT -> sink.intAttribute(name, longValue(p));
+      case VALUE_NUMBER_FLOAT -> sink.floatAttribute(name, finiteDouble(p));
+      case VALUE_TRUE, VALUE_FALSE -> sink.boolAttribute(name, t == JsonToken.VALUE_TRUE);
+      case START_ARRAY -> {
+        expect(p, JsonToken.START_ARRAY, "an array of strings");
+        java.util.List<String> values = new java.util.ArrayList<>();
+        JsonToken e;
+        while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
+          if (e != JsonToken.VALUE_STRING) {
+            throw fail(p, "set elements must be strings");
+          }
+          values.add(p.getText());
+        }
+        sink.setAttribute(name, values);
+      }
+      default -> {
+        Value v = value(p);
+        sink.stringAttribute(name, v.getStringValue());
+      }
     }
   }
 

@@ -3,12 +3,15 @@ package dev.whack.node.engine.json;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
+import dev.whack.proto.StringSet;
+import dev.whack.proto.Value;
 import java.io.IOException;
 
 /**
@@ -33,35 +36,56 @@ public final class ProfileJson {
     });
   }
 
+  /**
+   * Streams a profile into {@code sink} (for example the compact writer) without building a
+   * message; the sink's {@link dev.whack.node.engine.profile.InvalidProfileException}s come back
+   * as positioned {@link JsonFormatException}s.
+   *
+   * @throws JsonFormatException with position and reason
+   */
+  public static void parse(byte[] json, int offset, int length, ProfileSink sink) {
+    JsonReading.parse(json, offset, length, p -> {
+      p.nextToken();
+      read(p, sink);
+      return null;
+    });
+  }
+
   /** Reads a profile object starting at the current START_OBJECT token. */
   static Profile read(JsonParser p) throws IOException {
+    ProtoSink sink = new ProtoSink();
+    read(p, sink);
+    return sink.build();
+  }
+
+  static void read(JsonParser p, ProfileSink sink) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "a profile object");
-    Profile.Builder b = Profile.newBuilder();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       p.nextToken();
       if (name.startsWith("$")) {
         switch (name) {
-          case "$events" -> readEvents(p, b);
-          case "$producers" -> readProducers(p, b);
+          case "$events" -> readEvents(p, sink);
+          case "$producers" -> readProducers(p, sink);
           default -> throw JsonReading.fail(
               p, "unknown reserved member \"" + name + "\" (names starting with '$' are reserved)");
         }
       } else {
         JsonReading.attributeName(p);
-        b.addAttributes(Attribute.newBuilder().setName(name).setValue(JsonReading.value(p)));
+        JsonReading.value(p, name, sink);
       }
     }
-    return b.build();
   }
 
-  private static void readEvents(JsonParser p, Profile.Builder b) throws IOException {
+  private static void readEvents(JsonParser p, ProfileSink sink) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "\"$events\" to be an object of event series");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
-      EventSeries.Builder s = EventSeries.newBuilder().setName(p.currentName());
+      String event = p.currentName();
       p.nextToken();
       JsonReading.expect(p, JsonToken.START_OBJECT, "an object of day buckets");
+      boolean empty = true;
       while (p.nextToken() == JsonToken.FIELD_NAME) {
+        empty = false;
         int day;
         try {
           day = Timestamps.parseDay(p.currentName());
@@ -82,19 +106,84 @@ public final class ProfileJson {
             throw JsonReading.fail(p, "a bucket has one or three numbers");
           }
         }
-        s.addBuckets(DayBucket.newBuilder().setDay(day).setCount(count).setSum(sum)
-            .setSumSquares(squares));
+        sink.bucket(event, day, count, sum, squares);
       }
-      b.addEvents(s);
+      if (empty && sink instanceof ProtoSink proto) {
+        proto.emptySeries(event);
+      }
     }
   }
 
-  private static void readProducers(JsonParser p, Profile.Builder b) throws IOException {
+  private static void readProducers(JsonParser p, ProfileSink sink) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "\"$producers\" to be an object of sequences");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String producer = p.currentName();
       p.nextToken();
-      b.addProducers(ProducerMark.newBuilder().setProducer(producer).setSeq(JsonReading.longValue(p)));
+      sink.producer(producer, JsonReading.longValue(p));
+    }
+  }
+
+  /** Builds a {@link Profile} message from the streamed pieces, keeping their order. */
+  private static final class ProtoSink implements ProfileSink {
+    private final Profile.Builder b = Profile.newBuilder();
+    private final java.util.Map<String, EventSeries.Builder> series = new java.util.LinkedHashMap<>();
+
+    private void attr(String name, Value.Builder v) {
+      b.addAttributes(Attribute.newBuilder().setName(name).setValue(v));
+    }
+
+    @Override
+    public void stringAttribute(String name, String value) {
+      attr(name, Value.newBuilder().setStringValue(value));
+    }
+
+    @Override
+    public void intAttribute(String name, long value) {
+      attr(name, Value.newBuilder().setIntValue(value));
+    }
+
+    @Override
+    public void floatAttribute(String name, double value) {
+      attr(name, Value.newBuilder().setFloatValue(value));
+    }
+
+    @Override
+    public void boolAttribute(String name, boolean value) {
+      attr(name, Value.newBuilder().setBoolValue(value));
+    }
+
+    @Override
+    public void timestampAttribute(String name, long epochMillis) {
+      attr(name, Value.newBuilder().setTimestampMillis(epochMillis));
+    }
+
+    @Override
+    public void setAttribute(String name, java.util.List<String> values) {
+      attr(name, Value.newBuilder().setStringSet(
+          StringSet.newBuilder().addAllValues(new java.util.LinkedHashSet<>(values))));
+    }
+
+    void emptySeries(String event) {
+      series.computeIfAbsent(event, e -> EventSeries.newBuilder().setName(e));
+    }
+
+    @Override
+    public void bucket(String event, int day, long count, double sum, double sumSquares) {
+      series.computeIfAbsent(event, e -> EventSeries.newBuilder().setName(e))
+          .addBuckets(DayBucket.newBuilder().setDay(day).setCount(count).setSum(sum)
+              .setSumSquares(sumSquares));
+    }
+
+    @Override
+    public void producer(String producer, long seq) {
+      b.addProducers(ProducerMark.newBuilder().setProducer(producer).setSeq(seq));
+    }
+
+    Profile build() {
+      for (EventSeries.Builder s : series.values()) {
+        b.addEvents(s);
+      }
+      return b.build();
     }
   }
 

@@ -109,53 +109,172 @@ public final class ProfileWriter {
    * @throws InvalidProfileException when any part is unacceptable
    */
   public byte[] put(byte[] key, Profile profile, long nowMillis) {
-    reset(null);
+    ProfileSink sink = startPut(nowMillis);
     for (Attribute a : profile.getAttributesList()) {
-      Names.checkAttribute(a.getName());
-      int id = dict.attributes().intern(a.getName());
-      if (find(id) >= 0) {
-        throw new InvalidProfileException("attribute \"" + a.getName() + "\" appears twice");
+      Value v = a.getValue();
+      switch (v.getKindCase()) {
+        case STRING_VALUE -> sink.stringAttribute(a.getName(), v.getStringValue());
+        case INT_VALUE -> sink.intAttribute(a.getName(), v.getIntValue());
+        case FLOAT_VALUE -> sink.floatAttribute(a.getName(), v.getFloatValue());
+        case BOOL_VALUE -> sink.boolAttribute(a.getName(), v.getBoolValue());
+        case TIMESTAMP_MILLIS -> sink.timestampAttribute(a.getName(), v.getTimestampMillis());
+        case STRING_SET -> sink.setAttribute(a.getName(), v.getStringSet().getValuesList());
+        case KIND_NOT_SET -> throw new InvalidProfileException(
+            "attribute \"" + a.getName() + "\" has a value without a type");
       }
-      int start = encodeValue(a.getName(), a.getValue());
-      addAttr(id, FROM_SCRATCH, start, scratch.size() - start);
     }
-    int today = Days.dayOf(nowMillis);
+    HashSet<String> seriesNames = new HashSet<>();
     for (EventSeries s : profile.getEventsList()) {
-      Names.check("event", s.getName());
-      int id = dict.events().intern(s.getName());
-      if (findSeries(id) >= 0) {
+      if (!seriesNames.add(s.getName())) {
         throw new InvalidProfileException("event series \"" + s.getName() + "\" appears twice");
       }
-      SeriesBuilder b = builderFor(addSeries(id, -1, 0));
       for (DayBucket d : s.getBucketsList()) {
-        if (d.getCount() < 0) {
-          throw new InvalidProfileException("event series \"" + s.getName()
-              + "\" has a negative count on day " + d.getDay());
-        }
-        if (!Double.isFinite(d.getSum()) || !Double.isFinite(d.getSumSquares())) {
-          throw new InvalidProfileException(
-              "event series \"" + s.getName() + "\" has a non-finite sum on day " + d.getDay());
-        }
-        if (d.getDay() > today + 1) {
-          throw new InvalidProfileException("event series \"" + s.getName() + "\" has day "
-              + d.getDay() + ", more than a day in the future");
-        }
-        b.add(d.getDay(), d.getCount(), d.getSum(), d.getSumSquares());
+        sink.bucket(s.getName(), d.getDay(), d.getCount(), d.getSum(), d.getSumSquares());
+      }
+      if (s.getBucketsCount() == 0) {
+        Names.check("event", s.getName());
       }
     }
     for (ProducerMark m : profile.getProducersList()) {
-      Names.check("producer", m.getProducer());
-      if (m.getSeq() < 0) {
-        throw new InvalidProfileException("producer \"" + m.getProducer() + "\" has a negative seq");
-      }
-      int id = dict.producers().intern(m.getProducer());
-      if (findMark(id) >= 0) {
-        throw new InvalidProfileException("producer \"" + m.getProducer() + "\" appears twice");
-      }
-      addMark(id, m.getSeq());
+      sink.producer(m.getProducer(), m.getSeq());
     }
-    return encode(key, today);
+    return finishPut(key);
   }
+
+  /**
+   * Starts a whole-profile write fed piece by piece through the returned sink (a parser streams
+   * into it); {@link #finishPut} returns the compact form.
+   */
+  public ProfileSink startPut(long nowMillis) {
+    reset(null);
+    putToday = Days.dayOf(nowMillis);
+    return putSink;
+  }
+
+  /** Ends the write begun by {@link #startPut}. */
+  public byte[] finishPut(byte[] key) {
+    return encode(key, putToday);
+  }
+
+  private int putToday;
+
+  private final ProfileSink putSink = new ProfileSink() {
+    private int attribute(String name) {
+      Names.checkAttribute(name);
+      int id = dict.attributes().intern(name);
+      if (find(id) >= 0) {
+        throw new InvalidProfileException("attribute \"" + name + "\" appears twice");
+      }
+      return id;
+    }
+
+    private void add(int id, int start) {
+      addAttr(id, FROM_SCRATCH, start, scratch.size() - start);
+    }
+
+    @Override
+    public void stringAttribute(String name, String value) {
+      int id = attribute(name);
+      int start = scratch.size();
+      scratch.writeByte(ValueType.STRING);
+      scratch.writeString(value);
+      add(id, start);
+    }
+
+    @Override
+    public void intAttribute(String name, long value) {
+      int id = attribute(name);
+      int start = scratch.size();
+      scratch.writeByte(ValueType.INT);
+      scratch.writeZigzag(value);
+      add(id, start);
+    }
+
+    @Override
+    public void floatAttribute(String name, double value) {
+      int id = attribute(name);
+      if (!Double.isFinite(value)) {
+        throw new InvalidProfileException("attribute \"" + name + "\" is not a finite float");
+      }
+      int start = scratch.size();
+      scratch.writeByte(ValueType.FLOAT);
+      scratch.writeDouble(value);
+      add(id, start);
+    }
+
+    @Override
+    public void boolAttribute(String name, boolean value) {
+      int id = attribute(name);
+      int start = scratch.size();
+      scratch.writeByte(value ? ValueType.TRUE : ValueType.FALSE);
+      add(id, start);
+    }
+
+    @Override
+    public void timestampAttribute(String name, long epochMillis) {
+      int id = attribute(name);
+      try {
+        Timestamps.checkRange(epochMillis);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidProfileException("attribute \"" + name + "\": " + e.getMessage());
+      }
+      int start = scratch.size();
+      scratch.writeByte(ValueType.TIMESTAMP);
+      scratch.writeZigzag(epochMillis);
+      add(id, start);
+    }
+
+    @Override
+    public void setAttribute(String name, List<String> values) {
+      int id = attribute(name);
+      if (values.size() > 1 && new HashSet<>(values).size() != values.size()) {
+        values = List.copyOf(new java.util.LinkedHashSet<>(values));
+      }
+      int start = scratch.size();
+      scratch.writeByte(ValueType.SET);
+      scratch.writeVarint(values.size());
+      for (String v : values) {
+        scratch.writeString(v);
+      }
+      add(id, start);
+    }
+
+    @Override
+    public void bucket(String event, int day, long count, double sum, double sumSquares) {
+      Names.check("event", event);
+      if (count < 0) {
+        throw new InvalidProfileException(
+            "event series \"" + event + "\" has a negative count on day " + day);
+      }
+      if (!Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
+        throw new InvalidProfileException(
+            "event series \"" + event + "\" has a non-finite sum on day " + day);
+      }
+      if (day > putToday + 1) {
+        throw new InvalidProfileException("event series \"" + event + "\" has day " + day
+            + ", more than a day in the future");
+      }
+      int id = dict.events().intern(event);
+      int i = findSeries(id);
+      if (i < 0) {
+        i = addSeries(id, -1, 0);
+      }
+      builderFor(i).add(day, count, sum, sumSquares);
+    }
+
+    @Override
+    public void producer(String producer, long seq) {
+      Names.check("producer", producer);
+      if (seq < 0) {
+        throw new InvalidProfileException("producer \"" + producer + "\" has a negative seq");
+      }
+      int id = dict.producers().intern(producer);
+      if (findMark(id) >= 0) {
+        throw new InvalidProfileException("producer \"" + producer + "\" appears twice");
+      }
+      addMark(id, seq);
+    }
+  };
 
   /**
    * The compact form after applying {@code update} to {@code current} (null: a new profile), or
