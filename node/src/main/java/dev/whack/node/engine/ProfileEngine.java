@@ -516,11 +516,20 @@ public final class ProfileEngine {
    * profiles were looked at. Call periodically from one scheduler thread.
    */
   public int runDueReevaluations() {
+    return runDueReevaluations(Integer.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #runDueReevaluations()} but stops after about {@code maxProfiles} profiles, so a
+   * scheduler can spread a large batch (every profile whose window changes at midnight) over
+   * several turns; memberships lag the clock until the rest is processed.
+   */
+  public int runDueReevaluations(int maxProfiles) {
     long now = clock.millis();
     Worker w = workers.get();
     int total = 0;
     int n;
-    while ((n = timers.pollDue(now, w.due)) > 0) {
+    while (total < maxProfiles && (n = timers.pollDue(now, w.due)) > 0) {
       for (int i = 0; i < n; i++) {
         reevaluateTimed(w, w.due[i], now);
       }
