@@ -80,6 +80,8 @@ public final class ProfileEngine {
     final ProfileWriter writer = new ProfileWriter(dict, config.retentionDays());
     final ProfileView view = new ProfileView();
     final EvalContext ctx = new EvalContext();
+    final ProfileView oldView = new ProfileView();
+    final EvalContext oldCtx = new EvalContext();
     final int[] due = new int[1024];
     int[] seen = new int[64];
     int stamp;
@@ -179,6 +181,7 @@ public final class ProfileEngine {
       table.set(ord, next);
       w.minValid = Long.MAX_VALUE;
       w.ctx.bind(w.writer.describeTo(w.view, next), now);
+      w.oldCtx.bind(w.writer.describeOldTo(w.oldView), now);
       if (++w.stamp == Integer.MAX_VALUE) {
         Arrays.fill(w.seen, 0);
         w.stamp = 1;
@@ -188,12 +191,12 @@ public final class ProfileEngine {
       }
       for (int i = 0; i < w.writer.touchedAttributeCount(); i++) {
         for (Segment s : catalog.readingAttribute(w.writer.touchedAttribute(i))) {
-          reevaluateOnce(w, s, ord, key, now);
+          reevaluateChanged(w, s, ord, key, now);
         }
       }
       for (int i = 0; i < w.writer.touchedEventCount(); i++) {
         for (Segment s : catalog.readingEvent(w.writer.touchedEvent(i))) {
-          reevaluateOnce(w, s, ord, key, now);
+          reevaluateChanged(w, s, ord, key, now);
         }
       }
       timers.schedule(ord, w.minValid);
@@ -636,12 +639,31 @@ public final class ProfileEngine {
     timers.schedule(ord, w.minValid);
   }
 
-  private void reevaluateOnce(Worker w, Segment s, int ord, byte[] key, long now) {
+  /**
+   * Re-evaluates one segment after an update, touching its bitmap only when the answer for the
+   * new profile differs from the answer for the old one (both at {@code now}). Most updates
+   * change no membership, and the bitmap access (a partition lock and, on a large node, a cache
+   * miss) costs more than a second evaluation over bytes already in cache. The bitmap equals the
+   * old answer except where a time-dependent answer expired and its timed re-evaluation is still
+   * pending; that re-evaluation then corrects it. Caller holds the stripe.
+   */
+  private void reevaluateChanged(Worker w, Segment s, int ord, byte[] key, long now) {
     if (w.seen[s.id()] == w.stamp) {
       return;
     }
     w.seen[s.id()] = w.stamp;
-    reevaluate(w, s, ord, key, now);
+    CompiledExpression e = s.expression();
+    boolean in = e.test(w.ctx);
+    if (e.timeDependent()) {
+      w.minValid = Math.min(w.minValid, w.ctx.validUntil());
+    }
+    if (in == e.test(w.oldCtx)) {
+      return;
+    }
+    boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
+    if (changed) {
+      hub.publish(s.name(), key, in, now);
+    }
   }
 
   /** Evaluates one segment for the bound profile and applies the change. Caller holds the stripe. */

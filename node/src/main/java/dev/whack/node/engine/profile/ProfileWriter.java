@@ -60,6 +60,13 @@ public final class ProfileWriter {
   private int[] markProducer = new int[4];
   private long[] markSeq = new long[4];
 
+  private int oldAttrCount;
+  private int[] oldAttrName = new int[32];
+  private int[] oldAttrPos = new int[32];
+  private int oldSeriesCount;
+  private int[] oldSeriesEvent = new int[8];
+  private int[] oldSeriesPos = new int[8];
+
   private int[] outAttrPos = new int[32];
   private int outSeriesCount;
   private int[] outSeriesEvent = new int[8];
@@ -82,6 +89,15 @@ public final class ProfileWriter {
   public ProfileView describeTo(ProfileView view, byte[] blob) {
     return view.bindKnown(blob, attrCount, attrName, outAttrPos, outSeriesCount, outSeriesEvent,
         outSeriesPos);
+  }
+
+  /**
+   * Binds {@code view} to the profile the last {@link #apply} started from (its {@code current}
+   * argument, which must not have been null), from the layout read then.
+   */
+  public ProfileView describeOldTo(ProfileView view) {
+    return view.bindKnown(old, oldAttrCount, oldAttrName, oldAttrPos, oldSeriesCount,
+        oldSeriesEvent, oldSeriesPos);
   }
 
   /** Attribute ids the last {@link #apply} may have changed. */
@@ -376,6 +392,21 @@ public final class ProfileWriter {
       addMark(id, Bytes.varint(current, pos));
       pos = Bytes.next(current, pos);
     }
+    // Keep the old layout so the caller can evaluate the old profile without re-scanning it.
+    if (oldAttrName.length < attrCount) {
+      oldAttrName = new int[attrName.length];
+      oldAttrPos = new int[attrName.length];
+    }
+    oldAttrCount = attrCount;
+    System.arraycopy(attrName, 0, oldAttrName, 0, attrCount);
+    System.arraycopy(attrOff, 0, oldAttrPos, 0, attrCount);
+    if (oldSeriesEvent.length < seriesCount) {
+      oldSeriesEvent = new int[seriesEvent.length];
+      oldSeriesPos = new int[seriesEvent.length];
+    }
+    oldSeriesCount = seriesCount;
+    System.arraycopy(seriesEvent, 0, oldSeriesEvent, 0, seriesCount);
+    System.arraycopy(seriesOff, 0, oldSeriesPos, 0, seriesCount);
   }
 
   // ---- attributes
