@@ -205,14 +205,18 @@ final class Parser {
   private Ast list(Token open) {
     List<Ast> items = new ArrayList<>();
     if (peek().kind() != Kind.RBRACKET) {
-      do {
+      while (true) {
         Ast item = operand();
         if (!(item instanceof Ast.Str || item instanceof Ast.Int || item instanceof Ast.Real
             || item instanceof Ast.Bool || item instanceof Ast.Timestamp)) {
           throw new ExpressionException(item.pos(), "a list holds literals only");
         }
         items.add(item);
-      } while (peek().kind() == Kind.COMMA && next() != null);
+        if (peek().kind() != Kind.COMMA) {
+          break;
+        }
+        next();
+      }
     }
     expect(Kind.RBRACKET, "',' or ']' to close the list at position " + open.pos());
     return new Ast.ListOf(List.copyOf(items), open.pos());
