@@ -109,6 +109,10 @@ public final class ExpressionCompiler {
   }
 
   private Cond in(Ast.In in, Unit u) {
+    if (in.needle() instanceof Ast.Now) {
+      throw new ExpressionException(in.needle().pos(),
+          "now() cannot be looked up with 'in'; compare it with <, <=, >, >=");
+    }
     Type nt = type(in.needle());
     if (in.haystack() instanceof Ast.ListOf list) {
       List<Ast> items = list.items();

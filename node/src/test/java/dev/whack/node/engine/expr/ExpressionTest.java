@@ -93,6 +93,7 @@ class ExpressionTest {
     "|0|empty expression",
     "last_seen > now() - 7|20|only a duration",
     "[1] == x|0|a list is only allowed",
+    "now() in [2026-01-01]|0|now() cannot be looked up",
   })
   void shouldRejectWithPositionAndReason(String expr, int position, String reason) {
     String source = expr == null ? "" : expr;
