@@ -394,7 +394,7 @@ public final class ProfileEngine {
 
   private MembersPage page(PartitionedBitmap bits, int from, int limit) {
     List<String> keys = new ArrayList<>();
-    int[] buf = new int[Math.min(limit, 4096)];
+    int[] buf = new int[Math.min(limit, 1024)];
     int parts = bits.partitionCount();
     for (int p = Math.max(0, from >>> 16); p < parts; p++) {
       int start = Math.max(from, p << 16);

@@ -277,6 +277,20 @@ class ProfileEngineTest {
   }
 
   @Test
+  void shouldKeepIngestingWhenAChangeListenerThrows() {
+    engine.define("dk", "country == \"DK\"");
+    Subscription sub = engine.subscribe(List.of("dk"), 8, () -> {
+      throw new IllegalStateException("listener bug");
+    });
+    update("a", "{\"set\":{\"country\":\"DK\"}}");
+    update("b", "{\"set\":{\"country\":\"DK\"}}");
+    assertEquals(2, engine.count("dk"));
+    assertEquals(2, sub.buffered());
+    assertEquals(2, sub.listenerFailures());
+    sub.close();
+  }
+
+  @Test
   void shouldRejectConfigurationMistakesBeforeStarting() {
     assertThrows(IllegalArgumentException.class,
         () -> new ProfileEngine(new EngineConfig().lockStripes(3)));

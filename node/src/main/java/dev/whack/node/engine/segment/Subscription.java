@@ -19,6 +19,7 @@ public final class Subscription implements AutoCloseable {
   private final Set<String> segments;
   private final ArrayBlockingQueue<SegmentChange> buffer;
   private final AtomicLong missed = new AtomicLong();
+  private final AtomicLong listenerFailures = new AtomicLong();
   private final Runnable onChange;
   private final ChangeHub hub;
   private volatile boolean closed;
@@ -42,7 +43,13 @@ public final class Subscription implements AutoCloseable {
       missed.incrementAndGet();
     }
     if (onChange != null) {
-      onChange.run();
+      try {
+        onChange.run();
+      } catch (RuntimeException listenerFailure) {
+        // The listener runs on an ingesting thread inside a write; its failure must not undo or
+        // interrupt that write. The change itself is buffered either way.
+        listenerFailures.incrementAndGet();
+      }
     }
   }
 
@@ -64,6 +71,11 @@ public final class Subscription implements AutoCloseable {
   /** Changes dropped because the buffer was full since the last call, and resets the count. */
   public long takeMissed() {
     return missed.getAndSet(0);
+  }
+
+  /** How many times the onChange listener threw (each swallowed to protect ingestion). */
+  public long listenerFailures() {
+    return listenerFailures.get();
   }
 
   public int buffered() {
