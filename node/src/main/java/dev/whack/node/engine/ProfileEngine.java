@@ -81,7 +81,7 @@ public final class ProfileEngine {
     final ProfileView view = new ProfileView();
     final EvalContext ctx = new EvalContext();
     final ProfileView oldView = new ProfileView();
-    final EvalContext oldCtx = new EvalContext();
+    final EvalContext oldCtx = new EvalContext().needValidity(false);
     final int[] due = new int[1024];
     int[] seen = new int[64];
     int stamp;

@@ -24,6 +24,10 @@ final class EngineWorkload {
     "not (country == \"DK\") and (count(view, 1d) == 0 or vip == false)",
     "trial_ends >= now() + 12h",
     "variance(buy, 7d) > 10.0",
+    "avg(buy, 2d) >= 40.0",
+    "avg(view, 2d) < 30.0 and count(view, 3d) >= 2",
+    "2 <= count(buy, 3d)",
+    "sum(view, 2d) <= 60.0",
   };
 
   private static final String[] COUNTRIES = {"DK", "SE", "NO"};

@@ -63,7 +63,8 @@ class MembershipProperties {
           f.get();
         }
       } else if (kind < 8) {
-        clock.advance(r.nextInt(10) == 0 ? r.nextInt(3) * Days.MILLIS_PER_DAY
+        // Hours mostly, whole days often enough that buckets leave windows between updates.
+        clock.advance(r.nextInt(3) == 0 ? r.nextInt(3 * (int) (Days.MILLIS_PER_DAY / 60_000)) * 60_000L
             : r.nextInt(12 * 3_600_000));
         engine.runDueReevaluations();
       } else {

@@ -49,6 +49,7 @@ public final class SeriesCodec {
       boolean valued = (countFlag & 1) != 0;
       if (day > today) {
         out.nextChangeDay = Math.min(out.nextChangeDay, day);
+        out.future = true;
       } else if (day >= from) {
         out.count += countFlag >>> 1;
         if (valued) {
@@ -81,6 +82,7 @@ public final class SeriesCodec {
       pos = Bytes.next(b, pos);
       if (day > today) {
         out.nextChangeDay = Math.min(out.nextChangeDay, day);
+        out.future = true;
       } else if (day >= oldestDay) {
         out.decayed += (countFlag >>> 1) * Math.pow(2, -(today - day) / halfLifeDays);
         out.count += countFlag >>> 1;

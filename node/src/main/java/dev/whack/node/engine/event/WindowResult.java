@@ -15,12 +15,16 @@ public final class WindowResult {
   /** First day on which the aggregate can differ, {@link Integer#MAX_VALUE} if never (without updates). */
   public int nextChangeDay;
 
+  /** Whether the series has buckets dated after the evaluation day (they enter later). */
+  public boolean future;
+
   void reset() {
     count = 0;
     sum = 0;
     sumSquares = 0;
     decayed = 0;
     nextChangeDay = Integer.MAX_VALUE;
+    future = false;
   }
 
   /** Mean of the event values, or NaN when the window is empty. */

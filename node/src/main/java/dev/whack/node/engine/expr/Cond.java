@@ -1,6 +1,7 @@
 package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.ValueType;
 import java.util.Arrays;
 
@@ -130,16 +131,25 @@ abstract class Cond {
     final Operand left;
     final Operand right;
     final NowSide nowSide;
+    /** Which side is a window compared with a literal: then validity is the answer's, not the value's. */
+    final NowSide windowSide;
 
     Compare(Ast.Op op, Operand left, Operand right, NowSide nowSide) {
       this.op = op;
       this.left = left;
       this.right = right;
       this.nowSide = nowSide;
+      this.windowSide = left instanceof Operand.Window && right instanceof Operand.Literal
+          ? NowSide.LEFT
+          : right instanceof Operand.Window && left instanceof Operand.Literal
+              ? NowSide.RIGHT : NowSide.NONE;
     }
 
     @Override
     boolean test(EvalContext c) {
+      if (windowSide != NowSide.NONE) {
+        return windowCompare(c);
+      }
       int lt = left.load(c, 0);
       int rt = right.load(c, 1);
       if (lt == EvalContext.MISSING || rt == EvalContext.MISSING) {
@@ -147,6 +157,59 @@ abstract class Cond {
       }
       if (lt == EvalContext.TIMESTAMP && rt == EvalContext.TIMESTAMP && nowSide != NowSide.NONE) {
         return nowCompare(c);
+      }
+      int cmp = compare(c, lt, rt, op);
+      return cmp != INCOMPARABLE && op.holds(cmp);
+    }
+
+    /**
+     * A window aggregate against a literal. The aggregate changes on some midnights, but the
+     * answer often does not: this finds the first midnight on which the answer itself flips, so
+     * a profile comes back to the timer queue only then. Without updates, {@code count} and
+     * {@code decayed} can only fall (buckets leave, weights decay) unless future-dated buckets
+     * exist, so an answer that falling cannot change holds forever; otherwise the future change
+     * days are stepped through (at most one per bucket). {@code decayed} answers that can flip are
+     * re-checked every midnight.
+     */
+    private boolean windowCompare(EvalContext c) {
+      boolean winLeft = windowSide == NowSide.LEFT;
+      Operand.Window win = (Operand.Window) (winLeft ? left : right);
+      int ws = winLeft ? 0 : 1;
+      int ls = 1 - ws;
+      int litType = (winLeft ? right : left).load(c, ls);
+      int winType = win.loadAt(c, ws, c.today);
+      boolean result = holds(c, winLeft ? winType : litType, winLeft ? litType : winType);
+      int next = c.window.nextChangeDay;
+      if (next == Integer.MAX_VALUE || !c.needValidity) {
+        return result;
+      }
+      Ast.Op norm = winLeft ? op : op.mirror(); // window op literal
+      boolean falling = (win.fn == Ast.Fn.COUNT || win.fn == Ast.Fn.DECAYED) && !c.window.future;
+      if (falling && ((norm == Ast.Op.GT || norm == Ast.Op.GE) && !result
+          || (norm == Ast.Op.LT || norm == Ast.Op.LE) && result)) {
+        return result; // can only fall, so the answer holds until an update
+      }
+      if (win.fn == Ast.Fn.DECAYED) {
+        c.validUntil = Math.min(c.validUntil, Days.startOf(next));
+        return result;
+      }
+      int day = next;
+      while (day != Integer.MAX_VALUE) {
+        int t = win.loadAt(c, ws, day);
+        if (holds(c, winLeft ? t : litType, winLeft ? litType : t) != result) {
+          break;
+        }
+        day = c.window.nextChangeDay;
+      }
+      if (day != Integer.MAX_VALUE) {
+        c.validUntil = Math.min(c.validUntil, Days.startOf(day));
+      }
+      return result;
+    }
+
+    private boolean holds(EvalContext c, int lt, int rt) {
+      if (lt == EvalContext.MISSING || rt == EvalContext.MISSING) {
+        return false;
       }
       int cmp = compare(c, lt, rt, op);
       return cmp != INCOMPARABLE && op.holds(cmp);

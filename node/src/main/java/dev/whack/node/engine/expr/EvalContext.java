@@ -23,6 +23,7 @@ public final class EvalContext {
   long now;
   int today;
   long validUntil = Long.MAX_VALUE;
+  boolean needValidity = true;
 
   final int[] type = new int[2];
   final long[] lng = new long[2];
@@ -37,6 +38,16 @@ public final class EvalContext {
     this.view = profile;
     this.now = nowMillis;
     this.today = Days.dayOf(nowMillis);
+    return this;
+  }
+
+  /**
+   * Whether evaluations must work out until when their answer holds (default true). Turning it
+   * off skips the search for the flip day of window comparisons, for evaluations whose validity
+   * is not used; {@link #validUntil()} is then only an upper bound of nothing in particular.
+   */
+  public EvalContext needValidity(boolean need) {
+    this.needValidity = need;
     return this;
   }
 

@@ -139,9 +139,24 @@ abstract class Operand {
 
     @Override
     int load(EvalContext c, int slot) {
+      int type = loadAt(c, slot, c.today);
+      if (c.window.nextChangeDay != Integer.MAX_VALUE) {
+        c.validUntil = Math.min(c.validUntil, Days.startOf(c.window.nextChangeDay));
+      }
+      return type;
+    }
+
+    /**
+     * The aggregate as it will be on {@code day} if no update comes, into register {@code slot};
+     * {@code c.window} then tells the next change after that day. Leaves validity alone.
+     */
+    int loadAt(EvalContext c, int slot, int day) {
       int pos = c.view.series(eventId);
       var w = c.window;
       if (pos < 0) {
+        w.count = 0;
+        w.nextChangeDay = Integer.MAX_VALUE;
+        w.future = false;
         return switch (fn) {
           case COUNT -> {
             c.lng[slot] = 0;
@@ -156,12 +171,9 @@ abstract class Operand {
       }
       byte[] b = c.view.blob();
       if (fn == Ast.Fn.DECAYED) {
-        SeriesCodec.decayed(b, pos, c.today, c.today - retentionDays, halfLifeDays, w);
+        SeriesCodec.decayed(b, pos, day, day - retentionDays, halfLifeDays, w);
       } else {
-        SeriesCodec.window(b, pos, c.today, days, w);
-      }
-      if (w.nextChangeDay != Integer.MAX_VALUE) {
-        c.validUntil = Math.min(c.validUntil, Days.startOf(w.nextChangeDay));
+        SeriesCodec.window(b, pos, day, days, w);
       }
       switch (fn) {
         case COUNT -> {
