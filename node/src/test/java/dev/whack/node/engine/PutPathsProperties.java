@@ -16,9 +16,9 @@ class PutPathsProperties {
     FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
     ProfileEngine viaJson = new ProfileEngine(new EngineConfig().clock(clock));
     ProfileEngine viaProto = new ProfileEngine(new EngineConfig().clock(clock));
-    for (ProfileEngine e : new ProfileEngine[] {viaJson, viaProto}) {
-      e.define("a", EngineWorkload.SEGMENTS[r.nextInt(EngineWorkload.SEGMENTS.length)]);
-    }
+    String segment = EngineWorkload.SEGMENTS[r.nextInt(EngineWorkload.SEGMENTS.length)];
+    viaJson.define("a", segment);
+    viaProto.define("a", segment);
     byte[] key = EngineWorkload.bytes("k");
     byte[] json = EngineWorkload.bytes(EngineWorkload.profile(r, clock.millis()));
     viaJson.putJson(key, json, 0, json.length);
