@@ -33,6 +33,8 @@ public final class ReevaluationQueue {
       java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
   private volatile long[][] wake = new long[0][];
+  /** Ordinals whose wake-up is set; the heap holds at least these plus stale entries. */
+  private int active;
 
   /** Asks for {@code ordinal} to be re-evaluated at {@code atMillis} unless an earlier time is set. */
   public void schedule(int ordinal, long atMillis) {
@@ -50,16 +52,23 @@ public final class ReevaluationQueue {
       if (atMillis >= page[i]) {
         return;
       }
+      if (page[i] == NONE) {
+        active++;
+      }
       WAKE.setRelease(page, i, atMillis);
       push(atMillis, ordinal);
+      if (size > 2 * active + 4096) {
+        rebuild();
+      }
     }
   }
 
   /** Forgets {@code ordinal}'s wake-up (the profile is gone). */
   public synchronized void cancel(int ordinal) {
     int p = ordinal >>> PAGE_SHIFT;
-    if (p < wake.length) {
+    if (p < wake.length && wake[p][ordinal & (PAGE_SIZE - 1)] != NONE) {
       WAKE.setRelease(wake[p], ordinal & (PAGE_SIZE - 1), NONE);
+      active--;
     }
   }
 
@@ -77,6 +86,7 @@ public final class ReevaluationQueue {
       int i = ord & (PAGE_SIZE - 1);
       if (page[i] == t) {
         WAKE.setRelease(page, i, NONE);
+        active--;
         out[n++] = ord;
       }
     }
@@ -90,6 +100,24 @@ public final class ReevaluationQueue {
 
   public synchronized int pending() {
     return size;
+  }
+
+  /**
+   * Drops stale entries (superseded by an earlier wake-up, or left by removed profiles) once they
+   * outnumber the live ones, so the heap stays within a small multiple of the profiles that have
+   * a wake-up however many come and go.
+   */
+  private void rebuild() {
+    size = 0;
+    long[][] pages = wake;
+    for (int p = 0; p < pages.length; p++) {
+      long[] page = pages[p];
+      for (int i = 0; i < PAGE_SIZE; i++) {
+        if (page[i] != NONE) {
+          push(page[i], (p << PAGE_SHIFT) | i);
+        }
+      }
+    }
   }
 
   private long[] page(int ordinal) {
