@@ -9,7 +9,8 @@ import java.util.Arrays;
  * ordinal split into lock stripes.
  *
  * <p>Ordinals are dense and recycled (a freed ordinal is handed out again, last freed first), so
- * segment bitmaps stay small and the ordinal space stays near the number of live profiles.
+ * segment bitmaps stay small and the ordinal space stays near the number of live profiles plus at
+ * most one partly filled 65,536-ordinal block per writing thread (see {@link #allocate}).
  * Profiles live in pages of 16384 slots so that growth never copies the profiles themselves.
  *
  * <p>Concurrency: a key belongs to one {@link Stripe}; every change to that key's entry, its
