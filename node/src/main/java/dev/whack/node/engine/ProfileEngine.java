@@ -1,5 +1,8 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.event.SeriesCodec;
+import dev.whack.node.engine.event.WindowResult;
 import dev.whack.node.engine.expr.CompiledExpression;
 import dev.whack.node.engine.expr.EvalContext;
 import dev.whack.node.engine.expr.ExpressionCompiler;
@@ -224,6 +227,42 @@ public final class ProfileEngine {
   public byte[] getJson(byte[] key) {
     byte[] blob = blobOf(key);
     return blob == null ? null : ProfileCodec.toJson(blob, dict);
+  }
+
+  /**
+   * Window and decay figures of one event series of a profile, chosen at read time (the
+   * marketplace read: "last 30 days, half-life 7 days"). Null when the profile is absent; zeros
+   * when it has no such events.
+   *
+   * @param windowDays 1 to the retention
+   * @param halfLifeMillis positive
+   */
+  public EventStats eventStats(byte[] key, String event, int windowDays, long halfLifeMillis) {
+    if (windowDays < 1 || windowDays > config.retentionDays()) {
+      throw new IllegalArgumentException(
+          "window must be 1.." + config.retentionDays() + " days, was " + windowDays);
+    }
+    if (halfLifeMillis <= 0) {
+      throw new IllegalArgumentException("half-life must be positive, was " + halfLifeMillis);
+    }
+    byte[] blob = blobOf(key);
+    if (blob == null) {
+      return null;
+    }
+    int eventId = dict.events().idOf(event);
+    ProfileView view = new ProfileView().bind(blob);
+    int pos = view.series(eventId);
+    if (pos < 0) {
+      return new EventStats(0, 0, Double.NaN, Double.NaN, 0);
+    }
+    int today = Days.dayOf(clock.millis());
+    WindowResult w = new WindowResult();
+    SeriesCodec.window(blob, pos, today, windowDays, w);
+    EventStats partial = new EventStats(w.count, w.sum, w.average(), w.variance(), 0);
+    SeriesCodec.decayed(blob, pos, today, today - config.retentionDays(),
+        (double) halfLifeMillis / Days.MILLIS_PER_DAY, w);
+    return new EventStats(partial.count(), partial.sum(), partial.average(), partial.variance(),
+        w.decayed);
   }
 
   /** Estimated bytes the profile uses on the node, or -1 when absent. */

@@ -291,6 +291,23 @@ class ProfileEngineTest {
   }
 
   @Test
+  void shouldReadEventWindowsAndDecayChosenAtReadTime() {
+    update("a", "{\"events\":[{\"name\":\"view\",\"value\":2.0},{\"name\":\"view\",\"value\":4.0},"
+        + "{\"name\":\"view\",\"value\":9.0,\"time\":\"2026-11-13T10:00:00Z\"}]}");
+    EventStats week = engine.eventStats(k("a"), "view", 7, 7 * Days.MILLIS_PER_DAY);
+    assertEquals(2, week.count());
+    assertEquals(6.0, week.sum());
+    assertEquals(3.0, week.average());
+    assertEquals(1.0, week.variance());
+    assertEquals(2.5, week.decayed(), 1e-9); // 2 today + 1 a week ago at half weight
+    EventStats month = engine.eventStats(k("a"), "view", 30, Days.MILLIS_PER_DAY);
+    assertEquals(3, month.count());
+    assertEquals(0, engine.eventStats(k("a"), "nothing", 7, 1).count());
+    assertNull(engine.eventStats(k("nobody"), "view", 7, 1));
+    assertThrows(IllegalArgumentException.class, () -> engine.eventStats(k("a"), "view", 61, 1));
+  }
+
+  @Test
   void shouldRejectConfigurationMistakesBeforeStarting() {
     assertThrows(IllegalArgumentException.class,
         () -> new ProfileEngine(new EngineConfig().lockStripes(3)));
