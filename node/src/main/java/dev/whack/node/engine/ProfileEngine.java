@@ -546,8 +546,9 @@ public final class ProfileEngine {
    * Subscribes to enter/leave changes of the named segments. Ingestion never waits: when the
    * buffer is full, changes are dropped and counted ({@link Subscription#takeMissed()}).
    *
-   * @param onChange runs on the ingesting thread after each offered change; must not block; may be
-   *     null
+   * @param onChange runs on the ingesting thread, inside the write, after each offered change; it
+   *     must not block and must not call back into the engine (it holds the profile's lock); a
+   *     typical listener wakes the consumer's event loop. May be null.
    */
   public Subscription subscribe(Collection<String> segments, int capacity, Runnable onChange) {
     return hub.subscribe(segments, capacity, onChange);
