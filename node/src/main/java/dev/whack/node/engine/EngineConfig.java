@@ -25,8 +25,8 @@ public final class EngineConfig {
   }
 
   /**
-   * Days of event buckets kept and the longest window (default 60). One more day is kept as
-   * padding for events that arrive late around midnight.
+   * Days of event buckets kept and the longest window (default 60). One more day is kept as padding
+   * for events that arrive late around midnight.
    */
   public EngineConfig retentionDays(int days) {
     check();

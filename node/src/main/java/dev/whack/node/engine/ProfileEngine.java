@@ -37,29 +37,29 @@ import org.roaringbitmap.PeekableIntIterator;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
- * The profile and segment engine: typed profiles with partial updates and event series, and
- * segment membership kept exactly right, incrementally. No network code; the memcached front end
- * calls these methods.
+ * The profile and segment engine: typed profiles with partial updates and event series, and segment
+ * membership kept exactly right, incrementally. No network code; the memcached front end calls
+ * these methods.
  *
  * <h2>Design</h2>
  *
- * A profile is one immutable byte array (see {@link ProfileCodec}) at a dense, recycled ordinal.
- * An update builds the next array and swaps it in, then re-evaluates only the segments whose
+ * A profile is one immutable byte array (see {@link ProfileCodec}) at a dense, recycled ordinal. An
+ * update builds the next array and swaps it in, then re-evaluates only the segments whose
  * expressions read an attribute or event the update touched; each segment's members are a
- * partitioned roaring bitmap over ordinals. Time-dependent segments report until when their
- * answer holds, and a {@link ReevaluationQueue} brings each profile back exactly then; {@link
+ * partitioned roaring bitmap over ordinals. Time-dependent segments report until when their answer
+ * holds, and a {@link ReevaluationQueue} brings each profile back exactly then; {@link
  * #runDueReevaluations()} must be called periodically (for example every 100 ms) to process it.
  *
  * <p>Concurrency: every write to a profile (put, update, remove, backfill, timed re-evaluation)
  * holds the lock stripe of its key ({@link ProfileTable}), so writes to one profile are serial and
- * writes to different stripes run in parallel with no global lock. Membership changes of an
- * ordinal happen only under that stripe, which is what keeps the incremental bitmaps equal to a
- * brute-force evaluation. Readers of profiles take no lock (published arrays are immutable);
- * segment queries lock one bitmap partition at a time for microseconds. Define and drop publish
- * an immutable {@link SegmentCatalog}; an update uses the catalog it reads under its stripe lock,
- * and a definition's backfill takes each profile's stripe lock, so a profile written during a
- * backfill is evaluated either by the write or by the backfill, after the catalog was published.
- * Per-thread scratch (writer, view, evaluation context) lives in a thread-local {@code Worker}.
+ * writes to different stripes run in parallel with no global lock. Membership changes of an ordinal
+ * happen only under that stripe, which is what keeps the incremental bitmaps equal to a brute-force
+ * evaluation. Readers of profiles take no lock (published arrays are immutable); segment queries
+ * lock one bitmap partition at a time for microseconds. Define and drop publish an immutable {@link
+ * SegmentCatalog}; an update uses the catalog it reads under its stripe lock, and a definition's
+ * backfill takes each profile's stripe lock, so a profile written during a backfill is evaluated
+ * either by the write or by the backfill, after the catalog was published. Per-thread scratch
+ * (writer, view, evaluation context) lives in a thread-local {@code Worker}.
  */
 public final class ProfileEngine {
   /** Bytes per profile beyond its array: array header, page slot, key-index slots, ordinal bits. */
@@ -97,7 +97,8 @@ public final class ProfileEngine {
     this.dict = Dictionaries.create(config.maxNames());
     this.table = new ProfileTable(config.lockStripes());
     this.registry = new SegmentRegistry(config.maxSegments());
-    this.compiler = new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
+    this.compiler =
+        new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
     this.workers = ThreadLocal.withInitial(Worker::new);
   }
 
@@ -134,8 +135,8 @@ public final class ProfileEngine {
   }
 
   /**
-   * Publishes a whole new compact form, built outside the lock by this thread's writer (a put
-   * does not depend on the current profile), and re-evaluates every segment for it.
+   * Publishes a whole new compact form, built outside the lock by this thread's writer (a put does
+   * not depend on the current profile), and re-evaluates every segment for it.
    */
   private WriteResult install(Worker w, byte[] key, byte[] next, long now) {
     int hash = ProfileTable.hash(key);
@@ -171,8 +172,8 @@ public final class ProfileEngine {
       byte[] current = ord >= 0 ? table.blob(ord) : null;
       byte[] next = w.writer.apply(key, current, update, now);
       if (next == null) {
-        return new WriteResult(false, false, current == null ? 0
-            : current.length + FIXED_OVERHEAD_BYTES);
+        return new WriteResult(
+            false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES);
       }
       SegmentCatalog catalog = registry.catalog();
       if (ord < 0) {
@@ -230,9 +231,9 @@ public final class ProfileEngine {
   }
 
   /**
-   * Window and decay figures of one event series of a profile, chosen at read time (the
-   * marketplace read: "last 30 days, half-life 7 days"). Null when the profile is absent; zeros
-   * when it has no such events.
+   * Window and decay figures of one event series of a profile, chosen at read time (the marketplace
+   * read: "last 30 days, half-life 7 days"). Null when the profile is absent; zeros when it has no
+   * such events.
    *
    * @param windowDays 1 to the retention
    * @param halfLifeMillis positive
@@ -259,10 +260,15 @@ public final class ProfileEngine {
     WindowResult w = new WindowResult();
     SeriesCodec.window(blob, pos, today, windowDays, w);
     EventStats partial = new EventStats(w.count, w.sum, w.average(), w.variance(), 0);
-    SeriesCodec.decayed(blob, pos, today, today - config.retentionDays(),
-        (double) halfLifeMillis / Days.MILLIS_PER_DAY, w);
-    return new EventStats(partial.count(), partial.sum(), partial.average(), partial.variance(),
-        w.decayed);
+    SeriesCodec.decayed(
+        blob,
+        pos,
+        today,
+        today - config.retentionDays(),
+        (double) halfLifeMillis / Days.MILLIS_PER_DAY,
+        w);
+    return new EventStats(
+        partial.count(), partial.sum(), partial.average(), partial.variance(), w.decayed);
   }
 
   /** Estimated bytes the profile uses on the node, or -1 when absent. */
@@ -276,8 +282,8 @@ public final class ProfileEngine {
   }
 
   /**
-   * Removes the profile and clears it from every segment (subscribers see it leave). Call when
-   * the store deletes, expires or evicts the profile. Returns false when it was absent.
+   * Removes the profile and clears it from every segment (subscribers see it leave). Call when the
+   * store deletes, expires or evicts the profile. Returns false when it was absent.
    */
   public boolean remove(byte[] key) {
     if (key.length == 0 || key.length > config.maxKeyBytes()) {
@@ -304,8 +310,8 @@ public final class ProfileEngine {
   }
 
   /**
-   * Removes every profile (memcached {@code flush_all}); segments stay defined and empty.
-   * Returns how many profiles were removed.
+   * Removes every profile (memcached {@code flush_all}); segments stay defined and empty. Returns
+   * how many profiles were removed.
    */
   public int removeAll() {
     int removed = 0;
@@ -327,8 +333,8 @@ public final class ProfileEngine {
   // ------------------------------------------------------------------ segments
 
   /**
-   * Defines a segment and backfills it over existing profiles before returning. Backfilled
-   * members produce no change events; profiles written during the backfill may.
+   * Defines a segment and backfills it over existing profiles before returning. Backfilled members
+   * produce no change events; profiles written during the backfill may.
    *
    * @throws ExpressionException with position and reason; nothing is defined
    * @throws SegmentException when the name is invalid or taken, or too many segments exist
@@ -366,8 +372,12 @@ public final class ProfileEngine {
   }
 
   private static SegmentInfo info(Segment s) {
-    return new SegmentInfo(s.name(), s.expression().source(), s.members().cardinality(),
-        s.expression().timeDependent(), s.ready());
+    return new SegmentInfo(
+        s.name(),
+        s.expression().source(),
+        s.members().cardinality(),
+        s.expression().timeDependent(),
+        s.ready());
   }
 
   /**
@@ -543,8 +553,8 @@ public final class ProfileEngine {
   }
 
   /**
-   * Subscribes to enter/leave changes of the named segments. Ingestion never waits: when the
-   * buffer is full, changes are dropped and counted ({@link Subscription#takeMissed()}).
+   * Subscribes to enter/leave changes of the named segments. Ingestion never waits: when the buffer
+   * is full, changes are dropped and counted ({@link Subscription#takeMissed()}).
    *
    * @param onChange runs on the ingesting thread, inside the write, after each offered change; it
    *     must not block and must not call back into the engine (it holds the profile's lock); a
@@ -587,8 +597,13 @@ public final class ProfileEngine {
   }
 
   public EngineStats stats() {
-    return new EngineStats(table.size(), registry.catalog().all().length, dict.attributes().size(),
-        dict.events().size(), timers.pending(), hub.subscriberCount());
+    return new EngineStats(
+        table.size(),
+        registry.catalog().all().length,
+        dict.attributes().size(),
+        dict.events().size(),
+        timers.pending(),
+        hub.subscriberCount());
   }
 
   // ------------------------------------------------------------------ internals
@@ -598,8 +613,8 @@ public final class ProfileEngine {
       throw new InvalidProfileException("profile key is empty");
     }
     if (key.length > config.maxKeyBytes()) {
-      throw new InvalidProfileException("profile key is longer than " + config.maxKeyBytes()
-          + " bytes");
+      throw new InvalidProfileException(
+          "profile key is longer than " + config.maxKeyBytes() + " bytes");
     }
   }
 
@@ -653,13 +668,13 @@ public final class ProfileEngine {
   }
 
   /**
-   * Evaluates every segment for one profile. Caller holds the profile's stripe. A fresh ordinal
-   * is in no segment (removal clears every bit before the ordinal is freed), so for it only the
-   * segments it enters touch a bitmap: most of the 50 or so evaluations of a bulk load then take
-   * no lock at all.
+   * Evaluates every segment for one profile. Caller holds the profile's stripe. A fresh ordinal is
+   * in no segment (removal clears every bit before the ordinal is freed), so for it only the
+   * segments it enters touch a bitmap: most of the 50 or so evaluations of a bulk load then take no
+   * lock at all.
    */
-  private void reevaluateAll(Worker w, SegmentCatalog catalog, int ord, byte[] key, byte[] blob,
-      long now, boolean fresh) {
+  private void reevaluateAll(
+      Worker w, SegmentCatalog catalog, int ord, byte[] key, byte[] blob, long now, boolean fresh) {
     w.minValid = Long.MAX_VALUE;
     w.ctx.bind(w.writer.describeTo(w.view, blob), now);
     for (Segment s : catalog.all()) {
@@ -680,12 +695,12 @@ public final class ProfileEngine {
   }
 
   /**
-   * Re-evaluates one segment after an update, touching its bitmap only when the answer for the
-   * new profile differs from the answer for the old one (both at {@code now}). Most updates
-   * change no membership, and the bitmap access (a partition lock and, on a large node, a cache
-   * miss) costs more than a second evaluation over bytes already in cache. The bitmap equals the
-   * old answer except where a time-dependent answer expired and its timed re-evaluation is still
-   * pending; that re-evaluation then corrects it. Caller holds the stripe.
+   * Re-evaluates one segment after an update, touching its bitmap only when the answer for the new
+   * profile differs from the answer for the old one (both at {@code now}). Most updates change no
+   * membership, and the bitmap access (a partition lock and, on a large node, a cache miss) costs
+   * more than a second evaluation over bytes already in cache. The bitmap equals the old answer
+   * except where a time-dependent answer expired and its timed re-evaluation is still pending; that
+   * re-evaluation then corrects it. Caller holds the stripe.
    */
   private void reevaluateChanged(Worker w, Segment s, int ord, byte[] key, long now) {
     if (w.seen[s.id()] == w.stamp) {
@@ -706,7 +721,9 @@ public final class ProfileEngine {
     }
   }
 
-  /** Evaluates one segment for the bound profile and applies the change. Caller holds the stripe. */
+  /**
+   * Evaluates one segment for the bound profile and applies the change. Caller holds the stripe.
+   */
   private void reevaluate(Worker w, Segment s, int ord, byte[] key, long now) {
     CompiledExpression e = s.expression();
     boolean in = e.test(w.ctx);

@@ -59,8 +59,10 @@ final class EngineWorkload {
       sep = ",";
     }
     if (r.nextBoolean()) {
-      sb.append(sep).append("\"last_seen\":\"")
-          .append(time(now - r.nextInt(4 * (int) (Days.MILLIS_PER_DAY / 1000)) * 1000L)).append('"');
+      sb.append(sep)
+          .append("\"last_seen\":\"")
+          .append(time(now - r.nextInt(4 * (int) (Days.MILLIS_PER_DAY / 1000)) * 1000L))
+          .append('"');
       sep = ",";
     }
     if (r.nextBoolean()) {
@@ -68,9 +70,12 @@ final class EngineWorkload {
       sep = ",";
     }
     if (r.nextInt(4) == 0) {
-      sb.append(sep).append("\"$events\":{\"buy\":{\"")
+      sb.append(sep)
+          .append("\"$events\":{\"buy\":{\"")
           .append(java.time.LocalDate.ofEpochDay(Days.dayOf(now) - r.nextInt(3)))
-          .append("\":[").append(1 + r.nextInt(3)).append(",30.0,900.0]}}");
+          .append("\":[")
+          .append(1 + r.nextInt(3))
+          .append(",30.0,900.0]}}");
     }
     return sb.append('}').toString();
   }
@@ -80,19 +85,32 @@ final class EngineWorkload {
     switch (r.nextInt(8)) {
       case 0 -> sb.append("\"set\":{\"country\":\"").append(COUNTRIES[r.nextInt(3)]).append("\"}");
       case 1 -> sb.append("\"incr\":{\"age\":").append(r.nextInt(7) - 3).append('}');
-      case 2 -> sb.append("\"set\":{\"score\":").append(r.nextInt(30) / 10.0).append(",\"vip\":")
-          .append(r.nextBoolean()).append('}');
-      case 3 -> sb.append(r.nextBoolean() ? "\"add\"" : "\"remove\"").append(":{\"tags\":[\"")
-          .append(TAGS[r.nextInt(3)]).append("\"]}");
-      case 4 -> sb.append("\"unset\":[\"").append(r.nextBoolean() ? "country" : "tags").append("\"]");
-      case 5 -> sb.append("\"set\":{\"last_seen\":\"")
-          .append(time(now - r.nextInt(3 * 86_400) * 1000L)).append("\",\"trial_ends\":\"")
-          .append(time(now + r.nextInt(2 * 86_400) * 1000L)).append("\"}");
+      case 2 ->
+          sb.append("\"set\":{\"score\":")
+              .append(r.nextInt(30) / 10.0)
+              .append(",\"vip\":")
+              .append(r.nextBoolean())
+              .append('}');
+      case 3 ->
+          sb.append(r.nextBoolean() ? "\"add\"" : "\"remove\"")
+              .append(":{\"tags\":[\"")
+              .append(TAGS[r.nextInt(3)])
+              .append("\"]}");
+      case 4 ->
+          sb.append("\"unset\":[\"").append(r.nextBoolean() ? "country" : "tags").append("\"]");
+      case 5 ->
+          sb.append("\"set\":{\"last_seen\":\"")
+              .append(time(now - r.nextInt(3 * 86_400) * 1000L))
+              .append("\",\"trial_ends\":\"")
+              .append(time(now + r.nextInt(2 * 86_400) * 1000L))
+              .append("\"}");
       default -> {
         sb.append("\"events\":[");
         int n = 1 + r.nextInt(3);
         for (int i = 0; i < n; i++) {
-          sb.append(i == 0 ? "" : ",").append("{\"name\":\"").append(r.nextBoolean() ? "buy" : "view")
+          sb.append(i == 0 ? "" : ",")
+              .append("{\"name\":\"")
+              .append(r.nextBoolean() ? "buy" : "view")
               .append('"');
           if (r.nextBoolean()) {
             sb.append(",\"value\":").append(r.nextInt(100)).append(".5");

@@ -18,8 +18,7 @@ import net.jqwik.api.lifecycle.BeforeProperty;
 
 /**
  * R3: after any mix of concurrent puts, updates, deletes, segment defines and drops, and time
- * passing, every segment's incremental membership equals a brute-force evaluation of every
- * profile.
+ * passing, every segment's incremental membership equals a brute-force evaluation of every profile.
  */
 class MembershipProperties {
   private static final int THREADS = 3;
@@ -39,8 +38,8 @@ class MembershipProperties {
   void incrementalMembershipEqualsBruteForce(@ForAll long seed) throws Exception {
     Random r = new Random(seed);
     FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4)
-        .retentionDays(7));
+    ProfileEngine engine =
+        new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     int keys = 5 + r.nextInt(40);
     for (int step = 0; step < 30; step++) {
       int kind = r.nextInt(10);
@@ -49,23 +48,29 @@ class MembershipProperties {
         for (int t = 0; t < THREADS; t++) {
           long threadSeed = r.nextLong();
           boolean withSegmentChange = t == 0 && r.nextInt(4) == 0;
-          batch.add(pool.submit(() -> {
-            work(engine, new Random(threadSeed), keys, clock.millis(), withSegmentChange);
-            return null;
-          }));
+          batch.add(
+              pool.submit(
+                  () -> {
+                    work(engine, new Random(threadSeed), keys, clock.millis(), withSegmentChange);
+                    return null;
+                  }));
         }
         long querySeed = r.nextLong();
-        batch.add(pool.submit(() -> {
-          queryWhileWriting(engine, new Random(querySeed));
-          return null;
-        }));
+        batch.add(
+            pool.submit(
+                () -> {
+                  queryWhileWriting(engine, new Random(querySeed));
+                  return null;
+                }));
         for (Future<?> f : batch) {
           f.get();
         }
       } else if (kind < 8) {
         // Hours mostly, whole days often enough that buckets leave windows between updates.
-        clock.advance(r.nextInt(3) == 0 ? r.nextInt(3 * (int) (Days.MILLIS_PER_DAY / 60_000)) * 60_000L
-            : r.nextInt(12 * 3_600_000));
+        clock.advance(
+            r.nextInt(3) == 0
+                ? r.nextInt(3 * (int) (Days.MILLIS_PER_DAY / 60_000)) * 60_000L
+                : r.nextInt(12 * 3_600_000));
         engine.runDueReevaluations();
       } else {
         changeSegments(engine, r);
@@ -74,8 +79,8 @@ class MembershipProperties {
     }
   }
 
-  private static void work(ProfileEngine engine, Random r, int keys, long now,
-      boolean withSegmentChange) {
+  private static void work(
+      ProfileEngine engine, Random r, int keys, long now, boolean withSegmentChange) {
     for (int i = 0; i < 25; i++) {
       if (withSegmentChange && i == 10) {
         changeSegments(engine, r);
@@ -129,7 +134,8 @@ class MembershipProperties {
     for (SegmentInfo s : engine.segments()) {
       Set<String> incremental = all(engine, s.name(), false);
       Set<String> bruteForce = all(engine, s.expression(), true);
-      assertEquals(bruteForce, incremental, where + ": segment " + s.name() + " = " + s.expression());
+      assertEquals(
+          bruteForce, incremental, where + ": segment " + s.name() + " = " + s.expression());
       assertEquals(bruteForce.size(), engine.count(s.name()), where + ": size of " + s.name());
     }
   }
@@ -138,8 +144,8 @@ class MembershipProperties {
     Set<String> out = new HashSet<>();
     String cursor = null;
     do {
-      MembersPage page = filter ? engine.filterMembers(query, cursor, 1000)
-          : engine.members(query, cursor, 1000);
+      MembersPage page =
+          filter ? engine.filterMembers(query, cursor, 1000) : engine.members(query, cursor, 1000);
       out.addAll(page.keys());
       cursor = page.nextCursor();
     } while (cursor != null);

@@ -11,17 +11,72 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
 /**
- * Every parser either accepts its input or throws its documented error; never anything else
- * (no NullPointerException, StackOverflowError, IndexOutOfBounds...).
+ * Every parser either accepts its input or throws its documented error; never anything else (no
+ * NullPointerException, StackOverflowError, IndexOutOfBounds...).
  */
 class ParserFuzzProperties {
   private static final String[] PIECES = {
-    "country", "age", "tags", "`odd name`", "\"DK\"", "\"", "\\", "\\u12", "==", "!=", "<", "<=",
-    ">", ">=", "=", "!", "and", "or", "not", "in", "xor", "(", ")", "[", "]", ",", "+", "-", "7d",
-    "12h", "0ms", "30x", "1.5", "1e9", "1e999", "-3", "99999999999999999999", "true", "false",
-    "now()", "now", "exists(", "count(buy, 30d)", "sum(", "avg(view,", "decayed(buy, 0d)",
-    "variance(", "2026-11-20", "2026-11-20T10:00:00Z", "2026-02-30", "2026-", " ", "\t", "é",
-    "😀", "\u0000", "@", "#", "", "seg_a", "seg_b"
+    "country",
+    "age",
+    "tags",
+    "`odd name`",
+    "\"DK\"",
+    "\"",
+    "\\",
+    "\\u12",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=",
+    "!",
+    "and",
+    "or",
+    "not",
+    "in",
+    "xor",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "+",
+    "-",
+    "7d",
+    "12h",
+    "0ms",
+    "30x",
+    "1.5",
+    "1e9",
+    "1e999",
+    "-3",
+    "99999999999999999999",
+    "true",
+    "false",
+    "now()",
+    "now",
+    "exists(",
+    "count(buy, 30d)",
+    "sum(",
+    "avg(view,",
+    "decayed(buy, 0d)",
+    "variance(",
+    "2026-11-20",
+    "2026-11-20T10:00:00Z",
+    "2026-02-30",
+    "2026-",
+    " ",
+    "\t",
+    "é",
+    "😀",
+    "\u0000",
+    "@",
+    "#",
+    "",
+    "seg_a",
+    "seg_b"
   };
 
   private final FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
@@ -83,10 +138,39 @@ class ParserFuzzProperties {
   }
 
   private static final String[] JSON_PIECES = {
-    "{", "}", "[", "]", ":", ",", "\"set\"", "\"incr\"", "\"add\"", "\"events\"", "\"name\"",
-    "\"time\"", "\"value\"", "\"a\"", "\"$events\"", "\"$producers\"", "\"$string\"", "\"$x\"",
-    "1", "-1", "1.5", "1e999", "92233720368547758070", "true", "null", "\"2026-11-20T10:00:00Z\"",
-    "\"2026-11-20\"", "\"2026-13-20T10:00:00Z\"", "\"x\"", "\"seq\"", "\"producer\"", " ", "\\"
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"set\"",
+    "\"incr\"",
+    "\"add\"",
+    "\"events\"",
+    "\"name\"",
+    "\"time\"",
+    "\"value\"",
+    "\"a\"",
+    "\"$events\"",
+    "\"$producers\"",
+    "\"$string\"",
+    "\"$x\"",
+    "1",
+    "-1",
+    "1.5",
+    "1e999",
+    "92233720368547758070",
+    "true",
+    "null",
+    "\"2026-11-20T10:00:00Z\"",
+    "\"2026-11-20\"",
+    "\"2026-13-20T10:00:00Z\"",
+    "\"x\"",
+    "\"seq\"",
+    "\"producer\"",
+    " ",
+    "\\"
   };
 
   @Property(tries = 3000)

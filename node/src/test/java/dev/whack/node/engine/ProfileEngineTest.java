@@ -70,7 +70,8 @@ class ProfileEngineTest {
   void shouldRejectATypeClashWithNothingHalfApplied() {
     put("u", "{\"country\":\"DK\"}");
     engine.define("dk", "country == \"DK\"");
-    assertThrows(InvalidProfileException.class,
+    assertThrows(
+        InvalidProfileException.class,
         () -> update("u", "{\"set\":{\"country\":\"SE\"},\"incr\":{\"country\":1}}"));
     assertEquals("{\"country\":\"DK\"}", get("u"));
     assertEquals(1, engine.count("dk"));
@@ -78,8 +79,8 @@ class ProfileEngineTest {
 
   @Test
   void shouldRejectMalformedJsonWithItsPosition() {
-    JsonFormatException e = assertThrows(JsonFormatException.class,
-        () -> update("u", "{\"set\":{\"a\":}}"));
+    JsonFormatException e =
+        assertThrows(JsonFormatException.class, () -> update("u", "{\"set\":{\"a\":}}"));
     assertEquals(1, e.line());
     assertEquals(0, engine.size());
   }
@@ -133,8 +134,8 @@ class ProfileEngineTest {
     assertEquals(5, engine.count("small and not even"));
     assertEquals(90, engine.count("not small"));
     assertEquals(5, engine.members("small and not even", null, 100).keys().size());
-    ExpressionException e = assertThrows(ExpressionException.class,
-        () -> engine.count("small and nope"));
+    ExpressionException e =
+        assertThrows(ExpressionException.class, () -> engine.count("small and nope"));
     assertEquals(10, e.position());
   }
 
@@ -243,8 +244,10 @@ class ProfileEngineTest {
 
   @Test
   void shouldDumpProfilesThatLoadBackIntoAnEqualEngine() {
-    update("a", "{\"set\":{\"country\":\"DK\"},\"events\":[{\"name\":\"buy\",\"value\":2.0}],"
-        + "\"producer\":\"p\",\"seq\":3}");
+    update(
+        "a",
+        "{\"set\":{\"country\":\"DK\"},\"events\":[{\"name\":\"buy\",\"value\":2.0}],"
+            + "\"producer\":\"p\",\"seq\":3}");
     put("b", "{\"tags\":[\"x\"]}");
     engine.define("dk", "country == \"DK\"");
     ProfileEngine copy = new ProfileEngine(new EngineConfig().clock(clock));
@@ -260,8 +263,12 @@ class ProfileEngineTest {
     assertEquals(get("a"), new String(copy.getJson(k("a")), UTF_8));
     assertEquals(get("b"), new String(copy.getJson(k("b")), UTF_8));
     assertEquals(1, copy.count("dk"));
-    assertFalse(copy.update(k("a"), dev.whack.node.engine.json.UpdateJson.parse(
-        "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":3}".getBytes(UTF_8))).applied());
+    assertFalse(
+        copy.update(
+                k("a"),
+                dev.whack.node.engine.json.UpdateJson.parse(
+                    "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":3}".getBytes(UTF_8)))
+            .applied());
   }
 
   @Test
@@ -279,9 +286,13 @@ class ProfileEngineTest {
   @Test
   void shouldKeepIngestingWhenAChangeListenerThrows() {
     engine.define("dk", "country == \"DK\"");
-    Subscription sub = engine.subscribe(List.of("dk"), 8, () -> {
-      throw new IllegalStateException("listener bug");
-    });
+    Subscription sub =
+        engine.subscribe(
+            List.of("dk"),
+            8,
+            () -> {
+              throw new IllegalStateException("listener bug");
+            });
     update("a", "{\"set\":{\"country\":\"DK\"}}");
     update("b", "{\"set\":{\"country\":\"DK\"}}");
     assertEquals(2, engine.count("dk"));
@@ -292,8 +303,10 @@ class ProfileEngineTest {
 
   @Test
   void shouldReadEventWindowsAndDecayChosenAtReadTime() {
-    update("a", "{\"events\":[{\"name\":\"view\",\"value\":2.0},{\"name\":\"view\",\"value\":4.0},"
-        + "{\"name\":\"view\",\"value\":9.0,\"time\":\"2026-11-13T10:00:00Z\"}]}");
+    update(
+        "a",
+        "{\"events\":[{\"name\":\"view\",\"value\":2.0},{\"name\":\"view\",\"value\":4.0},"
+            + "{\"name\":\"view\",\"value\":9.0,\"time\":\"2026-11-13T10:00:00Z\"}]}");
     EventStats week = engine.eventStats(k("a"), "view", 7, 7 * Days.MILLIS_PER_DAY);
     assertEquals(2, week.count());
     assertEquals(6.0, week.sum());
@@ -309,9 +322,10 @@ class ProfileEngineTest {
 
   @Test
   void shouldRejectConfigurationMistakesBeforeStarting() {
-    assertThrows(IllegalArgumentException.class,
-        () -> new ProfileEngine(new EngineConfig().lockStripes(3)));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> new ProfileEngine(new EngineConfig().lockStripes(3)));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new ProfileEngine(new EngineConfig().retentionDays(0)));
   }
 
@@ -319,7 +333,8 @@ class ProfileEngineTest {
   void shouldRejectKeysLongerThan250Bytes() {
     byte[] key = new byte[251];
     java.util.Arrays.fill(key, (byte) 'k');
-    assertThrows(InvalidProfileException.class,
+    assertThrows(
+        InvalidProfileException.class,
         () -> engine.update(key, dev.whack.proto.Update.getDefaultInstance()));
   }
 }

@@ -12,8 +12,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
 /**
- * R4: replaying any prefixes of an update stream any number of times, then the whole stream,
- * leaves profiles, counts and memberships identical to a single pass.
+ * R4: replaying any prefixes of an update stream any number of times, then the whole stream, leaves
+ * profiles, counts and memberships identical to a single pass.
  */
 class ReplayProperties {
   private record Entry(String key, byte[] update) {}
@@ -29,11 +29,20 @@ class ReplayProperties {
       seq[producer] += 1 + r.nextInt(3);
       String json = EngineWorkload.update(r, clock.millis());
       // Pin event times so that the effect does not depend on when the replay runs.
-      json = json.replace("{\"name\":", "{\"time\":\"2026-11-20T09:00:00Z\",\"name\":")
-          .replaceAll("\"time\":\"2026-11-20T09:00:00Z\",(\"name\":\"[a-z]+\"(,\"value\":[0-9.]+)?),"
-              + "\"time\":", "$1,\"time\":");
-      json = json.substring(0, json.length() - 1) + (json.length() > 2 ? "," : "")
-          + "\"producer\":\"p" + producer + "\",\"seq\":" + seq[producer] + "}";
+      json =
+          json.replace("{\"name\":", "{\"time\":\"2026-11-20T09:00:00Z\",\"name\":")
+              .replaceAll(
+                  "\"time\":\"2026-11-20T09:00:00Z\",(\"name\":\"[a-z]+\"(,\"value\":[0-9.]+)?),"
+                      + "\"time\":",
+                  "$1,\"time\":");
+      json =
+          json.substring(0, json.length() - 1)
+              + (json.length() > 2 ? "," : "")
+              + "\"producer\":\"p"
+              + producer
+              + "\",\"seq\":"
+              + seq[producer]
+              + "}";
       stream.add(new Entry(EngineWorkload.key(r, 10), json.getBytes(StandardCharsets.UTF_8)));
     }
     ProfileEngine once = engine(clock);
@@ -71,8 +80,11 @@ class ReplayProperties {
   private static Map<String, String> snapshot(ProfileEngine engine) {
     Map<String, String> state = new TreeMap<>();
     for (String key : MembershipProperties.all(engine, "", false)) {
-      state.put(key, new String(engine.getJson(key.getBytes(StandardCharsets.UTF_8)),
-          StandardCharsets.UTF_8) + " in " + engine.segmentsOf(key.getBytes(StandardCharsets.UTF_8)));
+      state.put(
+          key,
+          new String(engine.getJson(key.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8)
+              + " in "
+              + engine.segmentsOf(key.getBytes(StandardCharsets.UTF_8)));
     }
     for (SegmentInfo s : engine.segments()) {
       state.put("#" + s.name(), Long.toString(s.size()));

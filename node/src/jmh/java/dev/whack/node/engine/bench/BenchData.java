@@ -17,15 +17,17 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The realistic shape shared by the engine benchmarks: profiles of 20 attributes with sparse
- * event series, 50 segments of mixed kinds, and an update mix of events and attribute changes.
+ * The realistic shape shared by the engine benchmarks: profiles of 20 attributes with sparse event
+ * series, 50 segments of mixed kinds, and an update mix of events and attribute changes.
  */
 public final class BenchData {
   static final String[] COUNTRIES = {"DK", "SE", "NO", "DE", "FR", "NL", "PL", "ES", "IT", "FI"};
   static final String[] PLANS = {"free", "pro", "team"};
   static final String[] DEVICES = {"ios", "android", "web"};
-  static final String[] COLOURS = {"red", "blue", "green", "black", "white", "grey", "silver",
-      "yellow", "orange", "brown", "purple", "beige"};
+  static final String[] COLOURS = {
+    "red", "blue", "green", "black", "white", "grey", "silver", "yellow", "orange", "brown",
+    "purple", "beige"
+  };
 
   private BenchData() {}
 
@@ -60,33 +62,42 @@ public final class BenchData {
   /** A profile with 20 attributes and a few daily buckets of two event series. */
   public static Profile profile(SplittableRandom r, long now) {
     int today = Days.dayOf(now);
-    Profile.Builder p = Profile.newBuilder()
-        .addAttributes(attr("country", s(COUNTRIES[r.nextInt(COUNTRIES.length)])))
-        .addAttributes(attr("city", s("city-" + r.nextInt(200))))
-        .addAttributes(attr("age", i(18 + r.nextInt(62))))
-        .addAttributes(attr("score", f(r.nextInt(1000) / 10.0)))
-        .addAttributes(attr("vip", b(r.nextInt(10) == 0)))
-        .addAttributes(attr("newsletter", b(r.nextBoolean())))
-        .addAttributes(attr("last_seen", t(now - r.nextLong(30 * Days.MILLIS_PER_DAY))))
-        .addAttributes(attr("signup", t(now - r.nextLong(730 * Days.MILLIS_PER_DAY))))
-        .addAttributes(attr("tags", Value.newBuilder().setStringSet(StringSet.newBuilder()
-            .addValues("tag" + r.nextInt(20)).addValues("tag" + (20 + r.nextInt(20)))).build()))
-        .addAttributes(attr("plan", s(PLANS[r.nextInt(3)])))
-        .addAttributes(attr("visits", i(r.nextInt(1000))))
-        .addAttributes(attr("spend", f(r.nextInt(500_000) / 100.0)))
-        .addAttributes(attr("device", s(DEVICES[r.nextInt(3)])))
-        .addAttributes(attr("lang", s(COUNTRIES[r.nextInt(COUNTRIES.length)].toLowerCase())))
-        .addAttributes(attr("email_domain", s("mail" + r.nextInt(20) + ".example")))
-        .addAttributes(attr("price_min", i(r.nextInt(100) * 1000)))
-        .addAttributes(attr("price_max", i(100_000 + r.nextInt(100) * 1000)))
-        .addAttributes(attr("colour", s(COLOURS[r.nextInt(COLOURS.length)])))
-        .addAttributes(attr("mileage", i(r.nextInt(300_000))))
-        .addAttributes(attr("cohort", s("c" + r.nextInt(1000))));
+    Profile.Builder p =
+        Profile.newBuilder()
+            .addAttributes(attr("country", s(COUNTRIES[r.nextInt(COUNTRIES.length)])))
+            .addAttributes(attr("city", s("city-" + r.nextInt(200))))
+            .addAttributes(attr("age", i(18 + r.nextInt(62))))
+            .addAttributes(attr("score", f(r.nextInt(1000) / 10.0)))
+            .addAttributes(attr("vip", b(r.nextInt(10) == 0)))
+            .addAttributes(attr("newsletter", b(r.nextBoolean())))
+            .addAttributes(attr("last_seen", t(now - r.nextLong(30 * Days.MILLIS_PER_DAY))))
+            .addAttributes(attr("signup", t(now - r.nextLong(730 * Days.MILLIS_PER_DAY))))
+            .addAttributes(
+                attr(
+                    "tags",
+                    Value.newBuilder()
+                        .setStringSet(
+                            StringSet.newBuilder()
+                                .addValues("tag" + r.nextInt(20))
+                                .addValues("tag" + (20 + r.nextInt(20))))
+                        .build()))
+            .addAttributes(attr("plan", s(PLANS[r.nextInt(3)])))
+            .addAttributes(attr("visits", i(r.nextInt(1000))))
+            .addAttributes(attr("spend", f(r.nextInt(500_000) / 100.0)))
+            .addAttributes(attr("device", s(DEVICES[r.nextInt(3)])))
+            .addAttributes(attr("lang", s(COUNTRIES[r.nextInt(COUNTRIES.length)].toLowerCase())))
+            .addAttributes(attr("email_domain", s("mail" + r.nextInt(20) + ".example")))
+            .addAttributes(attr("price_min", i(r.nextInt(100) * 1000)))
+            .addAttributes(attr("price_max", i(100_000 + r.nextInt(100) * 1000)))
+            .addAttributes(attr("colour", s(COLOURS[r.nextInt(COLOURS.length)])))
+            .addAttributes(attr("mileage", i(r.nextInt(300_000))))
+            .addAttributes(attr("cohort", s("c" + r.nextInt(1000))));
     EventSeries.Builder views = EventSeries.newBuilder().setName("view");
     int day = today - 20 - r.nextInt(10);
     for (int k = 0; k < 3; k++) {
       day += 1 + r.nextInt(6);
-      views.addBuckets(DayBucket.newBuilder().setDay(Math.min(day, today)).setCount(1 + r.nextInt(5)));
+      views.addBuckets(
+          DayBucket.newBuilder().setDay(Math.min(day, today)).setCount(1 + r.nextInt(5)));
       if (day >= today) {
         break;
       }
@@ -94,8 +105,15 @@ public final class BenchData {
     p.addEvents(views);
     if (r.nextBoolean()) {
       double v = 10 + r.nextInt(200);
-      p.addEvents(EventSeries.newBuilder().setName("buy").addBuckets(DayBucket.newBuilder()
-          .setDay(today - r.nextInt(30)).setCount(1).setSum(v).setSumSquares(v * v)));
+      p.addEvents(
+          EventSeries.newBuilder()
+              .setName("buy")
+              .addBuckets(
+                  DayBucket.newBuilder()
+                      .setDay(today - r.nextInt(30))
+                      .setCount(1)
+                      .setSum(v)
+                      .setSumSquares(v * v)));
     }
     return p.build();
   }
@@ -133,8 +151,9 @@ public final class BenchData {
     }
     out.add("signup > now() - 90d and plan != \"free\"");
     out.add("last_seen < now() - 14d and count(view, 7d) >= 1");
-    out.add("country == \"DK\" and count(buy, 30d) >= 1 and last_seen > now() - 7d"
-        + " and \"tag3\" in tags");
+    out.add(
+        "country == \"DK\" and count(buy, 30d) >= 1 and last_seen > now() - 7d"
+            + " and \"tag3\" in tags");
     out.add("exists(cohort) and cohort in [\"c1\", \"c2\", \"c3\"]");
     out.add("score > 90.0 or spend > 4900.0");
     out.add("lang == \"da\" and email_domain != \"mail1.example\"");
@@ -150,13 +169,19 @@ public final class BenchData {
     for (int k = 0; k < 5; k++) {
       out.add(Update.newBuilder().addEvents(Event.newBuilder().setName("view")).build());
     }
-    out.add(Update.newBuilder().addEvents(Event.newBuilder().setName("buy").setValue(49.5)).build());
+    out.add(
+        Update.newBuilder().addEvents(Event.newBuilder().setName("buy").setValue(49.5)).build());
     out.add(Update.newBuilder().addEvents(Event.newBuilder().setName("buy").setValue(120)).build());
     out.add(Update.newBuilder().addSet(attr("last_seen", t(now))).build());
-    out.add(Update.newBuilder().addIncr(Increment.newBuilder().setName("visits").setIntDelta(1))
-        .build());
-    out.add(Update.newBuilder().addSet(attr("country", s("SE")))
-        .addAdd(SetDelta.newBuilder().setName("tags").addValues("tag3")).build());
+    out.add(
+        Update.newBuilder()
+            .addIncr(Increment.newBuilder().setName("visits").setIntDelta(1))
+            .build());
+    out.add(
+        Update.newBuilder()
+            .addSet(attr("country", s("SE")))
+            .addAdd(SetDelta.newBuilder().setName("tags").addValues("tag3"))
+            .build());
     return out.toArray(new Update[0]);
   }
 

@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Refill speed of the engine alone (the engine's share of target P5): N Profile JSON documents
- * (20 attributes and event series, about 480 bytes each, as {@code whack dump} writes them) put
- * into an empty engine with 50 segments defined, from T threads. Documents are generated before
- * the clock starts.
+ * Refill speed of the engine alone (the engine's share of target P5): N Profile JSON documents (20
+ * attributes and event series, about 480 bytes each, as {@code whack dump} writes them) put into an
+ * empty engine with 50 segments defined, from T threads. Documents are generated before the clock
+ * starts.
  *
  * <pre>java -Xmx6g -cp node/target/whack-node-benchmarks.jar \
  *     dev.whack.node.engine.bench.BulkLoad 4000000 2</pre>
@@ -44,11 +44,13 @@ public final class BulkLoad {
       for (int t = 0; t < threads; t++) {
         int from = (int) ((long) n * t / threads);
         int to = (int) ((long) n * (t + 1) / threads);
-        Thread w = new Thread(() -> {
-          for (int i = from; i < to; i++) {
-            engine.putJson(keys[i], docs[i], 0, docs[i].length);
-          }
-        });
+        Thread w =
+            new Thread(
+                () -> {
+                  for (int i = from; i < to; i++) {
+                    engine.putJson(keys[i], docs[i], 0, docs[i].length);
+                  }
+                });
         workers.add(w);
         w.start();
       }
@@ -56,8 +58,10 @@ public final class BulkLoad {
         w.join();
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      System.out.printf("round=%d profiles=%d threads=%d avg_doc_bytes=%d seconds=%.2f"
-          + " puts_per_second=%.0f%n", round, n, threads, bytes / n, seconds, n / seconds);
+      System.out.printf(
+          "round=%d profiles=%d threads=%d avg_doc_bytes=%d seconds=%.2f"
+              + " puts_per_second=%.0f%n",
+          round, n, threads, bytes / n, seconds, n / seconds);
     }
   }
 }

@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Evaluation of compiled expressions over a compact 20-attribute profile, with the boxed
- * HashMap lookup it replaces as a baseline.
+ * Evaluation of compiled expressions over a compact 20-attribute profile, with the boxed HashMap
+ * lookup it replaces as a baseline.
  *
  * <pre>scripts/bench-engine ExpressionBenchmark</pre>
  */
@@ -58,18 +58,29 @@ public class ExpressionBenchmark {
     inSet = compiler.compile("\"tag3\" in tags", true);
     window = compiler.compile("count(view, 30d) >= 3", true);
     recency = compiler.compile("last_seen > now() - 7d", true);
-    complex = compiler.compile("country == \"DK\" and count(buy, 30d) >= 1 and last_seen > "
-        + "now() - 7d and \"tag3\" in tags", true);
-    Profile p = BenchData.profile(new SplittableRandom(7), now).toBuilder()
-        .setAttributes(0, Attribute.newBuilder().setName("country")
-            .setValue(dev.whack.proto.Value.newBuilder().setStringValue("DK"))).build();
+    complex =
+        compiler.compile(
+            "country == \"DK\" and count(buy, 30d) >= 1 and last_seen > "
+                + "now() - 7d and \"tag3\" in tags",
+            true);
+    Profile p =
+        BenchData.profile(new SplittableRandom(7), now).toBuilder()
+            .setAttributes(
+                0,
+                Attribute.newBuilder()
+                    .setName("country")
+                    .setValue(dev.whack.proto.Value.newBuilder().setStringValue("DK")))
+            .build();
     blob = new ProfileWriter(dict, 60).put("user:1".getBytes(StandardCharsets.UTF_8), p, now);
     view = new ProfileView().bind(blob);
     ctx = new EvalContext().bind(view, now);
     boxed = new HashMap<>();
     for (Attribute a : p.getAttributesList()) {
-      boxed.put(a.getName(), a.getValue().hasStringSet()
-          ? Set.copyOf(a.getValue().getStringSet().getValuesList()) : a.getValue().toString());
+      boxed.put(
+          a.getName(),
+          a.getValue().hasStringSet()
+              ? Set.copyOf(a.getValue().getStringSet().getValuesList())
+              : a.getValue().toString());
     }
     boxed.put("country", "DK");
   }

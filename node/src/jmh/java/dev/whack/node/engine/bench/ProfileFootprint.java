@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Bytes per profile (target P4): heap used by N profiles of 20 attributes with their event
- * series and 50 segments, measured as the heap after full GCs before and after loading.
+ * Bytes per profile (target P4): heap used by N profiles of 20 attributes with their event series
+ * and 50 segments, measured as the heap after full GCs before and after loading.
  *
  * <pre>java -Xmx4g -cp node/target/whack-node-benchmarks.jar \
  *     dev.whack.node.engine.bench.ProfileFootprint 4000000</pre>
@@ -38,7 +38,8 @@ public final class ProfileFootprint {
     for (var s : engine.segments()) {
       members += s.size();
     }
-    System.out.printf("profiles=%d load_seconds=%.1f puts_per_second=%.0f%n", n, seconds, n / seconds);
+    System.out.printf(
+        "profiles=%d load_seconds=%.1f puts_per_second=%.0f%n", n, seconds, n / seconds);
     System.out.printf("segment_memberships=%d (%.1f per profile)%n", members, (double) members / n);
     System.out.printf("engine_footprint_estimate_bytes_per_profile=%.1f%n", (double) blobBytes / n);
     System.out.printf("heap_bytes_per_profile=%.1f%n", (double) (after - before) / n);

@@ -22,8 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.roaringbitmap.RoaringBitmap;
 
 /**
- * Segment algebra over two segments of about one million members each (target P3: size of
- * A and B under 1 ms), with plain unsynchronized RoaringBitmap and java.util.BitSet as baselines.
+ * Segment algebra over two segments of about one million members each (target P3: size of A and B
+ * under 1 ms), with plain unsynchronized RoaringBitmap and java.util.BitSet as baselines.
  *
  * <pre>scripts/bench-engine SegmentAlgebraBenchmark</pre>
  */
@@ -32,7 +32,9 @@ import org.roaringbitmap.RoaringBitmap;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 3, time = 3)
-@Fork(value = 1, jvmArgs = {"-Xms3g", "-Xmx3g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xms3g", "-Xmx3g"})
 public class SegmentAlgebraBenchmark {
   static final int PROFILES = 1_500_000;
 
@@ -52,10 +54,14 @@ public class SegmentAlgebraBenchmark {
       // Each of a, b holds 2/3 of the profiles (about 1M), overlapping on about 4/9.
       boolean a = r.nextInt(3) != 0;
       boolean b = r.nextInt(3) != 0;
-      engine.put(BenchData.key(i), Profile.newBuilder()
-          .addAttributes(Attribute.newBuilder().setName("a").setValue(Value.newBuilder().setBoolValue(a)))
-          .addAttributes(Attribute.newBuilder().setName("b").setValue(Value.newBuilder().setBoolValue(b)))
-          .build());
+      engine.put(
+          BenchData.key(i),
+          Profile.newBuilder()
+              .addAttributes(
+                  Attribute.newBuilder().setName("a").setValue(Value.newBuilder().setBoolValue(a)))
+              .addAttributes(
+                  Attribute.newBuilder().setName("b").setValue(Value.newBuilder().setBoolValue(b)))
+              .build());
       if (a) {
         plainA.add(i);
         bitsA.set(i);

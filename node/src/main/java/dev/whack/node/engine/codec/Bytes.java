@@ -3,9 +3,9 @@ package dev.whack.node.engine.codec;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decoding primitives over encoded profile bytes. Positions are passed and returned explicitly;
- * a varint read returns its value and {@link #next} returns the position after it, so that
- * decoding allocates nothing.
+ * Decoding primitives over encoded profile bytes. Positions are passed and returned explicitly; a
+ * varint read returns its value and {@link #next} returns the position after it, so that decoding
+ * allocates nothing.
  */
 public final class Bytes {
   private Bytes() {}

@@ -5,8 +5,8 @@ import dev.whack.node.engine.codec.Bytes;
 import java.util.Arrays;
 
 /**
- * A mutable, decoded event series used while applying an update or loading a profile: sorted
- * days with count, sum and sum of squares. Reused across updates.
+ * A mutable, decoded event series used while applying an update or loading a profile: sorted days
+ * with count, sum and sum of squares. Reused across updates.
  *
  * <p>Concurrency: not thread-safe; owned by one writer at a time.
  */
@@ -128,8 +128,8 @@ public final class SeriesBuilder {
       } else {
         sink.writeVarint(days[i] - days[i - 1]);
       }
-      boolean valued = Double.doubleToRawLongBits(sums[i]) != 0
-          || Double.doubleToRawLongBits(squares[i]) != 0;
+      boolean valued =
+          Double.doubleToRawLongBits(sums[i]) != 0 || Double.doubleToRawLongBits(squares[i]) != 0;
       sink.writeVarint((counts[i] << 1) | (valued ? 1 : 0));
       if (valued) {
         sink.writeDouble(sums[i]);

@@ -65,8 +65,8 @@ public final class SeriesCodec {
   }
 
   /**
-   * Exponentially decayed event count: each bucket weighs {@code 2^(-age/halfLife)} with its age
-   * in whole days (today's bucket weighs 1), over buckets no older than {@code oldestDay}. Changes
+   * Exponentially decayed event count: each bucket weighs {@code 2^(-age/halfLife)} with its age in
+   * whole days (today's bucket weighs 1), over buckets no older than {@code oldestDay}. Changes
    * every midnight while any such bucket exists.
    */
   public static void decayed(

@@ -12,7 +12,10 @@ public final class WindowResult {
   public double sumSquares;
   public double decayed;
 
-  /** First day on which the aggregate can differ, {@link Integer#MAX_VALUE} if never (without updates). */
+  /**
+   * First day on which the aggregate can differ, {@link Integer#MAX_VALUE} if never (without
+   * updates).
+   */
   public int nextChangeDay;
 
   /** Whether the series has buckets dated after the evaluation day (they enter later). */

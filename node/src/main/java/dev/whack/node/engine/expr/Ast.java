@@ -40,7 +40,12 @@ sealed interface Ast {
   record Window(Fn fn, String event, long millis, int argPos, int pos) implements Ast {}
 
   enum Op {
-    EQ("=="), NE("!="), LT("<"), LE("<="), GT(">"), GE(">=");
+    EQ("=="),
+    NE("!="),
+    LT("<"),
+    LE("<="),
+    GT(">"),
+    GE(">=");
 
     final String symbol;
 
@@ -72,6 +77,10 @@ sealed interface Ast {
   }
 
   enum Fn {
-    COUNT, SUM, AVG, VARIANCE, DECAYED
+    COUNT,
+    SUM,
+    AVG,
+    VARIANCE,
+    DECAYED
   }
 }

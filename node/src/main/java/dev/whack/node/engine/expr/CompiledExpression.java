@@ -15,8 +15,8 @@ public final class CompiledExpression {
   private final int[] events;
   private final boolean timeDependent;
 
-  CompiledExpression(String source, Cond root, int[] attributes, int[] events,
-      boolean timeDependent) {
+  CompiledExpression(
+      String source, Cond root, int[] attributes, int[] events, boolean timeDependent) {
     this.source = source;
     this.root = root;
     this.attributes = attributes;

@@ -6,8 +6,8 @@ import dev.whack.node.engine.profile.ValueType;
 import java.util.Arrays;
 
 /**
- * A compiled condition. Each node lowers {@link EvalContext#validUntil} to the time its answer
- * may change; {@code and}/{@code or} short-circuit and then only the deciding operand's validity
+ * A compiled condition. Each node lowers {@link EvalContext#validUntil} to the time its answer may
+ * change; {@code and}/{@code or} short-circuit and then only the deciding operand's validity
  * counts, since the other cannot change the answer.
  */
 abstract class Cond {
@@ -123,7 +123,9 @@ abstract class Cond {
 
   /** Which side of a comparison is {@code now()}-based, for computing when its answer flips. */
   enum NowSide {
-    NONE, LEFT, RIGHT
+    NONE,
+    LEFT,
+    RIGHT
   }
 
   static final class Compare extends Cond {
@@ -131,7 +133,11 @@ abstract class Cond {
     final Operand left;
     final Operand right;
     final NowSide nowSide;
-    /** Which side is a window compared with a literal: then validity is the answer's, not the value's. */
+
+    /**
+     * Which side is a window compared with a literal: then validity is the answer's, not the
+     * value's.
+     */
     final NowSide windowSide;
 
     Compare(Ast.Op op, Operand left, Operand right, NowSide nowSide) {
@@ -139,10 +145,12 @@ abstract class Cond {
       this.left = left;
       this.right = right;
       this.nowSide = nowSide;
-      this.windowSide = left instanceof Operand.Window && right instanceof Operand.Literal
-          ? NowSide.LEFT
-          : right instanceof Operand.Window && left instanceof Operand.Literal
-              ? NowSide.RIGHT : NowSide.NONE;
+      this.windowSide =
+          left instanceof Operand.Window && right instanceof Operand.Literal
+              ? NowSide.LEFT
+              : right instanceof Operand.Window && left instanceof Operand.Literal
+                  ? NowSide.RIGHT
+                  : NowSide.NONE;
     }
 
     @Override
@@ -163,13 +171,13 @@ abstract class Cond {
     }
 
     /**
-     * A window aggregate against a literal. The aggregate changes on some midnights, but the
-     * answer often does not: this finds the first midnight on which the answer itself flips, so
-     * a profile comes back to the timer queue only then. Without updates, {@code count} and
-     * {@code decayed} can only fall (buckets leave, weights decay) unless future-dated buckets
-     * exist, so an answer that falling cannot change holds forever; otherwise the future change
-     * days are stepped through (at most one per bucket). {@code decayed} answers that can flip are
-     * re-checked every midnight.
+     * A window aggregate against a literal. The aggregate changes on some midnights, but the answer
+     * often does not: this finds the first midnight on which the answer itself flips, so a profile
+     * comes back to the timer queue only then. Without updates, {@code count} and {@code decayed}
+     * can only fall (buckets leave, weights decay) unless future-dated buckets exist, so an answer
+     * that falling cannot change holds forever; otherwise the future change days are stepped
+     * through (at most one per bucket). {@code decayed} answers that can flip are re-checked every
+     * midnight.
      */
     private boolean windowCompare(EvalContext c) {
       boolean winLeft = windowSide == NowSide.LEFT;
@@ -185,8 +193,9 @@ abstract class Cond {
       }
       Ast.Op norm = winLeft ? op : op.mirror(); // window op literal
       boolean falling = (win.fn == Ast.Fn.COUNT || win.fn == Ast.Fn.DECAYED) && !c.window.future;
-      if (falling && ((norm == Ast.Op.GT || norm == Ast.Op.GE) && !result
-          || (norm == Ast.Op.LT || norm == Ast.Op.LE) && result)) {
+      if (falling
+          && ((norm == Ast.Op.GT || norm == Ast.Op.GE) && !result
+              || (norm == Ast.Op.LT || norm == Ast.Op.LE) && result)) {
         return result; // can only fall, so the answer holds until an update
       }
       if (win.fn == Ast.Fn.DECAYED) {
@@ -215,7 +224,10 @@ abstract class Cond {
       return cmp != INCOMPARABLE && op.holds(cmp);
     }
 
-    /** {@code t op (now + k)}: the answer flips at most once as time moves forward, at {@code t - k}. */
+    /**
+     * {@code t op (now + k)}: the answer flips at most once as time moves forward, at {@code t -
+     * k}.
+     */
     private boolean nowCompare(EvalContext c) {
       Ast.Op o = op;
       long t = c.lng[0];
@@ -283,8 +295,9 @@ abstract class Cond {
     }
     switch (lt) {
       case EvalContext.STRING -> {
-        return Integer.signum(Arrays.compareUnsigned(c.buf[0], c.off[0], c.off[0] + c.len[0],
-            c.buf[1], c.off[1], c.off[1] + c.len[1]));
+        return Integer.signum(
+            Arrays.compareUnsigned(
+                c.buf[0], c.off[0], c.off[0] + c.len[0], c.buf[1], c.off[1], c.off[1] + c.len[1]));
       }
       case EvalContext.TIMESTAMP -> {
         return Long.compare(c.lng[0], c.lng[1]);

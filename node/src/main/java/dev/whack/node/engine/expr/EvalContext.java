@@ -42,16 +42,19 @@ public final class EvalContext {
   }
 
   /**
-   * Whether evaluations must work out until when their answer holds (default true). Turning it
-   * off skips the search for the flip day of window comparisons, for evaluations whose validity
-   * is not used; {@link #validUntil()} is then only an upper bound of nothing in particular.
+   * Whether evaluations must work out until when their answer holds (default true). Turning it off
+   * skips the search for the flip day of window comparisons, for evaluations whose validity is not
+   * used; {@link #validUntil()} is then only an upper bound of nothing in particular.
    */
   public EvalContext needValidity(boolean need) {
     this.needValidity = need;
     return this;
   }
 
-  /** Until when (exclusive, epoch ms) the last evaluation's answer holds; MAX_VALUE: until an update. */
+  /**
+   * Until when (exclusive, epoch ms) the last evaluation's answer holds; MAX_VALUE: until an
+   * update.
+   */
   public long validUntil() {
     return validUntil;
   }

@@ -25,7 +25,11 @@ public final class ExpressionCompiler {
 
   /** Static type of an operand, for compile-time checks; DYNAMIC is an attribute. */
   private enum Type {
-    STRING, NUMBER, BOOL, TIMESTAMP, DYNAMIC
+    STRING,
+    NUMBER,
+    BOOL,
+    TIMESTAMP,
+    DYNAMIC
   }
 
   private final class Unit {
@@ -67,8 +71,8 @@ public final class ExpressionCompiler {
     Ast ast = Parser.parse(source);
     Unit u = new Unit(internNames);
     Cond root = cond(ast, u);
-    return new CompiledExpression(source, root,
-        u.attrs.stream().toArray(), u.evts.stream().toArray(), u.timeDependent);
+    return new CompiledExpression(
+        source, root, u.attrs.stream().toArray(), u.evts.stream().toArray(), u.timeDependent);
   }
 
   private Cond cond(Ast e, Unit u) {
@@ -84,8 +88,10 @@ public final class ExpressionCompiler {
         Cond inner = in(in, u);
         yield in.negated() ? new Cond.Not(inner) : inner;
       }
-      default -> throw new ExpressionException(e.pos(),
-          "expected a condition, found " + describe(e) + " (compare it with something)");
+      default ->
+          throw new ExpressionException(
+              e.pos(),
+              "expected a condition, found " + describe(e) + " (compare it with something)");
     };
   }
 
@@ -93,15 +99,17 @@ public final class ExpressionCompiler {
     Type lt = type(c.left());
     Type rt = type(c.right());
     if (lt != Type.DYNAMIC && rt != Type.DYNAMIC && lt != rt) {
-      throw new ExpressionException(c.pos(), "cannot compare " + describe(c.left()) + " with "
-          + describe(c.right()));
+      throw new ExpressionException(
+          c.pos(), "cannot compare " + describe(c.left()) + " with " + describe(c.right()));
     }
     boolean ordering = c.op() != Ast.Op.EQ && c.op() != Ast.Op.NE;
     if (ordering && (lt == Type.BOOL || rt == Type.BOOL)) {
       throw new ExpressionException(c.pos(), "booleans compare only with == and !=");
     }
-    Cond.NowSide side = c.left() instanceof Ast.Now ? Cond.NowSide.LEFT
-        : c.right() instanceof Ast.Now ? Cond.NowSide.RIGHT : Cond.NowSide.NONE;
+    Cond.NowSide side =
+        c.left() instanceof Ast.Now
+            ? Cond.NowSide.LEFT
+            : c.right() instanceof Ast.Now ? Cond.NowSide.RIGHT : Cond.NowSide.NONE;
     if (c.left() instanceof Ast.Now && c.right() instanceof Ast.Now) {
       side = Cond.NowSide.NONE; // now() vs now(): a constant answer
     }
@@ -110,8 +118,8 @@ public final class ExpressionCompiler {
 
   private Cond in(Ast.In in, Unit u) {
     if (in.needle() instanceof Ast.Now) {
-      throw new ExpressionException(in.needle().pos(),
-          "now() cannot be looked up with 'in'; compare it with <, <=, >, >=");
+      throw new ExpressionException(
+          in.needle().pos(), "now() cannot be looked up with 'in'; compare it with <, <=, >, >=");
     }
     Type nt = type(in.needle());
     if (in.haystack() instanceof Ast.ListOf list) {
@@ -120,8 +128,9 @@ public final class ExpressionCompiler {
       for (int i = 0; i < ops.length; i++) {
         Type it = type(items.get(i));
         if (nt != Type.DYNAMIC && it != nt) {
-          throw new ExpressionException(items.get(i).pos(), "cannot compare " + describe(in.needle())
-              + " with " + describe(items.get(i)));
+          throw new ExpressionException(
+              items.get(i).pos(),
+              "cannot compare " + describe(in.needle()) + " with " + describe(items.get(i)));
         }
         ops[i] = operand(items.get(i), u);
       }
@@ -129,13 +138,16 @@ public final class ExpressionCompiler {
     }
     if (in.haystack() instanceof Ast.Attr set) {
       if (nt != Type.STRING && nt != Type.DYNAMIC) {
-        throw new ExpressionException(in.needle().pos(),
+        throw new ExpressionException(
+            in.needle().pos(),
             "only a string can be looked up in a set attribute, found " + describe(in.needle()));
       }
       return new Cond.InSet(operand(in.needle(), u), u.attr(set.name()));
     }
-    throw new ExpressionException(in.haystack().pos(),
-        "'in' takes a list like [\"a\", \"b\"] or a set attribute, found " + describe(in.haystack()));
+    throw new ExpressionException(
+        in.haystack().pos(),
+        "'in' takes a list like [\"a\", \"b\"] or a set attribute, found "
+            + describe(in.haystack()));
   }
 
   private Type type(Ast e) {
@@ -148,11 +160,16 @@ public final class ExpressionCompiler {
       case Ast.Now n -> Type.TIMESTAMP;
       case Ast.Window w -> Type.NUMBER;
       case Ast.Attr a -> Type.DYNAMIC;
-      case Ast.Duration d -> throw new ExpressionException(d.pos(),
-          "a duration is only allowed as a window, a half-life, or added to now() or a timestamp");
-      case Ast.ListOf l -> throw new ExpressionException(l.pos(), "a list is only allowed after 'in'");
-      default -> throw new ExpressionException(e.pos(),
-          "expected a value, found a condition (" + describe(e) + ")");
+      case Ast.Duration d ->
+          throw new ExpressionException(
+              d.pos(),
+              "a duration is only allowed as a window, a half-life, or added to now() or a"
+                  + " timestamp");
+      case Ast.ListOf l ->
+          throw new ExpressionException(l.pos(), "a list is only allowed after 'in'");
+      default ->
+          throw new ExpressionException(
+              e.pos(), "expected a value, found a condition (" + describe(e) + ")");
     };
   }
 
@@ -183,12 +200,12 @@ public final class ExpressionCompiler {
       }
     } else {
       if (w.millis() % Days.MILLIS_PER_DAY != 0 || w.millis() == 0) {
-        throw new ExpressionException(w.argPos(),
-            "a window is a whole number of days (like 7d or 30d); buckets are daily");
+        throw new ExpressionException(
+            w.argPos(), "a window is a whole number of days (like 7d or 30d); buckets are daily");
       }
       if (w.millis() / Days.MILLIS_PER_DAY > retentionDays) {
-        throw new ExpressionException(w.argPos(), "a window is at most the retention of "
-            + retentionDays + "d");
+        throw new ExpressionException(
+            w.argPos(), "a window is at most the retention of " + retentionDays + "d");
       }
     }
     u.timeDependent = true;

@@ -20,8 +20,8 @@ final class Lexer {
 
   static List<Token> tokenize(String src) {
     if (src.length() > MAX_LENGTH) {
-      throw new ExpressionException(MAX_LENGTH, "expression is longer than " + MAX_LENGTH
-          + " characters");
+      throw new ExpressionException(
+          MAX_LENGTH, "expression is longer than " + MAX_LENGTH + " characters");
     }
     Lexer l = new Lexer(src);
     l.run();
@@ -65,8 +65,10 @@ final class Lexer {
         case '<', '>' -> {
           boolean eq = peek(1) == '=';
           pos += eq ? 2 : 1;
-          Token.Kind k = c == '<' ? (eq ? Token.Kind.LE : Token.Kind.LT)
-              : (eq ? Token.Kind.GE : Token.Kind.GT);
+          Token.Kind k =
+              c == '<'
+                  ? (eq ? Token.Kind.LE : Token.Kind.LT)
+                  : (eq ? Token.Kind.GE : Token.Kind.GT);
           tokens.add(new Token(k, start, src.substring(start, pos), 0, 0));
         }
         case '"' -> string();
@@ -105,15 +107,16 @@ final class Lexer {
       }
     }
     String word = src.substring(start, pos);
-    Token.Kind kind = switch (word) {
-      case "and" -> Token.Kind.AND;
-      case "or" -> Token.Kind.OR;
-      case "not" -> Token.Kind.NOT;
-      case "in" -> Token.Kind.IN;
-      case "true" -> Token.Kind.TRUE;
-      case "false" -> Token.Kind.FALSE;
-      default -> Token.Kind.IDENT;
-    };
+    Token.Kind kind =
+        switch (word) {
+          case "and" -> Token.Kind.AND;
+          case "or" -> Token.Kind.OR;
+          case "not" -> Token.Kind.NOT;
+          case "in" -> Token.Kind.IN;
+          case "true" -> Token.Kind.TRUE;
+          case "false" -> Token.Kind.FALSE;
+          default -> Token.Kind.IDENT;
+        };
     tokens.add(new Token(kind, start, word, 0, 0));
   }
 
@@ -208,7 +211,8 @@ final class Lexer {
       duration(start, digits);
       return;
     }
-    if (pos < src.length() && (Character.isLetterOrDigit(src.charAt(pos)) || src.charAt(pos) == '_')) {
+    if (pos < src.length()
+        && (Character.isLetterOrDigit(src.charAt(pos)) || src.charAt(pos) == '_')) {
       throw new ExpressionException(pos, "unexpected '" + src.charAt(pos) + "' after a number");
     }
     if (real) {
@@ -229,16 +233,18 @@ final class Lexer {
       pos++;
     }
     String unit = src.substring(unitStart, pos);
-    long perUnit = switch (unit) {
-      case "ms" -> 1L;
-      case "s" -> 1_000L;
-      case "m" -> 60_000L;
-      case "h" -> 3_600_000L;
-      case "d" -> Days.MILLIS_PER_DAY;
-      case "w" -> 7 * Days.MILLIS_PER_DAY;
-      default -> throw new ExpressionException(unitStart,
-          "unknown duration unit '" + unit + "' (use ms, s, m, h, d or w)");
-    };
+    long perUnit =
+        switch (unit) {
+          case "ms" -> 1L;
+          case "s" -> 1_000L;
+          case "m" -> 60_000L;
+          case "h" -> 3_600_000L;
+          case "d" -> Days.MILLIS_PER_DAY;
+          case "w" -> 7 * Days.MILLIS_PER_DAY;
+          default ->
+              throw new ExpressionException(
+                  unitStart, "unknown duration unit '" + unit + "' (use ms, s, m, h, d or w)");
+        };
     long millis;
     try {
       millis = Math.multiplyExact(Long.parseLong(digits), perUnit);
@@ -246,7 +252,8 @@ final class Lexer {
       throw new ExpressionException(start, "duration " + digits + unit + " is too long");
     }
     if (millis > 3660 * Days.MILLIS_PER_DAY * 10) {
-      throw new ExpressionException(start, "duration " + digits + unit + " is longer than 100 years");
+      throw new ExpressionException(
+          start, "duration " + digits + unit + " is longer than 100 years");
     }
     tokens.add(new Token(Token.Kind.DURATION, start, digits + unit, millis, 0));
   }
@@ -254,14 +261,20 @@ final class Lexer {
   private void timestamp(int start) {
     while (pos < src.length()) {
       char c = src.charAt(pos);
-      if (Character.isDigit(c) || c == '-' || c == ':' || c == '.' || c == 'T' || c == 'Z'
+      if (Character.isDigit(c)
+          || c == '-'
+          || c == ':'
+          || c == '.'
+          || c == 'T'
+          || c == 'Z'
           || (c == '+' && pos > start + 10)) {
         pos++;
       } else {
         break;
       }
     }
-    // A trailing '-' belongs to arithmetic ("2026-01-01 - 1d" needs spaces; "2026-01-01-" is wrong).
+    // A trailing '-' belongs to arithmetic ("2026-01-01 - 1d" needs spaces; "2026-01-01-" is
+    // wrong).
     String text = src.substring(start, pos);
     long millis;
     try {
@@ -271,8 +284,9 @@ final class Lexer {
         millis = Timestamps.parse(text);
       }
     } catch (IllegalArgumentException e) {
-      throw new ExpressionException(start, "invalid timestamp " + text
-          + " (use YYYY-MM-DD or RFC 3339 like 2026-11-20T10:00:00Z)");
+      throw new ExpressionException(
+          start,
+          "invalid timestamp " + text + " (use YYYY-MM-DD or RFC 3339 like 2026-11-20T10:00:00Z)");
     }
     tokens.add(new Token(Token.Kind.TIMESTAMP, start, text, millis, 0));
   }

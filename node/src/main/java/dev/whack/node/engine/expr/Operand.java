@@ -121,7 +121,9 @@ abstract class Operand {
     }
   }
 
-  /** A window function over an event series; lowers "valid until" to the next midnight it changes. */
+  /**
+   * A window function over an event series; lowers "valid until" to the next midnight it changes.
+   */
   static final class Window extends Operand {
     final Ast.Fn fn;
     final int eventId;

@@ -100,15 +100,16 @@ final class Parser {
   private Ast predicate() {
     Ast left = operand();
     Token t = peek();
-    Ast.Op op = switch (t.kind()) {
-      case EQ -> Ast.Op.EQ;
-      case NE -> Ast.Op.NE;
-      case LT -> Ast.Op.LT;
-      case LE -> Ast.Op.LE;
-      case GT -> Ast.Op.GT;
-      case GE -> Ast.Op.GE;
-      default -> null;
-    };
+    Ast.Op op =
+        switch (t.kind()) {
+          case EQ -> Ast.Op.EQ;
+          case NE -> Ast.Op.NE;
+          case LT -> Ast.Op.LT;
+          case LE -> Ast.Op.LE;
+          case GT -> Ast.Op.GT;
+          case GE -> Ast.Op.GE;
+          default -> null;
+        };
     if (op != null) {
       next();
       return new Ast.Compare(op, left, operand(), t.pos());
@@ -152,7 +153,8 @@ final class Parser {
         if (n.kind() == Kind.FLOAT) {
           return new Ast.Real(-n.real(), t.pos());
         }
-        throw new ExpressionException(n.pos(), "expected a number after '-', found " + n.describe());
+        throw new ExpressionException(
+            n.pos(), "expected a number after '-', found " + n.describe());
       }
       case TRUE, FALSE -> {
         return new Ast.Bool(t.kind() == Kind.TRUE, t.pos());
@@ -172,8 +174,9 @@ final class Parser {
         }
         return new Ast.Attr(t.text(), t.pos());
       }
-      default -> throw new ExpressionException(t.pos(),
-          "expected a value, a name or '(', found " + t.describe());
+      default ->
+          throw new ExpressionException(
+              t.pos(), "expected a value, a name or '(', found " + t.describe());
     }
   }
 
@@ -196,7 +199,8 @@ final class Parser {
     }
     if (peek().kind() == Kind.PLUS || peek().kind() == Kind.MINUS) {
       Token t = peek(1);
-      throw new ExpressionException(t.pos(),
+      throw new ExpressionException(
+          t.pos(),
           "only a duration (like 7d or 12h) can be added to a time, found " + t.describe());
     }
     return total;
@@ -207,8 +211,11 @@ final class Parser {
     if (peek().kind() != Kind.RBRACKET) {
       while (true) {
         Ast item = operand();
-        if (!(item instanceof Ast.Str || item instanceof Ast.Int || item instanceof Ast.Real
-            || item instanceof Ast.Bool || item instanceof Ast.Timestamp)) {
+        if (!(item instanceof Ast.Str
+            || item instanceof Ast.Int
+            || item instanceof Ast.Real
+            || item instanceof Ast.Bool
+            || item instanceof Ast.Timestamp)) {
           throw new ExpressionException(item.pos(), "a list holds literals only");
         }
         items.add(item);
@@ -238,17 +245,27 @@ final class Parser {
         Ast.Fn fn = Ast.Fn.valueOf(name.text().toUpperCase(java.util.Locale.ROOT));
         Token event = next();
         if (event.kind() != Kind.IDENT && event.kind() != Kind.STRING) {
-          throw new ExpressionException(event.pos(),
+          throw new ExpressionException(
+              event.pos(),
               "expected an event name in " + name.text() + "(...), found " + event.describe());
         }
-        expect(Kind.COMMA, "',' and a " + (fn == Ast.Fn.DECAYED ? "half-life" : "window")
-            + " (like 30d) in " + name.text() + "(...)");
+        expect(
+            Kind.COMMA,
+            "',' and a "
+                + (fn == Ast.Fn.DECAYED ? "half-life" : "window")
+                + " (like 30d) in "
+                + name.text()
+                + "(...)");
         Token d = expect(Kind.DURATION, "a duration like 30d");
         expect(Kind.RPAREN, "')' to close " + name.text() + "(");
         return new Ast.Window(fn, event.text(), d.number(), d.pos(), name.pos());
       }
-      default -> throw new ExpressionException(name.pos(), "unknown function '" + name.text()
-          + "' (known: now, exists, count, sum, avg, variance, decayed)");
+      default ->
+          throw new ExpressionException(
+              name.pos(),
+              "unknown function '"
+                  + name.text()
+                  + "' (known: now, exists, count, sum, avg, variance, decayed)");
     }
   }
 }

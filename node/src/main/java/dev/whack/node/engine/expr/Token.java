@@ -1,12 +1,36 @@
 package dev.whack.node.engine.expr;
 
-/** One lexical token; {@code text} is the token's source, {@code number} its value where it has one. */
+/**
+ * One lexical token; {@code text} is the token's source, {@code number} its value where it has one.
+ */
 record Token(Token.Kind kind, int pos, String text, long number, double real) {
   enum Kind {
-    IDENT, STRING, INT, FLOAT, DURATION, TIMESTAMP,
-    LPAREN, RPAREN, LBRACKET, RBRACKET, COMMA,
-    EQ, NE, LT, LE, GT, GE, PLUS, MINUS,
-    AND, OR, NOT, IN, TRUE, FALSE, EOF
+    IDENT,
+    STRING,
+    INT,
+    FLOAT,
+    DURATION,
+    TIMESTAMP,
+    LPAREN,
+    RPAREN,
+    LBRACKET,
+    RBRACKET,
+    COMMA,
+    EQ,
+    NE,
+    LT,
+    LE,
+    GT,
+    GE,
+    PLUS,
+    MINUS,
+    AND,
+    OR,
+    NOT,
+    IN,
+    TRUE,
+    FALSE,
+    EOF
   }
 
   String describe() {

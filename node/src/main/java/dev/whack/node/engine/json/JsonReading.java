@@ -46,8 +46,7 @@ final class JsonReading {
       if (l == null) {
         throw new JsonFormatException(reason, 0, 0, -1);
       }
-      throw new JsonFormatException(
-          reason, l.getLineNr(), l.getColumnNr(), offsetOf(l));
+      throw new JsonFormatException(reason, l.getLineNr(), l.getColumnNr(), offsetOf(l));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -99,7 +98,8 @@ final class JsonReading {
       }
       case START_OBJECT -> {
         if (p.nextToken() != JsonToken.FIELD_NAME || !"$string".equals(p.currentName())) {
-          throw fail(p, "an object value must be {\"$string\": \"...\"}; nested objects are not values");
+          throw fail(
+              p, "an object value must be {\"$string\": \"...\"}; nested objects are not values");
         }
         if (p.nextToken() != JsonToken.VALUE_STRING) {
           throw fail(p, "\"$string\" takes a string");

@@ -41,7 +41,10 @@ public final class JsonWriting {
     }
   }
 
-  /** A float value; Java's shortest representation always has '.' or 'E', so it reads back as a float. */
+  /**
+   * A float value; Java's shortest representation always has '.' or 'E', so it reads back as a
+   * float.
+   */
   public static void floatValue(JsonGenerator g, double d) throws IOException {
     if (!Double.isFinite(d)) {
       throw new InvalidProfileException("float " + d + " is not finite");
@@ -61,12 +64,17 @@ public final class JsonWriting {
     return LocalDate.ofEpochDay(epochDay).toString();
   }
 
-  /** One bucket: {@code [count]} when sum and sum of squares are zero, else {@code [count, sum, sumSquares]}. */
+  /**
+   * One bucket: {@code [count]} when sum and sum of squares are zero, else {@code [count, sum,
+   * sumSquares]}.
+   */
   public static void bucket(JsonGenerator g, long count, double sum, double sumSquares)
       throws IOException {
     g.writeStartArray();
     g.writeNumber(count);
-    if (sum != 0 || sumSquares != 0 || Double.doubleToRawLongBits(sum) != 0
+    if (sum != 0
+        || sumSquares != 0
+        || Double.doubleToRawLongBits(sum) != 0
         || Double.doubleToRawLongBits(sumSquares) != 0) {
       floatValue(g, sum);
       floatValue(g, sumSquares);

@@ -28,27 +28,37 @@ public final class ProfileJson {
     return parse(json, 0, json.length);
   }
 
-  /** @throws JsonFormatException with position and reason */
+  /**
+   * @throws JsonFormatException with position and reason
+   */
   public static Profile parse(byte[] json, int offset, int length) {
-    return JsonReading.parse(json, offset, length, p -> {
-      p.nextToken();
-      return read(p);
-    });
+    return JsonReading.parse(
+        json,
+        offset,
+        length,
+        p -> {
+          p.nextToken();
+          return read(p);
+        });
   }
 
   /**
    * Streams a profile into {@code sink} (for example the compact writer) without building a
-   * message; the sink's {@link dev.whack.node.engine.profile.InvalidProfileException}s come back
-   * as positioned {@link JsonFormatException}s.
+   * message; the sink's {@link dev.whack.node.engine.profile.InvalidProfileException}s come back as
+   * positioned {@link JsonFormatException}s.
    *
    * @throws JsonFormatException with position and reason
    */
   public static void parse(byte[] json, int offset, int length, ProfileSink sink) {
-    JsonReading.parse(json, offset, length, p -> {
-      p.nextToken();
-      read(p, sink);
-      return null;
-    });
+    JsonReading.parse(
+        json,
+        offset,
+        length,
+        p -> {
+          p.nextToken();
+          read(p, sink);
+          return null;
+        });
   }
 
   /** Reads a profile object starting at the current START_OBJECT token. */
@@ -67,8 +77,12 @@ public final class ProfileJson {
         switch (name) {
           case "$events" -> readEvents(p, sink);
           case "$producers" -> readProducers(p, sink);
-          default -> throw JsonReading.fail(
-              p, "unknown reserved member \"" + name + "\" (names starting with '$' are reserved)");
+          default ->
+              throw JsonReading.fail(
+                  p,
+                  "unknown reserved member \""
+                      + name
+                      + "\" (names starting with '$' are reserved)");
         }
       } else {
         JsonReading.attributeName(p);
@@ -93,7 +107,8 @@ public final class ProfileJson {
           throw JsonReading.fail(p, "bucket day " + e.getMessage());
         }
         p.nextToken();
-        JsonReading.expect(p, JsonToken.START_ARRAY, "a bucket [count] or [count, sum, sumSquares]");
+        JsonReading.expect(
+            p, JsonToken.START_ARRAY, "a bucket [count] or [count, sum, sumSquares]");
         p.nextToken();
         long count = JsonReading.longValue(p);
         double sum = 0;
@@ -126,7 +141,8 @@ public final class ProfileJson {
   /** Builds a {@link Profile} message from the streamed pieces, keeping their order. */
   private static final class ProtoSink implements ProfileSink {
     private final Profile.Builder b = Profile.newBuilder();
-    private final java.util.Map<String, EventSeries.Builder> series = new java.util.LinkedHashMap<>();
+    private final java.util.Map<String, EventSeries.Builder> series =
+        new java.util.LinkedHashMap<>();
 
     private void attr(String name, Value.Builder v) {
       b.addAttributes(Attribute.newBuilder().setName(name).setValue(v));
@@ -159,8 +175,11 @@ public final class ProfileJson {
 
     @Override
     public void setAttribute(String name, java.util.List<String> values) {
-      attr(name, Value.newBuilder().setStringSet(
-          StringSet.newBuilder().addAllValues(new java.util.LinkedHashSet<>(values))));
+      attr(
+          name,
+          Value.newBuilder()
+              .setStringSet(
+                  StringSet.newBuilder().addAllValues(new java.util.LinkedHashSet<>(values))));
     }
 
     void emptySeries(String event) {
@@ -169,9 +188,14 @@ public final class ProfileJson {
 
     @Override
     public void bucket(String event, int day, long count, double sum, double sumSquares) {
-      series.computeIfAbsent(event, e -> EventSeries.newBuilder().setName(e))
-          .addBuckets(DayBucket.newBuilder().setDay(day).setCount(count).setSum(sum)
-              .setSumSquares(sumSquares));
+      series
+          .computeIfAbsent(event, e -> EventSeries.newBuilder().setName(e))
+          .addBuckets(
+              DayBucket.newBuilder()
+                  .setDay(day)
+                  .setCount(count)
+                  .setSum(sum)
+                  .setSumSquares(sumSquares));
     }
 
     @Override

@@ -6,18 +6,24 @@ import dev.whack.proto.Record;
 import java.io.IOException;
 
 /**
- * One NDJSON line of a load/dump stream: {@code {"key": K, "profile": PROFILE_JSON}} or
- * {@code {"key": K, "update": UPDATE_JSON}}.
+ * One NDJSON line of a load/dump stream: {@code {"key": K, "profile": PROFILE_JSON}} or {@code
+ * {"key": K, "update": UPDATE_JSON}}.
  */
 public final class RecordJson {
   private RecordJson() {}
 
-  /** @throws JsonFormatException with position and reason */
+  /**
+   * @throws JsonFormatException with position and reason
+   */
   public static Record parse(byte[] line, int offset, int length) {
-    return JsonReading.parse(line, offset, length, p -> {
-      p.nextToken();
-      return read(p);
-    });
+    return JsonReading.parse(
+        line,
+        offset,
+        length,
+        p -> {
+          p.nextToken();
+          return read(p);
+        });
   }
 
   private static Record read(JsonParser p) throws IOException {
@@ -44,8 +50,9 @@ public final class RecordJson {
           }
           b.setUpdate(UpdateJson.read(p));
         }
-        default -> throw JsonReading.fail(
-            p, "unknown record member \"" + member + "\" (expected key, profile, update)");
+        default ->
+            throw JsonReading.fail(
+                p, "unknown record member \"" + member + "\" (expected key, profile, update)");
       }
     }
     if (!keyed || b.getBodyCase() == Record.BodyCase.BODY_NOT_SET) {
@@ -55,17 +62,19 @@ public final class RecordJson {
   }
 
   public static byte[] write(Record record) {
-    return JsonWriting.write(256, g -> {
-      g.writeStartObject();
-      g.writeStringField("key", record.getKey());
-      if (record.hasProfile()) {
-        g.writeFieldName("profile");
-        ProfileJson.write(g, record.getProfile());
-      } else {
-        g.writeFieldName("update");
-        UpdateJson.write(g, record.getUpdate());
-      }
-      g.writeEndObject();
-    });
+    return JsonWriting.write(
+        256,
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("key", record.getKey());
+          if (record.hasProfile()) {
+            g.writeFieldName("profile");
+            ProfileJson.write(g, record.getProfile());
+          } else {
+            g.writeFieldName("update");
+            UpdateJson.write(g, record.getUpdate());
+          }
+          g.writeEndObject();
+        });
   }
 }

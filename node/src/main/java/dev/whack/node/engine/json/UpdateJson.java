@@ -23,12 +23,18 @@ public final class UpdateJson {
     return parse(json, 0, json.length);
   }
 
-  /** @throws JsonFormatException with position and reason */
+  /**
+   * @throws JsonFormatException with position and reason
+   */
   public static Update parse(byte[] json, int offset, int length) {
-    return JsonReading.parse(json, offset, length, p -> {
-      p.nextToken();
-      return read(p);
-    });
+    return JsonReading.parse(
+        json,
+        offset,
+        length,
+        p -> {
+          p.nextToken();
+          return read(p);
+        });
   }
 
   static Update read(JsonParser p) throws IOException {
@@ -83,21 +89,30 @@ public final class UpdateJson {
           }
           b.setSeq(seq);
         }
-        default -> throw JsonReading.fail(p, "unknown update member \"" + member
-            + "\" (expected set, unset, incr, add, remove, events, producer, seq)");
+        default ->
+            throw JsonReading.fail(
+                p,
+                "unknown update member \""
+                    + member
+                    + "\" (expected set, unset, incr, add, remove, events, producer, seq)");
       }
     }
     return b.build();
   }
 
   private static void readDeltas(JsonParser p, Update.Builder b, boolean add) throws IOException {
-    JsonReading.expect(p, JsonToken.START_OBJECT,
+    JsonReading.expect(
+        p,
+        JsonToken.START_OBJECT,
         (add ? "\"add\"" : "\"remove\"") + " to be an object of string arrays");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = JsonReading.attributeName(p);
       p.nextToken();
-      SetDelta d = SetDelta.newBuilder().setName(name)
-          .addAllValues(JsonReading.stringSet(p).getValuesList()).build();
+      SetDelta d =
+          SetDelta.newBuilder()
+              .setName(name)
+              .addAllValues(JsonReading.stringSet(p).getValuesList())
+              .build();
       if (add) {
         b.addAdd(d);
       } else {
@@ -134,8 +149,10 @@ public final class UpdateJson {
             e.addProperties(Attribute.newBuilder().setName(name).setValue(JsonReading.value(p)));
           }
         }
-        default -> throw JsonReading.fail(p, "unknown event member \"" + member
-            + "\" (expected name, time, value, properties)");
+        default ->
+            throw JsonReading.fail(
+                p,
+                "unknown event member \"" + member + "\" (expected name, time, value, properties)");
       }
     }
     if (!named) {

@@ -1,7 +1,7 @@
 /**
  * The JSON forms of profiles, updates and load/dump records (docs/profiles.md), converted to and
- * from protobuf, or streamed straight into the compact writer, with jackson-core's streaming
- * parser and generator. Every rejection is a {@link
- * dev.whack.node.engine.json.JsonFormatException} with line, column and reason.
+ * from protobuf, or streamed straight into the compact writer, with jackson-core's streaming parser
+ * and generator. Every rejection is a {@link dev.whack.node.engine.json.JsonFormatException} with
+ * line, column and reason.
  */
 package dev.whack.node.engine.json;

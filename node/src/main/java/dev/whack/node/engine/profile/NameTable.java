@@ -3,14 +3,14 @@ package dev.whack.node.engine.profile;
 import java.util.Arrays;
 
 /**
- * Interns names (attributes, events or producers) to small dense ids, so that a profile stores
- * a one-byte varint instead of a name, and an evaluator indexes arrays instead of hashing.
+ * Interns names (attributes, events or producers) to small dense ids, so that a profile stores a
+ * one-byte varint instead of a name, and an evaluator indexes arrays instead of hashing.
  *
- * <p>Concurrency: lookups are lock-free reads of an immutable snapshot published through a
- * volatile field; {@link #intern} copies the snapshot under the table's monitor. New names are
- * rare after warm-up (a node sees tens to hundreds of distinct names), so copy-on-write keeps the
- * hot path free of locks. The table never shrinks; {@code capacity} bounds its memory against a
- * client that invents names.
+ * <p>Concurrency: lookups are lock-free reads of an immutable snapshot published through a volatile
+ * field; {@link #intern} copies the snapshot under the table's monitor. New names are rare after
+ * warm-up (a node sees tens to hundreds of distinct names), so copy-on-write keeps the hot path
+ * free of locks. The table never shrinks; {@code capacity} bounds its memory against a client that
+ * invents names.
  */
 public final class NameTable {
   private final String what;

@@ -23,8 +23,12 @@ public final class Names {
     }
     if (name.length() > MAX_NAME_CHARS) {
       throw new InvalidProfileException(
-          what + " name is longer than " + MAX_NAME_CHARS + " chars: \""
-              + name.substring(0, 40) + "...\"");
+          what
+              + " name is longer than "
+              + MAX_NAME_CHARS
+              + " chars: \""
+              + name.substring(0, 40)
+              + "...\"");
     }
   }
 }

@@ -118,8 +118,8 @@ public final class ProfileCodec {
     for (int i = 0; i < n; i++) {
       int id = Bytes.varintInt(blob, pos);
       pos = Bytes.next(blob, pos);
-      p.addAttributes(Attribute.newBuilder().setName(dict.attributes().name(id))
-          .setValue(value(blob, pos)));
+      p.addAttributes(
+          Attribute.newBuilder().setName(dict.attributes().name(id)).setValue(value(blob, pos)));
       pos = skipValue(blob, pos);
     }
     SeriesBuilder series = new SeriesBuilder();
@@ -130,8 +130,12 @@ public final class ProfileCodec {
       pos = series.load(blob, Bytes.next(blob, pos));
       EventSeries.Builder s = EventSeries.newBuilder().setName(dict.events().name(id));
       for (int j = 0; j < series.size(); j++) {
-        s.addBuckets(DayBucket.newBuilder().setDay(series.day(j)).setCount(series.count(j))
-            .setSum(series.sum(j)).setSumSquares(series.sumSquares(j)));
+        s.addBuckets(
+            DayBucket.newBuilder()
+                .setDay(series.day(j))
+                .setCount(series.count(j))
+                .setSum(series.sum(j))
+                .setSumSquares(series.sumSquares(j)));
       }
       p.addEvents(s);
     }
@@ -140,8 +144,10 @@ public final class ProfileCodec {
     for (int i = 0; i < n; i++) {
       int id = Bytes.varintInt(blob, pos);
       pos = Bytes.next(blob, pos);
-      p.addProducers(ProducerMark.newBuilder().setProducer(dict.producers().name(id))
-          .setSeq(Bytes.varint(blob, pos)));
+      p.addProducers(
+          ProducerMark.newBuilder()
+              .setProducer(dict.producers().name(id))
+              .setSeq(Bytes.varint(blob, pos)));
       pos = Bytes.next(blob, pos);
     }
     return p.build();
@@ -202,7 +208,7 @@ public final class ProfileCodec {
         g.writeEndObject();
       }
       g.writeEndObject();
-    } 
+    }
     n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     if (n > 0) {

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * Receives a whole profile piece by piece, so that a parser can feed the compact writer directly
- * without building an intermediate message. Implementations validate as they go and throw
- * {@link InvalidProfileException} on the first unacceptable piece.
+ * without building an intermediate message. Implementations validate as they go and throw {@link
+ * InvalidProfileException} on the first unacceptable piece.
  */
 public interface ProfileSink {
   void stringAttribute(String name, String value);

@@ -5,19 +5,19 @@ import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
 /**
- * Every profile on the node: the compact form by dense ordinal, and a key index from key to
- * ordinal split into lock stripes.
+ * Every profile on the node: the compact form by dense ordinal, and a key index from key to ordinal
+ * split into lock stripes.
  *
  * <p>Ordinals are dense and recycled (a freed ordinal is handed out again, last freed first), so
  * segment bitmaps stay small and the ordinal space stays near the number of live profiles plus at
- * most one partly filled 65,536-ordinal block per writing thread (see {@link #allocate}).
- * Profiles live in pages of 16384 slots so that growth never copies the profiles themselves.
+ * most one partly filled 65,536-ordinal block per writing thread (see {@link #allocate}). Profiles
+ * live in pages of 16384 slots so that growth never copies the profiles themselves.
  *
  * <p>Concurrency: a key belongs to one {@link Stripe}; every change to that key's entry, its
- * ordinal and its compact form happens while holding that stripe's monitor, so updates to keys
- * in different stripes run in parallel with no global lock. Readers of a compact form take no
- * lock: slots are written with release and read with acquire semantics, and a published array is
- * never modified. Ordinal allocation takes a short lock of its own.
+ * ordinal and its compact form happens while holding that stripe's monitor, so updates to keys in
+ * different stripes run in parallel with no global lock. Readers of a compact form take no lock:
+ * slots are written with release and read with acquire semantics, and a published array is never
+ * modified. Ordinal allocation takes a short lock of its own.
  */
 public final class ProfileTable {
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(byte[][].class);
@@ -35,9 +35,9 @@ public final class ProfileTable {
   private final Stripe[] stripes;
 
   /**
-   * One lock stripe: an open-addressing table from key to ordinal, guarded by its own monitor.
-   * Each slot packs the key's hash (high 32 bits) and ordinal + 1 (low 32 bits; 0 = empty) into
-   * one long, so a probe touches one cache line before it touches the profile to compare keys.
+   * One lock stripe: an open-addressing table from key to ordinal, guarded by its own monitor. Each
+   * slot packs the key's hash (high 32 bits) and ordinal + 1 (low 32 bits; 0 = empty) into one
+   * long, so a probe touches one cache line before it touches the profile to compare keys.
    */
   public static final class Stripe {
     private long[] slots = new long[16];
@@ -128,7 +128,9 @@ public final class ProfileTable {
     return ordinal;
   }
 
-  /** Removes {@code key}; returns its former ordinal, now free, or -1. Caller holds {@code stripe}. */
+  /**
+   * Removes {@code key}; returns its former ordinal, now free, or -1. Caller holds {@code stripe}.
+   */
   public int remove(Stripe stripe, byte[] key, int hash) {
     long[] slots = stripe.slots;
     int mask = slots.length - 1;
@@ -186,11 +188,11 @@ public final class ProfileTable {
   }
 
   /**
-   * A recycled ordinal if any, else the next one of this thread's block. Each writing thread
-   * fills its own block of 65,536 ordinals (one roaring container), so threads that create
-   * profiles at the same time write different bitmap containers and their monitors instead of
-   * taking turns on one: bulk loads scale across cores. The cost is at most one partly used block
-   * per writing thread.
+   * A recycled ordinal if any, else the next one of this thread's block. Each writing thread fills
+   * its own block of 65,536 ordinals (one roaring container), so threads that create profiles at
+   * the same time write different bitmap containers and their monitors instead of taking turns on
+   * one: bulk loads scale across cores. The cost is at most one partly used block per writing
+   * thread.
    */
   private int allocate() {
     int[] block = blocks.get();

@@ -63,8 +63,14 @@ public final class ProfileView {
    * Binds a profile whose layout is already known (the writer that just encoded it), skipping the
    * scan.
    */
-  public ProfileView bindKnown(byte[] profile, int attrCount, int[] attrIds, int[] attrPositions,
-      int seriesCount, int[] eventIds, int[] seriesPositions) {
+  public ProfileView bindKnown(
+      byte[] profile,
+      int attrCount,
+      int[] attrIds,
+      int[] attrPositions,
+      int seriesCount,
+      int[] eventIds,
+      int[] seriesPositions) {
     this.blob = profile;
     if (++stamp == Integer.MAX_VALUE) {
       Arrays.fill(attrStamp, 0);
@@ -101,12 +107,14 @@ public final class ProfileView {
   /** Position of the attribute's type byte, or -1 when the profile does not have it. */
   public int attribute(int nameId) {
     return nameId >= 0 && nameId < attrStamp.length && attrStamp[nameId] == stamp
-        ? attrPos[nameId] : -1;
+        ? attrPos[nameId]
+        : -1;
   }
 
   /** Position of the series' bucket count, or -1 when the profile has no such series. */
   public int series(int eventId) {
     return eventId >= 0 && eventId < seriesStamp.length && seriesStamp[eventId] == stamp
-        ? seriesPos[eventId] : -1;
+        ? seriesPos[eventId]
+        : -1;
   }
 }

@@ -21,9 +21,9 @@ import java.util.HashSet;
 import java.util.List;
 
 /**
- * Builds the next compact form of a profile: from a whole {@link Profile}, or by applying an
- * {@link Update} to the current form. The current bytes are never modified; every check runs
- * before the new array exists, so a rejected update leaves nothing half-applied.
+ * Builds the next compact form of a profile: from a whole {@link Profile}, or by applying an {@link
+ * Update} to the current form. The current bytes are never modified; every check runs before the
+ * new array exists, so a rejected update leaves nothing half-applied.
  *
  * <p>Unchanged attributes and event series are copied as byte slices of the old form; only the
  * parts an update touches are re-encoded, into a reused scratch buffer.
@@ -87,8 +87,8 @@ public final class ProfileWriter {
    * from the layout the writer already knows (saves re-scanning the new profile).
    */
   public ProfileView describeTo(ProfileView view, byte[] blob) {
-    return view.bindKnown(blob, attrCount, attrName, outAttrPos, outSeriesCount, outSeriesEvent,
-        outSeriesPos);
+    return view.bindKnown(
+        blob, attrCount, attrName, outAttrPos, outSeriesCount, outSeriesEvent, outSeriesPos);
   }
 
   /**
@@ -96,8 +96,8 @@ public final class ProfileWriter {
    * argument, which must not have been null), from the layout read then.
    */
   public ProfileView describeOldTo(ProfileView view) {
-    return view.bindKnown(old, oldAttrCount, oldAttrName, oldAttrPos, oldSeriesCount,
-        oldSeriesEvent, oldSeriesPos);
+    return view.bindKnown(
+        old, oldAttrCount, oldAttrName, oldAttrPos, oldSeriesCount, oldSeriesEvent, oldSeriesPos);
   }
 
   /** Attribute ids the last {@link #apply} may have changed. */
@@ -135,8 +135,9 @@ public final class ProfileWriter {
         case BOOL_VALUE -> sink.boolAttribute(a.getName(), v.getBoolValue());
         case TIMESTAMP_MILLIS -> sink.timestampAttribute(a.getName(), v.getTimestampMillis());
         case STRING_SET -> sink.setAttribute(a.getName(), v.getStringSet().getValuesList());
-        case KIND_NOT_SET -> throw new InvalidProfileException(
-            "attribute \"" + a.getName() + "\" has a value without a type");
+        case KIND_NOT_SET ->
+            throw new InvalidProfileException(
+                "attribute \"" + a.getName() + "\" has a value without a type");
       }
     }
     HashSet<String> seriesNames = new HashSet<>();
@@ -174,123 +175,128 @@ public final class ProfileWriter {
 
   private int putToday;
 
-  private final ProfileSink putSink = new ProfileSink() {
-    private int attribute(String name) {
-      Names.checkAttribute(name);
-      int id = dict.attributes().intern(name);
-      if (find(id) >= 0) {
-        throw new InvalidProfileException("attribute \"" + name + "\" appears twice");
-      }
-      return id;
-    }
+  private final ProfileSink putSink =
+      new ProfileSink() {
+        private int attribute(String name) {
+          Names.checkAttribute(name);
+          int id = dict.attributes().intern(name);
+          if (find(id) >= 0) {
+            throw new InvalidProfileException("attribute \"" + name + "\" appears twice");
+          }
+          return id;
+        }
 
-    private void add(int id, int start) {
-      addAttr(id, FROM_SCRATCH, start, scratch.size() - start);
-    }
+        private void add(int id, int start) {
+          addAttr(id, FROM_SCRATCH, start, scratch.size() - start);
+        }
 
-    @Override
-    public void stringAttribute(String name, String value) {
-      int id = attribute(name);
-      int start = scratch.size();
-      scratch.writeByte(ValueType.STRING);
-      scratch.writeString(value);
-      add(id, start);
-    }
+        @Override
+        public void stringAttribute(String name, String value) {
+          int id = attribute(name);
+          int start = scratch.size();
+          scratch.writeByte(ValueType.STRING);
+          scratch.writeString(value);
+          add(id, start);
+        }
 
-    @Override
-    public void intAttribute(String name, long value) {
-      int id = attribute(name);
-      int start = scratch.size();
-      scratch.writeByte(ValueType.INT);
-      scratch.writeZigzag(value);
-      add(id, start);
-    }
+        @Override
+        public void intAttribute(String name, long value) {
+          int id = attribute(name);
+          int start = scratch.size();
+          scratch.writeByte(ValueType.INT);
+          scratch.writeZigzag(value);
+          add(id, start);
+        }
 
-    @Override
-    public void floatAttribute(String name, double value) {
-      int id = attribute(name);
-      if (!Double.isFinite(value)) {
-        throw new InvalidProfileException("attribute \"" + name + "\" is not a finite float");
-      }
-      int start = scratch.size();
-      scratch.writeByte(ValueType.FLOAT);
-      scratch.writeDouble(value);
-      add(id, start);
-    }
+        @Override
+        public void floatAttribute(String name, double value) {
+          int id = attribute(name);
+          if (!Double.isFinite(value)) {
+            throw new InvalidProfileException("attribute \"" + name + "\" is not a finite float");
+          }
+          int start = scratch.size();
+          scratch.writeByte(ValueType.FLOAT);
+          scratch.writeDouble(value);
+          add(id, start);
+        }
 
-    @Override
-    public void boolAttribute(String name, boolean value) {
-      int id = attribute(name);
-      int start = scratch.size();
-      scratch.writeByte(value ? ValueType.TRUE : ValueType.FALSE);
-      add(id, start);
-    }
+        @Override
+        public void boolAttribute(String name, boolean value) {
+          int id = attribute(name);
+          int start = scratch.size();
+          scratch.writeByte(value ? ValueType.TRUE : ValueType.FALSE);
+          add(id, start);
+        }
 
-    @Override
-    public void timestampAttribute(String name, long epochMillis) {
-      int id = attribute(name);
-      try {
-        Timestamps.checkRange(epochMillis);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidProfileException("attribute \"" + name + "\": " + e.getMessage());
-      }
-      int start = scratch.size();
-      scratch.writeByte(ValueType.TIMESTAMP);
-      scratch.writeZigzag(epochMillis);
-      add(id, start);
-    }
+        @Override
+        public void timestampAttribute(String name, long epochMillis) {
+          int id = attribute(name);
+          try {
+            Timestamps.checkRange(epochMillis);
+          } catch (IllegalArgumentException e) {
+            throw new InvalidProfileException("attribute \"" + name + "\": " + e.getMessage());
+          }
+          int start = scratch.size();
+          scratch.writeByte(ValueType.TIMESTAMP);
+          scratch.writeZigzag(epochMillis);
+          add(id, start);
+        }
 
-    @Override
-    public void setAttribute(String name, List<String> values) {
-      int id = attribute(name);
-      if (values.size() > 1 && new HashSet<>(values).size() != values.size()) {
-        values = List.copyOf(new java.util.LinkedHashSet<>(values));
-      }
-      int start = scratch.size();
-      scratch.writeByte(ValueType.SET);
-      scratch.writeVarint(values.size());
-      for (String v : values) {
-        scratch.writeString(v);
-      }
-      add(id, start);
-    }
+        @Override
+        public void setAttribute(String name, List<String> values) {
+          int id = attribute(name);
+          if (values.size() > 1 && new HashSet<>(values).size() != values.size()) {
+            values = List.copyOf(new java.util.LinkedHashSet<>(values));
+          }
+          int start = scratch.size();
+          scratch.writeByte(ValueType.SET);
+          scratch.writeVarint(values.size());
+          for (String v : values) {
+            scratch.writeString(v);
+          }
+          add(id, start);
+        }
 
-    @Override
-    public void bucket(String event, int day, long count, double sum, double sumSquares) {
-      Names.check("event", event);
-      if (count < 0) {
-        throw new InvalidProfileException(
-            "event series \"" + event + "\" has a negative count on day " + day);
-      }
-      if (!Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
-        throw new InvalidProfileException(
-            "event series \"" + event + "\" has a non-finite sum on day " + day);
-      }
-      if (day > putToday + 1) {
-        throw new InvalidProfileException("event series \"" + event + "\" has day " + day
-            + ", more than a day in the future");
-      }
-      int id = dict.events().intern(event);
-      int i = findSeries(id);
-      if (i < 0) {
-        i = addSeries(id, -1, 0);
-      }
-      builderFor(i).add(day, count, sum, sumSquares);
-    }
+        @Override
+        public void bucket(String event, int day, long count, double sum, double sumSquares) {
+          Names.check("event", event);
+          if (count < 0) {
+            throw new InvalidProfileException(
+                "event series \"" + event + "\" has a negative count on day " + day);
+          }
+          if (!Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
+            throw new InvalidProfileException(
+                "event series \"" + event + "\" has a non-finite sum on day " + day);
+          }
+          if (day > putToday + 1) {
+            throw new InvalidProfileException(
+                "event series \""
+                    + event
+                    + "\" has day "
+                    + day
+                    + ", more than a day in the future");
+          }
+          int id = dict.events().intern(event);
+          int i = findSeries(id);
+          if (i < 0) {
+            i = addSeries(id, -1, 0);
+          }
+          builderFor(i).add(day, count, sum, sumSquares);
+        }
 
-    @Override
-    public void producer(String producer, long seq) {
-      Names.check("producer", producer);
-      if (seq < 0) {
-        throw new InvalidProfileException("producer \"" + producer + "\" has a negative seq");
-      }
-      int id = dict.producers().intern(producer);
-      if (findMark(id) >= 0) {
-        throw new InvalidProfileException("producer \"" + producer + "\" appears twice");
-      }
-      addMark(id, seq);
-    }
-  };
+        @Override
+        public void producer(String producer, long seq) {
+          Names.check("producer", producer);
+          if (seq < 0) {
+            throw new InvalidProfileException("producer \"" + producer + "\" has a negative seq");
+          }
+          int id = dict.producers().intern(producer);
+          if (findMark(id) >= 0) {
+            throw new InvalidProfileException("producer \"" + producer + "\" appears twice");
+          }
+          addMark(id, seq);
+        }
+      };
 
   /**
    * The compact form after applying {@code update} to {@code current} (null: a new profile), or
@@ -513,7 +519,8 @@ public final class ProfileWriter {
         }
       }
       case KIND_NOT_SET ->
-          throw new InvalidProfileException("attribute \"" + name + "\" has a value without a type");
+          throw new InvalidProfileException(
+              "attribute \"" + name + "\" has a value without a type");
     }
     return start;
   }
@@ -542,8 +549,10 @@ public final class ProfileWriter {
       int type = src[pos];
       if (type == ValueType.INT) {
         if (floatDelta) {
-          throw new InvalidProfileException("cannot increment integer attribute \"" + name
-              + "\" by a float; send an integer delta");
+          throw new InvalidProfileException(
+              "cannot increment integer attribute \""
+                  + name
+                  + "\" by a float; send an integer delta");
         }
         long next;
         try {
@@ -554,16 +563,17 @@ public final class ProfileWriter {
         scratch.writeByte(ValueType.INT);
         scratch.writeZigzag(next);
       } else if (type == ValueType.FLOAT) {
-        double next = Bytes.float64(src, pos + 1)
-            + (floatDelta ? inc.getFloatDelta() : (double) inc.getIntDelta());
+        double next =
+            Bytes.float64(src, pos + 1)
+                + (floatDelta ? inc.getFloatDelta() : (double) inc.getIntDelta());
         if (!Double.isFinite(next)) {
           throw new InvalidProfileException("incrementing \"" + name + "\" overflows a float");
         }
         scratch.writeByte(ValueType.FLOAT);
         scratch.writeDouble(next);
       } else {
-        throw new InvalidProfileException("cannot increment attribute \"" + name + "\": it holds "
-            + ValueType.describe(type));
+        throw new InvalidProfileException(
+            "cannot increment attribute \"" + name + "\": it holds " + ValueType.describe(type));
       }
     }
     replaceAttr(id, start, scratch.size() - start);
@@ -588,8 +598,13 @@ public final class ProfileWriter {
       src = source(i);
       int pos = attrOff[i];
       if (src[pos] != ValueType.SET) {
-        throw new InvalidProfileException("cannot " + (add ? "add to" : "remove from")
-            + " attribute \"" + name + "\": it holds " + ValueType.describe(src[pos]));
+        throw new InvalidProfileException(
+            "cannot "
+                + (add ? "add to" : "remove from")
+                + " attribute \""
+                + name
+                + "\": it holds "
+                + ValueType.describe(src[pos]));
       }
       n = Bytes.varintInt(src, pos + 1);
       first = Bytes.next(src, pos + 1);
@@ -702,8 +717,8 @@ public final class ProfileWriter {
     long time = e.hasTimeMillis() ? e.getTimeMillis() : nowMillis;
     int day = Days.dayOf(time);
     if (day > today + 1) {
-      throw new InvalidProfileException("event \"" + e.getName() + "\" at " + time
-          + " ms is more than a day in the future");
+      throw new InvalidProfileException(
+          "event \"" + e.getName() + "\" at " + time + " ms is more than a day in the future");
     }
     double sum = 0;
     double squares = 0;

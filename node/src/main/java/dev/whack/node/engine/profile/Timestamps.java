@@ -24,9 +24,17 @@ public final class Timestamps {
     if (n < 20) {
       return false;
     }
-    if (!digits(s, 0, 4) || s.charAt(4) != '-' || !digits(s, 5, 2) || s.charAt(7) != '-'
-        || !digits(s, 8, 2) || s.charAt(10) != 'T' || !digits(s, 11, 2) || s.charAt(13) != ':'
-        || !digits(s, 14, 2) || s.charAt(16) != ':' || !digits(s, 17, 2)) {
+    if (!digits(s, 0, 4)
+        || s.charAt(4) != '-'
+        || !digits(s, 5, 2)
+        || s.charAt(7) != '-'
+        || !digits(s, 8, 2)
+        || s.charAt(10) != 'T'
+        || !digits(s, 11, 2)
+        || s.charAt(13) != ':'
+        || !digits(s, 14, 2)
+        || s.charAt(16) != ':'
+        || !digits(s, 17, 2)) {
       return false;
     }
     int i = 19;
@@ -42,8 +50,11 @@ public final class Timestamps {
     if (i == n - 1) {
       return s.charAt(i) == 'Z';
     }
-    return i == n - 6 && (s.charAt(i) == '+' || s.charAt(i) == '-') && digits(s, i + 1, 2)
-        && s.charAt(i + 3) == ':' && digits(s, i + 4, 2);
+    return i == n - 6
+        && (s.charAt(i) == '+' || s.charAt(i) == '-')
+        && digits(s, i + 1, 2)
+        && s.charAt(i + 3) == ':'
+        && digits(s, i + 4, 2);
   }
 
   /**
@@ -74,8 +85,8 @@ public final class Timestamps {
         if (digits < 3) {
           millis = millis * 10 + d;
         } else if (d != 0) {
-          throw new IllegalArgumentException("timestamp \"" + s
-              + "\" is finer than a millisecond; timestamps keep milliseconds");
+          throw new IllegalArgumentException(
+              "timestamp \"" + s + "\" is finer than a millisecond; timestamps keep milliseconds");
         }
         digits++;
         i++;
@@ -94,13 +105,18 @@ public final class Timestamps {
       }
       offsetMinutes = sign * (oh * 60 + om);
     }
-    if (month < 1 || month > 12 || day < 1 || day > YearMonthDays.of(year, month)
-        || hour > 23 || minute > 59 || second > 59) {
+    if (month < 1
+        || month > 12
+        || day < 1
+        || day > YearMonthDays.of(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59) {
       throw new IllegalArgumentException("invalid timestamp \"" + s + "\": no such date or time");
     }
     long epochDay = epochDay(year, month, day);
-    long result = ((epochDay * 24 + hour) * 60 + minute - offsetMinutes) * 60_000L
-        + second * 1000L + millis;
+    long result =
+        ((epochDay * 24 + hour) * 60 + minute - offsetMinutes) * 60_000L + second * 1000L + millis;
     checkRange(result);
     return result;
   }
@@ -122,8 +138,12 @@ public final class Timestamps {
    * @throws IllegalArgumentException when it is not such a date
    */
   public static int parseDay(String s) {
-    if (s.length() != 10 || s.charAt(4) != '-' || s.charAt(7) != '-' || !digits(s, 0, 4)
-        || !digits(s, 5, 2) || !digits(s, 8, 2)) {
+    if (s.length() != 10
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || !digits(s, 0, 4)
+        || !digits(s, 5, 2)
+        || !digits(s, 8, 2)) {
       throw new IllegalArgumentException("\"" + s + "\" is not a YYYY-MM-DD date");
     }
     int year = num(s, 0, 4);
@@ -163,8 +183,7 @@ public final class Timestamps {
   /** Rejects timestamps outside years 0000..9999, which would not read back as timestamps. */
   public static void checkRange(long millis) {
     if (millis < MIN_MILLIS || millis > MAX_MILLIS) {
-      throw new IllegalArgumentException(
-          "timestamp " + millis + " ms is outside years 0000..9999");
+      throw new IllegalArgumentException("timestamp " + millis + " ms is outside years 0000..9999");
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.whack.node.engine.profile;
 
 /**
- * Type tags of encoded attribute values (one byte before each payload). Booleans carry their
- * value in the tag and have no payload.
+ * Type tags of encoded attribute values (one byte before each payload). Booleans carry their value
+ * in the tag and have no payload.
  */
 public final class ValueType {
   /** varint length + UTF-8. */

@@ -25,11 +25,11 @@ public final class ChangeHub {
    * Subscribes to changes of the named segments (defined now or later).
    *
    * @param capacity changes buffered before new ones are dropped and counted as missed
-   * @param onChange called (on the ingesting thread, so it must not block) after each offer; may
-   *     be null
+   * @param onChange called (on the ingesting thread, so it must not block) after each offer; may be
+   *     null
    */
-  public synchronized Subscription subscribe(Collection<String> segments, int capacity,
-      Runnable onChange) {
+  public synchronized Subscription subscribe(
+      Collection<String> segments, int capacity, Runnable onChange) {
     if (capacity < 1 || capacity > (1 << 24)) {
       throw new SegmentException("subscriber buffer must hold 1 to 16777216 changes");
     }
@@ -76,8 +76,8 @@ public final class ChangeHub {
     if (subs == null) {
       return;
     }
-    SegmentChange change = new SegmentChange(
-        segment, new String(key, StandardCharsets.UTF_8), enter, timeMillis);
+    SegmentChange change =
+        new SegmentChange(segment, new String(key, StandardCharsets.UTF_8), enter, timeMillis);
     for (Subscription s : subs) {
       s.offer(change);
     }

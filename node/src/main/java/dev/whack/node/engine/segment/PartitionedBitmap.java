@@ -10,13 +10,13 @@ import org.roaringbitmap.RoaringBitmap;
  * << 16)} in one container of at most 8 KiB.
  *
  * <p>Concurrency: RoaringBitmap is unsynchronized by design, so each partition is guarded by its
- * own monitor. A writer holds one partition's monitor for one add or remove (tens of
- * nanoseconds). A reader holds a partition's monitor while it counts, copies or pages through that
- * partition only (a few microseconds for a full 65,536-ordinal container), so a query over a
- * million members never blocks an update for longer than one partition's work. A reader that needs
- * two bitmaps at once ({@link #andCardinality}) takes their monitors in the order of {@link #order},
- * and writers never hold two, so there is no lock-order cycle. The partition array grows
- * copy-on-write under this object's monitor and is read through a volatile field.
+ * own monitor. A writer holds one partition's monitor for one add or remove (tens of nanoseconds).
+ * A reader holds a partition's monitor while it counts, copies or pages through that partition only
+ * (a few microseconds for a full 65,536-ordinal container), so a query over a million members never
+ * blocks an update for longer than one partition's work. A reader that needs two bitmaps at once
+ * ({@link #andCardinality}) takes their monitors in the order of {@link #order}, and writers never
+ * hold two, so there is no lock-order cycle. The partition array grows copy-on-write under this
+ * object's monitor and is read through a volatile field.
  */
 public final class PartitionedBitmap {
   private static final AtomicLong SEQUENCE = new AtomicLong();
@@ -91,7 +91,9 @@ public final class PartitionedBitmap {
     }
   }
 
-  /** |a AND b| partition by partition, holding each pair of partition monitors only for its count. */
+  /**
+   * |a AND b| partition by partition, holding each pair of partition monitors only for its count.
+   */
   public static long andCardinality(PartitionedBitmap a, PartitionedBitmap b) {
     PartitionedBitmap first = a.order <= b.order ? a : b;
     PartitionedBitmap second = first == a ? b : a;
@@ -113,8 +115,8 @@ public final class PartitionedBitmap {
   }
 
   /**
-   * Copies up to {@code limit} members at or after {@code from} within partition {@code index}
-   * into {@code out}; returns how many.
+   * Copies up to {@code limit} members at or after {@code from} within partition {@code index} into
+   * {@code out}; returns how many.
    */
   public int page(int index, int from, int[] out, int limit) {
     RoaringBitmap p = partition(index, false);

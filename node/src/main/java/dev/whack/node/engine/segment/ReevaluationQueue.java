@@ -6,20 +6,20 @@ import java.util.Arrays;
  * When each profile's time-dependent memberships must be looked at again: a min-heap of (valid
  * until, ordinal) plus, per ordinal, the one wake-up time that counts.
  *
- * <p>An evaluation of a time-dependent segment says until when its answer holds. The profile
- * keeps only its earliest such time: a later one is ignored, because the earlier wake-up
- * re-evaluates every time-dependent segment of the profile and reschedules from there. Entries in
- * the heap whose time no longer matches the profile's wake-up time are stale and skipped. So the
- * engine re-evaluates a profile only when an answer can change, never by scanning.
+ * <p>An evaluation of a time-dependent segment says until when its answer holds. The profile keeps
+ * only its earliest such time: a later one is ignored, because the earlier wake-up re-evaluates
+ * every time-dependent segment of the profile and reschedules from there. Entries in the heap whose
+ * time no longer matches the profile's wake-up time are stale and skipped. So the engine
+ * re-evaluates a profile only when an answer can change, never by scanning.
  *
- * <p>Concurrency: the heap is guarded by this object's monitor; each operation is a few heap
- * steps (O(log n)). The per-ordinal wake-up times are written under the monitor with release
- * semantics and read without it by {@link #schedule}'s fast path, which returns when an earlier
- * or equal wake-up is already set: the common case on the update path, which therefore takes no
- * shared lock. A stale read there is harmless: the only writer that raises a wake-up is {@link
- * #pollDue}, and the ordinal it returns is re-evaluated, under the profile's stripe lock, after
- * the update that read the stale value, and that re-evaluation reschedules every time-dependent
- * segment of the profile.
+ * <p>Concurrency: the heap is guarded by this object's monitor; each operation is a few heap steps
+ * (O(log n)). The per-ordinal wake-up times are written under the monitor with release semantics
+ * and read without it by {@link #schedule}'s fast path, which returns when an earlier or equal
+ * wake-up is already set: the common case on the update path, which therefore takes no shared lock.
+ * A stale read there is harmless: the only writer that raises a wake-up is {@link #pollDue}, and
+ * the ordinal it returns is re-evaluated, under the profile's stripe lock, after the update that
+ * read the stale value, and that re-evaluation reschedules every time-dependent segment of the
+ * profile.
  */
 public final class ReevaluationQueue {
   private static final int PAGE_SHIFT = 14;
@@ -33,10 +33,13 @@ public final class ReevaluationQueue {
       java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
   private volatile long[][] wake = new long[0][];
+
   /** Ordinals whose wake-up is set; the heap holds at least these plus stale entries. */
   private int active;
 
-  /** Asks for {@code ordinal} to be re-evaluated at {@code atMillis} unless an earlier time is set. */
+  /**
+   * Asks for {@code ordinal} to be re-evaluated at {@code atMillis} unless an earlier time is set.
+   */
   public void schedule(int ordinal, long atMillis) {
     if (atMillis == NONE) {
       return;
@@ -104,8 +107,8 @@ public final class ReevaluationQueue {
 
   /**
    * Drops stale entries (superseded by an earlier wake-up, or left by removed profiles) once they
-   * outnumber the live ones, so the heap stays within a small multiple of the profiles that have
-   * a wake-up however many come and go.
+   * outnumber the live ones, so the heap stays within a small multiple of the profiles that have a
+   * wake-up however many come and go.
    */
   private void rebuild() {
     size = 0;

@@ -8,8 +8,13 @@ package dev.whack.node.engine.segment;
 public record SegmentChange(String segment, String key, boolean enter, long timeMillis) {
   public dev.whack.proto.SegmentChange toProto() {
     return dev.whack.proto.SegmentChange.newBuilder()
-        .setKind(enter ? dev.whack.proto.SegmentChange.Kind.ENTER
-            : dev.whack.proto.SegmentChange.Kind.LEAVE)
-        .setSegment(segment).setKey(key).setTimeMillis(timeMillis).build();
+        .setKind(
+            enter
+                ? dev.whack.proto.SegmentChange.Kind.ENTER
+                : dev.whack.proto.SegmentChange.Kind.LEAVE)
+        .setSegment(segment)
+        .setKey(key)
+        .setTimeMillis(timeMillis)
+        .build();
   }
 }

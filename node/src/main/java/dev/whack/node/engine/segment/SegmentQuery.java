@@ -5,8 +5,8 @@ import org.roaringbitmap.RoaringBitmap;
 
 /**
  * Boolean algebra over segments, such as {@code dk_buyers and not churned} or {@code (a xor b) or
- * c}: parsed once, then evaluated partition by partition so that no lock is held for more than
- * one partition's work.
+ * c}: parsed once, then evaluated partition by partition so that no lock is held for more than one
+ * partition's work.
  *
  * <pre>
  * query := xor ("or" xor)*
@@ -64,7 +64,9 @@ public final class SegmentQuery {
     if (root instanceof Leaf l) {
       return l.segment.members().cardinality();
     }
-    if (root instanceof Binary b && b.op == '&' && b.left instanceof Leaf x
+    if (root instanceof Binary b
+        && b.op == '&'
+        && b.left instanceof Leaf x
         && b.right instanceof Leaf y) {
       return PartitionedBitmap.andCardinality(x.segment.members(), y.segment.members());
     }
@@ -177,9 +179,11 @@ public final class SegmentQuery {
         pos++;
       }
       if (start == pos) {
-        throw new ExpressionException(start, pos < s.length()
-            ? "unexpected '" + s.charAt(pos) + "'; expected a segment name, 'not' or '('"
-            : "expected a segment name, 'not' or '(' at the end");
+        throw new ExpressionException(
+            start,
+            pos < s.length()
+                ? "unexpected '" + s.charAt(pos) + "'; expected a segment name, 'not' or '('"
+                : "expected a segment name, 'not' or '(' at the end");
       }
       String name = s.substring(start, pos);
       Segment seg = catalog.byName(name);

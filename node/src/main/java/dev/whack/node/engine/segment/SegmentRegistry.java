@@ -4,11 +4,11 @@ import dev.whack.node.engine.expr.CompiledExpression;
 import java.util.BitSet;
 
 /**
- * Owns the current {@link SegmentCatalog}: validates names, hands out segment ids and publishes
- * a new snapshot on define and drop.
+ * Owns the current {@link SegmentCatalog}: validates names, hands out segment ids and publishes a
+ * new snapshot on define and drop.
  *
- * <p>Concurrency: define and drop serialize on this object's monitor (they are rare); readers
- * take the volatile snapshot with {@link #catalog()} and never lock.
+ * <p>Concurrency: define and drop serialize on this object's monitor (they are rare); readers take
+ * the volatile snapshot with {@link #catalog()} and never lock.
  */
 public final class SegmentRegistry {
   private final int maxSegments;
@@ -23,7 +23,9 @@ public final class SegmentRegistry {
     return catalog;
   }
 
-  /** Segment names: a letter or '_', then letters, digits, '_', '-', '.', ':'; at most 200 chars. */
+  /**
+   * Segment names: a letter or '_', then letters, digits, '_', '-', '.', ':'; at most 200 chars.
+   */
   public static void checkName(String name) {
     if (name == null || name.isEmpty() || name.length() > 200) {
       throw new SegmentException("segment name must be 1 to 200 characters");
@@ -35,14 +37,18 @@ public final class SegmentRegistry {
     for (int i = 1; i < name.length(); i++) {
       char c = name.charAt(i);
       if (!(Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.' || c == ':')) {
-        throw new SegmentException("segment name \"" + name + "\" has '" + c
-            + "'; use letters, digits, '_', '-', '.' or ':'");
+        throw new SegmentException(
+            "segment name \""
+                + name
+                + "\" has '"
+                + c
+                + "'; use letters, digits, '_', '-', '.' or ':'");
       }
     }
     switch (name) {
       case "and", "or", "not", "xor" ->
           throw new SegmentException("\"" + name + "\" is reserved and cannot name a segment");
-      default -> { }
+      default -> {}
     }
   }
 

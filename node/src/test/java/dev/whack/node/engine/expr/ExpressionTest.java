@@ -33,72 +33,77 @@ class ExpressionTest {
     return e.test(ctx.bind(new ProfileView().bind(blob), now));
   }
 
-  private static final String DANE = "{\"country\":\"DK\",\"age\":31,\"score\":2.5,\"vip\":true,"
-      + "\"tags\":[\"vip\",\"newsletter\"],\"last_seen\":\"2026-11-18T10:00:00Z\"}";
+  private static final String DANE =
+      "{\"country\":\"DK\",\"age\":31,\"score\":2.5,\"vip\":true,"
+          + "\"tags\":[\"vip\",\"newsletter\"],\"last_seen\":\"2026-11-18T10:00:00Z\"}";
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-    "country == \"DK\"|true",
-    "country != \"DK\"|false",
-    "country == \"SE\" or age >= 31|true",
-    "age > 30 and age < 32 and score == 2.5|true",
-    "age == 31.0|true",
-    "score > 2|true",
-    "vip|true",
-    "vip == false|false",
-    "not vip|false",
-    "\"vip\" in tags|true",
-    "\"gold\" in tags|false",
-    "\"gold\" not in tags|true",
-    "country in [\"SE\", \"DK\"]|true",
-    "age in [1, 2, 31]|true",
-    "exists(age) and not exists(missing)|true",
-    "missing == 1|false",
-    "missing != 1|false",
-    "not (missing == 1)|true",
-    "country > \"DA\" and country < \"DL\"|true",
-    "last_seen > now() - 7d|true",
-    "last_seen > now() - 1d|false",
-    "last_seen < 2026-11-19|true",
-    "last_seen == 2026-11-18T10:00:00Z|true",
-    "last_seen >= 2026-11-18T12:00:00+02:00|true",
-    "`country` == \"DK\"|true",
-    "country == 31|false",
-    "true and not false|true",
-    "(country == \"DK\" or age < 3) and (vip or score > 100)|true",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "country == \"DK\"|true",
+        "country != \"DK\"|false",
+        "country == \"SE\" or age >= 31|true",
+        "age > 30 and age < 32 and score == 2.5|true",
+        "age == 31.0|true",
+        "score > 2|true",
+        "vip|true",
+        "vip == false|false",
+        "not vip|false",
+        "\"vip\" in tags|true",
+        "\"gold\" in tags|false",
+        "\"gold\" not in tags|true",
+        "country in [\"SE\", \"DK\"]|true",
+        "age in [1, 2, 31]|true",
+        "exists(age) and not exists(missing)|true",
+        "missing == 1|false",
+        "missing != 1|false",
+        "not (missing == 1)|true",
+        "country > \"DA\" and country < \"DL\"|true",
+        "last_seen > now() - 7d|true",
+        "last_seen > now() - 1d|false",
+        "last_seen < 2026-11-19|true",
+        "last_seen == 2026-11-18T10:00:00Z|true",
+        "last_seen >= 2026-11-18T12:00:00+02:00|true",
+        "`country` == \"DK\"|true",
+        "country == 31|false",
+        "true and not false|true",
+        "(country == \"DK\" or age < 3) and (vip or score > 100)|true",
+      })
   void shouldEvaluate(String expr, boolean expected) {
     assertEquals(expected, eval(expr, profile(DANE), NOW), expr);
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', value = {
-    "country ==|10|expected a value",
-    "country = \"DK\"|8|use '=='",
-    "(age > 1|8|')'",
-    "age > 1 age|8|expected an operator",
-    "count(buy)|9|','",
-    "count(buy, 12h) > 1|11|whole number of days",
-    "count(buy, 90d) > 1|11|at most the retention",
-    "age > 30d|6|duration",
-    "42|0|expected a condition",
-    "\"DK\" == 3|5|cannot compare",
-    "vip < true|4|booleans",
-    "\"x\" in 3|7|'in' takes a list",
-    "foo(1)|0|unknown function",
-    "\"open|0|unterminated string",
-    "2026-13-01 < now()|0|invalid timestamp",
-    "x == 99999999999999999999|5|64 bits",
-    "a @ b|2|unexpected character",
-    "|0|empty expression",
-    "last_seen > now() - 7|20|only a duration",
-    "[1] == x|0|a list is only allowed",
-    "now() in [2026-01-01]|0|now() cannot be looked up",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "country ==|10|expected a value",
+        "country = \"DK\"|8|use '=='",
+        "(age > 1|8|')'",
+        "age > 1 age|8|expected an operator",
+        "count(buy)|9|','",
+        "count(buy, 12h) > 1|11|whole number of days",
+        "count(buy, 90d) > 1|11|at most the retention",
+        "age > 30d|6|duration",
+        "42|0|expected a condition",
+        "\"DK\" == 3|5|cannot compare",
+        "vip < true|4|booleans",
+        "\"x\" in 3|7|'in' takes a list",
+        "foo(1)|0|unknown function",
+        "\"open|0|unterminated string",
+        "2026-13-01 < now()|0|invalid timestamp",
+        "x == 99999999999999999999|5|64 bits",
+        "a @ b|2|unexpected character",
+        "|0|empty expression",
+        "last_seen > now() - 7|20|only a duration",
+        "[1] == x|0|a list is only allowed",
+        "now() in [2026-01-01]|0|now() cannot be looked up",
+      })
   void shouldRejectWithPositionAndReason(String expr, int position, String reason) {
     String source = expr == null ? "" : expr;
-    ExpressionException e = assertThrows(ExpressionException.class,
-        () -> compiler.compile(source, true));
+    ExpressionException e =
+        assertThrows(ExpressionException.class, () -> compiler.compile(source, true));
     assertEquals(position, e.position(), e.getMessage());
     assertTrue(e.reason().contains(reason), e.getMessage());
   }
@@ -134,13 +139,20 @@ class ExpressionTest {
 
   @Test
   void shouldCountWindowsAndSayWhichMidnightChangesThem() {
-    byte[] blob = writer.apply("k".getBytes(UTF_8), null, UpdateJson.parse(("{\"events\":["
-        + "{\"name\":\"buy\",\"value\":10.0,\"time\":\"2026-11-10T10:00:00Z\"},"
-        + "{\"name\":\"buy\",\"value\":20.0,\"time\":\"2026-11-20T09:00:00Z\"},"
-        + "{\"name\":\"buy\",\"value\":30.0,\"time\":\"2026-11-20T09:30:00Z\"}]}").getBytes(UTF_8)),
-        NOW);
-    assertTrue(eval("count(buy, 30d) == 3 and sum(buy, 30d) == 60.0 and avg(buy, 30d) == 20.0",
-        blob, NOW));
+    byte[] blob =
+        writer.apply(
+            "k".getBytes(UTF_8),
+            null,
+            UpdateJson.parse(
+                ("{\"events\":["
+                        + "{\"name\":\"buy\",\"value\":10.0,\"time\":\"2026-11-10T10:00:00Z\"},"
+                        + "{\"name\":\"buy\",\"value\":20.0,\"time\":\"2026-11-20T09:00:00Z\"},"
+                        + "{\"name\":\"buy\",\"value\":30.0,\"time\":\"2026-11-20T09:30:00Z\"}]}")
+                    .getBytes(UTF_8)),
+            NOW);
+    assertTrue(
+        eval(
+            "count(buy, 30d) == 3 and sum(buy, 30d) == 60.0 and avg(buy, 30d) == 20.0", blob, NOW));
     assertTrue(eval("count(buy, 7d) == 2 and variance(buy, 7d) == 25.0", blob, NOW));
     CompiledExpression e = compiler.compile("count(buy, 11d) >= 3", true);
     assertTrue(e.test(ctx.bind(new ProfileView().bind(blob), NOW)));

@@ -42,14 +42,19 @@ class JsonRoundTripProperties {
       int day = 20_000 + r.nextInt(10);
       for (int i = 0; i < 1 + r.nextInt(4); i++) {
         boolean valued = r.nextBoolean();
-        s.addBuckets(DayBucket.newBuilder().setDay(day).setCount(1 + r.nextInt(100))
-            .setSum(valued ? r.nextDouble() * 1e6 - 5e5 : 0)
-            .setSumSquares(valued ? r.nextDouble() * 1e9 : 0));
+        s.addBuckets(
+            DayBucket.newBuilder()
+                .setDay(day)
+                .setCount(1 + r.nextInt(100))
+                .setSum(valued ? r.nextDouble() * 1e6 - 5e5 : 0)
+                .setSumSquares(valued ? r.nextDouble() * 1e9 : 0));
         day += 1 + r.nextInt(5);
       }
       p.addEvents(s);
-      p.addProducers(ProducerMark.newBuilder().setProducer("p" + r.nextInt(4))
-          .setSeq(r.nextLong() & Long.MAX_VALUE));
+      p.addProducers(
+          ProducerMark.newBuilder()
+              .setProducer("p" + r.nextInt(4))
+              .setSeq(r.nextLong() & Long.MAX_VALUE));
     }
     Profile profile = p.build();
     assertEquals(profile, ProfileJson.parse(ProfileJson.write(profile)));
@@ -66,9 +71,10 @@ class JsonRoundTripProperties {
       u.addUnset("gone");
     }
     if (r.nextBoolean()) {
-      u.addIncr(r.nextBoolean()
-          ? Increment.newBuilder().setName("i").setIntDelta(r.nextLong())
-          : Increment.newBuilder().setName("f").setFloatDelta(r.nextGaussian()));
+      u.addIncr(
+          r.nextBoolean()
+              ? Increment.newBuilder().setName("i").setIntDelta(r.nextLong())
+              : Increment.newBuilder().setName("f").setFloatDelta(r.nextGaussian()));
     }
     if (r.nextBoolean()) {
       u.addAdd(SetDelta.newBuilder().setName("tags").addAllValues(List.of("x", "y")));
@@ -98,13 +104,21 @@ class JsonRoundTripProperties {
     return switch (r.nextInt(6)) {
       case 0 -> Value.newBuilder().setStringValue(STRINGS[r.nextInt(STRINGS.length)]).build();
       case 1 -> Value.newBuilder().setIntValue(r.nextLong()).build();
-      case 2 -> Value.newBuilder().setFloatValue(
-          r.nextBoolean() ? r.nextInt(1000) : r.nextGaussian() * Math.pow(10, r.nextInt(40) - 20))
-          .build();
+      case 2 ->
+          Value.newBuilder()
+              .setFloatValue(
+                  r.nextBoolean()
+                      ? r.nextInt(1000)
+                      : r.nextGaussian() * Math.pow(10, r.nextInt(40) - 20))
+              .build();
       case 3 -> Value.newBuilder().setBoolValue(r.nextBoolean()).build();
-      case 4 -> Value.newBuilder().setTimestampMillis(
-          r.nextLong(dev.whack.node.engine.profile.Timestamps.MIN_MILLIS,
-              dev.whack.node.engine.profile.Timestamps.MAX_MILLIS)).build();
+      case 4 ->
+          Value.newBuilder()
+              .setTimestampMillis(
+                  r.nextLong(
+                      dev.whack.node.engine.profile.Timestamps.MIN_MILLIS,
+                      dev.whack.node.engine.profile.Timestamps.MAX_MILLIS))
+              .build();
       default -> {
         LinkedHashSet<String> s = new LinkedHashSet<>();
         for (int i = r.nextInt(4); i > 0; i--) {

@@ -22,8 +22,9 @@ class ProfileJsonTest {
 
   @Test
   void shouldTypeEveryJsonValueAndWriteItBackUnchanged() {
-    String json = "{\"country\":\"DK\",\"age\":31,\"score\":31.0,\"vip\":true,"
-        + "\"tags\":[\"vip\",\"newsletter\"],\"last_seen\":\"2026-11-20T10:00:00Z\"}";
+    String json =
+        "{\"country\":\"DK\",\"age\":31,\"score\":31.0,\"vip\":true,"
+            + "\"tags\":[\"vip\",\"newsletter\"],\"last_seen\":\"2026-11-20T10:00:00Z\"}";
     Profile p = parse(json);
     assertEquals(Value.KindCase.STRING_VALUE, p.getAttributes(0).getValue().getKindCase());
     assertEquals(Value.KindCase.INT_VALUE, p.getAttributes(1).getValue().getKindCase());
@@ -36,8 +37,13 @@ class ProfileJsonTest {
 
   @Test
   void shouldKeepATimestampShapedStringAStringThroughTheEscape() {
-    Profile p = Profile.newBuilder().addAttributes(dev.whack.proto.Attribute.newBuilder()
-        .setName("note").setValue(Value.newBuilder().setStringValue("2026-01-01T00:00:00Z"))).build();
+    Profile p =
+        Profile.newBuilder()
+            .addAttributes(
+                dev.whack.proto.Attribute.newBuilder()
+                    .setName("note")
+                    .setValue(Value.newBuilder().setStringValue("2026-01-01T00:00:00Z")))
+            .build();
     String json = write(p);
     assertEquals("{\"note\":{\"$string\":\"2026-01-01T00:00:00Z\"}}", json);
     assertEquals(p, parse(json));
@@ -51,8 +57,9 @@ class ProfileJsonTest {
 
   @Test
   void shouldRoundTripEventSeriesAndProducerMarks() {
-    String json = "{\"a\":1,\"$events\":{\"purchase\":{\"2026-11-19\":[2,99.0,4900.5],"
-        + "\"2026-11-20\":[1]}},\"$producers\":{\"shop-1\":42}}";
+    String json =
+        "{\"a\":1,\"$events\":{\"purchase\":{\"2026-11-19\":[2,99.0,4900.5],"
+            + "\"2026-11-20\":[1]}},\"$producers\":{\"shop-1\":42}}";
     Profile p = parse(json);
     assertEquals(1, p.getEventsCount());
     assertEquals(2, p.getEvents(0).getBucketsCount());
@@ -79,8 +86,8 @@ class ProfileJsonTest {
 
   @Test
   void shouldRejectIntegersBeyond64BitsAndInfiniteFloats() {
-    JsonFormatException e = assertThrows(JsonFormatException.class,
-        () -> parse("{\"n\":92233720368547758070}"));
+    JsonFormatException e =
+        assertThrows(JsonFormatException.class, () -> parse("{\"n\":92233720368547758070}"));
     assertTrue(e.reason().contains("64 bits"), e.getMessage());
     assertThrows(JsonFormatException.class, () -> parse("{\"n\":1e400}"));
   }
@@ -93,10 +100,11 @@ class ProfileJsonTest {
 
   @Test
   void shouldParseTheBriefsUpdateExampleAndWriteItBack() {
-    String json = "{\"set\":{\"country\":\"DK\",\"age\":31},\"unset\":[\"trial_ends\"],"
-        + "\"incr\":{\"visits\":1},\"add\":{\"tags\":[\"vip\"]},\"remove\":{\"tags\":[\"trial\"]},"
-        + "\"events\":[{\"name\":\"purchase\",\"value\":49.5,\"time\":\"2026-11-20T10:00:00Z\"}],"
-        + "\"producer\":\"shop-1\",\"seq\":42}";
+    String json =
+        "{\"set\":{\"country\":\"DK\",\"age\":31},\"unset\":[\"trial_ends\"],"
+            + "\"incr\":{\"visits\":1},\"add\":{\"tags\":[\"vip\"]},\"remove\":{\"tags\":[\"trial\"]},"
+            + "\"events\":[{\"name\":\"purchase\",\"value\":49.5,\"time\":\"2026-11-20T10:00:00Z\"}],"
+            + "\"producer\":\"shop-1\",\"seq\":42}";
     Update u = UpdateJson.parse(json.getBytes(UTF_8));
     assertEquals(42, u.getSeq());
     assertEquals(1, u.getIncr(0).getIntDelta());
@@ -105,8 +113,10 @@ class ProfileJsonTest {
 
   @Test
   void shouldRejectAnEventWithoutANameAtTheEventsEnd() {
-    JsonFormatException e = assertThrows(JsonFormatException.class,
-        () -> UpdateJson.parse("{\"events\":[{\"value\":1}]}".getBytes(UTF_8)));
+    JsonFormatException e =
+        assertThrows(
+            JsonFormatException.class,
+            () -> UpdateJson.parse("{\"events\":[{\"value\":1}]}".getBytes(UTF_8)));
     assertTrue(e.reason().contains("name"), e.getMessage());
   }
 
@@ -117,7 +127,8 @@ class ProfileJsonTest {
     Record r = RecordJson.parse(bytes, 0, bytes.length);
     assertEquals("user:42", r.getKey());
     assertEquals(line, new String(RecordJson.write(r), UTF_8));
-    assertThrows(JsonFormatException.class,
+    assertThrows(
+        JsonFormatException.class,
         () -> RecordJson.parse("{\"key\":\"k\"}".getBytes(UTF_8), 0, 11));
   }
 }

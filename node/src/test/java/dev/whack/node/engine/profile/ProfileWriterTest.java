@@ -33,8 +33,9 @@ class ProfileWriterTest {
 
   @Test
   void shouldRenderAPutProfileExactlyAsWritten() {
-    String in = "{\"country\":\"DK\",\"age\":31,\"score\":2.5,\"vip\":true,"
-        + "\"tags\":[\"vip\",\"newsletter\"],\"last_seen\":\"2026-11-20T10:00:00Z\"}";
+    String in =
+        "{\"country\":\"DK\",\"age\":31,\"score\":2.5,\"vip\":true,"
+            + "\"tags\":[\"vip\",\"newsletter\"],\"last_seen\":\"2026-11-20T10:00:00Z\"}";
     byte[] blob = put(in);
     assertEquals(in, json(blob));
     assertArrayEquals(KEY, ProfileCodec.key(blob));
@@ -45,19 +46,25 @@ class ProfileWriterTest {
 
   @Test
   void shouldApplyEveryOperationInOrderAndKeepAttributeOrder() {
-    byte[] blob = put("{\"a\":1,\"tags\":[\"x\",\"trial\"],\"trial_ends\":\"2026-12-01T00:00:00Z\"}");
-    blob = apply(blob, "{\"set\":{\"country\":\"DK\",\"a\":5},\"unset\":[\"trial_ends\"],"
-        + "\"incr\":{\"a\":2,\"visits\":1,\"spend\":1.5},\"add\":{\"tags\":[\"vip\",\"x\"]},"
-        + "\"remove\":{\"tags\":[\"trial\"]}}");
-    assertEquals("{\"a\":7,\"tags\":[\"x\",\"vip\"],\"country\":\"DK\",\"visits\":1,\"spend\":1.5}",
+    byte[] blob =
+        put("{\"a\":1,\"tags\":[\"x\",\"trial\"],\"trial_ends\":\"2026-12-01T00:00:00Z\"}");
+    blob =
+        apply(
+            blob,
+            "{\"set\":{\"country\":\"DK\",\"a\":5},\"unset\":[\"trial_ends\"],"
+                + "\"incr\":{\"a\":2,\"visits\":1,\"spend\":1.5},\"add\":{\"tags\":[\"vip\",\"x\"]},"
+                + "\"remove\":{\"tags\":[\"trial\"]}}");
+    assertEquals(
+        "{\"a\":7,\"tags\":[\"x\",\"vip\"],\"country\":\"DK\",\"visits\":1,\"spend\":1.5}",
         json(blob));
   }
 
   @Test
   void shouldRejectIncrementingAStringAndLeaveTheProfileUntouched() {
     byte[] blob = put("{\"country\":\"DK\",\"n\":1}");
-    InvalidProfileException e = assertThrows(InvalidProfileException.class,
-        () -> apply(blob, "{\"incr\":{\"n\":1,\"country\":1}}"));
+    InvalidProfileException e =
+        assertThrows(
+            InvalidProfileException.class, () -> apply(blob, "{\"incr\":{\"n\":1,\"country\":1}}"));
     assertTrue(e.getMessage().contains("country"), e.getMessage());
     assertEquals("{\"country\":\"DK\",\"n\":1}", json(blob));
   }
@@ -86,25 +93,30 @@ class ProfileWriterTest {
 
   @Test
   void shouldBucketEventsByUtcDayAndDropThoseBeyondRetention() {
-    byte[] blob = apply(null, "{\"events\":["
-        + "{\"name\":\"buy\",\"value\":2.0,\"time\":\"2026-11-20T01:00:00Z\"},"
-        + "{\"name\":\"buy\",\"value\":3.0},"
-        + "{\"name\":\"buy\",\"time\":\"2026-11-19T23:59:59Z\"},"
-        + "{\"name\":\"buy\",\"time\":\"2026-01-01T00:00:00Z\"}]}");
-    assertEquals("{\"$events\":{\"buy\":{\"2026-11-19\":[1],\"2026-11-20\":[2,5.0,13.0]}}}",
-        json(blob));
+    byte[] blob =
+        apply(
+            null,
+            "{\"events\":["
+                + "{\"name\":\"buy\",\"value\":2.0,\"time\":\"2026-11-20T01:00:00Z\"},"
+                + "{\"name\":\"buy\",\"value\":3.0},"
+                + "{\"name\":\"buy\",\"time\":\"2026-11-19T23:59:59Z\"},"
+                + "{\"name\":\"buy\",\"time\":\"2026-01-01T00:00:00Z\"}]}");
+    assertEquals(
+        "{\"$events\":{\"buy\":{\"2026-11-19\":[1],\"2026-11-20\":[2,5.0,13.0]}}}", json(blob));
   }
 
   @Test
   void shouldRejectEventsMoreThanADayInTheFuture() {
-    assertThrows(InvalidProfileException.class, () -> apply(null,
-        "{\"events\":[{\"name\":\"buy\",\"time\":\"2026-11-23T00:00:00Z\"}]}"));
+    assertThrows(
+        InvalidProfileException.class,
+        () -> apply(null, "{\"events\":[{\"name\":\"buy\",\"time\":\"2026-11-23T00:00:00Z\"}]}"));
   }
 
   @Test
   void shouldRoundTripADumpWithEventsAndMarks() {
-    String in = "{\"a\":\"b\",\"$events\":{\"buy\":{\"2026-11-01\":[3,6.0,14.0],\"2026-11-20\":[1]}},"
-        + "\"$producers\":{\"p\":9}}";
+    String in =
+        "{\"a\":\"b\",\"$events\":{\"buy\":{\"2026-11-01\":[3,6.0,14.0],\"2026-11-20\":[1]}},"
+            + "\"$producers\":{\"p\":9}}";
     assertEquals(in, json(put(in)));
   }
 
@@ -112,8 +124,12 @@ class ProfileWriterTest {
   void shouldKeepTwentyAttributeProfilesCompact() {
     StringBuilder sb = new StringBuilder("{");
     for (int i = 0; i < 20; i++) {
-      sb.append(i == 0 ? "" : ",").append("\"attr").append(i).append("\":")
-          .append(i % 3 == 0 ? "\"value" + i + "\"" : i % 3 == 1 ? String.valueOf(i * 1000) : "true");
+      sb.append(i == 0 ? "" : ",")
+          .append("\"attr")
+          .append(i)
+          .append("\":")
+          .append(
+              i % 3 == 0 ? "\"value" + i + "\"" : i % 3 == 1 ? String.valueOf(i * 1000) : "true");
     }
     byte[] blob = put(sb.append('}').toString());
     assertTrue(blob.length < 160, "20 attributes took " + blob.length + " bytes");
