@@ -72,10 +72,8 @@ public final class JsonWriting {
       throws IOException {
     g.writeStartArray();
     g.writeNumber(count);
-    if (sum != 0
-        || sumSquares != 0
-        || Double.doubleToRawLongBits(sum) != 0
-        || Double.doubleToRawLongBits(sumSquares) != 0) {
+    // Raw bits, so that -0.0 (which equals 0) is still written and reads back as -0.0.
+    if (Double.doubleToRawLongBits(sum) != 0 || Double.doubleToRawLongBits(sumSquares) != 0) {
       floatValue(g, sum);
       floatValue(g, sumSquares);
     }
