@@ -85,6 +85,7 @@ public final class SeriesCodec {
         out.future = true;
       } else if (day >= oldestDay) {
         out.decayed += (countFlag >>> 1) * Math.pow(2, -(today - day) / halfLifeDays);
+        out.oldestCounted = Math.min(out.oldestCounted, day);
         out.count += countFlag >>> 1;
         out.nextChangeDay = Math.min(out.nextChangeDay, today + 1);
       }

@@ -21,6 +21,9 @@ public final class WindowResult {
   /** Whether the series has buckets dated after the evaluation day (they enter later). */
   public boolean future;
 
+  /** Oldest day counted by the last aggregation, {@link Integer#MAX_VALUE} if none. */
+  public int oldestCounted;
+
   void reset() {
     count = 0;
     sum = 0;
@@ -28,6 +31,7 @@ public final class WindowResult {
     decayed = 0;
     nextChangeDay = Integer.MAX_VALUE;
     future = false;
+    oldestCounted = Integer.MAX_VALUE;
   }
 
   /** Mean of the event values, or NaN when the window is empty. */

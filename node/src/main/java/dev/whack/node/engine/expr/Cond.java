@@ -199,7 +199,10 @@ abstract class Cond {
         return result; // can only fall, so the answer holds until an update
       }
       if (win.fn == Ast.Fn.DECAYED) {
-        c.validUntil = Math.min(c.validUntil, Days.startOf(next));
+        c.validUntil =
+            Math.min(
+                c.validUntil,
+                Days.startOf(decayedFlipDay(c, win, ws, ls, litType, norm, result, next)));
         return result;
       }
       int day = next;
@@ -214,6 +217,39 @@ abstract class Cond {
         c.validUntil = Math.min(c.validUntil, Days.startOf(day));
       }
       return result;
+    }
+
+    /**
+     * A lower bound of the day a decayed comparison flips. Without future buckets the value only
+     * falls: by {@code 2^(-1/H)} a day while no bucket leaves the retention, faster when one does.
+     * An answer that needs the value to fall below the literal therefore holds for at least {@code
+     * floor(H * log2(value / literal)) - 1} days (one day of slack against rounding), and at least
+     * until the oldest counted bucket leaves. Otherwise: the next midnight.
+     */
+    private int decayedFlipDay(
+        EvalContext c,
+        Operand.Window win,
+        int ws,
+        int ls,
+        int litType,
+        Ast.Op norm,
+        boolean result,
+        int next) {
+      boolean needsFall =
+          (norm == Ast.Op.GT || norm == Ast.Op.GE) && result
+              || (norm == Ast.Op.LT || norm == Ast.Op.LE) && !result;
+      if (!needsFall || c.window.future || c.window.oldestCounted == Integer.MAX_VALUE) {
+        return next;
+      }
+      int dropDay = c.window.oldestCounted + win.retentionDays + 1;
+      double value = c.dbl[ws];
+      double literal = litType == EvalContext.INT ? (double) c.lng[ls] : c.dbl[ls];
+      if (literal <= 0) {
+        return dropDay; // a positive sum stays above a non-positive literal while any bucket counts
+      }
+      double days = Math.floor(win.halfLifeDays * (Math.log(value / literal) / Math.log(2))) - 1;
+      int decayDay = c.today + (int) Math.max(1, Math.min(days, 100_000));
+      return Math.max(next, Math.min(decayDay, dropDay));
     }
 
     private boolean holds(EvalContext c, int lt, int rt) {
