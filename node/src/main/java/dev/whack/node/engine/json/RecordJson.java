@@ -2,7 +2,7 @@ package dev.whack.node.engine.json;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.whack.proto.Record;
+import dev.whack.proto.LoadRecord;
 import java.io.IOException;
 
 /**
@@ -15,7 +15,7 @@ public final class RecordJson {
   /**
    * @throws JsonFormatException with position and reason
    */
-  public static Record parse(byte[] line, int offset, int length) {
+  public static LoadRecord parse(byte[] line, int offset, int length) {
     return JsonReading.parse(
         line,
         offset,
@@ -26,9 +26,9 @@ public final class RecordJson {
         });
   }
 
-  private static Record read(JsonParser p) throws IOException {
+  private static LoadRecord read(JsonParser p) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "a record object");
-    Record.Builder b = Record.newBuilder();
+    LoadRecord.Builder b = LoadRecord.newBuilder();
     boolean keyed = false;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String member = p.currentName();
@@ -55,13 +55,13 @@ public final class RecordJson {
                 p, "unknown record member \"" + member + "\" (expected key, profile, update)");
       }
     }
-    if (!keyed || b.getBodyCase() == Record.BodyCase.BODY_NOT_SET) {
+    if (!keyed || b.getBodyCase() == LoadRecord.BodyCase.BODY_NOT_SET) {
       throw JsonReading.fail(p, "a record needs \"key\" and one of \"profile\" or \"update\"");
     }
     return b.build();
   }
 
-  public static byte[] write(Record record) {
+  public static byte[] write(LoadRecord record) {
     return JsonWriting.write(
         256,
         g -> {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.proto.Profile;
-import dev.whack.proto.Record;
+import dev.whack.proto.LoadRecord;
 import dev.whack.proto.Update;
 import dev.whack.proto.Value;
 import org.junit.jupiter.api.Test;
@@ -124,7 +124,7 @@ class ProfileJsonTest {
   void shouldReadAndWriteNdjsonRecords() {
     String line = "{\"key\":\"user:42\",\"update\":{\"incr\":{\"visits\":2}}}";
     byte[] bytes = line.getBytes(UTF_8);
-    Record r = RecordJson.parse(bytes, 0, bytes.length);
+    LoadRecord r = RecordJson.parse(bytes, 0, bytes.length);
     assertEquals("user:42", r.getKey());
     assertEquals(line, new String(RecordJson.write(r), UTF_8));
     assertThrows(
