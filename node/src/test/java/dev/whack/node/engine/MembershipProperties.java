@@ -59,12 +59,13 @@ class MembershipProperties {
         batch.add(
             pool.submit(
                 () -> {
-                  queryWhileWriting(engine, new Random(querySeed));
+                  queryWhileWriting(engine, clock, new Random(querySeed));
                   return null;
                 }));
         for (Future<?> f : batch) {
           f.get();
         }
+        engine.runDueReevaluations();
       } else if (kind < 8) {
         // Hours mostly, whole days often enough that buckets leave windows between updates.
         clock.advance(
@@ -99,9 +100,16 @@ class MembershipProperties {
     }
   }
 
-  /** Queries racing the writers must neither fail nor block them; their answers are not checked. */
-  private static void queryWhileWriting(ProfileEngine engine, Random r) {
+  /**
+   * Queries, clock moves and timed re-evaluations racing the writers must neither fail nor block
+   * them; the answers are checked once the batch is over.
+   */
+  private static void queryWhileWriting(ProfileEngine engine, FakeClock clock, Random r) {
     for (int i = 0; i < 10; i++) {
+      if (r.nextInt(3) == 0) {
+        clock.advance(r.nextInt(4 * 3_600_000));
+        engine.runDueReevaluations();
+      }
       List<SegmentInfo> segments = engine.segments();
       if (segments.size() < 2) {
         engine.filterCount("exists(country)");
