@@ -214,6 +214,41 @@ class ProfileEngineTest {
   }
 
   @Test
+  void shouldEnterAWindowSegmentAtTheMidnightAFutureDatedEventBegins() {
+    update("a", "{\"events\":[{\"name\":\"buy\",\"time\":\"2026-11-21T00:30:00Z\"}]}");
+    engine.define("today_buyers", "count(buy, 1d) >= 1");
+    engine.define("no_buys", "count(buy, 1d) < 1");
+    assertEquals(0, engine.count("today_buyers"));
+    assertEquals(1, engine.count("no_buys"));
+    clock.advance(14 * 3_600_000L - 1); // 2026-11-20T23:59:59.999Z
+    engine.runDueReevaluations();
+    assertEquals(0, engine.count("today_buyers"));
+    clock.advance(1);
+    engine.runDueReevaluations();
+    assertEquals(1, engine.count("today_buyers"));
+    assertEquals(0, engine.count("no_buys"));
+    clock.advance(Days.MILLIS_PER_DAY);
+    engine.runDueReevaluations();
+    assertEquals(0, engine.count("today_buyers"));
+  }
+
+  @Test
+  void shouldLeaveADecayedSegmentOnlyOnceTheScoreHasFallen() {
+    update("a", "{\"events\":[" + "{\"name\":\"view\"},".repeat(7) + "{\"name\":\"view\"}]}");
+    engine.define("engaged", "decayed(view, 1d) > 1.0"); // 8, halving daily: above 1 for 2 more days
+    assertEquals(1, engine.count("engaged"));
+    assertTrue(engine.nextReevaluationMillis() >= clock.millis() + Days.MILLIS_PER_DAY);
+    for (int day = 1; day <= 2; day++) {
+      clock.advance(Days.MILLIS_PER_DAY);
+      engine.runDueReevaluations();
+      assertEquals(1, engine.count("engaged"), "day " + day);
+    }
+    clock.advance(Days.MILLIS_PER_DAY);
+    engine.runDueReevaluations();
+    assertEquals(0, engine.count("engaged"));
+  }
+
+  @Test
   void shouldTellSubscribersWhoEnteredAndLeft() {
     engine.define("dk", "country == \"DK\"");
     try (Subscription sub = engine.subscribe(List.of("dk"), 16, null)) {
