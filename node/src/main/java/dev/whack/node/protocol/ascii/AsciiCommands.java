@@ -204,8 +204,7 @@ public final class AsciiCommands {
     }
     if (!terminated) {
       // memcached reads exactly the declared length plus two bytes, then refuses the command.
-      stats.protocolErrors.increment();
-      replies.bytes(BAD_DATA_CHUNK);
+      clientError(pendingNoreply, BAD_DATA_CHUNK);
       return;
     }
     stats.cmdSet.increment();
@@ -314,8 +313,8 @@ public final class AsciiCommands {
 
   /** "get <key>*", "gets <key>*", "gat <exptime> <key>*", "gats <exptime> <key>*". */
   private void retrieve(AsciiLine line, boolean withCas, boolean touch) {
-    int firstKey = touch ? 2 : 1;
-    if (line.tokenCount <= firstKey) {
+    // "gat <exptime>" with no key is a valid, empty retrieval in memcached; "get" alone is not.
+    if (line.tokenCount < 2) {
       error(ERROR);
       return;
     }
@@ -330,7 +329,7 @@ public final class AsciiCommands {
     ByteBuf out = replies.out();
     int mark = out.writerIndex();
     byte[] b = line.bytes;
-    int pos = line.tokenStart[firstKey];
+    int pos = touch ? line.tokenEnd[1] : line.tokenStart[1];
     int end = line.length;
     while (pos < end) {
       while (pos < end && b[pos] == ' ') {

@@ -43,7 +43,10 @@ final class MetaCommands {
   private static final byte[] OPAQUE_TOO_LONG = ascii("CLIENT_ERROR opaque token too long\r\n");
   private static final byte[] BAD_MODE_LENGTH =
       ascii("CLIENT_ERROR incorrect length for M token\r\n");
-  private static final byte[] INVALID_MODE = ascii("CLIENT_ERROR invalid mode for ms STORE\r\n");
+  private static final byte[] INVALID_MODE = ascii("CLIENT_ERROR invalid mode for ms M token\r\n");
+  /** md and ma in memcached 1.6 answer every flag error but a long opaque with this one. */
+  private static final byte[] INVALID_OR_DUPLICATE =
+      ascii("CLIENT_ERROR invalid or duplicate flag\r\n");
   private static final byte[] INVALID_ARITH_MODE = ascii("CLIENT_ERROR invalid mode for ma M token\r\n");
   private static final byte[] INVALID_INITIAL = ascii("CLIENT_ERROR invalid numeric initial value\r\n");
   private static final byte[] INVALID_DELTA = ascii("CLIENT_ERROR invalid numeric delta value\r\n");
@@ -121,7 +124,7 @@ final class MetaCommands {
 
   /** "mg <key> <flags>*\r\n". */
   private void metaGet(AsciiLine line) {
-    if (!startKeyed(line, 2)) {
+    if (!startKeyed(line, false)) {
       return;
     }
     stats.cmdMeta.increment();
@@ -311,11 +314,6 @@ final class MetaCommands {
         case 'O' -> echoToken(line, i);
         case 'k' -> echoKey(line);
         case 'c' -> replies.bytes(SPACE_C).unsignedDecimal(outcome.cas);
-        case 'b' -> {
-          if (seen['k']) {
-            replies.bytes(SPACE_B);
-          }
-        }
         default -> {}
       }
     }
@@ -327,7 +325,7 @@ final class MetaCommands {
 
   /** "md <key> <flags>*\r\n". */
   private void metaDelete(AsciiLine line) {
-    if (!startKeyed(line, 2)) {
+    if (!startKeyed(line, true)) {
       return;
     }
     stats.cmdMeta.increment();
@@ -361,7 +359,7 @@ final class MetaCommands {
 
   /** "ma <key> <flags>*\r\n". */
   private void metaArithmetic(AsciiLine line) {
-    if (!startKeyed(line, 2)) {
+    if (!startKeyed(line, true)) {
       return;
     }
     boolean increment;
@@ -441,7 +439,11 @@ final class MetaCommands {
 
   /** "me <key> <flag>\r\n": "ME <key> <k>=<v>*\r\n" or "EN\r\n". */
   private void metaDebug(AsciiLine line) {
-    if (!startKeyed(line, 2)) {
+    if (line.tokenCount < 2
+        || line.tokenLength(1) > KEY_MAX_LENGTH
+        || !parseFlags(line, 2)
+        || (seen['b'] && !base64Key)) {
+      error(AsciiCommands.BAD_FORMAT);
       return;
     }
     Item item = cache.peek(keyBytes, keyOffset, keyLength, outcome);
@@ -462,8 +464,12 @@ final class MetaCommands {
   // ---------------------------------------------------------------------------------------------
   // Flags
 
-  /** Checks the key token, parses the flags after it, and reports any error; false on error. */
-  private boolean startKeyed(AsciiLine line, int firstFlagToken) {
+  /**
+   * Checks the key token, parses the flags after it, and reports any error; false on error.
+   *
+   * @param genericFlagErrors md and ma: report flag errors as memcached 1.6 does for them
+   */
+  private boolean startKeyed(AsciiLine line, boolean genericFlagErrors) {
     if (line.tokenCount < 2) {
       error(AsciiCommands.ERROR);
       return false;
@@ -472,8 +478,8 @@ final class MetaCommands {
       error(AsciiCommands.BAD_FORMAT);
       return false;
     }
-    if (!parseFlags(line, firstFlagToken)) {
-      error(errorReply);
+    if (!parseFlags(line, 2)) {
+      error(genericFlagErrors && errorReply != OPAQUE_TOO_LONG ? INVALID_OR_DUPLICATE : errorReply);
       return false;
     }
     return true;

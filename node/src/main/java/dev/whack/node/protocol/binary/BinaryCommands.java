@@ -88,7 +88,6 @@ public final class BinaryCommands {
       case APPEND, APPENDQ, PREPEND, PREPENDQ -> ok = ext == 0 && key > 0 && body >= key;
       case STAT -> ok = ext == 0 && body == key;
       case TOUCH, GAT, GATQ, GATK, GATKQ -> ok = ext == 4 && key > 0 && body == key + 4L;
-      case VERBOSITY -> ok = ext == 4 && key == 0 && body == 4;
       default -> {
         stats.protocolErrors.increment();
         error(r, STATUS_UNKNOWN_COMMAND);
@@ -166,7 +165,7 @@ public final class BinaryCommands {
         cache.flushAll(r.extrasLength == 4 ? r.exptime : 0);
         success(r, 0);
       }
-      case NOOP, VERBOSITY -> respond(r, STATUS_OK, 0, 0, 0, 0);
+      case NOOP -> respond(r, STATUS_OK, 0, 0, 0, 0);
       case VERSION -> {
         header(r.opcode, STATUS_OK, 0, 0, version.length, r.opaque, 0);
         replies.bytes(version);

@@ -29,7 +29,6 @@ final class Opcodes {
   static final int FLUSHQ = 0x18;
   static final int APPENDQ = 0x19;
   static final int PREPENDQ = 0x1a;
-  static final int VERBOSITY = 0x1b;
   static final int TOUCH = 0x1c;
   static final int GAT = 0x1d;
   static final int GATQ = 0x1e;
