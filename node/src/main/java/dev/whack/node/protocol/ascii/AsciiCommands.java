@@ -7,6 +7,7 @@ import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
+import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
@@ -89,6 +90,7 @@ public final class AsciiCommands {
   private final ItemCache cache;
   private final NodeStats stats;
   private final StatsReport statsReport;
+  private final NodeMetrics metrics;
   private final byte[] versionLine;
   private final MetaCommands meta;
   private final AsciiNumbers numbers = new AsciiNumbers();
@@ -110,6 +112,7 @@ public final class AsciiCommands {
     this.cache = context.cache();
     this.stats = context.stats();
     this.statsReport = context.statsSource();
+    this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
     this.meta = new MetaCommands(context, numbers, outcome);
   }
@@ -131,51 +134,74 @@ public final class AsciiCommands {
     stats.protocolErrors.increment();
   }
 
-  /** Executes one command line. */
+  /** Executes one command line and records its latency (storage commands: at data arrival). */
   void onLine(AsciiLine line, Framing framing) {
+    long start = System.nanoTime();
+    int family = dispatch(line, framing);
+    if (family >= 0) {
+      metrics.recordLatency(family, System.nanoTime() - start);
+    }
+  }
+
+  /** Runs the command; returns its latency family, or -1 if it now waits for a data block. */
+  private int dispatch(AsciiLine line, Framing framing) {
     if (line.tokenCount == 0) {
       error(ERROR);
-      return;
+      return NodeMetrics.OTHER;
     }
     if (line.tokenLength(0) == 2 && line.tokenByte(0, 0) == 'm') {
       if (meta.onLine(line, framing)) {
         if (meta.awaitingData()) {
           pendingLine = line;
           pendingIsMeta = true;
+          return -1;
         }
-        return;
+        return meta.lastFamily();
       }
       error(ERROR);
-      return;
+      return NodeMetrics.OTHER;
     }
     if (line.tokenEquals(0, CMD_GET)) {
       retrieve(line, false, false);
+      return NodeMetrics.GET;
     } else if (line.tokenEquals(0, CMD_SET)) {
-      storageLine(line, StoreMode.SET, framing);
+      return storage(line, StoreMode.SET, framing);
     } else if (line.tokenEquals(0, CMD_GETS)) {
       retrieve(line, true, false);
+      return NodeMetrics.GET;
     } else if (line.tokenEquals(0, CMD_DELETE)) {
       delete(line);
+      return NodeMetrics.DELETE;
     } else if (line.tokenEquals(0, CMD_INCR)) {
       arithmetic(line, true);
+      return NodeMetrics.ARITHMETIC;
     } else if (line.tokenEquals(0, CMD_DECR)) {
       arithmetic(line, false);
-    } else if (line.tokenEquals(0, CMD_ADD)) {
-      storageLine(line, StoreMode.ADD, framing);
+      return NodeMetrics.ARITHMETIC;
+    }
+    return dispatchRare(line, framing);
+  }
+
+  private int dispatchRare(AsciiLine line, Framing framing) {
+    if (line.tokenEquals(0, CMD_ADD)) {
+      return storage(line, StoreMode.ADD, framing);
     } else if (line.tokenEquals(0, CMD_REPLACE)) {
-      storageLine(line, StoreMode.REPLACE, framing);
+      return storage(line, StoreMode.REPLACE, framing);
     } else if (line.tokenEquals(0, CMD_APPEND)) {
-      storageLine(line, StoreMode.APPEND, framing);
+      return storage(line, StoreMode.APPEND, framing);
     } else if (line.tokenEquals(0, CMD_PREPEND)) {
-      storageLine(line, StoreMode.PREPEND, framing);
+      return storage(line, StoreMode.PREPEND, framing);
     } else if (line.tokenEquals(0, CMD_CAS)) {
-      storageLine(line, StoreMode.CAS, framing);
+      return storage(line, StoreMode.CAS, framing);
     } else if (line.tokenEquals(0, CMD_TOUCH)) {
       touch(line);
+      return NodeMetrics.TOUCH;
     } else if (line.tokenEquals(0, CMD_GAT)) {
       retrieve(line, false, true);
+      return NodeMetrics.TOUCH;
     } else if (line.tokenEquals(0, CMD_GATS)) {
       retrieve(line, true, true);
+      return NodeMetrics.TOUCH;
     } else if (line.tokenEquals(0, CMD_FLUSH_ALL)) {
       flushAll(line);
     } else if (line.tokenEquals(0, CMD_VERSION)) {
@@ -191,10 +217,23 @@ public final class AsciiCommands {
     } else {
       error(ERROR);
     }
+    return NodeMetrics.OTHER;
+  }
+
+  /** A storage command line: -1 if it now waits for its data block, else it failed early. */
+  private int storage(AsciiLine line, StoreMode mode, Framing framing) {
+    storageLine(line, mode, framing);
+    return pendingLine != null ? -1 : NodeMetrics.STORE;
   }
 
   /** Completes a storage command once its data block has arrived. */
   void onData(byte[] data, boolean terminated, Framing framing) {
+    long start = System.nanoTime();
+    completeStore(data, terminated);
+    metrics.recordLatency(NodeMetrics.STORE, System.nanoTime() - start);
+  }
+
+  private void completeStore(byte[] data, boolean terminated) {
     AsciiLine line = pendingLine;
     pendingLine = null;
     if (pendingIsMeta) {

@@ -9,6 +9,7 @@ import dev.whack.node.cache.MetaGetOptions;
 import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
+import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.stats.NodeStats;
@@ -85,6 +86,7 @@ final class MetaCommands {
 
   // ms waiting for its data block.
   private boolean awaitingData;
+  private int lastFamily;
 
   MetaCommands(ProtocolContext context, AsciiNumbers numbers, Outcome outcome) {
     this.cache = context.cache();
@@ -106,17 +108,40 @@ final class MetaCommands {
     awaitingData = false;
     byte second = line.tokenByte(0, 1);
     switch (second) {
-      case 'g' -> metaGet(line);
-      case 's' -> metaSetLine(line, framing);
-      case 'd' -> metaDelete(line);
-      case 'a' -> metaArithmetic(line);
-      case 'n' -> replies.bytes(MN);
-      case 'e' -> metaDebug(line);
+      case 'g' -> {
+        metaGet(line);
+        lastFamily = touch ? NodeMetrics.TOUCH : NodeMetrics.GET;
+      }
+      case 's' -> {
+        metaSetLine(line, framing);
+        lastFamily = NodeMetrics.STORE;
+      }
+      case 'd' -> {
+        metaDelete(line);
+        lastFamily = NodeMetrics.DELETE;
+      }
+      case 'a' -> {
+        metaArithmetic(line);
+        lastFamily = NodeMetrics.ARITHMETIC;
+      }
+      case 'n' -> {
+        replies.bytes(MN);
+        lastFamily = NodeMetrics.OTHER;
+      }
+      case 'e' -> {
+        metaDebug(line);
+        lastFamily = NodeMetrics.OTHER;
+      }
       default -> {
         return false;
       }
     }
     return true;
+  }
+
+  /** The latency family of the command {@link #onLine} just ran. */
+  int lastFamily() {
+    return lastFamily;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
+import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
@@ -44,6 +45,7 @@ public final class BinaryCommands {
   private final ItemCache cache;
   private final NodeStats stats;
   private final StatsReport statsReport;
+  private final NodeMetrics metrics;
   private final byte[] version;
   private final Outcome outcome = new Outcome();
   private ReplyBuffer replies;
@@ -52,6 +54,7 @@ public final class BinaryCommands {
     this.cache = context.cache();
     this.stats = context.stats();
     this.statsReport = context.statsSource();
+    this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
   }
 
@@ -149,6 +152,24 @@ public final class BinaryCommands {
   private static final byte[] EMPTY = new byte[0];
 
   void execute(BinaryRequest r, Framing framing) {
+    long start = System.nanoTime();
+    run(r, framing);
+    metrics.recordLatency(family(r.opcode), System.nanoTime() - start);
+  }
+
+  private static int family(int opcode) {
+    return switch (opcode) {
+      case GET, GETQ, GETK, GETKQ -> NodeMetrics.GET;
+      case GAT, GATQ, GATK, GATKQ, TOUCH -> NodeMetrics.TOUCH;
+      case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, APPEND, APPENDQ, PREPEND, PREPENDQ ->
+          NodeMetrics.STORE;
+      case DELETE, DELETEQ -> NodeMetrics.DELETE;
+      case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> NodeMetrics.ARITHMETIC;
+      default -> NodeMetrics.OTHER;
+    };
+  }
+
+  private void run(BinaryRequest r, Framing framing) {
     switch (r.opcode) {
       case GET, GETQ, GETK, GETKQ -> get(r, false);
       case GAT, GATQ, GATK, GATKQ, TOUCH -> get(r, true);
