@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Whack.Version.class,
     description = "A real-time profile and segmentation cache that speaks memcached.",
-    subcommands = {NodeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {NodeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Whack {
   public static final int EXIT_OK = 0;
   public static final int EXIT_FAILED = 1;
