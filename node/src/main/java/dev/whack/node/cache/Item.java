@@ -34,6 +34,11 @@ public final class Item {
   boolean stale;
   /** A client already got the recache "win" token for this item. */
   boolean winTokenSent;
+  /**
+   * The key was sent base64-encoded (meta {@code b}) when the item was stored, so meta replies
+   * echo it base64-encoded, as memcached's {@code ITEM_KEY_BINARY}. Immutable.
+   */
+  boolean binaryKey;
 
   Item chainNext;
   Item lruPrev;
@@ -62,6 +67,10 @@ public final class Item {
 
   public long cas() {
     return cas;
+  }
+
+  public boolean binaryKey() {
+    return binaryKey;
   }
 
   long sizeBytes() {

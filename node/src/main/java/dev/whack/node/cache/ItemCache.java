@@ -136,6 +136,7 @@ public final class ItemCache {
         }
         item = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now);
         item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.vivifyExptime, now);
+        item.binaryKey = options.binaryKey;
         segment.link(item);
         inserted = item.sizeBytes();
         created = true;
@@ -208,6 +209,7 @@ public final class ItemCache {
    *
    * @param compareCas the client's cas, 0 for none
    * @param allowStale meta {@code I}: a cas lower than the item's stores the value marked stale
+   * @param binaryKey meta {@code b}: the client sent the key base64-encoded
    * @param out receives the stored item and its new cas
    */
   public Status store(
@@ -220,6 +222,7 @@ public final class ItemCache {
       byte[] value,
       long compareCas,
       boolean allowStale,
+      boolean binaryKey,
       Outcome out) {
     out.reset();
     if (value.length > maxItemSize) {
@@ -252,7 +255,8 @@ public final class ItemCache {
         boolean casStale = compareCas != 0 && allowStale && compareCas < old.cas;
         switch (mode) {
           case ADD -> {
-            segment.access(old, now);
+            // memcached's do_item_update: an LRU bump, but the item does not count as fetched.
+            segment.bump(old, now);
             status = Status.NOT_STORED;
           }
           case CAS -> {
@@ -299,6 +303,7 @@ public final class ItemCache {
         }
       }
       if (stored != null) {
+        stored.binaryKey = binaryKey;
         segment.link(stored);
         charged += stored.sizeBytes();
         out.item = stored;
@@ -362,6 +367,7 @@ public final class ItemCache {
           touch ? Expiry.toAbsoluteSeconds(exptime, now) : old.expiresAtSeconds;
       marked.stale = true;
       marked.fetched = old.fetched;
+      marked.binaryKey = old.binaryKey;
       segment.unlink(old);
       segment.link(marked);
       charged = marked.sizeBytes() - old.sizeBytes();
@@ -377,12 +383,14 @@ public final class ItemCache {
   /**
    * {@code incr}/{@code decr}, as memcached's {@code do_add_delta}: the value must be an unsigned
    * 64-bit decimal; incr wraps at 2^64, decr stops at 0; a result no longer than the old value is
-   * written over it and padded with spaces, a longer one makes a new value.
+   * written over it in place and padded with spaces (the item keeps its stale, win and fetched
+   * marks), a longer one makes a new item.
    *
    * @param compareCas 0 for none, else the item's cas must match (EXISTS otherwise)
    * @param createOnMiss binary and meta {@code N}: store {@code initial} when the key is missing
    * @param updateExpiry meta {@code T}: also set a new expiry when the operation succeeds
-   * @param out receives the new number and cas
+   * @param binaryKey meta {@code b}: an item created on a miss remembers its key was base64
+   * @param out receives the new number and cas, and whether the item was created
    */
   public Status arithmetic(
       byte[] key,
@@ -396,6 +404,7 @@ public final class ItemCache {
       long createExptime,
       boolean updateExpiry,
       long updateExptime,
+      boolean binaryKey,
       Outcome out) {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
@@ -413,7 +422,9 @@ public final class ItemCache {
         }
         stored = newItem(key, keyOffset, keyLength, hash, decimal(initial, 0), 0, now);
         stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(createExptime, now);
+        stored.binaryKey = binaryKey;
         out.number = initial;
+        out.created = true;
       } else {
         if (compareCas != 0 && compareCas != old.cas) {
           return Status.EXISTS;
@@ -428,11 +439,17 @@ public final class ItemCache {
         } else {
           next = Long.compareUnsigned(delta, current) > 0 ? 0 : current - delta;
         }
-        stored =
-            newItem(old.key, 0, old.key.length, hash, decimal(next, old.value.length), old.flags, now);
+        byte[] digits = decimal(next, old.value.length);
+        stored = newItem(old.key, 0, old.key.length, hash, digits, old.flags, now);
         stored.expiresAtSeconds =
             updateExpiry ? Expiry.toAbsoluteSeconds(updateExptime, now) : old.expiresAtSeconds;
-        stored.fetched = old.fetched;
+        stored.binaryKey = old.binaryKey;
+        if (digits.length == old.value.length) {
+          // Written in place in memcached: the item's marks survive.
+          stored.fetched = old.fetched;
+          stored.stale = old.stale;
+          stored.winTokenSent = old.winTokenSent;
+        }
         charged -= old.sizeBytes();
         segment.unlink(old);
         out.number = next;
@@ -754,9 +771,14 @@ public final class ItemCache {
       count--;
     }
 
-    /** Marks an access: moves the item to the LRU head. */
+    /** Marks a read: the item counts as fetched and moves to the LRU head. */
     void access(Item item, long now) {
       item.fetched = true;
+      bump(item, now);
+    }
+
+    /** Moves the item to the LRU head and records the access time. */
+    void bump(Item item, long now) {
       item.lastAccessSeconds = now;
       if (lruHead != item) {
         removeFromLru(item);

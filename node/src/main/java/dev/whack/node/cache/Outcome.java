@@ -25,6 +25,8 @@ public final class Outcome {
   public boolean winTokenAlreadySent;
   /** Meta {@code X}: the item is marked stale. */
   public boolean stale;
+  /** The operation created the item on a miss (meta {@code N}, binary incr with initial). */
+  public boolean created;
 
   void reset() {
     item = null;
@@ -36,5 +38,6 @@ public final class Outcome {
     won = false;
     winTokenAlreadySent = false;
     stale = false;
+    created = false;
   }
 }

@@ -60,7 +60,11 @@ public final class NodeMetrics implements AutoCloseable {
     }
     command("get", "hit", stats.getHits);
     command("get", "miss", stats.getMisses);
-    command("set", "stored", stats.cmdSet);
+    command("store", "stored", stats.storeStored);
+    command("store", "not_stored", stats.storeNotStored);
+    command("store", "exists", stats.storeExists);
+    command("store", "not_found", stats.storeNotFound);
+    command("store", "too_large", stats.storeTooLarge);
     command("delete", "hit", stats.deleteHits);
     command("delete", "miss", stats.deleteMisses);
     command("incr", "hit", stats.incrHits);
@@ -73,7 +77,6 @@ public final class NodeMetrics implements AutoCloseable {
     command("touch", "hit", stats.touchHits);
     command("touch", "miss", stats.touchMisses);
     command("flush", "ok", stats.cmdFlush);
-    command("any", "too_large", stats.storeTooLarge);
     command("any", "protocol_error", stats.protocolErrors);
     counter("whack.cache.hits", "Lookups that found a live item", stats.getHits);
     counter("whack.cache.misses", "Lookups that found nothing", stats.getMisses);

@@ -1,5 +1,6 @@
 package dev.whack.node.stats;
 
+import dev.whack.node.cache.Status;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -29,6 +30,11 @@ public final class NodeStats {
   public final LongAdder touchHits = new LongAdder();
   public final LongAdder touchMisses = new LongAdder();
   public final LongAdder storeTooLarge = new LongAdder();
+  /** Outcomes of storage commands (set, add, replace, append, prepend, cas; text, meta, binary). */
+  public final LongAdder storeStored = new LongAdder();
+  public final LongAdder storeNotStored = new LongAdder();
+  public final LongAdder storeExists = new LongAdder();
+  public final LongAdder storeNotFound = new LongAdder();
   public final LongAdder bytesRead = new LongAdder();
   public final LongAdder bytesWritten = new LongAdder();
   public final LongAdder totalConnections = new LongAdder();
@@ -42,6 +48,17 @@ public final class NodeStats {
     this.startedAtMillis = startedAtMillis;
   }
 
+  /** Counts the outcome of one storage command. */
+  public void countStore(Status status) {
+    switch (status) {
+      case STORED -> storeStored.increment();
+      case EXISTS -> storeExists.increment();
+      case NOT_FOUND -> storeNotFound.increment();
+      case TOO_LARGE -> storeTooLarge.increment();
+      default -> storeNotStored.increment();
+    }
+  }
+
   public long startedAtMillis() {
     return startedAtMillis;
   }
@@ -52,8 +69,8 @@ public final class NodeStats {
         new LongAdder[] {
           cmdGet, cmdSet, cmdFlush, cmdTouch, cmdMeta, getHits, getMisses, deleteHits,
           deleteMisses, incrHits, incrMisses, decrHits, decrMisses, casHits, casMisses, casBadval,
-          touchHits, touchMisses, storeTooLarge, bytesRead, bytesWritten, totalConnections,
-          protocolErrors
+          touchHits, touchMisses, storeTooLarge, storeStored, storeNotStored, storeExists,
+          storeNotFound, bytesRead, bytesWritten, totalConnections, protocolErrors
         }) {
       counter.reset();
     }

@@ -28,7 +28,7 @@ class ItemCacheTest {
 
   private Status set(ItemCache cache, String key, String value, long exptime) {
     byte[] k = b(key);
-    return cache.store(StoreMode.SET, k, 0, k.length, 0, exptime, b(value), 0, false, out);
+    return cache.store(StoreMode.SET, k, 0, k.length, 0, exptime, b(value), 0, false, false, out);
   }
 
   private String get(ItemCache cache, String key) {
@@ -130,11 +130,11 @@ class ItemCacheTest {
     byte[] k = b("k");
     set(cache, "k", "v1", 0);
     long cas = out.cas;
-    assertEquals(Status.STORED, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v2"), cas, false, out));
-    assertEquals(Status.EXISTS, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v3"), cas, false, out));
+    assertEquals(Status.STORED, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v2"), cas, false, false, out));
+    assertEquals(Status.EXISTS, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v3"), cas, false, false, out));
     byte[] missing = b("nope");
     assertEquals(
-        Status.NOT_FOUND, cache.store(StoreMode.CAS, missing, 0, 4, 0, 0, b("x"), 1, false, out));
+        Status.NOT_FOUND, cache.store(StoreMode.CAS, missing, 0, 4, 0, 0, b("x"), 1, false, false, out));
     assertEquals("v2", get(cache, "k"));
   }
 
@@ -142,9 +142,9 @@ class ItemCacheTest {
   void shouldKeepFlagsAndExpiryOfTheOldItemOnAppend() {
     ItemCache cache = cache(1 << 20);
     byte[] k = b("k");
-    cache.store(StoreMode.SET, k, 0, 1, 42, 10, b("ab"), 0, false, out);
-    cache.store(StoreMode.APPEND, k, 0, 1, 7, 0, b("cd"), 0, false, out);
-    cache.store(StoreMode.PREPEND, k, 0, 1, 9, 0, b("__"), 0, false, out);
+    cache.store(StoreMode.SET, k, 0, 1, 42, 10, b("ab"), 0, false, false, out);
+    cache.store(StoreMode.APPEND, k, 0, 1, 7, 0, b("cd"), 0, false, false, out);
+    cache.store(StoreMode.PREPEND, k, 0, 1, 9, 0, b("__"), 0, false, false, out);
     Item item = cache.get(k, 0, 1);
     assertArrayEquals(b("__abcd"), item.value());
     assertEquals(42, item.flags());
@@ -156,9 +156,9 @@ class ItemCacheTest {
   void shouldRefuseAppendThatWouldExceedTheItemSizeLimit() {
     ItemCache cache = new ItemCache(clock, 1 << 24, 2048);
     byte[] k = b("k");
-    cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[2000], 0, false, out);
+    cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[2000], 0, false, false, out);
     assertEquals(
-        Status.TOO_LARGE, cache.store(StoreMode.APPEND, k, 0, 1, 0, 0, new byte[100], 0, false, out));
+        Status.TOO_LARGE, cache.store(StoreMode.APPEND, k, 0, 1, 0, 0, new byte[100], 0, false, false, out));
     assertEquals(2000, cache.get(k, 0, 1).value().length);
   }
 
@@ -168,13 +168,13 @@ class ItemCacheTest {
     byte[] k = b("k");
     set(cache, "k", "old", 0);
     assertEquals(
-        Status.TOO_LARGE, cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[4096], 0, false, out));
+        Status.TOO_LARGE, cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[4096], 0, false, false, out));
     assertNull(get(cache, "k"));
   }
 
   private Status arith(ItemCache cache, String key, boolean incr, long delta) {
     byte[] k = b(key);
-    return cache.arithmetic(k, 0, k.length, incr, delta, 0, false, 0, 0, false, 0, out);
+    return cache.arithmetic(k, 0, k.length, incr, delta, 0, false, 0, 0, false, 0, false, out);
   }
 
   @Test
@@ -221,7 +221,7 @@ class ItemCacheTest {
     byte[] value = new byte[1000];
     for (int i = 0; i < 5000; i++) {
       byte[] k = b("key:" + i);
-      cache.store(StoreMode.SET, k, 0, k.length, 0, 0, value, 0, false, out);
+      cache.store(StoreMode.SET, k, 0, k.length, 0, 0, value, 0, false, false, out);
       assertTrue(cache.bytesUsed() <= cap, "over the cap after " + i + " sets");
     }
     assertTrue(cache.evictions() > 4000, "evictions: " + cache.evictions());
@@ -235,10 +235,10 @@ class ItemCacheTest {
     ItemCache cache = cache(cap);
     byte[] value = new byte[500];
     byte[] hot = b("hot");
-    cache.store(StoreMode.SET, hot, 0, hot.length, 0, 0, value, 0, false, out);
+    cache.store(StoreMode.SET, hot, 0, hot.length, 0, 0, value, 0, false, false, out);
     for (int i = 0; i < 2000; i++) {
       byte[] k = b("cold:" + i);
-      cache.store(StoreMode.SET, k, 0, k.length, 0, 0, value, 0, false, out);
+      cache.store(StoreMode.SET, k, 0, k.length, 0, 0, value, 0, false, false, out);
       assertNotNull(cache.get(hot, 0, hot.length), "hot item evicted after " + i + " writes");
     }
   }

@@ -21,7 +21,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,9 +39,8 @@ import org.junit.jupiter.api.Test;
  * bytes in a retrieval (memcached drops the replies before it), and expiry short enough to fire
  * during a conversation. Also left out, as artefacts of memcached's implementation: delayed
  * flushes (see {@code Conversations.flushAll}) and arithmetic after a read in the same
- * conversation (see {@code Conversations.retrieved}). The differences found so far that are
- * Whack's to fix are pinned by the {@code @Disabled("BUG: ...")} tests below and kept out of the
- * generator until then.
+ * conversation (see {@code Conversations.retrieved}). Differences the generator once found are
+ * pinned by the named tests below.
  *
  * <p>The seed is fixed so the suite is repeatable; explore others with {@code
  * -Dwhack.differential.seed=N} (and {@code -Dwhack.differential.conversations=N}). The seed is
@@ -141,12 +139,9 @@ class MemcachedDifferentialTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Differences the random conversations found, pinned with memcached 1.6.18's exact replies. Each
-  // is left out of the generator until fixed; the live memcached is checked to still say the same.
+  // Differences the random conversations once found, pinned with memcached 1.6.18's exact replies;
+  // the live memcached is checked to still say the same.
 
-  @Disabled(
-      "BUG: mg miss drops the k and O return flags: memcached 1.6.18 answers 'mg b k O5' with"
-          + " 'EN kb O5' and 'mg YQ== b k' with 'EN kYQ== b', Whack with a bare 'EN'")
   @Test
   void shouldEchoKeyAndOpaqueOnMetaGetMiss() {
     assertLikeMemcached(
@@ -154,10 +149,6 @@ class MemcachedDifferentialTest {
         "OK\r\nEN kb O5\r\nEN kYQ== b\r\nMN\r\n");
   }
 
-  @Disabled(
-      "BUG: mg hit renders k from the request, memcached from the item: after 'set a', 'mg YQ== b"
-          + " k v' is 'VA 1 ka' in memcached and 'VA 1 kYQ== b' in Whack; after 'ms YWJj 1 b',"
-          + " 'mg abc k v' is 'VA 1 kYWJj b' in memcached and 'VA 1 kabc' in Whack")
   @Test
   void shouldRenderTheKeyAsStoredOnMetaGetHit() {
     assertLikeMemcached(
@@ -165,9 +156,6 @@ class MemcachedDifferentialTest {
         "OK\r\nSTORED\r\nVA 1 ka\r\nx\r\nHD\r\nVA 1 kYWJj b\r\ny\r\n");
   }
 
-  @Disabled(
-      "BUG: ma with N (autovivify) and q: memcached 1.6.18 still answers when it creates the"
-          + " item ('ma a N0 q' -> 'HD', 'ma b N0 J7 v q' -> 'VA 1 / 7'); Whack answers nothing")
   @Test
   void shouldReplyWhenQuietMetaArithmeticCreatesTheItem() {
     assertLikeMemcached(
@@ -175,9 +163,6 @@ class MemcachedDifferentialTest {
         "OK\r\nHD\r\nVA 1\r\n7\r\nMN\r\n");
   }
 
-  @Disabled(
-      "BUG: a failed add (text add, or ms ME) marks the existing item as fetched: the next"
-          + " 'mg c h' answers 'HD h1' in Whack and 'HD h0' in memcached 1.6.18")
   @Test
   void shouldNotMarkAnItemFetchedByAFailedAdd() {
     assertLikeMemcached(
@@ -185,10 +170,6 @@ class MemcachedDifferentialTest {
         "OK\r\nSTORED\r\nNOT_STORED\r\nNS\r\nHD h0\r\nHD h1\r\n");
   }
 
-  @Disabled(
-      "BUG: incr/decr/ma on an item invalidated by 'md <key> I' clears its stale and win state"
-          + " when the result fits in place: memcached 1.6.18 answers the next 'mg a s v' with"
-          + " 'VA 2 s2 X W', Whack with 'VA 2 s2'")
   @Test
   void shouldKeepAnItemStaleThroughInPlaceArithmetic() {
     assertLikeMemcached(
@@ -504,12 +485,9 @@ class MemcachedDifferentialTest {
       String key = key(false);
       return switch (random.nextInt(6)) {
         case 0 -> "mn\r\n";
-        // No k or O on mg (shouldEchoKeyAndOpaqueOnMetaGetMiss,
-        // shouldRenderTheKeyAsStoredOnMetaGetHit) and no h
-        // (shouldNotMarkAnItemFetchedByAFailedAdd): disabled until fixed.
         case 1 -> {
           retrieved = true;
-          yield "mg " + key + flags("v", "f", "s", "c", "q") + "\r\n";
+          yield "mg " + key + flags("v", "f", "s", "c", "q", "k", "O7", "h") + "\r\n";
         }
         case 2 -> {
           String value = pick(VALUES);
@@ -523,19 +501,17 @@ class MemcachedDifferentialTest {
               + value
               + "\r\n";
         }
-        // No md I: see shouldKeepAnItemStaleThroughInPlaceArithmetic, disabled until fixed.
-        case 3 -> "md " + key + flags("q", "k", "O1", "T100") + "\r\n";
+        case 3 -> "md " + key + flags("q", "k", "O1", "T100", "I") + "\r\n";
         case 4 -> {
           if (retrieved) {
             yield "mn\r\n";
           }
           String flags = flags("N0", "J13", "D5", "MI", "MD", "M+", "M-", "v", "c", "k", "O3");
-          // No q with N: see shouldReplyWhenQuietMetaArithmeticCreatesTheItem, disabled.
-          yield "ma " + key + flags + (flags.contains("N0") || !chance(35) ? "" : " q") + "\r\n";
+          yield "ma " + key + flags + (chance(35) ? " q" : "") + "\r\n";
         }
         default -> {
           retrieved = true;
-          yield "mg YQ== b" + flags("v", "f", "s") + "\r\n"; // "a" in base64
+          yield "mg YQ== b" + flags("v", "f", "s", "k") + "\r\n"; // "a" in base64
         }
       };
     }

@@ -24,7 +24,6 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -111,7 +110,7 @@ class MetricsEndpointTest {
       assertEquals(1, samples.value("whack_commands_total", "command", "cas", "result", "badval"));
       assertEquals(1, samples.value("whack_commands_total", "command", "cas", "result", "miss"));
       assertEquals(
-          1, samples.value("whack_commands_total", "command", "any", "result", "too_large"));
+          1, samples.value("whack_commands_total", "command", "store", "result", "too_large"));
       assertEquals(0, samples.value("whack_commands_total", "command", "flush", "result", "ok"));
       assertEquals(4, samples.value("whack_cache_hits_total"));
       assertEquals(2, samples.value("whack_cache_misses_total"));
@@ -125,7 +124,7 @@ class MetricsEndpointTest {
       assertEquals(stats.get("touch_hits"), command(samples, "touch", "hit"));
       assertEquals(stats.get("delete_misses"), command(samples, "delete", "miss"));
       assertEquals(stats.get("cas_badval"), command(samples, "cas", "badval"));
-      assertEquals(stats.get("store_too_large"), command(samples, "any", "too_large"));
+      assertEquals(stats.get("store_too_large"), command(samples, "store", "too_large"));
     }
   }
 
@@ -139,14 +138,10 @@ class MetricsEndpointTest {
       exchange(conn, "append a 0 0 1\r\n4\r\n", "STORED\r\n");
       exchange(conn, "ms c 1\r\n5\r\n", "HD\r\n");
       assertEquals(
-          5, scrape().value("whack_commands_total", "command", "set", "result", "stored"));
+          5, scrape().value("whack_commands_total", "command", "store", "result", "stored"));
     }
   }
 
-  @Disabled(
-      "BUG: whack_commands_total{command=\"set\",result=\"stored\"} is memcached's cmd_set, every"
-          + " storage request: an add or replace answered NOT_STORED and a cas answered EXISTS or"
-          + " NOT_FOUND are all counted as stored (here 6 instead of 1)")
   @Test
   void shouldNotCountRefusedWritesAsStored() throws Exception {
     start(c -> {});
@@ -158,7 +153,7 @@ class MetricsEndpointTest {
       exchange(conn, "cas a 0 0 1 999999\r\n5\r\n", "EXISTS\r\n");
       exchange(conn, "cas zz 0 0 1 999999\r\n6\r\n", "NOT_FOUND\r\n");
       assertEquals(
-          1, scrape().value("whack_commands_total", "command", "set", "result", "stored"));
+          1, scrape().value("whack_commands_total", "command", "store", "result", "stored"));
     }
   }
 

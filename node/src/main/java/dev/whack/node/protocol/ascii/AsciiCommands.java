@@ -258,7 +258,9 @@ public final class AsciiCommands {
             data,
             pendingCas,
             false,
+            false,
             outcome);
+    stats.countStore(status);
     if (pendingMode == StoreMode.CAS) {
       switch (status) {
         case STORED -> stats.casHits.increment();
@@ -327,7 +329,7 @@ public final class AsciiCommands {
       return;
     }
     if (length > cache.maxItemSize()) {
-      stats.storeTooLarge.increment();
+      stats.countStore(Status.TOO_LARGE);
       if (mode == StoreMode.SET) {
         // As memcached: a set that cannot be stored must not leave the old value readable.
         cache.delete(b, line.tokenStart[1], line.tokenLength(1), 0);
@@ -488,6 +490,7 @@ public final class AsciiCommands {
             0,
             false,
             0,
+            false,
             outcome);
     switch (status) {
       case STORED -> {

@@ -30,6 +30,7 @@ final class MetaCommands {
   private static final byte[] HD = ascii("HD");
   private static final byte[] VA = ascii("VA ");
   private static final byte[] EN = ascii("EN\r\n");
+  private static final byte[] EN_NO_CRLF = ascii("EN");
   private static final byte[] NF = ascii("NF");
   private static final byte[] NS = ascii("NS");
   private static final byte[] EX = ascii("EX");
@@ -162,12 +163,16 @@ final class MetaCommands {
     options.vivifyExptime = vivifyExptime;
     options.recache = recache;
     options.recacheThresholdSeconds = recacheSeconds;
+    options.binaryKey = base64Key;
     long ttlBefore = ttlBeforeTouch(line);
     Item item = cache.metaGet(keyBytes, keyOffset, keyLength, options, outcome);
     if (item == null) {
       stats.getMisses.increment();
       if (!noreply) {
-        replies.bytes(EN);
+        // "EN" carries the request's own key and opaque back, as memcached 1.6 does.
+        replies.bytes(EN_NO_CRLF);
+        writeKeyAndOpaque(line);
+        replies.bytes(CRLF);
       }
       return;
     }
@@ -197,7 +202,7 @@ final class MetaCommands {
         case 'l' -> replies.bytes(SPACE_L).unsignedDecimal(outcome.secondsSinceAccess);
         case 'h' -> replies.bytes(SPACE_H).ascii(outcome.fetchedBefore ? '1' : '0');
         case 'O' -> echoToken(line, i);
-        case 'k' -> echoKey(line);
+        case 'k' -> echoKey(line, item);
         default -> {}
       }
     }
@@ -272,7 +277,7 @@ final class MetaCommands {
       return;
     }
     if (length > cache.maxItemSize()) {
-      stats.storeTooLarge.increment();
+      stats.countStore(Status.TOO_LARGE);
       error(AsciiCommands.TOO_LARGE);
       framing.swallow(length + 2L);
       return;
@@ -308,7 +313,9 @@ final class MetaCommands {
             data,
             hasCompareCas ? compareCas : 0,
             invalidate,
+            base64Key,
             outcome);
+    stats.countStore(status);
     if (storeMode == StoreMode.CAS) {
       switch (status) {
         case STORED -> stats.casHits.increment();
@@ -337,7 +344,7 @@ final class MetaCommands {
     for (int i = firstFlag; i < line.tokenCount; i++) {
       switch (line.tokenByte(i, 0)) {
         case 'O' -> echoToken(line, i);
-        case 'k' -> echoKey(line);
+        case 'k' -> echoKey(line, outcome.item);
         case 'c' -> replies.bytes(SPACE_C).unsignedDecimal(outcome.cas);
         default -> {}
       }
@@ -410,12 +417,14 @@ final class MetaCommands {
             vivifyExptime,
             touch,
             touchExptime,
+            base64Key,
             outcome);
     byte[] code;
     switch (status) {
       case STORED -> {
         (increment ? stats.incrHits : stats.decrHits).increment();
-        if (noreply) {
+        // memcached answers an item created by N even under q.
+        if (noreply && !outcome.created) {
           return;
         }
         code = returnValue ? null : HD;
@@ -442,7 +451,7 @@ final class MetaCommands {
           case 't' -> replies.bytes(SPACE_T).decimal(outcome.ttlSeconds);
           case 'c' -> replies.bytes(SPACE_C).unsignedDecimal(outcome.cas);
           case 'O' -> echoToken(line, i);
-          case 'k' -> echoKey(line);
+          case 'k' -> echoKey(line, outcome.item);
           default -> {}
         }
       }
@@ -687,11 +696,25 @@ final class MetaCommands {
     replies.ascii(' ').bytes(line.bytes, line.tokenStart[token], line.tokenLength(token));
   }
 
-  /** " k<key>", with " b" after it when the key came base64-encoded. */
+  /** " k<key>" as the request spelled it, with " b" when it came base64-encoded. */
   private void echoKey(AsciiLine line) {
     replies.bytes(SPACE_K).bytes(line.bytes, line.tokenStart[1], line.tokenLength(1));
     if (base64Key) {
       replies.bytes(SPACE_B);
+    }
+  }
+
+  /**
+   * " k<key>" as the item was stored: memcached echoes a key base64-encoded (with " b") exactly
+   * when it was stored through a base64 key, whatever form this request used.
+   */
+  private void echoKey(AsciiLine line, Item item) {
+    if (item == null) {
+      echoKey(line);
+    } else if (item.binaryKey()) {
+      replies.bytes(SPACE_K).bytes(Base64.getEncoder().encode(item.key())).bytes(SPACE_B);
+    } else {
+      replies.bytes(SPACE_K).bytes(item.key());
     }
   }
 

@@ -132,7 +132,7 @@ public final class BinaryCommands {
       case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, APPEND, APPENDQ, PREPEND, PREPENDQ -> {
         long length = r.valueLength();
         if (length > cache.maxItemSize()) {
-          stats.storeTooLarge.increment();
+          stats.countStore(Status.TOO_LARGE);
           if (r.opcode == SET || r.opcode == SETQ) {
             cache.delete(r.key, 0, r.keyLength, 0);
           }
@@ -252,7 +252,8 @@ public final class BinaryCommands {
     int flags = mode == StoreMode.APPEND || mode == StoreMode.PREPEND ? 0 : r.flags;
     Status status =
         cache.store(
-            mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, outcome);
+            mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, false, outcome);
+    stats.countStore(status);
     if (mode == StoreMode.CAS) {
       switch (status) {
         case STORED -> stats.casHits.increment();
@@ -308,6 +309,7 @@ public final class BinaryCommands {
             r.exptime,
             false,
             0,
+            false,
             outcome);
     switch (status) {
       case STORED -> {
