@@ -1,0 +1,84 @@
+package dev.whack.cli;
+
+import dev.whack.node.WhackNode;
+import dev.whack.node.config.NodeConfig;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code whack node}: runs a node in the foreground until interrupted. */
+@Command(
+    name = "node",
+    mixinStandardHelpOptions = true,
+    description = "Run a Whack node (memcached text, meta and binary protocols on one port).",
+    footer = {
+      "",
+      "Examples:",
+      "  whack node                          one node on 127.0.0.1:11211, 1 GiB cap",
+      "  whack node --port 11311 --memory 4g",
+      "  whack node --bind 0.0.0.0 --metrics-port 0"
+    })
+final class NodeCommand implements Callable<Integer> {
+  @Option(names = "--port", description = "memcached port (default: ${DEFAULT-VALUE})")
+  int port = NodeConfig.DEFAULT_PORT;
+
+  @Option(names = "--bind", description = "address to listen on (default: ${DEFAULT-VALUE})")
+  String bind = NodeConfig.DEFAULT_BIND;
+
+  @Option(
+      names = "--memory",
+      description = "memory cap for items, e.g. 64m, 1g (default: 1g); LRU eviction above it")
+  String memory = "1g";
+
+  @Option(
+      names = "--max-item-size",
+      description = "largest value accepted, e.g. 1m (default: 1m)")
+  String maxItemSize = "1m";
+
+  @Option(
+      names = "--metrics-port",
+      description = "Prometheus /metrics port, 0 for none (default: ${DEFAULT-VALUE})")
+  int metricsPort = NodeConfig.DEFAULT_METRICS_PORT;
+
+  @Option(names = "--threads", description = "network threads (default: one per core)")
+  int threads = Runtime.getRuntime().availableProcessors();
+
+  @Option(
+      names = "--max-connections",
+      description = "connections accepted at once (default: ${DEFAULT-VALUE})")
+  int maxConnections = NodeConfig.DEFAULT_MAX_CONNECTIONS;
+
+  @Override
+  public Integer call() throws Exception {
+    NodeConfig config;
+    try {
+      config =
+          new NodeConfig()
+              .port(port)
+              .bind(bind)
+              .memoryBytes(NodeConfig.parseSize(memory))
+              .maxItemSize(Math.toIntExact(NodeConfig.parseSize(maxItemSize)))
+              .metricsPort(metricsPort)
+              .ioThreads(threads)
+              .maxConnections(maxConnections)
+              .conclude();
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      System.err.println("whack node: " + e.getMessage());
+      return Whack.EXIT_USAGE;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (WhackNode node = WhackNode.start(config)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "whack-shutdown"));
+      System.err.printf(
+          "whack node listening on %s:%d (memory %s, max item %s%s)%n",
+          config.bind(),
+          node.port(),
+          memory,
+          maxItemSize,
+          node.metricsPort() == 0 ? ", metrics off" : ", metrics on :" + node.metricsPort() + "/metrics");
+      stopped.await();
+    }
+    return Whack.EXIT_OK;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.whack.node;
+
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.config.NodeConfig;
+import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.protocol.StatsReport;
+import dev.whack.node.server.ConnectionTracker;
+import dev.whack.node.server.WhackServer;
+import dev.whack.node.stats.NodeStats;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * A running Whack node: the composition root that wires cache, statistics, metrics and the
+ * memcached port together by hand, from a concluded {@link NodeConfig}.
+ */
+public final class WhackNode implements AutoCloseable {
+  /** The memcached version whose behaviour Whack follows, reported by {@code version}. */
+  public static final String VERSION = "1.6.18-whack-" + Versions.WHACK;
+
+  private final NodeConfig config;
+  private final ItemCache cache;
+  private final NodeStats stats;
+  private final NodeMetrics metrics;
+  private final WhackServer server;
+  private final int metricsPort;
+
+  private WhackNode(NodeConfig config) throws InterruptedException {
+    this.config = config;
+    this.cache = new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize());
+    this.stats = new NodeStats(config.clock().currentTimeMillis());
+    this.metrics = new NodeMetrics(stats, cache);
+    ConnectionTracker tracker =
+        new ConnectionTracker(stats, config.maxConnections(), config.clock()::currentTimeMillis);
+    WhackServer[] serverRef = new WhackServer[1];
+    StatsReport report =
+        new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port());
+    ProtocolContext context = new ProtocolContext(cache, stats, metrics, report, VERSION);
+    try {
+      serverRef[0] =
+          new WhackServer(config.bind(), config.port(), config.ioThreads(), context, tracker);
+      this.server = serverRef[0];
+      this.metricsPort =
+          config.metricsPort() == 0 ? 0 : metrics.serve(config.bind(), config.metricsPort());
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException("cannot open the metrics port " + config.metricsPort(), e);
+    }
+  }
+
+  /** Starts a node; the config is concluded (validated) first. */
+  public static WhackNode start(NodeConfig config) throws InterruptedException {
+    if (!config.isConcluded()) {
+      config.conclude();
+    }
+    return new WhackNode(config);
+  }
+
+  /** The memcached port actually bound (useful when configured as 0). */
+  public int port() {
+    return server.port();
+  }
+
+  /** The metrics port actually bound, or 0 when metrics are off. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public ItemCache cache() {
+    return cache;
+  }
+
+  public NodeStats stats() {
+    return stats;
+  }
+
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close();
+    }
+    metrics.close();
+  }
+}

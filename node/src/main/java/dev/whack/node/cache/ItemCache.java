@@ -1,0 +1,845 @@
+package dev.whack.node.cache;
+
+import dev.whack.node.time.Clock;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import net.openhft.hashing.LongHashFunction;
+
+/**
+ * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap
+ * with LRU eviction.
+ *
+ * <p>Design: the key space is split by hash into {@value #SEGMENT_COUNT} segments. Each segment is
+ * a chained hash table plus a doubly linked LRU list (head = most recent) behind its own lock, so
+ * writers to different segments never contend and a request holds one lock for a few hundred
+ * nanoseconds. Expired and flushed items are removed lazily when touched or when they reach the
+ * LRU tail, as memcached does. The memory cap is global: every insert adds the item's estimated
+ * heap footprint to one counter and, while the total is above the cap, evicts from the tail of its
+ * own segment first (keeping the hot path on one lock) and then from the others, one lock at a
+ * time, so two segment locks are never held together.
+ *
+ * <p>Concurrency: safe for any number of threads. The segment lock guards the table, the LRU
+ * links and every mutable field of the items in that segment. {@link Item} payload fields are
+ * immutable, so a returned item can be read without a lock.
+ */
+public final class ItemCache {
+  static final int SEGMENT_COUNT = 64;
+  private static final int SEGMENT_SHIFT = Integer.numberOfTrailingZeros(SEGMENT_COUNT);
+  private static final LongHashFunction HASH = LongHashFunction.xx3();
+
+  private final Segment[] segments = new Segment[SEGMENT_COUNT];
+  private final Clock clock;
+  private final long maxBytes;
+  private final int maxItemSize;
+  private final AtomicLong bytesUsed = new AtomicLong();
+  private final AtomicLong nextCas = new AtomicLong(1);
+  /** Next segment to evict from when the writer's own segment has nothing left to give. */
+  private final AtomicLong evictionCursor = new AtomicLong();
+
+  /** {@code flush_all}: items last accessed at or before this second are invalid; 0 = none. */
+  private volatile long oldestLiveSeconds;
+  /** {@code flush_all} without delay: items with a cas below this are invalid; 0 = none. */
+  private volatile long oldestLiveCas;
+
+  private final LongAdder evictions = new LongAdder();
+  private final LongAdder evictedUnfetched = new LongAdder();
+  private final LongAdder reclaimed = new LongAdder();
+  private final LongAdder expiredUnfetched = new LongAdder();
+  private final LongAdder totalItems = new LongAdder();
+  private final LongAdder lookupsExpired = new LongAdder();
+  private final LongAdder lookupsFlushed = new LongAdder();
+
+  public ItemCache(Clock clock, long maxBytes, int maxItemSize) {
+    if (maxBytes <= 0 || maxItemSize <= 0) {
+      throw new IllegalArgumentException("memory and item size limits must be positive");
+    }
+    this.clock = clock;
+    this.maxBytes = maxBytes;
+    this.maxItemSize = maxItemSize;
+    for (int i = 0; i < SEGMENT_COUNT; i++) {
+      segments[i] = new Segment();
+    }
+  }
+
+  public int maxItemSize() {
+    return maxItemSize;
+  }
+
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  /** {@code get}: the live item under the key, bumped in the LRU, or null. */
+  public Item get(byte[] key, int keyOffset, int keyLength) {
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    segment.lock.lock();
+    try {
+      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      if (item != null) {
+        segment.access(item, now);
+      }
+      return item;
+    } finally {
+      segment.lock.unlock();
+    }
+  }
+
+  /** {@code touch} and {@code gat}: sets a new expiry on a live item and returns it, or null. */
+  public Item touch(byte[] key, int keyOffset, int keyLength, long exptime) {
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    segment.lock.lock();
+    try {
+      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      if (item != null) {
+        item.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
+        segment.access(item, now);
+      }
+      return item;
+    } finally {
+      segment.lock.unlock();
+    }
+  }
+
+  /**
+   * Meta get ({@code mg}) with its item-changing flags. Fills {@code out} with the item and the
+   * metadata as it was before this request (hit-before, last access), as memcached reports them.
+   *
+   * @return the item, possibly just created by {@code N}, or null on a miss
+   */
+  public Item metaGet(
+      byte[] key, int keyOffset, int keyLength, MetaGetOptions options, Outcome out) {
+    out.reset();
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    long inserted = 0;
+    segment.lock.lock();
+    try {
+      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      boolean created = false;
+      if (item == null) {
+        if (!options.vivify) {
+          return null;
+        }
+        item = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now);
+        item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.vivifyExptime, now);
+        item.binaryKey = options.binaryKey;
+        segment.link(item);
+        inserted = item.sizeBytes();
+        created = true;
+        out.won = true;
+      }
+      out.fetchedBefore = item.fetched;
+      out.secondsSinceAccess = now - item.lastAccessSeconds;
+      if (options.touch) {
+        item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.touchExptime, now);
+      }
+      if (options.recache
+          && !created
+          && !item.winTokenSent
+          && item.expiresAtSeconds != 0
+          && item.expiresAtSeconds - now < options.recacheThresholdSeconds) {
+        out.won = true;
+      }
+      out.winTokenAlreadySent = item.winTokenSent;
+      out.stale = item.stale;
+      if (item.stale && !item.winTokenSent) {
+        out.won = true;
+      }
+      if (out.won) {
+        item.winTokenSent = true;
+      }
+      if (options.bump) {
+        segment.access(item, now);
+      }
+      out.item = item;
+      out.cas = item.cas;
+      out.ttlSeconds = Expiry.remainingSeconds(item.expiresAtSeconds, now);
+      return item;
+    } finally {
+      segment.lock.unlock();
+      if (inserted > 0) {
+        charge(segment, inserted);
+      }
+    }
+  }
+
+  /** Meta debug ({@code me}): the live item and its metadata without bumping it, or null. */
+  public Item peek(byte[] key, int keyOffset, int keyLength, Outcome out) {
+    out.reset();
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    segment.lock.lock();
+    try {
+      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      if (item != null) {
+        out.item = item;
+        out.cas = item.cas;
+        out.ttlSeconds = Expiry.remainingSeconds(item.expiresAtSeconds, now);
+        out.fetchedBefore = item.fetched;
+        out.secondsSinceAccess = now - item.lastAccessSeconds;
+      }
+      return item;
+    } finally {
+      segment.lock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  /**
+   * The storage commands, following memcached's {@code do_store_item}: the cas test is made up
+   * front for every mode, add bumps an existing item, append/prepend keep the old flags and
+   * expiry, and a cas store on a missing key is NOT_FOUND.
+   *
+   * @param compareCas the client's cas, 0 for none
+   * @param allowStale meta {@code I}: a cas lower than the item's stores the value marked stale
+   * @param binaryKey meta {@code b}: the client sent the key base64-encoded
+   * @param out receives the stored item and its new cas
+   */
+  public Status store(
+      StoreMode mode,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int flags,
+      long exptime,
+      byte[] value,
+      long compareCas,
+      boolean allowStale,
+      boolean binaryKey,
+      Outcome out) {
+    out.reset();
+    if (value.length > maxItemSize) {
+      if (mode == StoreMode.SET) {
+        // memcached unlinks the old value when a set fails for size, so a reader never sees
+        // data older than a write that was attempted.
+        delete(key, keyOffset, keyLength, 0);
+      }
+      return Status.TOO_LARGE;
+    }
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    long charged = 0;
+    Status status;
+    segment.lock.lock();
+    try {
+      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item stored = null;
+      if (old == null) {
+        if (mode == StoreMode.SET || mode == StoreMode.ADD) {
+          stored = newItem(key, keyOffset, keyLength, hash, value, flags, now);
+          stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
+          status = Status.STORED;
+        } else {
+          status = mode == StoreMode.CAS ? Status.NOT_FOUND : Status.NOT_STORED;
+        }
+      } else {
+        boolean casMatch = compareCas == 0 || compareCas == old.cas;
+        boolean casStale = compareCas != 0 && allowStale && compareCas < old.cas;
+        switch (mode) {
+          case ADD -> {
+            // memcached's do_item_update: an LRU bump, but the item does not count as fetched.
+            segment.bump(old, now);
+            status = Status.NOT_STORED;
+          }
+          case CAS -> {
+            if (compareCas != 0 && compareCas == old.cas) {
+              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now);
+              stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
+              status = Status.STORED;
+            } else if (casStale) {
+              // A late writer's value is kept but marked stale, with the old expiry.
+              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now);
+              stored.expiresAtSeconds = old.expiresAtSeconds;
+              stored.stale = true;
+              stored.winTokenSent = old.winTokenSent;
+              status = Status.STORED;
+            } else {
+              status = Status.EXISTS;
+            }
+          }
+          case APPEND, PREPEND -> {
+            if (!casMatch) {
+              status = Status.EXISTS;
+            } else if ((long) old.value.length + value.length > maxItemSize) {
+              status = Status.TOO_LARGE;
+            } else {
+              byte[] joined = new byte[old.value.length + value.length];
+              byte[] first = mode == StoreMode.APPEND ? old.value : value;
+              byte[] second = mode == StoreMode.APPEND ? value : old.value;
+              System.arraycopy(first, 0, joined, 0, first.length);
+              System.arraycopy(second, 0, joined, first.length, second.length);
+              stored = newItem(old.key, 0, old.key.length, hash, joined, old.flags, now);
+              stored.expiresAtSeconds = old.expiresAtSeconds;
+              status = Status.STORED;
+            }
+          }
+          default -> { // SET, REPLACE
+            stored = newItem(old.key, 0, old.key.length, hash, value, flags, now);
+            stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
+            status = Status.STORED;
+          }
+        }
+        if (stored != null) {
+          charged -= old.sizeBytes();
+          segment.unlink(old);
+        }
+      }
+      if (stored != null) {
+        stored.binaryKey = binaryKey;
+        segment.link(stored);
+        charged += stored.sizeBytes();
+        out.item = stored;
+        out.cas = stored.cas;
+      }
+    } finally {
+      segment.lock.unlock();
+    }
+    if (charged != 0) {
+      charge(segment, charged);
+    }
+    return status;
+  }
+
+  /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */
+  public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    long freed;
+    segment.lock.lock();
+    try {
+      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      if (item == null) {
+        return Status.NOT_FOUND;
+      }
+      if (compareCas != 0 && compareCas != item.cas) {
+        return Status.EXISTS;
+      }
+      segment.unlink(item);
+      freed = item.sizeBytes();
+    } finally {
+      segment.lock.unlock();
+    }
+    bytesUsed.addAndGet(-freed);
+    return Status.DELETED;
+  }
+
+  /**
+   * Meta delete with {@code I}: instead of removing the item, marks it stale with a new cas (and
+   * optionally a new expiry) so that readers are told to recache while still served the value.
+   */
+  public Status invalidate(
+      byte[] key, int keyOffset, int keyLength, long compareCas, boolean touch, long exptime) {
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    long charged = 0;
+    segment.lock.lock();
+    try {
+      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      if (old == null) {
+        return Status.NOT_FOUND;
+      }
+      if (compareCas != 0 && compareCas != old.cas) {
+        return Status.EXISTS;
+      }
+      // The cas is immutable per item, so "bumping" it means a new item with the same payload.
+      Item marked = newItem(old.key, 0, old.key.length, hash, old.value, old.flags, now);
+      marked.expiresAtSeconds =
+          touch ? Expiry.toAbsoluteSeconds(exptime, now) : old.expiresAtSeconds;
+      marked.stale = true;
+      marked.fetched = old.fetched;
+      marked.binaryKey = old.binaryKey;
+      segment.unlink(old);
+      segment.link(marked);
+      charged = marked.sizeBytes() - old.sizeBytes();
+    } finally {
+      segment.lock.unlock();
+    }
+    if (charged != 0) {
+      charge(segment, charged);
+    }
+    return Status.DELETED;
+  }
+
+  /**
+   * {@code incr}/{@code decr}, as memcached's {@code do_add_delta}: the value must be an unsigned
+   * 64-bit decimal; incr wraps at 2^64, decr stops at 0; a result no longer than the old value is
+   * written over it in place and padded with spaces (the item keeps its stale, win and fetched
+   * marks), a longer one makes a new item.
+   *
+   * @param compareCas 0 for none, else the item's cas must match (EXISTS otherwise)
+   * @param createOnMiss binary and meta {@code N}: store {@code initial} when the key is missing
+   * @param updateExpiry meta {@code T}: also set a new expiry when the operation succeeds
+   * @param binaryKey meta {@code b}: an item created on a miss remembers its key was base64
+   * @param out receives the new number and cas, and whether the item was created
+   */
+  public Status arithmetic(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      boolean increment,
+      long delta,
+      long compareCas,
+      boolean createOnMiss,
+      long initial,
+      long createExptime,
+      boolean updateExpiry,
+      long updateExptime,
+      boolean binaryKey,
+      Outcome out) {
+    out.reset();
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = clock.currentTimeSeconds();
+    long charged = 0;
+    Status status;
+    segment.lock.lock();
+    try {
+      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item stored;
+      if (old == null) {
+        if (!createOnMiss) {
+          return Status.NOT_FOUND;
+        }
+        stored = newItem(key, keyOffset, keyLength, hash, decimal(initial, 0), 0, now);
+        stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(createExptime, now);
+        stored.binaryKey = binaryKey;
+        out.number = initial;
+        out.created = true;
+      } else {
+        if (compareCas != 0 && compareCas != old.cas) {
+          return Status.EXISTS;
+        }
+        if (old.value.length == 0 || !parseUnsigned(old.value, out)) {
+          return Status.NON_NUMERIC;
+        }
+        long current = out.number;
+        long next;
+        if (increment) {
+          next = current + delta;
+        } else {
+          next = Long.compareUnsigned(delta, current) > 0 ? 0 : current - delta;
+        }
+        byte[] digits = decimal(next, old.value.length);
+        stored = newItem(old.key, 0, old.key.length, hash, digits, old.flags, now);
+        stored.expiresAtSeconds =
+            updateExpiry ? Expiry.toAbsoluteSeconds(updateExptime, now) : old.expiresAtSeconds;
+        stored.binaryKey = old.binaryKey;
+        if (digits.length == old.value.length) {
+          // Written in place in memcached: the item's marks survive.
+          stored.fetched = old.fetched;
+          stored.stale = old.stale;
+          stored.winTokenSent = old.winTokenSent;
+        }
+        charged -= old.sizeBytes();
+        segment.unlink(old);
+        out.number = next;
+      }
+      segment.link(stored);
+      charged += stored.sizeBytes();
+      out.item = stored;
+      out.cas = stored.cas;
+      out.ttlSeconds = Expiry.remainingSeconds(stored.expiresAtSeconds, now);
+      status = Status.STORED;
+    } finally {
+      segment.lock.unlock();
+    }
+    if (charged != 0) {
+      charge(segment, charged);
+    }
+    return status;
+  }
+
+  /**
+   * {@code flush_all [delay]}: with no delay every item is dropped now; with a delay, items not
+   * accessed since then become invalid once the delay has passed (memcached's {@code
+   * oldest_live}).
+   */
+  public void flushAll(long delaySeconds) {
+    long now = clock.currentTimeSeconds();
+    if (delaySeconds > 0) {
+      oldestLiveSeconds = Expiry.toAbsoluteSeconds(delaySeconds, now) - 1;
+      return;
+    }
+    oldestLiveSeconds = now - 1;
+    oldestLiveCas = nextCas.get();
+    for (Segment segment : segments) {
+      long freed;
+      segment.lock.lock();
+      try {
+        freed = segment.clear();
+      } finally {
+        segment.lock.unlock();
+      }
+      bytesUsed.addAndGet(-freed);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Statistics
+
+  public long itemCount() {
+    long count = 0;
+    for (Segment segment : segments) {
+      count += segment.count;
+    }
+    return count;
+  }
+
+  public long bytesUsed() {
+    return bytesUsed.get();
+  }
+
+  public long evictions() {
+    return evictions.sum();
+  }
+
+  public long evictedUnfetched() {
+    return evictedUnfetched.sum();
+  }
+
+  public long reclaimed() {
+    return reclaimed.sum();
+  }
+
+  public long expiredUnfetched() {
+    return expiredUnfetched.sum();
+  }
+
+  public long totalItems() {
+    return totalItems.sum();
+  }
+
+  /** Lookups that found an item past its expiry (memcached {@code get_expired}). */
+  public long lookupsExpired() {
+    return lookupsExpired.sum();
+  }
+
+  /** Lookups that found an item invalidated by {@code flush_all} ({@code get_flushed}). */
+  public long lookupsFlushed() {
+    return lookupsFlushed.sum();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  private static final byte[] EMPTY = new byte[0];
+
+  private static int hash(byte[] key, int offset, int length) {
+    long h = HASH.hashBytes(key, offset, length);
+    return (int) (h ^ (h >>> 32));
+  }
+
+  private Segment segmentFor(int hash) {
+    return segments[hash >>> (32 - SEGMENT_SHIFT)];
+  }
+
+  private Item newItem(
+      byte[] key, int keyOffset, int keyLength, int hash, byte[] value, int flags, long now) {
+    byte[] ownKey =
+        keyOffset == 0 && keyLength == key.length
+            ? key
+            : Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
+    Item item = new Item(ownKey, hash, value, flags, nextCas.getAndIncrement());
+    item.storedAtSeconds = now;
+    item.lastAccessSeconds = now;
+    totalItems.increment();
+    return item;
+  }
+
+  /**
+   * Finds the item and, if it expired or was flushed, unlinks it and returns null. Caller holds
+   * the segment lock.
+   */
+  private Item findLive(
+      Segment segment, byte[] key, int keyOffset, int keyLength, int hash, long now) {
+    Item item = segment.find(key, keyOffset, keyLength, hash);
+    if (item == null) {
+      return null;
+    }
+    if (isFlushed(item, now)) {
+      lookupsFlushed.increment();
+    } else if (isExpired(item, now)) {
+      lookupsExpired.increment();
+      if (!item.fetched) {
+        expiredUnfetched.increment();
+      }
+    } else {
+      return item;
+    }
+    segment.unlink(item);
+    reclaimed.increment();
+    bytesUsed.addAndGet(-item.sizeBytes());
+    return null;
+  }
+
+  private static boolean isExpired(Item item, long now) {
+    return item.expiresAtSeconds != 0 && item.expiresAtSeconds <= now;
+  }
+
+  private boolean isFlushed(Item item, long now) {
+    long oldestLive = oldestLiveSeconds;
+    if (oldestLive == 0 || oldestLive > now) {
+      return false;
+    }
+    long oldestCas = oldestLiveCas;
+    return item.lastAccessSeconds <= oldestLive || (oldestCas != 0 && item.cas < oldestCas);
+  }
+
+  /**
+   * Adds {@code delta} bytes to the total and, if that puts the cache over its cap, evicts from
+   * the LRU tails: the writer's own segment first, then the others in turn.
+   */
+  private void charge(Segment home, long delta) {
+    if (bytesUsed.addAndGet(delta) <= maxBytes) {
+      return;
+    }
+    long now = clock.currentTimeSeconds();
+    if (evictFrom(home, now)) {
+      return;
+    }
+    for (int attempt = 0; attempt < SEGMENT_COUNT && bytesUsed.get() > maxBytes; attempt++) {
+      Segment victim = segments[(int) (evictionCursor.getAndIncrement() & (SEGMENT_COUNT - 1))];
+      if (victim != home) {
+        evictFrom(victim, now);
+      }
+    }
+  }
+
+  /** Evicts from one segment's LRU tail until under the cap; false if the segment ran dry. */
+  private boolean evictFrom(Segment segment, long now) {
+    segment.lock.lock();
+    try {
+      while (bytesUsed.get() > maxBytes) {
+        // Keep the item just written: a segment's head is never its own victim.
+        Item victim = segment.lruTail;
+        if (victim == null || victim == segment.lruHead) {
+          return false;
+        }
+        segment.unlink(victim);
+        bytesUsed.addAndGet(-victim.sizeBytes());
+        if (isExpired(victim, now) || isFlushed(victim, now)) {
+          reclaimed.increment();
+          if (!victim.fetched) {
+            expiredUnfetched.increment();
+          }
+        } else {
+          evictions.increment();
+          if (!victim.fetched) {
+            evictedUnfetched.increment();
+          }
+        }
+      }
+      return true;
+    } finally {
+      segment.lock.unlock();
+    }
+  }
+
+  /**
+   * memcached's {@code safe_strtoull} over a stored value: optional leading whitespace, an
+   * optional sign, decimal digits, then the end of the value or whitespace, no overflow past
+   * 2^64-1. On success the number is left in {@code out.number}.
+   */
+  static boolean parseUnsigned(byte[] value, Outcome out) {
+    int length = value.length;
+    int i = 0;
+    while (i < length && isSpace(value[i])) {
+      i++;
+    }
+    boolean negative = false;
+    if (i < length && (value[i] == '+' || value[i] == '-')) {
+      negative = value[i] == '-';
+      i++;
+    }
+    int digitsStart = i;
+    long result = 0;
+    while (i < length && value[i] >= '0' && value[i] <= '9') {
+      int digit = value[i] - '0';
+      if (Long.compareUnsigned(result, Long.divideUnsigned(-1L - digit, 10)) > 0) {
+        return false; // strtoull's ERANGE
+      }
+      result = result * 10 + digit;
+      i++;
+    }
+    if (i == digitsStart || (i < length && !isSpace(value[i]))) {
+      return false;
+    }
+    if (negative) {
+      // strtoull negates "-5" to 2^64-5; memcached rejects a signed-negative result only.
+      result = -result;
+      if (result < 0) {
+        return false;
+      }
+    }
+    out.number = result;
+    return true;
+  }
+
+  private static boolean isSpace(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0x0b || b == 0x0c;
+  }
+
+  /**
+   * The decimal form of an unsigned value, padded with spaces to {@code padTo} when shorter, as
+   * memcached writes an incr/decr result over the old value in place.
+   */
+  private static byte[] decimal(long value, int padTo) {
+    String digits = Long.toUnsignedString(value);
+    int length = Math.max(digits.length(), padTo);
+    if (digits.length() < padTo) {
+      byte[] padded = new byte[length];
+      Arrays.fill(padded, (byte) ' ');
+      for (int i = 0; i < digits.length(); i++) {
+        padded[i] = (byte) digits.charAt(i);
+      }
+      return padded;
+    }
+    byte[] out = new byte[length];
+    for (int i = 0; i < length; i++) {
+      out[i] = (byte) digits.charAt(i);
+    }
+    return out;
+  }
+
+  /** One lock's worth of the cache: a chained hash table and an LRU list. */
+  private static final class Segment {
+    private static final int INITIAL_BUCKETS = 256;
+
+    final ReentrantLock lock = new ReentrantLock();
+    Item[] table = new Item[INITIAL_BUCKETS];
+    /** Read without the lock only for statistics. */
+    volatile int count;
+    Item lruHead;
+    Item lruTail;
+
+    Item find(byte[] key, int keyOffset, int keyLength, int hash) {
+      for (Item item = table[hash & (table.length - 1)]; item != null; item = item.chainNext) {
+        if (item.hash == hash
+            && Arrays.equals(item.key, 0, item.key.length, key, keyOffset, keyOffset + keyLength)) {
+          return item;
+        }
+      }
+      return null;
+    }
+
+    void link(Item item) {
+      int bucket = item.hash & (table.length - 1);
+      item.chainNext = table[bucket];
+      table[bucket] = item;
+      pushHead(item);
+      count++;
+      if (count > table.length - (table.length >>> 2)) {
+        grow();
+      }
+    }
+
+    void unlink(Item item) {
+      int bucket = item.hash & (table.length - 1);
+      Item prev = null;
+      for (Item cur = table[bucket]; cur != null; prev = cur, cur = cur.chainNext) {
+        if (cur == item) {
+          if (prev == null) {
+            table[bucket] = cur.chainNext;
+          } else {
+            prev.chainNext = cur.chainNext;
+          }
+          break;
+        }
+      }
+      item.chainNext = null;
+      removeFromLru(item);
+      count--;
+    }
+
+    /** Marks a read: the item counts as fetched and moves to the LRU head. */
+    void access(Item item, long now) {
+      item.fetched = true;
+      bump(item, now);
+    }
+
+    /** Moves the item to the LRU head and records the access time. */
+    void bump(Item item, long now) {
+      item.lastAccessSeconds = now;
+      if (lruHead != item) {
+        removeFromLru(item);
+        pushHead(item);
+      }
+    }
+
+    long clear() {
+      long freed = 0;
+      for (Item item = lruHead; item != null; item = item.lruNext) {
+        freed += item.sizeBytes();
+      }
+      table = new Item[INITIAL_BUCKETS];
+      lruHead = null;
+      lruTail = null;
+      count = 0;
+      return freed;
+    }
+
+    private void pushHead(Item item) {
+      item.lruPrev = null;
+      item.lruNext = lruHead;
+      if (lruHead != null) {
+        lruHead.lruPrev = item;
+      }
+      lruHead = item;
+      if (lruTail == null) {
+        lruTail = item;
+      }
+    }
+
+    private void removeFromLru(Item item) {
+      if (item.lruPrev != null) {
+        item.lruPrev.lruNext = item.lruNext;
+      } else {
+        lruHead = item.lruNext;
+      }
+      if (item.lruNext != null) {
+        item.lruNext.lruPrev = item.lruPrev;
+      } else {
+        lruTail = item.lruPrev;
+      }
+      item.lruPrev = null;
+      item.lruNext = null;
+    }
+
+    private void grow() {
+      Item[] old = table;
+      Item[] grown = new Item[old.length << 1];
+      int mask = grown.length - 1;
+      for (Item head : old) {
+        Item item = head;
+        while (item != null) {
+          Item next = item.chainNext;
+          int bucket = item.hash & mask;
+          item.chainNext = grown[bucket];
+          grown[bucket] = item;
+          item = next;
+        }
+      }
+      table = grown;
+    }
+  }
+}

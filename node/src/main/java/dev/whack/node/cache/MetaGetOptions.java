@@ -1,0 +1,34 @@
+package dev.whack.node.cache;
+
+/**
+ * The item-changing flags of meta get ({@code mg}): bump, touch, vivify on miss, recache.
+ *
+ * <p>Concurrency: one instance per connection, reused, never shared.
+ */
+public final class MetaGetOptions {
+  /** Bump the item in the LRU and mark it fetched (absent {@code u}). */
+  public boolean bump = true;
+  /** {@code T}: set a new expiry. */
+  public boolean touch;
+  public long touchExptime;
+  /** {@code N}: create an empty item on a miss and hand this client the win token. */
+  public boolean vivify;
+  public long vivifyExptime;
+  /** {@code R}: win the recache token if the remaining TTL is below this many seconds. */
+  public boolean recache;
+  public long recacheThresholdSeconds;
+  /** The key came base64-encoded; an item created by {@code N} remembers that. */
+  public boolean binaryKey;
+
+  public MetaGetOptions reset() {
+    bump = true;
+    touch = false;
+    touchExptime = 0;
+    vivify = false;
+    vivifyExptime = 0;
+    recache = false;
+    recacheThresholdSeconds = 0;
+    binaryKey = false;
+    return this;
+  }
+}

@@ -1,0 +1,43 @@
+package dev.whack.node.cache;
+
+/**
+ * The details of one cache operation that a protocol may echo back, filled in under the segment
+ * lock so that they are a consistent snapshot of the item at that moment.
+ *
+ * <p>Concurrency: one instance per connection, reused for every request, never shared.
+ */
+public final class Outcome {
+  /** The item found or stored, or null. */
+  public Item item;
+  /** The item's cas after the operation (0 when nothing was stored). */
+  public long cas;
+  /** incr/decr: the value after the operation. */
+  public long number;
+  /** Seconds until expiry, -1 for never. */
+  public long ttlSeconds;
+  /** Meta {@code h}: the item had been fetched before this request. */
+  public boolean fetchedBefore;
+  /** Meta {@code l}: seconds since the last access before this request. */
+  public long secondsSinceAccess;
+  /** Meta {@code W}: this client won the right to recache the item. */
+  public boolean won;
+  /** Meta {@code Z}: another client already won the right to recache. */
+  public boolean winTokenAlreadySent;
+  /** Meta {@code X}: the item is marked stale. */
+  public boolean stale;
+  /** The operation created the item on a miss (meta {@code N}, binary incr with initial). */
+  public boolean created;
+
+  void reset() {
+    item = null;
+    cas = 0;
+    number = 0;
+    ttlSeconds = -1;
+    fetchedBefore = false;
+    secondsSinceAccess = 0;
+    won = false;
+    winTokenAlreadySent = false;
+    stale = false;
+    created = false;
+  }
+}

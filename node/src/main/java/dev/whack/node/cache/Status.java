@@ -1,0 +1,15 @@
+package dev.whack.node.cache;
+
+/** What a cache operation did, in memcached's terms; each protocol renders it in its own words. */
+public enum Status {
+  STORED,
+  NOT_STORED,
+  /** The item exists but its cas did not match. */
+  EXISTS,
+  NOT_FOUND,
+  DELETED,
+  /** incr/decr on a value that is not a decimal number. */
+  NON_NUMERIC,
+  /** The value, alone or after append/prepend, is larger than the item size limit. */
+  TOO_LARGE
+}

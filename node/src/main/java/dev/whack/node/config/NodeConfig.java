@@ -1,0 +1,170 @@
+package dev.whack.node.config;
+
+import dev.whack.node.time.Clock;
+
+/**
+ * Everything a node is started with, set fluently and validated once by {@link #conclude()}
+ * before any thread starts (the pattern of Aeron's {@code MediaDriver.Context}).
+ */
+public final class NodeConfig {
+  public static final int DEFAULT_PORT = 11211;
+  public static final String DEFAULT_BIND = "127.0.0.1";
+  public static final long DEFAULT_MEMORY_BYTES = 1L << 30;
+  public static final int DEFAULT_MAX_ITEM_SIZE = 1 << 20;
+  public static final int DEFAULT_METRICS_PORT = 9211;
+  public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  /** memcached refuses item size limits below 1 KiB. */
+  public static final int MIN_ITEM_SIZE = 1024;
+
+  private int port = DEFAULT_PORT;
+  private String bind = DEFAULT_BIND;
+  private long memoryBytes = DEFAULT_MEMORY_BYTES;
+  private int maxItemSize = DEFAULT_MAX_ITEM_SIZE;
+  private int metricsPort = DEFAULT_METRICS_PORT;
+  private int ioThreads = Runtime.getRuntime().availableProcessors();
+  private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+  private Clock clock = Clock.SYSTEM;
+  private boolean concluded;
+
+  public NodeConfig port(int port) {
+    this.port = port;
+    return this;
+  }
+
+  public NodeConfig bind(String bind) {
+    this.bind = bind;
+    return this;
+  }
+
+  public NodeConfig memoryBytes(long memoryBytes) {
+    this.memoryBytes = memoryBytes;
+    return this;
+  }
+
+  public NodeConfig maxItemSize(int maxItemSize) {
+    this.maxItemSize = maxItemSize;
+    return this;
+  }
+
+  /** 0 turns the Prometheus endpoint off. */
+  public NodeConfig metricsPort(int metricsPort) {
+    this.metricsPort = metricsPort;
+    return this;
+  }
+
+  public NodeConfig ioThreads(int ioThreads) {
+    this.ioThreads = ioThreads;
+    return this;
+  }
+
+  public NodeConfig maxConnections(int maxConnections) {
+    this.maxConnections = maxConnections;
+    return this;
+  }
+
+  public NodeConfig clock(Clock clock) {
+    this.clock = clock;
+    return this;
+  }
+
+  /** Validates every setting; the node calls this before it starts anything. */
+  public NodeConfig conclude() {
+    require(port >= 0 && port <= 65535, "port must be 0..65535 (0 picks a free port): " + port);
+    require(
+        metricsPort >= 0 && metricsPort <= 65535,
+        "metrics port must be 0..65535 (0 turns metrics off): " + metricsPort);
+    require(bind != null && !bind.isBlank(), "bind address must not be empty");
+    require(ioThreads >= 1, "io threads must be at least 1: " + ioThreads);
+    require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
+    require(clock != null, "clock must be set");
+    require(
+        maxItemSize >= MIN_ITEM_SIZE,
+        "max item size must be at least " + MIN_ITEM_SIZE + " bytes: " + maxItemSize);
+    require(
+        memoryBytes >= 2L * maxItemSize,
+        "memory must be at least twice the max item size ("
+            + 2L * maxItemSize
+            + " bytes): "
+            + memoryBytes);
+    concluded = true;
+    return this;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String bind() {
+    return bind;
+  }
+
+  public long memoryBytes() {
+    return memoryBytes;
+  }
+
+  public int maxItemSize() {
+    return maxItemSize;
+  }
+
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  public int ioThreads() {
+    return ioThreads;
+  }
+
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public boolean isConcluded() {
+    return concluded;
+  }
+
+  /**
+   * Parses a size such as {@code 64m}, {@code 1g}, {@code 512k} or a plain byte count; units are
+   * powers of 1024.
+   */
+  public static long parseSize(String text) {
+    String s = text.trim().toLowerCase(java.util.Locale.ROOT);
+    if (s.isEmpty()) {
+      throw new IllegalArgumentException("empty size");
+    }
+    long multiplier = 1;
+    char unit = s.charAt(s.length() - 1);
+    if (unit == 'b') {
+      s = s.substring(0, s.length() - 1);
+      unit = s.isEmpty() ? 'x' : s.charAt(s.length() - 1);
+    }
+    switch (unit) {
+      case 'k' -> multiplier = 1L << 10;
+      case 'm' -> multiplier = 1L << 20;
+      case 'g' -> multiplier = 1L << 30;
+      case 't' -> multiplier = 1L << 40;
+      default -> {}
+    }
+    if (multiplier != 1) {
+      s = s.substring(0, s.length() - 1);
+    }
+    try {
+      long value = Long.parseLong(s);
+      if (value < 0) {
+        throw new IllegalArgumentException("size must not be negative: " + text);
+      }
+      return Math.multiplyExact(value, multiplier);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException("not a size (try 64m, 1g or a byte count): " + text, e);
+    }
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

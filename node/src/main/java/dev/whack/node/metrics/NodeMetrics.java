@@ -1,0 +1,167 @@
+package dev.whack.node.metrics;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.stats.NodeStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The node's Prometheus metrics. Counters are read from {@link NodeStats} and the cache when
+ * scraped (no second count on the hot path); latency timers are created once here and the
+ * protocols record into them by index, so the hot path never looks a meter up by name.
+ *
+ * <p>Concurrency: safe from any thread; micrometer meters are thread-safe.
+ */
+public final class NodeMetrics implements AutoCloseable {
+  /** Command families with their own latency histogram. */
+  public static final int GET = 0;
+  public static final int STORE = 1;
+  public static final int DELETE = 2;
+  public static final int ARITHMETIC = 3;
+  public static final int TOUCH = 4;
+  public static final int OTHER = 5;
+  private static final String[] FAMILY_NAMES = {
+    "get", "store", "delete", "arithmetic", "touch", "other"
+  };
+
+  private final PrometheusMeterRegistry registry;
+  private final Timer[] latency = new Timer[FAMILY_NAMES.length];
+  private JvmGcMetrics gcMetrics;
+  private HttpServer http;
+
+  public NodeMetrics(NodeStats stats, ItemCache cache) {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    for (int i = 0; i < FAMILY_NAMES.length; i++) {
+      latency[i] =
+          Timer.builder("whack.request.latency")
+              .description("Time from a request's last byte arriving to its reply being queued")
+              .tag("command", FAMILY_NAMES[i])
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofNanos(500))
+              .maximumExpectedValue(Duration.ofSeconds(1))
+              .register(registry);
+    }
+    command("get", "hit", stats.getHits);
+    command("get", "miss", stats.getMisses);
+    command("store", "stored", stats.storeStored);
+    command("store", "not_stored", stats.storeNotStored);
+    command("store", "exists", stats.storeExists);
+    command("store", "not_found", stats.storeNotFound);
+    command("store", "too_large", stats.storeTooLarge);
+    command("delete", "hit", stats.deleteHits);
+    command("delete", "miss", stats.deleteMisses);
+    command("incr", "hit", stats.incrHits);
+    command("incr", "miss", stats.incrMisses);
+    command("decr", "hit", stats.decrHits);
+    command("decr", "miss", stats.decrMisses);
+    command("cas", "hit", stats.casHits);
+    command("cas", "miss", stats.casMisses);
+    command("cas", "badval", stats.casBadval);
+    command("touch", "hit", stats.touchHits);
+    command("touch", "miss", stats.touchMisses);
+    command("flush", "ok", stats.cmdFlush);
+    command("any", "protocol_error", stats.protocolErrors);
+    counter("whack.cache.hits", "Lookups that found a live item", stats.getHits);
+    counter("whack.cache.misses", "Lookups that found nothing", stats.getMisses);
+    counter("whack.network.read", "Bytes received from clients", stats.bytesRead, "bytes");
+    counter("whack.network.written", "Bytes sent to clients", stats.bytesWritten, "bytes");
+    counter("whack.connections.total", "Connections accepted", stats.totalConnections);
+    gauge("whack.connections.open", "Open client connections", stats, s -> s.currConnections.sum());
+    gauge("whack.cache.items", "Items held", cache, ItemCache::itemCount);
+    gauge("whack.cache.bytes", "Estimated heap bytes held by items", cache, ItemCache::bytesUsed);
+    gauge("whack.cache.limit.bytes", "The memory cap (--memory)", cache, ItemCache::maxBytes);
+    FunctionCounter.builder("whack.cache.evictions", cache, ItemCache::evictions)
+        .description("Live items evicted to stay under the memory cap")
+        .register(registry);
+    FunctionCounter.builder("whack.cache.reclaimed", cache, ItemCache::reclaimed)
+        .description("Expired or flushed items removed")
+        .register(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+  }
+
+  /** Records one request's latency; {@code family} is one of the constants above. */
+  public void recordLatency(int family, long nanos) {
+    latency[family].record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** Serves {@code GET /metrics} on the given address; returns the bound port. */
+  public int serve(String bind, int port) throws IOException {
+    http = HttpServer.create(new InetSocketAddress(bind, port), 16);
+    http.createContext(
+        "/metrics",
+        exchange -> {
+          byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    http.start();
+    return http.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    if (http != null) {
+      http.stop(0);
+    }
+    if (gcMetrics != null) {
+      gcMetrics.close();
+    }
+    registry.close();
+  }
+
+  private void command(String command, String result, LongAdder counter) {
+    FunctionCounter.builder("whack.commands", counter, LongAdder::sum)
+        .description("Commands by type and result")
+        .tag("command", command)
+        .tag("result", result)
+        .register(registry);
+  }
+
+  private void counter(String name, String description, LongAdder counter) {
+    FunctionCounter.builder(name, counter, LongAdder::sum).description(description).register(registry);
+  }
+
+  private void counter(String name, String description, LongAdder counter, String unit) {
+    FunctionCounter.builder(name, counter, LongAdder::sum)
+        .description(description)
+        .baseUnit(unit)
+        .register(registry);
+  }
+
+  private <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value) {
+    Gauge.builder(name, source, value).description(description).register(registry);
+  }
+}

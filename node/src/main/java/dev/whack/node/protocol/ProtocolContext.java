@@ -1,0 +1,18 @@
+package dev.whack.node.protocol;
+
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.stats.NodeStats;
+
+/**
+ * What every protocol front end needs from the node, wired once at startup.
+ *
+ * @param statsSource renders the {@code stats} groups for text and binary alike
+ * @param version the version string reported by {@code version} and binary Version
+ */
+public record ProtocolContext(
+    ItemCache cache,
+    NodeStats stats,
+    NodeMetrics metrics,
+    StatsReport statsSource,
+    String version) {}

@@ -1,0 +1,154 @@
+package dev.whack.node.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Collects the replies to every request of one read batch into a single buffer, written and
+ * flushed once when the batch ends, so a pipelining client gets many replies per syscall.
+ *
+ * <p>Concurrency: one per connection, used only on that connection's event loop.
+ */
+public final class ReplyBuffer {
+  /** Past this size a batch's replies are written out early, so a long pipeline stays bounded. */
+  private static final int EARLY_WRITE_BYTES = 256 * 1024;
+
+  private static final byte[] DIGITS_MIN_LONG = "9223372036854775808".getBytes(StandardCharsets.US_ASCII);
+
+  private final ChannelHandlerContext ctx;
+  private final LongAdder bytesWritten;
+  private ByteBuf buffer;
+
+  /**
+   * @param bytesWritten the node-wide counter of reply bytes ({@code stats bytes_written})
+   */
+  public ReplyBuffer(ChannelHandlerContext ctx, LongAdder bytesWritten) {
+    this.ctx = ctx;
+    this.bytesWritten = bytesWritten;
+  }
+
+  /** The buffer to append the current reply to. */
+  public ByteBuf out() {
+    ByteBuf b = buffer;
+    if (b == null) {
+      b = ctx.alloc().ioBuffer(4096);
+      buffer = b;
+    }
+    return b;
+  }
+
+  public ReplyBuffer bytes(byte[] bytes) {
+    out().writeBytes(bytes);
+    return this;
+  }
+
+  public ReplyBuffer bytes(byte[] bytes, int offset, int length) {
+    out().writeBytes(bytes, offset, length);
+    return this;
+  }
+
+  public ReplyBuffer ascii(char c) {
+    out().writeByte(c);
+    return this;
+  }
+
+  /** Writes a signed decimal without allocating. */
+  public ReplyBuffer decimal(long value) {
+    writeDecimal(out(), value);
+    return this;
+  }
+
+  /** Writes an unsigned 64-bit decimal without allocating. */
+  public ReplyBuffer unsignedDecimal(long value) {
+    writeUnsignedDecimal(out(), value);
+    return this;
+  }
+
+  /** Called after each request: writes early if the batch has grown large. */
+  public void endOfRequest() {
+    if (buffer != null && buffer.readableBytes() >= EARLY_WRITE_BYTES) {
+      write(false);
+    }
+  }
+
+  /** Writes and flushes everything collected so far. */
+  public void flush() {
+    write(true);
+  }
+
+  /** Releases anything not yet written, when the connection goes away. */
+  public void release() {
+    if (buffer != null) {
+      buffer.release();
+      buffer = null;
+    }
+  }
+
+  private void write(boolean flush) {
+    ByteBuf b = buffer;
+    if (b != null && b.isReadable()) {
+      buffer = null;
+      bytesWritten.add(b.readableBytes());
+      if (flush) {
+        ctx.writeAndFlush(b, ctx.voidPromise());
+      } else {
+        ctx.write(b, ctx.voidPromise());
+      }
+    } else if (flush) {
+      ctx.flush();
+    }
+  }
+
+  public static void writeDecimal(ByteBuf out, long value) {
+    if (value < 0) {
+      out.writeByte('-');
+      if (value == Long.MIN_VALUE) {
+        out.writeBytes(DIGITS_MIN_LONG);
+        return;
+      }
+      value = -value;
+    }
+    writeUnsignedDecimal(out, value);
+  }
+
+  public static void writeUnsignedDecimal(ByteBuf out, long value) {
+    if (value >= 0 && value < 10) {
+      out.writeByte('0' + (int) value);
+      return;
+    }
+    int digits = unsignedDigits(value);
+    int end = out.writerIndex() + digits;
+    out.ensureWritable(digits);
+    int pos = end;
+    long v = value;
+    if (v < 0) {
+      // Top bit set: peel one digit with unsigned division to get into positive range.
+      long q = Long.divideUnsigned(v, 10);
+      out.setByte(--pos, '0' + (int) (v - q * 10));
+      v = q;
+    }
+    while (v >= 10) {
+      long q = v / 10;
+      out.setByte(--pos, '0' + (int) (v - q * 10));
+      v = q;
+    }
+    out.setByte(--pos, '0' + (int) v);
+    out.writerIndex(end);
+  }
+
+  static int unsignedDigits(long value) {
+    if (value < 0) {
+      return 20 - (Long.compareUnsigned(value, -8446744073709551616L) < 0 ? 1 : 0);
+    }
+    long bound = 10;
+    for (int digits = 1; digits < 19; digits++) {
+      if (value < bound) {
+        return digits;
+      }
+      bound *= 10;
+    }
+    return 19;
+  }
+}

@@ -1,0 +1,188 @@
+package dev.whack.node.protocol;
+
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.config.NodeConfig;
+import dev.whack.node.server.ConnectionTracker;
+import dev.whack.node.stats.NodeStats;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.IntSupplier;
+
+/**
+ * The {@code stats} groups memcached has and Whack can answer truthfully: general, settings,
+ * items, slabs (Whack has no slab classes, so one class stands for the whole store), sizes and
+ * conns. Shared by the text and binary protocols.
+ *
+ * <p>Concurrency: stateless apart from its wiring; safe from any thread.
+ */
+public final class StatsReport {
+  /** Receives one statistic. */
+  @FunctionalInterface
+  public interface Sink {
+    void stat(String name, String value);
+  }
+
+  private final NodeConfig config;
+  private final ItemCache cache;
+  private final NodeStats stats;
+  private final ConnectionTracker connections;
+  private final String version;
+  private final IntSupplier boundPort;
+
+  public StatsReport(
+      NodeConfig config,
+      ItemCache cache,
+      NodeStats stats,
+      ConnectionTracker connections,
+      String version,
+      IntSupplier boundPort) {
+    this.config = config;
+    this.cache = cache;
+    this.stats = stats;
+    this.connections = connections;
+    this.version = version;
+    this.boundPort = boundPort;
+  }
+
+  /** Writes one group ("" for the general one); false, writing nothing, for an unknown group. */
+  public boolean write(String group, Sink sink) {
+    switch (group) {
+      case "" -> general(sink);
+      case "settings" -> settings(sink);
+      case "items" -> items(sink);
+      case "slabs" -> slabs(sink);
+      case "sizes" -> sink.stat("sizes_status", "disabled");
+      case "conns" -> conns(sink);
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void general(Sink s) {
+    long nowMillis = config.clock().currentTimeMillis();
+    double[] cpu = cpuSeconds();
+    s.stat("pid", Long.toString(ProcessHandle.current().pid()));
+    s.stat("uptime", Long.toString((nowMillis - stats.startedAtMillis()) / 1000));
+    s.stat("time", Long.toString(nowMillis / 1000));
+    s.stat("version", version);
+    s.stat("pointer_size", "64");
+    s.stat("rusage_user", String.format(Locale.ROOT, "%.6f", cpu[0]));
+    s.stat("rusage_system", String.format(Locale.ROOT, "%.6f", cpu[1]));
+    s.stat("max_connections", Integer.toString(config.maxConnections()));
+    s.stat("curr_connections", Long.toString(stats.currConnections.sum()));
+    s.stat("total_connections", Long.toString(stats.totalConnections.sum()));
+    s.stat("cmd_get", Long.toString(stats.cmdGet.sum()));
+    s.stat("cmd_set", Long.toString(stats.cmdSet.sum()));
+    s.stat("cmd_flush", Long.toString(stats.cmdFlush.sum()));
+    s.stat("cmd_touch", Long.toString(stats.cmdTouch.sum()));
+    s.stat("cmd_meta", Long.toString(stats.cmdMeta.sum()));
+    s.stat("get_hits", Long.toString(stats.getHits.sum()));
+    s.stat("get_misses", Long.toString(stats.getMisses.sum()));
+    s.stat("get_expired", Long.toString(cache.lookupsExpired()));
+    s.stat("get_flushed", Long.toString(cache.lookupsFlushed()));
+    s.stat("delete_misses", Long.toString(stats.deleteMisses.sum()));
+    s.stat("delete_hits", Long.toString(stats.deleteHits.sum()));
+    s.stat("incr_misses", Long.toString(stats.incrMisses.sum()));
+    s.stat("incr_hits", Long.toString(stats.incrHits.sum()));
+    s.stat("decr_misses", Long.toString(stats.decrMisses.sum()));
+    s.stat("decr_hits", Long.toString(stats.decrHits.sum()));
+    s.stat("cas_misses", Long.toString(stats.casMisses.sum()));
+    s.stat("cas_hits", Long.toString(stats.casHits.sum()));
+    s.stat("cas_badval", Long.toString(stats.casBadval.sum()));
+    s.stat("touch_hits", Long.toString(stats.touchHits.sum()));
+    s.stat("touch_misses", Long.toString(stats.touchMisses.sum()));
+    s.stat("store_too_large", Long.toString(stats.storeTooLarge.sum()));
+    s.stat("store_no_memory", "0");
+    s.stat("auth_cmds", "0");
+    s.stat("auth_errors", "0");
+    s.stat("bytes_read", Long.toString(stats.bytesRead.sum()));
+    s.stat("bytes_written", Long.toString(stats.bytesWritten.sum()));
+    s.stat("limit_maxbytes", Long.toString(cache.maxBytes()));
+    s.stat("threads", Integer.toString(config.ioThreads()));
+    s.stat("bytes", Long.toString(cache.bytesUsed()));
+    s.stat("curr_items", Long.toString(cache.itemCount()));
+    s.stat("total_items", Long.toString(cache.totalItems()));
+    s.stat("expired_unfetched", Long.toString(cache.expiredUnfetched()));
+    s.stat("evicted_unfetched", Long.toString(cache.evictedUnfetched()));
+    s.stat("evictions", Long.toString(cache.evictions()));
+    s.stat("reclaimed", Long.toString(cache.reclaimed()));
+  }
+
+  private void settings(Sink s) {
+    s.stat("maxbytes", Long.toString(config.memoryBytes()));
+    s.stat("maxconns", Integer.toString(config.maxConnections()));
+    s.stat("tcpport", Integer.toString(boundPort.getAsInt()));
+    s.stat("inter", config.bind());
+    s.stat("verbosity", "0");
+    s.stat("evictions", "on");
+    s.stat("num_threads", Integer.toString(config.ioThreads()));
+    s.stat("cas_enabled", "yes");
+    s.stat("binding_protocol", "auto-negotiate");
+    s.stat("item_size_max", Integer.toString(config.maxItemSize()));
+    s.stat("flush_enabled", "yes");
+    s.stat("metrics_port", Integer.toString(config.metricsPort()));
+  }
+
+  private void items(Sink s) {
+    s.stat("items:1:number", Long.toString(cache.itemCount()));
+    s.stat("items:1:mem_requested", Long.toString(cache.bytesUsed()));
+    s.stat("items:1:evicted", Long.toString(cache.evictions()));
+    s.stat("items:1:outofmemory", "0");
+    s.stat("items:1:reclaimed", Long.toString(cache.reclaimed()));
+    s.stat("items:1:expired_unfetched", Long.toString(cache.expiredUnfetched()));
+    s.stat("items:1:evicted_unfetched", Long.toString(cache.evictedUnfetched()));
+  }
+
+  private void slabs(Sink s) {
+    s.stat("1:used_chunks", Long.toString(cache.itemCount()));
+    s.stat("1:get_hits", Long.toString(stats.getHits.sum()));
+    s.stat("1:cmd_set", Long.toString(stats.cmdSet.sum()));
+    s.stat("1:delete_hits", Long.toString(stats.deleteHits.sum()));
+    s.stat("1:incr_hits", Long.toString(stats.incrHits.sum()));
+    s.stat("1:decr_hits", Long.toString(stats.decrHits.sum()));
+    s.stat("1:cas_hits", Long.toString(stats.casHits.sum()));
+    s.stat("1:cas_badval", Long.toString(stats.casBadval.sum()));
+    s.stat("1:touch_hits", Long.toString(stats.touchHits.sum()));
+    s.stat("active_slabs", "1");
+    s.stat("total_malloced", Long.toString(cache.bytesUsed()));
+  }
+
+  private void conns(Sink s) {
+    long nowMillis = config.clock().currentTimeMillis();
+    for (ConnectionTracker.Connection c : connections.openConnections()) {
+      String id = Integer.toString(c.id());
+      s.stat(id + ":addr", "tcp:" + address(c.remote()));
+      s.stat(id + ":listen_addr", "tcp:" + address(c.local()));
+      s.stat(id + ":state", "conn_parse_cmd");
+      s.stat(id + ":secs_since_last_cmd", Long.toString((nowMillis - c.lastCommandMillis()) / 1000));
+    }
+  }
+
+  private static String address(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
+    return String.valueOf(address);
+  }
+
+  /** User and system CPU seconds of this process, from /proc where there is one. */
+  private static double[] cpuSeconds() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // After the command name: state is field 3, utime field 14, stime field 15 (1-based).
+      double ticksPerSecond = 100.0;
+      return new double[] {
+        Long.parseLong(fields[11]) / ticksPerSecond, Long.parseLong(fields[12]) / ticksPerSecond
+      };
+    } catch (IOException | RuntimeException e) {
+      return new double[] {0, 0};
+    }
+  }
+}

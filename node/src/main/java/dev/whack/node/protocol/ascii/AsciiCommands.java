@@ -1,0 +1,636 @@
+package dev.whack.node.protocol.ascii;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import dev.whack.node.cache.Item;
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cache.Outcome;
+import dev.whack.node.cache.Status;
+import dev.whack.node.cache.StoreMode;
+import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.StatsReport;
+import dev.whack.node.stats.NodeStats;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Executes the classic text commands against the cache and writes memcached's replies, byte for
+ * byte as memcached 1.6 does (token counts, error strings, noreply rules); meta commands are
+ * delegated to {@link MetaCommands}. Quotes in comments are from memcached's protocol.txt.
+ *
+ * <p>Concurrency: one per connection, on that connection's event loop.
+ */
+public final class AsciiCommands {
+  /** What the commands need from the framing layer. */
+  interface Framing {
+    /** The command line declared a data block of this many bytes (plus "\r\n"). */
+    void expectData(int length);
+
+    /** Discard this many bytes of a refused data block. */
+    void swallow(long bytes);
+
+    /** Send what is queued, then close. */
+    void closeAfterFlush();
+  }
+
+  static final int KEY_MAX_LENGTH = 250;
+
+  static final byte[] ERROR = ascii("ERROR\r\n");
+  static final byte[] BAD_FORMAT = ascii("CLIENT_ERROR bad command line format\r\n");
+  static final byte[] BAD_DATA_CHUNK = ascii("CLIENT_ERROR bad data chunk\r\n");
+  static final byte[] TOO_LARGE = ascii("SERVER_ERROR object too large for cache\r\n");
+  static final byte[] OUT_OF_MEMORY = ascii("SERVER_ERROR out of memory storing object\r\n");
+  static final byte[] INVALID_DELTA = ascii("CLIENT_ERROR invalid numeric delta argument\r\n");
+  static final byte[] NON_NUMERIC =
+      ascii("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+  static final byte[] INVALID_EXPTIME = ascii("CLIENT_ERROR invalid exptime argument\r\n");
+  static final byte[] DELETE_USAGE =
+      ascii("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
+
+  private static final byte[] STORED = ascii("STORED\r\n");
+  private static final byte[] NOT_STORED = ascii("NOT_STORED\r\n");
+  private static final byte[] EXISTS = ascii("EXISTS\r\n");
+  private static final byte[] NOT_FOUND = ascii("NOT_FOUND\r\n");
+  private static final byte[] DELETED = ascii("DELETED\r\n");
+  private static final byte[] TOUCHED = ascii("TOUCHED\r\n");
+  private static final byte[] OK = ascii("OK\r\n");
+  private static final byte[] RESET = ascii("RESET\r\n");
+  private static final byte[] END = ascii("END\r\n");
+  private static final byte[] VALUE = ascii("VALUE ");
+  private static final byte[] CRLF = ascii("\r\n");
+  private static final byte[] STAT = ascii("STAT ");
+  private static final byte[] SHUTDOWN_DISABLED = ascii("ERROR: shutdown not enabled\r\n");
+  private static final byte[] DETAIL_USAGE =
+      ascii("CLIENT_ERROR usage: stats detail on|off|dump\r\n");
+
+  private static final byte[] CMD_GET = ascii("get");
+  private static final byte[] CMD_GETS = ascii("gets");
+  private static final byte[] CMD_GAT = ascii("gat");
+  private static final byte[] CMD_GATS = ascii("gats");
+  private static final byte[] CMD_SET = ascii("set");
+  private static final byte[] CMD_ADD = ascii("add");
+  private static final byte[] CMD_REPLACE = ascii("replace");
+  private static final byte[] CMD_APPEND = ascii("append");
+  private static final byte[] CMD_PREPEND = ascii("prepend");
+  private static final byte[] CMD_CAS = ascii("cas");
+  private static final byte[] CMD_DELETE = ascii("delete");
+  private static final byte[] CMD_INCR = ascii("incr");
+  private static final byte[] CMD_DECR = ascii("decr");
+  private static final byte[] CMD_TOUCH = ascii("touch");
+  private static final byte[] CMD_FLUSH_ALL = ascii("flush_all");
+  private static final byte[] CMD_VERSION = ascii("version");
+  private static final byte[] CMD_VERBOSITY = ascii("verbosity");
+  private static final byte[] CMD_STATS = ascii("stats");
+  private static final byte[] CMD_QUIT = ascii("quit");
+  private static final byte[] CMD_SHUTDOWN = ascii("shutdown");
+  private static final byte[] NOREPLY = ascii("noreply");
+  private static final byte[] ZERO = ascii("0");
+
+  private final ItemCache cache;
+  private final NodeStats stats;
+  private final StatsReport statsReport;
+  private final NodeMetrics metrics;
+  private final byte[] versionLine;
+  private final MetaCommands meta;
+  private final AsciiNumbers numbers = new AsciiNumbers();
+  private final Outcome outcome = new Outcome();
+
+  private ReplyBuffer replies;
+
+  // The storage command waiting for its data block. Its key still sits in the line buffer,
+  // which is not reused until the block has arrived.
+  private AsciiLine pendingLine;
+  private StoreMode pendingMode;
+  private int pendingFlags;
+  private long pendingExptime;
+  private long pendingCas;
+  private boolean pendingNoreply;
+  private boolean pendingIsMeta;
+
+  public AsciiCommands(ProtocolContext context) {
+    this.cache = context.cache();
+    this.stats = context.stats();
+    this.statsReport = context.statsSource();
+    this.metrics = context.metrics();
+    this.versionLine = ascii("VERSION " + context.version() + "\r\n");
+    this.meta = new MetaCommands(context, numbers, outcome);
+  }
+
+  void attach(ReplyBuffer replies) {
+    this.replies = replies;
+    meta.attach(replies);
+  }
+
+  java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
+    return stats.bytesWritten;
+  }
+
+  void countBytesRead(int bytes) {
+    stats.bytesRead.add(bytes);
+  }
+
+  void countProtocolError() {
+    stats.protocolErrors.increment();
+  }
+
+  /** Executes one command line and records its latency (storage commands: at data arrival). */
+  void onLine(AsciiLine line, Framing framing) {
+    long start = System.nanoTime();
+    int family = dispatch(line, framing);
+    if (family >= 0) {
+      metrics.recordLatency(family, System.nanoTime() - start);
+    }
+  }
+
+  /** Runs the command; returns its latency family, or -1 if it now waits for a data block. */
+  private int dispatch(AsciiLine line, Framing framing) {
+    if (line.tokenCount == 0) {
+      error(ERROR);
+      return NodeMetrics.OTHER;
+    }
+    if (line.tokenLength(0) == 2 && line.tokenByte(0, 0) == 'm') {
+      if (meta.onLine(line, framing)) {
+        if (meta.awaitingData()) {
+          pendingLine = line;
+          pendingIsMeta = true;
+          return -1;
+        }
+        return meta.lastFamily();
+      }
+      error(ERROR);
+      return NodeMetrics.OTHER;
+    }
+    if (line.tokenEquals(0, CMD_GET)) {
+      retrieve(line, false, false);
+      return NodeMetrics.GET;
+    } else if (line.tokenEquals(0, CMD_SET)) {
+      return storage(line, StoreMode.SET, framing);
+    } else if (line.tokenEquals(0, CMD_GETS)) {
+      retrieve(line, true, false);
+      return NodeMetrics.GET;
+    } else if (line.tokenEquals(0, CMD_DELETE)) {
+      delete(line);
+      return NodeMetrics.DELETE;
+    } else if (line.tokenEquals(0, CMD_INCR)) {
+      arithmetic(line, true);
+      return NodeMetrics.ARITHMETIC;
+    } else if (line.tokenEquals(0, CMD_DECR)) {
+      arithmetic(line, false);
+      return NodeMetrics.ARITHMETIC;
+    }
+    return dispatchRare(line, framing);
+  }
+
+  private int dispatchRare(AsciiLine line, Framing framing) {
+    if (line.tokenEquals(0, CMD_ADD)) {
+      return storage(line, StoreMode.ADD, framing);
+    } else if (line.tokenEquals(0, CMD_REPLACE)) {
+      return storage(line, StoreMode.REPLACE, framing);
+    } else if (line.tokenEquals(0, CMD_APPEND)) {
+      return storage(line, StoreMode.APPEND, framing);
+    } else if (line.tokenEquals(0, CMD_PREPEND)) {
+      return storage(line, StoreMode.PREPEND, framing);
+    } else if (line.tokenEquals(0, CMD_CAS)) {
+      return storage(line, StoreMode.CAS, framing);
+    } else if (line.tokenEquals(0, CMD_TOUCH)) {
+      touch(line);
+      return NodeMetrics.TOUCH;
+    } else if (line.tokenEquals(0, CMD_GAT)) {
+      retrieve(line, false, true);
+      return NodeMetrics.TOUCH;
+    } else if (line.tokenEquals(0, CMD_GATS)) {
+      retrieve(line, true, true);
+      return NodeMetrics.TOUCH;
+    } else if (line.tokenEquals(0, CMD_FLUSH_ALL)) {
+      flushAll(line);
+    } else if (line.tokenEquals(0, CMD_VERSION)) {
+      replies.bytes(versionLine);
+    } else if (line.tokenEquals(0, CMD_VERBOSITY)) {
+      verbosity(line);
+    } else if (line.tokenEquals(0, CMD_STATS)) {
+      stats(line);
+    } else if (line.tokenEquals(0, CMD_QUIT)) {
+      framing.closeAfterFlush();
+    } else if (line.tokenEquals(0, CMD_SHUTDOWN)) {
+      error(SHUTDOWN_DISABLED);
+    } else {
+      error(ERROR);
+    }
+    return NodeMetrics.OTHER;
+  }
+
+  /** A storage command line: -1 if it now waits for its data block, else it failed early. */
+  private int storage(AsciiLine line, StoreMode mode, Framing framing) {
+    storageLine(line, mode, framing);
+    return pendingLine != null ? -1 : NodeMetrics.STORE;
+  }
+
+  /** Completes a storage command once its data block has arrived. */
+  void onData(byte[] data, boolean terminated, Framing framing) {
+    long start = System.nanoTime();
+    completeStore(data, terminated);
+    metrics.recordLatency(NodeMetrics.STORE, System.nanoTime() - start);
+  }
+
+  private void completeStore(byte[] data, boolean terminated) {
+    AsciiLine line = pendingLine;
+    pendingLine = null;
+    if (pendingIsMeta) {
+      pendingIsMeta = false;
+      meta.onData(line, data, terminated);
+      return;
+    }
+    if (!terminated) {
+      // memcached reads exactly the declared length plus two bytes, then refuses the command.
+      clientError(pendingNoreply, BAD_DATA_CHUNK);
+      return;
+    }
+    stats.cmdSet.increment();
+    Status status =
+        cache.store(
+            pendingMode,
+            line.bytes,
+            line.tokenStart[1],
+            line.tokenLength(1),
+            pendingFlags,
+            pendingExptime,
+            data,
+            pendingCas,
+            false,
+            false,
+            outcome);
+    stats.countStore(status);
+    if (pendingMode == StoreMode.CAS) {
+      switch (status) {
+        case STORED -> stats.casHits.increment();
+        case EXISTS -> stats.casBadval.increment();
+        case NOT_FOUND -> stats.casMisses.increment();
+        default -> {}
+      }
+    }
+    if (pendingNoreply) {
+      return;
+    }
+    switch (status) {
+      case STORED -> replies.bytes(STORED);
+      case EXISTS -> replies.bytes(EXISTS);
+      case NOT_FOUND -> replies.bytes(NOT_FOUND);
+      case TOO_LARGE -> replies.bytes(OUT_OF_MEMORY);
+      default -> replies.bytes(NOT_STORED);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Storage
+
+  /**
+   * "set <key> <flags> <exptime> <bytes> [noreply]\r\n" and "cas <key> <flags> <exptime> <bytes>
+   * <cas unique> [noreply]\r\n".
+   */
+  private void storageLine(AsciiLine line, StoreMode mode, Framing framing) {
+    boolean isCas = mode == StoreMode.CAS;
+    int required = isCas ? 6 : 5;
+    if (line.moreTokens || (line.tokenCount != required && line.tokenCount != required + 1)) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = isNoreply(line);
+    byte[] b = line.bytes;
+    if (line.tokenLength(1) > KEY_MAX_LENGTH) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    if (!numbers.unsigned32(b, line.tokenStart[2], line.tokenEnd[2])) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    int flags = (int) numbers.value;
+    if (!numbers.signed32(b, line.tokenStart[3], line.tokenEnd[3])) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    long exptime = numbers.value;
+    if (!numbers.signed32(b, line.tokenStart[4], line.tokenEnd[4])) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    long length = numbers.value;
+    long cas = 0;
+    if (isCas) {
+      if (!numbers.unsigned64(b, line.tokenStart[5], line.tokenEnd[5])) {
+        clientError(noreply, BAD_FORMAT);
+        return;
+      }
+      cas = numbers.value;
+    }
+    if (length < 0 || length > Integer.MAX_VALUE - 2) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    if (length > cache.maxItemSize()) {
+      stats.countStore(Status.TOO_LARGE);
+      if (mode == StoreMode.SET) {
+        // As memcached: a set that cannot be stored must not leave the old value readable.
+        cache.delete(b, line.tokenStart[1], line.tokenLength(1), 0);
+      }
+      if (!noreply) {
+        replies.bytes(TOO_LARGE);
+      }
+      framing.swallow(length + 2);
+      return;
+    }
+    pendingLine = line;
+    pendingMode = mode;
+    pendingFlags = flags;
+    pendingExptime = exptime;
+    pendingCas = cas;
+    pendingNoreply = noreply;
+    framing.expectData((int) length);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Retrieval
+
+  /** "get <key>*", "gets <key>*", "gat <exptime> <key>*", "gats <exptime> <key>*". */
+  private void retrieve(AsciiLine line, boolean withCas, boolean touch) {
+    // "gat <exptime>" with no key is a valid, empty retrieval in memcached; "get" alone is not.
+    if (line.tokenCount < 2) {
+      error(ERROR);
+      return;
+    }
+    long exptime = 0;
+    if (touch) {
+      if (!numbers.signed32(line.bytes, line.tokenStart[1], line.tokenEnd[1])) {
+        error(INVALID_EXPTIME);
+        return;
+      }
+      exptime = numbers.value;
+    }
+    ByteBuf out = replies.out();
+    int mark = out.writerIndex();
+    byte[] b = line.bytes;
+    int pos = touch ? line.tokenEnd[1] : line.tokenStart[1];
+    int end = line.length;
+    while (pos < end) {
+      while (pos < end && b[pos] == ' ') {
+        pos++;
+      }
+      if (pos == end) {
+        break;
+      }
+      int keyStart = pos;
+      while (pos < end && b[pos] != ' ') {
+        pos++;
+      }
+      int keyLength = pos - keyStart;
+      if (keyLength > KEY_MAX_LENGTH) {
+        // memcached answers the whole command with the error, dropping values already found.
+        out.writerIndex(mark);
+        error(BAD_FORMAT);
+        return;
+      }
+      Item item;
+      if (touch) {
+        stats.cmdTouch.increment();
+        item = cache.touch(b, keyStart, keyLength, exptime);
+        (item == null ? stats.touchMisses : stats.touchHits).increment();
+      } else {
+        item = cache.get(b, keyStart, keyLength);
+      }
+      stats.cmdGet.increment();
+      if (item == null) {
+        stats.getMisses.increment();
+        continue;
+      }
+      stats.getHits.increment();
+      writeValue(out, item, withCas);
+    }
+    out.writeBytes(END);
+  }
+
+  /** "VALUE <key> <flags> <bytes> [<cas unique>]\r\n<data block>\r\n". */
+  private static void writeValue(ByteBuf out, Item item, boolean withCas) {
+    byte[] value = item.value();
+    out.writeBytes(VALUE);
+    out.writeBytes(item.key());
+    out.writeByte(' ');
+    ReplyBuffer.writeUnsignedDecimal(out, item.flags() & 0xFFFF_FFFFL);
+    out.writeByte(' ');
+    ReplyBuffer.writeUnsignedDecimal(out, value.length);
+    if (withCas) {
+      out.writeByte(' ');
+      ReplyBuffer.writeUnsignedDecimal(out, item.cas());
+    }
+    out.writeBytes(CRLF);
+    out.writeBytes(value);
+    out.writeBytes(CRLF);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Other item commands
+
+  /** "delete <key> [noreply]\r\n"; memcached still accepts a legacy hold time of 0. */
+  private void delete(AsciiLine line) {
+    if (line.tokenCount < 2 || line.tokenCount > 4 || line.moreTokens) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = false;
+    if (line.tokenCount > 2) {
+      boolean holdIsZero = line.tokenEquals(2, ZERO);
+      noreply = isNoreply(line);
+      boolean valid =
+          (line.tokenCount == 3 && (holdIsZero || noreply))
+              || (line.tokenCount == 4 && holdIsZero && noreply);
+      if (!valid) {
+        error(DELETE_USAGE);
+        return;
+      }
+    }
+    if (line.tokenLength(1) > KEY_MAX_LENGTH) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    Status status = cache.delete(line.bytes, line.tokenStart[1], line.tokenLength(1), 0);
+    if (status == Status.DELETED) {
+      stats.deleteHits.increment();
+      reply(noreply, DELETED);
+    } else {
+      stats.deleteMisses.increment();
+      reply(noreply, NOT_FOUND);
+    }
+  }
+
+  /** "incr <key> <value> [noreply]\r\n" and "decr ...". */
+  private void arithmetic(AsciiLine line, boolean increment) {
+    if (line.moreTokens || (line.tokenCount != 3 && line.tokenCount != 4)) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = isNoreply(line);
+    if (line.tokenLength(1) > KEY_MAX_LENGTH) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    if (!numbers.unsigned64(line.bytes, line.tokenStart[2], line.tokenEnd[2])) {
+      clientError(noreply, INVALID_DELTA);
+      return;
+    }
+    Status status =
+        cache.arithmetic(
+            line.bytes,
+            line.tokenStart[1],
+            line.tokenLength(1),
+            increment,
+            numbers.value,
+            0,
+            false,
+            0,
+            0,
+            false,
+            0,
+            false,
+            outcome);
+    switch (status) {
+      case STORED -> {
+        (increment ? stats.incrHits : stats.decrHits).increment();
+        if (!noreply) {
+          replies.unsignedDecimal(outcome.number).bytes(CRLF);
+        }
+      }
+      case NOT_FOUND -> {
+        (increment ? stats.incrMisses : stats.decrMisses).increment();
+        reply(noreply, NOT_FOUND);
+      }
+      default -> clientError(noreply, NON_NUMERIC);
+    }
+  }
+
+  /** "touch <key> <exptime> [noreply]\r\n". */
+  private void touch(AsciiLine line) {
+    if (line.moreTokens || (line.tokenCount != 3 && line.tokenCount != 4)) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = isNoreply(line);
+    if (line.tokenLength(1) > KEY_MAX_LENGTH) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    if (!numbers.signed32(line.bytes, line.tokenStart[2], line.tokenEnd[2])) {
+      clientError(noreply, INVALID_EXPTIME);
+      return;
+    }
+    stats.cmdTouch.increment();
+    Item item = cache.touch(line.bytes, line.tokenStart[1], line.tokenLength(1), numbers.value);
+    if (item != null) {
+      stats.touchHits.increment();
+      reply(noreply, TOUCHED);
+    } else {
+      stats.touchMisses.increment();
+      reply(noreply, NOT_FOUND);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Node commands
+
+  /** "flush_all [delay] [noreply]\r\n". */
+  private void flushAll(AsciiLine line) {
+    if (line.tokenCount > 3 || line.moreTokens) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = isNoreply(line);
+    long delay = 0;
+    if (line.tokenCount == 3 || (line.tokenCount == 2 && !noreply)) {
+      if (!numbers.signed32(line.bytes, line.tokenStart[1], line.tokenEnd[1])) {
+        clientError(noreply, INVALID_EXPTIME);
+        return;
+      }
+      delay = numbers.value;
+    }
+    stats.cmdFlush.increment();
+    cache.flushAll(delay);
+    reply(noreply, OK);
+  }
+
+  /** "verbosity <level> [noreply]\r\n": accepted and ignored, as there is no log to tune. */
+  private void verbosity(AsciiLine line) {
+    if (line.moreTokens || (line.tokenCount != 2 && line.tokenCount != 3)) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = isNoreply(line);
+    if (!numbers.unsigned32(line.bytes, line.tokenStart[1], line.tokenEnd[1])) {
+      clientError(noreply, BAD_FORMAT);
+      return;
+    }
+    reply(noreply, OK);
+  }
+
+  /** "stats [group]\r\n". */
+  private void stats(AsciiLine line) {
+    if (line.tokenCount == 1) {
+      writeStats("");
+      return;
+    }
+    String group = line.token(1);
+    switch (group) {
+      case "reset" -> {
+        stats.reset();
+        replies.bytes(RESET);
+      }
+      case "detail" -> error(DETAIL_USAGE);
+      default -> {
+        if (!writeStats(group)) {
+          error(ERROR);
+        }
+      }
+    }
+  }
+
+  private boolean writeStats(String group) {
+    boolean known =
+        statsReport.write(
+            group,
+            (name, value) ->
+                replies.bytes(STAT).bytes(ascii(name)).ascii(' ').bytes(ascii(value)).bytes(CRLF));
+    if (known) {
+      replies.bytes(END);
+    }
+    return known;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replies
+
+  /** memcached's noreply: the last token is exactly "noreply". */
+  static boolean isNoreply(AsciiLine line) {
+    return line.tokenCount > 1 && line.tokenEquals(line.tokenCount - 1, NOREPLY);
+  }
+
+  private void reply(boolean noreply, byte[] message) {
+    if (!noreply) {
+      replies.bytes(message);
+    }
+  }
+
+  /** memcached's {@code out_string} suppresses even errors when the command said noreply. */
+  private void clientError(boolean noreply, byte[] message) {
+    stats.protocolErrors.increment();
+    if (!noreply) {
+      replies.bytes(message);
+    }
+  }
+
+  private void error(byte[] message) {
+    stats.protocolErrors.increment();
+    replies.bytes(message);
+  }
+
+  static byte[] ascii(String s) {
+    return s.getBytes(US_ASCII);
+  }
+}

@@ -1,0 +1,175 @@
+package dev.whack.node.protocol.ascii;
+
+import dev.whack.node.protocol.ReplyBuffer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Framing for the text protocol (classic and meta commands share it): a state machine over the
+ * connection's cumulated network buffer that cuts it into command lines and data blocks and hands
+ * each to {@link AsciiCommands}. It never touches the store.
+ *
+ * <p>States: {@code LINE} waits for a newline; {@code DATA} waits for a whole data block of the
+ * length the command line declared (already checked against the item size limit, so the wait is
+ * bounded); {@code SWALLOW} discards a refused data block as it arrives; {@code CLOSED} ignores
+ * everything after a fatal error. A line longer than {@link #MAX_LINE_BYTES} (retrieval commands:
+ * {@link #MAX_RETRIEVAL_LINE_BYTES}, so that large multi-gets fit) is an error that closes the
+ * connection, as memcached closes it.
+ *
+ * <p>Concurrency: one per connection, on that connection's event loop.
+ */
+public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCommands.Framing {
+  static final int MAX_LINE_BYTES = 2048;
+  static final int MAX_RETRIEVAL_LINE_BYTES = 2 * 1024 * 1024;
+  private static final byte[] LINE_TOO_LONG =
+      "CLIENT_ERROR line too long\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private enum State {
+    LINE,
+    DATA,
+    SWALLOW,
+    CLOSED
+  }
+
+  private final AsciiCommands commands;
+  private final AsciiLine line = new AsciiLine();
+  private ChannelHandlerContext ctx;
+  private ReplyBuffer replies;
+  private State state = State.LINE;
+  private int dataLength;
+  private long swallowRemaining;
+
+  public AsciiDecoder(AsciiCommands commands) {
+    this.commands = commands;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
+    commands.attach(replies);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof ByteBuf buf) {
+      commands.countBytesRead(buf.readableBytes());
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    while (in.isReadable()) {
+      switch (state) {
+        case LINE -> {
+          if (!readLine(in)) {
+            return;
+          }
+        }
+        case DATA -> {
+          if (in.readableBytes() < dataLength + 2) {
+            return;
+          }
+          byte[] data = new byte[dataLength];
+          in.readBytes(data);
+          boolean terminated = in.readByte() == '\r' & in.readByte() == '\n';
+          state = State.LINE;
+          commands.onData(data, terminated, this);
+          replies.endOfRequest();
+        }
+        case SWALLOW -> {
+          int skip = (int) Math.min(in.readableBytes(), swallowRemaining);
+          in.skipBytes(skip);
+          swallowRemaining -= skip;
+          if (swallowRemaining == 0) {
+            state = State.LINE;
+          }
+        }
+        case CLOSED -> {
+          in.skipBytes(in.readableBytes());
+          return;
+        }
+      }
+    }
+  }
+
+  /** Reads and executes one line; false if more bytes are needed first. */
+  private boolean readLine(ByteBuf in) {
+    int start = in.readerIndex();
+    int readable = in.readableBytes();
+    int limit = lineLimit(in);
+    int newline = in.indexOf(start, start + Math.min(readable, limit + 1), (byte) '\n');
+    if (newline < 0) {
+      if (readable > limit) {
+        lineTooLong(in);
+      }
+      return false;
+    }
+    int length = newline - start;
+    line.load(in, length);
+    in.readerIndex(newline + 1);
+    commands.onLine(line, this);
+    if (state == State.LINE) {
+      replies.endOfRequest();
+    }
+    return true;
+  }
+
+  /** Retrieval commands may carry many keys; every other line is short. */
+  private static int lineLimit(ByteBuf in) {
+    int i = in.readerIndex();
+    if (in.readableBytes() > 5 && in.getByte(i) == 'g') {
+      int second = in.getByte(i + 1);
+      int third = in.getByte(i + 2);
+      boolean getOrGat = (second == 'e' && third == 't') || (second == 'a' && third == 't');
+      int next = in.getByte(i + 3);
+      if (getOrGat && (next == ' ' || (next == 's' && in.getByte(i + 4) == ' '))) {
+        return MAX_RETRIEVAL_LINE_BYTES;
+      }
+    }
+    return MAX_LINE_BYTES;
+  }
+
+  private void lineTooLong(ByteBuf in) {
+    in.skipBytes(in.readableBytes());
+    commands.countProtocolError();
+    replies.bytes(LINE_TOO_LONG);
+    closeAfterFlush();
+  }
+
+  @Override
+  public void expectData(int length) {
+    dataLength = length;
+    state = State.DATA;
+  }
+
+  @Override
+  public void swallow(long bytes) {
+    swallowRemaining = bytes;
+    state = bytes > 0 ? State.SWALLOW : State.LINE;
+  }
+
+  @Override
+  public void closeAfterFlush() {
+    state = State.CLOSED;
+    replies.flush();
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    replies.flush();
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    replies.release();
+  }
+}

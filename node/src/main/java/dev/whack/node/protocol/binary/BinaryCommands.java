@@ -1,0 +1,394 @@
+package dev.whack.node.protocol.binary;
+
+import static dev.whack.node.protocol.binary.Opcodes.*;
+
+import dev.whack.node.cache.Item;
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cache.Outcome;
+import dev.whack.node.cache.Status;
+import dev.whack.node.cache.StoreMode;
+import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.StatsReport;
+import dev.whack.node.stats.NodeStats;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Executes binary protocol requests against the cache and writes memcached's responses: the same
+ * shape checks as memcached's {@code dispatch_bin_command} (a bad shape is "Invalid arguments" and
+ * a close, an unknown opcode is "Unknown command" with the body skipped), quiet opcodes that stay
+ * silent on success (and gets on a miss), errors always answered, the cas on every response.
+ *
+ * <p>Concurrency: one per connection, on that connection's event loop.
+ */
+public final class BinaryCommands {
+  /** What the commands need from the framing layer. */
+  interface Framing {
+    void readKeyAndExtras();
+
+    void readValue();
+
+    void done();
+
+    void swallow(long bytes);
+
+    void closeAfterFlush();
+  }
+
+  private static final int RESPONSE_MAGIC = 0x81;
+  static final int KEY_MAX_LENGTH = 250;
+  /** memcached's "no auto-create" expiry for incr/decr. */
+  private static final long NO_CREATE_EXPTIME = 0xFFFF_FFFFL;
+
+  private final ItemCache cache;
+  private final NodeStats stats;
+  private final StatsReport statsReport;
+  private final NodeMetrics metrics;
+  private final byte[] version;
+  private final Outcome outcome = new Outcome();
+  private ReplyBuffer replies;
+
+  public BinaryCommands(ProtocolContext context) {
+    this.cache = context.cache();
+    this.stats = context.stats();
+    this.statsReport = context.statsSource();
+    this.metrics = context.metrics();
+    this.version = context.version().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  void attach(ReplyBuffer replies) {
+    this.replies = replies;
+  }
+
+  java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
+    return stats.bytesWritten;
+  }
+
+  void countBytesRead(int bytes) {
+    stats.bytesRead.add(bytes);
+  }
+
+  /** Checks the header's lengths against the opcode before any of them is believed. */
+  void checkShape(BinaryRequest r, Framing framing) {
+    int ext = r.extrasLength;
+    int key = r.keyLength;
+    long body = r.bodyLength;
+    if (key > KEY_MAX_LENGTH) {
+      protocolError(r, framing);
+      return;
+    }
+    boolean ok;
+    switch (r.opcode) {
+      case VERSION, NOOP, QUIT, QUITQ -> ok = ext == 0 && key == 0 && body == 0;
+      case FLUSH, FLUSHQ -> ok = key == 0 && body == ext && (ext == 0 || ext == 4);
+      case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ -> ok = ext == 8 && key != 0 && body >= key + 8L;
+      case GET, GETQ, GETK, GETKQ -> ok = ext == 0 && key > 0 && body == key;
+      case DELETE, DELETEQ -> ok = ext == 0 && key > 0 && body == key;
+      case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ ->
+          ok = ext == 20 && key > 0 && body == key + 20L;
+      case APPEND, APPENDQ, PREPEND, PREPENDQ -> ok = ext == 0 && key > 0 && body >= key;
+      case STAT -> ok = ext == 0 && body == key;
+      case TOUCH, GAT, GATQ, GATK, GATKQ -> ok = ext == 4 && key > 0 && body == key + 4L;
+      default -> {
+        stats.protocolErrors.increment();
+        error(r, STATUS_UNKNOWN_COMMAND);
+        framing.swallow(body);
+        return;
+      }
+    }
+    if (!ok) {
+      protocolError(r, framing);
+    } else if (ext + key == 0) {
+      afterKey(r, framing);
+    } else {
+      framing.readKeyAndExtras();
+    }
+  }
+
+  void readKeyAndExtras(BinaryRequest r, ByteBuf in) {
+    int start = in.readerIndex();
+    switch (r.opcode) {
+      case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ -> {
+        r.flags = in.getInt(start);
+        r.exptime = in.getUnsignedInt(start + 4);
+      }
+      case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> {
+        r.delta = in.getLong(start);
+        r.initial = in.getLong(start + 8);
+        r.exptime = in.getUnsignedInt(start + 16);
+      }
+      case TOUCH, GAT, GATQ, GATK, GATKQ, FLUSH, FLUSHQ -> r.exptime = in.getUnsignedInt(start);
+      default -> {}
+    }
+    in.getBytes(start + r.extrasLength, r.key, 0, r.keyLength);
+    in.skipBytes(r.extrasLength + r.keyLength);
+  }
+
+  /** Key and extras are in; storage commands check their value length, the rest execute. */
+  void afterKey(BinaryRequest r, Framing framing) {
+    switch (r.opcode) {
+      case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, APPEND, APPENDQ, PREPEND, PREPENDQ -> {
+        long length = r.valueLength();
+        if (length > cache.maxItemSize()) {
+          stats.countStore(Status.TOO_LARGE);
+          if (r.opcode == SET || r.opcode == SETQ) {
+            cache.delete(r.key, 0, r.keyLength, 0);
+          }
+          error(r, STATUS_TOO_LARGE);
+          framing.swallow(length);
+        } else if (length == 0) {
+          r.value = EMPTY;
+          execute(r, framing);
+        } else {
+          framing.readValue();
+        }
+      }
+      default -> execute(r, framing);
+    }
+  }
+
+  private static final byte[] EMPTY = new byte[0];
+
+  void execute(BinaryRequest r, Framing framing) {
+    long start = System.nanoTime();
+    run(r, framing);
+    metrics.recordLatency(family(r.opcode), System.nanoTime() - start);
+  }
+
+  private static int family(int opcode) {
+    return switch (opcode) {
+      case GET, GETQ, GETK, GETKQ -> NodeMetrics.GET;
+      case GAT, GATQ, GATK, GATKQ, TOUCH -> NodeMetrics.TOUCH;
+      case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, APPEND, APPENDQ, PREPEND, PREPENDQ ->
+          NodeMetrics.STORE;
+      case DELETE, DELETEQ -> NodeMetrics.DELETE;
+      case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> NodeMetrics.ARITHMETIC;
+      default -> NodeMetrics.OTHER;
+    };
+  }
+
+  private void run(BinaryRequest r, Framing framing) {
+    switch (r.opcode) {
+      case GET, GETQ, GETK, GETKQ -> get(r, false);
+      case GAT, GATQ, GATK, GATKQ, TOUCH -> get(r, true);
+      case SET, SETQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.SET);
+      case ADD, ADDQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.ADD);
+      case REPLACE, REPLACEQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.REPLACE);
+      case APPEND, APPENDQ -> store(r, StoreMode.APPEND);
+      case PREPEND, PREPENDQ -> store(r, StoreMode.PREPEND);
+      case DELETE, DELETEQ -> delete(r);
+      case INCREMENT, INCREMENTQ -> arithmetic(r, true);
+      case DECREMENT, DECREMENTQ -> arithmetic(r, false);
+      case FLUSH, FLUSHQ -> {
+        stats.cmdFlush.increment();
+        cache.flushAll(r.extrasLength == 4 ? r.exptime : 0);
+        success(r, 0);
+      }
+      case NOOP -> respond(r, STATUS_OK, 0, 0, 0, 0);
+      case VERSION -> {
+        header(r.opcode, STATUS_OK, 0, 0, version.length, r.opaque, 0);
+        replies.bytes(version);
+      }
+      case STAT -> stat(r);
+      case QUIT -> {
+        respond(r, STATUS_OK, 0, 0, 0, 0);
+        framing.closeAfterFlush();
+        return;
+      }
+      case QUITQ -> {
+        framing.closeAfterFlush();
+        return;
+      }
+      default -> throw new IllegalStateException("shape check let through opcode " + r.opcode);
+    }
+    framing.done();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Get, GetK, GAT, GATK, Touch and their quiet forms. */
+  private void get(BinaryRequest r, boolean touch) {
+    int op = r.opcode;
+    Item item;
+    if (touch) {
+      stats.cmdTouch.increment();
+      item = cache.touch(r.key, 0, r.keyLength, r.exptime);
+      (item == null ? stats.touchMisses : stats.touchHits).increment();
+    } else {
+      item = cache.get(r.key, 0, r.keyLength);
+    }
+    if (op != TOUCH) {
+      stats.cmdGet.increment();
+      (item == null ? stats.getMisses : stats.getHits).increment();
+    }
+    boolean withKey = op == GETK || op == GETKQ || op == GATK || op == GATKQ;
+    if (item == null) {
+      if (isQuiet(op)) {
+        return;
+      }
+      if (withKey) {
+        header(op, STATUS_KEY_NOT_FOUND, r.keyLength, 0, r.keyLength, r.opaque, 0);
+        replies.bytes(r.key, 0, r.keyLength);
+      } else {
+        error(r, STATUS_KEY_NOT_FOUND);
+      }
+      return;
+    }
+    byte[] value = op == TOUCH ? EMPTY : item.value();
+    int keyLength = withKey ? r.keyLength : 0;
+    header(op, STATUS_OK, keyLength, 4, 4L + keyLength + value.length, r.opaque, item.cas());
+    ByteBuf out = replies.out();
+    out.writeInt(item.flags());
+    if (withKey) {
+      out.writeBytes(r.key, 0, keyLength);
+    }
+    out.writeBytes(value);
+  }
+
+  private void store(BinaryRequest r, StoreMode mode) {
+    stats.cmdSet.increment();
+    int flags = mode == StoreMode.APPEND || mode == StoreMode.PREPEND ? 0 : r.flags;
+    Status status =
+        cache.store(
+            mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, false, outcome);
+    stats.countStore(status);
+    if (mode == StoreMode.CAS) {
+      switch (status) {
+        case STORED -> stats.casHits.increment();
+        case EXISTS -> stats.casBadval.increment();
+        case NOT_FOUND -> stats.casMisses.increment();
+        default -> {}
+      }
+    }
+    switch (status) {
+      case STORED -> success(r, outcome.cas);
+      case EXISTS -> error(r, STATUS_KEY_EXISTS);
+      case NOT_FOUND -> error(r, STATUS_KEY_NOT_FOUND);
+      case TOO_LARGE -> error(r, STATUS_TOO_LARGE);
+      default ->
+          error(
+              r,
+              switch (mode) {
+                case ADD -> STATUS_KEY_EXISTS;
+                case REPLACE -> STATUS_KEY_NOT_FOUND;
+                default -> STATUS_NOT_STORED;
+              });
+    }
+  }
+
+  private void delete(BinaryRequest r) {
+    Status status = cache.delete(r.key, 0, r.keyLength, r.cas);
+    switch (status) {
+      case DELETED -> {
+        stats.deleteHits.increment();
+        success(r, 0);
+      }
+      case EXISTS -> error(r, STATUS_KEY_EXISTS);
+      default -> {
+        stats.deleteMisses.increment();
+        error(r, STATUS_KEY_NOT_FOUND);
+      }
+    }
+  }
+
+  /** Increment/Decrement: extras are delta, initial value and expiry (0xffffffff: no create). */
+  private void arithmetic(BinaryRequest r, boolean increment) {
+    boolean create = r.exptime != NO_CREATE_EXPTIME;
+    Status status =
+        cache.arithmetic(
+            r.key,
+            0,
+            r.keyLength,
+            increment,
+            r.delta,
+            r.cas,
+            create,
+            r.initial,
+            r.exptime,
+            false,
+            0,
+            false,
+            outcome);
+    switch (status) {
+      case STORED -> {
+        (increment ? stats.incrHits : stats.decrHits).increment();
+        if (!isQuiet(r.opcode)) {
+          header(r.opcode, STATUS_OK, 0, 0, 8, r.opaque, outcome.cas);
+          replies.out().writeLong(outcome.number);
+        }
+      }
+      case NOT_FOUND -> {
+        (increment ? stats.incrMisses : stats.decrMisses).increment();
+        error(r, STATUS_KEY_NOT_FOUND);
+      }
+      case EXISTS -> error(r, STATUS_KEY_EXISTS);
+      case NON_NUMERIC -> error(r, STATUS_NON_NUMERIC);
+      default -> error(r, STATUS_NOT_STORED);
+    }
+  }
+
+  /** Stat: one response per statistic, key = name and value = value, then an empty one. */
+  private void stat(BinaryRequest r) {
+    String group = new String(r.key, 0, r.keyLength, StandardCharsets.US_ASCII);
+    if (group.equals("reset")) {
+      stats.reset();
+    } else {
+      boolean known =
+          statsReport.write(
+              group,
+              (name, value) -> {
+                byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+                byte[] v = value.getBytes(StandardCharsets.US_ASCII);
+                header(r.opcode, STATUS_OK, n.length, 0, (long) n.length + v.length, r.opaque, 0);
+                replies.bytes(n).bytes(v);
+              });
+      if (!known) {
+        error(r, STATUS_KEY_NOT_FOUND);
+        return;
+      }
+    }
+    header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void success(BinaryRequest r, long cas) {
+    if (!isQuiet(r.opcode)) {
+      header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, cas);
+    }
+  }
+
+  private void respond(BinaryRequest r, int status, int keyLength, int extrasLength, long body, long cas) {
+    header(r.opcode, status, keyLength, extrasLength, body, r.opaque, cas);
+  }
+
+  /** Errors are answered even for quiet opcodes, with memcached's message as the body. */
+  private void error(BinaryRequest r, int status) {
+    stats.protocolErrors.increment();
+    byte[] message = Opcodes.errorMessage(status).getBytes(StandardCharsets.US_ASCII);
+    header(r.opcode, status, 0, 0, message.length, r.opaque, 0);
+    replies.bytes(message);
+  }
+
+  /** A request whose lengths do not fit its opcode: "Invalid arguments", then close. */
+  private void protocolError(BinaryRequest r, Framing framing) {
+    error(r, STATUS_INVALID_ARGUMENTS);
+    framing.closeAfterFlush();
+  }
+
+  private void header(
+      int opcode, int status, int keyLength, int extrasLength, long bodyLength, int opaque, long cas) {
+    ByteBuf out = replies.out();
+    out.writeByte(RESPONSE_MAGIC);
+    out.writeByte(opcode);
+    out.writeShort(keyLength);
+    out.writeByte(extrasLength);
+    out.writeByte(0);
+    out.writeShort(status);
+    out.writeInt((int) bodyLength);
+    out.writeInt(opaque);
+    out.writeLong(cas);
+  }
+}

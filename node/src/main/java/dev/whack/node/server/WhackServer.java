@@ -1,0 +1,89 @@
+package dev.whack.node.server;
+
+import dev.whack.node.protocol.ProtocolContext;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The memcached port: one acceptor thread and {@code ioThreads} event loops (epoll on Linux).
+ * Each connection gets a {@link ConnectionTracker} and a {@link ProtocolDetector} that installs
+ * the text or binary front end on its first byte.
+ */
+public final class WhackServer implements AutoCloseable {
+  /** Past this many queued reply bytes a connection stops reading until the client catches up. */
+  private static final int WRITE_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+  private static final int WRITE_LOW_WATER_BYTES = 1024 * 1024;
+
+  private final EventLoopGroup acceptor;
+  private final EventLoopGroup workers;
+  private final Channel serverChannel;
+
+  public WhackServer(
+      String bind, int port, int ioThreads, ProtocolContext context, ConnectionTracker tracker)
+      throws InterruptedException {
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    acceptor = new MultiThreadIoEventLoopGroup(1, io);
+    workers = new MultiThreadIoEventLoopGroup(ioThreads, io);
+    try {
+      ServerBootstrap bootstrap =
+          new ServerBootstrap()
+              .group(acceptor, workers)
+              .channel(channelType)
+              .option(ChannelOption.SO_BACKLOG, 1024)
+              .option(ChannelOption.SO_REUSEADDR, true)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+              .childOption(
+                  ChannelOption.WRITE_BUFFER_WATER_MARK,
+                  new WriteBufferWaterMark(WRITE_LOW_WATER_BYTES, WRITE_HIGH_WATER_BYTES))
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline().addLast("tracker", tracker);
+                      ch.pipeline().addLast("detect", new ProtocolDetector(context));
+                    }
+                  });
+      serverChannel = bootstrap.bind(bind, port).sync().channel();
+    } catch (RuntimeException | InterruptedException e) {
+      shutdown();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  @Override
+  public void close() {
+    serverChannel.close().syncUninterruptibly();
+    shutdown();
+  }
+
+  private void shutdown() {
+    acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    acceptor.terminationFuture().syncUninterruptibly();
+    workers.terminationFuture().syncUninterruptibly();
+  }
+}
