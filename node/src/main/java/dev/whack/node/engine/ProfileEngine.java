@@ -25,6 +25,7 @@ import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.engine.segment.SegmentQuery;
 import dev.whack.node.engine.segment.SegmentRegistry;
 import dev.whack.node.engine.segment.Subscription;
+import dev.whack.node.engine.segment.UnknownSegmentException;
 import dev.whack.proto.Profile;
 import dev.whack.proto.Update;
 import java.nio.charset.StandardCharsets;
@@ -341,9 +342,6 @@ public final class ProfileEngine {
    */
   public SegmentInfo define(String name, String expression) {
     SegmentRegistry.checkName(name);
-    if (registry.catalog().byName(name) != null) {
-      throw new SegmentException("segment \"" + name + "\" already exists; drop it first");
-    }
     CompiledExpression compiled = compiler.compile(expression, true);
     Segment s = registry.define(name, compiled);
     backfill(s);
@@ -384,7 +382,8 @@ public final class ProfileEngine {
    * Number of profiles matching a segment query such as {@code a and not b} (operators and, or,
    * xor, not, parentheses; a single name is its size).
    *
-   * @throws ExpressionException with position and reason, including an unknown segment
+   * @throws ExpressionException with position and reason
+   * @throws UnknownSegmentException when the query names a segment that is not defined
    */
   public long count(String segmentQuery) {
     return SegmentQuery.parse(segmentQuery, registry.catalog()).count(all);
@@ -473,6 +472,20 @@ public final class ProfileEngine {
     if (blob != null) {
       keys.add(ProfileCodec.keyString(blob));
     }
+  }
+
+  /**
+   * Whether the profile is in the segment (false when the profile is absent).
+   *
+   * @throws UnknownSegmentException when the segment is not defined
+   */
+  public boolean inSegment(String segment, byte[] key) {
+    Segment s = registry.catalog().byName(segment);
+    if (s == null) {
+      throw new UnknownSegmentException(segment);
+    }
+    int ord = ordinalOf(key);
+    return ord >= 0 && s.members().contains(ord);
   }
 
   /** Names of the segments the profile is in, in definition order (empty when absent). */
@@ -631,11 +644,11 @@ public final class ProfileEngine {
     try {
       int c = Integer.parseInt(cursor);
       if (c < 0) {
-        throw new NumberFormatException();
+        throw new InvalidCursorException();
       }
       return c;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("invalid cursor \"" + cursor + "\"");
+      throw new InvalidCursorException();
     }
   }
 

@@ -122,7 +122,7 @@ class MembershipProperties {
         engine.count(a + " xor not " + b);
         engine.members(a + " or " + b, null, 5);
         engine.segmentsOf(EngineWorkload.bytes(EngineWorkload.key(r, 10)));
-      } catch (dev.whack.node.engine.expr.ExpressionException dropped) {
+      } catch (dev.whack.node.engine.segment.UnknownSegmentException dropped) {
         // a segment dropped between listing and querying is an unknown segment: documented
       }
     }
@@ -133,6 +133,9 @@ class MembershipProperties {
     String name = "s" + i;
     if (engine.segment(name) == null) {
       engine.define(name, EngineWorkload.SEGMENTS[i]);
+    } else if (r.nextInt(3) == 0) {
+      // Redefine under the same name with another expression.
+      engine.define(name, EngineWorkload.SEGMENTS[r.nextInt(EngineWorkload.SEGMENTS.length)]);
     } else {
       engine.drop(name);
     }

@@ -14,6 +14,7 @@ import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.engine.segment.Subscription;
+import dev.whack.node.engine.segment.UnknownSegmentException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -111,14 +112,41 @@ class ProfileEngineTest {
   }
 
   @Test
-  void shouldRefuseADuplicateOrBadSegmentAndDefineNothing() {
+  void shouldRefuseABadSegmentAndDefineNothing() {
     engine.define("dk", "country == \"DK\"");
-    assertThrows(SegmentException.class, () -> engine.define("dk", "true"));
     assertThrows(ExpressionException.class, () -> engine.define("bad", "country =="));
-    assertThrows(SegmentException.class, () -> engine.define("and", "true"));
+    SegmentException e = assertThrows(SegmentException.class, () -> engine.define("and", "true"));
+    assertTrue(e.getMessage().startsWith("bad segment name and"), e.getMessage());
     assertEquals(1, engine.segments().size());
     assertTrue(engine.drop("dk"));
     assertFalse(engine.drop("dk"));
+  }
+
+  @Test
+  void shouldReplaceASegmentOnRedefinitionAndKeepTheOldOneWhenTheNewExpressionIsBad() {
+    put("a", "{\"country\":\"DK\"}");
+    put("b", "{\"country\":\"SE\"}");
+    engine.define("nordic", "country == \"DK\"");
+    assertThrows(ExpressionException.class, () -> engine.define("nordic", "country in"));
+    assertEquals(List.of("a"), engine.members("nordic", null, 10).keys());
+    SegmentInfo info = engine.define("nordic", "country in [\"DK\", \"SE\"]");
+    assertEquals(2, info.size());
+    assertEquals(1, engine.segments().size());
+    assertTrue(engine.inSegment("nordic", k("b")));
+    put("b", "{\"country\":\"US\"}");
+    assertFalse(engine.inSegment("nordic", k("b")));
+  }
+
+  @Test
+  void shouldNameAnUnknownSegmentAndABadCursor() {
+    UnknownSegmentException e =
+        assertThrows(UnknownSegmentException.class, () -> engine.count("nope or nope2"));
+    assertEquals("unknown segment nope", e.getMessage());
+    assertThrows(UnknownSegmentException.class, () -> engine.inSegment("nope", k("a")));
+    engine.define("x", "true");
+    InvalidCursorException c =
+        assertThrows(InvalidCursorException.class, () -> engine.members("x", "zz", 10));
+    assertEquals("bad cursor", c.getMessage());
   }
 
   @Test
@@ -135,8 +163,8 @@ class ProfileEngineTest {
     assertEquals(90, engine.count("not small"));
     assertEquals(5, engine.members("small and not even", null, 100).keys().size());
     ExpressionException e =
-        assertThrows(ExpressionException.class, () -> engine.count("small and nope"));
-    assertEquals(10, e.position());
+        assertThrows(ExpressionException.class, () -> engine.count("small and (even"));
+    assertEquals(15, e.position());
   }
 
   @Test
@@ -235,7 +263,8 @@ class ProfileEngineTest {
   @Test
   void shouldLeaveADecayedSegmentOnlyOnceTheScoreHasFallen() {
     update("a", "{\"events\":[" + "{\"name\":\"view\"},".repeat(7) + "{\"name\":\"view\"}]}");
-    engine.define("engaged", "decayed(view, 1d) > 1.0"); // 8, halving daily: above 1 for 2 more days
+    engine.define(
+        "engaged", "decayed(view, 1d) > 1.0"); // 8, halving daily: above 1 for 2 more days
     assertEquals(1, engine.count("engaged"));
     assertTrue(engine.nextReevaluationMillis() >= clock.millis() + Days.MILLIS_PER_DAY);
     for (int day = 1; day <= 2; day++) {
@@ -271,7 +300,7 @@ class ProfileEngineTest {
     }
     List<SegmentChange> got = new ArrayList<>();
     sub.drainTo(got, 100);
-    assertEquals(2, got.size());
+    assertEquals(List.of("u8", "u9"), got.stream().map(SegmentChange::key).toList());
     assertEquals(8, sub.takeMissed());
     assertEquals(0, sub.takeMissed());
     sub.close();

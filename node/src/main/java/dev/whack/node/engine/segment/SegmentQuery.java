@@ -15,7 +15,9 @@ import org.roaringbitmap.RoaringBitmap;
  * unary := "not" unary | "(" query ")" | segment-name
  * </pre>
  *
- * {@code not X} alone means every profile on the node that is not in X.
+ * {@code not X} alone means every profile on the node that is not in X. A syntax error is an {@link
+ * ExpressionException} with its position; a name that is not defined is an {@link
+ * UnknownSegmentException}.
  */
 public final class SegmentQuery {
   private final Node root;
@@ -35,7 +37,8 @@ public final class SegmentQuery {
   /**
    * Parses {@code text} against the segments of {@code catalog}.
    *
-   * @throws ExpressionException with position and reason (syntax, unknown segment)
+   * @throws ExpressionException with position and reason (syntax)
+   * @throws UnknownSegmentException when a name is not a defined segment
    */
   public static SegmentQuery parse(String text, SegmentCatalog catalog) {
     if (text.length() > 10_000) {
@@ -188,7 +191,7 @@ public final class SegmentQuery {
       String name = s.substring(start, pos);
       Segment seg = catalog.byName(name);
       if (seg == null) {
-        throw new ExpressionException(start, "unknown segment \"" + name + "\"");
+        throw new UnknownSegmentException(name);
       }
       return new Leaf(seg);
     }

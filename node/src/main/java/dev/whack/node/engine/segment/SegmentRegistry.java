@@ -28,43 +28,49 @@ public final class SegmentRegistry {
    */
   public static void checkName(String name) {
     if (name == null || name.isEmpty() || name.length() > 200) {
-      throw new SegmentException("segment name must be 1 to 200 characters");
+      throw new SegmentException("bad segment name " + name + ": it must be 1 to 200 characters");
     }
     char c0 = name.charAt(0);
     if (!(Character.isLetter(c0) || c0 == '_')) {
-      throw new SegmentException("segment name \"" + name + "\" must start with a letter or '_'");
+      throw new SegmentException(
+          "bad segment name " + name + ": it must start with a letter or '_'");
     }
     for (int i = 1; i < name.length(); i++) {
       char c = name.charAt(i);
       if (!(Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.' || c == ':')) {
         throw new SegmentException(
-            "segment name \""
+            "bad segment name "
                 + name
-                + "\" has '"
+                + ": it has '"
                 + c
                 + "'; use letters, digits, '_', '-', '.' or ':'");
       }
     }
     switch (name) {
       case "and", "or", "not", "xor" ->
-          throw new SegmentException("\"" + name + "\" is reserved and cannot name a segment");
+          throw new SegmentException("bad segment name " + name + ": it is a reserved word");
       default -> {}
     }
   }
 
-  /** Publishes a new segment (not yet backfilled). */
+  /** Publishes a new segment (not yet backfilled), replacing one of the same name. */
   public synchronized Segment define(String name, CompiledExpression expression) {
     checkName(name);
-    if (catalog.byName(name) != null) {
-      throw new SegmentException("segment \"" + name + "\" already exists; drop it first");
-    }
-    if (catalog.all().length >= maxSegments) {
+    Segment old = catalog.byName(name);
+    if (old == null && catalog.all().length >= maxSegments) {
       throw new SegmentException("the node holds at most " + maxSegments + " segments");
     }
     int id = usedIds.nextClearBit(0);
     usedIds.set(id);
     Segment s = new Segment(id, name, expression);
-    catalog = catalog.with(s);
+    if (old != null) {
+      // Redefinition: one catalog swap replaces the old segment with the new one.
+      catalog = catalog.without(old).with(s);
+      old.markDropped();
+      usedIds.clear(old.id());
+    } else {
+      catalog = catalog.with(s);
+    }
     return s;
   }
 

@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One subscriber's view of the change stream: a bounded buffer that ingestion offers to and never
- * waits on. When the buffer is full a change is dropped and counted; {@link #takeMissed()} tells
- * the subscriber how many it lost, as a lapped reader is told in a broadcast buffer.
+ * waits on. When the buffer is full the oldest change is dropped and counted; {@link #takeMissed()}
+ * tells the subscriber how many it lost, as a lapped reader is told in a broadcast buffer.
  *
  * <p>Concurrency: any number of ingestion threads offer; one consumer thread polls. The buffer is
  * an {@link ArrayBlockingQueue} whose non-blocking {@code offer} holds its lock for a few
@@ -39,8 +39,11 @@ public final class Subscription implements AutoCloseable {
     if (closed) {
       return;
     }
-    if (!buffer.offer(change)) {
-      missed.incrementAndGet();
+    // Full: the oldest change is dropped and counted, so the subscriber keeps the newest ones.
+    while (!buffer.offer(change)) {
+      if (buffer.poll() != null) {
+        missed.incrementAndGet();
+      }
     }
     if (onChange != null) {
       try {

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.whack.proto.Profile;
 import dev.whack.proto.LoadRecord;
+import dev.whack.proto.Profile;
 import dev.whack.proto.Update;
 import dev.whack.proto.Value;
 import org.junit.jupiter.api.Test;
