@@ -1,0 +1,184 @@
+package dev.whack.client;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * The synchronous face of a {@link WhackClient}: the same calls, waiting for the answer and
+ * throwing the client's unchecked exceptions ({@link NodeUnavailableException}, {@link
+ * WhackTimeoutException}, {@link ServerErrorException}...) as they are, not wrapped.
+ *
+ * <p>Concurrency: thread-safe. Never call it on the client's I/O threads (inside a callback of
+ * the async API): that thread is the one that would deliver the answer, so the call refuses with
+ * {@link IllegalStateException} instead of stalling.
+ */
+public final class BlockingWhackClient {
+  private final WhackClient client;
+  private final BlockingSegments segments;
+
+  BlockingWhackClient(WhackClient client) {
+    this.client = client;
+    this.segments = new BlockingSegments(this, client.segments());
+  }
+
+  /** The async client behind this facade. */
+  public WhackClient async() {
+    return client;
+  }
+
+  public BlockingSegments segments() {
+    return segments;
+  }
+
+  public Optional<Item> get(String key) {
+    return await(client.get(key));
+  }
+
+  public Map<String, Item> getMulti(Collection<String> keys) {
+    return await(client.getMulti(keys));
+  }
+
+  public void set(String key, byte[] value) {
+    await(client.set(key, value));
+  }
+
+  public void set(String key, byte[] value, int flags, int expirySeconds) {
+    await(client.set(key, value, flags, expirySeconds));
+  }
+
+  public boolean delete(String key) {
+    return await(client.delete(key));
+  }
+
+  public Optional<String> getProfile(String key) {
+    return await(client.getProfile(key));
+  }
+
+  public Optional<byte[]> getProfileProtobuf(String key) {
+    return await(client.getProfileProtobuf(key));
+  }
+
+  public void setProfile(String key, String json) {
+    await(client.setProfile(key, json));
+  }
+
+  public void setProfileProtobuf(String key, byte[] profile) {
+    await(client.setProfileProtobuf(key, profile));
+  }
+
+  public UpdateResult update(String key, String updateJson) {
+    return await(client.update(key, updateJson));
+  }
+
+  public UpdateResult updateProtobuf(String key, byte[] update) {
+    return await(client.updateProtobuf(key, update));
+  }
+
+  public boolean deleteProfile(String key) {
+    return await(client.deleteProfile(key));
+  }
+
+  /**
+   * Waits for a future of this client. The wait is bounded (request timeout plus connect timeout
+   * plus a second) although the future completes by itself before that; an interrupt stops the
+   * wait.
+   */
+  <T> T await(CompletableFuture<T> future) {
+    if (client.io().inIoThread()) {
+      throw new IllegalStateException(
+          "a blocking Whack call on a Whack I/O thread would stall it; use the async API here");
+    }
+    Duration bound =
+        client
+            .io()
+            .settings()
+            .requestTimeout()
+            .plus(client.io().settings().connectTimeout())
+            .plusSeconds(1);
+    try {
+      return future.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw rethrow(Futures.unwrap(e));
+    } catch (TimeoutException e) {
+      throw new WhackTimeoutException(null, "no answer within " + bound.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WhackException(null, "interrupted while waiting for an answer", e);
+    }
+  }
+
+  private static RuntimeException rethrow(Throwable cause) {
+    if (cause instanceof RuntimeException r) {
+      return r;
+    }
+    if (cause instanceof Error e) {
+      throw e;
+    }
+    return new WhackException(null, String.valueOf(cause.getMessage()), cause);
+  }
+
+  /** Segment calls, blocking. */
+  public static final class BlockingSegments {
+    private final BlockingWhackClient blocking;
+    private final Segments segments;
+
+    BlockingSegments(BlockingWhackClient blocking, Segments segments) {
+      this.blocking = blocking;
+      this.segments = segments;
+    }
+
+    public long define(String name, String expression) {
+      return blocking.await(segments.define(name, expression));
+    }
+
+    public boolean drop(String name) {
+      return blocking.await(segments.drop(name));
+    }
+
+    public List<SegmentInfo> list() {
+      return blocking.await(segments.list());
+    }
+
+    public long count(String query) {
+      return blocking.await(segments.count(query));
+    }
+
+    public long filterCount(String filter) {
+      return blocking.await(segments.filterCount(filter));
+    }
+
+    public List<String> of(String key) {
+      return blocking.await(segments.of(key));
+    }
+
+    /** Every member, paged lazily as the stream is consumed. */
+    public Stream<String> members(String query) {
+      return segments.members(query);
+    }
+
+    /** Up to {@code limit} members, one request per page (each within the request timeout). */
+    public List<String> members(String query, int limit) {
+      return segments.members(query, (long) limit).toList();
+    }
+
+    public Stream<String> filterMembers(String filter) {
+      return segments.filterMembers(filter);
+    }
+
+    public List<String> filterMembers(String filter, int limit) {
+      return segments.filterMembers(filter, (long) limit).toList();
+    }
+
+    public Watch watch(Collection<String> names, WatchListener listener) {
+      return blocking.await(segments.watch(names, listener));
+    }
+  }
+}

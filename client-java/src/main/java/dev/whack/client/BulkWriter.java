@@ -1,0 +1,166 @@
+package dev.whack.client;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Keeps many stores and updates in flight for loading: each write returns as soon as it is sent,
+ * and blocks only while {@code maxInFlight} writes are already unanswered (backpressure). A write
+ * that fails is counted and reported per record (to the failure handler and in {@link
+ * #failures()}); it does not stop the others. {@link #flush()} waits for everything sent.
+ *
+ * <pre>{@code
+ * try (BulkWriter writer = client.bulkWriter(10_000, f -> log(f.key(), f.cause()))) {
+ *   for (Record r : records) writer.setProfile(r.key(), r.json());
+ * } // close() flushes
+ * }</pre>
+ *
+ * <p>Concurrency: thread-safe; several threads may write through one writer. Writing blocks, so
+ * never write from a callback on the client's I/O threads.
+ */
+public final class BulkWriter implements AutoCloseable {
+  /** Failures kept for {@link #failures()}; the count goes on beyond. */
+  public static final int MAX_KEPT_FAILURES = 1000;
+
+  /** A record that failed: its key, the operation ({@code set}, {@code update}...), why. */
+  public record Failure(String key, String operation, Throwable cause) {}
+
+  private final WhackClient client;
+  private final int maxInFlight;
+  private final Semaphore room;
+  private final Consumer<Failure> onFailure;
+  private final AtomicLong succeeded = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final List<Failure> kept = new ArrayList<>(); // guarded by itself
+
+  BulkWriter(WhackClient client, int maxInFlight, Consumer<Failure> onFailure) {
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("maxInFlight is positive, got " + maxInFlight);
+    }
+    if (maxInFlight > client.maxInFlightPerNode()) {
+      // All of them may be for one node; past its bound they would fail as overloaded.
+      throw new IllegalArgumentException(
+          "maxInFlight "
+              + maxInFlight
+              + " is over one node's bound ("
+              + client.maxInFlightPerNode()
+              + " = connections per node x in-flight per connection); raise those or lower this");
+    }
+    this.client = client;
+    this.maxInFlight = maxInFlight;
+    this.room = new Semaphore(maxInFlight);
+    this.onFailure = onFailure;
+  }
+
+  public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
+    return submit(key, "set", () -> client.set(key, value, flags, expirySeconds));
+  }
+
+  public CompletableFuture<Void> setProfile(String key, String json) {
+    return submit(key, "set", () -> client.setProfile(key, json));
+  }
+
+  public CompletableFuture<Void> setProfileProtobuf(String key, byte[] profile) {
+    return submit(key, "set", () -> client.setProfileProtobuf(key, profile));
+  }
+
+  public CompletableFuture<UpdateResult> update(String key, String updateJson) {
+    return submit(key, "update", () -> client.update(key, updateJson));
+  }
+
+  public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
+    return submit(key, "update", () -> client.updateProtobuf(key, update));
+  }
+
+  public CompletableFuture<Boolean> delete(String key) {
+    return submit(key, "delete", () -> client.delete(key));
+  }
+
+  private <T> CompletableFuture<T> submit(
+      String key, String operation, Supplier<CompletableFuture<T>> call) {
+    acquire(1);
+    CompletableFuture<T> future = Futures.attempt(call);
+    future.whenComplete(
+        (value, failure) -> {
+          room.release();
+          if (failure == null) {
+            succeeded.incrementAndGet();
+          } else {
+            record(new Failure(key, operation, Futures.unwrap(failure)));
+          }
+        });
+    return future;
+  }
+
+  private void acquire(int permits) {
+    if (room.tryAcquire(permits)) {
+      return;
+    }
+    if (client.io().inIoThread()) {
+      throw new IllegalStateException(
+          "a bulk writer blocks when full; it cannot be used on a Whack I/O thread");
+    }
+    try {
+      room.acquire(permits);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WhackException(null, "interrupted while waiting for room to write", e);
+    }
+  }
+
+  private void record(Failure failure) {
+    failed.incrementAndGet();
+    synchronized (kept) {
+      if (kept.size() < MAX_KEPT_FAILURES) {
+        kept.add(failure);
+      }
+    }
+    if (onFailure != null) {
+      try {
+        onFailure.accept(failure);
+      } catch (RuntimeException e) {
+        System.getLogger(BulkWriter.class.getName())
+            .log(System.Logger.Level.WARNING, "bulk failure handler failed", e);
+      }
+    }
+  }
+
+  /** Waits until every write sent so far has been answered (each within the request timeout). */
+  public void flush() {
+    acquire(maxInFlight);
+    room.release(maxInFlight);
+  }
+
+  /** Writes answered with success. */
+  public long succeeded() {
+    return succeeded.get();
+  }
+
+  /** Writes that failed. */
+  public long failed() {
+    return failed.get();
+  }
+
+  /** Writes sent and not yet answered. */
+  public int inFlight() {
+    return maxInFlight - room.availablePermits();
+  }
+
+  /** The first {@link #MAX_KEPT_FAILURES} failures. */
+  public List<Failure> failures() {
+    synchronized (kept) {
+      return List.copyOf(kept);
+    }
+  }
+
+  /** Flushes. */
+  @Override
+  public void close() {
+    flush();
+  }
+}

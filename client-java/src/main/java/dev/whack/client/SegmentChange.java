@@ -1,0 +1,11 @@
+package dev.whack.client;
+
+import java.time.Instant;
+
+/** A profile entered or left a watched segment, as reported by the node that owns the profile. */
+public record SegmentChange(String segment, String key, Kind kind, Instant time, String node) {
+  public enum Kind {
+    ENTER,
+    LEAVE
+  }
+}

@@ -1,0 +1,306 @@
+package dev.whack.client;
+
+import dev.whack.client.protocol.CountRequest;
+import dev.whack.client.protocol.Keys;
+import dev.whack.client.protocol.MembersPage;
+import dev.whack.client.protocol.MembersRequest;
+import dev.whack.client.protocol.SegDefineRequest;
+import dev.whack.client.protocol.SegDropRequest;
+import dev.whack.client.protocol.SegListRequest;
+import dev.whack.client.protocol.SegOfRequest;
+import dev.whack.client.protocol.WatchRequest;
+import dev.whack.client.transport.NodeClient;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * Segments over the whole cluster. A profile lives on one node, so every node keeps the segments'
+ * memberships of its own profiles: a definition goes to every node, sizes add up, members are
+ * concatenated node after node, and {@link #of} asks the key's owner. A call that needs every
+ * node fails, naming the missing ones, if any is down.
+ *
+ * <p>Concurrency: thread-safe, like the client it belongs to.
+ */
+public final class Segments {
+  private final WhackClient client;
+
+  Segments(WhackClient client) {
+    this.client = client;
+  }
+
+  /**
+   * Defines (or redefines) a segment on every node and backfills it; the result is its size over
+   * the cluster. A bad expression fails with {@link BadExpressionException}. If a node fails, the
+   * segment may be defined on the others: define it again.
+   */
+  public CompletableFuture<Long> define(String name, String expression) {
+    Objects.requireNonNull(expression, "expression");
+    return Futures.attempt(
+        () -> {
+          Keys.segmentName(name);
+          return sum(
+              client.everyNode("defining " + name, n -> new SegDefineRequest(name, expression)));
+        });
+  }
+
+  /** Drops a segment on every node; true if any node had it. */
+  public CompletableFuture<Boolean> drop(String name) {
+    return Futures.attempt(
+        () -> {
+          Keys.segmentName(name);
+          return Futures.map(
+              client.everyNode("dropping " + name, n -> new SegDropRequest(name)),
+              dropped -> dropped.contains(Boolean.TRUE));
+        });
+  }
+
+  /** Every segment, by name, with its size summed over the nodes. */
+  public CompletableFuture<List<SegmentInfo>> list() {
+    return Futures.map(
+        client.everyNode("listing segments", n -> new SegListRequest()),
+        perNode -> {
+          Map<String, SegmentInfo> merged = new TreeMap<>();
+          for (List<SegmentInfo> segments : perNode) {
+            for (SegmentInfo s : segments) {
+              merged.merge(
+                  s.name(),
+                  s,
+                  (a, b) -> new SegmentInfo(a.name(), a.size() + b.size(), a.expression()));
+            }
+          }
+          return List.copyOf(merged.values());
+        });
+  }
+
+  /** The size of a segment or a segment query ({@code dk_buyers and not churned}). */
+  public CompletableFuture<Long> count(String query) {
+    Objects.requireNonNull(query, "query");
+    return sum(client.everyNode("segment count", n -> CountRequest.segment(query)));
+  }
+
+  /** The number of profiles matching an ad-hoc filter expression. */
+  public CompletableFuture<Long> filterCount(String filter) {
+    Objects.requireNonNull(filter, "filter");
+    return sum(client.everyNode("filter count", n -> CountRequest.filter(filter)));
+  }
+
+  /** The segments the profile under {@code key} is in, asked of its owner. */
+  public CompletableFuture<List<String>> of(String key) {
+    return Futures.attempt(
+        () -> {
+          byte[] k = Keys.key(key);
+          return Futures.map(client.send(k, new SegOfRequest(k)), names -> names);
+        });
+  }
+
+  /**
+   * Every member of a segment query, node after node, fetched a page at a time as the stream is
+   * consumed. Consuming it blocks for each page (never on an I/O thread); it throws the client's
+   * exceptions, e.g. {@link NodeUnavailableException} if a node is down when it is reached.
+   */
+  public Stream<String> members(String query) {
+    Objects.requireNonNull(query, "query");
+    return pages(Pager.SEGMENT, query, Long.MAX_VALUE);
+  }
+
+  /** Up to {@code limit} members of a segment query, without blocking. */
+  public CompletableFuture<List<String>> members(String query, int limit) {
+    Objects.requireNonNull(query, "query");
+    return collect(Pager.SEGMENT, query, limit);
+  }
+
+  /** Every profile matching an ad-hoc filter, paged like {@link #members(String)}. */
+  public Stream<String> filterMembers(String filter) {
+    Objects.requireNonNull(filter, "filter");
+    return pages(Pager.FILTER, filter, Long.MAX_VALUE);
+  }
+
+  /** Up to {@code limit} profiles matching an ad-hoc filter, without blocking. */
+  public CompletableFuture<List<String>> filterMembers(String filter, int limit) {
+    Objects.requireNonNull(filter, "filter");
+    return collect(Pager.FILTER, filter, limit);
+  }
+
+  /**
+   * Subscribes to enter/leave changes of {@code segments} on every node over dedicated
+   * connections. Completes when every node has confirmed ({@code WATCHING}); fails, with nothing
+   * left open, if any node cannot be watched. Close the {@link Watch} to stop.
+   */
+  public CompletableFuture<Watch> watch(Collection<String> segments, WatchListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    return Futures.attempt(
+        () -> {
+          List<String> names = List.copyOf(segments);
+          new WatchRequest(names); // checks the names before anything opens
+          return Watch.start(client, names, listener);
+        });
+  }
+
+  private static CompletableFuture<Long> sum(CompletableFuture<List<Long>> perNode) {
+    return Futures.map(
+        perNode,
+        counts -> {
+          long total = 0;
+          for (long c : counts) {
+            total += c;
+          }
+          return total;
+        });
+  }
+
+  private enum Pager {
+    SEGMENT,
+    FILTER;
+
+    MembersRequest request(String expression, int limit, String cursor) {
+      return this == SEGMENT
+          ? MembersRequest.segment(expression, limit, cursor)
+          : MembersRequest.filter(expression, limit, cursor);
+    }
+
+    String what() {
+      return this == SEGMENT ? "segment members" : "filter members";
+    }
+  }
+
+  /** As {@link #members(String)}, asking for no more than {@code limit} members in all. */
+  Stream<String> members(String query, long limit) {
+    Objects.requireNonNull(query, "query");
+    return pages(Pager.SEGMENT, query, limit);
+  }
+
+  Stream<String> filterMembers(String filter, long limit) {
+    Objects.requireNonNull(filter, "filter");
+    return pages(Pager.FILTER, filter, limit);
+  }
+
+  private Stream<String> pages(Pager pager, String expression, long limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("a limit is positive, got " + limit);
+    }
+    failIfAnyDown(pager.what());
+    MembersIterator it = new MembersIterator(pager, expression, limit);
+    return StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
+  }
+
+  private void failIfAnyDown(String what) {
+    List<String> down = client.downNodes();
+    if (!down.isEmpty()) {
+      throw new NodeUnavailableException(
+          down, what + " needs every node; down: " + String.join(", ", down), null);
+    }
+  }
+
+  private CompletableFuture<List<String>> collect(Pager pager, String expression, int limit) {
+    if (limit < 1) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException("a limit is positive, got " + limit));
+    }
+    try {
+      failIfAnyDown(pager.what());
+    } catch (NodeUnavailableException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    List<String> out = new ArrayList<>();
+    return collectFrom(pager, expression, limit, 0, null, out);
+  }
+
+  /** Pages through node {@code node} from {@code cursor}, then the next nodes, until full. */
+  private CompletableFuture<List<String>> collectFrom(
+      Pager pager, String expression, int limit, int node, String cursor, List<String> out) {
+    List<NodeClient> nodes = client.nodes();
+    if (node >= nodes.size() || out.size() >= limit) {
+      return CompletableFuture.completedFuture(List.copyOf(out));
+    }
+    int want = Math.min(client.membersPageSize(), limit - out.size());
+    MembersRequest request = pager.request(expression, want, cursor);
+    nodes.get(node).send(request);
+    return Futures.flatMap(
+        request.future(),
+        page -> {
+          checkProgress(page, cursor, nodes.get(node).name());
+          for (String key : page.keys()) {
+            if (out.size() < limit) {
+              out.add(key);
+            }
+          }
+          return page.nextCursor() == null
+              ? collectFrom(pager, expression, limit, node + 1, null, out)
+              : collectFrom(pager, expression, limit, node, page.nextCursor(), out);
+        });
+  }
+
+  /** An empty page that hands back the cursor it was given would page forever. */
+  private static void checkProgress(MembersPage page, String sentCursor, String node) {
+    if (page.keys().isEmpty() && page.nextCursor() != null && page.nextCursor().equals(sentCursor)) {
+      throw new CorruptReplyException(
+          node, node + " answered an empty page with the same cursor " + sentCursor);
+    }
+  }
+
+  /** Blocking page-by-page iteration over every node. */
+  private final class MembersIterator implements java.util.Iterator<String> {
+    private final Pager pager;
+    private final String expression;
+    private long remaining;
+    private int node;
+    private String cursor;
+    private boolean nodeDone;
+    private List<String> page = List.of();
+    private int next;
+
+    MembersIterator(Pager pager, String expression, long limit) {
+      this.pager = pager;
+      this.expression = expression;
+      this.remaining = limit;
+    }
+
+    @Override
+    public boolean hasNext() {
+      List<NodeClient> nodes = client.nodes();
+      if (remaining <= 0) {
+        return false;
+      }
+      while (next >= page.size()) {
+        if (nodeDone) {
+          node++;
+          cursor = null;
+          nodeDone = false;
+        }
+        if (node >= nodes.size()) {
+          return false;
+        }
+        int want = (int) Math.min(client.membersPageSize(), remaining);
+        MembersRequest request = pager.request(expression, want, cursor);
+        nodes.get(node).send(request);
+        MembersPage fetched = client.blocking().await(request.future());
+        checkProgress(fetched, cursor, nodes.get(node).name());
+        page = fetched.keys();
+        next = 0;
+        cursor = fetched.nextCursor();
+        nodeDone = cursor == null;
+      }
+      return true;
+    }
+
+    @Override
+    public String next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      remaining--;
+      return page.get(next++);
+    }
+  }
+}

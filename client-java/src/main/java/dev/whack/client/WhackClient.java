@@ -1,0 +1,572 @@
+package dev.whack.client;
+
+import dev.whack.client.protocol.DeleteRequest;
+import dev.whack.client.protocol.GetRequest;
+import dev.whack.client.protocol.Keys;
+import dev.whack.client.protocol.Request;
+import dev.whack.client.protocol.StoreRequest;
+import dev.whack.client.protocol.UpdateRequest;
+import dev.whack.client.ring.HashRing;
+import dev.whack.client.transport.IoResources;
+import dev.whack.client.transport.NodeAddress;
+import dev.whack.client.transport.NodeClient;
+import dev.whack.client.transport.TransportSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The Java client of a Whack cluster: routes each key to its owner with the cluster's {@link
+ * HashRing}, pipelines requests over a few connections per node, and answers segment questions by
+ * asking every node and merging.
+ *
+ * <pre>{@code
+ * try (WhackClient client = WhackClient.builder().servers("10.0.0.1:11211,10.0.0.2:11211").build()) {
+ *   client.setProfile("user:42", "{\"country\":\"DK\",\"age\":31}").join();
+ *   client.update("user:42", "{\"incr\":{\"visits\":1}}").join();
+ *   long size = client.segments().count("dk_buyers and not churned").join();
+ * }
+ * }</pre>
+ *
+ * <p>Every call returns a {@link CompletableFuture} that always completes: with the answer, or
+ * with a {@link WhackException} (not wrapped in a {@code CompletionException}), at the latest
+ * after the request timeout. Futures complete on the client's I/O threads: chain non-blocking work
+ * only, or hop to your own executor; {@link #blocking()} is a synchronous facade. Arguments are
+ * checked before anything is sent; a bad one (a key over 250 bytes, a space in a key) fails the
+ * future with {@link IllegalArgumentException}.
+ *
+ * <p>A node that does not answer is marked down after at most the connect or request timeout; its
+ * keys then fail at once with {@link NodeUnavailableException} while the others keep working, and
+ * calls that need every node (segment count, members, list) fail naming the missing nodes rather
+ * than answering for part of the cluster.
+ *
+ * <p>Concurrency: thread-safe; share one client per cluster.
+ */
+public final class WhackClient implements AutoCloseable {
+  /** The flags that mark a value as a protobuf {@code whack.v1.Profile} (0x77680001). */
+  public static final int PROFILE_PROTOBUF_FLAGS = 0x77680001;
+
+  /** Keys per {@code get} line in a multi-get, well under the node's line limit. */
+  private static final int MAX_KEYS_PER_GET = 100;
+
+  private final IoResources io;
+  private final HashRing ring;
+  private final List<NodeClient> nodes;
+  private final int membersPageSize;
+  private final Segments segments;
+  private final BlockingWhackClient blocking;
+  private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
+    this.io = new IoResources(settings);
+    Map<String, NodeAddress> byName = new LinkedHashMap<>();
+    for (NodeAddress a : addresses) {
+      byName.put(a.name(), a);
+    }
+    this.ring = HashRing.of(byName.keySet());
+    List<NodeClient> inRingOrder = new ArrayList<>();
+    for (String member : ring.members()) {
+      inRingOrder.add(new NodeClient(byName.get(member), io));
+    }
+    this.nodes = List.copyOf(inRingOrder);
+    this.membersPageSize = b.membersPageSize;
+    this.segments = new Segments(this);
+    this.blocking = new BlockingWhackClient(this);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The synchronous facade over this client. */
+  public BlockingWhackClient blocking() {
+    return blocking;
+  }
+
+  /** Segment definitions, queries and change subscriptions. */
+  public Segments segments() {
+    return segments;
+  }
+
+  /** The members, {@code host:port}, in ring order. */
+  public List<String> servers() {
+    return ring.members();
+  }
+
+  /** The member that owns a key. */
+  public String ownerOf(String key) {
+    return ring.owner(Keys.key(key));
+  }
+
+  /** The members currently marked down. */
+  public List<String> downNodes() {
+    List<String> down = new ArrayList<>();
+    for (NodeClient n : nodes) {
+      if (n.isDown()) {
+        down.add(n.name());
+      }
+    }
+    return down;
+  }
+
+  // ---- opaque values -----------------------------------------------------------------------
+
+  /** The value under {@code key}, or empty on a miss. */
+  public CompletableFuture<Optional<Item>> get(String key) {
+    return Futures.attempt(
+        () -> {
+          byte[] k = Keys.key(key);
+          GetRequest request = new GetRequest(List.of(key), List.of(k));
+          return Futures.map(send(k, request), hits -> Optional.ofNullable(hits.get(key)));
+        });
+  }
+
+  /**
+   * The hits among {@code keys}, in the order asked (a key asked twice appears once). Keys are
+   * split by owner into one pipelined {@code get} per node (per 100 keys); if any owner is down
+   * the whole call fails naming it.
+   */
+  public CompletableFuture<Map<String, Item>> getMulti(Collection<String> keys) {
+    return Futures.attempt(() -> getMultiNow(keys));
+  }
+
+  private CompletableFuture<Map<String, Item>> getMultiNow(Collection<String> keys) {
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(keys));
+    if (distinct.isEmpty()) {
+      return CompletableFuture.completedFuture(Map.of());
+    }
+    Map<Integer, List<String>> keysByNode = new LinkedHashMap<>();
+    Map<Integer, List<byte[]>> bytesByNode = new LinkedHashMap<>();
+    for (String key : distinct) {
+      byte[] k = Keys.key(key);
+      int owner = ring.ownerIndex(k);
+      keysByNode.computeIfAbsent(owner, o -> new ArrayList<>()).add(key);
+      bytesByNode.computeIfAbsent(owner, o -> new ArrayList<>()).add(k);
+    }
+    List<CompletableFuture<Map<String, Item>>> parts = new ArrayList<>();
+    List<String> partNodes = new ArrayList<>();
+    for (Map.Entry<Integer, List<String>> e : keysByNode.entrySet()) {
+      NodeClient node = nodes.get(e.getKey());
+      List<String> names = e.getValue();
+      List<byte[]> bytes = bytesByNode.get(e.getKey());
+      for (int from = 0; from < names.size(); from += MAX_KEYS_PER_GET) {
+        int to = Math.min(names.size(), from + MAX_KEYS_PER_GET);
+        GetRequest request = new GetRequest(names.subList(from, to), bytes.subList(from, to));
+        node.send(request);
+        parts.add(request.future());
+        partNodes.add(node.name());
+      }
+    }
+    return Futures.map(
+        Futures.all("get of " + distinct.size() + " keys", partNodes, parts),
+        maps -> {
+          Map<String, Item> all = new HashMap<>();
+          maps.forEach(all::putAll);
+          Map<String, Item> ordered = new LinkedHashMap<>();
+          for (String key : distinct) {
+            Item item = all.get(key);
+            if (item != null) {
+              ordered.put(key, item);
+            }
+          }
+          return ordered;
+        });
+  }
+
+  /** Stores an opaque value with flags 0 and no expiry. */
+  public CompletableFuture<Void> set(String key, byte[] value) {
+    return set(key, value, 0, 0);
+  }
+
+  /**
+   * Stores a value ({@code set}). Expiry follows memcached: 0 never, up to 30 days relative
+   * seconds, beyond an absolute Unix time. A value whose first byte after whitespace is {@code {}
+   * is taken by the node as profile JSON.
+   */
+  public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
+    return Futures.attempt(
+        () -> {
+          byte[] k = Keys.key(key);
+          return stored(send(k, new StoreRequest(k, flags, expirySeconds, value)), key);
+        });
+  }
+
+  /** Removes a key; true if it was there. */
+  public CompletableFuture<Boolean> delete(String key) {
+    return Futures.attempt(
+        () -> {
+          byte[] k = Keys.key(key);
+          return Futures.map(send(k, new DeleteRequest(k)), Function.identity());
+        });
+  }
+
+  // ---- profiles ------------------------------------------------------------------------------
+
+  /**
+   * A profile as canonical JSON, or empty if the key is absent. Fails if the key holds a protobuf
+   * profile (read it with {@link #getProfileProtobuf}).
+   */
+  public CompletableFuture<Optional<String>> getProfile(String key) {
+    return Futures.map(
+        get(key),
+        item -> {
+          if (item.isPresent() && item.get().flags() == PROFILE_PROTOBUF_FLAGS) {
+            throw new WhackException(
+                ownerOf(key),
+                key + " holds a protobuf profile (flags 0x77680001); read it with"
+                    + " getProfileProtobuf");
+          }
+          return item.map(Item::valueAsString);
+        });
+  }
+
+  /** A profile written as protobuf ({@code whack.v1.Profile} bytes), or empty if absent. */
+  public CompletableFuture<Optional<byte[]>> getProfileProtobuf(String key) {
+    return Futures.map(
+        get(key),
+        item -> {
+          if (item.isPresent() && item.get().flags() != PROFILE_PROTOBUF_FLAGS) {
+            throw new WhackException(
+                ownerOf(key),
+                key + " does not hold a protobuf profile (flags "
+                    + Integer.toUnsignedString(item.get().flags()) + "); read it with getProfile");
+          }
+          return item.map(Item::value);
+        });
+  }
+
+  /**
+   * Replaces a profile with {@code json}, an object of attributes such as {@code
+   * {"country":"DK","age":31}}. A profile that does not parse is rejected by the node ({@link
+   * ServerErrorException} {@code CLIENT_ERROR bad profile: ...}) and the old one stays.
+   */
+  public CompletableFuture<Void> setProfile(String key, String json) {
+    return Futures.attempt(
+        () -> {
+          if (!isJsonObject(json)) {
+            throw new IllegalArgumentException(
+                "profile JSON is an object and starts with '{'; got: " + abbreviate(json));
+          }
+          return set(key, json.getBytes(StandardCharsets.UTF_8), 0, 0);
+        });
+  }
+
+  /** Replaces a profile with a protobuf {@code whack.v1.Profile}, sent with flags 0x77680001. */
+  public CompletableFuture<Void> setProfileProtobuf(String key, byte[] profile) {
+    return set(key, profile, PROFILE_PROTOBUF_FLAGS, 0);
+  }
+
+  /**
+   * Applies Update JSON ({@code {"set":{...},"incr":{...},"events":[...],"producer":"p","seq":1}})
+   * to a profile atomically, creating it if absent. {@link UpdateResult#IGNORED} when the
+   * producer's sequence was already applied.
+   */
+  public CompletableFuture<UpdateResult> update(String key, String updateJson) {
+    return Futures.attempt(
+        () -> {
+          if (!isJsonObject(updateJson)) {
+            throw new IllegalArgumentException(
+                "update JSON is an object and starts with '{'; got: " + abbreviate(updateJson));
+          }
+          return updateBytes(key, updateJson.getBytes(StandardCharsets.UTF_8));
+        });
+  }
+
+  /** Applies a protobuf {@code whack.v1.Update}. */
+  public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
+    return Futures.attempt(() -> updateBytes(key, update));
+  }
+
+  private CompletableFuture<UpdateResult> updateBytes(String key, byte[] body) {
+    byte[] k = Keys.key(key);
+    return Futures.map(send(k, new UpdateRequest(k, body)), Function.identity());
+  }
+
+  /** Removes a profile (and so its segment memberships); true if it was there. */
+  public CompletableFuture<Boolean> deleteProfile(String key) {
+    return delete(key);
+  }
+
+  /** A writer that keeps up to {@code maxInFlight} stores and updates in flight, for loading. */
+  public BulkWriter bulkWriter(int maxInFlight) {
+    return new BulkWriter(this, maxInFlight, null);
+  }
+
+  /** As {@link #bulkWriter(int)}, telling {@code onFailure} of every record that failed. */
+  public BulkWriter bulkWriter(int maxInFlight, Consumer<BulkWriter.Failure> onFailure) {
+    return new BulkWriter(this, maxInFlight, onFailure);
+  }
+
+  // ---- internals shared with Segments, Watch, BulkWriter and the blocking facade --------------
+
+  <T> CompletableFuture<T> send(byte[] key, Request<T> request) {
+    nodes.get(ring.ownerIndex(key)).send(request);
+    return request.future();
+  }
+
+  List<NodeClient> nodes() {
+    return nodes;
+  }
+
+  NodeClient ownerNode(byte[] key) {
+    return nodes.get(ring.ownerIndex(key));
+  }
+
+  IoResources io() {
+    return io;
+  }
+
+  int membersPageSize() {
+    return membersPageSize;
+  }
+
+  /** How many requests the bulk writer may keep in flight without hitting a connection's bound. */
+  int maxInFlightPerNode() {
+    return io.settings().connectionsPerNode() * io.settings().maxInFlightPerConnection();
+  }
+
+  void register(Watch watch) {
+    if (closed.get()) {
+      throw new IllegalStateException("the client is closed");
+    }
+    watches.add(watch);
+  }
+
+  void unregister(Watch watch) {
+    watches.remove(watch);
+  }
+
+  /**
+   * Sends one request per node and collects the answers in ring order. Fails at once, naming them,
+   * if any node is down: a partial answer would be silently wrong.
+   */
+  <T> CompletableFuture<List<T>> everyNode(String what, Function<NodeClient, Request<T>> build) {
+    List<String> down = new ArrayList<>();
+    NodeUnavailableException firstDown = null;
+    for (NodeClient node : nodes) {
+      if (node.isDown()) {
+        down.add(node.name());
+        firstDown = firstDown == null ? node.unavailable() : firstDown;
+      }
+    }
+    if (!down.isEmpty()) {
+      String verb = down.size() == 1 ? " is" : " are";
+      return CompletableFuture.failedFuture(
+          new NodeUnavailableException(
+              down,
+              what + " needs every node; " + String.join(", ", down) + verb + " down",
+              firstDown));
+    }
+    List<CompletableFuture<T>> futures = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (NodeClient node : nodes) {
+      Request<T> request = build.apply(node);
+      node.send(request);
+      futures.add(request.future());
+      names.add(node.name());
+    }
+    return Futures.all(what, names, futures);
+  }
+
+  private static CompletableFuture<Void> stored(CompletableFuture<Boolean> reply, String key) {
+    return Futures.map(
+        reply,
+        ok -> {
+          if (!ok) {
+            throw new WhackException(null, "the node did not store " + key + " (NOT_STORED)");
+          }
+          return null;
+        });
+  }
+
+  static boolean isJsonObject(String text) {
+    if (text == null) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '{') {
+        return true;
+      }
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  private static String abbreviate(String text) {
+    if (text == null) {
+      return "null";
+    }
+    return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+  }
+
+  /** Fails everything pending, stops watches and reconnects, and stops the I/O threads. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (Watch watch : List.copyOf(watches)) {
+      watch.close();
+    }
+    for (NodeClient node : nodes) {
+      node.close();
+    }
+    io.close();
+  }
+
+  /**
+   * Settings of a client, checked once by {@link #build()} before any connection is made.
+   * Servers default to the {@code WHACK_SERVERS} environment variable ({@code host:port,...}),
+   * else {@code 127.0.0.1:11211}.
+   */
+  public static final class Builder {
+    public static final String SERVERS_ENV = "WHACK_SERVERS";
+    public static final String DEFAULT_SERVER = "127.0.0.1:11211";
+
+    private List<String> servers;
+    private Duration connectTimeout = Duration.ofSeconds(1);
+    private Duration requestTimeout = Duration.ofSeconds(1);
+    private int connectionsPerNode = 1;
+    private int maxInFlightPerConnection = 1000;
+    private Duration reconnectMin = Duration.ofMillis(100);
+    private Duration reconnectMax = Duration.ofSeconds(5);
+    private int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    private int membersPageSize = 1000;
+    private Function<String, String> environment = System::getenv;
+
+    private Builder() {}
+
+    /** Comma-separated {@code host:port} list, e.g. {@code 10.0.0.1:11211,10.0.0.2:11211}. */
+    public Builder servers(String commaSeparated) {
+      this.servers = splitServers(commaSeparated);
+      return this;
+    }
+
+    public Builder servers(Collection<String> servers) {
+      this.servers = List.copyOf(servers);
+      return this;
+    }
+
+    /** How long a connection may take to open before the node is marked down (default 1 s). */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How long a request may wait for its reply (default 1 s). Past it the request fails with
+     * {@link WhackTimeoutException}, its connection is closed and the node marked down.
+     */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = timeout;
+      return this;
+    }
+
+    /** Pipelined connections to each node (default 1). */
+    public Builder connectionsPerNode(int n) {
+      this.connectionsPerNode = n;
+      return this;
+    }
+
+    /**
+     * Requests pending per connection before more fail at once with {@link OverloadedException}
+     * (default 1000).
+     */
+    public Builder maxInFlightPerConnection(int n) {
+      this.maxInFlightPerConnection = n;
+      return this;
+    }
+
+    /** Waits between probes of a node that is down: {@code min}, doubling up to {@code max}. */
+    public Builder reconnectBackoff(Duration min, Duration max) {
+      this.reconnectMin = min;
+      this.reconnectMax = max;
+      return this;
+    }
+
+    /** Event-loop threads shared by all connections (default: cores, at most 4). */
+    public Builder ioThreads(int n) {
+      this.ioThreads = n;
+      return this;
+    }
+
+    /** Members fetched per request while paging through a segment (default 1000). */
+    public Builder membersPageSize(int n) {
+      this.membersPageSize = n;
+      return this;
+    }
+
+    /** Where {@code WHACK_SERVERS} is read from; tests replace it. */
+    Builder environment(Function<String, String> environment) {
+      this.environment = environment;
+      return this;
+    }
+
+    /** The servers this builder would use, after applying the default. */
+    List<String> resolvedServers() {
+      if (servers != null) {
+        return servers;
+      }
+      String fromEnv = environment.apply(SERVERS_ENV);
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        return splitServers(fromEnv);
+      }
+      return List.of(DEFAULT_SERVER);
+    }
+
+    /** Validates everything, then starts connecting to every node; does not wait for them. */
+    public WhackClient build() {
+      List<String> names = resolvedServers();
+      if (names.isEmpty()) {
+        throw new IllegalArgumentException("no servers given");
+      }
+      List<NodeAddress> addresses = new ArrayList<>();
+      for (String name : names) {
+        addresses.add(NodeAddress.parse(name));
+      }
+      if (membersPageSize < 1) {
+        throw new IllegalArgumentException("members page size is positive, got " + membersPageSize);
+      }
+      TransportSettings settings =
+          new TransportSettings(
+              connectTimeout,
+              requestTimeout,
+              connectionsPerNode,
+              maxInFlightPerConnection,
+              reconnectMin,
+              reconnectMax,
+              ioThreads);
+      return new WhackClient(this, addresses, settings);
+    }
+
+    private static List<String> splitServers(String text) {
+      List<String> out = new ArrayList<>();
+      for (String part : text.split(",")) {
+        if (!part.isBlank()) {
+          out.add(part.trim());
+        }
+      }
+      if (out.isEmpty()) {
+        throw new IllegalArgumentException("no servers in '" + text + "'");
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.whack.client.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+
+/** Small writers for command lines. */
+final class Encode {
+  static final byte SPACE = ' ';
+
+  private Encode() {}
+
+  static void word(ByteBuf out, String ascii) {
+    ByteBufUtil.writeAscii(out, ascii);
+  }
+
+  static void number(ByteBuf out, long n) {
+    ByteBufUtil.writeAscii(out, Long.toString(n));
+  }
+
+  static void crlf(ByteBuf out) {
+    out.writeByte('\r');
+    out.writeByte('\n');
+  }
+
+  /** {@code <bytes>\r\n} already written by the caller's line; this writes the block and CRLF. */
+  static void block(ByteBuf out, byte[] data) {
+    out.writeBytes(data);
+    crlf(out);
+  }
+}

@@ -1,0 +1,47 @@
+package dev.whack.client.protocol;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Checks what goes on a command line before it is sent, so that the node never sees a request it
+ * would answer in an unexpected shape (a bad key in a multi-get drops the whole reply).
+ */
+public final class Keys {
+  /** memcached's key limit. */
+  public static final int MAX_KEY_BYTES = 250;
+
+  private Keys() {}
+
+  /** The UTF-8 bytes of a key: 1 to 250 bytes, no spaces or control characters. */
+  public static byte[] key(String key) {
+    return token(key, "key", MAX_KEY_BYTES);
+  }
+
+  /** A segment name: the same rule as a key. */
+  public static byte[] segmentName(String name) {
+    return token(name, "segment name", MAX_KEY_BYTES);
+  }
+
+  /** A cursor returned by the node, sent back verbatim. */
+  public static byte[] cursor(String cursor) {
+    return token(cursor, "cursor", Lines.MAX_LINE_BYTES);
+  }
+
+  private static byte[] token(String text, String what, int maxBytes) {
+    if (text == null) {
+      throw new IllegalArgumentException("the " + what + " is null");
+    }
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length == 0 || bytes.length > maxBytes) {
+      throw new IllegalArgumentException(
+          "a " + what + " is 1 to " + maxBytes + " bytes, got " + bytes.length + ": " + text);
+    }
+    for (byte b : bytes) {
+      if ((b & 0xff) <= 0x20 || b == 0x7f) {
+        throw new IllegalArgumentException(
+            "a " + what + " cannot contain spaces or control characters: " + text);
+      }
+    }
+    return bytes;
+  }
+}

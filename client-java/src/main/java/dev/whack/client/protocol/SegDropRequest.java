@@ -1,0 +1,34 @@
+package dev.whack.client.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/** {@code segdrop <name>}: {@code DROPPED} is true, {@code NOT_FOUND} false. */
+public final class SegDropRequest extends LineRequest<Boolean> {
+  private static final byte[] DROPPED = Lines.ascii("DROPPED\r\n");
+  private final byte[] name;
+
+  public SegDropRequest(String name) {
+    super(DROPPED, Boolean.TRUE);
+    this.name = Keys.segmentName(name);
+  }
+
+  @Override
+  public String command() {
+    return "segdrop";
+  }
+
+  @Override
+  public void encode(ByteBuf out) {
+    Encode.word(out, "segdrop ");
+    out.writeBytes(name);
+    Encode.crlf(out);
+  }
+
+  @Override
+  boolean parseLine(String line) {
+    if (line.equals("NOT_FOUND")) {
+      return succeed(Boolean.FALSE);
+    }
+    return errorOrCorrupt(line);
+  }
+}

@@ -1,0 +1,43 @@
+package dev.whack.client.protocol;
+
+import dev.whack.client.UpdateResult;
+import io.netty.buffer.ByteBuf;
+
+/** {@code update <key> <bytes>\r\n<body>\r\n}: {@code UPDATED} or {@code IGNORED}. */
+public final class UpdateRequest extends LineRequest<UpdateResult> {
+  private static final byte[] UPDATED = Lines.ascii("UPDATED\r\n");
+  private final byte[] key;
+  private final byte[] body;
+
+  public UpdateRequest(byte[] key, byte[] body) {
+    super(UPDATED, UpdateResult.UPDATED);
+    if (body.length > Lines.MAX_BLOCK_BYTES) {
+      throw new IllegalArgumentException("an update of " + body.length + " bytes is too large");
+    }
+    this.key = key;
+    this.body = body;
+  }
+
+  @Override
+  public String command() {
+    return "update";
+  }
+
+  @Override
+  public void encode(ByteBuf out) {
+    Encode.word(out, "update ");
+    out.writeBytes(key);
+    out.writeByte(Encode.SPACE);
+    Encode.number(out, body.length);
+    Encode.crlf(out);
+    Encode.block(out, body);
+  }
+
+  @Override
+  boolean parseLine(String line) {
+    if (line.equals("IGNORED")) {
+      return succeed(UpdateResult.IGNORED);
+    }
+    return errorOrCorrupt(line);
+  }
+}
