@@ -29,10 +29,10 @@ public final class WhackNode implements AutoCloseable {
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
     this.cache = new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize());
-    this.stats = new NodeStats(config.clock().currentTimeMillis());
+    this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, cache);
     ConnectionTracker tracker =
-        new ConnectionTracker(stats, config.maxConnections(), config.clock()::currentTimeMillis);
+        new ConnectionTracker(stats, config.maxConnections(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
         new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port());

@@ -1,6 +1,6 @@
 package dev.whack.node.cache;
 
-import dev.whack.node.time.Clock;
+import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,7 +30,7 @@ public final class ItemCache {
   private static final LongHashFunction HASH = LongHashFunction.xx3();
 
   private final Segment[] segments = new Segment[SEGMENT_COUNT];
-  private final Clock clock;
+  private final InstantSource clock;
   private final long maxBytes;
   private final int maxItemSize;
   private final AtomicLong bytesUsed = new AtomicLong();
@@ -51,7 +51,7 @@ public final class ItemCache {
   private final LongAdder lookupsExpired = new LongAdder();
   private final LongAdder lookupsFlushed = new LongAdder();
 
-  public ItemCache(Clock clock, long maxBytes, int maxItemSize) {
+  public ItemCache(InstantSource clock, long maxBytes, int maxItemSize) {
     if (maxBytes <= 0 || maxItemSize <= 0) {
       throw new IllegalArgumentException("memory and item size limits must be positive");
     }
@@ -71,7 +71,7 @@ public final class ItemCache {
     return maxBytes;
   }
 
-  public Clock clock() {
+  public InstantSource clock() {
     return clock;
   }
 
@@ -82,7 +82,7 @@ public final class ItemCache {
   public Item get(byte[] key, int keyOffset, int keyLength) {
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     segment.lock.lock();
     try {
       Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
@@ -99,7 +99,7 @@ public final class ItemCache {
   public Item touch(byte[] key, int keyOffset, int keyLength, long exptime) {
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     segment.lock.lock();
     try {
       Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
@@ -124,7 +124,7 @@ public final class ItemCache {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     long inserted = 0;
     segment.lock.lock();
     try {
@@ -182,7 +182,7 @@ public final class ItemCache {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     segment.lock.lock();
     try {
       Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
@@ -235,7 +235,7 @@ public final class ItemCache {
     }
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     long charged = 0;
     Status status;
     segment.lock.lock();
@@ -322,7 +322,7 @@ public final class ItemCache {
   public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     long freed;
     segment.lock.lock();
     try {
@@ -350,7 +350,7 @@ public final class ItemCache {
       byte[] key, int keyOffset, int keyLength, long compareCas, boolean touch, long exptime) {
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     long charged = 0;
     segment.lock.lock();
     try {
@@ -409,7 +409,7 @@ public final class ItemCache {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
     Segment segment = segmentFor(hash);
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     long charged = 0;
     Status status;
     segment.lock.lock();
@@ -475,7 +475,7 @@ public final class ItemCache {
    * oldest_live}).
    */
   public void flushAll(long delaySeconds) {
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     if (delaySeconds > 0) {
       oldestLiveSeconds = Expiry.toAbsoluteSeconds(delaySeconds, now) - 1;
       return;
@@ -541,6 +541,11 @@ public final class ItemCache {
 
   // ---------------------------------------------------------------------------------------------
   // Internals
+
+  /** memcached's clock has whole seconds. */
+  private long nowSeconds() {
+    return Math.floorDiv(clock.millis(), 1000L);
+  }
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -613,7 +618,7 @@ public final class ItemCache {
     if (bytesUsed.addAndGet(delta) <= maxBytes) {
       return;
     }
-    long now = clock.currentTimeSeconds();
+    long now = nowSeconds();
     if (evictFrom(home, now)) {
       return;
     }

@@ -1,6 +1,6 @@
 package dev.whack.node.config;
 
-import dev.whack.node.time.Clock;
+import java.time.InstantSource;
 
 /**
  * Everything a node is started with, set fluently and validated once by {@link #conclude()}
@@ -23,7 +23,7 @@ public final class NodeConfig {
   private int metricsPort = DEFAULT_METRICS_PORT;
   private int ioThreads = Runtime.getRuntime().availableProcessors();
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
-  private Clock clock = Clock.SYSTEM;
+  private InstantSource clock = InstantSource.system();
   private boolean concluded;
 
   public NodeConfig port(int port) {
@@ -62,7 +62,7 @@ public final class NodeConfig {
     return this;
   }
 
-  public NodeConfig clock(Clock clock) {
+  public NodeConfig clock(InstantSource clock) {
     this.clock = clock;
     return this;
   }
@@ -118,7 +118,7 @@ public final class NodeConfig {
     return maxConnections;
   }
 
-  public Clock clock() {
+  public InstantSource clock() {
     return clock;
   }
 

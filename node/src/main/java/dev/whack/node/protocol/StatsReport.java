@@ -65,7 +65,7 @@ public final class StatsReport {
   }
 
   private void general(Sink s) {
-    long nowMillis = config.clock().currentTimeMillis();
+    long nowMillis = config.clock().millis();
     double[] cpu = cpuSeconds();
     s.stat("pid", Long.toString(ProcessHandle.current().pid()));
     s.stat("uptime", Long.toString((nowMillis - stats.startedAtMillis()) / 1000));
@@ -154,7 +154,7 @@ public final class StatsReport {
   }
 
   private void conns(Sink s) {
-    long nowMillis = config.clock().currentTimeMillis();
+    long nowMillis = config.clock().millis();
     for (ConnectionTracker.Connection c : connections.openConnections()) {
       String id = Integer.toString(c.id());
       s.stat(id + ":addr", "tcp:" + address(c.remote()));

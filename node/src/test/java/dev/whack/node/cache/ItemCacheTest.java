@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.whack.node.time.ManualClock;
+import dev.whack.node.testing.ManualClock;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

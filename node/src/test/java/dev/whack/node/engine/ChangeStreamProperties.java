@@ -1,5 +1,6 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.engine.event.Days;
@@ -23,7 +24,7 @@ class ChangeStreamProperties {
   @Property(tries = 40)
   void replayingTheChangeStreamRebuildsEveryMembership(@ForAll long seed) throws Exception {
     Random r = new Random(seed);
-    FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+    ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
     ProfileEngine engine =
         new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     List<String> names = new ArrayList<>();
@@ -57,7 +58,7 @@ class ChangeStreamProperties {
       for (Thread w : writers) {
         w.join();
       }
-      clock.advance(r.nextInt((int) (Days.MILLIS_PER_DAY / 1000)) * 1000L);
+      clock.advanceMillis(r.nextInt((int) (Days.MILLIS_PER_DAY / 1000)) * 1000L);
       engine.runDueReevaluations();
     }
     Map<String, Set<String>> rebuilt = new HashMap<>();

@@ -1,5 +1,6 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.engine.event.Days;
@@ -37,7 +38,7 @@ class MembershipProperties {
   @Property(tries = 40)
   void incrementalMembershipEqualsBruteForce(@ForAll long seed) throws Exception {
     Random r = new Random(seed);
-    FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+    ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
     ProfileEngine engine =
         new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     int keys = 5 + r.nextInt(40);
@@ -68,7 +69,7 @@ class MembershipProperties {
         engine.runDueReevaluations();
       } else if (kind < 8) {
         // Hours mostly, whole days often enough that buckets leave windows between updates.
-        clock.advance(
+        clock.advanceMillis(
             r.nextInt(3) == 0
                 ? r.nextInt(3 * (int) (Days.MILLIS_PER_DAY / 60_000)) * 60_000L
                 : r.nextInt(12 * 3_600_000));
@@ -104,10 +105,10 @@ class MembershipProperties {
    * Queries, clock moves and timed re-evaluations racing the writers must neither fail nor block
    * them; the answers are checked once the batch is over.
    */
-  private static void queryWhileWriting(ProfileEngine engine, FakeClock clock, Random r) {
+  private static void queryWhileWriting(ProfileEngine engine, ManualClock clock, Random r) {
     for (int i = 0; i < 10; i++) {
       if (r.nextInt(3) == 0) {
-        clock.advance(r.nextInt(4 * 3_600_000));
+        clock.advanceMillis(r.nextInt(4 * 3_600_000));
         engine.runDueReevaluations();
       }
       List<SegmentInfo> segments = engine.segments();

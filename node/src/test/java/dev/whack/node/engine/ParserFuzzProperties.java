@@ -1,5 +1,6 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.whack.node.engine.expr.ExpressionException;
@@ -79,7 +80,7 @@ class ParserFuzzProperties {
     "seg_b"
   };
 
-  private final FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+  private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
   private final ProfileEngine engine = newEngine();
 
   private ProfileEngine newEngine() {

@@ -1,5 +1,6 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.testing.ManualClock;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +23,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ProfileEngineTest {
-  private final FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+  private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
   private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
 
   private static byte[] k(String key) {
@@ -219,10 +220,10 @@ class ProfileEngineTest {
     put("a", "{\"last_seen\":\"2026-11-19T10:00:00Z\"}");
     engine.define("recent", "last_seen > now() - 2d");
     assertEquals(1, engine.count("recent"));
-    clock.advance(Days.MILLIS_PER_DAY - 1);
+    clock.advanceMillis(Days.MILLIS_PER_DAY - 1);
     engine.runDueReevaluations();
     assertEquals(1, engine.count("recent"));
-    clock.advance(1);
+    clock.advanceMillis(1);
     assertEquals(1, engine.runDueReevaluations());
     assertEquals(0, engine.count("recent"));
   }
@@ -232,10 +233,10 @@ class ProfileEngineTest {
     update("a", "{\"events\":[{\"name\":\"buy\"},{\"name\":\"buy\"},{\"name\":\"buy\"}]}");
     engine.define("buyers", "count(buy, 7d) >= 3");
     assertEquals(1, engine.count("buyers"));
-    clock.advance(6 * Days.MILLIS_PER_DAY);
+    clock.advanceMillis(6 * Days.MILLIS_PER_DAY);
     engine.runDueReevaluations();
     assertEquals(1, engine.count("buyers"));
-    clock.advance(Days.MILLIS_PER_DAY);
+    clock.advanceMillis(Days.MILLIS_PER_DAY);
     engine.runDueReevaluations();
     assertEquals(0, engine.count("buyers"));
     assertEquals(Long.MAX_VALUE, engine.nextReevaluationMillis());
@@ -248,14 +249,14 @@ class ProfileEngineTest {
     engine.define("no_buys", "count(buy, 1d) < 1");
     assertEquals(0, engine.count("today_buyers"));
     assertEquals(1, engine.count("no_buys"));
-    clock.advance(14 * 3_600_000L - 1); // 2026-11-20T23:59:59.999Z
+    clock.advanceMillis(14 * 3_600_000L - 1); // 2026-11-20T23:59:59.999Z
     engine.runDueReevaluations();
     assertEquals(0, engine.count("today_buyers"));
-    clock.advance(1);
+    clock.advanceMillis(1);
     engine.runDueReevaluations();
     assertEquals(1, engine.count("today_buyers"));
     assertEquals(0, engine.count("no_buys"));
-    clock.advance(Days.MILLIS_PER_DAY);
+    clock.advanceMillis(Days.MILLIS_PER_DAY);
     engine.runDueReevaluations();
     assertEquals(0, engine.count("today_buyers"));
   }
@@ -268,11 +269,11 @@ class ProfileEngineTest {
     assertEquals(1, engine.count("engaged"));
     assertTrue(engine.nextReevaluationMillis() >= clock.millis() + Days.MILLIS_PER_DAY);
     for (int day = 1; day <= 2; day++) {
-      clock.advance(Days.MILLIS_PER_DAY);
+      clock.advanceMillis(Days.MILLIS_PER_DAY);
       engine.runDueReevaluations();
       assertEquals(1, engine.count("engaged"), "day " + day);
     }
-    clock.advance(Days.MILLIS_PER_DAY);
+    clock.advanceMillis(Days.MILLIS_PER_DAY);
     engine.runDueReevaluations();
     assertEquals(0, engine.count("engaged"));
   }

@@ -1,5 +1,6 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -13,7 +14,7 @@ class PutPathsProperties {
   @Property(tries = 300)
   void jsonAndProtobufPutsStoreTheSameProfile(@ForAll long seed) {
     Random r = new Random(seed);
-    FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+    ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
     ProfileEngine viaJson = new ProfileEngine(new EngineConfig().clock(clock));
     ProfileEngine viaProto = new ProfileEngine(new EngineConfig().clock(clock));
     String segment = EngineWorkload.SEGMENTS[r.nextInt(EngineWorkload.SEGMENTS.length)];

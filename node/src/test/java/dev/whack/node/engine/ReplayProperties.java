@@ -1,5 +1,6 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
@@ -21,7 +22,7 @@ class ReplayProperties {
   @Property(tries = 60)
   void replayingPrefixesHasTheEffectOfOnePass(@ForAll long seed) {
     Random r = new Random(seed);
-    FakeClock clock = FakeClock.at("2026-11-20T10:00:00Z");
+    ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
     List<Entry> stream = new ArrayList<>();
     long[] seq = new long[3];
     for (int i = 0; i < 80; i++) {
@@ -57,7 +58,7 @@ class ReplayProperties {
     assertEquals(snapshot(once), snapshot(replayed));
   }
 
-  private static ProfileEngine engine(FakeClock clock) {
+  private static ProfileEngine engine(ManualClock clock) {
     ProfileEngine e = new ProfileEngine(new EngineConfig().clock(clock));
     for (int i = 0; i < EngineWorkload.SEGMENTS.length; i++) {
       e.define("s" + i, EngineWorkload.SEGMENTS[i]);

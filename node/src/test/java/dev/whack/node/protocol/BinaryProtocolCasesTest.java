@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.RawConnection;
-import dev.whack.node.time.ManualClock;
+import dev.whack.node.testing.ManualClock;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HexFormat;

@@ -10,7 +10,7 @@ import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.server.ProtocolDetector;
 import dev.whack.node.stats.NodeStats;
 import dev.whack.node.testing.EmbeddedNode;
-import dev.whack.node.time.ManualClock;
+import dev.whack.node.testing.ManualClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.RawConnection;
-import dev.whack.node.time.ManualClock;
+import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;

@@ -2,7 +2,7 @@ package dev.whack.node.testing;
 
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
-import dev.whack.node.time.ManualClock;
+import dev.whack.node.testing.ManualClock;
 import java.util.function.Consumer;
 
 /**
