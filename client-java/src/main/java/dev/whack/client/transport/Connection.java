@@ -288,6 +288,7 @@ public final class Connection {
       return; // channelActive drains
     }
     ByteBuf buffer = null;
+    boolean wrote = false;
     Request<?> r;
     while ((r = submitted.poll()) != null) {
       if (buffer == null) {
@@ -298,10 +299,15 @@ public final class Connection {
       if (buffer.readableBytes() >= WRITE_CHUNK_BYTES) {
         write(ch, buffer);
         buffer = null;
+        wrote = true;
       }
     }
     if (buffer != null) {
       write(ch, buffer);
+      wrote = true;
+    }
+    if (!wrote) {
+      return; // nothing was queued (e.g. the drain on connect)
     }
     ch.flush();
     flushes++;
