@@ -240,6 +240,9 @@ public final class Connection {
     if (timeoutCheck != null) {
       timeoutCheck.cancel(false);
     }
+    // The owner hears first, so that its replacement is in place by the time any caller sees a
+    // failure and retries.
+    listener.ended(this, why, headCause);
     boolean first = true;
     Request<?> r;
     while ((r = outstanding.poll()) != null) {
@@ -255,7 +258,6 @@ public final class Connection {
       ch.close();
     }
     ready.completeExceptionally(restCause);
-    listener.ended(this, why, headCause);
   }
 
   private void failSubmitted(WhackException cause) {
