@@ -2,6 +2,8 @@ package dev.whack.node;
 
 import dev.whack.node.cache.ItemCache;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.engine.EngineConfig;
+import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.StatsReport;
@@ -10,6 +12,9 @@ import dev.whack.node.server.WhackServer;
 import dev.whack.node.stats.NodeStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A running Whack node: the composition root that wires cache, statistics, metrics and the
@@ -20,7 +25,14 @@ public final class WhackNode implements AutoCloseable {
   public static final String VERSION = "1.6.18-whack-" + Versions.WHACK;
 
   private final NodeConfig config;
+  /** memcached's key limit, which profile keys share. */
+  private static final int KEY_MAX_BYTES = 250;
+  /** How often expired profiles and due time-dependent memberships are processed. */
+  private static final long TIMER_PERIOD_MILLIS = 100;
+
+  private final ProfileEngine engine;
   private final ItemCache cache;
+  private final ScheduledExecutorService timers;
   private final NodeStats stats;
   private final NodeMetrics metrics;
   private final WhackServer server;
@@ -28,7 +40,10 @@ public final class WhackNode implements AutoCloseable {
 
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
-    this.cache = new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize());
+    this.engine =
+        new ProfileEngine(new EngineConfig().clock(config.clock()).maxKeyBytes(KEY_MAX_BYTES));
+    this.cache =
+        new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
     this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, cache);
     ConnectionTracker tracker =
@@ -36,7 +51,16 @@ public final class WhackNode implements AutoCloseable {
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
         new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port());
-    ProtocolContext context = new ProtocolContext(cache, stats, metrics, report, VERSION);
+    ProtocolContext context = new ProtocolContext(cache, engine, stats, metrics, report, VERSION);
+    this.timers =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "whack-timers");
+              t.setDaemon(true);
+              return t;
+            });
+    timers.scheduleWithFixedDelay(
+        this::runTimersQuietly, TIMER_PERIOD_MILLIS, TIMER_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     try {
       serverRef[0] =
           new WhackServer(config.bind(), config.port(), config.ioThreads(), context, tracker);
@@ -55,6 +79,29 @@ public final class WhackNode implements AutoCloseable {
       config.conclude();
     }
     return new WhackNode(config);
+  }
+
+  /**
+   * Removes expired profiles (and what a delayed flush invalidated) and re-evaluates the
+   * time-dependent memberships that are due. Runs every {@value #TIMER_PERIOD_MILLIS} ms; tests
+   * that move a manual clock call it to make the node catch up at once.
+   */
+  public void runTimers() {
+    cache.expireDue();
+    engine.runDueReevaluations();
+  }
+
+  private void runTimersQuietly() {
+    try {
+      runTimers();
+    } catch (RuntimeException e) {
+      // A failure in one turn must not stop the timer; the next turn retries what is due.
+      System.err.println("whack: timer turn failed: " + e);
+    }
+  }
+
+  public ProfileEngine engine() {
+    return engine;
   }
 
   /** The memcached port actually bound (useful when configured as 0). */
@@ -85,6 +132,7 @@ public final class WhackNode implements AutoCloseable {
 
   @Override
   public void close() {
+    timers.shutdownNow();
     if (server != null) {
       server.close();
     }

@@ -10,22 +10,31 @@ package dev.whack.node.cache;
  */
 public final class Item {
   /**
-   * Java-side bytes per item beyond key and value: the object header and fields, two array
-   * headers and a hash-table slot. Counted against the memory cap so that {@code --memory} bounds
-   * the heap, not just the payload.
+   * Java-side bytes per item beyond key and value: the object (80 bytes of header and fields),
+   * two array headers, a hash-table slot and alignment. Counted against the memory cap so that
+   * {@code --memory} bounds the heap, not just the payload.
    */
-  static final int OVERHEAD_BYTES = 112;
+  static final int OVERHEAD_BYTES = 128;
+
+  /** An opaque value, kept and returned byte for byte. */
+  public static final byte OPAQUE = 0;
+  /** A profile written as JSON: the bytes live in the profile engine, rendered on get. */
+  public static final byte PROFILE_JSON = 1;
+  /** A profile written as protobuf {@code whack.v1.Profile}. */
+  public static final byte PROFILE_PROTOBUF = 2;
 
   final byte[] key;
   final int hash;
   final byte[] value;
   final int flags;
   final long cas;
+  /** {@link #OPAQUE}, {@link #PROFILE_JSON} or {@link #PROFILE_PROTOBUF}. */
+  final byte kind;
+  /** A profile's compact size in the engine, counted against the memory cap; 0 if opaque. */
+  final int footprint;
 
   /** Absolute expiry in Unix seconds, 0 for never. */
   long expiresAtSeconds;
-  /** When the item was stored, in Unix seconds, for {@code flush_all <delay>}. */
-  long storedAtSeconds;
   /** Last access in Unix seconds, for meta {@code l} and {@code me}. */
   long lastAccessSeconds;
 
@@ -44,12 +53,29 @@ public final class Item {
   Item lruPrev;
   Item lruNext;
 
+  /** In the table: cleared when unlinked, so stale expiry entries can be recognised. */
+  boolean linked;
+
   Item(byte[] key, int hash, byte[] value, int flags, long cas) {
+    this(key, hash, value, flags, cas, OPAQUE, 0);
+  }
+
+  Item(byte[] key, int hash, byte[] value, int flags, long cas, byte kind, int footprint) {
     this.key = key;
     this.hash = hash;
     this.value = value;
     this.flags = flags;
     this.cas = cas;
+    this.kind = kind;
+    this.footprint = footprint;
+  }
+
+  public byte kind() {
+    return kind;
+  }
+
+  public boolean isProfile() {
+    return kind != OPAQUE;
   }
 
   public byte[] key() {
@@ -74,7 +100,7 @@ public final class Item {
   }
 
   long sizeBytes() {
-    return sizeOf(key.length, value.length);
+    return sizeOf(key.length, value.length) + footprint;
   }
 
   static long sizeOf(int keyLength, int valueLength) {

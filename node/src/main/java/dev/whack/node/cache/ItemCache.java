@@ -2,6 +2,7 @@ package dev.whack.node.cache;
 
 import java.time.InstantSource;
 import java.util.Arrays;
+import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -20,9 +21,17 @@ import net.openhft.hashing.LongHashFunction;
  * own segment first (keeping the hot path on one lock) and then from the others, one lock at a
  * time, so two segment locks are never held together.
  *
+ * <p>Profiles: an item may stand for a profile whose bytes live in the profile engine. Every
+ * engine write ({@link ProfileWrite}) runs under the key's segment lock after the command's
+ * conditions pass, and every profile item that leaves the cache is reported to {@link
+ * ProfileHooks} under that same lock, so the engine and the cache never disagree about which
+ * profiles exist. Profile items with an expiry sit in a per-segment expiry heap and are removed
+ * when their time comes ({@link #expireDue()}), not only when next read, so that an expired
+ * profile leaves its segments on time.
+ *
  * <p>Concurrency: safe for any number of threads. The segment lock guards the table, the LRU
- * links and every mutable field of the items in that segment. {@link Item} payload fields are
- * immutable, so a returned item can be read without a lock.
+ * links, the expiry heap and every mutable field of the items in that segment. {@link Item}
+ * payload fields are immutable, so a returned item can be read without a lock.
  */
 public final class ItemCache {
   static final int SEGMENT_COUNT = 64;
@@ -51,11 +60,20 @@ public final class ItemCache {
   private final LongAdder lookupsExpired = new LongAdder();
   private final LongAdder lookupsFlushed = new LongAdder();
 
+  private final ProfileHooks hooks;
+  /** The delayed {@code flush_all} whose time has been swept for profiles; see expireDue. */
+  private long sweptOldestLiveSeconds;
+
   public ItemCache(InstantSource clock, long maxBytes, int maxItemSize) {
+    this(clock, maxBytes, maxItemSize, ProfileHooks.NONE);
+  }
+
+  public ItemCache(InstantSource clock, long maxBytes, int maxItemSize, ProfileHooks hooks) {
     if (maxBytes <= 0 || maxItemSize <= 0) {
       throw new IllegalArgumentException("memory and item size limits must be positive");
     }
     this.clock = clock;
+    this.hooks = hooks;
     this.maxBytes = maxBytes;
     this.maxItemSize = maxItemSize;
     for (int i = 0; i < SEGMENT_COUNT; i++) {
@@ -104,7 +122,7 @@ public final class ItemCache {
     try {
       Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
       if (item != null) {
-        item.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
+        segment.setExpiry(item, Expiry.toAbsoluteSeconds(exptime, now));
         segment.access(item, now);
       }
       return item;
@@ -145,7 +163,7 @@ public final class ItemCache {
       out.fetchedBefore = item.fetched;
       out.secondsSinceAccess = now - item.lastAccessSeconds;
       if (options.touch) {
-        item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.touchExptime, now);
+        segment.setExpiry(item, Expiry.toAbsoluteSeconds(options.touchExptime, now));
       }
       if (options.recache
           && !created
@@ -224,6 +242,53 @@ public final class ItemCache {
       boolean allowStale,
       boolean binaryKey,
       Outcome out) {
+    return doStore(
+        mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale, binaryKey,
+        Item.OPAQUE, null, out);
+  }
+
+  /**
+   * A storage command whose value is a profile: the same conditions as {@link #store}, then
+   * {@code write} puts the profile into the engine under the segment lock, and the item records
+   * its kind and footprint. If the engine refuses the profile its exception propagates and
+   * nothing changes.
+   *
+   * @param kind {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
+   */
+  public Status storeProfile(
+      StoreMode mode,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int flags,
+      long exptime,
+      long compareCas,
+      boolean binaryKey,
+      byte kind,
+      ProfileWrite write,
+      Outcome out) {
+    if (mode == StoreMode.APPEND || mode == StoreMode.PREPEND) {
+      throw new IllegalArgumentException("a profile is stored whole, not appended");
+    }
+    return doStore(
+        mode, key, keyOffset, keyLength, flags, exptime, EMPTY, compareCas, false, binaryKey, kind,
+        write, out);
+  }
+
+  private Status doStore(
+      StoreMode mode,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int flags,
+      long exptime,
+      byte[] value,
+      long compareCas,
+      boolean allowStale,
+      boolean binaryKey,
+      byte kind,
+      ProfileWrite profile,
+      Outcome out) {
     out.reset();
     if (value.length > maxItemSize) {
       if (mode == StoreMode.SET) {
@@ -244,7 +309,8 @@ public final class ItemCache {
       Item stored = null;
       if (old == null) {
         if (mode == StoreMode.SET || mode == StoreMode.ADD) {
-          stored = newItem(key, keyOffset, keyLength, hash, value, flags, now);
+          int footprint = profile == null ? 0 : profile.apply(true);
+          stored = newItem(key, keyOffset, keyLength, hash, value, flags, now, kind, footprint);
           stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
           status = Status.STORED;
         } else {
@@ -253,6 +319,7 @@ public final class ItemCache {
       } else {
         boolean casMatch = compareCas == 0 || compareCas == old.cas;
         boolean casStale = compareCas != 0 && allowStale && compareCas < old.cas;
+        boolean create = !old.isProfile();
         switch (mode) {
           case ADD -> {
             // memcached's do_item_update: an LRU bump, but the item does not count as fetched.
@@ -261,12 +328,14 @@ public final class ItemCache {
           }
           case CAS -> {
             if (compareCas != 0 && compareCas == old.cas) {
-              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now);
+              int footprint = profile == null ? 0 : profile.apply(create);
+              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
               stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
               status = Status.STORED;
             } else if (casStale) {
               // A late writer's value is kept but marked stale, with the old expiry.
-              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now);
+              int footprint = profile == null ? 0 : profile.apply(create);
+              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
               stored.expiresAtSeconds = old.expiresAtSeconds;
               stored.stale = true;
               stored.winTokenSent = old.winTokenSent;
@@ -276,7 +345,9 @@ public final class ItemCache {
             }
           }
           case APPEND, PREPEND -> {
-            if (!casMatch) {
+            if (old.isProfile()) {
+              status = Status.IS_PROFILE;
+            } else if (!casMatch) {
               status = Status.EXISTS;
             } else if ((long) old.value.length + value.length > maxItemSize) {
               status = Status.TOO_LARGE;
@@ -292,14 +363,19 @@ public final class ItemCache {
             }
           }
           default -> { // SET, REPLACE
-            stored = newItem(old.key, 0, old.key.length, hash, value, flags, now);
+            int footprint = profile == null ? 0 : profile.apply(create);
+            stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
             stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
             status = Status.STORED;
           }
         }
         if (stored != null) {
           charged -= old.sizeBytes();
-          segment.unlink(old);
+          if (stored.isProfile()) {
+            segment.unlink(old); // the engine's put replaced the profile itself
+          } else {
+            unlinkReporting(segment, old); // an opaque value over a profile ends the profile
+          }
         }
       }
       if (stored != null) {
@@ -318,6 +394,111 @@ public final class ItemCache {
     return status;
   }
 
+  /**
+   * A partial profile update: {@code write} applies it to the engine under the segment lock. A
+   * missing key gets a new profile item (JSON, flags 0, no expiry); a profile item gets a new cas
+   * and footprint and keeps its flags, expiry and encoding.
+   *
+   * @return STORED, IGNORED (a replayed producer sequence; nothing changed) or NOT_PROFILE (the
+   *     key holds an opaque value)
+   */
+  public Status updateProfile(
+      byte[] key, int keyOffset, int keyLength, ProfileWrite write, Outcome out) {
+    out.reset();
+    int hash = hash(key, keyOffset, keyLength);
+    Segment segment = segmentFor(hash);
+    long now = nowSeconds();
+    long charged;
+    segment.lock.lock();
+    try {
+      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      if (old != null && !old.isProfile()) {
+        return Status.NOT_PROFILE;
+      }
+      int footprint = write.apply(old == null);
+      if (!write.applied()) {
+        return Status.IGNORED;
+      }
+      Item stored;
+      if (old == null) {
+        stored = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
+        charged = stored.sizeBytes();
+      } else {
+        stored = newItem(old.key, 0, old.key.length, hash, EMPTY, old.flags, now, old.kind, footprint);
+        stored.expiresAtSeconds = old.expiresAtSeconds;
+        stored.binaryKey = old.binaryKey;
+        stored.fetched = old.fetched;
+        charged = stored.sizeBytes() - old.sizeBytes();
+        segment.unlink(old);
+      }
+      segment.link(stored);
+      out.item = stored;
+      out.cas = stored.cas;
+    } finally {
+      segment.lock.unlock();
+    }
+    if (charged != 0) {
+      charge(segment, charged);
+    }
+    return Status.STORED;
+  }
+
+  /**
+   * Removes profile items whose expiry has come, and after a delayed {@code flush_all} every item
+   * it invalidated, reporting each to the hooks. The node calls this periodically (tests, after
+   * moving a manual clock); opaque items keep memcached's lazy expiry.
+   *
+   * @return how many items were removed
+   */
+  public int expireDue() {
+    long now = nowSeconds();
+    int removed = 0;
+    long oldestLive = oldestLiveSeconds;
+    boolean sweepFlushed;
+    synchronized (this) {
+      sweepFlushed = oldestLive != 0 && oldestLive <= now && sweptOldestLiveSeconds != oldestLive;
+      if (sweepFlushed) {
+        sweptOldestLiveSeconds = oldestLive;
+      }
+    }
+    for (Segment segment : segments) {
+      long freed = 0;
+      segment.lock.lock();
+      try {
+        ExpiryEntry due;
+        while ((due = segment.expiries.peek()) != null && due.atSeconds <= now) {
+          segment.expiries.poll();
+          Item item = due.item;
+          if (item.linked && item.expiresAtSeconds == due.atSeconds && isExpired(item, now)) {
+            freed += item.sizeBytes();
+            unlinkReporting(segment, item);
+            reclaimed.increment();
+            removed++;
+          }
+        }
+        if (sweepFlushed) {
+          Item item = segment.lruHead;
+          while (item != null) {
+            Item next = item.lruNext;
+            if (isFlushed(item, now)) {
+              freed += item.sizeBytes();
+              unlinkReporting(segment, item);
+              reclaimed.increment();
+              removed++;
+            }
+            item = next;
+          }
+        }
+      } finally {
+        segment.lock.unlock();
+      }
+      if (freed != 0) {
+        bytesUsed.addAndGet(-freed);
+      }
+    }
+    return removed;
+  }
+
   /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */
   public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
     int hash = hash(key, keyOffset, keyLength);
@@ -333,7 +514,7 @@ public final class ItemCache {
       if (compareCas != 0 && compareCas != item.cas) {
         return Status.EXISTS;
       }
-      segment.unlink(item);
+      unlinkReporting(segment, item);
       freed = item.sizeBytes();
     } finally {
       segment.lock.unlock();
@@ -362,7 +543,8 @@ public final class ItemCache {
         return Status.EXISTS;
       }
       // The cas is immutable per item, so "bumping" it means a new item with the same payload.
-      Item marked = newItem(old.key, 0, old.key.length, hash, old.value, old.flags, now);
+      Item marked =
+          newItem(old.key, 0, old.key.length, hash, old.value, old.flags, now, old.kind, old.footprint);
       marked.expiresAtSeconds =
           touch ? Expiry.toAbsoluteSeconds(exptime, now) : old.expiresAtSeconds;
       marked.stale = true;
@@ -426,6 +608,9 @@ public final class ItemCache {
         out.number = initial;
         out.created = true;
       } else {
+        if (old.isProfile()) {
+          return Status.IS_PROFILE;
+        }
         if (compareCas != 0 && compareCas != old.cas) {
           return Status.EXISTS;
         }
@@ -486,7 +671,7 @@ public final class ItemCache {
       long freed;
       segment.lock.lock();
       try {
-        freed = segment.clear();
+        freed = segment.clear(hooks);
       } finally {
         segment.lock.unlock();
       }
@@ -560,12 +745,24 @@ public final class ItemCache {
 
   private Item newItem(
       byte[] key, int keyOffset, int keyLength, int hash, byte[] value, int flags, long now) {
+    return newItem(key, keyOffset, keyLength, hash, value, flags, now, Item.OPAQUE, 0);
+  }
+
+  private Item newItem(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int hash,
+      byte[] value,
+      int flags,
+      long now,
+      byte kind,
+      int footprint) {
     byte[] ownKey =
         keyOffset == 0 && keyLength == key.length
             ? key
             : Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
-    Item item = new Item(ownKey, hash, value, flags, nextCas.getAndIncrement());
-    item.storedAtSeconds = now;
+    Item item = new Item(ownKey, hash, value, flags, nextCas.getAndIncrement(), kind, footprint);
     item.lastAccessSeconds = now;
     totalItems.increment();
     return item;
@@ -591,10 +788,18 @@ public final class ItemCache {
     } else {
       return item;
     }
-    segment.unlink(item);
+    unlinkReporting(segment, item);
     reclaimed.increment();
     bytesUsed.addAndGet(-item.sizeBytes());
     return null;
+  }
+
+  /** Unlinks an item that leaves the cache for good; a profile is removed from the engine too. */
+  private void unlinkReporting(Segment segment, Item item) {
+    segment.unlink(item);
+    if (item.isProfile()) {
+      hooks.removed(item.key);
+    }
   }
 
   private static boolean isExpired(Item item, long now) {
@@ -640,7 +845,7 @@ public final class ItemCache {
         if (victim == null || victim == segment.lruHead) {
           return false;
         }
-        segment.unlink(victim);
+        unlinkReporting(segment, victim);
         bytesUsed.addAndGet(-victim.sizeBytes());
         if (isExpired(victim, now) || isFlushed(victim, now)) {
           reclaimed.increment();
@@ -726,11 +931,21 @@ public final class ItemCache {
     return out;
   }
 
+  /** A profile item's expiry time, ordered soonest first. */
+  private record ExpiryEntry(long atSeconds, Item item) implements Comparable<ExpiryEntry> {
+    @Override
+    public int compareTo(ExpiryEntry other) {
+      return Long.compare(atSeconds, other.atSeconds);
+    }
+  }
+
   /** One lock's worth of the cache: a chained hash table and an LRU list. */
   private static final class Segment {
     private static final int INITIAL_BUCKETS = 256;
 
     final ReentrantLock lock = new ReentrantLock();
+    /** Profile items with an expiry, soonest first; entries go stale when the item changes. */
+    final PriorityQueue<ExpiryEntry> expiries = new PriorityQueue<>();
     Item[] table = new Item[INITIAL_BUCKETS];
     /** Read without the lock only for statistics. */
     volatile int count;
@@ -748,6 +963,10 @@ public final class ItemCache {
     }
 
     void link(Item item) {
+      item.linked = true;
+      if (item.isProfile() && item.expiresAtSeconds != 0) {
+        expiries.add(new ExpiryEntry(item.expiresAtSeconds, item));
+      }
       int bucket = item.hash & (table.length - 1);
       item.chainNext = table[bucket];
       table[bucket] = item;
@@ -772,8 +991,17 @@ public final class ItemCache {
         }
       }
       item.chainNext = null;
+      item.linked = false;
       removeFromLru(item);
       count--;
+    }
+
+    /** Sets a linked item's expiry, queueing a profile item for active expiry. */
+    void setExpiry(Item item, long expiresAtSeconds) {
+      item.expiresAtSeconds = expiresAtSeconds;
+      if (item.isProfile() && expiresAtSeconds != 0) {
+        expiries.add(new ExpiryEntry(expiresAtSeconds, item));
+      }
     }
 
     /** Marks a read: the item counts as fetched and moves to the LRU head. */
@@ -791,11 +1019,16 @@ public final class ItemCache {
       }
     }
 
-    long clear() {
+    long clear(ProfileHooks hooks) {
       long freed = 0;
       for (Item item = lruHead; item != null; item = item.lruNext) {
         freed += item.sizeBytes();
+        item.linked = false;
+        if (item.isProfile()) {
+          hooks.removed(item.key);
+        }
       }
+      expiries.clear();
       table = new Item[INITIAL_BUCKETS];
       lruHead = null;
       lruTail = null;

@@ -11,5 +11,11 @@ public enum Status {
   /** incr/decr on a value that is not a decimal number. */
   NON_NUMERIC,
   /** The value, alone or after append/prepend, is larger than the item size limit. */
-  TOO_LARGE
+  TOO_LARGE,
+  /** append, prepend, incr or decr on a profile, which only whole writes and updates change. */
+  IS_PROFILE,
+  /** A profile update on a key that holds an opaque value. */
+  NOT_PROFILE,
+  /** A profile update that repeated a producer's sequence: acknowledged, not applied. */
+  IGNORED
 }

@@ -37,8 +37,12 @@ public final class NodeMetrics implements AutoCloseable {
   public static final int ARITHMETIC = 3;
   public static final int TOUCH = 4;
   public static final int OTHER = 5;
+  /** Partial profile updates. */
+  public static final int UPDATE = 6;
+  /** Segment definitions and queries. */
+  public static final int SEGMENT = 7;
   private static final String[] FAMILY_NAMES = {
-    "get", "store", "delete", "arithmetic", "touch", "other"
+    "get", "store", "delete", "arithmetic", "touch", "other", "update", "segment"
   };
 
   private final PrometheusMeterRegistry registry;

@@ -1,17 +1,20 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.cache.ItemCache;
+import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.stats.NodeStats;
 
 /**
  * What every protocol front end needs from the node, wired once at startup.
  *
+ * @param engine profiles and segments; the cache reports profile removals to it
  * @param statsSource renders the {@code stats} groups for text and binary alike
  * @param version the version string reported by {@code version} and binary Version
  */
 public record ProtocolContext(
     ItemCache cache,
+    ProfileEngine engine,
     NodeStats stats,
     NodeMetrics metrics,
     StatsReport statsSource,

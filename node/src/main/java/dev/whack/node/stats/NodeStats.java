@@ -39,6 +39,14 @@ public final class NodeStats {
   public final LongAdder bytesWritten = new LongAdder();
   public final LongAdder totalConnections = new LongAdder();
   public final LongAdder currConnections = new LongAdder();
+  /** Partial profile updates received, and those ignored as replays. */
+  public final LongAdder profileUpdates = new LongAdder();
+  public final LongAdder profileUpdatesIgnored = new LongAdder();
+  /** Connections watching segment changes (goes up and down). */
+  public final LongAdder watchers = new LongAdder();
+  /** Change lines written to watchers, and changes they missed because they read too slowly. */
+  public final LongAdder watchDelivered = new LongAdder();
+  public final LongAdder watchMissed = new LongAdder();
   /** Requests answered with ERROR, CLIENT_ERROR or a binary error status. */
   public final LongAdder protocolErrors = new LongAdder();
 
@@ -70,7 +78,8 @@ public final class NodeStats {
           cmdGet, cmdSet, cmdFlush, cmdTouch, cmdMeta, getHits, getMisses, deleteHits,
           deleteMisses, incrHits, incrMisses, decrHits, decrMisses, casHits, casMisses, casBadval,
           touchHits, touchMisses, storeTooLarge, storeStored, storeNotStored, storeExists,
-          storeNotFound, bytesRead, bytesWritten, totalConnections, protocolErrors
+          storeNotFound, bytesRead, bytesWritten, totalConnections, protocolErrors, profileUpdates,
+          profileUpdatesIgnored, watchDelivered, watchMissed
         }) {
       counter.reset();
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.whack.node.WhackNode;
 import dev.whack.node.cache.ItemCache;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.engine.EngineConfig;
+import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.server.ProtocolDetector;
@@ -30,13 +32,16 @@ import org.junit.jupiter.api.TestFactory;
 class SplitInputTest {
   private static final NodeConfig CONFIG =
       new NodeConfig().port(0).metricsPort(0).clock(new ManualClock(EmbeddedNode.TEST_EPOCH_MILLIS)).conclude();
+  private static final ProfileEngine ENGINE =
+      new ProfileEngine(new EngineConfig().clock(CONFIG.clock()));
   private static final ItemCache CACHE =
-      new ItemCache(CONFIG.clock(), CONFIG.memoryBytes(), CONFIG.maxItemSize());
+      new ItemCache(CONFIG.clock(), CONFIG.memoryBytes(), CONFIG.maxItemSize(), ENGINE::remove);
   private static final NodeStats STATS = new NodeStats(0);
   private static final NodeMetrics METRICS = new NodeMetrics(STATS, CACHE);
   private static final ProtocolContext CONTEXT =
       new ProtocolContext(
           CACHE,
+          ENGINE,
           STATS,
           METRICS,
           new StatsReport(

@@ -8,11 +8,15 @@ import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
 import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.profiles.ProfileRejectedException;
+import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.profiles.VirtualKeys;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
 import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 
 /**
  * Executes the classic text commands against the cache and writes memcached's replies, byte for
@@ -45,6 +49,11 @@ public final class AsciiCommands {
   static final byte[] NON_NUMERIC =
       ascii("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
   static final byte[] INVALID_EXPTIME = ascii("CLIENT_ERROR invalid exptime argument\r\n");
+  static final byte[] RESERVED_KEY = ascii("CLIENT_ERROR reserved key\r\n");
+  static final byte[] APPEND_TO_PROFILE =
+      ascii("CLIENT_ERROR cannot append or prepend to a profile\r\n");
+  static final byte[] ARITHMETIC_ON_PROFILE =
+      ascii("CLIENT_ERROR cannot increment or decrement a profile\r\n");
   static final byte[] DELETE_USAGE =
       ascii("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
 
@@ -93,6 +102,8 @@ public final class AsciiCommands {
   private final NodeMetrics metrics;
   private final byte[] versionLine;
   private final MetaCommands meta;
+  private final ProfileStore profiles;
+  private final ProfileCommands profileCommands;
   private final AsciiNumbers numbers = new AsciiNumbers();
   private final Outcome outcome = new Outcome();
 
@@ -107,6 +118,7 @@ public final class AsciiCommands {
   private long pendingCas;
   private boolean pendingNoreply;
   private boolean pendingIsMeta;
+  private boolean pendingIsProfile;
 
   public AsciiCommands(ProtocolContext context) {
     this.cache = context.cache();
@@ -114,12 +126,25 @@ public final class AsciiCommands {
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
-    this.meta = new MetaCommands(context, numbers, outcome);
+    this.profiles = new ProfileStore(context.cache(), context.engine());
+    this.meta = new MetaCommands(context, profiles, numbers, outcome);
+    this.profileCommands = new ProfileCommands(profiles, stats, metrics, numbers, outcome);
   }
 
-  void attach(ReplyBuffer replies) {
+  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.replies = replies;
     meta.attach(replies);
+    profileCommands.attach(ctx, replies);
+  }
+
+  /** The connection is writable again: a waiting watch can deliver. */
+  void onWritable() {
+    profileCommands.onWritable();
+  }
+
+  /** The connection is gone: release what it held (a watch subscription). */
+  void close() {
+    profileCommands.close();
   }
 
   java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
@@ -214,6 +239,13 @@ public final class AsciiCommands {
       framing.closeAfterFlush();
     } else if (line.tokenEquals(0, CMD_SHUTDOWN)) {
       error(SHUTDOWN_DISABLED);
+    } else if (profileCommands.onLine(line, framing, cache.maxItemSize())) {
+      if (profileCommands.awaitingData()) {
+        pendingLine = line;
+        pendingIsProfile = true;
+        return -1;
+      }
+      return NodeMetrics.SEGMENT;
     } else {
       error(ERROR);
     }
@@ -228,6 +260,13 @@ public final class AsciiCommands {
 
   /** Completes a storage command once its data block has arrived. */
   void onData(byte[] data, boolean terminated, Framing framing) {
+    if (pendingIsProfile) {
+      AsciiLine line = pendingLine;
+      pendingLine = null;
+      pendingIsProfile = false;
+      profileCommands.onData(line, data, terminated);
+      return;
+    }
     long start = System.nanoTime();
     completeStore(data, terminated);
     metrics.recordLatency(NodeMetrics.STORE, System.nanoTime() - start);
@@ -247,19 +286,51 @@ public final class AsciiCommands {
       return;
     }
     stats.cmdSet.increment();
-    Status status =
-        cache.store(
-            pendingMode,
-            line.bytes,
-            line.tokenStart[1],
-            line.tokenLength(1),
-            pendingFlags,
-            pendingExptime,
-            data,
-            pendingCas,
-            false,
-            false,
-            outcome);
+    int keyStart = line.tokenStart[1];
+    int keyLength = line.tokenLength(1);
+    if (ProfileStore.isReserved(line.bytes, keyStart, keyLength)) {
+      clientError(pendingNoreply, RESERVED_KEY);
+      return;
+    }
+    byte kind =
+        pendingMode == StoreMode.APPEND || pendingMode == StoreMode.PREPEND
+            ? Item.OPAQUE
+            : ProfileStore.kindOf(pendingFlags, data);
+    Status status;
+    if (kind == Item.OPAQUE) {
+      status =
+          cache.store(
+              pendingMode,
+              line.bytes,
+              keyStart,
+              keyLength,
+              pendingFlags,
+              pendingExptime,
+              data,
+              pendingCas,
+              false,
+              false,
+              outcome);
+    } else {
+      try {
+        status =
+            profiles.store(
+                pendingMode,
+                line.bytes,
+                keyStart,
+                keyLength,
+                pendingFlags,
+                pendingExptime,
+                data,
+                pendingCas,
+                false,
+                kind,
+                outcome);
+      } catch (ProfileRejectedException e) {
+        clientError(pendingNoreply, ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+        return;
+      }
+    }
     stats.countStore(status);
     if (pendingMode == StoreMode.CAS) {
       switch (status) {
@@ -277,6 +348,7 @@ public final class AsciiCommands {
       case EXISTS -> replies.bytes(EXISTS);
       case NOT_FOUND -> replies.bytes(NOT_FOUND);
       case TOO_LARGE -> replies.bytes(OUT_OF_MEMORY);
+      case IS_PROFILE -> error(APPEND_TO_PROFILE);
       default -> replies.bytes(NOT_STORED);
     }
   }
@@ -390,6 +462,17 @@ public final class AsciiCommands {
         error(BAD_FORMAT);
         return;
       }
+      stats.cmdGet.increment();
+      if (ProfileStore.isReserved(b, keyStart, keyLength)) {
+        byte[] answer = VirtualKeys.resolve(profiles.engine(), b, keyStart, keyLength);
+        if (answer == null) {
+          stats.getMisses.increment();
+        } else {
+          stats.getHits.increment();
+          writeValue(out, b, keyStart, keyLength, 0, answer, withCas, 0);
+        }
+        continue;
+      }
       Item item;
       if (touch) {
         stats.cmdTouch.increment();
@@ -398,29 +481,37 @@ public final class AsciiCommands {
       } else {
         item = cache.get(b, keyStart, keyLength);
       }
-      stats.cmdGet.increment();
-      if (item == null) {
+      byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
+      if (value == null) {
         stats.getMisses.increment();
         continue;
       }
       stats.getHits.increment();
-      writeValue(out, item, withCas);
+      byte[] key = item.key();
+      writeValue(out, key, 0, key.length, item.flags(), value, withCas, item.cas());
     }
     out.writeBytes(END);
   }
 
   /** "VALUE <key> <flags> <bytes> [<cas unique>]\r\n<data block>\r\n". */
-  private static void writeValue(ByteBuf out, Item item, boolean withCas) {
-    byte[] value = item.value();
+  private static void writeValue(
+      ByteBuf out,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int flags,
+      byte[] value,
+      boolean withCas,
+      long cas) {
     out.writeBytes(VALUE);
-    out.writeBytes(item.key());
+    out.writeBytes(key, keyOffset, keyLength);
     out.writeByte(' ');
-    ReplyBuffer.writeUnsignedDecimal(out, item.flags() & 0xFFFF_FFFFL);
+    ReplyBuffer.writeUnsignedDecimal(out, flags & 0xFFFF_FFFFL);
     out.writeByte(' ');
     ReplyBuffer.writeUnsignedDecimal(out, value.length);
     if (withCas) {
       out.writeByte(' ');
-      ReplyBuffer.writeUnsignedDecimal(out, item.cas());
+      ReplyBuffer.writeUnsignedDecimal(out, cas);
     }
     out.writeBytes(CRLF);
     out.writeBytes(value);
@@ -503,6 +594,7 @@ public final class AsciiCommands {
         (increment ? stats.incrMisses : stats.decrMisses).increment();
         reply(noreply, NOT_FOUND);
       }
+      case IS_PROFILE -> clientError(noreply, ARITHMETIC_ON_PROFILE);
       default -> clientError(noreply, NON_NUMERIC);
     }
   }

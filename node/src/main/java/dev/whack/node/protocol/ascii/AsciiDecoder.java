@@ -52,7 +52,7 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
-    commands.attach(replies);
+    commands.attach(ctx, replies);
   }
 
   @Override
@@ -169,7 +169,16 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      commands.onWritable();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    commands.close();
     replies.release();
   }
 }

@@ -10,6 +10,8 @@ import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
 import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.profiles.ProfileRejectedException;
+import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.stats.NodeStats;
@@ -54,6 +56,7 @@ final class MetaCommands {
   private static final byte[] INVALID_DELTA = ascii("CLIENT_ERROR invalid numeric delta value\r\n");
 
   private final ItemCache cache;
+  private final ProfileStore profiles;
   private final NodeStats stats;
   private final AsciiNumbers numbers;
   private final Outcome outcome;
@@ -89,7 +92,8 @@ final class MetaCommands {
   private boolean awaitingData;
   private int lastFamily;
 
-  MetaCommands(ProtocolContext context, AsciiNumbers numbers, Outcome outcome) {
+  MetaCommands(ProtocolContext context, ProfileStore profiles, AsciiNumbers numbers, Outcome outcome) {
+    this.profiles = profiles;
     this.cache = context.cache();
     this.stats = context.stats();
     this.numbers = numbers;
@@ -176,12 +180,15 @@ final class MetaCommands {
       }
       return;
     }
+    byte[] value = item.isProfile() ? profiles.render(item) : item.value();
+    if (value == null) {
+      value = EMPTY_VALUE; // removed since it was found: answer as the empty stub it now is
+    }
     stats.getHits.increment();
     if (touch) {
       stats.cmdTouch.increment();
       stats.touchHits.increment();
     }
-    byte[] value = item.value();
     if (returnValue) {
       replies.bytes(VA).unsignedDecimal(value.length);
     } else {
@@ -222,6 +229,7 @@ final class MetaCommands {
   }
 
   private static final long NO_TTL_SNAPSHOT = Long.MIN_VALUE;
+  private static final byte[] EMPTY_VALUE = new byte[0];
 
   /**
    * memcached applies {@code T} when it meets it among the flags, so a {@code t} before it reports
@@ -302,19 +310,49 @@ final class MetaCommands {
           case 'R', 'r' -> StoreMode.REPLACE;
           default -> hasCompareCas ? StoreMode.CAS : StoreMode.SET;
         };
-    Status status =
-        cache.store(
-            storeMode,
-            keyBytes,
-            keyOffset,
-            keyLength,
-            (int) clientFlags,
-            touch ? touchExptime : 0,
-            data,
-            hasCompareCas ? compareCas : 0,
-            invalidate,
-            base64Key,
-            outcome);
+    if (ProfileStore.isReserved(keyBytes, keyOffset, keyLength)) {
+      error(AsciiCommands.RESERVED_KEY);
+      return;
+    }
+    byte kind =
+        storeMode == StoreMode.APPEND || storeMode == StoreMode.PREPEND
+            ? Item.OPAQUE
+            : ProfileStore.kindOf((int) clientFlags, data);
+    Status status;
+    if (kind == Item.OPAQUE) {
+      status =
+          cache.store(
+              storeMode,
+              keyBytes,
+              keyOffset,
+              keyLength,
+              (int) clientFlags,
+              touch ? touchExptime : 0,
+              data,
+              hasCompareCas ? compareCas : 0,
+              invalidate,
+              base64Key,
+              outcome);
+    } else {
+      try {
+        status =
+            profiles.store(
+                storeMode,
+                keyBytes,
+                keyOffset,
+                keyLength,
+                (int) clientFlags,
+                touch ? touchExptime : 0,
+                data,
+                hasCompareCas ? compareCas : 0,
+                base64Key,
+                kind,
+                outcome);
+      } catch (ProfileRejectedException e) {
+        error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+        return;
+      }
+    }
     stats.countStore(status);
     if (storeMode == StoreMode.CAS) {
       switch (status) {
@@ -336,6 +374,10 @@ final class MetaCommands {
       case NOT_FOUND -> code = NF;
       case TOO_LARGE -> {
         error(AsciiCommands.OUT_OF_MEMORY);
+        return;
+      }
+      case IS_PROFILE -> {
+        error(AsciiCommands.APPEND_TO_PROFILE);
         return;
       }
       default -> code = NS;
@@ -436,6 +478,10 @@ final class MetaCommands {
       case EXISTS -> code = EX;
       case NON_NUMERIC -> {
         error(AsciiCommands.NON_NUMERIC);
+        return;
+      }
+      case IS_PROFILE -> {
+        error(AsciiCommands.ARITHMETIC_ON_PROFILE);
         return;
       }
       default -> code = NS;

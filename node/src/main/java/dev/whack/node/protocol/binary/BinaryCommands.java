@@ -8,6 +8,9 @@ import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
 import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.profiles.ProfileRejectedException;
+import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.profiles.VirtualKeys;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
@@ -48,6 +51,8 @@ public final class BinaryCommands {
   private final NodeMetrics metrics;
   private final byte[] version;
   private final Outcome outcome = new Outcome();
+  private final ProfileStore profiles;
+  private final SegmentOpcodes segments;
   private ReplyBuffer replies;
 
   public BinaryCommands(ProtocolContext context) {
@@ -56,10 +61,16 @@ public final class BinaryCommands {
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
+    this.profiles = new ProfileStore(context.cache(), context.engine());
+    this.segments = new SegmentOpcodes(this, profiles, stats);
   }
 
   void attach(ReplyBuffer replies) {
     this.replies = replies;
+  }
+
+  ReplyBuffer replies() {
+    return replies;
   }
 
   java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
@@ -92,10 +103,14 @@ public final class BinaryCommands {
       case STAT -> ok = ext == 0 && body == key;
       case TOUCH, GAT, GATQ, GATK, GATKQ -> ok = ext == 4 && key > 0 && body == key + 4L;
       default -> {
-        stats.protocolErrors.increment();
-        error(r, STATUS_UNKNOWN_COMMAND);
-        framing.swallow(body);
-        return;
+        if (SegmentOpcodes.handles(r.opcode)) {
+          ok = SegmentOpcodes.shapeFits(r);
+        } else {
+          stats.protocolErrors.increment();
+          error(r, STATUS_UNKNOWN_COMMAND);
+          framing.swallow(body);
+          return;
+        }
       }
     }
     if (!ok) {
@@ -120,6 +135,7 @@ public final class BinaryCommands {
         r.exptime = in.getUnsignedInt(start + 16);
       }
       case TOUCH, GAT, GATQ, GATK, GATKQ, FLUSH, FLUSHQ -> r.exptime = in.getUnsignedInt(start);
+      case SegmentOpcodes.SEG_MEMBERS, SegmentOpcodes.FILTER_MEMBERS -> r.limit = in.getInt(start);
       default -> {}
     }
     in.getBytes(start + r.extrasLength, r.key, 0, r.keyLength);
@@ -145,7 +161,21 @@ public final class BinaryCommands {
           framing.readValue();
         }
       }
-      default -> execute(r, framing);
+      default -> {
+        if (SegmentOpcodes.handles(r.opcode) && r.valueLength() > 0) {
+          long length = r.valueLength();
+          long limit = SegmentOpcodes.maxValueBytes(r.opcode, cache.maxItemSize());
+          if (length > limit) {
+            error(r, STATUS_TOO_LARGE);
+            framing.swallow(length);
+          } else {
+            framing.readValue();
+          }
+        } else {
+          r.value = EMPTY;
+          execute(r, framing);
+        }
+      }
     }
   }
 
@@ -165,7 +195,8 @@ public final class BinaryCommands {
           NodeMetrics.STORE;
       case DELETE, DELETEQ -> NodeMetrics.DELETE;
       case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> NodeMetrics.ARITHMETIC;
-      default -> NodeMetrics.OTHER;
+      case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> NodeMetrics.UPDATE;
+      default -> SegmentOpcodes.handles(opcode) ? NodeMetrics.SEGMENT : NodeMetrics.OTHER;
     };
   }
 
@@ -201,7 +232,11 @@ public final class BinaryCommands {
         framing.closeAfterFlush();
         return;
       }
-      default -> throw new IllegalStateException("shape check let through opcode " + r.opcode);
+      default -> {
+        if (!segments.execute(r)) {
+          throw new IllegalStateException("shape check let through opcode " + r.opcode);
+        }
+      }
     }
     framing.done();
   }
@@ -211,6 +246,10 @@ public final class BinaryCommands {
   /** Get, GetK, GAT, GATK, Touch and their quiet forms. */
   private void get(BinaryRequest r, boolean touch) {
     int op = r.opcode;
+    if (!touch && ProfileStore.isReserved(r.key, 0, r.keyLength)) {
+      virtualGet(r);
+      return;
+    }
     Item item;
     if (touch) {
       stats.cmdTouch.increment();
@@ -236,7 +275,13 @@ public final class BinaryCommands {
       }
       return;
     }
-    byte[] value = op == TOUCH ? EMPTY : item.value();
+    byte[] value = op == TOUCH ? EMPTY : item.isProfile() ? profiles.render(item) : item.value();
+    if (value == null) { // the profile went away since the item was found
+      if (!isQuiet(op)) {
+        error(r, STATUS_KEY_NOT_FOUND);
+      }
+      return;
+    }
     int keyLength = withKey ? r.keyLength : 0;
     header(op, STATUS_OK, keyLength, 4, 4L + keyLength + value.length, r.opaque, item.cas());
     ByteBuf out = replies.out();
@@ -247,12 +292,60 @@ public final class BinaryCommands {
     out.writeBytes(value);
   }
 
+  /** A get of a reserved key, answered from the segments (docs/protocol.md, virtual keys). */
+  private void virtualGet(BinaryRequest r) {
+    int op = r.opcode;
+    stats.cmdGet.increment();
+    byte[] value = VirtualKeys.resolve(profiles.engine(), r.key, 0, r.keyLength);
+    boolean withKey = op == GETK || op == GETKQ;
+    if (value == null) {
+      stats.getMisses.increment();
+      if (!isQuiet(op)) {
+        if (withKey) {
+          header(op, STATUS_KEY_NOT_FOUND, r.keyLength, 0, r.keyLength, r.opaque, 0);
+          replies.bytes(r.key, 0, r.keyLength);
+        } else {
+          error(r, STATUS_KEY_NOT_FOUND);
+        }
+      }
+      return;
+    }
+    stats.getHits.increment();
+    int keyLength = withKey ? r.keyLength : 0;
+    header(op, STATUS_OK, keyLength, 4, 4L + keyLength + value.length, r.opaque, 0);
+    ByteBuf out = replies.out();
+    out.writeInt(0);
+    if (withKey) {
+      out.writeBytes(r.key, 0, keyLength);
+    }
+    out.writeBytes(value);
+  }
+
   private void store(BinaryRequest r, StoreMode mode) {
     stats.cmdSet.increment();
-    int flags = mode == StoreMode.APPEND || mode == StoreMode.PREPEND ? 0 : r.flags;
-    Status status =
-        cache.store(
-            mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, false, outcome);
+    boolean concatenation = mode == StoreMode.APPEND || mode == StoreMode.PREPEND;
+    int flags = concatenation ? 0 : r.flags;
+    if (ProfileStore.isReserved(r.key, 0, r.keyLength)) {
+      error(r, STATUS_INVALID_ARGUMENTS, "reserved key");
+      return;
+    }
+    byte kind = concatenation ? Item.OPAQUE : ProfileStore.kindOf(flags, r.value);
+    Status status;
+    if (kind == Item.OPAQUE) {
+      status =
+          cache.store(
+              mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, false, outcome);
+    } else {
+      try {
+        status =
+            profiles.store(
+                mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, kind,
+                outcome);
+      } catch (ProfileRejectedException e) {
+        error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
+        return;
+      }
+    }
     stats.countStore(status);
     if (mode == StoreMode.CAS) {
       switch (status) {
@@ -267,6 +360,7 @@ public final class BinaryCommands {
       case EXISTS -> error(r, STATUS_KEY_EXISTS);
       case NOT_FOUND -> error(r, STATUS_KEY_NOT_FOUND);
       case TOO_LARGE -> error(r, STATUS_TOO_LARGE);
+      case IS_PROFILE -> error(r, STATUS_INVALID_ARGUMENTS, "cannot append or prepend to a profile");
       default ->
           error(
               r,
@@ -325,6 +419,8 @@ public final class BinaryCommands {
       }
       case EXISTS -> error(r, STATUS_KEY_EXISTS);
       case NON_NUMERIC -> error(r, STATUS_NON_NUMERIC);
+      case IS_PROFILE ->
+          error(r, STATUS_INVALID_ARGUMENTS, "cannot increment or decrement a profile");
       default -> error(r, STATUS_NOT_STORED);
     }
   }
@@ -365,9 +461,17 @@ public final class BinaryCommands {
   }
 
   /** Errors are answered even for quiet opcodes, with memcached's message as the body. */
-  private void error(BinaryRequest r, int status) {
+  void error(BinaryRequest r, int status) {
     stats.protocolErrors.increment();
     byte[] message = Opcodes.errorMessage(status).getBytes(StandardCharsets.US_ASCII);
+    header(r.opcode, status, 0, 0, message.length, r.opaque, 0);
+    replies.bytes(message);
+  }
+
+  /** An error whose body is a reason of Whack's own rather than memcached's fixed message. */
+  void error(BinaryRequest r, int status, String reason) {
+    stats.protocolErrors.increment();
+    byte[] message = reason.getBytes(StandardCharsets.UTF_8);
     header(r.opcode, status, 0, 0, message.length, r.opaque, 0);
     replies.bytes(message);
   }
@@ -378,7 +482,7 @@ public final class BinaryCommands {
     framing.closeAfterFlush();
   }
 
-  private void header(
+  void header(
       int opcode, int status, int keyLength, int extrasLength, long bodyLength, int opaque, long cas) {
     ByteBuf out = replies.out();
     out.writeByte(RESPONSE_MAGIC);

@@ -37,6 +37,8 @@ final class BinaryRequest {
   long exptime;
   long delta;
   long initial;
+  /** SegMembers and FilterMembers: the page size. */
+  int limit;
 
   long valueLength() {
     return bodyLength - keyLength - extrasLength;

@@ -1,0 +1,14 @@
+package dev.whack.node.cache;
+
+/**
+ * How the cache keeps the profile engine in step with its items: every profile item that leaves
+ * the cache (delete, expiry, eviction, flush, or an opaque value stored over it) is reported, under
+ * the lock of the item's segment, so that the profile leaves every segment at the same moment.
+ */
+@FunctionalInterface
+public interface ProfileHooks {
+  ProfileHooks NONE = key -> {};
+
+  /** The profile item under this key is gone from the cache. */
+  void removed(byte[] key);
+}

@@ -1,0 +1,69 @@
+package dev.whack.node.profiles;
+
+import dev.whack.node.engine.EngineException;
+import dev.whack.node.engine.ProfileEngine;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Segment answers for apps that only have a plain memcached client: a {@code get} of a key under
+ * {@code _whack/} is answered from the segments (docs/protocol.md, "Virtual keys"). The part after
+ * the prefix is percent-decoded, so a query with spaces is written with {@code %20}.
+ *
+ * <pre>
+ * _whack/size/&lt;query&gt;          size of a segment or segment query
+ * _whack/in/&lt;segment&gt;/&lt;key&gt;   1 if the profile is in the segment, else 0
+ * _whack/of/&lt;key&gt;              the profile's segments, comma-separated
+ * _whack/count/&lt;filter&gt;        profiles matching an ad-hoc filter
+ * </pre>
+ *
+ * <p>Concurrency: stateless; safe from any thread.
+ */
+public final class VirtualKeys {
+  private VirtualKeys() {}
+
+  /** The value for a reserved key, or null (a miss) if it names nothing or is malformed. */
+  public static byte[] resolve(ProfileEngine engine, byte[] key, int offset, int length) {
+    String path =
+        new String(
+            key,
+            offset + ProfileStore.RESERVED_PREFIX.length(),
+            length - ProfileStore.RESERVED_PREFIX.length(),
+            StandardCharsets.UTF_8);
+    int slash = path.indexOf('/');
+    if (slash < 0) {
+      return null;
+    }
+    String kind = path.substring(0, slash);
+    String rest;
+    try {
+      rest = URLDecoder.decode(path.substring(slash + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException badEscape) {
+      return null;
+    }
+    try {
+      String answer =
+          switch (kind) {
+            case "size" -> Long.toString(engine.count(rest));
+            case "count" -> Long.toString(engine.filterCount(rest));
+            case "of" ->
+                String.join(",", engine.segmentsOf(rest.getBytes(StandardCharsets.UTF_8)));
+            case "in" -> {
+              int split = rest.indexOf('/');
+              if (split < 0) {
+                yield null;
+              }
+              boolean in =
+                  engine.inSegment(
+                      rest.substring(0, split),
+                      rest.substring(split + 1).getBytes(StandardCharsets.UTF_8));
+              yield in ? "1" : "0";
+            }
+            default -> null;
+          };
+      return answer == null ? null : answer.getBytes(StandardCharsets.UTF_8);
+    } catch (EngineException | IllegalArgumentException unknownOrBad) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,446 @@
+package dev.whack.node.protocol.ascii;
+
+import static dev.whack.node.protocol.ascii.AsciiCommands.KEY_MAX_LENGTH;
+import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.whack.node.cache.Outcome;
+import dev.whack.node.cache.Status;
+import dev.whack.node.engine.EngineException;
+import dev.whack.node.engine.MembersPage;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.segment.SegmentChange;
+import dev.whack.node.engine.segment.Subscription;
+import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.profiles.ProfileRejectedException;
+import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.stats.NodeStats;
+import io.netty.channel.ChannelHandlerContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The profile and segment commands of the text protocol (docs/protocol.md, "Profiles and
+ * segments"): {@code update}, {@code segdef}, {@code segdrop}, {@code seglist}, {@code segcount},
+ * {@code segmembers}, {@code segof}, {@code filtercount}, {@code filtermembers}, {@code watch},
+ * {@code unwatch}. Expressions and bodies travel as data blocks framed like memcached's.
+ *
+ * <p>Watching: the engine's change listener runs on the writing thread and only schedules a drain
+ * on this connection's event loop; the drain writes {@code CHANGE} lines (and {@code MISSED <n>}
+ * after an overflow) between replies, and stops while the client is not reading, so a slow watcher
+ * loses changes to its bounded buffer instead of holding anyone up.
+ *
+ * <p>Concurrency: one per connection; everything but the listener runs on the event loop.
+ */
+final class ProfileCommands {
+  /** Expressions are short; a longer block is refused without being buffered. */
+  static final int MAX_EXPRESSION_BYTES = 64 * 1024;
+  /** Changes a watcher may have waiting before the oldest are dropped. */
+  static final int WATCH_BUFFER_CHANGES = 65_536;
+  private static final int DRAIN_BATCH = 4096;
+
+  private static final byte[] UPDATED = ascii("UPDATED\r\n");
+  private static final byte[] IGNORED = ascii("IGNORED\r\n");
+  private static final byte[] DROPPED = ascii("DROPPED\r\n");
+  private static final byte[] NOT_FOUND = ascii("NOT_FOUND\r\n");
+  private static final byte[] END = ascii("END\r\n");
+  private static final byte[] CRLF = ascii("\r\n");
+  private static final byte[] UNWATCHED = ascii("UNWATCHED\r\n");
+  private static final byte[] NOT_A_PROFILE = ascii("CLIENT_ERROR not a profile\r\n");
+  private static final byte[] EXPRESSION_TOO_LONG = ascii("CLIENT_ERROR expression too long\r\n");
+  private static final byte[] BAD_LIMIT = ascii("CLIENT_ERROR bad limit\r\n");
+
+  /** What the pending data block is for. */
+  private enum Pending {
+    UPDATE,
+    DEFINE,
+    SEGMENT_COUNT,
+    SEGMENT_MEMBERS,
+    FILTER_COUNT,
+    FILTER_MEMBERS
+  }
+
+  private final ProfileStore profiles;
+  private final ProfileEngine engine;
+  private final NodeStats stats;
+  private final NodeMetrics metrics;
+  private final AsciiNumbers numbers;
+  private final Outcome outcome;
+  private ChannelHandlerContext ctx;
+  private ReplyBuffer replies;
+
+  private Pending pending;
+  private boolean pendingNoreply;
+  private int pendingLimit;
+  private String pendingCursor;
+
+  private Subscription subscription;
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final List<SegmentChange> drained = new ArrayList<>();
+
+  ProfileCommands(ProfileStore profiles, NodeStats stats, NodeMetrics metrics, AsciiNumbers numbers,
+      Outcome outcome) {
+    this.profiles = profiles;
+    this.engine = profiles.engine();
+    this.stats = stats;
+    this.metrics = metrics;
+    this.numbers = numbers;
+    this.outcome = outcome;
+  }
+
+  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    this.ctx = ctx;
+    this.replies = replies;
+  }
+
+  /**
+   * Runs the command if it is one of ours.
+   *
+   * @return false if the line is not a profile or segment command
+   */
+  boolean onLine(AsciiLine line, AsciiCommands.Framing framing, long maxBodyBytes) {
+    String name = commandName(line);
+    if (name == null) {
+      return false;
+    }
+    switch (name) {
+      case "update" -> blockCommand(line, framing, Pending.UPDATE, 2, true, maxBodyBytes);
+      case "segdef" -> blockCommand(line, framing, Pending.DEFINE, 2, true, MAX_EXPRESSION_BYTES);
+      case "segcount" -> blockCommand(line, framing, Pending.SEGMENT_COUNT, 1, false, MAX_EXPRESSION_BYTES);
+      case "segmembers" -> blockCommand(line, framing, Pending.SEGMENT_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
+      case "filtercount" -> blockCommand(line, framing, Pending.FILTER_COUNT, 1, false, MAX_EXPRESSION_BYTES);
+      case "filtermembers" -> blockCommand(line, framing, Pending.FILTER_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
+      case "segdrop" -> segdrop(line);
+      case "seglist" -> seglist(line);
+      case "segof" -> segof(line);
+      case "watch" -> watch(line);
+      case "unwatch" -> unwatch(line);
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  boolean awaitingData() {
+    return pending != null;
+  }
+
+  private static final String[] NAMES = {
+    "update", "segdef", "segdrop", "seglist", "segcount", "segmembers", "segof", "filtercount",
+    "filtermembers", "watch", "unwatch"
+  };
+
+  private static String commandName(AsciiLine line) {
+    for (String name : NAMES) {
+      if (line.tokenEquals(0, ascii(name))) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands with a data block
+
+  /**
+   * "update <key> <bytes> [noreply]", "segdef <name> <bytes> [noreply]", "segcount <bytes>",
+   * "segmembers <bytes> <limit> [<cursor>]", and the filter forms.
+   *
+   * @param bytesToken the index of the token holding the block length
+   */
+  private void blockCommand(
+      AsciiLine line,
+      AsciiCommands.Framing framing,
+      Pending kind,
+      int bytesToken,
+      boolean allowsNoreply,
+      long maxBytes) {
+    boolean members = kind == Pending.SEGMENT_MEMBERS || kind == Pending.FILTER_MEMBERS;
+    int required = bytesToken + 1 + (members ? 1 : 0);
+    int optional = members ? 1 : (allowsNoreply ? 1 : 0);
+    if (line.moreTokens || line.tokenCount < required || line.tokenCount > required + optional) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    boolean noreply = allowsNoreply && AsciiCommands.isNoreply(line);
+    if (allowsNoreply && line.tokenCount == required + 1 && !noreply) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (bytesToken == 2 && line.tokenLength(1) > KEY_MAX_LENGTH) {
+      error(AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    if (!numbers.signed32(line.bytes, line.tokenStart[bytesToken], line.tokenEnd[bytesToken])
+        || numbers.value < 0) {
+      error(AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    long length = numbers.value;
+    if (members) {
+      if (!numbers.signed32(line.bytes, line.tokenStart[bytesToken + 1], line.tokenEnd[bytesToken + 1])
+          || numbers.value < 1
+          || numbers.value > 100_000) {
+        error(BAD_LIMIT);
+        framing.swallow(length + 2);
+        return;
+      }
+      pendingLimit = (int) numbers.value;
+      pendingCursor = line.tokenCount > required ? line.token(required) : null;
+    }
+    if (length > maxBytes) {
+      error(kind == Pending.UPDATE ? AsciiCommands.TOO_LARGE : EXPRESSION_TOO_LONG);
+      framing.swallow(length + 2);
+      return;
+    }
+    pending = kind;
+    pendingNoreply = noreply;
+    framing.expectData((int) length);
+  }
+
+  /** The data block of the pending command has arrived. */
+  void onData(AsciiLine line, byte[] data, boolean terminated) {
+    Pending kind = pending;
+    pending = null;
+    if (!terminated) {
+      error(AsciiCommands.BAD_DATA_CHUNK);
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      switch (kind) {
+        case UPDATE -> update(line, data);
+        case DEFINE -> define(line, new String(data, UTF_8));
+        case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
+        case FILTER_COUNT -> count(engine.filterCount(new String(data, UTF_8)));
+        case SEGMENT_MEMBERS ->
+            page(engine.members(new String(data, UTF_8), pendingCursor, pendingLimit));
+        case FILTER_MEMBERS ->
+            page(engine.filterMembers(new String(data, UTF_8), pendingCursor, pendingLimit));
+      }
+    } catch (EngineException | IllegalArgumentException e) {
+      error(ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
+    }
+    if (kind == Pending.UPDATE) {
+      metrics.recordLatency(NodeMetrics.UPDATE, System.nanoTime() - start);
+    } else {
+      metrics.recordLatency(NodeMetrics.SEGMENT, System.nanoTime() - start);
+    }
+  }
+
+  private void update(AsciiLine line, byte[] body) {
+    stats.profileUpdates.increment();
+    Status status;
+    try {
+      status =
+          profiles.update(
+              line.bytes, line.tokenStart[1], line.tokenLength(1), body, 0, body.length, outcome);
+    } catch (ProfileRejectedException e) {
+      error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+      return;
+    }
+    switch (status) {
+      case STORED -> {
+        if (!pendingNoreply) {
+          replies.bytes(UPDATED);
+        }
+      }
+      case IGNORED -> {
+        stats.profileUpdatesIgnored.increment();
+        if (!pendingNoreply) {
+          replies.bytes(IGNORED);
+        }
+      }
+      default -> error(NOT_A_PROFILE);
+    }
+  }
+
+  private void define(AsciiLine line, String expression) {
+    SegmentInfo info = engine.define(line.token(1), expression);
+    if (!pendingNoreply) {
+      replies.bytes(ascii("DEFINED " + info.size() + "\r\n"));
+    }
+  }
+
+  private void count(long n) {
+    replies.bytes(ascii("COUNT " + n + "\r\n"));
+  }
+
+  private void page(MembersPage page) {
+    for (String key : page.keys()) {
+      replies.bytes(ascii("KEY ")).bytes(key.getBytes(UTF_8)).bytes(CRLF);
+    }
+    if (page.nextCursor() != null) {
+      replies.bytes(ascii("NEXT " + page.nextCursor() + "\r\n"));
+    } else {
+      replies.bytes(END);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One-line commands
+
+  /** "segdrop <name> [noreply]". */
+  private void segdrop(AsciiLine line) {
+    if (line.moreTokens || line.tokenCount < 2 || line.tokenCount > 3) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    boolean noreply = AsciiCommands.isNoreply(line);
+    boolean dropped = engine.drop(line.token(1));
+    if (!noreply) {
+      replies.bytes(dropped ? DROPPED : NOT_FOUND);
+    }
+  }
+
+  /** "seglist": "SEGMENT <name> <size> <bytes>\r\n<expression>\r\n" each, then "END". */
+  private void seglist(AsciiLine line) {
+    if (line.tokenCount != 1) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    for (SegmentInfo s : engine.segments()) {
+      byte[] expression = s.expression().getBytes(UTF_8);
+      replies.bytes(ascii("SEGMENT " + s.name() + " " + s.size() + " " + expression.length + "\r\n"));
+      replies.bytes(expression).bytes(CRLF);
+    }
+    replies.bytes(END);
+  }
+
+  /** "segof <key>": "IN <name>" per segment, then "END". */
+  private void segof(AsciiLine line) {
+    if (line.tokenCount != 2 || line.moreTokens) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (line.tokenLength(1) > KEY_MAX_LENGTH) {
+      error(AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    byte[] key = java.util.Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
+    for (String name : engine.segmentsOf(key)) {
+      replies.bytes(ascii("IN " + name + "\r\n"));
+    }
+    replies.bytes(END);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Watching
+
+  /** "watch <name>+": "WATCHING <n>", then CHANGE lines as they happen. */
+  private void watch(AsciiLine line) {
+    if (line.tokenCount < 2 || line.moreTokens) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i < line.tokenCount; i++) {
+      String name = line.token(i);
+      if (engine.segment(name) == null) {
+        error(ascii("CLIENT_ERROR unknown segment " + name + "\r\n"));
+        return;
+      }
+      names.add(name);
+    }
+    closeSubscription();
+    subscription = engine.subscribe(names, WATCH_BUFFER_CHANGES, this::scheduleDrain);
+    stats.watchers.increment();
+    replies.bytes(ascii("WATCHING " + names.size() + "\r\n"));
+  }
+
+  /** "unwatch": "UNWATCHED"; no change line follows. */
+  private void unwatch(AsciiLine line) {
+    if (line.tokenCount != 1) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (subscription != null) {
+      drain(); // changes that happened before the unwatch still belong to the watcher
+    }
+    closeSubscription();
+    replies.bytes(UNWATCHED);
+  }
+
+  /** Called on the writer's thread, inside its write: only wakes the event loop. */
+  private void scheduleDrain() {
+    if (drainScheduled.compareAndSet(false, true)) {
+      ctx.executor().execute(this::drainAndFlush);
+    }
+  }
+
+  /** When the client reads again, deliver what waited. */
+  void onWritable() {
+    if (subscription != null && subscription.buffered() > 0) {
+      scheduleDrain();
+    }
+  }
+
+  private void drainAndFlush() {
+    drainScheduled.set(false);
+    if (subscription == null || !ctx.channel().isActive()) {
+      return;
+    }
+    if (!ctx.channel().isWritable()) {
+      return; // onWritable resumes; meanwhile the bounded buffer absorbs or drops
+    }
+    boolean more = drain();
+    replies.flush();
+    if (more) {
+      scheduleDrain();
+    }
+  }
+
+  /** Writes waiting changes; true if more remain after a batch. */
+  private boolean drain() {
+    long missed = subscription.takeMissed();
+    if (missed > 0) {
+      stats.watchMissed.add(missed);
+      replies.bytes(ascii("MISSED " + missed + "\r\n"));
+    }
+    drained.clear();
+    int n = subscription.drainTo(drained, DRAIN_BATCH);
+    for (SegmentChange change : drained) {
+      replies
+          .bytes(change.enter() ? CHANGE_ENTER : CHANGE_LEAVE)
+          .bytes(change.segment().getBytes(UTF_8))
+          .ascii(' ')
+          .bytes(change.key().getBytes(UTF_8))
+          .ascii(' ')
+          .decimal(change.timeMillis())
+          .bytes(CRLF);
+    }
+    stats.watchDelivered.add(n);
+    drained.clear();
+    return n == DRAIN_BATCH;
+  }
+
+  private static final byte[] CHANGE_ENTER = ascii("CHANGE enter ");
+  private static final byte[] CHANGE_LEAVE = ascii("CHANGE leave ");
+
+  /** The lag of this connection's watch: changes buffered and not yet written. */
+  int watchLag() {
+    Subscription s = subscription;
+    return s == null ? 0 : s.buffered();
+  }
+
+  void close() {
+    closeSubscription();
+  }
+
+  private void closeSubscription() {
+    if (subscription != null) {
+      subscription.close();
+      subscription = null;
+      stats.watchers.decrement();
+    }
+  }
+
+  private void error(byte[] reply) {
+    stats.protocolErrors.increment();
+    replies.bytes(reply);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.whack.node.protocol.binary;
+
+import static dev.whack.node.protocol.binary.Opcodes.STATUS_INVALID_ARGUMENTS;
+import static dev.whack.node.protocol.binary.Opcodes.STATUS_KEY_NOT_FOUND;
+import static dev.whack.node.protocol.binary.Opcodes.STATUS_OK;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.whack.node.cache.Outcome;
+import dev.whack.node.cache.Status;
+import dev.whack.node.engine.EngineException;
+import dev.whack.node.engine.MembersPage;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.profiles.ProfileRejectedException;
+import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.stats.NodeStats;
+import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
+
+/**
+ * The profile and segment opcodes of the binary protocol, in the range memcached leaves unused
+ * (docs/protocol.md, "Binary opcodes"): Update(Q), SegDefine, SegDrop, SegList, SegCount,
+ * SegMembers, SegOf, FilterCount, FilterMembers. Multi-answer opcodes send one response per
+ * element and end with an empty one, as Stat does.
+ *
+ * <p>Concurrency: one per connection, on its event loop.
+ */
+final class SegmentOpcodes {
+  static final int UPDATE = 0x60;
+  static final int UPDATEQ = 0x61;
+  static final int SEG_DEFINE = 0x62;
+  static final int SEG_DROP = 0x63;
+  static final int SEG_LIST = 0x64;
+  static final int SEG_COUNT = 0x65;
+  static final int SEG_MEMBERS = 0x66;
+  static final int SEG_OF = 0x67;
+  static final int FILTER_COUNT = 0x68;
+  static final int FILTER_MEMBERS = 0x69;
+
+  /** Expressions are short; a longer value is refused without being buffered. */
+  private static final int MAX_EXPRESSION_BYTES = 64 * 1024;
+
+  private final BinaryCommands out;
+  private final ProfileStore profiles;
+  private final ProfileEngine engine;
+  private final NodeStats stats;
+  private final Outcome outcome = new Outcome();
+
+  SegmentOpcodes(BinaryCommands out, ProfileStore profiles, NodeStats stats) {
+    this.out = out;
+    this.profiles = profiles;
+    this.engine = profiles.engine();
+    this.stats = stats;
+  }
+
+  static boolean handles(int opcode) {
+    return opcode >= UPDATE && opcode <= FILTER_MEMBERS;
+  }
+
+  /** memcached-style shape rule per opcode: which of extras, key and value it takes. */
+  static boolean shapeFits(BinaryRequest r) {
+    int ext = r.extrasLength;
+    int key = r.keyLength;
+    long body = r.bodyLength;
+    return switch (r.opcode) {
+      case UPDATE, UPDATEQ, SEG_DEFINE -> ext == 0 && key > 0 && body > key;
+      case SEG_DROP, SEG_OF -> ext == 0 && key > 0 && body == key;
+      case SEG_LIST -> ext == 0 && key == 0 && body == 0;
+      case SEG_COUNT, FILTER_COUNT -> ext == 0 && key == 0 && body > 0;
+      case SEG_MEMBERS, FILTER_MEMBERS -> ext == 4 && body > ext + key;
+      default -> false;
+    };
+  }
+
+  static long maxValueBytes(int opcode, int maxItemSize) {
+    return opcode == UPDATE || opcode == UPDATEQ ? maxItemSize : MAX_EXPRESSION_BYTES;
+  }
+
+  /** Runs the opcode; false if it is not one of ours. */
+  boolean execute(BinaryRequest r) {
+    if (!handles(r.opcode)) {
+      return false;
+    }
+    try {
+      switch (r.opcode) {
+        case UPDATE, UPDATEQ -> update(r);
+        case SEG_DEFINE -> {
+          SegmentInfo info = engine.define(key(r), value(r));
+          respondLong(r, info.size());
+        }
+        case SEG_DROP -> {
+          if (engine.drop(key(r))) {
+            out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+          } else {
+            out.error(r, STATUS_KEY_NOT_FOUND);
+          }
+        }
+        case SEG_LIST -> {
+          for (SegmentInfo s : engine.segments()) {
+            byte[] name = s.name().getBytes(UTF_8);
+            byte[] expression = s.expression().getBytes(UTF_8);
+            out.header(
+                r.opcode, STATUS_OK, name.length, 8, 8L + name.length + expression.length, r.opaque, 0);
+            ByteBuf buf = out.replies().out();
+            buf.writeLong(s.size());
+            buf.writeBytes(name).writeBytes(expression);
+          }
+          out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+        }
+        case SEG_COUNT -> respondLong(r, engine.count(value(r)));
+        case FILTER_COUNT -> respondLong(r, engine.filterCount(value(r)));
+        case SEG_MEMBERS -> page(r, engine.members(value(r), cursor(r), r.limit));
+        case FILTER_MEMBERS -> page(r, engine.filterMembers(value(r), cursor(r), r.limit));
+        case SEG_OF -> {
+          for (String name : engine.segmentsOf(Arrays.copyOf(r.key, r.keyLength))) {
+            respondKey(r, name.getBytes(UTF_8));
+          }
+          out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+        }
+        default -> {
+          return false;
+        }
+      }
+    } catch (EngineException | IllegalArgumentException e) {
+      out.error(r, STATUS_INVALID_ARGUMENTS, ProfileRejectedException.oneLine(e.getMessage()));
+    }
+    return true;
+  }
+
+  /** Update: success with extras 1 (applied) or 0 (ignored as a replay). */
+  private void update(BinaryRequest r) {
+    stats.profileUpdates.increment();
+    Status status;
+    try {
+      status = profiles.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, outcome);
+    } catch (ProfileRejectedException e) {
+      out.error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
+      return;
+    }
+    switch (status) {
+      case STORED, IGNORED -> {
+        if (status == Status.IGNORED) {
+          stats.profileUpdatesIgnored.increment();
+        }
+        if (r.opcode == UPDATE) {
+          out.header(r.opcode, STATUS_OK, 0, 4, 4, r.opaque, outcome.cas);
+          out.replies().out().writeInt(status == Status.STORED ? 1 : 0);
+        }
+      }
+      default -> out.error(r, STATUS_INVALID_ARGUMENTS, "not a profile");
+    }
+  }
+
+  private void page(BinaryRequest r, MembersPage page) {
+    for (String key : page.keys()) {
+      respondKey(r, key.getBytes(UTF_8));
+    }
+    byte[] next = page.nextCursor() == null ? new byte[0] : page.nextCursor().getBytes(UTF_8);
+    respondKey(r, next);
+  }
+
+  private void respondKey(BinaryRequest r, byte[] key) {
+    out.header(r.opcode, STATUS_OK, key.length, 0, key.length, r.opaque, 0);
+    out.replies().out().writeBytes(key);
+  }
+
+  private void respondLong(BinaryRequest r, long value) {
+    out.header(r.opcode, STATUS_OK, 0, 0, 8, r.opaque, 0);
+    out.replies().out().writeLong(value);
+  }
+
+  private static String key(BinaryRequest r) {
+    return new String(r.key, 0, r.keyLength, UTF_8);
+  }
+
+  private static String value(BinaryRequest r) {
+    return new String(r.value, UTF_8);
+  }
+
+  private static String cursor(BinaryRequest r) {
+    return r.keyLength == 0 ? null : key(r);
+  }
+}
