@@ -1,0 +1,315 @@
+package dev.whack.node.profiles;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.ManualClock;
+import dev.whack.node.testing.RawConnection;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Profiles and segments over the text protocol, on a real node and a raw socket. */
+class ProfileProtocolTest {
+  private ManualClock clock;
+  private EmbeddedNode node;
+  private RawConnection conn;
+
+  @BeforeEach
+  void start() {
+    clock = ManualClock.at("2026-11-20T10:00:00Z");
+    node = EmbeddedNode.startWithClock(clock, c -> {});
+    conn = node.connect();
+  }
+
+  @AfterEach
+  void stop() {
+    conn.close();
+    node.close();
+  }
+
+  private void set(String key, String json) {
+    set(key, 0, json);
+  }
+
+  private void set(String key, int exptime, String json) {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    conn.send("set " + key + " 0 " + exptime + " " + body.length + "\r\n" + json + "\r\n");
+    assertEquals("STORED\r\n", conn.readLine());
+  }
+
+  private String block(String command, String body) {
+    return command.replace("<n>", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length))
+        + "\r\n" + body + "\r\n";
+  }
+
+  private void define(String name, String expression, long expectedSize) {
+    conn.send(block("segdef " + name + " <n>", expression));
+    assertEquals("DEFINED " + expectedSize + "\r\n", conn.readLine());
+  }
+
+  private String segof(String key) {
+    conn.send("segof " + key + "\r\n");
+    StringBuilder names = new StringBuilder();
+    for (String line = conn.readLine(); !line.equals("END\r\n"); line = conn.readLine()) {
+      assertTrue(line.startsWith("IN "), line);
+      names.append(names.isEmpty() ? "" : ",").append(line, 3, line.length() - 2);
+    }
+    return names.toString();
+  }
+
+  private long count(String query) {
+    conn.send(block("segcount <n>", query));
+    String line = conn.readLine();
+    assertTrue(line.startsWith("COUNT "), line);
+    return Long.parseLong(line.substring(6, line.length() - 2));
+  }
+
+  @Test
+  void shouldStoreAJsonValueAsAProfileAndReturnItCanonically() {
+    set("user:1", "{ \"country\": \"DK\", \"age\": 31, \"tags\": [\"vip\"] }");
+    conn.send("get user:1\r\n");
+    String json = "{\"country\":\"DK\",\"age\":31,\"tags\":[\"vip\"]}";
+    assertEquals("VALUE user:1 0 " + json.length() + "\r\n", conn.readLine());
+    assertEquals(json + "\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+  }
+
+  @Test
+  void shouldPlaceAProfileInEverySegmentItMatches() {
+    define("dk", "country == \"DK\"", 0);
+    define("adults", "age >= 18", 0);
+    set("user:1", "{\"country\":\"DK\",\"age\":31}");
+    set("user:2", "{\"country\":\"SE\",\"age\":12}");
+    assertEquals("dk,adults", segof("user:1"));
+    assertEquals("", segof("user:2"));
+    assertEquals(1, count("dk and adults"));
+    define("young", "age < 18", 1); // backfilled over what exists
+  }
+
+  @Test
+  void shouldMoveAProfileBetweenSegmentsOnUpdate() {
+    define("dk", "country == \"DK\"", 0);
+    define("buyers", "count(purchase, 30d) >= 2", 0);
+    set("user:1", "{\"country\":\"SE\"}");
+    conn.send(block("update user:1 <n>", "{\"set\":{\"country\":\"DK\"}}"));
+    assertEquals("UPDATED\r\n", conn.readLine());
+    assertEquals("dk", segof("user:1"));
+    String purchase = "{\"events\":[{\"name\":\"purchase\",\"value\":10}],\"producer\":\"shop\",\"seq\":1}";
+    conn.send(block("update user:1 <n>", purchase));
+    assertEquals("UPDATED\r\n", conn.readLine());
+    conn.send(block("update user:1 <n>", purchase));
+    assertEquals("IGNORED\r\n", conn.readLine(), "a replayed producer sequence is not counted twice");
+    assertEquals("dk", segof("user:1"));
+    conn.send(block("update user:1 <n>", purchase.replace("\"seq\":1", "\"seq\":2")));
+    assertEquals("UPDATED\r\n", conn.readLine());
+    assertEquals("dk,buyers", segof("user:1"));
+  }
+
+  @Test
+  void shouldCreateAProfileWhenUpdatingAMissingKey() {
+    define("dk", "country == \"DK\"", 0);
+    conn.send(block("update fresh <n>", "{\"set\":{\"country\":\"DK\"}}"));
+    assertEquals("UPDATED\r\n", conn.readLine());
+    assertEquals("dk", segof("fresh"));
+    conn.send("get fresh\r\n");
+    assertEquals("VALUE fresh 0 16\r\n", conn.readLine());
+    assertEquals("{\"country\":\"DK\"}\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+  }
+
+  @Test
+  void shouldRemoveADeletedProfileFromItsSegments() {
+    define("dk", "country == \"DK\"", 0);
+    set("user:1", "{\"country\":\"DK\"}");
+    conn.send("delete user:1\r\n");
+    assertEquals("DELETED\r\n", conn.readLine());
+    assertEquals(0, count("dk"));
+  }
+
+  @Test
+  void shouldRemoveAnExpiredProfileFromItsSegmentsOnTimeWithoutARead() {
+    define("dk", "country == \"DK\"", 0);
+    set("user:1", 10, "{\"country\":\"DK\"}");
+    clock.advanceSeconds(9);
+    node.node().runTimers();
+    assertEquals(1, count("dk"));
+    clock.advanceSeconds(1);
+    node.node().runTimers();
+    assertEquals(0, count("dk"), "expiry must not wait for the next read");
+  }
+
+  @Test
+  void shouldRemoveProfilesOnFlushAndWhenOverwrittenByAnOpaqueValue() {
+    define("dk", "country == \"DK\"", 0);
+    set("a", "{\"country\":\"DK\"}");
+    set("b", "{\"country\":\"DK\"}");
+    conn.send("set a 0 0 5\r\nplain\r\n");
+    assertEquals("STORED\r\n", conn.readLine());
+    assertEquals(1, count("dk"));
+    conn.send("flush_all\r\n");
+    assertEquals("OK\r\n", conn.readLine());
+    assertEquals(0, count("dk"));
+  }
+
+  @Test
+  void shouldFollowTimeDependentSegmentsAsTheClockMoves() {
+    define("recent", "last_seen > now() - 7d", 0);
+    set("user:1", "{\"last_seen\":\"2026-11-19T10:00:00Z\"}");
+    assertEquals(1, count("recent"));
+    clock.advanceSeconds(6 * 24 * 3600);
+    node.node().runTimers();
+    assertEquals(0, count("recent"), "seen 7 days ago: left the segment when its answer changed");
+  }
+
+  @Test
+  void shouldStreamEachEnterAndLeaveOnceAndInOrder() {
+    define("dk", "country == \"DK\"", 0);
+    try (RawConnection watcher = node.connect()) {
+      watcher.send("watch dk\r\n");
+      assertEquals("WATCHING 1\r\n", watcher.readLine());
+      set("user:1", "{\"country\":\"DK\"}");
+      conn.send(block("update user:1 <n>", "{\"set\":{\"country\":\"SE\"}}"));
+      assertEquals("UPDATED\r\n", conn.readLine());
+      conn.send(block("update user:1 <n>", "{\"set\":{\"country\":\"DK\"}}"));
+      assertEquals("UPDATED\r\n", conn.readLine());
+      conn.send("delete user:1\r\n");
+      assertEquals("DELETED\r\n", conn.readLine());
+      long now = clock.millis();
+      assertEquals("CHANGE enter dk user:1 " + now + "\r\n", watcher.readLine());
+      assertEquals("CHANGE leave dk user:1 " + now + "\r\n", watcher.readLine());
+      assertEquals("CHANGE enter dk user:1 " + now + "\r\n", watcher.readLine());
+      assertEquals("CHANGE leave dk user:1 " + now + "\r\n", watcher.readLine());
+      watcher.send("unwatch\r\n");
+      assertEquals("UNWATCHED\r\n", watcher.readLine());
+    }
+  }
+
+  @Test
+  void shouldPageMembersWithACursor() {
+    define("all", "exists(n)", 0);
+    for (int i = 0; i < 25; i++) {
+      set("user:" + i, "{\"n\":" + i + "}");
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    String cursor = "";
+    int pages = 0;
+    while (true) {
+      conn.send(block("segmembers <n> 10" + (cursor.isEmpty() ? "" : " " + cursor), "all"));
+      pages++;
+      String line;
+      while ((line = conn.readLine()).startsWith("KEY ")) {
+        assertTrue(seen.add(line.substring(4, line.length() - 2)), "repeated " + line);
+      }
+      if (line.equals("END\r\n")) {
+        break;
+      }
+      assertTrue(line.startsWith("NEXT "), line);
+      cursor = line.substring(5, line.length() - 2);
+    }
+    assertEquals(25, seen.size());
+    assertEquals(3, pages);
+  }
+
+  @Test
+  void shouldListDropAndCountWithFilters() {
+    define("dk", "country == \"DK\"", 0);
+    set("user:1", "{\"country\":\"DK\",\"age\":40}");
+    set("user:2", "{\"country\":\"DK\",\"age\":20}");
+    conn.send("seglist\r\n");
+    assertEquals("SEGMENT dk 2 15\r\n", conn.readLine());
+    assertEquals("country == \"DK\"\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+    conn.send(block("filtercount <n>", "age > 30"));
+    assertEquals("COUNT 1\r\n", conn.readLine());
+    conn.send(block("filtermembers <n> 10", "age > 30"));
+    assertEquals("KEY user:1\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+    conn.send("segdrop dk\r\nsegdrop dk\r\n");
+    assertEquals("DROPPED\r\n", conn.readLine());
+    assertEquals("NOT_FOUND\r\n", conn.readLine());
+  }
+
+  @Test
+  void shouldAnswerVirtualKeysForPlainClients() {
+    define("dk", "country == \"DK\"", 0);
+    define("adults", "age >= 18", 0);
+    set("user:1", "{\"country\":\"DK\",\"age\":31}");
+    set("user:2", "{\"country\":\"DK\",\"age\":3}");
+    conn.send("get _whack/size/dk _whack/size/dk%20and%20not%20adults _whack/in/dk/user:2"
+        + " _whack/of/user:1 _whack/count/age%20%3E%2010 _whack/size/nope\r\n");
+    assertEquals("VALUE _whack/size/dk 0 1\r\n", conn.readLine());
+    assertEquals("2\r\n", conn.readLine());
+    assertEquals("VALUE _whack/size/dk%20and%20not%20adults 0 1\r\n", conn.readLine());
+    assertEquals("1\r\n", conn.readLine());
+    assertEquals("VALUE _whack/in/dk/user:2 0 1\r\n", conn.readLine());
+    assertEquals("1\r\n", conn.readLine());
+    assertEquals("VALUE _whack/of/user:1 0 9\r\n", conn.readLine());
+    assertEquals("dk,adults\r\n", conn.readLine());
+    assertEquals("VALUE _whack/count/age%20%3E%2010 0 1\r\n", conn.readLine());
+    assertEquals("1\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine(), "an unknown segment is a miss");
+  }
+
+  @Test
+  void shouldRejectBadInputWithClientErrorsAndChangeNothing() {
+    define("dk", "country == \"DK\"", 0);
+    set("user:1", "{\"country\":\"DK\",\"visits\":1}");
+    conn.send("set user:1 0 0 12\r\n{\"country\": \r\n");
+    String line = conn.readLine();
+    assertTrue(line.startsWith("CLIENT_ERROR bad profile: "), line);
+    conn.send(block("update user:1 <n>", "{\"incr\":{\"country\":1}}"));
+    line = conn.readLine();
+    assertTrue(line.startsWith("CLIENT_ERROR bad update: "), line);
+    conn.send(block("segdef broken <n>", "country == "));
+    line = conn.readLine();
+    assertTrue(line.startsWith("CLIENT_ERROR bad expression at position 11: "), line);
+    conn.send(block("segcount <n>", "nosuch and dk"));
+    assertEquals("CLIENT_ERROR unknown segment nosuch\r\n", conn.readLine());
+    conn.send("append user:1 0 0 1\r\nx\r\nincr user:1 1\r\n");
+    assertEquals("CLIENT_ERROR cannot append or prepend to a profile\r\n", conn.readLine());
+    assertEquals("CLIENT_ERROR cannot increment or decrement a profile\r\n", conn.readLine());
+    conn.send("set plain 0 0 1\r\nx\r\n");
+    assertEquals("STORED\r\n", conn.readLine());
+    conn.send(block("update plain <n>", "{\"set\":{\"a\":1}}"));
+    assertEquals("CLIENT_ERROR not a profile\r\n", conn.readLine());
+    conn.send("set _whack/size/dk 0 0 1\r\nx\r\n");
+    assertEquals("CLIENT_ERROR reserved key\r\n", conn.readLine());
+    conn.send("watch nosuch\r\n");
+    assertEquals("CLIENT_ERROR unknown segment nosuch\r\n", conn.readLine());
+    conn.send("segdef big 70000\r\n" + "x".repeat(70000) + "\r\nsegof user:1\r\n");
+    assertEquals("CLIENT_ERROR expression too long\r\n", conn.readLine());
+    assertEquals("IN dk\r\n", conn.readLine(), "the profile is untouched and the connection works");
+    assertEquals("END\r\n", conn.readLine());
+    conn.send("get user:1\r\n");
+    assertEquals("VALUE user:1 0 27\r\n", conn.readLine());
+    assertEquals("{\"country\":\"DK\",\"visits\":1}\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+  }
+
+  @Test
+  void shouldKeepTheEncodingAProfileWasWrittenIn() throws Exception {
+    dev.whack.proto.Profile profile =
+        dev.whack.proto.Profile.newBuilder()
+            .addAttributes(
+                dev.whack.proto.Attribute.newBuilder()
+                    .setName("country")
+                    .setValue(dev.whack.proto.Value.newBuilder().setStringValue("DK")))
+            .build();
+    byte[] bytes = profile.toByteArray();
+    conn.send("set pb " + ProfileStore.PROTOBUF_PROFILE_FLAGS + " 0 " + bytes.length + "\r\n");
+    conn.send(bytes).send("\r\n");
+    assertEquals("STORED\r\n", conn.readLine());
+    define("dk", "country == \"DK\"", 1);
+    conn.send("get pb\r\n");
+    assertEquals(
+        "VALUE pb " + (ProfileStore.PROTOBUF_PROFILE_FLAGS & 0xFFFFFFFFL) + " " + bytes.length + "\r\n",
+        conn.readLine());
+    byte[] value = conn.read(bytes.length);
+    assertEquals(profile, dev.whack.proto.Profile.parseFrom(value));
+    assertEquals("\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+  }
+}
