@@ -7,6 +7,7 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.StatsReport;
+import dev.whack.node.protocol.Watchers;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.server.WhackServer;
 import dev.whack.node.stats.NodeStats;
@@ -51,7 +52,10 @@ public final class WhackNode implements AutoCloseable {
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
         new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port());
-    ProtocolContext context = new ProtocolContext(cache, engine, stats, metrics, report, VERSION);
+    Watchers watchers = new Watchers();
+    metrics.bindProfiles(engine, stats, watchers);
+    ProtocolContext context =
+        new ProtocolContext(cache, engine, stats, metrics, report, watchers, VERSION);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

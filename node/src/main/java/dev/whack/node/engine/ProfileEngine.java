@@ -609,6 +609,11 @@ public final class ProfileEngine {
     return timers.nextDue();
   }
 
+  /** Segment enter and leave changes since start (backfills excluded). */
+  public long membershipChanges() {
+    return hub.publishedCount();
+  }
+
   public EngineStats stats() {
     return new EngineStats(
         table.size(),

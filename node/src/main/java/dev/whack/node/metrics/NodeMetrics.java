@@ -5,7 +5,12 @@ import dev.whack.node.cache.ItemCache;
 import dev.whack.node.stats.NodeStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.protocol.Watchers;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -18,6 +23,8 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
@@ -104,6 +111,60 @@ public final class NodeMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
   }
 
+  private ProfileEngine engine;
+  private Watchers watchers;
+  private MultiGauge segmentSizes;
+  private MultiGauge watcherLag;
+
+  /**
+   * Adds the profile and segment meters: profiles held, membership changes, update outcomes,
+   * segment sizes and per-watcher lag (both refreshed at each scrape, since segments and
+   * watchers come and go).
+   */
+  public void bindProfiles(ProfileEngine engine, NodeStats stats, Watchers watchers) {
+    this.engine = engine;
+    this.watchers = watchers;
+    gauge("whack.profiles", "Profiles held", engine, ProfileEngine::size);
+    FunctionCounter.builder("whack.segment.changes", engine, ProfileEngine::membershipChanges)
+        .description("Segment enter and leave changes (rate = membership changes per second)")
+        .register(registry);
+    FunctionCounter.builder("whack.profile.updates", stats.profileUpdates, LongAdder::sum)
+        .description("Partial profile updates received")
+        .register(registry);
+    FunctionCounter.builder("whack.profile.updates.ignored", stats.profileUpdatesIgnored, LongAdder::sum)
+        .description("Updates acknowledged but not applied: a replayed producer sequence")
+        .register(registry);
+    gauge("whack.watchers", "Connections watching segment changes", stats, s -> s.watchers.sum());
+    FunctionCounter.builder("whack.watch.delivered", stats.watchDelivered, LongAdder::sum)
+        .description("Change lines written to watchers")
+        .register(registry);
+    FunctionCounter.builder("whack.watch.missed", stats.watchMissed, LongAdder::sum)
+        .description("Changes watchers missed because they read too slowly")
+        .register(registry);
+    segmentSizes =
+        MultiGauge.builder("whack.segment.size").description("Members of each segment").register(registry);
+    watcherLag =
+        MultiGauge.builder("whack.watcher.lag")
+            .description("Changes buffered for a watcher and not yet written")
+            .register(registry);
+  }
+
+  private void refreshDynamicMeters() {
+    if (engine == null) {
+      return;
+    }
+    List<MultiGauge.Row<?>> sizes = new ArrayList<>();
+    for (SegmentInfo s : engine.segments()) {
+      sizes.add(MultiGauge.Row.of(Tags.of("segment", s.name()), s.size()));
+    }
+    segmentSizes.register(sizes, true);
+    List<MultiGauge.Row<?>> lags = new ArrayList<>();
+    for (Watchers.Watcher w : watchers.all()) {
+      lags.add(MultiGauge.Row.of(Tags.of("watcher", w.name()), w.lag(), l -> l.getAsInt()));
+    }
+    watcherLag.register(lags, true);
+  }
+
   /** Records one request's latency; {@code family} is one of the constants above. */
   public void recordLatency(int family, long nanos) {
     latency[family].record(nanos, TimeUnit.NANOSECONDS);
@@ -115,6 +176,7 @@ public final class NodeMetrics implements AutoCloseable {
 
   /** The Prometheus text exposition of every meter. */
   public String scrape() {
+    refreshDynamicMeters();
     return registry.scrape();
   }
 

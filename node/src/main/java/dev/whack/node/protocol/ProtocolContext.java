@@ -10,6 +10,7 @@ import dev.whack.node.stats.NodeStats;
  *
  * @param engine profiles and segments; the cache reports profile removals to it
  * @param statsSource renders the {@code stats} groups for text and binary alike
+ * @param watchers connections watching segment changes, for metrics
  * @param version the version string reported by {@code version} and binary Version
  */
 public record ProtocolContext(
@@ -18,4 +19,5 @@ public record ProtocolContext(
     NodeStats stats,
     NodeMetrics metrics,
     StatsReport statsSource,
+    Watchers watchers,
     String version) {}

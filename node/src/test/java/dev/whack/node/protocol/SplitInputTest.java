@@ -46,6 +46,7 @@ class SplitInputTest {
           METRICS,
           new StatsReport(
               CONFIG, CACHE, STATS, new ConnectionTracker(STATS, 10, () -> 0L), WhackNode.VERSION, () -> 0),
+          new Watchers(),
           WhackNode.VERSION);
 
   @AfterAll

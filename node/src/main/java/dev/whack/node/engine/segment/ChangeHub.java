@@ -20,6 +20,9 @@ import java.util.Set;
 public final class ChangeHub {
   private static final Subscription[] NONE = new Subscription[0];
   private volatile Map<String, Subscription[]> bySegment = Map.of();
+  /** Every membership change published, watched or not (for the changes-per-second metric). */
+  private final java.util.concurrent.atomic.LongAdder published =
+      new java.util.concurrent.atomic.LongAdder();
 
   /**
    * Subscribes to changes of the named segments (defined now or later).
@@ -68,6 +71,7 @@ public final class ChangeHub {
 
   /** Offers one change to every subscriber of {@code segment}; never blocks. */
   public void publish(String segment, byte[] key, boolean enter, long timeMillis) {
+    published.increment();
     Map<String, Subscription[]> m = bySegment;
     if (m.isEmpty()) {
       return;
@@ -81,6 +85,11 @@ public final class ChangeHub {
     for (Subscription s : subs) {
       s.offer(change);
     }
+  }
+
+  /** Membership changes published since start. */
+  public long publishedCount() {
+    return published.sum();
   }
 
   public int subscriberCount() {

@@ -128,7 +128,8 @@ public final class AsciiCommands {
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
     this.profiles = new ProfileStore(context.cache(), context.engine());
     this.meta = new MetaCommands(context, profiles, numbers, outcome);
-    this.profileCommands = new ProfileCommands(profiles, stats, metrics, numbers, outcome);
+    this.profileCommands =
+        new ProfileCommands(profiles, stats, metrics, context.watchers(), numbers, outcome);
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {

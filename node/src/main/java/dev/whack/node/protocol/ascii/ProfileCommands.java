@@ -11,16 +11,16 @@ import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.segment.SegmentChange;
-import dev.whack.node.engine.segment.Subscription;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.WatchSession;
+import dev.whack.node.protocol.Watchers;
 import dev.whack.node.stats.NodeStats;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The profile and segment commands of the text protocol (docs/protocol.md, "Profiles and
@@ -28,19 +28,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code segmembers}, {@code segof}, {@code filtercount}, {@code filtermembers}, {@code watch},
  * {@code unwatch}. Expressions and bodies travel as data blocks framed like memcached's.
  *
- * <p>Watching: the engine's change listener runs on the writing thread and only schedules a drain
- * on this connection's event loop; the drain writes {@code CHANGE} lines (and {@code MISSED <n>}
- * after an overflow) between replies, and stops while the client is not reading, so a slow watcher
- * loses changes to its bounded buffer instead of holding anyone up.
+ * <p>Watching is a {@link WatchSession}: {@code CHANGE} lines (and {@code MISSED <n>} after an
+ * overflow) are written between replies, never waiting on a slow client.
  *
  * <p>Concurrency: one per connection; everything but the listener runs on the event loop.
  */
 final class ProfileCommands {
   /** Expressions are short; a longer block is refused without being buffered. */
   static final int MAX_EXPRESSION_BYTES = 64 * 1024;
-  /** Changes a watcher may have waiting before the oldest are dropped. */
-  static final int WATCH_BUFFER_CHANGES = 65_536;
-  private static final int DRAIN_BATCH = 4096;
 
   private static final byte[] UPDATED = ascii("UPDATED\r\n");
   private static final byte[] IGNORED = ascii("IGNORED\r\n");
@@ -67,9 +62,9 @@ final class ProfileCommands {
   private final ProfileEngine engine;
   private final NodeStats stats;
   private final NodeMetrics metrics;
+  private final Watchers watchers;
   private final AsciiNumbers numbers;
   private final Outcome outcome;
-  private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
 
   private Pending pending;
@@ -77,12 +72,16 @@ final class ProfileCommands {
   private int pendingLimit;
   private String pendingCursor;
 
-  private Subscription subscription;
-  private final AtomicBoolean drainScheduled = new AtomicBoolean();
-  private final List<SegmentChange> drained = new ArrayList<>();
+  private WatchSession watch;
 
-  ProfileCommands(ProfileStore profiles, NodeStats stats, NodeMetrics metrics, AsciiNumbers numbers,
+  ProfileCommands(
+      ProfileStore profiles,
+      NodeStats stats,
+      NodeMetrics metrics,
+      Watchers watchers,
+      AsciiNumbers numbers,
       Outcome outcome) {
+    this.watchers = watchers;
     this.profiles = profiles;
     this.engine = profiles.engine();
     this.stats = stats;
@@ -92,8 +91,8 @@ final class ProfileCommands {
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
-    this.ctx = ctx;
     this.replies = replies;
+    this.watch = new WatchSession(engine, stats, watchers, ctx, replies);
   }
 
   /**
@@ -339,104 +338,57 @@ final class ProfileCommands {
     }
     List<String> names = new ArrayList<>();
     for (int i = 1; i < line.tokenCount; i++) {
-      String name = line.token(i);
-      if (engine.segment(name) == null) {
-        error(ascii("CLIENT_ERROR unknown segment " + name + "\r\n"));
-        return;
-      }
-      names.add(name);
+      names.add(line.token(i));
     }
-    closeSubscription();
-    subscription = engine.subscribe(names, WATCH_BUFFER_CHANGES, this::scheduleDrain);
-    stats.watchers.increment();
+    String unknown = watch.unknownSegment(names);
+    if (unknown != null) {
+      error(ascii("CLIENT_ERROR unknown segment " + unknown + "\r\n"));
+      return;
+    }
+    watch.start(names, TEXT_FORMAT);
     replies.bytes(ascii("WATCHING " + names.size() + "\r\n"));
   }
 
-  /** "unwatch": "UNWATCHED"; no change line follows. */
+  /** "unwatch": the changes that already happened, then "UNWATCHED"; nothing after it. */
   private void unwatch(AsciiLine line) {
     if (line.tokenCount != 1) {
       error(AsciiCommands.ERROR);
       return;
     }
-    if (subscription != null) {
-      drain(); // changes that happened before the unwatch still belong to the watcher
-    }
-    closeSubscription();
+    watch.stop();
     replies.bytes(UNWATCHED);
   }
 
-  /** Called on the writer's thread, inside its write: only wakes the event loop. */
-  private void scheduleDrain() {
-    if (drainScheduled.compareAndSet(false, true)) {
-      ctx.executor().execute(this::drainAndFlush);
-    }
-  }
+  /** "CHANGE enter|leave <segment> <key> <unix-millis>" and "MISSED <n>". */
+  private static final WatchSession.Format TEXT_FORMAT =
+      new WatchSession.Format() {
+        @Override
+        public void change(ReplyBuffer out, SegmentChange change) {
+          out.bytes(change.enter() ? CHANGE_ENTER : CHANGE_LEAVE)
+              .bytes(change.segment().getBytes(UTF_8))
+              .ascii(' ')
+              .bytes(change.key().getBytes(UTF_8))
+              .ascii(' ')
+              .decimal(change.timeMillis())
+              .bytes(CRLF);
+        }
 
-  /** When the client reads again, deliver what waited. */
-  void onWritable() {
-    if (subscription != null && subscription.buffered() > 0) {
-      scheduleDrain();
-    }
-  }
-
-  private void drainAndFlush() {
-    drainScheduled.set(false);
-    if (subscription == null || !ctx.channel().isActive()) {
-      return;
-    }
-    if (!ctx.channel().isWritable()) {
-      return; // onWritable resumes; meanwhile the bounded buffer absorbs or drops
-    }
-    boolean more = drain();
-    replies.flush();
-    if (more) {
-      scheduleDrain();
-    }
-  }
-
-  /** Writes waiting changes; true if more remain after a batch. */
-  private boolean drain() {
-    long missed = subscription.takeMissed();
-    if (missed > 0) {
-      stats.watchMissed.add(missed);
-      replies.bytes(ascii("MISSED " + missed + "\r\n"));
-    }
-    drained.clear();
-    int n = subscription.drainTo(drained, DRAIN_BATCH);
-    for (SegmentChange change : drained) {
-      replies
-          .bytes(change.enter() ? CHANGE_ENTER : CHANGE_LEAVE)
-          .bytes(change.segment().getBytes(UTF_8))
-          .ascii(' ')
-          .bytes(change.key().getBytes(UTF_8))
-          .ascii(' ')
-          .decimal(change.timeMillis())
-          .bytes(CRLF);
-    }
-    stats.watchDelivered.add(n);
-    drained.clear();
-    return n == DRAIN_BATCH;
-  }
+        @Override
+        public void missed(ReplyBuffer out, long count) {
+          out.bytes(MISSED).decimal(count).bytes(CRLF);
+        }
+      };
 
   private static final byte[] CHANGE_ENTER = ascii("CHANGE enter ");
   private static final byte[] CHANGE_LEAVE = ascii("CHANGE leave ");
+  private static final byte[] MISSED = ascii("MISSED ");
 
-  /** The lag of this connection's watch: changes buffered and not yet written. */
-  int watchLag() {
-    Subscription s = subscription;
-    return s == null ? 0 : s.buffered();
+  void onWritable() {
+    watch.onWritable();
   }
 
   void close() {
-    closeSubscription();
-  }
-
-  private void closeSubscription() {
-    if (subscription != null) {
-      subscription.close();
-      subscription = null;
-      stats.watchers.decrement();
-    }
+    watch.close();
   }
 
   private void error(byte[] reply) {

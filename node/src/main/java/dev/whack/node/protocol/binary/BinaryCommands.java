@@ -16,6 +16,7 @@ import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
 import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -62,11 +63,22 @@ public final class BinaryCommands {
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
     this.profiles = new ProfileStore(context.cache(), context.engine());
-    this.segments = new SegmentOpcodes(this, profiles, stats);
+    this.segments = new SegmentOpcodes(this, profiles, stats, context.watchers());
   }
 
-  void attach(ReplyBuffer replies) {
+  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.replies = replies;
+    segments.attach(ctx, replies);
+  }
+
+  /** The connection is writable again: a waiting watch can deliver. */
+  void onWritable() {
+    segments.onWritable();
+  }
+
+  /** The connection is gone: release its watch. */
+  void close() {
+    segments.close();
   }
 
   ReplyBuffer replies() {
@@ -484,7 +496,18 @@ public final class BinaryCommands {
 
   void header(
       int opcode, int status, int keyLength, int extrasLength, long bodyLength, int opaque, long cas) {
-    ByteBuf out = replies.out();
+    writeHeader(replies.out(), opcode, status, keyLength, extrasLength, bodyLength, opaque, cas);
+  }
+
+  static void writeHeader(
+      ByteBuf out,
+      int opcode,
+      int status,
+      int keyLength,
+      int extrasLength,
+      long bodyLength,
+      int opaque,
+      long cas) {
     out.writeByte(RESPONSE_MAGIC);
     out.writeByte(opcode);
     out.writeShort(keyLength);

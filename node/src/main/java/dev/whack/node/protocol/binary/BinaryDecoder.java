@@ -47,7 +47,7 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
-    commands.attach(replies);
+    commands.attach(ctx, replies);
   }
 
   @Override
@@ -163,7 +163,16 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      commands.onWritable();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    commands.close();
     replies.release();
   }
 }

@@ -11,11 +11,17 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.WatchSession;
+import dev.whack.node.protocol.Watchers;
 import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The profile and segment opcodes of the binary protocol, in the range memcached leaves unused
@@ -36,6 +42,10 @@ final class SegmentOpcodes {
   static final int SEG_OF = 0x67;
   static final int FILTER_COUNT = 0x68;
   static final int FILTER_MEMBERS = 0x69;
+  static final int WATCH = 0x6a;
+  static final int UNWATCH = 0x6b;
+  /** Sent with a watch's opaque when changes were dropped; the value is the count. */
+  static final int STATUS_MISSED = 0x0086;
 
   /** Expressions are short; a longer value is refused without being buffered. */
   private static final int MAX_EXPRESSION_BYTES = 64 * 1024;
@@ -45,16 +55,19 @@ final class SegmentOpcodes {
   private final ProfileEngine engine;
   private final NodeStats stats;
   private final Outcome outcome = new Outcome();
+  private final Watchers watchers;
+  private WatchSession watch;
 
-  SegmentOpcodes(BinaryCommands out, ProfileStore profiles, NodeStats stats) {
+  SegmentOpcodes(BinaryCommands out, ProfileStore profiles, NodeStats stats, Watchers watchers) {
     this.out = out;
+    this.watchers = watchers;
     this.profiles = profiles;
     this.engine = profiles.engine();
     this.stats = stats;
   }
 
   static boolean handles(int opcode) {
-    return opcode >= UPDATE && opcode <= FILTER_MEMBERS;
+    return opcode >= UPDATE && opcode <= UNWATCH;
   }
 
   /** memcached-style shape rule per opcode: which of extras, key and value it takes. */
@@ -68,12 +81,26 @@ final class SegmentOpcodes {
       case SEG_LIST -> ext == 0 && key == 0 && body == 0;
       case SEG_COUNT, FILTER_COUNT -> ext == 0 && key == 0 && body > 0;
       case SEG_MEMBERS, FILTER_MEMBERS -> ext == 4 && body > ext + key;
+      case WATCH -> ext == 0 && key == 0 && body > 0;
+      case UNWATCH -> ext == 0 && key == 0 && body == 0;
       default -> false;
     };
   }
 
   static long maxValueBytes(int opcode, int maxItemSize) {
     return opcode == UPDATE || opcode == UPDATEQ ? maxItemSize : MAX_EXPRESSION_BYTES;
+  }
+
+  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    watch = new WatchSession(engine, stats, watchers, ctx, replies);
+  }
+
+  void onWritable() {
+    watch.onWritable();
+  }
+
+  void close() {
+    watch.close();
   }
 
   /** Runs the opcode; false if it is not one of ours. */
@@ -111,6 +138,20 @@ final class SegmentOpcodes {
         case FILTER_COUNT -> respondLong(r, engine.filterCount(value(r)));
         case SEG_MEMBERS -> page(r, engine.members(value(r), cursor(r), r.limit));
         case FILTER_MEMBERS -> page(r, engine.filterMembers(value(r), cursor(r), r.limit));
+        case WATCH -> {
+          List<String> names = List.of(value(r).trim().split(" +"));
+          String unknown = watch.unknownSegment(names);
+          if (unknown != null) {
+            out.error(r, STATUS_INVALID_ARGUMENTS, "unknown segment " + unknown);
+          } else {
+            out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+            watch.start(names, new BinaryFormat(r.opaque));
+          }
+        }
+        case UNWATCH -> {
+          watch.stop();
+          out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+        }
         case SEG_OF -> {
           for (String name : engine.segmentsOf(Arrays.copyOf(r.key, r.keyLength))) {
             respondKey(r, name.getBytes(UTF_8));
@@ -167,6 +208,30 @@ final class SegmentOpcodes {
   private void respondLong(BinaryRequest r, long value) {
     out.header(r.opcode, STATUS_OK, 0, 0, 8, r.opaque, 0);
     out.replies().out().writeLong(value);
+  }
+
+  /**
+   * A change: opcode Watch with the watch's opaque, key = profile key, value = segment name,
+   * extras = kind (1 enter, 0 leave) and time in ms; missed changes: status 0x86, value = count.
+   */
+  private record BinaryFormat(int opaque) implements WatchSession.Format {
+    @Override
+    public void change(ReplyBuffer replies, SegmentChange change) {
+      byte[] key = change.key().getBytes(UTF_8);
+      byte[] segment = change.segment().getBytes(UTF_8);
+      ByteBuf buf = replies.out();
+      BinaryCommands.writeHeader(
+          buf, WATCH, STATUS_OK, key.length, 9, 9L + key.length + segment.length, opaque, 0);
+      buf.writeByte(change.enter() ? 1 : 0).writeLong(change.timeMillis());
+      buf.writeBytes(key).writeBytes(segment);
+    }
+
+    @Override
+    public void missed(ReplyBuffer replies, long count) {
+      ByteBuf buf = replies.out();
+      BinaryCommands.writeHeader(buf, WATCH, STATUS_MISSED, 0, 0, 8, opaque, 0);
+      buf.writeLong(count);
+    }
   }
 
   private static String key(BinaryRequest r) {
