@@ -87,12 +87,13 @@ public final class BulkWriter implements AutoCloseable {
     CompletableFuture<T> future = Futures.attempt(call);
     future.whenComplete(
         (value, failure) -> {
-          room.release();
+          // Count before making room, so that flush() returning means the counts are final.
           if (failure == null) {
             succeeded.incrementAndGet();
           } else {
             record(new Failure(key, operation, Futures.unwrap(failure)));
           }
+          room.release();
         });
     return future;
   }

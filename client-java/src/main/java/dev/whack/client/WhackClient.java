@@ -24,6 +24,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -58,6 +61,8 @@ import java.util.function.Function;
 public final class WhackClient implements AutoCloseable {
   /** The flags that mark a value as a protobuf {@code whack.v1.Profile} (0x77680001). */
   public static final int PROFILE_PROTOBUF_FLAGS = 0x77680001;
+
+  private static final long CLOSE_WAIT_MILLIS = 1_000;
 
   /** Keys per {@code get} line in a multi-get, well under the node's line limit. */
   private static final int MAX_KEYS_PER_GET = 100;
@@ -425,8 +430,19 @@ public final class WhackClient implements AutoCloseable {
     for (Watch watch : List.copyOf(watches)) {
       watch.close();
     }
+    List<CompletableFuture<Void>> ended = new ArrayList<>();
     for (NodeClient node : nodes) {
-      node.close();
+      ended.add(node.closeAsync());
+    }
+    // Let every connection fail its requests with "the client is closed" before the I/O threads
+    // stop (stopping them first would close the channels under a less telling reason).
+    try {
+      CompletableFuture.allOf(ended.toArray(CompletableFuture<?>[]::new))
+          .get(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // stop the threads anyway
     }
     io.close();
   }

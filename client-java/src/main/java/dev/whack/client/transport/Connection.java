@@ -88,6 +88,7 @@ public final class Connection {
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicReference<WhackException> ending = new AtomicReference<>();
   private final CompletableFuture<Connection> ready = new CompletableFuture<>();
+  private final CompletableFuture<Void> ended = new CompletableFuture<>();
   /** Written, awaiting replies, oldest first. Event loop only. */
   private final ArrayDeque<Request<?>> outstanding = new ArrayDeque<>();
   private final Runnable drainTask = this::drain;
@@ -145,6 +146,11 @@ public final class Connection {
   /** Completes when the channel is connected; exceptionally if the connection ends first. */
   public CompletableFuture<Connection> ready() {
     return ready;
+  }
+
+  /** Completes once the connection has ended and failed everything pending. */
+  public CompletableFuture<Void> ended() {
+    return ended;
   }
 
   /** True until the connection ends. */
@@ -258,6 +264,7 @@ public final class Connection {
       ch.close();
     }
     ready.completeExceptionally(restCause);
+    ended.complete(null);
   }
 
   private void failSubmitted(WhackException cause) {

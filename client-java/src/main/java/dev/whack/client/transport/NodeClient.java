@@ -5,6 +5,9 @@ import dev.whack.client.NodeUnavailableException;
 import dev.whack.client.WhackException;
 import dev.whack.client.protocol.Request;
 import dev.whack.client.protocol.VersionRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -143,8 +146,12 @@ public final class NodeClient implements AutoCloseable {
     return -1;
   }
 
-  private void markDown(Throwable cause) {
-    downCause = cause;
+  private void markDown(WhackException cause) {
+    // A failed connect already says "<node> is down: <reason>"; keep the reason only.
+    downCause =
+        cause instanceof NodeUnavailableException && cause.getCause() != null
+            ? cause.getCause()
+            : cause;
     health = Health.DOWN;
     NodeUnavailableException down = unavailable();
     for (int i = 0; i < slots.length(); i++) {
@@ -209,20 +216,32 @@ public final class NodeClient implements AutoCloseable {
     c.end(Connection.Ending.DISCARDED, gone, gone);
   }
 
-  @Override
-  public synchronized void close() {
+  /**
+   * Fails everything pending with "the client is closed" and closes the connections. The returned
+   * future completes once every connection has ended, so that the I/O threads can stop after.
+   */
+  public synchronized CompletableFuture<Void> closeAsync() {
     health = Health.CLOSED;
     if (probe != null) {
       probe.cancel(false);
     }
     ConnectionClosedException closed =
         new ConnectionClosedException(name(), "the client is closed", null);
+    List<CompletableFuture<Void>> ended = new ArrayList<>();
     for (int i = 0; i < slots.length(); i++) {
       slots.get(i).end(Connection.Ending.DISCARDED, closed, closed);
+      ended.add(slots.get(i).ended());
     }
     if (probing != null) {
       probing.end(Connection.Ending.DISCARDED, closed, closed);
+      ended.add(probing.ended());
     }
+    return CompletableFuture.allOf(ended.toArray(CompletableFuture<?>[]::new));
+  }
+
+  @Override
+  public void close() {
+    closeAsync();
   }
 
   @Override

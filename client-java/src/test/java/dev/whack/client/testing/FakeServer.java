@@ -30,7 +30,7 @@ public final class FakeServer implements AutoCloseable {
   /** Answers one command. */
   @FunctionalInterface
   public interface Responder {
-    void respond(Command command, Reply reply) throws IOException;
+    void respond(Command command, Reply reply) throws IOException, InterruptedException;
   }
 
   /** A command as received: its line (without CRLF), tokens, and data block if any. */
@@ -76,6 +76,8 @@ public final class FakeServer implements AutoCloseable {
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
   private final List<String> received = new CopyOnWriteArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final Thread acceptor;
+  private volatile boolean closed;
 
   private FakeServer(int port, Responder responder) {
     this.responder = responder;
@@ -86,9 +88,8 @@ public final class FakeServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Thread acceptor = new Thread(this::accept, "fake-server-accept-" + port());
+    acceptor = new Thread(this::accept, "fake-server-accept-" + port());
     acceptor.setDaemon(true);
-    threads.add(acceptor);
     acceptor.start();
   }
 
@@ -114,6 +115,11 @@ public final class FakeServer implements AutoCloseable {
     return connections.get();
   }
 
+  /** Connections open now. */
+  public int openConnections() {
+    return sockets.size();
+  }
+
   /** Every command line received, in order of arrival. */
   public List<String> received() {
     return List.copyOf(received);
@@ -123,6 +129,11 @@ public final class FakeServer implements AutoCloseable {
     while (!listener.isClosed()) {
       try {
         Socket socket = listener.accept();
+        if (closed) {
+          // Accepted while closing: a stopped server must not serve anyone.
+          socket.close();
+          return;
+        }
         socket.setTcpNoDelay(true);
         sockets.add(socket);
         int id = connections.incrementAndGet();
@@ -157,6 +168,8 @@ public final class FakeServer implements AutoCloseable {
       }
     } catch (SocketException e) {
       // closed by the test or by the client
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
@@ -195,10 +208,16 @@ public final class FakeServer implements AutoCloseable {
   /** Stops listening and closes every connection, so that the port refuses connections. */
   @Override
   public void close() {
+    closed = true;
     try {
       listener.close();
     } catch (IOException ignored) {
       // closing a test socket
+    }
+    try {
+      acceptor.join(2_000); // no connection is added after this
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     for (Socket s : sockets) {
       try {
