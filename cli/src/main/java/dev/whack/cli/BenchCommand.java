@@ -1,6 +1,8 @@
 package dev.whack.cli;
 
 import dev.whack.cli.bench.MemcacheLoad;
+import dev.whack.cli.bench.PipelinedLoad;
+import dev.whack.cli.bench.ProfileLoad;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -68,32 +70,88 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed = 42;
 
+  @Option(
+      names = "--workload",
+      description = "memcache (P1 get/set) or profiles (P2 updates, P7 with --watch) (default: ${DEFAULT-VALUE})")
+  String workload = "memcache";
+
+  @Option(names = "--profiles", description = "profiles preloaded for --workload profiles (default: ${DEFAULT-VALUE})")
+  int profiles = 1_000_000;
+
+  @Option(names = "--watch", description = "also watch a segment and report the change delay (P7)")
+  boolean watch;
+
   @Override
   public Integer call() throws Exception {
-    MemcacheLoad load =
-        new MemcacheLoad(
-            new MemcacheLoad.Settings(
-                host,
-                port,
-                connections,
-                threads,
-                pipeline,
-                keys,
-                valueSize,
-                getRatio,
-                (long) (warmupSeconds * 1000),
-                (long) (durationSeconds * 1000),
-                seed));
+    PipelinedLoad.Settings settings =
+        new PipelinedLoad.Settings(
+            host,
+            port,
+            connections,
+            threads,
+            pipeline,
+            (long) (warmupSeconds * 1000),
+            (long) (durationSeconds * 1000),
+            seed);
+    return switch (workload) {
+      case "memcache" -> memcache(settings);
+      case "profiles" -> profiles(settings);
+      default -> {
+        System.err.println("whack bench: unknown workload " + workload + " (memcache, profiles)");
+        yield Whack.EXIT_USAGE;
+      }
+    };
+  }
+
+  private int memcache(PipelinedLoad.Settings settings) throws Exception {
+    MemcacheLoad load = new MemcacheLoad(keys, valueSize, getRatio);
     if (!noPreload) {
-      load.preload();
+      load.preload(host, port);
     }
-    MemcacheLoad.Result result = load.run();
+    report(id, new PipelinedLoad(settings, load).run());
+    return Whack.EXIT_OK;
+  }
+
+  private int profiles(PipelinedLoad.Settings settings) throws Exception {
+    ProfileLoad load = new ProfileLoad(profiles, System.currentTimeMillis(), watch);
+    if (!noPreload) {
+      long start = System.nanoTime();
+      load.preload(host, port, 4);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.err.printf(Locale.ROOT, "%s: preloaded %d profiles in %.1f s (%.0f/s)%n", system,
+          profiles, seconds, profiles / seconds);
+      load.defineSegments(host, port);
+    }
+    java.net.Socket watcher = watch ? load.startWatcher(host, port) : null;
+    try {
+      report(id, new PipelinedLoad(settings, load).run());
+    } finally {
+      if (watcher != null) {
+        watcher.close();
+      }
+    }
+    if (watch) {
+      org.HdrHistogram.Histogram delays = load.changeDelays();
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "bench P7-change-delay %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f",
+              system,
+              delays.getTotalCount(),
+              delays.getValueAtPercentile(50) / 1000.0,
+              delays.getValueAtPercentile(99) / 1000.0,
+              delays.getValueAtPercentile(99.9) / 1000.0));
+    }
+    return Whack.EXIT_OK;
+  }
+
+  private void report(String figure, PipelinedLoad.Result result) {
     StringBuilder line =
         new StringBuilder(
             String.format(
                 Locale.ROOT,
                 "bench %s %s ops_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f",
-                id,
+                figure,
                 system,
                 result.opsPerSecond(),
                 result.percentileMicros(50),
@@ -104,14 +162,12 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.err.printf(
         Locale.ROOT,
-        "%s: %d ops in %.1f s, %d get misses, max %.1f us%n",
+        "%s: %d ops in %.1f s, max %.1f us%n",
         system,
         result.operations(),
         result.seconds(),
-        result.misses(),
         result.latencyNanos().getMaxValue() / 1000.0);
     System.out.println(line);
-    return Whack.EXIT_OK;
   }
 
   private static double residentMegabytes(long pid) {

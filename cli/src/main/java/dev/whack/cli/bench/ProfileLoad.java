@@ -1,0 +1,226 @@
+package dev.whack.cli.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The profile workload over the wire (P2, P7): profiles preloaded with {@code set}, 50 segments
+ * defined, then partial {@code update}s on random profiles. With a watcher, one update in {@link
+ * #FLIP_EVERY} creates a fresh key that enters the {@code flip} segment, and the delay from that
+ * update's acknowledgement to the watcher receiving its {@code CHANGE} line is recorded.
+ */
+public final class ProfileLoad implements PipelinedLoad.Protocol {
+  static final int FLIP_EVERY = 100;
+  private static final byte[] UPDATE = "update ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FLIP_BODY =
+      "{\"set\":{\"flag\":true}}".getBytes(StandardCharsets.US_ASCII);
+
+  private final int profiles;
+  private final ProfileWorkload workload;
+  private final byte[][] updates;
+  private final boolean watch;
+  private final long[] flipSequence = new long[64];
+  /** Flip key -> nanos of the first of (ack, change) to arrive, negated for a change. */
+  private final ConcurrentHashMap<String, Long> firstSeen = new ConcurrentHashMap<>();
+  private final Histogram changeDelayNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
+
+  public ProfileLoad(int profiles, long nowMillis, boolean watch) {
+    this.profiles = profiles;
+    this.workload = new ProfileWorkload(nowMillis);
+    this.watch = watch;
+    // A pool of update bodies, built once so the generator spends its time on the wire.
+    SplittableRandom r = new SplittableRandom(7);
+    updates = new byte[4096][];
+    for (int i = 0; i < updates.length; i++) {
+      updates[i] = workload.update(r);
+    }
+  }
+
+  /** Writes every profile with pipelined sets over a few connections. */
+  public void preload(String host, int port, int connections) throws Exception {
+    Thread[] threads = new Thread[connections];
+    Exception[] failure = new Exception[1];
+    for (int t = 0; t < connections; t++) {
+      int from = (int) ((long) profiles * t / connections);
+      int to = (int) ((long) profiles * (t + 1) / connections);
+      threads[t] =
+          new Thread(
+              () -> {
+                try {
+                  preloadRange(host, port, from, to);
+                } catch (Exception e) {
+                  failure[0] = e;
+                }
+              });
+      threads[t].start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+  }
+
+  private void preloadRange(String host, int port, int from, int to) throws IOException {
+    SplittableRandom r = new SplittableRandom(from);
+    try (Socket s = new Socket(host, port)) {
+      s.setTcpNoDelay(true);
+      OutputStream out = new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16);
+      InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1 << 16);
+      int batch = 500;
+      for (int start = from; start < to; start += batch) {
+        int end = Math.min(to, start + batch);
+        for (int i = start; i < end; i++) {
+          byte[] json = workload.profile(r);
+          out.write(("set user:" + i + " 0 0 " + json.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(json);
+          out.write(CRLF);
+        }
+        out.flush();
+        for (int i = start; i < end; i++) {
+          String line = readLine(in);
+          if (!line.equals("STORED")) {
+            throw new IOException("preload of user:" + i + " answered " + line);
+          }
+        }
+      }
+    }
+  }
+
+  /** Defines the 50 segments (and {@code flip} when watching). */
+  public void defineSegments(String host, int port) throws IOException {
+    List<String[]> segments = new java.util.ArrayList<>(ProfileWorkload.segments());
+    if (watch) {
+      segments.add(new String[] {"flip", "flag == true"});
+    }
+    try (Socket s = new Socket(host, port)) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+      for (String[] seg : segments) {
+        byte[] expr = seg[1].getBytes(StandardCharsets.UTF_8);
+        out.write(("segdef " + seg[0] + " " + expr.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(expr);
+        out.write(CRLF);
+        out.flush();
+        String line = readLine(in);
+        if (!line.startsWith("DEFINED ")) {
+          throw new IOException("segdef " + seg[0] + " answered " + line);
+        }
+      }
+    }
+  }
+
+  /** Starts a thread that watches {@code flip} and records change delays; returns its socket. */
+  public Socket startWatcher(String host, int port) throws IOException {
+    Socket s = new Socket(host, port);
+    s.setTcpNoDelay(true);
+    s.getOutputStream().write("watch flip\r\n".getBytes(StandardCharsets.US_ASCII));
+    InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1 << 16);
+    String first = readLine(in);
+    if (!first.startsWith("WATCHING")) {
+      s.close();
+      throw new IOException("watch answered " + first);
+    }
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  String line = readLine(in);
+                  long now = System.nanoTime();
+                  if (line.startsWith("CHANGE enter flip ")) {
+                    String key = line.substring("CHANGE enter flip ".length(), line.lastIndexOf(' '));
+                    arrived(key, -now);
+                  }
+                }
+              } catch (IOException closed) {
+                // the run is over
+              }
+            },
+            "watcher");
+    t.setDaemon(true);
+    t.start();
+    return s;
+  }
+
+  /** Pairs an ack (positive nanos) with its change (negative nanos), whichever comes second. */
+  private void arrived(String key, long signedNanos) {
+    Long other = firstSeen.putIfAbsent(key, signedNanos);
+    if (other == null) {
+      return;
+    }
+    firstSeen.remove(key);
+    long ack = signedNanos > 0 ? signedNanos : other;
+    long change = signedNanos < 0 ? -signedNanos : -other;
+    changeDelayNanos.recordValue(Math.max(0, Math.min(change - ack, TimeUnit.SECONDS.toNanos(10))));
+  }
+
+  public Histogram changeDelays() {
+    return changeDelayNanos;
+  }
+
+  @Override
+  public void writeRequest(ByteBuffer out, SplittableRandom random, int worker, long[] slot) {
+    if (watch && random.nextInt(FLIP_EVERY) == 0) {
+      long n = ++flipSequence[worker];
+      slot[0] = ((long) worker << 40) | n; // a flip key, remembered to pair with its change
+      byte[] key = ("flip:" + worker + ":" + n).getBytes(StandardCharsets.US_ASCII);
+      writeUpdate(out, key, FLIP_BODY);
+      return;
+    }
+    slot[0] = 0;
+    byte[] key = ("user:" + random.nextInt(profiles)).getBytes(StandardCharsets.US_ASCII);
+    writeUpdate(out, key, updates[random.nextInt(updates.length)]);
+  }
+
+  private static void writeUpdate(ByteBuffer out, byte[] key, byte[] body) {
+    out.put(UPDATE).put(key).put((byte) ' ');
+    PipelinedLoad.putDecimal(out, body.length);
+    out.put(CRLF).put(body).put(CRLF);
+  }
+
+  /** "UPDATED" (or "IGNORED"). */
+  @Override
+  public boolean readReply(ByteBuffer in, long[] slot, long nowNanos) throws IOException {
+    int lineEnd = PipelinedLoad.findLf(in);
+    if (lineEnd < 0) {
+      return false;
+    }
+    byte first = in.get(in.position());
+    if (first != 'U' && first != 'I') {
+      throw new IOException(
+          "unexpected reply: "
+              + StandardCharsets.US_ASCII.decode(in.duplicate().limit(lineEnd)));
+    }
+    in.position(lineEnd + 1);
+    if (slot[0] != 0) {
+      arrived("flip:" + (slot[0] >>> 40) + ":" + (slot[0] & ((1L << 40) - 1)), nowNanos);
+    }
+    return true;
+  }
+
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') {
+        int len = b.length();
+        return len > 0 && b.charAt(len - 1) == '\r' ? b.substring(0, len - 1) : b.toString();
+      }
+      b.append((char) c);
+    }
+    throw new IOException("connection closed");
+  }
+}
