@@ -16,9 +16,9 @@ import java.util.stream.Stream;
  * throwing the client's unchecked exceptions ({@link NodeUnavailableException}, {@link
  * WhackTimeoutException}, {@link ServerErrorException}...) as they are, not wrapped.
  *
- * <p>Concurrency: thread-safe. Never call it on the client's I/O threads (inside a callback of
- * the async API): that thread is the one that would deliver the answer, so the call refuses with
- * {@link IllegalStateException} instead of stalling.
+ * <p>Concurrency: thread-safe. Never call it on the client's I/O threads (inside a callback of the
+ * async API): that thread is the one that would deliver the answer, so the call refuses with {@link
+ * IllegalStateException} instead of stalling.
  */
 public final class BlockingWhackClient {
   private final WhackClient client;

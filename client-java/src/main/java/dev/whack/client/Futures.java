@@ -8,9 +8,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 
 /**
- * Composition that keeps the client's exceptions unwrapped: a future from this client fails with
- * a {@link WhackException} (or an {@link IllegalArgumentException} for a bad argument), never with
- * a {@link CompletionException} around it.
+ * Composition that keeps the client's exceptions unwrapped: a future from this client fails with a
+ * {@link WhackException} (or an {@link IllegalArgumentException} for a bad argument), never with a
+ * {@link CompletionException} around it.
  */
 final class Futures {
   private Futures() {}

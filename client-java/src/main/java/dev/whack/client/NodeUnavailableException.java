@@ -3,8 +3,8 @@ package dev.whack.client;
 import java.util.List;
 
 /**
- * A node is down (it refused a connection or did not answer in time), so a call that needs it
- * fails at once instead of waiting. Scatter-gather calls name every node that was missing.
+ * A node is down (it refused a connection or did not answer in time), so a call that needs it fails
+ * at once instead of waiting. Scatter-gather calls name every node that was missing.
  */
 public final class NodeUnavailableException extends WhackException {
   private final List<String> nodes;

@@ -26,8 +26,8 @@ import java.util.stream.StreamSupport;
 /**
  * Segments over the whole cluster. A profile lives on one node, so every node keeps the segments'
  * memberships of its own profiles: a definition goes to every node, sizes add up, members are
- * concatenated node after node, and {@link #of} asks the key's owner. A call that needs every
- * node fails, naming the missing ones, if any is down.
+ * concatenated node after node, and {@link #of} asks the key's owner. A call that needs every node
+ * fails, naming the missing ones, if any is down.
  *
  * <p>Concurrency: thread-safe, like the client it belongs to.
  */
@@ -132,9 +132,9 @@ public final class Segments {
   }
 
   /**
-   * Subscribes to enter/leave changes of {@code segments} on every node over dedicated
-   * connections. Completes when every node has confirmed ({@code WATCHING}); fails, with nothing
-   * left open, if any node cannot be watched. Close the {@link Watch} to stop.
+   * Subscribes to enter/leave changes of {@code segments} on every node over dedicated connections.
+   * Completes when every node has confirmed ({@code WATCHING}); fails, with nothing left open, if
+   * any node cannot be watched. Close the {@link Watch} to stop.
    */
   public CompletableFuture<Watch> watch(Collection<String> segments, WatchListener listener) {
     Objects.requireNonNull(listener, "listener");
@@ -243,7 +243,9 @@ public final class Segments {
 
   /** An empty page that hands back the cursor it was given would page forever. */
   private static void checkProgress(MembersPage page, String sentCursor, String node) {
-    if (page.keys().isEmpty() && page.nextCursor() != null && page.nextCursor().equals(sentCursor)) {
+    if (page.keys().isEmpty()
+        && page.nextCursor() != null
+        && page.nextCursor().equals(sentCursor)) {
       throw new CorruptReplyException(
           node, node + " answered an empty page with the same cursor " + sentCursor);
     }

@@ -5,8 +5,8 @@ public enum UpdateResult {
   /** Applied ({@code UPDATED}). */
   UPDATED,
   /**
-   * Acknowledged and not applied again: its producer's sequence was at or below the high-water
-   * mark for this profile ({@code IGNORED}).
+   * Acknowledged and not applied again: its producer's sequence was at or below the high-water mark
+   * for this profile ({@code IGNORED}).
    */
   IGNORED
 }

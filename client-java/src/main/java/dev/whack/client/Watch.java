@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A subscription to segment changes on every node, each over a dedicated connection that sends
- * {@code watch <name>+} and then receives {@code CHANGE} and {@code MISSED} lines between
- * replies. The lines of all nodes reach one {@link WatchListener}, one call at a time.
+ * {@code watch <name>+} and then receives {@code CHANGE} and {@code MISSED} lines between replies.
+ * The lines of all nodes reach one {@link WatchListener}, one call at a time.
  *
  * <p>If a node's watch connection is lost after the watch started, the listener is told ({@link
  * WatchListener#onDisconnected}) and the watch reconnects with the client's backoff until the node

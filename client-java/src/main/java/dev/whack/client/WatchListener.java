@@ -2,8 +2,8 @@ package dev.whack.client;
 
 /**
  * Receives the changes of a {@link Watch}, merged from every node. Calls are never concurrent (the
- * watch serialises them), and they run on the client's I/O threads: return quickly and never
- * block, or the nodes will drop changes for this watcher and report them as missed.
+ * watch serialises them), and they run on the client's I/O threads: return quickly and never block,
+ * or the nodes will drop changes for this watcher and report them as missed.
  */
 @FunctionalInterface
 public interface WatchListener {

@@ -37,19 +37,20 @@ import java.util.function.Function;
  * asking every node and merging.
  *
  * <pre>{@code
- * try (WhackClient client = WhackClient.builder().servers("10.0.0.1:11211,10.0.0.2:11211").build()) {
+ * try (WhackClient client =
+ *     WhackClient.builder().servers("10.0.0.1:11211,10.0.0.2:11211").build()) {
  *   client.setProfile("user:42", "{\"country\":\"DK\",\"age\":31}").join();
  *   client.update("user:42", "{\"incr\":{\"visits\":1}}").join();
  *   long size = client.segments().count("dk_buyers and not churned").join();
  * }
  * }</pre>
  *
- * <p>Every call returns a {@link CompletableFuture} that always completes: with the answer, or
- * with a {@link WhackException} (not wrapped in a {@code CompletionException}), at the latest
- * after the request timeout. Futures complete on the client's I/O threads: chain non-blocking work
- * only, or hop to your own executor; {@link #blocking()} is a synchronous facade. Arguments are
- * checked before anything is sent; a bad one (a key over 250 bytes, a space in a key) fails the
- * future with {@link IllegalArgumentException}.
+ * <p>Every call returns a {@link CompletableFuture} that always completes: with the answer, or with
+ * a {@link WhackException} (not wrapped in a {@code CompletionException}), at the latest after the
+ * request timeout. Futures complete on the client's I/O threads: chain non-blocking work only, or
+ * hop to your own executor; {@link #blocking()} is a synchronous facade. Arguments are checked
+ * before anything is sent; a bad one (a key over 250 bytes, a space in a key) fails the future with
+ * {@link IllegalArgumentException}.
  *
  * <p>A node that does not answer is marked down after at most the connect or request timeout; its
  * keys then fail at once with {@link NodeUnavailableException} while the others keep working, and
@@ -142,8 +143,8 @@ public final class WhackClient implements AutoCloseable {
 
   /**
    * The hits among {@code keys}, in the order asked (a key asked twice appears once). Keys are
-   * split by owner into one pipelined {@code get} per node (per 100 keys); if any owner is down
-   * the whole call fails naming it.
+   * split by owner into one pipelined {@code get} per node (per 100 keys); if any owner is down the
+   * whole call fails naming it.
    */
   public CompletableFuture<Map<String, Item>> getMulti(Collection<String> keys) {
     return Futures.attempt(() -> getMultiNow(keys));
@@ -232,7 +233,8 @@ public final class WhackClient implements AutoCloseable {
           if (item.isPresent() && item.get().flags() == PROFILE_PROTOBUF_FLAGS) {
             throw new WhackException(
                 ownerOf(key),
-                key + " holds a protobuf profile (flags 0x77680001); read it with"
+                key
+                    + " holds a protobuf profile (flags 0x77680001); read it with"
                     + " getProfileProtobuf");
           }
           return item.map(Item::valueAsString);
@@ -247,8 +249,10 @@ public final class WhackClient implements AutoCloseable {
           if (item.isPresent() && item.get().flags() != PROFILE_PROTOBUF_FLAGS) {
             throw new WhackException(
                 ownerOf(key),
-                key + " does not hold a protobuf profile (flags "
-                    + Integer.toUnsignedString(item.get().flags()) + "); read it with getProfile");
+                key
+                    + " does not hold a protobuf profile (flags "
+                    + Integer.toUnsignedString(item.get().flags())
+                    + "); read it with getProfile");
           }
           return item.map(Item::value);
         });
@@ -448,9 +452,9 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
-   * Settings of a client, checked once by {@link #build()} before any connection is made.
-   * Servers default to the {@code WHACK_SERVERS} environment variable ({@code host:port,...}),
-   * else {@code 127.0.0.1:11211}.
+   * Settings of a client, checked once by {@link #build()} before any connection is made. Servers
+   * default to the {@code WHACK_SERVERS} environment variable ({@code host:port,...}), else {@code
+   * 127.0.0.1:11211}.
    */
   public static final class Builder {
     public static final String SERVERS_ENV = "WHACK_SERVERS";

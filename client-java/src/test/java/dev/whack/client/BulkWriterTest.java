@@ -89,7 +89,8 @@ class BulkWriterTest {
           if (f.key().startsWith("bad")) {
             assertEquals("set", f.operation());
             assertEquals(
-                "bad profile: nope", assertInstanceOf(ServerErrorException.class, f.cause()).serverMessage());
+                "bad profile: nope",
+                assertInstanceOf(ServerErrorException.class, f.cause()).serverMessage());
           } else {
             assertInstanceOf(IllegalArgumentException.class, f.cause());
           }
@@ -106,7 +107,8 @@ class BulkWriterTest {
             Clients.builder(server).connectionsPerNode(2).maxInFlightPerConnection(10).build()) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> client.bulkWriter(21));
-      assertTrue(e.getMessage().startsWith("maxInFlight 21 is over one node's bound (20"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("maxInFlight 21 is over one node's bound (20"), e.getMessage());
       client.bulkWriter(20).close();
     }
   }

@@ -44,7 +44,8 @@ class ClientConfigurationTest {
         IllegalArgumentException.class, () -> WhackClient.builder().servers("h:http").build());
     assertThrows(
         IllegalArgumentException.class, () -> WhackClient.builder().servers("::1:11211").build());
-    assertThrows(IllegalArgumentException.class, () -> WhackClient.builder().servers(" , ").build());
+    assertThrows(
+        IllegalArgumentException.class, () -> WhackClient.builder().servers(" , ").build());
     assertThrows(
         IllegalArgumentException.class,
         () -> WhackClient.builder().servers("h:1").requestTimeout(Duration.ZERO).build());
@@ -77,8 +78,7 @@ class ClientConfigurationTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    try (WhackClient client =
-        Clients.builder().servers("127.0.0.1:" + closedPort).build()) {
+    try (WhackClient client = Clients.builder().servers("127.0.0.1:" + closedPort).build()) {
       NodeUnavailableException e =
           assertThrows(NodeUnavailableException.class, () -> client.blocking().get("k"));
       assertEquals("127.0.0.1:" + closedPort, e.node());

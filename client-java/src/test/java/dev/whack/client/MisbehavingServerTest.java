@@ -35,14 +35,15 @@ class MisbehavingServerTest {
             "VALUE k 0 100000000\r\n",
             "a data block of 100000000 bytes, over the 67108864 limit: VALUE k 0 100000000"),
         Arguments.of("VALUE k 4294967296 1\r\n", "flags out of range in: VALUE k 4294967296 1"),
-        Arguments.of("VALUE k 0 3\r\nabcd\r\nEND\r\n", "a data block of 3 bytes not ending in \\r\\n"),
+        Arguments.of(
+            "VALUE k 0 3\r\nabcd\r\nEND\r\n", "a data block of 3 bytes not ending in \\r\\n"),
         Arguments.of(
             "VALUE other 0 1\r\nx\r\nEND\r\n",
             "a get reply for a key not asked for (or out of order): VALUE other 0 1"),
         Arguments.of(
-            "VALUE k 0 1\r\nx\r\nCLIENT_ERROR late\r\n", "unexpected reply to get: CLIENT_ERROR late"),
-        Arguments.of(
-            "CHANGE enter dk k 1\r\n", "unexpected reply to get: CHANGE enter dk k 1"),
+            "VALUE k 0 1\r\nx\r\nCLIENT_ERROR late\r\n",
+            "unexpected reply to get: CLIENT_ERROR late"),
+        Arguments.of("CHANGE enter dk k 1\r\n", "unexpected reply to get: CHANGE enter dk k 1"),
         Arguments.of(
             "x".repeat(9000), "a reply line longer than 8192 bytes: " + "x".repeat(64) + "..."));
   }
@@ -54,7 +55,8 @@ class MisbehavingServerTest {
     try (FakeServer server =
             FakeServer.start(
                 (cmd, out) ->
-                    out.write(gets.incrementAndGet() == 1 ? reply : "VALUE k 0 2\r\nok\r\nEND\r\n"));
+                    out.write(
+                        gets.incrementAndGet() == 1 ? reply : "VALUE k 0 2\r\nok\r\nEND\r\n"));
         WhackClient client = Clients.client(server)) {
       CorruptReplyException e = Await.failure(client.get("k"), CorruptReplyException.class);
       assertEquals("corrupt reply from " + server.address() + ": " + reason, e.getMessage());
@@ -83,7 +85,8 @@ class MisbehavingServerTest {
   void shouldReportAnErrorReplyAndKeepTheConnection(String reply, String kind, String message) {
     AtomicInteger gets = new AtomicInteger();
     try (FakeServer server =
-            FakeServer.start((cmd, out) -> out.write(gets.incrementAndGet() == 1 ? reply : "END\r\n"));
+            FakeServer.start(
+                (cmd, out) -> out.write(gets.incrementAndGet() == 1 ? reply : "END\r\n"));
         WhackClient client = Clients.client(server)) {
       ServerErrorException e = Await.failure(client.get("k"), ServerErrorException.class);
       assertEquals(kind, e.kind());

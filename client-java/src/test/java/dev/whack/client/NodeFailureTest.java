@@ -38,8 +38,7 @@ class NodeFailureTest {
 
       long start = System.nanoTime();
       for (int i = 0; i < 50; i++) {
-        NodeUnavailableException e =
-            Await.failure(client.get("k"), NodeUnavailableException.class);
+        NodeUnavailableException e = Await.failure(client.get("k"), NodeUnavailableException.class);
         assertTrue(e.getMessage().startsWith(server.address() + " is down"), e.getMessage());
         assertEquals(List.of(server.address()), e.nodes());
       }
@@ -73,8 +72,11 @@ class NodeFailureTest {
       Await.until(
           "marked down",
           () -> {
-            client.get(keys.stream().filter(k -> client.ownerOf(k).equals(stopped.address()))
-                .findFirst().orElseThrow());
+            client.get(
+                keys.stream()
+                    .filter(k -> client.ownerOf(k).equals(stopped.address()))
+                    .findFirst()
+                    .orElseThrow());
             return client.downNodes().equals(List.of(stopped.address()));
           });
 
@@ -111,8 +113,7 @@ class NodeFailureTest {
                 });
         WhackClient client = Clients.client(server)) {
       long start = System.nanoTime();
-      WhackTimeoutException timeout =
-          Await.failure(client.get("k"), WhackTimeoutException.class);
+      WhackTimeoutException timeout = Await.failure(client.get("k"), WhackTimeoutException.class);
       long waited = Await.millisSince(start);
       assertTrue(
           waited >= Clients.TIMEOUT.toMillis() && waited < Clients.TIMEOUT.toMillis() + 500,
@@ -120,7 +121,8 @@ class NodeFailureTest {
       assertEquals(server.address() + " did not answer get within 300 ms", timeout.getMessage());
       assertEquals(List.of(server.address()), client.downNodes());
 
-      NodeUnavailableException down = Await.failure(client.get("k"), NodeUnavailableException.class);
+      NodeUnavailableException down =
+          Await.failure(client.get("k"), NodeUnavailableException.class);
       assertTrue(down.getMessage().startsWith(server.address() + " is down"), down.getMessage());
 
       answering.set(true);
@@ -154,8 +156,7 @@ class NodeFailureTest {
           e.getMessage());
       assertThrows(
           NodeUnavailableException.class, () -> client.segments().members("dk").findFirst());
-      assertInstanceOf(
-          NodeUnavailableException.class, Await.failure(client.segments().list()));
+      assertInstanceOf(NodeUnavailableException.class, Await.failure(client.segments().list()));
     } finally {
       servers.forEach(FakeServer::close);
     }

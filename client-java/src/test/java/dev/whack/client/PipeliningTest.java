@@ -147,7 +147,8 @@ class PipeliningTest {
       IllegalArgumentException e =
           Await.failure(client.get("two words"), IllegalArgumentException.class);
       assertEquals("a key cannot contain spaces or control characters: two words", e.getMessage());
-      Await.failure(client.getMulti(List.of("ok", "k".repeat(251))), IllegalArgumentException.class);
+      Await.failure(
+          client.getMulti(List.of("ok", "k".repeat(251))), IllegalArgumentException.class);
       assertEquals(List.of(), server.received());
     }
   }

@@ -85,10 +85,10 @@ class ProfileCallsTest {
   @Test
   void shouldReportAProfileTheNodeRejects() {
     ServerErrorException e =
-        Await.failure(
-            client.setProfile("user:1", "{\"broken\":}"), ServerErrorException.class);
+        Await.failure(client.setProfile("user:1", "{\"broken\":}"), ServerErrorException.class);
     assertEquals("bad profile: expected a value at 9", e.serverMessage());
-    assertEquals("CLIENT_ERROR bad profile: expected a value at 9 (from " + server.address() + ")",
+    assertEquals(
+        "CLIENT_ERROR bad profile: expected a value at 9 (from " + server.address() + ")",
         e.getMessage());
   }
 
@@ -107,7 +107,8 @@ class ProfileCallsTest {
         "bad update: cannot increment a string",
         assertThrows(ServerErrorException.class, () -> client.blocking().update("clash", update))
             .serverMessage());
-    assertEquals(UpdateResult.UPDATED, Await.value(client.updateProtobuf("user:42", new byte[] {8, 1})));
+    assertEquals(
+        UpdateResult.UPDATED, Await.value(client.updateProtobuf("user:42", new byte[] {8, 1})));
   }
 
   @Test

@@ -70,14 +70,22 @@ class SegmentCallsTest {
         reply.write(out.toString());
       }
       case "segdef" ->
-          reply.write(d.defineReply != null ? d.defineReply : "DEFINED " + d.members.size() + "\r\n");
+          reply.write(
+              d.defineReply != null ? d.defineReply : "DEFINED " + d.members.size() + "\r\n");
       case "segdrop" -> reply.write(d.hasDroppable ? "DROPPED\r\n" : "NOT_FOUND\r\n");
       case "seglist" -> {
         StringBuilder out = new StringBuilder();
         d.segments.forEach(
             (name, s) ->
-                out.append("SEGMENT ").append(name).append(' ').append(s[0]).append(' ')
-                    .append(s[1].length()).append("\r\n").append(s[1]).append("\r\n"));
+                out.append("SEGMENT ")
+                    .append(name)
+                    .append(' ')
+                    .append(s[0])
+                    .append(' ')
+                    .append(s[1].length())
+                    .append("\r\n")
+                    .append(s[1])
+                    .append("\r\n"));
         reply.write(out.append("END\r\n").toString());
       }
       case "segof" -> reply.write("IN on_" + t[1].replace(':', '_') + "\r\nIN everyone\r\nEND\r\n");
@@ -106,8 +114,7 @@ class SegmentCallsTest {
     for (FakeServer s : servers) {
       assertEquals(List.of("segcount 25"), s.received());
     }
-    assertEquals(
-        321L, Await.value(client.segments().filterCount("country == \"DK\"")));
+    assertEquals(321L, Await.value(client.segments().filterCount("country == \"DK\"")));
     assertEquals(321L, client.blocking().segments().count("x"));
   }
 
@@ -204,23 +211,19 @@ class SegmentCallsTest {
   void shouldAskTheOwnerForTheSegmentsOfAKey() {
     for (int i = 0; i < 20; i++) {
       String key = "user:" + i;
-      assertEquals(
-          List.of("on_user_" + i, "everyone"), Await.value(client.segments().of(key)));
+      assertEquals(List.of("on_user_" + i, "everyone"), Await.value(client.segments().of(key)));
       assertTrue(server(client.ownerOf(key)).received().contains("segof " + key));
     }
   }
 
   @Test
   void shouldStopWhenANodeHandsBackTheSameCursorOnAnEmptyPage() {
-    FakeServer looping =
-        FakeServer.start((cmd, reply) -> reply.write("NEXT same\r\n"));
+    FakeServer looping = FakeServer.start((cmd, reply) -> reply.write("NEXT same\r\n"));
     try (WhackClient one = Clients.client(looping)) {
       CorruptReplyException e =
-          assertThrows(
-              CorruptReplyException.class, () -> one.segments().members("dk").toList());
+          assertThrows(CorruptReplyException.class, () -> one.segments().members("dk").toList());
       assertEquals(
-          looping.address() + " answered an empty page with the same cursor same",
-          e.getMessage());
+          looping.address() + " answered an empty page with the same cursor same", e.getMessage());
       Await.failure(one.segments().members("dk", 10), CorruptReplyException.class);
     } finally {
       looping.close();

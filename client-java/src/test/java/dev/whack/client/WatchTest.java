@@ -31,7 +31,16 @@ class WatchTest {
       if (concurrent.incrementAndGet() > 1) {
         overlapped = true;
       }
-      events.add(c.kind() + " " + c.segment() + " " + c.key() + " " + c.time().toEpochMilli() + " " + c.node());
+      events.add(
+          c.kind()
+              + " "
+              + c.segment()
+              + " "
+              + c.key()
+              + " "
+              + c.time().toEpochMilli()
+              + " "
+              + c.node());
       concurrent.decrementAndGet();
     }
 
@@ -77,7 +86,8 @@ class WatchTest {
 
   @Test
   void shouldMergeChangesFromEveryNodeIntoOneListener() throws Exception {
-    FakeServer a = pushing("CHANGE enter dk user:1 1000", "CHANGE leave vip user:1 1001", "MISSED 7");
+    FakeServer a =
+        pushing("CHANGE enter dk user:1 1000", "CHANGE leave vip user:1 1001", "MISSED 7");
     FakeServer b = pushing("CHANGE enter vip user:2 2000");
     Recorder recorder = new Recorder();
     try (WhackClient client = Clients.client(a, b);
@@ -155,7 +165,8 @@ class WatchTest {
   @Test
   void shouldFailToStartWhenANodeRejectsTheWatch() {
     FakeServer a = pushing();
-    FakeServer b = FakeServer.start((cmd, reply) -> reply.write("CLIENT_ERROR unknown segment dk\r\n"));
+    FakeServer b =
+        FakeServer.start((cmd, reply) -> reply.write("CLIENT_ERROR unknown segment dk\r\n"));
     try (WhackClient client = Clients.client(a, b)) {
       ServerErrorException e =
           Await.failure(
@@ -204,7 +215,11 @@ class WatchTest {
       SegmentChange c = changes.poll(Await.BOUND.toMillis(), TimeUnit.MILLISECONDS);
       assertEquals(
           new SegmentChange(
-              "dk", "user:1", SegmentChange.Kind.ENTER, Instant.parse("2026-11-22T00:00:00Z"), a.address()),
+              "dk",
+              "user:1",
+              SegmentChange.Kind.ENTER,
+              Instant.parse("2026-11-22T00:00:00Z"),
+              a.address()),
           c);
       assertTrue(watch.segments().contains("dk"));
     } finally {

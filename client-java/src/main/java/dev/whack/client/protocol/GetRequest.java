@@ -18,8 +18,10 @@ public final class GetRequest extends Request<Map<String, Item>> {
   private final String[] keys;
   private final byte[][] keyBytes;
   private final Map<String, Item> hits = new LinkedHashMap<>();
+
   /** Hits must name keys at or after this index of {@link #keys}. */
   private int nextKey;
+
   private String pendingKey;
   private int pendingFlags;
   private int pendingLength = -1;
@@ -91,6 +93,7 @@ public final class GetRequest extends Request<Map<String, Item>> {
         return keys[i];
       }
     }
-    throw new ReplyFormatException("a get reply for a key not asked for (or out of order): " + line);
+    throw new ReplyFormatException(
+        "a get reply for a key not asked for (or out of order): " + line);
   }
 }

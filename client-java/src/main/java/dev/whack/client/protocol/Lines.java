@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Lines {
   /**
-   * The longest reply line accepted. Reply lines carry at most a key (250 bytes), a segment name,
-   * a cursor and a few numbers; error messages are short. Longer means the stream is corrupt.
+   * The longest reply line accepted. Reply lines carry at most a key (250 bytes), a segment name, a
+   * cursor and a few numbers; error messages are short. Longer means the stream is corrupt.
    */
   public static final int MAX_LINE_BYTES = 8 * 1024;
 

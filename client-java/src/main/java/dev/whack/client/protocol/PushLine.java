@@ -4,9 +4,9 @@ import dev.whack.client.SegmentChange;
 import java.time.Instant;
 
 /**
- * A line a watching connection receives between replies: {@code CHANGE enter|leave <segment>
- * <key> <unix-millis>} or {@code MISSED <n>}. Replies never begin with {@code CHANGE} or {@code
- * MISSED}, so the first bytes at a reply boundary tell a push from a reply.
+ * A line a watching connection receives between replies: {@code CHANGE enter|leave <segment> <key>
+ * <unix-millis>} or {@code MISSED <n>}. Replies never begin with {@code CHANGE} or {@code MISSED},
+ * so the first bytes at a reply boundary tell a push from a reply.
  */
 public sealed interface PushLine {
   record Change(String segment, String key, SegmentChange.Kind kind, Instant time)

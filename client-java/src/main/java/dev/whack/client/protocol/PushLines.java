@@ -41,7 +41,8 @@ public final class PushLines {
           case "leave" -> SegmentChange.Kind.LEAVE;
           default -> throw new ReplyFormatException("a bad CHANGE line: " + line);
         };
-    return new PushLine.Change(t[2], t[3], kind, Instant.ofEpochMilli(Lines.nonNegativeLong(t[4], line)));
+    return new PushLine.Change(
+        t[2], t[3], kind, Instant.ofEpochMilli(Lines.nonNegativeLong(t[4], line)));
   }
 
   private static boolean startsWith(ByteBuf in, byte[] prefix) {

@@ -42,16 +42,15 @@ import java.util.concurrent.atomic.AtomicReference;
  *       without limit.
  *   <li>Fail everything: when the channel closes, a reply cannot be parsed, or the oldest request
  *       passes its deadline, the connection ends. Every pending request fails, the channel is
- *       closed, and the owner replaces the connection. A timed-out request poisons the
- *       connection because its reply may still arrive and would be matched with the next request.
- *   <li>The future you get back always completes: with the reply, with the error reply, or with
- *       the exception that ended the connection, at the latest at its deadline plus one timeout
- *       poll.
+ *       closed, and the owner replaces the connection. A timed-out request poisons the connection
+ *       because its reply may still arrive and would be matched with the next request.
+ *   <li>The future you get back always completes: with the reply, with the error reply, or with the
+ *       exception that ended the connection, at the latest at its deadline plus one timeout poll.
  * </ul>
  *
- * <p>Writes are batched: callers append to a lock-free queue and the first one of a burst
- * schedules a drain on the event loop, which encodes every queued request into one buffer and
- * flushes once. Many concurrent callers cost one syscall per event-loop tick, not one per request.
+ * <p>Writes are batched: callers append to a lock-free queue and the first one of a burst schedules
+ * a drain on the event loop, which encodes every queued request into one buffer and flushes once.
+ * Many concurrent callers cost one syscall per event-loop tick, not one per request.
  *
  * <p>Concurrency: {@link #send} and {@link #end} may be called from any thread. The FIFO, the
  * parsers and the channel are touched only on the connection's event loop. The pending count and
@@ -89,8 +88,10 @@ public final class Connection {
   private final AtomicReference<WhackException> ending = new AtomicReference<>();
   private final CompletableFuture<Connection> ready = new CompletableFuture<>();
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
+
   /** Written, awaiting replies, oldest first. Event loop only. */
   private final ArrayDeque<Request<?>> outstanding = new ArrayDeque<>();
+
   private final Runnable drainTask = this::drain;
   private volatile Channel channel;
   private ScheduledFuture<?> timeoutCheck;

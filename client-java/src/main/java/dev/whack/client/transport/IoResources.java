@@ -63,7 +63,9 @@ public final class IoResources implements AutoCloseable {
     }
   }
 
-  /** True on one of this client's I/O threads, where blocking would stall every connection on it. */
+  /**
+   * True on one of this client's I/O threads, where blocking would stall every connection on it.
+   */
   public boolean inIoThread() {
     for (EventExecutor executor : group) {
       if (executor.inEventLoop()) {

@@ -1,8 +1,8 @@
 package dev.whack.client.transport;
 
 /**
- * A node's address as the ring names it ({@code host:port}, or {@code [v6]:port}). The name is
- * kept exactly as given, since the ring hashes it and the nodes must advertise the same string.
+ * A node's address as the ring names it ({@code host:port}, or {@code [v6]:port}). The name is kept
+ * exactly as given, since the ring hashes it and the nodes must advertise the same string.
  */
 public record NodeAddress(String name, String host, int port) {
   public static NodeAddress parse(String text) {

@@ -19,12 +19,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>Health. A node starts up. It is marked down when a connection to it cannot be made (refused,
  * or no answer within the connect timeout) or when it does not answer a request within the request
- * timeout: a bounded time either way. While it is down every call for it fails at once with
- * {@link NodeUnavailableException} ({@code "127.0.0.1:11212 is down: ..."}), and a probe
- * reconnects in the background, waiting {@code reconnectMin} at first and doubling up to {@code
- * reconnectMax}; the probe sends {@code version}, and when that is answered the node is up again
- * and its connections are reopened. A connection that ends for another reason (the node closed it,
- * a corrupt reply) is replaced at once; if the replacement cannot connect, the node is down.
+ * timeout: a bounded time either way. While it is down every call for it fails at once with {@link
+ * NodeUnavailableException} ({@code "127.0.0.1:11212 is down: ..."}), and a probe reconnects in the
+ * background, waiting {@code reconnectMin} at first and doubling up to {@code reconnectMax}; the
+ * probe sends {@code version}, and when that is answered the node is up again and its connections
+ * are reopened. A connection that ends for another reason (the node closed it, a corrupt reply) is
+ * replaced at once; if the replacement cannot connect, the node is down.
  *
  * <p>Concurrency: {@link #send} reads the volatile health and a slot without locking. Health
  * changes, slot replacement and probing happen under this object's monitor, which is never held
@@ -42,8 +42,10 @@ public final class NodeClient implements AutoCloseable {
   private final TransportSettings settings;
   private final AtomicReferenceArray<Connection> slots;
   private final AtomicInteger nextSlot = new AtomicInteger();
+
   /** Every connection, slot or probe, reports here; only a connection in a slot counts. */
   private final Connection.Listener listener = this::connectionEnded;
+
   private volatile Health health = Health.UP;
   private volatile Throwable downCause;
   private long backoffNanos; // guarded by this

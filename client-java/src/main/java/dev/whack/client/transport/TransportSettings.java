@@ -28,7 +28,8 @@ public record TransportSettings(
       throw new IllegalArgumentException("the longest reconnect backoff is under the shortest");
     }
     if (connectionsPerNode < 1 || connectionsPerNode > 64) {
-      throw new IllegalArgumentException("connections per node is 1 to 64, got " + connectionsPerNode);
+      throw new IllegalArgumentException(
+          "connections per node is 1 to 64, got " + connectionsPerNode);
     }
     if (maxInFlightPerConnection < 1) {
       throw new IllegalArgumentException(

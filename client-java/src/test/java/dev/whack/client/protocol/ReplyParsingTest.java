@@ -24,8 +24,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every reply parser against the replies of docs/protocol.md, fed whole, byte by byte, and split
- * at every position, as a connection's buffer would deliver them.
+ * Every reply parser against the replies of docs/protocol.md, fed whole, byte by byte, and split at
+ * every position, as a connection's buffer would deliver them.
  */
 class ReplyParsingTest {
 
@@ -48,7 +48,8 @@ class ReplyParsingTest {
         buffer.writeBytes(bytes, at, Math.min(piece, bytes.length - at));
         boolean done = request.decode(buffer);
         boolean last = at + piece >= bytes.length;
-        assertEquals(last, done, "complete exactly at the end (piece " + piece + ", at " + at + ")");
+        assertEquals(
+            last, done, "complete exactly at the end (piece " + piece + ", at " + at + ")");
         buffer.discardReadBytes();
       }
       assertFalse(buffer.isReadable(), "consumed the whole reply");
@@ -93,8 +94,7 @@ class ReplyParsingTest {
   void shouldParseAMultiGetWithHitsInRequestOrder() {
     Map<String, Item> hits =
         parse(
-            () -> get("a", "b", "c"),
-            "VALUE a 5 3\r\nabc\r\nVALUE c 4294967295 0\r\n\r\nEND\r\n");
+            () -> get("a", "b", "c"), "VALUE a 5 3\r\nabc\r\nVALUE c 4294967295 0\r\n\r\nEND\r\n");
     assertEquals(List.of("a", "c"), List.copyOf(hits.keySet()));
     assertEquals(new Item(utf8("abc"), 5), hits.get("a"));
     assertEquals(new Item(new byte[0], -1), hits.get("c"));
@@ -131,12 +131,14 @@ class ReplyParsingTest {
     StoreRequest set = new StoreRequest(Keys.key("user:1"), 0x77680001, 0, utf8("{\"a\":1}"));
     assertEquals("set user:1 2003304449 0 7\r\n{\"a\":1}\r\n", encoded(set));
     assertEquals(
-        "set k 4294967295 60 0\r\n\r\n", encoded(new StoreRequest(Keys.key("k"), -1, 60, new byte[0])));
+        "set k 4294967295 60 0\r\n\r\n",
+        encoded(new StoreRequest(Keys.key("k"), -1, 60, new byte[0])));
   }
 
   @Test
   void shouldParseStoreReplies() {
-    assertEquals(true, parse(() -> new StoreRequest(Keys.key("k"), 0, 0, new byte[0]), "STORED\r\n"));
+    assertEquals(
+        true, parse(() -> new StoreRequest(Keys.key("k"), 0, 0, new byte[0]), "STORED\r\n"));
     assertEquals(
         false, parse(() -> new StoreRequest(Keys.key("k"), 0, 0, new byte[0]), "NOT_STORED\r\n"));
   }
@@ -175,12 +177,15 @@ class ReplyParsingTest {
         "update user:42 21\r\n" + json + "\r\n",
         encoded(new UpdateRequest(Keys.key("user:42"), utf8(json))));
     assertEquals(
-        UpdateResult.UPDATED, parse(() -> new UpdateRequest(Keys.key("k"), utf8("{}")), "UPDATED\r\n"));
+        UpdateResult.UPDATED,
+        parse(() -> new UpdateRequest(Keys.key("k"), utf8("{}")), "UPDATED\r\n"));
     assertEquals(
-        UpdateResult.IGNORED, parse(() -> new UpdateRequest(Keys.key("k"), utf8("{}")), "IGNORED\r\n"));
+        UpdateResult.IGNORED,
+        parse(() -> new UpdateRequest(Keys.key("k"), utf8("{}")), "IGNORED\r\n"));
     ServerErrorException e =
         (ServerErrorException)
-            parseFailure(new UpdateRequest(Keys.key("k"), utf8("{}")), "CLIENT_ERROR not a profile\r\n");
+            parseFailure(
+                new UpdateRequest(Keys.key("k"), utf8("{}")), "CLIENT_ERROR not a profile\r\n");
     assertEquals("not a profile", e.serverMessage());
   }
 
@@ -218,9 +223,15 @@ class ReplyParsingTest {
     List<SegmentInfo> list =
         parse(
             SegListRequest::new,
-            "SEGMENT dk 2 15\r\ncountry == \"DK\"\r\nSEGMENT vip 0 13\r\n\"vip\" in tags\r\nEND\r\n");
+            "SEGMENT dk 2 15\r\n"
+                + "country == \"DK\"\r\n"
+                + "SEGMENT vip 0 13\r\n"
+                + "\"vip\" in tags\r\n"
+                + "END\r\n");
     assertEquals(
-        List.of(new SegmentInfo("dk", 2, "country == \"DK\""), new SegmentInfo("vip", 0, "\"vip\" in tags")),
+        List.of(
+            new SegmentInfo("dk", 2, "country == \"DK\""),
+            new SegmentInfo("vip", 0, "\"vip\" in tags")),
         list);
     assertEquals(List.of(), parse(SegListRequest::new, "END\r\n"));
   }
@@ -246,12 +257,15 @@ class ReplyParsingTest {
   void shouldParseAPageOfMembersWithItsNextCursor() {
     assertEquals(
         new MembersPage(List.of("user:1", "user:2"), "c:2"),
-        parse(() -> MembersRequest.segment("dk", 2, null), "KEY user:1\r\nKEY user:2\r\nNEXT c:2\r\n"));
+        parse(
+            () -> MembersRequest.segment("dk", 2, null),
+            "KEY user:1\r\nKEY user:2\r\nNEXT c:2\r\n"));
     assertEquals(
         new MembersPage(List.of("user:3"), null),
         parse(() -> MembersRequest.segment("dk", 2, "c:2"), "KEY user:3\r\nEND\r\n"));
     assertEquals(
-        new MembersPage(List.of(), null), parse(() -> MembersRequest.segment("dk", 2, null), "END\r\n"));
+        new MembersPage(List.of(), null),
+        parse(() -> MembersRequest.segment("dk", 2, null), "END\r\n"));
   }
 
   @Test
@@ -280,7 +294,10 @@ class ReplyParsingTest {
   void shouldReadChangeAndMissedLines() {
     ByteBuf in =
         Unpooled.copiedBuffer(
-            "CHANGE enter dk user:1 1795305600000\r\nCHANGE leave vip user:2 5\r\nMISSED 17\r\nEND\r\n",
+            "CHANGE enter dk user:1 1795305600000\r\n"
+                + "CHANGE leave vip user:2 5\r\n"
+                + "MISSED 17\r\n"
+                + "END\r\n",
             StandardCharsets.UTF_8);
     try {
       assertEquals(
@@ -321,7 +338,12 @@ class ReplyParsingTest {
   @Test
   void shouldRejectAMalformedChangeLine() {
     for (String bad :
-        List.of("CHANGE move dk k 1\r\n", "CHANGE enter dk k\r\n", "CHANGE enter dk k x\r\n", "MISSED x\r\n", "MISSED 1 2\r\n")) {
+        List.of(
+            "CHANGE move dk k 1\r\n",
+            "CHANGE enter dk k\r\n",
+            "CHANGE enter dk k x\r\n",
+            "MISSED x\r\n",
+            "MISSED 1 2\r\n")) {
       ByteBuf in = Unpooled.copiedBuffer(bad, StandardCharsets.UTF_8);
       try {
         assertThrows(ReplyFormatException.class, () -> PushLines.read(in), bad);

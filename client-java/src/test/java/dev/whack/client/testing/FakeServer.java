@@ -198,7 +198,8 @@ public final class FakeServer implements AutoCloseable {
       }
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
-        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int n =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, n, StandardCharsets.UTF_8);
       }
       line.write(b);
@@ -251,8 +252,13 @@ public final class FakeServer implements AutoCloseable {
             byte[] v = store.get(c.tokens()[i]);
             if (v != null) {
               parts.add(
-                  ("VALUE " + c.tokens()[i] + " " + Integer.toUnsignedString(flags.get(c.tokens()[i]))
-                          + " " + v.length + "\r\n")
+                  ("VALUE "
+                          + c.tokens()[i]
+                          + " "
+                          + Integer.toUnsignedString(flags.get(c.tokens()[i]))
+                          + " "
+                          + v.length
+                          + "\r\n")
                       .getBytes(StandardCharsets.UTF_8));
               parts.add(v);
               parts.add("\r\n".getBytes(StandardCharsets.UTF_8));
@@ -270,7 +276,8 @@ public final class FakeServer implements AutoCloseable {
           flags.put(c.tokens()[1], Integer.parseUnsignedInt(c.tokens()[2]));
           reply.write("STORED\r\n");
         }
-        case "delete" -> reply.write(store.remove(c.tokens()[1]) != null ? "DELETED\r\n" : "NOT_FOUND\r\n");
+        case "delete" ->
+            reply.write(store.remove(c.tokens()[1]) != null ? "DELETED\r\n" : "NOT_FOUND\r\n");
         case "version" -> reply.write("VERSION 1.6.18-fake\r\n");
         default -> reply.write("ERROR\r\n");
       }

@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** One pipelined connection against a scripted server: FIFO, bound, batching, and every way to end. */
+/**
+ * One pipelined connection against a scripted server: FIFO, bound, batching, and every way to end.
+ */
 class ConnectionTest {
   private static final Duration TIMEOUT = Duration.ofMillis(300);
 
@@ -48,7 +50,13 @@ class ConnectionTest {
     IoResources io =
         new IoResources(
             new TransportSettings(
-                TIMEOUT, TIMEOUT, 1, maxInFlight, Duration.ofMillis(20), Duration.ofMillis(100), 1));
+                TIMEOUT,
+                TIMEOUT,
+                1,
+                maxInFlight,
+                Duration.ofMillis(20),
+                Duration.ofMillis(100),
+                1));
     toClose.add(io);
     return io;
   }
@@ -152,7 +160,8 @@ class ConnectionTest {
     CompletableFuture<Map<String, Item>> d = send(c, get("d"));
     CorruptReplyException corrupt = Await.failure(a, CorruptReplyException.class);
     assertEquals(
-        "corrupt reply from " + c.name() + ": unexpected reply to get: HIPPO", corrupt.getMessage());
+        "corrupt reply from " + c.name() + ": unexpected reply to get: HIPPO",
+        corrupt.getMessage());
     assertSame(corrupt, Await.failure(b, ConnectionClosedException.class).getCause());
     assertSame(corrupt, Await.failure(d, ConnectionClosedException.class).getCause());
     assertFalse(c.isOpen());
@@ -192,8 +201,7 @@ class ConnectionTest {
             null);
     CompletableFuture<Map<String, Item>> queued = send(c, get("a"));
     NodeUnavailableException e = Await.failure(queued, NodeUnavailableException.class);
-    assertTrue(
-        e.getMessage().startsWith("127.0.0.1:" + closedPort + " is down: "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("127.0.0.1:" + closedPort + " is down: "), e.getMessage());
     assertTrue(Await.millisSince(start) < TIMEOUT.toMillis(), "refused, not timed out");
     Await.until("ended", () -> endings.equals(List.of(Connection.Ending.CONNECT_FAILED)));
     assertInstanceOf(NodeUnavailableException.class, Await.failure(send(c, get("b"))));
