@@ -190,14 +190,12 @@ public final class Watch implements AutoCloseable {
 
     private void resubscribe() {
       CompletableFuture<Integer> confirmed;
+      Connection mine;
       synchronized (lock) {
         if (closed) {
           return;
         }
         confirmed = subscribe();
-      }
-      Connection mine;
-      synchronized (lock) {
         mine = connection;
       }
       confirmed.whenComplete(

@@ -244,9 +244,7 @@ public final class Connection {
     if (!ending.compareAndSet(null, restCause)) {
       return;
     }
-    if (timeoutCheck != null) {
-      timeoutCheck.cancel(false);
-    }
+    cancelTimeoutCheck();
     // The owner hears first, so that its replacement is in place by the time any caller sees a
     // failure and retries.
     listener.ended(this, why, headCause);
@@ -266,6 +264,12 @@ public final class Connection {
     }
     ready.completeExceptionally(restCause);
     ended.complete(null);
+  }
+
+  private void cancelTimeoutCheck() {
+    if (timeoutCheck != null) {
+      timeoutCheck.cancel(false);
+    }
   }
 
   private void failSubmitted(WhackException cause) {
@@ -337,6 +341,10 @@ public final class Connection {
   }
 
   private void checkTimeout() {
+    if (ending.get() != null) {
+      cancelTimeoutCheck(); // ended before the check was scheduled
+      return;
+    }
     Request<?> oldest = outstanding.peek();
     if (oldest == null) {
       oldest = submitted.peek();
