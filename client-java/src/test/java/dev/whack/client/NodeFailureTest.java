@@ -132,6 +132,18 @@ class NodeFailureTest {
   }
 
   @Test
+  void shouldNotReconnectInATightLoopToANodeThatClosesEveryConnection() throws Exception {
+    try (FakeServer closing = FakeServer.closingEveryConnection();
+        WhackClient client = Clients.client(closing)) {
+      Await.until("marked down", () -> client.downNodes().equals(List.of(closing.address())));
+      Thread.sleep(100); // probes back off: 10, 20, 40 ms...
+      int connections = closing.connections();
+      assertTrue(connections < 10, "reconnected " + connections + " times in ~100 ms");
+      assertInstanceOf(NodeUnavailableException.class, Await.failure(client.get("k")));
+    }
+  }
+
+  @Test
   void shouldFailAScatterGatherCallNamingTheNodesThatAreDown() {
     List<FakeServer> servers = new ArrayList<>();
     for (int i = 0; i < 3; i++) {

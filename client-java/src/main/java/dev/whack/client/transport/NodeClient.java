@@ -6,6 +6,7 @@ import dev.whack.client.WhackException;
 import dev.whack.client.protocol.Request;
 import dev.whack.client.protocol.VersionRequest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,12 +20,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>Health. A node starts up. It is marked down when a connection to it cannot be made (refused,
  * or no answer within the connect timeout) or when it does not answer a request within the request
- * timeout: a bounded time either way. While it is down every call for it fails at once with {@link
- * NodeUnavailableException} ({@code "127.0.0.1:11212 is down: ..."}), and a probe reconnects in the
- * background, waiting {@code reconnectMin} at first and doubling up to {@code reconnectMax}; the
- * probe sends {@code version}, and when that is answered the node is up again and its connections
- * are reopened. A connection that ends for another reason (the node closed it, a corrupt reply) is
- * replaced at once; if the replacement cannot connect, the node is down.
+ * timeout: a bounded time either way, or when a connection it closed is replaced and the
+ * replacement is closed again within {@code reconnectMin}. While it is down every call for it fails
+ * at once with {@link NodeUnavailableException} ({@code "127.0.0.1:11212 is down: ..."}), and a
+ * probe reconnects in the background, waiting {@code reconnectMin} at first and doubling up to
+ * {@code reconnectMax}; the probe sends {@code version}, and when that is answered the node is up
+ * again and its connections are reopened. A connection that ends for another reason (the node
+ * closed it, a corrupt reply) is replaced at once; if the replacement cannot connect, the node is
+ * down.
  *
  * <p>Concurrency: {@link #send} reads the volatile health and a slot without locking. Health
  * changes, slot replacement and probing happen under this object's monitor, which is never held
@@ -48,6 +51,7 @@ public final class NodeClient implements AutoCloseable {
 
   private volatile Health health = Health.UP;
   private volatile Throwable downCause;
+  private final long[] reopenedAtNanos; // guarded by this: when each slot was last replaced
   private long backoffNanos; // guarded by this
   private ScheduledFuture<?> probe; // guarded by this
   private Connection probing; // guarded by this
@@ -57,6 +61,8 @@ public final class NodeClient implements AutoCloseable {
     this.io = io;
     this.settings = io.settings();
     this.slots = new AtomicReferenceArray<>(settings.connectionsPerNode());
+    this.reopenedAtNanos = new long[settings.connectionsPerNode()];
+    Arrays.fill(reopenedAtNanos, System.nanoTime() - settings.reconnectMin().toNanos());
     synchronized (this) {
       for (int i = 0; i < slots.length(); i++) {
         open(i);
@@ -134,7 +140,17 @@ public final class NodeClient implements AutoCloseable {
     }
     switch (why) {
       case CONNECT_FAILED, TIMED_OUT -> markDown(cause);
-      case CLOSED_BY_PEER, CORRUPT_REPLY -> open(slot);
+      case CLOSED_BY_PEER, CORRUPT_REPLY -> {
+        long now = System.nanoTime();
+        if (now - reopenedAtNanos[slot] < settings.reconnectMin().toNanos()) {
+          // The last replacement ended as fast: a node that closes every connection (say, at
+          // its connection limit) would otherwise be reconnected in a tight loop.
+          markDown(cause);
+        } else {
+          reopenedAtNanos[slot] = now;
+          open(slot);
+        }
+      }
       case DISCARDED -> {}
     }
   }

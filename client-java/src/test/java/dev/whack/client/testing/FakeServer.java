@@ -78,6 +78,7 @@ public final class FakeServer implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final Thread acceptor;
   private volatile boolean closed;
+  private volatile boolean closeOnAccept;
 
   private FakeServer(int port, Responder responder) {
     this.responder = responder;
@@ -115,6 +116,13 @@ public final class FakeServer implements AutoCloseable {
     return connections.get();
   }
 
+  /** A server that accepts every connection and closes it at once, like a node at its limit. */
+  public static FakeServer closingEveryConnection() {
+    FakeServer server = new FakeServer(0, (c, r) -> {});
+    server.closeOnAccept = true;
+    return server;
+  }
+
   /** Connections open now. */
   public int openConnections() {
     return sockets.size();
@@ -133,6 +141,11 @@ public final class FakeServer implements AutoCloseable {
           // Accepted while closing: a stopped server must not serve anyone.
           socket.close();
           return;
+        }
+        if (closeOnAccept) {
+          connections.incrementAndGet();
+          socket.close();
+          continue;
         }
         socket.setTcpNoDelay(true);
         sockets.add(socket);
