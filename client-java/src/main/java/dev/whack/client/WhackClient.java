@@ -291,18 +291,18 @@ public final class WhackClient implements AutoCloseable {
             throw new IllegalArgumentException(
                 "update JSON is an object and starts with '{'; got: " + abbreviate(updateJson));
           }
-          return updateBytes(key, updateJson.getBytes(StandardCharsets.UTF_8));
+          return updateBytes(key, updateJson.getBytes(StandardCharsets.UTF_8), false);
         });
   }
 
   /** Applies a protobuf {@code whack.v1.Update}. */
   public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
-    return Futures.attempt(() -> updateBytes(key, update));
+    return Futures.attempt(() -> updateBytes(key, update, true));
   }
 
-  private CompletableFuture<UpdateResult> updateBytes(String key, byte[] body) {
+  private CompletableFuture<UpdateResult> updateBytes(String key, byte[] body, boolean protobuf) {
     byte[] k = Keys.key(key);
-    return Futures.map(send(k, new UpdateRequest(k, body)), Function.identity());
+    return Futures.map(send(k, new UpdateRequest(k, body, protobuf)), Function.identity());
   }
 
   /** Removes a profile (and so its segment memberships); true if it was there. */

@@ -106,15 +106,23 @@ public final class ProfileStore {
   }
 
   /**
-   * A partial update ({@code body} is Update JSON or a protobuf {@code whack.v1.Update}); creates
-   * the profile if the key is absent.
+   * A partial update ({@code body} is Update JSON, or a protobuf {@code whack.v1.Update} when
+   * {@code protobuf}); creates the profile if the key is absent.
    *
    * @return STORED, IGNORED (replayed) or NOT_PROFILE
    * @throws ProfileRejectedException when the update is malformed or clashes; nothing changes
    */
-  public Status update(byte[] key, int keyOffset, int keyLength, byte[] body, int bodyOffset,
-      int bodyLength, Outcome out) {
+  public Status update(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] body,
+      int bodyOffset,
+      int bodyLength,
+      boolean protobuf,
+      Outcome out) {
     update.key = Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
+    update.protobuf = protobuf;
     update.body = body;
     update.offset = bodyOffset;
     update.length = bodyLength;
@@ -172,12 +180,13 @@ public final class ProfileStore {
     byte[] body;
     int offset;
     int length;
+    boolean protobuf;
     boolean applied;
 
     @Override
     public int apply(boolean create) {
       WriteResult result;
-      if (isJson(body, offset, length)) {
+      if (!protobuf) {
         result = engine.updateJson(key, body, offset, length);
       } else {
         try {
@@ -185,7 +194,7 @@ public final class ProfileStore {
               engine.update(key, Update.parseFrom(java.nio.ByteBuffer.wrap(body, offset, length)));
         } catch (InvalidProtocolBufferException e) {
           throw new IllegalArgumentException(
-              "neither Update JSON nor a protobuf whack.v1.Update: " + e.getMessage(), e);
+              "not a protobuf whack.v1.Update: " + e.getMessage(), e);
         }
       }
       applied = result.applied();
@@ -198,15 +207,4 @@ public final class ProfileStore {
     }
   }
 
-  private static boolean isJson(byte[] b, int offset, int length) {
-    for (int i = offset; i < offset + length; i++) {
-      if (b[i] == '{') {
-        return true;
-      }
-      if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r' && b[i] != '\n') {
-        return false;
-      }
-    }
-    return false;
-  }
 }

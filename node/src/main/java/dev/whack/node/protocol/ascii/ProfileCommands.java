@@ -47,6 +47,7 @@ final class ProfileCommands {
   private static final byte[] NOT_A_PROFILE = ascii("CLIENT_ERROR not a profile\r\n");
   private static final byte[] EXPRESSION_TOO_LONG = ascii("CLIENT_ERROR expression too long\r\n");
   private static final byte[] BAD_LIMIT = ascii("CLIENT_ERROR bad limit\r\n");
+  private static final byte[] PROTO = ascii("proto");
 
   /** What the pending data block is for. */
   private enum Pending {
@@ -69,6 +70,7 @@ final class ProfileCommands {
 
   private Pending pending;
   private boolean pendingNoreply;
+  private boolean pendingProtobuf;
   private int pendingLimit;
   private String pendingCursor;
 
@@ -146,7 +148,7 @@ final class ProfileCommands {
   // Commands with a data block
 
   /**
-   * "update <key> <bytes> [noreply]", "segdef <name> <bytes> [noreply]", "segcount <bytes>",
+   * "update <key> <bytes> [proto] [noreply]", "segdef <name> <bytes> [noreply]", "segcount <bytes>",
    * "segmembers <bytes> <limit> [<cursor>]", and the filter forms.
    *
    * @param bytesToken the index of the token holding the block length
@@ -160,13 +162,18 @@ final class ProfileCommands {
       long maxBytes) {
     boolean members = kind == Pending.SEGMENT_MEMBERS || kind == Pending.FILTER_MEMBERS;
     int required = bytesToken + 1 + (members ? 1 : 0);
-    int optional = members ? 1 : (allowsNoreply ? 1 : 0);
+    // update's body format is named, never guessed: a protobuf may begin with "\n{".
+    pendingProtobuf = kind == Pending.UPDATE
+        && line.tokenCount > required
+        && line.tokenEquals(required, PROTO);
+    int optional = members ? 1 : (allowsNoreply ? 1 : 0) + (pendingProtobuf ? 1 : 0);
     if (line.moreTokens || line.tokenCount < required || line.tokenCount > required + optional) {
       error(AsciiCommands.ERROR);
       return;
     }
     boolean noreply = allowsNoreply && AsciiCommands.isNoreply(line);
-    if (allowsNoreply && line.tokenCount == required + 1 && !noreply) {
+    int extra = line.tokenCount - required - (pendingProtobuf ? 1 : 0) - (noreply ? 1 : 0);
+    if (!members && extra != 0) {
       error(AsciiCommands.ERROR);
       return;
     }
@@ -237,7 +244,14 @@ final class ProfileCommands {
     try {
       status =
           profiles.update(
-              line.bytes, line.tokenStart[1], line.tokenLength(1), body, 0, body.length, outcome);
+              line.bytes,
+              line.tokenStart[1],
+              line.tokenLength(1),
+              body,
+              0,
+              body.length,
+              pendingProtobuf,
+              outcome);
     } catch (ProfileRejectedException e) {
       error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
       return;

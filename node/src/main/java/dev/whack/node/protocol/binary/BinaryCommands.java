@@ -148,6 +148,7 @@ public final class BinaryCommands {
       }
       case TOUCH, GAT, GATQ, GATK, GATKQ, FLUSH, FLUSHQ -> r.exptime = in.getUnsignedInt(start);
       case SegmentOpcodes.SEG_MEMBERS, SegmentOpcodes.FILTER_MEMBERS -> r.limit = in.getInt(start);
+      case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> r.flags = r.extrasLength == 4 ? in.getInt(start) : 0;
       default -> {}
     }
     in.getBytes(start + r.extrasLength, r.key, 0, r.keyLength);

@@ -76,7 +76,8 @@ final class SegmentOpcodes {
     int key = r.keyLength;
     long body = r.bodyLength;
     return switch (r.opcode) {
-      case UPDATE, UPDATEQ, SEG_DEFINE -> ext == 0 && key > 0 && body > key;
+      case UPDATE, UPDATEQ -> (ext == 0 || ext == 4) && key > 0 && body > ext + key;
+      case SEG_DEFINE -> ext == 0 && key > 0 && body > key;
       case SEG_DROP, SEG_OF -> ext == 0 && key > 0 && body == key;
       case SEG_LIST -> ext == 0 && key == 0 && body == 0;
       case SEG_COUNT, FILTER_COUNT -> ext == 0 && key == 0 && body > 0;
@@ -173,7 +174,10 @@ final class SegmentOpcodes {
     stats.profileUpdates.increment();
     Status status;
     try {
-      status = profiles.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, outcome);
+      // Extras, when present, are flags: the profile marker says the body is a protobuf Update.
+      boolean protobuf = r.extrasLength == 4 && r.flags == ProfileStore.PROTOBUF_PROFILE_FLAGS;
+      status =
+          profiles.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, protobuf, outcome);
     } catch (ProfileRejectedException e) {
       out.error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
       return;
