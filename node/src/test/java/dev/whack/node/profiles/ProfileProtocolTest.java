@@ -233,6 +233,30 @@ class ProfileProtocolTest {
   }
 
   @Test
+  void shouldDumpWholeProfilesWithTheirEventsPageByPage() {
+    set("a", "{\"country\":\"DK\"}");
+    conn.send(block("update a <n>", "{\"events\":[{\"name\":\"buy\",\"value\":2}],\"producer\":\"p\",\"seq\":3}"));
+    assertEquals("UPDATED\r\n", conn.readLine());
+    set("b", "{\"country\":\"SE\"}");
+    conn.send("segdump 0 1\r\n\r\n");
+    String a =
+        "{\"country\":\"DK\",\"$events\":{\"buy\":{\"2026-11-20\":[1,2.0,4.0]}},\"$producers\":{\"p\":3}}";
+    assertEquals("PROFILE a " + a.length() + "\r\n", conn.readLine());
+    assertEquals(a + "\r\n", conn.readLine());
+    String next = conn.readLine();
+    assertTrue(next.startsWith("NEXT "), next);
+    conn.send("segdump 0 1 " + next.substring(5, next.length() - 2) + "\r\n\r\n");
+    assertEquals("PROFILE b 16\r\n", conn.readLine());
+    assertEquals("{\"country\":\"SE\"}\r\n", conn.readLine());
+    next = conn.readLine();
+    if (next.startsWith("NEXT ")) { // a full page may be followed by an empty last one
+      conn.send("segdump 0 1 " + next.substring(5, next.length() - 2) + "\r\n\r\n");
+      next = conn.readLine();
+    }
+    assertEquals("END\r\n", next);
+  }
+
+  @Test
   void shouldAnswerVirtualKeysForPlainClients() {
     define("dk", "country == \"DK\"", 0);
     define("adults", "age >= 18", 0);

@@ -56,7 +56,8 @@ final class ProfileCommands {
     SEGMENT_COUNT,
     SEGMENT_MEMBERS,
     FILTER_COUNT,
-    FILTER_MEMBERS
+    FILTER_MEMBERS,
+    DUMP
   }
 
   private final ProfileStore profiles;
@@ -114,6 +115,7 @@ final class ProfileCommands {
       case "segmembers" -> blockCommand(line, framing, Pending.SEGMENT_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
       case "filtercount" -> blockCommand(line, framing, Pending.FILTER_COUNT, 1, false, MAX_EXPRESSION_BYTES);
       case "filtermembers" -> blockCommand(line, framing, Pending.FILTER_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
+      case "segdump" -> blockCommand(line, framing, Pending.DUMP, 1, false, MAX_EXPRESSION_BYTES);
       case "segdrop" -> segdrop(line);
       case "seglist" -> seglist(line);
       case "segof" -> segof(line);
@@ -132,7 +134,7 @@ final class ProfileCommands {
 
   private static final String[] NAMES = {
     "update", "segdef", "segdrop", "seglist", "segcount", "segmembers", "segof", "filtercount",
-    "filtermembers", "watch", "unwatch"
+    "filtermembers", "segdump", "watch", "unwatch"
   };
 
   private static String commandName(AsciiLine line) {
@@ -160,7 +162,8 @@ final class ProfileCommands {
       int bytesToken,
       boolean allowsNoreply,
       long maxBytes) {
-    boolean members = kind == Pending.SEGMENT_MEMBERS || kind == Pending.FILTER_MEMBERS;
+    boolean members =
+        kind == Pending.SEGMENT_MEMBERS || kind == Pending.FILTER_MEMBERS || kind == Pending.DUMP;
     int required = bytesToken + 1 + (members ? 1 : 0);
     // update's body format is named, never guessed: a protobuf may begin with "\n{".
     pendingProtobuf = kind == Pending.UPDATE
@@ -227,6 +230,7 @@ final class ProfileCommands {
             page(engine.members(new String(data, UTF_8), pendingCursor, pendingLimit));
         case FILTER_MEMBERS ->
             page(engine.filterMembers(new String(data, UTF_8), pendingCursor, pendingLimit));
+        case DUMP -> dump(new String(data, UTF_8));
       }
     } catch (EngineException | IllegalArgumentException e) {
       error(ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
@@ -293,6 +297,30 @@ final class ProfileCommands {
       replies.bytes(END);
     }
   }
+
+  /**
+   * "segdump <bytes> <limit> [<cursor>]" + query (empty: every profile): "PROFILE <key> <bytes>"
+   * + Profile JSON with its event series and producer marks, per profile, then NEXT or END.
+   */
+  private void dump(String query) {
+    MembersPage page = engine.members(query.isBlank() ? null : query, pendingCursor, pendingLimit);
+    for (String key : page.keys()) {
+      byte[] keyBytes = key.getBytes(UTF_8);
+      byte[] json = engine.getJson(keyBytes);
+      if (json == null) {
+        continue; // removed since the page was read
+      }
+      replies.bytes(PROFILE).bytes(keyBytes).ascii(' ').decimal(json.length).bytes(CRLF);
+      replies.bytes(json).bytes(CRLF);
+    }
+    if (page.nextCursor() != null) {
+      replies.bytes(ascii("NEXT " + page.nextCursor() + "\r\n"));
+    } else {
+      replies.bytes(END);
+    }
+  }
+
+  private static final byte[] PROFILE = ascii("PROFILE ");
 
   // ---------------------------------------------------------------------------------------------
   // One-line commands
