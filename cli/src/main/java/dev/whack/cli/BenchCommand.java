@@ -67,6 +67,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--server-pid", description = "report this process's resident memory")
   Long serverPid;
 
+  @Option(
+      names = "--rate",
+      description = "requests per second across all connections, 0 for as fast as possible (default: ${DEFAULT-VALUE})")
+  long rate;
+
   @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed = 42;
 
@@ -92,7 +97,8 @@ final class BenchCommand implements Callable<Integer> {
             pipeline,
             (long) (warmupSeconds * 1000),
             (long) (durationSeconds * 1000),
-            seed);
+            seed,
+            rate);
     return switch (workload) {
       case "memcache" -> memcache(settings);
       case "profiles" -> profiles(settings);
@@ -121,6 +127,9 @@ final class BenchCommand implements Callable<Integer> {
       System.err.printf(Locale.ROOT, "%s: preloaded %d profiles in %.1f s (%.0f/s)%n", system,
           profiles, seconds, profiles / seconds);
       load.defineSegments(host, port);
+    }
+    if (watch) {
+      load.defineFlipSegment(host, port);
     }
     java.net.Socket watcher = watch ? load.startWatcher(host, port) : null;
     try {

@@ -47,7 +47,8 @@ public final class PipelinedLoad {
       int pipeline,
       long warmupMillis,
       long durationMillis,
-      long seed) {}
+      long seed,
+      long ratePerSecond) {}
 
   /** What came out. */
   public record Result(long operations, double seconds, Histogram latencyNanos) {
@@ -110,11 +111,35 @@ public final class PipelinedLoad {
     private Selector selector;
     long measured;
     volatile Exception failure;
+    /** With a rate: the gap between this worker's requests, and when the next one is due. */
+    private final long intervalNanos;
+    private long nextSendNanos;
 
     Worker(int id, int connectionCount, long seed) {
       this.id = id;
       this.connectionCount = connectionCount;
       this.random = new SplittableRandom(seed);
+      int threads = Math.max(1, Math.min(settings.threads(), settings.connections()));
+      this.intervalNanos =
+          settings.ratePerSecond() <= 0 ? 0 : threads * 1_000_000_000L / settings.ratePerSecond();
+    }
+
+    /** Whether another request may be sent now (always, without a rate). */
+    boolean maySend(long now) {
+      if (intervalNanos == 0) {
+        return true;
+      }
+      if (nextSendNanos == 0) {
+        nextSendNanos = now;
+      }
+      if (now < nextSendNanos) {
+        return false;
+      }
+      nextSendNanos += intervalNanos;
+      if (now - nextSendNanos > 100_000_000L) {
+        nextSendNanos = now; // fell far behind: do not burst to catch up
+      }
+      return true;
     }
 
     void open() throws IOException {
@@ -137,7 +162,16 @@ public final class PipelinedLoad {
           c.flush();
         }
         while (System.nanoTime() < stopAt) {
-          selector.select(100);
+          if (intervalNanos == 0) {
+            selector.select(100);
+          } else {
+            long waitNanos = nextSendNanos - System.nanoTime();
+            if (waitNanos > 1_000_000) {
+              selector.select(waitNanos / 1_000_000);
+            } else {
+              selector.selectNow();
+            }
+          }
           Iterator<SelectionKey> it = selector.selectedKeys().iterator();
           while (it.hasNext()) {
             SelectionKey key = it.next();
@@ -150,6 +184,14 @@ public final class PipelinedLoad {
               c.read(this, measureFrom, stopAt);
               c.fill(this);
               c.flush();
+            }
+          }
+          if (intervalNanos != 0) {
+            for (Conn c : conns) {
+              if (c.inFlight < c.started.length) {
+                c.fill(this);
+                c.flush();
+              }
             }
           }
         }
@@ -191,7 +233,7 @@ public final class PipelinedLoad {
 
     void fill(Worker w) {
       out.compact();
-      while (inFlight < started.length && out.remaining() > 8192) {
+      while (inFlight < started.length && out.remaining() > 8192 && w.maySend(System.nanoTime())) {
         int slot = (head + inFlight) % started.length;
         protocol.writeRequest(out, w.random, w.id, state[slot]);
         started[slot] = System.nanoTime();

@@ -99,12 +99,17 @@ public final class ProfileLoad implements PipelinedLoad.Protocol {
     }
   }
 
-  /** Defines the 50 segments (and {@code flip} when watching). */
+  /** Defines the 50 segments. */
   public void defineSegments(String host, int port) throws IOException {
-    List<String[]> segments = new java.util.ArrayList<>(ProfileWorkload.segments());
-    if (watch) {
-      segments.add(new String[] {"flip", "flag == true"});
-    }
+    define(host, port, ProfileWorkload.segments());
+  }
+
+  /** Defines the {@code flip} segment whose entries the watcher times. */
+  public void defineFlipSegment(String host, int port) throws IOException {
+    define(host, port, List.<String[]>of(new String[] {"flip", "flag == true"}));
+  }
+
+  private void define(String host, int port, List<String[]> segments) throws IOException {
     try (Socket s = new Socket(host, port)) {
       OutputStream out = s.getOutputStream();
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
