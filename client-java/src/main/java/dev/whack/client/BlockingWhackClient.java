@@ -86,6 +86,20 @@ public final class BlockingWhackClient {
     return await(client.deleteProfile(key));
   }
 
+  /** One member's general statistics; see {@link WhackClient#stats(String)}. */
+  public Map<String, String> stats(String server) {
+    return await(client.stats(server));
+  }
+
+  public String version(String server) {
+    return await(client.version(server));
+  }
+
+  /** How many profiles one member holds; see {@link WhackClient#profileCount(String)}. */
+  public long profileCount(String server) {
+    return await(client.profileCount(server));
+  }
+
   /**
    * Waits for a future of this client. The wait is bounded (request timeout plus connect timeout
    * plus a second) although the future completes by itself before that; an interrupt stops the
@@ -175,6 +189,11 @@ public final class BlockingWhackClient {
 
     public List<String> filterMembers(String filter, int limit) {
       return segments.filterMembers(filter, (long) limit).toList();
+    }
+
+    /** Whole profiles, paged lazily as the stream is consumed; see {@link Segments#dump}. */
+    public Stream<DumpedProfile> dump(String query) {
+      return segments.dump(query);
     }
 
     public Watch watch(Collection<String> names, WatchListener listener) {

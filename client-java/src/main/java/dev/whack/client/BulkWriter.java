@@ -1,5 +1,6 @@
 package dev.whack.client;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,10 @@ import java.util.function.Supplier;
  * and blocks only while {@code maxInFlight} writes are already unanswered (backpressure). A write
  * that fails is counted and reported per record (to the failure handler and in {@link
  * #failures()}); it does not stop the others. {@link #flush()} waits for everything sent.
+ *
+ * <p>Writes for one key keep their order: each key's writes travel on one connection of its owner,
+ * which the node serves in order, so a profile followed by updates of it is applied in that order
+ * (except across a connection being replaced after a failure).
  *
  * <pre>{@code
  * try (BulkWriter writer = client.bulkWriter(10_000, f -> log(f.key(), f.cause()))) {
@@ -58,27 +63,88 @@ public final class BulkWriter implements AutoCloseable {
   }
 
   public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
-    return submit(key, "set", () -> client.set(key, value, flags, expirySeconds));
+    return submit(key, "set", () -> client.store(key, value, flags, expirySeconds, true));
   }
 
   public CompletableFuture<Void> setProfile(String key, String json) {
-    return submit(key, "set", () -> client.setProfile(key, json));
+    return submit(
+        key,
+        "set",
+        () -> {
+          if (!WhackClient.isJsonObject(json)) {
+            throw new IllegalArgumentException("profile JSON is an object and starts with '{'");
+          }
+          return client.store(key, json.getBytes(StandardCharsets.UTF_8), 0, 0, true);
+        });
+  }
+
+  /**
+   * Replaces a profile with Profile JSON given as UTF-8 bytes (as read from a file), sent as they
+   * are; the node parses and checks them.
+   */
+  public CompletableFuture<Void> setProfileJson(String key, byte[] json) {
+    return submit(
+        key,
+        "set",
+        () -> {
+          if (!startsWithBrace(json)) {
+            throw new IllegalArgumentException("profile JSON is an object and starts with '{'");
+          }
+          return client.store(key, json, 0, 0, true);
+        });
   }
 
   public CompletableFuture<Void> setProfileProtobuf(String key, byte[] profile) {
-    return submit(key, "set", () -> client.setProfileProtobuf(key, profile));
+    return submit(
+        key,
+        "set",
+        () -> client.store(key, profile, WhackClient.PROFILE_PROTOBUF_FLAGS, 0, true));
   }
 
   public CompletableFuture<UpdateResult> update(String key, String updateJson) {
-    return submit(key, "update", () -> client.update(key, updateJson));
+    return submit(
+        key,
+        "update",
+        () -> {
+          if (!WhackClient.isJsonObject(updateJson)) {
+            throw new IllegalArgumentException("update JSON is an object and starts with '{'");
+          }
+          return client.updateBytes(
+              key, updateJson.getBytes(StandardCharsets.UTF_8), false, true);
+        });
+  }
+
+  /** Applies Update JSON given as UTF-8 bytes, sent as they are; the node parses and checks them. */
+  public CompletableFuture<UpdateResult> update(String key, byte[] updateJson) {
+    return submit(
+        key,
+        "update",
+        () -> {
+          if (!startsWithBrace(updateJson)) {
+            throw new IllegalArgumentException("update JSON is an object and starts with '{'");
+          }
+          return client.updateBytes(key, updateJson, false, true);
+        });
   }
 
   public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
-    return submit(key, "update", () -> client.updateProtobuf(key, update));
+    return submit(key, "update", () -> client.updateBytes(key, update, true, true));
   }
 
   public CompletableFuture<Boolean> delete(String key) {
-    return submit(key, "delete", () -> client.delete(key));
+    return submit(key, "delete", () -> client.delete(key, true));
+  }
+
+  private static boolean startsWithBrace(byte[] json) {
+    for (byte b : json) {
+      if (b == '{') {
+        return true;
+      }
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+        return false;
+      }
+    }
+    return false;
   }
 
   private <T> CompletableFuture<T> submit(

@@ -1,6 +1,8 @@
 package dev.whack.client;
 
 import dev.whack.client.protocol.CountRequest;
+import dev.whack.client.protocol.DumpPage;
+import dev.whack.client.protocol.DumpRequest;
 import dev.whack.client.protocol.Keys;
 import dev.whack.client.protocol.MembersPage;
 import dev.whack.client.protocol.MembersRequest;
@@ -144,6 +146,37 @@ public final class Segments {
           new WatchRequest(names); // checks the names before anything opens
           return Watch.start(client, names, listener);
         });
+  }
+
+  /** Profiles fetched per {@code segdump} request by {@link #dump(String)}. */
+  public static final int DEFAULT_DUMP_PAGE = 2000;
+
+  /**
+   * Every profile, or every member of a segment query, as whole profiles (canonical Profile JSON
+   * with event series and producer marks), node after node in ring order and, within a node, in
+   * the node's order. Fetched a page at a time with {@code segdump} as the stream is consumed; the
+   * next page is asked for while the current one is consumed. Consuming blocks for each page (never
+   * on an I/O thread) and throws the client's exceptions, e.g. {@link NodeUnavailableException} if
+   * a node is down, {@link BadExpressionException} for a bad query.
+   *
+   * <p>A profile written while the dump runs may or may not be in it; one removed since its page
+   * was read is left out. Each page is consistent as of the moment the node answered it.
+   *
+   * @param query a segment query, or null for every profile
+   */
+  public Stream<DumpedProfile> dump(String query) {
+    return dump(query, DEFAULT_DUMP_PAGE);
+  }
+
+  /** As {@link #dump(String)}, with {@code pageSize} profiles per request (1 to 100000). */
+  public Stream<DumpedProfile> dump(String query, int pageSize) {
+    if (pageSize < 1 || pageSize > 100_000) {
+      throw new IllegalArgumentException("a dump page holds 1 to 100000 profiles, got " + pageSize);
+    }
+    failIfAnyDown("dump");
+    DumpIterator it = new DumpIterator(query, pageSize);
+    return StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
   }
 
   private static CompletableFuture<Long> sum(CompletableFuture<List<Long>> perNode) {
@@ -302,6 +335,67 @@ public final class Segments {
         throw new NoSuchElementException();
       }
       remaining--;
+      return page.get(next++);
+    }
+  }
+
+  /** Page-by-page dump over every node, one page asked for ahead of the one consumed. */
+  private final class DumpIterator implements java.util.Iterator<DumpedProfile> {
+    private final String query;
+    private final int pageSize;
+    private int node;
+    private String sentCursor;
+    private DumpRequest ahead;
+    private List<DumpedProfile> page = List.of();
+    private int next;
+
+    DumpIterator(String query, int pageSize) {
+      this.query = query;
+      this.pageSize = pageSize;
+      ahead = request(0, null);
+    }
+
+    private DumpRequest request(int toNode, String cursor) {
+      DumpRequest request = new DumpRequest(query, pageSize, cursor);
+      client.nodes().get(toNode).send(request);
+      return request;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (next >= page.size()) {
+        if (ahead == null) {
+          return false;
+        }
+        DumpPage fetched = client.blocking().await(ahead.future());
+        String nodeName = client.nodes().get(node).name();
+        if (fetched.profiles().isEmpty()
+            && fetched.nextCursor() != null
+            && fetched.nextCursor().equals(sentCursor)) {
+          throw new CorruptReplyException(
+              nodeName, nodeName + " answered an empty page with the same cursor " + sentCursor);
+        }
+        if (fetched.nextCursor() != null) {
+          sentCursor = fetched.nextCursor();
+          ahead = request(node, sentCursor);
+        } else if (node + 1 < client.nodes().size()) {
+          node++;
+          sentCursor = null;
+          ahead = request(node, null);
+        } else {
+          ahead = null;
+        }
+        page = fetched.profiles();
+        next = 0;
+      }
+      return true;
+    }
+
+    @Override
+    public DumpedProfile next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
       return page.get(next++);
     }
   }

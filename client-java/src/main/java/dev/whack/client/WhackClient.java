@@ -1,11 +1,14 @@
 package dev.whack.client;
 
+import dev.whack.client.protocol.CountRequest;
 import dev.whack.client.protocol.DeleteRequest;
 import dev.whack.client.protocol.GetRequest;
 import dev.whack.client.protocol.Keys;
 import dev.whack.client.protocol.Request;
+import dev.whack.client.protocol.StatsRequest;
 import dev.whack.client.protocol.StoreRequest;
 import dev.whack.client.protocol.UpdateRequest;
+import dev.whack.client.protocol.VersionRequest;
 import dev.whack.client.ring.HashRing;
 import dev.whack.client.transport.IoResources;
 import dev.whack.client.transport.NodeAddress;
@@ -204,10 +207,17 @@ public final class WhackClient implements AutoCloseable {
    * is taken by the node as profile JSON.
    */
   public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
+    return store(key, value, flags, expirySeconds, false);
+  }
+
+  /** As {@link #set}; with {@code inKeyOrder} the request takes its key's connection. */
+  CompletableFuture<Void> store(
+      String key, byte[] value, int flags, int expirySeconds, boolean inKeyOrder) {
     return Futures.attempt(
         () -> {
           byte[] k = Keys.key(key);
-          return stored(send(k, new StoreRequest(k, flags, expirySeconds, value)), key);
+          StoreRequest request = new StoreRequest(k, flags, expirySeconds, value);
+          return stored(inKeyOrder ? sendInKeyOrder(k, request) : send(k, request), key);
         });
   }
 
@@ -295,14 +305,41 @@ public final class WhackClient implements AutoCloseable {
         });
   }
 
+  /**
+   * As {@link #update(String, String)}, the Update JSON given as UTF-8 bytes (as read from a file),
+   * sent as they are.
+   */
+  public CompletableFuture<UpdateResult> update(String key, byte[] updateJson) {
+    return Futures.attempt(() -> updateBytes(key, updateJson, false, false));
+  }
+
   /** Applies a protobuf {@code whack.v1.Update}. */
   public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
-    return Futures.attempt(() -> updateBytes(key, update, true));
+    return Futures.attempt(() -> updateBytes(key, update, true, false));
   }
 
   private CompletableFuture<UpdateResult> updateBytes(String key, byte[] body, boolean protobuf) {
+    return updateBytes(key, body, protobuf, false);
+  }
+
+  /** Sends an update; with {@code inKeyOrder} the request takes its key's connection. */
+  CompletableFuture<UpdateResult> updateBytes(
+      String key, byte[] body, boolean protobuf, boolean inKeyOrder) {
     byte[] k = Keys.key(key);
-    return Futures.map(send(k, new UpdateRequest(k, body, protobuf)), Function.identity());
+    UpdateRequest request = new UpdateRequest(k, body, protobuf);
+    return Futures.map(
+        inKeyOrder ? sendInKeyOrder(k, request) : send(k, request), Function.identity());
+  }
+
+  /** Removes a key; with {@code inKeyOrder} the request takes its key's connection. */
+  CompletableFuture<Boolean> delete(String key, boolean inKeyOrder) {
+    return Futures.attempt(
+        () -> {
+          byte[] k = Keys.key(key);
+          DeleteRequest request = new DeleteRequest(k);
+          return Futures.map(
+              inKeyOrder ? sendInKeyOrder(k, request) : send(k, request), Function.identity());
+        });
   }
 
   /** Removes a profile (and so its segment memberships); true if it was there. */
@@ -320,11 +357,78 @@ public final class WhackClient implements AutoCloseable {
     return new BulkWriter(this, maxInFlight, onFailure);
   }
 
+  // ---- one member at a time, for tools that report per node ----------------------------------
+
+  /**
+   * A member's general statistics (memcached's {@code stats}: {@code curr_items}, {@code bytes},
+   * {@code cmd_get}...), by name in the node's order. Fails with {@link NodeUnavailableException}
+   * if that member is down; the others are not asked.
+   *
+   * @param server a member as listed by {@link #servers()}
+   */
+  public CompletableFuture<Map<String, String>> stats(String server) {
+    return stats(server, "");
+  }
+
+  /** A group of a member's statistics: {@code settings}, {@code items}, {@code conns}... */
+  public CompletableFuture<Map<String, String>> stats(String server, String group) {
+    return Futures.attempt(() -> sendTo(server, new StatsRequest(group)));
+  }
+
+  /** A member's version ({@code 1.6.18-whack-0.1.0}); also a cheap check that it answers. */
+  public CompletableFuture<String> version(String server) {
+    return Futures.attempt(() -> sendTo(server, new VersionRequest()));
+  }
+
+  /**
+   * How many profiles a member holds (opaque items are not counted): the member's count of the
+   * filter {@code true}, which every profile matches.
+   */
+  public CompletableFuture<Long> profileCount(String server) {
+    return Futures.attempt(() -> sendTo(server, CountRequest.filter("true")));
+  }
+
+  private <T> CompletableFuture<T> sendTo(String server, Request<T> request) {
+    NodeClient node = node(server);
+    node.send(request);
+    return request.future();
+  }
+
+  /** The member named {@code server}; IllegalArgumentException if it is not one. */
+  NodeClient node(String server) {
+    for (NodeClient n : nodes) {
+      if (n.name().equals(server)) {
+        return n;
+      }
+    }
+    throw new IllegalArgumentException(
+        server + " is not a member; the members are " + String.join(",", ring.members()));
+  }
+
   // ---- internals shared with Segments, Watch, BulkWriter and the blocking facade --------------
 
   <T> CompletableFuture<T> send(byte[] key, Request<T> request) {
     nodes.get(ring.ownerIndex(key)).send(request);
     return request.future();
+  }
+
+  /**
+   * Sends on the connection that {@code key} maps to, so that the requests for one key are
+   * answered, and applied by the node, in the order they were sent (a node serves each connection
+   * in order). While that connection is being replaced another one is used.
+   */
+  <T> CompletableFuture<T> sendInKeyOrder(byte[] key, Request<T> request) {
+    nodes.get(ring.ownerIndex(key)).send(request, connectionAffinity(key));
+    return request.future();
+  }
+
+  /** A hash of the key independent of the ring's (which picked the node). */
+  private static int connectionAffinity(byte[] key) {
+    int h = 0x9747b28c;
+    for (byte b : key) {
+      h = (h ^ b) * 0x01000193;
+    }
+    return h ^ (h >>> 16);
   }
 
   List<NodeClient> nodes() {

@@ -66,6 +66,80 @@ public final class ProfileWorkload {
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * A whole profile as {@link #profile} makes it, plus an event history as a dump has it: daily
+   * buckets of {@code view} (most profiles), {@code purchase} with values (some), {@code
+   * email_click} (a few) over the last 30 days, and for one profile in four the sequence of the
+   * last update its producer applied ({@code $producers}). About 20 attributes and 600 to 900
+   * bytes of JSON.
+   */
+  public byte[] profileWithHistory(SplittableRandom r) {
+    byte[] attributes = profile(r);
+    StringBuilder b = new StringBuilder(attributes.length + 400);
+    b.append(new String(attributes, 0, attributes.length - 1, StandardCharsets.UTF_8));
+    long today = Math.floorDiv(nowMillis, DAY_MILLIS);
+    b.append(",\"$events\":{");
+    boolean first = true;
+    if (r.nextInt(10) < 8) {
+      first = series(b, r, "view", today, 2 + r.nextInt(6), false, first);
+    }
+    if (r.nextInt(10) < 4) {
+      first = series(b, r, "purchase", today, 1 + r.nextInt(3), true, first);
+    }
+    if (r.nextInt(10) < 2) {
+      first = series(b, r, "email_click", today, 1 + r.nextInt(2), false, first);
+    }
+    b.append('}');
+    if (r.nextInt(4) == 0) {
+      b.append(",\"$producers\":{\"shop-1\":").append(1 + r.nextInt(10_000)).append('}');
+    }
+    b.append('}');
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** One series of {@code days} distinct days within the last 30, oldest first. */
+  private static boolean series(
+      StringBuilder b, SplittableRandom r, String name, long today, int days, boolean valued, boolean first) {
+    if (!first) {
+      b.append(',');
+    }
+    b.append('"').append(name).append("\":{");
+    long[] picked = new long[days];
+    int n = 0;
+    while (n < days) {
+      long d = today - r.nextInt(30);
+      boolean seen = false;
+      for (int i = 0; i < n; i++) {
+        seen |= picked[i] == d;
+      }
+      if (!seen) {
+        picked[n++] = d;
+      }
+    }
+    java.util.Arrays.sort(picked);
+    for (int i = 0; i < days; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append('"').append(java.time.LocalDate.ofEpochDay(picked[i])).append("\":[");
+      int count = 1 + r.nextInt(valued ? 2 : 6);
+      b.append(count);
+      if (valued) {
+        double sum = 0;
+        double squares = 0;
+        for (int k = 0; k < count; k++) {
+          double v = 5 + r.nextInt(19_500) / 100.0;
+          sum += v;
+          squares += v * v;
+        }
+        b.append(',').append(Math.round(sum * 100) / 100.0).append(',').append(Math.round(squares * 100) / 100.0);
+      }
+      b.append(']');
+    }
+    b.append('}');
+    return false;
+  }
+
   /** A partial update: mostly an event, sometimes attribute changes. */
   public byte[] update(SplittableRandom r) {
     int kind = r.nextInt(10);

@@ -92,6 +92,15 @@ public final class NodeClient implements AutoCloseable {
   }
 
   public void send(Request<?> request) {
+    send(request, nextSlot.getAndIncrement());
+  }
+
+  /**
+   * Sends on the connection {@code affinity} maps to (modulo the connections), so that requests
+   * with the same affinity keep their order; falls back to another connection while that one is
+   * being replaced.
+   */
+  public void send(Request<?> request, int affinity) {
     Health h = health;
     if (h == Health.DOWN) {
       request.fail(unavailable());
@@ -102,7 +111,7 @@ public final class NodeClient implements AutoCloseable {
       return;
     }
     int n = slots.length();
-    int start = Math.floorMod(nextSlot.getAndIncrement(), n);
+    int start = Math.floorMod(affinity, n);
     Connection chosen = slots.get(start);
     // Prefer an open connection; one that just ended is about to be replaced.
     for (int i = 0; i < n && !chosen.isOpen(); i++) {

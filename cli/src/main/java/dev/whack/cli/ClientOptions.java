@@ -1,0 +1,93 @@
+package dev.whack.cli;
+
+import dev.whack.client.WhackClient;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Consumer;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** The options of every command that talks to a cluster. */
+final class ClientOptions {
+  @Option(
+      names = {"-s", "--servers"},
+      paramLabel = "HOST:PORT,...",
+      description =
+          "the cluster's members (default: $WHACK_SERVERS, else "
+              + WhackClient.Builder.DEFAULT_SERVER
+              + ")")
+  String servers;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "how long to wait for a reply, e.g. 500ms, 5s (default: 5s)")
+  Duration timeout = Duration.ofSeconds(5);
+
+  @Option(
+      names = "--connect-timeout",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "how long a connection may take to open (default: 1s)")
+  Duration connectTimeout = Duration.ofSeconds(1);
+
+  /** The members to use: the option, else WHACK_SERVERS, else the default. */
+  String servers(Terminal terminal) {
+    if (servers != null && !servers.isBlank()) {
+      return servers;
+    }
+    String env = terminal.environment().apply(WhackClient.Builder.SERVERS_ENV);
+    return env != null && !env.isBlank() ? env : WhackClient.Builder.DEFAULT_SERVER;
+  }
+
+  WhackClient connect(Terminal terminal) {
+    return connect(terminal, b -> {});
+  }
+
+  /** A client for the cluster; bad addresses are usage errors (exit 2). */
+  WhackClient connect(Terminal terminal, Consumer<WhackClient.Builder> tune) {
+    WhackClient.Builder builder =
+        WhackClient.builder()
+            .servers(servers(terminal))
+            .requestTimeout(timeout)
+            .connectTimeout(connectTimeout)
+            .ioThreads(1);
+    tune.accept(builder);
+    try {
+      return builder.build();
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("--servers: " + e.getMessage());
+    }
+  }
+
+  /** {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}; a bare number is seconds. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      String v = value.trim().toLowerCase(Locale.ROOT);
+      try {
+        Duration d;
+        if (v.endsWith("ms")) {
+          d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        } else if (v.endsWith("s")) {
+          d = Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+        } else if (v.endsWith("m")) {
+          d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
+        } else if (v.endsWith("h")) {
+          d = Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+        } else {
+          d = Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+        }
+        if (d.isNegative() || d.isZero()) {
+          throw new TypeConversionException("a duration is positive: '" + value + "'");
+        }
+        return d;
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException(
+            "not a duration: '" + value + "' (examples: 500ms, 5s, 2m)");
+      }
+    }
+  }
+}

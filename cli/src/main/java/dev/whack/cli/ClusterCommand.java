@@ -1,0 +1,106 @@
+package dev.whack.cli;
+
+import dev.whack.cli.output.Human;
+import dev.whack.cli.output.JsonOut;
+import dev.whack.cli.output.Table;
+import dev.whack.client.WhackClient;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code whack cluster ...}. */
+@Command(
+    name = "cluster",
+    mixinStandardHelpOptions = true,
+    description = "Look at the cluster as a whole.",
+    subcommands = {ClusterCommand.Status.class},
+    footer = {"", "Examples:", "  whack cluster status", "  WHACK_SERVERS=$(scripts/cluster start 3) whack cluster status"})
+final class ClusterCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: status");
+  }
+
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Show each member up or down, with its version, uptime, item and profile counts and",
+        "memory. Exits 0 when every member is up, 1 when some are down, 3 when none is up."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack cluster status",
+        "  whack cluster status --servers 10.0.0.1:11211,10.0.0.2:11211",
+        "  until whack cluster status >/dev/null; do sleep 1; done      wait for every node"
+      })
+  static final class Status extends ClientCommand {
+    @Option(names = "--json", description = "print {\"up\":N,\"down\":N,\"servers\":[...]}")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      List<NodeReport> reports;
+      try (WhackClient client = connect()) {
+        reports = NodeReport.ask(client, cluster.timeout.toMillis() + cluster.connectTimeout.toMillis());
+      }
+      long up = reports.stream().filter(NodeReport::up).count();
+      if (json) {
+        JsonOut.print(out(), g -> {
+          g.writeStartObject();
+          g.writeNumberField("up", up);
+          g.writeNumberField("down", reports.size() - up);
+          g.writeArrayFieldStart("servers");
+          for (NodeReport r : reports) {
+            g.writeStartObject();
+            g.writeStringField("server", r.server());
+            g.writeStringField("status", r.up() ? "up" : "down");
+            if (r.up()) {
+              g.writeStringField("version", r.text("version"));
+              g.writeNumberField("uptime_s", r.stat("uptime"));
+              g.writeNumberField("items", r.stat("curr_items"));
+              g.writeNumberField("profiles", r.profiles());
+              g.writeNumberField("bytes", r.stat("bytes"));
+              g.writeNumberField("limit_bytes", r.stat("limit_maxbytes"));
+            } else {
+              g.writeStringField("error", r.reason());
+            }
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        });
+        return NodeReport.exitCode(reports);
+      }
+      Table table = new Table("SERVER", "STATUS", "VERSION", ">UPTIME", ">ITEMS", ">PROFILES", ">MEMORY");
+      long items = 0;
+      long profiles = 0;
+      for (NodeReport r : reports) {
+        if (r.up()) {
+          table.row(
+              r.server(),
+              "up",
+              r.text("version"),
+              Human.uptime(r.stat("uptime")),
+              r.stat("curr_items"),
+              r.profiles(),
+              StatsCommand.memory(r.stat("bytes"), r.stat("limit_maxbytes")));
+          items += r.stat("curr_items");
+          profiles += r.profiles();
+        } else {
+          table.row(r.server(), "down: " + r.reason(), "-", "-", "-", "-", "-");
+        }
+      }
+      table.rule();
+      table.row("total", up + "/" + reports.size() + " up", "", "", items, profiles, "");
+      table.print(out());
+      return NodeReport.exitCode(reports);
+    }
+  }
+}

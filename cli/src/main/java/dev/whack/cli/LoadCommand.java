@@ -1,0 +1,262 @@
+package dev.whack.cli;
+
+import dev.whack.cli.load.Loader;
+import dev.whack.cli.output.Human;
+import dev.whack.cli.output.JsonOut;
+import dev.whack.cli.output.Progress;
+import dev.whack.cli.records.Input;
+import dev.whack.cli.records.RecordFormat;
+import dev.whack.client.WhackClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code whack load FILE...}: bulk load of profile and update records. */
+@Command(
+    name = "load",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Load records into the cluster: NDJSON or length-delimited protobuf (LoadRecord), gzipped or",
+      "not (both recognised from the data). Records are routed to their owners and pipelined;",
+      "each key's records are applied in the order of the stream, so a stream may mix whole",
+      "profiles and updates (a snapshot followed by an event log).",
+      "",
+      "A bad record is reported with its line (NDJSON) or byte offset (protobuf) and reason.",
+      "Without --skip-bad the load stops there (exit 1): nothing of the bad record is applied,",
+      "and nothing after it is sent (only records already in flight, at most --in-flight, when",
+      "it is the node that rejects it; the message says how many; --validate avoids that).",
+      "With --skip-bad it is skipped and counted.",
+      "",
+      "A progress bar with rate and ETA is drawn on stderr when it is a terminal; the summary",
+      "(records, bytes, seconds, rate) is printed when done."
+    },
+    footer = {
+      "",
+      "Record forms (docs/profiles.md):",
+      "  {\"key\": \"user:42\", \"profile\": {\"country\": \"DK\", \"age\": 31}}     replaces the profile",
+      "  {\"key\": \"user:42\", \"update\": {\"incr\": {\"visits\": 1}}}            applied like 'whack update'",
+      "",
+      "Examples:",
+      "  whack load profiles.ndjson",
+      "  whack load backup.ndjson.gz events-*.ndjson.gz",
+      "  whack load --skip-bad dirty.ndjson",
+      "  whack dump | whack load --servers 10.0.0.9:11211 -     copy a cluster",
+      "  whack load --dry-run --validate profiles.pb            check a file, send nothing"
+    })
+final class LoadCommand extends ClientCommand {
+  /** Bad records shown one per line; past this they are only counted. */
+  private static final int MAX_REPORTED = 100;
+
+  @Parameters(arity = "1..*", paramLabel = "FILE", description = "record files; - for stdin")
+  List<String> files;
+
+  @Option(names = "--skip-bad", description = "skip bad records (counted) instead of stopping at the first")
+  boolean skipBad;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      description = "auto, ndjson or proto (default: ${DEFAULT-VALUE}: recognised from the data)")
+  String format = "auto";
+
+  @Option(
+      names = "--store-as",
+      paramLabel = "ENCODING",
+      description = {
+        "how profiles are stored: json, proto, or as-read (no conversion)",
+        "(default: ${DEFAULT-VALUE}, what memcached clients of JSON profiles read back)"
+      })
+  String storeAs = "json";
+
+  @Option(names = "--validate", description = "parse every record here, with the node's parser, before sending it")
+  boolean validate;
+
+  @Option(names = "--dry-run", description = "read and check the records, send nothing")
+  boolean dryRun;
+
+  @Option(names = "--in-flight", paramLabel = "N", description = "writes in flight at most (default: ${DEFAULT-VALUE})")
+  int inFlight = 8192;
+
+  @Option(names = "--connections", paramLabel = "N", description = "connections per node (default: ${DEFAULT-VALUE})")
+  int connections = 2;
+
+  @Option(
+      names = "--progress",
+      paramLabel = "WHEN",
+      description = "auto (when stderr is a terminal), always or never (default: ${DEFAULT-VALUE})")
+  String progress = "auto";
+
+  @Option(names = "--json", description = "print the summary as JSON")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException {
+    RecordFormat forced = parseFormat(format);
+    Loader.StoreAs store = parseStoreAs(storeAs);
+    if (inFlight < 1 || inFlight > 1_000_000) {
+      throw CliException.usage("--in-flight is 1 to 1000000, got " + inFlight);
+    }
+    if (connections < 1 || connections > 64) {
+      throw CliException.usage("--connections is 1 to 64, got " + connections);
+    }
+    long totalBytes = 0;
+    for (String f : files) {
+      if (f.equals("-")) {
+        totalBytes = -1;
+        continue;
+      }
+      Path p = Path.of(f);
+      if (!Files.isRegularFile(p) && !Files.isReadable(p)) {
+        throw CliException.usage(f + ": no such file");
+      }
+      if (totalBytes >= 0) {
+        totalBytes += Files.size(p);
+      }
+    }
+    boolean showProgress =
+        progress.equals("always") || (progress.equals("auto") && terminal().errIsTerminal());
+    if (!List.of("auto", "always", "never").contains(progress)) {
+      throw CliException.usage("--progress is auto, always or never, got " + progress);
+    }
+
+    WhackClient client =
+        dryRun
+            ? null
+            : cluster.connect(
+                terminal(),
+                b -> b.connectionsPerNode(connections).maxInFlightPerConnection(inFlight).ioThreads(2));
+    List<Input> inputs = new ArrayList<>();
+    try {
+      if (client != null) {
+        for (String server : client.servers()) {
+          client.blocking().version(server); // unreachable: exit 3 before reading anything
+        }
+      }
+      for (String f : files) {
+        inputs.add(Input.open(f, terminal().in(), forced));
+      }
+      AtomicInteger reported = new AtomicInteger();
+      Loader loader =
+          new Loader(
+              client,
+              new Loader.Settings(inFlight, skipBad, store, validate, dryRun),
+              (input, where, reason) -> {
+                int n = reported.incrementAndGet();
+                if (n <= MAX_REPORTED) {
+                  note(input + ": " + where + ": " + reason);
+                } else if (n == MAX_REPORTED + 1) {
+                  note("more bad records: counted, not shown");
+                }
+              });
+      Loader.Summary summary;
+      long total = totalBytes;
+      Progress bar =
+          showProgress
+              ? new Progress(err(), "records", loader::records, loader::bytesRead, total, null).start()
+              : null;
+      try {
+        summary = loader.run(inputs);
+      } finally {
+        if (bar != null) {
+          bar.close();
+        }
+      }
+      printSummary(summary);
+      return finish(summary);
+    } finally {
+      for (Input in : inputs) {
+        in.close();
+      }
+      if (client != null) {
+        client.close();
+      }
+    }
+  }
+
+  private int finish(Loader.Summary s) {
+    if (s.stop() == null) {
+      return Whack.EXIT_OK;
+    }
+    switch (s.stop()) {
+      case Loader.StoppedAtBadRecord bad ->
+          throw CliException.failed(
+              "stopped at the bad record at "
+                  + bad.input()
+                  + ": "
+                  + bad.where()
+                  + "; the records before it were applied"
+                  + (bad.sentAfter() > 0
+                      ? ", and " + bad.sentAfter() + " after it that were already in flight"
+                      : "")
+                  + " (--skip-bad goes on past bad records)");
+      case Loader.StoppedUnreachable u -> throw u.cause();
+      case Loader.StoppedByError e -> throw e.cause();
+    }
+  }
+
+  private void printSummary(Loader.Summary s) {
+    if (json) {
+      JsonOut.print(out(), g -> {
+        g.writeStartObject();
+        g.writeNumberField("records", s.read());
+        g.writeNumberField("sent", s.sent());
+        g.writeNumberField("applied", s.applied());
+        g.writeNumberField("profiles", s.profiles());
+        g.writeNumberField("updates", s.updates());
+        g.writeNumberField("ignored", s.ignored());
+        g.writeNumberField("skipped", s.skipped());
+        g.writeNumberField("bytes", s.bytes());
+        g.writeNumberField("seconds", Math.round(s.seconds() * 1000) / 1000.0);
+        g.writeNumberField("records_per_s", Math.round(s.recordsPerSecond()));
+        g.writeBooleanField("complete", s.stop() == null);
+        g.writeEndObject();
+      });
+      return;
+    }
+    StringBuilder b = new StringBuilder(dryRun ? "checked " : "loaded ");
+    long n = dryRun ? s.read() - s.skipped() : s.applied();
+    b.append(Human.count(n)).append(n == 1 ? " record" : " records");
+    if (!dryRun) {
+      b.append(" (").append(Human.count(s.profiles())).append(" profiles, ")
+          .append(Human.count(s.updates())).append(" updates");
+      if (s.ignored() > 0) {
+        b.append(", ").append(Human.count(s.ignored())).append(" already applied");
+      }
+      b.append(')');
+    }
+    b.append(" from ").append(Human.bytes(s.bytes())).append(" in ").append(Human.seconds(s.seconds()));
+    double rate = dryRun ? (s.seconds() <= 0 ? 0 : s.read() / s.seconds()) : s.recordsPerSecond();
+    b.append(": ").append(Human.rate(rate)).append(" records/s");
+    if (s.seconds() > 0) {
+      b.append(", ").append(Human.bytes((long) (s.bytes() / s.seconds()))).append("/s");
+    }
+    if (s.skipped() > 0) {
+      b.append("; ").append(Human.count(s.skipped())).append(" bad skipped");
+    }
+    out().println(b);
+  }
+
+  static RecordFormat parseFormat(String f) {
+    return switch (f.toLowerCase(java.util.Locale.ROOT)) {
+      case "auto" -> null;
+      case "ndjson", "json", "jsonl" -> RecordFormat.NDJSON;
+      case "proto", "protobuf", "pb" -> RecordFormat.PROTO;
+      default -> throw CliException.usage("--format is auto, ndjson or proto, got " + f);
+    };
+  }
+
+  private static Loader.StoreAs parseStoreAs(String s) {
+    return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+      case "json" -> Loader.StoreAs.JSON;
+      case "proto", "protobuf" -> Loader.StoreAs.PROTO;
+      case "as-read", "as_read" -> Loader.StoreAs.AS_READ;
+      default -> throw CliException.usage("--store-as is json, proto or as-read, got " + s);
+    };
+  }
+}

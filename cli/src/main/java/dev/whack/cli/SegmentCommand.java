@@ -1,0 +1,496 @@
+package dev.whack.cli;
+
+import dev.whack.cli.output.JsonOut;
+import dev.whack.cli.output.Table;
+import dev.whack.client.BadExpressionException;
+import dev.whack.client.SegmentChange;
+import dev.whack.client.SegmentInfo;
+import dev.whack.client.Watch;
+import dev.whack.client.WatchListener;
+import dev.whack.client.WhackClient;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code whack segment ...}: define, query and watch segments. */
+@Command(
+    name = "segment",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Define, drop, list, count and query segments, and watch who enters and leaves them.",
+      "Expressions may contain spaces: quote them, or give them as several words."
+    },
+    subcommands = {
+      SegmentCommand.Define.class,
+      SegmentCommand.Drop.class,
+      SegmentCommand.ListSegments.class,
+      SegmentCommand.Count.class,
+      SegmentCommand.Members.class,
+      SegmentCommand.Of.class,
+      SegmentCommand.Query.class,
+      SegmentCommand.WatchSegments.class
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  whack segment define dk_buyers 'country == \"DK\" and count(purchase, 30d) >= 3'",
+      "  whack segment list",
+      "  whack segment count 'dk_buyers and not churned'",
+      "  whack segment members dk_buyers --limit 10",
+      "  whack segment of user:42",
+      "  whack segment query 'age >= 30 and \"vip\" in tags' --count",
+      "  whack segment watch dk_buyers churned",
+      "",
+      "The language is described in docs/segments.md."
+    })
+final class SegmentCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "name a subcommand: define, drop, list, count, members, of, query, watch");
+  }
+
+  /** A rejected expression, with the text it points at. */
+  static CliException badExpression(BadExpressionException e, String expression) {
+    int at = Math.max(0, Math.min(e.position(), expression.length()));
+    String rest = expression.substring(at);
+    String near = rest.isEmpty() ? "at the end" : "near '" + (rest.length() > 24 ? rest.substring(0, 24) + "..." : rest) + "'";
+    return new CliException(Whack.EXIT_FAILED, e.serverMessage() + " (" + near + ")", e);
+  }
+
+  /** Runs a call that sends an expression, explaining a rejection. */
+  static <T> T withExpression(String expression, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (BadExpressionException e) {
+      throw badExpression(e, expression);
+    }
+  }
+
+  @Command(
+      name = "define",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Define a segment (or replace its definition) on every node; existing profiles are",
+        "evaluated first. Prints its size. A bad expression exits 1 with the position and reason,",
+        "and nothing is defined."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment define dk_vip 'country == \"DK\" and \"vip\" in tags'",
+        "  whack segment define active_7d 'last_seen > now() - 7d'",
+        "  whack segment define buyers 'count(purchase, 30d) >= 3 and sum(purchase, 30d) > 100.0'"
+      })
+  static final class Define extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "the segment's name")
+    String name;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "EXPRESSION", description = "the filter expression")
+    List<String> expression;
+
+    @Option(names = "--json", description = "print {\"name\":...,\"size\":N}")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      String text = String.join(" ", expression);
+      long size;
+      try (WhackClient client = connect()) {
+        size = withExpression(text, () -> client.blocking().segments().define(name, text));
+      }
+      if (json) {
+        JsonOut.print(out(), g -> {
+          g.writeStartObject();
+          g.writeStringField("name", name);
+          g.writeNumberField("size", size);
+          g.writeEndObject();
+        });
+      } else {
+        out().println("defined " + name + ": " + size + (size == 1 ? " profile" : " profiles"));
+      }
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "drop",
+      mixinStandardHelpOptions = true,
+      description = "Drop a segment on every node. An unknown segment exits 1.",
+      footer = {"", "Examples:", "  whack segment drop dk_vip"})
+  static final class Drop extends ClientCommand {
+    @Parameters(paramLabel = "NAME", description = "the segment's name")
+    String name;
+
+    @Override
+    public Integer call() {
+      boolean dropped;
+      try (WhackClient client = connect()) {
+        dropped = client.blocking().segments().drop(name);
+      }
+      if (!dropped) {
+        throw CliException.failed("no segment " + name);
+      }
+      out().println("dropped " + name);
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List the segments: name, size over the cluster, expression.",
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment list",
+        "  whack segment list --json | jq -r '.[] | select(.size > 1000) | .name'"
+      })
+  static final class ListSegments extends ClientCommand {
+    @Option(names = "--json", description = "print [{\"name\":...,\"size\":N,\"expression\":...}, ...]")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      List<SegmentInfo> segments;
+      try (WhackClient client = connect()) {
+        segments = client.blocking().segments().list();
+      }
+      if (json) {
+        JsonOut.print(out(), g -> {
+          g.writeStartArray();
+          for (SegmentInfo s : segments) {
+            g.writeStartObject();
+            g.writeStringField("name", s.name());
+            g.writeNumberField("size", s.size());
+            g.writeStringField("expression", s.expression());
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+        });
+        return Whack.EXIT_OK;
+      }
+      Table table = new Table("NAME", ">SIZE", "EXPRESSION");
+      for (SegmentInfo s : segments) {
+        table.row(s.name(), s.size(), s.expression());
+      }
+      table.print(out());
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "count",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print the size of a segment or of a segment query (and, or, not, xor, parentheses over",
+        "segment names), the number alone."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment count dk_buyers",
+        "  whack segment count 'dk_buyers and not churned'",
+        "  whack segment count '(nordic or dk_vip) xor active_7d'"
+      })
+  static final class Count extends ClientCommand {
+    @Parameters(arity = "1..*", paramLabel = "SEGMENT_EXPR", description = "a segment or a segment query")
+    List<String> query;
+
+    @Option(names = "--json", description = "print {\"query\":...,\"count\":N}")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      String text = String.join(" ", query);
+      long count;
+      try (WhackClient client = connect()) {
+        count = withExpression(text, () -> client.blocking().segments().count(text));
+      }
+      printCount(out(), json, text, count);
+      return Whack.EXIT_OK;
+    }
+  }
+
+  static void printCount(PrintStream out, boolean json, String query, long count) {
+    if (json) {
+      JsonOut.print(out, g -> {
+        g.writeStartObject();
+        g.writeStringField("query", query);
+        g.writeNumberField("count", count);
+        g.writeEndObject();
+      });
+    } else {
+      out.println(count);
+    }
+  }
+
+  /** Prints keys one per line (or a JSON array) as they are paged in. */
+  static void printKeys(PrintStream out, boolean json, Stream<String> keys) {
+    if (!json) {
+      keys.forEachOrdered(out::println);
+      out.flush();
+      return;
+    }
+    out.print('[');
+    boolean[] first = {true};
+    keys.forEachOrdered(
+        k -> {
+          if (!first[0]) {
+            out.print(',');
+          }
+          first[0] = false;
+          out.print(JsonOut.string(k));
+        });
+    out.println(']');
+    out.flush();
+  }
+
+  @Command(
+      name = "members",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print the members of a segment or a segment query, one key per line, node after node,",
+        "paged as they are printed."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment members dk_buyers",
+        "  whack segment members 'dk_buyers and not churned' --limit 100",
+        "  whack segment members churned | xargs -n1 whack get"
+      })
+  static final class Members extends ClientCommand {
+    @Parameters(arity = "1..*", paramLabel = "SEGMENT_EXPR", description = "a segment or a segment query")
+    List<String> query;
+
+    @Option(names = "--limit", paramLabel = "N", description = "print at most N keys")
+    Integer limit;
+
+    @Option(names = "--json", description = "print a JSON array of keys")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (limit != null && limit < 1) {
+        throw CliException.usage("--limit is at least 1, got " + limit);
+      }
+      String text = String.join(" ", query);
+      try (WhackClient client = connect()) {
+        withExpression(
+            text,
+            () -> {
+              Stream<String> keys = client.blocking().segments().members(text);
+              printKeys(out(), json, limit == null ? keys : keys.limit(limit));
+              return null;
+            });
+      }
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "of",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print the segments a profile is in, one name per line (nothing if it is in none).",
+        "A missing profile exits 1."
+      },
+      footer = {"", "Examples:", "  whack segment of user:42", "  whack segment of user:42 | grep -qx dk_vip && echo VIP"})
+  static final class Of extends ClientCommand {
+    @Parameters(paramLabel = "KEY", description = "the profile's key")
+    String key;
+
+    @Option(names = "--json", description = "print a JSON array of segment names")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      List<String> names;
+      try (WhackClient client = connect()) {
+        names = client.blocking().segments().of(key);
+        if (names.isEmpty() && client.blocking().get(key).isEmpty()) {
+          throw CliException.failed("no profile " + key);
+        }
+      }
+      printKeys(out(), json, names.stream());
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "query",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Evaluate an ad-hoc filter expression over every profile (no segment needed) and print",
+        "the matching keys one per line, or with --count their number."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment query 'age >= 30 and \"vip\" in tags' --limit 20",
+        "  whack segment query 'count(purchase, 7d) == 0 and cart_items > 3' --count"
+      })
+  static final class Query extends ClientCommand {
+    @Parameters(arity = "1..*", paramLabel = "FILTER", description = "a filter expression")
+    List<String> filter;
+
+    @Option(names = "--count", description = "print the number of matching profiles alone")
+    boolean count;
+
+    @Option(names = "--limit", paramLabel = "N", description = "print at most N keys")
+    Integer limit;
+
+    @Option(names = "--json", description = "print a JSON array of keys, or {\"query\":...,\"count\":N}")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (limit != null && limit < 1) {
+        throw CliException.usage("--limit is at least 1, got " + limit);
+      }
+      String text = String.join(" ", filter);
+      try (WhackClient client = connect()) {
+        withExpression(
+            text,
+            () -> {
+              if (count) {
+                printCount(out(), json, text, client.blocking().segments().filterCount(text));
+              } else {
+                Stream<String> keys = client.blocking().segments().filterMembers(text);
+                printKeys(out(), json, limit == null ? keys : keys.limit(limit));
+              }
+              return null;
+            });
+      }
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "watch",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print enter/leave changes of the named segments as they happen, one per line:",
+        "TIME enter|leave SEGMENT KEY. Runs until interrupted (Ctrl-C), --count changes or --for",
+        "a duration. Changes a slow reader missed are reported on stderr."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment watch dk_buyers churned",
+        "  whack segment watch dk_buyers --json | jq -c 'select(.change == \"enter\")'",
+        "  whack segment watch vip --count 1 --for 30s     wait for the next entry, at most 30 s"
+      })
+  static final class WatchSegments extends ClientCommand {
+    @Parameters(arity = "1..*", paramLabel = "NAME", description = "segments to watch")
+    List<String> names;
+
+    @Option(names = "--count", paramLabel = "N", description = "stop after N changes")
+    Long count;
+
+    @Option(
+        names = "--for",
+        paramLabel = "DURATION",
+        converter = ClientOptions.DurationConverter.class,
+        description = "stop after this long, e.g. 30s, 5m")
+    Duration duration;
+
+    @Option(names = "--json", description = "print one JSON object per change")
+    boolean json;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      if (count != null && count < 1) {
+        throw CliException.usage("--count is at least 1, got " + count);
+      }
+      PrintStream out = out();
+      CountDownLatch done = new CountDownLatch(1);
+      AtomicLong seen = new AtomicLong();
+      WatchListener listener =
+          new WatchListener() {
+            @Override
+            public void onChange(SegmentChange c) {
+              if (done.getCount() == 0) {
+                return;
+              }
+              String kind = c.kind().name().toLowerCase(Locale.ROOT);
+              if (json) {
+                JsonOut.print(out, g -> {
+                  g.writeStartObject();
+                  g.writeStringField("change", kind);
+                  g.writeStringField("segment", c.segment());
+                  g.writeStringField("key", c.key());
+                  g.writeStringField("time", c.time().toString());
+                  g.writeStringField("node", c.node());
+                  g.writeEndObject();
+                });
+              } else {
+                out.println(c.time() + " " + kind + " " + c.segment() + " " + c.key());
+                out.flush();
+              }
+              if (count != null && seen.incrementAndGet() >= count) {
+                done.countDown();
+              }
+            }
+
+            @Override
+            public void onMissed(String node, long missed) {
+              note("missed " + missed + " changes from " + node + " (reading too slowly)");
+            }
+
+            @Override
+            public void onDisconnected(String node, Throwable cause) {
+              note("lost the watch on " + node + ", reconnecting: " + cause.getMessage());
+            }
+
+            @Override
+            public void onReconnected(String node) {
+              note("watching " + node + " again (changes meanwhile were not seen)");
+            }
+          };
+      Thread stopper = new Thread(done::countDown, "whack-watch-stop");
+      boolean hooked = false;
+      try (WhackClient client = connect();
+          Watch watch = client.blocking().segments().watch(names, listener)) {
+        try {
+          Runtime.getRuntime().addShutdownHook(stopper);
+          hooked = true;
+        } catch (IllegalStateException shuttingDown) {
+          return Whack.EXIT_OK;
+        }
+        if (terminal().errIsTerminal()) {
+          note("watching " + String.join(", ", watch.segments()) + " (Ctrl-C to stop)");
+        }
+        if (duration == null) {
+          done.await();
+        } else {
+          done.await(duration.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      } finally {
+        if (hooked) {
+          try {
+            Runtime.getRuntime().removeShutdownHook(stopper);
+          } catch (IllegalStateException shuttingDown) {
+            // the hook is running: it ended the wait
+          }
+        }
+      }
+      return Whack.EXIT_OK;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+package dev.whack.client;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A whole profile as a dump gives it: its key and its canonical Profile JSON, with the event
+ * series ({@code $events}) and producer marks ({@code $producers}) that a refill needs. The array
+ * is not copied: do not change it.
+ */
+public record DumpedProfile(String key, byte[] json) {
+  public String jsonAsString() {
+    return new String(json, StandardCharsets.UTF_8);
+  }
+}
