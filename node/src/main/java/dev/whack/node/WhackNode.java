@@ -28,8 +28,6 @@ public final class WhackNode implements AutoCloseable {
   private final NodeConfig config;
   /** memcached's key limit, which profile keys share. */
   private static final int KEY_MAX_BYTES = 250;
-  /** How often expired profiles and due time-dependent memberships are processed. */
-  private static final long TIMER_PERIOD_MILLIS = 100;
 
   private final ProfileEngine engine;
   private final ItemCache cache;
@@ -63,8 +61,10 @@ public final class WhackNode implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    timers.scheduleWithFixedDelay(
-        this::runTimersQuietly, TIMER_PERIOD_MILLIS, TIMER_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    long period = config.timerPeriodMillis();
+    if (period > 0) {
+      timers.scheduleWithFixedDelay(this::runTimersQuietly, period, period, TimeUnit.MILLISECONDS);
+    }
     try {
       serverRef[0] =
           new WhackServer(config.bind(), config.port(), config.ioThreads(), context, tracker);
@@ -87,8 +87,8 @@ public final class WhackNode implements AutoCloseable {
 
   /**
    * Removes expired profiles (and what a delayed flush invalidated) and re-evaluates the
-   * time-dependent memberships that are due. Runs every {@value #TIMER_PERIOD_MILLIS} ms; tests
-   * that move a manual clock call it to make the node catch up at once.
+   * time-dependent memberships that are due. Runs every {@code --timer-period} (100 ms); tests
+   * that move a manual clock turn the background timer off and call this themselves.
    */
   public void runTimers() {
     cache.expireDue();

@@ -124,6 +124,7 @@ public final class ItemCache {
       if (item != null) {
         segment.setExpiry(item, Expiry.toAbsoluteSeconds(exptime, now));
         segment.access(item, now);
+        expireProfileNow(segment, item, now);
       }
       return item;
     } finally {
@@ -182,6 +183,9 @@ public final class ItemCache {
       }
       if (options.bump) {
         segment.access(item, now);
+      }
+      if (options.touch) {
+        expireProfileNow(segment, item, now); // last: the item must not be touched once unlinked
       }
       out.item = item;
       out.cas = item.cas;
@@ -303,6 +307,11 @@ public final class ItemCache {
     long now = nowSeconds();
     long charged = 0;
     Status status;
+    // A profile stored already expired (negative or past expiry) is never readable, so it must
+    // never reach the engine either: it would be counted in segments and announced to watchers.
+    if (profile != null && isExpiredAt(Expiry.toAbsoluteSeconds(exptime, now), now)) {
+      profile = DEAD_ON_ARRIVAL;
+    }
     segment.lock.lock();
     try {
       Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
@@ -371,19 +380,21 @@ public final class ItemCache {
         }
         if (stored != null) {
           charged -= old.sizeBytes();
-          if (stored.isProfile()) {
+          if (stored.isProfile() && profile != DEAD_ON_ARRIVAL) {
             segment.unlink(old); // the engine's put replaced the profile itself
           } else {
-            unlinkReporting(segment, old); // an opaque value over a profile ends the profile
+            unlinkReporting(segment, old); // the old profile, if any, ends here
           }
         }
       }
       if (stored != null) {
         stored.binaryKey = binaryKey;
-        segment.link(stored);
-        charged += stored.sizeBytes();
         out.item = stored;
         out.cas = stored.cas;
+        if (profile != DEAD_ON_ARRIVAL) {
+          segment.link(stored);
+          charged += stored.sizeBytes();
+        }
       }
     } finally {
       segment.lock.unlock();
@@ -794,6 +805,19 @@ public final class ItemCache {
     return null;
   }
 
+  /**
+   * A profile whose expiry was just set into the past leaves now, not at the next timer turn, so
+   * that it is out of its segments the moment it stops being readable. The caller still answers
+   * the command that did it, as memcached answers a touch with -1.
+   */
+  private void expireProfileNow(Segment segment, Item item, long now) {
+    if (item.isProfile() && isExpired(item, now)) {
+      unlinkReporting(segment, item);
+      reclaimed.increment();
+      bytesUsed.addAndGet(-item.sizeBytes());
+    }
+  }
+
   /** Unlinks an item that leaves the cache for good; a profile is removed from the engine too. */
   private void unlinkReporting(Segment segment, Item item) {
     segment.unlink(item);
@@ -803,8 +827,26 @@ public final class ItemCache {
   }
 
   private static boolean isExpired(Item item, long now) {
-    return item.expiresAtSeconds != 0 && item.expiresAtSeconds <= now;
+    return isExpiredAt(item.expiresAtSeconds, now);
   }
+
+  private static boolean isExpiredAt(long expiresAtSeconds, long now) {
+    return expiresAtSeconds != 0 && expiresAtSeconds <= now;
+  }
+
+  /** Stands in for the engine write of a profile stored already expired: writes nothing. */
+  private static final ProfileWrite DEAD_ON_ARRIVAL =
+      new ProfileWrite() {
+        @Override
+        public int apply(boolean create) {
+          return 0;
+        }
+
+        @Override
+        public boolean applied() {
+          return true;
+        }
+      };
 
   private boolean isFlushed(Item item, long now) {
     long oldestLive = oldestLiveSeconds;

@@ -13,6 +13,8 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_ITEM_SIZE = 1 << 20;
   public static final int DEFAULT_METRICS_PORT = 9211;
   public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  /** How often expired profiles and due time-dependent memberships are processed. */
+  public static final long DEFAULT_TIMER_PERIOD_MILLIS = 100;
   /** memcached refuses item size limits below 1 KiB. */
   public static final int MIN_ITEM_SIZE = 1024;
 
@@ -23,6 +25,7 @@ public final class NodeConfig {
   private int metricsPort = DEFAULT_METRICS_PORT;
   private int ioThreads = Runtime.getRuntime().availableProcessors();
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+  private long timerPeriodMillis = DEFAULT_TIMER_PERIOD_MILLIS;
   private InstantSource clock = InstantSource.system();
   private boolean concluded;
 
@@ -62,6 +65,16 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * How often the node's timer removes expired profiles and re-evaluates time-dependent
+   * memberships; 0 turns the background timer off (tests on a manual clock then drive it with
+   * {@code WhackNode.runTimers()}).
+   */
+  public NodeConfig timerPeriodMillis(long timerPeriodMillis) {
+    this.timerPeriodMillis = timerPeriodMillis;
+    return this;
+  }
+
   public NodeConfig clock(InstantSource clock) {
     this.clock = clock;
     return this;
@@ -76,6 +89,7 @@ public final class NodeConfig {
     require(bind != null && !bind.isBlank(), "bind address must not be empty");
     require(ioThreads >= 1, "io threads must be at least 1: " + ioThreads);
     require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
+    require(timerPeriodMillis >= 0, "timer period must not be negative: " + timerPeriodMillis);
     require(clock != null, "clock must be set");
     require(
         maxItemSize >= MIN_ITEM_SIZE,
@@ -112,6 +126,10 @@ public final class NodeConfig {
 
   public int ioThreads() {
     return ioThreads;
+  }
+
+  public long timerPeriodMillis() {
+    return timerPeriodMillis;
   }
 
   public int maxConnections() {

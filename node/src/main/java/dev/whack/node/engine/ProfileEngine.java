@@ -806,8 +806,11 @@ public final class ProfileEngine {
     }
   }
 
-  /** UTF-8 bytes of a key given as text. */
+  /**
+   * The bytes of a key as the engine hands keys out (member pages, changes): one char per byte,
+   * ISO-8859-1, so that any key, UTF-8 or not, survives the round trip.
+   */
   public static byte[] key(String key) {
-    return key.getBytes(StandardCharsets.UTF_8);
+    return key.getBytes(StandardCharsets.ISO_8859_1);
   }
 }

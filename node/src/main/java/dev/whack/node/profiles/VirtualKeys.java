@@ -24,20 +24,24 @@ public final class VirtualKeys {
 
   /** The value for a reserved key, or null (a miss) if it names nothing or is malformed. */
   public static byte[] resolve(ProfileEngine engine, byte[] key, int offset, int length) {
+    // Keys are bytes; ISO-8859-1 keeps every byte as one char until the percent-decoding.
     String path =
         new String(
             key,
             offset + ProfileStore.RESERVED_PREFIX.length(),
             length - ProfileStore.RESERVED_PREFIX.length(),
-            StandardCharsets.UTF_8);
+            StandardCharsets.ISO_8859_1);
     int slash = path.indexOf('/');
     if (slash < 0) {
       return null;
     }
     String kind = path.substring(0, slash);
+    String encoded = path.substring(slash + 1).replace("+", "%2B");
     String rest;
+    String restBytes; // the same text with one char per decoded byte, for profile keys
     try {
-      rest = URLDecoder.decode(path.substring(slash + 1).replace("+", "%2B"), StandardCharsets.UTF_8);
+      rest = URLDecoder.decode(encoded, StandardCharsets.UTF_8);
+      restBytes = URLDecoder.decode(encoded, StandardCharsets.ISO_8859_1);
     } catch (IllegalArgumentException badEscape) {
       return null;
     }
@@ -47,16 +51,16 @@ public final class VirtualKeys {
             case "size" -> Long.toString(engine.count(rest));
             case "count" -> Long.toString(engine.filterCount(rest));
             case "of" ->
-                String.join(",", engine.segmentsOf(rest.getBytes(StandardCharsets.UTF_8)));
+                String.join(",", engine.segmentsOf(restBytes.getBytes(StandardCharsets.ISO_8859_1)));
             case "in" -> {
-              int split = rest.indexOf('/');
+              int split = restBytes.indexOf('/');
               if (split < 0) {
                 yield null;
               }
               boolean in =
                   engine.inSegment(
-                      rest.substring(0, split),
-                      rest.substring(split + 1).getBytes(StandardCharsets.UTF_8));
+                      restBytes.substring(0, split),
+                      restBytes.substring(split + 1).getBytes(StandardCharsets.ISO_8859_1));
               yield in ? "1" : "0";
             }
             default -> null;

@@ -8,7 +8,6 @@ import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,14 +60,6 @@ class ProfileNoreplyTest {
     assertNextReplyIsTheVersion();
   }
 
-  @Disabled(
-      "BUG: errors of noreply extension commands are sent, unlike every classic command's."
-          + " Request: 'update u 7 noreply\\r\\n{\"set\":\\r\\n' + 'set plain 0 0 1 noreply\\r\\nx\\r\\n'"
-          + " + 'update plain 2 noreply\\r\\n{}\\r\\n' + 'segdef bad 10 noreply\\r\\ncountry"
-          + " ==\\r\\n' + 'version\\r\\n'. Expected only 'VERSION ...'; got 'CLIENT_ERROR bad"
-          + " update: invalid JSON at line 1, column 8: ...', 'CLIENT_ERROR not a profile',"
-          + " 'CLIENT_ERROR bad expression at position 10: ...' first, while 'set u 0 0 5"
-          + " noreply\\r\\n{bad}\\r\\n' (a broken profile) is silent as documented.")
   @Test
   void shouldSuppressErrorsOfNoreplyUpdatesAndDefinitionsAsForEveryNoreplyCommand() {
     conn.send(

@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Time moves only by the test's clock, and time-driven work (expiry, re-evaluation of windows
  * and {@code now()} comparisons) happens only in the test's own {@code runTimers()}: the node's
- * background timer sees no time pass ({@link InertTimerClock}).
+ * background timer is off (a manual-clock node).
  *
  * <p>Seeded: a failure names its seed; {@code -Dwhack.seed=<n>} replays one.
  */
@@ -221,7 +221,7 @@ class SegmentAlgebraWireTest {
 
   private long seed;
   private Random random;
-  private InertTimerClock clock;
+  private ManualClock clock;
   private EmbeddedNode node;
   private ProfileWire wire;
   private final Map<String, Prof> profiles = new TreeMap<>();
@@ -229,11 +229,11 @@ class SegmentAlgebraWireTest {
   private final LinkedHashMap<String, SegmentDef> defined = new LinkedHashMap<>();
 
   private long now() {
-    return clock.manual().millis();
+    return clock.millis();
   }
 
   private void advanceAndCatchUp(long millis) {
-    clock.manual().advanceMillis(millis);
+    clock.advanceMillis(millis);
     node.node().runTimers(); // the only timer turn: the node's own timer sees no time pass
     long nowSeconds = Math.floorDiv(now(), 1000L);
     profiles.values().removeIf(p -> p.expiresAtSeconds != 0 && p.expiresAtSeconds <= nowSeconds);
@@ -250,8 +250,8 @@ class SegmentAlgebraWireTest {
   void segmentAndFilterAnswersEqualBruteForceOverTheModelThroughEveryPhase(long seed) {
     this.seed = seed;
     this.random = new Random(seed);
-    this.clock = new InertTimerClock(ManualClock.at("2026-11-20T10:00:00Z"));
-    node = EmbeddedNode.startWithClock(clock.manual(), c -> c.clock(clock));
+    this.clock = ManualClock.at("2026-11-20T10:00:00Z");
+    node = EmbeddedNode.startWithClock(clock, c -> {});
     try (RawConnection conn = node.connect()) {
       wire = new ProfileWire(conn);
       runPhases();
@@ -269,8 +269,8 @@ class SegmentAlgebraWireTest {
   void shouldPageAndCountAcrossTheBitmapPartitionBoundary() {
     this.seed = 0;
     this.random = new Random(0);
-    this.clock = new InertTimerClock(ManualClock.at("2026-11-20T10:00:00Z"));
-    node = EmbeddedNode.startWithClock(clock.manual(), c -> c.clock(clock));
+    this.clock = ManualClock.at("2026-11-20T10:00:00Z");
+    node = EmbeddedNode.startWithClock(clock, c -> {});
     try (RawConnection conn = node.connect()) {
       wire = new ProfileWire(conn);
       define(new SegmentDef("b0", "bucket == 0", (p, now) -> cmp(p.attr("bucket"), "==", 0L)), "b0");

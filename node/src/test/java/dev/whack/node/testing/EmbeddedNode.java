@@ -34,9 +34,13 @@ public final class EmbeddedNode implements AutoCloseable {
     }
   }
 
-  /** A node whose time only moves when the returned clock is advanced. */
+  /**
+   * A node whose time only moves when the clock is advanced. Its background timer is off, so
+   * expiry and time-dependent re-evaluation happen exactly when the test calls {@code
+   * node().runTimers()}, and are finished when that call returns.
+   */
   public static EmbeddedNode startWithClock(ManualClock clock, Consumer<NodeConfig> customize) {
-    return start(config -> customize.accept(config.clock(clock)));
+    return start(config -> customize.accept(config.clock(clock).timerPeriodMillis(0)));
   }
 
   public int port() {

@@ -46,7 +46,17 @@ public final class ProfileCodec {
     return Arrays.copyOfRange(blob, start, start + Bytes.varintInt(blob, 0));
   }
 
+  /**
+   * The key as a string of one char per byte (ISO-8859-1), so that no key, UTF-8 or not, is
+   * altered on its way out; {@code getBytes(ISO_8859_1)} gives the bytes back.
+   */
   public static String keyString(byte[] blob) {
+    return new String(
+        blob, Bytes.next(blob, 0), Bytes.varintInt(blob, 0), StandardCharsets.ISO_8859_1);
+  }
+
+  /** The key decoded as UTF-8, for the protobuf {@code Profile.key} string. */
+  static String keyUtf8(byte[] blob) {
     return new String(blob, Bytes.next(blob, 0), Bytes.varintInt(blob, 0), StandardCharsets.UTF_8);
   }
 
@@ -111,7 +121,7 @@ public final class ProfileCodec {
 
   /** The whole profile as protobuf, key included, in stored order. */
   public static Profile toProto(byte[] blob, Dictionaries dict) {
-    Profile.Builder p = Profile.newBuilder().setKey(keyString(blob));
+    Profile.Builder p = Profile.newBuilder().setKey(keyUtf8(blob));
     int pos = attributesStart(blob);
     int n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);

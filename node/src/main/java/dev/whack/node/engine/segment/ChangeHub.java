@@ -81,7 +81,7 @@ public final class ChangeHub {
       return;
     }
     SegmentChange change =
-        new SegmentChange(segment, new String(key, StandardCharsets.UTF_8), enter, timeMillis);
+        new SegmentChange(segment, new String(key, StandardCharsets.ISO_8859_1), enter, timeMillis);
     for (Subscription s : subs) {
       s.offer(change);
     }

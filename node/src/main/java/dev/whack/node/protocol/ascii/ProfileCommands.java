@@ -14,6 +14,7 @@ import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.protocol.KeyText;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WatchSession;
 import dev.whack.node.protocol.Watchers;
@@ -181,12 +182,12 @@ final class ProfileCommands {
       return;
     }
     if (bytesToken == 2 && line.tokenLength(1) > KEY_MAX_LENGTH) {
-      error(AsciiCommands.BAD_FORMAT);
+      clientError(noreply, AsciiCommands.BAD_FORMAT);
       return;
     }
     if (!numbers.signed32(line.bytes, line.tokenStart[bytesToken], line.tokenEnd[bytesToken])
         || numbers.value < 0) {
-      error(AsciiCommands.BAD_FORMAT);
+      clientError(noreply, AsciiCommands.BAD_FORMAT);
       return;
     }
     long length = numbers.value;
@@ -202,7 +203,7 @@ final class ProfileCommands {
       pendingCursor = line.tokenCount > required ? line.token(required) : null;
     }
     if (length > maxBytes) {
-      error(kind == Pending.UPDATE ? AsciiCommands.TOO_LARGE : EXPRESSION_TOO_LONG);
+      clientError(noreply, kind == Pending.UPDATE ? AsciiCommands.TOO_LARGE : EXPRESSION_TOO_LONG);
       framing.swallow(length + 2);
       return;
     }
@@ -216,7 +217,7 @@ final class ProfileCommands {
     Pending kind = pending;
     pending = null;
     if (!terminated) {
-      error(AsciiCommands.BAD_DATA_CHUNK);
+      clientError(pendingNoreply, AsciiCommands.BAD_DATA_CHUNK);
       return;
     }
     long start = System.nanoTime();
@@ -233,7 +234,9 @@ final class ProfileCommands {
         case DUMP -> dump(new String(data, UTF_8));
       }
     } catch (EngineException | IllegalArgumentException e) {
-      error(ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
+      clientError(
+          pendingNoreply,
+          ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
     }
     if (kind == Pending.UPDATE) {
       metrics.recordLatency(NodeMetrics.UPDATE, System.nanoTime() - start);
@@ -257,7 +260,7 @@ final class ProfileCommands {
               pendingProtobuf,
               outcome);
     } catch (ProfileRejectedException e) {
-      error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+      clientError(pendingNoreply, ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
       return;
     }
     switch (status) {
@@ -272,7 +275,7 @@ final class ProfileCommands {
           replies.bytes(IGNORED);
         }
       }
-      default -> error(NOT_A_PROFILE);
+      default -> clientError(pendingNoreply, NOT_A_PROFILE);
     }
   }
 
@@ -289,7 +292,9 @@ final class ProfileCommands {
 
   private void page(MembersPage page) {
     for (String key : page.keys()) {
-      replies.bytes(ascii("KEY ")).bytes(key.getBytes(UTF_8)).bytes(CRLF);
+      replies.bytes(KEY);
+      KeyText.append(replies, key);
+      replies.bytes(CRLF);
     }
     if (page.nextCursor() != null) {
       replies.bytes(ascii("NEXT " + page.nextCursor() + "\r\n"));
@@ -305,12 +310,13 @@ final class ProfileCommands {
   private void dump(String query) {
     MembersPage page = engine.members(query.isBlank() ? null : query, pendingCursor, pendingLimit);
     for (String key : page.keys()) {
-      byte[] keyBytes = key.getBytes(UTF_8);
-      byte[] json = engine.getJson(keyBytes);
+      byte[] json = engine.getJson(KeyText.bytes(key));
       if (json == null) {
         continue; // removed since the page was read
       }
-      replies.bytes(PROFILE).bytes(keyBytes).ascii(' ').decimal(json.length).bytes(CRLF);
+      replies.bytes(PROFILE);
+      KeyText.append(replies, key);
+      replies.ascii(' ').decimal(json.length).bytes(CRLF);
       replies.bytes(json).bytes(CRLF);
     }
     if (page.nextCursor() != null) {
@@ -321,6 +327,7 @@ final class ProfileCommands {
   }
 
   private static final byte[] PROFILE = ascii("PROFILE ");
+  private static final byte[] KEY = ascii("KEY ");
 
   // ---------------------------------------------------------------------------------------------
   // One-line commands
@@ -408,11 +415,9 @@ final class ProfileCommands {
         public void change(ReplyBuffer out, SegmentChange change) {
           out.bytes(change.enter() ? CHANGE_ENTER : CHANGE_LEAVE)
               .bytes(change.segment().getBytes(UTF_8))
-              .ascii(' ')
-              .bytes(change.key().getBytes(UTF_8))
-              .ascii(' ')
-              .decimal(change.timeMillis())
-              .bytes(CRLF);
+              .ascii(' ');
+          KeyText.append(out, change.key());
+          out.ascii(' ').decimal(change.timeMillis()).bytes(CRLF);
         }
 
         @Override
@@ -436,5 +441,13 @@ final class ProfileCommands {
   private void error(byte[] reply) {
     stats.protocolErrors.increment();
     replies.bytes(reply);
+  }
+
+  /** As memcached's {@code out_string}: under noreply even an error goes unsaid. */
+  private void clientError(boolean noreply, byte[] reply) {
+    stats.protocolErrors.increment();
+    if (!noreply) {
+      replies.bytes(reply);
+    }
   }
 }

@@ -14,6 +14,7 @@ import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.protocol.KeyText;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WatchSession;
 import dev.whack.node.protocol.Watchers;
@@ -198,7 +199,7 @@ final class SegmentOpcodes {
 
   private void page(BinaryRequest r, MembersPage page) {
     for (String key : page.keys()) {
-      respondKey(r, key.getBytes(UTF_8));
+      respondKey(r, KeyText.bytes(key));
     }
     byte[] next = page.nextCursor() == null ? new byte[0] : page.nextCursor().getBytes(UTF_8);
     respondKey(r, next);
@@ -221,7 +222,7 @@ final class SegmentOpcodes {
   private record BinaryFormat(int opaque) implements WatchSession.Format {
     @Override
     public void change(ReplyBuffer replies, SegmentChange change) {
-      byte[] key = change.key().getBytes(UTF_8);
+      byte[] key = KeyText.bytes(change.key());
       byte[] segment = change.segment().getBytes(UTF_8);
       ByteBuf buf = replies.out();
       BinaryCommands.writeHeader(
