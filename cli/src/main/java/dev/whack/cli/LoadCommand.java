@@ -130,7 +130,7 @@ final class LoadCommand extends ClientCommand {
             ? null
             : cluster.connect(
                 terminal(),
-                b -> b.connectionsPerNode(connections).maxInFlightPerConnection(inFlight).ioThreads(2));
+                b -> b.connectionsPerNode(connections).maxInFlightPerConnection(inFlight + 64).ioThreads(2));
     List<Input> inputs = new ArrayList<>();
     try {
       if (client != null) {

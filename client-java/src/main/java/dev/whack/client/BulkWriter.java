@@ -15,9 +15,10 @@ import java.util.function.Supplier;
  * that fails is counted and reported per record (to the failure handler and in {@link
  * #failures()}); it does not stop the others. {@link #flush()} waits for everything sent.
  *
- * <p>Writes for one key keep their order: each key's writes travel on one connection of its owner,
- * which the node serves in order, so a profile followed by updates of it is applied in that order
- * (except across a connection being replaced after a failure).
+ * <p>An ordered writer ({@link WhackClient#orderedBulkWriter}) also keeps each key's writes in
+ * order: they travel on one connection of the key's owner, which the node serves in order, so a
+ * profile followed by updates of it is applied in that order (except across a connection being
+ * replaced after a failure). A plain writer spreads writes over the connections.
  *
  * <pre>{@code
  * try (BulkWriter writer = client.bulkWriter(10_000, f -> log(f.key(), f.cause()))) {
@@ -36,6 +37,7 @@ public final class BulkWriter implements AutoCloseable {
   public record Failure(String key, String operation, Throwable cause) {}
 
   private final WhackClient client;
+  private final boolean inKeyOrder;
   private final int maxInFlight;
   private final Semaphore room;
   private final Consumer<Failure> onFailure;
@@ -44,8 +46,22 @@ public final class BulkWriter implements AutoCloseable {
   private final List<Failure> kept = new ArrayList<>(); // guarded by itself
 
   BulkWriter(WhackClient client, int maxInFlight, Consumer<Failure> onFailure) {
+    this(client, maxInFlight, onFailure, false);
+  }
+
+  BulkWriter(WhackClient client, int maxInFlight, Consumer<Failure> onFailure, boolean inKeyOrder) {
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("maxInFlight is positive, got " + maxInFlight);
+    }
+    if (inKeyOrder && maxInFlight >= client.maxInFlightPerConnection()) {
+      // Every write may go to one connection. Strictly below its bound: a reply frees the writer's
+      // room (its future completes) just before the connection counts it as answered.
+      throw new IllegalArgumentException(
+          "maxInFlight "
+              + maxInFlight
+              + " of an ordered writer must be under one connection's bound ("
+              + client.maxInFlightPerConnection()
+              + "); raise that or lower this");
     }
     if (maxInFlight > client.maxInFlightPerNode()) {
       // All of them may be for one node; past its bound they would fail as overloaded.
@@ -57,13 +73,14 @@ public final class BulkWriter implements AutoCloseable {
               + " = connections per node x in-flight per connection); raise those or lower this");
     }
     this.client = client;
+    this.inKeyOrder = inKeyOrder;
     this.maxInFlight = maxInFlight;
     this.room = new Semaphore(maxInFlight);
     this.onFailure = onFailure;
   }
 
   public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
-    return submit(key, "set", () -> client.store(key, value, flags, expirySeconds, true));
+    return submit(key, "set", () -> client.store(key, value, flags, expirySeconds, inKeyOrder));
   }
 
   public CompletableFuture<Void> setProfile(String key, String json) {
@@ -74,7 +91,7 @@ public final class BulkWriter implements AutoCloseable {
           if (!WhackClient.isJsonObject(json)) {
             throw new IllegalArgumentException("profile JSON is an object and starts with '{'");
           }
-          return client.store(key, json.getBytes(StandardCharsets.UTF_8), 0, 0, true);
+          return client.store(key, json.getBytes(StandardCharsets.UTF_8), 0, 0, inKeyOrder);
         });
   }
 
@@ -90,7 +107,7 @@ public final class BulkWriter implements AutoCloseable {
           if (!startsWithBrace(json)) {
             throw new IllegalArgumentException("profile JSON is an object and starts with '{'");
           }
-          return client.store(key, json, 0, 0, true);
+          return client.store(key, json, 0, 0, inKeyOrder);
         });
   }
 
@@ -98,7 +115,7 @@ public final class BulkWriter implements AutoCloseable {
     return submit(
         key,
         "set",
-        () -> client.store(key, profile, WhackClient.PROFILE_PROTOBUF_FLAGS, 0, true));
+        () -> client.store(key, profile, WhackClient.PROFILE_PROTOBUF_FLAGS, 0, inKeyOrder));
   }
 
   public CompletableFuture<UpdateResult> update(String key, String updateJson) {
@@ -110,7 +127,7 @@ public final class BulkWriter implements AutoCloseable {
             throw new IllegalArgumentException("update JSON is an object and starts with '{'");
           }
           return client.updateBytes(
-              key, updateJson.getBytes(StandardCharsets.UTF_8), false, true);
+              key, updateJson.getBytes(StandardCharsets.UTF_8), false, inKeyOrder);
         });
   }
 
@@ -123,16 +140,16 @@ public final class BulkWriter implements AutoCloseable {
           if (!startsWithBrace(updateJson)) {
             throw new IllegalArgumentException("update JSON is an object and starts with '{'");
           }
-          return client.updateBytes(key, updateJson, false, true);
+          return client.updateBytes(key, updateJson, false, inKeyOrder);
         });
   }
 
   public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
-    return submit(key, "update", () -> client.updateBytes(key, update, true, true));
+    return submit(key, "update", () -> client.updateBytes(key, update, true, inKeyOrder));
   }
 
   public CompletableFuture<Boolean> delete(String key) {
-    return submit(key, "delete", () -> client.delete(key, true));
+    return submit(key, "delete", () -> client.delete(key, inKeyOrder));
   }
 
   private static boolean startsWithBrace(byte[] json) {

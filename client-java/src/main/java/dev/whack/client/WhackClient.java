@@ -357,6 +357,16 @@ public final class WhackClient implements AutoCloseable {
     return new BulkWriter(this, maxInFlight, onFailure);
   }
 
+  /**
+   * A writer that also keeps each key's writes in the order written: every write for a key goes
+   * on the same connection of its owner, which the node serves in order. For streams that mix a
+   * profile and its updates. {@code maxInFlight} must be under one connection's bound ({@link
+   * Builder#maxInFlightPerConnection}), since the writes may all map to one connection.
+   */
+  public BulkWriter orderedBulkWriter(int maxInFlight, Consumer<BulkWriter.Failure> onFailure) {
+    return new BulkWriter(this, maxInFlight, onFailure, true);
+  }
+
   // ---- one member at a time, for tools that report per node ----------------------------------
 
   /**
@@ -445,6 +455,10 @@ public final class WhackClient implements AutoCloseable {
 
   int membersPageSize() {
     return membersPageSize;
+  }
+
+  int maxInFlightPerConnection() {
+    return io.settings().maxInFlightPerConnection();
   }
 
   /** How many requests the bulk writer may keep in flight without hitting a connection's bound. */

@@ -156,7 +156,7 @@ public final class Loader {
   public Summary run(List<Input> all) throws IOException {
     this.inputs = List.copyOf(all);
     long startNanos = System.nanoTime();
-    BulkWriter writer = settings.dryRun ? null : client.bulkWriter(settings.maxInFlight);
+    BulkWriter writer = settings.dryRun ? null : client.orderedBulkWriter(settings.maxInFlight, null);
     try {
       for (Input input : all) {
         if (!load(input, writer)) {

@@ -1,0 +1,166 @@
+package dev.whack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Segment commands against two real nodes (so every answer is merged from both): output, errors
+ * with positions, exit codes.
+ */
+class SegmentCommandsTest {
+  private static EmbeddedNode a;
+  private static EmbeddedNode b;
+  private static Cli cli;
+
+  @BeforeAll
+  static void start() {
+    a = EmbeddedNode.start();
+    b = EmbeddedNode.start();
+    cli = new Cli(a.address() + "," + b.address());
+    for (int i = 0; i < 20; i++) {
+      String country = i % 2 == 0 ? "DK" : "SE";
+      String tags = i % 4 == 0 ? "[\"vip\"]" : "[]";
+      Cli.Run set =
+          cli.run("set", "u:" + i, "{\"country\":\"" + country + "\",\"age\":" + (20 + i) + ",\"tags\":" + tags + "}");
+      assertEquals(0, set.exitCode(), set.toString());
+    }
+    assertEquals(0, cli.run("segment", "define", "dk", "country == \"DK\"").exitCode());
+    assertEquals(0, cli.run("segment", "define", "vip", "\"vip\"", "in", "tags").exitCode());
+  }
+
+  @AfterAll
+  static void stop() {
+    a.close();
+    b.close();
+  }
+
+  @Test
+  void shouldDefineAndPrintTheSize() {
+    Cli.Run run = cli.run("segment", "define", "old", "age >= 35");
+    assertEquals(0, run.exitCode(), run.toString());
+    assertEquals("defined old: 5 profiles\n", run.out());
+    assertEquals("{\"name\":\"old\",\"size\":5}\n", cli.run("segment", "define", "old", "age >= 35", "--json").out());
+    assertEquals(0, cli.run("segment", "drop", "old").exitCode());
+  }
+
+  @Test
+  void shouldRejectABadExpressionWithItsPositionAndDefineNothing() {
+    Cli.Run run = cli.run("segment", "define", "broken", "country == \"DK\" and and");
+    assertEquals(1, run.exitCode(), run.toString());
+    assertTrue(
+        run.err().startsWith("whack segment define: bad expression at position 20: "), run.err());
+    assertTrue(run.err().endsWith("(near 'and')\n"), run.err());
+    assertEquals(1, run.err().lines().count());
+    assertEquals(1, cli.run("segment", "count", "broken").exitCode(), "nothing was defined");
+  }
+
+  @Test
+  void shouldListSegmentsAsATableAndAsJson() {
+    Cli.Run list = cli.run("segment", "list");
+    assertEquals(0, list.exitCode(), list.toString());
+    assertEquals(
+        List.of(
+            "NAME  SIZE  EXPRESSION",
+            "dk      10  country == \"DK\"",
+            "vip      5  \"vip\" in tags"),
+        list.lines());
+    assertEquals(
+        "[{\"name\":\"dk\",\"size\":10,\"expression\":\"country == \\\"DK\\\"\"},"
+            + "{\"name\":\"vip\",\"size\":5,\"expression\":\"\\\"vip\\\" in tags\"}]\n",
+        cli.run("segment", "list", "--json").out());
+  }
+
+  @Test
+  void shouldPrintTheCountAloneForASegmentQuery() {
+    assertEquals("10\n", cli.run("segment", "count", "dk").out());
+    assertEquals("5\n", cli.run("segment", "count", "dk and not vip").out());
+    assertEquals("5\n", cli.run("segment", "count", "dk", "and", "not", "vip").out(), "words are joined");
+    assertEquals("{\"query\":\"vip or dk\",\"count\":10}\n", cli.run("segment", "count", "vip or dk", "--json").out());
+  }
+
+  @Test
+  void shouldExitOneForAnUnknownSegment() {
+    Cli.Run run = cli.run("segment", "count", "nosuch and dk");
+    assertEquals(1, run.exitCode(), run.toString());
+    assertEquals("whack segment count: unknown segment nosuch\n", run.err());
+  }
+
+  @Test
+  void shouldPrintMembersOnePerLineUpToTheLimit() {
+    Cli.Run all = cli.run("segment", "members", "vip");
+    assertEquals(0, all.exitCode(), all.toString());
+    assertEquals(List.of("u:0", "u:12", "u:16", "u:4", "u:8"), all.lines().stream().sorted().toList());
+    Cli.Run two = cli.run("segment", "members", "dk and not vip", "--limit", "2");
+    assertEquals(2, two.lines().size());
+    Cli.Run json = cli.run("segment", "members", "vip", "--json", "--limit", "1");
+    assertTrue(json.out().matches("\\[\"u:\\d+\"]\n"), json.out());
+    assertEquals(2, cli.run("segment", "members", "vip", "--limit", "0").exitCode());
+  }
+
+  @Test
+  void shouldPrintTheSegmentsOfAProfileAndExitOneForAMissingOne() {
+    assertEquals(List.of("dk", "vip"), cli.run("segment", "of", "u:4").lines().stream().sorted().toList());
+    Cli.Run none = cli.run("segment", "of", "u:1");
+    assertEquals(0, none.exitCode());
+    assertEquals("", none.out());
+    Cli.Run missing = cli.run("segment", "of", "u:absent");
+    assertEquals(1, missing.exitCode());
+    assertEquals("whack segment of: no profile u:absent\n", missing.err());
+  }
+
+  @Test
+  void shouldEvaluateAnAdHocFilter() {
+    assertEquals("3\n", cli.run("segment", "query", "age < 23", "--count").out());
+    assertEquals(
+        List.of("u:0", "u:1", "u:2"),
+        cli.run("segment", "query", "age < 23").lines().stream().sorted().toList());
+    Cli.Run bad = cli.run("segment", "query", "age <", "--count");
+    assertEquals(1, bad.exitCode());
+    assertTrue(bad.err().startsWith("whack segment query: bad expression at position 5: "), bad.err());
+  }
+
+  @Test
+  void shouldDropOnceAndThenExitOne() {
+    cli.run("segment", "define", "tmp", "age > 1");
+    assertEquals("dropped tmp\n", cli.run("segment", "drop", "tmp").out());
+    Cli.Run again = cli.run("segment", "drop", "tmp");
+    assertEquals(1, again.exitCode());
+    assertEquals("whack segment drop: no segment tmp\n", again.err());
+  }
+
+  @Test
+  void shouldPrintChangesAsTheyHappen() throws Exception {
+    cli.run("segment", "define", "watched", "flag == true");
+    CompletableFuture<Cli.Run> watch =
+        CompletableFuture.supplyAsync(() -> cli.run("segment", "watch", "watched", "--count", "2", "--for", "20s"));
+    // Until the watch is in place, entries are not seen: keep flipping until two are.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    int i = 0;
+    while (!watch.isDone() && System.nanoTime() < deadline) {
+      cli.run("update", "w:" + (i++ % 2), "{\"set\":{\"flag\":" + (i % 4 < 2) + "}}");
+      Thread.sleep(20);
+    }
+    Cli.Run run = watch.get(5, TimeUnit.SECONDS);
+    assertEquals(0, run.exitCode(), run.toString());
+    assertEquals(2, run.lines().size(), run.toString());
+    for (String line : run.lines()) {
+      assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z (enter|leave) watched w:[01]"), line);
+    }
+    cli.run("segment", "drop", "watched");
+  }
+
+  @Test
+  void shouldExitOneWatchingAnUnknownSegment() {
+    Cli.Run run = cli.run("segment", "watch", "nosuch", "--for", "1s");
+    assertEquals(1, run.exitCode(), run.toString());
+    assertEquals("whack segment watch: unknown segment nosuch\n", run.err());
+  }
+}
