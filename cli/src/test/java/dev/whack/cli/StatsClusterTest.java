@@ -1,0 +1,96 @@
+package dev.whack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** stats and cluster status: per node, totals, a node that is down. */
+class StatsClusterTest {
+  private static EmbeddedNode a;
+  private static EmbeddedNode b;
+  private static String down;
+
+  @BeforeAll
+  static void start() throws IOException {
+    a = EmbeddedNode.start();
+    b = EmbeddedNode.start();
+    try (ServerSocket s = new ServerSocket(0)) {
+      down = "127.0.0.1:" + s.getLocalPort(); // free once closed: nothing listens there
+    }
+    Cli cli = new Cli(a.address() + "," + b.address());
+    for (int i = 0; i < 10; i++) {
+      assertEquals(0, cli.run("set", "s:" + i, "{\"n\":" + i + "}").exitCode());
+    }
+    try (var raw = a.connect()) {
+      raw.send("set opaque 0 0 1\r\nx\r\n");
+      assertEquals("STORED\r\n", raw.readLine());
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    a.close();
+    b.close();
+  }
+
+  @Test
+  void shouldShowEveryNodeAndTheTotals() {
+    Cli.Run run = new Cli(a.address() + "," + b.address()).run("stats");
+    assertEquals(0, run.exitCode(), run.toString());
+    List<String> lines = run.lines();
+    assertEquals(5, lines.size(), run.out());
+    assertTrue(lines.get(0).matches("SERVER +STATUS +UPTIME +ITEMS +PROFILES +MEMORY +CONNS +GETS +HIT% +SETS +EVICTIONS"), lines.get(0));
+    assertTrue(lines.get(1).matches("127\\.0\\.0\\.1:\\d+ +up .*"), lines.get(1));
+    assertTrue(lines.get(3).startsWith("-----"), lines.get(3));
+    assertTrue(lines.get(4).matches("total +2/2 up +11 +10 .*"), lines.get(4));
+  }
+
+  @Test
+  void shouldPrintEveryStatisticWithAll() {
+    Cli.Run run = new Cli(a.address()).run("stats", "--all");
+    assertEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.out().lines().anyMatch(l -> l.matches("curr_items +\\d+ +\\d+")), run.out());
+    assertTrue(run.out().lines().anyMatch(l -> l.matches("version +1\\.6\\.18-whack-\\S+")), run.out());
+  }
+
+  @Test
+  void shouldGiveTotalsAsJson() {
+    Cli.Run run = new Cli(a.address() + "," + b.address()).run("stats", "--json");
+    assertEquals(0, run.exitCode());
+    assertTrue(run.out().startsWith("{\"servers\":[{\"server\":\""), run.out());
+    assertTrue(run.out().contains("\"totals\":{"), run.out());
+    assertTrue(run.out().contains("\"curr_items\":11"), run.out());
+    assertTrue(run.out().contains("\"profiles\":10}"), run.out());
+  }
+
+  @Test
+  void shouldShowANodeDownAndExitOne() {
+    Cli cli = new Cli(a.address() + "," + b.address() + "," + down);
+    Cli.Run status = cli.run("cluster", "status");
+    assertEquals(1, status.exitCode(), status.toString());
+    assertTrue(status.out().lines().anyMatch(l -> l.startsWith(down) && l.contains("down: Connection refused")), status.out());
+    assertTrue(status.out().lines().anyMatch(l -> l.matches("total +2/3 up +11 +10")), status.out());
+
+    Cli.Run stats = cli.run("stats");
+    assertEquals(1, stats.exitCode());
+    assertTrue(stats.err().startsWith("whack stats: " + down + " is down: "), stats.err());
+
+    Cli.Run json = cli.run("cluster", "status", "--json");
+    assertTrue(json.out().startsWith("{\"up\":2,\"down\":1,\"servers\":["), json.out());
+  }
+
+  @Test
+  void shouldExitZeroWhenEveryNodeIsUp() {
+    Cli.Run run = new Cli(a.address() + "," + b.address()).run("cluster", "status");
+    assertEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.lines().get(0).matches("SERVER +STATUS +VERSION +UPTIME +ITEMS +PROFILES +MEMORY"), run.out());
+    assertEquals(2, run.lines().stream().filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +up +1\\.6\\.18-whack.*")).count(), run.out());
+  }
+}

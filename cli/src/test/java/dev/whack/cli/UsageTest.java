@@ -1,0 +1,152 @@
+package dev.whack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Help, completion, bad usage (exit 2) and an unreachable cluster (exit 3). */
+class UsageTest {
+  private final Cli cli = new Cli("127.0.0.1:1");
+
+  /** Every command and subcommand, as the words that name it. */
+  private static List<List<String>> everyCommand() {
+    List<List<String>> all = new ArrayList<>();
+    collect(Whack.commandLine(Terminal.captured(null, System.out, System.err, java.util.Map.of())), new ArrayList<>(), all);
+    return all;
+  }
+
+  private static void collect(CommandLine c, List<String> path, List<List<String>> all) {
+    all.add(List.copyOf(path));
+    for (var e : c.getSubcommands().entrySet()) {
+      if (e.getKey().equals("help")) {
+        continue;
+      }
+      List<String> next = new ArrayList<>(path);
+      next.add(e.getKey());
+      collect(e.getValue(), next, all);
+    }
+  }
+
+  @Test
+  void shouldPrintHelpWithExamplesForEveryCommand() {
+    List<List<String>> commands = everyCommand();
+    assertTrue(commands.size() >= 20, commands.toString());
+    for (List<String> words : commands) {
+      List<String> args = new ArrayList<>(words);
+      args.add("--help");
+      Cli.Run run = cli.run(args.toArray(String[]::new));
+      assertEquals(0, run.exitCode(), words + ": " + run);
+      assertTrue(run.out().startsWith("Usage: whack"), words + ": " + run.out());
+      boolean parent = words.equals(List.of("segment")) || words.equals(List.of("cluster"));
+      assertTrue(run.out().contains("Examples:") || words.isEmpty() && run.out().contains("Examples:"), words + " has no examples");
+      assertFalse(parent && !run.out().contains("Commands:"), words.toString());
+    }
+  }
+
+  @Test
+  void shouldDocumentTheExitCodesAtTheTop() {
+    String help = cli.run("--help").out();
+    assertTrue(help.contains("3  the cluster, or a node the command needs, cannot be reached"), help);
+    assertTrue(help.contains("--verbose"), help);
+  }
+
+  @Test
+  void shouldPrintACompletionScriptThatKnowsTheCommands() {
+    Cli.Run run = cli.run("completion");
+    assertEquals(0, run.exitCode());
+    assertTrue(run.out().startsWith("#!/usr/bin/env bash"), run.out().substring(0, 40));
+    for (String word : List.of("segment", "define", "members", "load", "dump", "--skip-bad", "--servers", "status")) {
+      assertTrue(run.out().contains(word), word);
+    }
+  }
+
+  @Test
+  void shouldExitTwoForBadUsage() {
+    for (String[] args :
+        new String[][] {
+          {"frobnicate"},
+          {"get"},
+          {"set", "k"},
+          {"segment", "members", "x", "--limit", "many"},
+          {"segment"},
+          {"cluster"},
+          {"load", "--in-flight", "0", "f"},
+          {"get", "k", "--timeout", "soon"},
+          {},
+        }) {
+      Cli.Run run = cli.run(args);
+      assertEquals(2, run.exitCode(), String.join(" ", args) + ": " + run);
+      assertEquals("", run.out(), String.join(" ", args));
+      assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+    }
+    Cli.Run unknown = cli.run("frobnicate");
+    assertEquals("whack: Unmatched argument at index 0: 'frobnicate'\nTry 'whack --help'.\n", unknown.err());
+    assertEquals(
+        "whack segment: name a subcommand: define, drop, list, count, members, of, query, watch\nTry 'whack segment --help'.\n",
+        cli.run("segment").err());
+  }
+
+  @Test
+  void shouldExitThreeQuicklyWhenTheClusterCannotBeReached() {
+    for (String[] args :
+        new String[][] {
+          {"get", "k"},
+          {"set", "k", "{}"},
+          {"update", "k", "{}"},
+          {"delete", "k"},
+          {"segment", "list"},
+          {"segment", "count", "a"},
+          {"segment", "members", "a"},
+          {"segment", "define", "a", "x == 1"},
+          {"segment", "watch", "a", "--for", "1s"},
+          {"dump"},
+          {"stats"},
+          {"cluster", "status"},
+        }) {
+      long start = System.nanoTime();
+      Cli.Run run = cli.run(args);
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(3, run.exitCode(), String.join(" ", args) + ": " + run);
+      assertTrue(millis < 2_000, String.join(" ", args) + " took " + millis + " ms");
+      assertTrue(run.err().lines().count() <= 1, String.join(" ", args) + ": " + run.err());
+      assertFalse(run.err().contains("\tat "), String.join(" ", args) + ": " + run.err());
+    }
+    assertEquals(
+        "whack get: cannot reach the cluster: 127.0.0.1:1 is down: Connection refused: /127.0.0.1:1\n",
+        cli.run("get", "k").err());
+  }
+
+  @Test
+  void shouldPrintTheStackTraceOnlyWithVerbose() {
+    Cli.Run quiet = cli.run("get", "k");
+    assertFalse(quiet.err().contains("\tat "));
+    Cli.Run verbose = cli.run("get", "k", "--verbose");
+    assertEquals(3, verbose.exitCode());
+    assertTrue(verbose.err().startsWith("whack get: cannot reach the cluster: "), verbose.err());
+    assertTrue(verbose.err().contains("NodeUnavailableException"), verbose.err());
+    assertTrue(verbose.err().contains("\tat "), verbose.err());
+    assertEquals(3, cli.run("-v", "get", "k").exitCode(), "before the command too");
+    assertTrue(cli.run("-v", "get", "k").err().contains("\tat "));
+  }
+
+  @Test
+  void shouldTakeServersFromTheOptionBeforeTheEnvironment() {
+    Cli.Run run = new Cli("127.0.0.1:1").run("get", "k", "--servers", "127.0.0.1:2");
+    assertTrue(run.err().contains("127.0.0.1:2 is down"), run.err());
+    Cli.Run bad = new Cli(null).run("get", "k", "--servers", "nohostport");
+    assertEquals(2, bad.exitCode(), bad.toString());
+    assertTrue(bad.err().startsWith("whack get: --servers: "), bad.err());
+  }
+
+  @Test
+  void shouldPrintTheVersion() {
+    Cli.Run run = cli.run("--version");
+    assertEquals(0, run.exitCode());
+    assertTrue(run.out().startsWith("whack "), run.out());
+  }
+}
