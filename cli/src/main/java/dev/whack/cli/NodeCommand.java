@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  whack node                          one node on 127.0.0.1:11211, 1 GiB cap",
       "  whack node --port 11311 --memory 4g",
-      "  whack node --bind 0.0.0.0 --metrics-port 0"
+      "  whack node --bind 0.0.0.0 --metrics-port 0",
+      "  whack node --port 11212 --peers 127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213"
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "memcached port (default: ${DEFAULT-VALUE})")
@@ -49,6 +50,18 @@ final class NodeCommand implements Callable<Integer> {
       description = "connections accepted at once (default: ${DEFAULT-VALUE})")
   int maxConnections = NodeConfig.DEFAULT_MAX_CONNECTIONS;
 
+  @Option(
+      names = "--peers",
+      split = ",",
+      description = "cluster members as host:port,... (this node may be listed too); keys other"
+          + " members own are forwarded to them")
+  java.util.List<String> peers = java.util.List.of();
+
+  @Option(
+      names = "--advertise",
+      description = "this node's host:port as its peers know it (default: --bind:--port)")
+  String advertise;
+
   @Override
   public Integer call() throws Exception {
     NodeConfig config;
@@ -62,6 +75,8 @@ final class NodeCommand implements Callable<Integer> {
               .metricsPort(metricsPort)
               .ioThreads(threads)
               .maxConnections(maxConnections)
+              .peers(peers)
+              .advertise(advertise)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       System.err.println("whack node: " + e.getMessage());

@@ -1,5 +1,6 @@
 package dev.whack.client;
 
+import dev.whack.client.protocol.RelayRequest;
 import dev.whack.client.protocol.CountRequest;
 import dev.whack.client.protocol.DeleteRequest;
 import dev.whack.client.protocol.GetRequest;
@@ -396,6 +397,14 @@ public final class WhackClient implements AutoCloseable {
    */
   public CompletableFuture<Long> profileCount(String server) {
     return Futures.attempt(() -> sendTo(server, CountRequest.filter("true")));
+  }
+
+  /**
+   * Passes whole commands to one member unchanged and returns its reply bytes: what a node uses
+   * to forward a key it does not own (see {@link RelayRequest}).
+   */
+  public CompletableFuture<byte[]> relay(String server, byte[] commands) {
+    return Futures.attempt(() -> sendTo(server, new RelayRequest(commands)));
   }
 
   private <T> CompletableFuture<T> sendTo(String server, Request<T> request) {

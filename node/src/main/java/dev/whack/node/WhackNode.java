@@ -1,6 +1,7 @@
 package dev.whack.node;
 
 import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cluster.Cluster;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
@@ -13,6 +14,7 @@ import dev.whack.node.server.WhackServer;
 import dev.whack.node.stats.NodeStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +31,13 @@ public final class WhackNode implements AutoCloseable {
   /** memcached's key limit, which profile keys share. */
   private static final int KEY_MAX_BYTES = 250;
 
+  /** How long a key forwarded to its owner may take before the client is told it failed. */
+  private static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(2);
+
   private final ProfileEngine engine;
+  private final Cluster cluster;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final ItemCache cache;
   private final ScheduledExecutorService timers;
   private final NodeStats stats;
@@ -50,10 +58,14 @@ public final class WhackNode implements AutoCloseable {
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
         new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port());
+    this.cluster =
+        config.peers().isEmpty()
+            ? Cluster.single(config.advertise())
+            : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
     Watchers watchers = new Watchers();
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
-        new ProtocolContext(cache, engine, stats, metrics, report, watchers, VERSION);
+        new ProtocolContext(cache, engine, stats, metrics, report, watchers, cluster, VERSION);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -134,9 +146,17 @@ public final class WhackNode implements AutoCloseable {
     return metrics;
   }
 
+  public Cluster cluster() {
+    return cluster;
+  }
+
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     timers.shutdownNow();
+    cluster.close();
     if (server != null) {
       server.close();
     }

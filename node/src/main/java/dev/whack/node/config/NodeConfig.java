@@ -1,6 +1,7 @@
 package dev.whack.node.config;
 
 import java.time.InstantSource;
+import java.util.List;
 
 /**
  * Everything a node is started with, set fluently and validated once by {@link #conclude()}
@@ -26,6 +27,8 @@ public final class NodeConfig {
   private int ioThreads = Runtime.getRuntime().availableProcessors();
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private long timerPeriodMillis = DEFAULT_TIMER_PERIOD_MILLIS;
+  private List<String> peers = List.of();
+  private String advertise;
   private InstantSource clock = InstantSource.system();
   private boolean concluded;
 
@@ -75,6 +78,21 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * The cluster's members as {@code host:port} (this node may be among them); with none, the node
+   * is alone and owns every key.
+   */
+  public NodeConfig peers(List<String> peers) {
+    this.peers = List.copyOf(peers);
+    return this;
+  }
+
+  /** This node's {@code host:port} as its peers know it; default: the bind address and port. */
+  public NodeConfig advertise(String advertise) {
+    this.advertise = advertise;
+    return this;
+  }
+
   public NodeConfig clock(InstantSource clock) {
     this.clock = clock;
     return this;
@@ -90,6 +108,15 @@ public final class NodeConfig {
     require(ioThreads >= 1, "io threads must be at least 1: " + ioThreads);
     require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
     require(timerPeriodMillis >= 0, "timer period must not be negative: " + timerPeriodMillis);
+    for (String peer : peers) {
+      require(isHostPort(peer), "a peer is host:port: " + peer);
+    }
+    require(
+        advertise == null || isHostPort(advertise),
+        "the advertised address is host:port: " + advertise);
+    require(
+        peers.isEmpty() || advertise != null || port != 0,
+        "a clustered node on a random port needs --advertise");
     require(clock != null, "clock must be set");
     require(
         maxItemSize >= MIN_ITEM_SIZE,
@@ -126,6 +153,28 @@ public final class NodeConfig {
 
   public int ioThreads() {
     return ioThreads;
+  }
+
+  public List<String> peers() {
+    return peers;
+  }
+
+  /** This node's member name: --advertise, else bind:port. */
+  public String advertise() {
+    return advertise != null ? advertise : bind + ":" + port;
+  }
+
+  private static boolean isHostPort(String s) {
+    int colon = s.lastIndexOf(':');
+    if (colon <= 0 || colon == s.length() - 1) {
+      return false;
+    }
+    try {
+      int p = Integer.parseInt(s.substring(colon + 1));
+      return p > 0 && p <= 65535;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   public long timerPeriodMillis() {

@@ -1,6 +1,7 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cluster.Cluster;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.stats.NodeStats;
@@ -11,6 +12,7 @@ import dev.whack.node.stats.NodeStats;
  * @param engine profiles and segments; the cache reports profile removals to it
  * @param statsSource renders the {@code stats} groups for text and binary alike
  * @param watchers connections watching segment changes, for metrics
+ * @param cluster the members and the ring; a single node owns every key
  * @param version the version string reported by {@code version} and binary Version
  */
 public record ProtocolContext(
@@ -20,4 +22,5 @@ public record ProtocolContext(
     NodeMetrics metrics,
     StatsReport statsSource,
     Watchers watchers,
+    Cluster cluster,
     String version) {}

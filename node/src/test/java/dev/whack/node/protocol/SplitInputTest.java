@@ -47,6 +47,7 @@ class SplitInputTest {
           new StatsReport(
               CONFIG, CACHE, STATS, new ConnectionTracker(STATS, 10, () -> 0L), WhackNode.VERSION, () -> 0),
           new Watchers(),
+          dev.whack.node.cluster.Cluster.single("127.0.0.1:11211"),
           WhackNode.VERSION);
 
   @AfterAll

@@ -36,6 +36,12 @@ public final class AsciiCommands {
 
     /** Send what is queued, then close. */
     void closeAfterFlush();
+
+    /** Hold every later command until {@link #resume}: this one is answered asynchronously. */
+    void suspend();
+
+    /** The asynchronous answer has been written: carry on with the next command. */
+    void resume();
   }
 
   static final int KEY_MAX_LENGTH = 250;
@@ -93,6 +99,7 @@ public final class AsciiCommands {
   private static final byte[] CMD_STATS = ascii("stats");
   private static final byte[] CMD_QUIT = ascii("quit");
   private static final byte[] CMD_SHUTDOWN = ascii("shutdown");
+  private static final byte[] CMD_LOCAL = ascii("local");
   private static final byte[] NOREPLY = ascii("noreply");
   private static final byte[] ZERO = ascii("0");
 
@@ -104,6 +111,7 @@ public final class AsciiCommands {
   private final MetaCommands meta;
   private final ProfileStore profiles;
   private final ProfileCommands profileCommands;
+  private final ClusterRouting routing;
   private final AsciiNumbers numbers = new AsciiNumbers();
   private final Outcome outcome = new Outcome();
 
@@ -130,12 +138,14 @@ public final class AsciiCommands {
     this.meta = new MetaCommands(context, profiles, numbers, outcome);
     this.profileCommands =
         new ProfileCommands(profiles, stats, metrics, context.watchers(), numbers, outcome);
+    this.routing = new ClusterRouting(context.cluster(), cache, profiles);
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.replies = replies;
     meta.attach(replies);
     profileCommands.attach(ctx, replies);
+    routing.attach(ctx, replies);
   }
 
   /** The connection is writable again: a waiting watch can deliver. */
@@ -162,6 +172,13 @@ public final class AsciiCommands {
 
   /** Executes one command line and records its latency (storage commands: at data arrival). */
   void onLine(AsciiLine line, Framing framing) {
+    // "local <command>": answer from this node only, never forwarding or asking the others.
+    boolean local = line.tokenCount > 1 && line.tokenEquals(0, CMD_LOCAL);
+    if (local) {
+      line.dropFirstToken();
+    } else if (routing.clustered() && routing.routeLine(line, framing)) {
+      return; // forwarded to the key's owner; its answer is written when it comes
+    }
     long start = System.nanoTime();
     int family = dispatch(line, framing);
     if (family >= 0) {
@@ -261,6 +278,13 @@ public final class AsciiCommands {
 
   /** Completes a storage command once its data block has arrived. */
   void onData(byte[] data, boolean terminated, Framing framing) {
+    if (routing.clustered() && routing.routeData(pendingLine, data, terminated, framing)) {
+      pendingLine = null;
+      pendingIsMeta = false;
+      pendingIsProfile = false;
+      profileCommands.cancelPending();
+      return;
+    }
     if (pendingIsProfile) {
       AsciiLine line = pendingLine;
       pendingLine = null;

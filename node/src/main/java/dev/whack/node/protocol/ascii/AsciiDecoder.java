@@ -33,6 +33,8 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
     LINE,
     DATA,
     SWALLOW,
+    /** A forwarded command is out at its owner; later commands wait, in order, behind it. */
+    AWAIT,
     CLOSED
   }
 
@@ -91,6 +93,9 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
             state = State.LINE;
           }
         }
+        case AWAIT -> {
+          return;
+        }
         case CLOSED -> {
           in.skipBytes(in.readableBytes());
           return;
@@ -118,7 +123,7 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
     if (state == State.LINE) {
       replies.endOfRequest();
     }
-    return true;
+    return state != State.AWAIT;
   }
 
   /** Retrieval commands may carry many keys; every other line is short. */
@@ -153,6 +158,28 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
   public void swallow(long bytes) {
     swallowRemaining = bytes;
     state = bytes > 0 ? State.SWALLOW : State.LINE;
+  }
+
+  @Override
+  public void suspend() {
+    state = State.AWAIT;
+    // Stop reading: what the client pipelines meanwhile stays in the kernel, not in our heap.
+    ctx.channel().config().setAutoRead(false);
+  }
+
+  @Override
+  public void resume() {
+    if (state != State.AWAIT) {
+      return;
+    }
+    state = State.LINE;
+    ctx.channel().config().setAutoRead(true);
+    try {
+      channelRead(ctx, Unpooled.EMPTY_BUFFER); // decode what arrived while we waited
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
+    }
+    replies.flush();
   }
 
   @Override

@@ -60,6 +60,13 @@ final class AsciiLine {
     tokenCount = count;
   }
 
+  /** Drops the first token (a prefix such as {@code local}); the others move down by one. */
+  void dropFirstToken() {
+    System.arraycopy(tokenStart, 1, tokenStart, 0, tokenCount - 1);
+    System.arraycopy(tokenEnd, 1, tokenEnd, 0, tokenCount - 1);
+    tokenCount--;
+  }
+
   int tokenLength(int index) {
     return tokenEnd[index] - tokenStart[index];
   }

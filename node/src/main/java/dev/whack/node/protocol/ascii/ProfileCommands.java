@@ -133,6 +133,11 @@ final class ProfileCommands {
     return pending != null;
   }
 
+  /** The pending block went to another node instead. */
+  void cancelPending() {
+    pending = null;
+  }
+
   private static final String[] NAMES = {
     "update", "segdef", "segdrop", "seglist", "segcount", "segmembers", "segof", "filtercount",
     "filtermembers", "segdump", "watch", "unwatch"

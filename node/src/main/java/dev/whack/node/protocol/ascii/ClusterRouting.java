@@ -1,0 +1,311 @@
+package dev.whack.node.protocol.ascii;
+
+import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
+import dev.whack.client.NodeUnavailableException;
+import dev.whack.node.cache.Item;
+import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cluster.Cluster;
+import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.protocol.ReplyBuffer;
+import io.netty.channel.ChannelHandlerContext;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Forwarding of keyed text commands to the member that owns the key (docs/cluster.md), so that a
+ * plain memcached client can talk to any node. A command for a key another member owns is passed
+ * to it unchanged (through {@link Cluster#relay}) and its answer copied back; the connection
+ * holds its later commands until then, so replies stay in request order. A multi-key get is split
+ * by owner and its values merged back in the order the keys were asked for.
+ *
+ * <p>Concurrency: one per connection; relay answers are written on the connection's event loop.
+ */
+final class ClusterRouting {
+  private static final byte[] END = ascii("END\r\n");
+  private static final byte[] CRLF = ascii("\r\n");
+  private static final Set<String> KEYED =
+      Set.of(
+          "set", "add", "replace", "append", "prepend", "cas", "delete", "incr", "decr", "touch",
+          "update", "segof", "mg", "ms", "md", "ma", "me");
+  private static final Set<String> WITH_DATA =
+      Set.of("set", "add", "replace", "append", "prepend", "cas", "ms", "update");
+
+  private final Cluster cluster;
+  private final ItemCache cache;
+  private final ProfileStore profiles;
+  private ChannelHandlerContext ctx;
+  private ReplyBuffer replies;
+  /** The owner the pending storage command goes to, once its data block is in. */
+  private String pendingOwner;
+
+  ClusterRouting(Cluster cluster, ItemCache cache, ProfileStore profiles) {
+    this.cluster = cluster;
+    this.cache = cache;
+    this.profiles = profiles;
+  }
+
+  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    this.ctx = ctx;
+    this.replies = replies;
+  }
+
+  boolean clustered() {
+    return cluster.isClustered();
+  }
+
+  /**
+   * Routes a command line: forwards it if its key belongs elsewhere (true: handled), or notes the
+   * owner of a storage command whose data block is still to come (false: parse it as usual).
+   */
+  boolean routeLine(AsciiLine line, AsciiCommands.Framing framing) {
+    pendingOwner = null;
+    if (line.tokenCount < 2) {
+      return false;
+    }
+    String command = line.token(0);
+    switch (command) {
+      case "get", "gets" -> {
+        return routeRetrieval(line, 1, framing);
+      }
+      case "gat", "gats" -> {
+        return line.tokenCount > 2 && routeRetrieval(line, 2, framing);
+      }
+      default -> {}
+    }
+    if (line.moreTokens || !KEYED.contains(command)) {
+      return false;
+    }
+    byte[] key = routingKey(line);
+    if (key == null || cluster.owns(key, 0, key.length)) {
+      return false;
+    }
+    String owner = cluster.ownerOf(key, 0, key.length);
+    if (WITH_DATA.contains(command)) {
+      pendingOwner = owner; // forwarded with its data block, once that is read
+      return false;
+    }
+    forward(owner, lineBytes(line), framing);
+    return true;
+  }
+
+  /** A storage command's block has arrived: forward both if the key is elsewhere. */
+  boolean routeData(AsciiLine line, byte[] data, boolean terminated, AsciiCommands.Framing framing) {
+    String owner = pendingOwner;
+    pendingOwner = null;
+    if (owner == null || !terminated) {
+      return false;
+    }
+    ByteArrayOutputStream raw = new ByteArrayOutputStream(line.length + data.length + 4);
+    raw.writeBytes(lineBytes(line));
+    raw.writeBytes(data);
+    raw.writeBytes(CRLF);
+    forward(owner, raw.toByteArray(), framing);
+    return true;
+  }
+
+  /** The key a command routes by: token 1, base64-decoded when a meta command says {@code b}. */
+  private static byte[] routingKey(AsciiLine line) {
+    byte[] key = Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
+    if (line.tokenLength(0) == 2 && line.tokenByte(0, 0) == 'm') {
+      for (int i = 2; i < line.tokenCount; i++) {
+        if (line.tokenLength(i) == 1 && line.tokenByte(i, 0) == 'b') {
+          try {
+            return Base64.getDecoder().decode(key);
+          } catch (IllegalArgumentException bad) {
+            return null; // answered locally with memcached's error
+          }
+        }
+      }
+    }
+    return key;
+  }
+
+  private static byte[] lineBytes(AsciiLine line) {
+    byte[] out = Arrays.copyOf(line.bytes, line.length + 2);
+    out[line.length] = '\r';
+    out[line.length + 1] = '\n';
+    return out;
+  }
+
+  private void forward(String owner, byte[] raw, AsciiCommands.Framing framing) {
+    framing.suspend();
+    cluster
+        .relay(owner, raw)
+        .whenComplete(
+            (reply, error) ->
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          replies.bytes(error == null ? reply : unreachable(owner, error));
+                          framing.resume();
+                        }));
+  }
+
+  /**
+   * A get/gets/gat/gats whose keys are not all this node's: each owner is asked for its keys and
+   * the values are written in the order the keys were asked for.
+   */
+  private boolean routeRetrieval(AsciiLine line, int firstKey, AsciiCommands.Framing framing) {
+    // A multi-get may hold more keys than the line tokenizer splits: scan the whole line.
+    String rest =
+        new String(
+            line.bytes, line.tokenStart[firstKey], line.length - line.tokenStart[firstKey], ISO_8859_1);
+    List<String> keys = new ArrayList<>();
+    for (String key : rest.split(" ")) {
+      if (!key.isEmpty()) {
+        keys.add(key);
+      }
+    }
+    Map<String, List<String>> remote = new LinkedHashMap<>();
+    for (String key : keys) {
+      byte[] k = key.getBytes(ISO_8859_1);
+      if (k.length > AsciiCommands.KEY_MAX_LENGTH || ProfileStore.isReserved(k, 0, k.length)) {
+        return false; // errors and virtual keys are answered here
+      }
+      if (!cluster.owns(k, 0, k.length)) {
+        remote.computeIfAbsent(cluster.ownerOf(k, 0, k.length), o -> new ArrayList<>()).add(key);
+      }
+    }
+    if (remote.isEmpty()) {
+      return false;
+    }
+    String command = line.token(0);
+    boolean withCas = command.endsWith("s");
+    String prefix = firstKey == 2 ? command + " " + line.token(1) : command;
+    framing.suspend();
+    Map<String, ArrayDeque<byte[]>> values = new HashMap<>();
+    for (String key : keys) {
+      byte[] k = key.getBytes(ISO_8859_1);
+      if (cluster.owns(k, 0, k.length)) {
+        byte[] block = localValue(k, firstKey == 2 ? parseExptime(line.token(1)) : null, withCas);
+        if (block != null) {
+          values.computeIfAbsent(key, x -> new ArrayDeque<>()).add(block);
+        }
+      }
+    }
+    List<CompletableFuture<byte[]>> asks = new ArrayList<>();
+    List<String> owners = new ArrayList<>(remote.keySet());
+    for (String owner : owners) {
+      String request = prefix + " " + String.join(" ", remote.get(owner)) + "\r\n";
+      asks.add(cluster.relay(owner, request.getBytes(ISO_8859_1)));
+    }
+    CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .whenComplete(
+            (ignored, error) ->
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          if (error != null) {
+                            replies.bytes(unreachable(failedOwner(owners, asks), error));
+                          } else {
+                            for (CompletableFuture<byte[]> ask : asks) {
+                              splitValues(ask.join(), values);
+                            }
+                            for (String key : keys) {
+                              ArrayDeque<byte[]> queue = values.get(key);
+                              if (queue != null && !queue.isEmpty()) {
+                                replies.bytes(queue.poll());
+                              }
+                            }
+                            replies.bytes(END);
+                          }
+                          framing.resume();
+                        }));
+    return true;
+  }
+
+  private static Long parseExptime(String token) {
+    try {
+      return Long.parseLong(token);
+    } catch (NumberFormatException e) {
+      return 0L;
+    }
+  }
+
+  /** This node's "VALUE ..." block for a key it owns, or null on a miss. */
+  private byte[] localValue(byte[] key, Long touchExptime, boolean withCas) {
+    Item item =
+        touchExptime == null
+            ? cache.get(key, 0, key.length)
+            : cache.touch(key, 0, key.length, touchExptime);
+    byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
+    if (value == null) {
+      return null;
+    }
+    String header =
+        "VALUE "
+            + new String(key, ISO_8859_1)
+            + " "
+            + Integer.toUnsignedString(item.flags())
+            + " "
+            + value.length
+            + (withCas ? " " + item.cas() : "")
+            + "\r\n";
+    ByteArrayOutputStream block = new ByteArrayOutputStream(header.length() + value.length + 2);
+    block.writeBytes(header.getBytes(ISO_8859_1));
+    block.writeBytes(value);
+    block.writeBytes(CRLF);
+    return block.toByteArray();
+  }
+
+  /** Splits a relayed get reply into its VALUE blocks, by key. */
+  private static void splitValues(byte[] reply, Map<String, ArrayDeque<byte[]>> values) {
+    int pos = 0;
+    while (pos < reply.length) {
+      int eol = indexOf(reply, pos, (byte) '\n');
+      if (eol < 0) {
+        return;
+      }
+      String line = new String(reply, pos, eol + 1 - pos, ISO_8859_1).trim();
+      if (!line.startsWith("VALUE ")) {
+        return; // END, or an error line
+      }
+      String[] t = line.split(" ");
+      int end = eol + 1 + Integer.parseInt(t[3]) + 2;
+      values.computeIfAbsent(t[1], x -> new ArrayDeque<>()).add(Arrays.copyOfRange(reply, pos, end));
+      pos = end;
+    }
+  }
+
+  private static int indexOf(byte[] b, int from, byte value) {
+    for (int i = from; i < b.length; i++) {
+      if (b[i] == value) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String failedOwner(List<String> owners, List<CompletableFuture<byte[]>> asks) {
+    for (int i = 0; i < asks.size(); i++) {
+      if (asks.get(i).isCompletedExceptionally()) {
+        return owners.get(i);
+      }
+    }
+    return owners.get(0);
+  }
+
+  /** "SERVER_ERROR <owner> is down" (or why the forward failed), one line. */
+  static byte[] unreachable(String owner, Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause()
+        : error;
+    String why =
+        cause instanceof NodeUnavailableException
+            ? owner + " is down"
+            : "forwarding to " + owner + " failed: " + cause.getMessage();
+    return ascii("SERVER_ERROR " + why.replaceAll("[\\r\\n]", " ") + "\r\n");
+  }
+}

@@ -1,0 +1,213 @@
+package dev.whack.node.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.client.ring.HashRing;
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.RawConnection;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import net.spy.memcached.MemcachedClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three nodes on loopback that know each other: any of them answers for every key, forwarding
+ * what it does not own to the owner the ring names, the same owner the Java client computes.
+ */
+class ForwardingTest {
+  private final List<EmbeddedNode> nodes = new ArrayList<>();
+  private List<String> members;
+
+  @BeforeEach
+  void startThree() throws IOException {
+    int[] ports = freePorts(3);
+    members = new ArrayList<>();
+    for (int port : ports) {
+      members.add("127.0.0.1:" + port);
+    }
+    for (int i = 0; i < 3; i++) {
+      int port = ports[i];
+      nodes.add(EmbeddedNode.start(c -> c.port(port).peers(members)));
+    }
+    awaitConnected(nodes);
+  }
+
+  /** Nodes started one after another first saw the later ones down; wait until all see all. */
+  static void awaitConnected(List<EmbeddedNode> nodes) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    for (EmbeddedNode node : nodes) {
+      while (!node.node().cluster().downPeers().isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("peers still down: " + node.node().cluster().downPeers());
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
+      }
+    }
+  }
+
+  @AfterEach
+  void stopAll() {
+    nodes.forEach(EmbeddedNode::close);
+  }
+
+  static int[] freePorts(int n) throws IOException {
+    int[] ports = new int[n];
+    List<ServerSocket> held = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ServerSocket s = new ServerSocket(0);
+      held.add(s);
+      ports[i] = s.getLocalPort();
+    }
+    for (ServerSocket s : held) {
+      s.close();
+    }
+    return ports;
+  }
+
+  private int ownerIndex(String key) {
+    return members.indexOf(HashRing.of(members).owner(key));
+  }
+
+  private boolean holds(int node, String key) {
+    byte[] k = key.getBytes();
+    return nodes.get(node).node().cache().get(k, 0, k.length) != null;
+  }
+
+  @Test
+  void shouldStoreEveryKeyOnItsOwnerWhicheverNodeIsAsked() {
+    try (RawConnection conn = nodes.get(0).connect()) {
+      for (int i = 0; i < 60; i++) {
+        String key = "k" + i;
+        conn.send("set " + key + " 5 0 2\r\nv" + (i % 10) + "\r\n");
+        assertEquals("STORED\r\n", conn.readLine());
+      }
+      for (int i = 0; i < 60; i++) {
+        String key = "k" + i;
+        int owner = ownerIndex(key);
+        for (int n = 0; n < 3; n++) {
+          assertEquals(n == owner, holds(n, key), key + " on node " + n + ", owner " + owner);
+        }
+        conn.send("get " + key + "\r\n");
+        assertEquals("VALUE " + key + " 5 2\r\n", conn.readLine());
+        assertEquals("v" + (i % 10) + "\r\n", conn.readLine());
+        assertEquals("END\r\n", conn.readLine());
+      }
+    }
+  }
+
+  @Test
+  void shouldMergeAMultiGetAcrossOwnersInRequestOrder() {
+    try (RawConnection conn = nodes.get(1).connect()) {
+      StringBuilder get = new StringBuilder("get");
+      for (int i = 0; i < 30; i++) {
+        if (i % 3 != 0) {
+          conn.send("set m" + i + " 0 0 " + Integer.toString(i).length() + "\r\n" + i + "\r\n");
+          assertEquals("STORED\r\n", conn.readLine());
+        }
+        get.append(" m").append(i);
+      }
+      get.append(" m1"); // a repeated key is answered twice, like memcached
+      conn.send(get + "\r\nversion\r\n");
+      for (int i = 0; i < 30; i++) {
+        if (i % 3 != 0) {
+          assertEquals("VALUE m" + i + " 0 " + Integer.toString(i).length() + "\r\n", conn.readLine());
+          assertEquals(i + "\r\n", conn.readLine());
+        }
+      }
+      assertEquals("VALUE m1 0 1\r\n", conn.readLine());
+      assertEquals("1\r\n", conn.readLine());
+      assertEquals("END\r\n", conn.readLine());
+      assertTrue(conn.readLine().startsWith("VERSION "), "the next reply follows in order");
+    }
+  }
+
+  @Test
+  void shouldForwardEveryKeyedCommandAndKeepPipelinedRepliesInOrder() {
+    try (RawConnection conn = nodes.get(2).connect()) {
+      StringBuilder pipeline = new StringBuilder();
+      for (int i = 0; i < 20; i++) {
+        pipeline.append("set n").append(i).append(" 0 0 1\r\n1\r\n");
+        pipeline.append("incr n").append(i).append(" 41\r\n");
+        pipeline.append("mg n").append(i).append(" v\r\n");
+        pipeline.append("touch n").append(i).append(" 100\r\n");
+        pipeline.append("delete n").append(i).append("\r\n");
+        pipeline.append("mg n").append(i).append(" v q\r\n");
+      }
+      pipeline.append("mn\r\n");
+      conn.send(pipeline.toString());
+      for (int i = 0; i < 20; i++) {
+        assertEquals("STORED\r\n", conn.readLine());
+        assertEquals("42\r\n", conn.readLine());
+        assertEquals("VA 2\r\n", conn.readLine());
+        assertEquals("42\r\n", conn.readLine());
+        assertEquals("TOUCHED\r\n", conn.readLine());
+        assertEquals("DELETED\r\n", conn.readLine());
+      }
+      assertEquals("MN\r\n", conn.readLine(), "a quiet miss forwarded says nothing");
+    }
+  }
+
+  @Test
+  void shouldLetAPlainMemcachedClientOnOneNodeReachEveryKey() throws Exception {
+    MemcachedClient client =
+        new MemcachedClient(new java.net.InetSocketAddress("127.0.0.1", nodes.get(0).port()));
+    try {
+      for (int i = 0; i < 100; i++) {
+        assertTrue(client.set("spy" + i, 0, "value" + i).get(5, TimeUnit.SECONDS));
+      }
+      for (int i = 0; i < 100; i++) {
+        assertEquals("value" + i, client.get("spy" + i));
+      }
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        keys.add("spy" + i);
+      }
+      assertEquals(100, client.getBulk(keys).size());
+      int[] perNode = new int[3];
+      for (String key : keys) {
+        perNode[ownerIndex(key)]++;
+        assertTrue(holds(ownerIndex(key), key));
+      }
+      for (int count : perNode) {
+        assertTrue(count > 10, "keys spread over the three nodes: " + java.util.Arrays.toString(perNode));
+      }
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  @Test
+  void shouldFailOnlyTheKeysOfAStoppedNodeAndQuickly() {
+    int victim = 2;
+    nodes.get(victim).close();
+    try (RawConnection conn = nodes.get(0).connect()) {
+      int failed = 0;
+      for (int i = 0; i < 60; i++) {
+        String key = "d" + i;
+        long start = System.nanoTime();
+        conn.send("set " + key + " 0 0 1\r\nx\r\n");
+        String reply = conn.readLine();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        if (ownerIndex(key) == victim) {
+          assertTrue(reply.startsWith("SERVER_ERROR " + members.get(victim)), reply);
+          failed++;
+        } else {
+          assertEquals("STORED\r\n", reply, key);
+        }
+        assertTrue(millis < 2500, "answered in " + millis + " ms");
+      }
+      assertTrue(failed > 0);
+    }
+  }
+}
