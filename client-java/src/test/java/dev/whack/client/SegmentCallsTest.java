@@ -112,7 +112,7 @@ class SegmentCallsTest {
     node(2).count = 300;
     assertEquals(321L, Await.value(client.segments().count("dk_buyers and not churned")));
     for (FakeServer s : servers) {
-      assertEquals(List.of("segcount 25"), s.received());
+      assertEquals(List.of("local segcount 25"), s.received());
     }
     assertEquals(321L, Await.value(client.segments().filterCount("country == \"DK\"")));
     assertEquals(321L, client.blocking().segments().count("x"));
@@ -125,7 +125,7 @@ class SegmentCallsTest {
     String expression = "count(purchase, 30d) >= 3";
     assertEquals(3L, Await.value(client.segments().define("buyers", expression)));
     for (FakeServer s : servers) {
-      assertEquals(List.of("segdef buyers " + expression.length()), s.received());
+      assertEquals(List.of("local segdef buyers " + expression.length()), s.received());
     }
   }
 
@@ -152,7 +152,7 @@ class SegmentCallsTest {
     node(1).hasDroppable = true;
     assertTrue(Await.value(client.segments().drop("gone")));
     for (FakeServer s : servers) {
-      assertEquals(List.of("segdrop gone", "segdrop gone"), s.received());
+      assertEquals(List.of("local segdrop gone", "local segdrop gone"), s.received());
     }
   }
 
@@ -176,11 +176,11 @@ class SegmentCallsTest {
     List<String> all = client.segments().members("dk").toList();
     assertEquals(List.of("a1", "a2", "a3", "a4", "a5", "c1", "c2", "c3"), all);
     assertEquals(
-        List.of("segmembers 2 2", "segmembers 2 2 at:2", "segmembers 2 2 at:4"),
+        List.of("local segmembers 2 2", "local segmembers 2 2 at:2", "local segmembers 2 2 at:4"),
         server(ringOrder().get(0)).received());
-    assertEquals(List.of("segmembers 2 2"), server(ringOrder().get(1)).received());
+    assertEquals(List.of("local segmembers 2 2"), server(ringOrder().get(1)).received());
     assertEquals(
-        List.of("segmembers 2 2", "segmembers 2 2 at:2"), server(ringOrder().get(2)).received());
+        List.of("local segmembers 2 2", "local segmembers 2 2 at:2"), server(ringOrder().get(2)).received());
   }
 
   @Test
@@ -189,7 +189,7 @@ class SegmentCallsTest {
     node(2).members = List.of("c1");
     assertEquals(List.of("a1", "a2", "a3"), client.blocking().segments().members("dk", 3));
     assertEquals(
-        List.of("segmembers 2 2", "segmembers 2 1 at:2"), server(ringOrder().get(0)).received());
+        List.of("local segmembers 2 2", "local segmembers 2 1 at:2"), server(ringOrder().get(0)).received());
     assertEquals(List.of(), server(ringOrder().get(2)).received());
 
     assertEquals(
@@ -204,7 +204,7 @@ class SegmentCallsTest {
         List.of("b1", "b2", "b3"),
         client.segments().filterMembers("age > 30").collect(Collectors.toList()));
     assertEquals(List.of("b1", "b2"), Await.value(client.segments().filterMembers("age > 30", 2)));
-    assertTrue(server(ringOrder().get(1)).received().contains("filtermembers 8 2 at:2"));
+    assertTrue(server(ringOrder().get(1)).received().contains("local filtermembers 8 2 at:2"));
   }
 
   @Test

@@ -34,6 +34,7 @@ public final class CountRequest extends LineRequest<Long> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, command);
     out.writeByte(Encode.SPACE);
     Encode.number(out, expression.length);

@@ -41,6 +41,7 @@ public final class DumpRequest extends Request<DumpPage> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, "segdump ");
     Encode.number(out, query.length);
     out.writeByte(Encode.SPACE);

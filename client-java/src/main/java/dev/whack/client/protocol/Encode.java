@@ -5,6 +5,13 @@ import io.netty.buffer.ByteBufUtil;
 
 /** Small writers for command lines. */
 final class Encode {
+  /**
+   * The prefix of every question the client asks each node itself and then combines: a node of a
+   * cluster answers a plain segment command for the whole cluster, so the client asks for this
+   * node's part only.
+   */
+  public static final String LOCAL = "local ";
+
   static final byte SPACE = ' ';
 
   private Encode() {}

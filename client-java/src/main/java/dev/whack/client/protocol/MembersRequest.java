@@ -42,6 +42,7 @@ public final class MembersRequest extends Request<MembersPage> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, command);
     out.writeByte(Encode.SPACE);
     Encode.number(out, expression.length);

@@ -24,6 +24,7 @@ public final class SegDefineRequest extends LineRequest<Long> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, "segdef ");
     out.writeBytes(name);
     out.writeByte(Encode.SPACE);

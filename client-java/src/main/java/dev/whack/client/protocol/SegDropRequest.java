@@ -19,6 +19,7 @@ public final class SegDropRequest extends LineRequest<Boolean> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, "segdrop ");
     out.writeBytes(name);
     Encode.crlf(out);

@@ -24,6 +24,7 @@ public final class SegListRequest extends Request<List<SegmentInfo>> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, "seglist\r\n");
   }
 

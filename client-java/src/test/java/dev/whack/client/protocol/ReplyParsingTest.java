@@ -193,7 +193,7 @@ class ReplyParsingTest {
   void shouldEncodeSegmentDefinitionsAsADataBlock() {
     String expression = "country == \"DK\" and count(purchase, 30d) >= 3";
     assertEquals(
-        "segdef dk_buyers " + utf8(expression).length + "\r\n" + expression + "\r\n",
+        "local segdef dk_buyers " + utf8(expression).length + "\r\n" + expression + "\r\n",
         encoded(new SegDefineRequest("dk_buyers", expression)));
     assertEquals(42L, parse(() -> new SegDefineRequest("s", "x"), "DEFINED 42\r\n"));
   }
@@ -212,14 +212,14 @@ class ReplyParsingTest {
 
   @Test
   void shouldEncodeAndParseSegmentDrop() {
-    assertEquals("segdrop churned\r\n", encoded(new SegDropRequest("churned")));
+    assertEquals("local segdrop churned\r\n", encoded(new SegDropRequest("churned")));
     assertEquals(true, parse(() -> new SegDropRequest("s"), "DROPPED\r\n"));
     assertEquals(false, parse(() -> new SegDropRequest("s"), "NOT_FOUND\r\n"));
   }
 
   @Test
   void shouldParseASegmentListWithExpressionsContainingSpaces() {
-    assertEquals("seglist\r\n", encoded(new SegListRequest()));
+    assertEquals("local seglist\r\n", encoded(new SegListRequest()));
     List<SegmentInfo> list =
         parse(
             SegListRequest::new,
@@ -239,17 +239,17 @@ class ReplyParsingTest {
   @Test
   void shouldEncodeAndParseCounts() {
     assertEquals(
-        "segcount 25\r\ndk_buyers and not churned\r\n",
+        "local segcount 25\r\ndk_buyers and not churned\r\n",
         encoded(CountRequest.segment("dk_buyers and not churned")));
-    assertEquals("filtercount 8\r\nage > 30\r\n", encoded(CountRequest.filter("age > 30")));
+    assertEquals("local filtercount 8\r\nage > 30\r\n", encoded(CountRequest.filter("age > 30")));
     assertEquals(1234567890123L, parse(() -> CountRequest.segment("a"), "COUNT 1234567890123\r\n"));
   }
 
   @Test
   void shouldEncodeMembersWithAndWithoutACursor() {
-    assertEquals("segmembers 2 100\r\ndk\r\n", encoded(MembersRequest.segment("dk", 100, null)));
+    assertEquals("local segmembers 2 100\r\ndk\r\n", encoded(MembersRequest.segment("dk", 100, null)));
     assertEquals(
-        "filtermembers 8 10 c:7f\r\nage > 30\r\n",
+        "local filtermembers 8 10 c:7f\r\nage > 30\r\n",
         encoded(MembersRequest.filter("age > 30", 10, "c:7f")));
   }
 

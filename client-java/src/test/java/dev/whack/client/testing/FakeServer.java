@@ -170,14 +170,16 @@ public final class FakeServer implements AutoCloseable {
           return;
         }
         received.add(line);
-        String[] tokens = line.split(" ");
+        // A node answers "local <command>" as <command> for itself alone; so does this one.
+        String command = line.startsWith("local ") ? line.substring("local ".length()) : line;
+        String[] tokens = command.split(" ");
         int blockLength = blockLength(tokens);
         byte[] block = null;
         if (blockLength >= 0) {
           block = in.readNBytes(blockLength);
           in.readNBytes(2);
         }
-        responder.respond(new Command(line, tokens, block, id), reply);
+        responder.respond(new Command(command, tokens, block, id), reply);
       }
     } catch (SocketException e) {
       // closed by the test or by the client

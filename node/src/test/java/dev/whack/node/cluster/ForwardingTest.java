@@ -200,7 +200,9 @@ class ForwardingTest {
         String reply = conn.readLine();
         long millis = (System.nanoTime() - start) / 1_000_000;
         if (ownerIndex(key) == victim) {
-          assertTrue(reply.startsWith("SERVER_ERROR " + members.get(victim)), reply);
+          assertTrue(
+              reply.startsWith("SERVER_ERROR ") && reply.contains(members.get(victim)),
+              "an error naming the stopped node: " + reply);
           failed++;
         } else {
           assertEquals("STORED\r\n", reply, key);

@@ -112,6 +112,8 @@ public final class AsciiCommands {
   private final ProfileStore profiles;
   private final ProfileCommands profileCommands;
   private final ClusterRouting routing;
+  /** The current command came as {@code local <command>}. */
+  private boolean local;
   private final AsciiNumbers numbers = new AsciiNumbers();
   private final Outcome outcome = new Outcome();
 
@@ -137,7 +139,8 @@ public final class AsciiCommands {
     this.profiles = new ProfileStore(context.cache(), context.engine());
     this.meta = new MetaCommands(context, profiles, numbers, outcome);
     this.profileCommands =
-        new ProfileCommands(profiles, stats, metrics, context.watchers(), numbers, outcome);
+        new ProfileCommands(
+            profiles, stats, metrics, context.watchers(), context.cluster(), numbers, outcome);
     this.routing = new ClusterRouting(context.cluster(), cache, profiles);
   }
 
@@ -173,7 +176,7 @@ public final class AsciiCommands {
   /** Executes one command line and records its latency (storage commands: at data arrival). */
   void onLine(AsciiLine line, Framing framing) {
     // "local <command>": answer from this node only, never forwarding or asking the others.
-    boolean local = line.tokenCount > 1 && line.tokenEquals(0, CMD_LOCAL);
+    local = line.tokenCount > 1 && line.tokenEquals(0, CMD_LOCAL);
     if (local) {
       line.dropFirstToken();
     } else if (routing.clustered() && routing.routeLine(line, framing)) {
@@ -257,7 +260,7 @@ public final class AsciiCommands {
       framing.closeAfterFlush();
     } else if (line.tokenEquals(0, CMD_SHUTDOWN)) {
       error(SHUTDOWN_DISABLED);
-    } else if (profileCommands.onLine(line, framing, cache.maxItemSize())) {
+    } else if (profileCommands.onLine(line, framing, cache.maxItemSize(), local)) {
       if (profileCommands.awaitingData()) {
         pendingLine = line;
         pendingIsProfile = true;
@@ -289,7 +292,7 @@ public final class AsciiCommands {
       AsciiLine line = pendingLine;
       pendingLine = null;
       pendingIsProfile = false;
-      profileCommands.onData(line, data, terminated);
+      profileCommands.onData(line, data, terminated, framing);
       return;
     }
     long start = System.nanoTime();

@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.cache.Outcome;
 import dev.whack.node.cache.Status;
+import dev.whack.node.cluster.Cluster;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
@@ -69,6 +70,7 @@ final class ProfileCommands {
   private final AsciiNumbers numbers;
   private final Outcome outcome;
   private ReplyBuffer replies;
+  private ChannelHandlerContext ctx;
 
   private Pending pending;
   private boolean pendingNoreply;
@@ -77,14 +79,21 @@ final class ProfileCommands {
   private String pendingCursor;
 
   private WatchSession watch;
+  /** Non-null when the node is clustered: segment questions are answered for the cluster. */
+  private final ClusterSegments clusterSegments;
+  /** The current command said {@code local}: this node only. */
+  private boolean local;
 
   ProfileCommands(
       ProfileStore profiles,
       NodeStats stats,
       NodeMetrics metrics,
       Watchers watchers,
+      Cluster cluster,
       AsciiNumbers numbers,
       Outcome outcome) {
+    this.clusterSegments =
+        cluster.isClustered() ? new ClusterSegments(cluster, profiles.engine()) : null;
     this.watchers = watchers;
     this.profiles = profiles;
     this.engine = profiles.engine();
@@ -95,6 +104,7 @@ final class ProfileCommands {
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    this.ctx = ctx;
     this.replies = replies;
     this.watch = new WatchSession(engine, stats, watchers, ctx, replies);
   }
@@ -104,11 +114,13 @@ final class ProfileCommands {
    *
    * @return false if the line is not a profile or segment command
    */
-  boolean onLine(AsciiLine line, AsciiCommands.Framing framing, long maxBodyBytes) {
+  boolean onLine(
+      AsciiLine line, AsciiCommands.Framing framing, long maxBodyBytes, boolean localOnly) {
     String name = commandName(line);
     if (name == null) {
       return false;
     }
+    local = localOnly || clusterSegments == null;
     switch (name) {
       case "update" -> blockCommand(line, framing, Pending.UPDATE, 2, true, maxBodyBytes);
       case "segdef" -> blockCommand(line, framing, Pending.DEFINE, 2, true, MAX_EXPRESSION_BYTES);
@@ -117,8 +129,8 @@ final class ProfileCommands {
       case "filtercount" -> blockCommand(line, framing, Pending.FILTER_COUNT, 1, false, MAX_EXPRESSION_BYTES);
       case "filtermembers" -> blockCommand(line, framing, Pending.FILTER_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
       case "segdump" -> blockCommand(line, framing, Pending.DUMP, 1, false, MAX_EXPRESSION_BYTES);
-      case "segdrop" -> segdrop(line);
-      case "seglist" -> seglist(line);
+      case "segdrop" -> segdrop(line, framing);
+      case "seglist" -> seglist(line, framing);
       case "segof" -> segof(line);
       case "watch" -> watch(line);
       case "unwatch" -> unwatch(line);
@@ -218,11 +230,32 @@ final class ProfileCommands {
   }
 
   /** The data block of the pending command has arrived. */
-  void onData(AsciiLine line, byte[] data, boolean terminated) {
+  void onData(AsciiLine line, byte[] data, boolean terminated, AsciiCommands.Framing framing) {
     Pending kind = pending;
     pending = null;
     if (!terminated) {
       clientError(pendingNoreply, AsciiCommands.BAD_DATA_CHUNK);
+      return;
+    }
+    if (!local && kind != Pending.UPDATE) {
+      String expression = new String(data, UTF_8);
+      answerLater(
+          switch (kind) {
+            case DEFINE -> clusterSegments.define(line.token(1), expression);
+            case SEGMENT_COUNT -> clusterSegments.count(false, expression);
+            case FILTER_COUNT -> clusterSegments.count(true, expression);
+            case SEGMENT_MEMBERS ->
+                clusterSegments.page(
+                    ClusterSegments.Listing.SEGMENT_MEMBERS, expression, pendingCursor, pendingLimit);
+            case FILTER_MEMBERS ->
+                clusterSegments.page(
+                    ClusterSegments.Listing.FILTER_MEMBERS, expression, pendingCursor, pendingLimit);
+            default ->
+                clusterSegments.page(
+                    ClusterSegments.Listing.DUMP, expression, pendingCursor, pendingLimit);
+          },
+          pendingNoreply,
+          framing);
       return;
     }
     long start = System.nanoTime();
@@ -337,13 +370,41 @@ final class ProfileCommands {
   // ---------------------------------------------------------------------------------------------
   // One-line commands
 
+  /** Writes an answer the cluster gives later, holding the connection's next commands meanwhile. */
+  private void answerLater(
+      java.util.concurrent.CompletableFuture<byte[]> answer,
+      boolean noreply,
+      AsciiCommands.Framing framing) {
+    framing.suspend();
+    answer.whenComplete(
+        (reply, error) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      if (!noreply) { // as memcached, noreply hides even errors
+                        replies.bytes(
+                            error != null
+                                ? ascii(
+                                    "SERVER_ERROR "
+                                        + ProfileRejectedException.oneLine(error.getMessage())
+                                        + "\r\n")
+                                : reply);
+                      }
+                      framing.resume();
+                    }));
+  }
+
   /** "segdrop <name> [noreply]". */
-  private void segdrop(AsciiLine line) {
+  private void segdrop(AsciiLine line, AsciiCommands.Framing framing) {
     if (line.moreTokens || line.tokenCount < 2 || line.tokenCount > 3) {
       error(AsciiCommands.ERROR);
       return;
     }
     boolean noreply = AsciiCommands.isNoreply(line);
+    if (!local) {
+      answerLater(clusterSegments.drop(line.token(1)), noreply, framing);
+      return;
+    }
     boolean dropped = engine.drop(line.token(1));
     if (!noreply) {
       replies.bytes(dropped ? DROPPED : NOT_FOUND);
@@ -351,17 +412,16 @@ final class ProfileCommands {
   }
 
   /** "seglist": "SEGMENT <name> <size> <bytes>\r\n<expression>\r\n" each, then "END". */
-  private void seglist(AsciiLine line) {
+  private void seglist(AsciiLine line, AsciiCommands.Framing framing) {
     if (line.tokenCount != 1) {
       error(AsciiCommands.ERROR);
       return;
     }
-    for (SegmentInfo s : engine.segments()) {
-      byte[] expression = s.expression().getBytes(UTF_8);
-      replies.bytes(ascii("SEGMENT " + s.name() + " " + s.size() + " " + expression.length + "\r\n"));
-      replies.bytes(expression).bytes(CRLF);
+    if (!local) {
+      answerLater(clusterSegments.list(), false, framing);
+      return;
     }
-    replies.bytes(END);
+    replies.bytes(ClusterSegments.localList(engine));
   }
 
   /** "segof <key>": "IN <name>" per segment, then "END". */

@@ -1,0 +1,158 @@
+package dev.whack.node.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.RawConnection;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Segment questions asked of any node of a three-node cluster answer for the whole cluster, and
+ * equal what one node holding the same profiles answers.
+ */
+class ClusterSegmentsTest {
+  private final List<EmbeddedNode> cluster = new ArrayList<>();
+  private EmbeddedNode single;
+
+  @BeforeEach
+  void start() throws IOException {
+    int[] ports = ForwardingTest.freePorts(3);
+    List<String> members = new ArrayList<>();
+    for (int port : ports) {
+      members.add("127.0.0.1:" + port);
+    }
+    for (int port : ports) {
+      cluster.add(EmbeddedNode.start(c -> c.port(port).peers(members)));
+    }
+    ForwardingTest.awaitConnected(cluster);
+    single = EmbeddedNode.start();
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.forEach(EmbeddedNode::close);
+    single.close();
+  }
+
+  private static String block(String command, String body) {
+    return command.replace("<n>", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length))
+        + "\r\n" + body + "\r\n";
+  }
+
+  /** Sends the same commands to node 0 of the cluster and to the single node. */
+  private void both(RawConnection a, RawConnection b, String commands) {
+    a.send(commands);
+    b.send(commands);
+  }
+
+  @Test
+  void shouldAnswerForTheWholeClusterLikeOneNodeWithTheSameData() {
+    try (RawConnection c0 = cluster.get(0).connect();
+        RawConnection c2 = cluster.get(2).connect();
+        RawConnection one = single.connect()) {
+      both(c0, one, block("segdef dk <n>", "country == \"DK\""));
+      assertEquals("DEFINED 0\r\n", c0.readLine());
+      assertEquals("DEFINED 0\r\n", one.readLine());
+      Random random = new Random(7);
+      String[] countries = {"DK", "SE", "NO"};
+      for (int i = 0; i < 300; i++) {
+        String json = "{\"country\":\"" + countries[random.nextInt(3)] + "\",\"age\":" + random.nextInt(90) + "}";
+        both(c2, one, "set p" + i + " 0 0 " + json.length() + "\r\n" + json + "\r\n");
+        assertEquals("STORED\r\n", c2.readLine());
+        assertEquals("STORED\r\n", one.readLine());
+      }
+      both(c0, one, block("segdef old <n>", "age >= 60"));
+      String defined = one.readLine();
+      assertEquals(defined, c0.readLine(), "backfill sizes add up over the members");
+      for (String query : List.of("dk", "old", "dk and old", "dk or old", "not dk", "dk xor old")) {
+        both(c0, one, block("segcount <n>", query));
+        assertEquals(one.readLine(), c0.readLine(), query);
+      }
+      both(c0, one, block("filtercount <n>", "age < 30 and country != \"SE\""));
+      assertEquals(one.readLine(), c0.readLine());
+      both(c0, one, "seglist\r\n");
+      for (int i = 0; i < 5; i++) {
+        assertEquals(one.readLine(), c0.readLine());
+      }
+      assertEquals(members(one, "dk or old"), members(c0, "dk or old"));
+      assertEquals(dumpKeys(one), dumpKeys(c0));
+      both(c0, one, "segdrop old\r\nsegdrop old\r\n");
+      assertEquals("DROPPED\r\n", c0.readLine());
+      assertEquals("NOT_FOUND\r\n", c0.readLine());
+      one.readLine();
+      one.readLine();
+      c0.send("local seglist\r\n");
+      assertTrue(c0.readLine().startsWith("SEGMENT dk "), "the drop reached this node");
+      assertEquals("country == \"DK\"\r\n", c0.readLine());
+      assertEquals("END\r\n", c0.readLine());
+    }
+  }
+
+  @Test
+  void shouldAnswerLocalCommandsForThisNodeOnly() {
+    try (RawConnection c0 = cluster.get(0).connect()) {
+      c0.send(block("segdef all <n>", "exists(n)"));
+      assertEquals("DEFINED 0\r\n", c0.readLine());
+      for (int i = 0; i < 60; i++) {
+        c0.send("set q" + i + " 0 0 7\r\n{\"n\":1}\r\n");
+        assertEquals("STORED\r\n", c0.readLine());
+      }
+      long sum = 0;
+      for (EmbeddedNode node : cluster) {
+        try (RawConnection c = node.connect()) {
+          c.send(block("local segcount <n>", "all"));
+          String line = c.readLine();
+          sum += Long.parseLong(line.substring(6, line.length() - 2));
+        }
+      }
+      assertEquals(60, sum);
+      c0.send(block("segcount <n>", "all"));
+      assertEquals("COUNT 60\r\n", c0.readLine());
+    }
+  }
+
+  private static Set<String> members(RawConnection c, String query) {
+    Set<String> keys = new HashSet<>();
+    String cursor = null;
+    while (true) {
+      c.send(block("segmembers <n> 7" + (cursor == null ? "" : " " + cursor), query));
+      String line;
+      while ((line = c.readLine()).startsWith("KEY ")) {
+        assertTrue(keys.add(line.substring(4).trim()), "repeated " + line);
+      }
+      if (line.equals("END\r\n")) {
+        return keys;
+      }
+      assertTrue(line.startsWith("NEXT "), line);
+      cursor = line.substring(5).trim();
+    }
+  }
+
+  private static Set<String> dumpKeys(RawConnection c) {
+    Set<String> keys = new HashSet<>();
+    String cursor = null;
+    while (true) {
+      c.send("segdump 0 50" + (cursor == null ? "" : " " + cursor) + "\r\n\r\n");
+      String line;
+      while ((line = c.readLine()).startsWith("PROFILE ")) {
+        String[] t = line.trim().split(" ");
+        keys.add(t[1]);
+        c.read(Integer.parseInt(t[2]) + 2);
+      }
+      if (line.equals("END\r\n")) {
+        return keys;
+      }
+      cursor = line.substring(5).trim();
+    }
+  }
+}
