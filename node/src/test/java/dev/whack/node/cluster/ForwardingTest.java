@@ -188,6 +188,39 @@ class ForwardingTest {
   }
 
   @Test
+  void shouldAnswerWholeAgainWhenAStoppedNodeIsBackAndRefilled() {
+    int victim = 1;
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      keys.add("r" + i);
+    }
+    try (RawConnection conn = nodes.get(0).connect()) {
+      for (String key : keys) {
+        conn.send("set " + key + " 0 0 1\r\nx\r\n");
+        assertEquals("STORED\r\n", conn.readLine());
+      }
+    }
+    int port = Integer.parseInt(members.get(victim).substring(members.get(victim).lastIndexOf(':') + 1));
+    nodes.get(victim).close();
+    nodes.set(victim, EmbeddedNode.start(c -> c.port(port).peers(members)));
+    awaitConnected(nodes);
+    try (RawConnection conn = nodes.get(0).connect()) {
+      for (String key : keys) { // the refill: the restarted node came back empty
+        if (ownerIndex(key) == victim) {
+          conn.send("set " + key + " 0 0 1\r\nx\r\n");
+          assertEquals("STORED\r\n", conn.readLine());
+        }
+      }
+      conn.send("get " + String.join(" ", keys) + "\r\n");
+      for (String key : keys) {
+        assertEquals("VALUE " + key + " 0 1\r\n", conn.readLine());
+        assertEquals("x\r\n", conn.readLine());
+      }
+      assertEquals("END\r\n", conn.readLine());
+    }
+  }
+
+  @Test
   void shouldFailOnlyTheKeysOfAStoppedNodeAndQuickly() {
     int victim = 2;
     nodes.get(victim).close();
