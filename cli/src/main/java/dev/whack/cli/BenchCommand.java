@@ -1,5 +1,6 @@
 package dev.whack.cli;
 
+import dev.whack.cli.bench.ClientLoad;
 import dev.whack.cli.bench.MemcacheLoad;
 import dev.whack.cli.bench.PipelinedLoad;
 import dev.whack.cli.bench.ProfileLoad;
@@ -77,7 +78,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--workload",
-      description = "memcache (P1 get/set) or profiles (P2 updates, P7 with --watch) (default: ${DEFAULT-VALUE})")
+      description =
+          "memcache (P1 get/set), profiles (P2 updates, P7 with --watch), or client-get,"
+              + " client-set, client-update (the Java client over --servers) (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
   @Option(names = "--profiles", description = "profiles preloaded for --workload profiles (default: ${DEFAULT-VALUE})")
@@ -102,6 +105,7 @@ final class BenchCommand implements Callable<Integer> {
     return switch (workload) {
       case "memcache" -> memcache(settings);
       case "profiles" -> profiles(settings);
+      case "client-get", "client-set", "client-update" -> client(workload.substring(7));
       default -> {
         System.err.println("whack bench: unknown workload " + workload + " (memcache, profiles)");
         yield Whack.EXIT_USAGE;
@@ -150,6 +154,33 @@ final class BenchCommand implements Callable<Integer> {
               delays.getValueAtPercentile(50) / 1000.0,
               delays.getValueAtPercentile(99) / 1000.0,
               delays.getValueAtPercentile(99.9) / 1000.0));
+    }
+    return Whack.EXIT_OK;
+  }
+
+  @Option(
+      names = "--servers",
+      description = "for the client workloads: nodes the Java client routes over (default: --host:--port)")
+  String servers;
+
+  @Option(
+      names = "--in-flight",
+      description = "for the client workloads: requests in flight (default: ${DEFAULT-VALUE})")
+  int inFlight = 2000;
+
+  /** The Java client's own throughput for one operation, over one node or several. */
+  private int client(String operation) throws Exception {
+    ClientLoad.Op op = ClientLoad.Op.valueOf(operation.toUpperCase(Locale.ROOT));
+    try (dev.whack.client.WhackClient client =
+        dev.whack.client.WhackClient.builder()
+            .servers(servers != null ? servers : host + ":" + port)
+            .connectionsPerNode(Math.max(1, connections / 10))
+            .build()) {
+      ClientLoad load = new ClientLoad(client, op, keys, inFlight, valueSize);
+      if (!noPreload) {
+        load.preload();
+      }
+      report(id, load.run((long) (warmupSeconds * 1000), (long) (durationSeconds * 1000)));
     }
     return Whack.EXIT_OK;
   }
