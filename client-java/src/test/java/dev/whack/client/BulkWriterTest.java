@@ -112,4 +112,58 @@ class BulkWriterTest {
       client.bulkWriter(20).close();
     }
   }
+
+  @Test
+  void shouldKeepEachKeysWritesInOrderWithAnOrderedWriter() throws Exception {
+    List<String> arrived = new CopyOnWriteArrayList<>();
+    java.util.Map<String, java.util.Set<Integer>> connectionsOfKey = new java.util.concurrent.ConcurrentHashMap<>();
+    FakeServer.Responder memcached = FakeServer.memcached();
+    try (FakeServer server =
+            FakeServer.start(
+                (cmd, reply) -> {
+                  String key = cmd.tokens()[1];
+                  arrived.add(key + " " + cmd.blockText());
+                  connectionsOfKey.computeIfAbsent(key, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(cmd.connection());
+                  if (cmd.verb().equals("update")) {
+                    reply.write("UPDATED\r\n");
+                  } else {
+                    memcached.respond(cmd, reply);
+                  }
+                });
+        WhackClient client =
+            Clients.builder(server).connectionsPerNode(4).maxInFlightPerConnection(100).build()) {
+      try (BulkWriter writer = client.orderedBulkWriter(99, null)) {
+        for (int k = 0; k < 20; k++) {
+          writer.setProfileJson("k" + k, "{\"n\":0}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        for (int i = 1; i <= 50; i++) {
+          for (int k = 0; k < 20; k++) {
+            writer.update("k" + k, ("{\"n\":" + i + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          }
+        }
+      }
+      for (int k = 0; k < 20; k++) {
+        String key = "k" + k;
+        List<String> mine = arrived.stream().filter(a -> a.startsWith(key + " ")).toList();
+        assertEquals(51, mine.size());
+        for (int i = 0; i <= 50; i++) {
+          assertEquals(key + " {\"n\":" + i + "}", mine.get(i), "in the order written");
+        }
+        assertEquals(1, connectionsOfKey.get(key).size(), "one connection per key");
+      }
+      assertTrue(connectionsOfKey.values().stream().flatMap(java.util.Set::stream).distinct().count() > 1, "keys spread over the connections");
+    }
+  }
+
+  @Test
+  void shouldRefuseAnOrderedWriterAsLargeAsOneConnectionsBound() {
+    try (FakeServer server = FakeServer.start(FakeServer.memcached());
+        WhackClient client =
+            Clients.builder(server).connectionsPerNode(4).maxInFlightPerConnection(10).build()) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> client.orderedBulkWriter(10, null));
+      assertTrue(e.getMessage().startsWith("maxInFlight 10 of an ordered writer must be under one connection's bound (10)"), e.getMessage());
+      client.orderedBulkWriter(9, null).close();
+    }
+  }
 }

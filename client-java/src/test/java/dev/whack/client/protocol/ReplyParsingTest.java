@@ -363,4 +363,49 @@ class ReplyParsingTest {
     assertThrows(IllegalArgumentException.class, () -> new SegDropRequest("two words"));
     assertThrows(IllegalArgumentException.class, () -> MembersRequest.segment("dk", 0, null));
   }
+
+  @Test
+  void shouldParseStatsInTheNodesOrder() {
+    Map<String, String> stats =
+        parse(() -> new StatsRequest(""), "STAT pid 42\r\nSTAT version 1.6.18-whack-0.1.0\r\nSTAT rusage_user 0.5 \r\nEND\r\n");
+    assertEquals(List.of("pid", "version", "rusage_user"), List.copyOf(stats.keySet()));
+    assertEquals("0.5 ", stats.get("rusage_user"));
+    assertEquals(Map.of(), parse(() -> new StatsRequest("settings"), "END\r\n"));
+    assertEquals("stats settings\r\n", encoded(new StatsRequest("settings")));
+    assertInstanceOf(ServerErrorException.class, parseFailure(new StatsRequest("frob"), "ERROR\r\n"));
+    assertThrows(IllegalArgumentException.class, () -> new StatsRequest("two words"));
+  }
+
+  @Test
+  void shouldParseADumpPageWithWholeProfiles() {
+    DumpPage page =
+        parse(
+            () -> new DumpRequest("dk and not vip", 2, null),
+            "PROFILE user:1 10\r\n{\"a\":\"\r\n\"}\r\nPROFILE u\u00e9:2 2\r\n{}\r\nNEXT 17\r\n");
+    assertEquals(
+        List.of(
+            new dev.whack.client.DumpedProfile("user:1", "{\"a\":\"\r\n\"}".getBytes(StandardCharsets.UTF_8)),
+            new dev.whack.client.DumpedProfile("u\u00e9:2", "{}".getBytes(StandardCharsets.UTF_8))),
+        page.profiles());
+    assertEquals("17", page.nextCursor());
+    DumpPage last = parse(() -> new DumpRequest(null, 5, "17"), "END\r\n");
+    assertEquals(List.of(), last.profiles());
+    assertNull(last.nextCursor());
+    assertEquals("local segdump 14 2\r\ndk and not vip\r\n", encoded(new DumpRequest("dk and not vip", 2, null)));
+    assertEquals("local segdump 0 5 17\r\n\r\n", encoded(new DumpRequest(null, 5, "17")));
+  }
+
+  @Test
+  void shouldRejectADumpReplyThatIsNotOne() {
+    assertInstanceOf(
+        BadExpressionException.class,
+        parseFailure(new DumpRequest("x and", 5, null), "CLIENT_ERROR bad expression at position 5: expected a name\r\n"));
+    DumpRequest spaced = new DumpRequest(null, 5, null);
+    ByteBuf buffer = Unpooled.copiedBuffer("PROFILE a b 2\r\n{}\r\n", StandardCharsets.UTF_8);
+    try {
+      assertThrows(ReplyFormatException.class, () -> spaced.decode(buffer));
+    } finally {
+      buffer.release();
+    }
+  }
 }
