@@ -119,11 +119,11 @@ final class LoadCommand extends ClientCommand {
         totalBytes += Files.size(p);
       }
     }
-    boolean showProgress =
-        progress.equals("always") || (progress.equals("auto") && terminal().errIsTerminal());
     if (!List.of("auto", "always", "never").contains(progress)) {
       throw CliException.usage("--progress is auto, always or never, got " + progress);
     }
+    boolean showProgress =
+        progress.equals("always") || (progress.equals("auto") && terminal().errIsTerminal());
 
     WhackClient client =
         dryRun
