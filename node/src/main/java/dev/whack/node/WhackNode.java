@@ -57,7 +57,8 @@ public final class WhackNode implements AutoCloseable {
         new ConnectionTracker(stats, config.maxConnections(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
-        new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port());
+        new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port())
+            .withEngine(engine);
     this.cluster =
         config.peers().isEmpty()
             ? Cluster.single(config.advertise())

@@ -78,7 +78,7 @@ public final class DumpRequest extends Request<DumpPage> {
         if (keyEnd <= 8 || line.indexOf(' ', keyEnd + 1) >= 0) {
           throw unexpected(line);
         }
-        pendingKey = line.substring(8, keyEnd);
+        pendingKey = Keys.unescape(line.substring(8, keyEnd));
         pendingLength = Lines.blockLength(line.substring(keyEnd + 1), line);
       } else if (line.startsWith("NEXT ") && line.length() > 5 && line.indexOf(' ', 5) < 0) {
         return succeed(new DumpPage(List.copyOf(profiles), line.substring(5)));

@@ -22,6 +22,36 @@ public final class Keys {
     return token(name, "segment name", MAX_KEY_BYTES);
   }
 
+  /**
+   * A key as listings write it ({@code KEY}, {@code CHANGE}, {@code PROFILE} lines): bytes outside
+   * printable ASCII, and {@code %}, come percent-encoded (docs/protocol.md); the bytes are read as
+   * UTF-8, the encoding this client writes keys in.
+   */
+  public static String unescape(String listed) {
+    if (listed.indexOf('%') < 0) {
+      return listed;
+    }
+    byte[] out = new byte[listed.length()];
+    int n = 0;
+    for (int i = 0; i < listed.length(); i++) {
+      char c = listed.charAt(i);
+      if (c == '%' && i + 2 < listed.length()) {
+        int hi = Character.digit(listed.charAt(i + 1), 16);
+        int lo = Character.digit(listed.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw new ReplyFormatException("a bad escape in a listed key: " + listed);
+        }
+        out[n++] = (byte) (hi << 4 | lo);
+        i += 2;
+      } else if (c == '%') {
+        throw new ReplyFormatException("a bad escape in a listed key: " + listed);
+      } else {
+        out[n++] = (byte) c;
+      }
+    }
+    return new String(out, 0, n, StandardCharsets.UTF_8);
+  }
+
   /** A cursor returned by the node, sent back verbatim. */
   public static byte[] cursor(String cursor) {
     return token(cursor, "cursor", Lines.MAX_LINE_BYTES);

@@ -67,7 +67,7 @@ public final class MembersRequest extends Request<MembersPage> {
         return false;
       }
       if (line.startsWith("KEY ") && line.length() > 4 && line.indexOf(' ', 4) < 0) {
-        keys.add(line.substring(4));
+        keys.add(Keys.unescape(line.substring(4)));
       } else if (line.startsWith("NEXT ") && line.length() > 5 && line.indexOf(' ', 5) < 0) {
         return succeed(new MembersPage(List.copyOf(keys), line.substring(5)));
       } else if (keys.isEmpty()) {

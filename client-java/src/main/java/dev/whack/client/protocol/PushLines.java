@@ -42,7 +42,7 @@ public final class PushLines {
           default -> throw new ReplyFormatException("a bad CHANGE line: " + line);
         };
     return new PushLine.Change(
-        t[2], t[3], kind, Instant.ofEpochMilli(Lines.nonNegativeLong(t[4], line)));
+        t[2], Keys.unescape(t[3]), kind, Instant.ofEpochMilli(Lines.nonNegativeLong(t[4], line)));
   }
 
   private static boolean startsWith(ByteBuf in, byte[] prefix) {

@@ -29,6 +29,10 @@ public abstract class Request<T> {
   private String node;
   private long deadlineNanos;
   private boolean started;
+  private boolean holding;
+  private T heldValue;
+  private boolean hasHeldValue;
+  private Throwable heldError;
 
   /** The command word, for messages ({@code get}, {@code segcount}). */
   public abstract String command();
@@ -45,12 +49,43 @@ public abstract class Request<T> {
   protected abstract boolean parse(ByteBuf in);
 
   public final boolean decode(ByteBuf in) {
+    boolean done = decodeHeld(in);
+    if (done) {
+      release();
+    }
+    return done;
+  }
+
+  /**
+   * Like {@link #decode} but holds the outcome back until {@link #release}: a connection first
+   * takes the finished request off its books, so that whatever the completion triggers (a bulk
+   * writer sending its next request) already sees the room it left.
+   */
+  public final boolean decodeHeld(ByteBuf in) {
     int before = in.readerIndex();
-    boolean done = parse(in);
+    holding = true;
+    boolean done;
+    try {
+      done = parse(in);
+    } finally {
+      holding = false;
+    }
     if (in.readerIndex() != before) {
       started = true;
     }
     return done;
+  }
+
+  /** Completes the future with the outcome a held decode reached. */
+  public final void release() {
+    if (heldError != null) {
+      future.completeExceptionally(heldError);
+    } else if (hasHeldValue) {
+      future.complete(heldValue);
+    }
+    heldError = null;
+    heldValue = null;
+    hasHeldValue = false;
   }
 
   /** True once part of the reply has been consumed: the connection is inside this reply. */
@@ -81,7 +116,12 @@ public abstract class Request<T> {
   }
 
   protected final boolean succeed(T value) {
-    future.complete(value);
+    if (holding) {
+      heldValue = value;
+      hasHeldValue = true;
+    } else {
+      future.complete(value);
+    }
     return true;
   }
 
@@ -94,7 +134,11 @@ public abstract class Request<T> {
     if (error == null) {
       throw unexpected(line);
     }
-    future.completeExceptionally(error);
+    if (holding) {
+      heldError = error;
+    } else {
+      future.completeExceptionally(error);
+    }
     return true;
   }
 

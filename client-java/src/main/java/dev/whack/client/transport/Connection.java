@@ -422,11 +422,12 @@ public final class Connection {
             throw new ReplyFormatException(
                 "bytes with no request outstanding: " + Lines.preview(in));
           }
-          if (!head.decode(in)) {
+          if (!head.decodeHeld(in)) {
             return;
           }
           outstanding.poll();
-          pending.decrementAndGet();
+          pending.decrementAndGet(); // before the caller hears, so its next request has room
+          head.release();
         }
       } catch (RuntimeException e) {
         // A parser that throws anything (not only ReplyFormatException) leaves the stream in an

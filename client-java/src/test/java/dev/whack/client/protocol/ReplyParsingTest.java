@@ -408,4 +408,15 @@ class ReplyParsingTest {
       buffer.release();
     }
   }
+
+  @Test
+  void shouldDecodePercentEncodedKeysInListings() {
+    assertEquals("user:\u00f6\u2603", Keys.unescape("user:%C3%B6%E2%98%83"));
+    assertEquals("50%", Keys.unescape("50%25"));
+    assertEquals("plain:key", Keys.unescape("plain:key"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        ReplyFormatException.class, () -> Keys.unescape("bad%4"));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        ReplyFormatException.class, () -> Keys.unescape("bad%zz"));
+  }
 }

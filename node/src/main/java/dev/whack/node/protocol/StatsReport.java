@@ -2,6 +2,8 @@ package dev.whack.node.protocol;
 
 import dev.whack.node.cache.ItemCache;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.engine.EngineStats;
+import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.stats.NodeStats;
 import java.io.IOException;
@@ -32,6 +34,7 @@ public final class StatsReport {
   private final ConnectionTracker connections;
   private final String version;
   private final IntSupplier boundPort;
+  private ProfileEngine engine;
 
   public StatsReport(
       NodeConfig config,
@@ -46,6 +49,12 @@ public final class StatsReport {
     this.connections = connections;
     this.version = version;
     this.boundPort = boundPort;
+  }
+
+  /** Adds the profile engine's figures (profiles, segments) to the general group. */
+  public StatsReport withEngine(ProfileEngine engine) {
+    this.engine = engine;
+    return this;
   }
 
   /** Writes one group ("" for the general one); false, writing nothing, for an unknown group. */
@@ -112,6 +121,15 @@ public final class StatsReport {
     s.stat("evicted_unfetched", Long.toString(cache.evictedUnfetched()));
     s.stat("evictions", Long.toString(cache.evictions()));
     s.stat("reclaimed", Long.toString(cache.reclaimed()));
+    if (engine != null) {
+      EngineStats e = engine.stats();
+      s.stat("profiles", Integer.toString(e.profiles()));
+      s.stat("segments", Integer.toString(e.segments()));
+      s.stat("segment_changes", Long.toString(engine.membershipChanges()));
+      s.stat("profile_updates", Long.toString(stats.profileUpdates.sum()));
+      s.stat("profile_updates_ignored", Long.toString(stats.profileUpdatesIgnored.sum()));
+      s.stat("watchers", Long.toString(stats.watchers.sum()));
+    }
   }
 
   private void settings(Sink s) {
