@@ -101,6 +101,13 @@ final class DumpCommand extends ClientCommand {
           showProgress ? new Progress(err(), "profiles", done::get, null, -1, () -> total).start() : null;
       try (RecordWriter writer =
           RecordWriter.open(partial == null ? null : partial.toString(), out(), f, compress)) {
+        if (query == null) {
+          // A whole dump carries the segment definitions first, so a load into an empty cluster
+          // defines them before the profiles arrive and ends with the same segments.
+          for (dev.whack.client.SegmentInfo s : client.blocking().segments().list()) {
+            writer.segment(s.name(), s.expression());
+          }
+        }
         SegmentCommand.withExpression(
             query == null ? "" : query,
             () -> {

@@ -209,6 +209,7 @@ final class LoadCommand extends ClientCommand {
         g.writeNumberField("applied", s.applied());
         g.writeNumberField("profiles", s.profiles());
         g.writeNumberField("updates", s.updates());
+        g.writeNumberField("segments", s.segments());
         g.writeNumberField("ignored", s.ignored());
         g.writeNumberField("skipped", s.skipped());
         g.writeNumberField("bytes", s.bytes());
@@ -224,7 +225,8 @@ final class LoadCommand extends ClientCommand {
     b.append(Human.count(n)).append(n == 1 ? " record" : " records");
     if (!dryRun) {
       b.append(" (").append(Human.count(s.profiles())).append(" profiles, ")
-          .append(Human.count(s.updates())).append(" updates");
+          .append(Human.count(s.updates())).append(" updates")
+          .append(s.segments() > 0 ? ", " + Human.count(s.segments()) + " segments" : "");
       if (s.ignored() > 0) {
         b.append(", ").append(Human.count(s.ignored())).append(" already applied");
       }

@@ -34,7 +34,11 @@ import picocli.CommandLine.Option;
 final class StatsCommand extends ClientCommand {
   /** Statistics that add up over the members; the others (pid, version...) do not. */
   private static final Set<String> NOT_SUMMED =
-      Set.of("pid", "uptime", "time", "version", "pointer_size", "max_connections", "threads", "libevent");
+      Set.of(
+          "pid", "uptime", "time", "version", "pointer_size", "max_connections", "threads",
+          "libevent",
+          // counted per node by NodeReport and totalled last
+          "profiles");
 
   @Option(names = "--all", description = "every statistic, not only the usual ones")
   boolean all;

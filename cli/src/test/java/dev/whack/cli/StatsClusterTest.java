@@ -67,7 +67,7 @@ class StatsClusterTest {
     assertTrue(run.out().startsWith("{\"servers\":[{\"server\":\""), run.out());
     assertTrue(run.out().contains("\"totals\":{"), run.out());
     assertTrue(run.out().contains("\"curr_items\":11"), run.out());
-    assertTrue(run.out().contains("\"profiles\":10}"), run.out());
+    assertTrue(run.out().contains("\"profiles\":10"), run.out());
   }
 
   @Test

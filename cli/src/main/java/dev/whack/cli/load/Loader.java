@@ -12,6 +12,7 @@ import dev.whack.client.UpdateResult;
 import dev.whack.client.WhackClient;
 import dev.whack.client.WhackTimeoutException;
 import dev.whack.client.protocol.Keys;
+import dev.whack.proto.SegmentDefinition;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.UpdateJson;
@@ -92,6 +93,7 @@ public final class Loader {
    * @param ignored updates acknowledged and not applied again (producer sequence already seen)
    * @param profiles profile records sent
    * @param updates update records sent
+   * @param segments segments defined
    * @param skipped bad records skipped
    * @param bytes bytes read from the inputs (compressed, for gzip)
    * @param stop why the load stopped early, or null
@@ -103,6 +105,7 @@ public final class Loader {
       long ignored,
       long profiles,
       long updates,
+      long segments,
       long skipped,
       long bytes,
       double seconds,
@@ -126,6 +129,7 @@ public final class Loader {
   private volatile long sent;
   private long profiles;
   private long updates;
+  private long segments;
   private long skippedHere;
   private volatile List<Input> inputs = List.of();
 
@@ -181,6 +185,7 @@ public final class Loader {
         ignored.sum(),
         profiles,
         updates,
+        segments,
         skipped,
         bytesRead(),
         seconds,
@@ -219,6 +224,9 @@ public final class Loader {
   /** Checks the key, converts the body as asked, validates it if asked. */
   private Record prepare(Record r, RecordReader reader) throws BadRecordException {
     String where = reader.where(r.position());
+    if (r.kind() == Record.Kind.SEGMENT) {
+      return r; // checked by the node when it is defined
+    }
     try {
       Keys.key(r.key());
     } catch (IllegalArgumentException e) {
@@ -260,10 +268,18 @@ public final class Loader {
   }
 
   private static String kind(Record r) {
-    return r.kind() == Record.Kind.PROFILE ? "profile" : "update";
+    return switch (r.kind()) {
+      case PROFILE -> "profile";
+      case UPDATE -> "update";
+      case SEGMENT -> "segment";
+    };
   }
 
   private void send(BulkWriter writer, Input input, RecordReader reader, Record r) {
+    if (r.kind() == Record.Kind.SEGMENT) {
+      defineSegment(writer, input, reader, r);
+      return;
+    }
     CompletableFuture<?> reply;
     if (r.kind() == Record.Kind.PROFILE) {
       profiles++;
@@ -276,6 +292,59 @@ public final class Loader {
     sent = index + 1;
     long position = r.position();
     reply.whenComplete((value, failure) -> replied(value, failure, input, reader, position, index));
+  }
+
+  /**
+   * A segment record: everything sent before it is applied first (a segment defined in the middle
+   * of a stream sees the profiles before it, as a backfill would), then it is defined on every
+   * node before the next record goes out.
+   */
+  private void defineSegment(BulkWriter writer, Input input, RecordReader reader, Record r) {
+    String where = reader.where(r.position());
+    String name;
+    String expression;
+    try {
+      if (r.protobuf()) {
+        SegmentDefinition d = SegmentDefinition.parseFrom(r.body());
+        name = d.getName();
+        expression = d.getExpression();
+      } else {
+        com.fasterxml.jackson.core.JsonParser p =
+            new com.fasterxml.jackson.core.JsonFactory().createParser(r.body());
+        name = null;
+        expression = null;
+        p.nextToken();
+        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          p.nextToken();
+          switch (field) {
+            case "name" -> name = p.getValueAsString();
+            case "expression" -> expression = p.getValueAsString();
+            default -> throw new IOException("unknown segment member \"" + field + "\"");
+          }
+        }
+      }
+      if (name == null || expression == null) {
+        throw new IOException("a segment record has \"name\" and \"expression\"");
+      }
+    } catch (IOException e) {
+      reporter.badRecord(input.name(), where, "bad segment: " + e.getMessage());
+      if (!settings.skipBad) {
+        stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, e.getMessage(), 0));
+      }
+      return;
+    }
+    writer.flush();
+    try {
+      client.blocking().segments().define(name, expression);
+      segments++;
+    } catch (ServerErrorException e) {
+      rejected.increment();
+      reporter.badRecord(input.name(), where, e.serverMessage());
+      if (!settings.skipBad) {
+        stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, e.serverMessage(), 0));
+      }
+    }
   }
 
   private void replied(

@@ -62,6 +62,18 @@ final class NdjsonEnvelope {
           }
           key = c.string("\"key\"");
         }
+        case "segment" -> {
+          if (kind != null) {
+            throw c.failAt(nameAt, "a segment record has nothing but \"segment\"");
+          }
+          kind = Record.Kind.SEGMENT;
+          if (c.peek() != '{') {
+            throw c.fail("\"segment\" is an object");
+          }
+          int bodyStart = c.at;
+          c.skipObject();
+          body = Arrays.copyOfRange(b, bodyStart, c.at);
+        }
         case "profile", "update" -> {
           Record.Kind k = member.equals("profile") ? Record.Kind.PROFILE : Record.Kind.UPDATE;
           if (kind != null) {
@@ -91,7 +103,8 @@ final class NdjsonEnvelope {
         }
         default ->
             throw c.failAt(
-                nameAt, "unknown record member \"" + member + "\" (expected key, profile, update)");
+                nameAt,
+                "unknown record member \"" + member + "\" (expected key, profile, update, segment)");
       }
       c.skipBlank();
       int sep = c.next("',' or '}'");
@@ -105,6 +118,12 @@ final class NdjsonEnvelope {
     c.skipBlank();
     if (c.at != end) {
       throw c.fail("unexpected content after the record");
+    }
+    if (kind == Record.Kind.SEGMENT) {
+      if (key != null) {
+        throw c.failAt(end - 1, "a segment record has no \"key\"");
+      }
+      return new Record("", kind, false, body, line);
     }
     if (key == null || kind == null) {
       throw c.failAt(end - 1, "a record needs \"key\" and one of \"profile\" or \"update\"");

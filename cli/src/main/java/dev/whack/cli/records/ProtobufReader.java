@@ -24,6 +24,7 @@ public final class ProtobufReader implements RecordReader {
   private static final int KEY = 1;
   private static final int PROFILE = 2;
   private static final int UPDATE = 3;
+  private static final int SEGMENT = 4;
 
   private final InputStream in;
   private byte[] buf = new byte[2 * CHUNK_BYTES];
@@ -105,12 +106,18 @@ public final class ProtobufReader implements RecordReader {
         } else if ((field == PROFILE || field == UPDATE) && delimited) {
           body = c.readByteArray();
           kind = field == PROFILE ? Record.Kind.PROFILE : Record.Kind.UPDATE;
+        } else if (field == SEGMENT && delimited) {
+          body = c.readByteArray();
+          kind = Record.Kind.SEGMENT;
         } else if (!c.skipField(tag)) {
           break;
         }
       }
       if (body == null) {
         throw new BadRecordException("offset " + offset, "a record needs a profile or an update", true);
+      }
+      if (kind == Record.Kind.SEGMENT) {
+        return new Record("", kind, true, body, offset);
       }
       if (key == null || key.isEmpty()) {
         key = innerKey(body);

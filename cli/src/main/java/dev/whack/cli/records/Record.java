@@ -2,7 +2,8 @@ package dev.whack.cli.records;
 
 /**
  * One record of a load/dump stream, framed but not interpreted: its key and the bytes of its body,
- * a Profile or an Update, in the encoding of the stream it came from.
+ * a Profile, an Update or a segment definition (whose key is empty), in the encoding of the stream
+ * it came from.
  *
  * @param position where it starts: the 1-based line (NDJSON) or the byte offset in the
  *     uncompressed stream (protobuf)
@@ -10,6 +11,7 @@ package dev.whack.cli.records;
 public record Record(String key, Kind kind, boolean protobuf, byte[] body, long position) {
   public enum Kind {
     PROFILE,
-    UPDATE
+    UPDATE,
+    SEGMENT
   }
 }

@@ -69,6 +69,49 @@ public final class RecordWriter implements Closeable {
     records++;
   }
 
+  /**
+   * Writes one segment definition: {@code {"segment":{"name":N,"expression":E}}}. Not counted in
+   * {@link #records()}, which counts profiles and updates.
+   */
+  public void segment(String name, String expression) throws IOException {
+    if (format == RecordFormat.NDJSON) {
+      out.write("{\"segment\":{\"name\":".getBytes(StandardCharsets.US_ASCII));
+      writeJsonString(name);
+      out.write(",\"expression\":".getBytes(StandardCharsets.US_ASCII));
+      writeJsonText(expression);
+      out.write("}}\n".getBytes(StandardCharsets.US_ASCII));
+    } else {
+      LoadRecord.newBuilder()
+          .setSegment(
+              dev.whack.proto.SegmentDefinition.newBuilder().setName(name).setExpression(expression))
+          .build()
+          .writeDelimitedTo(out);
+    }
+  }
+
+  /** Any text as a JSON string (an expression may hold quotes, backslashes and newlines). */
+  private void writeJsonText(String s) throws IOException {
+    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    out.write(b.append('"').toString().getBytes(StandardCharsets.UTF_8));
+  }
+
   /** Writes one update record from Update JSON bytes (NDJSON only). */
   public void update(String key, byte[] json) throws IOException {
     if (format != RecordFormat.NDJSON) {
