@@ -104,8 +104,8 @@ class WatchTest {
               "MISSED 7 " + a.address(),
               "ENTER vip user:2 2000 " + b.address()),
           seen);
-      assertEquals(List.of("watch dk vip"), a.received());
-      assertEquals(List.of("watch dk vip"), b.received());
+      assertEquals(List.of("local watch dk vip"), a.received());
+      assertEquals(List.of("local watch dk vip"), b.received());
       assertTrue(!recorder.overlapped, "listener calls never overlap");
     } finally {
       a.close();
@@ -199,7 +199,7 @@ class WatchTest {
       assertEquals("DISCONNECTED " + a.address(), recorder.next());
       assertEquals("RECONNECTED " + a.address(), recorder.next());
       assertEquals("ENTER dk after 2 " + a.address(), recorder.next());
-      assertEquals(List.of("watch dk", "watch dk"), a.received());
+      assertEquals(List.of("local watch dk", "local watch dk"), a.received());
       assertTrue(watch.segments().size() == 1);
     } finally {
       a.close();

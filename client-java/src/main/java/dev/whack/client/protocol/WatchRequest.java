@@ -26,6 +26,7 @@ public final class WatchRequest extends LineRequest<Integer> {
 
   @Override
   public void encode(ByteBuf out) {
+    Encode.word(out, Encode.LOCAL);
     Encode.word(out, "watch");
     for (byte[] name : names) {
       out.writeByte(Encode.SPACE);

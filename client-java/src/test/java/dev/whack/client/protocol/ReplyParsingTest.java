@@ -286,7 +286,7 @@ class ReplyParsingTest {
 
   @Test
   void shouldEncodeAndParseWatch() {
-    assertEquals("watch dk vip\r\n", encoded(new WatchRequest(List.of("dk", "vip"))));
+    assertEquals("local watch dk vip\r\n", encoded(new WatchRequest(List.of("dk", "vip"))));
     assertEquals(2, parse(() -> new WatchRequest(List.of("dk", "vip")), "WATCHING 2\r\n"));
   }
 

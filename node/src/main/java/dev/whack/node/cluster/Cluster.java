@@ -93,6 +93,43 @@ public final class Cluster implements AutoCloseable {
     return client.relay(member, commands);
   }
 
+  /**
+   * Watches segments on every other member, handing each change (as the engine's own change
+   * type, key as one char per byte) and each missed count to the given consumers; close the
+   * returned handle to stop. Null when the node is alone.
+   */
+  public AutoCloseable watchPeers(
+      List<String> segments,
+      java.util.function.Consumer<dev.whack.node.engine.segment.SegmentChange> onChange,
+      java.util.function.LongConsumer onMissed) {
+    if (client == null) {
+      return null;
+    }
+    return client
+        .segments()
+        .watch(
+            segments,
+            new dev.whack.client.WatchListener() {
+              @Override
+              public void onChange(dev.whack.client.SegmentChange change) {
+                onChange.accept(
+                    new dev.whack.node.engine.segment.SegmentChange(
+                        change.segment(),
+                        new String(
+                            change.key().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                            java.nio.charset.StandardCharsets.ISO_8859_1),
+                        change.kind() == dev.whack.client.SegmentChange.Kind.ENTER,
+                        change.time().toEpochMilli()));
+              }
+
+              @Override
+              public void onMissed(String node, long count) {
+                onMissed.accept(count);
+              }
+            })
+        .join();
+  }
+
   @Override
   public void close() {
     if (client != null) {

@@ -43,6 +43,12 @@ public final class WatchSession {
   private final List<SegmentChange> batch = new ArrayList<>();
   private Subscription subscription;
   private Format format;
+  /** Changes from the other members, when this watch covers the cluster; bounded like ours. */
+  private final java.util.concurrent.ArrayBlockingQueue<SegmentChange> remote =
+      new java.util.concurrent.ArrayBlockingQueue<>(BUFFER_CHANGES);
+  private final java.util.concurrent.atomic.AtomicLong remoteMissed =
+      new java.util.concurrent.atomic.AtomicLong();
+  private AutoCloseable peerWatch;
 
   public WatchSession(
       ProfileEngine engine,
@@ -80,11 +86,33 @@ public final class WatchSession {
     return subscription != null;
   }
 
+  /**
+   * Adds the other members' changes to this watch (a watch asked of a clustered node covers the
+   * cluster); {@code peerWatch} is closed with the watch.
+   */
+  public void addPeers(AutoCloseable peerWatch) {
+    this.peerWatch = peerWatch;
+  }
+
+  /** A change from another member; from any thread. A full buffer drops it and counts it. */
+  public void offerRemote(SegmentChange change) {
+    if (!remote.offer(change)) {
+      remoteMissed.incrementAndGet();
+    }
+    scheduleDrain();
+  }
+
+  /** Another member dropped changes for this watcher; from any thread. */
+  public void missedRemote(long count) {
+    remoteMissed.addAndGet(count);
+    scheduleDrain();
+  }
+
   /** Stops watching after writing what had already happened. */
   public void stop() {
     if (subscription != null) {
-      while (drain()) {
-        // deliver everything that happened before the stop
+      for (int i = 0; i < 1_000 && drain(); i++) {
+        // deliver what already happened before the stop (bounded: peers may keep sending)
       }
     }
     close();
@@ -101,11 +129,20 @@ public final class WatchSession {
   /** Changes buffered and not yet written. */
   public int lag() {
     Subscription s = subscription;
-    return s == null ? 0 : s.buffered();
+    return (s == null ? 0 : s.buffered()) + remote.size();
   }
 
   /** Releases the subscription; safe to call twice. */
   public void close() {
+    if (peerWatch != null) {
+      try {
+        peerWatch.close();
+      } catch (Exception ignored) {
+        // closing the peers' watch connections cannot fail in a way this watcher can act on
+      }
+      peerWatch = null;
+      remote.clear();
+    }
     if (subscription != null) {
       subscription.close();
       subscription = null;
@@ -135,18 +172,19 @@ public final class WatchSession {
 
   /** Writes one batch of waiting changes; true if more remain. */
   private boolean drain() {
-    long missed = subscription.takeMissed();
+    long missed = subscription.takeMissed() + remoteMissed.getAndSet(0);
     if (missed > 0) {
       stats.watchMissed.add(missed);
       format.missed(replies, missed);
     }
     batch.clear();
     int n = subscription.drainTo(batch, DRAIN_BATCH);
+    n += remote.drainTo(batch, DRAIN_BATCH - n);
     for (SegmentChange change : batch) {
       format.change(replies, change);
     }
     batch.clear();
     stats.watchDelivered.add(n);
-    return n == DRAIN_BATCH;
+    return n == DRAIN_BATCH || !remote.isEmpty();
   }
 }

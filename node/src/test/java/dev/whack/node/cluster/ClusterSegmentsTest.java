@@ -121,6 +121,32 @@ class ClusterSegmentsTest {
     }
   }
 
+  @Test
+  void shouldStreamChangesFromEveryMemberToAWatcherOnOneNode() {
+    try (RawConnection c0 = cluster.get(0).connect();
+        RawConnection watcher = cluster.get(1).connect()) {
+      c0.send(block("segdef dk <n>", "country == \"DK\""));
+      assertEquals("DEFINED 0\r\n", c0.readLine());
+      watcher.send("watch dk\r\n");
+      assertEquals("WATCHING 1\r\n", watcher.readLine());
+      Set<String> expected = new HashSet<>();
+      for (int i = 0; i < 30; i++) {
+        c0.send("set w" + i + " 0 0 16\r\n{\"country\":\"DK\"}\r\n");
+        assertEquals("STORED\r\n", c0.readLine());
+        expected.add("w" + i);
+      }
+      Set<String> seen = new HashSet<>();
+      for (int i = 0; i < 30; i++) {
+        String line = watcher.readLine();
+        assertTrue(line.startsWith("CHANGE enter dk "), line);
+        seen.add(line.split(" ")[3]);
+      }
+      assertEquals(expected, seen, "every member's profiles, each once");
+      watcher.send("unwatch\r\n");
+      assertEquals("UNWATCHED\r\n", watcher.readLine());
+    }
+  }
+
   private static Set<String> members(RawConnection c, String query) {
     Set<String> keys = new HashSet<>();
     String cursor = null;

@@ -81,6 +81,7 @@ final class ProfileCommands {
   private WatchSession watch;
   /** Non-null when the node is clustered: segment questions are answered for the cluster. */
   private final ClusterSegments clusterSegments;
+  private final Cluster cluster;
   /** The current command said {@code local}: this node only. */
   private boolean local;
 
@@ -92,6 +93,7 @@ final class ProfileCommands {
       Cluster cluster,
       AsciiNumbers numbers,
       Outcome outcome) {
+    this.cluster = cluster;
     this.clusterSegments =
         cluster.isClustered() ? new ClusterSegments(cluster, profiles.engine()) : null;
     this.watchers = watchers;
@@ -460,6 +462,16 @@ final class ProfileCommands {
       return;
     }
     watch.start(names, TEXT_FORMAT);
+    if (!local) {
+      try {
+        WatchSession session = watch;
+        session.addPeers(cluster.watchPeers(names, session::offerRemote, session::missedRemote));
+      } catch (RuntimeException e) {
+        watch.close();
+        error(ascii("SERVER_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
+        return;
+      }
+    }
     replies.bytes(ascii("WATCHING " + names.size() + "\r\n"));
   }
 
