@@ -1,5 +1,6 @@
 package dev.whack.client;
 
+import dev.whack.client.protocol.BinaryRelayRequest;
 import dev.whack.client.protocol.RelayRequest;
 import dev.whack.client.protocol.CountRequest;
 import dev.whack.client.protocol.DeleteRequest;
@@ -80,6 +81,9 @@ public final class WhackClient implements AutoCloseable {
   private final BlockingWhackClient blocking;
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Connections carrying the binary protocol, opened on the first binary relay to a member. */
+  private final Map<String, NodeClient> binaryNodes = new ConcurrentHashMap<>();
+  private final Map<String, NodeAddress> addressesByName;
 
   private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
     this.io = new IoResources(settings);
@@ -88,6 +92,7 @@ public final class WhackClient implements AutoCloseable {
       byName.put(a.name(), a);
     }
     this.ring = HashRing.of(byName.keySet());
+    this.addressesByName = Map.copyOf(byName);
     List<NodeClient> inRingOrder = new ArrayList<>();
     for (String member : ring.members()) {
       inRingOrder.add(new NodeClient(byName.get(member), io));
@@ -407,6 +412,30 @@ public final class WhackClient implements AutoCloseable {
     return Futures.attempt(() -> sendTo(server, new RelayRequest(commands)));
   }
 
+  /**
+   * The binary-protocol twin of {@link #relay}: whole binary requests passed to one member
+   * unchanged, its response packets back (see {@link BinaryRelayRequest}). Uses connections of
+   * their own, since a node reads one protocol per connection.
+   */
+  public CompletableFuture<byte[]> relayBinary(String server, byte[] requests) {
+    return Futures.attempt(
+        () -> {
+          NodeAddress address = addressesByName.get(server);
+          if (address == null) {
+            throw new IllegalArgumentException(server + " is not a member");
+          }
+          if (closed.get()) {
+            throw new ConnectionClosedException(server, "the client is closed", null);
+          }
+          NodeClient node =
+              binaryNodes.computeIfAbsent(
+                  server, s -> new NodeClient(address, io, BinaryRelayRequest::noop));
+          BinaryRelayRequest request = new BinaryRelayRequest(requests);
+          node.send(request);
+          return request.future();
+        });
+  }
+
   private <T> CompletableFuture<T> sendTo(String server, Request<T> request) {
     NodeClient node = node(server);
     node.send(request);
@@ -563,6 +592,9 @@ public final class WhackClient implements AutoCloseable {
     }
     List<CompletableFuture<Void>> ended = new ArrayList<>();
     for (NodeClient node : nodes) {
+      ended.add(node.closeAsync());
+    }
+    for (NodeClient node : binaryNodes.values()) {
       ended.add(node.closeAsync());
     }
     // Let every connection fail its requests with "the client is closed" before the I/O threads

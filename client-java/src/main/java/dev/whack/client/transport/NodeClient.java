@@ -55,8 +55,23 @@ public final class NodeClient implements AutoCloseable {
   private long backoffNanos; // guarded by this
   private ScheduledFuture<?> probe; // guarded by this
   private Connection probing; // guarded by this
+  private final java.util.function.Supplier<? extends dev.whack.client.protocol.Request<?>>
+      probeRequest;
 
   public NodeClient(NodeAddress address, IoResources io) {
+    this(address, io, VersionRequest::new);
+  }
+
+  /**
+   * @param probeRequest what a probe sends to see whether the node is back: a text {@code
+   *     version}, or a binary NoOp for connections that carry the binary protocol (a node picks a
+   *     connection's protocol from its first byte, and the probe's connection is kept)
+   */
+  public NodeClient(
+      NodeAddress address,
+      IoResources io,
+      java.util.function.Supplier<? extends dev.whack.client.protocol.Request<?>> probeRequest) {
+    this.probeRequest = probeRequest;
     this.address = address;
     this.io = io;
     this.settings = io.settings();
@@ -202,9 +217,9 @@ public final class NodeClient implements AutoCloseable {
     }
     Connection candidate = Connection.open(io, address, listener, null);
     probing = candidate;
-    VersionRequest version = new VersionRequest();
-    candidate.send(version);
-    version.future().whenComplete((v, failure) -> probed(candidate, failure));
+    dev.whack.client.protocol.Request<?> ping = probeRequest.get();
+    candidate.send(ping);
+    ping.future().whenComplete((v, failure) -> probed(candidate, failure));
   }
 
   private synchronized void probed(Connection candidate, Throwable failure) {

@@ -88,6 +88,11 @@ public final class Cluster implements AutoCloseable {
     return client == null ? List.of() : client.downNodes();
   }
 
+  /** Passes whole binary requests to a member and returns its response packets. */
+  public CompletableFuture<byte[]> relayBinary(String member, byte[] requests) {
+    return client.relayBinary(member, requests);
+  }
+
   /** Passes whole commands to a member and returns its reply bytes. */
   public CompletableFuture<byte[]> relay(String member, byte[] commands) {
     return client.relay(member, commands);

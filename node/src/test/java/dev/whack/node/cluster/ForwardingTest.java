@@ -221,6 +221,34 @@ class ForwardingTest {
   }
 
   @Test
+  void shouldForwardTheBinaryProtocolToo() throws Exception {
+    MemcachedClient client =
+        new MemcachedClient(
+            new net.spy.memcached.ConnectionFactoryBuilder()
+                .setProtocol(net.spy.memcached.ConnectionFactoryBuilder.Protocol.BINARY)
+                .build(),
+            List.of(new java.net.InetSocketAddress("127.0.0.1", nodes.get(1).port())));
+    try {
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        keys.add("bin" + i);
+        assertTrue(client.set("bin" + i, 0, "v" + i).get(5, TimeUnit.SECONDS));
+      }
+      for (int i = 0; i < 60; i++) {
+        assertTrue(holds(ownerIndex("bin" + i), "bin" + i), "stored on its owner");
+        assertEquals("v" + i, client.get("bin" + i));
+      }
+      assertEquals(60, client.getBulk(keys).size(), "quiet gets forwarded and merged");
+      assertEquals(10, client.incr("counter", 1, 10), "created with the initial value");
+      assertEquals(11, client.incr("counter", 1, 10));
+      assertTrue(client.delete("bin0").get(5, TimeUnit.SECONDS));
+      assertEquals(null, client.get("bin0"));
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  @Test
   void shouldFailOnlyTheKeysOfAStoppedNodeAndQuickly() {
     int victim = 2;
     nodes.get(victim).close();

@@ -39,6 +39,12 @@ public final class BinaryCommands {
     void swallow(long bytes);
 
     void closeAfterFlush();
+
+    /** Hold every later request until {@link #resume}: this one is answered asynchronously. */
+    void suspend();
+
+    /** The asynchronous answer has been written: carry on with the next request. */
+    void resume();
   }
 
   private static final int RESPONSE_MAGIC = 0x81;
@@ -54,6 +60,8 @@ public final class BinaryCommands {
   private final Outcome outcome = new Outcome();
   private final ProfileStore profiles;
   private final SegmentOpcodes segments;
+  private final dev.whack.node.cluster.Cluster cluster;
+  private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
 
   public BinaryCommands(ProtocolContext context) {
@@ -64,9 +72,11 @@ public final class BinaryCommands {
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
     this.profiles = new ProfileStore(context.cache(), context.engine());
     this.segments = new SegmentOpcodes(this, profiles, stats, context.watchers());
+    this.cluster = context.cluster();
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    this.ctx = ctx;
     this.replies = replies;
     segments.attach(ctx, replies);
   }
@@ -151,12 +161,32 @@ public final class BinaryCommands {
       case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> r.flags = r.extrasLength == 4 ? in.getInt(start) : 0;
       default -> {}
     }
+    in.getBytes(start, r.extras, 0, r.extrasLength);
     in.getBytes(start + r.extrasLength, r.key, 0, r.keyLength);
     in.skipBytes(r.extrasLength + r.keyLength);
   }
 
   /** Key and extras are in; storage commands check their value length, the rest execute. */
   void afterKey(BinaryRequest r, Framing framing) {
+    r.forwardTo = null;
+    if (cluster.isClustered()
+        && keyed(r.opcode)
+        && !ProfileStore.isReserved(r.key, 0, r.keyLength)
+        && !cluster.owns(r.key, 0, r.keyLength)) {
+      String owner = cluster.ownerOf(r.key, 0, r.keyLength);
+      long length = r.valueLength();
+      if (length > 0 && length <= Math.max(cache.maxItemSize(), 64 * 1024)) {
+        r.forwardTo = owner; // passed on once its value is read
+        framing.readValue();
+      } else if (length == 0) {
+        r.value = EMPTY;
+        forward(owner, r, framing);
+      } else {
+        error(r, STATUS_TOO_LARGE);
+        framing.swallow(length);
+      }
+      return;
+    }
     switch (r.opcode) {
       case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, APPEND, APPENDQ, PREPEND, PREPENDQ -> {
         long length = r.valueLength();
@@ -195,6 +225,12 @@ public final class BinaryCommands {
   private static final byte[] EMPTY = new byte[0];
 
   void execute(BinaryRequest r, Framing framing) {
+    if (r.forwardTo != null) {
+      String owner = r.forwardTo;
+      r.forwardTo = null;
+      forward(owner, r, framing);
+      return;
+    }
     long start = System.nanoTime();
     run(r, framing);
     metrics.recordLatency(family(r.opcode), System.nanoTime() - start);
@@ -303,6 +339,57 @@ public final class BinaryCommands {
       out.writeBytes(r.key, 0, keyLength);
     }
     out.writeBytes(value);
+  }
+
+  /** Requests routed by their key in a cluster (docs/cluster.md). */
+  private static boolean keyed(int opcode) {
+    return switch (opcode) {
+      case GET, GETQ, GETK, GETKQ, SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, DELETE, DELETEQ,
+          INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ, APPEND, APPENDQ, PREPEND, PREPENDQ, TOUCH,
+          GAT, GATQ, GATK, GATKQ, SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ,
+          SegmentOpcodes.SEG_OF ->
+          true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Passes the request, rebuilt byte for byte, to the key's owner and copies its response packets
+   * back (they carry the client's own opaque), holding later requests until then.
+   */
+  private void forward(String owner, BinaryRequest r, Framing framing) {
+    int body = r.extrasLength + r.keyLength + r.value.length;
+    ByteBuf raw = io.netty.buffer.Unpooled.buffer(24 + body);
+    raw.writeByte(0x80).writeByte(r.opcode).writeShort(r.keyLength).writeByte(r.extrasLength);
+    raw.writeByte(r.dataType).writeShort(0).writeInt(body).writeInt(r.opaque).writeLong(r.cas);
+    raw.writeBytes(r.extras, 0, r.extrasLength).writeBytes(r.key, 0, r.keyLength).writeBytes(r.value);
+    byte[] request = new byte[raw.readableBytes()];
+    raw.readBytes(request);
+    framing.suspend();
+    cluster
+        .relayBinary(owner, request)
+        .whenComplete(
+            (reply, failure) ->
+                ctx.executor()
+                    .execute(
+                        () -> {
+                          if (failure == null) {
+                            replies.bytes(reply);
+                          } else {
+                            error(r, STATUS_TEMPORARY_FAILURE, unreachable(owner, failure));
+                          }
+                          framing.resume();
+                        }));
+  }
+
+  private static String unreachable(String owner, Throwable failure) {
+    Throwable cause =
+        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    return cause instanceof dev.whack.client.NodeUnavailableException
+        ? owner + " is down"
+        : "forwarding to " + owner + " failed: " + cause.getMessage();
   }
 
   /** A get of a reserved key, answered from the segments (docs/protocol.md, virtual keys). */

@@ -29,6 +29,8 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
     KEY,
     VALUE,
     SWALLOW,
+    /** A forwarded request is out at its owner; later requests wait, in order, behind it. */
+    AWAIT,
     CLOSED
   }
 
@@ -95,6 +97,9 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
             state = State.HEADER;
           }
         }
+        case AWAIT -> {
+          return;
+        }
         case CLOSED -> {
           in.skipBytes(in.readableBytes());
           return;
@@ -147,6 +152,27 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
     swallowRemaining = bytes;
     state = bytes > 0 ? State.SWALLOW : State.HEADER;
     replies.endOfRequest();
+  }
+
+  @Override
+  public void suspend() {
+    state = State.AWAIT;
+    ctx.channel().config().setAutoRead(false);
+  }
+
+  @Override
+  public void resume() {
+    if (state != State.AWAIT) {
+      return;
+    }
+    state = State.HEADER;
+    ctx.channel().config().setAutoRead(true);
+    try {
+      channelRead(ctx, Unpooled.EMPTY_BUFFER); // decode what arrived while we waited
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
+    }
+    replies.flush();
   }
 
   @Override

@@ -29,6 +29,10 @@ final class BinaryRequest {
   long cas;
 
   final byte[] key = new byte[256];
+  /** The extras as received, for passing the request on unchanged. */
+  final byte[] extras = new byte[256];
+  /** The member this request goes to once its value is read, or null to run it here. */
+  String forwardTo;
   /** Value bytes for storage commands, allocated at the declared (already checked) length. */
   byte[] value;
 

@@ -44,6 +44,8 @@ final class Opcodes {
   static final int STATUS_NON_NUMERIC = 0x0006;
   static final int STATUS_UNKNOWN_COMMAND = 0x0081;
   static final int STATUS_OUT_OF_MEMORY = 0x0082;
+  /** memcached's "temporary failure": the key's owner could not be reached. */
+  static final int STATUS_TEMPORARY_FAILURE = 0x0086;
 
   private Opcodes() {}
 

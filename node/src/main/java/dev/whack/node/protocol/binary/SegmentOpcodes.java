@@ -45,8 +45,11 @@ final class SegmentOpcodes {
   static final int FILTER_MEMBERS = 0x69;
   static final int WATCH = 0x6a;
   static final int UNWATCH = 0x6b;
-  /** Sent with a watch's opaque when changes were dropped; the value is the count. */
-  static final int STATUS_MISSED = 0x0086;
+  /**
+   * Sent with a watch's opaque when changes were dropped; the value is the count. Outside the
+   * statuses memcached uses.
+   */
+  static final int STATUS_MISSED = 0x00f0;
 
   /** Expressions are short; a longer value is refused without being buffered. */
   private static final int MAX_EXPRESSION_BYTES = 64 * 1024;
