@@ -80,6 +80,17 @@ class ClusterSegmentsTest {
       }
       both(c0, one, block("filtercount <n>", "age < 30 and country != \"SE\""));
       assertEquals(one.readLine(), c0.readLine());
+      for (String key :
+          List.of("_whack/size/dk", "_whack/size/dk%20and%20old", "_whack/count/age%20%3C%2030",
+              "_whack/in/dk/p7", "_whack/in/old/p8", "_whack/of/p9", "_whack/of/p10")) {
+        both(c0, one, "get " + key + "\r\n");
+        String header = one.readLine();
+        assertEquals(header, c0.readLine(), key);
+        if (header.startsWith("VALUE ")) {
+          assertEquals(one.readLine(), c0.readLine(), key);
+          assertEquals(one.readLine(), c0.readLine(), key);
+        }
+      }
       both(c0, one, "seglist\r\n");
       for (int i = 0; i < 5; i++) {
         assertEquals(one.readLine(), c0.readLine());

@@ -45,6 +45,7 @@ final class ClusterRouting {
   private final Cluster cluster;
   private final ItemCache cache;
   private final ProfileStore profiles;
+  private final ClusterSegments segments;
   private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
   /** The owner the pending storage command goes to, once its data block is in. */
@@ -54,6 +55,7 @@ final class ClusterRouting {
     this.cluster = cluster;
     this.cache = cache;
     this.profiles = profiles;
+    this.segments = cluster.isClustered() ? new ClusterSegments(cluster, profiles.engine()) : null;
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
@@ -168,6 +170,12 @@ final class ClusterRouting {
         keys.add(key);
       }
     }
+    if (keys.size() == 1 && firstKey == 1) {
+      byte[] only = keys.get(0).getBytes(ISO_8859_1);
+      if (ProfileStore.isReserved(only, 0, only.length)) {
+        return routeVirtual(keys.get(0), line.token(0).equals("gets"), framing);
+      }
+    }
     Map<String, List<String>> remote = new LinkedHashMap<>();
     for (String key : keys) {
       byte[] k = key.getBytes(ISO_8859_1);
@@ -224,6 +232,70 @@ final class ClusterRouting {
                           framing.resume();
                         }));
     return true;
+  }
+
+  /**
+   * A plain client's segment question ({@code get _whack/...}) answered for the cluster: sizes and
+   * counts summed over the members, membership questions by the key's owner.
+   */
+  private boolean routeVirtual(String key, boolean withCas, AsciiCommands.Framing framing) {
+    String path = key.substring(ProfileStore.RESERVED_PREFIX.length());
+    int slash = path.indexOf('/');
+    if (slash < 0) {
+      return false;
+    }
+    String kind = path.substring(0, slash);
+    String rest;
+    try {
+      rest = java.net.URLDecoder.decode(path.substring(slash + 1).replace("+", "%2B"), ISO_8859_1);
+    } catch (IllegalArgumentException badEscape) {
+      return false;
+    }
+    CompletableFuture<byte[]> answer;
+    switch (kind) {
+      case "size", "count" -> {
+        String query = new String(rest.getBytes(ISO_8859_1), java.nio.charset.StandardCharsets.UTF_8);
+        answer =
+            segments
+                .count(kind.equals("count"), query)
+                .thenApply(reply -> countAsValue(key, reply, withCas));
+      }
+      case "in", "of" -> {
+        String profileKey = kind.equals("in") ? rest.substring(rest.indexOf('/') + 1) : rest;
+        byte[] k = profileKey.getBytes(ISO_8859_1);
+        if (rest.indexOf('/') < 0 && kind.equals("in") || cluster.owns(k, 0, k.length)) {
+          return false; // this node holds the profile: answered here
+        }
+        answer =
+            cluster.relay(
+                cluster.ownerOf(k, 0, k.length),
+                ("local " + (withCas ? "gets " : "get ") + key + "\r\n").getBytes(ISO_8859_1));
+      }
+      default -> {
+        return false;
+      }
+    }
+    framing.suspend();
+    answer.whenComplete(
+        (reply, error) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      replies.bytes(error == null ? reply : unreachable("a member", error));
+                      framing.resume();
+                    }));
+    return true;
+  }
+
+  /** "COUNT n" as the virtual key's value, or a miss when the query was refused. */
+  private static byte[] countAsValue(String key, byte[] reply, boolean withCas) {
+    String line = new String(reply, ISO_8859_1).trim();
+    if (!line.startsWith("COUNT ")) {
+      return END;
+    }
+    String n = line.substring(6);
+    return ("VALUE " + key + " 0 " + n.length() + (withCas ? " 0" : "") + "\r\n" + n + "\r\nEND\r\n")
+        .getBytes(ISO_8859_1);
   }
 
   private static Long parseExptime(String token) {
