@@ -226,7 +226,10 @@ final class LoadCommand extends ClientCommand {
     if (!dryRun) {
       b.append(" (").append(Human.count(s.profiles())).append(" profiles, ")
           .append(Human.count(s.updates())).append(" updates")
-          .append(s.segments() > 0 ? ", " + Human.count(s.segments()) + " segments" : "");
+          .append(
+              s.segments() == 0
+                  ? ""
+                  : ", " + Human.count(s.segments()) + (s.segments() == 1 ? " segment" : " segments"));
       if (s.ignored() > 0) {
         b.append(", ").append(Human.count(s.ignored())).append(" already applied");
       }
