@@ -3,10 +3,14 @@ package dev.whack.node.cache;
 /**
  * One cached entry: a key, an opaque value and memcached's metadata.
  *
- * <p>Concurrency: {@link #key}, {@link #value}, {@link #flags} and {@link #cas} never change after
- * construction, so a reader may keep using an item after the segment lock is released (a new
- * value always means a new item). The remaining fields are bookkeeping owned by the {@link
- * ItemCache} segment that holds the item and are read or written only under that segment's lock.
+ * <p>Concurrency: {@link #key}, {@link #value} and {@link #flags} never change after construction,
+ * so a reader may keep using an item after the segment lock is released (a new value always means
+ * a new item). {@link #cas} also stays fixed for opaque items; a profile item's cas and footprint
+ * change in place when a partial update applies (its bytes live in the engine), written under the
+ * segment lock: a reader holding the item may see the cas from just before an update, exactly as if
+ * it had read before it, and every cas comparison is made under the lock. The remaining fields are
+ * bookkeeping owned by the {@link ItemCache} segment that holds the item and are read or written
+ * only under that segment's lock.
  */
 public final class Item {
   /**
@@ -27,11 +31,11 @@ public final class Item {
   final int hash;
   final byte[] value;
   final int flags;
-  final long cas;
+  long cas;
   /** {@link #OPAQUE}, {@link #PROFILE_JSON} or {@link #PROFILE_PROTOBUF}. */
   final byte kind;
   /** A profile's compact size in the engine, counted against the memory cap; 0 if opaque. */
-  final int footprint;
+  int footprint;
 
   /** Absolute expiry in Unix seconds, 0 for never. */
   long expiresAtSeconds;

