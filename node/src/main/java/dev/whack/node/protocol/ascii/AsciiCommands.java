@@ -12,6 +12,7 @@ import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.profiles.VirtualKeys;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
 import dev.whack.node.stats.NodeStats;
@@ -25,7 +26,7 @@ import io.netty.channel.ChannelHandlerContext;
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
-public final class AsciiCommands {
+public final class AsciiCommands implements ProtocolDecoder.Commands {
   /** What the commands need from the framing layer. */
   interface Framing {
     /** The command line declared a data block of this many bytes (plus "\r\n"). */
@@ -144,28 +145,31 @@ public final class AsciiCommands {
     this.routing = new ClusterRouting(context.cluster(), cache, profiles);
   }
 
-  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+  @Override
+  public void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.replies = replies;
     meta.attach(replies);
     profileCommands.attach(ctx, replies);
     routing.attach(ctx, replies);
   }
 
-  /** The connection is writable again: a waiting watch can deliver. */
-  void onWritable() {
+  @Override
+  public void onWritable() {
     profileCommands.onWritable();
   }
 
-  /** The connection is gone: release what it held (a watch subscription). */
-  void close() {
+  @Override
+  public void close() {
     profileCommands.close();
   }
 
-  java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
+  @Override
+  public java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
     return stats.bytesWritten;
   }
 
-  void countBytesRead(int bytes) {
+  @Override
+  public void countBytesRead(int bytes) {
     stats.bytesRead.add(bytes);
   }
 

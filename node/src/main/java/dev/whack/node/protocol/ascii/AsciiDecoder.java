@@ -1,11 +1,8 @@
 package dev.whack.node.protocol.ascii;
 
-import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.ProtocolDecoder;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -23,7 +20,7 @@ import java.util.List;
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
-public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCommands.Framing {
+public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands.Framing {
   static final int MAX_LINE_BYTES = 2048;
   static final int MAX_RETRIEVAL_LINE_BYTES = 2 * 1024 * 1024;
   private static final byte[] LINE_TOO_LONG =
@@ -32,42 +29,30 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
   private enum State {
     LINE,
     DATA,
-    SWALLOW,
-    /** A forwarded command is out at its owner; later commands wait, in order, behind it. */
-    AWAIT,
-    CLOSED
+    SWALLOW
   }
 
   private final AsciiCommands commands;
   private final AsciiLine line = new AsciiLine();
-  private ChannelHandlerContext ctx;
-  private ReplyBuffer replies;
   private State state = State.LINE;
   private int dataLength;
   private long swallowRemaining;
 
   public AsciiDecoder(AsciiCommands commands) {
+    super(commands);
     this.commands = commands;
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
-    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
-    commands.attach(ctx, replies);
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (msg instanceof ByteBuf buf) {
-      commands.countBytesRead(buf.readableBytes());
-    }
-    super.channelRead(ctx, msg);
   }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     while (in.isReadable()) {
+      if (closed()) {
+        in.skipBytes(in.readableBytes());
+        return;
+      }
+      if (awaiting()) {
+        return;
+      }
       switch (state) {
         case LINE -> {
           if (!readLine(in)) {
@@ -93,13 +78,6 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
             state = State.LINE;
           }
         }
-        case AWAIT -> {
-          return;
-        }
-        case CLOSED -> {
-          in.skipBytes(in.readableBytes());
-          return;
-        }
       }
     }
   }
@@ -120,10 +98,10 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
     line.load(in, length);
     in.readerIndex(newline + 1);
     commands.onLine(line, this);
-    if (state == State.LINE) {
+    if (state == State.LINE && !awaiting()) {
       replies.endOfRequest();
     }
-    return state != State.AWAIT;
+    return true;
   }
 
   /** Retrieval commands may carry many keys; every other line is short. */
@@ -158,54 +136,5 @@ public final class AsciiDecoder extends ByteToMessageDecoder implements AsciiCom
   public void swallow(long bytes) {
     swallowRemaining = bytes;
     state = bytes > 0 ? State.SWALLOW : State.LINE;
-  }
-
-  @Override
-  public void suspend() {
-    state = State.AWAIT;
-    // Stop reading: what the client pipelines meanwhile stays in the kernel, not in our heap.
-    ctx.channel().config().setAutoRead(false);
-  }
-
-  @Override
-  public void resume() {
-    if (state != State.AWAIT) {
-      return;
-    }
-    state = State.LINE;
-    ctx.channel().config().setAutoRead(true);
-    try {
-      channelRead(ctx, Unpooled.EMPTY_BUFFER); // decode what arrived while we waited
-    } catch (Exception e) {
-      ctx.fireExceptionCaught(e);
-    }
-    replies.flush();
-  }
-
-  @Override
-  public void closeAfterFlush() {
-    state = State.CLOSED;
-    replies.flush();
-    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-  }
-
-  @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-    replies.flush();
-    super.channelReadComplete(ctx);
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (ctx.channel().isWritable()) {
-      commands.onWritable();
-    }
-    super.channelWritabilityChanged(ctx);
-  }
-
-  @Override
-  protected void handlerRemoved0(ChannelHandlerContext ctx) {
-    commands.close();
-    replies.release();
   }
 }

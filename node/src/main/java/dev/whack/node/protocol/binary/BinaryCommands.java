@@ -12,6 +12,7 @@ import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.profiles.VirtualKeys;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.StatsReport;
 import dev.whack.node.stats.NodeStats;
@@ -27,7 +28,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
-public final class BinaryCommands {
+public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** What the commands need from the framing layer. */
   interface Framing {
     void readKeyAndExtras();
@@ -75,19 +76,20 @@ public final class BinaryCommands {
     this.cluster = context.cluster();
   }
 
-  void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+  @Override
+  public void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.ctx = ctx;
     this.replies = replies;
     segments.attach(ctx, replies);
   }
 
-  /** The connection is writable again: a waiting watch can deliver. */
-  void onWritable() {
+  @Override
+  public void onWritable() {
     segments.onWritable();
   }
 
-  /** The connection is gone: release its watch. */
-  void close() {
+  @Override
+  public void close() {
     segments.close();
   }
 
@@ -95,11 +97,13 @@ public final class BinaryCommands {
     return replies;
   }
 
-  java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
+  @Override
+  public java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
     return stats.bytesWritten;
   }
 
-  void countBytesRead(int bytes) {
+  @Override
+  public void countBytesRead(int bytes) {
     stats.bytesRead.add(bytes);
   }
 
@@ -365,6 +369,7 @@ public final class BinaryCommands {
     raw.writeBytes(r.extras, 0, r.extrasLength).writeBytes(r.key, 0, r.keyLength).writeBytes(r.value);
     byte[] request = new byte[raw.readableBytes()];
     raw.readBytes(request);
+    framing.done(); // the decoder's next state is a header, once the answer is back
     framing.suspend();
     cluster
         .relayBinary(owner, request)

@@ -1,11 +1,8 @@
 package dev.whack.node.protocol.binary;
 
-import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.ProtocolDecoder;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 
 /**
@@ -21,48 +18,36 @@ import java.util.List;
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
-public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryCommands.Framing {
+public final class BinaryDecoder extends ProtocolDecoder implements BinaryCommands.Framing {
   private static final int REQUEST_MAGIC = 0x80;
 
   private enum State {
     HEADER,
     KEY,
     VALUE,
-    SWALLOW,
-    /** A forwarded request is out at its owner; later requests wait, in order, behind it. */
-    AWAIT,
-    CLOSED
+    SWALLOW
   }
 
   private final BinaryCommands commands;
   private final BinaryRequest request = new BinaryRequest();
-  private ChannelHandlerContext ctx;
-  private ReplyBuffer replies;
   private State state = State.HEADER;
   private long swallowRemaining;
 
   public BinaryDecoder(BinaryCommands commands) {
+    super(commands);
     this.commands = commands;
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
-    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
-    commands.attach(ctx, replies);
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (msg instanceof ByteBuf buf) {
-      commands.countBytesRead(buf.readableBytes());
-    }
-    super.channelRead(ctx, msg);
   }
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     while (in.isReadable()) {
+      if (closed()) {
+        in.skipBytes(in.readableBytes());
+        return;
+      }
+      if (awaiting()) {
+        return;
+      }
       switch (state) {
         case HEADER -> {
           if (in.readableBytes() < BinaryRequest.HEADER_LENGTH) {
@@ -97,13 +82,6 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
             state = State.HEADER;
           }
         }
-        case AWAIT -> {
-          return;
-        }
-        case CLOSED -> {
-          in.skipBytes(in.readableBytes());
-          return;
-        }
       }
     }
   }
@@ -113,9 +91,7 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
     int magic = in.getUnsignedByte(start);
     if (magic != REQUEST_MAGIC) {
       // memcached drops a connection whose next request does not start with the magic byte.
-      state = State.CLOSED;
-      replies.flush();
-      ctx.close();
+      closeNow();
       return;
     }
     BinaryRequest r = request;
@@ -152,53 +128,5 @@ public final class BinaryDecoder extends ByteToMessageDecoder implements BinaryC
     swallowRemaining = bytes;
     state = bytes > 0 ? State.SWALLOW : State.HEADER;
     replies.endOfRequest();
-  }
-
-  @Override
-  public void suspend() {
-    state = State.AWAIT;
-    ctx.channel().config().setAutoRead(false);
-  }
-
-  @Override
-  public void resume() {
-    if (state != State.AWAIT) {
-      return;
-    }
-    state = State.HEADER;
-    ctx.channel().config().setAutoRead(true);
-    try {
-      channelRead(ctx, Unpooled.EMPTY_BUFFER); // decode what arrived while we waited
-    } catch (Exception e) {
-      ctx.fireExceptionCaught(e);
-    }
-    replies.flush();
-  }
-
-  @Override
-  public void closeAfterFlush() {
-    state = State.CLOSED;
-    replies.flush();
-    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-  }
-
-  @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-    replies.flush();
-    super.channelReadComplete(ctx);
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (ctx.channel().isWritable()) {
-      commands.onWritable();
-    }
-    super.channelWritabilityChanged(ctx);
-  }
-
-  @Override
-  protected void handlerRemoved0(ChannelHandlerContext ctx) {
-    commands.close();
-    replies.release();
   }
 }

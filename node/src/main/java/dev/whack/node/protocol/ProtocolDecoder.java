@@ -1,0 +1,126 @@
+package dev.whack.node.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+/**
+ * What the text and binary decoders share around their own state machines: the connection's
+ * {@link ReplyBuffer}, flushed once per read batch; traffic counting; holding later requests
+ * while one is answered elsewhere ({@link #suspend}, {@link #resume}, for keys forwarded to their
+ * owner); closing after the last reply; and telling the commands when the client reads again or
+ * the connection is gone.
+ *
+ * <p>Concurrency: one per connection, on that connection's event loop.
+ */
+public abstract class ProtocolDecoder extends ByteToMessageDecoder {
+  /** The commands side of a decoder: what this base class tells them about the connection. */
+  public interface Commands {
+    /** The connection and its reply buffer, once, before any request. */
+    void attach(ChannelHandlerContext ctx, ReplyBuffer replies);
+
+    /** The node-wide counter of reply bytes ({@code stats bytes_written}). */
+    java.util.concurrent.atomic.LongAdder bytesWrittenCounter();
+
+    void countBytesRead(int bytes);
+
+    /** The client reads again: a waiting watch can deliver. */
+    void onWritable();
+
+    /** The connection is gone: release what it held. */
+    void close();
+  }
+
+  private final Commands commands;
+  protected ChannelHandlerContext ctx;
+  protected ReplyBuffer replies;
+  private boolean awaiting;
+  private boolean closed;
+
+  protected ProtocolDecoder(Commands commands) {
+    this.commands = commands;
+  }
+
+  @Override
+  public final void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
+    commands.attach(ctx, replies);
+  }
+
+  @Override
+  public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (msg instanceof ByteBuf buf) {
+      commands.countBytesRead(buf.readableBytes());
+    }
+    super.channelRead(ctx, msg);
+  }
+
+  /** True while a request is answered elsewhere: the decode loop must stop where it is. */
+  protected final boolean awaiting() {
+    return awaiting;
+  }
+
+  /** True once the connection is closing: input is dropped. */
+  protected final boolean closed() {
+    return closed;
+  }
+
+  /** Hold every later request until {@link #resume}: this one is answered asynchronously. */
+  public final void suspend() {
+    awaiting = true;
+    // Stop reading: what the client pipelines meanwhile stays in the kernel, not in our heap.
+    ctx.channel().config().setAutoRead(false);
+  }
+
+  /** The asynchronous answer has been written: decode what arrived meanwhile and carry on. */
+  public final void resume() {
+    if (!awaiting) {
+      return;
+    }
+    awaiting = false;
+    ctx.channel().config().setAutoRead(true);
+    try {
+      channelRead(ctx, Unpooled.EMPTY_BUFFER);
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
+    }
+    replies.flush();
+  }
+
+  /** Send what is queued, then close; input after this is ignored. */
+  public final void closeAfterFlush() {
+    closed = true;
+    replies.flush();
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Stops reading and closes at once, after what is already queued (a fatal framing error). */
+  protected final void closeNow() {
+    closed = true;
+    replies.flush();
+    ctx.close();
+  }
+
+  @Override
+  public final void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    replies.flush();
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
+  public final void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      commands.onWritable();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
+  protected final void handlerRemoved0(ChannelHandlerContext ctx) {
+    commands.close();
+    replies.release();
+  }
+}
