@@ -10,12 +10,14 @@ import dev.whack.node.engine.expr.ExpressionException;
 import dev.whack.node.engine.json.JsonFormatException;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.UpdateJson;
+import dev.whack.node.engine.json.UpdateJsonReader;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ProfileTable;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.engine.segment.ChangeHub;
 import dev.whack.node.engine.segment.PartitionedBitmap;
 import dev.whack.node.engine.segment.ReevaluationQueue;
@@ -82,6 +84,8 @@ public final class ProfileEngine {
   /** Per-thread scratch: reused so that the update path allocates only the new profile array. */
   private final class Worker {
     final ProfileWriter writer = new ProfileWriter(dict, config.retentionDays());
+    final UpdateOps ops = new UpdateOps();
+    final UpdateJsonReader updateReader = new UpdateJsonReader();
     final ProfileView view = new ProfileView();
     final EvalContext ctx = new EvalContext();
     final ProfileView oldView = new ProfileView();
@@ -164,14 +168,37 @@ public final class ProfileEngine {
    */
   public WriteResult update(byte[] key, Update update) {
     checkKey(key);
+    Worker w = workers.get();
+    return apply(w, key, w.ops.load(update));
+  }
+
+  /**
+   * Applies Update JSON (docs/profiles.md). The document is read straight into this thread's
+   * reusable operations ({@link UpdateJsonReader}), so a typical update allocates only the new
+   * profile array; a document that reader declines (every malformed one, and a few rare forms) is
+   * read by {@link UpdateJson#parse}, which reports the error with its position as always.
+   *
+   * @throws JsonFormatException with position and reason
+   * @throws InvalidProfileException on a type clash or bad value; nothing is applied
+   */
+  public WriteResult updateJson(byte[] key, byte[] json, int offset, int length) {
+    Worker w = workers.get();
+    if (!w.updateReader.read(json, offset, length, w.ops)) {
+      return update(key, UpdateJson.parse(json, offset, length));
+    }
+    checkKey(key);
+    return apply(w, key, w.ops);
+  }
+
+  /** The update path proper: builds the next profile under the stripe and re-evaluates. */
+  private WriteResult apply(Worker w, byte[] key, UpdateOps ops) {
     long now = clock.millis();
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
-    Worker w = workers.get();
     synchronized (stripe) {
       int ord = table.find(stripe, key, hash);
       byte[] current = ord >= 0 ? table.blob(ord) : null;
-      byte[] next = w.writer.apply(key, current, update, now);
+      byte[] next = w.writer.apply(key, current, ops, now);
       if (next == null) {
         return new WriteResult(
             false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES);
@@ -207,16 +234,6 @@ public final class ProfileEngine {
       timers.schedule(ord, w.minValid);
       return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES);
     }
-  }
-
-  /**
-   * Applies Update JSON (docs/profiles.md).
-   *
-   * @throws JsonFormatException with position and reason
-   * @throws InvalidProfileException on a type clash or bad value; nothing is applied
-   */
-  public WriteResult updateJson(byte[] key, byte[] json, int offset, int length) {
-    return update(key, UpdateJson.parse(json, offset, length));
   }
 
   /** The profile as protobuf (key included), or null when absent. */

@@ -185,6 +185,51 @@ public final class BenchData {
     return out.toArray(new Update[0]);
   }
 
+  /**
+   * Update JSON of the shapes the wire benchmark sends (cli ProfileWorkload): half a view event with
+   * a last_seen timestamp, a fifth a valued purchase with a visit increment, and attribute and tag
+   * changes.
+   */
+  public static byte[][] jsonUpdates(SplittableRandom r, long now, int n) {
+    byte[][] out = new byte[n][];
+    String lastSeen = java.time.Instant.ofEpochMilli(now - now % 1000).toString();
+    for (int i = 0; i < n; i++) {
+      int kind = r.nextInt(10);
+      String body;
+      if (kind < 5) {
+        body = "{\"events\":[{\"name\":\"view\"}],\"set\":{\"last_seen\":\"" + lastSeen + "\"}}";
+      } else if (kind < 7) {
+        body =
+            "{\"events\":[{\"name\":\"buy\",\"value\":"
+                + (1 + r.nextInt(200))
+                + "}],\"incr\":{\"visits\":1}}";
+      } else if (kind < 8) {
+        body =
+            "{\"set\":{\"country\":\""
+                + COUNTRIES[r.nextInt(COUNTRIES.length)]
+                + "\",\"age\":"
+                + (16 + r.nextInt(60))
+                + "}}";
+      } else if (kind < 9) {
+        body =
+            "{\"add\":{\"tags\":[\"tag"
+                + r.nextInt(40)
+                + "\"]},\"remove\":{\"tags\":[\"tag"
+                + r.nextInt(40)
+                + "\"]}}";
+      } else {
+        body =
+            "{\"set\":{\"newsletter\":"
+                + r.nextBoolean()
+                + ",\"cart_items\":"
+                + r.nextInt(10)
+                + "}}";
+      }
+      out[i] = body.getBytes(StandardCharsets.UTF_8);
+    }
+    return out;
+  }
+
   /** Skewed key choice: a few keys are hot, most are cold (power law over the key space). */
   public static int skewedKey(SplittableRandom r, int n) {
     double u = r.nextDouble();

@@ -3,6 +3,7 @@ package dev.whack.node.engine.bench;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.proto.Update;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * Update-and-reevaluate throughput (target P2): skewed keys over many profiles with 50 mixed
  * segments defined, on both cores.
  *
+ * <p>{@code updateAndReevaluate} applies protobuf updates; {@code updateJsonAndReevaluate} applies
+ * Update JSON of the shapes the wire benchmark sends ({@code scripts/bench profiles}), through the
+ * same call the memcached front end makes. Allocation per update: add {@code -prof gc} and read
+ * {@code gc.alloc.rate.norm}.
+ *
  * <pre>scripts/bench-engine UpdateBenchmark -p profiles=4000000</pre>
+ *
+ * <pre>scripts/bench-engine UpdateBenchmark -prof gc</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -42,6 +50,7 @@ public class UpdateBenchmark {
   ProfileEngine engine;
   byte[][] keys;
   Update[] updates;
+  byte[][] jsonUpdates;
 
   @State(Scope.Thread)
   public static class Cursor {
@@ -63,11 +72,19 @@ public class UpdateBenchmark {
       engine.put(keys[i], BenchData.profile(r, now));
     }
     updates = BenchData.updates(now);
+    jsonUpdates = BenchData.jsonUpdates(new SplittableRandom(7), now, 64);
   }
 
   @Benchmark
   public Object updateAndReevaluate(Cursor c) {
     int k = BenchData.skewedKey(c.random, profiles);
     return engine.update(keys[k], updates[c.random.nextInt(updates.length)]);
+  }
+
+  @Benchmark
+  public Object updateJsonAndReevaluate(Cursor c) {
+    int k = BenchData.skewedKey(c.random, profiles);
+    byte[] json = jsonUpdates[c.random.nextInt(jsonUpdates.length)];
+    return engine.updateJson(keys[k], json, 0, json.length);
   }
 }

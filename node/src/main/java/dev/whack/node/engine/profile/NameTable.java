@@ -1,5 +1,6 @@
 package dev.whack.node.engine.profile;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -11,13 +12,24 @@ import java.util.Arrays;
  * warm-up (a node sees tens to hundreds of distinct names), so copy-on-write keeps the hot path
  * free of locks. The table never shrinks; {@code capacity} bounds its memory against a client that
  * invents names.
+ *
+ * <p>Names can also be looked up by their UTF-8 bytes ({@link #idOf(byte[], int, int)}), so that a
+ * parser reading bytes resolves a name without building a {@code String}. That index holds every
+ * name whose UTF-8 form decodes back to the same string (all but strings with unpaired
+ * surrogates, which only a Java caller can make and which are then found by string only).
  */
 public final class NameTable {
   private final String what;
   private final int capacity;
-  private volatile State state = new State(new String[16], new int[16], new String[0]);
+  private volatile State state =
+      new State(new String[16], new int[16], new String[0], new byte[16][], new int[16]);
 
-  private record State(String[] slots, int[] slotIds, String[] byId) {}
+  /**
+   * One immutable snapshot: an open-addressing table by string, the names by id, and a second
+   * open-addressing table (same size) by UTF-8 bytes.
+   */
+  private record State(
+      String[] slots, int[] slotIds, String[] byId, byte[][] utf8Slots, int[] utf8SlotIds) {}
 
   public NameTable(String what, int capacity) {
     this.what = what;
@@ -48,6 +60,36 @@ public final class NameTable {
     return id >= 0 ? id : internSlow(name);
   }
 
+  /**
+   * The id of the name whose UTF-8 form is {@code utf8[off, off + len)}, or -1 when it was never
+   * interned. Allocates nothing.
+   */
+  public int idOf(byte[] utf8, int off, int len) {
+    State s = state;
+    byte[][] slots = s.utf8Slots;
+    int mask = slots.length - 1;
+    int i = mix(hash(utf8, off, len)) & mask;
+    while (true) {
+      byte[] k = slots[i];
+      if (k == null) {
+        return -1;
+      }
+      if (k.length == len && Arrays.equals(k, 0, len, utf8, off, off + len)) {
+        return s.utf8SlotIds[i];
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * The id of the name whose UTF-8 form is {@code utf8[off, off + len)}, assigning the next id when
+   * it is new; the bytes must be well-formed UTF-8. Allocates only for a new name.
+   */
+  public int intern(byte[] utf8, int off, int len) {
+    int id = idOf(utf8, off, len);
+    return id >= 0 ? id : internSlow(new String(utf8, off, len, StandardCharsets.UTF_8));
+  }
+
   private synchronized int internSlow(String name) {
     int id = idOf(name);
     if (id >= 0) {
@@ -76,7 +118,22 @@ public final class NameTable {
       slots[j] = byId[i];
       slotIds[j] = i;
     }
-    state = new State(slots, slotIds, byId);
+    byte[][] utf8Slots = new byte[tableSize][];
+    int[] utf8SlotIds = new int[tableSize];
+    for (int i = 0; i <= id; i++) {
+      byte[] utf8 = byId[i].getBytes(StandardCharsets.UTF_8);
+      if (!new String(utf8, StandardCharsets.UTF_8).equals(byId[i])) {
+        continue; // unpaired surrogates: found by string only
+      }
+      int mask = tableSize - 1;
+      int j = mix(hash(utf8, 0, utf8.length)) & mask;
+      while (utf8Slots[j] != null) {
+        j = (j + 1) & mask;
+      }
+      utf8Slots[j] = utf8;
+      utf8SlotIds[j] = i;
+    }
+    state = new State(slots, slotIds, byId, utf8Slots, utf8SlotIds);
     return id;
   }
 
@@ -86,6 +143,14 @@ public final class NameTable {
 
   public int size() {
     return state.byId.length;
+  }
+
+  private static int hash(byte[] b, int off, int len) {
+    int h = 0;
+    for (int i = off; i < off + len; i++) {
+      h = 31 * h + b[i];
+    }
+    return h;
   }
 
   private static int mix(int h) {

@@ -31,4 +31,37 @@ public final class Names {
               + "...\"");
     }
   }
+
+  /**
+   * {@link #checkAttribute(String)} for a name given as well-formed UTF-8; allocates only to report
+   * a rejected name (with the same message).
+   */
+  public static void checkAttribute(byte[] utf8, int off, int len) {
+    if (len == 0 || utf8[off] == '$' || tooLong(utf8, off, len)) {
+      checkAttribute(new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  /** {@link #check(String, String)} for a name given as well-formed UTF-8. */
+  public static void check(String what, byte[] utf8, int off, int len) {
+    if (len == 0 || tooLong(utf8, off, len)) {
+      check(what, new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  private static boolean tooLong(byte[] utf8, int off, int len) {
+    return len > MAX_NAME_CHARS && utf16Length(utf8, off, len) > MAX_NAME_CHARS;
+  }
+
+  /** Length in UTF-16 chars of well-formed UTF-8 (a 4-byte sequence is a surrogate pair). */
+  static int utf16Length(byte[] utf8, int off, int len) {
+    int n = 0;
+    for (int i = off; i < off + len; i++) {
+      int b = utf8[i] & 0xFF;
+      if ((b & 0xC0) != 0x80) {
+        n += b >= 0xF0 ? 2 : 1;
+      }
+    }
+    return n;
+  }
 }

@@ -7,15 +7,11 @@ import dev.whack.node.engine.event.SeriesBuilder;
 import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
-import dev.whack.proto.Event;
 import dev.whack.proto.EventSeries;
-import dev.whack.proto.Increment;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
-import dev.whack.proto.SetDelta;
 import dev.whack.proto.Update;
 import dev.whack.proto.Value;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -305,58 +301,106 @@ public final class ProfileWriter {
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
   public byte[] apply(byte[] key, byte[] current, Update update, long nowMillis) {
+    if (protoOps == null) {
+      protoOps = new UpdateOps();
+    }
+    return apply(key, current, protoOps.load(update), nowMillis);
+  }
+
+  private UpdateOps protoOps;
+
+  /**
+   * {@link #apply(byte[], byte[], Update, long)} for operations already in flat form (read from
+   * Update JSON, or loaded from protobuf). Checks run in the documented order (producer, set,
+   * unset, incr, add, remove, events), each before anything is written, so the first unacceptable
+   * part is the one reported. Allocates only the new array (and, once, each new name).
+   *
+   * @throws InvalidProfileException when any part is unacceptable; nothing is applied
+   */
+  public byte[] apply(byte[] key, byte[] current, UpdateOps u, long nowMillis) {
     reset(current);
     int producer = -1;
-    if (update.hasSeq() || !update.getProducer().isEmpty()) {
-      if (update.getProducer().isEmpty() || !update.hasSeq()) {
+    if (u.hasSeq || u.hasProducer()) {
+      if (!u.hasProducer() || !u.hasSeq) {
         throw new InvalidProfileException("\"producer\" and \"seq\" go together");
       }
-      if (update.getSeq() < 0) {
+      if (u.seq < 0) {
         throw new InvalidProfileException("\"seq\" must not be negative");
       }
-      Names.check("producer", update.getProducer());
-      producer = dict.producers().intern(update.getProducer());
+      checkName("producer", u, u.producer);
+      producer = intern(dict.producers(), u, u.producer);
       int m = findMark(producer);
-      if (m >= 0 && update.getSeq() <= markSeq[m]) {
+      if (m >= 0 && u.seq <= markSeq[m]) {
         return null;
       }
     }
-    for (Attribute a : update.getSetList()) {
-      Names.checkAttribute(a.getName());
-      int id = dict.attributes().intern(a.getName());
-      int start = encodeValue(a.getName(), a.getValue());
+    for (int i = 0; i < u.setCount; i++) {
+      int name = u.setName[i];
+      checkAttribute(u, name);
+      int id = intern(dict.attributes(), u, name);
+      int start = encodeValue(u, i);
       replaceAttr(id, start, scratch.size() - start);
     }
-    for (String name : update.getUnsetList()) {
-      int id = dict.attributes().idOf(name);
-      int i = id < 0 ? -1 : find(id);
-      if (i >= 0) {
-        removeAttr(i);
+    for (int i = 0; i < u.unsetCount; i++) {
+      int id = idOf(dict.attributes(), u, u.unsetName[i]);
+      int a = id < 0 ? -1 : find(id);
+      if (a >= 0) {
+        removeAttr(a);
         touchAttr(id);
       }
     }
-    for (Increment inc : update.getIncrList()) {
-      increment(inc);
+    for (int i = 0; i < u.incrCount; i++) {
+      increment(u, i);
     }
-    for (SetDelta d : update.getAddList()) {
-      changeSet(d, true);
+    for (int i = 0; i < u.addCount; i++) {
+      changeSet(u, u.addName[i], u.addFirst[i], u.addSize[i], true);
     }
-    for (SetDelta d : update.getRemoveList()) {
-      changeSet(d, false);
+    for (int i = 0; i < u.removeCount; i++) {
+      changeSet(u, u.removeName[i], u.removeFirst[i], u.removeSize[i], false);
     }
     int today = Days.dayOf(nowMillis);
-    for (Event e : update.getEventsList()) {
-      record(e, nowMillis, today);
+    for (int i = 0; i < u.eventCount; i++) {
+      record(u, i, nowMillis, today);
     }
     if (producer >= 0) {
       int m = findMark(producer);
       if (m >= 0) {
-        markSeq[m] = update.getSeq();
+        markSeq[m] = u.seq;
       } else {
-        addMark(producer, update.getSeq());
+        addMark(producer, u.seq);
       }
     }
     return encode(key, today);
+  }
+
+  // ---- names of an update (a Java caller's string as such, else the UTF-8 bytes)
+
+  private static void checkAttribute(UpdateOps u, int t) {
+    String java = u.textJava[t];
+    if (java != null) {
+      Names.checkAttribute(java);
+    } else {
+      Names.checkAttribute(u.text, u.textOff[t], u.textLen[t]);
+    }
+  }
+
+  private static void checkName(String what, UpdateOps u, int t) {
+    String java = u.textJava[t];
+    if (java != null) {
+      Names.check(what, java);
+    } else {
+      Names.check(what, u.text, u.textOff[t], u.textLen[t]);
+    }
+  }
+
+  private static int intern(NameTable table, UpdateOps u, int t) {
+    String java = u.textJava[t];
+    return java != null ? table.intern(java) : table.intern(u.text, u.textOff[t], u.textLen[t]);
+  }
+
+  private static int idOf(NameTable table, UpdateOps u, int t) {
+    String java = u.textJava[t];
+    return java != null ? table.idOf(java) : table.idOf(u.text, u.textOff[t], u.textLen[t]);
   }
 
   private void reset(byte[] current) {
@@ -478,70 +522,119 @@ public final class ProfileWriter {
     touchedAttrs[touchedAttrCount++] = id;
   }
 
-  /** Encodes a value into scratch after validating it; returns its start. */
-  private int encodeValue(String name, Value v) {
+  /** Encodes set operation {@code i}'s value into scratch after validating it; returns its start. */
+  private int encodeValue(UpdateOps u, int i) {
     int start = scratch.size();
-    switch (v.getKindCase()) {
-      case STRING_VALUE -> {
+    switch (u.setKind[i]) {
+      case ValueType.STRING -> {
+        int t = u.setFirst[i];
         scratch.writeByte(ValueType.STRING);
-        scratch.writeString(v.getStringValue());
+        scratch.writeVarint(u.textLen[t]);
+        scratch.writeBytes(u.text, u.textOff[t], u.textLen[t]);
       }
-      case INT_VALUE -> {
+      case ValueType.INT -> {
         scratch.writeByte(ValueType.INT);
-        scratch.writeZigzag(v.getIntValue());
+        scratch.writeZigzag(u.setBits[i]);
       }
-      case FLOAT_VALUE -> {
-        if (!Double.isFinite(v.getFloatValue())) {
-          throw new InvalidProfileException("attribute \"" + name + "\" is not a finite float");
+      case ValueType.FLOAT -> {
+        double d = Double.longBitsToDouble(u.setBits[i]);
+        if (!Double.isFinite(d)) {
+          throw new InvalidProfileException(
+              "attribute \"" + u.string(u.setName[i]) + "\" is not a finite float");
         }
         scratch.writeByte(ValueType.FLOAT);
-        scratch.writeDouble(v.getFloatValue());
+        scratch.writeDouble(d);
       }
-      case BOOL_VALUE -> scratch.writeByte(v.getBoolValue() ? ValueType.TRUE : ValueType.FALSE);
-      case TIMESTAMP_MILLIS -> {
+      case ValueType.TRUE, ValueType.FALSE -> scratch.writeByte(u.setKind[i]);
+      case ValueType.TIMESTAMP -> {
         try {
-          Timestamps.checkRange(v.getTimestampMillis());
+          Timestamps.checkRange(u.setBits[i]);
         } catch (IllegalArgumentException e) {
-          throw new InvalidProfileException("attribute \"" + name + "\": " + e.getMessage());
+          throw new InvalidProfileException(
+              "attribute \"" + u.string(u.setName[i]) + "\": " + e.getMessage());
         }
         scratch.writeByte(ValueType.TIMESTAMP);
-        scratch.writeZigzag(v.getTimestampMillis());
+        scratch.writeZigzag(u.setBits[i]);
       }
-      case STRING_SET -> {
-        List<String> values = v.getStringSet().getValuesList();
-        if (values.size() > 1 && new HashSet<>(values).size() != values.size()) {
-          values = List.copyOf(new java.util.LinkedHashSet<>(values));
-        }
+      case ValueType.SET -> {
+        int first = u.setFirst[i];
+        int n = u.setSize[i];
+        int unique = firstOccurrences(u, first, n);
         scratch.writeByte(ValueType.SET);
-        scratch.writeVarint(values.size());
-        for (String s : values) {
-          scratch.writeString(s);
+        scratch.writeVarint(unique);
+        for (int k = 0; k < n; k++) {
+          if (flags[k]) {
+            int t = first + k;
+            scratch.writeVarint(u.textLen[t]);
+            scratch.writeBytes(u.text, u.textOff[t], u.textLen[t]);
+          }
         }
       }
-      case KIND_NOT_SET ->
+      default ->
           throw new InvalidProfileException(
-              "attribute \"" + name + "\" has a value without a type");
+              "attribute \"" + u.string(u.setName[i]) + "\" has a value without a type");
     }
     return start;
   }
 
-  private void increment(Increment inc) {
-    String name = inc.getName();
-    Names.checkAttribute(name);
-    int id = dict.attributes().intern(name);
-    boolean floatDelta = inc.getDeltaCase() == Increment.DeltaCase.FLOAT_DELTA;
-    if (floatDelta && !Double.isFinite(inc.getFloatDelta())) {
-      throw new InvalidProfileException("increment of \"" + name + "\" is not a finite number");
+  /** Reused per-element marks: first occurrences, kept elements, fresh elements. */
+  private boolean[] flags = new boolean[16];
+
+  private boolean[] flags2 = new boolean[16];
+  private final SliceSet slices = new SliceSet();
+
+  /** Below this many comparisons a set operation compares pairwise; above, it hashes. */
+  private static final int PAIRWISE_LIMIT = 256;
+
+  /**
+   * Marks in {@link #flags} which of the {@code n} texts from {@code first} are the first with
+   * their bytes; returns how many are.
+   */
+  private int firstOccurrences(UpdateOps u, int first, int n) {
+    if (flags.length < n) {
+      flags = new boolean[Math.max(n, flags.length * 2)];
+    }
+    int unique = 0;
+    if ((long) n * n <= PAIRWISE_LIMIT) {
+      for (int k = 0; k < n; k++) {
+        boolean fresh = true;
+        for (int j = 0; j < k && fresh; j++) {
+          fresh = !u.sameText(first + j, first + k);
+        }
+        flags[k] = fresh;
+        unique += fresh ? 1 : 0;
+      }
+    } else {
+      slices.reset(u.text, n);
+      for (int k = 0; k < n; k++) {
+        int t = first + k;
+        flags[k] = slices.add(u.textOff[t], u.textLen[t]);
+        unique += flags[k] ? 1 : 0;
+      }
+    }
+    return unique;
+  }
+
+  private void increment(UpdateOps u, int k) {
+    int nameText = u.incrName[k];
+    checkAttribute(u, nameText);
+    int id = intern(dict.attributes(), u, nameText);
+    boolean floatDelta = u.incrFloat[k];
+    long intDelta = u.incrBits[k];
+    double floatValue = Double.longBitsToDouble(intDelta);
+    if (floatDelta && !Double.isFinite(floatValue)) {
+      throw new InvalidProfileException(
+          "increment of \"" + u.string(nameText) + "\" is not a finite number");
     }
     int i = find(id);
     int start = scratch.size();
     if (i < 0) {
       if (floatDelta) {
         scratch.writeByte(ValueType.FLOAT);
-        scratch.writeDouble(inc.getFloatDelta());
+        scratch.writeDouble(floatValue);
       } else {
         scratch.writeByte(ValueType.INT);
-        scratch.writeZigzag(inc.getIntDelta());
+        scratch.writeZigzag(intDelta);
       }
     } else {
       byte[] src = source(i);
@@ -551,49 +644,51 @@ public final class ProfileWriter {
         if (floatDelta) {
           throw new InvalidProfileException(
               "cannot increment integer attribute \""
-                  + name
+                  + u.string(nameText)
                   + "\" by a float; send an integer delta");
         }
         long next;
         try {
-          next = Math.addExact(Bytes.zigzag(src, pos + 1), inc.getIntDelta());
+          next = Math.addExact(Bytes.zigzag(src, pos + 1), intDelta);
         } catch (ArithmeticException e) {
-          throw new InvalidProfileException("incrementing \"" + name + "\" overflows 64 bits");
+          throw new InvalidProfileException(
+              "incrementing \"" + u.string(nameText) + "\" overflows 64 bits");
         }
         scratch.writeByte(ValueType.INT);
         scratch.writeZigzag(next);
       } else if (type == ValueType.FLOAT) {
-        double next =
-            Bytes.float64(src, pos + 1)
-                + (floatDelta ? inc.getFloatDelta() : (double) inc.getIntDelta());
+        double next = Bytes.float64(src, pos + 1) + (floatDelta ? floatValue : (double) intDelta);
         if (!Double.isFinite(next)) {
-          throw new InvalidProfileException("incrementing \"" + name + "\" overflows a float");
+          throw new InvalidProfileException(
+              "incrementing \"" + u.string(nameText) + "\" overflows a float");
         }
         scratch.writeByte(ValueType.FLOAT);
         scratch.writeDouble(next);
       } else {
         throw new InvalidProfileException(
-            "cannot increment attribute \"" + name + "\": it holds " + ValueType.describe(type));
+            "cannot increment attribute \""
+                + u.string(nameText)
+                + "\": it holds "
+                + ValueType.describe(type));
       }
     }
     replaceAttr(id, start, scratch.size() - start);
   }
 
-  private void changeSet(SetDelta d, boolean add) {
-    String name = d.getName();
-    Names.checkAttribute(name);
-    int id = add ? dict.attributes().intern(name) : dict.attributes().idOf(name);
+  /**
+   * Adds the {@code m} texts from {@code first} to (or removes them from) set attribute {@code
+   * nameText}: old elements keep their order, new ones follow in delta order, duplicates dropped.
+   */
+  private void changeSet(UpdateOps u, int nameText, int first, int m, boolean add) {
+    checkAttribute(u, nameText);
+    int id = add ? intern(dict.attributes(), u, nameText) : idOf(dict.attributes(), u, nameText);
     int i = id < 0 ? -1 : find(id);
     if (i < 0 && !add) {
       return;
     }
-    byte[][] delta = new byte[d.getValuesCount()][];
-    for (int k = 0; k < delta.length; k++) {
-      delta[k] = d.getValues(k).getBytes(StandardCharsets.UTF_8);
-    }
     byte[] src = null;
     int n = 0;
-    int first = 0;
+    int elements = 0;
     if (i >= 0) {
       src = source(i);
       int pos = attrOff[i];
@@ -602,53 +697,95 @@ public final class ProfileWriter {
             "cannot "
                 + (add ? "add to" : "remove from")
                 + " attribute \""
-                + name
+                + u.string(nameText)
                 + "\": it holds "
                 + ValueType.describe(src[pos]));
       }
       n = Bytes.varintInt(src, pos + 1);
-      first = Bytes.next(src, pos + 1);
+      elements = Bytes.next(src, pos + 1);
     }
-    // Which old elements stay, and which delta elements are new.
-    boolean[] keep = new boolean[n];
-    boolean[] fresh = new boolean[delta.length];
+    // keep[e]: old element e stays; fresh[k]: delta element k is new (and its first occurrence)
+    if (flags.length < m) {
+      flags = new boolean[Math.max(m, flags.length * 2)];
+    }
+    if (flags2.length < n) {
+      flags2 = new boolean[Math.max(n, flags2.length * 2)];
+    }
+    boolean[] fresh = flags;
+    boolean[] keep = flags2;
     int count = 0;
-    int p = first;
-    for (int e = 0; e < n; e++) {
-      int len = Bytes.varintInt(src, p);
-      int s = Bytes.next(src, p);
-      boolean inDelta = false;
-      for (byte[] x : delta) {
-        if (Arrays.equals(src, s, s + len, x, 0, x.length)) {
-          inDelta = true;
-          break;
+    boolean pairwise = (long) n * m + (long) m * m <= PAIRWISE_LIMIT;
+    if (!add) {
+      if (!pairwise) {
+        slices.reset(u.text, m);
+        for (int k = 0; k < m; k++) {
+          slices.add(u.textOff[first + k], u.textLen[first + k]);
         }
       }
-      keep[e] = add || !inDelta;
-      count += keep[e] ? 1 : 0;
-      p = s + len;
-    }
-    if (add) {
-      for (int k = 0; k < delta.length; k++) {
-        boolean present = false;
-        p = first;
-        for (int e = 0; e < n && !present; e++) {
+      int p = elements;
+      for (int e = 0; e < n; e++) {
+        int len = Bytes.varintInt(src, p);
+        int s = Bytes.next(src, p);
+        boolean inDelta = false;
+        if (pairwise) {
+          for (int k = 0; k < m && !inDelta; k++) {
+            int t = first + k;
+            inDelta =
+                Arrays.equals(src, s, s + len, u.text, u.textOff[t], u.textOff[t] + u.textLen[t]);
+          }
+        } else {
+          inDelta = slices.contains(src, s, len);
+        }
+        keep[e] = !inDelta;
+        count += inDelta ? 0 : 1;
+        p = s + len;
+      }
+    } else {
+      for (int e = 0; e < n; e++) {
+        keep[e] = true;
+      }
+      count = n;
+      if (pairwise) {
+        for (int k = 0; k < m; k++) {
+          int t = first + k;
+          int to = u.textOff[t];
+          int tl = u.textLen[t];
+          boolean present = false;
+          int p = elements;
+          for (int e = 0; e < n && !present; e++) {
+            int len = Bytes.varintInt(src, p);
+            int s = Bytes.next(src, p);
+            present = Arrays.equals(src, s, s + len, u.text, to, to + tl);
+            p = s + len;
+          }
+          for (int j = 0; j < k && !present; j++) {
+            present = fresh[j] && u.sameText(first + j, t);
+          }
+          fresh[k] = !present;
+          count += present ? 0 : 1;
+        }
+      } else {
+        // Index the old elements, then add each delta element that is not there yet; the index
+        // holds slices of two arrays, so old elements go in as copies of their positions in src.
+        slices.reset(src, n + m);
+        int p = elements;
+        for (int e = 0; e < n; e++) {
           int len = Bytes.varintInt(src, p);
           int s = Bytes.next(src, p);
-          present = Arrays.equals(src, s, s + len, delta[k], 0, delta[k].length);
+          slices.add(s, len);
           p = s + len;
         }
-        for (int j = 0; j < k && !present; j++) {
-          present = fresh[j] && Arrays.equals(delta[j], delta[k]);
+        for (int k = 0; k < m; k++) {
+          int t = first + k;
+          fresh[k] = slices.addForeign(u.text, u.textOff[t], u.textLen[t]);
+          count += fresh[k] ? 1 : 0;
         }
-        fresh[k] = !present;
-        count += fresh[k] ? 1 : 0;
       }
     }
     int start = scratch.size();
     scratch.writeByte(ValueType.SET);
     scratch.writeVarint(count);
-    p = first;
+    int p = elements;
     for (int e = 0; e < n; e++) {
       int end = Bytes.skipString(src, p);
       if (keep[e]) {
@@ -656,10 +793,13 @@ public final class ProfileWriter {
       }
       p = end;
     }
-    for (int k = 0; k < delta.length; k++) {
-      if (fresh[k]) {
-        scratch.writeVarint(delta[k].length);
-        scratch.writeBytes(delta[k], 0, delta[k].length);
+    if (add) {
+      for (int k = 0; k < m; k++) {
+        if (fresh[k]) {
+          int t = first + k;
+          scratch.writeVarint(u.textLen[t]);
+          scratch.writeBytes(u.text, u.textOff[t], u.textLen[t]);
+        }
       }
     }
     replaceAttr(id, start, scratch.size() - start);
@@ -712,35 +852,40 @@ public final class ProfileWriter {
     return b;
   }
 
-  private void record(Event e, long nowMillis, int today) {
-    Names.check("event", e.getName());
-    long time = e.hasTimeMillis() ? e.getTimeMillis() : nowMillis;
+  private void record(UpdateOps u, int k, long nowMillis, int today) {
+    int nameText = u.eventName[k];
+    checkName("event", u, nameText);
+    long time = u.eventHasTime[k] ? u.eventTime[k] : nowMillis;
     int day = Days.dayOf(time);
     if (day > today + 1) {
       throw new InvalidProfileException(
-          "event \"" + e.getName() + "\" at " + time + " ms is more than a day in the future");
+          "event \""
+              + u.string(nameText)
+              + "\" at "
+              + time
+              + " ms is more than a day in the future");
     }
     double sum = 0;
     double squares = 0;
-    if (e.hasValue()) {
-      sum = e.getValue();
+    if (u.eventHasValue[k]) {
+      sum = u.eventValue[k];
       squares = sum * sum;
       if (!Double.isFinite(squares)) {
         throw new InvalidProfileException(
-            "event \"" + e.getName() + "\" has a value too large to square");
+            "event \"" + u.string(nameText) + "\" has a value too large to square");
       }
     }
     if (day < today - retentionDays) {
       return; // older than retention: acknowledged, nothing to keep
     }
-    int id = dict.events().intern(e.getName());
+    int id = intern(dict.events(), u, nameText);
     int i = findSeries(id);
     if (i < 0) {
       i = addSeries(id, -1, 0);
     }
     builderFor(i).add(day, 1, sum, squares);
-    for (int k = 0; k < touchedEventCount; k++) {
-      if (touchedEvents[k] == id) {
+    for (int t = 0; t < touchedEventCount; t++) {
+      if (touchedEvents[t] == id) {
         return;
       }
     }

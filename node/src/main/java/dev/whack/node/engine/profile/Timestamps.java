@@ -64,6 +64,11 @@ public final class Timestamps {
    *     millisecond, or outside years 0000..9999
    */
   public static long parse(String s) {
+    return parse((CharSequence) s);
+  }
+
+  /** {@link #parse(String)} over any characters, for example a view of ASCII bytes. */
+  public static long parse(CharSequence s) {
     if (!looksLikeTimestamp(s)) {
       throw new IllegalArgumentException("not an RFC 3339 timestamp: \"" + s + "\"");
     }
