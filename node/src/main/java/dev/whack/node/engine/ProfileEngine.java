@@ -776,17 +776,28 @@ public final class ProfileEngine {
     if (seen == null) {
       return;
     }
-    byte[] key = ProfileCodec.key(seen);
-    int hash = ProfileTable.hash(key);
-    ProfileTable.Stripe stripe = table.stripe(hash);
+    int keyOff = ProfileCodec.keyStart(seen);
+    int keyLen = ProfileCodec.keyLength(seen);
+    ProfileTable.Stripe stripe = table.stripe(ProfileTable.hash(seen, keyOff, keyLen));
     synchronized (stripe) {
       byte[] blob = table.blob(ord);
-      if (blob == null || !ProfileCodec.keyEquals(blob, key)) {
+      if (blob == null || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
         return; // removed, or the ordinal now belongs to another key with its own schedule
       }
       bind(w, blob, now);
+      byte[] key = null; // copied only for a change to publish
       for (Segment s : registry.catalog().timeDependent()) {
-        reevaluate(w, s, ord, key, now);
+        CompiledExpression e = s.expression();
+        boolean in = e.test(w.ctx);
+        if (e.timeDependent()) {
+          w.minValid = Math.min(w.minValid, w.ctx.validUntil());
+        }
+        if (in ? s.members().add(ord) : s.members().remove(ord)) {
+          if (key == null) {
+            key = ProfileCodec.key(blob);
+          }
+          hub.publish(s.name(), key, in, now);
+        }
       }
       timers.schedule(ord, w.minValid);
     }
@@ -800,12 +811,14 @@ public final class ProfileEngine {
       if (seen == null) {
         continue;
       }
-      byte[] key = ProfileCodec.key(seen);
-      int hash = ProfileTable.hash(key);
-      ProfileTable.Stripe stripe = table.stripe(hash);
+      // The key is hashed and compared where it lies in the profile: no copy per profile.
+      int keyOff = ProfileCodec.keyStart(seen);
+      int keyLen = ProfileCodec.keyLength(seen);
+      ProfileTable.Stripe stripe = table.stripe(ProfileTable.hash(seen, keyOff, keyLen));
       synchronized (stripe) {
         byte[] blob = table.blob(ord);
-        if (blob == null || !ProfileCodec.keyEquals(blob, key)) {
+        if (blob == null
+            || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
           continue;
         }
         long now = clock.millis();

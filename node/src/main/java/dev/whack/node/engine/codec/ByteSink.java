@@ -20,6 +20,21 @@ public final class ByteSink {
     size = 0;
   }
 
+  /**
+   * Writes into {@code target} from its start from now on (an exact-size array the caller hands
+   * out afterwards, so nothing is copied); a write beyond its end moves to a larger copy, which the
+   * caller detects as {@code size() != target.length}.
+   */
+  public void wrap(byte[] target) {
+    buf = target;
+    size = 0;
+  }
+
+  /** Bytes {@link #writeVarint} takes for {@code v}. */
+  public static int varintSize(long v) {
+    return (63 - Long.numberOfLeadingZeros(v | 1)) / 7 + 1;
+  }
+
   public int size() {
     return size;
   }
@@ -50,7 +65,9 @@ public final class ByteSink {
   }
 
   public void writeVarint(long v) {
-    ensure(10);
+    if (size + 10 > buf.length) {
+      ensure(varintSize(v)); // exactly: an exact-size array must not be outgrown near its end
+    }
     while ((v & ~0x7FL) != 0) {
       buf[size++] = (byte) ((v & 0x7F) | 0x80);
       v >>>= 7;

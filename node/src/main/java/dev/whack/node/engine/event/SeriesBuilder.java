@@ -119,6 +119,19 @@ public final class SeriesBuilder {
     size = w;
   }
 
+  /** Bytes {@link #encode} writes. */
+  public int encodedSize() {
+    int n = ByteSink.varintSize(size);
+    for (int i = 0; i < size; i++) {
+      long day = days[i];
+      n += ByteSink.varintSize(i == 0 ? (day << 1) ^ (day >> 63) : days[i] - days[i - 1]);
+      boolean valued =
+          Double.doubleToRawLongBits(sums[i]) != 0 || Double.doubleToRawLongBits(squares[i]) != 0;
+      n += ByteSink.varintSize((counts[i] << 1) | (valued ? 1 : 0)) + (valued ? 16 : 0);
+    }
+    return n;
+  }
+
   /** Writes the encoded series (bucket count first). */
   public void encode(ByteSink sink) {
     sink.writeVarint(size);

@@ -60,6 +60,23 @@ public final class ProfileCodec {
     return new String(blob, Bytes.next(blob, 0), Bytes.varintInt(blob, 0), StandardCharsets.UTF_8);
   }
 
+  /** Position of the first key byte. */
+  public static int keyStart(byte[] blob) {
+    return Bytes.next(blob, 0);
+  }
+
+  /** Number of key bytes. */
+  public static int keyLength(byte[] blob) {
+    return Bytes.varintInt(blob, 0);
+  }
+
+  /** Whether {@code blob}'s key is {@code other[off, off + len)} (compared in place). */
+  public static boolean keyEquals(byte[] blob, byte[] other, int off, int len) {
+    int start = Bytes.next(blob, 0);
+    return Bytes.varintInt(blob, 0) == len
+        && Arrays.equals(blob, start, start + len, other, off, off + len);
+  }
+
   public static boolean keyEquals(byte[] blob, byte[] key) {
     int len = Bytes.varintInt(blob, 0);
     int start = Bytes.next(blob, 0);

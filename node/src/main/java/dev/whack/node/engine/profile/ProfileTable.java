@@ -58,9 +58,14 @@ public final class ProfileTable {
 
   /** A 32-bit hash of the key bytes (FNV-1a with a murmur finaliser). */
   public static int hash(byte[] key) {
+    return hash(key, 0, key.length);
+  }
+
+  /** {@link #hash(byte[])} of the key bytes {@code b[off, off + len)}, read in place. */
+  public static int hash(byte[] b, int off, int len) {
     int h = 0x811C9DC5;
-    for (byte b : key) {
-      h = (h ^ b) * 0x01000193;
+    for (int i = off; i < off + len; i++) {
+      h = (h ^ b[i]) * 0x01000193;
     }
     h ^= h >>> 16;
     h *= 0x85EBCA6B;

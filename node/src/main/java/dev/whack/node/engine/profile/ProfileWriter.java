@@ -36,7 +36,7 @@ public final class ProfileWriter {
 
   private byte[] old;
   private final ByteSink scratch = new ByteSink(256);
-  private final ByteSink out = new ByteSink(512);
+  private final ByteSink out = new ByteSink(16); // writes into each new array in place
 
   private int attrCount;
   private int[] attrName = new int[32];
@@ -918,8 +918,40 @@ public final class ProfileWriter {
 
   // ---- output
 
+  private static final byte[] NO_BYTES = new byte[0];
+
+  /**
+   * Writes the new compact form straight into an array of its exact size, measured first: the
+   * array handed out is the only one allocated, and nothing is copied into it twice.
+   */
   private byte[] encode(byte[] key, int today) {
-    out.clear();
+    int oldest = today - retentionDays;
+    int size = ByteSink.varintSize(key.length) + key.length + ByteSink.varintSize(attrCount);
+    for (int i = 0; i < attrCount; i++) {
+      size += ByteSink.varintSize(attrName[i]) + attrLen[i];
+    }
+    int live = 0;
+    for (int i = 0; i < seriesCount; i++) {
+      int bytes;
+      if (seriesBuilder[i] >= 0) {
+        SeriesBuilder b = builders[seriesBuilder[i]];
+        b.prune(oldest);
+        if (b.size() == 0) {
+          continue;
+        }
+        bytes = b.encodedSize();
+      } else {
+        bytes = seriesLen[i];
+      }
+      size += ByteSink.varintSize(seriesEvent[i]) + bytes;
+      live++;
+    }
+    size += ByteSink.varintSize(live) + ByteSink.varintSize(markCount);
+    for (int i = 0; i < markCount; i++) {
+      size += ByteSink.varintSize(markProducer[i]) + ByteSink.varintSize(markSeq[i]);
+    }
+    byte[] blob = new byte[size];
+    out.wrap(blob);
     out.writeVarint(key.length);
     out.writeBytes(key, 0, key.length);
     out.writeVarint(attrCount);
@@ -930,18 +962,6 @@ public final class ProfileWriter {
       out.writeVarint(attrName[i]);
       outAttrPos[i] = out.size();
       out.writeBytes(source(i), attrOff[i], attrLen[i]);
-    }
-    int oldest = today - retentionDays;
-    int live = 0;
-    for (int i = 0; i < seriesCount; i++) {
-      if (seriesBuilder[i] >= 0) {
-        SeriesBuilder b = builders[seriesBuilder[i]];
-        b.prune(oldest);
-        if (b.size() == 0) {
-          continue;
-        }
-      }
-      live++;
     }
     out.writeVarint(live);
     if (outSeriesEvent.length < live) {
@@ -970,6 +990,13 @@ public final class ProfileWriter {
       out.writeVarint(markProducer[i]);
       out.writeVarint(markSeq[i]);
     }
-    return out.toArray();
+    int written = out.size();
+    boolean inPlace = out.array() == blob;
+    out.wrap(NO_BYTES); // the array is about to be published: never write to it again
+    if (written != size || !inPlace) {
+      throw new IllegalStateException(
+          "encoded " + written + " bytes" + (inPlace ? "" : " past the array") + ", measured " + size);
+    }
+    return blob;
   }
 }
