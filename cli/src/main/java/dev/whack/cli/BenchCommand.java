@@ -4,6 +4,11 @@ import dev.whack.cli.bench.ClientLoad;
 import dev.whack.cli.bench.MemcacheLoad;
 import dev.whack.cli.bench.PipelinedLoad;
 import dev.whack.cli.bench.ProfileLoad;
+import dev.whack.cli.bench.RedisProfileLoad;
+import dev.whack.cli.bench.RedisProfileScript;
+import dev.whack.cli.bench.Replay;
+import dev.whack.cli.bench.SegCountLoad;
+import dev.whack.cli.bench.SegmentSizes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -17,13 +22,17 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Drive a memcached-protocol server with a get/set mix and print throughput and latency.",
-      "The final line is parseable: bench <id> <system> ops_s=... p50_us=... p99_us=... p999_us=..."
+      "The final line is parseable: bench <id> <system> ops_s=... p50_us=... p99_us=... p999_us=...",
+      "--target redis drives Redis (RESP) instead: the profiles workload as EVALSHA of a Lua script",
+      "doing the same work (see --print-script), segcount as SINTERCARD."
     },
     footer = {
       "",
       "Examples:",
       "  whack bench --port 11211 --pipeline 1 --duration 10",
-      "  whack bench --port 11212 --system memcached --id P1-pipelined --pipeline 16"
+      "  whack bench --port 11212 --system memcached --id P1-pipelined --pipeline 16",
+      "  whack bench --workload profiles --target redis --port 6379 --pipeline 16 --profiles 100000",
+      "  whack bench --workload segcount --target redis --port 6379 --connections 1"
     })
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--host", description = "server host (default: ${DEFAULT-VALUE})")
@@ -79,8 +88,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--workload",
       description =
-          "memcache (P1 get/set), profiles (P2 updates, P7 with --watch), or client-get,"
-              + " client-set, client-update (the Java client over --servers) (default: ${DEFAULT-VALUE})")
+          "memcache (P1 get/set), profiles (P2 updates, P7 with --watch), segcount (P3: size of"
+              + " a and b, ~1M members each), segment-sizes (the 50 profile segments' sizes), or"
+              + " client-get, client-set, client-update (the Java client over --servers)"
+              + " (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
   @Option(names = "--profiles", description = "profiles preloaded for --workload profiles (default: ${DEFAULT-VALUE})")
@@ -89,8 +100,49 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--watch", description = "also watch a segment and report the change delay (P7)")
   boolean watch;
 
+  @Option(
+      names = "--target",
+      description = "whack or redis: the protocol spoken for profiles, segcount and segment-sizes (default: ${DEFAULT-VALUE})")
+  String target = "whack";
+
+  @Option(
+      names = "--preload-only",
+      description = "profiles and segcount: store the data (and segments), then stop without a run")
+  boolean preloadOnly;
+
+  @Option(
+      names = "--replay",
+      description = "profiles: after any preload, send the first N updates of --seed in order on one connection (the same on either target)")
+  long replay;
+
+  @Option(
+      names = "--epoch-ms",
+      description = "profiles: the clock the profiles' timestamps are made from (default: now), so two runs preload the same data")
+  Long epochMillis;
+
+  @Option(
+      names = "--segcount-profiles",
+      description = "segcount: profiles, each in a and in b with probability 2/3 (default: ${DEFAULT-VALUE})")
+  int segcountProfiles = 1_500_000;
+
+  @Option(
+      names = "--script",
+      description = "profiles --target redis: run this Lua file instead of the built-in script (same arguments)")
+  Path scriptFile;
+
+  @Option(names = "--print-script", description = "print the Lua script Redis runs per profile update, and exit")
+  boolean printScript;
+
   @Override
   public Integer call() throws Exception {
+    if (printScript) {
+      System.out.print(RedisProfileScript.LUA);
+      return Whack.EXIT_OK;
+    }
+    if (!target.equals("whack") && !target.equals("redis")) {
+      System.err.println("whack bench: unknown target " + target + " (whack, redis)");
+      return Whack.EXIT_USAGE;
+    }
     PipelinedLoad.Settings settings =
         new PipelinedLoad.Settings(
             host,
@@ -104,10 +156,14 @@ final class BenchCommand implements Callable<Integer> {
             rate);
     return switch (workload) {
       case "memcache" -> memcache(settings);
-      case "profiles" -> profiles(settings);
+      case "profiles" -> target.equals("redis") ? redisProfiles(settings) : profiles(settings);
+      case "segcount" -> segcount(settings);
+      case "segment-sizes" -> segmentSizes();
       case "client-get", "client-set", "client-update" -> client(workload.substring(7));
       default -> {
-        System.err.println("whack bench: unknown workload " + workload + " (memcache, profiles)");
+        System.err.println(
+            "whack bench: unknown workload " + workload
+                + " (memcache, profiles, segcount, segment-sizes, client-get, client-set, client-update)");
         yield Whack.EXIT_USAGE;
       }
     };
@@ -123,14 +179,21 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private int profiles(PipelinedLoad.Settings settings) throws Exception {
-    ProfileLoad load = new ProfileLoad(profiles, System.currentTimeMillis(), watch);
+    ProfileLoad load = new ProfileLoad(profiles, clock(), watch);
     if (!noPreload) {
       long start = System.nanoTime();
       load.preload(host, port, 4);
       double seconds = (System.nanoTime() - start) / 1e9;
       System.err.printf(Locale.ROOT, "%s: preloaded %d profiles in %.1f s (%.0f/s)%n", system,
           profiles, seconds, profiles / seconds);
+      start = System.nanoTime();
       load.defineSegments(host, port);
+      System.err.printf(Locale.ROOT, "%s: defined 50 segments in %.1f s%n", system,
+          (System.nanoTime() - start) / 1e9);
+    }
+    replay(load);
+    if (preloadOnly) {
+      return Whack.EXIT_OK;
     }
     if (watch) {
       load.defineFlipSegment(host, port);
@@ -155,6 +218,65 @@ final class BenchCommand implements Callable<Integer> {
               delays.getValueAtPercentile(99) / 1000.0,
               delays.getValueAtPercentile(99.9) / 1000.0));
     }
+    return Whack.EXIT_OK;
+  }
+
+  private void replay(PipelinedLoad.Protocol load) throws java.io.IOException {
+    if (replay > 0) {
+      long start = System.nanoTime();
+      Replay.run(host, port, load, replay, seed);
+      System.err.printf(Locale.ROOT, "%s: replayed %d updates in %.1f s%n", system, replay,
+          (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private long clock() {
+    return epochMillis != null ? epochMillis : System.currentTimeMillis();
+  }
+
+  /** P2 on Redis: the same profiles and update stream, as EVALSHA of {@link RedisProfileScript}. */
+  private int redisProfiles(PipelinedLoad.Settings settings) throws Exception {
+    RedisProfileLoad load = new RedisProfileLoad(profiles, clock());
+    load.loadScript(host, port, scriptFile != null ? Files.readString(scriptFile) : RedisProfileScript.LUA);
+    if (!noPreload) {
+      long start = System.nanoTime();
+      load.preload(host, port, 4);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.err.printf(Locale.ROOT, "%s: preloaded %d profiles (and their segment sets) in %.1f s (%.0f/s)%n",
+          system, profiles, seconds, profiles / seconds);
+    }
+    replay(load);
+    if (preloadOnly) {
+      return Whack.EXIT_OK;
+    }
+    report(id, new PipelinedLoad(settings, load).run());
+    return Whack.EXIT_OK;
+  }
+
+  /** P3: size of a and b, one query at a time per connection; the last answer is reported as count. */
+  private int segcount(PipelinedLoad.Settings settings) throws Exception {
+    SegCountLoad load =
+        new SegCountLoad(
+            target.equals("redis") ? SegCountLoad.Target.REDIS : SegCountLoad.Target.WHACK,
+            segcountProfiles);
+    if (!noPreload) {
+      long start = System.nanoTime();
+      load.populate(host, port, 4);
+      System.err.printf(Locale.ROOT, "%s: populated %d profiles' segments in %.1f s%n", system,
+          segcountProfiles, (System.nanoTime() - start) / 1e9);
+    }
+    if (preloadOnly) {
+      return Whack.EXIT_OK;
+    }
+    report(id, new PipelinedLoad(settings, load).run(), " count=" + load.lastCount());
+    return Whack.EXIT_OK;
+  }
+
+  /** One line per benchmark segment: {@code segment <name> <size>}. */
+  private int segmentSizes() throws Exception {
+    java.util.Map<String, Long> sizes =
+        target.equals("redis") ? SegmentSizes.redis(host, port) : SegmentSizes.whack(host, port);
+    sizes.forEach((name, size) -> System.out.println("segment " + name + " " + size));
     return Whack.EXIT_OK;
   }
 
@@ -186,6 +308,10 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void report(String figure, PipelinedLoad.Result result) {
+    report(figure, result, "");
+  }
+
+  private void report(String figure, PipelinedLoad.Result result, String extra) {
     StringBuilder line =
         new StringBuilder(
             String.format(
@@ -200,6 +326,7 @@ final class BenchCommand implements Callable<Integer> {
     if (serverPid != null) {
       line.append(String.format(Locale.ROOT, " rss_mb=%.0f", residentMegabytes(serverPid)));
     }
+    line.append(extra);
     System.err.printf(
         Locale.ROOT,
         "%s: %d ops in %.1f s, max %.1f us%n",
