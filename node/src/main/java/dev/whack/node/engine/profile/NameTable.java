@@ -22,14 +22,19 @@ public final class NameTable {
   private final String what;
   private final int capacity;
   private volatile State state =
-      new State(new String[16], new int[16], new String[0], new byte[16][], new int[16]);
+      new State(new String[16], new int[16], new String[0], new byte[16][], new int[16], new byte[0][]);
 
   /**
    * One immutable snapshot: an open-addressing table by string, the names by id, and a second
    * open-addressing table (same size) by UTF-8 bytes.
    */
   private record State(
-      String[] slots, int[] slotIds, String[] byId, byte[][] utf8Slots, int[] utf8SlotIds) {}
+      String[] slots,
+      int[] slotIds,
+      String[] byId,
+      byte[][] utf8Slots,
+      int[] utf8SlotIds,
+      byte[][] utf8ById) {}
 
   public NameTable(String what, int capacity) {
     this.what = what;
@@ -118,12 +123,16 @@ public final class NameTable {
       slots[j] = byId[i];
       slotIds[j] = i;
     }
+    byte[][] utf8ById = Arrays.copyOf(s.utf8ById, id + 1);
+    byte[] encoded = name.getBytes(StandardCharsets.UTF_8);
+    // a name with unpaired surrogates has no faithful UTF-8 form: found by string only
+    utf8ById[id] = new String(encoded, StandardCharsets.UTF_8).equals(name) ? encoded : null;
     byte[][] utf8Slots = new byte[tableSize][];
     int[] utf8SlotIds = new int[tableSize];
     for (int i = 0; i <= id; i++) {
-      byte[] utf8 = byId[i].getBytes(StandardCharsets.UTF_8);
-      if (!new String(utf8, StandardCharsets.UTF_8).equals(byId[i])) {
-        continue; // unpaired surrogates: found by string only
+      byte[] utf8 = utf8ById[i];
+      if (utf8 == null) {
+        continue;
       }
       int mask = tableSize - 1;
       int j = mix(hash(utf8, 0, utf8.length)) & mask;
@@ -133,7 +142,7 @@ public final class NameTable {
       utf8Slots[j] = utf8;
       utf8SlotIds[j] = i;
     }
-    state = new State(slots, slotIds, byId, utf8Slots, utf8SlotIds);
+    state = new State(slots, slotIds, byId, utf8Slots, utf8SlotIds, utf8ById);
     return id;
   }
 

@@ -17,8 +17,8 @@ import java.util.HashSet;
 import java.util.List;
 
 /**
- * Builds the next compact form of a profile: from a whole {@link Profile}, or by applying an {@link
- * Update} to the current form. The current bytes are never modified; every check runs before the
+ * Builds the next compact form of a profile: from a whole {@link Profile}, or by applying an update
+ * ({@link UpdateOps}, or a protobuf {@link Update} loaded into one) to the current form. The current bytes are never modified; every check runs before the
  * new array exists, so a rejected update leaves nothing half-applied.
  *
  * <p>Unchanged attributes and event series are copied as byte slices of the old form; only the
