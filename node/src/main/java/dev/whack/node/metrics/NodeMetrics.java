@@ -11,7 +11,6 @@ import dev.whack.node.protocol.Watchers;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -22,17 +21,15 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
 /**
  * The node's Prometheus metrics. Counters are read from {@link NodeStats} and the cache when
- * scraped (no second count on the hot path); latency timers are created once here and the
- * protocols record into them by index, so the hot path never looks a meter up by name.
+ * scraped (no second count on the hot path); request latency goes to {@link LatencyHistograms}
+ * by family index, so the hot path never looks a meter up by name.
  *
  * <p>Concurrency: safe from any thread; micrometer meters are thread-safe.
  */
@@ -53,22 +50,17 @@ public final class NodeMetrics implements AutoCloseable {
   };
 
   private final PrometheusMeterRegistry registry;
-  private final Timer[] latency = new Timer[FAMILY_NAMES.length];
+  private final LatencyHistograms latency =
+      new LatencyHistograms(
+          "whack_request_latency_seconds",
+          "Time from a request's last byte arriving to its reply being queued",
+          FAMILY_NAMES);
   private JvmGcMetrics gcMetrics;
   private HttpServer http;
 
   public NodeMetrics(NodeStats stats, ItemCache cache) {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    for (int i = 0; i < FAMILY_NAMES.length; i++) {
-      latency[i] =
-          Timer.builder("whack.request.latency")
-              .description("Time from a request's last byte arriving to its reply being queued")
-              .tag("command", FAMILY_NAMES[i])
-              .publishPercentileHistogram()
-              .minimumExpectedValue(Duration.ofNanos(500))
-              .maximumExpectedValue(Duration.ofSeconds(1))
-              .register(registry);
-    }
+    registry.getPrometheusRegistry().register(latency);
     command("get", "hit", stats.getHits);
     command("get", "miss", stats.getMisses);
     command("store", "stored", stats.storeStored);
@@ -167,7 +159,7 @@ public final class NodeMetrics implements AutoCloseable {
 
   /** Records one request's latency; {@code family} is one of the constants above. */
   public void recordLatency(int family, long nanos) {
-    latency[family].record(nanos, TimeUnit.NANOSECONDS);
+    latency.record(family, nanos);
   }
 
   public MeterRegistry registry() {
