@@ -114,8 +114,19 @@ public final class ReplyBuffer {
   }
 
   public static void writeUnsignedDecimal(ByteBuf out, long value) {
-    if (value >= 0 && value < 10) {
-      out.writeByte('0' + (int) value);
+    if (value >= 0 && value < 10_000) {
+      // Flags and value sizes are mostly short: one write of the packed digits, not one checked
+      // setByte per digit.
+      int v = (int) value;
+      if (v < 10) {
+        out.writeByte('0' + v);
+      } else if (v < 100) {
+        out.writeShort(digit(v / 10) << 8 | digit(v));
+      } else if (v < 1000) {
+        out.writeMedium(digit(v / 100) << 16 | digit(v / 10) << 8 | digit(v));
+      } else {
+        out.writeInt(digit(v / 1000) << 24 | digit(v / 100) << 16 | digit(v / 10) << 8 | digit(v));
+      }
       return;
     }
     int digits = unsignedDigits(value);
@@ -136,6 +147,11 @@ public final class ReplyBuffer {
     }
     out.setByte(--pos, '0' + (int) v);
     out.writerIndex(end);
+  }
+
+  /** The ASCII digit of {@code v}'s units. */
+  private static int digit(int v) {
+    return '0' + v % 10;
   }
 
   static int unsignedDigits(long value) {
