@@ -115,36 +115,54 @@ final class JsonReading {
     }
   }
 
-  /** Reads the value at the current token into {@code sink} as attribute {@code name}. */
+  /**
+   * Reads the value at the current token into {@code sink} as attribute {@code name}; the sink hears
+   * the name once the value has been read.
+   */
   static void value(JsonParser p, String name, ProfileSink sink) throws IOException {
     JsonToken t = p.currentToken();
     switch (t) {
       case VALUE_STRING -> {
         String s = p.getText();
         if (Timestamps.looksLikeTimestamp(s)) {
-          sink.timestampAttribute(name, Timestamps.parse(s));
+          long millis = Timestamps.parse(s);
+          sink.attribute(name);
+          sink.timestampValue(millis);
         } else {
-          sink.stringAttribute(name, s);
+          sink.attribute(name);
+          sink.stringValue(s);
         }
       }
-      case VALUE_NUMBER_INT -> sink.intAttribute(name, longValue(p));
-      case VALUE_NUMBER_FLOAT -> sink.floatAttribute(name, finiteDouble(p));
-      case VALUE_TRUE, VALUE_FALSE -> sink.boolAttribute(name, t == JsonToken.VALUE_TRUE);
+      case VALUE_NUMBER_INT -> {
+        long v = longValue(p);
+        sink.attribute(name);
+        sink.intValue(v);
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        double v = finiteDouble(p);
+        sink.attribute(name);
+        sink.floatValue(v);
+      }
+      case VALUE_TRUE, VALUE_FALSE -> {
+        sink.attribute(name);
+        sink.boolValue(t == JsonToken.VALUE_TRUE);
+      }
       case START_ARRAY -> {
-        expect(p, JsonToken.START_ARRAY, "an array of strings");
-        java.util.List<String> values = new java.util.ArrayList<>();
+        sink.attribute(name);
+        sink.startSet();
         JsonToken e;
         while ((e = p.nextToken()) != JsonToken.END_ARRAY) {
           if (e != JsonToken.VALUE_STRING) {
             throw fail(p, "set elements must be strings");
           }
-          values.add(p.getText());
+          sink.element(p.getText());
         }
-        sink.setAttribute(name, values);
+        sink.endSet();
       }
       default -> {
         Value v = value(p);
-        sink.stringAttribute(name, v.getStringValue());
+        sink.attribute(name);
+        sink.stringValue(v.getStringValue());
       }
     }
   }

@@ -13,6 +13,10 @@ import dev.whack.proto.Profile;
 import dev.whack.proto.StringSet;
 import dev.whack.proto.Value;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
 
 /**
  * Profile JSON (docs/profiles.md) to and from {@link Profile}, with jackson-core streaming.
@@ -94,12 +98,10 @@ public final class ProfileJson {
   private static void readEvents(JsonParser p, ProfileSink sink) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "\"$events\" to be an object of event series");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String event = p.currentName();
+      sink.event(p.currentName());
       p.nextToken();
       JsonReading.expect(p, JsonToken.START_OBJECT, "an object of day buckets");
-      boolean empty = true;
       while (p.nextToken() == JsonToken.FIELD_NAME) {
-        empty = false;
         int day;
         try {
           day = Timestamps.parseDay(p.currentName());
@@ -121,10 +123,7 @@ public final class ProfileJson {
             throw JsonReading.fail(p, "a bucket has one or three numbers");
           }
         }
-        sink.bucket(event, day, count, sum, squares);
-      }
-      if (empty && sink instanceof ProtoSink proto) {
-        proto.emptySeries(event);
+        sink.bucket(day, count, sum, squares);
       }
     }
   }
@@ -138,64 +137,104 @@ public final class ProfileJson {
     }
   }
 
-  /** Builds a {@link Profile} message from the streamed pieces, keeping their order. */
+  /**
+   * Builds a {@link Profile} message from the streamed pieces, keeping their order (a series with
+   * no buckets included). Text given as UTF-8 is decoded.
+   */
   private static final class ProtoSink implements ProfileSink {
     private final Profile.Builder b = Profile.newBuilder();
-    private final java.util.Map<String, EventSeries.Builder> series =
-        new java.util.LinkedHashMap<>();
+    private final Map<String, EventSeries.Builder> series = new LinkedHashMap<>();
+    private String name;
+    private LinkedHashSet<String> set;
+    private EventSeries.Builder event;
 
-    private void attr(String name, Value.Builder v) {
+    private static String string(byte[] utf8, int off, int len) {
+      return new String(utf8, off, len, StandardCharsets.UTF_8);
+    }
+
+    private void value(Value.Builder v) {
       b.addAttributes(Attribute.newBuilder().setName(name).setValue(v));
     }
 
     @Override
-    public void stringAttribute(String name, String value) {
-      attr(name, Value.newBuilder().setStringValue(value));
+    public void attribute(byte[] utf8, int off, int len) {
+      attribute(string(utf8, off, len));
     }
 
     @Override
-    public void intAttribute(String name, long value) {
-      attr(name, Value.newBuilder().setIntValue(value));
+    public void attribute(String name) {
+      this.name = name;
     }
 
     @Override
-    public void floatAttribute(String name, double value) {
-      attr(name, Value.newBuilder().setFloatValue(value));
+    public void stringValue(byte[] utf8, int off, int len) {
+      stringValue(string(utf8, off, len));
     }
 
     @Override
-    public void boolAttribute(String name, boolean value) {
-      attr(name, Value.newBuilder().setBoolValue(value));
+    public void stringValue(String value) {
+      value(Value.newBuilder().setStringValue(value));
     }
 
     @Override
-    public void timestampAttribute(String name, long epochMillis) {
-      attr(name, Value.newBuilder().setTimestampMillis(epochMillis));
+    public void intValue(long value) {
+      value(Value.newBuilder().setIntValue(value));
     }
 
     @Override
-    public void setAttribute(String name, java.util.List<String> values) {
-      attr(
-          name,
-          Value.newBuilder()
-              .setStringSet(
-                  StringSet.newBuilder().addAllValues(new java.util.LinkedHashSet<>(values))));
-    }
-
-    void emptySeries(String event) {
-      series.computeIfAbsent(event, e -> EventSeries.newBuilder().setName(e));
+    public void floatValue(double value) {
+      value(Value.newBuilder().setFloatValue(value));
     }
 
     @Override
-    public void bucket(String event, int day, long count, double sum, double sumSquares) {
-      series
-          .computeIfAbsent(event, e -> EventSeries.newBuilder().setName(e))
-          .addBuckets(
-              DayBucket.newBuilder()
-                  .setDay(day)
-                  .setCount(count)
-                  .setSum(sum)
-                  .setSumSquares(sumSquares));
+    public void boolValue(boolean value) {
+      value(Value.newBuilder().setBoolValue(value));
+    }
+
+    @Override
+    public void timestampValue(long epochMillis) {
+      value(Value.newBuilder().setTimestampMillis(epochMillis));
+    }
+
+    @Override
+    public void startSet() {
+      set = new LinkedHashSet<>();
+    }
+
+    @Override
+    public void element(byte[] utf8, int off, int len) {
+      element(string(utf8, off, len));
+    }
+
+    @Override
+    public void element(String value) {
+      set.add(value);
+    }
+
+    @Override
+    public void endSet() {
+      value(Value.newBuilder().setStringSet(StringSet.newBuilder().addAllValues(set)));
+    }
+
+    @Override
+    public void event(byte[] utf8, int off, int len) {
+      event(string(utf8, off, len));
+    }
+
+    @Override
+    public void event(String name) {
+      event = series.computeIfAbsent(name, e -> EventSeries.newBuilder().setName(e));
+    }
+
+    @Override
+    public void bucket(int day, long count, double sum, double sumSquares) {
+      event.addBuckets(
+          DayBucket.newBuilder().setDay(day).setCount(count).setSum(sum).setSumSquares(sumSquares));
+    }
+
+    @Override
+    public void producer(byte[] utf8, int off, int len, long seq) {
+      producer(string(utf8, off, len), seq);
     }
 
     @Override

@@ -12,9 +12,9 @@ import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
 import dev.whack.proto.Update;
 import dev.whack.proto.Value;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.List;
 
 /**
  * Builds the next compact form of a profile: from a whole {@link Profile}, or by applying an update
@@ -124,13 +124,20 @@ public final class ProfileWriter {
     ProfileSink sink = startPut(nowMillis);
     for (Attribute a : profile.getAttributesList()) {
       Value v = a.getValue();
+      sink.attribute(a.getName());
       switch (v.getKindCase()) {
-        case STRING_VALUE -> sink.stringAttribute(a.getName(), v.getStringValue());
-        case INT_VALUE -> sink.intAttribute(a.getName(), v.getIntValue());
-        case FLOAT_VALUE -> sink.floatAttribute(a.getName(), v.getFloatValue());
-        case BOOL_VALUE -> sink.boolAttribute(a.getName(), v.getBoolValue());
-        case TIMESTAMP_MILLIS -> sink.timestampAttribute(a.getName(), v.getTimestampMillis());
-        case STRING_SET -> sink.setAttribute(a.getName(), v.getStringSet().getValuesList());
+        case STRING_VALUE -> sink.stringValue(v.getStringValue());
+        case INT_VALUE -> sink.intValue(v.getIntValue());
+        case FLOAT_VALUE -> sink.floatValue(v.getFloatValue());
+        case BOOL_VALUE -> sink.boolValue(v.getBoolValue());
+        case TIMESTAMP_MILLIS -> sink.timestampValue(v.getTimestampMillis());
+        case STRING_SET -> {
+          sink.startSet();
+          for (String e : v.getStringSet().getValuesList()) {
+            sink.element(e);
+          }
+          sink.endSet();
+        }
         case KIND_NOT_SET ->
             throw new InvalidProfileException(
                 "attribute \"" + a.getName() + "\" has a value without a type");
@@ -141,8 +148,9 @@ public final class ProfileWriter {
       if (!seriesNames.add(s.getName())) {
         throw new InvalidProfileException("event series \"" + s.getName() + "\" appears twice");
       }
+      sink.event(s.getName());
       for (DayBucket d : s.getBucketsList()) {
-        sink.bucket(s.getName(), d.getDay(), d.getCount(), d.getSum(), d.getSumSquares());
+        sink.bucket(d.getDay(), d.getCount(), d.getSum(), d.getSumSquares());
       }
       if (s.getBucketsCount() == 0) {
         Names.check("event", s.getName());
@@ -156,7 +164,8 @@ public final class ProfileWriter {
 
   /**
    * Starts a whole-profile write fed piece by piece through the returned sink (a parser streams
-   * into it); {@link #finishPut} returns the compact form.
+   * into it); {@link #finishPut} returns the compact form. Calling it again abandons a write begun
+   * before, whatever the sink had received.
    */
   public ProfileSink startPut(long nowMillis) {
     reset(null);
@@ -171,128 +180,280 @@ public final class ProfileWriter {
 
   private int putToday;
 
-  private final ProfileSink putSink =
-      new ProfileSink() {
-        private int attribute(String name) {
-          Names.checkAttribute(name);
-          int id = dict.attributes().intern(name);
-          if (find(id) >= 0) {
-            throw new InvalidProfileException("attribute \"" + name + "\" appears twice");
-          }
-          return id;
-        }
+  private final PutSink putSink = new PutSink();
 
-        private void add(int id, int start) {
-          addAttr(id, FROM_SCRATCH, start, scratch.size() - start);
-        }
+  /**
+   * The sink of a whole-profile write. A name is only held until its piece is complete, and then
+   * checked and interned: after the value has been read, as the reference reader has always done,
+   * so that a document rejected at a value has interned exactly the names it did before. Each name
+   * is either a Java string or a UTF-8 slice (the other is null).
+   */
+  private final class PutSink implements ProfileSink {
+    private String nameString;
+    private byte[] nameBytes;
+    private int nameOff;
+    private int nameLen;
 
-        @Override
-        public void stringAttribute(String name, String value) {
-          int id = attribute(name);
-          int start = scratch.size();
-          scratch.writeByte(ValueType.STRING);
-          scratch.writeString(value);
-          add(id, start);
-        }
+    private String eventString;
+    private byte[] eventBytes;
+    private int eventOff;
+    private int eventLen;
+    private boolean eventChecked;
+    private int eventSeries; // its series entry, -1 until its first bucket
 
-        @Override
-        public void intAttribute(String name, long value) {
-          int id = attribute(name);
-          int start = scratch.size();
-          scratch.writeByte(ValueType.INT);
-          scratch.writeZigzag(value);
-          add(id, start);
-        }
+    // the elements of the set being given: a varint length and the UTF-8 bytes each
+    private final ByteSink elements = new ByteSink(64);
+    private int elementCount;
+    private int[] elementRecord = new int[16]; // where each starts in elements
+    private int[] elementOff = new int[16];
+    private int[] elementLen = new int[16];
 
-        @Override
-        public void floatAttribute(String name, double value) {
-          int id = attribute(name);
-          if (!Double.isFinite(value)) {
-            throw new InvalidProfileException("attribute \"" + name + "\" is not a finite float");
-          }
-          int start = scratch.size();
-          scratch.writeByte(ValueType.FLOAT);
-          scratch.writeDouble(value);
-          add(id, start);
-        }
+    @Override
+    public void attribute(byte[] utf8, int off, int len) {
+      nameString = null;
+      nameBytes = utf8;
+      nameOff = off;
+      nameLen = len;
+    }
 
-        @Override
-        public void boolAttribute(String name, boolean value) {
-          int id = attribute(name);
-          int start = scratch.size();
-          scratch.writeByte(value ? ValueType.TRUE : ValueType.FALSE);
-          add(id, start);
-        }
+    @Override
+    public void attribute(String name) {
+      nameString = name;
+      nameBytes = null;
+    }
 
-        @Override
-        public void timestampAttribute(String name, long epochMillis) {
-          int id = attribute(name);
-          try {
-            Timestamps.checkRange(epochMillis);
-          } catch (IllegalArgumentException e) {
-            throw new InvalidProfileException("attribute \"" + name + "\": " + e.getMessage());
-          }
-          int start = scratch.size();
-          scratch.writeByte(ValueType.TIMESTAMP);
-          scratch.writeZigzag(epochMillis);
-          add(id, start);
-        }
+    /** Checks and interns the pending attribute name; rejects a second value for it. */
+    private int attributeId() {
+      int id;
+      if (nameString != null) {
+        Names.checkAttribute(nameString);
+        id = dict.attributes().intern(nameString);
+      } else {
+        Names.checkAttribute(nameBytes, nameOff, nameLen);
+        id = dict.attributes().intern(nameBytes, nameOff, nameLen);
+      }
+      if (find(id) >= 0) {
+        throw new InvalidProfileException("attribute \"" + name() + "\" appears twice");
+      }
+      return id;
+    }
 
-        @Override
-        public void setAttribute(String name, List<String> values) {
-          int id = attribute(name);
-          if (values.size() > 1 && new HashSet<>(values).size() != values.size()) {
-            values = List.copyOf(new java.util.LinkedHashSet<>(values));
-          }
-          int start = scratch.size();
-          scratch.writeByte(ValueType.SET);
-          scratch.writeVarint(values.size());
-          for (String v : values) {
-            scratch.writeString(v);
-          }
-          add(id, start);
-        }
+    private String name() {
+      return text(nameString, nameBytes, nameOff, nameLen);
+    }
 
-        @Override
-        public void bucket(String event, int day, long count, double sum, double sumSquares) {
-          Names.check("event", event);
-          if (count < 0) {
-            throw new InvalidProfileException(
-                "event series \"" + event + "\" has a negative count on day " + day);
-          }
-          if (!Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
-            throw new InvalidProfileException(
-                "event series \"" + event + "\" has a non-finite sum on day " + day);
-          }
-          if (day > putToday + 1) {
-            throw new InvalidProfileException(
-                "event series \""
-                    + event
-                    + "\" has day "
-                    + day
-                    + ", more than a day in the future");
-          }
-          int id = dict.events().intern(event);
-          int i = findSeries(id);
-          if (i < 0) {
-            i = addSeries(id, -1, 0);
-          }
-          builderFor(i).add(day, count, sum, sumSquares);
-        }
+    private void add(int id, int start) {
+      addAttr(id, FROM_SCRATCH, start, scratch.size() - start);
+    }
 
-        @Override
-        public void producer(String producer, long seq) {
-          Names.check("producer", producer);
-          if (seq < 0) {
-            throw new InvalidProfileException("producer \"" + producer + "\" has a negative seq");
-          }
-          int id = dict.producers().intern(producer);
-          if (findMark(id) >= 0) {
-            throw new InvalidProfileException("producer \"" + producer + "\" appears twice");
-          }
-          addMark(id, seq);
+    @Override
+    public void stringValue(byte[] utf8, int off, int len) {
+      int id = attributeId();
+      int start = scratch.size();
+      scratch.writeByte(ValueType.STRING);
+      scratch.writeVarint(len);
+      scratch.writeBytes(utf8, off, len);
+      add(id, start);
+    }
+
+    @Override
+    public void stringValue(String value) {
+      int id = attributeId();
+      int start = scratch.size();
+      scratch.writeByte(ValueType.STRING);
+      scratch.writeString(value);
+      add(id, start);
+    }
+
+    @Override
+    public void intValue(long value) {
+      int id = attributeId();
+      int start = scratch.size();
+      scratch.writeByte(ValueType.INT);
+      scratch.writeZigzag(value);
+      add(id, start);
+    }
+
+    @Override
+    public void floatValue(double value) {
+      int id = attributeId();
+      if (!Double.isFinite(value)) {
+        throw new InvalidProfileException("attribute \"" + name() + "\" is not a finite float");
+      }
+      int start = scratch.size();
+      scratch.writeByte(ValueType.FLOAT);
+      scratch.writeDouble(value);
+      add(id, start);
+    }
+
+    @Override
+    public void boolValue(boolean value) {
+      int id = attributeId();
+      int start = scratch.size();
+      scratch.writeByte(value ? ValueType.TRUE : ValueType.FALSE);
+      add(id, start);
+    }
+
+    @Override
+    public void timestampValue(long epochMillis) {
+      int id = attributeId();
+      try {
+        Timestamps.checkRange(epochMillis);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidProfileException("attribute \"" + name() + "\": " + e.getMessage());
+      }
+      int start = scratch.size();
+      scratch.writeByte(ValueType.TIMESTAMP);
+      scratch.writeZigzag(epochMillis);
+      add(id, start);
+    }
+
+    @Override
+    public void startSet() {
+      elements.clear();
+      elementCount = 0;
+    }
+
+    private void nextElement() {
+      if (elementCount == elementRecord.length) {
+        int cap = elementCount * 2;
+        elementRecord = Arrays.copyOf(elementRecord, cap);
+        elementOff = Arrays.copyOf(elementOff, cap);
+        elementLen = Arrays.copyOf(elementLen, cap);
+      }
+      elementRecord[elementCount++] = elements.size();
+    }
+
+    @Override
+    public void element(byte[] utf8, int off, int len) {
+      nextElement();
+      elements.writeVarint(len);
+      elements.writeBytes(utf8, off, len);
+    }
+
+    @Override
+    public void element(String value) {
+      nextElement();
+      elements.writeString(value);
+    }
+
+    @Override
+    public void endSet() {
+      int id = attributeId();
+      int n = elementCount;
+      byte[] buf = elements.array(); // complete: no more writes while it is read
+      for (int k = 0; k < n; k++) {
+        int record = elementRecord[k];
+        elementLen[k] = Bytes.varintInt(buf, record);
+        elementOff[k] = Bytes.next(buf, record);
+      }
+      int unique = firstOccurrences(buf, elementOff, elementLen, 0, n);
+      int start = scratch.size();
+      scratch.writeByte(ValueType.SET);
+      scratch.writeVarint(unique);
+      for (int k = 0; k < n; k++) {
+        if (flags[k]) {
+          int record = elementRecord[k];
+          scratch.writeBytes(buf, record, elementOff[k] + elementLen[k] - record);
         }
-      };
+      }
+      add(id, start);
+    }
+
+    @Override
+    public void event(byte[] utf8, int off, int len) {
+      eventString = null;
+      eventBytes = utf8;
+      eventOff = off;
+      eventLen = len;
+      eventChecked = false;
+      eventSeries = -1;
+    }
+
+    @Override
+    public void event(String name) {
+      eventString = name;
+      eventBytes = null;
+      eventChecked = false;
+      eventSeries = -1;
+    }
+
+    private String eventName() {
+      return text(eventString, eventBytes, eventOff, eventLen);
+    }
+
+    @Override
+    public void bucket(int day, long count, double sum, double sumSquares) {
+      if (!eventChecked) {
+        check("event", eventString, eventBytes, eventOff, eventLen);
+        eventChecked = true;
+      }
+      if (count < 0) {
+        throw new InvalidProfileException(
+            "event series \"" + eventName() + "\" has a negative count on day " + day);
+      }
+      if (!Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
+        throw new InvalidProfileException(
+            "event series \"" + eventName() + "\" has a non-finite sum on day " + day);
+      }
+      if (day > putToday + 1) {
+        throw new InvalidProfileException(
+            "event series \""
+                + eventName()
+                + "\" has day "
+                + day
+                + ", more than a day in the future");
+      }
+      if (eventSeries < 0) {
+        int id = intern(dict.events(), eventString, eventBytes, eventOff, eventLen);
+        int i = findSeries(id);
+        eventSeries = i >= 0 ? i : addSeries(id, -1, 0);
+      }
+      builderFor(eventSeries).add(day, count, sum, sumSquares);
+    }
+
+    @Override
+    public void producer(byte[] utf8, int off, int len, long seq) {
+      producer(null, utf8, off, len, seq);
+    }
+
+    @Override
+    public void producer(String producer, long seq) {
+      producer(producer, null, 0, 0, seq);
+    }
+
+    private void producer(String string, byte[] utf8, int off, int len, long seq) {
+      check("producer", string, utf8, off, len);
+      if (seq < 0) {
+        throw new InvalidProfileException(
+            "producer \"" + text(string, utf8, off, len) + "\" has a negative seq");
+      }
+      int id = intern(dict.producers(), string, utf8, off, len);
+      if (findMark(id) >= 0) {
+        throw new InvalidProfileException(
+            "producer \"" + text(string, utf8, off, len) + "\" appears twice");
+      }
+      addMark(id, seq);
+    }
+  }
+
+  // ---- names given as a Java string (when not null) or as UTF-8
+
+  private static void check(String what, String string, byte[] utf8, int off, int len) {
+    if (string != null) {
+      Names.check(what, string);
+    } else {
+      Names.check(what, utf8, off, len);
+    }
+  }
+
+  private static int intern(NameTable table, String string, byte[] utf8, int off, int len) {
+    return string != null ? table.intern(string) : table.intern(utf8, off, len);
+  }
+
+  private static String text(String string, byte[] utf8, int off, int len) {
+    return string != null ? string : new String(utf8, off, len, StandardCharsets.UTF_8);
+  }
 
   /**
    * The compact form after applying {@code update} to {@code current} (null: a new profile), or
@@ -559,7 +720,7 @@ public final class ProfileWriter {
       case ValueType.SET -> {
         int first = u.setFirst[i];
         int n = u.setSize[i];
-        int unique = firstOccurrences(u, first, n);
+        int unique = firstOccurrences(u.text, u.textOff, u.textLen, first, n);
         scratch.writeByte(ValueType.SET);
         scratch.writeVarint(unique);
         for (int k = 0; k < n; k++) {
@@ -587,28 +748,29 @@ public final class ProfileWriter {
   private static final int PAIRWISE_LIMIT = 256;
 
   /**
-   * Marks in {@link #flags} which of the {@code n} texts from {@code first} are the first with
-   * their bytes; returns how many are.
+   * Marks in {@link #flags} which of the {@code n} slices of {@code text} from {@code first} (at
+   * {@code off[i]}, {@code len[i]} bytes) are the first with their bytes; returns how many are.
    */
-  private int firstOccurrences(UpdateOps u, int first, int n) {
+  private int firstOccurrences(byte[] text, int[] off, int[] len, int first, int n) {
     if (flags.length < n) {
       flags = new boolean[Math.max(n, flags.length * 2)];
     }
     int unique = 0;
     if ((long) n * n <= PAIRWISE_LIMIT) {
       for (int k = 0; k < n; k++) {
+        int ko = off[first + k];
+        int kl = len[first + k];
         boolean fresh = true;
-        for (int j = 0; j < k && fresh; j++) {
-          fresh = !u.sameText(first + j, first + k);
+        for (int j = first; j < first + k && fresh; j++) {
+          fresh = len[j] != kl || !Arrays.equals(text, off[j], off[j] + kl, text, ko, ko + kl);
         }
         flags[k] = fresh;
         unique += fresh ? 1 : 0;
       }
     } else {
-      slices.reset(u.text, n);
+      slices.reset(text, n);
       for (int k = 0; k < n; k++) {
-        int t = first + k;
-        flags[k] = slices.add(u.textOff[t], u.textLen[t]);
+        flags[k] = slices.add(off[first + k], len[first + k]);
         unique += flags[k] ? 1 : 0;
       }
     }
