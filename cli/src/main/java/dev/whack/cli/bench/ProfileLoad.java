@@ -31,6 +31,8 @@ public final class ProfileLoad implements PipelinedLoad.Protocol {
   private final byte[][] updates;
   private final boolean watch;
   private final long[] flipSequence = new long[64];
+  /** Makes this run's flip keys new to a node that served earlier runs (they must enter). */
+  private final String flipPrefix = "flip:" + Long.toString(System.currentTimeMillis(), 36) + ":";
   /** Flip key -> nanos of the first of (ack, change) to arrive, negated for a change. */
   private final ConcurrentHashMap<String, Long> firstSeen = new ConcurrentHashMap<>();
   private final Histogram changeDelayNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
@@ -181,7 +183,7 @@ public final class ProfileLoad implements PipelinedLoad.Protocol {
     if (watch && random.nextInt(FLIP_EVERY) == 0) {
       long n = ++flipSequence[worker];
       slot[0] = ((long) worker << 40) | n; // a flip key, remembered to pair with its change
-      byte[] key = ("flip:" + worker + ":" + n).getBytes(StandardCharsets.US_ASCII);
+      byte[] key = (flipPrefix + worker + ":" + n).getBytes(StandardCharsets.US_ASCII);
       writeUpdate(out, key, FLIP_BODY);
       return;
     }
@@ -211,7 +213,7 @@ public final class ProfileLoad implements PipelinedLoad.Protocol {
     }
     in.position(lineEnd + 1);
     if (slot[0] != 0) {
-      arrived("flip:" + (slot[0] >>> 40) + ":" + (slot[0] & ((1L << 40) - 1)), nowNanos);
+      arrived(flipPrefix + (slot[0] >>> 40) + ":" + (slot[0] & ((1L << 40) - 1)), nowNanos);
     }
     return true;
   }
