@@ -9,6 +9,7 @@ import dev.whack.node.engine.expr.ExpressionCompiler;
 import dev.whack.node.engine.expr.ExpressionException;
 import dev.whack.node.engine.json.JsonFormatException;
 import dev.whack.node.engine.json.ProfileJson;
+import dev.whack.node.engine.json.ProfileJsonReader;
 import dev.whack.node.engine.json.UpdateJson;
 import dev.whack.node.engine.json.UpdateJsonReader;
 import dev.whack.node.engine.profile.Dictionaries;
@@ -86,6 +87,7 @@ public final class ProfileEngine {
     final ProfileWriter writer = new ProfileWriter(dict, config.retentionDays());
     final UpdateOps ops = new UpdateOps();
     final UpdateJsonReader updateReader = new UpdateJsonReader();
+    final ProfileJsonReader profileReader = new ProfileJsonReader();
     final ProfileView view = new ProfileView();
     final EvalContext ctx = new EvalContext();
     final ProfileView oldView = new ProfileView();
@@ -127,7 +129,11 @@ public final class ProfileEngine {
 
   /**
    * Replaces the whole profile from Profile JSON (docs/profiles.md), streaming the document
-   * straight into the compact form (no intermediate message).
+   * straight into the compact form (no intermediate message). The document is read from its bytes
+   * by this thread's {@link ProfileJsonReader}; one it declines (every malformed or unacceptable
+   * one, and a few rare forms) is read again from the start, into a restarted writer, by {@link
+   * ProfileJson#parse(byte[], int, int, dev.whack.node.engine.profile.ProfileSink)}, which reports
+   * the error with its position as always.
    *
    * @throws JsonFormatException with position and reason, including unacceptable values
    */
@@ -135,7 +141,9 @@ public final class ProfileEngine {
     checkKey(key);
     Worker w = workers.get();
     long now = clock.millis();
-    ProfileJson.parse(json, offset, length, w.writer.startPut(now));
+    if (!w.profileReader.read(json, offset, length, w.writer.startPut(now))) {
+      ProfileJson.parse(json, offset, length, w.writer.startPut(now));
+    }
     return install(w, key, w.writer.finishPut(key), now);
   }
 

@@ -3,9 +3,10 @@ package dev.whack.node.engine.json;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The byte-level tokens of the hot-path readers ({@link UpdateJsonReader}): whitespace,
- * punctuation, literals, strings with UTF-8 validation and escapes, and numbers with the
- * reference's exact float rules, read straight from a document's bytes.
+ * The byte-level tokens of the hot-path readers ({@link UpdateJsonReader}, {@link
+ * ProfileJsonReader}): whitespace, punctuation, literals, strings with UTF-8 validation and
+ * escapes, and numbers with the reference's exact float rules, read straight from a document's
+ * bytes.
  *
  * <p>Every token accepts only what jackson-core (the reference reader, {@link JsonReading#FACTORY})
  * reads to the same value, and <em>declines</em> anything else by throwing {@link #decline()}, a

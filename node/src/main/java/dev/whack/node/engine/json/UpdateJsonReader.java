@@ -27,9 +27,9 @@ import dev.whack.node.engine.profile.UpdateOps;
  *       more than 64 characters, objects of more than 256 members and documents over 1 MiB.
  * </ul>
  *
- * The tokens (strings, numbers, UTF-8 validation, exact floats) are {@link ByteJsonReader}'s.
- * Property test {@code UpdateJsonReaderProperties} checks the agreement with the reference on
- * generated and mutated documents.
+ * The tokens (strings, numbers, UTF-8 validation, exact floats) are {@link ByteJsonReader}'s,
+ * shared with {@link ProfileJsonReader}. Property test {@code UpdateJsonReaderProperties} checks
+ * the agreement with the reference on generated and mutated documents.
  *
  * <p>Concurrency: not thread-safe; one instance per thread.
  */

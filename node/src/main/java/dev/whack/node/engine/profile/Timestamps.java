@@ -142,7 +142,7 @@ public final class Timestamps {
    *
    * @throws IllegalArgumentException when it is not such a date
    */
-  public static int parseDay(String s) {
+  public static int parseDay(CharSequence s) {
     if (s.length() != 10
         || s.charAt(4) != '-'
         || s.charAt(7) != '-'

@@ -69,7 +69,7 @@ final class UpdateDocuments {
     return sb.append('"').toString();
   }
 
-  private static String ws(Random r) {
+  static String ws(Random r) {
     return switch (r.nextInt(10)) {
       case 0 -> " ";
       case 1 -> "\n  ";
@@ -79,21 +79,21 @@ final class UpdateDocuments {
     };
   }
 
-  private static String pick(Random r, String[] from) {
+  static String pick(Random r, String[] from) {
     return from[r.nextInt(from.length)];
   }
 
   /** Mostly valid names; now and then one the reference rejects. */
-  private static String name(Random r) {
+  static String name(Random r) {
     return r.nextInt(6) == 0 ? pick(r, NAMES) : goodName(r);
   }
 
-  private static String goodName(Random r) {
+  static String goodName(Random r) {
     String[] good = {"a", "country", "age", "tags", "x y", "é", "名前", "😀", "a\"b", "score"};
     return pick(r, good);
   }
 
-  private static String number(Random r, boolean wild) {
+  static String number(Random r, boolean wild) {
     if (wild) {
       return pick(r, NUMBERS);
     }
@@ -110,7 +110,7 @@ final class UpdateDocuments {
     };
   }
 
-  private static String value(Random r, boolean wild) {
+  static String value(Random r, boolean wild) {
     return switch (r.nextInt(wild ? 9 : 8)) {
       case 0, 1 -> quote(r, wild ? pick(r, STRINGS) : pick(r, new String[] {"DK", "héllo", "x"}));
       case 2 -> quote(r, "2026-11-" + (10 + r.nextInt(10)) + "T10:00:00" + pick(r, new String[] {"Z", ".5Z", "+01:00", "-11:30", ".250Z"}));
@@ -123,7 +123,7 @@ final class UpdateDocuments {
     };
   }
 
-  private static String array(Random r, int n, boolean wild) {
+  static String array(Random r, int n, boolean wild) {
     List<String> items = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       items.add(quote(r, r.nextInt(3) == 0 ? pick(r, STRINGS) : "t" + r.nextInt(4)));
@@ -134,11 +134,11 @@ final class UpdateDocuments {
     return "[" + ws(r) + String.join("," + ws(r), items) + ws(r) + "]";
   }
 
-  private static String object(Random r, List<String> members) {
+  static String object(Random r, List<String> members) {
     return "{" + ws(r) + String.join(ws(r) + "," + ws(r), members) + ws(r) + "}";
   }
 
-  private static String member(Random r, String name, String value) {
+  static String member(Random r, String name, String value) {
     return quote(r, name) + ws(r) + ":" + ws(r) + value;
   }
 

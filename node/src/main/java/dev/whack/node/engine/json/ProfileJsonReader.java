@@ -1,0 +1,418 @@
+package dev.whack.node.engine.json;
+
+import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.engine.profile.Names;
+import dev.whack.node.engine.profile.ProfileSink;
+import dev.whack.node.engine.profile.Timestamps;
+import java.util.Arrays;
+
+/**
+ * The hot-path reader of Profile JSON (docs/profiles.md): streams a document straight from its
+ * bytes into a {@link ProfileSink} (the compact writer's), with no parser, token, string, list or
+ * message objects. Names and strings reach the sink as UTF-8 slices of the document itself, or of
+ * one reused buffer when they had escapes; so a bulk load's put allocates little more than the
+ * profile array it produces.
+ *
+ * <h2>Strict by delegation</h2>
+ *
+ * As {@link UpdateJsonReader} does for updates: the reader accepts a document only when it is sure
+ * the reference, {@link ProfileJson#parse(byte[], int, int, ProfileSink)} (jackson-core with strict
+ * duplicate detection), accepts it and gives the sink the same pieces in the same order; anything
+ * else it <em>declines</em> ({@link #read} returns false), and the caller restarts the sink and runs
+ * the reference, whose result or positioned {@link JsonFormatException} is authoritative. It
+ * declines:
+ *
+ * <ul>
+ *   <li>every syntax error and every value the reference rejects (a duplicate member at any level,
+ *       a bad or reserved attribute name, null, a nested object, a bad timestamp or bucket day, an
+ *       integer beyond 64 bits, a bucket of two numbers...);
+ *   <li>whatever the sink rejects ({@link InvalidProfileException}, such as a future bucket or a
+ *       negative count): the reference then reports it with its position;
+ *   <li>the rare forms of {@link ByteJsonReader} (bytes that are not well-formed UTF-8, a
+ *       byte-order mark, escapes of unpaired surrogates, floats of more than 64 characters),
+ *       integers of 20 or more digits where a float is wanted (bucket sums), names of more than 800
+ *       bytes, objects of more than 256 members or series of more than 256 days, and documents over
+ *       1 MiB.
+ * </ul>
+ *
+ * <p>The sink hears each piece in the reference's order (a name with its value, once that has been
+ * read), and never before the reference would give it: only once the member is seen to end well.
+ * So a declined document has given the sink at most a prefix of what the reference gives it, and
+ * the compact writer interns the same names in the same order either way (ids come out the same).
+ * The caller must still restart the sink before running the reference.
+ *
+ * <p>Concurrency: not thread-safe; one instance per thread.
+ */
+public final class ProfileJsonReader extends ByteJsonReader {
+  /** Larger documents go to the reference reader. */
+  public static final int MAX_DOCUMENT_BYTES = 1 << 20;
+
+  /** Members per object and days per series; beyond, the duplicate checks would be quadratic. */
+  private static final int MAX_MEMBERS = 256;
+
+  /**
+   * Longer names are declined (left to the reference): the name rules allow at most 200 UTF-16
+   * chars, so at most 800 bytes, and jackson has a length limit of its own for names, far beyond.
+   */
+  private static final int MAX_NAME_BYTES = 4 * Names.MAX_NAME_CHARS;
+
+  private ProfileSink sink;
+
+  /** Strings that had escapes, decoded; appended to through a document so every slice stays valid. */
+  private byte[] decoded = new byte[256];
+
+  private int decodedSize;
+
+  // the string just read: its UTF-8 is str[strOff, strOff + strLen)
+  private byte[] str;
+  private int strOff;
+  private int strLen;
+
+  // the names seen in the objects being read, for the duplicate checks: an object's are those from
+  // the index it started at; a name in the document has its offset, a decoded one ~offset
+  private int nameCount;
+  private int[] nameHash = new int[32];
+  private int[] nameOff = new int[32];
+  private int[] nameLen = new int[32];
+  private final int[] days = new int[MAX_MEMBERS];
+
+  /**
+   * Reads Profile JSON into {@code sink}, which must have been started (for the compact writer,
+   * {@code startPut}).
+   *
+   * @return true when the document is accepted and the sink has every piece of it; false when the
+   *     reader declines it: the sink must be restarted and {@link ProfileJson#parse(byte[], int,
+   *     int, ProfileSink)} must decide (it throws the positioned error)
+   */
+  public boolean read(byte[] json, int offset, int length, ProfileSink sink) {
+    if (!inBounds(json, offset, length, MAX_DOCUMENT_BYTES)) {
+      return false;
+    }
+    bind(json, offset, length);
+    this.sink = sink;
+    decodedSize = 0;
+    nameCount = 0;
+    try {
+      profile();
+      return true;
+    } catch (Decline | InvalidProfileException | IllegalArgumentException e) {
+      // the sink's rejections and the timestamp and day checks' are declines too
+      return false;
+    } finally {
+      unbind();
+      this.sink = null;
+      this.str = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ structure
+
+  private void profile() {
+    ws();
+    expect('{');
+    ws();
+    if (!take('}')) {
+      boolean events = false;
+      boolean producers = false;
+      do {
+        ws();
+        name();
+        colon();
+        if (strLen > 0 && str[strOff] == '$') {
+          if (!events && is("$events")) {
+            events = true;
+            events();
+          } else if (!producers && is("$producers")) {
+            producers = true;
+            producers();
+          } else {
+            throw decline();
+          }
+        } else {
+          distinct(0);
+          byte[] name = str;
+          int off = strOff;
+          int len = strLen;
+          Names.checkAttribute(name, off, len);
+          value(name, off, len);
+        }
+        ws();
+      } while (take(','));
+      expect('}');
+    }
+    ws();
+    if (pos != end) {
+      throw decline();
+    }
+  }
+
+  /**
+   * A value of the value rules (docs/profiles.md) for the attribute with the given name; given to
+   * the sink once the member is known to end well ({@link #memberEnd}).
+   */
+  private void value(byte[] name, int off, int len) {
+    if (pos >= end) {
+      throw decline();
+    }
+    switch (b[pos]) {
+      case '"' -> {
+        string();
+        if (Timestamps.looksLikeTimestamp(view.bind(str, strOff, strLen))) {
+          long millis = Timestamps.parse(view);
+          memberEnd();
+          sink.attribute(name, off, len);
+          sink.timestampValue(millis);
+        } else {
+          memberEnd();
+          sink.attribute(name, off, len);
+          sink.stringValue(str, strOff, strLen);
+        }
+      }
+      case '[' -> {
+        pos++;
+        sink.attribute(name, off, len);
+        sink.startSet();
+        ws();
+        if (!take(']')) {
+          do {
+            ws();
+            string();
+            sink.element(str, strOff, strLen);
+            ws();
+          } while (take(','));
+          expect(']');
+        }
+        memberEnd();
+        sink.endSet();
+      }
+      case '{' -> {
+        pos++;
+        ws();
+        string();
+        if (!is("$string")) {
+          throw decline();
+        }
+        colon();
+        string();
+        ws();
+        expect('}');
+        memberEnd();
+        sink.attribute(name, off, len);
+        sink.stringValue(str, strOff, strLen);
+      }
+      case 't' -> {
+        literal("true");
+        memberEnd();
+        sink.attribute(name, off, len);
+        sink.boolValue(true);
+      }
+      case 'f' -> {
+        literal("false");
+        memberEnd();
+        sink.attribute(name, off, len);
+        sink.boolValue(false);
+      }
+      default -> {
+        number();
+        if (!numberIsFloat && !numberFits) {
+          throw decline();
+        }
+        memberEnd();
+        sink.attribute(name, off, len);
+        if (numberIsFloat) {
+          sink.floatValue(numberDouble);
+        } else {
+          sink.intValue(numberLong);
+        }
+      }
+    }
+  }
+
+  /**
+   * Whitespace, then the comma or closing brace after a member (left to be read): a piece is given
+   * to the sink only after this, so never where the reference fails first. The reference gives a
+   * piece as soon as its value's last token is read, and at times checks the byte after it (a
+   * literal followed by a letter is one bad token to jackson, and then no piece at all).
+   */
+  private void memberEnd() {
+    ws();
+    if (pos >= end || (b[pos] != ',' && b[pos] != '}')) {
+      throw decline();
+    }
+  }
+
+  /** {@code "$events"}: event name -> object of day -> bucket. */
+  private void events() {
+    expect('{');
+    ws();
+    if (take('}')) {
+      return;
+    }
+    int scope = nameCount;
+    do {
+      ws();
+      name();
+      distinct(scope);
+      colon();
+      if (pos >= end || b[pos] != '{') {
+        throw decline();
+      }
+      sink.event(str, strOff, strLen);
+      series();
+      ws();
+    } while (take(','));
+    expect('}');
+    nameCount = scope;
+  }
+
+  /** One series: {@code "YYYY-MM-DD": [count]} or {@code [count, sum, sumSquares]} per day. */
+  private void series() {
+    expect('{');
+    ws();
+    if (take('}')) {
+      return;
+    }
+    int n = 0;
+    do {
+      ws();
+      name();
+      int day = Timestamps.parseDay(view.bind(str, strOff, strLen));
+      for (int i = 0; i < n; i++) {
+        if (days[i] == day) {
+          throw decline(); // the same day twice: the same name, as the day form is fixed
+        }
+      }
+      if (n == MAX_MEMBERS) {
+        throw decline();
+      }
+      days[n++] = day;
+      colon();
+      expect('[');
+      ws();
+      long count = integer();
+      ws();
+      double sum = 0;
+      double squares = 0;
+      if (take(',')) {
+        ws();
+        sum = floating();
+        ws();
+        expect(',');
+        ws();
+        squares = floating();
+        ws();
+      }
+      expect(']');
+      memberEnd();
+      sink.bucket(day, count, sum, squares);
+      ws();
+    } while (take(','));
+    expect('}');
+  }
+
+  /** {@code "$producers"}: producer -> sequence number. */
+  private void producers() {
+    expect('{');
+    ws();
+    if (take('}')) {
+      return;
+    }
+    int scope = nameCount;
+    do {
+      ws();
+      name();
+      distinct(scope);
+      colon();
+      long seq = integer();
+      memberEnd();
+      sink.producer(str, strOff, strLen, seq);
+      ws();
+    } while (take(','));
+    expect('}');
+    nameCount = scope;
+  }
+
+  // ------------------------------------------------------------------ strings and names
+
+  /** Reads the string token at {@code pos} into {@link #str}: in place, or decoded. */
+  private void string() {
+    if (!atString()) {
+      throw decline();
+    }
+    if (plainText()) {
+      str = b;
+      strOff = textStart;
+      strLen = pos - 1 - textStart;
+      return;
+    }
+    // The decoded form is never longer than the raw one, so the raw length bounds the room.
+    int room = escapedLength();
+    if (decodedSize + room > decoded.length) {
+      decoded = Arrays.copyOf(decoded, Math.max(decoded.length * 2, decodedSize + room));
+    }
+    int w = decodeEscaped(decoded, decodedSize);
+    str = decoded;
+    strOff = decodedSize;
+    strLen = w - decodedSize;
+    decodedSize = w;
+  }
+
+  /** A member name (a string of at most {@link #MAX_NAME_BYTES}). */
+  private void name() {
+    string();
+    if (strLen > MAX_NAME_BYTES) {
+      throw decline();
+    }
+  }
+
+  /** Whether the string just read is exactly the ASCII {@code s}. */
+  private boolean is(String s) {
+    int n = s.length();
+    if (strLen != n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (str[strOff + i] != s.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Records the name just read as a member of the object whose names start at index {@code scope};
+   * declines when that object already has it (the reference's strict duplicate detection).
+   */
+  private void distinct(int scope) {
+    byte[] s = str;
+    int off = strOff;
+    int len = strLen;
+    int h = len;
+    for (int i = off; i < off + len; i++) {
+      h = 31 * h + s[i];
+    }
+    for (int i = scope; i < nameCount; i++) {
+      if (nameHash[i] == h && nameLen[i] == len) {
+        int o = nameOff[i];
+        byte[] other = o >= 0 ? b : decoded;
+        o = o >= 0 ? o : ~o;
+        if (Arrays.equals(other, o, o + len, s, off, off + len)) {
+          throw decline();
+        }
+      }
+    }
+    if (nameCount - scope >= MAX_MEMBERS) {
+      throw decline();
+    }
+    if (nameCount == nameHash.length) {
+      int cap = nameCount * 2;
+      nameHash = Arrays.copyOf(nameHash, cap);
+      nameOff = Arrays.copyOf(nameOff, cap);
+      nameLen = Arrays.copyOf(nameLen, cap);
+    }
+    nameHash[nameCount] = h;
+    nameOff[nameCount] = s == b ? off : ~off;
+    nameLen[nameCount] = len;
+    nameCount++;
+  }
+}
