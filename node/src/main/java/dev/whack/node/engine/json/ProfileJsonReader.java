@@ -76,6 +76,13 @@ public final class ProfileJsonReader extends ByteJsonReader {
   private int[] nameLen = new int[32];
   private final int[] days = new int[MAX_MEMBERS];
 
+  // an open-addressing table of the attribute names (indexes of the arrays above), at most half
+  // full; a slot is in use when its stamp is the current document's, so nothing is cleared
+  private static final int TABLE_SLOTS = 2 * MAX_MEMBERS; // the hash below takes the top 9 bits
+  private final int[] tableStamp = new int[TABLE_SLOTS];
+  private final int[] tableName = new int[TABLE_SLOTS];
+  private int stamp;
+
   /**
    * Reads Profile JSON into {@code sink}, which must have been started (for the compact writer,
    * {@code startPut}).
@@ -92,6 +99,10 @@ public final class ProfileJsonReader extends ByteJsonReader {
     this.sink = sink;
     decodedSize = 0;
     nameCount = 0;
+    if (++stamp == 0) {
+      Arrays.fill(tableStamp, 0);
+      stamp = 1;
+    }
     try {
       profile();
       return true;
@@ -129,7 +140,7 @@ public final class ProfileJsonReader extends ByteJsonReader {
             throw decline();
           }
         } else {
-          distinct(0);
+          distinctAttribute();
           byte[] name = str;
           int off = strOff;
           int len = strLen;
@@ -380,30 +391,63 @@ public final class ProfileJsonReader extends ByteJsonReader {
   }
 
   /**
-   * Records the name just read as a member of the object whose names start at index {@code scope};
-   * declines when that object already has it (the reference's strict duplicate detection).
+   * Records the name just read as an attribute of the profile object; declines when the profile
+   * already has it (the reference's strict duplicate detection). Attribute names are found through
+   * {@link #tableName}.
+   */
+  private void distinctAttribute() {
+    int h = filter();
+    if (nameCount >= MAX_MEMBERS) {
+      throw decline();
+    }
+    int mask = TABLE_SLOTS - 1;
+    int slot = (h * 0x9E3779B9) >>> 23;
+    while (tableStamp[slot] == stamp) {
+      if (same(tableName[slot], h)) {
+        throw decline();
+      }
+      slot = (slot + 1) & mask;
+    }
+    tableStamp[slot] = stamp;
+    tableName[slot] = nameCount;
+    record(h);
+  }
+
+  /**
+   * Records the name just read as a member of an inner object (event series, days, producers)
+   * whose names start at index {@code scope}; declines when it already has it. These objects are
+   * small: their names are compared with each.
    */
   private void distinct(int scope) {
-    byte[] s = str;
-    int off = strOff;
-    int len = strLen;
-    int h = len;
-    for (int i = off; i < off + len; i++) {
-      h = 31 * h + s[i];
-    }
-    for (int i = scope; i < nameCount; i++) {
-      if (nameHash[i] == h && nameLen[i] == len) {
-        int o = nameOff[i];
-        byte[] other = o >= 0 ? b : decoded;
-        o = o >= 0 ? o : ~o;
-        if (Arrays.equals(other, o, o + len, s, off, off + len)) {
-          throw decline();
-        }
-      }
-    }
+    int h = filter();
     if (nameCount - scope >= MAX_MEMBERS) {
       throw decline();
     }
+    for (int i = scope; i < nameCount; i++) {
+      if (same(i, h)) {
+        throw decline();
+      }
+    }
+    record(h);
+  }
+
+  /**
+   * A filter of the name just read, before the exact comparison: its length and three sampled
+   * bytes, which tell the names of a profile apart about as well as a full hash does, at a fraction
+   * of its cost (hashing every byte took a fifth of the reader's time).
+   */
+  private int filter() {
+    int len = strLen;
+    int h = len;
+    if (len > 0) {
+      byte[] s = str;
+      int off = strOff;
+      h ^= (s[off] & 0xFF) << 8 ^ (s[off + (len >> 1)] & 0xFF) << 16 ^ s[off + len - 1] << 24;
+    }
+    return h;
+  }
+
+  private void record(int h) {
     if (nameCount == nameHash.length) {
       int cap = nameCount * 2;
       nameHash = Arrays.copyOf(nameHash, cap);
@@ -411,8 +455,20 @@ public final class ProfileJsonReader extends ByteJsonReader {
       nameLen = Arrays.copyOf(nameLen, cap);
     }
     nameHash[nameCount] = h;
-    nameOff[nameCount] = s == b ? off : ~off;
-    nameLen[nameCount] = len;
+    nameOff[nameCount] = str == b ? strOff : ~strOff;
+    nameLen[nameCount] = strLen;
     nameCount++;
+  }
+
+  /** Whether name {@code i} is the string just read, whose filter value is {@code h}. */
+  private boolean same(int i, int h) {
+    int len = strLen;
+    if (nameHash[i] != h || nameLen[i] != len) {
+      return false;
+    }
+    int o = nameOff[i];
+    byte[] other = o >= 0 ? b : decoded;
+    o = o >= 0 ? o : ~o;
+    return Arrays.equals(other, o, o + len, str, strOff, strOff + len);
   }
 }

@@ -77,6 +77,20 @@ class ProfileJsonReaderTest {
         get("u"));
   }
 
+  /** Duplicate detection is per object: one name may be an attribute, an event and a producer. */
+  @Test
+  void shouldAcceptTheSameNameInDifferentObjects() {
+    String[] docs = {
+      "{\"$events\":{\"x\":{}},\"x\":1}",
+      "{\"$producers\":{\"x\":1},\"x\":1,\"$events\":{\"x\":{\"2026-11-20\":[1]}}}",
+      "{\"x\":1,\"$events\":{\"x\":{\"2026-11-20\":[1]},\"y\":{\"2026-11-20\":[1]}},\"y\":2}",
+    };
+    for (String doc : docs) {
+      assertTrue(fast(doc), doc);
+      assertArrayEquals(reference(doc), writer.finishPut(KEY), doc);
+    }
+  }
+
   /**
    * The declines that matter: each document is left to the reference, which rejects it with its
    * own reason and position, through the engine as well.
