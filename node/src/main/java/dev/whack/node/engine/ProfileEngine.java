@@ -82,9 +82,14 @@ public final class ProfileEngine {
   private final ExpressionCompiler compiler;
   private final ThreadLocal<Worker> workers;
 
-  /** Per-thread scratch: reused so that the update path allocates only the new profile array. */
-  private final class Worker {
-    final ProfileWriter writer = new ProfileWriter(dict, config.retentionDays());
+  /**
+   * Per-thread scratch: reused so that the update path allocates only the new profile array.
+   * Static, and built from what it needs rather than from the engine: a thread's map of
+   * thread-locals holds its value strongly, so a worker that reached its engine would keep every
+   * engine a long-lived thread ever used.
+   */
+  private static final class Worker {
+    final ProfileWriter writer;
     final UpdateOps ops = new UpdateOps();
     final UpdateJsonReader updateReader = new UpdateJsonReader();
     final ProfileJsonReader profileReader = new ProfileJsonReader();
@@ -96,6 +101,10 @@ public final class ProfileEngine {
     int[] seen = new int[64];
     int stamp;
     long minValid;
+
+    Worker(Dictionaries dict, int retentionDays) {
+      writer = new ProfileWriter(dict, retentionDays);
+    }
   }
 
   public ProfileEngine(EngineConfig config) {
@@ -106,7 +115,9 @@ public final class ProfileEngine {
     this.registry = new SegmentRegistry(config.maxSegments());
     this.compiler =
         new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
-    this.workers = ThreadLocal.withInitial(Worker::new);
+    Dictionaries names = this.dict;
+    int retentionDays = this.config.retentionDays();
+    this.workers = ThreadLocal.withInitial(() -> new Worker(names, retentionDays));
   }
 
   public EngineConfig config() {

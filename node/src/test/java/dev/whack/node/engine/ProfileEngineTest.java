@@ -402,4 +402,25 @@ class ProfileEngineTest {
         InvalidProfileException.class,
         () -> engine.update(key, dev.whack.proto.Update.getDefaultInstance()));
   }
+
+  /**
+   * An engine used from a thread that outlives it (a test runner, a shared pool) can still be
+   * collected: the thread keeps its per-thread scratch, but the scratch must not keep the engine.
+   */
+  @Test
+  void shouldLetAnEngineGoWhileTheThreadThatUsedItLives() throws InterruptedException {
+    java.lang.ref.WeakReference<ProfileEngine> dropped = useAndDropAnEngine();
+    for (int i = 0; i < 50 && dropped.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertNull(dropped.get(), "the engine is still reachable from this thread");
+  }
+
+  private static java.lang.ref.WeakReference<ProfileEngine> useAndDropAnEngine() {
+    ProfileEngine used = new ProfileEngine(new EngineConfig());
+    used.updateJson("k".getBytes(UTF_8), "{\"set\":{\"a\":1}}".getBytes(UTF_8), 0, 15);
+    used.putJson("p".getBytes(UTF_8), "{\"b\":2}".getBytes(UTF_8), 0, 7);
+    return new java.lang.ref.WeakReference<>(used);
+  }
 }
