@@ -81,10 +81,7 @@ public final class UpdateJsonReader extends ByteJsonReader {
       int seen = 0;
       do {
         ws();
-        int member = member(MEMBERS);
-        if ((seen & (1 << member)) != 0) {
-          throw decline();
-        }
+        int member = unseenMember(MEMBERS, seen);
         seen |= 1 << member;
         colon();
         switch (member) {
@@ -113,8 +110,11 @@ public final class UpdateJsonReader extends ByteJsonReader {
     }
   }
 
-  /** Reads a member name that must be one of {@code names}; returns its index. */
-  private int member(String[] names) {
+  /**
+   * Reads a member name that must be one of {@code names} and not yet in {@code seen} (a bit per
+   * index; the reference rejects a duplicate member). Returns its index.
+   */
+  private int unseenMember(String[] names, int seen) {
     if (!atString()) {
       throw decline();
     }
@@ -122,6 +122,9 @@ public final class UpdateJsonReader extends ByteJsonReader {
     int t = text();
     for (int i = 0; i < names.length; i++) {
       if (ops.textIs(t, names[i])) {
+        if ((seen & (1 << i)) != 0) {
+          throw decline();
+        }
         ops.truncate(ops.setCount(), mark);
         return i;
       }
@@ -363,10 +366,7 @@ public final class UpdateJsonReader extends ByteJsonReader {
       int seen = 0;
       do {
         ws();
-        int member = member(EVENT_MEMBERS);
-        if ((seen & (1 << member)) != 0) {
-          throw decline();
-        }
+        int member = unseenMember(EVENT_MEMBERS, seen);
         seen |= 1 << member;
         colon();
         switch (member) {
