@@ -66,28 +66,7 @@ public final class RedisProfileLoad implements PipelinedLoad.Protocol {
    * {@link ProfileLoad#preload}, so the profiles are the same.
    */
   public void preload(String host, int port, int connections) throws Exception {
-    Thread[] threads = new Thread[connections];
-    Exception[] failure = new Exception[1];
-    for (int t = 0; t < connections; t++) {
-      int from = (int) ((long) profiles * t / connections);
-      int to = (int) ((long) profiles * (t + 1) / connections);
-      threads[t] =
-          new Thread(
-              () -> {
-                try {
-                  preloadRange(host, port, from, to);
-                } catch (Exception e) {
-                  failure[0] = e;
-                }
-              });
-      threads[t].start();
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
-    if (failure[0] != null) {
-      throw failure[0];
-    }
+    Ranges.inParallel(profiles, connections, (from, to) -> preloadRange(host, port, from, to));
   }
 
   private void preloadRange(String host, int port, int from, int to) throws IOException {

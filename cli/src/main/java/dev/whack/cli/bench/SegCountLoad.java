@@ -76,28 +76,7 @@ public final class SegCountLoad implements PipelinedLoad.Protocol {
       populateRedis(host, port);
       return;
     }
-    Thread[] threads = new Thread[connections];
-    Exception[] failure = new Exception[1];
-    for (int t = 0; t < connections; t++) {
-      int from = (int) ((long) profiles * t / connections);
-      int to = (int) ((long) profiles * (t + 1) / connections);
-      threads[t] =
-          new Thread(
-              () -> {
-                try {
-                  populateWhack(host, port, from, to);
-                } catch (Exception e) {
-                  failure[0] = e;
-                }
-              });
-      threads[t].start();
-    }
-    for (Thread t : threads) {
-      t.join();
-    }
-    if (failure[0] != null) {
-      throw failure[0];
-    }
+    Ranges.inParallel(profiles, connections, (from, to) -> populateWhack(host, port, from, to));
     try (Socket s = new Socket(host, port)) {
       OutputStream out = s.getOutputStream();
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
