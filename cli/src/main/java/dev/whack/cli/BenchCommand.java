@@ -9,6 +9,7 @@ import dev.whack.cli.bench.RedisProfileScript;
 import dev.whack.cli.bench.Replay;
 import dev.whack.cli.bench.SegCountLoad;
 import dev.whack.cli.bench.SegmentSizes;
+import dev.whack.cli.bench.Soak;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -90,7 +91,8 @@ final class BenchCommand implements Callable<Integer> {
       description =
           "memcache (P1 get/set), profiles (P2 updates, P7 with --watch), segcount (P3: size of"
               + " a and b, ~1M members each), segment-sizes (the 50 profile segments' sizes), or"
-              + " client-get, client-set, client-update (the Java client over --servers)"
+              + " client-get, client-set, client-update (the Java client over --servers), or soak"
+              + " (well-behaved clients beside hostile ones for --duration seconds: scripts/soak)"
               + " (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
@@ -160,10 +162,11 @@ final class BenchCommand implements Callable<Integer> {
       case "segcount" -> segcount(settings);
       case "segment-sizes" -> segmentSizes();
       case "client-get", "client-set", "client-update" -> client(workload.substring(7));
+      case "soak" -> soak();
       default -> {
         System.err.println(
             "whack bench: unknown workload " + workload
-                + " (memcache, profiles, segcount, segment-sizes, client-get, client-set, client-update)");
+                + " (memcache, profiles, segcount, segment-sizes, client-get, client-set, client-update, soak)");
         yield Whack.EXIT_USAGE;
       }
     };
@@ -269,6 +272,27 @@ final class BenchCommand implements Callable<Integer> {
       return Whack.EXIT_OK;
     }
     report(id, new PipelinedLoad(settings, load).run(), " count=" + load.lastCount());
+    return Whack.EXIT_OK;
+  }
+
+  @Option(
+      names = "--interval",
+      description = "soak: seconds between progress lines (default: ${DEFAULT-VALUE})")
+  double intervalSeconds = 30;
+
+  /** The soak test: hostile clients beside well-behaved ones, a line per interval, then a summary. */
+  private int soak() throws Exception {
+    Soak.Settings s =
+        new Soak.Settings(
+            host,
+            port,
+            serverPid,
+            (long) (durationSeconds * 1000),
+            (long) (intervalSeconds * 1000),
+            Math.max(1, connections),
+            (int) Math.max(1, rate / Math.max(1, connections)),
+            seed);
+    System.out.println(new Soak(s, System.out).run());
     return Whack.EXIT_OK;
   }
 
