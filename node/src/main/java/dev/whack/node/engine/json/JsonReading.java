@@ -54,6 +54,10 @@ final class JsonReading {
 
   static JsonFormatException fail(JsonParser p, String reason) {
     JsonLocation l = p.currentTokenLocation();
+    if (offsetOf(l) < 0) {
+      // No token to point at (the document ended first): point at where it ended.
+      l = p.currentLocation();
+    }
     return new JsonFormatException(reason, l.getLineNr(), l.getColumnNr(), offsetOf(l));
   }
 

@@ -68,6 +68,19 @@ class ProfileJsonTest {
   }
 
   @Test
+  void shouldPositionTheErrorOfAnEmptyDocumentWhereItEnds() {
+    // Found by ProfileJsonFuzzTest: with no token to point at, the error said column 0 and offset
+    // -1, outside the document.
+    JsonFormatException empty = assertThrows(JsonFormatException.class, () -> ProfileJson.parse(new byte[0]));
+    assertEquals("invalid JSON at line 1, column 1: expected a profile object", empty.getMessage());
+    assertEquals(0, empty.offset());
+    JsonFormatException blank =
+        assertThrows(JsonFormatException.class, () -> UpdateJson.parse(" \n\t".getBytes(UTF_8)));
+    assertEquals("invalid JSON at line 2, column 2: expected an update object", blank.getMessage());
+    assertEquals(3, blank.offset());
+  }
+
+  @Test
   void shouldRejectTrailingGarbageWithItsPosition() {
     JsonFormatException e = assertThrows(JsonFormatException.class, () -> parse("{\"a\":1} x"));
     assertEquals(1, e.line());
