@@ -50,7 +50,7 @@ final class FuzzedConversation {
    */
   static final int MAX_UNFLUSHED_REPLY_BYTES = 4 * 1024 * 1024 + 256 * 1024;
 
-  private static final int BINARY_REQUEST_MAGIC = 0x80;
+  static final int BINARY_REQUEST_MAGIC = 0x80;
   private static final int BINARY_RESPONSE_MAGIC = 0x81;
   private static final int BINARY_HEADER_BYTES = 24;
   private static final int OPCODE_STAT = 0x10;
