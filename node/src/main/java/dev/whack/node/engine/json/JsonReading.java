@@ -12,6 +12,7 @@ import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.StringSet;
 import dev.whack.proto.Value;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashSet;
@@ -39,6 +40,10 @@ final class JsonReading {
         return result;
       } catch (InvalidProfileException | IllegalArgumentException e) {
         throw fail(p, e.getMessage());
+      } catch (CharConversionException e) {
+        // jackson reads a document that starts with UTF-16's or UTF-32's zero pattern in that
+        // encoding, and says so when it meets a character that does not decode
+        throw fail(p, "not valid text: " + e.getMessage());
       }
     } catch (JsonProcessingException e) {
       JsonLocation l = e.getLocation();

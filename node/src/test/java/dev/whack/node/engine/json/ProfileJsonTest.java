@@ -81,6 +81,18 @@ class ProfileJsonTest {
   }
 
   @Test
+  void shouldRejectBytesThatLookLikeUtf32ButDoNotDecodeAsBadJson() {
+    // Found by ProfileJsonFuzzTest: jackson reads a document whose first bytes have UTF-32's
+    // zero pattern as UTF-32, and a code point above U+10FFFF then escaped as an
+    // UncheckedIOException, through the protocol handlers, instead of a positioned error.
+    byte[] doc = {'{', 0, 0, 0, 0, 0, 0, 0x16};
+    JsonFormatException profile = assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
+    assertTrue(profile.reason().startsWith("not valid text: "), profile.getMessage());
+    JsonFormatException update = assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
+    assertTrue(update.getMessage().startsWith("invalid JSON at line 1, column "), update.getMessage());
+  }
+
+  @Test
   void shouldRejectTrailingGarbageWithItsPosition() {
     JsonFormatException e = assertThrows(JsonFormatException.class, () -> parse("{\"a\":1} x"));
     assertEquals(1, e.line());
