@@ -52,6 +52,10 @@ final class JsonReading {
         throw new JsonFormatException(reason, 0, 0, -1);
       }
       throw new JsonFormatException(reason, l.getLineNr(), l.getColumnNr(), offsetOf(l));
+    } catch (CharConversionException e) {
+      // the encoding jackson detects from the first bytes is one it cannot read (UCS-4 in an odd
+      // byte order): nothing was read, so the error is at the start
+      throw new JsonFormatException("not valid text: " + e.getMessage(), 1, 1, 0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

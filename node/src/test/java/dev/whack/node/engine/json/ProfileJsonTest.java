@@ -93,6 +93,16 @@ class ProfileJsonTest {
   }
 
   @Test
+  void shouldRejectBytesInAnUnsupportedUcs4ByteOrderAsBadJson() {
+    // Found by BinaryProtocolFuzzTest: an update body starting 00 00 FF 00 made jackson's encoding
+    // detection throw, which escaped as an UncheckedIOException through the protocol handlers.
+    byte[] doc = {0, 0, (byte) 0xff, 0, '{', '}', ' ', ' '};
+    JsonFormatException e = assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
+    assertTrue(e.getMessage().startsWith("invalid JSON at line 1, column 1: not valid text: "), e.getMessage());
+    assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
+  }
+
+  @Test
   void shouldRejectTrailingGarbageWithItsPosition() {
     JsonFormatException e = assertThrows(JsonFormatException.class, () -> parse("{\"a\":1} x"));
     assertEquals(1, e.line());
