@@ -58,6 +58,14 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     super.channelRead(ctx, msg);
   }
 
+  /**
+   * Request bytes received and not yet consumed (the decoder's cumulation): at most one line, one
+   * binary header and key, or one data block, since every length is checked before it is waited for.
+   */
+  public final int bufferedRequestBytes() {
+    return internalBuffer().readableBytes();
+  }
+
   /** True while a request is answered elsewhere: the decode loop must stop where it is. */
   protected final boolean awaiting() {
     return awaiting;

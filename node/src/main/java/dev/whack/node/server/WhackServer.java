@@ -52,15 +52,11 @@ public final class WhackServer implements AutoCloseable {
               .option(ChannelOption.SO_REUSEADDR, true)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-              .childOption(
-                  ChannelOption.WRITE_BUFFER_WATER_MARK,
-                  new WriteBufferWaterMark(WRITE_LOW_WATER_BYTES, WRITE_HIGH_WATER_BYTES))
               .childHandler(
                   new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                      ch.pipeline().addLast("tracker", tracker);
-                      ch.pipeline().addLast("detect", new ProtocolDetector(context));
+                      initConnection(ch, tracker, context);
                     }
                   });
       serverChannel = bootstrap.bind(bind, port).sync().channel();
@@ -68,6 +64,19 @@ public final class WhackServer implements AutoCloseable {
       shutdown();
       throw e;
     }
+  }
+
+  /**
+   * Sets up one accepted connection: its reply backpressure, the tracker and the protocol
+   * detector. The fuzz targets set up their in-memory channels with it too, so they test exactly
+   * the pipeline a socket gets.
+   */
+  public static void initConnection(Channel ch, ConnectionTracker tracker, ProtocolContext context) {
+    ch.config()
+        .setWriteBufferWaterMark(
+            new WriteBufferWaterMark(WRITE_LOW_WATER_BYTES, WRITE_HIGH_WATER_BYTES));
+    ch.pipeline().addLast("tracker", tracker);
+    ch.pipeline().addLast("detect", new ProtocolDetector(context));
   }
 
   public int port() {

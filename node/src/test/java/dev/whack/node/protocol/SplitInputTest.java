@@ -2,17 +2,7 @@ package dev.whack.node.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.whack.node.WhackNode;
-import dev.whack.node.cache.ItemCache;
-import dev.whack.node.config.NodeConfig;
-import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
-import dev.whack.node.metrics.NodeMetrics;
-import dev.whack.node.server.ConnectionTracker;
-import dev.whack.node.server.ProtocolDetector;
-import dev.whack.node.stats.NodeStats;
-import dev.whack.node.testing.EmbeddedNode;
-import dev.whack.node.testing.ManualClock;
+import dev.whack.node.testing.EmbeddedPipeline;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -20,7 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -30,30 +19,8 @@ import org.junit.jupiter.api.TestFactory;
  * arrive at once.
  */
 class SplitInputTest {
-  private static final NodeConfig CONFIG =
-      new NodeConfig().port(0).metricsPort(0).clock(new ManualClock(EmbeddedNode.TEST_EPOCH_MILLIS)).conclude();
-  private static final ProfileEngine ENGINE =
-      new ProfileEngine(new EngineConfig().clock(CONFIG.clock()));
-  private static final ItemCache CACHE =
-      new ItemCache(CONFIG.clock(), CONFIG.memoryBytes(), CONFIG.maxItemSize(), ENGINE::remove);
-  private static final NodeStats STATS = new NodeStats(0);
-  private static final NodeMetrics METRICS = new NodeMetrics(STATS, CACHE);
-  private static final ProtocolContext CONTEXT =
-      new ProtocolContext(
-          CACHE,
-          ENGINE,
-          STATS,
-          METRICS,
-          new StatsReport(
-              CONFIG, CACHE, STATS, new ConnectionTracker(STATS, 10, () -> 0L), WhackNode.VERSION, () -> 0),
-          new Watchers(),
-          dev.whack.node.cluster.Cluster.single("127.0.0.1:11211"),
-          WhackNode.VERSION);
-
-  @AfterAll
-  static void closeMetrics() {
-    METRICS.close();
-  }
+  /** One node for every case, as the recorded conversations had: cas values keep counting. */
+  private static final EmbeddedPipeline NODE = EmbeddedPipeline.start();
 
   @TestFactory
   Stream<DynamicTest> shouldAnswerTextCasesAlikeWhateverTheSplit() {
@@ -97,7 +64,7 @@ class SplitInputTest {
 
   /** Feeds the request in pieces of {@code piece} bytes (0: random sizes) and collects replies. */
   private static byte[] run(byte[] request, int piece, long seed) {
-    EmbeddedChannel channel = new EmbeddedChannel(new ProtocolDetector(CONTEXT));
+    EmbeddedChannel channel = NODE.connect();
     Random random = new Random(seed);
     int offset = 0;
     ByteArrayOutputStream replies = new ByteArrayOutputStream();

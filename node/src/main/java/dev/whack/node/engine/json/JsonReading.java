@@ -12,6 +12,7 @@ import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.StringSet;
 import dev.whack.proto.Value;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashSet;
@@ -39,6 +40,10 @@ final class JsonReading {
         return result;
       } catch (InvalidProfileException | IllegalArgumentException e) {
         throw fail(p, e.getMessage());
+      } catch (CharConversionException e) {
+        // jackson reads a document that starts with UTF-16's or UTF-32's zero pattern in that
+        // encoding, and says so when it meets a character that does not decode
+        throw fail(p, "not valid text: " + e.getMessage());
       }
     } catch (JsonProcessingException e) {
       JsonLocation l = e.getLocation();
@@ -47,6 +52,10 @@ final class JsonReading {
         throw new JsonFormatException(reason, 0, 0, -1);
       }
       throw new JsonFormatException(reason, l.getLineNr(), l.getColumnNr(), offsetOf(l));
+    } catch (CharConversionException e) {
+      // the encoding jackson detects from the first bytes is one it cannot read (UCS-4 in an odd
+      // byte order): nothing was read, so the error is at the start
+      throw new JsonFormatException("not valid text: " + e.getMessage(), 1, 1, 0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -54,6 +63,10 @@ final class JsonReading {
 
   static JsonFormatException fail(JsonParser p, String reason) {
     JsonLocation l = p.currentTokenLocation();
+    if (offsetOf(l) < 0) {
+      // No token to point at (the document ended first): point at where it ended.
+      l = p.currentLocation();
+    }
     return new JsonFormatException(reason, l.getLineNr(), l.getColumnNr(), offsetOf(l));
   }
 

@@ -22,7 +22,7 @@ import java.util.List;
  */
 public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands.Framing {
   static final int MAX_LINE_BYTES = 2048;
-  static final int MAX_RETRIEVAL_LINE_BYTES = 2 * 1024 * 1024;
+  public static final int MAX_RETRIEVAL_LINE_BYTES = 2 * 1024 * 1024;
   private static final byte[] LINE_TOO_LONG =
       "CLIENT_ERROR line too long\r\n".getBytes(StandardCharsets.US_ASCII);
 

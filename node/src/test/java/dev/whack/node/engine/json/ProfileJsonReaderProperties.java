@@ -37,7 +37,7 @@ class ProfileJsonReaderProperties {
   private final ProfileJsonReader reader = new ProfileJsonReader();
 
   /** A writer with name tables of its own. */
-  private record Side(Dictionaries dict, ProfileWriter writer) {
+  record Side(Dictionaries dict, ProfileWriter writer) {
     static Side create(int maxNames) {
       Dictionaries dict = Dictionaries.create(maxNames);
       return new Side(dict, new ProfileWriter(dict, 60));
@@ -75,7 +75,7 @@ class ProfileJsonReaderProperties {
    * and through the reference alone on {@code ref}; asserts the same outcome and the same name
    * tables. Returns whether the fast reader accepted it.
    */
-  private boolean agree(Side fast, Side ref, byte[] doc) {
+  boolean agree(Side fast, Side ref, byte[] doc) {
     String expected = reference(ref, doc);
     boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW));
     String actual;

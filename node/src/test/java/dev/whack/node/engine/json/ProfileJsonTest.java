@@ -68,6 +68,41 @@ class ProfileJsonTest {
   }
 
   @Test
+  void shouldPositionTheErrorOfAnEmptyDocumentWhereItEnds() {
+    // Found by ProfileJsonFuzzTest: with no token to point at, the error said column 0 and offset
+    // -1, outside the document.
+    JsonFormatException empty = assertThrows(JsonFormatException.class, () -> ProfileJson.parse(new byte[0]));
+    assertEquals("invalid JSON at line 1, column 1: expected a profile object", empty.getMessage());
+    assertEquals(0, empty.offset());
+    JsonFormatException blank =
+        assertThrows(JsonFormatException.class, () -> UpdateJson.parse(" \n\t".getBytes(UTF_8)));
+    assertEquals("invalid JSON at line 2, column 2: expected an update object", blank.getMessage());
+    assertEquals(3, blank.offset());
+  }
+
+  @Test
+  void shouldRejectBytesThatLookLikeUtf32ButDoNotDecodeAsBadJson() {
+    // Found by ProfileJsonFuzzTest: jackson reads a document whose first bytes have UTF-32's
+    // zero pattern as UTF-32, and a code point above U+10FFFF then escaped as an
+    // UncheckedIOException, through the protocol handlers, instead of a positioned error.
+    byte[] doc = {'{', 0, 0, 0, 0, 0, 0, 0x16};
+    JsonFormatException profile = assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
+    assertTrue(profile.reason().startsWith("not valid text: "), profile.getMessage());
+    JsonFormatException update = assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
+    assertTrue(update.getMessage().startsWith("invalid JSON at line 1, column "), update.getMessage());
+  }
+
+  @Test
+  void shouldRejectBytesInAnUnsupportedUcs4ByteOrderAsBadJson() {
+    // Found by BinaryProtocolFuzzTest: an update body starting 00 00 FF 00 made jackson's encoding
+    // detection throw, which escaped as an UncheckedIOException through the protocol handlers.
+    byte[] doc = {0, 0, (byte) 0xff, 0, '{', '}', ' ', ' '};
+    JsonFormatException e = assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
+    assertTrue(e.getMessage().startsWith("invalid JSON at line 1, column 1: not valid text: "), e.getMessage());
+    assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
+  }
+
+  @Test
   void shouldRejectTrailingGarbageWithItsPosition() {
     JsonFormatException e = assertThrows(JsonFormatException.class, () -> parse("{\"a\":1} x"));
     assertEquals(1, e.line());
