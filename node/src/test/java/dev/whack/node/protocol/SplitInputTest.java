@@ -45,7 +45,7 @@ class SplitInputTest {
           STATS,
           METRICS,
           new StatsReport(
-              CONFIG, CACHE, STATS, new ConnectionTracker(STATS, 10, () -> 0L), WhackNode.VERSION, () -> 0),
+              CONFIG, CACHE, STATS, new ConnectionTracker(STATS, 10, 0, () -> 0L), WhackNode.VERSION, () -> 0),
           new Watchers(),
           dev.whack.node.cluster.Cluster.single("127.0.0.1:11211"),
           WhackNode.VERSION);
