@@ -81,8 +81,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   private long requests;
   private long requestsSeen;
   private long lastRequestNanos = System.nanoTime();
-  /** The outbound bytes seen by the last idle check, to tell whether the client took some. */
-  private long pendingSeen = -1;
+  /** The outbound bytes seen by the last idle check, to tell whether replies are moving. */
+  private long pendingSeen;
 
   protected ProtocolDecoder(Commands commands) {
     this.commands = commands;
@@ -205,9 +205,10 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   public final long lastActiveNanos(long nowNanos) {
     ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
     long pending = outbound == null ? 0 : outbound.totalPendingWriteBytes();
-    boolean tookReplies = pending != pendingSeen && pendingSeen > 0;
+    // Queued replies only change when the client takes some, or when it made room for more.
+    boolean repliesMoved = pending != pendingSeen;
     pendingSeen = pending;
-    if (awaiting || tookReplies || commands.watching()) {
+    if (awaiting || repliesMoved || commands.watching()) {
       lastRequestNanos = nowNanos;
     }
     return lastRequestNanos;
