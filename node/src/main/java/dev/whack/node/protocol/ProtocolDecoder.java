@@ -21,8 +21,9 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  * meanwhile stays in the kernel, and carries on when the channel is writable again. A reply that
  * would be larger than that bound (a multi-get, a listing, a relayed answer) is written in pieces
  * by a {@link Continuation}, each piece once the client has read the previous ones. Resuming is
- * an event-loop task, never done inside the writability event, so one connection's long reply
- * takes turns with the loop's other connections.
+ * an event-loop task, never done inside the writability event, and a long reply also yields after
+ * {@link ReplyBuffer#PIECES_PER_TURN} pieces, so one connection's long reply takes turns with the
+ * loop's other connections.
  *
  * <p>Netty's {@link ByteToMessageDecoder} asks for another read at the end of a read batch when
  * auto-read is off and no message was passed on, which ours never are; that read is what let an
@@ -100,6 +101,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     if (msg instanceof ByteBuf buf) {
       commands.countBytesRead(buf.readableBytes());
     }
+    replies.newTurn();
     super.channelRead(ctx, msg);
   }
 
@@ -250,6 +252,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       return;
     }
     paused = false;
+    replies.newTurn();
     Continuation rest = continuation;
     if (rest != null) {
       boolean done;

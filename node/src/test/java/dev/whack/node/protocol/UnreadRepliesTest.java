@@ -210,6 +210,87 @@ class UnreadRepliesTest {
     }
   }
 
+  @Test
+  void shouldAnswerMultiGetOfManyKeysWholeAndInOrderAcrossTurns() throws Exception {
+    // 60,000 keys, half of them hits: the reply yields the event loop every so many keys.
+    StringBuilder line = new StringBuilder("get");
+    StringBuilder expected = new StringBuilder();
+    try (RawConnection conn = node.connect()) {
+      for (int i = 0; i < 2_000; i += 2) {
+        store(conn, "turn:" + i, ("v" + i).getBytes(US_ASCII));
+      }
+    }
+    for (int n = 0; n < 60_000; n++) {
+      int i = n % 2_000;
+      line.append(" turn:").append(i);
+      if (i % 2 == 0) {
+        expected.append("VALUE turn:").append(i).append(" 0 ").append(("v" + i).length());
+        expected.append("\r\nv").append(i).append("\r\n");
+      }
+    }
+    expected.append("END\r\nMN\r\n");
+    try (Socket client = slowReader(node)) {
+      client.getOutputStream().write((line + "\r\nmn\r\n").getBytes(US_ASCII));
+      byte[] got = new byte[expected.length()];
+      readFully(client.getInputStream(), got);
+      assertEquals(expected.toString(), new String(got, US_ASCII));
+    }
+  }
+
+  @Test
+  void shouldWriteBinarySegMembersPageWholeAcrossTurns() throws Exception {
+    int profiles = 3_000;
+    try (RawConnection conn = node.connect()) {
+      StringBuilder sets = new StringBuilder();
+      for (int i = 0; i < profiles; i++) {
+        String json = "{\"member\":" + i + "}";
+        sets.append("set member:").append(i).append(" 0 0 ").append(json.length()).append("\r\n");
+        sets.append(json).append("\r\n");
+      }
+      conn.send(sets.toString());
+      for (int i = 0; i < profiles; i++) {
+        assertEquals("STORED\r\n", conn.readLine());
+      }
+      conn.send("segdef listed 11\r\nmember >= 0\r\n");
+      assertEquals("DEFINED " + profiles + "\r\n", conn.readLine());
+    }
+    byte[] query = "listed".getBytes(US_ASCII);
+    ByteBuffer request = ByteBuffer.allocate(24 + 4 + query.length);
+    request.put((byte) 0x80).put((byte) 0x66).putShort((short) 0).put((byte) 4).put((byte) 0);
+    request.putShort((short) 0).putInt(4 + query.length).putInt(42).putLong(0);
+    request.putInt(profiles + 10).put(query);
+    try (Socket client = slowReader(node)) {
+      client.getOutputStream().write(request.array());
+      InputStream in = client.getInputStream();
+      java.util.Set<String> keys = new java.util.HashSet<>();
+      byte[] header = new byte[24];
+      while (true) {
+        readFully(in, header);
+        ByteBuffer h = ByteBuffer.wrap(header);
+        assertEquals((byte) 0x81, h.get(0));
+        assertEquals((byte) 0x66, h.get(1));
+        assertEquals(42, h.getInt(12), "the request's opaque on every response");
+        byte[] body = new byte[h.getInt(8)];
+        readFully(in, body);
+        if (body.length == 0) {
+          break; // no next cursor: the page was the last
+        }
+        assertTrue(keys.add(new String(body, US_ASCII)), "twice: " + new String(body, US_ASCII));
+      }
+      assertEquals(profiles, keys.size());
+    } finally {
+      try (RawConnection conn = node.connect()) {
+        conn.send("segdrop listed\r\n");
+        conn.readLine();
+        for (int i = 0; i < profiles; i++) {
+          conn.send("delete member:" + i + " noreply\r\n");
+        }
+        conn.send("mn\r\n");
+        assertEquals("MN\r\n", conn.readLine());
+      }
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /**

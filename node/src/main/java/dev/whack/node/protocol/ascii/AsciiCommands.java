@@ -555,7 +555,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   /**
    * Looks up the keys of {@code line} from {@code pos} to {@code end}, writing a VALUE block per
-   * hit when {@code write} is set; stops after a value that filled the connection's reply bound.
+   * hit when {@code write} is set; stops after a key when the connection's reply bound is reached
+   * or the reply has had its turn ({@link ReplyBuffer#endOfPiece}).
    *
    * @return where the next key starts ({@code end} when every key was answered)
    */
@@ -577,16 +578,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       stats.cmdGet.increment();
       if (ProfileStore.isReserved(b, keyStart, keyLength)) {
         byte[] answer = VirtualKeys.resolve(profiles.engine(), b, keyStart, keyLength);
-        if (answer == null) {
-          stats.getMisses.increment();
-          continue;
-        }
-        stats.getHits.increment();
-        if (write) {
+        (answer == null ? stats.getMisses : stats.getHits).increment();
+        if (write && answer != null) {
           writeValue(replies.out(), b, keyStart, keyLength, 0, answer, withCas, 0);
-          if (replies.endOfPiece()) {
-            return pos;
-          }
+        }
+        if (write && replies.endOfPiece()) {
+          return pos;
         }
         continue;
       }
@@ -605,11 +602,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
       if (value == null) {
         stats.getMisses.increment();
-        continue;
+      } else {
+        stats.getHits.increment();
+        byte[] key = item.key();
+        writeValue(replies.out(), key, 0, key.length, item.flags(), value, withCas, item.cas());
       }
-      stats.getHits.increment();
-      byte[] key = item.key();
-      writeValue(replies.out(), key, 0, key.length, item.flags(), value, withCas, item.cas());
       if (replies.endOfPiece()) {
         return pos;
       }

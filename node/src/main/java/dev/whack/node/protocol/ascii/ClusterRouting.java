@@ -296,8 +296,13 @@ final class ClusterRouting {
                             if (error != null) {
                               failure = unreachable(failedOwner(owners, asks), error);
                             } else {
-                              for (CompletableFuture<byte[]> ask : asks) {
-                                splitValues(ask.join(), remoteValues);
+                              try {
+                                for (CompletableFuture<byte[]> ask : asks) {
+                                  splitValues(ask.join(), remoteValues);
+                                }
+                              } catch (RuntimeException unreadable) {
+                                // an answer that is not a get reply; the connection must go on
+                                failure = unreachable(owners.get(0), unreadable);
                               }
                             }
                             framing.resumeWith(null);
