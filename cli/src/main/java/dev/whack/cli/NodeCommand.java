@@ -54,8 +54,9 @@ final class NodeCommand implements Callable<Integer> {
       names = "--idle-timeout",
       paramLabel = "SECONDS",
       description =
-          "close a connection after this many seconds without a complete request, as memcached's"
-              + " -o idle_timeout; a connection watching segments is never idle (default: 0, never)")
+          "close a connection after this many seconds without a complete request, as"
+              + " memcached's -o idle_timeout; a connection watching segments is never idle"
+              + " (default: 0, never)")
   long idleTimeoutSeconds;
 
   @Option(

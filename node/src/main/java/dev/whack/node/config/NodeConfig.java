@@ -119,7 +119,8 @@ public final class NodeConfig {
     require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
     require(timerPeriodMillis >= 0, "timer period must not be negative: " + timerPeriodMillis);
     require(
-        idleTimeoutMillis >= 0, "idle timeout must not be negative (0 turns it off): " + idleTimeoutMillis);
+        idleTimeoutMillis >= 0,
+        "idle timeout must not be negative (0 turns it off): " + idleTimeoutMillis);
     for (String peer : peers) {
       require(isHostPort(peer), "a peer is host:port: " + peer);
     }

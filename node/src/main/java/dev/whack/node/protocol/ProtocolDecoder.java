@@ -319,7 +319,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     replies.release();
   }
 
-  /** A whole reply longer than one piece (often another node's answer), written as the client reads. */
+  /** A whole reply longer than a piece (often another node's answer), written as it is read. */
   private final class RelayedReply implements Continuation {
     private byte[] bytes;
     private int written;

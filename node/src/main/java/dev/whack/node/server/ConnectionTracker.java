@@ -135,7 +135,8 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
     open.put(channel, connection);
     stats.currConnections.increment();
     if (idleTimeoutNanos > 0) {
-      ctx.executor().schedule(new IdleCheck(ctx, connection), idleTimeoutNanos, TimeUnit.NANOSECONDS);
+      ctx.executor()
+          .schedule(new IdleCheck(ctx, connection), idleTimeoutNanos, TimeUnit.NANOSECONDS);
     }
     super.channelActive(ctx);
   }

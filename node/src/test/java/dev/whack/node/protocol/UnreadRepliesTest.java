@@ -298,8 +298,8 @@ class UnreadRepliesTest {
    * the node's queued replies stay bounded and another connection is served meanwhile, then reads
    * every reply and checks each is the one a single request gets.
    */
-  private static void assertBoundedWhileUnreadThenWhole(EmbeddedNode node, byte[] request, int count)
-      throws Exception {
+  private static void assertBoundedWhileUnreadThenWhole(
+      EmbeddedNode node, byte[] request, int count) throws Exception {
     byte[] expected = singleReply(node, request);
     try (Socket client = slowReader(node)) {
       OutputStream out = client.getOutputStream();

@@ -47,7 +47,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     /** Writes a whole reply that may be long: at once, or in pieces as the client reads. */
     void writeReply(byte[] reply);
 
-    /** This command's reply is not complete: {@code rest} writes the remainder as the client reads. */
+    /** This command's reply is not complete: {@code rest} writes the rest as the client reads. */
     void continueLater(ProtocolDecoder.Continuation rest);
   }
 
@@ -526,7 +526,13 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     AsciiLine line = retrievalLine;
     int stoppedAt =
         retrieveKeys(
-            line, retrievalPos, line.length, retrievalWithCas, retrievalTouch, retrievalExptime, true);
+            line,
+            retrievalPos,
+            line.length,
+            retrievalWithCas,
+            retrievalTouch,
+            retrievalExptime,
+            true);
     if (stoppedAt < line.length) {
       retrievalPos = stoppedAt;
       return false;
@@ -561,7 +567,13 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
    * @return where the next key starts ({@code end} when every key was answered)
    */
   private int retrieveKeys(
-      AsciiLine line, int pos, int end, boolean withCas, boolean touch, long exptime, boolean write) {
+      AsciiLine line,
+      int pos,
+      int end,
+      boolean withCas,
+      boolean touch,
+      long exptime,
+      boolean write) {
     byte[] b = line.bytes;
     while (pos < end) {
       while (pos < end && b[pos] == ' ') {

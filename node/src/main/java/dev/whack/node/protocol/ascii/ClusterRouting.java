@@ -150,7 +150,9 @@ final class ClusterRouting {
             (reply, error) ->
                 ctx.executor()
                     .execute(
-                        () -> framing.resumeWith(error == null ? reply : unreachable(owner, error))));
+                        () ->
+                            framing.resumeWith(
+                                error == null ? reply : unreachable(owner, error))));
   }
 
   /**

@@ -47,7 +47,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     /** The asynchronous answer is here: write it (null: nothing) and carry on. */
     void resumeWith(byte[] reply);
 
-    /** This request's reply is not complete: {@code rest} writes the remainder as the client reads. */
+    /** This request's reply is not complete: {@code rest} writes the rest as the client reads. */
     void continueLater(ProtocolDecoder.Continuation rest);
   }
 
