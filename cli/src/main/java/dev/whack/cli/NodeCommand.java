@@ -51,6 +51,15 @@ final class NodeCommand implements Callable<Integer> {
   int maxConnections = NodeConfig.DEFAULT_MAX_CONNECTIONS;
 
   @Option(
+      names = "--idle-timeout",
+      paramLabel = "SECONDS",
+      description =
+          "close a connection after this many seconds without a complete request, as"
+              + " memcached's -o idle_timeout; a connection watching segments is never idle"
+              + " (default: 0, never)")
+  long idleTimeoutSeconds;
+
+  @Option(
       names = "--peers",
       split = ",",
       description = "cluster members as host:port,... (this node may be listed too); keys other"
@@ -75,6 +84,7 @@ final class NodeCommand implements Callable<Integer> {
               .metricsPort(metricsPort)
               .ioThreads(threads)
               .maxConnections(maxConnections)
+              .idleTimeoutMillis(Math.multiplyExact(idleTimeoutSeconds, 1000L))
               .peers(peers)
               .advertise(advertise)
               .conclude();

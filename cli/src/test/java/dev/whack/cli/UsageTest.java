@@ -77,6 +77,8 @@ class UsageTest {
           {"cluster"},
           {"load", "--in-flight", "0", "f"},
           {"get", "k", "--timeout", "soon"},
+          {"node", "--idle-timeout", "soon"},
+          {"node", "--idle-timeout", "-1"},
           {},
         }) {
       Cli.Run run = cli.run(args);

@@ -54,7 +54,8 @@ public final class WhackNode implements AutoCloseable {
     this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, cache);
     ConnectionTracker tracker =
-        new ConnectionTracker(stats, config.maxConnections(), config.clock()::millis);
+        new ConnectionTracker(
+            stats, config.maxConnections(), config.idleTimeoutMillis(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
         new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port())

@@ -26,6 +26,7 @@ public final class NodeConfig {
   private int metricsPort = DEFAULT_METRICS_PORT;
   private int ioThreads = Runtime.getRuntime().availableProcessors();
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+  private long idleTimeoutMillis;
   private long timerPeriodMillis = DEFAULT_TIMER_PERIOD_MILLIS;
   private List<String> peers = List.of();
   private String advertise;
@@ -69,6 +70,15 @@ public final class NodeConfig {
   }
 
   /**
+   * Close a connection after this long without a completed request (memcached's {@code -o
+   * idle_timeout}, given in seconds on the command line); 0, the default as in memcached, never.
+   */
+  public NodeConfig idleTimeoutMillis(long idleTimeoutMillis) {
+    this.idleTimeoutMillis = idleTimeoutMillis;
+    return this;
+  }
+
+  /**
    * How often the node's timer removes expired profiles and re-evaluates time-dependent
    * memberships; 0 turns the background timer off (tests on a manual clock then drive it with
    * {@code WhackNode.runTimers()}).
@@ -108,6 +118,9 @@ public final class NodeConfig {
     require(ioThreads >= 1, "io threads must be at least 1: " + ioThreads);
     require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
     require(timerPeriodMillis >= 0, "timer period must not be negative: " + timerPeriodMillis);
+    require(
+        idleTimeoutMillis >= 0,
+        "idle timeout must not be negative (0 turns it off): " + idleTimeoutMillis);
     for (String peer : peers) {
       require(isHostPort(peer), "a peer is host:port: " + peer);
     }
@@ -183,6 +196,11 @@ public final class NodeConfig {
 
   public int maxConnections() {
     return maxConnections;
+  }
+
+  /** 0 when idle connections are never closed. */
+  public long idleTimeoutMillis() {
+    return idleTimeoutMillis;
   }
 
   public InstantSource clock() {

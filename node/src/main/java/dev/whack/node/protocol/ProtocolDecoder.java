@@ -4,14 +4,31 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
 /**
  * What the text and binary decoders share around their own state machines: the connection's
  * {@link ReplyBuffer}, flushed once per read batch; traffic counting; holding later requests
- * while one is answered elsewhere ({@link #suspend}, {@link #resume}, for keys forwarded to their
- * owner); closing after the last reply; and telling the commands when the client reads again or
- * the connection is gone.
+ * while one is answered elsewhere ({@link #suspend}, {@link #resumeWith}, for keys forwarded to
+ * their owner); writing a long reply in pieces as the client reads ({@link #continueLater});
+ * closing after the last reply; and telling the commands when the client reads again or the
+ * connection is gone.
+ *
+ * <p>Backpressure: the decode loop asks {@link #ready} before every request. A connection whose
+ * channel is not writable (its unread replies passed the write-buffer high water mark) pauses:
+ * it stops decoding where it is and stops reading from the socket, so what the client pipelines
+ * meanwhile stays in the kernel, and carries on when the channel is writable again. A reply that
+ * would be larger than that bound (a multi-get, a listing, a relayed answer) is written in pieces
+ * by a {@link Continuation}, each piece once the client has read the previous ones. Resuming is
+ * an event-loop task, never done inside the writability event, and a long reply also yields after
+ * {@link ReplyBuffer#PIECES_PER_TURN} pieces, so one connection's long reply takes turns with the
+ * loop's other connections.
+ *
+ * <p>Netty's {@link ByteToMessageDecoder} asks for another read at the end of a read batch when
+ * auto-read is off and no message was passed on, which ours never are; that read is what let an
+ * unread pipeline queue 976 MB of replies (issue 13). So {@link #channelReadComplete} does not
+ * call it: reading is switched on and off here only.
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
@@ -26,18 +43,47 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
     void countBytesRead(int bytes);
 
-    /** The client reads again: a waiting watch can deliver. */
+    /** The client reads again, or a reply in pieces has ended: a waiting watch can deliver. */
     void onWritable();
+
+    /** True while the connection watches segments: waiting for changes is not being idle. */
+    boolean watching();
 
     /** The connection is gone: release what it held. */
     void close();
   }
 
+  /** The rest of a reply that is written in pieces, as the client reads. */
+  public interface Continuation {
+    /**
+     * Writes the next pieces, on the event loop, when the channel is writable.
+     *
+     * @return true when the reply is complete; false when it stopped again because {@link
+     *     ReplyBuffer#endOfPiece} said so or because it {@link #suspend suspended} for an answer
+     *     from elsewhere
+     */
+    boolean proceed();
+  }
+
   private final Commands commands;
   protected ChannelHandlerContext ctx;
   protected ReplyBuffer replies;
+  private final RelayedReply relayed = new RelayedReply();
+  private final Runnable proceedTask = this::proceedScheduled;
+  /** A request is answered elsewhere (forwarded): later ones wait. */
   private boolean awaiting;
+  /** Waiting for the client to read: neither decoding nor reading from the socket. */
+  private boolean paused;
+  private boolean proceedScheduled;
+  /** The reply being written in pieces, or null. */
+  private Continuation continuation;
   private boolean closed;
+  /** Requests completed, and when the last read batch (or turn) that completed one ended. */
+  private long requests;
+  private long requestsSeen;
+  private long lastRequestNanos = System.nanoTime();
+  /** The outbound bytes seen by the last idle check, to tell whether replies are moving. */
+  private long pendingSeen;
 
   protected ProtocolDecoder(Commands commands) {
     this.commands = commands;
@@ -55,6 +101,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     if (msg instanceof ByteBuf buf) {
       commands.countBytesRead(buf.readableBytes());
     }
+    replies.newTurn();
     super.channelRead(ctx, msg);
   }
 
@@ -66,9 +113,25 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     return internalBuffer().readableBytes();
   }
 
-  /** True while a request is answered elsewhere: the decode loop must stop where it is. */
-  protected final boolean awaiting() {
-    return awaiting;
+  /**
+   * Asked by the decode loop before each request: false if it must stop where it is, because a
+   * request is answered elsewhere, a reply is being written in pieces, or the client has not read
+   * enough of the replies already written (then the connection pauses until it has).
+   */
+  protected final boolean ready() {
+    if (awaiting || paused || continuation != null) {
+      return false;
+    }
+    if (!ctx.channel().isWritable()) {
+      pause();
+      return false;
+    }
+    return true;
+  }
+
+  /** True when the current request's reply is complete: not answered elsewhere, not in pieces. */
+  protected final boolean answered() {
+    return !awaiting && continuation == null;
   }
 
   /** True once the connection is closing: input is dropped. */
@@ -76,26 +139,56 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     return closed;
   }
 
-  /** Hold every later request until {@link #resume}: this one is answered asynchronously. */
+  /** The decoder finished a request (its reply, if any, is in the reply buffer). */
+  protected final void endOfRequest() {
+    requests++;
+    replies.endOfRequest();
+  }
+
+  /** Hold every later request until {@link #resumeWith}: this one is answered asynchronously. */
   public final void suspend() {
     awaiting = true;
     // Stop reading: what the client pipelines meanwhile stays in the kernel, not in our heap.
     ctx.channel().config().setAutoRead(false);
   }
 
-  /** The asynchronous answer has been written: decode what arrived meanwhile and carry on. */
-  public final void resume() {
-    if (!awaiting) {
-      return;
+  /**
+   * The asynchronous answer is here: writes it (in pieces if it is long), then decodes what
+   * arrived meanwhile and carries on. Called on the event loop.
+   *
+   * @param reply the answer's bytes; null or empty when there is nothing to write
+   */
+  public final void resumeWith(byte[] reply) {
+    if (!awaiting || closed || ctx.isRemoved()) {
+      return; // the connection went away while the answer was coming
     }
     awaiting = false;
-    ctx.channel().config().setAutoRead(true);
-    try {
-      channelRead(ctx, Unpooled.EMPTY_BUFFER);
-    } catch (Exception e) {
-      ctx.fireExceptionCaught(e);
+    if (reply != null) {
+      writeReply(reply);
     }
-    replies.flush();
+    proceed();
+  }
+
+  /** Writes a whole reply that may be long: at once if it is short, else in pieces. */
+  public final void writeReply(byte[] reply) {
+    if (reply.length <= ReplyBuffer.EARLY_WRITE_BYTES) {
+      replies.bytes(reply);
+    } else {
+      relayed.start(reply);
+      continueLater(relayed);
+    }
+  }
+
+  /**
+   * The current request's reply is not complete: {@code rest} writes the remainder when the client
+   * has read what is queued. Later requests wait until it is done.
+   */
+  public final void continueLater(Continuation rest) {
+    continuation = rest;
+    replies.inPieces(true);
+    if (!awaiting) {
+      pause();
+    }
   }
 
   /** Send what is queued, then close; input after this is ignored. */
@@ -112,23 +205,150 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     ctx.close();
   }
 
-  @Override
-  public final void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+  /**
+   * For the idle timeout (memcached's {@code idle_timeout}), on the event loop: when this
+   * connection was last active. Active means it completed a request, or it is waiting for an
+   * answer from another node, or it watches segments, or its client took some of the replies
+   * waiting for it since the last call. A request sent only in part is not activity, so a client
+   * that trickles bytes is idle.
+   */
+  public final long lastActiveNanos(long nowNanos) {
+    ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+    long pending = outbound == null ? 0 : outbound.totalPendingWriteBytes();
+    // Queued replies only change when the client takes some, or when it made room for more.
+    boolean repliesMoved = pending != pendingSeen;
+    pendingSeen = pending;
+    if (awaiting || repliesMoved || commands.watching()) {
+      lastRequestNanos = nowNanos;
+    }
+    return lastRequestNanos;
+  }
+
+  private void pause() {
+    paused = true;
+    ctx.channel().config().setAutoRead(false);
+    if (ctx.channel().isWritable()) {
+      scheduleProceed(); // a reply that stopped to take turns, not because the client is behind
+    }
+  }
+
+  private void scheduleProceed() {
+    if (!proceedScheduled) {
+      proceedScheduled = true;
+      ctx.executor().execute(proceedTask);
+    }
+  }
+
+  private void proceedScheduled() {
+    proceedScheduled = false;
+    if (!ctx.isRemoved()) {
+      proceed();
+    }
+  }
+
+  /**
+   * One turn after a pause or an asynchronous answer: the rest of a reply in pieces, then the
+   * requests that arrived meanwhile, until the connection must pause again.
+   */
+  private void proceed() {
+    if (closed || awaiting) {
+      return;
+    }
+    if (!ctx.channel().isWritable()) {
+      pause(); // the writability event schedules the next turn
+      replies.flush();
+      return;
+    }
+    paused = false;
+    replies.newTurn();
+    Continuation rest = continuation;
+    if (rest != null) {
+      boolean done;
+      try {
+        done = rest.proceed();
+      } catch (RuntimeException e) {
+        ctx.fireExceptionCaught(e);
+        return;
+      }
+      if (!done) {
+        if (!awaiting) {
+          pause();
+        }
+        replies.flush();
+        return;
+      }
+      continuation = null;
+      replies.inPieces(false);
+      requests++;
+      commands.onWritable();
+    }
+    ctx.channel().config().setAutoRead(true);
+    try {
+      channelRead(ctx, Unpooled.EMPTY_BUFFER);
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
+    }
+    endOfBatch();
+  }
+
+  private void endOfBatch() {
     replies.flush();
-    super.channelReadComplete(ctx);
+    if (requests != requestsSeen) {
+      requestsSeen = requests;
+      lastRequestNanos = System.nanoTime();
+    }
+  }
+
+  @Override
+  public final void channelReadComplete(ChannelHandlerContext ctx) {
+    endOfBatch();
+    // Not super.channelReadComplete: it would ask for another read while we pause (see above).
+    discardSomeReadBytes();
+    ctx.fireChannelReadComplete();
   }
 
   @Override
   public final void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (ctx.channel().isWritable()) {
-      commands.onWritable();
+      if (paused) {
+        scheduleProceed();
+      }
+      if (continuation == null) {
+        commands.onWritable();
+      }
     }
     super.channelWritabilityChanged(ctx);
   }
 
   @Override
   protected final void handlerRemoved0(ChannelHandlerContext ctx) {
+    continuation = null;
     commands.close();
     replies.release();
+  }
+
+  /** A whole reply longer than a piece (often another node's answer), written as it is read. */
+  private final class RelayedReply implements Continuation {
+    private byte[] bytes;
+    private int written;
+
+    void start(byte[] reply) {
+      bytes = reply;
+      written = 0;
+    }
+
+    @Override
+    public boolean proceed() {
+      while (written < bytes.length) {
+        int n = Math.min(ReplyBuffer.EARLY_WRITE_BYTES, bytes.length - written);
+        replies.bytes(bytes, written, n);
+        written += n;
+        if (written < bytes.length && replies.endOfPiece()) {
+          return false;
+        }
+      }
+      bytes = null;
+      return true;
+    }
   }
 }

@@ -110,8 +110,12 @@ public final class StatsReport {
     s.stat("store_no_memory", "0");
     s.stat("auth_cmds", "0");
     s.stat("auth_errors", "0");
+    if (config.idleTimeoutMillis() > 0) {
+      s.stat("idle_kicks", Long.toString(stats.idleKicks.sum()));
+    }
     s.stat("bytes_read", Long.toString(stats.bytesRead.sum()));
     s.stat("bytes_written", Long.toString(stats.bytesWritten.sum()));
+    s.stat("reply_bytes", Long.toString(connections.queuedReplyBytes()));
     s.stat("limit_maxbytes", Long.toString(cache.maxBytes()));
     s.stat("threads", Integer.toString(config.ioThreads()));
     s.stat("bytes", Long.toString(cache.bytesUsed()));
@@ -135,6 +139,7 @@ public final class StatsReport {
   private void settings(Sink s) {
     s.stat("maxbytes", Long.toString(config.memoryBytes()));
     s.stat("maxconns", Integer.toString(config.maxConnections()));
+    s.stat("idle_timeout", seconds(config.idleTimeoutMillis()));
     s.stat("tcpport", Integer.toString(boundPort.getAsInt()));
     s.stat("inter", config.bind());
     s.stat("verbosity", "0");
@@ -179,7 +184,15 @@ public final class StatsReport {
       s.stat(id + ":listen_addr", "tcp:" + address(c.local()));
       s.stat(id + ":state", "conn_parse_cmd");
       s.stat(id + ":secs_since_last_cmd", Long.toString((nowMillis - c.lastCommandMillis()) / 1000));
+      s.stat(id + ":reply_bytes", Long.toString(c.queuedReplyBytes()));
     }
+  }
+
+  /** Whole seconds as memcached prints them; a sub-second setting (tests) with its fraction. */
+  private static String seconds(long millis) {
+    return millis % 1000 == 0
+        ? Long.toString(millis / 1000)
+        : String.format(Locale.ROOT, "%.3f", millis / 1000.0);
   }
 
   private static String address(SocketAddress address) {

@@ -163,6 +163,9 @@ public final class WatchSession {
     if (subscription == null || !ctx.channel().isActive() || !ctx.channel().isWritable()) {
       return; // onWritable resumes; meanwhile the bounded buffer absorbs or drops
     }
+    if (replies.inPieces()) {
+      return; // a reply is being written in pieces; onWritable resumes when it has ended
+    }
     boolean more = drain();
     replies.flush();
     if (more) {

@@ -1,5 +1,6 @@
 package dev.whack.node.server;
 
+import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -8,20 +9,30 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.AttributeKey;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * First handler of every connection: counts connections, refuses those past the limit the way
- * memcached does, remembers when each last sent something (for {@code stats conns}), and stops
- * reading from a client that does not read its replies, so an unread pipeline cannot grow the
- * node's memory.
+ * memcached does, remembers when each last sent something (for {@code stats conns}), and closes
+ * connections that stay idle longer than {@code --idle-timeout} (memcached's {@code
+ * idle_timeout}), so idle or trickling clients cannot hold every connection slot. Backpressure
+ * on replies a client does not read is the protocol decoder's ({@link ProtocolDecoder}).
  *
- * <p>Concurrency: shared by all connections; its map and counters are concurrent.
+ * <p>Idle means no request completed and, if replies are waiting, the client took none of them,
+ * for the whole timeout; a connection waiting for another node's answer or watching segments is
+ * never idle. memcached likewise kicks only connections waiting for or reading a command, and
+ * closes them without a word. The check is a task on the connection's own event loop, re-armed
+ * for the moment the connection would next become idle, as Netty's IdleStateHandler does.
+ *
+ * <p>Concurrency: shared by all connections; its map and counters are concurrent. A {@link
+ * Connection}'s idle check runs on that connection's event loop.
  */
 @ChannelHandler.Sharable
 public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
@@ -32,15 +43,29 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
   /** One open connection, as {@code stats conns} shows it. */
   public static final class Connection {
     final int id;
+    final Channel channel;
     final SocketAddress remote;
     final SocketAddress local;
+    final long connectedNanos;
     volatile long lastCommandMillis;
 
-    Connection(int id, SocketAddress remote, SocketAddress local, long now) {
+    Connection(int id, Channel channel, long now) {
       this.id = id;
-      this.remote = remote;
-      this.local = local;
+      this.channel = channel;
+      this.remote = channel.remoteAddress();
+      this.local = channel.localAddress();
+      this.connectedNanos = System.nanoTime();
       this.lastCommandMillis = now;
+    }
+
+    /**
+     * Reply bytes written to this connection and not yet taken by the kernel: the replies the
+     * client has not read, beyond its socket buffers. Read from any thread (a volatile in Netty's
+     * outbound buffer); the few hundred KiB a read batch collects before writing are not counted.
+     */
+    public long queuedReplyBytes() {
+      ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
+      return outbound == null ? 0 : outbound.totalPendingWriteBytes();
     }
 
     public int id() {
@@ -62,19 +87,36 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
 
   private final NodeStats stats;
   private final int maxConnections;
+  private final long idleTimeoutNanos;
   private final java.util.function.LongSupplier clockMillis;
   private final AtomicInteger nextId = new AtomicInteger(1);
   private final ConcurrentHashMap<Channel, Connection> open = new ConcurrentHashMap<>();
 
+  /**
+   * @param idleTimeoutMillis close connections idle this long; 0: never (memcached's default)
+   */
   public ConnectionTracker(
-      NodeStats stats, int maxConnections, java.util.function.LongSupplier clockMillis) {
+      NodeStats stats,
+      int maxConnections,
+      long idleTimeoutMillis,
+      java.util.function.LongSupplier clockMillis) {
     this.stats = stats;
     this.maxConnections = maxConnections;
+    this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMillis);
     this.clockMillis = clockMillis;
   }
 
   public Collection<Connection> openConnections() {
     return open.values();
+  }
+
+  /** Reply bytes queued for all open connections ({@link Connection#queuedReplyBytes}). */
+  public long queuedReplyBytes() {
+    long total = 0;
+    for (Connection c : open.values()) {
+      total += c.queuedReplyBytes();
+    }
+    return total;
   }
 
   @Override
@@ -88,11 +130,14 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
       return;
     }
     Connection connection =
-        new Connection(
-            nextId.getAndIncrement(), channel.remoteAddress(), channel.localAddress(), clockMillis.getAsLong());
+        new Connection(nextId.getAndIncrement(), channel, clockMillis.getAsLong());
     channel.attr(CONNECTION).set(connection);
     open.put(channel, connection);
     stats.currConnections.increment();
+    if (idleTimeoutNanos > 0) {
+      ctx.executor()
+          .schedule(new IdleCheck(ctx, connection), idleTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
     super.channelActive(ctx);
   }
 
@@ -113,11 +158,35 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
     super.channelRead(ctx, msg);
   }
 
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    // Backpressure: stop reading requests while the replies to earlier ones are not being read.
-    ctx.channel().config().setAutoRead(ctx.channel().isWritable());
-    super.channelWritabilityChanged(ctx);
+  /** Closes the connection once it has been idle for the timeout, else checks again then. */
+  private final class IdleCheck implements Runnable {
+    private final ChannelHandlerContext ctx;
+    private final Connection connection;
+
+    IdleCheck(ChannelHandlerContext ctx, Connection connection) {
+      this.ctx = ctx;
+      this.connection = connection;
+    }
+
+    @Override
+    public void run() {
+      if (!ctx.channel().isOpen()) {
+        return;
+      }
+      long now = System.nanoTime();
+      ProtocolDecoder decoder = ctx.pipeline().get(ProtocolDecoder.class);
+      long lastActive =
+          decoder == null
+              ? connection.connectedNanos
+              : Math.max(connection.connectedNanos, decoder.lastActiveNanos(now));
+      long idle = now - lastActive;
+      if (idle >= idleTimeoutNanos) {
+        stats.idleKicks.increment();
+        ctx.close();
+      } else {
+        ctx.executor().schedule(this, idleTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+      }
+    }
   }
 
   @Override

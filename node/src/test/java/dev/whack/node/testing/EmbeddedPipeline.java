@@ -53,7 +53,7 @@ public final class EmbeddedPipeline {
     this.engine = new ProfileEngine(new EngineConfig().clock(clock));
     this.cache = new ItemCache(clock, config.memoryBytes(), config.maxItemSize(), engine::remove);
     NodeStats stats = new NodeStats(clock.millis());
-    this.tracker = new ConnectionTracker(stats, config.maxConnections(), clock::millis);
+    this.tracker = new ConnectionTracker(stats, config.maxConnections(), config.idleTimeoutMillis(), clock::millis);
     StatsReport report =
         new StatsReport(config, cache, stats, tracker, WhackNode.VERSION, () -> config.port())
             .withEngine(engine);

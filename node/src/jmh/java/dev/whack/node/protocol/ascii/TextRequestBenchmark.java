@@ -88,7 +88,7 @@ public class TextRequestBenchmark {
             stats,
             metrics,
             new StatsReport(
-                config, cache, stats, new ConnectionTracker(stats, 10, () -> 0L), WhackNode.VERSION, () -> 0),
+                config, cache, stats, new ConnectionTracker(stats, 10, 0, () -> 0L), WhackNode.VERSION, () -> 0),
             new Watchers(),
             Cluster.single("127.0.0.1:11211"),
             WhackNode.VERSION);

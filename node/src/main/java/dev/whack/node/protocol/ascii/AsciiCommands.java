@@ -38,11 +38,17 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     /** Send what is queued, then close. */
     void closeAfterFlush();
 
-    /** Hold every later command until {@link #resume}: this one is answered asynchronously. */
+    /** Hold every later command until {@link #resumeWith}: this one is answered asynchronously. */
     void suspend();
 
-    /** The asynchronous answer has been written: carry on with the next command. */
-    void resume();
+    /** The asynchronous answer is here: write it (null: nothing) and carry on. */
+    void resumeWith(byte[] reply);
+
+    /** Writes a whole reply that may be long: at once, or in pieces as the client reads. */
+    void writeReply(byte[] reply);
+
+    /** This command's reply is not complete: {@code rest} writes the rest as the client reads. */
+    void continueLater(ProtocolDecoder.Continuation rest);
   }
 
   static final int KEY_MAX_LENGTH = 250;
@@ -120,6 +126,15 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   private ReplyBuffer replies;
 
+  // The retrieval being answered in pieces (get/gets/gat/gats whose values pass the connection's
+  // reply bound): where its next key starts in the line buffer, which is not reused until it ends.
+  private AsciiLine retrievalLine;
+  private int retrievalPos;
+  private boolean retrievalWithCas;
+  private boolean retrievalTouch;
+  private long retrievalExptime;
+  private final ProtocolDecoder.Continuation retrievalRest = this::continueRetrieval;
+
   // The storage command waiting for its data block. Its key still sits in the line buffer,
   // which is not reused until the block has arrived.
   private AsciiLine pendingLine;
@@ -156,6 +171,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   @Override
   public void onWritable() {
     profileCommands.onWritable();
+  }
+
+  @Override
+  public boolean watching() {
+    return profileCommands.watching();
   }
 
   @Override
@@ -212,12 +232,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       return NodeMetrics.OTHER;
     }
     if (line.tokenEquals(0, CMD_GET)) {
-      retrieve(line, false, false);
+      retrieve(line, false, false, framing);
       return NodeMetrics.GET;
     } else if (line.tokenEquals(0, CMD_SET)) {
       return storage(line, StoreMode.SET, framing);
     } else if (line.tokenEquals(0, CMD_GETS)) {
-      retrieve(line, true, false);
+      retrieve(line, true, false, framing);
       return NodeMetrics.GET;
     } else if (line.tokenEquals(0, CMD_DELETE)) {
       delete(line);
@@ -247,10 +267,10 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       touch(line);
       return NodeMetrics.TOUCH;
     } else if (line.tokenEquals(0, CMD_GAT)) {
-      retrieve(line, false, true);
+      retrieve(line, false, true, framing);
       return NodeMetrics.TOUCH;
     } else if (line.tokenEquals(0, CMD_GATS)) {
-      retrieve(line, true, true);
+      retrieve(line, true, true, framing);
       return NodeMetrics.TOUCH;
     } else if (line.tokenEquals(0, CMD_FLUSH_ALL)) {
       flushAll(line);
@@ -456,8 +476,16 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   // ---------------------------------------------------------------------------------------------
   // Retrieval
 
-  /** "get <key>*", "gets <key>*", "gat <exptime> <key>*", "gats <exptime> <key>*". */
-  private void retrieve(AsciiLine line, boolean withCas, boolean touch) {
+  /**
+   * "get <key>*", "gets <key>*", "gat <exptime> <key>*", "gats <exptime> <key>*".
+   *
+   * <p>Values are written one after the other into the reply buffer; when the connection's unread
+   * replies reach their bound ({@link ReplyBuffer#endOfPiece}) the command stops after a value and
+   * continues from the next key when the client has read, so a multi-get naming thousands of large
+   * values holds a few MiB, not all of them (memcached, which holds references rather than copies,
+   * answers it whole). The client still gets every value, in order, then END.
+   */
+  private void retrieve(AsciiLine line, boolean withCas, boolean touch, Framing framing) {
     // "gat <exptime>" with no key is a valid, empty retrieval in memcached; "get" alone is not.
     if (line.tokenCount < 2) {
       error(ERROR);
@@ -471,11 +499,82 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       }
       exptime = numbers.value;
     }
-    ByteBuf out = replies.out();
-    int mark = out.writerIndex();
+    int firstKey = touch ? line.tokenEnd[1] : line.tokenStart[1];
+    int tooLong = firstTooLongKey(line.bytes, firstKey, line.length);
+    if (tooLong >= 0) {
+      // memcached answers the whole command with the error, dropping the values it had found; the
+      // keys before the bad one were still looked up (and touched, and counted).
+      retrieveKeys(line, firstKey, tooLong, withCas, touch, exptime, false);
+      error(BAD_FORMAT);
+      return;
+    }
+    int stoppedAt = retrieveKeys(line, firstKey, line.length, withCas, touch, exptime, true);
+    if (stoppedAt < line.length) {
+      retrievalLine = line;
+      retrievalPos = stoppedAt;
+      retrievalWithCas = withCas;
+      retrievalTouch = touch;
+      retrievalExptime = exptime;
+      framing.continueLater(retrievalRest);
+      return;
+    }
+    replies.bytes(END);
+  }
+
+  /** The next keys of a retrieval answered in pieces; true when its END is written. */
+  private boolean continueRetrieval() {
+    AsciiLine line = retrievalLine;
+    int stoppedAt =
+        retrieveKeys(
+            line,
+            retrievalPos,
+            line.length,
+            retrievalWithCas,
+            retrievalTouch,
+            retrievalExptime,
+            true);
+    if (stoppedAt < line.length) {
+      retrievalPos = stoppedAt;
+      return false;
+    }
+    retrievalLine = null;
+    replies.bytes(END);
+    return true;
+  }
+
+  /** Where the first key longer than memcached's limit starts, or -1. */
+  private static int firstTooLongKey(byte[] b, int pos, int end) {
+    while (pos < end) {
+      while (pos < end && b[pos] == ' ') {
+        pos++;
+      }
+      int keyStart = pos;
+      while (pos < end && b[pos] != ' ') {
+        pos++;
+      }
+      if (pos - keyStart > KEY_MAX_LENGTH) {
+        return keyStart;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Looks up the keys of {@code line} from {@code pos} to {@code end}, writing a VALUE block per
+   * hit when {@code write} is set; stops after a key when the connection's reply bound is reached
+   * or the reply has had its turn ({@link ReplyBuffer#endOfPiece}).
+   *
+   * @return where the next key starts ({@code end} when every key was answered)
+   */
+  private int retrieveKeys(
+      AsciiLine line,
+      int pos,
+      int end,
+      boolean withCas,
+      boolean touch,
+      long exptime,
+      boolean write) {
     byte[] b = line.bytes;
-    int pos = touch ? line.tokenEnd[1] : line.tokenStart[1];
-    int end = line.length;
     while (pos < end) {
       while (pos < end && b[pos] == ' ') {
         pos++;
@@ -488,20 +587,15 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
         pos++;
       }
       int keyLength = pos - keyStart;
-      if (keyLength > KEY_MAX_LENGTH) {
-        // memcached answers the whole command with the error, dropping values already found.
-        out.writerIndex(mark);
-        error(BAD_FORMAT);
-        return;
-      }
       stats.cmdGet.increment();
       if (ProfileStore.isReserved(b, keyStart, keyLength)) {
         byte[] answer = VirtualKeys.resolve(profiles.engine(), b, keyStart, keyLength);
-        if (answer == null) {
-          stats.getMisses.increment();
-        } else {
-          stats.getHits.increment();
-          writeValue(out, b, keyStart, keyLength, 0, answer, withCas, 0);
+        (answer == null ? stats.getMisses : stats.getHits).increment();
+        if (write && answer != null) {
+          writeValue(replies.out(), b, keyStart, keyLength, 0, answer, withCas, 0);
+        }
+        if (write && replies.endOfPiece()) {
+          return pos;
         }
         continue;
       }
@@ -513,16 +607,23 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       } else {
         item = cache.get(b, keyStart, keyLength);
       }
+      if (!write) {
+        (item == null ? stats.getMisses : stats.getHits).increment();
+        continue;
+      }
       byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
       if (value == null) {
         stats.getMisses.increment();
-        continue;
+      } else {
+        stats.getHits.increment();
+        byte[] key = item.key();
+        writeValue(replies.out(), key, 0, key.length, item.flags(), value, withCas, item.cas());
       }
-      stats.getHits.increment();
-      byte[] key = item.key();
-      writeValue(out, key, 0, key.length, item.flags(), value, withCas, item.cas());
+      if (replies.endOfPiece()) {
+        return pos;
+      }
     }
-    out.writeBytes(END);
+    return end;
   }
 
   /** "VALUE <key> <flags> <bytes> [<cas unique>]\r\n<data block>\r\n". */

@@ -50,7 +50,7 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
         in.skipBytes(in.readableBytes());
         return;
       }
-      if (awaiting()) {
+      if (!ready()) {
         return;
       }
       switch (state) {
@@ -68,7 +68,9 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
           boolean terminated = in.readByte() == '\r' & in.readByte() == '\n';
           state = State.LINE;
           commands.onData(data, terminated, this);
-          replies.endOfRequest();
+          if (answered()) {
+            endOfRequest();
+          }
         }
         case SWALLOW -> {
           int skip = (int) Math.min(in.readableBytes(), swallowRemaining);
@@ -98,8 +100,8 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
     line.load(in, length);
     in.readerIndex(newline + 1);
     commands.onLine(line, this);
-    if (state == State.LINE && !awaiting()) {
-      replies.endOfRequest();
+    if (state == State.LINE && answered()) {
+      endOfRequest();
     }
     return true;
   }

@@ -8,6 +8,7 @@ import dev.whack.node.cache.Item;
 import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import java.io.ByteArrayOutputStream;
@@ -149,10 +150,9 @@ final class ClusterRouting {
             (reply, error) ->
                 ctx.executor()
                     .execute(
-                        () -> {
-                          replies.bytes(error == null ? reply : unreachable(owner, error));
-                          framing.resume();
-                        }));
+                        () ->
+                            framing.resumeWith(
+                                error == null ? reply : unreachable(owner, error))));
   }
 
   /**
@@ -176,62 +176,141 @@ final class ClusterRouting {
         return routeVirtual(keys.get(0), line.token(0).equals("gets"), framing);
       }
     }
-    Map<String, List<String>> remote = new LinkedHashMap<>();
+    boolean anyRemote = false;
     for (String key : keys) {
       byte[] k = key.getBytes(ISO_8859_1);
       if (k.length > AsciiCommands.KEY_MAX_LENGTH || ProfileStore.isReserved(k, 0, k.length)) {
         return false; // errors and virtual keys are answered here
       }
-      if (!cluster.owns(k, 0, k.length)) {
-        remote.computeIfAbsent(cluster.ownerOf(k, 0, k.length), o -> new ArrayList<>()).add(key);
-      }
+      anyRemote |= !cluster.owns(k, 0, k.length);
     }
-    if (remote.isEmpty()) {
+    if (!anyRemote) {
       return false;
     }
     String command = line.token(0);
-    boolean withCas = command.endsWith("s");
     String prefix = firstKey == 2 ? command + " " + line.token(1) : command;
-    framing.suspend();
-    Map<String, ArrayDeque<byte[]>> values = new HashMap<>();
-    for (String key : keys) {
-      byte[] k = key.getBytes(ISO_8859_1);
-      if (cluster.owns(k, 0, k.length)) {
-        byte[] block = localValue(k, firstKey == 2 ? parseExptime(line.token(1)) : null, withCas);
-        if (block != null) {
-          values.computeIfAbsent(key, x -> new ArrayDeque<>()).add(block);
+    Long touchExptime = firstKey == 2 ? parseExptime(line.token(1)) : null;
+    framing.continueLater(
+        new ClusterRetrieval(keys, prefix, command.endsWith("s"), touchExptime, framing));
+    return true;
+  }
+
+  /**
+   * A clustered multi-get answered window by window, so that what one request holds stays
+   * bounded: the owners are asked for the remote keys of a window of consecutive keys, and the
+   * window's values (this node's read when they are written) are written in key order, in pieces
+   * as the client reads, before the next window is asked for. A window holds at most {@link
+   * #WINDOW_BYTES} of the largest values an owner may answer with.
+   */
+  private final class ClusterRetrieval implements ProtocolDecoder.Continuation {
+    /** What a window's answers may hold, at most: a window has this over the item limit keys. */
+    private static final long WINDOW_BYTES = 16L * 1024 * 1024;
+
+    private final List<String> keys;
+    private final String prefix;
+    private final boolean withCas;
+    private final Long touchExptime;
+    private final AsciiCommands.Framing framing;
+    private final int windowKeys;
+    /** The next key to write, and the end of the window asked for (next == end: none asked). */
+    private int next;
+    private int windowEnd;
+    private final Map<String, ArrayDeque<byte[]>> remoteValues = new HashMap<>();
+    private byte[] failure;
+
+    ClusterRetrieval(
+        List<String> keys,
+        String prefix,
+        boolean withCas,
+        Long touchExptime,
+        AsciiCommands.Framing framing) {
+      this.keys = keys;
+      this.prefix = prefix;
+      this.withCas = withCas;
+      this.touchExptime = touchExptime;
+      this.framing = framing;
+      this.windowKeys = (int) Math.max(1, WINDOW_BYTES / (cache.maxItemSize() + 1024L));
+    }
+
+    @Override
+    public boolean proceed() {
+      while (true) {
+        if (failure != null) {
+          replies.bytes(failure);
+          return true;
+        }
+        if (next == windowEnd) {
+          if (next == keys.size()) {
+            replies.bytes(END);
+            return true;
+          }
+          if (askForWindow()) {
+            return false; // written when the owners have answered
+          }
+        }
+        while (next < windowEnd) {
+          String key = keys.get(next++);
+          byte[] k = key.getBytes(ISO_8859_1);
+          byte[] block;
+          if (cluster.owns(k, 0, k.length)) {
+            block = localValue(k, touchExptime, withCas);
+          } else {
+            ArrayDeque<byte[]> queue = remoteValues.get(key);
+            block = queue == null ? null : queue.poll();
+          }
+          if (block != null) {
+            replies.bytes(block);
+            if (replies.endOfPiece()) {
+              return false;
+            }
+          }
         }
       }
     }
-    List<CompletableFuture<byte[]>> asks = new ArrayList<>();
-    List<String> owners = new ArrayList<>(remote.keySet());
-    for (String owner : owners) {
-      String request = prefix + " " + String.join(" ", remote.get(owner)) + "\r\n";
-      asks.add(cluster.relay(owner, request.getBytes(ISO_8859_1)));
-    }
-    CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-        .whenComplete(
-            (ignored, error) ->
-                ctx.executor()
-                    .execute(
-                        () -> {
-                          if (error != null) {
-                            replies.bytes(unreachable(failedOwner(owners, asks), error));
-                          } else {
-                            for (CompletableFuture<byte[]> ask : asks) {
-                              splitValues(ask.join(), values);
-                            }
-                            for (String key : keys) {
-                              ArrayDeque<byte[]> queue = values.get(key);
-                              if (queue != null && !queue.isEmpty()) {
-                                replies.bytes(queue.poll());
+
+    /** Opens the next window; true if its owners were asked (the connection waits for them). */
+    private boolean askForWindow() {
+      windowEnd = Math.min(keys.size(), next + windowKeys);
+      remoteValues.clear();
+      Map<String, List<String>> remote = new LinkedHashMap<>();
+      for (String key : keys.subList(next, windowEnd)) {
+        byte[] k = key.getBytes(ISO_8859_1);
+        if (!cluster.owns(k, 0, k.length)) {
+          remote.computeIfAbsent(cluster.ownerOf(k, 0, k.length), o -> new ArrayList<>()).add(key);
+        }
+      }
+      if (remote.isEmpty()) {
+        return false;
+      }
+      List<String> owners = new ArrayList<>(remote.keySet());
+      List<CompletableFuture<byte[]>> asks = new ArrayList<>();
+      for (String owner : owners) {
+        String request = prefix + " " + String.join(" ", remote.get(owner)) + "\r\n";
+        asks.add(cluster.relay(owner, request.getBytes(ISO_8859_1)));
+      }
+      framing.suspend();
+      CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+          .whenComplete(
+              (ignored, error) ->
+                  ctx.executor()
+                      .execute(
+                          () -> {
+                            if (error != null) {
+                              failure = unreachable(failedOwner(owners, asks), error);
+                            } else {
+                              try {
+                                for (CompletableFuture<byte[]> ask : asks) {
+                                  splitValues(ask.join(), remoteValues);
+                                }
+                              } catch (RuntimeException unreadable) {
+                                // an answer that is not a get reply; the connection must go on
+                                failure = unreachable(owners.get(0), unreadable);
                               }
                             }
-                            replies.bytes(END);
-                          }
-                          framing.resume();
-                        }));
-    return true;
+                            framing.resumeWith(null);
+                          }));
+      return true;
+    }
   }
 
   /**
@@ -280,10 +359,7 @@ final class ClusterRouting {
         (reply, error) ->
             ctx.executor()
                 .execute(
-                    () -> {
-                      replies.bytes(error == null ? reply : unreachable("a member", error));
-                      framing.resume();
-                    }));
+                    () -> framing.resumeWith(error == null ? reply : unreachable("a member", error))));
     return true;
   }
 

@@ -78,6 +78,13 @@ final class ProfileCommands {
   private int pendingLimit;
   private String pendingCursor;
 
+  // The page being written in pieces (segmembers, filtermembers, segdump): its keys and where
+  // the next one is.
+  private MembersPage pagePending;
+  private int pageNext;
+  private boolean pageIsDump;
+  private final dev.whack.node.protocol.ProtocolDecoder.Continuation pageRest = this::continuePage;
+
   private WatchSession watch;
   /** Non-null when the node is clustered: segment questions are answered for the cluster. */
   private final ClusterSegments clusterSegments;
@@ -268,10 +275,16 @@ final class ProfileCommands {
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
         case FILTER_COUNT -> count(engine.filterCount(new String(data, UTF_8)));
         case SEGMENT_MEMBERS ->
-            page(engine.members(new String(data, UTF_8), pendingCursor, pendingLimit));
+            page(engine.members(new String(data, UTF_8), pendingCursor, pendingLimit), false, framing);
         case FILTER_MEMBERS ->
-            page(engine.filterMembers(new String(data, UTF_8), pendingCursor, pendingLimit));
-        case DUMP -> dump(new String(data, UTF_8));
+            page(
+                engine.filterMembers(new String(data, UTF_8), pendingCursor, pendingLimit),
+                false,
+                framing);
+        case DUMP -> {
+          String query = new String(data, UTF_8);
+          page(engine.members(query.isBlank() ? null : query, pendingCursor, pendingLimit), true, framing);
+        }
       }
     } catch (EngineException | IllegalArgumentException e) {
       clientError(
@@ -330,40 +343,48 @@ final class ProfileCommands {
     replies.bytes(ascii("COUNT " + n + "\r\n"));
   }
 
-  private void page(MembersPage page) {
-    for (String key : page.keys()) {
-      replies.bytes(KEY);
-      KeyText.append(replies, key);
-      replies.bytes(CRLF);
-    }
-    if (page.nextCursor() != null) {
-      replies.bytes(ascii("NEXT " + page.nextCursor() + "\r\n"));
-    } else {
-      replies.bytes(END);
+  /**
+   * A page of keys, "KEY <key>" each, or for "segdump <bytes> <limit> [<cursor>]" (query empty:
+   * every profile) "PROFILE <key> <bytes>" + Profile JSON with its event series and producer marks
+   * each; then NEXT or END. A page may hold 100,000 keys, so it is written in pieces as the client
+   * reads.
+   */
+  private void page(MembersPage page, boolean dump, AsciiCommands.Framing framing) {
+    pagePending = page;
+    pageNext = 0;
+    pageIsDump = dump;
+    if (!continuePage()) {
+      framing.continueLater(pageRest);
     }
   }
 
-  /**
-   * "segdump <bytes> <limit> [<cursor>]" + query (empty: every profile): "PROFILE <key> <bytes>"
-   * + Profile JSON with its event series and producer marks, per profile, then NEXT or END.
-   */
-  private void dump(String query) {
-    MembersPage page = engine.members(query.isBlank() ? null : query, pendingCursor, pendingLimit);
-    for (String key : page.keys()) {
-      byte[] json = engine.getJson(KeyText.bytes(key));
-      if (json == null) {
-        continue; // removed since the page was read
+  /** The next keys of the page; true when its NEXT or END is written. */
+  private boolean continuePage() {
+    List<String> keys = pagePending.keys();
+    while (pageNext < keys.size()) {
+      String key = keys.get(pageNext++);
+      if (pageIsDump) {
+        byte[] json = engine.getJson(KeyText.bytes(key));
+        if (json == null) {
+          continue; // removed since the page was read
+        }
+        replies.bytes(PROFILE);
+        KeyText.append(replies, key);
+        replies.ascii(' ').decimal(json.length).bytes(CRLF);
+        replies.bytes(json).bytes(CRLF);
+      } else {
+        replies.bytes(KEY);
+        KeyText.append(replies, key);
+        replies.bytes(CRLF);
       }
-      replies.bytes(PROFILE);
-      KeyText.append(replies, key);
-      replies.ascii(' ').decimal(json.length).bytes(CRLF);
-      replies.bytes(json).bytes(CRLF);
+      if (pageNext < keys.size() && replies.endOfPiece()) {
+        return false;
+      }
     }
-    if (page.nextCursor() != null) {
-      replies.bytes(ascii("NEXT " + page.nextCursor() + "\r\n"));
-    } else {
-      replies.bytes(END);
-    }
+    String next = pagePending.nextCursor();
+    pagePending = null;
+    replies.bytes(next != null ? ascii("NEXT " + next + "\r\n") : END);
+    return true;
   }
 
   private static final byte[] PROFILE = ascii("PROFILE ");
@@ -382,18 +403,16 @@ final class ProfileCommands {
         (reply, error) ->
             ctx.executor()
                 .execute(
-                    () -> {
-                      if (!noreply) { // as memcached, noreply hides even errors
-                        replies.bytes(
-                            error != null
-                                ? ascii(
-                                    "SERVER_ERROR "
-                                        + ProfileRejectedException.oneLine(error.getMessage())
-                                        + "\r\n")
-                                : reply);
-                      }
-                      framing.resume();
-                    }));
+                    () ->
+                        framing.resumeWith(
+                            noreply // as memcached, noreply hides even errors
+                                ? null
+                                : error != null
+                                    ? ascii(
+                                        "SERVER_ERROR "
+                                            + ProfileRejectedException.oneLine(error.getMessage())
+                                            + "\r\n")
+                                    : reply)));
   }
 
   /** "segdrop <name> [noreply]". */
@@ -423,7 +442,7 @@ final class ProfileCommands {
       answerLater(clusterSegments.list(), false, framing);
       return;
     }
-    replies.bytes(ClusterSegments.localList(engine));
+    framing.writeReply(ClusterSegments.localList(engine));
   }
 
   /** "segof <key>": "IN <name>" per segment, then "END". */
@@ -509,6 +528,10 @@ final class ProfileCommands {
 
   void onWritable() {
     watch.onWritable();
+  }
+
+  boolean watching() {
+    return watch.active();
   }
 
   void close() {

@@ -41,11 +41,14 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
     void closeAfterFlush();
 
-    /** Hold every later request until {@link #resume}: this one is answered asynchronously. */
+    /** Hold every later request until {@link #resumeWith}: this one is answered asynchronously. */
     void suspend();
 
-    /** The asynchronous answer has been written: carry on with the next request. */
-    void resume();
+    /** The asynchronous answer is here: write it (null: nothing) and carry on. */
+    void resumeWith(byte[] reply);
+
+    /** This request's reply is not complete: {@code rest} writes the rest as the client reads. */
+    void continueLater(ProtocolDecoder.Continuation rest);
   }
 
   private static final int RESPONSE_MAGIC = 0x81;
@@ -86,6 +89,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   @Override
   public void onWritable() {
     segments.onWritable();
+  }
+
+  @Override
+  public boolean watching() {
+    return segments.watching();
   }
 
   @Override
@@ -286,7 +294,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
         return;
       }
       default -> {
-        if (!segments.execute(r)) {
+        if (!segments.execute(r, framing)) {
           throw new IllegalStateException("shape check let through opcode " + r.opcode);
         }
       }
@@ -379,11 +387,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
                     .execute(
                         () -> {
                           if (failure == null) {
-                            replies.bytes(reply);
+                            framing.resumeWith(reply);
                           } else {
                             error(r, STATUS_TEMPORARY_FAILURE, unreachable(owner, failure));
+                            framing.resumeWith(null);
                           }
-                          framing.resume();
                         }));
   }
 

@@ -45,7 +45,7 @@ public final class BinaryDecoder extends ProtocolDecoder implements BinaryComman
         in.skipBytes(in.readableBytes());
         return;
       }
-      if (awaiting()) {
+      if (!ready()) {
         return;
       }
       switch (state) {
@@ -120,13 +120,15 @@ public final class BinaryDecoder extends ProtocolDecoder implements BinaryComman
   @Override
   public void done() {
     state = State.HEADER;
-    replies.endOfRequest();
+    if (answered()) {
+      endOfRequest();
+    }
   }
 
   @Override
   public void swallow(long bytes) {
     swallowRemaining = bytes;
     state = bytes > 0 ? State.SWALLOW : State.HEADER;
-    replies.endOfRequest();
+    endOfRequest();
   }
 }

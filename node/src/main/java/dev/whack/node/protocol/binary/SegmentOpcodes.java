@@ -15,6 +15,7 @@ import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.protocol.KeyText;
+import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WatchSession;
 import dev.whack.node.protocol.Watchers;
@@ -62,6 +63,16 @@ final class SegmentOpcodes {
   private final Watchers watchers;
   private WatchSession watch;
 
+  // The multi-answer reply being written in pieces (SegMembers, FilterMembers, SegList): its
+  // elements, where the next one is, and the request's opcode and opaque (the request object is
+  // reused by the next request).
+  private List<?> listing;
+  private int listingNext;
+  private String listingCursor;
+  private int listingOpcode;
+  private int listingOpaque;
+  private final ProtocolDecoder.Continuation listingRest = this::continueListing;
+
   SegmentOpcodes(BinaryCommands out, ProfileStore profiles, NodeStats stats, Watchers watchers) {
     this.out = out;
     this.watchers = watchers;
@@ -104,12 +115,16 @@ final class SegmentOpcodes {
     watch.onWritable();
   }
 
+  boolean watching() {
+    return watch.active();
+  }
+
   void close() {
     watch.close();
   }
 
   /** Runs the opcode; false if it is not one of ours. */
-  boolean execute(BinaryRequest r) {
+  boolean execute(BinaryRequest r, BinaryCommands.Framing framing) {
     if (!handles(r.opcode)) {
       return false;
     }
@@ -127,22 +142,11 @@ final class SegmentOpcodes {
             out.error(r, STATUS_KEY_NOT_FOUND);
           }
         }
-        case SEG_LIST -> {
-          for (SegmentInfo s : engine.segments()) {
-            byte[] name = s.name().getBytes(UTF_8);
-            byte[] expression = s.expression().getBytes(UTF_8);
-            out.header(
-                r.opcode, STATUS_OK, name.length, 8, 8L + name.length + expression.length, r.opaque, 0);
-            ByteBuf buf = out.replies().out();
-            buf.writeLong(s.size());
-            buf.writeBytes(name).writeBytes(expression);
-          }
-          out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
-        }
+        case SEG_LIST -> list(r, engine.segments(), null, framing);
         case SEG_COUNT -> respondLong(r, engine.count(value(r)));
         case FILTER_COUNT -> respondLong(r, engine.filterCount(value(r)));
-        case SEG_MEMBERS -> page(r, engine.members(value(r), cursor(r), r.limit));
-        case FILTER_MEMBERS -> page(r, engine.filterMembers(value(r), cursor(r), r.limit));
+        case SEG_MEMBERS -> page(r, engine.members(value(r), cursor(r), r.limit), framing);
+        case FILTER_MEMBERS -> page(r, engine.filterMembers(value(r), cursor(r), r.limit), framing);
         case WATCH -> {
           List<String> names = List.of(value(r).trim().split(" +"));
           String unknown = watch.unknownSegment(names);
@@ -159,7 +163,7 @@ final class SegmentOpcodes {
         }
         case SEG_OF -> {
           for (String name : engine.segmentsOf(Arrays.copyOf(r.key, r.keyLength))) {
-            respondKey(r, name.getBytes(UTF_8));
+            respondKey(r.opcode, r.opaque, name.getBytes(UTF_8));
           }
           out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
         }
@@ -200,16 +204,66 @@ final class SegmentOpcodes {
     }
   }
 
-  private void page(BinaryRequest r, MembersPage page) {
-    for (String key : page.keys()) {
-      respondKey(r, KeyText.bytes(key));
-    }
-    byte[] next = page.nextCursor() == null ? new byte[0] : page.nextCursor().getBytes(UTF_8);
-    respondKey(r, next);
+  /** SegMembers, FilterMembers: a response per key, then one whose key is the next cursor. */
+  private void page(BinaryRequest r, MembersPage page, BinaryCommands.Framing framing) {
+    list(r, page.keys(), page.nextCursor() == null ? "" : page.nextCursor(), framing);
   }
 
-  private void respondKey(BinaryRequest r, byte[] key) {
-    out.header(r.opcode, STATUS_OK, key.length, 0, key.length, r.opaque, 0);
+  /**
+   * A response per element (a key of a page, or a segment: extras its size, key its name, value
+   * its expression), then the closing one (key: the page's next cursor, empty when none). A page
+   * may hold 100,000 keys, so the responses are written in pieces as the client reads.
+   *
+   * @param cursor the page's next cursor; null for SegList, whose closing response is empty
+   */
+  private void list(
+      BinaryRequest r, List<?> elements, String cursor, BinaryCommands.Framing framing) {
+    listing = elements;
+    listingNext = 0;
+    listingCursor = cursor;
+    listingOpcode = r.opcode;
+    listingOpaque = r.opaque;
+    if (!continueListing()) {
+      framing.continueLater(listingRest);
+    }
+  }
+
+  /** The next responses of the listing; true when its closing response is written. */
+  private boolean continueListing() {
+    while (listingNext < listing.size()) {
+      Object element = listing.get(listingNext++);
+      if (element instanceof SegmentInfo s) {
+        byte[] name = s.name().getBytes(UTF_8);
+        byte[] expression = s.expression().getBytes(UTF_8);
+        out.header(
+            listingOpcode,
+            STATUS_OK,
+            name.length,
+            8,
+            8L + name.length + expression.length,
+            listingOpaque,
+            0);
+        ByteBuf buf = out.replies().out();
+        buf.writeLong(s.size());
+        buf.writeBytes(name).writeBytes(expression);
+      } else {
+        respondKey(listingOpcode, listingOpaque, KeyText.bytes((String) element));
+      }
+      if (listingNext < listing.size() && out.replies().endOfPiece()) {
+        return false;
+      }
+    }
+    if (listingCursor == null) {
+      out.header(listingOpcode, STATUS_OK, 0, 0, 0, listingOpaque, 0);
+    } else {
+      respondKey(listingOpcode, listingOpaque, listingCursor.getBytes(UTF_8));
+    }
+    listing = null;
+    return true;
+  }
+
+  private void respondKey(int opcode, int opaque, byte[] key) {
+    out.header(opcode, STATUS_OK, key.length, 0, key.length, opaque, 0);
     out.replies().out().writeBytes(key);
   }
 
