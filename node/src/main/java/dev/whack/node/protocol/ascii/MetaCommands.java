@@ -287,11 +287,20 @@ final class MetaCommands {
     if (length > cache.maxItemSize()) {
       stats.countStore(Status.TOO_LARGE);
       error(AsciiCommands.TOO_LARGE);
+      removeStaleValue();
       framing.swallow(length + 2L);
       return;
     }
     awaitingData = true;
     framing.expectData(length);
+  }
+
+  /**
+   * memcached 1.6.18's {@code ms} refused for size unlinks the key's old value whatever the mode,
+   * so that no reader sees data older than a write that was attempted.
+   */
+  private void removeStaleValue() {
+    cache.delete(keyBytes, keyOffset, keyLength, 0);
   }
 
   void onData(AsciiLine line, byte[] data, boolean terminated) {
@@ -352,6 +361,9 @@ final class MetaCommands {
         error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
         return;
       }
+      if (status == Status.TOO_LARGE) {
+        removeStaleValue();
+      }
     }
     stats.countStore(status);
     if (storeMode == StoreMode.CAS) {
@@ -373,7 +385,9 @@ final class MetaCommands {
       case EXISTS -> code = EX;
       case NOT_FOUND -> code = NF;
       case TOO_LARGE -> {
-        error(AsciiCommands.OUT_OF_MEMORY);
+        // An append past the limit is memcached's "out of memory"; a profile too large to render
+        // within the limit is refused as a value over it would be.
+        error(kind == Item.OPAQUE ? AsciiCommands.OUT_OF_MEMORY : AsciiCommands.TOO_LARGE);
         return;
       }
       case IS_PROFILE -> {
@@ -536,8 +550,11 @@ final class MetaCommands {
     replies.bytes(ascii(" la=")).unsignedDecimal(outcome.secondsSinceAccess);
     replies.bytes(ascii(" cas=")).unsignedDecimal(outcome.cas);
     replies.bytes(ascii(outcome.fetchedBefore ? " fetch=yes" : " fetch=no"));
+    // memcached prints ITEM_ntotal: its 56-byte header with the cas, the key and a NUL, the value
+    // and its CRLF. A profile's value is what a get returns, its rendering.
+    byte[] value = item.isProfile() ? profiles.render(item) : item.value();
     replies.bytes(ascii(" cls=1 size="))
-        .unsignedDecimal(item.key().length + item.value().length + 50L)
+        .unsignedDecimal(item.key().length + (value == null ? 0 : value.length) + 59L)
         .bytes(CRLF);
   }
 

@@ -315,6 +315,10 @@ final class ProfileCommands {
           replies.bytes(IGNORED);
         }
       }
+      case TOO_LARGE -> {
+        stats.storeTooLarge.increment();
+        clientError(pendingNoreply, AsciiCommands.TOO_LARGE);
+      }
       default -> clientError(pendingNoreply, NOT_A_PROFILE);
     }
   }
