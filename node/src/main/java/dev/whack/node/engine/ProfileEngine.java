@@ -417,8 +417,14 @@ public final class ProfileEngine {
     return info(s);
   }
 
-  /** Drops a segment and frees its members; false when it does not exist. */
+  /**
+   * Drops a segment and frees its members; false when it does not exist.
+   *
+   * @throws SegmentException when the name breaks the segment name rule (no such segment can
+   *     exist, and the caller is told why rather than "not found")
+   */
   public boolean drop(String name) {
+    SegmentRegistry.checkName(name);
     return registry.drop(name) != null;
   }
 
@@ -431,8 +437,13 @@ public final class ProfileEngine {
     return out;
   }
 
-  /** The named segment, or null. */
+  /**
+   * The named segment, or null.
+   *
+   * @throws SegmentException when the name breaks the segment name rule (no such segment can exist)
+   */
   public SegmentInfo segment(String name) {
+    SegmentRegistry.checkName(name);
     Segment s = registry.catalog().byName(name);
     return s == null ? null : info(s);
   }
