@@ -154,8 +154,9 @@ public final class ItemCache {
           return null;
         }
         item = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now);
+        // Even for a base64 key the item is not marked binary: memcached 1.6.18's mg N leaves the
+        // flag off, so later replies show the key as it is ("mg YWJj b k v N0" answers "kabc").
         item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.vivifyExptime, now);
-        item.binaryKey = options.binaryKey;
         segment.link(item);
         inserted = item.sizeBytes();
         created = true;
