@@ -24,7 +24,7 @@ public final class SegmentRegistry {
   }
 
   /** Longest segment name. */
-  public static final int MAX_NAME_CHARS = 200;
+  private static final int MAX_NAME_CHARS = 200;
 
   /**
    * The one rule for segment names, on every path that names a segment (text, binary, watch,

@@ -1,5 +1,6 @@
 package dev.whack.node.protocol.ascii;
 
+import java.util.Arrays;
 import java.util.Base64;
 
 /**
@@ -28,7 +29,7 @@ final class Base64Key {
   private static final byte[] DIGITS = new byte[256];
 
   static {
-    java.util.Arrays.fill(DIGITS, (byte) -1);
+    Arrays.fill(DIGITS, (byte) -1);
     String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int i = 0; i < alphabet.length(); i++) {
       DIGITS[alphabet.charAt(i)] = (byte) i;
@@ -82,11 +83,11 @@ final class Base64Key {
         inBlock = 0;
       }
     }
-    return n == 0 ? null : n == out.length ? out : java.util.Arrays.copyOf(out, n);
+    return n == 0 ? null : n == out.length ? out : Arrays.copyOf(out, n);
   }
 
   /** The key as memcached writes it back: standard alphabet, padded. */
   static byte[] encode(byte[] key, int off, int len) {
-    return Base64.getEncoder().encode(java.util.Arrays.copyOfRange(key, off, off + len));
+    return Base64.getEncoder().encode(Arrays.copyOfRange(key, off, off + len));
   }
 }
