@@ -30,8 +30,10 @@ final class ClusterCommand implements Runnable {
       name = "status",
       mixinStandardHelpOptions = true,
       description = {
-        "Show each member up or down, with its version, uptime, item and profile counts and",
-        "memory. Exits 0 when every member is up, 1 when some are down, 3 when none is up."
+        "Show each member up or down, with its version, uptime, item and profile counts, memory",
+        "and whether the peers it reached have the same member list (MEMBERS: alone, 3 agree,",
+        "3, 1 differs, or 3, 1 unchecked). Exits 0 when every member is up and no member lists",
+        "differ, 1 when some are down or lists differ, 3 when none is up."
       },
       footer = {
         "",
@@ -68,6 +70,10 @@ final class ClusterCommand implements Runnable {
               g.writeNumberField("profiles", r.profiles());
               g.writeNumberField("bytes", r.stat("bytes"));
               g.writeNumberField("limit_bytes", r.stat("limit_maxbytes"));
+              if (r.cluster() != null) {
+                g.writeStringField("members", r.cluster().get("members"));
+                g.writeNumberField("disagreements", r.disagreements());
+              }
             } else {
               g.writeStringField("error", r.reason());
             }
@@ -76,9 +82,10 @@ final class ClusterCommand implements Runnable {
           g.writeEndArray();
           g.writeEndObject();
         });
-        return NodeReport.exitCode(reports);
+        return exitCode(reports);
       }
-      Table table = new Table("SERVER", "STATUS", "VERSION", ">UPTIME", ">ITEMS", ">PROFILES", ">MEMORY");
+      Table table =
+          new Table("SERVER", "STATUS", "VERSION", ">UPTIME", ">ITEMS", ">PROFILES", ">MEMORY", "MEMBERS");
       long items = 0;
       long profiles = 0;
       for (NodeReport r : reports) {
@@ -90,17 +97,33 @@ final class ClusterCommand implements Runnable {
               Human.uptime(r.stat("uptime")),
               r.stat("curr_items"),
               r.profiles(),
-              StatsCommand.memory(r.stat("bytes"), r.stat("limit_maxbytes")));
+              StatsCommand.memory(r.stat("bytes"), r.stat("limit_maxbytes")),
+              r.membersSummary());
           items += r.stat("curr_items");
           profiles += r.profiles();
         } else {
-          table.row(r.server(), "down: " + r.reason(), "-", "-", "-", "-", "-");
+          table.row(r.server(), "down: " + r.reason(), "-", "-", "-", "-", "-", "-");
         }
       }
       table.rule();
-      table.row("total", up + "/" + reports.size() + " up", "", "", items, profiles, "");
+      table.row("total", up + "/" + reports.size() + " up", "", "", items, profiles, "", "");
       table.print(out());
-      return NodeReport.exitCode(reports);
+      for (NodeReport r : reports) {
+        if (r.disagreements() > 0) {
+          note(
+              r.server()
+                  + " found peers with other member lists (stats cluster shows them): give every"
+                  + " node the same --peers");
+        }
+      }
+      return exitCode(reports);
+    }
+
+    /** As for every report, and 1 when a member found a peer whose member list differs. */
+    private static int exitCode(List<NodeReport> reports) {
+      int code = NodeReport.exitCode(reports);
+      boolean differ = reports.stream().anyMatch(r -> r.disagreements() > 0);
+      return code == Whack.EXIT_OK && differ ? Whack.EXIT_FAILED : code;
     }
   }
 }

@@ -5,7 +5,9 @@ import dev.whack.node.config.NodeConfig;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code whack node}: runs a node in the foreground until interrupted. */
 @Command(
@@ -21,6 +23,8 @@ import picocli.CommandLine.Option;
       "  whack node --port 11212 --peers 127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213"
     })
 final class NodeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--port", description = "memcached port (default: ${DEFAULT-VALUE})")
   int port = NodeConfig.DEFAULT_PORT;
 
@@ -68,7 +72,9 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--advertise",
-      description = "this node's host:port as its peers know it (default: --bind:--port)")
+      description =
+          "this node's host:port as its peers know it (default: --bind:--port; needed with"
+              + " --peers when --bind is 0.0.0.0)")
   String advertise;
 
   @Override
@@ -89,11 +95,18 @@ final class NodeCommand implements Callable<Integer> {
               .advertise(advertise)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
-      System.err.println("whack node: " + e.getMessage());
+      Whack.terminal(spec).err().println("whack node: " + e.getMessage());
       return Whack.EXIT_USAGE;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    try (WhackNode node = WhackNode.start(config)) {
+    WhackNode started;
+    try {
+      started = WhackNode.start(config);
+    } catch (IllegalArgumentException e) {
+      Whack.terminal(spec).err().println("whack node: " + e.getMessage());
+      return Whack.EXIT_USAGE;
+    }
+    try (WhackNode node = started) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "whack-shutdown"));
       System.err.printf(
           "whack node listening on %s:%d (memory %s, max item %s%s)%n",

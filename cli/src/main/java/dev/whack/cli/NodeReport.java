@@ -11,28 +11,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * What one member said about itself: its memcached statistics and its profile count, or why it
- * could not be asked. Every member is asked at once; a member that is down does not hide the
- * others.
+ * What one member said about itself: its memcached statistics, its profile count and its view of
+ * the members ({@code stats cluster}, null from a node that does not report one), or why it could
+ * not be asked. Every member is asked at once; a member that is down does not hide the others.
  */
-record NodeReport(String server, Map<String, String> stats, long profiles, Throwable failure) {
+record NodeReport(
+    String server,
+    Map<String, String> stats,
+    long profiles,
+    Map<String, String> cluster,
+    Throwable failure) {
   boolean up() {
     return failure == null;
   }
 
   long stat(String name) {
-    if (stats == null) {
-      return 0;
-    }
-    String v = stats.get(name);
-    if (v == null) {
-      return 0;
-    }
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
+    return stats == null ? 0 : parse(stats.get(name));
   }
 
   String text(String name) {
@@ -44,9 +38,11 @@ record NodeReport(String server, Map<String, String> stats, long profiles, Throw
     List<String> servers = client.servers();
     List<CompletableFuture<Map<String, String>>> stats = new ArrayList<>();
     List<CompletableFuture<Long>> profiles = new ArrayList<>();
+    List<CompletableFuture<Map<String, String>>> clusters = new ArrayList<>();
     for (String s : servers) {
       stats.add(client.stats(s));
       profiles.add(client.profileCount(s));
+      clusters.add(client.stats(s, "cluster"));
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(boundMillis);
     List<NodeReport> reports = new ArrayList<>();
@@ -54,9 +50,15 @@ record NodeReport(String server, Map<String, String> stats, long profiles, Throw
       try {
         Map<String, String> st = await(stats.get(i), deadline);
         long count = await(profiles.get(i), deadline);
-        reports.add(new NodeReport(servers.get(i), st, count, null));
+        Map<String, String> cluster;
+        try {
+          cluster = await(clusters.get(i), deadline);
+        } catch (Throwable doesNotReportMembers) {
+          cluster = null;
+        }
+        reports.add(new NodeReport(servers.get(i), st, count, cluster, null));
       } catch (Throwable t) {
-        reports.add(new NodeReport(servers.get(i), null, 0, t));
+        reports.add(new NodeReport(servers.get(i), null, 0, null, t));
       }
     }
     return reports;
@@ -69,6 +71,45 @@ record NodeReport(String server, Map<String, String> stats, long profiles, Throw
       throw e.getCause() == null ? e : e.getCause();
     } catch (TimeoutException e) {
       throw new dev.whack.client.WhackTimeoutException(null, "no answer in time");
+    }
+  }
+
+  /**
+   * Peers whose member list differs from this member's, or that are this member under another
+   * name, as the member found when it reached them; 0 when it does not say.
+   */
+  long disagreements() {
+    return cluster == null ? 0 : parse(cluster.get("disagreements"));
+  }
+
+  /**
+   * The member's view of the cluster in a few words: {@code alone}, {@code 3 agree}, {@code 3, 1
+   * differs}, {@code 3, 1 unchecked} (a peer not reached yet), or {@code -} when not reported.
+   */
+  String membersSummary() {
+    if (cluster == null || cluster.get("members") == null) {
+      return "-";
+    }
+    int count = cluster.get("members").split(",").length;
+    if (count == 1) {
+      return "alone";
+    }
+    long unchecked =
+        cluster.entrySet().stream()
+            .filter(e -> e.getKey().startsWith("peer:") && e.getValue().equals("unreached"))
+            .count();
+    long differ = disagreements();
+    if (differ > 0) {
+      return count + ", " + differ + (differ == 1 ? " differs" : " differ");
+    }
+    return unchecked > 0 ? count + ", " + unchecked + " unchecked" : count + " agree";
+  }
+
+  private static long parse(String value) {
+    try {
+      return value == null ? 0 : Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 

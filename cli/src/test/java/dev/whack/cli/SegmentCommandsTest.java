@@ -157,6 +157,22 @@ class SegmentCommandsTest {
     cli.run("segment", "drop", "watched");
   }
 
+  /** Issue 13, finding 5: a segment name is ASCII on every path, the CLI's included. */
+  @Test
+  void shouldRefuseANonAsciiSegmentNameWithTheNodesReason() {
+    for (String[] args :
+        new String[][] {
+          {"segment", "define", "ünïcödé", "age > 1"},
+          {"segment", "drop", "ünïcödé"},
+          {"segment", "watch", "ünïcödé", "--for", "1s"}
+        }) {
+      Cli.Run run = cli.run(args);
+      assertEquals(1, run.exitCode(), run.toString());
+      assertTrue(run.err().startsWith("whack segment " + args[1] + ": bad segment name "), run.err());
+      assertEquals(1, run.err().lines().count(), run.err());
+    }
+  }
+
   @Test
   void shouldExitOneWatchingAnUnknownSegment() {
     Cli.Run run = cli.run("segment", "watch", "nosuch", "--for", "1s");

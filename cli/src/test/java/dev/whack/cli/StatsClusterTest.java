@@ -90,7 +90,50 @@ class StatsClusterTest {
   void shouldExitZeroWhenEveryNodeIsUp() {
     Cli.Run run = new Cli(a.address() + "," + b.address()).run("cluster", "status");
     assertEquals(0, run.exitCode(), run.toString());
-    assertTrue(run.lines().get(0).matches("SERVER +STATUS +VERSION +UPTIME +ITEMS +PROFILES +MEMORY"), run.out());
-    assertEquals(2, run.lines().stream().filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +up +1\\.6\\.18-whack.*")).count(), run.out());
+    assertTrue(run.lines().get(0).matches("SERVER +STATUS +VERSION +UPTIME +ITEMS +PROFILES +MEMORY +MEMBERS"), run.out());
+    assertEquals(2, run.lines().stream().filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +up +1\\.6\\.18-whack.* alone")).count(), run.out());
+  }
+
+  /**
+   * Issue 13: nodes whose --peers disagree route keys differently with no warning. Each node asks
+   * its peers for their lists when it reaches them; cluster status shows what they found, names
+   * the problem and exits 1.
+   */
+  @Test
+  void shouldFlagMembersWhoseListsDisagreeAndExitOne() throws Exception {
+    int[] ports = new int[3];
+    for (int i = 0; i < 3; i++) {
+      try (ServerSocket s = new ServerSocket(0)) {
+        ports[i] = s.getLocalPort();
+      }
+    }
+    String first = "127.0.0.1:" + ports[0];
+    String second = "127.0.0.1:" + ports[1];
+    String third = "127.0.0.1:" + ports[2]; // never started
+    EmbeddedNode x = EmbeddedNode.start(c -> c.port(ports[0]).peers(List.of(first, second)));
+    EmbeddedNode y = EmbeddedNode.start(c -> c.port(ports[1]).peers(List.of(first, second, third)));
+    try {
+      Cli cli = new Cli(first + "," + second);
+      Cli.Run run = cli.run("cluster", "status");
+      for (long deadline = System.nanoTime() + 10_000_000_000L;
+          run.out().lines().filter(l -> l.endsWith("differs")).count() < 2
+              && System.nanoTime() < deadline;
+          run = cli.run("cluster", "status")) {
+        Thread.sleep(100); // each node asks a peer it has not reached yet once a second
+      }
+      assertEquals(1, run.exitCode(), run.toString());
+      String out = run.out();
+      assertTrue(out.lines().anyMatch(l -> l.startsWith(first) && l.endsWith(" 2, 1 differs")), out);
+      assertTrue(out.lines().anyMatch(l -> l.startsWith(second) && l.endsWith(" 3, 1 differs")), out);
+      assertTrue(run.err().contains(first + " found peers with other member lists"), run.err());
+
+      Cli.Run json = cli.run("cluster", "status", "--json");
+      assertEquals(1, json.exitCode());
+      String firstsList = String.join(",", new java.util.TreeSet<>(List.of(first, second)));
+      assertTrue(json.out().contains("\"members\":\"" + firstsList + "\",\"disagreements\":1"), json.out());
+    } finally {
+      x.close();
+      y.close();
+    }
   }
 }

@@ -145,6 +145,35 @@ class UsageTest {
     assertTrue(bad.err().startsWith("whack get: --servers: "), bad.err());
   }
 
+  /**
+   * Issue 13: a node whose --peers names it under another name than its own forwarded keys to
+   * itself, waited 2 s and called itself down. It now refuses to start and says why.
+   */
+  @Test
+  void shouldRefuseToStartANodeThatItsPeersListNamesTwice() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Cli.Run run =
+        new Cli(null)
+            .run("node", "--port", Integer.toString(port), "--metrics-port", "0",
+                "--peers", "localhost:" + port + ",127.0.0.1:1");
+    assertEquals(2, run.exitCode(), run.toString());
+    assertEquals(
+        "whack node: --peers names localhost:" + port + ", which is this node (it listens on"
+            + " 127.0.0.1:" + port + "), but this node's name is 127.0.0.1:" + port
+            + " (--advertise, default --bind:--port); use one name for it in both, or it forwards"
+            + " keys to itself\n",
+        run.err());
+
+    Cli.Run wildcard =
+        new Cli(null).run("node", "--bind", "0.0.0.0", "--port", Integer.toString(port),
+            "--peers", "10.0.0.1:" + port + ",10.0.0.2:" + port);
+    assertEquals(2, wildcard.exitCode(), wildcard.toString());
+    assertTrue(wildcard.err().contains("bound to 0.0.0.0 needs --advertise"), wildcard.err());
+  }
+
   @Test
   void shouldPrintTheVersion() {
     Cli.Run run = cli.run("--version");

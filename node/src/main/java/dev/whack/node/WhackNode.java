@@ -2,6 +2,7 @@ package dev.whack.node;
 
 import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
@@ -34,8 +35,12 @@ public final class WhackNode implements AutoCloseable {
   /** How long a key forwarded to its owner may take before the client is told it failed. */
   private static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(2);
 
+  /** How often peers not yet heard from are asked for their member list. */
+  private static final long MEMBER_CHECK_PERIOD_MILLIS = 1000;
+
   private final ProfileEngine engine;
   private final Cluster cluster;
+  private final MemberCheck memberCheck;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
   private final ItemCache cache;
@@ -48,7 +53,11 @@ public final class WhackNode implements AutoCloseable {
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
     this.engine =
-        new ProfileEngine(new EngineConfig().clock(config.clock()).maxKeyBytes(KEY_MAX_BYTES));
+        new ProfileEngine(
+            new EngineConfig()
+                .clock(config.clock())
+                .maxKeyBytes(KEY_MAX_BYTES)
+                .maxValueBytes(config.maxItemSize()));
     this.cache =
         new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
     this.stats = new NodeStats(config.clock().millis());
@@ -64,6 +73,8 @@ public final class WhackNode implements AutoCloseable {
         config.peers().isEmpty()
             ? Cluster.single(config.advertise())
             : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
+    this.memberCheck = MemberCheck.of(cluster, System.err::println);
+    report.withMembers(memberCheck);
     Watchers watchers = new Watchers();
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
@@ -89,12 +100,37 @@ public final class WhackNode implements AutoCloseable {
       close();
       throw new UncheckedIOException("cannot open the metrics port " + config.metricsPort(), e);
     }
+    if (cluster.isClustered()) {
+      timers.scheduleWithFixedDelay(
+          this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    }
   }
 
-  /** Starts a node; the config is concluded (validated) first. */
+  /**
+   * Starts a node; the config is concluded (validated) first.
+   *
+   * @throws IllegalArgumentException when the configuration is invalid, or when {@code --peers}
+   *     names this very node under a name other than its own, which would make it forward keys to
+   *     itself
+   */
   public static WhackNode start(NodeConfig config) throws InterruptedException {
     if (!config.isConcluded()) {
       config.conclude();
+    }
+    String alias =
+        MemberCheck.aliasOfSelf(config.advertise(), config.bind(), config.port(), config.peers());
+    if (alias != null) {
+      throw new IllegalArgumentException(
+          "--peers names "
+              + alias
+              + ", which is this node (it listens on "
+              + config.bind()
+              + ":"
+              + config.port()
+              + "), but this node's name is "
+              + config.advertise()
+              + " (--advertise, default --bind:--port); use one name for it in both, or it"
+              + " forwards keys to itself");
     }
     return new WhackNode(config);
   }
@@ -107,6 +143,14 @@ public final class WhackNode implements AutoCloseable {
   public void runTimers() {
     cache.expireDue();
     engine.runDueReevaluations();
+  }
+
+  private void checkMembersQuietly() {
+    try {
+      memberCheck.probe();
+    } catch (RuntimeException e) {
+      System.err.println("whack: member check failed: " + e);
+    }
   }
 
   private void runTimersQuietly() {
@@ -150,6 +194,11 @@ public final class WhackNode implements AutoCloseable {
 
   public Cluster cluster() {
     return cluster;
+  }
+
+  /** What this node knows of its peers' member lists. */
+  public MemberCheck memberCheck() {
+    return memberCheck;
   }
 
   @Override

@@ -154,8 +154,9 @@ public final class ItemCache {
           return null;
         }
         item = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now);
+        // Even for a base64 key the item is not marked binary: memcached 1.6.18's mg N leaves the
+        // flag off, so later replies show the key as it is ("mg YWJj b k v N0" answers "kabc").
         item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.vivifyExptime, now);
-        item.binaryKey = options.binaryKey;
         segment.link(item);
         inserted = item.sizeBytes();
         created = true;
@@ -318,7 +319,7 @@ public final class ItemCache {
       Item stored = null;
       if (old == null) {
         if (mode == StoreMode.SET || mode == StoreMode.ADD) {
-          int footprint = profile == null ? 0 : profile.apply(true);
+          int footprint = profile == null ? 0 : profile.apply(Item.OPAQUE);
           stored = newItem(key, keyOffset, keyLength, hash, value, flags, now, kind, footprint);
           stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
           status = Status.STORED;
@@ -328,7 +329,6 @@ public final class ItemCache {
       } else {
         boolean casMatch = compareCas == 0 || compareCas == old.cas;
         boolean casStale = compareCas != 0 && allowStale && compareCas < old.cas;
-        boolean create = !old.isProfile();
         switch (mode) {
           case ADD -> {
             // memcached's do_item_update: an LRU bump, but the item does not count as fetched.
@@ -337,13 +337,13 @@ public final class ItemCache {
           }
           case CAS -> {
             if (compareCas != 0 && compareCas == old.cas) {
-              int footprint = profile == null ? 0 : profile.apply(create);
+              int footprint = profile == null ? 0 : profile.apply(old.kind);
               stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
               stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
               status = Status.STORED;
             } else if (casStale) {
               // A late writer's value is kept but marked stale, with the old expiry.
-              int footprint = profile == null ? 0 : profile.apply(create);
+              int footprint = profile == null ? 0 : profile.apply(old.kind);
               stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
               stored.expiresAtSeconds = old.expiresAtSeconds;
               stored.stale = true;
@@ -372,7 +372,7 @@ public final class ItemCache {
             }
           }
           default -> { // SET, REPLACE
-            int footprint = profile == null ? 0 : profile.apply(create);
+            int footprint = profile == null ? 0 : profile.apply(old.kind);
             stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
             stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
             status = Status.STORED;
@@ -426,7 +426,7 @@ public final class ItemCache {
       if (old != null && !old.isProfile()) {
         return Status.NOT_PROFILE;
       }
-      int footprint = write.apply(old == null);
+      int footprint = write.apply(old == null ? Item.OPAQUE : old.kind);
       if (!write.applied()) {
         return Status.IGNORED;
       }
@@ -840,7 +840,7 @@ public final class ItemCache {
   private static final ProfileWrite DEAD_ON_ARRIVAL =
       new ProfileWrite() {
         @Override
-        public int apply(boolean create) {
+        public int apply(byte currentKind) {
           return 0;
         }
 

@@ -17,8 +17,6 @@ public final class MetaGetOptions {
   /** {@code R}: win the recache token if the remaining TTL is below this many seconds. */
   public boolean recache;
   public long recacheThresholdSeconds;
-  /** The key came base64-encoded; an item created by {@code N} remembers that. */
-  public boolean binaryKey;
 
   public MetaGetOptions reset() {
     bump = true;
@@ -28,7 +26,6 @@ public final class MetaGetOptions {
     vivifyExptime = 0;
     recache = false;
     recacheThresholdSeconds = 0;
-    binaryKey = false;
     return this;
   }
 }

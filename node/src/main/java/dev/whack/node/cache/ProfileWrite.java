@@ -11,11 +11,13 @@ public interface ProfileWrite {
   /**
    * Applies the write to the engine.
    *
-   * @param create true when no profile item exists under the key (a put then creates one)
+   * @param currentKind the kind of the item now under the key ({@link Item#PROFILE_JSON} or {@link
+   *     Item#PROFILE_PROTOBUF}), or {@link Item#OPAQUE} when no profile is there (a write then
+   *     creates one); an update keeps the encoding a read returns the profile in
    * @return the profile's footprint in bytes, for the memory cap
    * @throws RuntimeException when the engine refuses the write; the cache then changes nothing
    */
-  int apply(boolean create);
+  int apply(byte currentKind);
 
   /** Whether the write took effect (false: a replayed update, acknowledged and ignored). */
   boolean applied();

@@ -88,6 +88,11 @@ public final class Cluster implements AutoCloseable {
     return client == null ? List.of() : client.downNodes();
   }
 
+  /** A statistics group of another member ({@code stats <group>}). */
+  public CompletableFuture<java.util.Map<String, String>> stats(String member, String group) {
+    return client.stats(member, group);
+  }
+
   /** Passes whole binary requests to a member and returns its response packets. */
   public CompletableFuture<byte[]> relayBinary(String member, byte[] requests) {
     return client.relayBinary(member, requests);

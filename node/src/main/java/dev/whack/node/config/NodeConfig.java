@@ -130,6 +130,14 @@ public final class NodeConfig {
     require(
         peers.isEmpty() || advertise != null || port != 0,
         "a clustered node on a random port needs --advertise");
+    require(
+        peers.isEmpty() || advertise != null || !isWildcard(bind),
+        "a clustered node bound to "
+            + bind
+            + " needs --advertise: its peers cannot know it as "
+            + bind
+            + ":"
+            + port);
     require(clock != null, "clock must be set");
     require(
         maxItemSize >= MIN_ITEM_SIZE,
@@ -175,6 +183,11 @@ public final class NodeConfig {
   /** This node's member name: --advertise, else bind:port. */
   public String advertise() {
     return advertise != null ? advertise : bind + ":" + port;
+  }
+
+  /** An address that means "every interface" rather than one a peer could connect to. */
+  private static boolean isWildcard(String address) {
+    return address.equals("0.0.0.0") || address.equals("::") || address.equals("[::]");
   }
 
   private static boolean isHostPort(String s) {

@@ -15,6 +15,7 @@ public final class EngineConfig {
   private int maxSegments = 1024;
   private int maxNames = 65_536;
   private int maxKeyBytes = 250;
+  private int maxValueBytes = 1 << 20;
   private boolean concluded;
 
   /** The time source for event times, windows and now(); default the system clock. */
@@ -62,6 +63,17 @@ public final class EngineConfig {
     return this;
   }
 
+  /**
+   * Longest rendering of a profile, in the encoding a read returns it in (default 1 MiB,
+   * memcached's item size limit): a put or update whose result would be longer is refused with
+   * {@link ProfileTooLargeException} and changes nothing, so no read ever returns more.
+   */
+  public EngineConfig maxValueBytes(int max) {
+    check();
+    this.maxValueBytes = max;
+    return this;
+  }
+
   /** Validates every setting; afterwards the configuration cannot change. */
   public EngineConfig conclude() {
     if (concluded) {
@@ -85,6 +97,9 @@ public final class EngineConfig {
     }
     if (maxKeyBytes < 1 || maxKeyBytes > 65_535) {
       throw new IllegalArgumentException("maxKeyBytes must be 1..65535, was " + maxKeyBytes);
+    }
+    if (maxValueBytes < 1) {
+      throw new IllegalArgumentException("maxValueBytes must be positive, was " + maxValueBytes);
     }
     concluded = true;
     return this;
@@ -118,5 +133,9 @@ public final class EngineConfig {
 
   public int maxKeyBytes() {
     return maxKeyBytes;
+  }
+
+  public int maxValueBytes() {
+    return maxValueBytes;
   }
 }

@@ -18,6 +18,8 @@ import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ProfileTable;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.profile.RenderedSize;
+import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.engine.segment.ChangeHub;
 import dev.whack.node.engine.segment.PartitionedBitmap;
@@ -127,15 +129,18 @@ public final class ProfileEngine {
   // ------------------------------------------------------------------ profiles
 
   /**
-   * Replaces the whole profile (attributes, event series, producer marks).
+   * Replaces the whole profile (attributes, event series, producer marks). The profile is one a
+   * read returns as protobuf, so its protobuf rendering must fit in {@link
+   * EngineConfig#maxValueBytes}.
    *
    * @throws InvalidProfileException when the profile is unacceptable; nothing changes
+   * @throws ProfileTooLargeException when its rendering would be over the limit; nothing changes
    */
   public WriteResult put(byte[] key, Profile profile) {
     checkKey(key);
     Worker w = workers.get();
     long now = clock.millis();
-    return install(w, key, w.writer.put(key, profile, now), now);
+    return install(w, key, w.writer.put(key, profile, now), Rendering.PROTOBUF, now);
   }
 
   /**
@@ -147,6 +152,9 @@ public final class ProfileEngine {
    * the error with its position as always.
    *
    * @throws JsonFormatException with position and reason, including unacceptable values
+   * @throws ProfileTooLargeException when its JSON rendering would be over {@link
+   *     EngineConfig#maxValueBytes} (canonical JSON can be longer than the document given, for
+   *     example {@code 1e5} renders as {@code 100000.0}); nothing changes
    */
   public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
     checkKey(key);
@@ -155,14 +163,15 @@ public final class ProfileEngine {
     if (!w.profileReader.read(json, offset, length, w.writer.startPut(now))) {
       ProfileJson.parse(json, offset, length, w.writer.startPut(now));
     }
-    return install(w, key, w.writer.finishPut(key), now);
+    return install(w, key, w.writer.finishPut(key), Rendering.JSON, now);
   }
 
   /**
    * Publishes a whole new compact form, built outside the lock by this thread's writer (a put does
    * not depend on the current profile), and re-evaluates every segment for it.
    */
-  private WriteResult install(Worker w, byte[] key, byte[] next, long now) {
+  private WriteResult install(Worker w, byte[] key, byte[] next, Rendering rendering, long now) {
+    checkRenderedSize(next, rendering);
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
@@ -181,14 +190,25 @@ public final class ProfileEngine {
 
   /**
    * Applies a partial update atomically, creating the profile if it does not exist. A replayed
-   * update (producer seq at or below the mark) returns {@code applied == false}.
+   * update (producer seq at or below the mark) returns {@code applied == false}. The profile is one
+   * a read returns as JSON (what an update creates).
    *
    * @throws InvalidProfileException on a type clash or bad value; nothing is applied
+   * @throws ProfileTooLargeException when the updated profile's rendering would be over {@link
+   *     EngineConfig#maxValueBytes}; nothing is applied
    */
   public WriteResult update(byte[] key, Update update) {
+    return update(key, update, Rendering.JSON);
+  }
+
+  /**
+   * {@link #update(byte[], Update)} of a profile a read returns in {@code rendering}, which is the
+   * length that must fit in {@link EngineConfig#maxValueBytes}.
+   */
+  public WriteResult update(byte[] key, Update update, Rendering rendering) {
     checkKey(key);
     Worker w = workers.get();
-    return apply(w, key, w.ops.load(update));
+    return apply(w, key, w.ops.load(update), rendering);
   }
 
   /**
@@ -199,18 +219,29 @@ public final class ProfileEngine {
    *
    * @throws JsonFormatException with position and reason
    * @throws InvalidProfileException on a type clash or bad value; nothing is applied
+   * @throws ProfileTooLargeException when the updated profile's JSON rendering would be over
+   *     {@link EngineConfig#maxValueBytes}; nothing is applied
    */
   public WriteResult updateJson(byte[] key, byte[] json, int offset, int length) {
+    return updateJson(key, json, offset, length, Rendering.JSON);
+  }
+
+  /**
+   * {@link #updateJson(byte[], byte[], int, int)} of a profile a read returns in {@code
+   * rendering}, which is the length that must fit in {@link EngineConfig#maxValueBytes}.
+   */
+  public WriteResult updateJson(
+      byte[] key, byte[] json, int offset, int length, Rendering rendering) {
     Worker w = workers.get();
     if (!w.updateReader.read(json, offset, length, w.ops)) {
-      return update(key, UpdateJson.parse(json, offset, length));
+      return update(key, UpdateJson.parse(json, offset, length), rendering);
     }
     checkKey(key);
-    return apply(w, key, w.ops);
+    return apply(w, key, w.ops, rendering);
   }
 
   /** The update path proper: builds the next profile under the stripe and re-evaluates. */
-  private WriteResult apply(Worker w, byte[] key, UpdateOps ops) {
+  private WriteResult apply(Worker w, byte[] key, UpdateOps ops, Rendering rendering) {
     long now = clock.millis();
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
@@ -222,6 +253,7 @@ public final class ProfileEngine {
         return new WriteResult(
             false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES);
       }
+      checkRenderedSize(next, rendering);
       SegmentCatalog catalog = registry.catalog();
       if (ord < 0) {
         ord = table.insert(stripe, hash, next);
@@ -385,8 +417,14 @@ public final class ProfileEngine {
     return info(s);
   }
 
-  /** Drops a segment and frees its members; false when it does not exist. */
+  /**
+   * Drops a segment and frees its members; false when it does not exist.
+   *
+   * @throws SegmentException when the name breaks the segment name rule (no such segment can
+   *     exist, and the caller is told why rather than "not found")
+   */
   public boolean drop(String name) {
+    SegmentRegistry.checkName(name);
     return registry.drop(name) != null;
   }
 
@@ -399,8 +437,13 @@ public final class ProfileEngine {
     return out;
   }
 
-  /** The named segment, or null. */
+  /**
+   * The named segment, or null.
+   *
+   * @throws SegmentException when the name breaks the segment name rule (no such segment can exist)
+   */
   public SegmentInfo segment(String name) {
+    SegmentRegistry.checkName(name);
     Segment s = registry.catalog().byName(name);
     return s == null ? null : info(s);
   }
@@ -669,6 +712,19 @@ public final class ProfileEngine {
     if (key.length > config.maxKeyBytes()) {
       throw new InvalidProfileException(
           "profile key is longer than " + config.maxKeyBytes() + " bytes");
+    }
+  }
+
+  /**
+   * Refuses a new compact form whose rendering would be longer than a read may return. Runs before
+   * anything is published; for a typical profile it costs one multiplication ({@link
+   * RenderedSize}).
+   */
+  private void checkRenderedSize(byte[] next, Rendering rendering) {
+    int limit = config.maxValueBytes();
+    long over = RenderedSize.lengthIfOver(next, dict, rendering, limit);
+    if (over >= 0) {
+      throw new ProfileTooLargeException(over, rendering, limit);
     }
   }
 

@@ -8,7 +8,9 @@ import dev.whack.node.cache.ProfileWrite;
 import dev.whack.node.cache.Status;
 import dev.whack.node.cache.StoreMode;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.ProfileTooLargeException;
 import dev.whack.node.engine.WriteResult;
+import dev.whack.node.engine.profile.Rendering;
 import dev.whack.proto.Profile;
 import dev.whack.proto.Update;
 import java.util.Arrays;
@@ -78,6 +80,9 @@ public final class ProfileStore {
   /**
    * A storage command whose value is a profile ({@code kind} from {@link #kindOf}).
    *
+   * @return the cache's status, or TOO_LARGE when the profile would render (as a read returns it)
+   *     to more than the item size limit; then nothing is stored (the caller removes the old value
+   *     where its protocol removes it for a value over the limit)
    * @throws ProfileRejectedException when the value is not an acceptable profile; nothing changes
    */
   public Status store(
@@ -98,6 +103,8 @@ public final class ProfileStore {
     try {
       return cache.storeProfile(
           mode, key, keyOffset, keyLength, flags, exptime, compareCas, binaryKey, kind, put, out);
+    } catch (ProfileTooLargeException e) {
+      return Status.TOO_LARGE;
     } catch (RuntimeException e) {
       throw ProfileRejectedException.of("bad profile", e);
     } finally {
@@ -109,7 +116,8 @@ public final class ProfileStore {
    * A partial update ({@code body} is Update JSON, or a protobuf {@code whack.v1.Update} when
    * {@code protobuf}); creates the profile if the key is absent.
    *
-   * @return STORED, IGNORED (replayed) or NOT_PROFILE
+   * @return STORED, IGNORED (replayed), NOT_PROFILE, or TOO_LARGE when the updated profile would
+   *     render (as a read returns it) to more than the item size limit; then nothing is applied
    * @throws ProfileRejectedException when the update is malformed or clashes; nothing changes
    */
   public Status update(
@@ -128,6 +136,8 @@ public final class ProfileStore {
     update.length = bodyLength;
     try {
       return cache.updateProfile(key, keyOffset, keyLength, update, out);
+    } catch (ProfileTooLargeException e) {
+      return Status.TOO_LARGE;
     } catch (RuntimeException e) {
       throw ProfileRejectedException.of("bad update", e);
     } finally {
@@ -154,7 +164,7 @@ public final class ProfileStore {
     byte kind;
 
     @Override
-    public int apply(boolean create) {
+    public int apply(byte currentKind) {
       WriteResult result;
       if (kind == Item.PROFILE_PROTOBUF) {
         try {
@@ -184,14 +194,18 @@ public final class ProfileStore {
     boolean applied;
 
     @Override
-    public int apply(boolean create) {
+    public int apply(byte currentKind) {
+      // The profile keeps the encoding it was written in, and that rendering is what must fit.
+      Rendering rendering =
+          currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
       WriteResult result;
       if (!protobuf) {
-        result = engine.updateJson(key, body, offset, length);
+        result = engine.updateJson(key, body, offset, length, rendering);
       } else {
         try {
           result =
-              engine.update(key, Update.parseFrom(java.nio.ByteBuffer.wrap(body, offset, length)));
+              engine.update(
+                  key, Update.parseFrom(java.nio.ByteBuffer.wrap(body, offset, length)), rendering);
         } catch (InvalidProtocolBufferException e) {
           throw new IllegalArgumentException(
               "not a protobuf whack.v1.Update: " + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineStats;
 import dev.whack.node.engine.ProfileEngine;
@@ -35,6 +36,7 @@ public final class StatsReport {
   private final String version;
   private final IntSupplier boundPort;
   private ProfileEngine engine;
+  private MemberCheck members;
 
   public StatsReport(
       NodeConfig config,
@@ -57,6 +59,12 @@ public final class StatsReport {
     return this;
   }
 
+  /** Adds the {@code cluster} group: the member list and what the peers said of theirs. */
+  public StatsReport withMembers(MemberCheck members) {
+    this.members = members;
+    return this;
+  }
+
   /** Writes one group ("" for the general one); false, writing nothing, for an unknown group. */
   public boolean write(String group, Sink sink) {
     switch (group) {
@@ -66,6 +74,12 @@ public final class StatsReport {
       case "slabs" -> slabs(sink);
       case "sizes" -> sink.stat("sizes_status", "disabled");
       case "conns" -> conns(sink);
+      case "cluster" -> {
+        if (members == null) {
+          return false;
+        }
+        members.stats(sink::stat);
+      }
       default -> {
         return false;
       }

@@ -158,6 +158,28 @@ class ForwardingTest {
     }
   }
 
+  /**
+   * A base64 key routes by the bytes its owner will decode it to, with memcached's decoder (which
+   * skips the '!' in {@code a2V5!MA==}), so the owner of {@code key0} stores it.
+   */
+  @Test
+  void shouldRouteABase64KeyByTheBytesMemcachedDecodesItTo() {
+    try (RawConnection conn = nodes.get(0).connect()) {
+      for (int i = 0; i < 10; i++) {
+        String encoded = java.util.Base64.getEncoder().encodeToString(("key" + i).getBytes());
+        String spelled = encoded.substring(0, 4) + "!" + encoded.substring(4);
+        conn.send("ms " + spelled + " 1 b k\r\nx\r\n");
+        assertEquals("HD k" + encoded + " b\r\n", conn.readLine(), spelled);
+      }
+    }
+    for (int i = 0; i < 10; i++) {
+      try (RawConnection owner = nodes.get(ownerIndex("key" + i)).connect()) {
+        owner.send("local get key" + i + "\r\n");
+        assertEquals("VALUE key" + i + " 0 1\r\n", owner.readLine(), "key" + i + " on its owner");
+      }
+    }
+  }
+
   @Test
   void shouldLetAPlainMemcachedClientOnOneNodeReachEveryKey() throws Exception {
     MemcachedClient client =

@@ -354,10 +354,10 @@ class BinaryProfileOpcodesTest {
     set("user:2", 0, "{\"country\":\"DK\",\"age\":10}");
     define("dk", "country == \"DK\"");
     define("adults", "age >= 18");
-    define("gödel", "exists(age)");
+    define("go_del-1.x:y", "exists(age)");
     List<Packet> list = callMany(SEG_LIST, NONE, NONE, NONE);
     assertEquals(3, list.size(), list::toString);
-    String[][] expected = {{"dk", "2", "country == \"DK\""}, {"adults", "1", "age >= 18"}, {"gödel", "2", "exists(age)"}};
+    String[][] expected = {{"dk", "2", "country == \"DK\""}, {"adults", "1", "age >= 18"}, {"go_del-1.x:y", "2", "exists(age)"}};
     for (int i = 0; i < expected.length; i++) {
       Packet p = list.get(i);
       assertEquals(expected[i][0], p.keyText(), p::toString);

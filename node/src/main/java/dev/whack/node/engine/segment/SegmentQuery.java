@@ -197,7 +197,7 @@ public final class SegmentQuery {
     }
 
     private static boolean nameChar(char c) {
-      return Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.' || c == ':';
+      return SegmentRegistry.isNamePart(c);
     }
   }
 }

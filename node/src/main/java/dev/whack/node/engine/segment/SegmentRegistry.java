@@ -23,27 +23,37 @@ public final class SegmentRegistry {
     return catalog;
   }
 
+  /** Longest segment name. */
+  private static final int MAX_NAME_CHARS = 200;
+
   /**
-   * Segment names: a letter or '_', then letters, digits, '_', '-', '.', ':'; at most 200 chars.
+   * The one rule for segment names, on every path that names a segment (text, binary, watch,
+   * virtual keys, segment queries): 1 to 200 ASCII characters, an ASCII letter or '_' first, then
+   * ASCII letters, digits, '_', '-', '.' and ':'; not {@code and}, {@code or}, {@code not} or
+   * {@code xor}. ASCII only, because a name travels as a token of text-protocol lines ({@code
+   * segdef}, {@code IN}, {@code CHANGE}, {@code SEGMENT}) that carry bytes, not characters: a
+   * letter outside ASCII would be read one way from a text line and another from a binary key.
+   *
+   * @throws SegmentException {@code bad segment name <name>: <why>}
    */
   public static void checkName(String name) {
-    if (name == null || name.isEmpty() || name.length() > 200) {
-      throw new SegmentException("bad segment name " + name + ": it must be 1 to 200 characters");
-    }
-    char c0 = name.charAt(0);
-    if (!(Character.isLetter(c0) || c0 == '_')) {
+    if (name == null || name.isEmpty() || name.length() > MAX_NAME_CHARS) {
       throw new SegmentException(
-          "bad segment name " + name + ": it must start with a letter or '_'");
+          "bad segment name " + name + ": it must be 1 to " + MAX_NAME_CHARS + " characters");
+    }
+    if (!isNameStart(name.charAt(0))) {
+      throw new SegmentException(
+          "bad segment name " + name + ": it must start with an ASCII letter or '_'");
     }
     for (int i = 1; i < name.length(); i++) {
       char c = name.charAt(i);
-      if (!(Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.' || c == ':')) {
+      if (!isNamePart(c)) {
         throw new SegmentException(
             "bad segment name "
                 + name
-                + ": it has '"
-                + c
-                + "'; use letters, digits, '_', '-', '.' or ':'");
+                + ": it has "
+                + (c < 0x80 ? "'" + c + "'" : "a character outside ASCII")
+                + "; use ASCII letters, digits, '_', '-', '.' or ':'");
       }
     }
     switch (name) {
@@ -51,6 +61,16 @@ public final class SegmentRegistry {
           throw new SegmentException("bad segment name " + name + ": it is a reserved word");
       default -> {}
     }
+  }
+
+  /** Whether a segment name may start with {@code c}. */
+  public static boolean isNameStart(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  }
+
+  /** Whether a segment name may contain {@code c} after its first character. */
+  public static boolean isNamePart(char c) {
+    return isNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':';
   }
 
   /** Publishes a new segment (not yet backfilled), replacing one of the same name. */

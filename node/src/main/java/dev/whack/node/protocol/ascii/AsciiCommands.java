@@ -382,6 +382,10 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
         clientError(pendingNoreply, ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
         return;
       }
+      if (status == Status.TOO_LARGE && pendingMode == StoreMode.SET) {
+        // As for a value over the limit: a refused set must not leave the old value readable.
+        cache.delete(line.bytes, keyStart, keyLength, 0);
+      }
     }
     stats.countStore(status);
     if (pendingMode == StoreMode.CAS) {
@@ -399,7 +403,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       case STORED -> replies.bytes(STORED);
       case EXISTS -> replies.bytes(EXISTS);
       case NOT_FOUND -> replies.bytes(NOT_FOUND);
-      case TOO_LARGE -> replies.bytes(OUT_OF_MEMORY);
+      // An append past the limit is memcached's "out of memory"; a profile too large to render
+      // within the limit is refused as a value over it would be.
+      case TOO_LARGE -> replies.bytes(kind == Item.OPAQUE ? OUT_OF_MEMORY : TOO_LARGE);
       case IS_PROFILE -> error(APPEND_TO_PROFILE);
       default -> replies.bytes(NOT_STORED);
     }

@@ -15,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -118,21 +117,21 @@ final class ClusterRouting {
     return true;
   }
 
-  /** The key a command routes by: token 1, base64-decoded when a meta command says {@code b}. */
+  /**
+   * The key a command routes by: token 1, decoded as the owner will decode it when a meta command
+   * says {@code b} ({@code me} only reads a third token that is exactly {@code b}).
+   */
   private static byte[] routingKey(AsciiLine line) {
-    byte[] key = Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
     if (line.tokenLength(0) == 2 && line.tokenByte(0, 0) == 'm') {
-      for (int i = 2; i < line.tokenCount; i++) {
+      int last = line.tokenByte(0, 1) == 'e' ? Math.min(line.tokenCount, 3) : line.tokenCount;
+      for (int i = 2; i < last; i++) {
         if (line.tokenLength(i) == 1 && line.tokenByte(i, 0) == 'b') {
-          try {
-            return Base64.getDecoder().decode(key);
-          } catch (IllegalArgumentException bad) {
-            return null; // answered locally with memcached's error
-          }
+          // null: a key memcached cannot decode, answered locally with its error
+          return Base64Key.decode(line.bytes, line.tokenStart[1], line.tokenLength(1));
         }
       }
     }
-    return key;
+    return Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
   }
 
   private static byte[] lineBytes(AsciiLine line) {

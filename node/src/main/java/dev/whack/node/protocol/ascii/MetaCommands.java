@@ -16,7 +16,6 @@ import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.stats.NodeStats;
 import java.util.Arrays;
-import java.util.Base64;
 
 /**
  * The meta commands ({@code mg ms md ma mn me}) as memcached 1.6 implements them: "<cm> <key>
@@ -66,7 +65,12 @@ final class MetaCommands {
   // Flags of the current command, parsed once by parseFlags.
   private final boolean[] seen = new boolean[128];
   private int firstFlag;
+  /** The last flag error that came with a message, as memcached keeps its {@code errstr}. */
   private byte[] errorReply;
+  /** A flag failed without a message of its own ({@code F}): memcached's default error. */
+  private boolean flagFailed;
+  /** Checked by memcached only once the flags parsed: reported when nothing else failed. */
+  private boolean opaqueTooLong;
   private boolean base64Key;
   private byte[] keyBytes;
   private int keyOffset;
@@ -167,7 +171,6 @@ final class MetaCommands {
     options.vivifyExptime = vivifyExptime;
     options.recache = recache;
     options.recacheThresholdSeconds = recacheSeconds;
-    options.binaryKey = base64Key;
     long ttlBefore = ttlBeforeTouch(line);
     Item item = cache.metaGet(keyBytes, keyOffset, keyLength, options, outcome);
     if (item == null) {
@@ -287,11 +290,20 @@ final class MetaCommands {
     if (length > cache.maxItemSize()) {
       stats.countStore(Status.TOO_LARGE);
       error(AsciiCommands.TOO_LARGE);
+      removeStaleValue();
       framing.swallow(length + 2L);
       return;
     }
     awaitingData = true;
     framing.expectData(length);
+  }
+
+  /**
+   * memcached 1.6.18's {@code ms} refused for size unlinks the key's old value whatever the mode,
+   * so that no reader sees data older than a write that was attempted.
+   */
+  private void removeStaleValue() {
+    cache.delete(keyBytes, keyOffset, keyLength, 0);
   }
 
   void onData(AsciiLine line, byte[] data, boolean terminated) {
@@ -352,6 +364,9 @@ final class MetaCommands {
         error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
         return;
       }
+      if (status == Status.TOO_LARGE) {
+        removeStaleValue();
+      }
     }
     stats.countStore(status);
     if (storeMode == StoreMode.CAS) {
@@ -373,7 +388,9 @@ final class MetaCommands {
       case EXISTS -> code = EX;
       case NOT_FOUND -> code = NF;
       case TOO_LARGE -> {
-        error(AsciiCommands.OUT_OF_MEMORY);
+        // An append past the limit is memcached's "out of memory"; a profile too large to render
+        // within the limit is refused as a value over it would be.
+        error(kind == Item.OPAQUE ? AsciiCommands.OUT_OF_MEMORY : AsciiCommands.TOO_LARGE);
         return;
       }
       case IS_PROFILE -> {
@@ -497,7 +514,7 @@ final class MetaCommands {
           case 't' -> replies.bytes(SPACE_T).decimal(outcome.ttlSeconds);
           case 'c' -> replies.bytes(SPACE_C).unsignedDecimal(outcome.cas);
           case 'O' -> echoToken(line, i);
-          case 'k' -> echoKey(line, outcome.item);
+          case 'k' -> echoKey(line); // memcached's ma names the key as the request did
           default -> {}
         }
       }
@@ -517,12 +534,23 @@ final class MetaCommands {
   // ---------------------------------------------------------------------------------------------
   // me
 
-  /** "me <key> <flag>\r\n": "ME <key> <k>=<v>*\r\n" or "EN\r\n". */
+  /**
+   * "me <key> [b]\r\n": "ME <key> <k>=<v>*\r\n" or "EN\r\n". memcached 1.6.18 reads one flag
+   * here, a third token that is exactly {@code b}, and ignores any other; the key printed is the
+   * item's, re-encoded in base64 when it was stored that way.
+   */
   private void metaDebug(AsciiLine line) {
-    if (line.tokenCount < 2
-        || line.tokenLength(1) > KEY_MAX_LENGTH
-        || !parseFlags(line, 2)
-        || (seen['b'] && !base64Key)) {
+    if (line.tokenCount < 2 || line.tokenLength(1) > KEY_MAX_LENGTH) {
+      error(AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    keyBytes = line.bytes;
+    keyOffset = line.tokenStart[1];
+    keyLength = line.tokenLength(1);
+    if (line.tokenCount > 2
+        && line.tokenLength(2) == 1
+        && line.tokenByte(2, 0) == 'b'
+        && !decodeBase64Key(line)) {
       error(AsciiCommands.BAD_FORMAT);
       return;
     }
@@ -531,13 +559,16 @@ final class MetaCommands {
       replies.bytes(EN);
       return;
     }
-    replies.bytes(ME).bytes(line.bytes, line.tokenStart[1], line.tokenLength(1));
+    replies.bytes(ME).bytes(storedKey(item));
     replies.bytes(ascii(" exp=")).decimal(outcome.ttlSeconds);
     replies.bytes(ascii(" la=")).unsignedDecimal(outcome.secondsSinceAccess);
     replies.bytes(ascii(" cas=")).unsignedDecimal(outcome.cas);
     replies.bytes(ascii(outcome.fetchedBefore ? " fetch=yes" : " fetch=no"));
+    // memcached prints ITEM_ntotal: its 56-byte header with the cas, the key and a NUL, the value
+    // and its CRLF. A profile's value is what a get returns, its rendering.
+    byte[] value = item.isProfile() ? profiles.render(item) : item.value();
     replies.bytes(ascii(" cls=1 size="))
-        .unsignedDecimal(item.key().length + item.value().length + 50L)
+        .unsignedDecimal(item.key().length + (value == null ? 0 : value.length) + 59L)
         .bytes(CRLF);
   }
 
@@ -565,11 +596,17 @@ final class MetaCommands {
     return true;
   }
 
-  /** memcached's {@code _meta_flag_preparse}. Sets {@link #errorReply} and returns false on error. */
+  /**
+   * memcached's {@code _meta_flag_preparse}, then its opaque length check. Sets {@link #errorReply}
+   * and returns false on error. As in memcached, a duplicate or unknown flag stops at once, and
+   * otherwise the last error with a message is the one reported.
+   */
   private boolean parseFlags(AsciiLine line, int first) {
     Arrays.fill(seen, false);
     firstFlag = first;
     errorReply = null;
+    flagFailed = false;
+    opaqueTooLong = false;
     base64Key = false;
     noreply = false;
     returnValue = false;
@@ -636,7 +673,7 @@ final class MetaCommands {
         }
         case 'O' -> {
           if (argEnd - argStart + 1 > MAX_OPAQUE_LENGTH) {
-            setError(OPAQUE_TOO_LONG);
+            opaqueTooLong = true;
           }
         }
         case 'P', 'L', 'k', 's', 't', 'c', 'f', 'l', 'h' -> {}
@@ -648,7 +685,7 @@ final class MetaCommands {
           if (numbers.unsigned32(b, argStart, argEnd)) {
             clientFlags = numbers.value;
           } else {
-            setError(AsciiCommands.BAD_FORMAT);
+            flagFailed = true;
           }
         }
         case 'C' -> {
@@ -686,30 +723,30 @@ final class MetaCommands {
         }
       }
     }
+    if (errorReply == null && flagFailed) {
+      errorReply = AsciiCommands.BAD_FORMAT;
+    }
+    if (errorReply == null && opaqueTooLong) {
+      errorReply = OPAQUE_TOO_LONG;
+    }
     return errorReply == null;
   }
 
   private void setError(byte[] reply) {
-    if (errorReply == null) {
-      errorReply = reply;
-    }
+    errorReply = reply;
   }
 
+  /** The key token decoded as memcached decodes a base64 key ({@link Base64Key}). */
   private boolean decodeBase64Key(AsciiLine line) {
-    try {
-      byte[] encoded = Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
-      byte[] decoded = Base64.getDecoder().decode(encoded);
-      if (decoded.length == 0) {
-        return false;
-      }
-      base64Key = true;
-      keyBytes = decoded;
-      keyOffset = 0;
-      keyLength = decoded.length;
-      return true;
-    } catch (IllegalArgumentException e) {
+    byte[] decoded = Base64Key.decode(line.bytes, line.tokenStart[1], line.tokenLength(1));
+    if (decoded == null) {
       return false;
     }
+    base64Key = true;
+    keyBytes = decoded;
+    keyOffset = 0;
+    keyLength = decoded.length;
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -742,26 +779,37 @@ final class MetaCommands {
     replies.ascii(' ').bytes(line.bytes, line.tokenStart[token], line.tokenLength(token));
   }
 
-  /** " k<key>" as the request spelled it, with " b" when it came base64-encoded. */
+  /**
+   * " k<key>" as this request named it: as sent, or, for a base64 key, re-encoded from the decoded
+   * bytes with " b" (memcached echoes {@code YW!Jj} as {@code YWJj}).
+   */
   private void echoKey(AsciiLine line) {
-    replies.bytes(SPACE_K).bytes(line.bytes, line.tokenStart[1], line.tokenLength(1));
     if (base64Key) {
-      replies.bytes(SPACE_B);
+      replies.bytes(SPACE_K).bytes(Base64Key.encode(keyBytes, keyOffset, keyLength)).bytes(SPACE_B);
+    } else {
+      replies.bytes(SPACE_K).bytes(line.bytes, line.tokenStart[1], line.tokenLength(1));
     }
   }
 
   /**
-   * " k<key>" as the item was stored: memcached echoes a key base64-encoded (with " b") exactly
-   * when it was stored through a base64 key, whatever form this request used.
+   * " k<key>" as the item was stored, which is how memcached's mg and ms echo it: base64-encoded
+   * (with " b") exactly when it was stored through a base64 key, whatever form this request used.
    */
   private void echoKey(AsciiLine line, Item item) {
     if (item == null) {
       echoKey(line);
-    } else if (item.binaryKey()) {
-      replies.bytes(SPACE_K).bytes(Base64.getEncoder().encode(item.key())).bytes(SPACE_B);
     } else {
-      replies.bytes(SPACE_K).bytes(item.key());
+      replies.bytes(SPACE_K).bytes(storedKey(item));
+      if (item.binaryKey()) {
+        replies.bytes(SPACE_B);
+      }
     }
+  }
+
+  /** The item's key as memcached prints it: re-encoded in base64 if it was stored that way. */
+  private static byte[] storedKey(Item item) {
+    byte[] key = item.key();
+    return item.binaryKey() ? Base64Key.encode(key, 0, key.length) : key;
   }
 
   private void error(byte[] reply) {

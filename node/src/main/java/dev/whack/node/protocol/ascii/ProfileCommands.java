@@ -328,6 +328,10 @@ final class ProfileCommands {
           replies.bytes(IGNORED);
         }
       }
+      case TOO_LARGE -> {
+        stats.storeTooLarge.increment();
+        clientError(pendingNoreply, AsciiCommands.TOO_LARGE);
+      }
       default -> clientError(pendingNoreply, NOT_A_PROFILE);
     }
   }
@@ -426,7 +430,14 @@ final class ProfileCommands {
       answerLater(clusterSegments.drop(line.token(1)), noreply, framing);
       return;
     }
-    boolean dropped = engine.drop(line.token(1));
+    boolean dropped;
+    try {
+      dropped = engine.drop(line.token(1));
+    } catch (EngineException e) {
+      String reason = ProfileRejectedException.oneLine(e.getMessage());
+      clientError(noreply, ascii("CLIENT_ERROR " + reason + "\r\n"));
+      return;
+    }
     if (!noreply) {
       replies.bytes(dropped ? DROPPED : NOT_FOUND);
     }
@@ -475,7 +486,13 @@ final class ProfileCommands {
     for (int i = 1; i < line.tokenCount; i++) {
       names.add(line.token(i));
     }
-    String unknown = watch.unknownSegment(names);
+    String unknown;
+    try {
+      unknown = watch.unknownSegment(names);
+    } catch (EngineException e) {
+      error(ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
+      return;
+    }
     if (unknown != null) {
       error(ascii("CLIENT_ERROR unknown segment " + unknown + "\r\n"));
       return;

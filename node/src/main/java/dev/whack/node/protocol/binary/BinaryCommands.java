@@ -458,6 +458,10 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
         error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
         return;
       }
+      if (status == Status.TOO_LARGE && (r.opcode == SET || r.opcode == SETQ)) {
+        // As for a value over the limit: a refused set must not leave the old value readable.
+        cache.delete(r.key, 0, r.keyLength, 0);
+      }
     }
     stats.countStore(status);
     if (mode == StoreMode.CAS) {

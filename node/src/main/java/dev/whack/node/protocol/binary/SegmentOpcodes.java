@@ -3,6 +3,7 @@ package dev.whack.node.protocol.binary;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_INVALID_ARGUMENTS;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_KEY_NOT_FOUND;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_OK;
+import static dev.whack.node.protocol.binary.Opcodes.STATUS_TOO_LARGE;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.cache.Outcome;
@@ -199,6 +200,10 @@ final class SegmentOpcodes {
           out.header(r.opcode, STATUS_OK, 0, 4, 4, r.opaque, outcome.cas);
           out.replies().out().writeInt(status == Status.STORED ? 1 : 0);
         }
+      }
+      case TOO_LARGE -> {
+        stats.storeTooLarge.increment();
+        out.error(r, STATUS_TOO_LARGE);
       }
       default -> out.error(r, STATUS_INVALID_ARGUMENTS, "not a profile");
     }

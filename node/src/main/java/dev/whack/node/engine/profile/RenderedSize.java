@@ -1,0 +1,188 @@
+package dev.whack.node.engine.profile;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.whack.node.engine.codec.Bytes;
+import dev.whack.proto.Profile;
+
+/**
+ * Whether a profile's rendering (the bytes a read returns: canonical JSON, or the protobuf {@code
+ * Profile} without its key) fits in a limit, so that no write can make a profile that a {@code get}
+ * would return larger than the node's item size limit.
+ *
+ * <p>Design: only rendering gives the exact length, and rendering allocates the whole document and
+ * costs microseconds per kilobyte, so the answer comes from the cheapest test that settles it:
+ *
+ * <ol>
+ *   <li>The compact form's length times {@link #MAX_RENDERED_BYTES_PER_COMPACT_BYTE}, plus {@link
+ *       #WRAPPER_BYTES}: no rendering is longer (the worst case is a producer mark of two compact
+ *       bytes with a 200-character name of control characters, each escaped in six bytes). Under
+ *       the default 1 MiB limit this settles every profile up to about 1.7 KB compact, so a
+ *       typical update pays one multiplication.
+ *   <li>{@link #bound}: one pass over the compact form, without allocating, adding for each name
+ *       and value the most either rendering can write for it (strings by their bytes, names at
+ *       six bytes a character, numbers at their widest): within tens of per cent of the JSON
+ *       length for ordinary profiles, so only a profile near the limit goes on.
+ *   <li>Rendering it and counting.
+ * </ol>
+ *
+ * <p>Concurrency: stateless; reads the name tables, which are safe to read from any thread.
+ */
+public final class RenderedSize {
+  /** The longest name, quoted and escaped in JSON (six bytes for a control character). */
+  static final int MAX_NAME_BYTES = 6 * Names.MAX_NAME_CHARS + 2;
+
+  /**
+   * Bytes around each attribute, series or mark in either rendering: JSON's colon and comma;
+   * protobuf's entry tag and length, the name's tag and length, the value's tag and length and its
+   * oneof tag.
+   */
+  static final int ENTRY_BYTES = 16;
+
+  /** The widest number either rendering writes for a 64-bit integer, timestamp or count. */
+  static final int LONG_BYTES = 20;
+
+  /** The widest JSON double ({@code -2.2250738585072014E-308}). */
+  static final int DOUBLE_BYTES = 24;
+
+  /** A timestamp in JSON: {@code "YYYY-MM-DDTHH:MM:SS.mmmZ"} with its quotes. */
+  static final int TIMESTAMP_BYTES = 26;
+
+  /** A quoted day of any 32-bit epoch day, such as {@code "-5877641-06-23"}. */
+  static final int DAY_BYTES = 16;
+
+  /** {@code {"$string":...}} around a timestamp-shaped string, or a protobuf string's tag. */
+  static final int STRING_WRAPPER_BYTES = 14;
+
+  /** The braces, {@code "$events":{}} and {@code "$producers":{}} with their commas. */
+  static final int WRAPPER_BYTES = 64;
+
+  /**
+   * No compact byte renders to more than this many bytes in either encoding: a producer mark takes
+   * at least two compact bytes (id and sequence) and renders to at most a name, a 20-digit number
+   * and the entry bytes; every other construct renders to less per compact byte (a boolean
+   * attribute also takes two bytes and renders to less than a mark; a string or set element to at
+   * most six bytes per byte).
+   */
+  static final int MAX_RENDERED_BYTES_PER_COMPACT_BYTE =
+      (ENTRY_BYTES + MAX_NAME_BYTES + LONG_BYTES + 1) / 2;
+
+  private RenderedSize() {}
+
+  /**
+   * The length of the profile's rendering if it is longer than {@code limit}, else -1.
+   *
+   * @param blob a compact profile ({@link ProfileCodec})
+   */
+  public static long lengthIfOver(
+      byte[] blob, Dictionaries dict, Rendering rendering, long limit) {
+    if ((long) blob.length * MAX_RENDERED_BYTES_PER_COMPACT_BYTE + WRAPPER_BYTES <= limit
+        || bound(blob, dict) <= limit) {
+      return -1;
+    }
+    long exact = exact(blob, dict, rendering);
+    return exact > limit ? exact : -1;
+  }
+
+  /** The length of the rendering, by rendering it. */
+  static long exact(byte[] blob, Dictionaries dict, Rendering rendering) {
+    if (rendering == Rendering.JSON) {
+      return ProfileCodec.toJson(blob, dict).length;
+    }
+    // Fields are sized independently, so the key field's size can simply be taken away.
+    Profile profile = ProfileCodec.toProto(blob, dict);
+    return profile.getSerializedSize() - CodedOutputStream.computeStringSize(1, profile.getKey());
+  }
+
+  /** An upper bound of the length of either rendering, in one pass without allocating. */
+  static long bound(byte[] blob, Dictionaries dict) {
+    NameTable attributes = dict.attributes();
+    long total = WRAPPER_BYTES;
+    int pos = ProfileCodec.attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, pos);
+      total += ENTRY_BYTES + nameBytes(attributes.name(id)) + valueBytes(blob, pos);
+      pos = ProfileCodec.skipValue(blob, pos);
+    }
+    NameTable events = dict.events();
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, pos);
+      total += ENTRY_BYTES + nameBytes(events.name(id));
+      int buckets = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, pos);
+      for (int j = 0; j < buckets; j++) {
+        pos = Bytes.next(blob, pos); // the day
+        boolean valued = (blob[pos] & 1) != 0; // the low bit of (count << 1 | hasValues)
+        pos = Bytes.next(blob, pos);
+        // "day":[count] or "day":[count,sum,sumSquares] with the comma after it.
+        total += DAY_BYTES + LONG_BYTES + 4;
+        if (valued) {
+          total += 2 * (DOUBLE_BYTES + 1);
+          pos += 16;
+        }
+      }
+    }
+    NameTable producers = dict.producers();
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(blob, pos);
+      pos = Bytes.next(blob, Bytes.next(blob, pos)); // the id, then the sequence
+      total += ENTRY_BYTES + nameBytes(producers.name(id)) + LONG_BYTES;
+    }
+    return total;
+  }
+
+  /** The most a value (type byte at {@code pos}) takes in either rendering. */
+  private static long valueBytes(byte[] b, int pos) {
+    int type = b[pos];
+    int p = pos + 1;
+    return switch (type) {
+      case ValueType.STRING -> stringBytes(b, p);
+      case ValueType.INT -> LONG_BYTES;
+      case ValueType.FLOAT -> DOUBLE_BYTES;
+      case ValueType.FALSE, ValueType.TRUE -> 5;
+      case ValueType.TIMESTAMP -> TIMESTAMP_BYTES;
+      case ValueType.SET -> {
+        long total = STRING_WRAPPER_BYTES; // brackets, or the StringSet's tag and length
+        int m = Bytes.varintInt(b, p);
+        p = Bytes.next(b, p);
+        for (int i = 0; i < m; i++) {
+          total += stringBytes(b, p);
+          p = Bytes.skipString(b, p);
+        }
+        yield total;
+      }
+      default -> throw new IllegalStateException("corrupt profile: value type " + type);
+    };
+  }
+
+  /** A string (varint length at {@code pos}) quoted and escaped in JSON, or tagged in protobuf. */
+  private static long stringBytes(byte[] b, int pos) {
+    int len = Bytes.varintInt(b, pos);
+    int start = Bytes.next(b, pos);
+    long total = STRING_WRAPPER_BYTES + len;
+    for (int i = start; i < start + len; i++) {
+      int c = b[i];
+      if (c >= 0 && c < 0x20) {
+        total += 5; // a six-byte escape
+      } else if (c == '"' || c == '\\') {
+        total += 1;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * A name quoted and escaped in JSON (at most six bytes a character), which is also more than its
+   * UTF-8 bytes in protobuf. Names are short, so this stays close without looking at them.
+   */
+  private static long nameBytes(String name) {
+    return 6L * name.length() + 2;
+  }
+}
