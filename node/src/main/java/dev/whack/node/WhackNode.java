@@ -80,7 +80,8 @@ public final class WhackNode implements AutoCloseable {
     }
     try {
       serverRef[0] =
-          new WhackServer(config.bind(), config.port(), config.ioThreads(), context, tracker);
+          new WhackServer(
+              config.bind(), config.port(), config.ioThreads(), config.allocator(), context, tracker);
       this.server = serverRef[0];
       this.metricsPort =
           config.metricsPort() == 0 ? 0 : metrics.serve(config.bind(), config.metricsPort());

@@ -1,5 +1,7 @@
 package dev.whack.node.config;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.time.InstantSource;
 import java.util.List;
 
@@ -30,6 +32,7 @@ public final class NodeConfig {
   private List<String> peers = List.of();
   private String advertise;
   private InstantSource clock = InstantSource.system();
+  private ByteBufAllocator allocator = PooledByteBufAllocator.DEFAULT;
   private boolean concluded;
 
   public NodeConfig port(int port) {
@@ -98,6 +101,15 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * Where connections take their network buffers from: Netty's pooled direct allocator unless a
+   * test injects one that fails, to see what a node does when memory runs out.
+   */
+  public NodeConfig allocator(ByteBufAllocator allocator) {
+    this.allocator = allocator;
+    return this;
+  }
+
   /** Validates every setting; the node calls this before it starts anything. */
   public NodeConfig conclude() {
     require(port >= 0 && port <= 65535, "port must be 0..65535 (0 picks a free port): " + port);
@@ -118,6 +130,7 @@ public final class NodeConfig {
         peers.isEmpty() || advertise != null || port != 0,
         "a clustered node on a random port needs --advertise");
     require(clock != null, "clock must be set");
+    require(allocator != null, "allocator must be set");
     require(
         maxItemSize >= MIN_ITEM_SIZE,
         "max item size must be at least " + MIN_ITEM_SIZE + " bytes: " + maxItemSize);
@@ -187,6 +200,10 @@ public final class NodeConfig {
 
   public InstantSource clock() {
     return clock;
+  }
+
+  public ByteBufAllocator allocator() {
+    return allocator;
   }
 
   public boolean isConcluded() {

@@ -104,6 +104,19 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     ctx.close();
   }
 
+  /**
+   * A request whose handling failed unexpectedly (a bug, or no memory left for its reply) ends its
+   * connection after what was already queued. Left open, the requests behind it would sit unread
+   * in the cumulation buffer with nothing to make the node decode them again, while the client
+   * waits for their replies: issue 13 saw an ingesting connection stall for good that way once
+   * direct memory had run out. {@link dev.whack.node.server.ConnectionTracker}, first in the
+   * pipeline, never sees these failures: an exception travels from its handler toward the tail.
+   */
+  @Override
+  public final void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    closeNow();
+  }
+
   @Override
   public final void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
     replies.flush();
