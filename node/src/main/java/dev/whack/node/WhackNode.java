@@ -39,6 +39,7 @@ public final class WhackNode implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
   private final ItemCache cache;
+  private final Watchers watchers;
   private final ScheduledExecutorService timers;
   private final NodeStats stats;
   private final NodeMetrics metrics;
@@ -48,7 +49,11 @@ public final class WhackNode implements AutoCloseable {
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
     this.engine =
-        new ProfileEngine(new EngineConfig().clock(config.clock()).maxKeyBytes(KEY_MAX_BYTES));
+        new ProfileEngine(
+            new EngineConfig()
+                .clock(config.clock())
+                .maxKeyBytes(KEY_MAX_BYTES)
+                .changeBufferBytes(config.watchBufferBytes()));
     this.cache =
         new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
     this.stats = new NodeStats(config.clock().millis());
@@ -63,7 +68,7 @@ public final class WhackNode implements AutoCloseable {
         config.peers().isEmpty()
             ? Cluster.single(config.advertise())
             : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
-    Watchers watchers = new Watchers();
+    this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
         new ProtocolContext(cache, engine, stats, metrics, report, watchers, cluster, VERSION);
@@ -100,13 +105,15 @@ public final class WhackNode implements AutoCloseable {
   }
 
   /**
-   * Removes expired profiles (and what a delayed flush invalidated) and re-evaluates the
-   * time-dependent memberships that are due. Runs every {@code --timer-period} (100 ms); tests
+   * Removes expired profiles (and what a delayed flush invalidated), re-evaluates the
+   * time-dependent memberships that are due and disconnects watchers that stayed lapped too long.
+   * Runs every {@code --timer-period} (100 ms); tests
    * that move a manual clock turn the background timer off and call this themselves.
    */
   public void runTimers() {
     cache.expireDue();
     engine.runDueReevaluations();
+    watchers.closeLapped();
   }
 
   private void runTimersQuietly() {

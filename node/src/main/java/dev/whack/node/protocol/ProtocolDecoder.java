@@ -10,8 +10,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  * What the text and binary decoders share around their own state machines: the connection's
  * {@link ReplyBuffer}, flushed once per read batch; traffic counting; holding later requests
  * while one is answered elsewhere ({@link #suspend}, {@link #resume}, for keys forwarded to their
- * owner); closing after the last reply; and telling the commands when the client reads again or
- * the connection is gone.
+ * owner); closing after the last reply; and telling the commands when the connection is gone.
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
@@ -25,9 +24,6 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     java.util.concurrent.atomic.LongAdder bytesWrittenCounter();
 
     void countBytesRead(int bytes);
-
-    /** The client reads again: a waiting watch can deliver. */
-    void onWritable();
 
     /** The connection is gone: release what it held. */
     void close();
@@ -121,14 +117,6 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   public final void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
     replies.flush();
     super.channelReadComplete(ctx);
-  }
-
-  @Override
-  public final void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (ctx.channel().isWritable()) {
-      commands.onWritable();
-    }
-    super.channelWritabilityChanged(ctx);
   }
 
   @Override

@@ -47,6 +47,8 @@ public final class NodeStats {
   /** Change lines written to watchers, and changes they missed because they read too slowly. */
   public final LongAdder watchDelivered = new LongAdder();
   public final LongAdder watchMissed = new LongAdder();
+  /** Watchers disconnected because they stayed lapped for the lapped timeout. */
+  public final LongAdder watchersLappedClosed = new LongAdder();
   /** Requests answered with ERROR, CLIENT_ERROR or a binary error status. */
   public final LongAdder protocolErrors = new LongAdder();
 
@@ -79,7 +81,7 @@ public final class NodeStats {
           deleteMisses, incrHits, incrMisses, decrHits, decrMisses, casHits, casMisses, casBadval,
           touchHits, touchMisses, storeTooLarge, storeStored, storeNotStored, storeExists,
           storeNotFound, bytesRead, bytesWritten, totalConnections, protocolErrors, profileUpdates,
-          profileUpdatesIgnored, watchDelivered, watchMissed
+          profileUpdatesIgnored, watchDelivered, watchMissed, watchersLappedClosed
         }) {
       counter.reset();
     }

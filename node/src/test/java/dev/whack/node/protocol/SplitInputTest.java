@@ -46,7 +46,7 @@ class SplitInputTest {
           METRICS,
           new StatsReport(
               CONFIG, CACHE, STATS, new ConnectionTracker(STATS, 10, () -> 0L), WhackNode.VERSION, () -> 0),
-          new Watchers(),
+          new Watchers(CONFIG.clock(), CONFIG.watchLappedTimeoutMillis()),
           dev.whack.node.cluster.Cluster.single("127.0.0.1:11211"),
           WhackNode.VERSION);
 

@@ -154,11 +154,6 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   }
 
   @Override
-  public void onWritable() {
-    profileCommands.onWritable();
-  }
-
-  @Override
   public void close() {
     profileCommands.close();
   }

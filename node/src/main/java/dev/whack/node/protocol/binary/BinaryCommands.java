@@ -84,11 +84,6 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   }
 
   @Override
-  public void onWritable() {
-    segments.onWritable();
-  }
-
-  @Override
   public void close() {
     segments.close();
   }
