@@ -9,9 +9,17 @@ import dev.whack.cli.bench.RedisProfileScript;
 import dev.whack.cli.bench.Replay;
 import dev.whack.cli.bench.SegCountLoad;
 import dev.whack.cli.bench.SegmentSizes;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -99,6 +107,13 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--watch", description = "also watch a segment and report the change delay (P7)")
   boolean watch;
+
+  @Option(
+      names = "--idle-watchers",
+      description =
+          "profiles: connections that each watch 23 of the 50 segments and never read, open"
+              + " through the run; the result line adds the node's watch counters")
+  int idleWatchers;
 
   @Option(
       names = "--target",
@@ -198,10 +213,28 @@ final class BenchCommand implements Callable<Integer> {
     if (watch) {
       load.defineFlipSegment(host, port);
     }
-    java.net.Socket watcher = watch ? load.startWatcher(host, port) : null;
+    Socket watcher = watch ? load.startWatcher(host, port) : null;
+    List<Socket> idle = idleWatchers > 0 ? load.openIdleWatchers(host, port, idleWatchers) : List.of();
     try {
-      report(id, new PipelinedLoad(settings, load).run());
+      Map<String, String> before = nodeStats();
+      PipelinedLoad.Result result = new PipelinedLoad(settings, load).run();
+      String extra = "";
+      if (idleWatchers > 0) {
+        Map<String, String> after = nodeStats();
+        double seconds = warmupSeconds + durationSeconds;
+        extra =
+            String.format(
+                Locale.ROOT,
+                " idle_watchers=%d watchers_open=%s changes_s=%.0f",
+                idleWatchers,
+                after.get("watchers"),
+                (counter(after, "segment_changes") - counter(before, "segment_changes")) / seconds);
+      }
+      report(id, result, extra);
     } finally {
+      for (Socket s : idle) {
+        s.close();
+      }
       if (watcher != null) {
         watcher.close();
       }
@@ -221,7 +254,29 @@ final class BenchCommand implements Callable<Integer> {
     return Whack.EXIT_OK;
   }
 
-  private void replay(PipelinedLoad.Protocol load) throws java.io.IOException {
+  /** The node's {@code stats}, name to value. */
+  private Map<String, String> nodeStats() throws IOException {
+    Map<String, String> stats = new HashMap<>();
+    try (Socket s = new Socket(host, port)) {
+      s.getOutputStream().write("stats\r\n".getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      for (String line = in.readLine(); line != null && !line.equals("END"); line = in.readLine()) {
+        String[] t = line.split(" ", 3);
+        if (t.length == 3) {
+          stats.put(t[1], t[2]);
+        }
+      }
+    }
+    return stats;
+  }
+
+  private static long counter(Map<String, String> stats, String name) {
+    String v = stats.get(name);
+    return v == null ? 0 : Long.parseLong(v);
+  }
+
+  private void replay(PipelinedLoad.Protocol load) throws IOException {
     if (replay > 0) {
       long start = System.nanoTime();
       Replay.run(host, port, load, replay, seed);
@@ -274,7 +329,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** One line per benchmark segment: {@code segment <name> <size>}. */
   private int segmentSizes() throws Exception {
-    java.util.Map<String, Long> sizes =
+    Map<String, Long> sizes =
         target.equals("redis") ? SegmentSizes.redis(host, port) : SegmentSizes.whack(host, port);
     sizes.forEach((name, size) -> System.out.println("segment " + name + " " + size));
     return Whack.EXIT_OK;
