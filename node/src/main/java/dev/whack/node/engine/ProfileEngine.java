@@ -619,11 +619,6 @@ public final class ProfileEngine {
     return hub.subscribe(segments, onChange);
   }
 
-  /** The change buffer's size in bytes (allocated while anyone watches). */
-  public long changeBufferBytes() {
-    return hub.bufferBytes();
-  }
-
   /**
    * Re-evaluates the time-dependent memberships that are due by the clock; returns how many
    * profiles were looked at. Call periodically from one scheduler thread.

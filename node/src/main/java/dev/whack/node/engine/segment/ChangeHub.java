@@ -63,11 +63,6 @@ public final class ChangeHub {
     return ChangeRing.recordLength(keyLength);
   }
 
-  /** The change buffer's size in bytes, allocated while anyone watches. */
-  public long bufferBytes() {
-    return (long) ringBytes * stripes;
-  }
-
   /**
    * Subscribes to changes of the named segments (defined now or later), from now on.
    *

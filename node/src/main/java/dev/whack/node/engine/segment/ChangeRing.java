@@ -28,12 +28,12 @@ import java.nio.ByteOrder;
  */
 final class ChangeRing {
   /** The id of a filler record. */
-  static final int PADDING = -1;
+  private static final int PADDING = -1;
 
-  static final int LENGTH_OFFSET = 0;
-  static final int ID_OFFSET = 4;
-  static final int TIME_OFFSET = 8;
-  static final int KEY_LENGTH_OFFSET = 16;
+  private static final int LENGTH_OFFSET = 0;
+  private static final int ID_OFFSET = 4;
+  private static final int TIME_OFFSET = 8;
+  private static final int KEY_LENGTH_OFFSET = 16;
   static final int KEY_OFFSET = 18;
 
   /**

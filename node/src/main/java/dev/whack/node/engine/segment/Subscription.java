@@ -106,10 +106,6 @@ public final class Subscription implements AutoCloseable {
     return segments;
   }
 
-  int[] ids() {
-    return ids;
-  }
-
   /**
    * Reads the next change of a watched segment into {@code sink}; if changes were lost just before
    * it, the sink hears {@link ChangeSink#missed} first, as one call of its own. Returns false when
