@@ -56,6 +56,13 @@ public final class WatchSession {
   /** Changes from the other members waiting for this watcher, at most about this many bytes. */
   public static final int REMOTE_BYTES = 64 * 1024;
 
+  /**
+   * The longest line a change can take: text {@code CHANGE leave}, a segment name of up to 200
+   * characters (800 bytes of UTF-8), a 250-byte key percent-encoded (750), a time; binary is
+   * shorter. A write's buffer never grows past {@link #WRITE_BYTES} plus one of these.
+   */
+  private static final int MAX_LINE_BYTES = 2048;
+
   /** Bytes one drain task writes before it lets the event loop serve other connections. */
   private static final int TASK_BYTES = 256 * 1024;
 
@@ -297,7 +304,7 @@ public final class WatchSession {
 
   /** One write's worth of lines, or null when nothing waits. */
   private ByteBuf fill(Subscription s) {
-    ByteBuf out = ctx.alloc().ioBuffer(1024);
+    ByteBuf out = ctx.alloc().ioBuffer(1024, WRITE_BYTES + MAX_LINE_BYTES);
     lines.out = out;
     try {
       while (out.writerIndex() < WRITE_BYTES && (s.next(lines) || remote.pollTo(lines))) {
