@@ -150,8 +150,9 @@ final class SegmentOpcodes {
           if (unknown != null) {
             out.error(r, STATUS_INVALID_ARGUMENTS, "unknown segment " + unknown);
           } else {
-            out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+            // Changes follow in a later event-loop task, after this reply.
             watch.start(names, new BinaryFormat(r.opaque));
+            out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
           }
         }
         case UNWATCH -> {
