@@ -135,10 +135,6 @@ public final class WatchSession {
     scheduleDrain(); // reads what came since the subscription, then arms it
   }
 
-  public boolean active() {
-    return subscription != null;
-  }
-
   /**
    * Adds the other members' changes to this watch (a watch asked of a clustered node covers the
    * cluster); {@code peerWatch} is closed with the watch.
