@@ -116,6 +116,13 @@ final class BenchCommand implements Callable<Integer> {
   int idleWatchers;
 
   @Option(
+      names = "--unsettled",
+      description =
+          "with --idle-watchers: measure from the moment they connect, while their sockets still"
+              + " take change lines, instead of once the sockets are full")
+  boolean unsettled;
+
+  @Option(
       names = "--target",
       description = "whack or redis: the protocol spoken for profiles, segcount and segment-sizes (default: ${DEFAULT-VALUE})")
   String target = "whack";
@@ -216,6 +223,7 @@ final class BenchCommand implements Callable<Integer> {
     Socket watcher = watch ? load.startWatcher(host, port) : null;
     List<Socket> idle = idleWatchers > 0 ? load.openIdleWatchers(host, port, idleWatchers) : List.of();
     try {
+      double settleSeconds = idleWatchers > 0 && !unsettled ? settle(settings, load) : 0;
       Map<String, String> before = nodeStats();
       double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
       PipelinedLoad.Result result = new PipelinedLoad(settings, load).run();
@@ -236,8 +244,9 @@ final class BenchCommand implements Callable<Integer> {
         extra +=
             String.format(
                 Locale.ROOT,
-                " idle_watchers=%d watchers_open=%s changes_s=%.0f",
+                " idle_watchers=%d settle_s=%.0f watchers_open=%s changes_s=%.0f",
                 idleWatchers,
+                settleSeconds,
                 after.get("watchers"),
                 (counter(after, "segment_changes") - counter(before, "segment_changes")) / seconds);
       }
@@ -263,6 +272,37 @@ final class BenchCommand implements Callable<Integer> {
               delays.getValueAtPercentile(99.9) / 1000.0));
     }
     return Whack.EXIT_OK;
+  }
+
+  /**
+   * Runs the workload unmeasured, a second at a time, until the node has stopped sending change
+   * lines to the idle watchers (at most a minute): until then their sockets take lines like a
+   * reader's would, and each costs the node a write per batch of changes. Returns the seconds it
+   * took.
+   */
+  private double settle(PipelinedLoad.Settings settings, ProfileLoad load) throws Exception {
+    PipelinedLoad.Settings second =
+        new PipelinedLoad.Settings(
+            settings.host(),
+            settings.port(),
+            settings.connections(),
+            settings.threads(),
+            settings.pipeline(),
+            0,
+            1000,
+            settings.seed() + 1,
+            settings.ratePerSecond());
+    long start = System.nanoTime();
+    long sent = counter(nodeStats(), "watch_changes_sent");
+    for (int i = 0; i < 60; i++) {
+      new PipelinedLoad(second, load).run();
+      long now = counter(nodeStats(), "watch_changes_sent");
+      if (now == sent) {
+        break;
+      }
+      sent = now;
+    }
+    return (System.nanoTime() - start) / 1e9;
   }
 
   /** The node's {@code stats}, name to value. */
