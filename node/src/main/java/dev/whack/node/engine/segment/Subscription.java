@@ -142,7 +142,9 @@ public final class Subscription implements AutoCloseable {
       int local = id >= 0 && id < localById.length ? localById[id] : -1;
       int keyLength = 0;
       long timeAndKind = 0;
-      boolean plausible = ring.plausibleLength(index, length);
+      // A change record holds at least its header; a filler may be as short as 8 bytes.
+      boolean plausible =
+          ring.plausibleLength(index, length) && (id < 0 || length >= ChangeRing.recordLength(0));
       if (local >= 0 && plausible) {
         keyLength =
             Math.min(ring.keyLengthAt(index), Math.min(key.length, length - ChangeRing.KEY_OFFSET));
