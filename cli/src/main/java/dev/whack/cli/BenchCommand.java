@@ -10,9 +10,17 @@ import dev.whack.cli.bench.Replay;
 import dev.whack.cli.bench.SegCountLoad;
 import dev.whack.cli.bench.SegmentSizes;
 import dev.whack.cli.bench.Soak;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,6 +109,20 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--watch", description = "also watch a segment and report the change delay (P7)")
   boolean watch;
+
+  @Option(
+      names = "--idle-watchers",
+      description =
+          "profiles: connections that each watch 23 of the 50 segments and never read, open"
+              + " through the run; the result line adds the node's watch counters")
+  int idleWatchers;
+
+  @Option(
+      names = "--unsettled",
+      description =
+          "with --idle-watchers: measure from the moment they connect, while their sockets still"
+              + " take change lines, instead of once the sockets are full")
+  boolean unsettled;
 
   @Option(
       names = "--target",
@@ -201,10 +223,41 @@ final class BenchCommand implements Callable<Integer> {
     if (watch) {
       load.defineFlipSegment(host, port);
     }
-    java.net.Socket watcher = watch ? load.startWatcher(host, port) : null;
+    Socket watcher = watch ? load.startWatcher(host, port) : null;
+    List<Socket> idle = idleWatchers > 0 ? load.openIdleWatchers(host, port, idleWatchers) : List.of();
     try {
-      report(id, new PipelinedLoad(settings, load).run());
+      double settleSeconds = idleWatchers > 0 && !unsettled ? settle(settings, load) : 0;
+      Map<String, String> before = nodeStats();
+      double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
+      PipelinedLoad.Result result = new PipelinedLoad(settings, load).run();
+      Map<String, String> after = nodeStats();
+      String extra = "";
+      long updates = counter(after, "profile_updates") - counter(before, "profile_updates");
+      if (serverPid != null && updates > 0) {
+        // The node's CPU per update over the whole run, warm-up included: less at the mercy of
+        // other processes on the machine than the rate is.
+        extra +=
+            String.format(
+                Locale.ROOT,
+                " node_cpu_us_per_update=%.2f",
+                (cpuSeconds(serverPid) - cpuBefore) * 1e6 / updates);
+      }
+      if (idleWatchers > 0) {
+        double seconds = warmupSeconds + durationSeconds;
+        extra +=
+            String.format(
+                Locale.ROOT,
+                " idle_watchers=%d settle_s=%.0f watchers_open=%s changes_s=%.0f",
+                idleWatchers,
+                settleSeconds,
+                after.get("watchers"),
+                (counter(after, "segment_changes") - counter(before, "segment_changes")) / seconds);
+      }
+      report(id, result, extra);
     } finally {
+      for (Socket s : idle) {
+        s.close();
+      }
       if (watcher != null) {
         watcher.close();
       }
@@ -224,7 +277,67 @@ final class BenchCommand implements Callable<Integer> {
     return Whack.EXIT_OK;
   }
 
-  private void replay(PipelinedLoad.Protocol load) throws java.io.IOException {
+  /**
+   * Runs the workload unmeasured, a second at a time, until the node has stopped sending change
+   * lines to the idle watchers (at most a minute): until then their sockets take lines like a
+   * reader's would, and each costs the node a write per batch of changes. Returns the seconds it
+   * took.
+   */
+  private double settle(PipelinedLoad.Settings settings, ProfileLoad load) throws Exception {
+    PipelinedLoad.Settings second =
+        new PipelinedLoad.Settings(
+            settings.host(),
+            settings.port(),
+            settings.connections(),
+            settings.threads(),
+            settings.pipeline(),
+            0,
+            1000,
+            settings.seed() + 1,
+            settings.ratePerSecond());
+    long start = System.nanoTime();
+    long sent = counter(nodeStats(), "watch_changes_sent");
+    for (int i = 0; i < 60; i++) {
+      new PipelinedLoad(second, load).run();
+      long now = counter(nodeStats(), "watch_changes_sent");
+      if (now == sent) {
+        break;
+      }
+      sent = now;
+    }
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** The node's {@code stats}, name to value. */
+  private Map<String, String> nodeStats() throws IOException {
+    Map<String, String> stats = new HashMap<>();
+    try (Socket s = new Socket(host, port)) {
+      s.getOutputStream().write("stats\r\n".getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+      for (String line = in.readLine(); line != null && !line.equals("END"); line = in.readLine()) {
+        String[] t = line.split(" ", 3);
+        if (t.length == 3) {
+          stats.put(t[1], t[2]);
+        }
+      }
+    }
+    return stats;
+  }
+
+  /** User plus system CPU seconds of a process (Linux: /proc/pid/stat, in 1/100 s ticks). */
+  private static double cpuSeconds(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+  }
+
+  private static long counter(Map<String, String> stats, String name) {
+    String v = stats.get(name);
+    return v == null ? 0 : Long.parseLong(v);
+  }
+
+  private void replay(PipelinedLoad.Protocol load) throws IOException {
     if (replay > 0) {
       long start = System.nanoTime();
       Replay.run(host, port, load, replay, seed);
@@ -298,7 +411,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** One line per benchmark segment: {@code segment <name> <size>}. */
   private int segmentSizes() throws Exception {
-    java.util.Map<String, Long> sizes =
+    Map<String, Long> sizes =
         target.equals("redis") ? SegmentSizes.redis(host, port) : SegmentSizes.whack(host, port);
     sizes.forEach((name, size) -> System.out.println("segment " + name + " " + size));
     return Whack.EXIT_OK;

@@ -64,6 +64,20 @@ final class NodeCommand implements Callable<Integer> {
   long idleTimeoutSeconds;
 
   @Option(
+      names = "--watch-buffer",
+      description =
+          "change buffer all watchers read, a power of two, e.g. 16m (default: 16m); a watcher"
+              + " that falls this far behind loses the oldest changes and is told how many")
+  String watchBuffer = "16m";
+
+  @Option(
+      names = "--watch-lapped-timeout",
+      description =
+          "how long a watcher may stay lapped (losing changes, or not reading) before the node"
+              + " tells it why and closes its connection, e.g. 30s, 2m (default: 30s)")
+  String watchLappedTimeout = "30s";
+
+  @Option(
       names = "--peers",
       split = ",",
       description = "cluster members as host:port,... (this node may be listed too); keys other"
@@ -91,6 +105,8 @@ final class NodeCommand implements Callable<Integer> {
               .ioThreads(threads)
               .maxConnections(maxConnections)
               .idleTimeoutMillis(Math.multiplyExact(idleTimeoutSeconds, 1000L))
+              .watchBufferBytes(Math.toIntExact(NodeConfig.parseSize(watchBuffer)))
+              .watchLappedTimeoutMillis(NodeConfig.parseDurationMillis(watchLappedTimeout))
               .peers(peers)
               .advertise(advertise)
               .conclude();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.client.testing.Await;
 import dev.whack.client.testing.FakeServer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -49,8 +50,11 @@ class WatchTest {
       events.add("MISSED " + count + " " + node);
     }
 
+    final BlockingQueue<Throwable> causes = new LinkedBlockingQueue<>();
+
     @Override
     public void onDisconnected(String node, Throwable cause) {
+      causes.add(cause);
       events.add("DISCONNECTED " + node);
     }
 
@@ -201,6 +205,39 @@ class WatchTest {
       assertEquals("ENTER dk after 2 " + a.address(), recorder.next());
       assertEquals(List.of("local watch dk", "local watch dk"), a.received());
       assertTrue(watch.segments().size() == 1);
+    } finally {
+      a.close();
+    }
+  }
+
+  @Test
+  void shouldTellTheListenerWhyANodeEndedTheWatch() throws Exception {
+    AtomicInteger watches = new AtomicInteger();
+    FakeServer a =
+        FakeServer.start(
+            (cmd, reply) -> {
+              reply.write("WATCHING 1\r\n");
+              if (watches.incrementAndGet() == 1) {
+                reply.write("CHANGE enter dk before 1\r\n");
+                reply.write("SERVER_ERROR watch lapped for 30 s: closing\r\n").close();
+              } else {
+                reply.write("CHANGE enter dk after 2\r\n");
+              }
+            });
+    Recorder recorder = new Recorder();
+    // Not the short request timeout: the first watch of a JVM on a busy machine can take longer.
+    try (WhackClient client = Clients.builder(a).requestTimeout(Duration.ofSeconds(5)).build();
+        Watch watch = Await.value(client.segments().watch(List.of("dk"), recorder))) {
+      assertEquals("ENTER dk before 1 " + a.address(), recorder.next());
+      assertEquals("DISCONNECTED " + a.address(), recorder.next());
+      Throwable cause = recorder.causes.poll(Await.BOUND.toMillis(), TimeUnit.MILLISECONDS);
+      assertTrue(cause instanceof ConnectionClosedException, String.valueOf(cause));
+      assertEquals(
+          a.address() + " ended the connection: SERVER_ERROR watch lapped for 30 s: closing",
+          cause.getMessage());
+      assertEquals("RECONNECTED " + a.address(), recorder.next());
+      assertEquals("ENTER dk after 2 " + a.address(), recorder.next());
+      assertEquals(List.of("dk"), watch.segments());
     } finally {
       a.close();
     }

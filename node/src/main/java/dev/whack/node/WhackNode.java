@@ -44,6 +44,7 @@ public final class WhackNode implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
   private final ItemCache cache;
+  private final Watchers watchers;
   private final ScheduledExecutorService timers;
   private final NodeStats stats;
   private final NodeMetrics metrics;
@@ -57,7 +58,8 @@ public final class WhackNode implements AutoCloseable {
             new EngineConfig()
                 .clock(config.clock())
                 .maxKeyBytes(KEY_MAX_BYTES)
-                .maxValueBytes(config.maxItemSize()));
+                .maxValueBytes(config.maxItemSize())
+                .changeBufferBytes(config.watchBufferBytes()));
     this.cache =
         new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
     this.stats = new NodeStats(config.clock().millis());
@@ -75,7 +77,7 @@ public final class WhackNode implements AutoCloseable {
             : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
     this.memberCheck = MemberCheck.of(cluster, System.err::println);
     report.withMembers(memberCheck);
-    Watchers watchers = new Watchers();
+    this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
         new ProtocolContext(cache, engine, stats, metrics, report, watchers, cluster, VERSION);
@@ -92,7 +94,8 @@ public final class WhackNode implements AutoCloseable {
     }
     try {
       serverRef[0] =
-          new WhackServer(config.bind(), config.port(), config.ioThreads(), context, tracker);
+          new WhackServer(
+              config.bind(), config.port(), config.ioThreads(), config.allocator(), context, tracker);
       this.server = serverRef[0];
       this.metricsPort =
           config.metricsPort() == 0 ? 0 : metrics.serve(config.bind(), config.metricsPort());
@@ -136,13 +139,15 @@ public final class WhackNode implements AutoCloseable {
   }
 
   /**
-   * Removes expired profiles (and what a delayed flush invalidated) and re-evaluates the
-   * time-dependent memberships that are due. Runs every {@code --timer-period} (100 ms); tests
+   * Removes expired profiles (and what a delayed flush invalidated), re-evaluates the
+   * time-dependent memberships that are due and disconnects watchers that stayed lapped too long.
+   * Runs every {@code --timer-period} (100 ms); tests
    * that move a manual clock turn the background timer off and call this themselves.
    */
   public void runTimers() {
     cache.expireDue();
     engine.runDueReevaluations();
+    watchers.closeLapped();
   }
 
   private void checkMembersQuietly() {

@@ -141,6 +141,40 @@ public final class ProfileLoad implements PipelinedLoad.Protocol {
     return s;
   }
 
+  /** Segment names one watch line holds: the text protocol splits a line into 24 tokens. */
+  static final int NAMES_PER_WATCH = 23;
+
+  /**
+   * Opens {@code count} connections that each watch {@link #NAMES_PER_WATCH} of the 50 segments
+   * (a window that moves by that many per connection, so every segment is watched) and then never
+   * read: what watchers that stop reading cost ingestion. Close them when the run is over.
+   */
+  public List<Socket> openIdleWatchers(String host, int port, int count) throws IOException {
+    List<String[]> segments = ProfileWorkload.segments();
+    List<Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        StringBuilder line = new StringBuilder("watch");
+        for (int j = 0; j < NAMES_PER_WATCH; j++) {
+          line.append(' ').append(segments.get((i * NAMES_PER_WATCH + j) % segments.size())[0]);
+        }
+        Socket s = new Socket(host, port);
+        sockets.add(s);
+        s.getOutputStream().write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        String reply = readLine(s.getInputStream());
+        if (!reply.equals("WATCHING " + NAMES_PER_WATCH)) {
+          throw new IOException("watch answered " + reply);
+        }
+      }
+    } catch (IOException e) {
+      for (Socket s : sockets) {
+        s.close();
+      }
+      throw e;
+    }
+    return sockets;
+  }
+
   /** Pairs an ack (positive nanos) with its change (negative nanos), whichever comes second. */
   private void arrived(String key, long signedNanos) {
     Long other = firstSeen.putIfAbsent(key, signedNanos);

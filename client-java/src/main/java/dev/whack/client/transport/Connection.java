@@ -75,6 +75,8 @@ public final class Connection {
 
   /** Past this many encoded bytes a drain writes what it has and starts a new buffer. */
   private static final int WRITE_CHUNK_BYTES = 256 * 1024;
+  private static final byte[] SERVER_ERROR =
+      "SERVER_ERROR ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private final NodeAddress address;
   private final TransportSettings settings;
@@ -419,6 +421,20 @@ public final class Connection {
             }
           }
           if (head == null) {
+            if (couldBe(in, SERVER_ERROR)) {
+              // The one line a node sends unasked besides pushes: why it is closing the
+              // connection (a watch that stayed lapped, docs/protocol.md). It is the reason the
+              // connection ends, not a corrupt reply.
+              String reason = in.readableBytes() < SERVER_ERROR.length ? null : Lines.readLine(in);
+              if (reason == null) {
+                return;
+              }
+              ConnectionClosedException closed =
+                  new ConnectionClosedException(
+                      name(), name() + " ended the connection: " + reason, null);
+              endNow(Ending.CLOSED_BY_PEER, closed, closed);
+              return;
+            }
             throw new ReplyFormatException(
                 "bytes with no request outstanding: " + Lines.preview(in));
           }
@@ -443,6 +459,17 @@ public final class Connection {
             new ConnectionClosedException(
                 name(), "connection to " + name() + " closed after a corrupt reply", corrupt));
       }
+    }
+
+    /** The readable bytes are {@code prefix} or its beginning. */
+    private static boolean couldBe(ByteBuf in, byte[] prefix) {
+      int n = Math.min(in.readableBytes(), prefix.length);
+      for (int i = 0; i < n; i++) {
+        if (in.getByte(in.readerIndex() + i) != prefix[i]) {
+          return false;
+        }
+      }
+      return true;
     }
 
     @Override

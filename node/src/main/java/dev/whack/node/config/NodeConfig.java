@@ -1,5 +1,7 @@
 package dev.whack.node.config;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.time.InstantSource;
 import java.util.List;
 
@@ -16,6 +18,10 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_CONNECTIONS = 1024;
   /** How often expired profiles and due time-dependent memberships are processed. */
   public static final long DEFAULT_TIMER_PERIOD_MILLIS = 100;
+  /** The change buffer all watchers read (--watch-buffer). */
+  public static final int DEFAULT_WATCH_BUFFER_BYTES = 16 << 20;
+  /** How long a watcher may stay lapped before it is disconnected (--watch-lapped-timeout). */
+  public static final long DEFAULT_WATCH_LAPPED_TIMEOUT_MILLIS = 30_000;
   /** memcached refuses item size limits below 1 KiB. */
   public static final int MIN_ITEM_SIZE = 1024;
 
@@ -28,9 +34,12 @@ public final class NodeConfig {
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private long idleTimeoutMillis;
   private long timerPeriodMillis = DEFAULT_TIMER_PERIOD_MILLIS;
+  private int watchBufferBytes = DEFAULT_WATCH_BUFFER_BYTES;
+  private long watchLappedTimeoutMillis = DEFAULT_WATCH_LAPPED_TIMEOUT_MILLIS;
   private List<String> peers = List.of();
   private String advertise;
   private InstantSource clock = InstantSource.system();
+  private ByteBufAllocator allocator = PooledByteBufAllocator.DEFAULT;
   private boolean concluded;
 
   public NodeConfig port(int port) {
@@ -89,6 +98,25 @@ public final class NodeConfig {
   }
 
   /**
+   * Bytes of the change buffer that every watcher of this node reads (a power of two, default 16
+   * MiB): how far a watcher can fall behind before it loses the oldest changes, whatever the
+   * number of watchers.
+   */
+  public NodeConfig watchBufferBytes(int watchBufferBytes) {
+    this.watchBufferBytes = watchBufferBytes;
+    return this;
+  }
+
+  /**
+   * How long a watcher may stay lapped (losing changes, or not reading while the change buffer
+   * laps it) before the node tells it why and closes its connection (default 30 s).
+   */
+  public NodeConfig watchLappedTimeoutMillis(long watchLappedTimeoutMillis) {
+    this.watchLappedTimeoutMillis = watchLappedTimeoutMillis;
+    return this;
+  }
+
+  /**
    * The cluster's members as {@code host:port} (this node may be among them); with none, the node
    * is alone and owns every key.
    */
@@ -105,6 +133,15 @@ public final class NodeConfig {
 
   public NodeConfig clock(InstantSource clock) {
     this.clock = clock;
+    return this;
+  }
+
+  /**
+   * Where connections take their network buffers from: Netty's pooled direct allocator unless a
+   * test injects one that fails, to see what a node does when memory runs out.
+   */
+  public NodeConfig allocator(ByteBufAllocator allocator) {
+    this.allocator = allocator;
     return this;
   }
 
@@ -138,7 +175,16 @@ public final class NodeConfig {
             + bind
             + ":"
             + port);
+    require(
+        Integer.bitCount(watchBufferBytes) == 1
+            && watchBufferBytes >= 64 * 1024
+            && watchBufferBytes <= 1 << 30,
+        "the watch buffer must be a power of two from 64k to 1g (e.g. 16m): " + watchBufferBytes);
+    require(
+        watchLappedTimeoutMillis > 0,
+        "the watch lapped timeout must be positive: " + watchLappedTimeoutMillis + " ms");
     require(clock != null, "clock must be set");
+    require(allocator != null, "allocator must be set");
     require(
         maxItemSize >= MIN_ITEM_SIZE,
         "max item size must be at least " + MIN_ITEM_SIZE + " bytes: " + maxItemSize);
@@ -220,6 +266,18 @@ public final class NodeConfig {
     return clock;
   }
 
+  public int watchBufferBytes() {
+    return watchBufferBytes;
+  }
+
+  public long watchLappedTimeoutMillis() {
+    return watchLappedTimeoutMillis;
+  }
+
+  public ByteBufAllocator allocator() {
+    return allocator;
+  }
+
   public boolean isConcluded() {
     return concluded;
   }
@@ -257,6 +315,38 @@ public final class NodeConfig {
       return Math.multiplyExact(value, multiplier);
     } catch (NumberFormatException | ArithmeticException e) {
       throw new IllegalArgumentException("not a size (try 64m, 1g or a byte count): " + text, e);
+    }
+  }
+
+  /**
+   * Parses a duration such as {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a plain
+   * number of seconds, into milliseconds.
+   */
+  public static long parseDurationMillis(String text) {
+    String s = text.trim().toLowerCase(java.util.Locale.ROOT);
+    long unit = 1000;
+    String digits = s;
+    if (s.endsWith("ms")) {
+      unit = 1;
+      digits = s.substring(0, s.length() - 2);
+    } else if (s.endsWith("s")) {
+      digits = s.substring(0, s.length() - 1);
+    } else if (s.endsWith("m")) {
+      unit = 60_000;
+      digits = s.substring(0, s.length() - 1);
+    } else if (s.endsWith("h")) {
+      unit = 3_600_000;
+      digits = s.substring(0, s.length() - 1);
+    }
+    try {
+      long value = Long.parseLong(digits);
+      if (value < 0) {
+        throw new IllegalArgumentException("a duration must not be negative: " + text);
+      }
+      return Math.multiplyExact(value, unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException(
+          "not a duration (try 30s, 500ms, 2m or a number of seconds): " + text, e);
     }
   }
 

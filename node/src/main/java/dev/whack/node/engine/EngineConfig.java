@@ -16,6 +16,8 @@ public final class EngineConfig {
   private int maxNames = 65_536;
   private int maxKeyBytes = 250;
   private int maxValueBytes = 1 << 20;
+  private int changeBufferBytes = 16 << 20;
+  private int changeBufferStripes = 4;
   private boolean concluded;
 
   /** The time source for event times, windows and now(); default the system clock. */
@@ -74,6 +76,27 @@ public final class EngineConfig {
     return this;
   }
 
+  /**
+   * Bytes of the change buffer every subscriber reads (default 16 MiB, a power of two): how much
+   * change history a slow subscriber can fall behind before it loses the oldest, whatever the
+   * number of subscribers. Allocated while anyone watches.
+   */
+  public EngineConfig changeBufferBytes(int bytes) {
+    check();
+    this.changeBufferBytes = bytes;
+    return this;
+  }
+
+  /**
+   * Rings the change buffer is split into, by profile key (default 4, a power of two): writers of
+   * different keys rarely wait for one another.
+   */
+  public EngineConfig changeBufferStripes(int stripes) {
+    check();
+    this.changeBufferStripes = stripes;
+    return this;
+  }
+
   /** Validates every setting; afterwards the configuration cannot change. */
   public EngineConfig conclude() {
     if (concluded) {
@@ -100,6 +123,27 @@ public final class EngineConfig {
     }
     if (maxValueBytes < 1) {
       throw new IllegalArgumentException("maxValueBytes must be positive, was " + maxValueBytes);
+    }
+    if (changeBufferStripes < 1
+        || changeBufferStripes > 64
+        || Integer.bitCount(changeBufferStripes) != 1) {
+      throw new IllegalArgumentException(
+          "changeBufferStripes must be a power of two up to 64, was " + changeBufferStripes);
+    }
+    // A ring must hold several of the largest records (a key of maxKeyBytes), and 4 KiB at least.
+    long smallestRing =
+        Math.max(4096, 8L * dev.whack.node.engine.segment.ChangeHub.recordBytes(maxKeyBytes));
+    if (Integer.bitCount(changeBufferBytes) != 1
+        || (long) changeBufferBytes / changeBufferStripes < smallestRing) {
+      throw new IllegalArgumentException(
+          "changeBufferBytes must be a power of two of at least "
+              + smallestRing * changeBufferStripes
+              + " bytes ("
+              + changeBufferStripes
+              + " rings of "
+              + smallestRing
+              + "), was "
+              + changeBufferBytes);
     }
     concluded = true;
     return this;
@@ -137,5 +181,13 @@ public final class EngineConfig {
 
   public int maxValueBytes() {
     return maxValueBytes;
+  }
+
+  public int changeBufferBytes() {
+    return changeBufferBytes;
+  }
+
+  public int changeBufferStripes() {
+    return changeBufferStripes;
   }
 }

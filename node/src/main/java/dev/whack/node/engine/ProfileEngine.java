@@ -78,7 +78,7 @@ public final class ProfileEngine {
   private final Dictionaries dict;
   private final ProfileTable table;
   private final SegmentRegistry registry;
-  private final ChangeHub hub = new ChangeHub();
+  private final ChangeHub hub;
   private final ReevaluationQueue timers = new ReevaluationQueue();
   private final PartitionedBitmap all = new PartitionedBitmap();
   private final ExpressionCompiler compiler;
@@ -115,6 +115,8 @@ public final class ProfileEngine {
     this.dict = Dictionaries.create(config.maxNames());
     this.table = new ProfileTable(config.lockStripes());
     this.registry = new SegmentRegistry(config.maxSegments());
+    this.hub =
+        new ChangeHub(config.changeBufferBytes(), config.changeBufferStripes(), config.maxKeyBytes());
     this.compiler =
         new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
     Dictionaries names = this.dict;
@@ -645,15 +647,19 @@ public final class ProfileEngine {
   }
 
   /**
-   * Subscribes to enter/leave changes of the named segments. Ingestion never waits: when the buffer
-   * is full, changes are dropped and counted ({@link Subscription#takeMissed()}).
+   * Subscribes to enter/leave changes of the named segments, from now on. Ingestion never waits:
+   * every change of a watched segment is written once into the node's change buffer ({@link
+   * EngineConfig#changeBufferBytes}) and each subscription reads it at its own pace; one that falls
+   * a whole buffer behind loses the oldest of its changes and is told how many ({@link
+   * Subscription#next}, {@link Subscription#takeMissed()}).
    *
-   * @param onChange runs on the ingesting thread, inside the write, after each offered change; it
-   *     must not block and must not call back into the engine (it holds the profile's lock); a
-   *     typical listener wakes the consumer's event loop. May be null.
+   * @param onChange runs on the ingesting thread, inside the write, when a change arrives for a
+   *     subscription that {@link Subscription#arm armed} itself; it must not block and must not
+   *     call back into the engine (it holds the profile's lock); a typical listener wakes the
+   *     consumer's event loop. May be null.
    */
-  public Subscription subscribe(Collection<String> segments, int capacity, Runnable onChange) {
-    return hub.subscribe(segments, capacity, onChange);
+  public Subscription subscribe(Collection<String> segments, Runnable onChange) {
+    return hub.subscribe(segments, onChange);
   }
 
   /**

@@ -133,6 +133,9 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("whack.watch.missed", stats.watchMissed, LongAdder::sum)
         .description("Changes watchers missed because they read too slowly")
         .register(registry);
+    FunctionCounter.builder("whack.watchers.closed.lapped", stats.watchersLappedClosed, LongAdder::sum)
+        .description("Watchers disconnected because they stayed lapped for the lapped timeout")
+        .register(registry);
     segmentSizes =
         MultiGauge.builder("whack.segment.size").description("Members of each segment").register(registry);
     watcherLag =
@@ -152,7 +155,7 @@ public final class NodeMetrics implements AutoCloseable {
     segmentSizes.register(sizes, true);
     List<MultiGauge.Row<?>> lags = new ArrayList<>();
     for (Watchers.Watcher w : watchers.all()) {
-      lags.add(MultiGauge.Row.of(Tags.of("watcher", w.name()), w.lag(), l -> l.getAsInt()));
+      lags.add(MultiGauge.Row.of(Tags.of("watcher", w.name()), w, Watchers.Watcher::lag));
     }
     watcherLag.register(lags, true);
   }

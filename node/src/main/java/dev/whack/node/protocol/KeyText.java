@@ -27,6 +27,18 @@ public final class KeyText {
     }
   }
 
+  /** Appends the first {@code length} bytes of {@code key}, escaped as above. */
+  public static void append(io.netty.buffer.ByteBuf out, byte[] key, int length) {
+    for (int i = 0; i < length; i++) {
+      int b = key[i] & 0xFF;
+      if (b > 0x20 && b < 0x7f && b != '%') {
+        out.writeByte(b);
+      } else {
+        out.writeByte('%').writeByte(HEX[b >>> 4]).writeByte(HEX[b & 0xF]);
+      }
+    }
+  }
+
   /** The bytes of a key the engine handed out (one char per byte). */
   public static byte[] bytes(String key) {
     return key.getBytes(StandardCharsets.ISO_8859_1);

@@ -206,6 +206,19 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   }
 
   /**
+   * A request whose handling failed unexpectedly (a bug, or no memory left for its reply) ends its
+   * connection after what was already queued. Left open, the requests behind it would sit unread
+   * in the cumulation buffer with nothing to make the node decode them again, while the client
+   * waits for their replies: issue 13 saw an ingesting connection stall for good that way once
+   * direct memory had run out. {@link dev.whack.node.server.ConnectionTracker}, first in the
+   * pipeline, never sees these failures: an exception travels from its handler toward the tail.
+   */
+  @Override
+  public final void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    closeNow();
+  }
+
+  /**
    * For the idle timeout (memcached's {@code idle_timeout}), on the event loop: when this
    * connection was last active. Active means it completed a request, or it is waiting for an
    * answer from another node, or it watches segments, or its client took some of the replies
@@ -266,8 +279,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       boolean done;
       try {
         done = rest.proceed();
-      } catch (RuntimeException e) {
-        ctx.fireExceptionCaught(e);
+      } catch (RuntimeException | OutOfMemoryError e) {
+        exceptionCaught(ctx, e);
         return;
       }
       if (!done) {
@@ -285,8 +298,9 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     ctx.channel().config().setAutoRead(true);
     try {
       channelRead(ctx, Unpooled.EMPTY_BUFFER);
-    } catch (Exception e) {
-      ctx.fireExceptionCaught(e);
+    } catch (Exception | OutOfMemoryError e) {
+      exceptionCaught(ctx, e);
+      return;
     }
     endOfBatch();
   }

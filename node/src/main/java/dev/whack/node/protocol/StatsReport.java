@@ -147,6 +147,9 @@ public final class StatsReport {
       s.stat("profile_updates", Long.toString(stats.profileUpdates.sum()));
       s.stat("profile_updates_ignored", Long.toString(stats.profileUpdatesIgnored.sum()));
       s.stat("watchers", Long.toString(stats.watchers.sum()));
+      s.stat("watch_changes_sent", Long.toString(stats.watchDelivered.sum()));
+      s.stat("watch_changes_missed", Long.toString(stats.watchMissed.sum()));
+      s.stat("watchers_closed_lapped", Long.toString(stats.watchersLappedClosed.sum()));
     }
   }
 
@@ -164,6 +167,8 @@ public final class StatsReport {
     s.stat("item_size_max", Integer.toString(config.maxItemSize()));
     s.stat("flush_enabled", "yes");
     s.stat("metrics_port", Integer.toString(config.metricsPort()));
+    s.stat("watch_buffer", Integer.toString(config.watchBufferBytes()));
+    s.stat("watch_lapped_timeout", Long.toString(config.watchLappedTimeoutMillis() / 1000));
   }
 
   private void items(Sink s) {

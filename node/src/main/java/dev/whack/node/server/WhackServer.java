@@ -2,7 +2,7 @@ package dev.whack.node.server;
 
 import dev.whack.node.protocol.ProtocolContext;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -35,7 +35,12 @@ public final class WhackServer implements AutoCloseable {
   private final Channel serverChannel;
 
   public WhackServer(
-      String bind, int port, int ioThreads, ProtocolContext context, ConnectionTracker tracker)
+      String bind,
+      int port,
+      int ioThreads,
+      ByteBufAllocator allocator,
+      ProtocolContext context,
+      ConnectionTracker tracker)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -51,7 +56,7 @@ public final class WhackServer implements AutoCloseable {
               .option(ChannelOption.SO_BACKLOG, 1024)
               .option(ChannelOption.SO_REUSEADDR, true)
               .childOption(ChannelOption.TCP_NODELAY, true)
-              .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+              .childOption(ChannelOption.ALLOCATOR, allocator)
               .childHandler(
                   new ChannelInitializer<SocketChannel>() {
                     @Override

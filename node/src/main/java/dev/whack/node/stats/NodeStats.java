@@ -49,6 +49,8 @@ public final class NodeStats {
   public final LongAdder watchMissed = new LongAdder();
   /** Connections closed by the idle timeout (memcached's {@code idle_kicks}). */
   public final LongAdder idleKicks = new LongAdder();
+  /** Watchers disconnected because they stayed lapped for the lapped timeout. */
+  public final LongAdder watchersLappedClosed = new LongAdder();
   /** Requests answered with ERROR, CLIENT_ERROR or a binary error status. */
   public final LongAdder protocolErrors = new LongAdder();
 
@@ -81,7 +83,7 @@ public final class NodeStats {
           deleteMisses, incrHits, incrMisses, decrHits, decrMisses, casHits, casMisses, casBadval,
           touchHits, touchMisses, storeTooLarge, storeStored, storeNotStored, storeExists,
           storeNotFound, bytesRead, bytesWritten, totalConnections, protocolErrors, profileUpdates,
-          profileUpdatesIgnored, watchDelivered, watchMissed, idleKicks
+          profileUpdatesIgnored, watchDelivered, watchMissed, idleKicks, watchersLappedClosed
         }) {
       counter.reset();
     }

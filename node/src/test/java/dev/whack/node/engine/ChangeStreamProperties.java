@@ -32,7 +32,7 @@ class ChangeStreamProperties {
       engine.define("s" + i, EngineWorkload.SEGMENTS[i]);
       names.add("s" + i);
     }
-    Subscription sub = engine.subscribe(names, 1 << 20, null);
+    Subscription sub = engine.subscribe(names, null);
     int keys = 5 + r.nextInt(30);
     for (int step = 0; step < 20; step++) {
       List<Thread> writers = new ArrayList<>();

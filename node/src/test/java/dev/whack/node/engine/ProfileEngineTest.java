@@ -281,7 +281,7 @@ class ProfileEngineTest {
   @Test
   void shouldTellSubscribersWhoEnteredAndLeft() {
     engine.define("dk", "country == \"DK\"");
-    try (Subscription sub = engine.subscribe(List.of("dk"), 16, null)) {
+    try (Subscription sub = engine.subscribe(List.of("dk"), null)) {
       update("a", "{\"set\":{\"country\":\"DK\"}}");
       update("a", "{\"set\":{\"country\":\"SE\"}}");
       SegmentChange enter = sub.poll();
@@ -294,16 +294,67 @@ class ProfileEngineTest {
 
   @Test
   void shouldCountWhatASlowSubscriberMissedWithoutBlockingIngestion() {
-    engine.define("dk", "country == \"DK\"");
-    Subscription sub = engine.subscribe(List.of("dk"), 2, null);
-    for (int i = 0; i < 10; i++) {
-      update("u" + i, "{\"set\":{\"country\":\"DK\"}}");
+    // One ring of 4 KiB: a change of a key "u<i>" takes 24 bytes, so 1,000 of them lap it.
+    ProfileEngine small =
+        new ProfileEngine(
+            new EngineConfig().clock(clock).changeBufferBytes(4096).changeBufferStripes(1));
+    small.define("dk", "country == \"DK\"");
+    Subscription sub = small.subscribe(List.of("dk"), null);
+    for (int i = 0; i < 1000; i++) {
+      byte[] body = "{\"set\":{\"country\":\"DK\"}}".getBytes(UTF_8);
+      small.updateJson(k("u" + i), body, 0, body.length);
     }
     List<SegmentChange> got = new ArrayList<>();
-    sub.drainTo(got, 100);
-    assertEquals(List.of("u8", "u9"), got.stream().map(SegmentChange::key).toList());
-    assertEquals(8, sub.takeMissed());
+    sub.drainTo(got, 2000);
+    long missed = sub.takeMissed();
+    assertEquals(1000, got.size() + missed, "every change is either read or counted as missed");
+    assertTrue(got.size() >= 100, "it keeps most of what the ring still holds: " + got.size());
+    for (int i = 0; i < got.size(); i++) {
+      assertEquals("u" + (1000 - got.size() + i), got.get(i).key(), "the newest, in order");
+    }
     assertEquals(0, sub.takeMissed());
+    assertNull(sub.poll());
+    sub.close();
+  }
+
+  @Test
+  void shouldNotCountChangesOfUnwatchedSegmentsAsMissed() {
+    ProfileEngine small =
+        new ProfileEngine(
+            new EngineConfig().clock(clock).changeBufferBytes(4096).changeBufferStripes(1));
+    small.define("busy", "n >= 0");
+    small.define("quiet", "q == true");
+    Subscription busy = small.subscribe(List.of("busy"), null);
+    Subscription quiet = small.subscribe(List.of("quiet"), null);
+    byte[] body = "{\"set\":{\"n\":1}}".getBytes(UTF_8);
+    for (int i = 0; i < 1000; i++) {
+      small.updateJson(k("b" + i), body, 0, body.length); // laps the quiet reader many times
+    }
+    byte[] flag = "{\"set\":{\"q\":true}}".getBytes(UTF_8);
+    small.updateJson(k("q"), flag, 0, flag.length);
+    assertEquals("q", quiet.poll().key());
+    assertEquals(0, quiet.takeMissed(), "what it lost was none of its own");
+    assertNull(quiet.poll());
+    busy.poll();
+    assertTrue(busy.takeMissed() > 0, "the busy reader, lapped, lost some of its own");
+    busy.close();
+    quiet.close();
+  }
+
+  @Test
+  void shouldWakeOnlyASubscriberThatArmedItself() {
+    engine.define("dk", "country == \"DK\"");
+    int[] wakes = new int[1];
+    Subscription sub = engine.subscribe(List.of("dk"), () -> wakes[0]++);
+    update("a", "{\"set\":{\"country\":\"DK\"}}");
+    assertEquals(0, wakes[0], "not armed: ingestion does not call it");
+    assertFalse(sub.arm(), "a change is waiting: read it rather than wait");
+    assertEquals("a", sub.poll().key());
+    assertTrue(sub.arm());
+    update("b", "{\"set\":{\"country\":\"DK\"}}");
+    update("c", "{\"set\":{\"country\":\"DK\"}}");
+    assertEquals(1, wakes[0], "woken once, by the first change after it armed");
+    assertEquals(2, sub.lag());
     sub.close();
   }
 
@@ -354,14 +405,16 @@ class ProfileEngineTest {
     Subscription sub =
         engine.subscribe(
             List.of("dk"),
-            8,
             () -> {
               throw new IllegalStateException("listener bug");
             });
+    assertTrue(sub.arm());
     update("a", "{\"set\":{\"country\":\"DK\"}}");
+    assertEquals("a", sub.poll().key());
+    assertTrue(sub.arm());
     update("b", "{\"set\":{\"country\":\"DK\"}}");
     assertEquals(2, engine.count("dk"));
-    assertEquals(2, sub.buffered());
+    assertEquals(1, sub.lag());
     assertEquals(2, sub.listenerFailures());
     sub.close();
   }

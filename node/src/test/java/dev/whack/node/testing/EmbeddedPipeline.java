@@ -64,7 +64,7 @@ public final class EmbeddedPipeline {
             stats,
             METRICS,
             report,
-            new Watchers(),
+            new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:" + config.port()),
             WhackNode.VERSION);
   }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +19,20 @@ public final class RawConnection implements AutoCloseable {
   private final OutputStream out;
 
   public RawConnection(String host, int port) {
+    this(host, port, 0);
+  }
+
+  /**
+   * A connection whose receive buffer is set before connecting (0 keeps the system's), so that a
+   * client that stops reading fills its window after a few kilobytes instead of megabytes.
+   */
+  public RawConnection(String host, int port, int receiveBufferBytes) {
     try {
-      socket = new Socket(host, port);
+      socket = new Socket();
+      if (receiveBufferBytes > 0) {
+        socket.setReceiveBufferSize(receiveBufferBytes);
+      }
+      socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
       socket.setSoTimeout(TIMEOUT_MILLIS);
       socket.setTcpNoDelay(true);
       in = socket.getInputStream();
@@ -113,6 +126,26 @@ public final class RawConnection implements AutoCloseable {
     } catch (IOException e) {
       return all.toByteArray();
     }
+  }
+
+  /**
+   * Reads until the node closes the connection and returns what came before the end; fails if the
+   * node stays silent for the read timeout without closing.
+   */
+  public String readToEnd() {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    byte[] buf = new byte[8192];
+    try {
+      for (int r; (r = in.read(buf)) >= 0; ) {
+        all.write(buf, 0, r);
+      }
+    } catch (SocketTimeoutException e) {
+      throw new IllegalStateException(
+          "the node neither answered nor closed; got: " + all.toString(StandardCharsets.ISO_8859_1), e);
+    } catch (IOException e) {
+      // a reset ends the stream too
+    }
+    return all.toString(StandardCharsets.ISO_8859_1);
   }
 
   /** True if the node closed the connection: a read sees end of stream (or a reset). */

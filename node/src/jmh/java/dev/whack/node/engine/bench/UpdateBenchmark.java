@@ -33,6 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>scripts/bench-engine UpdateBenchmark -p profiles=4000000</pre>
  *
  * <pre>scripts/bench-engine UpdateBenchmark -prof gc</pre>
+ *
+ * <p>{@code idleSubscribers}: change subscriptions, each to 23 of the 50 segments (a window moving
+ * by 23, so every segment has about 46), that never read, as watchers that stop reading leave them
+ * (issue 13): what they cost ingestion.
+ *
+ * <pre>scripts/bench-engine UpdateBenchmark.updateJsonAndReevaluate -p idleSubscribers=0,100</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -46,6 +52,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class UpdateBenchmark {
   @Param({"1000000"})
   int profiles;
+
+  @Param({"0"})
+  int idleSubscribers;
 
   ProfileEngine engine;
   byte[][] keys;
@@ -70,6 +79,13 @@ public class UpdateBenchmark {
     for (int i = 0; i < profiles; i++) {
       keys[i] = BenchData.key(i);
       engine.put(keys[i], BenchData.profile(r, now));
+    }
+    for (int i = 0; i < idleSubscribers; i++) {
+      List<String> names = new java.util.ArrayList<>();
+      for (int j = 0; j < 23; j++) {
+        names.add("seg" + (i * 23 + j) % segments.size());
+      }
+      engine.subscribe(names, null);
     }
     updates = BenchData.updates(now);
     jsonUpdates = BenchData.jsonUpdates(new SplittableRandom(7), now, 64);

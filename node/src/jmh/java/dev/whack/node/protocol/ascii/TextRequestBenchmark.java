@@ -89,7 +89,7 @@ public class TextRequestBenchmark {
             metrics,
             new StatsReport(
                 config, cache, stats, new ConnectionTracker(stats, 10, 0, () -> 0L), WhackNode.VERSION, () -> 0),
-            new Watchers(),
+            new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:11211"),
             WhackNode.VERSION);
     channel = new EmbeddedChannel(new AsciiDecoder(new AsciiCommands(context)));

@@ -11,7 +11,6 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
-import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
@@ -20,6 +19,7 @@ import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WatchSession;
 import dev.whack.node.protocol.Watchers;
 import dev.whack.node.stats.NodeStats;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.ArrayList;
 import java.util.List;
@@ -497,7 +497,12 @@ final class ProfileCommands {
       error(ascii("CLIENT_ERROR unknown segment " + unknown + "\r\n"));
       return;
     }
-    watch.start(names, TEXT_FORMAT);
+    try {
+      watch.start(names, TEXT_FORMAT);
+    } catch (EngineException e) {
+      error(ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
+      return;
+    }
     if (!local) {
       try {
         WatchSession session = watch;
@@ -521,30 +526,47 @@ final class ProfileCommands {
     replies.bytes(UNWATCHED);
   }
 
-  /** "CHANGE enter|leave <segment> <key> <unix-millis>" and "MISSED <n>". */
+  /**
+   * "CHANGE enter|leave <segment> <key> <unix-millis>", "MISSED <n>", and when the node ends the
+   * watch, "SERVER_ERROR <reason>" before it closes the connection.
+   */
   private static final WatchSession.Format TEXT_FORMAT =
       new WatchSession.Format() {
         @Override
-        public void change(ReplyBuffer out, SegmentChange change) {
-          out.bytes(change.enter() ? CHANGE_ENTER : CHANGE_LEAVE)
-              .bytes(change.segment().getBytes(UTF_8))
-              .ascii(' ');
-          KeyText.append(out, change.key());
-          out.ascii(' ').decimal(change.timeMillis()).bytes(CRLF);
+        public void change(
+            ByteBuf out,
+            byte[] segmentUtf8,
+            byte[] key,
+            int keyLength,
+            boolean enter,
+            long timeMillis) {
+          out.writeBytes(enter ? CHANGE_ENTER : CHANGE_LEAVE).writeBytes(segmentUtf8).writeByte(' ');
+          KeyText.append(out, key, keyLength);
+          out.writeByte(' ');
+          ReplyBuffer.writeDecimal(out, timeMillis);
+          out.writeBytes(CRLF);
         }
 
         @Override
-        public void missed(ReplyBuffer out, long count) {
-          out.bytes(MISSED).decimal(count).bytes(CRLF);
+        public void missed(ByteBuf out, long count) {
+          out.writeBytes(MISSED);
+          ReplyBuffer.writeDecimal(out, count);
+          out.writeBytes(CRLF);
+        }
+
+        @Override
+        public void ended(ByteBuf out, String reason) {
+          out.writeBytes(SERVER_ERROR).writeBytes(reason.getBytes(UTF_8)).writeBytes(CRLF);
         }
       };
 
   private static final byte[] CHANGE_ENTER = ascii("CHANGE enter ");
   private static final byte[] CHANGE_LEAVE = ascii("CHANGE leave ");
   private static final byte[] MISSED = ascii("MISSED ");
+  private static final byte[] SERVER_ERROR = ascii("SERVER_ERROR ");
 
   void onWritable() {
-    watch.onWritable();
+    watch.resume();
   }
 
   boolean watching() {

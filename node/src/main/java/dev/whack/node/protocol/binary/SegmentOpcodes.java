@@ -12,7 +12,6 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
-import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.profiles.ProfileRejectedException;
 import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.protocol.KeyText;
@@ -52,6 +51,12 @@ final class SegmentOpcodes {
    * statuses memcached uses.
    */
   static final int STATUS_MISSED = 0x00f0;
+
+  /**
+   * Sent with a watch's opaque when the node ends the watch (it stayed lapped too long); the value
+   * is the reason, and the connection closes after it.
+   */
+  static final int STATUS_WATCH_ENDED = 0x00f1;
 
   /** Expressions are short; a longer value is refused without being buffered. */
   private static final int MAX_EXPRESSION_BYTES = 64 * 1024;
@@ -113,7 +118,7 @@ final class SegmentOpcodes {
   }
 
   void onWritable() {
-    watch.onWritable();
+    watch.resume();
   }
 
   boolean watching() {
@@ -154,8 +159,9 @@ final class SegmentOpcodes {
           if (unknown != null) {
             out.error(r, STATUS_INVALID_ARGUMENTS, "unknown segment " + unknown);
           } else {
-            out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+            // Changes follow in a later event-loop task, after this reply.
             watch.start(names, new BinaryFormat(r.opaque));
+            out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
           }
         }
         case UNWATCH -> {
@@ -279,25 +285,30 @@ final class SegmentOpcodes {
 
   /**
    * A change: opcode Watch with the watch's opaque, key = profile key, value = segment name,
-   * extras = kind (1 enter, 0 leave) and time in ms; missed changes: status 0x86, value = count.
+   * extras = kind (1 enter, 0 leave) and time in ms; missed changes: status {@link #STATUS_MISSED},
+   * value = count; the end of the watch: status {@link #STATUS_WATCH_ENDED}, value = reason.
    */
   private record BinaryFormat(int opaque) implements WatchSession.Format {
     @Override
-    public void change(ReplyBuffer replies, SegmentChange change) {
-      byte[] key = KeyText.bytes(change.key());
-      byte[] segment = change.segment().getBytes(UTF_8);
-      ByteBuf buf = replies.out();
+    public void change(
+        ByteBuf buf, byte[] segment, byte[] key, int keyLength, boolean enter, long timeMillis) {
       BinaryCommands.writeHeader(
-          buf, WATCH, STATUS_OK, key.length, 9, 9L + key.length + segment.length, opaque, 0);
-      buf.writeByte(change.enter() ? 1 : 0).writeLong(change.timeMillis());
-      buf.writeBytes(key).writeBytes(segment);
+          buf, WATCH, STATUS_OK, keyLength, 9, 9L + keyLength + segment.length, opaque, 0);
+      buf.writeByte(enter ? 1 : 0).writeLong(timeMillis);
+      buf.writeBytes(key, 0, keyLength).writeBytes(segment);
     }
 
     @Override
-    public void missed(ReplyBuffer replies, long count) {
-      ByteBuf buf = replies.out();
+    public void missed(ByteBuf buf, long count) {
       BinaryCommands.writeHeader(buf, WATCH, STATUS_MISSED, 0, 0, 8, opaque, 0);
       buf.writeLong(count);
+    }
+
+    @Override
+    public void ended(ByteBuf buf, String reason) {
+      byte[] text = reason.getBytes(UTF_8);
+      BinaryCommands.writeHeader(buf, WATCH, STATUS_WATCH_ENDED, 0, 0, text.length, opaque, 0);
+      buf.writeBytes(text);
     }
   }
 
