@@ -14,7 +14,9 @@ import dev.whack.node.engine.json.UpdateJson;
 import dev.whack.node.engine.json.UpdateJsonReader;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileCodec;
+import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.ProfileTable;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
@@ -64,6 +66,17 @@ import org.roaringbitmap.RoaringBitmap;
  * backfill takes each profile's stripe lock, so a profile written during a backfill is evaluated
  * either by the write or by the backfill, after the catalog was published. Per-thread scratch
  * (writer, view, evaluation context) lives in a thread-local {@code Worker}.
+ *
+ * <p>Names: attribute and event ids are references into the {@link Dictionaries} (see {@link
+ * NameTable} for the protocol). A profile holds its names while it is published; the writer pins a
+ * new name before publishing and settles the references under the stripe lock after it; removal
+ * releases them under the stripe lock after unpublishing. So any id read from a profile under its
+ * stripe lock has its name, which is why profiles are rendered and event names looked up under that
+ * lock. A segment holds the names its expression reads until it is dropped and every stripe has
+ * been passed once ({@link ProfileTable#passEveryStripe}), since a write may still be evaluating it
+ * from the catalog it read; an ad-hoc filter holds its names while it runs, and evaluates profiles
+ * without their locks: an id it holds keeps its name, and a profile read at any moment of the run
+ * had that id with that name.
  */
 public final class ProfileEngine {
   /** Bytes per profile beyond its array: array header, page slot, key-index slots, ordinal bits. */
@@ -102,8 +115,8 @@ public final class ProfileEngine {
     int stamp;
     long minValid;
 
-    Worker(Dictionaries dict, int retentionDays) {
-      writer = new ProfileWriter(dict, retentionDays);
+    Worker(Dictionaries dict, int retentionDays, ProfileLimits limits) {
+      writer = new ProfileWriter(dict, retentionDays, limits);
     }
   }
 
@@ -117,11 +130,17 @@ public final class ProfileEngine {
         new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
     Dictionaries names = this.dict;
     int retentionDays = this.config.retentionDays();
-    this.workers = ThreadLocal.withInitial(() -> new Worker(names, retentionDays));
+    ProfileLimits limits = this.config.profileLimits();
+    this.workers = ThreadLocal.withInitial(() -> new Worker(names, retentionDays, limits));
   }
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** The name tables, for checks of their reference counts. */
+  Dictionaries names() {
+    return dict;
   }
 
   // ------------------------------------------------------------------ profiles
@@ -152,15 +171,23 @@ public final class ProfileEngine {
     checkKey(key);
     Worker w = workers.get();
     long now = clock.millis();
-    if (!w.profileReader.read(json, offset, length, w.writer.startPut(now))) {
-      ProfileJson.parse(json, offset, length, w.writer.startPut(now));
+    byte[] next;
+    try {
+      if (!w.profileReader.read(json, offset, length, w.writer.startPut(now))) {
+        ProfileJson.parse(json, offset, length, w.writer.startPut(now));
+      }
+      next = w.writer.finishPut(key);
+    } catch (RuntimeException e) {
+      w.writer.abandon();
+      throw e;
     }
-    return install(w, key, w.writer.finishPut(key), now);
+    return install(w, key, next, now);
   }
 
   /**
    * Publishes a whole new compact form, built outside the lock by this thread's writer (a put does
-   * not depend on the current profile), and re-evaluates every segment for it.
+   * not depend on the current profile; its names are pinned), re-evaluates every segment for it and
+   * settles the names of the new and the replaced profile.
    */
   private WriteResult install(Worker w, byte[] key, byte[] next, long now) {
     int hash = ProfileTable.hash(key);
@@ -168,13 +195,16 @@ public final class ProfileEngine {
     synchronized (stripe) {
       int ord = table.find(stripe, key, hash);
       boolean created = ord < 0;
+      byte[] replaced = null;
       if (created) {
         ord = table.insert(stripe, hash, next);
         all.add(ord);
       } else {
+        replaced = table.blob(ord);
         table.set(ord, next);
       }
       reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
+      w.writer.commit(replaced);
       return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
     }
   }
@@ -227,6 +257,7 @@ public final class ProfileEngine {
         ord = table.insert(stripe, hash, next);
         all.add(ord);
         reevaluateAll(w, catalog, ord, key, next, now, true);
+        w.writer.commit(null);
         return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES);
       }
       table.set(ord, next);
@@ -251,20 +282,35 @@ public final class ProfileEngine {
         }
       }
       timers.schedule(ord, w.minValid);
+      w.writer.commit(current);
       return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES);
     }
   }
 
   /** The profile as protobuf (key included), or null when absent. */
   public Profile get(byte[] key) {
-    byte[] blob = blobOf(key);
-    return blob == null ? null : ProfileCodec.toProto(blob, dict);
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return null;
+    }
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) { // its names stay while the lock keeps the profile published
+      int ord = table.find(stripe, key, hash);
+      return ord < 0 ? null : ProfileCodec.toProto(table.blob(ord), dict);
+    }
   }
 
   /** The profile as Profile JSON, or null when absent. */
   public byte[] getJson(byte[] key) {
-    byte[] blob = blobOf(key);
-    return blob == null ? null : ProfileCodec.toJson(blob, dict);
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return null;
+    }
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) { // its names stay while the lock keeps the profile published
+      int ord = table.find(stripe, key, hash);
+      return ord < 0 ? null : ProfileCodec.toJson(table.blob(ord), dict);
+    }
   }
 
   /**
@@ -283,13 +329,22 @@ public final class ProfileEngine {
     if (halfLifeMillis <= 0) {
       throw new IllegalArgumentException("half-life must be positive, was " + halfLifeMillis);
     }
-    byte[] blob = blobOf(key);
-    if (blob == null) {
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
       return null;
     }
-    int eventId = dict.events().idOf(event);
-    ProfileView view = new ProfileView().bind(blob);
-    int pos = view.series(eventId);
+    byte[] blob;
+    int pos;
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      int ord = table.find(stripe, key, hash);
+      if (ord < 0) {
+        return null;
+      }
+      blob = table.blob(ord);
+      // If the profile has this event, its reference keeps the lookup right while the lock is held.
+      pos = new ProfileView().bind(blob).series(dict.events().idOf(event));
+    }
     if (pos < 0) {
       return new EventStats(0, 0, Double.NaN, Double.NaN, 0);
     }
@@ -341,7 +396,9 @@ public final class ProfileEngine {
       }
       all.remove(ord);
       timers.cancel(ord);
+      byte[] blob = table.blob(ord);
       table.remove(stripe, key, hash);
+      dict.releaseNamesOf(blob);
       return true;
     }
   }
@@ -379,15 +436,38 @@ public final class ProfileEngine {
   public SegmentInfo define(String name, String expression) {
     SegmentRegistry.checkName(name);
     CompiledExpression compiled = compiler.compile(expression, true);
-    Segment s = registry.define(name, compiled);
-    backfill(s);
-    registry.ready(s);
-    return info(s);
+    SegmentRegistry.Definition d;
+    try {
+      d = registry.define(name, compiled);
+    } catch (RuntimeException e) {
+      compiler.release(compiled);
+      throw e;
+    }
+    if (d.replaced() != null) {
+      retire(d.replaced());
+    }
+    backfill(d.segment());
+    registry.ready(d.segment());
+    return info(d.segment());
   }
 
   /** Drops a segment and frees its members; false when it does not exist. */
   public boolean drop(String name) {
-    return registry.drop(name) != null;
+    Segment s = registry.drop(name);
+    if (s != null) {
+      retire(s);
+    }
+    return s != null;
+  }
+
+  /**
+   * Gives back the names of a segment no longer in the catalog, once no write can still be
+   * evaluating it: writes read the catalog under their stripe lock, and a backfill checks under it
+   * that its segment is not dropped.
+   */
+  private void retire(Segment s) {
+    table.passEveryStripe();
+    compiler.release(s.expression());
   }
 
   /** Every segment in definition order. */
@@ -547,6 +627,14 @@ public final class ProfileEngine {
    */
   public long filterCount(String filter) {
     CompiledExpression e = compiler.compile(filter, false);
+    try {
+      return filterCount(e);
+    } finally {
+      compiler.release(e);
+    }
+  }
+
+  private long filterCount(CompiledExpression e) {
     long now = clock.millis();
     Worker w = workers.get();
     long n = 0;
@@ -573,8 +661,16 @@ public final class ProfileEngine {
   /** A page of keys of profiles matching an ad-hoc filter expression. */
   public MembersPage filterMembers(String filter, String cursor, int limit) {
     checkLimit(limit);
-    CompiledExpression e = compiler.compile(filter, false);
     int from = parseCursor(cursor);
+    CompiledExpression e = compiler.compile(filter, false);
+    try {
+      return filterMembers(e, from, limit);
+    } finally {
+      compiler.release(e);
+    }
+  }
+
+  private MembersPage filterMembers(CompiledExpression e, int from, int limit) {
     long now = clock.millis();
     Worker w = workers.get();
     List<String> keys = new ArrayList<>();
@@ -835,6 +931,9 @@ public final class ProfileEngine {
       int keyLen = ProfileCodec.keyLength(seen);
       ProfileTable.Stripe stripe = table.stripe(ProfileTable.hash(seen, keyOff, keyLen));
       synchronized (stripe) {
+        if (s.dropped()) {
+          return; // checked under the lock: a retired segment's names may be gone (see retire)
+        }
         byte[] blob = table.blob(ord);
         if (blob == null
             || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {

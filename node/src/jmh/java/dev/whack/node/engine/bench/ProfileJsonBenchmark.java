@@ -3,6 +3,7 @@ package dev.whack.node.engine.bench;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.ProfileJsonReader;
 import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.ProfileWriter;
 import java.util.SplittableRandom;
@@ -53,7 +54,12 @@ public class ProfileJsonBenchmark {
     for (int i = 0; i < docs.length; i++) {
       docs[i] = ProfileJson.write(BenchData.profile(r, now));
     }
-    writer = new ProfileWriter(Dictionaries.create(1000), 60);
+    writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
+    for (byte[] d : docs) { // as on a node, other profiles hold the names: each write pins them
+      ProfileJson.parse(d, 0, d.length, writer.startPut(now));
+      writer.finishPut(KEY);
+      writer.commit(null);
+    }
   }
 
   private byte[] nextDoc() {

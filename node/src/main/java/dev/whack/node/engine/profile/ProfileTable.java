@@ -74,6 +74,19 @@ public final class ProfileTable {
     return h ^ (h >>> 16);
   }
 
+  /**
+   * Takes and releases every stripe's lock once. Afterwards every write that held a stripe when the
+   * call began has finished, so whatever it read before (a segment catalog since replaced) is no
+   * longer in use by any write.
+   */
+  public void passEveryStripe() {
+    for (Stripe s : stripes) {
+      synchronized (s) {
+        // nothing: entering waits for the holder to leave
+      }
+    }
+  }
+
   /** The stripe that owns keys of this hash; lock it before find/insert/remove. */
   public Stripe stripe(int hash) {
     return stripes[(hash >>> 16) & (stripes.length - 1)];

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.testing.ManualClock;
 import java.lang.management.ManagementFactory;
@@ -20,8 +21,8 @@ class ProfileJsonReaderTest {
   private static final byte[] KEY = "user:42".getBytes(UTF_8);
 
   private final ProfileJsonReader reader = new ProfileJsonReader();
-  private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60);
-  private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60);
+  private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
+  private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
   private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
 
@@ -186,6 +187,11 @@ class ProfileJsonReaderTest {
           .getBytes(UTF_8),
       "{\"country\":\"SE\",\"n\\u00e6vn\":\"x\",\"tags\":[]}".getBytes(UTF_8),
     };
+    // Other profiles hold every name, as on a node: a name whose last profile drops it is freed, and
+    // interning it again allocates it again.
+    for (int i = 0; i < docs.length; i++) {
+      engine.putJson(("other" + i).getBytes(UTF_8), docs[i], 0, docs[i].length);
+    }
     byte[] key = KEY;
     for (int i = 0; i < 20_000; i++) {
       byte[] d = docs[i % docs.length];

@@ -27,16 +27,15 @@ class EncodeProperties {
   private static final Dictionaries DICT = Dictionaries.create(100_000);
 
   static {
-    for (int i = 0; i < 17_000; i++) { // ids of one, two and three varint bytes
-      DICT.attributes().intern("pad" + i);
+    for (int i = 0; i < 17_000; i++) { // ids of one, two and three varint bytes, held for good
+      DICT.attributes().acquire("pad" + i);
     }
     for (int i = 0; i < 200; i++) {
-      DICT.events().intern("e" + i);
-      DICT.producers().intern("p" + i);
+      DICT.events().acquire("e" + i);
     }
   }
 
-  private final ProfileWriter writer = new ProfileWriter(DICT, 60);
+  private final ProfileWriter writer = new ProfileWriter(DICT, 60, ProfileLimits.DEFAULTS);
 
   private static long wide(Random r) {
     return switch (r.nextInt(4)) {
@@ -90,6 +89,7 @@ class EncodeProperties {
     }
     Profile profile = p.build();
     byte[] blob = writer.put(key, profile, NOW);
+    writer.commit(null);
     Profile expected =
         profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();
     assertEquals(expected, ProfileCodec.toProto(blob, DICT));
