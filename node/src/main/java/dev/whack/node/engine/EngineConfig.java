@@ -19,7 +19,8 @@ public final class EngineConfig {
   private int maxAttributesPerProfile = ProfileLimits.DEFAULTS.attributes();
   private int maxEventSeriesPerProfile = ProfileLimits.DEFAULTS.eventSeries();
   private int maxProducersPerProfile = ProfileLimits.DEFAULTS.producers();
-  private Duration producerMarkAge = Duration.ofSeconds(ProfileLimits.DEFAULTS.producerMarkAgeSeconds());
+  private Duration producerMarkAge =
+      Duration.ofSeconds(ProfileLimits.DEFAULTS.producerMarkAgeSeconds());
   private int maxKeyBytes = 250;
   private boolean concluded;
 

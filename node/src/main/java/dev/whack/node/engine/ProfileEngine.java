@@ -935,8 +935,7 @@ public final class ProfileEngine {
           return; // checked under the lock: a retired segment's names may be gone (see retire)
         }
         byte[] blob = table.blob(ord);
-        if (blob == null
-            || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
+        if (blob == null || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
           continue;
         }
         long now = clock.millis();

@@ -62,7 +62,12 @@ class NameReferenceProperties {
         if (series.add(e)) {
           // now and then only days past the retention: the series is dropped on the way in
           int ago = r.nextInt(4) == 0 ? 10 + r.nextInt(5) : r.nextInt(9);
-          sb.append(sep).append('"').append(e).append("\":{\"").append(day(now, ago)).append("\":[1]}");
+          sb.append(sep)
+              .append('"')
+              .append(e)
+              .append("\":{\"")
+              .append(day(now, ago))
+              .append("\":[1]}");
           sep = ",";
         }
       }
@@ -113,7 +118,11 @@ class NameReferenceProperties {
       sep = ",";
     }
     if (r.nextInt(3) == 0) {
-      sb.append(sep).append("\"producer\":\"p").append(r.nextInt(5)).append("\",\"seq\":").append(r.nextInt(6));
+      sb.append(sep)
+          .append("\"producer\":\"p")
+          .append(r.nextInt(5))
+          .append("\",\"seq\":")
+          .append(r.nextInt(6));
     }
     return sb.append('}').toString();
   }
@@ -157,7 +166,13 @@ class NameReferenceProperties {
           byte[] json = EngineWorkload.bytes(profile(r, now).replaceAll("}$", ",\"x\":nul}"));
           engine.putJson(key, json, 0, json.length);
         } else if (op == 12) {
-          byte[] json = EngineWorkload.bytes("{\"set\":{\"" + attribute(r) + "\":1},\"incr\":{\"" + attribute(r) + "\":1.0e400}}");
+          byte[] json =
+              EngineWorkload.bytes(
+                  "{\"set\":{\""
+                      + attribute(r)
+                      + "\":1},\"incr\":{\""
+                      + attribute(r)
+                      + "\":1.0e400}}");
           engine.updateJson(key, json, 0, json.length);
         } else if (op == 13) {
           engine.remove(key);

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The brute-force count of every name's references: one per live profile that has the attribute
- * (or event series), one per defined segment whose expression reads it. The engine's name tables
- * must hold exactly these names, with exactly these counts, whenever no call is in flight.
+ * The brute-force count of every name's references: one per live profile that has the attribute (or
+ * event series), one per defined segment whose expression reads it. The engine's name tables must
+ * hold exactly these names, with exactly these counts, whenever no call is in flight.
  */
 final class NameReferences {
   private NameReferences() {}

@@ -55,7 +55,8 @@ class ProfileLimitsTest {
         assertThrows(
             InvalidProfileException.class,
             () -> update("{\"set\":{\"a\":1,\"b\":1},\"incr\":{\"c\":1},\"add\":{\"d\":[\"x\"]}}"));
-    assertEquals("too many attributes: an update names at most 3", e.getMessage());
+    assertEquals(
+        "too many attributes: an update holds at most 3 attribute operations", e.getMessage());
     assertEquals(0, attributeNames());
     assertNull(get());
   }
@@ -141,8 +142,16 @@ class ProfileLimitsTest {
     engine.filterMembers("x > 1", null, 10);
     assertThrows(
         InvalidProfileException.class,
-        () -> engine.update(KEY, Update.newBuilder().addUnset("a").addIncr(
-            dev.whack.proto.Increment.newBuilder().setName("new").setFloatDelta(Double.NaN)).build()));
+        () ->
+            engine.update(
+                KEY,
+                Update.newBuilder()
+                    .addUnset("a")
+                    .addIncr(
+                        dev.whack.proto.Increment.newBuilder()
+                            .setName("new")
+                            .setFloatDelta(Double.NaN))
+                    .build()));
     assertThrows(JsonFormatException.class, () -> put("{\"b\":1,\"c\":\"x\",\"d\":nul}"));
     assertEquals(1, attributeNames());
     assertEquals(0, engine.stats().eventNames());

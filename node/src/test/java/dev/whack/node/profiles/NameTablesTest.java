@@ -86,7 +86,8 @@ class NameTablesTest {
       }
     }
     assertEquals(
-        "CLIENT_ERROR bad update: too many attributes: an update names at most 1024",
+        "CLIENT_ERROR bad update: too many attributes: an update holds at most 1024 attribute"
+            + " operations",
         ProfileWire.strip(wire.connection().readLine()));
     assertEquals(0, stat("attribute_names"), "nothing interned");
     assertEquals("UPDATED", wire.update("small", "{\"set\":{\"fresh\":1}}"));
@@ -99,7 +100,14 @@ class NameTablesTest {
     for (int i = 0; i < 200; i++) {
       StringBuilder json = new StringBuilder("{");
       for (int j = 0; j < 5; j++) {
-        json.append('"').append("u").append(i).append("_a").append(j).append("\":").append(j).append(',');
+        json.append('"')
+            .append("u")
+            .append(i)
+            .append("_a")
+            .append(j)
+            .append("\":")
+            .append(j)
+            .append(',');
       }
       json.append("\"$events\":{\"ev").append(i).append("\":{\"2026-11-20\":[1]}}}");
       assertEquals("STORED", wire.set("u" + i, 0, i == 199 ? 60 : 0, json.toString()));
@@ -113,12 +121,16 @@ class NameTablesTest {
     assertEquals(100, stat("event_names"));
     assertEquals(
         "UPDATED",
-        wire.update("u100", "{\"unset\":[\"u100_a0\",\"u100_a1\",\"u100_a2\",\"u100_a3\",\"u100_a4\"]}"));
+        wire.update(
+            "u100", "{\"unset\":[\"u100_a0\",\"u100_a1\",\"u100_a2\",\"u100_a3\",\"u100_a4\"]}"));
     assertEquals("STORED", wire.set("u101", 0, 0, "{\"other\":1}"));
     assertEquals(
         "CLIENT_ERROR bad update: cannot increment attribute \"u102_a0\": it holds a string",
-        wire.update("u102", "{\"set\":{\"new1\":1,\"new2\":2,\"u102_a0\":\"s\"},\"incr\":{\"u102_a0\":1}}"));
-    assertEquals(1 + 98 * 5 + 1, stat("attribute_names"), "the rejected update left no name behind");
+        wire.update(
+            "u102",
+            "{\"set\":{\"new1\":1,\"new2\":2,\"u102_a0\":\"s\"},\"incr\":{\"u102_a0\":1}}"));
+    assertEquals(
+        1 + 98 * 5 + 1, stat("attribute_names"), "the rejected update left no name behind");
     clock.advanceMillis(61_000);
     node.node().runTimers(); // u199 expires
     assertEquals(1 + 97 * 5 + 1, stat("attribute_names"));
@@ -157,7 +169,8 @@ class NameTablesTest {
         updates(n, i -> "k" + i, i -> "{\"set\":{\"v\":1},\"producer\":\"p" + i + "\",\"seq\":1}"));
     assertEquals("IGNORED", wire.update("k5", "{\"set\":{\"v\":2},\"producer\":\"p5\",\"seq\":1}"));
     assertEquals("OK", wire.line("flush_all"));
-    assertEquals("UPDATED", wire.update("k5", "{\"set\":{\"v\":2},\"producer\":\"fresh\",\"seq\":1}"));
+    assertEquals(
+        "UPDATED", wire.update("k5", "{\"set\":{\"v\":2},\"producer\":\"fresh\",\"seq\":1}"));
   }
 
   @Test
@@ -168,7 +181,8 @@ class NameTablesTest {
     clock.advanceMillis(30L * 86_400_000 + 1_000); // the default age is 30 days
     assertEquals("UPDATED", wire.update("user", "{\"producer\":\"p2\",\"seq\":1}"));
     assertEquals("{\"n\":1,\"$producers\":{\"p2\":1}}", wire.get("user"));
-    assertEquals("UPDATED", wire.update("user", first), "the forgotten mark no longer stops a replay");
+    assertEquals(
+        "UPDATED", wire.update("user", first), "the forgotten mark no longer stops a replay");
     assertEquals("{\"n\":2,\"$producers\":{\"p2\":1,\"p1\":5}}", wire.get("user"));
   }
 

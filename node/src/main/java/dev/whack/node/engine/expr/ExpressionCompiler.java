@@ -67,7 +67,11 @@ public final class ExpressionCompiler {
 
   /** The ids of the names that were found, sorted. */
   private static int[] ids(Map<String, Integer> names) {
-    return names.values().stream().mapToInt(Integer::intValue).filter(id -> id >= 0).sorted().toArray();
+    return names.values().stream()
+        .mapToInt(Integer::intValue)
+        .filter(id -> id >= 0)
+        .sorted()
+        .toArray();
   }
 
   private static void releaseAll(NameTable table, int[] ids) {

@@ -18,8 +18,8 @@ import java.util.Arrays;
  * capacity} bounds the names in use at once (their memory, and those arrays), not the names ever
  * seen.
  *
- * <p>Concurrency: lookups ({@link #idOf}) are lock-free reads of an open-addressing index of
- * {@link Name} objects; interning a new name, freeing one and rebuilding the index happen under the
+ * <p>Concurrency: lookups ({@link #idOf}) are lock-free reads of an open-addressing index of {@link
+ * Name} objects; interning a new name, freeing one and rebuilding the index happen under the
  * table's monitor and cost O(1) amortised (the index doubles, or halves, when it is rebuilt; it is
  * rebuilt only after a number of changes proportional to its size). A published index slot only
  * ever goes from empty to a name, from a name to a tombstone, or from a tombstone to a name, and a
@@ -315,8 +315,8 @@ public final class NameTable {
 
   /**
    * Publishes a new index with room for {@code names} names at a quarter full, holding the names of
-   * the current one and no tombstone; O(size of the current index), which took at least a quarter of
-   * that many changes to fill. The old index is never written again, so readers still probing it
+   * the current one and no tombstone; O(size of the current index), which took at least a quarter
+   * of that many changes to fill. The old index is never written again, so readers still probing it
    * stay consistent.
    */
   private void rebuild(int names) {
@@ -410,8 +410,8 @@ public final class NameTable {
   }
 
   /**
-   * Free ids, lowest first in O(1) for any table this size: a bit per id and a summary bit per
-   * word of ids that has one free.
+   * Free ids, lowest first in O(1) for any table this size: a bit per id and a summary bit per word
+   * of ids that has one free.
    */
   private static final class FreeIds {
     private long[] words = new long[1];

@@ -52,8 +52,8 @@ public final class ProfileCodec {
   }
 
   /**
-   * The key as a string of one char per byte (ISO-8859-1), so that no key, UTF-8 or not, is
-   * altered on its way out; {@code getBytes(ISO_8859_1)} gives the bytes back.
+   * The key as a string of one char per byte (ISO-8859-1), so that no key, UTF-8 or not, is altered
+   * on its way out; {@code getBytes(ISO_8859_1)} gives the bytes back.
    */
   public static String keyString(byte[] blob) {
     return new String(
@@ -250,7 +250,8 @@ public final class ProfileCodec {
     if (n > 0) {
       g.writeObjectFieldStart("$producers");
       for (int i = 0; i < n; i++) {
-        g.writeNumberField(Bytes.string(blob, pos), Bytes.varint(blob, Bytes.skipString(blob, pos)));
+        g.writeNumberField(
+            Bytes.string(blob, pos), Bytes.varint(blob, Bytes.skipString(blob, pos)));
         pos = skipMark(blob, pos);
       }
       g.writeEndObject();

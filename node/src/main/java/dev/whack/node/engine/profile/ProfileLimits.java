@@ -1,12 +1,12 @@
 package dev.whack.node.engine.profile;
 
 /**
- * What one profile may hold (docs/protocol.md, "Limits"). A write that would take a profile past
- * a limit is rejected whole; producer marks are the exception: the oldest make room (see {@link
+ * What one profile may hold (docs/protocol.md, "Limits"). A write that would take a profile past a
+ * limit is rejected whole; producer marks are the exception: the oldest make room (see {@link
  * #producerMarkAgeSeconds}).
  *
- * @param attributes most attributes in one profile; also the most attributes one update may name
- *     in {@code set}, {@code incr} and {@code add} together
+ * @param attributes most attributes in one profile; also the most attribute operations one update
+ *     may hold ({@code set}, {@code unset}, {@code incr}, {@code add} and {@code remove} together)
  * @param eventSeries most event series in one profile (series whose every bucket is past the
  *     retention do not count)
  * @param producers most producer marks in one profile; a new producer on a profile that holds this

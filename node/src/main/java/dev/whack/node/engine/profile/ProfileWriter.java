@@ -347,7 +347,10 @@ public final class ProfileWriter {
         throw new InvalidProfileException("attribute \"" + name() + "\" appears twice");
       }
       checkAttributeRoom();
-      id = nameString != null ? table.acquire(nameString) : table.acquire(nameBytes, nameOff, nameLen);
+      id =
+          nameString != null
+              ? table.acquire(nameString)
+              : table.acquire(nameBytes, nameOff, nameLen);
       pinAttribute(id);
       return id;
     }
@@ -607,9 +610,12 @@ public final class ProfileWriter {
 
   private byte[] applyOrThrow(byte[] key, byte[] current, UpdateOps u, long nowMillis) {
     reset(current, nowMillis);
-    if (u.setCount + u.incrCount + u.addCount > limits.attributes()) {
+    if (u.setCount + u.unsetCount + u.incrCount + u.addCount + u.removeCount
+        > limits.attributes()) {
       throw new InvalidProfileException(
-          "too many attributes: an update names at most " + limits.attributes());
+          "too many attributes: an update holds at most "
+              + limits.attributes()
+              + " attribute operations");
     }
     boolean producing = u.hasSeq || u.hasProducer();
     int mark = -1;
@@ -671,9 +677,9 @@ public final class ProfileWriter {
   // ---- references
 
   /**
-   * The id of an attribute that {@code set}, {@code incr} or {@code add} writes: a name the
-   * profile has, or one it does not have yet, checked against the attribute limit and pinned unless
-   * the old profile holds it (an attribute unset earlier in the same update).
+   * The id of an attribute that {@code set}, {@code incr} or {@code add} writes: a name the profile
+   * has, or one it does not have yet, checked against the attribute limit and pinned unless the old
+   * profile holds it (an attribute unset earlier in the same update).
    */
   private int writtenAttribute(UpdateOps u, int t) {
     NameTable table = dict.attributes();
@@ -924,7 +930,9 @@ public final class ProfileWriter {
     touchedAttrs[touchedAttrCount++] = id;
   }
 
-  /** Encodes set operation {@code i}'s value into scratch after validating it; returns its start. */
+  /**
+   * Encodes set operation {@code i}'s value into scratch after validating it; returns its start.
+   */
   private int encodeValue(UpdateOps u, int i) {
     int start = scratch.size();
     switch (u.setKind[i]) {
@@ -1301,8 +1309,7 @@ public final class ProfileWriter {
   private int findMark(byte[] utf8, int off, int len) {
     for (int i = 0; i < markCount; i++) {
       int mo = markOff[i];
-      if (markLen[i] == len
-          && Arrays.equals(markSource(i), mo, mo + len, utf8, off, off + len)) {
+      if (markLen[i] == len && Arrays.equals(markSource(i), mo, mo + len, utf8, off, off + len)) {
         return i;
       }
     }
@@ -1373,8 +1380,8 @@ public final class ProfileWriter {
   private static final byte[] NO_BYTES = new byte[0];
 
   /**
-   * Writes the new compact form straight into an array of its exact size, measured first: the
-   * array handed out is the only one allocated, and nothing is copied into it twice.
+   * Writes the new compact form straight into an array of its exact size, measured first: the array
+   * handed out is the only one allocated, and nothing is copied into it twice.
    */
   private byte[] encode(byte[] key) {
     int oldest = today - retentionDays;
@@ -1459,7 +1466,12 @@ public final class ProfileWriter {
     out.wrap(NO_BYTES); // the array is about to be published: never write to it again
     if (written != size || !inPlace) {
       throw new IllegalStateException(
-          "encoded " + written + " bytes" + (inPlace ? "" : " past the array") + ", measured " + size);
+          "encoded "
+              + written
+              + " bytes"
+              + (inPlace ? "" : " past the array")
+              + ", measured "
+              + size);
     }
     return blob;
   }

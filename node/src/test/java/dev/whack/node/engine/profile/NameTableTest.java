@@ -59,8 +59,7 @@ class NameTableTest {
     acquireBytes(t, "b");
     InvalidProfileException e =
         assertThrows(InvalidProfileException.class, () -> acquireBytes(t, "c"));
-    assertEquals(
-        "too many distinct event names in use on this node (at most 2)", e.getMessage());
+    assertEquals("too many distinct event names in use on this node (at most 2)", e.getMessage());
     assertThrows(InvalidProfileException.class, () -> t.acquire("c"));
     assertEquals(2, t.size());
   }
