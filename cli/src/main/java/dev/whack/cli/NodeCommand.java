@@ -62,6 +62,13 @@ final class NodeCommand implements Callable<Integer> {
       description = "this node's host:port as its peers know it (default: --bind:--port)")
   String advertise;
 
+  @Option(
+      names = "--producer-mark-age",
+      description =
+          "how long a profile keeps a producer's sequence mark that does not advance, e.g. 12h,"
+              + " 30d (default: 30d); a replay after that applies again")
+  String producerMarkAge = "30d";
+
   @Override
   public Integer call() throws Exception {
     NodeConfig config;
@@ -77,6 +84,7 @@ final class NodeCommand implements Callable<Integer> {
               .maxConnections(maxConnections)
               .peers(peers)
               .advertise(advertise)
+              .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       System.err.println("whack node: " + e.getMessage());

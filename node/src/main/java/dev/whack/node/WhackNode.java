@@ -48,7 +48,11 @@ public final class WhackNode implements AutoCloseable {
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
     this.engine =
-        new ProfileEngine(new EngineConfig().clock(config.clock()).maxKeyBytes(KEY_MAX_BYTES));
+        new ProfileEngine(
+            new EngineConfig()
+                .clock(config.clock())
+                .maxKeyBytes(KEY_MAX_BYTES)
+                .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
     this.cache =
         new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
     this.stats = new NodeStats(config.clock().millis());

@@ -187,6 +187,22 @@ class NameTablesTest {
   }
 
   @Test
+  void shouldForgetProducerMarksAfterTheAgeTheNodeWasStartedWith() {
+    try (EmbeddedNode hourly =
+            EmbeddedNode.startWithClock(clock, c -> c.producerMarkAgeSeconds(3_600));
+        RawConnection conn = hourly.connect()) {
+      ProfileWire w = new ProfileWire(conn);
+      String update = "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":1}";
+      assertEquals("UPDATED", w.update("user", update));
+      clock.advanceMillis(3_599_000);
+      assertEquals("IGNORED", w.update("user", update), "a replay does not advance the mark");
+      clock.advanceMillis(2_000);
+      assertEquals("UPDATED", w.update("user", update));
+      assertEquals("{\"n\":2,\"$producers\":{\"p\":1}}", w.get("user"));
+    }
+  }
+
+  @Test
   void shouldRejectAProfileOrUpdateBeyondTheAttributeLimitAndKeepWhatIsStored() {
     StringBuilder json = new StringBuilder("{");
     for (int i = 0; i < 1024; i++) {

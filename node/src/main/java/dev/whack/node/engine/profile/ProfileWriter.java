@@ -628,7 +628,10 @@ public final class ProfileWriter {
       }
       checkName("producer", u, u.producer);
       mark = findMark(u.text, u.textOff[u.producer], u.textLen[u.producer]);
-      if (mark >= 0 && !markExpired(mark) && u.seq <= markSeq[mark]) {
+      if (mark >= 0 && markExpired(mark)) {
+        mark = -1; // forgotten: a new mark takes its place, and encode drops the expired one
+      }
+      if (mark >= 0 && u.seq <= markSeq[mark]) {
         return null;
       }
     }
