@@ -213,10 +213,6 @@ public final class NodeConfig {
   }
 
   /**
-   * Parses a size such as {@code 64m}, {@code 1g}, {@code 512k} or a plain byte count; units are
-   * powers of 1024.
-   */
-  /**
    * A duration as a count of seconds ({@code 3600}) or with a unit: {@code s}, {@code m}, {@code
    * h} or {@code d} ({@code 90m}, {@code 30d}).
    */
@@ -246,6 +242,10 @@ public final class NodeConfig {
     }
   }
 
+  /**
+   * Parses a size such as {@code 64m}, {@code 1g}, {@code 512k} or a plain byte count; units are
+   * powers of 1024.
+   */
   public static long parseSize(String text) {
     String s = text.trim().toLowerCase(java.util.Locale.ROOT);
     if (s.isEmpty()) {
