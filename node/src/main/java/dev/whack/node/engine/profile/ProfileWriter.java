@@ -338,19 +338,17 @@ public final class ProfileWriter {
       int id;
       if (nameString != null) {
         Names.checkAttribute(nameString);
-        id = table.idOf(nameString);
+        checkAttributeRoom();
+        id = table.acquire(nameString);
       } else {
         Names.checkAttribute(nameBytes, nameOff, nameLen);
-        id = table.idOf(nameBytes, nameOff, nameLen);
+        checkAttributeRoom();
+        id = table.acquire(nameBytes, nameOff, nameLen); // one lookup: a put pins every name
       }
-      if (id >= 0 && find(id) >= 0) { // every name in the list is pinned: the lookup is right
+      if (find(id) >= 0) {
+        table.release(id);
         throw new InvalidProfileException("attribute \"" + name() + "\" appears twice");
       }
-      checkAttributeRoom();
-      id =
-          nameString != null
-              ? table.acquire(nameString)
-              : table.acquire(nameBytes, nameOff, nameLen);
       pinAttribute(id);
       return id;
     }
@@ -713,13 +711,20 @@ public final class ProfileWriter {
    */
   private int seriesOf(String string, byte[] utf8, int off, int len) {
     NameTable table = dict.events();
-    int id = string != null ? table.idOf(string) : table.idOf(utf8, off, len);
-    int i = id >= 0 ? findSeries(id) : -1;
-    if (i >= 0) {
-      return i; // every series in the list is pinned (old or this write): the lookup is right
+    if (!putting) { // a put has no old series: its lookup would only find a name to acquire
+      int id = string != null ? table.idOf(string) : table.idOf(utf8, off, len);
+      int i = id >= 0 ? findSeries(id) : -1;
+      if (i >= 0) {
+        return i; // every series in the list is pinned (old or this write): the lookup is right
+      }
     }
     checkSeriesRoom();
-    id = string != null ? table.acquire(string) : table.acquire(utf8, off, len);
+    int id = string != null ? table.acquire(string) : table.acquire(utf8, off, len);
+    int i = findSeries(id);
+    if (i >= 0) {
+      table.release(id); // a series named twice: the reader rejects that before it comes here
+      return i;
+    }
     pinEvent(id);
     return addSeries(id, -1, 0);
   }
