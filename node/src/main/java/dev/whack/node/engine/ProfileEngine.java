@@ -154,7 +154,14 @@ public final class ProfileEngine {
     checkKey(key);
     Worker w = workers.get();
     long now = clock.millis();
-    return install(w, key, w.writer.put(key, profile, now), now);
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      int ord = table.find(stripe, key, hash);
+      byte[] current = ord < 0 ? null : table.blob(ord);
+      byte[] next = w.writer.put(key, profile, now, current);
+      return install(w, stripe, hash, ord, key, current, next, now);
+    }
   }
 
   /**
@@ -171,42 +178,49 @@ public final class ProfileEngine {
     checkKey(key);
     Worker w = workers.get();
     long now = clock.millis();
-    byte[] next;
-    try {
-      if (!w.profileReader.read(json, offset, length, w.writer.startPut(now))) {
-        ProfileJson.parse(json, offset, length, w.writer.startPut(now));
-      }
-      next = w.writer.finishPut(key);
-    } catch (RuntimeException e) {
-      w.writer.abandon();
-      throw e;
-    }
-    return install(w, key, next, now);
-  }
-
-  /**
-   * Publishes a whole new compact form, built outside the lock by this thread's writer (a put does
-   * not depend on the current profile; its names are pinned), re-evaluates every segment for it and
-   * settles the names of the new and the replaced profile.
-   */
-  private WriteResult install(Worker w, byte[] key, byte[] next, long now) {
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
       int ord = table.find(stripe, key, hash);
-      boolean created = ord < 0;
-      byte[] replaced = null;
-      if (created) {
-        ord = table.insert(stripe, hash, next);
-        all.add(ord);
-      } else {
-        replaced = table.blob(ord);
-        table.set(ord, next);
+      byte[] current = ord < 0 ? null : table.blob(ord);
+      byte[] next;
+      try {
+        if (!w.profileReader.read(json, offset, length, w.writer.startPut(now, current))) {
+          ProfileJson.parse(json, offset, length, w.writer.startPut(now, current));
+        }
+        next = w.writer.finishPut(key);
+      } catch (RuntimeException e) {
+        w.writer.abandon();
+        throw e;
       }
-      reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
-      w.writer.commit(replaced);
-      return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
+      return install(w, stripe, hash, ord, key, current, next, now);
     }
+  }
+
+  /**
+   * Publishes a whole new compact form, which this thread's writer built under the stripe lock the
+   * caller holds (so that the names the replaced profile {@code current} shares with it need no
+   * new reference), re-evaluates every segment for it and settles the names of both.
+   */
+  private WriteResult install(
+      Worker w,
+      ProfileTable.Stripe stripe,
+      int hash,
+      int ord,
+      byte[] key,
+      byte[] current,
+      byte[] next,
+      long now) {
+    boolean created = ord < 0;
+    if (created) {
+      ord = table.insert(stripe, hash, next);
+      all.add(ord);
+    } else {
+      table.set(ord, next);
+    }
+    reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
+    w.writer.commit(current);
+    return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
   }
 
   /**

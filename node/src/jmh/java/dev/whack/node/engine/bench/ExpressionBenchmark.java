@@ -73,7 +73,7 @@ public class ExpressionBenchmark {
                     .setValue(dev.whack.proto.Value.newBuilder().setStringValue("DK")))
             .build();
     ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
-    blob = writer.put("user:1".getBytes(StandardCharsets.UTF_8), p, now);
+    blob = writer.put("user:1".getBytes(StandardCharsets.UTF_8), p, now, null);
     writer.commit(null);
     view = new ProfileView().bind(blob);
     ctx = new EvalContext().bind(view, now);

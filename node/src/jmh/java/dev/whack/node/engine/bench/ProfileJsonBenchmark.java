@@ -56,7 +56,7 @@ public class ProfileJsonBenchmark {
     }
     writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
     for (byte[] d : docs) { // as on a node, other profiles hold the names: each write pins them
-      ProfileJson.parse(d, 0, d.length, writer.startPut(now));
+      ProfileJson.parse(d, 0, d.length, writer.startPut(now, null));
       writer.finishPut(KEY);
       writer.commit(null);
     }
@@ -85,7 +85,7 @@ public class ProfileJsonBenchmark {
   @Benchmark
   public byte[] writeFast() {
     byte[] d = nextDoc();
-    if (!reader.read(d, 0, d.length, writer.startPut(now))) {
+    if (!reader.read(d, 0, d.length, writer.startPut(now, null))) {
       throw new IllegalStateException("declined a dumped profile");
     }
     return writer.finishPut(KEY);
@@ -94,7 +94,7 @@ public class ProfileJsonBenchmark {
   @Benchmark
   public byte[] writeJackson() {
     byte[] d = nextDoc();
-    ProfileJson.parse(d, 0, d.length, writer.startPut(now));
+    ProfileJson.parse(d, 0, d.length, writer.startPut(now, null));
     return writer.finishPut(KEY);
   }
 

@@ -129,8 +129,20 @@ public final class ProfileWriter {
     attrPinCount = 0;
     eventPinCount = 0;
     if (putting) {
-      if (replaced != null) {
-        dict.releaseNamesOf(replaced);
+      if (replaced != replacing) {
+        throw new IllegalArgumentException("a put replaces the profile it was started with");
+      }
+      replacing = null;
+      for (int i = 0; i < oldAttrCount && replaced != null; i++) {
+        if (replacedAttr[oldAttrName[i]] == replacedStamp) {
+          dict.attributes().release(oldAttrName[i]); // not in the new profile
+        }
+      }
+      for (int i = 0; i < oldSeriesCount && replaced != null; i++) {
+        int id = oldSeriesEvent[i];
+        if (replacedEvent[id] == replacedStamp || !inNewSeries(id)) {
+          dict.events().release(id); // not taken over, or taken over and pruned to nothing
+        }
       }
       return;
     }
@@ -216,19 +228,21 @@ public final class ProfileWriter {
    * The compact form of {@code profile} under {@code key}: the profile replaces everything,
    * producer marks included. Buckets older than the retention are dropped.
    *
-   * @throws InvalidProfileException when any part is unacceptable
+   * @param current the profile it replaces (null: none), whose names it may keep without taking
+   *     new references; the caller holds its stripe lock until {@link #commit}
+   * @throws InvalidProfileException when any part is unacceptable; nothing stays pinned
    */
-  public byte[] put(byte[] key, Profile profile, long nowMillis) {
+  public byte[] put(byte[] key, Profile profile, long nowMillis, byte[] current) {
     try {
-      return putOrThrow(key, profile, nowMillis);
+      return putOrThrow(key, profile, nowMillis, current);
     } catch (RuntimeException e) {
       abandon();
       throw e;
     }
   }
 
-  private byte[] putOrThrow(byte[] key, Profile profile, long nowMillis) {
-    ProfileSink sink = startPut(nowMillis);
+  private byte[] putOrThrow(byte[] key, Profile profile, long nowMillis, byte[] current) {
+    ProfileSink sink = startPut(nowMillis, current);
     for (Attribute a : profile.getAttributesList()) {
       Value v = a.getValue();
       sink.attribute(a.getName());
@@ -273,11 +287,71 @@ public final class ProfileWriter {
    * Starts a whole-profile write fed piece by piece through the returned sink (a parser streams
    * into it); {@link #finishPut} returns the compact form. Calling it again abandons a write begun
    * before, whatever the sink had received.
+   *
+   * @param current the profile the write replaces (null: none): a name it has is used under its
+   *     reference, which the new profile takes over at {@link #commit}, so a put that keeps its
+   *     names changes no count; the caller holds its stripe lock until {@link #commit}
    */
-  public ProfileSink startPut(long nowMillis) {
+  public ProfileSink startPut(long nowMillis, byte[] current) {
     reset(null, nowMillis);
     putting = true;
+    replacing = current;
+    if (current != null) {
+      markReplacedNames(current);
+    }
     return putSink;
+  }
+
+  /**
+   * Lists the names of the profile a put replaces and marks each as not yet taken over, in {@link
+   * #replacedAttr} and {@link #replacedEvent} (by id, this write's stamp).
+   */
+  private void markReplacedNames(byte[] current) {
+    if (++replacedStamp == Integer.MAX_VALUE) {
+      Arrays.fill(replacedAttr, 0);
+      Arrays.fill(replacedEvent, 0);
+      replacedStamp = 1;
+    }
+    int pos = ProfileCodec.attributesStart(current);
+    int n = Bytes.varintInt(current, pos);
+    pos = Bytes.next(current, pos);
+    oldAttrCount = 0;
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(current, pos);
+      pos = ProfileCodec.skipValue(current, Bytes.next(current, pos));
+      oldAttrName = append(oldAttrName, oldAttrCount++, id);
+      replacedAttr = stamp(replacedAttr, id);
+    }
+    n = Bytes.varintInt(current, pos);
+    pos = Bytes.next(current, pos);
+    oldSeriesCount = 0;
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(current, pos);
+      pos = SeriesCodec.skip(current, Bytes.next(current, pos));
+      oldSeriesEvent = append(oldSeriesEvent, oldSeriesCount++, id);
+      replacedEvent = stamp(replacedEvent, id);
+    }
+  }
+
+  /** {@code marks} with this write's stamp at {@code id}, grown when too short. */
+  private int[] stamp(int[] marks, int id) {
+    if (id >= marks.length) {
+      marks = Arrays.copyOf(marks, Math.max(id + 1, marks.length * 2));
+    }
+    marks[id] = replacedStamp;
+    return marks;
+  }
+
+  /**
+   * Whether the profile a put replaces has name {@code id} (found by a lookup) and no earlier
+   * piece of this put took it over; if so this piece takes it over.
+   */
+  private static boolean takeOver(int[] marks, int id, int stamp) {
+    if (id >= 0 && id < marks.length && marks[id] == stamp) {
+      marks[id] = 0;
+      return true;
+    }
+    return false;
   }
 
   /** Ends the write begun by {@link #startPut}. */
@@ -286,6 +360,12 @@ public final class ProfileWriter {
   }
 
   private int today;
+
+  // the profile a put replaces, and which of its names (by id) this put has not taken over
+  private byte[] replacing;
+  private int replacedStamp;
+  private int[] replacedAttr = new int[64];
+  private int[] replacedEvent = new int[16];
 
   private final PutSink putSink = new PutSink();
 
@@ -335,16 +415,23 @@ public final class ProfileWriter {
      */
     private int attributeId() {
       NameTable table = dict.attributes();
-      int id;
       if (nameString != null) {
         Names.checkAttribute(nameString);
-        checkAttributeRoom();
-        id = table.acquire(nameString);
       } else {
         Names.checkAttribute(nameBytes, nameOff, nameLen);
-        checkAttributeRoom();
-        id = table.acquire(nameBytes, nameOff, nameLen); // one lookup: a put pins every name
       }
+      checkAttributeRoom();
+      if (replacing != null) {
+        // the replaced profile's reference keeps this lookup right, and the new profile takes it
+        int id = nameString != null ? table.idOf(nameString) : table.idOf(nameBytes, nameOff, nameLen);
+        if (takeOver(replacedAttr, id, replacedStamp)) {
+          return id;
+        }
+      }
+      int id =
+          nameString != null
+              ? table.acquire(nameString)
+              : table.acquire(nameBytes, nameOff, nameLen);
       if (find(id) >= 0) {
         table.release(id);
         throw new InvalidProfileException("attribute \"" + name() + "\" appears twice");
@@ -711,11 +798,15 @@ public final class ProfileWriter {
    */
   private int seriesOf(String string, byte[] utf8, int off, int len) {
     NameTable table = dict.events();
-    if (!putting) { // a put has no old series: its lookup would only find a name to acquire
+    if (!putting || replacing != null) { // a new profile's lookup would only find names to acquire
       int id = string != null ? table.idOf(string) : table.idOf(utf8, off, len);
       int i = id >= 0 ? findSeries(id) : -1;
       if (i >= 0) {
         return i; // every series in the list is pinned (old or this write): the lookup is right
+      }
+      if (putting && takeOver(replacedEvent, id, replacedStamp)) {
+        checkSeriesRoom();
+        return addSeries(id, -1, 0); // the replaced profile's reference passes to this series
       }
     }
     checkSeriesRoom();
@@ -813,6 +904,7 @@ public final class ProfileWriter {
   private void reset(byte[] current, long nowMillis) {
     abandon();
     putting = false;
+    replacing = null;
     today = Days.dayOf(nowMillis);
     nowSecond = Math.floorDiv(nowMillis, 1000);
     old = current;

@@ -27,7 +27,7 @@ class ExpressionTest {
 
   /** A profile, published: it keeps its names. */
   private byte[] profile(String json) {
-    byte[] blob = writer.put("k".getBytes(UTF_8), ProfileJson.parse(json.getBytes(UTF_8)), NOW);
+    byte[] blob = writer.put("k".getBytes(UTF_8), ProfileJson.parse(json.getBytes(UTF_8)), NOW, null);
     writer.commit(null);
     return blob;
   }

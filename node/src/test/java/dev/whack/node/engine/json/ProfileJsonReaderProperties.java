@@ -56,7 +56,7 @@ class ProfileJsonReaderProperties {
   }
 
   private static byte[] referenceBytes(Side s, byte[] doc) {
-    ProfileJson.parse(doc, 0, doc.length, s.writer.startPut(NOW));
+    ProfileJson.parse(doc, 0, doc.length, s.writer.startPut(NOW, null));
     return s.writer.finishPut(KEY);
   }
 
@@ -78,7 +78,7 @@ class ProfileJsonReaderProperties {
    */
   private boolean agree(Side fast, Side ref, byte[] doc) {
     String expected = reference(ref, doc);
-    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW));
+    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null));
     String actual;
     if (accepted) {
       actual = outcome(() -> fast.writer.finishPut(KEY));
@@ -171,10 +171,10 @@ class ProfileJsonReaderProperties {
     System.arraycopy(doc, 0, padded, 7, doc.length);
     Side fast = Side.create(1000);
     Side ref = Side.create(1000);
-    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW)), () -> show(doc));
+    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW, null)), () -> show(doc));
     assertArrayEquals(
         utf8(reference(ref, doc)), utf8(outcome(() -> fast.writer.finishPut(KEY))), () -> show(doc));
-    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW)));
+    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW, null)));
   }
 
   /**

@@ -28,12 +28,12 @@ class ProfileJsonReaderTest {
 
   private boolean fast(String json) {
     byte[] b = json.getBytes(UTF_8);
-    return reader.read(b, 0, b.length, writer.startPut(NOW));
+    return reader.read(b, 0, b.length, writer.startPut(NOW, null));
   }
 
   private byte[] reference(String json) {
     byte[] b = json.getBytes(UTF_8);
-    ProfileJson.parse(b, 0, b.length, refWriter.startPut(NOW));
+    ProfileJson.parse(b, 0, b.length, refWriter.startPut(NOW, null));
     return refWriter.finishPut(KEY);
   }
 
@@ -137,7 +137,7 @@ class ProfileJsonReaderTest {
       assertFalse(engine.contains("k".getBytes(UTF_8)), doc);
     }
     byte[] badUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xff, '"', '}'};
-    assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW)));
+    assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW, null)));
     JsonFormatException e =
         assertThrows(
             JsonFormatException.class,

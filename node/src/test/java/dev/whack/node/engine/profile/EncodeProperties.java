@@ -88,7 +88,7 @@ class EncodeProperties {
       p.addProducers(ProducerMark.newBuilder().setProducer("p" + (m * 60 + r.nextInt(60))).setSeq(wide(r)));
     }
     Profile profile = p.build();
-    byte[] blob = writer.put(key, profile, NOW);
+    byte[] blob = writer.put(key, profile, NOW, null);
     writer.commit(null);
     Profile expected =
         profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();

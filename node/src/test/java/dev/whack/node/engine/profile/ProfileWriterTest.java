@@ -21,7 +21,7 @@ class ProfileWriterTest {
 
   /** A put, published: the profile keeps its names. */
   private byte[] put(String json) {
-    byte[] blob = writer.put(KEY, ProfileJson.parse(json.getBytes(UTF_8)), NOW);
+    byte[] blob = writer.put(KEY, ProfileJson.parse(json.getBytes(UTF_8)), NOW, null);
     writer.commit(null);
     return blob;
   }
