@@ -180,6 +180,10 @@ public final class EngineConfig {
     return maxKeyBytes;
   }
 
+  public int maxAttributesPerProfile() {
+    return maxAttributesPerProfile;
+  }
+
   /** The per-profile limits, as the writer enforces them. */
   public ProfileLimits profileLimits() {
     return new ProfileLimits(

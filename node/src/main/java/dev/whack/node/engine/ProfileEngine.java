@@ -247,7 +247,7 @@ public final class ProfileEngine {
   public WriteResult updateJson(byte[] key, byte[] json, int offset, int length) {
     Worker w = workers.get();
     if (!w.updateReader.read(json, offset, length, w.ops)) {
-      return update(key, UpdateJson.parse(json, offset, length));
+      return update(key, UpdateJson.parse(json, offset, length, config.maxAttributesPerProfile()));
     }
     checkKey(key);
     return apply(w, key, w.ops);

@@ -18,7 +18,7 @@ import net.jqwik.api.Property;
  * segments, no other name is in the tables, and incremental membership still equals brute force.
  */
 class NameReferenceProperties {
-  private static final int NAMES = 24;
+  private static final int NAMES = 60;
 
   private static String attribute(Random r) {
     return "a" + r.nextInt(NAMES);
@@ -44,7 +44,7 @@ class NameReferenceProperties {
 
   static String profile(Random r, long now) {
     StringBuilder sb = new StringBuilder("{");
-    int n = r.nextInt(6);
+    int n = r.nextInt(10) == 0 ? 35 + r.nextInt(20) : r.nextInt(6); // now and then past the limit
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (int i = 0; i < n; i++) {
       String a = attribute(r);
@@ -146,7 +146,7 @@ class NameReferenceProperties {
                 .clock(clock)
                 .lockStripes(4)
                 .retentionDays(7)
-                .maxAttributesPerProfile(6)
+                .maxAttributesPerProfile(40)
                 .maxEventSeriesPerProfile(3)
                 .maxProducersPerProfile(2)
                 .producerMarkAge(Duration.ofDays(2)));

@@ -336,41 +336,41 @@ public final class NameTable {
 
   // ------------------------------------------------------------------ hashing
 
-  /** FNV-1a over the bytes. */
+  /** A polynomial hash of the bytes (signed, as Java's {@code Arrays.hashCode} takes them). */
   private static int hash(byte[] b, int off, int len) {
-    int h = 0x811C9DC5;
+    int h = 0;
     for (int i = off; i < off + len; i++) {
-      h = (h ^ (b[i] & 0xFF)) * 0x01000193;
+      h = 31 * h + b[i];
     }
     return h;
   }
 
   /** {@link #hash(byte[], int, int)} of the string's WTF-8 bytes, without making them. */
   private static int hash(String s) {
-    int h = 0x811C9DC5;
+    int h = 0;
     int n = s.length();
     for (int i = 0; i < n; i++) {
       int c = s.charAt(i);
       if (c < 0x80) {
-        h = (h ^ c) * 0x01000193;
+        h = 31 * h + c;
         continue;
       }
       if (c < 0x800) {
-        h = (h ^ (0xC0 | c >>> 6)) * 0x01000193;
+        h = 31 * h + (byte) (0xC0 | c >>> 6);
       } else {
         if (Character.isHighSurrogate((char) c)
             && i + 1 < n
             && Character.isLowSurrogate(s.charAt(i + 1))) {
           int cp = Character.toCodePoint((char) c, s.charAt(++i));
-          h = (h ^ (0xF0 | cp >>> 18)) * 0x01000193;
-          h = (h ^ (0x80 | (cp >>> 12) & 0x3F)) * 0x01000193;
+          h = 31 * h + (byte) (0xF0 | cp >>> 18);
+          h = 31 * h + (byte) (0x80 | (cp >>> 12) & 0x3F);
           c = cp;
         } else {
-          h = (h ^ (0xE0 | c >>> 12)) * 0x01000193;
+          h = 31 * h + (byte) (0xE0 | c >>> 12);
         }
-        h = (h ^ (0x80 | (c >>> 6) & 0x3F)) * 0x01000193;
+        h = 31 * h + (byte) (0x80 | (c >>> 6) & 0x3F);
       }
-      h = (h ^ (0x80 | c & 0x3F)) * 0x01000193;
+      h = 31 * h + (byte) (0x80 | c & 0x3F);
     }
     return h;
   }

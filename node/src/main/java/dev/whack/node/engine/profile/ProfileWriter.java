@@ -133,13 +133,14 @@ public final class ProfileWriter {
         throw new IllegalArgumentException("a put replaces the profile it was started with");
       }
       replacing = null;
-      for (int i = 0; i < oldAttrCount && replaced != null; i++) {
-        if (replacedAttr[oldAttrName[i]] == replacedStamp) {
-          dict.attributes().release(oldAttrName[i]); // not in the new profile
+      for (int i = 0; i < replacedAttrCount && replaced != null; i++) {
+        int id = replacedAttrIds[i];
+        if (replacedAttr[id] == replacedStamp) {
+          dict.attributes().release(id); // not in the new profile
         }
       }
-      for (int i = 0; i < oldSeriesCount && replaced != null; i++) {
-        int id = oldSeriesEvent[i];
+      for (int i = 0; i < replacedEventCount && replaced != null; i++) {
+        int id = replacedEventIds[i];
         if (replacedEvent[id] == replacedStamp || !inNewSeries(id)) {
           dict.events().release(id); // not taken over, or taken over and pruned to nothing
         }
@@ -315,20 +316,20 @@ public final class ProfileWriter {
     int pos = ProfileCodec.attributesStart(current);
     int n = Bytes.varintInt(current, pos);
     pos = Bytes.next(current, pos);
-    oldAttrCount = 0;
+    replacedAttrCount = 0;
     for (int i = 0; i < n; i++) {
       int id = Bytes.varintInt(current, pos);
       pos = ProfileCodec.skipValue(current, Bytes.next(current, pos));
-      oldAttrName = append(oldAttrName, oldAttrCount++, id);
+      replacedAttrIds = append(replacedAttrIds, replacedAttrCount++, id);
       replacedAttr = stamp(replacedAttr, id);
     }
     n = Bytes.varintInt(current, pos);
     pos = Bytes.next(current, pos);
-    oldSeriesCount = 0;
+    replacedEventCount = 0;
     for (int i = 0; i < n; i++) {
       int id = Bytes.varintInt(current, pos);
       pos = SeriesCodec.skip(current, Bytes.next(current, pos));
-      oldSeriesEvent = append(oldSeriesEvent, oldSeriesCount++, id);
+      replacedEventIds = append(replacedEventIds, replacedEventCount++, id);
       replacedEvent = stamp(replacedEvent, id);
     }
   }
@@ -361,8 +362,12 @@ public final class ProfileWriter {
 
   private int today;
 
-  // the profile a put replaces, and which of its names (by id) this put has not taken over
+  // the profile a put replaces, its names, and which of them (by id) this put has not taken over
   private byte[] replacing;
+  private int replacedAttrCount;
+  private int[] replacedAttrIds = new int[32];
+  private int replacedEventCount;
+  private int[] replacedEventIds = new int[8];
   private int replacedStamp;
   private int[] replacedAttr = new int[64];
   private int[] replacedEvent = new int[16];
