@@ -20,6 +20,7 @@ import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.ProfileTable;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.engine.segment.ChangeHub;
 import dev.whack.node.engine.segment.PartitionedBitmap;
@@ -68,9 +69,10 @@ import org.roaringbitmap.RoaringBitmap;
  * (writer, view, evaluation context) lives in a thread-local {@code Worker}.
  *
  * <p>Names: attribute and event ids are references into the {@link Dictionaries} (see {@link
- * NameTable} for the protocol). A profile holds its names while it is published; the writer pins a
- * new name before publishing and settles the references under the stripe lock after it; removal
- * releases them under the stripe lock after unpublishing. So any id read from a profile under its
+ * NameTable} for the protocol). A profile uses its names while it is published, counted by its
+ * stripe ({@link StripeNames}), which holds one reference per name its profiles use; the writer
+ * pins a new name before publishing and settles the uses under the stripe lock after it; removal
+ * drops them under the stripe lock after unpublishing. So any id read from a profile under its
  * stripe lock has its name, which is why profiles are rendered and event names looked up under that
  * lock. A segment holds the names its expression reads until it is dropped and every stripe has
  * been passed once ({@link ProfileTable#passEveryStripe}), since a write may still be evaluating it
@@ -143,6 +145,28 @@ public final class ProfileEngine {
     return dict;
   }
 
+  /**
+   * For checks of the reference counts: per name id (of the event table when {@code events}, else
+   * of the attribute table), how many profiles use it and how many stripes hold a reference on it,
+   * as {id: {profiles, stripes}}. Takes each stripe's lock in turn.
+   */
+  java.util.Map<Integer, int[]> nameUses(boolean events) {
+    java.util.Map<Integer, int[]> out = new java.util.TreeMap<>();
+    for (int i = 0; i < table.stripeCount(); i++) {
+      ProfileTable.Stripe stripe = table.stripeAt(i);
+      synchronized (stripe) {
+        StripeNames uses = stripe.names();
+        int[] entries = (events ? uses.events() : uses.attributes()).entries();
+        for (int e = 0; e < entries.length; e += 2) {
+          int[] counts = out.computeIfAbsent(entries[e], id -> new int[2]);
+          counts[0] += entries[e + 1];
+          counts[1]++;
+        }
+      }
+    }
+    return out;
+  }
+
   // ------------------------------------------------------------------ profiles
 
   /**
@@ -159,7 +183,7 @@ public final class ProfileEngine {
     synchronized (stripe) {
       int ord = table.find(stripe, key, hash);
       byte[] current = ord < 0 ? null : table.blob(ord);
-      byte[] next = w.writer.put(key, profile, now, current);
+      byte[] next = w.writer.put(key, profile, now, current, stripe.names());
       return install(w, stripe, hash, ord, key, current, next, now);
     }
   }
@@ -185,8 +209,9 @@ public final class ProfileEngine {
       byte[] current = ord < 0 ? null : table.blob(ord);
       byte[] next;
       try {
-        if (!w.profileReader.read(json, offset, length, w.writer.startPut(now, current))) {
-          ProfileJson.parse(json, offset, length, w.writer.startPut(now, current));
+        if (!w.profileReader.read(
+            json, offset, length, w.writer.startPut(now, current, stripe.names()))) {
+          ProfileJson.parse(json, offset, length, w.writer.startPut(now, current, stripe.names()));
         }
         next = w.writer.finishPut(key);
       } catch (RuntimeException e) {
@@ -261,7 +286,7 @@ public final class ProfileEngine {
     synchronized (stripe) {
       int ord = table.find(stripe, key, hash);
       byte[] current = ord >= 0 ? table.blob(ord) : null;
-      byte[] next = w.writer.apply(key, current, ops, now);
+      byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
             false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES);
@@ -412,7 +437,7 @@ public final class ProfileEngine {
       timers.cancel(ord);
       byte[] blob = table.blob(ord);
       table.remove(stripe, key, hash);
-      dict.releaseNamesOf(blob);
+      dict.release(blob, stripe.names());
       return true;
     }
   }

@@ -9,12 +9,16 @@ import dev.whack.proto.Attribute;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.Profile;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The brute-force count of every name's references: one per live profile that has the attribute (or
- * event series), one per defined segment whose expression reads it. The engine's name tables must
- * hold exactly these names, with exactly these counts, whenever no call is in flight.
+ * The brute-force count of every name's uses: one per live profile that has the attribute (or
+ * event series), one per defined segment whose expression reads it. Whenever no call is in flight,
+ * the stripes' counts of profile uses must equal the profiles' own, and each name's reference count
+ * in its table must be one per stripe that uses it plus one per segment; the tables hold no other
+ * name.
  */
 final class NameReferences {
   private NameReferences() {}
@@ -35,18 +39,55 @@ final class NameReferences {
       }
       cursor = page.nextCursor();
     } while (cursor != null);
+    Map<String, Integer> attributeSegments = new TreeMap<>();
+    Map<String, Integer> eventSegments = new TreeMap<>();
     for (SegmentInfo s : engine.segments()) {
       // the names an expression reads, as a compiler with tables of its own interns them
       Dictionaries own = Dictionaries.create(1000);
       new ExpressionCompiler(own.attributes(), own.events(), engine.config().retentionDays())
           .compile(s.expression(), true);
-      count(own.attributes(), attributes);
-      count(own.events(), events);
+      count(own.attributes(), attributeSegments);
+      count(own.events(), eventSegments);
     }
-    assertEquals(attributes, held(engine.names().attributes()), where + ": attribute names");
-    assertEquals(events, held(engine.names().events()), where + ": event names");
-    assertEquals(attributes.size(), engine.stats().attributeNames(), where);
-    assertEquals(events.size(), engine.stats().eventNames(), where);
+    check(engine, false, attributes, attributeSegments, where + ": attribute names");
+    check(engine, true, events, eventSegments, where + ": event names");
+  }
+
+  private static void check(
+      ProfileEngine engine,
+      boolean events,
+      Map<String, Integer> profiles,
+      Map<String, Integer> segments,
+      String where) {
+    NameTable names = events ? engine.names().events() : engine.names().attributes();
+    Map<Integer, int[]> uses = engine.nameUses(events);
+    Map<String, Integer> expected = new TreeMap<>();
+    Map<String, Integer> actual = new TreeMap<>();
+    for (String name : profiles.keySet()) {
+      expected.put(name + " in profiles", profiles.get(name));
+    }
+    for (String name : segments.keySet()) {
+      expected.put(name + " in segments", segments.get(name));
+    }
+    for (int id = 0; id < names.idLimit(); id++) {
+      String name = names.nameOrNull(id);
+      if (name == null) {
+        continue;
+      }
+      assertEquals(id, names.idOf(name), () -> where + ": lookup of " + name);
+      int[] use = uses.getOrDefault(id, new int[2]);
+      if (use[0] > 0) {
+        actual.put(name + " in profiles", use[0]);
+      }
+      int segmentRefs = names.refs(id) - use[1];
+      if (segmentRefs != 0) {
+        actual.put(name + " in segments", segmentRefs);
+      }
+    }
+    assertEquals(expected, actual, where);
+    Set<String> inUse = new TreeSet<>(profiles.keySet());
+    inUse.addAll(segments.keySet());
+    assertEquals(inUse.size(), names.size(), () -> where + ": names in the table");
   }
 
   private static void count(NameTable names, Map<String, Integer> into) {
@@ -55,18 +96,5 @@ final class NameReferences {
         into.merge(names.nameOrNull(id), 1, Integer::sum);
       }
     }
-  }
-
-  /** Every name in use with its reference count, checking that a lookup finds it at its id. */
-  private static Map<String, Integer> held(NameTable names) {
-    Map<String, Integer> out = new TreeMap<>();
-    for (int id = 0; id < names.idLimit(); id++) {
-      String name = names.nameOrNull(id);
-      if (name != null) {
-        assertEquals(id, names.idOf(name), () -> "lookup of " + name);
-        out.put(name, names.refs(id));
-      }
-    }
-    return out;
   }
 }

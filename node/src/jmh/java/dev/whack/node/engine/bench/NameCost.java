@@ -1,8 +1,8 @@
 package dev.whack.node.engine.bench;
 
 import dev.whack.node.engine.EngineConfig;
+import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
-import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -58,7 +58,7 @@ public final class NameCost {
       try {
         engine.updateJson(key, update, 0, update.length);
         throw new IllegalStateException("an update of 100k new names was accepted");
-      } catch (InvalidProfileException refused) {
+      } catch (EngineException refused) {
         best = Math.min(best, threads.getCurrentThreadCpuTime() - cpu0);
       }
     }

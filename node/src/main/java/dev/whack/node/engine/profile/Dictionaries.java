@@ -19,21 +19,22 @@ public record Dictionaries(NameTable attributes, NameTable events) {
   }
 
   /**
-   * Releases the references a compact profile holds (one per attribute and per event series): call
-   * once the profile is no longer published, under its lock stripe.
+   * Gives back the uses a compact profile made of its names (one per attribute and per event
+   * series), counted in {@code uses}, the names of its stripe: call once the profile is no longer
+   * published, under that stripe's lock.
    */
-  public void releaseNamesOf(byte[] profile) {
+  public void release(byte[] profile, StripeNames uses) {
     int pos = ProfileCodec.attributesStart(profile);
     int n = Bytes.varintInt(profile, pos);
     pos = Bytes.next(profile, pos);
     for (int i = 0; i < n; i++) {
-      attributes.release(Bytes.varintInt(profile, pos));
+      uses.attributes().drop(attributes, Bytes.varintInt(profile, pos));
       pos = ProfileCodec.skipValue(profile, Bytes.next(profile, pos));
     }
     n = Bytes.varintInt(profile, pos);
     pos = Bytes.next(profile, pos);
     for (int i = 0; i < n; i++) {
-      events.release(Bytes.varintInt(profile, pos));
+      uses.events().drop(events, Bytes.varintInt(profile, pos));
       pos = SeriesCodec.skip(profile, Bytes.next(profile, pos));
     }
   }

@@ -10,9 +10,10 @@ import java.util.Arrays;
  * varint instead of a name and an evaluator indexes arrays instead of hashing, and frees a name as
  * soon as nothing uses it any more.
  *
- * <p>Every use of a name holds a <em>reference</em>: each live profile that has the attribute (or
- * the event series), each defined segment whose expression reads it, and for the length of one call
- * each write or ad-hoc filter that has resolved it but not yet published or finished. A name whose
+ * <p>Every use of a name holds a <em>reference</em>: each lock stripe whose profiles have the
+ * attribute (or the event series; the stripe counts them itself, in {@link NameCounts}, and holds
+ * one reference here however many they are), each defined segment whose expression reads it, and
+ * for the length of one call each ad-hoc filter that reads it. A name whose
  * count drops to zero is removed and its id is handed out again, lowest free id first, so ids stay
  * as small as the number of names in use and the arrays indexed by id stay bounded. {@code
  * capacity} bounds the names in use at once (their memory, and those arrays), not the names ever
@@ -38,9 +39,9 @@ import java.util.Arrays;
  *       a new object. So a successful increment found through any (even stale) index proves that
  *       the name is live and that {@code Name.id} is its id.
  *   <li>A plain lookup ({@link #idOf}) holds nothing. Its answer can be trusted only while
- *       something already holds a reference to that name: the profile being written (under its lock
- *       stripe), an earlier acquire of the same write, or a segment. Otherwise the caller must
- *       {@link #acquire}. ProfileWriter follows exactly this rule. A lookup may meet a freed {@code
+ *       something already held a reference to that name before the lookup and still does: the
+ *       stripe whose lock the writer holds (its profiles use the name), or a segment. Otherwise the
+ *       caller must {@link #acquire}. ProfileWriter and NameCounts follow exactly this rule. A lookup may meet a freed {@code
  *       Name} (in a slot read just before it was cleared, or in an index since rebuilt), so it
  *       answers only for names whose count is above zero: a held name is found (it is in every
  *       index published since it was interned), and a freed one, whose id may belong to another

@@ -42,8 +42,14 @@ public final class ProfileTable {
   public static final class Stripe {
     private long[] slots = new long[16];
     private int size;
+    private final StripeNames names = new StripeNames();
 
     private Stripe() {}
+
+    /** The names this stripe's profiles use; guarded by this stripe's lock. */
+    public StripeNames names() {
+      return names;
+    }
   }
 
   public ProfileTable(int stripeCount) {
@@ -85,6 +91,16 @@ public final class ProfileTable {
         // nothing: entering waits for the holder to leave
       }
     }
+  }
+
+  /** Number of stripes. */
+  public int stripeCount() {
+    return stripes.length;
+  }
+
+  /** Stripe {@code i} of {@link #stripeCount()}, for walks over every stripe. */
+  public Stripe stripeAt(int i) {
+    return stripes[i];
   }
 
   /** The stripe that owns keys of this hash; lock it before find/insert/remove. */

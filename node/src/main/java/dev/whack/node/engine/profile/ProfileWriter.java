@@ -25,15 +25,18 @@ import java.util.HashSet;
  * <p>Unchanged attributes and event series are copied as byte slices of the old form; only the
  * parts an update touches are re-encoded, into a reused scratch buffer.
  *
- * <p>Names: a profile holds one reference to each of its attribute and event names ({@link
- * NameTable}). A name the old profile already has is used through a plain lookup, which the old
- * profile's reference makes safe while the caller holds its stripe lock; any other name is
- * acquired, so the write <em>pins</em> it until the new profile is published. After publishing,
- * {@link #commit} hands the pins to the new profile and releases the names the old one held and the
- * new one does not; a write that is not published (rejected, a replay, abandoned for a restart)
- * releases its pins ({@link #abandon}, which every new write does first). In steady state (an
- * update of names the profile has) no reference count changes. The limits of {@link ProfileLimits}
- * are checked before a name is acquired, so a write past them interns nothing.
+ * <p>Names: a profile uses each of its attribute and event names once, counted by its lock stripe
+ * ({@link StripeNames}), which holds the names' references in the {@link NameTable}s. A name the
+ * old profile already has is used through a plain lookup, which the stripe's reference makes safe
+ * while the caller holds its lock; any other name gets a new use (a plain count when the stripe
+ * uses it already, else an acquire), which the write <em>pins</em> until the new profile is
+ * published. After publishing, {@link #commit} hands the pins to the new profile and drops the uses
+ * of the names the old one had and the new one does not; a write that is not published (rejected,
+ * a replay, abandoned for a restart) drops its pins ({@link #abandon}, which every new write does
+ * first). An update of names the profile has, or a put that keeps them, changes no count; creating
+ * a profile changes only the stripe's plain counts for names other profiles of the stripe use. The
+ * limits of {@link ProfileLimits} are checked before a name is used, so a write past them interns
+ * nothing.
  *
  * <p>Concurrency: not thread-safe. Each writing thread owns one writer (the engine keeps one per
  * thread); the caller holds the profile's stripe lock while an update runs and from publishing to
@@ -92,7 +95,9 @@ public final class ProfileWriter {
   private int touchedEventCount;
   private int[] touchedEvents = new int[8];
 
-  // references this write acquired (names the old profile does not hold), per table
+  // the names of the stripe being written, which count every profile's use of a name
+  private StripeNames uses;
+  // uses this write added (names the old profile does not have), per table
   private int attrPinCount;
   private int[] attrPins = new int[8];
   private int eventPinCount;
@@ -118,12 +123,12 @@ public final class ProfileWriter {
   public void commit(byte[] replaced) {
     for (int i = 0; i < attrPinCount; i++) {
       if (find(attrPins[i]) < 0) {
-        dict.attributes().release(attrPins[i]);
+        uses.attributes().drop(dict.attributes(), attrPins[i]);
       }
     }
     for (int i = 0; i < eventPinCount; i++) {
       if (!inNewSeries(eventPins[i])) {
-        dict.events().release(eventPins[i]);
+        uses.events().drop(dict.events(), eventPins[i]);
       }
     }
     attrPinCount = 0;
@@ -136,13 +141,13 @@ public final class ProfileWriter {
       for (int i = 0; i < replacedAttrCount && replaced != null; i++) {
         int id = replacedAttrIds[i];
         if (replacedAttr[id] == replacedStamp) {
-          dict.attributes().release(id); // not in the new profile
+          uses.attributes().drop(dict.attributes(), id); // not in the new profile
         }
       }
       for (int i = 0; i < replacedEventCount && replaced != null; i++) {
         int id = replacedEventIds[i];
         if (replacedEvent[id] == replacedStamp || !inNewSeries(id)) {
-          dict.events().release(id); // not taken over, or taken over and pruned to nothing
+          uses.events().drop(dict.events(), id); // not taken over, or taken over and pruned to nothing
         }
       }
       return;
@@ -152,13 +157,13 @@ public final class ProfileWriter {
     }
     for (int i = 0; i < unsetOldCount; i++) {
       if (find(unsetOld[i]) < 0) {
-        dict.attributes().release(unsetOld[i]);
+        uses.attributes().drop(dict.attributes(), unsetOld[i]);
       }
     }
     unsetOldCount = 0;
     for (int i = 0; i < seriesCount; i++) {
       if (seriesOff[i] >= 0 && seriesBuilder[i] >= 0 && builders[seriesBuilder[i]].size() == 0) {
-        dict.events().release(seriesEvent[i]); // an old series pruned to nothing
+        uses.events().drop(dict.events(), seriesEvent[i]); // an old series pruned to nothing
       }
     }
   }
@@ -170,10 +175,10 @@ public final class ProfileWriter {
    */
   public void abandon() {
     for (int i = 0; i < attrPinCount; i++) {
-      dict.attributes().release(attrPins[i]);
+      uses.attributes().drop(dict.attributes(), attrPins[i]);
     }
     for (int i = 0; i < eventPinCount; i++) {
-      dict.events().release(eventPins[i]);
+      uses.events().drop(dict.events(), eventPins[i]);
     }
     attrPinCount = 0;
     eventPinCount = 0;
@@ -233,17 +238,19 @@ public final class ProfileWriter {
    *     new references; the caller holds its stripe lock until {@link #commit}
    * @throws InvalidProfileException when any part is unacceptable; nothing stays pinned
    */
-  public byte[] put(byte[] key, Profile profile, long nowMillis, byte[] current) {
+  public byte[] put(
+      byte[] key, Profile profile, long nowMillis, byte[] current, StripeNames uses) {
     try {
-      return putOrThrow(key, profile, nowMillis, current);
+      return putOrThrow(key, profile, nowMillis, current, uses);
     } catch (RuntimeException e) {
       abandon();
       throw e;
     }
   }
 
-  private byte[] putOrThrow(byte[] key, Profile profile, long nowMillis, byte[] current) {
-    ProfileSink sink = startPut(nowMillis, current);
+  private byte[] putOrThrow(
+      byte[] key, Profile profile, long nowMillis, byte[] current, StripeNames uses) {
+    ProfileSink sink = startPut(nowMillis, current, uses);
     for (Attribute a : profile.getAttributesList()) {
       Value v = a.getValue();
       sink.attribute(a.getName());
@@ -293,8 +300,8 @@ public final class ProfileWriter {
    *     reference, which the new profile takes over at {@link #commit}, so a put that keeps its
    *     names changes no count; the caller holds its stripe lock until {@link #commit}
    */
-  public ProfileSink startPut(long nowMillis, byte[] current) {
-    reset(null, nowMillis);
+  public ProfileSink startPut(long nowMillis, byte[] current, StripeNames uses) {
+    reset(null, nowMillis, uses);
     putting = true;
     replacing = current;
     if (current != null) {
@@ -426,19 +433,14 @@ public final class ProfileWriter {
         Names.checkAttribute(nameBytes, nameOff, nameLen);
       }
       checkAttributeRoom();
-      if (replacing != null) {
-        // the replaced profile's reference keeps this lookup right, and the new profile takes it
-        int id = nameString != null ? table.idOf(nameString) : table.idOf(nameBytes, nameOff, nameLen);
-        if (takeOver(replacedAttr, id, replacedStamp)) {
-          return id;
-        }
-      }
       int id =
-          nameString != null
-              ? table.acquire(nameString)
-              : table.acquire(nameBytes, nameOff, nameLen);
+          nameString != null ? table.idOf(nameString) : table.idOf(nameBytes, nameOff, nameLen);
+      if (replacing != null && takeOver(replacedAttr, id, replacedStamp)) {
+        return id; // the replaced profile's use, whose reference kept the lookup right, passes on
+      }
+      id = uses.attributes().use(table, id, nameString, nameBytes, nameOff, nameLen);
       if (find(id) >= 0) {
-        table.release(id);
+        uses.attributes().drop(table, id);
         throw new InvalidProfileException("attribute \"" + name() + "\" appears twice");
       }
       pinAttribute(id);
@@ -672,11 +674,12 @@ public final class ProfileWriter {
    *
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
-  public byte[] apply(byte[] key, byte[] current, Update update, long nowMillis) {
+  public byte[] apply(
+      byte[] key, byte[] current, Update update, long nowMillis, StripeNames uses) {
     if (protoOps == null) {
       protoOps = new UpdateOps();
     }
-    return apply(key, current, protoOps.load(update), nowMillis);
+    return apply(key, current, protoOps.load(update), nowMillis, uses);
   }
 
   private UpdateOps protoOps;
@@ -689,17 +692,19 @@ public final class ProfileWriter {
    *
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
-  public byte[] apply(byte[] key, byte[] current, UpdateOps u, long nowMillis) {
+  public byte[] apply(
+      byte[] key, byte[] current, UpdateOps u, long nowMillis, StripeNames uses) {
     try {
-      return applyOrThrow(key, current, u, nowMillis);
+      return applyOrThrow(key, current, u, nowMillis, uses);
     } catch (RuntimeException e) {
       abandon();
       throw e;
     }
   }
 
-  private byte[] applyOrThrow(byte[] key, byte[] current, UpdateOps u, long nowMillis) {
-    reset(current, nowMillis);
+  private byte[] applyOrThrow(
+      byte[] key, byte[] current, UpdateOps u, long nowMillis, StripeNames uses) {
+    reset(current, nowMillis, uses);
     if (u.setCount + u.unsetCount + u.incrCount + u.addCount + u.removeCount
         > limits.attributes()) {
       throw new InvalidProfileException(
@@ -784,8 +789,7 @@ public final class ProfileWriter {
     if (id >= 0 && (heldByOld(id) || pinned(attrPins, attrPinCount, id))) {
       return id;
     }
-    String java = u.textJava[t];
-    id = java != null ? table.acquire(java) : table.acquire(u.text, u.textOff[t], u.textLen[t]);
+    id = uses.attributes().use(table, id, u.textJava[t], u.text, u.textOff[t], u.textLen[t]);
     pinAttribute(id);
     return id;
   }
@@ -803,24 +807,16 @@ public final class ProfileWriter {
    */
   private int seriesOf(String string, byte[] utf8, int off, int len) {
     NameTable table = dict.events();
-    if (!putting || replacing != null) { // a new profile's lookup would only find names to acquire
-      int id = string != null ? table.idOf(string) : table.idOf(utf8, off, len);
-      int i = id >= 0 ? findSeries(id) : -1;
-      if (i >= 0) {
-        return i; // every series in the list is pinned (old or this write): the lookup is right
-      }
-      if (putting && takeOver(replacedEvent, id, replacedStamp)) {
-        checkSeriesRoom();
-        return addSeries(id, -1, 0); // the replaced profile's reference passes to this series
-      }
+    int id = string != null ? table.idOf(string) : table.idOf(utf8, off, len);
+    int i = id >= 0 ? findSeries(id) : -1;
+    if (i >= 0) {
+      return i; // every series in the list is pinned (old or this write): the lookup is right
     }
     checkSeriesRoom();
-    int id = string != null ? table.acquire(string) : table.acquire(utf8, off, len);
-    int i = findSeries(id);
-    if (i >= 0) {
-      table.release(id); // a series named twice: the reader rejects that before it comes here
-      return i;
+    if (replacing != null && takeOver(replacedEvent, id, replacedStamp)) {
+      return addSeries(id, -1, 0); // the replaced profile's use passes to this series
     }
+    id = uses.events().use(table, id, string, utf8, off, len);
     pinEvent(id);
     return addSeries(id, -1, 0);
   }
@@ -906,8 +902,9 @@ public final class ProfileWriter {
   }
 
   /** Starts a write: releases what an unfinished one pinned and reads {@code current}. */
-  private void reset(byte[] current, long nowMillis) {
+  private void reset(byte[] current, long nowMillis, StripeNames uses) {
     abandon();
+    this.uses = uses;
     putting = false;
     replacing = null;
     today = Days.dayOf(nowMillis);

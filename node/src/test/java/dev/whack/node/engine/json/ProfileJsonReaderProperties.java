@@ -13,6 +13,7 @@ import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
@@ -38,10 +39,10 @@ class ProfileJsonReaderProperties {
   private final ProfileJsonReader reader = new ProfileJsonReader();
 
   /** A writer with name tables of its own. */
-  private record Side(Dictionaries dict, ProfileWriter writer) {
+  private record Side(Dictionaries dict, ProfileWriter writer, StripeNames stripe) {
     static Side create(int maxNames) {
       Dictionaries dict = Dictionaries.create(maxNames);
-      return new Side(dict, new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS));
+      return new Side(dict, new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS), new StripeNames());
     }
 
     /** Small name tables: their limit is met now and then, part way through a document. */
@@ -56,7 +57,7 @@ class ProfileJsonReaderProperties {
   }
 
   private static byte[] referenceBytes(Side s, byte[] doc) {
-    ProfileJson.parse(doc, 0, doc.length, s.writer.startPut(NOW, null));
+    ProfileJson.parse(doc, 0, doc.length, s.writer.startPut(NOW, null, s.stripe));
     return s.writer.finishPut(KEY);
   }
 
@@ -78,7 +79,7 @@ class ProfileJsonReaderProperties {
    */
   private boolean agree(Side fast, Side ref, byte[] doc) {
     String expected = reference(ref, doc);
-    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null));
+    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null, fast.stripe));
     String actual;
     if (accepted) {
       actual = outcome(() -> fast.writer.finishPut(KEY));
@@ -171,10 +172,10 @@ class ProfileJsonReaderProperties {
     System.arraycopy(doc, 0, padded, 7, doc.length);
     Side fast = Side.create(1000);
     Side ref = Side.create(1000);
-    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW, null)), () -> show(doc));
+    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW, null, fast.stripe)), () -> show(doc));
     assertArrayEquals(
         utf8(reference(ref, doc)), utf8(outcome(() -> fast.writer.finishPut(KEY))), () -> show(doc));
-    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW, null)));
+    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW, null, fast.stripe)));
   }
 
   /**

@@ -11,6 +11,7 @@ import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.testing.ManualClock;
 import java.lang.management.ManagementFactory;
@@ -20,6 +21,8 @@ class ProfileJsonReaderTest {
   private static final long NOW = ProfileJsonReaderProperties.NOW; // 2026-11-20T10:00:00Z
   private static final byte[] KEY = "user:42".getBytes(UTF_8);
 
+  private final StripeNames stripe = new StripeNames();
+  private final StripeNames refStripe = new StripeNames();
   private final ProfileJsonReader reader = new ProfileJsonReader();
   private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
   private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
@@ -28,12 +31,12 @@ class ProfileJsonReaderTest {
 
   private boolean fast(String json) {
     byte[] b = json.getBytes(UTF_8);
-    return reader.read(b, 0, b.length, writer.startPut(NOW, null));
+    return reader.read(b, 0, b.length, writer.startPut(NOW, null, stripe));
   }
 
   private byte[] reference(String json) {
     byte[] b = json.getBytes(UTF_8);
-    ProfileJson.parse(b, 0, b.length, refWriter.startPut(NOW, null));
+    ProfileJson.parse(b, 0, b.length, refWriter.startPut(NOW, null, refStripe));
     return refWriter.finishPut(KEY);
   }
 
@@ -137,7 +140,7 @@ class ProfileJsonReaderTest {
       assertFalse(engine.contains("k".getBytes(UTF_8)), doc);
     }
     byte[] badUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xff, '"', '}'};
-    assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW, null)));
+    assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW, null, stripe)));
     JsonFormatException e =
         assertThrows(
             JsonFormatException.class,

@@ -36,6 +36,7 @@ class EncodeProperties {
   }
 
   private final ProfileWriter writer = new ProfileWriter(DICT, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
 
   private static long wide(Random r) {
     return switch (r.nextInt(4)) {
@@ -88,7 +89,7 @@ class EncodeProperties {
       p.addProducers(ProducerMark.newBuilder().setProducer("p" + (m * 60 + r.nextInt(60))).setSeq(wide(r)));
     }
     Profile profile = p.build();
-    byte[] blob = writer.put(key, profile, NOW, null);
+    byte[] blob = writer.put(key, profile, NOW, null, stripe);
     writer.commit(null);
     Profile expected =
         profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();
@@ -108,7 +109,7 @@ class EncodeProperties {
     u.setProducer("p" + r.nextInt(200)).setSeq(Long.MAX_VALUE - r.nextInt(3));
     byte[] next;
     try {
-      next = writer.apply(key, blob, u.build(), NOW);
+      next = writer.apply(key, blob, u.build(), NOW, stripe);
     } catch (InvalidProfileException e) {
       return; // an increment of a string, say: nothing written
     }

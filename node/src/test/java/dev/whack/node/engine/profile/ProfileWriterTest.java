@@ -18,17 +18,18 @@ class ProfileWriterTest {
 
   private final Dictionaries dict = Dictionaries.create(1000);
   private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
 
   /** A put, published: the profile keeps its names. */
   private byte[] put(String json) {
-    byte[] blob = writer.put(KEY, ProfileJson.parse(json.getBytes(UTF_8)), NOW, null);
+    byte[] blob = writer.put(KEY, ProfileJson.parse(json.getBytes(UTF_8)), NOW, null, stripe);
     writer.commit(null);
     return blob;
   }
 
   /** An update, published over {@code current}, or null for a replay. */
   private byte[] apply(byte[] current, String json) {
-    byte[] blob = writer.apply(KEY, current, UpdateJson.parse(json.getBytes(UTF_8)), NOW);
+    byte[] blob = writer.apply(KEY, current, UpdateJson.parse(json.getBytes(UTF_8)), NOW, stripe);
     if (blob != null) {
       writer.commit(current);
     }

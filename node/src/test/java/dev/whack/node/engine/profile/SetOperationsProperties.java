@@ -25,6 +25,7 @@ class SetOperationsProperties {
 
   private final Dictionaries dict = Dictionaries.create(1000);
   private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
 
   private static List<String> words(Random r, int max) {
     List<String> out = new ArrayList<>();
@@ -54,7 +55,7 @@ class SetOperationsProperties {
                     .setValue(
                         Value.newBuilder().setStringSet(StringSet.newBuilder().addAllValues(initial))))
             .build();
-    byte[] blob = writer.apply(key, null, set, NOW);
+    byte[] blob = writer.apply(key, null, set, NOW, stripe);
     writer.commit(null);
     LinkedHashSet<String> model = new LinkedHashSet<>(initial);
     assertEquals(List.copyOf(model), set(blob));
@@ -63,7 +64,7 @@ class SetOperationsProperties {
       boolean add = r.nextBoolean();
       SetDelta d = SetDelta.newBuilder().setName("s").addAllValues(delta).build();
       Update u = add ? Update.newBuilder().addAdd(d).build() : Update.newBuilder().addRemove(d).build();
-      byte[] next = writer.apply(key, blob, u, NOW);
+      byte[] next = writer.apply(key, blob, u, NOW, stripe);
       writer.commit(blob);
       blob = next;
       if (add) {
