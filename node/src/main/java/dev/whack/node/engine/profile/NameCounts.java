@@ -13,17 +13,17 @@ import java.util.Arrays;
  * <p>Concurrency: guarded by the lock of the stripe that owns it ({@link ProfileTable.Stripe}).
  */
 public final class NameCounts {
-  private int[] keys = new int[16]; // id + 1, 0 = empty
-  private int[] counts = new int[16];
+  // pairs: id + 1 (0 = empty), then its count; one array, so a probe touches one cache line
+  private int[] slots = new int[32];
   private int size;
 
   /** How many of the stripe's profiles (and writes in progress) use {@code id}. */
   public int count(int id) {
-    int[] k = keys;
-    int mask = k.length - 1;
-    for (int i = mix(id) & mask; k[i] != 0; i = (i + 1) & mask) {
-      if (k[i] == id + 1) {
-        return counts[i];
+    int[] s = slots;
+    int mask = s.length - 2;
+    for (int i = mix(id) & mask; s[i] != 0; i = (i + 2) & mask) {
+      if (s[i] == id + 1) {
+        return s[i + 1];
       }
     }
     return 0;
@@ -48,25 +48,18 @@ public final class NameCounts {
     return id;
   }
 
-  /** One more use of a name the stripe uses already ({@code count(id) > 0}). */
-  public void useHeld(int id) {
-    if (!increment(id, false)) {
-      throw new IllegalStateException("name " + id + " is not held by this stripe");
-    }
-  }
-
   /** One use fewer; at zero the stripe gives its reference back to {@code table}. */
   public void drop(NameTable table, int id) {
-    int[] k = keys;
-    int mask = k.length - 1;
+    int[] s = slots;
+    int mask = s.length - 2;
     int i = mix(id) & mask;
-    while (k[i] != id + 1) {
-      if (k[i] == 0) {
+    while (s[i] != id + 1) {
+      if (s[i] == 0) {
         throw new IllegalStateException("name " + id + " is not held by this stripe");
       }
-      i = (i + 1) & mask;
+      i = (i + 2) & mask;
     }
-    if (--counts[i] > 0) {
+    if (--s[i + 1] > 0) {
       return;
     }
     remove(i);
@@ -78,61 +71,59 @@ public final class NameCounts {
    * entry only when {@code insert}.
    */
   private boolean increment(int id, boolean insert) {
-    int[] k = keys;
-    int mask = k.length - 1;
+    int[] s = slots;
+    int mask = s.length - 2;
     int i = mix(id) & mask;
-    for (; k[i] != 0; i = (i + 1) & mask) {
-      if (k[i] == id + 1) {
-        counts[i]++;
+    for (; s[i] != 0; i = (i + 2) & mask) {
+      if (s[i] == id + 1) {
+        s[i + 1]++;
         return true;
       }
     }
     if (insert) {
-      k[i] = id + 1;
-      counts[i] = 1;
-      if (++size * 2 > k.length) {
-        resize(k.length * 2);
+      s[i] = id + 1;
+      s[i + 1] = 1;
+      if (++size * 4 > s.length) { // more than half the pairs in use
+        resize(s.length * 2);
       }
     }
     return false;
   }
 
-  /** Empties slot {@code i}, moving later entries of its run back so that no probe is cut. */
+  /** Empties the pair at {@code i}, moving later pairs of its run back so that no probe is cut. */
   private void remove(int i) {
-    int[] k = keys;
-    int mask = k.length - 1;
+    int[] s = slots;
+    int mask = s.length - 2;
     int hole = i;
-    for (int j = (i + 1) & mask; k[j] != 0; j = (j + 1) & mask) {
-      int home = mix(k[j] - 1) & mask;
-      // the entry at j may move to the hole unless its home lies cyclically in (hole, j]
+    for (int j = (i + 2) & mask; s[j] != 0; j = (j + 2) & mask) {
+      int home = mix(s[j] - 1) & mask;
+      // the pair at j may move to the hole unless its home lies cyclically in (hole, j]
       if (((j - home) & mask) >= ((j - hole) & mask)) {
-        k[hole] = k[j];
-        counts[hole] = counts[j];
+        s[hole] = s[j];
+        s[hole + 1] = s[j + 1];
         hole = j;
       }
     }
-    k[hole] = 0;
-    counts[hole] = 0;
+    s[hole] = 0;
+    s[hole + 1] = 0;
     size--;
-    if (k.length > 16 && size * 8 < k.length) {
-      resize(k.length / 2);
+    if (s.length > 32 && size * 16 < s.length) {
+      resize(s.length / 2);
     }
   }
 
-  private void resize(int capacity) {
-    int[] oldKeys = keys;
-    int[] oldCounts = counts;
-    keys = new int[capacity];
-    counts = new int[capacity];
-    int mask = capacity - 1;
-    for (int i = 0; i < oldKeys.length; i++) {
-      if (oldKeys[i] != 0) {
-        int j = mix(oldKeys[i] - 1) & mask;
-        while (keys[j] != 0) {
-          j = (j + 1) & mask;
+  private void resize(int length) {
+    int[] old = slots;
+    slots = new int[length];
+    int mask = length - 2;
+    for (int i = 0; i < old.length; i += 2) {
+      if (old[i] != 0) {
+        int j = mix(old[i] - 1) & mask;
+        while (slots[j] != 0) {
+          j = (j + 2) & mask;
         }
-        keys[j] = oldKeys[i];
-        counts[j] = oldCounts[i];
+        slots[j] = old[i];
+        slots[j + 1] = old[i + 1];
       }
     }
   }
@@ -141,17 +132,18 @@ public final class NameCounts {
   public int[] entries() {
     int[] out = new int[size * 2];
     int n = 0;
-    for (int i = 0; i < keys.length; i++) {
-      if (keys[i] != 0) {
-        out[n++] = keys[i] - 1;
-        out[n++] = counts[i];
+    for (int i = 0; i < slots.length; i += 2) {
+      if (slots[i] != 0) {
+        out[n++] = slots[i] - 1;
+        out[n++] = slots[i + 1];
       }
     }
     return Arrays.copyOf(out, n);
   }
 
+  /** An even index: the id's home pair. */
   private static int mix(int id) {
     int h = id * 0x9E3779B9;
-    return h ^ (h >>> 16);
+    return (h ^ (h >>> 16)) << 1;
   }
 }

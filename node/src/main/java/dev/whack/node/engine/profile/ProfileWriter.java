@@ -121,7 +121,7 @@ public final class ProfileWriter {
    * {@code replaced} through its name ids any more.
    */
   public void commit(byte[] replaced) {
-    for (int i = 0; i < attrPinCount; i++) {
+    for (int i = 0; i < attrPinCount && !putting; i++) { // a put removes no attribute it pinned
       if (find(attrPins[i]) < 0) {
         uses.attributes().drop(dict.attributes(), attrPins[i]);
       }
