@@ -177,10 +177,10 @@ public final class ProfileEngine {
   public WriteResult put(byte[] key, Profile profile) {
     checkKey(key);
     Worker w = workers.get();
-    long now = clock.millis();
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
+      long now = clock.millis(); // under the lock: see apply
       int ord = table.find(stripe, key, hash);
       byte[] current = ord < 0 ? null : table.blob(ord);
       byte[] next = w.writer.put(key, profile, now, current, stripe.names());
@@ -201,10 +201,10 @@ public final class ProfileEngine {
   public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
     checkKey(key);
     Worker w = workers.get();
-    long now = clock.millis();
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
+      long now = clock.millis(); // under the lock: see apply
       int ord = table.find(stripe, key, hash);
       byte[] current = ord < 0 ? null : table.blob(ord);
       byte[] next;
@@ -280,10 +280,14 @@ public final class ProfileEngine {
 
   /** The update path proper: builds the next profile under the stripe and re-evaluates. */
   private WriteResult apply(Worker w, byte[] key, UpdateOps ops) {
-    long now = clock.millis();
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
+      // Read under the lock, so no evaluation of this profile made under it before (a timed one
+      // racing this call) was at a later time than this write's: the bitmaps then hold the old
+      // profile's answers as of now, or an expired one whose timed re-evaluation is still pending,
+      // which reevaluateChanged relies on.
+      long now = clock.millis();
       int ord = table.find(stripe, key, hash);
       byte[] current = ord >= 0 ? table.blob(ord) : null;
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
