@@ -91,6 +91,13 @@ final class NodeCommand implements Callable<Integer> {
               + " --peers when --bind is 0.0.0.0)")
   String advertise;
 
+  @Option(
+      names = "--producer-mark-age",
+      description =
+          "how long a profile keeps a producer's sequence mark that does not advance, e.g. 12h,"
+              + " 30d (default: 30d); a replay after that applies again")
+  String producerMarkAge = "30d";
+
   @Override
   public Integer call() throws Exception {
     NodeConfig config;
@@ -109,6 +116,7 @@ final class NodeCommand implements Callable<Integer> {
               .watchLappedTimeoutMillis(NodeConfig.parseDurationMillis(watchLappedTimeout))
               .peers(peers)
               .advertise(advertise)
+              .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());

@@ -59,7 +59,8 @@ public final class WhackNode implements AutoCloseable {
                 .clock(config.clock())
                 .maxKeyBytes(KEY_MAX_BYTES)
                 .maxValueBytes(config.maxItemSize())
-                .changeBufferBytes(config.watchBufferBytes()));
+                .changeBufferBytes(config.watchBufferBytes())
+                .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
     this.cache =
         new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
     this.stats = new NodeStats(config.clock().millis());

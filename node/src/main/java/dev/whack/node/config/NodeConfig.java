@@ -24,6 +24,8 @@ public final class NodeConfig {
   public static final long DEFAULT_WATCH_LAPPED_TIMEOUT_MILLIS = 30_000;
   /** memcached refuses item size limits below 1 KiB. */
   public static final int MIN_ITEM_SIZE = 1024;
+  /** How long a profile keeps a producer mark that does not advance (docs/profiles.md). */
+  public static final long DEFAULT_PRODUCER_MARK_AGE_SECONDS = 30L * 86_400;
 
   private int port = DEFAULT_PORT;
   private String bind = DEFAULT_BIND;
@@ -36,6 +38,7 @@ public final class NodeConfig {
   private long timerPeriodMillis = DEFAULT_TIMER_PERIOD_MILLIS;
   private int watchBufferBytes = DEFAULT_WATCH_BUFFER_BYTES;
   private long watchLappedTimeoutMillis = DEFAULT_WATCH_LAPPED_TIMEOUT_MILLIS;
+  private long producerMarkAgeSeconds = DEFAULT_PRODUCER_MARK_AGE_SECONDS;
   private List<String> peers = List.of();
   private String advertise;
   private InstantSource clock = InstantSource.system();
@@ -145,6 +148,15 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * How long a profile keeps a producer mark that does not advance; after that a replay of that
+   * producer's updates applies again (docs/profiles.md, "Limits").
+   */
+  public NodeConfig producerMarkAgeSeconds(long seconds) {
+    this.producerMarkAgeSeconds = seconds;
+    return this;
+  }
+
   /** Validates every setting; the node calls this before it starts anything. */
   public NodeConfig conclude() {
     require(port >= 0 && port <= 65535, "port must be 0..65535 (0 picks a free port): " + port);
@@ -186,6 +198,9 @@ public final class NodeConfig {
     require(clock != null, "clock must be set");
     require(allocator != null, "allocator must be set");
     require(
+        producerMarkAgeSeconds >= 1,
+        "producer mark age must be at least a second: " + producerMarkAgeSeconds);
+    require(
         maxItemSize >= MIN_ITEM_SIZE,
         "max item size must be at least " + MIN_ITEM_SIZE + " bytes: " + maxItemSize);
     require(
@@ -200,6 +215,10 @@ public final class NodeConfig {
 
   public int port() {
     return port;
+  }
+
+  public long producerMarkAgeSeconds() {
+    return producerMarkAgeSeconds;
   }
 
   public String bind() {
@@ -280,6 +299,36 @@ public final class NodeConfig {
 
   public boolean isConcluded() {
     return concluded;
+  }
+
+  /**
+   * A duration as a count of seconds ({@code 3600}) or with a unit: {@code s}, {@code m}, {@code
+   * h} or {@code d} ({@code 90m}, {@code 30d}).
+   */
+  public static long parseSeconds(String text) {
+    String t = text == null ? "" : text.trim();
+    if (t.isEmpty()) {
+      throw new IllegalArgumentException("empty duration");
+    }
+    long unit =
+        switch (Character.toLowerCase(t.charAt(t.length() - 1))) {
+          case 's' -> 1;
+          case 'm' -> 60;
+          case 'h' -> 3_600;
+          case 'd' -> 86_400;
+          default -> 0;
+        };
+    String digits = unit == 0 ? t : t.substring(0, t.length() - 1);
+    try {
+      long n = Long.parseLong(digits);
+      if (n < 0) {
+        throw new IllegalArgumentException("duration must not be negative: " + text);
+      }
+      return Math.multiplyExact(n, unit == 0 ? 1 : unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException(
+          "not a duration (try 3600, 90m, 12h or 30d): " + text, e);
+    }
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.engine.profile.ProfileLimits;
+import java.time.Duration;
 import java.time.InstantSource;
 
 /**
@@ -14,6 +16,11 @@ public final class EngineConfig {
   private int lockStripes = 1024;
   private int maxSegments = 1024;
   private int maxNames = 65_536;
+  private int maxAttributesPerProfile = ProfileLimits.DEFAULTS.attributes();
+  private int maxEventSeriesPerProfile = ProfileLimits.DEFAULTS.eventSeries();
+  private int maxProducersPerProfile = ProfileLimits.DEFAULTS.producers();
+  private Duration producerMarkAge =
+      Duration.ofSeconds(ProfileLimits.DEFAULTS.producerMarkAgeSeconds());
   private int maxKeyBytes = 250;
   private int maxValueBytes = 1 << 20;
   private int changeBufferBytes = 16 << 20;
@@ -51,10 +58,47 @@ public final class EngineConfig {
     return this;
   }
 
-  /** Most distinct attribute (and, separately, event and producer) names (default 65536). */
+  /**
+   * Most distinct attribute names in use at once, and separately most event names (default 65536):
+   * a safety bound on their memory. Names no profile or segment uses are freed.
+   */
   public EngineConfig maxNames(int max) {
     check();
     this.maxNames = max;
+    return this;
+  }
+
+  /** Most attributes in one profile (default 1024). */
+  public EngineConfig maxAttributesPerProfile(int max) {
+    check();
+    this.maxAttributesPerProfile = max;
+    return this;
+  }
+
+  /** Most event series in one profile (default 1024). */
+  public EngineConfig maxEventSeriesPerProfile(int max) {
+    check();
+    this.maxEventSeriesPerProfile = max;
+    return this;
+  }
+
+  /**
+   * Most producer marks in one profile (default 64); a new producer on a full profile drops the
+   * mark advanced least recently.
+   */
+  public EngineConfig maxProducersPerProfile(int max) {
+    check();
+    this.maxProducersPerProfile = max;
+    return this;
+  }
+
+  /**
+   * How long a producer mark is kept without advancing (default 30 days, at least a second): after
+   * that, a replay of that producer's updates applies again.
+   */
+  public EngineConfig producerMarkAge(Duration age) {
+    check();
+    this.producerMarkAge = age;
     return this;
   }
 
@@ -117,6 +161,22 @@ public final class EngineConfig {
     }
     if (maxNames < 16 || maxNames > 1 << 24) {
       throw new IllegalArgumentException("maxNames must be 16..2^24, was " + maxNames);
+    }
+    if (maxAttributesPerProfile < 1 || maxAttributesPerProfile > maxNames) {
+      throw new IllegalArgumentException(
+          "maxAttributesPerProfile must be 1..maxNames, was " + maxAttributesPerProfile);
+    }
+    if (maxEventSeriesPerProfile < 1 || maxEventSeriesPerProfile > maxNames) {
+      throw new IllegalArgumentException(
+          "maxEventSeriesPerProfile must be 1..maxNames, was " + maxEventSeriesPerProfile);
+    }
+    if (maxProducersPerProfile < 1 || maxProducersPerProfile > 65_536) {
+      throw new IllegalArgumentException(
+          "maxProducersPerProfile must be 1..65536, was " + maxProducersPerProfile);
+    }
+    if (producerMarkAge == null || producerMarkAge.getSeconds() < 1) {
+      throw new IllegalArgumentException(
+          "producerMarkAge must be at least a second, was " + producerMarkAge);
     }
     if (maxKeyBytes < 1 || maxKeyBytes > 65_535) {
       throw new IllegalArgumentException("maxKeyBytes must be 1..65535, was " + maxKeyBytes);
@@ -189,5 +249,18 @@ public final class EngineConfig {
 
   public int changeBufferStripes() {
     return changeBufferStripes;
+  }
+
+  public int maxAttributesPerProfile() {
+    return maxAttributesPerProfile;
+  }
+
+  /** The per-profile limits, as the writer enforces them. */
+  public ProfileLimits profileLimits() {
+    return new ProfileLimits(
+        maxAttributesPerProfile,
+        maxEventSeriesPerProfile,
+        maxProducersPerProfile,
+        producerMarkAge.getSeconds());
   }
 }

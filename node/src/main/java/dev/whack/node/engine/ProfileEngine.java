@@ -14,12 +14,15 @@ import dev.whack.node.engine.json.UpdateJson;
 import dev.whack.node.engine.json.UpdateJsonReader;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileCodec;
+import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.ProfileTable;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.engine.profile.RenderedSize;
 import dev.whack.node.engine.profile.Rendering;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.engine.segment.ChangeHub;
 import dev.whack.node.engine.segment.PartitionedBitmap;
@@ -66,6 +69,18 @@ import org.roaringbitmap.RoaringBitmap;
  * backfill takes each profile's stripe lock, so a profile written during a backfill is evaluated
  * either by the write or by the backfill, after the catalog was published. Per-thread scratch
  * (writer, view, evaluation context) lives in a thread-local {@code Worker}.
+ *
+ * <p>Names: attribute and event ids are references into the {@link Dictionaries} (see {@link
+ * NameTable} for the protocol). A profile uses its names while it is published, counted by its
+ * stripe ({@link StripeNames}), which holds one reference per name its profiles use; the writer
+ * pins a new name before publishing and settles the uses under the stripe lock after it; removal
+ * drops them under the stripe lock after unpublishing. So any id read from a profile under its
+ * stripe lock has its name, which is why profiles are rendered and event names looked up under that
+ * lock. A segment holds the names its expression reads until it is dropped and every stripe has
+ * been passed once ({@link ProfileTable#passEveryStripe}), since a write may still be evaluating it
+ * from the catalog it read; an ad-hoc filter holds its names while it runs, and evaluates profiles
+ * without their locks: an id it holds keeps its name, and a profile read at any moment of the run
+ * had that id with that name.
  */
 public final class ProfileEngine {
   /** Bytes per profile beyond its array: array header, page slot, key-index slots, ordinal bits. */
@@ -104,8 +119,8 @@ public final class ProfileEngine {
     int stamp;
     long minValid;
 
-    Worker(Dictionaries dict, int retentionDays) {
-      writer = new ProfileWriter(dict, retentionDays);
+    Worker(Dictionaries dict, int retentionDays, ProfileLimits limits) {
+      writer = new ProfileWriter(dict, retentionDays, limits);
     }
   }
 
@@ -121,11 +136,39 @@ public final class ProfileEngine {
         new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
     Dictionaries names = this.dict;
     int retentionDays = this.config.retentionDays();
-    this.workers = ThreadLocal.withInitial(() -> new Worker(names, retentionDays));
+    ProfileLimits limits = this.config.profileLimits();
+    this.workers = ThreadLocal.withInitial(() -> new Worker(names, retentionDays, limits));
   }
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** The name tables, for checks of their reference counts. */
+  Dictionaries names() {
+    return dict;
+  }
+
+  /**
+   * For checks of the reference counts: per name id (of the event table when {@code events}, else
+   * of the attribute table), how many profiles use it and how many stripes hold a reference on it,
+   * as {id: {profiles, stripes}}. Takes each stripe's lock in turn.
+   */
+  java.util.Map<Integer, int[]> nameUses(boolean events) {
+    java.util.Map<Integer, int[]> out = new java.util.TreeMap<>();
+    for (int i = 0; i < table.stripeCount(); i++) {
+      ProfileTable.Stripe stripe = table.stripeAt(i);
+      synchronized (stripe) {
+        StripeNames uses = stripe.names();
+        int[] entries = (events ? uses.events() : uses.attributes()).entries();
+        for (int e = 0; e < entries.length; e += 2) {
+          int[] counts = out.computeIfAbsent(entries[e], id -> new int[2]);
+          counts[0] += entries[e + 1];
+          counts[1]++;
+        }
+      }
+    }
+    return out;
   }
 
   // ------------------------------------------------------------------ profiles
@@ -141,8 +184,15 @@ public final class ProfileEngine {
   public WriteResult put(byte[] key, Profile profile) {
     checkKey(key);
     Worker w = workers.get();
-    long now = clock.millis();
-    return install(w, key, w.writer.put(key, profile, now), Rendering.PROTOBUF, now);
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      long now = clock.millis(); // under the lock: see apply
+      int ord = table.find(stripe, key, hash);
+      byte[] current = ord < 0 ? null : table.blob(ord);
+      byte[] next = w.writer.put(key, profile, now, current, stripe.names());
+      return install(w, stripe, hash, ord, key, current, next, Rendering.PROTOBUF, now);
+    }
   }
 
   /**
@@ -161,33 +211,56 @@ public final class ProfileEngine {
   public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
     checkKey(key);
     Worker w = workers.get();
-    long now = clock.millis();
-    if (!w.profileReader.read(json, offset, length, w.writer.startPut(now))) {
-      ProfileJson.parse(json, offset, length, w.writer.startPut(now));
-    }
-    return install(w, key, w.writer.finishPut(key), Rendering.JSON, now);
-  }
-
-  /**
-   * Publishes a whole new compact form, built outside the lock by this thread's writer (a put does
-   * not depend on the current profile), and re-evaluates every segment for it.
-   */
-  private WriteResult install(Worker w, byte[] key, byte[] next, Rendering rendering, long now) {
-    checkRenderedSize(next, rendering);
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
+      long now = clock.millis(); // under the lock: see apply
       int ord = table.find(stripe, key, hash);
-      boolean created = ord < 0;
-      if (created) {
-        ord = table.insert(stripe, hash, next);
-        all.add(ord);
-      } else {
-        table.set(ord, next);
+      byte[] current = ord < 0 ? null : table.blob(ord);
+      byte[] next;
+      try {
+        if (!w.profileReader.read(
+            json, offset, length, w.writer.startPut(now, current, stripe.names()))) {
+          ProfileJson.parse(json, offset, length, w.writer.startPut(now, current, stripe.names()));
+        }
+        next = w.writer.finishPut(key);
+      } catch (RuntimeException e) {
+        w.writer.abandon();
+        throw e;
       }
-      reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
-      return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
+      return install(w, stripe, hash, ord, key, current, next, Rendering.JSON, now);
     }
+  }
+
+  /**
+   * Publishes a whole new compact form, which this thread's writer built under the stripe lock the
+   * caller holds (so that the names the replaced profile {@code current} shares with it need no
+   * new reference), re-evaluates every segment for it and settles the names of both.
+   *
+   * @throws ProfileTooLargeException when {@code next} rendered as a read returns it would be over
+   *     {@link EngineConfig#maxValueBytes}; nothing changes
+   */
+  private WriteResult install(
+      Worker w,
+      ProfileTable.Stripe stripe,
+      int hash,
+      int ord,
+      byte[] key,
+      byte[] current,
+      byte[] next,
+      Rendering rendering,
+      long now) {
+    checkRenderedSize(w, next, rendering);
+    boolean created = ord < 0;
+    if (created) {
+      ord = table.insert(stripe, hash, next);
+      all.add(ord);
+    } else {
+      table.set(ord, next);
+    }
+    reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
+    w.writer.commit(current);
+    return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
   }
 
   /**
@@ -236,7 +309,10 @@ public final class ProfileEngine {
       byte[] key, byte[] json, int offset, int length, Rendering rendering) {
     Worker w = workers.get();
     if (!w.updateReader.read(json, offset, length, w.ops)) {
-      return update(key, UpdateJson.parse(json, offset, length), rendering);
+      return update(
+          key,
+          UpdateJson.parse(json, offset, length, config.maxAttributesPerProfile()),
+          rendering);
     }
     checkKey(key);
     return apply(w, key, w.ops, rendering);
@@ -244,23 +320,28 @@ public final class ProfileEngine {
 
   /** The update path proper: builds the next profile under the stripe and re-evaluates. */
   private WriteResult apply(Worker w, byte[] key, UpdateOps ops, Rendering rendering) {
-    long now = clock.millis();
     int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
+      // Read under the lock, so no evaluation of this profile made under it before (a timed one
+      // racing this call) was at a later time than this write's: the bitmaps then hold the old
+      // profile's answers as of now, or an expired one whose timed re-evaluation is still pending,
+      // which reevaluateChanged relies on.
+      long now = clock.millis();
       int ord = table.find(stripe, key, hash);
       byte[] current = ord >= 0 ? table.blob(ord) : null;
-      byte[] next = w.writer.apply(key, current, ops, now);
+      byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
             false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES);
       }
-      checkRenderedSize(next, rendering);
+      checkRenderedSize(w, next, rendering);
       SegmentCatalog catalog = registry.catalog();
       if (ord < 0) {
         ord = table.insert(stripe, hash, next);
         all.add(ord);
         reevaluateAll(w, catalog, ord, key, next, now, true);
+        w.writer.commit(null);
         return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES);
       }
       table.set(ord, next);
@@ -285,20 +366,35 @@ public final class ProfileEngine {
         }
       }
       timers.schedule(ord, w.minValid);
+      w.writer.commit(current);
       return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES);
     }
   }
 
   /** The profile as protobuf (key included), or null when absent. */
   public Profile get(byte[] key) {
-    byte[] blob = blobOf(key);
-    return blob == null ? null : ProfileCodec.toProto(blob, dict);
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return null;
+    }
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) { // its names stay while the lock keeps the profile published
+      int ord = table.find(stripe, key, hash);
+      return ord < 0 ? null : ProfileCodec.toProto(table.blob(ord), dict);
+    }
   }
 
   /** The profile as Profile JSON, or null when absent. */
   public byte[] getJson(byte[] key) {
-    byte[] blob = blobOf(key);
-    return blob == null ? null : ProfileCodec.toJson(blob, dict);
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
+      return null;
+    }
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) { // its names stay while the lock keeps the profile published
+      int ord = table.find(stripe, key, hash);
+      return ord < 0 ? null : ProfileCodec.toJson(table.blob(ord), dict);
+    }
   }
 
   /**
@@ -317,13 +413,22 @@ public final class ProfileEngine {
     if (halfLifeMillis <= 0) {
       throw new IllegalArgumentException("half-life must be positive, was " + halfLifeMillis);
     }
-    byte[] blob = blobOf(key);
-    if (blob == null) {
+    if (key.length == 0 || key.length > config.maxKeyBytes()) {
       return null;
     }
-    int eventId = dict.events().idOf(event);
-    ProfileView view = new ProfileView().bind(blob);
-    int pos = view.series(eventId);
+    byte[] blob;
+    int pos;
+    int hash = ProfileTable.hash(key);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) {
+      int ord = table.find(stripe, key, hash);
+      if (ord < 0) {
+        return null;
+      }
+      blob = table.blob(ord);
+      // If the profile has this event, its reference keeps the lookup right while the lock is held.
+      pos = new ProfileView().bind(blob).series(dict.events().idOf(event));
+    }
     if (pos < 0) {
       return new EventStats(0, 0, Double.NaN, Double.NaN, 0);
     }
@@ -375,7 +480,9 @@ public final class ProfileEngine {
       }
       all.remove(ord);
       timers.cancel(ord);
+      byte[] blob = table.blob(ord);
       table.remove(stripe, key, hash);
+      dict.release(blob, stripe.names());
       return true;
     }
   }
@@ -413,10 +520,19 @@ public final class ProfileEngine {
   public SegmentInfo define(String name, String expression) {
     SegmentRegistry.checkName(name);
     CompiledExpression compiled = compiler.compile(expression, true);
-    Segment s = registry.define(name, compiled);
-    backfill(s);
-    registry.ready(s);
-    return info(s);
+    SegmentRegistry.Definition d;
+    try {
+      d = registry.define(name, compiled);
+    } catch (RuntimeException e) {
+      compiler.release(compiled);
+      throw e;
+    }
+    if (d.replaced() != null) {
+      retire(d.replaced());
+    }
+    backfill(d.segment());
+    registry.ready(d.segment());
+    return info(d.segment());
   }
 
   /**
@@ -427,7 +543,21 @@ public final class ProfileEngine {
    */
   public boolean drop(String name) {
     SegmentRegistry.checkName(name);
-    return registry.drop(name) != null;
+    Segment s = registry.drop(name);
+    if (s != null) {
+      retire(s);
+    }
+    return s != null;
+  }
+
+  /**
+   * Gives back the names of a segment no longer in the catalog, once no write can still be
+   * evaluating it: writes read the catalog under their stripe lock, and a backfill checks under it
+   * that its segment is not dropped.
+   */
+  private void retire(Segment s) {
+    table.passEveryStripe();
+    compiler.release(s.expression());
   }
 
   /** Every segment in definition order. */
@@ -592,6 +722,14 @@ public final class ProfileEngine {
    */
   public long filterCount(String filter) {
     CompiledExpression e = compiler.compile(filter, false);
+    try {
+      return filterCount(e);
+    } finally {
+      compiler.release(e);
+    }
+  }
+
+  private long filterCount(CompiledExpression e) {
     long now = clock.millis();
     Worker w = workers.get();
     long n = 0;
@@ -618,8 +756,16 @@ public final class ProfileEngine {
   /** A page of keys of profiles matching an ad-hoc filter expression. */
   public MembersPage filterMembers(String filter, String cursor, int limit) {
     checkLimit(limit);
-    CompiledExpression e = compiler.compile(filter, false);
     int from = parseCursor(cursor);
+    CompiledExpression e = compiler.compile(filter, false);
+    try {
+      return filterMembers(e, from, limit);
+    } finally {
+      compiler.release(e);
+    }
+  }
+
+  private MembersPage filterMembers(CompiledExpression e, int from, int limit) {
     long now = clock.millis();
     Worker w = workers.get();
     List<String> keys = new ArrayList<>();
@@ -722,17 +868,20 @@ public final class ProfileEngine {
   }
 
   /**
-   * Refuses a new compact form whose rendering would be longer than a read may return. Runs before
-   * anything is published; for a typical profile it costs one multiplication ({@link
-   * RenderedSize}).
+   * Refuses a new compact form, built by the writer of {@code w} and not yet published, whose
+   * rendering would be longer than a read may return; the writer's pins are given back at once,
+   * under the stripe lock that guards them. For a typical profile it costs one multiplication
+   * ({@link RenderedSize}).
    */
-  private void checkRenderedSize(byte[] next, Rendering rendering) {
+  private void checkRenderedSize(Worker w, byte[] next, Rendering rendering) {
     int limit = config.maxValueBytes();
     long over = RenderedSize.lengthIfOver(next, dict, rendering, limit);
     if (over >= 0) {
+      w.writer.abandon();
       throw new ProfileTooLargeException(over, rendering, limit);
     }
   }
+
 
   private static void checkLimit(int limit) {
     if (limit < 1 || limit > MAX_PAGE) {
@@ -897,9 +1046,11 @@ public final class ProfileEngine {
       int keyLen = ProfileCodec.keyLength(seen);
       ProfileTable.Stripe stripe = table.stripe(ProfileTable.hash(seen, keyOff, keyLen));
       synchronized (stripe) {
+        if (s.dropped()) {
+          return; // checked under the lock: a retired segment's names may be gone (see retire)
+        }
         byte[] blob = table.blob(ord);
-        if (blob == null
-            || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
+        if (blob == null || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
           continue;
         }
         long now = clock.millis();

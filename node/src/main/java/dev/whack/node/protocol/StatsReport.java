@@ -143,6 +143,8 @@ public final class StatsReport {
       EngineStats e = engine.stats();
       s.stat("profiles", Integer.toString(e.profiles()));
       s.stat("segments", Integer.toString(e.segments()));
+      s.stat("attribute_names", Integer.toString(e.attributeNames()));
+      s.stat("event_names", Integer.toString(e.eventNames()));
       s.stat("segment_changes", Long.toString(engine.membershipChanges()));
       s.stat("profile_updates", Long.toString(stats.profileUpdates.sum()));
       s.stat("profile_updates_ignored", Long.toString(stats.profileUpdatesIgnored.sum()));

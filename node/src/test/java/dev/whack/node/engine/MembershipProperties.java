@@ -19,7 +19,8 @@ import net.jqwik.api.lifecycle.BeforeProperty;
 
 /**
  * R3: after any mix of concurrent puts, updates, deletes, segment defines and drops, and time
- * passing, every segment's incremental membership equals a brute-force evaluation of every profile.
+ * passing, every segment's incremental membership equals a brute-force evaluation of every profile,
+ * and every name's reference count equals a brute-force count over the profiles and segments.
  */
 class MembershipProperties {
   private static final int THREADS = 3;
@@ -78,6 +79,7 @@ class MembershipProperties {
         changeSegments(engine, r);
       }
       assertMembershipIsExact(engine, "seed " + seed + " step " + step);
+      NameReferences.assertExact(engine, "seed " + seed + " step " + step);
     }
   }
 

@@ -147,7 +147,8 @@ final class ProfileWire {
     return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  private static String strip(String line) {
+  /** A reply line without its CRLF, which it must have. */
+  static String strip(String line) {
     assertTrue(line.endsWith("\r\n"), () -> "reply line without CRLF: " + line);
     return line.substring(0, line.length() - 2);
   }

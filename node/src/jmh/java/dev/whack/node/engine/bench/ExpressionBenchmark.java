@@ -4,6 +4,8 @@ import dev.whack.node.engine.expr.CompiledExpression;
 import dev.whack.node.engine.expr.EvalContext;
 import dev.whack.node.engine.expr.ExpressionCompiler;
 import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.proto.Attribute;
@@ -71,7 +73,9 @@ public class ExpressionBenchmark {
                     .setName("country")
                     .setValue(dev.whack.proto.Value.newBuilder().setStringValue("DK")))
             .build();
-    blob = new ProfileWriter(dict, 60).put("user:1".getBytes(StandardCharsets.UTF_8), p, now);
+    ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+    blob = writer.put("user:1".getBytes(StandardCharsets.UTF_8), p, now, null, new StripeNames());
+    writer.commit(null);
     view = new ProfileView().bind(blob);
     ctx = new EvalContext().bind(view, now);
     boxed = new HashMap<>();

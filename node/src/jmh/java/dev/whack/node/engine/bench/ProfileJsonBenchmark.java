@@ -3,6 +3,8 @@ package dev.whack.node.engine.bench;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.ProfileJsonReader;
 import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.ProfileWriter;
 import java.util.SplittableRandom;
@@ -37,6 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
     jvmArgs = {"-Xms1g", "-Xmx1g", "-XX:+UseParallelGC"})
 public class ProfileJsonBenchmark {
   private static final byte[] KEY = BenchData.key(42);
+  private static final StripeNames STRIPE = new StripeNames();
 
   byte[][] docs;
   int next;
@@ -53,7 +56,12 @@ public class ProfileJsonBenchmark {
     for (int i = 0; i < docs.length; i++) {
       docs[i] = ProfileJson.write(BenchData.profile(r, now));
     }
-    writer = new ProfileWriter(Dictionaries.create(1000), 60);
+    writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
+    for (byte[] d : docs) { // as on a node, other profiles hold the names: each write pins them
+      ProfileJson.parse(d, 0, d.length, writer.startPut(now, null, STRIPE));
+      writer.finishPut(KEY);
+      writer.commit(null);
+    }
   }
 
   private byte[] nextDoc() {
@@ -79,7 +87,7 @@ public class ProfileJsonBenchmark {
   @Benchmark
   public byte[] writeFast() {
     byte[] d = nextDoc();
-    if (!reader.read(d, 0, d.length, writer.startPut(now))) {
+    if (!reader.read(d, 0, d.length, writer.startPut(now, null, STRIPE))) {
       throw new IllegalStateException("declined a dumped profile");
     }
     return writer.finishPut(KEY);
@@ -88,7 +96,7 @@ public class ProfileJsonBenchmark {
   @Benchmark
   public byte[] writeJackson() {
     byte[] d = nextDoc();
-    ProfileJson.parse(d, 0, d.length, writer.startPut(now));
+    ProfileJson.parse(d, 0, d.length, writer.startPut(now, null, STRIPE));
     return writer.finishPut(KEY);
   }
 

@@ -2,12 +2,18 @@ package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.NameTable;
-import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Parses and type-checks an expression and compiles it into evaluator nodes. Every error carries
  * the position of the offending token; nothing is compiled from a rejected expression.
+ *
+ * <p>A compiled expression holds one reference to each name it reads ({@link NameTable}), so that
+ * its ids keep their names for as long as it is used; {@link #release} gives them back.
+ *
+ * <p>Concurrency: holds no state of its own between calls; the name tables are thread-safe.
  */
 public final class ExpressionCompiler {
   private final NameTable attributes;
@@ -32,10 +38,11 @@ public final class ExpressionCompiler {
     DYNAMIC
   }
 
+  /** The names one compilation has referenced, each once: id, or -1 for a name not interned. */
   private final class Unit {
     final boolean intern;
-    final BitSet attrs = new BitSet();
-    final BitSet evts = new BitSet();
+    final Map<String, Integer> attrs = new HashMap<>();
+    final Map<String, Integer> evts = new HashMap<>();
     boolean timeDependent;
 
     Unit(boolean intern) {
@@ -43,36 +50,61 @@ public final class ExpressionCompiler {
     }
 
     int attr(String name) {
-      int id = intern ? attributes.intern(name) : attributes.idOf(name);
-      if (id >= 0) {
-        attrs.set(id);
-      }
-      return id;
+      return attrs.computeIfAbsent(
+          name, n -> intern ? attributes.acquire(n) : attributes.acquireExisting(n));
     }
 
     int event(String name) {
-      int id = intern ? events.intern(name) : events.idOf(name);
-      if (id >= 0) {
-        evts.set(id);
-      }
-      return id;
+      return evts.computeIfAbsent(
+          name, n -> intern ? events.acquire(n) : events.acquireExisting(n));
+    }
+
+    void release() {
+      releaseAll(attributes, ids(attrs));
+      releaseAll(events, ids(evts));
+    }
+  }
+
+  /** The ids of the names that were found, sorted. */
+  private static int[] ids(Map<String, Integer> names) {
+    return names.values().stream()
+        .mapToInt(Integer::intValue)
+        .filter(id -> id >= 0)
+        .sorted()
+        .toArray();
+  }
+
+  private static void releaseAll(NameTable table, int[] ids) {
+    for (int id : ids) {
+      table.release(id);
     }
   }
 
   /**
-   * Compiles {@code source}.
+   * Compiles {@code source}; the result holds a reference to every name it reads until {@link
+   * #release}.
    *
    * @param internNames true for segment definitions (names the expression reads are registered,
    *     since profiles may get them later); false for ad-hoc filters, where an unknown name simply
    *     never matches and leaves no trace in the name tables
-   * @throws ExpressionException with position and reason
+   * @throws ExpressionException with position and reason; nothing stays referenced
    */
   public CompiledExpression compile(String source, boolean internNames) {
     Ast ast = Parser.parse(source);
     Unit u = new Unit(internNames);
-    Cond root = cond(ast, u);
-    return new CompiledExpression(
-        source, root, u.attrs.stream().toArray(), u.evts.stream().toArray(), u.timeDependent);
+    try {
+      Cond root = cond(ast, u);
+      return new CompiledExpression(source, root, ids(u.attrs), ids(u.evts), u.timeDependent);
+    } catch (RuntimeException e) {
+      u.release();
+      throw e;
+    }
+  }
+
+  /** Gives back the names {@code expression} references; it must not be evaluated afterwards. */
+  public void release(CompiledExpression expression) {
+    releaseAll(attributes, expression.attributes());
+    releaseAll(events, expression.events());
   }
 
   private Cond cond(Ast e, Unit u) {

@@ -31,17 +31,33 @@ public final class UpdateJson {
    * @throws JsonFormatException with position and reason
    */
   public static Update parse(byte[] json, int offset, int length) {
+    return parse(json, offset, length, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #parse(byte[], int, int)} for a node, which refuses an update of more attribute
+   * operations than a profile may hold: the operation one past {@code maxAttributeOperations}
+   * ({@code set}, {@code unset}, {@code incr}, {@code add} and {@code remove} entries together) is
+   * rejected where it stands, so a huge update costs no more than reading that far.
+   *
+   * @throws JsonFormatException with position and reason
+   */
+  public static Update parse(byte[] json, int offset, int length, int maxAttributeOperations) {
     return JsonReading.parse(
         json,
         offset,
         length,
         p -> {
           p.nextToken();
-          return read(p);
+          return read(p, maxAttributeOperations);
         });
   }
 
   static Update read(JsonParser p) throws IOException {
+    return read(p, Integer.MAX_VALUE);
+  }
+
+  private static Update read(JsonParser p, int maxAttributeOperations) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "an update object");
     Update.Builder b = Update.newBuilder();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -51,6 +67,7 @@ public final class UpdateJson {
         case "set" -> {
           JsonReading.expect(p, JsonToken.START_OBJECT, "\"set\" to be an object of attributes");
           while (p.nextToken() == JsonToken.FIELD_NAME) {
+            checkRoom(p, b, maxAttributeOperations);
             String name = JsonReading.attributeName(p);
             p.nextToken();
             b.addSet(Attribute.newBuilder().setName(name).setValue(JsonReading.value(p)));
@@ -59,12 +76,14 @@ public final class UpdateJson {
         case "unset" -> {
           JsonReading.expect(p, JsonToken.START_ARRAY, "\"unset\" to be an array of names");
           while (p.nextToken() != JsonToken.END_ARRAY) {
+            checkRoom(p, b, maxAttributeOperations);
             b.addUnset(JsonReading.string(p, "an unset name"));
           }
         }
         case "incr" -> {
           JsonReading.expect(p, JsonToken.START_OBJECT, "\"incr\" to be an object of numbers");
           while (p.nextToken() == JsonToken.FIELD_NAME) {
+            checkRoom(p, b, maxAttributeOperations);
             Increment.Builder i = Increment.newBuilder().setName(JsonReading.attributeName(p));
             JsonToken t = p.nextToken();
             if (t == JsonToken.VALUE_NUMBER_INT) {
@@ -77,8 +96,8 @@ public final class UpdateJson {
             b.addIncr(i);
           }
         }
-        case "add" -> readDeltas(p, b, true);
-        case "remove" -> readDeltas(p, b, false);
+        case "add" -> readDeltas(p, b, true, maxAttributeOperations);
+        case "remove" -> readDeltas(p, b, false, maxAttributeOperations);
         case "events" -> {
           JsonReading.expect(p, JsonToken.START_ARRAY, "\"events\" to be an array of events");
           while (p.nextToken() != JsonToken.END_ARRAY) {
@@ -104,12 +123,34 @@ public final class UpdateJson {
     return b.build();
   }
 
-  private static void readDeltas(JsonParser p, Update.Builder b, boolean add) throws IOException {
+  private static int attributeOperations(Update.Builder b) {
+    return b.getSetCount()
+        + b.getUnsetCount()
+        + b.getIncrCount()
+        + b.getAddCount()
+        + b.getRemoveCount();
+  }
+
+  /** Rejects the attribute operation the parser is at when the update holds the most already. */
+  private static void checkRoom(JsonParser p, Update.Builder b, int max) {
+    if (attributeOperations(b) >= max) {
+      throw tooManyOperations(p, max);
+    }
+  }
+
+  private static JsonFormatException tooManyOperations(JsonParser p, int max) {
+    return JsonReading.fail(
+        p, "too many attributes: an update holds at most " + max + " attribute operations");
+  }
+
+  private static void readDeltas(JsonParser p, Update.Builder b, boolean add, int max)
+      throws IOException {
     JsonReading.expect(
         p,
         JsonToken.START_OBJECT,
         (add ? "\"add\"" : "\"remove\"") + " to be an object of string arrays");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
+      checkRoom(p, b, max);
       String name = JsonReading.attributeName(p);
       p.nextToken();
       SetDelta d =

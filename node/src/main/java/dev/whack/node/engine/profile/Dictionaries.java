@@ -1,16 +1,41 @@
 package dev.whack.node.engine.profile;
 
+import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.event.SeriesCodec;
+
 /**
- * The node's three name tables. Ids are node-local and never written outside the node: every
- * external form (JSON, protobuf) carries names.
+ * The node's two name tables, attributes and events. Ids are node-local and never written outside
+ * the node: every external form (JSON, protobuf) carries names. Producer names are not interned:
+ * each profile keeps its producers' names in its own marks.
  *
  * <p>Concurrency: see {@link NameTable}; this holder is immutable.
  */
-public record Dictionaries(NameTable attributes, NameTable events, NameTable producers) {
+public record Dictionaries(NameTable attributes, NameTable events) {
+  /**
+   * @param maxNames most attribute names in use at once, and separately most event names
+   */
   public static Dictionaries create(int maxNames) {
-    return new Dictionaries(
-        new NameTable("attribute", maxNames),
-        new NameTable("event", maxNames),
-        new NameTable("producer", maxNames));
+    return new Dictionaries(new NameTable("attribute", maxNames), new NameTable("event", maxNames));
+  }
+
+  /**
+   * Gives back the uses a compact profile made of its names (one per attribute and per event
+   * series), counted in {@code uses}, the names of its stripe: call once the profile is no longer
+   * published, under that stripe's lock.
+   */
+  public void release(byte[] profile, StripeNames uses) {
+    int pos = ProfileCodec.attributesStart(profile);
+    int n = Bytes.varintInt(profile, pos);
+    pos = Bytes.next(profile, pos);
+    for (int i = 0; i < n; i++) {
+      uses.attributes().drop(attributes, Bytes.varintInt(profile, pos));
+      pos = ProfileCodec.skipValue(profile, Bytes.next(profile, pos));
+    }
+    n = Bytes.varintInt(profile, pos);
+    pos = Bytes.next(profile, pos);
+    for (int i = 0; i < n; i++) {
+      uses.events().drop(events, Bytes.varintInt(profile, pos));
+      pos = SeriesCodec.skip(profile, Bytes.next(profile, pos));
+    }
   }
 }

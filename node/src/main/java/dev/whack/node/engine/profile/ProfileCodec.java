@@ -25,8 +25,13 @@ import java.util.Arrays;
  * varint attributeCount, then per attribute (in first-set order):
  *     varint nameId, byte type ({@link ValueType}), payload
  * varint seriesCount, then per series: varint eventId, series ({@link SeriesCodec})
- * varint markCount, then per producer mark: varint producerId, varint seq
+ * varint markCount, then per producer mark: varint nameLength, producer name (UTF-8),
+ *     varint seq, zigzag varint second (epoch) the mark last advanced
  * </pre>
+ *
+ * <p>Attribute and event names are ids in the node's {@link NameTable}s, each one a reference the
+ * profile holds. Producer names are kept in the profile itself: a producer needs no node-wide
+ * table, and the marks of one profile are few and bounded ({@link ProfileLimits#producers()}).
  *
  * <p>A profile of 20 attributes of short strings and numbers takes roughly 150 to 250 bytes, with
  * no object per attribute. The array is never modified after it is published: an update writes a
@@ -47,8 +52,8 @@ public final class ProfileCodec {
   }
 
   /**
-   * The key as a string of one char per byte (ISO-8859-1), so that no key, UTF-8 or not, is
-   * altered on its way out; {@code getBytes(ISO_8859_1)} gives the bytes back.
+   * The key as a string of one char per byte (ISO-8859-1), so that no key, UTF-8 or not, is altered
+   * on its way out; {@code getBytes(ISO_8859_1)} gives the bytes back.
    */
   public static String keyString(byte[] blob) {
     return new String(
@@ -169,15 +174,19 @@ public final class ProfileCodec {
     n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     for (int i = 0; i < n; i++) {
-      int id = Bytes.varintInt(blob, pos);
-      pos = Bytes.next(blob, pos);
       p.addProducers(
           ProducerMark.newBuilder()
-              .setProducer(dict.producers().name(id))
-              .setSeq(Bytes.varint(blob, pos)));
-      pos = Bytes.next(blob, pos);
+              .setProducer(Bytes.string(blob, pos))
+              .setSeq(Bytes.varint(blob, Bytes.skipString(blob, pos))));
+      pos = skipMark(blob, pos);
     }
     return p.build();
+  }
+
+  /** Position after the producer mark at {@code pos}. */
+  private static int skipMark(byte[] blob, int pos) {
+    pos = Bytes.next(blob, Bytes.skipString(blob, pos)); // name, seq
+    return Bytes.next(blob, pos); // second
   }
 
   /** Renders Profile JSON (docs/profiles.md) straight from the compact form. */
@@ -241,10 +250,9 @@ public final class ProfileCodec {
     if (n > 0) {
       g.writeObjectFieldStart("$producers");
       for (int i = 0; i < n; i++) {
-        int id = Bytes.varintInt(blob, pos);
-        pos = Bytes.next(blob, pos);
-        g.writeNumberField(dict.producers().name(id), Bytes.varint(blob, pos));
-        pos = Bytes.next(blob, pos);
+        g.writeNumberField(
+            Bytes.string(blob, pos), Bytes.varint(blob, Bytes.skipString(blob, pos)));
+        pos = skipMark(blob, pos);
       }
       g.writeEndObject();
     }

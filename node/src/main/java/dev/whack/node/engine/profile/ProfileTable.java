@@ -42,8 +42,14 @@ public final class ProfileTable {
   public static final class Stripe {
     private long[] slots = new long[16];
     private int size;
+    private final StripeNames names = new StripeNames();
 
     private Stripe() {}
+
+    /** The names this stripe's profiles use; guarded by this stripe's lock. */
+    public StripeNames names() {
+      return names;
+    }
   }
 
   public ProfileTable(int stripeCount) {
@@ -72,6 +78,29 @@ public final class ProfileTable {
     h ^= h >>> 13;
     h *= 0xC2B2AE35;
     return h ^ (h >>> 16);
+  }
+
+  /**
+   * Takes and releases every stripe's lock once. Afterwards every write that held a stripe when the
+   * call began has finished, so whatever it read before (a segment catalog since replaced) is no
+   * longer in use by any write.
+   */
+  public void passEveryStripe() {
+    for (Stripe s : stripes) {
+      synchronized (s) {
+        // nothing: entering waits for the holder to leave
+      }
+    }
+  }
+
+  /** Number of stripes. */
+  public int stripeCount() {
+    return stripes.length;
+  }
+
+  /** Stripe {@code i} of {@link #stripeCount()}, for walks over every stripe. */
+  public Stripe stripeAt(int i) {
+    return stripes[i];
   }
 
   /** The stripe that owns keys of this hash; lock it before find/insert/remove. */

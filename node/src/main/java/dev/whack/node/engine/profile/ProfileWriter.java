@@ -18,14 +18,29 @@ import java.util.HashSet;
 
 /**
  * Builds the next compact form of a profile: from a whole {@link Profile}, or by applying an update
- * ({@link UpdateOps}, or a protobuf {@link Update} loaded into one) to the current form. The current bytes are never modified; every check runs before the
- * new array exists, so a rejected update leaves nothing half-applied.
+ * ({@link UpdateOps}, or a protobuf {@link Update} loaded into one) to the current form. The
+ * current bytes are never modified; every check runs before the new array exists, so a rejected
+ * update leaves nothing half-applied.
  *
  * <p>Unchanged attributes and event series are copied as byte slices of the old form; only the
  * parts an update touches are re-encoded, into a reused scratch buffer.
  *
+ * <p>Names: a profile uses each of its attribute and event names once, counted by its lock stripe
+ * ({@link StripeNames}), which holds the names' references in the {@link NameTable}s. A name the
+ * old profile already has is used through a plain lookup, which the stripe's reference makes safe
+ * while the caller holds its lock; any other name gets a new use (a plain count when the stripe
+ * uses it already, else an acquire), which the write <em>pins</em> until the new profile is
+ * published. After publishing, {@link #commit} hands the pins to the new profile and drops the uses
+ * of the names the old one had and the new one does not; a write that is not published (rejected,
+ * a replay, abandoned for a restart) drops its pins ({@link #abandon}, which every new write does
+ * first). An update of names the profile has, or a put that keeps them, changes no count; creating
+ * a profile changes only the stripe's plain counts for names other profiles of the stripe use. The
+ * limits of {@link ProfileLimits} are checked before a name is used, so a write past them interns
+ * nothing.
+ *
  * <p>Concurrency: not thread-safe. Each writing thread owns one writer (the engine keeps one per
- * thread); the caller holds the profile's stripe lock while it runs.
+ * thread); the caller holds the profile's stripe lock while an update runs and from publishing to
+ * {@link #commit}.
  */
 public final class ProfileWriter {
   private static final int FROM_OLD = 0;
@@ -33,6 +48,7 @@ public final class ProfileWriter {
 
   private final Dictionaries dict;
   private final int retentionDays;
+  private final ProfileLimits limits;
 
   private byte[] old;
   private final ByteSink scratch = new ByteSink(256);
@@ -52,9 +68,15 @@ public final class ProfileWriter {
   private SeriesBuilder[] builders = new SeriesBuilder[0];
   private int buildersUsed;
 
+  // producer marks: the producer's UTF-8 name (a slice of the old form or of scratch), its seq and
+  // the second it last advanced
   private int markCount;
-  private int[] markProducer = new int[4];
+  private int[] markSource = new int[4];
+  private int[] markOff = new int[4];
+  private int[] markLen = new int[4];
   private long[] markSeq = new long[4];
+  private long[] markSecond = new long[4];
+  private long nowSecond;
 
   private int oldAttrCount;
   private int[] oldAttrName = new int[32];
@@ -73,9 +95,103 @@ public final class ProfileWriter {
   private int touchedEventCount;
   private int[] touchedEvents = new int[8];
 
-  public ProfileWriter(Dictionaries dict, int retentionDays) {
+  // the names of the stripe being written, which count every profile's use of a name
+  private StripeNames uses;
+  // uses this write added (names the old profile does not have), per table
+  private int attrPinCount;
+  private int[] attrPins = new int[8];
+  private int eventPinCount;
+  private int[] eventPins = new int[8];
+  // attribute ids of the old profile that this update unset
+  private int unsetOldCount;
+  private int[] unsetOld = new int[4];
+  private boolean putting;
+
+  public ProfileWriter(Dictionaries dict, int retentionDays, ProfileLimits limits) {
     this.dict = dict;
     this.retentionDays = retentionDays;
+    this.limits = limits;
+  }
+
+  /**
+   * Settles the names of the write whose array was just published, replacing {@code replaced} (the
+   * profile it replaced, or null; for an update, the {@code current} it was applied to): the new
+   * profile keeps the references it needs, everything else this write pinned and every name only
+   * the replaced profile had is released. Call under the profile's stripe lock, once nothing reads
+   * {@code replaced} through its name ids any more.
+   */
+  public void commit(byte[] replaced) {
+    for (int i = 0; i < attrPinCount && !putting; i++) { // a put removes no attribute it pinned
+      if (find(attrPins[i]) < 0) {
+        uses.attributes().drop(dict.attributes(), attrPins[i]);
+      }
+    }
+    for (int i = 0; i < eventPinCount; i++) {
+      if (!inNewSeries(eventPins[i])) {
+        uses.events().drop(dict.events(), eventPins[i]);
+      }
+    }
+    attrPinCount = 0;
+    eventPinCount = 0;
+    if (putting) {
+      if (replaced != replacing) {
+        throw new IllegalArgumentException("a put replaces the profile it was started with");
+      }
+      replacing = null;
+      for (int i = 0; i < replacedAttrCount && replaced != null; i++) {
+        int id = replacedAttrIds[i];
+        if (replacedAttr[id] == replacedStamp) {
+          uses.attributes().drop(dict.attributes(), id); // not in the new profile
+        }
+      }
+      for (int i = 0; i < replacedEventCount && replaced != null; i++) {
+        int id = replacedEventIds[i];
+        if (replacedEvent[id] == replacedStamp || !inNewSeries(id)) {
+          uses.events().drop(dict.events(), id); // not taken over, or taken over and pruned to nothing
+        }
+      }
+      return;
+    }
+    if (replaced != old) {
+      throw new IllegalArgumentException("an update replaces the profile it was applied to");
+    }
+    for (int i = 0; i < unsetOldCount; i++) {
+      if (find(unsetOld[i]) < 0) {
+        uses.attributes().drop(dict.attributes(), unsetOld[i]);
+      }
+    }
+    unsetOldCount = 0;
+    for (int i = 0; i < seriesCount; i++) {
+      if (seriesOff[i] >= 0 && seriesBuilder[i] >= 0 && builders[seriesBuilder[i]].size() == 0) {
+        uses.events().drop(dict.events(), seriesEvent[i]); // an old series pruned to nothing
+      }
+    }
+  }
+
+  /**
+   * Releases what the current write pinned, for a write that will not be published (rejected, a
+   * replay, or restarted). Every new write calls it first, so a write abandoned by an exception is
+   * released at the latest by the thread's next one; callers release it at once.
+   */
+  public void abandon() {
+    for (int i = 0; i < attrPinCount; i++) {
+      uses.attributes().drop(dict.attributes(), attrPins[i]);
+    }
+    for (int i = 0; i < eventPinCount; i++) {
+      uses.events().drop(dict.events(), eventPins[i]);
+    }
+    attrPinCount = 0;
+    eventPinCount = 0;
+    unsetOldCount = 0;
+  }
+
+  private boolean inNewSeries(int eventId) {
+    for (int i = 0; i < outSeriesCount; i++) {
+      if (outSeriesEvent[i] == eventId) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -118,10 +234,23 @@ public final class ProfileWriter {
    * The compact form of {@code profile} under {@code key}: the profile replaces everything,
    * producer marks included. Buckets older than the retention are dropped.
    *
-   * @throws InvalidProfileException when any part is unacceptable
+   * @param current the profile it replaces (null: none), whose names it may keep without taking
+   *     new references; the caller holds its stripe lock until {@link #commit}
+   * @throws InvalidProfileException when any part is unacceptable; nothing stays pinned
    */
-  public byte[] put(byte[] key, Profile profile, long nowMillis) {
-    ProfileSink sink = startPut(nowMillis);
+  public byte[] put(
+      byte[] key, Profile profile, long nowMillis, byte[] current, StripeNames uses) {
+    try {
+      return putOrThrow(key, profile, nowMillis, current, uses);
+    } catch (RuntimeException e) {
+      abandon();
+      throw e;
+    }
+  }
+
+  private byte[] putOrThrow(
+      byte[] key, Profile profile, long nowMillis, byte[] current, StripeNames uses) {
+    ProfileSink sink = startPut(nowMillis, current, uses);
     for (Attribute a : profile.getAttributesList()) {
       Value v = a.getValue();
       sink.attribute(a.getName());
@@ -166,19 +295,89 @@ public final class ProfileWriter {
    * Starts a whole-profile write fed piece by piece through the returned sink (a parser streams
    * into it); {@link #finishPut} returns the compact form. Calling it again abandons a write begun
    * before, whatever the sink had received.
+   *
+   * @param current the profile the write replaces (null: none): a name it has is used under its
+   *     reference, which the new profile takes over at {@link #commit}, so a put that keeps its
+   *     names changes no count; the caller holds its stripe lock until {@link #commit}
    */
-  public ProfileSink startPut(long nowMillis) {
-    reset(null);
-    putToday = Days.dayOf(nowMillis);
+  public ProfileSink startPut(long nowMillis, byte[] current, StripeNames uses) {
+    reset(null, nowMillis, uses);
+    putting = true;
+    replacing = current;
+    if (current != null) {
+      markReplacedNames(current);
+    }
     return putSink;
+  }
+
+  /**
+   * Lists the names of the profile a put replaces and marks each as not yet taken over, in {@link
+   * #replacedAttr} and {@link #replacedEvent} (by id, this write's stamp).
+   */
+  private void markReplacedNames(byte[] current) {
+    if (++replacedStamp == Integer.MAX_VALUE) {
+      Arrays.fill(replacedAttr, 0);
+      Arrays.fill(replacedEvent, 0);
+      replacedStamp = 1;
+    }
+    int pos = ProfileCodec.attributesStart(current);
+    int n = Bytes.varintInt(current, pos);
+    pos = Bytes.next(current, pos);
+    replacedAttrCount = 0;
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(current, pos);
+      pos = ProfileCodec.skipValue(current, Bytes.next(current, pos));
+      replacedAttrIds = append(replacedAttrIds, replacedAttrCount++, id);
+      replacedAttr = stamp(replacedAttr, id);
+    }
+    n = Bytes.varintInt(current, pos);
+    pos = Bytes.next(current, pos);
+    replacedEventCount = 0;
+    for (int i = 0; i < n; i++) {
+      int id = Bytes.varintInt(current, pos);
+      pos = SeriesCodec.skip(current, Bytes.next(current, pos));
+      replacedEventIds = append(replacedEventIds, replacedEventCount++, id);
+      replacedEvent = stamp(replacedEvent, id);
+    }
+  }
+
+  /** {@code marks} with this write's stamp at {@code id}, grown when too short. */
+  private int[] stamp(int[] marks, int id) {
+    if (id >= marks.length) {
+      marks = Arrays.copyOf(marks, Math.max(id + 1, marks.length * 2));
+    }
+    marks[id] = replacedStamp;
+    return marks;
+  }
+
+  /**
+   * Whether the profile a put replaces has name {@code id} (found by a lookup) and no earlier
+   * piece of this put took it over; if so this piece takes it over.
+   */
+  private static boolean takeOver(int[] marks, int id, int stamp) {
+    if (id >= 0 && id < marks.length && marks[id] == stamp) {
+      marks[id] = 0;
+      return true;
+    }
+    return false;
   }
 
   /** Ends the write begun by {@link #startPut}. */
   public byte[] finishPut(byte[] key) {
-    return encode(key, putToday);
+    return encode(key);
   }
 
-  private int putToday;
+  private int today;
+
+  // the profile a put replaces, its names, and which of them (by id) this put has not taken over
+  private byte[] replacing;
+  private int replacedAttrCount;
+  private int[] replacedAttrIds = new int[32];
+  private int replacedEventCount;
+  private int[] replacedEventIds = new int[8];
+  private int replacedStamp;
+  private int[] replacedAttr = new int[64];
+  private int[] replacedEvent = new int[16];
 
   private final PutSink putSink = new PutSink();
 
@@ -222,19 +421,29 @@ public final class ProfileWriter {
       nameBytes = null;
     }
 
-    /** Checks and interns the pending attribute name; rejects a second value for it. */
+    /**
+     * Checks the pending attribute name, rejects a second value for it or one attribute too many,
+     * and pins it.
+     */
     private int attributeId() {
-      int id;
+      NameTable table = dict.attributes();
       if (nameString != null) {
         Names.checkAttribute(nameString);
-        id = dict.attributes().intern(nameString);
       } else {
         Names.checkAttribute(nameBytes, nameOff, nameLen);
-        id = dict.attributes().intern(nameBytes, nameOff, nameLen);
       }
+      checkAttributeRoom();
+      int id =
+          nameString != null ? table.idOf(nameString) : table.idOf(nameBytes, nameOff, nameLen);
+      if (replacing != null && takeOver(replacedAttr, id, replacedStamp)) {
+        return id; // the replaced profile's use, whose reference kept the lookup right, passes on
+      }
+      id = uses.attributes().use(table, id, nameString, nameBytes, nameOff, nameLen);
       if (find(id) >= 0) {
+        uses.attributes().drop(table, id);
         throw new InvalidProfileException("attribute \"" + name() + "\" appears twice");
       }
+      pinAttribute(id);
       return id;
     }
 
@@ -396,7 +605,7 @@ public final class ProfileWriter {
         throw new InvalidProfileException(
             "event series \"" + eventName() + "\" has a non-finite sum on day " + day);
       }
-      if (day > putToday + 1) {
+      if (day > today + 1) {
         throw new InvalidProfileException(
             "event series \""
                 + eventName()
@@ -405,9 +614,7 @@ public final class ProfileWriter {
                 + ", more than a day in the future");
       }
       if (eventSeries < 0) {
-        int id = intern(dict.events(), eventString, eventBytes, eventOff, eventLen);
-        int i = findSeries(id);
-        eventSeries = i >= 0 ? i : addSeries(id, -1, 0);
+        eventSeries = seriesOf(eventString, eventBytes, eventOff, eventLen);
       }
       builderFor(eventSeries).add(day, count, sum, sumSquares);
     }
@@ -428,12 +635,22 @@ public final class ProfileWriter {
         throw new InvalidProfileException(
             "producer \"" + text(string, utf8, off, len) + "\" has a negative seq");
       }
-      int id = intern(dict.producers(), string, utf8, off, len);
-      if (findMark(id) >= 0) {
+      if (string != null) {
+        utf8 = string.getBytes(StandardCharsets.UTF_8);
+        off = 0;
+        len = utf8.length;
+      }
+      if (findMark(utf8, off, len) >= 0) {
         throw new InvalidProfileException(
             "producer \"" + text(string, utf8, off, len) + "\" appears twice");
       }
-      addMark(id, seq);
+      if (markCount >= limits.producers()) {
+        throw new InvalidProfileException(
+            "too many producers: a profile holds at most "
+                + limits.producers()
+                + " producer marks");
+      }
+      addNewMark(utf8, off, len, seq);
     }
   }
 
@@ -447,10 +664,6 @@ public final class ProfileWriter {
     }
   }
 
-  private static int intern(NameTable table, String string, byte[] utf8, int off, int len) {
-    return string != null ? table.intern(string) : table.intern(utf8, off, len);
-  }
-
   private static String text(String string, byte[] utf8, int off, int len) {
     return string != null ? string : new String(utf8, off, len, StandardCharsets.UTF_8);
   }
@@ -461,11 +674,12 @@ public final class ProfileWriter {
    *
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
-  public byte[] apply(byte[] key, byte[] current, Update update, long nowMillis) {
+  public byte[] apply(
+      byte[] key, byte[] current, Update update, long nowMillis, StripeNames uses) {
     if (protoOps == null) {
       protoOps = new UpdateOps();
     }
-    return apply(key, current, protoOps.load(update), nowMillis);
+    return apply(key, current, protoOps.load(update), nowMillis, uses);
   }
 
   private UpdateOps protoOps;
@@ -478,10 +692,29 @@ public final class ProfileWriter {
    *
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
-  public byte[] apply(byte[] key, byte[] current, UpdateOps u, long nowMillis) {
-    reset(current);
-    int producer = -1;
-    if (u.hasSeq || u.hasProducer()) {
+  public byte[] apply(
+      byte[] key, byte[] current, UpdateOps u, long nowMillis, StripeNames uses) {
+    try {
+      return applyOrThrow(key, current, u, nowMillis, uses);
+    } catch (RuntimeException e) {
+      abandon();
+      throw e;
+    }
+  }
+
+  private byte[] applyOrThrow(
+      byte[] key, byte[] current, UpdateOps u, long nowMillis, StripeNames uses) {
+    reset(current, nowMillis, uses);
+    if (u.setCount + u.unsetCount + u.incrCount + u.addCount + u.removeCount
+        > limits.attributes()) {
+      throw new InvalidProfileException(
+          "too many attributes: an update holds at most "
+              + limits.attributes()
+              + " attribute operations");
+    }
+    boolean producing = u.hasSeq || u.hasProducer();
+    int mark = -1;
+    if (producing) {
       if (!u.hasProducer() || !u.hasSeq) {
         throw new InvalidProfileException("\"producer\" and \"seq\" go together");
       }
@@ -489,25 +722,30 @@ public final class ProfileWriter {
         throw new InvalidProfileException("\"seq\" must not be negative");
       }
       checkName("producer", u, u.producer);
-      producer = intern(dict.producers(), u, u.producer);
-      int m = findMark(producer);
-      if (m >= 0 && u.seq <= markSeq[m]) {
+      mark = findMark(u.text, u.textOff[u.producer], u.textLen[u.producer]);
+      if (mark >= 0 && markExpired(mark)) {
+        mark = -1; // forgotten: a new mark takes its place, and encode drops the expired one
+      }
+      if (mark >= 0 && u.seq <= markSeq[mark]) {
         return null;
       }
     }
     for (int i = 0; i < u.setCount; i++) {
       int name = u.setName[i];
       checkAttribute(u, name);
-      int id = intern(dict.attributes(), u, name);
+      int id = writtenAttribute(u, name);
       int start = encodeValue(u, i);
       replaceAttr(id, start, scratch.size() - start);
     }
     for (int i = 0; i < u.unsetCount; i++) {
       int id = idOf(dict.attributes(), u, u.unsetName[i]);
-      int a = id < 0 ? -1 : find(id);
+      int a = id < 0 ? -1 : find(id); // found: pinned by the old profile or this write
       if (a >= 0) {
         removeAttr(a);
         touchAttr(id);
+        if (heldByOld(id)) {
+          unsetOld = append(unsetOld, unsetOldCount++, id);
+        }
       }
     }
     for (int i = 0; i < u.incrCount; i++) {
@@ -519,19 +757,123 @@ public final class ProfileWriter {
     for (int i = 0; i < u.removeCount; i++) {
       changeSet(u, u.removeName[i], u.removeFirst[i], u.removeSize[i], false);
     }
-    int today = Days.dayOf(nowMillis);
     for (int i = 0; i < u.eventCount; i++) {
-      record(u, i, nowMillis, today);
+      record(u, i, nowMillis);
     }
-    if (producer >= 0) {
-      int m = findMark(producer);
-      if (m >= 0) {
-        markSeq[m] = u.seq;
+    if (producing) {
+      if (mark >= 0) {
+        markSeq[mark] = u.seq;
+        markSecond[mark] = nowSecond;
       } else {
-        addMark(producer, u.seq);
+        makeRoomForMark();
+        addNewMark(u.text, u.textOff[u.producer], u.textLen[u.producer], u.seq);
       }
     }
-    return encode(key, today);
+    return encode(key);
+  }
+
+  // ---- references
+
+  /**
+   * The id of an attribute that {@code set}, {@code incr} or {@code add} writes: a name the profile
+   * has, or one it does not have yet, checked against the attribute limit and pinned unless the old
+   * profile holds it (an attribute unset earlier in the same update).
+   */
+  private int writtenAttribute(UpdateOps u, int t) {
+    NameTable table = dict.attributes();
+    int id = idOf(table, u, t);
+    if (id >= 0 && find(id) >= 0) {
+      return id; // pinned by the old profile or by this write, so the lookup is right
+    }
+    checkAttributeRoom();
+    if (id >= 0 && (heldByOld(id) || pinned(attrPins, attrPinCount, id))) {
+      return id;
+    }
+    id = uses.attributes().use(table, id, u.textJava[t], u.text, u.textOff[t], u.textLen[t]);
+    pinAttribute(id);
+    return id;
+  }
+
+  private void checkAttributeRoom() {
+    if (attrCount >= limits.attributes()) {
+      throw new InvalidProfileException(
+          "too many attributes: a profile holds at most " + limits.attributes());
+    }
+  }
+
+  /**
+   * The series entry of an event named by a string (when not null) or UTF-8, adding a new one,
+   * checked against the series limit and pinned, when the profile has none yet.
+   */
+  private int seriesOf(String string, byte[] utf8, int off, int len) {
+    NameTable table = dict.events();
+    int id = string != null ? table.idOf(string) : table.idOf(utf8, off, len);
+    int i = id >= 0 ? findSeries(id) : -1;
+    if (i >= 0) {
+      return i; // every series in the list is pinned (old or this write): the lookup is right
+    }
+    checkSeriesRoom();
+    if (replacing != null && takeOver(replacedEvent, id, replacedStamp)) {
+      return addSeries(id, -1, 0); // the replaced profile's use passes to this series
+    }
+    id = uses.events().use(table, id, string, utf8, off, len);
+    pinEvent(id);
+    return addSeries(id, -1, 0);
+  }
+
+  /**
+   * Rejects one event series too many. Series whose every bucket is past the retention do not
+   * count: they are pruned here, and dropped when the profile is written.
+   */
+  private void checkSeriesRoom() {
+    if (seriesCount < limits.eventSeries()) {
+      return;
+    }
+    int live = 0;
+    for (int i = 0; i < seriesCount; i++) {
+      SeriesBuilder b = builderFor(i);
+      b.prune(today - retentionDays);
+      live += b.size() > 0 ? 1 : 0;
+    }
+    if (live >= limits.eventSeries()) {
+      throw new InvalidProfileException(
+          "too many event series: a profile holds at most " + limits.eventSeries());
+    }
+  }
+
+  private boolean heldByOld(int attributeId) {
+    for (int i = 0; i < oldAttrCount; i++) {
+      if (oldAttrName[i] == attributeId) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean pinned(int[] pins, int count, int id) {
+    for (int i = 0; i < count; i++) {
+      if (pins[i] == id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void pinAttribute(int id) {
+    attrPins = append(attrPins, attrPinCount++, id);
+  }
+
+  private void pinEvent(int id) {
+    eventPins = append(eventPins, eventPinCount++, id);
+  }
+
+  /** {@code a} with {@code value} at {@code i}, grown when full. */
+  private static int[] append(int[] a, int i, int value) {
+    if (i == a.length) {
+      a = Arrays.copyOf(a, i * 2);
+    }
+    a[i] = value;
+    return a;
   }
 
   // ---- names of an update (a Java caller's string as such, else the UTF-8 bytes)
@@ -554,17 +896,19 @@ public final class ProfileWriter {
     }
   }
 
-  private static int intern(NameTable table, UpdateOps u, int t) {
-    String java = u.textJava[t];
-    return java != null ? table.intern(java) : table.intern(u.text, u.textOff[t], u.textLen[t]);
-  }
-
   private static int idOf(NameTable table, UpdateOps u, int t) {
     String java = u.textJava[t];
     return java != null ? table.idOf(java) : table.idOf(u.text, u.textOff[t], u.textLen[t]);
   }
 
-  private void reset(byte[] current) {
+  /** Starts a write: releases what an unfinished one pinned and reads {@code current}. */
+  private void reset(byte[] current, long nowMillis, StripeNames uses) {
+    abandon();
+    this.uses = uses;
+    putting = false;
+    replacing = null;
+    today = Days.dayOf(nowMillis);
+    nowSecond = Math.floorDiv(nowMillis, 1000);
     old = current;
     scratch.clear();
     attrCount = 0;
@@ -574,6 +918,8 @@ public final class ProfileWriter {
     touchedAttrCount = 0;
     touchedEventCount = 0;
     if (current == null) {
+      oldAttrCount = 0;
+      oldSeriesCount = 0;
       return;
     }
     int pos = ProfileCodec.attributesStart(current);
@@ -598,9 +944,12 @@ public final class ProfileWriter {
     n = Bytes.varintInt(current, pos);
     pos = Bytes.next(current, pos);
     for (int i = 0; i < n; i++) {
-      int id = Bytes.varintInt(current, pos);
+      int len = Bytes.varintInt(current, pos);
+      int off = Bytes.next(current, pos);
+      pos = off + len;
+      long seq = Bytes.varint(current, pos);
       pos = Bytes.next(current, pos);
-      addMark(id, Bytes.varint(current, pos));
+      addMark(FROM_OLD, off, len, seq, Bytes.zigzag(current, pos));
       pos = Bytes.next(current, pos);
     }
     // Keep the old layout so the caller can evaluate the old profile without re-scanning it.
@@ -683,7 +1032,9 @@ public final class ProfileWriter {
     touchedAttrs[touchedAttrCount++] = id;
   }
 
-  /** Encodes set operation {@code i}'s value into scratch after validating it; returns its start. */
+  /**
+   * Encodes set operation {@code i}'s value into scratch after validating it; returns its start.
+   */
   private int encodeValue(UpdateOps u, int i) {
     int start = scratch.size();
     switch (u.setKind[i]) {
@@ -780,7 +1131,7 @@ public final class ProfileWriter {
   private void increment(UpdateOps u, int k) {
     int nameText = u.incrName[k];
     checkAttribute(u, nameText);
-    int id = intern(dict.attributes(), u, nameText);
+    int id = writtenAttribute(u, nameText);
     boolean floatDelta = u.incrFloat[k];
     long intDelta = u.incrBits[k];
     double floatValue = Double.longBitsToDouble(intDelta);
@@ -843,8 +1194,8 @@ public final class ProfileWriter {
    */
   private void changeSet(UpdateOps u, int nameText, int first, int m, boolean add) {
     checkAttribute(u, nameText);
-    int id = add ? intern(dict.attributes(), u, nameText) : idOf(dict.attributes(), u, nameText);
-    int i = id < 0 ? -1 : find(id);
+    int id = add ? writtenAttribute(u, nameText) : idOf(dict.attributes(), u, nameText);
+    int i = id < 0 ? -1 : find(id); // removing: found only when pinned, so the lookup is right
     if (i < 0 && !add) {
       return;
     }
@@ -1014,7 +1365,7 @@ public final class ProfileWriter {
     return b;
   }
 
-  private void record(UpdateOps u, int k, long nowMillis, int today) {
+  private void record(UpdateOps u, int k, long nowMillis) {
     int nameText = u.eventName[k];
     checkName("event", u, nameText);
     long time = u.eventHasTime[k] ? u.eventTime[k] : nowMillis;
@@ -1040,11 +1391,8 @@ public final class ProfileWriter {
     if (day < today - retentionDays) {
       return; // older than retention: acknowledged, nothing to keep
     }
-    int id = intern(dict.events(), u, nameText);
-    int i = findSeries(id);
-    if (i < 0) {
-      i = addSeries(id, -1, 0);
-    }
+    int i = seriesOf(u.textJava[nameText], u.text, u.textOff[nameText], u.textLen[nameText]);
+    int id = seriesEvent[i];
     builderFor(i).add(day, 1, sum, squares);
     for (int t = 0; t < touchedEventCount; t++) {
       if (touchedEvents[t] == id) {
@@ -1059,22 +1407,73 @@ public final class ProfileWriter {
 
   // ---- producer marks
 
-  private int findMark(int producer) {
+  /** The mark of the producer whose UTF-8 name is {@code utf8[off, off + len)}, or -1. */
+  private int findMark(byte[] utf8, int off, int len) {
     for (int i = 0; i < markCount; i++) {
-      if (markProducer[i] == producer) {
+      int mo = markOff[i];
+      if (markLen[i] == len && Arrays.equals(markSource(i), mo, mo + len, utf8, off, off + len)) {
         return i;
       }
     }
     return -1;
   }
 
-  private void addMark(int producer, long seq) {
-    if (markCount == markProducer.length) {
-      markProducer = Arrays.copyOf(markProducer, markCount * 2);
-      markSeq = Arrays.copyOf(markSeq, markCount * 2);
+  private byte[] markSource(int i) {
+    return markSource[i] == FROM_OLD ? old : scratch.array();
+  }
+
+  /** Whether mark {@code i} has not advanced for longer than the limit's age: it is forgotten. */
+  private boolean markExpired(int i) {
+    return nowSecond - markSecond[i] > limits.producerMarkAgeSeconds();
+  }
+
+  /**
+   * Makes room for one more mark: when the profile holds the most marks that are not expired,
+   * forgets the one advanced least recently (the first of those, on a tie).
+   */
+  private void makeRoomForMark() {
+    int live = 0;
+    int stalest = -1;
+    for (int i = 0; i < markCount; i++) {
+      if (!markExpired(i)) {
+        live++;
+        if (stalest < 0 || markSecond[i] < markSecond[stalest]) {
+          stalest = i;
+        }
+      }
     }
-    markProducer[markCount] = producer;
+    if (live >= limits.producers()) {
+      int tail = markCount - stalest - 1;
+      System.arraycopy(markSource, stalest + 1, markSource, stalest, tail);
+      System.arraycopy(markOff, stalest + 1, markOff, stalest, tail);
+      System.arraycopy(markLen, stalest + 1, markLen, stalest, tail);
+      System.arraycopy(markSeq, stalest + 1, markSeq, stalest, tail);
+      System.arraycopy(markSecond, stalest + 1, markSecond, stalest, tail);
+      markCount--;
+    }
+  }
+
+  /** Adds a mark advanced now, copying the producer's name into scratch. */
+  private void addNewMark(byte[] utf8, int off, int len, long seq) {
+    int start = scratch.size();
+    scratch.writeBytes(utf8, off, len);
+    addMark(FROM_SCRATCH, start, len, seq, nowSecond);
+  }
+
+  private void addMark(int source, int off, int len, long seq, long second) {
+    if (markCount == markOff.length) {
+      int cap = markCount * 2;
+      markSource = Arrays.copyOf(markSource, cap);
+      markOff = Arrays.copyOf(markOff, cap);
+      markLen = Arrays.copyOf(markLen, cap);
+      markSeq = Arrays.copyOf(markSeq, cap);
+      markSecond = Arrays.copyOf(markSecond, cap);
+    }
+    markSource[markCount] = source;
+    markOff[markCount] = off;
+    markLen[markCount] = len;
     markSeq[markCount] = seq;
+    markSecond[markCount] = second;
     markCount++;
   }
 
@@ -1083,10 +1482,10 @@ public final class ProfileWriter {
   private static final byte[] NO_BYTES = new byte[0];
 
   /**
-   * Writes the new compact form straight into an array of its exact size, measured first: the
-   * array handed out is the only one allocated, and nothing is copied into it twice.
+   * Writes the new compact form straight into an array of its exact size, measured first: the array
+   * handed out is the only one allocated, and nothing is copied into it twice.
    */
-  private byte[] encode(byte[] key, int today) {
+  private byte[] encode(byte[] key) {
     int oldest = today - retentionDays;
     int size = ByteSink.varintSize(key.length) + key.length + ByteSink.varintSize(attrCount);
     for (int i = 0; i < attrCount; i++) {
@@ -1108,10 +1507,18 @@ public final class ProfileWriter {
       size += ByteSink.varintSize(seriesEvent[i]) + bytes;
       live++;
     }
-    size += ByteSink.varintSize(live) + ByteSink.varintSize(markCount);
+    int marks = 0;
     for (int i = 0; i < markCount; i++) {
-      size += ByteSink.varintSize(markProducer[i]) + ByteSink.varintSize(markSeq[i]);
+      if (!markExpired(i)) {
+        marks++;
+        size +=
+            ByteSink.varintSize(markLen[i])
+                + markLen[i]
+                + ByteSink.varintSize(markSeq[i])
+                + ByteSink.varintSize(zigzag(markSecond[i]));
+      }
     }
+    size += ByteSink.varintSize(live) + ByteSink.varintSize(marks);
     byte[] blob = new byte[size];
     out.wrap(blob);
     out.writeVarint(key.length);
@@ -1147,18 +1554,31 @@ public final class ProfileWriter {
         out.writeBytes(old, seriesOff[i], seriesLen[i]);
       }
     }
-    out.writeVarint(markCount);
+    out.writeVarint(marks);
     for (int i = 0; i < markCount; i++) {
-      out.writeVarint(markProducer[i]);
-      out.writeVarint(markSeq[i]);
+      if (!markExpired(i)) {
+        out.writeVarint(markLen[i]);
+        out.writeBytes(markSource(i), markOff[i], markLen[i]);
+        out.writeVarint(markSeq[i]);
+        out.writeZigzag(markSecond[i]);
+      }
     }
     int written = out.size();
     boolean inPlace = out.array() == blob;
     out.wrap(NO_BYTES); // the array is about to be published: never write to it again
     if (written != size || !inPlace) {
       throw new IllegalStateException(
-          "encoded " + written + " bytes" + (inPlace ? "" : " past the array") + ", measured " + size);
+          "encoded "
+              + written
+              + " bytes"
+              + (inPlace ? "" : " past the array")
+              + ", measured "
+              + size);
     }
     return blob;
+  }
+
+  private static long zigzag(long v) {
+    return (v << 1) ^ (v >> 63);
   }
 }

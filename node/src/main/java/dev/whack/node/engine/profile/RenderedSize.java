@@ -57,11 +57,11 @@ public final class RenderedSize {
   static final int WRAPPER_BYTES = 64;
 
   /**
-   * No compact byte renders to more than this many bytes in either encoding: a producer mark takes
-   * at least two compact bytes (id and sequence) and renders to at most a name, a 20-digit number
-   * and the entry bytes; every other construct renders to less per compact byte (a boolean
-   * attribute also takes two bytes and renders to less than a mark; a string or set element to at
-   * most six bytes per byte).
+   * No compact byte renders to more than this many bytes in either encoding: a boolean attribute
+   * takes two compact bytes (name id and type) and renders to at most a name, the entry bytes and
+   * {@code false}; every other construct renders to less per compact byte (a producer mark stores
+   * its name, sequence and time, at least four bytes; a string, set element or producer name at most
+   * six bytes per byte).
    */
   static final int MAX_RENDERED_BYTES_PER_COMPACT_BYTE =
       (ENTRY_BYTES + MAX_NAME_BYTES + LONG_BYTES + 1) / 2;
@@ -127,13 +127,11 @@ public final class RenderedSize {
         }
       }
     }
-    NameTable producers = dict.producers();
     n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
-    for (int i = 0; i < n; i++) {
-      int id = Bytes.varintInt(blob, pos);
-      pos = Bytes.next(blob, Bytes.next(blob, pos)); // the id, then the sequence
-      total += ENTRY_BYTES + nameBytes(producers.name(id)) + LONG_BYTES;
+    for (int i = 0; i < n; i++) { // producer marks: the name, the sequence, the second
+      total += ENTRY_BYTES + producerNameBytes(blob, pos) + LONG_BYTES;
+      pos = Bytes.next(blob, Bytes.next(blob, Bytes.skipString(blob, pos)));
     }
     return total;
   }
@@ -173,6 +171,28 @@ public final class RenderedSize {
         total += 5; // a six-byte escape
       } else if (c == '"' || c == '\\') {
         total += 1;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * The most a producer name stored as UTF-8 at {@code pos} takes as a JSON field name (quoted,
+   * control characters as six-byte escapes, and a character outside the BMP, four bytes stored, as
+   * two six-byte escapes, as jackson writes field names) or as a protobuf string.
+   */
+  private static long producerNameBytes(byte[] b, int pos) {
+    int len = Bytes.varintInt(b, pos);
+    int start = Bytes.next(b, pos);
+    long total = STRING_WRAPPER_BYTES + len;
+    for (int i = start; i < start + len; i++) {
+      int c = b[i] & 0xff;
+      if (c < 0x20) {
+        total += 5;
+      } else if (c == '"' || c == '\\') {
+        total += 1;
+      } else if (c >= 0xf0) {
+        total += 8;
       }
     }
     return total;

@@ -73,8 +73,11 @@ public final class SegmentRegistry {
     return isNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':';
   }
 
+  /** What a definition published, and the segment of the same name it replaced (or null). */
+  public record Definition(Segment segment, Segment replaced) {}
+
   /** Publishes a new segment (not yet backfilled), replacing one of the same name. */
-  public synchronized Segment define(String name, CompiledExpression expression) {
+  public synchronized Definition define(String name, CompiledExpression expression) {
     checkName(name);
     Segment old = catalog.byName(name);
     if (old == null && catalog.all().length >= maxSegments) {
@@ -91,7 +94,7 @@ public final class SegmentRegistry {
     } else {
       catalog = catalog.with(s);
     }
-    return s;
+    return new Definition(s, old);
   }
 
   /** Unpublishes a segment; its members become garbage. Returns it, or null if unknown. */

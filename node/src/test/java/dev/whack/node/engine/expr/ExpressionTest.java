@@ -10,6 +10,8 @@ import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.UpdateJson;
 import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
 import org.junit.jupiter.api.Test;
@@ -21,11 +23,15 @@ class ExpressionTest {
   private final Dictionaries dict = Dictionaries.create(1000);
   private final ExpressionCompiler compiler =
       new ExpressionCompiler(dict.attributes(), dict.events(), 60);
-  private final ProfileWriter writer = new ProfileWriter(dict, 60);
+  private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
   private final EvalContext ctx = new EvalContext();
 
+  /** A profile, published: it keeps its names. */
   private byte[] profile(String json) {
-    return writer.put("k".getBytes(UTF_8), ProfileJson.parse(json.getBytes(UTF_8)), NOW);
+    byte[] blob = writer.put("k".getBytes(UTF_8), ProfileJson.parse(json.getBytes(UTF_8)), NOW, null, stripe);
+    writer.commit(null);
+    return blob;
   }
 
   private boolean eval(String expr, byte[] blob, long now) {
@@ -149,7 +155,9 @@ class ExpressionTest {
                         + "{\"name\":\"buy\",\"value\":20.0,\"time\":\"2026-11-20T09:00:00Z\"},"
                         + "{\"name\":\"buy\",\"value\":30.0,\"time\":\"2026-11-20T09:30:00Z\"}]}")
                     .getBytes(UTF_8)),
-            NOW);
+            NOW,
+            stripe);
+    writer.commit(null);
     assertTrue(
         eval(
             "count(buy, 30d) == 3 and sum(buy, 30d) == 60.0 and avg(buy, 30d) == 20.0", blob, NOW));

@@ -12,6 +12,8 @@ import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileCodec;
+import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
@@ -37,10 +39,10 @@ class ProfileJsonReaderProperties {
   private final ProfileJsonReader reader = new ProfileJsonReader();
 
   /** A writer with name tables of its own. */
-  record Side(Dictionaries dict, ProfileWriter writer) {
+  record Side(Dictionaries dict, ProfileWriter writer, StripeNames stripe) {
     static Side create(int maxNames) {
       Dictionaries dict = Dictionaries.create(maxNames);
-      return new Side(dict, new ProfileWriter(dict, 60));
+      return new Side(dict, new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS), new StripeNames());
     }
 
     /** Small name tables: their limit is met now and then, part way through a document. */
@@ -55,7 +57,7 @@ class ProfileJsonReaderProperties {
   }
 
   private static byte[] referenceBytes(Side s, byte[] doc) {
-    ProfileJson.parse(doc, 0, doc.length, s.writer.startPut(NOW));
+    ProfileJson.parse(doc, 0, doc.length, s.writer.startPut(NOW, null, s.stripe));
     return s.writer.finishPut(KEY);
   }
 
@@ -77,7 +79,7 @@ class ProfileJsonReaderProperties {
    */
   boolean agree(Side fast, Side ref, byte[] doc) {
     String expected = reference(ref, doc);
-    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW));
+    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null, fast.stripe));
     String actual;
     if (accepted) {
       actual = outcome(() -> fast.writer.finishPut(KEY));
@@ -88,22 +90,20 @@ class ProfileJsonReaderProperties {
       actual = reference(fast, doc);
     }
     assertEquals(expected, actual, () -> (accepted ? "read differently: " : "after a decline: ") + show(doc));
-    for (String table : new String[] {"attribute", "event", "producer"}) {
+    for (String table : new String[] {"attribute", "event"}) {
       assertEquals(names(ref.dict, table), names(fast.dict, table), () -> table + " names after " + show(doc));
     }
     return accepted;
   }
 
+  /** The names in use, by id, with their reference counts. */
   private static String names(Dictionaries d, String which) {
-    NameTable t =
-        switch (which) {
-          case "attribute" -> d.attributes();
-          case "event" -> d.events();
-          default -> d.producers();
-        };
+    NameTable t = which.equals("attribute") ? d.attributes() : d.events();
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < t.size(); i++) {
-      sb.append(t.name(i)).append('\u0001');
+    for (int i = 0; i < t.idLimit(); i++) {
+      if (t.nameOrNull(i) != null) {
+        sb.append(i).append('=').append(t.nameOrNull(i)).append('*').append(t.refs(i)).append(' ');
+      }
     }
     return sb.toString();
   }
@@ -172,10 +172,10 @@ class ProfileJsonReaderProperties {
     System.arraycopy(doc, 0, padded, 7, doc.length);
     Side fast = Side.create(1000);
     Side ref = Side.create(1000);
-    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW)), () -> show(doc));
+    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW, null, fast.stripe)), () -> show(doc));
     assertArrayEquals(
         utf8(reference(ref, doc)), utf8(outcome(() -> fast.writer.finishPut(KEY))), () -> show(doc));
-    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW)));
+    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW, null, fast.stripe)));
   }
 
   /**

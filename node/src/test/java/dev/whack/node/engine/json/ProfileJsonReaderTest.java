@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.profile.Dictionaries;
+import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.testing.ManualClock;
 import java.lang.management.ManagementFactory;
@@ -19,20 +21,22 @@ class ProfileJsonReaderTest {
   private static final long NOW = ProfileJsonReaderProperties.NOW; // 2026-11-20T10:00:00Z
   private static final byte[] KEY = "user:42".getBytes(UTF_8);
 
+  private final StripeNames stripe = new StripeNames();
+  private final StripeNames refStripe = new StripeNames();
   private final ProfileJsonReader reader = new ProfileJsonReader();
-  private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60);
-  private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60);
+  private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
+  private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
   private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
 
   private boolean fast(String json) {
     byte[] b = json.getBytes(UTF_8);
-    return reader.read(b, 0, b.length, writer.startPut(NOW));
+    return reader.read(b, 0, b.length, writer.startPut(NOW, null, stripe));
   }
 
   private byte[] reference(String json) {
     byte[] b = json.getBytes(UTF_8);
-    ProfileJson.parse(b, 0, b.length, refWriter.startPut(NOW));
+    ProfileJson.parse(b, 0, b.length, refWriter.startPut(NOW, null, refStripe));
     return refWriter.finishPut(KEY);
   }
 
@@ -136,7 +140,7 @@ class ProfileJsonReaderTest {
       assertFalse(engine.contains("k".getBytes(UTF_8)), doc);
     }
     byte[] badUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xff, '"', '}'};
-    assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW)));
+    assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW, null, stripe)));
     JsonFormatException e =
         assertThrows(
             JsonFormatException.class,
@@ -186,6 +190,11 @@ class ProfileJsonReaderTest {
           .getBytes(UTF_8),
       "{\"country\":\"SE\",\"n\\u00e6vn\":\"x\",\"tags\":[]}".getBytes(UTF_8),
     };
+    // Other profiles hold every name, as on a node: a name whose last profile drops it is freed, and
+    // interning it again allocates it again.
+    for (int i = 0; i < docs.length; i++) {
+      engine.putJson(("other" + i).getBytes(UTF_8), docs[i], 0, docs[i].length);
+    }
     byte[] key = KEY;
     for (int i = 0; i < 20_000; i++) {
       byte[] d = docs[i % docs.length];

@@ -27,16 +27,16 @@ class EncodeProperties {
   private static final Dictionaries DICT = Dictionaries.create(100_000);
 
   static {
-    for (int i = 0; i < 17_000; i++) { // ids of one, two and three varint bytes
-      DICT.attributes().intern("pad" + i);
+    for (int i = 0; i < 17_000; i++) { // ids of one, two and three varint bytes, held for good
+      DICT.attributes().acquire("pad" + i);
     }
     for (int i = 0; i < 200; i++) {
-      DICT.events().intern("e" + i);
-      DICT.producers().intern("p" + i);
+      DICT.events().acquire("e" + i);
     }
   }
 
-  private final ProfileWriter writer = new ProfileWriter(DICT, 60);
+  private final ProfileWriter writer = new ProfileWriter(DICT, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
 
   private static long wide(Random r) {
     return switch (r.nextInt(4)) {
@@ -89,7 +89,8 @@ class EncodeProperties {
       p.addProducers(ProducerMark.newBuilder().setProducer("p" + (m * 60 + r.nextInt(60))).setSeq(wide(r)));
     }
     Profile profile = p.build();
-    byte[] blob = writer.put(key, profile, NOW);
+    byte[] blob = writer.put(key, profile, NOW, null, stripe);
+    writer.commit(null);
     Profile expected =
         profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();
     assertEquals(expected, ProfileCodec.toProto(blob, DICT));
@@ -108,7 +109,7 @@ class EncodeProperties {
     u.setProducer("p" + r.nextInt(200)).setSeq(Long.MAX_VALUE - r.nextInt(3));
     byte[] next;
     try {
-      next = writer.apply(key, blob, u.build(), NOW);
+      next = writer.apply(key, blob, u.build(), NOW, stripe);
     } catch (InvalidProfileException e) {
       return; // an increment of a string, say: nothing written
     }

@@ -17,14 +17,23 @@ class ProfileWriterTest {
   private static final byte[] KEY = "user:42".getBytes(UTF_8);
 
   private final Dictionaries dict = Dictionaries.create(1000);
-  private final ProfileWriter writer = new ProfileWriter(dict, 60);
+  private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
 
+  /** A put, published: the profile keeps its names. */
   private byte[] put(String json) {
-    return writer.put(KEY, ProfileJson.parse(json.getBytes(UTF_8)), NOW);
+    byte[] blob = writer.put(KEY, ProfileJson.parse(json.getBytes(UTF_8)), NOW, null, stripe);
+    writer.commit(null);
+    return blob;
   }
 
+  /** An update, published over {@code current}, or null for a replay. */
   private byte[] apply(byte[] current, String json) {
-    return writer.apply(KEY, current, UpdateJson.parse(json.getBytes(UTF_8)), NOW);
+    byte[] blob = writer.apply(KEY, current, UpdateJson.parse(json.getBytes(UTF_8)), NOW, stripe);
+    if (blob != null) {
+      writer.commit(current);
+    }
+    return blob;
   }
 
   private String json(byte[] blob) {

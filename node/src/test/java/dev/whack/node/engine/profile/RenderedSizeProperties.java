@@ -29,7 +29,9 @@ class RenderedSizeProperties {
   private static final long NOW = 1_795_168_800_000L; // 2026-11-20T10:00:00Z
 
   private final Dictionaries dict = Dictionaries.create(100_000);
-  private final ProfileWriter writer = new ProfileWriter(dict, 60);
+  private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  // Never committed: a put's pins keep its names until the next put gives them back.
+  private final StripeNames stripe = new StripeNames();
 
   private static final String[] PIECES = {
     "a", "Z", "\u0001", "\u001f", "\n", "\"", "\\", "/", "\u007f", "é", "€", "\ud83d\ude00", " "
@@ -134,7 +136,7 @@ class RenderedSizeProperties {
   void shouldNeverUnderestimateEitherRendering(@ForAll long seed) {
     Random r = new Random(seed);
     byte[] key = ("user:" + r.nextInt(1000)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] blob = writer.put(key, profile(r), NOW);
+    byte[] blob = writer.put(key, profile(r), NOW, null, stripe);
     long json = RenderedSize.exact(blob, dict, Rendering.JSON);
     long protobuf = RenderedSize.exact(blob, dict, Rendering.PROTOBUF);
     long bound = RenderedSize.bound(blob, dict);
@@ -156,17 +158,18 @@ class RenderedSizeProperties {
     }
   }
 
-  /** The per-byte bound's worst case: marks of two compact bytes under long escaped names. */
+  /** Producer marks whose names are all escapes: six rendered bytes for each stored one. */
   @Test
   void shouldBoundProducerMarksUnderTheLongestEscapedNames() {
     Profile.Builder p = Profile.newBuilder();
-    for (int i = 0; i < 100; i++) {
+    int marks = ProfileLimits.DEFAULTS.producers();
+    for (int i = 0; i < marks; i++) {
       String name = "\u0001".repeat(Names.MAX_NAME_CHARS - 3) + String.format("%03d", i);
       p.addProducers(ProducerMark.newBuilder().setProducer(name).setSeq(127));
     }
-    byte[] blob = writer.put(new byte[] {'k'}, p.build(), NOW);
+    byte[] blob = writer.put(new byte[] {'k'}, p.build(), NOW, null, stripe);
     long json = RenderedSize.exact(blob, dict, Rendering.JSON);
-    assertTrue(json > 100L * 6 * (Names.MAX_NAME_CHARS - 3), "names are escaped: " + json);
+    assertTrue(json > marks * 6L * (Names.MAX_NAME_CHARS - 3), "names are escaped: " + json);
     assertTrue(json <= RenderedSize.bound(blob, dict));
     assertTrue(
         RenderedSize.bound(blob, dict)

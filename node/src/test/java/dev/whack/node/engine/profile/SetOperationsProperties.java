@@ -24,7 +24,8 @@ class SetOperationsProperties {
   private static final String[] WORDS = {"a", "b", "é", "😀", "", "long-" + "x".repeat(40), "c", "ab"};
 
   private final Dictionaries dict = Dictionaries.create(1000);
-  private final ProfileWriter writer = new ProfileWriter(dict, 60);
+  private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  private final StripeNames stripe = new StripeNames();
 
   private static List<String> words(Random r, int max) {
     List<String> out = new ArrayList<>();
@@ -54,7 +55,8 @@ class SetOperationsProperties {
                     .setValue(
                         Value.newBuilder().setStringSet(StringSet.newBuilder().addAllValues(initial))))
             .build();
-    byte[] blob = writer.apply(key, null, set, NOW);
+    byte[] blob = writer.apply(key, null, set, NOW, stripe);
+    writer.commit(null);
     LinkedHashSet<String> model = new LinkedHashSet<>(initial);
     assertEquals(List.copyOf(model), set(blob));
     for (int step = 0; step < 4; step++) {
@@ -62,7 +64,9 @@ class SetOperationsProperties {
       boolean add = r.nextBoolean();
       SetDelta d = SetDelta.newBuilder().setName("s").addAllValues(delta).build();
       Update u = add ? Update.newBuilder().addAdd(d).build() : Update.newBuilder().addRemove(d).build();
-      blob = writer.apply(key, blob, u, NOW);
+      byte[] next = writer.apply(key, blob, u, NOW, stripe);
+      writer.commit(blob);
+      blob = next;
       if (add) {
         model.addAll(delta);
       } else {
