@@ -1,6 +1,7 @@
 package dev.whack.node;
 
 import dev.whack.node.cache.ItemCache;
+import dev.whack.node.cache.ProfileHooks;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
@@ -62,7 +63,21 @@ public final class WhackNode implements AutoCloseable {
                 .changeBufferBytes(config.watchBufferBytes())
                 .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
     this.cache =
-        new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
+        new ItemCache(
+            config.clock(),
+            config.memoryBytes(),
+            config.maxItemSize(),
+            new ProfileHooks() {
+              @Override
+              public void removed(byte[] key) {
+                engine.remove(key);
+              }
+
+              @Override
+              public long sharedBytes() {
+                return engine.nameBytes();
+              }
+            });
     this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, cache);
     ConnectionTracker tracker =

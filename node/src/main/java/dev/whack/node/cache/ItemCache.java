@@ -860,33 +860,43 @@ public final class ItemCache {
   }
 
   /**
-   * Adds {@code delta} bytes to the total and, if that puts the cache over its cap, evicts from
-   * the LRU tails: the writer's own segment first, then the others in turn.
+   * Adds {@code delta} bytes to the total and, if that puts the cache over its cap (the bytes
+   * profiles share counted too), evicts from the LRU tails: the writer's own segment first, then
+   * the others in turn.
    */
   private void charge(Segment home, long delta) {
-    if (bytesUsed.addAndGet(delta) <= maxBytes) {
+    if (bytesUsed.addAndGet(delta) + hooks.sharedBytes() <= maxBytes) {
       return;
     }
     long now = nowSeconds();
-    if (evictFrom(home, now)) {
+    if (evictFrom(home, now, true)) {
       return;
     }
-    for (int attempt = 0; attempt < SEGMENT_COUNT && bytesUsed.get() > maxBytes; attempt++) {
+    for (int attempt = 0; attempt < SEGMENT_COUNT && overCap(); attempt++) {
       Segment victim = segments[(int) (evictionCursor.getAndIncrement() & (SEGMENT_COUNT - 1))];
       if (victim != home) {
-        evictFrom(victim, now);
+        evictFrom(victim, now, false);
       }
     }
   }
 
-  /** Evicts from one segment's LRU tail until under the cap; false if the segment ran dry. */
-  private boolean evictFrom(Segment segment, long now) {
+  /** Whether the items and the bytes profiles share ({@link ProfileHooks#sharedBytes}) exceed the cap. */
+  private boolean overCap() {
+    return bytesUsed.get() + hooks.sharedBytes() > maxBytes;
+  }
+
+  /**
+   * Evicts from one segment's LRU tail until under the cap; false if the segment ran dry. In the
+   * writer's own segment ({@code keepHead}) the head is the item just written and is kept; another
+   * segment may be emptied, which matters when a few items hold most of the memory (profiles whose
+   * names are theirs alone).
+   */
+  private boolean evictFrom(Segment segment, long now, boolean keepHead) {
     segment.lock.lock();
     try {
-      while (bytesUsed.get() > maxBytes) {
-        // Keep the item just written: a segment's head is never its own victim.
+      while (overCap()) {
         Item victim = segment.lruTail;
-        if (victim == null || victim == segment.lruHead) {
+        if (victim == null || (keepHead && victim == segment.lruHead)) {
           return false;
         }
         unlinkReporting(segment, victim);

@@ -11,4 +11,13 @@ public interface ProfileHooks {
 
   /** The profile item under this key is gone from the cache. */
   void removed(byte[] key);
+
+  /**
+   * Bytes the profiles hold in common, outside any item (their interned names), which count
+   * against the memory cap beside the items: while items and these together are over the cap, the
+   * cache evicts, and evicted profiles give back the names only they used.
+   */
+  default long sharedBytes() {
+    return 0;
+  }
 }

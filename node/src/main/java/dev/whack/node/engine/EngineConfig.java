@@ -15,7 +15,7 @@ public final class EngineConfig {
   private int retentionDays = 60;
   private int lockStripes = 1024;
   private int maxSegments = 1024;
-  private int maxNames = 65_536;
+  private int maxNames = 1 << 20;
   private int maxAttributesPerProfile = ProfileLimits.DEFAULTS.attributes();
   private int maxEventSeriesPerProfile = ProfileLimits.DEFAULTS.eventSeries();
   private int maxProducersPerProfile = ProfileLimits.DEFAULTS.producers();
@@ -59,8 +59,10 @@ public final class EngineConfig {
   }
 
   /**
-   * Most distinct attribute names in use at once, and separately most event names (default 65536):
-   * a safety bound on their memory. Names no profile or segment uses are freed.
+   * Most distinct attribute names in use at once, and separately most event names (default
+   * 1,048,576). Their memory is charged against the node's memory cap ({@link
+   * ProfileEngine#nameBytes}), so this is only a bound on the arrays indexed by a name's id; names
+   * no profile or segment uses are freed.
    */
   public EngineConfig maxNames(int max) {
     check();

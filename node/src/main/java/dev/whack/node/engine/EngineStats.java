@@ -6,5 +6,6 @@ public record EngineStats(
     int segments,
     int attributeNames,
     int eventNames,
+    long nameBytes,
     int pendingReevaluations,
     int subscribers) {}

@@ -845,12 +845,22 @@ public final class ProfileEngine {
     return hub.publishedCount();
   }
 
+  /**
+   * Estimated heap bytes of the attribute and event names in use: memory that belongs to the
+   * profiles using them but is shared between them, which the node charges against its memory cap
+   * beside the items (a profile's own footprint counts only its compact form).
+   */
+  public long nameBytes() {
+    return dict.bytesInUse();
+  }
+
   public EngineStats stats() {
     return new EngineStats(
         table.size(),
         registry.catalog().all().length,
         dict.attributes().size(),
         dict.events().size(),
+        dict.bytesInUse(),
         timers.pending(),
         hub.subscriberCount());
   }

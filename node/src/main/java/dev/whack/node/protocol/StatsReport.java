@@ -145,6 +145,7 @@ public final class StatsReport {
       s.stat("segments", Integer.toString(e.segments()));
       s.stat("attribute_names", Integer.toString(e.attributeNames()));
       s.stat("event_names", Integer.toString(e.eventNames()));
+      s.stat("name_bytes", Long.toString(e.nameBytes()));
       s.stat("segment_changes", Long.toString(engine.membershipChanges()));
       s.stat("profile_updates", Long.toString(stats.profileUpdates.sum()));
       s.stat("profile_updates_ignored", Long.toString(stats.profileUpdatesIgnored.sum()));

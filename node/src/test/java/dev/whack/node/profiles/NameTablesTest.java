@@ -146,6 +146,42 @@ class NameTablesTest {
     assertEquals(1, stat("attribute_names"));
   }
 
+  /**
+   * The soak found the node-wide table still a trap: profiles that stay alive hold their names, so
+   * one writer that put 500 new names into each update filled all 65,536 names within 131 updates,
+   * and every profile with a new name was refused from then on. Names now count against {@code
+   * --memory} like items: a writer inventing names evicts the least recently used profiles, whose
+   * names go with them, and a new name is still accepted afterwards.
+   */
+  @Test
+  void shouldEvictProfilesRatherThanRefuseNewNamesWhenInventedNamesFillTheMemory() {
+    long memory = 16 << 20;
+    EmbeddedNode small = EmbeddedNode.startWithClock(clock, c -> c.memoryBytes(memory));
+    try (RawConnection conn = small.connect()) {
+      ProfileWire w = new ProfileWire(conn);
+      String pad = "n".repeat(150);
+      int profiles = 150; // 150,000 names of about 160 characters: some 70 MB of names
+      for (int p = 0; p < profiles; p++) {
+        StringBuilder json = new StringBuilder("{");
+        for (int j = 0; j < 1000; j++) {
+          json.append(j == 0 ? "" : ",").append('"').append(pad).append(p).append('_').append(j);
+          json.append("\":1");
+        }
+        assertEquals("STORED", w.set("inventor" + p, 0, 0, json.append('}').toString()), "p" + p);
+      }
+      assertEquals("STORED", w.set("fresh", 0, 0, "{\"a_name_never_seen\":1}"));
+      assertEquals("{\"a_name_never_seen\":1}", w.get("fresh"));
+      long names = Long.parseLong(w.stat("attribute_names"));
+      long nameBytes = Long.parseLong(w.stat("name_bytes"));
+      long items = Long.parseLong(w.stat("bytes"));
+      assertTrue(Long.parseLong(w.stat("evictions")) > 0, "old profiles were evicted");
+      assertTrue(names < 100_000, names + " names in use");
+      assertTrue(items + nameBytes <= memory, items + " + " + nameBytes + " bytes over " + memory);
+    } finally {
+      small.close();
+    }
+  }
+
   @Test
   void shouldKeepAcceptingNewProducersAfterSeventyThousandOnOneKey() {
     int n = 70_000;

@@ -18,6 +18,11 @@ public record Dictionaries(NameTable attributes, NameTable events) {
     return new Dictionaries(new NameTable("attribute", maxNames), new NameTable("event", maxNames));
   }
 
+  /** Estimated heap bytes of the names in use in both tables ({@link NameTable#bytesInUse}). */
+  public long bytesInUse() {
+    return attributes.bytesInUse() + events.bytesInUse();
+  }
+
   /**
    * Gives back the uses a compact profile made of its names (one per attribute and per event
    * series), counted in {@code uses}, the names of its stripe: call once the profile is no longer

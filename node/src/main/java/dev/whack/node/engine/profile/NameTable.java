@@ -94,6 +94,8 @@ public final class NameTable {
   private volatile Name[] slots = new Name[MIN_SLOTS];
   private volatile Name[] byId = new Name[MIN_SLOTS];
   private volatile int live;
+  /** Estimated heap bytes of the names in use (written under the monitor). */
+  private volatile long bytesInUse;
 
   // guarded by this
   private int usedSlots; // names and tombstones
@@ -137,6 +139,24 @@ public final class NameTable {
   /** Number of names in use. */
   public int size() {
     return live;
+  }
+
+  /**
+   * Estimated heap bytes of the names in use, which the node charges against its memory cap like
+   * items, so that names kept alive by profiles are bounded by {@code --memory} and eviction frees
+   * them with their profiles.
+   */
+  public long bytesInUse() {
+    return bytesInUse;
+  }
+
+  /**
+   * A name's estimated heap footprint: its {@code Name} (object, hash, count), the {@code String}
+   * and its array (at most two bytes a character), the UTF-8 array, and its share of the index
+   * (at most half full) and of the id array.
+   */
+  static long footprint(String string, byte[] utf8) {
+    return 112 + 2L * string.length() + utf8.length;
   }
 
   /** References held on {@code id} now, 0 when it is free (for tests and checks). */
@@ -243,6 +263,7 @@ public final class NameTable {
     }
     insert(slots, n);
     live++;
+    bytesInUse += footprint(string, bytes);
     return id;
   }
 
@@ -261,6 +282,7 @@ public final class NameTable {
     SLOT.setRelease(ids, n.id, null);
     freeIds.add(n.id);
     live--;
+    bytesInUse -= footprint(n.string, n.utf8);
     if (s.length > MIN_SLOTS && live * 16 < s.length) {
       rebuild(live);
     }
