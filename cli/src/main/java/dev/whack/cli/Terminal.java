@@ -21,7 +21,7 @@ public record Terminal(
     Function<String, String> environment) {
 
   /** The process's own streams and environment. */
-  static Terminal system() {
+  public static Terminal system() {
     return new Terminal(System.in, System.out, System.err, stderrIsTerminal(), System::getenv);
   }
 

@@ -35,9 +35,7 @@ import picocli.CommandLine.Spec;
       DumpCommand.class,
       StatsCommand.class,
       ClusterCommand.class,
-      BenchCommand.class,
       CompletionCommand.class,
-      GenCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
@@ -91,7 +89,22 @@ public final class Whack implements Callable<Integer> {
 
   /** The command line over the given streams (tests capture them). */
   public static CommandLine commandLine(Terminal terminal) {
+    return commandLine(terminal, new Object[0]);
+  }
+
+  /**
+   * The command line with more commands beside the built-in ones: the benchmark harness
+   * ({@code dev.whack.bench.BenchMain}) adds {@code bench} and {@code gen} this way, so that the
+   * shipped command carries no load generator and the harness's jar runs every command alike.
+   * Each is a picocli {@code @Command} object; its errors and exit codes are handled as the
+   * built-in commands' are.
+   */
+  public static CommandLine commandLine(Terminal terminal, Object... commands) {
     CommandLine cli = new CommandLine(new Whack(terminal));
+    // Before the settings below: picocli applies them to the subcommands present at the time.
+    for (Object command : commands) {
+      cli.addSubcommand(command);
+    }
     cli.setOut(new PrintWriter(terminal.out(), true));
     cli.setErr(new PrintWriter(terminal.err(), true));
     // "whack set KEY @profile.json" reads the file itself; picocli must not expand it.
@@ -134,7 +147,7 @@ public final class Whack implements Callable<Integer> {
   }
 
   /** The streams of the command line a command runs in. */
-  static Terminal terminal(CommandSpec spec) {
+  public static Terminal terminal(CommandSpec spec) {
     return ((Whack) spec.root().userObject()).terminal;
   }
 

@@ -15,8 +15,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -246,8 +249,7 @@ class LoadDumpTest {
       "viewers", "sum(view, 30d) >= 0 and count(view, 30d) >= 5",
       "vip", "\"vip\" in tags and age >= 30"
     };
-    Cli offline = new Cli(null);
-    assertEquals(0, offline.run("gen", "3000", "--updates", "2000", "-o", generated.toString()).exitCode());
+    writeProfilesThenUpdates(generated, 3000, 2000);
 
     List<String> counts = new ArrayList<>();
     String list;
@@ -315,6 +317,73 @@ class LoadDumpTest {
     }
     assertArrayEquals(oneNodeDump, Files.readAllBytes(fourth));
     assertEquals(sortedLines(Files.readAllBytes(first)), sortedLines(oneNodeDump));
+  }
+
+  /**
+   * {@code profiles} whole profiles {@code g:0 ..} as a dump has them (country, age, tags, most
+   * with daily {@code view} and {@code purchase} buckets of the last 30 days, some with a producer
+   * mark), then {@code updates} update records on them (events, attribute changes, a producer's
+   * sequence), as NDJSON; deterministic.
+   */
+  private static void writeProfilesThenUpdates(Path file, int profiles, int updates) throws IOException {
+    String[] countries = {"DK", "SE", "NO", "DE"};
+    String[] tags = {"vip", "newsletter", "trial", "mobile"};
+    SplittableRandom r = new SplittableRandom(42);
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < profiles; i++) {
+      b.append("{\"key\":\"g:").append(i).append("\",\"profile\":{\"country\":\"")
+          .append(countries[r.nextInt(countries.length)]).append("\",\"age\":").append(16 + r.nextInt(60))
+          .append(",\"tags\":[\"").append(tags[r.nextInt(tags.length)]).append('"');
+      if (r.nextBoolean()) {
+        b.append(",\"").append(tags[r.nextInt(tags.length)]).append('"');
+      }
+      b.append("],\"$events\":{");
+      String separator = "";
+      for (String event : new String[] {"view", "purchase"}) {
+        if (r.nextInt(10) < (event.equals("view") ? 8 : 4)) {
+          b.append(separator).append('"').append(event).append("\":{");
+          separator = ",";
+          String day = "";
+          for (int ago = 29; ago >= 0; ago--) {
+            if (r.nextInt(5) == 0 || ago == 0 && day.isEmpty()) {
+              int count = 1 + r.nextInt(3);
+              b.append(day).append('"').append(today.minusDays(ago)).append("\":[").append(count);
+              if (event.equals("purchase")) {
+                long sum = 0;
+                long squares = 0;
+                for (int k = 0; k < count; k++) {
+                  long value = 5 + r.nextInt(200);
+                  sum += value;
+                  squares += value * value;
+                }
+                b.append(',').append(sum).append(',').append(squares);
+              }
+              b.append(']');
+              day = ",";
+            }
+          }
+          b.append('}');
+        }
+      }
+      b.append('}');
+      if (r.nextInt(4) == 0) {
+        b.append(",\"$producers\":{\"shop-1\":").append(1 + r.nextInt(10_000)).append('}');
+      }
+      b.append("}}\n");
+    }
+    for (int i = 0; i < updates; i++) {
+      b.append("{\"key\":\"g:").append(r.nextInt(profiles)).append("\",\"update\":");
+      b.append(
+          switch (r.nextInt(4)) {
+            case 0 -> "{\"events\":[{\"name\":\"view\"}]}";
+            case 1 -> "{\"events\":[{\"name\":\"purchase\",\"value\":" + (1 + r.nextInt(200)) + "}]}";
+            case 2 -> "{\"set\":{\"age\":" + (16 + r.nextInt(60)) + "},\"producer\":\"shop-2\",\"seq\":" + i + "}";
+            default -> "{\"add\":{\"tags\":[\"" + tags[r.nextInt(tags.length)] + "\"]}}";
+          });
+      b.append("}\n");
+    }
+    Files.writeString(file, b);
   }
 
   private static List<String> sortedLines(byte[] text) {

@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +12,7 @@ import java.util.Map;
  * SCARD seg:<name>} on Redis. Comparing the two after the same preload checks the hand-translated
  * Lua against Whack's own evaluation.
  */
-public final class SegmentSizes {
+final class SegmentSizes {
   private SegmentSizes() {}
 
   public static Map<String, Long> whack(String host, int port) throws IOException {

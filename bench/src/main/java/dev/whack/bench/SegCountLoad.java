@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  * intersection about 667k, scattered rather than in runs. Whack gets a profile {@code {"x":..,
  * "y":..}} per key and the segments {@code x >= 1} and {@code y >= 1}; Redis gets the sets.
  */
-public final class SegCountLoad implements PipelinedLoad.Protocol {
+final class SegCountLoad implements PipelinedLoad.Protocol {
   /** Which server is asked. */
   public enum Target {
     WHACK,

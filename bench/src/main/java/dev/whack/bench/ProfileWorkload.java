@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * series, 50 segments of mixed shape (attribute comparisons, set membership, windows, time), and
  * a stream of partial updates (mostly events, some attribute changes). Deterministic for a seed.
  */
-public final class ProfileWorkload {
+final class ProfileWorkload {
   static final String[] COUNTRIES = {
     "DK", "SE", "NO", "DE", "FR", "ES", "IT", "NL", "BE", "PL", "UK", "IE", "US", "CA", "BR", "MX",
     "JP", "KR", "AU", "NZ"

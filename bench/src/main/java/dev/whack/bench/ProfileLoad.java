@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +19,7 @@ import org.HdrHistogram.Histogram;
  * #FLIP_EVERY} creates a fresh key that enters the {@code flip} segment, and the delay from that
  * update's acknowledgement to the watcher receiving its {@code CHANGE} line is recorded.
  */
-public final class ProfileLoad implements PipelinedLoad.Protocol {
+final class ProfileLoad implements PipelinedLoad.Protocol {
   static final int FLIP_EVERY = 100;
   private static final byte[] UPDATE = "update ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);

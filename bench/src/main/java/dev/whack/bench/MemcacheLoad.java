@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * The plain memcached workload (P1): a get/set mix over a fixed key space with values of a fixed
  * size, gets hitting because every key is stored first.
  */
-public final class MemcacheLoad implements PipelinedLoad.Protocol {
+final class MemcacheLoad implements PipelinedLoad.Protocol {
   private static final byte[] SET = "set ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] GET = "get ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);

@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import dev.whack.client.WhackClient;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +13,7 @@ import org.HdrHistogram.Histogram;
  * Throughput of the Java client itself (issue 5): one operation (get, set or update) over a key
  * space, as many in flight as allowed, routed by the client's ring to one or several nodes.
  */
-public final class ClientLoad {
+final class ClientLoad {
   /** The operation measured. */
   public enum Op {
     GET,

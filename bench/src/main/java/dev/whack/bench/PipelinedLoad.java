@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -23,7 +23,7 @@ import org.HdrHistogram.Histogram;
  * <p>Concurrency: each thread owns its connections, its random source and its histogram; results
  * are merged after the threads finish.
  */
-public final class PipelinedLoad {
+final class PipelinedLoad {
   /** The requests of one workload and the parser of their replies. */
   public interface Protocol {
     /** Appends one request to {@code out}; may remember per-request state in {@code slot}. */

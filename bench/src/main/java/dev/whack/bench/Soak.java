@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +42,7 @@ import org.HdrHistogram.Recorder;
  * does not match the client's own count, an error reply or a connection lost is an error. A miss
  * is counted apart: under the memory cap the node may evict, as memcached may.
  */
-public final class Soak {
+final class Soak {
   private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final int NORMAL_KEYS_PER_CLIENT = 200;
   private static final int WATCHERS = 100;

@@ -1,15 +1,18 @@
-package dev.whack.cli;
+package dev.whack.bench;
 
-import dev.whack.cli.bench.ProfileWorkload;
+import dev.whack.cli.Terminal;
+import dev.whack.cli.Whack;
 import dev.whack.cli.output.Human;
 import dev.whack.cli.records.RecordFormat;
 import dev.whack.cli.records.RecordWriter;
 import java.io.IOException;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -63,13 +66,13 @@ final class GenCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (count < 0 || updates < 0) {
-      throw CliException.usage("N and --updates are not negative");
+      throw new ParameterException(spec.commandLine(), "N and --updates are not negative");
     }
     if (updates > 0 && count == 0) {
-      throw CliException.usage("--updates needs profiles to update");
+      throw new ParameterException(spec.commandLine(), "--updates needs profiles to update");
     }
     RecordFormat f =
-        format != null ? LoadCommand.parseFormat(format) : output != null ? RecordFormat.fromName(output) : null;
+        format != null ? parseFormat(format) : output != null ? RecordFormat.fromName(output) : null;
     if (f == null) {
       f = RecordFormat.NDJSON;
     }
@@ -101,5 +104,14 @@ final class GenCommand implements Callable<Integer> {
               + Human.seconds((System.nanoTime() - start) / 1e9));
     }
     return Whack.EXIT_OK;
+  }
+
+  /** The names {@code whack load --format} takes for the two formats. */
+  private RecordFormat parseFormat(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "ndjson", "json", "jsonl" -> RecordFormat.NDJSON;
+      case "proto", "protobuf", "pb" -> RecordFormat.PROTO;
+      default -> throw new ParameterException(spec.commandLine(), "--format is ndjson or proto, got " + name);
+    };
   }
 }

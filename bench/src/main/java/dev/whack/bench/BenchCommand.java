@@ -1,18 +1,10 @@
-package dev.whack.cli;
+package dev.whack.bench;
 
-import dev.whack.cli.bench.ClientLoad;
-import dev.whack.cli.bench.MemcacheLoad;
-import dev.whack.cli.bench.PipelinedLoad;
-import dev.whack.cli.bench.ProfileLoad;
-import dev.whack.cli.bench.RedisProfileLoad;
-import dev.whack.cli.bench.RedisProfileScript;
-import dev.whack.cli.bench.Replay;
-import dev.whack.cli.bench.SegCountLoad;
-import dev.whack.cli.bench.SegmentSizes;
-import dev.whack.cli.bench.Soak;
+import dev.whack.cli.Whack;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,9 +15,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code whack bench}: the load generator behind {@code scripts/bench}. */
+/**
+ * {@code whack bench}: the load generator behind {@code scripts/bench} and {@code scripts/soak}.
+ * Figures go to the command line's stdout, one parseable line each; progress to its stderr.
+ */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
@@ -44,6 +41,13 @@ import picocli.CommandLine.Option;
       "  whack bench --workload segcount --target redis --port 6379 --connections 1"
     })
 final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  /** The command line's streams, set when the command runs. */
+  private PrintStream out;
+
+  private PrintStream err;
+
   @Option(names = "--host", description = "server host (default: ${DEFAULT-VALUE})")
   String host = "127.0.0.1";
 
@@ -159,12 +163,14 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    out = Whack.terminal(spec).out();
+    err = Whack.terminal(spec).err();
     if (printScript) {
-      System.out.print(RedisProfileScript.LUA);
+      out.print(RedisProfileScript.LUA);
       return Whack.EXIT_OK;
     }
     if (!target.equals("whack") && !target.equals("redis")) {
-      System.err.println("whack bench: unknown target " + target + " (whack, redis)");
+      err.println("whack bench: unknown target " + target + " (whack, redis)");
       return Whack.EXIT_USAGE;
     }
     PipelinedLoad.Settings settings =
@@ -186,7 +192,7 @@ final class BenchCommand implements Callable<Integer> {
       case "client-get", "client-set", "client-update" -> client(workload.substring(7));
       case "soak" -> soak();
       default -> {
-        System.err.println(
+        err.println(
             "whack bench: unknown workload " + workload
                 + " (memcache, profiles, segcount, segment-sizes, client-get, client-set, client-update, soak)");
         yield Whack.EXIT_USAGE;
@@ -209,11 +215,11 @@ final class BenchCommand implements Callable<Integer> {
       long start = System.nanoTime();
       load.preload(host, port, 4);
       double seconds = (System.nanoTime() - start) / 1e9;
-      System.err.printf(Locale.ROOT, "%s: preloaded %d profiles in %.1f s (%.0f/s)%n", system,
+      err.printf(Locale.ROOT, "%s: preloaded %d profiles in %.1f s (%.0f/s)%n", system,
           profiles, seconds, profiles / seconds);
       start = System.nanoTime();
       load.defineSegments(host, port);
-      System.err.printf(Locale.ROOT, "%s: defined 50 segments in %.1f s%n", system,
+      err.printf(Locale.ROOT, "%s: defined 50 segments in %.1f s%n", system,
           (System.nanoTime() - start) / 1e9);
     }
     replay(load);
@@ -264,7 +270,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (watch) {
       org.HdrHistogram.Histogram delays = load.changeDelays();
-      System.out.println(
+      out.println(
           String.format(
               Locale.ROOT,
               "bench P7-change-delay %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f",
@@ -341,7 +347,7 @@ final class BenchCommand implements Callable<Integer> {
     if (replay > 0) {
       long start = System.nanoTime();
       Replay.run(host, port, load, replay, seed);
-      System.err.printf(Locale.ROOT, "%s: replayed %d updates in %.1f s%n", system, replay,
+      err.printf(Locale.ROOT, "%s: replayed %d updates in %.1f s%n", system, replay,
           (System.nanoTime() - start) / 1e9);
     }
   }
@@ -358,7 +364,7 @@ final class BenchCommand implements Callable<Integer> {
       long start = System.nanoTime();
       load.preload(host, port, 4);
       double seconds = (System.nanoTime() - start) / 1e9;
-      System.err.printf(Locale.ROOT, "%s: preloaded %d profiles (and their segment sets) in %.1f s (%.0f/s)%n",
+      err.printf(Locale.ROOT, "%s: preloaded %d profiles (and their segment sets) in %.1f s (%.0f/s)%n",
           system, profiles, seconds, profiles / seconds);
     }
     replay(load);
@@ -378,7 +384,7 @@ final class BenchCommand implements Callable<Integer> {
     if (!noPreload) {
       long start = System.nanoTime();
       load.populate(host, port, 4);
-      System.err.printf(Locale.ROOT, "%s: populated %d profiles' segments in %.1f s%n", system,
+      err.printf(Locale.ROOT, "%s: populated %d profiles' segments in %.1f s%n", system,
           segcountProfiles, (System.nanoTime() - start) / 1e9);
     }
     if (preloadOnly) {
@@ -405,7 +411,7 @@ final class BenchCommand implements Callable<Integer> {
             Math.max(1, connections),
             (int) Math.max(1, rate / Math.max(1, connections)),
             seed);
-    System.out.println(new Soak(s, System.out).run());
+    out.println(new Soak(s, out).run());
     return Whack.EXIT_OK;
   }
 
@@ -413,7 +419,7 @@ final class BenchCommand implements Callable<Integer> {
   private int segmentSizes() throws Exception {
     Map<String, Long> sizes =
         target.equals("redis") ? SegmentSizes.redis(host, port) : SegmentSizes.whack(host, port);
-    sizes.forEach((name, size) -> System.out.println("segment " + name + " " + size));
+    sizes.forEach((name, size) -> out.println("segment " + name + " " + size));
     return Whack.EXIT_OK;
   }
 
@@ -464,14 +470,14 @@ final class BenchCommand implements Callable<Integer> {
       line.append(String.format(Locale.ROOT, " rss_mb=%.0f", residentMegabytes(serverPid)));
     }
     line.append(extra);
-    System.err.printf(
+    err.printf(
         Locale.ROOT,
         "%s: %d ops in %.1f s, max %.1f us%n",
         system,
         result.operations(),
         result.seconds(),
         result.latencyNanos().getMaxValue() / 1000.0);
-    System.out.println(line);
+    out.println(line);
   }
 
   private static double residentMegabytes(long pid) {

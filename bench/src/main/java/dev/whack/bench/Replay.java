@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * same requests in the same order, so their states can be compared afterwards (the benchmark
  * checks that Redis's segment sets, moved by the Lua script, have the sizes Whack's segments have).
  */
-public final class Replay {
+final class Replay {
   private Replay() {}
 
   public static void run(String host, int port, PipelinedLoad.Protocol protocol, long count, long seed)

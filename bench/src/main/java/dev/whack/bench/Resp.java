@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -20,7 +20,7 @@ import java.util.List;
  * command, find where one whole reply ends), and {@link Connection}, a small blocking client for
  * setting up (SCRIPT LOAD, FLUSHALL, INFO, pipelined batches).
  */
-public final class Resp {
+final class Resp {
   private static final byte[] CRLF = {'\r', '\n'};
 
   private Resp() {}

@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * run with the same {@code nowMillis} preloads identical profiles; keys are drawn uniformly from
  * {@code user:0} to {@code user:<profiles-1>}.
  */
-public final class RedisProfileLoad implements PipelinedLoad.Protocol {
+final class RedisProfileLoad implements PipelinedLoad.Protocol {
   private static final Pattern TIMESTAMP =
       Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})");
   private static final JsonFactory JSON = new JsonFactory();

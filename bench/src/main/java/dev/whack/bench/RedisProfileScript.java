@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 /**
  * The Lua script that makes Redis do what a Whack profile update does (P2): apply the update to
@@ -18,7 +18,7 @@ package dev.whack.cli.bench;
  * <p>The whole script is printed into docs/benchmarks.md by {@code scripts/bench} ({@code whack
  * bench --print-script}) so the comparison can be checked.
  */
-public final class RedisProfileScript {
+final class RedisProfileScript {
   private RedisProfileScript() {}
 
   /** The script, as loaded with SCRIPT LOAD and run with EVALSHA. */

@@ -1,4 +1,4 @@
-package dev.whack.cli.bench;
+package dev.whack.bench;
 
 /** Splitting a preload across connections: one thread per contiguous range of profile numbers. */
 final class Ranges {
