@@ -43,7 +43,8 @@ public final class WhackServer implements AutoCloseable {
       ConnectionTracker tracker)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    IoHandlerFactory io =
+        epoll ? EpollKeepRegistered.wrap(EpollIoHandler.newFactory()) : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     acceptor = new MultiThreadIoEventLoopGroup(1, io);
@@ -77,6 +78,8 @@ public final class WhackServer implements AutoCloseable {
    * the pipeline a socket gets.
    */
   public static void initConnection(Channel ch, ConnectionTracker tracker, ProtocolContext context) {
+    // End of input is an event, so the replies to what was read before it still go out.
+    ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ch.config()
         .setWriteBufferWaterMark(
             new WriteBufferWaterMark(WRITE_LOW_WATER_BYTES, WRITE_HIGH_WATER_BYTES));
