@@ -17,6 +17,8 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +36,11 @@ public final class WhackServer implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Channel serverChannel;
 
+  /**
+   * Listens on {@code bind:port}.
+   *
+   * @throws UncheckedIOException when the address cannot be listened on (its cause says why)
+   */
   public WhackServer(
       String bind,
       int port,
@@ -69,6 +76,11 @@ public final class WhackServer implements AutoCloseable {
     } catch (RuntimeException | InterruptedException e) {
       shutdown();
       throw e;
+    } catch (Exception e) {
+      // sync() rethrows the bind's IOException (the address is taken, say) undeclared.
+      shutdown();
+      throw new UncheckedIOException(
+          e instanceof IOException failure ? failure : new IOException(e.getMessage(), e));
     }
   }
 
