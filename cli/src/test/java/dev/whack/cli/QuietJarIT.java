@@ -57,10 +57,13 @@ class QuietJarIT {
       assertTrue(
           first != null && first.startsWith("whack node listening on 127.0.0.1:" + port),
           "the node's first line on stderr: " + first);
-      String servers = "127.0.0.1:" + port;
-      Result set = run("set", "user:1", "{\"country\":\"DK\"}", "--servers", servers);
+      // Generous timeouts: these are cold JVMs on a build machine that may be busy.
+      String[] client = {
+        "--servers", "127.0.0.1:" + port, "--timeout", "30s", "--connect-timeout", "30s"
+      };
+      Result set = run(concat(new String[] {"set", "user:1", "{\"country\":\"DK\"}"}, client));
       assertEquals(new Result(0, "", ""), set.withoutOut());
-      Result get = run("get", "user:1", "--servers", servers);
+      Result get = run(concat(new String[] {"get", "user:1"}, client));
       assertEquals("", get.err());
       assertTrue(get.out().contains("\"country\""), get.out());
     } finally {
@@ -95,6 +98,12 @@ class QuietJarIT {
       Files.delete(out);
       Files.delete(err);
     }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   private static String java() {

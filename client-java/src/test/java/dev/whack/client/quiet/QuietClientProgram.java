@@ -2,6 +2,7 @@ package dev.whack.client.quiet;
 
 import dev.whack.client.WhackClient;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
  * An application that uses the Java client and nothing else, run by {@link JvmWarningsTest} in a
@@ -12,7 +13,13 @@ public final class QuietClientProgram {
   private QuietClientProgram() {}
 
   public static void main(String[] args) throws Exception {
-    try (WhackClient client = WhackClient.builder().servers(args[0]).build()) {
+    // Generous timeouts: a cold JVM on a busy build machine took over a second for its first set.
+    try (WhackClient client =
+        WhackClient.builder()
+            .servers(args[0])
+            .connectTimeout(Duration.ofSeconds(30))
+            .requestTimeout(Duration.ofSeconds(30))
+            .build()) {
       for (int i = 0; i < 10; i++) {
         client.set("key" + i, ("value" + i).getBytes(StandardCharsets.UTF_8)).get();
       }
