@@ -2,6 +2,7 @@ package dev.whack.cli;
 
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
+import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -129,6 +130,10 @@ final class NodeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
       return Whack.EXIT_USAGE;
+    } catch (UncheckedIOException e) {
+      // A port it cannot listen on: the message names the address and the flag that changes it.
+      Whack.terminal(spec).err().println("whack node: " + e.getMessage());
+      return Whack.EXIT_FAILED;
     }
     try (WhackNode node = started) {
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "whack-shutdown"));

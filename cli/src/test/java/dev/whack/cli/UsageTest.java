@@ -174,6 +174,43 @@ class UsageTest {
     assertTrue(wildcard.err().contains("bound to 0.0.0.0 needs --advertise"), wildcard.err());
   }
 
+  /**
+   * Issue 12: a second node on the same host failed with a bare "Address already in use", most
+   * often for the metrics port every node takes. It now names the address, what it is for and the
+   * flag that changes it.
+   */
+  @Test
+  void shouldNameATakenMetricsPortAndTheFlagThatChangesIt() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      int port = taken.getLocalPort();
+      Cli.Run run =
+          new Cli(null).run("node", "--port", "0", "--metrics-port", Integer.toString(port));
+      assertEquals(1, run.exitCode(), run.toString());
+      assertEquals(
+          "whack node: cannot listen on 127.0.0.1:" + port + " for the metrics port: the address is"
+              + " already in use (another node on this host?); choose another port with"
+              + " --metrics-port, or turn metrics off with --metrics-port 0\n",
+          run.err());
+    }
+  }
+
+  @Test
+  void shouldNameATakenMemcachedPortAndTheFlagThatChangesIt() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      int port = taken.getLocalPort();
+      Cli.Run run =
+          new Cli(null).run("node", "--port", Integer.toString(port), "--metrics-port", "0");
+      assertEquals(1, run.exitCode(), run.toString());
+      assertEquals(
+          "whack node: cannot listen on 127.0.0.1:" + port + " for the memcached port: the address"
+              + " is already in use (another node or memcached on this host?); choose another port"
+              + " with --port\n",
+          run.err());
+    }
+  }
+
   @Test
   void shouldPrintTheVersion() {
     Cli.Run run = cli.run("--version");

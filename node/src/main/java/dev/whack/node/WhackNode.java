@@ -16,6 +16,7 @@ import dev.whack.node.server.WhackServer;
 import dev.whack.node.stats.NodeStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -112,17 +113,44 @@ public final class WhackNode implements AutoCloseable {
       serverRef[0] =
           new WhackServer(
               config.bind(), config.port(), config.ioThreads(), config.allocator(), context, tracker);
-      this.server = serverRef[0];
+    } catch (UncheckedIOException e) {
+      close();
+      throw cannotListen(config.bind(), config.port(), "memcached", "--port", e.getCause());
+    }
+    this.server = serverRef[0];
+    try {
       this.metricsPort =
           config.metricsPort() == 0 ? 0 : metrics.serve(config.bind(), config.metricsPort());
     } catch (IOException e) {
       close();
-      throw new UncheckedIOException("cannot open the metrics port " + config.metricsPort(), e);
+      throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
     }
     if (cluster.isClustered()) {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * Says which address could not be listened on, for what, and the flag that changes it: a second
+   * node on the same host used to fail with a bare "Address already in use" (issue 12), most often
+   * for the metrics port, which every node takes (9211) unless told otherwise.
+   */
+  private static UncheckedIOException cannotListen(
+      String bind, int port, String what, String flag, IOException cause) {
+    boolean taken =
+        cause instanceof BindException
+            || String.valueOf(cause.getMessage()).contains("Address already in use");
+    String why =
+        taken
+            ? "the address is already in use (another node"
+                + ("--port".equals(flag) ? " or memcached" : "")
+                + " on this host?); choose another port with "
+                + flag
+                + ("--metrics-port".equals(flag) ? ", or turn metrics off with --metrics-port 0" : "")
+            : cause.getMessage() + " (the address is set with --bind, the port with " + flag + ")";
+    return new UncheckedIOException(
+        "cannot listen on " + bind + ":" + port + " for the " + what + " port: " + why, cause);
   }
 
   /**

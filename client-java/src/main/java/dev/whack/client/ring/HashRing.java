@@ -1,12 +1,13 @@
 package dev.whack.client.ring;
 
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.TreeSet;
-import net.openhft.hashing.LongHashFunction;
 
 /**
  * Consistent hashing of profile keys onto cluster members, shared by the Java client and the
@@ -24,7 +25,7 @@ import net.openhft.hashing.LongHashFunction;
  */
 public final class HashRing {
   public static final int VIRTUAL_NODES = 160;
-  private static final LongHashFunction XXH3 = LongHashFunction.xx3();
+  private static final Hasher64 XXH3 = Hashing.xxh3_64();
 
   private final List<String> members;
   private final long[] points;
@@ -72,11 +73,11 @@ public final class HashRing {
 
   /** XXH3-64 with seed 0, the hash of both keys and points. */
   public static long hash(byte[] bytes) {
-    return XXH3.hashBytes(bytes);
+    return XXH3.hashBytesToLong(bytes);
   }
 
   public static long hash(byte[] bytes, int offset, int length) {
-    return XXH3.hashBytes(bytes, offset, length);
+    return XXH3.hashBytesToLong(bytes, offset, length);
   }
 
   /** The members in ring order (sorted by name). */

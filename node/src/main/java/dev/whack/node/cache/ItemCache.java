@@ -1,12 +1,13 @@
 package dev.whack.node.cache;
 
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
-import net.openhft.hashing.LongHashFunction;
 
 /**
  * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap
@@ -36,7 +37,7 @@ import net.openhft.hashing.LongHashFunction;
 public final class ItemCache {
   static final int SEGMENT_COUNT = 64;
   private static final int SEGMENT_SHIFT = Integer.numberOfTrailingZeros(SEGMENT_COUNT);
-  private static final LongHashFunction HASH = LongHashFunction.xx3();
+  private static final Hasher64 HASH = Hashing.xxh3_64();
 
   private final Segment[] segments = new Segment[SEGMENT_COUNT];
   private final InstantSource clock;
@@ -748,7 +749,7 @@ public final class ItemCache {
   private static final byte[] EMPTY = new byte[0];
 
   private static int hash(byte[] key, int offset, int length) {
-    long h = HASH.hashBytes(key, offset, length);
+    long h = HASH.hashBytesToLong(key, offset, length);
     return (int) (h ^ (h >>> 32));
   }
 

@@ -1,5 +1,6 @@
 package dev.whack.node.cluster;
 
+import com.dynatrace.hash4j.hashing.Hashing;
 import dev.whack.client.ServerErrorException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -18,7 +19,6 @@ import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import net.openhft.hashing.LongHashFunction;
 
 /**
  * Whether the members agree on who the members are. Every node computes the ring from its own
@@ -101,7 +101,7 @@ public final class MemberCheck {
   /** XXH3-64 of the members joined by commas, in hex: equal lists, equal hashes. */
   public static String hash(List<String> members) {
     byte[] joined = String.join(",", members).getBytes(StandardCharsets.UTF_8);
-    return HexFormat.of().toHexDigits(LongHashFunction.xx3().hashBytes(joined));
+    return HexFormat.of().toHexDigits(Hashing.xxh3_64().hashBytesToLong(joined));
   }
 
   /**

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
 /**
@@ -30,6 +31,15 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  * unread pipeline queue 976 MB of replies (issue 13). So {@link #channelReadComplete} does not
  * call it: reading is switched on and off here only.
  *
+ * <p>End of input: a client that half-closes after its requests ({@code printf ... | nc -q1},
+ * memcached's own tests) gets a reply to every request read before its end of input, and then the
+ * connection closes, as memcached closes it. Connections allow half-closure, so Netty reports the
+ * end of input as an event instead of closing at once; the close used to drop a reply that was
+ * still on its way from another node or queued behind a pause (issue 12). {@link
+ * ByteToMessageDecoder} would decode what it can on that event and discard the rest, including the
+ * requests held behind a forwarded one, so the event is not passed to it; the close waits until
+ * nothing is held ({@link #closeIfInputDone}). A request cut short by the end is dropped.
+ *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
 public abstract class ProtocolDecoder extends ByteToMessageDecoder {
@@ -48,6 +58,12 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
     /** True while the connection watches segments: waiting for changes is not being idle. */
     boolean watching();
+
+    /**
+     * The client sent its last request and every request is answered: the connection closes after
+     * what this writes (a watch, the changes that had already happened, as {@code unwatch}).
+     */
+    void inputEnded();
 
     /** The connection is gone: release what it held. */
     void close();
@@ -78,6 +94,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The reply being written in pieces, or null. */
   private Continuation continuation;
   private boolean closed;
+  /** The client shut its sending side: close once every request read before that is answered. */
+  private boolean inputEnded;
   /** Requests completed, and when the last read batch (or turn) that completed one ended. */
   private long requests;
   private long requestsSeen;
@@ -303,6 +321,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       return;
     }
     endOfBatch();
+    closeIfInputDone();
   }
 
   private void endOfBatch() {
@@ -319,6 +338,29 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     // Not super.channelReadComplete: it would ask for another read while we pause (see above).
     discardSomeReadBytes();
     ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public final void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof ChannelInputShutdownEvent) {
+      // Not super: it would decode what it can now and discard the rest (see the class comment).
+      inputEnded = true;
+      closeIfInputDone();
+      ctx.fireUserEventTriggered(event);
+      return;
+    }
+    super.userEventTriggered(ctx, event);
+  }
+
+  /**
+   * After end of input, once no request is held (a forwarded one, a reply in pieces, a pause): the
+   * decode loop has answered every whole request, so what is left is at most the start of one.
+   */
+  private void closeIfInputDone() {
+    if (inputEnded && !closed && !awaiting && !paused && continuation == null) {
+      commands.inputEnded();
+      closeAfterFlush();
+    }
   }
 
   @Override

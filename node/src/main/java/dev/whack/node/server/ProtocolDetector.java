@@ -7,6 +7,7 @@ import dev.whack.node.protocol.binary.BinaryCommands;
 import dev.whack.node.protocol.binary.BinaryDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 
@@ -36,5 +37,15 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
       ctx.pipeline().addAfter(ctx.name(), "text", new AsciiDecoder(new AsciiCommands(context)));
     }
     ctx.pipeline().remove(this);
+  }
+
+  /** A client that ends its input before its first byte has nothing to be answered. */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof ChannelInputShutdownEvent) {
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, event);
   }
 }

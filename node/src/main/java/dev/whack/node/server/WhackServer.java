@@ -17,6 +17,8 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +36,11 @@ public final class WhackServer implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Channel serverChannel;
 
+  /**
+   * Listens on {@code bind:port}.
+   *
+   * @throws UncheckedIOException when the address cannot be listened on (its cause says why)
+   */
   public WhackServer(
       String bind,
       int port,
@@ -43,7 +50,8 @@ public final class WhackServer implements AutoCloseable {
       ConnectionTracker tracker)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    IoHandlerFactory io =
+        epoll ? EpollKeepRegistered.wrap(EpollIoHandler.newFactory()) : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     acceptor = new MultiThreadIoEventLoopGroup(1, io);
@@ -68,6 +76,11 @@ public final class WhackServer implements AutoCloseable {
     } catch (RuntimeException | InterruptedException e) {
       shutdown();
       throw e;
+    } catch (Exception e) {
+      // sync() rethrows the bind's IOException (the address is taken, say) undeclared.
+      shutdown();
+      throw new UncheckedIOException(
+          e instanceof IOException failure ? failure : new IOException(e.getMessage(), e));
     }
   }
 
@@ -77,6 +90,8 @@ public final class WhackServer implements AutoCloseable {
    * the pipeline a socket gets.
    */
   public static void initConnection(Channel ch, ConnectionTracker tracker, ProtocolContext context) {
+    // End of input is an event, so the replies to what was read before it still go out.
+    ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ch.config()
         .setWriteBufferWaterMark(
             new WriteBufferWaterMark(WRITE_LOW_WATER_BYTES, WRITE_HIGH_WATER_BYTES));

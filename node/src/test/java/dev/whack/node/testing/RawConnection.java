@@ -128,6 +128,17 @@ public final class RawConnection implements AutoCloseable {
     }
   }
 
+  /** Half-closes the connection: the node reads end of input after what was sent. */
+  public RawConnection endInput() {
+    try {
+      out.flush();
+      socket.shutdownOutput();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
   /**
    * Reads until the node closes the connection and returns what came before the end; fails if the
    * node stays silent for the read timeout without closing.

@@ -179,6 +179,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   }
 
   @Override
+  public void inputEnded() {
+    profileCommands.inputEnded();
+  }
+
+  @Override
   public void close() {
     profileCommands.close();
   }

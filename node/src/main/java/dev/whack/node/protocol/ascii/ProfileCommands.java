@@ -573,6 +573,11 @@ final class ProfileCommands {
     return watch.active();
   }
 
+  /** End of input ends a watch as {@code unwatch} does, without its reply. */
+  void inputEnded() {
+    watch.stop();
+  }
+
   void close() {
     watch.close();
   }

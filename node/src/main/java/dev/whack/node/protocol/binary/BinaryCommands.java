@@ -97,6 +97,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   }
 
   @Override
+  public void inputEnded() {
+    segments.inputEnded();
+  }
+
+  @Override
   public void close() {
     segments.close();
   }

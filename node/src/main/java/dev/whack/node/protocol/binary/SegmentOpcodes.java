@@ -125,6 +125,11 @@ final class SegmentOpcodes {
     return watch.active();
   }
 
+  /** End of input ends a watch as Unwatch does, without its response. */
+  void inputEnded() {
+    watch.stop();
+  }
+
   void close() {
     watch.close();
   }

@@ -1,0 +1,118 @@
+package dev.whack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 12: on JDK 24 and later {@code java -jar whack.jar} printed four {@code sun.misc.Unsafe}
+ * warnings from the hashing library and a native-access warning from Netty before any output.
+ * The packaged jar, run with no JVM option as a user runs it, prints nothing of the JVM's own: a
+ * command, a node (up to its banner) and the client commands that talk to it. Runs after {@code
+ * package} (the {@code packaged-jar} execution in cli/pom.xml).
+ */
+class QuietJarIT {
+  private static final Path JAR = Path.of("target", "whack.jar");
+
+  @BeforeAll
+  static void onJdk24OrLater() {
+    assumeTrue(Runtime.version().feature() >= 24, "JDKs before 24 print none of these warnings");
+    assertTrue(Files.isRegularFile(JAR), JAR.toAbsolutePath() + " is built by package");
+  }
+
+  @Test
+  void shouldPrintTheVersionAndNothingElse() throws Exception {
+    Result version = run("--version");
+    assertEquals("", version.err());
+    assertTrue(version.out().startsWith("whack "), version.out());
+  }
+
+  @Test
+  void shouldRunANodeAndClientCommandsWithoutJvmWarnings() throws Exception {
+    int port = freePort();
+    int metricsPort = freePort();
+    Process node =
+        new ProcessBuilder(
+                java(), "-jar", JAR.toString(), "node", "--port", Integer.toString(port),
+                "--metrics-port", Integer.toString(metricsPort), "--memory", "64m")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      BufferedReader err =
+          new BufferedReader(new InputStreamReader(node.getErrorStream(), StandardCharsets.UTF_8));
+      String first = err.readLine();
+      assertTrue(
+          first != null && first.startsWith("whack node listening on 127.0.0.1:" + port),
+          "the node's first line on stderr: " + first);
+      // Generous timeouts: these are cold JVMs on a build machine that may be busy.
+      String[] client = {
+        "--servers", "127.0.0.1:" + port, "--timeout", "30s", "--connect-timeout", "30s"
+      };
+      Result set = run(concat(new String[] {"set", "user:1", "{\"country\":\"DK\"}"}, client));
+      assertEquals(new Result(0, "", ""), set.withoutOut());
+      Result get = run(concat(new String[] {"get", "user:1"}, client));
+      assertEquals("", get.err());
+      assertTrue(get.out().contains("\"country\""), get.out());
+    } finally {
+      node.destroy();
+      node.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private record Result(int exitCode, String out, String err) {
+    Result withoutOut() {
+      return new Result(exitCode, "", err);
+    }
+  }
+
+  private static Result run(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", JAR.toString()));
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile("whack-out", ".txt");
+    Path err = Files.createTempFile("whack-err", ".txt");
+    try {
+      Process p =
+          new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError(command + " did not finish within 120 s");
+      }
+      return new Result(
+          p.exitValue(),
+          Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
+    } finally {
+      Files.delete(out);
+      Files.delete(err);
+    }
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
