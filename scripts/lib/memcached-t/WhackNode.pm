@@ -1,0 +1,92 @@
+# Loaded before a memcached t/*.t file (PERL5OPT=-MWhackNode, see scripts/memcached-t): points
+# t/lib/MemcachedTest.pm at Whack. Each new_memcached() starts a fresh Whack node on a free
+# loopback port, as the harness starts a fresh memcached, so a file sees empty stats and an
+# empty cache. memcached's own T_MEMD_USE_DAEMON only connects every call to one running
+# server, which carries one file's items and counters into the next.
+#
+# Environment (set by scripts/memcached-t):
+#   WHACK_T_NODE     the command that runs a node, without --port (e.g. "java ... -jar whack.jar node")
+#   WHACK_T_LOG      file that receives the nodes' output
+#   WHACK_T_PIDS     file that receives each node's process id, so the script can stop leftovers
+package WhackNode;
+use strict;
+use warnings;
+use Carp qw(croak);
+use IO::Socket::INET;
+use lib 't/lib';
+use MemcachedTest ();
+
+# memcached start-up flags that mean something to Whack, and the node flags they become. A
+# flag not listed here makes new_memcached croak: its file needs a server Whack is not, and
+# scripts/memcached-t lists it as not applicable. Without -m a node gets memcached's default
+# 64 MB cache.
+sub node_flags {
+    my ($args) = @_;
+    my @words = split ' ', ($args // '');
+    my $memory = '64m';
+    while (@words) {
+        my $word = shift @words;
+        if ($word eq '-m' && @words) {
+            $memory = shift(@words) . 'm';
+        } elsif ($word eq '-o' && @words) {
+            for my $option (split /,/, shift @words) {
+                # Slab layout and LRU maintenance tuning: Whack has neither slabs nor background
+                # LRU threads, and these change no reply.
+                next if $option =~ /^(?:no_modern|modern|slab_chunk_max=\d+)$/;
+                croak("WhackNode: memcached option -o $option has no Whack equivalent (args: $args)");
+            }
+        } else {
+            croak("WhackNode: memcached start-up flag '$word' has no Whack equivalent (args: $args)");
+        }
+    }
+    return ('--memory', $memory);
+}
+
+sub start_node {
+    my ($args) = @_;
+    my $command = $ENV{WHACK_T_NODE} or croak('WhackNode: WHACK_T_NODE is not set');
+    my @flags = node_flags($args);
+    my $port = MemcachedTest::free_port();
+    my $log = $ENV{WHACK_T_LOG} // '/dev/null';
+    my $pid = fork();
+    croak("WhackNode: fork: $!") unless defined $pid;
+    unless ($pid) {
+        open(STDOUT, '>>', $log) or die "WhackNode: $log: $!";
+        open(STDERR, '>&', \*STDOUT) or die "WhackNode: stderr: $!";
+        exec("exec $command --port $port --metrics-port 0 @flags") or die "WhackNode: exec: $!";
+    }
+    if (my $pids = $ENV{WHACK_T_PIDS}) {
+        if (open(my $fh, '>>', $pids)) { print $fh "$pid\n"; close $fh; }
+    }
+    # A JVM on a busy two-core machine can take several seconds to listen.
+    for (1 .. 600) {
+        my $conn = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+        if ($conn) {
+            return Memcached::Handle->new(pid => $pid, conn => $conn,
+                                          host => '127.0.0.1', port => $port);
+        }
+        croak("WhackNode: the node exited before listening (see $log)")
+            if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        select(undef, undef, undef, 0.1);
+    }
+    kill 'TERM', $pid;
+    croak("WhackNode: no node listening on 127.0.0.1:$port after 60 s (see $log)");
+}
+
+{
+    no warnings 'redefine';
+    *MemcachedTest::new_memcached = sub { my ($args) = @_; return start_node($args); };
+    # The supports_* checks read `memcached -h`; a Whack node has none of those builds' extras
+    # (SASL, TLS, extstore, proxy, UDP, unix sockets).
+    *MemcachedTest::print_help = sub { return "memcached 1.6.18 (Whack)\n" };
+    *MemcachedTest::supports_udp = sub { return 0 };
+    # A debug build's "debugtime N" moves memcached's clock N seconds ahead; a release build,
+    # and Whack, have no such command, so the shim lets N seconds pass instead. The client's own
+    # time() then agrees with the server's, as the absolute expiry times in expirations.t assume.
+    *MemcachedTest::mem_move_time = sub { my ($sock, $move) = @_; sleep($move); };
+    *MemcachedTest::get_memcached_exe = sub {
+        croak('WhackNode: this test runs the memcached binary itself');
+    };
+}
+
+1;
