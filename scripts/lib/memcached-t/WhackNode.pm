@@ -76,20 +76,23 @@ sub start_node {
     if (my $pids = $ENV{WHACK_T_PIDS}) {
         if (open(my $fh, '>>', $pids)) { print $fh "$pid\n"; close $fh; }
     }
-    # The node picks a free port itself and names it on its first line: a port chosen here and
-    # handed to it could be taken by another program in between, and the test would then talk
-    # to that program. A JVM on a busy two-core machine can take several seconds to get there.
+    # The node picks a free port itself and names it in its "listening on" line (the JVM may
+    # write about its class archive before): a port chosen here and handed to it could be taken
+    # by another program in between, and the test would then talk to that program. A JVM on a
+    # busy two-core machine can take several seconds to get there.
     for (1 .. 1200) {
+        my $port;
         if (open(my $fh, '<', $log)) {
-            my $first = <$fh>;
-            close $fh;
-            if (defined $first && $first =~ /listening on 127\.0\.0\.1:(\d+)/) {
-                my $port = $1;
-                my $conn = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
-                    or croak("WhackNode: cannot connect to the node on 127.0.0.1:$port: $!");
-                return Memcached::Handle->new(pid => $pid, conn => $conn,
-                                              host => '127.0.0.1', port => $port);
+            while (my $line = <$fh>) {
+                $port = $1 if $line =~ /listening on 127\.0\.0\.1:(\d+)/;
             }
+            close $fh;
+        }
+        if (defined $port) {
+            my $conn = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")
+                or croak("WhackNode: cannot connect to the node on 127.0.0.1:$port: $!");
+            return Memcached::Handle->new(pid => $pid, conn => $conn,
+                                          host => '127.0.0.1', port => $port);
         }
         croak("WhackNode: the node exited before listening (see $log)")
             if waitpid($pid, POSIX::WNOHANG()) == $pid;
