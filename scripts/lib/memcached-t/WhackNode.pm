@@ -29,12 +29,19 @@ sub node_flags {
     my ($args) = @_;
     my @words = split ' ', ($args // '');
     my $memory = '64m';
+    my @flags;
     while (@words) {
         my $word = shift @words;
         if ($word eq '-m' && @words) {
             $memory = shift(@words) . 'm';
+        } elsif ($word eq '-l' && @words && $words[0] eq '127.0.0.1') {
+            shift @words; # a node listens there anyway
         } elsif ($word eq '-o' && @words) {
             for my $option (split /,/, shift @words) {
+                if ($option =~ /^idle_timeout=(\d+)$/) {
+                    push @flags, '--idle-timeout', $1;
+                    next;
+                }
                 # Slab layout and LRU maintenance tuning: Whack has neither slabs nor background
                 # LRU threads, and these change no reply.
                 next if $option =~ /^(?:no_modern|modern|slab_chunk_max=\d+)$/;
@@ -44,7 +51,7 @@ sub node_flags {
             not_applicable("memcached start-up flag $word has no Whack equivalent (args: $args)");
         }
     }
-    return ('--memory', $memory);
+    return ('--memory', $memory, @flags);
 }
 
 # A file listed in WHACK_T_PARTIAL runs until its first server that needs a flag Whack lacks;
