@@ -119,6 +119,7 @@ class MemcachedOwnTestsFindingsTest {
     try (EmbeddedNode node = EmbeddedNode.start(c -> c.maxConnections(2));
         RawConnection first = node.connect();
         RawConnection second = node.connect()) {
+      first.send("version\r\n").readLine(); // both are counted as open before the third
       second.send("version\r\n").readLine();
       try (RawConnection refused = node.connect()) {
         assertEquals("ERROR Too many open connections\r\n", refused.readLine());
