@@ -100,6 +100,7 @@ public final class StatsReport {
     s.stat("max_connections", Integer.toString(config.maxConnections()));
     s.stat("curr_connections", Long.toString(stats.currConnections.sum()));
     s.stat("total_connections", Long.toString(stats.totalConnections.sum()));
+    s.stat("rejected_connections", Long.toString(stats.rejectedConnections.sum()));
     s.stat("cmd_get", Long.toString(stats.cmdGet.sum()));
     s.stat("cmd_set", Long.toString(stats.cmdSet.sum()));
     s.stat("cmd_flush", Long.toString(stats.cmdFlush.sum()));
@@ -162,6 +163,7 @@ public final class StatsReport {
     s.stat("idle_timeout", seconds(config.idleTimeoutMillis()));
     s.stat("tcpport", Integer.toString(boundPort.getAsInt()));
     s.stat("inter", config.bind());
+    s.stat("domain_socket", "NULL"); // no unix socket: TCP only
     s.stat("verbosity", "0");
     s.stat("evictions", "on");
     s.stat("num_threads", Integer.toString(config.ioThreads()));
@@ -169,6 +171,7 @@ public final class StatsReport {
     s.stat("binding_protocol", "auto-negotiate");
     s.stat("item_size_max", Integer.toString(config.maxItemSize()));
     s.stat("flush_enabled", "yes");
+    s.stat("detail_enabled", stats.prefixes.enabled() ? "yes" : "no");
     s.stat("metrics_port", Integer.toString(config.metricsPort()));
     s.stat("watch_buffer", Integer.toString(config.watchBufferBytes()));
     s.stat("watch_lapped_timeout", Long.toString(config.watchLappedTimeoutMillis() / 1000));

@@ -124,6 +124,7 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
     Channel channel = ctx.channel();
     stats.totalConnections.increment();
     if (open.size() >= maxConnections) {
+      stats.rejectedConnections.increment();
       ByteBuf message = Unpooled.wrappedBuffer(TOO_MANY);
       channel.config().setAutoRead(false);
       ctx.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE);

@@ -39,6 +39,8 @@ public final class NodeStats {
   public final LongAdder bytesWritten = new LongAdder();
   public final LongAdder totalConnections = new LongAdder();
   public final LongAdder currConnections = new LongAdder();
+  /** Connections refused because --max-connections were open (memcached's rejected_connections). */
+  public final LongAdder rejectedConnections = new LongAdder();
   /** Partial profile updates received, and those ignored as replays. */
   public final LongAdder profileUpdates = new LongAdder();
   public final LongAdder profileUpdatesIgnored = new LongAdder();
@@ -53,6 +55,8 @@ public final class NodeStats {
   public final LongAdder watchersLappedClosed = new LongAdder();
   /** Requests answered with ERROR, CLIENT_ERROR or a binary error status. */
   public final LongAdder protocolErrors = new LongAdder();
+  /** {@code stats detail}: per-prefix counts, recorded only while switched on. */
+  public final PrefixStats prefixes = new PrefixStats();
 
   private final long startedAtMillis;
 
@@ -75,15 +79,17 @@ public final class NodeStats {
     return startedAtMillis;
   }
 
-  /** {@code stats reset}: zeroes the counters that memcached resets. */
+  /** {@code stats reset}: zeroes the counters that memcached resets and forgets the prefixes. */
   public void reset() {
+    prefixes.clear();
     for (LongAdder counter :
         new LongAdder[] {
           cmdGet, cmdSet, cmdFlush, cmdTouch, cmdMeta, getHits, getMisses, deleteHits,
           deleteMisses, incrHits, incrMisses, decrHits, decrMisses, casHits, casMisses, casBadval,
           touchHits, touchMisses, storeTooLarge, storeStored, storeNotStored, storeExists,
-          storeNotFound, bytesRead, bytesWritten, totalConnections, protocolErrors, profileUpdates,
-          profileUpdatesIgnored, watchDelivered, watchMissed, idleKicks, watchersLappedClosed
+          storeNotFound, bytesRead, bytesWritten, totalConnections, rejectedConnections,
+          protocolErrors, profileUpdates, profileUpdatesIgnored, watchDelivered, watchMissed,
+          idleKicks, watchersLappedClosed
         }) {
       counter.reset();
     }

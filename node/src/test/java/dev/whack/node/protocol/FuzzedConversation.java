@@ -29,8 +29,8 @@ import java.util.Random;
  *       it;
  *   <li>the replies are well framed (text: {@code \r\n} lines and the data blocks their lines
  *       announce; binary: whole response packets), and a text connection the node closes was
- *       told why ({@code ERROR}, {@code CLIENT_ERROR}, {@code SERVER_ERROR}) or asked to ({@code
- *       quit});
+ *       told why ({@code ERROR}, {@code CLIENT_ERROR}, {@code SERVER_ERROR}), asked to ({@code
+ *       quit}) or sent what looks like an HTTP request line (closed silently, as memcached does);
  *   <li>the bytes arriving in random pieces give exactly the replies, and the same close, as
  *       arriving at once (the decoders are state machines over whatever the network delivers);
  *       statistics and watched changes, whose values or timing differ by nature, are left out;
@@ -212,7 +212,8 @@ final class FuzzedConversation {
       String last = lastLine;
       assertTrue(
           last.startsWith("ERROR") || last.startsWith("CLIENT_ERROR ") || last.startsWith("SERVER_ERROR ")
-              || new String(input, StandardCharsets.ISO_8859_1).contains("quit"),
+              || new String(input, StandardCharsets.ISO_8859_1).contains("quit")
+              || new String(input, StandardCharsets.ISO_8859_1).contains("HTTP/"),
           () -> "closed without an error reply (last: " + last + "): " + describe(input));
     }
     return kept.toString();

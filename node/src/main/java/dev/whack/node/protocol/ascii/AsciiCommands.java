@@ -83,6 +83,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] CRLF = ascii("\r\n");
   private static final byte[] STAT = ascii("STAT ");
   private static final byte[] SHUTDOWN_DISABLED = ascii("ERROR: shutdown not enabled\r\n");
+  private static final byte[] SLABS_SAME = ascii("SAME src and dst class are identical\r\n");
+  private static final byte[] SLABS_NO_SPARE = ascii("NOSPARE source class has no spare pages\r\n");
+  private static final byte[] SLABS_BAD_CLASS = ascii("BADCLASS invalid src or dst class id\r\n");
   private static final byte[] DETAIL_USAGE =
       ascii("CLIENT_ERROR usage: stats detail on|off|dump\r\n");
 
@@ -106,9 +109,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] CMD_STATS = ascii("stats");
   private static final byte[] CMD_QUIT = ascii("quit");
   private static final byte[] CMD_SHUTDOWN = ascii("shutdown");
+  private static final byte[] CMD_SLABS = ascii("slabs");
   private static final byte[] CMD_LOCAL = ascii("local");
   private static final byte[] NOREPLY = ascii("noreply");
   private static final byte[] ZERO = ascii("0");
+  private static final byte[] HTTP_VERSION = ascii("HTTP/");
 
   private final ItemCache cache;
   private final NodeStats stats;
@@ -284,11 +289,13 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     } else if (line.tokenEquals(0, CMD_VERBOSITY)) {
       verbosity(line);
     } else if (line.tokenEquals(0, CMD_STATS)) {
-      stats(line);
+      stats(line, framing);
     } else if (line.tokenEquals(0, CMD_QUIT)) {
       framing.closeAfterFlush();
     } else if (line.tokenEquals(0, CMD_SHUTDOWN)) {
       error(SHUTDOWN_DISABLED);
+    } else if (line.tokenEquals(0, CMD_SLABS)) {
+      slabs(line);
     } else if (profileCommands.onLine(line, framing, cache.maxItemSize(), local)) {
       if (profileCommands.awaitingData()) {
         pendingLine = line;
@@ -296,6 +303,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
         return -1;
       }
       return NodeMetrics.SEGMENT;
+    } else if (looksLikeHttp(line)) {
+      stats.protocolErrors.increment();
+      framing.closeAfterFlush();
     } else {
       error(ERROR);
     }
@@ -463,6 +473,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       clientError(noreply, BAD_FORMAT);
       return;
     }
+    if (stats.prefixes.enabled()) {
+      stats.prefixes.recordSet(b, line.tokenStart[1], line.tokenLength(1));
+    }
     if (length > cache.maxItemSize()) {
       stats.countStore(Status.TOO_LARGE);
       if (mode == StoreMode.SET) {
@@ -602,6 +615,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       if (ProfileStore.isReserved(b, keyStart, keyLength)) {
         byte[] answer = VirtualKeys.resolve(profiles.engine(), b, keyStart, keyLength);
         (answer == null ? stats.getMisses : stats.getHits).increment();
+        if (stats.prefixes.enabled()) {
+          stats.prefixes.recordGet(b, keyStart, keyLength, answer != null);
+        }
         if (write && answer != null) {
           writeValue(replies.out(), b, keyStart, keyLength, 0, answer, withCas, 0);
         }
@@ -620,9 +636,15 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       }
       if (!write) {
         (item == null ? stats.getMisses : stats.getHits).increment();
+        if (stats.prefixes.enabled()) {
+          stats.prefixes.recordGet(b, keyStart, keyLength, item != null);
+        }
         continue;
       }
       byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
+      if (stats.prefixes.enabled()) {
+        stats.prefixes.recordGet(b, keyStart, keyLength, value != null);
+      }
       if (value == null) {
         stats.getMisses.increment();
       } else {
@@ -679,13 +701,17 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
           (line.tokenCount == 3 && (holdIsZero || noreply))
               || (line.tokenCount == 4 && holdIsZero && noreply);
       if (!valid) {
-        error(DELETE_USAGE);
+        // memcached has already taken the noreply, so even this error is not sent (t/issue_3.t).
+        clientError(noreply, DELETE_USAGE);
         return;
       }
     }
     if (line.tokenLength(1) > KEY_MAX_LENGTH) {
       clientError(noreply, BAD_FORMAT);
       return;
+    }
+    if (stats.prefixes.enabled()) {
+      stats.prefixes.recordDelete(line.bytes, line.tokenStart[1], line.tokenLength(1));
     }
     Status status = cache.delete(line.bytes, line.tokenStart[1], line.tokenLength(1), 0);
     if (status == Status.DELETED) {
@@ -806,8 +832,94 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     reply(noreply, OK);
   }
 
+  /**
+   * "slabs automove <0|1|2> [noreply]", "slabs automove ratio <ratio> [noreply]" and "slabs
+   * reassign <source class> <destination class>". Whack has no slab classes to move pages between
+   * (one class, 1, stands for the whole store in {@code stats slabs}), so automove settings are
+   * checked as memcached checks them and then have no effect, and a reassignment is refused with
+   * the answer memcached gives when it cannot move a page.
+   */
+  private void slabs(AsciiLine line) {
+    if (line.moreTokens) {
+      error(ERROR);
+      return;
+    }
+    byte[] b = line.bytes;
+    if (line.tokenCount == 4 && line.token(1).equals("reassign")) {
+      if (!numbers.signed32(b, line.tokenStart[2], line.tokenEnd[2])) {
+        error(BAD_FORMAT);
+        return;
+      }
+      long source = numbers.value;
+      if (!numbers.signed32(b, line.tokenStart[3], line.tokenEnd[3])) {
+        error(BAD_FORMAT);
+        return;
+      }
+      long destination = numbers.value;
+      if (source == destination) {
+        replies.bytes(SLABS_SAME);
+      } else if (source >= 0 && source <= 1 && destination >= 0 && destination <= 1) {
+        replies.bytes(SLABS_NO_SPARE); // class 0 is memcached's global page pool
+      } else {
+        replies.bytes(SLABS_BAD_CLASS);
+      }
+      return;
+    }
+    if (line.tokenCount < 3 || !line.token(1).equals("automove")) {
+      error(ERROR);
+      return;
+    }
+    boolean noreply = isNoreply(line);
+    if (line.token(2).equals("ratio")) {
+      if (line.tokenCount < 4 || !AsciiNumbers.isDouble(line.token(3))) {
+        clientError(noreply, ERROR);
+        return;
+      }
+    } else {
+      if (!numbers.unsigned32(b, line.tokenStart[2], line.tokenEnd[2])) {
+        clientError(noreply, BAD_FORMAT);
+        return;
+      }
+      if (numbers.value > 2) {
+        clientError(noreply, ERROR);
+        return;
+      }
+    }
+    reply(noreply, OK);
+  }
+
+  /**
+   * An unknown command whose last token starts with "HTTP/" is a web request sent to the cache
+   * port, perhaps by a browser tricked into it; memcached closes such a connection without a
+   * reply (t/malicious-commands.t). As there, only a command name that memcached would not look
+   * up among its commands counts (it dispatches on the first letter, so an unknown command
+   * starting with g, s, a, c, i, d or t is answered ERROR), and with more than 23 tokens the
+   * 23rd is the last one memcached looks at.
+   */
+  private static boolean looksLikeHttp(AsciiLine line) {
+    if (line.tokenLength(0) < 2) {
+      return false;
+    }
+    switch (line.tokenByte(0, 0)) {
+      case 'g', 's', 'a', 'c', 'i', 'd', 't' -> {
+        return false;
+      }
+      default -> {}
+    }
+    int last = Math.min(line.tokenCount, AsciiLine.MAX_TOKENS - 1) - 1;
+    if (line.tokenLength(last) < HTTP_VERSION.length) {
+      return false;
+    }
+    for (int i = 0; i < HTTP_VERSION.length; i++) {
+      if (line.tokenByte(last, i) != HTTP_VERSION[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** "stats [group]\r\n". */
-  private void stats(AsciiLine line) {
+  private void stats(AsciiLine line, Framing framing) {
     if (line.tokenCount == 1) {
       writeStats("");
       return;
@@ -818,12 +930,29 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
         stats.reset();
         replies.bytes(RESET);
       }
-      case "detail" -> error(DETAIL_USAGE);
+      case "detail" -> statsDetail(line, framing);
       default -> {
         if (!writeStats(group)) {
           error(ERROR);
         }
       }
+    }
+  }
+
+  /** "stats detail on|off|dump\r\n": memcached reads the third token alone. */
+  private void statsDetail(AsciiLine line, Framing framing) {
+    String command = line.tokenCount > 2 ? line.token(2) : "";
+    switch (command) {
+      case "on" -> {
+        stats.prefixes.enable(true);
+        replies.bytes(OK);
+      }
+      case "off" -> {
+        stats.prefixes.enable(false);
+        replies.bytes(OK);
+      }
+      case "dump" -> framing.writeReply(stats.prefixes.dump());
+      default -> error(DETAIL_USAGE);
     }
   }
 

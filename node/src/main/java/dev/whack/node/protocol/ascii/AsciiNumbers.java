@@ -96,6 +96,14 @@ final class AsciiNumbers {
     return true;
   }
 
+  /**
+   * {@code safe_strtod}, for the one command that takes a fraction ({@code slabs automove ratio}):
+   * a decimal number with an optional exponent and nothing after it.
+   */
+  static boolean isDouble(String token) {
+    return token.matches("[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?");
+  }
+
   private static int skipSpace(byte[] b, int i, int end) {
     while (i < end && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r'))) {
       i++;

@@ -207,6 +207,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     switch (r.opcode) {
       case SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, APPEND, APPENDQ, PREPEND, PREPENDQ -> {
         long length = r.valueLength();
+        if (stats.prefixes.enabled()) {
+          stats.prefixes.recordSet(r.key, 0, r.keyLength);
+        }
         if (length > cache.maxItemSize()) {
           stats.countStore(Status.TOO_LARGE);
           if (r.opcode == SET || r.opcode == SETQ) {
@@ -240,6 +243,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   }
 
   private static final byte[] EMPTY = new byte[0];
+  private static final byte[] DETAILED = "detailed".getBytes(StandardCharsets.US_ASCII);
 
   void execute(BinaryRequest r, Framing framing) {
     if (r.forwardTo != null) {
@@ -327,6 +331,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     if (op != TOUCH) {
       stats.cmdGet.increment();
       (item == null ? stats.getMisses : stats.getHits).increment();
+    }
+    if (stats.prefixes.enabled()) {
+      stats.prefixes.recordGet(r.key, 0, r.keyLength, item != null);
     }
     boolean withKey = op == GETK || op == GETKQ || op == GATK || op == GATKQ;
     if (item == null) {
@@ -416,6 +423,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     stats.cmdGet.increment();
     byte[] value = VirtualKeys.resolve(profiles.engine(), r.key, 0, r.keyLength);
     boolean withKey = op == GETK || op == GETKQ;
+    if (stats.prefixes.enabled()) {
+      stats.prefixes.recordGet(r.key, 0, r.keyLength, value != null);
+    }
     if (value == null) {
       stats.getMisses.increment();
       if (!isQuiet(op)) {
@@ -495,6 +505,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   }
 
   private void delete(BinaryRequest r) {
+    if (stats.prefixes.enabled()) {
+      stats.prefixes.recordDelete(r.key, 0, r.keyLength);
+    }
     Status status = cache.delete(r.key, 0, r.keyLength, r.cas);
     switch (status) {
       case DELETED -> {
@@ -552,6 +565,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     String group = new String(r.key, 0, r.keyLength, StandardCharsets.US_ASCII);
     if (group.equals("reset")) {
       stats.reset();
+    } else if (group.startsWith("detail")) {
+      if (!statDetail(r, group.substring("detail".length()))) {
+        error(r, STATUS_KEY_NOT_FOUND);
+        return;
+      }
     } else {
       boolean known =
           statsReport.write(
@@ -568,6 +586,27 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       }
     }
     header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
+  }
+
+  /**
+   * The Stat keys "detail on", "detail off" and "detail dump", read as memcached reads them (by
+   * prefix, so "detail only" is "detail on"); a dump is one statistic named "detailed" whose
+   * value is the text protocol's dump, END line included. False for any other detail key.
+   */
+  private boolean statDetail(BinaryRequest r, String command) {
+    if (command.startsWith(" dump")) {
+      byte[] dump = stats.prefixes.dump();
+      long body = (long) DETAILED.length + dump.length;
+      header(r.opcode, STATUS_OK, DETAILED.length, 0, body, r.opaque, 0);
+      replies.bytes(DETAILED).bytes(dump);
+    } else if (command.startsWith(" on")) {
+      stats.prefixes.enable(true);
+    } else if (command.startsWith(" off")) {
+      stats.prefixes.enable(false);
+    } else {
+      return false;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
