@@ -1,11 +1,11 @@
 package dev.whack.node;
 
-import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.StatsReport;
@@ -21,7 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A running Whack node: the composition root that wires cache, statistics, metrics and the
+ * A running Whack node: the composition root that wires the keyspace, statistics, metrics and the
  * memcached port together by hand, from a concluded {@link NodeConfig}.
  */
 public final class WhackNode implements AutoCloseable {
@@ -43,7 +43,7 @@ public final class WhackNode implements AutoCloseable {
   private final MemberCheck memberCheck;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
-  private final ItemCache cache;
+  private final Keyspace keyspace;
   private final Watchers watchers;
   private final ScheduledExecutorService timers;
   private final NodeStats stats;
@@ -61,16 +61,16 @@ public final class WhackNode implements AutoCloseable {
                 .maxValueBytes(config.maxItemSize())
                 .changeBufferBytes(config.watchBufferBytes())
                 .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
-    this.cache =
-        new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
+    this.keyspace =
+        new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     this.stats = new NodeStats(config.clock().millis());
-    this.metrics = new NodeMetrics(stats, cache);
+    this.metrics = new NodeMetrics(stats, keyspace);
     ConnectionTracker tracker =
         new ConnectionTracker(
             stats, config.maxConnections(), config.idleTimeoutMillis(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
-        new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port())
+        new StatsReport(config, keyspace, stats, tracker, VERSION, () -> serverRef[0].port())
             .withEngine(engine);
     this.cluster =
         config.peers().isEmpty()
@@ -81,7 +81,7 @@ public final class WhackNode implements AutoCloseable {
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
-        new ProtocolContext(cache, engine, stats, metrics, report, watchers, cluster, VERSION);
+        new ProtocolContext(keyspace, engine, stats, metrics, report, watchers, cluster, VERSION);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -146,8 +146,7 @@ public final class WhackNode implements AutoCloseable {
    * that move a manual clock turn the background timer off and call this themselves.
    */
   public void runTimers() {
-    cache.expireDue();
-    engine.runDueReevaluations();
+    keyspace.runTimers();
     watchers.closeLapped();
   }
 
@@ -186,8 +185,8 @@ public final class WhackNode implements AutoCloseable {
     return config;
   }
 
-  public ItemCache cache() {
-    return cache;
+  public Keyspace keyspace() {
+    return keyspace;
   }
 
   public NodeStats stats() {

@@ -1,18 +1,18 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /**
  * One cached entry: a key, an opaque value and memcached's metadata.
  *
  * <p>Concurrency: {@link #key}, {@link #value} and {@link #flags} never change after construction,
- * so a reader may keep using an item after the segment lock is released (a new value always means
+ * so a reader may keep using an item after the stripe lock is released (a new value always means
  * a new item). {@link #cas} also stays fixed for opaque items; a profile item's cas and footprint
  * change in place when a partial update applies (its bytes live in the engine), written under the
- * segment lock: a reader holding the item may see the cas from just before an update, exactly as if
+ * stripe lock: a reader holding the item may see the cas from just before an update, exactly as if
  * it had read before it, and every cas comparison is made under the lock. The remaining fields are
- * bookkeeping owned by the {@link ItemCache} segment that holds the item and are read or written
- * only under that segment's lock.
+ * bookkeeping owned by the {@link ItemCache} stripe that holds the item and are read or written
+ * only under that stripe's lock.
  */
-public final class Item {
+final class Item {
   /**
    * Java-side bytes per item beyond key and value: the object (80 bytes of header and fields),
    * two array headers, a hash-table slot and alignment. Counted against the memory cap so that

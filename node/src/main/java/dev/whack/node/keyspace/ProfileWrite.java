@@ -1,13 +1,13 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /**
- * A write to the profile engine that the cache runs under the key's segment lock, after the
+ * A write to the profile engine that the cache runs under the key's stripe lock, after the
  * command's conditions (add, replace, cas) have passed, so that condition and write are one step
  * and a concurrent delete or eviction cannot slip between them.
  *
  * <p>Implementations are reused per connection, so the update path allocates no lambda.
  */
-public interface ProfileWrite {
+interface ProfileWrite {
   /**
    * Applies the write to the engine.
    *
