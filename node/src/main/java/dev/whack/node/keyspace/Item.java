@@ -21,11 +21,14 @@ final class Item {
   static final int OVERHEAD_BYTES = 128;
 
   /** An opaque value, kept and returned byte for byte. */
-  public static final byte OPAQUE = 0;
+  static final byte OPAQUE = 0;
   /** A profile written as JSON: the bytes live in the profile engine, rendered on get. */
-  public static final byte PROFILE_JSON = 1;
+  static final byte PROFILE_JSON = 1;
   /** A profile written as protobuf {@code whack.v1.Profile}. */
-  public static final byte PROFILE_PROTOBUF = 2;
+  static final byte PROFILE_PROTOBUF = 2;
+
+  /** The ordinal of an item that is not in the engine. */
+  static final int NO_ORDINAL = -1;
 
   final byte[] key;
   final int hash;
@@ -36,6 +39,13 @@ final class Item {
   final byte kind;
   /** A profile's compact size in the engine, counted against the memory cap; 0 if opaque. */
   int footprint;
+  /**
+   * A profile's ordinal in the engine, handed to it with the key's hash so that it needs no
+   * lookup of its own; {@link #NO_ORDINAL} for an opaque item. Fixed while the item is linked
+   * (the engine frees an ordinal only on a removal, which the stripe lock serialises with every
+   * write); changed only under the stripe lock.
+   */
+  int ordinal = NO_ORDINAL;
 
   /** Absolute expiry in Unix seconds, 0 for never. */
   long expiresAtSeconds;

@@ -1,12 +1,13 @@
 package dev.whack.node.keyspace;
 
+import dev.whack.node.engine.WriteResult;
+import dev.whack.node.engine.profile.ProfileTable;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
-import net.openhft.hashing.LongHashFunction;
 
 /**
  * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap
@@ -36,7 +37,6 @@ import net.openhft.hashing.LongHashFunction;
 final class ItemCache {
   static final int STRIPE_COUNT = 64;
   private static final int STRIPE_SHIFT = Integer.numberOfTrailingZeros(STRIPE_COUNT);
-  private static final LongHashFunction HASH = LongHashFunction.xx3();
 
   private final Stripe[] stripes = new Stripe[STRIPE_COUNT];
   private final InstantSource clock;
@@ -321,8 +321,9 @@ final class ItemCache {
       Item stored = null;
       if (old == null) {
         if (mode == StoreMode.SET || mode == StoreMode.ADD) {
-          int footprint = profile == null ? 0 : profile.apply(Item.OPAQUE);
-          stored = newItem(key, keyOffset, keyLength, hash, value, flags, now, kind, footprint);
+          stored =
+              newStoredItem(
+                  key, keyOffset, keyLength, hash, value, flags, now, kind, profile, null);
           stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
           status = Status.STORED;
         } else {
@@ -339,14 +340,16 @@ final class ItemCache {
           }
           case CAS -> {
             if (compareCas != 0 && compareCas == old.cas) {
-              int footprint = profile == null ? 0 : profile.apply(old.kind);
-              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
+              stored =
+                  newStoredItem(
+                      old.key, 0, old.key.length, hash, value, flags, now, kind, profile, old);
               stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
               status = Status.STORED;
             } else if (casStale) {
               // A late writer's value is kept but marked stale, with the old expiry.
-              int footprint = profile == null ? 0 : profile.apply(old.kind);
-              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
+              stored =
+                  newStoredItem(
+                      old.key, 0, old.key.length, hash, value, flags, now, kind, profile, old);
               stored.expiresAtSeconds = old.expiresAtSeconds;
               stored.stale = true;
               stored.winTokenSent = old.winTokenSent;
@@ -374,8 +377,9 @@ final class ItemCache {
             }
           }
           default -> { // SET, REPLACE
-            int footprint = profile == null ? 0 : profile.apply(old.kind);
-            stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
+            stored =
+                newStoredItem(
+                    old.key, 0, old.key.length, hash, value, flags, now, kind, profile, old);
             stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
             status = Status.STORED;
           }
@@ -428,13 +432,19 @@ final class ItemCache {
       if (old != null && !old.isProfile()) {
         return Status.NOT_PROFILE;
       }
-      int footprint = write.apply(old == null ? Item.OPAQUE : old.kind);
-      if (!write.applied()) {
+      byte[] ownKey = old == null ? ownKey(key, keyOffset, keyLength) : old.key;
+      WriteResult result =
+          old == null
+              ? write.apply(Item.OPAQUE, Item.NO_ORDINAL, ownKey, hash)
+              : write.apply(old.kind, old.ordinal, ownKey, hash);
+      if (!result.applied()) {
         return Status.IGNORED;
       }
+      int footprint = result.footprintBytes();
       Item stored;
       if (old == null) {
-        stored = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
+        stored = newItem(ownKey, 0, ownKey.length, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
+        stored.ordinal = result.ordinal();
         charged = stored.sizeBytes();
         stripe.link(stored);
       } else {
@@ -562,6 +572,7 @@ final class ItemCache {
           newItem(old.key, 0, old.key.length, hash, old.value, old.flags, now, old.kind, old.footprint);
       marked.expiresAtSeconds =
           touch ? Expiry.toAbsoluteSeconds(exptime, now) : old.expiresAtSeconds;
+      marked.ordinal = old.ordinal;
       marked.stale = true;
       marked.fetched = old.fetched;
       marked.binaryKey = old.binaryKey;
@@ -749,9 +760,45 @@ final class ItemCache {
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** The engine's key hash, which a profile's write is handed so that its key is hashed once. */
   private static int hash(byte[] key, int offset, int length) {
-    long h = HASH.hashBytes(key, offset, length);
-    return (int) (h ^ (h >>> 32));
+    return ProfileTable.hash(key, offset, length);
+  }
+
+  private static byte[] ownKey(byte[] key, int keyOffset, int keyLength) {
+    return keyOffset == 0 && keyLength == key.length
+        ? key
+        : Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
+  }
+
+  /**
+   * The item a store makes. For a profile, {@code profile} first writes the engine (under the
+   * caller's stripe lock) on the very key array the item will own, handing it the profile's
+   * ordinal when {@code old} is one, and the item keeps the footprint and ordinal it reports.
+   */
+  private Item newStoredItem(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int hash,
+      byte[] value,
+      int flags,
+      long now,
+      byte kind,
+      ProfileWrite profile,
+      Item old) {
+    if (profile == null) {
+      return newItem(key, keyOffset, keyLength, hash, value, flags, now);
+    }
+    byte[] itemKey = ownKey(key, keyOffset, keyLength);
+    WriteResult result =
+        old == null
+            ? profile.apply(Item.OPAQUE, Item.NO_ORDINAL, itemKey, hash)
+            : profile.apply(old.kind, old.ordinal, itemKey, hash);
+    Item item =
+        newItem(itemKey, 0, itemKey.length, hash, value, flags, now, kind, result.footprintBytes());
+    item.ordinal = result.ordinal();
+    return item;
   }
 
   private Stripe stripeFor(int hash) {
@@ -773,11 +820,7 @@ final class ItemCache {
       long now,
       byte kind,
       int footprint) {
-    byte[] ownKey =
-        keyOffset == 0 && keyLength == key.length
-            ? key
-            : Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
-    Item item = new Item(ownKey, hash, value, flags, nextCas.getAndIncrement(), kind, footprint);
+    Item item = new Item(ownKey(key, keyOffset, keyLength), hash, value, flags, nextCas.getAndIncrement(), kind, footprint);
     item.lastAccessSeconds = now;
     totalItems.increment();
     return item;
@@ -826,7 +869,7 @@ final class ItemCache {
   private void unlinkReporting(Stripe stripe, Item item) {
     stripe.unlink(item);
     if (item.isProfile()) {
-      hooks.removed(item.key);
+      hooks.removed(item.key, item.hash, item.ordinal);
     }
   }
 
@@ -838,17 +881,15 @@ final class ItemCache {
     return expiresAtSeconds != 0 && expiresAtSeconds <= now;
   }
 
+  private static final WriteResult NOTHING_WRITTEN =
+      new WriteResult(true, false, 0, Item.NO_ORDINAL);
+
   /** Stands in for the engine write of a profile stored already expired: writes nothing. */
   private static final ProfileWrite DEAD_ON_ARRIVAL =
       new ProfileWrite() {
         @Override
-        public int apply(byte currentKind) {
-          return 0;
-        }
-
-        @Override
-        public boolean applied() {
-          return true;
+        public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
+          return NOTHING_WRITTEN;
         }
       };
 
@@ -1071,7 +1112,7 @@ final class ItemCache {
         freed += item.sizeBytes();
         item.linked = false;
         if (item.isProfile()) {
-          hooks.removed(item.key);
+          hooks.removed(item.key, item.hash, item.ordinal);
         }
       }
       expiries.clear();

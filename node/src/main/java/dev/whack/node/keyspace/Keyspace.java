@@ -91,10 +91,10 @@ public final class Keyspace {
       return item.value();
     }
     if (item.kind() == Item.PROFILE_PROTOBUF) {
-      Profile profile = engine.get(item.key());
+      Profile profile = engine.get(item.key, item.hash, item.ordinal);
       return profile == null ? null : profile.toBuilder().clearKey().build().toByteArray();
     }
-    return engine.getJson(item.key());
+    return engine.getJson(item.key, item.hash, item.ordinal);
   }
 
   /** Parses a protobuf profile value, as the engine's put takes it. */

@@ -6,7 +6,6 @@ import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.Rendering;
 import dev.whack.proto.Update;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * One connection's handle on the {@link Keyspace}: every keyed operation of memcached's text, meta
@@ -202,7 +201,6 @@ public final class KeyspaceSession {
               mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale,
               binaryKey, out);
     } else {
-      put.key = Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
       put.value = value;
       put.kind = kind;
       try {
@@ -251,7 +249,6 @@ public final class KeyspaceSession {
       out.reset();
       return Status.RESERVED;
     }
-    update.key = Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
     update.protobuf = protobuf;
     update.body = body;
     update.offset = bodyOffset;
@@ -322,47 +319,32 @@ public final class KeyspaceSession {
 
   /** Puts a whole profile. */
   private final class PutWrite implements ProfileWrite {
-    byte[] key;
     byte[] value;
     byte kind;
 
     @Override
-    public int apply(byte currentKind) {
-      WriteResult result =
-          kind == Item.PROFILE_PROTOBUF
-              ? engine.put(key, Keyspace.parseProtobufProfile(value))
-              : engine.putJson(key, value, 0, value.length);
-      return result.footprintBytes();
-    }
-
-    @Override
-    public boolean applied() {
-      return true;
+    public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
+      return kind == Item.PROFILE_PROTOBUF
+          ? engine.put(key, hash, currentOrdinal, Keyspace.parseProtobufProfile(value))
+          : engine.putJson(key, hash, currentOrdinal, value, 0, value.length);
     }
   }
 
   /** Applies a partial update. */
   private final class UpdateWrite implements ProfileWrite {
-    byte[] key;
     byte[] body;
     int offset;
     int length;
     boolean protobuf;
-    boolean applied;
 
     @Override
-    public int apply(byte currentKind) {
+    public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
       // The profile keeps the encoding it was written in, and that rendering is what must fit.
       Rendering rendering =
           currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
-      WriteResult result;
-      if (!protobuf) {
-        result = engine.updateJson(key, body, offset, length, rendering);
-      } else {
-        result = engine.update(key, parseUpdate(), rendering);
-      }
-      applied = result.applied();
-      return result.footprintBytes();
+      return protobuf
+          ? engine.update(key, hash, currentOrdinal, parseUpdate(), rendering)
+          : engine.updateJson(key, hash, currentOrdinal, body, offset, length, rendering);
     }
 
     private Update parseUpdate() {
@@ -371,11 +353,6 @@ public final class KeyspaceSession {
       } catch (com.google.protobuf.InvalidProtocolBufferException e) {
         throw new IllegalArgumentException("not a protobuf whack.v1.Update: " + e.getMessage(), e);
       }
-    }
-
-    @Override
-    public boolean applied() {
-      return applied;
     }
   }
 }

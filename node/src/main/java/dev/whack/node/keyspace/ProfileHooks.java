@@ -7,8 +7,8 @@ package dev.whack.node.keyspace;
  */
 @FunctionalInterface
 interface ProfileHooks {
-  ProfileHooks NONE = key -> {};
+  ProfileHooks NONE = (key, hash, ordinal) -> {};
 
-  /** The profile item under this key is gone from the cache. */
-  void removed(byte[] key);
+  /** The profile item under this key (its hash and engine ordinal) is gone from the cache. */
+  void removed(byte[] key, int hash, int ordinal);
 }
