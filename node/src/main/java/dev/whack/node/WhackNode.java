@@ -1,12 +1,11 @@
 package dev.whack.node;
 
-import dev.whack.node.cache.ItemCache;
-import dev.whack.node.cache.ProfileHooks;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.StatsReport;
@@ -23,7 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A running Whack node: the composition root that wires cache, statistics, metrics and the
+ * A running Whack node: the composition root that wires the keyspace, statistics, metrics and the
  * memcached port together by hand, from a concluded {@link NodeConfig}.
  */
 public final class WhackNode implements AutoCloseable {
@@ -45,7 +44,7 @@ public final class WhackNode implements AutoCloseable {
   private final MemberCheck memberCheck;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
-  private final ItemCache cache;
+  private final Keyspace keyspace;
   private final Watchers watchers;
   private final ScheduledExecutorService timers;
   private final NodeStats stats;
@@ -63,30 +62,16 @@ public final class WhackNode implements AutoCloseable {
                 .maxValueBytes(config.maxItemSize())
                 .changeBufferBytes(config.watchBufferBytes())
                 .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
-    this.cache =
-        new ItemCache(
-            config.clock(),
-            config.memoryBytes(),
-            config.maxItemSize(),
-            new ProfileHooks() {
-              @Override
-              public void removed(byte[] key) {
-                engine.remove(key);
-              }
-
-              @Override
-              public long sharedBytes() {
-                return engine.nameBytes();
-              }
-            });
+    this.keyspace =
+        new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     this.stats = new NodeStats(config.clock().millis());
-    this.metrics = new NodeMetrics(stats, cache);
+    this.metrics = new NodeMetrics(stats, keyspace);
     ConnectionTracker tracker =
         new ConnectionTracker(
             stats, config.maxConnections(), config.idleTimeoutMillis(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
-        new StatsReport(config, cache, stats, tracker, VERSION, () -> serverRef[0].port())
+        new StatsReport(config, keyspace, stats, tracker, VERSION, () -> serverRef[0].port())
             .withEngine(engine);
     this.cluster =
         config.peers().isEmpty()
@@ -97,7 +82,7 @@ public final class WhackNode implements AutoCloseable {
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
-        new ProtocolContext(cache, engine, stats, metrics, report, watchers, cluster, VERSION);
+        new ProtocolContext(keyspace, engine, stats, metrics, report, watchers, cluster, VERSION);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -189,8 +174,7 @@ public final class WhackNode implements AutoCloseable {
    * that move a manual clock turn the background timer off and call this themselves.
    */
   public void runTimers() {
-    cache.expireDue();
-    engine.runDueReevaluations();
+    keyspace.runTimers();
     watchers.closeLapped();
   }
 
@@ -229,8 +213,8 @@ public final class WhackNode implements AutoCloseable {
     return config;
   }
 
-  public ItemCache cache() {
-    return cache;
+  public Keyspace keyspace() {
+    return keyspace;
   }
 
   public NodeStats stats() {

@@ -86,6 +86,9 @@ public final class ProfileEngine {
   /** Bytes per profile beyond its array: array header, page slot, key-index slots, ordinal bits. */
   static final int FIXED_OVERHEAD_BYTES = 40;
 
+  /** An ordinal argument the engine looks up itself: the key-only calls. */
+  private static final int LOOK_UP = -2;
+
   private static final int MAX_PAGE = 100_000;
 
   private final EngineConfig config;
@@ -183,12 +186,22 @@ public final class ProfileEngine {
    */
   public WriteResult put(byte[] key, Profile profile) {
     checkKey(key);
+    return put(key, ProfileTable.hash(key), LOOK_UP, profile);
+  }
+
+  /**
+   * {@link #put(byte[], Profile)} for a store that indexes the key itself and hands down what it
+   * knows: the key's {@link ProfileTable#hash} and the profile's ordinal from an earlier {@link
+   * WriteResult#ordinal}, or -1 when the key has no profile. The store must serialise every write
+   * and removal of the key (its own lock), so that the ordinal stays the key's.
+   */
+  public WriteResult put(byte[] key, int hash, int ordinal, Profile profile) {
+    checkKey(key);
     Worker w = workers.get();
-    int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
       long now = clock.millis(); // under the lock: see apply
-      int ord = table.find(stripe, key, hash);
+      int ord = ordinalOf(stripe, key, hash, ordinal);
       byte[] current = ord < 0 ? null : table.blob(ord);
       byte[] next = w.writer.put(key, profile, now, current, stripe.names());
       return install(w, stripe, hash, ord, key, current, next, Rendering.PROTOBUF, now);
@@ -210,12 +223,21 @@ public final class ProfileEngine {
    */
   public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
     checkKey(key);
+    return putJson(key, ProfileTable.hash(key), LOOK_UP, json, offset, length);
+  }
+
+  /**
+   * {@link #putJson(byte[], byte[], int, int)} under a known hash and ordinal (see {@link
+   * #put(byte[], int, int, Profile)}).
+   */
+  public WriteResult putJson(
+      byte[] key, int hash, int ordinal, byte[] json, int offset, int length) {
+    checkKey(key);
     Worker w = workers.get();
-    int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
       long now = clock.millis(); // under the lock: see apply
-      int ord = table.find(stripe, key, hash);
+      int ord = ordinalOf(stripe, key, hash, ordinal);
       byte[] current = ord < 0 ? null : table.blob(ord);
       byte[] next;
       try {
@@ -260,7 +282,7 @@ public final class ProfileEngine {
     }
     reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
     w.writer.commit(current);
-    return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES);
+    return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES, ord);
   }
 
   /**
@@ -282,8 +304,18 @@ public final class ProfileEngine {
    */
   public WriteResult update(byte[] key, Update update, Rendering rendering) {
     checkKey(key);
+    return update(key, ProfileTable.hash(key), LOOK_UP, update, rendering);
+  }
+
+  /**
+   * {@link #update(byte[], Update, Rendering)} under a known hash and ordinal (see {@link
+   * #put(byte[], int, int, Profile)}).
+   */
+  public WriteResult update(
+      byte[] key, int hash, int ordinal, Update update, Rendering rendering) {
+    checkKey(key);
     Worker w = workers.get();
-    return apply(w, key, w.ops.load(update), rendering);
+    return apply(w, key, hash, ordinal, w.ops.load(update), rendering);
   }
 
   /**
@@ -307,20 +339,37 @@ public final class ProfileEngine {
    */
   public WriteResult updateJson(
       byte[] key, byte[] json, int offset, int length, Rendering rendering) {
+    return updateJson(key, ProfileTable.hash(key), LOOK_UP, json, offset, length, rendering);
+  }
+
+  /**
+   * {@link #updateJson(byte[], byte[], int, int, Rendering)} under a known hash and ordinal (see
+   * {@link #put(byte[], int, int, Profile)}).
+   */
+  public WriteResult updateJson(
+      byte[] key,
+      int hash,
+      int ordinal,
+      byte[] json,
+      int offset,
+      int length,
+      Rendering rendering) {
     Worker w = workers.get();
     if (!w.updateReader.read(json, offset, length, w.ops)) {
       return update(
           key,
+          hash,
+          ordinal,
           UpdateJson.parse(json, offset, length, config.maxAttributesPerProfile()),
           rendering);
     }
     checkKey(key);
-    return apply(w, key, w.ops, rendering);
+    return apply(w, key, hash, ordinal, w.ops, rendering);
   }
 
   /** The update path proper: builds the next profile under the stripe and re-evaluates. */
-  private WriteResult apply(Worker w, byte[] key, UpdateOps ops, Rendering rendering) {
-    int hash = ProfileTable.hash(key);
+  private WriteResult apply(
+      Worker w, byte[] key, int hash, int ordinal, UpdateOps ops, Rendering rendering) {
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
       // Read under the lock, so no evaluation of this profile made under it before (a timed one
@@ -328,12 +377,12 @@ public final class ProfileEngine {
       // profile's answers as of now, or an expired one whose timed re-evaluation is still pending,
       // which reevaluateChanged relies on.
       long now = clock.millis();
-      int ord = table.find(stripe, key, hash);
+      int ord = ordinalOf(stripe, key, hash, ordinal);
       byte[] current = ord >= 0 ? table.blob(ord) : null;
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
-            false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES);
+            false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES, ord);
       }
       checkRenderedSize(w, next, rendering);
       SegmentCatalog catalog = registry.catalog();
@@ -342,7 +391,7 @@ public final class ProfileEngine {
         all.add(ord);
         reevaluateAll(w, catalog, ord, key, next, now, true);
         w.writer.commit(null);
-        return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES);
+        return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES, ord);
       }
       table.set(ord, next);
       w.minValid = Long.MAX_VALUE;
@@ -367,7 +416,7 @@ public final class ProfileEngine {
       }
       timers.schedule(ord, w.minValid);
       w.writer.commit(current);
-      return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES);
+      return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES, ord);
     }
   }
 
@@ -381,6 +430,32 @@ public final class ProfileEngine {
     synchronized (stripe) { // its names stay while the lock keeps the profile published
       int ord = table.find(stripe, key, hash);
       return ord < 0 ? null : ProfileCodec.toProto(table.blob(ord), dict);
+    }
+  }
+
+  /**
+   * {@link #get(byte[])} of the profile a store found at {@code ordinal} under this key and hash
+   * (see {@link #put(byte[], int, int, Profile)}), without a lookup; null when that ordinal no
+   * longer holds this key (removed since the store released its lock).
+   */
+  public Profile get(byte[] key, int hash, int ordinal) {
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) { // its names stay while the lock keeps the profile published
+      byte[] blob = table.blob(ordinal);
+      return blob == null || !ProfileCodec.keyEquals(blob, key)
+          ? null
+          : ProfileCodec.toProto(blob, dict);
+    }
+  }
+
+  /** {@link #getJson(byte[])} at a known hash and ordinal, as {@link #get(byte[], int, int)}. */
+  public byte[] getJson(byte[] key, int hash, int ordinal) {
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    synchronized (stripe) { // its names stay while the lock keeps the profile published
+      byte[] blob = table.blob(ordinal);
+      return blob == null || !ProfileCodec.keyEquals(blob, key)
+          ? null
+          : ProfileCodec.toJson(blob, dict);
     }
   }
 
@@ -465,11 +540,18 @@ public final class ProfileEngine {
     if (key.length == 0 || key.length > config.maxKeyBytes()) {
       return false;
     }
+    return remove(key, ProfileTable.hash(key), LOOK_UP);
+  }
+
+  /**
+   * {@link #remove(byte[])} under a known hash and ordinal (see {@link #put(byte[], int, int,
+   * Profile)}).
+   */
+  public boolean remove(byte[] key, int hash, int ordinal) {
     long now = clock.millis();
-    int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
     synchronized (stripe) {
-      int ord = table.find(stripe, key, hash);
+      int ord = ordinalOf(stripe, key, hash, ordinal);
       if (ord < 0) {
         return false;
       }
@@ -924,6 +1006,19 @@ public final class ProfileEngine {
       int ord = table.find(stripe, key, hash);
       return ord < 0 ? null : table.blob(ord);
     }
+  }
+
+  /**
+   * The key's ordinal under its stripe's lock, which the caller holds: the one the caller knows,
+   * or looked up when it is {@link #LOOK_UP}.
+   */
+  private int ordinalOf(ProfileTable.Stripe stripe, byte[] key, int hash, int known) {
+    if (known == LOOK_UP) {
+      return table.find(stripe, key, hash);
+    }
+    assert known == table.find(stripe, key, hash)
+        : "a store's ordinal " + known + " is not its key's " + table.find(stripe, key, hash);
+    return known;
   }
 
   private int ordinalOf(byte[] key) {

@@ -7,5 +7,7 @@ package dev.whack.node.engine;
  *     acknowledged and ignored
  * @param created true when the write created the profile
  * @param footprintBytes estimated bytes the profile now uses on the node (for a memory cap)
+ * @param ordinal the profile's ordinal, which it keeps until it is removed (a store that indexes
+ *     the key itself hands it back to address the profile without a lookup); -1 when none
  */
-public record WriteResult(boolean applied, boolean created, int footprintBytes) {}
+public record WriteResult(boolean applied, boolean created, int footprintBytes, int ordinal) {}

@@ -1,13 +1,13 @@
 package dev.whack.node.metrics;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.whack.node.cache.ItemCache;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.protocol.Watchers;
 import dev.whack.node.stats.NodeStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import dev.whack.node.engine.ProfileEngine;
-import dev.whack.node.engine.SegmentInfo;
-import dev.whack.node.protocol.Watchers;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -58,7 +58,7 @@ public final class NodeMetrics implements AutoCloseable {
   private JvmGcMetrics gcMetrics;
   private HttpServer http;
 
-  public NodeMetrics(NodeStats stats, ItemCache cache) {
+  public NodeMetrics(NodeStats stats, Keyspace cache) {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.getPrometheusRegistry().register(latency);
     command("get", "hit", stats.getHits);
@@ -87,13 +87,13 @@ public final class NodeMetrics implements AutoCloseable {
     counter("whack.network.written", "Bytes sent to clients", stats.bytesWritten, "bytes");
     counter("whack.connections.total", "Connections accepted", stats.totalConnections);
     gauge("whack.connections.open", "Open client connections", stats, s -> s.currConnections.sum());
-    gauge("whack.cache.items", "Items held", cache, ItemCache::itemCount);
-    gauge("whack.cache.bytes", "Estimated heap bytes held by items", cache, ItemCache::bytesUsed);
-    gauge("whack.cache.limit.bytes", "The memory cap (--memory)", cache, ItemCache::maxBytes);
-    FunctionCounter.builder("whack.cache.evictions", cache, ItemCache::evictions)
+    gauge("whack.cache.items", "Items held", cache, Keyspace::itemCount);
+    gauge("whack.cache.bytes", "Estimated heap bytes held by items", cache, Keyspace::bytesUsed);
+    gauge("whack.cache.limit.bytes", "The memory cap (--memory)", cache, Keyspace::maxBytes);
+    FunctionCounter.builder("whack.cache.evictions", cache, Keyspace::evictions)
         .description("Live items evicted to stay under the memory cap")
         .register(registry);
-    FunctionCounter.builder("whack.cache.reclaimed", cache, ItemCache::reclaimed)
+    FunctionCounter.builder("whack.cache.reclaimed", cache, Keyspace::reclaimed)
         .description("Expired or flushed items removed")
         .register(registry);
     new JvmMemoryMetrics().bindTo(registry);

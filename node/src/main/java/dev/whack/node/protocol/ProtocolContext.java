@@ -1,22 +1,23 @@
 package dev.whack.node.protocol;
 
-import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.stats.NodeStats;
 
 /**
  * What every protocol front end needs from the node, wired once at startup.
  *
- * @param engine profiles and segments; the cache reports profile removals to it
+ * @param keyspace every keyed operation (items and profiles); each connection takes a session
+ * @param engine segments and their change stream, for the commands that are not keyed
  * @param statsSource renders the {@code stats} groups for text and binary alike
  * @param watchers connections watching segment changes, for metrics
  * @param cluster the members and the ring; a single node owns every key
  * @param version the version string reported by {@code version} and binary Version
  */
 public record ProtocolContext(
-    ItemCache cache,
+    Keyspace keyspace,
     ProfileEngine engine,
     NodeStats stats,
     NodeMetrics metrics,

@@ -1,10 +1,10 @@
 package dev.whack.node.protocol;
 
-import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineStats;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.stats.NodeStats;
 import java.io.IOException;
@@ -30,7 +30,7 @@ public final class StatsReport {
   }
 
   private final NodeConfig config;
-  private final ItemCache cache;
+  private final Keyspace cache;
   private final NodeStats stats;
   private final ConnectionTracker connections;
   private final String version;
@@ -40,7 +40,7 @@ public final class StatsReport {
 
   public StatsReport(
       NodeConfig config,
-      ItemCache cache,
+      Keyspace cache,
       NodeStats stats,
       ConnectionTracker connections,
       String version,

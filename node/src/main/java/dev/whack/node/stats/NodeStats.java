@@ -1,6 +1,6 @@
 package dev.whack.node.stats;
 
-import dev.whack.node.cache.Status;
+import dev.whack.node.keyspace.Status;
 import java.util.concurrent.atomic.LongAdder;
 
 /**

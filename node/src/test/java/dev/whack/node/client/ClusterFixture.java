@@ -1,6 +1,7 @@
 package dev.whack.node.client;
 
 import dev.whack.client.WhackClient;
+import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.testing.EmbeddedNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,7 +46,7 @@ final class ClusterFixture implements AutoCloseable {
   /** True if the node's own cache holds the key. */
   static boolean holds(EmbeddedNode node, String key) {
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
-    return node.node().cache().get(k, 0, k.length) != null;
+    return node.node().keyspace().session().peek(k, 0, k.length, false, new Outcome());
   }
 
   static <T> T value(CompletableFuture<T> future) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.client.ring.HashRing;
+import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.RawConnection;
 import java.io.IOException;
@@ -81,7 +82,7 @@ class ForwardingTest {
 
   private boolean holds(int node, String key) {
     byte[] k = key.getBytes();
-    return nodes.get(node).node().cache().get(k, 0, k.length) != null;
+    return nodes.get(node).node().keyspace().session().peek(k, 0, k.length, false, new Outcome());
   }
 
   @Test

@@ -40,6 +40,7 @@ class BinaryProfileOpcodesTest {
   private static final int INCREMENT = 0x05;
   private static final int NOOP = 0x0a;
   private static final int GETK = 0x0c;
+  private static final int GAT = 0x1d;
   private static final int APPEND = 0x0e;
   private static final int UPDATE = 0x60;
   private static final int UPDATEQ = 0x61;
@@ -449,6 +450,25 @@ class BinaryProfileOpcodesTest {
     Packet unknown = call(GETK, NONE, bytes("_whack/size/nosuch"), NONE);
     assertEquals(NOT_FOUND, unknown.status(), "an unknown segment is a miss");
     assertEquals("_whack/size/nosuch", unknown.keyText());
+  }
+
+  /**
+   * Reserved keys follow one rule in every protocol: binary GAT answered a miss where text gat
+   * answered from the segments, and Update created a profile under the key that no get could
+   * read.
+   */
+  @Test
+  void shouldAnswerAVirtualKeyOverGatAndRefuseAnUpdateOfOne() {
+    define("dk", "country == \"DK\"");
+    set("user:1", 0, "{\"country\":\"DK\"}");
+    Packet gat = call(GAT, int4(100), bytes("_whack/size/dk"), NONE);
+    assertEquals(OK, gat.status(), gat::toString);
+    assertEquals("1", gat.valueText());
+    assertError(
+        call(UPDATE, NONE, bytes("_whack/x"), bytes("{\"set\":{\"country\":\"DK\"}}")),
+        INVALID,
+        "reserved key");
+    assertEquals(1, count(SEG_COUNT, "dk"), "no profile under the reserved key");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.whack.node.profiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
@@ -277,6 +278,40 @@ class ProfileProtocolTest {
     assertEquals("END\r\n", conn.readLine(), "an unknown segment is a miss");
   }
 
+  /**
+   * A reserved key is decided once for every command: text get and meta get answer it from the
+   * segments, and nothing creates an item under it. Before, {@code mg} missed it, {@code update}
+   * created a profile there and {@code ma N} an item, neither of which any get could read.
+   */
+  @Test
+  void shouldAnswerReservedKeysAlikeAndNeverStoreUnderThem() {
+    define("dk", "country == \"DK\"", 0);
+    set("user:1", "{\"country\":\"DK\"}");
+    conn.send("mg _whack/size/dk v\r\n");
+    assertEquals("VA 1\r\n", conn.readLine());
+    assertEquals("1\r\n", conn.readLine());
+    conn.send("gat 100 _whack/of/user:1\r\n");
+    assertEquals("VALUE _whack/of/user:1 0 2\r\n", conn.readLine());
+    assertEquals("dk\r\n", conn.readLine());
+    assertEquals("END\r\n", conn.readLine());
+
+    conn.send(block("update _whack/x <n>", "{\"set\":{\"country\":\"DK\"}}"));
+    assertEquals("CLIENT_ERROR reserved key\r\n", conn.readLine());
+    conn.send("ma _whack/n N0 J5 v\r\n");
+    assertEquals("NF\r\n", conn.readLine());
+    conn.send("mg _whack/n N0 v\r\n");
+    assertEquals("EN\r\n", conn.readLine(), "a virtual key that names nothing is a miss");
+    assertEquals(1, count("dk"), "no profile was created under a reserved key");
+    conn.send("stats\r\n");
+    String curr = null;
+    for (String line = conn.readLine(); !line.equals("END\r\n"); line = conn.readLine()) {
+      if (line.startsWith("STAT curr_items ")) {
+        curr = line;
+      }
+    }
+    assertEquals("STAT curr_items 1\r\n", curr);
+  }
+
   @Test
   void shouldRejectBadInputWithClientErrorsAndChangeNothing() {
     define("dk", "country == \"DK\"", 0);
@@ -323,17 +358,44 @@ class ProfileProtocolTest {
                     .setValue(dev.whack.proto.Value.newBuilder().setStringValue("DK")))
             .build();
     byte[] bytes = profile.toByteArray();
-    conn.send("set pb " + ProfileStore.PROTOBUF_PROFILE_FLAGS + " 0 " + bytes.length + "\r\n");
+    conn.send("set pb " + Keyspace.PROTOBUF_PROFILE_FLAGS + " 0 " + bytes.length + "\r\n");
     conn.send(bytes).send("\r\n");
     assertEquals("STORED\r\n", conn.readLine());
     define("dk", "country == \"DK\"", 1);
     conn.send("get pb\r\n");
     assertEquals(
-        "VALUE pb " + (ProfileStore.PROTOBUF_PROFILE_FLAGS & 0xFFFFFFFFL) + " " + bytes.length + "\r\n",
+        "VALUE pb " + (Keyspace.PROTOBUF_PROFILE_FLAGS & 0xFFFFFFFFL) + " " + bytes.length + "\r\n",
         conn.readLine());
     byte[] value = conn.read(bytes.length);
     assertEquals(profile, dev.whack.proto.Profile.parseFrom(value));
     assertEquals("\r\n", conn.readLine());
     assertEquals("END\r\n", conn.readLine());
+  }
+
+  /**
+   * memcached's meta {@code I} on a set: "if supplied CAS is older than item's CAS, store the item
+   * but mark it stale" (protocol.txt). The flag was dropped on the way to a profile's store, so a
+   * late profile write was refused with EX instead.
+   */
+  @Test
+  void shouldStoreALateProfileWriteMarkedStaleWithMetaI() {
+    define("dk", "country == \"DK\"", 0);
+    set("user:1", "{\"country\":\"SE\"}");
+    conn.send("mg user:1 c\r\n");
+    String hit = conn.readLine();
+    assertTrue(hit.startsWith("HD c"), hit);
+    long oldCas = Long.parseLong(hit.substring(4, hit.length() - 2));
+    set("user:1", "{\"country\":\"NO\"}");
+
+    String late = "{\"country\":\"DK\"}";
+    conn.send("ms user:1 " + late.length() + " I C" + oldCas + "\r\n" + late + "\r\n");
+    assertEquals("HD\r\n", conn.readLine());
+    conn.send("mg user:1 v\r\n");
+    assertEquals("VA " + late.length() + " X W\r\n", conn.readLine());
+    assertEquals(late + "\r\n", conn.readLine());
+    assertEquals("dk", segof("user:1"), "the stale profile is the stored one");
+
+    conn.send("ms user:1 " + late.length() + " C" + oldCas + "\r\n" + late + "\r\n");
+    assertEquals("EX\r\n", conn.readLine(), "without I an older cas is still refused");
   }
 }

@@ -148,7 +148,7 @@ class BadInputTest {
     stop.set(true);
     probe.join(10_000);
     assertEquals(null, probeFailure.get(), "well-behaved client failed during fuzzing, seed " + seed);
-    assertTrue(node.node().cache().bytesUsed() <= MEMORY_CAP, "cache over its cap, seed " + seed);
+    assertTrue(node.node().keyspace().bytesUsed() <= MEMORY_CAP, "cache over its cap, seed " + seed);
     assertStillServing();
   }
 

@@ -150,7 +150,7 @@ final class FuzzedConversation {
    * connection holds less (a header, extras and key, or one value).
    */
   static int maxBufferedRequestBytes(EmbeddedPipeline pipeline) {
-    return Math.max(AsciiDecoder.MAX_RETRIEVAL_LINE_BYTES, pipeline.cache().maxItemSize() + 2);
+    return Math.max(AsciiDecoder.MAX_RETRIEVAL_LINE_BYTES, pipeline.keyspace().maxItemSize() + 2);
   }
 
   private static int bufferedRequestBytes(EmbeddedChannel channel) {

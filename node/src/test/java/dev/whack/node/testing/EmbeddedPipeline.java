@@ -1,11 +1,11 @@
 package dev.whack.node.testing;
 
 import dev.whack.node.WhackNode;
-import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.StatsReport;
@@ -37,12 +37,17 @@ public final class EmbeddedPipeline {
     NodeStats stats = new NodeStats(0);
     METRICS =
         new NodeMetrics(
-            stats, new ItemCache(new ManualClock(EmbeddedNode.TEST_EPOCH_MILLIS), 1 << 22, 1 << 20));
+            stats,
+            new Keyspace(
+                new ManualClock(EmbeddedNode.TEST_EPOCH_MILLIS),
+                1 << 22,
+                1 << 20,
+                new ProfileEngine(new EngineConfig())));
   }
 
   private final ManualClock clock;
   private final ProfileEngine engine;
-  private final ItemCache cache;
+  private final Keyspace keyspace;
   private final ConnectionTracker tracker;
   private final ProtocolContext context;
   /** Every buffer the pipeline's connections take, counted so that a leak shows. */
@@ -51,15 +56,15 @@ public final class EmbeddedPipeline {
   private EmbeddedPipeline(NodeConfig config, ManualClock clock) {
     this.clock = clock;
     this.engine = new ProfileEngine(new EngineConfig().clock(clock));
-    this.cache = new ItemCache(clock, config.memoryBytes(), config.maxItemSize(), engine::remove);
+    this.keyspace = new Keyspace(clock, config.memoryBytes(), config.maxItemSize(), engine);
     NodeStats stats = new NodeStats(clock.millis());
     this.tracker = new ConnectionTracker(stats, config.maxConnections(), config.idleTimeoutMillis(), clock::millis);
     StatsReport report =
-        new StatsReport(config, cache, stats, tracker, WhackNode.VERSION, () -> config.port())
+        new StatsReport(config, keyspace, stats, tracker, WhackNode.VERSION, () -> config.port())
             .withEngine(engine);
     this.context =
         new ProtocolContext(
-            cache,
+            keyspace,
             engine,
             stats,
             METRICS,
@@ -124,8 +129,8 @@ public final class EmbeddedPipeline {
     return context;
   }
 
-  public ItemCache cache() {
-    return cache;
+  public Keyspace keyspace() {
+    return keyspace;
   }
 
   public ProfileEngine engine() {

@@ -1,11 +1,11 @@
 package dev.whack.node.protocol.ascii;
 
 import dev.whack.node.WhackNode;
-import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.metrics.NodeMetrics;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.StatsReport;
@@ -78,7 +78,7 @@ public class TextRequestBenchmark {
 
     NodeConfig config = new NodeConfig().port(0).metricsPort(0).conclude();
     ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(config.clock()));
-    ItemCache cache = new ItemCache(config.clock(), config.memoryBytes(), config.maxItemSize(), engine::remove);
+    Keyspace cache = new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     NodeStats stats = new NodeStats(0);
     metrics = new NodeMetrics(stats, cache);
     ProtocolContext context =

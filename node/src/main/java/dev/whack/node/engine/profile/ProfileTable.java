@@ -1,5 +1,7 @@
 package dev.whack.node.engine.profile;
 
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
@@ -21,6 +23,7 @@ import java.util.Arrays;
  */
 public final class ProfileTable {
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(byte[][].class);
+  private static final Hasher64 KEY_HASH = Hashing.xxh3_64();
   private static final int PAGE_SHIFT = 14;
   private static final int PAGE_SIZE = 1 << PAGE_SHIFT;
   private static final int PAGE_MASK = PAGE_SIZE - 1;
@@ -62,22 +65,19 @@ public final class ProfileTable {
     }
   }
 
-  /** A 32-bit hash of the key bytes (FNV-1a with a murmur finaliser). */
+  /**
+   * A 32-bit hash of the key bytes (xxHash3, folded). The node's item index hashes keys with this
+   * same function and hands the hash down with the profile's ordinal, so a keyed write hashes its
+   * key once.
+   */
   public static int hash(byte[] key) {
     return hash(key, 0, key.length);
   }
 
   /** {@link #hash(byte[])} of the key bytes {@code b[off, off + len)}, read in place. */
   public static int hash(byte[] b, int off, int len) {
-    int h = 0x811C9DC5;
-    for (int i = off; i < off + len; i++) {
-      h = (h ^ b[i]) * 0x01000193;
-    }
-    h ^= h >>> 16;
-    h *= 0x85EBCA6B;
-    h ^= h >>> 13;
-    h *= 0xC2B2AE35;
-    return h ^ (h >>> 16);
+    long h = KEY_HASH.hashBytesToLong(b, off, len);
+    return (int) (h ^ (h >>> 32));
   }
 
   /**

@@ -2,15 +2,12 @@ package dev.whack.node.protocol.ascii;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import dev.whack.node.cache.Item;
-import dev.whack.node.cache.ItemCache;
-import dev.whack.node.cache.Outcome;
-import dev.whack.node.cache.Status;
-import dev.whack.node.cache.StoreMode;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
+import dev.whack.node.keyspace.StoreMode;
 import dev.whack.node.metrics.NodeMetrics;
-import dev.whack.node.profiles.ProfileRejectedException;
-import dev.whack.node.profiles.ProfileStore;
-import dev.whack.node.profiles.VirtualKeys;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
@@ -20,8 +17,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 
 /**
- * Executes the classic text commands against the cache and writes memcached's replies, byte for
- * byte as memcached 1.6 does (token counts, error strings, noreply rules); meta commands are
+ * Parses the classic text commands, runs them on the connection's {@link KeyspaceSession} and
+ * writes memcached's replies, byte for byte as memcached 1.6 does (token counts, error strings, noreply rules); meta commands are
  * delegated to {@link MetaCommands}. Quotes in comments are from memcached's protocol.txt.
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
@@ -115,13 +112,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] ZERO = ascii("0");
   private static final byte[] HTTP_VERSION = ascii("HTTP/");
 
-  private final ItemCache cache;
+  private final KeyspaceSession keys;
   private final NodeStats stats;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] versionLine;
   private final MetaCommands meta;
-  private final ProfileStore profiles;
   private final ProfileCommands profileCommands;
   private final ClusterRouting routing;
   /** The current command came as {@code local <command>}. */
@@ -152,17 +148,23 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private boolean pendingIsProfile;
 
   public AsciiCommands(ProtocolContext context) {
-    this.cache = context.cache();
+    this.keys = context.keyspace().session();
     this.stats = context.stats();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
-    this.profiles = new ProfileStore(context.cache(), context.engine());
-    this.meta = new MetaCommands(context, profiles, numbers, outcome);
+    this.meta = new MetaCommands(context, keys, numbers, outcome);
     this.profileCommands =
         new ProfileCommands(
-            profiles, stats, metrics, context.watchers(), context.cluster(), numbers, outcome);
-    this.routing = new ClusterRouting(context.cluster(), cache, profiles);
+            keys,
+            context.engine(),
+            stats,
+            metrics,
+            context.watchers(),
+            context.cluster(),
+            numbers,
+            outcome);
+    this.routing = new ClusterRouting(context.cluster(), keys, context.engine());
   }
 
   @Override
@@ -296,7 +298,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       error(SHUTDOWN_DISABLED);
     } else if (line.tokenEquals(0, CMD_SLABS)) {
       slabs(line);
-    } else if (profileCommands.onLine(line, framing, cache.maxItemSize(), local)) {
+    } else if (profileCommands.onLine(line, framing, keys.maxItemSize(), local)) {
       if (profileCommands.awaitingData()) {
         pendingLine = line;
         pendingIsProfile = true;
@@ -353,24 +355,14 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       return;
     }
     stats.cmdSet.increment();
-    int keyStart = line.tokenStart[1];
-    int keyLength = line.tokenLength(1);
-    if (ProfileStore.isReserved(line.bytes, keyStart, keyLength)) {
-      clientError(pendingNoreply, RESERVED_KEY);
-      return;
-    }
-    byte kind =
-        pendingMode == StoreMode.APPEND || pendingMode == StoreMode.PREPEND
-            ? Item.OPAQUE
-            : ProfileStore.kindOf(pendingFlags, data);
     Status status;
-    if (kind == Item.OPAQUE) {
+    try {
       status =
-          cache.store(
+          keys.store(
               pendingMode,
               line.bytes,
-              keyStart,
-              keyLength,
+              line.tokenStart[1],
+              line.tokenLength(1),
               pendingFlags,
               pendingExptime,
               data,
@@ -378,29 +370,13 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
               false,
               false,
               outcome);
-    } else {
-      try {
-        status =
-            profiles.store(
-                pendingMode,
-                line.bytes,
-                keyStart,
-                keyLength,
-                pendingFlags,
-                pendingExptime,
-                data,
-                pendingCas,
-                false,
-                kind,
-                outcome);
-      } catch (ProfileRejectedException e) {
-        clientError(pendingNoreply, ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
-        return;
-      }
-      if (status == Status.TOO_LARGE && pendingMode == StoreMode.SET) {
-        // As for a value over the limit: a refused set must not leave the old value readable.
-        cache.delete(line.bytes, keyStart, keyLength, 0);
-      }
+    } catch (ProfileRejectedException e) {
+      clientError(pendingNoreply, ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+      return;
+    }
+    if (status == Status.RESERVED) {
+      clientError(pendingNoreply, RESERVED_KEY);
+      return;
     }
     stats.countStore(status);
     if (pendingMode == StoreMode.CAS) {
@@ -420,7 +396,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       case NOT_FOUND -> replies.bytes(NOT_FOUND);
       // An append past the limit is memcached's "out of memory"; a profile too large to render
       // within the limit is refused as a value over it would be.
-      case TOO_LARGE -> replies.bytes(kind == Item.OPAQUE ? OUT_OF_MEMORY : TOO_LARGE);
+      case TOO_LARGE -> replies.bytes(isConcatenation(pendingMode) ? OUT_OF_MEMORY : TOO_LARGE);
       case IS_PROFILE -> error(APPEND_TO_PROFILE);
       default -> replies.bytes(NOT_STORED);
     }
@@ -476,11 +452,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     if (stats.prefixes.enabled()) {
       stats.prefixes.recordSet(b, line.tokenStart[1], line.tokenLength(1));
     }
-    if (length > cache.maxItemSize()) {
+    if (length > keys.maxItemSize()) {
       stats.countStore(Status.TOO_LARGE);
       if (mode == StoreMode.SET) {
         // As memcached: a set that cannot be stored must not leave the old value readable.
-        cache.delete(b, line.tokenStart[1], line.tokenLength(1), 0);
+        keys.delete(b, line.tokenStart[1], line.tokenLength(1), 0);
       }
       if (!noreply) {
         replies.bytes(TOO_LARGE);
@@ -612,45 +588,24 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       }
       int keyLength = pos - keyStart;
       stats.cmdGet.increment();
-      if (ProfileStore.isReserved(b, keyStart, keyLength)) {
-        byte[] answer = VirtualKeys.resolve(profiles.engine(), b, keyStart, keyLength);
-        (answer == null ? stats.getMisses : stats.getHits).increment();
-        if (stats.prefixes.enabled()) {
-          stats.prefixes.recordGet(b, keyStart, keyLength, answer != null);
-        }
-        if (write && answer != null) {
-          writeValue(replies.out(), b, keyStart, keyLength, 0, answer, withCas, 0);
-        }
-        if (write && replies.endOfPiece()) {
-          return pos;
-        }
-        continue;
-      }
-      Item item;
+      boolean hit;
       if (touch) {
         stats.cmdTouch.increment();
-        item = cache.touch(b, keyStart, keyLength, exptime);
-        (item == null ? stats.touchMisses : stats.touchHits).increment();
+        hit = keys.getAndTouch(b, keyStart, keyLength, exptime, outcome);
+        (hit ? stats.touchHits : stats.touchMisses).increment();
       } else {
-        item = cache.get(b, keyStart, keyLength);
+        hit = keys.get(b, keyStart, keyLength, outcome);
+      }
+      (hit ? stats.getHits : stats.getMisses).increment();
+      if (stats.prefixes.enabled()) {
+        stats.prefixes.recordGet(b, keyStart, keyLength, hit);
       }
       if (!write) {
-        (item == null ? stats.getMisses : stats.getHits).increment();
-        if (stats.prefixes.enabled()) {
-          stats.prefixes.recordGet(b, keyStart, keyLength, item != null);
-        }
         continue;
       }
-      byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
-      if (stats.prefixes.enabled()) {
-        stats.prefixes.recordGet(b, keyStart, keyLength, value != null);
-      }
-      if (value == null) {
-        stats.getMisses.increment();
-      } else {
-        stats.getHits.increment();
-        byte[] key = item.key();
-        writeValue(replies.out(), key, 0, key.length, item.flags(), value, withCas, item.cas());
+      if (hit) {
+        writeValue(
+            replies.out(), b, keyStart, keyLength, outcome.flags, outcome.value, withCas, outcome.cas);
       }
       if (replies.endOfPiece()) {
         return pos;
@@ -713,7 +668,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     if (stats.prefixes.enabled()) {
       stats.prefixes.recordDelete(line.bytes, line.tokenStart[1], line.tokenLength(1));
     }
-    Status status = cache.delete(line.bytes, line.tokenStart[1], line.tokenLength(1), 0);
+    Status status = keys.delete(line.bytes, line.tokenStart[1], line.tokenLength(1), 0);
     if (status == Status.DELETED) {
       stats.deleteHits.increment();
       reply(noreply, DELETED);
@@ -739,7 +694,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       return;
     }
     Status status =
-        cache.arithmetic(
+        keys.arithmetic(
             line.bytes,
             line.tokenStart[1],
             line.tokenLength(1),
@@ -785,8 +740,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       return;
     }
     stats.cmdTouch.increment();
-    Item item = cache.touch(line.bytes, line.tokenStart[1], line.tokenLength(1), numbers.value);
-    if (item != null) {
+    if (keys.touch(line.bytes, line.tokenStart[1], line.tokenLength(1), numbers.value, outcome)) {
       stats.touchHits.increment();
       reply(noreply, TOUCHED);
     } else {
@@ -814,7 +768,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       delay = numbers.value;
     }
     stats.cmdFlush.increment();
-    cache.flushAll(delay);
+    keys.flushAll(delay);
     reply(noreply, OK);
   }
 
@@ -970,6 +924,10 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   // ---------------------------------------------------------------------------------------------
   // Replies
+
+  private static boolean isConcatenation(StoreMode mode) {
+    return mode == StoreMode.APPEND || mode == StoreMode.PREPEND;
+  }
 
   /** memcached's noreply: the last token is exactly "noreply". */
   static boolean isNoreply(AsciiLine line) {

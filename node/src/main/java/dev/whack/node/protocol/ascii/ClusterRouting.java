@@ -4,10 +4,11 @@ import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import dev.whack.client.NodeUnavailableException;
-import dev.whack.node.cache.Item;
-import dev.whack.node.cache.ItemCache;
 import dev.whack.node.cluster.Cluster;
-import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import io.netty.channel.ChannelHandlerContext;
@@ -43,19 +44,18 @@ final class ClusterRouting {
       Set.of("set", "add", "replace", "append", "prepend", "cas", "ms", "update");
 
   private final Cluster cluster;
-  private final ItemCache cache;
-  private final ProfileStore profiles;
+  private final KeyspaceSession keyspace;
+  private final Outcome outcome = new Outcome();
   private final ClusterSegments segments;
   private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
   /** The owner the pending storage command goes to, once its data block is in. */
   private String pendingOwner;
 
-  ClusterRouting(Cluster cluster, ItemCache cache, ProfileStore profiles) {
+  ClusterRouting(Cluster cluster, KeyspaceSession keyspace, ProfileEngine engine) {
     this.cluster = cluster;
-    this.cache = cache;
-    this.profiles = profiles;
-    this.segments = cluster.isClustered() ? new ClusterSegments(cluster, profiles.engine()) : null;
+    this.keyspace = keyspace;
+    this.segments = cluster.isClustered() ? new ClusterSegments(cluster, engine) : null;
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
@@ -171,14 +171,14 @@ final class ClusterRouting {
     }
     if (keys.size() == 1 && firstKey == 1) {
       byte[] only = keys.get(0).getBytes(ISO_8859_1);
-      if (ProfileStore.isReserved(only, 0, only.length)) {
+      if (Keyspace.isReserved(only, 0, only.length)) {
         return routeVirtual(keys.get(0), line.token(0).equals("gets"), framing);
       }
     }
     boolean anyRemote = false;
     for (String key : keys) {
       byte[] k = key.getBytes(ISO_8859_1);
-      if (k.length > AsciiCommands.KEY_MAX_LENGTH || ProfileStore.isReserved(k, 0, k.length)) {
+      if (k.length > AsciiCommands.KEY_MAX_LENGTH || Keyspace.isReserved(k, 0, k.length)) {
         return false; // errors and virtual keys are answered here
       }
       anyRemote |= !cluster.owns(k, 0, k.length);
@@ -228,7 +228,7 @@ final class ClusterRouting {
       this.withCas = withCas;
       this.touchExptime = touchExptime;
       this.framing = framing;
-      this.windowKeys = (int) Math.max(1, WINDOW_BYTES / (cache.maxItemSize() + 1024L));
+      this.windowKeys = (int) Math.max(1, WINDOW_BYTES / (keyspace.maxItemSize() + 1024L));
     }
 
     @Override
@@ -317,7 +317,7 @@ final class ClusterRouting {
    * counts summed over the members, membership questions by the key's owner.
    */
   private boolean routeVirtual(String key, boolean withCas, AsciiCommands.Framing framing) {
-    String path = key.substring(ProfileStore.RESERVED_PREFIX.length());
+    String path = key.substring(Keyspace.RESERVED_PREFIX.length());
     int slash = path.indexOf('/');
     if (slash < 0) {
       return false;
@@ -383,22 +383,22 @@ final class ClusterRouting {
 
   /** This node's "VALUE ..." block for a key it owns, or null on a miss. */
   private byte[] localValue(byte[] key, Long touchExptime, boolean withCas) {
-    Item item =
+    boolean hit =
         touchExptime == null
-            ? cache.get(key, 0, key.length)
-            : cache.touch(key, 0, key.length, touchExptime);
-    byte[] value = item == null ? null : item.isProfile() ? profiles.render(item) : item.value();
-    if (value == null) {
+            ? keyspace.get(key, 0, key.length, outcome)
+            : keyspace.getAndTouch(key, 0, key.length, touchExptime, outcome);
+    if (!hit) {
       return null;
     }
+    byte[] value = outcome.value;
     String header =
         "VALUE "
             + new String(key, ISO_8859_1)
             + " "
-            + Integer.toUnsignedString(item.flags())
+            + Integer.toUnsignedString(outcome.flags)
             + " "
             + value.length
-            + (withCas ? " " + item.cas() : "")
+            + (withCas ? " " + outcome.cas : "")
             + "\r\n";
     ByteArrayOutputStream block = new ByteArrayOutputStream(header.length() + value.length + 2);
     block.writeBytes(header.getBytes(ISO_8859_1));

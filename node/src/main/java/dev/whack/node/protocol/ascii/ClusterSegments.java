@@ -8,7 +8,7 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
-import dev.whack.node.profiles.ProfileRejectedException;
+import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.protocol.KeyText;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;

@@ -3,15 +3,13 @@ package dev.whack.node.protocol.ascii;
 import static dev.whack.node.protocol.ascii.AsciiCommands.KEY_MAX_LENGTH;
 import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 
-import dev.whack.node.cache.Item;
-import dev.whack.node.cache.ItemCache;
-import dev.whack.node.cache.MetaGetOptions;
-import dev.whack.node.cache.Outcome;
-import dev.whack.node.cache.Status;
-import dev.whack.node.cache.StoreMode;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.MetaGetOptions;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
+import dev.whack.node.keyspace.StoreMode;
 import dev.whack.node.metrics.NodeMetrics;
-import dev.whack.node.profiles.ProfileRejectedException;
-import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.stats.NodeStats;
@@ -54,8 +52,7 @@ final class MetaCommands {
   private static final byte[] INVALID_INITIAL = ascii("CLIENT_ERROR invalid numeric initial value\r\n");
   private static final byte[] INVALID_DELTA = ascii("CLIENT_ERROR invalid numeric delta value\r\n");
 
-  private final ItemCache cache;
-  private final ProfileStore profiles;
+  private final KeyspaceSession keys;
   private final NodeStats stats;
   private final AsciiNumbers numbers;
   private final Outcome outcome;
@@ -96,9 +93,9 @@ final class MetaCommands {
   private boolean awaitingData;
   private int lastFamily;
 
-  MetaCommands(ProtocolContext context, ProfileStore profiles, AsciiNumbers numbers, Outcome outcome) {
-    this.profiles = profiles;
-    this.cache = context.cache();
+  MetaCommands(
+      ProtocolContext context, KeyspaceSession keys, AsciiNumbers numbers, Outcome outcome) {
+    this.keys = keys;
     this.stats = context.stats();
     this.numbers = numbers;
     this.outcome = outcome;
@@ -172,8 +169,7 @@ final class MetaCommands {
     options.recache = recache;
     options.recacheThresholdSeconds = recacheSeconds;
     long ttlBefore = ttlBeforeTouch(line);
-    Item item = cache.metaGet(keyBytes, keyOffset, keyLength, options, outcome);
-    if (item == null) {
+    if (!keys.metaGet(keyBytes, keyOffset, keyLength, options, outcome)) {
       stats.getMisses.increment();
       if (!noreply) {
         // "EN" carries the request's own key and opaque back, as memcached 1.6 does.
@@ -183,10 +179,7 @@ final class MetaCommands {
       }
       return;
     }
-    byte[] value = item.isProfile() ? profiles.render(item) : item.value();
-    if (value == null) {
-      value = EMPTY_VALUE; // removed since it was found: answer as the empty stub it now is
-    }
+    byte[] value = outcome.value;
     stats.getHits.increment();
     if (touch) {
       stats.cmdTouch.increment();
@@ -208,11 +201,11 @@ final class MetaCommands {
           replies.decimal(ttl);
         }
         case 'c' -> replies.bytes(SPACE_C).unsignedDecimal(outcome.cas);
-        case 'f' -> replies.bytes(SPACE_F).unsignedDecimal(item.flags() & 0xFFFF_FFFFL);
+        case 'f' -> replies.bytes(SPACE_F).unsignedDecimal(outcome.flags & 0xFFFF_FFFFL);
         case 'l' -> replies.bytes(SPACE_L).unsignedDecimal(outcome.secondsSinceAccess);
         case 'h' -> replies.bytes(SPACE_H).ascii(outcome.fetchedBefore ? '1' : '0');
         case 'O' -> echoToken(line, i);
-        case 'k' -> echoKey(line, item);
+        case 'k' -> echoStoredKey(line);
         default -> {}
       }
     }
@@ -232,7 +225,6 @@ final class MetaCommands {
   }
 
   private static final long NO_TTL_SNAPSHOT = Long.MIN_VALUE;
-  private static final byte[] EMPTY_VALUE = new byte[0];
 
   /**
    * memcached applies {@code T} when it meets it among the flags, so a {@code t} before it reports
@@ -248,8 +240,9 @@ final class MetaCommands {
         return NO_TTL_SNAPSHOT;
       }
       if (flag == 't') {
-        Item item = cache.peek(keyBytes, keyOffset, keyLength, outcome);
-        return item == null ? NO_TTL_SNAPSHOT : outcome.ttlSeconds;
+        return keys.peek(keyBytes, keyOffset, keyLength, false, outcome)
+            ? outcome.ttlSeconds
+            : NO_TTL_SNAPSHOT;
       }
     }
     return NO_TTL_SNAPSHOT;
@@ -287,7 +280,7 @@ final class MetaCommands {
       framing.swallow(length + 2L);
       return;
     }
-    if (length > cache.maxItemSize()) {
+    if (length > keys.maxItemSize()) {
       stats.countStore(Status.TOO_LARGE);
       error(AsciiCommands.TOO_LARGE);
       removeStaleValue();
@@ -303,7 +296,7 @@ final class MetaCommands {
    * so that no reader sees data older than a write that was attempted.
    */
   private void removeStaleValue() {
-    cache.delete(keyBytes, keyOffset, keyLength, 0);
+    keys.delete(keyBytes, keyOffset, keyLength, 0);
   }
 
   void onData(AsciiLine line, byte[] data, boolean terminated) {
@@ -322,18 +315,10 @@ final class MetaCommands {
           case 'R', 'r' -> StoreMode.REPLACE;
           default -> hasCompareCas ? StoreMode.CAS : StoreMode.SET;
         };
-    if (ProfileStore.isReserved(keyBytes, keyOffset, keyLength)) {
-      error(AsciiCommands.RESERVED_KEY);
-      return;
-    }
-    byte kind =
-        storeMode == StoreMode.APPEND || storeMode == StoreMode.PREPEND
-            ? Item.OPAQUE
-            : ProfileStore.kindOf((int) clientFlags, data);
     Status status;
-    if (kind == Item.OPAQUE) {
+    try {
       status =
-          cache.store(
+          keys.store(
               storeMode,
               keyBytes,
               keyOffset,
@@ -345,28 +330,17 @@ final class MetaCommands {
               invalidate,
               base64Key,
               outcome);
-    } else {
-      try {
-        status =
-            profiles.store(
-                storeMode,
-                keyBytes,
-                keyOffset,
-                keyLength,
-                (int) clientFlags,
-                touch ? touchExptime : 0,
-                data,
-                hasCompareCas ? compareCas : 0,
-                base64Key,
-                kind,
-                outcome);
-      } catch (ProfileRejectedException e) {
-        error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
-        return;
-      }
-      if (status == Status.TOO_LARGE) {
-        removeStaleValue();
-      }
+    } catch (ProfileRejectedException e) {
+      error(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+      return;
+    }
+    boolean concatenation = storeMode == StoreMode.APPEND || storeMode == StoreMode.PREPEND;
+    if (status == Status.RESERVED) {
+      error(AsciiCommands.RESERVED_KEY);
+      return;
+    }
+    if (status == Status.TOO_LARGE && !concatenation) {
+      removeStaleValue(); // a profile whose rendering is over the limit, as a value over it
     }
     stats.countStore(status);
     if (storeMode == StoreMode.CAS) {
@@ -390,7 +364,7 @@ final class MetaCommands {
       case TOO_LARGE -> {
         // An append past the limit is memcached's "out of memory"; a profile too large to render
         // within the limit is refused as a value over it would be.
-        error(kind == Item.OPAQUE ? AsciiCommands.OUT_OF_MEMORY : AsciiCommands.TOO_LARGE);
+        error(concatenation ? AsciiCommands.OUT_OF_MEMORY : AsciiCommands.TOO_LARGE);
         return;
       }
       case IS_PROFILE -> {
@@ -403,7 +377,7 @@ final class MetaCommands {
     for (int i = firstFlag; i < line.tokenCount; i++) {
       switch (line.tokenByte(i, 0)) {
         case 'O' -> echoToken(line, i);
-        case 'k' -> echoKey(line, outcome.item);
+        case 'k' -> echoStoredKey(line);
         case 'c' -> replies.bytes(SPACE_C).unsignedDecimal(outcome.cas);
         default -> {}
       }
@@ -423,8 +397,8 @@ final class MetaCommands {
     long cas = hasCompareCas ? compareCas : 0;
     Status status =
         invalidate
-            ? cache.invalidate(keyBytes, keyOffset, keyLength, cas, touch, touchExptime)
-            : cache.delete(keyBytes, keyOffset, keyLength, cas);
+            ? keys.invalidate(keyBytes, keyOffset, keyLength, cas, touch, touchExptime)
+            : keys.delete(keyBytes, keyOffset, keyLength, cas);
     byte[] code;
     switch (status) {
       case DELETED -> {
@@ -464,7 +438,7 @@ final class MetaCommands {
     }
     stats.cmdMeta.increment();
     Status status =
-        cache.arithmetic(
+        keys.arithmetic(
             keyBytes,
             keyOffset,
             keyLength,
@@ -554,21 +528,20 @@ final class MetaCommands {
       error(AsciiCommands.BAD_FORMAT);
       return;
     }
-    Item item = cache.peek(keyBytes, keyOffset, keyLength, outcome);
-    if (item == null) {
+    if (!keys.peek(keyBytes, keyOffset, keyLength, true, outcome)) {
       replies.bytes(EN);
       return;
     }
-    replies.bytes(ME).bytes(storedKey(item));
+    replies.bytes(ME).bytes(storedKey());
     replies.bytes(ascii(" exp=")).decimal(outcome.ttlSeconds);
     replies.bytes(ascii(" la=")).unsignedDecimal(outcome.secondsSinceAccess);
     replies.bytes(ascii(" cas=")).unsignedDecimal(outcome.cas);
     replies.bytes(ascii(outcome.fetchedBefore ? " fetch=yes" : " fetch=no"));
     // memcached prints ITEM_ntotal: its 56-byte header with the cas, the key and a NUL, the value
     // and its CRLF. A profile's value is what a get returns, its rendering.
-    byte[] value = item.isProfile() ? profiles.render(item) : item.value();
+    byte[] value = outcome.value;
     replies.bytes(ascii(" cls=1 size="))
-        .unsignedDecimal(item.key().length + (value == null ? 0 : value.length) + 59L)
+        .unsignedDecimal(outcome.key.length + (value == null ? 0 : value.length) + 59L)
         .bytes(CRLF);
   }
 
@@ -792,24 +765,25 @@ final class MetaCommands {
   }
 
   /**
-   * " k<key>" as the item was stored, which is how memcached's mg and ms echo it: base64-encoded
-   * (with " b") exactly when it was stored through a base64 key, whatever form this request used.
+   * " k<key>" as the outcome's item was stored, which is how memcached's mg and ms echo it:
+   * base64-encoded (with " b") exactly when it was stored through a base64 key, whatever form this
+   * request used; as the request named it when there is no item (a virtual key, a refused store).
    */
-  private void echoKey(AsciiLine line, Item item) {
-    if (item == null) {
+  private void echoStoredKey(AsciiLine line) {
+    if (outcome.key == null) {
       echoKey(line);
     } else {
-      replies.bytes(SPACE_K).bytes(storedKey(item));
-      if (item.binaryKey()) {
+      replies.bytes(SPACE_K).bytes(storedKey());
+      if (outcome.binaryKey) {
         replies.bytes(SPACE_B);
       }
     }
   }
 
-  /** The item's key as memcached prints it: re-encoded in base64 if it was stored that way. */
-  private static byte[] storedKey(Item item) {
-    byte[] key = item.key();
-    return item.binaryKey() ? Base64Key.encode(key, 0, key.length) : key;
+  /** The outcome's key as memcached prints it: re-encoded in base64 if it was stored that way. */
+  private byte[] storedKey() {
+    byte[] key = outcome.key;
+    return outcome.binaryKey ? Base64Key.encode(key, 0, key.length) : key;
   }
 
   private void error(byte[] reply) {

@@ -4,16 +4,16 @@ import static dev.whack.node.protocol.ascii.AsciiCommands.KEY_MAX_LENGTH;
 import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import dev.whack.node.cache.Outcome;
-import dev.whack.node.cache.Status;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
 import dev.whack.node.metrics.NodeMetrics;
-import dev.whack.node.profiles.ProfileRejectedException;
-import dev.whack.node.profiles.ProfileStore;
 import dev.whack.node.protocol.KeyText;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WatchSession;
@@ -62,7 +62,7 @@ final class ProfileCommands {
     DUMP
   }
 
-  private final ProfileStore profiles;
+  private final KeyspaceSession keys;
   private final ProfileEngine engine;
   private final NodeStats stats;
   private final NodeMetrics metrics;
@@ -93,7 +93,8 @@ final class ProfileCommands {
   private boolean local;
 
   ProfileCommands(
-      ProfileStore profiles,
+      KeyspaceSession keys,
+      ProfileEngine engine,
       NodeStats stats,
       NodeMetrics metrics,
       Watchers watchers,
@@ -102,10 +103,10 @@ final class ProfileCommands {
       Outcome outcome) {
     this.cluster = cluster;
     this.clusterSegments =
-        cluster.isClustered() ? new ClusterSegments(cluster, profiles.engine()) : null;
+        cluster.isClustered() ? new ClusterSegments(cluster, engine) : null;
     this.watchers = watchers;
-    this.profiles = profiles;
-    this.engine = profiles.engine();
+    this.keys = keys;
+    this.engine = engine;
     this.stats = stats;
     this.metrics = metrics;
     this.numbers = numbers;
@@ -303,7 +304,7 @@ final class ProfileCommands {
     Status status;
     try {
       status =
-          profiles.update(
+          keys.update(
               line.bytes,
               line.tokenStart[1],
               line.tokenLength(1),
@@ -332,6 +333,7 @@ final class ProfileCommands {
         stats.storeTooLarge.increment();
         clientError(pendingNoreply, AsciiCommands.TOO_LARGE);
       }
+      case RESERVED -> clientError(pendingNoreply, AsciiCommands.RESERVED_KEY);
       default -> clientError(pendingNoreply, NOT_A_PROFILE);
     }
   }

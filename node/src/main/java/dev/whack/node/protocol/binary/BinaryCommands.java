@@ -2,15 +2,13 @@ package dev.whack.node.protocol.binary;
 
 import static dev.whack.node.protocol.binary.Opcodes.*;
 
-import dev.whack.node.cache.Item;
-import dev.whack.node.cache.ItemCache;
-import dev.whack.node.cache.Outcome;
-import dev.whack.node.cache.Status;
-import dev.whack.node.cache.StoreMode;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
+import dev.whack.node.keyspace.StoreMode;
 import dev.whack.node.metrics.NodeMetrics;
-import dev.whack.node.profiles.ProfileRejectedException;
-import dev.whack.node.profiles.ProfileStore;
-import dev.whack.node.profiles.VirtualKeys;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
@@ -21,7 +19,8 @@ import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Executes binary protocol requests against the cache and writes memcached's responses: the same
+ * Executes binary protocol requests on the connection's {@link KeyspaceSession} and writes
+ * memcached's responses: the same
  * shape checks as memcached's {@code dispatch_bin_command} (a bad shape is "Invalid arguments" and
  * a close, an unknown opcode is "Unknown command" with the body skipped), quiet opcodes that stay
  * silent on success (and gets on a miss), errors always answered, the cas on every response.
@@ -56,26 +55,24 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** memcached's "no auto-create" expiry for incr/decr. */
   private static final long NO_CREATE_EXPTIME = 0xFFFF_FFFFL;
 
-  private final ItemCache cache;
+  private final KeyspaceSession keys;
   private final NodeStats stats;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] version;
   private final Outcome outcome = new Outcome();
-  private final ProfileStore profiles;
   private final SegmentOpcodes segments;
   private final dev.whack.node.cluster.Cluster cluster;
   private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
 
   public BinaryCommands(ProtocolContext context) {
-    this.cache = context.cache();
+    this.keys = context.keyspace().session();
     this.stats = context.stats();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
-    this.profiles = new ProfileStore(context.cache(), context.engine());
-    this.segments = new SegmentOpcodes(this, profiles, stats, context.watchers());
+    this.segments = new SegmentOpcodes(this, keys, context.engine(), stats, context.watchers());
     this.cluster = context.cluster();
   }
 
@@ -188,11 +185,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     r.forwardTo = null;
     if (cluster.isClustered()
         && keyed(r.opcode)
-        && !ProfileStore.isReserved(r.key, 0, r.keyLength)
+        && !Keyspace.isReserved(r.key, 0, r.keyLength)
         && !cluster.owns(r.key, 0, r.keyLength)) {
       String owner = cluster.ownerOf(r.key, 0, r.keyLength);
       long length = r.valueLength();
-      if (length > 0 && length <= Math.max(cache.maxItemSize(), 64 * 1024)) {
+      if (length > 0 && length <= Math.max(keys.maxItemSize(), 64 * 1024)) {
         r.forwardTo = owner; // passed on once its value is read
         framing.readValue();
       } else if (length == 0) {
@@ -210,10 +207,10 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
         if (stats.prefixes.enabled()) {
           stats.prefixes.recordSet(r.key, 0, r.keyLength);
         }
-        if (length > cache.maxItemSize()) {
+        if (length > keys.maxItemSize()) {
           stats.countStore(Status.TOO_LARGE);
           if (r.opcode == SET || r.opcode == SETQ) {
-            cache.delete(r.key, 0, r.keyLength, 0);
+            keys.delete(r.key, 0, r.keyLength, 0);
           }
           error(r, STATUS_TOO_LARGE);
           framing.swallow(length);
@@ -227,7 +224,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       default -> {
         if (SegmentOpcodes.handles(r.opcode) && r.valueLength() > 0) {
           long length = r.valueLength();
-          long limit = SegmentOpcodes.maxValueBytes(r.opcode, cache.maxItemSize());
+          long limit = SegmentOpcodes.maxValueBytes(r.opcode, keys.maxItemSize());
           if (length > limit) {
             error(r, STATUS_TOO_LARGE);
             framing.swallow(length);
@@ -284,7 +281,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       case DECREMENT, DECREMENTQ -> arithmetic(r, false);
       case FLUSH, FLUSHQ -> {
         stats.cmdFlush.increment();
-        cache.flushAll(r.extrasLength == 4 ? r.exptime : 0);
+        keys.flushAll(r.extrasLength == 4 ? r.exptime : 0);
         success(r, 0);
       }
       case NOOP -> respond(r, STATUS_OK, 0, 0, 0, 0);
@@ -316,27 +313,26 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** Get, GetK, GAT, GATK, Touch and their quiet forms. */
   private void get(BinaryRequest r, boolean touch) {
     int op = r.opcode;
-    if (!touch && ProfileStore.isReserved(r.key, 0, r.keyLength)) {
-      virtualGet(r);
-      return;
-    }
-    Item item;
+    boolean hit;
     if (touch) {
       stats.cmdTouch.increment();
-      item = cache.touch(r.key, 0, r.keyLength, r.exptime);
-      (item == null ? stats.touchMisses : stats.touchHits).increment();
+      hit =
+          op == TOUCH
+              ? keys.touch(r.key, 0, r.keyLength, r.exptime, outcome)
+              : keys.getAndTouch(r.key, 0, r.keyLength, r.exptime, outcome);
+      (hit ? stats.touchHits : stats.touchMisses).increment();
     } else {
-      item = cache.get(r.key, 0, r.keyLength);
+      hit = keys.get(r.key, 0, r.keyLength, outcome);
     }
     if (op != TOUCH) {
       stats.cmdGet.increment();
-      (item == null ? stats.getMisses : stats.getHits).increment();
+      (hit ? stats.getHits : stats.getMisses).increment();
     }
     if (stats.prefixes.enabled()) {
-      stats.prefixes.recordGet(r.key, 0, r.keyLength, item != null);
+      stats.prefixes.recordGet(r.key, 0, r.keyLength, hit);
     }
     boolean withKey = op == GETK || op == GETKQ || op == GATK || op == GATKQ;
-    if (item == null) {
+    if (!hit) {
       if (isQuiet(op)) {
         return;
       }
@@ -348,17 +344,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       }
       return;
     }
-    byte[] value = op == TOUCH ? EMPTY : item.isProfile() ? profiles.render(item) : item.value();
-    if (value == null) { // the profile went away since the item was found
-      if (!isQuiet(op)) {
-        error(r, STATUS_KEY_NOT_FOUND);
-      }
-      return;
-    }
+    byte[] value = op == TOUCH ? EMPTY : outcome.value;
     int keyLength = withKey ? r.keyLength : 0;
-    header(op, STATUS_OK, keyLength, 4, 4L + keyLength + value.length, r.opaque, item.cas());
+    header(op, STATUS_OK, keyLength, 4, 4L + keyLength + value.length, r.opaque, outcome.cas);
     ByteBuf out = replies.out();
-    out.writeInt(item.flags());
+    out.writeInt(outcome.flags);
     if (withKey) {
       out.writeBytes(r.key, 0, keyLength);
     }
@@ -417,66 +407,22 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
         : "forwarding to " + owner + " failed: " + cause.getMessage();
   }
 
-  /** A get of a reserved key, answered from the segments (docs/protocol.md, virtual keys). */
-  private void virtualGet(BinaryRequest r) {
-    int op = r.opcode;
-    stats.cmdGet.increment();
-    byte[] value = VirtualKeys.resolve(profiles.engine(), r.key, 0, r.keyLength);
-    boolean withKey = op == GETK || op == GETKQ;
-    if (stats.prefixes.enabled()) {
-      stats.prefixes.recordGet(r.key, 0, r.keyLength, value != null);
-    }
-    if (value == null) {
-      stats.getMisses.increment();
-      if (!isQuiet(op)) {
-        if (withKey) {
-          header(op, STATUS_KEY_NOT_FOUND, r.keyLength, 0, r.keyLength, r.opaque, 0);
-          replies.bytes(r.key, 0, r.keyLength);
-        } else {
-          error(r, STATUS_KEY_NOT_FOUND);
-        }
-      }
-      return;
-    }
-    stats.getHits.increment();
-    int keyLength = withKey ? r.keyLength : 0;
-    header(op, STATUS_OK, keyLength, 4, 4L + keyLength + value.length, r.opaque, 0);
-    ByteBuf out = replies.out();
-    out.writeInt(0);
-    if (withKey) {
-      out.writeBytes(r.key, 0, keyLength);
-    }
-    out.writeBytes(value);
-  }
-
   private void store(BinaryRequest r, StoreMode mode) {
     stats.cmdSet.increment();
     boolean concatenation = mode == StoreMode.APPEND || mode == StoreMode.PREPEND;
     int flags = concatenation ? 0 : r.flags;
-    if (ProfileStore.isReserved(r.key, 0, r.keyLength)) {
-      error(r, STATUS_INVALID_ARGUMENTS, "reserved key");
+    Status status;
+    try {
+      status =
+          keys.store(
+              mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, false, outcome);
+    } catch (ProfileRejectedException e) {
+      error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
       return;
     }
-    byte kind = concatenation ? Item.OPAQUE : ProfileStore.kindOf(flags, r.value);
-    Status status;
-    if (kind == Item.OPAQUE) {
-      status =
-          cache.store(
-              mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, false, outcome);
-    } else {
-      try {
-        status =
-            profiles.store(
-                mode, r.key, 0, r.keyLength, flags, r.exptime, r.value, r.cas, false, kind,
-                outcome);
-      } catch (ProfileRejectedException e) {
-        error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
-        return;
-      }
-      if (status == Status.TOO_LARGE && (r.opcode == SET || r.opcode == SETQ)) {
-        // As for a value over the limit: a refused set must not leave the old value readable.
-        cache.delete(r.key, 0, r.keyLength, 0);
-      }
+    if (status == Status.RESERVED) {
+      error(r, STATUS_INVALID_ARGUMENTS, "reserved key");
+      return;
     }
     stats.countStore(status);
     if (mode == StoreMode.CAS) {
@@ -508,7 +454,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     if (stats.prefixes.enabled()) {
       stats.prefixes.recordDelete(r.key, 0, r.keyLength);
     }
-    Status status = cache.delete(r.key, 0, r.keyLength, r.cas);
+    Status status = keys.delete(r.key, 0, r.keyLength, r.cas);
     switch (status) {
       case DELETED -> {
         stats.deleteHits.increment();
@@ -526,7 +472,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private void arithmetic(BinaryRequest r, boolean increment) {
     boolean create = r.exptime != NO_CREATE_EXPTIME;
     Status status =
-        cache.arithmetic(
+        keys.arithmetic(
             r.key,
             0,
             r.keyLength,

@@ -6,14 +6,15 @@ import static dev.whack.node.protocol.binary.Opcodes.STATUS_OK;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_TOO_LARGE;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import dev.whack.node.cache.Outcome;
-import dev.whack.node.cache.Status;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
-import dev.whack.node.profiles.ProfileRejectedException;
-import dev.whack.node.profiles.ProfileStore;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
 import dev.whack.node.protocol.KeyText;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
@@ -62,7 +63,7 @@ final class SegmentOpcodes {
   private static final int MAX_EXPRESSION_BYTES = 64 * 1024;
 
   private final BinaryCommands out;
-  private final ProfileStore profiles;
+  private final KeyspaceSession keys;
   private final ProfileEngine engine;
   private final NodeStats stats;
   private final Outcome outcome = new Outcome();
@@ -79,11 +80,16 @@ final class SegmentOpcodes {
   private int listingOpaque;
   private final ProtocolDecoder.Continuation listingRest = this::continueListing;
 
-  SegmentOpcodes(BinaryCommands out, ProfileStore profiles, NodeStats stats, Watchers watchers) {
+  SegmentOpcodes(
+      BinaryCommands out,
+      KeyspaceSession keys,
+      ProfileEngine engine,
+      NodeStats stats,
+      Watchers watchers) {
     this.out = out;
     this.watchers = watchers;
-    this.profiles = profiles;
-    this.engine = profiles.engine();
+    this.keys = keys;
+    this.engine = engine;
     this.stats = stats;
   }
 
@@ -195,9 +201,9 @@ final class SegmentOpcodes {
     Status status;
     try {
       // Extras, when present, are flags: the profile marker says the body is a protobuf Update.
-      boolean protobuf = r.extrasLength == 4 && r.flags == ProfileStore.PROTOBUF_PROFILE_FLAGS;
+      boolean protobuf = r.extrasLength == 4 && r.flags == Keyspace.PROTOBUF_PROFILE_FLAGS;
       status =
-          profiles.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, protobuf, outcome);
+          keys.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, protobuf, outcome);
     } catch (ProfileRejectedException e) {
       out.error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
       return;
@@ -216,6 +222,7 @@ final class SegmentOpcodes {
         stats.storeTooLarge.increment();
         out.error(r, STATUS_TOO_LARGE);
       }
+      case RESERVED -> out.error(r, STATUS_INVALID_ARGUMENTS, "reserved key");
       default -> out.error(r, STATUS_INVALID_ARGUMENTS, "not a profile");
     }
   }

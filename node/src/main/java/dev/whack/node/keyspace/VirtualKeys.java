@@ -1,4 +1,4 @@
-package dev.whack.node.profiles;
+package dev.whack.node.keyspace;
 
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
@@ -19,17 +19,17 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Concurrency: stateless; safe from any thread.
  */
-public final class VirtualKeys {
+final class VirtualKeys {
   private VirtualKeys() {}
 
   /** The value for a reserved key, or null (a miss) if it names nothing or is malformed. */
-  public static byte[] resolve(ProfileEngine engine, byte[] key, int offset, int length) {
+  static byte[] resolve(ProfileEngine engine, byte[] key, int offset, int length) {
     // Keys are bytes; ISO-8859-1 keeps every byte as one char until the percent-decoding.
     String path =
         new String(
             key,
-            offset + ProfileStore.RESERVED_PREFIX.length(),
-            length - ProfileStore.RESERVED_PREFIX.length(),
+            offset + Keyspace.RESERVED_PREFIX.length(),
+            length - Keyspace.RESERVED_PREFIX.length(),
             StandardCharsets.ISO_8859_1);
     int slash = path.indexOf('/');
     if (slash < 0) {

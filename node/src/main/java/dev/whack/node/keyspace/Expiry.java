@@ -1,4 +1,4 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /**
  * memcached's expiry rule, shared by every protocol: "the actual value sent may either be Unix

@@ -1,4 +1,4 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /** What a cache operation did, in memcached's terms; each protocol renders it in its own words. */
 public enum Status {
@@ -16,6 +16,8 @@ public enum Status {
   IS_PROFILE,
   /** A profile update on a key that holds an opaque value. */
   NOT_PROFILE,
+  /** A write to a key under {@link Keyspace#RESERVED_PREFIX}, which is never stored. */
+  RESERVED,
   /** A profile update that repeated a producer's sequence: acknowledged, not applied. */
   IGNORED
 }

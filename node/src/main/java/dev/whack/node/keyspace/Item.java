@@ -1,18 +1,18 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /**
  * One cached entry: a key, an opaque value and memcached's metadata.
  *
  * <p>Concurrency: {@link #key}, {@link #value} and {@link #flags} never change after construction,
- * so a reader may keep using an item after the segment lock is released (a new value always means
+ * so a reader may keep using an item after the stripe lock is released (a new value always means
  * a new item). {@link #cas} also stays fixed for opaque items; a profile item's cas and footprint
  * change in place when a partial update applies (its bytes live in the engine), written under the
- * segment lock: a reader holding the item may see the cas from just before an update, exactly as if
+ * stripe lock: a reader holding the item may see the cas from just before an update, exactly as if
  * it had read before it, and every cas comparison is made under the lock. The remaining fields are
- * bookkeeping owned by the {@link ItemCache} segment that holds the item and are read or written
- * only under that segment's lock.
+ * bookkeeping owned by the {@link ItemCache} stripe that holds the item and are read or written
+ * only under that stripe's lock.
  */
-public final class Item {
+final class Item {
   /**
    * Java-side bytes per item beyond key and value: the object (80 bytes of header and fields),
    * two array headers, a hash-table slot and alignment. Counted against the memory cap so that
@@ -21,11 +21,14 @@ public final class Item {
   static final int OVERHEAD_BYTES = 128;
 
   /** An opaque value, kept and returned byte for byte. */
-  public static final byte OPAQUE = 0;
+  static final byte OPAQUE = 0;
   /** A profile written as JSON: the bytes live in the profile engine, rendered on get. */
-  public static final byte PROFILE_JSON = 1;
+  static final byte PROFILE_JSON = 1;
   /** A profile written as protobuf {@code whack.v1.Profile}. */
-  public static final byte PROFILE_PROTOBUF = 2;
+  static final byte PROFILE_PROTOBUF = 2;
+
+  /** The ordinal of an item that is not in the engine. */
+  static final int NO_ORDINAL = -1;
 
   final byte[] key;
   final int hash;
@@ -36,6 +39,13 @@ public final class Item {
   final byte kind;
   /** A profile's compact size in the engine, counted against the memory cap; 0 if opaque. */
   int footprint;
+  /**
+   * A profile's ordinal in the engine, handed to it with the key's hash so that it needs no
+   * lookup of its own; {@link #NO_ORDINAL} for an opaque item. Fixed while the item is linked
+   * (the engine frees an ordinal only on a removal, which the stripe lock serialises with every
+   * write); changed only under the stripe lock.
+   */
+  int ordinal = NO_ORDINAL;
 
   /** Absolute expiry in Unix seconds, 0 for never. */
   long expiresAtSeconds;

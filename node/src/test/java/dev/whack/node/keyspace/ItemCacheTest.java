@@ -1,4 +1,4 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

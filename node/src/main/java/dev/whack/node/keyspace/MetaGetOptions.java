@@ -1,4 +1,4 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /**
  * The item-changing flags of meta get ({@code mg}): bump, touch, vivify on miss, recache.

@@ -1,7 +1,7 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
-import com.dynatrace.hash4j.hashing.Hasher64;
-import com.dynatrace.hash4j.hashing.Hashing;
+import dev.whack.node.engine.WriteResult;
+import dev.whack.node.engine.profile.ProfileTable;
 import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.PriorityQueue;
@@ -13,39 +13,38 @@ import java.util.concurrent.locks.ReentrantLock;
  * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap
  * with LRU eviction.
  *
- * <p>Design: the key space is split by hash into {@value #SEGMENT_COUNT} segments. Each segment is
+ * <p>Design: the key space is split by hash into {@value #STRIPE_COUNT} stripes. Each stripe is
  * a chained hash table plus a doubly linked LRU list (head = most recent) behind its own lock, so
- * writers to different segments never contend and a request holds one lock for a few hundred
+ * writers to different stripes never contend and a request holds one lock for a few hundred
  * nanoseconds. Expired and flushed items are removed lazily when touched or when they reach the
  * LRU tail, as memcached does. The memory cap is global: every insert adds the item's estimated
  * heap footprint to one counter and, while the total is above the cap, evicts from the tail of its
- * own segment first (keeping the hot path on one lock) and then from the others, one lock at a
- * time, so two segment locks are never held together.
+ * own stripe first (keeping the hot path on one lock) and then from the others, one lock at a
+ * time, so two stripe locks are never held together.
  *
  * <p>Profiles: an item may stand for a profile whose bytes live in the profile engine. Every
- * engine write ({@link ProfileWrite}) runs under the key's segment lock after the command's
+ * engine write ({@link ProfileWrite}) runs under the key's stripe lock after the command's
  * conditions pass, and every profile item that leaves the cache is reported to {@link
  * ProfileHooks} under that same lock, so the engine and the cache never disagree about which
- * profiles exist. Profile items with an expiry sit in a per-segment expiry heap and are removed
+ * profiles exist. Profile items with an expiry sit in a per-stripe expiry heap and are removed
  * when their time comes ({@link #expireDue()}), not only when next read, so that an expired
  * profile leaves its segments on time.
  *
- * <p>Concurrency: safe for any number of threads. The segment lock guards the table, the LRU
- * links, the expiry heap and every mutable field of the items in that segment. {@link Item}
+ * <p>Concurrency: safe for any number of threads. The stripe lock guards the table, the LRU
+ * links, the expiry heap and every mutable field of the items in that stripe. {@link Item}
  * payload fields are immutable, so a returned item can be read without a lock.
  */
-public final class ItemCache {
-  static final int SEGMENT_COUNT = 64;
-  private static final int SEGMENT_SHIFT = Integer.numberOfTrailingZeros(SEGMENT_COUNT);
-  private static final Hasher64 HASH = Hashing.xxh3_64();
+final class ItemCache {
+  static final int STRIPE_COUNT = 64;
+  private static final int STRIPE_SHIFT = Integer.numberOfTrailingZeros(STRIPE_COUNT);
 
-  private final Segment[] segments = new Segment[SEGMENT_COUNT];
+  private final Stripe[] stripes = new Stripe[STRIPE_COUNT];
   private final InstantSource clock;
   private final long maxBytes;
   private final int maxItemSize;
   private final AtomicLong bytesUsed = new AtomicLong();
   private final AtomicLong nextCas = new AtomicLong(1);
-  /** Next segment to evict from when the writer's own segment has nothing left to give. */
+  /** Next stripe to evict from when the writer's own stripe has nothing left to give. */
   private final AtomicLong evictionCursor = new AtomicLong();
 
   /** {@code flush_all}: items last accessed at or before this second are invalid; 0 = none. */
@@ -77,8 +76,8 @@ public final class ItemCache {
     this.hooks = hooks;
     this.maxBytes = maxBytes;
     this.maxItemSize = maxItemSize;
-    for (int i = 0; i < SEGMENT_COUNT; i++) {
-      segments[i] = new Segment();
+    for (int i = 0; i < STRIPE_COUNT; i++) {
+      stripes[i] = new Stripe();
     }
   }
 
@@ -100,36 +99,36 @@ public final class ItemCache {
   /** {@code get}: the live item under the key, bumped in the LRU, or null. */
   public Item get(byte[] key, int keyOffset, int keyLength) {
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item item = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (item != null) {
-        segment.access(item, now);
+        stripe.access(item, now);
       }
       return item;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
   }
 
   /** {@code touch} and {@code gat}: sets a new expiry on a live item and returns it, or null. */
   public Item touch(byte[] key, int keyOffset, int keyLength, long exptime) {
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item item = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (item != null) {
-        segment.setExpiry(item, Expiry.toAbsoluteSeconds(exptime, now));
-        segment.access(item, now);
-        expireProfileNow(segment, item, now);
+        stripe.setExpiry(item, Expiry.toAbsoluteSeconds(exptime, now));
+        stripe.access(item, now);
+        expireProfileNow(stripe, item, now);
       }
       return item;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
   }
 
@@ -143,12 +142,12 @@ public final class ItemCache {
       byte[] key, int keyOffset, int keyLength, MetaGetOptions options, Outcome out) {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
     long inserted = 0;
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item item = findLive(stripe, key, keyOffset, keyLength, hash, now);
       boolean created = false;
       if (item == null) {
         if (!options.vivify) {
@@ -158,7 +157,7 @@ public final class ItemCache {
         // Even for a base64 key the item is not marked binary: memcached 1.6.18's mg N leaves the
         // flag off, so later replies show the key as it is ("mg YWJj b k v N0" answers "kabc").
         item.expiresAtSeconds = Expiry.toAbsoluteSeconds(options.vivifyExptime, now);
-        segment.link(item);
+        stripe.link(item);
         inserted = item.sizeBytes();
         created = true;
         out.won = true;
@@ -166,7 +165,7 @@ public final class ItemCache {
       out.fetchedBefore = item.fetched;
       out.secondsSinceAccess = now - item.lastAccessSeconds;
       if (options.touch) {
-        segment.setExpiry(item, Expiry.toAbsoluteSeconds(options.touchExptime, now));
+        stripe.setExpiry(item, Expiry.toAbsoluteSeconds(options.touchExptime, now));
       }
       if (options.recache
           && !created
@@ -184,19 +183,19 @@ public final class ItemCache {
         item.winTokenSent = true;
       }
       if (options.bump) {
-        segment.access(item, now);
+        stripe.access(item, now);
       }
       if (options.touch) {
-        expireProfileNow(segment, item, now); // last: the item must not be touched once unlinked
+        expireProfileNow(stripe, item, now); // last: the item must not be touched once unlinked
       }
       out.item = item;
       out.cas = item.cas;
       out.ttlSeconds = Expiry.remainingSeconds(item.expiresAtSeconds, now);
       return item;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
       if (inserted > 0) {
-        charge(segment, inserted);
+        charge(stripe, inserted);
       }
     }
   }
@@ -205,11 +204,11 @@ public final class ItemCache {
   public Item peek(byte[] key, int keyOffset, int keyLength, Outcome out) {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item item = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (item != null) {
         out.item = item;
         out.cas = item.cas;
@@ -219,7 +218,7 @@ public final class ItemCache {
       }
       return item;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
   }
 
@@ -255,10 +254,11 @@ public final class ItemCache {
 
   /**
    * A storage command whose value is a profile: the same conditions as {@link #store}, then
-   * {@code write} puts the profile into the engine under the segment lock, and the item records
+   * {@code write} puts the profile into the engine under the stripe lock, and the item records
    * its kind and footprint. If the engine refuses the profile its exception propagates and
    * nothing changes.
    *
+   * @param allowStale meta {@code I}: a cas lower than the item's stores the profile marked stale
    * @param kind {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
    */
   public Status storeProfile(
@@ -269,6 +269,7 @@ public final class ItemCache {
       int flags,
       long exptime,
       long compareCas,
+      boolean allowStale,
       boolean binaryKey,
       byte kind,
       ProfileWrite write,
@@ -277,8 +278,8 @@ public final class ItemCache {
       throw new IllegalArgumentException("a profile is stored whole, not appended");
     }
     return doStore(
-        mode, key, keyOffset, keyLength, flags, exptime, EMPTY, compareCas, false, binaryKey, kind,
-        write, out);
+        mode, key, keyOffset, keyLength, flags, exptime, EMPTY, compareCas, allowStale, binaryKey,
+        kind, write, out);
   }
 
   private Status doStore(
@@ -305,7 +306,7 @@ public final class ItemCache {
       return Status.TOO_LARGE;
     }
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
     long charged = 0;
     Status status;
@@ -314,14 +315,15 @@ public final class ItemCache {
     if (profile != null && isExpiredAt(Expiry.toAbsoluteSeconds(exptime, now), now)) {
       profile = DEAD_ON_ARRIVAL;
     }
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item old = findLive(stripe, key, keyOffset, keyLength, hash, now);
       Item stored = null;
       if (old == null) {
         if (mode == StoreMode.SET || mode == StoreMode.ADD) {
-          int footprint = profile == null ? 0 : profile.apply(Item.OPAQUE);
-          stored = newItem(key, keyOffset, keyLength, hash, value, flags, now, kind, footprint);
+          stored =
+              newStoredItem(
+                  key, keyOffset, keyLength, hash, value, flags, now, kind, profile, null);
           stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
           status = Status.STORED;
         } else {
@@ -333,19 +335,21 @@ public final class ItemCache {
         switch (mode) {
           case ADD -> {
             // memcached's do_item_update: an LRU bump, but the item does not count as fetched.
-            segment.bump(old, now);
+            stripe.bump(old, now);
             status = Status.NOT_STORED;
           }
           case CAS -> {
             if (compareCas != 0 && compareCas == old.cas) {
-              int footprint = profile == null ? 0 : profile.apply(old.kind);
-              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
+              stored =
+                  newStoredItem(
+                      old.key, 0, old.key.length, hash, value, flags, now, kind, profile, old);
               stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
               status = Status.STORED;
             } else if (casStale) {
               // A late writer's value is kept but marked stale, with the old expiry.
-              int footprint = profile == null ? 0 : profile.apply(old.kind);
-              stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
+              stored =
+                  newStoredItem(
+                      old.key, 0, old.key.length, hash, value, flags, now, kind, profile, old);
               stored.expiresAtSeconds = old.expiresAtSeconds;
               stored.stale = true;
               stored.winTokenSent = old.winTokenSent;
@@ -373,8 +377,9 @@ public final class ItemCache {
             }
           }
           default -> { // SET, REPLACE
-            int footprint = profile == null ? 0 : profile.apply(old.kind);
-            stored = newItem(old.key, 0, old.key.length, hash, value, flags, now, kind, footprint);
+            stored =
+                newStoredItem(
+                    old.key, 0, old.key.length, hash, value, flags, now, kind, profile, old);
             stored.expiresAtSeconds = Expiry.toAbsoluteSeconds(exptime, now);
             status = Status.STORED;
           }
@@ -382,9 +387,9 @@ public final class ItemCache {
         if (stored != null) {
           charged -= old.sizeBytes();
           if (stored.isProfile() && profile != DEAD_ON_ARRIVAL) {
-            segment.unlink(old); // the engine's put replaced the profile itself
+            stripe.unlink(old); // the engine's put replaced the profile itself
           } else {
-            unlinkReporting(segment, old); // the old profile, if any, ends here
+            unlinkReporting(stripe, old); // the old profile, if any, ends here
           }
         }
       }
@@ -393,21 +398,21 @@ public final class ItemCache {
         out.item = stored;
         out.cas = stored.cas;
         if (profile != DEAD_ON_ARRIVAL) {
-          segment.link(stored);
+          stripe.link(stored);
           charged += stored.sizeBytes();
         }
       }
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
     if (charged != 0) {
-      charge(segment, charged);
+      charge(stripe, charged);
     }
     return status;
   }
 
   /**
-   * A partial profile update: {@code write} applies it to the engine under the segment lock. A
+   * A partial profile update: {@code write} applies it to the engine under the stripe lock. A
    * missing key gets a new profile item (JSON, flags 0, no expiry); a profile item gets a new cas
    * and footprint and keeps its flags, expiry and encoding.
    *
@@ -418,24 +423,30 @@ public final class ItemCache {
       byte[] key, int keyOffset, int keyLength, ProfileWrite write, Outcome out) {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
     long charged;
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item old = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (old != null && !old.isProfile()) {
         return Status.NOT_PROFILE;
       }
-      int footprint = write.apply(old == null ? Item.OPAQUE : old.kind);
-      if (!write.applied()) {
+      byte[] ownKey = old == null ? ownKey(key, keyOffset, keyLength) : old.key;
+      WriteResult result =
+          old == null
+              ? write.apply(Item.OPAQUE, Item.NO_ORDINAL, ownKey, hash)
+              : write.apply(old.kind, old.ordinal, ownKey, hash);
+      if (!result.applied()) {
         return Status.IGNORED;
       }
+      int footprint = result.footprintBytes();
       Item stored;
       if (old == null) {
-        stored = newItem(key, keyOffset, keyLength, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
+        stored = newItem(ownKey, 0, ownKey.length, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
+        stored.ordinal = result.ordinal();
         charged = stored.sizeBytes();
-        segment.link(stored);
+        stripe.link(stored);
       } else {
         // Updated in place: the bytes live in the engine, so only the cas, the footprint and the
         // LRU position change; no new item, no relinking (measured: an item per update was 3%
@@ -444,15 +455,15 @@ public final class ItemCache {
         charged = (long) footprint - old.footprint;
         old.footprint = footprint;
         old.cas = nextCas.getAndIncrement();
-        segment.bump(old, now);
+        stripe.bump(old, now);
       }
       out.item = stored;
       out.cas = stored.cas;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
     if (charged != 0) {
-      charge(segment, charged);
+      charge(stripe, charged);
     }
     return Status.STORED;
   }
@@ -475,28 +486,28 @@ public final class ItemCache {
         sweptOldestLiveSeconds = oldestLive;
       }
     }
-    for (Segment segment : segments) {
+    for (Stripe stripe : stripes) {
       long freed = 0;
-      segment.lock.lock();
+      stripe.lock.lock();
       try {
         ExpiryEntry due;
-        while ((due = segment.expiries.peek()) != null && due.atSeconds <= now) {
-          segment.expiries.poll();
+        while ((due = stripe.expiries.peek()) != null && due.atSeconds <= now) {
+          stripe.expiries.poll();
           Item item = due.item;
           if (item.linked && item.expiresAtSeconds == due.atSeconds && isExpired(item, now)) {
             freed += item.sizeBytes();
-            unlinkReporting(segment, item);
+            unlinkReporting(stripe, item);
             reclaimed.increment();
             removed++;
           }
         }
         if (sweepFlushed) {
-          Item item = segment.lruHead;
+          Item item = stripe.lruHead;
           while (item != null) {
             Item next = item.lruNext;
             if (isFlushed(item, now)) {
               freed += item.sizeBytes();
-              unlinkReporting(segment, item);
+              unlinkReporting(stripe, item);
               reclaimed.increment();
               removed++;
             }
@@ -504,7 +515,7 @@ public final class ItemCache {
           }
         }
       } finally {
-        segment.lock.unlock();
+        stripe.lock.unlock();
       }
       if (freed != 0) {
         bytesUsed.addAndGet(-freed);
@@ -516,22 +527,22 @@ public final class ItemCache {
   /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */
   public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
     long freed;
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item item = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item item = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (item == null) {
         return Status.NOT_FOUND;
       }
       if (compareCas != 0 && compareCas != item.cas) {
         return Status.EXISTS;
       }
-      unlinkReporting(segment, item);
+      unlinkReporting(stripe, item);
       freed = item.sizeBytes();
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
     bytesUsed.addAndGet(-freed);
     return Status.DELETED;
@@ -544,12 +555,12 @@ public final class ItemCache {
   public Status invalidate(
       byte[] key, int keyOffset, int keyLength, long compareCas, boolean touch, long exptime) {
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
     long charged = 0;
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item old = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (old == null) {
         return Status.NOT_FOUND;
       }
@@ -561,17 +572,18 @@ public final class ItemCache {
           newItem(old.key, 0, old.key.length, hash, old.value, old.flags, now, old.kind, old.footprint);
       marked.expiresAtSeconds =
           touch ? Expiry.toAbsoluteSeconds(exptime, now) : old.expiresAtSeconds;
+      marked.ordinal = old.ordinal;
       marked.stale = true;
       marked.fetched = old.fetched;
       marked.binaryKey = old.binaryKey;
-      segment.unlink(old);
-      segment.link(marked);
+      stripe.unlink(old);
+      stripe.link(marked);
       charged = marked.sizeBytes() - old.sizeBytes();
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
     if (charged != 0) {
-      charge(segment, charged);
+      charge(stripe, charged);
     }
     return Status.DELETED;
   }
@@ -604,13 +616,13 @@ public final class ItemCache {
       Outcome out) {
     out.reset();
     int hash = hash(key, keyOffset, keyLength);
-    Segment segment = segmentFor(hash);
+    Stripe stripe = stripeFor(hash);
     long now = nowSeconds();
     long charged = 0;
     Status status;
-    segment.lock.lock();
+    stripe.lock.lock();
     try {
-      Item old = findLive(segment, key, keyOffset, keyLength, hash, now);
+      Item old = findLive(stripe, key, keyOffset, keyLength, hash, now);
       Item stored;
       if (old == null) {
         if (!createOnMiss) {
@@ -650,20 +662,20 @@ public final class ItemCache {
           stored.winTokenSent = old.winTokenSent;
         }
         charged -= old.sizeBytes();
-        segment.unlink(old);
+        stripe.unlink(old);
         out.number = next;
       }
-      segment.link(stored);
+      stripe.link(stored);
       charged += stored.sizeBytes();
       out.item = stored;
       out.cas = stored.cas;
       out.ttlSeconds = Expiry.remainingSeconds(stored.expiresAtSeconds, now);
       status = Status.STORED;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
     if (charged != 0) {
-      charge(segment, charged);
+      charge(stripe, charged);
     }
     return status;
   }
@@ -681,13 +693,13 @@ public final class ItemCache {
     }
     oldestLiveSeconds = now - 1;
     oldestLiveCas = nextCas.get();
-    for (Segment segment : segments) {
+    for (Stripe stripe : stripes) {
       long freed;
-      segment.lock.lock();
+      stripe.lock.lock();
       try {
-        freed = segment.clear(hooks);
+        freed = stripe.clear(hooks);
       } finally {
-        segment.lock.unlock();
+        stripe.lock.unlock();
       }
       bytesUsed.addAndGet(-freed);
     }
@@ -698,8 +710,8 @@ public final class ItemCache {
 
   public long itemCount() {
     long count = 0;
-    for (Segment segment : segments) {
-      count += segment.count;
+    for (Stripe stripe : stripes) {
+      count += stripe.count;
     }
     return count;
   }
@@ -748,13 +760,49 @@ public final class ItemCache {
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** The engine's key hash, which a profile's write is handed so that its key is hashed once. */
   private static int hash(byte[] key, int offset, int length) {
-    long h = HASH.hashBytesToLong(key, offset, length);
-    return (int) (h ^ (h >>> 32));
+    return ProfileTable.hash(key, offset, length);
   }
 
-  private Segment segmentFor(int hash) {
-    return segments[hash >>> (32 - SEGMENT_SHIFT)];
+  private static byte[] ownKey(byte[] key, int keyOffset, int keyLength) {
+    return keyOffset == 0 && keyLength == key.length
+        ? key
+        : Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
+  }
+
+  /**
+   * The item a store makes. For a profile, {@code profile} first writes the engine (under the
+   * caller's stripe lock) on the very key array the item will own, handing it the profile's
+   * ordinal when {@code old} is one, and the item keeps the footprint and ordinal it reports.
+   */
+  private Item newStoredItem(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int hash,
+      byte[] value,
+      int flags,
+      long now,
+      byte kind,
+      ProfileWrite profile,
+      Item old) {
+    if (profile == null) {
+      return newItem(key, keyOffset, keyLength, hash, value, flags, now);
+    }
+    byte[] itemKey = ownKey(key, keyOffset, keyLength);
+    WriteResult result =
+        old == null
+            ? profile.apply(Item.OPAQUE, Item.NO_ORDINAL, itemKey, hash)
+            : profile.apply(old.kind, old.ordinal, itemKey, hash);
+    Item item =
+        newItem(itemKey, 0, itemKey.length, hash, value, flags, now, kind, result.footprintBytes());
+    item.ordinal = result.ordinal();
+    return item;
+  }
+
+  private Stripe stripeFor(int hash) {
+    return stripes[hash >>> (32 - STRIPE_SHIFT)];
   }
 
   private Item newItem(
@@ -772,11 +820,7 @@ public final class ItemCache {
       long now,
       byte kind,
       int footprint) {
-    byte[] ownKey =
-        keyOffset == 0 && keyLength == key.length
-            ? key
-            : Arrays.copyOfRange(key, keyOffset, keyOffset + keyLength);
-    Item item = new Item(ownKey, hash, value, flags, nextCas.getAndIncrement(), kind, footprint);
+    Item item = new Item(ownKey(key, keyOffset, keyLength), hash, value, flags, nextCas.getAndIncrement(), kind, footprint);
     item.lastAccessSeconds = now;
     totalItems.increment();
     return item;
@@ -784,11 +828,11 @@ public final class ItemCache {
 
   /**
    * Finds the item and, if it expired or was flushed, unlinks it and returns null. Caller holds
-   * the segment lock.
+   * the stripe lock.
    */
   private Item findLive(
-      Segment segment, byte[] key, int keyOffset, int keyLength, int hash, long now) {
-    Item item = segment.find(key, keyOffset, keyLength, hash);
+      Stripe stripe, byte[] key, int keyOffset, int keyLength, int hash, long now) {
+    Item item = stripe.find(key, keyOffset, keyLength, hash);
     if (item == null) {
       return null;
     }
@@ -802,7 +846,7 @@ public final class ItemCache {
     } else {
       return item;
     }
-    unlinkReporting(segment, item);
+    unlinkReporting(stripe, item);
     reclaimed.increment();
     bytesUsed.addAndGet(-item.sizeBytes());
     return null;
@@ -813,19 +857,19 @@ public final class ItemCache {
    * that it is out of its segments the moment it stops being readable. The caller still answers
    * the command that did it, as memcached answers a touch with -1.
    */
-  private void expireProfileNow(Segment segment, Item item, long now) {
+  private void expireProfileNow(Stripe stripe, Item item, long now) {
     if (item.isProfile() && isExpired(item, now)) {
-      unlinkReporting(segment, item);
+      unlinkReporting(stripe, item);
       reclaimed.increment();
       bytesUsed.addAndGet(-item.sizeBytes());
     }
   }
 
   /** Unlinks an item that leaves the cache for good; a profile is removed from the engine too. */
-  private void unlinkReporting(Segment segment, Item item) {
-    segment.unlink(item);
+  private void unlinkReporting(Stripe stripe, Item item) {
+    stripe.unlink(item);
     if (item.isProfile()) {
-      hooks.removed(item.key);
+      hooks.removed(item.key, item.hash, item.ordinal);
     }
   }
 
@@ -837,17 +881,15 @@ public final class ItemCache {
     return expiresAtSeconds != 0 && expiresAtSeconds <= now;
   }
 
+  private static final WriteResult NOTHING_WRITTEN =
+      new WriteResult(true, false, 0, Item.NO_ORDINAL);
+
   /** Stands in for the engine write of a profile stored already expired: writes nothing. */
   private static final ProfileWrite DEAD_ON_ARRIVAL =
       new ProfileWrite() {
         @Override
-        public int apply(byte currentKind) {
-          return 0;
-        }
-
-        @Override
-        public boolean applied() {
-          return true;
+        public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
+          return NOTHING_WRITTEN;
         }
       };
 
@@ -862,10 +904,10 @@ public final class ItemCache {
 
   /**
    * Adds {@code delta} bytes to the total and, if that puts the cache over its cap (the bytes
-   * profiles share counted too), evicts from the LRU tails: the writer's own segment first, then
+   * profiles share counted too), evicts from the LRU tails: the writer's own stripe first, then
    * the others in turn.
    */
-  private void charge(Segment home, long delta) {
+  private void charge(Stripe home, long delta) {
     if (bytesUsed.addAndGet(delta) + hooks.sharedBytes() <= maxBytes) {
       return;
     }
@@ -873,34 +915,34 @@ public final class ItemCache {
     if (evictFrom(home, now, true)) {
       return;
     }
-    for (int attempt = 0; attempt < SEGMENT_COUNT && overCap(); attempt++) {
-      Segment victim = segments[(int) (evictionCursor.getAndIncrement() & (SEGMENT_COUNT - 1))];
+    for (int attempt = 0; attempt < STRIPE_COUNT && overCap(); attempt++) {
+      Stripe victim = stripes[(int) (evictionCursor.getAndIncrement() & (STRIPE_COUNT - 1))];
       if (victim != home) {
         evictFrom(victim, now, false);
       }
     }
   }
 
-  /** Whether the items and the bytes profiles share ({@link ProfileHooks#sharedBytes}) exceed the cap. */
+  /** Whether the items and the bytes profiles share ({@link ProfileHooks#sharedBytes}) are over the cap. */
   private boolean overCap() {
     return bytesUsed.get() + hooks.sharedBytes() > maxBytes;
   }
 
   /**
-   * Evicts from one segment's LRU tail until under the cap; false if the segment ran dry. In the
-   * writer's own segment ({@code keepHead}) the head is the item just written and is kept; another
-   * segment may be emptied, which matters when a few items hold most of the memory (profiles whose
+   * Evicts from one stripe's LRU tail until under the cap; false if the stripe ran dry. In the
+   * writer's own stripe ({@code keepHead}) the head is the item just written and is kept; another
+   * stripe may be emptied, which matters when a few items hold most of the memory (profiles whose
    * names are theirs alone).
    */
-  private boolean evictFrom(Segment segment, long now, boolean keepHead) {
-    segment.lock.lock();
+  private boolean evictFrom(Stripe stripe, long now, boolean keepHead) {
+    stripe.lock.lock();
     try {
       while (overCap()) {
-        Item victim = segment.lruTail;
-        if (victim == null || (keepHead && victim == segment.lruHead)) {
+        Item victim = stripe.lruTail;
+        if (victim == null || (keepHead && victim == stripe.lruHead)) {
           return false;
         }
-        unlinkReporting(segment, victim);
+        unlinkReporting(stripe, victim);
         bytesUsed.addAndGet(-victim.sizeBytes());
         if (isExpired(victim, now) || isFlushed(victim, now)) {
           reclaimed.increment();
@@ -916,7 +958,7 @@ public final class ItemCache {
       }
       return true;
     } finally {
-      segment.lock.unlock();
+      stripe.lock.unlock();
     }
   }
 
@@ -995,7 +1037,7 @@ public final class ItemCache {
   }
 
   /** One lock's worth of the cache: a chained hash table and an LRU list. */
-  private static final class Segment {
+  private static final class Stripe {
     private static final int INITIAL_BUCKETS = 256;
 
     final ReentrantLock lock = new ReentrantLock();
@@ -1080,7 +1122,7 @@ public final class ItemCache {
         freed += item.sizeBytes();
         item.linked = false;
         if (item.isProfile()) {
-          hooks.removed(item.key);
+          hooks.removed(item.key, item.hash, item.ordinal);
         }
       }
       expiries.clear();

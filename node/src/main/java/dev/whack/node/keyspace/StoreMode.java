@@ -1,4 +1,4 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /** The storage commands, as memcached's {@code do_store_item} distinguishes them. */
 public enum StoreMode {

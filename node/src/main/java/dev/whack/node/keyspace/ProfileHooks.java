@@ -1,16 +1,16 @@
-package dev.whack.node.cache;
+package dev.whack.node.keyspace;
 
 /**
  * How the cache keeps the profile engine in step with its items: every profile item that leaves
  * the cache (delete, expiry, eviction, flush, or an opaque value stored over it) is reported, under
- * the lock of the item's segment, so that the profile leaves every segment at the same moment.
+ * the lock of the item's stripe, so that the profile leaves every segment at the same moment.
  */
 @FunctionalInterface
-public interface ProfileHooks {
-  ProfileHooks NONE = key -> {};
+interface ProfileHooks {
+  ProfileHooks NONE = (key, hash, ordinal) -> {};
 
-  /** The profile item under this key is gone from the cache. */
-  void removed(byte[] key);
+  /** The profile item under this key (its hash and engine ordinal) is gone from the cache. */
+  void removed(byte[] key, int hash, int ordinal);
 
   /**
    * Bytes the profiles hold in common, outside any item (their interned names), which count

@@ -1,4 +1,4 @@
-package dev.whack.node.profiles;
+package dev.whack.node.keyspace;
 
 import dev.whack.node.engine.EngineException;
 

@@ -1,0 +1,195 @@
+package dev.whack.node.keyspace;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.proto.Profile;
+import java.time.InstantSource;
+
+/**
+ * A node's keys: where every keyed operation of every protocol is decided once. A key holds an
+ * opaque value, kept byte for byte as memcached keeps it, or a profile, whose bytes live in the
+ * {@link ProfileEngine} and whose item in the {@link ItemCache} carries memcached's metadata
+ * (flags, expiry, cas, LRU position, its footprint under the memory cap). Keys under {@link
+ * #RESERVED_PREFIX} are never stored: a read answers them from the segments ({@link VirtualKeys}).
+ *
+ * <p>The text, meta and binary front ends parse a request, call their connection's {@link
+ * KeyspaceSession}, and encode the {@link Status} and {@link Outcome} it gives back in their own
+ * words; they never see an item or the engine's profile calls. This class holds what is shared by
+ * the node: the cache (wired so that every profile item leaving it leaves the engine too, under
+ * the item's stripe lock), node-wide operations ({@code flush_all}, timed expiry) and the
+ * figures of {@code stats}.
+ *
+ * <p>Concurrency: thread-safe; the cache and the engine are, and this class adds no state.
+ */
+public final class Keyspace {
+  /** The flags value that marks a stored value as a protobuf {@code whack.v1.Profile}. */
+  public static final int PROTOBUF_PROFILE_FLAGS = 0x77680001;
+  /** Keys under this prefix are answered from the segments, never stored. */
+  public static final String RESERVED_PREFIX = "_whack/";
+
+  private final ItemCache cache;
+  private final ProfileEngine engine;
+
+  /**
+   * @param clock memcached's clock for expiry and access times (whole seconds are used)
+   * @param maxBytes the memory cap ({@code --memory}) over every item, profiles included
+   * @param maxItemSize the largest value a read may return ({@code --max-item-size})
+   */
+  public Keyspace(InstantSource clock, long maxBytes, int maxItemSize, ProfileEngine engine) {
+    this.engine = engine;
+    this.cache =
+        new ItemCache(
+            clock,
+            maxBytes,
+            maxItemSize,
+            new ProfileHooks() {
+              @Override
+              public void removed(byte[] key, int hash, int ordinal) {
+                engine.remove(key, hash, ordinal);
+              }
+
+              @Override
+              public long sharedBytes() {
+                return engine.nameBytes();
+              }
+            });
+  }
+
+  /** A connection's handle on the keyspace; not to be shared between connections. */
+  public KeyspaceSession session() {
+    return new KeyspaceSession(this, cache, engine);
+  }
+
+  /**
+   * Whether a stored value is a profile, and which: a protobuf profile when its flags are {@link
+   * #PROTOBUF_PROFILE_FLAGS}, a JSON profile when its first byte after whitespace is '{', else an
+   * opaque value. This is the one place the rule lives (issue 12 changes it so that a plain
+   * memcached write of JSON that is not a valid profile is kept as an opaque value).
+   *
+   * @return {@link Item#OPAQUE}, {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
+   */
+  static byte kindOf(int flags, byte[] value) {
+    if (flags == PROTOBUF_PROFILE_FLAGS) {
+      return Item.PROFILE_PROTOBUF;
+    }
+    for (byte b : value) {
+      if (b == '{') {
+        return Item.PROFILE_JSON;
+      }
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+        return Item.OPAQUE;
+      }
+    }
+    return Item.OPAQUE;
+  }
+
+  /** True for keys under {@link #RESERVED_PREFIX}; a cluster never routes them by owner. */
+  public static boolean isReserved(byte[] key, int offset, int length) {
+    if (length < RESERVED_PREFIX.length()) {
+      return false;
+    }
+    for (int i = 0; i < RESERVED_PREFIX.length(); i++) {
+      if (key[offset + i] != RESERVED_PREFIX.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The bytes a read returns for an item: an opaque value as stored; a profile rendered from the
+   * engine in the encoding it was written in (canonical Profile JSON, or the protobuf {@code
+   * Profile} without its key). Null if the profile went away since the item was found.
+   */
+  byte[] valueOf(Item item) {
+    if (!item.isProfile()) {
+      return item.value();
+    }
+    if (item.kind() == Item.PROFILE_PROTOBUF) {
+      Profile profile = engine.get(item.key, item.hash, item.ordinal);
+      return profile == null ? null : profile.toBuilder().clearKey().build().toByteArray();
+    }
+    return engine.getJson(item.key, item.hash, item.ordinal);
+  }
+
+  /** Parses a protobuf profile value, as the engine's put takes it. */
+  static Profile parseProtobufProfile(byte[] value) {
+    try {
+      return Profile.parseFrom(value);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not a protobuf whack.v1.Profile: " + e.getMessage(), e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Node-wide operations
+
+  public int maxItemSize() {
+    return cache.maxItemSize();
+  }
+
+  /**
+   * {@code flush_all [delay]}: with no delay every item (and so every profile) is dropped now;
+   * with a delay, items not accessed since then become invalid once the delay has passed
+   * (memcached's {@code oldest_live}), and the timer removes the profiles among them.
+   */
+  public void flushAll(long delaySeconds) {
+    cache.flushAll(delaySeconds);
+  }
+
+  /**
+   * One turn of the node's timer: profiles whose expiry has come, and every item a delayed {@code
+   * flush_all} invalidated, leave now (opaque items keep memcached's lazy expiry), then the
+   * engine re-evaluates the memberships that time has changed.
+   *
+   * @return how many items were removed
+   */
+  public int runTimers() {
+    int removed = cache.expireDue();
+    engine.runDueReevaluations();
+    return removed;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Figures for stats and metrics (memcached's names in the comments of ItemCache)
+
+  public long itemCount() {
+    return cache.itemCount();
+  }
+
+  public long bytesUsed() {
+    return cache.bytesUsed();
+  }
+
+  public long maxBytes() {
+    return cache.maxBytes();
+  }
+
+  public long evictions() {
+    return cache.evictions();
+  }
+
+  public long evictedUnfetched() {
+    return cache.evictedUnfetched();
+  }
+
+  public long reclaimed() {
+    return cache.reclaimed();
+  }
+
+  public long expiredUnfetched() {
+    return cache.expiredUnfetched();
+  }
+
+  public long totalItems() {
+    return cache.totalItems();
+  }
+
+  public long lookupsExpired() {
+    return cache.lookupsExpired();
+  }
+
+  public long lookupsFlushed() {
+    return cache.lookupsFlushed();
+  }
+}

@@ -1,0 +1,358 @@
+package dev.whack.node.keyspace;
+
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.ProfileTooLargeException;
+import dev.whack.node.engine.WriteResult;
+import dev.whack.node.engine.profile.Rendering;
+import dev.whack.proto.Update;
+import java.nio.ByteBuffer;
+
+/**
+ * One connection's handle on the {@link Keyspace}: every keyed operation of memcached's text, meta
+ * and binary protocols and of Whack's profile update, each decided here once. A method takes the
+ * request's key as {@code (bytes, offset, length)} (no key object is made for a lookup) and answers
+ * with a {@link Status} and, where a reply echoes details, an {@link Outcome} filled as one
+ * consistent snapshot under the key's stripe lock. A read's {@link Outcome#value} is what the
+ * client gets: an opaque value as stored, a profile rendered in the encoding it was written in.
+ *
+ * <p>Decided here for every protocol: a value is stored as a profile by {@link Keyspace#kindOf};
+ * a reserved key ({@link Keyspace#isReserved}) is never stored, never created by an arithmetic or
+ * a vivifying read, and a read answers it from the segments; a profile is written whole or
+ * updated, never appended to or counted; a {@code set} refused for size removes the old value (as
+ * memcached unlinks it), profile or not; meta's stale marks ({@code I}) apply to profiles as to
+ * opaque values.
+ *
+ * <p>Concurrency: one per connection, used by its event loop only (it reuses its write objects);
+ * the keyspace it calls is thread-safe.
+ */
+public final class KeyspaceSession {
+  private static final byte[] EMPTY = new byte[0];
+
+  private final Keyspace keyspace;
+  private final ItemCache cache;
+  private final ProfileEngine engine;
+  private final PutWrite put = new PutWrite();
+  private final UpdateWrite update = new UpdateWrite();
+
+  KeyspaceSession(Keyspace keyspace, ItemCache cache, ProfileEngine engine) {
+    this.keyspace = keyspace;
+    this.cache = cache;
+    this.engine = engine;
+  }
+
+  /** The largest value a read may return and a write may store ({@code --max-item-size}). */
+  public int maxItemSize() {
+    return cache.maxItemSize();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  /**
+   * {@code get}: the value under the key, the item bumped in the LRU and marked fetched; a reserved
+   * key is answered from the segments (flags 0, cas 0).
+   *
+   * @return false on a miss (also when a profile went away between finding and rendering it)
+   */
+  public boolean get(byte[] key, int keyOffset, int keyLength, Outcome out) {
+    out.reset();
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      return virtualRead(key, keyOffset, keyLength, out);
+    }
+    return read(cache.get(key, keyOffset, keyLength), out);
+  }
+
+  /** {@code gat}: {@link #get} that also sets a new expiry; a reserved key is only read. */
+  public boolean getAndTouch(byte[] key, int keyOffset, int keyLength, long exptime, Outcome out) {
+    out.reset();
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      return virtualRead(key, keyOffset, keyLength, out);
+    }
+    return read(cache.touch(key, keyOffset, keyLength, exptime), out);
+  }
+
+  /** {@code touch}: sets a new expiry on a live item; false on a miss. Nothing is rendered. */
+  public boolean touch(byte[] key, int keyOffset, int keyLength, long exptime, Outcome out) {
+    out.reset();
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      return false;
+    }
+    Item item = cache.touch(key, keyOffset, keyLength, exptime);
+    if (item == null) {
+      return false;
+    }
+    describe(item, out);
+    return true;
+  }
+
+  /**
+   * Meta get ({@code mg}) with its item-changing flags; {@code out} gets the value and the
+   * metadata as it was before this request (hit-before, last access), as memcached reports them. A
+   * profile removed since it was found reads as the empty item it now is. A reserved key is
+   * answered from the segments and never vivified, touched or marked.
+   *
+   * @return false on a miss
+   */
+  public boolean metaGet(
+      byte[] key, int keyOffset, int keyLength, MetaGetOptions options, Outcome out) {
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      out.reset();
+      return virtualRead(key, keyOffset, keyLength, out);
+    }
+    Item item = cache.metaGet(key, keyOffset, keyLength, options, out);
+    if (item == null) {
+      return false;
+    }
+    byte[] value = keyspace.valueOf(item);
+    describe(item, out);
+    out.value = value == null ? EMPTY : value;
+    return true;
+  }
+
+  /**
+   * Meta debug ({@code me}) and a TTL read before a touch: the live item's metadata without bumping
+   * it; {@code withValue} also renders what a read would return (a profile removed since leaves it
+   * null). A reserved key is a miss: nothing is stored there.
+   */
+  public boolean peek(byte[] key, int keyOffset, int keyLength, boolean withValue, Outcome out) {
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      out.reset();
+      return false;
+    }
+    Item item = cache.peek(key, keyOffset, keyLength, out);
+    if (item == null) {
+      return false;
+    }
+    describe(item, out);
+    out.value = withValue ? keyspace.valueOf(item) : null;
+    return true;
+  }
+
+  private boolean read(Item item, Outcome out) {
+    if (item == null) {
+      return false;
+    }
+    byte[] value = keyspace.valueOf(item);
+    if (value == null) {
+      return false;
+    }
+    describe(item, out);
+    out.value = value;
+    return true;
+  }
+
+  private boolean virtualRead(byte[] key, int keyOffset, int keyLength, Outcome out) {
+    out.value = VirtualKeys.resolve(engine, key, keyOffset, keyLength);
+    return out.value != null;
+  }
+
+  /**
+   * The item's reply details. Read without the stripe lock: key, flags and binaryKey never change,
+   * and a profile's cas read here is at worst the one from just before a concurrent update.
+   */
+  private static void describe(Item item, Outcome out) {
+    out.item = item;
+    out.cas = item.cas();
+    out.key = item.key();
+    out.flags = item.flags();
+    out.binaryKey = item.binaryKey();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  /**
+   * The storage commands (memcached's {@code do_store_item}): the value is stored as a profile when
+   * {@link Keyspace#kindOf} says so (never for append and prepend, which only opaque values take),
+   * else as it is.
+   *
+   * @param compareCas the client's cas, 0 for none
+   * @param allowStale meta {@code I}: a cas lower than the item's stores the value marked stale
+   * @param binaryKey meta {@code b}: the client sent the key base64-encoded
+   * @return RESERVED for a reserved key; TOO_LARGE for a value, a concatenation or a profile's
+   *     rendering over the item size limit (a refused {@code set} removes the old value);
+   *     IS_PROFILE for append or prepend to a profile; else memcached's outcome
+   * @throws ProfileRejectedException when the value is not an acceptable profile; nothing changes
+   */
+  public Status store(
+      StoreMode mode,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int flags,
+      long exptime,
+      byte[] value,
+      long compareCas,
+      boolean allowStale,
+      boolean binaryKey,
+      Outcome out) {
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      out.reset();
+      return Status.RESERVED;
+    }
+    byte kind =
+        mode == StoreMode.APPEND || mode == StoreMode.PREPEND
+            ? Item.OPAQUE
+            : Keyspace.kindOf(flags, value);
+    Status status;
+    if (kind == Item.OPAQUE) {
+      status =
+          cache.store(
+              mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale,
+              binaryKey, out);
+    } else {
+      put.value = value;
+      put.kind = kind;
+      try {
+        status =
+            cache.storeProfile(
+                mode, key, keyOffset, keyLength, flags, exptime, compareCas, allowStale, binaryKey,
+                kind, put, out);
+      } catch (ProfileTooLargeException e) {
+        status = Status.TOO_LARGE;
+        if (mode == StoreMode.SET) {
+          // As for a value over the limit: a refused set must not leave the old value readable.
+          cache.delete(key, keyOffset, keyLength, 0);
+        }
+      } catch (RuntimeException e) {
+        throw ProfileRejectedException.of("bad profile", e);
+      } finally {
+        put.value = null;
+      }
+    }
+    if (out.item != null) {
+      describe(out.item, out);
+    }
+    return status;
+  }
+
+  /**
+   * A partial profile update ({@code body} is Update JSON, or a protobuf {@code whack.v1.Update}
+   * when {@code protobuf}); creates the profile (JSON, flags 0, no expiry) if the key is absent, and
+   * keeps an existing profile's flags, expiry and encoding.
+   *
+   * @return STORED, IGNORED (a replayed producer sequence; nothing changed), NOT_PROFILE (the key
+   *     holds an opaque value), RESERVED, or TOO_LARGE when the updated profile would render to
+   *     more than the item size limit; then nothing is applied
+   * @throws ProfileRejectedException when the update is malformed or clashes; nothing changes
+   */
+  public Status update(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] body,
+      int bodyOffset,
+      int bodyLength,
+      boolean protobuf,
+      Outcome out) {
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      out.reset();
+      return Status.RESERVED;
+    }
+    update.protobuf = protobuf;
+    update.body = body;
+    update.offset = bodyOffset;
+    update.length = bodyLength;
+    try {
+      return cache.updateProfile(key, keyOffset, keyLength, update, out);
+    } catch (ProfileTooLargeException e) {
+      return Status.TOO_LARGE;
+    } catch (RuntimeException e) {
+      throw ProfileRejectedException.of("bad update", e);
+    } finally {
+      update.body = null;
+    }
+  }
+
+  /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */
+  public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
+    return cache.delete(key, keyOffset, keyLength, compareCas);
+  }
+
+  /**
+   * Meta delete with {@code I}: instead of removing the item (opaque or profile), marks it stale
+   * with a new cas and optionally a new expiry, so that readers are told to recache while still
+   * served the value.
+   */
+  public Status invalidate(
+      byte[] key, int keyOffset, int keyLength, long compareCas, boolean touch, long exptime) {
+    return cache.invalidate(key, keyOffset, keyLength, compareCas, touch, exptime);
+  }
+
+  /**
+   * {@code incr}/{@code decr} (memcached's {@code do_add_delta}, see {@link ItemCache#arithmetic});
+   * a profile is IS_PROFILE, and a reserved key is NOT_FOUND and never created.
+   *
+   * @param createOnMiss binary and meta {@code N}: store {@code initial} when the key is missing
+   * @param updateExpiry meta {@code T}: also set a new expiry when the operation succeeds
+   */
+  public Status arithmetic(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      boolean increment,
+      long delta,
+      long compareCas,
+      boolean createOnMiss,
+      long initial,
+      long createExptime,
+      boolean updateExpiry,
+      long updateExptime,
+      boolean binaryKey,
+      Outcome out) {
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      out.reset();
+      return Status.NOT_FOUND;
+    }
+    return cache.arithmetic(
+        key, keyOffset, keyLength, increment, delta, compareCas, createOnMiss, initial,
+        createExptime, updateExpiry, updateExptime, binaryKey, out);
+  }
+
+  /** {@code flush_all [delay]}, node-wide ({@link Keyspace#flushAll}). */
+  public void flushAll(long delaySeconds) {
+    keyspace.flushAll(delaySeconds);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Engine writes, run by the cache under the key's stripe lock once the command's conditions pass
+
+  /** Puts a whole profile. */
+  private final class PutWrite implements ProfileWrite {
+    byte[] value;
+    byte kind;
+
+    @Override
+    public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
+      return kind == Item.PROFILE_PROTOBUF
+          ? engine.put(key, hash, currentOrdinal, Keyspace.parseProtobufProfile(value))
+          : engine.putJson(key, hash, currentOrdinal, value, 0, value.length);
+    }
+  }
+
+  /** Applies a partial update. */
+  private final class UpdateWrite implements ProfileWrite {
+    byte[] body;
+    int offset;
+    int length;
+    boolean protobuf;
+
+    @Override
+    public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
+      // The profile keeps the encoding it was written in, and that rendering is what must fit.
+      Rendering rendering =
+          currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
+      return protobuf
+          ? engine.update(key, hash, currentOrdinal, parseUpdate(), rendering)
+          : engine.updateJson(key, hash, currentOrdinal, body, offset, length, rendering);
+    }
+
+    private Update parseUpdate() {
+      try {
+        return Update.parseFrom(ByteBuffer.wrap(body, offset, length));
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalArgumentException("not a protobuf whack.v1.Update: " + e.getMessage(), e);
+      }
+    }
+  }
+}
