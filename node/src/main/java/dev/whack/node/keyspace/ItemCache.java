@@ -443,7 +443,8 @@ final class ItemCache {
       int footprint = result.footprintBytes();
       Item stored;
       if (old == null) {
-        stored = newItem(ownKey, 0, ownKey.length, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
+        stored =
+            newItem(ownKey, 0, ownKey.length, hash, EMPTY, 0, now, Item.PROFILE_JSON, footprint);
         stored.ordinal = result.ordinal();
         charged = stored.sizeBytes();
         stripe.link(stored);

@@ -228,8 +228,8 @@ public final class KeyspaceSession {
 
   /**
    * A partial profile update ({@code body} is Update JSON, or a protobuf {@code whack.v1.Update}
-   * when {@code protobuf}); creates the profile (JSON, flags 0, no expiry) if the key is absent, and
-   * keeps an existing profile's flags, expiry and encoding.
+   * when {@code protobuf}); creates the profile (JSON, flags 0, no expiry) if the key is absent,
+   * and keeps an existing profile's flags, expiry and encoding.
    *
    * @return STORED, IGNORED (a replayed producer sequence; nothing changed), NOT_PROFILE (the key
    *     holds an opaque value), RESERVED, or TOO_LARGE when the updated profile would render to

@@ -1,7 +1,7 @@
 package dev.whack.node.keyspace;
 
 /**
- * The details of one cache operation that a protocol may echo back, filled in under the stripe
+ * The details of one keyspace operation that a protocol may echo back, filled in under the stripe
  * lock so that they are a consistent snapshot of the item at that moment.
  *
  * <p>Concurrency: one instance per connection, reused for every request, never shared.

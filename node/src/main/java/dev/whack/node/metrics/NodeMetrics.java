@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The node's Prometheus metrics. Counters are read from {@link NodeStats} and the cache when
+ * The node's Prometheus metrics. Counters are read from {@link NodeStats} and the keyspace when
  * scraped (no second count on the hot path); request latency goes to {@link LatencyHistograms}
  * by family index, so the hot path never looks a meter up by name.
  *
@@ -58,7 +58,7 @@ public final class NodeMetrics implements AutoCloseable {
   private JvmGcMetrics gcMetrics;
   private HttpServer http;
 
-  public NodeMetrics(NodeStats stats, Keyspace cache) {
+  public NodeMetrics(NodeStats stats, Keyspace keyspace) {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.getPrometheusRegistry().register(latency);
     command("get", "hit", stats.getHits);
@@ -87,13 +87,13 @@ public final class NodeMetrics implements AutoCloseable {
     counter("whack.network.written", "Bytes sent to clients", stats.bytesWritten, "bytes");
     counter("whack.connections.total", "Connections accepted", stats.totalConnections);
     gauge("whack.connections.open", "Open client connections", stats, s -> s.currConnections.sum());
-    gauge("whack.cache.items", "Items held", cache, Keyspace::itemCount);
-    gauge("whack.cache.bytes", "Estimated heap bytes held by items", cache, Keyspace::bytesUsed);
-    gauge("whack.cache.limit.bytes", "The memory cap (--memory)", cache, Keyspace::maxBytes);
-    FunctionCounter.builder("whack.cache.evictions", cache, Keyspace::evictions)
+    gauge("whack.cache.items", "Items held", keyspace, Keyspace::itemCount);
+    gauge("whack.cache.bytes", "Estimated heap bytes held by items", keyspace, Keyspace::bytesUsed);
+    gauge("whack.cache.limit.bytes", "The memory cap (--memory)", keyspace, Keyspace::maxBytes);
+    FunctionCounter.builder("whack.cache.evictions", keyspace, Keyspace::evictions)
         .description("Live items evicted to stay under the memory cap")
         .register(registry);
-    FunctionCounter.builder("whack.cache.reclaimed", cache, Keyspace::reclaimed)
+    FunctionCounter.builder("whack.cache.reclaimed", keyspace, Keyspace::reclaimed)
         .description("Expired or flushed items removed")
         .register(registry);
     new JvmMemoryMetrics().bindTo(registry);

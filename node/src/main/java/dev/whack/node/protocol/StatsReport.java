@@ -30,7 +30,7 @@ public final class StatsReport {
   }
 
   private final NodeConfig config;
-  private final Keyspace cache;
+  private final Keyspace keyspace;
   private final NodeStats stats;
   private final ConnectionTracker connections;
   private final String version;
@@ -40,13 +40,13 @@ public final class StatsReport {
 
   public StatsReport(
       NodeConfig config,
-      Keyspace cache,
+      Keyspace keyspace,
       NodeStats stats,
       ConnectionTracker connections,
       String version,
       IntSupplier boundPort) {
     this.config = config;
-    this.cache = cache;
+    this.keyspace = keyspace;
     this.stats = stats;
     this.connections = connections;
     this.version = version;
@@ -108,8 +108,8 @@ public final class StatsReport {
     s.stat("cmd_meta", Long.toString(stats.cmdMeta.sum()));
     s.stat("get_hits", Long.toString(stats.getHits.sum()));
     s.stat("get_misses", Long.toString(stats.getMisses.sum()));
-    s.stat("get_expired", Long.toString(cache.lookupsExpired()));
-    s.stat("get_flushed", Long.toString(cache.lookupsFlushed()));
+    s.stat("get_expired", Long.toString(keyspace.lookupsExpired()));
+    s.stat("get_flushed", Long.toString(keyspace.lookupsFlushed()));
     s.stat("delete_misses", Long.toString(stats.deleteMisses.sum()));
     s.stat("delete_hits", Long.toString(stats.deleteHits.sum()));
     s.stat("incr_misses", Long.toString(stats.incrMisses.sum()));
@@ -131,15 +131,15 @@ public final class StatsReport {
     s.stat("bytes_read", Long.toString(stats.bytesRead.sum()));
     s.stat("bytes_written", Long.toString(stats.bytesWritten.sum()));
     s.stat("reply_bytes", Long.toString(connections.queuedReplyBytes()));
-    s.stat("limit_maxbytes", Long.toString(cache.maxBytes()));
+    s.stat("limit_maxbytes", Long.toString(keyspace.maxBytes()));
     s.stat("threads", Integer.toString(config.ioThreads()));
-    s.stat("bytes", Long.toString(cache.bytesUsed()));
-    s.stat("curr_items", Long.toString(cache.itemCount()));
-    s.stat("total_items", Long.toString(cache.totalItems()));
-    s.stat("expired_unfetched", Long.toString(cache.expiredUnfetched()));
-    s.stat("evicted_unfetched", Long.toString(cache.evictedUnfetched()));
-    s.stat("evictions", Long.toString(cache.evictions()));
-    s.stat("reclaimed", Long.toString(cache.reclaimed()));
+    s.stat("bytes", Long.toString(keyspace.bytesUsed()));
+    s.stat("curr_items", Long.toString(keyspace.itemCount()));
+    s.stat("total_items", Long.toString(keyspace.totalItems()));
+    s.stat("expired_unfetched", Long.toString(keyspace.expiredUnfetched()));
+    s.stat("evicted_unfetched", Long.toString(keyspace.evictedUnfetched()));
+    s.stat("evictions", Long.toString(keyspace.evictions()));
+    s.stat("reclaimed", Long.toString(keyspace.reclaimed()));
     if (engine != null) {
       EngineStats e = engine.stats();
       s.stat("profiles", Integer.toString(e.profiles()));
@@ -178,17 +178,17 @@ public final class StatsReport {
   }
 
   private void items(Sink s) {
-    s.stat("items:1:number", Long.toString(cache.itemCount()));
-    s.stat("items:1:mem_requested", Long.toString(cache.bytesUsed()));
-    s.stat("items:1:evicted", Long.toString(cache.evictions()));
+    s.stat("items:1:number", Long.toString(keyspace.itemCount()));
+    s.stat("items:1:mem_requested", Long.toString(keyspace.bytesUsed()));
+    s.stat("items:1:evicted", Long.toString(keyspace.evictions()));
     s.stat("items:1:outofmemory", "0");
-    s.stat("items:1:reclaimed", Long.toString(cache.reclaimed()));
-    s.stat("items:1:expired_unfetched", Long.toString(cache.expiredUnfetched()));
-    s.stat("items:1:evicted_unfetched", Long.toString(cache.evictedUnfetched()));
+    s.stat("items:1:reclaimed", Long.toString(keyspace.reclaimed()));
+    s.stat("items:1:expired_unfetched", Long.toString(keyspace.expiredUnfetched()));
+    s.stat("items:1:evicted_unfetched", Long.toString(keyspace.evictedUnfetched()));
   }
 
   private void slabs(Sink s) {
-    s.stat("1:used_chunks", Long.toString(cache.itemCount()));
+    s.stat("1:used_chunks", Long.toString(keyspace.itemCount()));
     s.stat("1:get_hits", Long.toString(stats.getHits.sum()));
     s.stat("1:cmd_set", Long.toString(stats.cmdSet.sum()));
     s.stat("1:delete_hits", Long.toString(stats.deleteHits.sum()));
@@ -198,7 +198,7 @@ public final class StatsReport {
     s.stat("1:cas_badval", Long.toString(stats.casBadval.sum()));
     s.stat("1:touch_hits", Long.toString(stats.touchHits.sum()));
     s.stat("active_slabs", "1");
-    s.stat("total_malloced", Long.toString(cache.bytesUsed()));
+    s.stat("total_malloced", Long.toString(keyspace.bytesUsed()));
   }
 
   private void conns(Sink s) {

@@ -605,7 +605,14 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       }
       if (hit) {
         writeValue(
-            replies.out(), b, keyStart, keyLength, outcome.flags, outcome.value, withCas, outcome.cas);
+            replies.out(),
+            b,
+            keyStart,
+            keyLength,
+            outcome.flags,
+            outcome.value,
+            withCas,
+            outcome.cas);
       }
       if (replies.endOfPiece()) {
         return pos;
