@@ -29,8 +29,10 @@ public final class Keyspace {
   /** The flags value that marks a stored value as a protobuf {@code whack.v1.Profile}. */
   public static final int PROTOBUF_PROFILE_FLAGS = 0x77680001;
   /**
-   * The flags value that marks a stored value as Profile JSON that must be taken as a profile: a
-   * value that is not one is refused with the reason, never kept as an opaque value.
+   * The flags a write sends to say its value is Profile JSON that must be taken as a profile: a
+   * value that is not one is refused with the reason, never kept as an opaque value. The profile
+   * is stored with flags 0, as a plain client's JSON profile is, since stock clients read flags as
+   * their own encoding bits (spymemcached would take bit 1 for compression).
    */
   public static final int JSON_PROFILE_FLAGS = 0x77680002;
   /** Keys under this prefix are answered from the segments, never stored. */
@@ -105,6 +107,11 @@ public final class Keyspace {
    */
   static boolean requiresProfile(int flags) {
     return flags == PROTOBUF_PROFILE_FLAGS || flags == JSON_PROFILE_FLAGS;
+  }
+
+  /** The flags a profile written with {@code flags} keeps: 0 for {@link #JSON_PROFILE_FLAGS}. */
+  static int storedFlags(int flags) {
+    return flags == JSON_PROFILE_FLAGS ? 0 : flags;
   }
 
   /** Counts a value stored as opaque because it looked like Profile JSON but was not one. */

@@ -208,8 +208,8 @@ public final class KeyspaceSession {
       try {
         status =
             cache.storeProfile(
-                mode, key, keyOffset, keyLength, flags, exptime, compareCas, allowStale, binaryKey,
-                kind, put, out);
+                mode, key, keyOffset, keyLength, Keyspace.storedFlags(flags), exptime, compareCas,
+                allowStale, binaryKey, kind, put, out);
       } catch (ProfileTooLargeException e) {
         status = Status.TOO_LARGE;
         if (mode == StoreMode.SET) {
