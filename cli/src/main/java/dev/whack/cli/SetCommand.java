@@ -59,7 +59,7 @@ final class SetCommand extends ClientCommand {
       throw CliException.failed("bad profile: Profile JSON is an object, starting with '{'");
     }
     byte[] value = text.getBytes(StandardCharsets.UTF_8);
-    int flags = 0;
+    int flags = WhackClient.PROFILE_JSON_FLAGS;
     if (proto) {
       try {
         value = ProfileJson.parse(value).toByteArray();

@@ -91,7 +91,8 @@ public final class BulkWriter implements AutoCloseable {
           if (!WhackClient.isJsonObject(json)) {
             throw new IllegalArgumentException("profile JSON is an object and starts with '{'");
           }
-          return client.store(key, json.getBytes(StandardCharsets.UTF_8), 0, 0, inKeyOrder);
+          byte[] value = json.getBytes(StandardCharsets.UTF_8);
+          return client.store(key, value, WhackClient.PROFILE_JSON_FLAGS, 0, inKeyOrder);
         });
   }
 
@@ -107,7 +108,7 @@ public final class BulkWriter implements AutoCloseable {
           if (!startsWithBrace(json)) {
             throw new IllegalArgumentException("profile JSON is an object and starts with '{'");
           }
-          return client.store(key, json, 0, 0, inKeyOrder);
+          return client.store(key, json, WhackClient.PROFILE_JSON_FLAGS, 0, inKeyOrder);
         });
   }
 

@@ -68,6 +68,13 @@ public final class WhackClient implements AutoCloseable {
   /** The flags that mark a value as a protobuf {@code whack.v1.Profile} (0x77680001). */
   public static final int PROFILE_PROTOBUF_FLAGS = 0x77680001;
 
+  /**
+   * The flags a profile call sends with Profile JSON (0x77680002): the node must take the value as
+   * a profile and refuses it with the reason if it is not one. Without them, JSON that is not a
+   * profile is stored as an ordinary memcached value.
+   */
+  public static final int PROFILE_JSON_FLAGS = 0x77680002;
+
   private static final long CLOSE_WAIT_MILLIS = 1_000;
 
   /** Keys per {@code get} line in a multi-get, well under the node's line limit. */
@@ -276,8 +283,9 @@ public final class WhackClient implements AutoCloseable {
 
   /**
    * Replaces a profile with {@code json}, an object of attributes such as {@code
-   * {"country":"DK","age":31}}. A profile that does not parse is rejected by the node ({@link
-   * ServerErrorException} {@code CLIENT_ERROR bad profile: ...}) and the old one stays.
+   * {"country":"DK","age":31}}, sent with {@link #PROFILE_JSON_FLAGS}. A profile that does not
+   * parse is rejected by the node ({@link ServerErrorException} {@code CLIENT_ERROR bad profile:
+   * ...}) and the old one stays.
    */
   public CompletableFuture<Void> setProfile(String key, String json) {
     return Futures.attempt(
@@ -286,7 +294,7 @@ public final class WhackClient implements AutoCloseable {
             throw new IllegalArgumentException(
                 "profile JSON is an object and starts with '{'; got: " + abbreviate(json));
           }
-          return set(key, json.getBytes(StandardCharsets.UTF_8), 0, 0);
+          return set(key, json.getBytes(StandardCharsets.UTF_8), PROFILE_JSON_FLAGS, 0);
         });
   }
 

@@ -51,10 +51,11 @@ class ProfileCallsTest {
   }
 
   @Test
-  void shouldStoreProfileJsonWithFlagsZeroAndReadItBack() {
+  void shouldStoreProfileJsonWithTheJsonProfileFlagsAndReadItBack() {
     String json = "{\"country\":\"DK\",\"age\":31}";
     Await.value(client.setProfile("user:42", json));
-    assertEquals(List.of("set user:42 0 0 " + json.length()), server.received());
+    // The flags ask the node to refuse what is not a profile rather than keep it as a value.
+    assertEquals(List.of("set user:42 2003304450 0 " + json.length()), server.received());
     assertEquals(Optional.of(json), Await.value(client.getProfile("user:42")));
     assertEquals(Optional.empty(), Await.value(client.getProfile("user:43")));
   }
@@ -116,6 +117,6 @@ class ProfileCallsTest {
     Await.value(client.setProfile("user:1", "{}"));
     assertTrue(Await.value(client.deleteProfile("user:1")));
     assertFalse(client.blocking().deleteProfile("user:1"));
-    assertEquals(List.of("set user:1 0 0 2", "delete user:1", "delete user:1"), server.received());
+    assertEquals(List.of("set user:1 2003304450 0 2", "delete user:1", "delete user:1"), server.received());
   }
 }

@@ -417,7 +417,7 @@ final class ItemCache {
    * and footprint and keeps its flags, expiry and encoding.
    *
    * @return STORED, IGNORED (a replayed producer sequence; nothing changed) or NOT_PROFILE (the
-   *     key holds an opaque value)
+   *     key holds an opaque value, whose bytes {@code out.value} then holds)
    */
   public Status updateProfile(
       byte[] key, int keyOffset, int keyLength, ProfileWrite write, Outcome out) {
@@ -430,6 +430,7 @@ final class ItemCache {
     try {
       Item old = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (old != null && !old.isProfile()) {
+        out.value = old.value(); // for the reason the caller gives; an opaque value never changes
         return Status.NOT_PROFILE;
       }
       byte[] ownKey = old == null ? ownKey(key, keyOffset, keyLength) : old.key;

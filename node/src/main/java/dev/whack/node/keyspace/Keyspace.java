@@ -1,9 +1,12 @@
 package dev.whack.node.keyspace;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.proto.Profile;
 import java.time.InstantSource;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A node's keys: where every keyed operation of every protocol is decided once. A key holds an
@@ -19,16 +22,25 @@ import java.time.InstantSource;
  * the item's stripe lock), node-wide operations ({@code flush_all}, timed expiry) and the
  * figures of {@code stats}.
  *
- * <p>Concurrency: thread-safe; the cache and the engine are, and this class adds no state.
+ * <p>Concurrency: thread-safe; the cache and the engine are, and the only state this class adds
+ * is a {@link LongAdder}.
  */
 public final class Keyspace {
   /** The flags value that marks a stored value as a protobuf {@code whack.v1.Profile}. */
   public static final int PROTOBUF_PROFILE_FLAGS = 0x77680001;
+  /**
+   * The flags a write sends to say its value is Profile JSON that must be taken as a profile: a
+   * value that is not one is refused with the reason, never kept as an opaque value. The profile
+   * is stored with flags 0, as a plain client's JSON profile is, since stock clients read flags as
+   * their own encoding bits (spymemcached would take bit 1 for compression).
+   */
+  public static final int JSON_PROFILE_FLAGS = 0x77680002;
   /** Keys under this prefix are answered from the segments, never stored. */
   public static final String RESERVED_PREFIX = "_whack/";
 
   private final ItemCache cache;
   private final ProfileEngine engine;
+  private final LongAdder opaqueJsonStores = new LongAdder();
 
   /**
    * @param clock memcached's clock for expiry and access times (whole seconds are used)
@@ -62,15 +74,20 @@ public final class Keyspace {
 
   /**
    * Whether a stored value is a profile, and which: a protobuf profile when its flags are {@link
-   * #PROTOBUF_PROFILE_FLAGS}, a JSON profile when its first byte after whitespace is '{', else an
-   * opaque value. This is the one place the rule lives (issue 12 changes it so that a plain
-   * memcached write of JSON that is not a valid profile is kept as an opaque value).
+   * #PROTOBUF_PROFILE_FLAGS}; a JSON profile when its flags are {@link #JSON_PROFILE_FLAGS}, or
+   * when its first byte after whitespace is '{'; else an opaque value. This is the one place the
+   * rule lives. Only the profile flags make it binding ({@link #requiresProfile}): a plain write
+   * of a value starting with '{' that is not a valid profile is kept as an opaque value, byte for
+   * byte, as memcached keeps any bytes (issue 12).
    *
    * @return {@link Item#OPAQUE}, {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
    */
   static byte kindOf(int flags, byte[] value) {
     if (flags == PROTOBUF_PROFILE_FLAGS) {
       return Item.PROFILE_PROTOBUF;
+    }
+    if (flags == JSON_PROFILE_FLAGS) {
+      return Item.PROFILE_JSON;
     }
     for (byte b : value) {
       if (b == '{') {
@@ -81,6 +98,43 @@ public final class Keyspace {
       }
     }
     return Item.OPAQUE;
+  }
+
+  /**
+   * True when the flags say the value must be a profile (a profile-aware writer: the Java client's
+   * profile calls, {@code whack set}), so that a bad one is refused with the reason; with any other
+   * flags a value {@link #kindOf} takes for JSON but the engine refuses is stored as opaque.
+   */
+  static boolean requiresProfile(int flags) {
+    return flags == PROTOBUF_PROFILE_FLAGS || flags == JSON_PROFILE_FLAGS;
+  }
+
+  /** The flags a profile written with {@code flags} keeps: 0 for {@link #JSON_PROFILE_FLAGS}. */
+  static int storedFlags(int flags) {
+    return flags == JSON_PROFILE_FLAGS ? 0 : flags;
+  }
+
+  /** Counts a value stored as opaque because it looked like Profile JSON but was not one. */
+  void countOpaqueJson() {
+    opaqueJsonStores.increment();
+  }
+
+  /**
+   * Why an opaque value was not taken as a profile when it was stored, for the error of an update
+   * to it. Worked out again here, on the update's error path, rather than kept per item: the
+   * reference parser gives the position and reason of a malformed document; a document it reads
+   * was refused by the engine for a limit (names, key length) at the time it was stored.
+   */
+  static String notProfileReason(byte[] value) {
+    if (kindOf(0, value) == Item.OPAQUE) {
+      return "the value is not a JSON object";
+    }
+    try {
+      ProfileJson.parse(value);
+    } catch (EngineException e) {
+      return e.getMessage();
+    }
+    return "the engine refused it as a profile when it was stored";
   }
 
   /** True for keys under {@link #RESERVED_PREFIX}; a cluster never routes them by owner. */
@@ -191,5 +245,10 @@ public final class Keyspace {
 
   public long lookupsFlushed() {
     return cache.lookupsFlushed();
+  }
+
+  /** Values stored as opaque that started with '{' but were not valid profiles (issue 12). */
+  public long opaqueJsonStores() {
+    return opaqueJsonStores.sum();
   }
 }

@@ -164,7 +164,8 @@ public final class KeyspaceSession {
   /**
    * The storage commands (memcached's {@code do_store_item}): the value is stored as a profile when
    * {@link Keyspace#kindOf} says so (never for append and prepend, which only opaque values take),
-   * else as it is.
+   * else as it is. A value taken for Profile JSON that the engine refuses is stored as it is too,
+   * unless its flags require a profile ({@link Keyspace#requiresProfile}).
    *
    * @param compareCas the client's cas, 0 for none
    * @param allowStale meta {@code I}: a cas lower than the item's stores the value marked stale
@@ -172,7 +173,8 @@ public final class KeyspaceSession {
    * @return RESERVED for a reserved key; TOO_LARGE for a value, a concatenation or a profile's
    *     rendering over the item size limit (a refused {@code set} removes the old value);
    *     IS_PROFILE for append or prepend to a profile; else memcached's outcome
-   * @throws ProfileRejectedException when the value is not an acceptable profile; nothing changes
+   * @throws ProfileRejectedException when the flags require a profile and the value is not an
+   *     acceptable one; nothing changes
    */
   public Status store(
       StoreMode mode,
@@ -206,8 +208,8 @@ public final class KeyspaceSession {
       try {
         status =
             cache.storeProfile(
-                mode, key, keyOffset, keyLength, flags, exptime, compareCas, allowStale, binaryKey,
-                kind, put, out);
+                mode, key, keyOffset, keyLength, Keyspace.storedFlags(flags), exptime, compareCas,
+                allowStale, binaryKey, kind, put, out);
       } catch (ProfileTooLargeException e) {
         status = Status.TOO_LARGE;
         if (mode == StoreMode.SET) {
@@ -215,7 +217,18 @@ public final class KeyspaceSession {
           cache.delete(key, keyOffset, keyLength, 0);
         }
       } catch (RuntimeException e) {
-        throw ProfileRejectedException.of("bad profile", e);
+        ProfileRejectedException rejected = ProfileRejectedException.of("bad profile", e);
+        if (Keyspace.requiresProfile(flags)) {
+          throw rejected;
+        }
+        // A plain memcached write of JSON that is no profile: memcached keeps any bytes, and so do
+        // we. The cache re-checks the command's conditions under the stripe lock, so this store is
+        // as atomic as any other; only refused documents pay for the second step.
+        keyspace.countOpaqueJson();
+        status =
+            cache.store(
+                mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale,
+                binaryKey, out);
       } finally {
         put.value = null;
       }
@@ -231,10 +244,12 @@ public final class KeyspaceSession {
    * when {@code protobuf}); creates the profile (JSON, flags 0, no expiry) if the key is absent,
    * and keeps an existing profile's flags, expiry and encoding.
    *
-   * @return STORED, IGNORED (a replayed producer sequence; nothing changed), NOT_PROFILE (the key
-   *     holds an opaque value), RESERVED, or TOO_LARGE when the updated profile would render to
-   *     more than the item size limit; then nothing is applied
-   * @throws ProfileRejectedException when the update is malformed or clashes; nothing changes
+   * @return STORED, IGNORED (a replayed producer sequence; nothing changed), RESERVED, or
+   *     TOO_LARGE when the updated profile would render to more than the item size limit; then
+   *     nothing is applied
+   * @throws ProfileRejectedException when the update is malformed or clashes, or when the key
+   *     holds an opaque value ("not a profile: " and why the value was not taken as one); nothing
+   *     changes
    */
   public Status update(
       byte[] key,
@@ -253,8 +268,9 @@ public final class KeyspaceSession {
     update.body = body;
     update.offset = bodyOffset;
     update.length = bodyLength;
+    Status status;
     try {
-      return cache.updateProfile(key, keyOffset, keyLength, update, out);
+      status = cache.updateProfile(key, keyOffset, keyLength, update, out);
     } catch (ProfileTooLargeException e) {
       return Status.TOO_LARGE;
     } catch (RuntimeException e) {
@@ -262,6 +278,12 @@ public final class KeyspaceSession {
     } finally {
       update.body = null;
     }
+    if (status == Status.NOT_PROFILE) {
+      // The reason is worked out again here, on the error path, so that no item keeps a string.
+      String reason = Keyspace.notProfileReason(out.value);
+      throw new ProfileRejectedException("not a profile: " + ProfileRejectedException.oneLine(reason));
+    }
+    return status;
   }
 
   /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */

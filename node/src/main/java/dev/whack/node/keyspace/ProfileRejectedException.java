@@ -11,6 +11,10 @@ public final class ProfileRejectedException extends RuntimeException {
     super(message, cause);
   }
 
+  ProfileRejectedException(String message) {
+    super(message);
+  }
+
   /** Wraps an engine or parse error as "{@code <what>: <reason>}" on one line. */
   static ProfileRejectedException of(String what, RuntimeException cause) {
     if (!(cause instanceof EngineException) && !(cause instanceof IllegalArgumentException)) {

@@ -96,6 +96,9 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("whack.cache.reclaimed", keyspace, Keyspace::reclaimed)
         .description("Expired or flushed items removed")
         .register(registry);
+    FunctionCounter.builder("whack.cache.opaque.json", keyspace, Keyspace::opaqueJsonStores)
+        .description("Values starting with '{' that were not profiles, stored as opaque values")
+        .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     gcMetrics = new JvmGcMetrics();
     gcMetrics.bindTo(registry);

@@ -150,6 +150,7 @@ public final class StatsReport {
       s.stat("segment_changes", Long.toString(engine.membershipChanges()));
       s.stat("profile_updates", Long.toString(stats.profileUpdates.sum()));
       s.stat("profile_updates_ignored", Long.toString(stats.profileUpdatesIgnored.sum()));
+      s.stat("opaque_json_stores", Long.toString(keyspace.opaqueJsonStores()));
       s.stat("watchers", Long.toString(stats.watchers.sum()));
       s.stat("watch_changes_sent", Long.toString(stats.watchDelivered.sum()));
       s.stat("watch_changes_missed", Long.toString(stats.watchMissed.sum()));

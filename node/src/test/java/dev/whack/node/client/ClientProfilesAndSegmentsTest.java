@@ -99,6 +99,14 @@ class ClientProfilesAndSegmentsTest {
         assertInstanceOf(
             ServerErrorException.class, failure(client.setProfile("user:1", "{\"a\":}")));
     assertTrue(bad.serverMessage().startsWith("bad profile"), bad.serverMessage());
+    // JSON a plain memcached client would have stored as a value is refused by the profile call.
+    for (String notAProfile : List.of("{\"a\":{\"b\":1}}", "{\"a\":null}", "{\"ids\":[1,2,3]}")) {
+      ServerErrorException refused =
+          assertInstanceOf(
+              ServerErrorException.class, failure(client.setProfile("user:1", notAProfile)));
+      assertTrue(refused.serverMessage().startsWith("bad profile: invalid JSON"), refused.serverMessage());
+    }
+    assertTrue(value(client.getProfile("user:1")).orElseThrow().contains("\"age\":32"));
     assertTrue(value(client.deleteProfile("user:1")));
     assertEquals(Optional.empty(), value(client.getProfile("user:1")));
   }

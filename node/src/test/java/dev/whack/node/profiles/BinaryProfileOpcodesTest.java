@@ -521,7 +521,8 @@ class BinaryProfileOpcodesTest {
     assertError(call(INCREMENT, incrExtras, bytes("user:1"), NONE), INVALID, "cannot increment or decrement a profile");
     byte[] setExtras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
     assertError(call(SET, setExtras, bytes("_whack/size/x"), bytes("1")), INVALID, "reserved key");
-    assertError(call(SET, setExtras, bytes("user:1"), bytes("{\"n\":")), INVALID, "bad profile: ");
+    byte[] profileExtras = ByteBuffer.allocate(8).putInt(0x77680002).putInt(0).array();
+    assertError(call(SET, profileExtras, bytes("user:1"), bytes("{\"n\":")), INVALID, "bad profile: ");
     assertEquals("{\"n\":1}", call(GET, NONE, bytes("user:1"), NONE).valueText());
   }
 

@@ -248,7 +248,7 @@ class NameTablesTest {
     }
     String full = json + "}";
     assertEquals("STORED", wire.set("full", 0, 0, full));
-    String reply = wire.set("full", 0, 0, json + ",\"one_more\":1}");
+    String reply = wire.set("full", 0x77680002, 0, json + ",\"one_more\":1}"); // the profile flags
     assertTrue(
         reply.startsWith("CLIENT_ERROR bad profile: ")
             && reply.endsWith("too many attributes: a profile holds at most 1024"),

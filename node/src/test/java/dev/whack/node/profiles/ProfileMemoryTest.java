@@ -159,7 +159,8 @@ class ProfileMemoryTest {
       requests.append(ProfileWire.block("update " + key + " <n>", "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":5}"));
       requests.append(ProfileWire.block("update " + key + " <n>", "{\"set\":{\"pad\":\"" + PAD + "\"},\"producer\":\"p\",\"seq\":5}"));
       requests.append(ProfileWire.block("update " + key + " <n>", "{\"add\":{\"n\":[\"x\"]},\"set\":{\"pad\":\"" + PAD + "\"}}"));
-      requests.append(ProfileWire.block("set " + key + " 0 0 <n>", "{\"n\": "));
+      // Truncated JSON: refused with the profile flags (even keys), an opaque value without.
+      requests.append(ProfileWire.block("set " + key + (i % 2 == 0 ? " 2003304450" : " 0") + " 0 <n>", "{\"n\": "));
       replies += 5;
       switch (i % 4) {
         case 0 -> requests.append(ProfileWire.block("set " + key + " 0 0 <n>", "opaque " + PAD));

@@ -316,7 +316,7 @@ class ProfileProtocolTest {
   void shouldRejectBadInputWithClientErrorsAndChangeNothing() {
     define("dk", "country == \"DK\"", 0);
     set("user:1", "{\"country\":\"DK\",\"visits\":1}");
-    conn.send("set user:1 0 0 12\r\n{\"country\": \r\n");
+    conn.send("set user:1 2003304450 0 12\r\n{\"country\": \r\n"); // the JSON profile flags
     String line = conn.readLine();
     assertTrue(line.startsWith("CLIENT_ERROR bad profile: "), line);
     conn.send(block("update user:1 <n>", "{\"incr\":{\"country\":1}}"));
@@ -333,7 +333,7 @@ class ProfileProtocolTest {
     conn.send("set plain 0 0 1\r\nx\r\n");
     assertEquals("STORED\r\n", conn.readLine());
     conn.send(block("update plain <n>", "{\"set\":{\"a\":1}}"));
-    assertEquals("CLIENT_ERROR not a profile\r\n", conn.readLine());
+    assertEquals("CLIENT_ERROR not a profile: the value is not a JSON object\r\n", conn.readLine());
     conn.send("set _whack/size/dk 0 0 1\r\nx\r\n");
     assertEquals("CLIENT_ERROR reserved key\r\n", conn.readLine());
     conn.send("watch nosuch\r\n");
