@@ -130,7 +130,7 @@ public final class RenderedSize {
     n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     for (int i = 0; i < n; i++) { // producer marks: the name, the sequence, the second
-      total += ENTRY_BYTES + producerNameBytes(blob, pos) + LONG_BYTES;
+      total += ENTRY_BYTES + stringBytes(blob, pos) + LONG_BYTES;
       pos = Bytes.next(blob, Bytes.next(blob, Bytes.skipString(blob, pos)));
     }
     return total;
@@ -160,28 +160,13 @@ public final class RenderedSize {
     };
   }
 
-  /** A string (varint length at {@code pos}) quoted and escaped in JSON, or tagged in protobuf. */
-  private static long stringBytes(byte[] b, int pos) {
-    int len = Bytes.varintInt(b, pos);
-    int start = Bytes.next(b, pos);
-    long total = STRING_WRAPPER_BYTES + len;
-    for (int i = start; i < start + len; i++) {
-      int c = b[i];
-      if (c >= 0 && c < 0x20) {
-        total += 5; // a six-byte escape
-      } else if (c == '"' || c == '\\') {
-        total += 1;
-      }
-    }
-    return total;
-  }
-
   /**
-   * The most a producer name stored as UTF-8 at {@code pos} takes as a JSON field name (quoted,
-   * control characters as six-byte escapes, and a character outside the BMP, four bytes stored, as
-   * two six-byte escapes, as jackson writes field names) or as a protobuf string.
+   * The most a UTF-8 string (varint length at {@code pos}) takes quoted and escaped in JSON, as a
+   * value or as a field name (a producer's name), or tagged in protobuf: control characters as
+   * six-byte escapes, and a character outside the BMP, four bytes stored, as the two six-byte
+   * escapes jackson writes in a field name (a value keeps its four bytes; the bound may be loose).
    */
-  private static long producerNameBytes(byte[] b, int pos) {
+  private static long stringBytes(byte[] b, int pos) {
     int len = Bytes.varintInt(b, pos);
     int start = Bytes.next(b, pos);
     long total = STRING_WRAPPER_BYTES + len;
