@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import org.roaringbitmap.PeekableIntIterator;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -83,11 +84,8 @@ import org.roaringbitmap.RoaringBitmap;
  * had that id with that name.
  */
 public final class ProfileEngine {
-  /** Bytes per profile beyond its array: array header, page slot, key-index slots, ordinal bits. */
+  /** Bytes per profile beyond its array: array header, page slot, ordinal bits. */
   static final int FIXED_OVERHEAD_BYTES = 40;
-
-  /** An ordinal argument the engine looks up itself: the key-only calls. */
-  private static final int LOOK_UP = -2;
 
   private static final int MAX_PAGE = 100_000;
 
@@ -161,7 +159,8 @@ public final class ProfileEngine {
     java.util.Map<Integer, int[]> out = new java.util.TreeMap<>();
     for (int i = 0; i < table.stripeCount(); i++) {
       ProfileTable.Stripe stripe = table.stripeAt(i);
-      synchronized (stripe) {
+      stripe.lock().lock();
+      try {
         StripeNames uses = stripe.names();
         int[] entries = (events ? uses.events() : uses.attributes()).entries();
         for (int e = 0; e < entries.length; e += 2) {
@@ -169,76 +168,82 @@ public final class ProfileEngine {
           counts[0] += entries[e + 1];
           counts[1]++;
         }
+      } finally {
+        stripe.lock().unlock();
       }
     }
     return out;
   }
 
   // ------------------------------------------------------------------ profiles
+  //
+  // The engine has no key index: the node's one index (the keyspace's items) finds a key's
+  // profile and hands down the key, its hash ({@link ProfileTable#hash}, which picks the stripe)
+  // and the profile's ordinal from an earlier {@link WriteResult#ordinal}, or {@link #NO_PROFILE}.
+  // The index must serialise every write and removal of a key, so that an ordinal it holds stays
+  // its key's: it guards its items with this engine's stripe locks ({@link #stripeLocks}), which
+  // every call below takes too (a reentrant acquire when the index already holds it). An ordinal
+  // that does not hold the key it is handed with is refused, never written through.
+
+  /** The ordinal of a key that has no profile, for a write that creates one. */
+  public static final int NO_PROFILE = -1;
 
   /**
-   * Replaces the whole profile (attributes, event series, producer marks). The profile is one a
-   * read returns as protobuf, so its protobuf rendering must fit in {@link
-   * EngineConfig#maxValueBytes}.
-   *
-   * @throws InvalidProfileException when the profile is unacceptable; nothing changes
-   * @throws ProfileTooLargeException when its rendering would be over the limit; nothing changes
+   * Every stripe's lock, indexed by {@link ProfileTable#stripeIndex}: the node's key index guards
+   * a key's item with the lock of the key's stripe, so that the item and the profile change under
+   * one lock.
    */
-  public WriteResult put(byte[] key, Profile profile) {
-    checkKey(key);
-    return put(key, ProfileTable.hash(key), LOOK_UP, profile);
+  public ReentrantLock[] stripeLocks() {
+    return table.stripeLocks();
   }
 
   /**
-   * {@link #put(byte[], Profile)} for a store that indexes the key itself and hands down what it
-   * knows: the key's {@link ProfileTable#hash} and the profile's ordinal from an earlier {@link
-   * WriteResult#ordinal}, or -1 when the key has no profile. The store must serialise every write
-   * and removal of the key (its own lock), so that the ordinal stays the key's.
+   * Replaces the whole profile (attributes, event series, producer marks), or creates it. The
+   * profile is one a read returns as protobuf, so its protobuf rendering must fit in {@link
+   * EngineConfig#maxValueBytes}.
+   *
+   * @param ordinal the key's profile, or {@link #NO_PROFILE}
+   * @throws InvalidProfileException when the profile is unacceptable; nothing changes
+   * @throws ProfileTooLargeException when its rendering would be over the limit; nothing changes
    */
   public WriteResult put(byte[] key, int hash, int ordinal, Profile profile) {
     checkKey(key);
     Worker w = workers.get();
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
+    stripe.lock().lock();
+    try {
       long now = clock.millis(); // under the lock: see apply
-      int ord = ordinalOf(stripe, key, hash, ordinal);
-      byte[] current = ord < 0 ? null : table.blob(ord);
+      byte[] current = current(key, ordinal);
       byte[] next = w.writer.put(key, profile, now, current, stripe.names());
-      return install(w, stripe, hash, ord, key, current, next, Rendering.PROTOBUF, now);
+      return install(w, stripe, ordinal, key, current, next, Rendering.PROTOBUF, now);
+    } finally {
+      stripe.lock().unlock();
     }
   }
 
   /**
-   * Replaces the whole profile from Profile JSON (docs/profiles.md), streaming the document
-   * straight into the compact form (no intermediate message). The document is read from its bytes
-   * by this thread's {@link ProfileJsonReader}; one it declines (every malformed or unacceptable
-   * one, and a few rare forms) is read again from the start, into a restarted writer, by {@link
-   * ProfileJson#parse(byte[], int, int, dev.whack.node.engine.profile.ProfileSink)}, which reports
-   * the error with its position as always.
+   * Replaces the whole profile from Profile JSON (docs/profiles.md), or creates it, streaming the
+   * document straight into the compact form (no intermediate message). The document is read from
+   * its bytes by this thread's {@link ProfileJsonReader}; one it declines (every malformed or
+   * unacceptable one, and a few rare forms) is read again from the start, into a restarted writer,
+   * by {@link ProfileJson#parse(byte[], int, int, dev.whack.node.engine.profile.ProfileSink)},
+   * which reports the error with its position as always.
    *
+   * @param ordinal the key's profile, or {@link #NO_PROFILE}
    * @throws JsonFormatException with position and reason, including unacceptable values
    * @throws ProfileTooLargeException when its JSON rendering would be over {@link
    *     EngineConfig#maxValueBytes} (canonical JSON can be longer than the document given, for
    *     example {@code 1e5} renders as {@code 100000.0}); nothing changes
-   */
-  public WriteResult putJson(byte[] key, byte[] json, int offset, int length) {
-    checkKey(key);
-    return putJson(key, ProfileTable.hash(key), LOOK_UP, json, offset, length);
-  }
-
-  /**
-   * {@link #putJson(byte[], byte[], int, int)} under a known hash and ordinal (see {@link
-   * #put(byte[], int, int, Profile)}).
    */
   public WriteResult putJson(
       byte[] key, int hash, int ordinal, byte[] json, int offset, int length) {
     checkKey(key);
     Worker w = workers.get();
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
+    stripe.lock().lock();
+    try {
       long now = clock.millis(); // under the lock: see apply
-      int ord = ordinalOf(stripe, key, hash, ordinal);
-      byte[] current = ord < 0 ? null : table.blob(ord);
+      byte[] current = current(key, ordinal);
       byte[] next;
       try {
         if (!w.profileReader.read(
@@ -250,7 +255,9 @@ public final class ProfileEngine {
         w.writer.abandon();
         throw e;
       }
-      return install(w, stripe, hash, ord, key, current, next, Rendering.JSON, now);
+      return install(w, stripe, ordinal, key, current, next, Rendering.JSON, now);
+    } finally {
+      stripe.lock().unlock();
     }
   }
 
@@ -265,7 +272,6 @@ public final class ProfileEngine {
   private WriteResult install(
       Worker w,
       ProfileTable.Stripe stripe,
-      int hash,
       int ord,
       byte[] key,
       byte[] current,
@@ -275,7 +281,7 @@ public final class ProfileEngine {
     checkRenderedSize(w, next, rendering);
     boolean created = ord < 0;
     if (created) {
-      ord = table.insert(stripe, hash, next);
+      ord = table.add(next);
       all.add(ord);
     } else {
       table.set(ord, next);
@@ -287,29 +293,14 @@ public final class ProfileEngine {
 
   /**
    * Applies a partial update atomically, creating the profile if it does not exist. A replayed
-   * update (producer seq at or below the mark) returns {@code applied == false}. The profile is one
-   * a read returns as JSON (what an update creates).
+   * update (producer seq at or below the mark) returns {@code applied == false}.
    *
+   * @param ordinal the key's profile, or {@link #NO_PROFILE}
+   * @param rendering how a read returns the profile (an update creates a JSON one), which is the
+   *     length that must fit in {@link EngineConfig#maxValueBytes}
    * @throws InvalidProfileException on a type clash or bad value; nothing is applied
-   * @throws ProfileTooLargeException when the updated profile's rendering would be over {@link
-   *     EngineConfig#maxValueBytes}; nothing is applied
-   */
-  public WriteResult update(byte[] key, Update update) {
-    return update(key, update, Rendering.JSON);
-  }
-
-  /**
-   * {@link #update(byte[], Update)} of a profile a read returns in {@code rendering}, which is the
-   * length that must fit in {@link EngineConfig#maxValueBytes}.
-   */
-  public WriteResult update(byte[] key, Update update, Rendering rendering) {
-    checkKey(key);
-    return update(key, ProfileTable.hash(key), LOOK_UP, update, rendering);
-  }
-
-  /**
-   * {@link #update(byte[], Update, Rendering)} under a known hash and ordinal (see {@link
-   * #put(byte[], int, int, Profile)}).
+   * @throws ProfileTooLargeException when the updated profile's rendering would be over the
+   *     limit; nothing is applied
    */
   public WriteResult update(
       byte[] key, int hash, int ordinal, Update update, Rendering rendering) {
@@ -319,32 +310,16 @@ public final class ProfileEngine {
   }
 
   /**
-   * Applies Update JSON (docs/profiles.md). The document is read straight into this thread's
-   * reusable operations ({@link UpdateJsonReader}), so a typical update allocates only the new
-   * profile array; a document that reader declines (every malformed one, and a few rare forms) is
-   * read by {@link UpdateJson#parse}, which reports the error with its position as always.
+   * Applies Update JSON (docs/profiles.md), as {@link #update}. The document is read straight into
+   * this thread's reusable operations ({@link UpdateJsonReader}), so a typical update allocates
+   * only the new profile array; a document that reader declines (every malformed one, and a few
+   * rare forms) is read by {@link UpdateJson#parse}, which reports the error with its position as
+   * always.
    *
    * @throws JsonFormatException with position and reason
    * @throws InvalidProfileException on a type clash or bad value; nothing is applied
-   * @throws ProfileTooLargeException when the updated profile's JSON rendering would be over
-   *     {@link EngineConfig#maxValueBytes}; nothing is applied
-   */
-  public WriteResult updateJson(byte[] key, byte[] json, int offset, int length) {
-    return updateJson(key, json, offset, length, Rendering.JSON);
-  }
-
-  /**
-   * {@link #updateJson(byte[], byte[], int, int)} of a profile a read returns in {@code
-   * rendering}, which is the length that must fit in {@link EngineConfig#maxValueBytes}.
-   */
-  public WriteResult updateJson(
-      byte[] key, byte[] json, int offset, int length, Rendering rendering) {
-    return updateJson(key, ProfileTable.hash(key), LOOK_UP, json, offset, length, rendering);
-  }
-
-  /**
-   * {@link #updateJson(byte[], byte[], int, int, Rendering)} under a known hash and ordinal (see
-   * {@link #put(byte[], int, int, Profile)}).
+   * @throws ProfileTooLargeException when the updated profile's rendering would be over {@link
+   *     EngineConfig#maxValueBytes}; nothing is applied
    */
   public WriteResult updateJson(
       byte[] key,
@@ -369,16 +344,16 @@ public final class ProfileEngine {
 
   /** The update path proper: builds the next profile under the stripe and re-evaluates. */
   private WriteResult apply(
-      Worker w, byte[] key, int hash, int ordinal, UpdateOps ops, Rendering rendering) {
+      Worker w, byte[] key, int hash, int ord, UpdateOps ops, Rendering rendering) {
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
+    stripe.lock().lock();
+    try {
       // Read under the lock, so no evaluation of this profile made under it before (a timed one
       // racing this call) was at a later time than this write's: the bitmaps then hold the old
       // profile's answers as of now, or an expired one whose timed re-evaluation is still pending,
       // which reevaluateChanged relies on.
       long now = clock.millis();
-      int ord = ordinalOf(stripe, key, hash, ordinal);
-      byte[] current = ord >= 0 ? table.blob(ord) : null;
+      byte[] current = current(key, ord);
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
@@ -387,7 +362,7 @@ public final class ProfileEngine {
       checkRenderedSize(w, next, rendering);
       SegmentCatalog catalog = registry.catalog();
       if (ord < 0) {
-        ord = table.insert(stripe, hash, next);
+        ord = table.add(next);
         all.add(ord);
         reevaluateAll(w, catalog, ord, key, next, now, true);
         w.writer.commit(null);
@@ -417,70 +392,48 @@ public final class ProfileEngine {
       timers.schedule(ord, w.minValid);
       w.writer.commit(current);
       return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES, ord);
-    }
-  }
-
-  /** The profile as protobuf (key included), or null when absent. */
-  public Profile get(byte[] key) {
-    if (key.length == 0 || key.length > config.maxKeyBytes()) {
-      return null;
-    }
-    int hash = ProfileTable.hash(key);
-    ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) { // its names stay while the lock keeps the profile published
-      int ord = table.find(stripe, key, hash);
-      return ord < 0 ? null : ProfileCodec.toProto(table.blob(ord), dict);
+    } finally {
+      stripe.lock().unlock();
     }
   }
 
   /**
-   * {@link #get(byte[])} of the profile a store found at {@code ordinal} under this key and hash
-   * (see {@link #put(byte[], int, int, Profile)}), without a lookup; null when that ordinal no
-   * longer holds this key (removed since the store released its lock).
+   * The profile at {@code ordinal} as protobuf (key included), or null when that ordinal does not
+   * hold this key (removed since the index released its lock, or {@link #NO_PROFILE}).
    */
   public Profile get(byte[] key, int hash, int ordinal) {
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) { // its names stay while the lock keeps the profile published
-      byte[] blob = table.blob(ordinal);
-      return blob == null || !ProfileCodec.keyEquals(blob, key)
-          ? null
-          : ProfileCodec.toProto(blob, dict);
+    stripe.lock().lock(); // its names stay while the lock keeps the profile published
+    try {
+      byte[] blob = blobOf(key, ordinal);
+      return blob == null ? null : ProfileCodec.toProto(blob, dict);
+    } finally {
+      stripe.lock().unlock();
     }
   }
 
-  /** {@link #getJson(byte[])} at a known hash and ordinal, as {@link #get(byte[], int, int)}. */
+  /** {@link #get} as Profile JSON. */
   public byte[] getJson(byte[] key, int hash, int ordinal) {
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) { // its names stay while the lock keeps the profile published
-      byte[] blob = table.blob(ordinal);
-      return blob == null || !ProfileCodec.keyEquals(blob, key)
-          ? null
-          : ProfileCodec.toJson(blob, dict);
-    }
-  }
-
-  /** The profile as Profile JSON, or null when absent. */
-  public byte[] getJson(byte[] key) {
-    if (key.length == 0 || key.length > config.maxKeyBytes()) {
-      return null;
-    }
-    int hash = ProfileTable.hash(key);
-    ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) { // its names stay while the lock keeps the profile published
-      int ord = table.find(stripe, key, hash);
-      return ord < 0 ? null : ProfileCodec.toJson(table.blob(ord), dict);
+    stripe.lock().lock(); // its names stay while the lock keeps the profile published
+    try {
+      byte[] blob = blobOf(key, ordinal);
+      return blob == null ? null : ProfileCodec.toJson(blob, dict);
+    } finally {
+      stripe.lock().unlock();
     }
   }
 
   /**
    * Window and decay figures of one event series of a profile, chosen at read time (the marketplace
-   * read: "last 30 days, half-life 7 days"). Null when the profile is absent; zeros when it has no
-   * such events.
+   * read: "last 30 days, half-life 7 days"). Null when the profile is absent (as {@link #get});
+   * zeros when it has no such events.
    *
    * @param windowDays 1 to the retention
    * @param halfLifeMillis positive
    */
-  public EventStats eventStats(byte[] key, String event, int windowDays, long halfLifeMillis) {
+  public EventStats eventStats(
+      byte[] key, int hash, int ordinal, String event, int windowDays, long halfLifeMillis) {
     if (windowDays < 1 || windowDays > config.retentionDays()) {
       throw new IllegalArgumentException(
           "window must be 1.." + config.retentionDays() + " days, was " + windowDays);
@@ -488,21 +441,19 @@ public final class ProfileEngine {
     if (halfLifeMillis <= 0) {
       throw new IllegalArgumentException("half-life must be positive, was " + halfLifeMillis);
     }
-    if (key.length == 0 || key.length > config.maxKeyBytes()) {
-      return null;
-    }
     byte[] blob;
     int pos;
-    int hash = ProfileTable.hash(key);
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
-      int ord = table.find(stripe, key, hash);
-      if (ord < 0) {
+    stripe.lock().lock();
+    try {
+      blob = blobOf(key, ordinal);
+      if (blob == null) {
         return null;
       }
-      blob = table.blob(ord);
       // If the profile has this event, its reference keeps the lookup right while the lock is held.
       pos = new ProfileView().bind(blob).series(dict.events().idOf(event));
+    } finally {
+      stripe.lock().unlock();
     }
     if (pos < 0) {
       return new EventStats(0, 0, Double.NaN, Double.NaN, 0);
@@ -522,67 +473,33 @@ public final class ProfileEngine {
         partial.count(), partial.sum(), partial.average(), partial.variance(), w.decayed);
   }
 
-  /** Estimated bytes the profile uses on the node, or -1 when absent. */
-  public int footprint(byte[] key) {
-    byte[] blob = blobOf(key);
-    return blob == null ? -1 : blob.length + FIXED_OVERHEAD_BYTES;
-  }
-
-  public boolean contains(byte[] key) {
-    return blobOf(key) != null;
-  }
-
   /**
-   * Removes the profile and clears it from every segment (subscribers see it leave). Call when the
-   * store deletes, expires or evicts the profile. Returns false when it was absent.
-   */
-  public boolean remove(byte[] key) {
-    if (key.length == 0 || key.length > config.maxKeyBytes()) {
-      return false;
-    }
-    return remove(key, ProfileTable.hash(key), LOOK_UP);
-  }
-
-  /**
-   * {@link #remove(byte[])} under a known hash and ordinal (see {@link #put(byte[], int, int,
-   * Profile)}).
+   * Removes the profile and clears it from every segment (subscribers see it leave). The index
+   * calls this when it deletes, expires or evicts the profile. Returns false when the ordinal
+   * does not hold this key.
    */
   public boolean remove(byte[] key, int hash, int ordinal) {
     long now = clock.millis();
     ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
-      int ord = ordinalOf(stripe, key, hash, ordinal);
-      if (ord < 0) {
+    stripe.lock().lock();
+    try {
+      byte[] blob = blobOf(key, ordinal);
+      if (blob == null) {
         return false;
       }
       for (Segment s : registry.catalog().all()) {
-        if (s.members().remove(ord)) {
+        if (s.members().remove(ordinal)) {
           hub.publish(s.name(), key, false, now);
         }
       }
-      all.remove(ord);
-      timers.cancel(ord);
-      byte[] blob = table.blob(ord);
-      table.remove(stripe, key, hash);
+      all.remove(ordinal);
+      timers.cancel(ordinal);
+      table.free(ordinal);
       dict.release(blob, stripe.names());
       return true;
+    } finally {
+      stripe.lock().unlock();
     }
-  }
-
-  /**
-   * Removes every profile (memcached {@code flush_all}); segments stay defined and empty. Returns
-   * how many profiles were removed.
-   */
-  public int removeAll() {
-    int removed = 0;
-    int limit = table.ordinalLimit();
-    for (int ord = 0; ord < limit; ord++) {
-      byte[] blob = table.blob(ord);
-      if (blob != null && remove(ProfileCodec.key(blob))) {
-        removed++;
-      }
-    }
-    return removed;
   }
 
   /** Number of profiles on the node. */
@@ -717,22 +634,6 @@ public final class ProfileEngine {
     return new MembersPage(keys, null);
   }
 
-  /**
-   * A page of whole profiles matching a segment query (null or blank: every profile), for dumps.
-   * Each profile is as of some moment during the call.
-   */
-  public ProfilePage profiles(String segmentQuery, String cursor, int limit) {
-    MembersPage keys = members(segmentQuery, cursor, limit);
-    List<Profile> out = new ArrayList<>(keys.keys().size());
-    for (String key : keys.keys()) {
-      Profile p = get(key(key));
-      if (p != null) {
-        out.add(p);
-      }
-    }
-    return new ProfilePage(out, keys.nextCursor());
-  }
-
   private MembersPage page(PartitionedBitmap bits, int from, int limit) {
     List<String> keys = new ArrayList<>();
     int[] buf = new int[Math.min(limit, 1024)];
@@ -768,32 +669,45 @@ public final class ProfileEngine {
   }
 
   /**
-   * Whether the profile is in the segment (false when the profile is absent).
+   * Whether the profile is in the segment (false when the profile is absent, as {@link #get}).
    *
    * @throws UnknownSegmentException when the segment is not defined
    */
-  public boolean inSegment(String segment, byte[] key) {
+  public boolean inSegment(String segment, byte[] key, int hash, int ordinal) {
     Segment s = registry.catalog().byName(segment);
     if (s == null) {
       throw new UnknownSegmentException(segment);
     }
-    int ord = ordinalOf(key);
-    return ord >= 0 && s.members().contains(ord);
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock(); // the ordinal stays the key's while the lock is held
+    try {
+      return blobOf(key, ordinal) != null && s.members().contains(ordinal);
+    } finally {
+      stripe.lock().unlock();
+    }
   }
 
-  /** Names of the segments the profile is in, in definition order (empty when absent). */
-  public List<String> segmentsOf(byte[] key) {
-    int ord = ordinalOf(key);
+  /**
+   * Names of the segments the profile is in, in definition order (empty when the profile is
+   * absent, as {@link #get}).
+   */
+  public List<String> segmentsOf(byte[] key, int hash, int ordinal) {
     List<String> out = new ArrayList<>();
-    if (ord < 0) {
-      return out;
-    }
-    for (Segment s : registry.catalog().all()) {
-      if (s.members().contains(ord)) {
-        out.add(s.name());
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock(); // the ordinal stays the key's while the lock is held
+    try {
+      if (blobOf(key, ordinal) == null) {
+        return out;
       }
+      for (Segment s : registry.catalog().all()) {
+        if (s.members().contains(ordinal)) {
+          out.add(s.name());
+        }
+      }
+      return out;
+    } finally {
+      stripe.lock().unlock();
     }
-    return out;
   }
 
   /**
@@ -996,40 +910,28 @@ public final class ProfileEngine {
     }
   }
 
-  private byte[] blobOf(byte[] key) {
-    if (key.length == 0 || key.length > config.maxKeyBytes()) {
-      return null;
-    }
-    int hash = ProfileTable.hash(key);
-    ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
-      int ord = table.find(stripe, key, hash);
-      return ord < 0 ? null : table.blob(ord);
-    }
+  /** The profile at {@code ordinal} if it is this key's, else null. Caller holds the stripe. */
+  private byte[] blobOf(byte[] key, int ordinal) {
+    byte[] blob = ordinal < 0 ? null : table.blob(ordinal);
+    return blob != null && ProfileCodec.keyEquals(blob, key) ? blob : null;
   }
 
   /**
-   * The key's ordinal under its stripe's lock, which the caller holds: the one the caller knows,
-   * or looked up when it is {@link #LOOK_UP}.
+   * The profile a write replaces: the one at {@code ordinal}, or none for {@link #NO_PROFILE}.
+   * Caller holds the stripe.
+   *
+   * @throws IllegalStateException when the ordinal does not hold this key: the index lost track
+   *     of its profile, and writing through would corrupt another key's
    */
-  private int ordinalOf(ProfileTable.Stripe stripe, byte[] key, int hash, int known) {
-    if (known == LOOK_UP) {
-      return table.find(stripe, key, hash);
+  private byte[] current(byte[] key, int ordinal) {
+    if (ordinal < 0) {
+      return null;
     }
-    assert known == table.find(stripe, key, hash)
-        : "a store's ordinal " + known + " is not its key's " + table.find(stripe, key, hash);
-    return known;
-  }
-
-  private int ordinalOf(byte[] key) {
-    if (key.length == 0 || key.length > config.maxKeyBytes()) {
-      return -1;
+    byte[] blob = blobOf(key, ordinal);
+    if (blob == null) {
+      throw new IllegalStateException("ordinal " + ordinal + " does not hold the key written");
     }
-    int hash = ProfileTable.hash(key);
-    ProfileTable.Stripe stripe = table.stripe(hash);
-    synchronized (stripe) {
-      return table.find(stripe, key, hash);
-    }
+    return blob;
   }
 
   private EvalContext bind(Worker w, byte[] blob, long now) {
@@ -1114,7 +1016,8 @@ public final class ProfileEngine {
     int keyOff = ProfileCodec.keyStart(seen);
     int keyLen = ProfileCodec.keyLength(seen);
     ProfileTable.Stripe stripe = table.stripe(ProfileTable.hash(seen, keyOff, keyLen));
-    synchronized (stripe) {
+    stripe.lock().lock();
+    try {
       byte[] blob = table.blob(ord);
       if (blob == null || (blob != seen && !ProfileCodec.keyEquals(blob, seen, keyOff, keyLen))) {
         return; // removed, or the ordinal now belongs to another key with its own schedule
@@ -1135,6 +1038,8 @@ public final class ProfileEngine {
         }
       }
       timers.schedule(ord, w.minValid);
+    } finally {
+      stripe.lock().unlock();
     }
   }
 
@@ -1150,7 +1055,8 @@ public final class ProfileEngine {
       int keyOff = ProfileCodec.keyStart(seen);
       int keyLen = ProfileCodec.keyLength(seen);
       ProfileTable.Stripe stripe = table.stripe(ProfileTable.hash(seen, keyOff, keyLen));
-      synchronized (stripe) {
+      stripe.lock().lock();
+      try {
         if (s.dropped()) {
           return; // checked under the lock: a retired segment's names may be gone (see retire)
         }
@@ -1169,6 +1075,8 @@ public final class ProfileEngine {
         if (e.timeDependent()) {
           timers.schedule(ord, w.ctx.validUntil());
         }
+      } finally {
+        stripe.lock().unlock();
       }
     }
   }

@@ -1,5 +1,7 @@
 package dev.whack.node.keyspace;
 
+import dev.whack.node.engine.ProfileEngine;
+
 /**
  * One cached entry: a key, an opaque value and memcached's metadata.
  *
@@ -28,7 +30,7 @@ final class Item {
   static final byte PROFILE_PROTOBUF = 2;
 
   /** The ordinal of an item that is not in the engine. */
-  static final int NO_ORDINAL = -1;
+  static final int NO_ORDINAL = ProfileEngine.NO_PROFILE;
 
   final byte[] key;
   final int hash;

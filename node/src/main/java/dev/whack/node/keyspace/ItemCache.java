@@ -13,7 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap
  * with LRU eviction.
  *
- * <p>Design: the key space is split by hash into {@value #STRIPE_COUNT} stripes. Each stripe is
+ * <p>Design: the key space is split by hash into stripes (the engine's stripe count, or {@value
+ * #STRIPE_COUNT} without an engine). Each stripe is
  * a chained hash table plus a doubly linked LRU list (head = most recent) behind its own lock, so
  * writers to different stripes never contend and a request holds one lock for a few hundred
  * nanoseconds. Expired and flushed items are removed lazily when touched or when they reach the
@@ -22,7 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * own stripe first (keeping the hot path on one lock) and then from the others, one lock at a
  * time, so two stripe locks are never held together.
  *
- * <p>Profiles: an item may stand for a profile whose bytes live in the profile engine. Every
+ * <p>Profiles: an item may stand for a profile whose bytes live in the profile engine; the item is
+ * the profile's one index entry and carries its engine ordinal. A stripe's lock is the engine's
+ * lock for the same keys, so the item and its profile change under one lock. Every
  * engine write ({@link ProfileWrite}) runs under the key's stripe lock after the command's
  * conditions pass, and every profile item that leaves the cache is reported to {@link
  * ProfileHooks} under that same lock, so the engine and the cache never disagree about which
@@ -35,10 +38,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * payload fields are immutable, so a returned item can be read without a lock.
  */
 final class ItemCache {
+  /** Stripes of a cache that holds no profiles, so shares no engine's locks. */
   static final int STRIPE_COUNT = 64;
-  private static final int STRIPE_SHIFT = Integer.numberOfTrailingZeros(STRIPE_COUNT);
 
-  private final Stripe[] stripes = new Stripe[STRIPE_COUNT];
+  private final Stripe[] stripes;
   private final InstantSource clock;
   private final long maxBytes;
   private final int maxItemSize;
@@ -64,21 +67,46 @@ final class ItemCache {
   /** The delayed {@code flush_all} whose time has been swept for profiles; see expireDue. */
   private long sweptOldestLiveSeconds;
 
+  /** A cache of opaque values only, with locks of its own. */
   public ItemCache(InstantSource clock, long maxBytes, int maxItemSize) {
-    this(clock, maxBytes, maxItemSize, ProfileHooks.NONE);
+    this(clock, maxBytes, maxItemSize, ProfileHooks.NONE, ownLocks());
   }
 
-  public ItemCache(InstantSource clock, long maxBytes, int maxItemSize, ProfileHooks hooks) {
+  /**
+   * A cache whose profile items live in an engine.
+   *
+   * @param stripeLocks the engine's stripe locks ({@link
+   *     dev.whack.node.engine.ProfileEngine#stripeLocks}), one per stripe of this cache, so that a
+   *     key's item and its profile change under one lock; their number is a power of two
+   */
+  public ItemCache(
+      InstantSource clock,
+      long maxBytes,
+      int maxItemSize,
+      ProfileHooks hooks,
+      ReentrantLock[] stripeLocks) {
     if (maxBytes <= 0 || maxItemSize <= 0) {
       throw new IllegalArgumentException("memory and item size limits must be positive");
+    }
+    if (Integer.bitCount(stripeLocks.length) != 1) {
+      throw new IllegalArgumentException("stripe count must be a power of two");
     }
     this.clock = clock;
     this.hooks = hooks;
     this.maxBytes = maxBytes;
     this.maxItemSize = maxItemSize;
-    for (int i = 0; i < STRIPE_COUNT; i++) {
-      stripes[i] = new Stripe();
+    this.stripes = new Stripe[stripeLocks.length];
+    for (int i = 0; i < stripes.length; i++) {
+      stripes[i] = new Stripe(stripeLocks[i]);
     }
+  }
+
+  private static ReentrantLock[] ownLocks() {
+    ReentrantLock[] locks = new ReentrantLock[STRIPE_COUNT];
+    for (int i = 0; i < locks.length; i++) {
+      locks[i] = new ReentrantLock();
+    }
+    return locks;
   }
 
   public int maxItemSize() {
@@ -804,7 +832,7 @@ final class ItemCache {
   }
 
   private Stripe stripeFor(int hash) {
-    return stripes[hash >>> (32 - STRIPE_SHIFT)];
+    return stripes[ProfileTable.stripeIndex(hash, stripes.length)];
   }
 
   private Item newItem(
@@ -917,8 +945,8 @@ final class ItemCache {
     if (evictFrom(home, now, true)) {
       return;
     }
-    for (int attempt = 0; attempt < STRIPE_COUNT && overCap(); attempt++) {
-      Stripe victim = stripes[(int) (evictionCursor.getAndIncrement() & (STRIPE_COUNT - 1))];
+    for (int attempt = 0; attempt < stripes.length && overCap(); attempt++) {
+      Stripe victim = stripes[(int) (evictionCursor.getAndIncrement() & (stripes.length - 1))];
       if (victim != home) {
         evictFrom(victim, now, false);
       }
@@ -1042,7 +1070,8 @@ final class ItemCache {
   private static final class Stripe {
     private static final int INITIAL_BUCKETS = 256;
 
-    final ReentrantLock lock = new ReentrantLock();
+    /** Shared with the profile engine's stripe of the same keys, when there is an engine. */
+    final ReentrantLock lock;
     /** Profile items with an expiry, soonest first; entries go stale when the item changes. */
     final PriorityQueue<ExpiryEntry> expiries = new PriorityQueue<>();
     Item[] table = new Item[INITIAL_BUCKETS];
@@ -1050,6 +1079,10 @@ final class ItemCache {
     volatile int count;
     Item lruHead;
     Item lruTail;
+
+    Stripe(ReentrantLock lock) {
+      this.lock = lock;
+    }
 
     Item find(byte[] key, int keyOffset, int keyLength, int hash) {
       for (Item item = table[hash & (table.length - 1)]; item != null; item = item.chainNext) {

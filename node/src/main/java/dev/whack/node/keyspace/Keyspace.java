@@ -4,8 +4,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.json.ProfileJson;
+import dev.whack.node.engine.segment.UnknownSegmentException;
 import dev.whack.proto.Profile;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -64,7 +67,8 @@ public final class Keyspace {
               public long sharedBytes() {
                 return engine.nameBytes();
               }
-            });
+            },
+            engine.stripeLocks());
   }
 
   /** A connection's handle on the keyspace; not to be shared between connections. */
@@ -164,6 +168,45 @@ public final class Keyspace {
       return profile == null ? null : profile.toBuilder().clearKey().build().toByteArray();
     }
     return engine.getJson(item.key, item.hash, item.ordinal);
+  }
+
+  /**
+   * The profile under the key as canonical Profile JSON, whichever encoding it was written in (a
+   * dump's form); null when the key holds no profile. The item is not bumped in the LRU.
+   */
+  public byte[] profileJson(byte[] key, int offset, int length) {
+    Item item = cache.peek(key, offset, length, new Outcome());
+    return item == null || !item.isProfile()
+        ? null
+        : engine.getJson(item.key, item.hash, item.ordinal);
+  }
+
+  /**
+   * Names of the segments the profile under the key is in, in definition order; empty when the
+   * key holds no profile. Found through the key's one index entry, as every keyed read is; the
+   * item is not bumped in the LRU.
+   */
+  public List<String> segmentsOf(byte[] key, int offset, int length) {
+    Item item = cache.peek(key, offset, length, new Outcome());
+    return item == null || !item.isProfile()
+        ? new ArrayList<>()
+        : engine.segmentsOf(item.key, item.hash, item.ordinal);
+  }
+
+  /**
+   * Whether the profile under the key is in the segment (false when the key holds no profile).
+   *
+   * @throws UnknownSegmentException when the segment is not defined
+   */
+  public boolean inSegment(String segment, byte[] key, int offset, int length) {
+    Item item = cache.peek(key, offset, length, new Outcome());
+    if (item != null && item.isProfile()) {
+      return engine.inSegment(segment, item.key, item.hash, item.ordinal);
+    }
+    if (engine.segment(segment) == null) {
+      throw new UnknownSegmentException(segment);
+    }
+    return false;
   }
 
   /** Parses a protobuf profile value, as the engine's put takes it. */

@@ -4,6 +4,7 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.ProfileTooLargeException;
 import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.Rendering;
+import java.util.List;
 import dev.whack.proto.Update;
 import java.nio.ByteBuffer;
 
@@ -141,8 +142,21 @@ public final class KeyspaceSession {
     return true;
   }
 
+  /**
+   * Names of the segments the profile under the key is in, in definition order; empty when the
+   * key holds no profile.
+   */
+  public List<String> segmentsOf(byte[] key, int keyOffset, int keyLength) {
+    return keyspace.segmentsOf(key, keyOffset, keyLength);
+  }
+
+  /** The profile under the key as Profile JSON, for dumps; null when the key holds no profile. */
+  public byte[] profileJson(byte[] key, int keyOffset, int keyLength) {
+    return keyspace.profileJson(key, keyOffset, keyLength);
+  }
+
   private boolean virtualRead(byte[] key, int keyOffset, int keyLength, Outcome out) {
-    out.value = VirtualKeys.resolve(engine, key, keyOffset, keyLength);
+    out.value = VirtualKeys.resolve(keyspace, engine, key, keyOffset, keyLength);
     return out.value != null;
   }
 

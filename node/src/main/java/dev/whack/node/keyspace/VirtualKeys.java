@@ -23,7 +23,7 @@ final class VirtualKeys {
   private VirtualKeys() {}
 
   /** The value for a reserved key, or null (a miss) if it names nothing or is malformed. */
-  static byte[] resolve(ProfileEngine engine, byte[] key, int offset, int length) {
+  static byte[] resolve(Keyspace keyspace, ProfileEngine engine, byte[] key, int offset, int length) {
     // Keys are bytes; ISO-8859-1 keeps every byte as one char until the percent-decoding.
     String path =
         new String(
@@ -50,17 +50,20 @@ final class VirtualKeys {
           switch (kind) {
             case "size" -> Long.toString(engine.count(rest));
             case "count" -> Long.toString(engine.filterCount(rest));
-            case "of" ->
-                String.join(",", engine.segmentsOf(restBytes.getBytes(StandardCharsets.ISO_8859_1)));
+            case "of" -> {
+              byte[] profileKey = restBytes.getBytes(StandardCharsets.ISO_8859_1);
+              yield String.join(",", keyspace.segmentsOf(profileKey, 0, profileKey.length));
+            }
             case "in" -> {
               int split = restBytes.indexOf('/');
               if (split < 0) {
                 yield null;
               }
+              byte[] profileKey =
+                  restBytes.substring(split + 1).getBytes(StandardCharsets.ISO_8859_1);
               boolean in =
-                  engine.inSegment(
-                      restBytes.substring(0, split),
-                      restBytes.substring(split + 1).getBytes(StandardCharsets.ISO_8859_1));
+                  keyspace.inSegment(
+                      restBytes.substring(0, split), profileKey, 0, profileKey.length);
               yield in ? "1" : "0";
             }
             default -> null;

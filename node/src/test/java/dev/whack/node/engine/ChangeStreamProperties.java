@@ -25,8 +25,8 @@ class ChangeStreamProperties {
   void replayingTheChangeStreamRebuildsEveryMembership(@ForAll long seed) throws Exception {
     Random r = new Random(seed);
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine engine =
-        new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
+    KeyedEngine engine =
+        new KeyedEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     List<String> names = new ArrayList<>();
     for (int i = 0; i < EngineWorkload.SEGMENTS.length; i++) {
       engine.define("s" + i, EngineWorkload.SEGMENTS[i]);

@@ -28,8 +28,8 @@ class LappedChangeStreamProperties {
     Random r = new Random(seed);
     int stripes = 1 << r.nextInt(3);
     int ringBytes = 4096 << r.nextInt(3);
-    ProfileEngine engine =
-        new ProfileEngine(
+    KeyedEngine engine =
+        new KeyedEngine(
             new EngineConfig()
                 .clock(ManualClock.at("2026-11-20T10:00:00Z"))
                 .changeBufferBytes(ringBytes * stripes)

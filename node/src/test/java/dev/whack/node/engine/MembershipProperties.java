@@ -40,8 +40,8 @@ class MembershipProperties {
   void incrementalMembershipEqualsBruteForce(@ForAll long seed) throws Exception {
     Random r = new Random(seed);
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine engine =
-        new ProfileEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
+    KeyedEngine engine =
+        new KeyedEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     int keys = 5 + r.nextInt(40);
     for (int step = 0; step < 30; step++) {
       int kind = r.nextInt(10);
@@ -84,7 +84,7 @@ class MembershipProperties {
   }
 
   private static void work(
-      ProfileEngine engine, Random r, int keys, long now, boolean withSegmentChange) {
+      KeyedEngine engine, Random r, int keys, long now, boolean withSegmentChange) {
     for (int i = 0; i < 25; i++) {
       if (withSegmentChange && i == 10) {
         changeSegments(engine, r);
@@ -107,7 +107,7 @@ class MembershipProperties {
    * Queries, clock moves and timed re-evaluations racing the writers must neither fail nor block
    * them; the answers are checked once the batch is over.
    */
-  private static void queryWhileWriting(ProfileEngine engine, ManualClock clock, Random r) {
+  private static void queryWhileWriting(KeyedEngine engine, ManualClock clock, Random r) {
     for (int i = 0; i < 10; i++) {
       if (r.nextInt(3) == 0) {
         clock.advanceMillis(r.nextInt(4 * 3_600_000));
@@ -131,7 +131,7 @@ class MembershipProperties {
     }
   }
 
-  private static void changeSegments(ProfileEngine engine, Random r) {
+  private static void changeSegments(KeyedEngine engine, Random r) {
     int i = r.nextInt(EngineWorkload.SEGMENTS.length);
     String name = "s" + i;
     if (engine.segment(name) == null) {
@@ -144,7 +144,7 @@ class MembershipProperties {
     }
   }
 
-  static void assertMembershipIsExact(ProfileEngine engine, String where) {
+  static void assertMembershipIsExact(KeyedEngine engine, String where) {
     for (SegmentInfo s : engine.segments()) {
       Set<String> incremental = all(engine, s.name(), false);
       Set<String> bruteForce = all(engine, s.expression(), true);
@@ -154,7 +154,7 @@ class MembershipProperties {
     }
   }
 
-  static Set<String> all(ProfileEngine engine, String query, boolean filter) {
+  static Set<String> all(KeyedEngine engine, String query, boolean filter) {
     Set<String> out = new HashSet<>();
     String cursor = null;
     do {

@@ -140,8 +140,8 @@ class NameReferenceProperties {
   void everyNameIsReferencedExactlyByTheProfilesAndSegmentsThatUseIt(@ForAll long seed) {
     Random r = new Random(seed);
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine engine =
-        new ProfileEngine(
+    KeyedEngine engine =
+        new KeyedEngine(
             new EngineConfig()
                 .clock(clock)
                 .lockStripes(4)

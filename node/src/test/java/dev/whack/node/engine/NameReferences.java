@@ -23,22 +23,17 @@ import java.util.TreeSet;
 final class NameReferences {
   private NameReferences() {}
 
-  static void assertExact(ProfileEngine engine, String where) {
+  static void assertExact(KeyedEngine engine, String where) {
     Map<String, Integer> attributes = new TreeMap<>();
     Map<String, Integer> events = new TreeMap<>();
-    String cursor = null;
-    do {
-      ProfilePage page = engine.profiles(null, cursor, 1000);
-      for (Profile p : page.profiles()) {
-        for (Attribute a : p.getAttributesList()) {
-          attributes.merge(a.getName(), 1, Integer::sum);
-        }
-        for (EventSeries s : p.getEventsList()) {
-          events.merge(s.getName(), 1, Integer::sum);
-        }
+    for (Profile p : engine.all()) {
+      for (Attribute a : p.getAttributesList()) {
+        attributes.merge(a.getName(), 1, Integer::sum);
       }
-      cursor = page.nextCursor();
-    } while (cursor != null);
+      for (EventSeries s : p.getEventsList()) {
+        events.merge(s.getName(), 1, Integer::sum);
+      }
+    }
     Map<String, Integer> attributeSegments = new TreeMap<>();
     Map<String, Integer> eventSegments = new TreeMap<>();
     for (SegmentInfo s : engine.segments()) {
@@ -54,7 +49,7 @@ final class NameReferences {
   }
 
   private static void check(
-      ProfileEngine engine,
+      KeyedEngine engine,
       boolean events,
       Map<String, Integer> profiles,
       Map<String, Integer> segments,

@@ -81,10 +81,10 @@ class ParserFuzzProperties {
   };
 
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-  private final ProfileEngine engine = newEngine();
+  private final KeyedEngine engine = newEngine();
 
-  private ProfileEngine newEngine() {
-    ProfileEngine e = new ProfileEngine(new EngineConfig().clock(clock));
+  private KeyedEngine newEngine() {
+    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(clock));
     e.define("seg_a", "country == \"DK\"");
     e.define("seg_b", "age > 3");
     byte[] p = "{\"country\":\"DK\",\"age\":5,\"tags\":[\"x\"]}".getBytes(StandardCharsets.UTF_8);

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 class ProfileEngineTest {
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-  private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
+  private final KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
 
   private static byte[] k(String key) {
     return key.getBytes(UTF_8);
@@ -295,8 +295,8 @@ class ProfileEngineTest {
   @Test
   void shouldCountWhatASlowSubscriberMissedWithoutBlockingIngestion() {
     // One ring of 4 KiB: a change of a key "u<i>" takes 24 bytes, so 1,000 of them lap it.
-    ProfileEngine small =
-        new ProfileEngine(
+    KeyedEngine small =
+        new KeyedEngine(
             new EngineConfig().clock(clock).changeBufferBytes(4096).changeBufferStripes(1));
     small.define("dk", "country == \"DK\"");
     Subscription sub = small.subscribe(List.of("dk"), null);
@@ -319,8 +319,8 @@ class ProfileEngineTest {
 
   @Test
   void shouldNotCountChangesOfUnwatchedSegmentsAsMissed() {
-    ProfileEngine small =
-        new ProfileEngine(
+    KeyedEngine small =
+        new KeyedEngine(
             new EngineConfig().clock(clock).changeBufferBytes(4096).changeBufferStripes(1));
     small.define("busy", "n >= 0");
     small.define("quiet", "q == true");
@@ -366,16 +366,11 @@ class ProfileEngineTest {
             + "\"producer\":\"p\",\"seq\":3}");
     put("b", "{\"tags\":[\"x\"]}");
     engine.define("dk", "country == \"DK\"");
-    ProfileEngine copy = new ProfileEngine(new EngineConfig().clock(clock));
+    KeyedEngine copy = new KeyedEngine(new EngineConfig().clock(clock));
     copy.define("dk", "country == \"DK\"");
-    String cursor = null;
-    do {
-      ProfilePage page = engine.profiles(null, cursor, 1);
-      for (dev.whack.proto.Profile p : page.profiles()) {
-        copy.put(k(p.getKey()), p);
-      }
-      cursor = page.nextCursor();
-    } while (cursor != null);
+    for (dev.whack.proto.Profile p : engine.all()) {
+      copy.put(k(p.getKey()), p);
+    }
     assertEquals(get("a"), new String(copy.getJson(k("a")), UTF_8));
     assertEquals(get("b"), new String(copy.getJson(k("b")), UTF_8));
     assertEquals(1, copy.count("dk"));
@@ -441,10 +436,10 @@ class ProfileEngineTest {
   @Test
   void shouldRejectConfigurationMistakesBeforeStarting() {
     assertThrows(
-        IllegalArgumentException.class, () -> new ProfileEngine(new EngineConfig().lockStripes(3)));
+        IllegalArgumentException.class, () -> new KeyedEngine(new EngineConfig().lockStripes(3)));
     assertThrows(
         IllegalArgumentException.class,
-        () -> new ProfileEngine(new EngineConfig().retentionDays(0)));
+        () -> new KeyedEngine(new EngineConfig().retentionDays(0)));
   }
 
   @Test
@@ -462,7 +457,7 @@ class ProfileEngineTest {
    */
   @Test
   void shouldLetAnEngineGoWhileTheThreadThatUsedItLives() throws InterruptedException {
-    java.lang.ref.WeakReference<ProfileEngine> dropped = useAndDropAnEngine();
+    java.lang.ref.WeakReference<KeyedEngine> dropped = useAndDropAnEngine();
     for (int i = 0; i < 50 && dropped.get() != null; i++) {
       System.gc();
       Thread.sleep(20);
@@ -470,8 +465,8 @@ class ProfileEngineTest {
     assertNull(dropped.get(), "the engine is still reachable from this thread");
   }
 
-  private static java.lang.ref.WeakReference<ProfileEngine> useAndDropAnEngine() {
-    ProfileEngine used = new ProfileEngine(new EngineConfig());
+  private static java.lang.ref.WeakReference<KeyedEngine> useAndDropAnEngine() {
+    KeyedEngine used = new KeyedEngine(new EngineConfig());
     used.updateJson("k".getBytes(UTF_8), "{\"set\":{\"a\":1}}".getBytes(UTF_8), 0, 15);
     used.putJson("p".getBytes(UTF_8), "{\"b\":2}".getBytes(UTF_8), 0, 7);
     return new java.lang.ref.WeakReference<>(used);

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class ProfileLimitsTest {
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-  private final ProfileEngine engine =
-      new ProfileEngine(
+  private final KeyedEngine engine =
+      new KeyedEngine(
           new EngineConfig()
               .clock(clock)
               .retentionDays(7)

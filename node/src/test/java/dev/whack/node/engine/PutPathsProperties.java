@@ -15,8 +15,8 @@ class PutPathsProperties {
   void jsonAndProtobufPutsStoreTheSameProfile(@ForAll long seed) {
     Random r = new Random(seed);
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine viaJson = new ProfileEngine(new EngineConfig().clock(clock));
-    ProfileEngine viaProto = new ProfileEngine(new EngineConfig().clock(clock));
+    KeyedEngine viaJson = new KeyedEngine(new EngineConfig().clock(clock));
+    KeyedEngine viaProto = new KeyedEngine(new EngineConfig().clock(clock));
     String segment = EngineWorkload.SEGMENTS[r.nextInt(EngineWorkload.SEGMENTS.length)];
     viaJson.define("a", segment);
     viaProto.define("a", segment);

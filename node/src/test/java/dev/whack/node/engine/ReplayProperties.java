@@ -46,9 +46,9 @@ class ReplayProperties {
               + "}";
       stream.add(new Entry(EngineWorkload.key(r, 10), json.getBytes(StandardCharsets.UTF_8)));
     }
-    ProfileEngine once = engine(clock);
+    KeyedEngine once = engine(clock);
     apply(once, stream, stream.size());
-    ProfileEngine replayed = engine(clock);
+    KeyedEngine replayed = engine(clock);
     int replays = 1 + r.nextInt(4);
     for (int i = 0; i < replays; i++) {
       apply(replayed, stream, r.nextInt(stream.size() + 1));
@@ -58,15 +58,15 @@ class ReplayProperties {
     assertEquals(snapshot(once), snapshot(replayed));
   }
 
-  private static ProfileEngine engine(ManualClock clock) {
-    ProfileEngine e = new ProfileEngine(new EngineConfig().clock(clock));
+  private static KeyedEngine engine(ManualClock clock) {
+    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(clock));
     for (int i = 0; i < EngineWorkload.SEGMENTS.length; i++) {
       e.define("s" + i, EngineWorkload.SEGMENTS[i]);
     }
     return e;
   }
 
-  private static void apply(ProfileEngine engine, List<Entry> stream, int prefix) {
+  private static void apply(KeyedEngine engine, List<Entry> stream, int prefix) {
     for (int i = 0; i < prefix; i++) {
       Entry e = stream.get(i);
       byte[] key = e.key.getBytes(StandardCharsets.UTF_8);
@@ -78,7 +78,7 @@ class ReplayProperties {
     }
   }
 
-  private static Map<String, String> snapshot(ProfileEngine engine) {
+  private static Map<String, String> snapshot(KeyedEngine engine) {
     Map<String, String> state = new TreeMap<>();
     for (String key : MembershipProperties.all(engine, "", false)) {
       state.put(

@@ -25,11 +25,9 @@ public final class BulkLoad {
     long now = System.currentTimeMillis();
     SplittableRandom r = new SplittableRandom(42);
     byte[][] docs = new byte[n][];
-    byte[][] keys = new byte[n][];
     long bytes = 0;
     for (int i = 0; i < n; i++) {
       docs[i] = ProfileJson.write(BenchData.profile(r, now));
-      keys[i] = BenchData.key(i);
       bytes += docs[i].length;
     }
     for (int round = 0; round < 2; round++) {
@@ -38,6 +36,7 @@ public final class BulkLoad {
       for (int i = 0; i < segments.size(); i++) {
         engine.define("seg" + i, segments.get(i));
       }
+      BenchProfiles keyed = new BenchProfiles(engine, n);
       System.gc();
       long start = System.nanoTime();
       List<Thread> workers = new ArrayList<>();
@@ -48,7 +47,7 @@ public final class BulkLoad {
             new Thread(
                 () -> {
                   for (int i = from; i < to; i++) {
-                    engine.putJson(keys[i], docs[i], 0, docs[i].length);
+                    keyed.putJson(i, docs[i]);
                   }
                 });
         workers.add(w);

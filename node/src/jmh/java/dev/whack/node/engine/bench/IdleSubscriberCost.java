@@ -34,11 +34,10 @@ public final class IdleSubscriberCost {
     for (int i = 0; i < segments.size(); i++) {
       engine.define("seg" + i, segments.get(i));
     }
-    byte[][] keys = new byte[profiles][];
+    BenchProfiles keyed = new BenchProfiles(engine, profiles);
     SplittableRandom r = new SplittableRandom(42);
     for (int i = 0; i < profiles; i++) {
-      keys[i] = BenchData.key(i);
-      engine.put(keys[i], BenchData.profile(r, now));
+      keyed.put(i, BenchData.profile(r, now));
     }
     byte[][] json = BenchData.jsonUpdates(new SplittableRandom(7), now, 64);
     com.sun.management.ThreadMXBean threads =
@@ -62,8 +61,7 @@ public final class IdleSubscriberCost {
         long sink = 0;
         for (int i = 0; i < n; i++) {
           byte[] doc = json[c.nextInt(json.length)];
-          sink += engine.updateJson(keys[BenchData.skewedKey(c, profiles)], doc, 0, doc.length)
-              .footprintBytes();
+          sink += keyed.updateJson(BenchData.skewedKey(c, profiles), doc).footprintBytes();
         }
         long cpuNanos = threads.getCurrentThreadCpuTime() - cpu0;
         if (round >= 0) {

@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
  * What the keyspace adds to a profile update (issue 11: one index): CPU time per Update JSON on
  * one thread through a connection's {@link KeyspaceSession} (the item index, its stripe lock, the
  * item's cas and footprint, then the engine) against the engine alone ({@link
- * ProfileEngine#updateJson}, which looks the key up in its own table), in rounds alternating
+ * ProfileEngine#updateJson} handed each profile's ordinal from an array: no index at all), in
+ * rounds alternating
  * between the two, each over its own copy of the same profiles and 50 segments (P2's shape: {@link
  * BenchData}). The difference is the cost of the keyspace's index on the update path. Thread CPU
  * time leaves out the time the thread waits for a core, so the two compare steadily on a machine
@@ -45,12 +46,13 @@ public final class KeyspaceUpdateCost {
     Keyspace keyspace = new Keyspace(clock, 64L << 30, 1 << 20, behind);
     KeyspaceSession session = keyspace.session();
     Outcome out = new Outcome();
-    byte[][] keys = new byte[profiles][];
+    BenchProfiles keyed = new BenchProfiles(alone, profiles);
+    byte[][] keys = keyed.keys;
     SplittableRandom r = new SplittableRandom(42);
     for (int i = 0; i < profiles; i++) {
-      keys[i] = BenchData.key(i);
-      alone.put(keys[i], BenchData.profile(r, now));
-      byte[] json = alone.getJson(keys[i]);
+      dev.whack.proto.Profile profile = BenchData.profile(r, now);
+      keyed.put(i, profile);
+      byte[] json = dev.whack.node.engine.json.ProfileJson.write(profile);
       session.store(
           StoreMode.SET, keys[i], 0, keys[i].length, 0, 0, json, 0, false, false, out);
     }
@@ -66,9 +68,10 @@ public final class KeyspaceUpdateCost {
         long cpu0 = threads.getCurrentThreadCpuTime();
         for (int i = 0; i < n; i++) {
           byte[] doc = json[c.nextInt(json.length)];
-          byte[] key = keys[BenchData.skewedKey(c, profiles)];
+          int k = BenchData.skewedKey(c, profiles);
+          byte[] key = keys[k];
           if (path == 0) {
-            sink += alone.updateJson(key, doc, 0, doc.length).footprintBytes();
+            sink += keyed.updateJson(k, doc).footprintBytes();
           } else {
             Status status = session.update(key, 0, key.length, doc, 0, doc.length, false, out);
             sink += status == Status.STORED ? out.cas : 0;

@@ -3,6 +3,8 @@ package dev.whack.node.engine.bench;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.profile.ProfileTable;
+import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.profile.NameTable;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +58,14 @@ public final class NameCost {
     for (int round = 0; round < 20; round++) {
       long cpu0 = threads.getCurrentThreadCpuTime();
       try {
-        engine.updateJson(key, update, 0, update.length);
+        engine.updateJson(
+            key,
+            ProfileTable.hash(key),
+            ProfileEngine.NO_PROFILE,
+            update,
+            0,
+            update.length,
+            Rendering.JSON);
         throw new IllegalStateException("an update of 100k new names was accepted");
       } catch (EngineException refused) {
         best = Math.min(best, threads.getCurrentThreadCpuTime() - cpu0);

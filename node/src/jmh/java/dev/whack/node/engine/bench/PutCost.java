@@ -20,8 +20,9 @@ import java.util.SplittableRandom;
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.PutCost [profiles] [rounds]
  * </pre>
  *
- * <p>It uses only the engine's public API and {@link BenchData}, so it can run against an older
- * build by putting that build's jar first on the class path.
+ * <p>It uses only the engine's public API, {@link BenchData} and {@link BenchProfiles} (which
+ * plays the node's key index), so it can run against an older build of the same API by putting
+ * that build's jar first on the class path.
  */
 public final class PutCost {
   private PutCost() {}
@@ -32,11 +33,9 @@ public final class PutCost {
     long now = System.currentTimeMillis();
     SplittableRandom r = new SplittableRandom(42);
     byte[][] docs = new byte[profiles][];
-    byte[][] keys = new byte[profiles][];
     long bytes = 0;
     for (int i = 0; i < profiles; i++) {
       docs[i] = ProfileJson.write(BenchData.profile(r, now));
-      keys[i] = BenchData.key(i);
       bytes += docs[i].length;
     }
     com.sun.management.ThreadMXBean threads =
@@ -47,8 +46,9 @@ public final class PutCost {
       for (int i = 0; i < segments.size(); i++) {
         engine.define("seg" + i, segments.get(i));
       }
+      BenchProfiles keyed = new BenchProfiles(engine, profiles);
       for (int i = 0; i < profiles; i++) {
-        engine.putJson(keys[i], docs[i], 0, docs[i].length);
+        keyed.putJson(i, docs[i]);
       }
       double[] cpu = new double[rounds];
       double[] alloc = new double[rounds];
@@ -57,7 +57,7 @@ public final class PutCost {
         long alloc0 = threads.getCurrentThreadAllocatedBytes();
         long sink = 0;
         for (int i = 0; i < profiles; i++) {
-          sink += engine.putJson(keys[i], docs[i], 0, docs[i].length).footprintBytes();
+          sink += keyed.putJson(i, docs[i]).footprintBytes();
         }
         if (round >= 0) {
           cpu[round] = (threads.getCurrentThreadCpuTime() - cpu0) / (double) profiles;

@@ -50,12 +50,13 @@ public class SegmentAlgebraBenchmark {
     engine.define("a", "a");
     engine.define("b", "b");
     SplittableRandom r = new SplittableRandom(1);
+    BenchProfiles keyed = new BenchProfiles(engine, PROFILES);
     for (int i = 0; i < PROFILES; i++) {
       // Each of a, b holds 2/3 of the profiles (about 1M), overlapping on about 4/9.
       boolean a = r.nextInt(3) != 0;
       boolean b = r.nextInt(3) != 0;
-      engine.put(
-          BenchData.key(i),
+      keyed.put(
+          i,
           Profile.newBuilder()
               .addAttributes(
                   Attribute.newBuilder().setName("a").setValue(Value.newBuilder().setBoolValue(a)))

@@ -57,7 +57,7 @@ public class UpdateBenchmark {
   int idleSubscribers;
 
   ProfileEngine engine;
-  byte[][] keys;
+  BenchProfiles keyed;
   Update[] updates;
   byte[][] jsonUpdates;
 
@@ -74,11 +74,10 @@ public class UpdateBenchmark {
     for (int i = 0; i < segments.size(); i++) {
       engine.define("seg" + i, segments.get(i));
     }
-    keys = new byte[profiles][];
+    keyed = new BenchProfiles(engine, profiles);
     SplittableRandom r = new SplittableRandom(42);
     for (int i = 0; i < profiles; i++) {
-      keys[i] = BenchData.key(i);
-      engine.put(keys[i], BenchData.profile(r, now));
+      keyed.put(i, BenchData.profile(r, now));
     }
     for (int i = 0; i < idleSubscribers; i++) {
       List<String> names = new java.util.ArrayList<>();
@@ -94,13 +93,13 @@ public class UpdateBenchmark {
   @Benchmark
   public Object updateAndReevaluate(Cursor c) {
     int k = BenchData.skewedKey(c.random, profiles);
-    return engine.update(keys[k], updates[c.random.nextInt(updates.length)]);
+    return keyed.update(k, updates[c.random.nextInt(updates.length)]);
   }
 
   @Benchmark
   public Object updateJsonAndReevaluate(Cursor c) {
     int k = BenchData.skewedKey(c.random, profiles);
     byte[] json = jsonUpdates[c.random.nextInt(jsonUpdates.length)];
-    return engine.updateJson(keys[k], json, 0, json.length);
+    return keyed.updateJson(k, json);
   }
 }

@@ -18,8 +18,9 @@ import java.util.SplittableRandom;
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.UpdateCost [profiles] [rounds]
  * </pre>
  *
- * <p>It uses only the engine's public API and {@link BenchData}, so it can run against an older
- * build by putting that build's jar first on the class path.
+ * <p>It uses only the engine's public API, {@link BenchData} and {@link BenchProfiles} (which
+ * plays the node's key index), so it can run against an older build of the same API by putting
+ * that build's jar first on the class path.
  */
 public final class UpdateCost {
   private UpdateCost() {}
@@ -33,11 +34,10 @@ public final class UpdateCost {
     for (int i = 0; i < segments.size(); i++) {
       engine.define("seg" + i, segments.get(i));
     }
-    byte[][] keys = new byte[profiles][];
+    BenchProfiles keyed = new BenchProfiles(engine, profiles);
     SplittableRandom r = new SplittableRandom(42);
     for (int i = 0; i < profiles; i++) {
-      keys[i] = BenchData.key(i);
-      engine.put(keys[i], BenchData.profile(r, now));
+      keyed.put(i, BenchData.profile(r, now));
     }
     Update[] updates = BenchData.updates(now);
     byte[][] json = BenchData.jsonUpdates(new SplittableRandom(7), now, 64);
@@ -54,12 +54,11 @@ public final class UpdateCost {
         long alloc0 = threads.getCurrentThreadAllocatedBytes();
         long sink = 0;
         for (int i = 0; i < n; i++) {
-          byte[] key = keys[BenchData.skewedKey(c, profiles)];
+          int k = BenchData.skewedKey(c, profiles);
           if (isJson) {
-            byte[] doc = json[c.nextInt(json.length)];
-            sink += engine.updateJson(key, doc, 0, doc.length).footprintBytes();
+            sink += keyed.updateJson(k, json[c.nextInt(json.length)]).footprintBytes();
           } else {
-            sink += engine.update(key, updates[c.nextInt(updates.length)]).footprintBytes();
+            sink += keyed.update(k, updates[c.nextInt(updates.length)]).footprintBytes();
           }
         }
         if (round >= 0) {

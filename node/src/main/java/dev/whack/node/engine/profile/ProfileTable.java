@@ -5,21 +5,26 @@ import com.dynatrace.hash4j.hashing.Hashing;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Every profile on the node: the compact form by dense ordinal, and a key index from key to ordinal
- * split into lock stripes.
+ * Every profile on the node, by dense ordinal, and the lock stripes that guard them.
+ *
+ * <p>The table has no key index: a profile's key is found through the node's one index, the
+ * keyspace's items, each of which carries its profile's ordinal. The keyspace's stripes and these
+ * are the same locks ({@link #stripeLocks()}), chosen by the same key hash, so a keyed write takes
+ * one lock for the item and the profile.
  *
  * <p>Ordinals are dense and recycled (a freed ordinal is handed out again, last freed first), so
  * segment bitmaps stay small and the ordinal space stays near the number of live profiles plus at
  * most one partly filled 65,536-ordinal block per writing thread (see {@link #allocate}). Profiles
  * live in pages of 16384 slots so that growth never copies the profiles themselves.
  *
- * <p>Concurrency: a key belongs to one {@link Stripe}; every change to that key's entry, its
- * ordinal and its compact form happens while holding that stripe's monitor, so updates to keys in
- * different stripes run in parallel with no global lock. Readers of a compact form take no lock:
- * slots are written with release and read with acquire semantics, and a published array is never
- * modified. Ordinal allocation takes a short lock of its own.
+ * <p>Concurrency: a key belongs to one {@link Stripe}; every change to its profile's compact form,
+ * and the allocation and freeing of its ordinal, happens while holding that stripe's lock, so
+ * updates to keys in different stripes run in parallel with no global lock. Readers of a compact
+ * form take no lock: slots are written with release and read with acquire semantics, and a
+ * published array is never modified. Ordinal allocation takes a short lock of its own.
  */
 public final class ProfileTable {
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(byte[][].class);
@@ -37,17 +42,17 @@ public final class ProfileTable {
 
   private final Stripe[] stripes;
 
-  /**
-   * One lock stripe: an open-addressing table from key to ordinal, guarded by its own monitor. Each
-   * slot packs the key's hash (high 32 bits) and ordinal + 1 (low 32 bits; 0 = empty) into one
-   * long, so a probe touches one cache line before it touches the profile to compare keys.
-   */
+  /** One lock stripe: its lock, and the names its profiles use. */
   public static final class Stripe {
-    private long[] slots = new long[16];
-    private int size;
+    private final ReentrantLock lock = new ReentrantLock();
     private final StripeNames names = new StripeNames();
 
     private Stripe() {}
+
+    /** The lock that guards this stripe's profiles (and the keyspace's items of these keys). */
+    public ReentrantLock lock() {
+      return lock;
+    }
 
     /** The names this stripe's profiles use; guarded by this stripe's lock. */
     public StripeNames names() {
@@ -81,15 +86,22 @@ public final class ProfileTable {
   }
 
   /**
+   * Which of {@code stripeCount} stripes owns keys of this hash: the hash's top bits, so that the
+   * low bits stay free for the bucket index of a table inside the stripe.
+   */
+  public static int stripeIndex(int hash, int stripeCount) {
+    return (int) (((hash & 0xFFFFFFFFL) * stripeCount) >>> 32);
+  }
+
+  /**
    * Takes and releases every stripe's lock once. Afterwards every write that held a stripe when the
    * call began has finished, so whatever it read before (a segment catalog since replaced) is no
    * longer in use by any write.
    */
   public void passEveryStripe() {
     for (Stripe s : stripes) {
-      synchronized (s) {
-        // nothing: entering waits for the holder to leave
-      }
+      s.lock.lock(); // waits for the holder to leave
+      s.lock.unlock();
     }
   }
 
@@ -103,9 +115,18 @@ public final class ProfileTable {
     return stripes[i];
   }
 
-  /** The stripe that owns keys of this hash; lock it before find/insert/remove. */
+  /** The stripe that owns keys of this hash; lock it before {@link #add}, {@link #set}, {@link #free}. */
   public Stripe stripe(int hash) {
-    return stripes[(hash >>> 16) & (stripes.length - 1)];
+    return stripes[stripeIndex(hash, stripes.length)];
+  }
+
+  /** Every stripe's lock, in stripe order, for the keyspace to guard its items with. */
+  public ReentrantLock[] stripeLocks() {
+    ReentrantLock[] locks = new ReentrantLock[stripes.length];
+    for (int i = 0; i < locks.length; i++) {
+      locks[i] = stripes[i].lock;
+    }
+    return locks;
   }
 
   /** Number of live profiles. */
@@ -135,90 +156,17 @@ public final class ProfileTable {
     SLOT.setRelease(pages[ordinal >>> PAGE_SHIFT], ordinal & PAGE_MASK, blob);
   }
 
-  /** The ordinal of {@code key}, or -1. Caller holds {@code stripe}. */
-  public int find(Stripe stripe, byte[] key, int hash) {
-    long[] slots = stripe.slots;
-    int mask = slots.length - 1;
-    for (int i = hash & mask; ; i = (i + 1) & mask) {
-      long e = slots[i];
-      if (e == 0) {
-        return -1;
-      }
-      if ((int) (e >>> 32) == hash && ProfileCodec.keyEquals(blob((int) e - 1), key)) {
-        return (int) e - 1;
-      }
-    }
-  }
-
-  /** Adds a new key with its compact form; returns its ordinal. Caller holds {@code stripe}. */
-  public int insert(Stripe stripe, int hash, byte[] blob) {
+  /** Publishes a new profile's compact form; returns its ordinal. Caller holds its stripe. */
+  public int add(byte[] blob) {
     int ordinal = allocate();
     set(ordinal, blob);
-    if ((stripe.size + 1) * 2 > stripe.slots.length) {
-      grow(stripe);
-    }
-    place(stripe.slots, ((long) hash << 32) | (ordinal + 1L));
-    stripe.size++;
     return ordinal;
   }
 
-  /**
-   * Removes {@code key}; returns its former ordinal, now free, or -1. Caller holds {@code stripe}.
-   */
-  public int remove(Stripe stripe, byte[] key, int hash) {
-    long[] slots = stripe.slots;
-    int mask = slots.length - 1;
-    int i = hash & mask;
-    while (true) {
-      long e = slots[i];
-      if (e == 0) {
-        return -1;
-      }
-      if ((int) (e >>> 32) == hash && ProfileCodec.keyEquals(blob((int) e - 1), key)) {
-        break;
-      }
-      i = (i + 1) & mask;
-    }
-    int ordinal = (int) slots[i] - 1;
-    // Backward-shift deletion keeps probe chains intact without tombstones.
-    int j = i;
-    while (true) {
-      j = (j + 1) & mask;
-      if (slots[j] == 0) {
-        break;
-      }
-      int home = (int) (slots[j] >>> 32) & mask;
-      boolean movable = j > i ? (home <= i || home > j) : (home <= i && home > j);
-      if (movable) {
-        slots[i] = slots[j];
-        i = j;
-      }
-    }
-    slots[i] = 0;
-    stripe.size--;
+  /** Unpublishes the profile at {@code ordinal} and frees the ordinal. Caller holds its stripe. */
+  public void free(int ordinal) {
     set(ordinal, null);
     release(ordinal);
-    return ordinal;
-  }
-
-  private static void place(long[] slots, long entry) {
-    int mask = slots.length - 1;
-    int i = (int) (entry >>> 32) & mask;
-    while (slots[i] != 0) {
-      i = (i + 1) & mask;
-    }
-    slots[i] = entry;
-  }
-
-  private static void grow(Stripe stripe) {
-    long[] old = stripe.slots;
-    long[] grown = new long[old.length * 2];
-    for (long e : old) {
-      if (e != 0) {
-        place(grown, e);
-      }
-    }
-    stripe.slots = grown;
   }
 
   /**

@@ -55,7 +55,7 @@ final class ClusterRouting {
   ClusterRouting(Cluster cluster, KeyspaceSession keyspace, ProfileEngine engine) {
     this.cluster = cluster;
     this.keyspace = keyspace;
-    this.segments = cluster.isClustered() ? new ClusterSegments(cluster, engine) : null;
+    this.segments = cluster.isClustered() ? new ClusterSegments(cluster, engine, keyspace) : null;
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {

@@ -8,6 +8,7 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.protocol.KeyText;
 import java.io.ByteArrayOutputStream;
@@ -44,10 +45,12 @@ final class ClusterSegments {
 
   private final Cluster cluster;
   private final ProfileEngine engine;
+  private final KeyspaceSession keys;
 
-  ClusterSegments(Cluster cluster, ProfileEngine engine) {
+  ClusterSegments(Cluster cluster, ProfileEngine engine, KeyspaceSession keys) {
     this.cluster = cluster;
     this.engine = engine;
+    this.keys = keys;
   }
 
   /** "COUNT n": the sum of every member's count. */
@@ -153,7 +156,7 @@ final class ClusterSegments {
     if (name.equals(cluster.self())) {
       String innerCursor = inner;
       answer = CompletableFuture.completedFuture(
-          orError(() -> localPage(engine, listing, expression, innerCursor, limit)));
+          orError(() -> localPage(engine, keys, listing, expression, innerCursor, limit)));
     } else {
       byte[] expr = expression.getBytes(UTF_8);
       String request =
@@ -233,7 +236,9 @@ final class ClusterSegments {
   }
 
   static byte[] localPage(
-      ProfileEngine engine, Listing listing, String expression, String cursor, int limit) {
+      ProfileEngine engine,
+      KeyspaceSession keys,
+      Listing listing, String expression, String cursor, int limit) {
     MembersPage page =
         switch (listing) {
           case SEGMENT_MEMBERS -> engine.members(expression, cursor, limit);
@@ -243,7 +248,8 @@ final class ClusterSegments {
     TextOut out = new TextOut();
     for (String key : page.keys()) {
       if (listing == Listing.DUMP) {
-        byte[] json = engine.getJson(KeyText.bytes(key));
+        byte[] keyBytes = KeyText.bytes(key);
+        byte[] json = keys.profileJson(keyBytes, 0, keyBytes.length);
         if (json == null) {
           continue; // removed since the page was read
         }

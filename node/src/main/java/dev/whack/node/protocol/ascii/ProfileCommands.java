@@ -103,7 +103,7 @@ final class ProfileCommands {
       Outcome outcome) {
     this.cluster = cluster;
     this.clusterSegments =
-        cluster.isClustered() ? new ClusterSegments(cluster, engine) : null;
+        cluster.isClustered() ? new ClusterSegments(cluster, engine, keys) : null;
     this.watchers = watchers;
     this.keys = keys;
     this.engine = engine;
@@ -370,7 +370,8 @@ final class ProfileCommands {
     while (pageNext < keys.size()) {
       String key = keys.get(pageNext++);
       if (pageIsDump) {
-        byte[] json = engine.getJson(KeyText.bytes(key));
+        byte[] keyBytes = KeyText.bytes(key);
+        byte[] json = this.keys.profileJson(keyBytes, 0, keyBytes.length);
         if (json == null) {
           continue; // removed since the page was read
         }
@@ -468,8 +469,8 @@ final class ProfileCommands {
       error(AsciiCommands.BAD_FORMAT);
       return;
     }
-    byte[] key = java.util.Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
-    for (String name : engine.segmentsOf(key)) {
+    for (String name :
+        keys.segmentsOf(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
       replies.bytes(ascii("IN " + name + "\r\n"));
     }
     replies.bytes(END);

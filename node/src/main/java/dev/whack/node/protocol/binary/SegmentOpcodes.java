@@ -23,7 +23,6 @@ import dev.whack.node.protocol.Watchers;
 import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -180,7 +179,7 @@ final class SegmentOpcodes {
           out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
         }
         case SEG_OF -> {
-          for (String name : engine.segmentsOf(Arrays.copyOf(r.key, r.keyLength))) {
+          for (String name : keys.segmentsOf(r.key, 0, r.keyLength)) {
             respondKey(r.opcode, r.opaque, name.getBytes(UTF_8));
           }
           out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
@@ -18,11 +18,11 @@ import java.nio.charset.StandardCharsets;
  * ExpressionFuzzTestInputs/compile/}.
  */
 class ExpressionFuzzTest {
-  private final ProfileEngine engine = newEngine();
+  private final KeyedEngine engine = newEngine();
 
-  private static ProfileEngine newEngine() {
+  private static KeyedEngine newEngine() {
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine e = new ProfileEngine(new EngineConfig().clock(clock));
+    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(clock));
     put(e, "a", "{\"country\":\"DK\",\"age\":31,\"score\":1.5,\"vip\":true,\"tags\":[\"vip\",\"news\"],"
         + "\"last_seen\":\"2026-11-19T10:00:00Z\",\"$events\":{\"purchase\":{\"2026-11-19\":[2,99.0,4900.5]}}}");
     put(e, "b", "{\"country\":\"SE\",\"age\":-4,\"score\":-0.0,\"vip\":false,\"tags\":[]}");
@@ -30,7 +30,7 @@ class ExpressionFuzzTest {
     return e;
   }
 
-  private static void put(ProfileEngine e, String key, String json) {
+  private static void put(KeyedEngine e, String key, String json) {
     byte[] doc = json.getBytes(StandardCharsets.UTF_8);
     e.putJson(key.getBytes(StandardCharsets.UTF_8), doc, 0, doc.length);
   }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.EngineException;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 
@@ -20,10 +20,10 @@ class ProfileJsonFuzzTest {
   private static final byte[] KEY = "user:1".getBytes(StandardCharsets.UTF_8);
 
   private final ProfileJsonReaderProperties agreement = new ProfileJsonReaderProperties();
-  private final ProfileEngine engine = newEngine();
+  private final KeyedEngine engine = newEngine();
 
-  private static ProfileEngine newEngine() {
-    ProfileEngine e = new ProfileEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
+  private static KeyedEngine newEngine() {
+    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
     e.define("dk", "country == \"DK\"");
     e.define("tagged", "\"t1\" in tags and count(buy, 30d) >= 1");
     return e;

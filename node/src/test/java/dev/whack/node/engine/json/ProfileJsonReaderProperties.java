@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.InvalidProfileException;
@@ -188,8 +188,8 @@ class ProfileJsonReaderProperties {
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
     String[] segments = {"country == \"DK\"", "count(buy, 30d) >= 1", "\"t1\" in tags", "age > 3"};
     // the engine under test, and one given the reference's compact profiles as protobuf
-    ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
-    ProfileEngine oracle = new ProfileEngine(new EngineConfig().clock(clock));
+    KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
+    KeyedEngine oracle = new KeyedEngine(new EngineConfig().clock(clock));
     for (int i = 0; i < segments.length; i++) {
       engine.define("s" + i, segments[i]);
       oracle.define("s" + i, segments[i]);
@@ -222,7 +222,7 @@ class ProfileJsonReaderProperties {
     }
   }
 
-  private static long[] counts(ProfileEngine e, int n) {
+  private static long[] counts(KeyedEngine e, int n) {
     long[] out = new long[n];
     for (int i = 0; i < n; i++) {
       out[i] = e.count("s" + i);

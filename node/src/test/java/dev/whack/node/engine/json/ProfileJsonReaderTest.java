@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.StripeNames;
@@ -27,7 +27,7 @@ class ProfileJsonReaderTest {
   private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
   private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-  private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
+  private final KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
 
   private boolean fast(String json) {
     byte[] b = json.getBytes(UTF_8);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.EngineException;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.testing.ManualClock;
 import dev.whack.proto.Update;
@@ -28,10 +28,10 @@ class UpdateJsonFuzzTest {
 
   private final UpdateJsonReader reader = new UpdateJsonReader();
   private final UpdateOps ops = new UpdateOps();
-  private final ProfileEngine engine = newEngine();
+  private final KeyedEngine engine = newEngine();
 
-  private static ProfileEngine newEngine() {
-    ProfileEngine e = new ProfileEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
+  private static KeyedEngine newEngine() {
+    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
     e.define("dk", "country == \"DK\"");
     e.define("buyers", "count(buy, 2d) >= 2");
     return e;

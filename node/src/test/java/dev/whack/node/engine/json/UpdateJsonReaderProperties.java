@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.UpdateOps;
@@ -107,9 +107,9 @@ class UpdateJsonReaderProperties {
   void theEngineAppliesJsonExactlyAsTheReferenceReadingOfIt(@ForAll long seed) {
     Random r = new Random(seed);
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-    ProfileEngine viaJson = new ProfileEngine(new EngineConfig().clock(clock));
-    ProfileEngine viaProto = new ProfileEngine(new EngineConfig().clock(clock));
-    for (ProfileEngine e : new ProfileEngine[] {viaJson, viaProto}) {
+    KeyedEngine viaJson = new KeyedEngine(new EngineConfig().clock(clock));
+    KeyedEngine viaProto = new KeyedEngine(new EngineConfig().clock(clock));
+    for (KeyedEngine e : new KeyedEngine[] {viaJson, viaProto}) {
       e.define("dk", "country == \"DK\"");
       e.define("buyers", "count(buy, 2d) >= 2");
       e.define("tagged", "\"t1\" in tags");

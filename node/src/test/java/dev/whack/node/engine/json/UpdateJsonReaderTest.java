@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.testing.ManualClock;
@@ -19,7 +19,7 @@ class UpdateJsonReaderTest {
   private final UpdateJsonReader reader = new UpdateJsonReader();
   private final UpdateOps ops = new UpdateOps();
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
-  private final ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(clock));
+  private final KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
 
   private boolean fast(String json) {
     byte[] b = json.getBytes(UTF_8);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.whack.node.engine.EngineConfig;
-import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.expr.ExpressionException;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
@@ -17,10 +17,10 @@ import java.nio.charset.StandardCharsets;
  * SegmentQueryFuzzTestInputs/parse/}.
  */
 class SegmentQueryFuzzTest {
-  private final ProfileEngine engine = newEngine();
+  private final KeyedEngine engine = newEngine();
 
-  private static ProfileEngine newEngine() {
-    ProfileEngine e = new ProfileEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
+  private static KeyedEngine newEngine() {
+    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
     e.define("dk", "country == \"DK\"");
     e.define("adults", "age >= 18");
     e.define("vip_2", "\"vip\" in tags");
