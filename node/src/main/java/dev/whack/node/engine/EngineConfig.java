@@ -13,7 +13,7 @@ import java.time.InstantSource;
 public final class EngineConfig {
   private InstantSource clock = InstantSource.system();
   private int retentionDays = 60;
-  private int lockStripes = 1024;
+  private int lockStripes = 64;
   private int maxSegments = 1024;
   private int maxNames = 1 << 20;
   private int maxAttributesPerProfile = ProfileLimits.DEFAULTS.attributes();
@@ -44,7 +44,12 @@ public final class EngineConfig {
     return this;
   }
 
-  /** Lock stripes over profile keys, a power of two (default 1024). */
+  /**
+   * Lock stripes over keys, a power of two (default 64). The node's keyspace shares them: each is
+   * also one stripe of the item index, with its own LRU list, so more stripes mean less lock
+   * contention but an LRU order that is global only per stripe (eviction takes the writer's own
+   * stripe's tail first).
+   */
   public EngineConfig lockStripes(int stripes) {
     check();
     this.lockStripes = stripes;
