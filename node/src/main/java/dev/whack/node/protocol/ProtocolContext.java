@@ -3,8 +3,10 @@ package dev.whack.node.protocol;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
-import dev.whack.node.metrics.NodeMetrics;
-import dev.whack.node.stats.NodeStats;
+import dev.whack.node.observability.NodeMetrics;
+import dev.whack.node.observability.NodeStats;
+import dev.whack.node.observability.StatsReport;
+import dev.whack.node.observability.Watchers;
 
 /**
  * What every protocol front end needs from the node, wired once at startup.

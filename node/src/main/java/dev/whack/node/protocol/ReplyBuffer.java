@@ -1,5 +1,6 @@
 package dev.whack.node.protocol;
 
+import dev.whack.node.observability.WatchSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Concurrency: one per connection, used only on that connection's event loop.
  */
-public final class ReplyBuffer {
+public final class ReplyBuffer implements WatchSession.Replies {
   /** Past this size a batch's replies are written out early, so a long pipeline stays bounded. */
   static final int EARLY_WRITE_BYTES = 256 * 1024;
 
@@ -46,6 +47,7 @@ public final class ReplyBuffer {
   }
 
   /** The buffer to append the current reply to. */
+  @Override
   public ByteBuf out() {
     ByteBuf b = buffer;
     if (b == null) {
@@ -109,6 +111,7 @@ public final class ReplyBuffer {
    * True while a reply is written in pieces: whatever writes outside the request order (a watch's
    * changes) must wait, or it would land inside that reply.
    */
+  @Override
   public boolean inPieces() {
     return inPieces;
   }

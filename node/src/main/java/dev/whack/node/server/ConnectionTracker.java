@@ -1,7 +1,8 @@
 package dev.whack.node.server;
 
+import dev.whack.node.observability.NodeStats;
+import dev.whack.node.observability.OpenConnections;
 import dev.whack.node.protocol.ProtocolDecoder;
-import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -35,13 +36,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Connection}'s idle check runs on that connection's event loop.
  */
 @ChannelHandler.Sharable
-public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
+public final class ConnectionTracker extends ChannelInboundHandlerAdapter
+    implements OpenConnections {
   private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("whack.connection");
   private static final byte[] TOO_MANY =
       "ERROR Too many open connections\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /** One open connection, as {@code stats conns} shows it. */
-  public static final class Connection {
+  private static final class Connection implements OpenConnections.Connection {
     final int id;
     final Channel channel;
     final SocketAddress remote;
@@ -63,23 +65,28 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
      * client has not read, beyond its socket buffers. Read from any thread (a volatile in Netty's
      * outbound buffer); the few hundred KiB a read batch collects before writing are not counted.
      */
+    @Override
     public long queuedReplyBytes() {
       ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
       return outbound == null ? 0 : outbound.totalPendingWriteBytes();
     }
 
+    @Override
     public int id() {
       return id;
     }
 
+    @Override
     public SocketAddress remote() {
       return remote;
     }
 
+    @Override
     public SocketAddress local() {
       return local;
     }
 
+    @Override
     public long lastCommandMillis() {
       return lastCommandMillis;
     }
@@ -106,11 +113,13 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter {
     this.clockMillis = clockMillis;
   }
 
-  public Collection<Connection> openConnections() {
+  @Override
+  public Collection<? extends OpenConnections.Connection> openConnections() {
     return open.values();
   }
 
   /** Reply bytes queued for all open connections ({@link Connection#queuedReplyBytes}). */
+  @Override
   public long queuedReplyBytes() {
     long total = 0;
     for (Connection c : open.values()) {

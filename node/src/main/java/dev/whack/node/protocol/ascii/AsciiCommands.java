@@ -7,12 +7,12 @@ import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.Status;
 import dev.whack.node.keyspace.StoreMode;
-import dev.whack.node.metrics.NodeMetrics;
+import dev.whack.node.observability.NodeMetrics;
+import dev.whack.node.observability.NodeStats;
+import dev.whack.node.observability.StatsReport;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
-import dev.whack.node.protocol.StatsReport;
-import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 

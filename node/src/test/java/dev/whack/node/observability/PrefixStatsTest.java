@@ -1,4 +1,4 @@
-package dev.whack.node.stats;
+package dev.whack.node.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.whack.node.protocol;
+package dev.whack.node.observability;
 
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -17,9 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Watchers {
   /** One watching connection, as metrics show it. */
-  public record Watcher(String name, WatchSession session) {
+  record Watcher(String name, WatchSession session) {
     /** Changes waiting for it. */
-    public long lag() {
+    long lag() {
       return session.lag();
     }
   }
@@ -49,7 +49,7 @@ public final class Watchers {
     return clock.millis();
   }
 
-  public List<Watcher> all() {
+  List<Watcher> all() {
     List<Watcher> all = new ArrayList<>(active.size());
     active.forEach((session, name) -> all.add(new Watcher(name, session)));
     return all;

@@ -1,4 +1,4 @@
-package dev.whack.node.stats;
+package dev.whack.node.observability;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class PrefixStats {
   /** The most prefixes counted at once. */
-  public static final int MAX_PREFIXES = 10_000;
+  static final int MAX_PREFIXES = 10_000;
 
   private static final byte DELIMITER = ':';
 
@@ -74,7 +74,7 @@ public final class PrefixStats {
   }
 
   /** {@code stats reset} forgets every prefix, as memcached's does. */
-  public void clear() {
+  void clear() {
     prefixes.clear();
   }
 

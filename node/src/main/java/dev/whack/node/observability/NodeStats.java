@@ -1,4 +1,4 @@
-package dev.whack.node.stats;
+package dev.whack.node.observability;
 
 import dev.whack.node.keyspace.Status;
 import java.util.concurrent.atomic.LongAdder;

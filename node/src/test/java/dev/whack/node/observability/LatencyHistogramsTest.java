@@ -1,4 +1,4 @@
-package dev.whack.node.metrics;
+package dev.whack.node.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,12 +1,12 @@
-package dev.whack.node.protocol;
+package dev.whack.node.observability;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.segment.ChangeSink;
 import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.engine.segment.Subscription;
-import dev.whack.node.stats.NodeStats;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -69,6 +69,19 @@ public final class WatchSession {
   /** How long a watcher told it is being disconnected has to read that before the close. */
   private static final long CLOSE_GRACE_MILLIS = 10_000;
 
+  /**
+   * The connection's replies, as a watch sees them (the protocol's reply buffer): lines written
+   * when a watch stops follow the replies already collected, and change lines never go out while a
+   * reply is being written in pieces, or they would land inside it.
+   */
+  public interface Replies {
+    /** The buffer the current reply is appended to. */
+    ByteBuf out();
+
+    /** True while a reply is written in pieces. */
+    boolean inPieces();
+  }
+
   /** How a protocol writes changes, missed-change notices and the end of a watch. */
   public interface Format {
     void change(
@@ -84,7 +97,7 @@ public final class WatchSession {
   private final NodeStats stats;
   private final Watchers watchers;
   private final ChannelHandlerContext ctx;
-  private final ReplyBuffer replies;
+  private final Replies replies;
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drainTask = this::drainTask;
   private final Runnable wake = this::scheduleDrain;
@@ -106,7 +119,7 @@ public final class WatchSession {
       NodeStats stats,
       Watchers watchers,
       ChannelHandlerContext ctx,
-      ReplyBuffer replies) {
+      Replies replies) {
     this.engine = engine;
     this.stats = stats;
     this.watchers = watchers;
@@ -181,7 +194,7 @@ public final class WatchSession {
   }
 
   /** Changes waiting for this watcher (some may be lost already); from any thread. */
-  public long lag() {
+  long lag() {
     Subscription s = subscription;
     return (s == null ? 0 : s.lag()) + remote.size();
   }
@@ -410,7 +423,7 @@ public final class WatchSession {
       if (change == null) {
         return false;
       }
-      byte[] key = KeyText.bytes(change.key());
+      byte[] key = change.key().getBytes(ISO_8859_1); // the engine's keys: one char per byte
       sink.change(
           change.segment(),
           change.segment().getBytes(UTF_8),

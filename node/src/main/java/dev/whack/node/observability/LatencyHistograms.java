@@ -1,4 +1,4 @@
-package dev.whack.node.metrics;
+package dev.whack.node.observability;
 
 import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;

@@ -1,11 +1,9 @@
-package dev.whack.node.metrics;
+package dev.whack.node.observability;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.keyspace.Keyspace;
-import dev.whack.node.protocol.Watchers;
-import dev.whack.node.stats.NodeStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

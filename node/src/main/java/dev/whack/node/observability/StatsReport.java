@@ -1,12 +1,10 @@
-package dev.whack.node.protocol;
+package dev.whack.node.observability;
 
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.engine.EngineStats;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
-import dev.whack.node.server.ConnectionTracker;
-import dev.whack.node.stats.NodeStats;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -32,7 +30,7 @@ public final class StatsReport {
   private final NodeConfig config;
   private final Keyspace keyspace;
   private final NodeStats stats;
-  private final ConnectionTracker connections;
+  private final OpenConnections connections;
   private final String version;
   private final IntSupplier boundPort;
   private ProfileEngine engine;
@@ -42,7 +40,7 @@ public final class StatsReport {
       NodeConfig config,
       Keyspace keyspace,
       NodeStats stats,
-      ConnectionTracker connections,
+      OpenConnections connections,
       String version,
       IntSupplier boundPort) {
     this.config = config;
@@ -204,7 +202,7 @@ public final class StatsReport {
 
   private void conns(Sink s) {
     long nowMillis = config.clock().millis();
-    for (ConnectionTracker.Connection c : connections.openConnections()) {
+    for (OpenConnections.Connection c : connections.openConnections()) {
       String id = Integer.toString(c.id());
       s.stat(id + ":addr", "tcp:" + address(c.remote()));
       s.stat(id + ":listen_addr", "tcp:" + address(c.local()));
