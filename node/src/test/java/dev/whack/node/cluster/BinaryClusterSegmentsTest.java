@@ -2,6 +2,7 @@ package dev.whack.node.cluster;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,7 @@ class BinaryClusterSegmentsTest {
   private static final int OK = 0x00;
   private static final int NOT_FOUND = 0x01;
   private static final int INVALID = 0x04;
+  private static final int TEMPORARY_FAILURE = 0x86;
   private static final byte[] NONE = new byte[0];
   private static final int PROFILES = 300;
 
@@ -169,6 +171,31 @@ class BinaryClusterSegmentsTest {
       Packet all = read(bin);
       assertEquals(7, all.opaque());
       assertEquals(PROFILES, all.valueLong());
+    }
+  }
+
+  @Test
+  void shouldFailASegmentQuestionNamingAStoppedMemberRatherThanAnswerForPart() {
+    try (RawConnection bin = nodes.get(0).connect()) {
+      Packet defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
+      assertEquals(OK, defined.status(), defined::toString);
+      nodes.get(2).close();
+      for (int opcode : new int[] {SEG_COUNT, FILTER_COUNT, SEG_LIST}) {
+        byte[] body = opcode == SEG_LIST ? NONE : bytes(opcode == SEG_COUNT ? "dk" : "age > 1");
+        Packet failed = call(bin, opcode, NONE, NONE, body);
+        assertEquals(TEMPORARY_FAILURE, failed.status(), failed::toString);
+        assertTrue(failed.valueText().contains(members.get(2)), failed::toString);
+      }
+      // Pages name members by their index in ring order (sorted names).
+      List<String> ring = members.stream().sorted().toList();
+      String stopped = ring.indexOf(members.get(2)) + ":";
+      Packet page = call(bin, SEG_MEMBERS, int4(10), bytes(stopped), bytes("dk"));
+      assertEquals(TEMPORARY_FAILURE, page.status(), page::toString);
+      assertTrue(page.valueText().contains(members.get(2)), page::toString);
+      String up = ring.indexOf(members.get(1)) + ":";
+      List<Packet> upPage = callMany(bin, SEG_MEMBERS, int4(100_000), bytes(up), bytes("dk"), true);
+      assertFalse(upPage.isEmpty(), "a member that is up still answers its page");
+      call(bin, NOOP, NONE, NONE, NONE); // and the connection goes on
     }
   }
 
