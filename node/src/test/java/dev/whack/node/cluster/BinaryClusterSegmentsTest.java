@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * segments from its owner.
  */
 class BinaryClusterSegmentsTest {
+  private static final int SET = 0x01;
   private static final int NOOP = 0x0a;
   private static final int SEG_DEFINE = 0x62;
   private static final int SEG_DROP = 0x63;
@@ -199,6 +200,50 @@ class BinaryClusterSegmentsTest {
     }
   }
 
+  @Test
+  void shouldListAKeyOfAnotherMemberByteForByteWhateverItsBytes() {
+    HashRing ring = HashRing.of(members);
+    byte[] key = null;
+    for (int i = 0; key == null; i++) {
+      byte[] candidate = ("\u00fc k%" + i).getBytes(UTF_8);
+      if (!ring.owner(candidate).equals(members.get(0))) {
+        key = candidate;
+      }
+    }
+    try (RawConnection bin = nodes.get(0).connect();
+        RawConnection text = nodes.get(0).connect()) {
+      byte[] setExtras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
+      Packet stored = call(bin, SET, setExtras, key, bytes("{\"country\":\"FI\"}"));
+      assertEquals(OK, stored.status(), stored::toString);
+      assertEquals(OK, call(bin, SEG_DEFINE, NONE, bytes("fi"), bytes("country == \"FI\"")).status());
+      List<Packet> page = callMany(bin, SEG_MEMBERS, int4(100_000), NONE, bytes("fi"), true);
+      List<byte[]> listed = new ArrayList<>();
+      while (!page.isEmpty()) {
+        for (Packet p : page.subList(0, page.size() - 1)) {
+          listed.add(p.key());
+        }
+        byte[] cursor = page.get(page.size() - 1).key();
+        page =
+            cursor.length == 0
+                ? List.of()
+                : callMany(bin, SEG_MEMBERS, int4(100_000), cursor, bytes("fi"), true);
+      }
+      assertEquals(1, listed.size());
+      assertEquals(Arrays.toString(key), Arrays.toString(listed.get(0)), "the key's own bytes");
+      String escaped = "%C3%BC%20k%25" + new String(key, UTF_8).substring(4);
+      StringBuilder lines = new StringBuilder();
+      String line = "NEXT 0:\r\n";
+      while (line.startsWith("NEXT ")) {
+        text.send("segmembers 2 100000 " + line.substring(5) + "fi\r\n");
+        while ((line = text.readLine()).startsWith("KEY ")) {
+          lines.append(line);
+        }
+      }
+      assertEquals("END\r\n", line);
+      assertTrue(lines.toString().contains("KEY " + escaped + "\r\n"), lines::toString);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private Set<String> keysWhere(java.util.function.Predicate<String> test) {
@@ -304,9 +349,9 @@ class BinaryClusterSegmentsTest {
     }
   }
 
-  /** Profile keys here are p<n>; a cluster cursor is <member>:<cursor>. */
+  /** A cluster cursor is {@code <member>:<cursor>}; no profile key here looks like one. */
   private static boolean isCursor(String key) {
-    return !key.startsWith("p");
+    return key.matches("[0-9]+:.*");
   }
 
   record Packet(int opcode, int status, int opaque, byte[] extras, byte[] key, byte[] value) {
