@@ -3,8 +3,9 @@ package dev.whack.node.protocol.ascii;
 import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
-import dev.whack.client.NodeUnavailableException;
 import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.ClusterException;
+import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Forwarding of keyed text commands to the member that owns the key (docs/cluster.md), so that a
@@ -333,10 +333,11 @@ final class ClusterRouting {
     switch (kind) {
       case "size", "count" -> {
         String query = new String(rest.getBytes(ISO_8859_1), java.nio.charset.StandardCharsets.UTF_8);
+        // A refused query is a miss, as on one node; so is a member that could not answer.
         answer =
             segments
                 .count(kind.equals("count"), query)
-                .thenApply(reply -> countAsValue(key, reply, withCas));
+                .handle((n, error) -> error == null ? countAsValue(key, n, withCas) : END);
       }
       case "in", "of" -> {
         String profileKey = kind.equals("in") ? rest.substring(rest.indexOf('/') + 1) : rest;
@@ -362,13 +363,9 @@ final class ClusterRouting {
     return true;
   }
 
-  /** "COUNT n" as the virtual key's value, or a miss when the query was refused. */
-  private static byte[] countAsValue(String key, byte[] reply, boolean withCas) {
-    String line = new String(reply, ISO_8859_1).trim();
-    if (!line.startsWith("COUNT ")) {
-      return END;
-    }
-    String n = line.substring(6);
+  /** The count as the virtual key's value. */
+  private static byte[] countAsValue(String key, long count, boolean withCas) {
+    String n = Long.toString(count);
     return ("VALUE " + key + " 0 " + n.length() + (withCas ? " 0" : "") + "\r\n" + n + "\r\nEND\r\n")
         .getBytes(ISO_8859_1);
   }
@@ -446,13 +443,7 @@ final class ClusterRouting {
 
   /** "SERVER_ERROR <owner> is down" (or why the forward failed), one line. */
   static byte[] unreachable(String owner, Throwable error) {
-    Throwable cause = error instanceof CompletionException && error.getCause() != null
-        ? error.getCause()
-        : error;
-    String why =
-        cause instanceof NodeUnavailableException
-            ? owner + " is down"
-            : "forwarding to " + owner + " failed: " + cause.getMessage();
+    String why = ClusterException.unreachableReason(owner, error);
     return ascii("SERVER_ERROR " + why.replaceAll("[\\r\\n]", " ") + "\r\n");
   }
 }

@@ -5,6 +5,8 @@ import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.ClusterSegments;
+import dev.whack.node.cluster.ClusterSegments.Listing;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
@@ -251,18 +253,17 @@ final class ProfileCommands {
       String expression = new String(data, UTF_8);
       answerLater(
           switch (kind) {
-            case DEFINE -> clusterSegments.define(line.token(1), expression);
-            case SEGMENT_COUNT -> clusterSegments.count(false, expression);
-            case FILTER_COUNT -> clusterSegments.count(true, expression);
-            case SEGMENT_MEMBERS ->
-                clusterSegments.page(
-                    ClusterSegments.Listing.SEGMENT_MEMBERS, expression, pendingCursor, pendingLimit);
-            case FILTER_MEMBERS ->
-                clusterSegments.page(
-                    ClusterSegments.Listing.FILTER_MEMBERS, expression, pendingCursor, pendingLimit);
-            default ->
-                clusterSegments.page(
-                    ClusterSegments.Listing.DUMP, expression, pendingCursor, pendingLimit);
+            case DEFINE ->
+                clusterSegments
+                    .define(line.token(1), expression)
+                    .thenApply(size -> ascii("DEFINED " + size + "\r\n"));
+            case SEGMENT_COUNT ->
+                clusterSegments.count(false, expression).thenApply(ProfileCommands::countLine);
+            case FILTER_COUNT ->
+                clusterSegments.count(true, expression).thenApply(ProfileCommands::countLine);
+            case SEGMENT_MEMBERS -> clusterPage(Listing.SEGMENT_MEMBERS, expression);
+            case FILTER_MEMBERS -> clusterPage(Listing.FILTER_MEMBERS, expression);
+            default -> clusterPage(Listing.DUMP, expression);
           },
           pendingNoreply,
           framing);
@@ -346,7 +347,7 @@ final class ProfileCommands {
   }
 
   private void count(long n) {
-    replies.bytes(ascii("COUNT " + n + "\r\n"));
+    replies.bytes(countLine(n));
   }
 
   /**
@@ -414,12 +415,18 @@ final class ProfileCommands {
                         framing.resumeWith(
                             noreply // as memcached, noreply hides even errors
                                 ? null
-                                : error != null
-                                    ? ascii(
-                                        "SERVER_ERROR "
-                                            + ProfileRejectedException.oneLine(error.getMessage())
-                                            + "\r\n")
-                                    : reply)));
+                                : error != null ? SegmentText.error(error) : reply)));
+  }
+
+  private java.util.concurrent.CompletableFuture<byte[]> clusterPage(
+      Listing listing, String expression) {
+    return clusterSegments
+        .page(listing, expression, pendingCursor, pendingLimit)
+        .thenApply(SegmentText::page);
+  }
+
+  private static byte[] countLine(long n) {
+    return ascii("COUNT " + n + "\r\n");
   }
 
   /** "segdrop <name> [noreply]". */
@@ -430,7 +437,10 @@ final class ProfileCommands {
     }
     boolean noreply = AsciiCommands.isNoreply(line);
     if (!local) {
-      answerLater(clusterSegments.drop(line.token(1)), noreply, framing);
+      answerLater(
+          clusterSegments.drop(line.token(1)).thenApply(dropped -> dropped ? DROPPED : NOT_FOUND),
+          noreply,
+          framing);
       return;
     }
     boolean dropped;
@@ -453,10 +463,10 @@ final class ProfileCommands {
       return;
     }
     if (!local) {
-      answerLater(clusterSegments.list(), false, framing);
+      answerLater(clusterSegments.list().thenApply(SegmentText::list), false, framing);
       return;
     }
-    framing.writeReply(ClusterSegments.localList(engine));
+    framing.writeReply(SegmentText.localList(engine));
   }
 
   /** "segof <key>": "IN <name>" per segment, then "END". */

@@ -2,6 +2,7 @@ package dev.whack.node.protocol.binary;
 
 import static dev.whack.node.protocol.binary.Opcodes.*;
 
+import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
@@ -72,8 +73,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
-    this.segments = new SegmentOpcodes(this, keys, context.engine(), stats, context.watchers());
     this.cluster = context.cluster();
+    this.segments =
+        new SegmentOpcodes(this, keys, context.engine(), stats, context.watchers(), cluster);
   }
 
   @Override
@@ -391,20 +393,13 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
                           if (failure == null) {
                             framing.resumeWith(reply);
                           } else {
-                            error(r, STATUS_TEMPORARY_FAILURE, unreachable(owner, failure));
+                            error(
+                                r,
+                                STATUS_TEMPORARY_FAILURE,
+                                ClusterException.unreachableReason(owner, failure));
                             framing.resumeWith(null);
                           }
                         }));
-  }
-
-  private static String unreachable(String owner, Throwable failure) {
-    Throwable cause =
-        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
-    return cause instanceof dev.whack.client.NodeUnavailableException
-        ? owner + " is down"
-        : "forwarding to " + owner + " failed: " + cause.getMessage();
   }
 
   private void store(BinaryRequest r, StoreMode mode) {
@@ -569,17 +564,27 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   /** Errors are answered even for quiet opcodes, with memcached's message as the body. */
   void error(BinaryRequest r, int status) {
+    error(r.opcode, r.opaque, status);
+  }
+
+  /** As {@link #error(BinaryRequest, int)}, for a request answered after it was read. */
+  void error(int opcode, int opaque, int status) {
     stats.protocolErrors.increment();
     byte[] message = Opcodes.errorMessage(status).getBytes(StandardCharsets.US_ASCII);
-    header(r.opcode, status, 0, 0, message.length, r.opaque, 0);
+    header(opcode, status, 0, 0, message.length, opaque, 0);
     replies.bytes(message);
   }
 
   /** An error whose body is a reason of Whack's own rather than memcached's fixed message. */
   void error(BinaryRequest r, int status, String reason) {
+    error(r.opcode, r.opaque, status, reason);
+  }
+
+  /** As {@link #error(BinaryRequest, int, String)}, for a request answered after it was read. */
+  void error(int opcode, int opaque, int status, String reason) {
     stats.protocolErrors.increment();
     byte[] message = reason.getBytes(StandardCharsets.UTF_8);
-    header(r.opcode, status, 0, 0, message.length, r.opaque, 0);
+    header(opcode, status, 0, 0, message.length, opaque, 0);
     replies.bytes(message);
   }
 

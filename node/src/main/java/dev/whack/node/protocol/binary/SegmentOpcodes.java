@@ -3,9 +3,14 @@ package dev.whack.node.protocol.binary;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_INVALID_ARGUMENTS;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_KEY_NOT_FOUND;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_OK;
+import static dev.whack.node.protocol.binary.Opcodes.STATUS_TEMPORARY_FAILURE;
 import static dev.whack.node.protocol.binary.Opcodes.STATUS_TOO_LARGE;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.ClusterException;
+import dev.whack.node.cluster.ClusterSegments;
+import dev.whack.node.cluster.ClusterSegments.Listing;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
@@ -24,12 +29,18 @@ import dev.whack.node.protocol.ReplyBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The profile and segment opcodes of the binary protocol, in the range memcached leaves unused
  * (docs/protocol.md, "Binary opcodes"): Update(Q), SegDefine, SegDrop, SegList, SegCount,
  * SegMembers, SegOf, FilterCount, FilterMembers. Multi-answer opcodes send one response per
  * element and end with an empty one, as Stat does.
+ *
+ * <p>On a clustered node the segment questions are answered for the whole cluster by {@link
+ * ClusterSegments}, as the text commands are: the connection holds its later requests until the
+ * members have answered, so responses stay in request order and the event loop never waits.
+ * (Update and SegOf are keyed: {@link BinaryCommands} forwards them to the key's owner.)
  *
  * <p>Concurrency: one per connection, on its event loop.
  */
@@ -67,6 +78,9 @@ final class SegmentOpcodes {
   private final NodeStats stats;
   private final Outcome outcome = new Outcome();
   private final Watchers watchers;
+  /** Non-null when the node is clustered: segment questions are answered for the cluster. */
+  private final ClusterSegments clusterSegments;
+  private ChannelHandlerContext ctx;
   private WatchSession watch;
 
   // The multi-answer reply being written in pieces (SegMembers, FilterMembers, SegList): its
@@ -84,8 +98,10 @@ final class SegmentOpcodes {
       KeyspaceSession keys,
       ProfileEngine engine,
       NodeStats stats,
-      Watchers watchers) {
+      Watchers watchers,
+      Cluster cluster) {
     this.out = out;
+    this.clusterSegments = cluster.isClustered() ? new ClusterSegments(cluster, engine, keys) : null;
     this.watchers = watchers;
     this.keys = keys;
     this.engine = engine;
@@ -119,6 +135,7 @@ final class SegmentOpcodes {
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    this.ctx = ctx;
     watch = new WatchSession(engine, stats, watchers, ctx, replies);
   }
 
@@ -144,6 +161,9 @@ final class SegmentOpcodes {
     if (!handles(r.opcode)) {
       return false;
     }
+    if (clusterSegments != null && askCluster(r, framing)) {
+      return true;
+    }
     try {
       switch (r.opcode) {
         case UPDATE, UPDATEQ -> update(r);
@@ -158,7 +178,13 @@ final class SegmentOpcodes {
             out.error(r, STATUS_KEY_NOT_FOUND);
           }
         }
-        case SEG_LIST -> list(r, engine.segments(), null, framing);
+        case SEG_LIST ->
+            list(
+                r.opcode,
+                r.opaque,
+                engine.segments().stream().map(ClusterSegments.Segment::of).toList(),
+                null,
+                framing);
         case SEG_COUNT -> respondLong(r, engine.count(value(r)));
         case FILTER_COUNT -> respondLong(r, engine.filterCount(value(r)));
         case SEG_MEMBERS -> page(r, engine.members(value(r), cursor(r), r.limit), framing);
@@ -192,6 +218,102 @@ final class SegmentOpcodes {
       out.error(r, STATUS_INVALID_ARGUMENTS, ProfileRejectedException.oneLine(e.getMessage()));
     }
     return true;
+  }
+
+  /**
+   * Asks the cluster for a segment question's answer and writes it when the members have
+   * answered; false for the opcodes this node answers itself.
+   */
+  private boolean askCluster(BinaryRequest r, BinaryCommands.Framing framing) {
+    switch (r.opcode) {
+      case SEG_DEFINE ->
+          answerLater(r, clusterSegments.define(key(r), value(r)), this::respondLong, framing);
+      case SEG_DROP ->
+          answerLater(
+              r,
+              clusterSegments.drop(key(r)),
+              (opcode, opaque, dropped) -> {
+                if (dropped) {
+                  out.header(opcode, STATUS_OK, 0, 0, 0, opaque, 0);
+                } else {
+                  out.error(opcode, opaque, STATUS_KEY_NOT_FOUND);
+                }
+              },
+              framing);
+      case SEG_LIST ->
+          answerLater(
+              r,
+              clusterSegments.list(),
+              (opcode, opaque, segments) -> list(opcode, opaque, segments, null, framing),
+              framing);
+      case SEG_COUNT ->
+          answerLater(r, clusterSegments.count(false, value(r)), this::respondLong, framing);
+      case FILTER_COUNT ->
+          answerLater(r, clusterSegments.count(true, value(r)), this::respondLong, framing);
+      case SEG_MEMBERS, FILTER_MEMBERS -> {
+        Listing listing =
+            r.opcode == SEG_MEMBERS ? Listing.SEGMENT_MEMBERS : Listing.FILTER_MEMBERS;
+        answerLater(
+            r,
+            clusterSegments.page(listing, value(r), cursor(r), r.limit),
+            (opcode, opaque, page) ->
+                list(
+                    opcode,
+                    opaque,
+                    page.keys(),
+                    page.nextCursor() == null ? "" : page.nextCursor(),
+                    framing),
+            framing);
+      }
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Writes a cluster answer given its request's opcode and opaque. */
+  private interface ClusterReply<T> {
+    void write(int opcode, int opaque, T answer);
+  }
+
+  /**
+   * Holds the connection's later requests until the answer is here, then writes it (or its error:
+   * a refused question is status 0x04, a member that could not answer 0x86, with the reason) on
+   * the event loop and carries on.
+   */
+  private <T> void answerLater(
+      BinaryRequest r,
+      CompletableFuture<T> answer,
+      ClusterReply<T> reply,
+      BinaryCommands.Framing framing) {
+    int opcode = r.opcode;
+    int opaque = r.opaque;
+    framing.suspend();
+    answer.whenComplete(
+        (value, error) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      if (ctx.isRemoved()) {
+                        return; // the connection went away while the members answered
+                      }
+                      if (error == null) {
+                        reply.write(opcode, opaque, value);
+                      } else {
+                        ClusterException e = ClusterException.of(error);
+                        out.error(
+                            opcode,
+                            opaque,
+                            e != null && e.refused()
+                                ? STATUS_INVALID_ARGUMENTS
+                                : STATUS_TEMPORARY_FAILURE,
+                            e != null
+                                ? e.getMessage()
+                                : ProfileRejectedException.oneLine(error.getMessage()));
+                      }
+                      framing.resumeWith(null);
+                    }));
   }
 
   /** Update: success with extras 1 (applied) or 0 (ignored as a replay). */
@@ -228,7 +350,12 @@ final class SegmentOpcodes {
 
   /** SegMembers, FilterMembers: a response per key, then one whose key is the next cursor. */
   private void page(BinaryRequest r, MembersPage page, BinaryCommands.Framing framing) {
-    list(r, page.keys(), page.nextCursor() == null ? "" : page.nextCursor(), framing);
+    list(
+        r.opcode,
+        r.opaque,
+        page.keys(),
+        page.nextCursor() == null ? "" : page.nextCursor(),
+        framing);
   }
 
   /**
@@ -239,12 +366,12 @@ final class SegmentOpcodes {
    * @param cursor the page's next cursor; null for SegList, whose closing response is empty
    */
   private void list(
-      BinaryRequest r, List<?> elements, String cursor, BinaryCommands.Framing framing) {
+      int opcode, int opaque, List<?> elements, String cursor, BinaryCommands.Framing framing) {
     listing = elements;
     listingNext = 0;
     listingCursor = cursor;
-    listingOpcode = r.opcode;
-    listingOpaque = r.opaque;
+    listingOpcode = opcode;
+    listingOpaque = opaque;
     if (!continueListing()) {
       framing.continueLater(listingRest);
     }
@@ -254,7 +381,7 @@ final class SegmentOpcodes {
   private boolean continueListing() {
     while (listingNext < listing.size()) {
       Object element = listing.get(listingNext++);
-      if (element instanceof SegmentInfo s) {
+      if (element instanceof ClusterSegments.Segment s) {
         byte[] name = s.name().getBytes(UTF_8);
         byte[] expression = s.expression().getBytes(UTF_8);
         out.header(
@@ -290,7 +417,11 @@ final class SegmentOpcodes {
   }
 
   private void respondLong(BinaryRequest r, long value) {
-    out.header(r.opcode, STATUS_OK, 0, 0, 8, r.opaque, 0);
+    respondLong(r.opcode, r.opaque, value);
+  }
+
+  private void respondLong(int opcode, int opaque, long value) {
+    out.header(opcode, STATUS_OK, 0, 0, 8, opaque, 0);
     out.replies().out().writeLong(value);
   }
 

@@ -1,0 +1,424 @@
+package dev.whack.node.cluster;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.whack.node.engine.EngineException;
+import dev.whack.node.engine.MembersPage;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.KeyspaceSession;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Segment questions answered for the whole cluster (docs/cluster.md), for every front end: each
+ * member answers for the profiles it holds, this node directly and the others through {@code
+ * local} text commands (the cluster's own wire, relayed by {@link Cluster#relay}), and the answers
+ * are combined into plain values that each front end encodes. Sizes and counts add up; lists merge
+ * by name; a definition or a drop goes to every member; member pages walk the members in ring
+ * order behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile lives
+ * on exactly one member, so the combined answers are exact.
+ *
+ * <p>A future fails with a {@link ClusterException}: refused when this node or a member refused
+ * the question, failed when a member could not be reached or answered with an error of its own.
+ * Every member is asked even when this node refused, so that a definition that fails here for a
+ * reason of this node's own still reaches the others, as it always has.
+ *
+ * <p>Concurrency: stateless apart from its wiring, so one may serve any thread; this node's part
+ * is computed on the caller's thread, and futures complete on the cluster client's threads.
+ */
+public final class ClusterSegments {
+  /** What a page lists. */
+  public enum Listing {
+    SEGMENT_MEMBERS("segmembers"),
+    FILTER_MEMBERS("filtermembers"),
+    /** Profiles with their Profile JSON; an empty query lists every profile. */
+    DUMP("segdump");
+
+    private final String command;
+
+    Listing(String command) {
+      this.command = command;
+    }
+  }
+
+  /** A segment as the cluster lists it: its size summed over the members. */
+  public record Segment(String name, String expression, long size) {
+    public static Segment of(SegmentInfo info) {
+      return new Segment(info.name(), info.expression(), info.size());
+    }
+  }
+
+  /**
+   * One page of a cluster-wide listing.
+   *
+   * @param keys profile keys, one char per byte
+   * @param profiles for {@link Listing#DUMP}, the Profile JSON of each key; else empty
+   * @param nextCursor {@code <member>:<cursor>} to continue from, or null when every member is done
+   */
+  public record Page(List<String> keys, List<byte[]> profiles, String nextCursor) {}
+
+  private final Cluster cluster;
+  private final ProfileEngine engine;
+  private final KeyspaceSession keys;
+
+  public ClusterSegments(Cluster cluster, ProfileEngine engine, KeyspaceSession keys) {
+    this.keys = keys;
+    this.cluster = cluster;
+    this.engine = engine;
+  }
+
+  /** The sum of every member's count of a segment query, or of a filter's matches. */
+  public CompletableFuture<Long> count(boolean filter, String expression) {
+    return gather(
+        () -> filter ? engine.filterCount(expression) : engine.count(expression),
+        block("local " + (filter ? "filtercount" : "segcount"), expression),
+        (member, reply) -> number(member, reply, "COUNT "),
+        ClusterSegments::sum);
+  }
+
+  /** Defines the segment on every member; the sum of their backfilled sizes. */
+  public CompletableFuture<Long> define(String name, String expression) {
+    return gather(
+        () -> engine.define(name, expression).size(),
+        block("local segdef " + name, expression),
+        (member, reply) -> number(member, reply, "DEFINED "),
+        ClusterSegments::sum);
+  }
+
+  /** Drops the segment on every member; true if any member had it. */
+  public CompletableFuture<Boolean> drop(String name) {
+    return gather(
+        () -> engine.drop(name),
+        ("local segdrop " + name + "\r\n").getBytes(UTF_8),
+        (member, reply) -> {
+          String line = firstLine(member, reply);
+          if (line.equals("DROPPED") || line.equals("NOT_FOUND")) {
+            return line.equals("DROPPED");
+          }
+          throw unexpected(member, line, "DROPPED or NOT_FOUND");
+        },
+        dropped -> dropped.contains(Boolean.TRUE));
+  }
+
+  /** Every segment once, its size summed over the members, in this node's definition order. */
+  public CompletableFuture<List<Segment>> list() {
+    return gather(
+        () -> engine.segments().stream().map(Segment::of).toList(),
+        "local seglist\r\n".getBytes(UTF_8),
+        ClusterSegments::parseList,
+        lists -> {
+          Map<String, Segment> merged = new LinkedHashMap<>();
+          for (List<Segment> list : lists) {
+            for (Segment s : list) {
+              merged.merge(
+                  s.name(),
+                  s,
+                  (a, b) -> new Segment(a.name(), a.expression(), a.size() + b.size()));
+            }
+          }
+          return List.copyOf(merged.values());
+        });
+  }
+
+  /**
+   * One page: from the member the cursor points at (the first without a cursor), continuing with
+   * the next member once one is done, so a page may end short of the limit with a cursor.
+   */
+  public CompletableFuture<Page> page(
+      Listing listing, String expression, String cursor, int limit) {
+    List<String> members = cluster.members();
+    int member = 0;
+    String inner = null;
+    if (cursor != null) {
+      int colon = cursor.indexOf(':');
+      try {
+        member = Integer.parseInt(cursor.substring(0, Math.max(0, colon)));
+      } catch (NumberFormatException e) {
+        member = -1;
+      }
+      if (colon < 0 || member < 0 || member >= members.size()) {
+        return CompletableFuture.failedFuture(ClusterException.refused("bad cursor"));
+      }
+      inner = colon == cursor.length() - 1 ? null : cursor.substring(colon + 1);
+    }
+    int index = member;
+    String name = members.get(member);
+    CompletableFuture<Page> answer;
+    if (name.equals(cluster.self())) {
+      try {
+        answer = CompletableFuture.completedFuture(localPage(listing, expression, inner, limit));
+      } catch (EngineException | IllegalArgumentException e) {
+        return CompletableFuture.failedFuture(ClusterException.refused(e.getMessage()));
+      }
+    } else {
+      byte[] expr = expression.getBytes(UTF_8);
+      String request =
+          "local " + listing.command + " " + expr.length + " " + limit
+              + (inner == null ? "" : " " + inner) + "\r\n";
+      answer =
+          cluster
+              .relay(name, concat(request.getBytes(UTF_8), expr, "\r\n".getBytes(UTF_8)))
+              .handle(
+                  (reply, error) -> {
+                    if (error != null) {
+                      throw ClusterException.unreachable(name, error);
+                    }
+                    return read((m, r) -> parsePage(m, r, listing), name, reply);
+                  });
+    }
+    return answer.thenApply(
+        page -> {
+          String next =
+              page.nextCursor() != null
+                  ? index + ":" + page.nextCursor()
+                  : index + 1 < members.size() ? (index + 1) + ":" : null;
+          return new Page(page.keys(), page.profiles(), next);
+        });
+  }
+
+  private Page localPage(Listing listing, String expression, String cursor, int limit) {
+    MembersPage page =
+        switch (listing) {
+          case SEGMENT_MEMBERS -> engine.members(expression, cursor, limit);
+          case FILTER_MEMBERS -> engine.filterMembers(expression, cursor, limit);
+          case DUMP -> engine.members(expression.isBlank() ? null : expression, cursor, limit);
+        };
+    if (listing != Listing.DUMP) {
+      return new Page(page.keys(), List.of(), page.nextCursor());
+    }
+    List<String> keys = new ArrayList<>(page.keys().size());
+    List<byte[]> profiles = new ArrayList<>(page.keys().size());
+    for (String key : page.keys()) {
+      byte[] keyBytes = key.getBytes(ISO_8859_1);
+      byte[] json = this.keys.profileJson(keyBytes, 0, keyBytes.length);
+      if (json != null) { // else removed since the page was read
+        keys.add(key);
+        profiles.add(json);
+      }
+    }
+    return new Page(keys, profiles, page.nextCursor());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Asking every member
+
+  /** A member's reply, read into its part of the answer. */
+  private interface Reading<T> {
+    T read(String member, byte[] reply);
+  }
+
+  /**
+   * Asks this node and every peer; the first error, this node's first and then the peers' in ring
+   * order, is the answer.
+   */
+  private <T, R> CompletableFuture<R> gather(
+      Supplier<T> local, byte[] peerRequest, Reading<T> reading, Function<List<T>, R> combine) {
+    T mine = null;
+    ClusterException refusal = null;
+    try {
+      mine = local.get();
+    } catch (EngineException | IllegalArgumentException e) {
+      refusal = ClusterException.refused(e.getMessage());
+    }
+    List<String> peers = cluster.peers();
+    List<CompletableFuture<byte[]>> asks = new ArrayList<>(peers.size());
+    for (String peer : peers) {
+      asks.add(cluster.relay(peer, peerRequest));
+    }
+    T localPart = mine;
+    ClusterException localRefusal = refusal;
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .handle(
+            (ignored, error) -> {
+              if (localRefusal != null) {
+                throw localRefusal;
+              }
+              List<T> parts = new ArrayList<>(peers.size() + 1);
+              parts.add(localPart);
+              for (int i = 0; i < asks.size(); i++) {
+                CompletableFuture<byte[]> ask = asks.get(i);
+                if (ask.isCompletedExceptionally()) {
+                  throw ClusterException.unreachable(peers.get(i), ask.exceptionNow());
+                }
+                parts.add(read(reading, peers.get(i), ask.join()));
+              }
+              return combine.apply(parts);
+            });
+  }
+
+  /** A member's reply read, or why it could not be: never an exception of another kind. */
+  private static <T> T read(Reading<T> reading, String member, byte[] reply) {
+    try {
+      return reading.read(member, reply);
+    } catch (ClusterException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw ClusterException.failed(member + " answered unreadably: " + e.getMessage());
+    }
+  }
+
+  private static long sum(List<Long> parts) {
+    long total = 0;
+    for (long part : parts) {
+      total += part;
+    }
+    return total;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading members' text replies
+
+  /** "<prefix><n>": n. */
+  private static long number(String member, byte[] reply, String prefix) {
+    String line = firstLine(member, reply);
+    if (line.startsWith(prefix)) {
+      try {
+        return Long.parseLong(line.substring(prefix.length()));
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    throw unexpected(member, line, prefix + "<n>");
+  }
+
+  /** "SEGMENT <name> <size> <bytes>\r\n<expression>\r\n" each, then "END". */
+  private static List<Segment> parseList(String member, byte[] reply) {
+    List<Segment> segments = new ArrayList<>();
+    int pos = 0;
+    while (true) {
+      int eol = lineEnd(member, reply, pos);
+      String line = new String(reply, pos, eol - pos, UTF_8);
+      if (line.equals("END")) {
+        return segments;
+      }
+      String[] t = line.split(" ");
+      if (t.length != 4 || !t[0].equals("SEGMENT")) {
+        throw errorOrUnexpected(member, line, "SEGMENT or END");
+      }
+      int start = eol + 2;
+      int length = Integer.parseInt(t[3]);
+      if (length < 0 || start + length + 2 > reply.length) {
+        throw unexpected(member, line, "a whole expression");
+      }
+      segments.add(
+          new Segment(t[1], new String(reply, start, length, UTF_8), Long.parseLong(t[2])));
+      pos = start + length + 2;
+    }
+  }
+
+  /**
+   * "KEY <key>" or "PROFILE <key> <bytes>\r\n<json>" each (keys percent-encoded), then "NEXT
+   * <cursor>" or "END".
+   */
+  private static Page parsePage(String member, byte[] reply, Listing listing) {
+    List<String> keys = new ArrayList<>();
+    List<byte[]> profiles = listing == Listing.DUMP ? new ArrayList<>() : List.of();
+    int pos = 0;
+    while (true) {
+      int eol = lineEnd(member, reply, pos);
+      String line = new String(reply, pos, eol - pos, ISO_8859_1);
+      if (line.equals("END")) {
+        return new Page(keys, profiles, null);
+      }
+      if (line.startsWith("NEXT ")) {
+        return new Page(keys, profiles, line.substring(5));
+      }
+      pos = eol + 2;
+      if (listing != Listing.DUMP && line.startsWith("KEY ")) {
+        keys.add(unescape(line.substring(4)));
+      } else if (listing == Listing.DUMP && line.startsWith("PROFILE ")) {
+        String[] t = line.split(" ");
+        int length = t.length == 3 ? Integer.parseInt(t[2]) : -1;
+        if (length < 0 || pos + length + 2 > reply.length) {
+          throw unexpected(member, line, "a whole profile");
+        }
+        keys.add(unescape(t[1]));
+        profiles.add(Arrays.copyOfRange(reply, pos, pos + length));
+        pos += length + 2;
+      } else {
+        throw errorOrUnexpected(member, line, "KEY, PROFILE, NEXT or END");
+      }
+    }
+  }
+
+  /** A listing's key, percent-encoded as memcached's metadump writes keys, back to its bytes. */
+  private static String unescape(String text) {
+    if (text.indexOf('%') < 0) {
+      return text;
+    }
+    StringBuilder key = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '%' && i + 2 < text.length()) {
+        key.append((char) Integer.parseInt(text, i + 1, i + 3, 16));
+        i += 2;
+      } else {
+        key.append(c);
+      }
+    }
+    return key.toString();
+  }
+
+  /** The reply's first line, which for a one-line answer is the whole answer. */
+  private static String firstLine(String member, byte[] reply) {
+    String line = new String(reply, 0, lineEnd(member, reply, 0), UTF_8);
+    if (isError(line)) {
+      throw errorOrUnexpected(member, line, "");
+    }
+    return line;
+  }
+
+  private static int lineEnd(String member, byte[] reply, int from) {
+    for (int i = from; i + 1 < reply.length; i++) {
+      if (reply[i] == '\r' && reply[i + 1] == '\n') {
+        return i;
+      }
+    }
+    throw ClusterException.failed(member + " answered an incomplete reply");
+  }
+
+  private static boolean isError(String line) {
+    return line.startsWith("CLIENT_ERROR ")
+        || line.startsWith("SERVER_ERROR ")
+        || line.equals("ERROR");
+  }
+
+  /** A member's error line as the cluster's error, or an unexpected answer. */
+  private static ClusterException errorOrUnexpected(String member, String line, String due) {
+    if (line.startsWith("CLIENT_ERROR ")) {
+      return ClusterException.refused(line.substring(13));
+    }
+    if (line.startsWith("SERVER_ERROR ")) {
+      return ClusterException.failed(line.substring(13));
+    }
+    return unexpected(member, line, due);
+  }
+
+  private static ClusterException unexpected(String member, String line, String due) {
+    return ClusterException.failed(
+        member + " answered '" + line + "'" + (due.isEmpty() ? "" : " where " + due + " was due"));
+  }
+
+  private static byte[] block(String commandAndName, String body) {
+    byte[] b = body.getBytes(UTF_8);
+    return concat(
+        (commandAndName + " " + b.length + "\r\n").getBytes(UTF_8), b, "\r\n".getBytes(UTF_8));
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
+  }
+}
