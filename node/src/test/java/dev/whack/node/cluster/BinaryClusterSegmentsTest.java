@@ -1,5 +1,9 @@
 package dev.whack.node.cluster;
 
+import static dev.whack.node.testing.BinaryPacket.bytes;
+import static dev.whack.node.testing.BinaryPacket.int4;
+import static dev.whack.node.testing.BinaryPacket.read;
+import static dev.whack.node.testing.BinaryPacket.request;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.client.ring.HashRing;
+import dev.whack.node.testing.BinaryPacket;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.RawConnection;
 import java.io.ByteArrayOutputStream;
@@ -92,10 +97,10 @@ class BinaryClusterSegmentsTest {
     Set<String> youngNotSwedes =
         keysWhere(k -> ages.get(k) < 30 && !countries.get(k).equals("SE"));
     try (RawConnection bin = nodes.get(0).connect()) {
-      Packet defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
+      BinaryPacket defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
       assertEquals(OK, defined.status(), defined::toString);
       assertEquals(danes.size(), defined.valueLong(), "backfill sizes add up over the members");
-      Packet definedOld = call(bin, SEG_DEFINE, NONE, bytes("old"), bytes("age >= 60"));
+      BinaryPacket definedOld = call(bin, SEG_DEFINE, NONE, bytes("old"), bytes("age >= 60"));
       assertEquals(old.size(), definedOld.valueLong());
       for (EmbeddedNode node : nodes) {
         assertEquals(List.of("dk", "old"), localSegments(node), "defined on every member");
@@ -107,7 +112,7 @@ class BinaryClusterSegmentsTest {
       String filter = "age < 30 and country != \"SE\"";
       assertEquals(youngNotSwedes.size(), count(bin, FILTER_COUNT, filter));
 
-      List<Packet> list = callMany(bin, SEG_LIST, NONE, NONE, NONE);
+      List<BinaryPacket> list = callMany(bin, SEG_LIST, NONE, NONE, NONE);
       assertEquals(2, list.size(), list::toString);
       assertEquals("dk", list.get(0).keyText());
       assertEquals(danes.size(), ByteBuffer.wrap(list.get(0).extras()).getLong());
@@ -123,9 +128,9 @@ class BinaryClusterSegmentsTest {
 
       String elsewhere =
           keyOwnedByAnotherThan(0, k -> countries.get(k).equals("DK") && ages.get(k) >= 60);
-      List<Packet> in = callMany(bin, SEG_OF, NONE, bytes(elsewhere), NONE);
+      List<BinaryPacket> in = callMany(bin, SEG_OF, NONE, bytes(elsewhere), NONE);
       assertEquals(
-          List.of("dk", "old"), in.stream().map(Packet::keyText).sorted().toList(), elsewhere);
+          List.of("dk", "old"), in.stream().map(BinaryPacket::keyText).sorted().toList(), elsewhere);
 
       assertEquals(OK, call(bin, SEG_DROP, NONE, bytes("old"), NONE).status());
       assertEquals(NOT_FOUND, call(bin, SEG_DROP, NONE, bytes("old"), NONE).status());
@@ -138,38 +143,38 @@ class BinaryClusterSegmentsTest {
   @Test
   void shouldAnswerClusterErrorsInBinaryTermsAndKeepRepliesInRequestOrder() {
     try (RawConnection bin = nodes.get(1).connect()) {
-      Packet defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
+      BinaryPacket defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
       assertEquals(OK, defined.status(), defined::toString);
       // Pipelined: each answer waits for the members, yet comes back in request order.
       ByteArrayOutputStream pipeline = new ByteArrayOutputStream();
-      pipeline.writeBytes(request(SEG_COUNT, 1, NONE, NONE, bytes("dk")));
-      pipeline.writeBytes(request(SEG_COUNT, 2, NONE, NONE, bytes("nosuch")));
-      pipeline.writeBytes(request(NOOP, 3, NONE, NONE, NONE));
-      pipeline.writeBytes(request(SEG_MEMBERS, 4, int4(10), bytes("x"), bytes("dk")));
-      pipeline.writeBytes(request(FILTER_COUNT, 5, NONE, NONE, bytes("age >")));
-      pipeline.writeBytes(request(SEG_DROP, 6, NONE, bytes("nosuch"), NONE));
-      pipeline.writeBytes(request(FILTER_COUNT, 7, NONE, NONE, bytes("age >= 0")));
+      pipeline.writeBytes(request(SEG_COUNT, 1, 0, NONE, NONE, bytes("dk")));
+      pipeline.writeBytes(request(SEG_COUNT, 2, 0, NONE, NONE, bytes("nosuch")));
+      pipeline.writeBytes(request(NOOP, 3, 0, NONE, NONE, NONE));
+      pipeline.writeBytes(request(SEG_MEMBERS, 4, 0, int4(10), bytes("x"), bytes("dk")));
+      pipeline.writeBytes(request(FILTER_COUNT, 5, 0, NONE, NONE, bytes("age >")));
+      pipeline.writeBytes(request(SEG_DROP, 6, 0, NONE, bytes("nosuch"), NONE));
+      pipeline.writeBytes(request(FILTER_COUNT, 7, 0, NONE, NONE, bytes("age >= 0")));
       bin.send(pipeline.toByteArray());
-      Packet count = read(bin);
+      BinaryPacket count = read(bin);
       assertEquals(1, count.opaque());
       assertEquals(countries.values().stream().filter("DK"::equals).count(), count.valueLong());
-      Packet unknown = read(bin);
+      BinaryPacket unknown = read(bin);
       assertEquals(2, unknown.opaque());
       assertEquals(INVALID, unknown.status(), unknown::toString);
       assertEquals("unknown segment nosuch", unknown.valueText());
       assertEquals(3, read(bin).opaque());
-      Packet badCursor = read(bin);
+      BinaryPacket badCursor = read(bin);
       assertEquals(4, badCursor.opaque());
       assertEquals(INVALID, badCursor.status(), badCursor::toString);
       assertEquals("bad cursor", badCursor.valueText());
-      Packet badExpression = read(bin);
+      BinaryPacket badExpression = read(bin);
       assertEquals(5, badExpression.opaque());
       assertEquals(INVALID, badExpression.status(), badExpression::toString);
       assertTrue(badExpression.valueText().startsWith("bad expression"), badExpression::toString);
-      Packet notFound = read(bin);
+      BinaryPacket notFound = read(bin);
       assertEquals(6, notFound.opaque());
       assertEquals(NOT_FOUND, notFound.status(), notFound::toString);
-      Packet all = read(bin);
+      BinaryPacket all = read(bin);
       assertEquals(7, all.opaque());
       assertEquals(PROFILES, all.valueLong());
     }
@@ -178,23 +183,23 @@ class BinaryClusterSegmentsTest {
   @Test
   void shouldFailASegmentQuestionNamingAStoppedMemberRatherThanAnswerForPart() {
     try (RawConnection bin = nodes.get(0).connect()) {
-      Packet defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
+      BinaryPacket defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
       assertEquals(OK, defined.status(), defined::toString);
       nodes.get(2).close();
       for (int opcode : new int[] {SEG_COUNT, FILTER_COUNT, SEG_LIST}) {
         byte[] body = opcode == SEG_LIST ? NONE : bytes(opcode == SEG_COUNT ? "dk" : "age > 1");
-        Packet failed = call(bin, opcode, NONE, NONE, body);
+        BinaryPacket failed = call(bin, opcode, NONE, NONE, body);
         assertEquals(TEMPORARY_FAILURE, failed.status(), failed::toString);
         assertTrue(failed.valueText().contains(members.get(2)), failed::toString);
       }
       // Pages name members by their index in ring order (sorted names).
       List<String> ring = members.stream().sorted().toList();
       String stopped = ring.indexOf(members.get(2)) + ":";
-      Packet page = call(bin, SEG_MEMBERS, int4(10), bytes(stopped), bytes("dk"));
+      BinaryPacket page = call(bin, SEG_MEMBERS, int4(10), bytes(stopped), bytes("dk"));
       assertEquals(TEMPORARY_FAILURE, page.status(), page::toString);
       assertTrue(page.valueText().contains(members.get(2)), page::toString);
       String up = ring.indexOf(members.get(1)) + ":";
-      List<Packet> upPage = callMany(bin, SEG_MEMBERS, int4(100_000), bytes(up), bytes("dk"), true);
+      List<BinaryPacket> upPage = callMany(bin, SEG_MEMBERS, int4(100_000), bytes(up), bytes("dk"), true);
       assertFalse(upPage.isEmpty(), "a member that is up still answers its page");
       call(bin, NOOP, NONE, NONE, NONE); // and the connection goes on
     }
@@ -213,13 +218,13 @@ class BinaryClusterSegmentsTest {
     try (RawConnection bin = nodes.get(0).connect();
         RawConnection text = nodes.get(0).connect()) {
       byte[] setExtras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
-      Packet stored = call(bin, SET, setExtras, key, bytes("{\"country\":\"FI\"}"));
+      BinaryPacket stored = call(bin, SET, setExtras, key, bytes("{\"country\":\"FI\"}"));
       assertEquals(OK, stored.status(), stored::toString);
       assertEquals(OK, call(bin, SEG_DEFINE, NONE, bytes("fi"), bytes("country == \"FI\"")).status());
-      List<Packet> page = callMany(bin, SEG_MEMBERS, int4(100_000), NONE, bytes("fi"), true);
+      List<BinaryPacket> page = callMany(bin, SEG_MEMBERS, int4(100_000), NONE, bytes("fi"), true);
       List<byte[]> listed = new ArrayList<>();
       while (!page.isEmpty()) {
-        for (Packet p : page.subList(0, page.size() - 1)) {
+        for (BinaryPacket p : page.subList(0, page.size() - 1)) {
           listed.add(p.key());
         }
         byte[] cursor = page.get(page.size() - 1).key();
@@ -281,7 +286,7 @@ class BinaryClusterSegmentsTest {
   }
 
   private long count(RawConnection c, int opcode, String expression) {
-    Packet p = call(c, opcode, NONE, NONE, bytes(expression));
+    BinaryPacket p = call(c, opcode, NONE, NONE, bytes(expression));
     assertEquals(OK, p.status(), p::toString);
     return p.valueLong();
   }
@@ -292,10 +297,10 @@ class BinaryClusterSegmentsTest {
     byte[] cursor = NONE;
     Set<String> cursors = new HashSet<>();
     for (int pages = 0; pages < 1_000; pages++) {
-      List<Packet> page = callMany(c, opcode, int4(limit), cursor, bytes(expression), true);
-      Packet last = page.remove(page.size() - 1);
+      List<BinaryPacket> page = callMany(c, opcode, int4(limit), cursor, bytes(expression), true);
+      BinaryPacket last = page.remove(page.size() - 1);
       assertTrue(page.size() <= limit, "at most the limit");
-      for (Packet member : page) {
+      for (BinaryPacket member : page) {
         assertTrue(keys.add(member.keyText()), () -> "repeated " + member);
       }
       if (last.key().length == 0) {
@@ -308,18 +313,18 @@ class BinaryClusterSegmentsTest {
     throw new AssertionError("paging never ended");
   }
 
-  private Packet call(RawConnection c, int opcode, byte[] extras, byte[] key, byte[] value) {
+  private BinaryPacket call(RawConnection c, int opcode, byte[] extras, byte[] key, byte[] value) {
     int opaque = nextOpaque++;
-    c.send(request(opcode, opaque, extras, key, value));
-    Packet p = read(c);
+    c.send(request(opcode, opaque, 0, extras, key, value));
+    BinaryPacket p = read(c);
     assertEquals(opcode, p.opcode(), p::toString);
     assertEquals(opaque, p.opaque(), p::toString);
     return p;
   }
 
-  private List<Packet> callMany(
+  private List<BinaryPacket> callMany(
       RawConnection c, int opcode, byte[] extras, byte[] key, byte[] value) {
-    List<Packet> responses = callMany(c, opcode, extras, key, value, false);
+    List<BinaryPacket> responses = callMany(c, opcode, extras, key, value, false);
     responses.remove(responses.size() - 1);
     return responses;
   }
@@ -328,13 +333,13 @@ class BinaryClusterSegmentsTest {
    * Responses until the closing one (empty, or for a page the one without a value after the
    * members), which is included.
    */
-  private List<Packet> callMany(
+  private List<BinaryPacket> callMany(
       RawConnection c, int opcode, byte[] extras, byte[] key, byte[] value, boolean page) {
     int opaque = nextOpaque++;
-    c.send(request(opcode, opaque, extras, key, value));
-    List<Packet> out = new ArrayList<>();
+    c.send(request(opcode, opaque, 0, extras, key, value));
+    List<BinaryPacket> out = new ArrayList<>();
     while (true) {
-      Packet p = read(c);
+      BinaryPacket p = read(c);
       assertEquals(opcode, p.opcode(), p::toString);
       assertEquals(opaque, p.opaque(), p::toString);
       assertEquals(OK, p.status(), p::toString);
@@ -354,57 +359,5 @@ class BinaryClusterSegmentsTest {
     return key.matches("[0-9]+:.*");
   }
 
-  record Packet(int opcode, int status, int opaque, byte[] extras, byte[] key, byte[] value) {
-    String keyText() {
-      return new String(key, UTF_8);
-    }
 
-    String valueText() {
-      return new String(value, UTF_8);
-    }
-
-    long valueLong() {
-      assertEquals(8, value.length, this::toString);
-      return ByteBuffer.wrap(value).getLong();
-    }
-
-    @Override
-    public String toString() {
-      return String.format(
-          "opcode 0x%02x status 0x%04x opaque 0x%x key '%s' value '%s'",
-          opcode, status, opaque, keyText(), valueText());
-    }
-  }
-
-  private static Packet read(RawConnection c) {
-    ByteBuffer h = ByteBuffer.wrap(c.read(24));
-    assertEquals((byte) 0x81, h.get(0), "response magic");
-    int keyLength = h.getShort(2) & 0xffff;
-    int extrasLength = h.get(4) & 0xff;
-    int bodyLength = h.getInt(8);
-    byte[] body = c.read(bodyLength);
-    return new Packet(
-        h.get(1) & 0xff,
-        h.getShort(6) & 0xffff,
-        h.getInt(12),
-        Arrays.copyOfRange(body, 0, extrasLength),
-        Arrays.copyOfRange(body, extrasLength, extrasLength + keyLength),
-        Arrays.copyOfRange(body, extrasLength + keyLength, bodyLength));
-  }
-
-  private static byte[] request(int opcode, int opaque, byte[] extras, byte[] key, byte[] value) {
-    ByteBuffer b = ByteBuffer.allocate(24 + extras.length + key.length + value.length);
-    b.put((byte) 0x80).put((byte) opcode).putShort((short) key.length).put((byte) extras.length);
-    b.put((byte) 0).putShort((short) 0).putInt(extras.length + key.length + value.length);
-    b.putInt(opaque).putLong(0).put(extras).put(key).put(value);
-    return b.array();
-  }
-
-  private static byte[] bytes(String text) {
-    return text.getBytes(UTF_8);
-  }
-
-  private static byte[] int4(int n) {
-    return ByteBuffer.allocate(4).putInt(n).array();
-  }
 }

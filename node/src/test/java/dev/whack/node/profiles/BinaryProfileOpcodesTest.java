@@ -1,11 +1,16 @@
 package dev.whack.node.profiles;
 
+import static dev.whack.node.testing.BinaryPacket.bytes;
+import static dev.whack.node.testing.BinaryPacket.int4;
+import static dev.whack.node.testing.BinaryPacket.read;
+import static dev.whack.node.testing.BinaryPacket.request;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.whack.node.testing.BinaryPacket;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
@@ -83,79 +88,24 @@ class BinaryProfileOpcodesTest {
   // ---------------------------------------------------------------------------------------------
   // Packets
 
-  /** A response as it came off the wire. */
-  record Packet(int opcode, int status, int opaque, long cas, byte[] extras, byte[] key, byte[] value) {
-    String keyText() {
-      return new String(key, UTF_8);
-    }
-
-    String valueText() {
-      return new String(value, UTF_8);
-    }
-
-    long valueLong() {
-      assertEquals(8, value.length, "an 8-byte number");
-      return ByteBuffer.wrap(value).getLong();
-    }
-
-    @Override
-    public String toString() {
-      return String.format(
-          "opcode 0x%02x status 0x%04x opaque 0x%x extras %d key '%s' value '%s'",
-          opcode, status, opaque, extras.length, keyText(), valueText());
-    }
-  }
-
-  static byte[] request(int opcode, int opaque, long cas, byte[] extras, byte[] key, byte[] value) {
-    ByteBuffer b = ByteBuffer.allocate(24 + extras.length + key.length + value.length);
-    b.put((byte) 0x80).put((byte) opcode).putShort((short) key.length).put((byte) extras.length);
-    b.put((byte) 0).putShort((short) 0).putInt(extras.length + key.length + value.length);
-    b.putInt(opaque).putLong(cas).put(extras).put(key).put(value);
-    return b.array();
-  }
-
-  static byte[] bytes(String text) {
-    return text.getBytes(UTF_8);
-  }
-
-  static byte[] int4(int n) {
-    return ByteBuffer.allocate(4).putInt(n).array();
-  }
-
-  private Packet read(RawConnection c) {
-    ByteBuffer h = ByteBuffer.wrap(c.read(24));
-    assertEquals((byte) 0x81, h.get(0), "response magic");
-    int keyLength = h.getShort(2) & 0xffff;
-    int extrasLength = h.get(4) & 0xff;
-    int bodyLength = h.getInt(8);
-    byte[] body = c.read(bodyLength);
-    return new Packet(
-        h.get(1) & 0xff,
-        h.getShort(6) & 0xffff,
-        h.getInt(12),
-        h.getLong(16),
-        java.util.Arrays.copyOfRange(body, 0, extrasLength),
-        java.util.Arrays.copyOfRange(body, extrasLength, extrasLength + keyLength),
-        java.util.Arrays.copyOfRange(body, extrasLength + keyLength, bodyLength));
-  }
 
   /** Sends one request and reads its single response, checking opcode and opaque. */
-  private Packet call(int opcode, byte[] extras, byte[] key, byte[] value) {
+  private BinaryPacket call(int opcode, byte[] extras, byte[] key, byte[] value) {
     int opaque = nextOpaque++;
     conn.send(request(opcode, opaque, 0, extras, key, value));
-    Packet p = read(conn);
+    BinaryPacket p = read(conn);
     assertEquals(opcode, p.opcode(), p::toString);
     assertEquals(opaque, p.opaque(), () -> "opaque echoed: " + p);
     return p;
   }
 
   /** Sends one request and reads responses until the empty one that ends a multi-response answer. */
-  private List<Packet> callMany(int opcode, byte[] extras, byte[] key, byte[] value) {
+  private List<BinaryPacket> callMany(int opcode, byte[] extras, byte[] key, byte[] value) {
     int opaque = nextOpaque++;
     conn.send(request(opcode, opaque, 0, extras, key, value));
-    List<Packet> out = new ArrayList<>();
+    List<BinaryPacket> out = new ArrayList<>();
     while (true) {
-      Packet p = read(conn);
+      BinaryPacket p = read(conn);
       assertEquals(opcode, p.opcode(), p::toString);
       assertEquals(opaque, p.opaque(), () -> "every response carries the opaque: " + p);
       assertEquals(OK, p.status(), p::toString);
@@ -166,7 +116,7 @@ class BinaryProfileOpcodesTest {
     }
   }
 
-  private void assertError(Packet p, int status, String bodyPrefix) {
+  private void assertError(BinaryPacket p, int status, String bodyPrefix) {
     assertEquals(status, p.status(), p::toString);
     assertEquals(0, p.extras().length, p::toString);
     assertEquals(0, p.key().length, p::toString);
@@ -175,19 +125,19 @@ class BinaryProfileOpcodesTest {
 
   private void assertStillAnswering(RawConnection c) {
     c.send(request(NOOP, 0x4e4f, 0, NONE, NONE, NONE));
-    Packet p = read(c);
+    BinaryPacket p = read(c);
     assertEquals(NOOP, p.opcode(), p::toString);
     assertEquals(0x4e4f, p.opaque());
   }
 
   private void set(String key, int flags, String json) {
     byte[] extras = ByteBuffer.allocate(8).putInt(flags).putInt(0).array();
-    Packet p = call(SET, extras, bytes(key), bytes(json));
+    BinaryPacket p = call(SET, extras, bytes(key), bytes(json));
     assertEquals(OK, p.status(), p::toString);
   }
 
   private long define(String name, String expression) {
-    Packet p = call(SEG_DEFINE, NONE, bytes(name), bytes(expression));
+    BinaryPacket p = call(SEG_DEFINE, NONE, bytes(name), bytes(expression));
     assertEquals(OK, p.status(), p::toString);
     assertEquals(0, p.key().length);
     assertEquals(0, p.extras().length);
@@ -195,7 +145,7 @@ class BinaryProfileOpcodesTest {
   }
 
   private long count(int opcode, String body) {
-    Packet p = call(opcode, NONE, NONE, bytes(body));
+    BinaryPacket p = call(opcode, NONE, NONE, bytes(body));
     assertEquals(OK, p.status(), p::toString);
     return p.valueLong();
   }
@@ -205,12 +155,12 @@ class BinaryProfileOpcodesTest {
     List<String> keys = new ArrayList<>();
     byte[] cursor = NONE;
     for (int pages = 0; pages < 10_000; pages++) {
-      List<Packet> page = new ArrayList<>();
+      List<BinaryPacket> page = new ArrayList<>();
       int opaque = nextOpaque++;
       conn.send(request(opcode, opaque, 0, int4(limit), cursor, bytes(body)));
       // Members, then the cursor response; a page never holds more than `limit` members.
       for (int i = 0; i <= limit; i++) {
-        Packet p = read(conn);
+        BinaryPacket p = read(conn);
         assertEquals(opcode, p.opcode(), p::toString);
         assertEquals(opaque, p.opaque(), p::toString);
         assertEquals(OK, p.status(), p::toString);
@@ -221,8 +171,8 @@ class BinaryProfileOpcodesTest {
           break;
         }
       }
-      Packet last = page.remove(page.size() - 1);
-      for (Packet member : page) {
+      BinaryPacket last = page.remove(page.size() - 1);
+      for (BinaryPacket member : page) {
         keys.add(member.keyText());
       }
       if (last.key().length == 0) {
@@ -234,7 +184,7 @@ class BinaryProfileOpcodesTest {
     throw new AssertionError("paging never ended");
   }
 
-  private Packet update(int opcode, byte[] extras, String key, byte[] body) {
+  private BinaryPacket update(int opcode, byte[] extras, String key, byte[] body) {
     return call(opcode, extras, bytes(key), body);
   }
 
@@ -244,7 +194,7 @@ class BinaryProfileOpcodesTest {
   @Test
   void shouldAnswerAnAppliedUpdateWithExtrasOneAndAReplayedSequenceWithExtrasZero() {
     assertEquals(0, define("dk", "country == \"DK\""));
-    Packet applied =
+    BinaryPacket applied =
         update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"DK\"},\"producer\":\"p\",\"seq\":1}"));
     assertEquals(OK, applied.status(), applied::toString);
     assertArrayEquals(int4(1), applied.extras(), "1: applied");
@@ -253,19 +203,19 @@ class BinaryProfileOpcodesTest {
     assertNotEquals(0, applied.cas(), "an applied update carries the profile's new cas");
     assertEquals(1, count(SEG_COUNT, "dk"));
 
-    Packet replay =
+    BinaryPacket replay =
         update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"SE\"},\"producer\":\"p\",\"seq\":1}"));
     assertEquals(OK, replay.status(), replay::toString);
     assertArrayEquals(int4(0), replay.extras(), "0: ignored as a replay");
     assertEquals(1, count(SEG_COUNT, "dk"), "a replay changes nothing");
 
-    Packet next =
+    BinaryPacket next =
         update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"SE\"},\"producer\":\"p\",\"seq\":2}"));
     assertArrayEquals(int4(1), next.extras());
     assertNotEquals(applied.cas(), next.cas(), "every applied update changes the cas");
     assertEquals(0, count(SEG_COUNT, "dk"));
 
-    Packet get = call(GET, NONE, bytes("user:1"), NONE);
+    BinaryPacket get = call(GET, NONE, bytes("user:1"), NONE);
     assertEquals(OK, get.status());
     assertArrayEquals(int4(0), get.extras(), "a profile created by an update has flags 0");
     assertEquals("{\"country\":\"SE\",\"$producers\":{\"p\":2}}", get.valueText());
@@ -284,13 +234,13 @@ class BinaryProfileOpcodesTest {
     batch.writeBytes(request(UPDATEQ, opaqueItem, 0, NONE, bytes("plain-before"), bytes("{}")));
     batch.writeBytes(request(NOOP, 0x4e4f, 0, NONE, NONE, NONE));
     conn.send(batch.toByteArray());
-    Packet first = read(conn);
+    BinaryPacket first = read(conn);
     assertEquals(clash, first.opaque(), () -> "the successful UpdateQ must stay silent: " + first);
     assertError(first, INVALID, "bad update: ");
-    Packet second = read(conn);
+    BinaryPacket second = read(conn);
     assertEquals(opaqueItem, second.opaque(), second::toString);
     assertError(second, INVALID, "not a profile");
-    Packet noop = read(conn);
+    BinaryPacket noop = read(conn);
     assertEquals(NOOP, noop.opcode(), noop::toString);
     assertEquals("{\"visits\":1}", call(GET, NONE, bytes("user:1"), NONE).valueText(), "only the first UpdateQ applied");
   }
@@ -307,14 +257,14 @@ class BinaryProfileOpcodesTest {
     byte[] body = update.toByteArray();
     assertEquals('\n', body[0]);
     assertEquals('{', body[1]);
-    Packet asJson = update(UPDATE, NONE, "user:1", body);
+    BinaryPacket asJson = update(UPDATE, NONE, "user:1", body);
     assertError(asJson, INVALID, "bad update: ");
     assertEquals(NOT_FOUND, call(GET, NONE, bytes("user:1"), NONE).status(), "nothing half-applied");
-    Packet asProtobuf = update(UPDATE, int4(PROTOBUF_FLAGS), "user:1", body);
+    BinaryPacket asProtobuf = update(UPDATE, int4(PROTOBUF_FLAGS), "user:1", body);
     assertEquals(OK, asProtobuf.status(), asProtobuf::toString);
     assertArrayEquals(int4(1), asProtobuf.extras());
     assertEquals(1, count(SEG_COUNT, "dk"));
-    Packet json = update(UPDATE, int4(0), "user:2", bytes("{\"set\":{\"country\":\"DK\"}}"));
+    BinaryPacket json = update(UPDATE, int4(0), "user:2", bytes("{\"set\":{\"country\":\"DK\"}}"));
     assertArrayEquals(int4(1), json.extras(), "extras with other flags: the body is JSON");
     assertEquals(2, count(SEG_COUNT, "dk"));
   }
@@ -341,7 +291,7 @@ class BinaryProfileOpcodesTest {
     set("user:3", 0, "{\"country\":\"SE\"}");
     assertEquals(2, define("dk", "country == \"DK\""), "backfilled before the answer");
     assertEquals(1, define("dk", "country == \"SE\""), "a redefinition replaces");
-    Packet dropped = call(SEG_DROP, NONE, bytes("dk"), NONE);
+    BinaryPacket dropped = call(SEG_DROP, NONE, bytes("dk"), NONE);
     assertEquals(OK, dropped.status(), dropped::toString);
     assertEquals(0, dropped.extras().length + dropped.key().length + dropped.value().length);
     assertError(call(SEG_DROP, NONE, bytes("dk"), NONE), NOT_FOUND, "Not found");
@@ -356,11 +306,11 @@ class BinaryProfileOpcodesTest {
     define("dk", "country == \"DK\"");
     define("adults", "age >= 18");
     define("go_del-1.x:y", "exists(age)");
-    List<Packet> list = callMany(SEG_LIST, NONE, NONE, NONE);
+    List<BinaryPacket> list = callMany(SEG_LIST, NONE, NONE, NONE);
     assertEquals(3, list.size(), list::toString);
     String[][] expected = {{"dk", "2", "country == \"DK\""}, {"adults", "1", "age >= 18"}, {"go_del-1.x:y", "2", "exists(age)"}};
     for (int i = 0; i < expected.length; i++) {
-      Packet p = list.get(i);
+      BinaryPacket p = list.get(i);
       assertEquals(expected[i][0], p.keyText(), p::toString);
       assertEquals(8, p.extras().length, p::toString);
       assertEquals(Long.parseLong(expected[i][1]), ByteBuffer.wrap(p.extras()).getLong(), p::toString);
@@ -403,7 +353,7 @@ class BinaryProfileOpcodesTest {
     define("young", "age < 18");
     set("user:1", 0, "{\"country\":\"DK\",\"age\":31}");
     List<String> names = new ArrayList<>();
-    for (Packet p : callMany(SEG_OF, NONE, bytes("user:1"), NONE)) {
+    for (BinaryPacket p : callMany(SEG_OF, NONE, bytes("user:1"), NONE)) {
       assertEquals(0, p.extras().length + p.value().length, p::toString);
       names.add(p.keyText());
     }
@@ -434,20 +384,20 @@ class BinaryProfileOpcodesTest {
   void shouldStoreAJsonValueWithSetAndReturnItCanonicallyWithItsFlags() {
     define("dk", "country == \"DK\"");
     set("user:1", 0x1234, " {\"country\": \"DK\", \"seen\": \"2026-11-20T12:00:00+02:00\"} ");
-    Packet get = call(GET, NONE, bytes("user:1"), NONE);
+    BinaryPacket get = call(GET, NONE, bytes("user:1"), NONE);
     assertEquals(OK, get.status(), get::toString);
     assertArrayEquals(int4(0x1234), get.extras(), "the flags the client gave");
     assertEquals("{\"country\":\"DK\",\"seen\":\"2026-11-20T10:00:00Z\"}", get.valueText());
-    Packet getk = call(GETK, NONE, bytes("user:1"), NONE);
+    BinaryPacket getk = call(GETK, NONE, bytes("user:1"), NONE);
     assertEquals("user:1", getk.keyText());
     assertEquals(get.valueText(), getk.valueText());
     assertEquals(1, count(SEG_COUNT, "dk"));
-    Packet size = call(GET, NONE, bytes("_whack/size/dk"), NONE);
+    BinaryPacket size = call(GET, NONE, bytes("_whack/size/dk"), NONE);
     assertArrayEquals(int4(0), size.extras());
     assertEquals("1", size.valueText(), "a virtual key over binary Get");
-    Packet in = call(GET, NONE, bytes("_whack/in/dk/user:1"), NONE);
+    BinaryPacket in = call(GET, NONE, bytes("_whack/in/dk/user:1"), NONE);
     assertEquals("1", in.valueText());
-    Packet unknown = call(GETK, NONE, bytes("_whack/size/nosuch"), NONE);
+    BinaryPacket unknown = call(GETK, NONE, bytes("_whack/size/nosuch"), NONE);
     assertEquals(NOT_FOUND, unknown.status(), "an unknown segment is a miss");
     assertEquals("_whack/size/nosuch", unknown.keyText());
   }
@@ -461,7 +411,7 @@ class BinaryProfileOpcodesTest {
   void shouldAnswerAVirtualKeyOverGatAndRefuseAnUpdateOfOne() {
     define("dk", "country == \"DK\"");
     set("user:1", 0, "{\"country\":\"DK\"}");
-    Packet gat = call(GAT, int4(100), bytes("_whack/size/dk"), NONE);
+    BinaryPacket gat = call(GAT, int4(100), bytes("_whack/size/dk"), NONE);
     assertEquals(OK, gat.status(), gat::toString);
     assertEquals("1", gat.valueText());
     assertError(
@@ -483,7 +433,7 @@ class BinaryProfileOpcodesTest {
     byte[] extras = ByteBuffer.allocate(8).putInt(PROTOBUF_FLAGS).putInt(0).array();
     assertEquals(OK, call(SET, extras, bytes("pb"), profile.toByteArray()).status());
     assertEquals(1, count(SEG_COUNT, "dk"));
-    Packet get = call(GET, NONE, bytes("pb"), NONE);
+    BinaryPacket get = call(GET, NONE, bytes("pb"), NONE);
     assertArrayEquals(int4(PROTOBUF_FLAGS), get.extras());
     assertEquals(profile, dev.whack.proto.Profile.parseFrom(get.value()));
     assertError(call(SET, extras, bytes("pb"), bytes("not a protobuf")), INVALID, "bad profile: ");
@@ -498,17 +448,17 @@ class BinaryProfileOpcodesTest {
     byte[] extras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
     int opaque = nextOpaque++;
     conn.send(request(SET, opaque, cas + 1, extras, bytes("user:1"), bytes("{\"country\":\"SE\"}")));
-    Packet stale = read(conn);
+    BinaryPacket stale = read(conn);
     assertEquals(0x02, stale.status(), stale::toString);
     assertEquals(1, count(SEG_COUNT, "dk"), "a refused cas changes no segment");
     conn.send(request(SET, opaque, cas, extras, bytes("user:1"), bytes("{\"country\":\"SE\"}")));
-    Packet fresh = read(conn);
+    BinaryPacket fresh = read(conn);
     assertEquals(OK, fresh.status(), fresh::toString);
     assertNotEquals(cas, fresh.cas());
     assertEquals(0, count(SEG_COUNT, "dk"));
-    Packet add = call(0x02, extras, bytes("user:1"), bytes("{\"country\":\"DK\"}"));
+    BinaryPacket add = call(0x02, extras, bytes("user:1"), bytes("{\"country\":\"DK\"}"));
     assertEquals(0x02, add.status(), "Add over an existing profile: " + add);
-    Packet replace = call(0x03, extras, bytes("user:2"), bytes("{\"country\":\"DK\"}"));
+    BinaryPacket replace = call(0x03, extras, bytes("user:2"), bytes("{\"country\":\"DK\"}"));
     assertEquals(NOT_FOUND, replace.status(), "Replace of a missing key: " + replace);
     assertEquals(0, count(SEG_COUNT, "dk"), "neither Add nor Replace stored anything");
   }
@@ -540,10 +490,10 @@ class BinaryProfileOpcodesTest {
     assertError(call(SEG_DEFINE, NONE, bytes("and"), bytes("exists(a)")), INVALID, "bad segment name and");
     assertError(call(SEG_DEFINE, NONE, bytes("9lives"), bytes("exists(a)")), INVALID, "bad segment name 9lives");
     assertError(call(SEG_MEMBERS, int4(10), bytes("not-a-cursor"), bytes("dk")), INVALID, "bad cursor");
-    Packet zero = call(SEG_MEMBERS, int4(0), NONE, bytes("dk"));
+    BinaryPacket zero = call(SEG_MEMBERS, int4(0), NONE, bytes("dk"));
     assertError(zero, INVALID, "");
     assertTrue(zero.valueText().contains("limit"), zero::toString);
-    Packet negative = call(FILTER_MEMBERS, int4(-1), NONE, bytes("exists(a)"));
+    BinaryPacket negative = call(FILTER_MEMBERS, int4(-1), NONE, bytes("exists(a)"));
     assertError(negative, INVALID, "");
     assertTrue(negative.valueText().contains("limit"), negative::toString);
     assertTrue(callMany(SEG_LIST, NONE, NONE, NONE).size() == 1, "nothing was defined from a rejected expression");
@@ -596,7 +546,7 @@ class BinaryProfileOpcodesTest {
     try (RawConnection c = node.connect()) {
       // A NoOp right behind it must never be answered: the connection ends at the bad header.
       c.send(request).send(request(NOOP, 2, 0, NONE, NONE, NONE));
-      Packet p = read(c);
+      BinaryPacket p = read(c);
       assertEquals(request[1] & 0xff, p.opcode(), p::toString);
       assertEquals(1, p.opaque(), p::toString);
       assertError(p, INVALID, "Invalid arguments");
@@ -613,14 +563,14 @@ class BinaryProfileOpcodesTest {
     define("dk", "country == \"DK\"");
     try (RawConnection watcher = node.connect()) {
       watcher.send(request(WATCH, 0x77, 0, NONE, NONE, bytes("dk")));
-      Packet ok = read(watcher);
+      BinaryPacket ok = read(watcher);
       assertEquals(WATCH, ok.opcode());
       assertEquals(OK, ok.status(), ok::toString);
       assertEquals(0x77, ok.opaque());
       set("user:1", 0, "{\"country\":\"DK\"}");
       set("user:1", 0, "{\"country\":\"SE\"}");
       for (int enter : new int[] {1, 0}) {
-        Packet change = read(watcher);
+        BinaryPacket change = read(watcher);
         assertEquals(WATCH, change.opcode(), change::toString);
         assertEquals(OK, change.status(), change::toString);
         assertEquals(0x77, change.opaque(), "changes carry the watch's opaque");
@@ -631,7 +581,7 @@ class BinaryProfileOpcodesTest {
         assertEquals(clock.millis(), ByteBuffer.wrap(change.extras(), 1, 8).getLong());
       }
       watcher.send(request(UNWATCH, 0x78, 0, NONE, NONE, NONE));
-      Packet unwatched = read(watcher);
+      BinaryPacket unwatched = read(watcher);
       assertEquals(UNWATCH, unwatched.opcode(), unwatched::toString);
       assertEquals(0x78, unwatched.opaque());
       set("user:1", 0, "{\"country\":\"DK\"}");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.whack.node.testing.BinaryPacket;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.RawConnection;
 import java.nio.ByteBuffer;
@@ -94,9 +95,9 @@ class OpaqueJsonValueTest {
   void shouldStoreJsonThatIsNotAProfileByteForByteThroughBinarySet(String json) {
     byte[] extras = ByteBuffer.allocate(8).putInt(11).putInt(0).array();
     byte[] body = json.getBytes(UTF_8);
-    conn.send(BinaryProfileOpcodesTest.request(0x01, 1, 0, extras, "k".getBytes(UTF_8), body));
+    conn.send(BinaryPacket.request(0x01, 1, 0, extras, "k".getBytes(UTF_8), body));
     assertEquals(0, status(readBinary()));
-    conn.send(BinaryProfileOpcodesTest.request(0x00, 2, 0, new byte[0], "k".getBytes(UTF_8), new byte[0]));
+    conn.send(BinaryPacket.request(0x00, 2, 0, new byte[0], "k".getBytes(UTF_8), new byte[0]));
     byte[] get = readBinary();
     assertEquals(0, status(get));
     assertEquals(11, ByteBuffer.wrap(get, 24, 4).getInt(), "the flags");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.whack.node.testing.BinaryPacket;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
@@ -94,10 +95,10 @@ class ProfileSizeLimitTest {
     int step = 0;
     try (RawConnection binary = node.connect()) {
       for (; step < 40 && status == 0; step++) {
-        Packet p = binary(binary, 0x60, new byte[0], "big", grow(step).getBytes(UTF_8));
-        status = p.status;
+        BinaryPacket p = binary(binary, 0x60, new byte[0], "big", grow(step).getBytes(UTF_8));
+        status = p.status();
         if (status != 0) {
-          assertEquals("Too large.", new String(p.value, UTF_8));
+          assertEquals("Too large.", new String(p.value(), UTF_8));
         }
       }
     }
@@ -150,9 +151,9 @@ class ProfileSizeLimitTest {
 
     try (RawConnection binary = node.connect()) {
       byte[] extras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
-      Packet p = binary(binary, 0x01, extras, "p", document.getBytes(UTF_8));
-      assertEquals(0x03, p.status, "binary Set");
-      assertEquals("Too large.", new String(p.value, UTF_8));
+      BinaryPacket p = binary(binary, 0x01, extras, "p", document.getBytes(UTF_8));
+      assertEquals(0x03, p.status(), "binary Set");
+      assertEquals("Too large.", new String(p.value(), UTF_8));
     }
     assertNull(wire.get("p"), "binary Set removes the old value");
   }
@@ -246,16 +247,10 @@ class ProfileSizeLimitTest {
     return value;
   }
 
-  private record Packet(int status, byte[] value) {}
-
   /** One binary request and its response, on a connection that speaks the binary protocol. */
-  private static Packet binary(
+  private static BinaryPacket binary(
       RawConnection binary, int opcode, byte[] extras, String key, byte[] value) {
-    binary.send(BinaryProfileOpcodesTest.request(opcode, 7, 0, extras, key.getBytes(UTF_8), value));
-    ByteBuffer h = ByteBuffer.wrap(binary.read(24));
-    assertEquals((byte) 0x81, h.get(0));
-    int keyAndExtras = (h.getShort(2) & 0xffff) + (h.get(4) & 0xff);
-    byte[] body = binary.read(h.getInt(8));
-    return new Packet(h.getShort(6) & 0xffff, Arrays.copyOfRange(body, keyAndExtras, body.length));
+    binary.send(BinaryPacket.request(opcode, 7, 0, extras, key.getBytes(UTF_8), value));
+    return BinaryPacket.read(binary);
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.client.ServerErrorException;
 import dev.whack.client.WhackClient;
+import dev.whack.node.testing.BinaryPacket;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.RawConnection;
 import java.nio.ByteBuffer;
@@ -122,7 +123,7 @@ class SegmentNameRuleTest {
 
   private static Response binary(RawConnection c, int opcode, String key, String value) {
     c.send(
-        BinaryProfileOpcodesTest.request(
+        BinaryPacket.request(
             opcode, 9, 0, new byte[0], key.getBytes(UTF_8), value.getBytes(UTF_8)));
     ByteBuffer h = ByteBuffer.wrap(c.read(24));
     int skip = (h.getShort(2) & 0xffff) + (h.get(4) & 0xff);
