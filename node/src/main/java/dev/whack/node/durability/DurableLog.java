@@ -1,0 +1,323 @@
+package dev.whack.node.durability;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.PriorityQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The append-only log with group commit. Writers append records to their source's {@link
+ * RecordBuffer} while holding that source's lock (on the node: a keyspace stripe's lock, which the
+ * change holds anyway), each record numbered from one sequence. One log thread takes every
+ * source's records in turn, writes them with one write, and under {@link Fsync#ALWAYS} forces
+ * the file once for all of them before it announces them durable; so one fsync covers every
+ * connection's records of that turn.
+ *
+ * <p>Which records are durable: before a turn the thread reads the next sequence {@code s}. A
+ * writer takes its sequence and appends its record under its source's lock, and the thread takes
+ * each source's lock to drain it, so after the turn every record numbered below {@code s} is in
+ * the file. Records of different sources land in the file in no particular sequence order;
+ * replay does not need one across sources (docs/architecture.md, "Durability").
+ *
+ * <p>The thread takes a turn when kicked, and at least every 10 ms.
+ *
+ * <p>Concurrency: {@link #append}'s caller holds the source's lock; {@link #whenDurable} and
+ * {@link #kick} may be called from any thread; actions run on the log thread and must only hand
+ * work to another thread (a connection's event loop).
+ */
+public final class DurableLog implements AutoCloseable {
+  /** When the file is forced to disk. */
+  public enum Fsync {
+    /** Before any reply to a logged write: group commit. */
+    ALWAYS,
+    /** About once a second: a power cut loses at most about the last second. */
+    EVERYSEC,
+    /** Never by the node: the kernel writes the pages back when it likes. */
+    NO
+  }
+
+  private static final long EVERYSEC_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long TURN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  private final Path path;
+  private final FileChannel file;
+  private final Fsync fsync;
+  private final Lock[] locks;
+  private final RecordBuffer[] buffers;
+  private final AtomicLong nextSequence;
+  private final Thread thread;
+
+  private final ReentrantLock signal = new ReentrantLock();
+  private final Condition work = signal.newCondition();
+  private boolean kicked;
+  private boolean closing;
+  /** Waiting actions, soonest sequence first; guarded by {@link #signal}. */
+  private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+  /** Every record below this sequence is durable as the policy means it. */
+  private volatile long durableBelow;
+  private volatile IOException failure;
+
+  private ByteBuffer out = ByteBuffer.allocateDirect(1 << 20);
+  private long lastForceNanos = System.nanoTime();
+  private long bytesWritten;
+  private long forces;
+  private long forceNanos;
+
+  private record Waiter(long sequence, Runnable action) implements Comparable<Waiter> {
+    @Override
+    public int compareTo(Waiter o) {
+      return Long.compare(sequence, o.sequence);
+    }
+  }
+
+  /**
+   * Opens (creating if needed) the log at {@code path} for appending after its last good record.
+   *
+   * @param locks one lock per source; source {@code i}'s records are appended under {@code
+   *     locks[i]}
+   * @param firstSequence the sequence the next record gets (one past the last one replayed)
+   * @param goodBytes where the file's last good record ends ({@link LogReader.Result#goodBytes});
+   *     a torn tail after it is cut off
+   */
+  public DurableLog(Path path, Fsync fsync, Lock[] locks, long firstSequence, long goodBytes)
+      throws IOException {
+    this.path = path;
+    this.fsync = fsync;
+    this.locks = locks.clone();
+    this.buffers = new RecordBuffer[locks.length];
+    for (int i = 0; i < buffers.length; i++) {
+      buffers[i] = new RecordBuffer();
+    }
+    this.nextSequence = new AtomicLong(firstSequence);
+    this.durableBelow = firstSequence;
+    boolean fresh = !Files.exists(path) || Files.size(path) == 0;
+    this.file =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    if (fresh) {
+      file.truncate(0);
+      ByteBuffer header = LogFormat.fileHeader();
+      while (header.hasRemaining()) {
+        file.write(header);
+      }
+      file.force(true);
+    } else {
+      file.truncate(Math.max(goodBytes, LogFormat.FILE_HEADER));
+      file.position(Math.max(goodBytes, LogFormat.FILE_HEADER));
+      file.force(true);
+    }
+    this.thread = new Thread(this::run, "whack-log");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** The sequence for the next record; call while holding the source's lock, then {@link #append}. */
+  public long nextSequence() {
+    return nextSequence.getAndIncrement();
+  }
+
+  /**
+   * Source {@code i}'s buffer, to append a record begun with a sequence from {@link
+   * #nextSequence}. The caller holds {@code locks[i]}.
+   */
+  public RecordBuffer append(int source) {
+    return buffers[source];
+  }
+
+  /** Wakes the log thread: records are waiting (call once per batch of appends). */
+  public void kick() {
+    signal.lock();
+    try {
+      kicked = true;
+      work.signal();
+    } finally {
+      signal.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code action} once every record up to {@code sequence} is durable as the policy means
+   * it (forced, under {@link Fsync#ALWAYS}; written, otherwise): at once on this thread if it
+   * already is, else on the log thread.
+   *
+   * @throws UncheckedIOException when the log can no longer be written
+   */
+  public void whenDurable(long sequence, Runnable action) {
+    checkHealthy();
+    if (sequence < durableBelow) {
+      action.run();
+      return;
+    }
+    signal.lock();
+    try {
+      waiters.add(new Waiter(sequence, action));
+      kicked = true;
+      work.signal();
+    } finally {
+      signal.unlock();
+    }
+  }
+
+  /** Every record below this sequence is durable as the policy means it. */
+  public long durableBelow() {
+    return durableBelow;
+  }
+
+  public Fsync fsync() {
+    return fsync;
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** Bytes written to the file since it was opened. */
+  public long bytesWritten() {
+    return bytesWritten;
+  }
+
+  /** How many times the file was forced, and the nanoseconds that took in total. */
+  public long forces() {
+    return forces;
+  }
+
+  public long forceNanos() {
+    return forceNanos;
+  }
+
+  private void checkHealthy() {
+    IOException f = failure;
+    if (f != null) {
+      throw new UncheckedIOException("the log " + path + " cannot be written: " + f.getMessage(), f);
+    }
+  }
+
+  private void run() {
+    try {
+      while (true) {
+        boolean last;
+        signal.lock();
+        try {
+          if (!kicked && !closing) {
+            // Also without a kick, a turn every few milliseconds: records a writer did not kick
+            // for still reach the file soon, and everysec forces on time.
+            work.awaitNanos(TURN_NANOS);
+          }
+          kicked = false;
+          last = closing;
+        } finally {
+          signal.unlock();
+        }
+        turn(last);
+        if (last) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      failure = e;
+    } catch (UncheckedIOException e) {
+      failure = e.getCause();
+    } finally {
+      signal.lock();
+      try {
+        // Nothing more becomes durable: wake the waiters so no connection waits for ever; they
+        // find the log failed (checkHealthy) when they next log.
+        waiters.forEach(w -> w.action.run());
+        waiters.clear();
+      } finally {
+        signal.unlock();
+      }
+    }
+  }
+
+  /** One group commit: drain every source, write, force as the policy says, announce. */
+  private void turn(boolean closingNow) throws IOException {
+    long below = nextSequence.get();
+    for (int i = 0; i < buffers.length; i++) {
+      locks[i].lock();
+      try {
+        buffers[i].drainTo(this::copyOut);
+      } finally {
+        locks[i].unlock();
+      }
+    }
+    flushOut();
+    boolean force =
+        fsync == Fsync.ALWAYS
+            || closingNow
+            || (fsync == Fsync.EVERYSEC && System.nanoTime() - lastForceNanos >= EVERYSEC_NANOS);
+    if (force && fsync != Fsync.NO) {
+      long t0 = System.nanoTime();
+      file.force(false);
+      lastForceNanos = System.nanoTime();
+      forces++;
+      forceNanos += lastForceNanos - t0;
+    }
+    durableBelow = below;
+    signal.lock();
+    try {
+      while (!waiters.isEmpty() && waiters.peek().sequence < below) {
+        waiters.poll().action.run();
+      }
+    } finally {
+      signal.unlock();
+    }
+  }
+
+  private void copyOut(byte[] b, int off, int len) {
+    try {
+      while (len > 0) {
+        if (!out.hasRemaining()) {
+          flushOut();
+        }
+        int n = Math.min(len, out.remaining());
+        out.put(b, off, n);
+        off += n;
+        len -= n;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void flushOut() throws IOException {
+    out.flip();
+    while (out.hasRemaining()) {
+      bytesWritten += file.write(out);
+    }
+    out.clear();
+  }
+
+  /** Writes and forces what is waiting, stops the log thread and closes the file. */
+  @Override
+  public void close() throws IOException {
+    signal.lock();
+    try {
+      closing = true;
+      work.signal();
+    } finally {
+      signal.unlock();
+    }
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    file.close();
+    IOException f = failure;
+    if (f != null) {
+      throw f;
+    }
+  }
+}
