@@ -99,6 +99,22 @@ final class NodeCommand implements Callable<Integer> {
               + " 30d (default: 30d); a replay after that applies again")
   String producerMarkAge = "30d";
 
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "keep a log of every change in DIR and replay it on start-up, so a restart or a crash"
+              + " loses nothing acknowledged (default: none: in memory only)")
+  java.nio.file.Path dataDir;
+
+  @Option(
+      names = "--fsync",
+      paramLabel = "POLICY",
+      description =
+          "with --data-dir, when the log is forced to disk: always (before each reply to a"
+              + " write), everysec (default: a power cut loses at most about a second), no")
+  String fsync = "everysec";
+
   @Override
   public Integer call() throws Exception {
     NodeConfig config;
@@ -118,6 +134,8 @@ final class NodeCommand implements Callable<Integer> {
               .peers(peers)
               .advertise(advertise)
               .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
+              .dataDir(dataDir)
+              .fsync(fsync)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());

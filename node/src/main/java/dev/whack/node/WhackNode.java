@@ -3,6 +3,9 @@ package dev.whack.node;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.durability.Durability;
+import dev.whack.node.durability.DurableLog;
+import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
@@ -51,19 +54,23 @@ public final class WhackNode implements AutoCloseable {
   private final NodeMetrics metrics;
   private final WhackServer server;
   private final int metricsPort;
+  /** The data directory's log, or null for a node in memory only. */
+  private final Durability durability;
 
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
+    ReplayClock engineClock = new ReplayClock(config.clock());
     this.engine =
         new ProfileEngine(
             new EngineConfig()
-                .clock(config.clock())
+                .clock(engineClock)
                 .maxKeyBytes(KEY_MAX_BYTES)
                 .maxValueBytes(config.maxItemSize())
                 .changeBufferBytes(config.watchBufferBytes())
                 .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
     this.keyspace =
         new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
+    this.durability = openDataDir(config, keyspace, engine, engineClock);
     this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, keyspace);
     ConnectionTracker tracker =
@@ -82,7 +89,18 @@ public final class WhackNode implements AutoCloseable {
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     ProtocolContext context =
-        new ProtocolContext(keyspace, engine, stats, metrics, report, watchers, cluster, VERSION);
+        new ProtocolContext(
+            keyspace,
+            engine,
+            stats,
+            metrics,
+            report,
+            watchers,
+            cluster,
+            VERSION,
+            durability != null && durability.log().fsync() == DurableLog.Fsync.ALWAYS
+                ? durability.log()
+                : null);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -113,6 +131,29 @@ public final class WhackNode implements AutoCloseable {
     if (cluster.isClustered()) {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Replays the data directory's log, if the node has one, before anything else runs, and attaches
+   * the log for what follows.
+   */
+  private static Durability openDataDir(
+      NodeConfig config, Keyspace keyspace, ProfileEngine engine, ReplayClock engineClock) {
+    if (config.dataDir() == null) {
+      return null;
+    }
+    try {
+      return Durability.open(
+          config.dataDir(),
+          DurableLog.Fsync.valueOf(config.fsync().toUpperCase(java.util.Locale.ROOT)),
+          keyspace,
+          engine,
+          engineClock,
+          line -> System.err.println("whack node: " + line));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot start from the data directory " + config.dataDir() + ": " + e.getMessage(), e);
     }
   }
 
@@ -245,5 +286,12 @@ public final class WhackNode implements AutoCloseable {
       server.close();
     }
     metrics.close();
+    if (durability != null) {
+      try {
+        durability.close();
+      } catch (IOException e) {
+        System.err.println("whack node: the log could not be closed cleanly: " + e.getMessage());
+      }
+    }
   }
 }

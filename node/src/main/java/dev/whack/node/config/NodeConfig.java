@@ -39,6 +39,8 @@ public final class NodeConfig {
   private int watchBufferBytes = DEFAULT_WATCH_BUFFER_BYTES;
   private long watchLappedTimeoutMillis = DEFAULT_WATCH_LAPPED_TIMEOUT_MILLIS;
   private long producerMarkAgeSeconds = DEFAULT_PRODUCER_MARK_AGE_SECONDS;
+  private java.nio.file.Path dataDir;
+  private String fsync = "everysec";
   private List<String> peers = List.of();
   private String advertise;
   private InstantSource clock = InstantSource.system();
@@ -157,6 +159,21 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * Where the node keeps its log (docs/architecture.md, "Durability"); null (the default) keeps
+   * everything in memory only.
+   */
+  public NodeConfig dataDir(java.nio.file.Path dataDir) {
+    this.dataDir = dataDir;
+    return this;
+  }
+
+  /** When the log is forced to disk: {@code always}, {@code everysec} (default) or {@code no}. */
+  public NodeConfig fsync(String fsync) {
+    this.fsync = fsync;
+    return this;
+  }
+
   /** Validates every setting; the node calls this before it starts anything. */
   public NodeConfig conclude() {
     require(port >= 0 && port <= 65535, "port must be 0..65535 (0 picks a free port): " + port);
@@ -198,6 +215,9 @@ public final class NodeConfig {
     require(clock != null, "clock must be set");
     require(allocator != null, "allocator must be set");
     require(
+        fsync != null && (fsync.equals("always") || fsync.equals("everysec") || fsync.equals("no")),
+        "fsync must be always, everysec or no: " + fsync);
+    require(
         producerMarkAgeSeconds >= 1,
         "producer mark age must be at least a second: " + producerMarkAgeSeconds);
     require(
@@ -219,6 +239,15 @@ public final class NodeConfig {
 
   public long producerMarkAgeSeconds() {
     return producerMarkAgeSeconds;
+  }
+
+  /** The data directory, or null for a node in memory only. */
+  public java.nio.file.Path dataDir() {
+    return dataDir;
+  }
+
+  public String fsync() {
+    return fsync;
   }
 
   public String bind() {

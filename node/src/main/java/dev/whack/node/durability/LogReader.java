@@ -34,11 +34,12 @@ public final class LogReader {
 
   /**
    * @param records good records read
-   * @param lastSequence sequence of the last good record, or -1
+   * @param maxSequence the highest sequence of a good record (records of different sources are
+   *     not in sequence order in the file), or -1
    * @param goodBytes the length of the file up to the end of the last good record
    * @param tornBytes bytes after it that were dropped as a torn last record (0 when none)
    */
-  public record Result(long records, long lastSequence, long goodBytes, long tornBytes) {}
+  public record Result(long records, long maxSequence, long goodBytes, long tornBytes) {}
 
   private LogReader() {}
 
@@ -72,13 +73,13 @@ public final class LogReader {
       }
       long pos = LogFormat.FILE_HEADER;
       long records = 0;
-      long lastSequence = -1;
+      long maxSequence = -1;
       ByteBuffer head = ByteBuffer.allocate(LogFormat.RECORD_HEADER);
       ByteBuffer body = ByteBuffer.allocate(64 * 1024);
       while (pos < fileSize) {
         long left = fileSize - pos;
         if (left < LogFormat.RECORD_HEADER) {
-          return new Result(records, lastSequence, pos, left);
+          return new Result(records, maxSequence, pos, left);
         }
         head.clear();
         readFully(ch, head, pos);
@@ -86,12 +87,12 @@ public final class LogReader {
         int crc = head.getInt(4);
         if (length < LogFormat.BODY_OVERHEAD || length > LogFormat.MAX_BODY) {
           if (zerosFrom(ch, pos)) {
-            return new Result(records, lastSequence, pos, left); // space the crash never filled
+            return new Result(records, maxSequence, pos, left); // space the crash never filled
           }
           throw new CorruptLogException(path, pos, "impossible record length " + length);
         }
         if (left < LogFormat.RECORD_HEADER + (long) length) {
-          return new Result(records, lastSequence, pos, left); // torn: the body never fully landed
+          return new Result(records, maxSequence, pos, left); // torn: the body never fully landed
         }
         if (body.capacity() < length) {
           body = ByteBuffer.allocate(Math.max(length, body.capacity() * 2));
@@ -101,7 +102,7 @@ public final class LogReader {
         if (LogFormat.crc(body.array(), 0, length) != crc) {
           long next = pos + LogFormat.RECORD_HEADER + length;
           if (next == fileSize) {
-            return new Result(records, lastSequence, pos, left); // the last record, torn
+            return new Result(records, maxSequence, pos, left); // the last record, torn
           }
           throw new CorruptLogException(path, pos, "record checksum does not match");
         }
@@ -110,10 +111,10 @@ public final class LogReader {
         body.position(LogFormat.BODY_OVERHEAD);
         consumer.record(type, sequence, body.slice());
         records++;
-        lastSequence = sequence;
+        maxSequence = Math.max(maxSequence, sequence);
         pos += LogFormat.RECORD_HEADER + length;
       }
-      return new Result(records, lastSequence, pos, 0);
+      return new Result(records, maxSequence, pos, 0);
     }
   }
 

@@ -99,6 +99,7 @@ public final class ProfileEngine {
   private final PartitionedBitmap all = new PartitionedBitmap();
   private final ExpressionCompiler compiler;
   private final ThreadLocal<Worker> workers;
+  private volatile CatalogListener catalogListener = CatalogListener.NONE;
 
   /**
    * Per-thread scratch: reused so that the update path allocates only the new profile array.
@@ -143,6 +144,11 @@ public final class ProfileEngine {
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** From now on, tell {@code listener} every segment definition and drop. */
+  public void catalogListener(CatalogListener listener) {
+    this.catalogListener = listener;
   }
 
   /** The name tables, for checks of their reference counts. */
@@ -288,7 +294,7 @@ public final class ProfileEngine {
     }
     reevaluateAll(w, registry.catalog(), ord, key, next, now, created);
     w.writer.commit(current);
-    return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES, ord);
+    return new WriteResult(true, created, next.length + FIXED_OVERHEAD_BYTES, ord, now);
   }
 
   /**
@@ -357,7 +363,7 @@ public final class ProfileEngine {
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
-            false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES, ord);
+            false, false, current == null ? 0 : current.length + FIXED_OVERHEAD_BYTES, ord, now);
       }
       checkRenderedSize(w, next, rendering);
       SegmentCatalog catalog = registry.catalog();
@@ -366,7 +372,7 @@ public final class ProfileEngine {
         all.add(ord);
         reevaluateAll(w, catalog, ord, key, next, now, true);
         w.writer.commit(null);
-        return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES, ord);
+        return new WriteResult(true, true, next.length + FIXED_OVERHEAD_BYTES, ord, now);
       }
       table.set(ord, next);
       w.minValid = Long.MAX_VALUE;
@@ -391,7 +397,7 @@ public final class ProfileEngine {
       }
       timers.schedule(ord, w.minValid);
       w.writer.commit(current);
-      return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES, ord);
+      return new WriteResult(true, false, next.length + FIXED_OVERHEAD_BYTES, ord, now);
     } finally {
       stripe.lock().unlock();
     }
@@ -531,6 +537,7 @@ public final class ProfileEngine {
     }
     backfill(d.segment());
     registry.ready(d.segment());
+    catalogListener.defined(name, expression);
     return info(d.segment());
   }
 
@@ -545,6 +552,7 @@ public final class ProfileEngine {
     Segment s = registry.drop(name);
     if (s != null) {
       retire(s);
+      catalogListener.dropped(name);
     }
     return s != null;
   }

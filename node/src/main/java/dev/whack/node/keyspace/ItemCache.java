@@ -64,6 +64,8 @@ final class ItemCache {
   private final LongAdder lookupsFlushed = new LongAdder();
 
   private final ProfileHooks hooks;
+  /** Told every change under its stripe's lock; {@link Journal#NONE} until a log is attached. */
+  private volatile Journal journal = Journal.NONE;
   /** The delayed {@code flush_all} whose time has been swept for profiles; see expireDue. */
   private long sweptOldestLiveSeconds;
 
@@ -97,7 +99,7 @@ final class ItemCache {
     this.maxItemSize = maxItemSize;
     this.stripes = new Stripe[stripeLocks.length];
     for (int i = 0; i < stripes.length; i++) {
-      stripes[i] = new Stripe(stripeLocks[i]);
+      stripes[i] = new Stripe(i, stripeLocks[i]);
     }
   }
 
@@ -111,6 +113,31 @@ final class ItemCache {
 
   public int maxItemSize() {
     return maxItemSize;
+  }
+
+  /** From now on, tell {@code journal} every change (see {@link Journal}). */
+  void journal(Journal journal) {
+    this.journal = journal;
+  }
+
+  /** The marks of an item that a journal records. */
+  static int marks(Item item) {
+    return (item.stale ? Journal.STALE : 0)
+        | (item.binaryKey ? Journal.BINARY_KEY : 0)
+        | (item.winTokenSent ? Journal.WIN_TOKEN_SENT : 0);
+  }
+
+  /** Sets an item's marks from a journal's record of them. */
+  private static void restoreMarks(Item item, int marks) {
+    item.stale = (marks & Journal.STALE) != 0;
+    item.binaryKey = (marks & Journal.BINARY_KEY) != 0;
+    item.winTokenSent = (marks & Journal.WIN_TOKEN_SENT) != 0;
+  }
+
+  /** Tells the journal an opaque item as it now is. */
+  private void journalItem(Stripe stripe, Item item) {
+    journal.item(
+        stripe.index, item.key, item.flags, item.expiresAtSeconds, item.cas, marks(item), item.value);
   }
 
   public long maxBytes() {
@@ -151,6 +178,7 @@ final class ItemCache {
       Item item = findLive(stripe, key, keyOffset, keyLength, hash, now);
       if (item != null) {
         stripe.setExpiry(item, Expiry.toAbsoluteSeconds(exptime, now));
+        journal.expiry(stripe.index, item.key, item.expiresAtSeconds);
         stripe.access(item, now);
         expireProfileNow(stripe, item, now);
       }
@@ -194,6 +222,7 @@ final class ItemCache {
       out.secondsSinceAccess = now - item.lastAccessSeconds;
       if (options.touch) {
         stripe.setExpiry(item, Expiry.toAbsoluteSeconds(options.touchExptime, now));
+        journal.expiry(stripe.index, item.key, item.expiresAtSeconds);
       }
       if (options.recache
           && !created
@@ -207,8 +236,18 @@ final class ItemCache {
       if (item.stale && !item.winTokenSent) {
         out.won = true;
       }
+      boolean tokenNow = out.won && !item.winTokenSent;
       if (out.won) {
         item.winTokenSent = true;
+      }
+      if (created || tokenNow) {
+        // A created item, or a win token handed out, is state a restart keeps (memcached's Z).
+        if (item.isProfile()) {
+          journal.profileMarked(
+              stripe.index, item.key, item.cas, item.expiresAtSeconds, marks(item));
+        } else {
+          journalItem(stripe, item);
+        }
       }
       if (options.bump) {
         stripe.access(item, now);
@@ -428,6 +467,13 @@ final class ItemCache {
         if (profile != DEAD_ON_ARRIVAL) {
           stripe.link(stored);
           charged += stored.sizeBytes();
+          if (stored.isProfile()) {
+            profile.journal(journal, stripe.index, stored);
+          } else {
+            journalItem(stripe, stored);
+          }
+        } else if (old != null) {
+          journal.removed(stripe.index, old.key); // stored already expired: the old one is gone
         }
       }
     } finally {
@@ -477,6 +523,7 @@ final class ItemCache {
         stored.ordinal = result.ordinal();
         charged = stored.sizeBytes();
         stripe.link(stored);
+        write.journal(journal, stripe.index, stored);
       } else {
         // Updated in place: the bytes live in the engine, so only the cas, the footprint and the
         // LRU position change; no new item, no relinking (measured: an item per update was 3%
@@ -486,6 +533,7 @@ final class ItemCache {
         old.footprint = footprint;
         old.cas = nextCas.getAndIncrement();
         stripe.bump(old, now);
+        write.journal(journal, stripe.index, old);
       }
       out.item = stored;
       out.cas = stored.cas;
@@ -570,6 +618,7 @@ final class ItemCache {
         return Status.EXISTS;
       }
       unlinkReporting(stripe, item);
+      journal.removed(stripe.index, item.key);
       freed = item.sizeBytes();
     } finally {
       stripe.lock.unlock();
@@ -608,6 +657,12 @@ final class ItemCache {
       marked.binaryKey = old.binaryKey;
       stripe.unlink(old);
       stripe.link(marked);
+      if (marked.isProfile()) {
+        journal.profileMarked(
+            stripe.index, marked.key, marked.cas, marked.expiresAtSeconds, marks(marked));
+      } else {
+        journalItem(stripe, marked);
+      }
       charged = marked.sizeBytes() - old.sizeBytes();
     } finally {
       stripe.lock.unlock();
@@ -696,6 +751,7 @@ final class ItemCache {
         out.number = next;
       }
       stripe.link(stored);
+      journalItem(stripe, stored);
       charged += stored.sizeBytes();
       out.item = stored;
       out.cas = stored.cas;
@@ -719,6 +775,14 @@ final class ItemCache {
     long now = nowSeconds();
     if (delaySeconds > 0) {
       oldestLiveSeconds = Expiry.toAbsoluteSeconds(delaySeconds, now) - 1;
+      for (Stripe stripe : stripes) {
+        stripe.lock.lock();
+        try {
+          journal.flushed(stripe.index, oldestLiveSeconds, 0);
+        } finally {
+          stripe.lock.unlock();
+        }
+      }
       return;
     }
     oldestLiveSeconds = now - 1;
@@ -728,10 +792,203 @@ final class ItemCache {
       stripe.lock.lock();
       try {
         freed = stripe.clear(hooks);
+        journal.flushed(stripe.index, oldestLiveSeconds, oldestLiveCas);
       } finally {
         stripe.lock.unlock();
       }
       bytesUsed.addAndGet(-freed);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Restoring from a log (see Journal): each call makes the item so, without any condition
+
+  /** The stripe a restored key belongs to, which must be the stripe it was logged under. */
+  private Stripe restoreStripe(int stripeIndex, byte[] key, int hash) {
+    Stripe stripe = stripeFor(hash);
+    if (stripe.index != stripeIndex) {
+      throw new IllegalStateException(
+          "a log record of stripe " + stripeIndex + " names a key of stripe " + stripe.index
+              + ": the log was written with another stripe count");
+    }
+    return stripe;
+  }
+
+  private void seenCas(long cas) {
+    nextCas.accumulateAndGet(cas + 1, Math::max);
+  }
+
+  /** {@link Journal#item}: the opaque item, replacing whatever is under the key. */
+  void restoreItem(
+      int stripeIndex, byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+    int hash = hash(key, 0, key.length);
+    Stripe stripe = restoreStripe(stripeIndex, key, hash);
+    long now = nowSeconds();
+    long charged;
+    stripe.lock.lock();
+    try {
+      Item old = stripe.find(key, 0, key.length, hash);
+      charged = 0;
+      if (old != null) {
+        unlinkReporting(stripe, old);
+        charged -= old.sizeBytes();
+      }
+      Item item = new Item(key, hash, value, flags, cas, Item.OPAQUE, 0);
+      item.lastAccessSeconds = now;
+      item.expiresAtSeconds = expiresAtSeconds;
+      restoreMarks(item, marks);
+      stripe.link(item);
+      charged += item.sizeBytes();
+      seenCas(cas);
+    } finally {
+      stripe.lock.unlock();
+    }
+    charge(stripe, charged);
+  }
+
+  /**
+   * {@link Journal#profilePut} and {@link Journal#profileUpdate}: {@code write} applies the
+   * document to the engine (the caller has set the engine's clock to the logged time); then the
+   * item carries the logged metadata. For an update of a missing key the item is made as an
+   * update makes it (JSON, flags 0, no expiry).
+   */
+  void restoreProfile(
+      int stripeIndex,
+      byte[] key,
+      ProfileWrite write,
+      boolean update,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks) {
+    int hash = hash(key, 0, key.length);
+    Stripe stripe = restoreStripe(stripeIndex, key, hash);
+    long now = nowSeconds();
+    long charged = 0;
+    stripe.lock.lock();
+    try {
+      Item old = stripe.find(key, 0, key.length, hash);
+      if (old != null && !old.isProfile()) {
+        unlinkReporting(stripe, old);
+        charged -= old.sizeBytes();
+        old = null;
+      }
+      byte[] itemKey = old == null ? key : old.key;
+      WriteResult result =
+          old == null
+              ? write.apply(Item.OPAQUE, Item.NO_ORDINAL, itemKey, hash)
+              : write.apply(old.kind, old.ordinal, itemKey, hash);
+      if (update && old != null) {
+        charged += (long) result.footprintBytes() - old.footprint;
+        old.footprint = result.footprintBytes();
+        old.cas = cas;
+      } else {
+        Item item =
+            new Item(
+                itemKey,
+                hash,
+                EMPTY,
+                update ? 0 : flags,
+                cas,
+                update ? Item.PROFILE_JSON : kind,
+                result.footprintBytes());
+        item.ordinal = result.ordinal();
+        item.lastAccessSeconds = now;
+        restoreMarks(item, marks);
+        if (old != null) {
+          stripe.unlink(old); // the engine's write replaced the profile itself
+          charged -= old.sizeBytes();
+        }
+        stripe.link(item);
+        stripe.setExpiry(item, update ? 0 : expiresAtSeconds);
+        charged += item.sizeBytes();
+      }
+      seenCas(cas);
+    } finally {
+      stripe.lock.unlock();
+    }
+    charge(stripe, charged);
+  }
+
+  /** {@link Journal#profileMarked}. */
+  void restoreMarked(int stripeIndex, byte[] key, long cas, long expiresAtSeconds, int marks) {
+    int hash = hash(key, 0, key.length);
+    Stripe stripe = restoreStripe(stripeIndex, key, hash);
+    stripe.lock.lock();
+    try {
+      Item old = stripe.find(key, 0, key.length, hash);
+      if (old == null) {
+        return;
+      }
+      Item marked =
+          new Item(old.key, hash, old.value, old.flags, cas, old.kind, old.footprint);
+      marked.ordinal = old.ordinal;
+      marked.lastAccessSeconds = old.lastAccessSeconds;
+      restoreMarks(marked, marks);
+      stripe.unlink(old);
+      stripe.link(marked);
+      stripe.setExpiry(marked, expiresAtSeconds);
+      seenCas(cas);
+    } finally {
+      stripe.lock.unlock();
+    }
+  }
+
+  /** {@link Journal#expiry}. */
+  void restoreExpiry(int stripeIndex, byte[] key, long expiresAtSeconds) {
+    int hash = hash(key, 0, key.length);
+    Stripe stripe = restoreStripe(stripeIndex, key, hash);
+    stripe.lock.lock();
+    try {
+      Item item = stripe.find(key, 0, key.length, hash);
+      if (item != null) {
+        stripe.setExpiry(item, expiresAtSeconds);
+      }
+    } finally {
+      stripe.lock.unlock();
+    }
+  }
+
+  /** {@link Journal#removed}. */
+  void restoreRemoved(int stripeIndex, byte[] key) {
+    int hash = hash(key, 0, key.length);
+    Stripe stripe = restoreStripe(stripeIndex, key, hash);
+    long freed = 0;
+    stripe.lock.lock();
+    try {
+      Item item = stripe.find(key, 0, key.length, hash);
+      if (item != null) {
+        unlinkReporting(stripe, item);
+        freed = item.sizeBytes();
+      }
+    } finally {
+      stripe.lock.unlock();
+    }
+    bytesUsed.addAndGet(-freed);
+  }
+
+  /**
+   * {@link Journal#flushed}: the stripe's items before this point are dropped (without delay) and
+   * the invalidation marks are restored for the timer to sweep (with a delay).
+   */
+  void restoreFlushed(int stripeIndex, long oldestLive, long oldestCas) {
+    Stripe stripe = stripes[stripeIndex];
+    long freed = 0;
+    stripe.lock.lock();
+    try {
+      if (oldestCas != 0) {
+        freed = stripe.clear(hooks);
+      }
+    } finally {
+      stripe.lock.unlock();
+    }
+    bytesUsed.addAndGet(-freed);
+    if (oldestLive > oldestLiveSeconds) {
+      oldestLiveSeconds = oldestLive;
+    }
+    if (oldestCas > oldestLiveCas) {
+      oldestLiveCas = oldestCas;
     }
   }
 
@@ -912,7 +1169,7 @@ final class ItemCache {
   }
 
   private static final WriteResult NOTHING_WRITTEN =
-      new WriteResult(true, false, 0, Item.NO_ORDINAL);
+      new WriteResult(true, false, 0, Item.NO_ORDINAL, 0);
 
   /** Stands in for the engine write of a profile stored already expired: writes nothing. */
   private static final ProfileWrite DEAD_ON_ARRIVAL =
@@ -921,6 +1178,9 @@ final class ItemCache {
         public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
           return NOTHING_WRITTEN;
         }
+
+        @Override
+        public void journal(Journal journal, int stripe, Item item) {}
       };
 
   private boolean isFlushed(Item item, long now) {
@@ -973,6 +1233,7 @@ final class ItemCache {
           return false;
         }
         unlinkReporting(stripe, victim);
+        journal.removed(stripe.index, victim.key);
         bytesUsed.addAndGet(-victim.sizeBytes());
         if (isExpired(victim, now) || isFlushed(victim, now)) {
           reclaimed.increment();
@@ -1080,7 +1341,11 @@ final class ItemCache {
     Item lruHead;
     Item lruTail;
 
-    Stripe(ReentrantLock lock) {
+    /** This stripe's place in the cache, which a journal keeps one buffer for. */
+    final int index;
+
+    Stripe(int index, ReentrantLock lock) {
+      this.index = index;
       this.lock = lock;
     }
 

@@ -3,9 +3,12 @@ package dev.whack.node.keyspace;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.WriteResult;
+import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.segment.UnknownSegmentException;
 import dev.whack.proto.Profile;
+import dev.whack.proto.Update;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +72,116 @@ public final class Keyspace {
               }
             },
             engine.stripeLocks());
+  }
+
+  /**
+   * From now on, every change is told to {@code journal} under its key's stripe lock (see {@link
+   * Journal}): a node with a data directory attaches its log after recovery.
+   */
+  public void journal(Journal journal) {
+    cache.journal(journal);
+  }
+
+  /**
+   * Plays logged changes back into this keyspace: recovery, at start-up, before any connection
+   * and with no journal attached. Profile writes go through the engine, whose clock the caller
+   * sets to each record's time first.
+   */
+  public Journal restorer() {
+    return new Restorer();
+  }
+
+  /** {@link #restorer()}: each change made so, without the command's conditions. */
+  private final class Restorer implements Journal {
+    @Override
+    public void item(
+        int stripe, byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+      cache.restoreItem(stripe, key, flags, expiresAtSeconds, cas, marks, value);
+    }
+
+    @Override
+    public void profilePut(
+        int stripe,
+        byte[] key,
+        byte kind,
+        int flags,
+        long expiresAtSeconds,
+        long cas,
+        int marks,
+        long atMillis,
+        byte[] document) {
+      ProfileWrite put =
+          new ReplayedWrite() {
+            @Override
+            public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
+              return kind == Item.PROFILE_PROTOBUF
+                  ? engine.put(k, hash, currentOrdinal, parseProtobufProfile(document))
+                  : engine.putJson(k, hash, currentOrdinal, document, 0, document.length);
+            }
+          };
+      cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
+    }
+
+    @Override
+    public void profileUpdate(
+        int stripe,
+        byte[] key,
+        long cas,
+        long atMillis,
+        boolean protobuf,
+        byte[] document,
+        int offset,
+        int length) {
+      ProfileWrite update =
+          new ReplayedWrite() {
+            @Override
+            public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
+              Rendering rendering =
+                  currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
+              return protobuf
+                  ? engine.update(
+                      k, hash, currentOrdinal, parseProtobufUpdate(document, offset, length), rendering)
+                  : engine.updateJson(
+                      k, hash, currentOrdinal, document, offset, length, rendering);
+            }
+          };
+      cache.restoreProfile(stripe, key, update, true, Item.PROFILE_JSON, 0, 0, cas, 0);
+    }
+
+    @Override
+    public void profileMarked(int stripe, byte[] key, long cas, long expiresAtSeconds, int marks) {
+      cache.restoreMarked(stripe, key, cas, expiresAtSeconds, marks);
+    }
+
+    @Override
+    public void expiry(int stripe, byte[] key, long expiresAtSeconds) {
+      cache.restoreExpiry(stripe, key, expiresAtSeconds);
+    }
+
+    @Override
+    public void removed(int stripe, byte[] key) {
+      cache.restoreRemoved(stripe, key);
+    }
+
+    @Override
+    public void flushed(int stripe, long oldestLiveSeconds, long oldestLiveCas) {
+      cache.restoreFlushed(stripe, oldestLiveSeconds, oldestLiveCas);
+    }
+  }
+
+  /** A write replayed from a log, which is not told to any journal again. */
+  private abstract static class ReplayedWrite implements ProfileWrite {
+    @Override
+    public void journal(Journal journal, int stripe, Item item) {}
+  }
+
+  /** Parses a protobuf update, as the engine's update takes it. */
+  static Update parseProtobufUpdate(byte[] body, int offset, int length) {
+    try {
+      return Update.parseFrom(java.nio.ByteBuffer.wrap(body, offset, length));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not a protobuf whack.v1.Update: " + e.getMessage(), e);
+    }
   }
 
   /** A connection's handle on the keyspace; not to be shared between connections. */

@@ -358,11 +358,30 @@ public final class KeyspaceSession {
     byte[] value;
     byte kind;
 
+    long atMillis;
+
     @Override
     public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
-      return kind == Item.PROFILE_PROTOBUF
-          ? engine.put(key, hash, currentOrdinal, Keyspace.parseProtobufProfile(value))
-          : engine.putJson(key, hash, currentOrdinal, value, 0, value.length);
+      WriteResult result =
+          kind == Item.PROFILE_PROTOBUF
+              ? engine.put(key, hash, currentOrdinal, Keyspace.parseProtobufProfile(value))
+              : engine.putJson(key, hash, currentOrdinal, value, 0, value.length);
+      atMillis = result.atMillis();
+      return result;
+    }
+
+    @Override
+    public void journal(Journal journal, int stripe, Item item) {
+      journal.profilePut(
+          stripe,
+          item.key,
+          item.kind,
+          item.flags,
+          item.expiresAtSeconds,
+          item.cas,
+          ItemCache.marks(item),
+          atMillis,
+          value);
     }
   }
 
@@ -372,23 +391,28 @@ public final class KeyspaceSession {
     int offset;
     int length;
     boolean protobuf;
+    long atMillis;
 
     @Override
     public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
       // The profile keeps the encoding it was written in, and that rendering is what must fit.
       Rendering rendering =
           currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
-      return protobuf
-          ? engine.update(key, hash, currentOrdinal, parseUpdate(), rendering)
-          : engine.updateJson(key, hash, currentOrdinal, body, offset, length, rendering);
+      WriteResult result =
+          protobuf
+              ? engine.update(key, hash, currentOrdinal, parseUpdate(), rendering)
+              : engine.updateJson(key, hash, currentOrdinal, body, offset, length, rendering);
+      atMillis = result.atMillis();
+      return result;
+    }
+
+    @Override
+    public void journal(Journal journal, int stripe, Item item) {
+      journal.profileUpdate(stripe, item.key, item.cas, atMillis, protobuf, body, offset, length);
     }
 
     private Update parseUpdate() {
-      try {
-        return Update.parseFrom(ByteBuffer.wrap(body, offset, length));
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        throw new IllegalArgumentException("not a protobuf whack.v1.Update: " + e.getMessage(), e);
-      }
+      return Keyspace.parseProtobufUpdate(body, offset, length);
     }
   }
 }

@@ -23,4 +23,10 @@ interface ProfileWrite {
    * @throws RuntimeException when the engine refuses the write; the cache then changes nothing
    */
   WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash);
+
+  /**
+   * Tells the journal what the last {@link #apply} did, now that the item it made or changed is
+   * linked (its cas, flags and expiry final). Called under the same stripe lock.
+   */
+  void journal(Journal journal, int stripe, Item item);
 }

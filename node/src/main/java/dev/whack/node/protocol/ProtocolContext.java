@@ -1,6 +1,7 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.cluster.Cluster;
+import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.observability.NodeMetrics;
@@ -17,6 +18,8 @@ import dev.whack.node.observability.Watchers;
  * @param watchers connections watching segment changes, for metrics
  * @param cluster the members and the ring; a single node owns every key
  * @param version the version string reported by {@code version} and binary Version
+ * @param durableReplies under {@code --fsync always}, the log whose durability a reply to a
+ *     logged write waits for; null otherwise
  */
 public record ProtocolContext(
     Keyspace keyspace,
@@ -26,4 +29,5 @@ public record ProtocolContext(
     StatsReport statsSource,
     Watchers watchers,
     Cluster cluster,
-    String version) {}
+    String version,
+    DurableLog durableReplies) {}

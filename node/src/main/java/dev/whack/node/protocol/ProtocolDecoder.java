@@ -51,6 +51,9 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     /** The node-wide counter of reply bytes ({@code stats bytes_written}). */
     java.util.concurrent.atomic.LongAdder bytesWrittenCounter();
 
+    /** Under {@code --fsync always}, the log replies to logged writes wait for; else null. */
+    dev.whack.node.durability.DurableLog durableReplies();
+
     void countBytesRead(int bytes);
 
     /** The client reads again, or a reply in pieces has ended: a waiting watch can deliver. */
@@ -110,7 +113,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   @Override
   public final void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter());
+    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter(), commands.durableReplies());
     commands.attach(ctx, replies);
   }
 

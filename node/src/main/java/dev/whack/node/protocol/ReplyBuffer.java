@@ -1,6 +1,8 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.observability.WatchSession;
+import dev.whack.node.durability.DurableLog;
+import dev.whack.node.durability.LogJournal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
@@ -38,12 +40,24 @@ public final class ReplyBuffer implements WatchSession.Replies {
   private boolean inPieces;
   private int piecesThisTurn;
 
+  /** Under {@code --fsync always}, the log replies to logged writes wait for; else null. */
+  private final DurableLog durable;
+  /** This thread's last log sequence when the turn began: a higher one was logged since. */
+  private long turnStartSequence = -1;
+  /** The highest sequence a flush of this connection waits for, or -1. */
+  private long waitingFor = -1;
+  private final Runnable flushWhenDurable;
+
   /**
    * @param bytesWritten the node-wide counter of reply bytes ({@code stats bytes_written})
+   * @param durable under {@code --fsync always}, the log whose durability replies to logged
+   *     writes wait for (group commit); null otherwise
    */
-  public ReplyBuffer(ChannelHandlerContext ctx, LongAdder bytesWritten) {
+  public ReplyBuffer(ChannelHandlerContext ctx, LongAdder bytesWritten, DurableLog durable) {
     this.ctx = ctx;
     this.bytesWritten = bytesWritten;
+    this.durable = durable;
+    this.flushWhenDurable = () -> ctx.channel().eventLoop().execute(ctx::flush);
   }
 
   /** The buffer to append the current reply to. */
@@ -105,6 +119,9 @@ public final class ReplyBuffer implements WatchSession.Replies {
   /** A turn of the event loop for this connection begins: a long reply may write more pieces. */
   void newTurn() {
     piecesThisTurn = 0;
+    if (durable != null) {
+      turnStartSequence = LogJournal.lastSequenceOfThisThread();
+    }
   }
 
   /**
@@ -120,8 +137,29 @@ public final class ReplyBuffer implements WatchSession.Replies {
     this.inPieces = inPieces;
   }
 
-  /** Writes and flushes everything collected so far. */
+  /**
+   * Writes and flushes everything collected so far; under {@code --fsync always}, when this turn
+   * logged a change that is not yet on disk (or an earlier flush still waits), writes without
+   * flushing and flushes once the log is forced up to there: one fsync of the log thread then
+   * releases the replies of every connection that wrote in that turn.
+   */
   public void flush() {
+    if (durable != null) {
+      long logged = LogJournal.lastSequenceOfThisThread();
+      long durableBelow = durable.durableBelow();
+      if (logged > turnStartSequence && logged >= durableBelow) {
+        write(false);
+        if (logged > waitingFor) {
+          waitingFor = logged;
+          durable.whenDurable(logged, flushWhenDurable);
+        }
+        return;
+      }
+      if (waitingFor >= durableBelow) {
+        write(false); // behind replies that wait: their flush carries these too, in order
+        return;
+      }
+    }
     write(true);
   }
 

@@ -101,7 +101,7 @@ class DurableLogTest {
     List<Rec> written = writeLog(file, 500);
     LogReader.Result[] result = new LogReader.Result[1];
     assertSameRecords(written, readAll(file, result));
-    assertEquals(499, result[0].lastSequence());
+    assertEquals(499, result[0].maxSequence());
     assertEquals(Files.size(file), result[0].goodBytes());
     assertEquals(0, result[0].tornBytes());
   }
@@ -191,14 +191,14 @@ class DurableLogTest {
     Lock[] locks = locks(1);
     try (DurableLog log =
         new DurableLog(
-            file, DurableLog.Fsync.ALWAYS, locks, result[0].lastSequence() + 1, result[0].goodBytes())) {
+            file, DurableLog.Fsync.ALWAYS, locks, result[0].maxSequence() + 1, result[0].goodBytes())) {
       Random r = new Random(11);
       for (int i = 0; i < 5; i++) {
         written.add(append(log, locks, 0, r));
       }
     }
     assertSameRecords(written, readAll(file, result));
-    assertEquals(13, result[0].lastSequence());
+    assertEquals(13, result[0].maxSequence());
   }
 
   /**

@@ -71,7 +71,8 @@ public final class EmbeddedPipeline {
             report,
             new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:" + config.port()),
-            WhackNode.VERSION);
+            WhackNode.VERSION,
+            null);
   }
 
   /** A pipeline with the node's default limits, its clock at {@link EmbeddedNode#TEST_EPOCH_MILLIS}. */

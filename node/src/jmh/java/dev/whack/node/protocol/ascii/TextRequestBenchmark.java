@@ -91,7 +91,8 @@ public class TextRequestBenchmark {
                 config, cache, stats, new ConnectionTracker(stats, 10, 0, () -> 0L), WhackNode.VERSION, () -> 0),
             new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:11211"),
-            WhackNode.VERSION);
+            WhackNode.VERSION,
+            null);
     channel = new EmbeddedChannel(new AsciiDecoder(new AsciiCommands(context)));
 
     byte[] value = new byte[100];

@@ -114,6 +114,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   private final KeyspaceSession keys;
   private final NodeStats stats;
+  private final dev.whack.node.durability.DurableLog durableReplies;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] versionLine;
@@ -150,6 +151,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   public AsciiCommands(ProtocolContext context) {
     this.keys = context.keyspace().session();
     this.stats = context.stats();
+    this.durableReplies = context.durableReplies();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
@@ -198,6 +200,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   @Override
   public java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
     return stats.bytesWritten;
+  }
+
+  @Override
+  public dev.whack.node.durability.DurableLog durableReplies() {
+    return durableReplies;
   }
 
   @Override

@@ -58,6 +58,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   private final KeyspaceSession keys;
   private final NodeStats stats;
+  private final dev.whack.node.durability.DurableLog durableReplies;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] version;
@@ -70,6 +71,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   public BinaryCommands(ProtocolContext context) {
     this.keys = context.keyspace().session();
     this.stats = context.stats();
+    this.durableReplies = context.durableReplies();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
@@ -112,6 +114,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   @Override
   public java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
     return stats.bytesWritten;
+  }
+
+  @Override
+  public dev.whack.node.durability.DurableLog durableReplies() {
+    return durableReplies;
   }
 
   @Override

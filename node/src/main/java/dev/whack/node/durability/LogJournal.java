@@ -1,0 +1,148 @@
+package dev.whack.node.durability;
+
+import dev.whack.node.engine.CatalogListener;
+import dev.whack.node.keyspace.Journal;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * Writes the keyspace's changes ({@link Journal}) and segment definitions to the {@link
+ * DurableLog} as {@link LogRecords}. Keyspace records go to their stripe's buffer, under the
+ * stripe lock the keyspace holds when it calls; segment records to one more source, under its own
+ * lock.
+ *
+ * <p>Each thread remembers the sequence of the last record it appended ({@link
+ * #lastSequenceOfThisThread}): under {@code --fsync always} a connection's event loop holds its
+ * replies until the log is durable up to there.
+ *
+ * <p>Concurrency: called from any thread, under the lock of the source it appends to.
+ */
+public final class LogJournal implements Journal, CatalogListener {
+  private static final ThreadLocal<long[]> LAST = ThreadLocal.withInitial(() -> new long[] {-1});
+
+  private final DurableLog log;
+  private final int segmentSource;
+  private final Lock segmentLock;
+
+  /**
+   * @param segmentSource the log source for segment records, whose lock is {@code segmentLock}
+   */
+  public LogJournal(DurableLog log, int segmentSource, Lock segmentLock) {
+    this.log = log;
+    this.segmentSource = segmentSource;
+    this.segmentLock = segmentLock;
+  }
+
+  /** The sequence of the last record this thread appended, or -1. */
+  public static long lastSequenceOfThisThread() {
+    return LAST.get()[0];
+  }
+
+  private RecordBuffer begin(int source, byte type) {
+    long seq = log.nextSequence();
+    LAST.get()[0] = seq;
+    return log.append(source).begin(type, seq);
+  }
+
+  private static void key(RecordBuffer b, byte[] key) {
+    b.putBytes(key, 0, key.length);
+  }
+
+  @Override
+  public void item(
+      int stripe, byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+    RecordBuffer b = begin(stripe, LogRecords.ITEM).putInt(stripe);
+    key(b, key);
+    b.putInt(flags).putLong(expiresAtSeconds).putLong(cas).putByte(marks);
+    b.putBytes(value, 0, value.length).end();
+  }
+
+  @Override
+  public void profilePut(
+      int stripe,
+      byte[] key,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      long atMillis,
+      byte[] document) {
+    RecordBuffer b = begin(stripe, LogRecords.PROFILE_PUT).putInt(stripe);
+    key(b, key);
+    b.putByte(kind).putInt(flags).putLong(expiresAtSeconds).putLong(cas).putByte(marks);
+    b.putLong(atMillis).putBytes(document, 0, document.length).end();
+  }
+
+  @Override
+  public void profileUpdate(
+      int stripe,
+      byte[] key,
+      long cas,
+      long atMillis,
+      boolean protobuf,
+      byte[] document,
+      int offset,
+      int length) {
+    RecordBuffer b = begin(stripe, LogRecords.PROFILE_UPDATE).putInt(stripe);
+    key(b, key);
+    b.putLong(cas).putLong(atMillis).putByte(protobuf ? 1 : 0);
+    b.putBytes(document, offset, length).end();
+  }
+
+  @Override
+  public void profileMarked(int stripe, byte[] key, long cas, long expiresAtSeconds, int marks) {
+    RecordBuffer b = begin(stripe, LogRecords.PROFILE_MARKED).putInt(stripe);
+    key(b, key);
+    b.putLong(cas).putLong(expiresAtSeconds).putByte(marks).end();
+  }
+
+  @Override
+  public void expiry(int stripe, byte[] key, long expiresAtSeconds) {
+    RecordBuffer b = begin(stripe, LogRecords.EXPIRY).putInt(stripe);
+    key(b, key);
+    b.putLong(expiresAtSeconds).end();
+  }
+
+  @Override
+  public void removed(int stripe, byte[] key) {
+    RecordBuffer b = begin(stripe, LogRecords.REMOVED).putInt(stripe);
+    key(b, key);
+    b.end();
+  }
+
+  @Override
+  public void flushed(int stripe, long oldestLiveSeconds, long oldestLiveCas) {
+    begin(stripe, LogRecords.FLUSHED)
+        .putInt(stripe)
+        .putLong(oldestLiveSeconds)
+        .putLong(oldestLiveCas)
+        .end();
+  }
+
+  @Override
+  public void defined(String name, String expression) {
+    segmentLock.lock();
+    try {
+      byte[] n = name.getBytes(StandardCharsets.UTF_8);
+      byte[] e = expression.getBytes(StandardCharsets.UTF_8);
+      begin(segmentSource, LogRecords.SEGMENT_DEFINED)
+          .putBytes(n, 0, n.length)
+          .putBytes(e, 0, e.length)
+          .end();
+    } finally {
+      segmentLock.unlock();
+    }
+  }
+
+  @Override
+  public void dropped(String name) {
+    segmentLock.lock();
+    try {
+      byte[] n = name.getBytes(StandardCharsets.UTF_8);
+      begin(segmentSource, LogRecords.SEGMENT_DROPPED).putBytes(n, 0, n.length).end();
+    } finally {
+      segmentLock.unlock();
+    }
+  }
+}

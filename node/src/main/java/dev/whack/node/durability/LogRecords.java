@@ -1,0 +1,95 @@
+package dev.whack.node.durability;
+
+import dev.whack.node.engine.CatalogListener;
+import dev.whack.node.keyspace.Journal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The log's record types and their payloads, both ways: {@link LogJournal} writes a {@link
+ * Journal} call as a record, {@link #play} reads one back into a {@link Journal} (on start-up, the
+ * keyspace's restorer). Every keyspace record starts with the stripe it was logged under.
+ *
+ * <pre>
+ * ITEM            stripe, key, flags, expiry, cas, marks, value
+ * PROFILE_PUT     stripe, key, kind, flags, expiry, cas, marks, time, document
+ * PROFILE_UPDATE  stripe, key, cas, time, protobuf, document
+ * PROFILE_MARKED  stripe, key, cas, expiry, marks
+ * EXPIRY          stripe, key, expiry
+ * REMOVED         stripe, key
+ * FLUSHED         stripe, oldest live second, oldest live cas
+ * SEGMENT_DEFINED name, expression (UTF-8)
+ * SEGMENT_DROPPED name
+ * </pre>
+ *
+ * (u32 stripe and flags, u64 expiry, cas and time, u8 kind, marks and protobuf; byte strings
+ * with a u32 length.)
+ */
+final class LogRecords {
+  static final byte ITEM = 1;
+  static final byte PROFILE_PUT = 2;
+  static final byte PROFILE_UPDATE = 3;
+  static final byte PROFILE_MARKED = 4;
+  static final byte EXPIRY = 5;
+  static final byte REMOVED = 6;
+  static final byte FLUSHED = 7;
+  static final byte SEGMENT_DEFINED = 8;
+  static final byte SEGMENT_DROPPED = 9;
+
+  private LogRecords() {}
+
+  /**
+   * Plays one record into the keyspace's journal (and the segment records into {@code segments}),
+   * setting {@code clock} to a profile write's time first.
+   *
+   * @throws IllegalArgumentException on a record this node does not know
+   */
+  static void play(
+      byte type, ByteBuffer p, Journal keyspace, CatalogListener segments, ReplayClock clock) {
+    switch (type) {
+      case ITEM ->
+          keyspace.item(p.getInt(), bytes(p), p.getInt(), p.getLong(), p.getLong(), p.get(), bytes(p));
+      case PROFILE_PUT -> {
+        int stripe = p.getInt();
+        byte[] key = bytes(p);
+        byte kind = p.get();
+        int flags = p.getInt();
+        long expiry = p.getLong();
+        long cas = p.getLong();
+        int marks = p.get();
+        long at = p.getLong();
+        byte[] document = bytes(p);
+        clock.replayAt(at);
+        keyspace.profilePut(stripe, key, kind, flags, expiry, cas, marks, at, document);
+      }
+      case PROFILE_UPDATE -> {
+        int stripe = p.getInt();
+        byte[] key = bytes(p);
+        long cas = p.getLong();
+        long at = p.getLong();
+        boolean protobuf = p.get() != 0;
+        byte[] document = bytes(p);
+        clock.replayAt(at);
+        keyspace.profileUpdate(stripe, key, cas, at, protobuf, document, 0, document.length);
+      }
+      case PROFILE_MARKED ->
+          keyspace.profileMarked(p.getInt(), bytes(p), p.getLong(), p.getLong(), p.get());
+      case EXPIRY -> keyspace.expiry(p.getInt(), bytes(p), p.getLong());
+      case REMOVED -> keyspace.removed(p.getInt(), bytes(p));
+      case FLUSHED -> keyspace.flushed(p.getInt(), p.getLong(), p.getLong());
+      case SEGMENT_DEFINED -> segments.defined(text(p), text(p));
+      case SEGMENT_DROPPED -> segments.dropped(text(p));
+      default -> throw new IllegalArgumentException("unknown record type " + type);
+    }
+  }
+
+  private static byte[] bytes(ByteBuffer p) {
+    byte[] b = new byte[p.getInt()];
+    p.get(b);
+    return b;
+  }
+
+  private static String text(ByteBuffer p) {
+    return new String(bytes(p), StandardCharsets.UTF_8);
+  }
+}

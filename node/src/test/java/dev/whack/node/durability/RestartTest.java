@@ -1,0 +1,172 @@
+package dev.whack.node.durability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.ManualClock;
+import dev.whack.node.testing.RawConnection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node with a data directory, stopped and started again on it: every memcached command's
+ * observable state (values, flags, cas, remaining TTLs, incr results, stale marks), the profiles,
+ * their segments and the segment definitions are the same after the restart as before.
+ */
+class RestartTest {
+  @TempDir Path dir;
+
+  private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
+
+  private EmbeddedNode start(String fsync) {
+    return EmbeddedNode.startWithClock(clock, c -> c.dataDir(dir).fsync(fsync));
+  }
+
+  /** Requests whose answers are the node's observable state, over every key the test used. */
+  private static final String[] KEYS = {
+    "plain", "added", "replaced", "appended", "counter", "touched", "deleted", "vivified",
+    "invalid", "casd", "binaryish", "user:1", "user:2", "user:3", "proto-less", "gone"
+  };
+
+  private static String state(RawConnection c) {
+    StringBuilder b = new StringBuilder();
+    for (String k : KEYS) {
+      c.send("mg " + k + " v f t c k\r\n");
+      String line = line(c);
+      b.append(line).append('\n');
+      if (line.startsWith("VA ")) {
+        b.append(line(c)).append('\n');
+      }
+    }
+    for (String q : new String[] {"dk", "buyers", "dk or buyers"}) {
+      b.append(q).append(" -> ").append(count(c, q)).append('\n');
+    }
+    c.send("seglist\r\n");
+    for (String line = line(c); !line.equals("END"); line = line(c)) {
+      b.append(line).append('\n');
+    }
+    for (String k : new String[] {"user:1", "user:2", "user:3"}) {
+      c.send("segof " + k + "\r\n");
+      for (String line = line(c); !line.equals("END"); line = line(c)) {
+        b.append(k).append(' ').append(line).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  private static void expect(RawConnection c, String request, String reply) {
+    c.send(request);
+    assertEquals(reply + "\r\n", c.readLine(), request);
+  }
+
+  private static String line(RawConnection c) {
+    return c.readLine().stripTrailing();
+  }
+
+  /** Defines a segment: {@code DEFINED <size>}. */
+  private static void define(RawConnection c, String name, String expression, int size) {
+    expect(c, "segdef " + name + " " + expression.length() + "\r\n" + expression + "\r\n", "DEFINED " + size);
+  }
+
+  /** {@code segcount}: the count's line. */
+  private static String count(RawConnection c, String query) {
+    c.send("segcount " + query.length() + "\r\n" + query + "\r\n");
+    return line(c);
+  }
+
+  @Test
+  void shouldComeBackWithEveryCommandsStateAfterARestart() throws IOException {
+    String before;
+    try (EmbeddedNode node = start("everysec");
+        RawConnection c = node.connect()) {
+      expect(c, "set plain 5 0 5\r\nhello\r\n", "STORED");
+      expect(c, "add added 6 3600 1\r\na\r\n", "STORED");
+      expect(c, "add added 6 0 1\r\nb\r\n", "NOT_STORED");
+      expect(c, "set replaced 0 0 3\r\nold\r\n", "STORED");
+      expect(c, "replace replaced 7 100 3\r\nnew\r\n", "STORED");
+      expect(c, "set appended 0 0 2\r\nbb\r\n", "STORED");
+      expect(c, "append appended 0 0 2\r\ncc\r\n", "STORED");
+      expect(c, "prepend appended 0 0 2\r\naa\r\n", "STORED");
+      expect(c, "set counter 0 0 2\r\n98\r\n", "STORED");
+      expect(c, "incr counter 5\r\n", "103");
+      expect(c, "decr counter 1\r\n", "102");
+      expect(c, "set touched 0 10 1\r\nt\r\n", "STORED");
+      expect(c, "touch touched 500\r\n", "TOUCHED");
+      expect(c, "set deleted 0 0 1\r\nd\r\n", "STORED");
+      expect(c, "delete deleted\r\n", "DELETED");
+      expect(c, "mg vivified N30 s\r\n", "HD s0 W");
+      expect(c, "set invalid 3 0 1\r\ni\r\n", "STORED");
+      expect(c, "md invalid I T30\r\n", "HD");
+      expect(c, "mg casd c\r\n", "EN");
+      expect(c, "set casd 0 0 1\r\nx\r\n", "STORED");
+      c.send("gets casd\r\n");
+      String cas = line(c).split(" ")[4];
+      c.readLine();
+      c.readLine();
+      expect(c, "cas casd 9 0 1 " + cas + "\r\ny\r\n", "STORED");
+      expect(c, "set gone 0 1 1\r\ng\r\n", "STORED");
+      define(c, "dk", "country == \"DK\"", 0);
+      define(c, "old", "true", 0);
+      expect(c, "set user:1 0 0 16\r\n{\"country\":\"DK\"}\r\n", "STORED");
+      expect(c, "set user:2 0 3600 16\r\n{\"country\":\"SE\"}\r\n", "STORED");
+      String update = "{\"set\":{\"country\":\"DK\"},\"events\":[{\"name\":\"buy\",\"value\":3}]}";
+      expect(c, "update user:2 " + update.length() + "\r\n" + update + "\r\n", "UPDATED");
+      String created = "{\"events\":[{\"name\":\"buy\"},{\"name\":\"buy\"}]}";
+      expect(c, "update user:3 " + created.length() + "\r\n" + created + "\r\n", "UPDATED");
+      define(c, "buyers", "count(buy, 7d) >= 2", 1);
+      expect(c, "segdrop old\r\n", "DROPPED");
+      clock.advanceSeconds(2); // "gone" expires, "touched" does not
+      state(c); // a read hands out win tokens (W), which the state after it shows as sent (Z)
+      before = state(c);
+    }
+    assertTrue(Files.size(dir.resolve(Durability.LOG_FILE)) > 16, "a log was written");
+    try (EmbeddedNode node = start("everysec");
+        RawConnection c = node.connect()) {
+      assertEquals(before, state(c));
+    }
+  }
+
+  @Test
+  void shouldComeBackEmptyAfterAFlushAndKeepWhatWasWrittenAfterIt() {
+    String before;
+    try (EmbeddedNode node = start("always");
+        RawConnection c = node.connect()) {
+      define(c, "dk", "country == \"DK\"", 0);
+      expect(c, "set user:1 0 0 16\r\n{\"country\":\"DK\"}\r\n", "STORED");
+      expect(c, "set plain 0 0 1\r\np\r\n", "STORED");
+      expect(c, "flush_all\r\n", "OK");
+      expect(c, "set user:2 0 0 16\r\n{\"country\":\"DK\"}\r\n", "STORED");
+      before = state(c);
+      assertTrue(before.contains("dk -> COUNT 1"), before);
+    }
+    try (EmbeddedNode node = start("always");
+        RawConnection c = node.connect()) {
+      assertEquals(before, state(c));
+    }
+  }
+
+  @Test
+  void shouldKeepRecordsOfEveryRestart() {
+    List<String> states = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      try (EmbeddedNode node = start("no");
+          RawConnection c = node.connect()) {
+        if (round > 0) {
+          assertEquals(states.get(round - 1), state(c), "round " + round);
+        }
+        expect(c, "set plain 0 0 1\r\n" + round + "\r\n", "STORED");
+        expect(c, "incr counter 1\r\n", round == 0 ? "NOT_FOUND" : String.valueOf(round));
+        if (round == 0) {
+          expect(c, "set counter 0 0 1\r\n0\r\n", "STORED");
+        }
+        states.add(state(c));
+      }
+    }
+  }
+}
