@@ -1,0 +1,99 @@
+package dev.whack.node.testing;
+
+import dev.whack.node.WhackNode;
+import dev.whack.node.config.NodeConfig;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A node in a process of its own, for tests that must kill one ({@code kill -9}) rather than
+ * close it: started from the test class path, it prints {@code PORT <n>} once it listens.
+ */
+public final class NodeProcess implements AutoCloseable {
+  private final Process process;
+  private final int port;
+
+  private NodeProcess(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  /** Starts a node on a free port with {@code --data-dir dir --fsync fsync}. */
+  public static NodeProcess start(Path dir, String fsync) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-Xmx512m",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    NodeProcess.class.getName(),
+                    dir.toString(),
+                    fsync))
+            .redirectErrorStream(true)
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    StringBuilder seen = new StringBuilder();
+    for (String line = out.readLine(); line != null; line = out.readLine()) {
+      if (line.startsWith("PORT ")) {
+        int port = Integer.parseInt(line.substring(5).trim());
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    while (out.readLine() != null) {
+                      // keep the pipe empty
+                    }
+                  } catch (IOException ignored) {
+                    // the process is gone
+                  }
+                });
+        drain.setDaemon(true);
+        drain.start();
+        return new NodeProcess(p, port);
+      }
+      seen.append(line).append('\n');
+    }
+    throw new IOException("the node process ended before it listened:\n" + seen);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** {@code kill -9}: no shutdown of any kind. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    kill();
+  }
+
+  /** The node: {@code <data dir> <fsync>}. */
+  public static void main(String[] args) throws Exception {
+    WhackNode node =
+        WhackNode.start(
+            new NodeConfig()
+                .port(0)
+                .metricsPort(0)
+                .dataDir(Path.of(args[0]))
+                .fsync(args[1])
+                .conclude());
+    System.out.println("PORT " + node.port());
+    System.out.flush();
+    Thread.currentThread().join();
+  }
+}
