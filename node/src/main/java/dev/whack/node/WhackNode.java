@@ -79,7 +79,8 @@ public final class WhackNode implements AutoCloseable {
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
         new StatsReport(config, keyspace, stats, tracker, VERSION, () -> serverRef[0].port())
-            .withEngine(engine);
+            .withEngine(engine)
+            .withDurability(durability);
     this.cluster =
         config.peers().isEmpty()
             ? Cluster.single(config.advertise())

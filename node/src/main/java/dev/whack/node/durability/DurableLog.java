@@ -68,9 +68,9 @@ public final class DurableLog implements AutoCloseable {
 
   private ByteBuffer out = ByteBuffer.allocateDirect(1 << 20);
   private long lastForceNanos = System.nanoTime();
-  private long bytesWritten;
-  private long forces;
-  private long forceNanos;
+  private volatile long bytesWritten;
+  private volatile long forces;
+  private volatile long forceNanos;
 
   private record Waiter(long sequence, Runnable action) implements Comparable<Waiter> {
     @Override

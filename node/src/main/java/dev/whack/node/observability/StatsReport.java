@@ -2,6 +2,8 @@ package dev.whack.node.observability;
 
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.durability.Durability;
+import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.EngineStats;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
@@ -34,6 +36,7 @@ public final class StatsReport {
   private final String version;
   private final IntSupplier boundPort;
   private ProfileEngine engine;
+  private Durability durability;
   private MemberCheck members;
 
   public StatsReport(
@@ -54,6 +57,12 @@ public final class StatsReport {
   /** Adds the profile engine's figures (profiles, segments) to the general group. */
   public StatsReport withEngine(ProfileEngine engine) {
     this.engine = engine;
+    return this;
+  }
+
+  /** Adds the log's figures (a node with {@code --data-dir}). */
+  public StatsReport withDurability(Durability durability) {
+    this.durability = durability;
     return this;
   }
 
@@ -153,6 +162,15 @@ public final class StatsReport {
       s.stat("watch_changes_sent", Long.toString(stats.watchDelivered.sum()));
       s.stat("watch_changes_missed", Long.toString(stats.watchMissed.sum()));
       s.stat("watchers_closed_lapped", Long.toString(stats.watchersLappedClosed.sum()));
+    }
+    if (durability != null) {
+      DurableLog log = durability.log();
+      s.stat("log_fsync", log.fsync().name().toLowerCase(Locale.ROOT));
+      s.stat("log_records_recovered", Long.toString(durability.recovered().records()));
+      s.stat("log_bytes", Long.toString(durability.recovered().goodBytes() + log.bytesWritten()));
+      s.stat("log_fsyncs", Long.toString(log.forces()));
+      long forces = log.forces();
+      s.stat("log_fsync_avg_us", Long.toString(forces == 0 ? 0 : log.forceNanos() / forces / 1000));
     }
   }
 

@@ -148,6 +148,14 @@ class RestartTest {
     try (EmbeddedNode node = start("always");
         RawConnection c = node.connect()) {
       assertEquals(before, state(c));
+      c.send("stats\r\n");
+      StringBuilder stats = new StringBuilder();
+      for (String line = line(c); !line.equals("END"); line = line(c)) {
+        stats.append(line).append('\n');
+      }
+      assertTrue(stats.toString().contains("STAT log_fsync always\n"), stats.toString());
+      // a definition, three sets, and the flush once per stripe (64)
+      assertTrue(stats.toString().contains("STAT log_records_recovered 68\n"), stats.toString());
     }
   }
 
