@@ -1,7 +1,7 @@
 package dev.whack.node.engine;
 
 import dev.whack.node.engine.event.Days;
-import dev.whack.node.engine.event.SeriesCodec;
+import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.event.WindowResult;
 import dev.whack.node.engine.expr.CompiledExpression;
 import dev.whack.node.engine.expr.EvalContext;
@@ -466,11 +466,13 @@ public final class ProfileEngine {
     }
     int today = Days.dayOf(clock.millis());
     WindowResult w = new WindowResult();
-    SeriesCodec.window(blob, pos, today, windowDays, w);
+    DecodedSeries series = new DecodedSeries();
+    series.decode(0, blob, pos); // one series, so any id will do to name it
+
+    series.window(0, today, windowDays, w);
     EventStats partial = new EventStats(w.count, w.sum, w.average(), w.variance(), 0);
-    SeriesCodec.decayed(
-        blob,
-        pos,
+    series.decayed(
+        0,
         today,
         today - config.retentionDays(),
         (double) halfLifeMillis / Days.MILLIS_PER_DAY,

@@ -14,7 +14,9 @@ import java.util.SplittableRandom;
  * of a refill (target P5) without the noise of a throughput run on shared cores. Each round puts
  * every document again over the profiles the first round created, once into an engine with the 50
  * segments of {@link BenchData} (the whole put: parse, encode, publish, evaluate every segment) and
- * once into an engine without segments (parse, encode and publish only).
+ * once into an engine without segments (parse, encode and publish only). Then the same for new
+ * profiles, the shape of a refill (target P5): each round puts every document into a new engine
+ * ({@code json-new} lines; allocation then includes the engine's tables and bitmaps growing).
  *
  * <pre>
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.PutCost [profiles] [rounds]
@@ -71,6 +73,43 @@ public final class PutCost {
       Arrays.sort(alloc);
       System.out.printf(
           "put-cost json segments=%d profiles=%d avg_doc_bytes=%d cpu_ns_per_put=%.0f"
+              + " (min %.0f, max %.0f) alloc_bytes_per_put=%.0f%n",
+          segmentCount,
+          profiles,
+          bytes / profiles,
+          cpu[rounds / 2],
+          cpu[0],
+          cpu[rounds - 1],
+          alloc[rounds / 2]);
+    }
+    for (int segmentCount : new int[] {50, 0}) {
+      double[] cpu = new double[rounds];
+      double[] alloc = new double[rounds];
+      for (int round = -3; round < rounds; round++) { // three warm-up rounds
+        ProfileEngine engine = new ProfileEngine(new EngineConfig());
+        List<String> segments = BenchData.segments().subList(0, segmentCount);
+        for (int i = 0; i < segments.size(); i++) {
+          engine.define("seg" + i, segments.get(i));
+        }
+        BenchProfiles keyed = new BenchProfiles(engine, profiles);
+        long cpu0 = threads.getCurrentThreadCpuTime();
+        long alloc0 = threads.getCurrentThreadAllocatedBytes();
+        long sink = 0;
+        for (int i = 0; i < profiles; i++) {
+          sink += keyed.putJson(i, docs[i]).footprintBytes();
+        }
+        if (round >= 0) {
+          cpu[round] = (threads.getCurrentThreadCpuTime() - cpu0) / (double) profiles;
+          alloc[round] = (threads.getCurrentThreadAllocatedBytes() - alloc0) / (double) profiles;
+        }
+        if (sink == 42) {
+          System.out.print("");
+        }
+      }
+      Arrays.sort(cpu);
+      Arrays.sort(alloc);
+      System.out.printf(
+          "put-cost json-new segments=%d profiles=%d avg_doc_bytes=%d cpu_ns_per_put=%.0f"
               + " (min %.0f, max %.0f) alloc_bytes_per_put=%.0f%n",
           segmentCount,
           profiles,

@@ -4,7 +4,8 @@ import dev.whack.node.engine.codec.ByteSink;
 import dev.whack.node.engine.codec.Bytes;
 
 /**
- * The encoded form of one event series inside a profile, and the window functions over it.
+ * The encoded form of one event series inside a profile ({@link DecodedSeries} reads it for the
+ * window functions).
  *
  * <p>Layout (after the series' event id): {@code varint n}, then n buckets oldest first, each
  * {@code day} (zigzag absolute for the first, varint delta after), {@code varint (count << 1 |
@@ -32,67 +33,6 @@ public final class SeriesCodec {
       }
     }
     return pos;
-  }
-
-  /** Count, sum and sum of squares over the last {@code days} days ending {@code today}. */
-  public static void window(byte[] b, int pos, int today, int days, WindowResult out) {
-    out.reset();
-    int from = today - days + 1;
-    int n = Bytes.varintInt(b, pos);
-    pos = Bytes.next(b, pos);
-    int day = 0;
-    for (int i = 0; i < n; i++) {
-      day = i == 0 ? (int) Bytes.zigzag(b, pos) : day + Bytes.varintInt(b, pos);
-      pos = Bytes.next(b, pos);
-      long countFlag = Bytes.varint(b, pos);
-      pos = Bytes.next(b, pos);
-      boolean valued = (countFlag & 1) != 0;
-      if (day > today) {
-        out.nextChangeDay = Math.min(out.nextChangeDay, day);
-        out.future = true;
-      } else if (day >= from) {
-        out.count += countFlag >>> 1;
-        if (valued) {
-          out.sum += Bytes.float64(b, pos);
-          out.sumSquares += Bytes.float64(b, pos + 8);
-        }
-        out.nextChangeDay = Math.min(out.nextChangeDay, day + days);
-      }
-      if (valued) {
-        pos += 16;
-      }
-    }
-  }
-
-  /**
-   * Exponentially decayed event count: each bucket weighs {@code 2^(-age/halfLife)} with its age in
-   * whole days (today's bucket weighs 1), over buckets no older than {@code oldestDay}. Changes
-   * every midnight while any such bucket exists.
-   */
-  public static void decayed(
-      byte[] b, int pos, int today, int oldestDay, double halfLifeDays, WindowResult out) {
-    out.reset();
-    int n = Bytes.varintInt(b, pos);
-    pos = Bytes.next(b, pos);
-    int day = 0;
-    for (int i = 0; i < n; i++) {
-      day = i == 0 ? (int) Bytes.zigzag(b, pos) : day + Bytes.varintInt(b, pos);
-      pos = Bytes.next(b, pos);
-      long countFlag = Bytes.varint(b, pos);
-      pos = Bytes.next(b, pos);
-      if (day > today) {
-        out.nextChangeDay = Math.min(out.nextChangeDay, day);
-        out.future = true;
-      } else if (day >= oldestDay) {
-        out.decayed += (countFlag >>> 1) * Math.pow(2, -(today - day) / halfLifeDays);
-        out.oldestCounted = Math.min(out.oldestCounted, day);
-        out.count += countFlag >>> 1;
-        out.nextChangeDay = Math.min(out.nextChangeDay, today + 1);
-      }
-      if ((countFlag & 1) != 0) {
-        pos += 16;
-      }
-    }
   }
 
   /** Copies the encoded series at {@code pos} into {@code sink}; returns the position after it. */

@@ -1,12 +1,14 @@
 package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.event.WindowResult;
 import dev.whack.node.engine.profile.ProfileView;
 
 /**
  * Per-thread scratch for evaluating compiled expressions: the profile view, the time, two operand
- * registers and the "valid until" accumulator. Evaluating allocates nothing.
+ * registers, the "valid until" accumulator and the bound profile's event series decoded on first
+ * read (shared by every expression evaluated against that profile). Evaluating allocates nothing.
  *
  * <p>Concurrency: not thread-safe; each evaluating thread owns one context.
  */
@@ -33,12 +35,36 @@ public final class EvalContext {
   final int[] len = new int[2];
   final WindowResult window = new WindowResult();
 
+  private final DecodedSeries series = new DecodedSeries();
+
+  /** The profile {@link #series} was decoded from: its bytes and the view's bind stamp then. */
+  private byte[] seriesBlob;
+
+  private int seriesStamp;
+
   /** Binds the profile and the evaluation time. */
   public EvalContext bind(ProfileView profile, long nowMillis) {
     this.view = profile;
     this.now = nowMillis;
     this.today = Days.dayOf(nowMillis);
     return this;
+  }
+
+  /**
+   * The series of {@code eventId}, whose bucket count is at {@code pos} in the bound profile,
+   * decoded: once per profile however many expressions and days read it. The cache is checked
+   * against the view itself (its bytes and bind stamp), not against {@link #bind}, so a view rebound
+   * to another profile behind this context's back still reads that profile's series.
+   */
+  DecodedSeries series(int eventId, int pos) {
+    byte[] blob = view.blob();
+    if (blob != seriesBlob || view.stamp() != seriesStamp) {
+      series.clear();
+      seriesBlob = blob;
+      seriesStamp = view.stamp();
+    }
+    series.decode(eventId, blob, pos);
+    return series;
   }
 
   /**

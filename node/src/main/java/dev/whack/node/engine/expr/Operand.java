@@ -2,7 +2,7 @@ package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.codec.Bytes;
 import dev.whack.node.engine.event.Days;
-import dev.whack.node.engine.event.SeriesCodec;
+import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.profile.ValueType;
 import java.nio.charset.StandardCharsets;
 
@@ -171,11 +171,11 @@ abstract class Operand {
           case AVG, VARIANCE -> EvalContext.MISSING;
         };
       }
-      byte[] b = c.view.blob();
+      DecodedSeries series = c.series(eventId, pos);
       if (fn == Ast.Fn.DECAYED) {
-        SeriesCodec.decayed(b, pos, day, day - retentionDays, halfLifeDays, w);
+        series.decayed(eventId, day, day - retentionDays, halfLifeDays, w);
       } else {
-        SeriesCodec.window(b, pos, day, days, w);
+        series.window(eventId, day, days, w);
       }
       switch (fn) {
         case COUNT -> {

@@ -104,6 +104,14 @@ public final class ProfileView {
     return blob;
   }
 
+  /**
+   * Changes on every bind (it may repeat only after about 2^31 binds): with {@link #blob()}, tells
+   * a reader that caches what it derived from the bound profile whether that is still this one.
+   */
+  public int stamp() {
+    return stamp;
+  }
+
   /** Position of the attribute's type byte, or -1 when the profile does not have it. */
   public int attribute(int nameId) {
     return nameId >= 0 && nameId < attrStamp.length && attrStamp[nameId] == stamp

@@ -169,4 +169,41 @@ class ExpressionTest {
     assertTrue(eval("decayed(buy, 10d) > 2.4 and decayed(buy, 10d) < 2.6", blob, NOW));
     assertTrue(eval("count(nothing, 7d) == 0 and not (avg(nothing, 7d) > 0)", blob, NOW));
   }
+  private byte[] buys(int n) {
+    StringBuilder events = new StringBuilder("{\"events\":[");
+    for (int i = 0; i < n; i++) {
+      events.append(i == 0 ? "" : ",").append("{\"name\":\"buy\",\"value\":10.0}");
+    }
+    byte[] blob =
+        writer.apply(
+            "k".getBytes(UTF_8),
+            null,
+            UpdateJson.parse(events.append("]}").toString().getBytes(UTF_8)),
+            NOW,
+            stripe);
+    writer.commit(null);
+    return blob;
+  }
+
+  /**
+   * A context keeps the series it decoded for the profile it evaluates: a second profile evaluated
+   * on the same context, through a new view (whose bind stamp equals the first view's) or through
+   * the same view rebound without rebinding the context, must read its own series.
+   */
+  @Test
+  void shouldReadEachProfilesOwnSeriesWhenOneContextEvaluatesProfilesInTurn() {
+    byte[] three = buys(3);
+    byte[] one = buys(1);
+    CompiledExpression e = compiler.compile("count(buy, 30d) == 3 and sum(buy, 7d) == 30.0", true);
+    assertTrue(e.test(ctx.bind(new ProfileView().bind(three), NOW)));
+    assertFalse(e.test(ctx.bind(new ProfileView().bind(one), NOW)));
+    assertTrue(e.test(ctx.bind(new ProfileView().bind(three), NOW)));
+    ProfileView view = new ProfileView().bind(one);
+    ctx.bind(view, NOW);
+    assertFalse(e.test(ctx));
+    view.bind(three);
+    assertTrue(e.test(ctx));
+    view.bind(one);
+    assertFalse(e.test(ctx));
+  }
 }
