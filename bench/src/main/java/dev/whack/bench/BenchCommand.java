@@ -60,7 +60,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "load threads (default: ${DEFAULT-VALUE})")
   int threads = 1;
 
-  @Option(names = "--pipeline", description = "requests in flight per connection (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--pipeline",
+      description = "requests in flight per connection (default: ${DEFAULT-VALUE})")
   int pipeline = 1;
 
   @Option(names = "--keys", description = "key space (default: ${DEFAULT-VALUE})")
@@ -84,7 +86,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--id", description = "figure id in the result line (default: ${DEFAULT-VALUE})")
   String id = "memcache";
 
-  @Option(names = "--system", description = "system name in the result line (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--system",
+      description = "system name in the result line (default: ${DEFAULT-VALUE})")
   String system = "server";
 
   @Option(names = "--server-pid", description = "report this process's resident memory")
@@ -92,7 +96,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--rate",
-      description = "requests per second across all connections, 0 for as fast as possible (default: ${DEFAULT-VALUE})")
+      description =
+          "requests per second across all connections, 0 for as fast as possible (default: ${DEFAULT-VALUE})")
   long rate;
 
   @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
@@ -108,7 +113,9 @@ final class BenchCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
-  @Option(names = "--profiles", description = "profiles preloaded for --workload profiles (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--profiles",
+      description = "profiles preloaded for --workload profiles (default: ${DEFAULT-VALUE})")
   int profiles = 1_000_000;
 
   @Option(names = "--watch", description = "also watch a segment and report the change delay (P7)")
@@ -130,7 +137,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--target",
-      description = "whack or redis: the protocol spoken for profiles, segcount and segment-sizes (default: ${DEFAULT-VALUE})")
+      description =
+          "whack or redis: the protocol spoken for profiles, segcount and segment-sizes (default: ${DEFAULT-VALUE})")
   String target = "whack";
 
   @Option(
@@ -140,25 +148,31 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--replay",
-      description = "profiles: after any preload, send the first N updates of --seed in order on one connection (the same on either target)")
+      description =
+          "profiles: after any preload, send the first N updates of --seed in order on one connection (the same on either target)")
   long replay;
 
   @Option(
       names = "--epoch-ms",
-      description = "profiles: the clock the profiles' timestamps are made from (default: now), so two runs preload the same data")
+      description =
+          "profiles: the clock the profiles' timestamps are made from (default: now), so two runs preload the same data")
   Long epochMillis;
 
   @Option(
       names = "--segcount-profiles",
-      description = "segcount: profiles, each in a and in b with probability 2/3 (default: ${DEFAULT-VALUE})")
+      description =
+          "segcount: profiles, each in a and in b with probability 2/3 (default: ${DEFAULT-VALUE})")
   int segcountProfiles = 1_500_000;
 
   @Option(
       names = "--script",
-      description = "profiles --target redis: run this Lua file instead of the built-in script (same arguments)")
+      description =
+          "profiles --target redis: run this Lua file instead of the built-in script (same arguments)")
   Path scriptFile;
 
-  @Option(names = "--print-script", description = "print the Lua script Redis runs per profile update, and exit")
+  @Option(
+      names = "--print-script",
+      description = "print the Lua script Redis runs per profile update, and exit")
   boolean printScript;
 
   @Override
@@ -193,7 +207,8 @@ final class BenchCommand implements Callable<Integer> {
       case "soak" -> soak();
       default -> {
         err.println(
-            "whack bench: unknown workload " + workload
+            "whack bench: unknown workload "
+                + workload
                 + " (memcache, profiles, segcount, segment-sizes, client-get, client-set, client-update, soak)");
         yield Whack.EXIT_USAGE;
       }
@@ -215,11 +230,19 @@ final class BenchCommand implements Callable<Integer> {
       long start = System.nanoTime();
       load.preload(host, port, 4);
       double seconds = (System.nanoTime() - start) / 1e9;
-      err.printf(Locale.ROOT, "%s: preloaded %d profiles in %.1f s (%.0f/s)%n", system,
-          profiles, seconds, profiles / seconds);
+      err.printf(
+          Locale.ROOT,
+          "%s: preloaded %d profiles in %.1f s (%.0f/s)%n",
+          system,
+          profiles,
+          seconds,
+          profiles / seconds);
       start = System.nanoTime();
       load.defineSegments(host, port);
-      err.printf(Locale.ROOT, "%s: defined 50 segments in %.1f s%n", system,
+      err.printf(
+          Locale.ROOT,
+          "%s: defined 50 segments in %.1f s%n",
+          system,
           (System.nanoTime() - start) / 1e9);
     }
     replay(load);
@@ -230,7 +253,8 @@ final class BenchCommand implements Callable<Integer> {
       load.defineFlipSegment(host, port);
     }
     Socket watcher = watch ? load.startWatcher(host, port) : null;
-    List<Socket> idle = idleWatchers > 0 ? load.openIdleWatchers(host, port, idleWatchers) : List.of();
+    List<Socket> idle =
+        idleWatchers > 0 ? load.openIdleWatchers(host, port, idleWatchers) : List.of();
     try {
       double settleSeconds = idleWatchers > 0 && !unsettled ? settle(settings, load) : 0;
       Map<String, String> before = nodeStats();
@@ -347,7 +371,11 @@ final class BenchCommand implements Callable<Integer> {
     if (replay > 0) {
       long start = System.nanoTime();
       Replay.run(host, port, load, replay, seed);
-      err.printf(Locale.ROOT, "%s: replayed %d updates in %.1f s%n", system, replay,
+      err.printf(
+          Locale.ROOT,
+          "%s: replayed %d updates in %.1f s%n",
+          system,
+          replay,
           (System.nanoTime() - start) / 1e9);
     }
   }
@@ -359,13 +387,19 @@ final class BenchCommand implements Callable<Integer> {
   /** P2 on Redis: the same profiles and update stream, as EVALSHA of {@link RedisProfileScript}. */
   private int redisProfiles(PipelinedLoad.Settings settings) throws Exception {
     RedisProfileLoad load = new RedisProfileLoad(profiles, clock());
-    load.loadScript(host, port, scriptFile != null ? Files.readString(scriptFile) : RedisProfileScript.LUA);
+    load.loadScript(
+        host, port, scriptFile != null ? Files.readString(scriptFile) : RedisProfileScript.LUA);
     if (!noPreload) {
       long start = System.nanoTime();
       load.preload(host, port, 4);
       double seconds = (System.nanoTime() - start) / 1e9;
-      err.printf(Locale.ROOT, "%s: preloaded %d profiles (and their segment sets) in %.1f s (%.0f/s)%n",
-          system, profiles, seconds, profiles / seconds);
+      err.printf(
+          Locale.ROOT,
+          "%s: preloaded %d profiles (and their segment sets) in %.1f s (%.0f/s)%n",
+          system,
+          profiles,
+          seconds,
+          profiles / seconds);
     }
     replay(load);
     if (preloadOnly) {
@@ -375,7 +409,9 @@ final class BenchCommand implements Callable<Integer> {
     return Whack.EXIT_OK;
   }
 
-  /** P3: size of a and b, one query at a time per connection; the last answer is reported as count. */
+  /**
+   * P3: size of a and b, one query at a time per connection; the last answer is reported as count.
+   */
   private int segcount(PipelinedLoad.Settings settings) throws Exception {
     SegCountLoad load =
         new SegCountLoad(
@@ -384,8 +420,12 @@ final class BenchCommand implements Callable<Integer> {
     if (!noPreload) {
       long start = System.nanoTime();
       load.populate(host, port, 4);
-      err.printf(Locale.ROOT, "%s: populated %d profiles' segments in %.1f s%n", system,
-          segcountProfiles, (System.nanoTime() - start) / 1e9);
+      err.printf(
+          Locale.ROOT,
+          "%s: populated %d profiles' segments in %.1f s%n",
+          system,
+          segcountProfiles,
+          (System.nanoTime() - start) / 1e9);
     }
     if (preloadOnly) {
       return Whack.EXIT_OK;
@@ -399,7 +439,9 @@ final class BenchCommand implements Callable<Integer> {
       description = "soak: seconds between progress lines (default: ${DEFAULT-VALUE})")
   double intervalSeconds = 30;
 
-  /** The soak test: hostile clients beside well-behaved ones, a line per interval, then a summary. */
+  /**
+   * The soak test: hostile clients beside well-behaved ones, a line per interval, then a summary.
+   */
   private int soak() throws Exception {
     Soak.Settings s =
         new Soak.Settings(
@@ -425,7 +467,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--servers",
-      description = "for the client workloads: nodes the Java client routes over (default: --host:--port)")
+      description =
+          "for the client workloads: nodes the Java client routes over (default: --host:--port)")
   String servers;
 
   @Option(

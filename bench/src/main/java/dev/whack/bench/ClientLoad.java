@@ -53,7 +53,8 @@ final class ClientLoad {
   }
 
   /** Runs for the duration after a warm-up; returns operations per second and latencies. */
-  public PipelinedLoad.Result run(long warmupMillis, long durationMillis) throws InterruptedException {
+  public PipelinedLoad.Result run(long warmupMillis, long durationMillis)
+      throws InterruptedException {
     Semaphore permits = new Semaphore(inFlight);
     Histogram latency = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
     SplittableRandom r = new SplittableRandom(2);
@@ -77,7 +78,8 @@ final class ClientLoad {
             case GET -> client.get(key);
             case SET -> client.set(key, value);
             case UPDATE ->
-                client.update(key, new String(updates[r.nextInt(updates.length)], StandardCharsets.UTF_8));
+                client.update(
+                    key, new String(updates[r.nextInt(updates.length)], StandardCharsets.UTF_8));
           };
       f.whenComplete(
           (x, e) -> {

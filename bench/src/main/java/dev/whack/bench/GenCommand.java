@@ -17,8 +17,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code whack gen N}: realistic profile records for load tests (scripts/gen-profiles). Hidden:
- * a tool for benchmarks, not part of the product's contract.
+ * {@code whack gen N}: realistic profile records for load tests (scripts/gen-profiles). Hidden: a
+ * tool for benchmarks, not part of the product's contract.
  */
 @Command(
     name = "gen",
@@ -42,16 +42,25 @@ final class GenCommand implements Callable<Integer> {
   @Parameters(paramLabel = "N", description = "how many profiles")
   long count;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write to FILE instead of stdout")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
+      description = "write to FILE instead of stdout")
   String output;
 
-  @Option(names = "--format", paramLabel = "FORMAT", description = "ndjson or proto (default: from the name, else ndjson)")
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      description = "ndjson or proto (default: from the name, else ndjson)")
   String format;
 
   @Option(names = "--gzip", description = "compress (implied by a name ending in .gz)")
   boolean gzip;
 
-  @Option(names = "--updates", paramLabel = "M", description = "then M update records on random profiles")
+  @Option(
+      names = "--updates",
+      paramLabel = "M",
+      description = "then M update records on random profiles")
   long updates;
 
   @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
@@ -72,12 +81,15 @@ final class GenCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--updates needs profiles to update");
     }
     RecordFormat f =
-        format != null ? parseFormat(format) : output != null ? RecordFormat.fromName(output) : null;
+        format != null
+            ? parseFormat(format)
+            : output != null ? RecordFormat.fromName(output) : null;
     if (f == null) {
       f = RecordFormat.NDJSON;
     }
     boolean compress = gzip || (output != null && output.endsWith(".gz"));
-    ProfileWorkload workload = new ProfileWorkload(nowMillis == null ? System.currentTimeMillis() : nowMillis);
+    ProfileWorkload workload =
+        new ProfileWorkload(nowMillis == null ? System.currentTimeMillis() : nowMillis);
     SplittableRandom r = new SplittableRandom(seed);
     long start = System.nanoTime();
     Terminal terminal = Whack.terminal(spec);
@@ -93,15 +105,17 @@ final class GenCommand implements Callable<Integer> {
       bytes = writer.bytesWritten();
     }
     if (output != null) {
-      terminal.err().println(
-          "gen: "
-              + Human.count(count + updates)
-              + " records to "
-              + output
-              + " ("
-              + Human.bytes(bytes)
-              + ") in "
-              + Human.seconds((System.nanoTime() - start) / 1e9));
+      terminal
+          .err()
+          .println(
+              "gen: "
+                  + Human.count(count + updates)
+                  + " records to "
+                  + output
+                  + " ("
+                  + Human.bytes(bytes)
+                  + ") in "
+                  + Human.seconds((System.nanoTime() - start) / 1e9));
     }
     return Whack.EXIT_OK;
   }
@@ -111,7 +125,9 @@ final class GenCommand implements Callable<Integer> {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "ndjson", "json", "jsonl" -> RecordFormat.NDJSON;
       case "proto", "protobuf", "pb" -> RecordFormat.PROTO;
-      default -> throw new ParameterException(spec.commandLine(), "--format is ndjson or proto, got " + name);
+      default ->
+          throw new ParameterException(
+              spec.commandLine(), "--format is ndjson or proto, got " + name);
     };
   }
 }

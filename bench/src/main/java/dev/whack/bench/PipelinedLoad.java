@@ -111,8 +111,10 @@ final class PipelinedLoad {
     private Selector selector;
     long measured;
     volatile Exception failure;
+
     /** With a rate: the gap between this worker's requests, and when the next one is due. */
     private final long intervalNanos;
+
     private long nextSendNanos;
 
     Worker(int id, int connectionCount, long seed) {

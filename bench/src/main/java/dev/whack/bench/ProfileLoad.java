@@ -31,11 +31,15 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
   private final byte[][] updates;
   private final boolean watch;
   private final long[] flipSequence = new long[64];
+
   /** Makes this run's flip keys new to a node that served earlier runs (they must enter). */
   private final String flipPrefix = "flip:" + Long.toString(System.currentTimeMillis(), 36) + ":";
+
   /** Flip key -> nanos of the first of (ack, change) to arrive, negated for a change. */
   private final ConcurrentHashMap<String, Long> firstSeen = new ConcurrentHashMap<>();
-  private final Histogram changeDelayNanos = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
+
+  private final Histogram changeDelayNanos =
+      new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
 
   public ProfileLoad(int profiles, long nowMillis, boolean watch) {
     this.profiles = profiles;
@@ -65,7 +69,9 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
         int end = Math.min(to, start + batch);
         for (int i = start; i < end; i++) {
           byte[] json = workload.profile(r);
-          out.write(("set user:" + i + " 0 0 " + json.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(
+              ("set user:" + i + " 0 0 " + json.length + "\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
           out.write(json);
           out.write(CRLF);
         }
@@ -96,7 +102,8 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
       for (String[] seg : segments) {
         byte[] expr = seg[1].getBytes(StandardCharsets.UTF_8);
-        out.write(("segdef " + seg[0] + " " + expr.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("segdef " + seg[0] + " " + expr.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(expr);
         out.write(CRLF);
         out.flush();
@@ -127,7 +134,8 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
                   String line = readLine(in);
                   long now = System.nanoTime();
                   if (line.startsWith("CHANGE enter flip ")) {
-                    String key = line.substring("CHANGE enter flip ".length(), line.lastIndexOf(' '));
+                    String key =
+                        line.substring("CHANGE enter flip ".length(), line.lastIndexOf(' '));
                     arrived(key, -now);
                   }
                 }
@@ -145,8 +153,8 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
   static final int NAMES_PER_WATCH = 23;
 
   /**
-   * Opens {@code count} connections that each watch {@link #NAMES_PER_WATCH} of the 50 segments
-   * (a window that moves by that many per connection, so every segment is watched) and then never
+   * Opens {@code count} connections that each watch {@link #NAMES_PER_WATCH} of the 50 segments (a
+   * window that moves by that many per connection, so every segment is watched) and then never
    * read: what watchers that stop reading cost ingestion. Close them when the run is over.
    */
   public List<Socket> openIdleWatchers(String host, int port, int count) throws IOException {
@@ -221,8 +229,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
     byte first = in.get(in.position());
     if (first != 'U' && first != 'I') {
       throw new IOException(
-          "unexpected reply: "
-              + StandardCharsets.US_ASCII.decode(in.duplicate().limit(lineEnd)));
+          "unexpected reply: " + StandardCharsets.US_ASCII.decode(in.duplicate().limit(lineEnd)));
     }
     in.position(lineEnd + 1);
     if (slot[0] != 0) {

@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * The realistic profile shape the profile benchmarks use: 20 attributes of mixed types, a few event
- * series, 50 segments of mixed shape (attribute comparisons, set membership, windows, time), and
- * a stream of partial updates (mostly events, some attribute changes). Deterministic for a seed.
+ * series, 50 segments of mixed shape (attribute comparisons, set membership, windows, time), and a
+ * stream of partial updates (mostly events, some attribute changes). Deterministic for a seed.
  */
 final class ProfileWorkload {
   static final String[] COUNTRIES = {
@@ -70,8 +70,8 @@ final class ProfileWorkload {
    * A whole profile as {@link #profile} makes it, plus an event history as a dump has it: daily
    * buckets of {@code view} (most profiles), {@code purchase} with values (some), {@code
    * email_click} (a few) over the last 30 days, and for one profile in four the sequence of the
-   * last update its producer applied ({@code $producers}). About 20 attributes and 600 to 900
-   * bytes of JSON.
+   * last update its producer applied ({@code $producers}). About 20 attributes and 600 to 900 bytes
+   * of JSON.
    */
   public byte[] profileWithHistory(SplittableRandom r) {
     byte[] attributes = profile(r);
@@ -99,7 +99,13 @@ final class ProfileWorkload {
 
   /** One series of {@code days} distinct days within the last 30, oldest first. */
   private static boolean series(
-      StringBuilder b, SplittableRandom r, String name, long today, int days, boolean valued, boolean first) {
+      StringBuilder b,
+      SplittableRandom r,
+      String name,
+      long today,
+      int days,
+      boolean valued,
+      boolean first) {
     if (!first) {
       b.append(',');
     }
@@ -132,7 +138,10 @@ final class ProfileWorkload {
           sum += v;
           squares += v * v;
         }
-        b.append(',').append(Math.round(sum * 100) / 100.0).append(',').append(Math.round(squares * 100) / 100.0);
+        b.append(',')
+            .append(Math.round(sum * 100) / 100.0)
+            .append(',')
+            .append(Math.round(squares * 100) / 100.0);
       }
       b.append(']');
     }
@@ -146,17 +155,29 @@ final class ProfileWorkload {
     String body;
     if (kind < 5) {
       body =
-          "{\"events\":[{\"name\":\"view\"}],\"set\":{\"last_seen\":\""
-              + iso(nowMillis)
-              + "\"}}";
+          "{\"events\":[{\"name\":\"view\"}],\"set\":{\"last_seen\":\"" + iso(nowMillis) + "\"}}";
     } else if (kind < 7) {
-      body = "{\"events\":[{\"name\":\"purchase\",\"value\":" + (1 + r.nextInt(200)) + "}],\"incr\":{\"visits\":1}}";
+      body =
+          "{\"events\":[{\"name\":\"purchase\",\"value\":"
+              + (1 + r.nextInt(200))
+              + "}],\"incr\":{\"visits\":1}}";
     } else if (kind < 8) {
-      body = "{\"set\":{\"country\":\"" + pick(r, COUNTRIES) + "\",\"age\":" + (16 + r.nextInt(60)) + "}}";
+      body =
+          "{\"set\":{\"country\":\""
+              + pick(r, COUNTRIES)
+              + "\",\"age\":"
+              + (16 + r.nextInt(60))
+              + "}}";
     } else if (kind < 9) {
-      body = "{\"add\":{\"tags\":[\"" + pick(r, TAGS) + "\"]},\"remove\":{\"tags\":[\"" + pick(r, TAGS) + "\"]}}";
+      body =
+          "{\"add\":{\"tags\":[\""
+              + pick(r, TAGS)
+              + "\"]},\"remove\":{\"tags\":[\""
+              + pick(r, TAGS)
+              + "\"]}}";
     } else {
-      body = "{\"set\":{\"newsletter\":" + r.nextBoolean() + ",\"cart_items\":" + r.nextInt(10) + "}}";
+      body =
+          "{\"set\":{\"newsletter\":" + r.nextBoolean() + ",\"cart_items\":" + r.nextInt(10) + "}}";
     }
     return body.getBytes(StandardCharsets.UTF_8);
   }

@@ -12,8 +12,8 @@ final class Ranges {
 
   /**
    * Runs {@code load} over {@code total} numbers split into {@code parts} contiguous ranges, one
-   * thread each, and waits for all; the first failure is rethrown. The ranges depend only on
-   * {@code total} and {@code parts}, so two systems preloaded alike get the same profiles.
+   * thread each, and waits for all; the first failure is rethrown. The ranges depend only on {@code
+   * total} and {@code parts}, so two systems preloaded alike get the same profiles.
    */
   static void inParallel(int total, int parts, RangeLoad load) throws Exception {
     Thread[] threads = new Thread[parts];

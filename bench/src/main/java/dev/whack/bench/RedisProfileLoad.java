@@ -13,11 +13,11 @@ import java.util.SplittableRandom;
 import java.util.regex.Pattern;
 
 /**
- * P2 for Redis: the same profiles and the same update stream as {@link ProfileLoad}, sent as
- * {@code EVALSHA} of {@link RedisProfileScript} over the same pipelined driver. Each Profile or
- * Update JSON of {@link ProfileWorkload} is translated once, before the run, into the script's
- * operation arguments (timestamps become ms since the epoch); per request the generator writes
- * only the key and the current time.
+ * P2 for Redis: the same profiles and the same update stream as {@link ProfileLoad}, sent as {@code
+ * EVALSHA} of {@link RedisProfileScript} over the same pipelined driver. Each Profile or Update
+ * JSON of {@link ProfileWorkload} is translated once, before the run, into the script's operation
+ * arguments (timestamps become ms since the epoch); per request the generator writes only the key
+ * and the current time.
  *
  * <p>Same shape as the Whack run: the profile pool and update pool come from the same seeds, so a
  * run with the same {@code nowMillis} preloads identical profiles; keys are drawn uniformly from
@@ -32,8 +32,10 @@ final class RedisProfileLoad implements PipelinedLoad.Protocol {
 
   private final int profiles;
   private final ProfileWorkload workload;
+
   /** Per pooled update: its operations, already encoded as RESP bulk strings, and their count. */
   private final byte[][] updateOps;
+
   private final int[] updateOpArgs;
   private byte[] sha;
 

@@ -1,8 +1,8 @@
 package dev.whack.bench;
 
 /**
- * The Lua script that makes Redis do what a Whack profile update does (P2): apply the update to
- * the profile's hash, re-evaluate the 50 segments of {@link ProfileWorkload#segments()} (hand
+ * The Lua script that makes Redis do what a Whack profile update does (P2): apply the update to the
+ * profile's hash, re-evaluate the 50 segments of {@link ProfileWorkload#segments()} (hand
  * translated, same thresholds and windows) and move the key between the segment sets, atomically.
  * The same script preloads the profiles (an update of every attribute of a key that is not there
  * yet), so the initial segment sets come from the same code as the moves.
@@ -10,10 +10,10 @@ package dev.whack.bench;
  * <p>Written the way a careful Redis user would: one {@code HGETALL} and one {@code HSET} per
  * update; only the segments that read an attribute or event the update touches are evaluated (as
  * Whack does), in Lua on the profile read once, before and after the change; {@code SADD}/{@code
- * SREM} only for the segments whose answer changed. What it leaves out, in
- * Redis's favour: Whack also re-evaluates time-dependent segments when time passes (a timer
- * queue), drops event buckets older than its retention, validates types and parses the update as
- * JSON; here the load generator translates each update into arguments once, before the run.
+ * SREM} only for the segments whose answer changed. What it leaves out, in Redis's favour: Whack
+ * also re-evaluates time-dependent segments when time passes (a timer queue), drops event buckets
+ * older than its retention, validates types and parses the update as JSON; here the load generator
+ * translates each update into arguments once, before the run.
  *
  * <p>The whole script is printed into docs/benchmarks.md by {@code scripts/bench} ({@code whack
  * bench --print-script}) so the comparison can be checked.

@@ -10,13 +10,14 @@ import java.util.SplittableRandom;
 /**
  * Sends the first {@code count} requests a workload makes for a seed, in order, over one
  * connection, and waits for every reply. Two systems given the same workload and seed receive the
- * same requests in the same order, so their states can be compared afterwards (the benchmark
- * checks that Redis's segment sets, moved by the Lua script, have the sizes Whack's segments have).
+ * same requests in the same order, so their states can be compared afterwards (the benchmark checks
+ * that Redis's segment sets, moved by the Lua script, have the sizes Whack's segments have).
  */
 final class Replay {
   private Replay() {}
 
-  public static void run(String host, int port, PipelinedLoad.Protocol protocol, long count, long seed)
+  public static void run(
+      String host, int port, PipelinedLoad.Protocol protocol, long count, long seed)
       throws IOException {
     SplittableRandom random = new SplittableRandom(seed);
     long[] slot = new long[2];

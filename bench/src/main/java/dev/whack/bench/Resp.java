@@ -16,8 +16,8 @@ import java.util.List;
  * arrays of bulk strings; a reply is one of {@code +simple}, {@code -error}, {@code :integer},
  * {@code $bulk} or {@code *array}, each line ended by CRLF ("RESP protocol spec", redis.io).
  *
- * <p>Two halves: allocation-free helpers over a {@link ByteBuffer} for the pipelined driver (write a
- * command, find where one whole reply ends), and {@link Connection}, a small blocking client for
+ * <p>Two halves: allocation-free helpers over a {@link ByteBuffer} for the pipelined driver (write
+ * a command, find where one whole reply ends), and {@link Connection}, a small blocking client for
  * setting up (SCRIPT LOAD, FLUSHALL, INFO, pipelined batches).
  */
 final class Resp {
@@ -242,7 +242,9 @@ final class Resp {
 
     /** Reads a bulk or simple reply as text. */
     public String text(Object reply) {
-      return reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(reply);
+      return reply instanceof byte[] b
+          ? new String(b, StandardCharsets.UTF_8)
+          : String.valueOf(reply);
     }
 
     private String line() throws IOException {

@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * P3, segment algebra: the size of {@code a and b}, both about one million members, asked over
- * and over. Whack answers {@code segcount} from its segment bitmaps; Redis answers {@code
- * SINTERCARD 2 seg:p3_a seg:p3_b} from two sets holding the same keys.
+ * P3, segment algebra: the size of {@code a and b}, both about one million members, asked over and
+ * over. Whack answers {@code segcount} from its segment bitmaps; Redis answers {@code SINTERCARD 2
+ * seg:p3_a seg:p3_b} from two sets holding the same keys.
  *
  * <p>The data: {@code profiles} keys {@code user:<i>}, each in {@code a} with probability 2/3 and
  * in {@code b} with probability 2/3, independently (a hash of the key's number decides, so both
@@ -43,7 +43,10 @@ final class SegCountLoad implements PipelinedLoad.Protocol {
     if (target == Target.WHACK) {
       byte[] query = (SEGMENT_A + " and " + SEGMENT_B).getBytes(StandardCharsets.US_ASCII);
       request =
-          concat(("segcount " + query.length + "\r\n").getBytes(StandardCharsets.US_ASCII), query, CRLF);
+          concat(
+              ("segcount " + query.length + "\r\n").getBytes(StandardCharsets.US_ASCII),
+              query,
+              CRLF);
     } else {
       request = Resp.command("SINTERCARD", "2", "seg:" + SEGMENT_A, "seg:" + SEGMENT_B);
     }
@@ -80,8 +83,11 @@ final class SegCountLoad implements PipelinedLoad.Protocol {
     try (Socket s = new Socket(host, port)) {
       OutputStream out = s.getOutputStream();
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
-      for (String[] seg : List.of(new String[] {SEGMENT_A, "x >= 1"}, new String[] {SEGMENT_B, "y >= 1"})) {
-        out.write(("segdef " + seg[0] + " " + seg[1].length() + "\r\n" + seg[1] + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      for (String[] seg :
+          List.of(new String[] {SEGMENT_A, "x >= 1"}, new String[] {SEGMENT_B, "y >= 1"})) {
+        out.write(
+            ("segdef " + seg[0] + " " + seg[1].length() + "\r\n" + seg[1] + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         String line = readLine(in);
         if (!line.startsWith("DEFINED ")) {
@@ -100,8 +106,11 @@ final class SegCountLoad implements PipelinedLoad.Protocol {
       for (int start = from; start < to; start += batch) {
         int end = Math.min(to, start + batch);
         for (int i = start; i < end; i++) {
-          byte[] json = ("{\"x\":" + x(i) + ",\"y\":" + y(i) + "}").getBytes(StandardCharsets.US_ASCII);
-          out.write(("set user:" + i + " 0 0 " + json.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+          byte[] json =
+              ("{\"x\":" + x(i) + ",\"y\":" + y(i) + "}").getBytes(StandardCharsets.US_ASCII);
+          out.write(
+              ("set user:" + i + " 0 0 " + json.length + "\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
           out.write(json);
           out.write(CRLF);
         }

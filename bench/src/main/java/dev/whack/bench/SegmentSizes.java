@@ -8,9 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The sizes of the 50 benchmark segments on either system: Whack's {@code seglist}, or {@code
- * SCARD seg:<name>} on Redis. Comparing the two after the same preload checks the hand-translated
- * Lua against Whack's own evaluation.
+ * The sizes of the 50 benchmark segments on either system: Whack's {@code seglist}, or {@code SCARD
+ * seg:<name>} on Redis. Comparing the two after the same preload checks the hand-translated Lua
+ * against Whack's own evaluation.
  */
 final class SegmentSizes {
   private SegmentSizes() {}

@@ -31,29 +31,38 @@ import org.HdrHistogram.Recorder;
  * node for a long time (30 minutes by default), reporting the node's resident memory, the
  * well-behaved clients' latency and every error they saw, once per interval and at the end.
  *
- * <p>The hostile clients are the attacks of issue 13, each in a loop of its own: a pipeline of
- * gets whose replies are never read, a multi-get naming a 512 KB item thousands of times read
- * slowly, watchers that never read, updates inventing attribute and producer names by the
- * thousand, a profile grown by updates until the node refuses, slowloris connections that send a
- * byte at a time, random bytes in both protocols, and connection churn.
+ * <p>The hostile clients are the attacks of issue 13, each in a loop of its own: a pipeline of gets
+ * whose replies are never read, a multi-get naming a 512 KB item thousands of times read slowly,
+ * watchers that never read, updates inventing attribute and producer names by the thousand, a
+ * profile grown by updates until the node refuses, slowloris connections that send a byte at a
+ * time, random bytes in both protocols, and connection churn.
  *
- * <p>The well-behaved clients store and read back opaque values and keep a counter per profile
- * with {@code update}; a value that comes back different from what was stored, a counter that
- * does not match the client's own count, an error reply or a connection lost is an error. A miss
- * is counted apart: under the memory cap the node may evict, as memcached may.
+ * <p>The well-behaved clients store and read back opaque values and keep a counter per profile with
+ * {@code update}; a value that comes back different from what was stored, a counter that does not
+ * match the client's own count, an error reply or a connection lost is an error. A miss is counted
+ * apart: under the memory cap the node may evict, as memcached may.
  */
 final class Soak {
   private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final int NORMAL_KEYS_PER_CLIENT = 200;
   private static final int WATCHERS = 100;
   private static final int SLOWLORIS = 100;
-  /** Time a well-behaved request may take before it counts as an error (and its socket is reset). */
+
+  /**
+   * Time a well-behaved request may take before it counts as an error (and its socket is reset).
+   */
   private static final int NORMAL_TIMEOUT_MS = 10_000;
 
   /** What to run: the node's address and pid, for how long, and how often to report. */
   public record Settings(
-      String host, int port, Long serverPid, long durationMillis, long intervalMillis,
-      int normalClients, int normalRatePerClient, long seed) {}
+      String host,
+      int port,
+      Long serverPid,
+      long durationMillis,
+      long intervalMillis,
+      int normalClients,
+      int normalRatePerClient,
+      long seed) {}
 
   private final Settings settings;
   private final PrintStream out;
@@ -64,10 +73,13 @@ final class Soak {
   private final LongAdder normalMisses = new LongAdder();
   private final LongAdder normalErrors = new LongAdder();
   private final ConcurrentLinkedQueue<String> firstErrors = new ConcurrentLinkedQueue<>();
+
   /** Per hostile kind: rounds run (connections used, requests sent). */
   private final Map<String, LongAdder> hostileRounds = new ConcurrentHashMap<>();
+
   /** Per hostile kind: how the node answered (closed, error lines), for the report. */
   private final Map<String, LongAdder> hostileAnswers = new ConcurrentHashMap<>();
+
   private final AtomicLong rssMaxKb = new AtomicLong();
 
   public Soak(Settings settings, PrintStream out) {
@@ -97,7 +109,9 @@ final class Soak {
     Histogram interval = null;
     double worstIntervalP99Us = 0;
     while (System.nanoTime() < end) {
-      long sleep = Math.min(settings.intervalMillis(), TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()));
+      long sleep =
+          Math.min(
+              settings.intervalMillis(), TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()));
       Thread.sleep(Math.max(1, sleep));
       interval = normalLatency.getIntervalHistogram(interval);
       overallLatency.add(interval);
@@ -147,7 +161,8 @@ final class Soak {
 
   private String hostileSummary() {
     StringBuilder s = new StringBuilder();
-    new java.util.TreeMap<>(hostileRounds).forEach((k, v) -> s.append(k).append('=').append(v.sum()).append(' '));
+    new java.util.TreeMap<>(hostileRounds)
+        .forEach((k, v) -> s.append(k).append('=').append(v.sum()).append(' '));
     new java.util.TreeMap<>(hostileAnswers)
         .forEach((k, v) -> s.append(k).append('=').append(v.sum()).append(' '));
     return s.toString().trim();
@@ -193,9 +208,16 @@ final class Soak {
       c.store("soak:hot", bytes(4096, 'h'));
       c.store("soak:big", bytes(512 * 1024, 'b'));
       String[] expressions = {
-        "visits >= 1", "visits >= 10", "visits >= 100", "\"vip\" in tags", "exists(grown)",
-        "count(view, 7d) >= 1", "visits >= 5 and \"vip\" in tags", "not exists(visits)",
-        "score > 0.5", "country == \"DK\""
+        "visits >= 1",
+        "visits >= 10",
+        "visits >= 100",
+        "\"vip\" in tags",
+        "exists(grown)",
+        "count(view, 7d) >= 1",
+        "visits >= 5 and \"vip\" in tags",
+        "not exists(visits)",
+        "score > 0.5",
+        "country == \"DK\""
       };
       for (int i = 0; i < expressions.length; i++) {
         byte[] e = expressions[i].getBytes(StandardCharsets.UTF_8);
@@ -242,7 +264,8 @@ final class Soak {
             }
           }
           case 2 -> {
-            String body = "{\"incr\":{\"visits\":1},\"add\":{\"tags\":[\"t" + random.nextInt(5) + "\"]}}";
+            String body =
+                "{\"incr\":{\"visits\":1},\"add\":{\"tags\":[\"t" + random.nextInt(5) + "\"]}}";
             String reply = c.update(profile, body);
             if (!reply.equals("UPDATED")) {
               throw new IOException("update " + profile + ": " + reply);
@@ -259,7 +282,15 @@ final class Soak {
             } else {
               long seen = visitsOf(new String(got, StandardCharsets.UTF_8));
               if (seen != visits[k]) {
-                error("normal-" + client + ": " + profile + " has visits " + seen + ", expected " + visits[k]);
+                error(
+                    "normal-"
+                        + client
+                        + ": "
+                        + profile
+                        + " has visits "
+                        + seen
+                        + ", expected "
+                        + visits[k]);
                 visits[k] = seen;
               }
             }
@@ -304,7 +335,8 @@ final class Soak {
   /** Pipelines gets of a 4 KB item and never reads a reply, for 20 s per connection. */
   private void unreadPipeline() throws Exception {
     byte[] gets = "get soak:hot\r\n".repeat(4096).getBytes(StandardCharsets.US_ASCII);
-    try (SocketChannel ch = SocketChannel.open(new InetSocketAddress(settings.host(), settings.port()))) {
+    try (SocketChannel ch =
+        SocketChannel.open(new InetSocketAddress(settings.host(), settings.port()))) {
       ch.configureBlocking(false);
       count(hostileRounds, "unread_pipeline");
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -407,9 +439,13 @@ final class Soak {
           if (i > 0) {
             body.append(',');
           }
-          body.append("\"n").append(Long.toString(random.nextLong() & Long.MAX_VALUE, 36)).append("\":1");
+          body.append("\"n")
+              .append(Long.toString(random.nextLong() & Long.MAX_VALUE, 36))
+              .append("\":1");
         }
-        body.append("},\"producer\":\"p").append(random.nextLong() & Long.MAX_VALUE).append("\",\"seq\":1}");
+        body.append("},\"producer\":\"p")
+            .append(random.nextLong() & Long.MAX_VALUE)
+            .append("\",\"seq\":1}");
         String reply = c.update(key, body.toString());
         count(hostileRounds, "name_inventor");
         count(hostileAnswers, "name_inventor." + word(reply));
@@ -418,7 +454,9 @@ final class Soak {
     }
   }
 
-  /** Grows one profile's set by updates until the node refuses, then deletes it and starts again. */
+  /**
+   * Grows one profile's set by updates until the node refuses, then deletes it and starts again.
+   */
   private void grower() throws Exception {
     SplittableRandom random = new SplittableRandom(settings.seed() + 2);
     long round = 0;
@@ -432,7 +470,10 @@ final class Soak {
           if (i > 0) {
             body.append(',');
           }
-          body.append('"').append(Long.toString(random.nextLong(), 36)).append("x".repeat(80)).append('"');
+          body.append('"')
+              .append(Long.toString(random.nextLong(), 36))
+              .append("x".repeat(80))
+              .append('"');
         }
         body.append("]}}");
         String reply = c.update(key, body.toString());
@@ -490,10 +531,17 @@ final class Soak {
   private void garbage() throws Exception {
     SplittableRandom random = new SplittableRandom(settings.seed() + 3);
     String[] bad = {
-      "set k 0 0 99999999999\r\n", "get " + "k".repeat(300) + "\r\n", "incr\r\n",
-      "segdef bad 5\r\n(((((\r\n", "update soak:hot 2\r\n{}\r\n", "mg soak:hot b\r\n",
-      "gat -1\r\n", "set k 0 0 -1\r\n", "watch " + "x ".repeat(2000) + "\r\n",
-      "filtercount 10\r\nvisits >>>\r\n", "segmembers 4 0\r\nall!\r\n"
+      "set k 0 0 99999999999\r\n",
+      "get " + "k".repeat(300) + "\r\n",
+      "incr\r\n",
+      "segdef bad 5\r\n(((((\r\n",
+      "update soak:hot 2\r\n{}\r\n",
+      "mg soak:hot b\r\n",
+      "gat -1\r\n",
+      "set k 0 0 -1\r\n",
+      "watch " + "x ".repeat(2000) + "\r\n",
+      "filtercount 10\r\nvisits >>>\r\n",
+      "segmembers 4 0\r\nall!\r\n"
     };
     try (Conn c = connect()) {
       c.socket.setSoTimeout(200);
@@ -601,7 +649,8 @@ final class Soak {
     }
 
     void store(String key, byte[] value) throws IOException {
-      out.write(("set " + key + " 0 0 " + value.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("set " + key + " 0 0 " + value.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
       out.write(value);
       out.write(CRLF);
       out.flush();

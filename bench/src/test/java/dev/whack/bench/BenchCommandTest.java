@@ -15,8 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class BenchCommandTest {
   /** The fields every figure line carries, in this order. */
-  private static final String RESULT =
-      "ops_s=[0-9]+ p50_us=[0-9.]+ p99_us=[0-9.]+ p999_us=[0-9.]+";
+  private static final String RESULT = "ops_s=[0-9]+ p50_us=[0-9.]+ p99_us=[0-9.]+ p999_us=[0-9.]+";
 
   private static String[] brief(String... args) {
     String[] all = new String[args.length + 4];
@@ -30,8 +29,20 @@ class BenchCommandTest {
     try (EmbeddedNode node = EmbeddedNode.start()) {
       Harness.Run run =
           Harness.run(
-              brief("bench", "--port", String.valueOf(node.port()), "--keys", "2000", "--connections", "4",
-                  "--pipeline", "4", "--id", "P1-pipeline-4", "--system", "whack"));
+              brief(
+                  "bench",
+                  "--port",
+                  String.valueOf(node.port()),
+                  "--keys",
+                  "2000",
+                  "--connections",
+                  "4",
+                  "--pipeline",
+                  "4",
+                  "--id",
+                  "P1-pipeline-4",
+                  "--system",
+                  "whack"));
       assertEquals(0, run.exitCode(), run.toString());
       String line = run.line("bench ");
       assertTrue(line.matches("bench P1-pipeline-4 whack " + RESULT), line);
@@ -50,21 +61,38 @@ class BenchCommandTest {
     String epoch = String.valueOf(EmbeddedNode.TEST_EPOCH_MILLIS);
     List<String> first;
     List<String> second;
-    try (EmbeddedNode a = EmbeddedNode.start(); EmbeddedNode b = EmbeddedNode.start()) {
+    try (EmbeddedNode a = EmbeddedNode.start();
+        EmbeddedNode b = EmbeddedNode.start()) {
       for (EmbeddedNode node : List.of(a, b)) {
         Harness.Run preload =
-            Harness.run("bench", "--workload", "profiles", "--profiles", "3000", "--epoch-ms", epoch,
-                "--port", String.valueOf(node.port()), "--preload-only", "--replay", "2000");
+            Harness.run(
+                "bench",
+                "--workload",
+                "profiles",
+                "--profiles",
+                "3000",
+                "--epoch-ms",
+                epoch,
+                "--port",
+                String.valueOf(node.port()),
+                "--preload-only",
+                "--replay",
+                "2000");
         assertEquals(0, preload.exitCode(), preload.toString());
         assertEquals("", preload.out(), "no figure from a preload");
         assertTrue(preload.err().contains("preloaded 3000 profiles"), preload.err());
       }
-      first = Harness.run("bench", "--workload", "segment-sizes", "--port", String.valueOf(a.port())).lines();
-      second = Harness.run("bench", "--workload", "segment-sizes", "--port", String.valueOf(b.port())).lines();
+      first =
+          Harness.run("bench", "--workload", "segment-sizes", "--port", String.valueOf(a.port()))
+              .lines();
+      second =
+          Harness.run("bench", "--workload", "segment-sizes", "--port", String.valueOf(b.port()))
+              .lines();
     }
     assertEquals(50, first.size(), first.toString());
     assertEquals(first, second);
-    assertTrue(first.stream().allMatch(l -> l.matches("segment [a-z0-9_A-Z]+ [0-9]+")), first.toString());
+    assertTrue(
+        first.stream().allMatch(l -> l.matches("segment [a-z0-9_A-Z]+ [0-9]+")), first.toString());
     assertTrue(first.contains("segment has_region 3000"), "every profile has a region: " + first);
   }
 
@@ -73,16 +101,45 @@ class BenchCommandTest {
     try (EmbeddedNode node = EmbeddedNode.start()) {
       String port = String.valueOf(node.port());
       assertEquals(
-          0, Harness.run("bench", "--workload", "profiles", "--profiles", "2000", "--port", port, "--preload-only").exitCode());
+          0,
+          Harness.run(
+                  "bench",
+                  "--workload",
+                  "profiles",
+                  "--profiles",
+                  "2000",
+                  "--port",
+                  port,
+                  "--preload-only")
+              .exitCode());
       Harness.Run run =
           Harness.run(
-              brief("bench", "--workload", "profiles", "--profiles", "2000", "--port", port, "--no-preload",
-                  "--watch", "--rate", "2000", "--connections", "4", "--id", "P7-updates", "--system", "whack"));
+              brief(
+                  "bench",
+                  "--workload",
+                  "profiles",
+                  "--profiles",
+                  "2000",
+                  "--port",
+                  port,
+                  "--no-preload",
+                  "--watch",
+                  "--rate",
+                  "2000",
+                  "--connections",
+                  "4",
+                  "--id",
+                  "P7-updates",
+                  "--system",
+                  "whack"));
       assertEquals(0, run.exitCode(), run.toString());
       String updates = run.line("bench P7-updates ");
       assertTrue(updates.matches("bench P7-updates whack " + RESULT), updates);
       String delay = run.line("bench P7-change-delay ");
-      assertTrue(delay.matches("bench P7-change-delay whack changes=[0-9]+ p50_us=[0-9.]+ p99_us=[0-9.]+ p999_us=[0-9.]+"), delay);
+      assertTrue(
+          delay.matches(
+              "bench P7-change-delay whack changes=[0-9]+ p50_us=[0-9.]+ p99_us=[0-9.]+ p999_us=[0-9.]+"),
+          delay);
     }
   }
 
@@ -91,8 +148,20 @@ class BenchCommandTest {
     try (EmbeddedNode node = EmbeddedNode.start()) {
       Harness.Run run =
           Harness.run(
-              brief("bench", "--workload", "segcount", "--segcount-profiles", "9000", "--connections", "1",
-                  "--port", String.valueOf(node.port()), "--id", "P3-and-count", "--system", "whack"));
+              brief(
+                  "bench",
+                  "--workload",
+                  "segcount",
+                  "--segcount-profiles",
+                  "9000",
+                  "--connections",
+                  "1",
+                  "--port",
+                  String.valueOf(node.port()),
+                  "--id",
+                  "P3-and-count",
+                  "--system",
+                  "whack"));
       assertEquals(0, run.exitCode(), run.toString());
       String line = run.line("bench P3-and-count ");
       assertTrue(line.matches("bench P3-and-count whack " + RESULT + " count=[0-9]+"), line);
@@ -108,8 +177,20 @@ class BenchCommandTest {
       for (String op : List.of("set", "get", "update")) {
         Harness.Run run =
             Harness.run(
-                brief("bench", "--workload", "client-" + op, "--servers", node.address(), "--keys", "1000",
-                    "--in-flight", "100", "--id", "client-" + op, "--system", "whack-1"));
+                brief(
+                    "bench",
+                    "--workload",
+                    "client-" + op,
+                    "--servers",
+                    node.address(),
+                    "--keys",
+                    "1000",
+                    "--in-flight",
+                    "100",
+                    "--id",
+                    "client-" + op,
+                    "--system",
+                    "whack-1"));
         assertEquals(0, run.exitCode(), run.toString());
         String line = run.line("bench client-" + op + " ");
         assertTrue(line.matches("bench client-" + op + " whack-1 " + RESULT), line);
@@ -122,10 +203,23 @@ class BenchCommandTest {
   void shouldSoakWithoutErrorsForWellBehavedClients() {
     try (EmbeddedNode node = EmbeddedNode.start(config -> config.memoryBytes(64L << 20))) {
       Harness.Run run =
-          Harness.run("bench", "--workload", "soak", "--port", String.valueOf(node.port()), "--duration", "3",
-              "--interval", "1", "--connections", "2", "--rate", "400");
+          Harness.run(
+              "bench",
+              "--workload",
+              "soak",
+              "--port",
+              String.valueOf(node.port()),
+              "--duration",
+              "3",
+              "--interval",
+              "1",
+              "--connections",
+              "2",
+              "--rate",
+              "400");
       assertEquals(0, run.exitCode(), run.toString());
-      assertTrue(run.lines().stream().filter(l -> l.startsWith("soak t_s=")).count() >= 2, run.toString());
+      assertTrue(
+          run.lines().stream().filter(l -> l.startsWith("soak t_s=")).count() >= 2, run.toString());
       String summary = run.line("bench soak whack ");
       assertTrue(Harness.number(summary, "normal_ops") > 0, summary);
       assertEquals(0, Harness.number(summary, "errors"), run.toString());
@@ -141,7 +235,9 @@ class BenchCommandTest {
 
     Harness.Run workload = Harness.run("bench", "--workload", "nosuch");
     assertEquals(2, workload.exitCode(), workload.toString());
-    assertTrue(workload.err().startsWith("whack bench: unknown workload nosuch (memcache, profiles,"), workload.err());
+    assertTrue(
+        workload.err().startsWith("whack bench: unknown workload nosuch (memcache, profiles,"),
+        workload.err());
     Harness.Run target = Harness.run("bench", "--target", "mongo");
     assertEquals(2, target.exitCode(), target.toString());
     assertEquals("whack bench: unknown target mongo (whack, redis)\n", target.err());
@@ -153,8 +249,10 @@ class BenchCommandTest {
     assertEquals(0, help.exitCode());
     assertTrue(help.out().startsWith("Usage: whack bench"), help.out());
     assertTrue(help.out().contains("Examples:"), help.out());
-    assertTrue(Harness.run("--help").out().contains("bench"), "bench is a command of the harness's jar");
-    assertEquals(0, Harness.run("node", "--help").exitCode(), "and the shipped commands are there too");
+    assertTrue(
+        Harness.run("--help").out().contains("bench"), "bench is a command of the harness's jar");
+    assertEquals(
+        0, Harness.run("node", "--help").exitCode(), "and the shipped commands are there too");
     assertFalse(Harness.run("--help").out().contains(" gen "), "gen stays hidden");
   }
 }

@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Runs the harness's command line ({@link BenchMain}) in-process with stdout and stderr captured. */
+/**
+ * Runs the harness's command line ({@link BenchMain}) in-process with stdout and stderr captured.
+ */
 final class Harness {
   private static final Pattern FIELD = Pattern.compile(" ([a-z0-9_]+)=([^ ]+)");
 
@@ -43,9 +45,11 @@ final class Harness {
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
       int code =
-          BenchMain.commandLine(Terminal.captured(new ByteArrayInputStream(new byte[0]), o, e, Map.of()))
+          BenchMain.commandLine(
+                  Terminal.captured(new ByteArrayInputStream(new byte[0]), o, e, Map.of()))
               .execute(args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new Run(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
   }
 

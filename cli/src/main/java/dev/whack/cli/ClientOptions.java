@@ -72,7 +72,9 @@ final class ClientOptions {
         if (v.endsWith("ms")) {
           d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
         } else if (v.endsWith("s")) {
-          d = Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+          d =
+              Duration.ofMillis(
+                  Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
         } else if (v.endsWith("m")) {
           d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
         } else if (v.endsWith("h")) {

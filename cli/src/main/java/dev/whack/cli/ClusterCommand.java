@@ -17,7 +17,12 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Look at the cluster as a whole.",
     subcommands = {ClusterCommand.Status.class},
-    footer = {"", "Examples:", "  whack cluster status", "  WHACK_SERVERS=$(scripts/cluster start 3) whack cluster status"})
+    footer = {
+      "",
+      "Examples:",
+      "  whack cluster status",
+      "  WHACK_SERVERS=$(scripts/cluster start 3) whack cluster status"
+    })
 final class ClusterCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -50,42 +55,53 @@ final class ClusterCommand implements Runnable {
     public Integer call() {
       List<NodeReport> reports;
       try (WhackClient client = connect()) {
-        reports = NodeReport.ask(client, cluster.timeout.toMillis() + cluster.connectTimeout.toMillis());
+        reports =
+            NodeReport.ask(client, cluster.timeout.toMillis() + cluster.connectTimeout.toMillis());
       }
       long up = reports.stream().filter(NodeReport::up).count();
       if (json) {
-        JsonOut.print(out(), g -> {
-          g.writeStartObject();
-          g.writeNumberField("up", up);
-          g.writeNumberField("down", reports.size() - up);
-          g.writeArrayFieldStart("servers");
-          for (NodeReport r : reports) {
-            g.writeStartObject();
-            g.writeStringField("server", r.server());
-            g.writeStringField("status", r.up() ? "up" : "down");
-            if (r.up()) {
-              g.writeStringField("version", r.text("version"));
-              g.writeNumberField("uptime_s", r.stat("uptime"));
-              g.writeNumberField("items", r.stat("curr_items"));
-              g.writeNumberField("profiles", r.profiles());
-              g.writeNumberField("bytes", r.stat("bytes"));
-              g.writeNumberField("limit_bytes", r.stat("limit_maxbytes"));
-              if (r.cluster() != null) {
-                g.writeStringField("members", r.cluster().get("members"));
-                g.writeNumberField("disagreements", r.disagreements());
+        JsonOut.print(
+            out(),
+            g -> {
+              g.writeStartObject();
+              g.writeNumberField("up", up);
+              g.writeNumberField("down", reports.size() - up);
+              g.writeArrayFieldStart("servers");
+              for (NodeReport r : reports) {
+                g.writeStartObject();
+                g.writeStringField("server", r.server());
+                g.writeStringField("status", r.up() ? "up" : "down");
+                if (r.up()) {
+                  g.writeStringField("version", r.text("version"));
+                  g.writeNumberField("uptime_s", r.stat("uptime"));
+                  g.writeNumberField("items", r.stat("curr_items"));
+                  g.writeNumberField("profiles", r.profiles());
+                  g.writeNumberField("bytes", r.stat("bytes"));
+                  g.writeNumberField("limit_bytes", r.stat("limit_maxbytes"));
+                  if (r.cluster() != null) {
+                    g.writeStringField("members", r.cluster().get("members"));
+                    g.writeNumberField("disagreements", r.disagreements());
+                  }
+                } else {
+                  g.writeStringField("error", r.reason());
+                }
+                g.writeEndObject();
               }
-            } else {
-              g.writeStringField("error", r.reason());
-            }
-            g.writeEndObject();
-          }
-          g.writeEndArray();
-          g.writeEndObject();
-        });
+              g.writeEndArray();
+              g.writeEndObject();
+            });
         return exitCode(reports);
       }
       Table table =
-          new Table("SERVER", "STATUS", "VERSION", ">UPTIME", ">ITEMS", ">PROFILES", ">MEMORY", "MEMBERS");
+          new Table(
+              "SERVER",
+              "STATUS",
+              "VERSION",
+              ">UPTIME",
+              ">ITEMS",
+              ">PROFILES",
+              ">MEMORY",
+              "MEMBERS");
       long items = 0;
       long profiles = 0;
       for (NodeReport r : reports) {

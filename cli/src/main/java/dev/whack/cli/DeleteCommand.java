@@ -14,7 +14,12 @@ import picocli.CommandLine.Parameters;
       "Remove a profile (and so its segment memberships) or any other item. A missing key",
       "prints an error and exits 1."
     },
-    footer = {"", "Examples:", "  whack delete user:42", "  whack delete user:42 || echo 'was not there'"})
+    footer = {
+      "",
+      "Examples:",
+      "  whack delete user:42",
+      "  whack delete user:42 || echo 'was not there'"
+    })
 final class DeleteCommand extends ClientCommand {
   @Parameters(paramLabel = "KEY", description = "the key to remove")
   String key;
@@ -29,12 +34,14 @@ final class DeleteCommand extends ClientCommand {
       deleted = client.blocking().delete(key);
     }
     if (json) {
-      JsonOut.print(out(), g -> {
-        g.writeStartObject();
-        g.writeStringField("key", key);
-        g.writeBooleanField("deleted", deleted);
-        g.writeEndObject();
-      });
+      JsonOut.print(
+          out(),
+          g -> {
+            g.writeStartObject();
+            g.writeStringField("key", key);
+            g.writeBooleanField("deleted", deleted);
+            g.writeEndObject();
+          });
       return deleted ? Whack.EXIT_OK : Whack.EXIT_FAILED;
     }
     if (!deleted) {

@@ -41,22 +41,32 @@ import picocli.CommandLine.Option;
       "  whack dump | whack load --servers 10.0.0.9:11211 -     copy a cluster"
     })
 final class DumpCommand extends ClientCommand {
-  @Option(names = "--segment", paramLabel = "SEGMENT_EXPR", description = "only the members of this segment query")
+  @Option(
+      names = "--segment",
+      paramLabel = "SEGMENT_EXPR",
+      description = "only the members of this segment query")
   String segment;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write to FILE instead of stdout")
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
+      description = "write to FILE instead of stdout")
   String output;
 
   @Option(
       names = "--format",
       paramLabel = "FORMAT",
-      description = "ndjson or proto (default: from the file name, .pb/.proto/.bin being proto; else ndjson)")
+      description =
+          "ndjson or proto (default: from the file name, .pb/.proto/.bin being proto; else ndjson)")
   String format;
 
   @Option(names = "--gzip", description = "compress (implied by a file name ending in .gz)")
   boolean gzip;
 
-  @Option(names = "--page", paramLabel = "N", description = "profiles per request (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--page",
+      paramLabel = "N",
+      description = "profiles per request (default: ${DEFAULT-VALUE})")
   int page = Segments.DEFAULT_DUMP_PAGE;
 
   @Option(
@@ -98,7 +108,9 @@ final class DumpCommand extends ClientCommand {
       AtomicLong done = new AtomicLong();
       boolean complete = false;
       Progress bar =
-          showProgress ? new Progress(err(), "profiles", done::get, null, -1, () -> total).start() : null;
+          showProgress
+              ? new Progress(err(), "profiles", done::get, null, -1, () -> total).start()
+              : null;
       try (RecordWriter writer =
           RecordWriter.open(partial == null ? null : partial.toString(), out(), f, compress)) {
         if (query == null) {
@@ -137,18 +149,21 @@ final class DumpCommand extends ClientCommand {
       }
     }
     if (partial != null) {
-      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     PrintStream summaryTo = target == null ? err() : out();
     if (json) {
-      JsonOut.print(summaryTo, g -> {
-        g.writeStartObject();
-        g.writeNumberField("profiles", count);
-        g.writeNumberField("bytes", bytes);
-        g.writeNumberField("seconds", Math.round(seconds * 1000) / 1000.0);
-        g.writeEndObject();
-      });
+      JsonOut.print(
+          summaryTo,
+          g -> {
+            g.writeStartObject();
+            g.writeNumberField("profiles", count);
+            g.writeNumberField("bytes", bytes);
+            g.writeNumberField("seconds", Math.round(seconds * 1000) / 1000.0);
+            g.writeEndObject();
+          });
     } else if (target != null || terminal().errIsTerminal()) {
       summaryTo.println(
           "dumped "

@@ -62,7 +62,8 @@ final class GetCommand extends ClientCommand {
         return Whack.EXIT_OK;
       }
       String profile = profileJson(key, item);
-      String text = json ? "{\"key\":" + JsonOut.string(key) + ",\"profile\":" + profile + "}" : profile;
+      String text =
+          json ? "{\"key\":" + JsonOut.string(key) + ",\"profile\":" + profile + "}" : profile;
       out().println(pretty ? indent(text) : text);
       return Whack.EXIT_OK;
     }
@@ -72,9 +73,11 @@ final class GetCommand extends ClientCommand {
   static String profileJson(String key, Item item) {
     if (item.flags() == WhackClient.PROFILE_PROTOBUF_FLAGS) {
       try {
-        return new String(ProfileJson.write(Profile.parseFrom(item.value())), StandardCharsets.UTF_8);
+        return new String(
+            ProfileJson.write(Profile.parseFrom(item.value())), StandardCharsets.UTF_8);
       } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        throw CliException.failed(key + " holds a protobuf profile that does not parse: " + e.getMessage());
+        throw CliException.failed(
+            key + " holds a protobuf profile that does not parse: " + e.getMessage());
       }
     }
     String text = item.valueAsString();

@@ -56,7 +56,9 @@ final class LoadCommand extends ClientCommand {
   @Parameters(arity = "1..*", paramLabel = "FILE", description = "record files; - for stdin")
   List<String> files;
 
-  @Option(names = "--skip-bad", description = "skip bad records (counted) instead of stopping at the first")
+  @Option(
+      names = "--skip-bad",
+      description = "skip bad records (counted) instead of stopping at the first")
   boolean skipBad;
 
   @Option(
@@ -74,16 +76,24 @@ final class LoadCommand extends ClientCommand {
       })
   String storeAs = "json";
 
-  @Option(names = "--validate", description = "parse every record here, with the node's parser, before sending it")
+  @Option(
+      names = "--validate",
+      description = "parse every record here, with the node's parser, before sending it")
   boolean validate;
 
   @Option(names = "--dry-run", description = "read and check the records, send nothing")
   boolean dryRun;
 
-  @Option(names = "--in-flight", paramLabel = "N", description = "writes in flight at most (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--in-flight",
+      paramLabel = "N",
+      description = "writes in flight at most (default: ${DEFAULT-VALUE})")
   int inFlight = 8192;
 
-  @Option(names = "--connections", paramLabel = "N", description = "connections per node (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--connections",
+      paramLabel = "N",
+      description = "connections per node (default: ${DEFAULT-VALUE})")
   int connections = 2;
 
   @Option(
@@ -130,7 +140,10 @@ final class LoadCommand extends ClientCommand {
             ? null
             : cluster.connect(
                 terminal(),
-                b -> b.connectionsPerNode(connections).maxInFlightPerConnection(inFlight + 64).ioThreads(2));
+                b ->
+                    b.connectionsPerNode(connections)
+                        .maxInFlightPerConnection(inFlight + 64)
+                        .ioThreads(2));
     List<Input> inputs = new ArrayList<>();
     try {
       if (client != null) {
@@ -158,7 +171,8 @@ final class LoadCommand extends ClientCommand {
       long total = totalBytes;
       Progress bar =
           showProgress
-              ? new Progress(err(), "records", loader::records, loader::bytesRead, total, null).start()
+              ? new Progress(err(), "records", loader::records, loader::bytesRead, total, null)
+                  .start()
               : null;
       try {
         summary = loader.run(inputs);
@@ -202,40 +216,50 @@ final class LoadCommand extends ClientCommand {
 
   private void printSummary(Loader.Summary s) {
     if (json) {
-      JsonOut.print(out(), g -> {
-        g.writeStartObject();
-        g.writeNumberField("records", s.read());
-        g.writeNumberField("sent", s.sent());
-        g.writeNumberField("applied", s.applied());
-        g.writeNumberField("profiles", s.profiles());
-        g.writeNumberField("updates", s.updates());
-        g.writeNumberField("segments", s.segments());
-        g.writeNumberField("ignored", s.ignored());
-        g.writeNumberField("skipped", s.skipped());
-        g.writeNumberField("bytes", s.bytes());
-        g.writeNumberField("seconds", Math.round(s.seconds() * 1000) / 1000.0);
-        g.writeNumberField("records_per_s", Math.round(s.recordsPerSecond()));
-        g.writeBooleanField("complete", s.stop() == null);
-        g.writeEndObject();
-      });
+      JsonOut.print(
+          out(),
+          g -> {
+            g.writeStartObject();
+            g.writeNumberField("records", s.read());
+            g.writeNumberField("sent", s.sent());
+            g.writeNumberField("applied", s.applied());
+            g.writeNumberField("profiles", s.profiles());
+            g.writeNumberField("updates", s.updates());
+            g.writeNumberField("segments", s.segments());
+            g.writeNumberField("ignored", s.ignored());
+            g.writeNumberField("skipped", s.skipped());
+            g.writeNumberField("bytes", s.bytes());
+            g.writeNumberField("seconds", Math.round(s.seconds() * 1000) / 1000.0);
+            g.writeNumberField("records_per_s", Math.round(s.recordsPerSecond()));
+            g.writeBooleanField("complete", s.stop() == null);
+            g.writeEndObject();
+          });
       return;
     }
     StringBuilder b = new StringBuilder(dryRun ? "checked " : "loaded ");
     long n = dryRun ? s.read() - s.skipped() : s.applied();
     b.append(Human.count(n)).append(n == 1 ? " record" : " records");
     if (!dryRun) {
-      b.append(" (").append(Human.count(s.profiles())).append(" profiles, ")
-          .append(Human.count(s.updates())).append(" updates")
+      b.append(" (")
+          .append(Human.count(s.profiles()))
+          .append(" profiles, ")
+          .append(Human.count(s.updates()))
+          .append(" updates")
           .append(
               s.segments() == 0
                   ? ""
-                  : ", " + Human.count(s.segments()) + (s.segments() == 1 ? " segment" : " segments"));
+                  : ", "
+                      + Human.count(s.segments())
+                      + (s.segments() == 1 ? " segment" : " segments"));
       if (s.ignored() > 0) {
         b.append(", ").append(Human.count(s.ignored())).append(" already applied");
       }
       b.append(')');
     }
-    b.append(" from ").append(Human.bytes(s.bytes())).append(" in ").append(Human.seconds(s.seconds()));
+    b.append(" from ")
+        .append(Human.bytes(s.bytes()))
+        .append(" in ")
+        .append(Human.seconds(s.seconds()));
     double rate = dryRun ? (s.seconds() <= 0 ? 0 : s.read() / s.seconds()) : s.recordsPerSecond();
     b.append(": ").append(Human.rate(rate)).append(" records/s");
     if (s.seconds() > 0) {

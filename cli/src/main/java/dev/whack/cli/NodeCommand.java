@@ -37,9 +37,7 @@ final class NodeCommand implements Callable<Integer> {
       description = "memory cap for items, e.g. 64m, 1g (default: 1g); LRU eviction above it")
   String memory = "1g";
 
-  @Option(
-      names = "--max-item-size",
-      description = "largest value accepted, e.g. 1m (default: 1m)")
+  @Option(names = "--max-item-size", description = "largest value accepted, e.g. 1m (default: 1m)")
   String maxItemSize = "1m";
 
   @Option(
@@ -81,8 +79,9 @@ final class NodeCommand implements Callable<Integer> {
   @Option(
       names = "--peers",
       split = ",",
-      description = "cluster members as host:port,... (this node may be listed too); keys other"
-          + " members own are forwarded to them")
+      description =
+          "cluster members as host:port,... (this node may be listed too); keys other"
+              + " members own are forwarded to them")
   java.util.List<String> peers = java.util.List.of();
 
   @Option(
@@ -161,7 +160,9 @@ final class NodeCommand implements Callable<Integer> {
           node.port(),
           memory,
           maxItemSize,
-          node.metricsPort() == 0 ? ", metrics off" : ", metrics on :" + node.metricsPort() + "/metrics");
+          node.metricsPort() == 0
+              ? ", metrics off"
+              : ", metrics on :" + node.metricsPort() + "/metrics");
       stopped.await();
     }
     return Whack.EXIT_OK;

@@ -75,8 +75,8 @@ record NodeReport(
   }
 
   /**
-   * Peers whose member list differs from this member's, or that are this member under another
-   * name, as the member found when it reached them; 0 when it does not say.
+   * Peers whose member list differs from this member's, or that are this member under another name,
+   * as the member found when it reached them; 0 when it does not say.
    */
   long disagreements() {
     return cluster == null ? 0 : parse(cluster.get("disagreements"));

@@ -61,14 +61,18 @@ final class SegmentCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a subcommand: define, drop, list, count, members, of, query, watch");
+        spec.commandLine(),
+        "name a subcommand: define, drop, list, count, members, of, query, watch");
   }
 
   /** A rejected expression, with the text it points at. */
   static CliException badExpression(BadExpressionException e, String expression) {
     int at = Math.max(0, Math.min(e.position(), expression.length()));
     String rest = expression.substring(at);
-    String near = rest.isEmpty() ? "at the end" : "near '" + (rest.length() > 24 ? rest.substring(0, 24) + "..." : rest) + "'";
+    String near =
+        rest.isEmpty()
+            ? "at the end"
+            : "near '" + (rest.length() > 24 ? rest.substring(0, 24) + "..." : rest) + "'";
     return new CliException(Whack.EXIT_FAILED, e.serverMessage() + " (" + near + ")", e);
   }
 
@@ -100,7 +104,11 @@ final class SegmentCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "NAME", description = "the segment's name")
     String name;
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "EXPRESSION", description = "the filter expression")
+    @Parameters(
+        index = "1..*",
+        arity = "1..*",
+        paramLabel = "EXPRESSION",
+        description = "the filter expression")
     List<String> expression;
 
     @Option(names = "--json", description = "print {\"name\":...,\"size\":N}")
@@ -114,12 +122,14 @@ final class SegmentCommand implements Runnable {
         size = withExpression(text, () -> client.blocking().segments().define(name, text));
       }
       if (json) {
-        JsonOut.print(out(), g -> {
-          g.writeStartObject();
-          g.writeStringField("name", name);
-          g.writeNumberField("size", size);
-          g.writeEndObject();
-        });
+        JsonOut.print(
+            out(),
+            g -> {
+              g.writeStartObject();
+              g.writeStringField("name", name);
+              g.writeNumberField("size", size);
+              g.writeEndObject();
+            });
       } else {
         out().println("defined " + name + ": " + size + (size == 1 ? " profile" : " profiles"));
       }
@@ -161,7 +171,9 @@ final class SegmentCommand implements Runnable {
         "  whack segment list --json | jq -r '.[] | select(.size > 1000) | .name'"
       })
   static final class ListSegments extends ClientCommand {
-    @Option(names = "--json", description = "print [{\"name\":...,\"size\":N,\"expression\":...}, ...]")
+    @Option(
+        names = "--json",
+        description = "print [{\"name\":...,\"size\":N,\"expression\":...}, ...]")
     boolean json;
 
     @Override
@@ -171,17 +183,19 @@ final class SegmentCommand implements Runnable {
         segments = client.blocking().segments().list();
       }
       if (json) {
-        JsonOut.print(out(), g -> {
-          g.writeStartArray();
-          for (SegmentInfo s : segments) {
-            g.writeStartObject();
-            g.writeStringField("name", s.name());
-            g.writeNumberField("size", s.size());
-            g.writeStringField("expression", s.expression());
-            g.writeEndObject();
-          }
-          g.writeEndArray();
-        });
+        JsonOut.print(
+            out(),
+            g -> {
+              g.writeStartArray();
+              for (SegmentInfo s : segments) {
+                g.writeStartObject();
+                g.writeStringField("name", s.name());
+                g.writeNumberField("size", s.size());
+                g.writeStringField("expression", s.expression());
+                g.writeEndObject();
+              }
+              g.writeEndArray();
+            });
         return Whack.EXIT_OK;
       }
       Table table = new Table("NAME", ">SIZE", "EXPRESSION");
@@ -208,7 +222,10 @@ final class SegmentCommand implements Runnable {
         "  whack segment count '(nordic or dk_vip) xor active_7d'"
       })
   static final class Count extends ClientCommand {
-    @Parameters(arity = "1..*", paramLabel = "SEGMENT_EXPR", description = "a segment or a segment query")
+    @Parameters(
+        arity = "1..*",
+        paramLabel = "SEGMENT_EXPR",
+        description = "a segment or a segment query")
     List<String> query;
 
     @Option(names = "--json", description = "print {\"query\":...,\"count\":N}")
@@ -228,12 +245,14 @@ final class SegmentCommand implements Runnable {
 
   static void printCount(PrintStream out, boolean json, String query, long count) {
     if (json) {
-      JsonOut.print(out, g -> {
-        g.writeStartObject();
-        g.writeStringField("query", query);
-        g.writeNumberField("count", count);
-        g.writeEndObject();
-      });
+      JsonOut.print(
+          out,
+          g -> {
+            g.writeStartObject();
+            g.writeStringField("query", query);
+            g.writeNumberField("count", count);
+            g.writeEndObject();
+          });
     } else {
       out.println(count);
     }
@@ -275,7 +294,10 @@ final class SegmentCommand implements Runnable {
         "  whack segment members churned | xargs -n1 whack get"
       })
   static final class Members extends ClientCommand {
-    @Parameters(arity = "1..*", paramLabel = "SEGMENT_EXPR", description = "a segment or a segment query")
+    @Parameters(
+        arity = "1..*",
+        paramLabel = "SEGMENT_EXPR",
+        description = "a segment or a segment query")
     List<String> query;
 
     @Option(names = "--limit", paramLabel = "N", description = "print at most N keys")
@@ -310,7 +332,12 @@ final class SegmentCommand implements Runnable {
         "Print the segments a profile is in, one name per line (nothing if it is in none).",
         "A missing profile exits 1."
       },
-      footer = {"", "Examples:", "  whack segment of user:42", "  whack segment of user:42 | grep -qx dk_vip && echo VIP"})
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment of user:42",
+        "  whack segment of user:42 | grep -qx dk_vip && echo VIP"
+      })
   static final class Of extends ClientCommand {
     @Parameters(paramLabel = "KEY", description = "the profile's key")
     String key;
@@ -355,7 +382,9 @@ final class SegmentCommand implements Runnable {
     @Option(names = "--limit", paramLabel = "N", description = "print at most N keys")
     Integer limit;
 
-    @Option(names = "--json", description = "print a JSON array of keys, or {\"query\":...,\"count\":N}")
+    @Option(
+        names = "--json",
+        description = "print a JSON array of keys, or {\"query\":...,\"count\":N}")
     boolean json;
 
     @Override
@@ -430,15 +459,17 @@ final class SegmentCommand implements Runnable {
               }
               String kind = c.kind().name().toLowerCase(Locale.ROOT);
               if (json) {
-                JsonOut.print(out, g -> {
-                  g.writeStartObject();
-                  g.writeStringField("change", kind);
-                  g.writeStringField("segment", c.segment());
-                  g.writeStringField("key", c.key());
-                  g.writeStringField("time", c.time().toString());
-                  g.writeStringField("node", c.node());
-                  g.writeEndObject();
-                });
+                JsonOut.print(
+                    out,
+                    g -> {
+                      g.writeStartObject();
+                      g.writeStringField("change", kind);
+                      g.writeStringField("segment", c.segment());
+                      g.writeStringField("key", c.key());
+                      g.writeStringField("time", c.time().toString());
+                      g.writeStringField("node", c.node());
+                      g.writeEndObject();
+                    });
               } else {
                 out.println(c.time() + " " + kind + " " + c.segment() + " " + c.key());
                 out.flush();

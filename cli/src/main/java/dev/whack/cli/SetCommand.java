@@ -72,12 +72,14 @@ final class SetCommand extends ClientCommand {
       client.blocking().set(key, value, flags, expiry);
     }
     if (json) {
-      JsonOut.print(out(), g -> {
-        g.writeStartObject();
-        g.writeStringField("key", key);
-        g.writeBooleanField("stored", true);
-        g.writeEndObject();
-      });
+      JsonOut.print(
+          out(),
+          g -> {
+            g.writeStartObject();
+            g.writeStringField("key", key);
+            g.writeBooleanField("stored", true);
+            g.writeEndObject();
+          });
     } else {
       out().println("stored " + key);
     }

@@ -35,7 +35,13 @@ final class StatsCommand extends ClientCommand {
   /** Statistics that add up over the members; the others (pid, version...) do not. */
   private static final Set<String> NOT_SUMMED =
       Set.of(
-          "pid", "uptime", "time", "version", "pointer_size", "max_connections", "threads",
+          "pid",
+          "uptime",
+          "time",
+          "version",
+          "pointer_size",
+          "max_connections",
+          "threads",
           "libevent",
           // counted per node by NodeReport and totalled last
           "profiles");
@@ -50,7 +56,8 @@ final class StatsCommand extends ClientCommand {
   public Integer call() {
     List<NodeReport> reports;
     try (WhackClient client = connect()) {
-      reports = NodeReport.ask(client, cluster.timeout.toMillis() + cluster.connectTimeout.toMillis());
+      reports =
+          NodeReport.ask(client, cluster.timeout.toMillis() + cluster.connectTimeout.toMillis());
     }
     Map<String, Long> totals = totals(reports);
     if (json) {
@@ -93,7 +100,18 @@ final class StatsCommand extends ClientCommand {
 
   private void printTable(List<NodeReport> reports, Map<String, Long> totals) {
     Table table =
-        new Table("SERVER", "STATUS", ">UPTIME", ">ITEMS", ">PROFILES", ">MEMORY", ">CONNS", ">GETS", ">HIT%", ">SETS", ">EVICTIONS");
+        new Table(
+            "SERVER",
+            "STATUS",
+            ">UPTIME",
+            ">ITEMS",
+            ">PROFILES",
+            ">MEMORY",
+            ">CONNS",
+            ">GETS",
+            ">HIT%",
+            ">SETS",
+            ">EVICTIONS");
     for (NodeReport r : reports) {
       if (!r.up()) {
         table.row(r.server(), "down", "-", "-", "-", "-", "-", "-", "-", "-", "-");
@@ -149,7 +167,8 @@ final class StatsCommand extends ClientCommand {
       row[0] = name;
       for (int i = 0; i < reports.size(); i++) {
         NodeReport r = reports.get(i);
-        row[i + 1] = !r.up() ? "down" : name.equals("profiles") ? Long.toString(r.profiles()) : r.text(name);
+        row[i + 1] =
+            !r.up() ? "down" : name.equals("profiles") ? Long.toString(r.profiles()) : r.text(name);
       }
       Long total = totals.get(name);
       row[row.length - 1] = total == null ? "" : total.toString();
@@ -159,33 +178,35 @@ final class StatsCommand extends ClientCommand {
   }
 
   private void printJson(List<NodeReport> reports, Map<String, Long> totals) {
-    JsonOut.print(out(), g -> {
-      g.writeStartObject();
-      g.writeArrayFieldStart("servers");
-      for (NodeReport r : reports) {
-        g.writeStartObject();
-        g.writeStringField("server", r.server());
-        g.writeBooleanField("up", r.up());
-        if (r.up()) {
-          g.writeNumberField("profiles", r.profiles());
-          g.writeObjectFieldStart("stats");
-          for (Map.Entry<String, String> e : r.stats().entrySet()) {
-            g.writeStringField(e.getKey(), e.getValue());
+    JsonOut.print(
+        out(),
+        g -> {
+          g.writeStartObject();
+          g.writeArrayFieldStart("servers");
+          for (NodeReport r : reports) {
+            g.writeStartObject();
+            g.writeStringField("server", r.server());
+            g.writeBooleanField("up", r.up());
+            if (r.up()) {
+              g.writeNumberField("profiles", r.profiles());
+              g.writeObjectFieldStart("stats");
+              for (Map.Entry<String, String> e : r.stats().entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
+              }
+              g.writeEndObject();
+            } else {
+              g.writeStringField("error", r.reason());
+            }
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+          g.writeObjectFieldStart("totals");
+          for (Map.Entry<String, Long> e : totals.entrySet()) {
+            g.writeNumberField(e.getKey(), e.getValue());
           }
           g.writeEndObject();
-        } else {
-          g.writeStringField("error", r.reason());
-        }
-        g.writeEndObject();
-      }
-      g.writeEndArray();
-      g.writeObjectFieldStart("totals");
-      for (Map.Entry<String, Long> e : totals.entrySet()) {
-        g.writeNumberField(e.getKey(), e.getValue());
-      }
-      g.writeEndObject();
-      g.writeEndObject();
-    });
+          g.writeEndObject();
+        });
   }
 
   static String memory(long used, long cap) {

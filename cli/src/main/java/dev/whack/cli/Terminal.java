@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Where a command reads and writes, and what it may know of its environment: the process's
- * standard streams in {@code main}, captured streams in tests.
+ * Where a command reads and writes, and what it may know of its environment: the process's standard
+ * streams in {@code main}, captured streams in tests.
  *
  * @param errIsTerminal whether stderr is a terminal, so that a progress bar may redraw itself
  */

@@ -73,12 +73,14 @@ final class UpdateCommand extends ClientCommand {
     }
     String word = result.name().toLowerCase(Locale.ROOT);
     if (json) {
-      JsonOut.print(out(), g -> {
-        g.writeStartObject();
-        g.writeStringField("key", key);
-        g.writeStringField("result", word);
-        g.writeEndObject();
-      });
+      JsonOut.print(
+          out(),
+          g -> {
+            g.writeStartObject();
+            g.writeStringField("key", key);
+            g.writeStringField("result", word);
+            g.writeEndObject();
+          });
     } else if (result == UpdateResult.IGNORED) {
       out().println("ignored " + key + " (its producer's seq was already applied)");
     } else {

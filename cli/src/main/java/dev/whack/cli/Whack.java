@@ -93,11 +93,11 @@ public final class Whack implements Callable<Integer> {
   }
 
   /**
-   * The command line with more commands beside the built-in ones: the benchmark harness
-   * ({@code dev.whack.bench.BenchMain}) adds {@code bench} and {@code gen} this way, so that the
-   * shipped command carries no load generator and the harness's jar runs every command alike.
-   * Each is a picocli {@code @Command} object; its errors and exit codes are handled as the
-   * built-in commands' are.
+   * The command line with more commands beside the built-in ones: the benchmark harness ({@code
+   * dev.whack.bench.BenchMain}) adds {@code bench} and {@code gen} this way, so that the shipped
+   * command carries no load generator and the harness's jar runs every command alike. Each is a
+   * picocli {@code @Command} object; its errors and exit codes are handled as the built-in
+   * commands' are.
    */
   public static CommandLine commandLine(Terminal terminal, Object... commands) {
     CommandLine cli = new CommandLine(new Whack(terminal));
@@ -115,18 +115,19 @@ public final class Whack implements Callable<Integer> {
         (e, args) -> {
           CommandLine failed = e.getCommandLine();
           failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + e.getMessage());
-          failed
-              .getErr()
-              .println("Try '" + failed.getCommandSpec().qualifiedName() + " --help'.");
+          failed.getErr().println("Try '" + failed.getCommandSpec().qualifiedName() + " --help'.");
           return EXIT_USAGE;
         });
     cli.setExecutionExceptionHandler(
         (e, failed, parsed) -> {
           Throwable cause = e;
-          while (cause instanceof picocli.CommandLine.ExecutionException && cause.getCause() != null) {
+          while (cause instanceof picocli.CommandLine.ExecutionException
+              && cause.getCause() != null) {
             cause = cause.getCause();
           }
-          terminal.err().println(failed.getCommandSpec().qualifiedName() + ": " + Failures.message(cause));
+          terminal
+              .err()
+              .println(failed.getCommandSpec().qualifiedName() + ": " + Failures.message(cause));
           if (verbose(parsed)) {
             cause.printStackTrace(terminal.err());
           }

@@ -35,9 +35,18 @@ class LoadDumpTest {
       for (int i = 0; i < 500; i++) {
         switch (round) {
           case 0 -> s.append("{\"key\":\"k:").append(i).append("\",\"profile\":{\"n\":1}}\n");
-          case 1, 2 -> s.append("{\"key\": \"k:").append(i).append("\", \"update\": {\"incr\":{\"n\":1}}}\n");
-          case 3 -> s.append("{\"profile\":{\"n\":").append(i + 10).append("},\"key\":\"k:").append(i).append("\"}\n");
-          default -> s.append("{\"key\":\"k:").append(i).append("\",\"update\":{\"incr\":{\"n\":5}}}\n");
+          case 1, 2 ->
+              s.append("{\"key\": \"k:")
+                  .append(i)
+                  .append("\", \"update\": {\"incr\":{\"n\":1}}}\n");
+          case 3 ->
+              s.append("{\"profile\":{\"n\":")
+                  .append(i + 10)
+                  .append("},\"key\":\"k:")
+                  .append(i)
+                  .append("\"}\n");
+          default ->
+              s.append("{\"key\":\"k:").append(i).append("\",\"update\":{\"incr\":{\"n\":5}}}\n");
         }
       }
     }
@@ -54,12 +63,15 @@ class LoadDumpTest {
   void shouldLoadNdjsonApplyingEachKeysRecordsInOrder() throws IOException {
     Path file = dir.resolve("mixed.ndjson");
     Files.writeString(file, mixedStream());
-    try (EmbeddedNode a = EmbeddedNode.start(); EmbeddedNode b = EmbeddedNode.start()) {
+    try (EmbeddedNode a = EmbeddedNode.start();
+        EmbeddedNode b = EmbeddedNode.start()) {
       Cli cli = new Cli(a.address() + "," + b.address());
       Cli.Run run = cli.run("load", file.toString());
       assertEquals(0, run.exitCode(), run.toString());
       assertTrue(
-          run.out().matches("loaded 2,500 records \\(1,000 profiles, 1,500 updates\\) from .* in .*: .* records/s, .*/s\n"),
+          run.out()
+              .matches(
+                  "loaded 2,500 records \\(1,000 profiles, 1,500 updates\\) from .* in .*: .* records/s, .*/s\n"),
           run.out());
       assertEquals("", run.err());
       assertMixedStreamApplied(cli);
@@ -75,7 +87,13 @@ class LoadDumpTest {
       Cli cli = new Cli(node.address());
       Cli.Run run = cli.run("load", file.toString(), "--json");
       assertEquals(0, run.exitCode(), run.toString());
-      assertTrue(run.out().startsWith("{\"records\":2500,\"sent\":2500,\"applied\":2500,\"profiles\":1000,\"updates\":1500,\"segments\":0,\"ignored\":0,\"skipped\":0,\"bytes\":" + gz.length + ","), run.out());
+      assertTrue(
+          run.out()
+              .startsWith(
+                  "{\"records\":2500,\"sent\":2500,\"applied\":2500,\"profiles\":1000,\"updates\":1500,\"segments\":0,\"ignored\":0,\"skipped\":0,\"bytes\":"
+                      + gz.length
+                      + ","),
+          run.out());
       assertMixedStreamApplied(cli);
     }
     try (EmbeddedNode node = EmbeddedNode.start()) {
@@ -92,7 +110,10 @@ class LoadDumpTest {
     for (int i = 0; i < 300; i++) {
       LoadRecord.newBuilder()
           .setKey("pb:" + i)
-          .setProfile(ProfileJson.parse(("{\"country\":\"DK\",\"n\":" + i + ",\"tags\":[\"a\"]}").getBytes(StandardCharsets.UTF_8)))
+          .setProfile(
+              ProfileJson.parse(
+                  ("{\"country\":\"DK\",\"n\":" + i + ",\"tags\":[\"a\"]}")
+                      .getBytes(StandardCharsets.UTF_8)))
           .build()
           .writeDelimitedTo(stream);
       LoadRecord.newBuilder()
@@ -110,8 +131,10 @@ class LoadDumpTest {
         Cli cli = new Cli(node.address());
         Cli.Run run = cli.run("load", file.toString());
         assertEquals(0, run.exitCode(), run.toString());
-        assertTrue(run.out().startsWith("loaded 600 records (300 profiles, 300 updates)"), run.out());
-        assertEquals("{\"country\":\"DK\",\"n\":1007,\"tags\":[\"a\"]}\n", cli.run("get", "pb:7").out());
+        assertTrue(
+            run.out().startsWith("loaded 600 records (300 profiles, 300 updates)"), run.out());
+        assertEquals(
+            "{\"country\":\"DK\",\"n\":1007,\"tags\":[\"a\"]}\n", cli.run("get", "pb:7").out());
         // Stored as JSON by default: a plain memcached client reads JSON.
         try (var raw = node.connect()) {
           raw.send("get pb:7\r\n");
@@ -126,7 +149,8 @@ class LoadDumpTest {
         raw.send("get pb:7\r\n");
         assertTrue(raw.readLine().startsWith("VALUE pb:7 2003304449 "), "kept as protobuf");
       }
-      assertEquals("{\"country\":\"DK\",\"n\":1007,\"tags\":[\"a\"]}\n", cli.run("get", "pb:7").out());
+      assertEquals(
+          "{\"country\":\"DK\",\"n\":1007,\"tags\":[\"a\"]}\n", cli.run("get", "pb:7").out());
     }
   }
 
@@ -146,10 +170,14 @@ class LoadDumpTest {
       assertEquals(1, run.exitCode(), run.toString());
       List<String> err = run.err().lines().toList();
       assertEquals(
-          "whack load: " + file + ": line 4, column 31: unexpected end of the line, expected ',' or '}'",
+          "whack load: "
+              + file
+              + ": line 4, column 31: unexpected end of the line, expected ',' or '}'",
           err.get(0));
       assertEquals(
-          "whack load: stopped at the bad record at " + file + ": line 4, column 31; the records before it were applied (--skip-bad goes on past bad records)",
+          "whack load: stopped at the bad record at "
+              + file
+              + ": line 4, column 31; the records before it were applied (--skip-bad goes on past bad records)",
           err.get(1));
       assertEquals(2, err.size());
       assertTrue(run.out().startsWith("loaded 2 records (2 profiles, 0 updates)"), run.out());
@@ -171,9 +199,12 @@ class LoadDumpTest {
       Cli.Run run = cli.run("load", file.toString());
       assertEquals(1, run.exitCode(), run.toString());
       assertEquals(
-          "whack load: " + file + ": line 2: bad profile: invalid JSON at line 1, column 6: null is not a value; use \"unset\" to remove an attribute",
+          "whack load: "
+              + file
+              + ": line 2: bad profile: invalid JSON at line 1, column 6: null is not a value; use \"unset\" to remove an attribute",
           run.err().lines().findFirst().orElseThrow());
-      assertTrue(run.err().contains("stopped at the bad record at " + file + ": line 2;"), run.err());
+      assertTrue(
+          run.err().contains("stopped at the bad record at " + file + ": line 2;"), run.err());
       assertEquals(0, cli.run("get", "r:1").exitCode());
       assertEquals(1, cli.run("get", "r:2").exitCode());
     }
@@ -201,11 +232,14 @@ class LoadDumpTest {
       assertEquals(5, err.size(), run.err());
       String prefix = "whack load: " + file + ": ";
       assertEquals(prefix + "line 2, column 1: expected a record object", err.get(0));
-      assertTrue(err.get(1).startsWith(prefix + "line 3: bad key: a key cannot contain spaces"), err.get(1));
+      assertTrue(
+          err.get(1).startsWith(prefix + "line 3: bad key: a key cannot contain spaces"),
+          err.get(1));
       assertTrue(err.get(2).startsWith(prefix + "line 4: bad profile: "), err.get(2));
       assertTrue(err.get(3).startsWith(prefix + "line 5: bad update: "), err.get(3));
       assertEquals(
-          prefix + "line 6, column 32: unknown record member \"extra\" (expected key, profile, update, segment)",
+          prefix
+              + "line 6, column 32: unknown record member \"extra\" (expected key, profile, update, segment)",
           err.get(4));
       assertEquals("{\"a\":5}\n", cli.run("get", "s:5").out());
       assertEquals(1, cli.run("get", "s:4").exitCode());
@@ -213,12 +247,21 @@ class LoadDumpTest {
   }
 
   @Test
-  void shouldReportAProtobufRecordByItsOffsetAndStopAtABrokenFrameEvenWhenSkipping() throws IOException {
+  void shouldReportAProtobufRecordByItsOffsetAndStopAtABrokenFrameEvenWhenSkipping()
+      throws IOException {
     ByteArrayOutputStream stream = new ByteArrayOutputStream();
-    LoadRecord.newBuilder().setKey("o:1").setProfile(ProfileJson.parse("{\"a\":1}".getBytes(StandardCharsets.UTF_8))).build().writeDelimitedTo(stream);
+    LoadRecord.newBuilder()
+        .setKey("o:1")
+        .setProfile(ProfileJson.parse("{\"a\":1}".getBytes(StandardCharsets.UTF_8)))
+        .build()
+        .writeDelimitedTo(stream);
     int second = stream.size();
     LoadRecord.newBuilder().setKey("o:2").build().writeDelimitedTo(stream); // no body
-    LoadRecord.newBuilder().setKey("o:3").setProfile(ProfileJson.parse("{\"a\":3}".getBytes(StandardCharsets.UTF_8))).build().writeDelimitedTo(stream);
+    LoadRecord.newBuilder()
+        .setKey("o:3")
+        .setProfile(ProfileJson.parse("{\"a\":3}".getBytes(StandardCharsets.UTF_8)))
+        .build()
+        .writeDelimitedTo(stream);
     int fourth = stream.size();
     stream.write(new byte[] {50, 10, 3}); // a record of 50 bytes, cut short
     Path file = dir.resolve("broken.pb");
@@ -228,11 +271,18 @@ class LoadDumpTest {
       Cli.Run run = cli.run("load", "--skip-bad", file.toString());
       assertEquals(1, run.exitCode(), run.toString());
       List<String> err = run.err().lines().toList();
-      assertEquals("whack load: " + file + ": offset " + second + ": a record needs a profile or an update", err.get(0));
       assertEquals(
-          "whack load: " + file + ": offset " + fourth + ": the stream ends inside a record (50 bytes announced, 2 there)",
+          "whack load: " + file + ": offset " + second + ": a record needs a profile or an update",
+          err.get(0));
+      assertEquals(
+          "whack load: "
+              + file
+              + ": offset "
+              + fourth
+              + ": the stream ends inside a record (50 bytes announced, 2 there)",
           err.get(1));
-      assertEquals(0, cli.run("get", "o:3").exitCode(), "records before the broken frame are applied");
+      assertEquals(
+          0, cli.run("get", "o:3").exitCode(), "records before the broken frame are applied");
     }
   }
 
@@ -253,7 +303,8 @@ class LoadDumpTest {
 
     List<String> counts = new ArrayList<>();
     String list;
-    try (EmbeddedNode a = EmbeddedNode.start(); EmbeddedNode b = EmbeddedNode.start()) {
+    try (EmbeddedNode a = EmbeddedNode.start();
+        EmbeddedNode b = EmbeddedNode.start()) {
       Cli cli = new Cli(a.address() + "," + b.address());
       define(cli, segments);
       assertEquals(0, cli.run("load", generated.toString()).exitCode());
@@ -279,16 +330,19 @@ class LoadDumpTest {
     // Load the dump into a fresh, empty cluster of the same shape: the dump alone brings back the
     // same profiles and the same segments. Two connections per node store concurrently, so a
     // node's order may differ: compare sorted.
-    try (EmbeddedNode a = EmbeddedNode.start(); EmbeddedNode b = EmbeddedNode.start()) {
+    try (EmbeddedNode a = EmbeddedNode.start();
+        EmbeddedNode b = EmbeddedNode.start()) {
       Cli cli = new Cli(a.address() + "," + b.address());
       assertEquals(0, cli.run("load", first.toString()).exitCode());
       assertEquals(0, cli.run("dump", "-o", second.toString()).exitCode());
       assertEquals(list, cli.run("segment", "list").out());
       for (int i = 0; i < segments.length; i += 2) {
-        assertEquals(counts.get(i / 2), cli.run("segment", "count", segments[i]).out(), segments[i]);
+        assertEquals(
+            counts.get(i / 2), cli.run("segment", "count", segments[i]).out(), segments[i]);
       }
     }
-    assertEquals(sortedLines(Files.readAllBytes(first)), sortedLines(gunzip(Files.readAllBytes(second))));
+    assertEquals(
+        sortedLines(Files.readAllBytes(first)), sortedLines(gunzip(Files.readAllBytes(second))));
 
     // One node loaded over one connection keeps the order: the very same dump, byte for byte,
     // and again through the protobuf form.
@@ -325,16 +379,23 @@ class LoadDumpTest {
    * mark), then {@code updates} update records on them (events, attribute changes, a producer's
    * sequence), as NDJSON; deterministic.
    */
-  private static void writeProfilesThenUpdates(Path file, int profiles, int updates) throws IOException {
+  private static void writeProfilesThenUpdates(Path file, int profiles, int updates)
+      throws IOException {
     String[] countries = {"DK", "SE", "NO", "DE"};
     String[] tags = {"vip", "newsletter", "trial", "mobile"};
     SplittableRandom r = new SplittableRandom(42);
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < profiles; i++) {
-      b.append("{\"key\":\"g:").append(i).append("\",\"profile\":{\"country\":\"")
-          .append(countries[r.nextInt(countries.length)]).append("\",\"age\":").append(16 + r.nextInt(60))
-          .append(",\"tags\":[\"").append(tags[r.nextInt(tags.length)]).append('"');
+      b.append("{\"key\":\"g:")
+          .append(i)
+          .append("\",\"profile\":{\"country\":\"")
+          .append(countries[r.nextInt(countries.length)])
+          .append("\",\"age\":")
+          .append(16 + r.nextInt(60))
+          .append(",\"tags\":[\"")
+          .append(tags[r.nextInt(tags.length)])
+          .append('"');
       if (r.nextBoolean()) {
         b.append(",\"").append(tags[r.nextInt(tags.length)]).append('"');
       }
@@ -377,8 +438,14 @@ class LoadDumpTest {
       b.append(
           switch (r.nextInt(4)) {
             case 0 -> "{\"events\":[{\"name\":\"view\"}]}";
-            case 1 -> "{\"events\":[{\"name\":\"purchase\",\"value\":" + (1 + r.nextInt(200)) + "}]}";
-            case 2 -> "{\"set\":{\"age\":" + (16 + r.nextInt(60)) + "},\"producer\":\"shop-2\",\"seq\":" + i + "}";
+            case 1 ->
+                "{\"events\":[{\"name\":\"purchase\",\"value\":" + (1 + r.nextInt(200)) + "}]}";
+            case 2 ->
+                "{\"set\":{\"age\":"
+                    + (16 + r.nextInt(60))
+                    + "},\"producer\":\"shop-2\",\"seq\":"
+                    + i
+                    + "}";
             default -> "{\"add\":{\"tags\":[\"" + tags[r.nextInt(tags.length)] + "\"]}}";
           });
       b.append("}\n");
@@ -413,12 +480,19 @@ class LoadDumpTest {
   @Test
   void shouldCheckAFileWithoutSendingOnDryRun() throws IOException {
     Path file = dir.resolve("check.ndjson");
-    Files.writeString(file, "{\"key\":\"c:1\",\"profile\":{\"a\":1}}\n{\"key\":\"c:2\",\"profile\":{\"a\":null}}\n");
+    Files.writeString(
+        file,
+        "{\"key\":\"c:1\",\"profile\":{\"a\":1}}\n{\"key\":\"c:2\",\"profile\":{\"a\":null}}\n");
     Cli cli = new Cli("127.0.0.1:1");
     Cli.Run run = cli.run("load", "--dry-run", "--validate", file.toString());
     assertEquals(1, run.exitCode(), run.toString());
-    assertTrue(run.err().startsWith("whack load: " + file + ": line 2: bad profile: invalid JSON at line 1, column 6"), run.err());
-    assertEquals(0, cli.run("load", "--dry-run", file.toString()).exitCode(), "the node would be the judge");
+    assertTrue(
+        run.err()
+            .startsWith(
+                "whack load: " + file + ": line 2: bad profile: invalid JSON at line 1, column 6"),
+        run.err());
+    assertEquals(
+        0, cli.run("load", "--dry-run", file.toString()).exitCode(), "the node would be the judge");
   }
 
   @Test
@@ -433,7 +507,9 @@ class LoadDumpTest {
     long start = System.nanoTime();
     Cli.Run down = cli.run("load", file.toString());
     assertEquals(3, down.exitCode(), down.toString());
-    assertTrue(down.err().startsWith("whack load: cannot reach the cluster: 127.0.0.1:1 is down"), down.err());
+    assertTrue(
+        down.err().startsWith("whack load: cannot reach the cluster: 127.0.0.1:1 is down"),
+        down.err());
     assertTrue(System.nanoTime() - start < 3_000_000_000L, "fails fast");
     assertFalse(down.out().contains("loaded"));
   }

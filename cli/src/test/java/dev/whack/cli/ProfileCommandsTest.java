@@ -29,20 +29,26 @@ class ProfileCommandsTest {
 
   @Test
   void shouldStoreAProfileAndPrintItBackAsCanonicalJson() {
-    Cli.Run set = cli.run("set", "p:1", "{\"country\":\"DK\", \"age\":31, \"last_seen\":\"2026-11-20T12:00:00+02:00\"}");
+    Cli.Run set =
+        cli.run(
+            "set",
+            "p:1",
+            "{\"country\":\"DK\", \"age\":31, \"last_seen\":\"2026-11-20T12:00:00+02:00\"}");
     assertEquals(0, set.exitCode(), set.toString());
     assertEquals("stored p:1\n", set.out());
 
     Cli.Run get = cli.run("get", "p:1");
     assertEquals(0, get.exitCode(), get.toString());
-    assertEquals("{\"country\":\"DK\",\"age\":31,\"last_seen\":\"2026-11-20T10:00:00Z\"}\n", get.out());
+    assertEquals(
+        "{\"country\":\"DK\",\"age\":31,\"last_seen\":\"2026-11-20T10:00:00Z\"}\n", get.out());
     assertEquals("", get.err());
   }
 
   @Test
   void shouldPrintARecordWithJsonAndIndentWithPretty() {
     cli.run("set", "p:2", "{\"a\":1}");
-    assertEquals("{\"key\":\"p:2\",\"profile\":{\"a\":1}}\n", cli.run("get", "p:2", "--json").out());
+    assertEquals(
+        "{\"key\":\"p:2\",\"profile\":{\"a\":1}}\n", cli.run("get", "p:2", "--json").out());
     assertEquals("{\n  \"a\" : 1\n}\n", cli.run("get", "p:2", "--pretty").out());
   }
 
@@ -64,12 +70,15 @@ class ProfileCommandsTest {
 
     Cli.Run broken = cli.run("set", "p:3", "{\"a\":");
     assertEquals(1, broken.exitCode());
-    assertTrue(broken.err().startsWith("whack set: bad profile: invalid JSON at line 1"), broken.err());
+    assertTrue(
+        broken.err().startsWith("whack set: bad profile: invalid JSON at line 1"), broken.err());
     assertEquals(1, broken.err().lines().count(), "one line, no stack trace");
 
     Cli.Run notAnObject = cli.run("set", "p:3", "[1,2]");
     assertEquals(1, notAnObject.exitCode());
-    assertEquals("whack set: bad profile: Profile JSON is an object, starting with '{'\n", notAnObject.err());
+    assertEquals(
+        "whack set: bad profile: Profile JSON is an object, starting with '{'\n",
+        notAnObject.err());
     assertEquals(1, cli.run("get", "p:3").exitCode(), "nothing was stored");
   }
 
@@ -80,12 +89,16 @@ class ProfileCommandsTest {
     assertEquals(0, cli.run("set", "p:4", "@" + file).exitCode());
     assertEquals("{\"plan\":\"pro\"}\n", cli.run("get", "p:4").out());
 
-    assertEquals(0, new Cli(node.address()).stdin("{\"plan\":\"free\"}").run("set", "p:4", "@-").exitCode());
+    assertEquals(
+        0, new Cli(node.address()).stdin("{\"plan\":\"free\"}").run("set", "p:4", "@-").exitCode());
     assertEquals("{\"plan\":\"free\"}\n", cli.run("get", "p:4").out());
 
     Cli.Run missing = cli.run("set", "p:4", "@" + dir.resolve("nope.json"));
     assertEquals(1, missing.exitCode());
-    assertTrue(missing.err().startsWith("whack set: ") && missing.err().contains("nope.json: no such file"), missing.err());
+    assertTrue(
+        missing.err().startsWith("whack set: ")
+            && missing.err().contains("nope.json: no such file"),
+        missing.err());
   }
 
   @Test
@@ -97,7 +110,8 @@ class ProfileCommandsTest {
   @Test
   void shouldApplyAnUpdateAndSayWhenAReplayIsIgnored() {
     cli.run("set", "p:6", "{\"visits\":1}");
-    String update = "{\"incr\":{\"visits\":2},\"add\":{\"tags\":[\"vip\"]},\"producer\":\"shop\",\"seq\":5}";
+    String update =
+        "{\"incr\":{\"visits\":2},\"add\":{\"tags\":[\"vip\"]},\"producer\":\"shop\",\"seq\":5}";
     Cli.Run first = cli.run("update", "p:6", update);
     assertEquals(0, first.exitCode(), first.toString());
     assertEquals("updated p:6\n", first.out());
@@ -105,7 +119,8 @@ class ProfileCommandsTest {
     assertEquals(0, replay.exitCode());
     assertEquals("{\"key\":\"p:6\",\"result\":\"ignored\"}\n", replay.out());
     assertEquals(
-        "{\"visits\":3,\"tags\":[\"vip\"],\"$producers\":{\"shop\":5}}\n", cli.run("get", "p:6").out());
+        "{\"visits\":3,\"tags\":[\"vip\"],\"$producers\":{\"shop\":5}}\n",
+        cli.run("get", "p:6").out());
   }
 
   @Test
@@ -154,6 +169,7 @@ class ProfileCommandsTest {
   void shouldTreatABadKeyAsBadUsage() {
     Cli.Run run = cli.run("get", "has space");
     assertEquals(2, run.exitCode(), run.toString());
-    assertEquals("whack get: a key cannot contain spaces or control characters: has space\n", run.err());
+    assertEquals(
+        "whack get: a key cannot contain spaces or control characters: has space\n", run.err());
   }
 }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue 12: on JDK 24 and later {@code java -jar whack.jar} printed four {@code sun.misc.Unsafe}
- * warnings from the hashing library and a native-access warning from Netty before any output.
- * The packaged jar, run with no JVM option as a user runs it, prints nothing of the JVM's own: a
+ * warnings from the hashing library and a native-access warning from Netty before any output. The
+ * packaged jar, run with no JVM option as a user runs it, prints nothing of the JVM's own: a
  * command, a node (up to its banner) and the client commands that talk to it. Runs after {@code
  * package} (the {@code packaged-jar} execution in cli/pom.xml).
  */
@@ -46,8 +46,16 @@ class QuietJarIT {
     int metricsPort = freePort();
     Process node =
         new ProcessBuilder(
-                java(), "-jar", JAR.toString(), "node", "--port", Integer.toString(port),
-                "--metrics-port", Integer.toString(metricsPort), "--memory", "64m")
+                java(),
+                "-jar",
+                JAR.toString(),
+                "node",
+                "--port",
+                Integer.toString(port),
+                "--metrics-port",
+                Integer.toString(metricsPort),
+                "--memory",
+                "64m")
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
     try {
@@ -85,7 +93,10 @@ class QuietJarIT {
     Path err = Files.createTempFile("whack-err", ".txt");
     try {
       Process p =
-          new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+          new ProcessBuilder(command)
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
       if (!p.waitFor(120, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new AssertionError(command + " did not finish within 120 s");

@@ -29,7 +29,10 @@ class SegmentCommandsTest {
       String country = i % 2 == 0 ? "DK" : "SE";
       String tags = i % 4 == 0 ? "[\"vip\"]" : "[]";
       Cli.Run set =
-          cli.run("set", "u:" + i, "{\"country\":\"" + country + "\",\"age\":" + (20 + i) + ",\"tags\":" + tags + "}");
+          cli.run(
+              "set",
+              "u:" + i,
+              "{\"country\":\"" + country + "\",\"age\":" + (20 + i) + ",\"tags\":" + tags + "}");
       assertEquals(0, set.exitCode(), set.toString());
     }
     assertEquals(0, cli.run("segment", "define", "dk", "country == \"DK\"").exitCode());
@@ -47,7 +50,9 @@ class SegmentCommandsTest {
     Cli.Run run = cli.run("segment", "define", "old", "age >= 35");
     assertEquals(0, run.exitCode(), run.toString());
     assertEquals("defined old: 5 profiles\n", run.out());
-    assertEquals("{\"name\":\"old\",\"size\":5}\n", cli.run("segment", "define", "old", "age >= 35", "--json").out());
+    assertEquals(
+        "{\"name\":\"old\",\"size\":5}\n",
+        cli.run("segment", "define", "old", "age >= 35", "--json").out());
     assertEquals(0, cli.run("segment", "drop", "old").exitCode());
   }
 
@@ -82,8 +87,11 @@ class SegmentCommandsTest {
   void shouldPrintTheCountAloneForASegmentQuery() {
     assertEquals("10\n", cli.run("segment", "count", "dk").out());
     assertEquals("5\n", cli.run("segment", "count", "dk and not vip").out());
-    assertEquals("5\n", cli.run("segment", "count", "dk", "and", "not", "vip").out(), "words are joined");
-    assertEquals("{\"query\":\"vip or dk\",\"count\":10}\n", cli.run("segment", "count", "vip or dk", "--json").out());
+    assertEquals(
+        "5\n", cli.run("segment", "count", "dk", "and", "not", "vip").out(), "words are joined");
+    assertEquals(
+        "{\"query\":\"vip or dk\",\"count\":10}\n",
+        cli.run("segment", "count", "vip or dk", "--json").out());
   }
 
   @Test
@@ -97,7 +105,8 @@ class SegmentCommandsTest {
   void shouldPrintMembersOnePerLineUpToTheLimit() {
     Cli.Run all = cli.run("segment", "members", "vip");
     assertEquals(0, all.exitCode(), all.toString());
-    assertEquals(List.of("u:0", "u:12", "u:16", "u:4", "u:8"), all.lines().stream().sorted().toList());
+    assertEquals(
+        List.of("u:0", "u:12", "u:16", "u:4", "u:8"), all.lines().stream().sorted().toList());
     Cli.Run two = cli.run("segment", "members", "dk and not vip", "--limit", "2");
     assertEquals(2, two.lines().size());
     Cli.Run json = cli.run("segment", "members", "vip", "--json", "--limit", "1");
@@ -107,7 +116,8 @@ class SegmentCommandsTest {
 
   @Test
   void shouldPrintTheSegmentsOfAProfileAndExitOneForAMissingOne() {
-    assertEquals(List.of("dk", "vip"), cli.run("segment", "of", "u:4").lines().stream().sorted().toList());
+    assertEquals(
+        List.of("dk", "vip"), cli.run("segment", "of", "u:4").lines().stream().sorted().toList());
     Cli.Run none = cli.run("segment", "of", "u:1");
     assertEquals(0, none.exitCode());
     assertEquals("", none.out());
@@ -124,7 +134,8 @@ class SegmentCommandsTest {
         cli.run("segment", "query", "age < 23").lines().stream().sorted().toList());
     Cli.Run bad = cli.run("segment", "query", "age <", "--count");
     assertEquals(1, bad.exitCode());
-    assertTrue(bad.err().startsWith("whack segment query: bad expression at position 5: "), bad.err());
+    assertTrue(
+        bad.err().startsWith("whack segment query: bad expression at position 5: "), bad.err());
   }
 
   @Test
@@ -140,7 +151,8 @@ class SegmentCommandsTest {
   void shouldPrintChangesAsTheyHappen() throws Exception {
     cli.run("segment", "define", "watched", "flag == true");
     CompletableFuture<Cli.Run> watch =
-        CompletableFuture.supplyAsync(() -> cli.run("segment", "watch", "watched", "--count", "2", "--for", "20s"));
+        CompletableFuture.supplyAsync(
+            () -> cli.run("segment", "watch", "watched", "--count", "2", "--for", "20s"));
     // Until the watch is in place, entries are not seen: keep flipping until two are.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     int i = 0;
@@ -168,7 +180,8 @@ class SegmentCommandsTest {
         }) {
       Cli.Run run = cli.run(args);
       assertEquals(1, run.exitCode(), run.toString());
-      assertTrue(run.err().startsWith("whack segment " + args[1] + ": bad segment name "), run.err());
+      assertTrue(
+          run.err().startsWith("whack segment " + args[1] + ": bad segment name "), run.err());
       assertEquals(1, run.err().lines().count(), run.err());
     }
   }

@@ -46,7 +46,12 @@ class StatsClusterTest {
     assertEquals(0, run.exitCode(), run.toString());
     List<String> lines = run.lines();
     assertEquals(5, lines.size(), run.out());
-    assertTrue(lines.get(0).matches("SERVER +STATUS +UPTIME +ITEMS +PROFILES +MEMORY +CONNS +GETS +HIT% +SETS +EVICTIONS"), lines.get(0));
+    assertTrue(
+        lines
+            .get(0)
+            .matches(
+                "SERVER +STATUS +UPTIME +ITEMS +PROFILES +MEMORY +CONNS +GETS +HIT% +SETS +EVICTIONS"),
+        lines.get(0));
     assertTrue(lines.get(1).matches("127\\.0\\.0\\.1:\\d+ +up .*"), lines.get(1));
     assertTrue(lines.get(3).startsWith("-----"), lines.get(3));
     assertTrue(lines.get(4).matches("total +2/2 up +11 +10 .*"), lines.get(4));
@@ -57,7 +62,8 @@ class StatsClusterTest {
     Cli.Run run = new Cli(a.address()).run("stats", "--all");
     assertEquals(0, run.exitCode(), run.toString());
     assertTrue(run.out().lines().anyMatch(l -> l.matches("curr_items +\\d+ +\\d+")), run.out());
-    assertTrue(run.out().lines().anyMatch(l -> l.matches("version +1\\.6\\.18-whack-\\S+")), run.out());
+    assertTrue(
+        run.out().lines().anyMatch(l -> l.matches("version +1\\.6\\.18-whack-\\S+")), run.out());
   }
 
   @Test
@@ -75,8 +81,14 @@ class StatsClusterTest {
     Cli cli = new Cli(a.address() + "," + b.address() + "," + down);
     Cli.Run status = cli.run("cluster", "status");
     assertEquals(1, status.exitCode(), status.toString());
-    assertTrue(status.out().lines().anyMatch(l -> l.startsWith(down) && l.contains("down: Connection refused")), status.out());
-    assertTrue(status.out().lines().anyMatch(l -> l.matches("total +2/3 up +11 +10")), status.out());
+    assertTrue(
+        status
+            .out()
+            .lines()
+            .anyMatch(l -> l.startsWith(down) && l.contains("down: Connection refused")),
+        status.out());
+    assertTrue(
+        status.out().lines().anyMatch(l -> l.matches("total +2/3 up +11 +10")), status.out());
 
     Cli.Run stats = cli.run("stats");
     assertEquals(1, stats.exitCode());
@@ -90,14 +102,23 @@ class StatsClusterTest {
   void shouldExitZeroWhenEveryNodeIsUp() {
     Cli.Run run = new Cli(a.address() + "," + b.address()).run("cluster", "status");
     assertEquals(0, run.exitCode(), run.toString());
-    assertTrue(run.lines().get(0).matches("SERVER +STATUS +VERSION +UPTIME +ITEMS +PROFILES +MEMORY +MEMBERS"), run.out());
-    assertEquals(2, run.lines().stream().filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +up +1\\.6\\.18-whack.* alone")).count(), run.out());
+    assertTrue(
+        run.lines()
+            .get(0)
+            .matches("SERVER +STATUS +VERSION +UPTIME +ITEMS +PROFILES +MEMORY +MEMBERS"),
+        run.out());
+    assertEquals(
+        2,
+        run.lines().stream()
+            .filter(l -> l.matches("127\\.0\\.0\\.1:\\d+ +up +1\\.6\\.18-whack.* alone"))
+            .count(),
+        run.out());
   }
 
   /**
    * Issue 13: nodes whose --peers disagree route keys differently with no warning. Each node asks
-   * its peers for their lists when it reaches them; cluster status shows what they found, names
-   * the problem and exits 1.
+   * its peers for their lists when it reaches them; cluster status shows what they found, names the
+   * problem and exits 1.
    */
   @Test
   void shouldFlagMembersWhoseListsDisagreeAndExitOne() throws Exception {
@@ -123,14 +144,18 @@ class StatsClusterTest {
       }
       assertEquals(1, run.exitCode(), run.toString());
       String out = run.out();
-      assertTrue(out.lines().anyMatch(l -> l.startsWith(first) && l.endsWith(" 2, 1 differs")), out);
-      assertTrue(out.lines().anyMatch(l -> l.startsWith(second) && l.endsWith(" 3, 1 differs")), out);
+      assertTrue(
+          out.lines().anyMatch(l -> l.startsWith(first) && l.endsWith(" 2, 1 differs")), out);
+      assertTrue(
+          out.lines().anyMatch(l -> l.startsWith(second) && l.endsWith(" 3, 1 differs")), out);
       assertTrue(run.err().contains(first + " found peers with other member lists"), run.err());
 
       Cli.Run json = cli.run("cluster", "status", "--json");
       assertEquals(1, json.exitCode());
       String firstsList = String.join(",", new java.util.TreeSet<>(List.of(first, second)));
-      assertTrue(json.out().contains("\"members\":\"" + firstsList + "\",\"disagreements\":1"), json.out());
+      assertTrue(
+          json.out().contains("\"members\":\"" + firstsList + "\",\"disagreements\":1"),
+          json.out());
     } finally {
       x.close();
       y.close();

@@ -16,7 +16,10 @@ class UsageTest {
   /** Every command and subcommand, as the words that name it. */
   private static List<List<String>> everyCommand() {
     List<List<String>> all = new ArrayList<>();
-    collect(Whack.commandLine(Terminal.captured(null, System.out, System.err, java.util.Map.of())), new ArrayList<>(), all);
+    collect(
+        Whack.commandLine(Terminal.captured(null, System.out, System.err, java.util.Map.of())),
+        new ArrayList<>(),
+        all);
     return all;
   }
 
@@ -43,7 +46,9 @@ class UsageTest {
       assertEquals(0, run.exitCode(), words + ": " + run);
       assertTrue(run.out().startsWith("Usage: whack"), words + ": " + run.out());
       boolean parent = words.equals(List.of("segment")) || words.equals(List.of("cluster"));
-      assertTrue(run.out().contains("Examples:") || words.isEmpty() && run.out().contains("Examples:"), words + " has no examples");
+      assertTrue(
+          run.out().contains("Examples:") || words.isEmpty() && run.out().contains("Examples:"),
+          words + " has no examples");
       assertFalse(parent && !run.out().contains("Commands:"), words.toString());
     }
   }
@@ -51,7 +56,8 @@ class UsageTest {
   @Test
   void shouldDocumentTheExitCodesAtTheTop() {
     String help = cli.run("--help").out();
-    assertTrue(help.contains("3  the cluster, or a node the command needs, cannot be reached"), help);
+    assertTrue(
+        help.contains("3  the cluster, or a node the command needs, cannot be reached"), help);
     assertTrue(help.contains("--verbose"), help);
   }
 
@@ -60,7 +66,9 @@ class UsageTest {
     Cli.Run run = cli.run("completion");
     assertEquals(0, run.exitCode());
     assertTrue(run.out().startsWith("#!/usr/bin/env bash"), run.out().substring(0, 40));
-    for (String word : List.of("segment", "define", "members", "load", "dump", "--skip-bad", "--servers", "status")) {
+    for (String word :
+        List.of(
+            "segment", "define", "members", "load", "dump", "--skip-bad", "--servers", "status")) {
       assertTrue(run.out().contains(word), word);
     }
   }
@@ -87,7 +95,8 @@ class UsageTest {
       assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
     }
     Cli.Run unknown = cli.run("frobnicate");
-    assertEquals("whack: Unmatched argument at index 0: 'frobnicate'\nTry 'whack --help'.\n", unknown.err());
+    assertEquals(
+        "whack: Unmatched argument at index 0: 'frobnicate'\nTry 'whack --help'.\n", unknown.err());
     assertEquals(
         "whack segment: name a subcommand: define, drop, list, count, members, of, query, watch\nTry 'whack segment --help'.\n",
         cli.run("segment").err());
@@ -157,19 +166,37 @@ class UsageTest {
     }
     Cli.Run run =
         new Cli(null)
-            .run("node", "--port", Integer.toString(port), "--metrics-port", "0",
-                "--peers", "localhost:" + port + ",127.0.0.1:1");
+            .run(
+                "node",
+                "--port",
+                Integer.toString(port),
+                "--metrics-port",
+                "0",
+                "--peers",
+                "localhost:" + port + ",127.0.0.1:1");
     assertEquals(2, run.exitCode(), run.toString());
     assertEquals(
-        "whack node: --peers names localhost:" + port + ", which is this node (it listens on"
-            + " 127.0.0.1:" + port + "), but this node's name is 127.0.0.1:" + port
+        "whack node: --peers names localhost:"
+            + port
+            + ", which is this node (it listens on"
+            + " 127.0.0.1:"
+            + port
+            + "), but this node's name is 127.0.0.1:"
+            + port
             + " (--advertise, default --bind:--port); use one name for it in both, or it forwards"
             + " keys to itself\n",
         run.err());
 
     Cli.Run wildcard =
-        new Cli(null).run("node", "--bind", "0.0.0.0", "--port", Integer.toString(port),
-            "--peers", "10.0.0.1:" + port + ",10.0.0.2:" + port);
+        new Cli(null)
+            .run(
+                "node",
+                "--bind",
+                "0.0.0.0",
+                "--port",
+                Integer.toString(port),
+                "--peers",
+                "10.0.0.1:" + port + ",10.0.0.2:" + port);
     assertEquals(2, wildcard.exitCode(), wildcard.toString());
     assertTrue(wildcard.err().contains("bound to 0.0.0.0 needs --advertise"), wildcard.err());
   }
@@ -188,7 +215,9 @@ class UsageTest {
           new Cli(null).run("node", "--port", "0", "--metrics-port", Integer.toString(port));
       assertEquals(1, run.exitCode(), run.toString());
       assertEquals(
-          "whack node: cannot listen on 127.0.0.1:" + port + " for the metrics port: the address is"
+          "whack node: cannot listen on 127.0.0.1:"
+              + port
+              + " for the metrics port: the address is"
               + " already in use (another node on this host?); choose another port with"
               + " --metrics-port, or turn metrics off with --metrics-port 0\n",
           run.err());
@@ -204,7 +233,9 @@ class UsageTest {
           new Cli(null).run("node", "--port", Integer.toString(port), "--metrics-port", "0");
       assertEquals(1, run.exitCode(), run.toString());
       assertEquals(
-          "whack node: cannot listen on 127.0.0.1:" + port + " for the memcached port: the address"
+          "whack node: cannot listen on 127.0.0.1:"
+              + port
+              + " for the memcached port: the address"
               + " is already in use (another node or memcached on this host?); choose another port"
               + " with --port\n",
           run.err());

@@ -132,7 +132,9 @@ public final class BulkWriter implements AutoCloseable {
         });
   }
 
-  /** Applies Update JSON given as UTF-8 bytes, sent as they are; the node parses and checks them. */
+  /**
+   * Applies Update JSON given as UTF-8 bytes, sent as they are; the node parses and checks them.
+   */
   public CompletableFuture<UpdateResult> update(String key, byte[] updateJson) {
     return submit(
         key,

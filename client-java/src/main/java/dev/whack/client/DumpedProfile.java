@@ -4,9 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * A whole profile as a dump gives it: its key and its canonical Profile JSON, with the event
- * series ({@code $events}) and producer marks ({@code $producers}) that a refill needs. The array
- * is not copied: do not change it.
+ * A whole profile as a dump gives it: its key and its canonical Profile JSON, with the event series
+ * ({@code $events}) and producer marks ({@code $producers}) that a refill needs. The array is not
+ * copied: do not change it.
  */
 public record DumpedProfile(String key, byte[] json) {
   public String jsonAsString() {
@@ -15,7 +15,9 @@ public record DumpedProfile(String key, byte[] json) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof DumpedProfile other && key.equals(other.key) && Arrays.equals(json, other.json);
+    return o instanceof DumpedProfile other
+        && key.equals(other.key)
+        && Arrays.equals(json, other.json);
   }
 
   @Override

@@ -153,11 +153,11 @@ public final class Segments {
 
   /**
    * Every profile, or every member of a segment query, as whole profiles (canonical Profile JSON
-   * with event series and producer marks), node after node in ring order and, within a node, in
-   * the node's order. Fetched a page at a time with {@code segdump} as the stream is consumed; the
-   * next page is asked for while the current one is consumed. Consuming blocks for each page (never
-   * on an I/O thread) and throws the client's exceptions, e.g. {@link NodeUnavailableException} if
-   * a node is down, {@link BadExpressionException} for a bad query.
+   * with event series and producer marks), node after node in ring order and, within a node, in the
+   * node's order. Fetched a page at a time with {@code segdump} as the stream is consumed; the next
+   * page is asked for while the current one is consumed. Consuming blocks for each page (never on
+   * an I/O thread) and throws the client's exceptions, e.g. {@link NodeUnavailableException} if a
+   * node is down, {@link BadExpressionException} for a bad query.
    *
    * <p>A profile written while the dump runs may or may not be in it; one removed since its page
    * was read is left out. Each page is consistent as of the moment the node answered it.

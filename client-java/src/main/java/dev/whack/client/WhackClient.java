@@ -1,11 +1,11 @@
 package dev.whack.client;
 
 import dev.whack.client.protocol.BinaryRelayRequest;
-import dev.whack.client.protocol.RelayRequest;
 import dev.whack.client.protocol.CountRequest;
 import dev.whack.client.protocol.DeleteRequest;
 import dev.whack.client.protocol.GetRequest;
 import dev.whack.client.protocol.Keys;
+import dev.whack.client.protocol.RelayRequest;
 import dev.whack.client.protocol.Request;
 import dev.whack.client.protocol.StatsRequest;
 import dev.whack.client.protocol.StoreRequest;
@@ -88,8 +88,10 @@ public final class WhackClient implements AutoCloseable {
   private final BlockingWhackClient blocking;
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+
   /** Connections carrying the binary protocol, opened on the first binary relay to a member. */
   private final Map<String, NodeClient> binaryNodes = new ConcurrentHashMap<>();
+
   private final Map<String, NodeAddress> addressesByName;
 
   private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
@@ -372,8 +374,8 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
-   * A writer that also keeps each key's writes in the order written: every write for a key goes
-   * on the same connection of its owner, which the node serves in order. For streams that mix a
+   * A writer that also keeps each key's writes in the order written: every write for a key goes on
+   * the same connection of its owner, which the node serves in order. For streams that mix a
    * profile and its updates. {@code maxInFlight} must be under one connection's bound ({@link
    * Builder#maxInFlightPerConnection}), since the writes may all map to one connection.
    */
@@ -413,8 +415,8 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
-   * Passes whole commands to one member unchanged and returns its reply bytes: what a node uses
-   * to forward a key it does not own (see {@link RelayRequest}).
+   * Passes whole commands to one member unchanged and returns its reply bytes: what a node uses to
+   * forward a key it does not own (see {@link RelayRequest}).
    */
   public CompletableFuture<byte[]> relay(String server, byte[] commands) {
     return Futures.attempt(() -> sendTo(server, new RelayRequest(commands)));

@@ -116,14 +116,17 @@ class BulkWriterTest {
   @Test
   void shouldKeepEachKeysWritesInOrderWithAnOrderedWriter() throws Exception {
     List<String> arrived = new CopyOnWriteArrayList<>();
-    java.util.Map<String, java.util.Set<Integer>> connectionsOfKey = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.Map<String, java.util.Set<Integer>> connectionsOfKey =
+        new java.util.concurrent.ConcurrentHashMap<>();
     FakeServer.Responder memcached = FakeServer.memcached();
     try (FakeServer server =
             FakeServer.start(
                 (cmd, reply) -> {
                   String key = cmd.tokens()[1];
                   arrived.add(key + " " + cmd.blockText());
-                  connectionsOfKey.computeIfAbsent(key, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(cmd.connection());
+                  connectionsOfKey
+                      .computeIfAbsent(key, k -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+                      .add(cmd.connection());
                   if (cmd.verb().equals("update")) {
                     reply.write("UPDATED\r\n");
                   } else {
@@ -134,11 +137,13 @@ class BulkWriterTest {
             Clients.builder(server).connectionsPerNode(4).maxInFlightPerConnection(100).build()) {
       try (BulkWriter writer = client.orderedBulkWriter(99, null)) {
         for (int k = 0; k < 20; k++) {
-          writer.setProfileJson("k" + k, "{\"n\":0}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          writer.setProfileJson(
+              "k" + k, "{\"n\":0}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         for (int i = 1; i <= 50; i++) {
           for (int k = 0; k < 20; k++) {
-            writer.update("k" + k, ("{\"n\":" + i + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            writer.update(
+                "k" + k, ("{\"n\":" + i + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
           }
         }
       }
@@ -151,7 +156,9 @@ class BulkWriterTest {
         }
         assertEquals(1, connectionsOfKey.get(key).size(), "one connection per key");
       }
-      assertTrue(connectionsOfKey.values().stream().flatMap(java.util.Set::stream).distinct().count() > 1, "keys spread over the connections");
+      assertTrue(
+          connectionsOfKey.values().stream().flatMap(java.util.Set::stream).distinct().count() > 1,
+          "keys spread over the connections");
     }
   }
 
@@ -162,7 +169,11 @@ class BulkWriterTest {
             Clients.builder(server).connectionsPerNode(4).maxInFlightPerConnection(10).build()) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> client.orderedBulkWriter(10, null));
-      assertTrue(e.getMessage().startsWith("maxInFlight 10 of an ordered writer must be under one connection's bound (10)"), e.getMessage());
+      assertTrue(
+          e.getMessage()
+              .startsWith(
+                  "maxInFlight 10 of an ordered writer must be under one connection's bound (10)"),
+          e.getMessage());
       client.orderedBulkWriter(9, null).close();
     }
   }

@@ -117,6 +117,7 @@ class ProfileCallsTest {
     Await.value(client.setProfile("user:1", "{}"));
     assertTrue(Await.value(client.deleteProfile("user:1")));
     assertFalse(client.blocking().deleteProfile("user:1"));
-    assertEquals(List.of("set user:1 2003304450 0 2", "delete user:1", "delete user:1"), server.received());
+    assertEquals(
+        List.of("set user:1 2003304450 0 2", "delete user:1", "delete user:1"), server.received());
   }
 }

@@ -180,7 +180,8 @@ class SegmentCallsTest {
         server(ringOrder().get(0)).received());
     assertEquals(List.of("local segmembers 2 2"), server(ringOrder().get(1)).received());
     assertEquals(
-        List.of("local segmembers 2 2", "local segmembers 2 2 at:2"), server(ringOrder().get(2)).received());
+        List.of("local segmembers 2 2", "local segmembers 2 2 at:2"),
+        server(ringOrder().get(2)).received());
   }
 
   @Test
@@ -189,7 +190,8 @@ class SegmentCallsTest {
     node(2).members = List.of("c1");
     assertEquals(List.of("a1", "a2", "a3"), client.blocking().segments().members("dk", 3));
     assertEquals(
-        List.of("local segmembers 2 2", "local segmembers 2 1 at:2"), server(ringOrder().get(0)).received());
+        List.of("local segmembers 2 2", "local segmembers 2 1 at:2"),
+        server(ringOrder().get(0)).received());
     assertEquals(List.of(), server(ringOrder().get(2)).received());
 
     assertEquals(

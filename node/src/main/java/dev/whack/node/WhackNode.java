@@ -33,6 +33,7 @@ public final class WhackNode implements AutoCloseable {
   public static final String VERSION = "1.6.18-whack-" + Versions.WHACK;
 
   private final NodeConfig config;
+
   /** memcached's key limit, which profile keys share. */
   private static final int KEY_MAX_BYTES = 250;
 
@@ -54,6 +55,7 @@ public final class WhackNode implements AutoCloseable {
   private final NodeMetrics metrics;
   private final WhackServer server;
   private final int metricsPort;
+
   /** The data directory's log, or null for a node in memory only. */
   private final Durability durability;
 
@@ -116,7 +118,12 @@ public final class WhackNode implements AutoCloseable {
     try {
       serverRef[0] =
           new WhackServer(
-              config.bind(), config.port(), config.ioThreads(), config.allocator(), context, tracker);
+              config.bind(),
+              config.port(),
+              config.ioThreads(),
+              config.allocator(),
+              context,
+              tracker);
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.port(), "memcached", "--port", e.getCause());
@@ -174,7 +181,9 @@ public final class WhackNode implements AutoCloseable {
                 + ("--port".equals(flag) ? " or memcached" : "")
                 + " on this host?); choose another port with "
                 + flag
-                + ("--metrics-port".equals(flag) ? ", or turn metrics off with --metrics-port 0" : "")
+                + ("--metrics-port".equals(flag)
+                    ? ", or turn metrics off with --metrics-port 0"
+                    : "")
             : cause.getMessage() + " (the address is set with --bind, the port with " + flag + ")";
     return new UncheckedIOException(
         "cannot listen on " + bind + ":" + port + " for the " + what + " port: " + why, cause);
@@ -212,8 +221,8 @@ public final class WhackNode implements AutoCloseable {
   /**
    * Removes expired profiles (and what a delayed flush invalidated), re-evaluates the
    * time-dependent memberships that are due and disconnects watchers that stayed lapped too long.
-   * Runs every {@code --timer-period} (100 ms); tests
-   * that move a manual clock turn the background timer off and call this themselves.
+   * Runs every {@code --timer-period} (100 ms); tests that move a manual clock turn the background
+   * timer off and call this themselves.
    */
   public void runTimers() {
     keyspace.runTimers();

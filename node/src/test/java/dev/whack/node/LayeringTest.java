@@ -15,10 +15,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The node's layers point one way (docs/architecture.md, "Who owns what"): the front ends
- * ({@code protocol}) and the network ({@code server}) sit above everything else, and nothing below
- * them names them. Read from the main source tree (Maven runs tests in the module's directory), so
- * a fully qualified name in code or in a {@code {@link}} counts as much as an import.
+ * The node's layers point one way (docs/architecture.md, "Who owns what"): the front ends ({@code
+ * protocol}) and the network ({@code server}) sit above everything else, and nothing below them
+ * names them. Read from the main source tree (Maven runs tests in the module's directory), so a
+ * fully qualified name in code or in a {@code {@link}} counts as much as an import.
  */
 class LayeringTest {
   private static final Path SOURCES = Path.of("src/main/java/dev/whack/node");

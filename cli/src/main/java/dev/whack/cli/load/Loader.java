@@ -12,11 +12,11 @@ import dev.whack.client.UpdateResult;
 import dev.whack.client.WhackClient;
 import dev.whack.client.WhackTimeoutException;
 import dev.whack.client.protocol.Keys;
-import dev.whack.proto.SegmentDefinition;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.UpdateJson;
 import dev.whack.proto.Profile;
+import dev.whack.proto.SegmentDefinition;
 import dev.whack.proto.Update;
 import java.io.IOException;
 import java.util.List;
@@ -28,18 +28,18 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Loads record streams into a cluster: each record is framed by its reader, routed by the ring to
  * its key's owner and pipelined through the client's {@link BulkWriter}, which keeps a bounded
- * number of writes in flight and keeps each key's writes in order (so a stream that mixes a
- * profile and its updates applies them as written).
+ * number of writes in flight and keeps each key's writes in order (so a stream that mixes a profile
+ * and its updates applies them as written).
  *
  * <p>Bad records. A record that cannot be framed (not JSON, no key, a bad key, a truncated
  * protobuf) is found here, before anything of it is sent. A record whose body the node rejects
- * ({@code CLIENT_ERROR bad profile: ...}) is found when its reply arrives; the node applies
- * nothing of it. Either way it is reported with its line or offset and reason, then skipped and
- * counted ({@link Settings#skipBad}) or the load stops: nothing is sent after a bad record found
- * here, and after one rejected by the node only the records already in flight behind it (at most
- * {@link Settings#maxInFlight}) are applied; the summary says how many. {@link Settings#validate}
- * parses every body here with the node's own parser, so that every record the parser would reject
- * stops the load before anything after it is sent.
+ * ({@code CLIENT_ERROR bad profile: ...}) is found when its reply arrives; the node applies nothing
+ * of it. Either way it is reported with its line or offset and reason, then skipped and counted
+ * ({@link Settings#skipBad}) or the load stops: nothing is sent after a bad record found here, and
+ * after one rejected by the node only the records already in flight behind it (at most {@link
+ * Settings#maxInFlight}) are applied; the summary says how many. {@link Settings#validate} parses
+ * every body here with the node's own parser, so that every record the parser would reject stops
+ * the load before anything after it is sent.
  *
  * <p>A node that cannot be reached stops the load (it is not a bad record).
  *
@@ -123,8 +123,10 @@ public final class Loader {
   private final LongAdder ignored = new LongAdder();
   private final LongAdder rejected = new LongAdder();
   private final AtomicReference<Stop> stop = new AtomicReference<>();
+
   /** Index of the record the node rejected first, when not skipping. */
   private volatile long stopIndex = -1;
+
   private volatile long read;
   private volatile long sent;
   private long profiles;
@@ -160,7 +162,8 @@ public final class Loader {
   public Summary run(List<Input> all) throws IOException {
     this.inputs = List.copyOf(all);
     long startNanos = System.nanoTime();
-    BulkWriter writer = settings.dryRun ? null : client.orderedBulkWriter(settings.maxInFlight, null);
+    BulkWriter writer =
+        settings.dryRun ? null : client.orderedBulkWriter(settings.maxInFlight, null);
     try {
       for (Input input : all) {
         if (!load(input, writer)) {
@@ -175,7 +178,9 @@ public final class Loader {
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     Stop why = stop.get();
     if (why instanceof StoppedAtBadRecord s && stopIndex >= 0) {
-      why = new StoppedAtBadRecord(s.input(), s.where(), s.reason(), Math.max(0, sent - stopIndex - 1));
+      why =
+          new StoppedAtBadRecord(
+              s.input(), s.where(), s.reason(), Math.max(0, sent - stopIndex - 1));
     }
     long skipped = skippedHere + (settings.skipBad ? rejected.sum() : 0);
     return new Summary(
@@ -244,9 +249,11 @@ public final class Loader {
         return r;
       }
       boolean wantProto =
-          settings.storeAs == StoreAs.PROTO || (settings.storeAs == StoreAs.AS_READ && r.protobuf());
+          settings.storeAs == StoreAs.PROTO
+              || (settings.storeAs == StoreAs.AS_READ && r.protobuf());
       if (wantProto && !r.protobuf()) {
-        return new Record(r.key(), r.kind(), true, ProfileJson.parse(r.body()).toByteArray(), r.position());
+        return new Record(
+            r.key(), r.kind(), true, ProfileJson.parse(r.body()).toByteArray(), r.position());
       }
       if (!wantProto && r.protobuf()) {
         byte[] json = ProfileJson.write(Profile.parseFrom(r.body()));
@@ -283,10 +290,16 @@ public final class Loader {
     CompletableFuture<?> reply;
     if (r.kind() == Record.Kind.PROFILE) {
       profiles++;
-      reply = r.protobuf() ? writer.setProfileProtobuf(r.key(), r.body()) : writer.setProfileJson(r.key(), r.body());
+      reply =
+          r.protobuf()
+              ? writer.setProfileProtobuf(r.key(), r.body())
+              : writer.setProfileJson(r.key(), r.body());
     } else {
       updates++;
-      reply = r.protobuf() ? writer.updateProtobuf(r.key(), r.body()) : writer.update(r.key(), r.body());
+      reply =
+          r.protobuf()
+              ? writer.updateProtobuf(r.key(), r.body())
+              : writer.update(r.key(), r.body());
     }
     long index = sent;
     sent = index + 1;
@@ -296,8 +309,8 @@ public final class Loader {
 
   /**
    * A segment record: everything sent before it is applied first (a segment defined in the middle
-   * of a stream sees the profiles before it, as a backfill would), then it is defined on every
-   * node before the next record goes out.
+   * of a stream sees the profiles before it, as a backfill would), then it is defined on every node
+   * before the next record goes out.
    */
   private void defineSegment(BulkWriter writer, Input input, RecordReader reader, Record r) {
     String where = reader.where(r.position());
@@ -348,7 +361,12 @@ public final class Loader {
   }
 
   private void replied(
-      Object value, Throwable failure, Input input, RecordReader reader, long position, long index) {
+      Object value,
+      Throwable failure,
+      Input input,
+      RecordReader reader,
+      long position,
+      long index) {
     if (failure == null) {
       applied.increment();
       if (value == UpdateResult.IGNORED) {
@@ -356,13 +374,17 @@ public final class Loader {
       }
       return;
     }
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause =
+        failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
     if (cause instanceof ServerErrorException rejection) {
       rejected.increment();
       String where = reader.where(position);
       reporter.badRecord(input.name(), where, rejection.serverMessage());
       if (!settings.skipBad
-          && stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, rejection.serverMessage(), 0))) {
+          && stop.compareAndSet(
+              null, new StoppedAtBadRecord(input.name(), where, rejection.serverMessage(), 0))) {
         stopIndex = index;
       }
       return;

@@ -18,7 +18,8 @@ public final class Human {
       v /= 1024;
       u++;
     }
-    return String.format(Locale.ROOT, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, units[u]);
+    return String.format(
+        Locale.ROOT, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, units[u]);
   }
 
   /** {@code 1,234,567}. */

@@ -18,6 +18,7 @@ import java.util.function.LongSupplier;
 public final class Progress implements AutoCloseable {
   private static final long REDRAW_MILLIS = 200;
   private static final int BAR_WIDTH = 24;
+
   /** Rate window: the rate shown is over about the last this many redraws. */
   private static final int WINDOW = 15;
 
@@ -87,7 +88,9 @@ public final class Progress implements AutoCloseable {
     windowNanos[slot] = now;
     drawn++;
     double rate =
-        drawn < 2 ? 0 : (count - windowCount[oldest]) * 1e9 / Math.max(1, now - windowNanos[oldest]);
+        drawn < 2
+            ? 0
+            : (count - windowCount[oldest]) * 1e9 / Math.max(1, now - windowNanos[oldest]);
 
     double fraction = -1;
     long bytes = doneBytes == null ? -1 : doneBytes.getAsLong();

@@ -26,14 +26,20 @@ public final class Input implements Closeable {
   private final RecordReader reader;
 
   private Input(
-      String name, long sizeBytes, boolean gzip, RecordFormat format, CountingStream raw, InputStream decoded) {
+      String name,
+      long sizeBytes,
+      boolean gzip,
+      RecordFormat format,
+      CountingStream raw,
+      InputStream decoded) {
     this.name = name;
     this.sizeBytes = sizeBytes;
     this.gzip = gzip;
     this.format = format;
     this.raw = raw;
     this.decoded = decoded;
-    this.reader = format == RecordFormat.NDJSON ? new NdjsonReader(decoded) : new ProtobufReader(decoded);
+    this.reader =
+        format == RecordFormat.NDJSON ? new NdjsonReader(decoded) : new ProtobufReader(decoded);
   }
 
   /**

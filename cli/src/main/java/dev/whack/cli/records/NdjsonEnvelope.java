@@ -14,8 +14,8 @@ import java.util.Arrays;
  * ends: after the key, the body runs from its opening brace to the line's last closing brace but
  * one. That cut is safe even on a malformed line: if what lies between is not exactly one object
  * (say {@code {...}, "extra": 1}), the node rejects it as a profile with trailing content. Any
- * other shape (the body first, members repeated) is walked member by member, skipping the body
- * with a string-aware bracket count.
+ * other shape (the body first, members repeated) is walked member by member, skipping the body with
+ * a string-aware bracket count.
  *
  * <p>Errors carry the 1-based column of the line and the same wording as the node's record parser.
  */
@@ -104,7 +104,9 @@ final class NdjsonEnvelope {
         default ->
             throw c.failAt(
                 nameAt,
-                "unknown record member \"" + member + "\" (expected key, profile, update, segment)");
+                "unknown record member \""
+                    + member
+                    + "\" (expected key, profile, update, segment)");
       }
       c.skipBlank();
       int sep = c.next("',' or '}'");
@@ -237,7 +239,8 @@ final class NdjsonEnvelope {
               throw failAt(i, "a \\u escape needs four hex digits");
             }
             try {
-              s.append((char) Integer.parseInt(new String(b, i + 2, 4, StandardCharsets.US_ASCII), 16));
+              s.append(
+                  (char) Integer.parseInt(new String(b, i + 2, 4, StandardCharsets.US_ASCII), 16));
             } catch (NumberFormatException ex) {
               throw failAt(i, "a \\u escape needs four hex digits");
             }

@@ -10,8 +10,8 @@ import java.io.InputStream;
  * Reads length-delimited {@code whack.v1.LoadRecord} messages (a varint length, then the message,
  * as {@code writeDelimitedTo} writes them). Each record is framed without building messages: its
  * key (field 1) is read and its body (field 2 Profile or 3 Update) is cut out as bytes, which the
- * node parses. As in protobuf, unknown fields are skipped and of two bodies the last one counts.
- * A record without a key takes the key inside its body ({@code Profile.key}, {@code Update.key}).
+ * node parses. As in protobuf, unknown fields are skipped and of two bodies the last one counts. A
+ * record without a key takes the key inside its body ({@code Profile.key}, {@code Update.key}).
  *
  * <p>A record that does not parse is reported with its byte offset in the uncompressed stream and
  * the reader goes on after it; a broken length prefix or a stream cut short cannot be read past.
@@ -31,6 +31,7 @@ public final class ProtobufReader implements RecordReader {
   private int start;
   private int end;
   private boolean eof;
+
   /** Stream offset of buf[0]. */
   private long base;
 
@@ -51,11 +52,13 @@ public final class ProtobufReader implements RecordReader {
     int i = start;
     while (true) {
       if (i >= end) {
-        throw new BadRecordException("offset " + offset, "the stream ends inside a record's length", false);
+        throw new BadRecordException(
+            "offset " + offset, "the stream ends inside a record's length", false);
       }
       byte x = buf[i++];
       if (shift == 28 && (x & 0xf0) != 0) {
-        throw new BadRecordException("offset " + offset, "a record length over 2^32 (corrupt stream?)", false);
+        throw new BadRecordException(
+            "offset " + offset, "a record length over 2^32 (corrupt stream?)", false);
       }
       length |= (x & 0x7f) << shift;
       if (x >= 0) {
@@ -66,16 +69,22 @@ public final class ProtobufReader implements RecordReader {
     if (length < 0 || length > MAX_RECORD_BYTES) {
       throw new BadRecordException(
           "offset " + offset,
-          "a record length of " + Integer.toUnsignedString(length) + " bytes, over the "
-              + MAX_RECORD_BYTES + " limit (corrupt stream?)",
+          "a record length of "
+              + Integer.toUnsignedString(length)
+              + " bytes, over the "
+              + MAX_RECORD_BYTES
+              + " limit (corrupt stream?)",
           false);
     }
     int header = i - start;
     if (!available(header + length)) {
       throw new BadRecordException(
           "offset " + offset,
-          "the stream ends inside a record (" + length + " bytes announced, "
-              + (end - start - header) + " there)",
+          "the stream ends inside a record ("
+              + length
+              + " bytes announced, "
+              + (end - start - header)
+              + " there)",
           false);
     }
     int messageAt = start + header;
@@ -114,7 +123,8 @@ public final class ProtobufReader implements RecordReader {
         }
       }
       if (body == null) {
-        throw new BadRecordException("offset " + offset, "a record needs a profile or an update", true);
+        throw new BadRecordException(
+            "offset " + offset, "a record needs a profile or an update", true);
       }
       if (kind == Record.Kind.SEGMENT) {
         return new Record("", kind, true, body, offset);
@@ -155,7 +165,9 @@ public final class ProtobufReader implements RecordReader {
     }
   }
 
-  /** True once {@code n} bytes from {@code start} are in the buffer; false if the stream ends first. */
+  /**
+   * True once {@code n} bytes from {@code start} are in the buffer; false if the stream ends first.
+   */
   private boolean available(int n) throws IOException {
     while (end - start < n) {
       if (eof) {

@@ -5,8 +5,8 @@ package dev.whack.cli.records;
  * a Profile, an Update or a segment definition (whose key is empty), in the encoding of the stream
  * it came from.
  *
- * @param position where it starts: the 1-based line (NDJSON) or the byte offset in the
- *     uncompressed stream (protobuf)
+ * @param position where it starts: the 1-based line (NDJSON) or the byte offset in the uncompressed
+ *     stream (protobuf)
  */
 public record Record(String key, Kind kind, boolean protobuf, byte[] body, long position) {
   public enum Kind {

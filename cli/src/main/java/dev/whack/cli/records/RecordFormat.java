@@ -34,10 +34,16 @@ public enum RecordFormat {
     return head[i] == '"' || head[i] == '}' ? NDJSON : PROTO;
   }
 
-  /** The format a file name suggests ({@code .pb}, {@code .proto}, {@code .bin}, optionally .gz), or null. */
+  /**
+   * The format a file name suggests ({@code .pb}, {@code .proto}, {@code .bin}, optionally .gz), or
+   * null.
+   */
   public static RecordFormat fromName(String name) {
     String n = name.endsWith(".gz") ? name.substring(0, name.length() - 3) : name;
-    if (n.endsWith(".pb") || n.endsWith(".proto") || n.endsWith(".bin") || n.endsWith(".protobuf")) {
+    if (n.endsWith(".pb")
+        || n.endsWith(".proto")
+        || n.endsWith(".bin")
+        || n.endsWith(".protobuf")) {
       return PROTO;
     }
     if (n.endsWith(".ndjson") || n.endsWith(".jsonl") || n.endsWith(".json")) {

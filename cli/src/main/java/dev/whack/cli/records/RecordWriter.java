@@ -46,8 +46,8 @@ public final class RecordWriter implements Closeable {
    * @param path a file, or null for {@code stdout} (never closed)
    * @param gzip compress (for a file whose name ends in .gz, say)
    */
-  public static RecordWriter open(String path, OutputStream stdout, RecordFormat format, boolean gzip)
-      throws IOException {
+  public static RecordWriter open(
+      String path, OutputStream stdout, RecordFormat format, boolean gzip) throws IOException {
     if (path == null || path.equals("-")) {
       return new RecordWriter(stdout, format, gzip, false);
     }
@@ -83,7 +83,9 @@ public final class RecordWriter implements Closeable {
     } else {
       LoadRecord.newBuilder()
           .setSegment(
-              dev.whack.proto.SegmentDefinition.newBuilder().setName(name).setExpression(expression))
+              dev.whack.proto.SegmentDefinition.newBuilder()
+                  .setName(name)
+                  .setExpression(expression))
           .build()
           .writeDelimitedTo(out);
     }
@@ -130,7 +132,9 @@ public final class RecordWriter implements Closeable {
     records++;
   }
 
-  /** A JSON string: keys hold no control characters (memcached keys), so only " and \ need escaping. */
+  /**
+   * A JSON string: keys hold no control characters (memcached keys), so only " and \ need escaping.
+   */
   private void writeJsonString(String s) throws IOException {
     out.write('"');
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
@@ -156,7 +160,9 @@ public final class RecordWriter implements Closeable {
     return records;
   }
 
-  /** Bytes written to the file or stdout so far (compressed when gzipped, before the last flush). */
+  /**
+   * Bytes written to the file or stdout so far (compressed when gzipped, before the last flush).
+   */
   public long bytesWritten() {
     return counted.count;
   }

@@ -16,10 +16,10 @@ import java.util.regex.Pattern;
 
 /**
  * What the record fuzz targets check of a reader over arbitrary bytes: it gives records, each at a
- * position inside the stream, or {@link BadRecordException}s saying where (a line and column, or
- * a byte offset, inside the stream) and why, going on after a recoverable one and stopping after
- * one that is not; never anything else; and alike whether the stream delivers its bytes at once or
- * a few at a time.
+ * position inside the stream, or {@link BadRecordException}s saying where (a line and column, or a
+ * byte offset, inside the stream) and why, going on after a recoverable one and stopping after one
+ * that is not; never anything else; and alike whether the stream delivers its bytes at once or a
+ * few at a time.
  */
 final class FramedRecords {
   private static final Pattern LINE = Pattern.compile("line (\\d+)(?:, column (\\d+))?");
@@ -49,9 +49,17 @@ final class FramedRecords {
         }
         long at = r.position();
         long last = r.protobuf() ? input.length - 1 : lines;
-        assertTrue(at >= (r.protobuf() ? 0 : 1) && at <= last, () -> "a record at " + at + ", outside: " + show(input));
-        out.append(r.kind()).append(' ').append(r.key()).append(' ').append(at).append(' ')
-            .append(HexFormat.of().formatHex(r.body())).append('\n');
+        assertTrue(
+            at >= (r.protobuf() ? 0 : 1) && at <= last,
+            () -> "a record at " + at + ", outside: " + show(input));
+        out.append(r.kind())
+            .append(' ')
+            .append(r.key())
+            .append(' ')
+            .append(at)
+            .append(' ')
+            .append(HexFormat.of().formatHex(r.body()))
+            .append('\n');
       } catch (BadRecordException e) {
         assertInside(e.where(), input, lines);
         out.append("bad ").append(e.getMessage()).append('\n');
@@ -73,11 +81,14 @@ final class FramedRecords {
       assertTrue(n >= 1 && n <= lines, () -> "an error at " + where + ", outside: " + show(input));
       if (line.group(2) != null) {
         long column = Long.parseLong(line.group(2));
-        assertTrue(column >= 1 && column <= input.length + 1, () -> "an error at " + where + ", outside: " + show(input));
+        assertTrue(
+            column >= 1 && column <= input.length + 1,
+            () -> "an error at " + where + ", outside: " + show(input));
       }
     } else if (offset.matches()) {
       long n = Long.parseLong(offset.group(1));
-      assertTrue(n >= 0 && n <= input.length, () -> "an error at " + where + ", outside: " + show(input));
+      assertTrue(
+          n >= 0 && n <= input.length, () -> "an error at " + where + ", outside: " + show(input));
     } else {
       throw new AssertionError("an error that does not say where: " + where + " in " + show(input));
     }
@@ -95,6 +106,9 @@ final class FramedRecords {
   }
 
   static String show(byte[] input) {
-    return HexFormat.of().formatHex(input, 0, Math.min(input.length, 256)) + " (" + input.length + " bytes)";
+    return HexFormat.of().formatHex(input, 0, Math.min(input.length, 256))
+        + " ("
+        + input.length
+        + " bytes)";
   }
 }

@@ -56,7 +56,9 @@ class RecordReadersTest {
             + "{\"key\":\"d\\\"\\u00e9\\n\",\"profile\":{\"t\":[\"{\",\"]\"]}}";
     for (long seed = 0; seed < 20; seed++) {
       List<Record> records =
-          readAll(new NdjsonReader(seed == 0 ? new ByteArrayInputStream(utf8(text)) : trickle(utf8(text), seed)));
+          readAll(
+              new NdjsonReader(
+                  seed == 0 ? new ByteArrayInputStream(utf8(text)) : trickle(utf8(text), seed)));
       assertEquals(4, records.size());
       assertEquals("a", records.get(0).key());
       assertEquals(Record.Kind.PROFILE, records.get(0).kind());
@@ -90,7 +92,8 @@ class RecordReadersTest {
     assertEquals("a", reader.next().key());
     assertBad(reader, "line 2, column 24", "a record has a profile or an update, not both");
     assertBad(reader, "line 3, column 8", "\"key\" is a string");
-    assertBad(reader, "line 4, column 14", "a record needs \"key\" and one of \"profile\" or \"update\"");
+    assertBad(
+        reader, "line 4, column 14", "a record needs \"key\" and one of \"profile\" or \"update\"");
     assertBad(reader, "line 5, column 22", "\"profile\" is an object");
     assertBad(reader, "line 6, column 12", "duplicate member \"key\"");
     assertBad(reader, "line 7, column 26", "unexpected content after the record");
@@ -108,14 +111,18 @@ class RecordReadersTest {
   void shouldLeaveWhatFollowsALastBodyToTheNode() throws Exception {
     // The common shape is cut from both ends without walking the body: a member after it stays
     // in the body, which the node then rejects as trailing content (and applies nothing).
-    Record r = new NdjsonReader(new ByteArrayInputStream(utf8("{\"key\":\"b\",\"profile\":{},\"update\":{}}"))).next();
+    Record r =
+        new NdjsonReader(
+                new ByteArrayInputStream(utf8("{\"key\":\"b\",\"profile\":{},\"update\":{}}")))
+            .next();
     assertArrayEquals(utf8("{},\"update\":{}"), r.body());
   }
 
   @Test
   void shouldReadLinesLongerThanItsBuffer() throws Exception {
     String big = "x".repeat(5_000_000);
-    String text = "{\"key\":\"a\",\"profile\":{\"s\":\"" + big + "\"}}\n{\"key\":\"b\",\"profile\":{}}\n";
+    String text =
+        "{\"key\":\"a\",\"profile\":{\"s\":\"" + big + "\"}}\n{\"key\":\"b\",\"profile\":{}}\n";
     List<Record> records = readAll(new NdjsonReader(new ByteArrayInputStream(utf8(text))));
     assertEquals(2, records.size());
     assertEquals(big.length() + 8, records.get(0).body().length);
@@ -129,7 +136,8 @@ class RecordReadersTest {
       byte[] b = new byte[r.nextInt(40)];
       for (int i = 0; i < b.length; i++) {
         int pick = r.nextInt(6);
-        b[i] = (byte) (pick == 0 ? '\n' : pick == 1 ? 0x0b : pick == 2 ? (byte) 0x8a : r.nextInt(256));
+        b[i] =
+            (byte) (pick == 0 ? '\n' : pick == 1 ? 0x0b : pick == 2 ? (byte) 0x8a : r.nextInt(256));
       }
       int from = b.length == 0 ? 0 : r.nextInt(b.length);
       int naive = -1;
@@ -162,12 +170,20 @@ class RecordReadersTest {
             LoadRecord.newBuilder().setProfile(profile).build(), // key from the body
             LoadRecord.newBuilder()
                 .setKey("big")
-                .setProfile(Profile.newBuilder().addAttributes(
-                    dev.whack.proto.Attribute.newBuilder().setName("s").setValue(
-                        dev.whack.proto.Value.newBuilder().setStringValueBytes(ByteString.copyFrom(new byte[3_000_000])))))
+                .setProfile(
+                    Profile.newBuilder()
+                        .addAttributes(
+                            dev.whack.proto.Attribute.newBuilder()
+                                .setName("s")
+                                .setValue(
+                                    dev.whack.proto.Value.newBuilder()
+                                        .setStringValueBytes(
+                                            ByteString.copyFrom(new byte[3_000_000])))))
                 .build());
     for (long seed = 0; seed < 5; seed++) {
-      List<Record> records = readAll(new ProtobufReader(seed == 0 ? new ByteArrayInputStream(data) : trickle(data, seed)));
+      List<Record> records =
+          readAll(
+              new ProtobufReader(seed == 0 ? new ByteArrayInputStream(data) : trickle(data, seed)));
       assertEquals(4, records.size());
       assertEquals("a", records.get(0).key());
       assertArrayEquals(profile.toByteArray(), records.get(0).body());
@@ -182,17 +198,26 @@ class RecordReadersTest {
 
   @Test
   void shouldStopAtABrokenFrame() throws Exception {
-    byte[] good = delimited(LoadRecord.newBuilder().setKey("a").setProfile(Profile.getDefaultInstance()).build());
+    byte[] good =
+        delimited(
+            LoadRecord.newBuilder().setKey("a").setProfile(Profile.getDefaultInstance()).build());
     byte[] huge = new byte[good.length + 5];
     System.arraycopy(good, 0, huge, 0, good.length);
-    System.arraycopy(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}, 0, huge, good.length, 5);
+    System.arraycopy(
+        new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f},
+        0,
+        huge,
+        good.length,
+        5);
     ProtobufReader reader = new ProtobufReader(new ByteArrayInputStream(huge));
     assertEquals("a", reader.next().key());
     BadRecordException e = assertThrows(BadRecordException.class, reader::next);
     assertEquals("offset " + good.length, e.where());
     assertFalse(e.recoverable());
 
-    ProtobufReader garbage = new ProtobufReader(new ByteArrayInputStream(new byte[] {3, (byte) 0xff, (byte) 0xff, (byte) 0xff}));
+    ProtobufReader garbage =
+        new ProtobufReader(
+            new ByteArrayInputStream(new byte[] {3, (byte) 0xff, (byte) 0xff, (byte) 0xff}));
     BadRecordException bad = assertThrows(BadRecordException.class, garbage::next);
     assertEquals("offset 0", bad.where());
     assertEquals(true, bad.recoverable(), "the frame was whole: the next record can be read");

@@ -5,11 +5,10 @@ import io.netty.buffer.ByteBufUtil;
 import java.io.ByteArrayOutputStream;
 
 /**
- * The binary-protocol twin of {@link RelayRequest}: whole binary requests passed through
- * unchanged, followed by a NoOp; every response packet before the NoOp's comes back as bytes.
- * The NoOp answers after everything sent before it (quiet requests included), so it marks the end
- * of the answer whatever the requests were. Sent only on connections that carry the binary
- * protocol.
+ * The binary-protocol twin of {@link RelayRequest}: whole binary requests passed through unchanged,
+ * followed by a NoOp; every response packet before the NoOp's comes back as bytes. The NoOp answers
+ * after everything sent before it (quiet requests included), so it marks the end of the answer
+ * whatever the requests were. Sent only on connections that carry the binary protocol.
  *
  * <p>Concurrency: as every {@link Request}.
  */
@@ -21,7 +20,9 @@ public final class BinaryRelayRequest extends Request<byte[]> {
   private final byte[] requests;
   private final ByteArrayOutputStream reply = new ByteArrayOutputStream();
 
-  /** @param requests one or more whole binary requests (header, extras, key, value) */
+  /**
+   * @param requests one or more whole binary requests (header, extras, key, value)
+   */
   public BinaryRelayRequest(byte[] requests) {
     this.requests = requests;
   }
@@ -63,7 +64,8 @@ public final class BinaryRelayRequest extends Request<byte[]> {
         return succeed(reply.toByteArray());
       }
       if (reply.size() + length > Lines.MAX_BLOCK_BYTES) {
-        throw new ReplyFormatException("a relayed binary answer larger than " + Lines.MAX_BLOCK_BYTES);
+        throw new ReplyFormatException(
+            "a relayed binary answer larger than " + Lines.MAX_BLOCK_BYTES);
       }
       reply.write(ByteBufUtil.getBytes(in, start, length), 0, length);
       in.skipBytes(length);

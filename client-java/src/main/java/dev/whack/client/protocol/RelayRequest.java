@@ -6,12 +6,12 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A request passed through unchanged, for a node that forwards a key it does not own: the
- * client's own command bytes followed by {@code mn}, and everything the owner answers before
- * {@code MN} comes back as bytes. The no-op marks the end of the reply whatever the command was,
- * even a quiet one that answers nothing. Data blocks are skipped by the lengths their lines
- * declare ({@code VALUE}, {@code VA}, {@code PROFILE}, {@code SEGMENT}), so a value holding "MN"
- * cannot end the reply early.
+ * A request passed through unchanged, for a node that forwards a key it does not own: the client's
+ * own command bytes followed by {@code mn}, and everything the owner answers before {@code MN}
+ * comes back as bytes. The no-op marks the end of the reply whatever the command was, even a quiet
+ * one that answers nothing. Data blocks are skipped by the lengths their lines declare ({@code
+ * VALUE}, {@code VA}, {@code PROFILE}, {@code SEGMENT}), so a value holding "MN" cannot end the
+ * reply early.
  *
  * <p>Concurrency: as every {@link Request}.
  */
@@ -19,10 +19,13 @@ public final class RelayRequest extends Request<byte[]> {
   private static final byte[] NOOP = Lines.ascii("mn\r\n");
   private final byte[] request;
   private final ByteArrayOutputStream reply = new ByteArrayOutputStream();
+
   /** Bytes of a data block (with its CRLF) still to copy, before the next line. */
   private int blockRemaining;
 
-  /** @param request one or more whole commands, each with its data block if it has one */
+  /**
+   * @param request one or more whole commands, each with its data block if it has one
+   */
   public RelayRequest(byte[] request) {
     this.request = request;
   }
@@ -53,7 +56,8 @@ public final class RelayRequest extends Request<byte[]> {
       int newline = in.indexOf(start, in.writerIndex(), (byte) '\n');
       if (newline < 0) {
         if (in.readableBytes() > Lines.MAX_LINE_BYTES) {
-          throw new ReplyFormatException("a relayed reply line longer than " + Lines.MAX_LINE_BYTES + " bytes");
+          throw new ReplyFormatException(
+              "a relayed reply line longer than " + Lines.MAX_LINE_BYTES + " bytes");
         }
         return false;
       }
@@ -70,7 +74,8 @@ public final class RelayRequest extends Request<byte[]> {
 
   private void copy(ByteBuf in, int n) {
     if (reply.size() + n > Lines.MAX_BLOCK_BYTES) {
-      throw new ReplyFormatException("a relayed reply larger than " + Lines.MAX_BLOCK_BYTES + " bytes");
+      throw new ReplyFormatException(
+          "a relayed reply larger than " + Lines.MAX_BLOCK_BYTES + " bytes");
     }
     reply.write(ByteBufUtil.getBytes(in, in.readerIndex(), n), 0, n);
     in.skipBytes(n);

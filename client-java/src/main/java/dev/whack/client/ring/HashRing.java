@@ -10,14 +10,14 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Consistent hashing of profile keys onto cluster members, shared by the Java client and the
- * nodes so that both route every key to the same member.
+ * Consistent hashing of profile keys onto cluster members, shared by the Java client and the nodes
+ * so that both route every key to the same member.
  *
  * <p>Algorithm (also in docs/cluster.md, with test vectors, for clients in other languages):
  * members are named {@code host:port}, sorted and de-duplicated. Each member gets {@link
  * #VIRTUAL_NODES} points on a ring of signed 64-bit integers: point {@code i} of member {@code m}
- * is XXH3-64 (seed 0) of the UTF-8 bytes of {@code m + "#" + i}. A key's position is XXH3-64 of
- * its bytes; its owner is the member of the first point at or after that position in signed order,
+ * is XXH3-64 (seed 0) of the UTF-8 bytes of {@code m + "#" + i}. A key's position is XXH3-64 of its
+ * bytes; its owner is the member of the first point at or after that position in signed order,
  * wrapping to the smallest point. Equal points are ordered by member name.
  *
  * <p>Concurrency: immutable. A membership change builds a new ring, which callers swap in by

@@ -75,6 +75,7 @@ public final class Connection {
 
   /** Past this many encoded bytes a drain writes what it has and starts a new buffer. */
   private static final int WRITE_CHUNK_BYTES = 256 * 1024;
+
   private static final byte[] SERVER_ERROR =
       "SERVER_ERROR ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

@@ -63,8 +63,8 @@ public final class NodeClient implements AutoCloseable {
   }
 
   /**
-   * @param probeRequest what a probe sends to see whether the node is back: a text {@code
-   *     version}, or a binary NoOp for connections that carry the binary protocol (a node picks a
+   * @param probeRequest what a probe sends to see whether the node is back: a text {@code version},
+   *     or a binary NoOp for connections that carry the binary protocol (a node picks a
    *     connection's protocol from its first byte, and the probe's connection is kept)
    */
   public NodeClient(

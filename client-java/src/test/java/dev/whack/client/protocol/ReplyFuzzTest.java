@@ -17,13 +17,15 @@ import java.util.function.Supplier;
  * connection); the rest is what the node sent. A parser consumes a whole reply and completes its
  * future (with a value or a {@link ServerErrorException}), waits for more, or throws {@link
  * ReplyFormatException}, never anything else; and it does so alike whether the bytes come at once
- * or in pieces, ending at the same byte. Seeds in {@code ReplyFuzzTestInputs/parse/}: a first
- * byte of {@code 'a'} + n picks request n of {@link #REQUESTS}.
+ * or in pieces, ending at the same byte. Seeds in {@code ReplyFuzzTestInputs/parse/}: a first byte
+ * of {@code 'a'} + n picks request n of {@link #REQUESTS}.
  */
 class ReplyFuzzTest {
   private static final List<Supplier<Request<?>>> REQUESTS =
       List.of(
-          () -> new GetRequest(List.of("a", "b", "ü"), List.of(Keys.key("a"), Keys.key("b"), Keys.key("ü"))),
+          () ->
+              new GetRequest(
+                  List.of("a", "b", "ü"), List.of(Keys.key("a"), Keys.key("b"), Keys.key("ü"))),
           () -> new StoreRequest(Keys.key("k"), 0, 0, new byte[] {'v'}),
           () -> new DeleteRequest(Keys.key("k")),
           () -> new UpdateRequest(Keys.key("k"), new byte[] {'{', '}'}),
@@ -48,9 +50,22 @@ class ReplyFuzzTest {
     int pick = Math.floorMod(input[0] - 'a', REQUESTS.size() + 1);
     byte[] reply = Arrays.copyOfRange(input, 1, input.length);
     int piece = 1 + Math.floorMod(Arrays.hashCode(reply), 13);
-    String whole = pick == REQUESTS.size() ? pushLines(reply, reply.length) : outcome(REQUESTS.get(pick).get(), reply, reply.length);
-    String pieces = pick == REQUESTS.size() ? pushLines(reply, piece) : outcome(REQUESTS.get(pick).get(), reply, piece);
-    assertEquals(whole, pieces, () -> "read differently in pieces of " + piece + ": " + Lines.preview(Unpooled.wrappedBuffer(reply)));
+    String whole =
+        pick == REQUESTS.size()
+            ? pushLines(reply, reply.length)
+            : outcome(REQUESTS.get(pick).get(), reply, reply.length);
+    String pieces =
+        pick == REQUESTS.size()
+            ? pushLines(reply, piece)
+            : outcome(REQUESTS.get(pick).get(), reply, piece);
+    assertEquals(
+        whole,
+        pieces,
+        () ->
+            "read differently in pieces of "
+                + piece
+                + ": "
+                + Lines.preview(Unpooled.wrappedBuffer(reply)));
   }
 
   /** Feeds {@code reply} in pieces until the request completes or fails; says how it ended. */

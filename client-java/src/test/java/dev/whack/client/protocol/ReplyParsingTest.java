@@ -247,7 +247,8 @@ class ReplyParsingTest {
 
   @Test
   void shouldEncodeMembersWithAndWithoutACursor() {
-    assertEquals("local segmembers 2 100\r\ndk\r\n", encoded(MembersRequest.segment("dk", 100, null)));
+    assertEquals(
+        "local segmembers 2 100\r\ndk\r\n", encoded(MembersRequest.segment("dk", 100, null)));
     assertEquals(
         "local filtermembers 8 10 c:7f\r\nage > 30\r\n",
         encoded(MembersRequest.filter("age > 30", 10, "c:7f")));
@@ -367,12 +368,15 @@ class ReplyParsingTest {
   @Test
   void shouldParseStatsInTheNodesOrder() {
     Map<String, String> stats =
-        parse(() -> new StatsRequest(""), "STAT pid 42\r\nSTAT version 1.6.18-whack-0.1.0\r\nSTAT rusage_user 0.5 \r\nEND\r\n");
+        parse(
+            () -> new StatsRequest(""),
+            "STAT pid 42\r\nSTAT version 1.6.18-whack-0.1.0\r\nSTAT rusage_user 0.5 \r\nEND\r\n");
     assertEquals(List.of("pid", "version", "rusage_user"), List.copyOf(stats.keySet()));
     assertEquals("0.5 ", stats.get("rusage_user"));
     assertEquals(Map.of(), parse(() -> new StatsRequest("settings"), "END\r\n"));
     assertEquals("stats settings\r\n", encoded(new StatsRequest("settings")));
-    assertInstanceOf(ServerErrorException.class, parseFailure(new StatsRequest("frob"), "ERROR\r\n"));
+    assertInstanceOf(
+        ServerErrorException.class, parseFailure(new StatsRequest("frob"), "ERROR\r\n"));
     assertThrows(IllegalArgumentException.class, () -> new StatsRequest("two words"));
   }
 
@@ -384,14 +388,17 @@ class ReplyParsingTest {
             "PROFILE user:1 10\r\n{\"a\":\"\r\n\"}\r\nPROFILE u\u00e9:2 2\r\n{}\r\nNEXT 17\r\n");
     assertEquals(
         List.of(
-            new dev.whack.client.DumpedProfile("user:1", "{\"a\":\"\r\n\"}".getBytes(StandardCharsets.UTF_8)),
+            new dev.whack.client.DumpedProfile(
+                "user:1", "{\"a\":\"\r\n\"}".getBytes(StandardCharsets.UTF_8)),
             new dev.whack.client.DumpedProfile("u\u00e9:2", "{}".getBytes(StandardCharsets.UTF_8))),
         page.profiles());
     assertEquals("17", page.nextCursor());
     DumpPage last = parse(() -> new DumpRequest(null, 5, "17"), "END\r\n");
     assertEquals(List.of(), last.profiles());
     assertNull(last.nextCursor());
-    assertEquals("local segdump 14 2\r\ndk and not vip\r\n", encoded(new DumpRequest("dk and not vip", 2, null)));
+    assertEquals(
+        "local segdump 14 2\r\ndk and not vip\r\n",
+        encoded(new DumpRequest("dk and not vip", 2, null)));
     assertEquals("local segdump 0 5 17\r\n\r\n", encoded(new DumpRequest(null, 5, "17")));
   }
 
@@ -399,7 +406,9 @@ class ReplyParsingTest {
   void shouldRejectADumpReplyThatIsNotOne() {
     assertInstanceOf(
         BadExpressionException.class,
-        parseFailure(new DumpRequest("x and", 5, null), "CLIENT_ERROR bad expression at position 5: expected a name\r\n"));
+        parseFailure(
+            new DumpRequest("x and", 5, null),
+            "CLIENT_ERROR bad expression at position 5: expected a name\r\n"));
     DumpRequest spaced = new DumpRequest(null, 5, null);
     ByteBuf buffer = Unpooled.copiedBuffer("PROFILE a b 2\r\n{}\r\n", StandardCharsets.UTF_8);
     try {

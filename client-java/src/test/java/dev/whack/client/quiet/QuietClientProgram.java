@@ -6,8 +6,8 @@ import java.time.Duration;
 
 /**
  * An application that uses the Java client and nothing else, run by {@link JvmWarningsTest} in a
- * JVM of its own with no options: it writes and reads keys spread over the servers it is given
- * (so the ring hashes them) and prints what it read.
+ * JVM of its own with no options: it writes and reads keys spread over the servers it is given (so
+ * the ring hashes them) and prints what it read.
  */
 public final class QuietClientProgram {
   private QuietClientProgram() {}

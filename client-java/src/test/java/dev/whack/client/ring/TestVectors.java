@@ -6,15 +6,24 @@ import java.util.Map;
 final class TestVectors {
   static final Map<String, String> THREE_MEMBERS =
       Map.of(
-          "", "10.0.0.1:11211",
-          "a", "10.0.0.2:11211",
-          "user:1", "10.0.0.1:11211",
-          "user:2", "10.0.0.1:11211",
-          "user:42", "10.0.0.2:11211",
-          "profile:1000", "10.0.0.2:11211",
-          "segment", "10.0.0.3:11211",
-          "ünïcödé", "10.0.0.1:11211",
-          "k".repeat(250), "10.0.0.1:11211");
+          "",
+          "10.0.0.1:11211",
+          "a",
+          "10.0.0.2:11211",
+          "user:1",
+          "10.0.0.1:11211",
+          "user:2",
+          "10.0.0.1:11211",
+          "user:42",
+          "10.0.0.2:11211",
+          "profile:1000",
+          "10.0.0.2:11211",
+          "segment",
+          "10.0.0.3:11211",
+          "ünïcödé",
+          "10.0.0.1:11211",
+          "k".repeat(250),
+          "10.0.0.1:11211");
 
   /** XXH3-64 (seed 0) of some of the keys, to check a port's hash before its ring. */
   static final Map<String, Long> HASHES =

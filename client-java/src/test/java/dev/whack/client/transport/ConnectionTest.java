@@ -142,7 +142,8 @@ class ConnectionTest {
     assertTrue(waited >= TIMEOUT.toMillis(), "not before the timeout: " + waited);
     assertTrue(waited < TIMEOUT.toMillis() + 1000, "soon after the timeout: " + waited);
     assertEquals(
-        c.name() + " did not answer get within " + TIMEOUT.toMillis() + " ms", timeout.getMessage());
+        c.name() + " did not answer get within " + TIMEOUT.toMillis() + " ms",
+        timeout.getMessage());
     ConnectionClosedException poisoned = Await.failure(second, ConnectionClosedException.class);
     assertSame(timeout, poisoned.getCause());
     assertFalse(c.isOpen(), "a late reply must find no connection to be matched on");

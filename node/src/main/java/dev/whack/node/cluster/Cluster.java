@@ -10,8 +10,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * This node's view of the cluster: the member list, the consistent-hash ring the Java client
- * computes too (docs/cluster.md), and a client to the other members for forwarding keys this
- * node does not own and for asking every node a segment question.
+ * computes too (docs/cluster.md), and a client to the other members for forwarding keys this node
+ * does not own and for asking every node a segment question.
  *
  * <p>Concurrency: immutable after construction; the client is thread-safe.
  */
@@ -104,9 +104,9 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Watches segments on every other member, handing each change (as the engine's own change
-   * type, key as one char per byte) and each missed count to the given consumers; close the
-   * returned handle to stop. Null when the node is alone.
+   * Watches segments on every other member, handing each change (as the engine's own change type,
+   * key as one char per byte) and each missed count to the given consumers; close the returned
+   * handle to stop. Null when the node is alone.
    */
   public AutoCloseable watchPeers(
       List<String> segments,

@@ -7,9 +7,9 @@ import java.util.concurrent.CompletionException;
 /**
  * Why a cluster-wide answer could not be given, for each front end to say in its own terms: a
  * question the cluster refused (a bad expression, an unknown segment, a bad cursor; memcached's
- * {@code CLIENT_ERROR}, binary status {@code 0x04}), or a member that could not answer (down, or
- * it answered with an error of its own; {@code SERVER_ERROR}, binary {@code 0x86}). The message
- * is one line.
+ * {@code CLIENT_ERROR}, binary status {@code 0x04}), or a member that could not answer (down, or it
+ * answered with an error of its own; {@code SERVER_ERROR}, binary {@code 0x86}). The message is one
+ * line.
  */
 public final class ClusterException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -42,8 +42,8 @@ public final class ClusterException extends RuntimeException {
   }
 
   /**
-   * The ClusterException behind a failed future's error, or null if the failure is of another
-   * kind (a bug).
+   * The ClusterException behind a failed future's error, or null if the failure is of another kind
+   * (a bug).
    */
   public static ClusterException of(Throwable error) {
     Throwable cause = unwrap(error);

@@ -20,20 +20,20 @@ import java.util.function.Supplier;
 
 /**
  * Segment questions answered for the whole cluster (docs/cluster.md), for every front end: each
- * member answers for the profiles it holds, this node directly and the others through {@code
- * local} text commands (the cluster's own wire, relayed by {@link Cluster#relay}), and the answers
- * are combined into plain values that each front end encodes. Sizes and counts add up; lists merge
- * by name; a definition or a drop goes to every member; member pages walk the members in ring
- * order behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile lives
- * on exactly one member, so the combined answers are exact.
+ * member answers for the profiles it holds, this node directly and the others through {@code local}
+ * text commands (the cluster's own wire, relayed by {@link Cluster#relay}), and the answers are
+ * combined into plain values that each front end encodes. Sizes and counts add up; lists merge by
+ * name; a definition or a drop goes to every member; member pages walk the members in ring order
+ * behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile lives on
+ * exactly one member, so the combined answers are exact.
  *
- * <p>A future fails with a {@link ClusterException}: refused when this node or a member refused
- * the question, failed when a member could not be reached or answered with an error of its own.
- * Every member is asked even when this node refused, so that a definition that fails here for a
- * reason of this node's own still reaches the others, as it always has.
+ * <p>A future fails with a {@link ClusterException}: refused when this node or a member refused the
+ * question, failed when a member could not be reached or answered with an error of its own. Every
+ * member is asked even when this node refused, so that a definition that fails here for a reason of
+ * this node's own still reaches the others, as it always has.
  *
- * <p>Concurrency: stateless apart from its wiring, so one may serve any thread; this node's part
- * is computed on the caller's thread, and futures complete on the cluster client's threads.
+ * <p>Concurrency: stateless apart from its wiring, so one may serve any thread; this node's part is
+ * computed on the caller's thread, and futures complete on the cluster client's threads.
  */
 public final class ClusterSegments {
   /** What a page lists. */
@@ -162,8 +162,14 @@ public final class ClusterSegments {
     } else {
       byte[] expr = expression.getBytes(UTF_8);
       String request =
-          "local " + listing.command + " " + expr.length + " " + limit
-              + (inner == null ? "" : " " + inner) + "\r\n";
+          "local "
+              + listing.command
+              + " "
+              + expr.length
+              + " "
+              + limit
+              + (inner == null ? "" : " " + inner)
+              + "\r\n";
       answer =
           cluster
               .relay(name, concat(request.getBytes(UTF_8), expr, "\r\n".getBytes(UTF_8)))

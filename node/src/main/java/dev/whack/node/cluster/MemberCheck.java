@@ -25,13 +25,13 @@ import java.util.function.Supplier;
  * {@code --peers}; two nodes with different lists route the same key to different owners, so
  * answers depend on the node asked, silently. So each node asks every peer for its member list
  * ({@code stats cluster}) when it first reaches it, and again after the peer was down, and says
- * loudly when a list differs, or when the "peer" answering is this very node under another name
- * (a random instance id tells), which would make it forward keys to itself. What it found is in
- * {@code stats cluster} and {@code whack cluster status}.
+ * loudly when a list differs, or when the "peer" answering is this very node under another name (a
+ * random instance id tells), which would make it forward keys to itself. What it found is in {@code
+ * stats cluster} and {@code whack cluster status}.
  *
- * <p>The one case that is certain before anything starts, a peer that resolves to an address
- * this node listens on, with this node's port, under a name that is not this node's, is refused
- * at start-up ({@link #aliasOfSelf}).
+ * <p>The one case that is certain before anything starts, a peer that resolves to an address this
+ * node listens on, with this node's port, under a name that is not this node's, is refused at
+ * start-up ({@link #aliasOfSelf}).
  *
  * <p>Concurrency: {@link #probe} runs on the node's timer thread; answers complete on the
  * forwarding client's I/O threads and replace immutable {@link View}s in a concurrent map, which
@@ -95,7 +95,12 @@ public final class MemberCheck {
   /** The check for a node's cluster; warnings go to {@code log}. */
   public static MemberCheck of(Cluster cluster, Consumer<String> log) {
     return new MemberCheck(
-        cluster.self(), cluster.members(), cluster.peers(), cluster::stats, cluster::downPeers, log);
+        cluster.self(),
+        cluster.members(),
+        cluster.peers(),
+        cluster::stats,
+        cluster::downPeers,
+        log);
   }
 
   /** XXH3-64 of the members joined by commas, in hex: equal lists, equal hashes. */
@@ -105,8 +110,8 @@ public final class MemberCheck {
   }
 
   /**
-   * Asks every peer not yet heard from for its member list; peers the forwarding client holds
-   * down are asked again once they are back. Call periodically (the node does, every second).
+   * Asks every peer not yet heard from for its member list; peers the forwarding client holds down
+   * are asked again once they are back. Call periodically (the node does, every second).
    */
   public void probe() {
     List<String> down = downPeers.get();
@@ -206,9 +211,9 @@ public final class MemberCheck {
 
   /**
    * The peer that is this node under another name, or null: one with this node's port whose host
-   * resolves to an address this node listens on (any local address when it binds a wildcard).
-   * Such a node would compute a ring with itself twice and forward to itself the keys the second
-   * name owns. Names that do not resolve are not this node.
+   * resolves to an address this node listens on (any local address when it binds a wildcard). Such
+   * a node would compute a ring with itself twice and forward to itself the keys the second name
+   * owns. Names that do not resolve are not this node.
    *
    * @param port the port this node listens on; 0 (not yet chosen) checks nothing
    */

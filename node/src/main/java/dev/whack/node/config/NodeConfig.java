@@ -6,8 +6,8 @@ import java.time.InstantSource;
 import java.util.List;
 
 /**
- * Everything a node is started with, set fluently and validated once by {@link #conclude()}
- * before any thread starts (the pattern of Aeron's {@code MediaDriver.Context}).
+ * Everything a node is started with, set fluently and validated once by {@link #conclude()} before
+ * any thread starts (the pattern of Aeron's {@code MediaDriver.Context}).
  */
 public final class NodeConfig {
   public static final int DEFAULT_PORT = 11211;
@@ -16,14 +16,19 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_ITEM_SIZE = 1 << 20;
   public static final int DEFAULT_METRICS_PORT = 9211;
   public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+
   /** How often expired profiles and due time-dependent memberships are processed. */
   public static final long DEFAULT_TIMER_PERIOD_MILLIS = 100;
+
   /** The change buffer all watchers read (--watch-buffer). */
   public static final int DEFAULT_WATCH_BUFFER_BYTES = 16 << 20;
+
   /** How long a watcher may stay lapped before it is disconnected (--watch-lapped-timeout). */
   public static final long DEFAULT_WATCH_LAPPED_TIMEOUT_MILLIS = 30_000;
+
   /** memcached refuses item size limits below 1 KiB. */
   public static final int MIN_ITEM_SIZE = 1024;
+
   /** How long a profile keeps a producer mark that does not advance (docs/profiles.md). */
   public static final long DEFAULT_PRODUCER_MARK_AGE_SECONDS = 30L * 86_400;
 
@@ -104,8 +109,8 @@ public final class NodeConfig {
 
   /**
    * Bytes of the change buffer that every watcher of this node reads (a power of two, default 16
-   * MiB): how far a watcher can fall behind before it loses the oldest changes, whatever the
-   * number of watchers.
+   * MiB): how far a watcher can fall behind before it loses the oldest changes, whatever the number
+   * of watchers.
    */
   public NodeConfig watchBufferBytes(int watchBufferBytes) {
     this.watchBufferBytes = watchBufferBytes;
@@ -113,8 +118,8 @@ public final class NodeConfig {
   }
 
   /**
-   * How long a watcher may stay lapped (losing changes, or not reading while the change buffer
-   * laps it) before the node tells it why and closes its connection (default 30 s).
+   * How long a watcher may stay lapped (losing changes, or not reading while the change buffer laps
+   * it) before the node tells it why and closes its connection (default 30 s).
    */
   public NodeConfig watchLappedTimeoutMillis(long watchLappedTimeoutMillis) {
     this.watchLappedTimeoutMillis = watchLappedTimeoutMillis;
@@ -331,8 +336,8 @@ public final class NodeConfig {
   }
 
   /**
-   * A duration as a count of seconds ({@code 3600}) or with a unit: {@code s}, {@code m}, {@code
-   * h} or {@code d} ({@code 90m}, {@code 30d}).
+   * A duration as a count of seconds ({@code 3600}) or with a unit: {@code s}, {@code m}, {@code h}
+   * or {@code d} ({@code 90m}, {@code 30d}).
    */
   public static long parseSeconds(String text) {
     String t = text == null ? "" : text.trim();
@@ -355,8 +360,7 @@ public final class NodeConfig {
       }
       return Math.multiplyExact(n, unit == 0 ? 1 : unit);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException(
-          "not a duration (try 3600, 90m, 12h or 30d): " + text, e);
+      throw new IllegalArgumentException("not a duration (try 3600, 90m, 12h or 30d): " + text, e);
     }
   }
 
@@ -397,8 +401,8 @@ public final class NodeConfig {
   }
 
   /**
-   * Parses a duration such as {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a plain
-   * number of seconds, into milliseconds.
+   * Parses a duration such as {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a plain number
+   * of seconds, into milliseconds.
    */
   public static long parseDurationMillis(String text) {
     String s = text.trim().toLowerCase(java.util.Locale.ROOT);

@@ -14,9 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * A node's data directory: at start-up, plays the log back into the keyspace and the engine;
- * then logs every change from there on. Snapshots (so that the log can be cut) are still to come:
- * until then the log grows with every write and start-up replays all of it.
+ * A node's data directory: at start-up, plays the log back into the keyspace and the engine; then
+ * logs every change from there on. Snapshots (so that the log can be cut) are still to come: until
+ * then the log grows with every write and start-up replays all of it.
  *
  * <p>Concurrency: opened and closed by the node's start and stop; the log it runs is thread-safe.
  */
@@ -69,7 +69,8 @@ public final class Durability implements AutoCloseable {
           };
       recovered =
           LogReader.read(
-              path, (type, seq, payload) -> LogRecords.play(type, payload, restorer, segments, clock));
+              path,
+              (type, seq, payload) -> LogRecords.play(type, payload, restorer, segments, clock));
     } else {
       recovered = new LogReader.Result(0, -1, 0, 0);
     }

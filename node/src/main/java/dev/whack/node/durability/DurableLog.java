@@ -17,22 +17,22 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The append-only log with group commit. Writers append records to their source's {@link
  * RecordBuffer} while holding that source's lock (on the node: a keyspace stripe's lock, which the
- * change holds anyway), each record numbered from one sequence. One log thread takes every
- * source's records in turn, writes them with one write, and under {@link Fsync#ALWAYS} forces
- * the file once for all of them before it announces them durable; so one fsync covers every
- * connection's records of that turn.
+ * change holds anyway), each record numbered from one sequence. One log thread takes every source's
+ * records in turn, writes them with one write, and under {@link Fsync#ALWAYS} forces the file once
+ * for all of them before it announces them durable; so one fsync covers every connection's records
+ * of that turn.
  *
  * <p>Which records are durable: before a turn the thread reads the next sequence {@code s}. A
  * writer takes its sequence and appends its record under its source's lock, and the thread takes
- * each source's lock to drain it, so after the turn every record numbered below {@code s} is in
- * the file. Records of different sources land in the file in no particular sequence order;
- * replay does not need one across sources (docs/architecture.md, "Durability").
+ * each source's lock to drain it, so after the turn every record numbered below {@code s} is in the
+ * file. Records of different sources land in the file in no particular sequence order; replay does
+ * not need one across sources (docs/architecture.md, "Durability").
  *
  * <p>The thread takes a turn when kicked, and at least every 10 ms.
  *
- * <p>Concurrency: {@link #append}'s caller holds the source's lock; {@link #whenDurable} and
- * {@link #kick} may be called from any thread; actions run on the log thread and must only hand
- * work to another thread (a connection's event loop).
+ * <p>Concurrency: {@link #append}'s caller holds the source's lock; {@link #whenDurable} and {@link
+ * #kick} may be called from any thread; actions run on the log thread and must only hand work to
+ * another thread (a connection's event loop).
  */
 public final class DurableLog implements AutoCloseable {
   /** When the file is forced to disk. */
@@ -60,10 +60,13 @@ public final class DurableLog implements AutoCloseable {
   private final Condition work = signal.newCondition();
   private boolean kicked;
   private boolean closing;
+
   /** Waiting actions, soonest sequence first; guarded by {@link #signal}. */
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+
   /** Every record below this sequence is durable as the policy means it. */
   private volatile long durableBelow;
+
   private volatile IOException failure;
 
   private ByteBuffer out = ByteBuffer.allocateDirect(1 << 20);
@@ -85,8 +88,8 @@ public final class DurableLog implements AutoCloseable {
    * @param locks one lock per source; source {@code i}'s records are appended under {@code
    *     locks[i]}
    * @param firstSequence the sequence the next record gets (one past the last one replayed)
-   * @param goodBytes where the file's last good record ends ({@link LogReader.Result#goodBytes});
-   *     a torn tail after it is cut off
+   * @param goodBytes where the file's last good record ends ({@link LogReader.Result#goodBytes}); a
+   *     torn tail after it is cut off
    */
   public DurableLog(Path path, Fsync fsync, Lock[] locks, long firstSequence, long goodBytes)
       throws IOException {
@@ -120,14 +123,16 @@ public final class DurableLog implements AutoCloseable {
     thread.start();
   }
 
-  /** The sequence for the next record; call while holding the source's lock, then {@link #append}. */
+  /**
+   * The sequence for the next record; call while holding the source's lock, then {@link #append}.
+   */
   public long nextSequence() {
     return nextSequence.getAndIncrement();
   }
 
   /**
-   * Source {@code i}'s buffer, to append a record begun with a sequence from {@link
-   * #nextSequence}. The caller holds {@code locks[i]}.
+   * Source {@code i}'s buffer, to append a record begun with a sequence from {@link #nextSequence}.
+   * The caller holds {@code locks[i]}.
    */
   public RecordBuffer append(int source) {
     return buffers[source];
@@ -145,9 +150,9 @@ public final class DurableLog implements AutoCloseable {
   }
 
   /**
-   * Runs {@code action} once every record up to {@code sequence} is durable as the policy means
-   * it (forced, under {@link Fsync#ALWAYS}; written, otherwise): at once on this thread if it
-   * already is, else on the log thread.
+   * Runs {@code action} once every record up to {@code sequence} is durable as the policy means it
+   * (forced, under {@link Fsync#ALWAYS}; written, otherwise): at once on this thread if it already
+   * is, else on the log thread.
    *
    * @throws UncheckedIOException when the log can no longer be written
    */
@@ -197,7 +202,8 @@ public final class DurableLog implements AutoCloseable {
   private void checkHealthy() {
     IOException f = failure;
     if (f != null) {
-      throw new UncheckedIOException("the log " + path + " cannot be written: " + f.getMessage(), f);
+      throw new UncheckedIOException(
+          "the log " + path + " cannot be written: " + f.getMessage(), f);
     }
   }
 

@@ -22,10 +22,13 @@ final class LogFormat {
   static final byte[] MAGIC = "WHACKLOG".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 1;
   static final int FILE_HEADER = 16;
+
   /** Length and checksum before each body. */
   static final int RECORD_HEADER = 8;
+
   /** Type and sequence at the start of each body. */
   static final int BODY_OVERHEAD = 9;
+
   /** The largest body: a 64 MiB item (the biggest --max-item-size) and room for its key. */
   static final int MAX_BODY = (64 << 20) + 4096;
 

@@ -6,10 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Writes the keyspace's changes ({@link Journal}) and segment definitions to the {@link
- * DurableLog} as {@link LogRecords}. Keyspace records go to their stripe's buffer, under the
- * stripe lock the keyspace holds when it calls; segment records to one more source, under its own
- * lock.
+ * Writes the keyspace's changes ({@link Journal}) and segment definitions to the {@link DurableLog}
+ * as {@link LogRecords}. Keyspace records go to their stripe's buffer, under the stripe lock the
+ * keyspace holds when it calls; segment records to one more source, under its own lock.
  *
  * <p>Each thread remembers the sequence of the last record it appended ({@link
  * #lastSequenceOfThisThread}): under {@code --fsync always} a connection's event loop holds its

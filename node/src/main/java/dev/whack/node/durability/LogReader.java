@@ -10,10 +10,10 @@ import java.util.Arrays;
 /**
  * Reads a log file back, record by record, and tells a torn end from damage.
  *
- * <p>A crash can leave the last record incomplete (its length written, not all of its body), with
- * a body whose checksum fails and nothing after it, or with zeros where it should be: that record
- * was never acknowledged under {@code --fsync always} (the reply waits until the whole record is
- * on disk), so it is dropped and reported ({@link Result#tornBytes}). A record that fails its
+ * <p>A crash can leave the last record incomplete (its length written, not all of its body), with a
+ * body whose checksum fails and nothing after it, or with zeros where it should be: that record was
+ * never acknowledged under {@code --fsync always} (the reply waits until the whole record is on
+ * disk), so it is dropped and reported ({@link Result#tornBytes}). A record that fails its
  * checksum, or has an impossible length, with other bytes after it is damage, which recovery must
  * not guess past: {@link #read} throws {@link CorruptLogException} naming the file, offset and
  * reason. (A power cut in the middle of a group commit can, rarely, persist a later page of the
@@ -34,8 +34,8 @@ public final class LogReader {
 
   /**
    * @param records good records read
-   * @param maxSequence the highest sequence of a good record (records of different sources are
-   *     not in sequence order in the file), or -1
+   * @param maxSequence the highest sequence of a good record (records of different sources are not
+   *     in sequence order in the file), or -1
    * @param goodBytes the length of the file up to the end of the last good record
    * @param tornBytes bytes after it that were dropped as a torn last record (0 when none)
    */

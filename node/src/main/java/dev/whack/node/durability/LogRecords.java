@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The log's record types and their payloads, both ways: {@link LogJournal} writes a {@link
- * Journal} call as a record, {@link #play} reads one back into a {@link Journal} (on start-up, the
+ * The log's record types and their payloads, both ways: {@link LogJournal} writes a {@link Journal}
+ * call as a record, {@link #play} reads one back into a {@link Journal} (on start-up, the
  * keyspace's restorer). Every keyspace record starts with the stripe it was logged under.
  *
  * <pre>
@@ -22,8 +22,8 @@ import java.nio.charset.StandardCharsets;
  * SEGMENT_DROPPED name
  * </pre>
  *
- * (u32 stripe and flags, u64 expiry, cas and time, u8 kind, marks and protobuf; byte strings
- * with a u32 length.)
+ * (u32 stripe and flags, u64 expiry, cas and time, u8 kind, marks and protobuf; byte strings with a
+ * u32 length.)
  */
 final class LogRecords {
   static final byte ITEM = 1;
@@ -48,7 +48,8 @@ final class LogRecords {
       byte type, ByteBuffer p, Journal keyspace, CatalogListener segments, ReplayClock clock) {
     switch (type) {
       case ITEM ->
-          keyspace.item(p.getInt(), bytes(p), p.getInt(), p.getLong(), p.getLong(), p.get(), bytes(p));
+          keyspace.item(
+              p.getInt(), bytes(p), p.getInt(), p.getLong(), p.getLong(), p.get(), bytes(p));
       case PROFILE_PUT -> {
         int stripe = p.getInt();
         byte[] key = bytes(p);

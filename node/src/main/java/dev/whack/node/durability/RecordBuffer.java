@@ -15,8 +15,10 @@ public final class RecordBuffer {
   private final CRC32C crc = new CRC32C();
   private byte[] bytes = new byte[4096];
   private int size;
+
   /** Where the record being written starts, or -1. */
   private int start = -1;
+
   private long lastSequence = -1;
 
   /** Starts a record; write the payload with the {@code put} methods, then {@link #end}. */

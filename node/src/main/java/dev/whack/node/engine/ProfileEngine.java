@@ -133,7 +133,8 @@ public final class ProfileEngine {
     this.table = new ProfileTable(config.lockStripes());
     this.registry = new SegmentRegistry(config.maxSegments());
     this.hub =
-        new ChangeHub(config.changeBufferBytes(), config.changeBufferStripes(), config.maxKeyBytes());
+        new ChangeHub(
+            config.changeBufferBytes(), config.changeBufferStripes(), config.maxKeyBytes());
     this.compiler =
         new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
     Dictionaries names = this.dict;
@@ -195,9 +196,9 @@ public final class ProfileEngine {
   public static final int NO_PROFILE = -1;
 
   /**
-   * Every stripe's lock, indexed by {@link ProfileTable#stripeIndex}: the node's key index guards
-   * a key's item with the lock of the key's stripe, so that the item and the profile change under
-   * one lock.
+   * Every stripe's lock, indexed by {@link ProfileTable#stripeIndex}: the node's key index guards a
+   * key's item with the lock of the key's stripe, so that the item and the profile change under one
+   * lock.
    */
   public ReentrantLock[] stripeLocks() {
     return table.stripeLocks();
@@ -269,8 +270,8 @@ public final class ProfileEngine {
 
   /**
    * Publishes a whole new compact form, which this thread's writer built under the stripe lock the
-   * caller holds (so that the names the replaced profile {@code current} shares with it need no
-   * new reference), re-evaluates every segment for it and settles the names of both.
+   * caller holds (so that the names the replaced profile {@code current} shares with it need no new
+   * reference), re-evaluates every segment for it and settles the names of both.
    *
    * @throws ProfileTooLargeException when {@code next} rendered as a read returns it would be over
    *     {@link EngineConfig#maxValueBytes}; nothing changes
@@ -305,11 +306,10 @@ public final class ProfileEngine {
    * @param rendering how a read returns the profile (an update creates a JSON one), which is the
    *     length that must fit in {@link EngineConfig#maxValueBytes}
    * @throws InvalidProfileException on a type clash or bad value; nothing is applied
-   * @throws ProfileTooLargeException when the updated profile's rendering would be over the
-   *     limit; nothing is applied
+   * @throws ProfileTooLargeException when the updated profile's rendering would be over the limit;
+   *     nothing is applied
    */
-  public WriteResult update(
-      byte[] key, int hash, int ordinal, Update update, Rendering rendering) {
+  public WriteResult update(byte[] key, int hash, int ordinal, Update update, Rendering rendering) {
     checkKey(key);
     Worker w = workers.get();
     return apply(w, key, hash, ordinal, w.ops.load(update), rendering);
@@ -328,13 +328,7 @@ public final class ProfileEngine {
    *     EngineConfig#maxValueBytes}; nothing is applied
    */
   public WriteResult updateJson(
-      byte[] key,
-      int hash,
-      int ordinal,
-      byte[] json,
-      int offset,
-      int length,
-      Rendering rendering) {
+      byte[] key, int hash, int ordinal, byte[] json, int offset, int length, Rendering rendering) {
     Worker w = workers.get();
     if (!w.updateReader.read(json, offset, length, w.ops)) {
       return update(
@@ -472,19 +466,15 @@ public final class ProfileEngine {
     series.window(0, today, windowDays, w);
     EventStats partial = new EventStats(w.count, w.sum, w.average(), w.variance(), 0);
     series.decayed(
-        0,
-        today,
-        today - config.retentionDays(),
-        (double) halfLifeMillis / Days.MILLIS_PER_DAY,
-        w);
+        0, today, today - config.retentionDays(), (double) halfLifeMillis / Days.MILLIS_PER_DAY, w);
     return new EventStats(
         partial.count(), partial.sum(), partial.average(), partial.variance(), w.decayed);
   }
 
   /**
    * Removes the profile and clears it from every segment (subscribers see it leave). The index
-   * calls this when it deletes, expires or evicts the profile. Returns false when the ordinal
-   * does not hold this key.
+   * calls this when it deletes, expires or evicts the profile. Returns false when the ordinal does
+   * not hold this key.
    */
   public boolean remove(byte[] key, int hash, int ordinal) {
     long now = clock.millis();
@@ -546,8 +536,8 @@ public final class ProfileEngine {
   /**
    * Drops a segment and frees its members; false when it does not exist.
    *
-   * @throws SegmentException when the name breaks the segment name rule (no such segment can
-   *     exist, and the caller is told why rather than "not found")
+   * @throws SegmentException when the name breaks the segment name rule (no such segment can exist,
+   *     and the caller is told why rather than "not found")
    */
   public boolean drop(String name) {
     SegmentRegistry.checkName(name);
@@ -698,8 +688,8 @@ public final class ProfileEngine {
   }
 
   /**
-   * Names of the segments the profile is in, in definition order (empty when the profile is
-   * absent, as {@link #get}).
+   * Names of the segments the profile is in, in definition order (empty when the profile is absent,
+   * as {@link #get}).
    */
   public List<String> segmentsOf(byte[] key, int hash, int ordinal) {
     List<String> out = new ArrayList<>();
@@ -898,7 +888,6 @@ public final class ProfileEngine {
     }
   }
 
-
   private static void checkLimit(int limit) {
     if (limit < 1 || limit > MAX_PAGE) {
       throw new IllegalArgumentException("limit must be 1.." + MAX_PAGE + ", was " + limit);
@@ -930,8 +919,8 @@ public final class ProfileEngine {
    * The profile a write replaces: the one at {@code ordinal}, or none for {@link #NO_PROFILE}.
    * Caller holds the stripe.
    *
-   * @throws IllegalStateException when the ordinal does not hold this key: the index lost track
-   *     of its profile, and writing through would corrupt another key's
+   * @throws IllegalStateException when the ordinal does not hold this key: the index lost track of
+   *     its profile, and writing through would corrupt another key's
    */
   private byte[] current(byte[] key, int ordinal) {
     if (ordinal < 0) {

@@ -1,9 +1,9 @@
 package dev.whack.node.keyspace;
 
 /**
- * memcached's expiry rule, shared by every protocol: "the actual value sent may either be Unix
- * time [...] or a number of seconds starting from current time [...] this number of seconds may
- * not exceed 60*60*24*30" (protocol.txt, "Expiration times"). Negative means already expired.
+ * memcached's expiry rule, shared by every protocol: "the actual value sent may either be Unix time
+ * [...] or a number of seconds starting from current time [...] this number of seconds may not
+ * exceed 60*60*24*30" (protocol.txt, "Expiration times"). Negative means already expired.
  */
 public final class Expiry {
   /** Relative expiry times above this are absolute Unix times. */

@@ -6,8 +6,8 @@ import dev.whack.node.engine.ProfileEngine;
  * One cached entry: a key, an opaque value and memcached's metadata.
  *
  * <p>Concurrency: {@link #key}, {@link #value} and {@link #flags} never change after construction,
- * so a reader may keep using an item after the stripe lock is released (a new value always means
- * a new item). {@link #cas} also stays fixed for opaque items; a profile item's cas and footprint
+ * so a reader may keep using an item after the stripe lock is released (a new value always means a
+ * new item). {@link #cas} also stays fixed for opaque items; a profile item's cas and footprint
  * change in place when a partial update applies (its bytes live in the engine), written under the
  * stripe lock: a reader holding the item may see the cas from just before an update, exactly as if
  * it had read before it, and every cas comparison is made under the lock. The remaining fields are
@@ -16,16 +16,18 @@ import dev.whack.node.engine.ProfileEngine;
  */
 final class Item {
   /**
-   * Java-side bytes per item beyond key and value: the object (80 bytes of header and fields),
-   * two array headers, a hash-table slot and alignment. Counted against the memory cap so that
-   * {@code --memory} bounds the heap, not just the payload.
+   * Java-side bytes per item beyond key and value: the object (80 bytes of header and fields), two
+   * array headers, a hash-table slot and alignment. Counted against the memory cap so that {@code
+   * --memory} bounds the heap, not just the payload.
    */
   static final int OVERHEAD_BYTES = 128;
 
   /** An opaque value, kept and returned byte for byte. */
   static final byte OPAQUE = 0;
+
   /** A profile written as JSON: the bytes live in the profile engine, rendered on get. */
   static final byte PROFILE_JSON = 1;
+
   /** A profile written as protobuf {@code whack.v1.Profile}. */
   static final byte PROFILE_PROTOBUF = 2;
 
@@ -37,31 +39,38 @@ final class Item {
   final byte[] value;
   final int flags;
   long cas;
+
   /** {@link #OPAQUE}, {@link #PROFILE_JSON} or {@link #PROFILE_PROTOBUF}. */
   final byte kind;
+
   /** A profile's compact size in the engine, counted against the memory cap; 0 if opaque. */
   int footprint;
+
   /**
-   * A profile's ordinal in the engine, handed to it with the key's hash so that it needs no
-   * lookup of its own; {@link #NO_ORDINAL} for an opaque item. Fixed while the item is linked
-   * (the engine frees an ordinal only on a removal, which the stripe lock serialises with every
-   * write); changed only under the stripe lock.
+   * A profile's ordinal in the engine, handed to it with the key's hash so that it needs no lookup
+   * of its own; {@link #NO_ORDINAL} for an opaque item. Fixed while the item is linked (the engine
+   * frees an ordinal only on a removal, which the stripe lock serialises with every write); changed
+   * only under the stripe lock.
    */
   int ordinal = NO_ORDINAL;
 
   /** Absolute expiry in Unix seconds, 0 for never. */
   long expiresAtSeconds;
+
   /** Last access in Unix seconds, for meta {@code l} and {@code me}. */
   long lastAccessSeconds;
 
   boolean fetched;
+
   /** Marked stale by meta delete with {@code I}, or by meta set with {@code I} and an older cas. */
   boolean stale;
+
   /** A client already got the recache "win" token for this item. */
   boolean winTokenSent;
+
   /**
-   * The key was sent base64-encoded (meta {@code b}) when the item was stored, so meta replies
-   * echo it base64-encoded, as memcached's {@code ITEM_KEY_BINARY}. Immutable.
+   * The key was sent base64-encoded (meta {@code b}) when the item was stored, so meta replies echo
+   * it base64-encoded, as memcached's {@code ITEM_KEY_BINARY}. Immutable.
    */
   boolean binaryKey;
 

@@ -10,32 +10,30 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap
- * with LRU eviction.
+ * memcached's item store: keys to opaque values with flags, expiry and cas, under a memory cap with
+ * LRU eviction.
  *
  * <p>Design: the key space is split by hash into stripes (the engine's stripe count, or {@value
- * #STRIPE_COUNT} without an engine). Each stripe is
- * a chained hash table plus a doubly linked LRU list (head = most recent) behind its own lock, so
- * writers to different stripes never contend and a request holds one lock for a few hundred
- * nanoseconds. Expired and flushed items are removed lazily when touched or when they reach the
- * LRU tail, as memcached does. The memory cap is global: every insert adds the item's estimated
- * heap footprint to one counter and, while the total is above the cap, evicts from the tail of its
- * own stripe first (keeping the hot path on one lock) and then from the others, one lock at a
- * time, so two stripe locks are never held together.
+ * #STRIPE_COUNT} without an engine). Each stripe is a chained hash table plus a doubly linked LRU
+ * list (head = most recent) behind its own lock, so writers to different stripes never contend and
+ * a request holds one lock for a few hundred nanoseconds. Expired and flushed items are removed
+ * lazily when touched or when they reach the LRU tail, as memcached does. The memory cap is global:
+ * every insert adds the item's estimated heap footprint to one counter and, while the total is
+ * above the cap, evicts from the tail of its own stripe first (keeping the hot path on one lock)
+ * and then from the others, one lock at a time, so two stripe locks are never held together.
  *
  * <p>Profiles: an item may stand for a profile whose bytes live in the profile engine; the item is
  * the profile's one index entry and carries its engine ordinal. A stripe's lock is the engine's
- * lock for the same keys, so the item and its profile change under one lock. Every
- * engine write ({@link ProfileWrite}) runs under the key's stripe lock after the command's
- * conditions pass, and every profile item that leaves the cache is reported to {@link
- * ProfileHooks} under that same lock, so the engine and the cache never disagree about which
- * profiles exist. Profile items with an expiry sit in a per-stripe expiry heap and are removed
- * when their time comes ({@link #expireDue()}), not only when next read, so that an expired
- * profile leaves its segments on time.
+ * lock for the same keys, so the item and its profile change under one lock. Every engine write
+ * ({@link ProfileWrite}) runs under the key's stripe lock after the command's conditions pass, and
+ * every profile item that leaves the cache is reported to {@link ProfileHooks} under that same
+ * lock, so the engine and the cache never disagree about which profiles exist. Profile items with
+ * an expiry sit in a per-stripe expiry heap and are removed when their time comes ({@link
+ * #expireDue()}), not only when next read, so that an expired profile leaves its segments on time.
  *
- * <p>Concurrency: safe for any number of threads. The stripe lock guards the table, the LRU
- * links, the expiry heap and every mutable field of the items in that stripe. {@link Item}
- * payload fields are immutable, so a returned item can be read without a lock.
+ * <p>Concurrency: safe for any number of threads. The stripe lock guards the table, the LRU links,
+ * the expiry heap and every mutable field of the items in that stripe. {@link Item} payload fields
+ * are immutable, so a returned item can be read without a lock.
  */
 final class ItemCache {
   /** Stripes of a cache that holds no profiles, so shares no engine's locks. */
@@ -47,11 +45,13 @@ final class ItemCache {
   private final int maxItemSize;
   private final AtomicLong bytesUsed = new AtomicLong();
   private final AtomicLong nextCas = new AtomicLong(1);
+
   /** Next stripe to evict from when the writer's own stripe has nothing left to give. */
   private final AtomicLong evictionCursor = new AtomicLong();
 
   /** {@code flush_all}: items last accessed at or before this second are invalid; 0 = none. */
   private volatile long oldestLiveSeconds;
+
   /** {@code flush_all} without delay: items with a cas below this are invalid; 0 = none. */
   private volatile long oldestLiveCas;
 
@@ -64,8 +64,10 @@ final class ItemCache {
   private final LongAdder lookupsFlushed = new LongAdder();
 
   private final ProfileHooks hooks;
+
   /** Told every change under its stripe's lock; {@link Journal#NONE} until a log is attached. */
   private volatile Journal journal = Journal.NONE;
+
   /** The delayed {@code flush_all} whose time has been swept for profiles; see expireDue. */
   private long sweptOldestLiveSeconds;
 
@@ -137,7 +139,13 @@ final class ItemCache {
   /** Tells the journal an opaque item as it now is. */
   private void journalItem(Stripe stripe, Item item) {
     journal.item(
-        stripe.index, item.key, item.flags, item.expiresAtSeconds, item.cas, marks(item), item.value);
+        stripe.index,
+        item.key,
+        item.flags,
+        item.expiresAtSeconds,
+        item.cas,
+        marks(item),
+        item.value);
   }
 
   public long maxBytes() {
@@ -294,8 +302,8 @@ final class ItemCache {
 
   /**
    * The storage commands, following memcached's {@code do_store_item}: the cas test is made up
-   * front for every mode, add bumps an existing item, append/prepend keep the old flags and
-   * expiry, and a cas store on a missing key is NOT_FOUND.
+   * front for every mode, add bumps an existing item, append/prepend keep the old flags and expiry,
+   * and a cas store on a missing key is NOT_FOUND.
    *
    * @param compareCas the client's cas, 0 for none
    * @param allowStale meta {@code I}: a cas lower than the item's stores the value marked stale
@@ -315,15 +323,25 @@ final class ItemCache {
       boolean binaryKey,
       Outcome out) {
     return doStore(
-        mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale, binaryKey,
-        Item.OPAQUE, null, out);
+        mode,
+        key,
+        keyOffset,
+        keyLength,
+        flags,
+        exptime,
+        value,
+        compareCas,
+        allowStale,
+        binaryKey,
+        Item.OPAQUE,
+        null,
+        out);
   }
 
   /**
-   * A storage command whose value is a profile: the same conditions as {@link #store}, then
-   * {@code write} puts the profile into the engine under the stripe lock, and the item records
-   * its kind and footprint. If the engine refuses the profile its exception propagates and
-   * nothing changes.
+   * A storage command whose value is a profile: the same conditions as {@link #store}, then {@code
+   * write} puts the profile into the engine under the stripe lock, and the item records its kind
+   * and footprint. If the engine refuses the profile its exception propagates and nothing changes.
    *
    * @param allowStale meta {@code I}: a cas lower than the item's stores the profile marked stale
    * @param kind {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
@@ -345,8 +363,19 @@ final class ItemCache {
       throw new IllegalArgumentException("a profile is stored whole, not appended");
     }
     return doStore(
-        mode, key, keyOffset, keyLength, flags, exptime, EMPTY, compareCas, allowStale, binaryKey,
-        kind, write, out);
+        mode,
+        key,
+        keyOffset,
+        keyLength,
+        flags,
+        exptime,
+        EMPTY,
+        compareCas,
+        allowStale,
+        binaryKey,
+        kind,
+        write,
+        out);
   }
 
   private Status doStore(
@@ -490,8 +519,8 @@ final class ItemCache {
    * missing key gets a new profile item (JSON, flags 0, no expiry); a profile item gets a new cas
    * and footprint and keeps its flags, expiry and encoding.
    *
-   * @return STORED, IGNORED (a replayed producer sequence; nothing changed) or NOT_PROFILE (the
-   *     key holds an opaque value, whose bytes {@code out.value} then holds)
+   * @return STORED, IGNORED (a replayed producer sequence; nothing changed) or NOT_PROFILE (the key
+   *     holds an opaque value, whose bytes {@code out.value} then holds)
    */
   public Status updateProfile(
       byte[] key, int keyOffset, int keyLength, ProfileWrite write, Outcome out) {
@@ -648,7 +677,8 @@ final class ItemCache {
       }
       // The cas is immutable per item, so "bumping" it means a new item with the same payload.
       Item marked =
-          newItem(old.key, 0, old.key.length, hash, old.value, old.flags, now, old.kind, old.footprint);
+          newItem(
+              old.key, 0, old.key.length, hash, old.value, old.flags, now, old.kind, old.footprint);
       marked.expiresAtSeconds =
           touch ? Expiry.toAbsoluteSeconds(exptime, now) : old.expiresAtSeconds;
       marked.ordinal = old.ordinal;
@@ -768,8 +798,7 @@ final class ItemCache {
 
   /**
    * {@code flush_all [delay]}: with no delay every item is dropped now; with a delay, items not
-   * accessed since then become invalid once the delay has passed (memcached's {@code
-   * oldest_live}).
+   * accessed since then become invalid once the delay has passed (memcached's {@code oldest_live}).
    */
   public void flushAll(long delaySeconds) {
     long now = nowSeconds();
@@ -808,7 +837,10 @@ final class ItemCache {
     Stripe stripe = stripeFor(hash);
     if (stripe.index != stripeIndex) {
       throw new IllegalStateException(
-          "a log record of stripe " + stripeIndex + " names a key of stripe " + stripe.index
+          "a log record of stripe "
+              + stripeIndex
+              + " names a key of stripe "
+              + stripe.index
               + ": the log was written with another stripe count");
     }
     return stripe;
@@ -820,7 +852,13 @@ final class ItemCache {
 
   /** {@link Journal#item}: the opaque item, replacing whatever is under the key. */
   void restoreItem(
-      int stripeIndex, byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+      int stripeIndex,
+      byte[] key,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      byte[] value) {
     int hash = hash(key, 0, key.length);
     Stripe stripe = restoreStripe(stripeIndex, key, hash);
     long now = nowSeconds();
@@ -849,8 +887,8 @@ final class ItemCache {
   /**
    * {@link Journal#profilePut} and {@link Journal#profileUpdate}: {@code write} applies the
    * document to the engine (the caller has set the engine's clock to the logged time); then the
-   * item carries the logged metadata. For an update of a missing key the item is made as an
-   * update makes it (JSON, flags 0, no expiry).
+   * item carries the logged metadata. For an update of a missing key the item is made as an update
+   * makes it (JSON, flags 0, no expiry).
    */
   void restoreProfile(
       int stripeIndex,
@@ -921,8 +959,7 @@ final class ItemCache {
       if (old == null) {
         return;
       }
-      Item marked =
-          new Item(old.key, hash, old.value, old.flags, cas, old.kind, old.footprint);
+      Item marked = new Item(old.key, hash, old.value, old.flags, cas, old.kind, old.footprint);
       marked.ordinal = old.ordinal;
       marked.lastAccessSeconds = old.lastAccessSeconds;
       restoreMarks(marked, marks);
@@ -1060,8 +1097,8 @@ final class ItemCache {
 
   /**
    * The item a store makes. For a profile, {@code profile} first writes the engine (under the
-   * caller's stripe lock) on the very key array the item will own, handing it the profile's
-   * ordinal when {@code old} is one, and the item keeps the footprint and ordinal it reports.
+   * caller's stripe lock) on the very key array the item will own, handing it the profile's ordinal
+   * when {@code old} is one, and the item keeps the footprint and ordinal it reports.
    */
   private Item newStoredItem(
       byte[] key,
@@ -1107,15 +1144,23 @@ final class ItemCache {
       long now,
       byte kind,
       int footprint) {
-    Item item = new Item(ownKey(key, keyOffset, keyLength), hash, value, flags, nextCas.getAndIncrement(), kind, footprint);
+    Item item =
+        new Item(
+            ownKey(key, keyOffset, keyLength),
+            hash,
+            value,
+            flags,
+            nextCas.getAndIncrement(),
+            kind,
+            footprint);
     item.lastAccessSeconds = now;
     totalItems.increment();
     return item;
   }
 
   /**
-   * Finds the item and, if it expired or was flushed, unlinks it and returns null. Caller holds
-   * the stripe lock.
+   * Finds the item and, if it expired or was flushed, unlinks it and returns null. Caller holds the
+   * stripe lock.
    */
   private Item findLive(
       Stripe stripe, byte[] key, int keyOffset, int keyLength, int hash, long now) {
@@ -1141,8 +1186,8 @@ final class ItemCache {
 
   /**
    * A profile whose expiry was just set into the past leaves now, not at the next timer turn, so
-   * that it is out of its segments the moment it stops being readable. The caller still answers
-   * the command that did it, as memcached answers a touch with -1.
+   * that it is out of its segments the moment it stops being readable. The caller still answers the
+   * command that did it, as memcached answers a touch with -1.
    */
   private void expireProfileNow(Stripe stripe, Item item, long now) {
     if (item.isProfile() && isExpired(item, now)) {
@@ -1194,8 +1239,8 @@ final class ItemCache {
 
   /**
    * Adds {@code delta} bytes to the total and, if that puts the cache over its cap (the bytes
-   * profiles share counted too), evicts from the LRU tails: the writer's own stripe first, then
-   * the others in turn.
+   * profiles share counted too), evicts from the LRU tails: the writer's own stripe first, then the
+   * others in turn.
    */
   private void charge(Stripe home, long delta) {
     if (bytesUsed.addAndGet(delta) + hooks.sharedBytes() <= maxBytes) {
@@ -1213,7 +1258,10 @@ final class ItemCache {
     }
   }
 
-  /** Whether the items and the bytes profiles share ({@link ProfileHooks#sharedBytes}) are over the cap. */
+  /**
+   * Whether the items and the bytes profiles share ({@link ProfileHooks#sharedBytes}) are over the
+   * cap.
+   */
   private boolean overCap() {
     return bytesUsed.get() + hooks.sharedBytes() > maxBytes;
   }
@@ -1254,9 +1302,9 @@ final class ItemCache {
   }
 
   /**
-   * memcached's {@code safe_strtoull} over a stored value: optional leading whitespace, an
-   * optional sign, decimal digits, then the end of the value or whitespace, no overflow past
-   * 2^64-1. On success the number is left in {@code out.number}.
+   * memcached's {@code safe_strtoull} over a stored value: optional leading whitespace, an optional
+   * sign, decimal digits, then the end of the value or whitespace, no overflow past 2^64-1. On
+   * success the number is left in {@code out.number}.
    */
   static boolean parseUnsigned(byte[] value, Outcome out) {
     int length = value.length;
@@ -1333,11 +1381,15 @@ final class ItemCache {
 
     /** Shared with the profile engine's stripe of the same keys, when there is an engine. */
     final ReentrantLock lock;
+
     /** Profile items with an expiry, soonest first; entries go stale when the item changes. */
     final PriorityQueue<ExpiryEntry> expiries = new PriorityQueue<>();
+
     Item[] table = new Item[INITIAL_BUCKETS];
+
     /** Read without the lock only for statistics. */
     volatile int count;
+
     Item lruHead;
     Item lruTail;
 

@@ -1,14 +1,14 @@
 package dev.whack.node.keyspace;
 
 /**
- * Every change the keyspace makes to its items, told as it happens, under the key's stripe lock
- * (so per key in the order applied): what a log records and what recovery plays back. The record
- * is an effect, not a command: an item as it now is, a profile write with the document and the
- * time it was applied at, a new expiry, a removal. Playing the same calls into {@link
- * Keyspace#restorer()} rebuilds the same items and profiles without checking any condition again.
+ * Every change the keyspace makes to its items, told as it happens, under the key's stripe lock (so
+ * per key in the order applied): what a log records and what recovery plays back. The record is an
+ * effect, not a command: an item as it now is, a profile write with the document and the time it
+ * was applied at, a new expiry, a removal. Playing the same calls into {@link Keyspace#restorer()}
+ * rebuilds the same items and profiles without checking any condition again.
  *
- * <p>{@code stripe} is the index of the key's stripe (a log keeps one buffer per stripe);
- * arrays passed in must not be kept (copy what is needed).
+ * <p>{@code stripe} is the index of the key's stripe (a log keeps one buffer per stripe); arrays
+ * passed in must not be kept (copy what is needed).
  */
 public interface Journal {
   /** Marks of an item that survive a restart. */
@@ -22,8 +22,8 @@ public interface Journal {
   Journal NONE = new Journal() {};
 
   /**
-   * An opaque item now under its key, as it is: after any storage command, arithmetic, meta
-   * vivify or invalidation of an opaque value.
+   * An opaque item now under its key, as it is: after any storage command, arithmetic, meta vivify
+   * or invalidation of an opaque value.
    *
    * @param marks {@link #STALE}, {@link #BINARY_KEY}, {@link #WIN_TOKEN_SENT}
    */
@@ -53,9 +53,9 @@ public interface Journal {
       byte[] document) {}
 
   /**
-   * A profile update applied at {@code atMillis} (Update JSON, or a protobuf {@code Update});
-   * the profile item's new cas. An update that creates the profile makes a JSON profile item with
-   * flags 0 and no expiry.
+   * A profile update applied at {@code atMillis} (Update JSON, or a protobuf {@code Update}); the
+   * profile item's new cas. An update that creates the profile makes a JSON profile item with flags
+   * 0 and no expiry.
    */
   default void profileUpdate(
       int stripe,
@@ -68,8 +68,7 @@ public interface Journal {
       int length) {}
 
   /** A profile item's metadata changed and its profile did not (meta invalidation). */
-  default void profileMarked(
-      int stripe, byte[] key, long cas, long expiresAtSeconds, int marks) {}
+  default void profileMarked(int stripe, byte[] key, long cas, long expiresAtSeconds, int marks) {}
 
   /** A new expiry ({@code touch}, {@code gat}, meta {@code T}). */
   default void expiry(int stripe, byte[] key, long expiresAtSeconds) {}

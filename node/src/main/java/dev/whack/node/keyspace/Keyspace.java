@@ -4,8 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.WriteResult;
-import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.json.ProfileJson;
+import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.segment.UnknownSegmentException;
 import dev.whack.proto.Profile;
 import dev.whack.proto.Update;
@@ -24,23 +24,25 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>The text, meta and binary front ends parse a request, call their connection's {@link
  * KeyspaceSession}, and encode the {@link Status} and {@link Outcome} it gives back in their own
  * words; they never see an item or the engine's profile calls. This class holds what is shared by
- * the node: the cache (wired so that every profile item leaving it leaves the engine too, under
- * the item's stripe lock), node-wide operations ({@code flush_all}, timed expiry) and the
- * figures of {@code stats}.
+ * the node: the cache (wired so that every profile item leaving it leaves the engine too, under the
+ * item's stripe lock), node-wide operations ({@code flush_all}, timed expiry) and the figures of
+ * {@code stats}.
  *
- * <p>Concurrency: thread-safe; the cache and the engine are, and the only state this class adds
- * is a {@link LongAdder}.
+ * <p>Concurrency: thread-safe; the cache and the engine are, and the only state this class adds is
+ * a {@link LongAdder}.
  */
 public final class Keyspace {
   /** The flags value that marks a stored value as a protobuf {@code whack.v1.Profile}. */
   public static final int PROTOBUF_PROFILE_FLAGS = 0x77680001;
+
   /**
    * The flags a write sends to say its value is Profile JSON that must be taken as a profile: a
-   * value that is not one is refused with the reason, never kept as an opaque value. The profile
-   * is stored with flags 0, as a plain client's JSON profile is, since stock clients read flags as
+   * value that is not one is refused with the reason, never kept as an opaque value. The profile is
+   * stored with flags 0, as a plain client's JSON profile is, since stock clients read flags as
    * their own encoding bits (spymemcached would take bit 1 for compression).
    */
   public static final int JSON_PROFILE_FLAGS = 0x77680002;
+
   /** Keys under this prefix are answered from the segments, never stored. */
   public static final String RESERVED_PREFIX = "_whack/";
 
@@ -83,9 +85,9 @@ public final class Keyspace {
   }
 
   /**
-   * Plays logged changes back into this keyspace: recovery, at start-up, before any connection
-   * and with no journal attached. Profile writes go through the engine, whose clock the caller
-   * sets to each record's time first.
+   * Plays logged changes back into this keyspace: recovery, at start-up, before any connection and
+   * with no journal attached. Profile writes go through the engine, whose clock the caller sets to
+   * each record's time first.
    */
   public Journal restorer() {
     return new Restorer();
@@ -95,7 +97,13 @@ public final class Keyspace {
   private final class Restorer implements Journal {
     @Override
     public void item(
-        int stripe, byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+        int stripe,
+        byte[] key,
+        int flags,
+        long expiresAtSeconds,
+        long cas,
+        int marks,
+        byte[] value) {
       cache.restoreItem(stripe, key, flags, expiresAtSeconds, cas, marks, value);
     }
 
@@ -140,9 +148,12 @@ public final class Keyspace {
                   currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
               return protobuf
                   ? engine.update(
-                      k, hash, currentOrdinal, parseProtobufUpdate(document, offset, length), rendering)
-                  : engine.updateJson(
-                      k, hash, currentOrdinal, document, offset, length, rendering);
+                      k,
+                      hash,
+                      currentOrdinal,
+                      parseProtobufUpdate(document, offset, length),
+                      rendering)
+                  : engine.updateJson(k, hash, currentOrdinal, document, offset, length, rendering);
             }
           };
       cache.restoreProfile(stripe, key, update, true, Item.PROFILE_JSON, 0, 0, cas, 0);
@@ -193,8 +204,8 @@ public final class Keyspace {
    * Whether a stored value is a profile, and which: a protobuf profile when its flags are {@link
    * #PROTOBUF_PROFILE_FLAGS}; a JSON profile when its flags are {@link #JSON_PROFILE_FLAGS}, or
    * when its first byte after whitespace is '{'; else an opaque value. This is the one place the
-   * rule lives. Only the profile flags make it binding ({@link #requiresProfile}): a plain write
-   * of a value starting with '{' that is not a valid profile is kept as an opaque value, byte for
+   * rule lives. Only the profile flags make it binding ({@link #requiresProfile}): a plain write of
+   * a value starting with '{' that is not a valid profile is kept as an opaque value, byte for
    * byte, as memcached keeps any bytes (issue 12).
    *
    * @return {@link Item#OPAQUE}, {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
@@ -239,8 +250,8 @@ public final class Keyspace {
   /**
    * Why an opaque value was not taken as a profile when it was stored, for the error of an update
    * to it. Worked out again here, on the update's error path, rather than kept per item: the
-   * reference parser gives the position and reason of a malformed document; a document it reads
-   * was refused by the engine for a limit (names, key length) at the time it was stored.
+   * reference parser gives the position and reason of a malformed document; a document it reads was
+   * refused by the engine for a limit (names, key length) at the time it was stored.
    */
   static String notProfileReason(byte[] value) {
     if (kindOf(0, value) == Item.OPAQUE) {
@@ -295,9 +306,9 @@ public final class Keyspace {
   }
 
   /**
-   * Names of the segments the profile under the key is in, in definition order; empty when the
-   * key holds no profile. Found through the key's one index entry, as every keyed read is; the
-   * item is not bumped in the LRU.
+   * Names of the segments the profile under the key is in, in definition order; empty when the key
+   * holds no profile. Found through the key's one index entry, as every keyed read is; the item is
+   * not bumped in the LRU.
    */
   public List<String> segmentsOf(byte[] key, int offset, int length) {
     Item item = cache.peek(key, offset, length, new Outcome());
@@ -339,9 +350,9 @@ public final class Keyspace {
   }
 
   /**
-   * {@code flush_all [delay]}: with no delay every item (and so every profile) is dropped now;
-   * with a delay, items not accessed since then become invalid once the delay has passed
-   * (memcached's {@code oldest_live}), and the timer removes the profiles among them.
+   * {@code flush_all [delay]}: with no delay every item (and so every profile) is dropped now; with
+   * a delay, items not accessed since then become invalid once the delay has passed (memcached's
+   * {@code oldest_live}), and the timer removes the profiles among them.
    */
   public void flushAll(long delaySeconds) {
     cache.flushAll(delaySeconds);
@@ -349,8 +360,8 @@ public final class Keyspace {
 
   /**
    * One turn of the node's timer: profiles whose expiry has come, and every item a delayed {@code
-   * flush_all} invalidated, leave now (opaque items keep memcached's lazy expiry), then the
-   * engine re-evaluates the memberships that time has changed.
+   * flush_all} invalidated, leave now (opaque items keep memcached's lazy expiry), then the engine
+   * re-evaluates the memberships that time has changed.
    *
    * @return how many items were removed
    */

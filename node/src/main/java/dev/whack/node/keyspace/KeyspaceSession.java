@@ -4,9 +4,8 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.ProfileTooLargeException;
 import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.Rendering;
-import java.util.List;
 import dev.whack.proto.Update;
-import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * One connection's handle on the {@link Keyspace}: every keyed operation of memcached's text, meta
@@ -16,12 +15,12 @@ import java.nio.ByteBuffer;
  * consistent snapshot under the key's stripe lock. A read's {@link Outcome#value} is what the
  * client gets: an opaque value as stored, a profile rendered in the encoding it was written in.
  *
- * <p>Decided here for every protocol: a value is stored as a profile by {@link Keyspace#kindOf};
- * a reserved key ({@link Keyspace#isReserved}) is never stored, never created by an arithmetic or
- * a vivifying read, and a read answers it from the segments; a profile is written whole or
- * updated, never appended to or counted; a {@code set} refused for size removes the old value (as
- * memcached unlinks it), profile or not; meta's stale marks ({@code I}) apply to profiles as to
- * opaque values.
+ * <p>Decided here for every protocol: a value is stored as a profile by {@link Keyspace#kindOf}; a
+ * reserved key ({@link Keyspace#isReserved}) is never stored, never created by an arithmetic or a
+ * vivifying read, and a read answers it from the segments; a profile is written whole or updated,
+ * never appended to or counted; a {@code set} refused for size removes the old value (as memcached
+ * unlinks it), profile or not; meta's stale marks ({@code I}) apply to profiles as to opaque
+ * values.
  *
  * <p>Concurrency: one per connection, used by its event loop only (it reuses its write objects);
  * the keyspace it calls is thread-safe.
@@ -87,10 +86,10 @@ public final class KeyspaceSession {
   }
 
   /**
-   * Meta get ({@code mg}) with its item-changing flags; {@code out} gets the value and the
-   * metadata as it was before this request (hit-before, last access), as memcached reports them. A
-   * profile removed since it was found reads as the empty item it now is. A reserved key is
-   * answered from the segments and never vivified, touched or marked.
+   * Meta get ({@code mg}) with its item-changing flags; {@code out} gets the value and the metadata
+   * as it was before this request (hit-before, last access), as memcached reports them. A profile
+   * removed since it was found reads as the empty item it now is. A reserved key is answered from
+   * the segments and never vivified, touched or marked.
    *
    * @return false on a miss
    */
@@ -143,8 +142,8 @@ public final class KeyspaceSession {
   }
 
   /**
-   * Names of the segments the profile under the key is in, in definition order; empty when the
-   * key holds no profile.
+   * Names of the segments the profile under the key is in, in definition order; empty when the key
+   * holds no profile.
    */
   public List<String> segmentsOf(byte[] key, int keyOffset, int keyLength) {
     return keyspace.segmentsOf(key, keyOffset, keyLength);
@@ -214,16 +213,35 @@ public final class KeyspaceSession {
     if (kind == Item.OPAQUE) {
       status =
           cache.store(
-              mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale,
-              binaryKey, out);
+              mode,
+              key,
+              keyOffset,
+              keyLength,
+              flags,
+              exptime,
+              value,
+              compareCas,
+              allowStale,
+              binaryKey,
+              out);
     } else {
       put.value = value;
       put.kind = kind;
       try {
         status =
             cache.storeProfile(
-                mode, key, keyOffset, keyLength, Keyspace.storedFlags(flags), exptime, compareCas,
-                allowStale, binaryKey, kind, put, out);
+                mode,
+                key,
+                keyOffset,
+                keyLength,
+                Keyspace.storedFlags(flags),
+                exptime,
+                compareCas,
+                allowStale,
+                binaryKey,
+                kind,
+                put,
+                out);
       } catch (ProfileTooLargeException e) {
         status = Status.TOO_LARGE;
         if (mode == StoreMode.SET) {
@@ -241,8 +259,17 @@ public final class KeyspaceSession {
         keyspace.countOpaqueJson();
         status =
             cache.store(
-                mode, key, keyOffset, keyLength, flags, exptime, value, compareCas, allowStale,
-                binaryKey, out);
+                mode,
+                key,
+                keyOffset,
+                keyLength,
+                flags,
+                exptime,
+                value,
+                compareCas,
+                allowStale,
+                binaryKey,
+                out);
       } finally {
         put.value = null;
       }
@@ -258,12 +285,11 @@ public final class KeyspaceSession {
    * when {@code protobuf}); creates the profile (JSON, flags 0, no expiry) if the key is absent,
    * and keeps an existing profile's flags, expiry and encoding.
    *
-   * @return STORED, IGNORED (a replayed producer sequence; nothing changed), RESERVED, or
-   *     TOO_LARGE when the updated profile would render to more than the item size limit; then
-   *     nothing is applied
-   * @throws ProfileRejectedException when the update is malformed or clashes, or when the key
-   *     holds an opaque value ("not a profile: " and why the value was not taken as one); nothing
-   *     changes
+   * @return STORED, IGNORED (a replayed producer sequence; nothing changed), RESERVED, or TOO_LARGE
+   *     when the updated profile would render to more than the item size limit; then nothing is
+   *     applied
+   * @throws ProfileRejectedException when the update is malformed or clashes, or when the key holds
+   *     an opaque value ("not a profile: " and why the value was not taken as one); nothing changes
    */
   public Status update(
       byte[] key,
@@ -295,7 +321,8 @@ public final class KeyspaceSession {
     if (status == Status.NOT_PROFILE) {
       // The reason is worked out again here, on the error path, so that no item keeps a string.
       String reason = Keyspace.notProfileReason(out.value);
-      throw new ProfileRejectedException("not a profile: " + ProfileRejectedException.oneLine(reason));
+      throw new ProfileRejectedException(
+          "not a profile: " + ProfileRejectedException.oneLine(reason));
     }
     return status;
   }
@@ -341,8 +368,19 @@ public final class KeyspaceSession {
       return Status.NOT_FOUND;
     }
     return cache.arithmetic(
-        key, keyOffset, keyLength, increment, delta, compareCas, createOnMiss, initial,
-        createExptime, updateExpiry, updateExptime, binaryKey, out);
+        key,
+        keyOffset,
+        keyLength,
+        increment,
+        delta,
+        compareCas,
+        createOnMiss,
+        initial,
+        createExptime,
+        updateExpiry,
+        updateExptime,
+        binaryKey,
+        out);
   }
 
   /** {@code flush_all [delay]}, node-wide ({@link Keyspace#flushAll}). */

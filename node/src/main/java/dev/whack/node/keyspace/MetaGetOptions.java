@@ -8,14 +8,20 @@ package dev.whack.node.keyspace;
 public final class MetaGetOptions {
   /** Bump the item in the LRU and mark it fetched (absent {@code u}). */
   public boolean bump = true;
+
   /** {@code T}: set a new expiry. */
   public boolean touch;
+
   public long touchExptime;
+
   /** {@code N}: create an empty item on a miss and hand this client the win token. */
   public boolean vivify;
+
   public long vivifyExptime;
+
   /** {@code R}: win the recache token if the remaining TTL is below this many seconds. */
   public boolean recache;
+
   public long recacheThresholdSeconds;
 
   public MetaGetOptions reset() {

@@ -1,9 +1,9 @@
 package dev.whack.node.keyspace;
 
 /**
- * How the cache keeps the profile engine in step with its items: every profile item that leaves
- * the cache (delete, expiry, eviction, flush, or an opaque value stored over it) is reported, under
- * the lock of the item's stripe, so that the profile leaves every segment at the same moment.
+ * How the cache keeps the profile engine in step with its items: every profile item that leaves the
+ * cache (delete, expiry, eviction, flush, or an opaque value stored over it) is reported, under the
+ * lock of the item's stripe, so that the profile leaves every segment at the same moment.
  */
 @FunctionalInterface
 interface ProfileHooks {
@@ -13,9 +13,9 @@ interface ProfileHooks {
   void removed(byte[] key, int hash, int ordinal);
 
   /**
-   * Bytes the profiles hold in common, outside any item (their interned names), which count
-   * against the memory cap beside the items: while items and these together are over the cap, the
-   * cache evicts, and evicted profiles give back the names only they used.
+   * Bytes the profiles hold in common, outside any item (their interned names), which count against
+   * the memory cap beside the items: while items and these together are over the cap, the cache
+   * evicts, and evicted profiles give back the names only they used.
    */
   default long sharedBytes() {
     return 0;

@@ -23,7 +23,8 @@ final class VirtualKeys {
   private VirtualKeys() {}
 
   /** The value for a reserved key, or null (a miss) if it names nothing or is malformed. */
-  static byte[] resolve(Keyspace keyspace, ProfileEngine engine, byte[] key, int offset, int length) {
+  static byte[] resolve(
+      Keyspace keyspace, ProfileEngine engine, byte[] key, int offset, int length) {
     // Keys are bytes; ISO-8859-1 keeps every byte as one char until the percent-decoding.
     String path =
         new String(

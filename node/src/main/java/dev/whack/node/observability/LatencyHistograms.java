@@ -17,21 +17,22 @@ import java.util.concurrent.atomic.LongAdder;
  * from its bits (no search over bounds), and recording is two uncontended adds. Exposed to
  * Prometheus as one classic histogram with a {@code command} label.
  *
- * <p>Why not a micrometer timer: its percentile histogram searches about 70 bounds and records
- * into each of its three rotating time windows plus a decaying maximum, which cost about a tenth
- * of the node's CPU on the profile update path.
+ * <p>Why not a micrometer timer: its percentile histogram searches about 70 bounds and records into
+ * each of its three rotating time windows plus a decaying maximum, which cost about a tenth of the
+ * node's CPU on the profile update path.
  *
- * <p>Buckets are two per power of two of nanoseconds (bounds 1.024 us, 1.536 us, 2.048 us ... up
- * to 1.07 s, then +Inf), so a quantile read from them is within about 20% of the true value. A
- * value v falls in the bucket whose bound is the least one at or above v, as {@code le} means.
+ * <p>Buckets are two per power of two of nanoseconds (bounds 1.024 us, 1.536 us, 2.048 us ... up to
+ * 1.07 s, then +Inf), so a quantile read from them is within about 20% of the true value. A value v
+ * falls in the bucket whose bound is the least one at or above v, as {@code le} means.
  *
- * <p>Concurrency: recording is safe from any thread; a scrape taken while requests are recorded
- * may count a request in {@code _count} before its {@code _sum} (Prometheus tolerates this).
+ * <p>Concurrency: recording is safe from any thread; a scrape taken while requests are recorded may
+ * count a request in {@code _count} before its {@code _sum} (Prometheus tolerates this).
  */
 final class LatencyHistograms implements Collector {
   private static final int MIN_SHIFT = 10; // the first bound: 2^10 ns
   private static final int OCTAVES = 20; // up to 2^30 ns
   private static final int PER_OCTAVE = 2;
+
   /** One bucket up to the first bound, {@code PER_OCTAVE} per octave, and +Inf. */
   static final int BUCKETS = 1 + OCTAVES * PER_OCTAVE + 1;
 

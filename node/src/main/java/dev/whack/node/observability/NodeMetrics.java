@@ -26,23 +26,27 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The node's Prometheus metrics. Counters are read from {@link NodeStats} and the keyspace when
- * scraped (no second count on the hot path); request latency goes to {@link LatencyHistograms}
- * by family index, so the hot path never looks a meter up by name.
+ * scraped (no second count on the hot path); request latency goes to {@link LatencyHistograms} by
+ * family index, so the hot path never looks a meter up by name.
  *
  * <p>Concurrency: safe from any thread; micrometer meters are thread-safe.
  */
 public final class NodeMetrics implements AutoCloseable {
   /** Command families with their own latency histogram. */
   public static final int GET = 0;
+
   public static final int STORE = 1;
   public static final int DELETE = 2;
   public static final int ARITHMETIC = 3;
   public static final int TOUCH = 4;
   public static final int OTHER = 5;
+
   /** Partial profile updates. */
   public static final int UPDATE = 6;
+
   /** Segment definitions and queries. */
   public static final int SEGMENT = 7;
+
   private static final String[] FAMILY_NAMES = {
     "get", "store", "delete", "arithmetic", "touch", "other", "update", "segment"
   };
@@ -111,8 +115,8 @@ public final class NodeMetrics implements AutoCloseable {
 
   /**
    * Adds the profile and segment meters: profiles held, membership changes, update outcomes,
-   * segment sizes and per-watcher lag (both refreshed at each scrape, since segments and
-   * watchers come and go).
+   * segment sizes and per-watcher lag (both refreshed at each scrape, since segments and watchers
+   * come and go).
    */
   public void bindProfiles(ProfileEngine engine, NodeStats stats, Watchers watchers) {
     this.engine = engine;
@@ -124,7 +128,8 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("whack.profile.updates", stats.profileUpdates, LongAdder::sum)
         .description("Partial profile updates received")
         .register(registry);
-    FunctionCounter.builder("whack.profile.updates.ignored", stats.profileUpdatesIgnored, LongAdder::sum)
+    FunctionCounter.builder(
+            "whack.profile.updates.ignored", stats.profileUpdatesIgnored, LongAdder::sum)
         .description("Updates acknowledged but not applied: a replayed producer sequence")
         .register(registry);
     gauge("whack.watchers", "Connections watching segment changes", stats, s -> s.watchers.sum());
@@ -134,11 +139,14 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("whack.watch.missed", stats.watchMissed, LongAdder::sum)
         .description("Changes watchers missed because they read too slowly")
         .register(registry);
-    FunctionCounter.builder("whack.watchers.closed.lapped", stats.watchersLappedClosed, LongAdder::sum)
+    FunctionCounter.builder(
+            "whack.watchers.closed.lapped", stats.watchersLappedClosed, LongAdder::sum)
         .description("Watchers disconnected because they stayed lapped for the lapped timeout")
         .register(registry);
     segmentSizes =
-        MultiGauge.builder("whack.segment.size").description("Members of each segment").register(registry);
+        MultiGauge.builder("whack.segment.size")
+            .description("Members of each segment")
+            .register(registry);
     watcherLag =
         MultiGauge.builder("whack.watcher.lag")
             .description("Changes buffered for a watcher and not yet written")
@@ -183,7 +191,9 @@ public final class NodeMetrics implements AutoCloseable {
         "/metrics",
         exchange -> {
           byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
-          exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+          exchange
+              .getResponseHeaders()
+              .add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
           exchange.sendResponseHeaders(200, body.length);
           try (OutputStream out = exchange.getResponseBody()) {
             out.write(body);
@@ -213,7 +223,9 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   private void counter(String name, String description, LongAdder counter) {
-    FunctionCounter.builder(name, counter, LongAdder::sum).description(description).register(registry);
+    FunctionCounter.builder(name, counter, LongAdder::sum)
+        .description(description)
+        .register(registry);
   }
 
   private void counter(String name, String description, LongAdder counter, String unit) {

@@ -9,19 +9,19 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * memcached's per-prefix statistics, {@code stats detail on|off|dump}: for every key prefix (the
  * bytes before the key's first {@code ':'}, memcached's default delimiter), how many gets, get
- * hits, sets and deletes named a key with it. A key without the delimiter is not counted. They
- * are recorded where memcached records them: text get/gets/gat/gats per key, text storage
- * commands once their line is accepted (whether or not the value is then stored), text delete,
- * and the binary get, touch, storage and delete opcodes; never meta commands.
+ * hits, sets and deletes named a key with it. A key without the delimiter is not counted. They are
+ * recorded where memcached records them: text get/gets/gat/gats per key, text storage commands once
+ * their line is accepted (whether or not the value is then stored), text delete, and the binary
+ * get, touch, storage and delete opcodes; never meta commands.
  *
  * <p>Off by default, as in memcached: while off, recording costs one volatile read. While on, a
  * record looks its prefix up by a new String, which is garbage per request; this is a debugging
- * aid, not a hot path. memcached keeps every prefix it ever saw; here at most {@link
- * #MAX_PREFIXES} are kept (until {@code stats reset}) so that memory stays bounded, and a key
- * with a further prefix is not counted.
+ * aid, not a hot path. memcached keeps every prefix it ever saw; here at most {@link #MAX_PREFIXES}
+ * are kept (until {@code stats reset}) so that memory stays bounded, and a key with a further
+ * prefix is not counted.
  *
- * <p>Concurrency: records may come from any thread; prefixes live in a ConcurrentHashMap and
- * their counters are LongAdders, so a dump reads each count as of some moment during the dump.
+ * <p>Concurrency: records may come from any thread; prefixes live in a ConcurrentHashMap and their
+ * counters are LongAdders, so a dump reads each count as of some moment during the dump.
  */
 public final class PrefixStats {
   /** The most prefixes counted at once. */
@@ -79,9 +79,9 @@ public final class PrefixStats {
   }
 
   /**
-   * The dump memcached writes for {@code stats detail dump}: one {@code PREFIX <prefix> get <n>
-   * hit <n> set <n> del <n>} line per prefix (in byte order of the prefixes; memcached's follows
-   * its hash table), then {@code END}.
+   * The dump memcached writes for {@code stats detail dump}: one {@code PREFIX <prefix> get <n> hit
+   * <n> set <n> del <n>} line per prefix (in byte order of the prefixes; memcached's follows its
+   * hash table), then {@code END}.
    */
   public byte[] dump() {
     Map<String, Counts> sorted = new TreeMap<>(prefixes);

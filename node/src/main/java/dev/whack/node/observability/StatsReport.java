@@ -16,9 +16,9 @@ import java.util.Locale;
 import java.util.function.IntSupplier;
 
 /**
- * The {@code stats} groups memcached has and Whack can answer truthfully: general, settings,
- * items, slabs (Whack has no slab classes, so one class stands for the whole store), sizes and
- * conns. Shared by the text and binary protocols.
+ * The {@code stats} groups memcached has and Whack can answer truthfully: general, settings, items,
+ * slabs (Whack has no slab classes, so one class stands for the whole store), sizes and conns.
+ * Shared by the text and binary protocols.
  *
  * <p>Concurrency: stateless apart from its wiring; safe from any thread.
  */
@@ -225,7 +225,8 @@ public final class StatsReport {
       s.stat(id + ":addr", "tcp:" + address(c.remote()));
       s.stat(id + ":listen_addr", "tcp:" + address(c.local()));
       s.stat(id + ":state", "conn_parse_cmd");
-      s.stat(id + ":secs_since_last_cmd", Long.toString((nowMillis - c.lastCommandMillis()) / 1000));
+      s.stat(
+          id + ":secs_since_last_cmd", Long.toString((nowMillis - c.lastCommandMillis()) / 1000));
       s.stat(id + ":reply_bytes", Long.toString(c.queuedReplyBytes()));
     }
   }

@@ -21,16 +21,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One connection's watch on segment changes, shared by the text and binary front ends.
  *
- * <p>Design: the engine writes each change once into the node's change buffer, whoever watches,
- * and this session reads it at its connection's pace ({@link Subscription}). It keeps at most one
- * write of change lines ({@link #WRITE_BYTES}) in Netty at a time and formats the next only when
- * that write has gone out to the socket, whose send buffer it fixes small ({@link
- * #SEND_BUFFER_BYTES}) when the watch starts. So a watcher that stops reading holds one write and a
- * small kernel buffer however much happens; what it has not read waits in the shared buffer until
- * writers lap it, and then its next line is {@code MISSED <n>}. (Before, a drain wrote whatever
- * was buffered whenever the channel was writable: each non-reading watcher queued up to Netty's
- * 4 MiB high-water mark of lines, most of them in barely filled 4 KiB buffers, about 3 MB of
- * direct memory per MB of lines, and 65,536 changes of its own on the heap; issue 13.)
+ * <p>Design: the engine writes each change once into the node's change buffer, whoever watches, and
+ * this session reads it at its connection's pace ({@link Subscription}). It keeps at most one write
+ * of change lines ({@link #WRITE_BYTES}) in Netty at a time and formats the next only when that
+ * write has gone out to the socket, whose send buffer it fixes small ({@link #SEND_BUFFER_BYTES})
+ * when the watch starts. So a watcher that stops reading holds one write and a small kernel buffer
+ * however much happens; what it has not read waits in the shared buffer until writers lap it, and
+ * then its next line is {@code MISSED <n>}. (Before, a drain wrote whatever was buffered whenever
+ * the channel was writable: each non-reading watcher queued up to Netty's 4 MiB high-water mark of
+ * lines, most of them in barely filled 4 KiB buffers, about 3 MB of direct memory per MB of lines,
+ * and 65,536 changes of its own on the heap; issue 13.)
  *
  * <p>The engine's listener only schedules a drain on the connection's event loop, and only for a
  * watcher that has caught up and armed itself: a watcher that is paused or busy costs ingestion
@@ -47,9 +47,8 @@ public final class WatchSession {
   public static final int WRITE_BYTES = 16 * 1024;
 
   /**
-   * A watching connection's socket send buffer (Linux doubles it), fixed instead of autotuned to
-   * as much as 4 MiB, which would let every watcher that stops reading park megabytes in the
-   * kernel.
+   * A watching connection's socket send buffer (Linux doubles it), fixed instead of autotuned to as
+   * much as 4 MiB, which would let every watcher that stops reading park megabytes in the kernel.
    */
   public static final int SEND_BUFFER_BYTES = 64 * 1024;
 
@@ -104,12 +103,16 @@ public final class WatchSession {
   private final ChannelFutureListener written = this::written;
   private final Lines lines = new Lines();
   private final RemoteChanges remote = new RemoteChanges();
+
   /** When this watcher fell behind (clock millis), 0 while it is not. */
   private final AtomicLong behindSince = new AtomicLong();
+
   private volatile Subscription subscription;
   private Format format;
+
   /** A write of change lines is in Netty, not yet in the socket. */
   private volatile boolean writing;
+
   private boolean draining;
   private boolean ended;
   private AutoCloseable peerWatch;
@@ -169,8 +172,8 @@ public final class WatchSession {
   }
 
   /**
-   * Stops watching after writing, into the current replies, what had already happened, at most
-   * one write's worth; anything left is reported as {@code MISSED <n>}.
+   * Stops watching after writing, into the current replies, what had already happened, at most one
+   * write's worth; anything left is reported as {@code MISSED <n>}.
    */
   public void stop() {
     Subscription s = subscription;

@@ -18,8 +18,8 @@ import dev.whack.node.observability.Watchers;
  * @param watchers connections watching segment changes, for metrics
  * @param cluster the members and the ring; a single node owns every key
  * @param version the version string reported by {@code version} and binary Version
- * @param durableReplies under {@code --fsync always}, the log whose durability a reply to a
- *     logged write waits for; null otherwise
+ * @param durableReplies under {@code --fsync always}, the log whose durability a reply to a logged
+ *     write waits for; null otherwise
  */
 public record ProtocolContext(
     Keyspace keyspace,

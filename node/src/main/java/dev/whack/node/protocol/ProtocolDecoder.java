@@ -9,27 +9,26 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
 /**
- * What the text and binary decoders share around their own state machines: the connection's
- * {@link ReplyBuffer}, flushed once per read batch; traffic counting; holding later requests
- * while one is answered elsewhere ({@link #suspend}, {@link #resumeWith}, for keys forwarded to
- * their owner); writing a long reply in pieces as the client reads ({@link #continueLater});
- * closing after the last reply; and telling the commands when the client reads again or the
- * connection is gone.
+ * What the text and binary decoders share around their own state machines: the connection's {@link
+ * ReplyBuffer}, flushed once per read batch; traffic counting; holding later requests while one is
+ * answered elsewhere ({@link #suspend}, {@link #resumeWith}, for keys forwarded to their owner);
+ * writing a long reply in pieces as the client reads ({@link #continueLater}); closing after the
+ * last reply; and telling the commands when the client reads again or the connection is gone.
  *
  * <p>Backpressure: the decode loop asks {@link #ready} before every request. A connection whose
- * channel is not writable (its unread replies passed the write-buffer high water mark) pauses:
- * it stops decoding where it is and stops reading from the socket, so what the client pipelines
+ * channel is not writable (its unread replies passed the write-buffer high water mark) pauses: it
+ * stops decoding where it is and stops reading from the socket, so what the client pipelines
  * meanwhile stays in the kernel, and carries on when the channel is writable again. A reply that
  * would be larger than that bound (a multi-get, a listing, a relayed answer) is written in pieces
- * by a {@link Continuation}, each piece once the client has read the previous ones. Resuming is
- * an event-loop task, never done inside the writability event, and a long reply also yields after
+ * by a {@link Continuation}, each piece once the client has read the previous ones. Resuming is an
+ * event-loop task, never done inside the writability event, and a long reply also yields after
  * {@link ReplyBuffer#PIECES_PER_TURN} pieces, so one connection's long reply takes turns with the
  * loop's other connections.
  *
  * <p>Netty's {@link ByteToMessageDecoder} asks for another read at the end of a read batch when
  * auto-read is off and no message was passed on, which ours never are; that read is what let an
- * unread pipeline queue 976 MB of replies (issue 13). So {@link #channelReadComplete} does not
- * call it: reading is switched on and off here only.
+ * unread pipeline queue 976 MB of replies (issue 13). So {@link #channelReadComplete} does not call
+ * it: reading is switched on and off here only.
  *
  * <p>End of input: a client that half-closes after its requests ({@code printf ... | nc -q1},
  * memcached's own tests) gets a reply to every request read before its end of input, and then the
@@ -89,20 +88,29 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   protected ReplyBuffer replies;
   private final RelayedReply relayed = new RelayedReply();
   private final Runnable proceedTask = this::proceedScheduled;
+
   /** A request is answered elsewhere (forwarded): later ones wait. */
   private boolean awaiting;
+
   /** Waiting for the client to read: neither decoding nor reading from the socket. */
   private boolean paused;
+
   private boolean proceedScheduled;
+
   /** The reply being written in pieces, or null. */
   private Continuation continuation;
+
   private boolean closed;
+
   /** The client shut its sending side: close once every request read before that is answered. */
   private boolean inputEnded;
+
   /** Requests completed, and when the last read batch (or turn) that completed one ended. */
   private long requests;
+
   private long requestsSeen;
   private long lastRequestNanos = System.nanoTime();
+
   /** The outbound bytes seen by the last idle check, to tell whether replies are moving. */
   private long pendingSeen;
 
@@ -128,7 +136,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
   /**
    * Request bytes received and not yet consumed (the decoder's cumulation): at most one line, one
-   * binary header and key, or one data block, since every length is checked before it is waited for.
+   * binary header and key, or one data block, since every length is checked before it is waited
+   * for.
    */
   public final int bufferedRequestBytes() {
     return internalBuffer().readableBytes();
@@ -174,8 +183,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   }
 
   /**
-   * The asynchronous answer is here: writes it (in pieces if it is long), then decodes what
-   * arrived meanwhile and carries on. Called on the event loop.
+   * The asynchronous answer is here: writes it (in pieces if it is long), then decodes what arrived
+   * meanwhile and carries on. Called on the event loop.
    *
    * @param reply the answer's bytes; null or empty when there is nothing to write
    */
@@ -228,11 +237,11 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
   /**
    * A request whose handling failed unexpectedly (a bug, or no memory left for its reply) ends its
-   * connection after what was already queued. Left open, the requests behind it would sit unread
-   * in the cumulation buffer with nothing to make the node decode them again, while the client
-   * waits for their replies: issue 13 saw an ingesting connection stall for good that way once
-   * direct memory had run out. {@link dev.whack.node.server.ConnectionTracker}, first in the
-   * pipeline, never sees these failures: an exception travels from its handler toward the tail.
+   * connection after what was already queued. Left open, the requests behind it would sit unread in
+   * the cumulation buffer with nothing to make the node decode them again, while the client waits
+   * for their replies: issue 13 saw an ingesting connection stall for good that way once direct
+   * memory had run out. {@link dev.whack.node.server.ConnectionTracker}, first in the pipeline,
+   * never sees these failures: an exception travels from its handler toward the tail.
    */
   @Override
   public final void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -241,10 +250,10 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
   /**
    * For the idle timeout (memcached's {@code idle_timeout}), on the event loop: when this
-   * connection was last active. Active means it completed a request, or it is waiting for an
-   * answer from another node, or it watches segments, or its client took some of the replies
-   * waiting for it since the last call. A request sent only in part is not activity, so a client
-   * that trickles bytes is idle.
+   * connection was last active. Active means it completed a request, or it is waiting for an answer
+   * from another node, or it watches segments, or its client took some of the replies waiting for
+   * it since the last call. A request sent only in part is not activity, so a client that trickles
+   * bytes is idle.
    */
   public final long lastActiveNanos(long nowNanos) {
     ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();

@@ -1,16 +1,16 @@
 package dev.whack.node.protocol;
 
-import dev.whack.node.observability.WatchSession;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.durability.LogJournal;
+import dev.whack.node.observability.WatchSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Collects the replies to every request of one read batch into a single buffer, written and
- * flushed once when the batch ends, so a pipelining client gets many replies per syscall.
+ * Collects the replies to every request of one read batch into a single buffer, written and flushed
+ * once when the batch ends, so a pipelining client gets many replies per syscall.
  *
  * <p>The buffer never grows far past {@link #EARLY_WRITE_BYTES}: past it, what is collected is
  * handed to the channel (without a flush), where it counts towards the channel's write-buffer high
@@ -26,32 +26,38 @@ public final class ReplyBuffer implements WatchSession.Replies {
 
   /**
    * Pieces a long reply writes in one turn before it yields the event loop to the loop's other
-   * connections even if its client keeps up: a turn then costs well under a millisecond of
-   * lookups (a multi-get of 200,000 misses would otherwise hold the loop for tens of them).
+   * connections even if its client keeps up: a turn then costs well under a millisecond of lookups
+   * (a multi-get of 200,000 misses would otherwise hold the loop for tens of them).
    */
   static final int PIECES_PER_TURN = 1024;
 
-  private static final byte[] DIGITS_MIN_LONG = "9223372036854775808".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DIGITS_MIN_LONG =
+      "9223372036854775808".getBytes(StandardCharsets.US_ASCII);
 
   private final ChannelHandlerContext ctx;
   private final LongAdder bytesWritten;
   private ByteBuf buffer;
+
   /** A reply is being written in pieces: nothing else may be written between them. */
   private boolean inPieces;
+
   private int piecesThisTurn;
 
   /** Under {@code --fsync always}, the log replies to logged writes wait for; else null. */
   private final DurableLog durable;
+
   /** This thread's last log sequence when the turn began: a higher one was logged since. */
   private long turnStartSequence = -1;
+
   /** The highest sequence a flush of this connection waits for, or -1. */
   private long waitingFor = -1;
+
   private final Runnable flushWhenDurable;
 
   /**
    * @param bytesWritten the node-wide counter of reply bytes ({@code stats bytes_written})
-   * @param durable under {@code --fsync always}, the log whose durability replies to logged
-   *     writes wait for (group commit); null otherwise
+   * @param durable under {@code --fsync always}, the log whose durability replies to logged writes
+   *     wait for (group commit); null otherwise
    */
   public ReplyBuffer(ChannelHandlerContext ctx, LongAdder bytesWritten, DurableLog durable) {
     this.ctx = ctx;

@@ -22,15 +22,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * First handler of every connection: counts connections, refuses those past the limit the way
  * memcached does, remembers when each last sent something (for {@code stats conns}), and closes
- * connections that stay idle longer than {@code --idle-timeout} (memcached's {@code
- * idle_timeout}), so idle or trickling clients cannot hold every connection slot. Backpressure
- * on replies a client does not read is the protocol decoder's ({@link ProtocolDecoder}).
+ * connections that stay idle longer than {@code --idle-timeout} (memcached's {@code idle_timeout}),
+ * so idle or trickling clients cannot hold every connection slot. Backpressure on replies a client
+ * does not read is the protocol decoder's ({@link ProtocolDecoder}).
  *
- * <p>Idle means no request completed and, if replies are waiting, the client took none of them,
- * for the whole timeout; a connection waiting for another node's answer or watching segments is
- * never idle. memcached likewise kicks only connections waiting for or reading a command, and
- * closes them without a word. The check is a task on the connection's own event loop, re-armed
- * for the moment the connection would next become idle, as Netty's IdleStateHandler does.
+ * <p>Idle means no request completed and, if replies are waiting, the client took none of them, for
+ * the whole timeout; a connection waiting for another node's answer or watching segments is never
+ * idle. memcached likewise kicks only connections waiting for or reading a command, and closes them
+ * without a word. The check is a task on the connection's own event loop, re-armed for the moment
+ * the connection would next become idle, as Netty's IdleStateHandler does.
  *
  * <p>Concurrency: shared by all connections; its map and counters are concurrent. A {@link
  * Connection}'s idle check runs on that connection's event loop.
@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 @ChannelHandler.Sharable
 public final class ConnectionTracker extends ChannelInboundHandlerAdapter
     implements OpenConnections {
-  private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("whack.connection");
+  private static final AttributeKey<Connection> CONNECTION =
+      AttributeKey.valueOf("whack.connection");
   private static final byte[] TOO_MANY =
       "ERROR Too many open connections\r\n".getBytes(StandardCharsets.US_ASCII);
 

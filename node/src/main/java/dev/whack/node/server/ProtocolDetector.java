@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * Chooses the protocol of a connection from its first byte, once: binary requests start with the
- * magic byte 0x80, anything else is the text protocol (classic and meta). Installs that decoder
- * and removes itself; bytes already read are handed to the new decoder.
+ * magic byte 0x80, anything else is the text protocol (classic and meta). Installs that decoder and
+ * removes itself; bytes already read are handed to the new decoder.
  */
 public final class ProtocolDetector extends ByteToMessageDecoder {
   static final int BINARY_REQUEST_MAGIC = 0x80;

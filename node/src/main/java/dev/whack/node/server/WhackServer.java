@@ -23,13 +23,14 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The memcached port: one acceptor thread and {@code ioThreads} event loops (epoll on Linux).
- * Each connection gets a {@link ConnectionTracker} and a {@link ProtocolDetector} that installs
- * the text or binary front end on its first byte.
+ * The memcached port: one acceptor thread and {@code ioThreads} event loops (epoll on Linux). Each
+ * connection gets a {@link ConnectionTracker} and a {@link ProtocolDetector} that installs the text
+ * or binary front end on its first byte.
  */
 public final class WhackServer implements AutoCloseable {
   /** Past this many queued reply bytes a connection stops reading until the client catches up. */
   private static final int WRITE_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
   private static final int WRITE_LOW_WATER_BYTES = 1024 * 1024;
 
   private final EventLoopGroup acceptor;
@@ -85,11 +86,12 @@ public final class WhackServer implements AutoCloseable {
   }
 
   /**
-   * Sets up one accepted connection: its reply backpressure, the tracker and the protocol
-   * detector. The fuzz targets set up their in-memory channels with it too, so they test exactly
-   * the pipeline a socket gets.
+   * Sets up one accepted connection: its reply backpressure, the tracker and the protocol detector.
+   * The fuzz targets set up their in-memory channels with it too, so they test exactly the pipeline
+   * a socket gets.
    */
-  public static void initConnection(Channel ch, ConnectionTracker tracker, ProtocolContext context) {
+  public static void initConnection(
+      Channel ch, ConnectionTracker tracker, ProtocolContext context) {
     // End of input is an event, so the replies to what was read before it still go out.
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ch.config()

@@ -104,7 +104,8 @@ class ClientProfilesAndSegmentsTest {
       ServerErrorException refused =
           assertInstanceOf(
               ServerErrorException.class, failure(client.setProfile("user:1", notAProfile)));
-      assertTrue(refused.serverMessage().startsWith("bad profile: invalid JSON"), refused.serverMessage());
+      assertTrue(
+          refused.serverMessage().startsWith("bad profile: invalid JSON"), refused.serverMessage());
     }
     assertTrue(value(client.getProfile("user:1")).orElseThrow().contains("\"age\":32"));
     assertTrue(value(client.deleteProfile("user:1")));

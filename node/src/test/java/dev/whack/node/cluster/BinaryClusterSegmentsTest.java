@@ -55,8 +55,10 @@ class BinaryClusterSegmentsTest {
 
   private final List<EmbeddedNode> nodes = new ArrayList<>();
   private List<String> members;
+
   /** Each profile's country and age, as stored. */
   private final Map<String, String> countries = new HashMap<>();
+
   private final Map<String, Integer> ages = new HashMap<>();
   private int nextOpaque = 0x2000;
 
@@ -94,8 +96,7 @@ class BinaryClusterSegmentsTest {
   void shouldAnswerBinarySegmentOpcodesForTheWholeClusterFromOneNode() {
     Set<String> danes = keysWhere(k -> countries.get(k).equals("DK"));
     Set<String> old = keysWhere(k -> ages.get(k) >= 60);
-    Set<String> youngNotSwedes =
-        keysWhere(k -> ages.get(k) < 30 && !countries.get(k).equals("SE"));
+    Set<String> youngNotSwedes = keysWhere(k -> ages.get(k) < 30 && !countries.get(k).equals("SE"));
     try (RawConnection bin = nodes.get(0).connect()) {
       BinaryPacket defined = call(bin, SEG_DEFINE, NONE, bytes("dk"), bytes("country == \"DK\""));
       assertEquals(OK, defined.status(), defined::toString);
@@ -130,7 +131,9 @@ class BinaryClusterSegmentsTest {
           keyOwnedByAnotherThan(0, k -> countries.get(k).equals("DK") && ages.get(k) >= 60);
       List<BinaryPacket> in = callMany(bin, SEG_OF, NONE, bytes(elsewhere), NONE);
       assertEquals(
-          List.of("dk", "old"), in.stream().map(BinaryPacket::keyText).sorted().toList(), elsewhere);
+          List.of("dk", "old"),
+          in.stream().map(BinaryPacket::keyText).sorted().toList(),
+          elsewhere);
 
       assertEquals(OK, call(bin, SEG_DROP, NONE, bytes("old"), NONE).status());
       assertEquals(NOT_FOUND, call(bin, SEG_DROP, NONE, bytes("old"), NONE).status());
@@ -199,7 +202,8 @@ class BinaryClusterSegmentsTest {
       assertEquals(TEMPORARY_FAILURE, page.status(), page::toString);
       assertTrue(page.valueText().contains(members.get(2)), page::toString);
       String up = ring.indexOf(members.get(1)) + ":";
-      List<BinaryPacket> upPage = callMany(bin, SEG_MEMBERS, int4(100_000), bytes(up), bytes("dk"), true);
+      List<BinaryPacket> upPage =
+          callMany(bin, SEG_MEMBERS, int4(100_000), bytes(up), bytes("dk"), true);
       assertFalse(upPage.isEmpty(), "a member that is up still answers its page");
       call(bin, NOOP, NONE, NONE, NONE); // and the connection goes on
     }
@@ -220,7 +224,8 @@ class BinaryClusterSegmentsTest {
       byte[] setExtras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
       BinaryPacket stored = call(bin, SET, setExtras, key, bytes("{\"country\":\"FI\"}"));
       assertEquals(OK, stored.status(), stored::toString);
-      assertEquals(OK, call(bin, SEG_DEFINE, NONE, bytes("fi"), bytes("country == \"FI\"")).status());
+      assertEquals(
+          OK, call(bin, SEG_DEFINE, NONE, bytes("fi"), bytes("country == \"FI\"")).status());
       List<BinaryPacket> page = callMany(bin, SEG_MEMBERS, int4(100_000), NONE, bytes("fi"), true);
       List<byte[]> listed = new ArrayList<>();
       while (!page.isEmpty()) {
@@ -358,6 +363,4 @@ class BinaryClusterSegmentsTest {
   private static boolean isCursor(String key) {
     return key.matches("[0-9]+:.*");
   }
-
-
 }

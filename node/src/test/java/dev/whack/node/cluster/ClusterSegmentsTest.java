@@ -46,7 +46,9 @@ class ClusterSegmentsTest {
 
   private static String block(String command, String body) {
     return command.replace("<n>", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length))
-        + "\r\n" + body + "\r\n";
+        + "\r\n"
+        + body
+        + "\r\n";
   }
 
   /** Sends the same commands to node 0 of the cluster and to the single node. */
@@ -66,7 +68,12 @@ class ClusterSegmentsTest {
       Random random = new Random(7);
       String[] countries = {"DK", "SE", "NO"};
       for (int i = 0; i < 300; i++) {
-        String json = "{\"country\":\"" + countries[random.nextInt(3)] + "\",\"age\":" + random.nextInt(90) + "}";
+        String json =
+            "{\"country\":\""
+                + countries[random.nextInt(3)]
+                + "\",\"age\":"
+                + random.nextInt(90)
+                + "}";
         both(c2, one, "set p" + i + " 0 0 " + json.length() + "\r\n" + json + "\r\n");
         assertEquals("STORED\r\n", c2.readLine());
         assertEquals("STORED\r\n", one.readLine());
@@ -81,8 +88,14 @@ class ClusterSegmentsTest {
       both(c0, one, block("filtercount <n>", "age < 30 and country != \"SE\""));
       assertEquals(one.readLine(), c0.readLine());
       for (String key :
-          List.of("_whack/size/dk", "_whack/size/dk%20and%20old", "_whack/count/age%20%3C%2030",
-              "_whack/in/dk/p7", "_whack/in/old/p8", "_whack/of/p9", "_whack/of/p10")) {
+          List.of(
+              "_whack/size/dk",
+              "_whack/size/dk%20and%20old",
+              "_whack/count/age%20%3C%2030",
+              "_whack/in/dk/p7",
+              "_whack/in/old/p8",
+              "_whack/of/p9",
+              "_whack/of/p10")) {
         both(c0, one, "get " + key + "\r\n");
         String header = one.readLine();
         assertEquals(header, c0.readLine(), key);

@@ -18,11 +18,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12: a client that sends its requests and then half-closes (the README's {@code printf
- * ... | nc -q1}) to a node that does not own the keys gets every reply before the node closes, as
- * memcached answers every request it read before end of input. The connection used to close at
- * end of input while the owner's answer was still on its way, so the client read nothing although
- * the write was applied.
+ * Issue 12: a client that sends its requests and then half-closes (the README's {@code printf ... |
+ * nc -q1}) to a node that does not own the keys gets every reply before the node closes, as
+ * memcached answers every request it read before end of input. The connection used to close at end
+ * of input while the owner's answer was still on its way, so the client read nothing although the
+ * write was applied.
  */
 class ForwardingAtEndOfInputTest {
   private final List<EmbeddedNode> nodes = new ArrayList<>();
@@ -106,7 +106,8 @@ class ForwardingAtEndOfInputTest {
     String key = keyOfSecondNode(0);
     byte[] k = key.getBytes(StandardCharsets.US_ASCII);
     ByteArrayOutputStream requests = new ByteArrayOutputStream();
-    requests.writeBytes(binary(0x01, 1, ByteBuffer.allocate(8).putInt(7).putInt(0).array(), k, "v"));
+    requests.writeBytes(
+        binary(0x01, 1, ByteBuffer.allocate(8).putInt(7).putInt(0).array(), k, "v"));
     requests.writeBytes(binary(0x00, 2, new byte[0], k, ""));
     try (RawConnection conn = nodes.get(0).connect()) {
       conn.send(requests.toByteArray()).endInput();

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Three nodes on loopback that know each other: any of them answers for every key, forwarding
- * what it does not own to the owner the ring names, the same owner the Java client computes.
+ * Three nodes on loopback that know each other: any of them answers for every key, forwarding what
+ * it does not own to the owner the ring names, the same owner the Java client computes.
  */
 class ForwardingTest {
   private final List<EmbeddedNode> nodes = new ArrayList<>();
@@ -122,7 +122,8 @@ class ForwardingTest {
       conn.send(get + "\r\nversion\r\n");
       for (int i = 0; i < 30; i++) {
         if (i % 3 != 0) {
-          assertEquals("VALUE m" + i + " 0 " + Integer.toString(i).length() + "\r\n", conn.readLine());
+          assertEquals(
+              "VALUE m" + i + " 0 " + Integer.toString(i).length() + "\r\n", conn.readLine());
           assertEquals(i + "\r\n", conn.readLine());
         }
       }
@@ -203,7 +204,8 @@ class ForwardingTest {
         assertTrue(holds(ownerIndex(key), key));
       }
       for (int count : perNode) {
-        assertTrue(count > 10, "keys spread over the three nodes: " + java.util.Arrays.toString(perNode));
+        assertTrue(
+            count > 10, "keys spread over the three nodes: " + java.util.Arrays.toString(perNode));
       }
     } finally {
       client.shutdown();
@@ -223,7 +225,8 @@ class ForwardingTest {
         assertEquals("STORED\r\n", conn.readLine());
       }
     }
-    int port = Integer.parseInt(members.get(victim).substring(members.get(victim).lastIndexOf(':') + 1));
+    int port =
+        Integer.parseInt(members.get(victim).substring(members.get(victim).lastIndexOf(':') + 1));
     nodes.get(victim).close();
     nodes.set(victim, EmbeddedNode.start(c -> c.port(port).peers(members)));
     awaitConnected(nodes);

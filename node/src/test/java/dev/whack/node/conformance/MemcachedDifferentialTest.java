@@ -28,24 +28,24 @@ import org.junit.jupiter.api.Test;
  * model-free check that every reply, error and connection behaviour matches byte for byte.
  *
  * <p>Each conversation is a few commands over three keys (plus a 250- and a 251-byte key), mixing
- * valid commands with the wrong ones clients send: bad numbers, wrong token counts, data blocks
- * of the wrong length, noreply everywhere. Each is sent to both servers on a fresh connection
- * after {@code flush_all}, the sending side is half-closed, and everything that comes back must be
- * equal once cas values are masked (they are counters private to each server).
+ * valid commands with the wrong ones clients send: bad numbers, wrong token counts, data blocks of
+ * the wrong length, noreply everywhere. Each is sent to both servers on a fresh connection after
+ * {@code flush_all}, the sending side is half-closed, and everything that comes back must be equal
+ * once cas values are masked (they are counters private to each server).
  *
  * <p>Left out because they differ on purpose or depend on the wall clock: {@code version}, {@code
  * stats}, {@code me}, meta {@code E}, meta {@code t}/{@code l} (remaining TTL, last access), data
- * blocks declared longer than the bytes that follow (memcached waits for them), keys over 250
- * bytes in a retrieval (memcached drops the replies before it), and expiry short enough to fire
- * during a conversation. Also left out, as artefacts of memcached's implementation: delayed
- * flushes (see {@code Conversations.flushAll}) and arithmetic after a read in the same
- * conversation (see {@code Conversations.retrieved}). Differences the generator once found are
- * pinned by the named tests below.
+ * blocks declared longer than the bytes that follow (memcached waits for them), keys over 250 bytes
+ * in a retrieval (memcached drops the replies before it), and expiry short enough to fire during a
+ * conversation. Also left out, as artefacts of memcached's implementation: delayed flushes (see
+ * {@code Conversations.flushAll}) and arithmetic after a read in the same conversation (see {@code
+ * Conversations.retrieved}). Differences the generator once found are pinned by the named tests
+ * below.
  *
  * <p>The seed is fixed so the suite is repeatable; explore others with {@code
- * -Dwhack.differential.seed=N} (and {@code -Dwhack.differential.conversations=N}). The seed is
- * in every failure message. memcached is required (CI installs it): if it is missing the test
- * fails and says so.
+ * -Dwhack.differential.seed=N} (and {@code -Dwhack.differential.conversations=N}). The seed is in
+ * every failure message. memcached is required (CI installs it): if it is missing the test fails
+ * and says so.
  */
 class MemcachedDifferentialTest {
   private static final long DEFAULT_SEED = 0x5eed_1618L;
@@ -103,7 +103,11 @@ class MemcachedDifferentialTest {
       // (nothing read, wrong port), which must not pass as agreement.
       if (!expected.startsWith("OK\r\n")) {
         throw new AssertionError(
-            "seed " + seed + ", conversation " + i + ": memcached did not answer flush_all: "
+            "seed "
+                + seed
+                + ", conversation "
+                + i
+                + ": memcached did not answer flush_all: "
                 + escape(expected));
       }
       if (!expected.equals(actual) && !memcachedCanAnswer(request, actual)) {
@@ -159,8 +163,7 @@ class MemcachedDifferentialTest {
   @Test
   void shouldReplyWhenQuietMetaArithmeticCreatesTheItem() {
     assertLikeMemcached(
-        "ma a N0 q\r\nma b N0 J7 v q\r\nma a q\r\nmn\r\n",
-        "OK\r\nHD\r\nVA 1\r\n7\r\nMN\r\n");
+        "ma a N0 q\r\nma b N0 J7 v q\r\nma a q\r\nmn\r\n", "OK\r\nHD\r\nVA 1\r\n7\r\nMN\r\n");
   }
 
   @Test
@@ -193,8 +196,8 @@ class MemcachedDifferentialTest {
 
   /**
    * memcached 1.6.18 is not always deterministic: now and then it answers an incr on a valid
-   * 20-digit value with "non-numeric" (about 1 in 10,000 conversations here; never on replay).
-   * A reply of Whack's that memcached gives on a second or third try is memcached's behaviour.
+   * 20-digit value with "non-numeric" (about 1 in 10,000 conversations here; never on replay). A
+   * reply of Whack's that memcached gives on a second or third try is memcached's behaviour.
    */
   private static boolean memcachedCanAnswer(String request, String reply) {
     for (int retry = 0; retry < MEMCACHED_RETRIES; retry++) {
@@ -321,17 +324,41 @@ class MemcachedDifferentialTest {
     private static final String[] FLAGS = {
       "1", "42", "65536", "4294967295", "4294967296", "-1", "abc", "007", "18446744073709551616"
     };
+
     /** Never close enough to now to expire during a conversation. */
     private static final String[] EXPTIMES = {
       "100", "-1", "1000000000", "2592000", "2592001", "abc", "99999999999", "-2147483649"
     };
+
     private static final String[] VALUES = {
-      "", "0", "1", "10", "99", "abc", "18446744073709551615", "18446744073709551616", " 7", "7 ",
-      "-3", "x\r\ny", "00000000000000000000042", "5a", "12345678901234567890", "\u00ff\u0000"
+      "",
+      "0",
+      "1",
+      "10",
+      "99",
+      "abc",
+      "18446744073709551615",
+      "18446744073709551616",
+      " 7",
+      "7 ",
+      "-3",
+      "x\r\ny",
+      "00000000000000000000042",
+      "5a",
+      "12345678901234567890",
+      "\u00ff\u0000"
     };
     private static final String[] DELTAS = {
-      "1", "0", "5", "18446744073709551615", "18446744073709551616", "-1", "abc", "0x10",
-      "00000000000000000001", " "
+      "1",
+      "0",
+      "5",
+      "18446744073709551615",
+      "18446744073709551616",
+      "-1",
+      "abc",
+      "0x10",
+      "00000000000000000001",
+      " "
     };
     private static final String[] CAS_VALUES = {
       "0", "18446744073709551615", "18446744073709551616", "-1", "x", "999999999999"
@@ -341,9 +368,9 @@ class MemcachedDifferentialTest {
 
     /**
      * Whether this conversation already read an item. memcached rewrites an incr/decr result in
-     * place, padded with spaces, only while no queued reply still references the item; after a
-     * read in the same batch it allocates a new, unpadded item instead. That is an artefact of
-     * its reference counting, so arithmetic only comes before any read.
+     * place, padded with spaces, only while no queued reply still references the item; after a read
+     * in the same batch it allocates a new, unpadded item instead. That is an artefact of its
+     * reference counting, so arithmetic only comes before any read.
      */
     private boolean retrieved;
 

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * libmemcached's own conformance suite, the real {@code memcapable} binary, run against a node:
- * once over the ASCII protocol only and once over the binary protocol only. Each test it runs is
- * a conversation with exact expectations, so a pass here is what libmemcached-based clients rely
- * on. The binary is required (CI installs libmemcached-tools); a missing binary fails the test.
+ * once over the ASCII protocol only and once over the binary protocol only. Each test it runs is a
+ * conversation with exact expectations, so a pass here is what libmemcached-based clients rely on.
+ * The binary is required (CI installs libmemcached-tools); a missing binary fails the test.
  */
 class MemcapableTest {
   /** Debian ships it as memccapable; upstream and other distributions as memcapable. */
@@ -93,8 +93,7 @@ class MemcapableTest {
       String text = Files.readString(output, StandardCharsets.ISO_8859_1);
       String context = String.join(" ", command) + "\n--- output ---\n" + text;
       assertTrue(
-          finished,
-          () -> "memcapable did not finish in " + RUN_TIMEOUT_SECONDS + " s: " + context);
+          finished, () -> "memcapable did not finish in " + RUN_TIMEOUT_SECONDS + " s: " + context);
       assertEquals(0, process.exitValue(), () -> "memcapable exit code: " + context);
       assertTrue(text.contains("All tests passed"), () -> "no 'All tests passed': " + context);
       List<String> results = new ArrayList<>();

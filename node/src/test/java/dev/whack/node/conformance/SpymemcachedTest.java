@@ -37,8 +37,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The node as spymemcached sees it, over its text and its binary protocol: every storage,
  * retrieval, arithmetic and expiry path a production client takes. Time is a {@link ManualClock},
- * so expiry is tested by moving the clock, never by sleeping; spymemcached caches nothing, so a
- * get after the clock moves goes to the node.
+ * so expiry is tested by moving the clock, never by sleeping; spymemcached caches nothing, so a get
+ * after the clock moves goes to the node.
  */
 class SpymemcachedTest {
   /** memcached's boundary between relative seconds and absolute Unix times. */
@@ -106,6 +106,7 @@ class SpymemcachedTest {
   @TestInstance(TestInstance.Lifecycle.PER_CLASS)
   abstract static class Contract {
     private static final int MAX_ITEM_SIZE = NodeConfig.DEFAULT_MAX_ITEM_SIZE;
+
     /** Every operation has completed by the time a client is shut down; don't wait on retries. */
     private static final long SHUTDOWN_WAIT_MILLIS = 100;
 
@@ -344,8 +345,7 @@ class SpymemcachedTest {
       OperationFuture<Boolean> set =
           client.set("huge", 0, randomBytes(MAX_ITEM_SIZE + 1, 3), RawBytes.INSTANCE);
       assertFalse(succeeded(set), "a value over the max item size must be refused");
-      assertNull(
-          readAfterError("huge"), "memcached unlinks the old value when a set is too large");
+      assertNull(readAfterError("huge"), "memcached unlinks the old value when a set is too large");
     }
 
     @Test
@@ -420,8 +420,7 @@ class SpymemcachedTest {
       assertEquals("c", client.get("f1"), "items stored after the flush are visible");
     }
 
-    private static boolean succeeded(OperationFuture<Boolean> future)
-        throws InterruptedException {
+    private static boolean succeeded(OperationFuture<Boolean> future) throws InterruptedException {
       try {
         return Boolean.TRUE.equals(future.get());
       } catch (ExecutionException e) {

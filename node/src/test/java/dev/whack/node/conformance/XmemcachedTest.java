@@ -41,10 +41,10 @@ import org.junit.jupiter.api.TestInstance;
  * moving the clock, and xmemcached caches nothing, so every get after that goes to the node.
  *
  * <p>What xmemcached 2.4.8 cannot send, and so is covered by {@link SpymemcachedTest} and the raw
- * tests instead: a negative exptime (stores refuse it client-side, text touch writes {@code
- * "touch k-1"}), a delayed flush (text {@code flushAll(30, t)} never reaches the wire, binary
- * overflows its extras buffer), and values over 1 MiB (its {@code CachedData} refuses them), which
- * is why the too-large tests run against a second node with a smaller item size limit.
+ * tests instead: a negative exptime (stores refuse it client-side, text touch writes {@code "touch
+ * k-1"}), a delayed flush (text {@code flushAll(30, t)} never reaches the wire, binary overflows
+ * its extras buffer), and values over 1 MiB (its {@code CachedData} refuses them), which is why the
+ * too-large tests run against a second node with a smaller item size limit.
  */
 class XmemcachedTest {
   /** memcached's boundary between relative seconds and absolute Unix times. */
@@ -107,8 +107,10 @@ class XmemcachedTest {
   @TestInstance(TestInstance.Lifecycle.PER_CLASS)
   abstract static class Contract {
     private static final int MAX_ITEM_SIZE = NodeConfig.DEFAULT_MAX_ITEM_SIZE;
+
     /** Under xmemcached's own 1 MiB cap, so that the node is the one to refuse. */
     private static final int SMALL_MAX_ITEM_SIZE = 64 << 10;
+
     private static final long OP_TIMEOUT_MILLIS = 10_000;
 
     final ManualClock clock = new ManualClock(EmbeddedNode.TEST_EPOCH_MILLIS);
@@ -430,8 +432,7 @@ class XmemcachedTest {
       } catch (MemcachedException e) {
         return;
       }
-      assertTrue(
-          Boolean.FALSE.equals(result), "expected the node to refuse, but got: " + result);
+      assertTrue(Boolean.FALSE.equals(result), "expected the node to refuse, but got: " + result);
     }
   }
 

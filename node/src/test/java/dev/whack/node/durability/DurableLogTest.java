@@ -191,7 +191,11 @@ class DurableLogTest {
     Lock[] locks = locks(1);
     try (DurableLog log =
         new DurableLog(
-            file, DurableLog.Fsync.ALWAYS, locks, result[0].maxSequence() + 1, result[0].goodBytes())) {
+            file,
+            DurableLog.Fsync.ALWAYS,
+            locks,
+            result[0].maxSequence() + 1,
+            result[0].goodBytes())) {
       Random r = new Random(11);
       for (int i = 0; i < 5; i++) {
         written.add(append(log, locks, 0, r));
@@ -246,12 +250,14 @@ class DurableLogTest {
     }
     Set<Long> inCopy = ConcurrentHashMap.newKeySet();
     LogReader.read(copy, (type, seq, payload) -> inCopy.add(seq));
-    assertTrue(inCopy.containsAll(snapshotAcknowledged), "acknowledged records missing from the file");
+    assertTrue(
+        inCopy.containsAll(snapshotAcknowledged), "acknowledged records missing from the file");
     assertEquals(1000, snapshotAcknowledged.size());
   }
 
   private static void flip(Path file, long at) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       ch.read(b, at);
       b.put(0, (byte) (b.get(0) ^ 0x10));

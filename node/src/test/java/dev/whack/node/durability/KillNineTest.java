@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code kill -9} of a node process under a concurrent write load with {@code --fsync always}:
- * after a restart on the same data directory every acknowledged write is there, no profile has
- * more increments than were sent, and the segment built on them equals a brute-force count.
+ * after a restart on the same data directory every acknowledged write is there, no profile has more
+ * increments than were sent, and the segment built on them equals a brute-force count.
  */
 class KillNineTest {
   private static final int WRITERS = 4;
@@ -45,7 +45,16 @@ class KillNineTest {
                     String update = "{\"incr\":{\"n\":1}}";
                     for (long i = 0; !stop.get(); i++) {
                       String value = Long.toString(i);
-                      c.send("set w" + id + "-" + i + " 0 0 " + value.length() + "\r\n" + value + "\r\n");
+                      c.send(
+                          "set w"
+                              + id
+                              + "-"
+                              + i
+                              + " 0 0 "
+                              + value.length()
+                              + "\r\n"
+                              + value
+                              + "\r\n");
                       if (!c.readLine().equals("STORED\r\n")) {
                         errors.incrementAndGet();
                         return;
@@ -74,7 +83,8 @@ class KillNineTest {
       assertEquals(0, errors.get(), "every write before the kill was acknowledged as written");
     }
     for (int w = 0; w < WRITERS; w++) {
-      assertTrue(acknowledgedSets[w] > 10, "writer " + w + " wrote under load: " + acknowledgedSets[w]);
+      assertTrue(
+          acknowledgedSets[w] > 10, "writer " + w + " wrote under load: " + acknowledgedSets[w]);
     }
     try (NodeProcess node = NodeProcess.start(dir, "always");
         RawConnection c = new RawConnection("127.0.0.1", node.port())) {
@@ -83,7 +93,8 @@ class KillNineTest {
         for (long i = 0; i < acknowledgedSets[w]; i++) {
           c.send("get w" + w + "-" + i + "\r\n");
           String header = c.readLine();
-          assertTrue(header.startsWith("VALUE w" + w + "-" + i + " "), "acknowledged set lost: " + header);
+          assertTrue(
+              header.startsWith("VALUE w" + w + "-" + i + " "), "acknowledged set lost: " + header);
           assertEquals(i + "\r\n", c.readLine());
           assertEquals("END\r\n", c.readLine());
         }
@@ -93,7 +104,13 @@ class KillNineTest {
         long n = Long.parseLong(profile.replaceAll(".*\"n\":(\\d+).*\\s*", "$1"));
         assertTrue(
             n >= acknowledgedIncrements[w] && n <= acknowledgedIncrements[w] + 1,
-            "p" + w + " has n=" + n + " after " + acknowledgedIncrements[w] + " acknowledged increments");
+            "p"
+                + w
+                + " has n="
+                + n
+                + " after "
+                + acknowledgedIncrements[w]
+                + " acknowledged increments");
         if (n >= 20) {
           big++;
         }

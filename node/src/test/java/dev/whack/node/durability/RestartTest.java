@@ -71,7 +71,10 @@ class RestartTest {
 
   /** Defines a segment: {@code DEFINED <size>}. */
   private static void define(RawConnection c, String name, String expression, int size) {
-    expect(c, "segdef " + name + " " + expression.length() + "\r\n" + expression + "\r\n", "DEFINED " + size);
+    expect(
+        c,
+        "segdef " + name + " " + expression.length() + "\r\n" + expression + "\r\n",
+        "DEFINED " + size);
   }
 
   /** {@code segcount}: the count's line. */

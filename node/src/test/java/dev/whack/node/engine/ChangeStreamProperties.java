@@ -1,11 +1,11 @@
 package dev.whack.node.engine;
 
-import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.engine.segment.Subscription;
+import dev.whack.node.testing.ManualClock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -26,6 +26,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class KeyedEngine {
   private final ProfileEngine engine;
   private final ReentrantLock[] locks;
+
   /** Key (one char per byte) to {ordinal, footprint of the last write}. */
   private final Map<String, int[]> profiles = new ConcurrentHashMap<>();
 

@@ -17,8 +17,8 @@ import net.jqwik.api.Property;
 
 /**
  * Subscribers too slow for a small change buffer, while two writers update profiles: whatever the
- * rings' size and number, the keys' lengths and the readers' rhythm, every change is either read
- * or counted as missed, exactly once, and a reader only ever reads changes of its own segments.
+ * rings' size and number, the keys' lengths and the readers' rhythm, every change is either read or
+ * counted as missed, exactly once, and a reader only ever reads changes of its own segments.
  */
 class LappedChangeStreamProperties {
   private static final String[] SEGMENTS = {"a == true", "b == true", "a == true and b == true"};
@@ -58,9 +58,14 @@ class LappedChangeStreamProperties {
                   () -> {
                     for (int i = 0; i < 4000; i++) {
                       // Keys of many lengths, so records of many sizes meet the rings' ends.
-                      byte[] key = ("k" + tr.nextInt(300) + "x".repeat(tr.nextInt(40))).getBytes(UTF_8);
+                      byte[] key =
+                          ("k" + tr.nextInt(300) + "x".repeat(tr.nextInt(40))).getBytes(UTF_8);
                       byte[] body =
-                          ("{\"set\":{\"a\":" + tr.nextBoolean() + ",\"b\":" + tr.nextBoolean() + "}}")
+                          ("{\"set\":{\"a\":"
+                                  + tr.nextBoolean()
+                                  + ",\"b\":"
+                                  + tr.nextBoolean()
+                                  + "}}")
                               .getBytes(UTF_8);
                       engine.updateJson(key, body, 0, body.length);
                     }
@@ -81,7 +86,8 @@ class LappedChangeStreamProperties {
     Reader some = readers.get(2);
     assertTrue(some.read + some.missed <= published);
     for (Reader reader : readers) {
-      assertTrue(reader.foreign.isEmpty(), "changes of segments it did not watch: " + reader.foreign);
+      assertTrue(
+          reader.foreign.isEmpty(), "changes of segments it did not watch: " + reader.foreign);
       reader.subscription.close();
     }
   }

@@ -1,9 +1,9 @@
 package dev.whack.node.engine;
 
-import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.engine.event.Days;
+import dev.whack.node.testing.ManualClock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -14,10 +14,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The brute-force count of every name's uses: one per live profile that has the attribute (or
- * event series), one per defined segment whose expression reads it. Whenever no call is in flight,
- * the stripes' counts of profile uses must equal the profiles' own, and each name's reference count
- * in its table must be one per stripe that uses it plus one per segment; the tables hold no other
+ * The brute-force count of every name's uses: one per live profile that has the attribute (or event
+ * series), one per defined segment whose expression reads it. Whenever no call is in flight, the
+ * stripes' counts of profile uses must equal the profiles' own, and each name's reference count in
+ * its table must be one per stripe that uses it plus one per segment; the tables hold no other
  * name.
  */
 final class NameReferences {

@@ -1,11 +1,11 @@
 package dev.whack.node.engine;
 
-import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.whack.node.engine.expr.ExpressionException;
 import dev.whack.node.engine.json.JsonFormatException;
 import dev.whack.node.engine.profile.InvalidProfileException;
+import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import net.jqwik.api.ForAll;

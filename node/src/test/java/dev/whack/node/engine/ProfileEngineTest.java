@@ -1,6 +1,5 @@
 package dev.whack.node.engine;
 
-import dev.whack.node.testing.ManualClock;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +15,7 @@ import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.engine.segment.Subscription;
 import dev.whack.node.engine.segment.UnknownSegmentException;
+import dev.whack.node.testing.ManualClock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -438,8 +438,7 @@ class ProfileEngineTest {
     assertThrows(
         IllegalArgumentException.class, () -> new KeyedEngine(new EngineConfig().lockStripes(3)));
     assertThrows(
-        IllegalArgumentException.class,
-        () -> new KeyedEngine(new EngineConfig().retentionDays(0)));
+        IllegalArgumentException.class, () -> new KeyedEngine(new EngineConfig().retentionDays(0)));
   }
 
   @Test

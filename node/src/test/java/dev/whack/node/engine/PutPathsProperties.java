@@ -1,10 +1,10 @@
 package dev.whack.node.engine;
 
-import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.engine.json.ProfileJson;
+import dev.whack.node.testing.ManualClock;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;

@@ -1,8 +1,8 @@
 package dev.whack.node.engine;
 
-import dev.whack.node.testing.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -130,11 +130,14 @@ class ItemCacheTest {
     byte[] k = b("k");
     set(cache, "k", "v1", 0);
     long cas = out.cas;
-    assertEquals(Status.STORED, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v2"), cas, false, false, out));
-    assertEquals(Status.EXISTS, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v3"), cas, false, false, out));
+    assertEquals(
+        Status.STORED, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v2"), cas, false, false, out));
+    assertEquals(
+        Status.EXISTS, cache.store(StoreMode.CAS, k, 0, 1, 0, 0, b("v3"), cas, false, false, out));
     byte[] missing = b("nope");
     assertEquals(
-        Status.NOT_FOUND, cache.store(StoreMode.CAS, missing, 0, 4, 0, 0, b("x"), 1, false, false, out));
+        Status.NOT_FOUND,
+        cache.store(StoreMode.CAS, missing, 0, 4, 0, 0, b("x"), 1, false, false, out));
     assertEquals("v2", get(cache, "k"));
   }
 
@@ -158,7 +161,8 @@ class ItemCacheTest {
     byte[] k = b("k");
     cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[2000], 0, false, false, out);
     assertEquals(
-        Status.TOO_LARGE, cache.store(StoreMode.APPEND, k, 0, 1, 0, 0, new byte[100], 0, false, false, out));
+        Status.TOO_LARGE,
+        cache.store(StoreMode.APPEND, k, 0, 1, 0, 0, new byte[100], 0, false, false, out));
     assertEquals(2000, cache.get(k, 0, 1).value().length);
   }
 
@@ -168,7 +172,8 @@ class ItemCacheTest {
     byte[] k = b("k");
     set(cache, "k", "old", 0);
     assertEquals(
-        Status.TOO_LARGE, cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[4096], 0, false, false, out));
+        Status.TOO_LARGE,
+        cache.store(StoreMode.SET, k, 0, 1, 0, 0, new byte[4096], 0, false, false, out));
     assertNull(get(cache, "k"));
   }
 

@@ -26,13 +26,13 @@ import net.jqwik.api.Property;
  * profiles on the same keys, leave after every step
  *
  * <ul>
- *   <li>the index equal to the model: every key the model holds is there with the model's value
- *       (an opaque value byte for byte, a profile as its canonical JSON), or was evicted, which the
+ *   <li>the index equal to the model: every key the model holds is there with the model's value (an
+ *       opaque value byte for byte, a profile as its canonical JSON), or was evicted, which the
  *       eviction counter must account for; no key the model lacks is there;
- *   <li>the memory accounting equal to the sum of the items' sizes, and the engine holding
- *       exactly the profile items (each item is the one index entry of its profile: its value is
- *       rendered through the ordinal it carries, and the engine has as many profiles as there are
- *       profile items);
+ *   <li>the memory accounting equal to the sum of the items' sizes, and the engine holding exactly
+ *       the profile items (each item is the one index entry of its profile: its value is rendered
+ *       through the ordinal it carries, and the engine has as many profiles as there are profile
+ *       items);
  *   <li>every segment's members equal to a brute-force evaluation of the model's profiles.
  * </ul>
  */

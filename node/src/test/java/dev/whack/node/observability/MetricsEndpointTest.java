@@ -29,11 +29,12 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code GET /metrics} on a real node, read the way Prometheus and a person with grep read it:
  * exact sample names and labels, counts that match the commands sent (and the text protocol's
- * {@code stats}, a second route to the same numbers), histogram buckets, and the JVM meters.
- * Each test starts its own node, so every counter starts at zero.
+ * {@code stats}, a second route to the same numbers), histogram buckets, and the JVM meters. Each
+ * test starts its own node, so every counter starts at zero.
  */
 class MetricsEndpointTest {
   private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(5);
+
   /** "name{labels} value", as the Prometheus text format writes a sample. */
   private static final Pattern SAMPLE =
       Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})?\\s+(\\S+)$", Pattern.MULTILINE);

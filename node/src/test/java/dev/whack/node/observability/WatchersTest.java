@@ -189,7 +189,6 @@ class WatchersTest {
     return b.array();
   }
 
-
   static void define(RawConnection conn, String name, String expression) {
     conn.send("segdef " + name + " " + expression.length() + "\r\n" + expression + "\r\n");
     String reply = conn.readLine();

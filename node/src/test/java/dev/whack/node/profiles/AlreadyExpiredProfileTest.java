@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
  * memcached keeps an item stored with a negative expiry, or an absolute one in the past, "already
  * expired, so nobody ever reads it". A profile like that must never be counted by a segment nor
  * announced to a watcher, and a profile that a {@code touch} expires on the spot must leave its
- * segments with it. The node's background timer is off (a manual-clock node) so that
- * what the commands themselves do is what the test sees.
+ * segments with it. The node's background timer is off (a manual-clock node) so that what the
+ * commands themselves do is what the test sees.
  */
 class AlreadyExpiredProfileTest {
   private ManualClock clock;
@@ -64,7 +64,10 @@ class AlreadyExpiredProfileTest {
       assertEquals(0, wire.count("filtercount", "exists(country)"));
       assertEquals("STORED", wire.set("sentinel", 0, 0, "{\"country\":\"DK\"}"));
       String first = watcher.readLine();
-      assertEquals("CHANGE enter dk sentinel " + clock.millis() + "\r\n", first, "no change for an expired profile");
+      assertEquals(
+          "CHANGE enter dk sentinel " + clock.millis() + "\r\n",
+          first,
+          "no change for an expired profile");
     }
   }
 

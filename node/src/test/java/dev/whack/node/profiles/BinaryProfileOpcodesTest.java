@@ -4,7 +4,6 @@ import static dev.whack.node.testing.BinaryPacket.bytes;
 import static dev.whack.node.testing.BinaryPacket.int4;
 import static dev.whack.node.testing.BinaryPacket.read;
 import static dev.whack.node.testing.BinaryPacket.request;
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -88,7 +87,6 @@ class BinaryProfileOpcodesTest {
   // ---------------------------------------------------------------------------------------------
   // Packets
 
-
   /** Sends one request and reads its single response, checking opcode and opaque. */
   private BinaryPacket call(int opcode, byte[] extras, byte[] key, byte[] value) {
     int opaque = nextOpaque++;
@@ -99,7 +97,9 @@ class BinaryProfileOpcodesTest {
     return p;
   }
 
-  /** Sends one request and reads responses until the empty one that ends a multi-response answer. */
+  /**
+   * Sends one request and reads responses until the empty one that ends a multi-response answer.
+   */
   private List<BinaryPacket> callMany(int opcode, byte[] extras, byte[] key, byte[] value) {
     int opaque = nextOpaque++;
     conn.send(request(opcode, opaque, 0, extras, key, value));
@@ -120,7 +120,9 @@ class BinaryProfileOpcodesTest {
     assertEquals(status, p.status(), p::toString);
     assertEquals(0, p.extras().length, p::toString);
     assertEquals(0, p.key().length, p::toString);
-    assertTrue(p.valueText().startsWith(bodyPrefix), () -> "body of " + p + " should start with " + bodyPrefix);
+    assertTrue(
+        p.valueText().startsWith(bodyPrefix),
+        () -> "body of " + p + " should start with " + bodyPrefix);
   }
 
   private void assertStillAnswering(RawConnection c) {
@@ -195,7 +197,11 @@ class BinaryProfileOpcodesTest {
   void shouldAnswerAnAppliedUpdateWithExtrasOneAndAReplayedSequenceWithExtrasZero() {
     assertEquals(0, define("dk", "country == \"DK\""));
     BinaryPacket applied =
-        update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"DK\"},\"producer\":\"p\",\"seq\":1}"));
+        update(
+            UPDATE,
+            NONE,
+            "user:1",
+            bytes("{\"set\":{\"country\":\"DK\"},\"producer\":\"p\",\"seq\":1}"));
     assertEquals(OK, applied.status(), applied::toString);
     assertArrayEquals(int4(1), applied.extras(), "1: applied");
     assertEquals(0, applied.key().length);
@@ -204,13 +210,21 @@ class BinaryProfileOpcodesTest {
     assertEquals(1, count(SEG_COUNT, "dk"));
 
     BinaryPacket replay =
-        update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"SE\"},\"producer\":\"p\",\"seq\":1}"));
+        update(
+            UPDATE,
+            NONE,
+            "user:1",
+            bytes("{\"set\":{\"country\":\"SE\"},\"producer\":\"p\",\"seq\":1}"));
     assertEquals(OK, replay.status(), replay::toString);
     assertArrayEquals(int4(0), replay.extras(), "0: ignored as a replay");
     assertEquals(1, count(SEG_COUNT, "dk"), "a replay changes nothing");
 
     BinaryPacket next =
-        update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"SE\"},\"producer\":\"p\",\"seq\":2}"));
+        update(
+            UPDATE,
+            NONE,
+            "user:1",
+            bytes("{\"set\":{\"country\":\"SE\"},\"producer\":\"p\",\"seq\":2}"));
     assertArrayEquals(int4(1), next.extras());
     assertNotEquals(applied.cas(), next.cas(), "every applied update changes the cas");
     assertEquals(0, count(SEG_COUNT, "dk"));
@@ -229,8 +243,10 @@ class BinaryProfileOpcodesTest {
     int clash = nextOpaque++;
     int opaqueItem = nextOpaque++;
     ByteArrayOutputStream batch = new ByteArrayOutputStream();
-    batch.writeBytes(request(UPDATEQ, ok, 0, NONE, bytes("user:1"), bytes("{\"incr\":{\"visits\":1}}")));
-    batch.writeBytes(request(UPDATEQ, clash, 0, NONE, bytes("user:1"), bytes("{\"add\":{\"visits\":[\"x\"]}}")));
+    batch.writeBytes(
+        request(UPDATEQ, ok, 0, NONE, bytes("user:1"), bytes("{\"incr\":{\"visits\":1}}")));
+    batch.writeBytes(
+        request(UPDATEQ, clash, 0, NONE, bytes("user:1"), bytes("{\"add\":{\"visits\":[\"x\"]}}")));
     batch.writeBytes(request(UPDATEQ, opaqueItem, 0, NONE, bytes("plain-before"), bytes("{}")));
     batch.writeBytes(request(NOOP, 0x4e4f, 0, NONE, NONE, NONE));
     conn.send(batch.toByteArray());
@@ -242,7 +258,10 @@ class BinaryProfileOpcodesTest {
     assertError(second, INVALID, "not a profile");
     BinaryPacket noop = read(conn);
     assertEquals(NOOP, noop.opcode(), noop::toString);
-    assertEquals("{\"visits\":1}", call(GET, NONE, bytes("user:1"), NONE).valueText(), "only the first UpdateQ applied");
+    assertEquals(
+        "{\"visits\":1}",
+        call(GET, NONE, bytes("user:1"), NONE).valueText(),
+        "only the first UpdateQ applied");
   }
 
   @Test
@@ -252,14 +271,18 @@ class BinaryProfileOpcodesTest {
     Update update =
         Update.newBuilder()
             .setKey("k".repeat(123))
-            .addSet(Attribute.newBuilder().setName("country").setValue(Value.newBuilder().setStringValue("DK")))
+            .addSet(
+                Attribute.newBuilder()
+                    .setName("country")
+                    .setValue(Value.newBuilder().setStringValue("DK")))
             .build();
     byte[] body = update.toByteArray();
     assertEquals('\n', body[0]);
     assertEquals('{', body[1]);
     BinaryPacket asJson = update(UPDATE, NONE, "user:1", body);
     assertError(asJson, INVALID, "bad update: ");
-    assertEquals(NOT_FOUND, call(GET, NONE, bytes("user:1"), NONE).status(), "nothing half-applied");
+    assertEquals(
+        NOT_FOUND, call(GET, NONE, bytes("user:1"), NONE).status(), "nothing half-applied");
     BinaryPacket asProtobuf = update(UPDATE, int4(PROTOBUF_FLAGS), "user:1", body);
     assertEquals(OK, asProtobuf.status(), asProtobuf::toString);
     assertArrayEquals(int4(1), asProtobuf.extras());
@@ -274,11 +297,16 @@ class BinaryProfileOpcodesTest {
     set("user:1", 0, "{\"country\":\"DK\",\"visits\":1}");
     assertError(update(UPDATE, NONE, "user:1", bytes("{\"set\":")), INVALID, "bad update: ");
     assertError(
-        update(UPDATE, NONE, "user:1", bytes("{\"set\":{\"country\":\"SE\"},\"incr\":{\"country\":1}}")),
+        update(
+            UPDATE,
+            NONE,
+            "user:1",
+            bytes("{\"set\":{\"country\":\"SE\"},\"incr\":{\"country\":1}}")),
         INVALID,
         "bad update: ");
     assertError(update(UPDATE, NONE, "user:1", bytes("{\"bogus\":1}")), INVALID, "bad update: ");
-    assertEquals("{\"country\":\"DK\",\"visits\":1}", call(GET, NONE, bytes("user:1"), NONE).valueText());
+    assertEquals(
+        "{\"country\":\"DK\",\"visits\":1}", call(GET, NONE, bytes("user:1"), NONE).valueText());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -300,7 +328,8 @@ class BinaryProfileOpcodesTest {
 
   @Test
   void shouldListEverySegmentWithItsSizeInExtrasThenAnEmptyResponse() {
-    assertTrue(callMany(SEG_LIST, NONE, NONE, NONE).isEmpty(), "no segments: just the empty response");
+    assertTrue(
+        callMany(SEG_LIST, NONE, NONE, NONE).isEmpty(), "no segments: just the empty response");
     set("user:1", 0, "{\"country\":\"DK\",\"age\":40}");
     set("user:2", 0, "{\"country\":\"DK\",\"age\":10}");
     define("dk", "country == \"DK\"");
@@ -308,12 +337,17 @@ class BinaryProfileOpcodesTest {
     define("go_del-1.x:y", "exists(age)");
     List<BinaryPacket> list = callMany(SEG_LIST, NONE, NONE, NONE);
     assertEquals(3, list.size(), list::toString);
-    String[][] expected = {{"dk", "2", "country == \"DK\""}, {"adults", "1", "age >= 18"}, {"go_del-1.x:y", "2", "exists(age)"}};
+    String[][] expected = {
+      {"dk", "2", "country == \"DK\""},
+      {"adults", "1", "age >= 18"},
+      {"go_del-1.x:y", "2", "exists(age)"}
+    };
     for (int i = 0; i < expected.length; i++) {
       BinaryPacket p = list.get(i);
       assertEquals(expected[i][0], p.keyText(), p::toString);
       assertEquals(8, p.extras().length, p::toString);
-      assertEquals(Long.parseLong(expected[i][1]), ByteBuffer.wrap(p.extras()).getLong(), p::toString);
+      assertEquals(
+          Long.parseLong(expected[i][1]), ByteBuffer.wrap(p.extras()).getLong(), p::toString);
       assertEquals(expected[i][2], p.valueText(), p::toString);
     }
   }
@@ -358,7 +392,9 @@ class BinaryProfileOpcodesTest {
       names.add(p.keyText());
     }
     assertEquals(List.of("dk", "adults"), names);
-    assertTrue(callMany(SEG_OF, NONE, bytes("nobody"), NONE).isEmpty(), "a missing key: just the empty response");
+    assertTrue(
+        callMany(SEG_OF, NONE, bytes("nobody"), NONE).isEmpty(),
+        "a missing key: just the empty response");
   }
 
   @Test
@@ -374,7 +410,8 @@ class BinaryProfileOpcodesTest {
     String filter = "\"vip\" in tags and age > 15";
     assertEquals(expected.size(), count(FILTER_COUNT, filter));
     for (int limit : new int[] {1, 4, 50}) {
-      assertEquals(expected, new TreeSet<>(members(FILTER_MEMBERS, filter, limit)), "limit " + limit);
+      assertEquals(
+          expected, new TreeSet<>(members(FILTER_MEMBERS, filter, limit)), "limit " + limit);
     }
     assertEquals(0, count(FILTER_COUNT, "exists(nosuch)"));
     assertTrue(members(FILTER_MEMBERS, "exists(nosuch)", 3).isEmpty());
@@ -404,8 +441,7 @@ class BinaryProfileOpcodesTest {
 
   /**
    * Reserved keys follow one rule in every protocol: binary GAT answered a miss where text gat
-   * answered from the segments, and Update created a profile under the key that no get could
-   * read.
+   * answered from the segments, and Update created a profile under the key that no get could read.
    */
   @Test
   void shouldAnswerAVirtualKeyOverGatAndRefuseAnUpdateOfOne() {
@@ -426,10 +462,14 @@ class BinaryProfileOpcodesTest {
     define("dk", "country == \"DK\"");
     dev.whack.proto.Profile profile =
         dev.whack.proto.Profile.newBuilder()
-            .addAttributes(Attribute.newBuilder().setName("country").setValue(Value.newBuilder().setStringValue("DK")))
+            .addAttributes(
+                Attribute.newBuilder()
+                    .setName("country")
+                    .setValue(Value.newBuilder().setStringValue("DK")))
             .build();
     set("pb", PROTOBUF_FLAGS, "");
-    assertEquals(OK, call(GET, NONE, bytes("pb"), NONE).status(), "an empty protobuf is an empty profile");
+    assertEquals(
+        OK, call(GET, NONE, bytes("pb"), NONE).status(), "an empty protobuf is an empty profile");
     byte[] extras = ByteBuffer.allocate(8).putInt(PROTOBUF_FLAGS).putInt(0).array();
     assertEquals(OK, call(SET, extras, bytes("pb"), profile.toByteArray()).status());
     assertEquals(1, count(SEG_COUNT, "dk"));
@@ -437,7 +477,10 @@ class BinaryProfileOpcodesTest {
     assertArrayEquals(int4(PROTOBUF_FLAGS), get.extras());
     assertEquals(profile, dev.whack.proto.Profile.parseFrom(get.value()));
     assertError(call(SET, extras, bytes("pb"), bytes("not a protobuf")), INVALID, "bad profile: ");
-    assertEquals(profile, dev.whack.proto.Profile.parseFrom(call(GET, NONE, bytes("pb"), NONE).value()), "the old profile stays");
+    assertEquals(
+        profile,
+        dev.whack.proto.Profile.parseFrom(call(GET, NONE, bytes("pb"), NONE).value()),
+        "the old profile stays");
   }
 
   @Test
@@ -447,7 +490,8 @@ class BinaryProfileOpcodesTest {
     long cas = call(GET, NONE, bytes("user:1"), NONE).cas();
     byte[] extras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
     int opaque = nextOpaque++;
-    conn.send(request(SET, opaque, cas + 1, extras, bytes("user:1"), bytes("{\"country\":\"SE\"}")));
+    conn.send(
+        request(SET, opaque, cas + 1, extras, bytes("user:1"), bytes("{\"country\":\"SE\"}")));
     BinaryPacket stale = read(conn);
     assertEquals(0x02, stale.status(), stale::toString);
     assertEquals(1, count(SEG_COUNT, "dk"), "a refused cas changes no segment");
@@ -466,13 +510,20 @@ class BinaryProfileOpcodesTest {
   @Test
   void shouldRefuseToAppendToOrIncrementAProfileWithTheReason() {
     set("user:1", 0, "{\"n\":1}");
-    assertError(call(APPEND, NONE, bytes("user:1"), bytes("x")), INVALID, "cannot append or prepend to a profile");
+    assertError(
+        call(APPEND, NONE, bytes("user:1"), bytes("x")),
+        INVALID,
+        "cannot append or prepend to a profile");
     byte[] incrExtras = ByteBuffer.allocate(20).putLong(1).putLong(0).putInt(0).array();
-    assertError(call(INCREMENT, incrExtras, bytes("user:1"), NONE), INVALID, "cannot increment or decrement a profile");
+    assertError(
+        call(INCREMENT, incrExtras, bytes("user:1"), NONE),
+        INVALID,
+        "cannot increment or decrement a profile");
     byte[] setExtras = ByteBuffer.allocate(8).putInt(0).putInt(0).array();
     assertError(call(SET, setExtras, bytes("_whack/size/x"), bytes("1")), INVALID, "reserved key");
     byte[] profileExtras = ByteBuffer.allocate(8).putInt(0x77680002).putInt(0).array();
-    assertError(call(SET, profileExtras, bytes("user:1"), bytes("{\"n\":")), INVALID, "bad profile: ");
+    assertError(
+        call(SET, profileExtras, bytes("user:1"), bytes("{\"n\":")), INVALID, "bad profile: ");
     assertEquals("{\"n\":1}", call(GET, NONE, bytes("user:1"), NONE).valueText());
   }
 
@@ -482,21 +533,39 @@ class BinaryProfileOpcodesTest {
   @Test
   void shouldAnswerBadExpressionsQueriesAndCursorsWithTheReasonAndKeepServing() {
     define("dk", "country == \"DK\"");
-    assertError(call(SEG_DEFINE, NONE, bytes("broken"), bytes("country == ")), INVALID, "bad expression at position 11: ");
-    assertError(call(FILTER_COUNT, NONE, NONE, bytes("age >")), INVALID, "bad expression at position 5: ");
-    assertError(call(FILTER_MEMBERS, int4(10), NONE, bytes("(age > 1")), INVALID, "bad expression at position 8: ");
-    assertError(call(SEG_COUNT, NONE, NONE, bytes("dk and")), INVALID, "bad expression at position 6: ");
-    assertError(call(SEG_MEMBERS, int4(10), NONE, bytes("dk or nosuch")), INVALID, "unknown segment nosuch");
-    assertError(call(SEG_DEFINE, NONE, bytes("and"), bytes("exists(a)")), INVALID, "bad segment name and");
-    assertError(call(SEG_DEFINE, NONE, bytes("9lives"), bytes("exists(a)")), INVALID, "bad segment name 9lives");
-    assertError(call(SEG_MEMBERS, int4(10), bytes("not-a-cursor"), bytes("dk")), INVALID, "bad cursor");
+    assertError(
+        call(SEG_DEFINE, NONE, bytes("broken"), bytes("country == ")),
+        INVALID,
+        "bad expression at position 11: ");
+    assertError(
+        call(FILTER_COUNT, NONE, NONE, bytes("age >")), INVALID, "bad expression at position 5: ");
+    assertError(
+        call(FILTER_MEMBERS, int4(10), NONE, bytes("(age > 1")),
+        INVALID,
+        "bad expression at position 8: ");
+    assertError(
+        call(SEG_COUNT, NONE, NONE, bytes("dk and")), INVALID, "bad expression at position 6: ");
+    assertError(
+        call(SEG_MEMBERS, int4(10), NONE, bytes("dk or nosuch")),
+        INVALID,
+        "unknown segment nosuch");
+    assertError(
+        call(SEG_DEFINE, NONE, bytes("and"), bytes("exists(a)")), INVALID, "bad segment name and");
+    assertError(
+        call(SEG_DEFINE, NONE, bytes("9lives"), bytes("exists(a)")),
+        INVALID,
+        "bad segment name 9lives");
+    assertError(
+        call(SEG_MEMBERS, int4(10), bytes("not-a-cursor"), bytes("dk")), INVALID, "bad cursor");
     BinaryPacket zero = call(SEG_MEMBERS, int4(0), NONE, bytes("dk"));
     assertError(zero, INVALID, "");
     assertTrue(zero.valueText().contains("limit"), zero::toString);
     BinaryPacket negative = call(FILTER_MEMBERS, int4(-1), NONE, bytes("exists(a)"));
     assertError(negative, INVALID, "");
     assertTrue(negative.valueText().contains("limit"), negative::toString);
-    assertTrue(callMany(SEG_LIST, NONE, NONE, NONE).size() == 1, "nothing was defined from a rejected expression");
+    assertTrue(
+        callMany(SEG_LIST, NONE, NONE, NONE).size() == 1,
+        "nothing was defined from a rejected expression");
     assertStillAnswering(conn);
   }
 
@@ -518,7 +587,8 @@ class BinaryProfileOpcodesTest {
     return Stream.of(
         Arguments.of("Update without a key", request(UPDATE, 1, 0, NONE, NONE, bytes("{}"))),
         Arguments.of("Update without a value", request(UPDATE, 1, 0, NONE, k, NONE)),
-        Arguments.of("Update with 8 bytes of extras", request(UPDATE, 1, 0, new byte[8], k, bytes("{}"))),
+        Arguments.of(
+            "Update with 8 bytes of extras", request(UPDATE, 1, 0, new byte[8], k, bytes("{}"))),
         Arguments.of("UpdateQ without a value", request(UPDATEQ, 1, 0, NONE, k, NONE)),
         Arguments.of("SegDefine without a name", request(SEG_DEFINE, 1, 0, NONE, NONE, v)),
         Arguments.of("SegDefine without an expression", request(SEG_DEFINE, 1, 0, NONE, k, NONE)),
@@ -530,7 +600,8 @@ class BinaryProfileOpcodesTest {
         Arguments.of("SegCount without a query", request(SEG_COUNT, 1, 0, NONE, NONE, NONE)),
         Arguments.of("SegCount with a key", request(SEG_COUNT, 1, 0, NONE, k, v)),
         Arguments.of("SegMembers without a limit", request(SEG_MEMBERS, 1, 0, NONE, NONE, v)),
-        Arguments.of("SegMembers with 8 bytes of extras", request(SEG_MEMBERS, 1, 0, new byte[8], NONE, v)),
+        Arguments.of(
+            "SegMembers with 8 bytes of extras", request(SEG_MEMBERS, 1, 0, new byte[8], NONE, v)),
         Arguments.of("SegMembers without a query", request(SEG_MEMBERS, 1, 0, int4(5), k, NONE)),
         Arguments.of("SegOf without a key", request(SEG_OF, 1, 0, NONE, NONE, NONE)),
         Arguments.of("SegOf with a value", request(SEG_OF, 1, 0, NONE, k, v)),
@@ -542,7 +613,8 @@ class BinaryProfileOpcodesTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("badShapes")
-  void shouldAnswerInvalidArgumentsAndCloseWhenTheShapeDoesNotFitTheOpcode(String name, byte[] request) {
+  void shouldAnswerInvalidArgumentsAndCloseWhenTheShapeDoesNotFitTheOpcode(
+      String name, byte[] request) {
     try (RawConnection c = node.connect()) {
       // A NoOp right behind it must never be answered: the connection ends at the bad header.
       c.send(request).send(request(NOOP, 2, 0, NONE, NONE, NONE));

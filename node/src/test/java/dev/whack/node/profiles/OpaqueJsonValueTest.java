@@ -27,7 +27,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 class OpaqueJsonValueTest {
   /** Nested objects, nulls and number lists: ordinary JSON that Profile JSON does not take. */
   static List<String> documents() {
-    return List.of("{\"a\":{\"b\":1}}", "{\"a\":null}", "{\"ids\":[1,2,3]}", "{ \"a\" : {\"b\":1} ,\n\"c\":[]}");
+    return List.of(
+        "{\"a\":{\"b\":1}}",
+        "{\"a\":null}",
+        "{\"ids\":[1,2,3]}",
+        "{ \"a\" : {\"b\":1} ,\n\"c\":[]}");
   }
 
   private static final int JSON_PROFILE_FLAGS = 0x77680002;

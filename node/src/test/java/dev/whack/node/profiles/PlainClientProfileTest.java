@@ -32,10 +32,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Profiles as an app with only a stock memcached client sees them: spymemcached and xmemcached,
- * each over text and binary, write a profile as a JSON String, read it back canonically, follow
- * it through segments with {@code get}s of the virtual keys, delete or expire it, and are told
- * clearly when they try to append to it or increment it. Segments are defined over a raw
- * connection, as a segment-aware tool would.
+ * each over text and binary, write a profile as a JSON String, read it back canonically, follow it
+ * through segments with {@code get}s of the virtual keys, delete or expire it, and are told clearly
+ * when they try to append to it or increment it. Segments are defined over a raw connection, as a
+ * segment-aware tool would.
  *
  * <p>Both clients' default transcoders store a String with flags 0 and its UTF-8 bytes (checked
  * below on the wire), which is what makes a JSON String a profile. From 16 KiB on xmemcached
@@ -333,14 +333,16 @@ class PlainClientProfileTest {
           0,
           " { \"country\" : \"DK\", \"age\": 31, \"score\": 2.50, \"tags\": [\"vip\", \"vip\","
               + " \"newsletter\"],\n \"seen\": \"2026-11-20T12:00:00+02:00\", \"name\": \"Zo\\u00eb\" }");
-      assertEquals(CANONICAL, client.get("user:1"), "spacing, duplicates, offsets and escapes normalised");
+      assertEquals(
+          CANONICAL, client.get("user:1"), "spacing, duplicates, offsets and escapes normalised");
       assertStored("user:2", 0, CANONICAL);
       assertEquals(CANONICAL, client.get("user:2"), "canonical JSON round-trips byte for byte");
       // On the wire: flags 0 as the client's transcoder wrote them, and the UTF-8 bytes.
       byte[] utf8 = CANONICAL.getBytes(java.nio.charset.StandardCharsets.UTF_8);
       raw.send("get user:2\r\n");
       assertEquals("VALUE user:2 0 " + utf8.length + "\r\n", raw.readLine());
-      assertEquals(new String(utf8, java.nio.charset.StandardCharsets.ISO_8859_1) + "\r\n", raw.readLine());
+      assertEquals(
+          new String(utf8, java.nio.charset.StandardCharsets.ISO_8859_1) + "\r\n", raw.readLine());
       assertEquals("END\r\n", raw.readLine());
     }
 
@@ -394,7 +396,12 @@ class PlainClientProfileTest {
 
       Map<String, Object> many =
           client.getMulti(
-              List.of("_whack/size/dk", "_whack/size/adults", "_whack/of/user:1", "user:2", "_whack/size/nope"));
+              List.of(
+                  "_whack/size/dk",
+                  "_whack/size/adults",
+                  "_whack/of/user:1",
+                  "user:2",
+                  "_whack/size/nope"));
       assertEquals(
           Map.of(
               "_whack/size/dk", "1",
@@ -442,7 +449,8 @@ class PlainClientProfileTest {
         throws Exception {
       assertStored("user:1", 0, json("DK", 31));
       // Issue 12: memcached stores any bytes, so JSON that is not a profile is an opaque value.
-      for (String doc : List.of(" {\"country\": ", "{\"a\":{\"b\":1}}", "{\"a\":null}", "{\"ids\":[1,2,3]}")) {
+      for (String doc :
+          List.of(" {\"country\": ", "{\"a\":{\"b\":1}}", "{\"a\":null}", "{\"ids\":[1,2,3]}")) {
         assertStored("user:1", 0, doc);
         assertEquals(doc, client.get("user:1"), "kept byte for byte");
       }

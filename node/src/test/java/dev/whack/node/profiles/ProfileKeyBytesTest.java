@@ -78,7 +78,9 @@ class ProfileKeyBytesTest {
       if (keyLength == 0) {
         return keys;
       }
-      keys.add(latin1(java.util.Arrays.copyOfRange(body, h.get(4) & 0xff, (h.get(4) & 0xff) + keyLength)));
+      keys.add(
+          latin1(
+              java.util.Arrays.copyOfRange(body, h.get(4) & 0xff, (h.get(4) & 0xff) + keyLength)));
     }
   }
 
@@ -95,7 +97,8 @@ class ProfileKeyBytesTest {
       String change = watcher.readLine();
       assertTrue(change.startsWith("CHANGE enter dk " + ESCAPED_UTF8_KEY + " "), change);
     }
-    sendBytes("segmembers 2 10\r\ndk\r\nfiltermembers 15 10\r\nexists(country)\r\nsegof " + key + "\r\n");
+    sendBytes(
+        "segmembers 2 10\r\ndk\r\nfiltermembers 15 10\r\nexists(country)\r\nsegof " + key + "\r\n");
     // Listings percent-encode every byte outside printable ASCII (docs/protocol.md).
     assertEquals("KEY " + ESCAPED_UTF8_KEY + "\r\n", conn.readLine());
     assertEquals("END\r\n", conn.readLine());
@@ -115,7 +118,8 @@ class ProfileKeyBytesTest {
     String key = "caf\u00e9"; // one byte 0xE9: valid in a memcached key, not UTF-8
     sendBytes("set " + key + " 0 0 16\r\n{\"country\":\"DK\"}\r\nget " + key + "\r\n");
     assertEquals("STORED\r\n", conn.readLine());
-    assertEquals("VALUE " + key + " 0 16\r\n", conn.readLine(), "the key is stored under its bytes");
+    assertEquals(
+        "VALUE " + key + " 0 16\r\n", conn.readLine(), "the key is stored under its bytes");
     assertEquals("{\"country\":\"DK\"}\r\n", conn.readLine());
     assertEquals("END\r\n", conn.readLine());
     sendBytes("segmembers 2 10\r\ndk\r\n");

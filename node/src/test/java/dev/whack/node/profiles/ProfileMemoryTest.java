@@ -22,8 +22,10 @@ import org.junit.jupiter.api.Test;
  */
 class ProfileMemoryTest {
   private static final long MEMORY_BYTES = 4L << 20;
+
   /** Enough profiles of a few hundred bytes to fill 4 MiB several times over. */
   private static final int KEYS = 30_000;
+
   private static final int BATCH = 1_000;
   private static final String PAD = "x".repeat(120);
 
@@ -99,7 +101,8 @@ class ProfileMemoryTest {
       }
       assertUnderTheCap("after writing m:0..m:" + (start + BATCH - 1));
     }
-    assertTrue(Long.parseLong(wire.stat("evictions")) > 0, "4 MiB cannot hold " + KEYS + " profiles");
+    assertTrue(
+        Long.parseLong(wire.stat("evictions")) > 0, "4 MiB cannot hold " + KEYS + " profiles");
     assertSegmentsHoldExactlyTheReadableProfiles(0);
 
     // Two connections grow profiles (and re-create evicted ones) concurrently: evictions now
@@ -138,7 +141,8 @@ class ProfileMemoryTest {
     }
     assertUnderTheCap("after concurrent updates");
     assertTrue(
-        Long.parseLong(wire.stat("evictions")) > evictionsBefore, "growing profiles must evict more");
+        Long.parseLong(wire.stat("evictions")) > evictionsBefore,
+        "growing profiles must evict more");
     assertSegmentsHoldExactlyTheReadableProfiles(1);
   }
 
@@ -156,11 +160,21 @@ class ProfileMemoryTest {
     for (int i = 0; i < keys; i++) {
       String key = "a:" + i;
       requests.append(ProfileWire.block("set " + key + " 0 0 <n>", profile(i)));
-      requests.append(ProfileWire.block("update " + key + " <n>", "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":5}"));
-      requests.append(ProfileWire.block("update " + key + " <n>", "{\"set\":{\"pad\":\"" + PAD + "\"},\"producer\":\"p\",\"seq\":5}"));
-      requests.append(ProfileWire.block("update " + key + " <n>", "{\"add\":{\"n\":[\"x\"]},\"set\":{\"pad\":\"" + PAD + "\"}}"));
+      requests.append(
+          ProfileWire.block(
+              "update " + key + " <n>", "{\"incr\":{\"n\":1},\"producer\":\"p\",\"seq\":5}"));
+      requests.append(
+          ProfileWire.block(
+              "update " + key + " <n>",
+              "{\"set\":{\"pad\":\"" + PAD + "\"},\"producer\":\"p\",\"seq\":5}"));
+      requests.append(
+          ProfileWire.block(
+              "update " + key + " <n>",
+              "{\"add\":{\"n\":[\"x\"]},\"set\":{\"pad\":\"" + PAD + "\"}}"));
       // Truncated JSON: refused with the profile flags (even keys), an opaque value without.
-      requests.append(ProfileWire.block("set " + key + (i % 2 == 0 ? " 2003304450" : " 0") + " 0 <n>", "{\"n\": "));
+      requests.append(
+          ProfileWire.block(
+              "set " + key + (i % 2 == 0 ? " 2003304450" : " 0") + " 0 <n>", "{\"n\": "));
       replies += 5;
       switch (i % 4) {
         case 0 -> requests.append(ProfileWire.block("set " + key + " 0 0 <n>", "opaque " + PAD));
@@ -169,7 +183,10 @@ class ProfileMemoryTest {
           requests.append(ProfileWire.block("set " + key + " 0 0 <n>", profile(i)));
           replies++;
         }
-        case 2 -> requests.append(ProfileWire.block("update " + key + " <n>", "{\"set\":{\"more\":\"" + PAD + PAD + "\"}}"));
+        case 2 ->
+            requests.append(
+                ProfileWire.block(
+                    "update " + key + " <n>", "{\"set\":{\"more\":\"" + PAD + PAD + "\"}}"));
         default -> requests.append("touch " + key + " 100\r\n");
       }
       replies++;
@@ -178,8 +195,11 @@ class ProfileMemoryTest {
     for (int i = 0; i < replies; i++) {
       String line = conn.readLine();
       assertTrue(
-          line.equals("STORED\r\n") || line.equals("UPDATED\r\n") || line.equals("IGNORED\r\n")
-              || line.equals("TOUCHED\r\n") || line.startsWith("CLIENT_ERROR bad "),
+          line.equals("STORED\r\n")
+              || line.equals("UPDATED\r\n")
+              || line.equals("IGNORED\r\n")
+              || line.equals("TOUCHED\r\n")
+              || line.startsWith("CLIENT_ERROR bad "),
           line);
     }
     assertUnderTheCap("after mixed writes");
@@ -241,15 +261,25 @@ class ProfileMemoryTest {
       }
     }
     assertEquals(readable.size(), wire.count("segcount", "all"), when + ": size of all");
-    assertEquals(new TreeSet<>(wire.members("segmembers", "all", 100_000)), readable, when + ": members of all");
-    assertEquals(even.size(), wire.count("segcount", "even"), when + ": size of even");
-    assertEquals(new TreeSet<>(wire.members("segmembers", "even", 5_000)), even, when + ": members of even");
-    assertEquals(vipBuyers.size(), wire.count("segcount", "vip-buyers"), when + ": size of vip-buyers");
     assertEquals(
-        readable.size() - even.size(), wire.count("segcount", "all and not even"), when + ": all and not even");
-    assertEquals(readable.size(), wire.count("filtercount", "exists(n)"), when + ": filter exists(n)");
-    assertEquals(Integer.toString(readable.size()), wire.get("_whack/size/all"), when + ": _whack/size/all");
+        new TreeSet<>(wire.members("segmembers", "all", 100_000)),
+        readable,
+        when + ": members of all");
+    assertEquals(even.size(), wire.count("segcount", "even"), when + ": size of even");
+    assertEquals(
+        new TreeSet<>(wire.members("segmembers", "even", 5_000)), even, when + ": members of even");
+    assertEquals(
+        vipBuyers.size(), wire.count("segcount", "vip-buyers"), when + ": size of vip-buyers");
+    assertEquals(
+        readable.size() - even.size(),
+        wire.count("segcount", "all and not even"),
+        when + ": all and not even");
+    assertEquals(
+        readable.size(), wire.count("filtercount", "exists(n)"), when + ": filter exists(n)");
+    assertEquals(
+        Integer.toString(readable.size()), wire.get("_whack/size/all"), when + ": _whack/size/all");
     assertEquals(Integer.toString(readable.size()), wire.stat("curr_items"), when + ": curr_items");
-    assertEquals(readable.size(), node.node().engine().size(), when + ": profiles the engine still holds");
+    assertEquals(
+        readable.size(), node.node().engine().size(), when + ": profiles the engine still holds");
   }
 }

@@ -11,10 +11,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code noreply} on the profile and segment commands that take it ({@code update}, {@code
- * segdef}, {@code segdrop}): a client pipelining them reads no reply at all, so that the next
- * reply it reads answers the next command it sent. docs/protocol.md: "With noreply, memcached
- * suppresses even these errors, and so does Whack."
+ * {@code noreply} on the profile and segment commands that take it ({@code update}, {@code segdef},
+ * {@code segdrop}): a client pipelining them reads no reply at all, so that the next reply it reads
+ * answers the next command it sent. docs/protocol.md: "With noreply, memcached suppresses even
+ * these errors, and so does Whack."
  */
 class ProfileNoreplyTest {
   private EmbeddedNode node;
@@ -36,7 +36,8 @@ class ProfileNoreplyTest {
 
   private void assertNextReplyIsTheVersion() {
     String line = conn.readLine();
-    assertTrue(line.startsWith("VERSION "), "expected nothing before the version reply, got: " + line);
+    assertTrue(
+        line.startsWith("VERSION "), "expected nothing before the version reply, got: " + line);
   }
 
   @Test

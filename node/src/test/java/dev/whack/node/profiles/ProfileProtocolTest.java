@@ -43,7 +43,9 @@ class ProfileProtocolTest {
 
   private String block(String command, String body) {
     return command.replace("<n>", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length))
-        + "\r\n" + body + "\r\n";
+        + "\r\n"
+        + body
+        + "\r\n";
   }
 
   private void define(String name, String expression, long expectedSize) {
@@ -98,11 +100,13 @@ class ProfileProtocolTest {
     conn.send(block("update user:1 <n>", "{\"set\":{\"country\":\"DK\"}}"));
     assertEquals("UPDATED\r\n", conn.readLine());
     assertEquals("dk", segof("user:1"));
-    String purchase = "{\"events\":[{\"name\":\"purchase\",\"value\":10}],\"producer\":\"shop\",\"seq\":1}";
+    String purchase =
+        "{\"events\":[{\"name\":\"purchase\",\"value\":10}],\"producer\":\"shop\",\"seq\":1}";
     conn.send(block("update user:1 <n>", purchase));
     assertEquals("UPDATED\r\n", conn.readLine());
     conn.send(block("update user:1 <n>", purchase));
-    assertEquals("IGNORED\r\n", conn.readLine(), "a replayed producer sequence is not counted twice");
+    assertEquals(
+        "IGNORED\r\n", conn.readLine(), "a replayed producer sequence is not counted twice");
     assertEquals("dk", segof("user:1"));
     conn.send(block("update user:1 <n>", purchase.replace("\"seq\":1", "\"seq\":2")));
     assertEquals("UPDATED\r\n", conn.readLine());
@@ -236,7 +240,10 @@ class ProfileProtocolTest {
   @Test
   void shouldDumpWholeProfilesWithTheirEventsPageByPage() {
     set("a", "{\"country\":\"DK\"}");
-    conn.send(block("update a <n>", "{\"events\":[{\"name\":\"buy\",\"value\":2}],\"producer\":\"p\",\"seq\":3}"));
+    conn.send(
+        block(
+            "update a <n>",
+            "{\"events\":[{\"name\":\"buy\",\"value\":2}],\"producer\":\"p\",\"seq\":3}"));
     assertEquals("UPDATED\r\n", conn.readLine());
     set("b", "{\"country\":\"SE\"}");
     conn.send("segdump 0 1\r\n\r\n");
@@ -263,8 +270,9 @@ class ProfileProtocolTest {
     define("adults", "age >= 18", 0);
     set("user:1", "{\"country\":\"DK\",\"age\":31}");
     set("user:2", "{\"country\":\"DK\",\"age\":3}");
-    conn.send("get _whack/size/dk _whack/size/dk%20and%20not%20adults _whack/in/dk/user:2"
-        + " _whack/of/user:1 _whack/count/age%20%3E%2010 _whack/size/nope\r\n");
+    conn.send(
+        "get _whack/size/dk _whack/size/dk%20and%20not%20adults _whack/in/dk/user:2"
+            + " _whack/of/user:1 _whack/count/age%20%3E%2010 _whack/size/nope\r\n");
     assertEquals("VALUE _whack/size/dk 0 1\r\n", conn.readLine());
     assertEquals("2\r\n", conn.readLine());
     assertEquals("VALUE _whack/size/dk%20and%20not%20adults 0 1\r\n", conn.readLine());

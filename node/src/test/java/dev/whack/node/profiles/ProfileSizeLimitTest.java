@@ -14,7 +14,6 @@ import dev.whack.proto.Attribute;
 import dev.whack.proto.Profile;
 import dev.whack.proto.Value;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -165,8 +164,11 @@ class ProfileSizeLimitTest {
   @Test
   void shouldMeasureAProfileInTheEncodingAGetReturns() {
     String controls = "\\u0001".repeat(2000);
-    Profile small = Profile.newBuilder().addAttributes(
-        Attribute.newBuilder().setName("x").setValue(Value.newBuilder().setIntValue(1))).build();
+    Profile small =
+        Profile.newBuilder()
+            .addAttributes(
+                Attribute.newBuilder().setName("x").setValue(Value.newBuilder().setIntValue(1)))
+            .build();
     String header = "set proto " + PROTOBUF_FLAGS + " 0 " + small.getSerializedSize() + "\r\n";
     conn.send(header.getBytes(UTF_8));
     conn.send(small.toByteArray()).send("\r\n");

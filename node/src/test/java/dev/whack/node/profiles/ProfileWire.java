@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The profile and segment text commands as a test speaks them over a {@link RawConnection}:
- * data blocks framed with their byte count, multi-line replies collected, cursors followed, and
- * every reply checked for the shape docs/protocol.md gives it.
+ * The profile and segment text commands as a test speaks them over a {@link RawConnection}: data
+ * blocks framed with their byte count, multi-line replies collected, cursors followed, and every
+ * reply checked for the shape docs/protocol.md gives it.
  */
 final class ProfileWire {
   private final RawConnection conn;
@@ -27,7 +27,9 @@ final class ProfileWire {
     return conn;
   }
 
-  /** "{@code <command with <n>>}\r\n{@code <body>}\r\n", {@code <n>} being the body's UTF-8 length. */
+  /**
+   * "{@code <command with <n>>}\r\n{@code <body>}\r\n", {@code <n>} being the body's UTF-8 length.
+   */
   static String block(String command, String body) {
     return command.replace("<n>", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length))
         + "\r\n"
@@ -58,7 +60,8 @@ final class ProfileWire {
   /** {@code DEFINED <size>}: returns the size. */
   long define(String name, String expression) {
     String reply = call("segdef " + name + " <n>", expression);
-    assertTrue(reply.startsWith("DEFINED "), () -> "segdef " + name + " " + expression + ": " + reply);
+    assertTrue(
+        reply.startsWith("DEFINED "), () -> "segdef " + name + " " + expression + ": " + reply);
     return Long.parseLong(reply.substring("DEFINED ".length()));
   }
 
@@ -107,7 +110,9 @@ final class ProfileWire {
   List<String> segof(String key) {
     conn.send("segof " + key + "\r\n");
     List<String> names = new ArrayList<>();
-    for (String reply = strip(conn.readLine()); !reply.equals("END"); reply = strip(conn.readLine())) {
+    for (String reply = strip(conn.readLine());
+        !reply.equals("END");
+        reply = strip(conn.readLine())) {
       assertTrue(reply.startsWith("IN "), reply);
       names.add(reply.substring(3));
     }
@@ -133,7 +138,9 @@ final class ProfileWire {
   String stat(String name) {
     conn.send("stats\r\n");
     String found = null;
-    for (String reply = strip(conn.readLine()); !reply.equals("END"); reply = strip(conn.readLine())) {
+    for (String reply = strip(conn.readLine());
+        !reply.equals("END");
+        reply = strip(conn.readLine())) {
       String[] parts = reply.split(" ", 3);
       if (parts[1].equals(name)) {
         found = parts[2];

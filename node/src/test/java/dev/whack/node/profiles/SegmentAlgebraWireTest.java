@@ -66,9 +66,12 @@ class SegmentAlgebraWireTest {
   static final class Prof {
     /** Values: String, Long, Double, Boolean, Ts, or a LinkedHashSet of String. */
     final LinkedHashMap<String, Object> attrs = new LinkedHashMap<>();
+
     /** purchase events per UTC day: {count, sum, sum of squares}. */
     final TreeMap<Long, double[]> purchases = new TreeMap<>();
+
     final TreeMap<String, Long> marks = new TreeMap<>();
+
     /** memcached expiry in Unix seconds, 0 for none. */
     long expiresAtSeconds;
 
@@ -142,8 +145,7 @@ class SegmentAlgebraWireTest {
           new SegmentDef("dk", "country == \"DK\"", (p, now) -> cmp(p.attr("country"), "==", "DK")),
           new SegmentDef("adults", "age >= 18", (p, now) -> cmp(p.attr("age"), ">=", 18L)),
           new SegmentDef("vip-tag", "\"vip\" in tags", (p, now) -> inSet("vip", p.attr("tags"))),
-          new SegmentDef(
-              "buyers", "count(purchase, 30d) >= 2", (p, now) -> p.count(30, now) >= 2),
+          new SegmentDef("buyers", "count(purchase, 30d) >= 2", (p, now) -> p.count(30, now) >= 2),
           new SegmentDef(
               "notable",
               "not exists(tags) or \"churned\" in tags",
@@ -273,7 +275,8 @@ class SegmentAlgebraWireTest {
     node = EmbeddedNode.startWithClock(clock, c -> {});
     try (RawConnection conn = node.connect()) {
       wire = new ProfileWire(conn);
-      define(new SegmentDef("b0", "bucket == 0", (p, now) -> cmp(p.attr("bucket"), "==", 0L)), "b0");
+      define(
+          new SegmentDef("b0", "bucket == 0", (p, now) -> cmp(p.attr("bucket"), "==", 0L)), "b0");
       int total = 66_000; // ordinals run past 65536 into the second partition
       int batch = 2_000;
       for (int start = 0; start < total; start += batch) {
@@ -291,27 +294,41 @@ class SegmentAlgebraWireTest {
           assertEquals("STORED\r\n", conn.readLine(), "set q:" + i);
         }
       }
-      define(new SegmentDef("b1", "bucket == 1", (p, now) -> cmp(p.attr("bucket"), "==", 1L)), "b1");
       define(
-          new SegmentDef("edge", "n >= 65000 and n < 65700", (p, now) -> cmp(p.attr("n"), ">=", 65_000L) && cmp(p.attr("n"), "<", 65_700L)),
+          new SegmentDef("b1", "bucket == 1", (p, now) -> cmp(p.attr("bucket"), "==", 1L)), "b1");
+      define(
+          new SegmentDef(
+              "edge",
+              "n >= 65000 and n < 65700",
+              (p, now) -> cmp(p.attr("n"), ">=", 65_000L) && cmp(p.attr("n"), "<", 65_700L)),
           "edge");
       // Holes on both sides of the boundary.
       for (int i = 65_400; i < 65_700; i += 7) {
         assertEquals("DELETED", wire.line("delete q:" + i));
         profiles.remove("q:" + i);
       }
-      for (String query : List.of("b0", "edge", "b0 or b1", "edge and not b1", "not b0 xor edge", "(edge)")) {
+      for (String query :
+          List.of("b0", "edge", "b0 or b1", "edge and not b1", "not b0 xor edge", "(edge)")) {
         Query q = evaluate(query);
         assertEquals(q.members().size(), wire.count("segcount", query), query);
         for (int limit : new int[] {997, 4_096, 100_000}) {
-          assertSameKeys(q.members(), wire.members("segmembers", query, limit), () -> query + " paged by " + limit);
+          assertSameKeys(
+              q.members(),
+              wire.members("segmembers", query, limit),
+              () -> query + " paged by " + limit);
         }
       }
-      Expr filter = atom("bucket == 2 and n > 64000", (p, now) -> cmp(p.attr("bucket"), "==", 2L) && cmp(p.attr("n"), ">", 64_000L));
+      Expr filter =
+          atom(
+              "bucket == 2 and n > 64000",
+              (p, now) -> cmp(p.attr("bucket"), "==", 2L) && cmp(p.attr("n"), ">", 64_000L));
       Set<String> expected = modelMembers(filter.cond());
       assertEquals(expected.size(), wire.count("filtercount", filter.text()));
       for (int limit : new int[] {1, 333, 4_096}) {
-        assertSameKeys(expected, wire.members("filtermembers", filter.text(), limit), () -> filter.text() + " paged by " + limit);
+        assertSameKeys(
+            expected,
+            wire.members("filtermembers", filter.text(), limit),
+            () -> filter.text() + " paged by " + limit);
       }
     } finally {
       node.close();
@@ -321,7 +338,8 @@ class SegmentAlgebraWireTest {
   /** A query over the defined segment names, evaluated by the model (the forms used above). */
   private Query evaluate(String query) {
     return switch (query) {
-      case "b0", "edge", "(edge)" -> new Query(query, 5, modelMembers(defined.get(query.replaceAll("[()]", "")).cond()));
+      case "b0", "edge", "(edge)" ->
+          new Query(query, 5, modelMembers(defined.get(query.replaceAll("[()]", "")).cond()));
       case "b0 or b1" -> {
         Set<String> s = modelMembers(defined.get("b0").cond());
         s.addAll(modelMembers(defined.get("b1").cond()));
@@ -490,7 +508,10 @@ class SegmentAlgebraWireTest {
     int kind = random.nextInt(10);
     if (kind < 3) {
       boolean present = profiles.containsKey(key) || opaque.contains(key);
-      assertEquals(present ? "DELETED" : "NOT_FOUND", wire.line("delete " + key), where(phase + ": delete " + key));
+      assertEquals(
+          present ? "DELETED" : "NOT_FOUND",
+          wire.line("delete " + key),
+          where(phase + ": delete " + key));
       profiles.remove(key);
       opaque.remove(key);
     } else if (kind < 5) {
@@ -503,9 +524,12 @@ class SegmentAlgebraWireTest {
       boolean strict = random.nextBoolean();
       String reply = wire.set(key, strict ? 0x77680002 : 0, 0, "{\"country\": \"DK\", \"age\": ");
       if (strict) {
-        assertTrue(reply.startsWith("CLIENT_ERROR bad profile: "), where(phase + ": truncated profile for " + key + ": " + reply));
+        assertTrue(
+            reply.startsWith("CLIENT_ERROR bad profile: "),
+            where(phase + ": truncated profile for " + key + ": " + reply));
       } else {
-        assertEquals("STORED", reply, where(phase + ": truncated JSON as an opaque value for " + key));
+        assertEquals(
+            "STORED", reply, where(phase + ": truncated JSON as an opaque value for " + key));
         profiles.remove(key);
         opaque.add(key);
       }
@@ -536,7 +560,12 @@ class SegmentAlgebraWireTest {
         switch (random.nextInt(7)) {
           case 0 -> set.put("country", random.nextInt(10) == 0 ? "dk" : pick(COUNTRIES));
           case 1 -> set.put("age", (long) random.nextInt(80));
-          case 2 -> set.put("age", random.nextInt(10) == 0 ? (Object) "unknown" : (Object) (random.nextInt(80) + 0.5));
+          case 2 ->
+              set.put(
+                  "age",
+                  random.nextInt(10) == 0
+                      ? (Object) "unknown"
+                      : (Object) (random.nextInt(80) + 0.5));
           case 3 -> set.put("vip", random.nextBoolean());
           case 4 -> set.put("last_seen", new Ts(now - random.nextLong(5 * DAY) / 1000 * 1000));
           case 5 -> set.put("tags", randomTags(random.nextInt(3)));
@@ -546,13 +575,18 @@ class SegmentAlgebraWireTest {
       StringBuilder b = new StringBuilder("\"set\": {");
       set.forEach(
           (name, value) -> {
-            b.append(b.charAt(b.length() - 1) == '{' ? "" : ", ").append(json(name)).append(": ").append(jsonValue(value));
+            b.append(b.charAt(b.length() - 1) == '{' ? "" : ", ")
+                .append(json(name))
+                .append(": ")
+                .append(jsonValue(value));
             next.attrs.put(name, value instanceof Set<?> s ? new LinkedHashSet<>(s) : value);
           });
       members.add(b.append('}').toString());
     }
     if (random.nextInt(7) == 0) {
-      List<String> names = new ArrayList<>(List.of(pick(new String[] {"age", "tags", "country", "last_seen", "nosuch"})));
+      List<String> names =
+          new ArrayList<>(
+              List.of(pick(new String[] {"age", "tags", "country", "last_seen", "nosuch"})));
       if (random.nextBoolean()) {
         names.add("vip");
       }
@@ -565,7 +599,10 @@ class SegmentAlgebraWireTest {
     }
     if (random.nextInt(4) == 0) {
       String name = pick(new String[] {"visits", "visits", "age", "age", "country", "vip"});
-      Number delta = random.nextInt(4) == 0 ? (Number) (random.nextInt(5) + 0.5) : (Number) (long) (random.nextInt(7) - 2);
+      Number delta =
+          random.nextInt(4) == 0
+              ? (Number) (random.nextInt(5) + 0.5)
+              : (Number) (long) (random.nextInt(7) - 2);
       Object cur = next.attr(name);
       if (cur == null) {
         next.attrs.put(name, delta);
@@ -652,7 +689,8 @@ class SegmentAlgebraWireTest {
       }
       members.add("\"producer\": " + json(producer) + ", \"seq\": " + seq);
     }
-    java.util.Collections.shuffle(members, random); // member order in the object is not the applying order
+    java.util.Collections.shuffle(
+        members, random); // member order in the object is not the applying order
     String body = "{" + String.join(", ", members) + "}";
 
     String reply = wire.update(key, body);
@@ -678,13 +716,21 @@ class SegmentAlgebraWireTest {
 
   private static String profileJson(Prof p, boolean withMarks) {
     StringBuilder b = new StringBuilder("{");
-    p.attrs.forEach((name, value) -> b.append(b.length() == 1 ? "" : ", ").append(json(name)).append(": ").append(jsonValue(value)));
+    p.attrs.forEach(
+        (name, value) ->
+            b.append(b.length() == 1 ? "" : ", ")
+                .append(json(name))
+                .append(": ")
+                .append(jsonValue(value)));
     if (!p.purchases.isEmpty()) {
       b.append(b.length() == 1 ? "" : ", ").append("\"$events\": {\"purchase\": {");
       boolean first = true;
       for (Map.Entry<Long, double[]> day : p.purchases.entrySet()) {
         double[] bucket = day.getValue();
-        b.append(first ? "" : ", ").append('"').append(LocalDate.ofEpochDay(day.getKey())).append("\": [");
+        b.append(first ? "" : ", ")
+            .append('"')
+            .append(LocalDate.ofEpochDay(day.getKey()))
+            .append("\": [");
         b.append((long) bucket[0]);
         if (bucket[1] != 0 || bucket[2] != 0) {
           b.append(", ").append(bucket[1]).append(", ").append(bucket[2]);
@@ -698,7 +744,10 @@ class SegmentAlgebraWireTest {
       b.append(b.length() == 1 ? "" : ", ").append("\"$producers\": {");
       boolean first = true;
       for (Map.Entry<String, Long> mark : p.marks.entrySet()) {
-        b.append(first ? "" : ", ").append(json(mark.getKey())).append(": ").append(mark.getValue());
+        b.append(first ? "" : ", ")
+            .append(json(mark.getKey()))
+            .append(": ")
+            .append(mark.getValue());
         first = false;
       }
       b.append('}');
@@ -734,11 +783,12 @@ class SegmentAlgebraWireTest {
   private Set<String> modelMembers(Cond cond) {
     long now = now();
     Set<String> out = new TreeSet<>();
-    profiles.forEach((key, p) -> {
-      if (cond.test(p, now)) {
-        out.add(key);
-      }
-    });
+    profiles.forEach(
+        (key, p) -> {
+          if (cond.test(p, now)) {
+            out.add(key);
+          }
+        });
     return out;
   }
 
@@ -762,11 +812,12 @@ class SegmentAlgebraWireTest {
       }
       default -> {
         String op = pick(new String[] {"and", "or", "xor"});
-        int precedence = switch (op) {
-          case "or" -> 1;
-          case "xor" -> 2;
-          default -> 3;
-        };
+        int precedence =
+            switch (op) {
+              case "or" -> 1;
+              case "xor" -> 2;
+              default -> 3;
+            };
         Query left = randomQuery(depth - 1);
         Query right = randomQuery(depth - 1);
         Set<String> members = new TreeSet<>(left.members());
@@ -780,7 +831,11 @@ class SegmentAlgebraWireTest {
             members.removeAll(both);
           }
         }
-        q = new Query(wrap(left, precedence) + " " + op + " " + wrap(right, precedence), precedence, members);
+        q =
+            new Query(
+                wrap(left, precedence) + " " + op + " " + wrap(right, precedence),
+                precedence,
+                members);
       }
     }
     return q;
@@ -836,12 +891,14 @@ class SegmentAlgebraWireTest {
         boolean negated = random.nextBoolean();
         return atom(
             "country " + (negated ? "not in" : "in") + " [" + json(a) + ", " + json(b) + "]",
-            (p, now) -> negated != (cmp(p.attr("country"), "==", a) || cmp(p.attr("country"), "==", b)));
+            (p, now) ->
+                negated != (cmp(p.attr("country"), "==", a) || cmp(p.attr("country"), "==", b)));
       }
       case 2 -> {
         String[] literals = {"-1", "0", "17", "18", "18.0", "29.5", "30", "45", "79.5"};
         String lit = pick(literals);
-        Number n = lit.contains(".") ? (Number) Double.parseDouble(lit) : (Number) Long.parseLong(lit);
+        Number n =
+            lit.contains(".") ? (Number) Double.parseDouble(lit) : (Number) Long.parseLong(lit);
         return atom("age " + op + " " + lit, (p, now) -> cmp(p.attr("age"), op, n));
       }
       case 3 -> {
@@ -892,7 +949,9 @@ class SegmentAlgebraWireTest {
       case 11 -> {
         long literal = Instant.parse("2026-11-19T00:00:00Z").toEpochMilli();
         String text = random.nextBoolean() ? "2026-11-19" : "2026-11-19T02:00:00+02:00";
-        return atom("last_seen " + op + " " + text, (p, now) -> cmp(p.attr("last_seen"), op, new Ts(literal)));
+        return atom(
+            "last_seen " + op + " " + text,
+            (p, now) -> cmp(p.attr("last_seen"), op, new Ts(literal)));
       }
       default -> {
         long k = random.nextInt(8);
@@ -921,22 +980,30 @@ class SegmentAlgebraWireTest {
       assertEquals("SEGMENT", parts[0], where(phase + ": seglist line " + line));
       byte[] expression = wire.connection().read(Integer.parseInt(parts[3]));
       assertEquals("\r\n", wire.connection().readLine());
-      assertEquals(defined.get(parts[1]).expression(), new String(expression, StandardCharsets.UTF_8), where(phase + ": seglist " + parts[1]));
+      assertEquals(
+          defined.get(parts[1]).expression(),
+          new String(expression, StandardCharsets.UTF_8),
+          where(phase + ": seglist " + parts[1]));
       listed.put(parts[1], Long.parseLong(parts[2]));
     }
     Map<String, Long> expectedSizes = new LinkedHashMap<>();
     defined.forEach((name, s) -> expectedSizes.put(name, (long) modelMembers(s.cond()).size()));
-    assertEquals(new TreeMap<>(expectedSizes), new TreeMap<>(listed), where(phase + ": seglist sizes"));
+    assertEquals(
+        new TreeMap<>(expectedSizes), new TreeMap<>(listed), where(phase + ": seglist sizes"));
 
     for (int i = 0; i < 25; i++) {
       Query q = randomQuery(1 + random.nextInt(3));
       String context = where(phase + ": segment query [" + q.text() + "]");
       assertEquals(q.members().size(), wire.count("segcount", q.text()), context);
       int limit = PAGE_LIMITS[random.nextInt(PAGE_LIMITS.length)];
-      assertSameKeys(q.members(), wire.members("segmembers", q.text(), limit), () -> context + " paged by " + limit);
+      assertSameKeys(
+          q.members(),
+          wire.members("segmembers", q.text(), limit),
+          () -> context + " paged by " + limit);
       String virtual = "_whack/size/" + ProfileWire.percentEncode(q.text());
       if (i % 5 == 0 && virtual.length() <= 250) {
-        assertEquals(Long.toString(q.members().size()), wire.get(virtual), context + " as " + virtual);
+        assertEquals(
+            Long.toString(q.members().size()), wire.get(virtual), context + " as " + virtual);
       }
     }
     for (int i = 0; i < 20; i++) {
@@ -945,7 +1012,10 @@ class SegmentAlgebraWireTest {
       String context = where(phase + ": filter [" + f.text() + "]");
       assertEquals(expected.size(), wire.count("filtercount", f.text()), context);
       int limit = PAGE_LIMITS[random.nextInt(PAGE_LIMITS.length)];
-      assertSameKeys(expected, wire.members("filtermembers", f.text(), limit), () -> context + " paged by " + limit);
+      assertSameKeys(
+          expected,
+          wire.members("filtermembers", f.text(), limit),
+          () -> context + " paged by " + limit);
       String virtual = "_whack/count/" + ProfileWire.percentEncode(f.text());
       if (i % 5 == 0 && virtual.length() <= 250) {
         assertEquals(Long.toString(expected.size()), wire.get(virtual), context + " as " + virtual);
@@ -957,24 +1027,38 @@ class SegmentAlgebraWireTest {
       Prof p = profiles.get(key);
       Set<String> expected = new TreeSet<>();
       if (p != null) {
-        defined.forEach((name, s) -> {
-          if (s.cond().test(p, now)) {
-            expected.add(name);
-          }
-        });
+        defined.forEach(
+            (name, s) -> {
+              if (s.cond().test(p, now)) {
+                expected.add(name);
+              }
+            });
       }
-      String context = where(phase + ": segments of " + key + " " + (p == null ? "(absent)" : profileJson(p, true)));
+      String context =
+          where(
+              phase
+                  + ": segments of "
+                  + key
+                  + " "
+                  + (p == null ? "(absent)" : profileJson(p, true)));
       assertEquals(expected, new TreeSet<>(wire.segof(key)), context);
       if (i % 5 == 0) {
         String of = wire.get("_whack/of/" + key);
-        assertEquals(expected, of == null || of.isEmpty() ? Set.of() : new TreeSet<>(Arrays.asList(of.split(","))), context + " as _whack/of");
+        assertEquals(
+            expected,
+            of == null || of.isEmpty() ? Set.of() : new TreeSet<>(Arrays.asList(of.split(","))),
+            context + " as _whack/of");
         String segment = defined.keySet().iterator().next();
-        assertEquals(expected.contains(segment) ? "1" : "0", wire.get("_whack/in/" + segment + "/" + key), context + " as _whack/in/" + segment);
+        assertEquals(
+            expected.contains(segment) ? "1" : "0",
+            wire.get("_whack/in/" + segment + "/" + key),
+            context + " as _whack/in/" + segment);
       }
     }
   }
 
-  private static void assertSameKeys(Set<String> expected, List<String> actual, Supplier<String> context) {
+  private static void assertSameKeys(
+      Set<String> expected, List<String> actual, Supplier<String> context) {
     Set<String> got = new TreeSet<>(actual);
     if (!expected.equals(got)) {
       Set<String> missing = new TreeSet<>(expected);

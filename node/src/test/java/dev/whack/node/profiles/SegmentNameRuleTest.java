@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class SegmentNameRuleTest {
   private static final String UNICODE = "ünïcödé";
+
   /** UTF-8 C3 AA: two bytes that are both letters when read as Latin-1 (Ã and ª). */
   private static final String LATIN_LETTERS = "ê";
 
@@ -95,8 +96,7 @@ class SegmentNameRuleTest {
     try (WhackClient client = WhackClient.builder().servers(List.of(node.address())).build()) {
       for (CompletableFuture<?> call :
           List.of(
-              client.segments().define(UNICODE, "exists(a)"),
-              client.segments().drop(UNICODE))) {
+              client.segments().define(UNICODE, "exists(a)"), client.segments().drop(UNICODE))) {
         ServerErrorException e = assertInstanceOf(ServerErrorException.class, failure(call));
         assertTrue(e.serverMessage().startsWith("bad segment name "), e.serverMessage());
       }

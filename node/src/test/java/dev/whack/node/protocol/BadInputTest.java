@@ -102,7 +102,8 @@ class BadInputTest {
   @Test
   void shouldCloseAConnectionWhoseBinaryHeaderShapeIsWrong() {
     // Get with extras: memcached answers "Invalid arguments" and closes.
-    byte[] get = HexFormat.of().parseHex("800000010400000000000005000000000000000000000000" + "0102030461");
+    byte[] get =
+        HexFormat.of().parseHex("800000010400000000000005000000000000000000000000" + "0102030461");
     try (RawConnection conn = node.connect()) {
       conn.send(get);
       byte[] response = conn.read(24 + "Invalid arguments".length());
@@ -123,7 +124,8 @@ class BadInputTest {
               try (RawConnection conn = node.connect()) {
                 for (int i = 0; !stop.get(); i++) {
                   String value = Integer.toString(i);
-                  conn.send("set steady 0 0 " + value.length() + "\r\n" + value + "\r\nget steady\r\n");
+                  conn.send(
+                      "set steady 0 0 " + value.length() + "\r\n" + value + "\r\nget steady\r\n");
                   assertEquals("STORED\r\n", conn.readLine());
                   assertEquals("VALUE steady 0 " + value.length() + "\r\n", conn.readLine());
                   assertEquals(value + "\r\n", conn.readLine());
@@ -147,21 +149,37 @@ class BadInputTest {
     }
     stop.set(true);
     probe.join(10_000);
-    assertEquals(null, probeFailure.get(), "well-behaved client failed during fuzzing, seed " + seed);
-    assertTrue(node.node().keyspace().bytesUsed() <= MEMORY_CAP, "cache over its cap, seed " + seed);
+    assertEquals(
+        null, probeFailure.get(), "well-behaved client failed during fuzzing, seed " + seed);
+    assertTrue(
+        node.node().keyspace().bytesUsed() <= MEMORY_CAP, "cache over its cap, seed " + seed);
     assertStillServing();
   }
 
   /**
-   * Sends random garbage, some of it shaped like commands (but never flush_all, which would
-   * rightly empty the well-behaved client's key), then drains whatever comes back.
+   * Sends random garbage, some of it shaped like commands (but never flush_all, which would rightly
+   * empty the well-behaved client's key), then drains whatever comes back.
    */
   private static void fuzz(long seed, int connections) {
     Random random = new Random(seed);
     String[] fragments = {
-      "set k 0 0 5\r\n", "get k k k\r\n", "mg k v t c\r\n", "ms k 3 T1\r\nabc\r\n", "incr k 1\r\n",
-      "cas k 0 0 1 99\r\n", "\r\n", "\n", " ", "noreply", "-1", "18446744073709551616", "gat 1 k\r\n",
-      "delete k 0\r\n", "ma k N0 J5 MD\r\n", "md k I T5\r\n", "stats\r\n"
+      "set k 0 0 5\r\n",
+      "get k k k\r\n",
+      "mg k v t c\r\n",
+      "ms k 3 T1\r\nabc\r\n",
+      "incr k 1\r\n",
+      "cas k 0 0 1 99\r\n",
+      "\r\n",
+      "\n",
+      " ",
+      "noreply",
+      "-1",
+      "18446744073709551616",
+      "gat 1 k\r\n",
+      "delete k 0\r\n",
+      "ma k N0 J5 MD\r\n",
+      "md k I T5\r\n",
+      "stats\r\n"
     };
     for (int c = 0; c < connections; c++) {
       try (Socket socket = new Socket("127.0.0.1", node.port())) {
@@ -172,7 +190,9 @@ class BadInputTest {
         for (int w = 0; w < writes; w++) {
           byte[] chunk;
           if (!binary && random.nextBoolean()) {
-            chunk = fragments[random.nextInt(fragments.length)].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            chunk =
+                fragments[random.nextInt(fragments.length)].getBytes(
+                    java.nio.charset.StandardCharsets.ISO_8859_1);
           } else {
             chunk = new byte[1 + random.nextInt(300)];
             random.nextBytes(chunk);

@@ -3,8 +3,8 @@ package dev.whack.node.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.testing.EmbeddedNode;
-import dev.whack.node.testing.RawConnection;
 import dev.whack.node.testing.ManualClock;
+import dev.whack.node.testing.RawConnection;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -16,11 +16,12 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every binary opcode memcached serves, quiet variants, bad shapes and unknown opcodes, over a
- * real socket, against responses recorded from memcached 1.6.18.
+ * Every binary opcode memcached serves, quiet variants, bad shapes and unknown opcodes, over a real
+ * socket, against responses recorded from memcached 1.6.18.
  */
 class BinaryProtocolCasesTest {
-  private static final byte[] FLUSH = HexFormat.of().parseHex("800800000000000000000000deadbeef0000000000000000");
+  private static final byte[] FLUSH =
+      HexFormat.of().parseHex("800800000000000000000000deadbeef0000000000000000");
   private static EmbeddedNode node;
 
   @BeforeAll
@@ -45,7 +46,8 @@ class BinaryProtocolCasesTest {
       conn.send(FLUSH).send(c.request());
       reply = conn.finishAndReadAll(2_000);
     }
-    assertEquals(c.expected(), packets(reply), () -> "request: " + HexFormat.of().formatHex(c.request()));
+    assertEquals(
+        c.expected(), packets(reply), () -> "request: " + HexFormat.of().formatHex(c.request()));
   }
 
   /** Response packets in hex, space separated, with any non-zero cas shown as C's. */

@@ -2,7 +2,6 @@ package dev.whack.node.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.keyspace.Outcome;
@@ -13,8 +12,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12: a client that half-closes after its requests (memcached's own tests, {@code printf
- * ... | nc -q1}) gets a reply to every request the node read before end of input, and then the
+ * Issue 12: a client that half-closes after its requests (memcached's own tests, {@code printf ...
+ * | nc -q1}) gets a reply to every request the node read before end of input, and then the
  * connection closes, as memcached does; a request cut short by end of input is dropped unanswered.
  * The forwarded requests of a cluster are in {@code cluster.ForwardingAtEndOfInputTest}.
  */
@@ -27,7 +26,8 @@ class EndOfInputTest {
   static void startNode() {
     node = EmbeddedNode.start(c -> c.memoryBytes(64L * 1024 * 1024).maxItemSize(1024 * 1024));
     try (RawConnection conn = node.connect()) {
-      conn.send("set huge 0 0 " + HUGE_VALUE_BYTES + "\r\n" + "h".repeat(HUGE_VALUE_BYTES) + "\r\n");
+      conn.send(
+          "set huge 0 0 " + HUGE_VALUE_BYTES + "\r\n" + "h".repeat(HUGE_VALUE_BYTES) + "\r\n");
       assertEquals("STORED\r\n", conn.readLine());
       conn.send("segdef dk 15\r\ncountry == \"DK\"\r\n");
       assertEquals("DEFINED 0\r\n", conn.readLine());

@@ -10,11 +10,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A request whose handling fails unexpectedly (here: its reply cannot be allocated, as when direct
- * memory runs out) must end its connection, not leave it open with the rest of the pipeline
- * unread. Issue 13 saw an ingesting client wait for good for 128 replies after non-reading watchers
- * had exhausted direct memory, even once they were gone: the failure escaped the decoder, Netty
- * only logged it, and the requests behind it sat in the decoder's buffer with nothing to make the
- * node read them again.
+ * memory runs out) must end its connection, not leave it open with the rest of the pipeline unread.
+ * Issue 13 saw an ingesting client wait for good for 128 replies after non-reading watchers had
+ * exhausted direct memory, even once they were gone: the failure escaped the decoder, Netty only
+ * logged it, and the requests behind it sat in the decoder's buffer with nothing to make the node
+ * read them again.
  */
 class FailedRequestTest {
   private static final int PIPELINE = 128;

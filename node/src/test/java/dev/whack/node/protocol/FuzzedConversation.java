@@ -20,23 +20,22 @@ import java.util.HexFormat;
 import java.util.Random;
 
 /**
- * One conversation of arbitrary bytes with a node's protocol front end (the pipeline of an
- * accepted socket, over a real cache and engine, {@link EmbeddedPipeline}), and what must hold
- * whatever the bytes are:
+ * One conversation of arbitrary bytes with a node's protocol front end (the pipeline of an accepted
+ * socket, over a real cache and engine, {@link EmbeddedPipeline}), and what must hold whatever the
+ * bytes are:
  *
  * <ul>
- *   <li>no exception escapes the front end: nothing but I/O errors may reach the handlers after
- *       it;
+ *   <li>no exception escapes the front end: nothing but I/O errors may reach the handlers after it;
  *   <li>the replies are well framed (text: {@code \r\n} lines and the data blocks their lines
- *       announce; binary: whole response packets), and a text connection the node closes was
- *       told why ({@code ERROR}, {@code CLIENT_ERROR}, {@code SERVER_ERROR}), asked to ({@code
- *       quit}) or sent what looks like an HTTP request line (closed silently, as memcached does);
+ *       announce; binary: whole response packets), and a text connection the node closes was told
+ *       why ({@code ERROR}, {@code CLIENT_ERROR}, {@code SERVER_ERROR}), asked to ({@code quit}) or
+ *       sent what looks like an HTTP request line (closed silently, as memcached does);
  *   <li>the bytes arriving in random pieces give exactly the replies, and the same close, as
  *       arriving at once (the decoders are state machines over whatever the network delivers);
  *       statistics and watched changes, whose values or timing differ by nature, are left out;
  *   <li>memory per connection stays bounded: the request bytes held never exceed one line or one
- *       item ({@link #maxBufferedRequestBytes}), the replies held before a flush never exceed the
- *       4 MiB past which the node stops reading plus one early-written batch ({@link
+ *       item ({@link #maxBufferedRequestBytes}), the replies held before a flush never exceed the 4
+ *       MiB past which the node stops reading plus one early-written batch ({@link
  *       #MAX_UNFLUSHED_REPLY_BYTES}), and every buffer taken is given back once the connection
  *       closes;
  *   <li>a well-behaved second connection still works afterwards: its {@code set} and {@code get}
@@ -56,14 +55,16 @@ final class FuzzedConversation {
   private static final int OPCODE_STAT = 0x10;
   private static final int OPCODE_WATCH = 0x6a;
   private static final String PROBE_KEY = "whack:fuzz:second-connection";
+
   /**
-   * The second connection's requests. The flush comes first because a delayed {@code flush_all}
-   * the fuzzed input may have sent hides, as in memcached, what is written in the second it falls
-   * due, and the pipeline's clock stands still; an immediate flush cancels it.
+   * The second connection's requests. The flush comes first because a delayed {@code flush_all} the
+   * fuzzed input may have sent hides, as in memcached, what is written in the second it falls due,
+   * and the pipeline's clock stands still; an immediate flush cancels it.
    */
   private static final byte[] PROBE =
       ("flush_all\r\nset " + PROBE_KEY + " 7 0 2\r\nok\r\nget " + PROBE_KEY + "\r\n")
           .getBytes(StandardCharsets.US_ASCII);
+
   private static final String PROBE_REPLY =
       "OK\r\nSTORED\r\nVALUE " + PROBE_KEY + " 7 2\r\nok\r\nEND\r\n";
 
@@ -79,7 +80,8 @@ final class FuzzedConversation {
     String whole = binary ? binaryReplies(atOnce, input) : textReplies(atOnce, input);
     String pieces = binary ? binaryReplies(inPieces, input) : textReplies(inPieces, input);
     assertEquals(whole, pieces, () -> "replies differ when the bytes arrive in pieces: " + what);
-    assertEquals(atOnce.closed, inPieces.closed, () -> "closed at once but not in pieces, or back: " + what);
+    assertEquals(
+        atOnce.closed, inPieces.closed, () -> "closed at once but not in pieces, or back: " + what);
   }
 
   /** What one conversation gave. */
@@ -188,7 +190,11 @@ final class FuzzedConversation {
     while (at < r.length) {
       int eol = indexOfCrLf(r, at);
       if (eol < 0) {
-        fail("a reply not ending in \\r\\n: " + latin1(r, at, r.length) + " after " + describe(input));
+        fail(
+            "a reply not ending in \\r\\n: "
+                + latin1(r, at, r.length)
+                + " after "
+                + describe(input));
       }
       String line = new String(r, at, eol - at, StandardCharsets.ISO_8859_1);
       at = eol + 2;
@@ -198,8 +204,15 @@ final class FuzzedConversation {
         int blockAt = at;
         assertTrue(
             block <= r.length - at - 2 && r[at + block] == '\r' && r[at + block + 1] == '\n',
-            () -> "a data block of " + block + " bytes not there or not ending in \\r\\n after "
-                + line + ": " + latin1(r, blockAt, r.length) + " after " + describe(input));
+            () ->
+                "a data block of "
+                    + block
+                    + " bytes not there or not ending in \\r\\n after "
+                    + line
+                    + ": "
+                    + latin1(r, blockAt, r.length)
+                    + " after "
+                    + describe(input));
         blockText = latin1(r, at, at + block + 2);
         at += block + 2;
       }
@@ -211,7 +224,9 @@ final class FuzzedConversation {
     if (outcome.closed) {
       String last = lastLine;
       assertTrue(
-          last.startsWith("ERROR") || last.startsWith("CLIENT_ERROR ") || last.startsWith("SERVER_ERROR ")
+          last.startsWith("ERROR")
+              || last.startsWith("CLIENT_ERROR ")
+              || last.startsWith("SERVER_ERROR ")
               || new String(input, StandardCharsets.ISO_8859_1).contains("quit")
               || new String(input, StandardCharsets.ISO_8859_1).contains("HTTP/"),
           () -> "closed without an error reply (last: " + last + "): " + describe(input));
@@ -224,7 +239,8 @@ final class FuzzedConversation {
     String[] t = line.split(" ", -1);
     int token =
         switch (t[0]) {
-          case "VALUE", "SEGMENT" -> 3; // VALUE <key> <flags> <bytes> [<cas>]; SEGMENT <name> <size> <bytes>
+          case "VALUE", "SEGMENT" ->
+              3; // VALUE <key> <flags> <bytes> [<cas>]; SEGMENT <name> <size> <bytes>
           case "PROFILE" -> 2; // PROFILE <key> <bytes>
           case "VA" -> 1; // VA <size> <flags>*
           default -> -1;
@@ -247,15 +263,31 @@ final class FuzzedConversation {
       int from = at;
       assertTrue(
           r.length - at >= BINARY_HEADER_BYTES && (r[at] & 0xff) == BINARY_RESPONSE_MAGIC,
-          () -> "not a response header at " + from + ": " + hex(r, from) + " after " + describe(input));
+          () ->
+              "not a response header at "
+                  + from
+                  + ": "
+                  + hex(r, from)
+                  + " after "
+                  + describe(input));
       int opcode = r[at + 1] & 0xff;
       int keyLength = (r[at + 2] & 0xff) << 8 | (r[at + 3] & 0xff);
       int extrasLength = r[at + 4] & 0xff;
       long bodyLength =
-          ((long) (r[at + 8] & 0xff) << 24) | (r[at + 9] & 0xff) << 16 | (r[at + 10] & 0xff) << 8 | (r[at + 11] & 0xff);
+          ((long) (r[at + 8] & 0xff) << 24)
+              | (r[at + 9] & 0xff) << 16
+              | (r[at + 10] & 0xff) << 8
+              | (r[at + 11] & 0xff);
       assertTrue(
-          bodyLength >= keyLength + extrasLength && bodyLength <= r.length - at - BINARY_HEADER_BYTES,
-          () -> "a response whose lengths do not add up at " + from + ": " + hex(r, from) + " after " + describe(input));
+          bodyLength >= keyLength + extrasLength
+              && bodyLength <= r.length - at - BINARY_HEADER_BYTES,
+          () ->
+              "a response whose lengths do not add up at "
+                  + from
+                  + ": "
+                  + hex(r, from)
+                  + " after "
+                  + describe(input));
       int end = at + BINARY_HEADER_BYTES + (int) bodyLength;
       if (opcode != OPCODE_STAT && opcode != OPCODE_WATCH) {
         kept.append(HexFormat.of().formatHex(r, at, end)).append('\n');

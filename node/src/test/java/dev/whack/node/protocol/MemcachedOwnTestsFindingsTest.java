@@ -64,7 +64,8 @@ class MemcachedOwnTestsFindingsTest {
       assertEquals("STORED\r\n", conn.readLine());
       conn.send("stats detail on\r\n");
       assertEquals("OK\r\n", conn.readLine());
-      conn.send("set foo:1 0 0 1\r\nx\r\nget foo:1 foo:2 bar\r\ndelete foo:3\r\nstats detail dump\r\n");
+      conn.send(
+          "set foo:1 0 0 1\r\nx\r\nget foo:1 foo:2 bar\r\ndelete foo:3\r\nstats detail dump\r\n");
       assertEquals("STORED\r\n", conn.readLine());
       assertEquals("VALUE foo:1 0 1\r\n", conn.readLine());
       assertEquals("x\r\n", conn.readLine());

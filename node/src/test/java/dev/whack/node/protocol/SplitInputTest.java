@@ -14,9 +14,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The decoders are state machines over whatever the network delivers: every recorded case must
- * give the same replies when its bytes arrive one at a time or in random pieces, as when they
- * arrive at once.
+ * The decoders are state machines over whatever the network delivers: every recorded case must give
+ * the same replies when its bytes arrive one at a time or in random pieces, as when they arrive at
+ * once.
  */
 class SplitInputTest {
   /** One node for every case, as the recorded conversations had: cas values keep counting. */
@@ -27,17 +27,22 @@ class SplitInputTest {
     return ProtocolCases.text("memcached-text-cases.txt").stream()
         .flatMap(
             c -> {
-              byte[] request = concat("flush_all\r\n".getBytes(StandardCharsets.US_ASCII), c.request());
+              byte[] request =
+                  concat("flush_all\r\n".getBytes(StandardCharsets.US_ASCII), c.request());
               String expected = c.expected();
               return Stream.of(
-                  DynamicTest.dynamicTest("byte by byte: " + c.name(), () -> assertText(expected, request, 1, 0)),
-                  DynamicTest.dynamicTest("random pieces: " + c.name(), () -> assertText(expected, request, 0, request.length)));
+                  DynamicTest.dynamicTest(
+                      "byte by byte: " + c.name(), () -> assertText(expected, request, 1, 0)),
+                  DynamicTest.dynamicTest(
+                      "random pieces: " + c.name(),
+                      () -> assertText(expected, request, 0, request.length)));
             });
   }
 
   @TestFactory
   Stream<DynamicTest> shouldAnswerBinaryCasesAlikeWhateverTheSplit() {
-    byte[] flush = java.util.HexFormat.of().parseHex("800800000000000000000000deadbeef0000000000000000");
+    byte[] flush =
+        java.util.HexFormat.of().parseHex("800800000000000000000000deadbeef0000000000000000");
     return ProtocolCases.binary("memcached-binary-cases.txt").stream()
         .map(
             c ->
@@ -47,7 +52,10 @@ class SplitInputTest {
                       byte[] request = concat(flush, c.request());
                       for (int piece : new int[] {1, 7, 23}) {
                         byte[] reply = run(request, piece, 0);
-                        assertEquals(c.expected(), BinaryProtocolCasesTest.packets(reply), "pieces of " + piece);
+                        assertEquals(
+                            c.expected(),
+                            BinaryProtocolCasesTest.packets(reply),
+                            "pieces of " + piece);
                       }
                     }));
   }

@@ -3,8 +3,8 @@ package dev.whack.node.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.testing.EmbeddedNode;
-import dev.whack.node.testing.RawConnection;
 import dev.whack.node.testing.ManualClock;
+import dev.whack.node.testing.RawConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -13,9 +13,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every text and meta command, and the error for each way of getting one wrong, over a real
- * socket, against replies recorded from memcached 1.6.18. The clock is frozen so that TTLs and
- * access times in the replies cannot drift across a second boundary.
+ * Every text and meta command, and the error for each way of getting one wrong, over a real socket,
+ * against replies recorded from memcached 1.6.18. The clock is frozen so that TTLs and access times
+ * in the replies cannot drift across a second boundary.
  */
 class TextProtocolCasesTest {
   private static EmbeddedNode node;
@@ -43,12 +43,16 @@ class TextProtocolCasesTest {
       byte[] reply = conn.finishAndReadAll(2_000);
       actual = new String(reply, StandardCharsets.ISO_8859_1);
     }
-    String masked = actual.replaceAll("(VALUE \\S+ \\d+ \\d+) \\d+", "$1 <cas>")
-        .replaceAll(" c\\d+", " c<cas>")
-        .replaceAll("cas=\\d+", "cas=<cas>");
+    String masked =
+        actual
+            .replaceAll("(VALUE \\S+ \\d+ \\d+) \\d+", "$1 <cas>")
+            .replaceAll(" c\\d+", " c<cas>")
+            .replaceAll("cas=\\d+", "cas=<cas>");
     assertEquals(
         ProtocolCases.escape(c.expected()),
         ProtocolCases.escape(masked),
-        () -> "request: " + ProtocolCases.escape(new String(c.request(), StandardCharsets.ISO_8859_1)));
+        () ->
+            "request: "
+                + ProtocolCases.escape(new String(c.request(), StandardCharsets.ISO_8859_1)));
   }
 }

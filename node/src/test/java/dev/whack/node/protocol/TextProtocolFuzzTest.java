@@ -3,8 +3,8 @@ package dev.whack.node.protocol;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 /**
- * Fuzz target: the text protocol (classic and meta commands, the profile and segment extensions)
- * as a client's arbitrary bytes, through the pipeline of an accepted socket onto a real cache and
+ * Fuzz target: the text protocol (classic and meta commands, the profile and segment extensions) as
+ * a client's arbitrary bytes, through the pipeline of an accepted socket onto a real cache and
  * engine, checked by {@link FuzzedConversation}. Seeds: every recorded memcached case and every
  * command of docs/protocol.md, in {@code TextProtocolFuzzTestInputs/conversation/}.
  */

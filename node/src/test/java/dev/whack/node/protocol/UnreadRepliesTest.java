@@ -28,15 +28,15 @@ import org.junit.jupiter.api.Test;
  * pipelines requests and never reads made the node queue 976 MB of replies (Netty's decoder asked
  * for more input although reading was switched off), and one multi-get naming a 512 KB item
  * thousands of times built a reply of gigabytes in one buffer. Now the node holds a few MiB of
- * replies per connection, stops reading that connection's requests meanwhile, answers long
- * replies in pieces as the client reads, keeps serving everyone else, and every reply still
- * arrives whole and in order. The node's own count of queued reply bytes ({@code stats}
- * {@code reply_bytes}) is the witness.
+ * replies per connection, stops reading that connection's requests meanwhile, answers long replies
+ * in pieces as the client reads, keeps serving everyone else, and every reply still arrives whole
+ * and in order. The node's own count of queued reply bytes ({@code stats} {@code reply_bytes}) is
+ * the witness.
  */
 class UnreadRepliesTest {
   /**
-   * What one connection's queued replies may reach: the 4 MiB write-buffer high water mark, plus
-   * a batch written early (256 KiB) and one value, with room to spare. Before the fix they reached
+   * What one connection's queued replies may reach: the 4 MiB write-buffer high water mark, plus a
+   * batch written early (256 KiB) and one value, with room to spare. Before the fix they reached
    * the whole pipeline's worth (tens to hundreds of MiB here).
    */
   private static final long REPLY_BOUND_BYTES = 8L * 1024 * 1024;
@@ -84,8 +84,11 @@ class UnreadRepliesTest {
       line.append(" huge");
     }
     byte[] request = line.append("\r\n").toString().getBytes(US_ASCII);
-    byte[] block = concat(("VALUE huge 0 " + HUGE_VALUE_BYTES + "\r\n").getBytes(US_ASCII),
-        value(HUGE_VALUE_BYTES, 5), "\r\n".getBytes(US_ASCII));
+    byte[] block =
+        concat(
+            ("VALUE huge 0 " + HUGE_VALUE_BYTES + "\r\n").getBytes(US_ASCII),
+            value(HUGE_VALUE_BYTES, 5),
+            "\r\n".getBytes(US_ASCII));
     try (Socket client = slowReader(node)) {
       client.getOutputStream().write(request);
       long held = maxReplyBytes(node, 600);
@@ -115,12 +118,13 @@ class UnreadRepliesTest {
   void shouldNotInterleaveLaterRepliesWithAMultiGetAnsweredInPieces() throws Exception {
     int times = 100; // 50 MiB: written in pieces
     String keys = " huge".repeat(times);
-    byte[] block = concat(("VALUE huge 0 " + HUGE_VALUE_BYTES + "\r\n").getBytes(US_ASCII),
-        value(HUGE_VALUE_BYTES, 5), "\r\n".getBytes(US_ASCII));
+    byte[] block =
+        concat(
+            ("VALUE huge 0 " + HUGE_VALUE_BYTES + "\r\n").getBytes(US_ASCII),
+            value(HUGE_VALUE_BYTES, 5),
+            "\r\n".getBytes(US_ASCII));
     try (Socket client = slowReader(node)) {
-      client
-          .getOutputStream()
-          .write(("get" + keys + "\r\nget small\r\nmn\r\n").getBytes(US_ASCII));
+      client.getOutputStream().write(("get" + keys + "\r\nget small\r\nmn\r\n").getBytes(US_ASCII));
       InputStream in = client.getInputStream();
       byte[] got = new byte[block.length];
       for (int i = 0; i < times; i++) {
@@ -146,9 +150,7 @@ class UnreadRepliesTest {
       }
     }
     try (Socket client = slowReader(node)) {
-      client
-          .getOutputStream()
-          .write("segdump 0 100\r\n\r\n".getBytes(US_ASCII)); // every profile
+      client.getOutputStream().write("segdump 0 100\r\n\r\n".getBytes(US_ASCII)); // every profile
       long held = maxReplyBytes(node, 600);
       assertTrue(held <= REPLY_BOUND_BYTES, "a segdump not being read holds " + held + " bytes");
       assertServedPromptly(node);
@@ -189,8 +191,11 @@ class UnreadRepliesTest {
         store(conn, key, value(HUGE_VALUE_BYTES, 7));
       }
       int times = 100; // 50 MiB that node a must fetch from node b
-      byte[] block = concat(("VALUE " + key + " 0 " + HUGE_VALUE_BYTES + "\r\n").getBytes(US_ASCII),
-          value(HUGE_VALUE_BYTES, 7), "\r\n".getBytes(US_ASCII));
+      byte[] block =
+          concat(
+              ("VALUE " + key + " 0 " + HUGE_VALUE_BYTES + "\r\n").getBytes(US_ASCII),
+              value(HUGE_VALUE_BYTES, 7),
+              "\r\n".getBytes(US_ASCII));
       try (Socket client = slowReader(a)) {
         client
             .getOutputStream()
@@ -294,9 +299,9 @@ class UnreadRepliesTest {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Pipelines {@code count} copies of a request on a connection that does not read, checks that
-   * the node's queued replies stay bounded and another connection is served meanwhile, then reads
-   * every reply and checks each is the one a single request gets.
+   * Pipelines {@code count} copies of a request on a connection that does not read, checks that the
+   * node's queued replies stay bounded and another connection is served meanwhile, then reads every
+   * reply and checks each is the one a single request gets.
    */
   private static void assertBoundedWhileUnreadThenWhole(
       EmbeddedNode node, byte[] request, int count) throws Exception {
@@ -400,8 +405,11 @@ class UnreadRepliesTest {
   }
 
   private static void store(RawConnection conn, String key, byte[] value) {
-    conn.send(concat(("set " + key + " 0 0 " + value.length + "\r\n").getBytes(US_ASCII), value,
-        "\r\n".getBytes(US_ASCII)));
+    conn.send(
+        concat(
+            ("set " + key + " 0 0 " + value.length + "\r\n").getBytes(US_ASCII),
+            value,
+            "\r\n".getBytes(US_ASCII)));
     assertEquals("STORED\r\n", conn.readLine());
   }
 

@@ -18,11 +18,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --idle-timeout} (issue 13, "also seen": idle or slowloris connections could hold all
- * 1,024 slots): a connection that completes no request for the timeout is closed, as memcached's
- * {@code idle_timeout} closes it, whether it sends nothing, trickles a request that never ends or
- * stopped reading its replies; one that keeps completing requests, reads a long reply or watches
- * segments stays. Short timeouts on a real clock; the bounds on waiting are generous.
+ * {@code --idle-timeout} (issue 13, "also seen": idle or slowloris connections could hold all 1,024
+ * slots): a connection that completes no request for the timeout is closed, as memcached's {@code
+ * idle_timeout} closes it, whether it sends nothing, trickles a request that never ends or stopped
+ * reading its replies; one that keeps completing requests, reads a long reply or watches segments
+ * stays. Short timeouts on a real clock; the bounds on waiting are generous.
  */
 class IdleTimeoutTest {
   private static final long IDLE_TIMEOUT_MILLIS = 1_000;

@@ -2,12 +2,11 @@ package dev.whack.node.testing;
 
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
-import dev.whack.node.testing.ManualClock;
 import java.util.function.Consumer;
 
 /**
- * A real node on a free loopback port for tests, with metrics off and two io threads unless a
- * test says otherwise. Close it (try-with-resources or {@code @AfterAll}).
+ * A real node on a free loopback port for tests, with metrics off and two io threads unless a test
+ * says otherwise. Close it (try-with-resources or {@code @AfterAll}).
  */
 public final class EmbeddedNode implements AutoCloseable {
   /** 2026-11-22T00:00:00Z, a fixed start for tests driven by a {@link ManualClock}. */
@@ -35,9 +34,9 @@ public final class EmbeddedNode implements AutoCloseable {
   }
 
   /**
-   * A node whose time only moves when the clock is advanced. Its background timer is off, so
-   * expiry and time-dependent re-evaluation happen exactly when the test calls {@code
-   * node().runTimers()}, and are finished when that call returns.
+   * A node whose time only moves when the clock is advanced. Its background timer is off, so expiry
+   * and time-dependent re-evaluation happen exactly when the test calls {@code node().runTimers()},
+   * and are finished when that call returns.
    */
   public static EmbeddedNode startWithClock(ManualClock clock, Consumer<NodeConfig> customize) {
     return start(config -> customize.accept(config.clock(clock).timerPeriodMillis(0)));

@@ -28,8 +28,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
  */
 public final class EmbeddedPipeline {
   /**
-   * Latency histograms only; no reply reads them, so every pipeline shares one registry instead
-   * of building (and leaking the JVM listeners of) one each.
+   * Latency histograms only; no reply reads them, so every pipeline shares one registry instead of
+   * building (and leaking the JVM listeners of) one each.
    */
   private static final NodeMetrics METRICS;
 
@@ -50,6 +50,7 @@ public final class EmbeddedPipeline {
   private final Keyspace keyspace;
   private final ConnectionTracker tracker;
   private final ProtocolContext context;
+
   /** Every buffer the pipeline's connections take, counted so that a leak shows. */
   private final UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(false, true);
 
@@ -58,7 +59,9 @@ public final class EmbeddedPipeline {
     this.engine = new ProfileEngine(new EngineConfig().clock(clock));
     this.keyspace = new Keyspace(clock, config.memoryBytes(), config.maxItemSize(), engine);
     NodeStats stats = new NodeStats(clock.millis());
-    this.tracker = new ConnectionTracker(stats, config.maxConnections(), config.idleTimeoutMillis(), clock::millis);
+    this.tracker =
+        new ConnectionTracker(
+            stats, config.maxConnections(), config.idleTimeoutMillis(), clock::millis);
     StatsReport report =
         new StatsReport(config, keyspace, stats, tracker, WhackNode.VERSION, () -> config.port())
             .withEngine(engine);
@@ -75,7 +78,9 @@ public final class EmbeddedPipeline {
             null);
   }
 
-  /** A pipeline with the node's default limits, its clock at {@link EmbeddedNode#TEST_EPOCH_MILLIS}. */
+  /**
+   * A pipeline with the node's default limits, its clock at {@link EmbeddedNode#TEST_EPOCH_MILLIS}.
+   */
   public static EmbeddedPipeline start() {
     ManualClock clock = new ManualClock(EmbeddedNode.TEST_EPOCH_MILLIS);
     return new EmbeddedPipeline(new NodeConfig().port(11211).clock(clock).conclude(), clock);

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A node in a process of its own, for tests that must kill one ({@code kill -9}) rather than
- * close it: started from the test class path, it prints {@code PORT <n>} once it listens.
+ * A node in a process of its own, for tests that must kill one ({@code kill -9}) rather than close
+ * it: started from the test class path, it prints {@code PORT <n>} once it listens.
  */
 public final class NodeProcess implements AutoCloseable {
   private final Process process;

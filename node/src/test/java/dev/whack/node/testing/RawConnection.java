@@ -152,7 +152,8 @@ public final class RawConnection implements AutoCloseable {
       }
     } catch (SocketTimeoutException e) {
       throw new IllegalStateException(
-          "the node neither answered nor closed; got: " + all.toString(StandardCharsets.ISO_8859_1), e);
+          "the node neither answered nor closed; got: " + all.toString(StandardCharsets.ISO_8859_1),
+          e);
     } catch (IOException e) {
       // a reset ends the stream too
     }

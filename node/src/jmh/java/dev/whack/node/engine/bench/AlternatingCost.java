@@ -13,11 +13,11 @@ import java.util.function.IntToLongFunction;
 /**
  * Two builds of the engine in one JVM, in alternating rounds: the steady way to compare them on a
  * machine shared with other work. Run one after the other, the same build's CPU per operation
- * differs by 20 to 30% between runs here (the neighbours' load comes and goes, and takes the
- * caches and the core's other hardware thread with it); rounds of a few hundred milliseconds
- * alternating A, B, B, A, ... see the same neighbours, and the median of the per-pair ratio B/A
- * is steady to a few percent. Each build runs {@link EngineWork} (this jar's copy, loaded once per
- * build against that build's engine), so a build needs only the same public engine API.
+ * differs by 20 to 30% between runs here (the neighbours' load comes and goes, and takes the caches
+ * and the core's other hardware thread with it); rounds of a few hundred milliseconds alternating
+ * A, B, B, A, ... see the same neighbours, and the median of the per-pair ratio B/A is steady to a
+ * few percent. Each build runs {@link EngineWork} (this jar's copy, loaded once per build against
+ * that build's engine), so a build needs only the same public engine API.
  *
  * <pre>
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.AlternatingCost \

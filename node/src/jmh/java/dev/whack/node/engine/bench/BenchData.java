@@ -186,9 +186,9 @@ public final class BenchData {
   }
 
   /**
-   * Update JSON of the shapes the wire benchmark sends (cli ProfileWorkload): half a view event with
-   * a last_seen timestamp, a fifth a valued purchase with a visit increment, and attribute and tag
-   * changes.
+   * Update JSON of the shapes the wire benchmark sends (cli ProfileWorkload): half a view event
+   * with a last_seen timestamp, a fifth a valued purchase with a visit increment, and attribute and
+   * tag changes.
    */
   public static byte[][] jsonUpdates(SplittableRandom r, long now, int n) {
     byte[][] out = new byte[n][];

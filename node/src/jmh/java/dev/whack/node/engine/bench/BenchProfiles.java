@@ -10,8 +10,8 @@ import java.util.Arrays;
 
 /**
  * Profiles 0..n-1 of a benchmark, each with its key, the key's hash and its engine ordinal: what
- * the node's index (the keyspace's items) hands the engine, kept here in arrays so that a
- * benchmark measures the engine alone. Writes to different profiles may run on different threads.
+ * the node's index (the keyspace's items) hands the engine, kept here in arrays so that a benchmark
+ * measures the engine alone. Writes to different profiles may run on different threads.
  */
 final class BenchProfiles {
   final ProfileEngine engine;
@@ -45,8 +45,7 @@ final class BenchProfiles {
 
   WriteResult updateJson(int i, byte[] doc) {
     return remember(
-        i,
-        engine.updateJson(keys[i], hashes[i], ordinals[i], doc, 0, doc.length, Rendering.JSON));
+        i, engine.updateJson(keys[i], hashes[i], ordinals[i], doc, 0, doc.length, Rendering.JSON));
   }
 
   private WriteResult remember(int i, WriteResult r) {

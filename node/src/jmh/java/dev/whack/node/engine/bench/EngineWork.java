@@ -10,11 +10,11 @@ import java.util.SplittableRandom;
 import java.util.function.IntToLongFunction;
 
 /**
- * One side of {@link AlternatingCost}: an engine with {@link BenchData}'s profiles and 50
- * segments, and one kind of work on it. {@link #applyAsLong(int)} does that many operations (for
- * {@code put-new}: puts that many profiles into a new engine) and returns the thread CPU
- * nanoseconds they took. It uses only the engine's public API and {@link BenchProfiles}, so it runs
- * against an older build of the same API.
+ * One side of {@link AlternatingCost}: an engine with {@link BenchData}'s profiles and 50 segments,
+ * and one kind of work on it. {@link #applyAsLong(int)} does that many operations (for {@code
+ * put-new}: puts that many profiles into a new engine) and returns the thread CPU nanoseconds they
+ * took. It uses only the engine's public API and {@link BenchProfiles}, so it runs against an older
+ * build of the same API.
  *
  * <p>Concurrency: one thread at a time.
  */

@@ -12,10 +12,10 @@ import java.util.SplittableRandom;
 /**
  * What change subscribers that never read cost the update path (issue 13: watchers that stop
  * reading must not slow ingestion): CPU time per Update JSON on one thread, in rounds alternating
- * between no subscriber and {@code subscribers} subscriptions that each watch 23 of the 50
- * segments (a window moving by 23, so every segment has about 46 of them) and are never read.
- * Thread CPU time leaves out the time the thread waits for a core, so the two compare steadily on
- * a machine shared with other work.
+ * between no subscriber and {@code subscribers} subscriptions that each watch 23 of the 50 segments
+ * (a window moving by 23, so every segment has about 46 of them) and are never read. Thread CPU
+ * time leaves out the time the thread waits for a core, so the two compare steadily on a machine
+ * shared with other work.
  *
  * <pre>
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.IdleSubscriberCost [profiles] [subscribers] [rounds]

@@ -14,15 +14,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * What the keyspace adds to a profile update (issue 11: one index): CPU time per Update JSON on
- * one thread through a connection's {@link KeyspaceSession} (the item index, its stripe lock, the
+ * What the keyspace adds to a profile update (issue 11: one index): CPU time per Update JSON on one
+ * thread through a connection's {@link KeyspaceSession} (the item index, its stripe lock, the
  * item's cas and footprint, then the engine) against the engine alone ({@link
  * ProfileEngine#updateJson} handed each profile's ordinal from an array: no index at all), in
- * rounds alternating
- * between the two, each over its own copy of the same profiles and 50 segments (P2's shape: {@link
- * BenchData}). The difference is the cost of the keyspace's index on the update path. Thread CPU
- * time leaves out the time the thread waits for a core, so the two compare steadily on a machine
- * shared with other work.
+ * rounds alternating between the two, each over its own copy of the same profiles and 50 segments
+ * (P2's shape: {@link BenchData}). The difference is the cost of the keyspace's index on the update
+ * path. Thread CPU time leaves out the time the thread waits for a core, so the two compare
+ * steadily on a machine shared with other work.
  *
  * <pre>
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.KeyspaceUpdateCost [profiles] [rounds]
@@ -53,8 +52,7 @@ public final class KeyspaceUpdateCost {
       dev.whack.proto.Profile profile = BenchData.profile(r, now);
       keyed.put(i, profile);
       byte[] json = dev.whack.node.engine.json.ProfileJson.write(profile);
-      session.store(
-          StoreMode.SET, keys[i], 0, keys[i].length, 0, 0, json, 0, false, false, out);
+      session.store(StoreMode.SET, keys[i], 0, keys[i].length, 0, 0, json, 0, false, false, out);
     }
     byte[][] json = BenchData.jsonUpdates(new SplittableRandom(7), now, 64);
     com.sun.management.ThreadMXBean threads =

@@ -3,9 +3,9 @@ package dev.whack.node.engine.bench;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileTable;
 import dev.whack.node.engine.profile.Rendering;
-import dev.whack.node.engine.profile.NameTable;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 

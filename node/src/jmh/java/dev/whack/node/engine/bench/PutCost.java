@@ -22,9 +22,9 @@ import java.util.SplittableRandom;
  * java -cp node/target/whack-node-benchmarks.jar dev.whack.node.engine.bench.PutCost [profiles] [rounds]
  * </pre>
  *
- * <p>It uses only the engine's public API, {@link BenchData} and {@link BenchProfiles} (which
- * plays the node's key index), so it can run against an older build of the same API by putting
- * that build's jar first on the class path.
+ * <p>It uses only the engine's public API, {@link BenchData} and {@link BenchProfiles} (which plays
+ * the node's key index), so it can run against an older build of the same API by putting that
+ * build's jar first on the class path.
  */
 public final class PutCost {
   private PutCost() {}

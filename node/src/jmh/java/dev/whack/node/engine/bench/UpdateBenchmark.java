@@ -3,7 +3,6 @@ package dev.whack.node.engine.bench;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.proto.Update;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;

@@ -36,9 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Request parsing in the text protocol, the front of every P1 and P2 request: first the line
  * tokenizer alone ({@link AsciiLine}, memcached's {@code tokenize_command} shape) beside the JDK
- * way of doing it ({@code String.split} and {@code Integer.parseInt}), then whole pipelined
- * batches through the decoder as a connection sees them (framing, command dispatch, the store or
- * the profile engine, reply encoding), per request. The batches are the P1 shapes (get and set of
+ * way of doing it ({@code String.split} and {@code Integer.parseInt}), then whole pipelined batches
+ * through the decoder as a connection sees them (framing, command dispatch, the store or the
+ * profile engine, reply encoding), per request. The batches are the P1 shapes (get and set of
  * 100-byte values over 100k keys) and the P2 update (Update JSON, no segments defined).
  *
  * <pre>scripts/bench jmh TextRequestBenchmark</pre>
@@ -58,7 +58,8 @@ public class TextRequestBenchmark {
   static final int BATCH = 16;
 
   private static final byte[] GET_LINE = "get key:12345\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] SET_LINE = "set key:12345 0 0 100\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SET_LINE =
+      "set key:12345 0 0 100\r\n".getBytes(StandardCharsets.US_ASCII);
 
   ByteBuf getLine;
   ByteBuf setLine;
@@ -78,7 +79,8 @@ public class TextRequestBenchmark {
 
     NodeConfig config = new NodeConfig().port(0).metricsPort(0).conclude();
     ProfileEngine engine = new ProfileEngine(new EngineConfig().clock(config.clock()));
-    Keyspace cache = new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
+    Keyspace cache =
+        new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     NodeStats stats = new NodeStats(0);
     metrics = new NodeMetrics(stats, cache);
     ProtocolContext context =
@@ -88,7 +90,12 @@ public class TextRequestBenchmark {
             stats,
             metrics,
             new StatsReport(
-                config, cache, stats, new ConnectionTracker(stats, 10, 0, () -> 0L), WhackNode.VERSION, () -> 0),
+                config,
+                cache,
+                stats,
+                new ConnectionTracker(stats, 10, 0, () -> 0L),
+                WhackNode.VERSION,
+                () -> 0),
             new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:11211"),
             WhackNode.VERSION,
@@ -124,13 +131,16 @@ public class TextRequestBenchmark {
       ByteArrayOutputStream sets = new ByteArrayOutputStream();
       ByteArrayOutputStream ups = new ByteArrayOutputStream();
       for (int j = 0; j < BATCH; j++) {
-        gets.writeBytes(("get key:" + r.nextInt(KEYS) + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        sets.writeBytes(("set key:" + r.nextInt(KEYS) + " 0 0 100\r\n").getBytes(StandardCharsets.US_ASCII));
+        gets.writeBytes(
+            ("get key:" + r.nextInt(KEYS) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        sets.writeBytes(
+            ("set key:" + r.nextInt(KEYS) + " 0 0 100\r\n").getBytes(StandardCharsets.US_ASCII));
         sets.writeBytes(value);
         sets.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
         byte[] body = updates[r.nextInt(updates.length)].getBytes(StandardCharsets.US_ASCII);
         ups.writeBytes(
-            ("update user:" + r.nextInt(KEYS) + " " + body.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            ("update user:" + r.nextInt(KEYS) + " " + body.length + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         ups.writeBytes(body);
         ups.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
       }
@@ -167,7 +177,9 @@ public class TextRequestBenchmark {
     return tokens.length + Integer.parseInt(tokens[4]);
   }
 
-  /** 16 pipelined gets, hitting, through the decoder and the store, replies encoded; per request. */
+  /**
+   * 16 pipelined gets, hitting, through the decoder and the store, replies encoded; per request.
+   */
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public int pipelinedGets() {

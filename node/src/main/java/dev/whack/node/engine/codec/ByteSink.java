@@ -21,8 +21,8 @@ public final class ByteSink {
   }
 
   /**
-   * Writes into {@code target} from its start from now on (an exact-size array the caller hands
-   * out afterwards, so nothing is copied); a write beyond its end moves to a larger copy, which the
+   * Writes into {@code target} from its start from now on (an exact-size array the caller hands out
+   * afterwards, so nothing is copied); a write beyond its end moves to a larger copy, which the
    * caller detects as {@code size() != target.length}.
    */
   public void wrap(byte[] target) {

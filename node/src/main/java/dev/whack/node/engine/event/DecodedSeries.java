@@ -8,11 +8,11 @@ import java.util.Arrays;
  * use, and the window and decay functions over them.
  *
  * <p>Why: one profile's evaluation reads the same series many times. BenchData's 50 segments read
- * {@code view} in eight window and decay predicates and {@code buy} in nine, and a window comparison
- * that works out until when its answer holds reads its series again for every future day on which
- * the window's content changes. Decoding the varints was a third of an update's engine CPU (JFR on
- * UpdateCost: {@code Bytes.varint} under {@code SeriesCodec.window} and its callers); a window pass
- * over decoded buckets is a short loop over a few ints and doubles.
+ * {@code view} in eight window and decay predicates and {@code buy} in nine, and a window
+ * comparison that works out until when its answer holds reads its series again for every future day
+ * on which the window's content changes. Decoding the varints was a third of an update's engine CPU
+ * (JFR on UpdateCost: {@code Bytes.varint} under {@code SeriesCodec.window} and its callers); a
+ * window pass over decoded buckets is a short loop over a few ints and doubles.
  *
  * <p>A series is decoded once per {@link #clear()}: the owner clears it whenever it reads another
  * profile. Reusable: decoding allocates nothing once the arrays have grown to the largest profile

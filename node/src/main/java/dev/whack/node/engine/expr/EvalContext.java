@@ -53,8 +53,8 @@ public final class EvalContext {
   /**
    * The series of {@code eventId}, whose bucket count is at {@code pos} in the bound profile,
    * decoded: once per profile however many expressions and days read it. The cache is checked
-   * against the view itself (its bytes and bind stamp), not against {@link #bind}, so a view rebound
-   * to another profile behind this context's back still reads that profile's series.
+   * against the view itself (its bytes and bind stamp), not against {@link #bind}, so a view
+   * rebound to another profile behind this context's back still reads that profile's series.
    */
   DecodedSeries series(int eventId, int pos) {
     byte[] blob = view.blob();

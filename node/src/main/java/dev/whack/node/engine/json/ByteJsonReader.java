@@ -19,9 +19,9 @@ import java.nio.charset.StandardCharsets;
  * and {@code \}{@code u} escapes of unpaired surrogates. Numbers decline leading zeros and every
  * malformed form; floats of more than 64 characters and floats that overflow are declined too.
  *
- * <p>Floats with at most 15 significant digits and a decimal exponent within 22 are computed exactly
- * (one correctly rounded operation on exact operands, as {@link Double#parseDouble} rounds); others
- * go through {@code Double.parseDouble} on their text, as the reference does.
+ * <p>Floats with at most 15 significant digits and a decimal exponent within 22 are computed
+ * exactly (one correctly rounded operation on exact operands, as {@link Double#parseDouble}
+ * rounds); others go through {@code Double.parseDouble} on their text, as the reference does.
  *
  * <p>Concurrency: not thread-safe; each reader belongs to one thread.
  */
@@ -59,7 +59,9 @@ abstract class ByteJsonReader {
 
   final AsciiView view = new AsciiView();
 
-  /** Whether {@code [offset, offset + length)} lies within {@code json} and is at most {@code max}. */
+  /**
+   * Whether {@code [offset, offset + length)} lies within {@code json} and is at most {@code max}.
+   */
   static boolean inBounds(byte[] json, int offset, int length, int max) {
     return offset >= 0 && length >= 0 && offset <= json.length - length && length <= max;
   }
@@ -135,10 +137,10 @@ abstract class ByteJsonReader {
 
   /**
    * Scans the string whose opening quote is at {@code pos}, validating it. Without escapes (the
-   * common case) it returns true: its UTF-8 is {@code b[textStart, pos - 1)} and {@code pos} is past
-   * the closing quote. With escapes it returns false and leaves {@code pos} at the first backslash;
-   * the caller then makes room for at most {@link #escapedLength()} bytes and calls {@link
-   * #decodeEscaped}.
+   * common case) it returns true: its UTF-8 is {@code b[textStart, pos - 1)} and {@code pos} is
+   * past the closing quote. With escapes it returns false and leaves {@code pos} at the first
+   * backslash; the caller then makes room for at most {@link #escapedLength()} bytes and calls
+   * {@link #decodeEscaped}.
    */
   final boolean plainText() {
     int p = ++pos;
@@ -180,11 +182,11 @@ abstract class ByteJsonReader {
   private static final long HIGHS = 0x8080808080808080L;
 
   /**
-   * The high bit of each byte of {@code w} that is a quote, a backslash, a control character or
-   * not ASCII, at least for the first such byte (a borrow may flag bytes above it): zero when all
-   * eight are plain ASCII text. Scanning strings eight bytes at a time took reading a dumped
-   * profile (BulkLoad's documents, no sink) from 985 to 865 ns and an update (UpdateCost's) from
-   * 133 to 113 ns; most strings there are names and values of 3 to 24 bytes.
+   * The high bit of each byte of {@code w} that is a quote, a backslash, a control character or not
+   * ASCII, at least for the first such byte (a borrow may flag bytes above it): zero when all eight
+   * are plain ASCII text. Scanning strings eight bytes at a time took reading a dumped profile
+   * (BulkLoad's documents, no sink) from 985 to 865 ns and an update (UpdateCost's) from 133 to 113
+   * ns; most strings there are names and values of 3 to 24 bytes.
    */
   private static long special(long w) {
     long quote = w ^ (ONES * '"');
@@ -210,7 +212,8 @@ abstract class ByteJsonReader {
 
   /**
    * After {@link #escapedLength}: decodes the whole string from {@code textStart} into {@code out}
-   * from {@code w}, leaves {@code pos} past its closing quote, and returns the end of what it wrote.
+   * from {@code w}, leaves {@code pos} past its closing quote, and returns the end of what it
+   * wrote.
    */
   final int decodeEscaped(byte[] out, int w) {
     byte[] b = this.b;

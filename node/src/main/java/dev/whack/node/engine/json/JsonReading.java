@@ -129,8 +129,8 @@ final class JsonReading {
   }
 
   /**
-   * Reads the value at the current token into {@code sink} as attribute {@code name}; the sink hears
-   * the name once the value has been read.
+   * Reads the value at the current token into {@code sink} as attribute {@code name}; the sink
+   * hears the name once the value has been read.
    */
   static void value(JsonParser p, String name, ProfileSink sink) throws IOException {
     JsonToken t = p.currentToken();

@@ -18,8 +18,8 @@ import java.util.Arrays;
  * As {@link UpdateJsonReader} does for updates: the reader accepts a document only when it is sure
  * the reference, {@link ProfileJson#parse(byte[], int, int, ProfileSink)} (jackson-core with strict
  * duplicate detection), accepts it and gives the sink the same pieces in the same order; anything
- * else it <em>declines</em> ({@link #read} returns false), and the caller restarts the sink and runs
- * the reference, whose result or positioned {@link JsonFormatException} is authoritative. It
+ * else it <em>declines</em> ({@link #read} returns false), and the caller restarts the sink and
+ * runs the reference, whose result or positioned {@link JsonFormatException} is authoritative. It
  * declines:
  *
  * <ul>
@@ -36,10 +36,10 @@ import java.util.Arrays;
  * </ul>
  *
  * <p>The sink hears each piece in the reference's order (a name with its value, once that has been
- * read), and never before the reference would give it: only once the member is seen to end well.
- * So a declined document has given the sink at most a prefix of what the reference gives it, and
- * the compact writer interns the same names in the same order either way (ids come out the same).
- * The caller must still restart the sink before running the reference.
+ * read), and never before the reference would give it: only once the member is seen to end well. So
+ * a declined document has given the sink at most a prefix of what the reference gives it, and the
+ * compact writer interns the same names in the same order either way (ids come out the same). The
+ * caller must still restart the sink before running the reference.
  *
  * <p>Concurrency: not thread-safe; one instance per thread.
  */
@@ -58,7 +58,9 @@ public final class ProfileJsonReader extends ByteJsonReader {
 
   private ProfileSink sink;
 
-  /** Strings that had escapes, decoded; appended to through a document so every slice stays valid. */
+  /**
+   * Strings that had escapes, decoded; appended to through a document so every slice stays valid.
+   */
   private byte[] decoded = new byte[256];
 
   private int decodedSize;
@@ -414,9 +416,9 @@ public final class ProfileJsonReader extends ByteJsonReader {
   }
 
   /**
-   * Records the name just read as a member of an inner object (event series, days, producers)
-   * whose names start at index {@code scope}; declines when it already has it. These objects are
-   * small: their names are compared with each.
+   * Records the name just read as a member of an inner object (event series, days, producers) whose
+   * names start at index {@code scope}; declines when it already has it. These objects are small:
+   * their names are compared with each.
    */
   private void distinct(int scope) {
     int h = filter();

@@ -17,8 +17,8 @@ import java.io.IOException;
  * <p>Every member is optional; the key is carried outside the JSON form, as for profiles.
  *
  * <p>This is the reference reader. The engine's update path reads with {@link UpdateJsonReader},
- * which allocates nothing and hands every document it is not sure of (all invalid ones included)
- * to {@link #parse}, so the errors, with their positions, are this reader's.
+ * which allocates nothing and hands every document it is not sure of (all invalid ones included) to
+ * {@link #parse}, so the errors, with their positions, are this reader's.
  */
 public final class UpdateJson {
   private UpdateJson() {}

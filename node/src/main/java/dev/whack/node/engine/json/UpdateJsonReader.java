@@ -23,8 +23,8 @@ import dev.whack.node.engine.profile.UpdateOps;
  *   <li>bytes that are not well-formed UTF-8 (overlong forms, encoded surrogates: the reference
  *       reads some of them, into strings that would not round-trip), a byte-order mark, and {@code
  *       \}{@code u} escapes of unpaired surrogates;
- *   <li>integers of 20 or more digits where a float is wanted (event {@code value}), floats of
- *       more than 64 characters, objects of more than 256 members and documents over 1 MiB.
+ *   <li>integers of 20 or more digits where a float is wanted (event {@code value}), floats of more
+ *       than 64 characters, objects of more than 256 members and documents over 1 MiB.
  * </ul>
  *
  * The tokens (strings, numbers, UTF-8 validation, exact floats) are {@link ByteJsonReader}'s,
@@ -413,8 +413,8 @@ public final class UpdateJsonReader extends ByteJsonReader {
   }
 
   /**
-   * Reads the string at {@code pos} (its opening quote) into a new text of {@link #ops}: copied
-   * as is when it has no escapes, decoded otherwise.
+   * Reads the string at {@code pos} (its opening quote) into a new text of {@link #ops}: copied as
+   * is when it has no escapes, decoded otherwise.
    */
   private int text() {
     if (plainText()) {

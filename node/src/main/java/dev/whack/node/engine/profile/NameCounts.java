@@ -5,10 +5,10 @@ import java.util.Arrays;
 /**
  * How many of one lock stripe's profiles use each name of one {@link NameTable}: the stripe holds a
  * single reference in the table on every name it counts, taken when its count leaves zero and given
- * back when it returns there. So a profile gaining or losing a name changes a plain int here,
- * under the stripe's lock, and the table's shared count changes only when a stripe starts or stops
- * using a name; two threads creating profiles with the same names do not fight over one counter.
- * An open-addressing map from id to count, linear probing with backward-shift deletion.
+ * back when it returns there. So a profile gaining or losing a name changes a plain int here, under
+ * the stripe's lock, and the table's shared count changes only when a stripe starts or stops using
+ * a name; two threads creating profiles with the same names do not fight over one counter. An
+ * open-addressing map from id to count, linear probing with backward-shift deletion.
  *
  * <p>Concurrency: guarded by the lock of the stripe that owns it ({@link ProfileTable.Stripe}).
  */
@@ -67,8 +67,8 @@ public final class NameCounts {
   }
 
   /**
-   * Adds one to the count of {@code id}; returns whether it was above zero. At zero, adds the
-   * entry only when {@code insert}.
+   * Adds one to the count of {@code id}; returns whether it was above zero. At zero, adds the entry
+   * only when {@code insert}.
    */
   private boolean increment(int id, boolean insert) {
     int[] s = slots;

@@ -13,11 +13,10 @@ import java.util.Arrays;
  * <p>Every use of a name holds a <em>reference</em>: each lock stripe whose profiles have the
  * attribute (or the event series; the stripe counts them itself, in {@link NameCounts}, and holds
  * one reference here however many they are), each defined segment whose expression reads it, and
- * for the length of one call each ad-hoc filter that reads it. A name whose
- * count drops to zero is removed and its id is handed out again, lowest free id first, so ids stay
- * as small as the number of names in use and the arrays indexed by id stay bounded. {@code
- * capacity} bounds the names in use at once (their memory, and those arrays), not the names ever
- * seen.
+ * for the length of one call each ad-hoc filter that reads it. A name whose count drops to zero is
+ * removed and its id is handed out again, lowest free id first, so ids stay as small as the number
+ * of names in use and the arrays indexed by id stay bounded. {@code capacity} bounds the names in
+ * use at once (their memory, and those arrays), not the names ever seen.
  *
  * <p>Concurrency: lookups ({@link #idOf}) are lock-free reads of an open-addressing index of {@link
  * Name} objects; interning a new name, freeing one and rebuilding the index happen under the
@@ -41,11 +40,11 @@ import java.util.Arrays;
  *   <li>A plain lookup ({@link #idOf}) holds nothing. Its answer can be trusted only while
  *       something already held a reference to that name before the lookup and still does: the
  *       stripe whose lock the writer holds (its profiles use the name), or a segment. Otherwise the
- *       caller must {@link #acquire}. ProfileWriter and NameCounts follow exactly this rule. A lookup may meet a freed {@code
- *       Name} (in a slot read just before it was cleared, or in an index since rebuilt), so it
- *       answers only for names whose count is above zero: a held name is found (it is in every
- *       index published since it was interned), and a freed one, whose id may belong to another
- *       name by now, never is.
+ *       caller must {@link #acquire}. ProfileWriter and NameCounts follow exactly this rule. A
+ *       lookup may meet a freed {@code Name} (in a slot read just before it was cleared, or in an
+ *       index since rebuilt), so it answers only for names whose count is above zero: a held name
+ *       is found (it is in every index published since it was interned), and a freed one, whose id
+ *       may belong to another name by now, never is.
  * </ul>
  *
  * <p>Names are looked up by string or by their UTF-8 bytes ({@link #idOf(byte[], int, int)}), so
@@ -94,6 +93,7 @@ public final class NameTable {
   private volatile Name[] slots = new Name[MIN_SLOTS];
   private volatile Name[] byId = new Name[MIN_SLOTS];
   private volatile int live;
+
   /** Estimated heap bytes of the names in use (written under the monitor). */
   private volatile long bytesInUse;
 
@@ -152,8 +152,8 @@ public final class NameTable {
 
   /**
    * A name's estimated heap footprint: its {@code Name} (object, hash, count), the {@code String}
-   * and its array (at most two bytes a character), the UTF-8 array, and its share of the index
-   * (at most half full) and of the id array.
+   * and its array (at most two bytes a character), the UTF-8 array, and its share of the index (at
+   * most half full) and of the id array.
    */
   static long footprint(String string, byte[] utf8) {
     return 112 + 2L * string.length() + utf8.length;

@@ -5,17 +5,17 @@ package dev.whack.node.engine.profile;
  * without building an intermediate message. Implementations validate as they go and throw {@link
  * InvalidProfileException} on the first unacceptable piece.
  *
- * <p>The calls follow the shape of Profile JSON, as a JSON generator's do: {@code attribute}
- * names the attribute that the next value sets, exactly one value follows (a scalar, or {@code
- * startSet}, any number of {@code element}s and {@code endSet}); {@code event} names the series the
- * {@code bucket}s that follow belong to; {@code producer} is whole. So names are given once and a
- * set needs no list.
+ * <p>The calls follow the shape of Profile JSON, as a JSON generator's do: {@code attribute} names
+ * the attribute that the next value sets, exactly one value follows (a scalar, or {@code startSet},
+ * any number of {@code element}s and {@code endSet}); {@code event} names the series the {@code
+ * bucket}s that follow belong to; {@code producer} is whole. So names are given once and a set
+ * needs no list.
  *
  * <p>Text comes in two forms. A reader of bytes passes slices of well-formed UTF-8, which stay
  * unchanged until the call that completes their piece (the value after a name, the buckets after an
- * event) returns; nothing is decoded to a {@code String}. A Java caller passes strings, kept as they
- * are for names (a Java string may hold unpaired surrogates, which UTF-8 cannot carry; see {@link
- * NameTable}).
+ * event) returns; nothing is decoded to a {@code String}. A Java caller passes strings, kept as
+ * they are for names (a Java string may hold unpaired surrogates, which UTF-8 cannot carry; see
+ * {@link NameTable}).
  */
 public interface ProfileSink {
   /** Names the attribute the next value sets. */

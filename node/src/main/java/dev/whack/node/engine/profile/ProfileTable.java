@@ -115,7 +115,10 @@ public final class ProfileTable {
     return stripes[i];
   }
 
-  /** The stripe that owns keys of this hash; lock it before {@link #add}, {@link #set}, {@link #free}. */
+  /**
+   * The stripe that owns keys of this hash; lock it before {@link #add}, {@link #set}, {@link
+   * #free}.
+   */
   public Stripe stripe(int hash) {
     return stripes[stripeIndex(hash, stripes.length)];
   }

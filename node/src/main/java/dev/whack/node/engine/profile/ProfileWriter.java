@@ -31,8 +31,8 @@ import java.util.HashSet;
  * while the caller holds its lock; any other name gets a new use (a plain count when the stripe
  * uses it already, else an acquire), which the write <em>pins</em> until the new profile is
  * published. After publishing, {@link #commit} hands the pins to the new profile and drops the uses
- * of the names the old one had and the new one does not; a write that is not published (rejected,
- * a replay, abandoned for a restart) drops its pins ({@link #abandon}, which every new write does
+ * of the names the old one had and the new one does not; a write that is not published (rejected, a
+ * replay, abandoned for a restart) drops its pins ({@link #abandon}, which every new write does
  * first). An update of names the profile has, or a put that keeps them, changes no count; creating
  * a profile changes only the stripe's plain counts for names other profiles of the stripe use. The
  * limits of {@link ProfileLimits} are checked before a name is used, so a write past them interns
@@ -147,7 +147,8 @@ public final class ProfileWriter {
       for (int i = 0; i < replacedEventCount && replaced != null; i++) {
         int id = replacedEventIds[i];
         if (replacedEvent[id] == replacedStamp || !inNewSeries(id)) {
-          uses.events().drop(dict.events(), id); // not taken over, or taken over and pruned to nothing
+          uses.events()
+              .drop(dict.events(), id); // not taken over, or taken over and pruned to nothing
         }
       }
       return;
@@ -234,12 +235,11 @@ public final class ProfileWriter {
    * The compact form of {@code profile} under {@code key}: the profile replaces everything,
    * producer marks included. Buckets older than the retention are dropped.
    *
-   * @param current the profile it replaces (null: none), whose names it may keep without taking
-   *     new references; the caller holds its stripe lock until {@link #commit}
+   * @param current the profile it replaces (null: none), whose names it may keep without taking new
+   *     references; the caller holds its stripe lock until {@link #commit}
    * @throws InvalidProfileException when any part is unacceptable; nothing stays pinned
    */
-  public byte[] put(
-      byte[] key, Profile profile, long nowMillis, byte[] current, StripeNames uses) {
+  public byte[] put(byte[] key, Profile profile, long nowMillis, byte[] current, StripeNames uses) {
     try {
       return putOrThrow(key, profile, nowMillis, current, uses);
     } catch (RuntimeException e) {
@@ -351,8 +351,8 @@ public final class ProfileWriter {
   }
 
   /**
-   * Whether the profile a put replaces has name {@code id} (found by a lookup) and no earlier
-   * piece of this put took it over; if so this piece takes it over.
+   * Whether the profile a put replaces has name {@code id} (found by a lookup) and no earlier piece
+   * of this put took it over; if so this piece takes it over.
    */
   private static boolean takeOver(int[] marks, int id, int stamp) {
     if (id >= 0 && id < marks.length && marks[id] == stamp) {
@@ -674,8 +674,7 @@ public final class ProfileWriter {
    *
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
-  public byte[] apply(
-      byte[] key, byte[] current, Update update, long nowMillis, StripeNames uses) {
+  public byte[] apply(byte[] key, byte[] current, Update update, long nowMillis, StripeNames uses) {
     if (protoOps == null) {
       protoOps = new UpdateOps();
     }
@@ -692,8 +691,7 @@ public final class ProfileWriter {
    *
    * @throws InvalidProfileException when any part is unacceptable; nothing is applied
    */
-  public byte[] apply(
-      byte[] key, byte[] current, UpdateOps u, long nowMillis, StripeNames uses) {
+  public byte[] apply(byte[] key, byte[] current, UpdateOps u, long nowMillis, StripeNames uses) {
     try {
       return applyOrThrow(key, current, u, nowMillis, uses);
     } catch (RuntimeException e) {

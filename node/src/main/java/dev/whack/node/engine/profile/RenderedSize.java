@@ -16,12 +16,12 @@ import dev.whack.proto.Profile;
  *   <li>The compact form's length times {@link #MAX_RENDERED_BYTES_PER_COMPACT_BYTE}, plus {@link
  *       #WRAPPER_BYTES}: no rendering is longer (the worst case is a producer mark of two compact
  *       bytes with a 200-character name of control characters, each escaped in six bytes). Under
- *       the default 1 MiB limit this settles every profile up to about 1.7 KB compact, so a
- *       typical update pays one multiplication.
+ *       the default 1 MiB limit this settles every profile up to about 1.7 KB compact, so a typical
+ *       update pays one multiplication.
  *   <li>{@link #bound}: one pass over the compact form, without allocating, adding for each name
- *       and value the most either rendering can write for it (strings by their bytes, names at
- *       six bytes a character, numbers at their widest): within tens of per cent of the JSON
- *       length for ordinary profiles, so only a profile near the limit goes on.
+ *       and value the most either rendering can write for it (strings by their bytes, names at six
+ *       bytes a character, numbers at their widest): within tens of per cent of the JSON length for
+ *       ordinary profiles, so only a profile near the limit goes on.
  *   <li>Rendering it and counting.
  * </ol>
  *
@@ -60,8 +60,8 @@ public final class RenderedSize {
    * No compact byte renders to more than this many bytes in either encoding: a boolean attribute
    * takes two compact bytes (name id and type) and renders to at most a name, the entry bytes and
    * {@code false}; every other construct renders to less per compact byte (a producer mark stores
-   * its name, sequence and time, at least four bytes; a string, set element or producer name at most
-   * six bytes per byte).
+   * its name, sequence and time, at least four bytes; a string, set element or producer name at
+   * most six bytes per byte).
    */
   static final int MAX_RENDERED_BYTES_PER_COMPACT_BYTE =
       (ENTRY_BYTES + MAX_NAME_BYTES + LONG_BYTES + 1) / 2;
@@ -73,8 +73,7 @@ public final class RenderedSize {
    *
    * @param blob a compact profile ({@link ProfileCodec})
    */
-  public static long lengthIfOver(
-      byte[] blob, Dictionaries dict, Rendering rendering, long limit) {
+  public static long lengthIfOver(byte[] blob, Dictionaries dict, Rendering rendering, long limit) {
     if ((long) blob.length * MAX_RENDERED_BYTES_PER_COMPACT_BYTE + WRAPPER_BYTES <= limit
         || bound(blob, dict) <= limit) {
       return -1;

@@ -102,8 +102,8 @@ public final class UpdateOps {
   }
 
   /**
-   * Adds the next text with room for {@code len} bytes at {@link #textBuffer()}{@code
-   * [}{@link #textOffset}{@code (t)]}, for a caller that decodes into place; returns its number.
+   * Adds the next text with room for {@code len} bytes at {@link #textBuffer()}{@code [}{@link
+   * #textOffset}{@code (t)]}, for a caller that decodes into place; returns its number.
    */
   public int newText(int len) {
     if (textCount == textOff.length) {
@@ -440,12 +440,7 @@ public final class UpdateOps {
     }
     for (int i = 0; i < u.getEventsCount(); i++) {
       Event e = u.getEvents(i);
-      event(
-          name(e.getName()),
-          e.hasTimeMillis(),
-          e.getTimeMillis(),
-          e.hasValue(),
-          e.getValue());
+      event(name(e.getName()), e.hasTimeMillis(), e.getTimeMillis(), e.hasValue(), e.getValue());
     }
     if (!u.getProducer().isEmpty()) {
       producer(name(u.getProducer()));

@@ -13,9 +13,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Routes enter/leave changes to the subscriptions that named the segment, through one change
- * buffer for the whole node: a change of a watched segment is written once, into one of a few
- * {@link ChangeRing}s chosen by the profile key (so a profile's changes stay in order), whoever and
+ * Routes enter/leave changes to the subscriptions that named the segment, through one change buffer
+ * for the whole node: a change of a watched segment is written once, into one of a few {@link
+ * ChangeRing}s chosen by the profile key (so a profile's changes stay in order), whoever and
  * however many watch it, and every {@link Subscription} reads the rings at its own pace. Memory is
  * the rings' fixed size however many subscribers there are and however slowly they read; a
  * subscriber too slow for the traffic is lapped and told how many changes it lost.
@@ -44,6 +44,7 @@ public final class ChangeHub {
   private final BitSet usedIds = new BitSet(MAX_WATCHED_NAMES);
   private int nextId;
   private volatile State state = NONE;
+
   /** Every membership change published, watched or not (for the changes-per-second metric). */
   private final LongAdder published = new LongAdder();
 
@@ -66,8 +67,8 @@ public final class ChangeHub {
   /**
    * Subscribes to changes of the named segments (defined now or later), from now on.
    *
-   * @param onChange called on the ingesting thread (so it must not block) when a change arrives
-   *     for a subscriber that {@link Subscription#arm armed} itself; may be null
+   * @param onChange called on the ingesting thread (so it must not block) when a change arrives for
+   *     a subscriber that {@link Subscription#arm armed} itself; may be null
    */
   public synchronized Subscription subscribe(Collection<String> segments, Runnable onChange) {
     if (segments.isEmpty()) {

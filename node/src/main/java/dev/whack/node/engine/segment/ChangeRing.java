@@ -14,17 +14,17 @@ import java.nio.ByteOrder;
  *
  * <p>Record layout, 8-byte aligned: {@code int length} (of the whole record, padding included),
  * {@code int id} (the watched segment name's id in the hub, or {@link #PADDING} for the filler that
- * ends the array when a record does not fit before the end), {@code long time << 1 | enter},
- * {@code short key length}, the key's bytes. Positions are byte offsets since the ring was made;
- * a record at position {@code p} sits at index {@code p & (capacity - 1)}.
+ * ends the array when a record does not fit before the end), {@code long time << 1 | enter}, {@code
+ * short key length}, the key's bytes. Positions are byte offsets since the ring was made; a record
+ * at position {@code p} sits at index {@code p & (capacity - 1)}.
  *
  * <p>Concurrency: writers append under this object's monitor (one ring per stripe of keys, so two
  * writers rarely meet; a profile's changes always go to the same ring, in order). A writer
- * announces the end of what it is about to write in {@code tailIntent} before writing and
- * publishes it in {@code tail} after; readers take no lock: they read records below {@code tail}
- * and, after copying one, check that {@code tailIntent} has not come within a buffer's length of
- * it, which would mean a writer may have overwritten it meanwhile (then they are lapped and the
- * copy is discarded). A reader's own position is its own.
+ * announces the end of what it is about to write in {@code tailIntent} before writing and publishes
+ * it in {@code tail} after; readers take no lock: they read records below {@code tail} and, after
+ * copying one, check that {@code tailIntent} has not come within a buffer's length of it, which
+ * would mean a writer may have overwritten it meanwhile (then they are lapped and the copy is
+ * discarded). A reader's own position is its own.
  */
 final class ChangeRing {
   /** The id of a filler record. */
@@ -37,8 +37,8 @@ final class ChangeRing {
   static final int KEY_OFFSET = 18;
 
   /**
-   * Blocks per ring for {@link #firstRecordFrom}: a lapped reader restarts at the first record of
-   * a block, so it drops at most one block more than it must.
+   * Blocks per ring for {@link #firstRecordFrom}: a lapped reader restarts at the first record of a
+   * block, so it drops at most one block more than it must.
    */
   private static final int BLOCKS = 16;
 
@@ -54,10 +54,13 @@ final class ChangeRing {
   private final int capacity;
   private final int mask;
   private final int blockShift;
+
   /** Per block (by position, modulo {@link #BLOCKS}): the first record that starts in it. */
   private final long[] blockFirst = new long[BLOCKS];
+
   /** Per watched id: records appended to this ring. Guarded by this. */
   private final long[] published;
+
   /** Start of the last record appended. Guarded by this. */
   private long lastStart = -1;
 
@@ -100,7 +103,8 @@ final class ChangeRing {
     int toEnd = capacity - index;
     long start = length > toEnd ? t + toEnd : t;
     tailIntent = start + length;
-    // The intent must be visible before any byte it covers changes: a reader checks it after copying.
+    // The intent must be visible before any byte it covers changes: a reader checks it after
+    // copying.
     VarHandle.storeStoreFence();
     if (start != t) {
       INT.set(buffer, index + LENGTH_OFFSET, toEnd);
@@ -151,8 +155,8 @@ final class ChangeRing {
 
   /**
    * The first record that starts at or after {@code position} in a block the ring still holds, or
-   * -1 if none is known before {@code end}. The answer is a record boundary as long as nothing
-   * from it on has been overwritten, which the caller checks after reading.
+   * -1 if none is known before {@code end}. The answer is a record boundary as long as nothing from
+   * it on has been overwritten, which the caller checks after reading.
    */
   long firstRecordFrom(long position, long end) {
     int blockBytes = 1 << blockShift;

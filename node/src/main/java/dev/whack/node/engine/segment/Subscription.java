@@ -17,15 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Lapped: when writers overwrite records this reader had not reached, it restarts at the oldest
  * block the ring still holds and counts exactly what it lost of its own segments: the ring's
- * per-segment counts at a tail, minus what it had accounted for, minus those records it still
- * finds between its new position and that tail. Records of segments it does not watch that were
+ * per-segment counts at a tail, minus what it had accounted for, minus those records it still finds
+ * between its new position and that tail. Records of segments it does not watch that were
  * overwritten cost it nothing.
  *
  * <p>Waking: {@link #next} returns false when the reader is level with every ring; {@link #arm}
- * then asks to be told (the {@code onChange} callback, run by the next writer of a watched
- * segment) instead of polling. A reader that is not armed, because it is busy or paused, is never
- * called, so an idle or stuck subscriber costs ingestion one volatile read per change of its
- * segments.
+ * then asks to be told (the {@code onChange} callback, run by the next writer of a watched segment)
+ * instead of polling. A reader that is not armed, because it is busy or paused, is never called, so
+ * an idle or stuck subscriber costs ingestion one volatile read per change of its segments.
  *
  * <p>Concurrency: one consumer thread calls {@link #next}, {@link #arm}, {@link #poll}, {@link
  * #drainTo} and {@link #takeMissed}; writers call {@link #wake} from any thread; {@link #lag},
@@ -45,17 +44,24 @@ public final class Subscription implements AutoCloseable {
 
   private final ChangeHub hub;
   private final Set<String> segments;
+
   /** The watched names in a fixed order, as the hub's ids, as text and as UTF-8. */
   private final int[] ids;
+
   private final String[] names;
   private final byte[][] namesUtf8;
+
   /** Hub id -> index into {@link #ids}, or -1. */
   private final short[] localById;
+
   private final ChangeRing[] rings;
+
   /** Per ring: the position of the next record to read (written by the consumer only). */
   private final long[] cursor;
+
   /** Per ring and watched name: records accounted for, comparable with the ring's counts. */
   private final long[][] accounted;
+
   private final long[] counts;
   private final long[] inRing;
   private final byte[] key;
@@ -165,7 +171,12 @@ public final class Subscription implements AutoCloseable {
       if (local >= 0) {
         accounted[r][local]++;
         sink.change(
-            names[local], namesUtf8[local], key, keyLength, (timeAndKind & 1) != 0, timeAndKind >> 1);
+            names[local],
+            namesUtf8[local],
+            key,
+            keyLength,
+            (timeAndKind & 1) != 0,
+            timeAndKind >> 1);
         return true;
       }
     }
@@ -174,9 +185,9 @@ public final class Subscription implements AutoCloseable {
   }
 
   /**
-   * After a lap: moves to the oldest block of ring {@code r} it can still read, or to the tail,
-   * and counts what was lost. Returns the new position, or -1 after telling the sink of a loss
-   * (the position is then already set).
+   * After a lap: moves to the oldest block of ring {@code r} it can still read, or to the tail, and
+   * counts what was lost. Returns the new position, or -1 after telling the sink of a loss (the
+   * position is then already set).
    */
   private long restart(int r, ChangeSink sink) {
     ChangeRing ring = rings[r];
@@ -252,8 +263,8 @@ public final class Subscription implements AutoCloseable {
   }
 
   /**
-   * True if a writer has overwritten records this reader had not reached (it will lose some, or
-   * has skipped nothing of its own but must catch up); from any thread.
+   * True if a writer has overwritten records this reader had not reached (it will lose some, or has
+   * skipped nothing of its own but must catch up); from any thread.
    */
   public boolean overtaken() {
     for (int r = 0; r < rings.length; r++) {
@@ -282,7 +293,10 @@ public final class Subscription implements AutoCloseable {
 
   // Convenience for in-process readers: one change at a time as an object.
 
-  /** The next change, or null when none is waiting; changes lost before it go to {@link #takeMissed}. */
+  /**
+   * The next change, or null when none is waiting; changes lost before it go to {@link
+   * #takeMissed}.
+   */
   public SegmentChange poll() {
     SegmentChange[] got = new SegmentChange[1];
     ChangeSink sink =

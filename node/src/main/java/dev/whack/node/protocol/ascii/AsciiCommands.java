@@ -18,8 +18,9 @@ import io.netty.channel.ChannelHandlerContext;
 
 /**
  * Parses the classic text commands, runs them on the connection's {@link KeyspaceSession} and
- * writes memcached's replies, byte for byte as memcached 1.6 does (token counts, error strings, noreply rules); meta commands are
- * delegated to {@link MetaCommands}. Quotes in comments are from memcached's protocol.txt.
+ * writes memcached's replies, byte for byte as memcached 1.6 does (token counts, error strings,
+ * noreply rules); meta commands are delegated to {@link MetaCommands}. Quotes in comments are from
+ * memcached's protocol.txt.
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
@@ -121,8 +122,10 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private final MetaCommands meta;
   private final ProfileCommands profileCommands;
   private final ClusterRouting routing;
+
   /** The current command came as {@code local <command>}. */
   private boolean local;
+
   private final AsciiNumbers numbers = new AsciiNumbers();
   private final Outcome outcome = new Outcome();
 
@@ -858,11 +861,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   /**
    * An unknown command whose last token starts with "HTTP/" is a web request sent to the cache
-   * port, perhaps by a browser tricked into it; memcached closes such a connection without a
-   * reply (t/malicious-commands.t). As there, only a command name that memcached would not look
-   * up among its commands counts (it dispatches on the first letter, so an unknown command
-   * starting with g, s, a, c, i, d or t is answered ERROR), and with more than 23 tokens the
-   * 23rd is the last one memcached looks at.
+   * port, perhaps by a browser tricked into it; memcached closes such a connection without a reply
+   * (t/malicious-commands.t). As there, only a command name that memcached would not look up among
+   * its commands counts (it dispatches on the first letter, so an unknown command starting with g,
+   * s, a, c, i, d or t is answered ERROR), and with more than 23 tokens the 23rd is the last one
+   * memcached looks at.
    */
   private static boolean looksLikeHttp(AsciiLine line) {
     if (line.tokenLength(0) < 2) {

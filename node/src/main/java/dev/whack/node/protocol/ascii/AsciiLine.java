@@ -20,12 +20,14 @@ final class AsciiLine {
   final int[] tokenStart = new int[MAX_TOKENS];
   final int[] tokenEnd = new int[MAX_TOKENS];
   int tokenCount;
+
   /** True if the line holds more tokens than were split. */
   boolean moreTokens;
 
   /** Copies {@code length} bytes (without the newline) from {@code in} and tokenizes them. */
   void load(ByteBuf in, int lineLength) {
-    if (bytes.length < lineLength || bytes.length > SHRINK_ABOVE_BYTES && lineLength < INITIAL_BYTES) {
+    if (bytes.length < lineLength
+        || bytes.length > SHRINK_ABOVE_BYTES && lineLength < INITIAL_BYTES) {
       bytes = new byte[Math.max(INITIAL_BYTES, lineLength)];
     }
     in.getBytes(in.readerIndex(), bytes, 0, lineLength);
@@ -91,6 +93,7 @@ final class AsciiLine {
 
   /** The token as a String, for rare paths such as stats arguments and error messages. */
   String token(int index) {
-    return new String(bytes, tokenStart[index], tokenLength(index), java.nio.charset.StandardCharsets.ISO_8859_1);
+    return new String(
+        bytes, tokenStart[index], tokenLength(index), java.nio.charset.StandardCharsets.ISO_8859_1);
   }
 }

@@ -11,16 +11,16 @@ import java.util.Base64;
  * <ul>
  *   <li>bytes outside the standard alphabet and {@code =} are skipped, wherever they are: {@code
  *       YW!Jj}, {@code YW-Jj} and {@code YW<tab>Jj} all decode to {@code abc};
- *   <li>what is left must be a non-zero multiple of four characters, so padding is required
- *       ({@code YWI} is refused, {@code YWI=} is {@code ab});
+ *   <li>what is left must be a non-zero multiple of four characters, so padding is required ({@code
+ *       YWI} is refused, {@code YWI=} is {@code ab});
  *   <li>{@code =} counts as a zero digit anywhere in a group of four; the first group holding one
  *       or two ends the key, dropping as many bytes (so {@code YQ==YWJj} is {@code a} and {@code
  *       Y=Jj} is two bytes), and a group with three or four is refused;
  *   <li>a key that decodes to nothing is refused.
  * </ul>
  *
- * <p>A key goes back to the client re-encoded from its bytes (standard alphabet, padded), never
- * as it was spelled, as memcached re-encodes it.
+ * <p>A key goes back to the client re-encoded from its bytes (standard alphabet, padded), never as
+ * it was spelled, as memcached re-encodes it.
  *
  * <p>Concurrency: stateless.
  */

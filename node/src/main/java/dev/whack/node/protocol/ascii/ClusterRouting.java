@@ -26,10 +26,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Forwarding of keyed text commands to the member that owns the key (docs/cluster.md), so that a
- * plain memcached client can talk to any node. A command for a key another member owns is passed
- * to it unchanged (through {@link Cluster#relay}) and its answer copied back; the connection
- * holds its later commands until then, so replies stay in request order. A multi-key get is split
- * by owner and its values merged back in the order the keys were asked for.
+ * plain memcached client can talk to any node. A command for a key another member owns is passed to
+ * it unchanged (through {@link Cluster#relay}) and its answer copied back; the connection holds its
+ * later commands until then, so replies stay in request order. A multi-key get is split by owner
+ * and its values merged back in the order the keys were asked for.
  *
  * <p>Concurrency: one per connection; relay answers are written on the connection's event loop.
  */
@@ -49,6 +49,7 @@ final class ClusterRouting {
   private final ClusterSegments segments;
   private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
+
   /** The owner the pending storage command goes to, once its data block is in. */
   private String pendingOwner;
 
@@ -103,7 +104,8 @@ final class ClusterRouting {
   }
 
   /** A storage command's block has arrived: forward both if the key is elsewhere. */
-  boolean routeData(AsciiLine line, byte[] data, boolean terminated, AsciiCommands.Framing framing) {
+  boolean routeData(
+      AsciiLine line, byte[] data, boolean terminated, AsciiCommands.Framing framing) {
     String owner = pendingOwner;
     pendingOwner = null;
     if (owner == null || !terminated) {
@@ -150,8 +152,7 @@ final class ClusterRouting {
                 ctx.executor()
                     .execute(
                         () ->
-                            framing.resumeWith(
-                                error == null ? reply : unreachable(owner, error))));
+                            framing.resumeWith(error == null ? reply : unreachable(owner, error))));
   }
 
   /**
@@ -162,7 +163,10 @@ final class ClusterRouting {
     // A multi-get may hold more keys than the line tokenizer splits: scan the whole line.
     String rest =
         new String(
-            line.bytes, line.tokenStart[firstKey], line.length - line.tokenStart[firstKey], ISO_8859_1);
+            line.bytes,
+            line.tokenStart[firstKey],
+            line.length - line.tokenStart[firstKey],
+            ISO_8859_1);
     List<String> keys = new ArrayList<>();
     for (String key : rest.split(" ")) {
       if (!key.isEmpty()) {
@@ -195,11 +199,11 @@ final class ClusterRouting {
   }
 
   /**
-   * A clustered multi-get answered window by window, so that what one request holds stays
-   * bounded: the owners are asked for the remote keys of a window of consecutive keys, and the
-   * window's values (this node's read when they are written) are written in key order, in pieces
-   * as the client reads, before the next window is asked for. A window holds at most {@link
-   * #WINDOW_BYTES} of the largest values an owner may answer with.
+   * A clustered multi-get answered window by window, so that what one request holds stays bounded:
+   * the owners are asked for the remote keys of a window of consecutive keys, and the window's
+   * values (this node's read when they are written) are written in key order, in pieces as the
+   * client reads, before the next window is asked for. A window holds at most {@link #WINDOW_BYTES}
+   * of the largest values an owner may answer with.
    */
   private final class ClusterRetrieval implements ProtocolDecoder.Continuation {
     /** What a window's answers may hold, at most: a window has this over the item limit keys. */
@@ -211,8 +215,10 @@ final class ClusterRouting {
     private final Long touchExptime;
     private final AsciiCommands.Framing framing;
     private final int windowKeys;
+
     /** The next key to write, and the end of the window asked for (next == end: none asked). */
     private int next;
+
     private int windowEnd;
     private final Map<String, ArrayDeque<byte[]>> remoteValues = new HashMap<>();
     private byte[] failure;
@@ -332,7 +338,8 @@ final class ClusterRouting {
     CompletableFuture<byte[]> answer;
     switch (kind) {
       case "size", "count" -> {
-        String query = new String(rest.getBytes(ISO_8859_1), java.nio.charset.StandardCharsets.UTF_8);
+        String query =
+            new String(rest.getBytes(ISO_8859_1), java.nio.charset.StandardCharsets.UTF_8);
         // A refused query is a miss, as on one node; so is a member that could not answer.
         answer =
             segments
@@ -359,14 +366,23 @@ final class ClusterRouting {
         (reply, error) ->
             ctx.executor()
                 .execute(
-                    () -> framing.resumeWith(error == null ? reply : unreachable("a member", error))));
+                    () ->
+                        framing.resumeWith(
+                            error == null ? reply : unreachable("a member", error))));
     return true;
   }
 
   /** The count as the virtual key's value. */
   private static byte[] countAsValue(String key, long count, boolean withCas) {
     String n = Long.toString(count);
-    return ("VALUE " + key + " 0 " + n.length() + (withCas ? " 0" : "") + "\r\n" + n + "\r\nEND\r\n")
+    return ("VALUE "
+            + key
+            + " 0 "
+            + n.length()
+            + (withCas ? " 0" : "")
+            + "\r\n"
+            + n
+            + "\r\nEND\r\n")
         .getBytes(ISO_8859_1);
   }
 
@@ -418,7 +434,9 @@ final class ClusterRouting {
       }
       String[] t = line.split(" ");
       int end = eol + 1 + Integer.parseInt(t[3]) + 2;
-      values.computeIfAbsent(t[1], x -> new ArrayDeque<>()).add(Arrays.copyOfRange(reply, pos, end));
+      values
+          .computeIfAbsent(t[1], x -> new ArrayDeque<>())
+          .add(Arrays.copyOfRange(reply, pos, end));
       pos = end;
     }
   }

@@ -45,11 +45,15 @@ final class MetaCommands {
   private static final byte[] BAD_MODE_LENGTH =
       ascii("CLIENT_ERROR incorrect length for M token\r\n");
   private static final byte[] INVALID_MODE = ascii("CLIENT_ERROR invalid mode for ms M token\r\n");
+
   /** md and ma in memcached 1.6 answer every flag error but a long opaque with this one. */
   private static final byte[] INVALID_OR_DUPLICATE =
       ascii("CLIENT_ERROR invalid or duplicate flag\r\n");
-  private static final byte[] INVALID_ARITH_MODE = ascii("CLIENT_ERROR invalid mode for ma M token\r\n");
-  private static final byte[] INVALID_INITIAL = ascii("CLIENT_ERROR invalid numeric initial value\r\n");
+
+  private static final byte[] INVALID_ARITH_MODE =
+      ascii("CLIENT_ERROR invalid mode for ma M token\r\n");
+  private static final byte[] INVALID_INITIAL =
+      ascii("CLIENT_ERROR invalid numeric initial value\r\n");
   private static final byte[] INVALID_DELTA = ascii("CLIENT_ERROR invalid numeric delta value\r\n");
 
   private final KeyspaceSession keys;
@@ -62,12 +66,16 @@ final class MetaCommands {
   // Flags of the current command, parsed once by parseFlags.
   private final boolean[] seen = new boolean[128];
   private int firstFlag;
+
   /** The last flag error that came with a message, as memcached keeps its {@code errstr}. */
   private byte[] errorReply;
+
   /** A flag failed without a message of its own ({@code F}): memcached's default error. */
   private boolean flagFailed;
+
   /** Checked by memcached only once the flags parsed: reported when nothing else failed. */
   private boolean opaqueTooLong;
+
   private boolean base64Key;
   private byte[] keyBytes;
   private int keyOffset;
@@ -274,8 +282,17 @@ final class MetaCommands {
       framing.swallow(length + 2L);
       return;
     }
-    if (mode != 0 && mode != 'E' && mode != 'A' && mode != 'P' && mode != 'R' && mode != 'S'
-        && mode != 'e' && mode != 'a' && mode != 'p' && mode != 'r' && mode != 's') {
+    if (mode != 0
+        && mode != 'E'
+        && mode != 'A'
+        && mode != 'P'
+        && mode != 'R'
+        && mode != 'S'
+        && mode != 'e'
+        && mode != 'a'
+        && mode != 'p'
+        && mode != 'r'
+        && mode != 's') {
       error(INVALID_MODE);
       framing.swallow(length + 2L);
       return;
@@ -509,9 +526,9 @@ final class MetaCommands {
   // me
 
   /**
-   * "me <key> [b]\r\n": "ME <key> <k>=<v>*\r\n" or "EN\r\n". memcached 1.6.18 reads one flag
-   * here, a third token that is exactly {@code b}, and ignores any other; the key printed is the
-   * item's, re-encoded in base64 when it was stored that way.
+   * "me <key> [b]\r\n": "ME <key> <k>=<v>*\r\n" or "EN\r\n". memcached 1.6.18 reads one flag here,
+   * a third token that is exactly {@code b}, and ignores any other; the key printed is the item's,
+   * re-encoded in base64 when it was stored that way.
    */
   private void metaDebug(AsciiLine line) {
     if (line.tokenCount < 2 || line.tokenLength(1) > KEY_MAX_LENGTH) {
@@ -540,7 +557,8 @@ final class MetaCommands {
     // memcached prints ITEM_ntotal: its 56-byte header with the cas, the key and a NUL, the value
     // and its CRLF. A profile's value is what a get returns, its rendering.
     byte[] value = outcome.value;
-    replies.bytes(ascii(" cls=1 size="))
+    replies
+        .bytes(ascii(" cls=1 size="))
         .unsignedDecimal(outcome.key.length + (value == null ? 0 : value.length) + 59L)
         .bytes(CRLF);
   }

@@ -88,9 +88,12 @@ final class ProfileCommands {
   private final dev.whack.node.protocol.ProtocolDecoder.Continuation pageRest = this::continuePage;
 
   private WatchSession watch;
+
   /** Non-null when the node is clustered: segment questions are answered for the cluster. */
   private final ClusterSegments clusterSegments;
+
   private final Cluster cluster;
+
   /** The current command said {@code local}: this node only. */
   private boolean local;
 
@@ -136,10 +139,14 @@ final class ProfileCommands {
     switch (name) {
       case "update" -> blockCommand(line, framing, Pending.UPDATE, 2, true, maxBodyBytes);
       case "segdef" -> blockCommand(line, framing, Pending.DEFINE, 2, true, MAX_EXPRESSION_BYTES);
-      case "segcount" -> blockCommand(line, framing, Pending.SEGMENT_COUNT, 1, false, MAX_EXPRESSION_BYTES);
-      case "segmembers" -> blockCommand(line, framing, Pending.SEGMENT_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
-      case "filtercount" -> blockCommand(line, framing, Pending.FILTER_COUNT, 1, false, MAX_EXPRESSION_BYTES);
-      case "filtermembers" -> blockCommand(line, framing, Pending.FILTER_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
+      case "segcount" ->
+          blockCommand(line, framing, Pending.SEGMENT_COUNT, 1, false, MAX_EXPRESSION_BYTES);
+      case "segmembers" ->
+          blockCommand(line, framing, Pending.SEGMENT_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
+      case "filtercount" ->
+          blockCommand(line, framing, Pending.FILTER_COUNT, 1, false, MAX_EXPRESSION_BYTES);
+      case "filtermembers" ->
+          blockCommand(line, framing, Pending.FILTER_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
       case "segdump" -> blockCommand(line, framing, Pending.DUMP, 1, false, MAX_EXPRESSION_BYTES);
       case "segdrop" -> segdrop(line, framing);
       case "seglist" -> seglist(line, framing);
@@ -163,8 +170,18 @@ final class ProfileCommands {
   }
 
   private static final String[] NAMES = {
-    "update", "segdef", "segdrop", "seglist", "segcount", "segmembers", "segof", "filtercount",
-    "filtermembers", "segdump", "watch", "unwatch"
+    "update",
+    "segdef",
+    "segdrop",
+    "seglist",
+    "segcount",
+    "segmembers",
+    "segof",
+    "filtercount",
+    "filtermembers",
+    "segdump",
+    "watch",
+    "unwatch"
   };
 
   private static String commandName(AsciiLine line) {
@@ -180,8 +197,8 @@ final class ProfileCommands {
   // Commands with a data block
 
   /**
-   * "update <key> <bytes> [proto] [noreply]", "segdef <name> <bytes> [noreply]", "segcount <bytes>",
-   * "segmembers <bytes> <limit> [<cursor>]", and the filter forms.
+   * "update <key> <bytes> [proto] [noreply]", "segdef <name> <bytes> [noreply]", "segcount
+   * <bytes>", "segmembers <bytes> <limit> [<cursor>]", and the filter forms.
    *
    * @param bytesToken the index of the token holding the block length
    */
@@ -196,9 +213,8 @@ final class ProfileCommands {
         kind == Pending.SEGMENT_MEMBERS || kind == Pending.FILTER_MEMBERS || kind == Pending.DUMP;
     int required = bytesToken + 1 + (members ? 1 : 0);
     // update's body format is named, never guessed: a protobuf may begin with "\n{".
-    pendingProtobuf = kind == Pending.UPDATE
-        && line.tokenCount > required
-        && line.tokenEquals(required, PROTO);
+    pendingProtobuf =
+        kind == Pending.UPDATE && line.tokenCount > required && line.tokenEquals(required, PROTO);
     int optional = members ? 1 : (allowsNoreply ? 1 : 0) + (pendingProtobuf ? 1 : 0);
     if (line.moreTokens || line.tokenCount < required || line.tokenCount > required + optional) {
       error(AsciiCommands.ERROR);
@@ -221,7 +237,8 @@ final class ProfileCommands {
     }
     long length = numbers.value;
     if (members) {
-      if (!numbers.signed32(line.bytes, line.tokenStart[bytesToken + 1], line.tokenEnd[bytesToken + 1])
+      if (!numbers.signed32(
+              line.bytes, line.tokenStart[bytesToken + 1], line.tokenEnd[bytesToken + 1])
           || numbers.value < 1
           || numbers.value > 100_000) {
         error(BAD_LIMIT);
@@ -277,7 +294,10 @@ final class ProfileCommands {
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
         case FILTER_COUNT -> count(engine.filterCount(new String(data, UTF_8)));
         case SEGMENT_MEMBERS ->
-            page(engine.members(new String(data, UTF_8), pendingCursor, pendingLimit), false, framing);
+            page(
+                engine.members(new String(data, UTF_8), pendingCursor, pendingLimit),
+                false,
+                framing);
         case FILTER_MEMBERS ->
             page(
                 engine.filterMembers(new String(data, UTF_8), pendingCursor, pendingLimit),
@@ -285,7 +305,10 @@ final class ProfileCommands {
                 framing);
         case DUMP -> {
           String query = new String(data, UTF_8);
-          page(engine.members(query.isBlank() ? null : query, pendingCursor, pendingLimit), true, framing);
+          page(
+              engine.members(query.isBlank() ? null : query, pendingCursor, pendingLimit),
+              true,
+              framing);
         }
       }
     } catch (EngineException | IllegalArgumentException e) {
@@ -479,8 +502,7 @@ final class ProfileCommands {
       error(AsciiCommands.BAD_FORMAT);
       return;
     }
-    for (String name :
-        keys.segmentsOf(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+    for (String name : keys.segmentsOf(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
       replies.bytes(ascii("IN " + name + "\r\n"));
     }
     replies.bytes(END);
@@ -553,7 +575,9 @@ final class ProfileCommands {
             int keyLength,
             boolean enter,
             long timeMillis) {
-          out.writeBytes(enter ? CHANGE_ENTER : CHANGE_LEAVE).writeBytes(segmentUtf8).writeByte(' ');
+          out.writeBytes(enter ? CHANGE_ENTER : CHANGE_LEAVE)
+              .writeBytes(segmentUtf8)
+              .writeByte(' ');
           KeyText.append(out, key, keyLength);
           out.writeByte(' ');
           ReplyBuffer.writeDecimal(out, timeMillis);

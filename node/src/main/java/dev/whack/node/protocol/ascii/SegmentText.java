@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * The text protocol's words for segment answers given whole, as the cluster gives them
- * (docs/protocol.md, "Segments"): {@code SEGMENT} listings, pages of {@code KEY} or {@code
- * PROFILE} lines ending in {@code NEXT} or {@code END}, and a {@link ClusterException} as {@code
+ * (docs/protocol.md, "Segments"): {@code SEGMENT} listings, pages of {@code KEY} or {@code PROFILE}
+ * lines ending in {@code NEXT} or {@code END}, and a {@link ClusterException} as {@code
  * CLIENT_ERROR} (a refused question) or {@code SERVER_ERROR} (a member that could not answer).
  */
 final class SegmentText {

@@ -21,10 +21,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Executes binary protocol requests on the connection's {@link KeyspaceSession} and writes
- * memcached's responses: the same
- * shape checks as memcached's {@code dispatch_bin_command} (a bad shape is "Invalid arguments" and
- * a close, an unknown opcode is "Unknown command" with the body skipped), quiet opcodes that stay
- * silent on success (and gets on a miss), errors always answered, the cas on every response.
+ * memcached's responses: the same shape checks as memcached's {@code dispatch_bin_command} (a bad
+ * shape is "Invalid arguments" and a close, an unknown opcode is "Unknown command" with the body
+ * skipped), quiet opcodes that stay silent on success (and gets on a miss), errors always answered,
+ * the cas on every response.
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */
@@ -53,6 +53,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   private static final int RESPONSE_MAGIC = 0x81;
   static final int KEY_MAX_LENGTH = 250;
+
   /** memcached's "no auto-create" expiry for incr/decr. */
   private static final long NO_CREATE_EXPTIME = 0xFFFF_FFFFL;
 
@@ -181,7 +182,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       }
       case TOUCH, GAT, GATQ, GATK, GATKQ, FLUSH, FLUSHQ -> r.exptime = in.getUnsignedInt(start);
       case SegmentOpcodes.SEG_MEMBERS, SegmentOpcodes.FILTER_MEMBERS -> r.limit = in.getInt(start);
-      case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> r.flags = r.extrasLength == 4 ? in.getInt(start) : 0;
+      case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ ->
+          r.flags = r.extrasLength == 4 ? in.getInt(start) : 0;
       default -> {}
     }
     in.getBytes(start, r.extras, 0, r.extrasLength);
@@ -367,9 +369,33 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** Requests routed by their key in a cluster (docs/cluster.md). */
   private static boolean keyed(int opcode) {
     return switch (opcode) {
-      case GET, GETQ, GETK, GETKQ, SET, SETQ, ADD, ADDQ, REPLACE, REPLACEQ, DELETE, DELETEQ,
-          INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ, APPEND, APPENDQ, PREPEND, PREPENDQ, TOUCH,
-          GAT, GATQ, GATK, GATKQ, SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ,
+      case GET,
+          GETQ,
+          GETK,
+          GETKQ,
+          SET,
+          SETQ,
+          ADD,
+          ADDQ,
+          REPLACE,
+          REPLACEQ,
+          DELETE,
+          DELETEQ,
+          INCREMENT,
+          INCREMENTQ,
+          DECREMENT,
+          DECREMENTQ,
+          APPEND,
+          APPENDQ,
+          PREPEND,
+          PREPENDQ,
+          TOUCH,
+          GAT,
+          GATQ,
+          GATK,
+          GATKQ,
+          SegmentOpcodes.UPDATE,
+          SegmentOpcodes.UPDATEQ,
           SegmentOpcodes.SEG_OF ->
           true;
       default -> false;
@@ -385,7 +411,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     ByteBuf raw = io.netty.buffer.Unpooled.buffer(24 + body);
     raw.writeByte(0x80).writeByte(r.opcode).writeShort(r.keyLength).writeByte(r.extrasLength);
     raw.writeByte(r.dataType).writeShort(0).writeInt(body).writeInt(r.opaque).writeLong(r.cas);
-    raw.writeBytes(r.extras, 0, r.extrasLength).writeBytes(r.key, 0, r.keyLength).writeBytes(r.value);
+    raw.writeBytes(r.extras, 0, r.extrasLength)
+        .writeBytes(r.key, 0, r.keyLength)
+        .writeBytes(r.value);
     byte[] request = new byte[raw.readableBytes()];
     raw.readBytes(request);
     framing.done(); // the decoder's next state is a header, once the answer is back
@@ -440,7 +468,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       case EXISTS -> error(r, STATUS_KEY_EXISTS);
       case NOT_FOUND -> error(r, STATUS_KEY_NOT_FOUND);
       case TOO_LARGE -> error(r, STATUS_TOO_LARGE);
-      case IS_PROFILE -> error(r, STATUS_INVALID_ARGUMENTS, "cannot append or prepend to a profile");
+      case IS_PROFILE ->
+          error(r, STATUS_INVALID_ARGUMENTS, "cannot append or prepend to a profile");
       default ->
           error(
               r,
@@ -538,8 +567,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   /**
    * The Stat keys "detail on", "detail off" and "detail dump", read as memcached reads them (by
-   * prefix, so "detail only" is "detail on"); a dump is one statistic named "detailed" whose
-   * value is the text protocol's dump, END line included. False for any other detail key.
+   * prefix, so "detail only" is "detail on"); a dump is one statistic named "detailed" whose value
+   * is the text protocol's dump, END line included. False for any other detail key.
    */
   private boolean statDetail(BinaryRequest r, String command) {
     if (command.startsWith(" dump")) {
@@ -565,7 +594,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     }
   }
 
-  private void respond(BinaryRequest r, int status, int keyLength, int extrasLength, long body, long cas) {
+  private void respond(
+      BinaryRequest r, int status, int keyLength, int extrasLength, long body, long cas) {
     header(r.opcode, status, keyLength, extrasLength, body, r.opaque, cas);
   }
 
@@ -602,7 +632,13 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   }
 
   void header(
-      int opcode, int status, int keyLength, int extrasLength, long bodyLength, int opaque, long cas) {
+      int opcode,
+      int status,
+      int keyLength,
+      int extrasLength,
+      long bodyLength,
+      int opaque,
+      long cas) {
     writeHeader(replies.out(), opcode, status, keyLength, extrasLength, bodyLength, opaque, cas);
   }
 

@@ -9,12 +9,12 @@ import java.util.List;
  * Framing for the binary protocol: a state machine over the cumulated network buffer.
  *
  * <p>{@code HEADER} waits for 24 bytes and asks {@link BinaryCommands#checkShape} whether the
- * lengths fit the opcode before believing any of them; {@code KEY} waits for extras and key
- * (at most 20 + 250 bytes once the shape is checked); {@code VALUE} waits for a storage value,
- * whose length was first checked against the item size limit; {@code SWALLOW} discards the body
- * of an unknown opcode or a refused value; {@code CLOSED} drops everything after a protocol error,
- * which memcached answers with "Invalid arguments" and a close. So the bytes buffered for one
- * connection never exceed one header, one key and one item.
+ * lengths fit the opcode before believing any of them; {@code KEY} waits for extras and key (at
+ * most 20 + 250 bytes once the shape is checked); {@code VALUE} waits for a storage value, whose
+ * length was first checked against the item size limit; {@code SWALLOW} discards the body of an
+ * unknown opcode or a refused value; {@code CLOSED} drops everything after a protocol error, which
+ * memcached answers with "Invalid arguments" and a close. So the bytes buffered for one connection
+ * never exceed one header, one key and one item.
  *
  * <p>Concurrency: one per connection, on that connection's event loop.
  */

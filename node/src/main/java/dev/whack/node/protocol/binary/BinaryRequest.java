@@ -23,16 +23,21 @@ final class BinaryRequest {
   int keyLength;
   int extrasLength;
   int dataType;
+
   /** Unsigned 32-bit total body length: extras + key + value. */
   long bodyLength;
+
   int opaque;
   long cas;
 
   final byte[] key = new byte[256];
+
   /** The extras as received, for passing the request on unchanged. */
   final byte[] extras = new byte[256];
+
   /** The member this request goes to once its value is read, or null to run it here. */
   String forwardTo;
+
   /** Value bytes for storage commands, allocated at the declared (already checked) length. */
   byte[] value;
 
@@ -41,6 +46,7 @@ final class BinaryRequest {
   long exptime;
   long delta;
   long initial;
+
   /** SegMembers and FilterMembers: the page size. */
   int limit;
 

@@ -44,6 +44,7 @@ final class Opcodes {
   static final int STATUS_NON_NUMERIC = 0x0006;
   static final int STATUS_UNKNOWN_COMMAND = 0x0081;
   static final int STATUS_OUT_OF_MEMORY = 0x0082;
+
   /** memcached's "temporary failure": the key's owner could not be reached. */
   static final int STATUS_TEMPORARY_FAILURE = 0x0086;
 
@@ -67,8 +68,20 @@ final class Opcodes {
   /** True for the quiet variants, which send no reply on success (gets: none on a miss). */
   static boolean isQuiet(int opcode) {
     return switch (opcode) {
-      case GETQ, GETKQ, SETQ, ADDQ, REPLACEQ, DELETEQ, INCREMENTQ, DECREMENTQ, QUITQ, FLUSHQ,
-          APPENDQ, PREPENDQ, GATQ, GATKQ ->
+      case GETQ,
+          GETKQ,
+          SETQ,
+          ADDQ,
+          REPLACEQ,
+          DELETEQ,
+          INCREMENTQ,
+          DECREMENTQ,
+          QUITQ,
+          FLUSHQ,
+          APPENDQ,
+          PREPENDQ,
+          GATQ,
+          GATKQ ->
           true;
       default -> false;
     };

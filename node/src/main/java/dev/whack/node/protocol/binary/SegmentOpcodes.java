@@ -34,13 +34,13 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The profile and segment opcodes of the binary protocol, in the range memcached leaves unused
  * (docs/protocol.md, "Binary opcodes"): Update(Q), SegDefine, SegDrop, SegList, SegCount,
- * SegMembers, SegOf, FilterCount, FilterMembers. Multi-answer opcodes send one response per
- * element and end with an empty one, as Stat does.
+ * SegMembers, SegOf, FilterCount, FilterMembers. Multi-answer opcodes send one response per element
+ * and end with an empty one, as Stat does.
  *
  * <p>On a clustered node the segment questions are answered for the whole cluster by {@link
  * ClusterSegments}, as the text commands are: the connection holds its later requests until the
- * members have answered, so responses stay in request order and the event loop never waits.
- * (Update and SegOf are keyed: {@link BinaryCommands} forwards them to the key's owner.)
+ * members have answered, so responses stay in request order and the event loop never waits. (Update
+ * and SegOf are keyed: {@link BinaryCommands} forwards them to the key's owner.)
  *
  * <p>Concurrency: one per connection, on its event loop.
  */
@@ -57,6 +57,7 @@ final class SegmentOpcodes {
   static final int FILTER_MEMBERS = 0x69;
   static final int WATCH = 0x6a;
   static final int UNWATCH = 0x6b;
+
   /**
    * Sent with a watch's opaque when changes were dropped; the value is the count. Outside the
    * statuses memcached uses.
@@ -78,8 +79,10 @@ final class SegmentOpcodes {
   private final NodeStats stats;
   private final Outcome outcome = new Outcome();
   private final Watchers watchers;
+
   /** Non-null when the node is clustered: segment questions are answered for the cluster. */
   private final ClusterSegments clusterSegments;
+
   private ChannelHandlerContext ctx;
   private WatchSession watch;
 
@@ -101,7 +104,8 @@ final class SegmentOpcodes {
       Watchers watchers,
       Cluster cluster) {
     this.out = out;
-    this.clusterSegments = cluster.isClustered() ? new ClusterSegments(cluster, engine, keys) : null;
+    this.clusterSegments =
+        cluster.isClustered() ? new ClusterSegments(cluster, engine, keys) : null;
     this.watchers = watchers;
     this.keys = keys;
     this.engine = engine;
@@ -221,8 +225,8 @@ final class SegmentOpcodes {
   }
 
   /**
-   * Asks the cluster for a segment question's answer and writes it when the members have
-   * answered; false for the opcodes this node answers itself.
+   * Asks the cluster for a segment question's answer and writes it when the members have answered;
+   * false for the opcodes this node answers itself.
    */
   private boolean askCluster(BinaryRequest r, BinaryCommands.Framing framing) {
     switch (r.opcode) {
@@ -278,9 +282,9 @@ final class SegmentOpcodes {
   }
 
   /**
-   * Holds the connection's later requests until the answer is here, then writes it (or its error:
-   * a refused question is status 0x04, a member that could not answer 0x86, with the reason) on
-   * the event loop and carries on.
+   * Holds the connection's later requests until the answer is here, then writes it (or its error: a
+   * refused question is status 0x04, a member that could not answer 0x86, with the reason) on the
+   * event loop and carries on.
    */
   private <T> void answerLater(
       BinaryRequest r,
@@ -323,8 +327,7 @@ final class SegmentOpcodes {
     try {
       // Extras, when present, are flags: the profile marker says the body is a protobuf Update.
       boolean protobuf = r.extrasLength == 4 && r.flags == Keyspace.PROTOBUF_PROFILE_FLAGS;
-      status =
-          keys.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, protobuf, outcome);
+      status = keys.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, protobuf, outcome);
     } catch (ProfileRejectedException e) {
       out.error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());
       return;
@@ -359,9 +362,9 @@ final class SegmentOpcodes {
   }
 
   /**
-   * A response per element (a key of a page, or a segment: extras its size, key its name, value
-   * its expression), then the closing one (key: the page's next cursor, empty when none). A page
-   * may hold 100,000 keys, so the responses are written in pieces as the client reads.
+   * A response per element (a key of a page, or a segment: extras its size, key its name, value its
+   * expression), then the closing one (key: the page's next cursor, empty when none). A page may
+   * hold 100,000 keys, so the responses are written in pieces as the client reads.
    *
    * @param cursor the page's next cursor; null for SegList, whose closing response is empty
    */
@@ -426,9 +429,9 @@ final class SegmentOpcodes {
   }
 
   /**
-   * A change: opcode Watch with the watch's opaque, key = profile key, value = segment name,
-   * extras = kind (1 enter, 0 leave) and time in ms; missed changes: status {@link #STATUS_MISSED},
-   * value = count; the end of the watch: status {@link #STATUS_WATCH_ENDED}, value = reason.
+   * A change: opcode Watch with the watch's opaque, key = profile key, value = segment name, extras
+   * = kind (1 enter, 0 leave) and time in ms; missed changes: status {@link #STATUS_MISSED}, value
+   * = count; the end of the watch: status {@link #STATUS_WATCH_ENDED}, value = reason.
    */
   private record BinaryFormat(int opaque) implements WatchSession.Format {
     @Override

@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Fuzz target: segment and filter expressions as a client sends them (docs/segments.md). The
  * compiler returns a compiled expression or throws {@link ExpressionException} with a position
- * inside the text, whether it interns the names it reads (a definition, here into small name
- * tables that fill up) or not (a filter); and evaluating a filter over profiles of every type,
- * with event series, answers or throws that same error, never anything else. Seeds in {@code
+ * inside the text, whether it interns the names it reads (a definition, here into small name tables
+ * that fill up) or not (a filter); and evaluating a filter over profiles of every type, with event
+ * series, answers or throws that same error, never anything else. Seeds in {@code
  * ExpressionFuzzTestInputs/compile/}.
  */
 class ExpressionFuzzTest {
@@ -23,8 +23,11 @@ class ExpressionFuzzTest {
   private static KeyedEngine newEngine() {
     ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
     KeyedEngine e = new KeyedEngine(new EngineConfig().clock(clock));
-    put(e, "a", "{\"country\":\"DK\",\"age\":31,\"score\":1.5,\"vip\":true,\"tags\":[\"vip\",\"news\"],"
-        + "\"last_seen\":\"2026-11-19T10:00:00Z\",\"$events\":{\"purchase\":{\"2026-11-19\":[2,99.0,4900.5]}}}");
+    put(
+        e,
+        "a",
+        "{\"country\":\"DK\",\"age\":31,\"score\":1.5,\"vip\":true,\"tags\":[\"vip\",\"news\"],"
+            + "\"last_seen\":\"2026-11-19T10:00:00Z\",\"$events\":{\"purchase\":{\"2026-11-19\":[2,99.0,4900.5]}}}");
     put(e, "b", "{\"country\":\"SE\",\"age\":-4,\"score\":-0.0,\"vip\":false,\"tags\":[]}");
     put(e, "c", "{}");
     return e;

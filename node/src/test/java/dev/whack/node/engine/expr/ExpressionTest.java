@@ -11,9 +11,9 @@ import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.UpdateJson;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.ProfileLimits;
-import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileView;
 import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.profile.StripeNames;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,7 +29,8 @@ class ExpressionTest {
 
   /** A profile, published: it keeps its names. */
   private byte[] profile(String json) {
-    byte[] blob = writer.put("k".getBytes(UTF_8), ProfileJson.parse(json.getBytes(UTF_8)), NOW, null, stripe);
+    byte[] blob =
+        writer.put("k".getBytes(UTF_8), ProfileJson.parse(json.getBytes(UTF_8)), NOW, null, stripe);
     writer.commit(null);
     return blob;
   }
@@ -169,6 +170,7 @@ class ExpressionTest {
     assertTrue(eval("decayed(buy, 10d) > 2.4 and decayed(buy, 10d) < 2.6", blob, NOW));
     assertTrue(eval("count(nothing, 7d) == 0 and not (avg(nothing, 7d) > 0)", blob, NOW));
   }
+
   private byte[] buys(int n) {
     StringBuilder events = new StringBuilder("{\"events\":[");
     for (int i = 0; i < n; i++) {

@@ -17,9 +17,9 @@ import java.util.Random;
 
 /**
  * Random Profile JSON for the reader tests, in the spelling variety of {@link UpdateDocuments}
- * (whitespace, escapes, non-ASCII, every number form, member order): attributes of every value kind,
- * {@code $events} and {@code $producers}; {@code wild} mixes in names, values, days, buckets and
- * members the reference rejects (or accepts only in a form the fast reader declines). Days are
+ * (whitespace, escapes, non-ASCII, every number form, member order): attributes of every value
+ * kind, {@code $events} and {@code $producers}; {@code wild} mixes in names, values, days, buckets
+ * and members the reference rejects (or accepts only in a form the fast reader declines). Days are
  * around 2026-11-20, the tests' clock.
  */
 final class ProfileDocuments {
@@ -28,8 +28,15 @@ final class ProfileDocuments {
   private static final String[] EVENTS = {"view", "buy", "é", "a\"b", "😀"};
 
   private static final String[] WILD_DAYS = {
-    "2026-11-25", "2026-02-30", "2026-1-1", "2026-11-20T10:00:00Z", "", "20261120", "2026-11-2x",
-    "1900-01-01", "9999-12-31"
+    "2026-11-25",
+    "2026-02-30",
+    "2026-1-1",
+    "2026-11-20T10:00:00Z",
+    "",
+    "20261120",
+    "2026-11-2x",
+    "1900-01-01",
+    "9999-12-31"
   };
 
   private static final String[] WILD_BUCKETS = {
@@ -61,9 +68,17 @@ final class ProfileDocuments {
           pick(
               r,
               new String[] {
-                "\"$events\":{}", "\"$producers\":{}", "\"$x\":1", "\"$events\":[]",
-                "\"$producers\":null", "\"$string\":\"a\"", "\"a\":{\"$string\":\"x\",\"b\":1}",
-                "\"a\":{}", "\"a\":[\"x\",1]", "\"a\":null", "\"a\":{\"b\":{}}"
+                "\"$events\":{}",
+                "\"$producers\":{}",
+                "\"$x\":1",
+                "\"$events\":[]",
+                "\"$producers\":null",
+                "\"$string\":\"a\"",
+                "\"a\":{\"$string\":\"x\",\"b\":1}",
+                "\"a\":{}",
+                "\"a\":[\"x\",1]",
+                "\"a\":null",
+                "\"a\":{\"b\":{}}"
               }));
     }
     Collections.shuffle(members, r);
@@ -99,7 +114,8 @@ final class ProfileDocuments {
     List<Integer> used = new ArrayList<>();
     for (int i = r.nextInt(5); i > 0; i--) {
       int day = 1 + r.nextInt(21); // up to 2026-11-21, a day ahead of the clock
-      String d = wild && r.nextInt(10) == 0 ? pick(r, WILD_DAYS) : String.format("2026-11-%02d", day);
+      String d =
+          wild && r.nextInt(10) == 0 ? pick(r, WILD_DAYS) : String.format("2026-11-%02d", day);
       if (!wild && used.contains(day)) {
         continue;
       }

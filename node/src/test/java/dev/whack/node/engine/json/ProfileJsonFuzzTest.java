@@ -11,9 +11,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Fuzz target: Profile JSON as a client stores it. Streamed into the compact writer, the hot-path
- * reader ({@link ProfileJsonReader}) gives exactly the bytes, name tables and error of the
- * jackson reference ({@link ProfileJson#parse}), whose errors are {@link JsonFormatException}s
- * positioned inside the document; through the engine a put is stored or refused with an {@link
+ * reader ({@link ProfileJsonReader}) gives exactly the bytes, name tables and error of the jackson
+ * reference ({@link ProfileJson#parse}), whose errors are {@link JsonFormatException}s positioned
+ * inside the document; through the engine a put is stored or refused with an {@link
  * EngineException}, never anything else. Seeds in {@code ProfileJsonFuzzTestInputs/read/}.
  */
 class ProfileJsonFuzzTest {
@@ -23,7 +23,8 @@ class ProfileJsonFuzzTest {
   private final KeyedEngine engine = newEngine();
 
   private static KeyedEngine newEngine() {
-    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
+    KeyedEngine e =
+        new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
     e.define("dk", "country == \"DK\"");
     e.define("tagged", "\"t1\" in tags and count(buy, 30d) >= 1");
     return e;
@@ -38,7 +39,11 @@ class ProfileJsonFuzzTest {
     } catch (JsonFormatException e) {
       assertTrue(
           e.offset() >= 0 && e.offset() <= doc.length && e.line() >= 1 && e.column() >= 0,
-          () -> "a position outside the document (" + e.getMessage() + "): " + ProfileJsonReaderProperties.show(doc));
+          () ->
+              "a position outside the document ("
+                  + e.getMessage()
+                  + "): "
+                  + ProfileJsonReaderProperties.show(doc));
     }
     try {
       engine.putJson(KEY, doc, 0, doc.length);

@@ -13,8 +13,8 @@ import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ProfileLimits;
-import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -79,7 +79,8 @@ class ProfileJsonReaderProperties {
    */
   boolean agree(Side fast, Side ref, byte[] doc) {
     String expected = reference(ref, doc);
-    boolean accepted = reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null, fast.stripe));
+    boolean accepted =
+        reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null, fast.stripe));
     String actual;
     if (accepted) {
       actual = outcome(() -> fast.writer.finishPut(KEY));
@@ -89,9 +90,15 @@ class ProfileJsonReaderProperties {
     } else {
       actual = reference(fast, doc);
     }
-    assertEquals(expected, actual, () -> (accepted ? "read differently: " : "after a decline: ") + show(doc));
+    assertEquals(
+        expected,
+        actual,
+        () -> (accepted ? "read differently: " : "after a decline: ") + show(doc));
     for (String table : new String[] {"attribute", "event"}) {
-      assertEquals(names(ref.dict, table), names(fast.dict, table), () -> table + " names after " + show(doc));
+      assertEquals(
+          names(ref.dict, table),
+          names(fast.dict, table),
+          () -> table + " names after " + show(doc));
     }
     return accepted;
   }
@@ -172,10 +179,16 @@ class ProfileJsonReaderProperties {
     System.arraycopy(doc, 0, padded, 7, doc.length);
     Side fast = Side.create(1000);
     Side ref = Side.create(1000);
-    assertTrue(reader.read(padded, 7, doc.length, fast.writer.startPut(NOW, null, fast.stripe)), () -> show(doc));
+    assertTrue(
+        reader.read(padded, 7, doc.length, fast.writer.startPut(NOW, null, fast.stripe)),
+        () -> show(doc));
     assertArrayEquals(
-        utf8(reference(ref, doc)), utf8(outcome(() -> fast.writer.finishPut(KEY))), () -> show(doc));
-    assertEquals(false, reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW, null, fast.stripe)));
+        utf8(reference(ref, doc)),
+        utf8(outcome(() -> fast.writer.finishPut(KEY))),
+        () -> show(doc));
+    assertEquals(
+        false,
+        reader.read(padded, 7, doc.length + 1, fast.writer.startPut(NOW, null, fast.stripe)));
   }
 
   /**
@@ -214,7 +227,8 @@ class ProfileJsonReaderProperties {
       } else {
         assertTrue(actual.startsWith("WriteResult"), () -> actual + " for " + show(doc));
         byte[] stored = referenceBytes(ref, doc);
-        assertArrayEquals(ProfileCodec.toJson(stored, ref.dict), engine.getJson(key), () -> show(doc));
+        assertArrayEquals(
+            ProfileCodec.toJson(stored, ref.dict), engine.getJson(key), () -> show(doc));
         oracle.put(key, ProfileCodec.toProto(stored, ref.dict));
         assertEquals(oracle.segmentsOf(key), engine.segmentsOf(key), () -> show(doc));
         assertArrayEquals(counts(oracle, segments.length), counts(engine, segments.length));
@@ -252,7 +266,8 @@ class ProfileJsonReaderProperties {
       all.append(ProfileDocuments.profile(r, false));
     }
     String s = all.toString();
-    for (String part : new String[] {"$events", "$producers", "$string", "[", "true", "T10:00:00"}) {
+    for (String part :
+        new String[] {"$events", "$producers", "$string", "[", "true", "T10:00:00"}) {
       assertTrue(s.contains(part), () -> "no " + part + " in 100 generated profiles");
     }
   }

@@ -11,8 +11,8 @@ import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.ProfileLimits;
-import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.ProfileWriter;
+import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.testing.ManualClock;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.Test;
@@ -24,8 +24,10 @@ class ProfileJsonReaderTest {
   private final StripeNames stripe = new StripeNames();
   private final StripeNames refStripe = new StripeNames();
   private final ProfileJsonReader reader = new ProfileJsonReader();
-  private final ProfileWriter writer = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
-  private final ProfileWriter refWriter = new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
+  private final ProfileWriter writer =
+      new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
+  private final ProfileWriter refWriter =
+      new ProfileWriter(Dictionaries.create(1000), 60, ProfileLimits.DEFAULTS);
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
   private final KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
 
@@ -96,29 +98,40 @@ class ProfileJsonReaderTest {
   }
 
   /**
-   * The declines that matter: each document is left to the reference, which rejects it with its
-   * own reason and position, through the engine as well.
+   * The declines that matter: each document is left to the reference, which rejects it with its own
+   * reason and position, through the engine as well.
    */
   @Test
   void shouldLeaveEveryRejectedDocumentToTheReference() {
     String[][] cases = {
       {"{\"a\":1,\"a\":2}", "Duplicate field 'a'"},
       {"{\"a\":1,\"\\u0061\":2}", "Duplicate field 'a'"},
-      {"{\"$events\":{\"v\":{\"2026-11-19\":[1],\"2026-11-19\":[2]}}}", "Duplicate field '2026-11-19'"},
+      {
+        "{\"$events\":{\"v\":{\"2026-11-19\":[1],\"2026-11-19\":[2]}}}",
+        "Duplicate field '2026-11-19'"
+      },
       {"{\"$events\":{\"v\":{},\"v\":{}}}", "Duplicate field 'v'"},
       {"{\"$producers\":{\"p\":1,\"p\":2}}", "Duplicate field 'p'"},
       {"{\"$events\":{},\"$events\":{}}", "Duplicate field '$events'"},
       {"{\"a\":null}", "null is not a value; use \"unset\" to remove an attribute"},
-      {"{\"a\":{\"b\":1}}", "an object value must be {\"$string\": \"...\"}; nested objects are not values"},
+      {
+        "{\"a\":{\"b\":1}}",
+        "an object value must be {\"$string\": \"...\"}; nested objects are not values"
+      },
       {"{\"a\":{\"$string\":\"x\",\"b\":1}}", "\"$string\" must be the only member of its object"},
       {"{\"n\":92233720368547758070}", "integer 92233720368547758070 does not fit in 64 bits"},
       {"{\"n\":1e400}", "number 1e400 is out of range for a 64-bit float"},
       {"{\"$x\":1}", "unknown reserved member \"$x\" (names starting with '$' are reserved)"},
       {"{\"a\":[\"x\",1]}", "set elements must be strings"},
-      {"{\"$events\":{\"v\":{\"2026-11-22\":[1]}}}",
-        "event series \"v\" has day 20779, more than a day in the future"},
+      {
+        "{\"$events\":{\"v\":{\"2026-11-22\":[1]}}}",
+        "event series \"v\" has day 20779, more than a day in the future"
+      },
       {"{\"$events\":{\"v\":{\"2026-11-19\":[1,2]}}}", "expected a number"},
-      {"{\"$events\":{\"v\":{\"2026-02-30\":[1]}}}", "bucket day \"2026-02-30\" is not a valid date"},
+      {
+        "{\"$events\":{\"v\":{\"2026-02-30\":[1]}}}",
+        "bucket day \"2026-02-30\" is not a valid date"
+      },
       {"{\"$producers\":{\"p\":-1}}", "producer \"p\" has a negative seq"},
       {"{\"a\":false:1}", null},
       {"{\"a\":falsey}", null},
@@ -128,10 +141,8 @@ class ProfileJsonReaderTest {
     for (String[] c : cases) {
       String doc = c[0];
       assertFalse(fast(doc), doc);
-      JsonFormatException e =
-          assertThrows(JsonFormatException.class, () -> put("k", doc), doc);
-      JsonFormatException ref =
-          assertThrows(JsonFormatException.class, () -> reference(doc), doc);
+      JsonFormatException e = assertThrows(JsonFormatException.class, () -> put("k", doc), doc);
+      JsonFormatException ref = assertThrows(JsonFormatException.class, () -> reference(doc), doc);
       assertEquals(ref.getMessage(), e.getMessage(), doc);
       assertEquals(ref.offset(), e.offset(), doc);
       if (c[1] != null) {
@@ -143,8 +154,7 @@ class ProfileJsonReaderTest {
     assertFalse(reader.read(badUtf8, 0, badUtf8.length, writer.startPut(NOW, null, stripe)));
     JsonFormatException e =
         assertThrows(
-            JsonFormatException.class,
-            () -> engine.putJson(KEY, badUtf8, 0, badUtf8.length));
+            JsonFormatException.class, () -> engine.putJson(KEY, badUtf8, 0, badUtf8.length));
     assertEquals("Invalid UTF-8 start byte 0xff", e.reason());
     assertEquals(0, engine.size());
   }
@@ -161,9 +171,14 @@ class ProfileJsonReaderTest {
     }
     String[][] docs = {
       {"\uFEFF{\"bom\":1}", "{\"bom\":1}"},
-      {"{\"a\":1,\"tags\":[\"x\"],\"lone\":\"\\ud800\"}", "{\"a\":1,\"tags\":[\"x\"],\"lone\":\"?\"}"},
-      {"{\"a\":1,\"$events\":{\"buy\":{\"2026-11-20\":[1,123456789012345678901234,1]}}}",
-        "{\"a\":1,\"$events\":{\"buy\":{\"2026-11-20\":[1,1.2345678901234569E23,1.0]}}}"},
+      {
+        "{\"a\":1,\"tags\":[\"x\"],\"lone\":\"\\ud800\"}",
+        "{\"a\":1,\"tags\":[\"x\"],\"lone\":\"?\"}"
+      },
+      {
+        "{\"a\":1,\"$events\":{\"buy\":{\"2026-11-20\":[1,123456789012345678901234,1]}}}",
+        "{\"a\":1,\"$events\":{\"buy\":{\"2026-11-20\":[1,1.2345678901234569E23,1.0]}}}"
+      },
       {many.append("}").toString(), null},
     };
     for (String[] d : docs) {
@@ -190,7 +205,8 @@ class ProfileJsonReaderTest {
           .getBytes(UTF_8),
       "{\"country\":\"SE\",\"n\\u00e6vn\":\"x\",\"tags\":[]}".getBytes(UTF_8),
     };
-    // Other profiles hold every name, as on a node: a name whose last profile drops it is freed, and
+    // Other profiles hold every name, as on a node: a name whose last profile drops it is freed,
+    // and
     // interning it again allocates it again.
     for (int i = 0; i < docs.length; i++) {
       engine.putJson(("other" + i).getBytes(UTF_8), docs[i], 0, docs[i].length);

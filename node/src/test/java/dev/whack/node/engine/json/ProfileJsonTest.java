@@ -71,7 +71,8 @@ class ProfileJsonTest {
   void shouldPositionTheErrorOfAnEmptyDocumentWhereItEnds() {
     // Found by ProfileJsonFuzzTest: with no token to point at, the error said column 0 and offset
     // -1, outside the document.
-    JsonFormatException empty = assertThrows(JsonFormatException.class, () -> ProfileJson.parse(new byte[0]));
+    JsonFormatException empty =
+        assertThrows(JsonFormatException.class, () -> ProfileJson.parse(new byte[0]));
     assertEquals("invalid JSON at line 1, column 1: expected a profile object", empty.getMessage());
     assertEquals(0, empty.offset());
     JsonFormatException blank =
@@ -86,10 +87,13 @@ class ProfileJsonTest {
     // zero pattern as UTF-32, and a code point above U+10FFFF then escaped as an
     // UncheckedIOException, through the protocol handlers, instead of a positioned error.
     byte[] doc = {'{', 0, 0, 0, 0, 0, 0, 0x16};
-    JsonFormatException profile = assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
+    JsonFormatException profile =
+        assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
     assertTrue(profile.reason().startsWith("not valid text: "), profile.getMessage());
-    JsonFormatException update = assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
-    assertTrue(update.getMessage().startsWith("invalid JSON at line 1, column "), update.getMessage());
+    JsonFormatException update =
+        assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
+    assertTrue(
+        update.getMessage().startsWith("invalid JSON at line 1, column "), update.getMessage());
   }
 
   @Test
@@ -98,7 +102,9 @@ class ProfileJsonTest {
     // detection throw, which escaped as an UncheckedIOException through the protocol handlers.
     byte[] doc = {0, 0, (byte) 0xff, 0, '{', '}', ' ', ' '};
     JsonFormatException e = assertThrows(JsonFormatException.class, () -> UpdateJson.parse(doc));
-    assertTrue(e.getMessage().startsWith("invalid JSON at line 1, column 1: not valid text: "), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("invalid JSON at line 1, column 1: not valid text: "),
+        e.getMessage());
     assertThrows(JsonFormatException.class, () -> ProfileJson.parse(doc));
   }
 

@@ -14,25 +14,98 @@ final class UpdateDocuments {
   private UpdateDocuments() {}
 
   static final String[] NAMES = {
-    "a", "country", "age", "tags", "x y", "é", "名前", "😀", "a\"b", "back\\slash", "tab\tin",
-    "$string", "$x", "", "n".repeat(200), "n".repeat(201), "null", "set"
+    "a",
+    "country",
+    "age",
+    "tags",
+    "x y",
+    "é",
+    "名前",
+    "😀",
+    "a\"b",
+    "back\\slash",
+    "tab\tin",
+    "$string",
+    "$x",
+    "",
+    "n".repeat(200),
+    "n".repeat(201),
+    "null",
+    "set"
   };
 
   static final String[] STRINGS = {
-    "", "DK", "héllo", "a\"b\\c", "\u0000ctl", "\u001f", "line\nbreak", "2026-11-20T10:00:00Z",
-    "2026-11-20T12:00:00.250+02:00", "2026-11-20T10:00:00.1234Z", "2026-13-20T10:00:00Z",
-    "2026-11-20", "😀 emoji", "\uFFFF", "\u07FF\u0800", "/slash", "$string", "9999-12-31T23:59:59.999Z",
+    "",
+    "DK",
+    "héllo",
+    "a\"b\\c",
+    "\u0000ctl",
+    "\u001f",
+    "line\nbreak",
+    "2026-11-20T10:00:00Z",
+    "2026-11-20T12:00:00.250+02:00",
+    "2026-11-20T10:00:00.1234Z",
+    "2026-13-20T10:00:00Z",
+    "2026-11-20",
+    "😀 emoji",
+    "\uFFFF",
+    "\u07FF\u0800",
+    "/slash",
+    "$string",
+    "9999-12-31T23:59:59.999Z",
     "0000-01-01T00:00:00+00:01"
   };
 
   static final String[] NUMBERS = {
-    "0", "-0", "1", "-1", "42", "9223372036854775807", "-9223372036854775808",
-    "9223372036854775808", "-9223372036854775809", "12345678901234567890", "1.5", "-0.0", "0.0",
-    "1e5", "1E5", "1e+5", "1e-5", "2.5e3", "0.1", "0.30000000000000004", "123456789012345.6",
-    "1234567890123456.7", "1.7976931348623157e308", "1.8e308", "4.9e-324", "1e-400", "1e400",
-    "0e999999", "100000000000000000000000.0", "0.000000000000000000000000001", "3.141592653589793",
-    "1e22", "1e23", "123456789012345e-22", "9007199254740993", "9007199254740993.0", "01", "1.",
-    ".5", "+1", "-", "1e", "1.5e", "--1", "0x10", "NaN", "Infinity", "1.0e-5", "5e-324"
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "42",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "12345678901234567890",
+    "1.5",
+    "-0.0",
+    "0.0",
+    "1e5",
+    "1E5",
+    "1e+5",
+    "1e-5",
+    "2.5e3",
+    "0.1",
+    "0.30000000000000004",
+    "123456789012345.6",
+    "1234567890123456.7",
+    "1.7976931348623157e308",
+    "1.8e308",
+    "4.9e-324",
+    "1e-400",
+    "1e400",
+    "0e999999",
+    "100000000000000000000000.0",
+    "0.000000000000000000000000001",
+    "3.141592653589793",
+    "1e22",
+    "1e23",
+    "123456789012345e-22",
+    "9007199254740993",
+    "9007199254740993.0",
+    "01",
+    "1.",
+    ".5",
+    "+1",
+    "-",
+    "1e",
+    "1.5e",
+    "--1",
+    "0x10",
+    "NaN",
+    "Infinity",
+    "1.0e-5",
+    "5e-324"
   };
 
   /** A JSON string literal for {@code s}, each character written plainly or escaped at random. */
@@ -42,7 +115,8 @@ final class UpdateDocuments {
       char c = s.charAt(i);
       if (Character.isHighSurrogate(c) && i + 1 < s.length()) {
         char low = s.charAt(++i); // a pair is escaped as a pair or written as is
-        sb.append(r.nextBoolean() ? String.format("\\u%04x\\u%04X", (int) c, (int) low) : "" + c + low);
+        sb.append(
+            r.nextBoolean() ? String.format("\\u%04x\\u%04X", (int) c, (int) low) : "" + c + low);
         continue;
       }
       boolean mustEscape = c == '"' || c == '\\' || c < 0x20;
@@ -113,13 +187,29 @@ final class UpdateDocuments {
   static String value(Random r, boolean wild) {
     return switch (r.nextInt(wild ? 9 : 8)) {
       case 0, 1 -> quote(r, wild ? pick(r, STRINGS) : pick(r, new String[] {"DK", "héllo", "x"}));
-      case 2 -> quote(r, "2026-11-" + (10 + r.nextInt(10)) + "T10:00:00" + pick(r, new String[] {"Z", ".5Z", "+01:00", "-11:30", ".250Z"}));
+      case 2 ->
+          quote(
+              r,
+              "2026-11-"
+                  + (10 + r.nextInt(10))
+                  + "T10:00:00"
+                  + pick(r, new String[] {"Z", ".5Z", "+01:00", "-11:30", ".250Z"}));
       case 3 -> number(r, wild);
       case 4 -> r.nextBoolean() ? "true" : "false";
       case 5 -> array(r, r.nextInt(4), wild);
-      case 6 -> "{" + ws(r) + quote(r, "$string") + ws(r) + ":" + ws(r) + quote(r, pick(r, STRINGS)) + ws(r) + "}";
+      case 6 ->
+          "{"
+              + ws(r)
+              + quote(r, "$string")
+              + ws(r)
+              + ":"
+              + ws(r)
+              + quote(r, pick(r, STRINGS))
+              + ws(r)
+              + "}";
       case 7 -> number(r, false);
-      default -> pick(r, new String[] {"null", "{}", "[1]", "{\"a\":1}", "{\"$string\":1}", "[[]]"});
+      default ->
+          pick(r, new String[] {"null", "{}", "[1]", "{\"a\":1}", "{\"$string\":1}", "[[]]"});
     };
   }
 
@@ -145,7 +235,15 @@ final class UpdateDocuments {
   private static String event(Random r, boolean wild) {
     List<String> m = new ArrayList<>();
     if (!wild || r.nextInt(10) != 0) {
-      m.add(member(r, "name", quote(r, wild && r.nextInt(10) == 0 ? pick(r, NAMES) : pick(r, new String[] {"buy", "view", "é"}))));
+      m.add(
+          member(
+              r,
+              "name",
+              quote(
+                  r,
+                  wild && r.nextInt(10) == 0
+                      ? pick(r, NAMES)
+                      : pick(r, new String[] {"buy", "view", "é"}))));
     }
     if (r.nextInt(3) == 0) {
       String time =
@@ -209,7 +307,8 @@ final class UpdateDocuments {
     for (String delta : new String[] {"add", "remove"}) {
       if (r.nextInt(4) == 0) {
         String n = wild ? name(r) : goodName(r);
-        members.add(member(r, delta, object(r, List.of(member(r, n, array(r, r.nextInt(4), wild))))));
+        members.add(
+            member(r, delta, object(r, List.of(member(r, n, array(r, r.nextInt(4), wild))))));
       }
     }
     if (r.nextInt(2) == 0) {
@@ -217,7 +316,8 @@ final class UpdateDocuments {
       for (int i = 0; i < r.nextInt(3); i++) {
         events.add(event(r, wild));
       }
-      members.add(member(r, "events", "[" + ws(r) + String.join("," + ws(r), events) + ws(r) + "]"));
+      members.add(
+          member(r, "events", "[" + ws(r) + String.join("," + ws(r), events) + ws(r) + "]"));
     }
     if (r.nextInt(5) == 0) {
       members.add(member(r, "producer", quote(r, r.nextInt(8) == 0 ? "" : "shop-" + r.nextInt(3))));
@@ -228,9 +328,41 @@ final class UpdateDocuments {
   }
 
   private static final String[] PIECES = {
-    "{", "}", "[", "]", ":", ",", "\"", "\\", "\\u", "\\ud83d", "\\udc00", "\"set\"", "\"events\"",
-    "\"name\"", "null", "1", "-", ".", "e", "0", " ", "\n", "\u0000", "\u00e9", "\"2026-11-20T10:00:00Z\"",
-    "\"$string\"", "true", "tru", "\"seq\"", "\"set\":{\"a\":1}", "/*", "//", "#", "'", "\uFEFF"
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"",
+    "\\",
+    "\\u",
+    "\\ud83d",
+    "\\udc00",
+    "\"set\"",
+    "\"events\"",
+    "\"name\"",
+    "null",
+    "1",
+    "-",
+    ".",
+    "e",
+    "0",
+    " ",
+    "\n",
+    "\u0000",
+    "\u00e9",
+    "\"2026-11-20T10:00:00Z\"",
+    "\"$string\"",
+    "true",
+    "tru",
+    "\"seq\"",
+    "\"set\":{\"a\":1}",
+    "/*",
+    "//",
+    "#",
+    "'",
+    "\uFEFF"
   };
 
   /** {@code doc} with one to three random edits (bytes removed, inserted, replaced, cut). */

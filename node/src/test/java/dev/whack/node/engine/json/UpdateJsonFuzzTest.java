@@ -31,7 +31,8 @@ class UpdateJsonFuzzTest {
   private final KeyedEngine engine = newEngine();
 
   private static KeyedEngine newEngine() {
-    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
+    KeyedEngine e =
+        new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
     e.define("dk", "country == \"DK\"");
     e.define("buyers", "count(buy, 2d) >= 2");
     return e;
@@ -41,8 +42,13 @@ class UpdateJsonFuzzTest {
   void read(byte[] doc) {
     Update expected = referenceOrNull(doc);
     if (reader.read(doc, 0, doc.length, ops)) {
-      assertNotNull(expected, () -> "accepted what the reference rejects: " + UpdateJsonReaderProperties.show(doc));
-      assertEquals(UpdateJsonReaderProperties.reference(doc), ops.toProto(), () -> "read differently: " + UpdateJsonReaderProperties.show(doc));
+      assertNotNull(
+          expected,
+          () -> "accepted what the reference rejects: " + UpdateJsonReaderProperties.show(doc));
+      assertEquals(
+          UpdateJsonReaderProperties.reference(doc),
+          ops.toProto(),
+          () -> "read differently: " + UpdateJsonReaderProperties.show(doc));
     }
     engine.putJson(KEY, PROFILE, 0, PROFILE.length);
     try {
@@ -59,7 +65,11 @@ class UpdateJsonFuzzTest {
     } catch (JsonFormatException e) {
       assertTrue(
           e.offset() >= 0 && e.offset() <= doc.length && e.line() >= 1 && e.column() >= 0,
-          () -> "a position outside the document (" + e.getMessage() + "): " + UpdateJsonReaderProperties.show(doc));
+          () ->
+              "a position outside the document ("
+                  + e.getMessage()
+                  + "): "
+                  + UpdateJsonReaderProperties.show(doc));
       return null;
     }
   }

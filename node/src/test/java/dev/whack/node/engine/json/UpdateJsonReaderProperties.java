@@ -100,8 +100,8 @@ class UpdateJsonReaderProperties {
 
   /**
    * Through the engine, Update JSON has exactly the effect (or the error, message and position
-   * included) of the reference reading applied as protobuf; and only the documented exceptions
-   * ever escape.
+   * included) of the reference reading applied as protobuf; and only the documented exceptions ever
+   * escape.
    */
   @Property(tries = 400)
   void theEngineAppliesJsonExactlyAsTheReferenceReadingOfIt(@ForAll long seed) {

@@ -86,9 +86,20 @@ class UpdateJsonReaderTest {
   @Test
   void shouldComputeFloatsAsDoubleParseDoubleDoes() {
     String[] floats = {
-      "0.1", "0.30000000000000004", "123456789012345.6", "1.7976931348623157e308", "4.9e-324",
-      "2.2250738585072014E-308", "1e22", "1e23", "9007199254740993.0", "0.000001234", "5e-324",
-      "123456789012345e-22", "1e-400", "3.141592653589793238462643383279"
+      "0.1",
+      "0.30000000000000004",
+      "123456789012345.6",
+      "1.7976931348623157e308",
+      "4.9e-324",
+      "2.2250738585072014E-308",
+      "1e22",
+      "1e23",
+      "9007199254740993.0",
+      "0.000001234",
+      "5e-324",
+      "123456789012345e-22",
+      "1e-400",
+      "3.141592653589793238462643383279"
     };
     for (String f : floats) {
       assertTrue(fast("{\"incr\":{\"x\":" + f + "}}"), f);
@@ -103,30 +114,56 @@ class UpdateJsonReaderTest {
   @Test
   void shouldReportEveryErrorWithTheReferencesReasonAndPosition() {
     Object[][] cases = {
-      {"{\"set\":{\"a\":null}}", 1, 13, "null is not a value; use \"unset\" to remove an attribute"},
-      {"{\n  \"set\": {\"a\": 1},\n  \"incr\": {\"b\": \"x\"}\n}", 3, 17,
-        "an increment must be a number"},
+      {
+        "{\"set\":{\"a\":null}}", 1, 13, "null is not a value; use \"unset\" to remove an attribute"
+      },
+      {
+        "{\n  \"set\": {\"a\": 1},\n  \"incr\": {\"b\": \"x\"}\n}",
+        3,
+        17,
+        "an increment must be a number"
+      },
       {"{\"set\":{\"a\":1,\"a\":2}}", 1, 18, "Duplicate field 'a'"},
       {"{\"seq\":-1}", 1, 8, "\"seq\" must not be negative"},
       {"{\"events\":[{\"value\":1}]}", 1, 22, "an event needs a \"name\""},
       {"{\"set\":{\"$a\":1}}", 1, 9, "attribute name \"$a\" starts with '$', which is reserved"},
-      {"{\"set\":{\"t\":\"2026-02-30T00:00:00Z\"}}", 1, 13,
-        "invalid timestamp \"2026-02-30T00:00:00Z\": no such date or time"},
+      {
+        "{\"set\":{\"t\":\"2026-02-30T00:00:00Z\"}}",
+        1,
+        13,
+        "invalid timestamp \"2026-02-30T00:00:00Z\": no such date or time"
+      },
       {"{\"set\":{\"a\":1}} {}", 1, 17, "unexpected content after the end of the object"},
       {"{\"incr\":{\"a\":01}}", 1, 15, "Invalid numeric value: Leading zeroes not allowed"},
-      {"{\"sett\":{}}", 1, 9,
+      {
+        "{\"sett\":{}}",
+        1,
+        9,
         "unknown update member \"sett\" (expected set, unset, incr, add, remove, events, producer,"
-            + " seq)"},
+            + " seq)"
+      },
       {"{\"set\":{\"a\":1e400}}", 1, 13, "number 1e400 is out of range for a 64-bit float"},
-      {"{\"set\":{\"a\":92233720368547758070}}", 1, 13,
-        "integer 92233720368547758070 does not fit in 64 bits"},
+      {
+        "{\"set\":{\"a\":92233720368547758070}}",
+        1,
+        13,
+        "integer 92233720368547758070 does not fit in 64 bits"
+      },
       {"{\"set\":{\"a\":\"\\x\"}}", 1, 15, "Unrecognized character escape 'x' (code 120)"},
-      {"{\"set\":{\"a\":{\"b\":1}}}", 1, 14,
-        "an object value must be {\"$string\": \"...\"}; nested objects are not values"},
+      {
+        "{\"set\":{\"a\":{\"b\":1}}}",
+        1,
+        14,
+        "an object value must be {\"$string\": \"...\"}; nested objects are not values"
+      },
       {"{\"set\":{\"a\":[1]}}", 1, 14, "set elements must be strings"},
       {"[]", 1, 1, "expected an update object"},
-      {"{\"events\":[{\"name\":\"x\",\"time\":\"yesterday\"}]}", 1, 31,
-        "event time \"yesterday\" is not an RFC 3339 timestamp"},
+      {
+        "{\"events\":[{\"name\":\"x\",\"time\":\"yesterday\"}]}",
+        1,
+        31,
+        "event time \"yesterday\" is not an RFC 3339 timestamp"
+      },
       {"{\"set\":{\"a\":\"\u0001\"}}", 1, 14, null},
       {"{\"set\":{\"a\":1}} x", 1, 17, null},
       {"{\"set\":{\"a\":1},}", 1, 16, null},
@@ -136,8 +173,7 @@ class UpdateJsonReaderTest {
       String doc = (String) c[0];
       assertFalse(fast(doc), doc);
       byte[] b = doc.getBytes(UTF_8);
-      JsonFormatException e =
-          assertThrows(JsonFormatException.class, () -> update("u", b), doc);
+      JsonFormatException e = assertThrows(JsonFormatException.class, () -> update("u", b), doc);
       JsonFormatException ref =
           assertThrows(JsonFormatException.class, () -> UpdateJson.parse(b), doc);
       assertEquals(ref.getMessage(), e.getMessage(), doc);
@@ -148,8 +184,9 @@ class UpdateJsonReaderTest {
         assertEquals(c[3], e.reason(), doc);
       }
     }
-    byte[] badUtf8 = {'{', '"', 's', 'e', 't', '"', ':', '{', '"', 'a', '"', ':', '"', (byte) 0xff,
-      '"', '}', '}'};
+    byte[] badUtf8 = {
+      '{', '"', 's', 'e', 't', '"', ':', '{', '"', 'a', '"', ':', '"', (byte) 0xff, '"', '}', '}'
+    };
     JsonFormatException e = assertThrows(JsonFormatException.class, () -> update("u", badUtf8));
     assertEquals("Invalid UTF-8 start byte 0xff", e.reason());
     assertEquals(15, e.column());
@@ -162,8 +199,7 @@ class UpdateJsonReaderTest {
     engine.putJson(k("u"), base, 0, base.length);
     byte[] doc = "{\"set\":{\"n\":2},\"incr\":{\"s\":1}}".getBytes(UTF_8);
     assertTrue(reader.read(doc, 0, doc.length, ops));
-    InvalidProfileException e =
-        assertThrows(InvalidProfileException.class, () -> update("u", doc));
+    InvalidProfileException e = assertThrows(InvalidProfileException.class, () -> update("u", doc));
     assertEquals("cannot increment attribute \"s\": it holds a string", e.getMessage());
     assertEquals("{\"n\":1,\"s\":\"x\"}", get("u"));
   }

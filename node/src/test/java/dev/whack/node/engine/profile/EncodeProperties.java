@@ -18,9 +18,9 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
 /**
- * The writer measures each new profile before writing it into an array of exactly that size;
- * across varint widths (name ids past 127 and 16383, long keys, large counts and sequences) the
- * measure and the bytes agree, and the profile reads back unchanged.
+ * The writer measures each new profile before writing it into an array of exactly that size; across
+ * varint widths (name ids past 127 and 16383, long keys, large counts and sequences) the measure
+ * and the bytes agree, and the profile reads back unchanged.
  */
 class EncodeProperties {
   private static final long NOW = 1_795_168_800_000L; // 2026-11-20T10:00:00Z
@@ -86,13 +86,13 @@ class EncodeProperties {
       p.addEvents(e);
     }
     for (int m = 0; m < r.nextInt(3); m++) {
-      p.addProducers(ProducerMark.newBuilder().setProducer("p" + (m * 60 + r.nextInt(60))).setSeq(wide(r)));
+      p.addProducers(
+          ProducerMark.newBuilder().setProducer("p" + (m * 60 + r.nextInt(60))).setSeq(wide(r)));
     }
     Profile profile = p.build();
     byte[] blob = writer.put(key, profile, NOW, null, stripe);
     writer.commit(null);
-    Profile expected =
-        profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();
+    Profile expected = profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();
     assertEquals(expected, ProfileCodec.toProto(blob, DICT));
 
     Update.Builder u = Update.newBuilder();

@@ -21,7 +21,9 @@ import net.jqwik.api.Property;
  */
 class SetOperationsProperties {
   private static final long NOW = 1_795_168_800_000L;
-  private static final String[] WORDS = {"a", "b", "é", "😀", "", "long-" + "x".repeat(40), "c", "ab"};
+  private static final String[] WORDS = {
+    "a", "b", "é", "😀", "", "long-" + "x".repeat(40), "c", "ab"
+  };
 
   private final Dictionaries dict = Dictionaries.create(1000);
   private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
@@ -53,7 +55,8 @@ class SetOperationsProperties {
                 Attribute.newBuilder()
                     .setName("s")
                     .setValue(
-                        Value.newBuilder().setStringSet(StringSet.newBuilder().addAllValues(initial))))
+                        Value.newBuilder()
+                            .setStringSet(StringSet.newBuilder().addAllValues(initial))))
             .build();
     byte[] blob = writer.apply(key, null, set, NOW, stripe);
     writer.commit(null);
@@ -63,7 +66,8 @@ class SetOperationsProperties {
       List<String> delta = words(r, max);
       boolean add = r.nextBoolean();
       SetDelta d = SetDelta.newBuilder().setName("s").addAllValues(delta).build();
-      Update u = add ? Update.newBuilder().addAdd(d).build() : Update.newBuilder().addRemove(d).build();
+      Update u =
+          add ? Update.newBuilder().addAdd(d).build() : Update.newBuilder().addRemove(d).build();
       byte[] next = writer.apply(key, blob, u, NOW, stripe);
       writer.commit(blob);
       blob = next;

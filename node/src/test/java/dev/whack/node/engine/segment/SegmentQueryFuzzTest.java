@@ -20,14 +20,19 @@ class SegmentQueryFuzzTest {
   private final KeyedEngine engine = newEngine();
 
   private static KeyedEngine newEngine() {
-    KeyedEngine e = new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
+    KeyedEngine e =
+        new KeyedEngine(new EngineConfig().clock(ManualClock.at("2026-11-20T10:00:00Z")));
     e.define("dk", "country == \"DK\"");
     e.define("adults", "age >= 18");
     e.define("vip_2", "\"vip\" in tags");
     e.define("a", "true");
     for (int i = 0; i < 5; i++) {
       byte[] doc =
-          ("{\"country\":\"" + (i % 2 == 0 ? "DK" : "SE") + "\",\"age\":" + (10 * i) + ",\"tags\":[\"vip\"]}")
+          ("{\"country\":\""
+                  + (i % 2 == 0 ? "DK" : "SE")
+                  + "\",\"age\":"
+                  + (10 * i)
+                  + ",\"tags\":[\"vip\"]}")
               .getBytes(StandardCharsets.UTF_8);
       e.putJson(("k" + i).getBytes(StandardCharsets.UTF_8), doc, 0, doc.length);
     }
@@ -45,7 +50,9 @@ class SegmentQueryFuzzTest {
           e.position() >= 0 && e.position() <= text.length(),
           () -> "position outside the query (" + e.getMessage() + "): " + text);
     } catch (UnknownSegmentException e) {
-      assertTrue(text.contains(e.name()), () -> "an unknown name not in the query (" + e.getMessage() + "): " + text);
+      assertTrue(
+          text.contains(e.name()),
+          () -> "an unknown name not in the query (" + e.getMessage() + "): " + text);
     }
   }
 }
