@@ -40,84 +40,67 @@ public final class PutCost {
       docs[i] = ProfileJson.write(BenchData.profile(r, now));
       bytes += docs[i].length;
     }
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     for (int segmentCount : new int[] {50, 0}) {
-      ProfileEngine engine = new ProfileEngine(new EngineConfig());
-      List<String> segments = BenchData.segments().subList(0, segmentCount);
-      for (int i = 0; i < segments.size(); i++) {
-        engine.define("seg" + i, segments.get(i));
-      }
-      BenchProfiles keyed = new BenchProfiles(engine, profiles);
-      for (int i = 0; i < profiles; i++) {
-        keyed.putJson(i, docs[i]);
-      }
-      double[] cpu = new double[rounds];
-      double[] alloc = new double[rounds];
-      for (int round = -3; round < rounds; round++) { // three warm-up rounds
-        long cpu0 = threads.getCurrentThreadCpuTime();
-        long alloc0 = threads.getCurrentThreadAllocatedBytes();
-        long sink = 0;
-        for (int i = 0; i < profiles; i++) {
-          sink += keyed.putJson(i, docs[i]).footprintBytes();
-        }
-        if (round >= 0) {
-          cpu[round] = (threads.getCurrentThreadCpuTime() - cpu0) / (double) profiles;
-          alloc[round] = (threads.getCurrentThreadAllocatedBytes() - alloc0) / (double) profiles;
-        }
-        if (sink == 42) {
-          System.out.print("");
-        }
-      }
-      Arrays.sort(cpu);
-      Arrays.sort(alloc);
-      System.out.printf(
-          "put-cost json segments=%d profiles=%d avg_doc_bytes=%d cpu_ns_per_put=%.0f"
-              + " (min %.0f, max %.0f) alloc_bytes_per_put=%.0f%n",
-          segmentCount,
-          profiles,
-          bytes / profiles,
-          cpu[rounds / 2],
-          cpu[0],
-          cpu[rounds - 1],
-          alloc[rounds / 2]);
+      measure("json", false, segmentCount, docs, bytes, rounds);
     }
     for (int segmentCount : new int[] {50, 0}) {
-      double[] cpu = new double[rounds];
-      double[] alloc = new double[rounds];
-      for (int round = -3; round < rounds; round++) { // three warm-up rounds
+      measure("json-new", true, segmentCount, docs, bytes, rounds);
+    }
+  }
+
+  /**
+   * Prints the median CPU and allocation per put over {@code rounds} rounds (after three warm-up
+   * rounds) of putting every document: into a fresh engine each round ({@code fresh}, a refill's
+   * shape), or over the profiles the same documents made before (a replacing put).
+   */
+  private static void measure(
+      String label, boolean fresh, int segmentCount, byte[][] docs, long bytes, int rounds) {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    int profiles = docs.length;
+    double[] cpu = new double[rounds];
+    double[] alloc = new double[rounds];
+    BenchProfiles keyed = null;
+    for (int round = -3; round < rounds; round++) { // three warm-up rounds
+      if (fresh || keyed == null) {
         ProfileEngine engine = new ProfileEngine(new EngineConfig());
         List<String> segments = BenchData.segments().subList(0, segmentCount);
         for (int i = 0; i < segments.size(); i++) {
           engine.define("seg" + i, segments.get(i));
         }
-        BenchProfiles keyed = new BenchProfiles(engine, profiles);
-        long cpu0 = threads.getCurrentThreadCpuTime();
-        long alloc0 = threads.getCurrentThreadAllocatedBytes();
-        long sink = 0;
-        for (int i = 0; i < profiles; i++) {
-          sink += keyed.putJson(i, docs[i]).footprintBytes();
-        }
-        if (round >= 0) {
-          cpu[round] = (threads.getCurrentThreadCpuTime() - cpu0) / (double) profiles;
-          alloc[round] = (threads.getCurrentThreadAllocatedBytes() - alloc0) / (double) profiles;
-        }
-        if (sink == 42) {
-          System.out.print("");
+        keyed = new BenchProfiles(engine, profiles);
+        if (!fresh) {
+          for (int i = 0; i < profiles; i++) {
+            keyed.putJson(i, docs[i]);
+          }
         }
       }
-      Arrays.sort(cpu);
-      Arrays.sort(alloc);
-      System.out.printf(
-          "put-cost json-new segments=%d profiles=%d avg_doc_bytes=%d cpu_ns_per_put=%.0f"
-              + " (min %.0f, max %.0f) alloc_bytes_per_put=%.0f%n",
-          segmentCount,
-          profiles,
-          bytes / profiles,
-          cpu[rounds / 2],
-          cpu[0],
-          cpu[rounds - 1],
-          alloc[rounds / 2]);
+      long cpu0 = threads.getCurrentThreadCpuTime();
+      long alloc0 = threads.getCurrentThreadAllocatedBytes();
+      long sink = 0;
+      for (int i = 0; i < profiles; i++) {
+        sink += keyed.putJson(i, docs[i]).footprintBytes();
+      }
+      if (round >= 0) {
+        cpu[round] = (threads.getCurrentThreadCpuTime() - cpu0) / (double) profiles;
+        alloc[round] = (threads.getCurrentThreadAllocatedBytes() - alloc0) / (double) profiles;
+      }
+      if (sink == 42) {
+        System.out.print("");
+      }
     }
+    Arrays.sort(cpu);
+    Arrays.sort(alloc);
+    System.out.printf(
+        "put-cost %s segments=%d profiles=%d avg_doc_bytes=%d cpu_ns_per_put=%.0f"
+            + " (min %.0f, max %.0f) alloc_bytes_per_put=%.0f%n",
+        label,
+        segmentCount,
+        profiles,
+        bytes / profiles,
+        cpu[rounds / 2],
+        cpu[0],
+        cpu[rounds - 1],
+        alloc[rounds / 2]);
   }
 }
