@@ -69,7 +69,14 @@ public final class DurableLog implements AutoCloseable {
 
   private volatile IOException failure;
 
-  private ByteBuffer out = ByteBuffer.allocateDirect(1 << 20);
+  /**
+   * A turn's records, copied out of the sources' buffers under their locks and written to the file
+   * after every lock is released, so no writer waits for the disk. Grows to the largest turn;
+   * shrinks back after an unusually large one.
+   */
+  private byte[] out = new byte[1 << 20];
+
+  private int outSize;
   private long lastForceNanos = System.nanoTime();
   private volatile long bytesWritten;
   private volatile long forces;
@@ -232,8 +239,6 @@ public final class DurableLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (IOException e) {
       failure = e;
-    } catch (UncheckedIOException e) {
-      failure = e.getCause();
     } finally {
       signal.lock();
       try {
@@ -282,27 +287,24 @@ public final class DurableLog implements AutoCloseable {
   }
 
   private void copyOut(byte[] b, int off, int len) {
-    try {
-      while (len > 0) {
-        if (!out.hasRemaining()) {
-          flushOut();
-        }
-        int n = Math.min(len, out.remaining());
-        out.put(b, off, n);
-        off += n;
-        len -= n;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    if (outSize + len > out.length) {
+      out = java.util.Arrays.copyOf(out, Math.max(out.length * 2, outSize + len));
     }
+    System.arraycopy(b, off, out, outSize, len);
+    outSize += len;
   }
 
   private void flushOut() throws IOException {
-    out.flip();
-    while (out.hasRemaining()) {
-      bytesWritten += file.write(out);
+    ByteBuffer pending = ByteBuffer.wrap(out, 0, outSize);
+    long written = bytesWritten;
+    while (pending.hasRemaining()) {
+      written += file.write(pending);
     }
-    out.clear();
+    bytesWritten = written;
+    outSize = 0;
+    if (out.length > (16 << 20)) {
+      out = new byte[1 << 20];
+    }
   }
 
   /** Writes and forces what is waiting, stops the log thread and closes the file. */
