@@ -101,9 +101,7 @@ public final class WhackNode implements AutoCloseable {
             watchers,
             cluster,
             VERSION,
-            durability != null && durability.log().fsync() == DurableLog.Fsync.ALWAYS
-                ? durability.log()
-                : null);
+            durability == null ? null : durability.log());
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

@@ -48,6 +48,13 @@ public final class DurableLog implements AutoCloseable {
   private static final long EVERYSEC_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long TURN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+  /**
+   * Bytes appended and not yet written to the file above which connections stop taking requests
+   * until the log thread has caught up ({@link #overloaded}): the bound on the log's memory when
+   * the disk is slower than the writes or stalls.
+   */
+  static final long PENDING_LIMIT = 64L << 20;
+
   private final Path path;
   private final FileChannel file;
   private final Fsync fsync;
@@ -68,6 +75,13 @@ public final class DurableLog implements AutoCloseable {
   private volatile long durableBelow;
 
   private volatile IOException failure;
+
+  /** Bytes appended and not yet taken by the log thread. */
+  private final java.util.concurrent.atomic.AtomicLong pending =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Waiting for the log to be under {@link #PENDING_LIMIT} again; guarded by {@link #signal}. */
+  private final java.util.ArrayList<Runnable> relieved = new java.util.ArrayList<>();
 
   /**
    * A turn's records, copied out of the sources' buffers under their locks and written to the file
@@ -143,6 +157,40 @@ public final class DurableLog implements AutoCloseable {
    */
   public RecordBuffer append(int source) {
     return buffers[source];
+  }
+
+  /**
+   * Counts a record just appended ({@link RecordBuffer#end}'s size) towards {@link #PENDING_LIMIT};
+   * wakes the log thread once past it.
+   */
+  public void appended(int bytes) {
+    if (pending.addAndGet(bytes) > PENDING_LIMIT) {
+      kick();
+    }
+  }
+
+  /** True while the records not yet written are over {@link #PENDING_LIMIT}. */
+  public boolean overloaded() {
+    return pending.get() > PENDING_LIMIT;
+  }
+
+  /**
+   * Runs {@code action} once the log is no longer {@link #overloaded} (at once if it is not now),
+   * on the log thread: it must only hand work to another thread.
+   */
+  public void whenRelieved(Runnable action) {
+    signal.lock();
+    try {
+      if (overloaded() && failure == null) {
+        relieved.add(action);
+        kicked = true;
+        work.signal();
+        return;
+      }
+    } finally {
+      signal.unlock();
+    }
+    action.run();
   }
 
   /** Wakes the log thread: records are waiting (call once per batch of appends). */
@@ -246,6 +294,8 @@ public final class DurableLog implements AutoCloseable {
         // find the log failed (checkHealthy) when they next log.
         waiters.forEach(w -> w.action.run());
         waiters.clear();
+        relieved.forEach(Runnable::run);
+        relieved.clear();
       } finally {
         signal.unlock();
       }
@@ -263,7 +313,9 @@ public final class DurableLog implements AutoCloseable {
         locks[i].unlock();
       }
     }
+    int taken = outSize;
     flushOut();
+    pending.addAndGet(-taken);
     boolean force =
         fsync == Fsync.ALWAYS
             || closingNow
@@ -280,6 +332,10 @@ public final class DurableLog implements AutoCloseable {
     try {
       while (!waiters.isEmpty() && waiters.peek().sequence < below) {
         waiters.poll().action.run();
+      }
+      if (!relieved.isEmpty() && !overloaded()) {
+        relieved.forEach(Runnable::run);
+        relieved.clear();
       }
     } finally {
       signal.unlock();

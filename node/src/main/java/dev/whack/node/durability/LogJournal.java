@@ -43,6 +43,11 @@ public final class LogJournal implements Journal, CatalogListener {
     return log.append(source).begin(type, seq);
   }
 
+  /** Closes the record and counts it towards the log's allowance. */
+  private void end(RecordBuffer b) {
+    log.appended(b.end());
+  }
+
   private static void key(RecordBuffer b, byte[] key) {
     b.putBytes(key, 0, key.length);
   }
@@ -53,7 +58,7 @@ public final class LogJournal implements Journal, CatalogListener {
     RecordBuffer b = begin(stripe, LogRecords.ITEM).putInt(stripe);
     key(b, key);
     b.putInt(flags).putLong(expiresAtSeconds).putLong(cas).putByte(marks);
-    b.putBytes(value, 0, value.length).end();
+    end(b.putBytes(value, 0, value.length));
   }
 
   @Override
@@ -70,7 +75,7 @@ public final class LogJournal implements Journal, CatalogListener {
     RecordBuffer b = begin(stripe, LogRecords.PROFILE_PUT).putInt(stripe);
     key(b, key);
     b.putByte(kind).putInt(flags).putLong(expiresAtSeconds).putLong(cas).putByte(marks);
-    b.putLong(atMillis).putBytes(document, 0, document.length).end();
+    end(b.putLong(atMillis).putBytes(document, 0, document.length));
   }
 
   @Override
@@ -86,37 +91,37 @@ public final class LogJournal implements Journal, CatalogListener {
     RecordBuffer b = begin(stripe, LogRecords.PROFILE_UPDATE).putInt(stripe);
     key(b, key);
     b.putLong(cas).putLong(atMillis).putByte(protobuf ? 1 : 0);
-    b.putBytes(document, offset, length).end();
+    end(b.putBytes(document, offset, length));
   }
 
   @Override
   public void profileMarked(int stripe, byte[] key, long cas, long expiresAtSeconds, int marks) {
     RecordBuffer b = begin(stripe, LogRecords.PROFILE_MARKED).putInt(stripe);
     key(b, key);
-    b.putLong(cas).putLong(expiresAtSeconds).putByte(marks).end();
+    end(b.putLong(cas).putLong(expiresAtSeconds).putByte(marks));
   }
 
   @Override
   public void expiry(int stripe, byte[] key, long expiresAtSeconds) {
     RecordBuffer b = begin(stripe, LogRecords.EXPIRY).putInt(stripe);
     key(b, key);
-    b.putLong(expiresAtSeconds).end();
+    end(b.putLong(expiresAtSeconds));
   }
 
   @Override
   public void removed(int stripe, byte[] key) {
     RecordBuffer b = begin(stripe, LogRecords.REMOVED).putInt(stripe);
     key(b, key);
-    b.end();
+    end(b);
   }
 
   @Override
   public void flushed(int stripe, long oldestLiveSeconds, long oldestLiveCas) {
-    begin(stripe, LogRecords.FLUSHED)
-        .putInt(stripe)
-        .putLong(oldestLiveSeconds)
-        .putLong(oldestLiveCas)
-        .end();
+    end(
+        begin(stripe, LogRecords.FLUSHED)
+            .putInt(stripe)
+            .putLong(oldestLiveSeconds)
+            .putLong(oldestLiveCas));
   }
 
   @Override
@@ -125,10 +130,10 @@ public final class LogJournal implements Journal, CatalogListener {
     try {
       byte[] n = name.getBytes(StandardCharsets.UTF_8);
       byte[] e = expression.getBytes(StandardCharsets.UTF_8);
-      begin(segmentSource, LogRecords.SEGMENT_DEFINED)
-          .putBytes(n, 0, n.length)
-          .putBytes(e, 0, e.length)
-          .end();
+      end(
+          begin(segmentSource, LogRecords.SEGMENT_DEFINED)
+              .putBytes(n, 0, n.length)
+              .putBytes(e, 0, e.length));
     } finally {
       segmentLock.unlock();
     }
@@ -139,7 +144,7 @@ public final class LogJournal implements Journal, CatalogListener {
     segmentLock.lock();
     try {
       byte[] n = name.getBytes(StandardCharsets.UTF_8);
-      begin(segmentSource, LogRecords.SEGMENT_DROPPED).putBytes(n, 0, n.length).end();
+      end(begin(segmentSource, LogRecords.SEGMENT_DROPPED).putBytes(n, 0, n.length));
     } finally {
       segmentLock.unlock();
     }

@@ -64,8 +64,8 @@ public final class RecordBuffer {
     return this;
   }
 
-  /** Closes the record begun last: writes its length and checksum. */
-  public void end() {
+  /** Closes the record begun last: writes its length and checksum; returns its size in bytes. */
+  public int end() {
     int body = size - start - LogFormat.RECORD_HEADER;
     if (body > LogFormat.MAX_BODY) {
       size = start;
@@ -77,6 +77,7 @@ public final class RecordBuffer {
     putIntAt(start, body);
     putIntAt(start + 4, (int) crc.getValue());
     start = -1;
+    return LogFormat.RECORD_HEADER + body;
   }
 
   /** Sequence of the last record begun, or -1. */

@@ -18,8 +18,9 @@ import dev.whack.node.observability.Watchers;
  * @param watchers connections watching segment changes, for metrics
  * @param cluster the members and the ring; a single node owns every key
  * @param version the version string reported by {@code version} and binary Version
- * @param durableReplies under {@code --fsync always}, the log whose durability a reply to a logged
- *     write waits for; null otherwise
+ * @param log the node's log ({@code --data-dir}), or null for a node in memory only: under {@code
+ *     --fsync always} a reply to a logged write waits for it, and a connection pauses while the log
+ *     is too far behind
  */
 public record ProtocolContext(
     Keyspace keyspace,
@@ -30,4 +31,4 @@ public record ProtocolContext(
     Watchers watchers,
     Cluster cluster,
     String version,
-    DurableLog durableReplies) {}
+    DurableLog log) {}

@@ -50,8 +50,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     /** The node-wide counter of reply bytes ({@code stats bytes_written}). */
     java.util.concurrent.atomic.LongAdder bytesWrittenCounter();
 
-    /** Under {@code --fsync always}, the log replies to logged writes wait for; else null. */
-    dev.whack.node.durability.DurableLog durableReplies();
+    /** The node's log, or null for a node in memory only. */
+    dev.whack.node.durability.DurableLog log();
 
     void countBytesRead(int bytes);
 
@@ -114,6 +114,9 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The outbound bytes seen by the last idle check, to tell whether replies are moving. */
   private long pendingSeen;
 
+  /** The node's log, or null: see {@link #ready}. */
+  private dev.whack.node.durability.DurableLog log;
+
   protected ProtocolDecoder(Commands commands) {
     this.commands = commands;
   }
@@ -121,7 +124,14 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   @Override
   public final void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    replies = new ReplyBuffer(ctx, commands.bytesWrittenCounter(), commands.durableReplies());
+    log = commands.log();
+    replies =
+        new ReplyBuffer(
+            ctx,
+            commands.bytesWrittenCounter(),
+            log != null && log.fsync() == dev.whack.node.durability.DurableLog.Fsync.ALWAYS
+                ? log
+                : null);
     commands.attach(ctx, replies);
   }
 
@@ -154,6 +164,14 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     }
     if (!ctx.channel().isWritable()) {
       pause();
+      return false;
+    }
+    if (log != null && log.overloaded()) {
+      // The log is behind the writes by its whole allowance (a slow or stalled disk): take no more
+      // requests until it has caught up, so its buffers stay bounded.
+      paused = true;
+      ctx.channel().config().setAutoRead(false);
+      log.whenRelieved(() -> ctx.executor().execute(this::scheduleProceed));
       return false;
     }
     return true;

@@ -255,6 +255,36 @@ class DurableLogTest {
     assertEquals(1000, snapshotAcknowledged.size());
   }
 
+  /**
+   * The log's memory is bounded: while records not yet written are over the allowance (here the
+   * writer holds its source, so the log thread cannot take them) the log says so, and it tells
+   * whoever waits once it has caught up.
+   */
+  @Test
+  void shouldSayWhenItIsTooFarBehindAndWhenItHasCaughtUp() throws Exception {
+    Path file = dir.resolve("whack.log");
+    Lock[] locks = locks(1);
+    try (DurableLog log = new DurableLog(file, DurableLog.Fsync.NO, locks, 0, 0)) {
+      CountDownLatch relieved = new CountDownLatch(1);
+      locks[0].lock();
+      try {
+        byte[] big = new byte[1 << 20];
+        while (!log.overloaded()) {
+          long seq = log.nextSequence();
+          log.appended(log.append(0).begin((byte) 1, seq).putBytes(big, 0, big.length).end());
+        }
+        log.whenRelieved(relieved::countDown);
+        Thread.sleep(50);
+        assertEquals(1, relieved.getCount(), "not relieved while its records cannot be written");
+      } finally {
+        locks[0].unlock();
+      }
+      assertTrue(relieved.await(10, TimeUnit.SECONDS), "relieved once written");
+      assertTrue(!log.overloaded());
+    }
+    assertTrue(Files.size(file) > DurableLog.PENDING_LIMIT);
+  }
+
   private static void flip(Path file, long at) throws IOException {
     try (FileChannel ch =
         FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

@@ -115,7 +115,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   private final KeyspaceSession keys;
   private final NodeStats stats;
-  private final dev.whack.node.durability.DurableLog durableReplies;
+  private final dev.whack.node.durability.DurableLog log;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] versionLine;
@@ -154,7 +154,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   public AsciiCommands(ProtocolContext context) {
     this.keys = context.keyspace().session();
     this.stats = context.stats();
-    this.durableReplies = context.durableReplies();
+    this.log = context.log();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
@@ -206,8 +206,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   }
 
   @Override
-  public dev.whack.node.durability.DurableLog durableReplies() {
-    return durableReplies;
+  public dev.whack.node.durability.DurableLog log() {
+    return log;
   }
 
   @Override

@@ -59,7 +59,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   private final KeyspaceSession keys;
   private final NodeStats stats;
-  private final dev.whack.node.durability.DurableLog durableReplies;
+  private final dev.whack.node.durability.DurableLog log;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] version;
@@ -72,7 +72,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   public BinaryCommands(ProtocolContext context) {
     this.keys = context.keyspace().session();
     this.stats = context.stats();
-    this.durableReplies = context.durableReplies();
+    this.log = context.log();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
@@ -118,8 +118,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   }
 
   @Override
-  public dev.whack.node.durability.DurableLog durableReplies() {
-    return durableReplies;
+  public dev.whack.node.durability.DurableLog log() {
+    return log;
   }
 
   @Override
