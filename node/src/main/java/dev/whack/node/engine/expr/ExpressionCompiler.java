@@ -1,6 +1,7 @@
 package dev.whack.node.engine.expr;
 
 import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
 import java.util.HashMap;
 import java.util.List;
@@ -49,14 +50,27 @@ public final class ExpressionCompiler {
       this.intern = intern;
     }
 
-    int attr(String name) {
-      return attrs.computeIfAbsent(
-          name, n -> intern ? attributes.acquire(n) : attributes.acquireExisting(n));
+    /**
+     * The attribute's id, interned for a definition; a name table that is full is an error at the
+     * name's position, as any other error of the expression is.
+     */
+    int attr(String name, int pos) {
+      try {
+        return attrs.computeIfAbsent(
+            name, n -> intern ? attributes.acquire(n) : attributes.acquireExisting(n));
+      } catch (InvalidProfileException full) {
+        throw new ExpressionException(pos, full.getMessage());
+      }
     }
 
-    int event(String name) {
-      return evts.computeIfAbsent(
-          name, n -> intern ? events.acquire(n) : events.acquireExisting(n));
+    /** {@link #attr} for an event name. */
+    int event(String name, int pos) {
+      try {
+        return evts.computeIfAbsent(
+            name, n -> intern ? events.acquire(n) : events.acquireExisting(n));
+      } catch (InvalidProfileException full) {
+        throw new ExpressionException(pos, full.getMessage());
+      }
     }
 
     void release() {
@@ -112,8 +126,8 @@ public final class ExpressionCompiler {
       case Ast.Or o -> new Cond.Or(cond(o.left(), u), cond(o.right(), u));
       case Ast.And a -> new Cond.And(cond(a.left(), u), cond(a.right(), u));
       case Ast.Not n -> new Cond.Not(cond(n.inner(), u));
-      case Ast.Exists x -> new Cond.Exists(u.attr(x.attribute()));
-      case Ast.Attr a -> new Cond.Truthy(u.attr(a.name()));
+      case Ast.Exists x -> new Cond.Exists(u.attr(x.attribute(), x.pos()));
+      case Ast.Attr a -> new Cond.Truthy(u.attr(a.name(), a.pos()));
       case Ast.Bool b -> new Cond.Const(b.value());
       case Ast.Compare c -> compare(c, u);
       case Ast.In in -> {
@@ -174,7 +188,7 @@ public final class ExpressionCompiler {
             in.needle().pos(),
             "only a string can be looked up in a set attribute, found " + describe(in.needle()));
       }
-      return new Cond.InSet(operand(in.needle(), u), u.attr(set.name()));
+      return new Cond.InSet(operand(in.needle(), u), u.attr(set.name(), set.pos()));
     }
     throw new ExpressionException(
         in.haystack().pos(),
@@ -216,7 +230,7 @@ public final class ExpressionCompiler {
         u.timeDependent = true;
         yield new Operand.Now(n.offsetMillis());
       }
-      case Ast.Attr a -> new Operand.AttrRef(u.attr(a.name()));
+      case Ast.Attr a -> new Operand.AttrRef(u.attr(a.name(), a.pos()));
       case Ast.Window w -> window(w, u);
       default -> {
         type(e);
@@ -241,7 +255,7 @@ public final class ExpressionCompiler {
       }
     }
     u.timeDependent = true;
-    return new Operand.Window(w.fn(), u.event(w.event()), w.millis(), retentionDays);
+    return new Operand.Window(w.fn(), u.event(w.event(), w.pos()), w.millis(), retentionDays);
   }
 
   private static String describe(Ast e) {
