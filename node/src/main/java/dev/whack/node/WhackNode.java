@@ -91,6 +91,9 @@ public final class WhackNode implements AutoCloseable {
     report.withMembers(memberCheck);
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
+    if (durability != null) {
+      metrics.bindLog(durability.log());
+    }
     ProtocolContext context =
         new ProtocolContext(
             keyspace,

@@ -1,6 +1,7 @@
 package dev.whack.node.observability;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.keyspace.Keyspace;
@@ -232,6 +233,20 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder(name, counter, LongAdder::sum)
         .description(description)
         .baseUnit(unit)
+        .register(registry);
+  }
+
+  /** Adds the log's meters (a node with {@code --data-dir}). */
+  public void bindLog(DurableLog log) {
+    FunctionCounter.builder("whack.log.written", log, DurableLog::bytesWritten)
+        .description("Bytes written to the log since the node started")
+        .baseUnit("bytes")
+        .register(registry);
+    FunctionCounter.builder("whack.log.fsyncs", log, DurableLog::forces)
+        .description("Times the log was forced to disk")
+        .register(registry);
+    FunctionCounter.builder("whack.log.fsync.seconds", log, l -> l.forceNanos() / 1e9)
+        .description("Time spent forcing the log to disk")
         .register(registry);
   }
 

@@ -14,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code GET /metrics} on a real node, read the way Prometheus and a person with grep read it:
@@ -67,6 +69,19 @@ class MetricsEndpointTest {
     assertTrue(body.contains("# TYPE whack_connections_open gauge\n"), body);
     assertTrue(body.contains("# TYPE whack_cache_items gauge\n"), body);
     assertTrue(body.contains("# TYPE whack_cache_evictions_total counter\n"), body);
+  }
+
+  @Test
+  void shouldCountTheLogsBytesAndForcesOnADurableNode(@TempDir Path dir) throws Exception {
+    start(c -> c.dataDir(dir).fsync("always"));
+    try (RawConnection conn = node.connect()) {
+      exchange(conn, "set a 0 0 1\r\n1\r\n", "STORED\r\n");
+      exchange(conn, "set b 0 0 1\r\n2\r\n", "STORED\r\n");
+    }
+    Samples samples = scrape();
+    assertTrue(samples.value("whack_log_written_bytes_total") > 0, samples.text());
+    assertTrue(samples.value("whack_log_fsyncs_total") >= 1, samples.text());
+    assertTrue(samples.value("whack_log_fsync_seconds_total") > 0, samples.text());
   }
 
   @Test
