@@ -33,54 +33,8 @@ class KillNineTest {
         c.send("segdef big " + expr.length() + "\r\n" + expr + "\r\n");
         assertEquals("DEFINED 0\r\n", c.readLine());
       }
-      AtomicBoolean stop = new AtomicBoolean();
-      AtomicLong errors = new AtomicLong();
-      List<Thread> writers = new ArrayList<>();
-      for (int w = 0; w < WRITERS; w++) {
-        int id = w;
-        Thread t =
-            new Thread(
-                () -> {
-                  try (RawConnection c = new RawConnection("127.0.0.1", node.port())) {
-                    String update = "{\"incr\":{\"n\":1}}";
-                    for (long i = 0; !stop.get(); i++) {
-                      String value = Long.toString(i);
-                      c.send(
-                          "set w"
-                              + id
-                              + "-"
-                              + i
-                              + " 0 0 "
-                              + value.length()
-                              + "\r\n"
-                              + value
-                              + "\r\n");
-                      if (!c.readLine().equals("STORED\r\n")) {
-                        errors.incrementAndGet();
-                        return;
-                      }
-                      acknowledgedSets[id] = i + 1;
-                      c.send("update p" + id + " " + update.length() + "\r\n" + update + "\r\n");
-                      if (!c.readLine().equals("UPDATED\r\n")) {
-                        errors.incrementAndGet();
-                        return;
-                      }
-                      acknowledgedIncrements[id] = i + 1;
-                    }
-                  } catch (RuntimeException killed) {
-                    // the node died under it: what was acknowledged so far is what counts
-                  }
-                });
-        writers.add(t);
-        t.start();
-      }
-      Thread.sleep(1500);
-      node.kill();
-      stop.set(true);
-      for (Thread t : writers) {
-        t.join();
-      }
-      assertEquals(0, errors.get(), "every write before the kill was acknowledged as written");
+      long errors = writeUntilKilled(node, acknowledgedSets, acknowledgedIncrements);
+      assertEquals(0, errors, "every write before the kill was acknowledged as written");
     }
     for (int w = 0; w < WRITERS; w++) {
       assertTrue(
@@ -130,49 +84,7 @@ class KillNineTest {
   void shouldLoseOnlyTheLastMomentsAndNothingHalfAppliedWithEverysec() throws Exception {
     long[] acknowledgedSets = new long[WRITERS];
     try (NodeProcess node = NodeProcess.start(dir, "everysec")) {
-      AtomicBoolean stop = new AtomicBoolean();
-      List<Thread> writers = new ArrayList<>();
-      for (int w = 0; w < WRITERS; w++) {
-        int id = w;
-        Thread t =
-            new Thread(
-                () -> {
-                  try (RawConnection c = new RawConnection("127.0.0.1", node.port())) {
-                    String update = "{\"incr\":{\"n\":1}}";
-                    for (long i = 0; !stop.get(); i++) {
-                      String value = Long.toString(i);
-                      c.send(
-                          "set w"
-                              + id
-                              + "-"
-                              + i
-                              + " 0 0 "
-                              + value.length()
-                              + "\r\n"
-                              + value
-                              + "\r\n");
-                      if (!c.readLine().equals("STORED\r\n")) {
-                        return;
-                      }
-                      acknowledgedSets[id] = i + 1;
-                      c.send("update p" + id + " " + update.length() + "\r\n" + update + "\r\n");
-                      if (!c.readLine().equals("UPDATED\r\n")) {
-                        return;
-                      }
-                    }
-                  } catch (RuntimeException killed) {
-                    // the node died under it
-                  }
-                });
-        writers.add(t);
-        t.start();
-      }
-      Thread.sleep(1500);
-      node.kill();
-      stop.set(true);
-      for (Thread t : writers) {
-        t.join();
-      }
+      writeUntilKilled(node, acknowledgedSets, new long[WRITERS]);
     }
     try (NodeProcess node = NodeProcess.start(dir, "everysec");
         RawConnection c = new RawConnection("127.0.0.1", node.port())) {
@@ -206,5 +118,64 @@ class KillNineTest {
             "p" + w + " counts " + n + " increments after " + present + " surviving sets");
       }
     }
+  }
+
+  /**
+   * {@link #WRITERS} connections each alternate a set of a key of its own ({@code w<id>-<i>}, value
+   * {@code i}) and an increment of its profile ({@code p<id>}) until the node is killed, 1.5 s in;
+   * the counts of what was acknowledged are left in the arrays.
+   *
+   * @return how many writes were answered other than as written
+   */
+  private static long writeUntilKilled(NodeProcess node, long[] sets, long[] increments)
+      throws InterruptedException {
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong errors = new AtomicLong();
+    List<Thread> writers = new ArrayList<>();
+    for (int w = 0; w < WRITERS; w++) {
+      int id = w;
+      Thread t =
+          new Thread(
+              () -> {
+                try (RawConnection c = new RawConnection("127.0.0.1", node.port())) {
+                  String update = "{\"incr\":{\"n\":1}}";
+                  for (long i = 0; !stop.get(); i++) {
+                    String value = Long.toString(i);
+                    c.send(
+                        "set w"
+                            + id
+                            + "-"
+                            + i
+                            + " 0 0 "
+                            + value.length()
+                            + "\r\n"
+                            + value
+                            + "\r\n");
+                    if (!c.readLine().equals("STORED\r\n")) {
+                      errors.incrementAndGet();
+                      return;
+                    }
+                    sets[id] = i + 1;
+                    c.send("update p" + id + " " + update.length() + "\r\n" + update + "\r\n");
+                    if (!c.readLine().equals("UPDATED\r\n")) {
+                      errors.incrementAndGet();
+                      return;
+                    }
+                    increments[id] = i + 1;
+                  }
+                } catch (RuntimeException killed) {
+                  // the node died under it: what was acknowledged so far is what counts
+                }
+              });
+      writers.add(t);
+      t.start();
+    }
+    Thread.sleep(1500);
+    node.kill();
+    stop.set(true);
+    for (Thread t : writers) {
+      t.join();
+    }
+    return errors.get();
   }
 }
