@@ -24,12 +24,10 @@ public final class Durability implements AutoCloseable {
   static final String LOG_FILE = "whack.log";
 
   private final DurableLog log;
-  private final LogJournal journal;
   private final LogReader.Result recovered;
 
-  private Durability(DurableLog log, LogJournal journal, LogReader.Result recovered) {
+  private Durability(DurableLog log, LogReader.Result recovered) {
     this.log = log;
-    this.journal = journal;
     this.recovered = recovered;
   }
 
@@ -95,15 +93,11 @@ public final class Durability implements AutoCloseable {
     LogJournal journal = new LogJournal(log, stripes.length, segmentLock);
     keyspace.journal(journal);
     engine.catalogListener(journal);
-    return new Durability(log, journal, recovered);
+    return new Durability(log, recovered);
   }
 
   public DurableLog log() {
     return log;
-  }
-
-  public LogJournal journal() {
-    return journal;
   }
 
   public LogReader.Result recovered() {

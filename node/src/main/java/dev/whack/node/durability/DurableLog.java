@@ -236,10 +236,6 @@ public final class DurableLog implements AutoCloseable {
     return fsync;
   }
 
-  public Path path() {
-    return path;
-  }
-
   /** Bytes written to the file since it was opened. */
   public long bytesWritten() {
     return bytesWritten;

@@ -19,8 +19,6 @@ public final class RecordBuffer {
   /** Where the record being written starts, or -1. */
   private int start = -1;
 
-  private long lastSequence = -1;
-
   /** Starts a record; write the payload with the {@code put} methods, then {@link #end}. */
   public RecordBuffer begin(byte type, long sequence) {
     ensure(LogFormat.RECORD_HEADER + LogFormat.BODY_OVERHEAD);
@@ -29,7 +27,6 @@ public final class RecordBuffer {
     bytes[size++] = type;
     putLongAt(size, sequence);
     size += 8;
-    lastSequence = sequence;
     return this;
   }
 
@@ -78,16 +75,6 @@ public final class RecordBuffer {
     putIntAt(start + 4, (int) crc.getValue());
     start = -1;
     return LogFormat.RECORD_HEADER + body;
-  }
-
-  /** Sequence of the last record begun, or -1. */
-  public long lastSequence() {
-    return lastSequence;
-  }
-
-  /** Bytes waiting. */
-  public int size() {
-    return size;
   }
 
   /** Hands every complete record to {@code sink} and forgets them. */

@@ -294,15 +294,19 @@ public final class Keyspace {
     return engine.getJson(item.key, item.hash, item.ordinal);
   }
 
+  /** The live profile item under the key, not bumped in the LRU; null for none or an opaque one. */
+  private Item profileItem(byte[] key, int offset, int length) {
+    Item item = cache.peek(key, offset, length, new Outcome());
+    return item != null && item.isProfile() ? item : null;
+  }
+
   /**
    * The profile under the key as canonical Profile JSON, whichever encoding it was written in (a
    * dump's form); null when the key holds no profile. The item is not bumped in the LRU.
    */
   public byte[] profileJson(byte[] key, int offset, int length) {
-    Item item = cache.peek(key, offset, length, new Outcome());
-    return item == null || !item.isProfile()
-        ? null
-        : engine.getJson(item.key, item.hash, item.ordinal);
+    Item item = profileItem(key, offset, length);
+    return item == null ? null : engine.getJson(item.key, item.hash, item.ordinal);
   }
 
   /**
@@ -311,10 +315,8 @@ public final class Keyspace {
    * not bumped in the LRU.
    */
   public List<String> segmentsOf(byte[] key, int offset, int length) {
-    Item item = cache.peek(key, offset, length, new Outcome());
-    return item == null || !item.isProfile()
-        ? new ArrayList<>()
-        : engine.segmentsOf(item.key, item.hash, item.ordinal);
+    Item item = profileItem(key, offset, length);
+    return item == null ? new ArrayList<>() : engine.segmentsOf(item.key, item.hash, item.ordinal);
   }
 
   /**
@@ -323,8 +325,8 @@ public final class Keyspace {
    * @throws UnknownSegmentException when the segment is not defined
    */
   public boolean inSegment(String segment, byte[] key, int offset, int length) {
-    Item item = cache.peek(key, offset, length, new Outcome());
-    if (item != null && item.isProfile()) {
+    Item item = profileItem(key, offset, length);
+    if (item != null) {
       return engine.inSegment(segment, item.key, item.hash, item.ordinal);
     }
     if (engine.segment(segment) == null) {
