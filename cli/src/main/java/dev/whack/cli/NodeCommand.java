@@ -102,8 +102,8 @@ final class NodeCommand implements Callable<Integer> {
       names = "--data-dir",
       paramLabel = "DIR",
       description =
-          "keep a log of every change in DIR and replay it on start-up, so a restart or a crash"
-              + " loses nothing acknowledged (default: none: in memory only)")
+          "keep snapshots and a log of every change in DIR and load them on start-up, so a"
+              + " restart or a crash loses nothing acknowledged (default: none: in memory only)")
   java.nio.file.Path dataDir;
 
   @Option(
@@ -114,10 +114,20 @@ final class NodeCommand implements Callable<Integer> {
               + " write), everysec (default: a power cut loses at most about a second), no")
   String fsync = "everysec";
 
+  @Option(
+      names = "--snapshot-every",
+      paramLabel = "WHEN",
+      description =
+          "with --data-dir, take a snapshot (and cut the log) after a time, a number of writes,"
+              + " or whichever comes first: 10m, 5000000writes, 10m,5000000writes, or off"
+              + " (default: ${DEFAULT-VALUE})")
+  String snapshotEvery = "10m,5000000writes";
+
   @Override
   public Integer call() throws Exception {
     NodeConfig config;
     try {
+      long[] every = NodeConfig.parseSnapshotEvery(snapshotEvery);
       config =
           new NodeConfig()
               .port(port)
@@ -135,6 +145,7 @@ final class NodeCommand implements Callable<Integer> {
               .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
               .dataDir(dataDir)
               .fsync(fsync)
+              .snapshotEvery(every[0], every[1])
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
@@ -152,8 +163,18 @@ final class NodeCommand implements Callable<Integer> {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
       return Whack.EXIT_FAILED;
     }
+    CountDownLatch closed = new CountDownLatch(1);
     try (WhackNode node = started) {
-      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "whack-shutdown"));
+      // The JVM exits once its shutdown hooks return: this one waits for the node to close (a
+      // snapshot of a node with --data-dir included) so that SIGTERM stops it cleanly.
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    stopped.countDown();
+                    awaitQuietly(closed);
+                  },
+                  "whack-shutdown"));
       System.err.printf(
           "whack node listening on %s:%d (memory %s, max item %s%s)%n",
           config.bind(),
@@ -164,7 +185,17 @@ final class NodeCommand implements Callable<Integer> {
               ? ", metrics off"
               : ", metrics on :" + node.metricsPort() + "/metrics");
       stopped.await();
+    } finally {
+      closed.countDown();
     }
     return Whack.EXIT_OK;
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

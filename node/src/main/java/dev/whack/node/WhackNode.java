@@ -92,19 +92,11 @@ public final class WhackNode implements AutoCloseable {
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     if (durability != null) {
-      metrics.bindLog(durability.log());
+      metrics.bindDurability(durability);
     }
     ProtocolContext context =
         new ProtocolContext(
-            keyspace,
-            engine,
-            stats,
-            metrics,
-            report,
-            watchers,
-            cluster,
-            VERSION,
-            durability == null ? null : durability.log());
+            keyspace, engine, stats, metrics, report, watchers, cluster, VERSION, durability);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -137,9 +129,27 @@ public final class WhackNode implements AutoCloseable {
       close();
       throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
     }
+    if (durability != null
+        && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
+      timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
+    }
     if (cluster.isClustered()) {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Starts a snapshot in the background when {@code --snapshot-every} says one is due. */
+  private void snapshotIfDue() {
+    if (durability.snapshotDue(config.snapshotEverySeconds(), config.snapshotEveryWrites())) {
+      durability
+          .snapshotInBackground()
+          .whenComplete(
+              (taken, failure) -> {
+                if (failure != null) {
+                  System.err.println("whack node: a snapshot failed: " + failure.getMessage());
+                }
+              });
     }
   }
 
@@ -298,6 +308,18 @@ public final class WhackNode implements AutoCloseable {
     }
     metrics.close();
     if (durability != null) {
+      try {
+        // Nothing writes any more: a snapshot now makes the next start-up quick.
+        Durability.SnapshotStats taken = durability.snapshot();
+        System.err.printf(
+            java.util.Locale.ROOT,
+            "whack node: wrote a snapshot on the way out (%d records, %d bytes, %.1f s)%n",
+            taken.records(),
+            taken.bytes(),
+            taken.nanos() / 1e9);
+      } catch (IOException | RuntimeException e) {
+        System.err.println("whack node: no snapshot on the way out: " + e.getMessage());
+      }
       try {
         durability.close();
       } catch (IOException e) {

@@ -46,6 +46,8 @@ public final class NodeConfig {
   private long producerMarkAgeSeconds = DEFAULT_PRODUCER_MARK_AGE_SECONDS;
   private java.nio.file.Path dataDir;
   private String fsync = "everysec";
+  private long snapshotEverySeconds = 600;
+  private long snapshotEveryWrites = 5_000_000;
   private List<String> peers = List.of();
   private String advertise;
   private InstantSource clock = InstantSource.system();
@@ -179,6 +181,51 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * With a data directory, when the node takes a snapshot by itself: once this many seconds have
+   * passed since the last one, or this many writes were logged since, whichever comes first; 0
+   * turns either off. Default 10 minutes or 5,000,000 writes.
+   */
+  public NodeConfig snapshotEvery(long seconds, long writes) {
+    this.snapshotEverySeconds = seconds;
+    this.snapshotEveryWrites = writes;
+    return this;
+  }
+
+  /**
+   * Parses {@code --snapshot-every}: a duration ({@code 10m}), a number of writes ({@code
+   * 5000000writes}), both separated by a comma, or {@code off}; returns {seconds, writes}, 0 for
+   * off.
+   */
+  public static long[] parseSnapshotEvery(String text) {
+    long[] every = {0, 0};
+    String t = text == null ? "" : text.trim().toLowerCase(java.util.Locale.ROOT);
+    if (t.equals("off")) {
+      return every;
+    }
+    for (String part : t.split(",", -1)) {
+      String p = part.trim();
+      if (p.endsWith("writes")) {
+        try {
+          every[1] = Long.parseLong(p.substring(0, p.length() - "writes".length()).trim());
+        } catch (NumberFormatException e) {
+          every[1] = -1;
+        }
+        if (every[1] <= 0) {
+          throw new IllegalArgumentException(
+              "not a number of writes (try 5000000writes): " + part.trim());
+        }
+      } else {
+        every[0] = parseSeconds(p);
+        if (every[0] == 0) {
+          throw new IllegalArgumentException(
+              "a snapshot period must be positive (or say off): " + part.trim());
+        }
+      }
+    }
+    return every;
+  }
+
   /** Validates every setting; the node calls this before it starts anything. */
   public NodeConfig conclude() {
     require(port >= 0 && port <= 65535, "port must be 0..65535 (0 picks a free port): " + port);
@@ -223,6 +270,9 @@ public final class NodeConfig {
         fsync != null && (fsync.equals("always") || fsync.equals("everysec") || fsync.equals("no")),
         "fsync must be always, everysec or no: " + fsync);
     require(
+        snapshotEverySeconds >= 0 && snapshotEveryWrites >= 0,
+        "snapshot periods must not be negative (0 turns one off)");
+    require(
         producerMarkAgeSeconds >= 1,
         "producer mark age must be at least a second: " + producerMarkAgeSeconds);
     require(
@@ -253,6 +303,16 @@ public final class NodeConfig {
 
   public String fsync() {
     return fsync;
+  }
+
+  /** Seconds between automatic snapshots, or 0 for none by time. */
+  public long snapshotEverySeconds() {
+    return snapshotEverySeconds;
+  }
+
+  /** Logged writes between automatic snapshots, or 0 for none by writes. */
+  public long snapshotEveryWrites() {
+    return snapshotEveryWrites;
   }
 
   public String bind() {

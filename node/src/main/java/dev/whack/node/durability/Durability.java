@@ -7,28 +7,82 @@ import dev.whack.node.keyspace.Keyspace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * A node's data directory: at start-up, plays the log back into the keyspace and the engine; then
- * logs every change from there on. Snapshots (so that the log can be cut) are still to come: until
- * then the log grows with every write and start-up replays all of it.
+ * A node's data directory: at start-up, loads the newest snapshot and plays the log after it back
+ * into the keyspace and the engine; then logs every change, and takes snapshots that let the log
+ * before them go.
  *
- * <p>Concurrency: opened and closed by the node's start and stop; the log it runs is thread-safe.
+ * <p>Files, numbered by generation {@code G} (docs/architecture.md, "Durability"): {@code
+ * log-G.wlog}, the log from the moment generation {@code G} began; {@code snapshot-G.wsnap}, the
+ * state at the start of generation {@code G}, which covers every log before {@code log-G}. A
+ * snapshot first moves the log to the next generation, then writes itself under that number, then
+ * deletes what it covers.
+ *
+ * <p>Concurrency: opened and closed by the node's start and stop; {@link #snapshot} runs one
+ * snapshot at a time, on the caller's thread; the log it runs is thread-safe.
  */
 public final class Durability implements AutoCloseable {
-  static final String LOG_FILE = "whack.log";
+  private static final Pattern LOG = Pattern.compile("log-(\\d{12})\\.wlog");
+  private static final Pattern SNAPSHOT = Pattern.compile("snapshot-(\\d{12})\\.wsnap");
 
+  /** What the last snapshot took, or null before the first. */
+  public record SnapshotStats(long bytes, long records, long nanos, long takenAtMillis) {}
+
+  /** What start-up found and played. */
+  public record Recovery(
+      long snapshotRecords, long logRecords, long tornBytes, double seconds, String snapshot) {}
+
+  private final Path dir;
   private final DurableLog log;
-  private final LogReader.Result recovered;
+  private final Keyspace keyspace;
+  private final ProfileEngine engine;
+  private final Lock segmentLock;
+  private final InstantSource clock;
+  private final Recovery recovery;
 
-  private Durability(DurableLog log, LogReader.Result recovered) {
+  /** Guards {@link #generation} and {@link #lastSnapshot}; held for a whole snapshot. */
+  private final ReentrantLock snapshotting = new ReentrantLock();
+
+  private long generation;
+  private volatile SnapshotStats lastSnapshot;
+  private volatile long sequenceAtSnapshot;
+  private final long openedAtMillis;
+
+  private Durability(
+      Path dir,
+      DurableLog log,
+      Keyspace keyspace,
+      ProfileEngine engine,
+      Lock segmentLock,
+      InstantSource clock,
+      Recovery recovery,
+      long generation,
+      SnapshotStats lastSnapshot) {
+    this.dir = dir;
     this.log = log;
-    this.recovered = recovered;
+    this.keyspace = keyspace;
+    this.engine = engine;
+    this.segmentLock = segmentLock;
+    this.clock = clock;
+    this.recovery = recovery;
+    this.generation = generation;
+    this.lastSnapshot = lastSnapshot;
+    this.sequenceAtSnapshot = log.upcomingSequence();
+    this.openedAtMillis = clock.millis();
   }
 
   /**
@@ -37,7 +91,7 @@ public final class Durability implements AutoCloseable {
    *
    * @param clock the engine's clock, set to each replayed write's time
    * @param report where a line about the recovery goes (records, time, a torn tail dropped)
-   * @throws CorruptLogException when the log is damaged before its end: start-up must stop
+   * @throws CorruptLogException when a snapshot or the log is damaged: start-up must stop
    */
   public static Durability open(
       Path dir,
@@ -48,60 +102,260 @@ public final class Durability implements AutoCloseable {
       Consumer<String> report)
       throws IOException {
     Files.createDirectories(dir);
-    Path path = dir.resolve(LOG_FILE);
     long started = System.nanoTime();
-    LogReader.Result recovered;
-    if (Files.exists(path)) {
-      Journal restorer = keyspace.restorer();
-      CatalogListener segments =
-          new CatalogListener() {
-            @Override
-            public void defined(String name, String expression) {
-              engine.define(name, expression);
-            }
-
-            @Override
-            public void dropped(String name) {
-              engine.drop(name);
-            }
-          };
-      recovered =
+    TreeMap<Long, Path> logs = numbered(dir, LOG);
+    TreeMap<Long, Path> snapshots = numbered(dir, SNAPSHOT);
+    deleteTemporaryFiles(dir);
+    int stripes = keyspace.stripeCount();
+    long[] cuts = new long[stripes + 1];
+    long snapshotRecords = 0;
+    long generation = 1;
+    SnapshotStats lastSnapshot = null;
+    String snapshotName = null;
+    if (!snapshots.isEmpty()) {
+      generation = snapshots.lastKey();
+      Path newest = snapshots.lastEntry().getValue();
+      Snapshot.Loaded loaded = Snapshot.load(newest, keyspace, engine);
+      cuts = loaded.cuts();
+      snapshotRecords = loaded.records();
+      snapshotName = newest.getFileName().toString();
+      lastSnapshot =
+          new SnapshotStats(Files.size(newest), loaded.records(), 0, loaded.takenAtMillis());
+    }
+    long nextSequence = Arrays.stream(cuts).max().orElse(0);
+    long logRecords = 0;
+    long tornBytes = 0;
+    long goodBytes = 0;
+    Journal restorer = keyspace.restorer();
+    CatalogListener segments = replayedSegments(engine);
+    long[] skipBelow = cuts;
+    List<Path> toPlay = new ArrayList<>(logs.tailMap(generation, true).values());
+    for (int i = 0; i < toPlay.size(); i++) {
+      Path path = toPlay.get(i);
+      LogReader.Result r =
           LogReader.read(
               path,
-              (type, seq, payload) -> LogRecords.play(type, payload, restorer, segments, clock));
-    } else {
-      recovered = new LogReader.Result(0, -1, 0, 0);
+              (type, seq, payload) -> {
+                if (seq >= skipBelow[LogRecords.source(type, payload, stripes)]) {
+                  LogRecords.play(type, payload, restorer, segments, clock);
+                }
+              });
+      if (r.tornBytes() > 0 && i < toPlay.size() - 1) {
+        throw new CorruptLogException(
+            path, r.goodBytes(), "a damaged record at the end of a log that later logs follow");
+      }
+      logRecords += r.records();
+      tornBytes += r.tornBytes();
+      goodBytes = r.goodBytes();
+      nextSequence = Math.max(nextSequence, r.maxSequence() + 1);
+    }
+    if (!toPlay.isEmpty()) {
+      generation = logs.lastKey();
     }
     clock.live();
     engine.runDueReevaluations();
-    report.accept(
-        String.format(
-            Locale.ROOT,
-            "recovered %d log records from %s in %.1f s%s",
-            recovered.records(),
-            path,
+    // Logs before the snapshot are covered by it; a crash can leave them behind.
+    for (Path covered : logs.headMap(generation, false).values()) {
+      Files.deleteIfExists(covered);
+    }
+    for (Path older : snapshots.headMap(generation, false).values()) {
+      Files.deleteIfExists(older);
+    }
+    Recovery recovery =
+        new Recovery(
+            snapshotRecords,
+            logRecords,
+            tornBytes,
             (System.nanoTime() - started) / 1e9,
-            recovered.tornBytes() > 0
-                ? "; dropped a torn last record (" + recovered.tornBytes() + " bytes) a crash left"
-                : ""));
-    Lock[] stripes = engine.stripeLocks();
+            snapshotName);
+    report.accept(describe(recovery, dir));
+    Lock[] stripeLocks = engine.stripeLocks();
     Lock segmentLock = new ReentrantLock();
-    Lock[] sources = Arrays.copyOf(stripes, stripes.length + 1);
-    sources[stripes.length] = segmentLock;
+    Lock[] sources = Arrays.copyOf(stripeLocks, stripeLocks.length + 1);
+    sources[stripeLocks.length] = segmentLock;
     DurableLog log =
-        new DurableLog(path, fsync, sources, recovered.maxSequence() + 1, recovered.goodBytes());
-    LogJournal journal = new LogJournal(log, stripes.length, segmentLock);
+        new DurableLog(
+            logPath(dir, generation),
+            fsync,
+            sources,
+            nextSequence,
+            toPlay.isEmpty() ? 0 : goodBytes);
+    LogJournal journal = new LogJournal(log, stripeLocks.length, segmentLock);
     keyspace.journal(journal);
     engine.catalogListener(journal);
-    return new Durability(log, recovered);
+    return new Durability(
+        dir, log, keyspace, engine, segmentLock, clock, recovery, generation, lastSnapshot);
+  }
+
+  /**
+   * Segment records as replay applies them: a define replaces a segment of that name and a drop of
+   * a missing one is nothing, so a record a snapshot already reflects does no harm.
+   */
+  private static CatalogListener replayedSegments(ProfileEngine engine) {
+    return new CatalogListener() {
+      @Override
+      public void defined(String name, String expression) {
+        engine.define(name, expression);
+      }
+
+      @Override
+      public void dropped(String name) {
+        engine.drop(name);
+      }
+    };
+  }
+
+  private static String describe(Recovery r, Path dir) {
+    return String.format(
+        Locale.ROOT,
+        "recovered %s%d log records from %s in %.1f s%s",
+        r.snapshot() == null
+            ? ""
+            : r.snapshotRecords() + " snapshot records (" + r.snapshot() + ") and ",
+        r.logRecords(),
+        dir,
+        r.seconds(),
+        r.tornBytes() > 0
+            ? "; dropped a torn last record (" + r.tornBytes() + " bytes) a crash left"
+            : "");
+  }
+
+  private static TreeMap<Long, Path> numbered(Path dir, Pattern pattern) throws IOException {
+    TreeMap<Long, Path> files = new TreeMap<>();
+    try (Stream<Path> list = Files.list(dir)) {
+      list.forEach(
+          p -> {
+            Matcher m = pattern.matcher(p.getFileName().toString());
+            if (m.matches()) {
+              files.put(Long.parseLong(m.group(1)), p);
+            }
+          });
+    }
+    return files;
+  }
+
+  /** A snapshot that a crash interrupted is worth nothing: the one before it still stands. */
+  private static void deleteTemporaryFiles(Path dir) throws IOException {
+    try (Stream<Path> list = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) list::iterator) {
+        if (p.getFileName().toString().endsWith(".wsnap.tmp")) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  static Path logPath(Path dir, long generation) {
+    return dir.resolve(String.format(Locale.ROOT, "log-%012d.wlog", generation));
+  }
+
+  static Path snapshotPath(Path dir, long generation) {
+    return dir.resolve(String.format(Locale.ROOT, "snapshot-%012d.wsnap", generation));
+  }
+
+  /**
+   * Takes a snapshot now, on this thread, while the node serves (one at a time: a second caller
+   * waits for the first to finish, then takes its own), and deletes the logs and snapshot it
+   * covers.
+   */
+  public SnapshotStats snapshot() throws IOException {
+    snapshotting.lock();
+    try {
+      long next = generation + 1;
+      log.rotate(logPath(dir, next));
+      long sequence = log.upcomingSequence();
+      Snapshot.Taken taken =
+          Snapshot.write(
+              snapshotPath(dir, next), keyspace, engine, log, segmentLock, clock.millis());
+      for (Path covered : numbered(dir, LOG).headMap(next, false).values()) {
+        Files.deleteIfExists(covered);
+      }
+      for (Path older : numbered(dir, SNAPSHOT).headMap(next, false).values()) {
+        Files.deleteIfExists(older);
+      }
+      generation = next;
+      sequenceAtSnapshot = sequence;
+      SnapshotStats stats =
+          new SnapshotStats(taken.bytes(), taken.records(), taken.nanos(), taken.takenAtMillis());
+      lastSnapshot = stats;
+      return stats;
+    } finally {
+      snapshotting.unlock();
+    }
+  }
+
+  /** {@link #snapshot} on a thread of its own; the future fails with its IOException. */
+  public CompletableFuture<SnapshotStats> snapshotInBackground() {
+    CompletableFuture<SnapshotStats> done = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                done.complete(snapshot());
+              } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+              }
+            },
+            "whack-snapshot");
+    t.setDaemon(true);
+    t.start();
+    return done;
+  }
+
+  /** Whether a snapshot is being written now. */
+  public boolean snapshotting() {
+    return snapshotting.isLocked();
+  }
+
+  /** Log records appended since the last snapshot began (or since start-up). */
+  public long writesSinceSnapshot() {
+    return log.upcomingSequence() - sequenceAtSnapshot;
+  }
+
+  /** The last snapshot taken or loaded, or null. */
+  public SnapshotStats lastSnapshot() {
+    return lastSnapshot;
+  }
+
+  /**
+   * Whether a snapshot is due by {@code everySeconds} since the last one (or since start-up) or
+   * {@code everyWrites} logged since; 0 turns either off. False while one is being written.
+   */
+  public boolean snapshotDue(long everySeconds, long everyWrites) {
+    if (snapshotting()) {
+      return false;
+    }
+    SnapshotStats last = lastSnapshot;
+    long since = last == null ? openedAtMillis : Math.max(openedAtMillis, last.takenAtMillis());
+    return (everySeconds > 0 && clock.millis() - since >= everySeconds * 1000)
+        || (everyWrites > 0 && writesSinceSnapshot() >= everyWrites);
+  }
+
+  /** Whole seconds since the last snapshot was taken, or -1 when there is none. */
+  public long snapshotAgeSeconds() {
+    SnapshotStats last = lastSnapshot;
+    return last == null ? -1 : Math.max(0, (clock.millis() - last.takenAtMillis()) / 1000);
+  }
+
+  /** Bytes of log files in the directory now. */
+  public long logBytes() {
+    long total = 0;
+    try {
+      for (Path p : numbered(dir, LOG).values()) {
+        total += Files.size(p);
+      }
+    } catch (IOException e) {
+      // A file deleted by a snapshot between the listing and its size: counted as gone.
+    }
+    return total;
   }
 
   public DurableLog log() {
     return log;
   }
 
-  public LogReader.Result recovered() {
-    return recovered;
+  public Recovery recovered() {
+    return recovery;
   }
 
   /** Writes and forces what is waiting and closes the log. */

@@ -55,8 +55,8 @@ public final class DurableLog implements AutoCloseable {
    */
   static final long PENDING_LIMIT = 64L << 20;
 
-  private final Path path;
-  private final FileChannel file;
+  private Path path;
+  private FileChannel file;
   private final Fsync fsync;
   private final Lock[] locks;
   private final RecordBuffer[] buffers;
@@ -67,6 +67,12 @@ public final class DurableLog implements AutoCloseable {
   private final Condition work = signal.newCondition();
   private boolean kicked;
   private boolean closing;
+
+  /** A file to go on in once the current turn is written ({@link #rotate}); guarded by signal. */
+  private Path rotateTo;
+
+  private IOException rotateFailure;
+  private final Condition rotated = signal.newCondition();
 
   /** Waiting actions, soonest sequence first; guarded by {@link #signal}. */
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
@@ -123,25 +129,68 @@ public final class DurableLog implements AutoCloseable {
     }
     this.nextSequence = new AtomicLong(firstSequence);
     this.durableBelow = firstSequence;
+    this.file = openForAppend(path, goodBytes);
+    this.thread = new Thread(this::run, "whack-log");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Opens {@code path} for appending after its last good record, cutting off a torn tail, or
+   * creates it with a header; forced before it is used.
+   */
+  private static FileChannel openForAppend(Path path, long goodBytes) throws IOException {
     boolean fresh = !Files.exists(path) || Files.size(path) == 0;
-    this.file =
+    FileChannel file =
         FileChannel.open(
             path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     if (fresh) {
       file.truncate(0);
-      ByteBuffer header = LogFormat.fileHeader();
+      ByteBuffer header = LogFormat.fileHeader(LogFormat.MAGIC);
       while (header.hasRemaining()) {
         file.write(header);
       }
-      file.force(true);
     } else {
       file.truncate(Math.max(goodBytes, LogFormat.FILE_HEADER));
       file.position(Math.max(goodBytes, LogFormat.FILE_HEADER));
-      file.force(true);
     }
-    this.thread = new Thread(this::run, "whack-log");
-    thread.setDaemon(true);
-    thread.start();
+    file.force(true);
+    return file;
+  }
+
+  /**
+   * Goes on in a new file at {@code next}: returns once every record appended before the call is in
+   * the current file, forced, and the log thread writes to {@code next} from then on. A snapshot
+   * whose cuts are read after this covers every record of the files before.
+   */
+  public void rotate(Path next) throws IOException {
+    signal.lock();
+    try {
+      checkHealthy();
+      rotateTo = next;
+      rotateFailure = null;
+      kicked = true;
+      work.signal();
+      while (rotateTo != null && failure == null && !closing) {
+        rotated.awaitUninterruptibly();
+      }
+      if (rotateFailure != null) {
+        throw rotateFailure;
+      }
+      if (rotateTo != null) {
+        throw new IOException("the log closed or failed before it moved to " + next);
+      }
+    } finally {
+      signal.unlock();
+    }
+  }
+
+  /**
+   * The sequence the next record will get. Read under a source's lock, every record of that source
+   * so far is numbered below it and every later one at or above it: a snapshot's cut.
+   */
+  public long upcomingSequence() {
+    return nextSequence.get();
   }
 
   /**
@@ -292,6 +341,7 @@ public final class DurableLog implements AutoCloseable {
         waiters.clear();
         relieved.forEach(Runnable::run);
         relieved.clear();
+        rotated.signalAll();
       } finally {
         signal.unlock();
       }
@@ -326,6 +376,11 @@ public final class DurableLog implements AutoCloseable {
     durableBelow = below;
     signal.lock();
     try {
+      if (rotateTo != null) {
+        moveTo(rotateTo);
+        rotateTo = null;
+        rotated.signalAll();
+      }
       while (!waiters.isEmpty() && waiters.peek().sequence < below) {
         waiters.poll().action.run();
       }
@@ -335,6 +390,36 @@ public final class DurableLog implements AutoCloseable {
       }
     } finally {
       signal.unlock();
+    }
+  }
+
+  /**
+   * Forces the current file and goes on in {@code next}; on failure stays in the current file and
+   * tells the caller of {@link #rotate}. On the log thread, under {@link #signal}.
+   */
+  private void moveTo(Path next) {
+    try {
+      file.force(true);
+      FileChannel opened = openForAppend(next, 0);
+      syncDirectory(next.toAbsolutePath().getParent());
+      file.close();
+      file = opened;
+      path = next;
+    } catch (IOException e) {
+      rotateFailure = e;
+    }
+  }
+
+  /**
+   * Makes a file created or renamed in {@code dir} survive a power cut (a no-op where unsupported).
+   */
+  static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      if (!System.getProperty("os.name", "").startsWith("Windows")) {
+        throw e;
+      }
     }
   }
 

@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
- * The log file's layout. A file starts with a 16-byte header (the magic {@code WHACKLOG}, the
- * format version, four reserved bytes) and holds records one after another:
+ * The layout of log and snapshot files. A file starts with a 16-byte header (the magic {@code
+ * WHACKLOG} or {@code WHACKSNP}, the format version, four reserved bytes) and holds records one
+ * after another:
  *
  * <pre>
  * u32 length     bytes of the body (at least {@link #BODY_OVERHEAD}, at most {@link #MAX_BODY})
@@ -20,6 +21,7 @@ import java.util.zip.CRC32C;
  */
 final class LogFormat {
   static final byte[] MAGIC = "WHACKLOG".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] SNAPSHOT_MAGIC = "WHACKSNP".getBytes(StandardCharsets.US_ASCII);
   static final int VERSION = 1;
   static final int FILE_HEADER = 16;
 
@@ -34,9 +36,9 @@ final class LogFormat {
 
   private LogFormat() {}
 
-  static ByteBuffer fileHeader() {
+  static ByteBuffer fileHeader(byte[] magic) {
     ByteBuffer b = ByteBuffer.allocate(FILE_HEADER).order(ByteOrder.BIG_ENDIAN);
-    b.put(MAGIC).putInt(VERSION).putInt(0).flip();
+    b.put(magic).putInt(VERSION).putInt(0).flip();
     return b;
   }
 

@@ -49,6 +49,11 @@ public final class LogReader {
    * @throws CorruptLogException when the header is wrong or a record is damaged before the end
    */
   public static Result read(Path path, Consumer consumer) throws IOException {
+    return read(path, LogFormat.MAGIC, consumer);
+  }
+
+  /** {@link #read(Path, Consumer)} for a file whose header carries {@code magic}. */
+  static Result read(Path path, byte[] magic, Consumer consumer) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long fileSize = ch.size();
       if (fileSize < LogFormat.FILE_HEADER) {
@@ -61,10 +66,11 @@ public final class LogReader {
       ByteBuffer header = ByteBuffer.allocate(LogFormat.FILE_HEADER);
       readFully(ch, header, 0);
       header.flip();
-      byte[] magic = new byte[LogFormat.MAGIC.length];
-      header.get(magic);
-      if (!Arrays.equals(magic, LogFormat.MAGIC)) {
-        throw new CorruptLogException(path, 0, "not a Whack log (no WHACKLOG header)");
+      byte[] found = new byte[magic.length];
+      header.get(found);
+      if (!Arrays.equals(found, magic)) {
+        String expected = new String(magic, java.nio.charset.StandardCharsets.US_ASCII);
+        throw new CorruptLogException(path, 0, "not a Whack file (no " + expected + " header)");
       }
       int version = header.getInt();
       if (version != LogFormat.VERSION) {

@@ -84,13 +84,23 @@ final class LogRecords {
     }
   }
 
-  private static byte[] bytes(ByteBuffer p) {
+  /**
+   * The source a record was logged under: its stripe (a keyspace record's first field), or {@code
+   * stripes} for segment records.
+   */
+  static int source(byte type, ByteBuffer payload, int stripes) {
+    return type == SEGMENT_DEFINED || type == SEGMENT_DROPPED
+        ? stripes
+        : payload.getInt(payload.position());
+  }
+
+  static byte[] bytes(ByteBuffer p) {
     byte[] b = new byte[p.getInt()];
     p.get(b);
     return b;
   }
 
-  private static String text(ByteBuffer p) {
+  static String text(ByteBuffer p) {
     return new String(bytes(p), StandardCharsets.UTF_8);
   }
 }

@@ -85,6 +85,18 @@ public final class RecordBuffer {
     }
   }
 
+  /** Bytes of complete records held. */
+  public int size() {
+    return start < 0 ? size : start;
+  }
+
+  /** Gives back memory above {@code bytes} once empty, after an unusually large batch. */
+  public void shrink(int bytes) {
+    if (size == 0 && this.bytes.length > bytes) {
+      this.bytes = new byte[bytes];
+    }
+  }
+
   /** Where drained bytes go. */
   @FunctionalInterface
   public interface Sink {

@@ -1030,6 +1030,61 @@ final class ItemCache {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Snapshots (see docs/architecture.md, "Durability")
+
+  /** What {@link #image} hands over of each live item, under the stripe's lock. */
+  interface ItemVisitor {
+    void visit(Item item);
+  }
+
+  public int stripeCount() {
+    return stripes.length;
+  }
+
+  /** The cas the next change gets, which a snapshot records so that cas values never repeat. */
+  long nextCas() {
+    return nextCas.get();
+  }
+
+  /**
+   * memcached's {@code oldest_live}: set by a delayed {@code flush_all}, which a snapshot keeps.
+   */
+  long oldestLiveSeconds() {
+    return oldestLiveSeconds;
+  }
+
+  /**
+   * Visits every live item of stripe {@code index} (not expired, not flushed) while holding the
+   * stripe's lock, then, still holding it, returns {@code cut}'s answer: nothing in the stripe can
+   * change between the visit and the cut, so the items are the stripe as of that cut.
+   */
+  long image(int index, ItemVisitor visitor, java.util.function.LongSupplier cut) {
+    Stripe stripe = stripes[index];
+    long now = nowSeconds();
+    stripe.lock.lock();
+    try {
+      for (Item head : stripe.table) {
+        for (Item item = head; item != null; item = item.chainNext) {
+          if (!isExpired(item, now) && !isFlushed(item, now)) {
+            visitor.visit(item);
+          }
+        }
+      }
+      return cut.getAsLong();
+    } finally {
+      stripe.lock.unlock();
+    }
+  }
+
+  /** Restores what a snapshot recorded of the cache as a whole, before its items. */
+  void restoreCounters(long nextCasValue, long oldestLive) {
+    nextCas.accumulateAndGet(nextCasValue, Math::max);
+    if (oldestLive > oldestLiveSeconds) {
+      oldestLiveSeconds = oldestLive;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Statistics
 
   public long itemCount() {

@@ -180,6 +180,78 @@ public final class Keyspace {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Snapshots: an image of each stripe, and restoring one
+
+  /** The number of lock stripes; a log or snapshot is tied to it. */
+  public int stripeCount() {
+    return cache.stripeCount();
+  }
+
+  /** The cas the next change gets (a snapshot keeps it, so cas values never repeat). */
+  public long nextCas() {
+    return cache.nextCas();
+  }
+
+  /** memcached's {@code oldest_live}, which a delayed {@code flush_all} sets. */
+  public long oldestLiveSeconds() {
+    return cache.oldestLiveSeconds();
+  }
+
+  /**
+   * Tells {@code out} every live item of stripe {@code stripe} under the stripe's lock, then
+   * returns {@code cut}'s answer, read under the same lock: the items are the stripe as of that cut
+   * (for a node's log, the sequence its next record in this stripe gets).
+   */
+  public long image(int stripe, StripeImage out, java.util.function.LongSupplier cut) {
+    return cache.image(
+        stripe,
+        item -> {
+          int marks = ItemCache.marks(item);
+          if (item.isProfile()) {
+            out.profile(
+                item.key,
+                item.kind,
+                item.flags,
+                item.expiresAtSeconds,
+                item.cas,
+                marks,
+                engine.get(item.key, item.hash, item.ordinal));
+          } else {
+            out.item(item.key, item.flags, item.expiresAtSeconds, item.cas, marks, item.value);
+          }
+        },
+        cut);
+  }
+
+  /** Restores what a snapshot kept of the keyspace as a whole; before its items. */
+  public void restoreCounters(long nextCas, long oldestLiveSeconds) {
+    cache.restoreCounters(nextCas, oldestLiveSeconds);
+  }
+
+  /**
+   * Restores a profile item a snapshot kept ({@link StripeImage#profile}), replacing whatever is
+   * under the key; with no journal attached, before any connection.
+   */
+  public void restoreProfile(
+      int stripe,
+      byte[] key,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      Profile profile) {
+    ProfileWrite put =
+        new ReplayedWrite() {
+          @Override
+          public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
+            return engine.put(k, hash, currentOrdinal, profile);
+          }
+        };
+    cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
+  }
+
   /** A write replayed from a log, which is not told to any journal again. */
   private abstract static class ReplayedWrite implements ProfileWrite {
     @Override

@@ -1,6 +1,7 @@
 package dev.whack.node.observability;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
@@ -236,8 +237,29 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
   }
 
-  /** Adds the log's meters (a node with {@code --data-dir}). */
-  public void bindLog(DurableLog log) {
+  /** Adds the log's and snapshots' meters (a node with {@code --data-dir}). */
+  public void bindDurability(Durability durability) {
+    DurableLog log = durability.log();
+    gauge(
+        "whack.log.size.bytes",
+        "Bytes of log files in the data directory (the log since the last snapshot)",
+        durability,
+        Durability::logBytes);
+    gauge(
+        "whack.snapshot.age.seconds",
+        "Seconds since the last snapshot was taken (-1 before the first)",
+        durability,
+        Durability::snapshotAgeSeconds);
+    gauge(
+        "whack.snapshot.size.bytes",
+        "Bytes of the last snapshot",
+        durability,
+        d -> d.lastSnapshot() == null ? 0 : d.lastSnapshot().bytes());
+    gauge(
+        "whack.snapshot.duration.seconds",
+        "How long the last snapshot this node took lasted",
+        durability,
+        d -> d.lastSnapshot() == null ? 0 : d.lastSnapshot().nanos() / 1e9);
     FunctionCounter.builder("whack.log.written", log, DurableLog::bytesWritten)
         .description("Bytes written to the log since the node started")
         .baseUnit("bytes")

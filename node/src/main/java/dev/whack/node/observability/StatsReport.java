@@ -166,11 +166,18 @@ public final class StatsReport {
     if (durability != null) {
       DurableLog log = durability.log();
       s.stat("log_fsync", log.fsync().name().toLowerCase(Locale.ROOT));
-      s.stat("log_records_recovered", Long.toString(durability.recovered().records()));
-      s.stat("log_bytes", Long.toString(durability.recovered().goodBytes() + log.bytesWritten()));
+      s.stat("log_records_recovered", Long.toString(durability.recovered().logRecords()));
+      s.stat("log_bytes", Long.toString(durability.logBytes()));
       s.stat("log_fsyncs", Long.toString(log.forces()));
       long forces = log.forces();
       s.stat("log_fsync_avg_us", Long.toString(forces == 0 ? 0 : log.forceNanos() / forces / 1000));
+      s.stat("log_writes_since_snapshot", Long.toString(durability.writesSinceSnapshot()));
+      s.stat("snapshot_records_recovered", Long.toString(durability.recovered().snapshotRecords()));
+      Durability.SnapshotStats last = durability.lastSnapshot();
+      s.stat("snapshot_in_progress", durability.snapshotting() ? "1" : "0");
+      s.stat("snapshot_age", Long.toString(durability.snapshotAgeSeconds()));
+      s.stat("snapshot_bytes", Long.toString(last == null ? 0 : last.bytes()));
+      s.stat("snapshot_duration_ms", Long.toString(last == null ? 0 : last.nanos() / 1_000_000));
     }
   }
 

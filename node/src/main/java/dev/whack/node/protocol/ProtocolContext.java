@@ -1,6 +1,7 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.cluster.Cluster;
+import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
@@ -18,9 +19,8 @@ import dev.whack.node.observability.Watchers;
  * @param watchers connections watching segment changes, for metrics
  * @param cluster the members and the ring; a single node owns every key
  * @param version the version string reported by {@code version} and binary Version
- * @param log the node's log ({@code --data-dir}), or null for a node in memory only: under {@code
- *     --fsync always} a reply to a logged write waits for it, and a connection pauses while the log
- *     is too far behind
+ * @param durability the node's data directory ({@code --data-dir}): its log and snapshots, or null
+ *     for a node in memory only
  */
 public record ProtocolContext(
     Keyspace keyspace,
@@ -31,4 +31,13 @@ public record ProtocolContext(
     Watchers watchers,
     Cluster cluster,
     String version,
-    DurableLog log) {}
+    Durability durability) {
+
+  /**
+   * The node's log, or null for a node in memory only: under {@code --fsync always} a reply to a
+   * logged write waits for it, and a connection pauses while the log is too far behind.
+   */
+  public DurableLog log() {
+    return durability == null ? null : durability.log();
+  }
+}

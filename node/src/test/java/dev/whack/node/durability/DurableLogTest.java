@@ -175,7 +175,7 @@ class DurableLogTest {
     Files.writeString(file, "set k 0 0 1\r\nx\r\nthis is not a log at all");
     CorruptLogException e =
         assertThrows(CorruptLogException.class, () -> readAll(file, new LogReader.Result[1]));
-    assertTrue(e.getMessage().contains("not a Whack log"), e.getMessage());
+    assertTrue(e.getMessage().contains("not a Whack file (no WHACKLOG header)"), e.getMessage());
   }
 
   @Test

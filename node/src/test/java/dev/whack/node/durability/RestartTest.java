@@ -13,19 +13,51 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A node with a data directory, stopped and started again on it: every memcached command's
  * observable state (values, flags, cas, remaining TTLs, incr results, stale marks), the profiles,
- * their segments and the segment definitions are the same after the restart as before.
+ * their segments and the segment definitions are the same after the restart as before. Three ways
+ * back: a clean stop (which writes a snapshot), a crash with only the log, and a crash after a
+ * snapshot taken midway (the snapshot plus the log after its cuts).
  */
 class RestartTest {
   @TempDir Path dir;
+  @TempDir Path crashed;
+
+  /** How the first node ends and what the second one finds. */
+  enum Way {
+    /** Closed: the node writes a snapshot on its way out. */
+    CLEAN_STOP,
+    /** The files as they are while the node runs, with only the log. */
+    CRASH_WITH_LOG_ONLY,
+    /** The files as they are while the node runs, after a snapshot taken halfway. */
+    CRASH_AFTER_A_SNAPSHOT
+  }
+
+  /** The directory the second node starts on: {@code dir}, or a copy of it taken while running. */
+  private Path crashCopy(Way way) throws IOException {
+    if (way == Way.CLEAN_STOP) {
+      return dir;
+    }
+    try (var files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.copy(f, crashed.resolve(f.getFileName()));
+      }
+    }
+    return crashed;
+  }
 
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
 
   private EmbeddedNode start(String fsync) {
-    return EmbeddedNode.startWithClock(clock, c -> c.dataDir(dir).fsync(fsync));
+    return start(dir, fsync);
+  }
+
+  private EmbeddedNode start(Path on, String fsync) {
+    return EmbeddedNode.startWithClock(clock, c -> c.dataDir(on).fsync(fsync));
   }
 
   /** Requests whose answers are the node's observable state, over every key the test used. */
@@ -83,10 +115,12 @@ class RestartTest {
     return line(c);
   }
 
-  @Test
-  void shouldComeBackWithEveryCommandsStateAfterARestart() throws IOException {
+  @ParameterizedTest
+  @EnumSource(Way.class)
+  void shouldComeBackWithEveryCommandsStateAfterARestart(Way way) throws IOException {
     String before;
-    try (EmbeddedNode node = start("everysec");
+    Path restartOn;
+    try (EmbeddedNode node = start("always");
         RawConnection c = node.connect()) {
       expect(c, "set plain 5 0 5\r\nhello\r\n", "STORED");
       expect(c, "add added 6 3600 1\r\na\r\n", "STORED");
@@ -114,6 +148,13 @@ class RestartTest {
       c.readLine();
       expect(c, "cas casd 9 0 1 " + cas + "\r\ny\r\n", "STORED");
       expect(c, "set gone 0 1 1\r\ng\r\n", "STORED");
+      if (way == Way.CRASH_AFTER_A_SNAPSHOT) {
+        c.send("snapshot\r\n");
+        assertTrue(c.readLine().startsWith("SNAPSHOT "));
+        expect(c, "set appended 0 0 2\r\nbb\r\n", "STORED"); // again, after the cut
+        expect(c, "append appended 0 0 2\r\ncc\r\n", "STORED");
+        expect(c, "prepend appended 0 0 2\r\naa\r\n", "STORED");
+      }
       define(c, "dk", "country == \"DK\"", 0);
       define(c, "old", "true", 0);
       expect(c, "set user:1 0 0 16\r\n{\"country\":\"DK\"}\r\n", "STORED");
@@ -127,17 +168,39 @@ class RestartTest {
       clock.advanceSeconds(2); // "gone" expires, "touched" does not
       state(c); // a read hands out win tokens (W), which the state after it shows as sent (Z)
       before = state(c);
+      restartOn = crashCopy(way);
     }
-    assertTrue(Files.size(dir.resolve(Durability.LOG_FILE)) > 16, "a log was written");
-    try (EmbeddedNode node = start("everysec");
+    try (EmbeddedNode node = start(restartOn, "everysec");
         RawConnection c = node.connect()) {
       assertEquals(before, state(c));
+      long fromSnapshot = stat(stats(c), "snapshot_records_recovered");
+      assertEquals(
+          way == Way.CRASH_WITH_LOG_ONLY, fromSnapshot == 0, "from a snapshot: " + fromSnapshot);
     }
   }
 
+  private static long stat(String stats, String name) {
+    for (String line : stats.split("\n")) {
+      if (line.startsWith("STAT " + name + " ")) {
+        return Long.parseLong(line.substring(name.length() + 6));
+      }
+    }
+    throw new AssertionError("no " + name + " in " + stats);
+  }
+
+  private static String stats(RawConnection c) {
+    c.send("stats\r\n");
+    StringBuilder stats = new StringBuilder();
+    for (String line = line(c); !line.equals("END"); line = line(c)) {
+      stats.append(line).append('\n');
+    }
+    return stats.toString();
+  }
+
   @Test
-  void shouldComeBackEmptyAfterAFlushAndKeepWhatWasWrittenAfterIt() {
+  void shouldComeBackEmptyAfterAFlushAndKeepWhatWasWrittenAfterIt() throws IOException {
     String before;
+    Path restartOn;
     try (EmbeddedNode node = start("always");
         RawConnection c = node.connect()) {
       define(c, "dk", "country == \"DK\"", 0);
@@ -147,18 +210,15 @@ class RestartTest {
       expect(c, "set user:2 0 0 16\r\n{\"country\":\"DK\"}\r\n", "STORED");
       before = state(c);
       assertTrue(before.contains("dk -> COUNT 1"), before);
+      restartOn = crashCopy(Way.CRASH_WITH_LOG_ONLY);
     }
-    try (EmbeddedNode node = start("always");
+    try (EmbeddedNode node = start(restartOn, "always");
         RawConnection c = node.connect()) {
       assertEquals(before, state(c));
-      c.send("stats\r\n");
-      StringBuilder stats = new StringBuilder();
-      for (String line = line(c); !line.equals("END"); line = line(c)) {
-        stats.append(line).append('\n');
-      }
-      assertTrue(stats.toString().contains("STAT log_fsync always\n"), stats.toString());
+      String stats = stats(c);
+      assertTrue(stats.toString().contains("STAT log_fsync always\n"), stats);
       // a definition, three sets, and the flush once per stripe (64)
-      assertTrue(stats.toString().contains("STAT log_records_recovered 68\n"), stats.toString());
+      assertTrue(stats.toString().contains("STAT log_records_recovered 68\n"), stats);
     }
   }
 

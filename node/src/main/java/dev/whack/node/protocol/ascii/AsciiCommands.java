@@ -108,6 +108,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] CMD_QUIT = ascii("quit");
   private static final byte[] CMD_SHUTDOWN = ascii("shutdown");
   private static final byte[] CMD_SLABS = ascii("slabs");
+  private static final byte[] CMD_SNAPSHOT = ascii("snapshot");
+  private static final byte[] NO_DATA_DIR =
+      ascii("SERVER_ERROR no data directory: start the node with --data-dir\r\n");
   private static final byte[] CMD_LOCAL = ascii("local");
   private static final byte[] NOREPLY = ascii("noreply");
   private static final byte[] ZERO = ascii("0");
@@ -116,6 +119,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private final KeyspaceSession keys;
   private final NodeStats stats;
   private final dev.whack.node.durability.DurableLog log;
+
+  /** The node's data directory, for {@code snapshot}; null for a node in memory only. */
+  private final dev.whack.node.durability.Durability durability;
+
+  private ChannelHandlerContext ctx;
   private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] versionLine;
@@ -155,6 +163,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     this.keys = context.keyspace().session();
     this.stats = context.stats();
     this.log = context.log();
+    this.durability = context.durability();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
@@ -174,6 +183,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   @Override
   public void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
+    this.ctx = ctx;
     this.replies = replies;
     meta.attach(replies);
     profileCommands.attach(ctx, replies);
@@ -308,6 +318,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       error(SHUTDOWN_DISABLED);
     } else if (line.tokenEquals(0, CMD_SLABS)) {
       slabs(line);
+    } else if (line.tokenEquals(0, CMD_SNAPSHOT)) {
+      snapshot(line, framing);
     } else if (profileCommands.onLine(line, framing, keys.maxItemSize(), local)) {
       if (profileCommands.awaitingData()) {
         pendingLine = line;
@@ -787,6 +799,38 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     stats.cmdFlush.increment();
     keys.flushAll(delay);
     reply(noreply, OK);
+  }
+
+  /**
+   * "snapshot\r\n": takes a snapshot of the data directory now and answers once it is on disk,
+   * "SNAPSHOT <bytes> <records> <milliseconds>\r\n"; the connection's next commands wait for it.
+   */
+  private void snapshot(AsciiLine line, Framing framing) {
+    if (line.tokenCount != 1 || line.moreTokens) {
+      error(ERROR);
+      return;
+    }
+    if (durability == null) {
+      replies.bytes(NO_DATA_DIR);
+      return;
+    }
+    framing.suspend();
+    durability
+        .snapshotInBackground()
+        .whenComplete(
+            (taken, failure) -> {
+              String reply =
+                  failure != null
+                      ? "SERVER_ERROR snapshot failed: " + failure.getMessage() + "\r\n"
+                      : "SNAPSHOT "
+                          + taken.bytes()
+                          + " "
+                          + taken.records()
+                          + " "
+                          + taken.nanos() / 1_000_000
+                          + "\r\n";
+              ctx.executor().execute(() -> framing.resumeWith(ascii(reply)));
+            });
   }
 
   /** "verbosity <level> [noreply]\r\n": accepted and ignored, as there is no log to tune. */

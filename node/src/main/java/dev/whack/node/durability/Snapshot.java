@@ -1,0 +1,293 @@
+package dev.whack.node.durability;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.StripeImage;
+import dev.whack.proto.Profile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.locks.Lock;
+
+/**
+ * A snapshot file: everything the node holds, each stripe as of one cut of the log, written while
+ * the node serves. Records in the log's framing (length, CRC32C, type, sequence, payload) behind a
+ * {@code WHACKSNP} header:
+ *
+ * <pre>
+ * BEGIN           u32 sources, u64 next cas, u64 oldest live second, u64 taken at (millis)
+ * SEGMENT_DEFINED name, expression               (each segment)
+ * CUT             u32 source, u64 sequence       (the segment source's cut)
+ * ITEM            as in the log                  (each opaque item of stripe 0)
+ * PROFILE_IMAGE   stripe, key, kind, flags, expiry, cas, marks, protobuf whack.v1.Profile
+ * CUT             u32 0, u64 sequence            ... and so on for every stripe
+ * END             u64 records before it
+ * </pre>
+ *
+ * A source's cut is the sequence its next log record got when the snapshot read it, under the
+ * source's lock: its records below the cut are in the snapshot, and replay skips them. Nothing of
+ * the node is copied beyond one stripe's records at a time (a stripe's share of the data, written
+ * out after its lock is released), so a snapshot costs no fork and no second copy.
+ *
+ * <p>A snapshot is valid only whole: written to a temporary file, forced, renamed, the directory
+ * forced. Reading one that fails a checksum, is cut short or has no END stops start-up.
+ */
+final class Snapshot {
+  static final byte BEGIN = 20;
+  static final byte PROFILE_IMAGE = 21;
+  static final byte CUT = 22;
+  static final byte END = 23;
+
+  /** Above this many buffered bytes the writer writes them out (outside any stripe lock). */
+  private static final int WRITE_AT = 1 << 20;
+
+  /** What a snapshot took: its file, size, records and duration. */
+  record Taken(Path path, long bytes, long records, long nanos, long takenAtMillis) {}
+
+  /** What loading one gave: each source's cut, the records read, how long it took. */
+  record Loaded(long[] cuts, long records, long nanos, long takenAtMillis) {}
+
+  private Snapshot() {}
+
+  /**
+   * Writes a snapshot of {@code keyspace} and {@code engine} to {@code target} (by way of {@code
+   * target}.tmp), each source cut against {@code log}; sources are the keyspace's stripes and then
+   * the segment source, whose lock is {@code segmentLock}.
+   */
+  static Taken write(
+      Path target,
+      Keyspace keyspace,
+      ProfileEngine engine,
+      DurableLog log,
+      Lock segmentLock,
+      long nowMillis)
+      throws IOException {
+    long started = System.nanoTime();
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    int stripes = keyspace.stripeCount();
+    long records;
+    try (FileChannel out =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      Writer w = new Writer(out);
+      w.write(LogFormat.fileHeader(LogFormat.SNAPSHOT_MAGIC));
+      RecordBuffer b = w.buffer;
+      w.end(
+          b.begin(BEGIN, 0)
+              .putInt(stripes + 1)
+              .putLong(keyspace.nextCas())
+              .putLong(keyspace.oldestLiveSeconds())
+              .putLong(nowMillis));
+      long segmentCut;
+      segmentLock.lock();
+      try {
+        for (SegmentInfo s : engine.segments()) {
+          byte[] n = s.name().getBytes(StandardCharsets.UTF_8);
+          byte[] e = s.expression().getBytes(StandardCharsets.UTF_8);
+          w.end(
+              b.begin(LogRecords.SEGMENT_DEFINED, 0)
+                  .putBytes(n, 0, n.length)
+                  .putBytes(e, 0, e.length));
+        }
+        segmentCut = log.upcomingSequence();
+      } finally {
+        segmentLock.unlock();
+      }
+      w.end(b.begin(CUT, 0).putInt(stripes).putLong(segmentCut));
+      for (int i = 0; i < stripes; i++) {
+        int stripe = i;
+        long cut = keyspace.image(stripe, w.imageOf(stripe), log::upcomingSequence);
+        w.end(b.begin(CUT, 0).putInt(stripe).putLong(cut));
+        w.writeIfFull(0);
+      }
+      records = w.records;
+      w.end(b.begin(END, 0).putLong(records));
+      w.writeIfFull(-1);
+      out.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    DurableLog.syncDirectory(target.toAbsolutePath().getParent());
+    return new Taken(target, Files.size(target), records, System.nanoTime() - started, nowMillis);
+  }
+
+  /** Appends records to a buffer and writes it to the file between stripes. */
+  private static final class Writer {
+    final FileChannel out;
+    final RecordBuffer buffer = new RecordBuffer();
+    long records;
+
+    Writer(FileChannel out) {
+      this.out = out;
+    }
+
+    void end(RecordBuffer b) {
+      b.end();
+      records++;
+    }
+
+    /** Writes the buffer out once it holds more than {@code threshold} bytes. */
+    void writeIfFull(int threshold) throws IOException {
+      if (buffer.size() > threshold) {
+        IOException[] failed = new IOException[1];
+        buffer.drainTo(
+            (bytes, off, len) -> {
+              try {
+                write(ByteBuffer.wrap(bytes, off, len));
+              } catch (IOException e) {
+                failed[0] = e;
+              }
+            });
+        if (failed[0] != null) {
+          throw failed[0];
+        }
+        buffer.shrink(WRITE_AT);
+      }
+    }
+
+    void write(ByteBuffer b) throws IOException {
+      while (b.hasRemaining()) {
+        out.write(b);
+      }
+    }
+
+    /** Records the stripe's items into the buffer, under the stripe's lock (copies only). */
+    StripeImage imageOf(int stripe) {
+      return new StripeImage() {
+        @Override
+        public void item(
+            byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+          RecordBuffer b = buffer.begin(LogRecords.ITEM, 0).putInt(stripe);
+          b.putBytes(key, 0, key.length).putInt(flags).putLong(expiresAtSeconds).putLong(cas);
+          end(b.putByte(marks).putBytes(value, 0, value.length));
+        }
+
+        @Override
+        public void profile(
+            byte[] key,
+            byte kind,
+            int flags,
+            long expiresAtSeconds,
+            long cas,
+            int marks,
+            Profile profile) {
+          byte[] p = profile.toByteArray();
+          RecordBuffer b = buffer.begin(PROFILE_IMAGE, 0).putInt(stripe);
+          b.putBytes(key, 0, key.length).putByte(kind).putInt(flags).putLong(expiresAtSeconds);
+          end(b.putLong(cas).putByte(marks).putBytes(p, 0, p.length));
+        }
+      };
+    }
+  }
+
+  /**
+   * Loads the snapshot at {@code path} into an empty {@code keyspace} and {@code engine}.
+   *
+   * @throws CorruptLogException when any record fails its checksum, the file is cut short, or it
+   *     was written for another number of stripes
+   */
+  static Loaded load(Path path, Keyspace keyspace, ProfileEngine engine) throws IOException {
+    long started = System.nanoTime();
+    int stripes = keyspace.stripeCount();
+    long[] cuts = new long[stripes + 1];
+    Arrays.fill(cuts, -1);
+    dev.whack.node.keyspace.Journal restorer = keyspace.restorer();
+    long[] seen = new long[3]; // records before END, END's count (-1 until read), taken at
+    seen[1] = -1;
+    LogReader.Result result;
+    try {
+      result =
+          LogReader.read(
+              path,
+              LogFormat.SNAPSHOT_MAGIC,
+              (type, sequence, p) -> {
+                if (seen[1] >= 0) {
+                  throw new IllegalStateException("records after the END record");
+                }
+                switch (type) {
+                  case BEGIN -> {
+                    int sources = p.getInt();
+                    if (sources != stripes + 1) {
+                      throw new IllegalStateException(
+                          "written by a node with "
+                              + (sources - 1)
+                              + " stripes, this node has "
+                              + stripes);
+                    }
+                    keyspace.restoreCounters(p.getLong(), p.getLong());
+                    seen[2] = p.getLong();
+                  }
+                  case LogRecords.SEGMENT_DEFINED ->
+                      engine.define(LogRecords.text(p), LogRecords.text(p));
+                  case LogRecords.ITEM ->
+                      restorer.item(
+                          p.getInt(),
+                          LogRecords.bytes(p),
+                          p.getInt(),
+                          p.getLong(),
+                          p.getLong(),
+                          p.get(),
+                          LogRecords.bytes(p));
+                  case PROFILE_IMAGE -> {
+                    int stripe = p.getInt();
+                    byte[] key = LogRecords.bytes(p);
+                    byte kind = p.get();
+                    int flags = p.getInt();
+                    long expiry = p.getLong();
+                    long cas = p.getLong();
+                    int marks = p.get();
+                    Profile profile = profile(p);
+                    keyspace.restoreProfile(stripe, key, kind, flags, expiry, cas, marks, profile);
+                  }
+                  case CUT -> cuts[p.getInt()] = p.getLong();
+                  case END -> {
+                    seen[1] = p.getLong();
+                    return;
+                  }
+                  default -> throw new IllegalStateException("unknown record type " + type);
+                }
+                seen[0]++;
+              });
+    } catch (RuntimeException e) {
+      throw new CorruptLogException(path, -1, "cannot be loaded: " + e.getMessage());
+    }
+    if (result.tornBytes() > 0) {
+      throw new CorruptLogException(
+          path, result.goodBytes(), "a damaged or cut-short record (a snapshot is written whole)");
+    }
+    if (seen[1] < 0) {
+      throw new CorruptLogException(path, result.goodBytes(), "ends before its END record");
+    }
+    if (seen[1] != seen[0]) {
+      throw new CorruptLogException(
+          path, result.goodBytes(), "holds " + seen[0] + " records, its END says " + seen[1]);
+    }
+    for (int i = 0; i < cuts.length; i++) {
+      if (cuts[i] < 0) {
+        throw new CorruptLogException(path, result.goodBytes(), "has no cut for source " + i);
+      }
+    }
+    return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2]);
+  }
+
+  private static Profile profile(ByteBuffer p) {
+    int length = p.getInt();
+    ByteBuffer slice = p.slice(p.position(), length);
+    p.position(p.position() + length);
+    try {
+      return Profile.parseFrom(slice);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a profile that does not parse: " + e.getMessage(), e);
+    }
+  }
+}

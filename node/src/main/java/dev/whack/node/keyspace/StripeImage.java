@@ -1,0 +1,31 @@
+package dev.whack.node.keyspace;
+
+import dev.whack.proto.Profile;
+
+/**
+ * What a snapshot is told of each live item of one stripe ({@link Keyspace#image}), while the
+ * stripe's lock is held: so it must only copy what it is given, never block or call back into the
+ * keyspace. Arrays must not be kept.
+ */
+public interface StripeImage {
+  /**
+   * An opaque item.
+   *
+   * @param marks {@link Journal#STALE}, {@link Journal#BINARY_KEY}, {@link Journal#WIN_TOKEN_SENT}
+   */
+  void item(byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value);
+
+  /**
+   * A profile item: its metadata and the whole profile (attributes, event series, producer marks).
+   *
+   * @param kind the encoding the item is rendered in, which {@link Keyspace#restoreProfile} takes
+   */
+  void profile(
+      byte[] key,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      Profile profile);
+}
