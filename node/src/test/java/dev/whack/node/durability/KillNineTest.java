@@ -12,28 +12,33 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code kill -9} of a node process under a concurrent write load with {@code --fsync always}:
  * after a restart on the same data directory every acknowledged write is there, no profile has more
- * increments than were sent, and the segment built on them equals a brute-force count.
+ * increments than were sent, and the segment built on them equals a brute-force count; also when
+ * snapshots were taken during the load (one on request, others by {@code --snapshot-every}, which a
+ * kill may interrupt).
  */
 class KillNineTest {
   private static final int WRITERS = 4;
 
   @TempDir Path dir;
 
-  @Test
-  void shouldKeepEveryAcknowledgedWriteAcrossAKillNine() throws Exception {
+  @ParameterizedTest(name = "snapshots during the load: {0}")
+  @ValueSource(booleans = {false, true})
+  void shouldKeepEveryAcknowledgedWriteAcrossAKillNine(boolean snapshots) throws Exception {
     long[] acknowledgedSets = new long[WRITERS];
     long[] acknowledgedIncrements = new long[WRITERS];
-    try (NodeProcess node = NodeProcess.start(dir, "always")) {
+    try (NodeProcess node = NodeProcess.start(dir, "always", snapshots ? 3000 : 0)) {
       try (RawConnection c = new RawConnection("127.0.0.1", node.port())) {
         String expr = "n >= 20";
         c.send("segdef big " + expr.length() + "\r\n" + expr + "\r\n");
         assertEquals("DEFINED 0\r\n", c.readLine());
       }
-      long errors = writeUntilKilled(node, acknowledgedSets, acknowledgedIncrements);
+      long errors = writeUntilKilled(node, acknowledgedSets, acknowledgedIncrements, snapshots);
       assertEquals(0, errors, "every write before the kill was acknowledged as written");
     }
     for (int w = 0; w < WRITERS; w++) {
@@ -72,6 +77,16 @@ class KillNineTest {
       String expr = "big";
       c.send("segcount " + expr.length() + "\r\n" + expr + "\r\n");
       assertEquals("COUNT " + big + "\r\n", c.readLine());
+      if (snapshots) {
+        c.send("stats\r\n");
+        long fromSnapshot = -1;
+        for (String line = c.readLine(); !line.equals("END\r\n"); line = c.readLine()) {
+          if (line.startsWith("STAT snapshot_records_recovered ")) {
+            fromSnapshot = Long.parseLong(line.substring(32).trim());
+          }
+        }
+        assertTrue(fromSnapshot > 0, "started from a snapshot: " + fromSnapshot);
+      }
     }
   }
 
@@ -84,7 +99,7 @@ class KillNineTest {
   void shouldLoseOnlyTheLastMomentsAndNothingHalfAppliedWithEverysec() throws Exception {
     long[] acknowledgedSets = new long[WRITERS];
     try (NodeProcess node = NodeProcess.start(dir, "everysec")) {
-      writeUntilKilled(node, acknowledgedSets, new long[WRITERS]);
+      writeUntilKilled(node, acknowledgedSets, new long[WRITERS], false);
     }
     try (NodeProcess node = NodeProcess.start(dir, "everysec");
         RawConnection c = new RawConnection("127.0.0.1", node.port())) {
@@ -123,11 +138,13 @@ class KillNineTest {
   /**
    * {@link #WRITERS} connections each alternate a set of a key of its own ({@code w<id>-<i>}, value
    * {@code i}) and an increment of its profile ({@code p<id>}) until the node is killed, 1.5 s in;
-   * the counts of what was acknowledged are left in the arrays.
+   * the counts of what was acknowledged are left in the arrays. With {@code snapshot}, a snapshot
+   * is asked for 0.5 s in, and the kill comes at least 0.5 s after it is written.
    *
    * @return how many writes were answered other than as written
    */
-  private static long writeUntilKilled(NodeProcess node, long[] sets, long[] increments)
+  private static long writeUntilKilled(
+      NodeProcess node, long[] sets, long[] increments, boolean snapshot)
       throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong errors = new AtomicLong();
@@ -170,7 +187,17 @@ class KillNineTest {
       writers.add(t);
       t.start();
     }
-    Thread.sleep(1500);
+    if (snapshot) {
+      Thread.sleep(500);
+      try (RawConnection c = new RawConnection("127.0.0.1", node.port())) {
+        c.send("snapshot\r\n");
+        String reply = c.readLine();
+        assertTrue(reply.startsWith("SNAPSHOT "), reply);
+      }
+      Thread.sleep(500);
+    } else {
+      Thread.sleep(1500);
+    }
     node.kill();
     stop.set(true);
     for (Thread t : writers) {

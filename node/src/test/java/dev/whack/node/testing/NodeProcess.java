@@ -22,8 +22,19 @@ public final class NodeProcess implements AutoCloseable {
     this.port = port;
   }
 
-  /** Starts a node on a free port with {@code --data-dir dir --fsync fsync}. */
+  /**
+   * Starts a node on a free port with {@code --data-dir dir --fsync fsync}, no snapshots by itself.
+   */
   public static NodeProcess start(Path dir, String fsync) throws IOException {
+    return start(dir, fsync, 0);
+  }
+
+  /**
+   * Starts a node on a free port with {@code --data-dir dir --fsync fsync}, taking a snapshot by
+   * itself every {@code snapshotEveryWrites} logged writes (0: never).
+   */
+  public static NodeProcess start(Path dir, String fsync, long snapshotEveryWrites)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p =
         new ProcessBuilder(
@@ -34,7 +45,8 @@ public final class NodeProcess implements AutoCloseable {
                     System.getProperty("java.class.path"),
                     NodeProcess.class.getName(),
                     dir.toString(),
-                    fsync))
+                    fsync,
+                    Long.toString(snapshotEveryWrites)))
             .redirectErrorStream(true)
             .start();
     BufferedReader out =
@@ -82,7 +94,7 @@ public final class NodeProcess implements AutoCloseable {
     kill();
   }
 
-  /** The node: {@code <data dir> <fsync>}. */
+  /** The node: {@code <data dir> <fsync> <snapshot every writes>}. */
   public static void main(String[] args) throws Exception {
     WhackNode node =
         WhackNode.start(
@@ -91,6 +103,7 @@ public final class NodeProcess implements AutoCloseable {
                 .metricsPort(0)
                 .dataDir(Path.of(args[0]))
                 .fsync(args[1])
+                .snapshotEvery(0, Long.parseLong(args[2]))
                 .conclude());
     System.out.println("PORT " + node.port());
     System.out.flush();
