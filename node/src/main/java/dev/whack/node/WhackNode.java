@@ -307,9 +307,10 @@ public final class WhackNode implements AutoCloseable {
       server.close();
     }
     metrics.close();
-    if (durability != null) {
+    if (durability != null && server != null) {
       try {
-        // Nothing writes any more: a snapshot now makes the next start-up quick.
+        // Nothing writes any more: a snapshot now makes the next start-up quick. (A node that
+        // never served has nothing to add to what it loaded.)
         Durability.SnapshotStats taken = durability.snapshot();
         System.err.printf(
             java.util.Locale.ROOT,
@@ -320,6 +321,8 @@ public final class WhackNode implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         System.err.println("whack node: no snapshot on the way out: " + e.getMessage());
       }
+    }
+    if (durability != null) {
       try {
         durability.close();
       } catch (IOException e) {

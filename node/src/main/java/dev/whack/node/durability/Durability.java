@@ -47,6 +47,7 @@ public final class Durability implements AutoCloseable {
       long snapshotRecords, long logRecords, long tornBytes, double seconds, String snapshot) {}
 
   private final Path dir;
+  private final DirectoryLock lock;
   private final DurableLog log;
   private final Keyspace keyspace;
   private final ProfileEngine engine;
@@ -64,6 +65,7 @@ public final class Durability implements AutoCloseable {
 
   private Durability(
       Path dir,
+      DirectoryLock lock,
       DurableLog log,
       Keyspace keyspace,
       ProfileEngine engine,
@@ -73,6 +75,7 @@ public final class Durability implements AutoCloseable {
       long generation,
       SnapshotStats lastSnapshot) {
     this.dir = dir;
+    this.lock = lock;
     this.log = log;
     this.keyspace = keyspace;
     this.engine = engine;
@@ -102,6 +105,24 @@ public final class Durability implements AutoCloseable {
       Consumer<String> report)
       throws IOException {
     Files.createDirectories(dir);
+    DirectoryLock lock = DirectoryLock.take(dir);
+    try {
+      return open(dir, lock, fsync, keyspace, engine, clock, report);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static Durability open(
+      Path dir,
+      DirectoryLock lock,
+      DurableLog.Fsync fsync,
+      Keyspace keyspace,
+      ProfileEngine engine,
+      ReplayClock clock,
+      Consumer<String> report)
+      throws IOException {
     long started = System.nanoTime();
     TreeMap<Long, Path> logs = numbered(dir, LOG);
     TreeMap<Long, Path> snapshots = numbered(dir, SNAPSHOT);
@@ -184,7 +205,7 @@ public final class Durability implements AutoCloseable {
     keyspace.journal(journal);
     engine.catalogListener(journal);
     return new Durability(
-        dir, log, keyspace, engine, segmentLock, clock, recovery, generation, lastSnapshot);
+        dir, lock, log, keyspace, engine, segmentLock, clock, recovery, generation, lastSnapshot);
   }
 
   /**
@@ -361,6 +382,10 @@ public final class Durability implements AutoCloseable {
   /** Writes and forces what is waiting and closes the log. */
   @Override
   public void close() throws IOException {
-    log.close();
+    try {
+      log.close();
+    } finally {
+      lock.close();
+    }
   }
 }

@@ -223,6 +223,19 @@ class RestartTest {
   }
 
   @Test
+  void shouldRefuseADataDirectoryAnotherNodeUses() {
+    EmbeddedNode first = start("everysec");
+    try {
+      java.io.UncheckedIOException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              java.io.UncheckedIOException.class, () -> start("everysec").close());
+      assertTrue(e.getMessage().contains("is in use by another node"), e.getMessage());
+    } finally {
+      first.close();
+    }
+  }
+
+  @Test
   void shouldKeepRecordsOfEveryRestart() {
     List<String> states = new ArrayList<>();
     for (int round = 0; round < 3; round++) {
