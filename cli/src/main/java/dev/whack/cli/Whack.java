@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       LoadCommand.class,
       DumpCommand.class,
       StatsCommand.class,
+      SnapshotCommand.class,
       ClusterCommand.class,
       CompletionCommand.class,
       CommandLine.HelpCommand.class

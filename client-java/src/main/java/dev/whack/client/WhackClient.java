@@ -7,6 +7,7 @@ import dev.whack.client.protocol.GetRequest;
 import dev.whack.client.protocol.Keys;
 import dev.whack.client.protocol.RelayRequest;
 import dev.whack.client.protocol.Request;
+import dev.whack.client.protocol.SnapshotRequest;
 import dev.whack.client.protocol.StatsRequest;
 import dev.whack.client.protocol.StoreRequest;
 import dev.whack.client.protocol.UpdateRequest;
@@ -399,6 +400,16 @@ public final class WhackClient implements AutoCloseable {
   /** A group of a member's statistics: {@code settings}, {@code items}, {@code conns}... */
   public CompletableFuture<Map<String, String>> stats(String server, String group) {
     return Futures.attempt(() -> sendTo(server, new StatsRequest(group)));
+  }
+
+  /**
+   * Asks one member to write a snapshot of its data directory now; completes once it is on disk
+   * (which can take longer than the usual request timeout for a large node: build the client with a
+   * request timeout to match). Fails with {@link ServerErrorException} from a node started without
+   * {@code --data-dir}.
+   */
+  public CompletableFuture<SnapshotTaken> snapshot(String server) {
+    return Futures.attempt(() -> sendTo(server, new SnapshotRequest()));
   }
 
   /** A member's version ({@code 1.6.18-whack-0.1.0}); also a cheap check that it answers. */
