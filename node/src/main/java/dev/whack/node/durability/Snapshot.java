@@ -1,11 +1,10 @@
 package dev.whack.node.durability;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.Journal;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.StripeImage;
-import dev.whack.proto.Profile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,7 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -27,7 +31,7 @@ import java.util.concurrent.locks.Lock;
  * SEGMENT_DEFINED name, expression               (each segment)
  * CUT             u32 source, u64 sequence       (the segment source's cut)
  * ITEM            as in the log                  (each opaque item of stripe 0)
- * PROFILE_IMAGE   stripe, key, kind, flags, expiry, cas, marks, protobuf whack.v1.Profile
+ * PROFILE_IMAGE   stripe, key, kind, flags, expiry, cas, marks, Profile JSON
  * CUT             u32 0, u64 sequence            ... and so on for every stripe
  * END             u64 records before it
  * </pre>
@@ -45,6 +49,13 @@ final class Snapshot {
   static final byte PROFILE_IMAGE = 21;
   static final byte CUT = 22;
   static final byte END = 23;
+
+  /**
+   * Threads that apply a snapshot's items and profiles at start-up, each the stripes {@code i} with
+   * {@code i % APPLIERS} equal to its number, so no two contend for a stripe's lock and each
+   * stripe's records apply in file order; the reading thread checks and hands out records.
+   */
+  private static final int APPLIERS = Math.max(1, Runtime.getRuntime().availableProcessors());
 
   /** Above this many buffered bytes the writer writes them out (outside any stripe lock). */
   private static final int WRITE_AT = 1 << 20;
@@ -180,8 +191,7 @@ final class Snapshot {
             long expiresAtSeconds,
             long cas,
             int marks,
-            Profile profile) {
-          byte[] p = profile.toByteArray();
+            byte[] p) {
           RecordBuffer b = buffer.begin(PROFILE_IMAGE, 0).putInt(stripe);
           b.putBytes(key, 0, key.length).putByte(kind).putInt(flags).putLong(expiresAtSeconds);
           end(b.putLong(cas).putByte(marks).putBytes(p, 0, p.length));
@@ -201,11 +211,10 @@ final class Snapshot {
     int stripes = keyspace.stripeCount();
     long[] cuts = new long[stripes + 1];
     Arrays.fill(cuts, -1);
-    dev.whack.node.keyspace.Journal restorer = keyspace.restorer();
     long[] seen = new long[3]; // records before END, END's count (-1 until read), taken at
     seen[1] = -1;
     LogReader.Result result;
-    try {
+    try (StripeAppliers appliers = new StripeAppliers(keyspace, APPLIERS)) {
       result =
           LogReader.read(
               path,
@@ -229,26 +238,7 @@ final class Snapshot {
                   }
                   case LogRecords.SEGMENT_DEFINED ->
                       engine.define(LogRecords.text(p), LogRecords.text(p));
-                  case LogRecords.ITEM ->
-                      restorer.item(
-                          p.getInt(),
-                          LogRecords.bytes(p),
-                          p.getInt(),
-                          p.getLong(),
-                          p.getLong(),
-                          p.get(),
-                          LogRecords.bytes(p));
-                  case PROFILE_IMAGE -> {
-                    int stripe = p.getInt();
-                    byte[] key = LogRecords.bytes(p);
-                    byte kind = p.get();
-                    int flags = p.getInt();
-                    long expiry = p.getLong();
-                    long cas = p.getLong();
-                    int marks = p.get();
-                    Profile profile = profile(p);
-                    keyspace.restoreProfile(stripe, key, kind, flags, expiry, cas, marks, profile);
-                  }
+                  case LogRecords.ITEM, PROFILE_IMAGE -> appliers.apply(type, p);
                   case CUT -> cuts[p.getInt()] = p.getLong();
                   case END -> {
                     seen[1] = p.getLong();
@@ -258,6 +248,7 @@ final class Snapshot {
                 }
                 seen[0]++;
               });
+      appliers.finish();
     } catch (RuntimeException e) {
       throw new CorruptLogException(path, -1, "cannot be loaded: " + e.getMessage());
     }
@@ -280,14 +271,149 @@ final class Snapshot {
     return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2]);
   }
 
-  private static Profile profile(ByteBuffer p) {
-    int length = p.getInt();
-    ByteBuffer slice = p.slice(p.position(), length);
-    p.position(p.position() + length);
-    try {
-      return Profile.parseFrom(slice);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("a profile that does not parse: " + e.getMessage(), e);
+  /**
+   * Applies item and profile records on {@link #APPLIERS} threads, by stripe. Records go in batches
+   * through bounded queues, so the reader is held back rather than memory filled when the appliers
+   * are slower than the disk.
+   *
+   * <p>Concurrency: {@link #apply} and {@link #finish} on the reading thread only; each applier
+   * thread owns its stripes. The first failure of any applier is rethrown by the reader.
+   */
+  private static final class StripeAppliers implements AutoCloseable {
+    private static final int BATCH = 256;
+    private static final List<byte[]> DONE = List.of();
+
+    private final Keyspace keyspace;
+    private final Journal restorer;
+    private final ArrayBlockingQueue<List<byte[]>>[] queues;
+    private final List<byte[]>[] batches;
+    private final Thread[] threads;
+    private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+
+    @SuppressWarnings({"unchecked", "rawtypes"}) // arrays of generic queues and lists
+    StripeAppliers(Keyspace keyspace, int count) {
+      this.keyspace = keyspace;
+      this.restorer = keyspace.restorer();
+      this.queues = new ArrayBlockingQueue[count];
+      this.batches = new List[count];
+      this.threads = new Thread[count];
+      for (int i = 0; i < count; i++) {
+        ArrayBlockingQueue<List<byte[]>> q = new ArrayBlockingQueue<>(8);
+        queues[i] = q;
+        batches[i] = new ArrayList<>(BATCH);
+        threads[i] = new Thread(() -> run(q), "whack-snapshot-load-" + i);
+        threads[i].setDaemon(true);
+        threads[i].start();
+      }
+    }
+
+    /** Hands the record (type first, then its payload) to its stripe's applier. */
+    void apply(byte type, ByteBuffer payload) {
+      checkFailure();
+      int stripe = payload.getInt(payload.position());
+      byte[] record = new byte[1 + payload.remaining()];
+      record[0] = type;
+      payload.get(payload.position(), record, 1, payload.remaining());
+      int i = stripe % queues.length;
+      batches[i].add(record);
+      if (batches[i].size() == BATCH) {
+        put(i, batches[i]);
+        batches[i] = new ArrayList<>(BATCH);
+      }
+    }
+
+    /** Hands out what is left and waits until every record is applied. */
+    void finish() {
+      for (int i = 0; i < queues.length; i++) {
+        if (!batches[i].isEmpty()) {
+          put(i, batches[i]);
+          batches[i] = new ArrayList<>(BATCH);
+        }
+      }
+      close();
+      checkFailure();
+    }
+
+    private void put(int i, List<byte[]> batch) {
+      try {
+        while (!queues[i].offer(batch, 100, TimeUnit.MILLISECONDS)) {
+          checkFailure();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while loading a snapshot", e);
+      }
+    }
+
+    private void checkFailure() {
+      RuntimeException f = failure.get();
+      if (f != null) {
+        throw f;
+      }
+    }
+
+    private void run(ArrayBlockingQueue<List<byte[]>> queue) {
+      try {
+        for (List<byte[]> batch = queue.take(); batch != DONE; batch = queue.take()) {
+          if (failure.get() != null) {
+            continue; // drain without applying, so the reader never blocks on a full queue
+          }
+          for (byte[] record : batch) {
+            applyNow(record);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        failure.compareAndSet(null, e);
+        for (List<byte[]> rest = queue.poll(); rest != DONE; rest = queue.poll()) {
+          if (rest == null) {
+            Thread.onSpinWait();
+          }
+        }
+      }
+    }
+
+    private void applyNow(byte[] record) {
+      ByteBuffer p = ByteBuffer.wrap(record, 1, record.length - 1);
+      if (record[0] == LogRecords.ITEM) {
+        restorer.item(
+            p.getInt(),
+            LogRecords.bytes(p),
+            p.getInt(),
+            p.getLong(),
+            p.getLong(),
+            p.get(),
+            LogRecords.bytes(p));
+      } else {
+        int stripe = p.getInt();
+        byte[] key = LogRecords.bytes(p);
+        byte kind = p.get();
+        int flags = p.getInt();
+        long expiry = p.getLong();
+        long cas = p.getLong();
+        int marks = p.get();
+        byte[] json = LogRecords.bytes(p);
+        keyspace.restoreProfile(stripe, key, kind, flags, expiry, cas, marks, json);
+      }
+    }
+
+    /** Stops every applier (after what was handed out) and waits for them. */
+    @Override
+    public void close() {
+      for (int i = 0; i < queues.length; i++) {
+        if (threads[i].isAlive()) {
+          put(i, DONE);
+        }
+      }
+      for (Thread t : threads) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 }

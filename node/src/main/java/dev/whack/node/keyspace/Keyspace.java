@@ -216,7 +216,7 @@ public final class Keyspace {
                 item.expiresAtSeconds,
                 item.cas,
                 marks,
-                engine.get(item.key, item.hash, item.ordinal));
+                engine.getJson(item.key, item.hash, item.ordinal));
           } else {
             out.item(item.key, item.flags, item.expiresAtSeconds, item.cas, marks, item.value);
           }
@@ -241,12 +241,12 @@ public final class Keyspace {
       long expiresAtSeconds,
       long cas,
       int marks,
-      Profile profile) {
+      byte[] profileJson) {
     ProfileWrite put =
         new ReplayedWrite() {
           @Override
           public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
-            return engine.put(k, hash, currentOrdinal, profile);
+            return engine.putJson(k, hash, currentOrdinal, profileJson, 0, profileJson.length);
           }
         };
     cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);

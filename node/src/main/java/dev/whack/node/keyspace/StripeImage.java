@@ -1,7 +1,5 @@
 package dev.whack.node.keyspace;
 
-import dev.whack.proto.Profile;
-
 /**
  * What a snapshot is told of each live item of one stripe ({@link Keyspace#image}), while the
  * stripe's lock is held: so it must only copy what it is given, never block or call back into the
@@ -16,7 +14,10 @@ public interface StripeImage {
   void item(byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value);
 
   /**
-   * A profile item: its metadata and the whole profile (attributes, event series, producer marks).
+   * A profile item: its metadata and the whole profile as Profile JSON (attributes, event series in
+   * {@code $events}, producer marks in {@code $producers}: nothing is lost, see docs/profiles.md).
+   * JSON rather than protobuf because both ways it is the engine's own fast path (rendered from the
+   * compact form as for a get, parsed into it with no object per field).
    *
    * @param kind the encoding the item is rendered in, which {@link Keyspace#restoreProfile} takes
    */
@@ -27,5 +28,5 @@ public interface StripeImage {
       long expiresAtSeconds,
       long cas,
       int marks,
-      Profile profile);
+      byte[] profileJson);
 }
