@@ -115,6 +115,13 @@ final class NodeCommand implements Callable<Integer> {
   String fsync = "everysec";
 
   @Option(
+      names = "--skip-damaged",
+      description =
+          "with --data-dir, start even if a snapshot or log is damaged, passing over the damaged"
+              + " part (its writes are lost, and said so); without it such a start-up stops")
+  boolean skipDamaged;
+
+  @Option(
       names = "--snapshot-every",
       paramLabel = "WHEN",
       description =
@@ -146,6 +153,7 @@ final class NodeCommand implements Callable<Integer> {
               .dataDir(dataDir)
               .fsync(fsync)
               .snapshotEvery(every[0], every[1])
+              .skipDamaged(skipDamaged)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());

@@ -3,6 +3,7 @@ package dev.whack.node;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.durability.CorruptLogException;
 import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.durability.ReplayClock;
@@ -166,10 +167,20 @@ public final class WhackNode implements AutoCloseable {
       return Durability.open(
           config.dataDir(),
           DurableLog.Fsync.valueOf(config.fsync().toUpperCase(java.util.Locale.ROOT)),
+          config.skipDamaged(),
           keyspace,
           engine,
           engineClock,
           line -> System.err.println("whack node: " + line));
+    } catch (CorruptLogException e) {
+      throw new UncheckedIOException(
+          "cannot start from the data directory "
+              + config.dataDir()
+              + ": "
+              + e.getMessage()
+              + " (to start anyway, passing over the damaged part and losing its writes, add"
+              + " --skip-damaged)",
+          e);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot start from the data directory " + config.dataDir() + ": " + e.getMessage(), e);

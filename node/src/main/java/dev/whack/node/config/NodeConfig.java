@@ -46,6 +46,7 @@ public final class NodeConfig {
   private long producerMarkAgeSeconds = DEFAULT_PRODUCER_MARK_AGE_SECONDS;
   private java.nio.file.Path dataDir;
   private String fsync = "everysec";
+  private boolean skipDamaged;
   private long snapshotEverySeconds = 600;
   private long snapshotEveryWrites = 5_000_000;
   private List<String> peers = List.of();
@@ -179,6 +180,19 @@ public final class NodeConfig {
   public NodeConfig fsync(String fsync) {
     this.fsync = fsync;
     return this;
+  }
+
+  /**
+   * At start-up, pass over a damaged part of a snapshot or log (its writes are lost and reported)
+   * instead of refusing to start: the operator's explicit choice after a refusal.
+   */
+  public NodeConfig skipDamaged(boolean skip) {
+    this.skipDamaged = skip;
+    return this;
+  }
+
+  public boolean skipDamaged() {
+    return skipDamaged;
   }
 
   /**

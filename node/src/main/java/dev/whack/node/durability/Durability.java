@@ -44,7 +44,12 @@ public final class Durability implements AutoCloseable {
 
   /** What start-up found and played. */
   public record Recovery(
-      long snapshotRecords, long logRecords, long tornBytes, double seconds, String snapshot) {}
+      long snapshotRecords,
+      long logRecords,
+      long tornBytes,
+      double seconds,
+      String snapshot,
+      List<String> skipped) {}
 
   private final Path dir;
   private final DirectoryLock lock;
@@ -99,6 +104,7 @@ public final class Durability implements AutoCloseable {
   public static Durability open(
       Path dir,
       DurableLog.Fsync fsync,
+      boolean skipDamage,
       Keyspace keyspace,
       ProfileEngine engine,
       ReplayClock clock,
@@ -107,7 +113,17 @@ public final class Durability implements AutoCloseable {
     Files.createDirectories(dir);
     DirectoryLock lock = DirectoryLock.take(dir);
     try {
-      return open(dir, lock, fsync, keyspace, engine, clock, report);
+      Durability opened = open(dir, lock, fsync, skipDamage, keyspace, engine, clock, report);
+      if (!opened.recovery.skipped().isEmpty()) {
+        // The damaged files stay as they are until a snapshot covers them; take one now, so the
+        // next start-up does not meet the same damage.
+        SnapshotStats taken = opened.snapshot();
+        report.accept(
+            "wrote a snapshot past the damage ("
+                + taken.records()
+                + " records); the damaged files are gone");
+      }
+      return opened;
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
@@ -118,6 +134,7 @@ public final class Durability implements AutoCloseable {
       Path dir,
       DirectoryLock lock,
       DurableLog.Fsync fsync,
+      boolean skipDamage,
       Keyspace keyspace,
       ProfileEngine engine,
       ReplayClock clock,
@@ -129,6 +146,7 @@ public final class Durability implements AutoCloseable {
     deleteTemporaryFiles(dir);
     int stripes = keyspace.stripeCount();
     long[] cuts = new long[stripes + 1];
+    List<String> skipped = new ArrayList<>();
     long snapshotRecords = 0;
     long generation = 1;
     SnapshotStats lastSnapshot = null;
@@ -136,7 +154,8 @@ public final class Durability implements AutoCloseable {
     if (!snapshots.isEmpty()) {
       generation = snapshots.lastKey();
       Path newest = snapshots.lastEntry().getValue();
-      Snapshot.Loaded loaded = Snapshot.load(newest, keyspace, engine);
+      Snapshot.Loaded loaded = Snapshot.load(newest, keyspace, engine, skipDamage);
+      loaded.skipped().forEach(part -> skipped.add(newest.getFileName() + " at " + part));
       cuts = loaded.cuts();
       snapshotRecords = loaded.records();
       snapshotName = newest.getFileName().toString();
@@ -156,12 +175,15 @@ public final class Durability implements AutoCloseable {
       LogReader.Result r =
           LogReader.read(
               path,
+              LogFormat.MAGIC,
+              skipDamage,
               (type, seq, payload) -> {
                 if (seq >= skipBelow[LogRecords.source(type, payload, stripes)]) {
                   LogRecords.play(type, payload, restorer, segments, clock);
                 }
               });
-      if (r.tornBytes() > 0 && i < toPlay.size() - 1) {
+      r.skipped().forEach(part -> skipped.add(path.getFileName() + " at " + part));
+      if (r.tornBytes() > 0 && i < toPlay.size() - 1 && !skipDamage) {
         throw new CorruptLogException(
             path, r.goodBytes(), "a damaged record at the end of a log that later logs follow");
       }
@@ -188,7 +210,8 @@ public final class Durability implements AutoCloseable {
             logRecords,
             tornBytes,
             (System.nanoTime() - started) / 1e9,
-            snapshotName);
+            snapshotName,
+            List.copyOf(skipped));
     report.accept(describe(recovery, dir));
     Lock[] stripeLocks = engine.stripeLocks();
     Lock segmentLock = new ReentrantLock();
@@ -236,9 +259,13 @@ public final class Durability implements AutoCloseable {
         r.logRecords(),
         dir,
         r.seconds(),
-        r.tornBytes() > 0
-            ? "; dropped a torn last record (" + r.tornBytes() + " bytes) a crash left"
-            : "");
+        (r.tornBytes() > 0
+                ? "; dropped a torn last record (" + r.tornBytes() + " bytes) a crash left"
+                : "")
+            + (r.skipped().isEmpty()
+                ? ""
+                : "; SKIPPED DAMAGED PARTS as told (--skip-damaged), their writes are lost: "
+                    + String.join(", ", r.skipped())));
   }
 
   private static TreeMap<Long, Path> numbered(Path dir, Pattern pattern) throws IOException {

@@ -38,8 +38,19 @@ public final class LogReader {
    *     in sequence order in the file), or -1
    * @param goodBytes the length of the file up to the end of the last good record
    * @param tornBytes bytes after it that were dropped as a torn last record (0 when none)
+   * @param skipped damaged parts passed over when told to ({@code skipDamage}), as "offset +bytes"
+   *     descriptions; empty otherwise
    */
-  public record Result(long records, long maxSequence, long goodBytes, long tornBytes) {}
+  public record Result(
+      long records,
+      long maxSequence,
+      long goodBytes,
+      long tornBytes,
+      java.util.List<String> skipped) {
+    Result(long records, long maxSequence, long goodBytes, long tornBytes) {
+      this(records, maxSequence, goodBytes, tornBytes, java.util.List.of());
+    }
+  }
 
   private LogReader() {}
 
@@ -49,11 +60,17 @@ public final class LogReader {
    * @throws CorruptLogException when the header is wrong or a record is damaged before the end
    */
   public static Result read(Path path, Consumer consumer) throws IOException {
-    return read(path, LogFormat.MAGIC, consumer);
+    return read(path, LogFormat.MAGIC, false, consumer);
   }
 
-  /** {@link #read(Path, Consumer)} for a file whose header carries {@code magic}. */
-  static Result read(Path path, byte[] magic, Consumer consumer) throws IOException {
+  /**
+   * {@link #read(Path, Consumer)} for a file whose header carries {@code magic}; with {@code
+   * skipDamage} (the operator's explicit choice), a damaged record is passed over instead of
+   * stopping the read: reading goes on at the next offset where a whole record with a good checksum
+   * starts, and {@link Result#skipped} says what was lost.
+   */
+  static Result read(Path path, byte[] magic, boolean skipDamage, Consumer consumer)
+      throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long fileSize = ch.size();
       if (fileSize < LogFormat.FILE_HEADER) {
@@ -78,6 +95,7 @@ public final class LogReader {
             path, 8, "log format version " + version + ", this node reads " + LogFormat.VERSION);
       }
       long pos = LogFormat.FILE_HEADER;
+      java.util.List<String> skipped = new java.util.ArrayList<>();
       long records = 0;
       long maxSequence = -1;
       ByteBuffer head = ByteBuffer.allocate(LogFormat.RECORD_HEADER);
@@ -85,7 +103,7 @@ public final class LogReader {
       while (pos < fileSize) {
         long left = fileSize - pos;
         if (left < LogFormat.RECORD_HEADER) {
-          return new Result(records, maxSequence, pos, left);
+          return new Result(records, maxSequence, pos, left, skipped);
         }
         head.clear();
         readFully(ch, head, pos);
@@ -93,12 +111,18 @@ public final class LogReader {
         int crc = head.getInt(4);
         if (length < LogFormat.BODY_OVERHEAD || length > LogFormat.MAX_BODY) {
           if (zerosFrom(ch, pos)) {
-            return new Result(records, maxSequence, pos, left); // space the crash never filled
+            return new Result(records, maxSequence, pos, left, skipped); // space never filled
           }
-          throw new CorruptLogException(path, pos, "impossible record length " + length);
+          if (!skipDamage) {
+            throw new CorruptLogException(path, pos, "impossible record length " + length);
+          }
+          long next = nextGoodRecord(ch, pos + 1, fileSize);
+          skipped.add(pos + " +" + (next - pos) + " (impossible record length " + length + ")");
+          pos = next;
+          continue;
         }
         if (left < LogFormat.RECORD_HEADER + (long) length) {
-          return new Result(records, maxSequence, pos, left); // torn: the body never fully landed
+          return new Result(records, maxSequence, pos, left, skipped); // torn: body never landed
         }
         if (body.capacity() < length) {
           body = ByteBuffer.allocate(Math.max(length, body.capacity() * 2));
@@ -108,9 +132,15 @@ public final class LogReader {
         if (LogFormat.crc(body.array(), 0, length) != crc) {
           long next = pos + LogFormat.RECORD_HEADER + length;
           if (next == fileSize) {
-            return new Result(records, maxSequence, pos, left); // the last record, torn
+            return new Result(records, maxSequence, pos, left, skipped); // the last record, torn
           }
-          throw new CorruptLogException(path, pos, "record checksum does not match");
+          if (!skipDamage) {
+            throw new CorruptLogException(path, pos, "record checksum does not match");
+          }
+          long good = nextGoodRecord(ch, pos + 1, fileSize);
+          skipped.add(pos + " +" + (good - pos) + " (record checksum does not match)");
+          pos = good;
+          continue;
         }
         byte type = body.get(0);
         long sequence = body.getLong(1);
@@ -120,8 +150,32 @@ public final class LogReader {
         maxSequence = Math.max(maxSequence, sequence);
         pos += LogFormat.RECORD_HEADER + length;
       }
-      return new Result(records, maxSequence, pos, 0);
+      return new Result(records, maxSequence, pos, 0, skipped);
     }
+  }
+
+  /**
+   * The first offset from {@code from} where a whole record with a good checksum starts, or the end
+   * of the file: where reading goes on after damage the operator chose to skip.
+   */
+  private static long nextGoodRecord(FileChannel ch, long from, long fileSize) throws IOException {
+    ByteBuffer head = ByteBuffer.allocate(LogFormat.RECORD_HEADER);
+    for (long at = from; at + LogFormat.RECORD_HEADER <= fileSize; at++) {
+      head.clear();
+      readFully(ch, head, at);
+      int length = head.getInt(0);
+      if (length < LogFormat.BODY_OVERHEAD
+          || length > LogFormat.MAX_BODY
+          || at + LogFormat.RECORD_HEADER + length > fileSize) {
+        continue;
+      }
+      ByteBuffer body = ByteBuffer.allocate(length);
+      readFully(ch, body, at + LogFormat.RECORD_HEADER);
+      if (LogFormat.crc(body.array(), 0, length) == head.getInt(4)) {
+        return at;
+      }
+    }
+    return fileSize;
   }
 
   /** Whether every byte from {@code pos} to the end of the file is zero. */

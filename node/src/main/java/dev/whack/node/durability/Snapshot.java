@@ -63,8 +63,11 @@ final class Snapshot {
   /** What a snapshot took: its file, size, records and duration. */
   record Taken(Path path, long bytes, long records, long nanos, long takenAtMillis) {}
 
-  /** What loading one gave: each source's cut, the records read, how long it took. */
-  record Loaded(long[] cuts, long records, long nanos, long takenAtMillis) {}
+  /**
+   * What loading one gave: each source's cut, the records read, how long it took, when it was
+   * taken, and the damaged parts passed over (only when told to skip them).
+   */
+  record Loaded(long[] cuts, long records, long nanos, long takenAtMillis, List<String> skipped) {}
 
   private Snapshot() {}
 
@@ -206,7 +209,8 @@ final class Snapshot {
    * @throws CorruptLogException when any record fails its checksum, the file is cut short, or it
    *     was written for another number of stripes
    */
-  static Loaded load(Path path, Keyspace keyspace, ProfileEngine engine) throws IOException {
+  static Loaded load(Path path, Keyspace keyspace, ProfileEngine engine, boolean skipDamage)
+      throws IOException {
     long started = System.nanoTime();
     int stripes = keyspace.stripeCount();
     long[] cuts = new long[stripes + 1];
@@ -219,6 +223,7 @@ final class Snapshot {
           LogReader.read(
               path,
               LogFormat.SNAPSHOT_MAGIC,
+              skipDamage,
               (type, sequence, p) -> {
                 if (seen[1] >= 0) {
                   throw new IllegalStateException("records after the END record");
@@ -252,6 +257,21 @@ final class Snapshot {
     } catch (RuntimeException e) {
       throw new CorruptLogException(path, -1, "cannot be loaded: " + e.getMessage());
     }
+    if (skipDamage) {
+      // What is lost is lost; a source whose cut was lost replays only what follows the latest
+      // cut, so that nothing is applied twice (some of its writes may be missing instead).
+      long latest = Arrays.stream(cuts).max().orElse(0);
+      for (int i = 0; i < cuts.length; i++) {
+        if (cuts[i] < 0) {
+          cuts[i] = Math.max(0, latest);
+        }
+      }
+      List<String> skipped = new ArrayList<>(result.skipped());
+      if (result.tornBytes() > 0) {
+        skipped.add(result.goodBytes() + " +" + result.tornBytes() + " (cut short)");
+      }
+      return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2], skipped);
+    }
     if (result.tornBytes() > 0) {
       throw new CorruptLogException(
           path, result.goodBytes(), "a damaged or cut-short record (a snapshot is written whole)");
@@ -268,7 +288,7 @@ final class Snapshot {
         throw new CorruptLogException(path, result.goodBytes(), "has no cut for source " + i);
       }
     }
-    return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2]);
+    return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2], List.of());
   }
 
   /**

@@ -111,6 +111,72 @@ class SnapshotDamageTest {
     assertTrue(refused >= FLIPS - 10, "refused " + refused + " of " + FLIPS);
   }
 
+  /**
+   * A damaged record in the middle of the log stops start-up with a message that names the flag;
+   * with {@code --skip-damaged} the node starts without that record's write and with every other,
+   * and writes a snapshot at once, so the next start-up (without the flag) meets no damage.
+   */
+  @Test
+  void shouldPassOverADamagedLogRecordOnlyWhenToldTo() throws IOException {
+    Path copy = work.resolve("copy");
+    Files.createDirectory(copy);
+    try (EmbeddedNode node =
+            EmbeddedNode.startWithClock(
+                clock, c -> c.dataDir(dir).fsync("always").snapshotEvery(0, 0));
+        RawConnection c = node.connect()) {
+      for (int i = 0; i < 10; i++) {
+        c.send("set key-" + i + " 0 0 7\r\nvalue-" + i + "\r\n");
+        assertEquals("STORED\r\n", c.readLine());
+      }
+      for (Path f : list(dir)) {
+        Files.copy(f, copy.resolve(f.getFileName())); // as a crash leaves it: the log only
+      }
+    }
+    Path log = only(copy, ".wlog");
+    byte[] bytes = Files.readAllBytes(log);
+    int at = indexOf(bytes, "value-5".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    bytes[at] ^= 0x20;
+    Files.write(log, bytes);
+
+    UncheckedIOException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            UncheckedIOException.class, () -> start(copy).close());
+    assertTrue(
+        refused.getMessage().contains("record checksum does not match"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("--skip-damaged"), refused.getMessage());
+
+    for (boolean skip : new boolean[] {true, false}) {
+      try (EmbeddedNode node =
+              EmbeddedNode.startWithClock(
+                  clock, c -> c.dataDir(copy).snapshotEvery(0, 0).skipDamaged(skip));
+          RawConnection c = node.connect()) {
+        for (int i = 0; i < 10; i++) {
+          c.send("get key-" + i + "\r\n");
+          if (i == 5) {
+            assertEquals("END\r\n", c.readLine(), "the damaged record's write is lost");
+          } else {
+            assertEquals("VALUE key-" + i + " 0 7\r\n", c.readLine());
+            assertEquals("value-" + i + "\r\n", c.readLine());
+            assertEquals("END\r\n", c.readLine());
+          }
+        }
+      }
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new AssertionError("not found");
+  }
+
   private static Path only(Path dir, String suffix) throws IOException {
     for (Path p : list(dir)) {
       if (p.getFileName().toString().endsWith(suffix)) {
