@@ -311,6 +311,9 @@ public final class Durability implements AutoCloseable {
     try {
       long next = generation + 1;
       log.rotate(logPath(dir, next));
+      // The log is in the next generation now, whatever happens to the snapshot: a failed one is
+      // retried under a later number, never over this log.
+      generation = next;
       long sequence = log.upcomingSequence();
       Snapshot.Taken taken =
           Snapshot.write(
@@ -321,7 +324,6 @@ public final class Durability implements AutoCloseable {
       for (Path older : numbered(dir, SNAPSHOT).headMap(next, false).values()) {
         Files.deleteIfExists(older);
       }
-      generation = next;
       sequenceAtSnapshot = sequence;
       SnapshotStats stats =
           new SnapshotStats(taken.bytes(), taken.records(), taken.nanos(), taken.takenAtMillis());

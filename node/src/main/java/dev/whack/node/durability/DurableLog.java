@@ -399,6 +399,9 @@ public final class DurableLog implements AutoCloseable {
    */
   private void moveTo(Path next) {
     try {
+      if (Files.exists(next) && Files.size(next) > 0) {
+        throw new IOException(next + " already holds records: the log does not move over it");
+      }
       file.force(true);
       FileChannel opened = openForAppend(next, 0);
       syncDirectory(next.toAbsolutePath().getParent());

@@ -222,6 +222,37 @@ class RestartTest {
     }
   }
 
+  /**
+   * A snapshot that cannot be written (here its temporary file's name is taken by a directory)
+   * fails with a SERVER_ERROR and loses nothing: the log it had moved on to keeps the writes, the
+   * next snapshot goes under a later number, and a restart finds everything.
+   */
+  @Test
+  void shouldLoseNothingWhenASnapshotFails() throws IOException {
+    String before;
+    Path restartOn;
+    try (EmbeddedNode node = start("always");
+        RawConnection c = node.connect()) {
+      expect(c, "set plain 0 0 1\r\na\r\n", "STORED");
+      Path blocker = Files.createDirectory(dir.resolve("snapshot-000000000002.wsnap.tmp"));
+      c.send("snapshot\r\n");
+      String failed = c.readLine();
+      assertTrue(failed.startsWith("SERVER_ERROR snapshot failed: "), failed);
+      expect(c, "set appended 0 0 1\r\nb\r\n", "STORED");
+      Files.delete(blocker);
+      c.send("snapshot\r\n");
+      assertTrue(c.readLine().startsWith("SNAPSHOT "));
+      expect(c, "append appended 0 0 1\r\nc\r\n", "STORED");
+      before = state(c);
+      assertTrue(Files.exists(dir.resolve("snapshot-000000000003.wsnap")));
+      restartOn = crashCopy(Way.CRASH_AFTER_A_SNAPSHOT);
+    }
+    try (EmbeddedNode node = start(restartOn, "always");
+        RawConnection c = node.connect()) {
+      assertEquals(before, state(c));
+    }
+  }
+
   @Test
   void shouldRefuseADataDirectoryAnotherNodeUses() {
     EmbeddedNode first = start("everysec");
