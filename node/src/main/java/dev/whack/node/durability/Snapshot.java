@@ -37,9 +37,12 @@ import java.util.concurrent.locks.Lock;
  * </pre>
  *
  * A source's cut is the sequence its next log record got when the snapshot read it, under the
- * source's lock: its records below the cut are in the snapshot, and replay skips them. Nothing of
- * the node is copied beyond one stripe's records at a time (a stripe's share of the data, written
- * out after its lock is released), so a snapshot costs no fork and no second copy.
+ * source's lock: its records below the cut are in the snapshot, and replay skips them. Under a
+ * stripe's lock only references to its items are taken (values and compact profiles are never
+ * modified once published); profiles are rendered and records written after it is released, with
+ * the engine's names held so the compact forms still read right. No fork and no second copy: the
+ * extra memory is one stripe's references, a megabyte of records, and the old versions of what
+ * changes while its stripe is being written.
  *
  * <p>A snapshot is valid only whole: written to a temporary file, forced, renamed, the directory
  * forced. Reading one that fails a checksum, is cut short or has no END stops start-up.
@@ -119,11 +122,23 @@ final class Snapshot {
         segmentLock.unlock();
       }
       w.end(b.begin(CUT, 0).putInt(stripes).putLong(segmentCut));
-      for (int i = 0; i < stripes; i++) {
-        int stripe = i;
-        long cut = keyspace.image(stripe, w.imageOf(stripe), log::upcomingSequence);
-        w.end(b.begin(CUT, 0).putInt(stripe).putLong(cut));
-        w.writeIfFull(0);
+      // Under each stripe's lock only references are taken (values and compact profiles are
+      // immutable); rendering and writing follow with no lock held, the names kept meanwhile.
+      ProfileEngine.NamesHeld names = engine.holdNames();
+      try {
+        List<Captured> captured = new ArrayList<>();
+        for (int stripe = 0; stripe < stripes; stripe++) {
+          long cut = keyspace.image(stripe, capture(captured), log::upcomingSequence);
+          for (Captured c : captured) {
+            w.record(stripe, c, engine);
+            w.writeIfFull(WRITE_AT);
+          }
+          captured.clear();
+          w.end(b.begin(CUT, 0).putInt(stripe).putLong(cut));
+          w.writeIfFull(WRITE_AT);
+        }
+      } finally {
+        names.close();
       }
       records = w.records;
       w.end(b.begin(END, 0).putLong(records));
@@ -175,32 +190,53 @@ final class Snapshot {
       }
     }
 
-    /** Records the stripe's items into the buffer, under the stripe's lock (copies only). */
-    StripeImage imageOf(int stripe) {
-      return new StripeImage() {
-        @Override
-        public void item(
-            byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
-          RecordBuffer b = buffer.begin(LogRecords.ITEM, 0).putInt(stripe);
-          b.putBytes(key, 0, key.length).putInt(flags).putLong(expiresAtSeconds).putLong(cas);
-          end(b.putByte(marks).putBytes(value, 0, value.length));
-        }
-
-        @Override
-        public void profile(
-            byte[] key,
-            byte kind,
-            int flags,
-            long expiresAtSeconds,
-            long cas,
-            int marks,
-            byte[] p) {
-          RecordBuffer b = buffer.begin(PROFILE_IMAGE, 0).putInt(stripe);
-          b.putBytes(key, 0, key.length).putByte(kind).putInt(flags).putLong(expiresAtSeconds);
-          end(b.putLong(cas).putByte(marks).putBytes(p, 0, p.length));
-        }
-      };
+    /** Appends the record of one captured item, rendering a profile from its compact form. */
+    void record(int stripe, Captured c, ProfileEngine engine) {
+      RecordBuffer b = buffer.begin(c.profile ? PROFILE_IMAGE : LogRecords.ITEM, 0).putInt(stripe);
+      b.putBytes(c.key, 0, c.key.length);
+      if (c.profile) {
+        byte[] json = engine.renderJson(c.bytes);
+        b.putByte(c.kind).putInt(c.flags).putLong(c.expiresAtSeconds).putLong(c.cas);
+        end(b.putByte(c.marks).putBytes(json, 0, json.length));
+      } else {
+        b.putInt(c.flags).putLong(c.expiresAtSeconds).putLong(c.cas).putByte(c.marks);
+        end(b.putBytes(c.bytes, 0, c.bytes.length));
+      }
     }
+  }
+
+  /** An item as a stripe's image gave it: references only (every array is immutable). */
+  private record Captured(
+      boolean profile,
+      byte[] key,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      byte[] bytes) {}
+
+  /** Keeps what the image hands over, under the stripe's lock: no copy, no rendering. */
+  private static StripeImage capture(List<Captured> into) {
+    return new StripeImage() {
+      @Override
+      public void item(
+          byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
+        into.add(new Captured(false, key, (byte) 0, flags, expiresAtSeconds, cas, marks, value));
+      }
+
+      @Override
+      public void profile(
+          byte[] key,
+          byte kind,
+          int flags,
+          long expiresAtSeconds,
+          long cas,
+          int marks,
+          byte[] compact) {
+        into.add(new Captured(true, key, kind, flags, expiresAtSeconds, cas, marks, compact));
+      }
+    };
   }
 
   /**

@@ -412,6 +412,50 @@ public final class ProfileEngine {
     }
   }
 
+  /**
+   * The compact form of the profile at {@code ordinal} (never modified once published), or null as
+   * {@link #get}. For a snapshot, which copies it under the stripe's lock (the caller holds it) and
+   * renders it later with {@link #renderJson}, inside {@link #holdNames}.
+   */
+  public byte[] compactOf(byte[] key, int hash, int ordinal) {
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock();
+    try {
+      return blobOf(key, ordinal);
+    } finally {
+      stripe.lock().unlock();
+    }
+  }
+
+  /**
+   * Profile JSON of a compact form from {@link #compactOf}, with no lock: valid while the names are
+   * held ({@link #holdNames}) since before the compact form was copied, as its names' ids could
+   * otherwise be freed and reused once the profile changes.
+   */
+  public byte[] renderJson(byte[] compact) {
+    return ProfileCodec.toJson(compact, dict);
+  }
+
+  /**
+   * Keeps every attribute and event name in use now until the returned handle is closed (names that
+   * lose their last use meanwhile are freed then), so compact forms copied meanwhile can be
+   * rendered without a lock ({@link #renderJson}).
+   */
+  public NamesHeld holdNames() {
+    dict.attributes().hold();
+    dict.events().hold();
+    return () -> {
+      dict.events().unhold();
+      dict.attributes().unhold();
+    };
+  }
+
+  /** A hold on the names ({@link #holdNames}), ended by {@link #close}. */
+  public interface NamesHeld extends AutoCloseable {
+    @Override
+    void close();
+  }
+
   /** {@link #get} as Profile JSON. */
   public byte[] getJson(byte[] key, int hash, int ordinal) {
     ProfileTable.Stripe stripe = table.stripe(hash);

@@ -216,7 +216,7 @@ public final class Keyspace {
                 item.expiresAtSeconds,
                 item.cas,
                 marks,
-                engine.getJson(item.key, item.hash, item.ordinal));
+                engine.compactOf(item.key, item.hash, item.ordinal));
           } else {
             out.item(item.key, item.flags, item.expiresAtSeconds, item.cas, marks, item.value);
           }

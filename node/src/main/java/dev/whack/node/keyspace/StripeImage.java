@@ -2,8 +2,9 @@ package dev.whack.node.keyspace;
 
 /**
  * What a snapshot is told of each live item of one stripe ({@link Keyspace#image}), while the
- * stripe's lock is held: so it must only copy what it is given, never block or call back into the
- * keyspace. Arrays must not be kept.
+ * stripe's lock is held: so it must only keep what it is given (every array handed over is
+ * immutable), never block or call back into the keyspace, and do the work after the lock is
+ * released.
  */
 public interface StripeImage {
   /**
@@ -22,11 +23,5 @@ public interface StripeImage {
    * @param kind the encoding the item is rendered in, which {@link Keyspace#restoreProfile} takes
    */
   void profile(
-      byte[] key,
-      byte kind,
-      int flags,
-      long expiresAtSeconds,
-      long cas,
-      int marks,
-      byte[] profileJson);
+      byte[] key, byte kind, int flags, long expiresAtSeconds, long cas, int marks, byte[] compact);
 }

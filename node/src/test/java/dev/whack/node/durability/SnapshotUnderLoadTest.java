@@ -41,8 +41,16 @@ class SnapshotUnderLoadTest {
     final Map<String, String> values = new HashMap<>();
     final Map<String, Long> profileCounts = new HashMap<>();
 
+    /**
+     * Each profile's one attribute of a name used once ({@code t<writer>_<n>}), replaced now and
+     * then: names keep losing their last use and being freed while snapshots render profiles.
+     */
+    final Map<String, String> passingName = new HashMap<>();
+
+    int namesMade;
+
     /** Keys set with a one-second life in the current phase: gone once the clock moves on. */
-    final List<String> shortLived = new ArrayList<>();
+    final java.util.Set<String> shortLived = new java.util.HashSet<>();
   }
 
   @Test
@@ -97,6 +105,17 @@ class SnapshotUnderLoadTest {
           String profile = c.readLine();
           long n = Long.parseLong(profile.replaceAll(".*\"n\":(\\d+).*\\s*", "$1"));
           assertEquals(p.getValue().longValue(), n, p.getKey() + ": " + profile);
+          String passing = models[w].passingName.get(p.getKey());
+          java.util.List<String> names =
+              java.util.regex.Pattern.compile("\"(t\\d+_\\d+)\"")
+                  .matcher(profile)
+                  .results()
+                  .map(r -> r.group(1))
+                  .toList();
+          assertEquals(
+              passing == null ? java.util.List.of() : java.util.List.of(passing),
+              names,
+              p.getKey() + ": " + profile);
           if (n >= 8) {
             busy++;
           }
@@ -196,7 +215,16 @@ class SnapshotUnderLoadTest {
       }
       default -> {
         String profile = "p" + id + "-" + random.nextInt(KEYS_PER_WRITER / 4);
-        String update = "{\"incr\":{\"n\":1},\"events\":[{\"name\":\"e\"}]}";
+        String update = "{\"incr\":{\"n\":1},\"events\":[{\"name\":\"e\"}]";
+        if (random.nextBoolean()) {
+          String name = "t" + id + "_" + m.namesMade++;
+          String old = m.passingName.put(profile, name);
+          update += ",\"set\":{\"" + name + "\":1}";
+          if (old != null) {
+            update += ",\"unset\":[\"" + old + "\"]";
+          }
+        }
+        update += "}";
         expect(c, "update " + profile + " " + update.length() + "\r\n" + update, "UPDATED");
         m.profileCounts.merge(profile, 1L, Long::sum);
       }

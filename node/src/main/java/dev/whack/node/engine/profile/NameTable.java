@@ -267,10 +267,43 @@ public final class NameTable {
     return id;
   }
 
+  /**
+   * Holds: while above zero, a name whose last reference goes is not freed but set aside ({@link
+   * #held}), so every id keeps its name. A snapshot renders compact profiles it copied under a
+   * stripe lock after releasing it; the profiles may change meanwhile and their names lose their
+   * last use, but the ids in the copies must still read as the names they were. Guarded by this.
+   */
+  private int holds;
+
+  private final java.util.ArrayList<Name> held = new java.util.ArrayList<>();
+
+  /** Keeps every name that is in use now (and every id's name) until {@link #unhold}. */
+  public synchronized void hold() {
+    holds++;
+  }
+
+  /** Ends a {@link #hold}; the last one frees the names that lost their last use meanwhile. */
+  public synchronized void unhold() {
+    if (holds <= 0) {
+      throw new IllegalStateException(what + " names are not held");
+    }
+    if (--holds == 0) {
+      for (Name n : held) {
+        freeIfUnused(n);
+      }
+      held.clear();
+      held.trimToSize();
+    }
+  }
+
   private synchronized void freeIfUnused(Name n) {
     Name[] ids = byId;
     if (n.refs != 0 || ids[n.id] != n) {
       return; // revived, or already freed by an earlier releaser of the same count
+    }
+    if (holds > 0) {
+      held.add(n);
+      return;
     }
     Name[] s = slots;
     int mask = s.length - 1;

@@ -19,6 +19,28 @@ class NameTableTest {
     return t.acquire(b, 2, b.length - 4);
   }
 
+  /**
+   * While held (a snapshot renders compact profiles it copied earlier), a name that loses its last
+   * use keeps its id, so the id cannot be handed to another name; the last unhold frees it.
+   */
+  @Test
+  void shouldKeepEveryIdsNameWhileHeldAndFreeWhatWentUnusedAfter() {
+    NameTable t = new NameTable("attribute", 10);
+    int country = t.acquire("country");
+    t.hold();
+    t.hold();
+    t.release(country);
+    assertEquals("country", t.name(country), "its name stays while held");
+    int city = t.acquire("city");
+    assertNotEquals(country, city, "its id is not handed out again while held");
+    t.unhold();
+    assertEquals("country", t.name(country), "still held once");
+    t.unhold();
+    assertEquals(null, t.nameOrNull(country), "freed by the last unhold");
+    assertEquals(country, t.acquire("street"), "and its id free again");
+    assertEquals(2, t.size());
+  }
+
   @Test
   void shouldFindTheSameIdByStringAndByUtf8Bytes() {
     NameTable t = new NameTable("attribute", 1000);
