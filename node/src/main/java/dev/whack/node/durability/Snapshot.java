@@ -433,14 +433,7 @@ final class Snapshot {
     private void applyNow(byte[] record) {
       ByteBuffer p = ByteBuffer.wrap(record, 1, record.length - 1);
       if (record[0] == LogRecords.ITEM) {
-        restorer.item(
-            p.getInt(),
-            LogRecords.bytes(p),
-            p.getInt(),
-            p.getLong(),
-            p.getLong(),
-            p.get(),
-            LogRecords.bytes(p));
+        LogRecords.play(LogRecords.ITEM, p, restorer, null, null); // as the log's own
       } else {
         int stripe = p.getInt();
         byte[] key = LogRecords.bytes(p);

@@ -118,16 +118,16 @@ public final class Keyspace {
         int marks,
         long atMillis,
         byte[] document) {
-      ProfileWrite put =
-          new ReplayedWrite() {
-            @Override
-            public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
-              return kind == Item.PROFILE_PROTOBUF
-                  ? engine.put(k, hash, currentOrdinal, parseProtobufProfile(document))
-                  : engine.putJson(k, hash, currentOrdinal, document, 0, document.length);
-            }
-          };
-      cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
+      restorePut(
+          stripe,
+          key,
+          kind,
+          flags,
+          expiresAtSeconds,
+          cas,
+          marks,
+          kind == Item.PROFILE_PROTOBUF,
+          document);
     }
 
     @Override
@@ -242,11 +242,27 @@ public final class Keyspace {
       long cas,
       int marks,
       byte[] profileJson) {
+    restorePut(stripe, key, kind, flags, expiresAtSeconds, cas, marks, false, profileJson);
+  }
+
+  /** A whole profile made so: a log's put (the document as sent) or a snapshot's (JSON). */
+  private void restorePut(
+      int stripe,
+      byte[] key,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      boolean protobufDocument,
+      byte[] document) {
     ProfileWrite put =
         new ReplayedWrite() {
           @Override
           public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
-            return engine.putJson(k, hash, currentOrdinal, profileJson, 0, profileJson.length);
+            return protobufDocument
+                ? engine.put(k, hash, currentOrdinal, parseProtobufProfile(document))
+                : engine.putJson(k, hash, currentOrdinal, document, 0, document.length);
           }
         };
     cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
