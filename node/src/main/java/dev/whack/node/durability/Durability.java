@@ -170,27 +170,40 @@ public final class Durability implements AutoCloseable {
     CatalogListener segments = replayedSegments(engine);
     long[] skipBelow = cuts;
     List<Path> toPlay = new ArrayList<>(logs.tailMap(generation, true).values());
-    for (int i = 0; i < toPlay.size(); i++) {
-      Path path = toPlay.get(i);
-      LogReader.Result r =
-          LogReader.read(
-              path,
-              LogFormat.MAGIC,
-              skipDamage,
-              (type, seq, payload) -> {
-                if (seq >= skipBelow[LogRecords.source(type, payload, stripes)]) {
-                  LogRecords.play(type, payload, restorer, segments, clock);
-                }
-              });
-      r.skipped().forEach(part -> skipped.add(path.getFileName() + " at " + part));
-      if (r.tornBytes() > 0 && i < toPlay.size() - 1 && !skipDamage) {
-        throw new CorruptLogException(
-            path, r.goodBytes(), "a damaged record at the end of a log that later logs follow");
+    // Keyspace records apply on one thread per core by stripe (each stripe's in log order); the
+    // rare segment records here, as membership follows from profiles and segments in any order.
+    try (StripeAppliers appliers =
+        new StripeAppliers(
+            (type, payload) -> LogRecords.play(type, payload, restorer, segments, clock))) {
+      for (int i = 0; i < toPlay.size(); i++) {
+        Path path = toPlay.get(i);
+        LogReader.Result r =
+            LogReader.read(
+                path,
+                LogFormat.MAGIC,
+                skipDamage,
+                (type, seq, payload) -> {
+                  int source = LogRecords.source(type, payload, stripes);
+                  if (seq < skipBelow[source]) {
+                    return;
+                  }
+                  if (source == stripes) {
+                    LogRecords.play(type, payload, restorer, segments, clock);
+                  } else {
+                    appliers.apply(source, type, payload);
+                  }
+                });
+        r.skipped().forEach(part -> skipped.add(path.getFileName() + " at " + part));
+        if (r.tornBytes() > 0 && i < toPlay.size() - 1 && !skipDamage) {
+          throw new CorruptLogException(
+              path, r.goodBytes(), "a damaged record at the end of a log that later logs follow");
+        }
+        logRecords += r.records();
+        tornBytes += r.tornBytes();
+        goodBytes = r.goodBytes();
+        nextSequence = Math.max(nextSequence, r.maxSequence() + 1);
       }
-      logRecords += r.records();
-      tornBytes += r.tornBytes();
-      goodBytes = r.goodBytes();
-      nextSequence = Math.max(nextSequence, r.maxSequence() + 1);
+      appliers.finish();
     }
     if (!toPlay.isEmpty()) {
       generation = logs.lastKey();

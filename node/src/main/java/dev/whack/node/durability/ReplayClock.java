@@ -8,38 +8,45 @@ import java.time.InstantSource;
  * profile write, when it reads that write's logged time, so that the write's events land on the
  * same days and its timestamps are the same as when it was first applied.
  *
- * <p>Concurrency: recovery runs on one thread before the node's timers and connections start;
- * {@link #live()} publishes the switch back with a volatile write.
+ * <p>Concurrency: recovery replays on several threads (one per group of stripes), each setting its
+ * own time ({@link #replayAt} is per thread); {@link #live()} ends replay for good before the
+ * node's timers and connections start, published by a volatile write, after which the clock costs
+ * one volatile read more than the node's.
  */
 public final class ReplayClock implements InstantSource {
   private static final long LIVE = Long.MIN_VALUE;
 
   private final InstantSource clock;
-  private volatile long fixedMillis = LIVE;
+  private final ThreadLocal<long[]> fixedMillis = ThreadLocal.withInitial(() -> new long[] {LIVE});
+  private volatile boolean replaying = true;
 
   public ReplayClock(InstantSource clock) {
     this.clock = clock;
   }
 
-  /** Reads {@code millis} until told otherwise. */
+  /** This thread reads {@code millis} until told otherwise. */
   void replayAt(long millis) {
-    fixedMillis = millis;
+    fixedMillis.get()[0] = millis;
   }
 
-  /** Back to the node's clock, for good. */
+  /** Back to the node's clock, for good, on every thread. */
   public void live() {
-    fixedMillis = LIVE;
+    replaying = false;
   }
 
   @Override
   public long millis() {
-    long fixed = fixedMillis;
-    return fixed == LIVE ? clock.millis() : fixed;
+    if (replaying) {
+      long fixed = fixedMillis.get()[0];
+      if (fixed != LIVE) {
+        return fixed;
+      }
+    }
+    return clock.millis();
   }
 
   @Override
   public Instant instant() {
-    long fixed = fixedMillis;
-    return fixed == LIVE ? clock.instant() : Instant.ofEpochMilli(fixed);
+    return Instant.ofEpochMilli(millis());
   }
 }

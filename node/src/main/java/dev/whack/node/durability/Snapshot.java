@@ -16,9 +16,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -254,7 +251,9 @@ final class Snapshot {
     long[] seen = new long[3]; // records before END, END's count (-1 until read), taken at
     seen[1] = -1;
     LogReader.Result result;
-    try (StripeAppliers appliers = new StripeAppliers(keyspace, APPLIERS)) {
+    Journal restorer = keyspace.restorer();
+    try (StripeAppliers appliers =
+        new StripeAppliers((type, p) -> applyImage(type, p, keyspace, restorer))) {
       result =
           LogReader.read(
               path,
@@ -279,7 +278,8 @@ final class Snapshot {
                   }
                   case LogRecords.SEGMENT_DEFINED ->
                       engine.define(LogRecords.text(p), LogRecords.text(p));
-                  case LogRecords.ITEM, PROFILE_IMAGE -> appliers.apply(type, p);
+                  case LogRecords.ITEM, PROFILE_IMAGE ->
+                      appliers.apply(p.getInt(p.position()), type, p);
                   case CUT -> cuts[p.getInt()] = p.getLong();
                   case END -> {
                     seen[1] = p.getLong();
@@ -327,142 +327,20 @@ final class Snapshot {
     return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2], List.of());
   }
 
-  /**
-   * Applies item and profile records on {@link #APPLIERS} threads, by stripe. Records go in batches
-   * through bounded queues, so the reader is held back rather than memory filled when the appliers
-   * are slower than the disk.
-   *
-   * <p>Concurrency: {@link #apply} and {@link #finish} on the reading thread only; each applier
-   * thread owns its stripes. The first failure of any applier is rethrown by the reader.
-   */
-  private static final class StripeAppliers implements AutoCloseable {
-    private static final int BATCH = 256;
-    private static final List<byte[]> DONE = List.of();
-
-    private final Keyspace keyspace;
-    private final Journal restorer;
-    private final ArrayBlockingQueue<List<byte[]>>[] queues;
-    private final List<byte[]>[] batches;
-    private final Thread[] threads;
-    private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
-
-    @SuppressWarnings({"unchecked", "rawtypes"}) // arrays of generic queues and lists
-    StripeAppliers(Keyspace keyspace, int count) {
-      this.keyspace = keyspace;
-      this.restorer = keyspace.restorer();
-      this.queues = new ArrayBlockingQueue[count];
-      this.batches = new List[count];
-      this.threads = new Thread[count];
-      for (int i = 0; i < count; i++) {
-        ArrayBlockingQueue<List<byte[]>> q = new ArrayBlockingQueue<>(8);
-        queues[i] = q;
-        batches[i] = new ArrayList<>(BATCH);
-        threads[i] = new Thread(() -> run(q), "whack-snapshot-load-" + i);
-        threads[i].setDaemon(true);
-        threads[i].start();
-      }
+  /** Applies an item or profile record of a snapshot, on its stripe's applier. */
+  private static void applyImage(byte type, ByteBuffer p, Keyspace keyspace, Journal restorer) {
+    if (type == LogRecords.ITEM) {
+      LogRecords.play(LogRecords.ITEM, p, restorer, null, null); // as the log's own
+      return;
     }
-
-    /** Hands the record (type first, then its payload) to its stripe's applier. */
-    void apply(byte type, ByteBuffer payload) {
-      checkFailure();
-      int stripe = payload.getInt(payload.position());
-      byte[] record = new byte[1 + payload.remaining()];
-      record[0] = type;
-      payload.get(payload.position(), record, 1, payload.remaining());
-      int i = stripe % queues.length;
-      batches[i].add(record);
-      if (batches[i].size() == BATCH) {
-        put(i, batches[i]);
-        batches[i] = new ArrayList<>(BATCH);
-      }
-    }
-
-    /** Hands out what is left and waits until every record is applied. */
-    void finish() {
-      for (int i = 0; i < queues.length; i++) {
-        if (!batches[i].isEmpty()) {
-          put(i, batches[i]);
-          batches[i] = new ArrayList<>(BATCH);
-        }
-      }
-      close();
-      checkFailure();
-    }
-
-    private void put(int i, List<byte[]> batch) {
-      try {
-        while (!queues[i].offer(batch, 100, TimeUnit.MILLISECONDS)) {
-          checkFailure();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while loading a snapshot", e);
-      }
-    }
-
-    private void checkFailure() {
-      RuntimeException f = failure.get();
-      if (f != null) {
-        throw f;
-      }
-    }
-
-    private void run(ArrayBlockingQueue<List<byte[]>> queue) {
-      try {
-        for (List<byte[]> batch = queue.take(); batch != DONE; batch = queue.take()) {
-          if (failure.get() != null) {
-            continue; // drain without applying, so the reader never blocks on a full queue
-          }
-          for (byte[] record : batch) {
-            applyNow(record);
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        failure.compareAndSet(null, e);
-        for (List<byte[]> rest = queue.poll(); rest != DONE; rest = queue.poll()) {
-          if (rest == null) {
-            Thread.onSpinWait();
-          }
-        }
-      }
-    }
-
-    private void applyNow(byte[] record) {
-      ByteBuffer p = ByteBuffer.wrap(record, 1, record.length - 1);
-      if (record[0] == LogRecords.ITEM) {
-        LogRecords.play(LogRecords.ITEM, p, restorer, null, null); // as the log's own
-      } else {
-        int stripe = p.getInt();
-        byte[] key = LogRecords.bytes(p);
-        byte kind = p.get();
-        int flags = p.getInt();
-        long expiry = p.getLong();
-        long cas = p.getLong();
-        int marks = p.get();
-        byte[] json = LogRecords.bytes(p);
-        keyspace.restoreProfile(stripe, key, kind, flags, expiry, cas, marks, json);
-      }
-    }
-
-    /** Stops every applier (after what was handed out) and waits for them. */
-    @Override
-    public void close() {
-      for (int i = 0; i < queues.length; i++) {
-        if (threads[i].isAlive()) {
-          put(i, DONE);
-        }
-      }
-      for (Thread t : threads) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    int stripe = p.getInt();
+    byte[] key = LogRecords.bytes(p);
+    byte kind = p.get();
+    int flags = p.getInt();
+    long expiry = p.getLong();
+    long cas = p.getLong();
+    int marks = p.get();
+    byte[] json = LogRecords.bytes(p);
+    keyspace.restoreProfile(stripe, key, kind, flags, expiry, cas, marks, json);
   }
 }
