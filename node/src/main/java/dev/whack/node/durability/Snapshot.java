@@ -30,7 +30,8 @@ import java.util.concurrent.locks.Lock;
  * ITEM            as in the log                  (each opaque item of stripe 0)
  * PROFILE_IMAGE   stripe, key, kind, flags, expiry, cas, marks, Profile JSON
  * CUT             u32 0, u64 sequence            ... and so on for every stripe
- * END             u64 records before it
+ * END             u64 records before it, u64 oldest live second (again: a delayed flush_all
+ *                 during the snapshot counts)
  * </pre>
  *
  * A source's cut is the sequence its next log record got when the snapshot read it, under the
@@ -138,7 +139,7 @@ final class Snapshot {
         names.close();
       }
       records = w.records;
-      w.end(b.begin(END, 0).putLong(records));
+      w.end(b.begin(END, 0).putLong(records).putLong(keyspace.oldestLiveSeconds()));
       w.writeIfFull(-1);
       out.force(true);
     }
@@ -283,6 +284,9 @@ final class Snapshot {
                   case CUT -> cuts[p.getInt()] = p.getLong();
                   case END -> {
                     seen[1] = p.getLong();
+                    // A delayed flush_all during the snapshot: in effect for the stripes imaged
+                    // after it, and replayed from the log for those before.
+                    keyspace.restoreCounters(0, p.getLong());
                     return;
                   }
                   default -> throw new IllegalStateException("unknown record type " + type);
