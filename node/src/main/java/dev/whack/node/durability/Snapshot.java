@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.locks.Lock;
 
@@ -28,7 +29,9 @@ import java.util.concurrent.locks.Lock;
  * SEGMENT_DEFINED name, expression               (each segment)
  * CUT             u32 source, u64 sequence       (the segment source's cut)
  * ITEM            as in the log                  (each opaque item of stripe 0)
- * PROFILE_IMAGE   stripe, key, kind, flags, expiry, cas, marks, Profile JSON
+ * NAMES           stripe, u32 n, n x (u32 id, name), u32 m, m x (u32 id, name): the attribute
+ *                 and event names the stripe's compact profiles use, by their ids on this node
+ * PROFILE_COMPACT stripe, key, kind, flags, expiry, cas, marks, the engine's compact form
  * CUT             u32 0, u64 sequence            ... and so on for every stripe
  * END             u64 records before it, u64 oldest live second (again: a delayed flush_all
  *                 during the snapshot counts)
@@ -47,9 +50,10 @@ import java.util.concurrent.locks.Lock;
  */
 final class Snapshot {
   static final byte BEGIN = 20;
-  static final byte PROFILE_IMAGE = 21;
+  static final byte PROFILE_COMPACT = 21;
   static final byte CUT = 22;
   static final byte END = 23;
+  static final byte NAMES = 24;
 
   /**
    * Threads that apply a snapshot's items and profiles at start-up, each the stripes {@code i} with
@@ -127,8 +131,9 @@ final class Snapshot {
         List<Captured> captured = new ArrayList<>();
         for (int stripe = 0; stripe < stripes; stripe++) {
           long cut = keyspace.image(stripe, capture(captured), log::upcomingSequence);
+          w.names(stripe, captured, engine);
           for (Captured c : captured) {
-            w.record(stripe, c, engine);
+            w.record(stripe, c);
             w.writeIfFull(WRITE_AT);
           }
           captured.clear();
@@ -188,14 +193,39 @@ final class Snapshot {
       }
     }
 
-    /** Appends the record of one captured item, rendering a profile from its compact form. */
-    void record(int stripe, Captured c, ProfileEngine engine) {
-      RecordBuffer b = buffer.begin(c.profile ? PROFILE_IMAGE : LogRecords.ITEM, 0).putInt(stripe);
+    /**
+     * Appends the NAMES record of a stripe: every attribute and event name its captured compact
+     * profiles use, by id (read while the names are held, so each id still names what it did).
+     */
+    void names(int stripe, List<Captured> captured, ProfileEngine engine) {
+      BitSet attributes = new BitSet();
+      BitSet events = new BitSet();
+      for (Captured c : captured) {
+        if (c.profile) {
+          engine.namesUsedBy(c.bytes, attributes, events);
+        }
+      }
+      RecordBuffer b = buffer.begin(NAMES, 0).putInt(stripe).putInt(attributes.cardinality());
+      for (int id = attributes.nextSetBit(0); id >= 0; id = attributes.nextSetBit(id + 1)) {
+        byte[] name = engine.attributeName(id).getBytes(StandardCharsets.UTF_8);
+        b.putInt(id).putBytes(name, 0, name.length);
+      }
+      b.putInt(events.cardinality());
+      for (int id = events.nextSetBit(0); id >= 0; id = events.nextSetBit(id + 1)) {
+        byte[] name = engine.eventName(id).getBytes(StandardCharsets.UTF_8);
+        b.putInt(id).putBytes(name, 0, name.length);
+      }
+      end(b);
+    }
+
+    /** Appends the record of one captured item (a profile in its compact form, as it is). */
+    void record(int stripe, Captured c) {
+      RecordBuffer b =
+          buffer.begin(c.profile ? PROFILE_COMPACT : LogRecords.ITEM, 0).putInt(stripe);
       b.putBytes(c.key, 0, c.key.length);
       if (c.profile) {
-        byte[] json = engine.renderJson(c.bytes);
         b.putByte(c.kind).putInt(c.flags).putLong(c.expiresAtSeconds).putLong(c.cas);
-        end(b.putByte(c.marks).putBytes(json, 0, json.length));
+        end(b.putByte(c.marks).putBytes(c.bytes, 0, c.bytes.length));
       } else {
         b.putInt(c.flags).putLong(c.expiresAtSeconds).putLong(c.cas).putByte(c.marks);
         end(b.putBytes(c.bytes, 0, c.bytes.length));
@@ -253,8 +283,10 @@ final class Snapshot {
     seen[1] = -1;
     LogReader.Result result;
     Journal restorer = keyspace.restorer();
+    ThreadLocal<Renumbering> renumbering = ThreadLocal.withInitial(() -> new Renumbering(engine));
     try (StripeAppliers appliers =
-        new StripeAppliers((type, p) -> applyImage(type, p, keyspace, restorer))) {
+        new StripeAppliers(
+            (type, p) -> applyImage(type, p, keyspace, restorer, renumbering.get()))) {
       result =
           LogReader.read(
               path,
@@ -279,9 +311,15 @@ final class Snapshot {
                   }
                   case LogRecords.SEGMENT_DEFINED ->
                       engine.define(LogRecords.text(p), LogRecords.text(p));
-                  case LogRecords.ITEM, PROFILE_IMAGE ->
+                  case LogRecords.ITEM, PROFILE_COMPACT, NAMES ->
                       appliers.apply(p.getInt(p.position()), type, p);
-                  case CUT -> cuts[p.getInt()] = p.getLong();
+                  case CUT -> {
+                    int source = p.getInt(p.position());
+                    if (source < stripes) {
+                      appliers.apply(source, type, p); // the stripe's names can go
+                    }
+                    cuts[p.getInt()] = p.getLong();
+                  }
                   case END -> {
                     seen[1] = p.getLong();
                     // A delayed flush_all during the snapshot: in effect for the stripes imaged
@@ -331,20 +369,84 @@ final class Snapshot {
     return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2], List.of());
   }
 
-  /** Applies an item or profile record of a snapshot, on its stripe's applier. */
-  private static void applyImage(byte type, ByteBuffer p, Keyspace keyspace, Journal restorer) {
-    if (type == LogRecords.ITEM) {
-      LogRecords.play(LogRecords.ITEM, p, restorer, null, null); // as the log's own
-      return;
+  /**
+   * Applies an item, profile, NAMES or CUT record of a snapshot, on its stripe's applier, which
+   * meets a stripe's NAMES first, then its items, then its CUT.
+   */
+  private static void applyImage(
+      byte type, ByteBuffer p, Keyspace keyspace, Journal restorer, Renumbering names) {
+    switch (type) {
+      case LogRecords.ITEM -> LogRecords.play(LogRecords.ITEM, p, restorer, null, null);
+      case NAMES -> names.start(p);
+      case CUT -> names.finish();
+      default -> {
+        int stripe = p.getInt();
+        byte[] key = LogRecords.bytes(p);
+        byte kind = p.get();
+        int flags = p.getInt();
+        long expiry = p.getLong();
+        long cas = p.getLong();
+        int marks = p.get();
+        byte[] compact = names.renumber(LogRecords.bytes(p));
+        keyspace.restoreCompactProfile(stripe, key, kind, flags, expiry, cas, marks, compact);
+      }
     }
-    int stripe = p.getInt();
-    byte[] key = LogRecords.bytes(p);
-    byte kind = p.get();
-    int flags = p.getInt();
-    long expiry = p.getLong();
-    long cas = p.getLong();
-    int marks = p.get();
-    byte[] json = LogRecords.bytes(p);
-    keyspace.restoreProfile(stripe, key, kind, flags, expiry, cas, marks, json);
+  }
+
+  /**
+   * One applier's renumbering of the stripe it is restoring: the snapshot's name ids to this
+   * node's, each name held (one reference) until the stripe's CUT, so that its id stays while the
+   * stripe's profiles take their own references.
+   */
+  private static final class Renumbering {
+    private final ProfileEngine engine;
+    private int[] attributes = new int[0];
+    private int[] events = new int[0];
+    private final List<Integer> heldAttributes = new ArrayList<>();
+    private final List<Integer> heldEvents = new ArrayList<>();
+
+    Renumbering(ProfileEngine engine) {
+      this.engine = engine;
+    }
+
+    /** Reads a NAMES record: acquires every name it lists. */
+    void start(ByteBuffer p) {
+      finish();
+      p.getInt(); // the stripe
+      attributes = read(p, true);
+      events = read(p, false);
+    }
+
+    private int[] read(ByteBuffer p, boolean attribute) {
+      int n = p.getInt();
+      int[] ids = new int[0];
+      for (int i = 0; i < n; i++) {
+        int id = p.getInt();
+        String name = LogRecords.text(p);
+        int mine = attribute ? engine.acquireAttribute(name) : engine.acquireEvent(name);
+        (attribute ? heldAttributes : heldEvents).add(mine);
+        if (id >= ids.length) {
+          int old = ids.length;
+          ids = Arrays.copyOf(ids, Math.max(id + 1, ids.length * 2));
+          Arrays.fill(ids, old, ids.length, -1);
+        }
+        ids[id] = mine;
+      }
+      return ids;
+    }
+
+    byte[] renumber(byte[] compact) {
+      return ProfileEngine.renumber(compact, attributes, events);
+    }
+
+    /** The stripe is restored: its profiles hold their names, the renumbering lets go. */
+    void finish() {
+      heldAttributes.forEach(engine::releaseAttribute);
+      heldEvents.forEach(engine::releaseEvent);
+      heldAttributes.clear();
+      heldEvents.clear();
+      attributes = new int[0];
+      events = new int[0];
+    }
   }
 }

@@ -428,15 +428,6 @@ public final class ProfileEngine {
   }
 
   /**
-   * Profile JSON of a compact form from {@link #compactOf}, with no lock: valid while the names are
-   * held ({@link #holdNames}) since before the compact form was copied, as its names' ids could
-   * otherwise be freed and reused once the profile changes.
-   */
-  public byte[] renderJson(byte[] compact) {
-    return ProfileCodec.toJson(compact, dict);
-  }
-
-  /**
    * Keeps every attribute and event name in use now until the returned handle is closed (names that
    * lose their last use meanwhile are freed then), so compact forms copied meanwhile can be
    * rendered without a lock ({@link #renderJson}).
@@ -448,6 +439,87 @@ public final class ProfileEngine {
       dict.events().unhold();
       dict.attributes().unhold();
     };
+  }
+
+  /**
+   * A compact form from a snapshot with its name ids renumbered (snapshot id {@code a} becomes
+   * {@code attributes[a]}); the same array when nothing changes.
+   */
+  public static byte[] renumber(byte[] compact, int[] attributes, int[] events) {
+    return ProfileCodec.renumber(compact, attributes, events);
+  }
+
+  /** Adds the attribute and event name ids a compact form uses to the two sets. */
+  public void namesUsedBy(byte[] compact, java.util.BitSet attributes, java.util.BitSet events) {
+    ProfileCodec.forEachNameId(compact, attributes::set, events::set);
+  }
+
+  /** The attribute name of an id a held compact form uses ({@link #holdNames}). */
+  public String attributeName(int id) {
+    return dict.attributes().name(id);
+  }
+
+  /** The event name of an id a held compact form uses ({@link #holdNames}). */
+  public String eventName(int id) {
+    return dict.events().name(id);
+  }
+
+  /**
+   * This node's id for an attribute name, interned if new, with one reference the caller holds
+   * until {@link #releaseAttribute}: how a snapshot's ids are renumbered for {@link
+   * #restoreCompact}.
+   *
+   * @throws InvalidProfileException when the table is full
+   */
+  public int acquireAttribute(String name) {
+    return dict.attributes().acquire(name);
+  }
+
+  public int acquireEvent(String name) {
+    return dict.events().acquire(name);
+  }
+
+  public void releaseAttribute(int id) {
+    dict.attributes().release(id);
+  }
+
+  public void releaseEvent(int id) {
+    dict.events().release(id);
+  }
+
+  /**
+   * Installs a profile a snapshot kept in compact form, renumbered to this node's name ids (each
+   * held by the caller, {@link #acquireAttribute}) and evaluates every segment for it: a restore
+   * that neither parses nor encodes. Only for a key with no profile yet (a snapshot holds each key
+   * once).
+   *
+   * @throws IllegalStateException when the key has a profile already
+   */
+  public WriteResult restoreCompact(byte[] key, int hash, int ordinal, byte[] compact) {
+    if (ordinal != NO_PROFILE) {
+      throw new IllegalStateException("a restored profile's key has a profile already");
+    }
+    if (!ProfileCodec.keyEquals(compact, key, 0, key.length)) {
+      throw new IllegalStateException("a restored profile is under another key");
+    }
+    Worker w = workers.get();
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock();
+    try {
+      long now = clock.millis();
+      ProfileCodec.forEachNameId(
+          compact,
+          a -> stripe.names().attributes().useHeld(dict.attributes(), a),
+          e -> stripe.names().events().useHeld(dict.events(), e));
+      int ord = table.add(compact);
+      all.add(ord);
+      w.minValid = Long.MAX_VALUE;
+      w.ctx.bind(w.view.bind(compact), now);
+      evaluateBound(w, registry.catalog(), ord, key, now, true);
+      return new WriteResult(true, true, compact.length + FIXED_OVERHEAD_BYTES, ord, now);
+    } finally {
+      stripe.lock().unlock();
+    }
   }
 
   /** A hold on the names ({@link #holdNames}), ended by {@link #close}. */
@@ -992,6 +1064,12 @@ public final class ProfileEngine {
       Worker w, SegmentCatalog catalog, int ord, byte[] key, byte[] blob, long now, boolean fresh) {
     w.minValid = Long.MAX_VALUE;
     w.ctx.bind(w.writer.describeTo(w.view, blob), now);
+    evaluateBound(w, catalog, ord, key, now, fresh);
+  }
+
+  /** {@link #reevaluateAll} for the profile {@code w.ctx} is bound to. */
+  private void evaluateBound(
+      Worker w, SegmentCatalog catalog, int ord, byte[] key, long now, boolean fresh) {
     for (Segment s : catalog.all()) {
       if (fresh) {
         CompiledExpression e = s.expression();

@@ -118,16 +118,16 @@ public final class Keyspace {
         int marks,
         long atMillis,
         byte[] document) {
-      restorePut(
-          stripe,
-          key,
-          kind,
-          flags,
-          expiresAtSeconds,
-          cas,
-          marks,
-          kind == Item.PROFILE_PROTOBUF,
-          document);
+      ProfileWrite put =
+          new ReplayedWrite() {
+            @Override
+            public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
+              return kind == Item.PROFILE_PROTOBUF
+                  ? engine.put(k, hash, currentOrdinal, parseProtobufProfile(document))
+                  : engine.putJson(k, hash, currentOrdinal, document, 0, document.length);
+            }
+          };
+      cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
     }
 
     @Override
@@ -230,10 +230,11 @@ public final class Keyspace {
   }
 
   /**
-   * Restores a profile item a snapshot kept ({@link StripeImage#profile}), replacing whatever is
-   * under the key; with no journal attached, before any connection.
+   * Restores a profile item a snapshot kept ({@link StripeImage#profile}) from its compact form,
+   * renumbered to this node's names ({@link ProfileEngine#restoreCompact}); with no journal
+   * attached, before any connection, for a key not restored yet.
    */
-  public void restoreProfile(
+  public void restoreCompactProfile(
       int stripe,
       byte[] key,
       byte kind,
@@ -241,28 +242,12 @@ public final class Keyspace {
       long expiresAtSeconds,
       long cas,
       int marks,
-      byte[] profileJson) {
-    restorePut(stripe, key, kind, flags, expiresAtSeconds, cas, marks, false, profileJson);
-  }
-
-  /** A whole profile made so: a log's put (the document as sent) or a snapshot's (JSON). */
-  private void restorePut(
-      int stripe,
-      byte[] key,
-      byte kind,
-      int flags,
-      long expiresAtSeconds,
-      long cas,
-      int marks,
-      boolean protobufDocument,
-      byte[] document) {
+      byte[] compact) {
     ProfileWrite put =
         new ReplayedWrite() {
           @Override
           public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
-            return protobufDocument
-                ? engine.put(k, hash, currentOrdinal, parseProtobufProfile(document))
-                : engine.putJson(k, hash, currentOrdinal, document, 0, document.length);
+            return engine.restoreCompact(k, hash, currentOrdinal, compact);
           }
         };
     cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);

@@ -48,6 +48,16 @@ public final class NameCounts {
     return id;
   }
 
+  /**
+   * One more use of {@code id}, a name the caller holds a reference on (so it is live and its id
+   * stays its own): when the stripe did not use it yet, the stripe takes a reference of its own.
+   */
+  public void useHeld(NameTable table, int id) {
+    if (!increment(id, true)) {
+      table.retainHeld(id);
+    }
+  }
+
   /** One use fewer; at zero the stripe gives its reference back to {@code table}. */
   public void drop(NameTable table, int id) {
     int[] s = slots;

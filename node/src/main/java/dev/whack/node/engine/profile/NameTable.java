@@ -208,6 +208,14 @@ public final class NameTable {
     return n != null && tryRetain(n) ? n.id : acquireSlow(name, null, 0, 0, false);
   }
 
+  /** One more reference on {@code id}, whose name the caller holds a reference on already. */
+  public void retainHeld(int id) {
+    Name n = (Name) SLOT.getAcquire(byId, id);
+    if (n == null || (int) REFS.getAndAdd(n, 1) <= 0) {
+      throw new IllegalStateException(what + " name " + id + " is not held");
+    }
+  }
+
   /** Gives back one reference; the name is freed when it was the last. */
   public void release(int id) {
     Name n = (Name) SLOT.getAcquire(byId, id);

@@ -1,6 +1,7 @@
 package dev.whack.node.engine.profile;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.whack.node.engine.codec.ByteSink;
 import dev.whack.node.engine.codec.Bytes;
 import dev.whack.node.engine.event.SeriesBuilder;
 import dev.whack.node.engine.event.SeriesCodec;
@@ -86,6 +87,87 @@ public final class ProfileCodec {
     int len = Bytes.varintInt(blob, 0);
     int start = Bytes.next(blob, 0);
     return len == key.length && Arrays.equals(blob, start, start + len, key, 0, len);
+  }
+
+  /**
+   * Tells {@code attributes} and {@code events} every name id {@code blob} uses, once per use (a
+   * snapshot writes, beside a stripe's compact forms, the names of the ids they use).
+   */
+  public static void forEachNameId(
+      byte[] blob,
+      java.util.function.IntConsumer attributes,
+      java.util.function.IntConsumer events) {
+    int pos = attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      attributes.accept(Bytes.varintInt(blob, pos));
+      pos = skipValue(blob, Bytes.next(blob, pos));
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      events.accept(Bytes.varintInt(blob, pos));
+      pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
+    }
+  }
+
+  /**
+   * {@code blob} with every attribute name id {@code a} written as {@code attributeIds[a]} and
+   * every event name id {@code e} as {@code eventIds[e]} (a compact form from another node's
+   * tables, renumbered for this node's); {@code blob} itself when no id changes.
+   *
+   * @throws IllegalStateException when an id has no entry (a negative one)
+   */
+  public static byte[] renumber(byte[] blob, int[] attributeIds, int[] eventIds) {
+    if (unchanged(blob, attributeIds, eventIds)) {
+      return blob;
+    }
+    ByteSink out = new ByteSink(blob.length + 16);
+    int pos = attributesStart(blob);
+    out.writeBytes(blob, 0, pos);
+    int n = Bytes.varintInt(blob, pos);
+    int next = Bytes.next(blob, pos);
+    out.writeBytes(blob, pos, next - pos);
+    pos = next;
+    for (int i = 0; i < n; i++) {
+      out.writeVarint(mapped(attributeIds, Bytes.varintInt(blob, pos), "attribute"));
+      pos = Bytes.next(blob, pos);
+      int end = skipValue(blob, pos);
+      out.writeBytes(blob, pos, end - pos);
+      pos = end;
+    }
+    n = Bytes.varintInt(blob, pos);
+    next = Bytes.next(blob, pos);
+    out.writeBytes(blob, pos, next - pos);
+    pos = next;
+    for (int i = 0; i < n; i++) {
+      out.writeVarint(mapped(eventIds, Bytes.varintInt(blob, pos), "event"));
+      pos = Bytes.next(blob, pos);
+      int end = SeriesCodec.skip(blob, pos);
+      out.writeBytes(blob, pos, end - pos);
+      pos = end;
+    }
+    out.writeBytes(blob, pos, blob.length - pos); // producer marks: names kept in place
+    return out.toArray();
+  }
+
+  private static boolean unchanged(byte[] blob, int[] attributeIds, int[] eventIds) {
+    boolean[] same = {true};
+    forEachNameId(
+        blob,
+        a -> same[0] &= a < attributeIds.length && attributeIds[a] == a,
+        e -> same[0] &= e < eventIds.length && eventIds[e] == e);
+    return same[0];
+  }
+
+  private static int mapped(int[] ids, int id, String what) {
+    int to = id < ids.length ? ids[id] : -1;
+    if (to < 0) {
+      throw new IllegalStateException(
+          "a compact profile uses " + what + " name " + id + ", unnamed");
+    }
+    return to;
   }
 
   /** Position after the value whose type byte is at {@code pos}. */
