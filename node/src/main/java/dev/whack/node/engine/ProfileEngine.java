@@ -507,10 +507,7 @@ public final class ProfileEngine {
     stripe.lock().lock();
     try {
       long now = clock.millis();
-      ProfileCodec.forEachNameId(
-          compact,
-          a -> stripe.names().attributes().useHeld(dict.attributes(), a),
-          e -> stripe.names().events().useHeld(dict.events(), e));
+      dict.useHeld(compact, stripe.names());
       int ord = table.add(compact);
       all.add(ord);
       w.minValid = Long.MAX_VALUE;

@@ -24,6 +24,27 @@ public record Dictionaries(NameTable attributes, NameTable events) {
   }
 
   /**
+   * Counts the uses a compact profile makes of its names in {@code uses}, its stripe's (the reverse
+   * of {@link #release}), for a profile installed as it is: its names are held by the caller, so
+   * their ids stay theirs. Under the stripe's lock.
+   */
+  public void useHeld(byte[] profile, StripeNames uses) {
+    int pos = ProfileCodec.attributesStart(profile);
+    int n = Bytes.varintInt(profile, pos);
+    pos = Bytes.next(profile, pos);
+    for (int i = 0; i < n; i++) {
+      uses.attributes().useHeld(attributes, Bytes.varintInt(profile, pos));
+      pos = ProfileCodec.skipValue(profile, Bytes.next(profile, pos));
+    }
+    n = Bytes.varintInt(profile, pos);
+    pos = Bytes.next(profile, pos);
+    for (int i = 0; i < n; i++) {
+      uses.events().useHeld(events, Bytes.varintInt(profile, pos));
+      pos = SeriesCodec.skip(profile, Bytes.next(profile, pos));
+    }
+  }
+
+  /**
    * Gives back the uses a compact profile made of its names (one per attribute and per event
    * series), counted in {@code uses}, the names of its stripe: call once the profile is no longer
    * published, under that stripe's lock.

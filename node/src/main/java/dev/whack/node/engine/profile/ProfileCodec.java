@@ -153,12 +153,26 @@ public final class ProfileCodec {
   }
 
   private static boolean unchanged(byte[] blob, int[] attributeIds, int[] eventIds) {
-    boolean[] same = {true};
-    forEachNameId(
-        blob,
-        a -> same[0] &= a < attributeIds.length && attributeIds[a] == a,
-        e -> same[0] &= e < eventIds.length && eventIds[e] == e);
-    return same[0];
+    int pos = attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int a = Bytes.varintInt(blob, pos);
+      if (a >= attributeIds.length || attributeIds[a] != a) {
+        return false;
+      }
+      pos = skipValue(blob, Bytes.next(blob, pos));
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int e = Bytes.varintInt(blob, pos);
+      if (e >= eventIds.length || eventIds[e] != e) {
+        return false;
+      }
+      pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
+    }
+    return true;
   }
 
   private static int mapped(int[] ids, int id, String what) {
