@@ -46,8 +46,8 @@ import picocli.CommandLine.Option;
       "  whack dump -o backup.ndjson.gz",
       "  whack dump --segment 'dk_buyers and not churned' > dk.ndjson",
       "  whack dump --format proto -o backup.pb.gz",
-      "  whack dump --no-items -o profiles.ndjson.gz          segments and profiles only",
-      "  whack dump --items-only -o cache.ndjson.gz           plain memcached values only",
+      "  whack dump --no-items -o profiles.ndjson.gz",
+      "  whack dump --items-only -o cache.ndjson.gz",
       "  whack dump | whack load --servers 10.0.0.9:11211 -     copy a cluster"
     })
 final class DumpCommand extends ClientCommand {
@@ -199,17 +199,13 @@ final class DumpCommand extends ClientCommand {
   }
 
   /** Segment definitions first (for a whole dump), then the profiles. */
-  private void writeProfiles(
-      WhackClient client, String query, RecordWriter writer, AtomicLong done) {
+  private void writeProfiles(WhackClient client, String query, RecordWriter writer, AtomicLong done)
+      throws IOException {
     if (query == null) {
       // A whole dump carries the segment definitions first, so a load into an empty cluster
       // defines them before the profiles arrive and ends with the same segments.
       for (dev.whack.client.SegmentInfo s : client.blocking().segments().list()) {
-        try {
-          writer.segment(s.name(), s.expression());
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+        writer.segment(s.name(), s.expression());
       }
     }
     SegmentCommand.withExpression(

@@ -235,24 +235,19 @@ public final class Loader {
     return false;
   }
 
-  /** Checks the key, converts the body as asked, validates it if asked. */
+  /** Checks the key, converts a profile's body as asked, validates it if asked. */
   private Record prepare(Record r, RecordReader reader) throws BadRecordException {
     String where = reader.where(r.position());
     if (r.kind() == Record.Kind.SEGMENT) {
       return r; // checked by the node when it is defined
     }
-    if (r.kind() == Record.Kind.ITEM) {
-      try {
-        Keys.key(r.key());
-      } catch (IllegalArgumentException e) {
-        throw new BadRecordException(where, "bad key: " + e.getMessage(), true);
-      }
-      return r; // an opaque value: stored as it is, whatever --store-as says
-    }
     try {
       Keys.key(r.key());
     } catch (IllegalArgumentException e) {
       throw new BadRecordException(where, "bad key: " + e.getMessage(), true);
+    }
+    if (r.kind() == Record.Kind.ITEM) {
+      return r; // an opaque value: stored as it is, whatever --store-as says
     }
     try {
       if (r.kind() == Record.Kind.UPDATE) {
