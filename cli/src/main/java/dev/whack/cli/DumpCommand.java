@@ -227,8 +227,8 @@ final class DumpCommand extends ClientCommand {
 
   /**
    * Every member's opaque items, after the profiles. An item whose key a load could not send (a
-   * space or control character, stored through the binary protocol or a base64 meta key) is left
-   * out and named on stderr.
+   * space or control character, or bytes that are not UTF-8, stored through the binary protocol or
+   * a base64 meta key) is left out and named on stderr.
    *
    * @return how many were left out
    */
@@ -239,11 +239,10 @@ final class DumpCommand extends ClientCommand {
       Iterator<DumpedItem> it = dumped.iterator();
       while (it.hasNext()) {
         DumpedItem item = it.next();
-        try {
-          Keys.key(item.key());
-        } catch (IllegalArgumentException e) {
+        String unfit = unfitKey(item);
+        if (unfit != null) {
           skipped++;
-          note("left out an item: " + e.getMessage());
+          note("left out an item: " + unfit);
           continue;
         }
         writer.item(item.key(), item.value(), item.flags(), item.ttlSeconds());
@@ -251,6 +250,19 @@ final class DumpCommand extends ClientCommand {
       }
     }
     return skipped;
+  }
+
+  /** Why a load could not send the item's key again, or null when it can. */
+  private static String unfitKey(DumpedItem item) {
+    if (!item.keyIsText()) {
+      return "its key is not UTF-8 text: " + item.key();
+    }
+    try {
+      Keys.key(item.key());
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
   }
 
   /** How many records the dump will write, for the progress bar; -1 when unknown. */

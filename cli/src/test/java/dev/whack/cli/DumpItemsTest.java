@@ -8,10 +8,12 @@ import dev.whack.client.DumpedItem;
 import dev.whack.client.Item;
 import dev.whack.client.WhackClient;
 import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.RawConnection;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -212,6 +214,29 @@ class DumpItemsTest {
           err.get(4));
       assertEquals(new Item(utf8("hi"), 5), client.blocking().get("ok").orElseThrow());
       assertEquals(new Item(new byte[0], 0), client.blocking().get("last").orElseThrow());
+    }
+  }
+
+  @Test
+  void shouldLeaveOutItemsWhoseKeysALoadCannotSendAndSaySo() {
+    try (EmbeddedNode node = EmbeddedNode.start();
+        RawConnection raw = node.connect()) {
+      for (byte[] key : List.of(utf8("a key"), new byte[] {'k', (byte) 0xff}, utf8("fine"))) {
+        raw.send("ms " + Base64.getEncoder().encodeToString(key) + " 1 b\r\nv\r\n");
+        assertEquals("HD\r\n", raw.readLine());
+      }
+      Cli cli = new Cli(node.address());
+      Cli.Run run = cli.run("dump", "--items-only", "-o", dir.resolve("i.ndjson").toString());
+      assertEquals(0, run.exitCode(), run.toString());
+      assertEquals(
+          List.of(
+              "whack dump: left out an item: a key cannot contain spaces or control characters: a key",
+              "whack dump: left out an item: its key is not UTF-8 text: k\ufffd"),
+          run.err().lines().sorted().toList());
+      assertTrue(
+          run.out().startsWith("dumped 1 item to ")
+              && run.out().endsWith("; 2 items left out (keys a load cannot send)\n"),
+          run.out());
     }
   }
 }

@@ -16,7 +16,7 @@ public final class ItemDumpRequest extends Request<ItemDumpPage> {
   private final int limit;
   private final byte[] cursor;
   private final List<DumpedItem> items = new ArrayList<>();
-  private String pendingKey;
+  private byte[] pendingKey;
   private int pendingFlags;
   private long pendingTtl;
   private int pendingLength = -1;
@@ -74,7 +74,7 @@ public final class ItemDumpRequest extends Request<ItemDumpPage> {
         if (parts.length != 5 || parts[1].isEmpty()) {
           throw unexpected(line);
         }
-        pendingKey = Keys.unescape(parts[1]);
+        pendingKey = Keys.unescapeBytes(parts[1]);
         pendingFlags = Lines.flags(parts[2], line);
         pendingTtl = Lines.nonNegativeLong(parts[3], line);
         pendingLength = Lines.blockLength(parts[4], line);
