@@ -5,9 +5,11 @@ import dev.whack.cli.output.JsonOut;
 import dev.whack.cli.output.Progress;
 import dev.whack.cli.records.RecordFormat;
 import dev.whack.cli.records.RecordWriter;
+import dev.whack.client.DumpedItem;
 import dev.whack.client.DumpedProfile;
 import dev.whack.client.Segments;
 import dev.whack.client.WhackClient;
+import dev.whack.client.protocol.Keys;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -20,17 +22,23 @@ import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code whack dump}: every profile, or a segment's members, as records {@code load} reads. */
+/**
+ * {@code whack dump}: segments, profiles and opaque items, or a segment's members, as records
+ * {@code load} reads.
+ */
 @Command(
     name = "dump",
     mixinStandardHelpOptions = true,
     description = {
-      "Write every profile, or the members of a segment query, as load records: NDJSON lines",
-      "{\"key\":...,\"profile\":{...}} with event series ($events) and producer marks",
-      "($producers), or length-delimited protobuf LoadRecords. 'whack load' of the output",
-      "into an empty cluster restores the same profiles (define the segments there too).",
-      "To stdout, or to a file (written aside and moved into place when complete); gzipped",
-      "when the file name ends in .gz or with --gzip."
+      "Write everything the cluster holds as load records: the segment definitions, every",
+      "profile (with event series, $events, and producer marks, $producers), then every opaque",
+      "item (a plain memcached value: the value in base64, its flags and the seconds it has",
+      "left). NDJSON lines {\"segment\":{...}}, {\"key\":...,\"profile\":{...}} and",
+      "{\"key\":...,\"item\":{\"value\":...,\"flags\":...,\"ttl\":...}}, or length-delimited",
+      "protobuf LoadRecords. 'whack load' of the output into an empty cluster restores the same",
+      "segments, profiles and items (items with a new cas). With --segment, only the members of",
+      "a segment query, as profiles. To stdout, or to a file (written aside and moved into place",
+      "when complete); gzipped when the file name ends in .gz or with --gzip."
     },
     footer = {
       "",
@@ -38,6 +46,8 @@ import picocli.CommandLine.Option;
       "  whack dump -o backup.ndjson.gz",
       "  whack dump --segment 'dk_buyers and not churned' > dk.ndjson",
       "  whack dump --format proto -o backup.pb.gz",
+      "  whack dump --no-items -o profiles.ndjson.gz",
+      "  whack dump --items-only -o cache.ndjson.gz",
       "  whack dump | whack load --servers 10.0.0.9:11211 -     copy a cluster"
     })
 final class DumpCommand extends ClientCommand {
@@ -46,6 +56,14 @@ final class DumpCommand extends ClientCommand {
       paramLabel = "SEGMENT_EXPR",
       description = "only the members of this segment query")
   String segment;
+
+  @Option(names = "--no-items", description = "leave out opaque items (plain memcached values)")
+  boolean noItems;
+
+  @Option(
+      names = "--items-only",
+      description = "only opaque items: no segment definitions, no profiles")
+  boolean itemsOnly;
 
   @Option(
       names = {"-o", "--output"},
@@ -66,7 +84,7 @@ final class DumpCommand extends ClientCommand {
   @Option(
       names = "--page",
       paramLabel = "N",
-      description = "profiles per request (default: ${DEFAULT-VALUE})")
+      description = "profiles or items per request (default: ${DEFAULT-VALUE})")
   int page = Segments.DEFAULT_DUMP_PAGE;
 
   @Option(
@@ -97,46 +115,36 @@ final class DumpCommand extends ClientCommand {
     boolean showProgress =
         progress.equals("always") || (progress.equals("auto") && terminal().errIsTerminal());
     String query = segment == null || segment.isBlank() ? null : segment;
+    if (itemsOnly && (noItems || query != null)) {
+      throw CliException.usage("--items-only goes with neither --no-items nor --segment");
+    }
+    boolean withProfiles = !itemsOnly;
+    boolean withItems = query == null && !noItems;
 
     Path target = output == null || output.equals("-") ? null : Path.of(output);
     Path partial = target == null ? null : target.resolveSibling(target.getFileName() + ".partial");
     long startNanos = System.nanoTime();
-    long count;
+    long profiles;
+    long items;
+    long skippedItems;
     long bytes;
     try (WhackClient client = connect()) {
-      long total = showProgress ? total(client, query) : -1;
+      long total = showProgress ? total(client, query, withProfiles, withItems) : -1;
       AtomicLong done = new AtomicLong();
       boolean complete = false;
       Progress bar =
           showProgress
-              ? new Progress(err(), "profiles", done::get, null, -1, () -> total).start()
+              ? new Progress(err(), "records", done::get, null, -1, () -> total).start()
               : null;
       try (RecordWriter writer =
           RecordWriter.open(partial == null ? null : partial.toString(), out(), f, compress)) {
-        if (query == null) {
-          // A whole dump carries the segment definitions first, so a load into an empty cluster
-          // defines them before the profiles arrive and ends with the same segments.
-          for (dev.whack.client.SegmentInfo s : client.blocking().segments().list()) {
-            writer.segment(s.name(), s.expression());
-          }
+        if (withProfiles) {
+          writeProfiles(client, query, writer, done);
         }
-        SegmentCommand.withExpression(
-            query == null ? "" : query,
-            () -> {
-              try (Stream<DumpedProfile> profiles = client.segments().dump(query, page)) {
-                Iterator<DumpedProfile> it = profiles.iterator();
-                while (it.hasNext()) {
-                  DumpedProfile p = it.next();
-                  writer.profile(p.key(), p.json());
-                  done.lazySet(done.get() + 1);
-                }
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-              return null;
-            });
+        profiles = writer.records();
+        skippedItems = withItems ? writeItems(client, writer, done) : 0;
+        items = writer.records() - profiles;
         complete = true;
-        count = writer.records();
         writer.finish();
         bytes = writer.bytesWritten();
       } finally {
@@ -159,7 +167,9 @@ final class DumpCommand extends ClientCommand {
           summaryTo,
           g -> {
             g.writeStartObject();
-            g.writeNumberField("profiles", count);
+            g.writeNumberField("profiles", profiles);
+            g.writeNumberField("items", items);
+            g.writeNumberField("items_skipped", skippedItems);
             g.writeNumberField("bytes", bytes);
             g.writeNumberField("seconds", Math.round(seconds * 1000) / 1000.0);
             g.writeEndObject();
@@ -167,26 +177,106 @@ final class DumpCommand extends ClientCommand {
     } else if (target != null || terminal().errIsTerminal()) {
       summaryTo.println(
           "dumped "
-              + Human.count(count)
-              + (count == 1 ? " profile" : " profiles")
+              + (withProfiles
+                  ? Human.count(profiles) + (profiles == 1 ? " profile" : " profiles")
+                  : "")
+              + (withProfiles && items > 0 ? " and " : "")
+              + (items > 0 || !withProfiles
+                  ? Human.count(items) + (items == 1 ? " item" : " items")
+                  : "")
               + (target == null ? "" : " to " + target)
               + " ("
               + Human.bytes(bytes)
               + ") in "
-              + Human.seconds(seconds));
+              + Human.seconds(seconds)
+              + (skippedItems == 0
+                  ? ""
+                  : "; "
+                      + Human.count(skippedItems)
+                      + " items left out (keys a load cannot send)"));
     }
     return Whack.EXIT_OK;
   }
 
-  /** How many profiles the dump will write, for the progress bar. */
-  private static long total(WhackClient client, String query) {
+  /** Segment definitions first (for a whole dump), then the profiles. */
+  private void writeProfiles(WhackClient client, String query, RecordWriter writer, AtomicLong done)
+      throws IOException {
+    if (query == null) {
+      // A whole dump carries the segment definitions first, so a load into an empty cluster
+      // defines them before the profiles arrive and ends with the same segments.
+      for (dev.whack.client.SegmentInfo s : client.blocking().segments().list()) {
+        writer.segment(s.name(), s.expression());
+      }
+    }
+    SegmentCommand.withExpression(
+        query == null ? "" : query,
+        () -> {
+          try (Stream<DumpedProfile> dumped = client.segments().dump(query, page)) {
+            Iterator<DumpedProfile> it = dumped.iterator();
+            while (it.hasNext()) {
+              DumpedProfile p = it.next();
+              writer.profile(p.key(), p.json());
+              done.lazySet(done.get() + 1);
+            }
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Every member's opaque items, after the profiles. An item whose key a load could not send (a
+   * space or control character, or bytes that are not UTF-8, stored through the binary protocol or
+   * a base64 meta key) is left out and named on stderr.
+   *
+   * @return how many were left out
+   */
+  private long writeItems(WhackClient client, RecordWriter writer, AtomicLong done)
+      throws IOException {
+    long skipped = 0;
+    try (Stream<DumpedItem> dumped = client.dumpItems(page)) {
+      Iterator<DumpedItem> it = dumped.iterator();
+      while (it.hasNext()) {
+        DumpedItem item = it.next();
+        String unfit = unfitKey(item);
+        if (unfit != null) {
+          skipped++;
+          note("left out an item: " + unfit);
+          continue;
+        }
+        writer.item(item.key(), item.value(), item.flags(), item.ttlSeconds());
+        done.lazySet(done.get() + 1);
+      }
+    }
+    return skipped;
+  }
+
+  /** Why a load could not send the item's key again, or null when it can. */
+  private static String unfitKey(DumpedItem item) {
+    if (!item.keyIsText()) {
+      return "its key is not UTF-8 text: " + item.key();
+    }
+    try {
+      Keys.key(item.key());
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
+  }
+
+  /** How many records the dump will write, for the progress bar; -1 when unknown. */
+  private static long total(
+      WhackClient client, String query, boolean withProfiles, boolean withItems) {
     try {
       if (query != null) {
         return client.blocking().segments().count(query);
       }
       long sum = 0;
       for (String s : client.servers()) {
-        sum += client.blocking().profileCount(s);
+        long profiles = client.blocking().profileCount(s);
+        long all = Long.parseLong(client.blocking().stats(s).getOrDefault("curr_items", "0"));
+        sum += (withProfiles ? profiles : 0) + (withItems ? all - profiles : 0);
       }
       return sum;
     } catch (RuntimeException e) {

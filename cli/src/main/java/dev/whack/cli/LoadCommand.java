@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code whack load FILE...}: bulk load of profile and update records. */
+/** {@code whack load FILE...}: bulk load of profile, update, item and segment records. */
 @Command(
     name = "load",
     mixinStandardHelpOptions = true,
@@ -25,7 +25,9 @@ import picocli.CommandLine.Parameters;
       "Load records into the cluster: NDJSON or length-delimited protobuf (LoadRecord), gzipped or",
       "not (both recognised from the data). Records are routed to their owners and pipelined;",
       "each key's records are applied in the order of the stream, so a stream may mix whole",
-      "profiles and updates (a snapshot followed by an event log).",
+      "profiles and updates (a snapshot followed by an event log). Opaque items (plain",
+      "memcached values, as 'whack dump' writes them) are stored with set, with their flags",
+      "and the time to live they had left when dumped.",
       "",
       "A bad record is reported with its line (NDJSON) or byte offset (protobuf) and reason.",
       "Without --skip-bad the load stops there (exit 1): nothing of the bad record is applied,",
@@ -41,6 +43,7 @@ import picocli.CommandLine.Parameters;
       "Record forms (docs/profiles.md):",
       "  {\"key\": \"user:42\", \"profile\": {\"country\": \"DK\", \"age\": 31}}     replaces the profile",
       "  {\"key\": \"user:42\", \"update\": {\"incr\": {\"visits\": 1}}}            applied like 'whack update'",
+      "  {\"key\": \"page:7\", \"item\": {\"value\": \"aGk=\", \"flags\": 0, \"ttl\": 60}}   set, value in base64",
       "",
       "Examples:",
       "  whack load profiles.ndjson",
@@ -225,6 +228,7 @@ final class LoadCommand extends ClientCommand {
             g.writeNumberField("applied", s.applied());
             g.writeNumberField("profiles", s.profiles());
             g.writeNumberField("updates", s.updates());
+            g.writeNumberField("items", s.items());
             g.writeNumberField("segments", s.segments());
             g.writeNumberField("ignored", s.ignored());
             g.writeNumberField("skipped", s.skipped());
@@ -245,6 +249,7 @@ final class LoadCommand extends ClientCommand {
           .append(" profiles, ")
           .append(Human.count(s.updates()))
           .append(" updates")
+          .append(s.items() == 0 ? "" : ", " + Human.count(s.items()) + " items")
           .append(
               s.segments() == 0
                   ? ""

@@ -90,7 +90,7 @@ class LoadDumpTest {
       assertTrue(
           run.out()
               .startsWith(
-                  "{\"records\":2500,\"sent\":2500,\"applied\":2500,\"profiles\":1000,\"updates\":1500,\"segments\":0,\"ignored\":0,\"skipped\":0,\"bytes\":"
+                  "{\"records\":2500,\"sent\":2500,\"applied\":2500,\"profiles\":1000,\"updates\":1500,\"items\":0,\"segments\":0,\"ignored\":0,\"skipped\":0,\"bytes\":"
                       + gz.length
                       + ","),
           run.out());
@@ -239,7 +239,7 @@ class LoadDumpTest {
       assertTrue(err.get(3).startsWith(prefix + "line 5: bad update: "), err.get(3));
       assertEquals(
           prefix
-              + "line 6, column 32: unknown record member \"extra\" (expected key, profile, update, segment)",
+              + "line 6, column 32: unknown record member \"extra\" (expected key, profile, update, item, segment)",
           err.get(4));
       assertEquals("{\"a\":5}\n", cli.run("get", "s:5").out());
       assertEquals(1, cli.run("get", "s:4").exitCode());
@@ -272,7 +272,11 @@ class LoadDumpTest {
       assertEquals(1, run.exitCode(), run.toString());
       List<String> err = run.err().lines().toList();
       assertEquals(
-          "whack load: " + file + ": offset " + second + ": a record needs a profile or an update",
+          "whack load: "
+              + file
+              + ": offset "
+              + second
+              + ": a record needs a profile, an update or an item",
           err.get(0));
       assertEquals(
           "whack load: "

@@ -174,7 +174,12 @@ public final class Segments {
       throw new IllegalArgumentException("a dump page holds 1 to 100000 profiles, got " + pageSize);
     }
     failIfAnyDown("dump");
-    DumpIterator it = new DumpIterator(query, pageSize);
+    NodePages<DumpPage, DumpedProfile> it =
+        new NodePages<>(
+            client,
+            cursor -> new DumpRequest(query, pageSize, cursor),
+            DumpPage::profiles,
+            DumpPage::nextCursor);
     return StreamSupport.stream(
         Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
   }
@@ -228,11 +233,7 @@ public final class Segments {
   }
 
   private void failIfAnyDown(String what) {
-    List<String> down = client.downNodes();
-    if (!down.isEmpty()) {
-      throw new NodeUnavailableException(
-          down, what + " needs every node; down: " + String.join(", ", down), null);
-    }
+    client.failIfAnyDown(what);
   }
 
   private CompletableFuture<List<String>> collect(Pager pager, String expression, int limit) {
@@ -335,67 +336,6 @@ public final class Segments {
         throw new NoSuchElementException();
       }
       remaining--;
-      return page.get(next++);
-    }
-  }
-
-  /** Page-by-page dump over every node, one page asked for ahead of the one consumed. */
-  private final class DumpIterator implements java.util.Iterator<DumpedProfile> {
-    private final String query;
-    private final int pageSize;
-    private int node;
-    private String sentCursor;
-    private DumpRequest ahead;
-    private List<DumpedProfile> page = List.of();
-    private int next;
-
-    DumpIterator(String query, int pageSize) {
-      this.query = query;
-      this.pageSize = pageSize;
-      ahead = request(0, null);
-    }
-
-    private DumpRequest request(int toNode, String cursor) {
-      DumpRequest request = new DumpRequest(query, pageSize, cursor);
-      client.nodes().get(toNode).send(request);
-      return request;
-    }
-
-    @Override
-    public boolean hasNext() {
-      while (next >= page.size()) {
-        if (ahead == null) {
-          return false;
-        }
-        DumpPage fetched = client.blocking().await(ahead.future());
-        String nodeName = client.nodes().get(node).name();
-        if (fetched.profiles().isEmpty()
-            && fetched.nextCursor() != null
-            && fetched.nextCursor().equals(sentCursor)) {
-          throw new CorruptReplyException(
-              nodeName, nodeName + " answered an empty page with the same cursor " + sentCursor);
-        }
-        if (fetched.nextCursor() != null) {
-          sentCursor = fetched.nextCursor();
-          ahead = request(node, sentCursor);
-        } else if (node + 1 < client.nodes().size()) {
-          node++;
-          sentCursor = null;
-          ahead = request(node, null);
-        } else {
-          ahead = null;
-        }
-        page = fetched.profiles();
-        next = 0;
-      }
-      return true;
-    }
-
-    @Override
-    public DumpedProfile next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
       return page.get(next++);
     }
   }

@@ -4,6 +4,8 @@ import dev.whack.client.protocol.BinaryRelayRequest;
 import dev.whack.client.protocol.CountRequest;
 import dev.whack.client.protocol.DeleteRequest;
 import dev.whack.client.protocol.GetRequest;
+import dev.whack.client.protocol.ItemDumpPage;
+import dev.whack.client.protocol.ItemDumpRequest;
 import dev.whack.client.protocol.Keys;
 import dev.whack.client.protocol.RelayRequest;
 import dev.whack.client.protocol.Request;
@@ -28,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -36,6 +40,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
  * The Java client of a Whack cluster: routes each key to its owner with the cluster's {@link
@@ -412,6 +418,51 @@ public final class WhackClient implements AutoCloseable {
     return Futures.attempt(() -> sendTo(server, new SnapshotRequest()));
   }
 
+  /** Items fetched per {@code itemdump} request by {@link #dumpItems()}. */
+  public static final int DEFAULT_ITEM_DUMP_PAGE = 1000;
+
+  /**
+   * Every opaque item of the cluster (values that are not profiles; {@link Segments#dump} has
+   * those) with its flags and remaining time to live, node after node in ring order and, within a
+   * node, in the node's order. Fetched a page at a time with {@code itemdump} as the stream is
+   * consumed, the next page asked for while the current one is consumed. Consuming blocks for each
+   * page (never on an I/O thread) and throws the client's exceptions, e.g. {@link
+   * NodeUnavailableException} if a node is down.
+   *
+   * <p>An item present from the start of the dump to its end is in it; one written or removed
+   * meanwhile may or may not be, and an item may come twice if a node was flushed meanwhile.
+   */
+  public Stream<DumpedItem> dumpItems() {
+    return dumpItems(DEFAULT_ITEM_DUMP_PAGE);
+  }
+
+  /**
+   * As {@link #dumpItems()}, with at most {@code pageSize} items per request (1 to 100000); a node
+   * also ends a page at 8 MiB of values.
+   */
+  public Stream<DumpedItem> dumpItems(int pageSize) {
+    new ItemDumpRequest(pageSize, null); // checks the size before anything is sent
+    failIfAnyDown("dump");
+    NodePages<ItemDumpPage, DumpedItem> pages =
+        new NodePages<>(
+            this,
+            cursor -> new ItemDumpRequest(pageSize, cursor),
+            ItemDumpPage::items,
+            ItemDumpPage::nextCursor);
+    return StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(pages, Spliterator.ORDERED | Spliterator.NONNULL),
+        false);
+  }
+
+  /**
+   * One page of a member's opaque items ({@code itemdump}): from the start with a null cursor, then
+   * from each page's {@link ItemDumpPage#nextCursor} until it is null. A page may be empty and
+   * still have a cursor.
+   */
+  public CompletableFuture<ItemDumpPage> itemDumpPage(String server, int limit, String cursor) {
+    return Futures.attempt(() -> sendTo(server, new ItemDumpRequest(limit, cursor)));
+  }
+
   /** A member's version ({@code 1.6.18-whack-0.1.0}); also a cheap check that it answers. */
   public CompletableFuture<String> version(String server) {
     return Futures.attempt(() -> sendTo(server, new VersionRequest()));
@@ -498,6 +549,15 @@ public final class WhackClient implements AutoCloseable {
       h = (h ^ b) * 0x01000193;
     }
     return h ^ (h >>> 16);
+  }
+
+  /** For a call that needs every node: fails at once, naming the nodes that are down. */
+  void failIfAnyDown(String what) {
+    List<String> down = downNodes();
+    if (!down.isEmpty()) {
+      throw new NodeUnavailableException(
+          down, what + " needs every node; down: " + String.join(", ", down), null);
+    }
   }
 
   List<NodeClient> nodes() {

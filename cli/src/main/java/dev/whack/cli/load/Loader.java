@@ -2,6 +2,7 @@ package dev.whack.cli.load;
 
 import dev.whack.cli.records.BadRecordException;
 import dev.whack.cli.records.Input;
+import dev.whack.cli.records.ItemBody;
 import dev.whack.cli.records.Record;
 import dev.whack.cli.records.RecordReader;
 import dev.whack.client.BulkWriter;
@@ -93,6 +94,7 @@ public final class Loader {
    * @param ignored updates acknowledged and not applied again (producer sequence already seen)
    * @param profiles profile records sent
    * @param updates update records sent
+   * @param items opaque item records sent
    * @param segments segments defined
    * @param skipped bad records skipped
    * @param bytes bytes read from the inputs (compressed, for gzip)
@@ -105,6 +107,7 @@ public final class Loader {
       long ignored,
       long profiles,
       long updates,
+      long items,
       long segments,
       long skipped,
       long bytes,
@@ -131,6 +134,7 @@ public final class Loader {
   private volatile long sent;
   private long profiles;
   private long updates;
+  private long items;
   private long segments;
   private long skippedHere;
   private volatile List<Input> inputs = List.of();
@@ -190,6 +194,7 @@ public final class Loader {
         ignored.sum(),
         profiles,
         updates,
+        items,
         segments,
         skipped,
         bytesRead(),
@@ -202,6 +207,7 @@ public final class Loader {
     RecordReader reader = input.reader();
     while (stop.get() == null) {
       Record r;
+      ItemBody item = null;
       try {
         r = reader.next();
         if (r == null) {
@@ -209,6 +215,9 @@ public final class Loader {
         }
         read++;
         r = prepare(r, reader);
+        if (r.kind() == Record.Kind.ITEM) {
+          item = ItemBody.parse(r, reader.where(r.position()));
+        }
       } catch (BadRecordException e) {
         read++;
         reporter.badRecord(input.name(), e.where(), e.reason());
@@ -220,13 +229,13 @@ public final class Loader {
         continue;
       }
       if (writer != null) {
-        send(writer, input, reader, r);
+        send(writer, input, reader, r, item);
       }
     }
     return false;
   }
 
-  /** Checks the key, converts the body as asked, validates it if asked. */
+  /** Checks the key, converts a profile's body as asked, validates it if asked. */
   private Record prepare(Record r, RecordReader reader) throws BadRecordException {
     String where = reader.where(r.position());
     if (r.kind() == Record.Kind.SEGMENT) {
@@ -236,6 +245,9 @@ public final class Loader {
       Keys.key(r.key());
     } catch (IllegalArgumentException e) {
       throw new BadRecordException(where, "bad key: " + e.getMessage(), true);
+    }
+    if (r.kind() == Record.Kind.ITEM) {
+      return r; // an opaque value: stored as it is, whatever --store-as says
     }
     try {
       if (r.kind() == Record.Kind.UPDATE) {
@@ -278,17 +290,21 @@ public final class Loader {
     return switch (r.kind()) {
       case PROFILE -> "profile";
       case UPDATE -> "update";
+      case ITEM -> "item";
       case SEGMENT -> "segment";
     };
   }
 
-  private void send(BulkWriter writer, Input input, RecordReader reader, Record r) {
+  private void send(BulkWriter writer, Input input, RecordReader reader, Record r, ItemBody item) {
     if (r.kind() == Record.Kind.SEGMENT) {
       defineSegment(writer, input, reader, r);
       return;
     }
     CompletableFuture<?> reply;
-    if (r.kind() == Record.Kind.PROFILE) {
+    if (item != null) {
+      items++;
+      reply = writer.set(r.key(), item.value(), item.flags(), exptime(item.ttlSeconds()));
+    } else if (r.kind() == Record.Kind.PROFILE) {
       profiles++;
       reply =
           r.protobuf()
@@ -306,6 +322,20 @@ public final class Loader {
     long position = r.position();
     reply.whenComplete((value, failure) -> replied(value, failure, input, reader, position, index));
   }
+
+  /**
+   * memcached's exptime for an item with {@code ttlSeconds} left: relative up to 30 days, an
+   * absolute Unix time beyond (memcached reads a larger relative value as a time in 1970).
+   */
+  static int exptime(long ttlSeconds) {
+    if (ttlSeconds <= MAX_RELATIVE_SECONDS) {
+      return (int) ttlSeconds;
+    }
+    long at = System.currentTimeMillis() / 1000 + ttlSeconds;
+    return (int) Math.min(at, Integer.MAX_VALUE); // memcached's exptime is a 32-bit int
+  }
+
+  private static final long MAX_RELATIVE_SECONDS = 60L * 60 * 24 * 30;
 
   /**
    * A segment record: everything sent before it is applied first (a segment defined in the middle

@@ -4,9 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Frames one NDJSON line, {@code {"key": K, "profile": {...}}} or {@code {"key": K, "update":
- * {...}}}, without reading the body: the key is decoded, the body's bytes are cut out as they are,
- * and the node parses and checks the body as it parses any profile or update.
+ * Frames one NDJSON line, {@code {"key": K, "profile": {...}}}, {@code {"key": K, "update": {...}}}
+ * or {@code {"key": K, "item": {...}}}, without reading the body: the key is decoded, the body's
+ * bytes are cut out as they are, and the node parses and checks the body as it parses any profile
+ * or update.
  *
  * <p>Why not parse the whole line: at the rate a refill runs (hundreds of thousands of records a
  * second on a machine the node shares) a full JSON parse in the loader costs as much CPU again as
@@ -20,6 +21,9 @@ import java.util.Arrays;
  * <p>Errors carry the 1-based column of the line and the same wording as the node's record parser.
  */
 final class NdjsonEnvelope {
+  private static final String NEEDS =
+      "a record needs \"key\" and one of \"profile\", \"update\" or \"item\"";
+
   private NdjsonEnvelope() {}
 
   /**
@@ -43,7 +47,7 @@ final class NdjsonEnvelope {
     byte[] body = null;
     c.skipBlank();
     if (c.peek() == '}') {
-      throw c.fail("a record needs \"key\" and one of \"profile\" or \"update\"");
+      throw c.fail(NEEDS);
     }
     while (true) {
       c.skipBlank();
@@ -74,14 +78,19 @@ final class NdjsonEnvelope {
           c.skipObject();
           body = Arrays.copyOfRange(b, bodyStart, c.at);
         }
-        case "profile", "update" -> {
-          Record.Kind k = member.equals("profile") ? Record.Kind.PROFILE : Record.Kind.UPDATE;
+        case "profile", "update", "item" -> {
+          Record.Kind k =
+              switch (member) {
+                case "profile" -> Record.Kind.PROFILE;
+                case "update" -> Record.Kind.UPDATE;
+                default -> Record.Kind.ITEM;
+              };
           if (kind != null) {
             throw c.failAt(
                 nameAt,
                 kind == k
                     ? "duplicate member \"" + member + "\""
-                    : "a record has a profile or an update, not both");
+                    : "a record has one of a profile, an update or an item");
           }
           kind = k;
           if (c.peek() != '{') {
@@ -106,7 +115,7 @@ final class NdjsonEnvelope {
                 nameAt,
                 "unknown record member \""
                     + member
-                    + "\" (expected key, profile, update, segment)");
+                    + "\" (expected key, profile, update, item, segment)");
       }
       c.skipBlank();
       int sep = c.next("',' or '}'");
@@ -128,7 +137,7 @@ final class NdjsonEnvelope {
       return new Record("", kind, false, body, line);
     }
     if (key == null || kind == null) {
-      throw c.failAt(end - 1, "a record needs \"key\" and one of \"profile\" or \"update\"");
+      throw c.failAt(end - 1, NEEDS);
     }
     return new Record(key, kind, false, body, line);
   }

@@ -9,9 +9,10 @@ import java.io.InputStream;
 /**
  * Reads length-delimited {@code whack.v1.LoadRecord} messages (a varint length, then the message,
  * as {@code writeDelimitedTo} writes them). Each record is framed without building messages: its
- * key (field 1) is read and its body (field 2 Profile or 3 Update) is cut out as bytes, which the
- * node parses. As in protobuf, unknown fields are skipped and of two bodies the last one counts. A
- * record without a key takes the key inside its body ({@code Profile.key}, {@code Update.key}).
+ * key (field 1) is read and its body (field 2 Profile, 3 Update, 4 SegmentDefinition or 5
+ * OpaqueItem) is cut out as bytes, which the node (or, for the last two, the loader) parses. As in
+ * protobuf, unknown fields are skipped and of two bodies the last one counts. A record without a
+ * key takes the key inside its body ({@code Profile.key}, {@code Update.key}).
  *
  * <p>A record that does not parse is reported with its byte offset in the uncompressed stream and
  * the reader goes on after it; a broken length prefix or a stream cut short cannot be read past.
@@ -25,6 +26,7 @@ public final class ProtobufReader implements RecordReader {
   private static final int PROFILE = 2;
   private static final int UPDATE = 3;
   private static final int SEGMENT = 4;
+  private static final int ITEM = 5;
 
   private final InputStream in;
   private byte[] buf = new byte[2 * CHUNK_BYTES];
@@ -118,18 +120,21 @@ public final class ProtobufReader implements RecordReader {
         } else if (field == SEGMENT && delimited) {
           body = c.readByteArray();
           kind = Record.Kind.SEGMENT;
+        } else if (field == ITEM && delimited) {
+          body = c.readByteArray();
+          kind = Record.Kind.ITEM;
         } else if (!c.skipField(tag)) {
           break;
         }
       }
       if (body == null) {
         throw new BadRecordException(
-            "offset " + offset, "a record needs a profile or an update", true);
+            "offset " + offset, "a record needs a profile, an update or an item", true);
       }
       if (kind == Record.Kind.SEGMENT) {
         return new Record("", kind, true, body, offset);
       }
-      if (key == null || key.isEmpty()) {
+      if ((key == null || key.isEmpty()) && kind != Record.Kind.ITEM) {
         key = innerKey(body);
       }
     } catch (IOException e) {

@@ -1,7 +1,9 @@
 package dev.whack.cli.records;
 
+import com.google.protobuf.ByteString;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.proto.LoadRecord;
+import dev.whack.proto.OpaqueItem;
 import dev.whack.proto.Profile;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -11,17 +13,23 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * Writes profile records, the form {@code whack dump} produces and {@code whack load} reads: NDJSON
- * lines {@code {"key":K,"profile":PROFILE_JSON}} or length-delimited {@code LoadRecord}s, gzipped
- * when asked. Not thread-safe.
+ * Writes load records, the form {@code whack dump} produces and {@code whack load} reads: NDJSON
+ * lines {@code {"key":K,"profile":PROFILE_JSON}}, {@code {"key":K,"item":{...}}} and segment
+ * definitions, or length-delimited {@code LoadRecord}s, gzipped when asked. Not thread-safe.
  */
 public final class RecordWriter implements Closeable {
   private static final byte[] KEY = "{\"key\":".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] PROFILE = ",\"profile\":".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] END = "}\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ITEM_VALUE =
+      ",\"item\":{\"value\":\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ITEM_FLAGS = "\",\"flags\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ITEM_TTL = ",\"ttl\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ITEM_END = "}}\n".getBytes(StandardCharsets.US_ASCII);
 
   private final OutputStream out;
   private final OutputStream buffered;
@@ -70,8 +78,40 @@ public final class RecordWriter implements Closeable {
   }
 
   /**
+   * Writes one opaque item record: {@code {"key":K,"item":{"value":BASE64,"flags":F,"ttl":T}}} or a
+   * {@code LoadRecord} with an {@code OpaqueItem}.
+   *
+   * @param flags the item's 32-bit flags, written unsigned
+   * @param ttlSeconds seconds it has left, 0 for never
+   */
+  public void item(String key, byte[] value, int flags, long ttlSeconds) throws IOException {
+    if (format == RecordFormat.NDJSON) {
+      out.write(KEY);
+      writeJsonString(key);
+      out.write(ITEM_VALUE);
+      out.write(Base64.getEncoder().encode(value));
+      out.write(ITEM_FLAGS);
+      out.write(Long.toString(Integer.toUnsignedLong(flags)).getBytes(StandardCharsets.US_ASCII));
+      out.write(ITEM_TTL);
+      out.write(Long.toString(ttlSeconds).getBytes(StandardCharsets.US_ASCII));
+      out.write(ITEM_END);
+    } else {
+      LoadRecord.newBuilder()
+          .setKey(key)
+          .setItem(
+              OpaqueItem.newBuilder()
+                  .setValue(ByteString.copyFrom(value))
+                  .setFlags(flags)
+                  .setTtlSeconds(ttlSeconds))
+          .build()
+          .writeDelimitedTo(out);
+    }
+    records++;
+  }
+
+  /**
    * Writes one segment definition: {@code {"segment":{"name":N,"expression":E}}}. Not counted in
-   * {@link #records()}, which counts profiles and updates.
+   * {@link #records()}, which counts profiles, updates and items.
    */
   public void segment(String name, String expression) throws IOException {
     if (format == RecordFormat.NDJSON) {

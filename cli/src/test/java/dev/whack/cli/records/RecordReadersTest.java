@@ -90,10 +90,12 @@ class RecordReadersTest {
             + "{\"key\":\"i\",\"profile\":{}}\n";
     NdjsonReader reader = new NdjsonReader(new ByteArrayInputStream(utf8(text)));
     assertEquals("a", reader.next().key());
-    assertBad(reader, "line 2, column 24", "a record has a profile or an update, not both");
+    assertBad(reader, "line 2, column 24", "a record has one of a profile, an update or an item");
     assertBad(reader, "line 3, column 8", "\"key\" is a string");
     assertBad(
-        reader, "line 4, column 14", "a record needs \"key\" and one of \"profile\" or \"update\"");
+        reader,
+        "line 4, column 14",
+        "a record needs \"key\" and one of \"profile\", \"update\" or \"item\"");
     assertBad(reader, "line 5, column 22", "\"profile\" is an object");
     assertBad(reader, "line 6, column 12", "duplicate member \"key\"");
     assertBad(reader, "line 7, column 26", "unexpected content after the record");

@@ -1,6 +1,7 @@
 package dev.whack.client.protocol;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Checks what goes on a command line before it is sent, so that the node never sees a request it
@@ -31,6 +32,11 @@ public final class Keys {
     if (listed.indexOf('%') < 0) {
       return listed;
     }
+    return new String(unescapeBytes(listed), StandardCharsets.UTF_8);
+  }
+
+  /** The bytes of a key as a listing writes it (see {@link #unescape}). */
+  public static byte[] unescapeBytes(String listed) {
     byte[] out = new byte[listed.length()];
     int n = 0;
     for (int i = 0; i < listed.length(); i++) {
@@ -49,7 +55,7 @@ public final class Keys {
         out[n++] = (byte) c;
       }
     }
-    return new String(out, 0, n, StandardCharsets.UTF_8);
+    return Arrays.copyOf(out, n);
   }
 
   /** A cursor returned by the node, sent back verbatim. */

@@ -40,7 +40,8 @@ class ReplyFuzzTest {
           () -> new DumpRequest("dk", 2, "c1"),
           () -> new WatchRequest(List.of("dk", "vip")),
           () -> new RelayRequest("get a\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
-          () -> BinaryRelayRequest.noop());
+          () -> BinaryRelayRequest.noop(),
+          () -> new ItemDumpRequest(2, "5"));
 
   @FuzzTest(maxDuration = "5m")
   void parse(byte[] input) {

@@ -4,6 +4,7 @@ import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.ProfileTable;
 import java.time.InstantSource;
 import java.util.Arrays;
+import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -1082,6 +1083,123 @@ final class ItemCache {
     if (oldestLive > oldestLiveSeconds) {
       oldestLiveSeconds = oldestLive;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Listing opaque items (itemdump): a cursor over every stripe's table, a bounded walk per page
+
+  /** Buckets one listing walks under a stripe's lock before letting writers in again. */
+  static final int LISTING_BUCKETS_PER_LOCK = 256;
+
+  /** Buckets one page walks at most, so a page over a cache of profiles stays short. */
+  static final int LISTING_BUCKETS_PER_PAGE = 16_384;
+
+  /** A page ends once its values reach this many bytes, so a page of large values stays small. */
+  static final long LISTING_VALUE_BYTES_PER_PAGE = 8L << 20;
+
+  /** The cursor a listing returns once every stripe has been walked. */
+  static final long LISTING_DONE = -1;
+
+  /**
+   * Appends to {@code out} the live opaque items (not expired, not flushed; profiles are not
+   * listed) from {@code cursor} on, and returns the cursor of the rest, or {@link #LISTING_DONE}.
+   *
+   * <p>The cursor is a stripe (high 32 bits) and a position in that stripe's table (low 32 bits).
+   * Within a stripe the buckets are walked in the order of their indexes' bits reversed, as Redis's
+   * SCAN walks its dictionary: the position is incremented in its high bits, so that when the table
+   * doubles between pages each bucket still to come maps to two buckets still to come, and each one
+   * already walked to two already walked (they hold the same items). So an item present from the
+   * first page to the last is listed, however the table grows; one may be listed twice only if the
+   * table shrank in between ({@code flush_all}, which drops every item anyway).
+   *
+   * <p>A page holds whole buckets: it ends before a bucket that would take it past {@code limit}
+   * items (unless the page is still empty), once its values reach {@link
+   * #LISTING_VALUE_BYTES_PER_PAGE}, or after {@link #LISTING_BUCKETS_PER_PAGE} buckets, so it may
+   * hold fewer items than {@code limit} (even none) while more are to come. A stripe's lock is held
+   * for at most {@link #LISTING_BUCKETS_PER_LOCK} buckets at a time.
+   *
+   * @throws IllegalArgumentException for a cursor that names no stripe
+   */
+  long listOpaque(long cursor, int limit, List<ListedItem> out) {
+    int stripeIndex = (int) (cursor >>> 32);
+    if (cursor < 0 || stripeIndex >= stripes.length) {
+      throw new IllegalArgumentException("bad cursor");
+    }
+    int position = (int) cursor;
+    int walked = 0;
+    long valueBytes = 0;
+    long now = nowSeconds();
+    while (stripeIndex < stripes.length) {
+      Stripe stripe = stripes[stripeIndex];
+      stripe.lock.lock();
+      try {
+        for (int held = 0; held < LISTING_BUCKETS_PER_LOCK; held++) {
+          Item[] table = stripe.table;
+          int mask = table.length - 1;
+          int live = 0;
+          for (Item item = table[position & mask]; item != null; item = item.chainNext) {
+            if (isListed(item, now)) {
+              live++;
+            }
+          }
+          if (live > 0 && !out.isEmpty() && out.size() + live > limit) {
+            return listingCursor(stripeIndex, position);
+          }
+          for (Item item = table[position & mask]; item != null; item = item.chainNext) {
+            if (isListed(item, now)) {
+              out.add(
+                  new ListedItem(
+                      item.key,
+                      item.flags,
+                      item.expiresAtSeconds == 0 ? 0 : item.expiresAtSeconds - now,
+                      item.value));
+              valueBytes += item.value.length;
+            }
+          }
+          walked++;
+          position = nextListingPosition(position, mask);
+          if (position == 0) {
+            break; // the stripe is done
+          }
+          if (out.size() >= limit
+              || valueBytes >= LISTING_VALUE_BYTES_PER_PAGE
+              || walked >= LISTING_BUCKETS_PER_PAGE) {
+            return listingCursor(stripeIndex, position);
+          }
+        }
+      } finally {
+        stripe.lock.unlock();
+      }
+      if (position == 0) {
+        stripeIndex++;
+        if (stripeIndex < stripes.length
+            && (out.size() >= limit
+                || valueBytes >= LISTING_VALUE_BYTES_PER_PAGE
+                || walked >= LISTING_BUCKETS_PER_PAGE)) {
+          return listingCursor(stripeIndex, 0);
+        }
+      }
+    }
+    return LISTING_DONE;
+  }
+
+  private boolean isListed(Item item, long now) {
+    return !item.isProfile() && !isExpired(item, now) && !isFlushed(item, now);
+  }
+
+  private static long listingCursor(int stripeIndex, int position) {
+    return (long) stripeIndex << 32 | Integer.toUnsignedLong(position);
+  }
+
+  /**
+   * The bucket position after {@code position} in a table of {@code mask + 1} buckets: the bits of
+   * the index reversed, incremented, reversed back; 0 when every bucket has been walked.
+   */
+  static int nextListingPosition(int position, int mask) {
+    int v = position | ~mask; // the bits above the table's fill with ones, so the carry leaves them
+    v = Integer.reverse(v);
+    v++;
+    return Integer.reverse(v);
   }
 
   // ---------------------------------------------------------------------------------------------

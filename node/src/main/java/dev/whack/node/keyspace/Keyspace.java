@@ -418,6 +418,25 @@ public final class Keyspace {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Listing opaque items (itemdump)
+
+  /** The cursor {@link #listItems} returns when nothing is left to list. */
+  public static final long LISTING_DONE = ItemCache.LISTING_DONE;
+
+  /**
+   * Appends this node's live opaque items (profiles are not listed: {@code segdump} has them) from
+   * {@code cursor} on, 0 being the start, and returns the cursor of the rest or {@link
+   * #LISTING_DONE}. A page walks a bounded part of the cache, so it may hold fewer than {@code
+   * limit} items, even none, while more are to come; an item present for the whole walk is listed,
+   * however the cache grows meanwhile (see {@link ItemCache#listOpaque}).
+   *
+   * @throws IllegalArgumentException for a cursor this node never gave
+   */
+  public long listItems(long cursor, int limit, List<ListedItem> out) {
+    return cache.listOpaque(cursor, limit, out);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Node-wide operations
 
   public int maxItemSize() {

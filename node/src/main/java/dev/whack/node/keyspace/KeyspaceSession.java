@@ -154,6 +154,14 @@ public final class KeyspaceSession {
     return keyspace.profileJson(key, keyOffset, keyLength);
   }
 
+  /**
+   * A page of the node's live opaque items from {@code cursor} ({@code 0} for the first), for
+   * {@code itemdump}: see {@link Keyspace#listItems}.
+   */
+  public long listItems(long cursor, int limit, List<ListedItem> out) {
+    return keyspace.listItems(cursor, limit, out);
+  }
+
   private boolean virtualRead(byte[] key, int keyOffset, int keyLength, Outcome out) {
     out.value = VirtualKeys.resolve(keyspace, engine, key, keyOffset, keyLength);
     return out.value != null;

@@ -274,4 +274,46 @@ class ItemCacheTest {
     assertTrue(out.winTokenAlreadySent);
     assertNotEquals(true, out.won);
   }
+
+  @Test
+  void shouldStepAListingThroughEveryBucketOnceForEveryTableSize() {
+    for (int size = 1; size <= 1 << 12; size <<= 1) {
+      Set<Integer> seen = new HashSet<>();
+      int position = 0;
+      do {
+        assertTrue(seen.add(position & (size - 1)), "bucket " + position + " twice at " + size);
+        position = ItemCache.nextListingPosition(position, size - 1);
+      } while (position != 0);
+      assertEquals(size, seen.size());
+    }
+  }
+
+  /**
+   * A table that doubles part-way through a listing: the buckets walked before (each standing for
+   * two buckets of the larger table, which hold the same items) and after cover every bucket of the
+   * larger table exactly once, wherever the doubling falls.
+   */
+  @Test
+  void shouldStepAListingThroughEveryBucketOnceWhenTheTableDoublesMidway() {
+    int small = 64;
+    for (int stepsBefore = 0; stepsBefore <= small; stepsBefore++) {
+      int[] visits = new int[2 * small];
+      int position = 0;
+      boolean done = false;
+      for (int i = 0; i < stepsBefore && !done; i++) {
+        visits[position & (small - 1)]++;
+        visits[(position & (small - 1)) + small]++;
+        position = ItemCache.nextListingPosition(position, small - 1);
+        done = position == 0;
+      }
+      while (!done) {
+        visits[position & (2 * small - 1)]++;
+        position = ItemCache.nextListingPosition(position, 2 * small - 1);
+        done = position == 0;
+      }
+      for (int bucket = 0; bucket < visits.length; bucket++) {
+        assertEquals(1, visits[bucket], "bucket " + bucket + " after " + stepsBefore + " steps");
+      }
+    }
+  }
 }

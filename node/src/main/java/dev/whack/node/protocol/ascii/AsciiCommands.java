@@ -129,6 +129,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private final byte[] versionLine;
   private final MetaCommands meta;
   private final ProfileCommands profileCommands;
+  private final ItemDumpCommand itemDump;
   private final ClusterRouting routing;
 
   /** The current command came as {@code local <command>}. */
@@ -178,6 +179,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
             context.cluster(),
             numbers,
             outcome);
+    this.itemDump = new ItemDumpCommand(keys, stats, numbers);
     this.routing = new ClusterRouting(context.cluster(), keys, context.engine());
   }
 
@@ -187,6 +189,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     this.replies = replies;
     meta.attach(replies);
     profileCommands.attach(ctx, replies);
+    itemDump.attach(replies);
     routing.attach(ctx, replies);
   }
 
@@ -320,6 +323,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       slabs(line);
     } else if (line.tokenEquals(0, CMD_SNAPSHOT)) {
       snapshot(line, framing);
+    } else if (line.tokenEquals(0, ItemDumpCommand.NAME)) {
+      itemDump.run(line, framing);
     } else if (profileCommands.onLine(line, framing, keys.maxItemSize(), local)) {
       if (profileCommands.awaitingData()) {
         pendingLine = line;
