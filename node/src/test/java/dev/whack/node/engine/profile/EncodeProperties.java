@@ -20,7 +20,8 @@ import net.jqwik.api.Property;
 /**
  * The writer measures each new profile before writing it into an array of exactly that size; across
  * varint widths (name ids past 127 and 16383, long keys, large counts and sequences) the measure
- * and the bytes agree, and the profile reads back unchanged.
+ * and the bytes agree, and the profile reads back unchanged, also renumbered to another node's name
+ * ids (as a snapshot's profiles are at start-up).
  */
 class EncodeProperties {
   private static final long NOW = 1_795_168_800_000L; // 2026-11-20T10:00:00Z
@@ -32,6 +33,23 @@ class EncodeProperties {
     }
     for (int i = 0; i < 200; i++) {
       DICT.events().acquire("e" + i);
+    }
+  }
+
+  /** The same names numbered the other way round: another node's tables. */
+  private static final Dictionaries REVERSED = Dictionaries.create(100_000);
+
+  private static final int[] ATTRIBUTES_TO_REVERSED = new int[17_000];
+  private static final int[] EVENTS_TO_REVERSED = new int[200];
+
+  static {
+    for (int i = 16_999; i >= 0; i--) {
+      int id = REVERSED.attributes().acquire("pad" + i);
+      ATTRIBUTES_TO_REVERSED[DICT.attributes().idOf("pad" + i)] = id;
+    }
+    for (int i = 199; i >= 0; i--) {
+      int id = REVERSED.events().acquire("e" + i);
+      EVENTS_TO_REVERSED[DICT.events().idOf("e" + i)] = id;
     }
   }
 
@@ -94,6 +112,16 @@ class EncodeProperties {
     writer.commit(null);
     Profile expected = profile.toBuilder().setKey(new String(key, StandardCharsets.UTF_8)).build();
     assertEquals(expected, ProfileCodec.toProto(blob, DICT));
+    // A snapshot's compact form installed on another node: renumbered to its ids (whose varints
+    // differ in width), it reads back the same there; unchanged ids give back the same array.
+    byte[] renumbered = ProfileCodec.renumber(blob, ATTRIBUTES_TO_REVERSED, EVENTS_TO_REVERSED);
+    assertEquals(expected, ProfileCodec.toProto(renumbered, REVERSED));
+    int[] same = new int[17_000];
+    java.util.Arrays.setAll(same, i -> i);
+    int[] sameEvents = new int[17_000];
+    java.util.Arrays.setAll(sameEvents, i -> i);
+    org.junit.jupiter.api.Assertions.assertSame(
+        blob, ProfileCodec.renumber(blob, same, sameEvents));
 
     Update.Builder u = Update.newBuilder();
     if (r.nextBoolean()) {
