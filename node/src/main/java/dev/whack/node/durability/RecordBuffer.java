@@ -13,8 +13,16 @@ import java.util.zip.CRC32C;
  */
 public final class RecordBuffer {
   private final CRC32C crc = new CRC32C();
-  private byte[] bytes = new byte[4096];
+  private byte[] bytes;
   private int size;
+
+  public RecordBuffer() {
+    this(4096);
+  }
+
+  public RecordBuffer(int initialBytes) {
+    this.bytes = new byte[initialBytes];
+  }
 
   /** Where the record being written starts, or -1. */
   private int start = -1;
@@ -88,13 +96,6 @@ public final class RecordBuffer {
   /** Bytes of complete records held. */
   public int size() {
     return start < 0 ? size : start;
-  }
-
-  /** Gives back memory above {@code bytes} once empty, after an unusually large batch. */
-  public void shrink(int bytes) {
-    if (size == 0 && this.bytes.length > bytes) {
-      this.bytes = new byte[bytes];
-    }
   }
 
   /** Where drained bytes go. */

@@ -156,7 +156,14 @@ final class Snapshot {
   /** Appends records to a buffer and writes it to the file between stripes. */
   private static final class Writer {
     final FileChannel out;
-    final RecordBuffer buffer = new RecordBuffer();
+
+    /**
+     * Made once at a size that holds a flush's worth and a record more, and kept: a buffer grown
+     * and shrunk again per megabyte written cost most of a snapshot's time (every new array of that
+     * size zeroed, often on freshly committed heap pages).
+     */
+    final RecordBuffer buffer = new RecordBuffer(2 * WRITE_AT);
+
     long records;
 
     Writer(FileChannel out) {
@@ -183,7 +190,6 @@ final class Snapshot {
         if (failed[0] != null) {
           throw failed[0];
         }
-        buffer.shrink(WRITE_AT);
       }
     }
 

@@ -451,7 +451,7 @@ public final class ProfileEngine {
 
   /** Adds the attribute and event name ids a compact form uses to the two sets. */
   public void namesUsedBy(byte[] compact, java.util.BitSet attributes, java.util.BitSet events) {
-    ProfileCodec.forEachNameId(compact, attributes::set, events::set);
+    ProfileCodec.namesUsedBy(compact, attributes, events);
   }
 
   /** The attribute name of an id a held compact form uses ({@link #holdNames}). */

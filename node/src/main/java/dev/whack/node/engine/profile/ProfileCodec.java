@@ -90,24 +90,22 @@ public final class ProfileCodec {
   }
 
   /**
-   * Tells {@code attributes} and {@code events} every name id {@code blob} uses, once per use (a
-   * snapshot writes, beside a stripe's compact forms, the names of the ids they use).
+   * Adds every attribute and event name id {@code blob} uses to the two sets (a snapshot writes,
+   * beside a stripe's compact forms, the names of the ids they use).
    */
-  public static void forEachNameId(
-      byte[] blob,
-      java.util.function.IntConsumer attributes,
-      java.util.function.IntConsumer events) {
+  public static void namesUsedBy(
+      byte[] blob, java.util.BitSet attributes, java.util.BitSet events) {
     int pos = attributesStart(blob);
     int n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     for (int i = 0; i < n; i++) {
-      attributes.accept(Bytes.varintInt(blob, pos));
+      attributes.set(Bytes.varintInt(blob, pos));
       pos = skipValue(blob, Bytes.next(blob, pos));
     }
     n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     for (int i = 0; i < n; i++) {
-      events.accept(Bytes.varintInt(blob, pos));
+      events.set(Bytes.varintInt(blob, pos));
       pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
     }
   }
