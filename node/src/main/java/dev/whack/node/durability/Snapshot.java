@@ -26,6 +26,8 @@ import java.util.concurrent.locks.Lock;
  *
  * <pre>
  * BEGIN           u32 sources, u64 next cas, u64 oldest live second, u64 taken at (millis)
+ * NAMES           as below with the segment source's number for a stripe: every name in use
+ *                 when the snapshot began, which a loading node gives the same ids
  * SEGMENT_DEFINED name, expression               (each segment)
  * CUT             u32 source, u64 sequence       (the segment source's cut)
  * ITEM            as in the log                  (each opaque item of stripe 0)
@@ -108,6 +110,8 @@ final class Snapshot {
               .putLong(keyspace.nextCas())
               .putLong(keyspace.oldestLiveSeconds())
               .putLong(nowMillis));
+      ProfileEngine.NamesHeld names = engine.holdNames();
+      w.allNames(stripes, engine);
       long segmentCut;
       segmentLock.lock();
       try {
@@ -126,7 +130,6 @@ final class Snapshot {
       w.end(b.begin(CUT, 0).putInt(stripes).putLong(segmentCut));
       // Under each stripe's lock only references are taken (values and compact profiles are
       // immutable); rendering and writing follow with no lock held, the names kept meanwhile.
-      ProfileEngine.NamesHeld names = engine.holdNames();
       try {
         List<Captured> captured = new ArrayList<>();
         for (int stripe = 0; stripe < stripes; stripe++) {
@@ -224,6 +227,36 @@ final class Snapshot {
       end(b);
     }
 
+    /** Appends the NAMES record of every name in use now, under {@code source}'s number. */
+    void allNames(int source, ProfileEngine engine) {
+      RecordBuffer b = buffer.begin(NAMES, 0).putInt(source);
+      List<String> attributes = new ArrayList<>();
+      List<Integer> attributeIds = new ArrayList<>();
+      engine.forEachAttributeName(
+          (name, id) -> {
+            attributes.add(name);
+            attributeIds.add(id);
+          });
+      putNames(b, attributes, attributeIds);
+      List<String> events = new ArrayList<>();
+      List<Integer> eventIds = new ArrayList<>();
+      engine.forEachEventName(
+          (name, id) -> {
+            events.add(name);
+            eventIds.add(id);
+          });
+      putNames(b, events, eventIds);
+      end(b);
+    }
+
+    private static void putNames(RecordBuffer b, List<String> names, List<Integer> ids) {
+      b.putInt(names.size());
+      for (int i = 0; i < names.size(); i++) {
+        byte[] name = names.get(i).getBytes(StandardCharsets.UTF_8);
+        b.putInt(ids.get(i)).putBytes(name, 0, name.length);
+      }
+    }
+
     /** Appends the record of one captured item (a profile in its compact form, as it is). */
     void record(int stripe, Captured c) {
       RecordBuffer b =
@@ -290,6 +323,7 @@ final class Snapshot {
     LogReader.Result result;
     Journal restorer = keyspace.restorer();
     ThreadLocal<Renumbering> renumbering = ThreadLocal.withInitial(() -> new Renumbering(engine));
+    Renumbering held = new Renumbering(engine); // the names as they were numbered, kept to the end
     try (StripeAppliers appliers =
         new StripeAppliers(
             (type, p) -> applyImage(type, p, keyspace, restorer, renumbering.get()))) {
@@ -317,7 +351,15 @@ final class Snapshot {
                   }
                   case LogRecords.SEGMENT_DEFINED ->
                       engine.define(LogRecords.text(p), LogRecords.text(p));
-                  case LogRecords.ITEM, PROFILE_COMPACT, NAMES ->
+                  case NAMES -> {
+                    int source = p.getInt(p.position());
+                    if (source == stripes) {
+                      held.start(p, true); // every name, with its id, before the segments
+                    } else {
+                      appliers.apply(source, type, p);
+                    }
+                  }
+                  case LogRecords.ITEM, PROFILE_COMPACT ->
                       appliers.apply(p.getInt(p.position()), type, p);
                   case CUT -> {
                     int source = p.getInt(p.position());
@@ -339,8 +381,10 @@ final class Snapshot {
               });
       appliers.finish();
     } catch (RuntimeException e) {
+      held.finish();
       throw new CorruptLogException(path, -1, "cannot be loaded: " + e.getMessage());
     }
+    held.finish();
     if (skipDamage) {
       // What is lost is lost; a source whose cut was lost replays only what follows the latest
       // cut, so that nothing is applied twice (some of its writes may be missing instead).
@@ -383,7 +427,7 @@ final class Snapshot {
       byte type, ByteBuffer p, Keyspace keyspace, Journal restorer, Renumbering names) {
     switch (type) {
       case LogRecords.ITEM -> LogRecords.play(LogRecords.ITEM, p, restorer, null, null);
-      case NAMES -> names.start(p);
+      case NAMES -> names.start(p, false);
       case CUT -> names.finish();
       default -> {
         int stripe = p.getInt();
@@ -411,26 +455,37 @@ final class Snapshot {
     private final List<Integer> heldAttributes = new ArrayList<>();
     private final List<Integer> heldEvents = new ArrayList<>();
 
+    /** Every name of the stripe kept its id: its compact forms install as they are, unread. */
+    private boolean sameIds = true;
+
     Renumbering(ProfileEngine engine) {
       this.engine = engine;
     }
 
-    /** Reads a NAMES record: acquires every name it lists. */
-    void start(ByteBuffer p) {
+    /**
+     * Reads a NAMES record: acquires every name it lists, with the id it had when {@code keepIds}
+     * (a snapshot's first NAMES, read before anything else interns a name) and the id is free.
+     */
+    void start(ByteBuffer p, boolean keepIds) {
       finish();
       p.getInt(); // the stripe
-      attributes = read(p, true);
-      events = read(p, false);
+      sameIds = true;
+      attributes = read(p, true, keepIds);
+      events = read(p, false, keepIds);
     }
 
-    private int[] read(ByteBuffer p, boolean attribute) {
+    private int[] read(ByteBuffer p, boolean attribute, boolean keepIds) {
       int n = p.getInt();
       int[] ids = new int[0];
       for (int i = 0; i < n; i++) {
         int id = p.getInt();
         String name = LogRecords.text(p);
-        int mine = attribute ? engine.acquireAttribute(name) : engine.acquireEvent(name);
+        int mine =
+            attribute
+                ? (keepIds ? engine.acquireAttributeAt(name, id) : engine.acquireAttribute(name))
+                : (keepIds ? engine.acquireEventAt(name, id) : engine.acquireEvent(name));
         (attribute ? heldAttributes : heldEvents).add(mine);
+        sameIds &= mine == id;
         if (id >= ids.length) {
           int old = ids.length;
           ids = Arrays.copyOf(ids, Math.max(id + 1, ids.length * 2));
@@ -442,7 +497,7 @@ final class Snapshot {
     }
 
     byte[] renumber(byte[] compact) {
-      return ProfileEngine.renumber(compact, attributes, events);
+      return sameIds ? compact : ProfileEngine.renumber(compact, attributes, events);
     }
 
     /** The stripe is restored: its profiles hold their names, the renumbering lets go. */

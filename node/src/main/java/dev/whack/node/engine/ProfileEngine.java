@@ -479,6 +479,29 @@ public final class ProfileEngine {
     return dict.events().acquire(name);
   }
 
+  /**
+   * {@link #acquireAttribute}, giving a new name the id {@code wanted} when it is free (a
+   * snapshot's names keep their ids on the node that loads it, so its compact profiles need no
+   * renumbering); returns the id it has.
+   */
+  public int acquireAttributeAt(String name, int wanted) {
+    return dict.attributes().acquireAt(name, wanted);
+  }
+
+  public int acquireEventAt(String name, int wanted) {
+    return dict.events().acquireAt(name, wanted);
+  }
+
+  /** Every attribute name in use with its id (inside {@link #holdNames}, for a snapshot). */
+  public void forEachAttributeName(java.util.function.ObjIntConsumer<String> each) {
+    dict.attributes().forEach(each);
+  }
+
+  /** Every event name in use with its id (inside {@link #holdNames}, for a snapshot). */
+  public void forEachEventName(java.util.function.ObjIntConsumer<String> each) {
+    dict.events().forEach(each);
+  }
+
   public void releaseAttribute(int id) {
     dict.attributes().release(id);
   }

@@ -173,6 +173,16 @@ public final class NameTable {
     return n == null ? null : n.string;
   }
 
+  /** Tells {@code each} every name in use now with its id, lowest id first. */
+  public synchronized void forEach(java.util.function.ObjIntConsumer<String> each) {
+    for (int id = 0; id < idLimit; id++) {
+      Name n = byId[id];
+      if (n != null) {
+        each.accept(n.string, id);
+      }
+    }
+  }
+
   /** One past the highest id handed out so far; every id in use is below it. */
   public synchronized int idLimit() {
     return idLimit;
@@ -258,10 +268,43 @@ public final class NameTable {
       string = new String(utf8, off, len, StandardCharsets.UTF_8);
     }
     byte[] bytes = utf8 != null ? Arrays.copyOfRange(utf8, off, off + len) : wtf8(string);
-    int id = freeIds.isEmpty() ? idLimit++ : freeIds.takeLowest();
+    return intern(string, bytes, freeIds.isEmpty() ? idLimit++ : freeIds.takeLowest());
+  }
+
+  /**
+   * Takes a reference to {@code name} as {@link #acquire} does, giving it the id {@code wanted}
+   * when it is new and that id is free: a node restoring a snapshot gives names the ids they had,
+   * so the snapshot's compact profiles need no renumbering. Returns the id it has, which may differ
+   * (the name was there already under another id, or the id is taken).
+   *
+   * @throws InvalidProfileException when the name is new and the table is full
+   */
+  public synchronized int acquireAt(String name, int wanted) {
+    Name n = find(name);
+    if (n != null) {
+      REFS.getAndAdd(n, 1);
+      return n.id;
+    }
+    if (live >= capacity) {
+      return acquireSlow(name, null, 0, 0, true); // which refuses it with the usual message
+    }
+    if (wanted >= idLimit) {
+      for (int id = idLimit; id < wanted; id++) {
+        freeIds.add(id);
+      }
+      idLimit = wanted + 1;
+    } else if (!freeIds.take(wanted)) {
+      return acquireSlow(name, null, 0, 0, true);
+    }
+    return intern(name, wtf8(name), wanted);
+  }
+
+  /** Makes {@code string} the name of the free {@code id}, with one reference. Under this. */
+  private int intern(String string, byte[] bytes, int id) {
+    Name n;
     Name[] ids = byId;
     if (id >= ids.length) {
-      ids = Arrays.copyOf(ids, ids.length * 2);
+      ids = Arrays.copyOf(ids, Math.max(id + 1, ids.length * 2));
       byId = ids;
     }
     n = new Name(id, string, bytes, hash(bytes, 0, bytes.length), 1);
@@ -497,6 +540,20 @@ public final class NameTable {
       words[w] |= 1L << id;
       summary[w >>> 6] |= 1L << w;
       count++;
+    }
+
+    /** Takes {@code id} out of the free ones; false when it was not free. */
+    boolean take(int id) {
+      int w = id >>> 6;
+      if (w >= words.length || (words[w] & (1L << id)) == 0) {
+        return false;
+      }
+      words[w] &= ~(1L << id);
+      if (words[w] == 0) {
+        summary[w >>> 6] &= ~(1L << w);
+      }
+      count--;
+      return true;
     }
 
     int takeLowest() {

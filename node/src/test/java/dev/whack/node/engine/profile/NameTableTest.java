@@ -20,6 +20,24 @@ class NameTableTest {
   }
 
   /**
+   * A node loading a snapshot gives its names the ids they had (so compact profiles need no
+   * renumbering): a free id is taken as asked, the ids skipped on the way stay free for later
+   * names, and a name already there, or an id already taken, keeps the table's own numbering.
+   */
+  @Test
+  void shouldGiveANewNameTheIdAskedForWhenItIsFree() {
+    NameTable t = new NameTable("attribute", 100);
+    assertEquals(5, t.acquireAt("country", 5));
+    assertEquals(2, t.acquireAt("city", 2));
+    assertEquals(0, t.acquire("street"), "the ids skipped are free, lowest first");
+    assertEquals(5, t.acquireAt("country", 9), "a name already there keeps its id");
+    assertEquals(2, t.refs(5));
+    assertEquals(1, t.acquireAt("zip", 2), "a taken id: the next free one instead");
+    assertEquals("country", t.name(5));
+    assertEquals(4, t.size());
+  }
+
+  /**
    * While held (a snapshot renders compact profiles it copied earlier), a name that loses its last
    * use keeps its id, so the id cannot be handed to another name; the last unhold frees it.
    */
