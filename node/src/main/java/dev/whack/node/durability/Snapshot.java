@@ -230,26 +230,22 @@ final class Snapshot {
     /** Appends the NAMES record of every name in use now, under {@code source}'s number. */
     void allNames(int source, ProfileEngine engine) {
       RecordBuffer b = buffer.begin(NAMES, 0).putInt(source);
-      List<String> attributes = new ArrayList<>();
-      List<Integer> attributeIds = new ArrayList<>();
-      engine.forEachAttributeName(
-          (name, id) -> {
-            attributes.add(name);
-            attributeIds.add(id);
-          });
-      putNames(b, attributes, attributeIds);
-      List<String> events = new ArrayList<>();
-      List<Integer> eventIds = new ArrayList<>();
-      engine.forEachEventName(
-          (name, id) -> {
-            events.add(name);
-            eventIds.add(id);
-          });
-      putNames(b, events, eventIds);
+      putNames(b, engine::forEachAttributeName);
+      putNames(b, engine::forEachEventName);
       end(b);
     }
 
-    private static void putNames(RecordBuffer b, List<String> names, List<Integer> ids) {
+    /** The names a table lists, with their ids: a count, then (id, name) pairs. */
+    private static void putNames(
+        RecordBuffer b,
+        java.util.function.Consumer<java.util.function.ObjIntConsumer<String>> table) {
+      List<String> names = new ArrayList<>();
+      List<Integer> ids = new ArrayList<>();
+      table.accept(
+          (name, id) -> {
+            names.add(name);
+            ids.add(id);
+          });
       b.putInt(names.size());
       for (int i = 0; i < names.size(); i++) {
         byte[] name = names.get(i).getBytes(StandardCharsets.UTF_8);
