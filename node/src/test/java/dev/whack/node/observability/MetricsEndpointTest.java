@@ -82,6 +82,18 @@ class MetricsEndpointTest {
     assertTrue(samples.value("whack_log_written_bytes_total") > 0, samples.text());
     assertTrue(samples.value("whack_log_fsyncs_total") >= 1, samples.text());
     assertTrue(samples.value("whack_log_fsync_seconds_total") > 0, samples.text());
+    assertTrue(samples.value("whack_log_size_bytes") > 16, samples.text());
+    assertEquals(-1, samples.value("whack_snapshot_age_seconds"), samples.text());
+    assertEquals(0, samples.value("whack_snapshot_size_bytes"), samples.text());
+    try (RawConnection conn = node.connect()) {
+      conn.send("snapshot\r\n");
+      assertTrue(conn.readLine().startsWith("SNAPSHOT "));
+    }
+    samples = scrape();
+    assertTrue(samples.value("whack_snapshot_age_seconds") >= 0, samples.text());
+    assertTrue(samples.value("whack_snapshot_size_bytes") > 16, samples.text());
+    assertTrue(samples.value("whack_snapshot_duration_seconds") > 0, samples.text());
+    assertEquals(16, samples.value("whack_log_size_bytes"), "the log the snapshot covers is gone");
   }
 
   @Test
