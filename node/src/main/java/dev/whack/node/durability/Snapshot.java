@@ -67,14 +67,14 @@ final class Snapshot {
   /** Above this many buffered bytes the writer writes them out (outside any stripe lock). */
   private static final int WRITE_AT = 1 << 20;
 
-  /** What a snapshot took: its file, size, records and duration. */
-  record Taken(Path path, long bytes, long records, long nanos, long takenAtMillis) {}
+  /** What a snapshot took: its size, records, duration and the time it was taken at. */
+  record Taken(long bytes, long records, long nanos, long takenAtMillis) {}
 
   /**
-   * What loading one gave: each source's cut, the records read, how long it took, when it was
-   * taken, and the damaged parts passed over (only when told to skip them).
+   * What loading one gave: each source's cut, the records read, when it was taken, and the damaged
+   * parts passed over (only when told to skip them).
    */
-  record Loaded(long[] cuts, long records, long nanos, long takenAtMillis, List<String> skipped) {}
+  record Loaded(long[] cuts, long records, long takenAtMillis, List<String> skipped) {}
 
   private Snapshot() {}
 
@@ -153,7 +153,7 @@ final class Snapshot {
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     DurableLog.syncDirectory(target.toAbsolutePath().getParent());
-    return new Taken(target, Files.size(target), records, System.nanoTime() - started, nowMillis);
+    return new Taken(Files.size(target), records, System.nanoTime() - started, nowMillis);
   }
 
   /** Appends records to a buffer and writes it to the file between stripes. */
@@ -310,7 +310,6 @@ final class Snapshot {
    */
   static Loaded load(Path path, Keyspace keyspace, ProfileEngine engine, boolean skipDamage)
       throws IOException {
-    long started = System.nanoTime();
     int stripes = keyspace.stripeCount();
     long[] cuts = new long[stripes + 1];
     Arrays.fill(cuts, -1);
@@ -394,7 +393,7 @@ final class Snapshot {
       if (result.tornBytes() > 0) {
         skipped.add(result.goodBytes() + " +" + result.tornBytes() + " (cut short)");
       }
-      return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2], skipped);
+      return new Loaded(cuts, seen[0], seen[2], skipped);
     }
     if (result.tornBytes() > 0) {
       throw new CorruptLogException(
@@ -412,7 +411,7 @@ final class Snapshot {
         throw new CorruptLogException(path, result.goodBytes(), "has no cut for source " + i);
       }
     }
-    return new Loaded(cuts, seen[0], System.nanoTime() - started, seen[2], List.of());
+    return new Loaded(cuts, seen[0], seen[2], List.of());
   }
 
   /**

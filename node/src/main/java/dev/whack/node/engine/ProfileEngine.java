@@ -414,8 +414,8 @@ public final class ProfileEngine {
 
   /**
    * The compact form of the profile at {@code ordinal} (never modified once published), or null as
-   * {@link #get}. For a snapshot, which copies it under the stripe's lock (the caller holds it) and
-   * renders it later with {@link #renderJson}, inside {@link #holdNames}.
+   * {@link #get}. For a snapshot, which takes it under the stripe's lock (the caller holds it) and
+   * writes it out later, inside {@link #holdNames}, for {@link #restoreCompact} to install.
    */
   public byte[] compactOf(byte[] key, int hash, int ordinal) {
     ProfileTable.Stripe stripe = table.stripe(hash);
@@ -429,8 +429,8 @@ public final class ProfileEngine {
 
   /**
    * Keeps every attribute and event name in use now until the returned handle is closed (names that
-   * lose their last use meanwhile are freed then), so compact forms copied meanwhile can be
-   * rendered without a lock ({@link #renderJson}).
+   * lose their last use meanwhile are freed then), so the name ids in compact forms taken meanwhile
+   * ({@link #compactOf}) still name what they did when read without a lock.
    */
   public NamesHeld holdNames() {
     dict.attributes().hold();

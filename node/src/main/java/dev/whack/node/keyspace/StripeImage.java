@@ -15,12 +15,12 @@ public interface StripeImage {
   void item(byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value);
 
   /**
-   * A profile item: its metadata and the whole profile as Profile JSON (attributes, event series in
-   * {@code $events}, producer marks in {@code $producers}: nothing is lost, see docs/profiles.md).
-   * JSON rather than protobuf because both ways it is the engine's own fast path (rendered from the
-   * compact form as for a get, parsed into it with no object per field).
+   * A profile item: its metadata and the engine's compact form of the profile (never modified once
+   * published), which a snapshot writes after the lock is released, inside {@link
+   * dev.whack.node.engine.ProfileEngine#holdNames} so that its name ids keep their names.
    *
-   * @param kind the encoding the item is rendered in, which {@link Keyspace#restoreProfile} takes
+   * @param kind the encoding the item is rendered in, which {@link Keyspace#restoreCompactProfile}
+   *     takes back
    */
   void profile(
       byte[] key, byte kind, int flags, long expiresAtSeconds, long cas, int marks, byte[] compact);

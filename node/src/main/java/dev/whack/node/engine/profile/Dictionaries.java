@@ -29,19 +29,7 @@ public record Dictionaries(NameTable attributes, NameTable events) {
    * their ids stay theirs. Under the stripe's lock.
    */
   public void useHeld(byte[] profile, StripeNames uses) {
-    int pos = ProfileCodec.attributesStart(profile);
-    int n = Bytes.varintInt(profile, pos);
-    pos = Bytes.next(profile, pos);
-    for (int i = 0; i < n; i++) {
-      uses.attributes().useHeld(attributes, Bytes.varintInt(profile, pos));
-      pos = ProfileCodec.skipValue(profile, Bytes.next(profile, pos));
-    }
-    n = Bytes.varintInt(profile, pos);
-    pos = Bytes.next(profile, pos);
-    for (int i = 0; i < n; i++) {
-      uses.events().useHeld(events, Bytes.varintInt(profile, pos));
-      pos = SeriesCodec.skip(profile, Bytes.next(profile, pos));
-    }
+    count(profile, uses, true);
   }
 
   /**
@@ -50,17 +38,32 @@ public record Dictionaries(NameTable attributes, NameTable events) {
    * published, under that stripe's lock.
    */
   public void release(byte[] profile, StripeNames uses) {
+    count(profile, uses, false);
+  }
+
+  /** One use more ({@code use}) or fewer of every name a compact profile holds. */
+  private void count(byte[] profile, StripeNames uses, boolean use) {
     int pos = ProfileCodec.attributesStart(profile);
     int n = Bytes.varintInt(profile, pos);
     pos = Bytes.next(profile, pos);
     for (int i = 0; i < n; i++) {
-      uses.attributes().drop(attributes, Bytes.varintInt(profile, pos));
+      int id = Bytes.varintInt(profile, pos);
+      if (use) {
+        uses.attributes().useHeld(attributes, id);
+      } else {
+        uses.attributes().drop(attributes, id);
+      }
       pos = ProfileCodec.skipValue(profile, Bytes.next(profile, pos));
     }
     n = Bytes.varintInt(profile, pos);
     pos = Bytes.next(profile, pos);
     for (int i = 0; i < n; i++) {
-      uses.events().drop(events, Bytes.varintInt(profile, pos));
+      int id = Bytes.varintInt(profile, pos);
+      if (use) {
+        uses.events().useHeld(events, id);
+      } else {
+        uses.events().drop(events, id);
+      }
       pos = SeriesCodec.skip(profile, Bytes.next(profile, pos));
     }
   }
