@@ -428,6 +428,21 @@ public final class ProfileEngine {
   }
 
   /**
+   * The profile's mark for the producer whose UTF-8 name is {@code producer}: the highest sequence
+   * applied from it, or -1 when the profile has no such mark or the ordinal does not hold this key.
+   */
+  public long producerMark(byte[] key, int hash, int ordinal, byte[] producer) {
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock();
+    try {
+      byte[] blob = blobOf(key, ordinal);
+      return blob == null ? -1 : ProfileCodec.producerSeq(blob, producer);
+    } finally {
+      stripe.lock().unlock();
+    }
+  }
+
+  /**
    * Keeps every attribute and event name in use now until the returned handle is closed (names that
    * lose their last use meanwhile are freed then), so the name ids in compact forms taken meanwhile
    * ({@link #compactOf}) still name what they did when read without a lock.

@@ -276,6 +276,15 @@ final class ItemCache {
     }
   }
 
+  /**
+   * The lock of the key's stripe, which every write of the key takes: a caller that must decide and
+   * write as one step (a sourced record, see {@link KeyspaceSession#applySourced}) holds it around
+   * both, and the cache re-enters it.
+   */
+  ReentrantLock lockOf(byte[] key, int keyOffset, int keyLength) {
+    return stripeFor(hash(key, keyOffset, keyLength)).lock;
+  }
+
   /** Meta debug ({@code me}): the live item and its metadata without bumping it, or null. */
   public Item peek(byte[] key, int keyOffset, int keyLength, Outcome out) {
     out.reset();

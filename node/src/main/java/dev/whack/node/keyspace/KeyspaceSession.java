@@ -27,6 +27,10 @@ import java.util.List;
  */
 public final class KeyspaceSession {
   private static final byte[] EMPTY = new byte[0];
+  private static final byte[] EMPTY_OBJECT = {'{', '}'};
+  private static final byte[] PRODUCER_FIELD = ascii("{\"producer\":\"");
+  private static final byte[] SEQ_FIELD = ascii("\",\"seq\":");
+  private static final byte[] COMMA = {','};
 
   private final Keyspace keyspace;
   private final ItemCache cache;
@@ -34,10 +38,17 @@ public final class KeyspaceSession {
   private final PutWrite put = new PutWrite();
   private final UpdateWrite update = new UpdateWrite();
 
+  /** A sourced update's body with its producer and seq added ({@link #applySourced}). */
+  private byte[] sourced = new byte[256];
+
   KeyspaceSession(Keyspace keyspace, ItemCache cache, ProfileEngine engine) {
     this.keyspace = keyspace;
     this.cache = cache;
     this.engine = engine;
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   }
 
   /** The largest value a read may return and a write may store ({@code --max-item-size}). */
@@ -333,6 +344,193 @@ public final class KeyspaceSession {
           "not a profile: " + ProfileRejectedException.oneLine(reason));
     }
     return status;
+  }
+
+  /** What a record of an ordered source ({@link #applySourced}) asks for. */
+  public enum SourcedKind {
+    /** Update JSON. */
+    UPDATE_JSON,
+    /** A protobuf {@code whack.v1.Update}. */
+    UPDATE_PROTOBUF,
+    /** A whole profile as Profile JSON. */
+    PROFILE_JSON,
+    /** A whole profile as a protobuf {@code whack.v1.Profile}. */
+    PROFILE_PROTOBUF,
+    /** Removes whatever the key holds. */
+    DELETE
+  }
+
+  /**
+   * Applies one record of an ordered source (a Kafka partition) exactly once. The record's position
+   * is a producer mark: {@code producer} names the source and {@code seq} is the record's place in
+   * it, so the key's profile remembers the highest position applied to it, in its state, its log
+   * records and its snapshot, and a record at or below that mark (the source read again after a
+   * crash, a restart or a rebalance) is acknowledged and ignored. An update carries the mark as its
+   * own producer and sequence; a whole profile or a delete is decided on the mark under the key's
+   * stripe lock, held from the check through the write.
+   *
+   * <p>A delete ends the profile and its mark with it, so a source read again from before a delete
+   * rebuilds what the delete removed until it reaches the delete again: the state after the replay
+   * equals a single pass, but not every state on the way (docs/kafka.md).
+   *
+   * @param producer the source's name as UTF-8: printable ASCII without quotes or backslashes
+   * @return STORED (applied), IGNORED (at or below the mark: nothing changed), DELETED or NOT_FOUND
+   *     for a delete, RESERVED for a reserved key, TOO_LARGE for a profile over the item limit
+   * @throws ProfileRejectedException when the record is no acceptable update or profile, carries a
+   *     producer of its own, or updates an opaque value; nothing changes
+   */
+  public Status applySourced(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] producer,
+      long seq,
+      SourcedKind kind,
+      byte[] value,
+      Outcome out) {
+    if (Keyspace.isReserved(key, keyOffset, keyLength)) {
+      out.reset();
+      return Status.RESERVED;
+    }
+    switch (kind) {
+      case UPDATE_JSON -> {
+        int length = sourcedJsonUpdate(value, producer, seq);
+        try {
+          return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
+        } catch (ProfileRejectedException e) {
+          throw hasOwnProducer(value) ? ownProducer() : e;
+        }
+      }
+      case UPDATE_PROTOBUF -> {
+        Update parsed;
+        try {
+          parsed = Update.parseFrom(value);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new ProfileRejectedException("bad update: not a protobuf whack.v1.Update");
+        }
+        if (!parsed.getProducer().isEmpty()) {
+          throw ownProducer();
+        }
+        byte[] body =
+            parsed.toBuilder()
+                .setProducer(new String(producer, java.nio.charset.StandardCharsets.US_ASCII))
+                .setSeq(seq)
+                .build()
+                .toByteArray();
+        return update(key, keyOffset, keyLength, body, 0, body.length, true, out);
+      }
+      default -> {
+        return markedWrite(key, keyOffset, keyLength, producer, seq, kind, value, out);
+      }
+    }
+  }
+
+  /** A whole profile or a delete from a source: decided on the profile's mark, under its lock. */
+  private Status markedWrite(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] producer,
+      long seq,
+      SourcedKind kind,
+      byte[] value,
+      Outcome out) {
+    java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
+    lock.lock();
+    try {
+      Item current = cache.peek(key, keyOffset, keyLength, out);
+      if (current != null
+          && current.isProfile()
+          && engine.producerMark(current.key, current.hash, current.ordinal, producer) >= seq) {
+        out.reset();
+        return Status.IGNORED;
+      }
+      if (kind == SourcedKind.DELETE) {
+        out.reset();
+        return cache.delete(key, keyOffset, keyLength, 0);
+      }
+      boolean protobuf = kind == SourcedKind.PROFILE_PROTOBUF;
+      Status stored =
+          store(
+              StoreMode.SET,
+              key,
+              keyOffset,
+              keyLength,
+              protobuf ? Keyspace.PROTOBUF_PROFILE_FLAGS : Keyspace.JSON_PROFILE_FLAGS,
+              0,
+              value,
+              0,
+              false,
+              false,
+              out);
+      if (stored != Status.STORED) {
+        return stored;
+      }
+      // The profile as sent replaced every mark; the record's own follows, in the same lock hold.
+      // (Logged as a second record: should a crash fall between the two, the replay puts the same
+      // profile again, which changes nothing.)
+      int length = sourcedJsonUpdate(EMPTY_OBJECT, producer, seq);
+      return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static ProfileRejectedException ownProducer() {
+    return new ProfileRejectedException(
+        "bad update: an update from a source carries no producer or seq of its own (its position"
+            + " in the source is both)");
+  }
+
+  /**
+   * Writes into {@link #sourced} the Update JSON {@code update} with {@code "producer"} and {@code
+   * "seq"} added at its start, and returns its length. A body that is no JSON object is copied as
+   * it is, for the update to refuse with its own reason.
+   */
+  private int sourcedJsonUpdate(byte[] update, byte[] producer, long seq) {
+    int open = 0;
+    while (open < update.length && isJsonSpace(update[open])) {
+      open++;
+    }
+    if (open == update.length || update[open] != '{') {
+      return copyToSourced(update, 0, update.length, 0);
+    }
+    int first = open + 1;
+    while (first < update.length && isJsonSpace(update[first])) {
+      first++;
+    }
+    boolean empty = first < update.length && update[first] == '}';
+    int n = copyToSourced(PRODUCER_FIELD, 0, PRODUCER_FIELD.length, 0);
+    n = copyToSourced(producer, 0, producer.length, n);
+    n = copyToSourced(SEQ_FIELD, 0, SEQ_FIELD.length, n);
+    byte[] digits = Long.toString(seq).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    n = copyToSourced(digits, 0, digits.length, n);
+    if (!empty) {
+      n = copyToSourced(COMMA, 0, 1, n);
+    }
+    return copyToSourced(update, first, update.length - first, n);
+  }
+
+  /** On the error path: whether a refused update was refused for naming a producer itself. */
+  private static boolean hasOwnProducer(byte[] update) {
+    try {
+      Update parsed = dev.whack.node.engine.json.UpdateJson.parse(update);
+      return !parsed.getProducer().isEmpty() || parsed.getSeq() != 0;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private int copyToSourced(byte[] from, int offset, int length, int at) {
+    if (at + length > sourced.length) {
+      sourced = java.util.Arrays.copyOf(sourced, Math.max(at + length, sourced.length * 2));
+    }
+    System.arraycopy(from, offset, sourced, at, length);
+    return at + length;
+  }
+
+  private static boolean isJsonSpace(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r';
   }
 
   /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */

@@ -277,6 +277,35 @@ public final class ProfileCodec {
     return p.build();
   }
 
+  /**
+   * The sequence of {@code blob}'s mark for the producer whose UTF-8 name is {@code producer}, or
+   * -1 when it has none.
+   */
+  public static long producerSeq(byte[] blob, byte[] producer) {
+    int pos = attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      pos = skipValue(blob, Bytes.next(blob, pos));
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      int length = Bytes.varintInt(blob, pos);
+      int start = Bytes.next(blob, pos);
+      if (java.util.Arrays.equals(blob, start, start + length, producer, 0, producer.length)) {
+        return Bytes.varint(blob, start + length);
+      }
+      pos = skipMark(blob, pos);
+    }
+    return -1;
+  }
+
   /** Position after the producer mark at {@code pos}. */
   private static int skipMark(byte[] blob, int pos) {
     pos = Bytes.next(blob, Bytes.skipString(blob, pos)); // name, seq
