@@ -130,6 +130,47 @@ final class NodeCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE})")
   String snapshotEvery = "10m,5000000writes";
 
+  @Option(
+      names = "--kafka-bootstrap",
+      paramLabel = "HOST:PORT",
+      description = "the Kafka brokers to consume updates from (with --kafka-updates)")
+  String kafkaBootstrap;
+
+  @Option(
+      names = "--kafka-updates",
+      paramLabel = "TOPIC",
+      description =
+          "consume this topic of updates keyed by profile key (Update or Profile JSON or"
+              + " protobuf; an empty value deletes), each record applied exactly once"
+              + " (docs/kafka.md)")
+  String kafkaUpdates;
+
+  @Option(
+      names = "--kafka-group",
+      paramLabel = "ID",
+      description = "the consumer group for --kafka-updates (default: ${DEFAULT-VALUE})")
+  String kafkaGroup = dev.whack.node.config.KafkaOptions.DEFAULT_GROUP;
+
+  @Option(
+      names = "--kafka-dead-letters",
+      paramLabel = "TOPIC",
+      description =
+          "where records that cannot be applied go, with the reason in headers (default: the"
+              + " updates topic's name + .dead-letters)")
+  String kafkaDeadLetters;
+
+  /** The --kafka-* flags, or null when the node reads no Kafka topic. */
+  private dev.whack.node.config.KafkaOptions kafkaOptions() {
+    if (kafkaUpdates == null && kafkaBootstrap == null) {
+      return null;
+    }
+    if (kafkaUpdates == null || kafkaBootstrap == null) {
+      throw new IllegalArgumentException("--kafka-bootstrap and --kafka-updates go together");
+    }
+    return new dev.whack.node.config.KafkaOptions(
+        kafkaBootstrap, kafkaUpdates, kafkaGroup, kafkaDeadLetters);
+  }
+
   @Override
   public Integer call() throws Exception {
     NodeConfig config;
@@ -154,6 +195,7 @@ final class NodeCommand implements Callable<Integer> {
               .fsync(fsync)
               .snapshotEvery(every[0], every[1])
               .skipDamaged(skipDamaged)
+              .kafka(kafkaOptions())
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());

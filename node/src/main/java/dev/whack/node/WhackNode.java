@@ -9,6 +9,7 @@ import dev.whack.node.durability.DurableLog;
 import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.observability.NodeMetrics;
 import dev.whack.node.observability.NodeStats;
@@ -56,6 +57,9 @@ public final class WhackNode implements AutoCloseable {
   private final NodeMetrics metrics;
   private final WhackServer server;
   private final int metricsPort;
+
+  /** The Kafka consumer of updates, or null when the node reads none. */
+  private final UpdateSource kafkaSource;
 
   /** The data directory's log, or null for a node in memory only. */
   private final Durability durability;
@@ -130,6 +134,7 @@ public final class WhackNode implements AutoCloseable {
       close();
       throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
     }
+    this.kafkaSource = config.kafka() == null ? null : startKafkaSource(config);
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
       timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
@@ -138,6 +143,28 @@ public final class WhackNode implements AutoCloseable {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * Starts consuming updates from Kafka, from the beginning of each partition when the node holds
+   * nothing yet (docs/kafka.md).
+   */
+  private UpdateSource startKafkaSource(NodeConfig config) {
+    boolean empty =
+        durability == null
+            || (durability.recovered().snapshotRecords() == 0
+                && durability.recovered().logRecords() == 0);
+    UpdateSource source;
+    try {
+      source = new UpdateSource(config.kafka(), keyspace, durability, config.dataDir(), empty);
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException(
+          "cannot keep the Kafka member id in " + config.dataDir() + ": " + e.getMessage(), e);
+    }
+    metrics.bindKafkaSource(source);
+    source.start();
+    return source;
   }
 
   /** Starts a snapshot in the background when {@code --snapshot-every} says one is due. */
@@ -302,6 +329,11 @@ public final class WhackNode implements AutoCloseable {
     return cluster;
   }
 
+  /** The Kafka consumer of updates, or null when the node reads none. */
+  public UpdateSource kafkaSource() {
+    return kafkaSource;
+  }
+
   /** What this node knows of its peers' member lists. */
   public MemberCheck memberCheck() {
     return memberCheck;
@@ -313,6 +345,9 @@ public final class WhackNode implements AutoCloseable {
       return;
     }
     timers.shutdownNow();
+    if (kafkaSource != null) {
+      kafkaSource.close(); // no more writes from Kafka before the last snapshot
+    }
     cluster.close();
     if (server != null) {
       server.close();

@@ -47,6 +47,7 @@ public final class NodeConfig {
   private java.nio.file.Path dataDir;
   private String fsync = "everysec";
   private boolean skipDamaged;
+  private KafkaOptions kafka;
   private long snapshotEverySeconds = 600;
   private long snapshotEveryWrites = 5_000_000;
   private List<String> peers = List.of();
@@ -195,6 +196,16 @@ public final class NodeConfig {
     return skipDamaged;
   }
 
+  /** Consume updates from Kafka (docs/kafka.md); null (the default) reads none. */
+  public NodeConfig kafka(KafkaOptions kafka) {
+    this.kafka = kafka;
+    return this;
+  }
+
+  public KafkaOptions kafka() {
+    return kafka;
+  }
+
   /**
    * With a data directory, when the node takes a snapshot by itself: once this many seconds have
    * passed since the last one, or this many writes were logged since, whichever comes first; 0
@@ -278,6 +289,10 @@ public final class NodeConfig {
     require(
         watchLappedTimeoutMillis > 0,
         "the watch lapped timeout must be positive: " + watchLappedTimeoutMillis + " ms");
+    require(
+        kafka == null || peers.isEmpty(),
+        "--kafka-updates with --peers is not built yet: a clustered node cannot consume from Kafka"
+            + " (docs/kafka.md); run the consuming node without --peers for now");
     require(clock != null, "clock must be set");
     require(allocator != null, "allocator must be set");
     require(

@@ -5,6 +5,7 @@ import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -54,6 +55,8 @@ public final class NodeMetrics implements AutoCloseable {
   };
 
   private final PrometheusMeterRegistry registry;
+  private UpdateSource kafkaSource;
+  private MultiGauge kafkaLag;
   private final LatencyHistograms latency =
       new LatencyHistograms(
           "whack_request_latency_seconds",
@@ -155,7 +158,42 @@ public final class NodeMetrics implements AutoCloseable {
             .register(registry);
   }
 
+  /**
+   * The Kafka source's counters and, per partition, its consumer lag (docs/kafka.md, "Metrics").
+   */
+  public void bindKafkaSource(UpdateSource source) {
+    FunctionCounter.builder("whack.kafka.records", source, UpdateSource::applied)
+        .description("Records of the updates topic by outcome")
+        .tag("outcome", "applied")
+        .register(registry);
+    FunctionCounter.builder("whack.kafka.records", source, UpdateSource::duplicates)
+        .description("Records of the updates topic by outcome")
+        .tag("outcome", "duplicate")
+        .register(registry);
+    FunctionCounter.builder("whack.kafka.records", source, UpdateSource::deadLetters)
+        .description("Records of the updates topic by outcome")
+        .tag("outcome", "dead_letter")
+        .register(registry);
+    FunctionCounter.builder("whack.kafka.dead.letters.lost", source, UpdateSource::deadLettersLost)
+        .description("Dead letters the broker did not take")
+        .register(registry);
+    kafkaSource = source;
+    kafkaLag =
+        MultiGauge.builder("whack.kafka.consumer.lag")
+            .description("Records behind the end of each partition of the updates topic")
+            .register(registry);
+  }
+
   private void refreshDynamicMeters() {
+    if (kafkaSource != null) {
+      List<MultiGauge.Row<?>> rows = new ArrayList<>();
+      kafkaSource
+          .lags()
+          .forEach(
+              (partition, lag) ->
+                  rows.add(MultiGauge.Row.of(Tags.of("partition", partition.toString()), lag)));
+      kafkaLag.register(rows, true);
+    }
     if (engine == null) {
       return;
     }

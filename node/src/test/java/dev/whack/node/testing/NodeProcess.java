@@ -1,6 +1,7 @@
 package dev.whack.node.testing;
 
 import dev.whack.node.WhackNode;
+import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.config.NodeConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -35,20 +36,29 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(Path dir, String fsync, long snapshotEveryWrites)
       throws IOException {
+    return start(dir, fsync, snapshotEveryWrites, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, String, long)}, consuming updates from Kafka: {@code kafka} is the
+   * bootstrap address, the updates topic and the consumer group.
+   */
+  public static NodeProcess start(
+      Path dir, String fsync, long snapshotEveryWrites, List<String> kafka) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p =
-        new ProcessBuilder(
-                List.of(
-                    java,
-                    "-Xmx512m",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    NodeProcess.class.getName(),
-                    dir.toString(),
-                    fsync,
-                    Long.toString(snapshotEveryWrites)))
-            .redirectErrorStream(true)
-            .start();
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                java,
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                NodeProcess.class.getName(),
+                dir.toString(),
+                fsync,
+                Long.toString(snapshotEveryWrites)));
+    command.addAll(kafka);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();
@@ -94,17 +104,22 @@ public final class NodeProcess implements AutoCloseable {
     kill();
   }
 
-  /** The node: {@code <data dir> <fsync> <snapshot every writes>}. */
+  /**
+   * The node: {@code <data dir> <fsync> <snapshot every writes> [<kafka bootstrap> <topic>
+   * <group>]}.
+   */
   public static void main(String[] args) throws Exception {
-    WhackNode node =
-        WhackNode.start(
-            new NodeConfig()
-                .port(0)
-                .metricsPort(0)
-                .dataDir(Path.of(args[0]))
-                .fsync(args[1])
-                .snapshotEvery(0, Long.parseLong(args[2]))
-                .conclude());
+    NodeConfig config =
+        new NodeConfig()
+            .port(0)
+            .metricsPort(0)
+            .dataDir(Path.of(args[0]))
+            .fsync(args[1])
+            .snapshotEvery(0, Long.parseLong(args[2]));
+    if (args.length > 3) {
+      config.kafka(new KafkaOptions(args[3], args[4], args[5], null));
+    }
+    WhackNode node = WhackNode.start(config.conclude());
     System.out.println("PORT " + node.port());
     System.out.flush();
     Thread.currentThread().join();

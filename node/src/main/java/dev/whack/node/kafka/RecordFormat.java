@@ -1,0 +1,63 @@
+package dev.whack.node.kafka;
+
+import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+/**
+ * What a record of the updates topic holds (docs/kafka.md, "Records"): no value (a tombstone)
+ * deletes the profile; the header {@code whack-type} says {@code update} (the default) or {@code
+ * profile} (a whole profile); the value's first byte that is not JSON white space says the
+ * encoding: {@code '{'} is JSON, anything else protobuf ({@code whack.v1.Update} or {@code
+ * whack.v1.Profile}).
+ */
+public final class RecordFormat {
+  /** The header that says whether a record is an update or a whole profile. */
+  public static final String TYPE_HEADER = "whack-type";
+
+  private static final byte[] UPDATE = "update".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] PROFILE = "profile".getBytes(StandardCharsets.US_ASCII);
+
+  private RecordFormat() {}
+
+  /**
+   * The record's kind.
+   *
+   * @throws IllegalArgumentException when the type header names neither kind
+   */
+  public static SourcedKind kindOf(Headers headers, byte[] value) {
+    if (value == null) {
+      return SourcedKind.DELETE;
+    }
+    boolean profile = false;
+    Header type = headers.lastHeader(TYPE_HEADER);
+    if (type != null) {
+      byte[] name = type.value();
+      if (java.util.Arrays.equals(name, PROFILE)) {
+        profile = true;
+      } else if (!java.util.Arrays.equals(name, UPDATE)) {
+        throw new IllegalArgumentException(
+            "header "
+                + TYPE_HEADER
+                + " must be update or profile, not \""
+                + (name == null ? "" : new String(name, StandardCharsets.UTF_8))
+                + "\"");
+      }
+    }
+    boolean json = isJson(value);
+    if (profile) {
+      return json ? SourcedKind.PROFILE_JSON : SourcedKind.PROFILE_PROTOBUF;
+    }
+    return json ? SourcedKind.UPDATE_JSON : SourcedKind.UPDATE_PROTOBUF;
+  }
+
+  private static boolean isJson(byte[] value) {
+    for (byte b : value) {
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return b == '{';
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,412 @@
+package dev.whack.node.kafka;
+
+import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.durability.Durability;
+import dev.whack.node.durability.LogJournal;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Consumes the updates topic and applies each record through the keyspace exactly once
+ * (docs/kafka.md). A record's (topic, partition, offset) is its update's producer mark, {@code
+ * kafka:<topic>:<partition>} at sequence {@code offset}, kept by the profile under the same stripe
+ * lock as the change and with it in the log and in snapshots ({@link
+ * KeyspaceSession#applySourced}). So a record read again, after a crash, a restart or a rebalance,
+ * is acknowledged and ignored, and where the consumer starts only decides how much is read twice.
+ *
+ * <p>Where it starts: a node whose state is empty (in memory only, or a data directory with nothing
+ * in it) reads every partition from the beginning, since its state is the fold of the whole topic;
+ * a node that recovered state starts from the group's committed offsets. Those are a progress hint
+ * committed only for records whose log records are written (the node's own recovery would bring
+ * them back after a crash), never the source of truth.
+ *
+ * <p>Back-pressure: the consumer's thread applies what a poll returned before it polls again, so
+ * nothing queues in the node beyond the client's own bounded fetch buffer; while the log is behind
+ * its disk ({@code DurableLog#overloaded}) every partition is paused.
+ *
+ * <p>Concurrency: one thread (the consumer is not thread-safe); counts and lags are read by others.
+ */
+public final class UpdateSource implements AutoCloseable {
+  /** The longest key memcached takes, and so the longest a profile can have. */
+  private static final int KEY_MAX_BYTES = 250;
+
+  /** Where a node with a data directory keeps its id as a member of the consumer group. */
+  static final String MEMBER_ID_FILE = "kafka-member-id";
+
+  private static final Duration POLL = Duration.ofMillis(100);
+  private static final long COMMIT_EVERY_MILLIS = 1000;
+
+  private final KafkaOptions options;
+  private final KeyspaceSession session;
+  private final Durability durability;
+  private final boolean emptyAtStart;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final DeadLetters deadLetters;
+  private final Outcome outcome = new Outcome();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  /** {@code kafka:<topic>:<partition>} as UTF-8, by partition. */
+  private byte[][] producers = new byte[0][];
+
+  /** Partitions read since the node started (a node in memory starts each from the beginning). */
+  private final Set<TopicPartition> readSinceStart = new HashSet<>();
+
+  /**
+   * The next offset after the last record applied, by partition, -1 where none was applied since
+   * the last hand-over to a commit.
+   */
+  private long[] applied = new long[0];
+
+  /** Offsets waiting for the log to be written up to {@link #pendingSequence}. */
+  private Map<TopicPartition, OffsetAndMetadata> pending;
+
+  private long pendingSequence;
+  private long lastCommitMillis;
+
+  private final AtomicLong appliedCount = new AtomicLong();
+  private final AtomicLong duplicateCount = new AtomicLong();
+  private final AtomicLong deadCount = new AtomicLong();
+  private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
+
+  /**
+   * @param durability the node's log, or null for a node in memory only
+   * @param dataDir the node's data directory, or null: a node with one is a static member of the
+   *     group under an id kept there, so that after a crash its restart takes its partitions back
+   *     at once instead of after the group's session timeout
+   * @param emptyAtStart whether the node started with no state (then it reads from the beginning)
+   */
+  public UpdateSource(
+      KafkaOptions options,
+      Keyspace keyspace,
+      Durability durability,
+      Path dataDir,
+      boolean emptyAtStart)
+      throws IOException {
+    this.options = options;
+    this.session = keyspace.session();
+    this.durability = durability;
+    this.emptyAtStart = emptyAtStart;
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, options.group());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-updates");
+    if (dataDir != null) {
+      p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, memberId(dataDir));
+    }
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    // The client's own read-ahead is the only queue: bounded, a few MiB.
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    this.consumer = new KafkaConsumer<>(p);
+    this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
+    this.thread = new Thread(this::run, "whack-kafka-updates");
+    thread.setDaemon(true);
+  }
+
+  /** The group member id kept in the data directory, made on first use. */
+  private static String memberId(Path dataDir) throws IOException {
+    Path file = dataDir.resolve(MEMBER_ID_FILE);
+    if (Files.exists(file)) {
+      return Files.readString(file, StandardCharsets.US_ASCII).trim();
+    }
+    String id = "whack-" + UUID.randomUUID();
+    Files.writeString(file, id + "\n", StandardCharsets.US_ASCII);
+    return id;
+  }
+
+  /** Starts consuming on the source's own thread. */
+  public void start() {
+    thread.start();
+  }
+
+  private void run() {
+    try {
+      consumer.subscribe(List.of(options.updatesTopic()), new Rebalance());
+      while (running) {
+        pauseWhileLogBehind();
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+          apply(record);
+        }
+        updateLags();
+        commitWhatIsDurable(false);
+      }
+    } catch (WakeupException e) {
+      // close(): fall through to the last commit
+    } catch (RuntimeException e) {
+      System.err.println("whack node: the Kafka source stopped: " + e);
+    } finally {
+      try {
+        commitWhatIsDurable(true);
+      } catch (RuntimeException e) {
+        // a hint only: the next start reads a little more again
+      }
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+    }
+  }
+
+  /** Applies one record, or sends it to the dead letters with the reason. */
+  void apply(ConsumerRecord<byte[], byte[]> record) {
+    if (record.partition() >= applied.length) {
+      int from = applied.length;
+      applied = java.util.Arrays.copyOf(applied, record.partition() + 1);
+      java.util.Arrays.fill(applied, from, applied.length, -1);
+    }
+    applied[record.partition()] = record.offset() + 1;
+    byte[] key = record.key();
+    String badKey = badKey(key);
+    if (badKey != null) {
+      dead(record, badKey);
+      return;
+    }
+    SourcedKind kind;
+    try {
+      kind = RecordFormat.kindOf(record.headers(), record.value());
+    } catch (IllegalArgumentException e) {
+      dead(record, e.getMessage());
+      return;
+    }
+    try {
+      Status status =
+          session.applySourced(
+              key,
+              0,
+              key.length,
+              producer(record.partition()),
+              record.offset(),
+              kind,
+              record.value(),
+              outcome);
+      switch (status) {
+        case STORED, DELETED, NOT_FOUND -> appliedCount.incrementAndGet();
+        case IGNORED -> duplicateCount.incrementAndGet();
+        case TOO_LARGE -> dead(record, "too large: the profile would exceed the item size limit");
+        case RESERVED -> dead(record, "reserved key: keys under _whack/ are never stored");
+        default -> dead(record, "not applied: " + status);
+      }
+    } catch (ProfileRejectedException e) {
+      dead(record, e.getMessage());
+    } catch (RuntimeException e) {
+      // A bug must not stop the partition either; the record keeps the reason for a person.
+      System.err.println("whack node: a Kafka record failed unexpectedly: " + e);
+      dead(record, "internal error: " + e);
+    }
+  }
+
+  /** Why a record's key cannot be a profile key, or null when it can. */
+  private static String badKey(byte[] key) {
+    if (key == null || key.length == 0) {
+      return "bad key: a record needs the profile key as its key";
+    }
+    if (key.length > KEY_MAX_BYTES) {
+      return "bad key: " + key.length + " bytes, over the limit of " + KEY_MAX_BYTES;
+    }
+    for (byte b : key) {
+      if ((b & 0xFF) <= ' ' || b == 0x7F) {
+        return "bad key: a key has no spaces or control characters (memcached's rule)";
+      }
+    }
+    return null;
+  }
+
+  private void dead(ConsumerRecord<byte[], byte[]> record, String reason) {
+    deadCount.incrementAndGet();
+    deadLetters.send(record, reason);
+  }
+
+  private byte[] producer(int partition) {
+    if (partition >= producers.length) {
+      producers = java.util.Arrays.copyOf(producers, partition + 1);
+    }
+    byte[] name = producers[partition];
+    if (name == null) {
+      name = producerName(options.updatesTopic(), partition).getBytes(StandardCharsets.UTF_8);
+      producers[partition] = name;
+    }
+    return name;
+  }
+
+  /** The producer mark a partition's records leave on the profiles they change. */
+  public static String producerName(String topic, int partition) {
+    return "kafka:" + topic + ":" + partition;
+  }
+
+  private void pauseWhileLogBehind() {
+    if (durability == null) {
+      return;
+    }
+    if (durability.log().overloaded()) {
+      consumer.pause(consumer.assignment());
+    } else if (!consumer.paused().isEmpty()) {
+      consumer.resume(consumer.paused());
+    }
+  }
+
+  private void updateLags() {
+    for (TopicPartition partition : consumer.assignment()) {
+      OptionalLong lag = consumer.currentLag(partition);
+      if (lag.isPresent()) {
+        lags.put(partition.partition(), lag.getAsLong());
+      }
+    }
+  }
+
+  /**
+   * Commits, as a hint, the offsets after records whose effects are written to the log (at once for
+   * a node in memory, which recovers nothing anyway): at most once a second, or now when {@code
+   * last}.
+   */
+  private void commitWhatIsDurable(boolean last) {
+    long now = System.currentTimeMillis();
+    if (!last && now - lastCommitMillis < COMMIT_EVERY_MILLIS) {
+      return;
+    }
+    lastCommitMillis = now;
+    if (durability == null) {
+      commit(takeApplied(), last);
+      return;
+    }
+    if (pending != null && durability.log().durableBelow() > pendingSequence) {
+      commit(pending, last);
+      pending = null;
+    }
+    if (pending == null) {
+      pending = takeApplied();
+      pendingSequence = LogJournal.lastSequenceOfThisThread();
+    }
+  }
+
+  /** The offsets applied since the last call, as a commit takes them. */
+  private Map<TopicPartition, OffsetAndMetadata> takeApplied() {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (int partition = 0; partition < applied.length; partition++) {
+      if (applied[partition] >= 0) {
+        offsets.put(
+            new TopicPartition(options.updatesTopic(), partition),
+            new OffsetAndMetadata(applied[partition]));
+        applied[partition] = -1;
+      }
+    }
+    return offsets;
+  }
+
+  private void commit(Map<TopicPartition, OffsetAndMetadata> offsets, boolean sync) {
+    if (offsets.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> owned = new HashMap<>(offsets);
+    owned.keySet().retainAll(consumer.assignment());
+    if (owned.isEmpty()) {
+      return;
+    }
+    if (sync) {
+      consumer.commitSync(owned, Duration.ofSeconds(5));
+    } else {
+      consumer.commitAsync(owned, null);
+    }
+  }
+
+  /** Starts a node with no state at the beginning of each partition it has not read yet. */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      for (TopicPartition partition : partitions) {
+        if (partition.partition() < applied.length) {
+          applied[partition.partition()] = -1;
+        }
+      }
+      if (pending != null) {
+        pending.keySet().removeAll(partitions);
+      }
+      for (TopicPartition partition : partitions) {
+        lags.remove(partition.partition());
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (!emptyAtStart) {
+        return;
+      }
+      Set<TopicPartition> unread = new HashSet<>(partitions);
+      unread.removeAll(readSinceStart);
+      readSinceStart.addAll(partitions);
+      if (!unread.isEmpty()) {
+        consumer.seekToBeginning(unread);
+      }
+    }
+  }
+
+  /** Records applied (a change, or a delete of a key that held nothing). */
+  public long applied() {
+    return appliedCount.get();
+  }
+
+  /** Records at or below their profile's mark: read before, acknowledged and ignored. */
+  public long duplicates() {
+    return duplicateCount.get();
+  }
+
+  /** Records sent to the dead-letter topic. */
+  public long deadLetters() {
+    return deadCount.get();
+  }
+
+  /** Dead letters the broker did not take. */
+  public long deadLettersLost() {
+    return deadLetters.lost();
+  }
+
+  /** Records behind the end of each assigned partition, as of the last poll. */
+  public Map<Integer, Long> lags() {
+    return lags;
+  }
+
+  /** Stops consuming, commits the last durable offsets and closes the clients. */
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      thread.join(15_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    deadLetters.close();
+  }
+}
