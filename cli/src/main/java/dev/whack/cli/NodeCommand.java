@@ -159,16 +159,50 @@ final class NodeCommand implements Callable<Integer> {
               + " updates topic's name + .dead-letters)")
   String kafkaDeadLetters;
 
-  /** The --kafka-* flags, or null when the node reads no Kafka topic. */
+  @Option(
+      names = "--kafka-changes",
+      paramLabel = "TOPIC",
+      description =
+          "publish every segment enter and leave to this topic (key: the profile key), at least"
+              + " once, each with a version that makes a duplicate recognisable (docs/kafka.md)")
+  String kafkaChanges;
+
+  @Option(
+      names = "--kafka-changes-segments",
+      paramLabel = "NAME[,NAME...]",
+      split = ",",
+      description = "publish the changes of these segments only (default: every segment)")
+  java.util.List<String> kafkaChangesSegments;
+
+  @Option(
+      names = "--kafka-changes-format",
+      paramLabel = "FORMAT",
+      description =
+          "json or protobuf (a whack.v1.SegmentChange) for --kafka-changes (default:"
+              + " ${DEFAULT-VALUE})")
+  String kafkaChangesFormat = "json";
+
+  /** The --kafka-* flags, or null when the node uses no Kafka topic. */
   private dev.whack.node.config.KafkaOptions kafkaOptions() {
-    if (kafkaUpdates == null && kafkaBootstrap == null) {
+    if (kafkaBootstrap == null) {
+      if (kafkaUpdates != null || kafkaChanges != null) {
+        throw new IllegalArgumentException(
+            "--kafka-updates and --kafka-changes need --kafka-bootstrap");
+      }
       return null;
     }
-    if (kafkaUpdates == null || kafkaBootstrap == null) {
-      throw new IllegalArgumentException("--kafka-bootstrap and --kafka-updates go together");
+    if (!kafkaChangesFormat.equals("json") && !kafkaChangesFormat.equals("protobuf")) {
+      throw new IllegalArgumentException(
+          "--kafka-changes-format must be json or protobuf: " + kafkaChangesFormat);
     }
     return new dev.whack.node.config.KafkaOptions(
-        kafkaBootstrap, kafkaUpdates, kafkaGroup, kafkaDeadLetters);
+        kafkaBootstrap,
+        kafkaUpdates,
+        kafkaGroup,
+        kafkaDeadLetters,
+        kafkaChanges,
+        kafkaChangesSegments,
+        kafkaChangesFormat.equals("json"));
   }
 
   @Override

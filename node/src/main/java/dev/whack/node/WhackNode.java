@@ -9,6 +9,7 @@ import dev.whack.node.durability.DurableLog;
 import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.kafka.ChangePublisher;
 import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.observability.NodeMetrics;
@@ -60,6 +61,9 @@ public final class WhackNode implements AutoCloseable {
 
   /** The Kafka consumer of updates, or null when the node reads none. */
   private final UpdateSource kafkaSource;
+
+  /** The publisher of segment changes to Kafka, or null when the node publishes none. */
+  private final ChangePublisher changePublisher;
 
   /** The data directory's log, or null for a node in memory only. */
   private final Durability durability;
@@ -134,7 +138,14 @@ public final class WhackNode implements AutoCloseable {
       close();
       throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
     }
-    this.kafkaSource = config.kafka() == null ? null : startKafkaSource(config);
+    this.changePublisher =
+        config.kafka() == null || config.kafka().changesTopic() == null
+            ? null
+            : startChangePublisher(config);
+    this.kafkaSource =
+        config.kafka() == null || config.kafka().updatesTopic() == null
+            ? null
+            : startKafkaSource(config);
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
       timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
@@ -143,6 +154,14 @@ public final class WhackNode implements AutoCloseable {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** Starts publishing segment changes to Kafka (before any update is consumed from it). */
+  private ChangePublisher startChangePublisher(NodeConfig config) {
+    ChangePublisher publisher = new ChangePublisher(config.kafka(), engine);
+    metrics.bindChangePublisher(publisher);
+    publisher.start();
+    return publisher;
   }
 
   /**
@@ -334,6 +353,11 @@ public final class WhackNode implements AutoCloseable {
     return kafkaSource;
   }
 
+  /** The publisher of segment changes to Kafka, or null when the node publishes none. */
+  public ChangePublisher changePublisher() {
+    return changePublisher;
+  }
+
   /** What this node knows of its peers' member lists. */
   public MemberCheck memberCheck() {
     return memberCheck;
@@ -347,6 +371,9 @@ public final class WhackNode implements AutoCloseable {
     timers.shutdownNow();
     if (kafkaSource != null) {
       kafkaSource.close(); // no more writes from Kafka before the last snapshot
+    }
+    if (changePublisher != null) {
+      changePublisher.close();
     }
     cluster.close();
     if (server != null) {

@@ -1,40 +1,62 @@
 package dev.whack.node.config;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
- * Where a node reads its updates from Kafka ({@code --kafka-*} flags, docs/kafka.md).
+ * How a node uses Kafka ({@code --kafka-*} flags, docs/kafka.md): a topic of updates it consumes, a
+ * topic of segment changes it publishes, or both.
  *
  * @param bootstrap the brokers, {@code host:port[,host:port...]}
- * @param updatesTopic the topic of updates keyed by profile key
+ * @param updatesTopic the topic of updates keyed by profile key, or null to consume none
  * @param group the consumer group the node commits its progress hints under
- * @param deadLetterTopic where a record that cannot be applied goes, with the reason in headers
+ * @param deadLetterTopic where an update that cannot be applied goes, with the reason in headers
+ * @param changesTopic the topic every segment enter and leave is published to, or null for none
+ * @param changesSegments the segments whose changes are published; empty for every segment, defined
+ *     now or later
+ * @param changesJson publish changes as JSON rather than protobuf {@code whack.v1.SegmentChange}
  */
 public record KafkaOptions(
-    String bootstrap, String updatesTopic, String group, String deadLetterTopic) {
+    String bootstrap,
+    String updatesTopic,
+    String group,
+    String deadLetterTopic,
+    String changesTopic,
+    List<String> changesSegments,
+    boolean changesJson) {
   /** The consumer group when none is given. */
   public static final String DEFAULT_GROUP = "whack";
 
   public KafkaOptions {
     Objects.requireNonNull(bootstrap, "bootstrap");
-    Objects.requireNonNull(updatesTopic, "updatesTopic");
     if (bootstrap.isBlank()) {
       throw new IllegalArgumentException("--kafka-bootstrap must name at least one broker");
     }
-    if (!validTopic(updatesTopic)) {
+    if (updatesTopic == null && changesTopic == null) {
       throw new IllegalArgumentException(
-          "--kafka-updates must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -): "
-              + updatesTopic);
+          "--kafka-bootstrap needs --kafka-updates, --kafka-changes or both");
     }
+    requireTopic("--kafka-updates", updatesTopic);
+    requireTopic("--kafka-changes", changesTopic);
     if (group == null || group.isBlank()) {
       group = DEFAULT_GROUP;
     }
-    if (deadLetterTopic == null || deadLetterTopic.isBlank()) {
+    if (updatesTopic != null && (deadLetterTopic == null || deadLetterTopic.isBlank())) {
       deadLetterTopic = updatesTopic + ".dead-letters";
     }
-    if (!validTopic(deadLetterTopic)) {
+    requireTopic("--kafka-dead-letters", deadLetterTopic);
+    changesSegments = changesSegments == null ? List.of() : List.copyOf(changesSegments);
+  }
+
+  /** Consumes {@code updatesTopic} only, with the default group and dead-letter topic. */
+  public static KafkaOptions updates(String bootstrap, String updatesTopic, String group) {
+    return new KafkaOptions(bootstrap, updatesTopic, group, null, null, List.of(), false);
+  }
+
+  private static void requireTopic(String flag, String topic) {
+    if (topic != null && !validTopic(topic)) {
       throw new IllegalArgumentException(
-          "--kafka-dead-letters must be a Kafka topic name: " + deadLetterTopic);
+          flag + " must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -): " + topic);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.kafka.ChangePublisher;
 import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -182,6 +183,21 @@ public final class NodeMetrics implements AutoCloseable {
         MultiGauge.builder("whack.kafka.consumer.lag")
             .description("Records behind the end of each partition of the updates topic")
             .register(registry);
+  }
+
+  /** The Kafka changes publisher's counters (docs/kafka.md, "Metrics"). */
+  public void bindChangePublisher(ChangePublisher publisher) {
+    FunctionCounter.builder("whack.kafka.changes.published", publisher, ChangePublisher::published)
+        .description("Segment changes the changes topic took")
+        .register(registry);
+    FunctionCounter.builder("whack.kafka.changes.missed", publisher, ChangePublisher::missed)
+        .description(
+            "Segment changes not published (the publisher fell a lap behind, or the broker"
+                + " refused them), each run told by a gap marker on the topic")
+        .register(registry);
+    FunctionCounter.builder("whack.kafka.changes.gaps", publisher, ChangePublisher::gaps)
+        .description("Gap markers sent to the changes topic")
+        .register(registry);
   }
 
   private void refreshDynamicMeters() {

@@ -99,7 +99,7 @@ class KafkaSourceTest {
     String topic = "kinds";
     broker.createTopic(topic, 3, false);
     try (EmbeddedNode node =
-        EmbeddedNode.start(c -> c.kafka(new KafkaOptions(broker.bootstrap(), topic, "g", null)))) {
+        EmbeddedNode.start(c -> c.kafka(KafkaOptions.updates(broker.bootstrap(), topic, "g")))) {
       node.node().engine().define("dk", "country == \"DK\"");
       try (RawConnection c = node.connect()) {
         c.send("set plain 0 0 5\r\nhello\r\n");
@@ -207,8 +207,7 @@ class KafkaSourceTest {
     long applied;
     try (EmbeddedNode node =
         EmbeddedNode.start(
-            c ->
-                c.dataDir(dir).kafka(new KafkaOptions(broker.bootstrap(), topic, "first", null)))) {
+            c -> c.dataDir(dir).kafka(KafkaOptions.updates(broker.bootstrap(), topic, "first")))) {
       node.node().engine().define("dk", "country == \"DK\" and n >= 3");
       awaitHandled(node.node(), records.size());
       applied = node.node().kafkaSource().applied();
@@ -221,9 +220,7 @@ class KafkaSourceTest {
     // The same data directory, read again from the start by a group that never committed.
     try (EmbeddedNode node =
         EmbeddedNode.start(
-            c ->
-                c.dataDir(dir)
-                    .kafka(new KafkaOptions(broker.bootstrap(), topic, "second", null)))) {
+            c -> c.dataDir(dir).kafka(KafkaOptions.updates(broker.bootstrap(), topic, "second")))) {
       awaitHandled(node.node(), records.size());
       Thread.sleep(300); // nothing more arrives
       UpdateSource source = node.node().kafkaSource();

@@ -117,7 +117,7 @@ public final class NodeProcess implements AutoCloseable {
             .fsync(args[1])
             .snapshotEvery(0, Long.parseLong(args[2]));
     if (args.length > 3) {
-      config.kafka(new KafkaOptions(args[3], args[4], args[5], null));
+      config.kafka(KafkaOptions.updates(args[3], args[4], args[5]));
     }
     WhackNode node = WhackNode.start(config.conclude());
     System.out.println("PORT " + node.port());

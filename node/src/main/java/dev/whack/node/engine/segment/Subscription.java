@@ -68,6 +68,8 @@ public final class Subscription implements AutoCloseable {
   private final Runnable onChange;
   private final AtomicLong listenerFailures = new AtomicLong();
   private int nextRing;
+  private int lastRing;
+  private long lastPosition;
   private long missedForPoll;
   private volatile int armed;
   private volatile boolean closed;
@@ -110,6 +112,32 @@ public final class Subscription implements AutoCloseable {
 
   public Set<String> segments() {
     return segments;
+  }
+
+  /**
+   * The ring of the change {@link #next} delivered last. A profile's changes always go to the same
+   * ring, in the order they happened.
+   */
+  public int lastRing() {
+    return lastRing;
+  }
+
+  /**
+   * The position in its ring of the change {@link #next} delivered last: it grows with every change
+   * of the ring for as long as the ring lives (while anyone subscribes), so it orders one profile's
+   * changes, and a change read by two subscriptions has the same position in both.
+   */
+  public long lastPosition() {
+    return lastPosition;
+  }
+
+  /** Where this subscription stands in each ring (for a successor to know what it will read). */
+  public long[] positions() {
+    long[] positions = new long[cursor.length];
+    for (int r = 0; r < cursor.length; r++) {
+      positions[r] = (long) CURSOR.getOpaque(cursor, r);
+    }
+    return positions;
   }
 
   /**
@@ -166,6 +194,8 @@ public final class Subscription implements AutoCloseable {
       if (!plausible) {
         throw new IllegalStateException("change ring corrupt at " + c + ": length " + length);
       }
+      lastRing = r;
+      lastPosition = c;
       c += length;
       CURSOR.setOpaque(cursor, r, c);
       if (local >= 0) {

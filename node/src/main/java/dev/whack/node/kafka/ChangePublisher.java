@@ -1,0 +1,292 @@
+package dev.whack.node.kafka;
+
+import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.json.JsonWriting;
+import dev.whack.node.engine.segment.ChangeSink;
+import dev.whack.node.engine.segment.Subscription;
+import dev.whack.proto.SegmentChange;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Publishes every segment enter and leave to the changes topic (docs/kafka.md, "Segment changes
+ * out"): key = profile key, value = a {@code SegmentChange} (protobuf, or JSON), at least once,
+ * each with a version, the pair (epoch, seq), that grows with each change of one profile in one
+ * segment and is the same when a change is published twice.
+ *
+ * <p>It reads the engine's change stream like a {@code watch}, so ingestion never waits for it: the
+ * stream's ring is the bounded buffer, and when the publisher falls a lap behind (a slow or absent
+ * broker) the changes it lost are told on the topic by a gap marker (no key, header {@code
+ * whack-gap} with the count) and in metrics, never dropped silently.
+ *
+ * <p>seq is the change's position in the stream's ring of its profile (a profile's changes share a
+ * ring, in order); epoch is when the publisher's subscription began, so a later one (after a
+ * restart, or after the stream's rings were rebuilt) has greater versions. With no segment list it
+ * follows the catalog: on a define or drop it subscribes to the new set, then reads the old
+ * subscription up to where the new one began, so nothing falls between them.
+ *
+ * <p>Concurrency: one thread; counts are read by others.
+ */
+public final class ChangePublisher implements AutoCloseable {
+  /** The header of a gap marker: how many changes were lost just before it. */
+  public static final String GAP_HEADER = "whack-gap";
+
+  private static final long CATALOG_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final ProfileEngine engine;
+  private final String topic;
+  private final List<String> segments;
+  private final boolean json;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final Thread thread;
+  private final Sink sink = new Sink();
+  private volatile boolean running = true;
+
+  private Subscription subscription;
+  private long epoch;
+  private long lastCatalogCheck;
+
+  private final AtomicLong published = new AtomicLong();
+  private final AtomicLong missed = new AtomicLong();
+  private final AtomicLong gaps = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+
+  /** Records the broker refused that no gap marker has told of yet. */
+  private final AtomicLong unreported = new AtomicLong();
+
+  public ChangePublisher(KafkaOptions options, ProfileEngine engine) {
+    this.engine = engine;
+    this.topic = options.changesTopic();
+    this.segments = options.changesSegments();
+    this.json = options.changesJson();
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "whack-changes");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    this.producer = new KafkaProducer<>(p);
+    this.thread = new Thread(this::run, "whack-kafka-changes");
+    thread.setDaemon(true);
+    if (!segments.isEmpty()) {
+      subscribe(segments); // from now on: what the node does after start-up is published
+    }
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  private void run() {
+    try {
+      while (running) {
+        if (segments.isEmpty()) {
+          followCatalog();
+        }
+        if (subscription == null) {
+          LockSupport.parkNanos(CATALOG_CHECK_NANOS);
+          continue;
+        }
+        long refused = unreported.getAndSet(0);
+        if (refused > 0) {
+          sink.missed(refused); // what the broker did not take is a gap like any other
+        }
+        int read = 0;
+        while (read < 4096 && subscription.next(sink)) {
+          read++;
+        }
+        if (read == 0 && subscription.arm()) {
+          LockSupport.parkNanos(CATALOG_CHECK_NANOS);
+        }
+      }
+    } catch (RuntimeException e) {
+      System.err.println("whack node: the Kafka changes publisher stopped: " + e);
+    }
+  }
+
+  private void subscribe(List<String> names) {
+    Subscription previous = subscription;
+    subscription = engine.subscribe(names, () -> LockSupport.unpark(thread));
+    if (previous == null) {
+      epoch = System.currentTimeMillis();
+    } else {
+      handOver(previous, subscription.positions());
+    }
+  }
+
+  /** Subscribes to every segment defined now, when that set changed. */
+  private void followCatalog() {
+    long now = System.nanoTime();
+    if (subscription != null && now - lastCatalogCheck < CATALOG_CHECK_NANOS) {
+      return;
+    }
+    lastCatalogCheck = now;
+    Set<String> defined = new LinkedHashSet<>();
+    for (SegmentInfo s : engine.segments()) {
+      defined.add(s.name());
+    }
+    if (subscription != null && subscription.segments().equals(defined)) {
+      return;
+    }
+    if (defined.isEmpty()) {
+      if (subscription != null) {
+        drain(subscription, null);
+        subscription.close();
+        subscription = null;
+      }
+      return;
+    }
+    subscribe(List.copyOf(defined));
+  }
+
+  /**
+   * Publishes what {@code previous} holds from before {@code successorStart} (the successor reads
+   * the rest), then closes it.
+   */
+  private void handOver(Subscription previous, long[] successorStart) {
+    drain(previous, successorStart);
+    previous.close();
+  }
+
+  private void drain(Subscription from, long[] upTo) {
+    sink.upTo = upTo;
+    sink.from = from;
+    try {
+      while (from.next(sink)) {
+        if (upTo != null && Arrays.equals(from.positions(), upTo)) {
+          break;
+        }
+      }
+    } finally {
+      sink.upTo = null;
+      sink.from = null;
+    }
+  }
+
+  private final class Sink implements ChangeSink {
+    /** During a hand-over: the subscription read and where its successor began, by ring. */
+    long[] upTo;
+
+    Subscription from;
+
+    @Override
+    public void change(
+        String segment,
+        byte[] segmentUtf8,
+        byte[] key,
+        int keyLength,
+        boolean enter,
+        long timeMillis) {
+      Subscription reading = from != null ? from : subscription;
+      long seq = reading.lastPosition();
+      if (upTo != null && seq >= upTo[reading.lastRing()]) {
+        return; // the successor publishes this one
+      }
+      byte[] k = Arrays.copyOf(key, keyLength);
+      byte[] value =
+          json
+              ? json(segment, k, enter, timeMillis, seq)
+              : SegmentChange.newBuilder()
+                  .setKind(enter ? SegmentChange.Kind.ENTER : SegmentChange.Kind.LEAVE)
+                  .setSegment(segment)
+                  .setKey(new String(k, StandardCharsets.UTF_8))
+                  .setTimeMillis(timeMillis)
+                  .setEpoch(epoch)
+                  .setSeq(seq)
+                  .build()
+                  .toByteArray();
+      send(new ProducerRecord<>(topic, k, value));
+    }
+
+    @Override
+    public void missed(long count) {
+      missed.addAndGet(count);
+      gaps.incrementAndGet();
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(GAP_HEADER, Long.toString(count).getBytes(StandardCharsets.US_ASCII));
+      byte[] value =
+          ("{\"gap\":" + count + ",\"epoch\":" + epoch + "}").getBytes(StandardCharsets.UTF_8);
+      send(new ProducerRecord<>(topic, null, (byte[]) null, value, headers));
+    }
+  }
+
+  private byte[] json(String segment, byte[] key, boolean enter, long timeMillis, long seq) {
+    return JsonWriting.write(
+        96 + key.length,
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("segment", segment);
+          g.writeStringField("key", new String(key, StandardCharsets.UTF_8));
+          g.writeStringField("kind", enter ? "enter" : "leave");
+          g.writeNumberField("time", timeMillis);
+          g.writeNumberField("epoch", epoch);
+          g.writeNumberField("seq", seq);
+          g.writeEndObject();
+        });
+  }
+
+  private void send(ProducerRecord<byte[], byte[]> record) {
+    producer.send(
+        record,
+        (metadata, failure) -> {
+          if (failure == null) {
+            published.incrementAndGet();
+          } else {
+            failed.incrementAndGet();
+            unreported.incrementAndGet();
+          }
+        });
+  }
+
+  /** Changes the broker took. */
+  public long published() {
+    return published.get();
+  }
+
+  /** Changes lost because the publisher fell a lap behind (each told by a gap marker). */
+  public long missed() {
+    return missed.get();
+  }
+
+  /** Gap markers sent. */
+  public long gaps() {
+    return gaps.get();
+  }
+
+  /** Records the broker did not take after the producer's own retries (told by gap markers). */
+  public long failed() {
+    return failed.get();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    LockSupport.unpark(thread);
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (subscription != null) {
+      subscription.close();
+    }
+    producer.close(Duration.ofSeconds(5));
+  }
+}
