@@ -175,7 +175,8 @@ public final class WhackNode implements AutoCloseable {
                 && durability.recovered().logRecords() == 0);
     UpdateSource source;
     try {
-      source = new UpdateSource(config.kafka(), keyspace, durability, config.dataDir(), empty);
+      source =
+          new UpdateSource(config.kafka(), keyspace, cluster, durability, config.dataDir(), empty);
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(

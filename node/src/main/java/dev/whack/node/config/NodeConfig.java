@@ -289,10 +289,6 @@ public final class NodeConfig {
     require(
         watchLappedTimeoutMillis > 0,
         "the watch lapped timeout must be positive: " + watchLappedTimeoutMillis + " ms");
-    require(
-        kafka == null || kafka.updatesTopic() == null || peers.isEmpty(),
-        "--kafka-updates with --peers is not built yet: a clustered node cannot consume from Kafka"
-            + " (docs/kafka.md); run the consuming node without --peers for now");
     require(clock != null, "clock must be set");
     require(allocator != null, "allocator must be set");
     require(

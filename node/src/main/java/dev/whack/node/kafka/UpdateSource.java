@@ -1,5 +1,6 @@
 package dev.whack.node.kafka;
 
+import dev.whack.node.cluster.Cluster;
 import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.LogJournal;
@@ -24,6 +25,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -65,6 +67,7 @@ public final class UpdateSource implements AutoCloseable {
 
   private static final Duration POLL = Duration.ofMillis(100);
   private static final long COMMIT_EVERY_MILLIS = 1000;
+  private static final long RETRY_PAUSE_MILLIS = 1000;
 
   private final KafkaOptions options;
   private final KeyspaceSession session;
@@ -94,6 +97,9 @@ public final class UpdateSource implements AutoCloseable {
   private long pendingSequence;
   private long lastCommitMillis;
 
+  private final Cluster cluster;
+  private final Forwards forwards = new Forwards();
+
   private final AtomicLong appliedCount = new AtomicLong();
   private final AtomicLong duplicateCount = new AtomicLong();
   private final AtomicLong deadCount = new AtomicLong();
@@ -109,11 +115,13 @@ public final class UpdateSource implements AutoCloseable {
   public UpdateSource(
       KafkaOptions options,
       Keyspace keyspace,
+      Cluster cluster,
       Durability durability,
       Path dataDir,
       boolean emptyAtStart)
       throws IOException {
     this.options = options;
+    this.cluster = cluster;
     this.session = keyspace.session();
     this.durability = durability;
     this.emptyAtStart = emptyAtStart;
@@ -163,6 +171,7 @@ public final class UpdateSource implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> record : records) {
           apply(record);
         }
+        forwardToOwners();
         updateLags();
         commitWhatIsDurable(false);
       }
@@ -201,6 +210,10 @@ public final class UpdateSource implements AutoCloseable {
       dead(record, e.getMessage());
       return;
     }
+    if (!cluster.owns(key, 0, key.length)) {
+      forwards.add(cluster.ownerOf(key, 0, key.length), record, kind, producer(record.partition()));
+      return;
+    }
     try {
       Status status =
           session.applySourced(
@@ -225,6 +238,72 @@ public final class UpdateSource implements AutoCloseable {
       // A bug must not stop the partition either; the record keeps the reason for a person.
       System.err.println("whack node: a Kafka record failed unexpectedly: " + e);
       dead(record, "internal error: " + e);
+    }
+  }
+
+  /**
+   * Sends the poll's records of keys other members own to their owners, one pipelined batch per
+   * owner (a partition's records for one owner stay in order), and waits for every answer: an owner
+   * that cannot be reached makes the consumer go back to the first record it did not take, in each
+   * partition, and read on from there after a pause (the owners ignore what they already applied).
+   * Nothing is committed past a record no owner acknowledged.
+   */
+  private void forwardToOwners() {
+    if (forwards.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> retryFrom = new HashMap<>();
+    for (Forwards.OwnerBatch batch : forwards.batches()) {
+      List<String> answers;
+      try {
+        answers =
+            batch.answers(cluster.relay(batch.owner, batch.commands()).get(30, TimeUnit.SECONDS));
+      } catch (java.util.concurrent.ExecutionException
+          | java.util.concurrent.TimeoutException
+          | RuntimeException e) {
+        System.err.printf(
+            "whack node: could not forward %d Kafka records to %s (%s); reading them again%n",
+            batch.records.size(), batch.owner, e.getCause() != null ? e.getCause() : e);
+        for (ConsumerRecord<byte[], byte[]> r : batch.records) {
+          retryFrom.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+        }
+        continue;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new WakeupException();
+      }
+      for (int i = 0; i < batch.records.size(); i++) {
+        counted(batch.records.get(i), answers.get(i));
+      }
+    }
+    forwards.clear();
+    if (!retryFrom.isEmpty()) {
+      for (Map.Entry<TopicPartition, Long> e : retryFrom.entrySet()) {
+        consumer.seek(e.getKey(), e.getValue());
+        applied[e.getKey().partition()] = -1; // nothing to commit for it until it got through
+      }
+      try {
+        Thread.sleep(RETRY_PAUSE_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new WakeupException();
+      }
+    }
+  }
+
+  /** Counts an owner's answer to a forwarded record, or sends the record to the dead letters. */
+  private void counted(ConsumerRecord<byte[], byte[]> record, String answer) {
+    switch (answer) {
+      case "STORED", "DELETED", "NOT_FOUND" -> appliedCount.incrementAndGet();
+      case "IGNORED" -> duplicateCount.incrementAndGet();
+      default ->
+          dead(
+              record,
+              answer.startsWith("CLIENT_ERROR ")
+                  ? answer.substring("CLIENT_ERROR ".length())
+                  : answer.startsWith("SERVER_ERROR object too large")
+                      ? "too large: the profile would exceed the item size limit"
+                      : "the owner answered: " + answer);
     }
   }
 

@@ -68,11 +68,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   static final byte[] DELETE_USAGE =
       ascii("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n");
 
-  private static final byte[] STORED = ascii("STORED\r\n");
+  static final byte[] STORED = ascii("STORED\r\n");
   private static final byte[] NOT_STORED = ascii("NOT_STORED\r\n");
   private static final byte[] EXISTS = ascii("EXISTS\r\n");
-  private static final byte[] NOT_FOUND = ascii("NOT_FOUND\r\n");
-  private static final byte[] DELETED = ascii("DELETED\r\n");
+  static final byte[] NOT_FOUND = ascii("NOT_FOUND\r\n");
+  static final byte[] DELETED = ascii("DELETED\r\n");
   private static final byte[] TOUCHED = ascii("TOUCHED\r\n");
   private static final byte[] OK = ascii("OK\r\n");
   private static final byte[] RESET = ascii("RESET\r\n");

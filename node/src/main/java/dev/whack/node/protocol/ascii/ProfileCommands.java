@@ -56,6 +56,7 @@ final class ProfileCommands {
   /** What the pending data block is for. */
   private enum Pending {
     UPDATE,
+    SOURCED,
     DEFINE,
     SEGMENT_COUNT,
     SEGMENT_MEMBERS,
@@ -77,6 +78,8 @@ final class ProfileCommands {
   private Pending pending;
   private boolean pendingNoreply;
   private boolean pendingProtobuf;
+  private long pendingSeq;
+  private KeyspaceSession.SourcedKind pendingKind;
   private int pendingLimit;
   private String pendingCursor;
 
@@ -138,6 +141,7 @@ final class ProfileCommands {
     local = localOnly || clusterSegments == null;
     switch (name) {
       case "update" -> blockCommand(line, framing, Pending.UPDATE, 2, true, maxBodyBytes);
+      case "sourced" -> sourcedCommand(line, framing, maxBodyBytes);
       case "segdef" -> blockCommand(line, framing, Pending.DEFINE, 2, true, MAX_EXPRESSION_BYTES);
       case "segcount" ->
           blockCommand(line, framing, Pending.SEGMENT_COUNT, 1, false, MAX_EXPRESSION_BYTES);
@@ -171,6 +175,7 @@ final class ProfileCommands {
 
   private static final String[] NAMES = {
     "update",
+    "sourced",
     "segdef",
     "segdrop",
     "seglist",
@@ -266,7 +271,7 @@ final class ProfileCommands {
       clientError(pendingNoreply, AsciiCommands.BAD_DATA_CHUNK);
       return;
     }
-    if (!local && kind != Pending.UPDATE) {
+    if (!local && kind != Pending.UPDATE && kind != Pending.SOURCED) {
       String expression = new String(data, UTF_8);
       answerLater(
           switch (kind) {
@@ -290,6 +295,7 @@ final class ProfileCommands {
     try {
       switch (kind) {
         case UPDATE -> update(line, data);
+        case SOURCED -> sourced(line, data);
         case DEFINE -> define(line, new String(data, UTF_8));
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
         case FILTER_COUNT -> count(engine.filterCount(new String(data, UTF_8)));
@@ -316,7 +322,7 @@ final class ProfileCommands {
           pendingNoreply,
           ascii("CLIENT_ERROR " + ProfileRejectedException.oneLine(e.getMessage()) + "\r\n"));
     }
-    if (kind == Pending.UPDATE) {
+    if (kind == Pending.UPDATE || kind == Pending.SOURCED) {
       metrics.recordLatency(NodeMetrics.UPDATE, System.nanoTime() - start);
     } else {
       metrics.recordLatency(NodeMetrics.SEGMENT, System.nanoTime() - start);
@@ -359,6 +365,106 @@ final class ProfileCommands {
       }
       case RESERVED -> clientError(pendingNoreply, AsciiCommands.RESERVED_KEY);
       default -> clientError(pendingNoreply, NOT_A_PROFILE);
+    }
+  }
+
+  /**
+   * "sourced <key> <producer> <seq> <kind> <bytes> [noreply]": a record of an ordered source (a
+   * Kafka partition), applied here whichever node owns the key, since the sender chose the owner
+   * (docs/protocol.md, "Records from Kafka"). kind is update-json, update-protobuf, profile-json,
+   * profile-protobuf or delete.
+   */
+  private void sourcedCommand(AsciiLine line, AsciiCommands.Framing framing, long maxBytes) {
+    boolean noreply = line.tokenCount == 7 && AsciiCommands.isNoreply(line);
+    if (line.moreTokens || line.tokenCount != (noreply ? 7 : 6)) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (!numbers.signed32(line.bytes, line.tokenStart[5], line.tokenEnd[5]) || numbers.value < 0) {
+      clientError(noreply, AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    long length = numbers.value;
+    KeyspaceSession.SourcedKind kind = sourcedKind(line);
+    boolean seqOk =
+        numbers.signed64(line.bytes, line.tokenStart[3], line.tokenEnd[3]) && numbers.value >= 0;
+    if (line.tokenLength(1) > KEY_MAX_LENGTH
+        || kind == null
+        || !seqOk
+        || !printableProducer(line)) {
+      clientError(noreply, AsciiCommands.BAD_FORMAT);
+      framing.swallow(length + 2);
+      return;
+    }
+    if (length > maxBytes) {
+      clientError(noreply, AsciiCommands.TOO_LARGE);
+      framing.swallow(length + 2);
+      return;
+    }
+    pendingSeq = numbers.value;
+    pendingKind = kind;
+    pending = Pending.SOURCED;
+    pendingNoreply = noreply;
+    framing.expectData((int) length);
+  }
+
+  private static final String[] SOURCED_KINDS = {
+    "update-json", "update-protobuf", "profile-json", "profile-protobuf", "delete"
+  };
+
+  private static KeyspaceSession.SourcedKind sourcedKind(AsciiLine line) {
+    for (int i = 0; i < SOURCED_KINDS.length; i++) {
+      if (line.tokenEquals(4, ascii(SOURCED_KINDS[i]))) {
+        return KeyspaceSession.SourcedKind.values()[i];
+      }
+    }
+    return null;
+  }
+
+  /** A producer name fits in Update JSON as it is: printable ASCII, no quote or backslash. */
+  private static boolean printableProducer(AsciiLine line) {
+    for (int i = line.tokenStart[2]; i < line.tokenEnd[2]; i++) {
+      byte b = line.bytes[i];
+      if (b <= ' ' || b >= 0x7F || b == '"' || b == '\\') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void sourced(AsciiLine line, byte[] body) {
+    stats.profileUpdates.increment();
+    Status status;
+    try {
+      status =
+          keys.applySourced(
+              line.bytes,
+              line.tokenStart[1],
+              line.tokenLength(1),
+              java.util.Arrays.copyOfRange(line.bytes, line.tokenStart[2], line.tokenEnd[2]),
+              pendingSeq,
+              pendingKind,
+              pendingKind == KeyspaceSession.SourcedKind.DELETE ? null : body,
+              outcome);
+    } catch (ProfileRejectedException e) {
+      clientError(pendingNoreply, ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
+      return;
+    }
+    byte[] reply =
+        switch (status) {
+          case STORED -> AsciiCommands.STORED;
+          case IGNORED -> IGNORED;
+          case DELETED -> AsciiCommands.DELETED;
+          case NOT_FOUND -> AsciiCommands.NOT_FOUND;
+          case TOO_LARGE -> AsciiCommands.TOO_LARGE;
+          case RESERVED -> AsciiCommands.RESERVED_KEY;
+          default -> NOT_A_PROFILE;
+        };
+    if (status == Status.IGNORED) {
+      stats.profileUpdatesIgnored.increment();
+    }
+    if (!pendingNoreply) {
+      replies.bytes(reply);
     }
   }
 

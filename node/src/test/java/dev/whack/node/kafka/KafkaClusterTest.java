@@ -1,0 +1,134 @@
+package dev.whack.node.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.KafkaBroker;
+import dev.whack.node.testing.RawConnection;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two static members consuming one topic in one group: each record is sent to its key's owner, so
+ * no key is applied by two engines; while the second member is not up yet the first keeps going
+ * back to the records it could not forward, and when it joins the group's rebalance splits the
+ * partitions (the joiner reads its share again from the start, which the owners ignore). Every
+ * counter ends equal to the increments sent to it.
+ */
+class KafkaClusterTest {
+  private static final int KEYS = 60;
+  private static final Pattern N = Pattern.compile("\"n\":(\\d+)");
+
+  @Test
+  void shouldApplyEachRecordOnceOnItsOwnerAcrossARebalance() throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    String topic = "clustered";
+    broker.createTopic(topic, 4, false);
+    int[] ports = freePorts(2);
+    List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
+    KafkaOptions kafka = KafkaOptions.updates(broker.bootstrap(), topic, "cluster-test");
+    long[] sent = new long[KEYS];
+    List<EmbeddedNode> nodes = new ArrayList<>();
+    try {
+      nodes.add(EmbeddedNode.start(c -> c.port(ports[0]).peers(members).kafka(kafka)));
+      produce(broker, topic, sent, 3000);
+      Thread.sleep(1500); // the first member forwards to a member that is not up, and retries
+      nodes.add(EmbeddedNode.start(c -> c.port(ports[1]).peers(members).kafka(kafka)));
+      produce(broker, topic, sent, 3000);
+      long total = 0;
+      for (long s : sent) {
+        total += s;
+      }
+      long deadline = System.nanoTime() + 90_000_000_000L;
+      while (sum(nodes.get(0)) < total && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      Thread.sleep(1500); // a record applied twice would show now
+      try (RawConnection c = nodes.get(0).connect()) {
+        for (int k = 0; k < KEYS; k++) {
+          assertEquals(sent[k], counter(c, k), "counter " + k);
+        }
+      }
+      for (EmbeddedNode node : nodes) {
+        UpdateSource source = node.node().kafkaSource();
+        assertTrue(
+            source.applied() + source.duplicates() > 0,
+            node.address() + " consumed a share of the partitions");
+        assertTrue(node.node().engine().size() > 0, node.address() + " owns profiles");
+        assertEquals(0, source.deadLetters());
+      }
+      assertEquals(KEYS, nodes.get(0).node().engine().size() + nodes.get(1).node().engine().size());
+    } finally {
+      for (EmbeddedNode node : nodes) {
+        node.close();
+      }
+    }
+  }
+
+  private static void produce(KafkaBroker broker, String topic, long[] sent, int records)
+      throws Exception {
+    byte[] incr = "{\"incr\":{\"n\":1}}".getBytes(StandardCharsets.UTF_8);
+    try (KafkaProducer<byte[], byte[]> p = broker.producer()) {
+      for (int i = 0; i < records; i++) {
+        int k = (i * 13) % KEYS;
+        p.send(new ProducerRecord<>(topic, ("c" + k).getBytes(StandardCharsets.UTF_8), incr));
+        sent[k]++;
+      }
+      p.flush();
+    }
+  }
+
+  private static long sum(EmbeddedNode node) {
+    long total = 0;
+    try (RawConnection c = node.connect()) {
+      for (int k = 0; k < KEYS; k++) {
+        total += counter(c, k);
+      }
+    }
+    return total;
+  }
+
+  /** The counter through any member: a get of a key another member owns is forwarded there. */
+  private static long counter(RawConnection c, int k) {
+    c.send("get c" + k + "\r\n");
+    String header = c.readLine();
+    if (header.equals("END\r\n")) {
+      return 0;
+    }
+    if (!header.startsWith("VALUE ")) {
+      return 0; // an owner not reachable yet
+    }
+    int bytes = Integer.parseInt(header.trim().substring(header.trim().lastIndexOf(' ') + 1));
+    String value = new String(c.read(bytes + 2), StandardCharsets.UTF_8);
+    assertEquals("END\r\n", c.readLine());
+    Matcher m = N.matcher(value);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  private static int[] freePorts(int n) throws IOException {
+    int[] ports = new int[n];
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0);
+        held.add(s);
+        ports[i] = s.getLocalPort();
+      }
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
+    }
+    return ports;
+  }
+}
