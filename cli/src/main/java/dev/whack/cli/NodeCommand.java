@@ -182,12 +182,29 @@ final class NodeCommand implements Callable<Integer> {
               + " ${DEFAULT-VALUE})")
   String kafkaChangesFormat = "json";
 
+  @Option(
+      names = "--kafka-profiles",
+      paramLabel = "TOPIC",
+      description =
+          "keep this compacted topic of whole profiles up to date, and when the node starts empty,"
+              + " refill it from there and follow --kafka-updates from where the profiles stand"
+              + " (docs/kafka.md)")
+  String kafkaProfiles;
+
+  @Option(
+      names = "--kafka-profiles-delay",
+      paramLabel = "DURATION",
+      description =
+          "how long a changed profile waits before --kafka-profiles gets it; changes within it"
+              + " are published once (default: ${DEFAULT-VALUE})")
+  String kafkaProfilesDelay = "1s";
+
   /** The --kafka-* flags, or null when the node uses no Kafka topic. */
   private dev.whack.node.config.KafkaOptions kafkaOptions() {
     if (kafkaBootstrap == null) {
-      if (kafkaUpdates != null || kafkaChanges != null) {
+      if (kafkaUpdates != null || kafkaChanges != null || kafkaProfiles != null) {
         throw new IllegalArgumentException(
-            "--kafka-updates and --kafka-changes need --kafka-bootstrap");
+            "--kafka-updates, --kafka-changes and --kafka-profiles need --kafka-bootstrap");
       }
       return null;
     }
@@ -202,7 +219,9 @@ final class NodeCommand implements Callable<Integer> {
         kafkaDeadLetters,
         kafkaChanges,
         kafkaChangesSegments,
-        kafkaChangesFormat.equals("json"));
+        kafkaChangesFormat.equals("json"),
+        kafkaProfiles,
+        Math.max(1, dev.whack.node.config.NodeConfig.parseDurationMillis(kafkaProfilesDelay)));
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.kafka.ChangePublisher;
+import dev.whack.node.kafka.ProfilesTopic;
 import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.observability.NodeMetrics;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +64,12 @@ public final class WhackNode implements AutoCloseable {
   /** The Kafka consumer of updates, or null when the node reads none. */
   private final UpdateSource kafkaSource;
 
+  /** The compacted topic of whole profiles this node keeps, or null. */
+  private final ProfilesTopic profilesTopic;
+
+  /** Where a refill from the profiles topic left each updates partition, or null. */
+  private final Map<Integer, Long> refilledTo;
+
   /** The publisher of segment changes to Kafka, or null when the node publishes none. */
   private final ChangePublisher changePublisher;
 
@@ -82,6 +90,7 @@ public final class WhackNode implements AutoCloseable {
     this.keyspace =
         new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     this.durability = openDataDir(config, keyspace, engine, engineClock);
+    this.refilledTo = refillFromKafka(config);
     this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, keyspace);
     ConnectionTracker tracker =
@@ -145,7 +154,24 @@ public final class WhackNode implements AutoCloseable {
     this.kafkaSource =
         config.kafka() == null || config.kafka().updatesTopic() == null
             ? null
-            : startKafkaSource(config);
+            : kafkaSource(config);
+    this.profilesTopic =
+        config.kafka() == null || config.kafka().profilesTopic() == null
+            ? null
+            : new ProfilesTopic(
+                config.kafka().bootstrap(),
+                config.kafka().profilesTopic(),
+                keyspace,
+                engine.stripeLocks(),
+                kafkaSource,
+                config.kafka().updatesTopic(),
+                Duration.ofMillis(config.kafka().profilesDelayMillis()));
+    if (profilesTopic != null) {
+      profilesTopic.start(); // changes are tracked before the first record applies
+    }
+    if (kafkaSource != null) {
+      kafkaSource.start();
+    }
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
       timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
@@ -165,25 +191,63 @@ public final class WhackNode implements AutoCloseable {
   }
 
   /**
-   * Starts consuming updates from Kafka, from the beginning of each partition when the node holds
-   * nothing yet (docs/kafka.md).
+   * Refills an empty node from the profiles topic, before it serves, and says where each partition
+   * of the updates topic is followed from (docs/kafka.md, "Refill"); null when there is no refill.
    */
-  private UpdateSource startKafkaSource(NodeConfig config) {
-    boolean empty =
-        durability == null
-            || (durability.recovered().snapshotRecords() == 0
-                && durability.recovered().logRecords() == 0);
+  private Map<Integer, Long> refillFromKafka(NodeConfig config) {
+    if (config.kafka() == null || config.kafka().profilesTopic() == null || !startedEmpty()) {
+      return null;
+    }
+    long start = System.nanoTime();
+    ProfilesTopic.Refilled counts = new ProfilesTopic.Refilled();
+    Map<Integer, Long> positions =
+        ProfilesTopic.refill(
+            config.kafka().bootstrap(),
+            config.kafka().profilesTopic(),
+            String.valueOf(config.kafka().updatesTopic()),
+            keyspace,
+            counts);
+    System.err.printf(
+        java.util.Locale.ROOT,
+        "whack node: refilled %d profile records from %s in %.1f s (%d refused); following %s from %s%n",
+        counts.profiles.get(),
+        config.kafka().profilesTopic(),
+        (System.nanoTime() - start) / 1e9,
+        counts.refused.get(),
+        config.kafka().updatesTopic(),
+        positions.isEmpty() ? "the beginning" : positions);
+    return positions;
+  }
+
+  /** Whether the node started with no state of its own (in memory only, or nothing recovered). */
+  private boolean startedEmpty() {
+    return durability == null
+        || (durability.recovered().snapshotRecords() == 0
+            && durability.recovered().logRecords() == 0);
+  }
+
+  /**
+   * The consumer of updates from Kafka, not started: from where a refill left each partition, else
+   * from the beginning when the node holds nothing yet (docs/kafka.md).
+   */
+  private UpdateSource kafkaSource(NodeConfig config) {
     UpdateSource source;
     try {
       source =
-          new UpdateSource(config.kafka(), keyspace, cluster, durability, config.dataDir(), empty);
+          new UpdateSource(
+              config.kafka(),
+              keyspace,
+              cluster,
+              durability,
+              config.dataDir(),
+              startedEmpty(),
+              refilledTo);
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(
           "cannot keep the Kafka member id in " + config.dataDir() + ": " + e.getMessage(), e);
     }
     metrics.bindKafkaSource(source);
-    source.start();
     return source;
   }
 
@@ -372,6 +436,9 @@ public final class WhackNode implements AutoCloseable {
     timers.shutdownNow();
     if (kafkaSource != null) {
       kafkaSource.close(); // no more writes from Kafka before the last snapshot
+    }
+    if (profilesTopic != null) {
+      profilesTopic.close();
     }
     if (changePublisher != null) {
       changePublisher.close();

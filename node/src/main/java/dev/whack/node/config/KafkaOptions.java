@@ -15,6 +15,10 @@ import java.util.Objects;
  * @param changesSegments the segments whose changes are published; empty for every segment, defined
  *     now or later
  * @param changesJson publish changes as JSON rather than protobuf {@code whack.v1.SegmentChange}
+ * @param profilesTopic a compacted topic of whole profiles the node keeps up to date and, when it
+ *     starts empty, refills from; null for none
+ * @param profilesDelayMillis how long a changed profile waits before it is published (changes
+ *     within it are coalesced)
  */
 public record KafkaOptions(
     String bootstrap,
@@ -23,7 +27,12 @@ public record KafkaOptions(
     String deadLetterTopic,
     String changesTopic,
     List<String> changesSegments,
-    boolean changesJson) {
+    boolean changesJson,
+    String profilesTopic,
+    long profilesDelayMillis) {
+  /** How long a changed profile waits before the profiles topic gets it, when not said. */
+  public static final long DEFAULT_PROFILES_DELAY_MILLIS = 1000;
+
   /** The consumer group when none is given. */
   public static final String DEFAULT_GROUP = "whack";
 
@@ -32,9 +41,16 @@ public record KafkaOptions(
     if (bootstrap.isBlank()) {
       throw new IllegalArgumentException("--kafka-bootstrap must name at least one broker");
     }
-    if (updatesTopic == null && changesTopic == null) {
+    if (updatesTopic == null && changesTopic == null && profilesTopic == null) {
       throw new IllegalArgumentException(
-          "--kafka-bootstrap needs --kafka-updates, --kafka-changes or both");
+          "--kafka-bootstrap needs --kafka-updates, --kafka-changes or --kafka-profiles");
+    }
+    requireTopic("--kafka-profiles", profilesTopic);
+    if (profilesDelayMillis < 0) {
+      throw new IllegalArgumentException("--kafka-profiles-delay must not be negative");
+    }
+    if (profilesDelayMillis == 0) {
+      profilesDelayMillis = DEFAULT_PROFILES_DELAY_MILLIS;
     }
     requireTopic("--kafka-updates", updatesTopic);
     requireTopic("--kafka-changes", changesTopic);
@@ -50,7 +66,7 @@ public record KafkaOptions(
 
   /** Consumes {@code updatesTopic} only, with the default group and dead-letter topic. */
   public static KafkaOptions updates(String bootstrap, String updatesTopic, String group) {
-    return new KafkaOptions(bootstrap, updatesTopic, group, null, null, List.of(), false);
+    return new KafkaOptions(bootstrap, updatesTopic, group, null, null, List.of(), false, null, 0);
   }
 
   private static void requireTopic(String flag, String topic) {

@@ -289,6 +289,9 @@ public final class NodeConfig {
     require(
         watchLappedTimeoutMillis > 0,
         "the watch lapped timeout must be positive: " + watchLappedTimeoutMillis + " ms");
+    require(
+        kafka == null || kafka.profilesTopic() == null || peers.isEmpty(),
+        "--kafka-profiles with --peers is not built yet (docs/kafka.md, \"Refill\")");
     require(clock != null, "clock must be set");
     require(allocator != null, "allocator must be set");
     require(

@@ -100,6 +100,16 @@ public final class UpdateSource implements AutoCloseable {
   private final Cluster cluster;
   private final Forwards forwards = new Forwards();
 
+  /** Where a node that refilled from the profiles topic follows each partition from. */
+  private final Map<Integer, Long> startAt;
+
+  /**
+   * The next offset after the last record handled here, by partition, for other threads (the
+   * profiles topic's position records); grown by copy on this thread.
+   */
+  private volatile java.util.concurrent.atomic.AtomicLongArray handled =
+      new java.util.concurrent.atomic.AtomicLongArray(0);
+
   private final AtomicLong appliedCount = new AtomicLong();
   private final AtomicLong duplicateCount = new AtomicLong();
   private final AtomicLong deadCount = new AtomicLong();
@@ -111,6 +121,8 @@ public final class UpdateSource implements AutoCloseable {
    *     group under an id kept there, so that after a crash its restart takes its partitions back
    *     at once instead of after the group's session timeout
    * @param emptyAtStart whether the node started with no state (then it reads from the beginning)
+   * @param startAt for a node that refilled from the profiles topic, where to follow each partition
+   *     from instead of the beginning (null or empty: none)
    */
   public UpdateSource(
       KafkaOptions options,
@@ -118,13 +130,15 @@ public final class UpdateSource implements AutoCloseable {
       Cluster cluster,
       Durability durability,
       Path dataDir,
-      boolean emptyAtStart)
+      boolean emptyAtStart,
+      Map<Integer, Long> startAt)
       throws IOException {
     this.options = options;
     this.cluster = cluster;
     this.session = keyspace.session();
     this.durability = durability;
     this.emptyAtStart = emptyAtStart;
+    this.startAt = startAt == null ? Map.of() : Map.copyOf(startAt);
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, options.group());
@@ -201,6 +215,7 @@ public final class UpdateSource implements AutoCloseable {
     String badKey = badKey(key);
     if (badKey != null) {
       dead(record, badKey);
+      handled(record);
       return;
     }
     SourcedKind kind;
@@ -208,12 +223,21 @@ public final class UpdateSource implements AutoCloseable {
       kind = RecordFormat.kindOf(record.headers(), record.value());
     } catch (IllegalArgumentException e) {
       dead(record, e.getMessage());
+      handled(record);
       return;
     }
     if (!cluster.owns(key, 0, key.length)) {
       forwards.add(cluster.ownerOf(key, 0, key.length), record, kind, producer(record.partition()));
       return;
     }
+    try {
+      applyHere(record, key, kind);
+    } finally {
+      handled(record);
+    }
+  }
+
+  private void applyHere(ConsumerRecord<byte[], byte[]> record, byte[] key, SourcedKind kind) {
     try {
       Status status =
           session.applySourced(
@@ -305,6 +329,35 @@ public final class UpdateSource implements AutoCloseable {
                       ? "too large: the profile would exceed the item size limit"
                       : "the owner answered: " + answer);
     }
+  }
+
+  private void handled(ConsumerRecord<byte[], byte[]> record) {
+    java.util.concurrent.atomic.AtomicLongArray now = handled;
+    if (record.partition() >= now.length()) {
+      java.util.concurrent.atomic.AtomicLongArray grown =
+          new java.util.concurrent.atomic.AtomicLongArray(record.partition() + 1);
+      for (int i = 0; i < now.length(); i++) {
+        grown.set(i, now.get(i));
+      }
+      handled = grown;
+      now = grown;
+    }
+    now.set(record.partition(), record.offset() + 1);
+  }
+
+  /**
+   * Per partition, the offset below which every record was handled on this node (applied, ignored
+   * as read before, or sent to the dead letters), as far as this node applied them itself.
+   */
+  public Map<Integer, Long> positions() {
+    java.util.concurrent.atomic.AtomicLongArray now = handled;
+    Map<Integer, Long> out = new HashMap<>();
+    for (int i = 0; i < now.length(); i++) {
+      if (now.get(i) > 0) {
+        out.put(i, now.get(i));
+      }
+    }
+    return out;
   }
 
   /** Why a record's key cannot be a profile key, or null when it can. */
@@ -445,8 +498,17 @@ public final class UpdateSource implements AutoCloseable {
       Set<TopicPartition> unread = new HashSet<>(partitions);
       unread.removeAll(readSinceStart);
       readSinceStart.addAll(partitions);
-      if (!unread.isEmpty()) {
-        consumer.seekToBeginning(unread);
+      Set<TopicPartition> fromStart = new HashSet<>();
+      for (TopicPartition partition : unread) {
+        Long refilledTo = startAt.get(partition.partition());
+        if (refilledTo != null) {
+          consumer.seek(partition, refilledTo);
+        } else {
+          fromStart.add(partition);
+        }
+      }
+      if (!fromStart.isEmpty()) {
+        consumer.seekToBeginning(fromStart);
       }
     }
   }

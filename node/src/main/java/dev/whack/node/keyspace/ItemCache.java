@@ -123,6 +123,10 @@ final class ItemCache {
     this.journal = journal;
   }
 
+  Journal journal() {
+    return journal;
+  }
+
   /** The marks of an item that a journal records. */
   static int marks(Item item) {
     return (item.stale ? Journal.STALE : 0)

@@ -21,6 +21,80 @@ public interface Journal {
 
   Journal NONE = new Journal() {};
 
+  /** Tells {@code first}, then {@code second}, every change. */
+  static Journal tee(Journal first, Journal second) {
+    return new Journal() {
+      @Override
+      public void item(
+          int stripe,
+          byte[] key,
+          int flags,
+          long expiresAtSeconds,
+          long cas,
+          int marks,
+          byte[] value) {
+        first.item(stripe, key, flags, expiresAtSeconds, cas, marks, value);
+        second.item(stripe, key, flags, expiresAtSeconds, cas, marks, value);
+      }
+
+      @Override
+      public void profilePut(
+          int stripe,
+          byte[] key,
+          byte kind,
+          int flags,
+          long expiresAtSeconds,
+          long cas,
+          int marks,
+          long atMillis,
+          byte[] document) {
+        first.profilePut(
+            stripe, key, kind, flags, expiresAtSeconds, cas, marks, atMillis, document);
+        second.profilePut(
+            stripe, key, kind, flags, expiresAtSeconds, cas, marks, atMillis, document);
+      }
+
+      @Override
+      public void profileUpdate(
+          int stripe,
+          byte[] key,
+          long cas,
+          long atMillis,
+          boolean protobuf,
+          byte[] document,
+          int offset,
+          int length) {
+        first.profileUpdate(stripe, key, cas, atMillis, protobuf, document, offset, length);
+        second.profileUpdate(stripe, key, cas, atMillis, protobuf, document, offset, length);
+      }
+
+      @Override
+      public void profileMarked(
+          int stripe, byte[] key, long cas, long expiresAtSeconds, int marks) {
+        first.profileMarked(stripe, key, cas, expiresAtSeconds, marks);
+        second.profileMarked(stripe, key, cas, expiresAtSeconds, marks);
+      }
+
+      @Override
+      public void expiry(int stripe, byte[] key, long expiresAtSeconds) {
+        first.expiry(stripe, key, expiresAtSeconds);
+        second.expiry(stripe, key, expiresAtSeconds);
+      }
+
+      @Override
+      public void removed(int stripe, byte[] key) {
+        first.removed(stripe, key);
+        second.removed(stripe, key);
+      }
+
+      @Override
+      public void flushed(int stripe, long oldestLiveSeconds, long oldestLiveCas) {
+        first.flushed(stripe, oldestLiveSeconds, oldestLiveCas);
+        second.flushed(stripe, oldestLiveSeconds, oldestLiveCas);
+      }
+    };
+  }
+
   /**
    * An opaque item now under its key, as it is: after any storage command, arithmetic, meta vivify
    * or invalidation of an opaque value.

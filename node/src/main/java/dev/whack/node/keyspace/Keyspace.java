@@ -84,6 +84,11 @@ public final class Keyspace {
     cache.journal(journal);
   }
 
+  /** The journal every change is told to now ({@link Journal#NONE} if none). */
+  public Journal journal() {
+    return cache.journal();
+  }
+
   /**
    * Plays logged changes back into this keyspace: recovery, at start-up, before any connection and
    * with no journal attached. Profile writes go through the engine, whose clock the caller sets to

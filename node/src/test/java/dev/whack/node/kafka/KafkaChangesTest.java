@@ -43,7 +43,15 @@ class KafkaChangesTest {
             c ->
                 c.kafka(
                     new KafkaOptions(
-                        broker.bootstrap(), updates, "g", null, changes, List.of(), false)))) {
+                        broker.bootstrap(),
+                        updates,
+                        "g",
+                        null,
+                        changes,
+                        List.of(),
+                        false,
+                        null,
+                        0)))) {
       WhackNode n = node.node();
       n.engine().define("dk", "country == \"DK\"");
       Thread.sleep(500); // the publisher follows the catalog

@@ -1,0 +1,337 @@
+package dev.whack.node.kafka;
+
+import dev.whack.node.keyspace.Journal;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.StoreMode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * A compacted topic of whole profiles (docs/kafka.md, "Refill"): the node keeps it up to date from
+ * its own changes, and a node that starts empty rebuilds itself from it and then follows the
+ * updates topic from where the profiles stand.
+ *
+ * <p>Writing: every profile change marks its key dirty (a {@link Journal} beside the log, under the
+ * key's stripe lock); every {@code delay} the dirty keys are published as they are then, Profile
+ * JSON with their producer marks (a key that holds no profile any more: a tombstone), and after the
+ * broker took them all, a position record per partition of the updates topic (key {@code
+ * _whack/position/<updates topic>/<partition>}, value the offset): every record of that partition
+ * below it has its effect in profiles published before the position record. The positions are read
+ * before the dirty keys are taken, so that holds.
+ *
+ * <p>Refill: the topic read from its start to its end as it was then; profiles stored as they are
+ * (their marks included), tombstones delete, and the last position per partition says where the
+ * updates topic is followed from. A record read twice after that is ignored by its profile's mark,
+ * so the refill and the updates that follow it apply each record once.
+ *
+ * <p>Concurrency: the journal calls come from any thread under a stripe lock (each stripe's dirty
+ * set is guarded by that lock); one writer thread publishes.
+ */
+public final class ProfilesTopic implements AutoCloseable {
+  /** The key prefix of position records (never a profile key: {@code _whack/} is reserved). */
+  static final String POSITION_PREFIX = Keyspace.RESERVED_PREFIX + "position/";
+
+  /** Dirty keys that make the writer publish before its delay is up. */
+  private static final long EARLY_FLUSH_KEYS = 100_000;
+
+  private final Keyspace keyspace;
+  private final ReentrantLock[] locks;
+  private final String topic;
+  private final String updatesTopic;
+  private final UpdateSource source;
+  private final long delayNanos;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final Thread thread;
+  private final List<Set<DirtyKey>> dirty = new ArrayList<>();
+  private final DirtyKey[] probes;
+  private final AtomicLong dirtyCount = new AtomicLong();
+  private final AtomicLong published = new AtomicLong();
+  private volatile boolean running = true;
+
+  /**
+   * @param source the updates topic's consumer on this node, whose positions the position records
+   *     carry; null when the node consumes none
+   */
+  public ProfilesTopic(
+      String bootstrap,
+      String topic,
+      Keyspace keyspace,
+      ReentrantLock[] stripeLocks,
+      UpdateSource source,
+      String updatesTopic,
+      Duration delay) {
+    this.keyspace = keyspace;
+    this.locks = stripeLocks;
+    this.topic = topic;
+    this.source = source;
+    this.updatesTopic = updatesTopic;
+    this.delayNanos = delay.toNanos();
+    this.probes = new DirtyKey[stripeLocks.length];
+    for (int i = 0; i < stripeLocks.length; i++) {
+      dirty.add(new HashSet<>());
+      probes[i] = new DirtyKey(null);
+    }
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "whack-profiles");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    this.producer = new KafkaProducer<>(p);
+    this.thread = new Thread(this::run, "whack-kafka-profiles");
+    thread.setDaemon(true);
+  }
+
+  /** Marks keys dirty from now on and starts publishing them. */
+  public void start() {
+    keyspace.journal(Journal.tee(keyspace.journal(), new Tracker()));
+    thread.start();
+  }
+
+  /** Profiles (and tombstones) the topic took. */
+  public long published() {
+    return published.get();
+  }
+
+  private void run() {
+    while (running) {
+      LockSupport.parkNanos(delayNanos);
+      try {
+        publish();
+      } catch (RuntimeException e) {
+        System.err.println("whack node: publishing profiles to " + topic + " failed: " + e);
+      }
+    }
+  }
+
+  /** Publishes the dirty keys, then the positions they cover. */
+  void publish() {
+    Map<Integer, Long> positions = source == null ? Map.of() : source.positions();
+    List<byte[]> keys = new ArrayList<>();
+    for (int s = 0; s < locks.length; s++) {
+      Set<DirtyKey> taken;
+      locks[s].lock();
+      try {
+        taken = dirty.get(s);
+        if (taken.isEmpty()) {
+          continue;
+        }
+        dirty.set(s, new HashSet<>());
+      } finally {
+        locks[s].unlock();
+      }
+      for (DirtyKey k : taken) {
+        keys.add(k.key);
+      }
+    }
+    dirtyCount.addAndGet(-keys.size());
+    for (byte[] key : keys) {
+      byte[] json = keyspace.profileJson(key, 0, key.length);
+      producer.send(
+          new ProducerRecord<>(topic, key, json),
+          (metadata, failure) -> {
+            if (failure == null) {
+              published.incrementAndGet();
+            }
+          });
+    }
+    producer.flush();
+    for (Map.Entry<Integer, Long> e : positions.entrySet()) {
+      producer.send(
+          new ProducerRecord<>(
+              topic,
+              (POSITION_PREFIX + updatesTopic + "/" + e.getKey()).getBytes(StandardCharsets.UTF_8),
+              Long.toString(e.getValue()).getBytes(StandardCharsets.US_ASCII)));
+    }
+    producer.flush();
+  }
+
+  /** Marks the keys of profile changes dirty, under their stripe's lock. */
+  private final class Tracker implements Journal {
+    @Override
+    public void profilePut(
+        int stripe,
+        byte[] key,
+        byte kind,
+        int flags,
+        long expiresAtSeconds,
+        long cas,
+        int marks,
+        long atMillis,
+        byte[] document) {
+      mark(stripe, key);
+    }
+
+    @Override
+    public void profileUpdate(
+        int stripe,
+        byte[] key,
+        long cas,
+        long atMillis,
+        boolean protobuf,
+        byte[] document,
+        int offset,
+        int length) {
+      mark(stripe, key);
+    }
+
+    @Override
+    public void removed(int stripe, byte[] key) {
+      mark(stripe, key);
+    }
+
+    private void mark(int stripe, byte[] key) {
+      DirtyKey probe = probes[stripe];
+      probe.key = key;
+      Set<DirtyKey> set = dirty.get(stripe);
+      if (!set.contains(probe)) {
+        set.add(new DirtyKey(key.clone()));
+        if (dirtyCount.incrementAndGet() >= EARLY_FLUSH_KEYS) {
+          LockSupport.unpark(thread);
+        }
+      }
+      probe.key = null;
+    }
+  }
+
+  /** A key in a dirty set, compared by its bytes (the probe is reused under the stripe lock). */
+  private static final class DirtyKey {
+    byte[] key;
+
+    DirtyKey(byte[] key) {
+      this.key = key;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof DirtyKey other && Arrays.equals(key, other.key);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(key);
+    }
+  }
+
+  /**
+   * Rebuilds an empty node from the topic, read from its start to where it ended when the refill
+   * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from.
+   */
+  public static Map<Integer, Long> refill(
+      String bootstrap, String topic, String updatesTopic, Keyspace keyspace, Refilled counts) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-refill");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    String positionPrefix = POSITION_PREFIX + updatesTopic + "/";
+    Map<Integer, Long> positions = new HashMap<>();
+    KeyspaceSession session = keyspace.session();
+    Outcome outcome = new Outcome();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+        partitions.add(new TopicPartition(topic, info.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+      Set<TopicPartition> unfinished = new HashSet<>(partitions);
+      unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
+      while (!unfinished.isEmpty()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          if (r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
+            continue; // published after the refill began: the updates topic brings it
+          }
+          byte[] key = r.key();
+          if (key == null) {
+            continue;
+          }
+          String text = new String(key, StandardCharsets.UTF_8);
+          if (text.startsWith(positionPrefix)) {
+            positions.merge(
+                Integer.parseInt(text.substring(positionPrefix.length())),
+                Long.parseLong(new String(r.value(), StandardCharsets.US_ASCII)),
+                Math::max);
+          } else if (Keyspace.isReserved(key, 0, key.length)) {
+            continue;
+          } else if (r.value() == null) {
+            session.delete(key, 0, key.length, 0);
+          } else {
+            try {
+              session.store(
+                  StoreMode.SET,
+                  key,
+                  0,
+                  key.length,
+                  Keyspace.JSON_PROFILE_FLAGS,
+                  0,
+                  r.value(),
+                  0,
+                  false,
+                  false,
+                  outcome);
+              counts.profiles.incrementAndGet();
+            } catch (ProfileRejectedException e) {
+              counts.refused.incrementAndGet();
+            }
+          }
+        }
+        unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
+      }
+    }
+    return positions;
+  }
+
+  /** What a refill loaded. */
+  public static final class Refilled {
+    public final AtomicLong profiles = new AtomicLong();
+    public final AtomicLong refused = new AtomicLong();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    LockSupport.unpark(thread);
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      publish(); // what changed since the last turn
+    } catch (RuntimeException e) {
+      System.err.println(
+          "whack node: the last profiles for " + topic + " were not published: " + e);
+    }
+    producer.close(Duration.ofSeconds(5));
+  }
+}
