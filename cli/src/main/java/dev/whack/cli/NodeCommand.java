@@ -199,6 +199,15 @@ final class NodeCommand implements Callable<Integer> {
               + " are published once (default: ${DEFAULT-VALUE})")
   String kafkaProfilesDelay = "1s";
 
+  @Option(
+      names = "--bulk-share",
+      paramLabel = "PERCENT",
+      description =
+          "while live requests arrive, what a Kafka backlog may take of the engine's time, 1 to"
+              + " 100 (default: ${DEFAULT-VALUE}; with no live requests a backlog runs at full"
+              + " speed)")
+  int bulkShare = dev.whack.node.config.NodeConfig.DEFAULT_BULK_SHARE_PERCENT;
+
   /** The --kafka-* flags, or null when the node uses no Kafka topic. */
   private dev.whack.node.config.KafkaOptions kafkaOptions() {
     if (kafkaBootstrap == null) {
@@ -249,6 +258,7 @@ final class NodeCommand implements Callable<Integer> {
               .snapshotEvery(every[0], every[1])
               .skipDamaged(skipDamaged)
               .kafka(kafkaOptions())
+              .bulkSharePercent(bulkShare)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());

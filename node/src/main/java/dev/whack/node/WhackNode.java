@@ -241,7 +241,9 @@ public final class WhackNode implements AutoCloseable {
               durability,
               config.dataDir(),
               startedEmpty(),
-              refilledTo);
+              refilledTo,
+              stats.bytesRead::sum,
+              config.bulkSharePercent());
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(

@@ -32,6 +32,9 @@ public final class NodeConfig {
   /** How long a profile keeps a producer mark that does not advance (docs/profiles.md). */
   public static final long DEFAULT_PRODUCER_MARK_AGE_SECONDS = 30L * 86_400;
 
+  /** What bulk work may take of the engine while live requests wait, in percent. */
+  public static final int DEFAULT_BULK_SHARE_PERCENT = 20;
+
   private int port = DEFAULT_PORT;
   private String bind = DEFAULT_BIND;
   private long memoryBytes = DEFAULT_MEMORY_BYTES;
@@ -48,6 +51,7 @@ public final class NodeConfig {
   private String fsync = "everysec";
   private boolean skipDamaged;
   private KafkaOptions kafka;
+  private int bulkSharePercent = DEFAULT_BULK_SHARE_PERCENT;
   private long snapshotEverySeconds = 600;
   private long snapshotEveryWrites = 5_000_000;
   private List<String> peers = List.of();
@@ -196,6 +200,19 @@ public final class NodeConfig {
     return skipDamaged;
   }
 
+  /**
+   * The share of the engine's time bulk work (a Kafka backlog) may take while live requests are
+   * waiting, in percent (docs/kafka.md, "Live over bulk"); 100 turns the limit off.
+   */
+  public NodeConfig bulkSharePercent(int percent) {
+    this.bulkSharePercent = percent;
+    return this;
+  }
+
+  public int bulkSharePercent() {
+    return bulkSharePercent;
+  }
+
   /** Consume updates from Kafka (docs/kafka.md); null (the default) reads none. */
   public NodeConfig kafka(KafkaOptions kafka) {
     this.kafka = kafka;
@@ -292,6 +309,9 @@ public final class NodeConfig {
     require(
         kafka == null || kafka.profilesTopic() == null || peers.isEmpty(),
         "--kafka-profiles with --peers is not built yet (docs/kafka.md, \"Refill\")");
+    require(
+        bulkSharePercent >= 1 && bulkSharePercent <= 100,
+        "the bulk share must be from 1 to 100 percent: " + bulkSharePercent);
     require(clock != null, "clock must be set");
     require(allocator != null, "allocator must be set");
     require(

@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -110,6 +111,18 @@ public final class UpdateSource implements AutoCloseable {
   private volatile java.util.concurrent.atomic.AtomicLongArray handled =
       new java.util.concurrent.atomic.AtomicLongArray(0);
 
+  /** Records older than this when read are backlog (bulk work); younger ones the live tail. */
+  static final long BULK_AGE_MILLIS = 5000;
+
+  private static final long LIVE_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final java.util.function.LongSupplier liveBytes;
+  private final int bulkSharePercent;
+  private long lastLiveBytes;
+  private long liveSeenNanos = Long.MIN_VALUE / 2;
+  private final AtomicLong bulkBatches = new AtomicLong();
+  private final AtomicLong throttledNanos = new AtomicLong();
+
   private final AtomicLong appliedCount = new AtomicLong();
   private final AtomicLong duplicateCount = new AtomicLong();
   private final AtomicLong deadCount = new AtomicLong();
@@ -123,6 +136,8 @@ public final class UpdateSource implements AutoCloseable {
    * @param emptyAtStart whether the node started with no state (then it reads from the beginning)
    * @param startAt for a node that refilled from the profiles topic, where to follow each partition
    *     from instead of the beginning (null or empty: none)
+   * @param liveBytes bytes the node has read from its clients so far (live work arriving)
+   * @param bulkSharePercent what a backlog may take of the time while live work arrives
    */
   public UpdateSource(
       KafkaOptions options,
@@ -131,7 +146,9 @@ public final class UpdateSource implements AutoCloseable {
       Durability durability,
       Path dataDir,
       boolean emptyAtStart,
-      Map<Integer, Long> startAt)
+      Map<Integer, Long> startAt,
+      java.util.function.LongSupplier liveBytes,
+      int bulkSharePercent)
       throws IOException {
     this.options = options;
     this.cluster = cluster;
@@ -139,6 +156,8 @@ public final class UpdateSource implements AutoCloseable {
     this.durability = durability;
     this.emptyAtStart = emptyAtStart;
     this.startAt = startAt == null ? Map.of() : Map.copyOf(startAt);
+    this.liveBytes = liveBytes;
+    this.bulkSharePercent = bulkSharePercent;
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, options.group());
@@ -182,10 +201,16 @@ public final class UpdateSource implements AutoCloseable {
       while (running) {
         pauseWhileLogBehind();
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+        long batchStart = System.nanoTime();
+        ConsumerRecord<byte[], byte[]> last = null;
         for (ConsumerRecord<byte[], byte[]> record : records) {
           apply(record);
+          last = record;
         }
         forwardToOwners();
+        if (last != null) {
+          yieldToLiveWork(last, System.nanoTime() - batchStart);
+        }
         updateLags();
         commitWhatIsDurable(false);
       }
@@ -360,6 +385,33 @@ public final class UpdateSource implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Live over bulk (docs/kafka.md): a batch whose last record is older than {@link
+   * #BULK_AGE_MILLIS} is backlog, and while live requests are arriving (the node read bytes from a
+   * client within the last {@link #LIVE_WINDOW_NANOS}) the source pauses after it so that it takes
+   * at most the bulk share of the time; with no live work it runs at full speed. The tail of the
+   * topic (records younger than that) is live work itself and never waits.
+   */
+  private void yieldToLiveWork(ConsumerRecord<byte[], byte[]> last, long busyNanos) {
+    long nowNanos = System.nanoTime();
+    long live = liveBytes.getAsLong();
+    if (live != lastLiveBytes) {
+      lastLiveBytes = live;
+      liveSeenNanos = nowNanos;
+    }
+    boolean backlog = System.currentTimeMillis() - last.timestamp() > BULK_AGE_MILLIS;
+    if (!backlog) {
+      return;
+    }
+    bulkBatches.incrementAndGet();
+    if (bulkSharePercent >= 100 || nowNanos - liveSeenNanos > LIVE_WINDOW_NANOS) {
+      return;
+    }
+    long pause = busyNanos * (100 - bulkSharePercent) / bulkSharePercent;
+    throttledNanos.addAndGet(pause);
+    LockSupport.parkNanos(pause);
+  }
+
   /** Why a record's key cannot be a profile key, or null when it can. */
   private static String badKey(byte[] key) {
     if (key == null || key.length == 0) {
@@ -521,6 +573,16 @@ public final class UpdateSource implements AutoCloseable {
   /** Records at or below their profile's mark: read before, acknowledged and ignored. */
   public long duplicates() {
     return duplicateCount.get();
+  }
+
+  /** Poll batches that were backlog (bulk work). */
+  public long bulkBatches() {
+    return bulkBatches.get();
+  }
+
+  /** Time the source paused after bulk batches to leave the engine to live requests. */
+  public long throttledNanos() {
+    return throttledNanos.get();
   }
 
   /** Records sent to the dead-letter topic. */

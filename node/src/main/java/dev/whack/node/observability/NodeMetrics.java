@@ -175,6 +175,14 @@ public final class NodeMetrics implements AutoCloseable {
         .description("Records of the updates topic by outcome")
         .tag("outcome", "dead_letter")
         .register(registry);
+    FunctionCounter.builder("whack.kafka.bulk.batches", source, UpdateSource::bulkBatches)
+        .description("Poll batches of the updates topic that were backlog (bulk work)")
+        .register(registry);
+    FunctionCounter.builder(
+            "whack.kafka.bulk.throttled.seconds", source, s -> s.throttledNanos() / 1e9)
+        .description(
+            "Time the Kafka source paused after backlog batches, leaving live requests first")
+        .register(registry);
     FunctionCounter.builder("whack.kafka.dead.letters.lost", source, UpdateSource::deadLettersLost)
         .description("Dead letters the broker did not take")
         .register(registry);
