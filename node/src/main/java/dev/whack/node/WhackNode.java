@@ -214,7 +214,7 @@ public final class WhackNode implements AutoCloseable {
         config.kafka().profilesTopic(),
         (System.nanoTime() - start) / 1e9,
         counts.refused.get(),
-        config.kafka().updatesTopic(),
+        config.kafka().updatesTopic() == null ? "no updates topic" : config.kafka().updatesTopic(),
         positions.isEmpty() ? "the beginning" : positions);
     return positions;
   }

@@ -242,21 +242,25 @@ public final class ProfilesTopic implements AutoCloseable {
 
   /**
    * Rebuilds an empty node from the topic, read from its start to where it ended when the refill
-   * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from.
+   * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from. The
+   * consumer's thread reads; one applier per core stores, each owning the keys that hash to it, so
+   * a key's versions apply in the order read. Batches go through bounded queues, so the reader
+   * waits for the appliers rather than filling memory.
    */
   public static Map<Integer, Long> refill(
       String bootstrap, String topic, String updatesTopic, Keyspace keyspace, Refilled counts) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-refill");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 << 20);
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     String positionPrefix = POSITION_PREFIX + updatesTopic + "/";
     Map<Integer, Long> positions = new HashMap<>();
-    KeyspaceSession session = keyspace.session();
-    Outcome outcome = new Outcome();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
+        RefillAppliers appliers = new RefillAppliers(keyspace, counts)) {
       List<TopicPartition> partitions = new ArrayList<>();
       for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
         partitions.add(new TopicPartition(topic, info.partition()));
@@ -268,24 +272,111 @@ public final class ProfilesTopic implements AutoCloseable {
       unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       while (!unfinished.isEmpty()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
-            continue; // published after the refill began: the updates topic brings it
-          }
           byte[] key = r.key();
-          if (key == null) {
+          if (key == null || r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
+            continue; // past the end as the refill began: the updates topic brings it
+          }
+          if (Keyspace.isReserved(key, 0, key.length)) {
+            String text = new String(key, StandardCharsets.UTF_8);
+            if (text.startsWith(positionPrefix)) {
+              positions.merge(
+                  Integer.parseInt(text.substring(positionPrefix.length())),
+                  Long.parseLong(new String(r.value(), StandardCharsets.US_ASCII)),
+                  Math::max);
+            }
             continue;
           }
-          String text = new String(key, StandardCharsets.UTF_8);
-          if (text.startsWith(positionPrefix)) {
-            positions.merge(
-                Integer.parseInt(text.substring(positionPrefix.length())),
-                Long.parseLong(new String(r.value(), StandardCharsets.US_ASCII)),
-                Math::max);
-          } else if (Keyspace.isReserved(key, 0, key.length)) {
-            continue;
-          } else if (r.value() == null) {
-            session.delete(key, 0, key.length, 0);
-          } else {
+          appliers.add(key, r.value());
+        }
+        unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
+      }
+      appliers.finish();
+    }
+    return positions;
+  }
+
+  /** The refill's appliers: one thread per core, each owning the keys that hash to it. */
+  private static final class RefillAppliers implements AutoCloseable {
+    private static final int BATCH = 512;
+    private static final Object[] DONE = new Object[0];
+
+    private final Thread[] threads;
+    private final List<java.util.concurrent.ArrayBlockingQueue<Object[]>> queues =
+        new ArrayList<>();
+    private final Object[][] filling;
+    private final int[] filled;
+    private volatile RuntimeException failure;
+
+    RefillAppliers(Keyspace keyspace, Refilled counts) {
+      int n = Math.max(1, Runtime.getRuntime().availableProcessors());
+      threads = new Thread[n];
+      filling = new Object[n][];
+      filled = new int[n];
+      for (int i = 0; i < n; i++) {
+        java.util.concurrent.ArrayBlockingQueue<Object[]> queue =
+            new java.util.concurrent.ArrayBlockingQueue<>(8);
+        queues.add(queue);
+        filling[i] = new Object[BATCH * 2];
+        threads[i] =
+            new Thread(() -> applyAll(queue, keyspace.session(), counts), "whack-refill-" + i);
+        threads[i].start();
+      }
+    }
+
+    /** Hands a key and its profile (null: a tombstone) to the key's applier. */
+    void add(byte[] key, byte[] value) {
+      int i = Math.floorMod(Arrays.hashCode(key), threads.length);
+      Object[] batch = filling[i];
+      batch[filled[i]++] = key;
+      batch[filled[i]++] = value;
+      if (filled[i] == batch.length) {
+        hand(i);
+      }
+    }
+
+    private void hand(int i) {
+      Object[] batch =
+          filled[i] == filling[i].length ? filling[i] : Arrays.copyOf(filling[i], filled[i]);
+      try {
+        queues.get(i).put(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted during a refill", e);
+      }
+      filling[i] = new Object[BATCH * 2];
+      filled[i] = 0;
+      if (failure != null) {
+        throw failure;
+      }
+    }
+
+    /** Hands over what is left and waits for every applier. */
+    void finish() {
+      for (int i = 0; i < threads.length; i++) {
+        if (filled[i] > 0) {
+          hand(i);
+        }
+      }
+      close();
+      if (failure != null) {
+        throw failure;
+      }
+    }
+
+    private void applyAll(
+        java.util.concurrent.ArrayBlockingQueue<Object[]> queue,
+        KeyspaceSession session,
+        Refilled counts) {
+      Outcome outcome = new Outcome();
+      try {
+        for (Object[] batch = queue.take(); batch != DONE; batch = queue.take()) {
+          for (int j = 0; j < batch.length; j += 2) {
+            byte[] key = (byte[]) batch[j];
+            byte[] value = (byte[]) batch[j + 1];
+            if (value == null) {
+              session.delete(key, 0, key.length, 0);
+              continue;
+            }
             try {
               session.store(
                   StoreMode.SET,
@@ -294,7 +385,7 @@ public final class ProfilesTopic implements AutoCloseable {
                   key.length,
                   Keyspace.JSON_PROFILE_FLAGS,
                   0,
-                  r.value(),
+                  value,
                   0,
                   false,
                   false,
@@ -305,10 +396,28 @@ public final class ProfilesTopic implements AutoCloseable {
             }
           }
         }
-        unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        failure = e;
+        queue.clear(); // the reader must not wait on a queue nobody empties
       }
     }
-    return positions;
+
+    @Override
+    public void close() {
+      for (int i = 0; i < threads.length; i++) {
+        try {
+          if (threads[i].isAlive()) {
+            queues.get(i).put(DONE);
+          }
+          threads[i].join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
   }
 
   /** What a refill loaded. */
