@@ -12,8 +12,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -27,7 +25,6 @@ import org.junit.jupiter.api.Test;
  */
 class KafkaClusterTest {
   private static final int KEYS = 60;
-  private static final Pattern N = Pattern.compile("\"n\":(\\d+)");
 
   @Test
   void shouldApplyEachRecordOnceOnItsOwnerAcrossARebalance() throws Exception {
@@ -98,21 +95,8 @@ class KafkaClusterTest {
     return total;
   }
 
-  /** The counter through any member: a get of a key another member owns is forwarded there. */
   private static long counter(RawConnection c, int k) {
-    c.send("get c" + k + "\r\n");
-    String header = c.readLine();
-    if (header.equals("END\r\n")) {
-      return 0;
-    }
-    if (!header.startsWith("VALUE ")) {
-      return 0; // an owner not reachable yet
-    }
-    int bytes = Integer.parseInt(header.trim().substring(header.trim().lastIndexOf(' ') + 1));
-    String value = new String(c.read(bytes + 2), StandardCharsets.UTF_8);
-    assertEquals("END\r\n", c.readLine());
-    Matcher m = N.matcher(value);
-    return m.find() ? Long.parseLong(m.group(1)) : 0;
+    return Counters.counter(c, "c" + k); // through any member: a get is forwarded
   }
 
   private static int[] freePorts(int n) throws IOException {
