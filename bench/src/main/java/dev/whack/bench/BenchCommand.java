@@ -547,14 +547,17 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * P10's delay from produce to segment change: defines {@code probe} ({@code probe == true}) over
-   * the memcached port, then runs {@link KafkaLoad#changeDelays}. Two lines: the steady stream's
-   * rate ({@code <id>-stream}) and the delays ({@code <id>}).
+   * the memcached port, then runs {@link KafkaLoad#changeDelays}. Three lines: the steady stream's
+   * rate ({@code <id>-stream}), the delays to the changes topic ({@code <id>}) and to a {@code
+   * watch} line ({@code <id>-watch}).
    */
   private int kafkaDelay() throws Exception {
     ProfileLoad.define(host, port, List.<String[]>of(new String[] {"probe", "probe == true"}));
     KafkaLoad load = new KafkaLoad(kafkaBootstrap, kafkaUpdates, profiles, clock());
     KafkaLoad.Delays d =
         load.changeDelays(
+            host,
+            port,
             kafkaChanges,
             rate,
             (long) (warmupSeconds * 1000),
@@ -584,6 +587,18 @@ final class BenchCommand implements Callable<Integer> {
             h.getValueAtPercentile(99) / 1000.0,
             h.getValueAtPercentile(99.9) / 1000.0,
             h.getMaxValue() / 1000.0));
+    org.HdrHistogram.Histogram w = d.watchNanos();
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench %s-watch %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
+            id,
+            system,
+            w.getTotalCount(),
+            w.getValueAtPercentile(50) / 1000.0,
+            w.getValueAtPercentile(99) / 1000.0,
+            w.getValueAtPercentile(99.9) / 1000.0,
+            w.getMaxValue() / 1000.0));
     return d.failed() == 0 && d.unmatched() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
   }
 

@@ -1,7 +1,10 @@
 package dev.whack.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -194,37 +198,73 @@ final class KafkaLoad {
     throw new IOException("no whack_kafka_records_total{" + tag + "} in the node's metrics");
   }
 
-  /** The delays from produce to change, and what the run around them did. */
+  /**
+   * The delays from produce to change on the changes topic, and to the node's {@code watch} line
+   * for the same change (the ingest leg alone), and what the run around them did.
+   */
   record Delays(
-      Histogram nanos, long probes, long unmatched, long streamed, double seconds, long failed) {}
+      Histogram nanos,
+      Histogram watchNanos,
+      long probes,
+      long unmatched,
+      long streamed,
+      double seconds,
+      long failed) {}
 
   /**
    * For {@code warmupMillis + durationMillis}: updates at {@code ratePerSecond} into the updates
    * topic and, 100 times a second, a probe into the same topic that sets {@code probe} true or
    * false on a probe key (true first, then false, then the next key), so the node publishes an
    * enter or a leave of {@code probe} to {@code changesTopic}; records, for the probes sent after
-   * the warm-up, the time from handing the probe to the producer to reading its change. Waits up to
-   * 5 s after the run for the last changes; a probe whose change never came counts as unmatched.
+   * the warm-up, the time from handing the probe to the producer to reading its change, and to the
+   * {@code CHANGE} line of a connection to the node ({@code host}, {@code port}) that watches
+   * {@code probe}. Waits up to 5 s after the run for the last changes; a probe whose change never
+   * came on the topic counts as unmatched.
    */
   Delays changeDelays(
-      String changesTopic, long ratePerSecond, long warmupMillis, long durationMillis, long seed)
-      throws InterruptedException {
+      String host,
+      int port,
+      String changesTopic,
+      long ratePerSecond,
+      long warmupMillis,
+      long durationMillis,
+      long seed)
+      throws InterruptedException, IOException {
     String prefix = "probe:" + Long.toString(System.currentTimeMillis(), 36) + ":";
     ConcurrentHashMap<String, Long> sentNanos = new ConcurrentHashMap<>();
+    ConcurrentHashMap<String, Long> watchSentNanos = new ConcurrentHashMap<>();
     Histogram delays = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    Histogram watchDelays = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
     AtomicLong failed = new AtomicLong();
     AtomicLong streamed = new AtomicLong();
     AtomicLong probes = new AtomicLong();
-    long start = System.nanoTime();
-    long measureFrom = start + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
-    long end = measureFrom + TimeUnit.MILLISECONDS.toNanos(durationMillis);
-    try (KafkaConsumer<byte[], byte[]> changes = changesConsumer(changesTopic)) {
+    Socket watch = watch(host, port, prefix, watchSentNanos, watchDelays);
+    try (KafkaConsumer<byte[], byte[]> changes = changesConsumer(changesTopic);
+        KafkaProducer<byte[], byte[]> streamProducer = producer(5, 64 << 10);
+        KafkaProducer<byte[], byte[]> probeProducer = producer(0, 16 << 10)) {
+      // A producer's first send waits for the topic's metadata: fetched here, before the clock.
+      streamProducer.partitionsFor(topic);
+      probeProducer.partitionsFor(topic);
+      long start = System.nanoTime();
+      long measureFrom = start + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
+      long end = measureFrom + TimeUnit.MILLISECONDS.toNanos(durationMillis);
       Thread stream =
           new Thread(
-              () -> stream(ratePerSecond, seed, start, end, streamed, failed), "kafka-stream");
+              () -> stream(streamProducer, ratePerSecond, seed, start, end, streamed, failed),
+              "kafka-stream");
       Thread prober =
           new Thread(
-              () -> probe(prefix, start, measureFrom, end, sentNanos, probes, failed),
+              () ->
+                  probe(
+                      probeProducer,
+                      prefix,
+                      start,
+                      measureFrom,
+                      end,
+                      sentNanos,
+                      watchSentNanos,
+                      probes,
+                      failed),
               "kafka-probe");
       stream.start();
       prober.start();
@@ -255,9 +295,63 @@ final class KafkaLoad {
       }
       stream.join();
       prober.join();
+    } finally {
+      watch.close();
     }
     return new Delays(
-        delays, probes.get(), sentNanos.size(), streamed.get(), (end - start) / 1e9, failed.get());
+        delays,
+        watchDelays,
+        probes.get(),
+        sentNanos.size(),
+        streamed.get(),
+        (warmupMillis + durationMillis) / 1e3,
+        failed.get());
+  }
+
+  /**
+   * A connection watching {@code probe} whose reader thread records, for each probe change it is
+   * told of, the delay since the probe was sent.
+   */
+  private static Socket watch(
+      String host,
+      int port,
+      String prefix,
+      ConcurrentHashMap<String, Long> sentNanos,
+      Histogram delays)
+      throws IOException {
+    Socket s = new Socket(host, port);
+    s.setTcpNoDelay(true);
+    s.getOutputStream().write("watch probe\r\n".getBytes(StandardCharsets.US_ASCII));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+    String first = in.readLine();
+    if (first == null || !first.startsWith("WATCHING")) {
+      s.close();
+      throw new IOException("watch probe answered " + first);
+    }
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                  long now = System.nanoTime();
+                  // CHANGE enter|leave probe <key> <millis>
+                  String[] t = line.split(" ");
+                  if (t.length == 5 && t[0].equals("CHANGE") && t[3].startsWith(prefix)) {
+                    Long sent = sentNanos.remove(t[3] + " " + t[1]);
+                    if (sent != null) {
+                      delays.recordValue(Math.min(now - sent, delays.getHighestTrackableValue()));
+                    }
+                  }
+                }
+              } catch (IOException closed) {
+                // the run is over
+              }
+            },
+            "kafka-probe-watch");
+    reader.setDaemon(true);
+    reader.start();
+    return s;
   }
 
   /** A consumer of every partition of the changes topic, from its end. */
@@ -283,56 +377,64 @@ final class KafkaLoad {
 
   /** The steady stream: P2's updates at a fixed rate, each handed over as it falls due. */
   private void stream(
-      long ratePerSecond, long seed, long start, long end, AtomicLong streamed, AtomicLong failed) {
+      KafkaProducer<byte[], byte[]> producer,
+      long ratePerSecond,
+      long seed,
+      long start,
+      long end,
+      AtomicLong streamed,
+      AtomicLong failed) {
     Callback onAck = (metadata, e) -> countFailure(failed, e);
-    try (KafkaProducer<byte[], byte[]> producer = producer(5, 64 << 10)) {
-      SplittableRandom random = new SplittableRandom(seed);
-      long sent = 0;
-      for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
-        long due = (long) ((now - start) / 1e9 * ratePerSecond);
-        while (sent < due) {
-          producer.send(record(random), onAck);
-          sent++;
-        }
-        LockSupport.parkNanos(200_000);
+    SplittableRandom random = new SplittableRandom(seed);
+    long sent = 0;
+    for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
+      long due = (long) ((now - start) / 1e9 * ratePerSecond);
+      while (sent < due) {
+        producer.send(record(random), onAck);
+        sent++;
       }
-      streamed.set(sent);
+      LockSupport.parkNanos(200_000);
     }
+    producer.flush();
+    streamed.set(sent);
   }
 
   /** The probes: one every 10 ms, each sent at once (no linger), its send time remembered. */
   private void probe(
+      KafkaProducer<byte[], byte[]> producer,
       String prefix,
       long start,
       long measureFrom,
       long end,
       ConcurrentHashMap<String, Long> sentNanos,
+      ConcurrentHashMap<String, Long> watchSentNanos,
       AtomicLong probes,
       AtomicLong failed) {
     Callback onAck = (metadata, e) -> countFailure(failed, e);
     long every = TimeUnit.SECONDS.toNanos(1) / PROBES_PER_SECOND;
-    try (KafkaProducer<byte[], byte[]> producer = producer(0, 16 << 10)) {
-      for (long n = 0; ; n++) {
-        long at = start + n * every;
-        if (at >= end) {
-          break;
-        }
-        long wait = at - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        String key = prefix + n / 2;
-        boolean in = n % 2 == 0;
-        long now = System.nanoTime();
-        if (now >= measureFrom) {
-          sentNanos.put(key + (in ? " enter" : " leave"), now);
-          probes.incrementAndGet();
-        }
-        producer.send(
-            new ProducerRecord<>(
-                topic, key.getBytes(StandardCharsets.US_ASCII), in ? PROBE_IN : PROBE_OUT),
-            onAck);
+    for (long n = 0; ; n++) {
+      long at = start + n * every;
+      if (at >= end) {
+        break;
       }
+      long wait = at - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      String key = prefix + n / 2;
+      boolean in = n % 2 == 0;
+      long now = System.nanoTime();
+      if (now >= measureFrom) {
+        String change = key + (in ? " enter" : " leave");
+        sentNanos.put(change, now);
+        watchSentNanos.put(change, now);
+        probes.incrementAndGet();
+      }
+      producer.send(
+          new ProducerRecord<>(
+              topic, key.getBytes(StandardCharsets.US_ASCII), in ? PROBE_IN : PROBE_OUT),
+          onAck);
     }
+    producer.flush();
   }
 }
