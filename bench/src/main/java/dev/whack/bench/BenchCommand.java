@@ -38,7 +38,9 @@ import picocli.CommandLine.Spec;
       "  whack bench --port 11211 --pipeline 1 --duration 10",
       "  whack bench --port 11212 --system memcached --id P1-pipelined --pipeline 16",
       "  whack bench --workload profiles --target redis --port 6379 --pipeline 16 --profiles 100000",
-      "  whack bench --workload segcount --target redis --port 6379 --connections 1"
+      "  whack bench --workload segcount --target redis --port 6379 --connections 1",
+      "  whack bench --workload kafka-backlog --kafka-bootstrap 127.0.0.1:9092 --kafka-updates"
+          + " updates --records 1000000 --profiles 100000"
     })
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -109,8 +111,11 @@ final class BenchCommand implements Callable<Integer> {
           "memcache (P1 get/set), profiles (P2 updates, P7 with --watch), segcount (P3: size of"
               + " a and b, ~1M members each), segment-sizes (the 50 profile segments' sizes), or"
               + " client-get, client-set, client-update (the Java client over --servers), or soak"
-              + " (well-behaved clients beside hostile ones for --duration seconds: scripts/soak)"
-              + " (default: ${DEFAULT-VALUE})")
+              + " (well-behaved clients beside hostile ones for --duration seconds: scripts/soak),"
+              + " or the Kafka steps of P10 (scripts/bench kafka): kafka-backlog (produce --records"
+              + " profile updates into --kafka-updates), kafka-drain (poll the node's metrics until"
+              + " it applied --records), kafka-delay (updates at --rate beside probes, timed to"
+              + " their change on --kafka-changes) (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
   @Option(
@@ -205,11 +210,15 @@ final class BenchCommand implements Callable<Integer> {
       case "segment-sizes" -> segmentSizes();
       case "client-get", "client-set", "client-update" -> client(workload.substring(7));
       case "soak" -> soak();
+      case "kafka-backlog" -> kafkaBacklog();
+      case "kafka-drain" -> kafkaDrain();
+      case "kafka-delay" -> kafkaDelay();
       default -> {
         err.println(
             "whack bench: unknown workload "
                 + workload
-                + " (memcache, profiles, segcount, segment-sizes, client-get, client-set, client-update, soak)");
+                + " (memcache, profiles, segcount, segment-sizes, client-get, client-set,"
+                + " client-update, soak, kafka-backlog, kafka-drain, kafka-delay)");
         yield Whack.EXIT_USAGE;
       }
     };
@@ -455,6 +464,142 @@ final class BenchCommand implements Callable<Integer> {
             seed);
     out.println(new Soak(s, out).run());
     return Whack.EXIT_OK;
+  }
+
+  @Option(
+      names = "--kafka-bootstrap",
+      description = "kafka-*: the broker (default: ${DEFAULT-VALUE})")
+  String kafkaBootstrap = "127.0.0.1:9092";
+
+  @Option(
+      names = "--kafka-updates",
+      description = "kafka-*: the node's updates topic (default: ${DEFAULT-VALUE})")
+  String kafkaUpdates = "whack-updates";
+
+  @Option(
+      names = "--kafka-changes",
+      description = "kafka-delay: the node's changes topic (default: ${DEFAULT-VALUE})")
+  String kafkaChanges = "whack-changes";
+
+  @Option(
+      names = "--records",
+      description = "kafka-backlog: updates to produce; kafka-drain: records the node must apply")
+  long records;
+
+  @Option(
+      names = "--metrics-port",
+      description = "kafka-drain: the node's --metrics-port, read at --host")
+  int metricsPort;
+
+  /** P10's backlog: the P2 update stream produced into the updates topic, as fast as it goes. */
+  private int kafkaBacklog() {
+    KafkaLoad load = new KafkaLoad(kafkaBootstrap, kafkaUpdates, profiles, clock());
+    KafkaLoad.Produced p = load.produceBacklog(records, seed);
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench %s %s records=%d seconds=%.2f records_s=%.0f failed=%d",
+            id,
+            system,
+            p.records(),
+            p.seconds(),
+            p.perSecond(),
+            p.failed()));
+    return p.failed() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
+  }
+
+  /**
+   * P10's ingest rate: how fast the node applies a backlog, from its metrics. Prints "polling" on
+   * stderr just before the first read, the moment for the script to resume the frozen node.
+   */
+  private int kafkaDrain() throws Exception {
+    double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
+    KafkaLoad.Drain d =
+        KafkaLoad.drain(
+            "http://" + host + ":" + metricsPort + "/metrics",
+            records,
+            60,
+            () -> {
+              err.println(system + ": polling the node's metrics");
+              err.flush();
+            });
+    String cpu =
+        serverPid != null && d.records() > 0
+            ? String.format(
+                Locale.ROOT,
+                " node_cpu_us_per_update=%.2f",
+                (cpuSeconds(serverPid) - cpuBefore) * 1e6 / records)
+            : "";
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench %s %s ops_s=%.0f records=%d seconds=%.2f duplicates=%d dead_letters=%d%s",
+            id,
+            system,
+            d.perSecond(),
+            d.records(),
+            d.seconds(),
+            d.duplicates(),
+            d.deadLetters(),
+            cpu));
+    return d.deadLetters() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
+  }
+
+  /**
+   * P10's delay from produce to segment change: defines {@code probe} ({@code probe == true}) over
+   * the memcached port, then runs {@link KafkaLoad#changeDelays}. Three lines: the steady stream's
+   * rate ({@code <id>-stream}), the delays to the changes topic ({@code <id>}) and to a {@code
+   * watch} line ({@code <id>-watch}).
+   */
+  private int kafkaDelay() throws Exception {
+    ProfileLoad.define(host, port, List.<String[]>of(new String[] {"probe", "probe == true"}));
+    KafkaLoad load = new KafkaLoad(kafkaBootstrap, kafkaUpdates, profiles, clock());
+    KafkaLoad.Delays d =
+        load.changeDelays(
+            host,
+            port,
+            kafkaChanges,
+            rate,
+            (long) (warmupSeconds * 1000),
+            (long) (durationSeconds * 1000),
+            seed);
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench %s-stream %s ops_s=%.0f rate=%d failed=%d",
+            id,
+            system,
+            d.streamed() / d.seconds(),
+            rate,
+            d.failed()));
+    org.HdrHistogram.Histogram h = d.nanos();
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench %s %s changes=%d probes=%d unmatched=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f"
+                + " max_us=%.1f",
+            id,
+            system,
+            h.getTotalCount(),
+            d.probes(),
+            d.unmatched(),
+            h.getValueAtPercentile(50) / 1000.0,
+            h.getValueAtPercentile(99) / 1000.0,
+            h.getValueAtPercentile(99.9) / 1000.0,
+            h.getMaxValue() / 1000.0));
+    org.HdrHistogram.Histogram w = d.watchNanos();
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench %s-watch %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
+            id,
+            system,
+            w.getTotalCount(),
+            w.getValueAtPercentile(50) / 1000.0,
+            w.getValueAtPercentile(99) / 1000.0,
+            w.getValueAtPercentile(99.9) / 1000.0,
+            w.getMaxValue() / 1000.0));
+    return d.failed() == 0 && d.unmatched() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
   }
 
   /** One line per benchmark segment: {@code segment <name> <size>}. */

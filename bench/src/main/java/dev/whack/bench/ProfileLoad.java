@@ -45,12 +45,20 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
     this.profiles = profiles;
     this.workload = new ProfileWorkload(nowMillis);
     this.watch = watch;
-    // A pool of update bodies, built once so the generator spends its time on the wire.
+    this.updates = updatePool(workload);
+  }
+
+  /**
+   * The pool of update bodies every profile update stream draws from (over the memcached port here,
+   * through Kafka in {@link KafkaLoad}), built once so a generator spends its time on the wire.
+   */
+  static byte[][] updatePool(ProfileWorkload workload) {
     SplittableRandom r = new SplittableRandom(7);
-    updates = new byte[4096][];
-    for (int i = 0; i < updates.length; i++) {
-      updates[i] = workload.update(r);
+    byte[][] pool = new byte[4096][];
+    for (int i = 0; i < pool.length; i++) {
+      pool[i] = workload.update(r);
     }
+    return pool;
   }
 
   /** Writes every profile with pipelined sets over a few connections. */
@@ -96,7 +104,8 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
     define(host, port, List.<String[]>of(new String[] {"flip", "flag == true"}));
   }
 
-  private void define(String host, int port, List<String[]> segments) throws IOException {
+  /** Defines each (name, expression) over the memcached port, expecting {@code DEFINED}. */
+  static void define(String host, int port, List<String[]> segments) throws IOException {
     try (Socket s = new Socket(host, port)) {
       OutputStream out = s.getOutputStream();
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());

@@ -1,0 +1,155 @@
+package dev.whack.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.KafkaBroker;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Kafka steps of {@code scripts/bench kafka} (P10) against a real broker and a node consuming
+ * its topic: the backlog produced, drained as the node's metrics tell it, and every probe timed to
+ * its change on the changes topic and on a watch line.
+ */
+class KafkaLoadTest {
+  private static final String UPDATES = "bench-updates";
+  private static final String CHANGES = "bench-changes";
+
+  @Test
+  void shouldApplyTheWholeBacklogThenTimeEveryProbeToItsChange() throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    broker.createTopic(UPDATES, 4, false);
+    broker.createTopic(CHANGES, 4, false);
+    int metricsPort = freePort();
+    try (EmbeddedNode node =
+        EmbeddedNode.start(
+            c ->
+                c.metricsPort(metricsPort)
+                    .kafka(
+                        new KafkaOptions(
+                            broker.bootstrap(),
+                            UPDATES,
+                            "bench",
+                            null,
+                            CHANGES,
+                            List.of("probe"),
+                            true)))) {
+      String port = String.valueOf(node.port());
+      String epoch = String.valueOf(EmbeddedNode.TEST_EPOCH_MILLIS);
+      Harness.Run preload =
+          Harness.run(
+              "bench",
+              "--workload",
+              "profiles",
+              "--profiles",
+              "500",
+              "--epoch-ms",
+              epoch,
+              "--port",
+              port,
+              "--preload-only");
+      assertEquals(0, preload.exitCode(), preload.toString());
+
+      Harness.Run backlog =
+          Harness.run(
+              "bench",
+              "--workload",
+              "kafka-backlog",
+              "--kafka-bootstrap",
+              broker.bootstrap(),
+              "--kafka-updates",
+              UPDATES,
+              "--profiles",
+              "500",
+              "--epoch-ms",
+              epoch,
+              "--records",
+              "3000",
+              "--id",
+              "P10-backlog",
+              "--system",
+              "producer");
+      assertEquals(0, backlog.exitCode(), backlog.toString());
+      assertTrue(
+          backlog
+              .line("bench ")
+              .matches(
+                  "bench P10-backlog producer records=3000 seconds=[0-9.]+ records_s=[0-9]+"
+                      + " failed=0"),
+          backlog.toString());
+
+      Harness.Run drain =
+          Harness.run(
+              "bench",
+              "--workload",
+              "kafka-drain",
+              "--metrics-port",
+              String.valueOf(metricsPort),
+              "--records",
+              "3000",
+              "--id",
+              "P10-kafka-ingest",
+              "--system",
+              "whack");
+      assertEquals(0, drain.exitCode(), drain.toString());
+      assertTrue(
+          drain
+              .line("bench ")
+              .matches(
+                  "bench P10-kafka-ingest whack ops_s=[0-9]+ records=[0-9]+ seconds=[0-9.]+"
+                      + " duplicates=0 dead_letters=0"),
+          drain.toString());
+      assertEquals(3000, node.node().kafkaSource().applied());
+
+      Harness.Run delay =
+          Harness.run(
+              "bench",
+              "--workload",
+              "kafka-delay",
+              "--port",
+              port,
+              "--kafka-bootstrap",
+              broker.bootstrap(),
+              "--kafka-updates",
+              UPDATES,
+              "--kafka-changes",
+              CHANGES,
+              "--profiles",
+              "500",
+              "--epoch-ms",
+              epoch,
+              "--rate",
+              "500",
+              "--warmup",
+              "0",
+              "--duration",
+              "1",
+              "--id",
+              "P10-change-delay",
+              "--system",
+              "whack");
+      assertEquals(0, delay.exitCode(), delay.toString());
+      String stream = delay.line("bench P10-change-delay-stream ");
+      assertTrue(Harness.number(stream, "ops_s") > 0, stream);
+      String changed = delay.line("bench P10-change-delay whack ");
+      // 100 probes a second, each an enter or a leave of its key, each matched to its change
+      assertEquals(100, Harness.number(changed, "probes"), changed);
+      assertEquals(100, Harness.number(changed, "changes"), changed);
+      assertEquals(0, Harness.number(changed, "unmatched"), changed);
+      assertTrue(Harness.number(changed, "p99_us") > 0, changed);
+      String watched = delay.line("bench P10-change-delay-watch ");
+      assertEquals(100, Harness.number(watched, "changes"), watched);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
