@@ -239,7 +239,7 @@ public final class Durability implements AutoCloseable {
             toPlay.isEmpty() ? 0 : goodBytes);
     LogJournal journal = new LogJournal(log, stripeLocks.length, segmentLock);
     keyspace.journal(journal);
-    engine.catalogListener(journal);
+    engine.addCatalogListener(journal);
     return new Durability(
         dir, lock, log, keyspace, engine, segmentLock, clock, recovery, generation, lastSnapshot);
   }

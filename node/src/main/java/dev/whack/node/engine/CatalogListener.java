@@ -2,17 +2,15 @@ package dev.whack.node.engine;
 
 /**
  * Told each segment definition and drop once it has taken effect, for a log that must replay them
- * (docs/architecture.md, "Durability"). Called on the defining thread, after the backfill.
+ * (docs/architecture.md, "Durability"). Called on the defining thread, after the backfill; {@link
+ * #defining} before the segment can take its first change.
  */
 public interface CatalogListener {
-  CatalogListener NONE =
-      new CatalogListener() {
-        @Override
-        public void defined(String name, String expression) {}
-
-        @Override
-        public void dropped(String name) {}
-      };
+  /**
+   * A segment of this name is being defined: called before its backfill, so a listener that
+   * subscribes to its changes now misses none (a change publisher).
+   */
+  default void defining(String name) {}
 
   void defined(String name, String expression);
 

@@ -99,7 +99,8 @@ public final class ProfileEngine {
   private final PartitionedBitmap all = new PartitionedBitmap();
   private final ExpressionCompiler compiler;
   private final ThreadLocal<Worker> workers;
-  private volatile CatalogListener catalogListener = CatalogListener.NONE;
+  private final java.util.List<CatalogListener> catalogListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
    * Per-thread scratch: reused so that the update path allocates only the new profile array.
@@ -148,8 +149,8 @@ public final class ProfileEngine {
   }
 
   /** From now on, tell {@code listener} every segment definition and drop. */
-  public void catalogListener(CatalogListener listener) {
-    this.catalogListener = listener;
+  public void addCatalogListener(CatalogListener listener) {
+    catalogListeners.add(listener);
   }
 
   /** The name tables, for checks of their reference counts. */
@@ -678,9 +679,14 @@ public final class ProfileEngine {
     if (d.replaced() != null) {
       retire(d.replaced());
     }
+    for (CatalogListener l : catalogListeners) {
+      l.defining(name);
+    }
     backfill(d.segment());
     registry.ready(d.segment());
-    catalogListener.defined(name, expression);
+    for (CatalogListener l : catalogListeners) {
+      l.defined(name, expression);
+    }
     return info(d.segment());
   }
 
@@ -695,7 +701,9 @@ public final class ProfileEngine {
     Segment s = registry.drop(name);
     if (s != null) {
       retire(s);
-      catalogListener.dropped(name);
+      for (CatalogListener l : catalogListeners) {
+        l.dropped(name);
+      }
     }
     return s != null;
   }

@@ -1,6 +1,7 @@
 package dev.whack.node.kafka;
 
 import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.engine.CatalogListener;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.json.JsonWriting;
@@ -37,12 +38,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>seq is the change's position in the stream's ring of its profile (a profile's changes share a
  * ring, in order); epoch is when the publisher's subscription began, so a later one (after a
  * restart, or after the stream's rings were rebuilt) has greater versions. With no segment list it
- * follows the catalog: on a define or drop it subscribes to the new set, then reads the old
- * subscription up to where the new one began, so nothing falls between them.
+ * follows the catalog: a segment being defined gets a subscription to the new set at once, on the
+ * defining thread and before the segment can change ({@link CatalogListener#defining}); the
+ * publisher reads the old subscription up to where the new one began, then the new one, so nothing
+ * falls between them. Drops are noticed by a look at the catalog every 200 ms.
  *
  * <p>Concurrency: one thread; counts are read by others.
  */
-public final class ChangePublisher implements AutoCloseable {
+public final class ChangePublisher implements AutoCloseable, CatalogListener {
   /** The header of a gap marker: how many changes were lost just before it. */
   public static final String GAP_HEADER = "whack-gap";
 
@@ -58,6 +61,14 @@ public final class ChangePublisher implements AutoCloseable {
   private volatile boolean running = true;
 
   private Subscription subscription;
+
+  /** Subscriptions made for segments being defined, oldest first, for the thread to move to. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Subscription> successors =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** The segments the newest subscription (or successor) reads; guarded by {@code this}. */
+  private Set<String> newest = Set.of();
+
   private long epoch;
   private long lastCatalogCheck;
 
@@ -85,8 +96,50 @@ public final class ChangePublisher implements AutoCloseable {
     this.producer = new KafkaProducer<>(p);
     this.thread = new Thread(this::run, "whack-kafka-changes");
     thread.setDaemon(true);
+    // From now on: what the node does after start-up is published. (It does nothing yet: the
+    // node starts the publisher before anything else can write.)
     if (!segments.isEmpty()) {
-      subscribe(segments); // from now on: what the node does after start-up is published
+      subscribe(segments);
+    } else {
+      List<String> defined = engine.segments().stream().map(SegmentInfo::name).toList();
+      if (!defined.isEmpty()) {
+        subscribe(defined);
+        newest = Set.copyOf(defined);
+      }
+      engine.addCatalogListener(this);
+    }
+  }
+
+  /** Subscribes to the set with the new segment before it can change (any thread). */
+  @Override
+  public synchronized void defining(String name) {
+    if (!running || newest.contains(name)) {
+      return;
+    }
+    Set<String> names = new LinkedHashSet<>(newest);
+    names.add(name);
+    successors.add(engine.subscribe(List.copyOf(names), () -> LockSupport.unpark(thread)));
+    newest = Set.copyOf(names);
+    LockSupport.unpark(thread);
+  }
+
+  @Override
+  public void defined(String name, String expression) {}
+
+  @Override
+  public void dropped(String name) {}
+
+  /** Moves to the subscriptions made for new segments, reading each predecessor up to them. */
+  private void takeSuccessors() {
+    for (Subscription next = successors.poll(); next != null; next = successors.poll()) {
+      if (subscription == null) {
+        subscription = next;
+        epoch = System.currentTimeMillis();
+      } else {
+        Subscription previous = subscription;
+        subscription = next;
+        handOver(previous, next.positions());
+      }
     }
   }
 
@@ -98,6 +151,7 @@ public final class ChangePublisher implements AutoCloseable {
     try {
       while (running) {
         if (segments.isEmpty()) {
+          takeSuccessors();
           followCatalog();
         }
         if (subscription == null) {
@@ -131,10 +185,13 @@ public final class ChangePublisher implements AutoCloseable {
     }
   }
 
-  /** Subscribes to every segment defined now, when that set changed. */
+  /**
+   * Stops reading segments no longer defined (looked at every 200 ms); segments being defined are
+   * subscribed to by {@link #defining}.
+   */
   private void followCatalog() {
     long now = System.nanoTime();
-    if (subscription != null && now - lastCatalogCheck < CATALOG_CHECK_NANOS) {
+    if (subscription == null || now - lastCatalogCheck < CATALOG_CHECK_NANOS) {
       return;
     }
     lastCatalogCheck = now;
@@ -142,18 +199,26 @@ public final class ChangePublisher implements AutoCloseable {
     for (SegmentInfo s : engine.segments()) {
       defined.add(s.name());
     }
-    if (subscription != null && subscription.segments().equals(defined)) {
-      return;
-    }
-    if (defined.isEmpty()) {
-      if (subscription != null) {
+    synchronized (this) {
+      if (!successors.isEmpty()) {
+        return; // a definition is being taken over; look again next time
+      }
+      Set<String> reading = subscription.segments();
+      Set<String> wanted = new LinkedHashSet<>(reading);
+      wanted.retainAll(defined);
+      if (wanted.equals(reading)) {
+        return;
+      }
+      if (wanted.isEmpty()) {
         drain(subscription, null);
         subscription.close();
         subscription = null;
+        newest = Set.of();
+        return;
       }
-      return;
+      subscribe(List.copyOf(wanted));
+      newest = Set.copyOf(wanted);
     }
-    subscribe(List.copyOf(defined));
   }
 
   /**
@@ -277,7 +342,9 @@ public final class ChangePublisher implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
+    synchronized (this) {
+      running = false;
+    }
     LockSupport.unpark(thread);
     try {
       thread.join(5_000);
@@ -286,6 +353,9 @@ public final class ChangePublisher implements AutoCloseable {
     }
     if (subscription != null) {
       subscription.close();
+    }
+    for (Subscription s = successors.poll(); s != null; s = successors.poll()) {
+      s.close();
     }
     producer.close(Duration.ofSeconds(5));
   }

@@ -54,7 +54,6 @@ class KafkaChangesTest {
                         0)))) {
       WhackNode n = node.node();
       n.engine().define("dk", "country == \"DK\"");
-      Thread.sleep(500); // the publisher follows the catalog
       Random random = new Random(7);
       int sent = 0;
       try (KafkaProducer<byte[], byte[]> producer = broker.producer()) {
