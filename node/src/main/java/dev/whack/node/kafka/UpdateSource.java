@@ -3,7 +3,6 @@ package dev.whack.node.kafka;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.durability.Durability;
-import dev.whack.node.durability.LogJournal;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
@@ -57,7 +56,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * nothing queues in the node beyond the client's own bounded fetch buffer; while the log is behind
  * its disk ({@code DurableLog#overloaded}) every partition is paused.
  *
- * <p>Concurrency: one thread (the consumer is not thread-safe); counts and lags are read by others.
+ * <p>Concurrency: one thread owns the consumer (it is not thread-safe); a poll's records of this
+ * node's keys are applied by {@link LocalAppliers}, one lane per core with the consumer's thread as
+ * the first, a key always on the same lane, and the poll waits for all of them; counts are atomic
+ * and lags are read by others.
  */
 public final class UpdateSource implements AutoCloseable {
   /** The longest key memcached takes, and so the longest a profile can have. */
@@ -71,12 +73,11 @@ public final class UpdateSource implements AutoCloseable {
   private static final long RETRY_PAUSE_MILLIS = 1000;
 
   private final KafkaOptions options;
-  private final KeyspaceSession session;
+  private final LocalAppliers appliers;
   private final Durability durability;
   private final boolean emptyAtStart;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final DeadLetters deadLetters;
-  private final Outcome outcome = new Outcome();
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -152,7 +153,9 @@ public final class UpdateSource implements AutoCloseable {
       throws IOException {
     this.options = options;
     this.cluster = cluster;
-    this.session = keyspace.session();
+    this.appliers =
+        new LocalAppliers(
+            keyspace, Math.max(1, Runtime.getRuntime().availableProcessors()), this::applyHere);
     this.durability = durability;
     this.emptyAtStart = emptyAtStart;
     this.startAt = startAt == null ? Map.of() : Map.copyOf(startAt);
@@ -207,7 +210,11 @@ public final class UpdateSource implements AutoCloseable {
           apply(record);
           last = record;
         }
+        appliers.run();
         forwardToOwners();
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+          handled(record);
+        }
         if (last != null) {
           yieldToLiveWork(last, System.nanoTime() - batchStart);
         }
@@ -225,6 +232,7 @@ public final class UpdateSource implements AutoCloseable {
         // a hint only: the next start reads a little more again
       }
       consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+      appliers.close();
     }
   }
 
@@ -240,7 +248,6 @@ public final class UpdateSource implements AutoCloseable {
     String badKey = badKey(key);
     if (badKey != null) {
       dead(record, badKey);
-      handled(record);
       return;
     }
     SourcedKind kind;
@@ -248,30 +255,28 @@ public final class UpdateSource implements AutoCloseable {
       kind = RecordFormat.kindOf(record.headers(), record.value());
     } catch (IllegalArgumentException e) {
       dead(record, e.getMessage());
-      handled(record);
       return;
     }
     if (!cluster.owns(key, 0, key.length)) {
       forwards.add(cluster.ownerOf(key, 0, key.length), record, kind, producer(record.partition()));
       return;
     }
-    try {
-      applyHere(record, key, kind);
-    } finally {
-      handled(record);
-    }
+    appliers.add(new LocalAppliers.Pending(record, kind, producer(record.partition())));
   }
 
-  private void applyHere(ConsumerRecord<byte[], byte[]> record, byte[] key, SourcedKind kind) {
+  /** Applies a record of this node's key, on one of the appliers' lanes. */
+  private void applyHere(LocalAppliers.Pending pending, KeyspaceSession session, Outcome outcome) {
+    ConsumerRecord<byte[], byte[]> record = pending.record();
+    byte[] key = record.key();
     try {
       Status status =
           session.applySourced(
               key,
               0,
               key.length,
-              producer(record.partition()),
+              pending.producer(),
               record.offset(),
-              kind,
+              pending.kind(),
               record.value(),
               outcome);
       switch (status) {
@@ -491,7 +496,8 @@ public final class UpdateSource implements AutoCloseable {
     }
     if (pending == null) {
       pending = takeApplied();
-      pendingSequence = LogJournal.lastSequenceOfThisThread();
+      // Every record the appliers wrote is numbered below the log's next sequence.
+      pendingSequence = durability.log().upcomingSequence() - 1;
     }
   }
 

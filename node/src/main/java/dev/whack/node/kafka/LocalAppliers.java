@@ -1,0 +1,107 @@
+package dev.whack.node.kafka;
+
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
+import dev.whack.node.keyspace.Outcome;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Applies one poll's records of this node's keys on one lane per core: the consumer's own thread
+ * and one thread more per further core. A key always goes to the same lane and a lane applies in
+ * the order read, so each key's records keep their partition order; {@link #run} returns when every
+ * lane is done, so the consumer polls (and commits) only after the whole batch applied.
+ *
+ * <p>Concurrency: {@link #add} and {@link #run} on the consumer's thread; each lane's list is
+ * handed to its thread by {@link #run} and back by the phaser.
+ */
+final class LocalAppliers implements AutoCloseable {
+  /** What one lane does with one record. */
+  interface Apply {
+    void apply(Pending record, KeyspaceSession session, Outcome outcome);
+  }
+
+  /** A record, what it holds and the producer mark it carries. */
+  record Pending(ConsumerRecord<byte[], byte[]> record, SourcedKind kind, byte[] producer) {}
+
+  private final Apply apply;
+  private final List<List<Pending>> lanes = new ArrayList<>();
+  private final KeyspaceSession[] sessions;
+  private final Outcome[] outcomes;
+  private final Thread[] threads;
+  private final Phaser phaser = new Phaser(1);
+  private volatile boolean running = true;
+  private volatile int round;
+
+  LocalAppliers(Keyspace keyspace, int lanes, Apply apply) {
+    this.apply = apply;
+    this.sessions = new KeyspaceSession[lanes];
+    this.outcomes = new Outcome[lanes];
+    this.threads = new Thread[lanes];
+    for (int i = 0; i < lanes; i++) {
+      this.lanes.add(new ArrayList<>());
+      sessions[i] = keyspace.session();
+      outcomes[i] = new Outcome();
+    }
+    for (int i = 1; i < lanes; i++) {
+      int lane = i;
+      phaser.register();
+      threads[i] = new Thread(() -> lane(lane), "whack-kafka-apply-" + i);
+      threads[i].setDaemon(true);
+      threads[i].start();
+    }
+  }
+
+  void add(Pending pending) {
+    byte[] key = pending.record().key();
+    lanes.get(Math.floorMod(Arrays.hashCode(key), lanes.size())).add(pending);
+  }
+
+  /** Applies what was added, on every lane at once, and returns when all are done. */
+  void run() {
+    round++;
+    for (int i = 1; i < threads.length; i++) {
+      LockSupport.unpark(threads[i]);
+    }
+    applyLane(0);
+    phaser.arriveAndAwaitAdvance();
+  }
+
+  private void lane(int lane) {
+    int seen = 0;
+    while (running) {
+      if (round == seen) {
+        LockSupport.park(this);
+        continue;
+      }
+      seen = round;
+      try {
+        applyLane(lane);
+      } finally {
+        phaser.arrive();
+      }
+    }
+    phaser.arriveAndDeregister();
+  }
+
+  private void applyLane(int lane) {
+    List<Pending> records = lanes.get(lane);
+    for (Pending p : records) {
+      apply.apply(p, sessions[lane], outcomes[lane]);
+    }
+    records.clear();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    for (int i = 1; i < threads.length; i++) {
+      LockSupport.unpark(threads[i]);
+    }
+  }
+}
