@@ -38,7 +38,9 @@ class KafkaLoadTest {
                             null,
                             CHANGES,
                             List.of("probe"),
-                            true)))) {
+                            true,
+                            null,
+                            0)))) {
       String port = String.valueOf(node.port());
       String epoch = String.valueOf(EmbeddedNode.TEST_EPOCH_MILLIS);
       Harness.Run preload =
