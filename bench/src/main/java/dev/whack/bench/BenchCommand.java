@@ -115,7 +115,8 @@ final class BenchCommand implements Callable<Integer> {
               + " or the Kafka steps of P10 (scripts/bench kafka): kafka-backlog (produce --records"
               + " profile updates into --kafka-updates), kafka-drain (poll the node's metrics until"
               + " it applied --records), kafka-delay (updates at --rate beside probes, timed to"
-              + " their change on --kafka-changes) (default: ${DEFAULT-VALUE})")
+              + " their change on --kafka-changes), kafka-profiles (produce --records whole"
+              + " profiles into --kafka-updates, for a refill) (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
   @Option(
@@ -213,12 +214,13 @@ final class BenchCommand implements Callable<Integer> {
       case "kafka-backlog" -> kafkaBacklog();
       case "kafka-drain" -> kafkaDrain();
       case "kafka-delay" -> kafkaDelay();
+      case "kafka-profiles" -> kafkaProfiles();
       default -> {
         err.println(
             "whack bench: unknown workload "
                 + workload
                 + " (memcache, profiles, segcount, segment-sizes, client-get, client-set,"
-                + " client-update, soak, kafka-backlog, kafka-drain, kafka-delay)");
+                + " client-update, soak, kafka-backlog, kafka-drain, kafka-delay, kafka-profiles)");
         yield Whack.EXIT_USAGE;
       }
     };
@@ -494,7 +496,18 @@ final class BenchCommand implements Callable<Integer> {
   /** P10's backlog: the P2 update stream produced into the updates topic, as fast as it goes. */
   private int kafkaBacklog() {
     KafkaLoad load = new KafkaLoad(kafkaBootstrap, kafkaUpdates, profiles, clock());
-    KafkaLoad.Produced p = load.produceBacklog(records, seed);
+    return produced(load.produceBacklog(records, seed));
+  }
+
+  /**
+   * P5 through Kafka: --records whole profiles into the (compacted) topic --kafka-updates names.
+   */
+  private int kafkaProfiles() {
+    KafkaLoad load = new KafkaLoad(kafkaBootstrap, kafkaUpdates, profiles, clock());
+    return produced(load.produceProfiles(records, seed, clock()));
+  }
+
+  private int produced(KafkaLoad.Produced p) {
     out.println(
         String.format(
             Locale.ROOT,

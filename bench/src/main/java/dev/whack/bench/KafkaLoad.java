@@ -99,6 +99,27 @@ final class KafkaLoad {
     return new Produced(count, (System.nanoTime() - start) / 1e9, failed.get());
   }
 
+  /**
+   * Produces {@code count} whole profiles, {@code user:0} up, as P5's refill loads them (20
+   * attributes and an event history, Profile JSON), into the topic, for a node to refill from (P5
+   * through Kafka); returns once all are acknowledged.
+   */
+  Produced produceProfiles(long count, long seed, long nowMillis) {
+    AtomicLong failed = new AtomicLong();
+    Callback onAck = (metadata, e) -> countFailure(failed, e);
+    ProfileWorkload workload = new ProfileWorkload(nowMillis);
+    long start = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> producer = producer(20, 256 << 10)) {
+      SplittableRandom random = new SplittableRandom(seed);
+      for (long i = 0; i < count; i++) {
+        byte[] key = ("user:" + i).getBytes(StandardCharsets.US_ASCII);
+        producer.send(new ProducerRecord<>(topic, key, workload.profileWithHistory(random)), onAck);
+      }
+      producer.flush();
+    }
+    return new Produced(count, (System.nanoTime() - start) / 1e9, failed.get());
+  }
+
   private ProducerRecord<byte[], byte[]> record(SplittableRandom random) {
     byte[] key = ("user:" + random.nextInt(profiles)).getBytes(StandardCharsets.US_ASCII);
     return new ProducerRecord<>(topic, key, updates[random.nextInt(updates.length)]);
