@@ -11,8 +11,10 @@ import dev.whack.proto.SegmentChange;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -39,9 +41,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * ring, in order); epoch is when the publisher's subscription began, so a later one (after a
  * restart, or after the stream's rings were rebuilt) has greater versions. With no segment list it
  * follows the catalog: a segment being defined gets a subscription to the new set at once, on the
- * defining thread and before the segment can change ({@link CatalogListener#defining}); the
- * publisher reads the old subscription up to where the new one began, then the new one, so nothing
- * falls between them. Drops are noticed by a look at the catalog every 200 ms.
+ * defining thread and before the segment can change ({@link CatalogListener#defining}), and so does
+ * a drop; the publisher reads the old subscription up to where the new one began, then the new one,
+ * so nothing falls between them.
  *
  * <p>Concurrency: one thread; counts are read by others.
  */
@@ -49,7 +51,8 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
   /** The header of a gap marker: how many changes were lost just before it. */
   public static final String GAP_HEADER = "whack-gap";
 
-  private static final long CATALOG_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  /** How long the thread waits for a change before it looks again (a wake-up comes sooner). */
+  private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final ProfileEngine engine;
   private final String topic;
@@ -63,14 +66,16 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
   private Subscription subscription;
 
   /** Subscriptions made for segments being defined, oldest first, for the thread to move to. */
-  private final java.util.concurrent.ConcurrentLinkedQueue<Subscription> successors =
+  private final java.util.concurrent.ConcurrentLinkedQueue<Successor> successors =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** A subscription to move to, or none (every segment was dropped). */
+  private record Successor(Subscription subscription) {}
 
   /** The segments the newest subscription (or successor) reads; guarded by {@code this}. */
   private Set<String> newest = Set.of();
 
   private long epoch;
-  private long lastCatalogCheck;
 
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong missed = new AtomicLong();
@@ -113,37 +118,68 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
   /** Subscribes to the set with the new segment before it can change (any thread). */
   @Override
   public synchronized void defining(String name) {
-    if (!running || newest.contains(name)) {
-      return;
+    if (running && !newest.contains(name)) {
+      Set<String> names = new LinkedHashSet<>(newest);
+      names.add(name);
+      follow(names);
     }
-    Set<String> names = new LinkedHashSet<>(newest);
-    names.add(name);
-    successors.add(engine.subscribe(List.copyOf(names), () -> LockSupport.unpark(thread)));
-    newest = Set.copyOf(names);
-    LockSupport.unpark(thread);
   }
 
   @Override
   public void defined(String name, String expression) {}
 
+  /** Subscribes to the set without the dropped segment (any thread). */
   @Override
-  public void dropped(String name) {}
+  public synchronized void dropped(String name) {
+    if (running && newest.contains(name)) {
+      Set<String> names = new LinkedHashSet<>(newest);
+      names.remove(name);
+      follow(names);
+    }
+  }
 
-  /** Moves to the subscriptions made for new segments, reading each predecessor up to them. */
+  /** Queues a subscription to {@code names} (none when empty) for the publisher to move to. */
+  private void follow(Set<String> names) {
+    successors.add(
+        new Successor(
+            names.isEmpty()
+                ? null
+                : engine.subscribe(List.copyOf(names), () -> LockSupport.unpark(thread))));
+    newest = Set.copyOf(names);
+    LockSupport.unpark(thread);
+  }
+
+  /** Moves to the subscriptions made on catalog changes, reading each predecessor up to them. */
   private void takeSuccessors() {
-    for (Subscription next = successors.poll(); next != null; next = successors.poll()) {
-      if (subscription == null) {
-        subscription = next;
-        epoch = System.currentTimeMillis();
+    for (Successor next = successors.poll(); next != null; next = successors.poll()) {
+      Subscription previous = subscription;
+      subscription = next.subscription();
+      if (previous == null) {
+        epoch = System.currentTimeMillis(); // the stream's rings may be new: positions restart
+        sink.published.clear();
+      } else if (subscription == null) {
+        drain(previous, null);
+        previous.close();
       } else {
-        Subscription previous = subscription;
-        subscription = next;
-        handOver(previous, next.positions());
+        handOver(previous, subscription.positions());
       }
     }
   }
 
+  /**
+   * Starts publishing, first with a gap marker of unknown size: what changed while the node was
+   * down, or was replayed from its log at start-up, is not on the topic, so a consumer that sees a
+   * new epoch begin re-reads membership.
+   */
   public void start() {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(GAP_HEADER, "unknown".getBytes(StandardCharsets.US_ASCII));
+    long started = System.currentTimeMillis();
+    byte[] value =
+        ("{\"gap\":\"unknown\",\"epoch\":" + started + ",\"reason\":\"the node started\"}")
+            .getBytes(StandardCharsets.UTF_8);
+    send(new ProducerRecord<>(topic, null, (byte[]) null, value, headers));
+    gaps.incrementAndGet();
     thread.start();
   }
 
@@ -152,10 +188,9 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
       while (running) {
         if (segments.isEmpty()) {
           takeSuccessors();
-          followCatalog();
         }
         if (subscription == null) {
-          LockSupport.parkNanos(CATALOG_CHECK_NANOS);
+          LockSupport.parkNanos(IDLE_NANOS);
           continue;
         }
         long refused = unreported.getAndSet(0);
@@ -167,7 +202,7 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
           read++;
         }
         if (read == 0 && subscription.arm()) {
-          LockSupport.parkNanos(CATALOG_CHECK_NANOS);
+          LockSupport.parkNanos(IDLE_NANOS);
         }
       }
     } catch (RuntimeException e) {
@@ -175,50 +210,10 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
     }
   }
 
+  /** The first subscription, made before the node writes anything. */
   private void subscribe(List<String> names) {
-    Subscription previous = subscription;
     subscription = engine.subscribe(names, () -> LockSupport.unpark(thread));
-    if (previous == null) {
-      epoch = System.currentTimeMillis();
-    } else {
-      handOver(previous, subscription.positions());
-    }
-  }
-
-  /**
-   * Stops reading segments no longer defined (looked at every 200 ms); segments being defined are
-   * subscribed to by {@link #defining}.
-   */
-  private void followCatalog() {
-    long now = System.nanoTime();
-    if (subscription == null || now - lastCatalogCheck < CATALOG_CHECK_NANOS) {
-      return;
-    }
-    lastCatalogCheck = now;
-    Set<String> defined = new LinkedHashSet<>();
-    for (SegmentInfo s : engine.segments()) {
-      defined.add(s.name());
-    }
-    synchronized (this) {
-      if (!successors.isEmpty()) {
-        return; // a definition is being taken over; look again next time
-      }
-      Set<String> reading = subscription.segments();
-      Set<String> wanted = new LinkedHashSet<>(reading);
-      wanted.retainAll(defined);
-      if (wanted.equals(reading)) {
-        return;
-      }
-      if (wanted.isEmpty()) {
-        drain(subscription, null);
-        subscription.close();
-        subscription = null;
-        newest = Set.of();
-        return;
-      }
-      subscribe(List.copyOf(wanted));
-      newest = Set.copyOf(wanted);
-    }
+    epoch = System.currentTimeMillis();
   }
 
   /**
@@ -226,7 +221,17 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
    * the rest), then closes it.
    */
   private void handOver(Subscription previous, long[] successorStart) {
+    // What the predecessor read before now, its segments' changes up to there, is published; so
+    // is, after the drain, everything of theirs before the successor's start. The successor,
+    // which begins at its start, skips those (it was made while the predecessor was still read).
+    long[] read = previous.positions();
     drain(previous, successorStart);
+    for (String segment : previous.segments()) {
+      long[] below = sink.published.computeIfAbsent(segment, s -> new long[read.length]);
+      for (int r = 0; r < below.length; r++) {
+        below[r] = Math.max(below[r], Math.max(read[r], successorStart[r]));
+      }
+    }
     previous.close();
   }
 
@@ -251,6 +256,12 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
 
     Subscription from;
 
+    /**
+     * Per segment, by ring, the position below which its changes are already published (by
+     * subscriptions read before this one); reset when the stream's rings may be new.
+     */
+    final Map<String, long[]> published = new HashMap<>();
+
     @Override
     public void change(
         String segment,
@@ -263,6 +274,10 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
       long seq = reading.lastPosition();
       if (upTo != null && seq >= upTo[reading.lastRing()]) {
         return; // the successor publishes this one
+      }
+      long[] below = published.get(segment);
+      if (below != null && seq < below[reading.lastRing()]) {
+        return; // a predecessor published it
       }
       byte[] k = Arrays.copyOf(key, keyLength);
       byte[] value =
@@ -354,8 +369,10 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
     if (subscription != null) {
       subscription.close();
     }
-    for (Subscription s = successors.poll(); s != null; s = successors.poll()) {
-      s.close();
+    for (Successor s = successors.poll(); s != null; s = successors.poll()) {
+      if (s.subscription() != null) {
+        s.subscription().close();
+      }
     }
     producer.close(Duration.ofSeconds(5));
   }
