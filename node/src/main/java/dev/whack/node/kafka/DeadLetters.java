@@ -37,6 +37,10 @@ final class DeadLetters implements AutoCloseable {
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "whack-dead-letters");
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    // The topic is often created by its first record: with one request in flight a batch retried
+    // while the broker sets the partition up is not overtaken by the next one, which the broker
+    // would take as the first and then refuse the retry for ever (KAFKA-15591).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     this.producer = new KafkaProducer<>(p);

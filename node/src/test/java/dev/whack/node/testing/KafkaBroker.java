@@ -73,7 +73,11 @@ public final class KafkaBroker {
     return dir;
   }
 
-  /** Creates a topic (one replica), compacted when asked. */
+  /**
+   * Creates a topic (one replica), compacted when asked, and returns once every partition has a
+   * leader: a producer that writes to a partition the broker has not yet set up can lose a batch to
+   * an endless OUT_OF_ORDER_SEQUENCE_NUMBER retry (KAFKA-15591).
+   */
   public void createTopic(String name, int partitions, boolean compacted)
       throws ExecutionException, InterruptedException {
     NewTopic topic = new NewTopic(name, partitions, (short) 1);
@@ -81,6 +85,18 @@ public final class KafkaBroker {
       topic.configs(Map.of("cleanup.policy", "compact"));
     }
     admin.createTopics(List.of(topic)).all().get();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      var description = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
+      if (description.partitions().size() == partitions
+          && description.partitions().stream().allMatch(p -> p.leader() != null)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("topic " + name + " has no leader for every partition");
+      }
+      Thread.sleep(50);
+    }
   }
 
   public Admin admin() {
@@ -93,6 +109,9 @@ public final class KafkaBroker {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // One request in flight: a batch retried after NOT_LEADER_OR_FOLLOWER cannot be overtaken by
+    // the next one, which the broker would then take as its first (KAFKA-15591).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     return new KafkaProducer<>(p);
