@@ -19,6 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -87,10 +88,17 @@ public final class KafkaBroker {
     admin.createTopics(List.of(topic)).all().get();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
-      var description = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
-      if (description.partitions().size() == partitions
-          && description.partitions().stream().allMatch(p -> p.leader() != null)) {
-        return;
+      try {
+        var description = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
+        if (description.partitions().size() == partitions
+            && description.partitions().stream().allMatch(p -> p.leader() != null)) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+        // created, not yet known to the broker's metadata: ask again
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("topic " + name + " has no leader for every partition");
