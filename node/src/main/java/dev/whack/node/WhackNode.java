@@ -23,6 +23,7 @@ import dev.whack.node.server.WhackServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -67,6 +68,9 @@ public final class WhackNode implements AutoCloseable {
   /** The compacted topic of whole profiles this node keeps, or null. */
   private final ProfilesTopic profilesTopic;
 
+  /** Whether the node holds no state of its own yet: Kafka is read from the start (or a refill). */
+  private final boolean startsEmpty;
+
   /** Where a refill from the profiles topic left each updates partition, or null. */
   private final Map<Integer, Long> refilledTo;
 
@@ -90,6 +94,7 @@ public final class WhackNode implements AutoCloseable {
     this.keyspace =
         new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     this.durability = openDataDir(config, keyspace, engine, engineClock);
+    this.startsEmpty = startsEmpty(config);
     this.refilledTo = refillFromKafka(config);
     this.stats = new NodeStats(config.clock().millis());
     this.metrics = new NodeMetrics(stats, keyspace);
@@ -195,7 +200,7 @@ public final class WhackNode implements AutoCloseable {
    * of the updates topic is followed from (docs/kafka.md, "Refill"); null when there is no refill.
    */
   private Map<Integer, Long> refillFromKafka(NodeConfig config) {
-    if (config.kafka() == null || config.kafka().profilesTopic() == null || !startedEmpty()) {
+    if (config.kafka() == null || config.kafka().profilesTopic() == null || !startsEmpty) {
       return null;
     }
     long start = System.nanoTime();
@@ -219,11 +224,28 @@ public final class WhackNode implements AutoCloseable {
     return positions;
   }
 
-  /** Whether the node started with no state of its own (in memory only, or nothing recovered). */
-  private boolean startedEmpty() {
-    return durability == null
-        || (durability.recovered().snapshotRecords() == 0
-            && durability.recovered().logRecords() == 0);
+  /**
+   * Whether the node starts with no state of its own for Kafka: in memory only, nothing recovered,
+   * or an empty start whose starting point was not yet committed when the node last stopped ({@link
+   * UpdateSource#STARTING_FILE}, made here and removed by the source once committed).
+   */
+  private boolean startsEmpty(NodeConfig config) {
+    if (durability == null) {
+      return true;
+    }
+    java.nio.file.Path starting = config.dataDir().resolve(UpdateSource.STARTING_FILE);
+    boolean empty =
+        Files.exists(starting)
+            || (durability.recovered().snapshotRecords() == 0
+                && durability.recovered().logRecords() == 0);
+    if (empty && config.kafka() != null && config.kafka().updatesTopic() != null) {
+      try {
+        Files.writeString(starting, "started empty: reading Kafka from the start\n");
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + starting + ": " + e.getMessage(), e);
+      }
+    }
+    return empty;
   }
 
   /**
@@ -240,7 +262,7 @@ public final class WhackNode implements AutoCloseable {
               cluster,
               durability,
               config.dataDir(),
-              startedEmpty(),
+              startsEmpty,
               refilledTo,
               stats.bytesRead::sum,
               config.bulkSharePercent());

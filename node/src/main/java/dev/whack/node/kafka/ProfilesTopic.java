@@ -70,6 +70,7 @@ public final class ProfilesTopic implements AutoCloseable {
   private final List<Set<DirtyKey>> dirty = new ArrayList<>();
   private final DirtyKey[] probes;
   private final AtomicLong dirtyCount = new AtomicLong();
+  private final Tracker tracker = new Tracker();
   private final AtomicLong published = new AtomicLong();
   private volatile boolean running = true;
 
@@ -111,7 +112,7 @@ public final class ProfilesTopic implements AutoCloseable {
 
   /** Marks keys dirty from now on and starts publishing them. */
   public void start() {
-    keyspace.journal(Journal.tee(keyspace.journal(), new Tracker()));
+    keyspace.journal(Journal.tee(keyspace.journal(), tracker));
     thread.start();
   }
 
@@ -152,6 +153,8 @@ public final class ProfilesTopic implements AutoCloseable {
       }
     }
     dirtyCount.addAndGet(-keys.size());
+    java.util.concurrent.ConcurrentLinkedQueue<byte[]> refused =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
     for (byte[] key : keys) {
       byte[] json = keyspace.profileJson(key, 0, key.length);
       producer.send(
@@ -159,10 +162,29 @@ public final class ProfilesTopic implements AutoCloseable {
           (metadata, failure) -> {
             if (failure == null) {
               published.incrementAndGet();
+            } else {
+              refused.add(key);
             }
           });
     }
     producer.flush();
+    if (!refused.isEmpty()) {
+      // A position must not claim a profile the topic did not take: the keys are dirty again,
+      // and no position goes out until a turn publishes everything it took.
+      System.err.printf(
+          "whack node: %s did not take %d profiles; they are retried, and positions wait%n",
+          topic, refused.size());
+      for (byte[] key : refused) {
+        int stripe = keyspace.stripeOf(key, 0, key.length);
+        locks[stripe].lock();
+        try {
+          tracker.mark(stripe, key);
+        } finally {
+          locks[stripe].unlock();
+        }
+      }
+      return;
+    }
     for (Map.Entry<Integer, Long> e : positions.entrySet()) {
       producer.send(
           new ProducerRecord<>(
@@ -207,7 +229,8 @@ public final class ProfilesTopic implements AutoCloseable {
       mark(stripe, key);
     }
 
-    private void mark(int stripe, byte[] key) {
+    /** Marks the key dirty; the caller holds the stripe's lock. */
+    void mark(int stripe, byte[] key) {
       DirtyKey probe = probes[stripe];
       probe.key = key;
       Set<DirtyKey> set = dirty.get(stripe);

@@ -65,6 +65,13 @@ public final class UpdateSource implements AutoCloseable {
   /** The longest key memcached takes, and so the longest a profile can have. */
   private static final int KEY_MAX_BYTES = 250;
 
+  /**
+   * Present in the data directory while a node that started empty has not yet committed where it
+   * starts (from the beginning, or where a refill left each partition): a restart then starts empty
+   * again, rather than from offsets an earlier life committed (docs/kafka.md).
+   */
+  public static final String STARTING_FILE = "kafka-starting";
+
   /** Where a node with a data directory keeps its id as a member of the consumer group. */
   static final String MEMBER_ID_FILE = "kafka-member-id";
 
@@ -101,6 +108,8 @@ public final class UpdateSource implements AutoCloseable {
 
   private final Cluster cluster;
   private final Forwards forwards = new Forwards();
+
+  private final Path dataDir;
 
   /** Where a node that refilled from the profiles topic follows each partition from. */
   private final Map<Integer, Long> startAt;
@@ -159,6 +168,7 @@ public final class UpdateSource implements AutoCloseable {
     this.durability = durability;
     this.emptyAtStart = emptyAtStart;
     this.startAt = startAt == null ? Map.of() : Map.copyOf(startAt);
+    this.dataDir = dataDir;
     this.liveBytes = liveBytes;
     this.bulkSharePercent = bulkSharePercent;
     Properties p = new Properties();
@@ -567,6 +577,21 @@ public final class UpdateSource implements AutoCloseable {
       }
       if (!fromStart.isEmpty()) {
         consumer.seekToBeginning(fromStart);
+      }
+      if (dataDir != null && !unread.isEmpty()) {
+        // A node with a data directory commits where it starts before it applies anything: its
+        // log soon holds state, and after a crash it must go on from here, not from offsets an
+        // earlier life committed. Only then is the start no longer pending.
+        Map<TopicPartition, OffsetAndMetadata> starts = new HashMap<>();
+        for (TopicPartition partition : unread) {
+          starts.put(partition, new OffsetAndMetadata(consumer.position(partition)));
+        }
+        consumer.commitSync(starts, Duration.ofSeconds(30));
+        try {
+          Files.deleteIfExists(dataDir.resolve(STARTING_FILE));
+        } catch (IOException e) {
+          System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
+        }
       }
     }
   }

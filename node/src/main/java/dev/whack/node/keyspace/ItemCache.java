@@ -285,6 +285,10 @@ final class ItemCache {
    * write as one step (a sourced record, see {@link KeyspaceSession#applySourced}) holds it around
    * both, and the cache re-enters it.
    */
+  int stripeOf(byte[] key, int keyOffset, int keyLength) {
+    return ProfileTable.stripeIndex(hash(key, keyOffset, keyLength), stripes.length);
+  }
+
   ReentrantLock lockOf(byte[] key, int keyOffset, int keyLength) {
     return stripeFor(hash(key, keyOffset, keyLength)).lock;
   }

@@ -188,6 +188,11 @@ public final class Keyspace {
   // ---------------------------------------------------------------------------------------------
   // Snapshots: an image of each stripe, and restoring one
 
+  /** The index of the key's stripe, as a {@link Journal} is told it. */
+  public int stripeOf(byte[] key, int offset, int length) {
+    return cache.stripeOf(key, offset, length);
+  }
+
   /** The number of lock stripes; a log or snapshot is tied to it. */
   public int stripeCount() {
     return cache.stripeCount();
