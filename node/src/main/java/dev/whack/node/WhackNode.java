@@ -131,27 +131,8 @@ public final class WhackNode implements AutoCloseable {
     if (period > 0) {
       timers.scheduleWithFixedDelay(this::runTimersQuietly, period, period, TimeUnit.MILLISECONDS);
     }
-    try {
-      serverRef[0] =
-          new WhackServer(
-              config.bind(),
-              config.port(),
-              config.ioThreads(),
-              config.allocator(),
-              context,
-              tracker);
-    } catch (UncheckedIOException e) {
-      close();
-      throw cannotListen(config.bind(), config.port(), "memcached", "--port", e.getCause());
-    }
-    this.server = serverRef[0];
-    try {
-      this.metricsPort =
-          config.metricsPort() == 0 ? 0 : metrics.serve(config.bind(), config.metricsPort());
-    } catch (IOException e) {
-      close();
-      throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
-    }
+    // Kafka before the server: the profiles topic tracks every change and the changes publisher
+    // reads every change from the first client's write on.
     this.changePublisher =
         config.kafka() == null || config.kafka().changesTopic() == null
             ? null
@@ -176,6 +157,27 @@ public final class WhackNode implements AutoCloseable {
     }
     if (kafkaSource != null) {
       kafkaSource.start();
+    }
+    try {
+      serverRef[0] =
+          new WhackServer(
+              config.bind(),
+              config.port(),
+              config.ioThreads(),
+              config.allocator(),
+              context,
+              tracker);
+    } catch (UncheckedIOException e) {
+      close();
+      throw cannotListen(config.bind(), config.port(), "memcached", "--port", e.getCause());
+    }
+    this.server = serverRef[0];
+    try {
+      this.metricsPort =
+          config.metricsPort() == 0 ? 0 : metrics.serve(config.bind(), config.metricsPort());
+    } catch (IOException e) {
+      close();
+      throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
     }
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
@@ -458,6 +460,9 @@ public final class WhackNode implements AutoCloseable {
       return;
     }
     timers.shutdownNow();
+    if (server != null) {
+      server.close(); // no more client writes: the profiles topic gets the last of them below
+    }
     if (kafkaSource != null) {
       kafkaSource.close(); // no more writes from Kafka before the last snapshot
     }
@@ -468,9 +473,6 @@ public final class WhackNode implements AutoCloseable {
       changePublisher.close();
     }
     cluster.close();
-    if (server != null) {
-      server.close();
-    }
     metrics.close();
     if (durability != null && server != null) {
       try {

@@ -102,7 +102,7 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
     this.thread = new Thread(this::run, "whack-kafka-changes");
     thread.setDaemon(true);
     // From now on: what the node does after start-up is published. (It does nothing yet: the
-    // node starts the publisher before anything else can write.)
+    // node makes the publisher before its server and its Kafka source start.)
     if (!segments.isEmpty()) {
       subscribe(segments);
     } else {
@@ -172,6 +172,11 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
    * new epoch begin re-reads membership.
    */
   public void start() {
+    thread.start();
+  }
+
+  /** The gap marker every start begins with (sent on the thread: a send may wait for metadata). */
+  private void announceStart() {
     RecordHeaders headers = new RecordHeaders();
     headers.add(GAP_HEADER, "unknown".getBytes(StandardCharsets.US_ASCII));
     long started = System.currentTimeMillis();
@@ -180,11 +185,11 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
             .getBytes(StandardCharsets.UTF_8);
     send(new ProducerRecord<>(topic, null, (byte[]) null, value, headers));
     gaps.incrementAndGet();
-    thread.start();
   }
 
   private void run() {
     try {
+      announceStart();
       while (running) {
         if (segments.isEmpty()) {
           takeSuccessors();
