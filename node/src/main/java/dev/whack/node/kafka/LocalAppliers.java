@@ -12,10 +12,11 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Applies one poll's records of this node's keys on one lane per core: the consumer's own thread
- * and one thread more per further core. A key always goes to the same lane and a lane applies in
- * the order read, so each key's records keep their partition order; {@link #run} returns when every
- * lane is done, so the consumer polls (and commits) only after the whole batch applied.
+ * Applies one poll's records of this node's keys (updates, or a refill's profiles) on one lane per
+ * core: the consumer's own thread and one thread more per further core. A key always goes to the
+ * same lane and a lane applies in the order read, so each key's records keep their partition order;
+ * {@link #run} returns when every lane is done, so the consumer polls (and commits) only after the
+ * whole batch applied.
  *
  * <p>Concurrency: {@link #add} and {@link #run} on the consumer's thread; each lane's list is
  * handed to its thread by {@link #run} and back by the phaser.
@@ -26,7 +27,7 @@ final class LocalAppliers implements AutoCloseable {
     void apply(Pending record, KeyspaceSession session, Outcome outcome);
   }
 
-  /** A record, what it holds and the producer mark it carries. */
+  /** A record, what it holds and the producer mark it carries (both null for a refill's). */
   record Pending(ConsumerRecord<byte[], byte[]> record, SourcedKind kind, byte[] producer) {}
 
   private final Apply apply;

@@ -265,10 +265,10 @@ public final class ProfilesTopic implements AutoCloseable {
 
   /**
    * Rebuilds an empty node from the topic, read from its start to where it ended when the refill
-   * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from. The
-   * consumer's thread reads; one applier per core stores, each owning the keys that hash to it, so
-   * a key's versions apply in the order read. Batches go through bounded queues, so the reader
-   * waits for the appliers rather than filling memory.
+   * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from. Each
+   * poll's profiles are stored on one lane per core ({@link LocalAppliers}, as the updates are), a
+   * key always on the same lane, so its versions apply in the order read; the next poll waits for
+   * them, so nothing queues beyond the consumer's read-ahead.
    */
   public static Map<Integer, Long> refill(
       String bootstrap, String topic, String updatesTopic, Keyspace keyspace, Refilled counts) {
@@ -283,7 +283,11 @@ public final class ProfilesTopic implements AutoCloseable {
     String positionPrefix = POSITION_PREFIX + updatesTopic + "/";
     Map<Integer, Long> positions = new HashMap<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
-        RefillAppliers appliers = new RefillAppliers(keyspace, counts)) {
+        LocalAppliers appliers =
+            new LocalAppliers(
+                keyspace,
+                Math.max(1, Runtime.getRuntime().availableProcessors()),
+                (pending, session, outcome) -> store(pending.record(), session, outcome, counts))) {
       List<TopicPartition> partitions = new ArrayList<>();
       for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
         partitions.add(new TopicPartition(topic, info.partition()));
@@ -309,137 +313,42 @@ public final class ProfilesTopic implements AutoCloseable {
             }
             continue;
           }
-          appliers.add(key, r.value());
+          appliers.add(new LocalAppliers.Pending(r, null, null));
         }
+        appliers.run();
         unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       }
-      appliers.finish();
     }
     return positions;
   }
 
-  /** The refill's appliers: one thread per core, each owning the keys that hash to it. */
-  private static final class RefillAppliers implements AutoCloseable {
-    private static final int BATCH = 512;
-    private static final Object[] DONE = new Object[0];
-
-    private final Thread[] threads;
-    private final List<java.util.concurrent.ArrayBlockingQueue<Object[]>> queues =
-        new ArrayList<>();
-    private final Object[][] filling;
-    private final int[] filled;
-    private volatile RuntimeException failure;
-
-    RefillAppliers(Keyspace keyspace, Refilled counts) {
-      int n = Math.max(1, Runtime.getRuntime().availableProcessors());
-      threads = new Thread[n];
-      filling = new Object[n][];
-      filled = new int[n];
-      for (int i = 0; i < n; i++) {
-        java.util.concurrent.ArrayBlockingQueue<Object[]> queue =
-            new java.util.concurrent.ArrayBlockingQueue<>(8);
-        queues.add(queue);
-        filling[i] = new Object[BATCH * 2];
-        threads[i] =
-            new Thread(() -> applyAll(queue, keyspace.session(), counts), "whack-refill-" + i);
-        threads[i].start();
-      }
+  /** Stores a refilled profile as it is (its marks included), or deletes on a tombstone. */
+  private static void store(
+      ConsumerRecord<byte[], byte[]> record,
+      KeyspaceSession session,
+      Outcome outcome,
+      Refilled counts) {
+    byte[] key = record.key();
+    if (record.value() == null) {
+      session.delete(key, 0, key.length, 0);
+      return;
     }
-
-    /** Hands a key and its profile (null: a tombstone) to the key's applier. */
-    void add(byte[] key, byte[] value) {
-      int i = Math.floorMod(Arrays.hashCode(key), threads.length);
-      Object[] batch = filling[i];
-      batch[filled[i]++] = key;
-      batch[filled[i]++] = value;
-      if (filled[i] == batch.length) {
-        hand(i);
-      }
-    }
-
-    private void hand(int i) {
-      Object[] batch =
-          filled[i] == filling[i].length ? filling[i] : Arrays.copyOf(filling[i], filled[i]);
-      try {
-        queues.get(i).put(batch);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted during a refill", e);
-      }
-      filling[i] = new Object[BATCH * 2];
-      filled[i] = 0;
-      if (failure != null) {
-        throw failure;
-      }
-    }
-
-    /** Hands over what is left and waits for every applier. */
-    void finish() {
-      for (int i = 0; i < threads.length; i++) {
-        if (filled[i] > 0) {
-          hand(i);
-        }
-      }
-      close();
-      if (failure != null) {
-        throw failure;
-      }
-    }
-
-    private void applyAll(
-        java.util.concurrent.ArrayBlockingQueue<Object[]> queue,
-        KeyspaceSession session,
-        Refilled counts) {
-      Outcome outcome = new Outcome();
-      try {
-        for (Object[] batch = queue.take(); batch != DONE; batch = queue.take()) {
-          for (int j = 0; j < batch.length; j += 2) {
-            byte[] key = (byte[]) batch[j];
-            byte[] value = (byte[]) batch[j + 1];
-            if (value == null) {
-              session.delete(key, 0, key.length, 0);
-              continue;
-            }
-            try {
-              session.store(
-                  StoreMode.SET,
-                  key,
-                  0,
-                  key.length,
-                  Keyspace.JSON_PROFILE_FLAGS,
-                  0,
-                  value,
-                  0,
-                  false,
-                  false,
-                  outcome);
-              counts.profiles.incrementAndGet();
-            } catch (ProfileRejectedException e) {
-              counts.refused.incrementAndGet();
-            }
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        failure = e;
-        queue.clear(); // the reader must not wait on a queue nobody empties
-      }
-    }
-
-    @Override
-    public void close() {
-      for (int i = 0; i < threads.length; i++) {
-        try {
-          if (threads[i].isAlive()) {
-            queues.get(i).put(DONE);
-          }
-          threads[i].join();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
+    try {
+      session.store(
+          StoreMode.SET,
+          key,
+          0,
+          key.length,
+          Keyspace.JSON_PROFILE_FLAGS,
+          0,
+          record.value(),
+          0,
+          false,
+          false,
+          outcome);
+      counts.profiles.incrementAndGet();
+    } catch (ProfileRejectedException e) {
+      counts.refused.incrementAndGet();
     }
   }
 
