@@ -25,8 +25,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Which records are durable: before a turn the thread reads the next sequence {@code s}. A
  * writer takes its sequence and appends its record under its source's lock, and the thread takes
  * each source's lock to drain it, so after the turn every record numbered below {@code s} is in the
- * file. Records of different sources land in the file in no particular sequence order; replay does
- * not need one across sources (docs/architecture.md, "Durability").
+ * file. A turn writes exactly those, in sequence order, and keeps the later ones it drained for the
+ * next turn; so the file is in sequence order, and what a crash leaves of it (up to a write it cut
+ * short) is every record below some sequence. That is what keeps a client's writes in order under
+ * {@link Fsync#EVERYSEC}, where it is answered before its record is written: a write sent after an
+ * answer has a higher sequence than the write answered, so it never survives without it, even when
+ * the two are in different sources' buffers (docs/architecture.md, "Durability").
  *
  * <p>The thread takes a turn when kicked, and at least every 10 ms.
  *
@@ -90,13 +94,23 @@ public final class DurableLog implements AutoCloseable {
   private final java.util.ArrayList<Runnable> relieved = new java.util.ArrayList<>();
 
   /**
-   * A turn's records, copied out of the sources' buffers under their locks and written to the file
-   * after every lock is released, so no writer waits for the disk. Grows to the largest turn;
-   * shrinks back after an unusually large one.
+   * A turn's records, copied out of the sources' buffers under their locks and put in order into
+   * {@link #ordered} after every lock is released, so no writer waits for the disk; at its front,
+   * the records an earlier turn drained but could not write yet. Grows to the largest turn; shrinks
+   * back after an unusually large one.
    */
   private byte[] out = new byte[1 << 20];
 
   private int outSize;
+
+  /** The records a turn writes, in sequence order. */
+  private byte[] ordered = new byte[1 << 20];
+
+  private int orderedSize;
+
+  /** Where in {@link #out} the record of each sequence of a turn starts (-1: none), by offset. */
+  private int[] startOfSequence = new int[1 << 14];
+
   private long lastForceNanos = System.nanoTime();
   private volatile long bytesWritten;
   private volatile long forces;
@@ -359,8 +373,9 @@ public final class DurableLog implements AutoCloseable {
         locks[i].unlock();
       }
     }
-    int taken = outSize;
-    flushOut();
+    putInOrder(closingNow ? Long.MAX_VALUE : below);
+    int taken = orderedSize;
+    flushOrdered();
     pending.addAndGet(-taken);
     boolean force =
         fsync == Fsync.ALWAYS
@@ -434,16 +449,97 @@ public final class DurableLog implements AutoCloseable {
     outSize += len;
   }
 
-  private void flushOut() throws IOException {
-    ByteBuffer pending = ByteBuffer.wrap(out, 0, outSize);
+  /**
+   * Moves the records of {@link #out} numbered below {@code below} into {@link #ordered}, in
+   * sequence order, and the others to the front of {@link #out}, for a later turn. Each sequence is
+   * taken once and its records are drained within a turn or two of it, so the sequences of a turn
+   * are nearly dense: placing each record by its sequence's offset from the lowest one orders them
+   * in one pass, with no sort and no garbage.
+   */
+  private void putInOrder(long below) {
+    long lowest = Long.MAX_VALUE;
+    long highest = Long.MIN_VALUE;
+    for (int at = 0; at < outSize; at = next(at)) {
+      long sequence = sequenceAt(at);
+      if (sequence < below) {
+        lowest = Math.min(lowest, sequence);
+        highest = Math.max(highest, sequence);
+      }
+    }
+    orderedSize = 0;
+    if (highest < lowest) {
+      return;
+    }
+    int span = Math.toIntExact(highest - lowest + 1);
+    if (span > startOfSequence.length) {
+      startOfSequence = new int[Math.max(span, startOfSequence.length * 2)];
+    }
+    java.util.Arrays.fill(startOfSequence, 0, span, -1);
+    int kept = 0;
+    for (int at = 0; at < outSize; at = next(at)) {
+      long sequence = sequenceAt(at);
+      if (sequence < below) {
+        startOfSequence[(int) (sequence - lowest)] = at;
+      } else {
+        kept += next(at) - at;
+      }
+    }
+    if (outSize - kept > ordered.length) {
+      ordered = new byte[Math.max(outSize - kept, ordered.length * 2)];
+    }
+    for (int i = 0; i < span; i++) {
+      int at = startOfSequence[i];
+      if (at >= 0) {
+        int length = next(at) - at;
+        System.arraycopy(out, at, ordered, orderedSize, length);
+        orderedSize += length;
+      }
+    }
+    int keptSize = 0;
+    for (int at = 0; at < outSize; ) {
+      int end = next(at);
+      if (sequenceAt(at) >= below) {
+        System.arraycopy(out, at, out, keptSize, end - at);
+        keptSize += end - at;
+      }
+      at = end;
+    }
+    outSize = keptSize;
+    if (out.length > (16 << 20) && outSize < (1 << 20)) {
+      out = java.util.Arrays.copyOf(out, 1 << 20);
+    }
+    if (startOfSequence.length > (1 << 20)) {
+      startOfSequence = new int[1 << 14];
+    }
+  }
+
+  /** Where the record after the one at {@code at} in {@link #out} starts. */
+  private int next(int at) {
+    return at + LogFormat.RECORD_HEADER + intAt(out, at);
+  }
+
+  /** The sequence of the record at {@code at} in {@link #out} (after its length, CRC and type). */
+  private long sequenceAt(int at) {
+    int body = at + LogFormat.RECORD_HEADER + 1;
+    return ((long) intAt(out, body) << 32) | (intAt(out, body + 4) & 0xffffffffL);
+  }
+
+  private static int intAt(byte[] b, int at) {
+    return (b[at] & 0xff) << 24
+        | (b[at + 1] & 0xff) << 16
+        | (b[at + 2] & 0xff) << 8
+        | (b[at + 3] & 0xff);
+  }
+
+  private void flushOrdered() throws IOException {
+    ByteBuffer pending = ByteBuffer.wrap(ordered, 0, orderedSize);
     long written = bytesWritten;
     while (pending.hasRemaining()) {
       written += file.write(pending);
     }
     bytesWritten = written;
-    outSize = 0;
-    if (out.length > (16 << 20)) {
-      out = new byte[1 << 20];
+    if (ordered.length > (16 << 20)) {
+      ordered = new byte[1 << 20];
     }
   }
 

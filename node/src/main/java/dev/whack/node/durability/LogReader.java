@@ -34,8 +34,8 @@ public final class LogReader {
 
   /**
    * @param records good records read
-   * @param maxSequence the highest sequence of a good record (records of different sources are not
-   *     in sequence order in the file), or -1
+   * @param maxSequence the highest sequence of a good record (a maximum, not the last: logs written
+   *     before the log kept sequence order hold different sources' records out of order), or -1
    * @param goodBytes the length of the file up to the end of the last good record
    * @param tornBytes bytes after it that were dropped as a torn last record (0 when none)
    * @param skipped damaged parts passed over when told to ({@code skipDamage}), as "offset +bytes"

@@ -256,6 +256,61 @@ class DurableLogTest {
   }
 
   /**
+   * Under {@code everysec} and {@code no} a writer is answered before its record is written, so
+   * what a crash leaves must be every record below some sequence, or a client's later write could
+   * survive without an earlier one: writers on four threads append to eight sources without
+   * waiting, and every copy of the file taken meanwhile (as a crash would leave it) holds the
+   * records 0, 1, 2, ... in that order, with none missing.
+   */
+  @Test
+  void shouldLeaveAPrefixOfTheSequencesInOrderWhereverItIsCut() throws Exception {
+    Path file = dir.resolve("whack.log");
+    Lock[] locks = locks(8);
+    List<Path> copies = new ArrayList<>();
+    try (DurableLog log = new DurableLog(file, DurableLog.Fsync.NO, locks, 0, 0)) {
+      List<Thread> threads = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int seed = t;
+        Thread th =
+            new Thread(
+                () -> {
+                  Random r = new Random(seed);
+                  for (int i = 0; i < 20_000; i++) {
+                    append(log, locks, r.nextInt(locks.length), r);
+                    if (i % 50 == 0) {
+                      log.kick();
+                    }
+                  }
+                });
+        threads.add(th);
+        th.start();
+      }
+      for (int i = 0; threads.get(0).isAlive() || i < 3; i++) {
+        Path copy = dir.resolve("copy-" + i + ".log");
+        Files.copy(file, copy);
+        copies.add(copy);
+        Thread.sleep(5);
+      }
+      for (Thread th : threads) {
+        th.join();
+      }
+    }
+    copies.add(file);
+    for (Path copy : copies) {
+      long[] expected = {0};
+      LogReader.read(
+          copy,
+          (type, seq, payload) -> {
+            assertEquals(expected[0], seq, "record after " + (expected[0] - 1) + " in " + copy);
+            expected[0]++;
+          });
+      if (copy.equals(file)) {
+        assertEquals(80_000, expected[0], "every record in the closed log");
+      }
+    }
+  }
+
+  /**
    * The log's memory is bounded: while records not yet written are over the allowance (here the
    * writer holds its source, so the log thread cannot take them) the log says so, and it tells
    * whoever waits once it has caught up.
