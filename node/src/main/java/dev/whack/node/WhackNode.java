@@ -213,6 +213,7 @@ public final class WhackNode implements AutoCloseable {
             config.kafka().profilesTopic(),
             String.valueOf(config.kafka().updatesTopic()),
             keyspace,
+            durability == null ? null : durability.log(),
             counts);
     System.err.printf(
         java.util.Locale.ROOT,

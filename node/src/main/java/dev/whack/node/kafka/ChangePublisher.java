@@ -75,12 +75,24 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
   /** The segments the newest subscription (or successor) reads; guarded by {@code this}. */
   private Set<String> newest = Set.of();
 
-  private long epoch;
+  private long epoch = System.currentTimeMillis();
 
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong missed = new AtomicLong();
   private final AtomicLong gaps = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private long lastReportMillis = Long.MIN_VALUE / 2;
+
+  /** Why changes are not published (a segment that could not be followed), for gap markers. */
+  private final java.util.concurrent.ConcurrentLinkedQueue<String> notices =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** A failure lost changes of unknown number that no gap marker has told of yet. */
+  private boolean unknownGap;
+
+  private static final long RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long REPORT_EVERY_MILLIS = 10_000;
 
   /** Records the broker refused that no gap marker has told of yet. */
   private final AtomicLong unreported = new AtomicLong();
@@ -115,13 +127,25 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
     }
   }
 
-  /** Subscribes to the set with the new segment before it can change (any thread). */
+  /**
+   * Subscribes to the set with the new segment before it can change (any thread). Never throws: the
+   * definition goes on whatever happens here. A segment that cannot be followed (past the change
+   * stream's {@link dev.whack.node.engine.segment.ChangeHub#MAX_WATCHED_NAMES} names) is not
+   * published, and the topic is told by a gap marker of unknown size with the reason.
+   */
   @Override
   public synchronized void defining(String name) {
     if (running && !newest.contains(name)) {
       Set<String> names = new LinkedHashSet<>(newest);
       names.add(name);
-      follow(names);
+      try {
+        follow(names);
+      } catch (RuntimeException e) {
+        String reason = "segment " + name + " is not published: " + e.getMessage();
+        System.err.println("whack node: " + reason);
+        notices.add(reason);
+        LockSupport.unpark(thread);
+      }
     }
   }
 
@@ -177,41 +201,90 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
 
   /** The gap marker every start begins with (sent on the thread: a send may wait for metadata). */
   private void announceStart() {
+    sendUnknownGap("the node started");
+  }
+
+  private void sendUnknownGap(String reason) {
     RecordHeaders headers = new RecordHeaders();
     headers.add(GAP_HEADER, "unknown".getBytes(StandardCharsets.US_ASCII));
-    long started = System.currentTimeMillis();
     byte[] value =
-        ("{\"gap\":\"unknown\",\"epoch\":" + started + ",\"reason\":\"the node started\"}")
-            .getBytes(StandardCharsets.UTF_8);
+        JsonWriting.write(
+            96 + reason.length(),
+            g -> {
+              g.writeStartObject();
+              g.writeStringField("gap", "unknown");
+              g.writeNumberField("epoch", epoch);
+              g.writeStringField("reason", reason);
+              g.writeEndObject();
+            });
     send(new ProducerRecord<>(topic, null, (byte[]) null, value, headers));
     gaps.incrementAndGet();
   }
 
   private void run() {
-    try {
-      announceStart();
-      while (running) {
-        if (segments.isEmpty()) {
-          takeSuccessors();
+    boolean announced = false;
+    while (running) {
+      try {
+        if (!announced) {
+          announceStart();
+          announced = true;
         }
-        if (subscription == null) {
-          LockSupport.parkNanos(IDLE_NANOS);
-          continue;
-        }
-        long refused = unreported.getAndSet(0);
-        if (refused > 0) {
-          sink.missed(refused); // what the broker did not take is a gap like any other
-        }
-        int read = 0;
-        while (read < 4096 && subscription.next(sink)) {
-          read++;
-        }
-        if (read == 0 && subscription.arm()) {
-          LockSupport.parkNanos(IDLE_NANOS);
-        }
+        publishSome();
+      } catch (RuntimeException | Error e) {
+        // The publisher does not stop (a send refused before it was queued, a bug): what it was
+        // publishing is told as a gap of unknown size, and it goes on after a pause.
+        recover(e);
       }
-    } catch (RuntimeException e) {
-      System.err.println("whack node: the Kafka changes publisher stopped: " + e);
+    }
+  }
+
+  /** Publishes up to a few thousand changes, or waits a little for some. */
+  private void publishSome() {
+    for (String notice = notices.peek(); notice != null; notice = notices.peek()) {
+      sendUnknownGap(notice);
+      notices.poll();
+    }
+    if (segments.isEmpty()) {
+      takeSuccessors();
+    }
+    if (subscription == null) {
+      LockSupport.parkNanos(IDLE_NANOS);
+      return;
+    }
+    long refused = unreported.getAndSet(0);
+    if (refused > 0) {
+      sink.missed(refused); // what the broker did not take is a gap like any other
+    }
+    int read = 0;
+    while (read < 4096 && subscription.next(sink)) {
+      read++;
+    }
+    if (read == 0 && subscription.arm()) {
+      LockSupport.parkNanos(IDLE_NANOS);
+    }
+  }
+
+  private void recover(Throwable e) {
+    failures.incrementAndGet();
+    long now = System.currentTimeMillis();
+    if (now - lastReportMillis >= REPORT_EVERY_MILLIS) {
+      lastReportMillis = now;
+      System.err.println(
+          "whack node: the Kafka changes publisher failed ("
+              + e
+              + "); it goes on after a gap marker ("
+              + failures.get()
+              + " failures so far)");
+    }
+    unknownGap = true;
+    LockSupport.parkNanos(RETRY_PAUSE_NANOS);
+    try {
+      if (unknownGap) {
+        sendUnknownGap("the publisher failed: " + e);
+        unknownGap = false;
+      }
+    } catch (RuntimeException | Error again) {
+      // still failing: the marker goes out on the next turn that gets this far
     }
   }
 
@@ -338,6 +411,11 @@ public final class ChangePublisher implements AutoCloseable, CatalogListener {
             unreported.incrementAndGet();
           }
         });
+  }
+
+  /** Times the publisher failed and went on after a gap marker. */
+  public long failures() {
+    return failures.get();
   }
 
   /** Changes the broker took. */

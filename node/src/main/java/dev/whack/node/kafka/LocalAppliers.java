@@ -18,8 +18,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * {@link #run} returns when every lane is done, so the consumer polls (and commits) only after the
  * whole batch applied.
  *
- * <p>Concurrency: {@link #add} and {@link #run} on the consumer's thread; each lane's list is
- * handed to its thread by {@link #run} and back by the phaser.
+ * <p>Concurrency: {@link #add}, {@link #run} and {@link #clear} on the consumer's thread; each
+ * lane's list is handed to its thread by {@link #run} and back by the phaser.
  */
 final class LocalAppliers implements AutoCloseable {
   /** What one lane does with one record. */
@@ -38,6 +38,9 @@ final class LocalAppliers implements AutoCloseable {
   private final Phaser phaser = new Phaser(1);
   private volatile boolean running = true;
   private volatile int round;
+
+  /** The first thing a lane threw in the current round; guarded by this. */
+  private Throwable failure;
 
   LocalAppliers(Keyspace keyspace, int lanes, Apply apply) {
     this.apply = apply;
@@ -63,14 +66,52 @@ final class LocalAppliers implements AutoCloseable {
     lanes.get(Math.floorMod(Arrays.hashCode(key), lanes.size())).add(pending);
   }
 
-  /** Applies what was added, on every lane at once, and returns when all are done. */
+  /**
+   * Applies what was added, on every lane at once, and returns when all are done; what a lane threw
+   * (a bug, or the log failing) is thrown here once every lane is done, and the round's records are
+   * dropped: the caller reads them again, and what was applied is ignored then.
+   */
   void run() {
     round++;
     for (int i = 1; i < threads.length; i++) {
       LockSupport.unpark(threads[i]);
     }
-    applyLane(0);
-    phaser.arriveAndAwaitAdvance();
+    try {
+      applyLane(0);
+    } catch (Throwable t) {
+      failed(t);
+    } finally {
+      phaser.arriveAndAwaitAdvance();
+    }
+    Throwable t;
+    synchronized (this) {
+      t = failure;
+      failure = null;
+    }
+    if (t != null) {
+      if (t instanceof RuntimeException e) {
+        throw e;
+      }
+      if (t instanceof Error e) {
+        throw e;
+      }
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /** Drops what was added and not yet run (the caller reads it again). */
+  void clear() {
+    for (List<Pending> records : lanes) {
+      records.clear();
+    }
+  }
+
+  private synchronized void failed(Throwable t) {
+    if (failure == null) {
+      failure = t;
+    } else if (failure != t) {
+      failure.addSuppressed(t);
+    }
   }
 
   private void lane(int lane) {
@@ -83,6 +124,10 @@ final class LocalAppliers implements AutoCloseable {
       seen = round;
       try {
         applyLane(lane);
+      } catch (Throwable t) {
+        // Kept for run() to throw on the consumer's thread: a lane that died here would leave the
+        // phaser waiting for it for ever.
+        failed(t);
       } finally {
         phaser.arrive();
       }
@@ -92,10 +137,13 @@ final class LocalAppliers implements AutoCloseable {
 
   private void applyLane(int lane) {
     List<Pending> records = lanes.get(lane);
-    for (Pending p : records) {
-      apply.apply(p, sessions[lane], outcomes[lane]);
+    try {
+      for (Pending p : records) {
+        apply.apply(p, sessions[lane], outcomes[lane]);
+      }
+    } finally {
+      records.clear();
     }
-    records.clear();
   }
 
   @Override

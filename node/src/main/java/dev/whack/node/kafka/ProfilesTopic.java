@@ -1,5 +1,6 @@
 package dev.whack.node.kafka;
 
+import dev.whack.node.durability.DurableLog;
 import dev.whack.node.keyspace.Journal;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -268,10 +269,16 @@ public final class ProfilesTopic implements AutoCloseable {
    * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from. Each
    * poll's profiles are stored on one lane per core ({@link LocalAppliers}, as the updates are), a
    * key always on the same lane, so its versions apply in the order read; the next poll waits for
-   * them, so nothing queues beyond the consumer's read-ahead.
+   * them, so nothing queues beyond the consumer's read-ahead; nor in the log: with a data directory
+   * ({@code log} not null) the refill waits while the log is behind its disk.
    */
   public static Map<Integer, Long> refill(
-      String bootstrap, String topic, String updatesTopic, Keyspace keyspace, Refilled counts) {
+      String bootstrap,
+      String topic,
+      String updatesTopic,
+      Keyspace keyspace,
+      DurableLog log,
+      Refilled counts) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-refill");
@@ -306,20 +313,58 @@ public final class ProfilesTopic implements AutoCloseable {
           if (Keyspace.isReserved(key, 0, key.length)) {
             String text = new String(key, StandardCharsets.UTF_8);
             if (text.startsWith(positionPrefix)) {
-              positions.merge(
-                  Integer.parseInt(text.substring(positionPrefix.length())),
-                  Long.parseLong(new String(r.value(), StandardCharsets.US_ASCII)),
-                  Math::max);
+              position(text.substring(positionPrefix.length()), r, positions);
             }
             continue;
           }
           appliers.add(new LocalAppliers.Pending(r, null, null));
         }
         appliers.run();
+        waitWhileBehind(log);
         unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       }
     }
     return positions;
+  }
+
+  /**
+   * Takes a position record's offset for its partition; one that is not a partition and an offset
+   * (written by something other than a node) is reported and passed over, not a reason to stop the
+   * refill: the partition is then followed from an earlier position, or the beginning, and what is
+   * read twice is ignored by its mark.
+   */
+  private static void position(
+      String partition, ConsumerRecord<byte[], byte[]> record, Map<Integer, Long> positions) {
+    try {
+      if (record.value() == null) {
+        throw new NumberFormatException("no value");
+      }
+      positions.merge(
+          Integer.parseInt(partition),
+          Long.parseLong(new String(record.value(), StandardCharsets.US_ASCII).trim()),
+          Math::max);
+    } catch (NumberFormatException e) {
+      System.err.printf(
+          "whack node: passed over a bad position record at %s-%d offset %d (%s)%n",
+          record.topic(), record.partition(), record.offset(), e.getMessage());
+    }
+  }
+
+  /**
+   * Holds the refill while the log is behind its disk, as connections and the source are held, so a
+   * refill faster than the disk does not fill the heap with records waiting to be written.
+   */
+  private static void waitWhileBehind(DurableLog log) {
+    if (log == null || !log.overloaded()) {
+      return;
+    }
+    java.util.concurrent.CountDownLatch relieved = new java.util.concurrent.CountDownLatch(1);
+    log.whenRelieved(relieved::countDown);
+    try {
+      relieved.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Stores a refilled profile as it is (its marks included), or deletes on a tombstone. */

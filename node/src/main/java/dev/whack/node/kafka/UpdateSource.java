@@ -78,6 +78,7 @@ public final class UpdateSource implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(100);
   private static final long COMMIT_EVERY_MILLIS = 1000;
   private static final long RETRY_PAUSE_MILLIS = 1000;
+  private static final long REPORT_EVERY_MILLIS = 10_000;
 
   private final KafkaOptions options;
   private final LocalAppliers appliers;
@@ -132,6 +133,12 @@ public final class UpdateSource implements AutoCloseable {
   private long liveSeenNanos = Long.MIN_VALUE / 2;
   private final AtomicLong bulkBatches = new AtomicLong();
   private final AtomicLong throttledNanos = new AtomicLong();
+
+  /** Per partition, the first offset of the poll being applied (read again if it fails). */
+  private final Map<TopicPartition, Long> pollStart = new HashMap<>();
+
+  private final AtomicLong failures = new AtomicLong();
+  private long lastReportMillis = Long.MIN_VALUE / 2;
 
   private final AtomicLong appliedCount = new AtomicLong();
   private final AtomicLong duplicateCount = new AtomicLong();
@@ -212,29 +219,16 @@ public final class UpdateSource implements AutoCloseable {
     try {
       consumer.subscribe(List.of(options.updatesTopic()), new Rebalance());
       while (running) {
-        pauseWhileLogBehind();
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-        long batchStart = System.nanoTime();
-        ConsumerRecord<byte[], byte[]> last = null;
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-          apply(record);
-          last = record;
+        try {
+          pollAndApply();
+        } catch (WakeupException e) {
+          throw e;
+        } catch (RuntimeException | Error e) {
+          recover(e);
         }
-        appliers.run();
-        forwardToOwners();
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-          handled(record);
-        }
-        if (last != null) {
-          yieldToLiveWork(last, System.nanoTime() - batchStart);
-        }
-        updateLags();
-        commitWhatIsDurable(false);
       }
     } catch (WakeupException e) {
       // close(): fall through to the last commit
-    } catch (RuntimeException e) {
-      System.err.println("whack node: the Kafka source stopped: " + e);
     } finally {
       try {
         commitWhatIsDurable(true);
@@ -243,6 +237,76 @@ public final class UpdateSource implements AutoCloseable {
       }
       consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
       appliers.close();
+    }
+  }
+
+  /** One poll: its records applied here or at their owners, then counted as handled. */
+  private void pollAndApply() {
+    pauseWhileLogBehind();
+    ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+    long batchStart = System.nanoTime();
+    ConsumerRecord<byte[], byte[]> last = null;
+    pollStart.clear();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      pollStart.putIfAbsent(
+          new TopicPartition(record.topic(), record.partition()), record.offset());
+    }
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      apply(record);
+      last = record;
+    }
+    appliers.run();
+    forwardToOwners();
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      handled(record);
+    }
+    pollStart.clear();
+    if (last != null) {
+      yieldToLiveWork(last, System.nanoTime() - batchStart);
+    }
+    updateLags();
+    commitWhatIsDurable(false);
+  }
+
+  /**
+   * After a poll failed (the log cannot be written, the broker refused a call, a bug): the source
+   * does not stop. The failed poll's records are read again after a pause (what was applied of them
+   * is ignored then, by its mark) and nothing of them is committed; the failure is counted and told
+   * once per {@link #REPORT_EVERY_MILLIS}.
+   */
+  private void recover(Throwable e) {
+    failures.incrementAndGet();
+    long now = System.currentTimeMillis();
+    if (now - lastReportMillis >= REPORT_EVERY_MILLIS) {
+      lastReportMillis = now;
+      System.err.println(
+          "whack node: the Kafka source failed ("
+              + e
+              + "); it reads the records again in "
+              + RETRY_PAUSE_MILLIS
+              + " ms ("
+              + failures.get()
+              + " failures so far)");
+    }
+    appliers.clear();
+    forwards.clear();
+    try {
+      Set<TopicPartition> assigned = consumer.assignment();
+      for (Map.Entry<TopicPartition, Long> start : pollStart.entrySet()) {
+        if (assigned.contains(start.getKey())) {
+          consumer.seek(start.getKey(), start.getValue());
+          applied[start.getKey().partition()] = -1;
+        }
+      }
+    } catch (RuntimeException seekFailed) {
+      // The consumer itself is in trouble; the next poll says so again.
+    }
+    pollStart.clear();
+    try {
+      Thread.sleep(RETRY_PAUSE_MILLIS);
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw new WakeupException();
     }
   }
 
@@ -298,6 +362,8 @@ public final class UpdateSource implements AutoCloseable {
       }
     } catch (ProfileRejectedException e) {
       dead(record, e.getMessage());
+    } catch (java.io.UncheckedIOException e) {
+      throw e; // the log cannot be written: the node's trouble, not the record's; read it again
     } catch (RuntimeException e) {
       // A bug must not stop the partition either; the record keeps the reason for a person.
       System.err.println("whack node: a Kafka record failed unexpectedly: " + e);
@@ -337,7 +403,15 @@ public final class UpdateSource implements AutoCloseable {
         throw new WakeupException();
       }
       for (int i = 0; i < batch.records.size(); i++) {
-        counted(batch.records.get(i), answers.get(i));
+        ConsumerRecord<byte[], byte[]> r = batch.records.get(i);
+        if (!counted(r, answers.get(i))) {
+          // The owner could not apply it now (its log, its memory): not the record's fault, so it
+          // is not a dead letter; read again from here, as for an owner that cannot be reached.
+          System.err.printf(
+              "whack node: %s could not apply a Kafka record now (%s); reading it again%n",
+              batch.owner, answers.get(i));
+          retryFrom.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
+        }
       }
     }
     forwards.clear();
@@ -355,20 +429,26 @@ public final class UpdateSource implements AutoCloseable {
     }
   }
 
-  /** Counts an owner's answer to a forwarded record, or sends the record to the dead letters. */
-  private void counted(ConsumerRecord<byte[], byte[]> record, String answer) {
+  /**
+   * Counts an owner's answer to a forwarded record, or sends the record to the dead letters when
+   * the answer says the record itself is bad; false when the owner could not apply it for a reason
+   * of its own (a server error other than the size limit, or a command it does not know).
+   */
+  private boolean counted(ConsumerRecord<byte[], byte[]> record, String answer) {
     switch (answer) {
       case "STORED", "DELETED", "NOT_FOUND" -> appliedCount.incrementAndGet();
       case "IGNORED" -> duplicateCount.incrementAndGet();
-      default ->
-          dead(
-              record,
-              answer.startsWith("CLIENT_ERROR ")
-                  ? answer.substring("CLIENT_ERROR ".length())
-                  : answer.startsWith("SERVER_ERROR object too large")
-                      ? "too large: the profile would exceed the item size limit"
-                      : "the owner answered: " + answer);
+      default -> {
+        if (answer.startsWith("CLIENT_ERROR ")) {
+          dead(record, answer.substring("CLIENT_ERROR ".length()));
+        } else if (answer.startsWith("SERVER_ERROR object too large")) {
+          dead(record, "too large: the profile would exceed the item size limit");
+        } else {
+          return false;
+        }
+      }
     }
+    return true;
   }
 
   private void handled(ConsumerRecord<byte[], byte[]> record) {
@@ -631,13 +711,26 @@ public final class UpdateSource implements AutoCloseable {
     return lags;
   }
 
-  /** Stops consuming, commits the last durable offsets and closes the clients. */
+  /** Poll batches that failed and were read again ({@link #recover}). */
+  public long failures() {
+    return failures.get();
+  }
+
+  /**
+   * Stops consuming, commits the last durable offsets and closes the clients. A thread still busy
+   * after 15 s (waiting for an owner's answer) is interrupted, and waited for: nothing may apply a
+   * record once the node closes its keyspace.
+   */
   @Override
   public void close() {
     running = false;
     consumer.wakeup();
     try {
       thread.join(15_000);
+      if (thread.isAlive()) {
+        thread.interrupt();
+        thread.join();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

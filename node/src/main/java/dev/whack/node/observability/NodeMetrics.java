@@ -186,6 +186,11 @@ public final class NodeMetrics implements AutoCloseable {
     FunctionCounter.builder("whack.kafka.dead.letters.lost", source, UpdateSource::deadLettersLost)
         .description("Dead letters the broker did not take")
         .register(registry);
+    FunctionCounter.builder("whack.kafka.source.failures", source, UpdateSource::failures)
+        .description(
+            "Polls of the updates topic that failed (the log, the broker, an owner) and were read"
+                + " again after a pause")
+        .register(registry);
     kafkaSource = source;
     kafkaLag =
         MultiGauge.builder("whack.kafka.consumer.lag")
@@ -205,6 +210,9 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
     FunctionCounter.builder("whack.kafka.changes.gaps", publisher, ChangePublisher::gaps)
         .description("Gap markers sent to the changes topic")
+        .register(registry);
+    FunctionCounter.builder("whack.kafka.changes.failures", publisher, ChangePublisher::failures)
+        .description("Times the changes publisher failed and went on after a gap marker")
         .register(registry);
   }
 
