@@ -10,7 +10,9 @@ import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.kafka.ChangePublisher;
+import dev.whack.node.kafka.LoggedChangePublisher;
 import dev.whack.node.kafka.ProfilesTopic;
+import dev.whack.node.kafka.StreamChangePublisher;
 import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.observability.NodeMetrics;
@@ -191,7 +193,19 @@ public final class WhackNode implements AutoCloseable {
 
   /** Starts publishing segment changes to Kafka (before any update is consumed from it). */
   private ChangePublisher startChangePublisher(NodeConfig config) {
-    ChangePublisher publisher = new ChangePublisher(config.kafka(), engine);
+    ChangePublisher publisher;
+    if (durability != null) {
+      try {
+        publisher =
+            new LoggedChangePublisher(
+                config.kafka(), durability.recordChanges(config.kafka().changesSegments()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot read the changes publisher's position in " + config.dataDir() + ": " + e, e);
+      }
+    } else {
+      publisher = new StreamChangePublisher(config.kafka(), engine);
+    }
     metrics.bindChangePublisher(publisher);
     publisher.start();
     return publisher;

@@ -66,6 +66,10 @@ public final class Durability implements AutoCloseable {
   private long generation;
   private volatile SnapshotStats lastSnapshot;
   private volatile long sequenceAtSnapshot;
+
+  /** The changes publisher's feed, whose logs are kept until it passes them; or null. */
+  private volatile ChangeFeed feed;
+
   private final long openedAtMillis;
 
   private Durability(
@@ -210,8 +214,10 @@ public final class Durability implements AutoCloseable {
     }
     clock.live();
     engine.runDueReevaluations();
-    // Logs before the snapshot are covered by it; a crash can leave them behind.
-    for (Path covered : logs.headMap(generation, false).values()) {
+    // Logs before the snapshot are covered by it; a crash can leave them behind. Those the changes
+    // publisher has not passed yet stay (ChangeFeed).
+    long kept = Math.min(generation, ChangeFeed.heldGeneration(dir));
+    for (Path covered : logs.headMap(kept, false).values()) {
       Files.deleteIfExists(covered);
     }
     for (Path older : snapshots.headMap(generation, false).values()) {
@@ -331,7 +337,9 @@ public final class Durability implements AutoCloseable {
       Snapshot.Taken taken =
           Snapshot.write(
               snapshotPath(dir, next), keyspace, engine, log, segmentLock, clock.millis());
-      for (Path covered : numbered(dir, LOG).headMap(next, false).values()) {
+      ChangeFeed held = feed;
+      long kept = held == null ? next : Math.min(next, held.heldGeneration());
+      for (Path covered : numbered(dir, LOG).headMap(kept, false).values()) {
         Files.deleteIfExists(covered);
       }
       for (Path older : numbered(dir, SNAPSHOT).headMap(next, false).values()) {
@@ -415,6 +423,33 @@ public final class Durability implements AutoCloseable {
 
   public DurableLog log() {
     return log;
+  }
+
+  /**
+   * From now on the membership changes of {@code segments} (all, when empty) are logged with the
+   * writes that made them, and returns the feed that reads them back from where the changes
+   * publisher last stood (docs/kafka.md, "Segment changes out"). Logs it has not passed are kept
+   * through snapshots. Call once, before the node serves.
+   */
+  public ChangeFeed recordChanges(java.util.Collection<String> segments) throws IOException {
+    long current;
+    snapshotting.lock();
+    try {
+      current = generation;
+      // The feed's position is taken before any change is recorded: it is at or before the first.
+      feed = ChangeFeed.open(dir, log, current);
+    } finally {
+      snapshotting.unlock();
+    }
+    RecordedChanges recorded =
+        new RecordedChanges(
+            log,
+            keyspace,
+            segments.isEmpty() ? null : java.util.Set.copyOf(segments),
+            System.currentTimeMillis());
+    log.beforeDrain(recorded::flush);
+    engine.recordChanges(recorded);
+    return feed;
   }
 
   public Recovery recovered() {

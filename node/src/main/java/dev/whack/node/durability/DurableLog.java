@@ -86,6 +86,8 @@ public final class DurableLog implements AutoCloseable {
 
   private volatile IOException failure;
 
+  private volatile java.util.function.IntConsumer beforeDrain;
+
   /** Bytes appended and not yet taken by the log thread. */
   private final java.util.concurrent.atomic.AtomicLong pending =
       new java.util.concurrent.atomic.AtomicLong();
@@ -256,6 +258,16 @@ public final class DurableLog implements AutoCloseable {
     action.run();
   }
 
+  /**
+   * Has {@code action} run on the log thread for each source, under its lock, just before the
+   * source's records are taken in each turn: it may append records of its own (numbered at or above
+   * the turn's start, so they go out in a later turn). The changes record uses it to log what the
+   * source's writes changed after the writes themselves.
+   */
+  public void beforeDrain(java.util.function.IntConsumer action) {
+    this.beforeDrain = action;
+  }
+
   /** Wakes the log thread: records are waiting (call once per batch of appends). */
   public void kick() {
     signal.lock();
@@ -365,9 +377,13 @@ public final class DurableLog implements AutoCloseable {
   /** One group commit: drain every source, write, force as the policy says, announce. */
   private void turn(boolean closingNow) throws IOException {
     long below = nextSequence.get();
+    java.util.function.IntConsumer beforeDrain = this.beforeDrain;
     for (int i = 0; i < buffers.length; i++) {
       locks[i].lock();
       try {
+        if (beforeDrain != null) {
+          beforeDrain.accept(i);
+        }
         buffers[i].drainTo(this::copyOut);
       } finally {
         locks[i].unlock();

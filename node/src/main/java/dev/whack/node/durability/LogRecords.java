@@ -20,10 +20,13 @@ import java.nio.charset.StandardCharsets;
  * FLUSHED         stripe, oldest live second, oldest live cas
  * SEGMENT_DEFINED name, expression (UTF-8)
  * SEGMENT_DROPPED name
+ * CHANGES         stripe, epoch, count, then count times: segment, key, enter, time
  * </pre>
  *
- * (u32 stripe and flags, u64 expiry, cas and time, u8 kind, marks and protobuf; byte strings with a
- * u32 length.)
+ * (u32 stripe, flags and count, u64 expiry, cas, time and epoch, u8 kind, marks, protobuf and
+ * enter; byte strings with a u32 length.) CHANGES records are the membership changes the stripe's
+ * writes made ({@link RecordedChanges}), for the changes publisher ({@link ChangeFeed}); replay
+ * passes over them, as it rebuilds membership from the profiles.
  */
 final class LogRecords {
   static final byte ITEM = 1;
@@ -35,6 +38,7 @@ final class LogRecords {
   static final byte FLUSHED = 7;
   static final byte SEGMENT_DEFINED = 8;
   static final byte SEGMENT_DROPPED = 9;
+  static final byte CHANGES = 10;
 
   private LogRecords() {}
 
@@ -80,6 +84,7 @@ final class LogRecords {
       case FLUSHED -> keyspace.flushed(p.getInt(), p.getLong(), p.getLong());
       case SEGMENT_DEFINED -> segments.defined(text(p), text(p));
       case SEGMENT_DROPPED -> segments.dropped(text(p));
+      case CHANGES -> {} // for the changes publisher: replay derives membership itself
       default -> throw new IllegalArgumentException("unknown record type " + type);
     }
   }

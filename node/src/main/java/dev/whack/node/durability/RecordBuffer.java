@@ -69,6 +69,14 @@ public final class RecordBuffer {
     return this;
   }
 
+  /** Bytes as they are, with no length before them (already encoded fields). */
+  public RecordBuffer putRaw(byte[] b, int off, int len) {
+    ensure(len);
+    System.arraycopy(b, off, bytes, size, len);
+    size += len;
+    return this;
+  }
+
   /** Closes the record begun last: writes its length and checksum; returns its size in bytes. */
   public int end() {
     int body = size - start - LogFormat.RECORD_HEADER;

@@ -25,6 +25,7 @@ import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.engine.segment.ChangeHub;
+import dev.whack.node.engine.segment.ChangeRecorder;
 import dev.whack.node.engine.segment.PartitionedBitmap;
 import dev.whack.node.engine.segment.ReevaluationQueue;
 import dev.whack.node.engine.segment.Segment;
@@ -961,6 +962,15 @@ public final class ProfileEngine {
    */
   public Subscription subscribe(Collection<String> segments, Runnable onChange) {
     return hub.subscribe(segments, onChange);
+  }
+
+  /**
+   * From now on every membership change is told to {@code recorder} as it happens, under the
+   * profile's stripe lock (null: to none). A node with a data directory attaches its log's after
+   * recovery, so replayed changes are not recorded again.
+   */
+  public void recordChanges(ChangeRecorder recorder) {
+    hub.recordTo(recorder);
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.KafkaBroker;
 import dev.whack.proto.SegmentChange;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -20,7 +21,9 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Segment changes out: a node consuming updates from one topic publishes every enter and leave to
@@ -31,27 +34,35 @@ import org.junit.jupiter.api.Test;
 class KafkaChangesTest {
   private static final int KEYS = 300;
 
-  @Test
-  void shouldPublishEveryChangeSoThatAConsumerRebuildsTheMembers() throws Exception {
+  @TempDir Path dir;
+
+  /**
+   * In memory the publisher reads the change stream; with a data directory, the changes its log
+   * recorded (LoggedChangePublisher): a consumer rebuilds the members either way.
+   */
+  @ParameterizedTest(name = "with a data directory: {0}")
+  @ValueSource(booleans = {false, true})
+  void shouldPublishEveryChangeSoThatAConsumerRebuildsTheMembers(boolean durable) throws Exception {
     KafkaBroker broker = KafkaBroker.shared();
-    String updates = "changes-in";
-    String changes = "changes-out";
+    String updates = "changes-in-" + durable;
+    String changes = "changes-out-" + durable;
     broker.createTopic(updates, 4, false);
     broker.createTopic(changes, 4, false);
     try (EmbeddedNode node =
         EmbeddedNode.start(
             c ->
-                c.kafka(
-                    new KafkaOptions(
-                        broker.bootstrap(),
-                        updates,
-                        "g",
-                        null,
-                        changes,
-                        List.of(),
-                        false,
-                        null,
-                        0)))) {
+                (durable ? c.dataDir(dir) : c)
+                    .kafka(
+                        new KafkaOptions(
+                            broker.bootstrap(),
+                            updates,
+                            "g",
+                            null,
+                            changes,
+                            List.of(),
+                            false,
+                            null,
+                            0)))) {
       WhackNode n = node.node();
       n.engine().define("dk", "country == \"DK\"");
       Random random = new Random(7);

@@ -150,9 +150,24 @@ public final class ChangeHub {
     state = next.isEmpty() ? NONE : new State(Map.copyOf(next), state.rings());
   }
 
-  /** Writes one change for the subscribers of {@code segment}, if any; never blocks on them. */
+  /** Told every change, watched or not; null for none. */
+  private volatile ChangeRecorder recorder;
+
+  /** From now on every change is also told to {@code recorder} (null: to none). */
+  public void recordTo(ChangeRecorder recorder) {
+    this.recorder = recorder;
+  }
+
+  /**
+   * Writes one change for the subscribers of {@code segment}, if any, and tells the recorder; never
+   * blocks on them. The caller holds the profile's stripe lock.
+   */
   public void publish(String segment, byte[] key, boolean enter, long timeMillis) {
     published.increment();
+    ChangeRecorder r = recorder;
+    if (r != null) {
+      r.changed(segment, key, enter, timeMillis);
+    }
     State s = state;
     if (s.rings() == null) {
       return;
