@@ -85,7 +85,7 @@ public final class ChangeFeed implements AutoCloseable {
    */
   static ChangeFeed open(Path dir, DurableLog log, long current) throws IOException {
     Position kept = read(dir);
-    TreeMap<Long, Path> logs = logs(dir);
+    TreeMap<Long, Path> logs = Durability.logFiles(dir);
     ChangeFeed feed;
     if (kept == null) {
       feed =
@@ -149,20 +149,6 @@ public final class ChangeFeed implements AutoCloseable {
     } catch (IOException e) {
       return Long.MAX_VALUE;
     }
-  }
-
-  private static TreeMap<Long, Path> logs(Path dir) throws IOException {
-    TreeMap<Long, Path> logs = new TreeMap<>();
-    try (var list = Files.list(dir)) {
-      list.forEach(
-          p -> {
-            String name = p.getFileName().toString();
-            if (name.matches("log-\\d{12}\\.wlog")) {
-              logs.put(Long.parseLong(name.substring(4, 16)), p);
-            }
-          });
-    }
-    return logs;
   }
 
   /** Where the next record to read starts. */

@@ -312,6 +312,11 @@ public final class Durability implements AutoCloseable {
     }
   }
 
+  /** The log files in {@code dir}, by generation. */
+  static TreeMap<Long, Path> logFiles(Path dir) throws IOException {
+    return numbered(dir, LOG);
+  }
+
   static Path logPath(Path dir, long generation) {
     return dir.resolve(String.format(Locale.ROOT, "log-%012d.wlog", generation));
   }
