@@ -7,21 +7,30 @@ import dev.whack.node.keyspace.Outcome;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Phaser;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.WakeupException;
 
 /**
- * Applies one poll's records of this node's keys (updates, or a refill's profiles) on one lane per
- * core: the consumer's own thread and one thread more per further core. A key always goes to the
- * same lane and a lane applies in the order read, so each key's records keep their partition order;
- * {@link #run} returns when every lane is done, so the consumer polls (and commits) only after the
- * whole batch applied.
+ * Applies this node's records (updates, or a refill's profiles) on one lane per core, each a thread
+ * of its own, while the consumer's thread goes on fetching: a key always goes to the same lane and
+ * a lane applies in the order read, so each key's records keep their partition order. The consumer
+ * {@link #submit}s a poll's records and polls again at once, so the next fetch and its parsing
+ * overlap the apply; each lane holds at most {@link #DEPTH} submitted batches, and a submit waits
+ * for room (the bound on what is read ahead). {@link #await} returns once everything submitted is
+ * applied: the updates source waits so after each poll, as it commits and forwards per poll; a
+ * refill only at its end.
  *
- * <p>Concurrency: {@link #add}, {@link #run} and {@link #clear} on the consumer's thread; each
- * lane's list is handed to its thread by {@link #run} and back by the phaser.
+ * <p>Concurrency: {@link #add}, {@link #submit}, {@link #await}, {@link #run} and {@link #clear} on
+ * the consumer's thread; a batch's lists go to the lanes through their queues.
  */
 final class LocalAppliers implements AutoCloseable {
+  /** Batches a lane may hold before a submit waits. */
+  static final int DEPTH = 2;
+
   /** What one lane does with one record. */
   interface Apply {
     void apply(Pending record, KeyspaceSession session, Outcome outcome);
@@ -30,32 +39,32 @@ final class LocalAppliers implements AutoCloseable {
   /** A record, what it holds and the producer mark it carries (both null for a refill's). */
   record Pending(ConsumerRecord<byte[], byte[]> record, SourcedKind kind, byte[] producer) {}
 
-  private final Apply apply;
-  private final List<List<Pending>> lanes = new ArrayList<>();
-  private final KeyspaceSession[] sessions;
-  private final Outcome[] outcomes;
-  private final Thread[] threads;
-  private final Phaser phaser = new Phaser(1);
-  private volatile boolean running = true;
-  private volatile int round;
+  /** Tells a lane to stop. */
+  private static final List<Pending> STOP = List.of();
 
-  /** The first thing a lane threw in the current round; guarded by this. */
+  private final Apply apply;
+  private final List<List<Pending>> filling = new ArrayList<>();
+  private final List<BlockingQueue<List<Pending>>> queues = new ArrayList<>();
+  private final Thread[] threads;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition idle = lock.newCondition();
+
+  /** Lists submitted and not yet applied; guarded by {@link #lock}. */
+  private int outstanding;
+
+  /** The first thing a lane threw since the last {@link #await}; guarded by {@link #lock}. */
   private Throwable failure;
 
   LocalAppliers(Keyspace keyspace, int lanes, Apply apply) {
     this.apply = apply;
-    this.sessions = new KeyspaceSession[lanes];
-    this.outcomes = new Outcome[lanes];
     this.threads = new Thread[lanes];
     for (int i = 0; i < lanes; i++) {
-      this.lanes.add(new ArrayList<>());
-      sessions[i] = keyspace.session();
-      outcomes[i] = new Outcome();
-    }
-    for (int i = 1; i < lanes; i++) {
+      filling.add(new ArrayList<>());
+      queues.add(new ArrayBlockingQueue<>(DEPTH));
       int lane = i;
-      phaser.register();
-      threads[i] = new Thread(() -> lane(lane), "whack-kafka-apply-" + i);
+      KeyspaceSession session = keyspace.session();
+      threads[i] = new Thread(() -> lane(lane, session), "whack-kafka-apply-" + i);
       threads[i].setDaemon(true);
       threads[i].start();
     }
@@ -63,94 +72,133 @@ final class LocalAppliers implements AutoCloseable {
 
   void add(Pending pending) {
     byte[] key = pending.record().key();
-    lanes.get(Math.floorMod(Arrays.hashCode(key), lanes.size())).add(pending);
+    filling.get(Math.floorMod(Arrays.hashCode(key), filling.size())).add(pending);
   }
 
   /**
-   * Applies what was added, on every lane at once, and returns when all are done; what a lane threw
-   * (a bug, or the log failing) is thrown here once every lane is done, and the round's records are
-   * dropped: the caller reads them again, and what was applied is ignored then.
+   * Hands what was added to the lanes, waiting while a lane already holds {@link #DEPTH} batches.
+   *
+   * @throws WakeupException when interrupted while waiting (the node is closing)
    */
-  void run() {
-    round++;
-    for (int i = 1; i < threads.length; i++) {
-      LockSupport.unpark(threads[i]);
+  void submit() {
+    for (int i = 0; i < filling.size(); i++) {
+      List<Pending> records = filling.get(i);
+      if (records.isEmpty()) {
+        continue;
+      }
+      lock.lock();
+      try {
+        outstanding++;
+      } finally {
+        lock.unlock();
+      }
+      try {
+        queues.get(i).put(records);
+      } catch (InterruptedException e) {
+        done(null);
+        Thread.currentThread().interrupt();
+        throw new WakeupException();
+      }
+      filling.set(i, new ArrayList<>(Math.max(16, records.size())));
     }
-    try {
-      applyLane(0);
-    } catch (Throwable t) {
-      failed(t);
-    } finally {
-      phaser.arriveAndAwaitAdvance();
-    }
+  }
+
+  /**
+   * Returns once everything submitted is applied; what a lane threw meanwhile (a bug, or the log
+   * failing) is thrown here, and the caller reads again what it submitted since its last await
+   * (what was applied of it is ignored then, by its mark).
+   */
+  void await() {
     Throwable t;
-    synchronized (this) {
+    lock.lock();
+    try {
+      while (outstanding > 0) {
+        idle.awaitUninterruptibly();
+      }
       t = failure;
       failure = null;
+    } finally {
+      lock.unlock();
+    }
+    if (t instanceof RuntimeException e) {
+      throw e;
+    }
+    if (t instanceof Error e) {
+      throw e;
     }
     if (t != null) {
-      if (t instanceof RuntimeException e) {
-        throw e;
-      }
-      if (t instanceof Error e) {
-        throw e;
-      }
       throw new IllegalStateException(t);
     }
   }
 
-  /** Drops what was added and not yet run (the caller reads it again). */
+  /** {@link #submit} and {@link #await}: the records added so far, applied. */
+  void run() {
+    submit();
+    await();
+  }
+
+  /** Drops what was added and not yet submitted (the caller reads it again). */
   void clear() {
-    for (List<Pending> records : lanes) {
+    for (List<Pending> records : filling) {
       records.clear();
     }
   }
 
-  private synchronized void failed(Throwable t) {
-    if (failure == null) {
-      failure = t;
-    } else if (failure != t) {
-      failure.addSuppressed(t);
-    }
-  }
-
-  private void lane(int lane) {
-    int seen = 0;
-    while (running) {
-      if (round == seen) {
-        LockSupport.park(this);
-        continue;
-      }
-      seen = round;
+  private void lane(int lane, KeyspaceSession session) {
+    Outcome outcome = new Outcome();
+    BlockingQueue<List<Pending>> queue = queues.get(lane);
+    while (true) {
+      List<Pending> records;
       try {
-        applyLane(lane);
-      } catch (Throwable t) {
-        // Kept for run() to throw on the consumer's thread: a lane that died here would leave the
-        // phaser waiting for it for ever.
-        failed(t);
-      } finally {
-        phaser.arrive();
+        records = queue.take();
+      } catch (InterruptedException e) {
+        return;
       }
+      if (records == STOP) {
+        return;
+      }
+      Throwable thrown = null;
+      try {
+        for (Pending p : records) {
+          apply.apply(p, session, outcome);
+        }
+      } catch (Throwable t) {
+        // Kept for await() to throw on the consumer's thread; the lane goes on with the next
+        // batch, so no one waits for ever for a lane that died.
+        thrown = t;
+      }
+      done(thrown);
     }
-    phaser.arriveAndDeregister();
   }
 
-  private void applyLane(int lane) {
-    List<Pending> records = lanes.get(lane);
+  private void done(Throwable thrown) {
+    lock.lock();
     try {
-      for (Pending p : records) {
-        apply.apply(p, sessions[lane], outcomes[lane]);
+      if (thrown != null) {
+        if (failure == null) {
+          failure = thrown;
+        } else if (failure != thrown) {
+          failure.addSuppressed(thrown);
+        }
+      }
+      if (--outstanding == 0) {
+        idle.signalAll();
       }
     } finally {
-      records.clear();
+      lock.unlock();
     }
   }
 
+  /** Stops the lanes once they have applied what was submitted. */
   @Override
   public void close() {
-    running = false;
-    for (int i = 1; i < threads.length; i++) {
-      LockSupport.unpark(threads[i]);
+    for (BlockingQueue<List<Pending>> queue : queues) {
+      try {
+        queue.put(STOP);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
   }
 }

@@ -268,9 +268,10 @@ public final class ProfilesTopic implements AutoCloseable {
    * Rebuilds an empty node from the topic, read from its start to where it ended when the refill
    * began, and returns, per partition of {@code updatesTopic}, the offset to follow it from. Each
    * poll's profiles are stored on one lane per core ({@link LocalAppliers}, as the updates are), a
-   * key always on the same lane, so its versions apply in the order read; the next poll waits for
-   * them, so nothing queues beyond the consumer's read-ahead; nor in the log: with a data directory
-   * ({@code log} not null) the refill waits while the log is behind its disk.
+   * key always on the same lane, so its versions apply in the order read, while the consumer
+   * fetches the next poll; at most a few polls wait for the lanes; nor does anything queue in the
+   * log: with a data directory ({@code log} not null) the refill waits while the log is behind its
+   * disk.
    */
   public static Map<Integer, Long> refill(
       String bootstrap,
@@ -319,10 +320,11 @@ public final class ProfilesTopic implements AutoCloseable {
           }
           appliers.add(new LocalAppliers.Pending(r, null, null));
         }
-        appliers.run();
+        appliers.submit(); // the next poll's fetch overlaps this one's apply
         waitWhileBehind(log);
         unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       }
+      appliers.await();
     }
     return positions;
   }

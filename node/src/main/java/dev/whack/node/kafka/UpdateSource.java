@@ -57,8 +57,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * its disk ({@code DurableLog#overloaded}) every partition is paused.
  *
  * <p>Concurrency: one thread owns the consumer (it is not thread-safe); a poll's records of this
- * node's keys are applied by {@link LocalAppliers}, one lane per core with the consumer's thread as
- * the first, a key always on the same lane, and the poll waits for all of them; counts are atomic
+ * node's keys are applied by {@link LocalAppliers}, one lane (a thread) per core, a key always on
+ * the same lane, and the consumer waits for all of them before it polls again; counts are atomic
  * and lags are read by others.
  */
 public final class UpdateSource implements AutoCloseable {
