@@ -45,6 +45,20 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(
       Path dir, String fsync, long snapshotEveryWrites, List<String> kafka) throws IOException {
+    return start(dir, fsync, snapshotEveryWrites, kafka, null);
+  }
+
+  /**
+   * As {@link #start(Path, String, long, List)}, also publishing the changes of every segment
+   * (defined now or later) to {@code changesTopic} in JSON, when it is not null; {@code kafka} must
+   * then name the bootstrap address, the updates topic and the consumer group.
+   */
+  public static NodeProcess start(
+      Path dir, String fsync, long snapshotEveryWrites, List<String> kafka, String changesTopic)
+      throws IOException {
+    if (changesTopic != null && kafka.size() != 3) {
+      throw new IllegalArgumentException("a changes topic needs bootstrap, updates topic, group");
+    }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command =
         new java.util.ArrayList<>(
@@ -58,6 +72,9 @@ public final class NodeProcess implements AutoCloseable {
                 fsync,
                 Long.toString(snapshotEveryWrites)));
     command.addAll(kafka);
+    if (changesTopic != null) {
+      command.add(changesTopic);
+    }
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -105,8 +122,8 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   /**
-   * The node: {@code <data dir> <fsync> <snapshot every writes> [<kafka bootstrap> <topic>
-   * <group>]}.
+   * The node: {@code <data dir> <fsync> <snapshot every writes> [<kafka bootstrap> <topic> <group>
+   * [<changes topic>]]}; the changes topic gets every segment's changes in JSON.
    */
   public static void main(String[] args) throws Exception {
     NodeConfig config =
@@ -116,7 +133,10 @@ public final class NodeProcess implements AutoCloseable {
             .dataDir(Path.of(args[0]))
             .fsync(args[1])
             .snapshotEvery(0, Long.parseLong(args[2]));
-    if (args.length > 3) {
+    if (args.length > 6) {
+      config.kafka(
+          new KafkaOptions(args[3], args[4], args[5], null, args[6], List.of(), true, null, 0));
+    } else if (args.length > 3) {
       config.kafka(KafkaOptions.updates(args[3], args[4], args[5]));
     }
     WhackNode node = WhackNode.start(config.conclude());
