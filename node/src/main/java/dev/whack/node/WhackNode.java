@@ -195,14 +195,7 @@ public final class WhackNode implements AutoCloseable {
   private ChangePublisher startChangePublisher(NodeConfig config) {
     ChangePublisher publisher;
     if (durability != null) {
-      try {
-        publisher =
-            new LoggedChangePublisher(
-                config.kafka(), durability.recordChanges(config.kafka().changesSegments()));
-      } catch (IOException e) {
-        throw new UncheckedIOException(
-            "cannot read the changes publisher's position in " + config.dataDir() + ": " + e, e);
-      }
+      publisher = new LoggedChangePublisher(config.kafka(), durability.startRecordingChanges());
     } else {
       publisher = new StreamChangePublisher(config.kafka(), engine);
     }
@@ -323,6 +316,9 @@ public final class WhackNode implements AutoCloseable {
           keyspace,
           engine,
           engineClock,
+          config.kafka() == null || config.kafka().changesTopic() == null
+              ? null
+              : config.kafka().changesSegments(),
           line -> System.err.println("whack node: " + line));
     } catch (CorruptLogException e) {
       throw new UncheckedIOException(

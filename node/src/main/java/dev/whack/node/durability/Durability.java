@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
@@ -68,7 +69,10 @@ public final class Durability implements AutoCloseable {
   private volatile long sequenceAtSnapshot;
 
   /** The changes publisher's feed, whose logs are kept until it passes them; or null. */
-  private volatile ChangeFeed feed;
+  private final ChangeFeed feed;
+
+  /** Membership changes kept per stripe until logged; or null when none are recorded. */
+  private final RecordedChanges recorded;
 
   private final long openedAtMillis;
 
@@ -82,7 +86,9 @@ public final class Durability implements AutoCloseable {
       InstantSource clock,
       Recovery recovery,
       long generation,
-      SnapshotStats lastSnapshot) {
+      SnapshotStats lastSnapshot,
+      RecordedChanges recorded,
+      ChangeFeed feed) {
     this.dir = dir;
     this.lock = lock;
     this.log = log;
@@ -95,6 +101,8 @@ public final class Durability implements AutoCloseable {
     this.lastSnapshot = lastSnapshot;
     this.sequenceAtSnapshot = log.upcomingSequence();
     this.openedAtMillis = clock.millis();
+    this.recorded = recorded;
+    this.feed = feed;
   }
 
   /**
@@ -102,6 +110,8 @@ public final class Durability implements AutoCloseable {
    * connection open, no timer running), then attaches the log.
    *
    * @param clock the engine's clock, set to each replayed write's time
+   * @param changes the segments whose membership changes are logged for the changes publisher
+   *     (empty: all), or null when none are ({@link #changeFeed}, docs/kafka.md)
    * @param report where a line about the recovery goes (records, time, a torn tail dropped)
    * @throws CorruptLogException when a snapshot or the log is damaged: start-up must stop
    */
@@ -112,12 +122,14 @@ public final class Durability implements AutoCloseable {
       Keyspace keyspace,
       ProfileEngine engine,
       ReplayClock clock,
+      Collection<String> changes,
       Consumer<String> report)
       throws IOException {
     Files.createDirectories(dir);
     DirectoryLock lock = DirectoryLock.take(dir);
     try {
-      Durability opened = open(dir, lock, fsync, skipDamage, keyspace, engine, clock, report);
+      Durability opened =
+          open(dir, lock, fsync, skipDamage, keyspace, engine, clock, changes, report);
       if (!opened.recovery.skipped().isEmpty()) {
         // The damaged files stay as they are until a snapshot covers them; take one now, so the
         // next start-up does not meet the same damage.
@@ -142,9 +154,23 @@ public final class Durability implements AutoCloseable {
       Keyspace keyspace,
       ProfileEngine engine,
       ReplayClock clock,
+      Collection<String> changes,
       Consumer<String> report)
       throws IOException {
     long started = System.nanoTime();
+    // Changes recorded for the publisher: replay makes again the changes of every write it plays;
+    // a stripe's CHANGES record says those of its writes before it were logged, and what is left
+    // after the last one (writes whose changes a crash took before they were logged) is logged
+    // anew once the log opens. Not on a first start with a publisher (no position kept yet): the
+    // changes before it are not published at all.
+    RecordedChanges recorded =
+        changes == null
+            ? null
+            : new RecordedChanges(
+                keyspace,
+                changes.isEmpty() ? null : java.util.Set.copyOf(changes),
+                System.currentTimeMillis());
+
     TreeMap<Long, Path> logs = numbered(dir, LOG);
     TreeMap<Long, Path> snapshots = numbered(dir, SNAPSHOT);
     deleteTemporaryFiles(dir);
@@ -166,6 +192,9 @@ public final class Durability implements AutoCloseable {
       lastSnapshot =
           new SnapshotStats(Files.size(newest), loaded.records(), 0, loaded.takenAtMillis());
     }
+    if (recorded != null && ChangeFeed.read(dir) != null) {
+      engine.recordChanges(recorded); // after the snapshot, whose profiles changed nothing
+    }
     long nextSequence = Arrays.stream(cuts).max().orElse(0);
     long logRecords = 0;
     long tornBytes = 0;
@@ -178,7 +207,8 @@ public final class Durability implements AutoCloseable {
     // rare segment records here, as membership follows from profiles and segments in any order.
     try (StripeAppliers appliers =
         new StripeAppliers(
-            (type, payload) -> LogRecords.play(type, payload, restorer, segments, clock))) {
+            (type, payload) ->
+                LogRecords.play(type, payload, restorer, segments, clock, logged(recorded)))) {
       for (int i = 0; i < toPlay.size(); i++) {
         Path path = toPlay.get(i);
         LogReader.Result r =
@@ -192,7 +222,7 @@ public final class Durability implements AutoCloseable {
                     return;
                   }
                   if (source == stripes) {
-                    LogRecords.play(type, payload, restorer, segments, clock);
+                    LogRecords.play(type, payload, restorer, segments, clock, null);
                   } else {
                     appliers.apply(source, type, payload);
                   }
@@ -246,8 +276,33 @@ public final class Durability implements AutoCloseable {
     LogJournal journal = new LogJournal(log, stripeLocks.length, segmentLock);
     keyspace.journal(journal);
     engine.addCatalogListener(journal);
+    ChangeFeed feed = null;
+    if (recorded != null) {
+      // Not recording until the publisher starts (startRecordingChanges): a refill from Kafka in
+      // between is not published. What replay made again is kept meanwhile.
+      engine.recordChanges(null);
+      feed = ChangeFeed.open(dir, log, generation);
+      recorded.logTo(log);
+      log.beforeDrain(recorded::flush);
+    }
     return new Durability(
-        dir, lock, log, keyspace, engine, segmentLock, clock, recovery, generation, lastSnapshot);
+        dir,
+        lock,
+        log,
+        keyspace,
+        engine,
+        segmentLock,
+        clock,
+        recovery,
+        generation,
+        lastSnapshot,
+        recorded,
+        feed);
+  }
+
+  /** What replay does with a CHANGES record: the stripe's changes so far were logged. */
+  private static java.util.function.IntConsumer logged(RecordedChanges recorded) {
+    return recorded == null ? stripe -> {} : recorded::logged;
   }
 
   /**
@@ -341,7 +396,15 @@ public final class Durability implements AutoCloseable {
       long sequence = log.upcomingSequence();
       Snapshot.Taken taken =
           Snapshot.write(
-              snapshotPath(dir, next), keyspace, engine, log, segmentLock, clock.millis());
+              snapshotPath(dir, next),
+              keyspace,
+              engine,
+              log,
+              segmentLock,
+              // Each stripe's changes so far are logged below its cut, beside the writes the
+              // snapshot holds: a crash cannot keep the writes and lose their changes.
+              recorded == null ? stripe -> {} : recorded::flush,
+              clock.millis());
       ChangeFeed held = feed;
       long kept = held == null ? next : Math.min(next, held.heldGeneration());
       for (Path covered : numbered(dir, LOG).headMap(kept, false).values()) {
@@ -431,28 +494,16 @@ public final class Durability implements AutoCloseable {
   }
 
   /**
-   * From now on the membership changes of {@code segments} (all, when empty) are logged with the
-   * writes that made them, and returns the feed that reads them back from where the changes
-   * publisher last stood (docs/kafka.md, "Segment changes out"). Logs it has not passed are kept
-   * through snapshots. Call once, before the node serves.
+   * From now on membership changes are logged for the changes publisher (the node was opened to
+   * record them); returns the feed that reads them, from where the publisher last stood
+   * (docs/kafka.md, "Segment changes out"). Logs it has not passed are kept through snapshots.
+   *
+   * @throws IllegalStateException when the node was opened without recording changes
    */
-  public ChangeFeed recordChanges(java.util.Collection<String> segments) throws IOException {
-    long current;
-    snapshotting.lock();
-    try {
-      current = generation;
-      // The feed's position is taken before any change is recorded: it is at or before the first.
-      feed = ChangeFeed.open(dir, log, current);
-    } finally {
-      snapshotting.unlock();
+  public ChangeFeed startRecordingChanges() {
+    if (recorded == null) {
+      throw new IllegalStateException("opened without recording membership changes");
     }
-    RecordedChanges recorded =
-        new RecordedChanges(
-            log,
-            keyspace,
-            segments.isEmpty() ? null : java.util.Set.copyOf(segments),
-            System.currentTimeMillis());
-    log.beforeDrain(recorded::flush);
     engine.recordChanges(recorded);
     return feed;
   }

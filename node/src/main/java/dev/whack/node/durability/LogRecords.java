@@ -44,12 +44,18 @@ final class LogRecords {
 
   /**
    * Plays one record into the keyspace's journal (and the segment records into {@code segments}),
-   * setting {@code clock} to a profile write's time first.
+   * setting {@code clock} to a profile write's time first; a CHANGES record only tells {@code
+   * changesLogged} its stripe (replay makes the changes again from the writes).
    *
    * @throws IllegalArgumentException on a record this node does not know
    */
   static void play(
-      byte type, ByteBuffer p, Journal keyspace, CatalogListener segments, ReplayClock clock) {
+      byte type,
+      ByteBuffer p,
+      Journal keyspace,
+      CatalogListener segments,
+      ReplayClock clock,
+      java.util.function.IntConsumer changesLogged) {
     switch (type) {
       case ITEM ->
           keyspace.item(
@@ -84,7 +90,7 @@ final class LogRecords {
       case FLUSHED -> keyspace.flushed(p.getInt(), p.getLong(), p.getLong());
       case SEGMENT_DEFINED -> segments.defined(text(p), text(p));
       case SEGMENT_DROPPED -> segments.dropped(text(p));
-      case CHANGES -> {} // for the changes publisher: replay derives membership itself
+      case CHANGES -> changesLogged.accept(p.getInt());
       default -> throw new IllegalArgumentException("unknown record type " + type);
     }
   }

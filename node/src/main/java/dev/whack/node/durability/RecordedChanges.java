@@ -27,7 +27,7 @@ final class RecordedChanges implements ChangeRecorder {
   /** Changes in one record at most, so a version's index (its low 16 bits) never overflows. */
   static final int MAX_PER_RECORD = 4096;
 
-  private final DurableLog log;
+  private DurableLog log;
   private final Keyspace keyspace;
   private final Set<String> segments;
   private final long epoch;
@@ -68,8 +68,7 @@ final class RecordedChanges implements ChangeRecorder {
   /**
    * @param segments the segments whose changes are logged, or null for all
    */
-  RecordedChanges(DurableLog log, Keyspace keyspace, Set<String> segments, long epoch) {
-    this.log = log;
+  RecordedChanges(Keyspace keyspace, Set<String> segments, long epoch) {
     this.keyspace = keyspace;
     this.segments = segments == null ? null : Set.copyOf(segments);
     this.epoch = epoch;
@@ -94,9 +93,33 @@ final class RecordedChanges implements ChangeRecorder {
     p.count++;
   }
 
-  /** Logs source {@code source}'s pending changes; on the log thread, under the source's lock. */
+  /**
+   * The log the changes go to, from now on (recovery plays the old log first, with the changes it
+   * makes again kept here: {@link #logged}).
+   */
+  void logTo(DurableLog log) {
+    this.log = log;
+  }
+
+  /**
+   * In replay: a CHANGES record of {@code stripe} was played, so the changes its writes made before
+   * it, made again by replay and kept here, were logged already.
+   */
+  void logged(int stripe) {
+    if (stripe < pending.length) {
+      Pending p = pending[stripe];
+      p.size = 0;
+      p.count = 0;
+    }
+  }
+
+  /**
+   * Logs source {@code source}'s pending changes as CHANGES records, numbered now: on the log
+   * thread before it drains the source, or by a snapshot before it reads the source's cut; the
+   * caller holds the source's lock.
+   */
   void flush(int source) {
-    if (source >= pending.length || pending[source].count == 0) {
+    if (source >= pending.length || pending[source].count == 0 || log == null) {
       return;
     }
     Pending p = pending[source];

@@ -18,6 +18,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.locks.Lock;
+import java.util.function.IntConsumer;
 
 /**
  * A snapshot file: everything the node holds, each stripe as of one cut of the log, written while
@@ -89,9 +90,11 @@ final class Snapshot {
       ProfileEngine engine,
       DurableLog log,
       Lock segmentLock,
+      IntConsumer beforeCut,
       long nowMillis)
       throws IOException {
     long started = System.nanoTime();
+    long highestCut = 0;
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     int stripes = keyspace.stripeCount();
     long records;
@@ -127,13 +130,23 @@ final class Snapshot {
       } finally {
         segmentLock.unlock();
       }
+      highestCut = segmentCut;
       w.end(b.begin(CUT, 0).putInt(stripes).putLong(segmentCut));
       // Under each stripe's lock only references are taken (values and compact profiles are
       // immutable); rendering and writing follow with no lock held, the names kept meanwhile.
       try {
         List<Captured> captured = new ArrayList<>();
         for (int stripe = 0; stripe < stripes; stripe++) {
-          long cut = keyspace.image(stripe, capture(captured), log::upcomingSequence);
+          int source = stripe;
+          long cut =
+              keyspace.image(
+                  stripe,
+                  capture(captured),
+                  () -> {
+                    beforeCut.accept(source);
+                    return log.upcomingSequence();
+                  });
+          highestCut = Math.max(highestCut, cut);
           w.names(stripe, captured, engine);
           for (Captured c : captured) {
             w.record(stripe, c);
@@ -151,9 +164,30 @@ final class Snapshot {
       w.writeIfFull(-1);
       out.force(true);
     }
+    // Visible only once every log record below its cuts is durable: a crash then never finds a
+    // snapshot past a record the log lost (a changes record of writes it holds, among them).
+    awaitDurable(log, highestCut);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     DurableLog.syncDirectory(target.toAbsolutePath().getParent());
     return new Taken(Files.size(target), records, System.nanoTime() - started, nowMillis);
+  }
+
+  /** Waits until every log record below {@code below} is durable. */
+  private static void awaitDurable(DurableLog log, long below) throws IOException {
+    if (below <= 0 || log.durableBelow() >= below) {
+      return;
+    }
+    java.util.concurrent.CountDownLatch durable = new java.util.concurrent.CountDownLatch(1);
+    log.whenDurable(below - 1, durable::countDown);
+    try {
+      durable.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted waiting for the log");
+    }
+    if (log.durableBelow() < below) {
+      throw new IOException("the log failed before the snapshot's records were durable");
+    }
   }
 
   /** Appends records to a buffer and writes it to the file between stripes. */
@@ -421,7 +455,7 @@ final class Snapshot {
   private static void applyImage(
       byte type, ByteBuffer p, Keyspace keyspace, Journal restorer, Renumbering names) {
     switch (type) {
-      case LogRecords.ITEM -> LogRecords.play(LogRecords.ITEM, p, restorer, null, null);
+      case LogRecords.ITEM -> LogRecords.play(LogRecords.ITEM, p, restorer, null, null, null);
       case NAMES -> names.start(p, false);
       case CUT -> names.finish();
       default -> {

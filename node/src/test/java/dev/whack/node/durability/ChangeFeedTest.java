@@ -42,7 +42,8 @@ class ChangeFeedTest {
       engine = new ProfileEngine(new EngineConfig().clock(clock));
       keyspace = new Keyspace(clock, 64 << 20, 1 << 20, engine);
       durability =
-          Durability.open(dir, DurableLog.Fsync.EVERYSEC, false, keyspace, engine, clock, r -> {});
+          Durability.open(
+              dir, DurableLog.Fsync.EVERYSEC, false, keyspace, engine, clock, List.of(), r -> {});
       session = keyspace.session();
     }
 
@@ -97,7 +98,7 @@ class ChangeFeedTest {
     ChangeFeed.Position kept;
     try (Node node = new Node()) {
       node.engine.define("dk", "country == \"DK\"");
-      ChangeFeed feed = node.durability.recordChanges(List.of());
+      ChangeFeed feed = node.durability.startRecordingChanges();
       for (int i = 0; i < 3; i++) {
         node.update("p" + i, "{\"set\":{\"country\":\"DK\"}}");
       }
@@ -121,7 +122,7 @@ class ChangeFeedTest {
 
     try (Node node = new Node()) {
       lost.clear();
-      ChangeFeed feed = node.durability.recordChanges(List.of());
+      ChangeFeed feed = node.durability.startRecordingChanges();
       List<Change> again = readAll(feed, lost);
       assertEquals(List.of(), lost, "nothing lost across the restart");
       assertEquals(2, again.size(), "what was read but not kept is read again: " + again);
