@@ -20,12 +20,13 @@ import java.util.TreeMap;
  * node stopped or crashed is read again after the restart, and changes are published at least once
  * across a crash, each with the same version every time.
  *
- * <p>It reads only records below the log's durable sequence (forced under {@code --fsync always},
- * written otherwise), so it never publishes a change a crash could still take back; the log is in
- * sequence order, so that is a prefix of the file. Files are read by generation; a file is done
- * once the next one exists and holds nothing more. The position is kept in {@value #POSITION_FILE}
- * ({@link #commit}); the log files from its generation on are kept until it passes them ({@link
- * #heldGeneration}), however many snapshots are taken meanwhile.
+ * <p>It reads only records the log has forced to disk (under {@code --fsync everysec} about once a
+ * second; written, under {@code --fsync no}, which forces nothing), so it never publishes a change
+ * a crash could still take back; the log is in sequence order, so that is a prefix of the file.
+ * Files are read by generation; a file is done once the next one exists and holds nothing more. The
+ * position is kept in {@value #POSITION_FILE} ({@link #commit}); the log files from its generation
+ * on are kept until it passes them ({@link #heldGeneration}), however many snapshots are taken
+ * meanwhile.
  *
  * <p>Concurrency: one reader thread; {@link #heldGeneration} is read by the snapshot's thread.
  */
@@ -52,6 +53,7 @@ public final class ChangeFeed implements AutoCloseable {
 
   private final Path dir;
   private final DurableLog log;
+  private final long epoch;
   private long generation;
   private long offset;
   private FileChannel file;
@@ -68,10 +70,12 @@ public final class ChangeFeed implements AutoCloseable {
   /** Why the feed starts after a gap (its position's file was gone), or null. */
   private String startGap;
 
-  private ChangeFeed(Path dir, DurableLog log, long generation, long offset, String startGap)
+  private ChangeFeed(
+      Path dir, DurableLog log, long epoch, long generation, long offset, String startGap)
       throws IOException {
     this.dir = dir;
     this.log = log;
+    this.epoch = epoch;
     this.generation = generation;
     this.offset = offset;
     this.held = generation;
@@ -80,11 +84,18 @@ public final class ChangeFeed implements AutoCloseable {
   }
 
   /**
-   * Opens the feed at the position kept in {@code dir}; without one (the first start with a
-   * publisher), at the end of the current log, {@code current}, and keeps that position at once.
+   * What {@value #POSITION_FILE} holds: the position and the epoch of the life that kept it; or,
+   * for a file that cannot be read as one (a power cut can leave it empty), {@code damaged}.
    */
-  static ChangeFeed open(Path dir, DurableLog log, long current) throws IOException {
-    Position kept = read(dir);
+  record Kept(Position position, long epoch, boolean damaged) {}
+
+  /**
+   * Opens the feed at the position kept in {@code dir}; without one (the first start with a
+   * publisher), at the end of the current log, {@code current}; and keeps that position at once,
+   * with {@code epoch}, the epoch of this life's changes.
+   */
+  static ChangeFeed open(Path dir, DurableLog log, long current, long epoch) throws IOException {
+    Kept kept = read(dir);
     TreeMap<Long, Path> logs = Durability.logFiles(dir);
     ChangeFeed feed;
     if (kept == null) {
@@ -92,62 +103,74 @@ public final class ChangeFeed implements AutoCloseable {
           new ChangeFeed(
               dir,
               log,
+              epoch,
               current,
               Files.size(Durability.logPath(dir, current)),
               "the changes publisher starts here: changes made before are not on the topic");
-    } else if (!logs.containsKey(kept.generation())) {
-      Map.Entry<Long, Path> next = logs.ceilingEntry(kept.generation());
-      long from = next != null ? next.getKey() : current;
+    } else if (kept.damaged() || !logs.containsKey(kept.position().generation())) {
+      long from = kept.damaged() ? logs.firstKey() : kept.position().generation();
+      Map.Entry<Long, Path> next = logs.ceilingEntry(from);
       feed =
           new ChangeFeed(
               dir,
               log,
-              from,
+              epoch,
+              next != null ? next.getKey() : current,
               LogFormat.FILE_HEADER,
-              "the log the publisher stood in (generation "
-                  + kept.generation()
-                  + ") is gone: its changes after offset "
-                  + kept.offset()
-                  + " were not published");
+              kept.damaged()
+                  ? POSITION_FILE + " could not be read: publishing from the oldest log kept"
+                  : "the log the publisher stood in (generation "
+                      + kept.position().generation()
+                      + ") is gone: its changes after offset "
+                      + kept.position().offset()
+                      + " were not published");
     } else {
       // A power cut may have taken the end of the file back, below where the feed stood: the
       // records written there since are new ones, read from where the file now ends.
-      long size = Files.size(Durability.logPath(dir, kept.generation()));
+      Position p = kept.position();
+      long size = Files.size(Durability.logPath(dir, p.generation()));
       feed =
           new ChangeFeed(
               dir,
               log,
-              kept.generation(),
-              Math.max(LogFormat.FILE_HEADER, Math.min(kept.offset(), size)),
+              epoch,
+              p.generation(),
+              Math.max(LogFormat.FILE_HEADER, Math.min(p.offset(), size)),
               null);
     }
     feed.commit(feed.position());
     return feed;
   }
 
-  /** The position kept in {@code dir}, or null. */
-  static Position read(Path dir) throws IOException {
+  /** What {@value #POSITION_FILE} in {@code dir} holds, or null when there is none. */
+  static Kept read(Path dir) throws IOException {
+    String text;
     try {
-      String[] parts =
-          Files.readString(dir.resolve(POSITION_FILE), StandardCharsets.US_ASCII).trim().split(" ");
-      return new Position(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+      text = Files.readString(dir.resolve(POSITION_FILE), StandardCharsets.US_ASCII);
     } catch (NoSuchFileException e) {
       return null;
+    }
+    try {
+      String[] parts = text.trim().split(" ");
+      return new Kept(
+          new Position(Long.parseLong(parts[0]), Long.parseLong(parts[1])),
+          Long.parseLong(parts[2]),
+          false);
     } catch (RuntimeException e) {
-      throw new IOException(dir.resolve(POSITION_FILE) + " is not a position: " + e.getMessage());
+      return new Kept(null, 0, true);
     }
   }
 
   /**
-   * The generation of the oldest log the feed kept in {@code dir} still needs, or {@link
-   * Long#MAX_VALUE} when there is no feed position there.
+   * The generation of the oldest log the feed kept in {@code dir} still needs: {@link
+   * Long#MAX_VALUE} when there is no position there, 0 (all of them) when it cannot be read.
    */
   static long heldGeneration(Path dir) {
     try {
-      Position p = read(dir);
-      return p == null ? Long.MAX_VALUE : p.generation();
+      Kept k = read(dir);
+      return k == null ? Long.MAX_VALUE : k.damaged() ? 0 : k.position().generation();
     } catch (IOException e) {
-      return Long.MAX_VALUE;
+      return 0;
     }
   }
 
@@ -168,15 +191,26 @@ public final class ChangeFeed implements AutoCloseable {
 
   /**
    * Keeps {@code p} as where the next start reads from: every change before it was handed over.
-   * Written to a new file and renamed over the old, so a crash leaves one or the other; not forced
-   * (a position lost to a power cut only makes the next start read more again).
+   * Written to a new file, forced, and renamed over the old, so a crash leaves one or the other
+   * whole (a position a power cut takes back only makes the next start read more again).
    */
   public void commit(Position p) throws IOException {
     Path tmp = dir.resolve(POSITION_FILE + ".tmp");
-    Files.writeString(
-        tmp,
-        String.format(Locale.ROOT, "%d %d%n", p.generation(), p.offset()),
-        StandardCharsets.US_ASCII);
+    byte[] text =
+        String.format(Locale.ROOT, "%d %d %d%n", p.generation(), p.offset(), epoch)
+            .getBytes(StandardCharsets.US_ASCII);
+    try (FileChannel out =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(text);
+      while (b.hasRemaining()) {
+        out.write(b);
+      }
+      out.force(true);
+    }
     Files.move(
         tmp,
         dir.resolve(POSITION_FILE),
@@ -200,7 +234,9 @@ public final class ChangeFeed implements AutoCloseable {
       reader.lost(startGap);
       startGap = null;
     }
-    long durable = log.durableBelow(); // before any byte is read: what is below it is whole
+    // Before any byte is read: what is below it is whole. Forced records only, unless the node
+    // never forces (--fsync no): a power cut cannot then take back a change already published.
+    long durable = log.fsync() == DurableLog.Fsync.NO ? log.durableBelow() : log.forcedBelow();
     chunk.clear().limit(0);
     chunkStart = offset;
     int records = 0;
@@ -228,20 +264,24 @@ public final class ChangeFeed implements AutoCloseable {
         }
         continue;
       }
-      if (!available(offset, LogFormat.RECORD_HEADER + length)) {
+      // Type and sequence first: the body of any other record is passed over unread.
+      if (!available(offset, LogFormat.RECORD_HEADER + LogFormat.BODY_OVERHEAD)) {
         if (!nextFile()) {
           break;
         }
         continue;
       }
       at = (int) (offset - chunkStart);
-      int body = at + LogFormat.RECORD_HEADER;
-      byte type = chunk.get(body);
-      long sequence = chunk.getLong(body + 1);
+      byte type = chunk.get(at + LogFormat.RECORD_HEADER);
+      long sequence = chunk.getLong(at + LogFormat.RECORD_HEADER + 1);
       if (sequence >= durable) {
-        break; // not durable yet: read again once it is
+        break; // not durable yet (so perhaps not whole): read again once it is
       }
       if (type == LogRecords.CHANGES) {
+        if (!available(offset, LogFormat.RECORD_HEADER + length)) {
+          break; // cannot be: durable means written whole; read again
+        }
+        int body = (int) (offset - chunkStart) + LogFormat.RECORD_HEADER;
         if (LogFormat.crc(chunk.array(), body, length) != crc) {
           reader.lost("a damaged changes record in " + Durability.logPath(dir, generation));
         } else {
@@ -280,6 +320,9 @@ public final class ChangeFeed implements AutoCloseable {
     }
     if (chunk.capacity() < n) {
       chunk = ByteBuffer.allocate(Math.max(n, chunk.capacity() * 2));
+    }
+    if (chunk.capacity() > (4 << 20) && n <= (1 << 20)) {
+      chunk = ByteBuffer.allocate(1 << 20); // back down after an unusually large changes record
     }
     chunk.clear();
     chunkStart = from;

@@ -163,13 +163,17 @@ public final class Durability implements AutoCloseable {
     // after the last one (writes whose changes a crash took before they were logged) is logged
     // anew once the log opens. Not on a first start with a publisher (no position kept yet): the
     // changes before it are not published at all.
+    ChangeFeed.Kept position = changes == null ? null : ChangeFeed.read(dir);
+    // This life's epoch: greater than the last one's even if the clock went back.
+    long epoch = Math.max(System.currentTimeMillis(), position == null ? 0 : position.epoch() + 1);
     RecordedChanges recorded =
         changes == null
             ? null
             : new RecordedChanges(
                 keyspace,
+                engine.stripeLocks(),
                 changes.isEmpty() ? null : java.util.Set.copyOf(changes),
-                System.currentTimeMillis());
+                epoch);
 
     TreeMap<Long, Path> logs = numbered(dir, LOG);
     TreeMap<Long, Path> snapshots = numbered(dir, SNAPSHOT);
@@ -192,7 +196,7 @@ public final class Durability implements AutoCloseable {
       lastSnapshot =
           new SnapshotStats(Files.size(newest), loaded.records(), 0, loaded.takenAtMillis());
     }
-    if (recorded != null && ChangeFeed.read(dir) != null) {
+    if (recorded != null && position != null) {
       engine.recordChanges(recorded); // after the snapshot, whose profiles changed nothing
     }
     long nextSequence = Arrays.stream(cuts).max().orElse(0);
@@ -204,7 +208,7 @@ public final class Durability implements AutoCloseable {
     long[] skipBelow = cuts;
     List<Path> toPlay = new ArrayList<>(logs.tailMap(generation, true).values());
     // Keyspace records apply on one thread per core by stripe (each stripe's in log order); the
-    // rare segment records here, as membership follows from profiles and segments in any order.
+    // rare segment records here, once the stripes' records before them are applied.
     try (StripeAppliers appliers =
         new StripeAppliers(
             (type, payload) ->
@@ -222,6 +226,9 @@ public final class Durability implements AutoCloseable {
                     return;
                   }
                   if (source == stripes) {
+                    // Between the stripes' records before and after it, as it was logged: each
+                    // write is evaluated against the segments it met (its changes made again).
+                    appliers.barrier();
                     LogRecords.play(type, payload, restorer, segments, clock, null);
                   } else {
                     appliers.apply(source, type, payload);
@@ -281,7 +288,7 @@ public final class Durability implements AutoCloseable {
       // Not recording until the publisher starts (startRecordingChanges): a refill from Kafka in
       // between is not published. What replay made again is kept meanwhile.
       engine.recordChanges(null);
-      feed = ChangeFeed.open(dir, log, generation);
+      feed = ChangeFeed.open(dir, log, generation, epoch);
       recorded.logTo(log);
       log.beforeDrain(recorded::flush);
     }
@@ -505,6 +512,18 @@ public final class Durability implements AutoCloseable {
       throw new IllegalStateException("opened without recording membership changes");
     }
     engine.recordChanges(recorded);
+    // Each stripe's changes so far (replay's, of writes whose changes a crash lost) logged now,
+    // and a mark that tells a later replay to make nothing before it again.
+    Lock[] stripeLocks = engine.stripeLocks();
+    for (int stripe = 0; stripe < stripeLocks.length; stripe++) {
+      stripeLocks[stripe].lock();
+      try {
+        recorded.mark(stripe);
+      } finally {
+        stripeLocks[stripe].unlock();
+      }
+    }
+    log.kick();
     return feed;
   }
 

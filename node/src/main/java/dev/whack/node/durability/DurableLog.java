@@ -84,6 +84,12 @@ public final class DurableLog implements AutoCloseable {
   /** Every record below this sequence is durable as the policy means it. */
   private volatile long durableBelow;
 
+  /** Every record below this sequence is forced to disk (whatever the policy). */
+  private volatile long forcedBelow;
+
+  /** A force was asked for ({@link #force}): the next turn forces whatever the policy. */
+  private volatile boolean forceWanted;
+
   private volatile IOException failure;
 
   private volatile java.util.function.IntConsumer beforeDrain;
@@ -145,6 +151,7 @@ public final class DurableLog implements AutoCloseable {
     }
     this.nextSequence = new AtomicLong(firstSequence);
     this.durableBelow = firstSequence;
+    this.forcedBelow = firstSequence;
     this.file = openForAppend(path, goodBytes);
     this.thread = new Thread(this::run, "whack-log");
     thread.setDaemon(true);
@@ -160,6 +167,19 @@ public final class DurableLog implements AutoCloseable {
     FileChannel file =
         FileChannel.open(
             path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    try {
+      prepare(file, fresh, goodBytes);
+    } catch (IOException e) {
+      file.close();
+      if (fresh) {
+        Files.deleteIfExists(path);
+      }
+      throw e;
+    }
+    return file;
+  }
+
+  private static void prepare(FileChannel file, boolean fresh, long goodBytes) throws IOException {
     if (fresh) {
       file.truncate(0);
       ByteBuffer header = LogFormat.fileHeader(LogFormat.MAGIC);
@@ -171,13 +191,13 @@ public final class DurableLog implements AutoCloseable {
       file.position(Math.max(goodBytes, LogFormat.FILE_HEADER));
     }
     file.force(true);
-    return file;
   }
 
   /**
-   * Goes on in a new file at {@code next}: returns once every record appended before the call is in
-   * the current file, forced, and the log thread writes to {@code next} from then on. A snapshot
-   * whose cuts are read after this covers every record of the files before.
+   * Goes on in a new file at {@code next}: returns once the current file is forced and the log
+   * thread writes to {@code next} from then on (records numbered at or above the last turn's start
+   * may go to {@code next}, records below it are all in the current file). A snapshot whose cuts
+   * are read after this covers every record of the files before.
    */
   public void rotate(Path next) throws IOException {
     signal.lock();
@@ -307,6 +327,32 @@ public final class DurableLog implements AutoCloseable {
     return durableBelow;
   }
 
+  /** Every record below this sequence is forced to disk: it survives a power cut. */
+  public long forcedBelow() {
+    return forcedBelow;
+  }
+
+  /**
+   * Returns once every record below {@code below} is forced to disk, asking the log thread for a
+   * force whatever the policy (a snapshot, before it becomes visible).
+   *
+   * @throws IOException when the log fails first
+   */
+  public void force(long below) throws IOException {
+    while (forcedBelow < below) {
+      IOException f = failure;
+      if (f != null) {
+        throw f;
+      }
+      if (!thread.isAlive()) {
+        throw new IOException("the log is closed");
+      }
+      forceWanted = true;
+      kick();
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+  }
+
   public Fsync fsync() {
     return fsync;
   }
@@ -358,6 +404,10 @@ public final class DurableLog implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (IOException e) {
       failure = e;
+    } catch (RuntimeException | Error e) {
+      // A bug (in a beforeDrain action, say) must not leave writers waiting for a thread that is
+      // gone: the log is failed, and says why.
+      failure = new IOException("the log thread failed: " + e, e);
     } finally {
       signal.lock();
       try {
@@ -393,16 +443,22 @@ public final class DurableLog implements AutoCloseable {
     int taken = orderedSize;
     flushOrdered();
     pending.addAndGet(-taken);
+    boolean wanted = forceWanted;
     boolean force =
         fsync == Fsync.ALWAYS
-            || closingNow
+            || wanted
+            || (closingNow && fsync != Fsync.NO)
             || (fsync == Fsync.EVERYSEC && System.nanoTime() - lastForceNanos >= EVERYSEC_NANOS);
-    if (force && fsync != Fsync.NO) {
+    if (force) {
+      if (wanted) {
+        forceWanted = false; // before the force: a request made during it gets one of its own
+      }
       long t0 = System.nanoTime();
       file.force(false);
       lastForceNanos = System.nanoTime();
       forces++;
       forceNanos += lastForceNanos - t0;
+      forcedBelow = below;
     }
     durableBelow = below;
     signal.lock();
@@ -435,7 +491,15 @@ public final class DurableLog implements AutoCloseable {
       }
       file.force(true);
       FileChannel opened = openForAppend(next, 0);
-      syncDirectory(next.toAbsolutePath().getParent());
+      try {
+        syncDirectory(next.toAbsolutePath().getParent());
+      } catch (IOException e) {
+        // No half-made next file: a reader of the logs (ChangeFeed) takes the next generation's
+        // existence to mean this one is finished.
+        opened.close();
+        Files.deleteIfExists(next);
+        throw e;
+      }
       file.close();
       file = opened;
       path = next;

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
 
 /**
  * Logs the membership changes a stripe's writes make, as CHANGES records in the stripe's own log
@@ -27,8 +28,9 @@ final class RecordedChanges implements ChangeRecorder {
   /** Changes in one record at most, so a version's index (its low 16 bits) never overflows. */
   static final int MAX_PER_RECORD = 4096;
 
-  private DurableLog log;
+  private volatile DurableLog log;
   private final Keyspace keyspace;
+  private final Lock[] locks;
   private final Set<String> segments;
   private final long epoch;
   private final Pending[] pending;
@@ -68,8 +70,9 @@ final class RecordedChanges implements ChangeRecorder {
   /**
    * @param segments the segments whose changes are logged, or null for all
    */
-  RecordedChanges(Keyspace keyspace, Set<String> segments, long epoch) {
+  RecordedChanges(Keyspace keyspace, Lock[] stripeLocks, Set<String> segments, long epoch) {
     this.keyspace = keyspace;
+    this.locks = stripeLocks.clone();
     this.segments = segments == null ? null : Set.copyOf(segments);
     this.epoch = epoch;
     this.pending = new Pending[keyspace.stripeCount()];
@@ -85,12 +88,17 @@ final class RecordedChanges implements ChangeRecorder {
     }
     byte[] name = names.computeIfAbsent(segment, s -> s.getBytes(StandardCharsets.UTF_8));
     Pending p = pending[keyspace.stripeOf(key, 0, key.length)];
-    p.ensure(4 + name.length + 4 + key.length + 1 + 8);
+    int bytes = 4 + name.length + 4 + key.length + 1 + 8;
+    p.ensure(bytes);
     p.put(name, name.length);
     p.put(key, key.length);
     p.bytes[p.size++] = (byte) (enter ? 1 : 0);
     p.putLong(timeMillis);
     p.count++;
+    DurableLog to = log;
+    if (to != null) {
+      to.appended(bytes); // what waits to be logged counts against the log's allowance already
+    }
   }
 
   /**
@@ -106,10 +114,17 @@ final class RecordedChanges implements ChangeRecorder {
    * it, made again by replay and kept here, were logged already.
    */
   void logged(int stripe) {
-    if (stripe < pending.length) {
+    if (stripe >= pending.length) {
+      return;
+    }
+    // Under the lock: replay's evictions may record a leave in this stripe from another thread.
+    locks[stripe].lock();
+    try {
       Pending p = pending[stripe];
       p.size = 0;
       p.count = 0;
+    } finally {
+      locks[stripe].unlock();
     }
   }
 
@@ -119,13 +134,31 @@ final class RecordedChanges implements ChangeRecorder {
    * caller holds the source's lock.
    */
   void flush(int source) {
-    if (source >= pending.length || pending[source].count == 0 || log == null) {
+    if (source < pending.length && pending[source].count > 0) {
+      write(source);
+    }
+  }
+
+  /**
+   * Logs source {@code source}'s pending changes, even none: a CHANGES record that tells a later
+   * replay that no change of the stripe's earlier writes is to be logged again (made when recording
+   * starts, so that changes from before it are not published after a crash). Caller holds the
+   * source's lock.
+   */
+  void mark(int source) {
+    if (source < pending.length) {
+      write(source);
+    }
+  }
+
+  private void write(int source) {
+    if (log == null) {
       return;
     }
     Pending p = pending[source];
     int at = 0;
     int left = p.count;
-    while (left > 0) {
+    do {
       int n = Math.min(left, MAX_PER_RECORD);
       int end = at;
       for (int i = 0; i < n; i++) {
@@ -138,10 +171,10 @@ final class RecordedChanges implements ChangeRecorder {
               .putLong(epoch)
               .putInt(n)
               .putRaw(p.bytes, at, end - at);
-      log.appended(b.end());
+      log.appended(b.end() - (end - at)); // the changes themselves were counted as they came
       at = end;
       left -= n;
-    }
+    } while (left > 0);
     p.size = 0;
     p.count = 0;
     if (p.bytes.length > (1 << 20)) {

@@ -164,30 +164,13 @@ final class Snapshot {
       w.writeIfFull(-1);
       out.force(true);
     }
-    // Visible only once every log record below its cuts is durable: a crash then never finds a
-    // snapshot past a record the log lost (a changes record of writes it holds, among them).
-    awaitDurable(log, highestCut);
+    // Visible only once every log record below its cuts is on disk: a crash, even a power cut,
+    // then never finds a snapshot past a record the log lost (a changes record of writes it
+    // holds, among them).
+    log.force(highestCut);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     DurableLog.syncDirectory(target.toAbsolutePath().getParent());
     return new Taken(Files.size(target), records, System.nanoTime() - started, nowMillis);
-  }
-
-  /** Waits until every log record below {@code below} is durable. */
-  private static void awaitDurable(DurableLog log, long below) throws IOException {
-    if (below <= 0 || log.durableBelow() >= below) {
-      return;
-    }
-    java.util.concurrent.CountDownLatch durable = new java.util.concurrent.CountDownLatch(1);
-    log.whenDurable(below - 1, durable::countDown);
-    try {
-      durable.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted waiting for the log");
-    }
-    if (log.durableBelow() < below) {
-      throw new IOException("the log failed before the snapshot's records were durable");
-    }
   }
 
   /** Appends records to a buffer and writes it to the file between stripes. */

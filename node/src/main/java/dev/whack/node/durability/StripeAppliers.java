@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -14,9 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Records go in batches through bounded queues, so the reader is held back rather than memory
  * filled when the appliers are slower than the disk.
  *
- * <p>Concurrency: {@link #apply} and {@link #finish} on the reading thread only; each applier
- * thread owns its stripes. The first failure of any applier is rethrown to the reader (by {@link
- * #apply} or {@link #finish}).
+ * <p>Concurrency: {@link #apply}, {@link #barrier} and {@link #finish} on the reading thread only;
+ * each applier thread owns its stripes. The first failure of any applier is rethrown to the reader
+ * (by {@link #apply} or {@link #finish}).
  */
 final class StripeAppliers implements AutoCloseable {
   /** What an applier does with one record: its type and payload (valid during the call). */
@@ -28,6 +29,10 @@ final class StripeAppliers implements AutoCloseable {
   private static final int THREADS = Math.max(1, Runtime.getRuntime().availableProcessors());
   private static final int BATCH = 256;
   private static final List<byte[]> DONE = List.of();
+  private static final List<byte[]> BARRIER = new ArrayList<>(0);
+
+  /** Counted down by each applier at the {@link #barrier} being waited for. */
+  private volatile CountDownLatch reached;
 
   private final Applier applier;
   private final ArrayBlockingQueue<List<byte[]>>[] queues;
@@ -67,6 +72,34 @@ final class StripeAppliers implements AutoCloseable {
     }
   }
 
+  /**
+   * Hands out what is left and waits until every record handed out so far is applied, the appliers
+   * going on after: a record that must fall between the stripes' records (a segment definition, by
+   * which replay decides memberships) is played at such a point.
+   */
+  void barrier() {
+    for (int i = 0; i < queues.length; i++) {
+      if (!batches[i].isEmpty()) {
+        put(i, batches[i]);
+        batches[i] = new ArrayList<>(BATCH);
+      }
+    }
+    CountDownLatch reached = new CountDownLatch(queues.length);
+    this.reached = reached;
+    for (int i = 0; i < queues.length; i++) {
+      put(i, BARRIER);
+    }
+    try {
+      while (!reached.await(100, TimeUnit.MILLISECONDS)) {
+        checkFailure();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while recovering", e);
+    }
+    checkFailure();
+  }
+
   /** Hands out what is left and waits until every record is applied. */
   void finish() {
     for (int i = 0; i < queues.length; i++) {
@@ -100,6 +133,10 @@ final class StripeAppliers implements AutoCloseable {
   private void run(ArrayBlockingQueue<List<byte[]>> queue) {
     try {
       for (List<byte[]> batch = queue.take(); batch != DONE; batch = queue.take()) {
+        if (batch == BARRIER) {
+          reached.countDown();
+          continue;
+        }
         if (failure.get() != null) {
           continue; // drain without applying, so the reader never blocks on a full queue
         }

@@ -81,6 +81,7 @@ final class LocalAppliers implements AutoCloseable {
    * @throws WakeupException when interrupted while waiting (the node is closing)
    */
   void submit() {
+    throwFailure(); // a refill fails at the first poll after the failure, not at its end
     for (int i = 0; i < filling.size(); i++) {
       List<Pending> records = filling.get(i);
       if (records.isEmpty()) {
@@ -109,12 +110,22 @@ final class LocalAppliers implements AutoCloseable {
    * (what was applied of it is ignored then, by its mark).
    */
   void await() {
-    Throwable t;
     lock.lock();
     try {
       while (outstanding > 0) {
         idle.awaitUninterruptibly();
       }
+    } finally {
+      lock.unlock();
+    }
+    throwFailure();
+  }
+
+  /** Throws (once) what a lane threw since the last time. */
+  private void throwFailure() {
+    Throwable t;
+    lock.lock();
+    try {
       t = failure;
       failure = null;
     } finally {
@@ -189,16 +200,34 @@ final class LocalAppliers implements AutoCloseable {
     }
   }
 
-  /** Stops the lanes once they have applied what was submitted. */
+  /**
+   * Stops the lanes once they have applied what was submitted, and waits for them: nothing applies
+   * a record after this returns (the node closes its keyspace next).
+   */
   @Override
   public void close() {
+    boolean interrupted = false;
     for (BlockingQueue<List<Pending>> queue : queues) {
-      try {
-        queue.put(STOP);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+      while (true) {
+        try {
+          queue.put(STOP);
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
+    }
+    for (Thread t : threads) {
+      while (t.isAlive()) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.whack.node.keyspace;
 import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.ProfileTable;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -1081,11 +1082,24 @@ final class ItemCache {
     long now = nowSeconds();
     stripe.lock.lock();
     try {
+      List<Item> gone = null;
       for (Item head : stripe.table) {
         for (Item item = head; item != null; item = item.chainNext) {
           if (!isExpired(item, now) && !isFlushed(item, now)) {
             visitor.visit(item);
+          } else if (item.isProfile()) {
+            (gone == null ? gone = new ArrayList<>() : gone).add(item);
           }
+        }
+      }
+      if (gone != null) {
+        // A profile the image leaves out is removed now, its segments told it left: else it
+        // would leave them in the restored node without a change anyone saw (a publisher's
+        // consumer would keep it a member).
+        for (Item item : gone) {
+          unlinkReporting(stripe, item);
+          reclaimed.increment();
+          bytesUsed.addAndGet(-item.sizeBytes());
         }
       }
       return cut.getAsLong();

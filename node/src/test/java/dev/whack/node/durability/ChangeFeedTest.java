@@ -43,7 +43,7 @@ class ChangeFeedTest {
       keyspace = new Keyspace(clock, 64 << 20, 1 << 20, engine);
       durability =
           Durability.open(
-              dir, DurableLog.Fsync.EVERYSEC, false, keyspace, engine, clock, List.of(), r -> {});
+              dir, DurableLog.Fsync.ALWAYS, false, keyspace, engine, clock, List.of(), r -> {});
       session = keyspace.session();
     }
 

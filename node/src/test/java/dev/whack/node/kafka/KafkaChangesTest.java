@@ -94,7 +94,7 @@ class KafkaChangesTest {
       long published = -1;
       while (published != publisher.published()) {
         published = publisher.published();
-        Thread.sleep(500);
+        Thread.sleep(1500); // from the log, changes go out once forced: about once a second
       }
       assertEquals(0, publisher.missed());
       List<ConsumerRecord<byte[], byte[]>> records =
