@@ -28,7 +28,6 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
   private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final long RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final long REPORT_EVERY_MILLIS = 10_000;
   private static final long KEEP_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final String topic;
@@ -40,13 +39,12 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong gaps = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
+  private final Failures failures = new Failures("the Kafka changes publisher");
 
   /** Sends of the current batch the broker refused. */
   private final AtomicLong refused = new AtomicLong();
 
   private long sentInBatch;
-  private long lastReportMillis = Long.MIN_VALUE / 2;
   private long lastKeptNanos;
 
   private final ChangeFeed.Reader reader =
@@ -128,21 +126,10 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
   /**
    * After a batch failed: it is read again after a pause (nothing of it is skipped; what the broker
-   * took of it is sent twice, with the same versions); counted, and told once per {@link
-   * #REPORT_EVERY_MILLIS}.
+   * took of it is sent twice, with the same versions); counted, and told ({@link Failures}).
    */
   private void recover(Throwable e) {
-    failures.incrementAndGet();
-    long now = System.currentTimeMillis();
-    if (now - lastReportMillis >= REPORT_EVERY_MILLIS) {
-      lastReportMillis = now;
-      System.err.println(
-          "whack node: the Kafka changes publisher failed ("
-              + e
-              + "); it sends that batch again ("
-              + failures.get()
-              + " failures so far)");
-    }
+    failures.failed(e, "it sends that batch again");
     LockSupport.parkNanos(RETRY_PAUSE_NANOS);
   }
 
@@ -177,7 +164,7 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
   @Override
   public long failures() {
-    return failures.get();
+    return failures.count();
   }
 
   /** Stops after the batch in hand, keeps the position past what the broker took, and closes. */

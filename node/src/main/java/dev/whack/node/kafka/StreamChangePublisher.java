@@ -71,18 +71,19 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong missed = new AtomicLong();
   private final AtomicLong gaps = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
-  private long lastReportMillis = Long.MIN_VALUE / 2;
+  private final Failures failures = new Failures("the Kafka changes publisher");
 
   /** Why changes are not published (a segment that could not be followed), for gap markers. */
   private final java.util.concurrent.ConcurrentLinkedQueue<String> notices =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-  /** A failure lost changes of unknown number that no gap marker has told of yet. */
-  private boolean unknownGap;
+  /**
+   * Why changes of unknown number were lost (a failure) that no gap marker has told of yet, or
+   * null.
+   */
+  private String unknownGap;
 
   private static final long RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final long REPORT_EVERY_MILLIS = 10_000;
 
   /** Records the broker refused that no gap marker has told of yet. */
   private final AtomicLong unreported = new AtomicLong();
@@ -211,6 +212,10 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
 
   /** Publishes up to a few thousand changes, or waits a little for some. */
   private void publishSome() {
+    if (unknownGap != null) {
+      sendUnknownGap(unknownGap); // if this fails too, the next turn tries again
+      unknownGap = null;
+    }
     for (String notice = notices.peek(); notice != null; notice = notices.peek()) {
       sendUnknownGap(notice);
       notices.poll();
@@ -236,27 +241,9 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
   }
 
   private void recover(Throwable e) {
-    failures.incrementAndGet();
-    long now = System.currentTimeMillis();
-    if (now - lastReportMillis >= REPORT_EVERY_MILLIS) {
-      lastReportMillis = now;
-      System.err.println(
-          "whack node: the Kafka changes publisher failed ("
-              + e
-              + "); it goes on after a gap marker ("
-              + failures.get()
-              + " failures so far)");
-    }
-    unknownGap = true;
+    failures.failed(e, "it goes on after a gap marker");
+    unknownGap = "the publisher failed: " + e;
     LockSupport.parkNanos(RETRY_PAUSE_NANOS);
-    try {
-      if (unknownGap) {
-        sendUnknownGap("the publisher failed: " + e);
-        unknownGap = false;
-      }
-    } catch (RuntimeException | Error again) {
-      // still failing: the marker goes out on the next turn that gets this far
-    }
   }
 
   /** The first subscription, made before the node writes anything. */
@@ -356,7 +343,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
 
   @Override
   public long failures() {
-    return failures.get();
+    return failures.count();
   }
 
   @Override

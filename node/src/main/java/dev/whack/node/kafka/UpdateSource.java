@@ -78,7 +78,6 @@ public final class UpdateSource implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(100);
   private static final long COMMIT_EVERY_MILLIS = 1000;
   private static final long RETRY_PAUSE_MILLIS = 1000;
-  private static final long REPORT_EVERY_MILLIS = 10_000;
 
   private final KafkaOptions options;
   private final LocalAppliers appliers;
@@ -137,8 +136,7 @@ public final class UpdateSource implements AutoCloseable {
   /** Per partition, the first offset of the poll being applied (read again if it fails). */
   private final Map<TopicPartition, Long> pollStart = new HashMap<>();
 
-  private final AtomicLong failures = new AtomicLong();
-  private long lastReportMillis = Long.MIN_VALUE / 2;
+  private final Failures failures = new Failures("the Kafka source");
 
   private final AtomicLong appliedCount = new AtomicLong();
   private final AtomicLong duplicateCount = new AtomicLong();
@@ -272,22 +270,10 @@ public final class UpdateSource implements AutoCloseable {
    * After a poll failed (the log cannot be written, the broker refused a call, a bug): the source
    * does not stop. The failed poll's records are read again after a pause (what was applied of them
    * is ignored then, by its mark) and nothing of them is committed; the failure is counted and told
-   * once per {@link #REPORT_EVERY_MILLIS}.
+   * ({@link Failures}).
    */
   private void recover(Throwable e) {
-    failures.incrementAndGet();
-    long now = System.currentTimeMillis();
-    if (now - lastReportMillis >= REPORT_EVERY_MILLIS) {
-      lastReportMillis = now;
-      System.err.println(
-          "whack node: the Kafka source failed ("
-              + e
-              + "); it reads the records again in "
-              + RETRY_PAUSE_MILLIS
-              + " ms ("
-              + failures.get()
-              + " failures so far)");
-    }
+    failures.failed(e, "it reads the records again in " + RETRY_PAUSE_MILLIS + " ms");
     appliers.clear();
     forwards.clear();
     try {
@@ -713,7 +699,7 @@ public final class UpdateSource implements AutoCloseable {
 
   /** Poll batches that failed and were read again ({@link #recover}). */
   public long failures() {
-    return failures.get();
+    return failures.count();
   }
 
   /**
