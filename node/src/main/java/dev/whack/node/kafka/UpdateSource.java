@@ -133,8 +133,19 @@ public final class UpdateSource implements AutoCloseable {
   private final AtomicLong bulkBatches = new AtomicLong();
   private final AtomicLong throttledNanos = new AtomicLong();
 
-  /** Per partition, the first offset of the poll being applied (read again if it fails). */
+  /** Per partition, the first offset of the poll just read (read again if it fails). */
   private final Map<TopicPartition, Long> pollStart = new HashMap<>();
+
+  /** The poll the lanes are applying, not yet finished ({@link #finishInFlight}). */
+  private ConsumerRecords<byte[], byte[]> inFlight = ConsumerRecords.empty();
+
+  /** Per partition, the first offset of the poll in flight (read again if it fails). */
+  private final Map<TopicPartition, Long> inFlightStart = new HashMap<>();
+
+  /** Partitions sent back to an earlier offset before the poll in flight was applied. */
+  private Map<TopicPartition, Long> inFlightRetried = Map.of();
+
+  private long inFlightSince;
 
   private final Failures failures = new Failures("the Kafka source");
 
@@ -229,6 +240,13 @@ public final class UpdateSource implements AutoCloseable {
       // close(): fall through to the last commit
     } finally {
       try {
+        finishInFlight();
+      } catch (RuntimeException | Error e) {
+        for (TopicPartition partition : inFlightStart.keySet()) {
+          applied[partition.partition()] = -1; // not all applied: nothing of it is committed
+        }
+      }
+      try {
         commitWhatIsDurable(true);
       } catch (RuntimeException e) {
         // a hint only: the next start reads a little more again
@@ -238,32 +256,63 @@ public final class UpdateSource implements AutoCloseable {
     }
   }
 
-  /** One poll: its records applied here or at their owners, then counted as handled. */
+  /**
+   * One poll, pipelined with the last: this poll's fetch and parsing run while the lanes apply the
+   * last poll's records; then the last poll is finished (its forwards sent to their owners, its
+   * records counted as handled, its offsets offered for commit) before this poll's records are
+   * handed to the lanes. So nothing is committed or counted before it is applied, and a partition
+   * is revoked only once the lanes are done with it ({@link Rebalance}).
+   */
   private void pollAndApply() {
     pauseWhileLogBehind();
     ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-    long batchStart = System.nanoTime();
-    ConsumerRecord<byte[], byte[]> last = null;
-    pollStart.clear();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       pollStart.putIfAbsent(
           new TopicPartition(record.topic(), record.partition()), record.offset());
     }
+    Map<TopicPartition, Long> retried = finishInFlight();
+    long batchStart = System.nanoTime();
     for (ConsumerRecord<byte[], byte[]> record : records) {
-      apply(record);
+      Long from = retried.get(new TopicPartition(record.topic(), record.partition()));
+      if (from == null || record.offset() < from) {
+        apply(record); // a partition sent back to an earlier offset is read from there again
+      }
+    }
+    appliers.submit();
+    inFlight = records;
+    inFlightRetried = retried;
+    inFlightSince = batchStart;
+  }
+
+  /**
+   * Waits for the lanes to apply the poll in flight, sends its other members' records to their
+   * owners, counts it handled, rests for live work if it was backlog, and commits what is durable;
+   * returns the partitions a forward sent back to an earlier offset, and from where.
+   */
+  private Map<TopicPartition, Long> finishInFlight() {
+    appliers.await();
+    Map<TopicPartition, Long> retried = forwardToOwners();
+    ConsumerRecord<byte[], byte[]> last = null;
+    for (ConsumerRecord<byte[], byte[]> record : inFlight) {
+      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+      Long from = retried.getOrDefault(partition, inFlightRetried.get(partition));
+      if (from == null || record.offset() < from) {
+        handled(record);
+      }
       last = record;
     }
-    appliers.run();
-    forwardToOwners();
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      handled(record);
-    }
+    inFlight = ConsumerRecords.empty();
+    inFlightRetried = Map.of();
+    // The in-flight poll is done: only the poll just read can still be read again.
+    inFlightStart.clear();
+    inFlightStart.putAll(pollStart);
     pollStart.clear();
     if (last != null) {
-      yieldToLiveWork(last, System.nanoTime() - batchStart);
+      yieldToLiveWork(last, System.nanoTime() - inFlightSince);
     }
     updateLags();
     commitWhatIsDurable(false);
+    return retried;
   }
 
   /**
@@ -274,11 +323,20 @@ public final class UpdateSource implements AutoCloseable {
    */
   private void recover(Throwable e) {
     failures.failed(e, "it reads the records again in " + RETRY_PAUSE_MILLIS + " ms");
+    try {
+      appliers.await(); // nothing applies while the source starts over
+    } catch (RuntimeException | Error alsoFailed) {
+      // the same failure, or one more: the records are read again either way
+    }
     appliers.clear();
     forwards.clear();
+    inFlight = ConsumerRecords.empty();
+    inFlightRetried = Map.of();
+    Map<TopicPartition, Long> from = new HashMap<>(inFlightStart);
+    pollStart.forEach((partition, offset) -> from.merge(partition, offset, Math::min));
     try {
       Set<TopicPartition> assigned = consumer.assignment();
-      for (Map.Entry<TopicPartition, Long> start : pollStart.entrySet()) {
+      for (Map.Entry<TopicPartition, Long> start : from.entrySet()) {
         if (assigned.contains(start.getKey())) {
           consumer.seek(start.getKey(), start.getValue());
           applied[start.getKey().partition()] = -1;
@@ -287,6 +345,7 @@ public final class UpdateSource implements AutoCloseable {
     } catch (RuntimeException seekFailed) {
       // The consumer itself is in trouble; the next poll says so again.
     }
+    inFlightStart.clear();
     pollStart.clear();
     try {
       Thread.sleep(RETRY_PAUSE_MILLIS);
@@ -364,9 +423,9 @@ public final class UpdateSource implements AutoCloseable {
    * partition, and read on from there after a pause (the owners ignore what they already applied).
    * Nothing is committed past a record no owner acknowledged.
    */
-  private void forwardToOwners() {
+  private Map<TopicPartition, Long> forwardToOwners() {
     if (forwards.isEmpty()) {
-      return;
+      return Map.of();
     }
     Map<TopicPartition, Long> retryFrom = new HashMap<>();
     for (Forwards.OwnerBatch batch : forwards.batches()) {
@@ -413,6 +472,7 @@ public final class UpdateSource implements AutoCloseable {
         throw new WakeupException();
       }
     }
+    return retryFrom;
   }
 
   /**
@@ -611,6 +671,9 @@ public final class UpdateSource implements AutoCloseable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      // The lanes finish with these partitions before another member may read them: else its
+      // records for our keys could overtake ours, and ours be ignored as read before.
+      appliers.await();
       for (TopicPartition partition : partitions) {
         if (partition.partition() < applied.length) {
           applied[partition.partition()] = -1;
