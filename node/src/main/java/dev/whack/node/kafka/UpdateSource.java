@@ -136,6 +136,9 @@ public final class UpdateSource implements AutoCloseable {
   /** Per partition, the first offset of the poll just read (read again if it fails). */
   private final Map<TopicPartition, Long> pollStart = new HashMap<>();
 
+  /** What a lane threw while a rebalance waited for it, thrown once the poll returns. */
+  private Throwable laneFailure;
+
   /** The poll the lanes are applying, not yet finished ({@link #finishInFlight}). */
   private ConsumerRecords<byte[], byte[]> inFlight = ConsumerRecords.empty();
 
@@ -240,19 +243,29 @@ public final class UpdateSource implements AutoCloseable {
       // close(): fall through to the last commit
     } finally {
       try {
-        finishInFlight();
+        finishInFlight(true);
       } catch (RuntimeException | Error e) {
-        for (TopicPartition partition : inFlightStart.keySet()) {
-          applied[partition.partition()] = -1; // not all applied: nothing of it is committed
-        }
+        inFlightStart.keySet().forEach(this::forget); // not all applied: nothing is committed
+        pollStart.keySet().forEach(this::forget);
       }
       try {
         commitWhatIsDurable(true);
+      } catch (WakeupException e) {
+        // close()'s wake-up was still pending (the loop ended on running, not in a poll): once
+        // taken, the commit goes through.
+        try {
+          commitWhatIsDurable(true);
+        } catch (RuntimeException again) {
+          // a hint only: the next start reads a little more again
+        }
       } catch (RuntimeException e) {
         // a hint only: the next start reads a little more again
       }
-      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
-      appliers.close();
+      try {
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+      } finally {
+        appliers.close();
+      }
     }
   }
 
@@ -270,15 +283,29 @@ public final class UpdateSource implements AutoCloseable {
       pollStart.putIfAbsent(
           new TopicPartition(record.topic(), record.partition()), record.offset());
     }
-    Map<TopicPartition, Long> retried = finishInFlight();
-    long batchStart = System.nanoTime();
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      Long from = retried.get(new TopicPartition(record.topic(), record.partition()));
-      if (from == null || record.offset() < from) {
-        apply(record); // a partition sent back to an earlier offset is read from there again
+    Throwable failed = laneFailure;
+    if (failed != null) {
+      laneFailure = null;
+      if (failed instanceof Error e) {
+        throw e;
       }
+      throw (RuntimeException) failed;
     }
-    appliers.submit();
+    Map<TopicPartition, Long> retried = finishInFlight(false);
+    long batchStart = System.nanoTime();
+    try {
+      for (ConsumerRecord<byte[], byte[]> record : records) {
+        Long from = retried.get(new TopicPartition(record.topic(), record.partition()));
+        if (from == null || record.offset() < from) {
+          apply(record); // a partition sent back to an earlier offset is read from there again
+        }
+      }
+      appliers.submit();
+    } catch (RuntimeException | Error e) {
+      // Not all of this poll reached the lanes: none of its offsets may be committed.
+      inFlightStart.keySet().forEach(this::forget);
+      throw e;
+    }
     inFlight = records;
     inFlightRetried = retried;
     inFlightSince = batchStart;
@@ -289,26 +316,28 @@ public final class UpdateSource implements AutoCloseable {
    * owners, counts it handled, rests for live work if it was backlog, and commits what is durable;
    * returns the partitions a forward sent back to an earlier offset, and from where.
    */
-  private Map<TopicPartition, Long> finishInFlight() {
+  private Map<TopicPartition, Long> finishInFlight(boolean last) {
     appliers.await();
     Map<TopicPartition, Long> retried = forwardToOwners();
-    ConsumerRecord<byte[], byte[]> last = null;
+    ConsumerRecord<byte[], byte[]> lastRecord = null;
     for (ConsumerRecord<byte[], byte[]> record : inFlight) {
       TopicPartition partition = new TopicPartition(record.topic(), record.partition());
       Long from = retried.getOrDefault(partition, inFlightRetried.get(partition));
       if (from == null || record.offset() < from) {
         handled(record);
       }
-      last = record;
+      lastRecord = record;
     }
     inFlight = ConsumerRecords.empty();
     inFlightRetried = Map.of();
-    // The in-flight poll is done: only the poll just read can still be read again.
+    // The in-flight poll is done: only the poll just read can still be read again, and a
+    // partition a forward sent back is read again from there whatever happens next.
     inFlightStart.clear();
     inFlightStart.putAll(pollStart);
+    retried.forEach((partition, from) -> inFlightStart.merge(partition, from, Math::min));
     pollStart.clear();
-    if (last != null) {
-      yieldToLiveWork(last, System.nanoTime() - inFlightSince);
+    if (lastRecord != null && !last) {
+      yieldToLiveWork(lastRecord, System.nanoTime() - inFlightSince);
     }
     updateLags();
     commitWhatIsDurable(false);
@@ -334,12 +363,12 @@ public final class UpdateSource implements AutoCloseable {
     inFlightRetried = Map.of();
     Map<TopicPartition, Long> from = new HashMap<>(inFlightStart);
     pollStart.forEach((partition, offset) -> from.merge(partition, offset, Math::min));
+    from.keySet().forEach(this::forget); // nothing of them is committed until read again
     try {
       Set<TopicPartition> assigned = consumer.assignment();
       for (Map.Entry<TopicPartition, Long> start : from.entrySet()) {
         if (assigned.contains(start.getKey())) {
           consumer.seek(start.getKey(), start.getValue());
-          applied[start.getKey().partition()] = -1;
         }
       }
     } catch (RuntimeException seekFailed) {
@@ -461,9 +490,12 @@ public final class UpdateSource implements AutoCloseable {
     }
     forwards.clear();
     if (!retryFrom.isEmpty()) {
+      Set<TopicPartition> assigned = consumer.assignment();
       for (Map.Entry<TopicPartition, Long> e : retryFrom.entrySet()) {
-        consumer.seek(e.getKey(), e.getValue());
-        applied[e.getKey().partition()] = -1; // nothing to commit for it until it got through
+        forget(e.getKey()); // nothing to commit for it until it got through
+        if (assigned.contains(e.getKey())) {
+          consumer.seek(e.getKey(), e.getValue()); // else its new reader reads it again
+        }
       }
       try {
         Thread.sleep(RETRY_PAUSE_MILLIS);
@@ -495,6 +527,13 @@ public final class UpdateSource implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /** Nothing of {@code partition} is committed until records of it are applied again. */
+  private void forget(TopicPartition partition) {
+    if (partition.partition() < applied.length) {
+      applied[partition.partition()] = -1;
+    }
   }
 
   private void handled(ConsumerRecord<byte[], byte[]> record) {
@@ -671,19 +710,22 @@ public final class UpdateSource implements AutoCloseable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      // The lanes finish with these partitions before another member may read them: else its
-      // records for our keys could overtake ours, and ours be ignored as read before.
-      appliers.await();
       for (TopicPartition partition : partitions) {
-        if (partition.partition() < applied.length) {
-          applied[partition.partition()] = -1;
-        }
+        forget(partition);
       }
       if (pending != null) {
         pending.keySet().removeAll(partitions);
       }
       for (TopicPartition partition : partitions) {
         lags.remove(partition.partition());
+      }
+      // The lanes finish with these partitions before another member may read them: else its
+      // records for our keys could overtake ours, and ours be ignored as read before. What a lane
+      // threw is thrown once poll returns (Kafka would wrap it and carry on with the rebalance).
+      try {
+        appliers.await();
+      } catch (RuntimeException | Error e) {
+        laneFailure = e;
       }
     }
 
