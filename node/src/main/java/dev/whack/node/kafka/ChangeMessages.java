@@ -1,34 +1,14 @@
 package dev.whack.node.kafka;
 
-import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.engine.json.JsonWriting;
 import dev.whack.proto.SegmentChange;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** The changes topic's records, as both publishers write them (docs/kafka.md). */
 final class ChangeMessages {
   private ChangeMessages() {}
-
-  /**
-   * The publishers' producer: every record acknowledged by all replicas, no duplicates of its own.
-   */
-  static KafkaProducer<byte[], byte[]> producer(KafkaOptions options) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "whack-changes");
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return new KafkaProducer<>(p);
-  }
 
   /** A change's value: a {@code SegmentChange} as JSON or protobuf. */
   static byte[] value(

@@ -3,11 +3,8 @@ package dev.whack.node.kafka;
 import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.durability.ChangeFeed;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -33,16 +30,11 @@ public final class LoggedChangePublisher implements ChangePublisher {
   private final String topic;
   private final boolean json;
   private final ChangeFeed feed;
-  private final KafkaProducer<byte[], byte[]> producer;
+  private final ChangeSender sender;
   private final Thread thread;
   private volatile boolean running = true;
 
-  private final AtomicLong published = new AtomicLong();
-  private final AtomicLong gaps = new AtomicLong();
   private final Failures failures = new Failures("the Kafka changes publisher");
-
-  /** Sends of the current batch the broker refused. */
-  private final AtomicLong refused = new AtomicLong();
 
   private long sentInBatch;
   private long lastKeptNanos;
@@ -60,8 +52,8 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
         @Override
         public void lost(String reason) {
-          send(ChangeMessages.gap(topic, -1, System.currentTimeMillis(), reason));
-          gaps.incrementAndGet();
+          sentInBatch++;
+          sender.sendGap(ChangeMessages.gap(topic, -1, System.currentTimeMillis(), reason));
         }
       };
 
@@ -69,7 +61,7 @@ public final class LoggedChangePublisher implements ChangePublisher {
     this.topic = options.changesTopic();
     this.json = options.changesJson();
     this.feed = feed;
-    this.producer = ChangeMessages.producer(options);
+    this.sender = new ChangeSender(options);
     this.thread = new Thread(this::run, "whack-kafka-changes");
     thread.setDaemon(true);
   }
@@ -88,8 +80,8 @@ public final class LoggedChangePublisher implements ChangePublisher {
       }
     }
     try {
-      producer.flush();
-      if (refused.get() == 0) {
+      sender.flush();
+      if (sender.takeRefused() == 0) {
         feed.commit(feed.position());
       }
     } catch (IOException | RuntimeException e) {
@@ -101,17 +93,18 @@ public final class LoggedChangePublisher implements ChangePublisher {
   private void publishBatch() throws IOException {
     ChangeFeed.Position start = feed.position();
     sentInBatch = 0;
-    refused.set(0);
+    sender.takeRefused();
     try {
       int records = feed.read(BATCH, reader);
       if (records == 0 && sentInBatch == 0) {
         LockSupport.parkNanos(IDLE_NANOS);
         return;
       }
-      producer.flush();
-      if (refused.get() > 0) {
+      sender.flush();
+      long refused = sender.takeRefused();
+      if (refused > 0) {
         throw new IOException(
-            "the broker did not take " + refused.get() + " of " + sentInBatch + " records");
+            "the broker did not take " + refused + " of " + sentInBatch + " records");
       }
     } catch (IOException | RuntimeException | Error e) {
       feed.seek(start); // the whole batch again, after the pause
@@ -135,20 +128,12 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
   private void send(ProducerRecord<byte[], byte[]> record) {
     sentInBatch++;
-    producer.send(
-        record,
-        (metadata, failure) -> {
-          if (failure == null) {
-            published.incrementAndGet();
-          } else {
-            refused.incrementAndGet();
-          }
-        });
+    sender.send(record);
   }
 
   @Override
   public long published() {
-    return published.get();
+    return sender.published();
   }
 
   /** None: a change the broker refused is sent again, never skipped. */
@@ -159,7 +144,7 @@ public final class LoggedChangePublisher implements ChangePublisher {
 
   @Override
   public long gaps() {
-    return gaps.get();
+    return sender.gaps();
   }
 
   @Override
@@ -177,7 +162,7 @@ public final class LoggedChangePublisher implements ChangePublisher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    producer.close(Duration.ofSeconds(5));
+    sender.close();
     try {
       feed.close();
     } catch (IOException e) {

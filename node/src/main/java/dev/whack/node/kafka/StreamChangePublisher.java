@@ -6,7 +6,6 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.segment.ChangeSink;
 import dev.whack.node.engine.segment.Subscription;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -16,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -49,7 +47,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
   private final String topic;
   private final List<String> segments;
   private final boolean json;
-  private final KafkaProducer<byte[], byte[]> producer;
+  private final ChangeSender sender;
   private final Thread thread;
   private final Sink sink = new Sink();
   private volatile boolean running = true;
@@ -68,9 +66,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
 
   private long epoch = System.currentTimeMillis();
 
-  private final AtomicLong published = new AtomicLong();
   private final AtomicLong missed = new AtomicLong();
-  private final AtomicLong gaps = new AtomicLong();
   private final Failures failures = new Failures("the Kafka changes publisher");
 
   /** Why changes are not published (a segment that could not be followed), for gap markers. */
@@ -85,15 +81,12 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
 
   private static final long RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  /** Records the broker refused that no gap marker has told of yet. */
-  private final AtomicLong unreported = new AtomicLong();
-
   public StreamChangePublisher(KafkaOptions options, ProfileEngine engine) {
     this.engine = engine;
     this.topic = options.changesTopic();
     this.segments = options.changesSegments();
     this.json = options.changesJson();
-    this.producer = ChangeMessages.producer(options);
+    this.sender = new ChangeSender(options);
     this.thread = new Thread(this::run, "whack-kafka-changes");
     thread.setDaemon(true);
     // From now on: what the node does after start-up is published. (It does nothing yet: the
@@ -189,8 +182,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
   }
 
   private void sendUnknownGap(String reason) {
-    send(ChangeMessages.gap(topic, -1, epoch, reason));
-    gaps.incrementAndGet();
+    sender.sendGap(ChangeMessages.gap(topic, -1, epoch, reason));
   }
 
   private void run() {
@@ -227,7 +219,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
       LockSupport.parkNanos(IDLE_NANOS);
       return;
     }
-    long refused = unreported.getAndSet(0);
+    long refused = sender.takeRefused();
     if (refused > 0) {
       sink.missed(refused); // what the broker did not take is a gap like any other
     }
@@ -316,7 +308,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
         return; // a predecessor published it
       }
       byte[] k = Arrays.copyOf(key, keyLength);
-      send(
+      sender.send(
           new ProducerRecord<>(
               topic, k, ChangeMessages.value(json, segment, k, enter, timeMillis, epoch, seq)));
     }
@@ -324,21 +316,8 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
     @Override
     public void missed(long count) {
       missed.addAndGet(count);
-      gaps.incrementAndGet();
-      send(ChangeMessages.gap(topic, count, epoch, null));
+      sender.sendGap(ChangeMessages.gap(topic, count, epoch, null));
     }
-  }
-
-  private void send(ProducerRecord<byte[], byte[]> record) {
-    producer.send(
-        record,
-        (metadata, failure) -> {
-          if (failure == null) {
-            published.incrementAndGet();
-          } else {
-            unreported.incrementAndGet();
-          }
-        });
   }
 
   @Override
@@ -348,7 +327,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
 
   @Override
   public long published() {
-    return published.get();
+    return sender.published();
   }
 
   @Override
@@ -358,7 +337,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
 
   @Override
   public long gaps() {
-    return gaps.get();
+    return sender.gaps();
   }
 
   @Override
@@ -380,6 +359,6 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
         s.subscription().close();
       }
     }
-    producer.close(Duration.ofSeconds(5));
+    sender.close();
   }
 }
