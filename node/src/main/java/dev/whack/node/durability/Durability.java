@@ -161,8 +161,8 @@ public final class Durability implements AutoCloseable {
     // Changes recorded for the publisher: replay makes again the changes of every write it plays;
     // a stripe's CHANGES record says those of its writes before it were logged, and what is left
     // after the last one (writes whose changes a crash took before they were logged) is logged
-    // anew once the log opens. Not on a first start with a publisher (no position kept yet): the
-    // changes before it are not published at all.
+    // anew when the publisher starts (startRecordingChanges). Not on a first start with a
+    // publisher (no position kept yet): the changes before it are not published at all.
     ChangeFeed.Kept position = changes == null ? null : ChangeFeed.read(dir);
     // This life's epoch: greater than the last one's even if the clock went back.
     long epoch = Math.max(System.currentTimeMillis(), position == null ? 0 : position.epoch() + 1);
