@@ -139,4 +139,31 @@ class ChangeFeedTest {
       feed.close();
     }
   }
+
+  /**
+   * A position file a power cut left empty (or anything else unreadable) is a gap, not a reason to
+   * refuse to start: the feed says so and reads from the oldest log kept, so nothing kept is
+   * skipped.
+   */
+  @Test
+  void shouldStartFromTheOldestLogWithAGapWhenThePositionCannotBeRead() throws Exception {
+    try (Node node = new Node()) {
+      node.engine.define("dk", "country == \"DK\"");
+      ChangeFeed feed = node.durability.startRecordingChanges();
+      node.update("p0", "{\"set\":{\"country\":\"DK\"}}");
+      readAll(feed, new ArrayList<>());
+      feed.close();
+    }
+    Files.writeString(dir.resolve(ChangeFeed.POSITION_FILE), "");
+    try (Node node = new Node()) {
+      List<String> lost = new ArrayList<>();
+      ChangeFeed feed = node.durability.startRecordingChanges();
+      List<Change> again = readAll(feed, lost);
+      assertEquals(1, lost.size(), lost.toString());
+      assertTrue(lost.get(0).contains("could not be read"), lost.get(0));
+      assertEquals(1, again.size(), "the oldest log's change read again: " + again);
+      assertEquals("p0", again.get(0).key());
+      feed.close();
+    }
+  }
 }
