@@ -279,9 +279,8 @@ public final class UpdateSource implements AutoCloseable {
   private void pollAndApply() {
     pauseWhileLogBehind();
     ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      pollStart.putIfAbsent(
-          new TopicPartition(record.topic(), record.partition()), record.offset());
+    for (TopicPartition partition : records.partitions()) {
+      pollStart.putIfAbsent(partition, records.records(partition).get(0).offset());
     }
     Throwable failed = laneFailure;
     if (failed != null) {
@@ -295,8 +294,7 @@ public final class UpdateSource implements AutoCloseable {
     long batchStart = System.nanoTime();
     try {
       for (ConsumerRecord<byte[], byte[]> record : records) {
-        Long from = retried.get(new TopicPartition(record.topic(), record.partition()));
-        if (from == null || record.offset() < from) {
+        if (before(record, retried, Map.of())) {
           apply(record); // a partition sent back to an earlier offset is read from there again
         }
       }
@@ -321,9 +319,7 @@ public final class UpdateSource implements AutoCloseable {
     Map<TopicPartition, Long> retried = forwardToOwners();
     ConsumerRecord<byte[], byte[]> lastRecord = null;
     for (ConsumerRecord<byte[], byte[]> record : inFlight) {
-      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-      Long from = retried.getOrDefault(partition, inFlightRetried.get(partition));
-      if (from == null || record.offset() < from) {
+      if (before(record, retried, inFlightRetried)) {
         handled(record);
       }
       lastRecord = record;
@@ -527,6 +523,23 @@ public final class UpdateSource implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /**
+   * Whether {@code record} comes before where its partition was sent back to by a forward retry
+   * ({@code retried}, else {@code earlier}), or its partition was not sent back; no allocation when
+   * none was (the common case, per record).
+   */
+  private static boolean before(
+      ConsumerRecord<byte[], byte[]> record,
+      Map<TopicPartition, Long> retried,
+      Map<TopicPartition, Long> earlier) {
+    if (retried.isEmpty() && earlier.isEmpty()) {
+      return true;
+    }
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    Long from = retried.getOrDefault(partition, earlier.get(partition));
+    return from == null || record.offset() < from;
   }
 
   /** Nothing of {@code partition} is committed until records of it are applied again. */
