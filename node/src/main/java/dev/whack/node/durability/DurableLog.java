@@ -595,20 +595,14 @@ public final class DurableLog implements AutoCloseable {
 
   /** Where the record after the one at {@code at} in {@link #out} starts. */
   private int next(int at) {
-    return at + LogFormat.RECORD_HEADER + intAt(out, at);
+    return at + LogFormat.RECORD_HEADER + LogFormat.intAt(out, at);
   }
 
   /** The sequence of the record at {@code at} in {@link #out} (after its length, CRC and type). */
   private long sequenceAt(int at) {
     int body = at + LogFormat.RECORD_HEADER + 1;
-    return ((long) intAt(out, body) << 32) | (intAt(out, body + 4) & 0xffffffffL);
-  }
-
-  private static int intAt(byte[] b, int at) {
-    return (b[at] & 0xff) << 24
-        | (b[at + 1] & 0xff) << 16
-        | (b[at + 2] & 0xff) << 8
-        | (b[at + 3] & 0xff);
+    return ((long) LogFormat.intAt(out, body) << 32)
+        | (LogFormat.intAt(out, body + 4) & 0xffffffffL);
   }
 
   private void flushOrdered() throws IOException {

@@ -42,6 +42,14 @@ final class LogFormat {
     return b;
   }
 
+  /** The big-endian u32 at {@code at}, as records and their headers hold numbers. */
+  static int intAt(byte[] b, int at) {
+    return (b[at] & 0xff) << 24
+        | (b[at + 1] & 0xff) << 16
+        | (b[at + 2] & 0xff) << 8
+        | (b[at + 3] & 0xff);
+  }
+
   static int crc(byte[] b, int off, int len) {
     CRC32C crc = new CRC32C();
     crc.update(b, off, len);

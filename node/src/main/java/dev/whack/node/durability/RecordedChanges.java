@@ -3,7 +3,6 @@ package dev.whack.node.durability;
 import dev.whack.node.engine.segment.ChangeRecorder;
 import dev.whack.node.keyspace.Keyspace;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
@@ -36,36 +35,17 @@ final class RecordedChanges implements ChangeRecorder {
   private final Pending[] pending;
   private final ConcurrentHashMap<String, byte[]> names = new ConcurrentHashMap<>();
 
-  /** Encoded changes of one stripe not yet logged: segment, key, enter, time each. */
+  /**
+   * Encoded changes of one stripe not yet logged, in the CHANGES record's own layout (segment, key,
+   * enter, time each), and how many.
+   */
   private static final class Pending {
-    byte[] bytes = new byte[256];
-    int size;
+    RecordBuffer bytes = new RecordBuffer(256);
     int count;
-
-    void ensure(int more) {
-      if (size + more > bytes.length) {
-        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
-      }
-    }
-
-    void putInt(int v) {
-      bytes[size++] = (byte) (v >>> 24);
-      bytes[size++] = (byte) (v >>> 16);
-      bytes[size++] = (byte) (v >>> 8);
-      bytes[size++] = (byte) v;
-    }
-
-    void putLong(long v) {
-      putInt((int) (v >>> 32));
-      putInt((int) v);
-    }
-
-    void put(byte[] b, int len) {
-      putInt(len);
-      System.arraycopy(b, 0, bytes, size, len);
-      size += len;
-    }
   }
+
+  /** Where dropped changes go. */
+  private static final RecordBuffer.Sink DROP = (b, off, len) -> {};
 
   /**
    * @param segments the segments whose changes are logged, or null for all
@@ -89,11 +69,8 @@ final class RecordedChanges implements ChangeRecorder {
     byte[] name = names.computeIfAbsent(segment, s -> s.getBytes(StandardCharsets.UTF_8));
     Pending p = pending[keyspace.stripeOf(key, 0, key.length)];
     int bytes = 4 + name.length + 4 + key.length + 1 + 8;
-    p.ensure(bytes);
-    p.put(name, name.length);
-    p.put(key, key.length);
-    p.bytes[p.size++] = (byte) (enter ? 1 : 0);
-    p.putLong(timeMillis);
+    p.bytes.putBytes(name, 0, name.length).putBytes(key, 0, key.length);
+    p.bytes.putByte(enter ? 1 : 0).putLong(timeMillis);
     p.count++;
     DurableLog to = log;
     if (to != null) {
@@ -121,7 +98,7 @@ final class RecordedChanges implements ChangeRecorder {
     locks[stripe].lock();
     try {
       Pending p = pending[stripe];
-      p.size = 0;
+      p.bytes.drainTo(DROP);
       p.count = 0;
     } finally {
       locks[stripe].unlock();
@@ -156,13 +133,27 @@ final class RecordedChanges implements ChangeRecorder {
       return;
     }
     Pending p = pending[source];
-    int at = 0;
-    int left = p.count;
+    int count = p.count;
+    if (count == 0) {
+      write(source, 0, new byte[0], 0); // a mark: no changes
+      return;
+    }
+    boolean large = p.bytes.size() > (1 << 20);
+    p.bytes.drainTo((bytes, off, len) -> write(source, count, bytes, off));
+    p.count = 0;
+    if (large) {
+      p.bytes = new RecordBuffer(256); // back down after an unusual burst (a flush_all's leaves)
+    }
+  }
+
+  /** Logs {@code count} encoded changes from {@code bytes[at]} as CHANGES records of the source. */
+  private void write(int source, int count, byte[] bytes, int at) {
+    int left = count;
     do {
       int n = Math.min(left, MAX_PER_RECORD);
       int end = at;
       for (int i = 0; i < n; i++) {
-        end = entryEnd(p.bytes, end);
+        end = entryEnd(bytes, end);
       }
       RecordBuffer b =
           log.append(source)
@@ -170,29 +161,17 @@ final class RecordedChanges implements ChangeRecorder {
               .putInt(source)
               .putLong(epoch)
               .putInt(n)
-              .putRaw(p.bytes, at, end - at);
+              .putRaw(bytes, at, end - at);
       log.appended(b.end() - (end - at)); // the changes themselves were counted as they came
       at = end;
       left -= n;
     } while (left > 0);
-    p.size = 0;
-    p.count = 0;
-    if (p.bytes.length > (1 << 20)) {
-      p.bytes = new byte[256];
-    }
   }
 
   /** Where the encoded change starting at {@code at} ends. */
   private static int entryEnd(byte[] b, int at) {
-    at += 4 + intAt(b, at); // segment
-    at += 4 + intAt(b, at); // key
+    at += 4 + LogFormat.intAt(b, at); // segment
+    at += 4 + LogFormat.intAt(b, at); // key
     return at + 1 + 8;
-  }
-
-  private static int intAt(byte[] b, int at) {
-    return (b[at] & 0xff) << 24
-        | (b[at + 1] & 0xff) << 16
-        | (b[at + 2] & 0xff) << 8
-        | b[at + 3] & 0xff;
   }
 }

@@ -78,12 +78,7 @@ final class StripeAppliers implements AutoCloseable {
    * which replay decides memberships) is played at such a point.
    */
   void barrier() {
-    for (int i = 0; i < queues.length; i++) {
-      if (!batches[i].isEmpty()) {
-        put(i, batches[i]);
-        batches[i] = new ArrayList<>(BATCH);
-      }
-    }
+    handOutRest();
     CountDownLatch reached = new CountDownLatch(queues.length);
     this.reached = reached;
     for (int i = 0; i < queues.length; i++) {
@@ -102,14 +97,19 @@ final class StripeAppliers implements AutoCloseable {
 
   /** Hands out what is left and waits until every record is applied. */
   void finish() {
+    handOutRest();
+    close();
+    checkFailure();
+  }
+
+  /** Hands each thread the records of its unfilled batch. */
+  private void handOutRest() {
     for (int i = 0; i < queues.length; i++) {
       if (!batches[i].isEmpty()) {
         put(i, batches[i]);
         batches[i] = new ArrayList<>(BATCH);
       }
     }
-    close();
-    checkFailure();
   }
 
   private void put(int i, List<byte[]> batch) {
