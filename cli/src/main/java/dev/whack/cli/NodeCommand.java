@@ -85,6 +85,24 @@ final class NodeCommand implements Callable<Integer> {
   java.util.List<String> peers = java.util.List.of();
 
   @Option(
+      names = "--cluster",
+      paramLabel = "NAME",
+      description =
+          "join the Kafka-managed cluster of this name (needs --kafka-bootstrap and"
+              + " --kafka-updates): its members are a consumer group, each owns the keys of its"
+              + " share of the updates topic's partitions, and a member added or lost moves only"
+              + " its share (docs/cluster.md)")
+  String cluster;
+
+  @Option(
+      names = "--kafka-session-timeout",
+      paramLabel = "DURATION",
+      description =
+          "how long a managed cluster waits for a silent member before its keys move to the"
+              + " others (default: ${DEFAULT-VALUE}; the broker allows 6s to 5m by default)")
+  String sessionTimeout = "10s";
+
+  @Option(
       names = "--advertise",
       description =
           "this node's host:port as its peers know it (default: --bind:--port; needed with"
@@ -251,6 +269,8 @@ final class NodeCommand implements Callable<Integer> {
               .watchBufferBytes(Math.toIntExact(NodeConfig.parseSize(watchBuffer)))
               .watchLappedTimeoutMillis(NodeConfig.parseDurationMillis(watchLappedTimeout))
               .peers(peers)
+              .cluster(cluster)
+              .sessionTimeoutMillis(NodeConfig.parseDurationMillis(sessionTimeout))
               .advertise(advertise)
               .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
               .dataDir(dataDir)

@@ -108,12 +108,22 @@ public final class WhackNode implements AutoCloseable {
         new StatsReport(config, keyspace, stats, tracker, VERSION, () -> serverRef[0].port())
             .withEngine(engine)
             .withDurability(durability);
-    this.cluster =
-        config.peers().isEmpty()
-            ? Cluster.single(config.advertise())
-            : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
-    this.memberCheck = MemberCheck.of(cluster, System.err::println);
-    report.withMembers(memberCheck);
+    if (config.clusterName() != null) {
+      this.cluster =
+          Cluster.managed(
+              config.advertise(),
+              FORWARD_TIMEOUT,
+              Duration.ofMillis(config.sessionTimeoutMillis()));
+      this.memberCheck = null; // the group is the member list: nothing to disagree on
+      report.withClusterStats(cluster::managedStats);
+    } else {
+      this.cluster =
+          config.peers().isEmpty()
+              ? Cluster.single(config.advertise())
+              : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
+      this.memberCheck = MemberCheck.of(cluster, System.err::println);
+      report.withClusterStats(memberCheck::stats);
+    }
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
     if (durability != null) {
@@ -185,7 +195,7 @@ public final class WhackNode implements AutoCloseable {
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
       timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
     }
-    if (cluster.isClustered()) {
+    if (memberCheck != null && cluster.isClustered()) {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -267,7 +277,9 @@ public final class WhackNode implements AutoCloseable {
     try {
       source =
           new UpdateSource(
-              config.kafka(),
+              config.clusterName() == null
+                  ? config.kafka()
+                  : config.kafka().withGroup("whack-cluster." + config.clusterName()),
               keyspace,
               cluster,
               durability,
@@ -460,7 +472,7 @@ public final class WhackNode implements AutoCloseable {
     return changePublisher;
   }
 
-  /** What this node knows of its peers' member lists. */
+  /** What this node knows of its peers' member lists (null in a managed cluster). */
   public MemberCheck memberCheck() {
     return memberCheck;
   }

@@ -1,117 +1,237 @@
 package dev.whack.node.cluster;
 
 import dev.whack.client.WhackClient;
-import dev.whack.client.ring.HashRing;
+import dev.whack.client.ring.ClusterMap;
+import dev.whack.node.engine.segment.SegmentChange;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 /**
- * This node's view of the cluster: the member list, the consistent-hash ring the Java client
- * computes too (docs/cluster.md), and a client to the other members for forwarding keys this node
- * does not own and for asking every node a segment question.
+ * This node's view of the cluster: the members, who owns which key (a {@link ClusterMap}: the
+ * consistent-hash ring of a static cluster, or the slot map of a Kafka-managed one;
+ * docs/cluster.md), and a client to the other members for forwarding keys this node does not own
+ * and for asking every member a segment question.
  *
- * <p>Concurrency: immutable after construction; the client is thread-safe.
+ * <p>A static cluster's view is fixed at start. A Kafka-managed cluster's changes with each group
+ * assignment ({@link #install}): the view (map, peers, client) is one immutable object swapped by
+ * reference, so a request routes by one map from start to end, and a client to members that left is
+ * closed only after a forwarded request could have finished.
+ *
+ * <p>Concurrency: {@link #install} is synchronized (the group's thread); everything else reads the
+ * volatile view; the clients are thread-safe.
  */
 public final class Cluster implements AutoCloseable {
-  private final String self;
-  private final HashRing ring;
-  private final List<String> peers;
-  private final WhackClient client;
+  /** The owner {@link #ownerOf} names for a key whose slot no member owns yet. */
+  public static final String NO_OWNER = "(no owner)";
 
-  private Cluster(String self, HashRing ring, List<String> peers, WhackClient client) {
+  private final String self;
+  private final boolean managed;
+  private final Duration timeout;
+  private final Duration sessionTimeout;
+  private volatile View view;
+
+  /** One map, this node's place in it, and a client to its other members (null: none). */
+  private record View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {}
+
+  private Cluster(
+      String self, boolean managed, Duration timeout, Duration sessionTimeout, View view) {
     this.self = self;
-    this.ring = ring;
-    this.peers = peers;
-    this.client = client;
+    this.managed = managed;
+    this.timeout = timeout;
+    this.sessionTimeout = sessionTimeout;
+    this.view = view;
   }
 
   /** A node alone: it owns every key and asks nobody. */
   public static Cluster single(String self) {
-    return new Cluster(self, HashRing.of(List.of(self)), List.of(), null);
+    return new Cluster(
+        self, false, null, null, new View(ClusterMap.ring(List.of(self)), 0, List.of(), null));
   }
 
   /**
-   * The cluster of {@code self} and {@code members} (which may include self).
+   * The static cluster of {@code self} and {@code members} (which may include self).
    *
    * @param timeout how long a forwarded request may take before it fails
    */
   public static Cluster of(String self, List<String> members, Duration timeout) {
-    TreeSet<String> all = new TreeSet<>(members);
+    List<String> all = new ArrayList<>(members);
     all.add(self);
-    if (all.size() == 1) {
+    ClusterMap map = ClusterMap.ring(all);
+    if (map.members().size() == 1) {
       return single(self);
     }
-    List<String> peers = new ArrayList<>(all);
-    peers.remove(self);
-    WhackClient client =
-        WhackClient.builder()
-            .servers(peers)
-            .requestTimeout(timeout)
-            .connectTimeout(timeout)
-            // A peer that was not up yet, or restarted, is back within a second.
-            .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
-            .build();
-    return new Cluster(self, HashRing.of(all), List.copyOf(peers), client);
+    return new Cluster(self, false, timeout, null, view(self, map, null, timeout));
   }
 
+  /**
+   * A member of a Kafka-managed cluster: it owns nothing until the group's first assignment is
+   * {@linkplain #install installed}.
+   *
+   * @param timeout how long a forwarded request may take before it fails
+   * @param sessionTimeout how long the group waits for a silent member before it moves its slots
+   */
+  public static Cluster managed(String self, Duration timeout, Duration sessionTimeout) {
+    return new Cluster(
+        self,
+        true,
+        timeout,
+        sessionTimeout,
+        new View(ClusterMap.unassigned(1), ClusterMap.NONE, List.of(), null));
+  }
+
+  /** The group's session timeout (a managed cluster's failure detector), or null when static. */
+  public Duration sessionTimeout() {
+    return sessionTimeout;
+  }
+
+  private static View view(String self, ClusterMap map, View old, Duration timeout) {
+    int selfIndex = map.members().indexOf(self);
+    List<String> peers = new ArrayList<>(map.members());
+    peers.remove(self);
+    if (old != null && old.peers.equals(peers)) {
+      return new View(map, selfIndex, old.peers, old.client);
+    }
+    WhackClient client =
+        peers.isEmpty()
+            ? null
+            : WhackClient.builder()
+                .servers(peers)
+                .requestTimeout(timeout)
+                .connectTimeout(timeout)
+                // A peer that was not up yet, or restarted, is back within a second.
+                .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
+                .build();
+    return new View(map, selfIndex, List.copyOf(peers), client);
+  }
+
+  /**
+   * Makes {@code map} this node's map (a Kafka-managed cluster, on each assignment); an older epoch
+   * than the one installed is ignored. A client to members that are gone is closed once what was
+   * forwarded through it has had its time.
+   */
+  public synchronized void install(ClusterMap map) {
+    if (!managed) {
+      throw new IllegalStateException("a static cluster's map is fixed");
+    }
+    View old = view;
+    if (map.epoch() < old.map.epoch()) {
+      return;
+    }
+    View next = view(self, map, old, timeout);
+    view = next;
+    if (old.client != null && old.client != next.client) {
+      CompletableFuture.delayedExecutor(2 * timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(old.client::close);
+    }
+  }
+
+  /** Whether keys may live on other members (a static cluster of more than one, or managed). */
   public boolean isClustered() {
-    return client != null;
+    return managed || view.client != null;
+  }
+
+  /** Whether the members and the map come from a Kafka consumer group. */
+  public boolean isManaged() {
+    return managed;
   }
 
   public String self() {
     return self;
   }
 
-  /** Every member, this node included, in ring order (sorted by name). */
+  /** The map requests route by now. */
+  public ClusterMap map() {
+    return view.map;
+  }
+
+  /** Every member in the map, this node included once it is in it. */
   public List<String> members() {
-    return ring.members();
+    return view.map.members();
   }
 
   public List<String> peers() {
-    return peers;
+    return view.peers;
   }
 
-  /** The member that owns the key. */
+  /** The member that owns the key, or {@link #NO_OWNER} while no member owns its slot. */
   public String ownerOf(byte[] key, int offset, int length) {
-    return ring.members().get(ring.ownerIndex(key, offset, length));
+    String owner = view.map.ownerOf(key, offset, length);
+    return owner == null ? NO_OWNER : owner;
   }
 
   public boolean owns(byte[] key, int offset, int length) {
-    return client == null || ownerOf(key, offset, length).equals(self);
+    View v = view;
+    if (!managed && v.client == null) {
+      return true;
+    }
+    int owner = v.map.ownerIndex(key, offset, length);
+    return owner != ClusterMap.NONE && owner == v.selfIndex;
   }
 
   /** Peers currently marked down (their keys fail fast until they answer again). */
   public List<String> downPeers() {
+    WhackClient client = view.client;
     return client == null ? List.of() : client.downNodes();
   }
 
   /** A statistics group of another member ({@code stats <group>}). */
-  public CompletableFuture<java.util.Map<String, String>> stats(String member, String group) {
-    return client.stats(member, group);
+  public CompletableFuture<Map<String, String>> stats(String member, String group) {
+    return ask(member, client -> client.stats(member, group));
   }
 
   /** Passes whole binary requests to a member and returns its response packets. */
   public CompletableFuture<byte[]> relayBinary(String member, byte[] requests) {
-    return client.relayBinary(member, requests);
+    return ask(member, client -> client.relayBinary(member, requests));
   }
 
   /** Passes whole commands to a member and returns its reply bytes. */
   public CompletableFuture<byte[]> relay(String member, byte[] commands) {
-    return client.relay(member, commands);
+    return ask(member, client -> client.relay(member, commands));
+  }
+
+  private <T> CompletableFuture<T> ask(
+      String member, java.util.function.Function<WhackClient, CompletableFuture<T>> call) {
+    WhackClient client = view.client;
+    if (member.equals(NO_OWNER)) {
+      return CompletableFuture.failedFuture(
+          ClusterException.failed(
+              "no member owns this key yet: the cluster's map is being made (try again)"));
+    }
+    if (client == null || !view.peers.contains(member)) {
+      return CompletableFuture.failedFuture(
+          ClusterException.failed(member + " is no longer a member (the map changed; try again)"));
+    }
+    return call.apply(client);
+  }
+
+  /** The {@code stats cluster} lines of a managed member: its map in short. */
+  public void managedStats(BiConsumer<String, String> sink) {
+    View v = view;
+    sink.accept("self", self);
+    sink.accept("mode", "kafka");
+    sink.accept("epoch", Long.toString(v.map.epoch()));
+    sink.accept("members", String.join(",", v.map.members()));
+    sink.accept("slots", Integer.toString(v.map.slotCount()));
+    sink.accept("slots_owned", Integer.toString(v.map.slotsOf(self).size()));
   }
 
   /**
    * Watches segments on every other member, handing each change (as the engine's own change type,
    * key as one char per byte) and each missed count to the given consumers; close the returned
-   * handle to stop. Null when the node is alone.
+   * handle to stop. Null when the node has no peers. (In a managed cluster the watch covers the
+   * members of the map it started with.)
    */
   public AutoCloseable watchPeers(
-      List<String> segments,
-      java.util.function.Consumer<dev.whack.node.engine.segment.SegmentChange> onChange,
-      java.util.function.LongConsumer onMissed) {
+      List<String> segments, Consumer<SegmentChange> onChange, LongConsumer onMissed) {
+    WhackClient client = view.client;
     if (client == null) {
       return null;
     }
@@ -123,11 +243,11 @@ public final class Cluster implements AutoCloseable {
               @Override
               public void onChange(dev.whack.client.SegmentChange change) {
                 onChange.accept(
-                    new dev.whack.node.engine.segment.SegmentChange(
+                    new SegmentChange(
                         change.segment(),
                         new String(
-                            change.key().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                            java.nio.charset.StandardCharsets.ISO_8859_1),
+                            change.key().getBytes(StandardCharsets.UTF_8),
+                            StandardCharsets.ISO_8859_1),
                         change.kind() == dev.whack.client.SegmentChange.Kind.ENTER,
                         change.time().toEpochMilli()));
               }
@@ -142,6 +262,7 @@ public final class Cluster implements AutoCloseable {
 
   @Override
   public void close() {
+    WhackClient client = view.client;
     if (client != null) {
       client.close();
     }

@@ -69,6 +69,20 @@ public record KafkaOptions(
     return new KafkaOptions(bootstrap, updatesTopic, group, null, null, List.of(), false, null, 0);
   }
 
+  /** These options with another consumer group (a managed cluster's own). */
+  public KafkaOptions withGroup(String newGroup) {
+    return new KafkaOptions(
+        bootstrap,
+        updatesTopic,
+        newGroup,
+        deadLetterTopic,
+        changesTopic,
+        changesSegments,
+        changesJson,
+        profilesTopic,
+        profilesDelayMillis);
+  }
+
   private static void requireTopic(String flag, String topic) {
     if (topic != null && !validTopic(topic)) {
       throw new IllegalArgumentException(

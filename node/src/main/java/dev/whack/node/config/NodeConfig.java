@@ -55,6 +55,12 @@ public final class NodeConfig {
   private long snapshotEverySeconds = 600;
   private long snapshotEveryWrites = 5_000_000;
   private List<String> peers = List.of();
+  private String clusterName;
+  private long sessionTimeoutMillis = DEFAULT_SESSION_TIMEOUT_MILLIS;
+
+  /** How long the group waits for a silent member of a managed cluster before moving its slots. */
+  public static final long DEFAULT_SESSION_TIMEOUT_MILLIS = 10_000;
+
   private String advertise;
   private InstantSource clock = InstantSource.system();
   private ByteBufAllocator allocator = PooledByteBufAllocator.DEFAULT;
@@ -140,6 +146,22 @@ public final class NodeConfig {
    */
   public NodeConfig peers(List<String> peers) {
     this.peers = List.copyOf(peers);
+    return this;
+  }
+
+  /**
+   * Makes the node a member of the Kafka-managed cluster of this name (docs/cluster.md): its
+   * members are the consumer group {@code whack-cluster.<name>} on the updates topic, which owns
+   * the keys by slot. Null (the default): not managed.
+   */
+  public NodeConfig cluster(String clusterName) {
+    this.clusterName = clusterName;
+    return this;
+  }
+
+  /** The group's session timeout for a managed cluster: its failure detector. */
+  public NodeConfig sessionTimeoutMillis(long sessionTimeoutMillis) {
+    this.sessionTimeoutMillis = sessionTimeoutMillis;
     return this;
   }
 
@@ -288,10 +310,27 @@ public final class NodeConfig {
         advertise == null || isHostPort(advertise),
         "the advertised address is host:port: " + advertise);
     require(
-        peers.isEmpty() || advertise != null || port != 0,
+        clusterName == null || peers.isEmpty(),
+        "--cluster (members from Kafka) and --peers (a static member list) exclude each other");
+    require(
+        clusterName == null || (kafka != null && kafka.updatesTopic() != null),
+        "--cluster needs --kafka-bootstrap and --kafka-updates: the updates topic's partitions are"
+            + " the cluster's slots");
+    require(
+        clusterName == null || KafkaOptions.validTopic("whack-cluster." + clusterName),
+        "--cluster must be a name of a-z A-Z 0-9 . _ -: " + clusterName);
+    require(
+        clusterName == null || kafka.profilesTopic() == null,
+        "--kafka-profiles with --cluster is not built yet (docs/cluster.md)");
+    require(
+        sessionTimeoutMillis >= 1000 && sessionTimeoutMillis <= 3_600_000,
+        "the session timeout must be from 1s to 1h: " + sessionTimeoutMillis + " ms");
+    boolean clustered = !peers.isEmpty() || clusterName != null;
+    require(
+        !clustered || advertise != null || port != 0,
         "a clustered node on a random port needs --advertise");
     require(
-        peers.isEmpty() || advertise != null || !isWildcard(bind),
+        !clustered || advertise != null || !isWildcard(bind),
         "a clustered node bound to "
             + bind
             + " needs --advertise: its peers cannot know it as "
@@ -381,6 +420,15 @@ public final class NodeConfig {
 
   public int ioThreads() {
     return ioThreads;
+  }
+
+  /** The managed cluster's name, or null. */
+  public String clusterName() {
+    return clusterName;
+  }
+
+  public long sessionTimeoutMillis() {
+    return sessionTimeoutMillis;
   }
 
   public List<String> peers() {

@@ -630,6 +630,19 @@ public final class ProfileEngine {
    * not hold this key.
    */
   public boolean remove(byte[] key, int hash, int ordinal) {
+    return remove(key, hash, ordinal, true);
+  }
+
+  /**
+   * Removes the profile because another member owns its key now (a Kafka-managed cluster moved the
+   * key's slot): it leaves every segment here, but no change is told, since the profile has not
+   * left its segments; it lives on at its new owner, which tells its own changes.
+   */
+  public boolean removeMoved(byte[] key, int hash, int ordinal) {
+    return remove(key, hash, ordinal, false);
+  }
+
+  private boolean remove(byte[] key, int hash, int ordinal, boolean tellChanges) {
     long now = clock.millis();
     ProfileTable.Stripe stripe = table.stripe(hash);
     stripe.lock().lock();
@@ -639,7 +652,7 @@ public final class ProfileEngine {
         return false;
       }
       for (Segment s : registry.catalog().all()) {
-        if (s.members().remove(ordinal)) {
+        if (s.members().remove(ordinal) && tellChanges) {
           hub.publish(s.name(), key, false, now);
         }
       }

@@ -111,6 +111,15 @@ public final class UpdateSource implements AutoCloseable {
 
   private final Path dataDir;
 
+  /** The node's keyspace: a managed cluster's member drops the keys a new map moved away. */
+  private final Keyspace keyspace;
+
+  /**
+   * In a Kafka-managed cluster, the partitions (slots) this member holds the keys of: read from the
+   * beginning when gained, their keys dropped when lost. Consumer thread only.
+   */
+  private Set<Integer> held = new HashSet<>();
+
   /** Where a node that refilled from the profiles topic follows each partition from. */
   private final Map<Integer, Long> startAt;
 
@@ -188,6 +197,7 @@ public final class UpdateSource implements AutoCloseable {
     this.emptyAtStart = emptyAtStart;
     this.startAt = startAt == null ? Map.of() : Map.copyOf(startAt);
     this.dataDir = dataDir;
+    this.keyspace = keyspace;
     this.liveBytes = liveBytes;
     this.bulkSharePercent = bulkSharePercent;
     Properties p = new Properties();
@@ -205,10 +215,31 @@ public final class UpdateSource implements AutoCloseable {
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    if (cluster.isManaged()) {
+      joinAsMember(p, options, cluster);
+    }
     this.consumer = new KafkaConsumer<>(p);
     this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
     this.thread = new Thread(this::run, "whack-kafka-updates");
     thread.setDaemon(true);
+  }
+
+  /**
+   * A Kafka-managed cluster's member (docs/cluster.md): the group's classic protocol, whose
+   * client-side assignor ({@link ClusterAssignor}) makes the cluster map, and the group's session
+   * timeout as the failure detector.
+   */
+  private static void joinAsMember(Properties p, KafkaOptions options, Cluster cluster) {
+    p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClusterAssignor.class.getName());
+    p.put(ClusterAssignor.SELF_CONFIG, cluster.self());
+    p.put(ClusterAssignor.TOPIC_CONFIG, options.updatesTopic());
+    p.put(
+        ClusterAssignor.INSTALL_CONFIG,
+        (java.util.function.Consumer<dev.whack.client.ring.ClusterMap>) cluster::install);
+    int session = (int) cluster.sessionTimeout().toMillis();
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session);
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, session / 5));
   }
 
   /** The group member id kept in the data directory, made on first use. */
@@ -262,7 +293,13 @@ public final class UpdateSource implements AutoCloseable {
         // a hint only: the next start reads a little more again
       }
       try {
-        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        // A member of a managed cluster leaves the group at once, even a static one: its slots
+        // move now, not after the session timeout.
+        consumer.close(
+            cluster.isManaged()
+                ? CloseOptions.timeout(Duration.ofSeconds(5))
+                    .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                : CloseOptions.timeout(Duration.ofSeconds(5)));
       } finally {
         appliers.close();
       }
@@ -401,7 +438,18 @@ public final class UpdateSource implements AutoCloseable {
       dead(record, e.getMessage());
       return;
     }
-    if (!cluster.owns(key, 0, key.length)) {
+    if (cluster.isManaged()) {
+      int slot = cluster.map().slotOf(key, 0, key.length);
+      if (slot != record.partition()) {
+        dead(
+            record,
+            "wrong partition: the key's slot is "
+                + slot
+                + " (Kafka's default partitioner), the record is in partition "
+                + record.partition());
+        return;
+      }
+    } else if (!cluster.owns(key, 0, key.length)) {
       forwards.add(cluster.ownerOf(key, 0, key.length), record, kind, producer(record.partition()));
       return;
     }
@@ -744,6 +792,10 @@ public final class UpdateSource implements AutoCloseable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (cluster.isManaged()) {
+        takeSlots(partitions);
+        return;
+      }
       if (!emptyAtStart) {
         return;
       }
@@ -776,6 +828,46 @@ public final class UpdateSource implements AutoCloseable {
         } catch (IOException e) {
           System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
         }
+      }
+    }
+  }
+
+  /**
+   * A managed cluster's member took its slots in a new map (installed just before by the assignor):
+   * the keys of slots it no longer owns are dropped (quietly: they live on at their new owners),
+   * and slots it did not hold are read from the beginning, since this node has none of their keys;
+   * the producer marks make a record it already applied count once.
+   */
+  private void takeSlots(Collection<TopicPartition> partitions) {
+    Set<Integer> now = new HashSet<>();
+    for (TopicPartition partition : partitions) {
+      now.add(partition.partition());
+    }
+    boolean first = readSinceStart.isEmpty() && held.isEmpty();
+    if (first || !held.equals(now)) {
+      int dropped = keyspace.dropMoved(key -> !cluster.owns(key, 0, key.length));
+      if (dropped > 0) {
+        System.err.printf(
+            "whack node: the cluster map (epoch %d) moved %d keys to other members%n",
+            cluster.map().epoch(), dropped);
+      }
+    }
+    Set<TopicPartition> gained = new HashSet<>();
+    for (TopicPartition partition : partitions) {
+      if (!held.contains(partition.partition())) {
+        gained.add(partition);
+      }
+    }
+    readSinceStart.addAll(partitions);
+    held = now;
+    if (!gained.isEmpty()) {
+      consumer.seekToBeginning(gained);
+    }
+    if (dataDir != null) {
+      try {
+        Files.deleteIfExists(dataDir.resolve(STARTING_FILE));
+      } catch (IOException e) {
+        System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
       }
     }
   }

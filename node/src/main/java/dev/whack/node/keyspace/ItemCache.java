@@ -650,6 +650,50 @@ final class ItemCache {
     return removed;
   }
 
+  /** Which keys {@link #dropMoved} drops. */
+  @FunctionalInterface
+  public interface KeyTest {
+    boolean test(byte[] key);
+  }
+
+  /**
+   * Drops every item whose key {@code moved} says another member owns now (a Kafka-managed
+   * cluster's new assignment): profiles leave their segments without a change told ({@link
+   * ProfileHooks#moved}). Not journaled: a node that restarts drops them again at its first
+   * assignment, and a key that comes back is read again from its slot's log, where its producer
+   * marks make the records it kept count once.
+   *
+   * @return how many items were dropped
+   */
+  public int dropMoved(KeyTest moved) {
+    int dropped = 0;
+    for (Stripe stripe : stripes) {
+      long freed = 0;
+      stripe.lock.lock();
+      try {
+        Item item = stripe.lruHead;
+        while (item != null) {
+          Item next = item.lruNext;
+          if (moved.test(item.key)) {
+            freed += item.sizeBytes();
+            stripe.unlink(item);
+            if (item.isProfile()) {
+              hooks.moved(item.key, item.hash, item.ordinal);
+            }
+            dropped++;
+          }
+          item = next;
+        }
+      } finally {
+        stripe.lock.unlock();
+      }
+      if (freed != 0) {
+        bytesUsed.addAndGet(-freed);
+      }
+    }
+    return dropped;
+  }
+
   /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */
   public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
     int hash = hash(key, keyOffset, keyLength);

@@ -69,6 +69,11 @@ public final class Keyspace {
               }
 
               @Override
+              public void moved(byte[] key, int hash, int ordinal) {
+                engine.removeMoved(key, hash, ordinal);
+              }
+
+              @Override
               public long sharedBytes() {
                 return engine.nameBytes();
               }
@@ -460,6 +465,17 @@ public final class Keyspace {
    */
   public void flushAll(long delaySeconds) {
     cache.flushAll(delaySeconds);
+  }
+
+  /**
+   * Drops every item (opaque or profile) whose key another member owns now, as a Kafka-managed
+   * cluster's new assignment says ({@link ItemCache#dropMoved}): no segment change is told for the
+   * profiles, which live on at their new owners.
+   *
+   * @return how many items were dropped
+   */
+  public int dropMoved(ItemCache.KeyTest ownedElsewhere) {
+    return cache.dropMoved(ownedElsewhere);
   }
 
   /**

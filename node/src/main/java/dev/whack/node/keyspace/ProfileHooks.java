@@ -13,6 +13,14 @@ interface ProfileHooks {
   void removed(byte[] key, int hash, int ordinal);
 
   /**
+   * The profile item under this key left the cache because another member owns the key now: gone
+   * here, but not gone (no segment change is told).
+   */
+  default void moved(byte[] key, int hash, int ordinal) {
+    removed(key, hash, ordinal);
+  }
+
+  /**
    * Bytes the profiles hold in common, outside any item (their interned names), which count against
    * the memory cap beside the items: while items and these together are over the cap, the cache
    * evicts, and evicted profiles give back the names only they used.

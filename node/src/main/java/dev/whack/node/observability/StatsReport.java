@@ -1,6 +1,5 @@
 package dev.whack.node.observability;
 
-import dev.whack.node.cluster.MemberCheck;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.durability.Durability;
 import dev.whack.node.durability.DurableLog;
@@ -37,7 +36,7 @@ public final class StatsReport {
   private final IntSupplier boundPort;
   private ProfileEngine engine;
   private Durability durability;
-  private MemberCheck members;
+  private java.util.function.Consumer<java.util.function.BiConsumer<String, String>> clusterStats;
 
   public StatsReport(
       NodeConfig config,
@@ -66,9 +65,13 @@ public final class StatsReport {
     return this;
   }
 
-  /** Adds the {@code cluster} group: the member list and what the peers said of theirs. */
-  public StatsReport withMembers(MemberCheck members) {
-    this.members = members;
+  /**
+   * Adds the {@code cluster} group: the member list and what the peers said of theirs (a static
+   * cluster), or the map in short (a managed one).
+   */
+  public StatsReport withClusterStats(
+      java.util.function.Consumer<java.util.function.BiConsumer<String, String>> clusterStats) {
+    this.clusterStats = clusterStats;
     return this;
   }
 
@@ -82,10 +85,10 @@ public final class StatsReport {
       case "sizes" -> sink.stat("sizes_status", "disabled");
       case "conns" -> conns(sink);
       case "cluster" -> {
-        if (members == null) {
+        if (clusterStats == null) {
           return false;
         }
-        members.stats(sink::stat);
+        clusterStats.accept(sink::stat);
       }
       default -> {
         return false;

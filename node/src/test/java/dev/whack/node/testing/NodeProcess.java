@@ -59,6 +59,36 @@ public final class NodeProcess implements AutoCloseable {
     if (changesTopic != null && kafka.size() != 3) {
       throw new IllegalArgumentException("a changes topic needs bootstrap, updates topic, group");
     }
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(dir.toString(), fsync, Long.toString(snapshotEveryWrites)));
+    args.addAll(kafka);
+    if (changesTopic != null) {
+      args.add(changesTopic);
+    }
+    return launch(args);
+  }
+
+  /**
+   * A member of a Kafka-managed cluster, in memory, on {@code port}: {@code whack node --cluster
+   * <cluster> --kafka-updates <topic> --kafka-session-timeout <sessionMillis>}.
+   */
+  public static NodeProcess startMember(
+      int port, String bootstrap, String topic, String cluster, long sessionMillis)
+      throws IOException {
+    return launch(
+        List.of(
+            MEMBER,
+            Integer.toString(port),
+            bootstrap,
+            topic,
+            cluster,
+            Long.toString(sessionMillis)));
+  }
+
+  private static final String MEMBER = "--member";
+
+  private static NodeProcess launch(List<String> args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command =
         new java.util.ArrayList<>(
@@ -67,14 +97,8 @@ public final class NodeProcess implements AutoCloseable {
                 "-Xmx512m",
                 "-cp",
                 System.getProperty("java.class.path"),
-                NodeProcess.class.getName(),
-                dir.toString(),
-                fsync,
-                Long.toString(snapshotEveryWrites)));
-    command.addAll(kafka);
-    if (changesTopic != null) {
-      command.add(changesTopic);
-    }
+                NodeProcess.class.getName()));
+    command.addAll(args);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -123,9 +147,24 @@ public final class NodeProcess implements AutoCloseable {
 
   /**
    * The node: {@code <data dir> <fsync> <snapshot every writes> [<kafka bootstrap> <topic> <group>
-   * [<changes topic>]]}; the changes topic gets every segment's changes in JSON.
+   * [<changes topic>]]}; the changes topic gets every segment's changes in JSON. Or a managed
+   * cluster's member: {@code --member <port> <bootstrap> <topic> <cluster> <session millis>}.
    */
   public static void main(String[] args) throws Exception {
+    if (args[0].equals(MEMBER)) {
+      WhackNode member =
+          WhackNode.start(
+              new NodeConfig()
+                  .port(Integer.parseInt(args[1]))
+                  .metricsPort(0)
+                  .kafka(KafkaOptions.updates(args[2], args[3], null))
+                  .cluster(args[4])
+                  .sessionTimeoutMillis(Long.parseLong(args[5]))
+                  .conclude());
+      System.out.println("PORT " + member.port());
+      System.out.flush();
+      Thread.currentThread().join();
+    }
     NodeConfig config =
         new NodeConfig()
             .port(0)

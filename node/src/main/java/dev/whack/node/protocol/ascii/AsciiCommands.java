@@ -109,6 +109,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] CMD_SHUTDOWN = ascii("shutdown");
   private static final byte[] CMD_SLABS = ascii("slabs");
   private static final byte[] CMD_SNAPSHOT = ascii("snapshot");
+  private static final byte[] CMD_CLUSTER = ascii("cluster");
+  private static final byte[] WORD_MAP = ascii("map");
   private static final byte[] NO_DATA_DIR =
       ascii("SERVER_ERROR no data directory: start the node with --data-dir\r\n");
   private static final byte[] CMD_LOCAL = ascii("local");
@@ -160,11 +162,14 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private boolean pendingIsMeta;
   private boolean pendingIsProfile;
 
+  private final dev.whack.node.cluster.Cluster cluster;
+
   public AsciiCommands(ProtocolContext context) {
     this.keys = context.keyspace().session();
     this.stats = context.stats();
     this.log = context.log();
     this.durability = context.durability();
+    this.cluster = context.cluster();
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
@@ -323,6 +328,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       slabs(line);
     } else if (line.tokenEquals(0, CMD_SNAPSHOT)) {
       snapshot(line, framing);
+    } else if (line.tokenEquals(0, CMD_CLUSTER)) {
+      clusterMap(line);
     } else if (line.tokenEquals(0, ItemDumpCommand.NAME)) {
       itemDump.run(line, framing);
     } else if (profileCommands.onLine(line, framing, keys.maxItemSize(), local)) {
@@ -836,6 +843,22 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
                           + "\r\n";
               ctx.executor().execute(() -> framing.resumeWith(ascii(reply)));
             });
+  }
+
+  /**
+   * "cluster map": who owns which key, as clients route by it (docs/protocol.md, "cluster map"; the
+   * format is {@code ClusterMap}'s text form). A node alone answers a ring of itself.
+   */
+  private void clusterMap(AsciiLine line) {
+    if (line.tokenCount != 2 || line.moreTokens || !line.tokenEquals(1, WORD_MAP)) {
+      error(ERROR);
+      return;
+    }
+    StringBuilder reply = new StringBuilder(256);
+    for (String l : cluster.map().lines()) {
+      reply.append(l).append("\r\n");
+    }
+    replies.bytes(reply.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** "verbosity <level> [noreply]\r\n": accepted and ignored, as there is no log to tune. */

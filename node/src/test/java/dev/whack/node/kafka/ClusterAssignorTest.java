@@ -1,0 +1,124 @@
+package dev.whack.node.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.client.ring.ClusterMap;
+import dev.whack.client.ring.Slots;
+import dev.whack.node.kafka.ClusterAssignor.Claim;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The managed cluster's ownership: slots are Kafka's partitions of the key (the client's {@link
+ * Slots} is Kafka's own function), and the assignor's maps are balanced and move only what a join
+ * or a leave must.
+ */
+class ClusterAssignorTest {
+  @Test
+  void shouldSlotEveryKeyAsKafkasDefaultPartitionerDoes() {
+    Random random = new Random(42);
+    for (int i = 0; i < 100_000; i++) {
+      byte[] key = new byte[random.nextInt(300)];
+      random.nextBytes(key);
+      assertEquals(Utils.murmur2(key), Slots.murmur2(key, 0, key.length));
+      int partitions = 1 + random.nextInt(1000);
+      assertEquals(
+          Utils.toPositive(Utils.murmur2(key)) % partitions, Slots.slotOf(key, partitions));
+    }
+  }
+
+  @Test
+  void shouldGiveEveryMemberItsShareWithinOneSlot() {
+    for (int members = 1; members <= 20; members++) {
+      for (int slots : new int[] {1, 7, 16, 64, 256}) {
+        ClusterMap map = ClusterAssignor.plan(fresh(members), slots);
+        int low = Integer.MAX_VALUE;
+        int high = 0;
+        int total = 0;
+        for (String m : map.members()) {
+          int owned = map.slotsOf(m).size();
+          low = Math.min(low, owned);
+          high = Math.max(high, owned);
+          total += owned;
+        }
+        assertEquals(slots, total, members + " members, " + slots + " slots: every slot owned");
+        assertTrue(
+            high - low <= 1, members + " members, " + slots + " slots: " + low + ".." + high);
+      }
+    }
+  }
+
+  @Test
+  void shouldMoveOnlyTheJoinersShareWhenAFourthMemberJoins() {
+    ClusterMap three = ClusterAssignor.plan(fresh(3), 256);
+    List<Claim> claims = claimsOf(three);
+    claims.add(new Claim("id-d", "10.0.0.4:11211", List.of()));
+    ClusterMap four = ClusterAssignor.plan(claims, 256);
+    int moved = 0;
+    for (int slot = 0; slot < 256; slot++) {
+      if (!three.activeOf(slot).equals(four.activeOf(slot))) {
+        moved++;
+        assertEquals("10.0.0.4:11211", four.activeOf(slot), "a moved slot goes to the joiner");
+      }
+    }
+    assertEquals(64, moved, "a quarter of the slots moved, all to the joiner");
+  }
+
+  @Test
+  void shouldMoveOnlyTheLeaversSlotsWhenAMemberLeaves() {
+    ClusterMap four = ClusterAssignor.plan(fresh(4), 256);
+    List<Claim> claims = claimsOf(four);
+    claims.removeIf(c -> c.address().equals("10.0.0.2:11211"));
+    ClusterMap three = ClusterAssignor.plan(claims, 256);
+    for (int slot = 0; slot < 256; slot++) {
+      if (!four.activeOf(slot).equals("10.0.0.2:11211")) {
+        assertEquals(four.activeOf(slot), three.activeOf(slot), "slot " + slot + " stays put");
+      }
+    }
+  }
+
+  @Test
+  void shouldGiveASlotClaimedTwiceToOneMember() {
+    List<Claim> claims = new ArrayList<>();
+    claims.add(new Claim("id-a", "10.0.0.1:11211", List.of(0, 1)));
+    claims.add(new Claim("id-b", "10.0.0.2:11211", List.of(1, 2, 3)));
+    ClusterMap map = ClusterAssignor.plan(claims, 4);
+    assertEquals(List.of(0, 1), map.slotsOf("10.0.0.1:11211"));
+    assertEquals(List.of(2, 3), map.slotsOf("10.0.0.2:11211"));
+  }
+
+  @Test
+  void shouldCarryTheAddressAndTheOwnedSlotsInTheSubscription() {
+    ClusterAssignor assignor = new ClusterAssignor();
+    assignor.configure(
+        java.util.Map.of(
+            ClusterAssignor.SELF_CONFIG,
+            "10.0.0.9:11211",
+            ClusterAssignor.TOPIC_CONFIG,
+            "updates",
+            ClusterAssignor.INSTALL_CONFIG,
+            (java.util.function.Consumer<ClusterMap>) map -> {}));
+    Claim claim = ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of()));
+    assertEquals(new Claim("m", "10.0.0.9:11211", List.of()), claim);
+  }
+
+  private static List<Claim> fresh(int members) {
+    List<Claim> claims = new ArrayList<>();
+    for (int i = 1; i <= members; i++) {
+      claims.add(new Claim("id-" + i, "10.0.0." + i + ":11211", List.of()));
+    }
+    return claims;
+  }
+
+  private static List<Claim> claimsOf(ClusterMap map) {
+    List<Claim> claims = new ArrayList<>();
+    for (String m : map.members()) {
+      claims.add(new Claim("id-" + m, m, map.slotsOf(m)));
+    }
+    return claims;
+  }
+}

@@ -1,0 +1,225 @@
+package dev.whack.node.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.client.ring.ClusterMap;
+import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.KafkaBroker;
+import dev.whack.node.testing.NodeProcess;
+import dev.whack.node.testing.RawConnection;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A Kafka-managed cluster (docs/cluster.md): three members, then a fourth joins, one leaves
+ * gracefully and one is killed (kill -9, a process of its own) while updates keep coming. After
+ * each step every member has installed the same map, every key lives on exactly one member, and
+ * every counter, read through any member, equals the updates Kafka acknowledged for it: a moved
+ * slot's new owner read it again from the log, and nothing was lost or applied twice.
+ */
+class ManagedClusterTest {
+  private static final int KEYS = 200;
+  private static final int SLOTS = 8;
+  private static final long SESSION_MILLIS = 6000; // the broker's smallest by default
+  private static final String CLUSTER = "managed-test";
+
+  private final long[] sent = new long[KEYS];
+  private int produced;
+
+  @Test
+  void shouldKeepEveryCounterEqualToTheAcknowledgedUpdatesAsMembersJoinLeaveAndDie()
+      throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    String topic = "managed-cluster";
+    broker.createTopic(topic, SLOTS, false);
+    int[] ports = freePorts(4);
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      NodeProcess doomed =
+          NodeProcess.startMember(ports[2], broker.bootstrap(), topic, CLUSTER, SESSION_MILLIS);
+      started.add(doomed);
+      EmbeddedNode first = member(broker, topic, ports[0]);
+      started.add(first);
+      EmbeddedNode leaving = member(broker, topic, ports[1]);
+      started.add(leaving);
+      awaitMap(List.of(ports[0], ports[1], ports[2]));
+      produce(broker, topic, 3000);
+      awaitCounters(ports[0]);
+      assertEquals(KEYS, localItems(ports[0], ports[1], ports[2]), "each key on one member");
+
+      EmbeddedNode joiner = member(broker, topic, ports[3]);
+      started.add(joiner);
+      awaitMap(List.of(ports[0], ports[1], ports[2], ports[3]));
+      assertEquals(
+          SLOTS / 4,
+          first.node().cluster().map().slotsOf("127.0.0.1:" + ports[3]).size(),
+          "the joiner owns its share");
+      produce(broker, topic, 3000);
+      awaitCounters(ports[3]);
+      assertEquals(KEYS, localItems(ports[0], ports[1], ports[2], ports[3]));
+
+      leaving.close();
+      awaitMap(List.of(ports[0], ports[2], ports[3]));
+      produce(broker, topic, 3000);
+      awaitCounters(ports[2]);
+      assertEquals(KEYS, localItems(ports[0], ports[2], ports[3]));
+
+      long killedAt = System.nanoTime();
+      doomed.kill();
+      produce(broker, topic, 3000);
+      awaitMap(List.of(ports[0], ports[3]));
+      awaitCounters(ports[0]);
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killedAt);
+      assertTrue(seconds < 60, "the killed member's keys served again after " + seconds + " s");
+      assertEquals(KEYS, localItems(ports[0], ports[3]));
+      assertEquals(0, first.node().kafkaSource().deadLetters());
+    } finally {
+      for (AutoCloseable c : started) {
+        c.close();
+      }
+    }
+  }
+
+  private static EmbeddedNode member(KafkaBroker broker, String topic, int port) {
+    return EmbeddedNode.start(
+        c ->
+            c.port(port)
+                .kafka(KafkaOptions.updates(broker.bootstrap(), topic, null))
+                .cluster(CLUSTER)
+                .sessionTimeoutMillis(SESSION_MILLIS));
+  }
+
+  /** Waits until each of these members reports a map of exactly them, all with one epoch. */
+  private static void awaitMap(List<Integer> ports) throws InterruptedException {
+    List<String> expected = new ArrayList<>();
+    for (int port : ports) {
+      expected.add("127.0.0.1:" + port);
+    }
+    expected.sort(null);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      List<ClusterMap> maps = new ArrayList<>();
+      for (int port : ports) {
+        maps.add(mapOf(port));
+      }
+      boolean agreed = true;
+      for (ClusterMap map : maps) {
+        agreed &=
+            map.members().equals(expected)
+                && map.epoch() == maps.get(0).epoch()
+                && map.slotCount() == SLOTS;
+        for (int slot = 0; agreed && slot < map.slotCount(); slot++) {
+          agreed = map.activeOf(slot) != null;
+        }
+      }
+      if (agreed) {
+        return;
+      }
+      last = maps.toString();
+      Thread.sleep(200);
+    }
+    throw new AssertionError("the members never agreed on a map of " + expected + ": " + last);
+  }
+
+  private static ClusterMap mapOf(int port) {
+    try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+      c.send("cluster map\r\n");
+      List<String> lines = new ArrayList<>();
+      for (String line = c.readLine().trim(); ; line = c.readLine().trim()) {
+        lines.add(line);
+        if (line.equals("END")) {
+          return ClusterMap.parse(lines);
+        }
+      }
+    }
+  }
+
+  /** Waits until every counter, read through the member on {@code port}, equals what was sent. */
+  private void awaitCounters(int port) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && !countersEqual(port)) {
+      Thread.sleep(200);
+    }
+    Thread.sleep(1000); // an update applied twice would show now
+    try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+      for (int k = 0; k < KEYS; k++) {
+        assertEquals(sent[k], Counters.counter(c, "m" + k), "counter m" + k);
+      }
+    }
+  }
+
+  private boolean countersEqual(int port) {
+    try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+      for (int k = 0; k < KEYS; k++) {
+        if (Counters.counter(c, "m" + k) != sent[k]) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Items held by these members themselves ({@code curr_items}), summed. */
+  private static long localItems(int... ports) {
+    long total = 0;
+    for (int port : ports) {
+      try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+        c.send("stats\r\n");
+        for (String line = c.readLine().trim(); !line.equals("END"); line = c.readLine().trim()) {
+          if (line.startsWith("STAT curr_items ")) {
+            total += Long.parseLong(line.substring("STAT curr_items ".length()));
+          }
+        }
+      }
+    }
+    return total;
+  }
+
+  /** Sends {@code records} increments over the keys and waits for Kafka to acknowledge them. */
+  private void produce(KafkaBroker broker, String topic, int records) throws Exception {
+    byte[] incr = "{\"incr\":{\"n\":1}}".getBytes(StandardCharsets.UTF_8);
+    List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+    int[] keys = new int[records];
+    try (KafkaProducer<byte[], byte[]> p = broker.producer()) {
+      for (int i = 0; i < records; i++) {
+        keys[i] = (produced++ * 7) % KEYS;
+        acks.add(
+            p.send(
+                new ProducerRecord<>(
+                    topic, ("m" + keys[i]).getBytes(StandardCharsets.UTF_8), incr)));
+      }
+      p.flush();
+    }
+    for (int i = 0; i < records; i++) {
+      acks.get(i).get(30, TimeUnit.SECONDS); // acknowledged, so it counts
+      sent[keys[i]]++;
+    }
+  }
+
+  private static int[] freePorts(int n) throws IOException {
+    int[] ports = new int[n];
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0);
+        held.add(s);
+        ports[i] = s.getLocalPort();
+      }
+    } finally {
+      for (ServerSocket s : held) {
+        s.close();
+      }
+    }
+    return ports;
+  }
+}
