@@ -116,6 +116,7 @@ public final class WhackNode implements AutoCloseable {
               Duration.ofMillis(config.sessionTimeoutMillis()));
       this.memberCheck = null; // the group is the member list: nothing to disagree on
       report.withClusterStats(cluster::managedStats);
+      cluster.onInstalled(this::adoptSegmentsOnce);
     } else {
       this.cluster =
           config.peers().isEmpty()
@@ -296,6 +297,34 @@ public final class WhackNode implements AutoCloseable {
     metrics.bindKafkaSource(source);
     return source;
   }
+
+  /**
+   * A managed cluster's member takes the segment definitions its peers have once, at the first map
+   * that gives it peers (it may have joined after they were defined); if no peer could answer, at
+   * the next map.
+   */
+  private void adoptSegmentsOnce(dev.whack.client.ring.ClusterMap map) {
+    if (map.members().size() < 2 || !segmentsAdopted.compareAndSet(false, true)) {
+      return;
+    }
+    new dev.whack.node.cluster.ClusterSegments(cluster, engine, keyspace.session())
+        .adoptDefinitions()
+        .whenComplete(
+            (adopted, failure) -> {
+              if (failure != null) {
+                segmentsAdopted.set(false);
+                System.err.println(
+                    "whack node: could not take the segment definitions from the other members: "
+                        + failure.getMessage());
+              } else if (adopted > 0) {
+                System.err.printf(
+                    "whack node: took %d segment definitions from the other members%n", adopted);
+              }
+            });
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean segmentsAdopted =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /** Starts a snapshot in the background when {@code --snapshot-every} says one is due. */
   private void snapshotIfDue() {

@@ -37,6 +37,7 @@ public final class Cluster implements AutoCloseable {
   private final Duration timeout;
   private final Duration sessionTimeout;
   private volatile View view;
+  private volatile Consumer<ClusterMap> onInstalled = map -> {};
 
   /** One map, this node's place in it, and a client to its other members (null: none). */
   private record View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {}
@@ -127,10 +128,16 @@ public final class Cluster implements AutoCloseable {
     }
     View next = view(self, map, old, timeout);
     view = next;
+    onInstalled.accept(map);
     if (old.client != null && old.client != next.client) {
       CompletableFuture.delayedExecutor(2 * timeout.toMillis(), TimeUnit.MILLISECONDS)
           .execute(old.client::close);
     }
+  }
+
+  /** Tells {@code listener} each map installed from now on (on the group's thread). */
+  public void onInstalled(Consumer<ClusterMap> listener) {
+    this.onInstalled = listener;
   }
 
   /** Whether keys may live on other members (a static cluster of more than one, or managed). */
@@ -210,6 +217,26 @@ public final class Cluster implements AutoCloseable {
           ClusterException.failed(member + " is no longer a member (the map changed; try again)"));
     }
     return call.apply(client);
+  }
+
+  /**
+   * Why a cluster-wide answer now would miss keys, or null: in a managed cluster, a slot no member
+   * owns (the group is assigning) or a map this node is not in yet.
+   */
+  public String incompleteBecause() {
+    if (!managed) {
+      return null;
+    }
+    View v = view;
+    if (v.selfIndex == ClusterMap.NONE) {
+      return "this node is not in the cluster's map yet (it is joining; try again)";
+    }
+    for (int slot = 0; slot < v.map.slotCount(); slot++) {
+      if (v.map.activeOf(slot) == null) {
+        return "slot " + slot + " has no owner yet: the cluster's map is being made (try again)";
+      }
+    }
+    return null;
   }
 
   /** The {@code stats cluster} lines of a managed member: its map in short. */

@@ -109,6 +109,36 @@ public final class ClusterSegments {
         dropped -> dropped.contains(Boolean.TRUE));
   }
 
+  /**
+   * Defines here every segment a peer has and this node lacks (a member that joined a managed
+   * cluster after the segments were defined): asks every peer for its definitions, so two members
+   * joining together still find them.
+   *
+   * @return how many definitions this node took
+   */
+  public CompletableFuture<Integer> adoptDefinitions() {
+    List<String> peers = cluster.peers();
+    List<CompletableFuture<byte[]>> asks = new ArrayList<>(peers.size());
+    for (String peer : peers) {
+      asks.add(cluster.relay(peer, "local seglist\r\n".getBytes(UTF_8)));
+    }
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .thenApply(
+            ignored -> {
+              int adopted = 0;
+              for (int i = 0; i < asks.size(); i++) {
+                for (Segment s :
+                    read(ClusterSegments::parseList, peers.get(i), asks.get(i).join())) {
+                  if (engine.segment(s.name()) == null) {
+                    engine.define(s.name(), s.expression());
+                    adopted++;
+                  }
+                }
+              }
+              return adopted;
+            });
+  }
+
   /** Every segment once, its size summed over the members, in this node's definition order. */
   public CompletableFuture<List<Segment>> list() {
     return gather(
@@ -228,6 +258,10 @@ public final class ClusterSegments {
    */
   private <T, R> CompletableFuture<R> gather(
       Supplier<T> local, byte[] peerRequest, Reading<T> reading, Function<List<T>, R> combine) {
+    String incomplete = cluster.incompleteBecause();
+    if (incomplete != null) {
+      return CompletableFuture.failedFuture(ClusterException.failed(incomplete));
+    }
     T mine = null;
     ClusterException refusal = null;
     try {

@@ -32,8 +32,13 @@ class ManagedClusterTest {
   private static final long SESSION_MILLIS = 6000; // the broker's smallest by default
   private static final String CLUSTER = "managed-test";
 
+  /** A segment defined before the fourth member joins, which it must take from the others. */
+  private static final long HOT_FROM = 40;
+
+  private static final String HOT = "n >= " + HOT_FROM;
+
   private final long[] sent = new long[KEYS];
-  private int produced;
+  private final java.util.Random random = new java.util.Random(7);
 
   @Test
   void shouldKeepEveryCounterEqualToTheAcknowledgedUpdatesAsMembersJoinLeaveAndDie()
@@ -52,6 +57,10 @@ class ManagedClusterTest {
       EmbeddedNode leaving = member(broker, topic, ports[1]);
       started.add(leaving);
       awaitMap(List.of(ports[0], ports[1], ports[2]));
+      try (RawConnection c = new RawConnection("127.0.0.1", ports[1])) {
+        c.send("segdef hot " + HOT.length() + "\r\n" + HOT + "\r\n");
+        assertEquals("DEFINED 0\r\n", c.readLine());
+      }
       produce(broker, topic, 3000);
       awaitCounters(ports[0]);
       assertEquals(KEYS, localItems(ports[0], ports[1], ports[2]), "each key on one member");
@@ -146,6 +155,18 @@ class ManagedClusterTest {
 
   /** Waits until every counter, read through the member on {@code port}, equals what was sent. */
   private void awaitCounters(int port) throws InterruptedException {
+    awaitCountersOnly(port);
+    long hot = 0;
+    for (long n : sent) {
+      hot += n >= HOT_FROM ? 1 : 0;
+    }
+    try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+      c.send("segcount " + "hot".length() + "\r\nhot\r\n");
+      assertEquals("COUNT " + hot + "\r\n", c.readLine(), "members of hot, for the cluster");
+    }
+  }
+
+  private void awaitCountersOnly(int port) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline && !countersEqual(port)) {
       Thread.sleep(200);
@@ -192,7 +213,8 @@ class ManagedClusterTest {
     int[] keys = new int[records];
     try (KafkaProducer<byte[], byte[]> p = broker.producer()) {
       for (int i = 0; i < records; i++) {
-        keys[i] = (produced++ * 7) % KEYS;
+        double r = random.nextDouble();
+        keys[i] = (int) (KEYS * r * r); // skewed, so a segment over n holds some keys, not all
         acks.add(
             p.send(
                 new ProducerRecord<>(
