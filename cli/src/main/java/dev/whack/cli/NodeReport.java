@@ -84,13 +84,25 @@ record NodeReport(
 
   /**
    * The member's view of the cluster in a few words: {@code alone}, {@code 3 agree}, {@code 3, 1
-   * differs}, {@code 3, 1 unchecked} (a peer not reached yet), or {@code -} when not reported.
+   * differs}, {@code 3, 1 unchecked} (a peer not reached yet), for a managed cluster's member
+   * {@code 3 in map 7, owns 4/12 slots}, or {@code -} when not reported.
    */
   String membersSummary() {
     if (cluster == null || cluster.get("members") == null) {
       return "-";
     }
     int count = cluster.get("members").split(",").length;
+    if ("kafka".equals(cluster.get("mode"))) {
+      // A managed member: the group's map is the member list, so there is nothing to disagree on.
+      return count
+          + " in map "
+          + cluster.get("epoch")
+          + ", owns "
+          + cluster.get("slots_owned")
+          + "/"
+          + cluster.get("slots")
+          + " slots";
+    }
     if (count == 1) {
       return "alone";
     }

@@ -161,4 +161,21 @@ class StatsClusterTest {
       y.close();
     }
   }
+
+  @Test
+  void shouldSummariseAManagedMembersMapInsteadOfPeerAgreement() {
+    NodeReport managed =
+        new NodeReport(
+            "127.0.0.1:11211",
+            java.util.Map.of(),
+            0,
+            java.util.Map.of(
+                "mode", "kafka",
+                "epoch", "7",
+                "members", "127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213",
+                "slots", "12",
+                "slots_owned", "4"),
+            null);
+    assertEquals("3 in map 7, owns 4/12 slots", managed.membersSummary());
+  }
 }
