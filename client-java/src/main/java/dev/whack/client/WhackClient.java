@@ -1,6 +1,7 @@
 package dev.whack.client;
 
 import dev.whack.client.protocol.BinaryRelayRequest;
+import dev.whack.client.protocol.ClusterMapRequest;
 import dev.whack.client.protocol.CountRequest;
 import dev.whack.client.protocol.DeleteRequest;
 import dev.whack.client.protocol.GetRequest;
@@ -14,7 +15,7 @@ import dev.whack.client.protocol.StatsRequest;
 import dev.whack.client.protocol.StoreRequest;
 import dev.whack.client.protocol.UpdateRequest;
 import dev.whack.client.protocol.VersionRequest;
-import dev.whack.client.ring.HashRing;
+import dev.whack.client.ring.ClusterMap;
 import dev.whack.client.transport.IoResources;
 import dev.whack.client.transport.NodeAddress;
 import dev.whack.client.transport.NodeClient;
@@ -87,9 +88,26 @@ public final class WhackClient implements AutoCloseable {
   /** Keys per {@code get} line in a multi-get, well under the node's line limit. */
   private static final int MAX_KEYS_PER_GET = 100;
 
+  /** How often a client that found a Kafka-managed cluster fetches its map again. */
+  static final long MAP_REFRESH_MILLIS = 5_000;
+
   private final IoResources io;
-  private final HashRing ring;
-  private final List<NodeClient> nodes;
+
+  /** The map keys route by and a client per member, swapped whole when the map changes. */
+  private volatile Routing routing;
+
+  /** Every member's client by name, kept while it is in the map. */
+  private final Map<String, NodeClient> members = new ConcurrentHashMap<>();
+
+  /** One map and, index for index with its members, their clients. */
+  private record Routing(ClusterMap map, List<NodeClient> nodes) {
+    /** The key's owner; a slot with no owner yet goes to the first member, which says so. */
+    int ownerIndex(byte[] key) {
+      int owner = map.ownerIndex(key, 0, key.length);
+      return owner == ClusterMap.NONE ? 0 : owner;
+    }
+  }
+
   private final int membersPageSize;
   private final Segments segments;
   private final BlockingWhackClient blocking;
@@ -99,24 +117,106 @@ public final class WhackClient implements AutoCloseable {
   /** Connections carrying the binary protocol, opened on the first binary relay to a member. */
   private final Map<String, NodeClient> binaryNodes = new ConcurrentHashMap<>();
 
-  private final Map<String, NodeAddress> addressesByName;
-
   private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
     this.io = new IoResources(settings);
     Map<String, NodeAddress> byName = new LinkedHashMap<>();
     for (NodeAddress a : addresses) {
       byName.put(a.name(), a);
     }
-    this.ring = HashRing.of(byName.keySet());
-    this.addressesByName = Map.copyOf(byName);
-    List<NodeClient> inRingOrder = new ArrayList<>();
-    for (String member : ring.members()) {
-      inRingOrder.add(new NodeClient(byName.get(member), io));
-    }
-    this.nodes = List.copyOf(inRingOrder);
+    this.routing = routingFor(ClusterMap.ring(byName.keySet()), byName);
     this.membersPageSize = b.membersPageSize;
     this.segments = new Segments(this);
     this.blocking = new BlockingWhackClient(this);
+  }
+
+  /** The routing for {@code map}, reusing the clients of members it already had. */
+  private Routing routingFor(ClusterMap map, Map<String, NodeAddress> known) {
+    List<NodeClient> clients = new ArrayList<>(map.members().size());
+    for (String member : map.members()) {
+      clients.add(
+          members.computeIfAbsent(
+              member,
+              name -> {
+                NodeAddress address = known.get(name);
+                return new NodeClient(address != null ? address : NodeAddress.parse(name), io);
+              }));
+    }
+    return new Routing(map, List.copyOf(clients));
+  }
+
+  // ---- the cluster map ------------------------------------------------------------------------
+
+  /**
+   * Fetches the cluster map ({@code cluster map}) from the first member that answers and routes by
+   * it from now on: a client given one node of a cluster learns every member, and a client of a
+   * Kafka-managed cluster routes keys by its slots (docs/cluster.md). A node alone leaves the
+   * servers given as they are (independent nodes sharded by this client, as memcached's are). A
+   * node that does not know the command (memcached, an older Whack) leaves the routing as it is
+   * and fails the future.
+   */
+  public CompletableFuture<ClusterMap> refreshMap() {
+    return Futures.attempt(() -> askForMap(routing.nodes(), 0));
+  }
+
+  private CompletableFuture<ClusterMap> askForMap(List<NodeClient> candidates, int from) {
+    NodeClient node = candidates.get(from);
+    ClusterMapRequest request = new ClusterMapRequest();
+    node.send(request);
+    return request
+        .future()
+        .handle(
+            (map, error) -> {
+              if (error == null) {
+                install(map);
+                return CompletableFuture.completedFuture(map);
+              }
+              if (from + 1 < candidates.size()) {
+                return askForMap(candidates, from + 1);
+              }
+              return CompletableFuture.<ClusterMap>failedFuture(error);
+            })
+        .thenCompose(f -> f);
+  }
+
+  /**
+   * Routes by {@code map} from now on, unless it is no newer than the one in use or says nothing of
+   * a cluster: a node alone (a ring of one) leaves the servers given as they are, so a client that
+   * shards over independent nodes, as memcached clients do, keeps doing so.
+   */
+  private synchronized void install(ClusterMap map) {
+    Routing now = routing;
+    if (map.members().isEmpty()
+        || (map.isRing() && map.members().size() == 1)
+        || (!map.isRing() && !now.map().isRing() && map.epoch() <= now.map().epoch())
+        || map.lines().equals(now.map().lines())) {
+      return;
+    }
+    Routing next = routingFor(map, Map.of());
+    routing = next;
+    for (String gone : List.copyOf(members.keySet())) {
+      if (!map.members().contains(gone)) {
+        NodeClient left = members.remove(gone);
+        // What was sent to it before the map changed still gets its answer or its timeout.
+        io.schedule(
+            left::close, 2 * io.settings().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  /** The map keys are routed by now (the servers given, as a ring, until one is fetched). */
+  public ClusterMap map() {
+    return routing.map();
+  }
+
+  /** While the map is a Kafka-managed cluster's, fetches it again every few seconds. */
+  private void keepMapFresh() {
+    if (closed.get()) {
+      return;
+    }
+    if (!routing.map().isRing()) {
+      refreshMap();
+    }
+    io.schedule(this::keepMapFresh, MAP_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   public static Builder builder() {
@@ -133,20 +233,21 @@ public final class WhackClient implements AutoCloseable {
     return segments;
   }
 
-  /** The members, {@code host:port}, in ring order. */
+  /** The members, {@code host:port}, in the map's order (ring order for a ring). */
   public List<String> servers() {
-    return ring.members();
+    return routing.map().members();
   }
 
   /** The member that owns a key. */
   public String ownerOf(String key) {
-    return ring.owner(Keys.key(key));
+    Routing r = routing;
+    return r.map().members().get(r.ownerIndex(Keys.key(key)));
   }
 
   /** The members currently marked down. */
   public List<String> downNodes() {
     List<String> down = new ArrayList<>();
-    for (NodeClient n : nodes) {
+    for (NodeClient n : routing.nodes()) {
       if (n.isDown()) {
         down.add(n.name());
       }
@@ -180,18 +281,19 @@ public final class WhackClient implements AutoCloseable {
     if (distinct.isEmpty()) {
       return CompletableFuture.completedFuture(Map.of());
     }
+    Routing r = routing;
     Map<Integer, List<String>> keysByNode = new LinkedHashMap<>();
     Map<Integer, List<byte[]>> bytesByNode = new LinkedHashMap<>();
     for (String key : distinct) {
       byte[] k = Keys.key(key);
-      int owner = ring.ownerIndex(k);
+      int owner = r.ownerIndex(k);
       keysByNode.computeIfAbsent(owner, o -> new ArrayList<>()).add(key);
       bytesByNode.computeIfAbsent(owner, o -> new ArrayList<>()).add(k);
     }
     List<CompletableFuture<Map<String, Item>>> parts = new ArrayList<>();
     List<String> partNodes = new ArrayList<>();
     for (Map.Entry<Integer, List<String>> e : keysByNode.entrySet()) {
-      NodeClient node = nodes.get(e.getKey());
+      NodeClient node = r.nodes().get(e.getKey());
       List<String> names = e.getValue();
       List<byte[]> bytes = bytesByNode.get(e.getKey());
       for (int from = 0; from < names.size(); from += MAX_KEYS_PER_GET) {
@@ -492,10 +594,11 @@ public final class WhackClient implements AutoCloseable {
   public CompletableFuture<byte[]> relayBinary(String server, byte[] requests) {
     return Futures.attempt(
         () -> {
-          NodeAddress address = addressesByName.get(server);
-          if (address == null) {
+          NodeClient member = members.get(server);
+          if (member == null) {
             throw new IllegalArgumentException(server + " is not a member");
           }
+          NodeAddress address = member.address();
           if (closed.get()) {
             throw new ConnectionClosedException(server, "the client is closed", null);
           }
@@ -516,19 +619,19 @@ public final class WhackClient implements AutoCloseable {
 
   /** The member named {@code server}; IllegalArgumentException if it is not one. */
   NodeClient node(String server) {
-    for (NodeClient n : nodes) {
-      if (n.name().equals(server)) {
-        return n;
-      }
+    NodeClient n = members.get(server);
+    if (n != null) {
+      return n;
     }
     throw new IllegalArgumentException(
-        server + " is not a member; the members are " + String.join(",", ring.members()));
+        server + " is not a member; the members are " + String.join(",", servers()));
   }
 
   // ---- internals shared with Segments, Watch, BulkWriter and the blocking facade --------------
 
   <T> CompletableFuture<T> send(byte[] key, Request<T> request) {
-    nodes.get(ring.ownerIndex(key)).send(request);
+    Routing r = routing;
+    r.nodes().get(r.ownerIndex(key)).send(request);
     return request.future();
   }
 
@@ -538,7 +641,8 @@ public final class WhackClient implements AutoCloseable {
    * in order). While that connection is being replaced another one is used.
    */
   <T> CompletableFuture<T> sendInKeyOrder(byte[] key, Request<T> request) {
-    nodes.get(ring.ownerIndex(key)).send(request, connectionAffinity(key));
+    Routing r = routing;
+    r.nodes().get(r.ownerIndex(key)).send(request, connectionAffinity(key));
     return request.future();
   }
 
@@ -561,11 +665,12 @@ public final class WhackClient implements AutoCloseable {
   }
 
   List<NodeClient> nodes() {
-    return nodes;
+    return routing.nodes();
   }
 
   NodeClient ownerNode(byte[] key) {
-    return nodes.get(ring.ownerIndex(key));
+    Routing r = routing;
+    return r.nodes().get(r.ownerIndex(key));
   }
 
   IoResources io() {
@@ -601,6 +706,18 @@ public final class WhackClient implements AutoCloseable {
    * if any node is down: a partial answer would be silently wrong.
    */
   <T> CompletableFuture<List<T>> everyNode(String what, Function<NodeClient, Request<T>> build) {
+    Routing r = routing;
+    List<NodeClient> nodes = r.nodes();
+    for (int slot = 0; slot < r.map().slotCount(); slot++) {
+      if (r.map().activeOf(slot) == null) {
+        // A Kafka-managed cluster assigning its slots: some keys have no member to count them.
+        return CompletableFuture.failedFuture(
+            new NodeUnavailableException(
+                List.of(),
+                what + " needs every slot owned; slot " + slot + " has no owner yet (try again)",
+                null));
+      }
+    }
     List<String> down = new ArrayList<>();
     NodeUnavailableException firstDown = null;
     for (NodeClient node : nodes) {
@@ -672,7 +789,7 @@ public final class WhackClient implements AutoCloseable {
       watch.close();
     }
     List<CompletableFuture<Void>> ended = new ArrayList<>();
-    for (NodeClient node : nodes) {
+    for (NodeClient node : members.values()) {
       ended.add(node.closeAsync());
     }
     for (NodeClient node : binaryNodes.values()) {
@@ -709,6 +826,7 @@ public final class WhackClient implements AutoCloseable {
     private Duration reconnectMax = Duration.ofSeconds(5);
     private int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     private int membersPageSize = 1000;
+    private boolean discoverCluster = true;
     private Function<String, String> environment = System::getenv;
 
     private Builder() {}
@@ -773,6 +891,18 @@ public final class WhackClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether {@link #build()} fetches the cluster map from the servers given and routes by it
+     * (default true): a client given one node of a cluster then reaches every member, routes each
+     * key to its owner and answers segment questions for the whole cluster; for a Kafka-managed
+     * cluster it fetches the map again every few seconds. Off: the servers given are the whole
+     * cluster, routed by the ring (a node's own forwarding client, tests of scripted servers).
+     */
+    public Builder discoverCluster(boolean discover) {
+      this.discoverCluster = discover;
+      return this;
+    }
+
     /** Where {@code WHACK_SERVERS} is read from; tests replace it. */
     Builder environment(Function<String, String> environment) {
       this.environment = environment;
@@ -813,7 +943,24 @@ public final class WhackClient implements AutoCloseable {
               reconnectMin,
               reconnectMax,
               ioThreads);
-      return new WhackClient(this, addresses, settings);
+      WhackClient client = new WhackClient(this, addresses, settings);
+      if (discoverCluster) {
+        try {
+          // Bounded: a server that is down is marked so within the connect timeout.
+          client
+              .refreshMap()
+              .get(
+                  addresses.size() * (connectTimeout.toMillis() + requestTimeout.toMillis()),
+                  TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+          // No member answered with a map (down, or not a node that has one): route by the
+          // servers given, as the ring of them.
+        }
+        client.io.schedule(client::keepMapFresh, MAP_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+      }
+      return client;
     }
 
     private static List<String> splitServers(String text) {

@@ -19,6 +19,7 @@ public final class QuietClientProgram {
             .servers(args[0])
             .connectTimeout(Duration.ofSeconds(30))
             .requestTimeout(Duration.ofSeconds(30))
+            .discoverCluster(false) // a scripted server
             .build()) {
       for (int i = 0; i < 10; i++) {
         client.set("key" + i, ("value" + i).getBytes(StandardCharsets.UTF_8)).get();

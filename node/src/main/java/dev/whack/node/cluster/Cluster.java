@@ -109,6 +109,8 @@ public final class Cluster implements AutoCloseable {
                 .connectTimeout(timeout)
                 // A peer that was not up yet, or restarted, is back within a second.
                 .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
+                // The node routes by its own map; its client only reaches the members named.
+                .discoverCluster(false)
                 .build();
     return new View(map, selfIndex, List.copyOf(peers), client);
   }

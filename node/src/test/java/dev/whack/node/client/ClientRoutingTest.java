@@ -181,4 +181,54 @@ class ClientRoutingTest {
       }
     }
   }
+
+  @Test
+  void shouldKeepTheServersGivenWhenEachNodeIsAlone() {
+    // Independent nodes sharded by the client, the memcached way: each says it is alone, and the
+    // client's discovery leaves its ring of the three as it was.
+    List<String> given = cluster.nodes.stream().map(EmbeddedNode::address).sorted().toList();
+    assertEquals(given, cluster.client.servers());
+    assertTrue(cluster.client.map().isRing());
+  }
+
+  @Test
+  void shouldLearnEveryMemberOfAStaticClusterFromOneAddress() throws Exception {
+    int[] ports = new int[3];
+    List<java.net.ServerSocket> held = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      held.add(new java.net.ServerSocket(0));
+      ports[i] = held.get(i).getLocalPort();
+    }
+    for (java.net.ServerSocket s : held) {
+      s.close();
+    }
+    List<String> members = new ArrayList<>();
+    for (int port : ports) {
+      members.add("127.0.0.1:" + port);
+    }
+    List<EmbeddedNode> nodes = new ArrayList<>();
+    try {
+      for (int port : ports) {
+        nodes.add(EmbeddedNode.start(c -> c.port(port).peers(members)));
+      }
+      try (dev.whack.client.WhackClient full =
+              dev.whack.client.WhackClient.builder().servers(members).build();
+          dev.whack.client.WhackClient one =
+              dev.whack.client.WhackClient.builder().servers(members.get(1)).build()) {
+        assertEquals(members.stream().sorted().toList(), one.servers());
+        value(full.segments().define("dk", "country == \"DK\""));
+        for (int i = 0; i < 60; i++) {
+          value(full.setProfile("p:" + i, "{\"country\":\"" + (i % 3 == 0 ? "DK" : "SE") + "\"}"));
+        }
+        assertEquals(20L, value(one.segments().count("dk")), "the whole cluster's count");
+        for (int i = 0; i < 60; i++) {
+          assertEquals(full.ownerOf("p:" + i), one.ownerOf("p:" + i));
+        }
+      }
+    } finally {
+      for (EmbeddedNode node : nodes) {
+        node.close();
+      }
+    }
+  }
 }

@@ -3,7 +3,9 @@ package dev.whack.node.kafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.whack.client.WhackClient;
 import dev.whack.client.ring.ClusterMap;
+import dev.whack.client.ring.Slots;
 import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.KafkaBroker;
@@ -64,6 +66,7 @@ class ManagedClusterTest {
       produce(broker, topic, 3000);
       awaitCounters(ports[0]);
       assertEquals(KEYS, localItems(ports[0], ports[1], ports[2]), "each key on one member");
+      clientGivenOneAddress(ports[1], 3);
 
       EmbeddedNode joiner = member(broker, topic, ports[3]);
       started.add(joiner);
@@ -90,11 +93,34 @@ class ManagedClusterTest {
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killedAt);
       assertTrue(seconds < 60, "the killed member's keys served again after " + seconds + " s");
       assertEquals(KEYS, localItems(ports[0], ports[3]));
+      clientGivenOneAddress(ports[3], 2);
       assertEquals(0, first.node().kafkaSource().deadLetters());
     } finally {
       for (AutoCloseable c : started) {
         c.close();
       }
+    }
+  }
+
+  /**
+   * The Java client given one member's address learns the map: every member, keys routed to their
+   * slot's owner with no forwarding, and a segment count for the whole cluster.
+   */
+  private void clientGivenOneAddress(int port, int members) {
+    try (WhackClient client = WhackClient.builder().servers("127.0.0.1:" + port).build()) {
+      ClusterMap map = client.map();
+      assertEquals(members, client.servers().size(), map.toString());
+      assertTrue(!map.isRing() && map.slotCount() == SLOTS, map.toString());
+      long hot = 0;
+      for (int k = 0; k < KEYS; k++) {
+        hot += sent[k] >= HOT_FROM ? 1 : 0;
+        String owner = client.ownerOf("m" + k);
+        assertEquals(
+            map.activeOf(Slots.slotOf(("m" + k).getBytes(StandardCharsets.UTF_8), SLOTS)), owner);
+      }
+      assertEquals(hot, client.segments().count("hot").join(), "hot, counted by the client");
+      String profile = client.getProfile("m0").join().orElseThrow();
+      assertTrue(profile.contains("\"n\":" + sent[0]), profile);
     }
   }
 
