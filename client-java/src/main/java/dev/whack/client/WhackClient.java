@@ -151,8 +151,8 @@ public final class WhackClient implements AutoCloseable {
    * it from now on: a client given one node of a cluster learns every member, and a client of a
    * Kafka-managed cluster routes keys by its slots (docs/cluster.md). A node alone leaves the
    * servers given as they are (independent nodes sharded by this client, as memcached's are). A
-   * node that does not know the command (memcached, an older Whack) leaves the routing as it is
-   * and fails the future.
+   * node that does not know the command (memcached, an older Whack) leaves the routing as it is and
+   * fails the future.
    */
   public CompletableFuture<ClusterMap> refreshMap() {
     return Futures.attempt(() -> askForMap(routing.nodes(), 0));
