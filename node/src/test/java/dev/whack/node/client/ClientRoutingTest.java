@@ -192,16 +192,8 @@ class ClientRoutingTest {
   }
 
   @Test
-  void shouldLearnEveryMemberOfAStaticClusterFromOneAddress() throws Exception {
-    int[] ports = new int[3];
-    List<java.net.ServerSocket> held = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      held.add(new java.net.ServerSocket(0));
-      ports[i] = held.get(i).getLocalPort();
-    }
-    for (java.net.ServerSocket s : held) {
-      s.close();
-    }
+  void shouldLearnEveryMemberOfAStaticClusterFromOneAddress() {
+    int[] ports = dev.whack.node.testing.FreePorts.take(3);
     List<String> members = new ArrayList<>();
     for (int port : ports) {
       members.add("127.0.0.1:" + port);

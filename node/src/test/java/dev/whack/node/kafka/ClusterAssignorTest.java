@@ -35,7 +35,7 @@ class ClusterAssignorTest {
   void shouldGiveEveryMemberItsShareWithinOneSlot() {
     for (int members = 1; members <= 20; members++) {
       for (int slots : new int[] {1, 7, 16, 64, 256}) {
-        ClusterMap map = ClusterAssignor.plan(fresh(members), slots);
+        ClusterMap map = ClusterAssignor.plan(Claims.fresh(members), slots);
         int low = Integer.MAX_VALUE;
         int high = 0;
         int total = 0;
@@ -54,8 +54,8 @@ class ClusterAssignorTest {
 
   @Test
   void shouldMoveOnlyTheJoinersShareWhenAFourthMemberJoins() {
-    ClusterMap three = ClusterAssignor.plan(fresh(3), 256);
-    List<Claim> claims = claimsOf(three);
+    ClusterMap three = ClusterAssignor.plan(Claims.fresh(3), 256);
+    List<Claim> claims = Claims.of(three);
     claims.add(new Claim("id-d", "10.0.0.4:11211", List.of()));
     ClusterMap four = ClusterAssignor.plan(claims, 256);
     int moved = 0;
@@ -70,8 +70,8 @@ class ClusterAssignorTest {
 
   @Test
   void shouldMoveOnlyTheLeaversSlotsWhenAMemberLeaves() {
-    ClusterMap four = ClusterAssignor.plan(fresh(4), 256);
-    List<Claim> claims = claimsOf(four);
+    ClusterMap four = ClusterAssignor.plan(Claims.fresh(4), 256);
+    List<Claim> claims = Claims.of(four);
     claims.removeIf(c -> c.address().equals("10.0.0.2:11211"));
     ClusterMap three = ClusterAssignor.plan(claims, 256);
     for (int slot = 0; slot < 256; slot++) {
@@ -104,21 +104,5 @@ class ClusterAssignorTest {
             (java.util.function.Consumer<ClusterMap>) map -> {}));
     Claim claim = ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of()));
     assertEquals(new Claim("m", "10.0.0.9:11211", List.of()), claim);
-  }
-
-  private static List<Claim> fresh(int members) {
-    List<Claim> claims = new ArrayList<>();
-    for (int i = 1; i <= members; i++) {
-      claims.add(new Claim("id-" + i, "10.0.0." + i + ":11211", List.of()));
-    }
-    return claims;
-  }
-
-  private static List<Claim> claimsOf(ClusterMap map) {
-    List<Claim> claims = new ArrayList<>();
-    for (String m : map.members()) {
-      claims.add(new Claim("id-" + m, m, map.slotsOf(m)));
-    }
-    return claims;
   }
 }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.KafkaBroker;
 import dev.whack.node.testing.RawConnection;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +30,7 @@ class KafkaClusterTest {
     KafkaBroker broker = KafkaBroker.shared();
     String topic = "clustered";
     broker.createTopic(topic, 4, false);
-    int[] ports = freePorts(2);
+    int[] ports = FreePorts.take(2);
     List<String> members = List.of("127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1]);
     KafkaOptions kafka = KafkaOptions.updates(broker.bootstrap(), topic, "cluster-test");
     long[] sent = new long[KEYS];
@@ -97,22 +96,5 @@ class KafkaClusterTest {
 
   private static long counter(RawConnection c, int k) {
     return Counters.counter(c, "c" + k); // through any member: a get is forwarded
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        held.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
-    }
-    return ports;
   }
 }

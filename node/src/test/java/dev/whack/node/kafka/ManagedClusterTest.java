@@ -8,11 +8,10 @@ import dev.whack.client.ring.ClusterMap;
 import dev.whack.client.ring.Slots;
 import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.KafkaBroker;
 import dev.whack.node.testing.NodeProcess;
 import dev.whack.node.testing.RawConnection;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +47,7 @@ class ManagedClusterTest {
     KafkaBroker broker = KafkaBroker.shared();
     String topic = "managed-cluster";
     broker.createTopic(topic, SLOTS, false);
-    int[] ports = freePorts(4);
+    int[] ports = FreePorts.take(4);
     List<AutoCloseable> started = new ArrayList<>();
     try {
       NodeProcess doomed =
@@ -252,22 +251,5 @@ class ManagedClusterTest {
       acks.get(i).get(30, TimeUnit.SECONDS); // acknowledged, so it counts
       sent[keys[i]]++;
     }
-  }
-
-  private static int[] freePorts(int n) throws IOException {
-    int[] ports = new int[n];
-    List<ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0);
-        held.add(s);
-        ports[i] = s.getLocalPort();
-      }
-    } finally {
-      for (ServerSocket s : held) {
-        s.close();
-      }
-    }
-    return ports;
   }
 }

@@ -7,7 +7,6 @@ import dev.whack.client.ring.ClusterMap;
 import dev.whack.client.ring.Slots;
 import dev.whack.node.kafka.ClusterAssignor.Claim;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
@@ -50,14 +49,14 @@ class OwnershipSimulationTest {
       int members = size[0];
       int slots = size[1];
       double[] keyShare = keyShareOfSlots(slots);
-      ClusterMap before = ClusterAssignor.plan(fresh(members), slots);
+      ClusterMap before = ClusterAssignor.plan(Claims.fresh(members), slots);
 
-      List<Claim> joined = claimsOf(before);
+      List<Claim> joined = Claims.of(before);
       joined.add(new Claim("id-new", "10.9.9.9:11211", List.of()));
       ClusterMap afterJoin = ClusterAssignor.plan(joined, slots);
       double joinMoved = moved(before, afterJoin, keyShare);
 
-      List<Claim> left = claimsOf(before);
+      List<Claim> left = Claims.of(before);
       String leaver = before.members().get(members / 2);
       left.removeIf(c -> c.address().equals(leaver));
       ClusterMap afterLeave = ClusterAssignor.plan(left, slots);
@@ -136,21 +135,5 @@ class OwnershipSimulationTest {
       max = Math.max(max, shareOf(map, member, keyShare));
     }
     return max * map.members().size();
-  }
-
-  private static List<Claim> fresh(int members) {
-    List<Claim> claims = new ArrayList<>();
-    for (int i = 0; i < members; i++) {
-      claims.add(new Claim("id-" + i, "10." + (i / 250) + "." + (i % 250) + ".1:11211", List.of()));
-    }
-    return claims;
-  }
-
-  private static List<Claim> claimsOf(ClusterMap map) {
-    List<Claim> claims = new ArrayList<>();
-    for (String m : map.members()) {
-      claims.add(new Claim("id-" + m, m, map.slotsOf(m)));
-    }
-    return claims;
   }
 }
