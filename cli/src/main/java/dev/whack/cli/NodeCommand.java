@@ -95,6 +95,15 @@ final class NodeCommand implements Callable<Integer> {
   String cluster;
 
   @Option(
+      names = "--replicas",
+      paramLabel = "N",
+      description =
+          "with --cluster, how many other members keep each slot's profiles warm, so that a"
+              + " member's failure hands its keys to one of them rather than to a refill (default:"
+              + " ${DEFAULT-VALUE}; each replica costs the memory of the profiles it keeps)")
+  int replicas = 1;
+
+  @Option(
       names = "--kafka-session-timeout",
       paramLabel = "DURATION",
       description =
@@ -270,6 +279,7 @@ final class NodeCommand implements Callable<Integer> {
               .watchLappedTimeoutMillis(NodeConfig.parseDurationMillis(watchLappedTimeout))
               .peers(peers)
               .cluster(cluster)
+              .replicas(replicas)
               .sessionTimeoutMillis(NodeConfig.parseDurationMillis(sessionTimeout))
               .advertise(advertise)
               .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))

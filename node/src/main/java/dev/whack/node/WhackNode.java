@@ -12,6 +12,7 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.kafka.ChangePublisher;
 import dev.whack.node.kafka.LoggedChangePublisher;
 import dev.whack.node.kafka.ProfilesTopic;
+import dev.whack.node.kafka.StandbyReplica;
 import dev.whack.node.kafka.StreamChangePublisher;
 import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
@@ -64,6 +65,9 @@ public final class WhackNode implements AutoCloseable {
   private final WhackServer server;
   private final int metricsPort;
 
+  /** The warm copies this managed member keeps of others' slots, or null. */
+  private final StandbyReplica standbys;
+
   /** The Kafka consumer of updates, or null when the node reads none. */
   private final UpdateSource kafkaSource;
 
@@ -115,7 +119,17 @@ public final class WhackNode implements AutoCloseable {
               FORWARD_TIMEOUT,
               Duration.ofMillis(config.sessionTimeoutMillis()));
       this.memberCheck = null; // the group is the member list: nothing to disagree on
-      report.withClusterStats(cluster::managedStats);
+      this.standbys =
+          config.replicas() == 0
+              ? null
+              : new StandbyReplica(
+                  config.kafka(),
+                  config.clock(),
+                  config.memoryBytes(),
+                  config.maxItemSize(),
+                  config.advertise(),
+                  key -> cluster.map().slotOf(key, 0, key.length));
+      report.withClusterStats(this::managedClusterStats);
       cluster.onInstalled(this::adoptSegmentsOnce);
     } else {
       this.cluster =
@@ -123,6 +137,7 @@ public final class WhackNode implements AutoCloseable {
               ? Cluster.single(config.advertise())
               : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
       this.memberCheck = MemberCheck.of(cluster, System.err::println);
+      this.standbys = null;
       report.withClusterStats(memberCheck::stats);
     }
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
@@ -288,7 +303,9 @@ public final class WhackNode implements AutoCloseable {
               startsEmpty,
               refilledTo,
               stats.bytesRead::sum,
-              config.bulkSharePercent());
+              config.bulkSharePercent(),
+              standbys,
+              config.replicas());
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(
@@ -296,6 +313,18 @@ public final class WhackNode implements AutoCloseable {
     }
     metrics.bindKafkaSource(source);
     return source;
+  }
+
+  /** {@code stats cluster} of a managed member: its map in short, and its warm copies. */
+  private void managedClusterStats(java.util.function.BiConsumer<String, String> sink) {
+    cluster.managedStats(sink);
+    if (standbys != null) {
+      sink.accept("standby_slots", Integer.toString(standbys.lags().size()));
+      sink.accept("standby_profiles", Long.toString(standbys.profiles()));
+      sink.accept(
+          "standby_lag", Long.toString(standbys.lags().values().stream().mapToLong(l -> l).sum()));
+      sink.accept("standby_promoted", Long.toString(standbys.promoted()));
+    }
   }
 
   /**
@@ -517,6 +546,9 @@ public final class WhackNode implements AutoCloseable {
     }
     if (kafkaSource != null) {
       kafkaSource.close(); // no more writes from Kafka before the last snapshot
+    }
+    if (standbys != null) {
+      standbys.close();
     }
     if (profilesTopic != null) {
       profilesTopic.close();

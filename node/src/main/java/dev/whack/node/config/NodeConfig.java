@@ -57,6 +57,7 @@ public final class NodeConfig {
   private List<String> peers = List.of();
   private String clusterName;
   private long sessionTimeoutMillis = DEFAULT_SESSION_TIMEOUT_MILLIS;
+  private int replicas = 1;
 
   /** How long the group waits for a silent member of a managed cluster before moving its slots. */
   public static final long DEFAULT_SESSION_TIMEOUT_MILLIS = 10_000;
@@ -156,6 +157,15 @@ public final class NodeConfig {
    */
   public NodeConfig cluster(String clusterName) {
     this.clusterName = clusterName;
+    return this;
+  }
+
+  /**
+   * How many other members of a managed cluster keep each slot's profiles warm (standby replicas,
+   * default 1), so that a member's failure hands its slots to a standby rather than to a refill.
+   */
+  public NodeConfig replicas(int replicas) {
+    this.replicas = replicas;
     return this;
   }
 
@@ -322,6 +332,7 @@ public final class NodeConfig {
     require(
         clusterName == null || kafka.profilesTopic() == null,
         "--kafka-profiles with --cluster is not built yet (docs/cluster.md)");
+    require(replicas >= 0 && replicas <= 8, "--replicas must be from 0 to 8: " + replicas);
     require(
         sessionTimeoutMillis >= 1000 && sessionTimeoutMillis <= 3_600_000,
         "the session timeout must be from 1s to 1h: " + sessionTimeoutMillis + " ms");
@@ -425,6 +436,10 @@ public final class NodeConfig {
   /** The managed cluster's name, or null. */
   public String clusterName() {
     return clusterName;
+  }
+
+  public int replicas() {
+    return replicas;
   }
 
   public long sessionTimeoutMillis() {

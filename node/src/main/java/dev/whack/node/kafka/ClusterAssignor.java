@@ -46,15 +46,20 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
 
   static final String TOPIC_CONFIG = "whack.cluster.topic";
   static final String INSTALL_CONFIG = "whack.cluster.install";
+  static final String REPLICAS_CONFIG = "whack.cluster.replicas";
 
   private static final byte VERSION = 1;
 
   private String self;
   private String topic;
   private Consumer<ClusterMap> install;
+  private int replicas;
 
   /** The slots this member owned in the last map installed. */
   private List<Integer> owned = List.of();
+
+  /** The slots this member kept warm as a standby in the last map installed. */
+  private List<Integer> backed = List.of();
 
   @Override
   @SuppressWarnings("unchecked")
@@ -62,6 +67,8 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     self = (String) configs.get(SELF_CONFIG);
     topic = (String) configs.get(TOPIC_CONFIG);
     install = (Consumer<ClusterMap>) configs.get(INSTALL_CONFIG);
+    Object r = configs.get(REPLICAS_CONFIG);
+    replicas = r == null ? 0 : (Integer) r;
     if (self == null || topic == null || install == null) {
       throw new IllegalArgumentException("the cluster assignor needs its node's configuration");
     }
@@ -75,16 +82,31 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   @Override
   public ByteBuffer subscriptionUserData(Set<String> topics) {
     byte[] address = self.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(1 + 2 + address.length + 4 + 4 * owned.size());
+    ByteBuffer out =
+        ByteBuffer.allocate(
+            1 + 2 + address.length + 4 + 4 * owned.size() + 4 + 4 * backed.size() + 4);
     out.put(VERSION).putShort((short) address.length).put(address).putInt(owned.size());
     for (int slot : owned) {
       out.putInt(slot);
     }
+    out.putInt(backed.size());
+    for (int slot : backed) {
+      out.putInt(slot);
+    }
+    out.putInt(replicas);
     return out.flip();
   }
 
-  /** One member's subscription as the leader reads it. */
-  record Claim(String memberId, String address, List<Integer> owned) {}
+  /**
+   * One member's subscription as the leader reads it: its address, the slots it owned and kept warm
+   * in the last map, and the replicas it was configured with.
+   */
+  record Claim(
+      String memberId, String address, List<Integer> owned, List<Integer> backed, int replicas) {
+    Claim(String memberId, String address, List<Integer> owned) {
+      this(memberId, address, owned, List.of(), 0);
+    }
+  }
 
   static Claim claim(String memberId, ByteBuffer userData) {
     if (userData == null || userData.remaining() < 3) {
@@ -99,12 +121,20 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     }
     byte[] address = new byte[in.getShort() & 0xffff];
     in.get(address);
+    List<Integer> owned = slots(in);
+    List<Integer> backed = slots(in);
+    int replicas = in.getInt();
+    return new Claim(
+        memberId, new String(address, StandardCharsets.UTF_8), owned, backed, replicas);
+  }
+
+  private static List<Integer> slots(ByteBuffer in) {
     int count = in.getInt();
-    List<Integer> owned = new ArrayList<>(count);
+    List<Integer> slots = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      owned.add(in.getInt());
+      slots.add(in.getInt());
     }
-    return new Claim(memberId, new String(address, StandardCharsets.UTF_8), owned);
+    return slots;
   }
 
   @Override
@@ -175,22 +205,112 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       }
       counts[i] = keep;
     }
-    // The rest to whoever has fewest (the first such member by address).
+    // The rest (a leaver's or a dead member's slots, or new ones): to a member that kept the
+    // slot warm if it can take one more (so a failure moves a slot to its warm copy), else to
+    // whoever has fewest (the first such member by address).
+    boolean[][] warm = backedBefore(claims, members, slots);
     for (int slot = 0; slot < slots; slot++) {
       if (active[slot] != ClusterMap.NONE) {
         continue;
       }
-      int fewest = 0;
-      for (int i = 1; i < m; i++) {
-        if (counts[i] < counts[fewest]) {
-          fewest = i;
+      int chosen = -1;
+      for (int i = 0; i < m && chosen < 0; i++) {
+        if (warm[i][slot] && (counts[i] < base || (counts[i] == base && extra > 0))) {
+          chosen = i;
         }
       }
-      active[slot] = fewest;
-      counts[fewest]++;
+      if (chosen < 0) {
+        for (int i = 0; i < m; i++) {
+          boolean canTake = counts[i] < base || (counts[i] == base && extra > 0);
+          if (canTake && (chosen < 0 || counts[i] < counts[chosen])) {
+            chosen = i;
+          }
+        }
+      }
+      if (counts[chosen] == base) {
+        extra--;
+      }
+      active[slot] = chosen;
+      counts[chosen]++;
     }
-    int[][] standbys = new int[slots][0];
-    return ClusterMap.slots(0, members, active, standbys);
+    return ClusterMap.slots(0, members, active, standbys(claims, members, active));
+  }
+
+  /**
+   * Per slot, up to {@code replicas} members other than its owner keep it warm (the largest number
+   * any member asks for, at most one fewer than the members). Sticky as the owners are: a member
+   * that kept a slot warm keeps it while it is under its fair share of standbys; the rest go to the
+   * members with the fewest (and never to the slot's owner).
+   */
+  private static int[][] standbys(List<Claim> claims, List<String> members, int[] active) {
+    int m = members.size();
+    int slots = active.length;
+    int replicas = 0;
+    for (Claim c : claims) {
+      replicas = Math.max(replicas, c.replicas());
+    }
+    replicas = Math.min(replicas, m - 1);
+    int[][] out = new int[slots][];
+    if (replicas <= 0) {
+      for (int slot = 0; slot < slots; slot++) {
+        out[slot] = new int[0];
+      }
+      return out;
+    }
+    int cap = (slots * replicas + m - 1) / m;
+    boolean[][] backedBefore = backedBefore(claims, members, slots);
+    int[] counts = new int[m];
+    for (int slot = 0; slot < slots; slot++) {
+      int[] chosen = new int[replicas];
+      int n = 0;
+      for (int i = 0; i < m && n < replicas; i++) {
+        if (i != active[slot] && backedBefore[i][slot] && counts[i] < cap) {
+          chosen[n++] = i;
+          counts[i]++;
+        }
+      }
+      while (n < replicas) {
+        int fewest = -1;
+        for (int step = 0; step < m; step++) {
+          // Start after the owner, so that one owner's slots spread over the others.
+          int i = (active[slot] + 1 + step) % m;
+          if (i == active[slot] || contains(chosen, n, i)) {
+            continue;
+          }
+          if (fewest < 0 || counts[i] < counts[fewest]) {
+            fewest = i;
+          }
+        }
+        chosen[n++] = fewest;
+        counts[fewest]++;
+      }
+      Arrays.sort(chosen); // one order for one set: a map asked for again is the same map
+      out[slot] = chosen;
+    }
+    return out;
+  }
+
+  /** Per member (by index) and slot, whether the member kept the slot warm in the last map. */
+  private static boolean[][] backedBefore(List<Claim> claims, List<String> members, int slots) {
+    boolean[][] backed = new boolean[members.size()][slots];
+    for (Claim c : claims) {
+      int i = members.indexOf(c.address());
+      for (int slot : c.backed()) {
+        if (slot >= 0 && slot < slots) {
+          backed[i][slot] = true;
+        }
+      }
+    }
+    return backed;
+  }
+
+  private static boolean contains(int[] values, int length, int value) {
+    for (int i = 0; i < length; i++) {
+      if (values[i] == value) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
@@ -211,6 +331,13 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       mine.add(p.partition());
     }
     owned = List.copyOf(mine);
+    List<Integer> warm = new ArrayList<>();
+    for (int slot = 0; slot < map.slotCount(); slot++) {
+      if (map.standbysOf(slot).contains(self)) {
+        warm.add(slot);
+      }
+    }
+    backed = List.copyOf(warm);
     install.accept(map);
   }
 }

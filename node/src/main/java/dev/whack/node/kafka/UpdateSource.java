@@ -120,6 +120,12 @@ public final class UpdateSource implements AutoCloseable {
    */
   private Set<Integer> held = new HashSet<>();
 
+  /** The slots this member keeps warm for others (a managed cluster with replicas), or null. */
+  private final StandbyReplica standbys;
+
+  /** The slots {@link #standbys} kept warm as of the last map. Consumer thread only. */
+  private Set<Integer> backed = new HashSet<>();
+
   /** Where a node that refilled from the profiles topic follows each partition from. */
   private final Map<Integer, Long> startAt;
 
@@ -176,6 +182,8 @@ public final class UpdateSource implements AutoCloseable {
    *     from instead of the beginning (null or empty: none)
    * @param liveBytes bytes the node has read from its clients so far (live work arriving)
    * @param bulkSharePercent what a backlog may take of the time while live work arrives
+   * @param standbys in a managed cluster with replicas, the store of the slots this member keeps
+   *     warm for others (promoted from when it becomes their owner); else null
    */
   public UpdateSource(
       KafkaOptions options,
@@ -186,9 +194,12 @@ public final class UpdateSource implements AutoCloseable {
       boolean emptyAtStart,
       Map<Integer, Long> startAt,
       java.util.function.LongSupplier liveBytes,
-      int bulkSharePercent)
+      int bulkSharePercent,
+      StandbyReplica standbys,
+      int replicas)
       throws IOException {
     this.options = options;
+    this.standbys = standbys;
     this.cluster = cluster;
     this.appliers =
         new LocalAppliers(
@@ -216,7 +227,7 @@ public final class UpdateSource implements AutoCloseable {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     if (cluster.isManaged()) {
-      joinAsMember(p, options, cluster);
+      joinAsMember(p, options, cluster, replicas);
     }
     this.consumer = new KafkaConsumer<>(p);
     this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
@@ -229,11 +240,13 @@ public final class UpdateSource implements AutoCloseable {
    * client-side assignor ({@link ClusterAssignor}) makes the cluster map, and the group's session
    * timeout as the failure detector.
    */
-  private static void joinAsMember(Properties p, KafkaOptions options, Cluster cluster) {
+  private static void joinAsMember(
+      Properties p, KafkaOptions options, Cluster cluster, int replicas) {
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClusterAssignor.class.getName());
     p.put(ClusterAssignor.SELF_CONFIG, cluster.self());
     p.put(ClusterAssignor.TOPIC_CONFIG, options.updatesTopic());
+    p.put(ClusterAssignor.REPLICAS_CONFIG, replicas);
     p.put(
         ClusterAssignor.INSTALL_CONFIG,
         (java.util.function.Consumer<dev.whack.client.ring.ClusterMap>) cluster::install);
@@ -858,10 +871,20 @@ public final class UpdateSource implements AutoCloseable {
         gained.add(partition);
       }
     }
+    Map<Integer, Long> warm = promoteStandbys(gained);
     readSinceStart.addAll(partitions);
     held = now;
-    if (!gained.isEmpty()) {
-      consumer.seekToBeginning(gained);
+    Set<TopicPartition> fromStart = new HashSet<>();
+    for (TopicPartition partition : gained) {
+      Long reached = warm.get(partition.partition());
+      if (reached != null) {
+        consumer.seek(partition, reached); // the warm copy's offset: the rest is read from here
+      } else {
+        fromStart.add(partition);
+      }
+    }
+    if (!fromStart.isEmpty()) {
+      consumer.seekToBeginning(fromStart);
     }
     if (dataDir != null) {
       try {
@@ -870,6 +893,50 @@ public final class UpdateSource implements AutoCloseable {
         System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
       }
     }
+  }
+
+  /**
+   * Hands the standby replicas the slots the new map has them keep warm, and moves the copies of
+   * gained slots this member kept warm into its own keyspace: returns, per such slot, the offset
+   * the copy had reached (the owner's consumer reads on from there).
+   */
+  private Map<Integer, Long> promoteStandbys(Set<TopicPartition> gained) {
+    if (standbys == null) {
+      return Map.of();
+    }
+    dev.whack.client.ring.ClusterMap map = cluster.map();
+    Set<Integer> nowBacked = new HashSet<>();
+    for (int slot = 0; slot < map.slotCount(); slot++) {
+      if (map.standbysOf(slot).contains(cluster.self())) {
+        nowBacked.add(slot);
+      }
+    }
+    Set<Integer> promoted = new HashSet<>();
+    for (TopicPartition partition : gained) {
+      if (backed.contains(partition.partition())) {
+        promoted.add(partition.partition());
+      }
+    }
+    backed = nowBacked;
+    Map<Integer, Long> reached;
+    try {
+      reached = standbys.reassign(nowBacked, promoted).get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      System.err.println(
+          "whack node: the standby replicas did not hand over (" + e + "); reading from the start");
+      return Map.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WakeupException();
+    }
+    if (!reached.isEmpty()) {
+      long started = System.nanoTime();
+      int moved = standbys.promote(reached::containsKey, keyspace.session());
+      System.err.printf(
+          "whack node: took over %d slots from their warm copies (%d profiles in %d ms)%n",
+          reached.size(), moved, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+    return reached;
   }
 
   /** Records applied (a change, or a delete of a key that held nothing). */

@@ -694,6 +694,24 @@ final class ItemCache {
     return dropped;
   }
 
+  /** The keys of every item {@code which} accepts, each stripe read under its lock. */
+  public List<byte[]> keysWhere(KeyTest which) {
+    List<byte[]> keys = new ArrayList<>();
+    for (Stripe stripe : stripes) {
+      stripe.lock.lock();
+      try {
+        for (Item item = stripe.lruHead; item != null; item = item.lruNext) {
+          if (which.test(item.key)) {
+            keys.add(item.key);
+          }
+        }
+      } finally {
+        stripe.lock.unlock();
+      }
+    }
+    return keys;
+  }
+
   /** {@code delete}: DELETED, NOT_FOUND, or EXISTS when {@code compareCas} is set and differs. */
   public Status delete(byte[] key, int keyOffset, int keyLength, long compareCas) {
     int hash = hash(key, keyOffset, keyLength);

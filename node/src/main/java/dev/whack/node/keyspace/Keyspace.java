@@ -478,6 +478,11 @@ public final class Keyspace {
     return cache.dropMoved(ownedElsewhere);
   }
 
+  /** The keys of every item {@code which} accepts (a standby's promotion lists a slot's keys). */
+  public List<byte[]> keysWhere(ItemCache.KeyTest which) {
+    return cache.keysWhere(which);
+  }
+
   /**
    * One turn of the node's timer: profiles whose expiry has come, and every item a delayed {@code
    * flush_all} invalidated, leave now (opaque items keep memcached's lazy expiry), then the engine

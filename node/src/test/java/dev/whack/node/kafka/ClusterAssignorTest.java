@@ -105,4 +105,43 @@ class ClusterAssignorTest {
     Claim claim = ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of()));
     assertEquals(new Claim("m", "10.0.0.9:11211", List.of()), claim);
   }
+
+  @Test
+  void shouldGiveEverySlotStandbysOnOtherMembersBalancedAndSticky() {
+    for (int members = 2; members <= 7; members++) {
+      for (int replicas = 1; replicas < members && replicas <= 2; replicas++) {
+        List<Claim> claims = new ArrayList<>();
+        for (Claim c : Claims.fresh(members)) {
+          claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), replicas));
+        }
+        ClusterMap map = ClusterAssignor.plan(claims, 64);
+        int[] backed = new int[members];
+        for (int slot = 0; slot < 64; slot++) {
+          List<String> standbys = map.standbysOf(slot);
+          assertEquals(replicas, standbys.size(), "slot " + slot);
+          assertEquals(replicas, new java.util.HashSet<>(standbys).size(), "distinct standbys");
+          assertTrue(!standbys.contains(map.activeOf(slot)), "a slot's owner is not its standby");
+          for (String s : standbys) {
+            backed[map.members().indexOf(s)]++;
+          }
+        }
+        int cap = (64 * replicas + members - 1) / members;
+        for (int b : backed) {
+          assertTrue(b <= cap + 1, members + " members, " + replicas + " replicas: " + b);
+        }
+        // Asked again by the same members, nothing moves.
+        List<Claim> again = new ArrayList<>();
+        for (String m : map.members()) {
+          List<Integer> warm = new ArrayList<>();
+          for (int slot = 0; slot < 64; slot++) {
+            if (map.standbysOf(slot).contains(m)) {
+              warm.add(slot);
+            }
+          }
+          again.add(new Claim("id-" + m, m, map.slotsOf(m), warm, replicas));
+        }
+        assertEquals(map.lines(), ClusterAssignor.plan(again, 64).lines());
+      }
+    }
+  }
 }

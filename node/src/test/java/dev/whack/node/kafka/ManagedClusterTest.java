@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * gracefully and one is killed (kill -9, a process of its own) while updates keep coming. After
  * each step every member has installed the same map, every key lives on exactly one member, and
  * every counter, read through any member, equals the updates Kafka acknowledged for it: a moved
- * slot's new owner read it again from the log, and nothing was lost or applied twice.
+ * slot's new owner took it from its warm copy (a standby) or read it again from the log, and
+ * nothing was lost or applied twice.
  */
 class ManagedClusterTest {
   private static final int KEYS = 200;
@@ -84,13 +85,26 @@ class ManagedClusterTest {
       awaitCounters(ports[2]);
       assertEquals(KEYS, localItems(ports[0], ports[2], ports[3]));
 
+      long promotedBefore = promoted(ports[0]) + promoted(ports[3]);
       long killedAt = System.nanoTime();
       doomed.kill();
       produce(broker, topic, 3000);
       awaitMap(List.of(ports[0], ports[3]));
       awaitCounters(ports[0]);
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killedAt);
+      System.out.printf(
+          "ManagedClusterTest: kill -9 to every counter right through the survivors: %d s"
+              + " (session timeout %d ms)%n",
+          seconds, SESSION_MILLIS);
       assertTrue(seconds < 60, "the killed member's keys served again after " + seconds + " s");
+      long promotedAfter = promoted(ports[0]) + promoted(ports[3]);
+      assertTrue(
+          promotedAfter > promotedBefore,
+          "the killed member's slots went to their warm copies: promoted profiles "
+              + promotedBefore
+              + " before the kill, "
+              + promotedAfter
+              + " after");
       assertEquals(KEYS, localItems(ports[0], ports[3]));
       clientGivenOneAddress(ports[3], 2);
       assertEquals(0, first.node().kafkaSource().deadLetters());
@@ -212,6 +226,21 @@ class ManagedClusterTest {
         }
       }
       return true;
+    }
+  }
+
+  /** Profiles the member on {@code port} took over from its warm copies so far. */
+  private static long promoted(int port) {
+    try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+      c.send("stats cluster\r\n");
+      long promoted = -1;
+      for (String line = c.readLine().trim(); !line.equals("END"); line = c.readLine().trim()) {
+        if (line.startsWith("STAT standby_promoted ")) {
+          promoted = Long.parseLong(line.substring("STAT standby_promoted ".length()));
+        }
+      }
+      assertTrue(promoted >= 0, "the member keeps warm copies");
+      return promoted;
     }
   }
 

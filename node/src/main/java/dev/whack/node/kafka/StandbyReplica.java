@@ -1,0 +1,315 @@
+package dev.whack.node.kafka;
+
+import dev.whack.node.config.KafkaOptions;
+import dev.whack.node.engine.EngineConfig;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.StoreMode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The standby replicas a member of a Kafka-managed cluster keeps (docs/cluster.md, "Standbys"): the
+ * profiles of the slots the map names it a standby of, kept warm from the updates topic exactly as
+ * their owner keeps them (each record applied once by its producer mark), in a store of its own
+ * that no client reads and no segment is evaluated in, so the member's answers count only the keys
+ * it owns. When the map makes this member a slot's owner, {@link #promote} hands the slot's
+ * profiles over, marks included, with the offset the standby had reached, and the owner's consumer
+ * goes on from there: a failure moves a slot to a warm copy, not to a refill from the topic's
+ * start.
+ *
+ * <p>Profiles only: plain memcached items are a cache of their owner's and are not kept warm.
+ *
+ * <p>Concurrency: one thread owns the consumer and applies the records; {@link #reassign} hands it
+ * a new set of slots and waits for it to take them (so a promoted slot is no longer written here
+ * once the call returns). The store is a {@link Keyspace}, safe for the promoting thread to read.
+ */
+public final class StandbyReplica implements AutoCloseable {
+  private static final Duration POLL = Duration.ofMillis(100);
+
+  private final String topic;
+  private final Keyspace store;
+  private final SlotOf slotOf;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Thread thread;
+  private final ConcurrentLinkedQueue<Reassignment> requests = new ConcurrentLinkedQueue<>();
+  private volatile boolean running = true;
+
+  /** The slots this member keeps warm now; the consumer thread's. */
+  private Set<Integer> slots = new HashSet<>();
+
+  private final Map<Integer, byte[]> producers = new HashMap<>();
+  private final AtomicLong applied = new AtomicLong();
+  private final AtomicLong promoted = new AtomicLong();
+  private volatile Map<Integer, Long> lags = Map.of();
+
+  private record Reassignment(
+      Set<Integer> slots, Set<Integer> promoted, CompletableFuture<Map<Integer, Long>> done) {}
+
+  /**
+   * @param memoryBytes the store's cap (the node's own: each replica costs what its keys cost)
+   * @param slotOf a key's slot, by the cluster's map
+   */
+  public StandbyReplica(
+      KafkaOptions options,
+      InstantSource clock,
+      long memoryBytes,
+      int maxItemSize,
+      String self,
+      SlotOf slotOf) {
+    this.topic = options.updatesTopic();
+    this.slotOf = slotOf;
+    ProfileEngine engine =
+        new ProfileEngine(
+            new EngineConfig()
+                .clock(clock)
+                .maxKeyBytes(250)
+                .maxValueBytes(maxItemSize)
+                .changeBufferBytes(64 * 1024));
+    this.store = new Keyspace(clock, memoryBytes, maxItemSize, engine);
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-standby-" + self);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    this.consumer = new KafkaConsumer<>(p); // no group: assigned, never subscribed
+    this.thread = new Thread(this::run, "whack-kafka-standby");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Keeps {@code standbySlots} warm from now on (slots new to it from the topic's start; slots it
+   * no longer keeps are dropped), and stops keeping {@code promotedSlots}, returning for each the
+   * offset its copy has reached: that slot's profiles stay in the store for {@link #promote}.
+   */
+  public CompletableFuture<Map<Integer, Long>> reassign(
+      Set<Integer> standbySlots, Set<Integer> promotedSlots) {
+    CompletableFuture<Map<Integer, Long>> done = new CompletableFuture<>();
+    requests.add(new Reassignment(Set.copyOf(standbySlots), Set.copyOf(promotedSlots), done));
+    consumer.wakeup();
+    return done;
+  }
+
+  /**
+   * Moves the profiles of the slots {@code inSlot} accepts into {@code owner} (marks included, as a
+   * refill stores them) and drops them here.
+   *
+   * @return how many profiles moved
+   */
+  public int promote(IntPredicate inSlot, KeyspaceSession owner) {
+    List<byte[]> keys = store.keysWhere(key -> inSlot.test(slotOf.slot(key)));
+    Outcome outcome = new Outcome();
+    int moved = 0;
+    for (byte[] key : keys) {
+      byte[] json = store.profileJson(key, 0, key.length);
+      if (json == null) {
+        continue;
+      }
+      try {
+        owner.store(
+            StoreMode.SET,
+            key,
+            0,
+            key.length,
+            Keyspace.JSON_PROFILE_FLAGS,
+            0,
+            json,
+            0,
+            false,
+            false,
+            outcome);
+        moved++;
+      } catch (ProfileRejectedException e) {
+        System.err.println("whack node: a standby profile could not be promoted: " + e);
+      }
+    }
+    store.dropMoved(key -> inSlot.test(slotOf.slot(key)));
+    promoted.addAndGet(moved);
+    return moved;
+  }
+
+  /** The slot of a key, as the cluster map computes it. */
+  @FunctionalInterface
+  public interface SlotOf {
+    int slot(byte[] key);
+  }
+
+  private void run() {
+    Outcome outcome = new Outcome();
+    KeyspaceSession session = store.session();
+    try {
+      while (running) {
+        takeRequests();
+        if (slots.isEmpty()) {
+          waitForWork();
+          continue;
+        }
+        try {
+          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+            apply(record, session, outcome);
+          }
+          updateLags();
+        } catch (WakeupException e) {
+          // a reassignment (or close) is waiting
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      System.err.println("whack node: the standby replicas stopped: " + e);
+      failPending(e);
+    } finally {
+      consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+    }
+  }
+
+  private void waitForWork() {
+    try {
+      Thread.sleep(POLL.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+
+  private void takeRequests() {
+    Reassignment r;
+    while ((r = requests.poll()) != null) {
+      Map<Integer, Long> reached = new HashMap<>();
+      for (int slot : r.promoted()) {
+        TopicPartition partition = new TopicPartition(topic, slot);
+        if (slots.contains(slot)) {
+          reached.put(slot, consumer.position(partition));
+        }
+      }
+      Set<Integer> dropped = new HashSet<>(slots);
+      dropped.removeAll(r.slots());
+      dropped.removeAll(r.promoted());
+      Set<Integer> added = new HashSet<>(r.slots());
+      added.removeAll(slots);
+      slots = new HashSet<>(r.slots());
+      List<TopicPartition> assigned = new ArrayList<>();
+      for (int slot : slots) {
+        assigned.add(new TopicPartition(topic, slot));
+      }
+      consumer.assign(assigned);
+      List<TopicPartition> fresh = new ArrayList<>();
+      for (int slot : added) {
+        fresh.add(new TopicPartition(topic, slot));
+      }
+      if (!fresh.isEmpty()) {
+        consumer.seekToBeginning(fresh);
+      }
+      if (!dropped.isEmpty()) {
+        store.dropMoved(key -> dropped.contains(slotOf.slot(key)));
+      }
+      r.done().complete(reached);
+    }
+  }
+
+  private void apply(
+      ConsumerRecord<byte[], byte[]> record, KeyspaceSession session, Outcome outcome) {
+    byte[] key = record.key();
+    if (key == null || key.length == 0 || key.length > 250) {
+      return; // the owner sends it to the dead letters
+    }
+    KeyspaceSession.SourcedKind kind;
+    try {
+      kind = RecordFormat.kindOf(record.headers(), record.value());
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    try {
+      session.applySourced(
+          key,
+          0,
+          key.length,
+          producer(record.partition()),
+          record.offset(),
+          kind,
+          record.value(),
+          outcome);
+      applied.incrementAndGet();
+    } catch (ProfileRejectedException e) {
+      // the owner sends it to the dead letters
+    } catch (RuntimeException e) {
+      System.err.println("whack node: a standby record failed unexpectedly: " + e);
+    }
+  }
+
+  private byte[] producer(int partition) {
+    return producers.computeIfAbsent(
+        partition, p -> UpdateSource.producerName(topic, p).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void updateLags() {
+    Map<Integer, Long> now = new HashMap<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      consumer.currentLag(partition).ifPresent(lag -> now.put(partition.partition(), lag));
+    }
+    lags = Map.copyOf(now);
+  }
+
+  private void failPending(Throwable e) {
+    Reassignment r;
+    while ((r = requests.poll()) != null) {
+      r.done().completeExceptionally(e);
+    }
+  }
+
+  /** Records applied to the copies. */
+  public long applied() {
+    return applied.get();
+  }
+
+  /** Profiles handed to this member's owner store by promotions. */
+  public long promoted() {
+    return promoted.get();
+  }
+
+  /** Profiles kept warm now. */
+  public long profiles() {
+    return store.itemCount();
+  }
+
+  /** Records behind each kept slot's end, as of the last poll. */
+  public Map<Integer, Long> lags() {
+    return lags;
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
