@@ -119,16 +119,15 @@ public final class WhackNode implements AutoCloseable {
               FORWARD_TIMEOUT,
               Duration.ofMillis(config.sessionTimeoutMillis()));
       this.memberCheck = null; // the group is the member list: nothing to disagree on
+      // Also with --replicas 0: a slot moving here is warmed up in it before it moves.
       this.standbys =
-          config.replicas() == 0
-              ? null
-              : new StandbyReplica(
-                  config.kafka(),
-                  config.clock(),
-                  config.memoryBytes(),
-                  config.maxItemSize(),
-                  config.advertise(),
-                  key -> cluster.map().slotOf(key, 0, key.length));
+          new StandbyReplica(
+              config.kafka(),
+              config.clock(),
+              config.memoryBytes(),
+              config.maxItemSize(),
+              config.advertise(),
+              key -> cluster.map().slotOf(key, 0, key.length));
       report.withClusterStats(this::managedClusterStats);
       cluster.onInstalled(this::adoptSegmentsOnce);
     } else {

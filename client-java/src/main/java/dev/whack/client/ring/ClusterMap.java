@@ -18,7 +18,7 @@ import java.util.List;
  * <pre>
  * MAP &lt;ring|slots&gt; &lt;epoch&gt; &lt;members&gt; &lt;slots&gt;
  * MEMBER &lt;host:port&gt;                                 one per member, index 0 first
- * SLOT &lt;slot&gt; &lt;active index|-&gt; [&lt;standby index&gt; ...]    one per slot (slots maps only)
+ * SLOT &lt;slot&gt; &lt;active index|-&gt; [&lt;standby index&gt; ...] [&gt;&lt;index&gt;]   one per slot (slots maps)
  * END
  * </pre>
  *
@@ -35,20 +35,29 @@ public final class ClusterMap {
   private final int[] active;
   private final int[][] standbys;
 
+  /** Per slot, the member it moves to once that member's copy is warm, or {@link #NONE}. */
+  private final int[] moving;
+
   private ClusterMap(
-      boolean ring, long epoch, List<String> members, int[] active, int[][] standbys) {
+      boolean ring,
+      long epoch,
+      List<String> members,
+      int[] active,
+      int[][] standbys,
+      int[] moving) {
     this.ring = ring;
     this.epoch = epoch;
     this.members = members;
     this.hashRing = ring ? HashRing.of(members) : null;
     this.active = active;
     this.standbys = standbys;
+    this.moving = moving;
   }
 
   /** The static cluster of these members, owned by the consistent-hash ring. */
   public static ClusterMap ring(Collection<String> members) {
     HashRing r = HashRing.of(members);
-    return new ClusterMap(true, 0, r.members(), new int[0], new int[0][]);
+    return new ClusterMap(true, 0, r.members(), new int[0], new int[0][], new int[0]);
   }
 
   /**
@@ -58,7 +67,20 @@ public final class ClusterMap {
    * @param standbys per slot, the indexes of the members that keep it warm (may be empty)
    */
   public static ClusterMap slots(long epoch, List<String> members, int[] active, int[][] standbys) {
-    if (active.length != standbys.length || active.length == 0) {
+    int[] none = new int[active.length];
+    Arrays.fill(none, NONE);
+    return slots(epoch, members, active, standbys, none);
+  }
+
+  /**
+   * A slot map with slots in motion.
+   *
+   * @param moving per slot, the index of the member it moves to once that member's copy (one of the
+   *     slot's standbys) is warm, or {@link #NONE}
+   */
+  public static ClusterMap slots(
+      long epoch, List<String> members, int[] active, int[][] standbys, int[] moving) {
+    if (active.length != standbys.length || active.length != moving.length || active.length == 0) {
       throw new IllegalArgumentException("a slot map needs one active and standby list per slot");
     }
     for (int slot = 0; slot < active.length; slot++) {
@@ -66,12 +88,14 @@ public final class ClusterMap {
       for (int s : standbys[slot]) {
         checkIndex(s, members.size(), false);
       }
+      checkIndex(moving[slot], members.size(), true);
     }
     int[][] copied = new int[standbys.length][];
     for (int i = 0; i < standbys.length; i++) {
       copied[i] = standbys[i].clone();
     }
-    return new ClusterMap(false, epoch, List.copyOf(members), active.clone(), copied);
+    return new ClusterMap(
+        false, epoch, List.copyOf(members), active.clone(), copied, moving.clone());
   }
 
   /** A slot map in which no member owns anything yet (a member before its first assignment). */
@@ -80,7 +104,7 @@ public final class ClusterMap {
     Arrays.fill(none, NONE);
     int[][] empty = new int[slots][];
     Arrays.fill(empty, new int[0]);
-    return new ClusterMap(false, 0, List.of(), none, empty);
+    return new ClusterMap(false, 0, List.of(), none, empty, none.clone());
   }
 
   private static void checkIndex(int index, int members, boolean noneAllowed) {
@@ -150,6 +174,11 @@ public final class ClusterMap {
     return out;
   }
 
+  /** The member a slot moves to once its copy there is warm, or null when it is not moving. */
+  public String movingTo(int slot) {
+    return moving[slot] == NONE ? null : members.get(moving[slot]);
+  }
+
   /** The slots {@code member} owns, in order. */
   public List<Integer> slotsOf(String member) {
     int index = members.indexOf(member);
@@ -182,6 +211,9 @@ public final class ClusterMap {
       line.append(active[slot] == NONE ? "-" : Integer.toString(active[slot]));
       for (int s : standbys[slot]) {
         line.append(' ').append(s);
+      }
+      if (moving[slot] != NONE) {
+        line.append(" >").append(moving[slot]);
       }
       out.add(line.toString());
     }
@@ -234,6 +266,8 @@ public final class ClusterMap {
     }
     int[] active = new int[slotCount];
     int[][] standbys = new int[slotCount][];
+    int[] moving = new int[slotCount];
+    Arrays.fill(moving, NONE);
     for (int slot = 0; slot < slotCount; slot++) {
       String line = lines.get(1 + memberCount + slot);
       String[] t = line.split(" ");
@@ -242,15 +276,20 @@ public final class ClusterMap {
       }
       try {
         active[slot] = t[2].equals("-") ? NONE : Integer.parseInt(t[2]);
-        standbys[slot] = new int[t.length - 3];
-        for (int i = 3; i < t.length; i++) {
+        int end = t.length;
+        if (end > 3 && t[end - 1].startsWith(">")) {
+          moving[slot] = Integer.parseInt(t[end - 1].substring(1));
+          end--;
+        }
+        standbys[slot] = new int[end - 3];
+        for (int i = 3; i < end; i++) {
           standbys[slot][i - 3] = Integer.parseInt(t[i]);
         }
       } catch (NumberFormatException e) {
         throw bad(line);
       }
     }
-    return slots(epoch, members, active, standbys);
+    return slots(epoch, members, active, standbys, moving);
   }
 
   private static IllegalArgumentException bad(String line) {
@@ -259,7 +298,7 @@ public final class ClusterMap {
 
   /** This map with another epoch (the group's generation, known only once it is assigned). */
   public ClusterMap withEpoch(long newEpoch) {
-    return new ClusterMap(ring, newEpoch, members, active, standbys);
+    return new ClusterMap(ring, newEpoch, members, active, standbys, moving);
   }
 
   @Override

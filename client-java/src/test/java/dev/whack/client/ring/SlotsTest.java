@@ -71,6 +71,21 @@ class SlotsTest {
   }
 
   @Test
+  void shouldCarryASlotInMotionInItsTextForm() {
+    ClusterMap map =
+        ClusterMap.parse(
+            List.of("MAP slots 3 2 2", "MEMBER a:1", "MEMBER b:1", "SLOT 0 0 1 >1", "SLOT 1 1"));
+    assertEquals("a:1", map.activeOf(0), "the owner serves it until the copy is warm");
+    assertEquals("b:1", map.movingTo(0));
+    assertEquals(List.of("b:1"), map.standbysOf(0));
+    assertNull(map.movingTo(1));
+    assertEquals("SLOT 0 0 1 >1", map.lines().get(3));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ClusterMap.parse(List.of("MAP slots 1 1 1", "MEMBER a:1", "SLOT 0 0 >5")));
+  }
+
+  @Test
   void shouldReadARingAsTheStaticClustersRing() {
     ClusterMap ring =
         ClusterMap.parse(

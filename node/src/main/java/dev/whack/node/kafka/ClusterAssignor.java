@@ -47,6 +47,13 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   static final String TOPIC_CONFIG = "whack.cluster.topic";
   static final String INSTALL_CONFIG = "whack.cluster.install";
   static final String REPLICAS_CONFIG = "whack.cluster.replicas";
+  static final String LAGS_CONFIG = "whack.cluster.lags";
+
+  /**
+   * A copy this many records or fewer behind its slot's end is warm: the slot may move to it. A few
+   * polls' worth, so the new owner serves its keys current within a moment of taking them.
+   */
+  static final long WARM_LAG_RECORDS = 2000;
 
   private static final byte VERSION = 1;
 
@@ -54,6 +61,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   private String topic;
   private Consumer<ClusterMap> install;
   private int replicas;
+  private java.util.function.Supplier<Map<Integer, Long>> lags = Map::of;
 
   /** The slots this member owned in the last map installed. */
   private List<Integer> owned = List.of();
@@ -69,6 +77,10 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     install = (Consumer<ClusterMap>) configs.get(INSTALL_CONFIG);
     Object r = configs.get(REPLICAS_CONFIG);
     replicas = r == null ? 0 : (Integer) r;
+    Object l = configs.get(LAGS_CONFIG);
+    if (l != null) {
+      lags = (java.util.function.Supplier<Map<Integer, Long>>) l;
+    }
     if (self == null || topic == null || install == null) {
       throw new IllegalArgumentException("the cluster assignor needs its node's configuration");
     }
@@ -82,16 +94,18 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   @Override
   public ByteBuffer subscriptionUserData(Set<String> topics) {
     byte[] address = self.getBytes(StandardCharsets.UTF_8);
+    Map<Integer, Long> behind = lags.get();
     ByteBuffer out =
         ByteBuffer.allocate(
-            1 + 2 + address.length + 4 + 4 * owned.size() + 4 + 4 * backed.size() + 4);
+            1 + 2 + address.length + 4 + 4 * owned.size() + 4 + 12 * backed.size() + 4);
     out.put(VERSION).putShort((short) address.length).put(address).putInt(owned.size());
     for (int slot : owned) {
       out.putInt(slot);
     }
     out.putInt(backed.size());
     for (int slot : backed) {
-      out.putInt(slot);
+      // A copy not polled yet is as far behind as can be.
+      out.putInt(slot).putLong(behind.getOrDefault(slot, Long.MAX_VALUE));
     }
     out.putInt(replicas);
     return out.flip();
@@ -99,12 +113,37 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
 
   /**
    * One member's subscription as the leader reads it: its address, the slots it owned and kept warm
-   * in the last map, and the replicas it was configured with.
+   * in the last map (with how many records each copy is behind), and the replicas it was configured
+   * with.
    */
   record Claim(
-      String memberId, String address, List<Integer> owned, List<Integer> backed, int replicas) {
+      String memberId,
+      String address,
+      List<Integer> owned,
+      List<Integer> backed,
+      Map<Integer, Long> behind,
+      int replicas) {
     Claim(String memberId, String address, List<Integer> owned) {
-      this(memberId, address, owned, List.of(), 0);
+      this(memberId, address, owned, List.of(), Map.of(), 0);
+    }
+
+    /** A claim whose copies are all caught up. */
+    Claim(
+        String memberId, String address, List<Integer> owned, List<Integer> backed, int replicas) {
+      this(memberId, address, owned, backed, caughtUp(backed), replicas);
+    }
+
+    private static Map<Integer, Long> caughtUp(List<Integer> backed) {
+      Map<Integer, Long> lags = new HashMap<>();
+      for (int slot : backed) {
+        lags.put(slot, 0L);
+      }
+      return lags;
+    }
+
+    /** Whether this member's copy of {@code slot} is warm enough to take the slot over. */
+    boolean warm(int slot) {
+      return behind.getOrDefault(slot, Long.MAX_VALUE) <= WARM_LAG_RECORDS;
     }
   }
 
@@ -122,10 +161,17 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     byte[] address = new byte[in.getShort() & 0xffff];
     in.get(address);
     List<Integer> owned = slots(in);
-    List<Integer> backed = slots(in);
+    int count = in.getInt();
+    List<Integer> backed = new ArrayList<>(count);
+    Map<Integer, Long> behind = new HashMap<>();
+    for (int i = 0; i < count; i++) {
+      int slot = in.getInt();
+      backed.add(slot);
+      behind.put(slot, in.getLong());
+    }
     int replicas = in.getInt();
     return new Claim(
-        memberId, new String(address, StandardCharsets.UTF_8), owned, backed, replicas);
+        memberId, new String(address, StandardCharsets.UTF_8), owned, backed, behind, replicas);
   }
 
   private static List<Integer> slots(ByteBuffer in) {
@@ -233,7 +279,33 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       active[slot] = chosen;
       counts[chosen]++;
     }
-    return ClusterMap.slots(0, members, active, standbys(claims, members, active));
+    // Warm-up (as Kafka Streams' KIP-441): a slot whose owner lives moves only to a member whose
+    // copy of it is warm; until then the owner keeps it and the member it is bound for keeps a
+    // copy warm (a standby), and asks for a new map once the copy has caught up.
+    int[] moving = new int[slots];
+    Arrays.fill(moving, ClusterMap.NONE);
+    Map<String, Claim> claimOf = new HashMap<>();
+    claims.stream()
+        .sorted(Comparator.comparing(Claim::memberId))
+        .forEach(c -> claimOf.putIfAbsent(c.address(), c));
+    int[] lastOwner = new int[slots];
+    Arrays.fill(lastOwner, ClusterMap.NONE);
+    for (int i = 0; i < m; i++) {
+      for (int slot : claimOf.get(members.get(i)).owned()) {
+        if (slot >= 0 && slot < slots && lastOwner[slot] == ClusterMap.NONE) {
+          lastOwner[slot] = i;
+        }
+      }
+    }
+    for (int slot = 0; slot < slots; slot++) {
+      int from = lastOwner[slot];
+      int to = active[slot];
+      if (from != ClusterMap.NONE && from != to && !claimOf.get(members.get(to)).warm(slot)) {
+        active[slot] = from;
+        moving[slot] = to;
+      }
+    }
+    return ClusterMap.slots(0, members, active, standbys(claims, members, active, moving), moving);
   }
 
   /**
@@ -242,7 +314,8 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
    * that kept a slot warm keeps it while it is under its fair share of standbys; the rest go to the
    * members with the fewest (and never to the slot's owner).
    */
-  private static int[][] standbys(List<Claim> claims, List<String> members, int[] active) {
+  private static int[][] standbys(
+      List<Claim> claims, List<String> members, int[] active, int[] moving) {
     int m = members.size();
     int slots = active.length;
     int replicas = 0;
@@ -251,25 +324,27 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     }
     replicas = Math.min(replicas, m - 1);
     int[][] out = new int[slots][];
-    if (replicas <= 0) {
-      for (int slot = 0; slot < slots; slot++) {
-        out[slot] = new int[0];
-      }
-      return out;
-    }
-    int cap = (slots * replicas + m - 1) / m;
+    int cap = (slots * Math.max(replicas, 1) + m - 1) / m;
     boolean[][] backedBefore = backedBefore(claims, members, slots);
     int[] counts = new int[m];
     for (int slot = 0; slot < slots; slot++) {
-      int[] chosen = new int[replicas];
+      // A slot in motion is kept warm by the member it moves to, whatever the replicas.
+      int[] chosen = new int[Math.max(replicas, moving[slot] == ClusterMap.NONE ? 0 : 1)];
       int n = 0;
-      for (int i = 0; i < m && n < replicas; i++) {
-        if (i != active[slot] && backedBefore[i][slot] && counts[i] < cap) {
+      if (moving[slot] != ClusterMap.NONE) {
+        chosen[n++] = moving[slot];
+        counts[moving[slot]]++;
+      }
+      for (int i = 0; i < m && n < chosen.length; i++) {
+        if (i != active[slot]
+            && backedBefore[i][slot]
+            && counts[i] < cap
+            && !contains(chosen, n, i)) {
           chosen[n++] = i;
           counts[i]++;
         }
       }
-      while (n < replicas) {
+      while (n < chosen.length) {
         int fewest = -1;
         for (int step = 0; step < m; step++) {
           // Start after the owner, so that one owner's slots spread over the others.

@@ -227,7 +227,7 @@ public final class UpdateSource implements AutoCloseable {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     if (cluster.isManaged()) {
-      joinAsMember(p, options, cluster, replicas);
+      joinAsMember(p, options, cluster, replicas, standbys);
     }
     this.consumer = new KafkaConsumer<>(p);
     this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
@@ -241,12 +241,17 @@ public final class UpdateSource implements AutoCloseable {
    * timeout as the failure detector.
    */
   private static void joinAsMember(
-      Properties p, KafkaOptions options, Cluster cluster, int replicas) {
+      Properties p, KafkaOptions options, Cluster cluster, int replicas, StandbyReplica standbys) {
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClusterAssignor.class.getName());
     p.put(ClusterAssignor.SELF_CONFIG, cluster.self());
     p.put(ClusterAssignor.TOPIC_CONFIG, options.updatesTopic());
     p.put(ClusterAssignor.REPLICAS_CONFIG, replicas);
+    if (standbys != null) {
+      p.put(
+          ClusterAssignor.LAGS_CONFIG,
+          (java.util.function.Supplier<Map<Integer, Long>>) standbys::lags);
+    }
     p.put(
         ClusterAssignor.INSTALL_CONFIG,
         (java.util.function.Consumer<dev.whack.client.ring.ClusterMap>) cluster::install);
@@ -328,6 +333,7 @@ public final class UpdateSource implements AutoCloseable {
    */
   private void pollAndApply() {
     pauseWhileLogBehind();
+    askForSlotsOnceWarm();
     ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
     for (TopicPartition partition : records.partitions()) {
       pollStart.putIfAbsent(partition, records.records(partition).get(0).offset());
@@ -937,6 +943,33 @@ public final class UpdateSource implements AutoCloseable {
           reached.size(), moved, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     }
     return reached;
+  }
+
+  /** The map's epoch this member last asked a new map for; one probe per map. */
+  private long probedEpoch = -1;
+
+  /**
+   * Warm-up's probe: when a slot the map moves to this member (once its copy is warm) has a copy
+   * close enough to its end, asks the group for a new map, in which the leader moves the slot here
+   * ({@link ClusterAssignor}, as Kafka Streams' probing rebalance).
+   */
+  private void askForSlotsOnceWarm() {
+    if (standbys == null) {
+      return;
+    }
+    dev.whack.client.ring.ClusterMap map = cluster.map();
+    if (map.epoch() == probedEpoch) {
+      return;
+    }
+    Map<Integer, Long> behind = standbys.lags();
+    for (int slot = 0; slot < map.slotCount(); slot++) {
+      if (cluster.self().equals(map.movingTo(slot))
+          && behind.getOrDefault(slot, Long.MAX_VALUE) <= ClusterAssignor.WARM_LAG_RECORDS) {
+        probedEpoch = map.epoch();
+        consumer.enforceRebalance("whack: a copy of slot " + slot + " is warm");
+        return;
+      }
+    }
   }
 
   /** Records applied (a change, or a delete of a key that held nothing). */

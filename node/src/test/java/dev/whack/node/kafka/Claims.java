@@ -19,12 +19,33 @@ final class Claims {
     return claims;
   }
 
-  /** What the members of {@code map} claim when they join again: the slots they own. */
+  /**
+   * What the members of {@code map} claim when they join again: the slots they own and the slots
+   * they keep warm, every copy caught up.
+   */
   static List<Claim> of(ClusterMap map) {
     List<Claim> claims = new ArrayList<>();
     for (String m : map.members()) {
-      claims.add(new Claim("id-" + m, m, map.slotsOf(m)));
+      List<Integer> warm = new ArrayList<>();
+      for (int slot = 0; slot < map.slotCount(); slot++) {
+        if (map.standbysOf(slot).contains(m)) {
+          warm.add(slot);
+        }
+      }
+      claims.add(new Claim("id-" + m, m, map.slotsOf(m), warm, 0));
     }
     return claims;
+  }
+
+  /**
+   * The map these members reach once every copy a first map asks for is warm: the first map keeps
+   * moving slots with their owners (warm-up); the members then claim again, copies caught up, and
+   * the slots move.
+   */
+  static ClusterMap afterWarmUp(List<Claim> claims, int slots) {
+    ClusterMap warming = ClusterAssignor.plan(claims, slots);
+    List<Claim> again = of(warming);
+    // A member with nothing yet in the first map (a joiner) claims what it warmed.
+    return ClusterAssignor.plan(again, slots);
   }
 }

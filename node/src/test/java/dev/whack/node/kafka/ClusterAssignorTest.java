@@ -57,7 +57,7 @@ class ClusterAssignorTest {
     ClusterMap three = ClusterAssignor.plan(Claims.fresh(3), 256);
     List<Claim> claims = Claims.of(three);
     claims.add(new Claim("id-d", "10.0.0.4:11211", List.of()));
-    ClusterMap four = ClusterAssignor.plan(claims, 256);
+    ClusterMap four = Claims.afterWarmUp(claims, 256); // the joiner's copies warmed first
     int moved = 0;
     for (int slot = 0; slot < 256; slot++) {
       if (!three.activeOf(slot).equals(four.activeOf(slot))) {
@@ -142,6 +142,43 @@ class ClusterAssignorTest {
         }
         assertEquals(map.lines(), ClusterAssignor.plan(again, 64).lines());
       }
+    }
+  }
+
+  @Test
+  void shouldMoveASlotToAJoinerOnlyOnceItsCopyIsWarm() {
+    ClusterMap three = ClusterAssignor.plan(Claims.fresh(3), 16);
+    List<Claim> claims = Claims.of(three);
+    claims.add(new Claim("id-new", "10.0.0.9:11211", List.of()));
+    ClusterMap warming = ClusterAssignor.plan(claims, 16);
+    List<Integer> bound = new ArrayList<>();
+    for (int slot = 0; slot < 16; slot++) {
+      assertEquals(three.activeOf(slot), warming.activeOf(slot), "nothing moves yet: " + slot);
+      if (warming.movingTo(slot) != null) {
+        assertEquals("10.0.0.9:11211", warming.movingTo(slot));
+        assertTrue(warming.standbysOf(slot).contains("10.0.0.9:11211"), "it warms a copy");
+        bound.add(slot);
+      }
+    }
+    assertEquals(4, bound.size(), "a quarter of the slots are bound for the joiner");
+    assertEquals(
+        warming.lines(), ClusterMap.parse(warming.lines()).lines(), "the text form keeps it");
+
+    // The joiner's copies: all but one caught up.
+    java.util.Map<Integer, Long> behind = new java.util.HashMap<>();
+    for (int slot : bound) {
+      behind.put(slot, 0L);
+    }
+    behind.put(bound.get(0), ClusterAssignor.WARM_LAG_RECORDS + 1);
+    List<Claim> next = Claims.of(warming);
+    next.removeIf(c -> c.address().equals("10.0.0.9:11211"));
+    next.add(new Claim("id-new", "10.0.0.9:11211", List.of(), bound, behind, 0));
+    ClusterMap moved = ClusterAssignor.plan(next, 16);
+    for (int slot : bound) {
+      boolean warm = slot != bound.get(0);
+      assertEquals(
+          warm ? "10.0.0.9:11211" : three.activeOf(slot), moved.activeOf(slot), "slot " + slot);
+      assertEquals(warm ? null : "10.0.0.9:11211", moved.movingTo(slot), "slot " + slot);
     }
   }
 }

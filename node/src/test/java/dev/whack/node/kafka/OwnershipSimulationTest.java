@@ -53,7 +53,7 @@ class OwnershipSimulationTest {
 
       List<Claim> joined = Claims.of(before);
       joined.add(new Claim("id-new", "10.9.9.9:11211", List.of()));
-      ClusterMap afterJoin = ClusterAssignor.plan(joined, slots);
+      ClusterMap afterJoin = Claims.afterWarmUp(joined, slots);
       double joinMoved = moved(before, afterJoin, keyShare);
 
       List<Claim> left = Claims.of(before);
