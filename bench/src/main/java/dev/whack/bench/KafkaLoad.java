@@ -101,9 +101,12 @@ final class KafkaLoad {
 
   /**
    * Produces {@code count} whole profiles, {@code user:0} up, as P5's refill loads them (20
-   * attributes and an event history, Profile JSON), into the topic, for a node to refill from (P5
-   * through Kafka); returns once all are acknowledged.
+   * attributes and an event history, Profile JSON, header {@code whack-type: profile}), into the
+   * topic, for a node to refill from (P5 through Kafka) or a cluster to read as updates (P11);
+   * returns once all are acknowledged.
    */
+  private static final byte[] PROFILE_TYPE = "profile".getBytes(StandardCharsets.US_ASCII);
+
   Produced produceProfiles(long count, long seed, long nowMillis) {
     AtomicLong failed = new AtomicLong();
     Callback onAck = (metadata, e) -> countFailure(failed, e);
@@ -113,7 +116,11 @@ final class KafkaLoad {
       SplittableRandom random = new SplittableRandom(seed);
       for (long i = 0; i < count; i++) {
         byte[] key = ("user:" + i).getBytes(StandardCharsets.US_ASCII);
-        producer.send(new ProducerRecord<>(topic, key, workload.profileWithHistory(random)), onAck);
+        ProducerRecord<byte[], byte[]> record =
+            new ProducerRecord<>(topic, key, workload.profileWithHistory(random));
+        // A whole profile, for an updates topic as for a profiles topic (docs/kafka.md).
+        record.headers().add("whack-type", PROFILE_TYPE);
+        producer.send(record, onAck);
       }
       producer.flush();
     }

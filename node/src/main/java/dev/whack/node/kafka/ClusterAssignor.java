@@ -300,9 +300,22 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     for (int slot = 0; slot < slots; slot++) {
       int from = lastOwner[slot];
       int to = active[slot];
-      if (from != ClusterMap.NONE && from != to && !claimOf.get(members.get(to)).warm(slot)) {
+      if (claimOf.get(members.get(to)).warm(slot) || from == to) {
+        continue;
+      }
+      if (from != ClusterMap.NONE) {
         active[slot] = from;
         moving[slot] = to;
+        continue;
+      }
+      // Its owner is gone (it left or died): a member with a warm copy serves it now, even over
+      // its share, and the balanced owner warms a copy and takes it over later.
+      for (int i = 0; i < m; i++) {
+        if (claimOf.get(members.get(i)).warm(slot)) {
+          active[slot] = i;
+          moving[slot] = to;
+          break;
+        }
       }
     }
     return ClusterMap.slots(0, members, active, standbys(claims, members, active, moving), moving);

@@ -24,6 +24,11 @@ final class Claims {
    * they keep warm, every copy caught up.
    */
   static List<Claim> of(ClusterMap map) {
+    return of(map, 0);
+  }
+
+  /** As {@link #of(ClusterMap)}, members configured with {@code replicas}. */
+  static List<Claim> of(ClusterMap map, int replicas) {
     List<Claim> claims = new ArrayList<>();
     for (String m : map.members()) {
       List<Integer> warm = new ArrayList<>();
@@ -32,7 +37,7 @@ final class Claims {
           warm.add(slot);
         }
       }
-      claims.add(new Claim("id-" + m, m, map.slotsOf(m), warm, 0));
+      claims.add(new Claim("id-" + m, m, map.slotsOf(m), warm, replicas));
     }
     return claims;
   }
@@ -44,7 +49,8 @@ final class Claims {
    */
   static ClusterMap afterWarmUp(List<Claim> claims, int slots) {
     ClusterMap warming = ClusterAssignor.plan(claims, slots);
-    List<Claim> again = of(warming);
+    int replicas = claims.stream().mapToInt(Claim::replicas).max().orElse(0);
+    List<Claim> again = of(warming, replicas);
     // A member with nothing yet in the first map (a joiner) claims what it warmed.
     return ClusterAssignor.plan(again, slots);
   }

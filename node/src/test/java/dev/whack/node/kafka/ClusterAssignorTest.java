@@ -181,4 +181,27 @@ class ClusterAssignorTest {
       assertEquals(warm ? null : "10.0.0.9:11211", moved.movingTo(slot), "slot " + slot);
     }
   }
+
+  @Test
+  void shouldGiveEveryOneOfADeadMembersSlotsToAWarmCopy() {
+    List<Claim> claims = new ArrayList<>();
+    for (Claim c : Claims.fresh(4)) {
+      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), 1));
+    }
+    ClusterMap four = Claims.afterWarmUp(claims, 12);
+    List<Claim> survivors = Claims.of(four, 1);
+    String dead = four.members().get(1);
+    survivors.removeIf(c -> c.address().equals(dead));
+    ClusterMap three = ClusterAssignor.plan(survivors, 12);
+    for (int slot : four.slotsOf(dead)) {
+      assertTrue(
+          four.standbysOf(slot).contains(three.activeOf(slot)),
+          "slot " + slot + " went to its warm copy: " + three);
+    }
+    for (int slot = 0; slot < 12; slot++) {
+      if (!four.activeOf(slot).equals(dead)) {
+        assertEquals(four.activeOf(slot), three.activeOf(slot), "slot " + slot + " stays put");
+      }
+    }
+  }
 }
