@@ -196,9 +196,13 @@ public final class WhackClient implements AutoCloseable {
     for (String gone : List.copyOf(members.keySet())) {
       if (!map.members().contains(gone)) {
         NodeClient left = members.remove(gone);
+        NodeClient leftBinary = binaryNodes.remove(gone);
         // What was sent to it before the map changed still gets its answer or its timeout.
-        io.schedule(
-            left::close, 2 * io.settings().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        long later = 2 * io.settings().requestTimeout().toMillis();
+        io.schedule(left::close, later, TimeUnit.MILLISECONDS);
+        if (leftBinary != null) {
+          io.schedule(leftBinary::close, later, TimeUnit.MILLISECONDS);
+        }
       }
     }
   }

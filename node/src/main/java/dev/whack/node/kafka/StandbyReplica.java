@@ -166,21 +166,28 @@ public final class StandbyReplica implements AutoCloseable {
     KeyspaceSession session = store.session();
     try {
       while (running) {
-        takeRequests();
-        if (slots.isEmpty()) {
-          waitForWork();
-          continue;
-        }
         try {
+          takeRequests();
+          if (slots.isEmpty()) {
+            lags = Map.of();
+            waitForWork();
+            continue;
+          }
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
             apply(record, session, outcome);
           }
           updateLags();
         } catch (WakeupException e) {
           // a reassignment (or close) is waiting
+        } catch (RuntimeException e) {
+          // The copies must not stop for good: a broker error, a bug. Say so and go on; the lags
+          // stay unknown (cold) until a poll succeeds.
+          lags = Map.of();
+          System.err.println("whack node: the standby replicas failed (" + e + "); going on");
+          waitForWork();
         }
       }
-    } catch (RuntimeException | Error e) {
+    } catch (Error e) {
       System.err.println("whack node: the standby replicas stopped: " + e);
       failPending(e);
     } finally {
@@ -199,44 +206,61 @@ public final class StandbyReplica implements AutoCloseable {
 
   private void takeRequests() {
     Reassignment r;
-    while ((r = requests.poll()) != null) {
-      Map<Integer, Long> reached = new HashMap<>();
-      for (int slot : r.promoted()) {
-        TopicPartition partition = new TopicPartition(topic, slot);
-        if (slots.contains(slot)) {
-          reached.put(slot, consumer.position(partition));
-        }
+    while ((r = requests.peek()) != null) {
+      try {
+        take(r);
+      } catch (WakeupException e) {
+        continue; // a wake-up meant for poll: take the same request again
+      } catch (RuntimeException e) {
+        r.done().completeExceptionally(e); // the owner reads those slots from the start
       }
-      Set<Integer> dropped = new HashSet<>(slots);
-      dropped.removeAll(r.slots());
-      dropped.removeAll(r.promoted());
-      Set<Integer> added = new HashSet<>(r.slots());
-      added.removeAll(slots);
-      slots = new HashSet<>(r.slots());
-      List<TopicPartition> assigned = new ArrayList<>();
-      for (int slot : slots) {
-        assigned.add(new TopicPartition(topic, slot));
-      }
-      consumer.assign(assigned);
-      List<TopicPartition> fresh = new ArrayList<>();
-      for (int slot : added) {
-        fresh.add(new TopicPartition(topic, slot));
-      }
-      if (!fresh.isEmpty()) {
-        consumer.seekToBeginning(fresh);
-      }
-      if (!dropped.isEmpty()) {
-        store.dropMoved(key -> dropped.contains(slotOf.slot(key)));
-      }
-      r.done().complete(reached);
+      requests.remove(r);
     }
+  }
+
+  /**
+   * Takes one reassignment; a wake-up meant for poll may interrupt it before it changed anything.
+   */
+  private void take(Reassignment r) {
+    Map<Integer, Long> reached = new HashMap<>();
+    for (int slot : r.promoted()) {
+      TopicPartition partition = new TopicPartition(topic, slot);
+      if (slots.contains(slot)) {
+        reached.put(slot, consumer.position(partition));
+      }
+    }
+    Set<Integer> dropped = new HashSet<>(slots);
+    dropped.removeAll(r.slots());
+    dropped.removeAll(r.promoted());
+    Set<Integer> added = new HashSet<>(r.slots());
+    added.removeAll(slots);
+    slots = new HashSet<>(r.slots());
+    List<TopicPartition> assigned = new ArrayList<>();
+    for (int slot : slots) {
+      assigned.add(new TopicPartition(topic, slot));
+    }
+    consumer.assign(assigned);
+    List<TopicPartition> fresh = new ArrayList<>();
+    for (int slot : added) {
+      fresh.add(new TopicPartition(topic, slot));
+    }
+    if (!fresh.isEmpty()) {
+      consumer.seekToBeginning(fresh);
+    }
+    if (!dropped.isEmpty()) {
+      store.dropMoved(key -> dropped.contains(slotOf.slot(key)));
+    }
+    r.done().complete(reached);
   }
 
   private void apply(
       ConsumerRecord<byte[], byte[]> record, KeyspaceSession session, Outcome outcome) {
     byte[] key = record.key();
-    if (key == null || key.length == 0 || key.length > 250) {
-      return; // the owner sends it to the dead letters
+    if (key == null
+        || key.length == 0
+        || key.length > 250
+        || slotOf.slot(key) != record.partition()) {
+      return; // the owner sends it to the dead letters: a copy must not hold what it does not
     }
     KeyspaceSession.SourcedKind kind;
     try {

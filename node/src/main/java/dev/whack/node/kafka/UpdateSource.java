@@ -123,6 +123,13 @@ public final class UpdateSource implements AutoCloseable {
   /** The slots this member keeps warm for others (a managed cluster with replicas), or null. */
   private final StandbyReplica standbys;
 
+  /**
+   * Where each slot this member held stood when the group took it back (the eager protocol takes
+   * every partition back at each rebalance and forgets its position): a slot kept is read on from
+   * here, never from the group's committed offset, which another owner may have written.
+   */
+  private final Map<Integer, Long> keptAt = new HashMap<>();
+
   /** The slots {@link #standbys} kept warm as of the last map. Consumer thread only. */
   private Set<Integer> backed = new HashSet<>();
 
@@ -790,6 +797,17 @@ public final class UpdateSource implements AutoCloseable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (cluster.isManaged()) {
+        keptAt.clear();
+        for (TopicPartition partition : partitions) {
+          try {
+            keptAt.put(partition.partition(), consumer.position(partition));
+          } catch (RuntimeException unknown) {
+            // no position: if the slot is kept, it is read from the start (the marks make that
+            // exact)
+          }
+        }
+      }
       for (TopicPartition partition : partitions) {
         forget(partition);
       }
@@ -806,6 +824,20 @@ public final class UpdateSource implements AutoCloseable {
         appliers.await();
       } catch (RuntimeException | Error e) {
         laneFailure = e;
+      }
+    }
+
+    /**
+     * The group dropped this member (it missed the session timeout): its slots may have gone to
+     * others and come back changed, so it holds nothing any more; the next map's slots are taken as
+     * new (dropped, promoted or read from the start).
+     */
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      onPartitionsRevoked(partitions);
+      if (cluster.isManaged()) {
+        keptAt.clear();
+        held = new HashSet<>();
       }
     }
 
@@ -877,20 +909,31 @@ public final class UpdateSource implements AutoCloseable {
         gained.add(partition);
       }
     }
-    Map<Integer, Long> warm = promoteStandbys(gained);
-    readSinceStart.addAll(partitions);
-    held = now;
-    Set<TopicPartition> fromStart = new HashSet<>();
-    for (TopicPartition partition : gained) {
-      Long reached = warm.get(partition.partition());
-      if (reached != null) {
-        consumer.seek(partition, reached); // the warm copy's offset: the rest is read from here
-      } else {
-        fromStart.add(partition);
+    Map<Integer, Long> warm = Map.of();
+    try {
+      warm = promoteStandbys(gained);
+    } finally {
+      // Every slot gets a position of ours, whatever happened above: a kept slot where it stood,
+      // a promoted one where its copy stood, any other from the start; never the group's
+      // committed offset.
+      readSinceStart.addAll(partitions);
+      Set<Integer> kept = held;
+      held = now;
+      Set<TopicPartition> fromStart = new HashSet<>();
+      for (TopicPartition partition : partitions) {
+        Long at =
+            kept.contains(partition.partition())
+                ? keptAt.get(partition.partition())
+                : warm.get(partition.partition());
+        if (at != null) {
+          consumer.seek(partition, at);
+        } else {
+          fromStart.add(partition);
+        }
       }
-    }
-    if (!fromStart.isEmpty()) {
-      consumer.seekToBeginning(fromStart);
+      if (!fromStart.isEmpty()) {
+        consumer.seekToBeginning(fromStart);
+      }
     }
     if (dataDir != null) {
       try {
