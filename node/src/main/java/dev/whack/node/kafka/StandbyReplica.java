@@ -22,12 +22,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The standby replicas a member of a Kafka-managed cluster keeps (docs/cluster.md, "Standbys"): the
@@ -88,16 +86,7 @@ public final class StandbyReplica implements AutoCloseable {
                 .maxValueBytes(maxItemSize)
                 .changeBufferBytes(64 * 1024));
     this.store = new Keyspace(clock, memoryBytes, maxItemSize, engine);
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-standby-" + self);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    Properties p = UpdateSource.updatesConsumer(options.bootstrap(), "whack-standby-" + self);
     this.consumer = new KafkaConsumer<>(p); // no group: assigned, never subscribed
     this.thread = new Thread(this::run, "whack-kafka-standby");
     thread.setDaemon(true);

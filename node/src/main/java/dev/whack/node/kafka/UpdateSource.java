@@ -218,21 +218,11 @@ public final class UpdateSource implements AutoCloseable {
     this.keyspace = keyspace;
     this.liveBytes = liveBytes;
     this.bulkSharePercent = bulkSharePercent;
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrap());
+    Properties p = updatesConsumer(options.bootstrap(), "whack-updates");
     p.put(ConsumerConfig.GROUP_ID_CONFIG, options.group());
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-updates");
     if (dataDir != null) {
       p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, memberId(dataDir));
     }
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-    // The client's own read-ahead is the only queue: bounded, a few MiB.
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     if (cluster.isManaged()) {
       joinAsMember(p, options, cluster, replicas, standbys);
     }
@@ -240,6 +230,25 @@ public final class UpdateSource implements AutoCloseable {
     this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
     this.thread = new Thread(this::run, "whack-kafka-updates");
     thread.setDaemon(true);
+  }
+
+  /**
+   * A consumer of the updates topic, as the source and the standby copies read it: no automatic
+   * commits, from the start where nothing says otherwise, and the client's own read-ahead as the
+   * only queue (bounded, a few MiB).
+   */
+  static Properties updatesConsumer(String bootstrap, String clientId) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    return p;
   }
 
   /**
