@@ -208,17 +208,17 @@ public final class Cluster implements AutoCloseable {
 
   private <T> CompletableFuture<T> ask(
       String member, java.util.function.Function<WhackClient, CompletableFuture<T>> call) {
-    WhackClient client = view.client;
+    View v = view; // one view: its client reaches exactly its peers
     if (member.equals(NO_OWNER)) {
       return CompletableFuture.failedFuture(
           ClusterException.failed(
               "no member owns this key yet: the cluster's map is being made (try again)"));
     }
-    if (client == null || !view.peers.contains(member)) {
+    if (v.client == null || !v.peers.contains(member)) {
       return CompletableFuture.failedFuture(
           ClusterException.failed(member + " is no longer a member (the map changed; try again)"));
     }
-    return call.apply(client);
+    return call.apply(v.client);
   }
 
   /**

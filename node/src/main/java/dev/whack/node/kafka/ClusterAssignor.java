@@ -192,15 +192,11 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     Integer partitions = metadata.partitionCountForTopic(topic);
     ClusterMap map = plan(claims, partitions == null ? 0 : partitions);
     byte[] mapBytes = String.join("\n", map.lines()).getBytes(StandardCharsets.UTF_8);
-    // The member that carries each address (the first by id when two claim one).
-    Map<String, String> carrier = new HashMap<>();
-    claims.stream()
-        .sorted(Comparator.comparing(Claim::memberId))
-        .forEach(c -> carrier.putIfAbsent(c.address(), c.memberId()));
+    Map<String, Claim> carriers = byAddress(claims);
     Map<String, Assignment> out = new HashMap<>();
     for (Claim c : claims) {
       List<TopicPartition> mine = new ArrayList<>();
-      if (c.memberId().equals(carrier.get(c.address()))) {
+      if (carriers.get(c.address()) == c) {
         for (int slot : map.slotsOf(c.address())) {
           mine.add(new TopicPartition(topic, slot));
         }
@@ -217,11 +213,8 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
    * 0: the member that installs it sets the group's generation.
    */
   static ClusterMap plan(List<Claim> claims, int slots) {
-    TreeMap<String, List<Integer>> lastOwned = new TreeMap<>();
-    claims.stream()
-        .sorted(Comparator.comparing(Claim::memberId))
-        .forEach(c -> lastOwned.putIfAbsent(c.address(), c.owned()));
-    List<String> members = new ArrayList<>(lastOwned.keySet());
+    TreeMap<String, Claim> claimOf = byAddress(claims);
+    List<String> members = new ArrayList<>(claimOf.keySet());
     if (slots == 0 || members.isEmpty()) {
       return ClusterMap.unassigned(Math.max(slots, 1));
     }
@@ -235,7 +228,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     // while the shares of one more last.
     for (int i = 0; i < m; i++) {
       List<Integer> kept = new ArrayList<>();
-      for (int slot : lastOwned.get(members.get(i))) {
+      for (int slot : claimOf.get(members.get(i)).owned()) {
         if (slot >= 0 && slot < slots && active[slot] == ClusterMap.NONE) {
           kept.add(slot);
         }
@@ -284,10 +277,6 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     // copy warm (a standby), and asks for a new map once the copy has caught up.
     int[] moving = new int[slots];
     Arrays.fill(moving, ClusterMap.NONE);
-    Map<String, Claim> claimOf = new HashMap<>();
-    claims.stream()
-        .sorted(Comparator.comparing(Claim::memberId))
-        .forEach(c -> claimOf.putIfAbsent(c.address(), c));
     int[] lastOwner = new int[slots];
     Arrays.fill(lastOwner, ClusterMap.NONE);
     for (int i = 0; i < m; i++) {
@@ -318,7 +307,8 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
         }
       }
     }
-    return ClusterMap.slots(0, members, active, standbys(claims, members, active, moving), moving);
+    return ClusterMap.slots(
+        0, members, active, standbys(claims, members, warm, active, moving), moving);
   }
 
   /**
@@ -328,7 +318,11 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
    * members with the fewest (and never to the slot's owner).
    */
   private static int[][] standbys(
-      List<Claim> claims, List<String> members, int[] active, int[] moving) {
+      List<Claim> claims,
+      List<String> members,
+      boolean[][] backedBefore,
+      int[] active,
+      int[] moving) {
     int m = members.size();
     int slots = active.length;
     int replicas = 0;
@@ -338,7 +332,6 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     replicas = Math.min(replicas, m - 1);
     int[][] out = new int[slots][];
     int cap = (slots * Math.max(replicas, 1) + m - 1) / m;
-    boolean[][] backedBefore = backedBefore(claims, members, slots);
     int[] counts = new int[m];
     for (int slot = 0; slot < slots; slot++) {
       // A slot in motion is kept warm by the member it moves to, whatever the replicas.
@@ -375,6 +368,18 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       Arrays.sort(chosen); // one order for one set: a map asked for again is the same map
       out[slot] = chosen;
     }
+    return out;
+  }
+
+  /**
+   * The claim that speaks for each address, by address: the first by member id when two members
+   * claim one (a node restarted before the group dropped its old self).
+   */
+  private static TreeMap<String, Claim> byAddress(List<Claim> claims) {
+    TreeMap<String, Claim> out = new TreeMap<>();
+    claims.stream()
+        .sorted(Comparator.comparing(Claim::memberId))
+        .forEach(c -> out.putIfAbsent(c.address(), c));
     return out;
   }
 
