@@ -124,6 +124,7 @@ final class ClusterCommand implements Runnable {
       table.rule();
       table.row("total", up + "/" + reports.size() + " up", "", "", items, profiles, "", "");
       table.print(out());
+      handOffs(reports);
       for (NodeReport r : reports) {
         if (r.disagreements() > 0) {
           note(
@@ -133,6 +134,47 @@ final class ClusterCommand implements Runnable {
         }
       }
       return exitCode(reports);
+    }
+
+    /**
+     * A Kafka-managed cluster's hand-offs in progress (as the map with the highest epoch marks
+     * them), each with how far the receiving member's warm copy is behind.
+     */
+    private void handOffs(List<NodeReport> reports) {
+      NodeReport newest = null;
+      for (NodeReport r : reports) {
+        if (r.up()
+            && r.cluster() != null
+            && r.cluster().get("slots_moving") != null
+            && (newest == null
+                || Long.parseLong(r.cluster().get("epoch"))
+                    > Long.parseLong(newest.cluster().get("epoch")))) {
+          newest = r;
+        }
+      }
+      if (newest == null) {
+        return;
+      }
+      java.util.Map<Integer, String> moving = newest.moving();
+      out().println(moving.isEmpty() ? "hand-offs: none" : "hand-offs in progress:");
+      for (java.util.Map.Entry<Integer, String> m : moving.entrySet()) {
+        String to = m.getValue().substring(m.getValue().indexOf('>') + 1);
+        long lag = -1;
+        for (NodeReport r : reports) {
+          if (r.up() && r.server().equals(to)) {
+            lag = r.copyLag(m.getKey());
+          }
+        }
+        out()
+            .println(
+                "  slot "
+                    + m.getKey()
+                    + ": "
+                    + m.getValue().replace(">", " -> ")
+                    + (lag < 0
+                        ? ", copy not started"
+                        : ", copy " + lag + " records behind (moves at <= 2000)"));
+      }
     }
 
     /** As for every report, and 1 when a member found a peer whose member list differs. */

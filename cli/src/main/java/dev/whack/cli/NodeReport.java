@@ -94,14 +94,24 @@ record NodeReport(
     int count = cluster.get("members").split(",").length;
     if ("kafka".equals(cluster.get("mode"))) {
       // A managed member: the group's map is the member list, so there is nothing to disagree on.
-      return count
-          + " in map "
-          + cluster.get("epoch")
-          + ", owns "
-          + cluster.get("slots_owned")
-          + "/"
-          + cluster.get("slots")
-          + " slots";
+      String summary =
+          count
+              + " in map "
+              + cluster.get("epoch")
+              + ", owns "
+              + cluster.get("slots_owned")
+              + "/"
+              + cluster.get("slots")
+              + " slots";
+      if (cluster.get("standby_slots") != null) {
+        summary +=
+            ", copies of "
+                + cluster.get("standby_slots")
+                + " ("
+                + cluster.get("standby_lag")
+                + " behind)";
+      }
+      return summary;
     }
     if (count == 1) {
       return "alone";
@@ -115,6 +125,38 @@ record NodeReport(
       return count + ", " + differ + (differ == 1 ? " differs" : " differ");
     }
     return unchecked > 0 ? count + ", " + unchecked + " unchecked" : count + " agree";
+  }
+
+  /**
+   * A managed member's hand-offs in progress as its map marks them: per slot, "owner>member" (the
+   * member warms its copy up, then the slot moves); empty for a static cluster or none.
+   */
+  java.util.Map<Integer, String> moving() {
+    java.util.Map<Integer, String> out = new java.util.TreeMap<>();
+    String moving = cluster == null ? null : cluster.get("moving");
+    if (moving != null) {
+      for (String entry : moving.split(",")) {
+        int colon = entry.indexOf(':');
+        out.put(Integer.parseInt(entry.substring(0, colon)), entry.substring(colon + 1));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Records behind the end of the slot of this member's warm copy of it, or -1 if it keeps none.
+   */
+  long copyLag(int slot) {
+    String lags = cluster == null ? null : cluster.get("standby_lags");
+    if (lags != null) {
+      for (String entry : lags.split(",")) {
+        int colon = entry.indexOf(':');
+        if (Integer.parseInt(entry.substring(0, colon)) == slot) {
+          return Long.parseLong(entry.substring(colon + 1));
+        }
+      }
+    }
+    return -1;
   }
 
   private static long parse(String value) {

@@ -178,4 +178,32 @@ class StatsClusterTest {
             null);
     assertEquals("3 in map 7, owns 4/12 slots", managed.membersSummary());
   }
+
+  @Test
+  void shouldTellAManagedMembersCopiesAndTheHandOffsItsMapMarks() {
+    NodeReport managed =
+        new NodeReport(
+            "127.0.0.1:11211",
+            java.util.Map.of(),
+            0,
+            java.util.Map.of(
+                "mode", "kafka",
+                "epoch", "9",
+                "members", "127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213",
+                "slots", "12",
+                "slots_owned", "4",
+                "standby_slots", "4",
+                "standby_lag", "130",
+                "standby_lags", "1:0,5:120,9:10",
+                "slots_moving", "2",
+                "moving", "3:127.0.0.1:11212>127.0.0.1:11211,7:127.0.0.1:11213>127.0.0.1:11211"),
+            null);
+    assertEquals("3 in map 9, owns 4/12 slots, copies of 4 (130 behind)", managed.membersSummary());
+    assertEquals(
+        java.util.Map.of(
+            3, "127.0.0.1:11212>127.0.0.1:11211", 7, "127.0.0.1:11213>127.0.0.1:11211"),
+        managed.moving());
+    assertEquals(120, managed.copyLag(5));
+    assertEquals(-1, managed.copyLag(3));
+  }
 }

@@ -11,6 +11,7 @@ import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.kafka.ChangePublisher;
 import dev.whack.node.kafka.LoggedChangePublisher;
+import dev.whack.node.kafka.LoggedWrites;
 import dev.whack.node.kafka.ProfilesTopic;
 import dev.whack.node.kafka.StandbyReplica;
 import dev.whack.node.kafka.StreamChangePublisher;
@@ -67,6 +68,9 @@ public final class WhackNode implements AutoCloseable {
 
   /** The warm copies this managed member keeps of others' slots, or null. */
   private final StandbyReplica standbys;
+
+  /** A managed member's profile writes through the updates topic, or null. */
+  private final LoggedWrites loggedWrites;
 
   /** The Kafka consumer of updates, or null when the node reads none. */
   private final UpdateSource kafkaSource;
@@ -128,6 +132,11 @@ public final class WhackNode implements AutoCloseable {
               config.maxItemSize(),
               config.advertise(),
               key -> cluster.map().slotOf(key, 0, key.length));
+      // Profile writes of memcached clients go through the updates topic, so that the standby
+      // copies get them and a move or a kill loses none (docs/cluster.md).
+      this.loggedWrites =
+          new LoggedWrites(config.kafka().bootstrap(), config.kafka().updatesTopic(), cluster);
+      cluster.useUpdatesLog(loggedWrites);
       report.withClusterStats(this::managedClusterStats);
       cluster.onInstalled(this::adoptSegmentsOnce);
     } else {
@@ -137,10 +146,14 @@ public final class WhackNode implements AutoCloseable {
               : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
       this.memberCheck = MemberCheck.of(cluster, System.err::println);
       this.standbys = null;
+      this.loggedWrites = null;
       report.withClusterStats(memberCheck::stats);
     }
     this.watchers = new Watchers(config.clock(), config.watchLappedTimeoutMillis());
     metrics.bindProfiles(engine, stats, watchers);
+    if (loggedWrites != null) {
+      metrics.bindManagedCluster(cluster, standbys, loggedWrites);
+    }
     if (durability != null) {
       metrics.bindDurability(durability);
     }
@@ -304,7 +317,8 @@ public final class WhackNode implements AutoCloseable {
               stats.bytesRead::sum,
               config.bulkSharePercent(),
               standbys,
-              config.replicas());
+              config.replicas(),
+              loggedWrites);
     } catch (IOException e) {
       close();
       throw new UncheckedIOException(
@@ -323,6 +337,16 @@ public final class WhackNode implements AutoCloseable {
       sink.accept(
           "standby_lag", Long.toString(standbys.lags().values().stream().mapToLong(l -> l).sum()));
       sink.accept("standby_promoted", Long.toString(standbys.promoted()));
+      StringBuilder lags = new StringBuilder();
+      new java.util.TreeMap<>(standbys.lags())
+          .forEach((slot, lag) -> lags.append(lags.isEmpty() ? "" : ",").append(slot + ":" + lag));
+      if (!lags.isEmpty()) {
+        sink.accept("standby_lags", lags.toString()); // slot:records behind, per copy kept here
+      }
+    }
+    if (loggedWrites != null) {
+      sink.accept("logged_writes", Long.toString(loggedWrites.written()));
+      sink.accept("logged_writes_refused", Long.toString(loggedWrites.refused()));
     }
   }
 
@@ -548,6 +572,9 @@ public final class WhackNode implements AutoCloseable {
     }
     if (standbys != null) {
       standbys.close();
+    }
+    if (loggedWrites != null) {
+      loggedWrites.close();
     }
     if (profilesTopic != null) {
       profilesTopic.close();

@@ -38,6 +38,7 @@ public final class Cluster implements AutoCloseable {
   private final Duration sessionTimeout;
   private volatile View view;
   private volatile Consumer<ClusterMap> onInstalled = map -> {};
+  private volatile UpdatesLog updatesLog;
 
   /** One map, this node's place in it, and a client to its other members (null: none). */
   private record View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {}
@@ -152,6 +153,22 @@ public final class Cluster implements AutoCloseable {
     return managed;
   }
 
+  /**
+   * Where this member's profile writes from memcached clients go, or null: a static cluster or a
+   * node alone applies them itself.
+   */
+  public UpdatesLog updatesLog() {
+    return updatesLog;
+  }
+
+  /** A managed member's log for profile writes, set once at start before clients connect. */
+  public void useUpdatesLog(UpdatesLog log) {
+    if (!managed) {
+      throw new IllegalStateException("only a Kafka-managed cluster writes profiles to its log");
+    }
+    this.updatesLog = log;
+  }
+
   public String self() {
     return self;
   }
@@ -250,6 +267,31 @@ public final class Cluster implements AutoCloseable {
     sink.accept("members", String.join(",", v.map.members()));
     sink.accept("slots", Integer.toString(v.map.slotCount()));
     sink.accept("slots_owned", Integer.toString(v.map.slotsOf(self).size()));
+    StringBuilder moving = new StringBuilder();
+    int count = 0;
+    for (int slot = 0; slot < v.map.slotCount(); slot++) {
+      String to = v.map.movingTo(slot);
+      if (to != null) {
+        moving.append(moving.isEmpty() ? "" : ",").append(slot).append(':');
+        moving.append(v.map.activeOf(slot)).append('>').append(to);
+        count++;
+      }
+    }
+    sink.accept("slots_moving", Integer.toString(count));
+    if (count > 0) {
+      // slot:owner>member, for each hand-off in progress (the member warms its copy up first)
+      sink.accept("moving", moving.toString());
+    }
+  }
+
+  /** Slots the map marks as moving to another member (hand-offs waiting for a warm copy). */
+  public int slotsMoving() {
+    ClusterMap map = view.map;
+    int count = 0;
+    for (int slot = 0; slot < map.slotCount(); slot++) {
+      count += map.movingTo(slot) != null ? 1 : 0;
+    }
+    return count;
   }
 
   /**

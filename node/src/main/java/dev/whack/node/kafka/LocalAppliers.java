@@ -37,7 +37,11 @@ final class LocalAppliers implements AutoCloseable {
   }
 
   /** A record, what it holds and the producer mark it carries (both null for a refill's). */
-  record Pending(ConsumerRecord<byte[], byte[]> record, SourcedKind kind, byte[] producer) {}
+  record Pending(
+      ConsumerRecord<byte[], byte[]> record,
+      SourcedKind kind,
+      byte[] producer,
+      KeyspaceSession.SourcedWrite how) {}
 
   /** Tells a lane to stop. */
   private static final List<Pending> STOP = List.of();

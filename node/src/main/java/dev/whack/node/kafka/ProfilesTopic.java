@@ -318,7 +318,7 @@ public final class ProfilesTopic implements AutoCloseable {
             }
             continue;
           }
-          appliers.add(new LocalAppliers.Pending(r, null, null));
+          appliers.add(new LocalAppliers.Pending(r, null, null, null));
         }
         appliers.submit(); // the next poll's fetch overlaps this one's apply
         waitWhileBehind(log);

@@ -1,6 +1,7 @@
 package dev.whack.node.kafka;
 
 import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
+import dev.whack.node.keyspace.KeyspaceSession.SourcedWrite;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -50,6 +51,43 @@ public final class RecordFormat {
       return json ? SourcedKind.PROFILE_JSON : SourcedKind.PROFILE_PROTOBUF;
     }
     return json ? SourcedKind.UPDATE_JSON : SourcedKind.UPDATE_PROTOBUF;
+  }
+
+  /**
+   * The header of a record a member of a managed cluster wrote for a memcached client (docs/
+   * cluster.md, "Writes through the log"): 8 bytes naming the member's writer, 8 bytes the write,
+   * so that the member answers the client once its own source has applied it.
+   */
+  public static final String WRITE_HEADER = "whack-write";
+
+  /**
+   * A whole profile's flags as the client's set gave them (decimal); with {@link #WRITE_HEADER}.
+   */
+  public static final String FLAGS_HEADER = "whack-flags";
+
+  /** A whole profile's expiry: absolute Unix seconds, or -1 for already expired (decimal). */
+  public static final String EXPIRES_HEADER = "whack-expires";
+
+  /**
+   * How a record is stored: {@link SourcedWrite#PLAIN} unless a member wrote it for a client, then
+   * with the client's flags and expiry, and with the client's own producer marks allowed.
+   *
+   * @throws IllegalArgumentException when a flags or expiry header is no decimal number
+   */
+  public static SourcedWrite howToStore(Headers headers) {
+    if (headers.lastHeader(WRITE_HEADER) == null) {
+      return SourcedWrite.PLAIN;
+    }
+    Header flags = headers.lastHeader(FLAGS_HEADER);
+    Header expires = headers.lastHeader(EXPIRES_HEADER);
+    return new SourcedWrite(
+        flags == null ? 0 : (int) Long.parseLong(decimal(flags)),
+        expires == null ? 0 : Long.parseLong(decimal(expires)),
+        true);
+  }
+
+  private static String decimal(Header header) {
+    return header.value() == null ? "" : new String(header.value(), StandardCharsets.US_ASCII);
   }
 
   private static boolean isJson(byte[] value) {

@@ -114,22 +114,25 @@ public final class StandbyReplica implements AutoCloseable {
    */
   public int promote(IntPredicate inSlot, KeyspaceSession owner) {
     List<byte[]> keys = store.keysWhere(key -> inSlot.test(slotOf.slot(key)));
+    KeyspaceSession copies = store.session();
+    Outcome copy = new Outcome();
     Outcome outcome = new Outcome();
     int moved = 0;
     for (byte[] key : keys) {
-      byte[] json = store.profileJson(key, 0, key.length);
-      if (json == null) {
+      if (!copies.copyOut(key, 0, key.length, copy)) {
         continue;
       }
       try {
+        // As a set of the same bytes, flags and expiry: the same kind of item (a JSON or protobuf
+        // profile with its marks, or an opaque value a client wrote through the log).
         owner.store(
             StoreMode.SET,
             key,
             0,
             key.length,
-            Keyspace.JSON_PROFILE_FLAGS,
-            0,
-            json,
+            copy.flags,
+            copy.number,
+            copy.value,
             0,
             false,
             false,
@@ -252,8 +255,10 @@ public final class StandbyReplica implements AutoCloseable {
       return; // the owner sends it to the dead letters: a copy must not hold what it does not
     }
     KeyspaceSession.SourcedKind kind;
+    KeyspaceSession.SourcedWrite how;
     try {
       kind = RecordFormat.kindOf(record.headers(), record.value());
+      how = RecordFormat.howToStore(record.headers());
     } catch (IllegalArgumentException e) {
       return;
     }
@@ -266,6 +271,7 @@ public final class StandbyReplica implements AutoCloseable {
           record.offset(),
           kind,
           record.value(),
+          how,
           outcome);
       applied.incrementAndGet();
     } catch (ProfileRejectedException e) {

@@ -123,6 +123,9 @@ public final class UpdateSource implements AutoCloseable {
   /** The slots this member keeps warm for others (a managed cluster with replicas), or null. */
   private final StandbyReplica standbys;
 
+  /** A managed member's clients' writes, told when this source applies them; else null. */
+  private final LoggedWrites logged;
+
   /**
    * Where each slot this member held stood when the group took it back (the eager protocol takes
    * every partition back at each rebalance and forgets its position): a slot kept is read on from
@@ -191,6 +194,8 @@ public final class UpdateSource implements AutoCloseable {
    * @param bulkSharePercent what a backlog may take of the time while live work arrives
    * @param standbys in a managed cluster with replicas, the store of the slots this member keeps
    *     warm for others (promoted from when it becomes their owner); else null
+   * @param logged in a managed cluster, the writes of this member's clients waiting to be read back
+   *     and applied here; else null
    */
   public UpdateSource(
       KafkaOptions options,
@@ -203,9 +208,11 @@ public final class UpdateSource implements AutoCloseable {
       java.util.function.LongSupplier liveBytes,
       int bulkSharePercent,
       StandbyReplica standbys,
-      int replicas)
+      int replicas,
+      LoggedWrites logged)
       throws IOException {
     this.options = options;
+    this.logged = logged;
     this.standbys = standbys;
     this.cluster = cluster;
     this.appliers =
@@ -467,8 +474,10 @@ public final class UpdateSource implements AutoCloseable {
       return;
     }
     SourcedKind kind;
+    KeyspaceSession.SourcedWrite how;
     try {
       kind = RecordFormat.kindOf(record.headers(), record.value());
+      how = RecordFormat.howToStore(record.headers());
     } catch (IllegalArgumentException e) {
       dead(record, e.getMessage());
       return;
@@ -488,7 +497,7 @@ public final class UpdateSource implements AutoCloseable {
       forwards.add(cluster.ownerOf(key, 0, key.length), record, kind, producer(record.partition()));
       return;
     }
-    appliers.add(new LocalAppliers.Pending(record, kind, producer(record.partition())));
+    appliers.add(new LocalAppliers.Pending(record, kind, producer(record.partition()), how));
   }
 
   /** Applies a record of this node's key, on one of the appliers' lanes. */
@@ -505,7 +514,11 @@ public final class UpdateSource implements AutoCloseable {
               record.offset(),
               pending.kind(),
               record.value(),
+              pending.how(),
               outcome);
+      if (logged != null && logged.anyWaiting()) {
+        logged.applied(record, status, outcome.cas, null);
+      }
       switch (status) {
         case STORED, DELETED, NOT_FOUND -> appliedCount.incrementAndGet();
         case IGNORED -> duplicateCount.incrementAndGet();
@@ -705,6 +718,9 @@ public final class UpdateSource implements AutoCloseable {
   }
 
   private void dead(ConsumerRecord<byte[], byte[]> record, String reason) {
+    if (logged != null && logged.anyWaiting()) {
+      logged.applied(record, null, 0, reason); // a client's write: it hears why (first answer wins)
+    }
     deadCount.incrementAndGet();
     deadLetters.send(record, reason);
   }
@@ -902,6 +918,13 @@ public final class UpdateSource implements AutoCloseable {
     Set<Integer> now = new HashSet<>();
     for (TopicPartition partition : partitions) {
       now.add(partition.partition());
+    }
+    if (logged != null) {
+      Set<Integer> lost = new HashSet<>(held);
+      lost.removeAll(now);
+      if (!lost.isEmpty()) {
+        logged.slotsLost(lost); // their waiting writes are in the log, for the new owners
+      }
     }
     boolean first = readSinceStart.isEmpty() && held.isEmpty();
     if (first || !held.equals(now)) {

@@ -317,6 +317,19 @@ public final class Keyspace {
   }
 
   /**
+   * What a memcached set of {@code value} with {@code flags} writes, as a record of the updates log
+   * (a managed cluster's writes, docs/cluster.md): a whole profile, JSON or protobuf, or null for
+   * an opaque value (which stays with its owner, as in memcached).
+   */
+  public static KeyspaceSession.SourcedKind profileRecordOf(int flags, byte[] value) {
+    return switch (kindOf(flags, value)) {
+      case Item.PROFILE_JSON -> KeyspaceSession.SourcedKind.PROFILE_JSON;
+      case Item.PROFILE_PROTOBUF -> KeyspaceSession.SourcedKind.PROFILE_PROTOBUF;
+      default -> null;
+    };
+  }
+
+  /**
    * True when the flags say the value must be a profile (a profile-aware writer: the Java client's
    * profile calls, {@code whack set}), so that a bad one is refused with the reason; with any other
    * flags a value {@link #kindOf} takes for JSON but the engine refuses is stored as opaque.

@@ -153,6 +153,27 @@ public final class KeyspaceSession {
   }
 
   /**
+   * The item under the key as a memcached set would store it again elsewhere (a standby copy
+   * promoted into its owner's keyspace, docs/cluster.md): {@code out.value} its bytes as a get
+   * renders them (a profile with its producer marks, in its own encoding), {@code out.flags} the
+   * flags that make a set store it as the same kind, {@code out.number} its expiry (absolute Unix
+   * seconds, 0 for none). The item is not touched.
+   *
+   * @return false when the key holds nothing
+   */
+  public boolean copyOut(byte[] key, int keyOffset, int keyLength, Outcome out) {
+    Item item = cache.peek(key, keyOffset, keyLength, out);
+    if (!read(item, out)) {
+      return false;
+    }
+    if (item.kind == Item.PROFILE_JSON && out.flags == 0) {
+      out.flags = Keyspace.JSON_PROFILE_FLAGS; // a profile it must be, not an opaque value
+    }
+    out.number = item.expiresAtSeconds;
+    return true;
+  }
+
+  /**
    * Names of the segments the profile under the key is in, in definition order; empty when the key
    * holds no profile.
    */
@@ -346,6 +367,23 @@ public final class KeyspaceSession {
     return status;
   }
 
+  /**
+   * Whether the key holds a profile now (a managed cluster's delete of one goes through the log);
+   * the item is not touched (no LRU bump, no fetched mark).
+   */
+  public boolean holdsProfile(byte[] key, int keyOffset, int keyLength) {
+    Item item = cache.peek(key, keyOffset, keyLength, peeked);
+    return item != null && item.isProfile();
+  }
+
+  /** Whether the key holds an opaque value now (an update of it is refused); not touched. */
+  public boolean holdsOpaque(byte[] key, int keyOffset, int keyLength) {
+    Item item = cache.peek(key, keyOffset, keyLength, peeked);
+    return item != null && !item.isProfile();
+  }
+
+  private final Outcome peeked = new Outcome();
+
   /** What a record of an ordered source ({@link #applySourced}) asks for. */
   public enum SourcedKind {
     /** Update JSON. */
@@ -388,6 +426,38 @@ public final class KeyspaceSession {
       SourcedKind kind,
       byte[] value,
       Outcome out) {
+    return applySourced(
+        key, keyOffset, keyLength, producer, seq, kind, value, SourcedWrite.PLAIN, out);
+  }
+
+  /**
+   * How a record written by a node of a managed cluster for a memcached client (docs/cluster.md,
+   * "Writes through the log") is stored, beyond what a plain record says: the client's flags and
+   * expiry for a whole profile, and whether an update may carry the client's own producer and seq
+   * (then those, not the record's place, make it exactly once).
+   *
+   * @param flags the flags a whole profile is stored with, as a memcached set gives them: a value
+   *     that is no valid profile is then kept as an opaque value, as the set would keep it
+   * @param exptime 0, or an absolute Unix time, or -1 for already expired
+   */
+  public record SourcedWrite(int flags, long exptime, boolean ownMarks) {
+    /** A record as Kafka users write it: profile flags, no expiry, no marks of its own. */
+    public static final SourcedWrite PLAIN = new SourcedWrite(0, 0, false);
+  }
+
+  /**
+   * {@link #applySourced(byte[], int, int, byte[], long, SourcedKind, byte[], Outcome)} with how.
+   */
+  public Status applySourced(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] producer,
+      long seq,
+      SourcedKind kind,
+      byte[] value,
+      SourcedWrite how,
+      Outcome out) {
     if (Keyspace.isReserved(key, keyOffset, keyLength)) {
       out.reset();
       return Status.RESERVED;
@@ -398,7 +468,13 @@ public final class KeyspaceSession {
         try {
           return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
         } catch (ProfileRejectedException e) {
-          throw hasOwnProducer(value) ? ownProducer() : e;
+          if (!hasOwnProducer(value)) {
+            throw e;
+          }
+          if (!how.ownMarks()) {
+            throw ownProducer();
+          }
+          return update(key, keyOffset, keyLength, value, 0, value.length, false, out);
         }
       }
       case UPDATE_PROTOBUF -> {
@@ -409,7 +485,10 @@ public final class KeyspaceSession {
           throw new ProfileRejectedException("bad update: not a protobuf whack.v1.Update");
         }
         if (!parsed.getProducer().isEmpty()) {
-          throw ownProducer();
+          if (!how.ownMarks()) {
+            throw ownProducer();
+          }
+          return update(key, keyOffset, keyLength, value, 0, value.length, true, out);
         }
         byte[] body =
             parsed.toBuilder()
@@ -420,7 +499,7 @@ public final class KeyspaceSession {
         return update(key, keyOffset, keyLength, body, 0, body.length, true, out);
       }
       default -> {
-        return markedWrite(key, keyOffset, keyLength, producer, seq, kind, value, out);
+        return markedWrite(key, keyOffset, keyLength, producer, seq, kind, value, how, out);
       }
     }
   }
@@ -434,6 +513,7 @@ public final class KeyspaceSession {
       long seq,
       SourcedKind kind,
       byte[] value,
+      SourcedWrite how,
       Outcome out) {
     java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
     lock.lock();
@@ -450,14 +530,17 @@ public final class KeyspaceSession {
         return cache.delete(key, keyOffset, keyLength, 0);
       }
       boolean protobuf = kind == SourcedKind.PROFILE_PROTOBUF;
+      boolean plain = how == SourcedWrite.PLAIN;
       Status stored =
           store(
               StoreMode.SET,
               key,
               keyOffset,
               keyLength,
-              protobuf ? Keyspace.PROTOBUF_PROFILE_FLAGS : Keyspace.JSON_PROFILE_FLAGS,
-              0,
+              !plain
+                  ? how.flags()
+                  : protobuf ? Keyspace.PROTOBUF_PROFILE_FLAGS : Keyspace.JSON_PROFILE_FLAGS,
+              how.exptime(),
               value,
               0,
               false,
@@ -465,6 +548,14 @@ public final class KeyspaceSession {
               out);
       if (stored != Status.STORED) {
         return stored;
+      }
+      if (!plain) {
+        Item now = cache.peek(key, keyOffset, keyLength, out);
+        if (now == null || !now.isProfile()) {
+          // Kept as an opaque value, as a memcached set of these bytes and flags keeps them (or
+          // expired already): there is no profile to carry the mark; a replay stores it again.
+          return Status.STORED;
+        }
       }
       // The profile as sent replaced every mark; the record's own follows, in the same lock hold.
       // (Logged as a second record: should a crash fall between the two, the replay puts the same

@@ -198,6 +198,51 @@ public final class NodeMetrics implements AutoCloseable {
             .register(registry);
   }
 
+  /**
+   * A Kafka-managed member's view of the cluster (docs/cluster.md): the map, the hand-offs it
+   * marks, the warm copies this member keeps and the profile writes it sends through the log.
+   */
+  public void bindManagedCluster(
+      dev.whack.node.cluster.Cluster cluster,
+      dev.whack.node.kafka.StandbyReplica standbys,
+      dev.whack.node.kafka.LoggedWrites writes) {
+    Gauge.builder("whack.cluster.epoch", cluster, c -> c.map().epoch())
+        .description("The epoch of the cluster map this member installed")
+        .register(registry);
+    Gauge.builder("whack.cluster.members", cluster, c -> c.map().members().size())
+        .description("Members in the cluster map")
+        .register(registry);
+    Gauge.builder("whack.cluster.slots.owned", cluster, c -> c.map().slotsOf(c.self()).size())
+        .description("Slots (updates topic partitions) this member owns")
+        .register(registry);
+    Gauge.builder("whack.cluster.slots.moving", cluster, c -> c.slotsMoving())
+        .description("Slots the map marks as moving to another member (hand-offs in progress)")
+        .register(registry);
+    Gauge.builder("whack.standby.slots", standbys, s -> s.lags().size())
+        .description("Slots this member keeps a warm copy of")
+        .register(registry);
+    Gauge.builder(
+            "whack.standby.lag.records",
+            standbys,
+            s -> s.lags().values().stream().mapToLong(Long::longValue).sum())
+        .description("Records the warm copies kept here are behind their slots' ends, summed")
+        .register(registry);
+    FunctionCounter.builder(
+            "whack.standby.promoted", standbys, dev.whack.node.kafka.StandbyReplica::promoted)
+        .description("Profiles taken over from warm copies when this member became their owner")
+        .register(registry);
+    FunctionCounter.builder(
+            "whack.logged.writes", writes, dev.whack.node.kafka.LoggedWrites::written)
+        .description("Profile writes of memcached clients sent through the updates topic")
+        .tag("outcome", "written")
+        .register(registry);
+    FunctionCounter.builder(
+            "whack.logged.writes", writes, dev.whack.node.kafka.LoggedWrites::refused)
+        .description("Profile writes of memcached clients sent through the updates topic")
+        .tag("outcome", "refused")
+        .register(registry);
+  }
+
   /** The Kafka changes publisher's counters (docs/kafka.md, "Metrics"). */
   public void bindChangePublisher(ChangePublisher publisher) {
     FunctionCounter.builder("whack.kafka.changes.published", publisher, ChangePublisher::published)

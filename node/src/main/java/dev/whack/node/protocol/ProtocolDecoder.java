@@ -92,6 +92,18 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** A request is answered elsewhere (forwarded): later ones wait. */
   private boolean awaiting;
 
+  /**
+   * Writes through a managed cluster's log a connection may have in flight (answers to come, see
+   * {@link ReplyBuffer#answerLater}): past this, it reads no more requests until some are answered.
+   */
+  static final int MAX_ANSWERS_TO_COME = 1024;
+
+  /** Decoding stopped until answers to come are written ({@link #ready}). */
+  private boolean heldForAnswers;
+
+  /** What runs once every answer to come is written ({@link #runWhenAnswered}), or null. */
+  private Runnable afterAnswers;
+
   /** Waiting for the client to read: neither decoding nor reading from the socket. */
   private boolean paused;
 
@@ -132,6 +144,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
             log != null && log.fsync() == dev.whack.node.durability.DurableLog.Fsync.ALWAYS
                 ? log
                 : null);
+    replies.onAnswer(this::answerWritten);
     commands.attach(ctx, replies);
   }
 
@@ -160,6 +173,15 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
    */
   protected final boolean ready() {
     if (awaiting || paused || continuation != null) {
+      return false;
+    }
+    int toCome = replies.answersToCome();
+    if (toCome > 0 && (toCome >= MAX_ANSWERS_TO_COME || !mayRunAheadOfAnswers(internalBuffer()))) {
+      // Writes going through the log are answered in order: a request that could see their
+      // keys (a read, a command of another kind) waits until they are applied, and a pipeline of
+      // writes keeps at most so many in flight.
+      heldForAnswers = true;
+      ctx.channel().config().setAutoRead(false);
       return false;
     }
     if (!ctx.channel().isWritable()) {
@@ -191,6 +213,56 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   protected final void endOfRequest() {
     requests++;
     replies.endOfRequest();
+  }
+
+  /**
+   * Whether the next request, at the start of {@code in} (or the rest of a request already
+   * started), may run while writes through the log wait to be answered: only writes that go through
+   * the log themselves may (they are applied in the log's order); anything else could read a key
+   * before a write to it is applied.
+   */
+  protected abstract boolean mayRunAheadOfAnswers(ByteBuf in);
+
+  /**
+   * Runs {@code then} once every answer to come is written, holding later requests until then (a
+   * write that turned out not to go through the log, behind ones that do); at once if none is to
+   * come.
+   */
+  public final void runWhenAnswered(Runnable then) {
+    if (replies.answersToCome() == 0) {
+      then.run();
+      return;
+    }
+    suspend();
+    afterAnswers = then;
+  }
+
+  /** An answer to come was written (on the event loop): carry on if it was waited for. */
+  private void answerWritten() {
+    if (replies.answersToCome() > 0) {
+      if (heldForAnswers && replies.answersToCome() < MAX_ANSWERS_TO_COME / 2) {
+        heldForAnswers = false;
+        scheduleProceed(); // a pipeline of writes goes on; anything else asks again
+      }
+      return;
+    }
+    Runnable then = afterAnswers;
+    if (then != null) {
+      afterAnswers = null;
+      try {
+        then.run();
+      } catch (RuntimeException | OutOfMemoryError e) {
+        exceptionCaught(ctx, e);
+        return;
+      }
+      resumeWith(null);
+      return;
+    }
+    if (heldForAnswers) {
+      heldForAnswers = false;
+      scheduleProceed();
+    }
+    closeIfInputDone();
   }
 
   /** Hold every later request until {@link #resumeWith}: this one is answered asynchronously. */
@@ -279,7 +351,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     // Queued replies only change when the client takes some, or when it made room for more.
     boolean repliesMoved = pending != pendingSeen;
     pendingSeen = pending;
-    if (awaiting || repliesMoved || commands.watching()) {
+    if (awaiting || repliesMoved || commands.watching() || replies.answersToCome() > 0) {
       lastRequestNanos = nowNanos;
     }
     return lastRequestNanos;
@@ -387,7 +459,12 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
    * decode loop has answered every whole request, so what is left is at most the start of one.
    */
   private void closeIfInputDone() {
-    if (inputEnded && !closed && !awaiting && !paused && continuation == null) {
+    if (inputEnded
+        && !closed
+        && !awaiting
+        && !paused
+        && continuation == null
+        && replies.answersToCome() == 0) {
       commands.inputEnded();
       closeAfterFlush();
     }

@@ -6,7 +6,9 @@ import dev.whack.node.observability.WatchSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 
 /**
  * Collects the replies to every request of one read batch into a single buffer, written and flushed
@@ -53,6 +55,28 @@ public final class ReplyBuffer implements WatchSession.Replies {
   private long waitingFor = -1;
 
   private final Runnable flushWhenDurable;
+
+  /**
+   * Replies held behind an answer still to come (a write going through a managed cluster's log), in
+   * request order: sealed buffers and {@link Later} answers. Empty in every other case.
+   */
+  private final ArrayDeque<Object> held = new ArrayDeque<>();
+
+  private int answersToCome;
+  private Runnable onAnswer = () -> {};
+
+  /** An answer to come, and how to write it when it is the next reply in order. */
+  private static final class Later {
+    private final BiConsumer<Object, Throwable> writer;
+    private boolean done;
+    private Object value;
+    private Throwable failure;
+
+    @SuppressWarnings("unchecked")
+    <T> Later(BiConsumer<T, Throwable> writer) {
+      this.writer = (BiConsumer<Object, Throwable>) writer;
+    }
+  }
 
   /**
    * @param bytesWritten the node-wide counter of reply bytes ({@code stats bytes_written})
@@ -169,15 +193,110 @@ public final class ReplyBuffer implements WatchSession.Replies {
     write(true);
   }
 
+  /**
+   * The current request is answered by {@code answer}, later: what {@code writer} writes when it
+   * completes takes this place in the reply order, and replies written meanwhile are held behind
+   * it. The connection's decoder lets only requests that may run ahead of it through meanwhile
+   * ({@link ProtocolDecoder}); {@code writer} runs on the event loop.
+   */
+  public <T> void answerLater(
+      java.util.concurrent.CompletableFuture<T> answer, BiConsumer<T, Throwable> writer) {
+    seal();
+    Later later = new Later(writer);
+    held.add(later);
+    answersToCome++;
+    answer.whenComplete(
+        (value, failure) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      later.value = value;
+                      later.failure = failure;
+                      later.done = true;
+                      if (ctx.isRemoved()) {
+                        return;
+                      }
+                      flush();
+                      onAnswer.run();
+                    }));
+  }
+
+  /** Answers still to come ({@link #answerLater}). */
+  public int answersToCome() {
+    return answersToCome;
+  }
+
+  /** Run on the event loop after each answer to come was written. */
+  void onAnswer(Runnable then) {
+    this.onAnswer = then;
+  }
+
+  /** Moves the current buffer behind what is held, so that later replies stay in order. */
+  private void seal() {
+    ByteBuf b = buffer;
+    if (b != null && b.isReadable()) {
+      buffer = null;
+      held.add(b);
+    }
+  }
+
+  /** Writes what is held up to the first answer still to come (its answers in their place). */
+  private void writeHeld() {
+    seal();
+    while (!held.isEmpty()) {
+      Object head = held.peekFirst();
+      if (head instanceof Later later) {
+        if (!later.done) {
+          return;
+        }
+        held.pollFirst();
+        answersToCome--;
+        later.writer.accept(later.value, later.failure);
+        ByteBuf answer = buffer;
+        if (answer != null) {
+          buffer = null;
+          send(answer, false);
+        }
+      } else {
+        held.pollFirst();
+        send((ByteBuf) head, false);
+      }
+    }
+  }
+
   /** Releases anything not yet written, when the connection goes away. */
   public void release() {
     if (buffer != null) {
       buffer.release();
       buffer = null;
     }
+    for (Object o : held) {
+      if (o instanceof ByteBuf b) {
+        b.release();
+      }
+    }
+    held.clear();
+  }
+
+  private void send(ByteBuf b, boolean flush) {
+    bytesWritten.add(b.readableBytes());
+    if (flush) {
+      ctx.writeAndFlush(b, ctx.voidPromise());
+    } else {
+      ctx.write(b, ctx.voidPromise());
+    }
   }
 
   private void write(boolean flush) {
+    if (!held.isEmpty()) {
+      writeHeld();
+      if (!held.isEmpty()) {
+        if (flush) {
+          ctx.flush(); // what was written ahead of the answer to come
+        }
+        return;
+      }
+    }
     ByteBuf b = buffer;
     if (b != null && b.isReadable()) {
       buffer = null;

@@ -47,12 +47,12 @@ class LocalAppliersTest {
           Duration.ofSeconds(20),
           () -> {
             for (int i = 0; i < 100; i++) {
-              appliers.add(new LocalAppliers.Pending(record(i), null, null));
+              appliers.add(new LocalAppliers.Pending(record(i), null, null, null));
             }
             assertSame(boom, assertThrows(Error.class, appliers::run));
             for (int round = 0; round < 3; round++) {
               for (int i = 0; i < 100; i++) {
-                appliers.add(new LocalAppliers.Pending(record(i), null, null));
+                appliers.add(new LocalAppliers.Pending(record(i), null, null, null));
               }
               appliers.run();
             }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class ManagedClusterTest {
   private static final int KEYS = 200;
   private static final int SLOTS = 8;
-  private static final long SESSION_MILLIS = 6000; // the broker's smallest by default
+  static final long SESSION_MILLIS = 6000; // the broker's smallest by default
   private static final String CLUSTER = "managed-test";
 
   /** A segment defined before the fourth member joins, which it must take from the others. */
@@ -145,16 +145,25 @@ class ManagedClusterTest {
   }
 
   private static EmbeddedNode member(KafkaBroker broker, String topic, int port) {
+    return member(broker, topic, port, CLUSTER);
+  }
+
+  /** A member of {@code cluster} in this JVM, on {@code port}, with a 6 s session timeout. */
+  static EmbeddedNode member(KafkaBroker broker, String topic, int port, String cluster) {
     return EmbeddedNode.start(
         c ->
             c.port(port)
                 .kafka(KafkaOptions.updates(broker.bootstrap(), topic, null))
-                .cluster(CLUSTER)
+                .cluster(cluster)
                 .sessionTimeoutMillis(SESSION_MILLIS));
   }
 
-  /** Waits until each of these members reports a map of exactly them, all with one epoch. */
   private static void awaitMap(List<Integer> ports) throws InterruptedException {
+    awaitMap(ports, SLOTS);
+  }
+
+  /** Waits until each of these members reports a map of exactly them, all with one epoch. */
+  static void awaitMap(List<Integer> ports, int slots) throws InterruptedException {
     List<String> expected = new ArrayList<>();
     for (int port : ports) {
       expected.add("127.0.0.1:" + port);
@@ -172,7 +181,7 @@ class ManagedClusterTest {
         agreed &=
             map.members().equals(expected)
                 && map.epoch() == maps.get(0).epoch()
-                && map.slotCount() == SLOTS;
+                && map.slotCount() == slots;
         for (int slot = 0; agreed && slot < map.slotCount(); slot++) {
           agreed = map.activeOf(slot) != null;
         }
@@ -186,7 +195,7 @@ class ManagedClusterTest {
     throw new AssertionError("the members never agreed on a map of " + expected + ": " + last);
   }
 
-  private static ClusterMap mapOf(int port) {
+  static ClusterMap mapOf(int port) {
     try (RawConnection c = new RawConnection("127.0.0.1", port)) {
       c.send("cluster map\r\n");
       List<String> lines = new ArrayList<>();
@@ -237,7 +246,7 @@ class ManagedClusterTest {
   }
 
   /** Profiles the member on {@code port} took over from its warm copies so far. */
-  private static long promoted(int port) {
+  static long promoted(int port) {
     try (RawConnection c = new RawConnection("127.0.0.1", port)) {
       c.send("stats cluster\r\n");
       long promoted = -1;

@@ -2,6 +2,8 @@ package dev.whack.node.protocol.ascii;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import dev.whack.node.cluster.UpdatesLog;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
@@ -47,6 +49,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
     /** This command's reply is not complete: {@code rest} writes the rest as the client reads. */
     void continueLater(ProtocolDecoder.Continuation rest);
+
+    /**
+     * Runs {@code then} once the writes through the log answered later are answered, holding later
+     * commands until then; at once when none waits.
+     */
+    void runWhenAnswered(Runnable then);
   }
 
   static final int KEY_MAX_LENGTH = 250;
@@ -280,7 +288,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       retrieve(line, true, false, framing);
       return NodeMetrics.GET;
     } else if (line.tokenEquals(0, CMD_DELETE)) {
-      delete(line);
+      delete(line, framing);
       return NodeMetrics.DELETE;
     } else if (line.tokenEquals(0, CMD_INCR)) {
       arithmetic(line, true);
@@ -370,9 +378,68 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       profileCommands.onData(line, data, terminated, framing);
       return;
     }
+    if (!pendingIsMeta && terminated && storedThroughLog(data)) {
+      return;
+    }
+    if (replies.answersToCome() > 0) {
+      // A write of this node's own, behind writes still going through the log: after them.
+      AsciiLine line = pendingLine;
+      framing.runWhenAnswered(
+          () -> {
+            pendingLine = line;
+            completeStore(data, terminated);
+          });
+      return;
+    }
     long start = System.nanoTime();
     completeStore(data, terminated);
     metrics.recordLatency(NodeMetrics.STORE, System.nanoTime() - start);
+  }
+
+  /**
+   * A member of a Kafka-managed cluster writes a profile through the updates log (docs/cluster.md,
+   * "Writes through the log"): a set goes there and is answered once this member applied it; a
+   * conditional write of a profile is refused. False: the value is opaque (or the key reserved),
+   * stored here as memcached stores it.
+   */
+  private boolean storedThroughLog(byte[] data) {
+    UpdatesLog updatesLog = cluster.updatesLog();
+    AsciiLine line = pendingLine;
+    if (updatesLog == null
+        || pendingMode == StoreMode.APPEND
+        || pendingMode == StoreMode.PREPEND
+        || Keyspace.isReserved(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+      return false;
+    }
+    KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(pendingFlags, data);
+    if (kind == null) {
+      return false;
+    }
+    pendingLine = null;
+    boolean noreply = pendingNoreply;
+    if (pendingMode != StoreMode.SET) {
+      reply(noreply, LoggedReplies.SET_UPDATE_OR_DELETE);
+      return true;
+    }
+    stats.cmdSet.increment();
+    long start = System.nanoTime();
+    replies.answerLater(
+        updatesLog.append(
+            line.bytes,
+            line.tokenStart[1],
+            line.tokenLength(1),
+            kind,
+            data,
+            pendingFlags,
+            pendingExptime),
+        (applied, failure) -> {
+          if (failure == null && applied.rejected() == null) {
+            stats.countStore(applied.status());
+          }
+          reply(noreply, LoggedReplies.store(applied, failure));
+          metrics.recordLatency(NodeMetrics.STORE, System.nanoTime() - start);
+        });
+    return true;
   }
 
   private void completeStore(byte[] data, boolean terminated) {
@@ -684,7 +751,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   // Other item commands
 
   /** "delete <key> [noreply]\r\n"; memcached still accepts a legacy hold time of 0. */
-  private void delete(AsciiLine line) {
+  private void delete(AsciiLine line, Framing framing) {
     if (line.tokenCount < 2 || line.tokenCount > 4 || line.moreTokens) {
       error(ERROR);
       return;
@@ -706,6 +773,18 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       clientError(noreply, BAD_FORMAT);
       return;
     }
+    UpdatesLog updatesLog = cluster.updatesLog();
+    if (updatesLog != null) {
+      if (keys.holdsProfile(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+        deleteThroughLog(line, noreply, updatesLog);
+        return;
+      }
+      if (replies.answersToCome() > 0) {
+        // Behind writes still going through the log (one may write this key): decided after them.
+        framing.runWhenAnswered(() -> delete(line, framing));
+        return;
+      }
+    }
     if (stats.prefixes.enabled()) {
       stats.prefixes.recordDelete(line.bytes, line.tokenStart[1], line.tokenLength(1));
     }
@@ -717,6 +796,30 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       stats.deleteMisses.increment();
       reply(noreply, NOT_FOUND);
     }
+  }
+
+  /** A managed member's delete of a profile: a tombstone in the updates log (docs/cluster.md). */
+  private void deleteThroughLog(AsciiLine line, boolean noreply, UpdatesLog updatesLog) {
+    if (stats.prefixes.enabled()) {
+      stats.prefixes.recordDelete(line.bytes, line.tokenStart[1], line.tokenLength(1));
+    }
+    replies.answerLater(
+        updatesLog.append(
+            line.bytes,
+            line.tokenStart[1],
+            line.tokenLength(1),
+            KeyspaceSession.SourcedKind.DELETE,
+            null,
+            0,
+            0),
+        (applied, failure) -> {
+          if (failure == null && applied.status() == Status.DELETED) {
+            stats.deleteHits.increment();
+          } else if (failure == null) {
+            stats.deleteMisses.increment();
+          }
+          reply(noreply, LoggedReplies.delete(applied, failure));
+        });
   }
 
   /** "incr <key> <value> [noreply]\r\n" and "decr ...". */

@@ -84,6 +84,33 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
     }
   }
 
+  private static final byte[][] LOGGED_WRITES = {
+    "set ".getBytes(StandardCharsets.US_ASCII),
+    "update ".getBytes(StandardCharsets.US_ASCII),
+    "delete ".getBytes(StandardCharsets.US_ASCII)
+  };
+
+  @Override
+  protected boolean mayRunAheadOfAnswers(ByteBuf in) {
+    if (state != State.LINE) {
+      return true; // the rest of a command already let through
+    }
+    int start = in.readerIndex();
+    for (byte[] command : LOGGED_WRITES) {
+      if (in.readableBytes() < command.length) {
+        continue;
+      }
+      int i = 0;
+      while (i < command.length && in.getByte(start + i) == command[i]) {
+        i++;
+      }
+      if (i == command.length) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Reads and executes one line; false if more bytes are needed first. */
   private boolean readLine(ByteBuf in) {
     int start = in.readerIndex();

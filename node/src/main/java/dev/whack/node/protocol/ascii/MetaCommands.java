@@ -3,6 +3,7 @@ package dev.whack.node.protocol.ascii;
 import static dev.whack.node.protocol.ascii.AsciiCommands.KEY_MAX_LENGTH;
 import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.MetaGetOptions;
 import dev.whack.node.keyspace.Outcome;
@@ -107,7 +108,11 @@ final class MetaCommands {
     this.stats = context.stats();
     this.numbers = numbers;
     this.outcome = outcome;
+    this.managed = context.cluster().isManaged();
   }
+
+  /** A Kafka-managed cluster's member: profiles are written only through the log. */
+  private final boolean managed;
 
   void attach(ReplyBuffer replies) {
     this.replies = replies;
@@ -332,6 +337,13 @@ final class MetaCommands {
           case 'R', 'r' -> StoreMode.REPLACE;
           default -> hasCompareCas ? StoreMode.CAS : StoreMode.SET;
         };
+    if (managed
+        && storeMode != StoreMode.APPEND
+        && storeMode != StoreMode.PREPEND
+        && Keyspace.profileRecordOf((int) clientFlags, data) != null) {
+      error(LoggedReplies.SET_UPDATE_OR_DELETE); // ms has no place in the log's order of writes
+      return;
+    }
     Status status;
     try {
       status =
@@ -411,6 +423,10 @@ final class MetaCommands {
       return;
     }
     stats.cmdMeta.increment();
+    if (managed && keys.holdsProfile(keyBytes, keyOffset, keyLength)) {
+      error(LoggedReplies.SET_UPDATE_OR_DELETE);
+      return;
+    }
     long cas = hasCompareCas ? compareCas : 0;
     Status status =
         invalidate

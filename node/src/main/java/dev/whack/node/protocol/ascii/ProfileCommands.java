@@ -7,10 +7,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.cluster.ClusterSegments.Listing;
+import dev.whack.node.cluster.UpdatesLog;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
@@ -294,7 +296,7 @@ final class ProfileCommands {
     long start = System.nanoTime();
     try {
       switch (kind) {
-        case UPDATE -> update(line, data);
+        case UPDATE -> update(line, data, framing);
         case SOURCED -> sourced(line, data);
         case DEFINE -> define(line, new String(data, UTF_8));
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
@@ -329,7 +331,27 @@ final class ProfileCommands {
     }
   }
 
-  private void update(AsciiLine line, byte[] body) {
+  private void update(AsciiLine line, byte[] body, AsciiCommands.Framing framing) {
+    UpdatesLog updatesLog = cluster.updatesLog();
+    if (updatesLog != null
+        && !Keyspace.isReserved(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+      if (!keys.holdsOpaque(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+        updateThroughLog(line, body, updatesLog);
+        return;
+      }
+      if (replies.answersToCome() > 0) {
+        // Behind writes still going through the log (one may write this key): decided after them.
+        boolean protobuf = pendingProtobuf;
+        boolean noreply = pendingNoreply;
+        framing.runWhenAnswered(
+            () -> {
+              pendingProtobuf = protobuf;
+              pendingNoreply = noreply;
+              update(line, body, framing);
+            });
+        return;
+      }
+    }
     stats.profileUpdates.increment();
     Status status;
     try {
@@ -366,6 +388,34 @@ final class ProfileCommands {
       case RESERVED -> clientError(pendingNoreply, AsciiCommands.RESERVED_KEY);
       default -> clientError(pendingNoreply, NOT_A_PROFILE);
     }
+  }
+
+  /**
+   * A managed member's update: it goes through the updates log and is answered once this member
+   * applied it (docs/cluster.md, "Writes through the log").
+   */
+  private void updateThroughLog(AsciiLine line, byte[] body, UpdatesLog updatesLog) {
+    stats.profileUpdates.increment();
+    boolean noreply = pendingNoreply;
+    replies.answerLater(
+        updatesLog.append(
+            line.bytes,
+            line.tokenStart[1],
+            line.tokenLength(1),
+            pendingProtobuf
+                ? KeyspaceSession.SourcedKind.UPDATE_PROTOBUF
+                : KeyspaceSession.SourcedKind.UPDATE_JSON,
+            body,
+            0,
+            0),
+        (applied, failure) -> {
+          if (failure == null && applied.status() == Status.IGNORED) {
+            stats.profileUpdatesIgnored.increment();
+          }
+          if (!noreply) {
+            replies.bytes(LoggedReplies.update(applied, failure));
+          }
+        });
   }
 
   /**

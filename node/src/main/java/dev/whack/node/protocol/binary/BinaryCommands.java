@@ -3,6 +3,7 @@ package dev.whack.node.protocol.binary;
 import static dev.whack.node.protocol.binary.Opcodes.*;
 
 import dev.whack.node.cluster.ClusterException;
+import dev.whack.node.cluster.UpdatesLog;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
@@ -49,6 +50,12 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
     /** This request's reply is not complete: {@code rest} writes the rest as the client reads. */
     void continueLater(ProtocolDecoder.Continuation rest);
+
+    /**
+     * Runs {@code then} once the writes through the log answered later are answered, holding later
+     * requests until then; at once when none waits.
+     */
+    void runWhenAnswered(Runnable then);
   }
 
   private static final int RESPONSE_MAGIC = 0x81;
@@ -282,12 +289,12 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     switch (r.opcode) {
       case GET, GETQ, GETK, GETKQ -> get(r, false);
       case GAT, GATQ, GATK, GATKQ, TOUCH -> get(r, true);
-      case SET, SETQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.SET);
-      case ADD, ADDQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.ADD);
-      case REPLACE, REPLACEQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.REPLACE);
-      case APPEND, APPENDQ -> store(r, StoreMode.APPEND);
-      case PREPEND, PREPENDQ -> store(r, StoreMode.PREPEND);
-      case DELETE, DELETEQ -> delete(r);
+      case SET, SETQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.SET, framing);
+      case ADD, ADDQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.ADD, framing);
+      case REPLACE, REPLACEQ -> store(r, r.cas != 0 ? StoreMode.CAS : StoreMode.REPLACE, framing);
+      case APPEND, APPENDQ -> store(r, StoreMode.APPEND, framing);
+      case PREPEND, PREPENDQ -> store(r, StoreMode.PREPEND, framing);
+      case DELETE, DELETEQ -> delete(r, framing);
       case INCREMENT, INCREMENTQ -> arithmetic(r, true);
       case DECREMENT, DECREMENTQ -> arithmetic(r, false);
       case FLUSH, FLUSHQ -> {
@@ -437,9 +444,27 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
                         }));
   }
 
-  private void store(BinaryRequest r, StoreMode mode) {
-    stats.cmdSet.increment();
+  private void store(BinaryRequest r, StoreMode mode, Framing framing) {
     boolean concatenation = mode == StoreMode.APPEND || mode == StoreMode.PREPEND;
+    UpdatesLog updatesLog = cluster.updatesLog();
+    if (updatesLog != null && !concatenation && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
+      KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(r.flags, r.value);
+      if (kind != null) {
+        if (mode != StoreMode.SET) {
+          error(r, STATUS_NOT_STORED, SET_UPDATE_OR_DELETE);
+        } else {
+          stats.cmdSet.increment();
+          throughLog(r, kind, updatesLog);
+        }
+        return;
+      }
+    }
+    if (replies.answersToCome() > 0) {
+      // A write of this node's own, behind writes still going through the log: after them.
+      framing.runWhenAnswered(() -> store(r, mode, framing));
+      return;
+    }
+    stats.cmdSet.increment();
     int flags = concatenation ? 0 : r.flags;
     Status status;
     try {
@@ -481,7 +506,19 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     }
   }
 
-  private void delete(BinaryRequest r) {
+  private void delete(BinaryRequest r, Framing framing) {
+    UpdatesLog updatesLog = cluster.updatesLog();
+    if (updatesLog != null) {
+      if (r.cas == 0 && keys.holdsProfile(r.key, 0, r.keyLength)) {
+        throughLog(r, KeyspaceSession.SourcedKind.DELETE, updatesLog);
+        return;
+      }
+      if (replies.answersToCome() > 0) {
+        // Behind writes still going through the log (one may write this key): decided after them.
+        framing.runWhenAnswered(() -> delete(r, framing));
+        return;
+      }
+    }
     if (stats.prefixes.enabled()) {
       stats.prefixes.recordDelete(r.key, 0, r.keyLength);
     }
@@ -495,6 +532,88 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       default -> {
         stats.deleteMisses.increment();
         error(r, STATUS_KEY_NOT_FOUND);
+      }
+    }
+  }
+
+  /**
+   * Why a Kafka-managed member refuses a conditional write of a profile: the log applies each write
+   * whatever the state then, so only set, update and delete go there.
+   */
+  static final String SET_UPDATE_OR_DELETE =
+      "in a Kafka-managed cluster a profile is written only by set, update and delete (they go"
+          + " through the updates topic)";
+
+  /**
+   * A managed member's profile write (set, delete, update): it goes through the updates log and is
+   * answered, in request order, once this member applied it (docs/cluster.md, "Writes through the
+   * log").
+   */
+  void throughLog(BinaryRequest r, KeyspaceSession.SourcedKind kind, UpdatesLog updatesLog) {
+    int opcode = r.opcode;
+    int opaque = r.opaque;
+    byte[] value = kind == KeyspaceSession.SourcedKind.DELETE ? null : r.value;
+    if (kind == KeyspaceSession.SourcedKind.DELETE && stats.prefixes.enabled()) {
+      stats.prefixes.recordDelete(r.key, 0, r.keyLength);
+    }
+    replies.answerLater(
+        updatesLog.append(r.key, 0, r.keyLength, kind, value, r.flags, r.exptime),
+        (applied, failure) -> answerLogged(opcode, opaque, kind, applied, failure));
+  }
+
+  private void answerLogged(
+      int opcode,
+      int opaque,
+      KeyspaceSession.SourcedKind kind,
+      UpdatesLog.Applied applied,
+      Throwable failure) {
+    if (failure != null) {
+      Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+      error(opcode, opaque, STATUS_TEMPORARY_FAILURE, String.valueOf(cause.getMessage()));
+      return;
+    }
+    if (applied.rejected() != null) {
+      error(opcode, opaque, STATUS_INVALID_ARGUMENTS, applied.rejected());
+      return;
+    }
+    Status status = applied.status();
+    switch (kind) {
+      case DELETE -> {
+        if (status == Status.DELETED) {
+          stats.deleteHits.increment();
+          if (!isQuiet(opcode)) {
+            header(opcode, STATUS_OK, 0, 0, 0, opaque, 0);
+          }
+        } else {
+          stats.deleteMisses.increment();
+          error(opcode, opaque, STATUS_KEY_NOT_FOUND);
+        }
+      }
+      case UPDATE_JSON, UPDATE_PROTOBUF -> {
+        if (status == Status.TOO_LARGE) {
+          stats.storeTooLarge.increment();
+          error(opcode, opaque, STATUS_TOO_LARGE);
+        } else {
+          if (status == Status.IGNORED) {
+            stats.profileUpdatesIgnored.increment();
+          }
+          if (opcode == SegmentOpcodes.UPDATE) {
+            header(opcode, STATUS_OK, 0, 4, 4, opaque, applied.cas());
+            replies.out().writeInt(status == Status.STORED ? 1 : 0);
+          }
+        }
+      }
+      default -> {
+        stats.countStore(status);
+        if (status == Status.STORED || status == Status.IGNORED) {
+          if (!isQuiet(opcode)) {
+            header(opcode, STATUS_OK, 0, 0, 0, opaque, applied.cas());
+          }
+        } else if (status == Status.TOO_LARGE) {
+          error(opcode, opaque, STATUS_TOO_LARGE);
+        } else {
+          error(opcode, opaque, STATUS_NOT_STORED);
+        }
       }
     }
   }

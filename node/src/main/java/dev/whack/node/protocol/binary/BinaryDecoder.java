@@ -108,6 +108,18 @@ public final class BinaryDecoder extends ProtocolDecoder implements BinaryComman
   }
 
   @Override
+  protected boolean mayRunAheadOfAnswers(ByteBuf in) {
+    if (state != State.HEADER || in.readableBytes() < 2) {
+      return true; // a request already let through, or not one yet
+    }
+    return switch (in.getUnsignedByte(in.readerIndex() + 1)) {
+      case Opcodes.SET, Opcodes.SETQ, Opcodes.DELETE, Opcodes.DELETEQ -> true;
+      case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> true;
+      default -> false;
+    };
+  }
+
+  @Override
   public void readKeyAndExtras() {
     state = State.KEY;
   }

@@ -79,6 +79,7 @@ final class SegmentOpcodes {
   private final NodeStats stats;
   private final Outcome outcome = new Outcome();
   private final Watchers watchers;
+  private final Cluster cluster;
 
   /** Non-null when the node is clustered: segment questions are answered for the cluster. */
   private final ClusterSegments clusterSegments;
@@ -104,6 +105,7 @@ final class SegmentOpcodes {
       Watchers watchers,
       Cluster cluster) {
     this.out = out;
+    this.cluster = cluster;
     this.clusterSegments =
         cluster.isClustered() ? new ClusterSegments(cluster, engine, keys) : null;
     this.watchers = watchers;
@@ -170,7 +172,7 @@ final class SegmentOpcodes {
     }
     try {
       switch (r.opcode) {
-        case UPDATE, UPDATEQ -> update(r);
+        case UPDATE, UPDATEQ -> update(r, framing);
         case SEG_DEFINE -> {
           SegmentInfo info = engine.define(key(r), value(r));
           respondLong(r, info.size());
@@ -321,12 +323,30 @@ final class SegmentOpcodes {
   }
 
   /** Update: success with extras 1 (applied) or 0 (ignored as a replay). */
-  private void update(BinaryRequest r) {
+  private void update(BinaryRequest r, BinaryCommands.Framing framing) {
+    // Extras, when present, are flags: the profile marker says the body is a protobuf Update.
+    boolean protobuf = r.extrasLength == 4 && r.flags == Keyspace.PROTOBUF_PROFILE_FLAGS;
+    dev.whack.node.cluster.UpdatesLog updatesLog = cluster.updatesLog();
+    if (updatesLog != null && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
+      if (!keys.holdsOpaque(r.key, 0, r.keyLength)) {
+        stats.profileUpdates.increment();
+        out.throughLog(
+            r,
+            protobuf
+                ? KeyspaceSession.SourcedKind.UPDATE_PROTOBUF
+                : KeyspaceSession.SourcedKind.UPDATE_JSON,
+            updatesLog);
+        return;
+      }
+      if (out.replies().answersToCome() > 0) {
+        // Behind writes still going through the log (one may write this key): decided after them.
+        framing.runWhenAnswered(() -> update(r, framing));
+        return;
+      }
+    }
     stats.profileUpdates.increment();
     Status status;
     try {
-      // Extras, when present, are flags: the profile marker says the body is a protobuf Update.
-      boolean protobuf = r.extrasLength == 4 && r.flags == Keyspace.PROTOBUF_PROFILE_FLAGS;
       status = keys.update(r.key, 0, r.keyLength, r.value, 0, r.value.length, protobuf, outcome);
     } catch (ProfileRejectedException e) {
       out.error(r, STATUS_INVALID_ARGUMENTS, e.getMessage());

@@ -1,0 +1,161 @@
+package dev.whack.node.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.FreePorts;
+import dev.whack.node.testing.KafkaBroker;
+import dev.whack.node.testing.NodeProcess;
+import dev.whack.node.testing.RawConnection;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import net.spy.memcached.ConnectionFactoryBuilder;
+import net.spy.memcached.MemcachedClient;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Profile writes of memcached clients in a Kafka-managed cluster go through the updates topic
+ * (docs/cluster.md, "Writes through the log"): a member answers a set, an update or a delete once
+ * it applied the write from the log, so the standby copies have it too, and the owner's death loses
+ * no acknowledged write. Here updates stream over one pipelined text connection while a member is
+ * killed (kill -9); every update is retried with its own producer and sequence until acknowledged,
+ * so each counter must equal the acknowledged updates exactly (none lost, none twice). Whole
+ * profiles set over the binary protocol (spymemcached) keep their flags and survive the kill.
+ */
+class ManagedWritesTest {
+  private static final int KEYS = 60;
+  private static final int SLOTS = 6;
+  private static final int BATCH = 20;
+  private static final int UPDATES = 3000;
+  private static final String CLUSTER = "managed-writes";
+
+  private final long[] acked = new long[KEYS];
+
+  @Test
+  void shouldLoseNoAcknowledgedMemcachedWriteWhenAnOwnerIsKilled() throws Exception {
+    KafkaBroker broker = KafkaBroker.shared();
+    String topic = "managed-writes";
+    broker.createTopic(topic, SLOTS, false);
+    int[] ports = FreePorts.take(3);
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      NodeProcess doomed =
+          NodeProcess.startMember(
+              ports[2], broker.bootstrap(), topic, CLUSTER, ManagedClusterTest.SESSION_MILLIS);
+      started.add(doomed);
+      EmbeddedNode first = ManagedClusterTest.member(broker, topic, ports[0], CLUSTER);
+      started.add(first);
+      started.add(ManagedClusterTest.member(broker, topic, ports[1], CLUSTER));
+      ManagedClusterTest.awaitMap(List.of(ports[0], ports[1], ports[2]), SLOTS);
+
+      MemcachedClient binary =
+          new MemcachedClient(
+              new ConnectionFactoryBuilder()
+                  .setProtocol(ConnectionFactoryBuilder.Protocol.BINARY)
+                  .setOpTimeout(30_000)
+                  .build(),
+              List.of(new InetSocketAddress("127.0.0.1", ports[1])));
+      started.add(binary::shutdown);
+      for (int k = 0; k < KEYS; k++) {
+        assertTrue(binary.set("w" + k, 0, "{\"n\":0,\"tag\":\"t" + k + "\"}").get());
+      }
+      try (RawConnection c = new RawConnection("127.0.0.1", ports[0])) {
+        String profile = "{\"n\":41}";
+        c.send("set flagged 7 0 " + profile.length() + "\r\n" + profile + "\r\n");
+        assertEquals("STORED\r\n", c.readLine());
+        c.send("add flagged 7 0 " + profile.length() + "\r\n" + profile + "\r\n");
+        assertTrue(c.readLine().startsWith("SERVER_ERROR in a Kafka-managed cluster"));
+      }
+
+      long killAfter = UPDATES / 2;
+      Random random = new Random(11);
+      Map<Integer, Long> retry = new LinkedHashMap<>(); // key -> seq of an unacknowledged update
+      long seq = 0;
+      long sentNew = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      boolean killed = false;
+      try (RawConnection c = new RawConnection("127.0.0.1", ports[0])) {
+        while ((sentNew < UPDATES || !retry.isEmpty()) && System.nanoTime() < deadline) {
+          if (!killed && sentNew >= killAfter) {
+            doomed.kill();
+            killed = true;
+          }
+          // A key's retry goes before any newer update of it; the rest of the batch is new.
+          Map<Integer, Long> batch = new LinkedHashMap<>(retry);
+          retry.clear();
+          while (batch.size() < BATCH && sentNew < UPDATES) {
+            int key = random.nextInt(KEYS);
+            if (!batch.containsKey(key)) {
+              batch.put(key, ++seq);
+              sentNew++;
+            }
+          }
+          StringBuilder pipeline = new StringBuilder();
+          for (Map.Entry<Integer, Long> u : batch.entrySet()) {
+            String body =
+                "{\"producer\":\"loader\",\"seq\":" + u.getValue() + ",\"incr\":{\"n\":1}}";
+            pipeline.append("update w").append(u.getKey()).append(' ').append(body.length());
+            pipeline.append("\r\n").append(body).append("\r\n");
+          }
+          pipeline.append("get w0\r\n"); // answered after the updates before it, in order
+          c.send(pipeline.toString());
+          for (Map.Entry<Integer, Long> u : batch.entrySet()) {
+            String reply = c.readLine();
+            if (reply.equals("UPDATED\r\n") || reply.equals("IGNORED\r\n")) {
+              acked[u.getKey()]++; // IGNORED: an earlier try of this very update was applied
+            } else {
+              assertTrue(reply.startsWith("SERVER_ERROR"), "update w" + u.getKey() + ": " + reply);
+              retry.put(u.getKey(), u.getValue());
+            }
+          }
+          String header = c.readLine();
+          if (header.startsWith("VALUE w0 ")) {
+            int bytes =
+                Integer.parseInt(header.trim().substring(header.trim().lastIndexOf(' ') + 1));
+            String value = new String(c.read(bytes + 2), StandardCharsets.UTF_8);
+            assertTrue(value.contains("\"n\":" + acked[0]), "w0 reads its own writes: " + value);
+            assertEquals("END\r\n", c.readLine());
+          } else {
+            // the owner of w0 was the killed member, and the map has not moved it yet
+            assertTrue(header.startsWith("SERVER_ERROR"), header);
+          }
+          if (!retry.isEmpty()) {
+            Thread.sleep(200);
+          }
+        }
+      }
+      assertTrue(retry.isEmpty(), "updates never acknowledged: " + retry);
+      ManagedClusterTest.awaitMap(List.of(ports[0], ports[1]), SLOTS);
+      assertTrue(ManagedClusterTest.promoted(ports[0]) + ManagedClusterTest.promoted(ports[1]) > 0);
+
+      try (RawConnection c = new RawConnection("127.0.0.1", ports[1])) {
+        for (int k = 0; k < KEYS; k++) {
+          assertEquals(acked[k], Counters.counter(c, "w" + k), "counter w" + k);
+        }
+        c.send("get flagged\r\n");
+        String header = c.readLine();
+        assertTrue(header.startsWith("VALUE flagged 7 "), "the set's flags kept: " + header);
+      }
+      for (int k = 0; k < KEYS; k++) {
+        Object value = binary.get("w" + k);
+        assertTrue(
+            String.valueOf(value).contains("\"tag\":\"t" + k + "\""), "w" + k + ": " + value);
+      }
+      assertTrue(binary.delete("w1").get());
+      assertNull(binary.get("w1"));
+      assertEquals(0, first.node().kafkaSource().deadLetters());
+    } finally {
+      for (AutoCloseable c : started.reversed()) {
+        c.close();
+      }
+    }
+  }
+}
