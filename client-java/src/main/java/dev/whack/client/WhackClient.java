@@ -636,8 +636,45 @@ public final class WhackClient implements AutoCloseable {
   <T> CompletableFuture<T> send(byte[] key, Request<T> request) {
     Routing r = routing;
     r.nodes().get(r.ownerIndex(key)).send(request);
-    return request.future();
+    return watchForStaleRoute(r, request.future());
   }
+
+  /**
+   * In a Kafka-managed cluster, a keyed request whose owner is down, or that a member answered with
+   * a sign that the map moved on (its slot being taken over, no owner yet, a member gone), fetches
+   * the map again at once rather than at the next periodic refresh (at most one fetch in flight).
+   */
+  private <T> CompletableFuture<T> watchForStaleRoute(Routing r, CompletableFuture<T> answer) {
+    if (!r.map().isRing()) {
+      // A listener on the side: the caller's future stays the request's own, failures unwrapped.
+      answer.whenComplete(
+          (value, error) -> {
+            if (error != null
+                && staleRoute(Futures.unwrap(error))
+                && !closed.get()
+                && refreshing.compareAndSet(false, true)) {
+              refreshMap().whenComplete((map, e) -> refreshing.set(false));
+            }
+          });
+    }
+    return answer;
+  }
+
+  private static boolean staleRoute(Throwable error) {
+    if (error instanceof NodeUnavailableException) {
+      return true;
+    }
+    if (error instanceof ServerErrorException e) {
+      String m = e.getMessage();
+      return m.contains("being taken over")
+          || m.contains("no member owns")
+          || m.contains("no longer a member");
+    }
+    return false;
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean refreshing =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
    * Sends on the connection that {@code key} maps to, so that the requests for one key are
@@ -647,7 +684,7 @@ public final class WhackClient implements AutoCloseable {
   <T> CompletableFuture<T> sendInKeyOrder(byte[] key, Request<T> request) {
     Routing r = routing;
     r.nodes().get(r.ownerIndex(key)).send(request, connectionAffinity(key));
-    return request.future();
+    return watchForStaleRoute(r, request.future());
   }
 
   /** A hash of the key independent of the ring's (which picked the node). */

@@ -6,8 +6,10 @@ import dev.whack.node.engine.segment.SegmentChange;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -39,6 +41,9 @@ public final class Cluster implements AutoCloseable {
   private volatile View view;
   private volatile Consumer<ClusterMap> onInstalled = map -> {};
   private volatile UpdatesLog updatesLog;
+
+  /** Slots this member owns in its map and does not hold yet; replaced whole, never changed. */
+  private volatile Set<Integer> takingOver = Set.of();
 
   /** One map, this node's place in it, and a client to its other members (null: none). */
   private record View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {}
@@ -130,12 +135,64 @@ public final class Cluster implements AutoCloseable {
       return;
     }
     View next = view(self, map, old, timeout);
+    // Slots this member gains are served only once taken over ({@link #tookOver}); those it lost
+    // are no longer its concern.
+    Set<Integer> owned = new HashSet<>(map.slotsOf(self));
+    Set<Integer> taking = new HashSet<>(takingOver);
+    taking.retainAll(owned);
+    owned.removeAll(old.selfIndex == ClusterMap.NONE ? Set.of() : old.map.slotsOf(self));
+    taking.addAll(owned);
+    takingOver = Set.copyOf(taking);
     view = next;
     onInstalled.accept(map);
     if (old.client != null && old.client != next.client) {
       CompletableFuture.delayedExecutor(2 * timeout.toMillis(), TimeUnit.MILLISECONDS)
           .execute(old.client::close);
     }
+  }
+
+  /**
+   * This member holds the keys of {@code slot} now (its warm copy promoted, or the log read up to
+   * where it ended at the take-over): it serves reads of them and counts them again.
+   */
+  public synchronized void tookOver(int slot) {
+    if (takingOver.contains(slot)) {
+      Set<Integer> taking = new HashSet<>(takingOver);
+      taking.remove(slot);
+      takingOver = Set.copyOf(taking);
+    }
+  }
+
+  /** Slots this member owns but is still taking over, in slot order (empty: none). */
+  public List<Integer> takingOver() {
+    return takingOver.stream().sorted().toList();
+  }
+
+  /**
+   * Why this member cannot read the key now, or null: its slot is this member's in the map but it
+   * is still taking it over (a read would miss what it has not read yet). Reads fail fast and
+   * clearly in that window; writes go through the log and wait for it.
+   */
+  public String notServingBecause(byte[] key, int offset, int length) {
+    Set<Integer> taking = takingOver;
+    if (taking.isEmpty()) {
+      return null;
+    }
+    int slot = view.map.slotOf(key, offset, length);
+    return taking.contains(slot)
+        ? "slot " + slot + " is being taken over by " + self + " (try again shortly)"
+        : null;
+  }
+
+  /** Why this member's own answer about its profiles would miss some now, or null. */
+  public String takingOverBecause() {
+    Set<Integer> taking = takingOver;
+    return taking.isEmpty()
+        ? null
+        : self
+            + " is taking over slots "
+            + taking.stream().sorted().toList()
+            + ": an answer now would miss their keys (try again shortly)";
   }
 
   /** Tells {@code listener} each map installed from now on (on the group's thread). */
@@ -250,6 +307,10 @@ public final class Cluster implements AutoCloseable {
     if (v.selfIndex == ClusterMap.NONE) {
       return "this node is not in the cluster's map yet (it is joining; try again)";
     }
+    String taking = takingOverBecause();
+    if (taking != null) {
+      return taking;
+    }
     for (int slot = 0; slot < v.map.slotCount(); slot++) {
       if (v.map.activeOf(slot) == null) {
         return "slot " + slot + " has no owner yet: the cluster's map is being made (try again)";
@@ -278,6 +339,10 @@ public final class Cluster implements AutoCloseable {
       }
     }
     sink.accept("slots_moving", Integer.toString(count));
+    List<Integer> taking = takingOver();
+    if (!taking.isEmpty()) {
+      sink.accept("taking_over", String.join(",", taking.stream().map(String::valueOf).toList()));
+    }
     if (count > 0) {
       // slot:owner>member, for each hand-off in progress (the member warms its copy up first)
       sink.accept("moving", moving.toString());

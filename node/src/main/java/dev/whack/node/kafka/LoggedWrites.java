@@ -47,6 +47,7 @@ public final class LoggedWrites implements UpdatesLog, AutoCloseable {
 
   private static final byte[] PROFILE = "profile".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] UPDATE = "update".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] PROTOBUF = "protobuf".getBytes(StandardCharsets.US_ASCII);
 
   private final String topic;
   private final Cluster cluster;
@@ -60,7 +61,26 @@ public final class LoggedWrites implements UpdatesLog, AutoCloseable {
   private final AtomicLong written = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
 
-  private record Waiting(CompletableFuture<Applied> done, int slot, SourcedKind kind) {}
+  /** A write waiting for its apply; {@code acked} once the topic took it. */
+  private static final class Waiting {
+    final CompletableFuture<Applied> done;
+    final int slot;
+    final SourcedKind kind;
+    volatile boolean acked;
+    volatile boolean moved;
+
+    Waiting(CompletableFuture<Applied> done, int slot, SourcedKind kind) {
+      this.done = done;
+      this.slot = slot;
+      this.kind = kind;
+    }
+
+    /** Applied by the slot's new owner, as far as this member can tell: it is in the log. */
+    void completeMoved() {
+      done.complete(
+          new Applied(kind == SourcedKind.DELETE ? Status.DELETED : Status.STORED, 0, null));
+    }
+  }
 
   public LoggedWrites(String bootstrap, String topic, Cluster cluster) {
     this.topic = topic;
@@ -74,6 +94,9 @@ public final class LoggedWrites implements UpdatesLog, AutoCloseable {
     // send() runs on an event loop: it must never wait long for metadata or buffer room. A write
     // it cannot take at once fails, and its client is told so.
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 200);
+    // ...and the topic's metadata is never dropped for idleness, or the next write would wait
+    // for it on the event loop.
+    p.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, (long) Integer.MAX_VALUE);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     this.producer = new KafkaProducer<>(p);
@@ -114,18 +137,29 @@ public final class LoggedWrites implements UpdatesLog, AutoCloseable {
       case UPDATE_JSON, UPDATE_PROTOBUF -> headers.add(RecordFormat.TYPE_HEADER, UPDATE);
       case DELETE -> {}
     }
+    if (kind == SourcedKind.UPDATE_PROTOBUF || kind == SourcedKind.PROFILE_PROTOBUF) {
+      // Said, not guessed from the first byte (a protobuf may start like JSON).
+      headers.add(RecordFormat.ENCODING_HEADER, PROTOBUF);
+    }
     CompletableFuture<Applied> done = new CompletableFuture<>();
-    waiting.put(id, new Waiting(done, slot, kind));
+    Waiting w = new Waiting(done, slot, kind);
+    waiting.put(id, w);
     done.whenComplete((applied, failure) -> waiting.remove(id));
     try {
       producer.send(
           new ProducerRecord<>(topic, slot, k, kind == SourcedKind.DELETE ? null : value, headers),
           (metadata, failure) -> {
-            if (failure == null) {
-              written.incrementAndGet();
-            } else {
+            if (failure != null) {
               refused.incrementAndGet();
               done.completeExceptionally(refusedBecause(failure));
+              return;
+            }
+            written.incrementAndGet();
+            w.acked = true;
+            // In the log now. If this member no longer reads its slot (the map moved it, or the
+            // write came for a key it never owned), its owner applies it: answer so.
+            if (w.moved || !cluster.owns(k, 0, k.length)) {
+              w.completeMoved();
             }
           });
     } catch (RuntimeException e) {
@@ -181,8 +215,10 @@ public final class LoggedWrites implements UpdatesLog, AutoCloseable {
   void slotsLost(Collection<Integer> slots) {
     for (Waiting w : waiting.values()) {
       if (slots.contains(w.slot)) {
-        w.done.complete(
-            new Applied(w.kind == SourcedKind.DELETE ? Status.DELETED : Status.STORED, 0, null));
+        w.moved = true;
+        if (w.acked) {
+          w.completeMoved(); // else once the topic took it (or its refusal, if it did not)
+        }
       }
     }
   }

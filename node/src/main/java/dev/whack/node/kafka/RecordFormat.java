@@ -46,7 +46,11 @@ public final class RecordFormat {
                 + "\"");
       }
     }
-    boolean json = isJson(value);
+    Header encoding = headers.lastHeader(ENCODING_HEADER);
+    boolean json =
+        encoding == null
+            ? isJson(value)
+            : !java.util.Arrays.equals(encoding.value(), PROTOBUF_ENCODING);
     if (profile) {
       return json ? SourcedKind.PROFILE_JSON : SourcedKind.PROFILE_PROTOBUF;
     }
@@ -59,6 +63,14 @@ public final class RecordFormat {
    * so that the member answers the client once its own source has applied it.
    */
   public static final String WRITE_HEADER = "whack-write";
+
+  /**
+   * {@code protobuf} when the value is a protobuf message, whatever its first byte (a member's
+   * records for its clients say it; without it the first byte decides).
+   */
+  public static final String ENCODING_HEADER = "whack-encoding";
+
+  private static final byte[] PROTOBUF_ENCODING = "protobuf".getBytes(StandardCharsets.US_ASCII);
 
   /**
    * A whole profile's flags as the client's set gave them (decimal); with {@link #WRITE_HEADER}.

@@ -133,6 +133,13 @@ public final class UpdateSource implements AutoCloseable {
    */
   private final Map<Integer, Long> keptAt = new HashMap<>();
 
+  /**
+   * Slots gained and not yet taken over, with the end of each as of the take-over: once every
+   * record before it is handled here, the slot is served ({@link Cluster#tookOver}). Consumer
+   * thread only.
+   */
+  private final Map<Integer, Long> readyAt = new HashMap<>();
+
   /** The slots {@link #standbys} kept warm as of the last map. Consumer thread only. */
   private Set<Integer> backed = new HashSet<>();
 
@@ -414,6 +421,7 @@ public final class UpdateSource implements AutoCloseable {
     if (lastRecord != null && !last) {
       yieldToLiveWork(lastRecord, System.nanoTime() - inFlightSince);
     }
+    takeOverCaughtUp();
     updateLags();
     commitWhatIsDurable(false);
     return retried;
@@ -646,17 +654,21 @@ public final class UpdateSource implements AutoCloseable {
   }
 
   private void handled(ConsumerRecord<byte[], byte[]> record) {
+    handledUpTo(record.partition(), record.offset() + 1);
+  }
+
+  private void handledUpTo(int partition, long next) {
     java.util.concurrent.atomic.AtomicLongArray now = handled;
-    if (record.partition() >= now.length()) {
+    if (partition >= now.length()) {
       java.util.concurrent.atomic.AtomicLongArray grown =
-          new java.util.concurrent.atomic.AtomicLongArray(record.partition() + 1);
+          new java.util.concurrent.atomic.AtomicLongArray(partition + 1);
       for (int i = 0; i < now.length(); i++) {
         grown.set(i, now.get(i));
       }
       handled = grown;
       now = grown;
     }
-    now.set(record.partition(), record.offset() + 1);
+    now.set(partition, next);
   }
 
   /**
@@ -861,6 +873,9 @@ public final class UpdateSource implements AutoCloseable {
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       onPartitionsRevoked(partitions);
       if (cluster.isManaged()) {
+        if (logged != null) {
+          logged.slotsLost(held); // fenced: whoever owns them now applies the writes waiting
+        }
         keptAt.clear();
         held = new HashSet<>();
       }
@@ -966,12 +981,63 @@ public final class UpdateSource implements AutoCloseable {
       if (!fromStart.isEmpty()) {
         consumer.seekToBeginning(fromStart);
       }
+      awaitCatchUp(gained, warm);
     }
     if (dataDir != null) {
       try {
         Files.deleteIfExists(dataDir.resolve(STARTING_FILE));
       } catch (IOException e) {
         System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
+      }
+    }
+  }
+
+  /**
+   * Notes where each gained slot ends now: the slot is taken over (served) once this member has
+   * handled every record before that, from its warm copy's offset or from the start. A slot with
+   * nothing left to read is taken over at once.
+   */
+  private void awaitCatchUp(Set<TopicPartition> gained, Map<Integer, Long> warm) {
+    readyAt.keySet().retainAll(held);
+    if (gained.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> ends;
+    Map<TopicPartition, Long> starts;
+    try {
+      ends = consumer.endOffsets(gained, Duration.ofSeconds(10));
+      starts = consumer.beginningOffsets(gained, Duration.ofSeconds(10));
+    } catch (RuntimeException e) {
+      // The broker did not say: serve them now rather than never (reads may miss for a while).
+      System.err.println("whack node: could not read the ends of the slots taken over: " + e);
+      gained.forEach(p -> cluster.tookOver(p.partition()));
+      return;
+    }
+    for (TopicPartition partition : gained) {
+      int slot = partition.partition();
+      long end = ends.getOrDefault(partition, 0L);
+      long from = warm.getOrDefault(slot, starts.getOrDefault(partition, 0L));
+      handledUpTo(slot, from); // not what an earlier hold of the slot reached: read again now
+      if (end <= from) {
+        cluster.tookOver(slot);
+      } else {
+        readyAt.put(slot, end);
+      }
+    }
+  }
+
+  /** Slots whose records up to their take-over end are all handled now are served. */
+  private void takeOverCaughtUp() {
+    if (readyAt.isEmpty()) {
+      return;
+    }
+    java.util.concurrent.atomic.AtomicLongArray now = handled;
+    java.util.Iterator<Map.Entry<Integer, Long>> it = readyAt.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Integer, Long> slot = it.next();
+      if (slot.getKey() < now.length() && now.get(slot.getKey()) >= slot.getValue()) {
+        cluster.tookOver(slot.getKey());
+        it.remove();
       }
     }
   }

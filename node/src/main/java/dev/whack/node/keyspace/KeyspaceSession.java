@@ -376,6 +376,11 @@ public final class KeyspaceSession {
     return item != null && item.isProfile();
   }
 
+  /** Whether the key holds anything now (a managed cluster's delete of it goes through the log). */
+  public boolean holds(byte[] key, int keyOffset, int keyLength) {
+    return cache.peek(key, keyOffset, keyLength, peeked) != null;
+  }
+
   /** Whether the key holds an opaque value now (an update of it is refused); not touched. */
   public boolean holdsOpaque(byte[] key, int keyOffset, int keyLength) {
     Item item = cache.peek(key, keyOffset, keyLength, peeked);
@@ -474,7 +479,7 @@ public final class KeyspaceSession {
           if (!how.ownMarks()) {
             throw ownProducer();
           }
-          return update(key, keyOffset, keyLength, value, 0, value.length, false, out);
+          return ownMarkedUpdate(key, keyOffset, keyLength, producer, seq, value, false, out);
         }
       }
       case UPDATE_PROTOBUF -> {
@@ -488,7 +493,7 @@ public final class KeyspaceSession {
           if (!how.ownMarks()) {
             throw ownProducer();
           }
-          return update(key, keyOffset, keyLength, value, 0, value.length, true, out);
+          return ownMarkedUpdate(key, keyOffset, keyLength, producer, seq, value, true, out);
         }
         byte[] body =
             parsed.toBuilder()
@@ -501,6 +506,41 @@ public final class KeyspaceSession {
       default -> {
         return markedWrite(key, keyOffset, keyLength, producer, seq, kind, value, how, out);
       }
+    }
+  }
+
+  /**
+   * An update that names its own producer and seq, from a source: once by its own mark and once by
+   * the record's place (a whole profile later in the source replaces the own marks, so a replay
+   * from before it must still find this record applied), both under the key's lock.
+   */
+  private Status ownMarkedUpdate(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] producer,
+      long seq,
+      byte[] value,
+      boolean protobuf,
+      Outcome out) {
+    java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
+    lock.lock();
+    try {
+      Item current = cache.peek(key, keyOffset, keyLength, out);
+      if (current != null
+          && current.isProfile()
+          && engine.producerMark(current.key, current.hash, current.ordinal, producer) >= seq) {
+        out.reset();
+        return Status.IGNORED;
+      }
+      Status status = update(key, keyOffset, keyLength, value, 0, value.length, protobuf, out);
+      if (status == Status.STORED || status == Status.IGNORED) {
+        int length = sourcedJsonUpdate(EMPTY_OBJECT, producer, seq);
+        update(key, keyOffset, keyLength, sourced, 0, length, false, out);
+      }
+      return status;
+    } finally {
+      lock.unlock();
     }
   }
 

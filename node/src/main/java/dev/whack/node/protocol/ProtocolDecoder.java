@@ -249,18 +249,22 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     Runnable then = afterAnswers;
     if (then != null) {
       afterAnswers = null;
+      // A turn of its own: under --fsync always the reply to a write logged now waits for it.
+      replies.newTurn();
       try {
         then.run();
       } catch (RuntimeException | OutOfMemoryError e) {
         exceptionCaught(ctx, e);
         return;
       }
+      replies.flush(); // in this turn, before the next one starts counting the log again
       resumeWith(null);
       return;
     }
     if (heldForAnswers) {
       heldForAnswers = false;
-      scheduleProceed();
+      scheduleProceed(); // the held requests are decoded then, and the close follows them
+      return;
     }
     closeIfInputDone();
   }
@@ -463,6 +467,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
         && !closed
         && !awaiting
         && !paused
+        && !heldForAnswers
         && continuation == null
         && replies.answersToCome() == 0) {
       commands.inputEnded();

@@ -151,6 +151,33 @@ class ManagedWritesTest {
       }
       assertTrue(binary.delete("w1").get());
       assertNull(binary.get("w1"));
+
+      try (RawConnection c = new RawConnection("127.0.0.1", ports[0])) {
+        // Bytes that look like JSON but are no profile: through the log, kept byte for byte with
+        // their flags (as memcached keeps any bytes), and a delete of them goes there too.
+        String notAProfile = "{not a profile";
+        c.send("set odd 5 0 " + notAProfile.length() + "\r\n" + notAProfile + "\r\n");
+        assertEquals("STORED\r\n", c.readLine());
+        c.send("get odd\r\n");
+        assertEquals("VALUE odd 5 " + notAProfile.length() + "\r\n", c.readLine());
+        assertEquals(notAProfile + "\r\n", c.readLine());
+        assertEquals("END\r\n", c.readLine());
+        c.send("delete odd\r\n");
+        assertEquals("DELETED\r\n", c.readLine());
+        c.send("get odd\r\n");
+        assertEquals("END\r\n", c.readLine());
+      }
+      try (RawConnection c = new RawConnection("127.0.0.1", ports[0])) {
+        // A client that half-closes after its requests gets every reply, the read behind the
+        // write included (it waited for the write), before the close.
+        String profile = "{\"n\":7}";
+        c.send("set last 0 0 " + profile.length() + "\r\n" + profile + "\r\nget last\r\n");
+        c.endInput();
+        assertEquals("STORED\r\n", c.readLine());
+        assertTrue(c.readLine().startsWith("VALUE last 0 "));
+        assertTrue(c.readLine().contains("\"n\":7"));
+        assertEquals("END\r\n", c.readLine());
+      }
       assertEquals(0, first.node().kafkaSource().deadLetters());
     } finally {
       for (AutoCloseable c : started.reversed()) {

@@ -397,6 +397,18 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   }
 
   /**
+   * Whether removing the key must go through a managed cluster's log: it holds something (the log
+   * may have written it, and the standby copies hold it), its slot is still being taken over here,
+   * or writes before this one are still going through the log (one may write this key).
+   */
+  private boolean loggedRemoval(byte[] key, int offset, int length) {
+    return cluster.updatesLog() != null
+        && (replies.answersToCome() > 0
+            || keys.holds(key, offset, length)
+            || cluster.notServingBecause(key, offset, length) != null);
+  }
+
+  /**
    * A member of a Kafka-managed cluster writes a profile through the updates log (docs/cluster.md,
    * "Writes through the log"): a set goes there and is answered once this member applied it; a
    * conditional write of a profile is refused. False: the value is opaque (or the key reserved),
@@ -413,7 +425,14 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     }
     KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(pendingFlags, data);
     if (kind == null) {
-      return false;
+      if (!keys.holdsProfile(line.bytes, line.tokenStart[1], line.tokenLength(1))
+          && cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
+              == null) {
+        return false; // an opaque value, the owner's alone as in memcached
+      }
+      // An opaque value over a profile the copies hold: through the log too, where its flags and
+      // bytes store it as the opaque value it is (docs/kafka.md, "Records").
+      kind = KeyspaceSession.SourcedKind.PROFILE_JSON;
     }
     pendingLine = null;
     boolean noreply = pendingNoreply;
@@ -555,12 +574,29 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     }
     if (length > keys.maxItemSize()) {
       stats.countStore(Status.TOO_LARGE);
-      if (mode == StoreMode.SET) {
-        // As memcached: a set that cannot be stored must not leave the old value readable.
-        keys.delete(b, line.tokenStart[1], line.tokenLength(1), 0);
-      }
-      if (!noreply) {
-        replies.bytes(TOO_LARGE);
+      if (mode == StoreMode.SET && loggedRemoval(b, line.tokenStart[1], line.tokenLength(1))) {
+        // As below, through the log, in order: answered once the removal is applied.
+        boolean quiet = noreply;
+        replies.answerLater(
+            cluster
+                .updatesLog()
+                .append(
+                    b,
+                    line.tokenStart[1],
+                    line.tokenLength(1),
+                    KeyspaceSession.SourcedKind.DELETE,
+                    null,
+                    0,
+                    0),
+            (applied, failure) -> reply(quiet, TOO_LARGE));
+      } else {
+        if (mode == StoreMode.SET) {
+          // As memcached: a set that cannot be stored must not leave the old value readable.
+          keys.delete(b, line.tokenStart[1], line.tokenLength(1), 0);
+        }
+        if (!noreply) {
+          replies.bytes(TOO_LARGE);
+        }
       }
       framing.swallow(length + 2);
       return;
@@ -775,7 +811,10 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     }
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null) {
-      if (keys.holdsProfile(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+      // While the slot is taken over here what it holds is not known yet: the log decides.
+      if (keys.holds(line.bytes, line.tokenStart[1], line.tokenLength(1))
+          || cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
+              != null) {
         deleteThroughLog(line, noreply, updatesLog);
         return;
       }

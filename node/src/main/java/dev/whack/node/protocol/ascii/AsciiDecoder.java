@@ -96,16 +96,15 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
       return true; // the rest of a command already let through
     }
     int start = in.readerIndex();
+    int readable = in.readableBytes();
     for (byte[] command : LOGGED_WRITES) {
-      if (in.readableBytes() < command.length) {
-        continue;
-      }
+      int n = Math.min(readable, command.length);
       int i = 0;
-      while (i < command.length && in.getByte(start + i) == command[i]) {
+      while (i < n && in.getByte(start + i) == command[i]) {
         i++;
       }
-      if (i == command.length) {
-        return true;
+      if (i == n) {
+        return true; // one of them, or the start of one: read on and see
       }
     }
     return false;

@@ -40,6 +40,10 @@ final class ClusterRouting {
       Set.of(
           "set", "add", "replace", "append", "prepend", "cas", "delete", "incr", "decr", "touch",
           "update", "segof", "mg", "ms", "md", "ma", "me");
+
+  /** Keyed commands that read a key (refused while its slot is taken over here). */
+  private static final Set<String> READS = Set.of("mg", "me", "segof");
+
   private static final Set<String> WITH_DATA =
       Set.of("set", "add", "replace", "append", "prepend", "cas", "ms", "update");
 
@@ -91,8 +95,11 @@ final class ClusterRouting {
       return false;
     }
     byte[] key = routingKey(line);
-    if (key == null || cluster.owns(key, 0, key.length)) {
+    if (key == null) {
       return false;
+    }
+    if (cluster.owns(key, 0, key.length)) {
+      return READS.contains(command) && refusedWhileTakingOver(key);
     }
     String owner = cluster.ownerOf(key, 0, key.length);
     if (WITH_DATA.contains(command)) {
@@ -185,7 +192,11 @@ final class ClusterRouting {
       if (k.length > AsciiCommands.KEY_MAX_LENGTH || Keyspace.isReserved(k, 0, k.length)) {
         return false; // errors and virtual keys are answered here
       }
-      anyRemote |= !cluster.owns(k, 0, k.length);
+      boolean mine = cluster.owns(k, 0, k.length);
+      if (mine && refusedWhileTakingOver(k)) {
+        return true;
+      }
+      anyRemote |= !mine;
     }
     if (!anyRemote) {
       return false;
@@ -457,6 +468,19 @@ final class ClusterRouting {
       }
     }
     return owners.get(0);
+  }
+
+  /**
+   * A read of a key this member owns but is still taking over (its warm copy being promoted, or its
+   * slot read from the log) fails fast with the reason rather than missing: true when answered.
+   */
+  private boolean refusedWhileTakingOver(byte[] key) {
+    String why = cluster.notServingBecause(key, 0, key.length);
+    if (why == null) {
+      return false;
+    }
+    replies.bytes(ascii("SERVER_ERROR " + why + "\r\n"));
+    return true;
   }
 
   /** "SERVER_ERROR <owner> is down" (or why the forward failed), one line. */

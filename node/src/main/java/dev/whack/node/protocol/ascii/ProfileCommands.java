@@ -293,6 +293,15 @@ final class ProfileCommands {
           framing);
       return;
     }
+    if (local && kind != Pending.UPDATE && kind != Pending.SOURCED && kind != Pending.DEFINE) {
+      // Another member asks for this member's part of a cluster-wide answer: none while a slot
+      // is still being taken over here, or the answer would miss its keys.
+      String taking = cluster.takingOverBecause();
+      if (taking != null) {
+        clientError(pendingNoreply, ascii("SERVER_ERROR " + taking + "\r\n"));
+        return;
+      }
+    }
     long start = System.nanoTime();
     try {
       switch (kind) {
@@ -335,7 +344,9 @@ final class ProfileCommands {
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null
         && !Keyspace.isReserved(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
-      if (!keys.holdsOpaque(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+      if (!keys.holdsOpaque(line.bytes, line.tokenStart[1], line.tokenLength(1))
+          || cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
+              != null) {
         updateThroughLog(line, body, updatesLog);
         return;
       }

@@ -201,6 +201,15 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** Key and extras are in; storage commands check their value length, the rest execute. */
   void afterKey(BinaryRequest r, Framing framing) {
     r.forwardTo = null;
+    if (cluster.isManaged() && reads(r.opcode) && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
+      String why = cluster.notServingBecause(r.key, 0, r.keyLength);
+      if (why != null && cluster.owns(r.key, 0, r.keyLength)) {
+        // Owned but still being taken over here: fail fast with the reason rather than miss.
+        error(r, STATUS_TEMPORARY_FAILURE, why);
+        framing.done();
+        return;
+      }
+    }
     if (cluster.isClustered()
         && keyed(r.opcode)
         && !Keyspace.isReserved(r.key, 0, r.keyLength)
@@ -227,10 +236,22 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
         }
         if (length > keys.maxItemSize()) {
           stats.countStore(Status.TOO_LARGE);
-          if (r.opcode == SET || r.opcode == SETQ) {
-            keys.delete(r.key, 0, r.keyLength, 0);
+          boolean set = r.opcode == SET || r.opcode == SETQ;
+          if (set && loggedRemoval(r)) {
+            // As below, through the log, in order: answered once the removal is applied.
+            int opcode = r.opcode;
+            int opaque = r.opaque;
+            replies.answerLater(
+                cluster
+                    .updatesLog()
+                    .append(r.key, 0, r.keyLength, KeyspaceSession.SourcedKind.DELETE, null, 0, 0),
+                (applied, failure) -> error(opcode, opaque, STATUS_TOO_LARGE));
+          } else {
+            if (set) {
+              keys.delete(r.key, 0, r.keyLength, 0);
+            }
+            error(r, STATUS_TOO_LARGE);
           }
-          error(r, STATUS_TOO_LARGE);
           framing.swallow(length);
         } else if (length == 0) {
           r.value = EMPTY;
@@ -373,6 +394,25 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     out.writeBytes(value);
   }
 
+  /**
+   * Whether removing the key must go through a managed cluster's log: it holds something, its slot
+   * is still being taken over here, or writes before this one are still going through the log.
+   */
+  private boolean loggedRemoval(BinaryRequest r) {
+    return cluster.updatesLog() != null
+        && (replies.answersToCome() > 0
+            || keys.holds(r.key, 0, r.keyLength)
+            || cluster.notServingBecause(r.key, 0, r.keyLength) != null);
+  }
+
+  /** Keyed requests that read a key (refused while its slot is taken over here). */
+  private static boolean reads(int opcode) {
+    return switch (opcode) {
+      case GET, GETQ, GETK, GETKQ, GAT, GATQ, GATK, GATKQ, SegmentOpcodes.SEG_OF -> true;
+      default -> false;
+    };
+  }
+
   /** Requests routed by their key in a cluster (docs/cluster.md). */
   private static boolean keyed(int opcode) {
     return switch (opcode) {
@@ -449,6 +489,13 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null && !concatenation && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
       KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(r.flags, r.value);
+      if (kind == null
+          && (keys.holdsProfile(r.key, 0, r.keyLength)
+              || cluster.notServingBecause(r.key, 0, r.keyLength) != null)) {
+        // An opaque value over a profile the copies hold: through the log too, stored there as
+        // the opaque value it is.
+        kind = KeyspaceSession.SourcedKind.PROFILE_JSON;
+      }
       if (kind != null) {
         if (mode != StoreMode.SET) {
           error(r, STATUS_NOT_STORED, SET_UPDATE_OR_DELETE);
@@ -509,7 +556,12 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private void delete(BinaryRequest r, Framing framing) {
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null) {
-      if (r.cas == 0 && keys.holdsProfile(r.key, 0, r.keyLength)) {
+      boolean held = keys.holds(r.key, 0, r.keyLength);
+      if (r.cas != 0 && keys.holdsProfile(r.key, 0, r.keyLength)) {
+        error(r, STATUS_NOT_STORED, SET_UPDATE_OR_DELETE); // a conditional write of a profile
+        return;
+      }
+      if (r.cas == 0 && (held || cluster.notServingBecause(r.key, 0, r.keyLength) != null)) {
         throughLog(r, KeyspaceSession.SourcedKind.DELETE, updatesLog);
         return;
       }

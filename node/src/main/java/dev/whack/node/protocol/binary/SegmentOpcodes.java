@@ -328,7 +328,8 @@ final class SegmentOpcodes {
     boolean protobuf = r.extrasLength == 4 && r.flags == Keyspace.PROTOBUF_PROFILE_FLAGS;
     dev.whack.node.cluster.UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
-      if (!keys.holdsOpaque(r.key, 0, r.keyLength)) {
+      if (!keys.holdsOpaque(r.key, 0, r.keyLength)
+          || cluster.notServingBecause(r.key, 0, r.keyLength) != null) {
         stats.profileUpdates.increment();
         out.throughLog(
             r,
