@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A Kafka-managed cluster (docs/cluster.md): three members, then a fourth joins, one leaves
- * gracefully and one is killed (kill -9, a process of its own) while updates keep coming. After
- * each step every member has installed the same map, every key lives on exactly one member, and
- * every counter, read through any member, equals the updates Kafka acknowledged for it: a moved
+ * gracefully and one is killed (kill -9, a process of its own), each while updates keep coming.
+ * After each step every member has installed the same map, every key lives on exactly one member,
+ * and every counter, read through any member, equals the updates Kafka acknowledged for it: a moved
  * slot's new owner took it from its warm copy (a standby) or read it again from the log, and
  * nothing was lost or applied twice.
  */
@@ -68,6 +68,7 @@ class ManagedClusterTest {
       assertEquals(KEYS, localItems(ports[0], ports[1], ports[2]), "each key on one member");
       clientGivenOneAddress(ports[1], 3);
 
+      SteadyLoad load = new SteadyLoad(broker, topic);
       EmbeddedNode joiner = member(broker, topic, ports[3]);
       started.add(joiner);
       awaitMap(List.of(ports[0], ports[1], ports[2], ports[3]));
@@ -77,6 +78,7 @@ class ManagedClusterTest {
           && System.nanoTime() < deadline) {
         Thread.sleep(200);
       }
+      load.stop();
       ClusterMap joined = mapOf(ports[3]);
       assertEquals(SLOTS / 4, joined.slotsOf("127.0.0.1:" + ports[3]).size(), joined.toString());
       for (int slot = 0; slot < SLOTS; slot++) {
@@ -86,17 +88,21 @@ class ManagedClusterTest {
       awaitCounters(ports[3]);
       assertEquals(KEYS, localItems(ports[0], ports[1], ports[2], ports[3]));
 
+      load = new SteadyLoad(broker, topic);
       leaving.close();
       awaitMap(List.of(ports[0], ports[2], ports[3]));
+      load.stop();
       produce(broker, topic, 3000);
       awaitCounters(ports[2]);
       assertEquals(KEYS, localItems(ports[0], ports[2], ports[3]));
 
       long promotedBefore = promoted(ports[0]) + promoted(ports[3]);
       long killedAt = System.nanoTime();
+      load = new SteadyLoad(broker, topic);
       doomed.kill();
-      produce(broker, topic, 3000);
       awaitMap(List.of(ports[0], ports[3]));
+      load.stop();
+      produce(broker, topic, 3000);
       awaitCounters(ports[0]);
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killedAt);
       System.out.printf(
@@ -274,6 +280,58 @@ class ManagedClusterTest {
       }
     }
     return total;
+  }
+
+  /**
+   * Increments produced steadily (a batch every 50 ms) while the cluster changes, counted in {@link
+   * #sent} once Kafka acknowledged them, when the load is closed.
+   */
+  private final class SteadyLoad {
+    private final List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+    private final List<Integer> keys = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile Exception failed;
+
+    SteadyLoad(KafkaBroker broker, String topic) {
+      byte[] incr = "{\"incr\":{\"n\":1}}".getBytes(StandardCharsets.UTF_8);
+      thread =
+          new Thread(
+              () -> {
+                try (KafkaProducer<byte[], byte[]> p = broker.producer()) {
+                  while (running) {
+                    for (int i = 0; i < 40; i++) {
+                      double r = random.nextDouble();
+                      int key = (int) (KEYS * r * r);
+                      keys.add(key);
+                      acks.add(
+                          p.send(
+                              new ProducerRecord<>(
+                                  topic, ("m" + key).getBytes(StandardCharsets.UTF_8), incr)));
+                    }
+                    p.flush();
+                    Thread.sleep(50);
+                  }
+                } catch (Exception e) {
+                  failed = e;
+                }
+              },
+              "steady-load");
+      thread.start();
+    }
+
+    /** Stops producing and counts what Kafka acknowledged. */
+    void stop() throws Exception {
+      running = false;
+      thread.join();
+      if (failed != null) {
+        throw failed;
+      }
+      for (int i = 0; i < acks.size(); i++) {
+        acks.get(i).get(30, TimeUnit.SECONDS); // acknowledged, so it counts
+        sent[keys.get(i)]++;
+      }
+    }
   }
 
   /** Sends {@code records} increments over the keys and waits for Kafka to acknowledge them. */
