@@ -591,6 +591,20 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
+   * {@link #relay} on the connection to {@code server} that {@code key} maps to, so that the
+   * commands relayed for one key reach the member, and are applied there, in the order they were
+   * relayed (a member forwarding a pipeline of writes for its clients keeps each key's order).
+   */
+  public CompletableFuture<byte[]> relayInKeyOrder(String server, byte[] key, byte[] commands) {
+    return Futures.attempt(
+        () -> {
+          RelayRequest request = new RelayRequest(commands);
+          node(server).send(request, connectionAffinity(key));
+          return request.future();
+        });
+  }
+
+  /**
    * The binary-protocol twin of {@link #relay}: whole binary requests passed to one member
    * unchanged, its response packets back (see {@link BinaryRelayRequest}). Uses connections of
    * their own, since a node reads one protocol per connection.

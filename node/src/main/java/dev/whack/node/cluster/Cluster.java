@@ -275,6 +275,14 @@ public final class Cluster implements AutoCloseable {
     return ask(member, client -> client.relayBinary(member, requests));
   }
 
+  /**
+   * {@link #relay} keeping each key's order: the commands for one key travel on one connection to
+   * the member, so a pipeline of forwarded writes is applied there in the order it was sent.
+   */
+  public CompletableFuture<byte[]> relayInKeyOrder(String member, byte[] key, byte[] commands) {
+    return ask(member, client -> client.relayInKeyOrder(member, key, commands));
+  }
+
   /** Passes whole commands to a member and returns its reply bytes. */
   public CompletableFuture<byte[]> relay(String member, byte[] commands) {
     return ask(member, client -> client.relay(member, commands));

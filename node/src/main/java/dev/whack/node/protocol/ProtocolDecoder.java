@@ -218,8 +218,9 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /**
    * Whether the next request, at the start of {@code in} (or the rest of a request already
    * started), may run while writes through the log wait to be answered: only writes that go through
-   * the log themselves may (they are applied in the log's order); anything else could read a key
-   * before a write to it is applied.
+   * the log themselves (they are applied in the log's order) and no-ops (a forwarding member ends
+   * each relayed pipeline with one) may; anything else could read a key before a write to it is
+   * applied.
    */
   protected abstract boolean mayRunAheadOfAnswers(ByteBuf in);
 

@@ -84,10 +84,15 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
     }
   }
 
+  /**
+   * What may run while writes through the log wait for their answers: those writes, and {@code mn}
+   * (it reads nothing; a forwarding member ends each relayed pipeline with it).
+   */
   private static final byte[][] LOGGED_WRITES = {
     "set ".getBytes(StandardCharsets.US_ASCII),
     "update ".getBytes(StandardCharsets.US_ASCII),
-    "delete ".getBytes(StandardCharsets.US_ASCII)
+    "delete ".getBytes(StandardCharsets.US_ASCII),
+    "mn\r\n".getBytes(StandardCharsets.US_ASCII)
   };
 
   @Override

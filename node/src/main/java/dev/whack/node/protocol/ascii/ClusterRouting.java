@@ -57,6 +57,11 @@ final class ClusterRouting {
   /** The owner the pending storage command goes to, once its data block is in. */
   private String pendingOwner;
 
+  /** Its key, and whether it is a write the owner may send through a managed cluster's log. */
+  private byte[] pendingKey;
+
+  private boolean pendingLogged;
+
   ClusterRouting(Cluster cluster, KeyspaceSession keyspace, ProfileEngine engine) {
     this.cluster = cluster;
     this.keyspace = keyspace;
@@ -104,10 +109,28 @@ final class ClusterRouting {
     String owner = cluster.ownerOf(key, 0, key.length);
     if (WITH_DATA.contains(command)) {
       pendingOwner = owner; // forwarded with its data block, once that is read
+      pendingKey = key;
+      pendingLogged = command.equals("set") || command.equals("update");
       return false;
     }
-    forward(owner, lineBytes(line), framing);
+    if (command.equals("delete") && cluster.updatesLog() != null) {
+      forwardLogged(owner, key, lineBytes(line));
+    } else {
+      forward(owner, lineBytes(line), framing);
+    }
     return true;
+  }
+
+  /**
+   * A write that the owner sends through a managed cluster's log, forwarded without holding the
+   * connection: its answer takes its place in the reply order when it comes, and later writes are
+   * forwarded meanwhile (each key's on one connection, so in order); anything else waits for the
+   * answers before it (ProtocolDecoder), so a client still reads what it wrote.
+   */
+  private void forwardLogged(String owner, byte[] key, byte[] raw) {
+    replies.answerLater(
+        cluster.relayInKeyOrder(owner, key, raw),
+        (reply, error) -> replies.bytes(error == null ? reply : unreachable(owner, error)));
   }
 
   /** A storage command's block has arrived: forward both if the key is elsewhere. */
@@ -122,7 +145,11 @@ final class ClusterRouting {
     raw.writeBytes(lineBytes(line));
     raw.writeBytes(data);
     raw.writeBytes(CRLF);
-    forward(owner, raw.toByteArray(), framing);
+    if (pendingLogged && cluster.updatesLog() != null) {
+      forwardLogged(owner, pendingKey, raw.toByteArray());
+    } else {
+      forward(owner, raw.toByteArray(), framing);
+    }
     return true;
   }
 

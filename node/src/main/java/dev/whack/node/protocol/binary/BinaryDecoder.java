@@ -113,7 +113,7 @@ public final class BinaryDecoder extends ProtocolDecoder implements BinaryComman
       return true; // a request already let through, or not one yet
     }
     return switch (in.getUnsignedByte(in.readerIndex() + 1)) {
-      case Opcodes.SET, Opcodes.SETQ, Opcodes.DELETE, Opcodes.DELETEQ -> true;
+      case Opcodes.SET, Opcodes.SETQ, Opcodes.DELETE, Opcodes.DELETEQ, Opcodes.NOOP -> true;
       case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> true;
       default -> false;
     };
