@@ -294,6 +294,11 @@ final class BenchCommand implements Callable<Integer> {
                 after.get("watchers"),
                 (counter(after, "segment_changes") - counter(before, "segment_changes")) / seconds);
       }
+      if (load.serverErrors() > 0) {
+        // Counted as answered (the node answered at once); a cluster changing under the load
+        // refuses some updates (docs/cluster.md), and the figure says how many.
+        extra += " server_errors=" + load.serverErrors();
+      }
       report(id, result, extra);
     } finally {
       for (Socket s : idle) {

@@ -228,7 +228,15 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
     out.put(CRLF).put(body).put(CRLF);
   }
 
-  /** "UPDATED" (or "IGNORED"). */
+  private final java.util.concurrent.atomic.AtomicLong serverErrors =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Updates answered SERVER_ERROR (the node could not apply them then). */
+  long serverErrors() {
+    return serverErrors.get();
+  }
+
+  /** "UPDATED" (or "IGNORED"), or SERVER_ERROR (counted). */
   @Override
   public boolean readReply(ByteBuffer in, long[] slot, long nowNanos) throws IOException {
     int lineEnd = PipelinedLoad.findLf(in);
@@ -236,7 +244,12 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
       return false;
     }
     byte first = in.get(in.position());
-    if (first != 'U' && first != 'I') {
+    if (first == 'S' && serverErrors.getAndIncrement() == 0) {
+      // SERVER_ERROR: the node could not apply it now (a cluster member moving); said once.
+      System.err.println(
+          "whack bench: an update answered "
+              + StandardCharsets.US_ASCII.decode(in.duplicate().limit(lineEnd)).toString().trim());
+    } else if (first != 'U' && first != 'I' && first != 'S') {
       throw new IOException(
           "unexpected reply: " + StandardCharsets.US_ASCII.decode(in.duplicate().limit(lineEnd)));
     }

@@ -137,6 +137,7 @@ public final class WhackNode implements AutoCloseable {
       this.loggedWrites =
           new LoggedWrites(config.kafka().bootstrap(), config.kafka().updatesTopic(), cluster);
       cluster.useUpdatesLog(loggedWrites);
+      cluster.useKeyMover(standbys::moveIfHandingOver);
       report.withClusterStats(this::managedClusterStats);
       cluster.onInstalled(this::adoptSegmentsOnce);
     } else {

@@ -45,6 +45,11 @@ public final class Cluster implements AutoCloseable {
   /** Slots this member owns in its map and does not hold yet; replaced whole, never changed. */
   private volatile Set<Integer> takingOver = Set.of();
 
+  /** Slots whose warm copies are still moving into this member's keyspace; replaced whole. */
+  private volatile Set<Integer> movingIn = Set.of();
+
+  private volatile KeyMover keyMover;
+
   /** One map, this node's place in it, and a client to its other members (null: none). */
   private record View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {}
 
@@ -143,6 +148,9 @@ public final class Cluster implements AutoCloseable {
     owned.removeAll(old.selfIndex == ClusterMap.NONE ? Set.of() : old.map.slotsOf(self));
     taking.addAll(owned);
     takingOver = Set.copyOf(taking);
+    Set<Integer> moving = new HashSet<>(movingIn);
+    moving.retainAll(map.slotsOf(self));
+    movingIn = Set.copyOf(moving);
     view = next;
     onInstalled.accept(map);
     if (old.client != null && old.client != next.client) {
@@ -161,6 +169,48 @@ public final class Cluster implements AutoCloseable {
       taking.remove(slot);
       takingOver = Set.copyOf(taking);
     }
+  }
+
+  /**
+   * This member's warm copies of {@code slots} are moving into its keyspace (key by key, each at
+   * its first use at the latest): reads are served, cluster-wide answers wait for {@link #movedIn}.
+   */
+  public synchronized void movingIn(java.util.Collection<Integer> slots) {
+    Set<Integer> now = new HashSet<>(movingIn);
+    now.addAll(slots);
+    movingIn = Set.copyOf(now);
+  }
+
+  /** Every key of {@code slot}'s warm copy has moved in. */
+  public synchronized void movedIn(int slot) {
+    if (movingIn.contains(slot)) {
+      Set<Integer> now = new HashSet<>(movingIn);
+      now.remove(slot);
+      movingIn = Set.copyOf(now);
+    }
+  }
+
+  /**
+   * Before this member reads or writes {@code key}: moves its warm copy in first if its slot's copy
+   * is still moving in ({@link #movingIn}); {@code session} is the caller's own.
+   */
+  public void ensureLocal(
+      byte[] key, int offset, int length, dev.whack.node.keyspace.KeyspaceSession session) {
+    if (!movingIn.isEmpty() && keyMover != null) {
+      keyMover.moveIfMovingIn(key, offset, length, session);
+    }
+  }
+
+  /** Moves a key's warm copy into this member's keyspace (the standby replicas). */
+  @FunctionalInterface
+  public interface KeyMover {
+    void moveIfMovingIn(
+        byte[] key, int offset, int length, dev.whack.node.keyspace.KeyspaceSession session);
+  }
+
+  /** Where {@link #ensureLocal} moves keys from; set once at start. */
+  public void useKeyMover(KeyMover mover) {
+    this.keyMover = mover;
   }
 
   /** Slots this member owns but is still taking over, in slot order (empty: none). */
@@ -186,7 +236,8 @@ public final class Cluster implements AutoCloseable {
 
   /** Why this member's own answer about its profiles would miss some now, or null. */
   public String takingOverBecause() {
-    Set<Integer> taking = takingOver;
+    Set<Integer> taking = new HashSet<>(takingOver);
+    taking.addAll(movingIn);
     return taking.isEmpty()
         ? null
         : self
@@ -347,6 +398,10 @@ public final class Cluster implements AutoCloseable {
       }
     }
     sink.accept("slots_moving", Integer.toString(count));
+    if (!movingIn.isEmpty()) {
+      sink.accept(
+          "moving_in", String.join(",", movingIn.stream().sorted().map(String::valueOf).toList()));
+    }
     List<Integer> taking = takingOver();
     if (!taking.isEmpty()) {
       sink.accept("taking_over", String.join(",", taking.stream().map(String::valueOf).toList()));

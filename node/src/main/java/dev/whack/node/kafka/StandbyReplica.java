@@ -20,8 +20,9 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntPredicate;
+import java.util.function.IntConsumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -32,16 +33,17 @@ import org.apache.kafka.common.errors.WakeupException;
  * profiles of the slots the map names it a standby of, kept warm from the updates topic exactly as
  * their owner keeps them (each record applied once by its producer mark), in a store of its own
  * that no client reads and no segment is evaluated in, so the member's answers count only the keys
- * it owns. When the map makes this member a slot's owner, {@link #promote} hands the slot's
- * profiles over, marks included, with the offset the standby had reached, and the owner's consumer
- * goes on from there: a failure moves a slot to a warm copy, not to a refill from the topic's
+ * it owns. When the map makes this member a slot's owner, {@link #handOver} hands the slot's
+ * profiles over, marks included, key by key, and the owner's consumer goes on from the offset the
+ * standby had reached: a failure moves a slot to a warm copy, not to a refill from the topic's
  * start.
  *
  * <p>Profiles only: plain memcached items are a cache of their owner's and are not kept warm.
  *
  * <p>Concurrency: one thread owns the consumer and applies the records; {@link #reassign} hands it
  * a new set of slots and waits for it to take them (so a promoted slot is no longer written here
- * once the call returns). The store is a {@link Keyspace}, safe for the promoting thread to read.
+ * once the call returns). The store is a {@link Keyspace}, safe for any thread; keys moving out of
+ * it are moved one thread per key at a time.
  */
 public final class StandbyReplica implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(100);
@@ -96,7 +98,7 @@ public final class StandbyReplica implements AutoCloseable {
   /**
    * Keeps {@code standbySlots} warm from now on (slots new to it from the topic's start; slots it
    * no longer keeps are dropped), and stops keeping {@code promotedSlots}, returning for each the
-   * offset its copy has reached: that slot's profiles stay in the store for {@link #promote}.
+   * offset its copy has reached: that slot's profiles stay in the store for {@link #handOver}.
    */
   public CompletableFuture<Map<Integer, Long>> reassign(
       Set<Integer> standbySlots, Set<Integer> promotedSlots) {
@@ -107,20 +109,97 @@ public final class StandbyReplica implements AutoCloseable {
   }
 
   /**
-   * Moves the profiles of the slots {@code inSlot} accepts into {@code owner} (marks included, as a
-   * refill stores them) and drops them here.
-   *
-   * @return how many profiles moved
+   * Hands the copies of {@code slots} over to the owner's keyspace, key by key and without making
+   * anyone wait for the whole: a key moves at its first use ({@link #moveIfHandingOver}, called
+   * before a record is applied to it or a client reads or writes it) or when a thread of this
+   * replica gets to it, and {@code movedIn} is told each slot once all of its keys moved. So a
+   * member serves a slot it took over from its warm copy as soon as it has read the copy's few
+   * records behind, whatever the slot's size; only its cluster-wide answers wait for the move.
    */
-  public int promote(IntPredicate inSlot, KeyspaceSession owner) {
-    List<byte[]> keys = store.keysWhere(key -> inSlot.test(slotOf.slot(key)));
-    KeyspaceSession copies = store.session();
-    Outcome copy = new Outcome();
-    Outcome outcome = new Outcome();
-    int moved = 0;
-    for (byte[] key : keys) {
-      if (!copies.copyOut(key, 0, key.length, copy)) {
-        continue;
+  public void handOver(Set<Integer> slots, Keyspace owner, IntConsumer movedIn) {
+    synchronized (this) {
+      Set<Integer> now = new HashSet<>(handingOver);
+      now.addAll(slots);
+      handingOver = Set.copyOf(now);
+    }
+    Thread mover =
+        new Thread(
+            () -> {
+              KeyspaceSession session = owner.session();
+              for (int slot : slots) {
+                long started = System.nanoTime();
+                int moved = 0;
+                for (byte[] key : store.keysWhere(key -> slotOf.slot(key) == slot)) {
+                  if (!handingOver.contains(slot)) {
+                    break; // the slot left this member meanwhile
+                  }
+                  moved += moveOne(key, session) ? 1 : 0;
+                }
+                if (stopHandingOver(Set.of(slot))) {
+                  movedIn.accept(slot);
+                  System.err.printf(
+                      "whack node: moved the warm copy of slot %d in (%d profiles by the mover in"
+                          + " %d ms)%n",
+                      slot, moved, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                }
+              }
+            },
+            "whack-standby-handover");
+    mover.setDaemon(true);
+    mover.start();
+  }
+
+  /**
+   * Stops handing {@code slots} over (all moved, or the slot left this member) and drops what is
+   * left of their copies here; true if any of them was being handed over.
+   */
+  public boolean stopHandingOver(Set<Integer> slots) {
+    synchronized (this) {
+      Set<Integer> now = new HashSet<>(handingOver);
+      if (!now.removeAll(slots)) {
+        return false;
+      }
+      handingOver = Set.copyOf(now);
+    }
+    store.dropMoved(key -> slots.contains(slotOf.slot(key)));
+    return true;
+  }
+
+  /** Slots whose copies are still being handed over. */
+  public Set<Integer> handingOver() {
+    return handingOver;
+  }
+
+  /**
+   * Before the owner uses {@code key}: if its slot's copy is being handed over and the key is still
+   * here, moves it into the owner's keyspace through {@code owner} (the caller's own session).
+   */
+  public void moveIfHandingOver(byte[] key, int offset, int length, KeyspaceSession owner) {
+    Set<Integer> slots = handingOver;
+    if (slots.isEmpty()) {
+      return;
+    }
+    byte[] k =
+        offset == 0 && length == key.length
+            ? key
+            : java.util.Arrays.copyOfRange(key, offset, offset + length);
+    if (slots.contains(slotOf.slot(k))) {
+      moveOne(k, owner);
+    }
+  }
+
+  /** Moves one key's copy into the owner's keyspace (one thread per key at a time); true if so. */
+  private boolean moveOne(byte[] key, KeyspaceSession owner) {
+    java.util.concurrent.locks.ReentrantLock lock =
+        moveLocks[java.util.Arrays.hashCode(key) & (moveLocks.length - 1)];
+    lock.lock();
+    try {
+      if (!handingOver.contains(slotOf.slot(key))) {
+        return false;
+      }
+      Moving m = moving.get();
+      if (!m.copies.copyOut(key, 0, key.length, m.copy)) {
+        return false; // moved already, or never here
       }
       try {
         // As a set of the same bytes, flags and expiry: the same kind of item (a JSON or protobuf
@@ -130,22 +209,46 @@ public final class StandbyReplica implements AutoCloseable {
             key,
             0,
             key.length,
-            copy.flags,
-            copy.number,
-            copy.value,
+            m.copy.flags,
+            m.copy.number,
+            m.copy.value,
             0,
             false,
             false,
-            outcome);
-        moved++;
+            m.outcome);
+        promoted.incrementAndGet();
       } catch (ProfileRejectedException e) {
         System.err.println("whack node: a standby profile could not be promoted: " + e);
       }
+      m.copies.delete(key, 0, key.length, 0);
+      return true;
+    } finally {
+      lock.unlock();
     }
-    store.dropMoved(key -> inSlot.test(slotOf.slot(key)));
-    promoted.addAndGet(moved);
-    return moved;
   }
+
+  /** A thread's handle on the copies, for moving keys out of them. */
+  private final class Moving {
+    final KeyspaceSession copies = store.session();
+    final Outcome copy = new Outcome();
+    final Outcome outcome = new Outcome();
+  }
+
+  private final ThreadLocal<Moving> moving = ThreadLocal.withInitial(Moving::new);
+
+  /** One key moves at a time: a reader, a record's apply and the mover may meet on it. */
+  private final java.util.concurrent.locks.ReentrantLock[] moveLocks = newLocks(256);
+
+  private static java.util.concurrent.locks.ReentrantLock[] newLocks(int n) {
+    java.util.concurrent.locks.ReentrantLock[] locks =
+        new java.util.concurrent.locks.ReentrantLock[n];
+    for (int i = 0; i < n; i++) {
+      locks[i] = new java.util.concurrent.locks.ReentrantLock();
+    }
+    return locks;
+  }
+
+  private volatile Set<Integer> handingOver = Set.of();
 
   /** The slot of a key, as the cluster map computes it. */
   @FunctionalInterface
@@ -237,6 +340,7 @@ public final class StandbyReplica implements AutoCloseable {
       fresh.add(new TopicPartition(topic, slot));
     }
     if (!fresh.isEmpty()) {
+      stopHandingOver(added); // a slot that left this member while its copy was moving in
       consumer.seekToBeginning(fresh);
     }
     if (!dropped.isEmpty()) {

@@ -513,6 +513,9 @@ public final class UpdateSource implements AutoCloseable {
     ConsumerRecord<byte[], byte[]> record = pending.record();
     byte[] key = record.key();
     try {
+      if (standbys != null) {
+        standbys.moveIfHandingOver(key, 0, key.length, session); // its copy first, if still there
+      }
       Status status =
           session.applySourced(
               key,
@@ -934,11 +937,14 @@ public final class UpdateSource implements AutoCloseable {
     for (TopicPartition partition : partitions) {
       now.add(partition.partition());
     }
-    if (logged != null) {
-      Set<Integer> lost = new HashSet<>(held);
-      lost.removeAll(now);
-      if (!lost.isEmpty()) {
+    Set<Integer> lost = new HashSet<>(held);
+    lost.removeAll(now);
+    if (!lost.isEmpty()) {
+      if (logged != null) {
         logged.slotsLost(lost); // their waiting writes are in the log, for the new owners
+      }
+      if (standbys != null) {
+        standbys.stopHandingOver(lost); // a copy still moving in: no longer this member's
       }
     }
     boolean first = readSinceStart.isEmpty() && held.isEmpty();
@@ -1077,11 +1083,11 @@ public final class UpdateSource implements AutoCloseable {
       throw new WakeupException();
     }
     if (!reached.isEmpty()) {
-      long started = System.nanoTime();
-      int moved = standbys.promote(reached::containsKey, keyspace.session());
+      cluster.movingIn(reached.keySet());
+      standbys.handOver(reached.keySet(), keyspace, cluster::movedIn);
       System.err.printf(
-          "whack node: took over %d slots from their warm copies (%d profiles in %d ms)%n",
-          reached.size(), moved, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+          "whack node: taking over %d slots from their warm copies %s%n",
+          reached.size(), new java.util.TreeSet<>(reached.keySet()));
     }
     return reached;
   }

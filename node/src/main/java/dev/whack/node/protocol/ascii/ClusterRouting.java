@@ -104,6 +104,7 @@ final class ClusterRouting {
       return false;
     }
     if (cluster.owns(key, 0, key.length)) {
+      cluster.ensureLocal(key, 0, key.length, keyspace); // a warm copy moving in: this key first
       return READS.contains(command) && refusedWhileTakingOver(key);
     }
     String owner = cluster.ownerOf(key, 0, key.length);
@@ -220,8 +221,11 @@ final class ClusterRouting {
         return false; // errors and virtual keys are answered here
       }
       boolean mine = cluster.owns(k, 0, k.length);
-      if (mine && refusedWhileTakingOver(k)) {
-        return true;
+      if (mine) {
+        cluster.ensureLocal(k, 0, k.length, keyspace);
+        if (refusedWhileTakingOver(k)) {
+          return true;
+        }
       }
       anyRemote |= !mine;
     }

@@ -201,6 +201,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** Key and extras are in; storage commands check their value length, the rest execute. */
   void afterKey(BinaryRequest r, Framing framing) {
     r.forwardTo = null;
+    if (cluster.isManaged() && keyed(r.opcode) && cluster.owns(r.key, 0, r.keyLength)) {
+      cluster.ensureLocal(r.key, 0, r.keyLength, keys); // a warm copy moving in: this key first
+    }
     if (cluster.isManaged() && reads(r.opcode) && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
       String why = cluster.notServingBecause(r.key, 0, r.keyLength);
       if (why != null && cluster.owns(r.key, 0, r.keyLength)) {
