@@ -50,8 +50,20 @@ public final class Cluster implements AutoCloseable {
 
   private volatile KeyMover keyMover;
 
-  /** One map, this node's place in it, and a client to its other members (null: none). */
-  private record View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {}
+  /**
+   * One map, this node's place in it, and a client to its other members (null: none); in a managed
+   * cluster also a client for forwarded writes through the log, which wait for the owner to apply
+   * them (up to {@link #LOGGED_WRITE_TIMEOUT}) and are pipelined deep (null: none).
+   */
+  private record View(
+      ClusterMap map, int selfIndex, List<String> peers, WhackClient client, WhackClient writes) {
+    View(ClusterMap map, int selfIndex, List<String> peers, WhackClient client) {
+      this(map, selfIndex, peers, client, null);
+    }
+  }
+
+  /** Longer than the owner's own wait for its apply (30 s), so that its answer is what comes. */
+  private static final Duration LOGGED_WRITE_TIMEOUT = Duration.ofSeconds(35);
 
   private Cluster(
       String self, boolean managed, Duration timeout, Duration sessionTimeout, View view) {
@@ -80,7 +92,7 @@ public final class Cluster implements AutoCloseable {
     if (map.members().size() == 1) {
       return single(self);
     }
-    return new Cluster(self, false, timeout, null, view(self, map, null, timeout));
+    return new Cluster(self, false, timeout, null, view(self, map, null, timeout, false));
   }
 
   /**
@@ -104,26 +116,35 @@ public final class Cluster implements AutoCloseable {
     return sessionTimeout;
   }
 
-  private static View view(String self, ClusterMap map, View old, Duration timeout) {
+  private static View view(
+      String self, ClusterMap map, View old, Duration timeout, boolean managed) {
     int selfIndex = map.members().indexOf(self);
     List<String> peers = new ArrayList<>(map.members());
     peers.remove(self);
     if (old != null && old.peers.equals(peers)) {
-      return new View(map, selfIndex, old.peers, old.client);
+      return new View(map, selfIndex, old.peers, old.client, old.writes);
     }
-    WhackClient client =
-        peers.isEmpty()
+    WhackClient client = peers.isEmpty() ? null : peerClient(peers, timeout).build();
+    WhackClient writes =
+        peers.isEmpty() || !managed
             ? null
-            : WhackClient.builder()
-                .servers(peers)
-                .requestTimeout(timeout)
-                .connectTimeout(timeout)
-                // A peer that was not up yet, or restarted, is back within a second.
-                .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
-                // The node routes by its own map; its client only reaches the members named.
-                .discoverCluster(false)
+            : peerClient(peers, timeout)
+                .requestTimeout(LOGGED_WRITE_TIMEOUT)
+                .connectionsPerNode(2)
+                .maxInFlightPerConnection(8192)
                 .build();
-    return new View(map, selfIndex, List.copyOf(peers), client);
+    return new View(map, selfIndex, List.copyOf(peers), client, writes);
+  }
+
+  private static WhackClient.Builder peerClient(List<String> peers, Duration timeout) {
+    return WhackClient.builder()
+        .servers(peers)
+        .requestTimeout(timeout)
+        .connectTimeout(timeout)
+        // A peer that was not up yet, or restarted, is back within a second.
+        .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
+        // The node routes by its own map; its client only reaches the members named.
+        .discoverCluster(false);
   }
 
   /**
@@ -139,13 +160,16 @@ public final class Cluster implements AutoCloseable {
     if (map.epoch() < old.map.epoch()) {
       return;
     }
-    View next = view(self, map, old, timeout);
+    View next = view(self, map, old, timeout, true);
     // Slots this member gains are served only once taken over ({@link #tookOver}); those it lost
     // are no longer its concern.
     Set<Integer> owned = new HashSet<>(map.slotsOf(self));
     Set<Integer> taking = new HashSet<>(takingOver);
     taking.retainAll(owned);
-    owned.removeAll(old.selfIndex == ClusterMap.NONE ? Set.of() : old.map.slotsOf(self));
+    if (!takeOverAll) {
+      owned.removeAll(old.selfIndex == ClusterMap.NONE ? Set.of() : old.map.slotsOf(self));
+    }
+    takeOverAll = false;
     taking.addAll(owned);
     takingOver = Set.copyOf(taking);
     Set<Integer> moving = new HashSet<>(movingIn);
@@ -156,6 +180,10 @@ public final class Cluster implements AutoCloseable {
     if (old.client != null && old.client != next.client) {
       CompletableFuture.delayedExecutor(2 * timeout.toMillis(), TimeUnit.MILLISECONDS)
           .execute(old.client::close);
+    }
+    if (old.writes != null && old.writes != next.writes) {
+      CompletableFuture.delayedExecutor(2 * LOGGED_WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(old.writes::close);
     }
   }
 
@@ -212,6 +240,16 @@ public final class Cluster implements AutoCloseable {
   public void useKeyMover(KeyMover mover) {
     this.keyMover = mover;
   }
+
+  /**
+   * This member lost its slots without handing them over (fenced by the group): every slot the next
+   * map gives it is read again before it is served, even one it owned before.
+   */
+  public synchronized void takeOverAllAgain() {
+    takeOverAll = true;
+  }
+
+  private boolean takeOverAll;
 
   /** Slots this member owns but is still taking over, in slot order (empty: none). */
   public List<Integer> takingOver() {
@@ -331,7 +369,11 @@ public final class Cluster implements AutoCloseable {
    * the member, so a pipeline of forwarded writes is applied there in the order it was sent.
    */
   public CompletableFuture<byte[]> relayInKeyOrder(String member, byte[] key, byte[] commands) {
-    return ask(member, client -> client.relayInKeyOrder(member, key, commands));
+    View v = view;
+    if (v.writes == null || !v.peers.contains(member)) {
+      return ask(member, client -> client.relayInKeyOrder(member, key, commands));
+    }
+    return v.writes.relayInKeyOrder(member, key, commands);
   }
 
   /** Passes whole commands to a member and returns its reply bytes. */
@@ -461,9 +503,12 @@ public final class Cluster implements AutoCloseable {
 
   @Override
   public void close() {
-    WhackClient client = view.client;
-    if (client != null) {
-      client.close();
+    View v = view;
+    if (v.client != null) {
+      v.client.close();
+    }
+    if (v.writes != null) {
+      v.writes.close();
     }
   }
 }

@@ -184,6 +184,10 @@ public final class ClusterSegments {
     String name = members.get(member);
     CompletableFuture<Page> answer;
     if (name.equals(cluster.self())) {
+      String taking = cluster.takingOverBecause();
+      if (taking != null) {
+        return CompletableFuture.failedFuture(ClusterException.failed(taking)); // never short
+      }
       try {
         answer = CompletableFuture.completedFuture(localPage(listing, expression, inner, limit));
       } catch (EngineException | IllegalArgumentException e) {

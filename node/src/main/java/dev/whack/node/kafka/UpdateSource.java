@@ -140,6 +140,9 @@ public final class UpdateSource implements AutoCloseable {
    */
   private final Map<Integer, Long> readyAt = new HashMap<>();
 
+  /** The poll just read, not yet handed to the lanes while the one before it is finished. */
+  private ConsumerRecords<byte[], byte[]> pendingPoll = ConsumerRecords.empty();
+
   /** The slots {@link #standbys} kept warm as of the last map. Consumer thread only. */
   private Set<Integer> backed = new HashSet<>();
 
@@ -287,7 +290,9 @@ public final class UpdateSource implements AutoCloseable {
         (java.util.function.Consumer<dev.whack.client.ring.ClusterMap>) cluster::install);
     int session = (int) cluster.sessionTimeout().toMillis();
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session);
-    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, session / 5));
+    // The survivors of a member's death learn of the rebalance at their next heartbeat: a short
+    // interval is part of how soon its slots are served again (a heartbeat costs little).
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, session / 12));
   }
 
   /** The group member id kept in the data directory, made on first use. */
@@ -376,6 +381,7 @@ public final class UpdateSource implements AutoCloseable {
       }
       throw (RuntimeException) failed;
     }
+    pendingPoll = records;
     Map<TopicPartition, Long> retried = finishInFlight(false);
     long batchStart = System.nanoTime();
     try {
@@ -421,7 +427,7 @@ public final class UpdateSource implements AutoCloseable {
     if (lastRecord != null && !last) {
       yieldToLiveWork(lastRecord, System.nanoTime() - inFlightSince);
     }
-    takeOverCaughtUp();
+    takeOverCaughtUp(last ? ConsumerRecords.empty() : pendingPoll);
     updateLags();
     commitWhatIsDurable(false);
     return retried;
@@ -512,10 +518,12 @@ public final class UpdateSource implements AutoCloseable {
   private void applyHere(LocalAppliers.Pending pending, KeyspaceSession session, Outcome outcome) {
     ConsumerRecord<byte[], byte[]> record = pending.record();
     byte[] key = record.key();
+    if (standbys != null) {
+      // Its copy first, if still there. Outside the record's try: a failure here is this node's
+      // (its log, its memory), not the record's, so the poll is read again.
+      standbys.moveIfHandingOver(key, 0, key.length, session);
+    }
     try {
-      if (standbys != null) {
-        standbys.moveIfHandingOver(key, 0, key.length, session); // its copy first, if still there
-      }
       Status status =
           session.applySourced(
               key,
@@ -879,6 +887,10 @@ public final class UpdateSource implements AutoCloseable {
         if (logged != null) {
           logged.slotsLost(held); // fenced: whoever owns them now applies the writes waiting
         }
+        if (standbys != null) {
+          standbys.stopHandingOver(held); // copies moving in: no longer this member's to move
+        }
+        cluster.takeOverAllAgain(); // every slot of the next map is read again before served
         keptAt.clear();
         held = new HashSet<>();
       }
@@ -1032,8 +1044,12 @@ public final class UpdateSource implements AutoCloseable {
     }
   }
 
-  /** Slots whose records up to their take-over end are all handled now are served. */
-  private void takeOverCaughtUp() {
+  /**
+   * Slots whose records up to their take-over end are all handled now are served: by the last
+   * record handled, or, when the partition ends in something that is no record (a transaction's
+   * marker, a compacted gap), by the consumer's position with nothing of it read and not applied.
+   */
+  private void takeOverCaughtUp(ConsumerRecords<byte[], byte[]> unapplied) {
     if (readyAt.isEmpty()) {
       return;
     }
@@ -1041,8 +1057,17 @@ public final class UpdateSource implements AutoCloseable {
     java.util.Iterator<Map.Entry<Integer, Long>> it = readyAt.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<Integer, Long> slot = it.next();
-      if (slot.getKey() < now.length() && now.get(slot.getKey()) >= slot.getValue()) {
-        cluster.tookOver(slot.getKey());
+      int s = slot.getKey();
+      boolean done = s < now.length() && now.get(s) >= slot.getValue();
+      if (!done) {
+        TopicPartition partition = new TopicPartition(options.updatesTopic(), s);
+        done =
+            unapplied.records(partition).isEmpty()
+                && consumer.assignment().contains(partition)
+                && consumer.position(partition) >= slot.getValue();
+      }
+      if (done) {
+        cluster.tookOver(s);
         it.remove();
       }
     }

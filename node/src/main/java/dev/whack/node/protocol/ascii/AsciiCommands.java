@@ -425,13 +425,13 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     }
     KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(pendingFlags, data);
     if (kind == null) {
-      if (!keys.holdsProfile(line.bytes, line.tokenStart[1], line.tokenLength(1))
+      if (!keys.holds(line.bytes, line.tokenStart[1], line.tokenLength(1))
           && cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
               == null) {
-        return false; // an opaque value, the owner's alone as in memcached
+        return false; // a new opaque value, the owner's alone as in memcached
       }
-      // An opaque value over a profile the copies hold: through the log too, where its flags and
-      // bytes store it as the opaque value it is (docs/kafka.md, "Records").
+      // An opaque value over an item the copies may hold (the log may have written it): through
+      // the log too, where its flags and bytes store it as the opaque value it is (docs/kafka.md).
       kind = KeyspaceSession.SourcedKind.PROFILE_JSON;
     }
     pendingLine = null;

@@ -41,8 +41,8 @@ final class ClusterRouting {
           "set", "add", "replace", "append", "prepend", "cas", "delete", "incr", "decr", "touch",
           "update", "segof", "mg", "ms", "md", "ma", "me");
 
-  /** Keyed commands that read a key (refused while its slot is taken over here). */
-  private static final Set<String> READS = Set.of("mg", "me", "segof");
+  /** Keyed commands a managed member may send through the log (the others wait for a take-over). */
+  private static final Set<String> THROUGH_LOG = Set.of("set", "update", "delete");
 
   private static final Set<String> WITH_DATA =
       Set.of("set", "add", "replace", "append", "prepend", "cas", "ms", "update");
@@ -61,6 +61,7 @@ final class ClusterRouting {
   private byte[] pendingKey;
 
   private boolean pendingLogged;
+  private boolean pendingNoreply;
 
   ClusterRouting(Cluster cluster, KeyspaceSession keyspace, ProfileEngine engine) {
     this.cluster = cluster;
@@ -105,17 +106,23 @@ final class ClusterRouting {
     }
     if (cluster.owns(key, 0, key.length)) {
       cluster.ensureLocal(key, 0, key.length, keyspace); // a warm copy moving in: this key first
-      return READS.contains(command) && refusedWhileTakingOver(key);
+      // While its slot is read from the log, only writes that go there may run: anything else
+      // would read or change a state that is not there yet.
+      // (A command with a data block is left to run: its block is still to be read.)
+      return !THROUGH_LOG.contains(command)
+          && !WITH_DATA.contains(command)
+          && refusedWhileTakingOver(key);
     }
     String owner = cluster.ownerOf(key, 0, key.length);
     if (WITH_DATA.contains(command)) {
       pendingOwner = owner; // forwarded with its data block, once that is read
       pendingKey = key;
       pendingLogged = command.equals("set") || command.equals("update");
+      pendingNoreply = noreply(line);
       return false;
     }
     if (command.equals("delete") && cluster.updatesLog() != null) {
-      forwardLogged(owner, key, lineBytes(line));
+      forwardLogged(owner, key, lineBytes(line), noreply(line), framing);
     } else {
       forward(owner, lineBytes(line), framing);
     }
@@ -128,10 +135,34 @@ final class ClusterRouting {
    * forwarded meanwhile (each key's on one connection, so in order); anything else waits for the
    * answers before it (ProtocolDecoder), so a client still reads what it wrote.
    */
-  private void forwardLogged(String owner, byte[] key, byte[] raw) {
+  private void forwardLogged(
+      String owner, byte[] key, byte[] raw, boolean noreply, AsciiCommands.Framing framing) {
+    String k = new String(key, ISO_8859_1);
+    if (!forwardedKeys.add(k)) {
+      // One write per key on its way at a time: the next waits for its answer, so a change of
+      // connection or owner meanwhile cannot reorder them.
+      framing.runWhenAnswered(() -> forwardLogged(owner, key, raw, noreply, framing));
+      return;
+    }
     replies.answerLater(
         cluster.relayInKeyOrder(owner, key, raw),
-        (reply, error) -> replies.bytes(error == null ? reply : unreachable(owner, error)));
+        (reply, error) -> {
+          forwardedKeys.remove(k);
+          if (error == null) {
+            replies.bytes(reply);
+          } else if (!noreply) {
+            replies.bytes(unreachable(owner, error)); // noreply: not even errors, as memcached
+          }
+        });
+  }
+
+  /** Keys of forwarded writes through the log on their way, not answered yet. */
+  private final Set<String> forwardedKeys = new java.util.HashSet<>();
+
+  private static final byte[] NOREPLY = ascii("noreply");
+
+  private static boolean noreply(AsciiLine line) {
+    return line.tokenCount > 2 && line.tokenEquals(line.tokenCount - 1, NOREPLY);
   }
 
   /** A storage command's block has arrived: forward both if the key is elsewhere. */
@@ -147,7 +178,7 @@ final class ClusterRouting {
     raw.writeBytes(data);
     raw.writeBytes(CRLF);
     if (pendingLogged && cluster.updatesLog() != null) {
-      forwardLogged(owner, pendingKey, raw.toByteArray());
+      forwardLogged(owner, pendingKey, raw.toByteArray(), pendingNoreply, framing);
     } else {
       forward(owner, raw.toByteArray(), framing);
     }
@@ -215,10 +246,12 @@ final class ClusterRouting {
       }
     }
     boolean anyRemote = false;
+    boolean answeredHere = false;
     for (String key : keys) {
       byte[] k = key.getBytes(ISO_8859_1);
       if (k.length > AsciiCommands.KEY_MAX_LENGTH || Keyspace.isReserved(k, 0, k.length)) {
-        return false; // errors and virtual keys are answered here
+        answeredHere = true; // errors and virtual keys are answered here (after the moves below)
+        continue;
       }
       boolean mine = cluster.owns(k, 0, k.length);
       if (mine) {
@@ -228,6 +261,9 @@ final class ClusterRouting {
         }
       }
       anyRemote |= !mine;
+    }
+    if (answeredHere) {
+      return false;
     }
     if (!anyRemote) {
       return false;
@@ -502,8 +538,9 @@ final class ClusterRouting {
   }
 
   /**
-   * A read of a key this member owns but is still taking over (its warm copy being promoted, or its
-   * slot read from the log) fails fast with the reason rather than missing: true when answered.
+   * A command on a key this member owns but is still taking over (its slot read from the log) fails
+   * fast with the reason rather than missing or acting on a state not there yet: true when
+   * answered.
    */
   private boolean refusedWhileTakingOver(byte[] key) {
     String why = cluster.notServingBecause(key, 0, key.length);

@@ -340,7 +340,8 @@ final class MetaCommands {
     if (managed
         && storeMode != StoreMode.APPEND
         && storeMode != StoreMode.PREPEND
-        && Keyspace.profileRecordOf((int) clientFlags, data) != null) {
+        && (Keyspace.profileRecordOf((int) clientFlags, data) != null
+            || keys.holdsProfile(keyBytes, keyOffset, keyLength))) {
       error(LoggedReplies.SET_UPDATE_OR_DELETE); // ms has no place in the log's order of writes
       return;
     }

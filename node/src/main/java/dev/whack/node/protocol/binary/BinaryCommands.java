@@ -204,12 +204,21 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     if (cluster.isManaged() && keyed(r.opcode) && cluster.owns(r.key, 0, r.keyLength)) {
       cluster.ensureLocal(r.key, 0, r.keyLength, keys); // a warm copy moving in: this key first
     }
-    if (cluster.isManaged() && reads(r.opcode) && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
+    if (cluster.isManaged()
+        && keyed(r.opcode)
+        && !throughLog(r.opcode)
+        && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
       String why = cluster.notServingBecause(r.key, 0, r.keyLength);
       if (why != null && cluster.owns(r.key, 0, r.keyLength)) {
-        // Owned but still being taken over here: fail fast with the reason rather than miss.
+        // Owned but still being taken over here: fail fast with the reason rather than miss or
+        // act on a state not there yet (writes through the log run: they wait for it).
         error(r, STATUS_TEMPORARY_FAILURE, why);
-        framing.done();
+        long length = r.valueLength();
+        if (length > 0) {
+          framing.swallow(length);
+        } else {
+          framing.done();
+        }
         return;
       }
     }
@@ -408,10 +417,10 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
             || cluster.notServingBecause(r.key, 0, r.keyLength) != null);
   }
 
-  /** Keyed requests that read a key (refused while its slot is taken over here). */
-  private static boolean reads(int opcode) {
+  /** Keyed requests a managed member may send through the log (the others wait for a take-over). */
+  private static boolean throughLog(int opcode) {
     return switch (opcode) {
-      case GET, GETQ, GETK, GETKQ, GAT, GATQ, GATK, GATKQ, SegmentOpcodes.SEG_OF -> true;
+      case SET, SETQ, DELETE, DELETEQ, SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> true;
       default -> false;
     };
   }
@@ -493,10 +502,10 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     if (updatesLog != null && !concatenation && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
       KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(r.flags, r.value);
       if (kind == null
-          && (keys.holdsProfile(r.key, 0, r.keyLength)
+          && (keys.holds(r.key, 0, r.keyLength)
               || cluster.notServingBecause(r.key, 0, r.keyLength) != null)) {
-        // An opaque value over a profile the copies hold: through the log too, stored there as
-        // the opaque value it is.
+        // An opaque value over an item the copies may hold (the log may have written it):
+        // through the log too, stored there as the opaque value it is.
         kind = KeyspaceSession.SourcedKind.PROFILE_JSON;
       }
       if (kind != null) {
