@@ -353,10 +353,11 @@ public final class StandbyReplica implements AutoCloseable {
       stopHandingOver(added); // a slot that left this member while its copy was moving in
       consumer.seekToBeginning(fresh);
     }
+    // The owner waits for the promoted slots' offsets only: answer before the scan below.
+    r.done().complete(reached);
     if (!dropped.isEmpty()) {
       store.dropMoved(key -> dropped.contains(slotOf.slot(key)));
     }
-    r.done().complete(reached);
   }
 
   private void apply(

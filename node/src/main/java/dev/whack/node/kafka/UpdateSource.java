@@ -140,6 +140,12 @@ public final class UpdateSource implements AutoCloseable {
    */
   private final Map<Integer, Long> readyAt = new HashMap<>();
 
+  /** The group took this member's slots without a hand-over (fenced); consumer thread only. */
+  private boolean fenced;
+
+  /** When this member was last given slots it did not hold (for the take-over's log line). */
+  private long assignedAtNanos;
+
   /** The poll just read, not yet handed to the lanes while the one before it is finished. */
   private ConsumerRecords<byte[], byte[]> pendingPoll = ConsumerRecords.empty();
 
@@ -891,6 +897,7 @@ public final class UpdateSource implements AutoCloseable {
           standbys.stopHandingOver(held); // copies moving in: no longer this member's to move
         }
         cluster.takeOverAllAgain(); // every slot of the next map is read again before served
+        fenced = true; // and what this member holds of slots it no longer owns is dropped then
         keptAt.clear();
         held = new HashSet<>();
       }
@@ -945,6 +952,7 @@ public final class UpdateSource implements AutoCloseable {
    * the producer marks make a record it already applied count once.
    */
   private void takeSlots(Collection<TopicPartition> partitions) {
+    assignedAtNanos = System.nanoTime();
     Set<Integer> now = new HashSet<>();
     for (TopicPartition partition : partitions) {
       now.add(partition.partition());
@@ -960,7 +968,10 @@ public final class UpdateSource implements AutoCloseable {
       }
     }
     boolean first = readSinceStart.isEmpty() && held.isEmpty();
-    if (first || !held.equals(now)) {
+    if (first || fenced || !lost.isEmpty()) {
+      fenced = false;
+      // A scan of the whole keyspace: only when a slot left (a failover's survivors gain slots
+      // and lose none, and their take-over must not wait for it).
       int dropped = keyspace.dropMoved(key -> !cluster.owns(key, 0, key.length));
       if (dropped > 0) {
         System.err.printf(
@@ -1069,6 +1080,9 @@ public final class UpdateSource implements AutoCloseable {
       if (done) {
         cluster.tookOver(s);
         it.remove();
+        System.err.printf(
+            "whack node: slot %d served, %d ms after this member was given it%n",
+            s, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
       }
     }
   }
@@ -1111,8 +1125,13 @@ public final class UpdateSource implements AutoCloseable {
       cluster.movingIn(reached.keySet());
       standbys.handOver(reached.keySet(), keyspace, cluster::movedIn);
       System.err.printf(
-          "whack node: taking over %d slots from their warm copies %s%n",
-          reached.size(), new java.util.TreeSet<>(reached.keySet()));
+          "whack node: taking over %d slots from their warm copies %s (assigned at %d ms since"
+              + " the epoch; hand-shake %d ms)%n",
+          reached.size(),
+          new java.util.TreeSet<>(reached.keySet()),
+          System.currentTimeMillis()
+              - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
     }
     return reached;
   }
