@@ -175,11 +175,6 @@ public final class StandbyReplica implements AutoCloseable {
     return true;
   }
 
-  /** Slots whose copies are still being handed over. */
-  public Set<Integer> handingOver() {
-    return handingOver;
-  }
-
   /**
    * Before the owner uses {@code key}: if its slot's copy is being handed over and the key is still
    * here, moves it into the owner's keyspace through {@code owner} (the caller's own session).

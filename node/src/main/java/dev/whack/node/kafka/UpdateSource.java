@@ -888,6 +888,8 @@ public final class UpdateSource implements AutoCloseable {
      */
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      System.err.printf(
+          "whack node: %s lost its slots %s without a hand-over (fenced)%n", cluster.self(), held);
       onPartitionsRevoked(partitions);
       if (cluster.isManaged()) {
         if (logged != null) {
@@ -1081,8 +1083,8 @@ public final class UpdateSource implements AutoCloseable {
         cluster.tookOver(s);
         it.remove();
         System.err.printf(
-            "whack node: slot %d served, %d ms after this member was given it%n",
-            s, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
+            "whack node: %s serves slot %d, %d ms after it was given it%n",
+            cluster.self(), s, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
       }
     }
   }
@@ -1125,8 +1127,9 @@ public final class UpdateSource implements AutoCloseable {
       cluster.movingIn(reached.keySet());
       standbys.handOver(reached.keySet(), keyspace, cluster::movedIn);
       System.err.printf(
-          "whack node: taking over %d slots from their warm copies %s (assigned at %d ms since"
+          "whack node: %s taking over %d slots from their warm copies %s (assigned at %d ms since"
               + " the epoch; hand-shake %d ms)%n",
+          cluster.self(),
           reached.size(),
           new java.util.TreeSet<>(reached.keySet()),
           System.currentTimeMillis()
