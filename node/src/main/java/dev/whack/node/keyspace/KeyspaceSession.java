@@ -526,22 +526,40 @@ public final class KeyspaceSession {
     java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
     lock.lock();
     try {
-      Item current = cache.peek(key, keyOffset, keyLength, out);
-      if (current != null
-          && current.isProfile()
-          && engine.producerMark(current.key, current.hash, current.ordinal, producer) >= seq) {
-        out.reset();
+      if (appliedAlready(key, keyOffset, keyLength, producer, seq, out)) {
         return Status.IGNORED;
       }
       Status status = update(key, keyOffset, keyLength, value, 0, value.length, protobuf, out);
       if (status == Status.STORED || status == Status.IGNORED) {
-        int length = sourcedJsonUpdate(EMPTY_OBJECT, producer, seq);
-        update(key, keyOffset, keyLength, sourced, 0, length, false, out);
+        mark(key, keyOffset, keyLength, producer, seq, out);
       }
       return status;
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Under the key's lock: whether the profile's mark for {@code producer} is at or past {@code seq}
+   * (then {@code out} is reset: the record changes nothing).
+   */
+  private boolean appliedAlready(
+      byte[] key, int keyOffset, int keyLength, byte[] producer, long seq, Outcome out) {
+    Item current = cache.peek(key, keyOffset, keyLength, out);
+    if (current != null
+        && current.isProfile()
+        && engine.producerMark(current.key, current.hash, current.ordinal, producer) >= seq) {
+      out.reset();
+      return true;
+    }
+    return false;
+  }
+
+  /** Sets the record's mark on the profile, as an empty update from its source. */
+  private Status mark(
+      byte[] key, int keyOffset, int keyLength, byte[] producer, long seq, Outcome out) {
+    int length = sourcedJsonUpdate(EMPTY_OBJECT, producer, seq);
+    return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
   }
 
   /** A whole profile or a delete from a source: decided on the profile's mark, under its lock. */
@@ -558,11 +576,7 @@ public final class KeyspaceSession {
     java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
     lock.lock();
     try {
-      Item current = cache.peek(key, keyOffset, keyLength, out);
-      if (current != null
-          && current.isProfile()
-          && engine.producerMark(current.key, current.hash, current.ordinal, producer) >= seq) {
-        out.reset();
+      if (appliedAlready(key, keyOffset, keyLength, producer, seq, out)) {
         return Status.IGNORED;
       }
       if (kind == SourcedKind.DELETE) {
@@ -600,8 +614,7 @@ public final class KeyspaceSession {
       // The profile as sent replaced every mark; the record's own follows, in the same lock hold.
       // (Logged as a second record: should a crash fall between the two, the replay puts the same
       // profile again, which changes nothing.)
-      int length = sourcedJsonUpdate(EMPTY_OBJECT, producer, seq);
-      return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
+      return mark(key, keyOffset, keyLength, producer, seq, out);
     } finally {
       lock.unlock();
     }
