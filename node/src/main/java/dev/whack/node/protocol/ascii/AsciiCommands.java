@@ -15,6 +15,7 @@ import dev.whack.node.observability.StatsReport;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.WritesThroughLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 
@@ -404,8 +405,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private boolean loggedRemoval(byte[] key, int offset, int length) {
     return cluster.updatesLog() != null
         && (replies.answersToCome() > 0
-            || keys.holds(key, offset, length)
-            || cluster.notServingBecause(key, offset, length) != null);
+            || WritesThroughLog.ofDelete(cluster, keys, key, offset, length));
   }
 
   /**
@@ -423,16 +423,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
         || Keyspace.isReserved(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
       return false;
     }
-    KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(pendingFlags, data);
+    KeyspaceSession.SourcedKind kind =
+        WritesThroughLog.ofSet(
+            cluster, keys, line.bytes, line.tokenStart[1], line.tokenLength(1), pendingFlags, data);
     if (kind == null) {
-      if (!keys.holds(line.bytes, line.tokenStart[1], line.tokenLength(1))
-          && cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
-              == null) {
-        return false; // a new opaque value, the owner's alone as in memcached
-      }
-      // An opaque value over an item the copies may hold (the log may have written it): through
-      // the log too, where its flags and bytes store it as the opaque value it is (docs/kafka.md).
-      kind = KeyspaceSession.SourcedKind.PROFILE_JSON;
+      return false;
     }
     pendingLine = null;
     boolean noreply = pendingNoreply;
@@ -812,9 +807,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null) {
       // While the slot is taken over here what it holds is not known yet: the log decides.
-      if (keys.holds(line.bytes, line.tokenStart[1], line.tokenLength(1))
-          || cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
-              != null) {
+      if (WritesThroughLog.ofDelete(
+          cluster, keys, line.bytes, line.tokenStart[1], line.tokenLength(1))) {
         deleteThroughLog(line, noreply, updatesLog);
         return;
       }

@@ -88,7 +88,7 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
    * What may run while writes through the log wait for their answers: those writes, and {@code mn}
    * (it reads nothing; a forwarding member ends each relayed pipeline with it).
    */
-  private static final byte[][] LOGGED_WRITES = {
+  private static final byte[][] RUNS_AHEAD = {
     "set ".getBytes(StandardCharsets.US_ASCII),
     "update ".getBytes(StandardCharsets.US_ASCII),
     "delete ".getBytes(StandardCharsets.US_ASCII),
@@ -102,7 +102,7 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
     }
     int start = in.readerIndex();
     int readable = in.readableBytes();
-    for (byte[] command : LOGGED_WRITES) {
+    for (byte[] command : RUNS_AHEAD) {
       int n = Math.min(readable, command.length);
       int i = 0;
       while (i < n && in.getByte(start + i) == command[i]) {

@@ -23,6 +23,7 @@ import dev.whack.node.observability.WatchSession;
 import dev.whack.node.observability.Watchers;
 import dev.whack.node.protocol.KeyText;
 import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.WritesThroughLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.ArrayList;
@@ -344,9 +345,8 @@ final class ProfileCommands {
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null
         && !Keyspace.isReserved(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
-      if (!keys.holdsOpaque(line.bytes, line.tokenStart[1], line.tokenLength(1))
-          || cluster.notServingBecause(line.bytes, line.tokenStart[1], line.tokenLength(1))
-              != null) {
+      if (WritesThroughLog.ofUpdate(
+          cluster, keys, line.bytes, line.tokenStart[1], line.tokenLength(1))) {
         updateThroughLog(line, body, updatesLog);
         return;
       }

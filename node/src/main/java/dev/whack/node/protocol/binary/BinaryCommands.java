@@ -16,6 +16,7 @@ import dev.whack.node.observability.StatsReport;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.WritesThroughLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
@@ -413,8 +414,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private boolean loggedRemoval(BinaryRequest r) {
     return cluster.updatesLog() != null
         && (replies.answersToCome() > 0
-            || keys.holds(r.key, 0, r.keyLength)
-            || cluster.notServingBecause(r.key, 0, r.keyLength) != null);
+            || WritesThroughLog.ofDelete(cluster, keys, r.key, 0, r.keyLength));
   }
 
   /** Keyed requests a managed member may send through the log (the others wait for a take-over). */
@@ -500,14 +500,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     boolean concatenation = mode == StoreMode.APPEND || mode == StoreMode.PREPEND;
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null && !concatenation && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
-      KeyspaceSession.SourcedKind kind = Keyspace.profileRecordOf(r.flags, r.value);
-      if (kind == null
-          && (keys.holds(r.key, 0, r.keyLength)
-              || cluster.notServingBecause(r.key, 0, r.keyLength) != null)) {
-        // An opaque value over an item the copies may hold (the log may have written it):
-        // through the log too, stored there as the opaque value it is.
-        kind = KeyspaceSession.SourcedKind.PROFILE_JSON;
-      }
+      KeyspaceSession.SourcedKind kind =
+          WritesThroughLog.ofSet(cluster, keys, r.key, 0, r.keyLength, r.flags, r.value);
       if (kind != null) {
         if (mode != StoreMode.SET) {
           error(r, STATUS_NOT_STORED, SET_UPDATE_OR_DELETE);
@@ -568,12 +562,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private void delete(BinaryRequest r, Framing framing) {
     UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null) {
-      boolean held = keys.holds(r.key, 0, r.keyLength);
       if (r.cas != 0 && keys.holdsProfile(r.key, 0, r.keyLength)) {
         error(r, STATUS_NOT_STORED, SET_UPDATE_OR_DELETE); // a conditional write of a profile
         return;
       }
-      if (r.cas == 0 && (held || cluster.notServingBecause(r.key, 0, r.keyLength) != null)) {
+      if (r.cas == 0 && WritesThroughLog.ofDelete(cluster, keys, r.key, 0, r.keyLength)) {
         throughLog(r, KeyspaceSession.SourcedKind.DELETE, updatesLog);
         return;
       }

@@ -26,6 +26,7 @@ import dev.whack.node.observability.Watchers;
 import dev.whack.node.protocol.KeyText;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
+import dev.whack.node.protocol.WritesThroughLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.List;
@@ -328,8 +329,7 @@ final class SegmentOpcodes {
     boolean protobuf = r.extrasLength == 4 && r.flags == Keyspace.PROTOBUF_PROFILE_FLAGS;
     dev.whack.node.cluster.UpdatesLog updatesLog = cluster.updatesLog();
     if (updatesLog != null && !Keyspace.isReserved(r.key, 0, r.keyLength)) {
-      if (!keys.holdsOpaque(r.key, 0, r.keyLength)
-          || cluster.notServingBecause(r.key, 0, r.keyLength) != null) {
+      if (WritesThroughLog.ofUpdate(cluster, keys, r.key, 0, r.keyLength)) {
         stats.profileUpdates.increment();
         out.throughLog(
             r,
