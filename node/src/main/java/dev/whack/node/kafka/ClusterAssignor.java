@@ -191,6 +191,14 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
         .forEach((memberId, s) -> claims.add(claim(memberId, s.userData())));
     Integer partitions = metadata.partitionCountForTopic(topic);
     ClusterMap map = plan(claims, partitions == null ? 0 : partitions);
+    // Why a map came out as it did is read from what each member claimed: one line per rebalance.
+    StringBuilder why = new StringBuilder();
+    for (Claim c : claims) {
+      why.append("; ").append(c.address()).append(" owned ").append(c.owned());
+      why.append(" copies behind ").append(c.behind()).append(" -> ");
+      why.append(map.slotsOf(c.address()));
+    }
+    System.err.printf("whack node: %s, the group's leader, made a map%s%n", self, why);
     byte[] mapBytes = String.join("\n", map.lines()).getBytes(StandardCharsets.UTF_8);
     Map<String, Claim> carriers = byAddress(claims);
     Map<String, Assignment> out = new HashMap<>();
@@ -431,6 +439,9 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       }
     }
     backed = List.copyOf(warm);
+    System.err.printf(
+        "whack node: %s installs map %d: owns %s, keeps copies of %s%n",
+        self, map.epoch(), owned, backed);
     install.accept(map);
   }
 }
