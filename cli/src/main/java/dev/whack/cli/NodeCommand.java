@@ -215,7 +215,8 @@ final class NodeCommand implements Callable<Integer> {
       description =
           "keep this compacted topic of whole profiles up to date, and when the node starts empty,"
               + " refill it from there and follow --kafka-updates from where the profiles stand"
-              + " (docs/kafka.md)")
+              + " (docs/kafka.md); with --cluster, one partition per slot, and a slot or a copy"
+              + " with no warm copy is restored from its partition (docs/cluster.md)")
   String kafkaProfiles;
 
   @Option(

@@ -192,7 +192,14 @@ public final class WhackNode implements AutoCloseable {
                 engine.stripeLocks(),
                 kafkaSource,
                 config.kafka().updatesTopic(),
-                Duration.ofMillis(config.kafka().profilesDelayMillis()));
+                Duration.ofMillis(config.kafka().profilesDelayMillis()),
+                cluster);
+    if (profilesTopic != null && cluster.isManaged()) {
+      // The topic is the slots' changelog: a slot or a copy with no warm copy to start from is
+      // restored from it (docs/cluster.md, "Restore from the profiles topic").
+      kafkaSource.restoresFrom(profilesTopic);
+      standbys.restoresFrom(profilesTopic);
+    }
     if (profilesTopic != null) {
       profilesTopic.start(); // changes are tracked before the first record applies
     }
@@ -248,8 +255,11 @@ public final class WhackNode implements AutoCloseable {
    * of the updates topic is followed from (docs/kafka.md, "Refill"); null when there is no refill.
    */
   private Map<Integer, Long> refillFromKafka(NodeConfig config) {
-    if (config.kafka() == null || config.kafka().profilesTopic() == null || !startsEmpty) {
-      return null;
+    if (config.kafka() == null
+        || config.kafka().profilesTopic() == null
+        || !startsEmpty
+        || config.clusterName() != null) {
+      return null; // a managed member restores the slots it is given, each from its partition
     }
     long start = System.nanoTime();
     ProfilesTopic.Refilled counts = new ProfilesTopic.Refilled();

@@ -251,6 +251,20 @@ public final class Cluster implements AutoCloseable {
 
   private boolean takeOverAll;
 
+  /**
+   * Whether this member holds all of {@code slot} now: the map gives it the slot, and it has
+   * neither a take-over nor a move in of it still going (a slot's state published from here is then
+   * whole).
+   */
+  public boolean holdsWhole(int slot) {
+    ClusterMap map = view.map;
+    return slot >= 0
+        && slot < map.slotCount()
+        && self.equals(map.activeOf(slot))
+        && !takingOver.contains(slot)
+        && !movingIn.contains(slot);
+  }
+
   /** Slots this member owns but is still taking over, in slot order (empty: none). */
   public List<Integer> takingOver() {
     return takingOver.stream().sorted().toList();

@@ -329,9 +329,6 @@ public final class NodeConfig {
     require(
         clusterName == null || KafkaOptions.validTopic("whack-cluster." + clusterName),
         "--cluster must be a name of a-z A-Z 0-9 . _ -: " + clusterName);
-    require(
-        clusterName == null || kafka.profilesTopic() == null,
-        "--kafka-profiles with --cluster is not built yet (docs/cluster.md)");
     require(replicas >= 0 && replicas <= 8, "--replicas must be from 0 to 8: " + replicas);
     require(
         sessionTimeoutMillis >= 1000 && sessionTimeoutMillis <= 3_600_000,

@@ -1,5 +1,6 @@
 package dev.whack.node.kafka;
 
+import dev.whack.node.cluster.Cluster;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.keyspace.Journal;
 import dev.whack.node.keyspace.Keyspace;
@@ -50,8 +51,18 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * updates topic is followed from. A record read twice after that is ignored by its profile's mark,
  * so the refill and the updates that follow it apply each record once.
  *
+ * <p>In a Kafka-managed cluster (docs/cluster.md, "Restore from the profiles topic") the topic has
+ * as many partitions as the updates topic, so a profile lands in its slot's partition, and each
+ * member publishes only what it holds whole: profiles of the slots it owns, and a position record
+ * per such slot in that slot's own partition, none while it still takes the slot over or moves its
+ * warm copy in. So one partition of the topic is the changelog of one slot, and a member that takes
+ * a slot over with no warm copy of it ({@link #restoreSlots}) reads that partition, then the
+ * updates topic from the slot's position. A rebalance suspends publishing ({@link #suspend}) until
+ * the member knows its slots again, so a slot's last owner never publishes after its next owner.
+ *
  * <p>Concurrency: the journal calls come from any thread under a stripe lock (each stripe's dirty
- * set is guarded by that lock); one writer thread publishes.
+ * set is guarded by that lock); one writer thread publishes, a round at a time under {@link
+ * #round}.
  */
 public final class ProfilesTopic implements AutoCloseable {
   /** The key prefix of position records (never a profile key: {@code _whack/} is reserved). */
@@ -60,6 +71,7 @@ public final class ProfilesTopic implements AutoCloseable {
   /** Dirty keys that make the writer publish before its delay is up. */
   private static final long EARLY_FLUSH_KEYS = 100_000;
 
+  private final String bootstrap;
   private final Keyspace keyspace;
   private final ReentrantLock[] locks;
   private final String topic;
@@ -75,9 +87,20 @@ public final class ProfilesTopic implements AutoCloseable {
   private final AtomicLong published = new AtomicLong();
   private volatile boolean running = true;
 
+  /** The managed cluster whose slots this member publishes, or null (a node alone or static). */
+  private final Cluster cluster;
+
+  /** Held by a publishing round; {@link #suspend} waits for the round in progress with it. */
+  private final ReentrantLock round = new ReentrantLock();
+
+  /** Set during a rebalance: no round starts, and a round in progress sends nothing more. */
+  private volatile boolean suspended;
+
   /**
    * @param source the updates topic's consumer on this node, whose positions the position records
    *     carry; null when the node consumes none
+   * @param cluster the node's cluster: in a managed one, only what this member holds whole is
+   *     published, and the topic must have as many partitions as the updates topic
    */
   public ProfilesTopic(
       String bootstrap,
@@ -86,8 +109,11 @@ public final class ProfilesTopic implements AutoCloseable {
       ReentrantLock[] stripeLocks,
       UpdateSource source,
       String updatesTopic,
-      Duration delay) {
+      Duration delay,
+      Cluster cluster) {
+    this.bootstrap = bootstrap;
     this.keyspace = keyspace;
+    this.cluster = cluster != null && cluster.isManaged() ? cluster : null;
     this.locks = stripeLocks;
     this.topic = topic;
     this.source = source;
@@ -107,6 +133,9 @@ public final class ProfilesTopic implements AutoCloseable {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     this.producer = new KafkaProducer<>(p);
+    if (this.cluster != null) {
+      requireSlotPartitions(topic, updatesTopic);
+    }
     this.thread = new Thread(this::run, "whack-kafka-profiles");
     thread.setDaemon(true);
   }
@@ -133,9 +162,75 @@ public final class ProfilesTopic implements AutoCloseable {
     }
   }
 
+  /**
+   * A managed cluster's profiles topic is its slots' changelog: one partition per slot, so it has
+   * the updates topic's partition count (a profile's key then lands in its slot's partition by the
+   * same partitioner). Fails the start with what to do when it has not.
+   */
+  private void requireSlotPartitions(String topic, String updatesTopic) {
+    int profiles;
+    int updates;
+    try {
+      profiles = producer.partitionsFor(topic).size();
+      updates = producer.partitionsFor(updatesTopic).size();
+    } catch (RuntimeException e) {
+      producer.close(Duration.ZERO);
+      throw new IllegalArgumentException(
+          "cannot read the partitions of " + topic + " and " + updatesTopic + ": " + e, e);
+    }
+    if (profiles != updates) {
+      producer.close(Duration.ZERO);
+      throw new IllegalArgumentException(
+          "--kafka-profiles "
+              + topic
+              + " has "
+              + profiles
+              + " partitions; in a Kafka-managed cluster it needs as many as --kafka-updates "
+              + updatesTopic
+              + " ("
+              + updates
+              + "): one per slot");
+    }
+  }
+
+  /**
+   * A rebalance begins (the consumer gives its slots back): waits for a round in progress to stop
+   * sending, and publishes nothing until {@link #resume}, so a slot that moves is never published
+   * by its last owner after its next owner took it.
+   */
+  public void suspend() {
+    suspended = true;
+    round.lock(); // the round in progress sees the flag, stops and flushes what it sent
+    round.unlock();
+  }
+
+  /**
+   * The member knows its slots again (its map is installed): publishing goes on, of those slots
+   * only; what it held of slots now gone is dropped from the dirty keys at the next round.
+   */
+  public void resume() {
+    suspended = false;
+  }
+
   /** Publishes the dirty keys, then the positions they cover. */
   void publish() {
+    round.lock();
+    try {
+      if (!suspended) {
+        publishRound();
+      }
+    } finally {
+      round.unlock();
+    }
+  }
+
+  private void publishRound() {
     Map<Integer, Long> positions = source == null ? Map.of() : source.positions();
+    if (cluster != null) {
+      // Only slots this member holds whole: a slot taken over or moving in is not yet all here.
+      positions = new HashMap<>(positions);
+      positions.keySet().removeIf(slot -> !cluster.holdsWhole(slot));
+    }
     List<byte[]> keys = new ArrayList<>();
     for (int s = 0; s < locks.length; s++) {
       Set<DirtyKey> taken;
@@ -156,7 +251,16 @@ public final class ProfilesTopic implements AutoCloseable {
     dirtyCount.addAndGet(-keys.size());
     java.util.concurrent.ConcurrentLinkedQueue<byte[]> refused =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
+    boolean cut = false;
     for (byte[] key : keys) {
+      if (cluster != null && !cluster.owns(key, 0, key.length)) {
+        continue; // its slot moved: its new owner publishes it
+      }
+      if (suspended) {
+        refused.add(key); // a rebalance began: kept dirty, for this member if the slot stays
+        cut = true;
+        continue;
+      }
       byte[] json = keyspace.profileJson(key, 0, key.length);
       producer.send(
           new ProducerRecord<>(topic, key, json),
@@ -172,9 +276,11 @@ public final class ProfilesTopic implements AutoCloseable {
     if (!refused.isEmpty()) {
       // A position must not claim a profile the topic did not take: the keys are dirty again,
       // and no position goes out until a turn publishes everything it took.
-      System.err.printf(
-          "whack node: %s did not take %d profiles; they are retried, and positions wait%n",
-          topic, refused.size());
+      if (!cut) {
+        System.err.printf(
+            "whack node: %s did not take %d profiles; they are retried, and positions wait%n",
+            topic, refused.size());
+      }
       for (byte[] key : refused) {
         int stripe = keyspace.stripeOf(key, 0, key.length);
         locks[stripe].lock();
@@ -187,11 +293,14 @@ public final class ProfilesTopic implements AutoCloseable {
       return;
     }
     for (Map.Entry<Integer, Long> e : positions.entrySet()) {
+      byte[] key =
+          (POSITION_PREFIX + updatesTopic + "/" + e.getKey()).getBytes(StandardCharsets.UTF_8);
+      byte[] value = Long.toString(e.getValue()).getBytes(StandardCharsets.US_ASCII);
       producer.send(
-          new ProducerRecord<>(
-              topic,
-              (POSITION_PREFIX + updatesTopic + "/" + e.getKey()).getBytes(StandardCharsets.UTF_8),
-              Long.toString(e.getValue()).getBytes(StandardCharsets.US_ASCII)));
+          cluster == null
+              ? new ProducerRecord<>(topic, key, value)
+              // in its slot's partition: a restore of the slot reads that partition only
+              : new ProducerRecord<>(topic, e.getKey(), key, value));
     }
     producer.flush();
   }
@@ -280,6 +389,47 @@ public final class ProfilesTopic implements AutoCloseable {
       Keyspace keyspace,
       DurableLog log,
       Refilled counts) {
+    return read(bootstrap, topic, null, updatesTopic, keyspace, log, counts);
+  }
+
+  /**
+   * Restores {@code slots} of a managed cluster from their partitions of the topic (each the
+   * changelog of its slot) into {@code keyspace}, read from their start to where they ended when
+   * the restore began, and returns, per slot that has one, the offset of the updates topic to
+   * follow it from; a slot with none is followed from the updates topic's start.
+   */
+  public static Map<Integer, Long> restoreSlots(
+      String bootstrap,
+      String topic,
+      java.util.Collection<Integer> slots,
+      String updatesTopic,
+      Keyspace keyspace,
+      DurableLog log,
+      Refilled counts) {
+    Map<Integer, Long> positions =
+        read(bootstrap, topic, slots, updatesTopic, keyspace, log, counts);
+    positions.keySet().retainAll(new HashSet<>(slots));
+    return positions;
+  }
+
+  /**
+   * {@link #restoreSlots} from this node's topic into {@code into} (its keyspace, or its standby
+   * copies' store, which keeps no log: {@code log} null).
+   */
+  public Map<Integer, Long> restore(
+      java.util.Collection<Integer> slots, Keyspace into, DurableLog log, Refilled counts) {
+    return restoreSlots(bootstrap, topic, slots, updatesTopic, into, log, counts);
+  }
+
+  /** Reads {@code partitions} of the topic (null: all) into the keyspace; returns the positions. */
+  private static Map<Integer, Long> read(
+      String bootstrap,
+      String topic,
+      java.util.Collection<Integer> partitionsToRead,
+      String updatesTopic,
+      Keyspace keyspace,
+      DurableLog log,
+      Refilled counts) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-refill");
@@ -297,8 +447,12 @@ public final class ProfilesTopic implements AutoCloseable {
                 Math.max(1, Runtime.getRuntime().availableProcessors()),
                 (pending, session, outcome) -> store(pending.record(), session, outcome, counts))) {
       List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
-        partitions.add(new TopicPartition(topic, info.partition()));
+      if (partitionsToRead == null) {
+        for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+          partitions.add(new TopicPartition(topic, info.partition()));
+        }
+      } else {
+        partitionsToRead.forEach(slot -> partitions.add(new TopicPartition(topic, slot)));
       }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);

@@ -344,15 +344,70 @@ public final class StandbyReplica implements AutoCloseable {
     for (int slot : added) {
       fresh.add(new TopicPartition(topic, slot));
     }
+    ProfilesTopic changelog = profiles;
     if (!fresh.isEmpty()) {
       stopHandingOver(added); // a slot that left this member while its copy was moving in
-      consumer.seekToBeginning(fresh);
+      if (changelog == null) {
+        consumer.seekToBeginning(fresh);
+      }
     }
     // The owner waits for the promoted slots' offsets only: answer before the scan below.
     r.done().complete(reached);
     if (!dropped.isEmpty()) {
       store.dropMoved(key -> dropped.contains(slotOf.slot(key)));
     }
+    if (!fresh.isEmpty() && changelog != null) {
+      restore(changelog, added, fresh);
+    }
+  }
+
+  /**
+   * New copies start from the profiles topic, their slots' changelog, then follow the updates topic
+   * from the slots' positions (docs/cluster.md, "Restore from the profiles topic"); without a
+   * position, or when the restore fails, from the updates topic's start.
+   */
+  private void restore(ProfilesTopic changelog, Set<Integer> added, List<TopicPartition> fresh) {
+    Map<Integer, Long> positions = Map.of();
+    long start = System.nanoTime();
+    try {
+      ProfilesTopic.Refilled counts = new ProfilesTopic.Refilled();
+      positions = changelog.restore(added, store, null, counts);
+      System.err.printf(
+          java.util.Locale.ROOT,
+          "whack node: restored new standby copies of %s from the profiles topic (%d profiles in"
+              + " %.1f s); they follow the updates from %s%n",
+          new java.util.TreeSet<>(added),
+          counts.profiles.get(),
+          (System.nanoTime() - start) / 1e9,
+          positions.isEmpty() ? "their start" : new java.util.TreeMap<>(positions));
+    } catch (RuntimeException e) {
+      System.err.println(
+          "whack node: new standby copies of "
+              + new java.util.TreeSet<>(added)
+              + " could not be restored from the profiles topic ("
+              + e
+              + "); they read the updates from their start");
+    }
+    List<TopicPartition> fromStart = new ArrayList<>();
+    for (TopicPartition partition : fresh) {
+      Long at = positions.get(partition.partition());
+      if (at == null) {
+        fromStart.add(partition);
+      } else {
+        consumer.seek(partition, at);
+      }
+    }
+    if (!fromStart.isEmpty()) {
+      consumer.seekToBeginning(fromStart);
+    }
+  }
+
+  /** The profiles topic new copies are restored from, or null; set before the first map. */
+  private volatile ProfilesTopic profiles;
+
+  /** Makes {@code changelog} the topic new copies are restored from. */
+  public void restoresFrom(ProfilesTopic changelog) {
+    this.profiles = changelog;
   }
 
   private void apply(

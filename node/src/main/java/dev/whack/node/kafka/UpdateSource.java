@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -852,6 +853,10 @@ public final class UpdateSource implements AutoCloseable {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       if (cluster.isManaged()) {
+        ProfilesTopic changelog = profiles;
+        if (changelog != null) {
+          changelog.suspend(); // until this member knows its slots again (takeSlots)
+        }
         keptAt.clear();
         for (TopicPartition partition : partitions) {
           try {
@@ -987,9 +992,10 @@ public final class UpdateSource implements AutoCloseable {
         gained.add(partition);
       }
     }
-    Map<Integer, Long> warm = Map.of();
+    Map<Integer, Long> warm = new HashMap<>();
     try {
-      warm = promoteStandbys(gained);
+      warm.putAll(promoteStandbys(gained));
+      warm.putAll(restoreCold(gained, warm.keySet()));
     } finally {
       // Every slot gets a position of ours, whatever happened above: a kept slot where it stood,
       // a promoted one where its copy stood, any other from the start; never the group's
@@ -1013,6 +1019,10 @@ public final class UpdateSource implements AutoCloseable {
         consumer.seekToBeginning(fromStart);
       }
       awaitCatchUp(gained, warm);
+      ProfilesTopic changelog = profiles;
+      if (changelog != null) {
+        changelog.resume();
+      }
     }
     if (dataDir != null) {
       try {
@@ -1137,6 +1147,60 @@ public final class UpdateSource implements AutoCloseable {
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
     }
     return reached;
+  }
+
+  /**
+   * Slots gained with no warm copy: restored from the profiles topic, their changelog, when this
+   * node keeps one (docs/cluster.md, "Restore from the profiles topic"); returns, per slot restored
+   * that has a position, the offset to follow it from in the updates topic. Any other slot is read
+   * from the updates topic's start, as is every slot when the restore fails (what it stored is then
+   * read again and ignored by its marks).
+   */
+  private Map<Integer, Long> restoreCold(Set<TopicPartition> gained, Set<Integer> warm) {
+    ProfilesTopic changelog = profiles;
+    List<Integer> cold = new ArrayList<>();
+    for (TopicPartition partition : gained) {
+      if (!warm.contains(partition.partition())) {
+        cold.add(partition.partition());
+      }
+    }
+    if (changelog == null || cold.isEmpty()) {
+      return Map.of();
+    }
+    cold.sort(null);
+    long start = System.nanoTime();
+    ProfilesTopic.Refilled counts = new ProfilesTopic.Refilled();
+    try {
+      Map<Integer, Long> positions =
+          changelog.restore(cold, keyspace, durability == null ? null : durability.log(), counts);
+      System.err.printf(
+          java.util.Locale.ROOT,
+          "whack node: %s restored slots %s from the profiles topic (%d profiles in %.1f s);"
+              + " follows the updates from %s%n",
+          cluster.self(),
+          cold,
+          counts.profiles.get(),
+          (System.nanoTime() - start) / 1e9,
+          positions.isEmpty() ? "their start" : new java.util.TreeMap<>(positions));
+      return positions;
+    } catch (RuntimeException e) {
+      System.err.printf(
+          "whack node: %s could not restore slots %s from the profiles topic (%s); reads the"
+              + " updates from their start%n",
+          cluster.self(), cold, e);
+      return Map.of();
+    }
+  }
+
+  /** The profiles topic this member keeps and restores slots from, or null; set before start. */
+  private volatile ProfilesTopic profiles;
+
+  /**
+   * Makes {@code changelog} the topic slots without a warm copy are restored from, and suspends its
+   * publishing during each rebalance (a managed cluster; call before {@link #start}).
+   */
+  public void restoresFrom(ProfilesTopic changelog) {
+    this.profiles = changelog;
   }
 
   /** The map's epoch this member last asked a new map for; one probe per map. */

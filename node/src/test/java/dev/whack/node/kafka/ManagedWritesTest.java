@@ -40,6 +40,30 @@ class ManagedWritesTest {
   private final long[] acked = new long[KEYS];
   private int missedReads;
 
+  /**
+   * Each member's map epoch, owner of the key's slot, slots taken over and its answer for the key.
+   */
+  private static String whoHolds(String key, int... ports) {
+    StringBuilder out = new StringBuilder();
+    for (int port : ports) {
+      dev.whack.client.ring.ClusterMap map = ManagedClusterTest.mapOf(port);
+      out.append(port).append(": map ").append(map.epoch());
+      out.append(" owner ").append(map.ownerOf(key));
+      try (RawConnection c = new RawConnection("127.0.0.1", port)) {
+        c.send("stats cluster\r\n");
+        for (String line = c.readLine().trim(); !line.equals("END"); line = c.readLine().trim()) {
+          if (line.startsWith("STAT taking_over") || line.startsWith("STAT moving_in")) {
+            out.append(' ').append(line.substring(5));
+          }
+        }
+        c.send("get " + key + "\r\n");
+        out.append(" get: ").append(c.readLine().trim());
+      }
+      out.append("; ");
+    }
+    return out.toString();
+  }
+
   @Test
   void shouldLoseNoAcknowledgedMemcachedWriteWhenAnOwnerIsKilled() throws Exception {
     KafkaBroker broker = KafkaBroker.shared();
@@ -128,6 +152,13 @@ class ManagedWritesTest {
             // A known limit (docs/cluster.md): a read right as the map moves a slot twice in a
             // row can miss; counted and printed, and the end state below must still be exact.
             missedReads++;
+            System.out.println(
+                "ManagedWritesTest: w0 missed through "
+                    + ports[0]
+                    + " at "
+                    + System.currentTimeMillis()
+                    + "; now: "
+                    + whoHolds("w0", ports[0], ports[1]));
           } else {
             // the owner of w0 was the killed member, and the map has not moved it yet
             assertTrue(header.startsWith("SERVER_ERROR"), header);
