@@ -383,7 +383,12 @@ final class ClusterRouting {
                             } else {
                               try {
                                 for (CompletableFuture<byte[]> ask : asks) {
-                                  splitValues(ask.join(), remoteValues);
+                                  byte[] refused = splitValues(ask.join(), remoteValues);
+                                  if (refused != null && failure == null) {
+                                    // The owner's own error (its slot being taken over, say):
+                                    // the client hears it, never a miss in its place.
+                                    failure = refused;
+                                  }
                                 }
                               } catch (RuntimeException unreadable) {
                                 // an answer that is not a get reply; the connection must go on
@@ -498,17 +503,23 @@ final class ClusterRouting {
     return block.toByteArray();
   }
 
-  /** Splits a relayed get reply into its VALUE blocks, by key. */
-  private static void splitValues(byte[] reply, Map<String, ArrayDeque<byte[]>> values) {
+  /**
+   * Splits a relayed get reply into its VALUE blocks, by key; returns the owner's error line if it
+   * answered one instead (null when it answered values and END).
+   */
+  private static byte[] splitValues(byte[] reply, Map<String, ArrayDeque<byte[]>> values) {
     int pos = 0;
     while (pos < reply.length) {
       int eol = indexOf(reply, pos, (byte) '\n');
       if (eol < 0) {
-        return;
+        return null;
       }
       String line = new String(reply, pos, eol + 1 - pos, ISO_8859_1).trim();
+      if (line.equals("END")) {
+        return null;
+      }
       if (!line.startsWith("VALUE ")) {
-        return; // END, or an error line
+        return Arrays.copyOfRange(reply, pos, eol + 1); // the owner refused: its error line
       }
       String[] t = line.split(" ");
       int end = eol + 1 + Integer.parseInt(t[3]) + 2;
@@ -517,6 +528,7 @@ final class ClusterRouting {
           .add(Arrays.copyOfRange(reply, pos, end));
       pos = end;
     }
+    return null;
   }
 
   private static int indexOf(byte[] b, int from, byte value) {
