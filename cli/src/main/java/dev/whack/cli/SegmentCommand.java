@@ -3,6 +3,7 @@ package dev.whack.cli;
 import dev.whack.cli.output.JsonOut;
 import dev.whack.cli.output.Table;
 import dev.whack.client.BadExpressionException;
+import dev.whack.client.PartialCount;
 import dev.whack.client.SegmentChange;
 import dev.whack.client.SegmentInfo;
 import dev.whack.client.Watch;
@@ -12,6 +13,8 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -219,7 +222,8 @@ final class SegmentCommand implements Runnable {
         "Examples:",
         "  whack segment count dk_buyers",
         "  whack segment count 'dk_buyers and not churned'",
-        "  whack segment count '(nordic or dk_vip) xor active_7d'"
+        "  whack segment count '(nordic or dk_vip) xor active_7d'",
+        "  whack segment count dk_buyers --partial   count what answers, and say what did not"
       })
   static final class Count extends ClientCommand {
     @Parameters(
@@ -231,14 +235,32 @@ final class SegmentCommand implements Runnable {
     @Option(names = "--json", description = "print {\"query\":...,\"count\":N}")
     boolean json;
 
+    @Option(
+        names = "--partial",
+        description =
+            "when a node cannot answer, count the rest and name what is missing (on stderr, or"
+                + " \"missing\" in --json) instead of failing")
+    boolean partial;
+
     @Override
     public Integer call() {
       String text = String.join(" ", query);
-      long count;
       try (WhackClient client = connect()) {
-        count = withExpression(text, () -> client.blocking().segments().count(text));
+        if (partial) {
+          printPartial(
+              out(),
+              err(),
+              json,
+              text,
+              withExpression(text, () -> client.blocking().segments().countPartial(text)));
+        } else {
+          printCount(
+              out(),
+              json,
+              text,
+              withExpression(text, () -> client.blocking().segments().count(text)));
+        }
       }
-      printCount(out(), json, text, count);
       return Whack.EXIT_OK;
     }
   }
@@ -256,6 +278,31 @@ final class SegmentCommand implements Runnable {
     } else {
       out.println(count);
     }
+  }
+
+  /** A partial count: the number, and each part that did not answer with why. */
+  static void printPartial(
+      PrintStream out, PrintStream err, boolean json, String query, PartialCount count) {
+    if (json) {
+      JsonOut.print(
+          out,
+          g -> {
+            g.writeStartObject();
+            g.writeStringField("query", query);
+            g.writeNumberField("count", count.count());
+            g.writeObjectFieldStart("missing");
+            for (Map.Entry<String, String> part : new TreeMap<>(count.missing()).entrySet()) {
+              g.writeStringField(part.getKey(), part.getValue());
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+          });
+      return;
+    }
+    out.println(count.count());
+    new TreeMap<>(count.missing())
+        .forEach(
+            (part, why) -> err.println("whack: partial count: " + part + " is left out: " + why));
   }
 
   /** Prints keys one per line (or a JSON array) as they are paged in. */
@@ -383,6 +430,12 @@ final class SegmentCommand implements Runnable {
     Integer limit;
 
     @Option(
+        names = "--partial",
+        description =
+            "with --count: count what answers and name what is missing (as segment count)")
+    boolean partial;
+
+    @Option(
         names = "--json",
         description = "print a JSON array of keys, or {\"query\":...,\"count\":N}")
     boolean json;
@@ -392,12 +445,22 @@ final class SegmentCommand implements Runnable {
       if (limit != null && limit < 1) {
         throw CliException.usage("--limit is at least 1, got " + limit);
       }
+      if (partial && !count) {
+        throw CliException.usage("--partial goes with --count: a listing is never partial");
+      }
       String text = String.join(" ", filter);
       try (WhackClient client = connect()) {
         withExpression(
             text,
             () -> {
-              if (count) {
+              if (count && partial) {
+                printPartial(
+                    out(),
+                    err(),
+                    json,
+                    text,
+                    client.blocking().segments().filterCountPartial(text));
+              } else if (count) {
                 printCount(out(), json, text, client.blocking().segments().filterCount(text));
               } else {
                 Stream<String> keys = client.blocking().segments().filterMembers(text);

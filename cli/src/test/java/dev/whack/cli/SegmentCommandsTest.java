@@ -92,6 +92,17 @@ class SegmentCommandsTest {
     assertEquals(
         "{\"query\":\"vip or dk\",\"count\":10}\n",
         cli.run("segment", "count", "vip or dk", "--json").out());
+    // Asked as partial, a whole answer says nothing is missing.
+    Cli.Run partial = cli.run("segment", "count", "dk", "--partial");
+    assertEquals("10\n", partial.out());
+    assertEquals("", partial.err());
+    assertEquals(
+        "{\"query\":\"dk\",\"count\":10,\"missing\":{}}\n",
+        cli.run("segment", "count", "dk", "--partial", "--json").out());
+    assertEquals(
+        "{\"query\":\"country == \\\"DK\\\"\",\"count\":10,\"missing\":{}}\n",
+        cli.run("segment", "query", "country == \"DK\"", "--count", "--partial", "--json").out());
+    assertEquals(2, cli.run("segment", "query", "country == \"DK\"", "--partial").exitCode());
   }
 
   @Test

@@ -169,6 +169,14 @@ public final class BlockingWhackClient {
       return blocking.await(segments.filterCount(filter));
     }
 
+    public PartialCount countPartial(String query) {
+      return blocking.await(segments.countPartial(query));
+    }
+
+    public PartialCount filterCountPartial(String filter) {
+      return blocking.await(segments.filterCountPartial(filter));
+    }
+
     public List<String> of(String key) {
       return blocking.await(segments.of(key));
     }

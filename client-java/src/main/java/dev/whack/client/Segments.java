@@ -96,6 +96,45 @@ public final class Segments {
     return sum(client.everyNode("filter count", n -> CountRequest.filter(filter)));
   }
 
+  /**
+   * {@link #count}, asked knowing the answer may be partial: the nodes that cannot answer now
+   * (down, taking slots over, not yet in the map) and slots with no owner are left out and named
+   * with the reason, instead of failing the whole count. A query the nodes refuse (a bad
+   * expression, an unknown segment) still fails.
+   */
+  public CompletableFuture<PartialCount> countPartial(String query) {
+    Objects.requireNonNull(query, "query");
+    return partial(n -> CountRequest.segment(query));
+  }
+
+  /** {@link #filterCount}, asked knowing the answer may be partial (as {@link #countPartial}). */
+  public CompletableFuture<PartialCount> filterCountPartial(String filter) {
+    Objects.requireNonNull(filter, "filter");
+    return partial(n -> CountRequest.filter(filter));
+  }
+
+  private CompletableFuture<PartialCount> partial(
+      java.util.function.Function<NodeClient, CountRequest> build) {
+    Map<String, String> missing = new TreeMap<>();
+    return Futures.map(
+        client.eachNode(build::apply, missing),
+        asked -> {
+          long total = 0;
+          for (Map.Entry<String, CompletableFuture<Long>> part : asked.entrySet()) {
+            try {
+              total += part.getValue().join();
+            } catch (RuntimeException e) {
+              Throwable cause = Futures.unwrap(e);
+              if (cause instanceof ServerErrorException s && !s.kind().equals("SERVER_ERROR")) {
+                throw s; // the question itself was refused: every node would say so
+              }
+              missing.put(part.getKey(), String.valueOf(cause.getMessage()));
+            }
+          }
+          return new PartialCount(total, missing);
+        });
+  }
+
   /** The segments the profile under {@code key} is in, asked of its owner. */
   public CompletableFuture<List<String>> of(String key) {
     return Futures.attempt(

@@ -757,6 +757,33 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
+   * Sends one request per node that is up and collects each node's answer or failure, by node name;
+   * parts with no node (a slot without an owner, a node down) are named in {@code missing} with the
+   * reason. For answers the caller asked to be partial.
+   */
+  <T> CompletableFuture<Map<String, CompletableFuture<T>>> eachNode(
+      Function<NodeClient, Request<T>> build, Map<String, String> missing) {
+    Routing r = routing;
+    for (int slot = 0; slot < r.map().slotCount(); slot++) {
+      if (r.map().activeOf(slot) == null) {
+        missing.put("slot:" + slot, "no member owns it yet");
+      }
+    }
+    Map<String, CompletableFuture<T>> asked = new java.util.TreeMap<>();
+    for (NodeClient node : r.nodes()) {
+      if (node.isDown()) {
+        missing.put(node.name(), "down");
+        continue;
+      }
+      Request<T> request = build.apply(node);
+      node.send(request);
+      asked.put(node.name(), request.future());
+    }
+    return CompletableFuture.allOf(asked.values().toArray(CompletableFuture<?>[]::new))
+        .handle((ignored, anyFailure) -> asked);
+  }
+
+  /**
    * Sends one request per node and collects the answers in ring order. Fails at once, naming them,
    * if any node is down: a partial answer would be silently wrong.
    */

@@ -85,6 +85,70 @@ public final class ClusterSegments {
         ClusterSegments::sum);
   }
 
+  /**
+   * A count the caller asked for knowing it may be partial: the sum of the parts that answered, and
+   * for each part that did not (a member, or a slot with no owner) why.
+   */
+  public record PartialCount(long count, Map<String, String> missing) {}
+
+  /**
+   * {@link #count}, asked explicitly as a partial answer (docs/cluster.md, "Never a silent partial
+   * answer"): a member that cannot answer (unreachable, taking slots over, not yet in the map) and
+   * a slot with no owner are left out and named, instead of failing the whole answer. A question
+   * the members refuse (a bad expression, an unknown segment) still fails.
+   */
+  public CompletableFuture<PartialCount> countPartial(boolean filter, String expression) {
+    Map<String, String> missing = new java.util.TreeMap<>();
+    if (cluster.isManaged()) {
+      dev.whack.client.ring.ClusterMap map = cluster.map();
+      for (int slot = 0; slot < map.slotCount(); slot++) {
+        if (map.activeOf(slot) == null) {
+          missing.put("slot:" + slot, "no member owns it yet");
+        }
+      }
+    }
+    long mine = 0;
+    String notWhole = cluster.isManaged() ? cluster.incompleteBecause() : null;
+    if (notWhole != null && !notWhole.startsWith("slot ")) {
+      missing.put(cluster.self(), notWhole); // this member's own part is not whole now
+    } else {
+      try {
+        mine = filter ? engine.filterCount(expression) : engine.count(expression);
+      } catch (EngineException | IllegalArgumentException e) {
+        return CompletableFuture.failedFuture(ClusterException.refused(e.getMessage()));
+      }
+    }
+    List<String> peers = cluster.peers();
+    byte[] request = block("local " + (filter ? "filtercount" : "segcount"), expression);
+    List<CompletableFuture<byte[]>> asks = new ArrayList<>(peers.size());
+    for (String peer : peers) {
+      asks.add(cluster.relay(peer, request));
+    }
+    long localPart = mine;
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
+        .handle(
+            (ignored, error) -> {
+              long total = localPart;
+              for (int i = 0; i < asks.size(); i++) {
+                String peer = peers.get(i);
+                CompletableFuture<byte[]> ask = asks.get(i);
+                if (ask.isCompletedExceptionally()) {
+                  missing.put(peer, ClusterException.unreachableReason(peer, ask.exceptionNow()));
+                  continue;
+                }
+                try {
+                  total += read((m, r) -> number(m, r, "COUNT "), peer, ask.join());
+                } catch (ClusterException e) {
+                  if (e.refused()) {
+                    throw e;
+                  }
+                  missing.put(peer, e.getMessage());
+                }
+              }
+              return new PartialCount(total, missing);
+            });
+  }
+
   /** Defines the segment on every member; the sum of their backfilled sizes. */
   public CompletableFuture<Long> define(String name, String expression) {
     return gather(

@@ -122,6 +122,60 @@ class ClusterSegmentsTest {
     }
   }
 
+  /**
+   * A count that cannot reach every member fails naming it, unless the caller asks for a partial
+   * answer: then it is the sum of the members that answered and names each member left out, over
+   * the text protocol and through the Java client alike.
+   */
+  @Test
+  void shouldCountPartiallyOnlyWhenAskedAndNameWhatIsMissing() {
+    long[] held = new long[3];
+    try (RawConnection c0 = cluster.get(0).connect()) {
+      c0.send(block("segdef all <n>", "exists(n)"));
+      assertEquals("DEFINED 0\r\n", c0.readLine());
+      for (int i = 0; i < 60; i++) {
+        c0.send("set p" + i + " 0 0 7\r\n{\"n\":1}\r\n");
+        assertEquals("STORED\r\n", c0.readLine());
+      }
+      for (int n = 0; n < 3; n++) {
+        try (RawConnection c = cluster.get(n).connect()) {
+          c.send(block("local segcount <n>", "all"));
+          String line = c.readLine();
+          held[n] = Long.parseLong(line.substring(6, line.length() - 2));
+        }
+      }
+      c0.send(block("segcount <n> partial", "all"));
+      assertEquals("COUNT 60\r\n", c0.readLine(), "everyone answered: the whole count");
+
+      String stopped = "127.0.0.1:" + cluster.get(2).port();
+      cluster.get(2).close();
+      c0.send(block("segcount <n>", "all"));
+      String refused = c0.readLine();
+      assertTrue(refused.startsWith("SERVER_ERROR") && refused.contains(stopped), refused);
+      c0.send(block("segcount <n> partial", "all"));
+      String missing = c0.readLine();
+      assertTrue(missing.startsWith("MISSING " + stopped + " "), missing);
+      assertEquals("COUNT " + (held[0] + held[1]) + "\r\n", c0.readLine());
+      c0.send(block("filtercount <n> partial", "n == 1"));
+      assertTrue(c0.readLine().startsWith("MISSING " + stopped + " "));
+      assertEquals("COUNT " + (held[0] + held[1]) + "\r\n", c0.readLine());
+      // A question every member would refuse is refused, partial or not; a bad option is ERROR.
+      c0.send(block("segcount <n> partial", "nosuch"));
+      assertTrue(c0.readLine().startsWith("CLIENT_ERROR"));
+      c0.send(block("segcount <n> whole", "all"));
+      assertEquals("ERROR\r\n", c0.readLine());
+
+      try (dev.whack.client.WhackClient client =
+          dev.whack.client.WhackClient.builder()
+              .servers(List.of("127.0.0.1:" + cluster.get(0).port()))
+              .build()) {
+        dev.whack.client.PartialCount count = client.blocking().segments().countPartial("all");
+        assertEquals(held[0] + held[1], count.count());
+        assertEquals(java.util.Set.of(stopped), count.missing().keySet(), count.toString());
+      }
+    }
+  }
+
   @Test
   void shouldAnswerLocalCommandsForThisNodeOnly() {
     try (RawConnection c0 = cluster.get(0).connect()) {

@@ -55,6 +55,7 @@ final class ProfileCommands {
   private static final byte[] EXPRESSION_TOO_LONG = ascii("CLIENT_ERROR expression too long\r\n");
   private static final byte[] BAD_LIMIT = ascii("CLIENT_ERROR bad limit\r\n");
   private static final byte[] PROTO = ascii("proto");
+  private static final byte[] PARTIAL = ascii("partial");
 
   /** What the pending data block is for. */
   private enum Pending {
@@ -81,6 +82,10 @@ final class ProfileCommands {
   private Pending pending;
   private boolean pendingNoreply;
   private boolean pendingProtobuf;
+
+  /** The pending count asked for a partial answer ({@code segcount <bytes> partial}). */
+  private boolean pendingPartial;
+
   private long pendingSeq;
   private KeyspaceSession.SourcedKind pendingKind;
   private int pendingLimit;
@@ -223,13 +228,22 @@ final class ProfileCommands {
     // update's body format is named, never guessed: a protobuf may begin with "\n{".
     pendingProtobuf =
         kind == Pending.UPDATE && line.tokenCount > required && line.tokenEquals(required, PROTO);
-    int optional = members ? 1 : (allowsNoreply ? 1 : 0) + (pendingProtobuf ? 1 : 0);
+    boolean counts = kind == Pending.SEGMENT_COUNT || kind == Pending.FILTER_COUNT;
+    // A count may ask for a partial answer: the parts that answered, and which did not.
+    pendingPartial =
+        counts && line.tokenCount == required + 1 && line.tokenEquals(required, PARTIAL);
+    int optional =
+        members ? 1 : (allowsNoreply ? 1 : 0) + (pendingProtobuf || pendingPartial ? 1 : 0);
     if (line.moreTokens || line.tokenCount < required || line.tokenCount > required + optional) {
       error(AsciiCommands.ERROR);
       return;
     }
     boolean noreply = allowsNoreply && AsciiCommands.isNoreply(line);
-    int extra = line.tokenCount - required - (pendingProtobuf ? 1 : 0) - (noreply ? 1 : 0);
+    int extra =
+        line.tokenCount
+            - required
+            - (pendingProtobuf || pendingPartial ? 1 : 0)
+            - (noreply ? 1 : 0);
     if (!members && extra != 0) {
       error(AsciiCommands.ERROR);
       return;
@@ -282,10 +296,14 @@ final class ProfileCommands {
                 clusterSegments
                     .define(line.token(1), expression)
                     .thenApply(size -> ascii("DEFINED " + size + "\r\n"));
-            case SEGMENT_COUNT ->
-                clusterSegments.count(false, expression).thenApply(ProfileCommands::countLine);
-            case FILTER_COUNT ->
-                clusterSegments.count(true, expression).thenApply(ProfileCommands::countLine);
+            case SEGMENT_COUNT, FILTER_COUNT ->
+                pendingPartial
+                    ? clusterSegments
+                        .countPartial(kind == Pending.FILTER_COUNT, expression)
+                        .thenApply(ProfileCommands::partialCountLines)
+                    : clusterSegments
+                        .count(kind == Pending.FILTER_COUNT, expression)
+                        .thenApply(ProfileCommands::countLine);
             case SEGMENT_MEMBERS -> clusterPage(Listing.SEGMENT_MEMBERS, expression);
             case FILTER_MEMBERS -> clusterPage(Listing.FILTER_MEMBERS, expression);
             default -> clusterPage(Listing.DUMP, expression);
@@ -617,6 +635,22 @@ final class ProfileCommands {
 
   private static byte[] countLine(long n) {
     return ascii("COUNT " + n + "\r\n");
+  }
+
+  /** "MISSING <part> <reason>" per part that did not answer, then "COUNT <n>" of the rest. */
+  private static byte[] partialCountLines(ClusterSegments.PartialCount partial) {
+    StringBuilder out = new StringBuilder();
+    partial
+        .missing()
+        .forEach(
+            (part, why) ->
+                out.append("MISSING ")
+                    .append(part)
+                    .append(' ')
+                    .append(why.replace('\r', ' ').replace('\n', ' '))
+                    .append("\r\n"));
+    out.append("COUNT ").append(partial.count()).append("\r\n");
+    return out.toString().getBytes(UTF_8);
   }
 
   /** "segdrop <name> [noreply]". */
