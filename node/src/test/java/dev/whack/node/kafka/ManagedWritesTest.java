@@ -91,6 +91,19 @@ class ManagedWritesTest {
       for (int k = 0; k < KEYS; k++) {
         assertTrue(binary.set("w" + k, 0, "{\"n\":0,\"tag\":\"t" + k + "\"}").get());
       }
+      // Binary writes forwarded through the log are pipelined; two of one key apply in order,
+      // and a read behind them sees the last.
+      List<java.util.concurrent.Future<Boolean>> sets = new ArrayList<>();
+      for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 100; k++) {
+          sets.add(binary.set("b" + k, 0, "{\"round\":" + round + "}"));
+        }
+      }
+      Object last = binary.get("b7");
+      for (java.util.concurrent.Future<Boolean> set : sets) {
+        assertTrue(set.get());
+      }
+      assertTrue(String.valueOf(last).contains("\"round\":1"), "b7: " + last);
       try (RawConnection c = new RawConnection("127.0.0.1", ports[0])) {
         String profile = "{\"n\":41}";
         c.send("set flagged 7 0 " + profile.length() + "\r\n" + profile + "\r\n");

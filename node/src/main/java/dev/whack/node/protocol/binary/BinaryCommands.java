@@ -417,7 +417,11 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
             || WritesThroughLog.ofDelete(cluster, keys, r.key, 0, r.keyLength));
   }
 
-  /** Keyed requests a managed member may send through the log (the others wait for a take-over). */
+  /**
+   * Keyed requests a managed member may send through the log (the others wait for a take-over);
+   * forwarded to their owner without holding the connection, as {@link BinaryDecoder} lets them run
+   * ahead of answers to come.
+   */
   private static boolean throughLog(int opcode) {
     return switch (opcode) {
       case SET, SETQ, DELETE, DELETEQ, SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ -> true;
@@ -475,6 +479,12 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
         .writeBytes(r.value);
     byte[] request = new byte[raw.readableBytes()];
     raw.readBytes(request);
+    if (cluster.updatesLog() != null && throughLog(r.opcode)) {
+      byte[] key = java.util.Arrays.copyOf(r.key, r.keyLength);
+      framing.done();
+      forwardLogged(owner, key, r.opcode, r.opaque, request, framing);
+      return;
+    }
     framing.done(); // the decoder's next state is a header, once the answer is back
     framing.suspend();
     cluster
@@ -495,6 +505,38 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
                           }
                         }));
   }
+
+  /**
+   * A write forwarded to its owner in a managed cluster, pipelined as the text protocol's are
+   * (docs/cluster.md, "Writes through the log"): its answer takes its place in the reply order when
+   * it comes, later writes are forwarded meanwhile, and one write per key is on its way at a time,
+   * so that none overtakes another of its key; anything else waits for the answers before it.
+   */
+  private void forwardLogged(
+      String owner, byte[] key, int opcode, int opaque, byte[] request, Framing framing) {
+    String k = new String(key, StandardCharsets.ISO_8859_1);
+    if (!forwardedKeys.add(k)) {
+      framing.runWhenAnswered(() -> forwardLogged(owner, key, opcode, opaque, request, framing));
+      return;
+    }
+    replies.answerLater(
+        cluster.relayBinary(owner, request),
+        (reply, failure) -> {
+          forwardedKeys.remove(k);
+          if (failure == null) {
+            replies.bytes(reply);
+          } else {
+            error(
+                opcode,
+                opaque,
+                STATUS_TEMPORARY_FAILURE,
+                ClusterException.unreachableReason(owner, failure));
+          }
+        });
+  }
+
+  /** Keys of forwarded writes on their way, not answered yet (the connection's event loop's). */
+  private final java.util.Set<String> forwardedKeys = new java.util.HashSet<>();
 
   private void store(BinaryRequest r, StoreMode mode, Framing framing) {
     boolean concatenation = mode == StoreMode.APPEND || mode == StoreMode.PREPEND;
