@@ -90,6 +90,12 @@ public final class WhackNode implements AutoCloseable {
   /** The data directory's log, or null for a node in memory only. */
   private final Durability durability;
 
+  /**
+   * How long a managed member that stops waits for its slots to be handed off (the members taking
+   * them warm their copies meanwhile) before it leaves anyway.
+   */
+  private static final Duration HAND_OFF_TIMEOUT = Duration.ofSeconds(60);
+
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
     ReplayClock engineClock = new ReplayClock(config.clock());
@@ -573,6 +579,10 @@ public final class WhackNode implements AutoCloseable {
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    if (kafkaSource != null && cluster.isManaged()) {
+      // A graceful stop hands this member's slots off first, serving them until then.
+      kafkaSource.handOffSlots(HAND_OFF_TIMEOUT);
     }
     timers.shutdownNow();
     if (server != null) {

@@ -48,6 +48,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   static final String INSTALL_CONFIG = "whack.cluster.install";
   static final String REPLICAS_CONFIG = "whack.cluster.replicas";
   static final String LAGS_CONFIG = "whack.cluster.lags";
+  static final String LEAVING_CONFIG = "whack.cluster.leaving";
 
   /**
    * A copy this many records or fewer behind its slot's end is warm: the slot may move to it. A few
@@ -62,6 +63,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   private Consumer<ClusterMap> install;
   private int replicas;
   private java.util.function.Supplier<Map<Integer, Long>> lags = Map::of;
+  private java.util.function.BooleanSupplier leaving = () -> false;
 
   /** The slots this member owned in the last map installed. */
   private List<Integer> owned = List.of();
@@ -81,6 +83,10 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     if (l != null) {
       lags = (java.util.function.Supplier<Map<Integer, Long>>) l;
     }
+    Object going = configs.get(LEAVING_CONFIG);
+    if (going != null) {
+      leaving = (java.util.function.BooleanSupplier) going;
+    }
     if (self == null || topic == null || install == null) {
       throw new IllegalArgumentException("the cluster assignor needs its node's configuration");
     }
@@ -97,7 +103,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     Map<Integer, Long> behind = lags.get();
     ByteBuffer out =
         ByteBuffer.allocate(
-            1 + 2 + address.length + 4 + 4 * owned.size() + 4 + 12 * backed.size() + 4);
+            1 + 2 + address.length + 4 + 4 * owned.size() + 4 + 12 * backed.size() + 4 + 1);
     out.put(VERSION).putShort((short) address.length).put(address).putInt(owned.size());
     for (int slot : owned) {
       out.putInt(slot);
@@ -108,13 +114,14 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       out.putInt(slot).putLong(behind.getOrDefault(slot, Long.MAX_VALUE));
     }
     out.putInt(replicas);
+    out.put((byte) (leaving.getAsBoolean() ? 1 : 0));
     return out.flip();
   }
 
   /**
    * One member's subscription as the leader reads it: its address, the slots it owned and kept warm
-   * in the last map (with how many records each copy is behind), and the replicas it was configured
-   * with.
+   * in the last map (with how many records each copy is behind), the replicas it was configured
+   * with, and whether it is leaving (stopping gracefully: its slots are handed off first).
    */
   record Claim(
       String memberId,
@@ -122,15 +129,21 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       List<Integer> owned,
       List<Integer> backed,
       Map<Integer, Long> behind,
-      int replicas) {
+      int replicas,
+      boolean leaving) {
     Claim(String memberId, String address, List<Integer> owned) {
-      this(memberId, address, owned, List.of(), Map.of(), 0);
+      this(memberId, address, owned, List.of(), Map.of(), 0, false);
     }
 
     /** A claim whose copies are all caught up. */
     Claim(
         String memberId, String address, List<Integer> owned, List<Integer> backed, int replicas) {
-      this(memberId, address, owned, backed, caughtUp(backed), replicas);
+      this(memberId, address, owned, backed, caughtUp(backed), replicas, false);
+    }
+
+    /** The same claim from a member that is leaving. */
+    Claim leavingNow() {
+      return new Claim(memberId, address, owned, backed, behind, replicas, true);
     }
 
     private static Map<Integer, Long> caughtUp(List<Integer> backed) {
@@ -170,8 +183,15 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       behind.put(slot, in.getLong());
     }
     int replicas = in.getInt();
+    boolean leaving = in.hasRemaining() && in.get() == 1;
     return new Claim(
-        memberId, new String(address, StandardCharsets.UTF_8), owned, backed, behind, replicas);
+        memberId,
+        new String(address, StandardCharsets.UTF_8),
+        owned,
+        backed,
+        behind,
+        replicas,
+        leaving);
   }
 
   private static List<Integer> slots(ByteBuffer in) {
@@ -227,14 +247,29 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       return ClusterMap.unassigned(Math.max(slots, 1));
     }
     int m = members.size();
-    int base = slots / m;
-    int extra = slots % m;
+    // A member that is leaving gets no share (its slots go to the others, once their copies are
+    // warm: warm-up below keeps them with it until then), unless no member stays.
+    boolean[] leaving = new boolean[m];
+    int staying = 0;
+    for (int i = 0; i < m; i++) {
+      leaving[i] = claimOf.get(members.get(i)).leaving();
+      staying += leaving[i] ? 0 : 1;
+    }
+    if (staying == 0) {
+      Arrays.fill(leaving, false);
+      staying = m;
+    }
+    int base = slots / staying;
+    int extra = slots % staying;
     int[] active = new int[slots];
     Arrays.fill(active, ClusterMap.NONE);
     int[] counts = new int[m];
     // Keep what each member owned, up to its share; the first members over it keep one more
     // while the shares of one more last.
     for (int i = 0; i < m; i++) {
+      if (leaving[i]) {
+        continue;
+      }
       List<Integer> kept = new ArrayList<>();
       for (int slot : claimOf.get(members.get(i)).owned()) {
         if (slot >= 0 && slot < slots && active[slot] == ClusterMap.NONE) {
@@ -262,13 +297,15 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       }
       int chosen = -1;
       for (int i = 0; i < m && chosen < 0; i++) {
-        if (warm[i][slot] && (counts[i] < base || (counts[i] == base && extra > 0))) {
+        if (!leaving[i]
+            && warm[i][slot]
+            && (counts[i] < base || (counts[i] == base && extra > 0))) {
           chosen = i;
         }
       }
       if (chosen < 0) {
         for (int i = 0; i < m; i++) {
-          boolean canTake = counts[i] < base || (counts[i] == base && extra > 0);
+          boolean canTake = !leaving[i] && (counts[i] < base || (counts[i] == base && extra > 0));
           if (canTake && (chosen < 0 || counts[i] < counts[chosen])) {
             chosen = i;
           }
@@ -300,50 +337,64 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       if (claimOf.get(members.get(to)).warm(slot) || from == to) {
         continue;
       }
-      if (from != ClusterMap.NONE) {
+      if (from != ClusterMap.NONE && !leaving[from]) {
         active[slot] = from;
         moving[slot] = to;
         continue;
       }
-      // Its owner is gone (it left or died): a member with a warm copy serves it now, even over
-      // its share, and the balanced owner warms a copy and takes it over later.
-      for (int i = 0; i < m; i++) {
-        if (claimOf.get(members.get(i)).warm(slot)) {
+      // Its owner is gone (it left or died) or leaving: a member with a warm copy serves it now,
+      // even over its share, and the balanced owner warms a copy and takes it over later; with
+      // no warm copy anywhere, a leaving owner serves it until the balanced owner's is warm.
+      boolean placed = false;
+      for (int i = 0; i < m && !placed; i++) {
+        if (!leaving[i] && claimOf.get(members.get(i)).warm(slot)) {
           active[slot] = i;
           moving[slot] = to;
-          break;
+          placed = true;
         }
+      }
+      if (!placed && from != ClusterMap.NONE) {
+        active[slot] = from;
+        moving[slot] = to;
       }
     }
     return ClusterMap.slots(
-        0, members, active, standbys(claims, members, warm, active, moving), moving);
+        0, members, active, standbys(claims, members, leaving, warm, active, moving), moving);
   }
 
   /**
    * Per slot, up to {@code replicas} members other than its owner keep it warm (the largest number
    * any member asks for, at most one fewer than the members). Sticky as the owners are: a member
    * that kept a slot warm keeps it while it is under its fair share of standbys; the rest go to the
-   * members with the fewest (and never to the slot's owner).
+   * members with the fewest (and never to the slot's owner, nor to a member that is leaving).
    */
   private static int[][] standbys(
       List<Claim> claims,
       List<String> members,
+      boolean[] leaving,
       boolean[][] backedBefore,
       int[] active,
       int[] moving) {
     int m = members.size();
     int slots = active.length;
+    int staying = 0;
+    for (boolean going : leaving) {
+      staying += going ? 0 : 1;
+    }
     int replicas = 0;
     for (Claim c : claims) {
       replicas = Math.max(replicas, c.replicas());
     }
-    replicas = Math.min(replicas, m - 1);
     int[][] out = new int[slots][];
-    int cap = (slots * Math.max(replicas, 1) + m - 1) / m;
+    int cap = (slots * Math.max(Math.min(replicas, staying - 1), 1) + staying - 1) / staying;
     int[] counts = new int[m];
     for (int slot = 0; slot < slots; slot++) {
+      // As many copies as there are members to keep them: staying ones other than the owner.
+      int candidates = staying - (leaving[active[slot]] ? 0 : 1);
       // A slot in motion is kept warm by the member it moves to, whatever the replicas.
-      int[] chosen = new int[Math.max(replicas, moving[slot] == ClusterMap.NONE ? 0 : 1)];
+      int[] chosen =
+          new int
+              [Math.max(Math.min(replicas, candidates), moving[slot] == ClusterMap.NONE ? 0 : 1)];
       int n = 0;
       if (moving[slot] != ClusterMap.NONE) {
         chosen[n++] = moving[slot];
@@ -351,6 +402,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       }
       for (int i = 0; i < m && n < chosen.length; i++) {
         if (i != active[slot]
+            && !leaving[i]
             && backedBefore[i][slot]
             && counts[i] < cap
             && !contains(chosen, n, i)) {
@@ -363,7 +415,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
         for (int step = 0; step < m; step++) {
           // Start after the owner, so that one owner's slots spread over the others.
           int i = (active[slot] + 1 + step) % m;
-          if (i == active[slot] || contains(chosen, n, i)) {
+          if (i == active[slot] || leaving[i] || contains(chosen, n, i)) {
             continue;
           }
           if (fewest < 0 || counts[i] < counts[fewest]) {

@@ -248,7 +248,7 @@ public final class UpdateSource implements AutoCloseable {
       p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, memberId(dataDir));
     }
     if (cluster.isManaged()) {
-      joinAsMember(p, options, cluster, replicas, standbys);
+      joinAsMember(p, options, cluster, replicas, standbys, () -> leaving);
     }
     this.consumer = new KafkaConsumer<>(p);
     this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
@@ -281,7 +281,12 @@ public final class UpdateSource implements AutoCloseable {
    * timeout as the failure detector.
    */
   private static void joinAsMember(
-      Properties p, KafkaOptions options, Cluster cluster, int replicas, StandbyReplica standbys) {
+      Properties p,
+      KafkaOptions options,
+      Cluster cluster,
+      int replicas,
+      StandbyReplica standbys,
+      java.util.function.BooleanSupplier leaving) {
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClusterAssignor.class.getName());
     p.put(ClusterAssignor.SELF_CONFIG, cluster.self());
@@ -292,6 +297,7 @@ public final class UpdateSource implements AutoCloseable {
           ClusterAssignor.LAGS_CONFIG,
           (java.util.function.Supplier<Map<Integer, Long>>) standbys::lags);
     }
+    p.put(ClusterAssignor.LEAVING_CONFIG, leaving);
     p.put(
         ClusterAssignor.INSTALL_CONFIG,
         (java.util.function.Consumer<dev.whack.client.ring.ClusterMap>) cluster::install);
@@ -311,6 +317,71 @@ public final class UpdateSource implements AutoCloseable {
     String id = "whack-" + UUID.randomUUID();
     Files.writeString(file, id + "\n", StandardCharsets.US_ASCII);
     return id;
+  }
+
+  /** Set by {@link #handOffSlots}: this member claims no share in the maps to come. */
+  private volatile boolean leaving;
+
+  /** The map's epoch when the group was asked for a map without this member's share, or -1. */
+  private volatile long leaveAskedAt = -1;
+
+  /**
+   * A graceful stop of a managed member (docs/cluster.md, "Leaving"): asks the group for a map that
+   * hands this member's slots to the others, each once its new owner's copy is warm (warm-up keeps
+   * it here, served, until then), and waits until this member owns none, at most {@code max}. The
+   * member then leaves the group ({@link #close}) with nothing left to move. Returns whether every
+   * slot was handed off; a member alone keeps its slots and returns at once.
+   */
+  public boolean handOffSlots(Duration max) {
+    dev.whack.client.ring.ClusterMap map = cluster.map();
+    List<Integer> mine = map.slotsOf(cluster.self());
+    if (mine.isEmpty() || map.members().size() < 2 || !thread.isAlive()) {
+      return mine.isEmpty();
+    }
+    long start = System.nanoTime();
+    leaving = true;
+    long deadline = start + max.toNanos();
+    while (!cluster.map().slotsOf(cluster.self()).isEmpty() && System.nanoTime() < deadline) {
+      if (noOneToTakeOver()) {
+        break; // the members left cannot take them (they are leaving too, or gone)
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    List<Integer> left = cluster.map().slotsOf(cluster.self());
+    System.err.printf(
+        java.util.Locale.ROOT,
+        "whack node: %s %s before leaving (%.1f s)%n",
+        cluster.self(),
+        left.isEmpty()
+            ? "handed its " + mine.size() + " slots off"
+            : noOneToTakeOver()
+                ? "has no member left to hand slots " + left + " to"
+                : "could not hand slots " + left + " off in time",
+        (System.nanoTime() - start) / 1e9);
+    return left.isEmpty();
+  }
+
+  /**
+   * Whether a map made after this member said it is leaving still leaves it slots without moving
+   * any of them on: no member is there to take them.
+   */
+  private boolean noOneToTakeOver() {
+    dev.whack.client.ring.ClusterMap map = cluster.map();
+    long asked = leaveAskedAt;
+    if (asked < 0 || map.epoch() <= asked) {
+      return false;
+    }
+    for (int slot : map.slotsOf(cluster.self())) {
+      if (map.movingTo(slot) != null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Starts consuming on the source's own thread. */
@@ -376,6 +447,10 @@ public final class UpdateSource implements AutoCloseable {
   private void pollAndApply() {
     pauseWhileLogBehind();
     askForSlotsOnceWarm();
+    if (leaving && leaveAskedAt < 0) {
+      leaveAskedAt = cluster.map().epoch();
+      consumer.enforceRebalance("whack: leaving; its slots are handed off first");
+    }
     ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
     for (TopicPartition partition : records.partitions()) {
       pollStart.putIfAbsent(partition, records.records(partition).get(0).offset());

@@ -172,7 +172,7 @@ class ClusterAssignorTest {
     behind.put(bound.get(0), ClusterAssignor.WARM_LAG_RECORDS + 1);
     List<Claim> next = Claims.of(warming);
     next.removeIf(c -> c.address().equals("10.0.0.9:11211"));
-    next.add(new Claim("id-new", "10.0.0.9:11211", List.of(), bound, behind, 0));
+    next.add(new Claim("id-new", "10.0.0.9:11211", List.of(), bound, behind, 0, false));
     ClusterMap moved = ClusterAssignor.plan(next, 16);
     for (int slot : bound) {
       boolean warm = slot != bound.get(0);
@@ -203,5 +203,73 @@ class ClusterAssignorTest {
         assertEquals(four.activeOf(slot), three.activeOf(slot), "slot " + slot + " stays put");
       }
     }
+  }
+
+  /**
+   * A member that stops gracefully claims no share: each of its slots goes to another member once
+   * that member's copy is warm, and stays with it (served) until then; it keeps no copies.
+   */
+  @Test
+  void shouldHandALeavingMembersSlotsOffOnlyToWarmCopies() {
+    List<Claim> claims = new ArrayList<>();
+    for (Claim c : Claims.fresh(3)) {
+      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), 1));
+    }
+    ClusterMap three = Claims.afterWarmUp(claims, 12);
+    String leaver = three.members().get(0);
+    List<Claim> again = new ArrayList<>();
+    for (Claim c : Claims.of(three, 1)) {
+      again.add(c.address().equals(leaver) ? c.leavingNow() : c);
+    }
+    ClusterMap draining = ClusterAssignor.plan(again, 12);
+    for (int slot : three.slotsOf(leaver)) {
+      // replicas 1: the one other member with a copy is warm, so the slot moves to it at once
+      assertTrue(
+          three.standbysOf(slot).contains(draining.activeOf(slot)),
+          "slot " + slot + " went to its warm copy: " + draining);
+    }
+    for (int slot = 0; slot < 12; slot++) {
+      assertTrue(!draining.standbysOf(slot).contains(leaver), "no copy on the leaver: " + slot);
+    }
+    assertEquals(List.of(), draining.slotsOf(leaver));
+
+    // With no copy anywhere (replicas 0), the leaver keeps serving each slot until the member it
+    // moves to has warmed one.
+    List<Claim> cold = new ArrayList<>();
+    for (Claim c : Claims.of(three, 0)) {
+      Claim bare = new Claim(c.memberId(), c.address(), c.owned());
+      cold.add(c.address().equals(leaver) ? bare.leavingNow() : bare);
+    }
+    ClusterMap warming = ClusterAssignor.plan(cold, 12);
+    for (int slot : three.slotsOf(leaver)) {
+      assertEquals(leaver, warming.activeOf(slot), "slot " + slot + " still served by the leaver");
+      assertTrue(warming.movingTo(slot) != null && !warming.movingTo(slot).equals(leaver));
+    }
+    // A member alone that leaves keeps its slots: there is no one to hand them to.
+    ClusterMap alone =
+        ClusterAssignor.plan(
+            List.of(new Claim("a", "10.0.0.1:11211", List.of(0, 1)).leavingNow()), 2);
+    assertEquals(List.of(0, 1), alone.slotsOf("10.0.0.1:11211"));
+  }
+
+  @Test
+  void shouldSayInItsSubscriptionThatTheMemberIsLeaving() {
+    ClusterAssignor assignor = new ClusterAssignor();
+    boolean[] leaving = {false};
+    assignor.configure(
+        java.util.Map.of(
+            ClusterAssignor.SELF_CONFIG,
+            "10.0.0.9:11211",
+            ClusterAssignor.TOPIC_CONFIG,
+            "updates",
+            ClusterAssignor.INSTALL_CONFIG,
+            (java.util.function.Consumer<ClusterMap>) map -> {},
+            ClusterAssignor.LEAVING_CONFIG,
+            (java.util.function.BooleanSupplier) () -> leaving[0]));
+    assertTrue(
+        !ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of())).leaving());
+    leaving[0] = true;
+    assertTrue(
+        ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of())).leaving());
   }
 }

@@ -7,6 +7,7 @@ import dev.whack.node.config.KafkaOptions;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.KafkaBroker;
+import dev.whack.node.testing.NodeProcess;
 import dev.whack.node.testing.RawConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,10 +33,11 @@ import org.junit.jupiter.api.Test;
  * A slot with no warm copy anywhere is restored from the compacted profiles topic, its changelog,
  * and then followed in the updates topic from the slot's position (docs/cluster.md, "Restore from
  * the profiles topic"): here the updates topic has lost its early records (as retention drops them)
- * before a member leaves with no standby of its slots ({@code --replicas 0}), so a member that read
- * those slots from the updates topic's start would miss the early increments. Both paths are taken:
- * the survivor restores the leaver's slots into its keyspace, and a joiner restores the copies it
- * warms up before the slots move to it.
+ * before a member dies (kill -9) with no standby of its slots ({@code --replicas 0}), so a member
+ * that read those slots from the updates topic's start would miss the early increments. Both paths
+ * are taken: the survivor restores the dead member's slots into its keyspace, and a joiner restores
+ * the copies it warms up before the slots move to it; when the joiner stops gracefully, it hands
+ * its slots off first, the survivor warming copies (restored the same way) while it serves them.
  */
 class ManagedRestoreTest {
   private static final int KEYS = 40;
@@ -56,10 +58,18 @@ class ManagedRestoreTest {
     int[] ports = FreePorts.take(3);
     List<AutoCloseable> started = new ArrayList<>();
     try {
+      NodeProcess killed =
+          NodeProcess.startMember(
+              ports[1],
+              broker.bootstrap(),
+              updates,
+              CLUSTER,
+              ManagedClusterTest.SESSION_MILLIS,
+              profiles,
+              0);
+      started.add(killed);
       EmbeddedNode survivor = member(broker, updates, profiles, ports[0]);
       started.add(survivor);
-      EmbeddedNode leaver = member(broker, updates, profiles, ports[1]);
-      started.add(leaver);
       ManagedClusterTest.awaitMap(List.of(ports[0], ports[1]), SLOTS);
 
       produce(broker, updates, 400);
@@ -75,14 +85,14 @@ class ManagedRestoreTest {
       produce(broker, updates, 200);
       awaitCounters(ports[0]);
 
-      leaver.close(); // no member keeps a copy of its slots
-      started.remove(leaver);
+      killed.kill(); // kill -9, and no member keeps a copy of its slots: a cold take-over
       ManagedClusterTest.awaitMap(List.of(ports[0]), SLOTS);
       awaitCounters(ports[0]);
 
       // A joiner warms copies of the slots bound for it, restored the same way, before they move.
       produce(broker, updates, 100);
-      started.add(member(broker, updates, profiles, ports[2]));
+      EmbeddedNode joiner = member(broker, updates, profiles, ports[2]);
+      started.add(joiner);
       ManagedClusterTest.awaitMap(List.of(ports[0], ports[2]), SLOTS);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (ManagedClusterTest.mapOf(ports[2]).slotsOf("127.0.0.1:" + ports[2]).size()
@@ -91,6 +101,19 @@ class ManagedRestoreTest {
         Thread.sleep(100);
       }
       awaitCounters(ports[2]);
+
+      // A graceful stop hands the slots off first: the survivor warms copies of them (restored
+      // from the profiles topic) while the leaver serves them, then takes them over from those
+      // copies, never cold.
+      produce(broker, updates, 100);
+      long promotedBefore = ManagedClusterTest.promoted(ports[0]);
+      joiner.close();
+      started.remove(joiner);
+      ManagedClusterTest.awaitMap(List.of(ports[0]), SLOTS);
+      assertTrue(
+          ManagedClusterTest.promoted(ports[0]) > promotedBefore,
+          "the survivor took the leaver's slots over from warm copies");
+      awaitCounters(ports[0]);
       assertEquals(0, survivor.node().kafkaSource().deadLetters());
     } finally {
       for (AutoCloseable c : started.reversed()) {

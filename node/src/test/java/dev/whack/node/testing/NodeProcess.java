@@ -76,6 +76,22 @@ public final class NodeProcess implements AutoCloseable {
   public static NodeProcess startMember(
       int port, String bootstrap, String topic, String cluster, long sessionMillis)
       throws IOException {
+    return startMember(port, bootstrap, topic, cluster, sessionMillis, null, 1);
+  }
+
+  /**
+   * As {@link #startMember(int, String, String, String, long)}, keeping the profiles topic {@code
+   * profilesTopic} (null: none; published every 100 ms) with {@code --replicas <replicas>}.
+   */
+  public static NodeProcess startMember(
+      int port,
+      String bootstrap,
+      String topic,
+      String cluster,
+      long sessionMillis,
+      String profilesTopic,
+      int replicas)
+      throws IOException {
     return launch(
         List.of(
             MEMBER,
@@ -83,7 +99,9 @@ public final class NodeProcess implements AutoCloseable {
             bootstrap,
             topic,
             cluster,
-            Long.toString(sessionMillis)));
+            Long.toString(sessionMillis),
+            profilesTopic == null ? "-" : profilesTopic,
+            Integer.toString(replicas)));
   }
 
   private static final String MEMBER = "--member";
@@ -148,7 +166,8 @@ public final class NodeProcess implements AutoCloseable {
   /**
    * The node: {@code <data dir> <fsync> <snapshot every writes> [<kafka bootstrap> <topic> <group>
    * [<changes topic>]]}; the changes topic gets every segment's changes in JSON. Or a managed
-   * cluster's member: {@code --member <port> <bootstrap> <topic> <cluster> <session millis>}.
+   * cluster's member: {@code --member <port> <bootstrap> <topic> <cluster> <session millis>
+   * <profiles topic or -> <replicas>}.
    */
   public static void main(String[] args) throws Exception {
     if (args[0].equals(MEMBER)) {
@@ -157,8 +176,13 @@ public final class NodeProcess implements AutoCloseable {
               new NodeConfig()
                   .port(Integer.parseInt(args[1]))
                   .metricsPort(0)
-                  .kafka(KafkaOptions.updates(args[2], args[3], null))
+                  .kafka(
+                      args[6].equals("-")
+                          ? KafkaOptions.updates(args[2], args[3], null)
+                          : new KafkaOptions(
+                              args[2], args[3], null, null, null, List.of(), true, args[6], 100))
                   .cluster(args[4])
+                  .replicas(Integer.parseInt(args[7]))
                   .sessionTimeoutMillis(Long.parseLong(args[5]))
                   .conclude());
       System.out.println("PORT " + member.port());
