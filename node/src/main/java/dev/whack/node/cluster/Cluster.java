@@ -176,6 +176,9 @@ public final class Cluster implements AutoCloseable {
     moving.retainAll(map.slotsOf(self));
     movingIn = Set.copyOf(moving);
     view = next;
+    if (old.client != next.client) {
+      peerWatches.forEach(w -> w.follow(next.client));
+    }
     onInstalled.accept(map);
     if (old.client != null && old.client != next.client) {
       CompletableFuture.delayedExecutor(2 * timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -481,38 +484,117 @@ public final class Cluster implements AutoCloseable {
   /**
    * Watches segments on every other member, handing each change (as the engine's own change type,
    * key as one char per byte) and each missed count to the given consumers; close the returned
-   * handle to stop. Null when the node has no peers. (In a managed cluster the watch covers the
-   * members of the map it started with.)
+   * handle to stop. Null when the node has no peers. In a managed cluster the watch follows the
+   * map: each map with other members moves it to them ({@link PeerWatch}).
    */
   public AutoCloseable watchPeers(
       List<String> segments, Consumer<SegmentChange> onChange, LongConsumer onMissed) {
+    if (managed) {
+      PeerWatch watch = new PeerWatch(segments, listener(onChange, onMissed));
+      peerWatches.add(watch);
+      watch.follow(view.client);
+      return watch;
+    }
     WhackClient client = view.client;
     if (client == null) {
       return null;
     }
-    return client
-        .segments()
-        .watch(
-            segments,
-            new dev.whack.client.WatchListener() {
-              @Override
-              public void onChange(dev.whack.client.SegmentChange change) {
-                onChange.accept(
-                    new SegmentChange(
-                        change.segment(),
-                        new String(
-                            change.key().getBytes(StandardCharsets.UTF_8),
-                            StandardCharsets.ISO_8859_1),
-                        change.kind() == dev.whack.client.SegmentChange.Kind.ENTER,
-                        change.time().toEpochMilli()));
-              }
+    return client.segments().watch(segments, listener(onChange, onMissed)).join();
+  }
 
-              @Override
-              public void onMissed(String node, long count) {
-                onMissed.accept(count);
-              }
-            })
-        .join();
+  /** The cluster-wide watches open on this member (a managed cluster's), moved at each new map. */
+  private final Set<PeerWatch> peerWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A watch of the other members that follows the map: when a map brings other members (a join, a
+   * leave, a failure), a watch of them opens, and once it is confirmed the one of the old members
+   * closes. Around the switch a change can reach the watcher twice (both watches see it), never not
+   * at all from a member in both maps.
+   */
+  private final class PeerWatch implements AutoCloseable {
+    private final List<String> segments;
+    private final dev.whack.client.WatchListener listener;
+    private AutoCloseable current;
+    private WhackClient following;
+    private boolean closed;
+
+    PeerWatch(List<String> segments, dev.whack.client.WatchListener listener) {
+      this.segments = segments;
+      this.listener = listener;
+    }
+
+    /** Moves the watch to {@code client}'s members (none: null); a no-op for the same client. */
+    synchronized void follow(WhackClient client) {
+      if (closed || client == following) {
+        return;
+      }
+      following = client;
+      if (client == null) {
+        closeQuietly(current);
+        current = null;
+        return;
+      }
+      client
+          .segments()
+          .watch(segments, listener)
+          .whenComplete(
+              (watch, failure) -> {
+                AutoCloseable old;
+                synchronized (this) {
+                  if (failure != null || closed || following != client) {
+                    closeQuietly(watch); // superseded or closed meanwhile; a failure: the next map
+                    return;
+                  }
+                  old = current;
+                  current = watch;
+                }
+                closeQuietly(old);
+              });
+    }
+
+    @Override
+    public void close() {
+      AutoCloseable last;
+      synchronized (this) {
+        closed = true;
+        last = current;
+        current = null;
+      }
+      peerWatches.remove(this);
+      closeQuietly(last);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      // a watch's connections closing: nothing the watcher can act on
+    }
+  }
+
+  private static dev.whack.client.WatchListener listener(
+      Consumer<SegmentChange> onChange, LongConsumer onMissed) {
+    return new dev.whack.client.WatchListener() {
+      @Override
+      public void onChange(dev.whack.client.SegmentChange change) {
+        onChange.accept(
+            new SegmentChange(
+                change.segment(),
+                new String(
+                    change.key().getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1),
+                change.kind() == dev.whack.client.SegmentChange.Kind.ENTER,
+                change.time().toEpochMilli()));
+      }
+
+      @Override
+      public void onMissed(String node, long count) {
+        onMissed.accept(count);
+      }
+    };
   }
 
   @Override

@@ -63,6 +63,11 @@ class ManagedClusterTest {
         c.send("segdef hot " + HOT.length() + "\r\n" + HOT + "\r\n");
         assertEquals("DEFINED 0\r\n", c.readLine());
       }
+      // A cluster-wide watch on the member that stays throughout: it must follow the map.
+      RawConnection watcher = new RawConnection("127.0.0.1", ports[0]);
+      started.add(watcher);
+      watcher.send("watch hot\r\n");
+      assertEquals("WATCHING 1\r\n", watcher.readLine());
       produce(broker, topic, 3000);
       awaitCounters(ports[0]);
       assertEquals(KEYS, localItems(ports[0], ports[1], ports[2]), "each key on one member");
@@ -120,11 +125,43 @@ class ManagedClusterTest {
               + " after");
       assertEquals(KEYS, localItems(ports[0], ports[3]));
       clientGivenOneAddress(ports[3], 2);
+      watchFollowsTheMap(broker, topic, watcher, "127.0.0.1:" + ports[3]);
       assertEquals(0, first.node().kafkaSource().deadLetters());
     } finally {
       for (AutoCloseable c : started) {
         c.close();
       }
+    }
+  }
+
+  /**
+   * The watch opened on the first member before anyone joined, left or died still tells the changes
+   * of a member that joined since ({@code member}): a key it owns entering the segment.
+   */
+  private static void watchFollowsTheMap(
+      KafkaBroker broker, String topic, RawConnection watcher, String member) throws Exception {
+    ClusterMap map = mapOf(Integer.parseInt(member.substring(member.indexOf(':') + 1)));
+    String key = null;
+    for (int i = 0; key == null; i++) {
+      if (member.equals(map.ownerOf("late" + i))) {
+        key = "late" + i;
+      }
+    }
+    byte[] hot = ("{\"incr\":{\"n\":" + HOT_FROM + "}}").getBytes(StandardCharsets.UTF_8);
+    try (KafkaProducer<byte[], byte[]> p = broker.producer()) {
+      p.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), hot))
+          .get(30, TimeUnit.SECONDS);
+    }
+    String expected = "CHANGE enter hot " + key + " ";
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      String line = watcher.readLine();
+      if (line.startsWith(expected)) {
+        return;
+      }
+      assertTrue(
+          System.nanoTime() < deadline,
+          "the watch on the first member never told " + expected + "(owned by " + member + ")");
     }
   }
 
