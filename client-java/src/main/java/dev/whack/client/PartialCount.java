@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public record PartialCount(long count, Map<String, String> missing) {
   public PartialCount {
-    missing = Map.copyOf(missing);
+    missing = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(missing));
   }
 
   /** Whether every part answered: the count is the cluster's whole count. */

@@ -191,15 +191,7 @@ public final class WhackNode implements AutoCloseable {
     this.profilesTopic =
         config.kafka() == null || config.kafka().profilesTopic() == null
             ? null
-            : new ProfilesTopic(
-                config.kafka().bootstrap(),
-                config.kafka().profilesTopic(),
-                keyspace,
-                engine.stripeLocks(),
-                kafkaSource,
-                config.kafka().updatesTopic(),
-                Duration.ofMillis(config.kafka().profilesDelayMillis()),
-                cluster);
+            : profilesTopic(config);
     if (profilesTopic != null && cluster.isManaged()) {
       // The topic is the slots' changelog: a slot or a copy with no warm copy to start from is
       // restored from it (docs/cluster.md, "Restore from the profiles topic").
@@ -343,6 +335,27 @@ public final class WhackNode implements AutoCloseable {
     }
     metrics.bindKafkaSource(source);
     return source;
+  }
+
+  /**
+   * The profiles topic this node keeps; a topic a managed cluster cannot use (the wrong partition
+   * count) stops the start, closing what already runs.
+   */
+  private ProfilesTopic profilesTopic(NodeConfig config) {
+    try {
+      return new ProfilesTopic(
+          config.kafka().bootstrap(),
+          config.kafka().profilesTopic(),
+          keyspace,
+          engine.stripeLocks(),
+          kafkaSource,
+          config.kafka().updatesTopic(),
+          Duration.ofMillis(config.kafka().profilesDelayMillis()),
+          cluster);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
   }
 
   /** {@code stats cluster} of a managed member: its map in short, and its warm copies. */
@@ -580,13 +593,17 @@ public final class WhackNode implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (kafkaSource != null && cluster.isManaged()) {
+    if (kafkaSource != null && cluster.isManaged() && server != null) {
       // A graceful stop hands this member's slots off first, serving them until then.
       kafkaSource.handOffSlots(HAND_OFF_TIMEOUT);
     }
     timers.shutdownNow();
     if (server != null) {
       server.close(); // no more client writes: the profiles topic gets the last of them below
+    }
+    if (profilesTopic != null && cluster.isManaged()) {
+      // While this member still owns what it owns: once its consumer leaves, it publishes nothing.
+      profilesTopic.publishBeforeLeaving();
     }
     if (kafkaSource != null) {
       kafkaSource.close(); // no more writes from Kafka before the last snapshot

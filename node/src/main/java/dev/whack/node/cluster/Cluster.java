@@ -393,6 +393,18 @@ public final class Cluster implements AutoCloseable {
     return v.writes.relayInKeyOrder(member, key, commands);
   }
 
+  /**
+   * {@link #relayBinary} for writes that go through a managed cluster's log at their owner: on the
+   * client that waits as long as the owner may take to apply them ({@link #LOGGED_WRITE_TIMEOUT}).
+   */
+  public CompletableFuture<byte[]> relayBinaryLogged(String member, byte[] requests) {
+    View v = view;
+    if (v.writes == null || !v.peers.contains(member)) {
+      return relayBinary(member, requests);
+    }
+    return v.writes.relayBinary(member, requests);
+  }
+
   /** Passes whole commands to a member and returns its reply bytes. */
   public CompletableFuture<byte[]> relay(String member, byte[] commands) {
     return ask(member, client -> client.relay(member, commands));

@@ -107,16 +107,17 @@ public final class ClusterSegments {
         }
       }
     }
-    long mine = 0;
+    long mine;
+    try {
+      // Asked here even when this member's part is left out: a refused question is refused.
+      mine = filter ? engine.filterCount(expression) : engine.count(expression);
+    } catch (EngineException | IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(ClusterException.refused(e.getMessage()));
+    }
     String notWhole = cluster.isManaged() ? cluster.incompleteBecause() : null;
     if (notWhole != null && !notWhole.startsWith("slot ")) {
       missing.put(cluster.self(), notWhole); // this member's own part is not whole now
-    } else {
-      try {
-        mine = filter ? engine.filterCount(expression) : engine.count(expression);
-      } catch (EngineException | IllegalArgumentException e) {
-        return CompletableFuture.failedFuture(ClusterException.refused(e.getMessage()));
-      }
+      mine = 0;
     }
     List<String> peers = cluster.peers();
     byte[] request = block("local " + (filter ? "filtercount" : "segcount"), expression);

@@ -49,6 +49,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   static final String REPLICAS_CONFIG = "whack.cluster.replicas";
   static final String LAGS_CONFIG = "whack.cluster.lags";
   static final String LEAVING_CONFIG = "whack.cluster.leaving";
+  static final String LEFT_IN_CONFIG = "whack.cluster.left-in";
 
   /**
    * A copy this many records or fewer behind its slot's end is warm: the slot may move to it. A few
@@ -64,6 +65,10 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
   private int replicas;
   private java.util.function.Supplier<Map<Integer, Long>> lags = Map::of;
   private java.util.function.BooleanSupplier leaving = () -> false;
+  private java.util.function.LongConsumer leftIn = epoch -> {};
+
+  /** Whether the last subscription sent said this member is leaving; Kafka's thread only. */
+  private boolean joinedLeaving;
 
   /** The slots this member owned in the last map installed. */
   private List<Integer> owned = List.of();
@@ -86,6 +91,10 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
     Object going = configs.get(LEAVING_CONFIG);
     if (going != null) {
       leaving = (java.util.function.BooleanSupplier) going;
+    }
+    Object left = configs.get(LEFT_IN_CONFIG);
+    if (left != null) {
+      leftIn = (java.util.function.LongConsumer) left;
     }
     if (self == null || topic == null || install == null) {
       throw new IllegalArgumentException("the cluster assignor needs its node's configuration");
@@ -114,7 +123,8 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       out.putInt(slot).putLong(behind.getOrDefault(slot, Long.MAX_VALUE));
     }
     out.putInt(replicas);
-    out.put((byte) (leaving.getAsBoolean() ? 1 : 0));
+    joinedLeaving = leaving.getAsBoolean();
+    out.put((byte) (joinedLeaving ? 1 : 0));
     return out.flip();
   }
 
@@ -495,5 +505,8 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
         "whack node: %s installs map %d: owns %s, keeps copies of %s%n",
         self, map.epoch(), owned, backed);
     install.accept(map);
+    if (joinedLeaving) {
+      leftIn.accept(map.epoch()); // a map the leader made knowing this member is leaving
+    }
   }
 }

@@ -47,18 +47,20 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * before the dirty keys are taken, so that holds.
  *
  * <p>Refill: the topic read from its start to its end as it was then; profiles stored as they are
- * (their marks included), tombstones delete, and the last position per partition says where the
+ * (their marks included), tombstones delete, and the highest position per partition says where the
  * updates topic is followed from. A record read twice after that is ignored by its profile's mark,
  * so the refill and the updates that follow it apply each record once.
  *
  * <p>In a Kafka-managed cluster (docs/cluster.md, "Restore from the profiles topic") the topic has
  * as many partitions as the updates topic, so a profile lands in its slot's partition, and each
  * member publishes only what it holds whole: profiles of the slots it owns, and a position record
- * per such slot in that slot's own partition, none while it still takes the slot over or moves its
- * warm copy in. So one partition of the topic is the changelog of one slot, and a member that takes
- * a slot over with no warm copy of it ({@link #restoreSlots}) reads that partition, then the
- * updates topic from the slot's position. A rebalance suspends publishing ({@link #suspend}) until
- * the member knows its slots again, so a slot's last owner never publishes after its next owner.
+ * per such slot in that slot's own partition, neither while it still takes the slot over or moves
+ * its warm copy in (what it holds of the slot then may be older than the slot's last position: its
+ * keys stay dirty until then). So one partition of the topic is the changelog of one slot, and a
+ * member that takes a slot over with no warm copy of it ({@link #restoreSlots}) reads that
+ * partition, then the updates topic from the slot's position. A rebalance suspends publishing
+ * ({@link #suspend}) until the member knows its slots again, so a slot's last owner never publishes
+ * after its next owner.
  *
  * <p>Concurrency: the journal calls come from any thread under a stripe lock (each stripe's dirty
  * set is guarded by that lock); one writer thread publishes, a round at a time under {@link
@@ -205,6 +207,19 @@ public final class ProfilesTopic implements AutoCloseable {
   }
 
   /**
+   * The node stops: publishes what changed since the last round, while this member still owns its
+   * slots (before its consumer leaves the group and publishing is suspended for good).
+   */
+  public void publishBeforeLeaving() {
+    try {
+      publish();
+    } catch (RuntimeException e) {
+      System.err.println(
+          "whack node: the last profiles for " + topic + " were not published: " + e);
+    }
+  }
+
+  /**
    * The member knows its slots again (its map is installed): publishing goes on, of those slots
    * only; what it held of slots now gone is dropped from the dirty keys at the next round.
    */
@@ -252,9 +267,16 @@ public final class ProfilesTopic implements AutoCloseable {
     java.util.concurrent.ConcurrentLinkedQueue<byte[]> refused =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
     boolean cut = false;
+    List<byte[]> deferred = new ArrayList<>();
     for (byte[] key : keys) {
       if (cluster != null && !cluster.owns(key, 0, key.length)) {
         continue; // its slot moved: its new owner publishes it
+      }
+      if (cluster != null && !cluster.holdsWhole(cluster.map().slotOf(key, 0, key.length))) {
+        // Its slot is still taken over or moving in here: what this member holds of it may be
+        // older than what the slot's last position already covers. Published once whole.
+        deferred.add(key);
+        continue;
       }
       if (suspended) {
         refused.add(key); // a rebalance began: kept dirty, for this member if the slot stays
@@ -273,6 +295,7 @@ public final class ProfilesTopic implements AutoCloseable {
           });
     }
     producer.flush();
+    markDirtyAgain(deferred);
     if (!refused.isEmpty()) {
       // A position must not claim a profile the topic did not take: the keys are dirty again,
       // and no position goes out until a turn publishes everything it took.
@@ -281,15 +304,7 @@ public final class ProfilesTopic implements AutoCloseable {
             "whack node: %s did not take %d profiles; they are retried, and positions wait%n",
             topic, refused.size());
       }
-      for (byte[] key : refused) {
-        int stripe = keyspace.stripeOf(key, 0, key.length);
-        locks[stripe].lock();
-        try {
-          tracker.mark(stripe, key);
-        } finally {
-          locks[stripe].unlock();
-        }
-      }
+      markDirtyAgain(refused);
       return;
     }
     for (Map.Entry<Integer, Long> e : positions.entrySet()) {
@@ -303,6 +318,18 @@ public final class ProfilesTopic implements AutoCloseable {
               : new ProducerRecord<>(topic, e.getKey(), key, value));
     }
     producer.flush();
+  }
+
+  private void markDirtyAgain(java.util.Collection<byte[]> keys) {
+    for (byte[] key : keys) {
+      int stripe = keyspace.stripeOf(key, 0, key.length);
+      locks[stripe].lock();
+      try {
+        tracker.mark(stripe, key);
+      } finally {
+        locks[stripe].unlock();
+      }
+    }
   }
 
   /** Marks the keys of profile changes dirty, under their stripe's lock. */

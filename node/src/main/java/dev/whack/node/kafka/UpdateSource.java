@@ -248,7 +248,8 @@ public final class UpdateSource implements AutoCloseable {
       p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, memberId(dataDir));
     }
     if (cluster.isManaged()) {
-      joinAsMember(p, options, cluster, replicas, standbys, () -> leaving);
+      joinAsMember(
+          p, options, cluster, replicas, standbys, () -> leaving, epoch -> leavingMapAt = epoch);
     }
     this.consumer = new KafkaConsumer<>(p);
     this.deadLetters = new DeadLetters(options.bootstrap(), options.deadLetterTopic());
@@ -286,7 +287,8 @@ public final class UpdateSource implements AutoCloseable {
       Cluster cluster,
       int replicas,
       StandbyReplica standbys,
-      java.util.function.BooleanSupplier leaving) {
+      java.util.function.BooleanSupplier leaving,
+      java.util.function.LongConsumer leftIn) {
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ClusterAssignor.class.getName());
     p.put(ClusterAssignor.SELF_CONFIG, cluster.self());
@@ -298,6 +300,7 @@ public final class UpdateSource implements AutoCloseable {
           (java.util.function.Supplier<Map<Integer, Long>>) standbys::lags);
     }
     p.put(ClusterAssignor.LEAVING_CONFIG, leaving);
+    p.put(ClusterAssignor.LEFT_IN_CONFIG, leftIn);
     p.put(
         ClusterAssignor.INSTALL_CONFIG,
         (java.util.function.Consumer<dev.whack.client.ring.ClusterMap>) cluster::install);
@@ -322,8 +325,11 @@ public final class UpdateSource implements AutoCloseable {
   /** Set by {@link #handOffSlots}: this member claims no share in the maps to come. */
   private volatile boolean leaving;
 
-  /** The map's epoch when the group was asked for a map without this member's share, or -1. */
-  private volatile long leaveAskedAt = -1;
+  /** The map's epoch when the group was last asked for a map without this member's share. */
+  private long leaveAskedAt = -1;
+
+  /** The epoch of the first map made from a subscription that said it is leaving, or -1. */
+  private volatile long leavingMapAt = -1;
 
   /**
    * A graceful stop of a managed member (docs/cluster.md, "Leaving"): asks the group for a map that
@@ -372,8 +378,8 @@ public final class UpdateSource implements AutoCloseable {
    */
   private boolean noOneToTakeOver() {
     dev.whack.client.ring.ClusterMap map = cluster.map();
-    long asked = leaveAskedAt;
-    if (asked < 0 || map.epoch() <= asked) {
+    long made = leavingMapAt;
+    if (made < 0 || map.epoch() < made) {
       return false;
     }
     for (int slot : map.slotsOf(cluster.self())) {
@@ -447,7 +453,9 @@ public final class UpdateSource implements AutoCloseable {
   private void pollAndApply() {
     pauseWhileLogBehind();
     askForSlotsOnceWarm();
-    if (leaving && leaveAskedAt < 0) {
+    if (leaving && leavingMapAt < 0 && cluster.map().epoch() > leaveAskedAt) {
+      // Asked again if a map came that was made without knowing (a rebalance already under way
+      // when this member first asked takes its old subscription).
       leaveAskedAt = cluster.map().epoch();
       consumer.enforceRebalance("whack: leaving; its slots are handed off first");
     }

@@ -520,7 +520,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       return;
     }
     replies.answerLater(
-        cluster.relayBinary(owner, request),
+        cluster.relayBinaryLogged(owner, request),
         (reply, failure) -> {
           forwardedKeys.remove(k);
           if (failure == null) {
