@@ -57,10 +57,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * per such slot in that slot's own partition, neither while it still takes the slot over or moves
  * its warm copy in (what it holds of the slot then may be older than the slot's last position: its
  * keys stay dirty until then). So one partition of the topic is the changelog of one slot, and a
- * member that takes a slot over with no warm copy of it ({@link #restoreSlots}) reads that
- * partition, then the updates topic from the slot's position. A rebalance suspends publishing
- * ({@link #suspend}) until the member knows its slots again, so a slot's last owner never publishes
- * after its next owner.
+ * member that takes a slot over with no warm copy of it ({@link #restore}) reads that partition,
+ * then the updates topic from the slot's position. A rebalance suspends publishing ({@link
+ * #suspend}) until the member knows its slots again, so a slot's last owner never publishes after
+ * its next owner.
  *
  * <p>Concurrency: the journal calls come from any thread under a stripe lock (each stripe's dirty
  * set is guarded by that lock); one writer thread publishes, a round at a time under {@link
@@ -420,32 +420,17 @@ public final class ProfilesTopic implements AutoCloseable {
   }
 
   /**
-   * Restores {@code slots} of a managed cluster from their partitions of the topic (each the
-   * changelog of its slot) into {@code keyspace}, read from their start to where they ended when
-   * the restore began, and returns, per slot that has one, the offset of the updates topic to
-   * follow it from; a slot with none is followed from the updates topic's start.
-   */
-  public static Map<Integer, Long> restoreSlots(
-      String bootstrap,
-      String topic,
-      java.util.Collection<Integer> slots,
-      String updatesTopic,
-      Keyspace keyspace,
-      DurableLog log,
-      Refilled counts) {
-    Map<Integer, Long> positions =
-        read(bootstrap, topic, slots, updatesTopic, keyspace, log, counts);
-    positions.keySet().retainAll(new HashSet<>(slots));
-    return positions;
-  }
-
-  /**
-   * {@link #restoreSlots} from this node's topic into {@code into} (its keyspace, or its standby
-   * copies' store, which keeps no log: {@code log} null).
+   * Restores {@code slots} of a managed cluster from their partitions of this node's topic (each
+   * the changelog of its slot) into {@code into} (its keyspace, or its standby copies' store, which
+   * keeps no log: {@code log} null), read from their start to where they ended when the restore
+   * began, and returns, per slot that has one, the offset of the updates topic to follow it from; a
+   * slot with none is followed from the updates topic's start.
    */
   public Map<Integer, Long> restore(
       java.util.Collection<Integer> slots, Keyspace into, DurableLog log, Refilled counts) {
-    return restoreSlots(bootstrap, topic, slots, updatesTopic, into, log, counts);
+    Map<Integer, Long> positions = read(bootstrap, topic, slots, updatesTopic, into, log, counts);
+    positions.keySet().retainAll(new HashSet<>(slots));
+    return positions;
   }
 
   /** Reads {@code partitions} of the topic (null: all) into the keyspace; returns the positions. */
