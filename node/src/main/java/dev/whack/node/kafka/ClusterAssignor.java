@@ -435,10 +435,57 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
         chosen[n++] = fewest;
         counts[fewest]++;
       }
-      Arrays.sort(chosen); // one order for one set: a map asked for again is the same map
       out[slot] = chosen;
     }
+    balanceCopies(out, counts, leaving, backedBefore, active, moving, staying);
+    for (int[] chosen : out) {
+      Arrays.sort(chosen); // one order for one set: a map asked for again is the same map
+    }
     return out;
+  }
+
+  /**
+   * Hands copies from members over their fair number to members under it that may keep them (not
+   * the slot's owner, not leaving, not a copy already), cold copies first: stickiness slot by slot
+   * can leave a member with none (a joiner's slots can only be copied by the others, which the
+   * others' slots already filled).
+   */
+  private static void balanceCopies(
+      int[][] out,
+      int[] counts,
+      boolean[] leaving,
+      boolean[][] backedBefore,
+      int[] active,
+      int[] moving,
+      int staying) {
+    int total = 0;
+    for (int c : counts) {
+      total += c;
+    }
+    int fair = (total + staying - 1) / staying;
+    for (boolean warmToo : new boolean[] {false, true}) {
+      for (int slot = 0; slot < out.length; slot++) {
+        for (int k = 0; k < out[slot].length; k++) {
+          int over = out[slot][k];
+          if (counts[over] <= fair
+              || over == moving[slot]
+              || (backedBefore[over][slot] && !warmToo)) {
+            continue;
+          }
+          for (int under = 0; under < counts.length; under++) {
+            if (counts[under] < fair - 1
+                && under != active[slot]
+                && !leaving[under]
+                && !contains(out[slot], out[slot].length, under)) {
+              out[slot][k] = under;
+              counts[over]--;
+              counts[under]++;
+              break;
+            }
+          }
+        }
+      }
+    }
   }
 
   /**

@@ -206,6 +206,29 @@ class ClusterAssignorTest {
   }
 
   /**
+   * A third member joining two: its slots can only be copied by the other two, whose copies of each
+   * other's slots already fill their share; copies still end balanced, the joiner keeping its part.
+   */
+  @Test
+  void shouldBalanceCopiesWhenAMemberJoins() {
+    List<Claim> claims = new ArrayList<>();
+    for (Claim c : Claims.fresh(2)) {
+      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), 1));
+    }
+    ClusterMap two = Claims.afterWarmUp(claims, 12);
+    List<Claim> joined = new ArrayList<>(Claims.of(two, 1));
+    joined.add(new Claim("id-new", "10.0.0.9:11211", List.of(), List.of(), 1));
+    ClusterMap three = Claims.afterWarmUp(joined, 12);
+    for (String m : three.members()) {
+      int copies = 0;
+      for (int slot = 0; slot < 12; slot++) {
+        copies += three.standbysOf(slot).contains(m) ? 1 : 0;
+      }
+      assertTrue(copies >= 3 && copies <= 5, m + " keeps " + copies + " copies: " + three);
+    }
+  }
+
+  /**
    * A member that stops gracefully claims no share: each of its slots goes to another member once
    * that member's copy is warm, and stays with it (served) until then; it keeps no copies.
    */
