@@ -634,6 +634,15 @@ public final class ProfileEngine {
   }
 
   /**
+   * Runs {@code work} (writes of profiles another member owned until now: a promotion of a warm
+   * copy, a restore of a slot) without telling its segment changes: the profiles enter their
+   * segments here but never left them in the cluster, as {@link #removeMoved} tells no leave.
+   */
+  public <T> T withoutTellingChanges(java.util.function.Supplier<T> work) {
+    return hub.withoutTelling(work);
+  }
+
+  /**
    * Removes the profile because another member owns its key now (a Kafka-managed cluster moved the
    * key's slot): it leaves every segment here, but no change is told, since the profile has not
    * left its segments; it lives on at its new owner, which tells its own changes.

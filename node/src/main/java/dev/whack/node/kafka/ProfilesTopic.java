@@ -416,7 +416,7 @@ public final class ProfilesTopic implements AutoCloseable {
       Keyspace keyspace,
       DurableLog log,
       Refilled counts) {
-    return read(bootstrap, topic, null, updatesTopic, keyspace, log, counts);
+    return read(bootstrap, topic, null, updatesTopic, keyspace, log, counts, false);
   }
 
   /**
@@ -428,12 +428,17 @@ public final class ProfilesTopic implements AutoCloseable {
    */
   public Map<Integer, Long> restore(
       java.util.Collection<Integer> slots, Keyspace into, DurableLog log, Refilled counts) {
-    Map<Integer, Long> positions = read(bootstrap, topic, slots, updatesTopic, into, log, counts);
+    // Restored profiles lived on at their last owner, which told their changes: none here.
+    Map<Integer, Long> positions =
+        read(bootstrap, topic, slots, updatesTopic, into, log, counts, true);
     positions.keySet().retainAll(new HashSet<>(slots));
     return positions;
   }
 
-  /** Reads {@code partitions} of the topic (null: all) into the keyspace; returns the positions. */
+  /**
+   * Reads {@code partitions} of the topic (null: all) into the keyspace, telling no segment change
+   * when {@code movedIn}; returns the positions.
+   */
   private static Map<Integer, Long> read(
       String bootstrap,
       String topic,
@@ -441,7 +446,8 @@ public final class ProfilesTopic implements AutoCloseable {
       String updatesTopic,
       Keyspace keyspace,
       DurableLog log,
-      Refilled counts) {
+      Refilled counts,
+      boolean movedIn) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "whack-refill");
@@ -457,7 +463,8 @@ public final class ProfilesTopic implements AutoCloseable {
             new LocalAppliers(
                 keyspace,
                 Math.max(1, Runtime.getRuntime().availableProcessors()),
-                (pending, session, outcome) -> store(pending.record(), session, outcome, counts))) {
+                (pending, session, outcome) ->
+                    store(pending.record(), session, outcome, counts, movedIn))) {
       List<TopicPartition> partitions = new ArrayList<>();
       if (partitionsToRead == null) {
         for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
@@ -540,7 +547,16 @@ public final class ProfilesTopic implements AutoCloseable {
       ConsumerRecord<byte[], byte[]> record,
       KeyspaceSession session,
       Outcome outcome,
-      Refilled counts) {
+      Refilled counts,
+      boolean movedIn) {
+    if (movedIn) {
+      session.movingIn(
+          () -> {
+            store(record, session, outcome, counts, false);
+            return null;
+          });
+      return;
+    }
     byte[] key = record.key();
     if (record.value() == null) {
       session.delete(key, 0, key.length, 0);

@@ -209,18 +209,20 @@ public final class StandbyReplica implements AutoCloseable {
       try {
         // As a set of the same bytes, flags and expiry: the same kind of item (a JSON or protobuf
         // profile with its marks, or an opaque value a client wrote through the log).
-        owner.store(
-            StoreMode.SET,
-            key,
-            0,
-            key.length,
-            m.copy.flags,
-            m.copy.number,
-            m.copy.value,
-            0,
-            false,
-            false,
-            m.outcome);
+        owner.movingIn(
+            () ->
+                owner.store(
+                    StoreMode.SET,
+                    key,
+                    0,
+                    key.length,
+                    m.copy.flags,
+                    m.copy.number,
+                    m.copy.value,
+                    0,
+                    false,
+                    false,
+                    m.outcome));
         promoted.incrementAndGet();
       } catch (ProfileRejectedException e) {
         System.err.println("whack node: a standby profile could not be promoted: " + e);

@@ -215,6 +215,15 @@ public final class KeyspaceSession {
   // Writes
 
   /**
+   * Runs writes of items another member owned until now (a warm copy moving in, a slot restored
+   * from the profiles topic) with their segment changes untold ({@link
+   * ProfileEngine#withoutTellingChanges}): in the cluster, nothing changed.
+   */
+  public <T> T movingIn(java.util.function.Supplier<T> writes) {
+    return engine.withoutTellingChanges(writes);
+  }
+
+  /**
    * The storage commands (memcached's {@code do_store_item}): the value is stored as a profile when
    * {@link Keyspace#kindOf} says so (never for append and prepend, which only opaque values take),
    * else as it is. A value taken for Profile JSON that the engine refuses is stored as it is too,

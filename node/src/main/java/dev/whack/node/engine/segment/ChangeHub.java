@@ -163,6 +163,9 @@ public final class ChangeHub {
    * blocks on them. The caller holds the profile's stripe lock.
    */
   public void publish(String segment, byte[] key, boolean enter, long timeMillis) {
+    if (muted.get()[0] > 0) {
+      return; // a profile moving between members: no change happened (see muted)
+    }
     published.increment();
     ChangeRecorder r = recorder;
     if (r != null) {
@@ -179,6 +182,25 @@ public final class ChangeHub {
     s.rings()[stripe(key)].append(w.id(), key, enter, timeMillis);
     for (Subscription sub : w.subscribers()) {
       sub.wake();
+    }
+  }
+
+  /**
+   * Per thread, how deep it is in work whose segment changes are not changes: a profile that a
+   * Kafka-managed cluster moves to this member enters its segments here, but it never left them in
+   * the cluster (its last owner dropped it without telling either). Read on every publish, on the
+   * writer's own thread.
+   */
+  private final ThreadLocal<int[]> muted = ThreadLocal.withInitial(() -> new int[1]);
+
+  /** Runs {@code work} on this thread with its segment changes untold. */
+  public <T> T withoutTelling(java.util.function.Supplier<T> work) {
+    int[] depth = muted.get();
+    depth[0]++;
+    try {
+      return work.get();
+    } finally {
+      depth[0]--;
     }
   }
 
