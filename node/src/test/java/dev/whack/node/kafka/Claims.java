@@ -19,6 +19,15 @@ final class Claims {
     return claims;
   }
 
+  /** {@code n} new members owning nothing, each configured with {@code replicas}. */
+  static List<Claim> fresh(int n, int replicas) {
+    List<Claim> claims = new ArrayList<>();
+    for (Claim c : fresh(n)) {
+      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), replicas));
+    }
+    return claims;
+  }
+
   /**
    * What the members of {@code map} claim when they join again: the slots they own and the slots
    * they keep warm, every copy caught up.

@@ -110,10 +110,7 @@ class ClusterAssignorTest {
   void shouldGiveEverySlotStandbysOnOtherMembersBalancedAndSticky() {
     for (int members = 2; members <= 7; members++) {
       for (int replicas = 1; replicas < members && replicas <= 2; replicas++) {
-        List<Claim> claims = new ArrayList<>();
-        for (Claim c : Claims.fresh(members)) {
-          claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), replicas));
-        }
+        List<Claim> claims = Claims.fresh(members, replicas);
         ClusterMap map = ClusterAssignor.plan(claims, 64);
         int[] backed = new int[members];
         for (int slot = 0; slot < 64; slot++) {
@@ -184,20 +181,13 @@ class ClusterAssignorTest {
 
   @Test
   void shouldGiveEveryOneOfADeadMembersSlotsToAWarmCopy() {
-    List<Claim> claims = new ArrayList<>();
-    for (Claim c : Claims.fresh(4)) {
-      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), 1));
-    }
+    List<Claim> claims = Claims.fresh(4, 1);
     ClusterMap four = Claims.afterWarmUp(claims, 12);
     List<Claim> survivors = Claims.of(four, 1);
     String dead = four.members().get(1);
     survivors.removeIf(c -> c.address().equals(dead));
     ClusterMap three = ClusterAssignor.plan(survivors, 12);
-    for (int slot : four.slotsOf(dead)) {
-      assertTrue(
-          four.standbysOf(slot).contains(three.activeOf(slot)),
-          "slot " + slot + " went to its warm copy: " + three);
-    }
+    assertWentToWarmCopies(four, dead, three);
     for (int slot = 0; slot < 12; slot++) {
       if (!four.activeOf(slot).equals(dead)) {
         assertEquals(four.activeOf(slot), three.activeOf(slot), "slot " + slot + " stays put");
@@ -211,10 +201,7 @@ class ClusterAssignorTest {
    */
   @Test
   void shouldBalanceCopiesWhenAMemberJoins() {
-    List<Claim> claims = new ArrayList<>();
-    for (Claim c : Claims.fresh(2)) {
-      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), 1));
-    }
+    List<Claim> claims = Claims.fresh(2, 1);
     ClusterMap two = Claims.afterWarmUp(claims, 12);
     List<Claim> joined = new ArrayList<>(Claims.of(two, 1));
     joined.add(new Claim("id-new", "10.0.0.9:11211", List.of(), List.of(), 1));
@@ -234,10 +221,7 @@ class ClusterAssignorTest {
    */
   @Test
   void shouldHandALeavingMembersSlotsOffOnlyToWarmCopies() {
-    List<Claim> claims = new ArrayList<>();
-    for (Claim c : Claims.fresh(3)) {
-      claims.add(new Claim(c.memberId(), c.address(), List.of(), List.of(), 1));
-    }
+    List<Claim> claims = Claims.fresh(3, 1);
     ClusterMap three = Claims.afterWarmUp(claims, 12);
     String leaver = three.members().get(0);
     List<Claim> again = new ArrayList<>();
@@ -245,12 +229,8 @@ class ClusterAssignorTest {
       again.add(c.address().equals(leaver) ? c.leavingNow() : c);
     }
     ClusterMap draining = ClusterAssignor.plan(again, 12);
-    for (int slot : three.slotsOf(leaver)) {
-      // replicas 1: the one other member with a copy is warm, so the slot moves to it at once
-      assertTrue(
-          three.standbysOf(slot).contains(draining.activeOf(slot)),
-          "slot " + slot + " went to its warm copy: " + draining);
-    }
+    // replicas 1: the one other member with a copy is warm, so each slot moves to it at once
+    assertWentToWarmCopies(three, leaver, draining);
     for (int slot = 0; slot < 12; slot++) {
       assertTrue(!draining.standbysOf(slot).contains(leaver), "no copy on the leaver: " + slot);
     }
@@ -294,5 +274,14 @@ class ClusterAssignorTest {
     leaving[0] = true;
     assertTrue(
         ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of())).leaving());
+  }
+
+  /** Every slot {@code gone} owned in {@code before} is owned in {@code after} by a warm copy. */
+  private static void assertWentToWarmCopies(ClusterMap before, String gone, ClusterMap after) {
+    for (int slot : before.slotsOf(gone)) {
+      assertTrue(
+          before.standbysOf(slot).contains(after.activeOf(slot)),
+          "slot " + slot + " went to its warm copy: " + after);
+    }
   }
 }
