@@ -45,6 +45,13 @@ final class NodeCommand implements Callable<Integer> {
       description = "Prometheus /metrics port, 0 for none (default: ${DEFAULT-VALUE})")
   int metricsPort = NodeConfig.DEFAULT_METRICS_PORT;
 
+  @Option(
+      names = "--grpc-port",
+      description =
+          "gRPC port (docs/grpc.md: Ingest, GetProfiles, Count, health, reflection), 0 for none"
+              + " (default: ${DEFAULT-VALUE}); a node alone only for now")
+  int grpcPort;
+
   @Option(names = "--threads", description = "network threads (default: one per core)")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -273,6 +280,7 @@ final class NodeCommand implements Callable<Integer> {
               .memoryBytes(NodeConfig.parseSize(memory))
               .maxItemSize(Math.toIntExact(NodeConfig.parseSize(maxItemSize)))
               .metricsPort(metricsPort)
+              .grpcPort(grpcPort)
               .ioThreads(threads)
               .maxConnections(maxConnections)
               .idleTimeoutMillis(Math.multiplyExact(idleTimeoutSeconds, 1000L))
@@ -325,9 +333,10 @@ final class NodeCommand implements Callable<Integer> {
           node.port(),
           memory,
           maxItemSize,
-          node.metricsPort() == 0
-              ? ", metrics off"
-              : ", metrics on :" + node.metricsPort() + "/metrics");
+          (node.metricsPort() == 0
+                  ? ", metrics off"
+                  : ", metrics on :" + node.metricsPort() + "/metrics")
+              + (node.grpcPort() == 0 ? "" : ", gRPC on :" + node.grpcPort()));
       stopped.await();
     } finally {
       closed.countDown();

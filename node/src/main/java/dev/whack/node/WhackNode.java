@@ -9,6 +9,7 @@ import dev.whack.node.durability.DurableLog;
 import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.grpc.GrpcServer;
 import dev.whack.node.kafka.ChangePublisher;
 import dev.whack.node.kafka.LoggedChangePublisher;
 import dev.whack.node.kafka.LoggedWrites;
@@ -77,6 +78,9 @@ public final class WhackNode implements AutoCloseable {
 
   /** The compacted topic of whole profiles this node keeps, or null. */
   private final ProfilesTopic profilesTopic;
+
+  /** The gRPC port's server, or null when it is off. */
+  private final GrpcServer grpc;
 
   /** Whether the node holds no state of its own yet: Kafka is read from the start (or a refill). */
   private final boolean startsEmpty;
@@ -224,6 +228,16 @@ public final class WhackNode implements AutoCloseable {
     } catch (IOException e) {
       close();
       throw cannotListen(config.bind(), config.metricsPort(), "metrics", "--metrics-port", e);
+    }
+    try {
+      this.grpc =
+          config.grpcPort() == 0
+              ? null
+              : new GrpcServer(
+                  config.bind(), config.grpcPort(), config.maxItemSize(), keyspace, engine);
+    } catch (UncheckedIOException e) {
+      close();
+      throw cannotListen(config.bind(), config.grpcPort(), "gRPC", "--grpc-port", e.getCause());
     }
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
@@ -553,6 +567,11 @@ public final class WhackNode implements AutoCloseable {
     return metricsPort;
   }
 
+  /** The gRPC port, or 0 when it is off. */
+  public int grpcPort() {
+    return grpc == null ? 0 : grpc.port();
+  }
+
   public NodeConfig config() {
     return config;
   }
@@ -598,6 +617,9 @@ public final class WhackNode implements AutoCloseable {
       kafkaSource.handOffSlots(HAND_OFF_TIMEOUT);
     }
     timers.shutdownNow();
+    if (grpc != null) {
+      grpc.close();
+    }
     if (server != null) {
       server.close(); // no more client writes: the profiles topic gets the last of them below
     }

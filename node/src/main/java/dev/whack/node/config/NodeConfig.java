@@ -40,6 +40,7 @@ public final class NodeConfig {
   private long memoryBytes = DEFAULT_MEMORY_BYTES;
   private int maxItemSize = DEFAULT_MAX_ITEM_SIZE;
   private int metricsPort = DEFAULT_METRICS_PORT;
+  private int grpcPort;
   private int ioThreads = Runtime.getRuntime().availableProcessors();
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private long idleTimeoutMillis;
@@ -90,6 +91,12 @@ public final class NodeConfig {
   /** 0 turns the Prometheus endpoint off. */
   public NodeConfig metricsPort(int metricsPort) {
     this.metricsPort = metricsPort;
+    return this;
+  }
+
+  /** The gRPC port (docs/grpc.md); 0, the default, turns it off. */
+  public NodeConfig grpcPort(int grpcPort) {
+    this.grpcPort = grpcPort;
     return this;
   }
 
@@ -306,6 +313,9 @@ public final class NodeConfig {
     require(
         metricsPort >= 0 && metricsPort <= 65535,
         "metrics port must be 0..65535 (0 turns metrics off): " + metricsPort);
+    require(
+        grpcPort >= 0 && grpcPort <= 65535,
+        "gRPC port must be 0..65535 (0 turns gRPC off): " + grpcPort);
     require(bind != null && !bind.isBlank(), "bind address must not be empty");
     require(ioThreads >= 1, "io threads must be at least 1: " + ioThreads);
     require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
@@ -330,6 +340,10 @@ public final class NodeConfig {
         clusterName == null || KafkaOptions.validTopic("whack-cluster." + clusterName),
         "--cluster must be a name of a-z A-Z 0-9 . _ -: " + clusterName);
     require(replicas >= 0 && replicas <= 8, "--replicas must be from 0 to 8: " + replicas);
+    require(
+        grpcPort == 0 || (peers.isEmpty() && clusterName == null),
+        "--grpc-port in a cluster is not built yet (docs/grpc.md): a node answers gRPC for its own"
+            + " data only");
     require(
         sessionTimeoutMillis >= 1000 && sessionTimeoutMillis <= 3_600_000,
         "the session timeout must be from 1s to 1h: " + sessionTimeoutMillis + " ms");
@@ -424,6 +438,10 @@ public final class NodeConfig {
 
   public int metricsPort() {
     return metricsPort;
+  }
+
+  public int grpcPort() {
+    return grpcPort;
   }
 
   public int ioThreads() {

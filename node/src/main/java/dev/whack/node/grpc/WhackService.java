@@ -1,0 +1,175 @@
+package dev.whack.node.grpc;
+
+import dev.whack.node.engine.EngineException;
+import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
+import dev.whack.node.keyspace.StoreMode;
+import dev.whack.proto.CountReply;
+import dev.whack.proto.CountRequest;
+import dev.whack.proto.GetProfilesReply;
+import dev.whack.proto.GetProfilesRequest;
+import dev.whack.proto.IdRange;
+import dev.whack.proto.IngestError;
+import dev.whack.proto.IngestReply;
+import dev.whack.proto.IngestRequest;
+import dev.whack.proto.ProfileResult;
+import dev.whack.proto.WhackGrpc;
+import io.grpc.Status.Code;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The gRPC service's calls (docs/grpc.md), on the same keyspace and engine calls the memcached
+ * commands use. One node's data: the node refuses to serve gRPC in a cluster until forwarding is
+ * built.
+ *
+ * <p>Concurrency: gRPC calls each stream's observer methods one at a time, on the server's
+ * executor; each call takes a keyspace session of its own.
+ */
+final class WhackService extends WhackGrpc.WhackImplBase {
+  private final Keyspace keyspace;
+  private final ProfileEngine engine;
+
+  WhackService(Keyspace keyspace, ProfileEngine engine) {
+    this.keyspace = keyspace;
+    this.engine = engine;
+  }
+
+  /**
+   * Applies each item as it arrives and acknowledges it (or says why not) before it asks for the
+   * next: the client's messages wait in gRPC's own flow-control window, never in the node.
+   */
+  @Override
+  public StreamObserver<IngestRequest> ingest(StreamObserver<IngestReply> replies) {
+    ServerCallStreamObserver<IngestReply> call = (ServerCallStreamObserver<IngestReply>) replies;
+    call.disableAutoRequest();
+    KeyspaceSession session = keyspace.session();
+    Outcome outcome = new Outcome();
+    call.request(1);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(IngestRequest request) {
+        IngestReply.Builder reply = IngestReply.newBuilder();
+        IngestError error = apply(request, session, outcome);
+        if (error == null) {
+          reply.addAcked(IdRange.newBuilder().setFirst(request.getId()).setLast(request.getId()));
+        } else {
+          reply.addErrors(error);
+        }
+        call.onNext(reply.build());
+        call.request(1);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // the client went away: what it sent was applied and acknowledged one by one
+      }
+
+      @Override
+      public void onCompleted() {
+        call.onCompleted();
+      }
+    };
+  }
+
+  private static IngestError apply(
+      IngestRequest request, KeyspaceSession session, Outcome outcome) {
+    Status status;
+    try {
+      switch (request.getItemCase()) {
+        case UPDATE -> {
+          byte[] key = request.getUpdate().getKey().getBytes(StandardCharsets.UTF_8);
+          if (key.length == 0) {
+            return error(request, Code.INVALID_ARGUMENT, "an update needs its key");
+          }
+          byte[] body = request.getUpdate().toByteArray();
+          status = session.update(key, 0, key.length, body, 0, body.length, true, outcome);
+        }
+        case PROFILE -> {
+          byte[] key = request.getProfile().getKey().getBytes(StandardCharsets.UTF_8);
+          if (key.length == 0) {
+            return error(request, Code.INVALID_ARGUMENT, "a profile needs its key");
+          }
+          status =
+              session.store(
+                  StoreMode.SET,
+                  key,
+                  0,
+                  key.length,
+                  Keyspace.PROTOBUF_PROFILE_FLAGS,
+                  0,
+                  request.getProfile().toByteArray(),
+                  0,
+                  false,
+                  false,
+                  outcome);
+        }
+        default -> {
+          return error(request, Code.INVALID_ARGUMENT, "an item is an update or a profile");
+        }
+      }
+    } catch (ProfileRejectedException | EngineException | IllegalArgumentException e) {
+      return error(request, Code.INVALID_ARGUMENT, e.getMessage());
+    }
+    return switch (status) {
+      case STORED, IGNORED -> null;
+      case TOO_LARGE ->
+          error(request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
+      case RESERVED -> error(request, Code.INVALID_ARGUMENT, "keys under _whack/ are reserved");
+      case NOT_PROFILE -> error(request, Code.FAILED_PRECONDITION, "the key holds no profile");
+      default -> error(request, Code.INTERNAL, "not applied: " + status);
+    };
+  }
+
+  private static IngestError error(IngestRequest request, Code code, String message) {
+    return IngestError.newBuilder()
+        .setId(request.getId())
+        .setCode(code.name())
+        .setMessage(String.valueOf(message))
+        .build();
+  }
+
+  @Override
+  public void getProfiles(GetProfilesRequest request, StreamObserver<GetProfilesReply> replies) {
+    GetProfilesReply.Builder reply = GetProfilesReply.newBuilder();
+    for (String key : request.getKeysList()) {
+      byte[] k = key.getBytes(StandardCharsets.UTF_8);
+      byte[] json =
+          Keyspace.isReserved(k, 0, k.length) ? null : keyspace.profileJson(k, 0, k.length);
+      ProfileResult.Builder result = ProfileResult.newBuilder().setKey(key).setFound(json != null);
+      if (json != null) {
+        result.setJson(new String(json, StandardCharsets.UTF_8));
+      }
+      reply.addProfiles(result);
+    }
+    replies.onNext(reply.build());
+    replies.onCompleted();
+  }
+
+  @Override
+  public void count(CountRequest request, StreamObserver<CountReply> replies) {
+    long n;
+    try {
+      n =
+          request.getFilter()
+              ? engine.filterCount(request.getExpression())
+              : engine.count(request.getExpression());
+    } catch (dev.whack.node.engine.segment.UnknownSegmentException e) {
+      replies.onError(
+          io.grpc.Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (EngineException | IllegalArgumentException e) {
+      // an expression's message carries its position ("bad expression at position N: ...")
+      replies.onError(
+          io.grpc.Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    replies.onNext(CountReply.newBuilder().setCount(n).build());
+    replies.onCompleted();
+  }
+}

@@ -1,0 +1,214 @@
+package dev.whack.node.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.FreePorts;
+import dev.whack.node.testing.RawConnection;
+import dev.whack.proto.CountRequest;
+import dev.whack.proto.GetProfilesReply;
+import dev.whack.proto.GetProfilesRequest;
+import dev.whack.proto.IdRange;
+import dev.whack.proto.Increment;
+import dev.whack.proto.IngestError;
+import dev.whack.proto.IngestReply;
+import dev.whack.proto.IngestRequest;
+import dev.whack.proto.Update;
+import dev.whack.proto.WhackGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gRPC port of a node (docs/grpc.md) over a real socket with grpc-java's own client: Ingest
+ * acknowledges each item or says why not without ending the stream, a producer's sequence makes a
+ * stream sent again after a drop count once, reads and counts see what was ingested, errors carry
+ * gRPC status codes, and health and reflection answer.
+ */
+class GrpcServiceTest {
+  @Test
+  void shouldIngestReadCountAndAnswerHealthAndReflectionOverARealSocket() throws Exception {
+    int[] ports = FreePorts.take(1);
+    try (EmbeddedNode node = EmbeddedNode.start(c -> c.grpcPort(ports[0]))) {
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", ports[0]).usePlaintext().build();
+      try {
+        WhackGrpc.WhackStub async = WhackGrpc.newStub(channel);
+        WhackGrpc.WhackBlockingStub blocking = WhackGrpc.newBlockingStub(channel);
+
+        // One stream: three increments, one bad item, one more increment.
+        List<IngestRequest> items = new ArrayList<>();
+        for (long id = 1; id <= 3; id++) {
+          items.add(increment(id, "g1", null, 0));
+        }
+        items.add(IngestRequest.newBuilder().setId(4).setUpdate(Update.newBuilder()).build());
+        items.add(increment(5, "g1", null, 0));
+        Ingested first = ingest(async, items, items.size());
+        assertEquals(List.of(1L, 2L, 3L, 5L), first.acked, "each good item acknowledged");
+        assertEquals(1, first.errors.size());
+        assertEquals(4, first.errors.get(0).getId());
+        assertEquals("INVALID_ARGUMENT", first.errors.get(0).getCode());
+
+        // A producer's stream dropped after seq 2 and sent again from seq 2: each counts once.
+        Ingested dropped =
+            ingest(async, List.of(increment(1, "g2", "p", 1), increment(2, "g2", "p", 2)), 2);
+        assertEquals(List.of(1L, 2L), dropped.acked);
+        Ingested again =
+            ingest(
+                async,
+                List.of(
+                    increment(1, "g2", "p", 2),
+                    increment(2, "g2", "p", 3),
+                    increment(3, "g2", "p", 4)),
+                3);
+        assertEquals(List.of(1L, 2L, 3L), again.acked, "a repeat is acknowledged and ignored");
+
+        GetProfilesReply profiles =
+            blocking.getProfiles(
+                GetProfilesRequest.newBuilder()
+                    .addKeys("g1")
+                    .addKeys("g2")
+                    .addKeys("none")
+                    .build());
+        assertTrue(profiles.getProfiles(0).getJson().contains("\"n\":4"), profiles.toString());
+        assertTrue(profiles.getProfiles(1).getJson().contains("\"n\":4"), profiles.toString());
+        assertTrue(!profiles.getProfiles(2).getFound());
+
+        try (RawConnection c = node.connect()) {
+          String big = "n >= 4";
+          c.send("segdef big " + big.length() + "\r\n" + big + "\r\n");
+          assertEquals("DEFINED 2\r\n", c.readLine());
+        }
+        assertEquals(
+            2, blocking.count(CountRequest.newBuilder().setExpression("big").build()).getCount());
+        assertEquals(
+            2,
+            blocking
+                .count(CountRequest.newBuilder().setExpression("n >= 4").setFilter(true).build())
+                .getCount(),
+            "a filter counts too");
+        assertCode(
+            Status.Code.NOT_FOUND,
+            () -> blocking.count(CountRequest.newBuilder().setExpression("nosuch").build()));
+        StatusRuntimeException bad =
+            assertCode(
+                Status.Code.INVALID_ARGUMENT,
+                () ->
+                    blocking.count(
+                        CountRequest.newBuilder().setExpression("n >=").setFilter(true).build()));
+        assertTrue(bad.getStatus().getDescription().contains("position"), bad.toString());
+
+        HealthCheckResponse health =
+            HealthGrpc.newBlockingStub(channel)
+                .check(HealthCheckRequest.newBuilder().setService("whack.v1.Whack").build());
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+        assertTrue(reflectedServices(channel).contains("whack.v1.Whack"));
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static IngestRequest increment(long id, String key, String producer, long seq) {
+    Update.Builder update =
+        Update.newBuilder().setKey(key).addIncr(Increment.newBuilder().setName("n").setIntDelta(1));
+    if (producer != null) {
+      update.setProducer(producer).setSeq(seq);
+    }
+    return IngestRequest.newBuilder().setId(id).setUpdate(update).build();
+  }
+
+  /** What one Ingest stream acknowledged and refused, by id. */
+  private record Ingested(List<Long> acked, List<IngestError> errors) {}
+
+  private static Ingested ingest(WhackGrpc.WhackStub stub, List<IngestRequest> items, int answers)
+      throws Exception {
+    List<Long> acked = new ArrayList<>();
+    List<IngestError> errors = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<IngestRequest> requests =
+        stub.ingest(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(IngestReply reply) {
+                for (IdRange r : reply.getAckedList()) {
+                  for (long id = r.getFirst(); id <= r.getLast(); id++) {
+                    acked.add(id);
+                  }
+                }
+                errors.addAll(reply.getErrorsList());
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {
+                done.complete(null);
+              }
+            });
+    for (IngestRequest item : items) {
+      requests.onNext(item);
+    }
+    requests.onCompleted();
+    done.get(30, TimeUnit.SECONDS); // every reply was handled before the stream completed
+    assertEquals(answers, acked.size() + errors.size(), "an answer per item");
+    return new Ingested(acked, errors);
+  }
+
+  private static StatusRuntimeException assertCode(Status.Code code, Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      assertEquals(code, e.getStatus().getCode(), e.toString());
+      return e;
+    }
+    throw new AssertionError("no error, where " + code + " was due");
+  }
+
+  private static List<String> reflectedServices(ManagedChannel channel) throws Exception {
+    List<String> names = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> ask =
+        ServerReflectionGrpc.newStub(channel)
+            .serverReflectionInfo(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ServerReflectionResponse r) {
+                    r.getListServicesResponse()
+                        .getServiceList()
+                        .forEach(s -> names.add(s.getName()));
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done.complete(null);
+                  }
+                });
+    ask.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+    ask.onCompleted();
+    done.get(10, TimeUnit.SECONDS);
+    return names;
+  }
+}
