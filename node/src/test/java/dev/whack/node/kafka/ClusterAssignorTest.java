@@ -94,6 +94,7 @@ class ClusterAssignorTest {
   @Test
   void shouldCarryTheAddressAndTheOwnedSlotsInTheSubscription() {
     ClusterAssignor assignor = new ClusterAssignor();
+    boolean[] leaving = {false};
     assignor.configure(
         java.util.Map.of(
             ClusterAssignor.SELF_CONFIG,
@@ -101,9 +102,15 @@ class ClusterAssignorTest {
             ClusterAssignor.TOPIC_CONFIG,
             "updates",
             ClusterAssignor.INSTALL_CONFIG,
-            (java.util.function.Consumer<ClusterMap>) map -> {}));
+            (java.util.function.Consumer<ClusterMap>) map -> {},
+            ClusterAssignor.LEAVING_CONFIG,
+            (java.util.function.BooleanSupplier) () -> leaving[0]));
     Claim claim = ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of()));
     assertEquals(new Claim("m", "10.0.0.9:11211", List.of()), claim);
+    leaving[0] = true; // a member stopping gracefully says so
+    assertEquals(
+        claim.leavingNow(),
+        ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of())));
   }
 
   @Test
@@ -253,27 +260,6 @@ class ClusterAssignorTest {
         ClusterAssignor.plan(
             List.of(new Claim("a", "10.0.0.1:11211", List.of(0, 1)).leavingNow()), 2);
     assertEquals(List.of(0, 1), alone.slotsOf("10.0.0.1:11211"));
-  }
-
-  @Test
-  void shouldSayInItsSubscriptionThatTheMemberIsLeaving() {
-    ClusterAssignor assignor = new ClusterAssignor();
-    boolean[] leaving = {false};
-    assignor.configure(
-        java.util.Map.of(
-            ClusterAssignor.SELF_CONFIG,
-            "10.0.0.9:11211",
-            ClusterAssignor.TOPIC_CONFIG,
-            "updates",
-            ClusterAssignor.INSTALL_CONFIG,
-            (java.util.function.Consumer<ClusterMap>) map -> {},
-            ClusterAssignor.LEAVING_CONFIG,
-            (java.util.function.BooleanSupplier) () -> leaving[0]));
-    assertTrue(
-        !ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of())).leaving());
-    leaving[0] = true;
-    assertTrue(
-        ClusterAssignor.claim("m", assignor.subscriptionUserData(java.util.Set.of())).leaving());
   }
 
   /** Every slot {@code gone} owned in {@code before} is owned in {@code after} by a warm copy. */
