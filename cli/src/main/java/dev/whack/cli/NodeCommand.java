@@ -49,7 +49,7 @@ final class NodeCommand implements Callable<Integer> {
       names = "--grpc-port",
       description =
           "gRPC port (docs/grpc.md: Ingest, GetProfiles, Count, health, reflection), 0 for none"
-              + " (default: ${DEFAULT-VALUE}); a node alone only for now")
+              + " (default: ${DEFAULT-VALUE}); a node alone in memory only for now")
   int grpcPort;
 
   @Option(names = "--threads", description = "network threads (default: one per core)")

@@ -238,6 +238,9 @@ public final class WhackNode implements AutoCloseable {
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.grpcPort(), "gRPC", "--grpc-port", e.getCause());
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {

@@ -176,9 +176,7 @@ public final class Cluster implements AutoCloseable {
     moving.retainAll(map.slotsOf(self));
     movingIn = Set.copyOf(moving);
     view = next;
-    if (old.client != next.client) {
-      peerWatches.forEach(w -> w.follow(next.client));
-    }
+    peerWatches.forEach(PeerWatch::follow); // those that follow these members already: no-op
     onInstalled.accept(map);
     if (old.client != null && old.client != next.client) {
       CompletableFuture.delayedExecutor(2 * timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -504,7 +502,7 @@ public final class Cluster implements AutoCloseable {
     if (managed) {
       PeerWatch watch = new PeerWatch(segments, listener(onChange, onMissed));
       peerWatches.add(watch);
-      watch.follow(view.client);
+      watch.follow();
       return watch;
     }
     WhackClient client = view.client;
@@ -535,8 +533,13 @@ public final class Cluster implements AutoCloseable {
       this.listener = listener;
     }
 
-    /** Moves the watch to {@code client}'s members (none: null); a no-op for the same client. */
-    synchronized void follow(WhackClient client) {
+    /**
+     * Moves the watch to the members of the map installed now (none: no client); a no-op while it
+     * follows them already. Read here, under this watch's lock, so a map installed meanwhile is
+     * never overtaken by an older one.
+     */
+    synchronized void follow() {
+      WhackClient client = view.client;
       if (closed || client == following) {
         return;
       }
@@ -553,8 +556,15 @@ public final class Cluster implements AutoCloseable {
               (watch, failure) -> {
                 AutoCloseable old;
                 synchronized (this) {
+                  if (failure != null && following == client) {
+                    // Not watched: the next map, or the next watch of this map, tries again.
+                    following = null;
+                    System.err.println(
+                        "whack node: a cluster-wide watch could not follow the new map: "
+                            + failure);
+                  }
                   if (failure != null || closed || following != client) {
-                    closeQuietly(watch); // superseded or closed meanwhile; a failure: the next map
+                    closeQuietly(watch); // superseded or closed meanwhile
                     return;
                   }
                   old = current;

@@ -634,12 +634,13 @@ public final class ProfileEngine {
   }
 
   /**
-   * Runs {@code work} (writes of profiles another member owned until now: a promotion of a warm
-   * copy, a restore of a slot) without telling its segment changes: the profiles enter their
-   * segments here but never left them in the cluster, as {@link #removeMoved} tells no leave.
+   * Runs {@code work} (a write of {@code key}, a profile another member owned until now: a
+   * promotion of a warm copy, a restore of a slot) without telling that key's segment changes: the
+   * profiles enter their segments here but never left them in the cluster, as {@link #removeMoved}
+   * tells no leave.
    */
-  public <T> T withoutTellingChanges(java.util.function.Supplier<T> work) {
-    return hub.withoutTelling(work);
+  public <T> T withoutTellingChanges(byte[] key, java.util.function.Supplier<T> work) {
+    return hub.withoutTelling(key, work);
   }
 
   /**

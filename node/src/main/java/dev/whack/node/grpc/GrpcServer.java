@@ -38,7 +38,7 @@ public final class GrpcServer implements AutoCloseable {
       this.server =
           NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
               .executor(executor)
-              .maxInboundMessageSize(maxItemSize + 64 * 1024)
+              .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxItemSize + 65_536L))
               .addService(new WhackService(keyspace, engine))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
@@ -47,6 +47,9 @@ public final class GrpcServer implements AutoCloseable {
     } catch (IOException e) {
       executor.shutdownNow();
       throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      executor.shutdownNow();
+      throw e;
     }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus("whack.v1.Whack", ServingStatus.SERVING);
@@ -69,6 +72,14 @@ public final class GrpcServer implements AutoCloseable {
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    executor.shutdownNow();
+    executor.shutdown(); // a call still applying finishes before the node goes on stopping
+    try {
+      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }

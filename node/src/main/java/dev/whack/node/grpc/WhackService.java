@@ -32,6 +32,9 @@ import java.nio.charset.StandardCharsets;
  * executor; each call takes a keyspace session of its own.
  */
 final class WhackService extends WhackGrpc.WhackImplBase {
+  private static final String BAD_KEY =
+      "a key is 1 to 250 bytes with no space or control character, as memcached's";
+
   private final Keyspace keyspace;
   private final ProfileEngine engine;
 
@@ -50,10 +53,25 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     call.disableAutoRequest();
     KeyspaceSession session = keyspace.session();
     Outcome outcome = new Outcome();
+    // gRPC runs these handlers one at a time for a call; the flags are read and written there.
+    boolean[] waitingToRead = {false};
+    boolean[] gone = {false};
+    call.setOnCancelHandler(() -> gone[0] = true);
+    call.setOnReadyHandler(
+        () -> {
+          // The client reads its acknowledgements again: the next message may come.
+          if (waitingToRead[0] && !gone[0]) {
+            waitingToRead[0] = false;
+            call.request(1);
+          }
+        });
     call.request(1);
     return new StreamObserver<>() {
       @Override
       public void onNext(IngestRequest request) {
+        if (gone[0]) {
+          return;
+        }
         IngestReply.Builder reply = IngestReply.newBuilder();
         IngestError error = apply(request, session, outcome);
         if (error == null) {
@@ -62,19 +80,39 @@ final class WhackService extends WhackGrpc.WhackImplBase {
           reply.addErrors(error);
         }
         call.onNext(reply.build());
-        call.request(1);
+        // A client that does not read its acknowledgements gets no more of its messages read.
+        if (call.isReady()) {
+          call.request(1);
+        } else {
+          waitingToRead[0] = true;
+        }
       }
 
       @Override
       public void onError(Throwable t) {
-        // the client went away: what it sent was applied and acknowledged one by one
+        gone[0] = true; // what it sent was applied and acknowledged one by one
       }
 
       @Override
       public void onCompleted() {
-        call.onCompleted();
+        if (!gone[0]) {
+          call.onCompleted();
+        }
       }
     };
+  }
+
+  /** A key the memcached commands could name: 1 to 250 bytes, none a space or a control byte. */
+  private static boolean badKey(byte[] key) {
+    if (key.length == 0 || key.length > 250) {
+      return true;
+    }
+    for (byte b : key) {
+      if ((b & 0xff) <= 0x20 || b == 0x7f) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static IngestError apply(
@@ -84,16 +122,16 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       switch (request.getItemCase()) {
         case UPDATE -> {
           byte[] key = request.getUpdate().getKey().getBytes(StandardCharsets.UTF_8);
-          if (key.length == 0) {
-            return error(request, Code.INVALID_ARGUMENT, "an update needs its key");
+          if (badKey(key)) {
+            return error(request, Code.INVALID_ARGUMENT, BAD_KEY);
           }
           byte[] body = request.getUpdate().toByteArray();
           status = session.update(key, 0, key.length, body, 0, body.length, true, outcome);
         }
         case PROFILE -> {
           byte[] key = request.getProfile().getKey().getBytes(StandardCharsets.UTF_8);
-          if (key.length == 0) {
-            return error(request, Code.INVALID_ARGUMENT, "a profile needs its key");
+          if (badKey(key)) {
+            return error(request, Code.INVALID_ARGUMENT, BAD_KEY);
           }
           status =
               session.store(

@@ -263,7 +263,7 @@ public final class ProfilesTopic implements AutoCloseable {
         keys.add(k.key);
       }
     }
-    dirtyCount.addAndGet(-keys.size());
+    dirtyCount.set(0); // a hint for early rounds only: what is marked from now on counts
     java.util.concurrent.ConcurrentLinkedQueue<byte[]> refused =
         new java.util.concurrent.ConcurrentLinkedQueue<>();
     boolean cut = false;
@@ -295,7 +295,7 @@ public final class ProfilesTopic implements AutoCloseable {
           });
     }
     producer.flush();
-    markDirtyAgain(deferred);
+    markDirtyAgain(deferred, false); // waits for its slot: no reason to publish sooner
     if (!refused.isEmpty()) {
       // A position must not claim a profile the topic did not take: the keys are dirty again,
       // and no position goes out until a turn publishes everything it took.
@@ -304,7 +304,7 @@ public final class ProfilesTopic implements AutoCloseable {
             "whack node: %s did not take %d profiles; they are retried, and positions wait%n",
             topic, refused.size());
       }
-      markDirtyAgain(refused);
+      markDirtyAgain(refused, true);
       return;
     }
     for (Map.Entry<Integer, Long> e : positions.entrySet()) {
@@ -320,12 +320,12 @@ public final class ProfilesTopic implements AutoCloseable {
     producer.flush();
   }
 
-  private void markDirtyAgain(java.util.Collection<byte[]> keys) {
+  private void markDirtyAgain(java.util.Collection<byte[]> keys, boolean wake) {
     for (byte[] key : keys) {
       int stripe = keyspace.stripeOf(key, 0, key.length);
       locks[stripe].lock();
       try {
-        tracker.mark(stripe, key);
+        tracker.mark(stripe, key, wake);
       } finally {
         locks[stripe].unlock();
       }
@@ -368,12 +368,19 @@ public final class ProfilesTopic implements AutoCloseable {
 
     /** Marks the key dirty; the caller holds the stripe's lock. */
     void mark(int stripe, byte[] key) {
+      mark(stripe, key, true);
+    }
+
+    /** As {@link #mark(int, byte[])}; {@code wake}: many dirty keys publish before the delay. */
+    void mark(int stripe, byte[] key, boolean wake) {
       DirtyKey probe = probes[stripe];
       probe.key = key;
       Set<DirtyKey> set = dirty.get(stripe);
       if (!set.contains(probe)) {
         set.add(new DirtyKey(key.clone()));
-        if (dirtyCount.incrementAndGet() >= EARLY_FLUSH_KEYS) {
+        // Counted toward an early round only when it may be published now (a key waiting for its
+        // slot would make the rounds spin).
+        if (wake && dirtyCount.incrementAndGet() >= EARLY_FLUSH_KEYS) {
           LockSupport.unpark(thread);
         }
       }
@@ -551,6 +558,7 @@ public final class ProfilesTopic implements AutoCloseable {
       boolean movedIn) {
     if (movedIn) {
       session.movingIn(
+          record.key(),
           () -> {
             store(record, session, outcome, counts, false);
             return null;

@@ -210,6 +210,7 @@ public final class StandbyReplica implements AutoCloseable {
         // As a set of the same bytes, flags and expiry: the same kind of item (a JSON or protobuf
         // profile with its marks, or an opaque value a client wrote through the log).
         owner.movingIn(
+            key,
             () ->
                 owner.store(
                     StoreMode.SET,

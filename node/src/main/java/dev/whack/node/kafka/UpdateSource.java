@@ -392,8 +392,12 @@ public final class UpdateSource implements AutoCloseable {
 
   /** Starts consuming on the source's own thread. */
   public void start() {
+    started = true;
     thread.start();
   }
+
+  /** Whether {@link #start} ran: else {@link #close} closes the consumer itself. */
+  private volatile boolean started;
 
   private void run() {
     try {
@@ -1361,6 +1365,13 @@ public final class UpdateSource implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    if (!started) {
+      // The node failed to start after this was built: nothing ran, the consumer never joined.
+      consumer.close(CloseOptions.timeout(Duration.ZERO));
+      appliers.close();
+      deadLetters.close();
+      return;
+    }
     consumer.wakeup();
     try {
       thread.join(15_000);

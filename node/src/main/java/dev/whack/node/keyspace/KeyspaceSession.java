@@ -215,12 +215,12 @@ public final class KeyspaceSession {
   // Writes
 
   /**
-   * Runs writes of items another member owned until now (a warm copy moving in, a slot restored
-   * from the profiles topic) with their segment changes untold ({@link
+   * Runs writes of {@code key}, an item another member owned until now (a warm copy moving in, a
+   * slot restored from the profiles topic), with its segment changes untold ({@link
    * ProfileEngine#withoutTellingChanges}): in the cluster, nothing changed.
    */
-  public <T> T movingIn(java.util.function.Supplier<T> writes) {
-    return engine.withoutTellingChanges(writes);
+  public <T> T movingIn(byte[] key, java.util.function.Supplier<T> writes) {
+    return engine.withoutTellingChanges(key, writes);
   }
 
   /**

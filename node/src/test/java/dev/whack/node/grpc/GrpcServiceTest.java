@@ -57,11 +57,14 @@ class GrpcServiceTest {
         }
         items.add(IngestRequest.newBuilder().setId(4).setUpdate(Update.newBuilder()).build());
         items.add(increment(5, "g1", null, 0));
+        items.add(increment(6, "a key", null, 0)); // no key memcached could name
         Ingested first = ingest(async, items, items.size());
         assertEquals(List.of(1L, 2L, 3L, 5L), first.acked, "each good item acknowledged");
-        assertEquals(1, first.errors.size());
+        assertEquals(2, first.errors.size());
         assertEquals(4, first.errors.get(0).getId());
         assertEquals("INVALID_ARGUMENT", first.errors.get(0).getCode());
+        assertEquals(6, first.errors.get(1).getId());
+        assertEquals("INVALID_ARGUMENT", first.errors.get(1).getCode());
 
         // A producer's stream dropped after seq 2 and sent again from seq 2: each counts once.
         Ingested dropped =

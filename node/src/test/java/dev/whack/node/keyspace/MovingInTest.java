@@ -28,14 +28,16 @@ class MovingInTest {
 
       KeyspaceSession session = node.node().keyspace().session();
       byte[] moved = "{\"country\":\"DK\"}".getBytes(StandardCharsets.UTF_8);
+      byte[] key = "moved".getBytes(StandardCharsets.UTF_8);
       Status status =
           session.movingIn(
+              key,
               () ->
                   session.store(
                       StoreMode.SET,
-                      "moved".getBytes(StandardCharsets.UTF_8),
+                      key,
                       0,
-                      5,
+                      key.length,
                       Keyspace.JSON_PROFILE_FLAGS,
                       0,
                       moved,

@@ -163,7 +163,8 @@ public final class ChangeHub {
    * blocks on them. The caller holds the profile's stripe lock.
    */
   public void publish(String segment, byte[] key, boolean enter, long timeMillis) {
-    if (muted.get()[0] > 0) {
+    byte[] moving = muted.get();
+    if (moving != null && java.util.Arrays.equals(moving, key)) {
       return; // a profile moving between members: no change happened (see muted)
     }
     published.increment();
@@ -186,21 +187,21 @@ public final class ChangeHub {
   }
 
   /**
-   * Per thread, how deep it is in work whose segment changes are not changes: a profile that a
+   * Per thread, the key whose segment changes are not changes now, or null: a profile that a
    * Kafka-managed cluster moves to this member enters its segments here, but it never left them in
-   * the cluster (its last owner dropped it without telling either). Read on every publish, on the
-   * writer's own thread.
+   * the cluster (its last owner dropped it without telling either). Only that key: another profile
+   * the same write evicts leaves for real. Read on every publish, on the writer's thread.
    */
-  private final ThreadLocal<int[]> muted = ThreadLocal.withInitial(() -> new int[1]);
+  private final ThreadLocal<byte[]> muted = new ThreadLocal<>();
 
-  /** Runs {@code work} on this thread with its segment changes untold. */
-  public <T> T withoutTelling(java.util.function.Supplier<T> work) {
-    int[] depth = muted.get();
-    depth[0]++;
+  /** Runs {@code work} on this thread with the segment changes of {@code key} untold. */
+  public <T> T withoutTelling(byte[] key, java.util.function.Supplier<T> work) {
+    byte[] before = muted.get();
+    muted.set(key);
     try {
       return work.get();
     } finally {
-      depth[0]--;
+      muted.set(before);
     }
   }
 
