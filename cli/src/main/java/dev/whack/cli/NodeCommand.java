@@ -48,7 +48,8 @@ final class NodeCommand implements Callable<Integer> {
   @Option(
       names = "--grpc-port",
       description =
-          "gRPC port (docs/grpc.md: Ingest, GetProfiles, Count, health, reflection), 0 for none"
+          "gRPC port (docs/grpc.md: Ingest, profiles, counts, segments, health, reflection), 0 for"
+              + " none"
               + " (default: ${DEFAULT-VALUE}); a node alone in memory only for now")
   int grpcPort;
 

@@ -2,6 +2,7 @@ package dev.whack.node.grpc;
 
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
@@ -10,13 +11,22 @@ import dev.whack.node.keyspace.Status;
 import dev.whack.node.keyspace.StoreMode;
 import dev.whack.proto.CountReply;
 import dev.whack.proto.CountRequest;
+import dev.whack.proto.DefineSegmentReply;
+import dev.whack.proto.DefineSegmentRequest;
+import dev.whack.proto.DropSegmentReply;
+import dev.whack.proto.DropSegmentRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
 import dev.whack.proto.IdRange;
 import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
+import dev.whack.proto.ListSegmentsReply;
+import dev.whack.proto.ListSegmentsRequest;
 import dev.whack.proto.ProfileResult;
+import dev.whack.proto.SegmentSummary;
+import dev.whack.proto.SegmentsOfReply;
+import dev.whack.proto.SegmentsOfRequest;
 import dev.whack.proto.WhackGrpc;
 import io.grpc.Status.Code;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -190,24 +200,95 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   }
 
   @Override
-  public void count(CountRequest request, StreamObserver<CountReply> replies) {
-    long n;
+  public void segmentsOf(SegmentsOfRequest request, StreamObserver<SegmentsOfReply> replies) {
+    byte[] key = request.getKey().getBytes(StandardCharsets.UTF_8);
+    if (badKey(key)) {
+      replies.onError(
+          io.grpc.Status.INVALID_ARGUMENT.withDescription(BAD_KEY).asRuntimeException());
+      return;
+    }
+    replies.onNext(
+        SegmentsOfReply.newBuilder()
+            .addAllSegments(keyspace.segmentsOf(key, 0, key.length))
+            .build());
+    replies.onCompleted();
+  }
+
+  @Override
+  public void defineSegment(
+      DefineSegmentRequest request, StreamObserver<DefineSegmentReply> replies) {
+    answer(
+        replies,
+        () -> {
+          SegmentInfo defined =
+              engine.define(request.getSegment().getName(), request.getSegment().getExpression());
+          return DefineSegmentReply.newBuilder().setSize(defined.size()).build();
+        });
+  }
+
+  @Override
+  public void dropSegment(DropSegmentRequest request, StreamObserver<DropSegmentReply> replies) {
+    answer(
+        replies,
+        () -> {
+          if (!engine.drop(request.getName())) {
+            throw io.grpc.Status.NOT_FOUND
+                .withDescription("no segment named " + request.getName())
+                .asRuntimeException();
+          }
+          return DropSegmentReply.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void listSegments(ListSegmentsRequest request, StreamObserver<ListSegmentsReply> replies) {
+    ListSegmentsReply.Builder reply = ListSegmentsReply.newBuilder();
+    for (SegmentInfo s : engine.segments()) {
+      reply.addSegments(
+          SegmentSummary.newBuilder()
+              .setName(s.name())
+              .setExpression(s.expression())
+              .setSize(s.size()));
+    }
+    replies.onNext(reply.build());
+    replies.onCompleted();
+  }
+
+  /**
+   * Answers with what {@code call} returns, or with the status its refusal maps to: an unknown
+   * segment NOT_FOUND, a bad expression or name INVALID_ARGUMENT with the engine's reason (an
+   * expression's position included).
+   */
+  private static <T> void answer(StreamObserver<T> replies, java.util.function.Supplier<T> call) {
+    T reply;
     try {
-      n =
-          request.getFilter()
-              ? engine.filterCount(request.getExpression())
-              : engine.count(request.getExpression());
+      reply = call.get();
+    } catch (io.grpc.StatusRuntimeException e) {
+      replies.onError(e);
+      return;
     } catch (dev.whack.node.engine.segment.UnknownSegmentException e) {
       replies.onError(
           io.grpc.Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
       return;
     } catch (EngineException | IllegalArgumentException e) {
-      // an expression's message carries its position ("bad expression at position N: ...")
       replies.onError(
           io.grpc.Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
-    replies.onNext(CountReply.newBuilder().setCount(n).build());
+    replies.onNext(reply);
     replies.onCompleted();
+  }
+
+  @Override
+  public void count(CountRequest request, StreamObserver<CountReply> replies) {
+    answer(
+        replies,
+        () ->
+            CountReply.newBuilder()
+                .setCount(
+                    request.getFilter()
+                        ? engine.filterCount(request.getExpression())
+                        : engine.count(request.getExpression()))
+                .build());
   }
 }

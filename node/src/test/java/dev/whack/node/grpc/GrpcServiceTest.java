@@ -7,6 +7,8 @@ import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.RawConnection;
 import dev.whack.proto.CountRequest;
+import dev.whack.proto.DefineSegmentRequest;
+import dev.whack.proto.DropSegmentRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
 import dev.whack.proto.IdRange;
@@ -14,6 +16,9 @@ import dev.whack.proto.Increment;
 import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
+import dev.whack.proto.ListSegmentsRequest;
+import dev.whack.proto.SegmentDefinition;
+import dev.whack.proto.SegmentsOfRequest;
 import dev.whack.proto.Update;
 import dev.whack.proto.WhackGrpc;
 import io.grpc.ManagedChannel;
@@ -91,10 +96,33 @@ class GrpcServiceTest {
         assertTrue(profiles.getProfiles(1).getJson().contains("\"n\":4"), profiles.toString());
         assertTrue(!profiles.getProfiles(2).getFound());
 
+        assertEquals(
+            2,
+            blocking
+                .defineSegment(
+                    DefineSegmentRequest.newBuilder()
+                        .setSegment(
+                            SegmentDefinition.newBuilder().setName("big").setExpression("n >= 4"))
+                        .build())
+                .getSize(),
+            "defined and backfilled over the profiles held");
+        assertEquals(
+            List.of("big"),
+            blocking
+                .segmentsOf(SegmentsOfRequest.newBuilder().setKey("g1").build())
+                .getSegmentsList());
+        assertEquals(
+            "big n >= 4 2",
+            blocking
+                .listSegments(ListSegmentsRequest.getDefaultInstance())
+                .getSegmentsList()
+                .stream()
+                .map(x -> x.getName() + " " + x.getExpression() + " " + x.getSize())
+                .findFirst()
+                .orElseThrow());
         try (RawConnection c = node.connect()) {
-          String big = "n >= 4";
-          c.send("segdef big " + big.length() + "\r\n" + big + "\r\n");
-          assertEquals("DEFINED 2\r\n", c.readLine());
+          c.send("segcount 3\r\nbig\r\n"); // the memcached port sees the same segment
+          assertEquals("COUNT 2\r\n", c.readLine());
         }
         assertEquals(
             2, blocking.count(CountRequest.newBuilder().setExpression("big").build()).getCount());
@@ -114,6 +142,23 @@ class GrpcServiceTest {
                     blocking.count(
                         CountRequest.newBuilder().setExpression("n >=").setFilter(true).build()));
         assertTrue(bad.getStatus().getDescription().contains("position"), bad.toString());
+
+        StatusRuntimeException badName =
+            assertCode(
+                Status.Code.INVALID_ARGUMENT,
+                () ->
+                    blocking.defineSegment(
+                        DefineSegmentRequest.newBuilder()
+                            .setSegment(
+                                SegmentDefinition.newBuilder()
+                                    .setName("and")
+                                    .setExpression("n > 1"))
+                            .build()));
+        assertTrue(badName.getStatus().getDescription().contains("and"), badName.toString());
+        blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build());
+        assertCode(
+            Status.Code.NOT_FOUND,
+            () -> blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build()));
 
         HealthCheckResponse health =
             HealthGrpc.newBlockingStub(channel)
