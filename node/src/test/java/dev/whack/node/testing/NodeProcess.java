@@ -106,6 +106,9 @@ public final class NodeProcess implements AutoCloseable {
 
   private static final String MEMBER = "--member";
 
+  private static final java.util.regex.Pattern PORT_LINE =
+      java.util.regex.Pattern.compile("PORT (\\d+)");
+
   private static NodeProcess launch(List<String> args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command =
@@ -122,8 +125,11 @@ public final class NodeProcess implements AutoCloseable {
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     StringBuilder seen = new StringBuilder();
     for (String line = out.readLine(); line != null; line = out.readLine()) {
-      if (line.startsWith("PORT ")) {
-        int port = Integer.parseInt(line.substring(5).trim());
+      // stdout and stderr share the pipe: a log line from another thread can land on the same
+      // line as the port, before or after it.
+      java.util.regex.Matcher announced = PORT_LINE.matcher(line);
+      if (announced.find()) {
+        int port = Integer.parseInt(announced.group(1));
         Thread drain =
             new Thread(
                 () -> {
