@@ -64,22 +64,25 @@ public final class GrpcServer implements AutoCloseable {
   public void close() {
     health.enterTerminalState();
     server.shutdown();
-    try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        server.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      server.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
+    await(() -> server.awaitTermination(5, TimeUnit.SECONDS), server::shutdownNow);
     executor.shutdown(); // a call still applying finishes before the node goes on stopping
+    await(() -> executor.awaitTermination(5, TimeUnit.SECONDS), executor::shutdownNow);
+  }
+
+  /** Waits for {@code done}; stops at once ({@code now}) if it did not come in time. */
+  private static void await(Termination done, Runnable now) {
     try {
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
+      if (!done.awaited()) {
+        now.run();
       }
     } catch (InterruptedException e) {
-      executor.shutdownNow();
+      now.run();
       Thread.currentThread().interrupt();
     }
+  }
+
+  @FunctionalInterface
+  private interface Termination {
+    boolean awaited() throws InterruptedException;
   }
 }

@@ -42,9 +42,6 @@ import java.nio.charset.StandardCharsets;
  * executor; each call takes a keyspace session of its own.
  */
 final class WhackService extends WhackGrpc.WhackImplBase {
-  private static final String BAD_KEY =
-      "a key is 1 to 250 bytes with no space or control character, as memcached's";
-
   private final Keyspace keyspace;
   private final ProfileEngine engine;
 
@@ -112,19 +109,6 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     };
   }
 
-  /** A key the memcached commands could name: 1 to 250 bytes, none a space or a control byte. */
-  private static boolean badKey(byte[] key) {
-    if (key.length == 0 || key.length > 250) {
-      return true;
-    }
-    for (byte b : key) {
-      if ((b & 0xff) <= 0x20 || b == 0x7f) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private static IngestError apply(
       IngestRequest request, KeyspaceSession session, Outcome outcome) {
     Status status;
@@ -132,16 +116,18 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       switch (request.getItemCase()) {
         case UPDATE -> {
           byte[] key = request.getUpdate().getKey().getBytes(StandardCharsets.UTF_8);
-          if (badKey(key)) {
-            return error(request, Code.INVALID_ARGUMENT, BAD_KEY);
+          String bad = Keyspace.badKey(key);
+          if (bad != null) {
+            return error(request, Code.INVALID_ARGUMENT, bad);
           }
           byte[] body = request.getUpdate().toByteArray();
           status = session.update(key, 0, key.length, body, 0, body.length, true, outcome);
         }
         case PROFILE -> {
           byte[] key = request.getProfile().getKey().getBytes(StandardCharsets.UTF_8);
-          if (badKey(key)) {
-            return error(request, Code.INVALID_ARGUMENT, BAD_KEY);
+          String bad = Keyspace.badKey(key);
+          if (bad != null) {
+            return error(request, Code.INVALID_ARGUMENT, bad);
           }
           status =
               session.store(
@@ -202,9 +188,9 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   @Override
   public void segmentsOf(SegmentsOfRequest request, StreamObserver<SegmentsOfReply> replies) {
     byte[] key = request.getKey().getBytes(StandardCharsets.UTF_8);
-    if (badKey(key)) {
-      replies.onError(
-          io.grpc.Status.INVALID_ARGUMENT.withDescription(BAD_KEY).asRuntimeException());
+    String bad = Keyspace.badKey(key);
+    if (bad != null) {
+      replies.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription(bad).asRuntimeException());
       return;
     }
     replies.onNext(

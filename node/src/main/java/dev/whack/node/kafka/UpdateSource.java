@@ -63,8 +63,6 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * and lags are read by others.
  */
 public final class UpdateSource implements AutoCloseable {
-  /** The longest key memcached takes, and so the longest a profile can have. */
-  private static final int KEY_MAX_BYTES = 250;
 
   /**
    * Present in the data directory while a node that started empty has not yet committed where it
@@ -576,7 +574,7 @@ public final class UpdateSource implements AutoCloseable {
     }
     applied[record.partition()] = record.offset() + 1;
     byte[] key = record.key();
-    String badKey = badKey(key);
+    String badKey = Keyspace.badKey(key);
     if (badKey != null) {
       dead(record, badKey);
       return;
@@ -816,22 +814,6 @@ public final class UpdateSource implements AutoCloseable {
     long pause = busyNanos * (100 - bulkSharePercent) / bulkSharePercent;
     throttledNanos.addAndGet(pause);
     LockSupport.parkNanos(pause);
-  }
-
-  /** Why a record's key cannot be a profile key, or null when it can. */
-  private static String badKey(byte[] key) {
-    if (key == null || key.length == 0) {
-      return "bad key: a record needs the profile key as its key";
-    }
-    if (key.length > KEY_MAX_BYTES) {
-      return "bad key: " + key.length + " bytes, over the limit of " + KEY_MAX_BYTES;
-    }
-    for (byte b : key) {
-      if ((b & 0xFF) <= ' ' || b == 0x7F) {
-        return "bad key: a key has no spaces or control characters (memcached's rule)";
-      }
-    }
-    return null;
   }
 
   private void dead(ConsumerRecord<byte[], byte[]> record, String reason) {

@@ -95,6 +95,26 @@ public final class Keyspace {
   }
 
   /**
+   * Why {@code key} cannot be a profile key, or null when it can: memcached's rule (1 to 250 bytes,
+   * no space or control byte), for keys that arrive without a memcached command line (Kafka
+   * records, gRPC items).
+   */
+  public static String badKey(byte[] key) {
+    if (key == null || key.length == 0) {
+      return "bad key: a record needs the profile key as its key";
+    }
+    if (key.length > 250) {
+      return "bad key: " + key.length + " bytes, over the limit of 250";
+    }
+    for (byte b : key) {
+      if ((b & 0xFF) <= ' ' || b == 0x7F) {
+        return "bad key: a key has no spaces or control characters (memcached's rule)";
+      }
+    }
+    return null;
+  }
+
+  /**
    * Plays logged changes back into this keyspace: recovery, at start-up, before any connection and
    * with no journal attached. Profile writes go through the engine, whose clock the caller sets to
    * each record's time first.
