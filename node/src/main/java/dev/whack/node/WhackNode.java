@@ -233,8 +233,7 @@ public final class WhackNode implements AutoCloseable {
       this.grpc =
           config.grpcPort() == 0
               ? null
-              : new GrpcServer(
-                  config.bind(), config.grpcPort(), config.maxItemSize(), keyspace, engine);
+              : new GrpcServer(config.bind(), config.grpcPort(), config.maxItemSize(), context);
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.grpcPort(), "gRPC", "--grpc-port", e.getCause());

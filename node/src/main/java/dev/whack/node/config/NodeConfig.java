@@ -341,14 +341,6 @@ public final class NodeConfig {
         "--cluster must be a name of a-z A-Z 0-9 . _ -: " + clusterName);
     require(replicas >= 0 && replicas <= 8, "--replicas must be from 0 to 8: " + replicas);
     require(
-        grpcPort == 0 || dataDir == null,
-        "--grpc-port with --data-dir is not built yet (docs/grpc.md): Ingest does not yet wait"
-            + " for the log as the memcached port does");
-    require(
-        grpcPort == 0 || (peers.isEmpty() && clusterName == null),
-        "--grpc-port in a cluster is not built yet (docs/grpc.md): a node answers gRPC for its own"
-            + " data only");
-    require(
         sessionTimeoutMillis >= 1000 && sessionTimeoutMillis <= 3_600_000,
         "the session timeout must be from 1s to 1h: " + sessionTimeoutMillis + " ms");
     boolean clustered = !peers.isEmpty() || clusterName != null;

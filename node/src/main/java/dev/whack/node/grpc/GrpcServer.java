@@ -1,7 +1,6 @@
 package dev.whack.node.grpc;
 
-import dev.whack.node.engine.ProfileEngine;
-import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.protocol.ProtocolContext;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -24,8 +23,7 @@ public final class GrpcServer implements AutoCloseable {
   private final ExecutorService executor;
   private final HealthStatusManager health = new HealthStatusManager();
 
-  public GrpcServer(
-      String bind, int port, int maxItemSize, Keyspace keyspace, ProfileEngine engine) {
+  public GrpcServer(String bind, int port, int maxItemSize, ProtocolContext node) {
     this.executor =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()),
@@ -39,7 +37,7 @@ public final class GrpcServer implements AutoCloseable {
           NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
               .executor(executor)
               .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxItemSize + 65_536L))
-              .addService(new WhackService(keyspace, engine))
+              .addService(new WhackService(node, executor))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()

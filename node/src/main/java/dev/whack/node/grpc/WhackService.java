@@ -1,14 +1,17 @@
 package dev.whack.node.grpc;
 
-import dev.whack.node.engine.EngineException;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.ClusterException;
+import dev.whack.node.cluster.ClusterSegments;
+import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
-import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.json.ProfileJson;
+import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.keyspace.Keyspace;
-import dev.whack.node.keyspace.KeyspaceSession;
-import dev.whack.node.keyspace.Outcome;
-import dev.whack.node.keyspace.ProfileRejectedException;
-import dev.whack.node.keyspace.Status;
-import dev.whack.node.keyspace.StoreMode;
+import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.proto.CountReply;
 import dev.whack.proto.CountRequest;
 import dev.whack.proto.DefineSegmentReply;
@@ -17,187 +20,309 @@ import dev.whack.proto.DropSegmentReply;
 import dev.whack.proto.DropSegmentRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
-import dev.whack.proto.IdRange;
-import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
 import dev.whack.proto.ListSegmentsReply;
 import dev.whack.proto.ListSegmentsRequest;
+import dev.whack.proto.MembersReply;
+import dev.whack.proto.MembersRequest;
+import dev.whack.proto.Profile;
+import dev.whack.proto.ProfileFormat;
 import dev.whack.proto.ProfileResult;
 import dev.whack.proto.SegmentSummary;
 import dev.whack.proto.SegmentsOfReply;
 import dev.whack.proto.SegmentsOfRequest;
+import dev.whack.proto.SubscribeReply;
+import dev.whack.proto.SubscribeRequest;
 import dev.whack.proto.WhackGrpc;
-import io.grpc.Status.Code;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
- * The gRPC service's calls (docs/grpc.md), on the same keyspace and engine calls the memcached
- * commands use. One node's data: the node refuses to serve gRPC in a cluster until forwarding is
- * built.
+ * The gRPC service's calls (docs/grpc.md), on the calls the memcached commands use, so that a node
+ * answers gRPC for the whole cluster as its memcached port does: keyed calls go to the key's owner
+ * ({@link ItemWriter} for writes; reads as a forwarded {@code get} or {@code segof}), segment
+ * questions to every member through {@link ClusterSegments} (on a node alone, to this one).
  *
- * <p>Concurrency: gRPC calls each stream's observer methods one at a time, on the server's
- * executor; each call takes a keyspace session of its own.
+ * <p>Concurrency: gRPC calls each stream's observer one message at a time, on the server's
+ * executor; each call takes a keyspace session of its own; cluster answers complete on the cluster
+ * client's threads and are handed back to the executor.
  */
 final class WhackService extends WhackGrpc.WhackImplBase {
+  /** Keys per {@code Members} reply when the request names no page size. */
+  static final int DEFAULT_PAGE = 1000;
+
+  private static final int MAX_PAGE = 100_000;
+
+  private final ProtocolContext node;
   private final Keyspace keyspace;
   private final ProfileEngine engine;
+  private final Cluster cluster;
+  private final Executor executor;
 
-  WhackService(Keyspace keyspace, ProfileEngine engine) {
-    this.keyspace = keyspace;
-    this.engine = engine;
+  /** Subscribe calls so far, to name each in the watchers' metrics. */
+  private final java.util.concurrent.atomic.AtomicLong subscribers =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  WhackService(ProtocolContext node, Executor executor) {
+    this.node = node;
+    this.keyspace = node.keyspace();
+    this.engine = node.engine();
+    this.cluster = node.cluster();
+    this.executor = executor;
   }
 
-  /**
-   * Applies each item as it arrives and acknowledges it (or says why not) before it asks for the
-   * next: the client's messages wait in gRPC's own flow-control window, never in the node.
-   */
+  private ClusterSegments segments() {
+    return new ClusterSegments(cluster, engine, keyspace.session());
+  }
+
   @Override
   public StreamObserver<IngestRequest> ingest(StreamObserver<IngestReply> replies) {
-    ServerCallStreamObserver<IngestReply> call = (ServerCallStreamObserver<IngestReply>) replies;
-    call.disableAutoRequest();
-    KeyspaceSession session = keyspace.session();
-    Outcome outcome = new Outcome();
-    // gRPC runs these handlers one at a time for a call; the flags are read and written there.
-    boolean[] waitingToRead = {false};
-    boolean[] gone = {false};
-    call.setOnCancelHandler(() -> gone[0] = true);
-    call.setOnReadyHandler(
-        () -> {
-          // The client reads its acknowledgements again: the next message may come.
-          if (waitingToRead[0] && !gone[0]) {
-            waitingToRead[0] = false;
-            call.request(1);
-          }
-        });
-    call.request(1);
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(IngestRequest request) {
-        if (gone[0]) {
-          return;
-        }
-        IngestReply.Builder reply = IngestReply.newBuilder();
-        IngestError error = apply(request, session, outcome);
-        if (error == null) {
-          reply.addAcked(IdRange.newBuilder().setFirst(request.getId()).setLast(request.getId()));
-        } else {
-          reply.addErrors(error);
-        }
-        call.onNext(reply.build());
-        // A client that does not read its acknowledgements gets no more of its messages read.
-        if (call.isReady()) {
-          call.request(1);
-        } else {
-          waitingToRead[0] = true;
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        gone[0] = true; // what it sent was applied and acknowledged one by one
-      }
-
-      @Override
-      public void onCompleted() {
-        if (!gone[0]) {
-          call.onCompleted();
-        }
-      }
-    };
+    DurableLog log = node.log();
+    IngestStream stream =
+        new IngestStream(
+            (ServerCallStreamObserver<IngestReply>) replies,
+            new ItemWriter(
+                keyspace.session(),
+                cluster,
+                node.stats(),
+                log != null && log.fsync() == DurableLog.Fsync.ALWAYS ? log : null),
+            log,
+            executor);
+    stream.start();
+    return stream;
   }
 
-  private static IngestError apply(
-      IngestRequest request, KeyspaceSession session, Outcome outcome) {
-    Status status;
-    try {
-      switch (request.getItemCase()) {
-        case UPDATE -> {
-          byte[] key = request.getUpdate().getKey().getBytes(StandardCharsets.UTF_8);
-          String bad = Keyspace.badKey(key);
-          if (bad != null) {
-            return error(request, Code.INVALID_ARGUMENT, bad);
-          }
-          byte[] body = request.getUpdate().toByteArray();
-          status = session.update(key, 0, key.length, body, 0, body.length, true, outcome);
-        }
-        case PROFILE -> {
-          byte[] key = request.getProfile().getKey().getBytes(StandardCharsets.UTF_8);
-          String bad = Keyspace.badKey(key);
-          if (bad != null) {
-            return error(request, Code.INVALID_ARGUMENT, bad);
-          }
-          status =
-              session.store(
-                  StoreMode.SET,
-                  key,
-                  0,
-                  key.length,
-                  Keyspace.PROTOBUF_PROFILE_FLAGS,
-                  0,
-                  request.getProfile().toByteArray(),
-                  0,
-                  false,
-                  false,
-                  outcome);
-        }
-        default -> {
-          return error(request, Code.INVALID_ARGUMENT, "an item is an update or a profile");
-        }
+  @Override
+  public void subscribe(SubscribeRequest request, StreamObserver<SubscribeReply> replies) {
+    List<String> names = new ArrayList<>(request.getSegmentsList());
+    if (names.isEmpty()) {
+      engine.segments().forEach(s -> names.add(s.name()));
+      if (names.isEmpty()) {
+        replies.onError(
+            Status.FAILED_PRECONDITION
+                .withDescription("no segment is defined: define one, or name those to follow")
+                .asRuntimeException());
+        return;
       }
-    } catch (ProfileRejectedException | EngineException | IllegalArgumentException e) {
-      return error(request, Code.INVALID_ARGUMENT, e.getMessage());
     }
-    return switch (status) {
-      case STORED, IGNORED -> null;
-      case TOO_LARGE ->
-          error(request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
-      case RESERVED -> error(request, Code.INVALID_ARGUMENT, "keys under _whack/ are reserved");
-      case NOT_PROFILE -> error(request, Code.FAILED_PRECONDITION, "the key holds no profile");
-      default -> error(request, Code.INTERNAL, "not applied: " + status);
-    };
-  }
-
-  private static IngestError error(IngestRequest request, Code code, String message) {
-    return IngestError.newBuilder()
-        .setId(request.getId())
-        .setCode(code.name())
-        .setMessage(String.valueOf(message))
-        .build();
+    for (String name : names) {
+      if (engine.segment(name) == null) {
+        replies.onError(
+            Status.NOT_FOUND.withDescription("unknown segment " + name).asRuntimeException());
+        return;
+      }
+    }
+    ServerCallStreamObserver<SubscribeReply> call =
+        (ServerCallStreamObserver<SubscribeReply>) replies;
+    SubscribeStream stream =
+        new SubscribeStream(
+            call,
+            engine,
+            segments(),
+            cluster,
+            node.stats(),
+            node.watchers(),
+            executor,
+            List.copyOf(names));
+    try {
+      stream.start(request.getSnapshot(), "grpc subscriber " + subscribers.incrementAndGet());
+    } catch (SegmentException e) {
+      stream.close();
+      replies.onError(
+          Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+    }
   }
 
   @Override
   public void getProfiles(GetProfilesRequest request, StreamObserver<GetProfilesReply> replies) {
-    GetProfilesReply.Builder reply = GetProfilesReply.newBuilder();
+    boolean protobuf = request.getFormat() == ProfileFormat.PROFILE_FORMAT_PROTOBUF;
+    List<CompletableFuture<ProfileResult>> results = new ArrayList<>(request.getKeysCount());
     for (String key : request.getKeysList()) {
-      byte[] k = key.getBytes(StandardCharsets.UTF_8);
-      byte[] json =
-          Keyspace.isReserved(k, 0, k.length) ? null : keyspace.profileJson(k, 0, k.length);
-      ProfileResult.Builder result = ProfileResult.newBuilder().setKey(key).setFound(json != null);
-      if (json != null) {
-        result.setJson(new String(json, StandardCharsets.UTF_8));
-      }
-      reply.addProfiles(result);
+      results.add(profile(key, protobuf));
     }
-    replies.onNext(reply.build());
-    replies.onCompleted();
+    answer(
+        replies,
+        CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+            .thenApply(
+                done -> {
+                  GetProfilesReply.Builder reply = GetProfilesReply.newBuilder();
+                  results.forEach(r -> reply.addProfiles(r.join()));
+                  return reply.build();
+                }));
+  }
+
+  /** One key's profile: read here when this node owns it, else asked of its owner. */
+  private CompletableFuture<ProfileResult> profile(String key, boolean protobuf) {
+    byte[] k = key.getBytes(UTF_8);
+    String bad = Keyspace.badKey(k);
+    if (bad != null) {
+      return CompletableFuture.failedFuture(
+          Status.INVALID_ARGUMENT.withDescription(key + ": " + bad).asRuntimeException());
+    }
+    ProfileResult.Builder result = ProfileResult.newBuilder().setKey(key);
+    if (Keyspace.isReserved(k, 0, k.length)) {
+      return CompletableFuture.completedFuture(result.build());
+    }
+    String owner;
+    try {
+      owner = servedHereOrOwner(k);
+    } catch (StatusRuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (owner == null) {
+      Profile profile = keyspace.profile(k, 0, k.length);
+      return CompletableFuture.completedFuture(found(result, profile, protobuf));
+    }
+    return cluster
+        .relay(owner, ("get " + new String(k, ISO_8859_1) + "\r\n").getBytes(ISO_8859_1))
+        .handle(
+            (reply, failure) -> {
+              if (failure != null) {
+                throw unavailable(owner, failure);
+              }
+              return found(result, OwnersValue.profile(owner, reply), protobuf);
+            });
+  }
+
+  private static ProfileResult found(
+      ProfileResult.Builder result, Profile profile, boolean protobuf) {
+    if (profile == null) {
+      return result.build();
+    }
+    result.setFound(true);
+    if (protobuf) {
+      result.setProfile(profile);
+    } else {
+      result.setJson(new String(ProfileJson.write(profile), UTF_8));
+    }
+    return result.build();
   }
 
   @Override
   public void segmentsOf(SegmentsOfRequest request, StreamObserver<SegmentsOfReply> replies) {
-    byte[] key = request.getKey().getBytes(StandardCharsets.UTF_8);
+    byte[] key = request.getKey().getBytes(UTF_8);
     String bad = Keyspace.badKey(key);
     if (bad != null) {
-      replies.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription(bad).asRuntimeException());
+      replies.onError(Status.INVALID_ARGUMENT.withDescription(bad).asRuntimeException());
       return;
     }
-    replies.onNext(
-        SegmentsOfReply.newBuilder()
-            .addAllSegments(keyspace.segmentsOf(key, 0, key.length))
-            .build());
-    replies.onCompleted();
+    String owner;
+    try {
+      owner = servedHereOrOwner(key);
+    } catch (StatusRuntimeException e) {
+      replies.onError(e);
+      return;
+    }
+    if (owner == null) {
+      replies.onNext(
+          SegmentsOfReply.newBuilder()
+              .addAllSegments(keyspace.segmentsOf(key, 0, key.length))
+              .build());
+      replies.onCompleted();
+      return;
+    }
+    answer(
+        replies,
+        cluster
+            .relay(owner, ("segof " + new String(key, ISO_8859_1) + "\r\n").getBytes(ISO_8859_1))
+            .handle(
+                (reply, failure) -> {
+                  if (failure != null) {
+                    throw unavailable(owner, failure);
+                  }
+                  return SegmentsOfReply.newBuilder()
+                      .addAllSegments(OwnersValue.segments(owner, reply))
+                      .build();
+                }));
+  }
+
+  /**
+   * Null when this node answers for the key itself; else the member that owns it.
+   *
+   * @throws StatusRuntimeException UNAVAILABLE while this member takes the key's slot over
+   */
+  private String servedHereOrOwner(byte[] key) {
+    if (!cluster.isClustered()) {
+      return null;
+    }
+    if (cluster.owns(key, 0, key.length)) {
+      cluster.ensureLocal(key, 0, key.length, keyspace.session());
+      String notServing = cluster.notServingBecause(key, 0, key.length);
+      if (notServing != null) {
+        throw Status.UNAVAILABLE.withDescription(notServing).asRuntimeException();
+      }
+      return null;
+    }
+    String owner = cluster.ownerOf(key, 0, key.length);
+    if (owner.equals(Cluster.NO_OWNER)) {
+      throw Status.UNAVAILABLE
+          .withDescription("no member owns the key's slot yet: try again")
+          .asRuntimeException();
+    }
+    return owner;
+  }
+
+  private static StatusRuntimeException unavailable(String owner, Throwable failure) {
+    return Status.UNAVAILABLE
+        .withDescription(ClusterException.unreachableReason(owner, failure))
+        .asRuntimeException();
+  }
+
+  @Override
+  public void count(CountRequest request, StreamObserver<CountReply> replies) {
+    ClusterSegments segments = segments();
+    if (request.getPartial()) {
+      answer(
+          replies,
+          segments
+              .countPartial(request.getFilter(), request.getExpression())
+              .thenApply(
+                  c ->
+                      CountReply.newBuilder()
+                          .setCount(c.count())
+                          .putAllMissing(c.missing())
+                          .build()));
+      return;
+    }
+    answer(
+        replies,
+        segments
+            .count(request.getFilter(), request.getExpression())
+            .thenApply(n -> CountReply.newBuilder().setCount(n).build()));
+  }
+
+  /**
+   * Streams every page, each sent once the call can take it (the client's reading paces the
+   * listing); each reply's cursor resumes after it in a new call.
+   */
+  @Override
+  public void members(MembersRequest request, StreamObserver<MembersReply> replies) {
+    int limit = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
+    if (limit < 1 || limit > MAX_PAGE) {
+      replies.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("page_size is 1 to " + MAX_PAGE + ": " + limit)
+              .asRuntimeException());
+      return;
+    }
+    new MembersStream(
+            (ServerCallStreamObserver<MembersReply>) replies,
+            segments(),
+            request.getFilter()
+                ? ClusterSegments.Listing.FILTER_MEMBERS
+                : ClusterSegments.Listing.SEGMENT_MEMBERS,
+            request.getExpression(),
+            request.getCursor().isEmpty() ? null : request.getCursor(),
+            limit,
+            executor)
+        .start();
   }
 
   @Override
@@ -205,76 +330,59 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       DefineSegmentRequest request, StreamObserver<DefineSegmentReply> replies) {
     answer(
         replies,
-        () -> {
-          SegmentInfo defined =
-              engine.define(request.getSegment().getName(), request.getSegment().getExpression());
-          return DefineSegmentReply.newBuilder().setSize(defined.size()).build();
-        });
+        segments()
+            .define(request.getSegment().getName(), request.getSegment().getExpression())
+            .thenApply(size -> DefineSegmentReply.newBuilder().setSize(size).build()));
   }
 
   @Override
   public void dropSegment(DropSegmentRequest request, StreamObserver<DropSegmentReply> replies) {
     answer(
         replies,
-        () -> {
-          if (!engine.drop(request.getName())) {
-            throw io.grpc.Status.NOT_FOUND
-                .withDescription("no segment named " + request.getName())
-                .asRuntimeException();
-          }
-          return DropSegmentReply.getDefaultInstance();
-        });
+        segments()
+            .drop(request.getName())
+            .thenApply(
+                dropped -> {
+                  if (!dropped) {
+                    throw Status.NOT_FOUND
+                        .withDescription("no segment named " + request.getName())
+                        .asRuntimeException();
+                  }
+                  return DropSegmentReply.getDefaultInstance();
+                }));
   }
 
   @Override
   public void listSegments(ListSegmentsRequest request, StreamObserver<ListSegmentsReply> replies) {
-    ListSegmentsReply.Builder reply = ListSegmentsReply.newBuilder();
-    for (SegmentInfo s : engine.segments()) {
-      reply.addSegments(
-          SegmentSummary.newBuilder()
-              .setName(s.name())
-              .setExpression(s.expression())
-              .setSize(s.size()));
-    }
-    replies.onNext(reply.build());
-    replies.onCompleted();
-  }
-
-  /**
-   * Answers with what {@code call} returns, or with the status its refusal maps to: an unknown
-   * segment NOT_FOUND, a bad expression or name INVALID_ARGUMENT with the engine's reason (an
-   * expression's position included).
-   */
-  private static <T> void answer(StreamObserver<T> replies, java.util.function.Supplier<T> call) {
-    T reply;
-    try {
-      reply = call.get();
-    } catch (io.grpc.StatusRuntimeException e) {
-      replies.onError(e);
-      return;
-    } catch (dev.whack.node.engine.segment.UnknownSegmentException e) {
-      replies.onError(
-          io.grpc.Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-      return;
-    } catch (EngineException | IllegalArgumentException e) {
-      replies.onError(
-          io.grpc.Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-      return;
-    }
-    replies.onNext(reply);
-    replies.onCompleted();
-  }
-
-  @Override
-  public void count(CountRequest request, StreamObserver<CountReply> replies) {
     answer(
         replies,
-        () ->
-            CountReply.newBuilder()
-                .setCount(
-                    request.getFilter()
-                        ? engine.filterCount(request.getExpression())
-                        : engine.count(request.getExpression()))
-                .build());
+        segments()
+            .list()
+            .thenApply(
+                list -> {
+                  ListSegmentsReply.Builder reply = ListSegmentsReply.newBuilder();
+                  for (ClusterSegments.Segment s : list) {
+                    reply.addSegments(
+                        SegmentSummary.newBuilder()
+                            .setName(s.name())
+                            .setExpression(s.expression())
+                            .setSize(s.size()));
+                  }
+                  return reply.build();
+                }));
+  }
+
+  /** Answers with what {@code answer} completes with, or with the status its failure maps to. */
+  private <T> void answer(StreamObserver<T> replies, CompletableFuture<T> answer) {
+    answer.whenCompleteAsync(
+        (reply, failure) -> {
+          if (failure != null) {
+            replies.onError(GrpcErrors.statusOf(failure));
+          } else {
+            replies.onNext(reply);
+            replies.onCompleted();
+          }
+        },
+        executor);
   }
 }

@@ -431,6 +431,16 @@ public final class Keyspace {
   }
 
   /**
+   * The profile under the key as protobuf (key, event series and producer marks included),
+   * whichever encoding it was written in; null when the key holds no profile. Not bumped in the
+   * LRU.
+   */
+  public dev.whack.proto.Profile profile(byte[] key, int offset, int length) {
+    Item item = profileItem(key, offset, length);
+    return item == null ? null : engine.get(item.key, item.hash, item.ordinal);
+  }
+
+  /**
    * Names of the segments the profile under the key is in, in definition order; empty when the key
    * holds no profile. Found through the key's one index entry, as every keyed read is; the item is
    * not bumped in the LRU.

@@ -1,8 +1,5 @@
 package dev.whack.node.observability;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.segment.ChangeSink;
 import dev.whack.node.engine.segment.SegmentChange;
@@ -12,7 +9,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,7 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (writers), {@link #offerRemote} and {@link #missedRemote} (the cluster client's threads), {@link
  * #checkLapped} (the node's timer) and {@link #lag} (metrics).
  */
-public final class WatchSession {
+public final class WatchSession implements Watchers.Watching {
   /** Bytes of change lines per write; the next write waits until this one is in the socket. */
   public static final int WRITE_BYTES = 16 * 1024;
 
@@ -102,7 +98,7 @@ public final class WatchSession {
   private final Runnable wake = this::scheduleDrain;
   private final ChannelFutureListener written = this::written;
   private final Lines lines = new Lines();
-  private final RemoteChanges remote = new RemoteChanges();
+  private final RemoteChanges remote = new RemoteChanges(REMOTE_BYTES);
 
   /** When this watcher fell behind (clock millis), 0 while it is not. */
   private final AtomicLong behindSince = new AtomicLong();
@@ -197,7 +193,8 @@ public final class WatchSession {
   }
 
   /** Changes waiting for this watcher (some may be lost already); from any thread. */
-  long lag() {
+  @Override
+  public long lag() {
     Subscription s = subscription;
     return (s == null ? 0 : s.lag()) + remote.size();
   }
@@ -227,7 +224,8 @@ public final class WatchSession {
    * From the node's timer: notes when a watcher that cannot write has been lapped, and ends the
    * watch of one that has been behind for {@code timeoutMillis} or more.
    */
-  void checkLapped(long nowMillis, long timeoutMillis) {
+  @Override
+  public void checkLapped(long nowMillis, long timeoutMillis) {
     Subscription s = subscription;
     if (s == null) {
       return;
@@ -381,75 +379,6 @@ public final class WatchSession {
       format.missed(out, count);
       stats.watchMissed.add(count);
       behindSince.compareAndSet(0, watchers.nowMillis());
-    }
-  }
-
-  /**
-   * Changes from the other members, when this watch covers the cluster: at most about {@link
-   * #REMOTE_BYTES}, the oldest dropped and counted when it is full. Concurrency: offered from the
-   * cluster client's threads, taken on the event loop, under this object's monitor.
-   */
-  private static final class RemoteChanges {
-    private final ArrayDeque<SegmentChange> queue = new ArrayDeque<>();
-    private int bytes;
-    private long missed;
-
-    synchronized void offer(SegmentChange change) {
-      queue.addLast(change);
-      bytes += size(change);
-      while (bytes > REMOTE_BYTES) {
-        bytes -= size(queue.removeFirst());
-        missed++;
-      }
-    }
-
-    synchronized void missed(long count) {
-      missed += count;
-    }
-
-    /** Hands the sink a missed notice or the oldest change; false when nothing waits. */
-    boolean pollTo(ChangeSink sink) {
-      long lost;
-      SegmentChange change;
-      synchronized (this) {
-        lost = missed;
-        missed = 0;
-        change = lost > 0 ? null : queue.pollFirst();
-        if (change != null) {
-          bytes -= size(change);
-        }
-      }
-      if (lost > 0) {
-        sink.missed(lost);
-        return true;
-      }
-      if (change == null) {
-        return false;
-      }
-      byte[] key = change.key().getBytes(ISO_8859_1); // the engine's keys: one char per byte
-      sink.change(
-          change.segment(),
-          change.segment().getBytes(UTF_8),
-          key,
-          key.length,
-          change.enter(),
-          change.timeMillis());
-      return true;
-    }
-
-    synchronized int size() {
-      return queue.size();
-    }
-
-    synchronized void clear() {
-      queue.clear();
-      bytes = 0;
-      missed = 0;
-    }
-
-    /** About what a change costs here: the object, its two strings and their arrays. */
-    private static int size(SegmentChange change) {
-      return 96 + change.segment().length() + change.key().length();
     }
   }
 }

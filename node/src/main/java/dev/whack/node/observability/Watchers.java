@@ -7,17 +7,31 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The connections watching segment changes: each one's lag for metrics, and the node's rule for a
- * watcher that stays lapped (docs/protocol.md, "Watching"): the node's timer calls {@link
- * #closeLapped}, and a watcher that has been behind for the lapped timeout is told why and
- * disconnected.
+ * Everyone watching segment changes (a memcached connection's {@code watch}, a gRPC {@code
+ * Subscribe}): each one's lag for metrics, and the node's rule for a watcher that stays lapped
+ * (docs/protocol.md, "Watching"): the node's timer calls {@link #closeLapped}, and a watcher that
+ * has been behind for the lapped timeout is told why and ended.
  *
- * <p>Concurrency: a concurrent map; watchers come and go from their event loops while the timer and
- * the metrics scrape read it.
+ * <p>Concurrency: a concurrent map; watchers come and go from their threads while the timer and the
+ * metrics scrape read it.
  */
 public final class Watchers {
-  /** One watching connection, as metrics show it. */
-  record Watcher(String name, WatchSession session) {
+  /**
+   * A reader of the change stream, as the timer and metrics see it; its methods run on any thread.
+   */
+  public interface Watching {
+    /** Changes waiting for it (some may be lost already). */
+    long lag();
+
+    /**
+     * Notes when it fell behind, and ends it (telling it why, in its protocol's terms) once it has
+     * been behind for {@code timeoutMillis} or more.
+     */
+    void checkLapped(long nowMillis, long timeoutMillis);
+  }
+
+  /** One watcher, as metrics show it. */
+  record Watcher(String name, Watching session) {
     /** Changes waiting for it. */
     long lag() {
       return session.lag();
@@ -26,7 +40,7 @@ public final class Watchers {
 
   private final InstantSource clock;
   private final long lappedTimeoutMillis;
-  private final Map<WatchSession, String> active = new ConcurrentHashMap<>();
+  private final Map<Watching, String> active = new ConcurrentHashMap<>();
 
   /**
    * @param lappedTimeoutMillis how long a watcher may stay behind (losing changes, or not reading
@@ -37,15 +51,16 @@ public final class Watchers {
     this.lappedTimeoutMillis = lappedTimeoutMillis;
   }
 
-  void add(WatchSession session, String name) {
+  /** Starts counting a watcher, named for metrics by where it reads from. */
+  public void add(Watching session, String name) {
     active.put(session, name);
   }
 
-  void remove(WatchSession session) {
+  public void remove(Watching session) {
     active.remove(session);
   }
 
-  long nowMillis() {
+  public long nowMillis() {
     return clock.millis();
   }
 
@@ -58,7 +73,7 @@ public final class Watchers {
   /** Ends the watch of every watcher that has stayed lapped for the timeout; the timer calls it. */
   public void closeLapped() {
     long now = clock.millis();
-    for (WatchSession session : active.keySet()) {
+    for (Watching session : active.keySet()) {
       session.checkLapped(now, lappedTimeoutMillis);
     }
   }

@@ -26,21 +26,4 @@ class NodeConfigTest {
             () -> new NodeConfig().producerMarkAgeSeconds(0).conclude());
     assertEquals("producer mark age must be at least a second: 0", e.getMessage());
   }
-
-  @Test
-  void shouldRefuseAGrpcPortOnAClusteredNodeUntilForwardingIsBuilt() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class,
-            () ->
-                new NodeConfig()
-                    .port(11211)
-                    .grpcPort(50051)
-                    .peers(java.util.List.of("127.0.0.1:11211", "127.0.0.1:11212"))
-                    .conclude());
-    assertEquals(
-        "--grpc-port in a cluster is not built yet (docs/grpc.md): a node answers gRPC for its own"
-            + " data only",
-        e.getMessage());
-  }
 }

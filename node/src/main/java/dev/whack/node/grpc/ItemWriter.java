@@ -1,0 +1,270 @@
+package dev.whack.node.grpc;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.ClusterException;
+import dev.whack.node.cluster.UpdatesLog;
+import dev.whack.node.durability.DurableLog;
+import dev.whack.node.durability.LogJournal;
+import dev.whack.node.engine.EngineException;
+import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.ProfileRejectedException;
+import dev.whack.node.keyspace.Status;
+import dev.whack.node.keyspace.StoreMode;
+import dev.whack.node.observability.NodeStats;
+import dev.whack.node.protocol.WritesThroughLog;
+import dev.whack.proto.IngestError;
+import dev.whack.proto.IngestRequest;
+import io.grpc.Status.Code;
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Writes one {@code Ingest} item where the memcached port would write it (docs/grpc.md): here when
+ * this node owns the key; through the updates log when this member of a Kafka-managed cluster must
+ * write it there (the rule of {@link WritesThroughLog}); to its owner otherwise, as the text {@code
+ * update}/{@code set} a memcached client's would be forwarded, in key order. Under {@code --fsync
+ * always} a local write is answered once the log is forced up to it.
+ *
+ * <p>Concurrency: one per stream, used under the stream's monitor; answers complete on any thread.
+ */
+final class ItemWriter {
+  /** What writing an item leads to: its answer (null: applied), maybe later. */
+  record Written(CompletableFuture<IngestError> answer, boolean keyOrdered) {
+    static Written now(IngestError error) {
+      return new Written(CompletableFuture.completedFuture(error), false);
+    }
+  }
+
+  private final KeyspaceSession session;
+  private final Cluster cluster;
+  private final NodeStats stats;
+  private final DurableLog forcedLog;
+  private final Outcome outcome = new Outcome();
+
+  /**
+   * @param forcedLog the node's log when every write waits until it is forced ({@code --fsync
+   *     always}), else null
+   */
+  ItemWriter(KeyspaceSession session, Cluster cluster, NodeStats stats, DurableLog forcedLog) {
+    this.session = session;
+    this.cluster = cluster;
+    this.stats = stats;
+    this.forcedLog = forcedLog;
+  }
+
+  /** The item's key, or null when it carries none. */
+  static byte[] keyOf(IngestRequest request) {
+    return switch (request.getItemCase()) {
+      case UPDATE -> request.getUpdate().getKey().getBytes(UTF_8);
+      case PROFILE -> request.getProfile().getKey().getBytes(UTF_8);
+      default -> null;
+    };
+  }
+
+  /**
+   * Writes the item. {@link Written#keyOrdered} says the answer comes from elsewhere (the owner,
+   * the log), so the stream's next item of the same key must wait for it to stay in order.
+   */
+  Written write(IngestRequest request, byte[] key) {
+    if (key == null) {
+      return Written.now(
+          error(request, Code.INVALID_ARGUMENT, "an item is an update or a profile"));
+    }
+    String bad = Keyspace.badKey(key);
+    if (bad != null) {
+      return Written.now(error(request, Code.INVALID_ARGUMENT, bad));
+    }
+    boolean update = request.getItemCase() == IngestRequest.ItemCase.UPDATE;
+    byte[] body = update ? request.getUpdate().toByteArray() : request.getProfile().toByteArray();
+    if (cluster.isClustered() && !Keyspace.isReserved(key, 0, key.length)) {
+      if (!cluster.owns(key, 0, key.length)) {
+        return forward(request, key, update, body);
+      }
+      cluster.ensureLocal(key, 0, key.length, session); // a warm copy moving in: this key first
+      UpdatesLog log = cluster.updatesLog();
+      if (log != null) {
+        SourcedKind kind =
+            update
+                ? (WritesThroughLog.ofUpdate(cluster, session, key, 0, key.length)
+                    ? SourcedKind.UPDATE_PROTOBUF
+                    : null)
+                : WritesThroughLog.ofSet(
+                    cluster, session, key, 0, key.length, Keyspace.PROTOBUF_PROFILE_FLAGS, body);
+        if (kind != null) {
+          return throughLog(request, log, key, kind, body);
+        }
+      }
+      String notServing = cluster.notServingBecause(key, 0, key.length);
+      if (notServing != null) {
+        return Written.now(error(request, Code.UNAVAILABLE, notServing));
+      }
+    }
+    long loggedBefore = forcedLog == null ? 0 : LogJournal.lastSequenceOfThisThread();
+    IngestError error = applyHere(request, key, update, body);
+    if (forcedLog != null && error == null) {
+      long logged = LogJournal.lastSequenceOfThisThread();
+      if (logged != loggedBefore && logged >= forcedLog.durableBelow()) {
+        CompletableFuture<IngestError> durable = new CompletableFuture<>();
+        try {
+          forcedLog.whenDurable(logged, () -> durable.complete(null));
+        } catch (RuntimeException e) {
+          return Written.now(error(request, Code.UNAVAILABLE, "the log cannot be written: " + e));
+        }
+        return new Written(durable, false);
+      }
+    }
+    return Written.now(error);
+  }
+
+  private IngestError applyHere(IngestRequest request, byte[] key, boolean update, byte[] body) {
+    Status status;
+    try {
+      if (update) {
+        stats.profileUpdates.increment();
+        status = session.update(key, 0, key.length, body, 0, body.length, true, outcome);
+        if (status == Status.IGNORED) {
+          stats.profileUpdatesIgnored.increment();
+        }
+      } else {
+        status =
+            session.store(
+                StoreMode.SET,
+                key,
+                0,
+                key.length,
+                Keyspace.PROTOBUF_PROFILE_FLAGS,
+                0,
+                body,
+                0,
+                false,
+                false,
+                outcome);
+      }
+    } catch (ProfileRejectedException | EngineException | IllegalArgumentException e) {
+      return error(request, Code.INVALID_ARGUMENT, e.getMessage());
+    }
+    return switch (status) {
+      case STORED, IGNORED -> null;
+      case TOO_LARGE ->
+          error(request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
+      case RESERVED -> error(request, Code.INVALID_ARGUMENT, "keys under _whack/ are reserved");
+      case NOT_PROFILE -> error(request, Code.FAILED_PRECONDITION, "the key holds no profile");
+      default -> error(request, Code.INTERNAL, "not applied: " + status);
+    };
+  }
+
+  /** A managed member's write through its updates log, answered once applied. */
+  private Written throughLog(
+      IngestRequest request, UpdatesLog log, byte[] key, SourcedKind kind, byte[] body) {
+    int flags = kind == SourcedKind.UPDATE_PROTOBUF ? 0 : Keyspace.PROTOBUF_PROFILE_FLAGS;
+    if (kind == SourcedKind.UPDATE_PROTOBUF) {
+      stats.profileUpdates.increment();
+    }
+    return new Written(
+        log.append(key, 0, key.length, kind, body, flags, 0)
+            .handle(
+                (applied, failure) -> {
+                  if (failure != null) {
+                    return error(request, Code.UNAVAILABLE, reason(failure));
+                  }
+                  if (applied.rejected() != null) {
+                    return error(request, Code.INVALID_ARGUMENT, applied.rejected());
+                  }
+                  return switch (applied.status()) {
+                    case STORED, IGNORED -> null;
+                    case TOO_LARGE ->
+                        error(
+                            request,
+                            Code.RESOURCE_EXHAUSTED,
+                            "the profile would exceed the item size limit");
+                    default -> error(request, Code.INTERNAL, "not applied: " + applied.status());
+                  };
+                }),
+        true);
+  }
+
+  /**
+   * The item as the text command a memcached client's would be ({@code update <key> <n> proto}, or
+   * a {@code set} of the protobuf profile), sent to the owner in key order and answered by its
+   * reply.
+   */
+  private Written forward(IngestRequest request, byte[] key, boolean update, byte[] body) {
+    String owner = cluster.ownerOf(key, 0, key.length);
+    if (owner.equals(Cluster.NO_OWNER)) {
+      return Written.now(
+          error(request, Code.UNAVAILABLE, "no member owns the key's slot yet: try again"));
+    }
+    String keyText = new String(key, ISO_8859_1);
+    String line =
+        update
+            ? "update " + keyText + " " + body.length + " proto\r\n"
+            : "set "
+                + keyText
+                + " "
+                + Integer.toUnsignedString(Keyspace.PROTOBUF_PROFILE_FLAGS)
+                + " 0 "
+                + body.length
+                + "\r\n";
+    ByteArrayOutputStream command = new ByteArrayOutputStream(line.length() + body.length + 2);
+    command.writeBytes(line.getBytes(ISO_8859_1));
+    command.writeBytes(body);
+    command.writeBytes(new byte[] {'\r', '\n'});
+    return new Written(
+        cluster
+            .relayInKeyOrder(owner, key, command.toByteArray())
+            .handle(
+                (reply, failure) ->
+                    failure != null
+                        ? error(
+                            request,
+                            Code.UNAVAILABLE,
+                            ClusterException.unreachableReason(owner, failure))
+                        : ownersAnswer(request, owner, reply)),
+        true);
+  }
+
+  /** The owner's text reply to a forwarded item, as this item's answer. */
+  private static IngestError ownersAnswer(IngestRequest request, String owner, byte[] reply) {
+    String line = new String(reply, ISO_8859_1).strip();
+    if (line.equals("UPDATED") || line.equals("IGNORED") || line.equals("STORED")) {
+      return null;
+    }
+    if (line.equals("SERVER_ERROR object too large for cache")) {
+      return error(
+          request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
+    }
+    if (line.startsWith("CLIENT_ERROR ")) {
+      String reason = line.substring("CLIENT_ERROR ".length());
+      return reason.equals("not a profile")
+          ? error(request, Code.FAILED_PRECONDITION, "the key holds no profile")
+          : error(request, Code.INVALID_ARGUMENT, reason);
+    }
+    if (line.startsWith("SERVER_ERROR ")) {
+      return error(
+          request, Code.UNAVAILABLE, owner + ": " + line.substring("SERVER_ERROR ".length()));
+    }
+    return error(request, Code.INTERNAL, owner + " answered '" + line + "'");
+  }
+
+  private static String reason(Throwable failure) {
+    Throwable cause =
+        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+  }
+
+  static IngestError error(IngestRequest request, Code code, String message) {
+    return IngestError.newBuilder()
+        .setId(request.getId())
+        .setCode(code.name())
+        .setMessage(String.valueOf(message))
+        .build();
+  }
+}
