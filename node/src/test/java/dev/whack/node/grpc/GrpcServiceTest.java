@@ -11,10 +11,6 @@ import dev.whack.proto.DefineSegmentRequest;
 import dev.whack.proto.DropSegmentRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
-import dev.whack.proto.IdRange;
-import dev.whack.proto.Increment;
-import dev.whack.proto.IngestError;
-import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
 import dev.whack.proto.ListSegmentsRequest;
 import dev.whack.proto.SegmentDefinition;
@@ -58,32 +54,35 @@ class GrpcServiceTest {
         // One stream: three increments, one bad item, one more increment.
         List<IngestRequest> items = new ArrayList<>();
         for (long id = 1; id <= 3; id++) {
-          items.add(increment(id, "g1", null, 0));
+          items.add(GrpcCalls.increment(id, "g1", null, 0));
         }
         items.add(IngestRequest.newBuilder().setId(4).setUpdate(Update.newBuilder()).build());
-        items.add(increment(5, "g1", null, 0));
-        items.add(increment(6, "a key", null, 0)); // no key memcached could name
-        Ingested first = ingest(async, items, items.size());
-        assertEquals(List.of(1L, 2L, 3L, 5L), first.acked, "each good item acknowledged");
-        assertEquals(2, first.errors.size());
-        assertEquals(4, first.errors.get(0).getId());
-        assertEquals("INVALID_ARGUMENT", first.errors.get(0).getCode());
-        assertEquals(6, first.errors.get(1).getId());
-        assertEquals("INVALID_ARGUMENT", first.errors.get(1).getCode());
+        items.add(GrpcCalls.increment(5, "g1", null, 0));
+        items.add(GrpcCalls.increment(6, "a key", null, 0)); // no key memcached could name
+        GrpcCalls.Ingested first = GrpcCalls.ingest(async, items, items.size());
+        assertEquals(List.of(1L, 2L, 3L, 5L), first.acked(), "each good item acknowledged");
+        assertEquals(2, first.errors().size());
+        assertEquals(4, first.errors().get(0).getId());
+        assertEquals("INVALID_ARGUMENT", first.errors().get(0).getCode());
+        assertEquals(6, first.errors().get(1).getId());
+        assertEquals("INVALID_ARGUMENT", first.errors().get(1).getCode());
 
         // A producer's stream dropped after seq 2 and sent again from seq 2: each counts once.
-        Ingested dropped =
-            ingest(async, List.of(increment(1, "g2", "p", 1), increment(2, "g2", "p", 2)), 2);
-        assertEquals(List.of(1L, 2L), dropped.acked);
-        Ingested again =
-            ingest(
+        GrpcCalls.Ingested dropped =
+            GrpcCalls.ingest(
+                async,
+                List.of(GrpcCalls.increment(1, "g2", "p", 1), GrpcCalls.increment(2, "g2", "p", 2)),
+                2);
+        assertEquals(List.of(1L, 2L), dropped.acked());
+        GrpcCalls.Ingested again =
+            GrpcCalls.ingest(
                 async,
                 List.of(
-                    increment(1, "g2", "p", 2),
-                    increment(2, "g2", "p", 3),
-                    increment(3, "g2", "p", 4)),
+                    GrpcCalls.increment(1, "g2", "p", 2),
+                    GrpcCalls.increment(2, "g2", "p", 3),
+                    GrpcCalls.increment(3, "g2", "p", 4)),
                 3);
-        assertEquals(List.of(1L, 2L, 3L), again.acked, "a repeat is acknowledged and ignored");
+        assertEquals(List.of(1L, 2L, 3L), again.acked(), "a repeat is acknowledged and ignored");
 
         GetProfilesReply profiles =
             blocking.getProfiles(
@@ -132,11 +131,11 @@ class GrpcServiceTest {
                 .count(CountRequest.newBuilder().setExpression("n >= 4").setFilter(true).build())
                 .getCount(),
             "a filter counts too");
-        assertCode(
+        GrpcCalls.assertCode(
             Status.Code.NOT_FOUND,
             () -> blocking.count(CountRequest.newBuilder().setExpression("nosuch").build()));
         StatusRuntimeException bad =
-            assertCode(
+            GrpcCalls.assertCode(
                 Status.Code.INVALID_ARGUMENT,
                 () ->
                     blocking.count(
@@ -144,7 +143,7 @@ class GrpcServiceTest {
         assertTrue(bad.getStatus().getDescription().contains("position"), bad.toString());
 
         StatusRuntimeException badName =
-            assertCode(
+            GrpcCalls.assertCode(
                 Status.Code.INVALID_ARGUMENT,
                 () ->
                     blocking.defineSegment(
@@ -156,7 +155,7 @@ class GrpcServiceTest {
                             .build()));
         assertTrue(badName.getStatus().getDescription().contains("and"), badName.toString());
         blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build());
-        assertCode(
+        GrpcCalls.assertCode(
             Status.Code.NOT_FOUND,
             () -> blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build()));
 
@@ -169,65 +168,6 @@ class GrpcServiceTest {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
-  }
-
-  private static IngestRequest increment(long id, String key, String producer, long seq) {
-    Update.Builder update =
-        Update.newBuilder().setKey(key).addIncr(Increment.newBuilder().setName("n").setIntDelta(1));
-    if (producer != null) {
-      update.setProducer(producer).setSeq(seq);
-    }
-    return IngestRequest.newBuilder().setId(id).setUpdate(update).build();
-  }
-
-  /** What one Ingest stream acknowledged and refused, by id. */
-  private record Ingested(List<Long> acked, List<IngestError> errors) {}
-
-  private static Ingested ingest(WhackGrpc.WhackStub stub, List<IngestRequest> items, int answers)
-      throws Exception {
-    List<Long> acked = new ArrayList<>();
-    List<IngestError> errors = new ArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    StreamObserver<IngestRequest> requests =
-        stub.ingest(
-            new StreamObserver<>() {
-              @Override
-              public void onNext(IngestReply reply) {
-                for (IdRange r : reply.getAckedList()) {
-                  for (long id = r.getFirst(); id <= r.getLast(); id++) {
-                    acked.add(id);
-                  }
-                }
-                errors.addAll(reply.getErrorsList());
-              }
-
-              @Override
-              public void onError(Throwable t) {
-                done.completeExceptionally(t);
-              }
-
-              @Override
-              public void onCompleted() {
-                done.complete(null);
-              }
-            });
-    for (IngestRequest item : items) {
-      requests.onNext(item);
-    }
-    requests.onCompleted();
-    done.get(30, TimeUnit.SECONDS); // every reply was handled before the stream completed
-    assertEquals(answers, acked.size() + errors.size(), "an answer per item");
-    return new Ingested(acked, errors);
-  }
-
-  private static StatusRuntimeException assertCode(Status.Code code, Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      assertEquals(code, e.getStatus().getCode(), e.toString());
-      return e;
-    }
-    throw new AssertionError("no error, where " + code + " was due");
   }
 
   private static List<String> reflectedServices(ManagedChannel channel) throws Exception {
