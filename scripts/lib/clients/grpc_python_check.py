@@ -7,8 +7,8 @@ scripts/client-tests against a fresh node with a gRPC port (it counts what it wr
 First runs the example of docs/grpc.md ("From Python") as written there, which must end well and
 count its segment; then the same calls with their answers checked one by one: a segment defined,
 updates and profiles streamed through Ingest (refusals named by id, a producer's replay applied
-once), Count, GetProfiles, SegmentsOf, ListSegments, Subscribe (where the node has it; until then
-UNIMPLEMENTED is reported and skipped) and DropSegment.
+once), Count, GetProfiles, SegmentsOf, ListSegments, Subscribe (the snapshot,
+then a profile entering) and DropSegment.
 
 Prints each failed check and a closing "N passed, N failed" line; exits 1 on any failure.
 """
@@ -209,8 +209,7 @@ def main(port):
 
 
 def subscribe(whack, grpc, pb, svc, segment, members):
-    """The segment's members as a snapshot, then a profile that enters it: once Subscribe is
-    built. Until then the node answers UNIMPLEMENTED, which is reported, not failed."""
+    """The segment's members as a snapshot, then a profile that enters it."""
     call = whack.Subscribe(svc.SubscribeRequest(segments=[segment], snapshot=True),
                            timeout=TIMEOUT_S)
     snapshot, entered = set(), None
@@ -234,11 +233,6 @@ def subscribe(whack, grpc, pb, svc, segment, members):
             if entered:
                 break
         check("Subscribe tells of a profile entering", entered, ("ENTER", segment))
-    except grpc.RpcError as e:
-        if e.code() != grpc.StatusCode.UNIMPLEMENTED:
-            raise
-        print("grpc-python: Subscribe is not built on this node yet (UNIMPLEMENTED): skipped",
-              flush=True)
     finally:
         call.cancel()
 

@@ -481,9 +481,13 @@ public final class WhackNode implements AutoCloseable {
    */
   private static UncheckedIOException cannotListen(
       String bind, int port, String what, String flag, IOException cause) {
-    boolean taken =
-        cause instanceof BindException
-            || String.valueOf(cause.getMessage()).contains("Address already in use");
+    boolean taken = false;
+    for (Throwable c = cause; c != null && !taken; c = c.getCause()) {
+      // gRPC's server wraps the BindException in an IOException of its own
+      taken =
+          c instanceof BindException
+              || String.valueOf(c.getMessage()).contains("Address already in use");
+    }
     String why =
         taken
             ? "the address is already in use (another node"

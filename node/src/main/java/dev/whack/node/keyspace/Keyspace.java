@@ -101,7 +101,7 @@ public final class Keyspace {
    */
   public static String badKey(byte[] key) {
     if (key == null || key.length == 0) {
-      return "bad key: a record needs the profile key as its key";
+      return "bad key: empty (a profile key is 1 to 250 bytes)";
     }
     if (key.length > 250) {
       return "bad key: " + key.length + " bytes, over the limit of 250";
