@@ -112,11 +112,12 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     call.setOnCancelHandler(this::close);
     call.setOnReadyHandler(this::schedule);
     subscription = engine.subscribe(names, this::schedule);
-    stats.watchers.increment();
-    watchers.add(this, name);
     if (cluster.isClustered()) {
+      // Open before the subscriber is counted: once counted, it hears every member's changes.
       peerWatch = cluster.watchPeers(names, this::offerRemote, this::missedRemote);
     }
+    stats.watchers.increment();
+    watchers.add(this, name);
     snapshotting = snapshot;
     schedule();
   }

@@ -1,0 +1,148 @@
+package dev.whack.node.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.testing.EmbeddedNode;
+import dev.whack.node.testing.FreePorts;
+import dev.whack.proto.CountRequest;
+import dev.whack.proto.GetProfilesReply;
+import dev.whack.proto.GetProfilesRequest;
+import dev.whack.proto.IngestRequest;
+import dev.whack.proto.ListSegmentsRequest;
+import dev.whack.proto.MembersRequest;
+import dev.whack.proto.ProfileResult;
+import dev.whack.proto.SegmentChange;
+import dev.whack.proto.SegmentsOfRequest;
+import dev.whack.proto.SubscribeReply;
+import dev.whack.proto.SubscribeRequest;
+import dev.whack.proto.WhackGrpc;
+import io.grpc.ManagedChannel;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three static members, each with a gRPC port: whichever node a call goes to answers for the whole
+ * cluster, as its memcached port does. Items go to their keys' owners, reads come from them,
+ * segment questions and definitions reach every member, and a subscriber on one node hears the
+ * changes of keys the others own.
+ */
+class GrpcClusterTest {
+  private static final int PROFILES = 300;
+
+  private final List<EmbeddedNode> nodes = new ArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (ManagedChannel c : channels) {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    for (EmbeddedNode n : nodes) {
+      n.close();
+    }
+  }
+
+  @Test
+  void shouldAnswerForTheWholeClusterFromAnyNode() throws Exception {
+    int[] ports = FreePorts.take(6);
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      members.add("127.0.0.1:" + ports[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+      int port = ports[i];
+      int grpc = ports[3 + i];
+      nodes.add(EmbeddedNode.start(c -> c.port(port).grpcPort(grpc).peers(members)));
+      channels.add(GrpcCalls.channel(grpc));
+    }
+    awaitConnected();
+    WhackGrpc.WhackBlockingStub[] blocking = new WhackGrpc.WhackBlockingStub[3];
+    for (int i = 0; i < 3; i++) {
+      blocking[i] = WhackGrpc.newBlockingStub(channels.get(i));
+    }
+
+    // Every item through node 0: each key's three increments reach its owner in order.
+    List<IngestRequest> items = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      for (int p = 0; p < PROFILES; p++) {
+        items.add(GrpcCalls.add(items.size(), "c" + p, 1));
+      }
+    }
+    GrpcCalls.Ingested ingested =
+        GrpcCalls.ingest(WhackGrpc.newStub(channels.get(0)), items, items.size());
+    assertEquals(items.size(), ingested.acked().size(), ingested.errors().toString());
+    Set<Integer> holders = new HashSet<>();
+    for (int i = 0; i < 3; i++) {
+      if (nodes.get(i).node().keyspace().itemCount() > 0) {
+        holders.add(i);
+      }
+    }
+    assertEquals(Set.of(0, 1, 2), holders, "the keys spread over every member");
+
+    // Defined through node 1; counted, listed and read through node 2.
+    GrpcStreamsTest.define(blocking[1], "three", "n == 3");
+    assertEquals(
+        PROFILES,
+        blocking[2].count(CountRequest.newBuilder().setExpression("three").build()).getCount());
+    assertEquals(
+        PROFILES,
+        blocking[2]
+            .listSegments(ListSegmentsRequest.getDefaultInstance())
+            .getSegments(0)
+            .getSize());
+    GetProfilesRequest.Builder ask = GetProfilesRequest.newBuilder();
+    for (int p = 0; p < PROFILES; p++) {
+      ask.addKeys("c" + p);
+    }
+    GetProfilesReply profiles = blocking[2].getProfiles(ask.build());
+    for (ProfileResult r : profiles.getProfilesList()) {
+      assertTrue(r.getFound() && r.getJson().contains("\"n\":3"), r.toString());
+    }
+    assertEquals(
+        List.of("three"),
+        blocking[1]
+            .segmentsOf(SegmentsOfRequest.newBuilder().setKey("c7").build())
+            .getSegmentsList());
+    Set<String> listed = new HashSet<>();
+    blocking[1]
+        .members(MembersRequest.newBuilder().setExpression("three").setPageSize(50).build())
+        .forEachRemaining(page -> listed.addAll(page.getKeysList()));
+    assertEquals(PROFILES, listed.size());
+
+    // A subscriber on node 2 hears every key leave, whoever owns it.
+    Iterator<SubscribeReply> changes =
+        blocking[2].subscribe(SubscribeRequest.newBuilder().addSegments("three").build());
+    GrpcStreamsTest.awaitWatchers(nodes.get(2), 1); // with the other members' changes
+    List<IngestRequest> leave = new ArrayList<>();
+    for (int p = 0; p < PROFILES; p++) {
+      leave.add(GrpcCalls.add(p, "c" + p, 1));
+    }
+    GrpcCalls.ingest(WhackGrpc.newStub(channels.get(1)), leave, PROFILES);
+    Set<String> left = new HashSet<>();
+    while (left.size() < PROFILES) {
+      for (SegmentChange c : changes.next().getChangesList()) {
+        assertEquals(SegmentChange.Kind.LEAVE, c.getKind());
+        left.add(c.getKey());
+      }
+    }
+    assertEquals(
+        0, blocking[0].count(CountRequest.newBuilder().setExpression("three").build()).getCount());
+  }
+
+  private void awaitConnected() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    for (EmbeddedNode node : nodes) {
+      while (!node.node().cluster().downPeers().isEmpty()) {
+        assertTrue(System.nanoTime() < deadline, "peers still down");
+        Thread.sleep(20);
+      }
+    }
+  }
+}
