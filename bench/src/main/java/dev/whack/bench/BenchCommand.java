@@ -144,8 +144,13 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--target",
       description =
-          "whack or redis: the protocol spoken for profiles, segcount and segment-sizes (default: ${DEFAULT-VALUE})")
+          "whack, redis or grpc: the protocol spoken for profiles, segcount and segment-sizes; grpc"
+              + " sends the profiles workload's updates through the Ingest stream of --grpc-port"
+              + " (the preload and segments still go through --port) (default: ${DEFAULT-VALUE})")
   String target = "whack";
+
+  @Option(names = "--grpc-port", description = "profiles --target grpc: the node's gRPC port")
+  int grpcPort;
 
   @Option(
       names = "--preload-only",
@@ -189,8 +194,12 @@ final class BenchCommand implements Callable<Integer> {
       out.print(RedisProfileScript.LUA);
       return Whack.EXIT_OK;
     }
-    if (!target.equals("whack") && !target.equals("redis")) {
-      err.println("whack bench: unknown target " + target + " (whack, redis)");
+    if (!target.equals("whack") && !target.equals("redis") && !target.equals("grpc")) {
+      err.println("whack bench: unknown target " + target + " (whack, redis, grpc)");
+      return Whack.EXIT_USAGE;
+    }
+    if (target.equals("grpc") && (!workload.equals("profiles") || grpcPort == 0)) {
+      err.println("whack bench: --target grpc is for --workload profiles, with --grpc-port");
       return Whack.EXIT_USAGE;
     }
     PipelinedLoad.Settings settings =
@@ -263,6 +272,9 @@ final class BenchCommand implements Callable<Integer> {
     if (watch) {
       load.defineFlipSegment(host, port);
     }
+    if (target.equals("grpc")) {
+      return grpcProfiles(settings);
+    }
     Socket watcher = watch ? load.startWatcher(host, port) : null;
     List<Socket> idle =
         idleWatchers > 0 ? load.openIdleWatchers(host, port, idleWatchers) : List.of();
@@ -308,6 +320,55 @@ final class BenchCommand implements Callable<Integer> {
         watcher.close();
       }
     }
+    if (watch) {
+      org.HdrHistogram.Histogram delays = load.changeDelays();
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "bench P7-change-delay %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f",
+              system,
+              delays.getTotalCount(),
+              delays.getValueAtPercentile(50) / 1000.0,
+              delays.getValueAtPercentile(99) / 1000.0,
+              delays.getValueAtPercentile(99.9) / 1000.0));
+    }
+    return Whack.EXIT_OK;
+  }
+
+  /**
+   * P2's update stream through the gRPC port's Ingest streams (issue 17): one stream per
+   * connection, {@code --pipeline} items in flight on each, over {@code --threads} HTTP/2
+   * connections; with {@code --watch}, the Subscribe delay beside P7's.
+   */
+  private int grpcProfiles(PipelinedLoad.Settings settings) throws Exception {
+    GrpcLoad load = new GrpcLoad(profiles, clock(), watch);
+    double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
+    Map<String, String> before = nodeStats();
+    PipelinedLoad.Result result =
+        load.run(
+            host,
+            grpcPort,
+            Math.max(1, Math.min(threads, connections)),
+            connections,
+            pipeline,
+            settings.warmupMillis(),
+            settings.durationMillis(),
+            seed,
+            rate);
+    Map<String, String> after = nodeStats();
+    String extra = "";
+    long updates = counter(after, "profile_updates") - counter(before, "profile_updates");
+    if (serverPid != null && updates > 0) {
+      extra +=
+          String.format(
+              Locale.ROOT,
+              " node_cpu_us_per_update=%.2f",
+              (cpuSeconds(serverPid) - cpuBefore) * 1e6 / updates);
+    }
+    if (load.refused() > 0) {
+      extra += " refused=" + load.refused();
+    }
+    report(id, result, extra);
     if (watch) {
       org.HdrHistogram.Histogram delays = load.changeDelays();
       out.println(

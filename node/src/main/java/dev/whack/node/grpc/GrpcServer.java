@@ -1,14 +1,23 @@
 package dev.whack.node.grpc;
 
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.proto.IngestReply;
+import dev.whack.proto.WhackGrpc;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.stub.ServerCalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +46,7 @@ public final class GrpcServer implements AutoCloseable {
           NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
               .executor(executor)
               .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxItemSize + 65_536L))
-              .addService(new WhackService(node, executor))
+              .addService(bind(new WhackService(node, executor)))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()
@@ -51,6 +60,33 @@ public final class GrpcServer implements AutoCloseable {
     }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus("whack.v1.Whack", ServingStatus.SERVING);
+  }
+
+  /**
+   * The service as the generated code binds it, but for Ingest, whose requests are read as {@link
+   * IngestItem}s: same name, same schema (reflection shows the proto), no objects per item.
+   */
+  private static ServerServiceDefinition bind(WhackService service) {
+    ServerServiceDefinition generated = service.bindService();
+    ServiceDescriptor descriptor = generated.getServiceDescriptor();
+    MethodDescriptor<IngestItem, IngestReply> ingest =
+        IngestItem.method(WhackGrpc.getIngestMethod());
+    List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
+    ServiceDescriptor.Builder methods =
+        ServiceDescriptor.newBuilder(descriptor.getName())
+            .setSchemaDescriptor(descriptor.getSchemaDescriptor())
+            .addMethod(ingest);
+    for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+      if (!m.getMethodDescriptor().getFullMethodName().equals(ingest.getFullMethodName())) {
+        others.add(m);
+        methods.addMethod(m.getMethodDescriptor());
+      }
+    }
+    ServerServiceDefinition.Builder bound =
+        ServerServiceDefinition.builder(methods.build())
+            .addMethod(ingest, ServerCalls.asyncBidiStreamingCall(service::ingestItems));
+    others.forEach(bound::addMethod);
+    return bound.build();
   }
 
   /** The port it listens on. */

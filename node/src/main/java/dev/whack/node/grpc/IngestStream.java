@@ -4,7 +4,6 @@ import dev.whack.node.durability.DurableLog;
 import dev.whack.proto.IdRange;
 import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestReply;
-import dev.whack.proto.IngestRequest;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
@@ -26,7 +25,7 @@ import java.util.concurrent.Executor;
  * on the executor. Everything that touches the call or the stream's state holds this object's
  * monitor.
  */
-final class IngestStream implements StreamObserver<IngestRequest> {
+final class IngestStream implements StreamObserver<IngestItem> {
   /** Items asked for and not yet answered, at most. */
   static final int WINDOW = 256;
 
@@ -37,7 +36,7 @@ final class IngestStream implements StreamObserver<IngestRequest> {
   private final Runnable flushTask = this::flush;
 
   /** Items that wait for an earlier item of their key, or for the log to catch up, in order. */
-  private final ArrayDeque<Held> held = new ArrayDeque<>();
+  private final ArrayDeque<IngestItem> held = new ArrayDeque<>();
 
   /** Keys with an item whose answer comes from elsewhere, not answered yet. */
   private final Set<ByteBuffer> keysOnTheirWay = new HashSet<>();
@@ -52,8 +51,6 @@ final class IngestStream implements StreamObserver<IngestRequest> {
   private boolean waitingForLog;
   private boolean clientDone;
   private boolean gone;
-
-  private record Held(IngestRequest request, byte[] key) {}
 
   /**
    * @param log the node's log, whose overload holds the stream's next items (null: in memory)
@@ -78,26 +75,28 @@ final class IngestStream implements StreamObserver<IngestRequest> {
   }
 
   @Override
-  public synchronized void onNext(IngestRequest request) {
+  public synchronized void onNext(IngestItem item) {
     if (gone) {
       return;
     }
     unanswered++;
-    byte[] key = ItemWriter.keyOf(request);
-    if (!held.isEmpty() || (key != null && keysOnTheirWay.contains(ByteBuffer.wrap(key)))) {
-      held.addLast(new Held(request, key));
-      return;
+    if (!held.isEmpty() || waitsForItsKey(item) || !write(item)) {
+      held.addLast(item);
     }
-    if (!write(request, key)) {
-      held.addLast(new Held(request, key));
-    }
+  }
+
+  /** Whether an earlier item of the same key is on its way elsewhere. */
+  private boolean waitsForItsKey(IngestItem item) {
+    return item.key() != null
+        && !keysOnTheirWay.isEmpty()
+        && keysOnTheirWay.contains(ByteBuffer.wrap(item.key()));
   }
 
   /**
    * Writes one item, or returns false when it must wait: the log is too far behind the writes (a
    * slow disk), and the stream resumes once it has caught up, as a memcached connection does.
    */
-  private boolean write(IngestRequest request, byte[] key) {
+  private boolean write(IngestItem request) {
     if (log != null && log.overloaded()) {
       if (!waitingForLog) {
         waitingForLog = true;
@@ -105,16 +104,16 @@ final class IngestStream implements StreamObserver<IngestRequest> {
       }
       return false;
     }
-    ItemWriter.Written written = writer.write(request, key);
+    ItemWriter.Written written = writer.write(request);
     if (written.answer().isDone()) {
-      answered(request.getId(), written.answer().join());
+      answered(request.id(), written.answer().join());
       return true;
     }
-    ByteBuffer ordered = written.keyOrdered() ? ByteBuffer.wrap(key) : null;
+    ByteBuffer ordered = written.keyOrdered() ? ByteBuffer.wrap(request.key()) : null;
     if (ordered != null) {
       keysOnTheirWay.add(ordered);
     }
-    long id = request.getId();
+    long id = request.id();
     written
         .answer()
         .whenCompleteAsync(
@@ -144,11 +143,8 @@ final class IngestStream implements StreamObserver<IngestRequest> {
   /** Writes the held items that may go now, in order, up to the first that must still wait. */
   private void writeHeld() {
     while (!held.isEmpty() && !gone) {
-      Held next = held.peekFirst();
-      if (next.key() != null && keysOnTheirWay.contains(ByteBuffer.wrap(next.key()))) {
-        return;
-      }
-      if (!write(next.request(), next.key())) {
+      IngestItem next = held.peekFirst();
+      if (waitsForItsKey(next) || !write(next)) {
         return;
       }
       held.removeFirst();

@@ -1,7 +1,6 @@
 package dev.whack.node.grpc;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
-import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.ClusterException;
@@ -19,7 +18,6 @@ import dev.whack.node.keyspace.StoreMode;
 import dev.whack.node.observability.NodeStats;
 import dev.whack.node.protocol.WritesThroughLog;
 import dev.whack.proto.IngestError;
-import dev.whack.proto.IngestRequest;
 import io.grpc.Status.Code;
 import java.io.ByteArrayOutputStream;
 import java.util.concurrent.CompletableFuture;
@@ -58,21 +56,13 @@ final class ItemWriter {
     this.forcedLog = forcedLog;
   }
 
-  /** The item's key, or null when it carries none. */
-  static byte[] keyOf(IngestRequest request) {
-    return switch (request.getItemCase()) {
-      case UPDATE -> request.getUpdate().getKey().getBytes(UTF_8);
-      case PROFILE -> request.getProfile().getKey().getBytes(UTF_8);
-      default -> null;
-    };
-  }
-
   /**
    * Writes the item. {@link Written#keyOrdered} says the answer comes from elsewhere (the owner,
    * the log), so the stream's next item of the same key must wait for it to stay in order.
    */
-  Written write(IngestRequest request, byte[] key) {
-    if (key == null) {
+  Written write(IngestItem request) {
+    byte[] key = request.key();
+    if (request.kind() == IngestItem.Kind.NONE) {
       return Written.now(
           error(request, Code.INVALID_ARGUMENT, "an item is an update or a profile"));
     }
@@ -80,11 +70,10 @@ final class ItemWriter {
     if (bad != null) {
       return Written.now(error(request, Code.INVALID_ARGUMENT, bad));
     }
-    boolean update = request.getItemCase() == IngestRequest.ItemCase.UPDATE;
-    byte[] body = update ? request.getUpdate().toByteArray() : request.getProfile().toByteArray();
+    boolean update = request.kind() == IngestItem.Kind.UPDATE;
     if (cluster.isClustered() && !Keyspace.isReserved(key, 0, key.length)) {
       if (!cluster.owns(key, 0, key.length)) {
-        return forward(request, key, update, body);
+        return forward(request, key, update, request.body());
       }
       cluster.ensureLocal(key, 0, key.length, session); // a warm copy moving in: this key first
       UpdatesLog log = cluster.updatesLog();
@@ -95,9 +84,15 @@ final class ItemWriter {
                     ? SourcedKind.UPDATE_PROTOBUF
                     : null)
                 : WritesThroughLog.ofSet(
-                    cluster, session, key, 0, key.length, Keyspace.PROTOBUF_PROFILE_FLAGS, body);
+                    cluster,
+                    session,
+                    key,
+                    0,
+                    key.length,
+                    Keyspace.PROTOBUF_PROFILE_FLAGS,
+                    request.body());
         if (kind != null) {
-          return throughLog(request, log, key, kind, body);
+          return throughLog(request, log, key, kind, request.body());
         }
       }
       String notServing = cluster.notServingBecause(key, 0, key.length);
@@ -106,7 +101,7 @@ final class ItemWriter {
       }
     }
     long loggedBefore = forcedLog == null ? 0 : LogJournal.lastSequenceOfThisThread();
-    IngestError error = applyHere(request, key, update, body);
+    IngestError error = applyHere(request, key, update);
     if (forcedLog != null && error == null) {
       long logged = LogJournal.lastSequenceOfThisThread();
       if (logged != loggedBefore && logged >= forcedLog.durableBelow()) {
@@ -122,12 +117,21 @@ final class ItemWriter {
     return Written.now(error);
   }
 
-  private IngestError applyHere(IngestRequest request, byte[] key, boolean update, byte[] body) {
+  private IngestError applyHere(IngestItem request, byte[] key, boolean update) {
     Status status;
     try {
       if (update) {
         stats.profileUpdates.increment();
-        status = session.update(key, 0, key.length, body, 0, body.length, true, outcome);
+        status =
+            session.update(
+                key,
+                0,
+                key.length,
+                request.message(),
+                request.offset(),
+                request.length(),
+                true,
+                outcome);
         if (status == Status.IGNORED) {
           stats.profileUpdatesIgnored.increment();
         }
@@ -140,7 +144,7 @@ final class ItemWriter {
                 key.length,
                 Keyspace.PROTOBUF_PROFILE_FLAGS,
                 0,
-                body,
+                request.body(),
                 0,
                 false,
                 false,
@@ -161,7 +165,7 @@ final class ItemWriter {
 
   /** A managed member's write through its updates log, answered once applied. */
   private Written throughLog(
-      IngestRequest request, UpdatesLog log, byte[] key, SourcedKind kind, byte[] body) {
+      IngestItem request, UpdatesLog log, byte[] key, SourcedKind kind, byte[] body) {
     int flags = kind == SourcedKind.UPDATE_PROTOBUF ? 0 : Keyspace.PROTOBUF_PROFILE_FLAGS;
     if (kind == SourcedKind.UPDATE_PROTOBUF) {
       stats.profileUpdates.increment();
@@ -194,7 +198,7 @@ final class ItemWriter {
    * a {@code set} of the protobuf profile), sent to the owner in key order and answered by its
    * reply.
    */
-  private Written forward(IngestRequest request, byte[] key, boolean update, byte[] body) {
+  private Written forward(IngestItem request, byte[] key, boolean update, byte[] body) {
     String owner = cluster.ownerOf(key, 0, key.length);
     if (owner.equals(Cluster.NO_OWNER)) {
       return Written.now(
@@ -230,7 +234,7 @@ final class ItemWriter {
   }
 
   /** The owner's text reply to a forwarded item, as this item's answer. */
-  private static IngestError ownersAnswer(IngestRequest request, String owner, byte[] reply) {
+  private static IngestError ownersAnswer(IngestItem request, String owner, byte[] reply) {
     String line = new String(reply, ISO_8859_1).strip();
     if (line.equals("UPDATED") || line.equals("IGNORED") || line.equals("STORED")) {
       return null;
@@ -260,9 +264,9 @@ final class ItemWriter {
     return cause.getMessage() == null ? cause.toString() : cause.getMessage();
   }
 
-  static IngestError error(IngestRequest request, Code code, String message) {
+  static IngestError error(IngestItem request, Code code, String message) {
     return IngestError.newBuilder()
-        .setId(request.getId())
+        .setId(request.id())
         .setCode(code.name())
         .setMessage(String.valueOf(message))
         .build();

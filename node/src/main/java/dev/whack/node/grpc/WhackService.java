@@ -21,7 +21,6 @@ import dev.whack.proto.DropSegmentRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
 import dev.whack.proto.IngestReply;
-import dev.whack.proto.IngestRequest;
 import dev.whack.proto.ListSegmentsReply;
 import dev.whack.proto.ListSegmentsRequest;
 import dev.whack.proto.MembersReply;
@@ -82,8 +81,11 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     return new ClusterSegments(cluster, engine, keyspace.session());
   }
 
-  @Override
-  public StreamObserver<IngestRequest> ingest(StreamObserver<IngestReply> replies) {
+  /**
+   * The Ingest call, bound by {@link GrpcServer} with requests read as {@link IngestItem}s (its
+   * generated form, taking protobuf objects, is not served).
+   */
+  StreamObserver<IngestItem> ingestItems(StreamObserver<IngestReply> replies) {
     DurableLog log = node.log();
     IngestStream stream =
         new IngestStream(

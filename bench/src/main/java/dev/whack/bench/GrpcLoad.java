@@ -1,0 +1,418 @@
+package dev.whack.bench;
+
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
+import dev.whack.node.engine.json.UpdateJson;
+import dev.whack.proto.Attribute;
+import dev.whack.proto.IdRange;
+import dev.whack.proto.IngestReply;
+import dev.whack.proto.SegmentChange;
+import dev.whack.proto.SubscribeReply;
+import dev.whack.proto.SubscribeRequest;
+import dev.whack.proto.Update;
+import dev.whack.proto.Value;
+import dev.whack.proto.WhackGrpc;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The P2 update stream through the gRPC port (issue 17): the same keys and the same update pool as
+ * {@link ProfileLoad} (its JSON bodies read into protobuf {@code Update}s by the node's own reader,
+ * once), sent on {@code Ingest} streams with a fixed number of items in flight each, every item
+ * timed from its send to the acknowledgement that covers it. With {@code watch}, one item in {@link
+ * ProfileLoad#FLIP_EVERY} sets {@code flag} on a new key, and a {@code Subscribe} to the {@code
+ * flip} segment times the change from the item's acknowledgement (P7's pairing).
+ */
+final class GrpcLoad {
+  private static final Update FLIP_UPDATE =
+      Update.newBuilder()
+          .addSet(
+              Attribute.newBuilder()
+                  .setName("flag")
+                  .setValue(Value.newBuilder().setBoolValue(true)))
+          .build();
+
+  private final int profiles;
+
+  /** The update pool, each serialized without its key (the key goes in front per item). */
+  private final byte[][] updates;
+
+  private static final byte[] FLIP_BYTES = FLIP_UPDATE.toByteArray();
+
+  /**
+   * Ingest with requests sent as the bytes {@link #request} writes: a generator that builds
+   * protobuf-java objects per item spends more of the shared cores than the memcached one does
+   * writing its pre-built bodies, and that would be charged to the node's figure.
+   */
+  private static final MethodDescriptor<byte[], IngestReply> INGEST =
+      WhackGrpc.getIngestMethod().toBuilder(
+              new MethodDescriptor.Marshaller<byte[]>() {
+                @Override
+                public InputStream stream(byte[] value) {
+                  return new ByteArrayInputStream(value);
+                }
+
+                @Override
+                public byte[] parse(InputStream stream) {
+                  throw new UnsupportedOperationException("requests are only sent");
+                }
+              },
+              WhackGrpc.getIngestMethod().getResponseMarshaller())
+          .build();
+
+  private final boolean watch;
+  private final String flipPrefix = "flip:" + Long.toString(System.currentTimeMillis(), 36) + ":";
+  private final ConcurrentHashMap<String, Long> firstSeen = new ConcurrentHashMap<>();
+  private final Histogram changeDelayNanos =
+      new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
+  private final AtomicLong refused = new AtomicLong();
+
+  GrpcLoad(int profiles, long nowMillis, boolean watch) {
+    this.profiles = profiles;
+    this.watch = watch;
+    byte[][] pool = ProfileLoad.updatePool(new ProfileWorkload(nowMillis));
+    this.updates = new byte[pool.length][];
+    for (int i = 0; i < pool.length; i++) {
+      updates[i] = UpdateJson.parse(pool[i]).toByteArray();
+    }
+  }
+
+  /** Items the node refused (counted as answered; the first is printed). */
+  long refused() {
+    return refused.get();
+  }
+
+  Histogram changeDelays() {
+    return changeDelayNanos;
+  }
+
+  /**
+   * Runs {@code streams} Ingest streams over {@code channels} connections, {@code inFlight} items
+   * in flight on each, for the warm-up and then the measured time.
+   */
+  PipelinedLoad.Result run(
+      String host,
+      int port,
+      int channels,
+      int streams,
+      int inFlight,
+      long warmupMillis,
+      long durationMillis,
+      long seed,
+      double rate)
+      throws Exception {
+    List<ManagedChannel> open = new ArrayList<>();
+    for (int c = 0; c < channels; c++) {
+      open.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().build());
+    }
+    ClientCallStreamObserver<SubscribeRequest> subscription = watch ? subscribe(open.get(0)) : null;
+    Histogram latency = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+    AtomicLong measured = new AtomicLong();
+    long start = System.nanoTime();
+    long measureFrom = start + TimeUnit.MILLISECONDS.toNanos(warmupMillis);
+    long end = measureFrom + TimeUnit.MILLISECONDS.toNanos(durationMillis);
+    CountDownLatch done = new CountDownLatch(streams);
+    List<Stream> all = new ArrayList<>();
+    for (int s = 0; s < streams; s++) {
+      Stream stream =
+          new Stream(
+              s,
+              inFlight,
+              new SplittableRandom(seed + s),
+              measureFrom,
+              end,
+              latency,
+              measured,
+              done);
+      stream.paced = rate > 0;
+      all.add(stream);
+      stream.requests =
+          ClientCalls.asyncBidiStreamingCall(
+              open.get(s % channels).newCall(INGEST, CallOptions.DEFAULT), stream);
+    }
+    if (rate <= 0) {
+      for (Stream s : all) {
+        s.fill(Integer.MAX_VALUE);
+      }
+    } else {
+      pace(all, rate, start, end);
+    }
+    if (!done.await(warmupMillis + durationMillis + 60_000, TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("Ingest streams did not finish within a minute of the end");
+    }
+    double seconds = durationMillis / 1000.0;
+    if (subscription != null) {
+      Thread.sleep(500); // the last flips' changes
+      subscription.cancel("the run is over", null);
+    }
+    for (ManagedChannel c : open) {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    return new PipelinedLoad.Result(measured.get(), seconds, latency);
+  }
+
+  /**
+   * Sends at {@code rate} items per second over all streams (each still at most {@code inFlight}
+   * unanswered), from this thread, until the end; then half-closes them.
+   */
+  private static void pace(List<Stream> streams, double rate, long start, long end) {
+    long sent = 0;
+    int next = 0;
+    while (true) {
+      long now = System.nanoTime();
+      if (now >= end) {
+        break;
+      }
+      long due = (long) ((now - start) / 1e9 * rate);
+      long mostBehind = (long) Math.max(1, rate / 100);
+      if (due - sent > mostBehind) {
+        sent = due - mostBehind; // the node was behind: no burst to make up for it later
+      }
+      for (int tried = 0; sent < due && tried < streams.size(); ) {
+        Stream s = streams.get(next);
+        next = (next + 1) % streams.size();
+        if (s.fill(1) == 1) {
+          sent++;
+          tried = 0;
+        } else {
+          tried++;
+        }
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+    }
+    for (Stream s : streams) {
+      s.fill(0);
+    }
+  }
+
+  private ClientCallStreamObserver<SubscribeRequest> subscribe(ManagedChannel channel)
+      throws InterruptedException {
+    CountDownLatch started = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<SubscribeRequest>> call =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    WhackGrpc.newStub(channel)
+        .subscribe(
+            SubscribeRequest.newBuilder().addSegments("flip").build(),
+            new ClientResponseObserver<SubscribeRequest, SubscribeReply>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<SubscribeRequest> c) {
+                call.set(c);
+                started.countDown();
+              }
+
+              @Override
+              public void onNext(SubscribeReply reply) {
+                long now = System.nanoTime();
+                for (SegmentChange c : reply.getChangesList()) {
+                  if (c.getKind() == SegmentChange.Kind.ENTER) {
+                    arrived(c.getKey(), -now);
+                  }
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                // cancelled at the end of the run, or the node went away: the figures say so
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+    started.await();
+    Thread.sleep(200); // the node has the subscription before the first flip
+    return call.get();
+  }
+
+  /** An IngestRequest's bytes: the id, and an Update of the key followed by the rest's fields. */
+  static byte[] request(long id, String key, byte[] rest) {
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    int update =
+        CodedOutputStream.computeTagSize(1)
+            + CodedOutputStream.computeUInt32SizeNoTag(k.length)
+            + k.length
+            + rest.length;
+    byte[] out =
+        new byte
+            [CodedOutputStream.computeUInt64Size(1, id)
+                + CodedOutputStream.computeTagSize(2)
+                + CodedOutputStream.computeUInt32SizeNoTag(update)
+                + update];
+    CodedOutputStream o = CodedOutputStream.newInstance(out);
+    try {
+      o.writeUInt64(1, id);
+      o.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      o.writeUInt32NoTag(update);
+      o.writeByteArray(1, k);
+      o.writeRawBytes(rest);
+      o.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  /** Pairs an ack (positive nanos) with its change (negative nanos), whichever comes second. */
+  private void arrived(String key, long signedNanos) {
+    Long other = firstSeen.putIfAbsent(key, signedNanos);
+    if (other == null) {
+      return;
+    }
+    firstSeen.remove(key);
+    long ack = signedNanos > 0 ? signedNanos : other;
+    long change = signedNanos < 0 ? -signedNanos : -other;
+    changeDelayNanos.recordValue(Math.max(0, Math.min(change - ack, TimeUnit.SECONDS.toNanos(10))));
+  }
+
+  /**
+   * One Ingest stream: keeps {@code inFlight} items unanswered, sending one for each answered until
+   * the end, then half-closes and waits for the last answers. Sends happen under the stream's lock
+   * (the first fill on the caller's thread, the rest on gRPC's as answers come).
+   */
+  private final class Stream implements StreamObserver<IngestReply> {
+    private final int index;
+    private final int inFlight;
+    private final SplittableRandom random;
+    private final long measureFrom;
+    private final long end;
+    private final Histogram latency;
+    private final AtomicLong measured;
+    private final CountDownLatch done;
+
+    /** Send time of each id in flight, by id modulo the window (ids are sent in order). */
+    private final long[] sentAt;
+
+    /** Flip key of each id in flight, or null. */
+    private final String[] flips;
+
+    StreamObserver<byte[]> requests;
+
+    /** Sent by the pacing thread: an answer only frees a place (and ends the stream at the end). */
+    boolean paced;
+
+    private long nextId;
+    private long flipSeq;
+    private int unanswered;
+    private boolean closed;
+
+    Stream(
+        int index,
+        int inFlight,
+        SplittableRandom random,
+        long measureFrom,
+        long end,
+        Histogram latency,
+        AtomicLong measured,
+        CountDownLatch done) {
+      this.index = index;
+      this.inFlight = inFlight;
+      this.random = random;
+      this.measureFrom = measureFrom;
+      this.end = end;
+      this.latency = latency;
+      this.measured = measured;
+      this.done = done;
+      this.sentAt = new long[inFlight];
+      this.flips = new String[inFlight];
+    }
+
+    /**
+     * Sends up to {@code most} items while fewer than {@code inFlight} are unanswered, or
+     * half-closes the stream once the run is over; returns how many it sent.
+     */
+    synchronized int fill(int most) {
+      long now = System.nanoTime();
+      if (now >= end) {
+        if (!closed) {
+          closed = true;
+          requests.onCompleted();
+        }
+        return 0;
+      }
+      int count = 0;
+      while (unanswered < inFlight && count < most) {
+        count++;
+        long id = nextId++;
+        int slot = (int) (id % inFlight);
+        byte[] request;
+        if (watch && random.nextInt(ProfileLoad.FLIP_EVERY) == 0) {
+          String key = flipPrefix + index + ":" + (++flipSeq);
+          flips[slot] = key;
+          request = request(id, key, FLIP_BYTES);
+        } else {
+          flips[slot] = null;
+          request =
+              request(
+                  id, "user:" + random.nextInt(profiles), updates[random.nextInt(updates.length)]);
+        }
+        sentAt[slot] = now;
+        unanswered++;
+        requests.onNext(request);
+      }
+      return count;
+    }
+
+    @Override
+    public void onNext(IngestReply reply) {
+      long now = System.nanoTime();
+      synchronized (this) {
+        for (IdRange r : reply.getAckedList()) {
+          for (long id = r.getFirst(); id <= r.getLast(); id++) {
+            answered(id, now);
+          }
+        }
+        for (var e : reply.getErrorsList()) {
+          if (refused.getAndIncrement() == 0) {
+            System.err.println(
+                "whack bench: an item was refused: " + e.getCode() + " " + e.getMessage());
+          }
+          answered(e.getId(), now);
+        }
+      }
+      fill(paced ? 0 : Integer.MAX_VALUE);
+    }
+
+    private void answered(long id, long now) {
+      int slot = (int) (id % inFlight);
+      unanswered--;
+      if (now >= measureFrom && now < end) {
+        latency.recordValue(Math.min(now - sentAt[slot], TimeUnit.SECONDS.toNanos(60)));
+        measured.incrementAndGet();
+      }
+      if (flips[slot] != null) {
+        arrived(flips[slot], now);
+        flips[slot] = null;
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      System.err.println("whack bench: an Ingest stream failed: " + t);
+      done.countDown();
+    }
+
+    @Override
+    public void onCompleted() {
+      done.countDown();
+    }
+  }
+}
