@@ -42,6 +42,12 @@ final class IngestStream implements StreamObserver<IngestItem> {
   private final Set<ByteBuffer> keysOnTheirWay = new HashSet<>();
 
   private IngestReply.Builder answers = IngestReply.newBuilder();
+
+  /** The acknowledged range being extended, not yet in {@link #answers}. */
+  private boolean rangeOpen;
+
+  private long rangeFirst;
+  private long rangeLast;
   private int unanswered;
 
   /** Answered items whose place in the window is not yet given back to the client. */
@@ -157,17 +163,25 @@ final class IngestStream implements StreamObserver<IngestItem> {
     owed++;
     if (error != null) {
       answers.addErrors(error);
+    } else if (rangeOpen && id == rangeLast + 1) {
+      rangeLast = id; // the common case: the next id of a range, no object made
     } else {
-      int last = answers.getAckedCount() - 1;
-      if (last >= 0 && answers.getAcked(last).getLast() + 1 == id) {
-        answers.setAcked(last, answers.getAcked(last).toBuilder().setLast(id));
-      } else {
-        answers.addAcked(IdRange.newBuilder().setFirst(id).setLast(id));
-      }
+      closeRange();
+      rangeOpen = true;
+      rangeFirst = id;
+      rangeLast = id;
     }
     if (!flushScheduled) {
       flushScheduled = true;
       executor.execute(flushTask);
+    }
+  }
+
+  /** Puts the range being extended into the reply. */
+  private void closeRange() {
+    if (rangeOpen) {
+      answers.addAcked(IdRange.newBuilder().setFirst(rangeFirst).setLast(rangeLast));
+      rangeOpen = false;
     }
   }
 
@@ -177,6 +191,7 @@ final class IngestStream implements StreamObserver<IngestItem> {
     if (gone) {
       return;
     }
+    closeRange();
     if (answers.getAckedCount() > 0 || answers.getErrorsCount() > 0) {
       call.onNext(answers.build());
       answers = IngestReply.newBuilder();

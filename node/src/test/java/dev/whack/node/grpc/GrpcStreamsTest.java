@@ -294,6 +294,54 @@ class GrpcStreamsTest {
     }
   }
 
+  /**
+   * A producer's stream cut mid-way (its connection closed with items unanswered), then sent again
+   * whole on a new connection: with producer and seq, every update counts exactly once.
+   */
+  @Test
+  void shouldCountEachUpdateOnceWhenADroppedStreamIsSentAgain() throws Exception {
+    int[] ports = FreePorts.take(1);
+    try (EmbeddedNode node = EmbeddedNode.start(c -> c.grpcPort(ports[0]))) {
+      List<IngestRequest> items = new ArrayList<>();
+      for (int i = 0; i < 20_000; i++) {
+        items.add(GrpcCalls.increment(i, "x" + (i % 10), "producer-x", i + 1));
+      }
+      ManagedChannel doomed = GrpcCalls.channel(node.node().grpcPort());
+      var requests =
+          WhackGrpc.newStub(doomed)
+              .ingest(
+                  new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(dev.whack.proto.IngestReply reply) {}
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                  });
+      for (IngestRequest item : items.subList(0, 12_000)) {
+        requests.onNext(item);
+      }
+      doomed.shutdownNow().awaitTermination(5, TimeUnit.SECONDS); // cut, answers unread
+
+      ManagedChannel channel = GrpcCalls.channel(node.node().grpcPort());
+      try {
+        GrpcCalls.Ingested again =
+            GrpcCalls.ingest(WhackGrpc.newStub(channel), items, items.size());
+        assertEquals(items.size(), again.acked().size());
+        WhackGrpc.WhackBlockingStub blocking = WhackGrpc.newBlockingStub(channel);
+        define(blocking, "all", "n == 2000");
+        assertEquals(
+            10,
+            blocking.count(CountRequest.newBuilder().setExpression("all").build()).getCount(),
+            "each of the 10 counters at exactly 2000");
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   /** Waits until the node counts this many watchers (its {@code stats}). */
   static void awaitWatchers(EmbeddedNode node, int count) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
