@@ -208,18 +208,22 @@ public final class Loader {
     while (stop.get() == null) {
       Record r;
       ItemBody item = null;
+      boolean counted = false; // a record found bad after it was read is one record read
       try {
         r = reader.next();
         if (r == null) {
           return true;
         }
         read++;
+        counted = true;
         r = prepare(r, reader);
         if (r.kind() == Record.Kind.ITEM) {
           item = ItemBody.parse(r, reader.where(r.position()));
         }
       } catch (BadRecordException e) {
-        read++;
+        if (!counted) {
+          read++;
+        }
         reporter.badRecord(input.name(), e.where(), e.reason());
         if (!settings.skipBad || !e.recoverable()) {
           stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), e.where(), e.reason(), 0));
