@@ -391,6 +391,7 @@ class GrpcBulkWriterTest {
                       refused.set(e);
                     }
                   });
+      Await.until("sent", () -> node.receivedCount() == 1);
       call.ack(1, 1);
       Await.value(answered);
       assertTrue(
