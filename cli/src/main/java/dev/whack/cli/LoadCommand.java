@@ -7,6 +7,8 @@ import dev.whack.cli.output.Progress;
 import dev.whack.cli.records.Input;
 import dev.whack.cli.records.RecordFormat;
 import dev.whack.client.WhackClient;
+import dev.whack.client.grpc.GrpcBulkWriter;
+import dev.whack.client.transport.NodeAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +37,12 @@ import picocli.CommandLine.Parameters;
       "it is the node that rejects it; the message says how many; --validate avoids that).",
       "With --skip-bad it is skipped and counted.",
       "",
+      "With --grpc HOST:PORT the records go to that node's gRPC port (docs/grpc.md)",
+      "instead, on one Ingest stream in order: profiles and updates only (an item or",
+      "segment record is a bad record), profiles stored as protobuf, a record the",
+      "node refuses reported with its gRPC code; --timeout is how long the node may",
+      "leave the stream unanswered.",
+      "",
       "A progress bar with rate and ETA is drawn on stderr when it is a terminal; the summary",
       "(records, bytes, seconds, rate) is printed when done."
     },
@@ -50,6 +58,7 @@ import picocli.CommandLine.Parameters;
       "  whack load backup.ndjson.gz events-*.ndjson.gz",
       "  whack load --skip-bad dirty.ndjson",
       "  whack dump | whack load --servers 10.0.0.9:11211 -     copy a cluster",
+      "  whack load --grpc 10.0.0.9:9090 events.ndjson.gz      via gRPC",
       "  whack load --dry-run --validate profiles.pb            check a file, send nothing"
     })
 final class LoadCommand extends ClientCommand {
@@ -75,9 +84,15 @@ final class LoadCommand extends ClientCommand {
       paramLabel = "ENCODING",
       description = {
         "how profiles are stored: json, proto, or as-read (no conversion)",
-        "(default: ${DEFAULT-VALUE}, what memcached clients of JSON profiles read back)"
+        "(default: json, what memcached clients of JSON profiles read back; with --grpc, proto)"
       })
-  String storeAs = "json";
+  String storeAs;
+
+  @Option(
+      names = "--grpc",
+      paramLabel = "HOST:PORT",
+      description = "send to this node's gRPC port (its Ingest stream), not the memcached port")
+  String grpc;
 
   @Option(
       names = "--validate",
@@ -96,7 +111,7 @@ final class LoadCommand extends ClientCommand {
   @Option(
       names = "--connections",
       paramLabel = "N",
-      description = "connections per node (default: ${DEFAULT-VALUE})")
+      description = "connections per node (default: ${DEFAULT-VALUE}; not with --grpc)")
   int connections = 2;
 
   @Option(
@@ -111,7 +126,21 @@ final class LoadCommand extends ClientCommand {
   @Override
   public Integer call() throws IOException {
     RecordFormat forced = parseFormat(format);
-    Loader.StoreAs store = parseStoreAs(storeAs);
+    boolean overGrpc = grpc != null;
+    if (overGrpc) {
+      for (String memcachedOnly : List.of("--servers", "--connections")) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(memcachedOnly)) {
+          throw CliException.usage(
+              memcachedOnly + " is for the memcached port; --grpc names the one node to send to");
+        }
+      }
+      try {
+        NodeAddress.parse(grpc);
+      } catch (IllegalArgumentException e) {
+        throw CliException.usage("--grpc: " + e.getMessage());
+      }
+    }
+    Loader.StoreAs store = parseStoreAs(storeAs, overGrpc);
     if (inFlight < 1 || inFlight > 1_000_000) {
       throw CliException.usage("--in-flight is 1 to 1000000, got " + inFlight);
     }
@@ -139,7 +168,7 @@ final class LoadCommand extends ClientCommand {
         progress.equals("always") || (progress.equals("auto") && terminal().errIsTerminal());
 
     WhackClient client =
-        dryRun
+        dryRun || overGrpc
             ? null
             : cluster.connect(
                 terminal(),
@@ -147,8 +176,18 @@ final class LoadCommand extends ClientCommand {
                     b.connectionsPerNode(connections)
                         .maxInFlightPerConnection(inFlight + 64)
                         .ioThreads(2));
+    GrpcBulkWriter writer = null;
     List<Input> inputs = new ArrayList<>();
     try {
+      if (overGrpc && !dryRun) {
+        // Unreachable: exit 3 before reading anything.
+        writer =
+            GrpcBulkWriter.builder(grpc)
+                .maxInFlight(inFlight)
+                .connectTimeout(cluster.connectTimeout)
+                .answerTimeout(cluster.timeout)
+                .open();
+      }
       if (client != null) {
         for (String server : client.servers()) {
           client.blocking().version(server); // unreachable: exit 3 before reading anything
@@ -158,18 +197,21 @@ final class LoadCommand extends ClientCommand {
         inputs.add(Input.open(f, terminal().in(), forced));
       }
       AtomicInteger reported = new AtomicInteger();
+      Loader.Reporter reporter =
+          (input, where, reason) -> {
+            int n = reported.incrementAndGet();
+            if (n <= MAX_REPORTED) {
+              note(input + ": " + where + ": " + reason);
+            } else if (n == MAX_REPORTED + 1) {
+              note("more bad records: counted, not shown");
+            }
+          };
+      Loader.Settings settings =
+          new Loader.Settings(inFlight, skipBad, store, validate, dryRun, overGrpc);
       Loader loader =
-          new Loader(
-              client,
-              new Loader.Settings(inFlight, skipBad, store, validate, dryRun),
-              (input, where, reason) -> {
-                int n = reported.incrementAndGet();
-                if (n <= MAX_REPORTED) {
-                  note(input + ": " + where + ": " + reason);
-                } else if (n == MAX_REPORTED + 1) {
-                  note("more bad records: counted, not shown");
-                }
-              });
+          overGrpc
+              ? new Loader(writer, settings, reporter)
+              : new Loader(client, settings, reporter);
       Loader.Summary summary;
       long total = totalBytes;
       Progress bar =
@@ -192,6 +234,9 @@ final class LoadCommand extends ClientCommand {
       }
       if (client != null) {
         client.close();
+      }
+      if (writer != null) {
+        writer.close();
       }
     }
   }
@@ -285,12 +330,24 @@ final class LoadCommand extends ClientCommand {
     };
   }
 
-  private static Loader.StoreAs parseStoreAs(String s) {
-    return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-      case "json" -> Loader.StoreAs.JSON;
-      case "proto", "protobuf" -> Loader.StoreAs.PROTO;
-      case "as-read", "as_read" -> Loader.StoreAs.AS_READ;
-      default -> throw CliException.usage("--store-as is json, proto or as-read, got " + s);
-    };
+  private static Loader.StoreAs parseStoreAs(String s, boolean overGrpc) {
+    if (s == null) {
+      return overGrpc ? Loader.StoreAs.PROTO : Loader.StoreAs.JSON;
+    }
+    Loader.StoreAs as =
+        switch (s.toLowerCase(java.util.Locale.ROOT)) {
+          case "json" -> Loader.StoreAs.JSON;
+          case "proto", "protobuf" -> Loader.StoreAs.PROTO;
+          case "as-read", "as_read" -> Loader.StoreAs.AS_READ;
+          default -> throw CliException.usage("--store-as is json, proto or as-read, got " + s);
+        };
+    if (overGrpc && as != Loader.StoreAs.PROTO) {
+      throw CliException.usage(
+          "--store-as "
+              + s
+              + " needs the memcached port: --grpc stores profiles as protobuf (an Ingest item"
+              + " is a Profile message)");
+    }
+    return as;
   }
 }

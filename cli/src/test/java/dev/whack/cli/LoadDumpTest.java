@@ -500,6 +500,21 @@ class LoadDumpTest {
   }
 
   @Test
+  void shouldCountARecordWithABadKeyOnceAmongTheRecordsRead() throws IOException {
+    // It was counted when read and again when found bad: 3 records read from a file of 2.
+    Path file = dir.resolve("badkey.ndjson");
+    Files.writeString(
+        file, "{\"key\":\"a\",\"profile\":{\"n\":1}}\n{\"key\":\"a b\",\"profile\":{\"n\":1}}\n");
+    Cli cli = new Cli("127.0.0.1:1");
+    Cli.Run run = cli.run("load", "--dry-run", "--skip-bad", "--json", file.toString());
+    assertEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.out().startsWith("{\"records\":2,\"sent\":0,"), run.out());
+    assertTrue(run.out().contains("\"skipped\":1,"), run.out());
+    Cli.Run human = cli.run("load", "--dry-run", "--skip-bad", file.toString());
+    assertTrue(human.out().startsWith("checked 1 record from "), human.out());
+  }
+
+  @Test
   void shouldExitTwoForAMissingFileAndThreeForAnUnreachableCluster() throws IOException {
     Cli cli = new Cli("127.0.0.1:1");
     Cli.Run missing = cli.run("load", dir.resolve("nope.ndjson").toString());

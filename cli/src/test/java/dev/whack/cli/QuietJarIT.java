@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +76,80 @@ class QuietJarIT {
       assertEquals("", get.err());
       assertTrue(get.out().contains("\"country\""), get.out());
     } finally {
+      node.destroy();
+      node.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * protobuf-java's warning on JDK 24 and later (protocolbuffers/protobuf#20760: every version so
+   * far reads arrays through {@code sun.misc.Unsafe}; only {@code
+   * --sun-misc-unsafe-memory-access=allow} silences it), printed by any command that encodes a
+   * protobuf message, as client-java's {@code JvmWarningsTest} allows it too. Nothing else may be.
+   */
+  private static final Pattern PROTOBUF_UNSAFE_WARNING =
+      Pattern.compile(
+          "WARNING: A terminally deprecated method in sun\\.misc\\.Unsafe has been called\n"
+              + "WARNING: sun\\.misc\\.Unsafe::(\\w+) has been called by"
+              + " com\\.google\\.protobuf\\.UnsafeUtil\\$MemoryAccessor \\(file:[^)]*\\)\n"
+              + "WARNING: Please consider reporting this to the maintainers of class"
+              + " com\\.google\\.protobuf\\.UnsafeUtil\\$MemoryAccessor\n"
+              + "WARNING: sun\\.misc\\.Unsafe::\\1 will be removed in a future release\n");
+
+  @Test
+  void shouldLoadThroughTheGrpcPortWithoutJvmWarningsOfItsOwn() throws Exception {
+    int port = freePort();
+    int grpcPort = freePort();
+    int metricsPort = freePort();
+    Process node =
+        new ProcessBuilder(
+                java(),
+                "-jar",
+                JAR.toString(),
+                "node",
+                "--port",
+                Integer.toString(port),
+                "--grpc-port",
+                Integer.toString(grpcPort),
+                "--metrics-port",
+                Integer.toString(metricsPort),
+                "--memory",
+                "64m")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    Path records = Files.createTempFile("whack-grpc", ".ndjson");
+    try {
+      BufferedReader err =
+          new BufferedReader(new InputStreamReader(node.getErrorStream(), StandardCharsets.UTF_8));
+      String first = err.readLine(); // written once both ports listen
+      assertTrue(
+          first != null && first.startsWith("whack node listening on 127.0.0.1:" + port),
+          "the node's first line on stderr: " + first);
+      Files.writeString(
+          records,
+          "{\"key\":\"user:1\",\"profile\":{\"country\":\"DK\"}}\n"
+              + "{\"key\":\"user:1\",\"update\":{\"incr\":{\"visits\":1}}}\n");
+      // The node's shaded Netty loads its epoll library here too: the gRPC writer connects with
+      // native access enabled by the manifest, and must print nothing about it.
+      String[] load = {
+        "load",
+        "--grpc",
+        "127.0.0.1:" + grpcPort,
+        "--timeout",
+        "30s",
+        "--connect-timeout",
+        "30s",
+        records.toString()
+      };
+      Result loaded = run(load);
+      assertEquals(0, loaded.exitCode(), loaded.toString());
+      assertTrue(loaded.out().startsWith("loaded 2 records (1 profiles, 1 updates)"), loaded.out());
+      assertEquals(
+          "",
+          PROTOBUF_UNSAFE_WARNING.matcher(loaded.err()).replaceFirst(""),
+          "stderr, but for protobuf's warning: " + loaded.err());
+    } finally {
+      Files.delete(records);
       node.destroy();
       node.waitFor(30, TimeUnit.SECONDS);
     }

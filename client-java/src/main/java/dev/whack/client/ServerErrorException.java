@@ -2,7 +2,8 @@ package dev.whack.client;
 
 /**
  * The node answered with an error: {@code ERROR}, {@code CLIENT_ERROR <message>} or {@code
- * SERVER_ERROR <message>}. The connection stays usable.
+ * SERVER_ERROR <message>}, or over gRPC an item refused with a status code name ({@link
+ * dev.whack.client.grpc.ItemRefusedException}). The connection stays usable.
  */
 public class ServerErrorException extends WhackException {
   private final String kind;
@@ -17,7 +18,10 @@ public class ServerErrorException extends WhackException {
     this.serverMessage = serverMessage;
   }
 
-  /** {@code ERROR}, {@code CLIENT_ERROR} or {@code SERVER_ERROR}. */
+  /**
+   * {@code ERROR}, {@code CLIENT_ERROR} or {@code SERVER_ERROR}; for an item refused over gRPC, the
+   * status code name ({@code INVALID_ARGUMENT}...).
+   */
   public String kind() {
     return kind;
   }

@@ -1,5 +1,7 @@
 package dev.whack.cli.load;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import dev.whack.cli.records.BadRecordException;
 import dev.whack.cli.records.Input;
 import dev.whack.cli.records.ItemBody;
@@ -12,6 +14,8 @@ import dev.whack.client.ServerErrorException;
 import dev.whack.client.UpdateResult;
 import dev.whack.client.WhackClient;
 import dev.whack.client.WhackTimeoutException;
+import dev.whack.client.grpc.GrpcBulkWriter;
+import dev.whack.client.grpc.ItemRefusedException;
 import dev.whack.client.protocol.Keys;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.json.ProfileJson;
@@ -32,6 +36,12 @@ import java.util.concurrent.atomic.LongAdder;
  * number of writes in flight and keeps each key's writes in order (so a stream that mixes a profile
  * and its updates applies them as written).
  *
+ * <p>Or, with {@link Settings#grpc}, sent to one node's gRPC port through a {@link GrpcBulkWriter}:
+ * its {@code Ingest} stream carries profiles and updates only, as protobuf messages, so JSON bodies
+ * are read here with the node's own Profile and Update JSON readers (a body they reject is a bad
+ * record found here), profiles are stored as protobuf Profiles, and an item or segment record is a
+ * bad record naming why. The node applies a stream's items in order, so each key's order holds.
+ *
  * <p>Bad records. A record that cannot be framed (not JSON, no key, a bad key, a truncated
  * protobuf) is found here, before anything of it is sent. A record whose body the node rejects
  * ({@code CLIENT_ERROR bad profile: ...}) is found when its reply arrives; the node applies nothing
@@ -45,7 +55,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A node that cannot be reached stops the load (it is not a bad record).
  *
  * <p>Concurrency: {@link #run} runs on one thread; replies are counted on the client's I/O threads
- * into adders and atomics, which the progress display reads from its own thread.
+ * (gRPC's executor threads for a gRPC load) into adders and atomics, which the progress display
+ * reads from its own thread.
  */
 public final class Loader {
   /** How profiles are stored on the nodes. */
@@ -63,9 +74,15 @@ public final class Loader {
    * @param skipBad skip and count bad records instead of stopping at the first
    * @param validate parse each body with the node's parser before sending it
    * @param dryRun read and check the records, send nothing
+   * @param grpc send through a node's gRPC port: profiles and updates only, profiles as protobuf
    */
   public record Settings(
-      int maxInFlight, boolean skipBad, StoreAs storeAs, boolean validate, boolean dryRun) {}
+      int maxInFlight,
+      boolean skipBad,
+      StoreAs storeAs,
+      boolean validate,
+      boolean dryRun,
+      boolean grpc) {}
 
   /** Told of each bad record, from the loading thread or a client I/O thread. */
   public interface Reporter {
@@ -119,6 +136,7 @@ public final class Loader {
   }
 
   private final WhackClient client;
+  private final GrpcBulkWriter grpc;
   private final Settings settings;
   private final Reporter reporter;
 
@@ -140,10 +158,29 @@ public final class Loader {
   private volatile List<Input> inputs = List.of();
 
   /**
+   * Loads through the memcached port.
+   *
    * @param client null for a dry run
    */
   public Loader(WhackClient client, Settings settings, Reporter reporter) {
+    this(client, null, settings, reporter);
+  }
+
+  /**
+   * Loads through a node's gRPC port ({@link Settings#grpc}); flushes the writer, never closes it.
+   *
+   * @param grpc null for a dry run
+   */
+  public Loader(GrpcBulkWriter grpc, Settings settings, Reporter reporter) {
+    this(null, grpc, settings, reporter);
+  }
+
+  private Loader(WhackClient client, GrpcBulkWriter grpc, Settings settings, Reporter reporter) {
+    if (settings.grpc ? client != null : grpc != null) {
+      throw new IllegalArgumentException("a load goes through gRPC or the memcached port");
+    }
     this.client = client;
+    this.grpc = grpc;
     this.settings = settings;
     this.reporter = reporter;
   }
@@ -167,7 +204,9 @@ public final class Loader {
     this.inputs = List.copyOf(all);
     long startNanos = System.nanoTime();
     BulkWriter writer =
-        settings.dryRun ? null : client.orderedBulkWriter(settings.maxInFlight, null);
+        settings.dryRun || settings.grpc
+            ? null
+            : client.orderedBulkWriter(settings.maxInFlight, null);
     try {
       for (Input input : all) {
         if (!load(input, writer)) {
@@ -177,6 +216,9 @@ public final class Loader {
     } finally {
       if (writer != null) {
         writer.flush();
+      }
+      if (grpc != null) {
+        grpc.flush();
       }
     }
     double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -208,18 +250,27 @@ public final class Loader {
     while (stop.get() == null) {
       Record r;
       ItemBody item = null;
+      Message ingest = null;
+      boolean counted = false; // a record found bad after it was read is one record read
       try {
         r = reader.next();
         if (r == null) {
           return true;
         }
         read++;
-        r = prepare(r, reader);
-        if (r.kind() == Record.Kind.ITEM) {
-          item = ItemBody.parse(r, reader.where(r.position()));
+        counted = true;
+        if (settings.grpc) {
+          ingest = ingestItem(r, reader.where(r.position()));
+        } else {
+          r = prepare(r, reader);
+          if (r.kind() == Record.Kind.ITEM) {
+            item = ItemBody.parse(r, reader.where(r.position()));
+          }
         }
       } catch (BadRecordException e) {
-        read++;
+        if (!counted) {
+          read++;
+        }
         reporter.badRecord(input.name(), e.where(), e.reason());
         if (!settings.skipBad || !e.recoverable()) {
           stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), e.where(), e.reason(), 0));
@@ -230,9 +281,57 @@ public final class Loader {
       }
       if (writer != null) {
         send(writer, input, reader, r, item);
+      } else if (grpc != null) {
+        send(input, reader, r, ingest);
       }
     }
     return false;
+  }
+
+  /**
+   * A record as the item of a gRPC {@code Ingest} stream: its update or profile as protobuf, with
+   * its key. Item and segment records have no such form.
+   */
+  private static Message ingestItem(Record r, String where) throws BadRecordException {
+    if (r.kind() == Record.Kind.ITEM || r.kind() == Record.Kind.SEGMENT) {
+      throw new BadRecordException(
+          where,
+          "a"
+              + (r.kind() == Record.Kind.ITEM ? "n item" : " segment")
+              + " record cannot be loaded with --grpc: a gRPC Ingest stream carries profiles and"
+              + " updates only (load it without --grpc)",
+          true);
+    }
+    try {
+      Keys.key(r.key());
+    } catch (IllegalArgumentException e) {
+      throw new BadRecordException(where, "bad key: " + e.getMessage(), true);
+    }
+    try {
+      if (r.kind() == Record.Kind.UPDATE) {
+        Update update = r.protobuf() ? Update.parseFrom(r.body()) : UpdateJson.parse(r.body());
+        return update.toBuilder().setKey(r.key()).build();
+      }
+      Profile profile = r.protobuf() ? Profile.parseFrom(r.body()) : ProfileJson.parse(r.body());
+      return profile.toBuilder().setKey(r.key()).build();
+    } catch (EngineException | InvalidProtocolBufferException e) {
+      throw new BadRecordException(where, "bad " + kind(r) + ": " + e.getMessage(), true);
+    }
+  }
+
+  private void send(Input input, RecordReader reader, Record r, Message ingest) {
+    CompletableFuture<?> reply;
+    if (ingest instanceof Profile profile) {
+      profiles++;
+      reply = grpc.setProfile(profile);
+    } else {
+      updates++;
+      reply = grpc.update((Update) ingest);
+    }
+    long index = sent;
+    sent = index + 1;
+    long position = r.position();
+    reply.whenComplete((value, failure) -> replied(value, failure, input, reader, position, index));
   }
 
   /** Checks the key, converts a profile's body as asked, validates it if asked. */
@@ -411,10 +510,13 @@ public final class Loader {
     if (cause instanceof ServerErrorException rejection) {
       rejected.increment();
       String where = reader.where(position);
-      reporter.badRecord(input.name(), where, rejection.serverMessage());
+      String reason =
+          rejection instanceof ItemRefusedException refused
+              ? refused.code() + ": " + refused.serverMessage()
+              : rejection.serverMessage();
+      reporter.badRecord(input.name(), where, reason);
       if (!settings.skipBad
-          && stop.compareAndSet(
-              null, new StoppedAtBadRecord(input.name(), where, rejection.serverMessage(), 0))) {
+          && stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, reason, 0))) {
         stopIndex = index;
       }
       return;

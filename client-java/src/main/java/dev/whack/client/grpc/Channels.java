@@ -1,0 +1,51 @@
+package dev.whack.client.grpc;
+
+import dev.whack.client.transport.NodeAddress;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import java.lang.reflect.Method;
+import java.time.Duration;
+
+/**
+ * gRPC channels to a node, on grpc-java's shaded Netty (the memcached side runs on Netty 4.2, which
+ * grpc-netty does not support).
+ *
+ * <p>Issue 12 again: when grpc's Netty classes load they try its epoll library, and on JDK 24 and
+ * later {@code System.loadLibrary} prints a four-line restricted-method warning in any application
+ * that has not enabled native access. There, and only there, the shaded Netty is told to use NIO
+ * (its own switch, {@code -Dio.grpc.netty.shaded.io.netty.transport.noNative}, set only if unset,
+ * before its classes load). Where native access is enabled ({@code whack.jar}'s manifest, {@code
+ * --enable-native-access=ALL-UNNAMED}) epoll is used as before.
+ */
+final class Channels {
+  static final String NO_NATIVE = "io.grpc.netty.shaded.io.netty.transport.noNative";
+
+  static {
+    if (System.getProperty(NO_NATIVE) == null && !nativeAccessEnabled()) {
+      System.setProperty(NO_NATIVE, "true");
+    }
+  }
+
+  private Channels() {}
+
+  /** A plaintext channel to {@code address}; it connects when first used. */
+  static ManagedChannel plaintext(NodeAddress address, Duration connectTimeout) {
+    return NettyChannelBuilder.forAddress(address.host(), address.port())
+        .usePlaintext()
+        .withOption(
+            ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .build();
+  }
+
+  /** Whether this code may call native methods without a warning ({@code true} before JDK 22). */
+  private static boolean nativeAccessEnabled() {
+    try {
+      Method enabled = Module.class.getMethod("isNativeAccessEnabled"); // JDK 22 and later
+      return (Boolean) enabled.invoke(Channels.class.getModule());
+    } catch (ReflectiveOperationException e) {
+      return true; // JDK 21: native access is not restricted
+    }
+  }
+}
