@@ -150,7 +150,12 @@ final class ItemWriter {
                 false,
                 outcome);
       }
-    } catch (ProfileRejectedException | EngineException | IllegalArgumentException e) {
+    } catch (ProfileRejectedException e) {
+      return error(
+          request,
+          e.notProfile() ? Code.FAILED_PRECONDITION : Code.INVALID_ARGUMENT,
+          e.getMessage());
+    } catch (EngineException | IllegalArgumentException e) {
       return error(request, Code.INVALID_ARGUMENT, e.getMessage());
     }
     return switch (status) {
@@ -245,8 +250,9 @@ final class ItemWriter {
     }
     if (line.startsWith("CLIENT_ERROR ")) {
       String reason = line.substring("CLIENT_ERROR ".length());
-      return reason.equals("not a profile")
-          ? error(request, Code.FAILED_PRECONDITION, "the key holds no profile")
+      // "not a profile" (binary and older text replies) or "not a profile: <why>" (text)
+      return reason.startsWith("not a profile")
+          ? error(request, Code.FAILED_PRECONDITION, reason)
           : error(request, Code.INVALID_ARGUMENT, reason);
     }
     if (line.startsWith("SERVER_ERROR ")) {

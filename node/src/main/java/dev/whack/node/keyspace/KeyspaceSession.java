@@ -370,8 +370,7 @@ public final class KeyspaceSession {
     if (status == Status.NOT_PROFILE) {
       // The reason is worked out again here, on the error path, so that no item keeps a string.
       String reason = Keyspace.notProfileReason(out.value);
-      throw new ProfileRejectedException(
-          "not a profile: " + ProfileRejectedException.oneLine(reason));
+      throw ProfileRejectedException.notAProfile(reason);
     }
     return status;
   }

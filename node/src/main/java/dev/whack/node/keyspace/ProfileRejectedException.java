@@ -7,12 +7,33 @@ import dev.whack.node.engine.EngineException;
  * <reason>}. Nothing stored changed.
  */
 public final class ProfileRejectedException extends RuntimeException {
+  private final boolean notProfile;
+
   private ProfileRejectedException(String message, Throwable cause) {
     super(message, cause);
+    this.notProfile = false;
   }
 
   ProfileRejectedException(String message) {
+    this(message, false);
+  }
+
+  private ProfileRejectedException(String message, boolean notProfile) {
     super(message);
+    this.notProfile = notProfile;
+  }
+
+  /** The key holds an opaque value, which an update cannot change ("not a profile: " and why). */
+  static ProfileRejectedException notAProfile(String reason) {
+    return new ProfileRejectedException("not a profile: " + oneLine(reason), true);
+  }
+
+  /**
+   * True when the key holds an opaque value rather than the update or profile being bad: the state,
+   * not the request, is what refuses it (gRPC's FAILED_PRECONDITION).
+   */
+  public boolean notProfile() {
+    return notProfile;
   }
 
   /** Wraps an engine or parse error as "{@code <what>: <reason>}" on one line. */

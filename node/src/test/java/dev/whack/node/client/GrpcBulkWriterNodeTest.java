@@ -142,7 +142,7 @@ class GrpcBulkWriterNodeTest {
           }
           case 12 -> {
             writer.update(add("plain", 1)); // a plain memcached value, not a profile
-            badIds.put(++id, "plain INVALID_ARGUMENT");
+            badIds.put(++id, "plain FAILED_PRECONDITION");
           }
           case 20 -> {
             writer.update(add("_whack/x", 1));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
+import dev.whack.node.testing.RawConnection;
 import dev.whack.proto.CountRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
@@ -134,6 +135,23 @@ class GrpcClusterTest {
     }
     assertEquals(
         0, blocking[0].count(CountRequest.newBuilder().setExpression("three").build()).getCount());
+
+    // An update of a key holding an opaque value is refused for the key's state, here or at the
+    // owner alike.
+    List<IngestRequest> updates = new ArrayList<>();
+    try (RawConnection c = nodes.get(0).connect()) {
+      for (int p = 0; p < 12; p++) {
+        c.send("set plain" + p + " 0 0 5\r\nhello\r\n");
+        assertEquals("STORED\r\n", c.readLine());
+        updates.add(GrpcCalls.add(p, "plain" + p, 1));
+      }
+    }
+    GrpcCalls.Ingested refused = GrpcCalls.ingest(WhackGrpc.newStub(channels.get(2)), updates, 12);
+    assertEquals(12, refused.errors().size());
+    for (var e : refused.errors()) {
+      assertEquals("FAILED_PRECONDITION", e.getCode(), e.toString());
+      assertTrue(e.getMessage().startsWith("not a profile"), e.toString());
+    }
   }
 
   private void awaitConnected() throws InterruptedException {
