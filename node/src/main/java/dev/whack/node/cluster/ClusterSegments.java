@@ -7,6 +7,7 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.segment.SegmentRegistry;
 import dev.whack.node.keyspace.KeyspaceSession;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -150,8 +151,25 @@ public final class ClusterSegments {
             });
   }
 
+  /**
+   * The name as every member's command line carries it, or a refusal: a name that is not a segment
+   * name (docs/segments.md) would break the line, and gRPC strings may hold anything.
+   */
+  private static ClusterException badName(String name) {
+    try {
+      SegmentRegistry.checkName(name);
+      return null;
+    } catch (EngineException e) {
+      return ClusterException.refused(e.getMessage());
+    }
+  }
+
   /** Defines the segment on every member; the sum of their backfilled sizes. */
   public CompletableFuture<Long> define(String name, String expression) {
+    ClusterException bad = badName(name);
+    if (bad != null) {
+      return CompletableFuture.failedFuture(bad);
+    }
     return gather(
         () -> engine.define(name, expression).size(),
         block("local segdef " + name, expression),
@@ -161,6 +179,10 @@ public final class ClusterSegments {
 
   /** Drops the segment on every member; true if any member had it. */
   public CompletableFuture<Boolean> drop(String name) {
+    ClusterException bad = badName(name);
+    if (bad != null) {
+      return CompletableFuture.failedFuture(bad);
+    }
     return gather(
         () -> engine.drop(name),
         ("local segdrop " + name + "\r\n").getBytes(UTF_8),
@@ -244,6 +266,10 @@ public final class ClusterSegments {
         return CompletableFuture.failedFuture(ClusterException.refused("bad cursor"));
       }
       inner = colon == cursor.length() - 1 ? null : cursor.substring(colon + 1);
+      if (inner != null && !inner.chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+        // A member's cursor is one printable token on its command line: anything else is not one.
+        return CompletableFuture.failedFuture(ClusterException.refused("bad cursor"));
+      }
     }
     int index = member;
     String name = members.get(member);

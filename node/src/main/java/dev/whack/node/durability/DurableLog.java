@@ -254,6 +254,11 @@ public final class DurableLog implements AutoCloseable {
     }
   }
 
+  /** Why the log can no longer be written, or null while it can. */
+  public IOException failure() {
+    return failure;
+  }
+
   /** True while the records not yet written are over {@link #PENDING_LIMIT}. */
   public boolean overloaded() {
     return pending.get() > PENDING_LIMIT;

@@ -28,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * message over the item size limit, plus room for its framing, is refused before it is read.
  */
 public final class GrpcServer implements AutoCloseable {
+  /** Calls one connection may have open at once; gRPC makes the next wait. */
+  static final int MAX_CALLS_PER_CONNECTION = 256;
+
   private final Server server;
   private final ExecutorService executor;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -46,6 +49,9 @@ public final class GrpcServer implements AutoCloseable {
           NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
               .executor(executor)
               .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxItemSize + 65_536L))
+              // Each call holds a bounded share of the node (an Ingest window, a Subscribe's
+              // reader of the change buffer): so many per connection, at most.
+              .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
               .addService(bind(new WhackService(node, executor)))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())

@@ -4,22 +4,27 @@ import dev.whack.node.durability.DurableLog;
 import dev.whack.proto.IdRange;
 import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestReply;
+import io.grpc.Status.Code;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executor;
 
 /**
  * One {@code Ingest} call (docs/grpc.md). gRPC's automatic reading is off: the node asks for at
- * most {@link #WINDOW} items at a time, and for one more only once an item is answered and the
- * client reads its answers ({@code isReady}), so a fast producer waits in HTTP/2's window, never in
- * the node's memory. Items are written in order as they come ({@link ItemWriter}); one whose answer
- * comes from elsewhere (its owner, the updates log) makes the next item of the same key wait for
- * it, so each key's items apply in the order sent. Answers collect into one reply of id ranges and
- * errors until the executor gets to send it, so a busy stream gets few, dense replies.
+ * most {@link #WINDOW} items at a time, and for more only as items are answered, while the client
+ * reads its answers ({@code isReady}) and while the items held here stay under {@link
+ * #MAX_HELD_BYTES}, so a fast producer waits in HTTP/2's window, never in the node's memory.
+ *
+ * <p>Items are written as they come ({@link ItemWriter}). One whose answer comes from elsewhere
+ * (its owner, the updates log) makes the later items of its key wait for it, each key in a queue of
+ * its own, so each key's items apply in the order sent while other keys go on. While the log is too
+ * far behind its writes, new items wait in arrival order until it catches up. Answers collect into
+ * one reply of id ranges and errors until the executor gets to send it, so a busy stream gets few,
+ * dense replies.
  *
  * <p>Concurrency: gRPC calls the observer one message at a time; answers that come later complete
  * on the executor. Everything that touches the call or the stream's state holds this object's
@@ -29,17 +34,25 @@ final class IngestStream implements StreamObserver<IngestItem> {
   /** Items asked for and not yet answered, at most. */
   static final int WINDOW = 256;
 
+  /** Bytes of items waiting here (for their key, or for the log) past which no more are asked. */
+  static final int MAX_HELD_BYTES = 8 << 20;
+
   private final ServerCallStreamObserver<IngestReply> call;
   private final ItemWriter writer;
   private final DurableLog log;
   private final Executor executor;
   private final Runnable flushTask = this::flush;
 
-  /** Items that wait for an earlier item of their key, or for the log to catch up, in order. */
-  private final ArrayDeque<IngestItem> held = new ArrayDeque<>();
+  /**
+   * Keys with an item on its way elsewhere, each with the later items of that key waiting for it,
+   * in order (empty while none waits).
+   */
+  private final Map<ByteBuffer, ArrayDeque<IngestItem>> onTheirWay = new HashMap<>();
 
-  /** Keys with an item whose answer comes from elsewhere, not answered yet. */
-  private final Set<ByteBuffer> keysOnTheirWay = new HashSet<>();
+  /** Items that came while the log was too far behind, in arrival order. */
+  private final ArrayDeque<IngestItem> forTheLog = new ArrayDeque<>();
+
+  private long heldBytes;
 
   private IngestReply.Builder answers = IngestReply.newBuilder();
 
@@ -86,75 +99,129 @@ final class IngestStream implements StreamObserver<IngestItem> {
       return;
     }
     unanswered++;
-    if (!held.isEmpty() || waitsForItsKey(item) || !write(item)) {
-      held.addLast(item);
+    if (!forTheLog.isEmpty()) {
+      hold(forTheLog, item); // behind items that wait for the log: in arrival order
+      return;
     }
+    submit(item);
   }
 
-  /** Whether an earlier item of the same key is on its way elsewhere. */
-  private boolean waitsForItsKey(IngestItem item) {
-    return item.key() != null
-        && !keysOnTheirWay.isEmpty()
-        && keysOnTheirWay.contains(ByteBuffer.wrap(item.key()));
-  }
-
-  /**
-   * Writes one item, or returns false when it must wait: the log is too far behind the writes (a
-   * slow disk), and the stream resumes once it has caught up, as a memcached connection does.
-   */
-  private boolean write(IngestItem request) {
+  /** Writes the item, or queues it behind its key's item on its way, or behind the log. */
+  private void submit(IngestItem item) {
+    ArrayDeque<IngestItem> keyQueue =
+        item.key() == null || onTheirWay.isEmpty()
+            ? null
+            : onTheirWay.get(ByteBuffer.wrap(item.key()));
+    if (keyQueue != null) {
+      hold(keyQueue, item);
+      return;
+    }
     if (log != null && log.overloaded()) {
-      if (!waitingForLog) {
-        waitingForLog = true;
-        log.whenRelieved(() -> executor.execute(this::logRelieved));
-      }
-      return false;
+      // The log is behind the writes by its whole allowance (a slow disk): take in no more, as a
+      // memcached connection pauses, until it has caught up.
+      hold(forTheLog, item);
+      waitForTheLog();
+      return;
     }
-    ItemWriter.Written written = writer.write(request);
+    write(item);
+  }
+
+  private void hold(ArrayDeque<IngestItem> queue, IngestItem item) {
+    queue.addLast(item);
+    heldBytes += item.message().length;
+  }
+
+  private IngestItem unhold(ArrayDeque<IngestItem> queue) {
+    IngestItem item = queue.pollFirst();
+    heldBytes -= item.message().length;
+    return item;
+  }
+
+  private void waitForTheLog() {
+    if (!waitingForLog) {
+      waitingForLog = true;
+      log.whenRelieved(() -> executor.execute(this::logRelieved));
+    }
+  }
+
+  /** Writes one item; its answer now, or once it comes from elsewhere. */
+  private void write(IngestItem item) {
+    ItemWriter.Written written;
+    try {
+      written = writer.write(item);
+    } catch (RuntimeException e) {
+      // A failure of the node's, not of the item (a log that cannot be written, a bug): this item
+      // is answered with it, and the stream goes on.
+      answered(item.id(), ItemWriter.error(item, Code.INTERNAL, "not applied: " + e));
+      return;
+    }
     if (written.answer().isDone()) {
-      answered(request.id(), written.answer().join());
-      return true;
+      answered(item.id(), written.answer().join());
+      return;
     }
-    ByteBuffer ordered = written.keyOrdered() ? ByteBuffer.wrap(request.key()) : null;
-    if (ordered != null) {
-      keysOnTheirWay.add(ordered);
+    ByteBuffer key = written.keyOrdered() ? ByteBuffer.wrap(item.key()) : null;
+    if (key != null) {
+      onTheirWay.put(key, new ArrayDeque<>());
     }
-    long id = request.id();
     written
         .answer()
         .whenCompleteAsync(
             (error, failure) -> {
               synchronized (this) {
-                if (ordered != null) {
-                  keysOnTheirWay.remove(ordered);
-                }
                 answered(
-                    id,
+                    item.id(),
                     failure == null
                         ? error
-                        : ItemWriter.error(
-                            request, io.grpc.Status.Code.INTERNAL, String.valueOf(failure)));
-                writeHeld();
+                        : ItemWriter.error(item, Code.INTERNAL, "not applied: " + failure));
+                if (key != null) {
+                  nextOfKey(key);
+                }
               }
             },
             executor);
-    return true;
+  }
+
+  /** The key's item on its way is answered: its next items go, up to one that goes elsewhere. */
+  private void nextOfKey(ByteBuffer key) {
+    ArrayDeque<IngestItem> waiting = onTheirWay.remove(key);
+    while (waiting != null && !waiting.isEmpty() && !gone) {
+      write(unhold(waiting));
+      ArrayDeque<IngestItem> again = onTheirWay.get(key);
+      if (again != null) {
+        again.addAll(waiting); // that one went elsewhere: the rest wait for it, still in order
+        return;
+      }
+    }
+    giveBack();
   }
 
   private synchronized void logRelieved() {
     waitingForLog = false;
-    writeHeld();
-  }
-
-  /** Writes the held items that may go now, in order, up to the first that must still wait. */
-  private void writeHeld() {
-    while (!held.isEmpty() && !gone) {
-      IngestItem next = held.peekFirst();
-      if (waitsForItsKey(next) || !write(next)) {
+    while (!forTheLog.isEmpty() && !gone) {
+      if (log.failure() != null) {
+        IngestItem item = unhold(forTheLog);
+        answered(
+            item.id(),
+            ItemWriter.error(
+                item,
+                Code.UNAVAILABLE,
+                "the log cannot be written: " + log.failure().getMessage()));
+        continue;
+      }
+      if (log.overloaded()) {
+        waitForTheLog();
         return;
       }
-      held.removeFirst();
+      IngestItem item = unhold(forTheLog);
+      ArrayDeque<IngestItem> keyQueue =
+          item.key() == null ? null : onTheirWay.get(ByteBuffer.wrap(item.key()));
+      if (keyQueue != null) {
+        hold(keyQueue, item);
+      } else {
+        write(item);
+      }
     }
+    giveBack();
   }
 
   /** Adds an item's answer to the reply being collected, and has it sent. */
@@ -203,9 +270,12 @@ final class IngestStream implements StreamObserver<IngestItem> {
     }
   }
 
-  /** Asks for as many items as were answered, while the client reads its answers. */
+  /**
+   * Asks for as many items as were answered, while the client reads its answers and the items
+   * waiting here are few enough.
+   */
   private void giveBack() {
-    if (owed > 0 && !clientDone && call.isReady()) {
+    if (owed > 0 && !clientDone && !gone && heldBytes < MAX_HELD_BYTES && call.isReady()) {
       call.request(owed);
       owed = 0;
     }
@@ -213,14 +283,14 @@ final class IngestStream implements StreamObserver<IngestItem> {
 
   /** The client reads its answers again. */
   private synchronized void ready() {
-    if (!gone) {
-      giveBack();
-    }
+    giveBack();
   }
 
   private synchronized void cancelled() {
     gone = true; // what was applied stays applied; its answers have no one to go to
-    held.clear();
+    forTheLog.clear();
+    onTheirWay.clear();
+    heldBytes = 0;
   }
 
   @Override

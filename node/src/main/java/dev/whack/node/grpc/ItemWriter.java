@@ -102,19 +102,33 @@ final class ItemWriter {
     }
     long loggedBefore = forcedLog == null ? 0 : LogJournal.lastSequenceOfThisThread();
     IngestError error = applyHere(request, key, update);
-    if (forcedLog != null && error == null) {
-      long logged = LogJournal.lastSequenceOfThisThread();
-      if (logged != loggedBefore && logged >= forcedLog.durableBelow()) {
-        CompletableFuture<IngestError> durable = new CompletableFuture<>();
-        try {
-          forcedLog.whenDurable(logged, () -> durable.complete(null));
-        } catch (RuntimeException e) {
-          return Written.now(error(request, Code.UNAVAILABLE, "the log cannot be written: " + e));
-        }
-        return new Written(durable, false);
-      }
+    if (forcedLog == null || error != null) {
+      return Written.now(error);
     }
-    return Written.now(error);
+    // Answered once the log is forced up to this write; a write that logged nothing (a repeat
+    // ignored by its producer's seq) up to the log's end, so that what it repeats is durable too.
+    long logged = LogJournal.lastSequenceOfThisThread();
+    long upTo = logged != loggedBefore ? logged : forcedLog.upcomingSequence() - 1;
+    if (upTo < forcedLog.durableBelow()) {
+      return Written.now(null);
+    }
+    CompletableFuture<IngestError> durable = new CompletableFuture<>();
+    try {
+      forcedLog.whenDurable(
+          upTo,
+          () ->
+              durable.complete(
+                  forcedLog.failure() == null
+                      ? null
+                      : error(
+                          request,
+                          Code.UNAVAILABLE,
+                          "applied, but the log cannot be written: "
+                              + forcedLog.failure().getMessage())));
+    } catch (RuntimeException e) {
+      return Written.now(error(request, Code.UNAVAILABLE, "the log cannot be written: " + e));
+    }
+    return new Written(durable, false);
   }
 
   private IngestError applyHere(IngestItem request, byte[] key, boolean update) {
@@ -183,10 +197,17 @@ final class ItemWriter {
                     return error(request, Code.UNAVAILABLE, reason(failure));
                   }
                   if (applied.rejected() != null) {
-                    return error(request, Code.INVALID_ARGUMENT, applied.rejected());
+                    return error(
+                        request,
+                        applied.rejected().startsWith("not a profile")
+                            ? Code.FAILED_PRECONDITION
+                            : Code.INVALID_ARGUMENT,
+                        applied.rejected());
                   }
                   return switch (applied.status()) {
                     case STORED, IGNORED -> null;
+                    case NOT_PROFILE ->
+                        error(request, Code.FAILED_PRECONDITION, "the key holds no profile");
                     case TOO_LARGE ->
                         error(
                             request,

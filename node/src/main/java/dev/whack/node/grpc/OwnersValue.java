@@ -48,9 +48,11 @@ final class OwnersValue {
     }
     byte[] value = Arrays.copyOfRange(reply, start, start + length);
     try {
-      return flags == Keyspace.PROTOBUF_PROFILE_FLAGS
-          ? Profile.parseFrom(value)
-          : ProfileJson.parse(value);
+      Profile profile =
+          flags == Keyspace.PROTOBUF_PROFILE_FLAGS
+              ? Profile.parseFrom(value)
+              : ProfileJson.parse(value);
+      return profile.toBuilder().setKey(t[1]).build(); // JSON carries no key; the reply's line does
     } catch (InvalidProtocolBufferException | EngineException | IllegalArgumentException e) {
       return null;
     }

@@ -17,6 +17,7 @@ import dev.whack.proto.SubscribeReply;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -76,7 +77,15 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
   private String snapshotCursor;
   private boolean snapshotting;
   private boolean ended;
-  private String endReason;
+
+  /** Why the timer asked this subscriber to end, for the next drain to tell it. */
+  private Status endStatus;
+
+  /** The snapshot page asked of the cluster, not yet sent. */
+  private CompletableFuture<ClusterSegments.Page> pendingPage;
+
+  /** The last drain stopped because the call could not take a reply: the client is not reading. */
+  private volatile boolean stalled;
 
   /** The reply being filled by {@link #change}/{@link #missed}, and its size so far. */
   private SubscribeReply.Builder reply;
@@ -107,18 +116,33 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     this.names = names;
   }
 
-  /** Subscribes, then sends the snapshot if asked, then changes as they come. */
-  void start(boolean snapshot, String name) {
+  /**
+   * Subscribes, then sends the snapshot if asked, then changes as they come.
+   *
+   * @throws io.grpc.StatusRuntimeException UNAVAILABLE, naming the member, when the other members'
+   *     changes cannot be watched (nothing is left subscribed)
+   */
+  synchronized void start(boolean snapshot, String name) {
+    snapshotting = snapshot; // before anything can drain: no change goes out ahead of the snapshot
     call.setOnCancelHandler(this::close);
     call.setOnReadyHandler(this::schedule);
     subscription = engine.subscribe(names, this::schedule);
     if (cluster.isClustered()) {
       // Open before the subscriber is counted: once counted, it hears every member's changes.
-      peerWatch = cluster.watchPeers(names, this::offerRemote, this::missedRemote);
+      try {
+        peerWatch = cluster.watchPeers(names, this::offerRemote, this::missedRemote);
+      } catch (RuntimeException e) {
+        Subscription s = subscription;
+        subscription = null;
+        s.close();
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        throw Status.UNAVAILABLE
+            .withDescription("the other members' changes cannot be watched: " + cause.getMessage())
+            .asRuntimeException();
+      }
     }
     stats.watchers.increment();
     watchers.add(this, name);
-    snapshotting = snapshot;
     schedule();
   }
 
@@ -153,13 +177,14 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     if (ended) {
       return;
     }
-    if (endReason != null) {
-      end();
+    if (endStatus != null) {
+      end(endStatus);
       return;
     }
     if (s == null || call.isCancelled()) {
       return;
     }
+    stalled = false;
     try {
       for (int sent = 0; call.isReady(); sent++) {
         if (sent == REPLIES_PER_TURN) {
@@ -193,13 +218,13 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
         }
         call.onNext(out);
       }
+      stalled = true; // not ready: the client is not reading (the ready handler drains again)
       if (s.overtaken()) {
         behindSince.compareAndSet(0, watchers.nowMillis());
       }
     } catch (RuntimeException | OutOfMemoryError e) {
       // A bug or no memory for the next reply: this subscriber ends; everyone else carries on.
-      endReason = "the subscription failed: " + e;
-      end();
+      end(Status.INTERNAL.withDescription("the subscription failed: " + e));
     }
   }
 
@@ -211,20 +236,24 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
       return true;
     }
     String segment = names.get(snapshotSegment);
-    var page =
-        segments.page(
-            ClusterSegments.Listing.SEGMENT_MEMBERS, segment, snapshotCursor, SNAPSHOT_PAGE);
-    if (!page.isDone()) {
-      page.whenComplete((p, error) -> schedule());
+    if (pendingPage == null) {
+      pendingPage =
+          segments.page(
+              ClusterSegments.Listing.SEGMENT_MEMBERS, segment, snapshotCursor, SNAPSHOT_PAGE);
+      if (!pendingPage.isDone()) {
+        pendingPage.whenComplete((p, error) -> schedule()); // asked once; read when it comes
+      }
+    }
+    if (!pendingPage.isDone()) {
       return false;
     }
+    CompletableFuture<ClusterSegments.Page> page = pendingPage;
+    pendingPage = null;
     ClusterSegments.Page p;
     try {
       p = page.join();
     } catch (RuntimeException e) {
-      var failure = dev.whack.node.cluster.ClusterException.of(e);
-      endReason = "the snapshot of " + segment + " failed: " + (failure != null ? failure : e);
-      end();
+      end(GrpcErrors.statusOf(e).getStatus().augmentDescription("the snapshot of " + segment));
       return false;
     }
     SegmentMembers.Builder members = SegmentMembers.newBuilder().setSegment(segment);
@@ -276,7 +305,11 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     return (s == null ? 0 : s.lag()) + remote.size();
   }
 
-  /** From the node's timer: ends a subscriber that has stayed behind for the lapped timeout. */
+  /**
+   * From the node's timer: ends a subscriber that has stayed behind for the lapped timeout, behind
+   * meaning lapped while it did not read (its call not ready), or losing changes; one that reads as
+   * fast as it can, a long snapshot included, is never ended for it.
+   */
   @Override
   public void checkLapped(long nowMillis, long timeoutMillis) {
     Subscription s = subscription;
@@ -285,29 +318,34 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     }
     long since = behindSince.get();
     if (since == 0) {
-      if (s.overtaken()) {
+      if (stalled && s.overtaken()) {
         behindSince.compareAndSet(0, nowMillis);
       }
-    } else if (nowMillis - since >= timeoutMillis) {
-      synchronized (this) {
-        if (endReason == null) {
-          endReason =
+      return;
+    }
+    if (nowMillis - since < timeoutMillis) {
+      return;
+    }
+    synchronized (this) {
+      if (behindSince.get() != since || endStatus != null) {
+        return; // caught up meanwhile, or ending already
+      }
+      endStatus =
+          Status.RESOURCE_EXHAUSTED.withDescription(
               "subscription lapped for "
                   + TimeUnit.MILLISECONDS.toSeconds(nowMillis - since)
-                  + " s: closing";
-          stats.watchersLappedClosed.increment();
-        }
-      }
-      schedule();
+                  + " s: closing");
+      stats.watchersLappedClosed.increment();
     }
+    schedule();
   }
 
-  /** Ends the call with the reason; under the monitor. */
-  private void end() {
+  /** Ends the call with this status; under the monitor. */
+  private void end(Status status) {
     ended = true;
     close();
     if (!call.isCancelled()) {
-      call.onError(Status.RESOURCE_EXHAUSTED.withDescription(endReason).asRuntimeException());
+      call.onError(status.asRuntimeException());
     }
   }
 

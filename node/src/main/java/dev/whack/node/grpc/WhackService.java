@@ -103,7 +103,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
 
   @Override
   public void subscribe(SubscribeRequest request, StreamObserver<SubscribeReply> replies) {
-    List<String> names = new ArrayList<>(request.getSegmentsList());
+    List<String> names = new ArrayList<>(new java.util.LinkedHashSet<>(request.getSegmentsList()));
     if (names.isEmpty()) {
       engine.segments().forEach(s -> names.add(s.name()));
       if (names.isEmpty()) {
@@ -139,25 +139,67 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       stream.close();
       replies.onError(
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+    } catch (StatusRuntimeException e) {
+      replies.onError(e); // the other members' changes cannot be watched: nothing subscribed
     }
   }
 
+  /** Keys one GetProfiles may ask for. */
+  static final int MAX_KEYS = 10_000;
+
+  /** Bytes of profiles one GetProfiles reply may carry (gRPC clients take 4 MiB by default). */
+  static final int MAX_REPLY_BYTES = 16 << 20;
+
+  /** Keys read at once, so that a reply past its limit is refused before much more is read. */
+  private static final int KEYS_AT_ONCE = 64;
+
   @Override
   public void getProfiles(GetProfilesRequest request, StreamObserver<GetProfilesReply> replies) {
-    boolean protobuf = request.getFormat() == ProfileFormat.PROFILE_FORMAT_PROTOBUF;
-    List<CompletableFuture<ProfileResult>> results = new ArrayList<>(request.getKeysCount());
-    for (String key : request.getKeysList()) {
-      results.add(profile(key, protobuf));
+    if (request.getKeysCount() > MAX_KEYS) {
+      replies.onError(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription(
+                  request.getKeysCount() + " keys: ask for at most " + MAX_KEYS + " at a time")
+              .asRuntimeException());
+      return;
     }
-    answer(
-        replies,
-        CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-            .thenApply(
-                done -> {
-                  GetProfilesReply.Builder reply = GetProfilesReply.newBuilder();
-                  results.forEach(r -> reply.addProfiles(r.join()));
-                  return reply.build();
-                }));
+    boolean protobuf = request.getFormat() == ProfileFormat.PROFILE_FORMAT_PROTOBUF;
+    answer(replies, readFrom(request, 0, GetProfilesReply.newBuilder(), 0, protobuf));
+  }
+
+  /** The profiles of the keys from {@code from} on, {@link #KEYS_AT_ONCE} at a time. */
+  private CompletableFuture<GetProfilesReply> readFrom(
+      GetProfilesRequest request,
+      int from,
+      GetProfilesReply.Builder reply,
+      long bytes,
+      boolean protobuf) {
+    if (from >= request.getKeysCount()) {
+      return CompletableFuture.completedFuture(reply.build());
+    }
+    int to = Math.min(request.getKeysCount(), from + KEYS_AT_ONCE);
+    List<CompletableFuture<ProfileResult>> results = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
+      results.add(profile(request.getKeys(i), protobuf));
+    }
+    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+        .thenCompose(
+            done -> {
+              long total = bytes;
+              for (CompletableFuture<ProfileResult> r : results) {
+                reply.addProfiles(r.join());
+                total += r.join().getSerializedSize();
+              }
+              if (total > MAX_REPLY_BYTES) {
+                throw Status.RESOURCE_EXHAUSTED
+                    .withDescription(
+                        "the profiles asked for come to more than "
+                            + (MAX_REPLY_BYTES >> 20)
+                            + " MiB: ask for fewer keys at a time")
+                    .asRuntimeException();
+              }
+              return readFrom(request, to, reply, total, protobuf);
+            });
   }
 
   /** One key's profile: read here when this node owns it, else asked of its owner. */
@@ -306,23 +348,25 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    */
   @Override
   public void members(MembersRequest request, StreamObserver<MembersReply> replies) {
-    int limit = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
-    if (limit < 1 || limit > MAX_PAGE) {
+    long limit =
+        request.getPageSize() == 0 ? DEFAULT_PAGE : Integer.toUnsignedLong(request.getPageSize());
+    if (limit > MAX_PAGE) {
       replies.onError(
           Status.INVALID_ARGUMENT
               .withDescription("page_size is 1 to " + MAX_PAGE + ": " + limit)
               .asRuntimeException());
       return;
     }
+    boolean everyProfile = request.getExpression().isBlank();
     new MembersStream(
             (ServerCallStreamObserver<MembersReply>) replies,
             segments(),
-            request.getFilter()
+            request.getFilter() && !everyProfile
                 ? ClusterSegments.Listing.FILTER_MEMBERS
-                : ClusterSegments.Listing.SEGMENT_MEMBERS,
+                : ClusterSegments.Listing.SEGMENT_MEMBERS, // an empty query: every profile
             request.getExpression(),
             request.getCursor().isEmpty() ? null : request.getCursor(),
-            limit,
+            (int) limit,
             executor)
         .start();
   }
