@@ -27,6 +27,20 @@ final class GrpcCalls {
     return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
 
+  /** An update setting the attribute {@code last} to {@code value}: what wins shows the order. */
+  static IngestRequest setLast(long id, String key, long value) {
+    return IngestRequest.newBuilder()
+        .setId(id)
+        .setUpdate(
+            Update.newBuilder()
+                .setKey(key)
+                .addSet(
+                    dev.whack.proto.Attribute.newBuilder()
+                        .setName("last")
+                        .setValue(dev.whack.proto.Value.newBuilder().setIntValue(value))))
+        .build();
+  }
+
   /** An update adding {@code delta} to the counter {@code n}, with a producer and seq if given. */
   static IngestRequest add(long id, String key, long delta) {
     return IngestRequest.newBuilder()
@@ -82,8 +96,14 @@ final class GrpcCalls {
       requests.onNext(item);
     }
     requests.onCompleted();
-    done.get(30, TimeUnit.SECONDS); // every reply was handled before the stream completed
+    done.get(60, TimeUnit.SECONDS); // every reply was handled before the stream completed
     assertEquals(answers, acked.size() + errors.size(), "an answer per item");
+    // Each id sent is answered exactly once.
+    java.util.Set<Long> answered = new java.util.HashSet<>(acked);
+    errors.forEach(e -> answered.add(e.getId()));
+    java.util.Set<Long> sent = new java.util.HashSet<>();
+    items.forEach(i -> sent.add(i.getId()));
+    assertEquals(sent, answered, "every id answered once");
     return new Ingested(acked, errors);
   }
 

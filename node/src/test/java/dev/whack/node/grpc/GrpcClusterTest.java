@@ -7,11 +7,13 @@ import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.RawConnection;
 import dev.whack.proto.CountRequest;
+import dev.whack.proto.DropSegmentRequest;
 import dev.whack.proto.GetProfilesReply;
 import dev.whack.proto.GetProfilesRequest;
 import dev.whack.proto.IngestRequest;
 import dev.whack.proto.ListSegmentsRequest;
 import dev.whack.proto.MembersRequest;
+import dev.whack.proto.ProfileFormat;
 import dev.whack.proto.ProfileResult;
 import dev.whack.proto.SegmentChange;
 import dev.whack.proto.SegmentsOfRequest;
@@ -19,6 +21,7 @@ import dev.whack.proto.SubscribeReply;
 import dev.whack.proto.SubscribeRequest;
 import dev.whack.proto.WhackGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -117,10 +120,63 @@ class GrpcClusterTest {
         .forEachRemaining(page -> listed.addAll(page.getKeysList()));
     assertEquals(PROFILES, listed.size());
 
-    // A subscriber on node 2 hears every key leave, whoever owns it.
+    // Protobuf profiles read from their owners carry their keys.
+    GetProfilesReply protobuf =
+        blocking[0].getProfiles(ask.setFormat(ProfileFormat.PROFILE_FORMAT_PROTOBUF).build());
+    for (ProfileResult r : protobuf.getProfilesList()) {
+      assertEquals(r.getKey(), r.getProfile().getKey());
+    }
+
+    // Each key's items apply in the order sent, whoever owns the key: the last value wins.
+    List<IngestRequest> ordered = new ArrayList<>();
+    for (int round = 1; round <= 20; round++) {
+      for (int p = 0; p < 30; p++) {
+        ordered.add(GrpcCalls.setLast(ordered.size(), "c" + p, round));
+      }
+    }
+    GrpcCalls.ingest(WhackGrpc.newStub(channels.get(1)), ordered, ordered.size());
+    GrpcStreamsTest.define(blocking[0], "last20", "last == 20");
+    assertEquals(
+        30,
+        blocking[2].count(CountRequest.newBuilder().setExpression("last20").build()).getCount(),
+        "every key's last item applied last");
+
+    // A name or cursor that would break a member's command line is refused, and nothing ran.
+    long held = 0;
+    for (EmbeddedNode n : nodes) {
+      held += n.node().keyspace().itemCount();
+    }
+    GrpcCalls.assertCode(
+        Status.Code.INVALID_ARGUMENT,
+        () ->
+            blocking[0].dropSegment(
+                DropSegmentRequest.newBuilder().setName("x\r\nflush_all").build()));
+    GrpcCalls.assertCode(
+        Status.Code.INVALID_ARGUMENT,
+        () ->
+            blocking[0]
+                .members(
+                    MembersRequest.newBuilder()
+                        .setExpression("three")
+                        .setCursor("1:0\r\nset injected 0 0 3")
+                        .build())
+                .hasNext());
+    long after = 0;
+    for (EmbeddedNode n : nodes) {
+      after += n.node().keyspace().itemCount();
+    }
+    assertEquals(held, after, "no member flushed or stored anything");
+
+    // A subscriber on node 2 gets the cluster's members first, then hears every key leave,
+    // whoever owns it.
     Iterator<SubscribeReply> changes =
-        blocking[2].subscribe(SubscribeRequest.newBuilder().addSegments("three").build());
-    GrpcStreamsTest.awaitWatchers(nodes.get(2), 1); // with the other members' changes
+        blocking[2].subscribe(
+            SubscribeRequest.newBuilder().addSegments("three").setSnapshot(true).build());
+    Set<String> snapshot = new HashSet<>();
+    for (SubscribeReply r = changes.next(); !r.getSnapshotDone(); r = changes.next()) {
+      r.getSnapshotList().forEach(m -> snapshot.addAll(m.getKeysList()));
+    }
+    assertEquals(PROFILES, snapshot.size(), "the snapshot covers every member");
     List<IngestRequest> leave = new ArrayList<>();
     for (int p = 0; p < PROFILES; p++) {
       leave.add(GrpcCalls.add(p, "c" + p, 1));

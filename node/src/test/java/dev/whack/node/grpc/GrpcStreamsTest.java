@@ -323,6 +323,11 @@ class GrpcStreamsTest {
       for (IngestRequest item : items.subList(0, 12_000)) {
         requests.onNext(item);
       }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (stat(node, "profile_updates") < 1000) { // part of it applied: then cut
+        assertTrue(System.nanoTime() < deadline, "the first stream was never applied");
+        Thread.sleep(5);
+      }
       doomed.shutdownNow().awaitTermination(5, TimeUnit.SECONDS); // cut, answers unread
 
       ManagedChannel channel = GrpcCalls.channel(node.node().grpcPort());
@@ -336,9 +341,93 @@ class GrpcStreamsTest {
             10,
             blocking.count(CountRequest.newBuilder().setExpression("all").build()).getCount(),
             "each of the 10 counters at exactly 2000");
+        assertTrue(
+            stat(node, "profile_updates_ignored") > 0,
+            "part of the cut stream was applied before the cut, and its repeat was ignored");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
+    }
+  }
+
+  /**
+   * A producer that stops reading its answers stops being read: the node asks for no more items
+   * than it has answered and the client takes, so the client's sends stop being ready long before a
+   * million small items, and once it reads, every item sent is answered.
+   */
+  @Test
+  void shouldStopReadingAProducerThatStopsReadingItsAnswers() throws Exception {
+    int[] ports = FreePorts.take(1);
+    try (EmbeddedNode node = EmbeddedNode.start(c -> c.grpcPort(ports[0]))) {
+      ManagedChannel channel = GrpcCalls.channel(node.node().grpcPort());
+      try {
+        AtomicLong answered = new AtomicLong();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        List<ClientCallStreamObserver<IngestRequest>> call = new ArrayList<>();
+        WhackGrpc.newStub(channel)
+            .ingest(
+                new ClientResponseObserver<IngestRequest, dev.whack.proto.IngestReply>() {
+                  @Override
+                  public void beforeStart(ClientCallStreamObserver<IngestRequest> c) {
+                    call.add(c);
+                    c.disableAutoRequestWithInitial(0); // reads no answer until told
+                  }
+
+                  @Override
+                  public void onNext(dev.whack.proto.IngestReply reply) {
+                    reply
+                        .getAckedList()
+                        .forEach(r -> answered.addAndGet(r.getLast() - r.getFirst() + 1));
+                    answered.addAndGet(reply.getErrorsCount());
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done.complete(null);
+                  }
+                });
+        long sent = 0;
+        long notReadySince = 0;
+        while (sent < 1_000_000) {
+          if (call.get(0).isReady()) {
+            call.get(0).onNext(GrpcCalls.add(sent, "no spaces " + sent, 1));
+            sent++;
+            notReadySince = 0;
+          } else if (notReadySince == 0) {
+            notReadySince = System.nanoTime();
+          } else if (System.nanoTime() - notReadySince > TimeUnit.SECONDS.toNanos(2)) {
+            break; // held back for 2 s: the node is not reading this producer
+          } else {
+            Thread.sleep(5);
+          }
+        }
+        assertTrue(sent < 1_000_000, "the node kept reading a producer that reads nothing");
+        call.get(0).request(Integer.MAX_VALUE);
+        call.get(0).onCompleted();
+        done.get(60, TimeUnit.SECONDS);
+        assertEquals(sent, answered.get(), "every item sent is answered once read");
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** A number of the node's {@code stats}. */
+  static long stat(EmbeddedNode node, String name) {
+    try (RawConnection c = node.connect()) {
+      c.send("stats\r\n");
+      long value = -1;
+      for (String line = c.readLine(); !line.equals("END\r\n"); line = c.readLine()) {
+        if (line.startsWith("STAT " + name + " ")) {
+          value = Long.parseLong(line.substring(name.length() + 6).trim());
+        }
+      }
+      return value;
     }
   }
 
