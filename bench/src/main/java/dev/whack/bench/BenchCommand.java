@@ -153,6 +153,13 @@ final class BenchCommand implements Callable<Integer> {
   int grpcPort;
 
   @Option(
+      names = "--batch",
+      description =
+          "profiles --target grpc: updates per Ingest request (1: each alone; more: as the"
+              + " request's items), within --pipeline in flight per stream (default: ${DEFAULT-VALUE})")
+  int batch = 1;
+
+  @Option(
       names = "--preload-only",
       description = "profiles and segcount: store the data (and segments), then stop without a run")
   boolean preloadOnly;
@@ -341,7 +348,7 @@ final class BenchCommand implements Callable<Integer> {
    * connections; with {@code --watch}, the Subscribe delay beside P7's.
    */
   private int grpcProfiles(PipelinedLoad.Settings settings) throws Exception {
-    GrpcLoad load = new GrpcLoad(profiles, clock(), watch);
+    GrpcLoad load = new GrpcLoad(profiles, clock(), watch, batch);
     double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
     Map<String, String> before = nodeStats();
     PipelinedLoad.Result result =

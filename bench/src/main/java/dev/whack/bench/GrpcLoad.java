@@ -87,9 +87,13 @@ final class GrpcLoad {
       new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
   private final AtomicLong refused = new AtomicLong();
 
-  GrpcLoad(int profiles, long nowMillis, boolean watch) {
+  /** Items per request: 1 sends each alone, more sends them as a request's {@code items}. */
+  private final int batch;
+
+  GrpcLoad(int profiles, long nowMillis, boolean watch, int batch) {
     this.profiles = profiles;
     this.watch = watch;
+    this.batch = Math.max(1, batch);
     byte[][] pool = ProfileLoad.updatePool(new ProfileWorkload(nowMillis));
     this.updates = new byte[pool.length][];
     for (int i = 0; i < pool.length; i++) {
@@ -271,6 +275,28 @@ final class GrpcLoad {
     return out;
   }
 
+  /**
+   * A request of several items: each one an {@code items} entry, whose fields (id, update) are
+   * those of a request of its own, so its bytes are {@link #request}'s.
+   */
+  static byte[] batch(byte[][] items) {
+    int size = 0;
+    for (byte[] item : items) {
+      size += CodedOutputStream.computeByteArraySize(4, item);
+    }
+    byte[] out = new byte[size];
+    CodedOutputStream o = CodedOutputStream.newInstance(out);
+    try {
+      for (byte[] item : items) {
+        o.writeByteArray(4, item);
+      }
+      o.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
   /** Pairs an ack (positive nanos) with its change (negative nanos), whichever comes second. */
   private void arrived(String key, long signedNanos) {
     Long other = firstSeen.putIfAbsent(key, signedNanos);
@@ -350,23 +376,28 @@ final class GrpcLoad {
       }
       int count = 0;
       while (unanswered < inFlight && count < most) {
-        count++;
-        long id = nextId++;
-        int slot = (int) (id % inFlight);
-        byte[] request;
-        if (watch && random.nextInt(ProfileLoad.FLIP_EVERY) == 0) {
-          String key = flipPrefix + index + ":" + (++flipSeq);
-          flips[slot] = key;
-          request = request(id, key, FLIP_BYTES);
-        } else {
-          flips[slot] = null;
-          request =
-              request(
-                  id, "user:" + random.nextInt(profiles), updates[random.nextInt(updates.length)]);
+        int n = Math.min(batch, Math.min(most - count, inFlight - unanswered));
+        byte[][] items = new byte[n][];
+        for (int i = 0; i < n; i++) {
+          long id = nextId++;
+          int slot = (int) (id % inFlight);
+          if (watch && random.nextInt(ProfileLoad.FLIP_EVERY) == 0) {
+            String key = flipPrefix + index + ":" + (++flipSeq);
+            flips[slot] = key;
+            items[i] = request(id, key, FLIP_BYTES);
+          } else {
+            flips[slot] = null;
+            items[i] =
+                request(
+                    id,
+                    "user:" + random.nextInt(profiles),
+                    updates[random.nextInt(updates.length)]);
+          }
+          sentAt[slot] = now;
         }
-        sentAt[slot] = now;
-        unanswered++;
-        requests.onNext(request);
+        count += n;
+        unanswered += n;
+        requests.onNext(n == 1 ? items[0] : batch(items));
       }
       return count;
     }

@@ -75,7 +75,7 @@ public final class GrpcServer implements AutoCloseable {
   private static ServerServiceDefinition bind(WhackService service) {
     ServerServiceDefinition generated = service.bindService();
     ServiceDescriptor descriptor = generated.getServiceDescriptor();
-    MethodDescriptor<IngestItem, IngestReply> ingest =
+    MethodDescriptor<List<IngestItem>, IngestReply> ingest =
         IngestItem.method(WhackGrpc.getIngestMethod());
     List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
     ServiceDescriptor.Builder methods =

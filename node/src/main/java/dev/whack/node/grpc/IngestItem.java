@@ -9,18 +9,29 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * One {@code IngestRequest} as the node reads it: its id, what it carries, and that item's bytes as
- * they came, never made into protobuf-java objects. The engine reads an {@code Update} or {@code
- * Profile} from its bytes itself (as for the memcached port's {@code update ... proto}), so parsing
- * the request into objects and writing the item back to bytes would only make garbage: on the
- * Ingest path that was a third of the node's time per update.
+ * One item of an {@code IngestRequest} (its own, or one of its {@code items}) as the node reads it:
+ * its id, what it carries, and that item's bytes as they came, never made into protobuf-java
+ * objects. The engine reads an {@code Update} or {@code Profile} from its bytes itself (as for the
+ * memcached port's {@code update ... proto}), so parsing the request into objects and writing the
+ * item back to bytes would only make garbage: on the Ingest path that was a third of the node's
+ * time per update.
  *
  * @param message the whole request's bytes; the item is {@code [offset, offset + length)}
  * @param key the item's key (field 1 of an Update or a Profile), or null when it carries none
+ * @param request the request it came in, whose place in the stream's window is given back once all
+ *     its items are answered
  */
-record IngestItem(long id, Kind kind, byte[] message, int offset, int length, byte[] key) {
+record IngestItem(
+    long id, Kind kind, byte[] message, int offset, int length, byte[] key, Request request) {
+  /** One request's items not yet answered; changed under the stream's lock. */
+  static final class Request {
+    int unanswered;
+  }
+
   enum Kind {
     NONE,
     UPDATE,
@@ -30,7 +41,11 @@ record IngestItem(long id, Kind kind, byte[] message, int offset, int length, by
   private static final int ID = 1;
   private static final int UPDATE = 2;
   private static final int PROFILE = 3;
+  private static final int ITEMS = 4;
   private static final int KEY = 1;
+
+  /** Items one request may carry; a request of more is refused whole. */
+  static final int MAX_ITEMS_PER_REQUEST = 10_000;
 
   /** The item's bytes, as a request of its own would carry them. */
   byte[] body() {
@@ -38,17 +53,35 @@ record IngestItem(long id, Kind kind, byte[] message, int offset, int length, by
   }
 
   /**
-   * Reads a request's bytes: its id and its item (the last one, if a request carries several, as
-   * protobuf merges a oneof), whose key is read from the item's own field 1.
+   * Reads a request's bytes into its items: its own (when it has one, or when it has no other),
+   * then those of {@code items}, in order. Of an item carried twice in one place, the last is read,
+   * as protobuf merges a oneof.
    *
-   * @throws IOException when the bytes are not a protobuf message
+   * @throws IOException when the bytes are not a protobuf message, or carry too many items
    */
-  static IngestItem read(byte[] message) throws IOException {
-    CodedInputStream in = CodedInputStream.newInstance(message);
+  static List<IngestItem> read(byte[] message) throws IOException {
+    Request request = new Request();
+    List<IngestItem> batch = new ArrayList<>(1);
+    IngestItem own = readOne(message, 0, message.length, true, batch, request);
+    if (own.kind() != Kind.NONE || batch.isEmpty()) {
+      batch.add(0, own);
+    }
+    request.unanswered = batch.size();
+    return batch;
+  }
+
+  /**
+   * Reads one item from {@code [from, from + length)}; with {@code nested}, the {@code items} found
+   * there are read into {@code batch}.
+   */
+  private static IngestItem readOne(
+      byte[] message, int from, int length, boolean nested, List<IngestItem> batch, Request request)
+      throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(message, from, length);
     long id = 0;
     Kind kind = Kind.NONE;
     int offset = 0;
-    int length = 0;
+    int size = 0;
     while (true) {
       int tag = in.readTag();
       if (tag == 0) {
@@ -58,21 +91,30 @@ record IngestItem(long id, Kind kind, byte[] message, int offset, int length, by
       int type = WireFormat.getTagWireType(tag);
       if (field == ID && type == WireFormat.WIRETYPE_VARINT) {
         id = in.readUInt64();
-      } else if ((field == UPDATE || field == PROFILE)
-          && type == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-        length = in.readRawVarint32();
-        offset = in.getTotalBytesRead();
-        if (length < 0 || offset + length > message.length) {
+      } else if (type == WireFormat.WIRETYPE_LENGTH_DELIMITED
+          && (field == UPDATE || field == PROFILE || (nested && field == ITEMS))) {
+        int length2 = in.readRawVarint32();
+        int start = from + in.getTotalBytesRead();
+        if (length2 < 0 || start + length2 > from + length) {
           throw new IOException("an item runs past the end of its request");
         }
-        in.skipRawBytes(length);
-        kind = field == UPDATE ? Kind.UPDATE : Kind.PROFILE;
+        in.skipRawBytes(length2);
+        if (field == ITEMS) {
+          if (batch.size() == MAX_ITEMS_PER_REQUEST) {
+            throw new IOException("more than " + MAX_ITEMS_PER_REQUEST + " items in one request");
+          }
+          batch.add(readOne(message, start, length2, false, null, request));
+        } else {
+          kind = field == UPDATE ? Kind.UPDATE : Kind.PROFILE;
+          offset = start;
+          size = length2;
+        }
       } else if (!in.skipField(tag)) {
         break;
       }
     }
-    byte[] key = kind == Kind.NONE ? null : keyOf(message, offset, length);
-    return new IngestItem(id, kind, message, offset, length, key);
+    byte[] key = kind == Kind.NONE ? null : keyOf(message, offset, size);
+    return new IngestItem(id, kind, message, offset, size, key, request);
   }
 
   /** Field 1 of the item (the last, if repeated), or an empty key when it has none. */
@@ -98,7 +140,7 @@ record IngestItem(long id, Kind kind, byte[] message, int offset, int length, by
    * request that is not protobuf fails the call with INVALID_ARGUMENT, as grpc-java's own
    * marshaller would; one that is but carries no item is answered as such, by id.
    */
-  static MethodDescriptor<IngestItem, dev.whack.proto.IngestReply> method(
+  static MethodDescriptor<List<IngestItem>, dev.whack.proto.IngestReply> method(
       MethodDescriptor<IngestRequest, dev.whack.proto.IngestReply> generated) {
     return generated.toBuilder(MARSHALLER, generated.getResponseMarshaller()).build();
   }
@@ -120,16 +162,16 @@ record IngestItem(long id, Kind kind, byte[] message, int offset, int length, by
     return bytes;
   }
 
-  private static final MethodDescriptor.Marshaller<IngestItem> MARSHALLER =
+  private static final MethodDescriptor.Marshaller<List<IngestItem>> MARSHALLER =
       new MethodDescriptor.Marshaller<>() {
         @Override
-        public InputStream stream(IngestItem item) {
+        public InputStream stream(List<IngestItem> items) {
           // The node never sends requests; here for completeness (a test client could).
-          return new ByteArrayInputStream(item.message());
+          return new ByteArrayInputStream(items.get(0).message());
         }
 
         @Override
-        public IngestItem parse(InputStream stream) {
+        public List<IngestItem> parse(InputStream stream) {
           try {
             return read(bytesOf(stream));
           } catch (IOException e) {

@@ -10,14 +10,16 @@ import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 
 /**
  * One {@code Ingest} call (docs/grpc.md). gRPC's automatic reading is off: the node asks for at
- * most {@link #WINDOW} items at a time, and for more only as items are answered, while the client
- * reads its answers ({@code isReady}) and while the items held here stay under {@link
- * #MAX_HELD_BYTES}, so a fast producer waits in HTTP/2's window, never in the node's memory.
+ * most {@link #WINDOW} requests (each one item, or a batch of them) at a time, and for more only as
+ * their items are answered, while the client reads its answers ({@code isReady}) and while the
+ * items held here stay under {@link #MAX_HELD_BYTES}, so a fast producer waits in HTTP/2's window,
+ * never in the node's memory.
  *
  * <p>Items are written as they come ({@link ItemWriter}). One whose answer comes from elsewhere
  * (its owner, the updates log) makes the later items of its key wait for it, each key in a queue of
@@ -30,8 +32,8 @@ import java.util.concurrent.Executor;
  * on the executor. Everything that touches the call or the stream's state holds this object's
  * monitor.
  */
-final class IngestStream implements StreamObserver<IngestItem> {
-  /** Items asked for and not yet answered, at most. */
+final class IngestStream implements StreamObserver<List<IngestItem>> {
+  /** Requests asked for and not yet answered, at most. */
   static final int WINDOW = 256;
 
   /** Bytes of items waiting here (for their key, or for the log) past which no more are asked. */
@@ -94,16 +96,18 @@ final class IngestStream implements StreamObserver<IngestItem> {
   }
 
   @Override
-  public synchronized void onNext(IngestItem item) {
+  public synchronized void onNext(List<IngestItem> items) {
     if (gone) {
       return;
     }
-    unanswered++;
-    if (!forTheLog.isEmpty()) {
-      hold(forTheLog, item); // behind items that wait for the log: in arrival order
-      return;
+    unanswered += items.size();
+    for (IngestItem item : items) {
+      if (!forTheLog.isEmpty()) {
+        hold(forTheLog, item); // behind items that wait for the log: in arrival order
+      } else {
+        submit(item);
+      }
     }
-    submit(item);
   }
 
   /** Writes the item, or queues it behind its key's item on its way, or behind the log. */
@@ -152,11 +156,11 @@ final class IngestStream implements StreamObserver<IngestItem> {
     } catch (RuntimeException e) {
       // A failure of the node's, not of the item (a log that cannot be written, a bug): this item
       // is answered with it, and the stream goes on.
-      answered(item.id(), ItemWriter.error(item, Code.INTERNAL, "not applied: " + e));
+      answered(item, ItemWriter.error(item, Code.INTERNAL, "not applied: " + e));
       return;
     }
     if (written.answer().isDone()) {
-      answered(item.id(), written.answer().join());
+      answered(item, written.answer().join());
       return;
     }
     ByteBuffer key = written.keyOrdered() ? ByteBuffer.wrap(item.key()) : null;
@@ -169,7 +173,7 @@ final class IngestStream implements StreamObserver<IngestItem> {
             (error, failure) -> {
               synchronized (this) {
                 answered(
-                    item.id(),
+                    item,
                     failure == null
                         ? error
                         : ItemWriter.error(item, Code.INTERNAL, "not applied: " + failure));
@@ -201,7 +205,7 @@ final class IngestStream implements StreamObserver<IngestItem> {
       if (log.failure() != null) {
         IngestItem item = unhold(forTheLog);
         answered(
-            item.id(),
+            item,
             ItemWriter.error(
                 item,
                 Code.UNAVAILABLE,
@@ -224,10 +228,16 @@ final class IngestStream implements StreamObserver<IngestItem> {
     giveBack();
   }
 
-  /** Adds an item's answer to the reply being collected, and has it sent. */
-  private void answered(long id, IngestError error) {
+  /**
+   * Adds an item's answer to the reply being collected, and has it sent; the last of a request's
+   * items gives the request's place in the window back.
+   */
+  private void answered(IngestItem item, IngestError error) {
+    long id = item.id();
     unanswered--;
-    owed++;
+    if (--item.request().unanswered == 0) {
+      owed++;
+    }
     if (error != null) {
       answers.addErrors(error);
     } else if (rangeOpen && id == rangeLast + 1) {

@@ -85,7 +85,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    * The Ingest call, bound by {@link GrpcServer} with requests read as {@link IngestItem}s (its
    * generated form, taking protobuf objects, is not served).
    */
-  StreamObserver<IngestItem> ingestItems(StreamObserver<IngestReply> replies) {
+  StreamObserver<List<IngestItem>> ingestItems(StreamObserver<IngestReply> replies) {
     DurableLog log = node.log();
     IngestStream stream =
         new IngestStream(

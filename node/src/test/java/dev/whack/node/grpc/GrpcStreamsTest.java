@@ -417,6 +417,71 @@ class GrpcStreamsTest {
     }
   }
 
+  /** A request of many items answers each by its id, a bad one among them refused alone. */
+  @Test
+  void shouldAnswerEachItemOfABatchByItsId() throws Exception {
+    int[] ports = FreePorts.take(1);
+    try (EmbeddedNode node = EmbeddedNode.start(c -> c.grpcPort(ports[0]))) {
+      ManagedChannel channel = GrpcCalls.channel(node.node().grpcPort());
+      try {
+        List<IngestRequest> requests = new ArrayList<>();
+        long id = 0;
+        for (int r = 0; r < 100; r++) {
+          IngestRequest.Builder request = IngestRequest.newBuilder();
+          for (int i = 0; i < 50; i++) {
+            IngestRequest one = GrpcCalls.add(id, i == 7 && r == 3 ? "no spaces" : "b" + i, 1);
+            request.addItems(
+                dev.whack.proto.IngestItem.newBuilder().setId(id).setUpdate(one.getUpdate()));
+            id++;
+          }
+          requests.add(request.build());
+        }
+        java.util.Set<Long> acked = new java.util.HashSet<>();
+        List<dev.whack.proto.IngestError> errors = new ArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        var stream =
+            WhackGrpc.newStub(channel)
+                .ingest(
+                    new io.grpc.stub.StreamObserver<>() {
+                      @Override
+                      public void onNext(dev.whack.proto.IngestReply reply) {
+                        for (var range : reply.getAckedList()) {
+                          for (long i = range.getFirst(); i <= range.getLast(); i++) {
+                            assertTrue(acked.add(i), "answered twice: " + i);
+                          }
+                        }
+                        errors.addAll(reply.getErrorsList());
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                      }
+
+                      @Override
+                      public void onCompleted() {
+                        done.complete(null);
+                      }
+                    });
+        requests.forEach(stream::onNext);
+        stream.onCompleted();
+        done.get(30, TimeUnit.SECONDS);
+        assertEquals(4999, acked.size());
+        assertEquals(1, errors.size());
+        assertEquals(157, errors.get(0).getId());
+        assertEquals("INVALID_ARGUMENT", errors.get(0).getCode());
+        WhackGrpc.WhackBlockingStub blocking = WhackGrpc.newBlockingStub(channel);
+        define(blocking, "hundred", "n == 100");
+        assertEquals(
+            49,
+            blocking.count(CountRequest.newBuilder().setExpression("hundred").build()).getCount(),
+            "b7 missed one; every other key got all 100");
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   /** A number of the node's {@code stats}. */
   static long stat(EmbeddedNode node, String name) {
     try (RawConnection c = node.connect()) {

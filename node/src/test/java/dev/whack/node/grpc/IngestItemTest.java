@@ -27,7 +27,7 @@ class IngestItemTest {
             .build();
     byte[] message =
         IngestRequest.newBuilder().setId(1L << 40).setUpdate(update).build().toByteArray();
-    IngestItem item = IngestItem.read(message);
+    IngestItem item = IngestItem.read(message).get(0);
     assertEquals(1L << 40, item.id());
     assertEquals(IngestItem.Kind.UPDATE, item.kind());
     assertArrayEquals(update.toByteArray(), item.body());
@@ -36,7 +36,8 @@ class IngestItemTest {
     Profile profile = Profile.newBuilder().setKey("k").build();
     IngestItem whole =
         IngestItem.read(
-            IngestRequest.newBuilder().setId(2).setProfile(profile).build().toByteArray());
+                IngestRequest.newBuilder().setId(2).setProfile(profile).build().toByteArray())
+            .get(0);
     assertEquals(IngestItem.Kind.PROFILE, whole.kind());
     assertArrayEquals(profile.toByteArray(), whole.body());
   }
@@ -56,7 +57,7 @@ class IngestItemTest {
             .toByteArray();
     byte[] unknown = {(byte) 0xA8, 0x06, 0x01}; // field 101, varint 1
     byte[] message = concat(a, unknown, b);
-    IngestItem item = IngestItem.read(message);
+    IngestItem item = IngestItem.read(message).get(0);
     IngestRequest reference = IngestRequest.parseFrom(message);
     assertEquals(reference.getId(), item.id());
     assertEquals(IngestItem.Kind.PROFILE, item.kind());
@@ -66,7 +67,8 @@ class IngestItemTest {
 
   @Test
   void shouldReadAnEmptyRequestAsNoItemAndRefuseBytesThatAreNotProtobuf() throws IOException {
-    IngestItem none = IngestItem.read(IngestRequest.newBuilder().setId(5).build().toByteArray());
+    IngestItem none =
+        IngestItem.read(IngestRequest.newBuilder().setId(5).build().toByteArray()).get(0);
     assertEquals(IngestItem.Kind.NONE, none.kind());
     assertNull(none.key());
     assertArrayEquals(
@@ -77,6 +79,7 @@ class IngestItemTest {
                     .setUpdate(Update.getDefaultInstance())
                     .build()
                     .toByteArray())
+            .get(0)
             .key());
     byte[] truncated =
         Arrays.copyOf(
@@ -87,6 +90,45 @@ class IngestItemTest {
                 .toByteArray(),
             5);
     assertThrows(IOException.class, () -> IngestItem.read(truncated));
+  }
+
+  @Test
+  void shouldReadABatchOfItemsAfterTheRequestsOwnEachWithItsId() throws IOException {
+    IngestRequest request =
+        IngestRequest.newBuilder()
+            .setId(1)
+            .setUpdate(Update.newBuilder().setKey("own"))
+            .addItems(
+                dev.whack.proto.IngestItem.newBuilder()
+                    .setId(2)
+                    .setUpdate(Update.newBuilder().setKey("a")))
+            .addItems(
+                dev.whack.proto.IngestItem.newBuilder()
+                    .setId(3)
+                    .setProfile(Profile.newBuilder().setKey("b")))
+            .build();
+    var items = IngestItem.read(request.toByteArray());
+    assertEquals(3, items.size());
+    assertEquals(
+        java.util.List.of("1 UPDATE own", "2 UPDATE a", "3 PROFILE b"),
+        items.stream()
+            .map(i -> i.id() + " " + i.kind() + " " + new String(i.key(), StandardCharsets.UTF_8))
+            .toList());
+    assertArrayEquals(request.getItems(0).getUpdate().toByteArray(), items.get(1).body());
+    assertEquals(3, items.get(0).request().unanswered, "one request, three items to answer");
+
+    // A batch alone: the request's own id carries nothing and is not an item.
+    var only =
+        IngestItem.read(
+            IngestRequest.newBuilder()
+                .addItems(
+                    dev.whack.proto.IngestItem.newBuilder()
+                        .setId(9)
+                        .setUpdate(Update.newBuilder().setKey("c")))
+                .build()
+                .toByteArray());
+    assertEquals(1, only.size());
+    assertEquals(9, only.get(0).id());
   }
 
   private static byte[] concat(byte[]... parts) {
