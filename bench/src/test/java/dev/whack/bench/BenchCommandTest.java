@@ -144,6 +144,61 @@ class BenchCommandTest {
   }
 
   @Test
+  void shouldSendUpdatesThroughTheGrpcPortInBatchesAndTimeSubscribe() throws Exception {
+    int grpc;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      grpc = free.getLocalPort();
+    }
+    int grpcPort = grpc;
+    try (EmbeddedNode node = EmbeddedNode.start(c -> c.grpcPort(grpcPort))) {
+      String port = String.valueOf(node.port());
+      assertEquals(
+          0,
+          Harness.run(
+                  "bench",
+                  "--workload",
+                  "profiles",
+                  "--profiles",
+                  "2000",
+                  "--port",
+                  port,
+                  "--preload-only")
+              .exitCode());
+      Harness.Run run =
+          Harness.run(
+              brief(
+                  "bench",
+                  "--workload",
+                  "profiles",
+                  "--profiles",
+                  "2000",
+                  "--port",
+                  port,
+                  "--no-preload",
+                  "--target",
+                  "grpc",
+                  "--grpc-port",
+                  String.valueOf(grpcPort),
+                  "--batch",
+                  "4",
+                  "--pipeline",
+                  "8",
+                  "--watch",
+                  "--connections",
+                  "4",
+                  "--id",
+                  "P2-grpc",
+                  "--system",
+                  "whack"));
+      assertEquals(0, run.exitCode(), run.toString());
+      String updates = run.line("bench P2-grpc ");
+      assertTrue(updates.matches("bench P2-grpc whack " + RESULT), updates);
+      String delay = run.line("bench P7-change-delay ");
+      assertTrue(delay.matches("bench P7-change-delay whack changes=[1-9][0-9]* .*"), delay);
+    }
+  }
+
+  @Test
   void shouldCountTheIntersectionOfTwoSegmentsOfTwoThirdsEach() {
     try (EmbeddedNode node = EmbeddedNode.start()) {
       Harness.Run run =
@@ -240,7 +295,7 @@ class BenchCommandTest {
         workload.err());
     Harness.Run target = Harness.run("bench", "--target", "mongo");
     assertEquals(2, target.exitCode(), target.toString());
-    assertEquals("whack bench: unknown target mongo (whack, redis)\n", target.err());
+    assertEquals("whack bench: unknown target mongo (whack, redis, grpc)\n", target.err());
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.whack.client.WhackTimeoutException;
 import dev.whack.client.transport.NodeAddress;
 import dev.whack.proto.IdRange;
 import dev.whack.proto.IngestError;
+import dev.whack.proto.IngestItem;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
 import dev.whack.proto.Profile;
@@ -87,6 +88,9 @@ public final class GrpcBulkWriter implements AutoCloseable {
   /** Failures kept for {@link #failures()}; the count goes on beyond. */
   public static final int MAX_KEPT_FAILURES = 1000;
 
+  /** Items one request may carry (the node's limit). */
+  public static final int MAX_BATCH = 10_000;
+
   /** How long {@link #close()} waits for the stream and channel to end once all is answered. */
   private static final long CLOSE_TIMEOUT_MS = 5_000;
 
@@ -106,6 +110,8 @@ public final class GrpcBulkWriter implements AutoCloseable {
   private final Semaphore room;
   private final Consumer<Failure> onFailure;
   private final long answerTimeoutNanos;
+  private final int batch;
+  private final int requestsInFlight;
   private final ScheduledExecutorService watchdog;
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
@@ -127,6 +133,8 @@ public final class GrpcBulkWriter implements AutoCloseable {
     this.room = new Semaphore(b.maxInFlight);
     this.onFailure = b.onFailure;
     this.answerTimeoutNanos = b.answerTimeout.toNanos();
+    this.batch = b.batch;
+    this.requestsInFlight = b.requestsInFlight;
     this.channel = Channels.plaintext(address, b.connectTimeout);
     this.stub = WhackGrpc.newStub(channel);
     this.watchdog =
@@ -158,6 +166,8 @@ public final class GrpcBulkWriter implements AutoCloseable {
     private Consumer<Failure> onFailure;
     private Duration connectTimeout = Duration.ofSeconds(5);
     private Duration answerTimeout = Duration.ofSeconds(10);
+    private int batch = 1;
+    private int requestsInFlight = Integer.MAX_VALUE;
 
     private Builder(String target) {
       this.target = Objects.requireNonNull(target, "target");
@@ -191,6 +201,20 @@ public final class GrpcBulkWriter implements AutoCloseable {
     }
 
     /**
+     * Sends items in batches (docs/grpc.md, "Batches"): at most {@code requestsInFlight} requests
+     * unanswered, each of up to {@code maxItems} items; items written while that many are on their
+     * way wait, and go out together as the next request once one is answered. A writer kept busy
+     * sends few, large requests (less per item for it and the node); one written to now and then
+     * still sends each item at once. The default, {@code (1, unbounded)}, sends every item as a
+     * request of its own.
+     */
+    public Builder batching(int maxItems, int requestsInFlight) {
+      this.batch = maxItems;
+      this.requestsInFlight = requestsInFlight;
+      return this;
+    }
+
+    /**
      * Connects and opens the {@code Ingest} stream.
      *
      * @throws IllegalArgumentException for a bad target or setting
@@ -206,6 +230,15 @@ public final class GrpcBulkWriter implements AutoCloseable {
       }
       if (answerTimeout.isNegative() || answerTimeout.isZero()) {
         throw new IllegalArgumentException("answerTimeout is positive, got " + answerTimeout);
+      }
+      if (batch < 1 || batch > MAX_BATCH || requestsInFlight < 1) {
+        throw new IllegalArgumentException(
+            "batching takes 1 to "
+                + MAX_BATCH
+                + " items per request and at least one request in flight, got "
+                + batch
+                + " and "
+                + requestsInFlight);
       }
       GrpcBulkWriter writer = new GrpcBulkWriter(this, address);
       writer.connect(connectTimeout);
@@ -475,6 +508,9 @@ public final class GrpcBulkWriter implements AutoCloseable {
     final CompletableFuture<Void> future = new CompletableFuture<>();
     IngestRequest request; // guarded by lock; dropped once handed to gRPC
 
+    /** The items of the request it went in that are not answered yet; guarded by lock. */
+    int[] requestUnanswered;
+
     Entry(long id, String key, String operation, IngestRequest request) {
       this.id = id;
       this.key = key;
@@ -494,6 +530,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
     ClientCallStreamObserver<IngestRequest> requests; // set by beforeStart, before any callback
     private final ArrayDeque<Entry> unsent = new ArrayDeque<>(); // guarded by lock
     private final TreeMap<Long, Entry> sent = new TreeMap<>(); // guarded by lock
+    private int requestsSent; // guarded by lock: requests with an item not answered yet
     boolean ended; // guarded by lock
     Throwable endCause; // guarded by lock
     private long lastAnswerNanos; // guarded by lock
@@ -529,12 +566,35 @@ public final class GrpcBulkWriter implements AutoCloseable {
     }
 
     private void sendWhileReady() {
-      while (!ended && !unsent.isEmpty() && requests.isReady()) {
-        Entry e = unsent.poll();
-        sent.put(e.id, e);
-        IngestRequest request = e.request;
-        e.request = null;
-        requests.onNext(request);
+      while (!ended && !unsent.isEmpty() && requestsSent < requestsInFlight && requests.isReady()) {
+        int n = Math.min(batch, unsent.size());
+        int[] unanswered = {n};
+        IngestRequest request = null;
+        IngestRequest.Builder many = n == 1 ? null : IngestRequest.newBuilder();
+        for (int i = 0; i < n; i++) {
+          Entry e = unsent.poll();
+          sent.put(e.id, e);
+          e.requestUnanswered = unanswered;
+          if (many == null) {
+            request = e.request;
+          } else {
+            // The request's own fields as an item of a batch (same field numbers).
+            many.addItems(
+                e.request.hasUpdate()
+                    ? IngestItem.newBuilder().setId(e.id).setUpdate(e.request.getUpdate())
+                    : IngestItem.newBuilder().setId(e.id).setProfile(e.request.getProfile()));
+          }
+          e.request = null;
+        }
+        requestsSent++;
+        requests.onNext(many == null ? request : many.build());
+      }
+    }
+
+    /** Under the lock: an item is answered; its request is once all of its items are. */
+    private void answered(Entry e) {
+      if (e.requestUnanswered != null && --e.requestUnanswered[0] == 0) {
+        requestsSent--;
       }
     }
 
@@ -572,6 +632,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
         String wrong = take(reply, answers);
         if (wrong == null) {
           lastAnswerNanos = System.nanoTime();
+          sendWhileReady(); // items that waited for a request's answers go now, together
         } else {
           List<Entry> lost = new ArrayList<>();
           for (Answered a : answers) {
@@ -620,6 +681,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
         }
         for (Entry e : acked.values()) {
           answers.add(new Answered(e, null));
+          answered(e);
         }
         acked.clear();
       }
@@ -630,6 +692,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
               + Long.toUnsignedString(error.getId())
               + ", not in flight (never sent, or answered before)";
         }
+        answered(e);
         String code = error.getCode().isEmpty() ? "UNKNOWN" : error.getCode();
         answers.add(
             new Answered(e, new ItemRefusedException(target, e.id, code, error.getMessage())));

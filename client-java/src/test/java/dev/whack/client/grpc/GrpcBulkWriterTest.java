@@ -83,6 +83,40 @@ class GrpcBulkWriterTest {
   }
 
   @Test
+  void shouldBatchWhatWaitsWhileTheRequestsInFlightAreAtTheirBound() throws Exception {
+    try (FakeGrpcNode node = FakeGrpcNode.start(FakeGrpcNode.SILENT);
+        GrpcBulkWriter writer = writer(node).batching(4, 1).open()) {
+      FakeGrpcNode.Call call = node.nextCall();
+      List<CompletableFuture<Void>> futures = new ArrayList<>();
+      futures.add(writer.update(increment("a")));
+      IngestRequest alone = node.nextItem();
+      assertEquals(1, alone.getId(), "an item written to an idle writer goes at once, alone");
+      assertEquals(0, alone.getItemsCount());
+      for (int i = 0; i < 9; i++) {
+        futures.add(writer.update(increment("k" + i)));
+      }
+      Thread.sleep(100);
+      assertEquals(1, node.receivedCount(), "one request in flight at most");
+      call.ack(1, 1);
+      IngestRequest batch = node.nextItem();
+      assertEquals(
+          List.of(2L, 3L, 4L, 5L),
+          batch.getItemsList().stream().map(dev.whack.proto.IngestItem::getId).toList());
+      assertEquals("k0", batch.getItems(0).getUpdate().getKey());
+      call.ack(2, 5);
+      assertEquals(4, node.nextItem().getItemsCount());
+      call.ack(6, 9);
+      IngestRequest last = node.nextItem();
+      assertEquals(10, last.getId(), "the last one alone: nothing else waits");
+      call.ack(10, 10);
+      writer.flush();
+      for (CompletableFuture<Void> f : futures) {
+        assertTrue(f.isDone() && !f.isCompletedExceptionally());
+      }
+    }
+  }
+
+  @Test
   void shouldNumberItemsFromOneInTheOrderWritten() {
     try (FakeGrpcNode node = FakeGrpcNode.start(FakeGrpcNode.ACK_EACH);
         GrpcBulkWriter writer = writer(node).open()) {
