@@ -63,9 +63,9 @@ import picocli.CommandLine.Parameters;
     })
 final class LoadCommand extends ClientCommand {
   /** Records per Ingest request with --grpc, and requests on their way at once. */
-  private static final int GRPC_BATCH = 64;
+  private static final int GRPC_BATCH = 256;
 
-  private static final int GRPC_REQUESTS_IN_FLIGHT = 8;
+  private static final int GRPC_REQUESTS_IN_FLIGHT = 16;
 
   /** Bad records shown one per line; past this they are only counted. */
   private static final int MAX_REPORTED = 100;
