@@ -32,6 +32,7 @@ public final class GrpcServer implements AutoCloseable {
   static final int MAX_CALLS_PER_CONNECTION = 256;
 
   private final Server server;
+  private final WhackService service;
   private final ExecutorService executor;
   private final HealthStatusManager health = new HealthStatusManager();
 
@@ -44,6 +45,7 @@ public final class GrpcServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.service = new WhackService(node, executor);
     try {
       this.server =
           NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
@@ -52,7 +54,7 @@ public final class GrpcServer implements AutoCloseable {
               // Each call holds a bounded share of the node (an Ingest window, a Subscribe's
               // reader of the change buffer): so many per connection, at most.
               .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
-              .addService(bind(new WhackService(node, executor)))
+              .addService(bind(service))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()
@@ -104,6 +106,8 @@ public final class GrpcServer implements AutoCloseable {
   public void close() {
     health.enterTerminalState();
     server.shutdown();
+    // A subscription never ends by itself: told the node is stopping, so the server ends now.
+    service.endSubscriptions();
     await(() -> server.awaitTermination(5, TimeUnit.SECONDS), server::shutdownNow);
     executor.shutdown(); // a call still applying finishes before the node goes on stopping
     await(() -> executor.awaitTermination(5, TimeUnit.SECONDS), executor::shutdownNow);

@@ -81,6 +81,8 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
   /** Why the timer asked this subscriber to end, for the next drain to tell it. */
   private Status endStatus;
 
+  private Runnable onEnd;
+
   /** The snapshot page asked of the cluster, not yet sent. */
   private CompletableFuture<ClusterSegments.Page> pendingPage;
 
@@ -349,8 +351,25 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     }
   }
 
+  /** Run once when this subscription is released (the service forgets it). */
+  void onEnd(Runnable action) {
+    this.onEnd = action;
+  }
+
+  /** Ends the call now with this status, from any thread. */
+  synchronized void endNow(Status status) {
+    if (!ended) {
+      end(status);
+    }
+  }
+
   /** Releases the subscription and the peers' watch; safe to call twice, from any thread. */
   synchronized void close() {
+    Runnable released = onEnd;
+    onEnd = null;
+    if (released != null) {
+      released.run();
+    }
     AutoCloseable peers = peerWatch;
     peerWatch = null;
     if (peers != null) {

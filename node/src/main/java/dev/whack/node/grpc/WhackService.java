@@ -65,6 +65,10 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   private final Cluster cluster;
   private final Executor executor;
 
+  /** Subscribe calls open now, to end when the node stops. */
+  private final java.util.Set<SubscribeStream> subscriptions =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /** Subscribe calls so far, to name each in the watchers' metrics. */
   private final java.util.concurrent.atomic.AtomicLong subscribers =
       new java.util.concurrent.atomic.AtomicLong();
@@ -133,6 +137,8 @@ final class WhackService extends WhackGrpc.WhackImplBase {
             node.watchers(),
             executor,
             List.copyOf(names));
+    subscriptions.add(stream);
+    stream.onEnd(() -> subscriptions.remove(stream));
     try {
       stream.start(request.getSnapshot(), "grpc subscriber " + subscribers.incrementAndGet());
     } catch (SegmentException e) {
@@ -140,7 +146,15 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       replies.onError(
           Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
     } catch (StatusRuntimeException e) {
+      stream.close();
       replies.onError(e); // the other members' changes cannot be watched: nothing subscribed
+    }
+  }
+
+  /** Ends every open subscription with UNAVAILABLE: the node is stopping. */
+  void endSubscriptions() {
+    for (SubscribeStream s : List.copyOf(subscriptions)) {
+      s.endNow(Status.UNAVAILABLE.withDescription("the node is stopping"));
     }
   }
 

@@ -482,6 +482,32 @@ class GrpcStreamsTest {
     }
   }
 
+  /** A node stopping ends its subscriptions at once, telling them why, instead of waiting. */
+  @Test
+  void shouldEndSubscriptionsWithUnavailableWhenTheNodeStops() throws Exception {
+    int[] ports = FreePorts.take(1);
+    EmbeddedNode node = EmbeddedNode.start(c -> c.grpcPort(ports[0]));
+    ManagedChannel channel = GrpcCalls.channel(node.node().grpcPort());
+    try {
+      define(WhackGrpc.newBlockingStub(channel), "one", "n >= 1");
+      StalledSubscriber subscriber =
+          StalledSubscriber.start(node, WhackGrpc.newStub(channel), "one");
+      subscriber.readAll();
+      long start = System.nanoTime();
+      node.close();
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      Throwable end = subscriber.ended.get(10, TimeUnit.SECONDS);
+      assertEquals(
+          Status.Code.UNAVAILABLE,
+          ((StatusRuntimeException) end).getStatus().getCode(),
+          end.toString());
+      assertTrue(millis < 4000, "the node took " + millis + " ms to stop with a subscriber");
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      node.close();
+    }
+  }
+
   /** A number of the node's {@code stats}. */
   static long stat(EmbeddedNode node, String name) {
     try (RawConnection c = node.connect()) {
