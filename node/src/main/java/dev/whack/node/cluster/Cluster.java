@@ -491,13 +491,27 @@ public final class Cluster implements AutoCloseable {
     return count;
   }
 
+  /** A watch of the other members' segment changes; close it to stop. */
+  public interface PeerWatching extends AutoCloseable {
+    /**
+     * Completes once the watch is open on the members of the map installed when it started (at once
+     * where there are none): a change made on them from then on reaches it.
+     */
+    CompletableFuture<Void> opened();
+
+    /** Stops watching; closing the watch's connections cannot fail in a way a caller can act on. */
+    @Override
+    void close();
+  }
+
   /**
    * Watches segments on every other member, handing each change (as the engine's own change type,
    * key as one char per byte) and each missed count to the given consumers; close the returned
-   * handle to stop. Null when the node has no peers. In a managed cluster the watch follows the
-   * map: each map with other members moves it to them ({@link PeerWatch}).
+   * handle to stop. Null when the node has no peers. A static cluster's watch is open when this
+   * returns; in a managed cluster the watch follows the map (each map with other members moves it
+   * to them, {@link PeerWatch}) and opens in the background ({@link PeerWatching#opened}).
    */
-  public AutoCloseable watchPeers(
+  public PeerWatching watchPeers(
       List<String> segments, Consumer<SegmentChange> onChange, LongConsumer onMissed) {
     if (managed) {
       PeerWatch watch = new PeerWatch(segments, listener(onChange, onMissed));
@@ -509,7 +523,18 @@ public final class Cluster implements AutoCloseable {
     if (client == null) {
       return null;
     }
-    return client.segments().watch(segments, listener(onChange, onMissed)).join();
+    AutoCloseable open = client.segments().watch(segments, listener(onChange, onMissed)).join();
+    return new PeerWatching() {
+      @Override
+      public CompletableFuture<Void> opened() {
+        return CompletableFuture.completedFuture(null);
+      }
+
+      @Override
+      public void close() {
+        closeQuietly(open);
+      }
+    };
   }
 
   /** The cluster-wide watches open on this member (a managed cluster's), moved at each new map. */
@@ -521,9 +546,10 @@ public final class Cluster implements AutoCloseable {
    * closes. Around the switch a change can reach the watcher twice (both watches see it), never not
    * at all from a member in both maps.
    */
-  private final class PeerWatch implements AutoCloseable {
+  private final class PeerWatch implements PeerWatching {
     private final List<String> segments;
     private final dev.whack.client.WatchListener listener;
+    private final CompletableFuture<Void> opened = new CompletableFuture<>();
     private AutoCloseable current;
     private WhackClient following;
     private boolean closed;
@@ -547,6 +573,7 @@ public final class Cluster implements AutoCloseable {
       if (client == null) {
         closeQuietly(current);
         current = null;
+        opened.complete(null); // no other member: nothing to wait for
         return;
       }
       client
@@ -570,8 +597,14 @@ public final class Cluster implements AutoCloseable {
                   old = current;
                   current = watch;
                 }
+                opened.complete(null);
                 closeQuietly(old);
               });
+    }
+
+    @Override
+    public CompletableFuture<Void> opened() {
+      return opened;
     }
 
     @Override

@@ -69,7 +69,13 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
   private final AtomicLong behindSince = new AtomicLong();
 
   private volatile Subscription subscription;
-  private AutoCloseable peerWatch;
+  private Cluster.PeerWatching peerWatch;
+
+  /** The snapshot waits for the other members' watch to be open (a managed cluster's). */
+  private boolean waitingForPeers;
+
+  /** How long a snapshot waits for the other members' watch to open before it gives up. */
+  private static final long PEERS_TIMEOUT_SECONDS = 30;
 
   /** The snapshot still to send: the segment it is at (names.size(): done) and its cursor. */
   private int snapshotSegment;
@@ -236,6 +242,34 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
       snapshotting = false;
       call.onNext(SubscribeReply.newBuilder().setSnapshotDone(true).build());
       return true;
+    }
+    Cluster.PeerWatching peers = peerWatch;
+    if (peers != null && !peers.opened().isDone()) {
+      // A managed cluster's watch opens in the background: a page read before it is open could
+      // miss a change made meanwhile on that member, in neither the page nor the changes.
+      if (!waitingForPeers) {
+        waitingForPeers = true;
+        peers
+            .opened()
+            .copy()
+            .orTimeout(PEERS_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+            .whenComplete(
+                (open, failure) -> {
+                  if (failure != null) {
+                    synchronized (this) {
+                      if (endStatus == null) {
+                        endStatus =
+                            Status.UNAVAILABLE.withDescription(
+                                "the other members' changes could not be watched within "
+                                    + PEERS_TIMEOUT_SECONDS
+                                    + " s");
+                      }
+                    }
+                  }
+                  schedule();
+                });
+      }
+      return false;
     }
     String segment = names.get(snapshotSegment);
     if (pendingPage == null) {

@@ -105,6 +105,29 @@ class ManagedGrpcTest {
       for (ProfileResult r : read.getProfilesList()) {
         assertTrue(r.getJson().contains("\"n\":" + (100 + ROUNDS)), r.toString());
       }
+      // A snapshot on member 1 waits for its watch of member 0 to open, then covers both.
+      WhackGrpc.newBlockingStub(first)
+          .defineSegment(
+              dev.whack.proto.DefineSegmentRequest.newBuilder()
+                  .setSegment(
+                      dev.whack.proto.SegmentDefinition.newBuilder()
+                          .setName("done")
+                          .setExpression("n == " + (100 + ROUNDS)))
+                  .build());
+      var changes =
+          WhackGrpc.newBlockingStub(second)
+              .withDeadlineAfter(60, TimeUnit.SECONDS)
+              .subscribe(
+                  dev.whack.proto.SubscribeRequest.newBuilder()
+                      .addSegments("done")
+                      .setSnapshot(true)
+                      .build());
+      java.util.Set<String> snapshot = new java.util.HashSet<>();
+      for (var r = changes.next(); !r.getSnapshotDone(); r = changes.next()) {
+        r.getSnapshotList().forEach(m -> snapshot.addAll(m.getKeysList()));
+      }
+      assertEquals(KEYS, snapshot.size(), "the snapshot covers both members");
+
       long logged = 0;
       for (int i = 0; i < 2; i++) {
         logged += loggedWrites(ports[i]);
