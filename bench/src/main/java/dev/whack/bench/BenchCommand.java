@@ -291,17 +291,7 @@ final class BenchCommand implements Callable<Integer> {
       double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
       PipelinedLoad.Result result = new PipelinedLoad(settings, load).run();
       Map<String, String> after = nodeStats();
-      String extra = "";
-      long updates = counter(after, "profile_updates") - counter(before, "profile_updates");
-      if (serverPid != null && updates > 0) {
-        // The node's CPU per update over the whole run, warm-up included: less at the mercy of
-        // other processes on the machine than the rate is.
-        extra +=
-            String.format(
-                Locale.ROOT,
-                " node_cpu_us_per_update=%.2f",
-                (cpuSeconds(serverPid) - cpuBefore) * 1e6 / updates);
-      }
+      String extra = cpuPerUpdate(before, after, cpuBefore);
       if (idleWatchers > 0) {
         double seconds = warmupSeconds + durationSeconds;
         extra +=
@@ -328,18 +318,37 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     if (watch) {
-      org.HdrHistogram.Histogram delays = load.changeDelays();
-      out.println(
-          String.format(
-              Locale.ROOT,
-              "bench P7-change-delay %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f",
-              system,
-              delays.getTotalCount(),
-              delays.getValueAtPercentile(50) / 1000.0,
-              delays.getValueAtPercentile(99) / 1000.0,
-              delays.getValueAtPercentile(99.9) / 1000.0));
+      printChangeDelays(load.changeDelays());
     }
     return Whack.EXIT_OK;
+  }
+
+  /**
+   * " node_cpu_us_per_update=..." for the updates the node counted between two of its stats, or
+   * nothing without --server-pid: the node's CPU per update over the whole run, warm-up included,
+   * less at the mercy of other processes on the machine than the rate is.
+   */
+  private String cpuPerUpdate(Map<String, String> before, Map<String, String> after, double cpu)
+      throws IOException {
+    long updates = counter(after, "profile_updates") - counter(before, "profile_updates");
+    if (serverPid == null || updates <= 0) {
+      return "";
+    }
+    return String.format(
+        Locale.ROOT, " node_cpu_us_per_update=%.2f", (cpuSeconds(serverPid) - cpu) * 1e6 / updates);
+  }
+
+  /** The P7 line: the delay from an update's acknowledgement to its change. */
+  private void printChangeDelays(org.HdrHistogram.Histogram delays) {
+    out.println(
+        String.format(
+            Locale.ROOT,
+            "bench P7-change-delay %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f",
+            system,
+            delays.getTotalCount(),
+            delays.getValueAtPercentile(50) / 1000.0,
+            delays.getValueAtPercentile(99) / 1000.0,
+            delays.getValueAtPercentile(99.9) / 1000.0));
   }
 
   /**
@@ -363,30 +372,13 @@ final class BenchCommand implements Callable<Integer> {
             seed,
             rate);
     Map<String, String> after = nodeStats();
-    String extra = "";
-    long updates = counter(after, "profile_updates") - counter(before, "profile_updates");
-    if (serverPid != null && updates > 0) {
-      extra +=
-          String.format(
-              Locale.ROOT,
-              " node_cpu_us_per_update=%.2f",
-              (cpuSeconds(serverPid) - cpuBefore) * 1e6 / updates);
-    }
+    String extra = cpuPerUpdate(before, after, cpuBefore);
     if (load.refused() > 0) {
       extra += " refused=" + load.refused();
     }
     report(id, result, extra);
     if (watch) {
-      org.HdrHistogram.Histogram delays = load.changeDelays();
-      out.println(
-          String.format(
-              Locale.ROOT,
-              "bench P7-change-delay %s changes=%d p50_us=%.1f p99_us=%.1f p999_us=%.1f",
-              system,
-              delays.getTotalCount(),
-              delays.getValueAtPercentile(50) / 1000.0,
-              delays.getValueAtPercentile(99) / 1000.0,
-              delays.getValueAtPercentile(99.9) / 1000.0));
+      printChangeDelays(load.changeDelays());
     }
     return Whack.EXIT_OK;
   }

@@ -28,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,9 +81,7 @@ final class GrpcLoad {
 
   private final boolean watch;
   private final String flipPrefix = "flip:" + Long.toString(System.currentTimeMillis(), 36) + ":";
-  private final ConcurrentHashMap<String, Long> firstSeen = new ConcurrentHashMap<>();
-  private final Histogram changeDelayNanos =
-      new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
+  private final ChangeDelays changeDelays = new ChangeDelays();
   private final AtomicLong refused = new AtomicLong();
 
   /** Items per request: 1 sends each alone, more sends them as a request's {@code items}. */
@@ -107,7 +104,7 @@ final class GrpcLoad {
   }
 
   Histogram changeDelays() {
-    return changeDelayNanos;
+    return changeDelays.histogram();
   }
 
   /**
@@ -229,7 +226,7 @@ final class GrpcLoad {
                 long now = System.nanoTime();
                 for (SegmentChange c : reply.getChangesList()) {
                   if (c.getKind() == SegmentChange.Kind.ENTER) {
-                    arrived(c.getKey(), -now);
+                    changeDelays.changed(c.getKey(), now);
                   }
                 }
               }
@@ -295,18 +292,6 @@ final class GrpcLoad {
       throw new UncheckedIOException(e);
     }
     return out;
-  }
-
-  /** Pairs an ack (positive nanos) with its change (negative nanos), whichever comes second. */
-  private void arrived(String key, long signedNanos) {
-    Long other = firstSeen.putIfAbsent(key, signedNanos);
-    if (other == null) {
-      return;
-    }
-    firstSeen.remove(key);
-    long ack = signedNanos > 0 ? signedNanos : other;
-    long change = signedNanos < 0 ? -signedNanos : -other;
-    changeDelayNanos.recordValue(Math.max(0, Math.min(change - ack, TimeUnit.SECONDS.toNanos(10))));
   }
 
   /**
@@ -430,7 +415,7 @@ final class GrpcLoad {
         measured.incrementAndGet();
       }
       if (flips[slot] != null) {
-        arrived(flips[slot], now);
+        changeDelays.acknowledged(flips[slot], now);
         flips[slot] = null;
       }
     }

@@ -8,9 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -35,11 +32,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
   /** Makes this run's flip keys new to a node that served earlier runs (they must enter). */
   private final String flipPrefix = "flip:" + Long.toString(System.currentTimeMillis(), 36) + ":";
 
-  /** Flip key -> nanos of the first of (ack, change) to arrive, negated for a change. */
-  private final ConcurrentHashMap<String, Long> firstSeen = new ConcurrentHashMap<>();
-
-  private final Histogram changeDelayNanos =
-      new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(10), 3);
+  private final ChangeDelays changeDelays = new ChangeDelays();
 
   public ProfileLoad(int profiles, long nowMillis, boolean watch) {
     this.profiles = profiles;
@@ -145,7 +138,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
                   if (line.startsWith("CHANGE enter flip ")) {
                     String key =
                         line.substring("CHANGE enter flip ".length(), line.lastIndexOf(' '));
-                    arrived(key, -now);
+                    changeDelays.changed(key, now);
                   }
                 }
               } catch (IOException closed) {
@@ -192,20 +185,8 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
     return sockets;
   }
 
-  /** Pairs an ack (positive nanos) with its change (negative nanos), whichever comes second. */
-  private void arrived(String key, long signedNanos) {
-    Long other = firstSeen.putIfAbsent(key, signedNanos);
-    if (other == null) {
-      return;
-    }
-    firstSeen.remove(key);
-    long ack = signedNanos > 0 ? signedNanos : other;
-    long change = signedNanos < 0 ? -signedNanos : -other;
-    changeDelayNanos.recordValue(Math.max(0, Math.min(change - ack, TimeUnit.SECONDS.toNanos(10))));
-  }
-
   public Histogram changeDelays() {
-    return changeDelayNanos;
+    return changeDelays.histogram();
   }
 
   @Override
@@ -255,7 +236,8 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
     }
     in.position(lineEnd + 1);
     if (slot[0] != 0) {
-      arrived(flipPrefix + (slot[0] >>> 40) + ":" + (slot[0] & ((1L << 40) - 1)), nowNanos);
+      changeDelays.acknowledged(
+          flipPrefix + (slot[0] >>> 40) + ":" + (slot[0] & ((1L << 40) - 1)), nowNanos);
     }
     return true;
   }
