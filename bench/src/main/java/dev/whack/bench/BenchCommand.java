@@ -288,7 +288,7 @@ final class BenchCommand implements Callable<Integer> {
     try {
       double settleSeconds = idleWatchers > 0 && !unsettled ? settle(settings, load) : 0;
       Map<String, String> before = nodeStats();
-      double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
+      CpuMark cpuBefore = cpuMark();
       PipelinedLoad.Result result = new PipelinedLoad(settings, load).run();
       Map<String, String> after = nodeStats();
       String extra = cpuPerUpdate(before, after, cpuBefore);
@@ -323,19 +323,32 @@ final class BenchCommand implements Callable<Integer> {
     return Whack.EXIT_OK;
   }
 
+  /** CPU seconds used so far by the node ({@code --server-pid}, else 0) and by this generator. */
+  private record CpuMark(double node, double load) {}
+
+  private CpuMark cpuMark() throws IOException {
+    return new CpuMark(
+        serverPid != null ? cpuSeconds(serverPid) : 0, cpuSeconds(ProcessHandle.current().pid()));
+  }
+
   /**
-   * " node_cpu_us_per_update=..." for the updates the node counted between two of its stats, or
-   * nothing without --server-pid: the node's CPU per update over the whole run, warm-up included,
-   * less at the mercy of other processes on the machine than the rate is.
+   * " node_cpu_us_per_update=... load_cpu_us_per_update=..." for the updates the node counted
+   * between two of its stats, or nothing without --server-pid: the node's and this generator's CPU
+   * per update over the whole run, warm-up included. On a machine the two share, what the generator
+   * spends is not the node's to use, so two protocols' rates compare only beside it.
    */
-  private String cpuPerUpdate(Map<String, String> before, Map<String, String> after, double cpu)
+  private String cpuPerUpdate(Map<String, String> before, Map<String, String> after, CpuMark cpu)
       throws IOException {
     long updates = counter(after, "profile_updates") - counter(before, "profile_updates");
     if (serverPid == null || updates <= 0) {
       return "";
     }
+    CpuMark now = cpuMark();
     return String.format(
-        Locale.ROOT, " node_cpu_us_per_update=%.2f", (cpuSeconds(serverPid) - cpu) * 1e6 / updates);
+        Locale.ROOT,
+        " node_cpu_us_per_update=%.2f load_cpu_us_per_update=%.2f",
+        (now.node() - cpu.node()) * 1e6 / updates,
+        (now.load() - cpu.load()) * 1e6 / updates);
   }
 
   /** The P7 line: the delay from an update's acknowledgement to its change. */
@@ -358,7 +371,7 @@ final class BenchCommand implements Callable<Integer> {
    */
   private int grpcProfiles(PipelinedLoad.Settings settings) throws Exception {
     GrpcLoad load = new GrpcLoad(profiles, clock(), watch, batch);
-    double cpuBefore = serverPid != null ? cpuSeconds(serverPid) : 0;
+    CpuMark cpuBefore = cpuMark();
     Map<String, String> before = nodeStats();
     PipelinedLoad.Result result =
         load.run(
