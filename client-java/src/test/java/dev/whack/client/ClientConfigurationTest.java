@@ -88,19 +88,30 @@ class ClientConfigurationTest {
 
   @Test
   void shouldRefuseToBlockOnAnIoThread() {
-    try (FakeServer server = FakeServer.start(FakeServer.memcached());
+    // The reply waits until the callback is attached, so the callback runs on the I/O thread that
+    // completes the get (attached to a get already done, it would run on this test's thread).
+    java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+    FakeServer.Responder memcached = FakeServer.memcached();
+    try (FakeServer server =
+            FakeServer.start(
+                (command, reply) -> {
+                  if (command.verb().equals("get")) {
+                    attached.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                  }
+                  memcached.respond(command, reply);
+                });
         WhackClient client = Clients.client(server)) {
       CompletableFuture<Object> outcome = new CompletableFuture<>();
-      client
-          .get("k")
-          .whenComplete(
-              (v, e) -> {
-                try {
-                  outcome.complete(client.blocking().get("k"));
-                } catch (RuntimeException refused) {
-                  outcome.complete(refused);
-                }
-              });
+      CompletableFuture<?> get = client.get("k");
+      get.whenComplete(
+          (v, e) -> {
+            try {
+              outcome.complete(client.blocking().get("k"));
+            } catch (RuntimeException refused) {
+              outcome.complete(refused);
+            }
+          });
+      attached.countDown();
       IllegalStateException e = assertInstanceOf(IllegalStateException.class, Await.value(outcome));
       assertEquals(
           "a blocking Whack call on a Whack I/O thread would stall it; use the async API here",
