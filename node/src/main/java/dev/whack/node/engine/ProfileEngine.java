@@ -24,6 +24,7 @@ import dev.whack.node.engine.profile.RenderedSize;
 import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.UpdateOps;
+import dev.whack.node.engine.profile.UpdateProtobufReader;
 import dev.whack.node.engine.segment.ChangeHub;
 import dev.whack.node.engine.segment.ChangeRecorder;
 import dev.whack.node.engine.segment.PartitionedBitmap;
@@ -113,6 +114,7 @@ public final class ProfileEngine {
     final ProfileWriter writer;
     final UpdateOps ops = new UpdateOps();
     final UpdateJsonReader updateReader = new UpdateJsonReader();
+    final UpdateProtobufReader protobufReader = new UpdateProtobufReader();
     final ProfileJsonReader profileReader = new ProfileJsonReader();
     final ProfileView view = new ProfileView();
     final EvalContext ctx = new EvalContext();
@@ -342,6 +344,36 @@ public final class ProfileEngine {
     }
     checkKey(key);
     return apply(w, key, hash, ordinal, w.ops, rendering);
+  }
+
+  /**
+   * Applies a protobuf {@code whack.v1.Update} from its bytes, as {@link #update}. The bytes are
+   * read straight into this thread's reusable operations ({@link UpdateProtobufReader}); an update
+   * that reader declines (every malformed one, and a few rare forms) is read by protobuf-java,
+   * whose answer or error is the reference.
+   *
+   * @throws IllegalArgumentException when the bytes are not a protobuf Update
+   * @throws InvalidProfileException on a type clash or bad value; nothing is applied
+   * @throws ProfileTooLargeException when the updated profile's rendering would be over {@link
+   *     EngineConfig#maxValueBytes}; nothing is applied
+   */
+  public WriteResult updateProtobuf(
+      byte[] key, int hash, int ordinal, byte[] body, int offset, int length, Rendering rendering) {
+    Worker w = workers.get();
+    if (!w.protobufReader.read(body, offset, length, w.ops)) {
+      return update(key, hash, ordinal, parseProtobufUpdate(body, offset, length), rendering);
+    }
+    checkKey(key);
+    return apply(w, key, hash, ordinal, w.ops, rendering);
+  }
+
+  /** Parses a protobuf update with protobuf-java, as {@link #update} takes it. */
+  private static Update parseProtobufUpdate(byte[] body, int offset, int length) {
+    try {
+      return Update.parseFrom(java.nio.ByteBuffer.wrap(body, offset, length));
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("not a protobuf whack.v1.Update: " + e.getMessage(), e);
+    }
   }
 
   /** The update path proper: builds the next profile under the stripe and re-evaluates. */

@@ -8,7 +8,6 @@ import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.segment.UnknownSegmentException;
 import dev.whack.proto.Profile;
-import dev.whack.proto.Update;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -177,12 +176,8 @@ public final class Keyspace {
               Rendering rendering =
                   currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
               return protobuf
-                  ? engine.update(
-                      k,
-                      hash,
-                      currentOrdinal,
-                      parseProtobufUpdate(document, offset, length),
-                      rendering)
+                  ? engine.updateProtobuf(
+                      k, hash, currentOrdinal, document, offset, length, rendering)
                   : engine.updateJson(k, hash, currentOrdinal, document, offset, length, rendering);
             }
           };
@@ -292,15 +287,6 @@ public final class Keyspace {
   private abstract static class ReplayedWrite implements ProfileWrite {
     @Override
     public void journal(Journal journal, int stripe, Item item) {}
-  }
-
-  /** Parses a protobuf update, as the engine's update takes it. */
-  static Update parseProtobufUpdate(byte[] body, int offset, int length) {
-    try {
-      return Update.parseFrom(java.nio.ByteBuffer.wrap(body, offset, length));
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("not a protobuf whack.v1.Update: " + e.getMessage(), e);
-    }
   }
 
   /** A connection's handle on the keyspace; not to be shared between connections. */

@@ -796,7 +796,7 @@ public final class KeyspaceSession {
           currentKind == Item.PROFILE_PROTOBUF ? Rendering.PROTOBUF : Rendering.JSON;
       WriteResult result =
           protobuf
-              ? engine.update(key, hash, currentOrdinal, parseUpdate(), rendering)
+              ? engine.updateProtobuf(key, hash, currentOrdinal, body, offset, length, rendering)
               : engine.updateJson(key, hash, currentOrdinal, body, offset, length, rendering);
       atMillis = result.atMillis();
       return result;
@@ -805,10 +805,6 @@ public final class KeyspaceSession {
     @Override
     public void journal(Journal journal, int stripe, Item item) {
       journal.profileUpdate(stripe, item.key, item.cas, atMillis, protobuf, body, offset, length);
-    }
-
-    private Update parseUpdate() {
-      return Keyspace.parseProtobufUpdate(body, offset, length);
     }
   }
 }
