@@ -102,10 +102,7 @@ public final class UpdateProtobufReader {
       int field = (int) (tag >>> 3);
       int type = (int) (tag & 7);
       if (field == 1) {
-        if (name >= 0) {
-          throw decline();
-        }
-        name = text(type, end, ops);
+        name = name(name, type, end, ops);
       } else if (field == 2) {
         if (value) {
           throw decline();
@@ -168,12 +165,7 @@ public final class UpdateProtobufReader {
       int field = (int) (tag >>> 3);
       int type = (int) (tag & 7);
       switch (field) {
-        case 1 -> {
-          if (name >= 0) {
-            throw decline();
-          }
-          name = text(type, end, ops);
-        }
+        case 1 -> name = name(name, type, end, ops);
         case 2 -> {
           deltas++;
           bits = zigzag(expect(type, VARINT, end));
@@ -206,10 +198,7 @@ public final class UpdateProtobufReader {
       int field = (int) (tag >>> 3);
       int type = (int) (tag & 7);
       if (field == 1) {
-        if (name >= 0) {
-          throw decline();
-        }
-        name = text(type, end, ops);
+        name = name(name, type, end, ops);
       } else if (field == 2) {
         int t = text(type, end, ops);
         if (first < 0) {
@@ -247,12 +236,7 @@ public final class UpdateProtobufReader {
       int field = (int) (tag >>> 3);
       int type = (int) (tag & 7);
       switch (field) {
-        case 1 -> {
-          if (name >= 0) {
-            throw decline();
-          }
-          name = text(type, end, ops);
-        }
+        case 1 -> name = name(name, type, end, ops);
         case 2 -> {
           if (hasTime) {
             throw decline();
@@ -275,6 +259,14 @@ public final class UpdateProtobufReader {
       throw decline(); // an empty name: protobuf-java's reading says what that means
     }
     ops.event(name, hasTime, time, hasValue, Double.longBitsToDouble(value));
+  }
+
+  /** A message's name field as a text; a second one is declined (protobuf keeps the last). */
+  private int name(int before, int type, int end, UpdateOps ops) {
+    if (before >= 0) {
+      throw decline();
+    }
+    return text(type, end, ops);
   }
 
   // ---------------------------------------------------------------- wire format
