@@ -19,11 +19,15 @@ final class GrpcErrors {
 
   private GrpcErrors() {}
 
+  /** What failed a future: the cause a CompletionException wraps, else the failure itself. */
+  static Throwable cause(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
+  }
+
   static StatusRuntimeException statusOf(Throwable failure) {
-    Throwable cause =
-        failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
+    Throwable cause = cause(failure);
     if (cause instanceof StatusRuntimeException e) {
       return e;
     }

@@ -78,21 +78,16 @@ final class ItemWriter {
       cluster.ensureLocal(key, 0, key.length, session); // a warm copy moving in: this key first
       UpdatesLog log = cluster.updatesLog();
       if (log != null) {
+        byte[] body = request.body();
         SourcedKind kind =
             update
                 ? (WritesThroughLog.ofUpdate(cluster, session, key, 0, key.length)
                     ? SourcedKind.UPDATE_PROTOBUF
                     : null)
                 : WritesThroughLog.ofSet(
-                    cluster,
-                    session,
-                    key,
-                    0,
-                    key.length,
-                    Keyspace.PROTOBUF_PROFILE_FLAGS,
-                    request.body());
+                    cluster, session, key, 0, key.length, Keyspace.PROTOBUF_PROFILE_FLAGS, body);
         if (kind != null) {
-          return throughLog(request, log, key, kind, request.body());
+          return throughLog(request, log, key, kind, body);
         }
       }
       String notServing = cluster.notServingBecause(key, 0, key.length);
@@ -174,8 +169,7 @@ final class ItemWriter {
     }
     return switch (status) {
       case STORED, IGNORED -> null;
-      case TOO_LARGE ->
-          error(request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
+      case TOO_LARGE -> tooLarge(request);
       case RESERVED -> error(request, Code.INVALID_ARGUMENT, "keys under _whack/ are reserved");
       case NOT_PROFILE -> error(request, Code.FAILED_PRECONDITION, "the key holds no profile");
       default -> error(request, Code.INTERNAL, "not applied: " + status);
@@ -208,11 +202,7 @@ final class ItemWriter {
                     case STORED, IGNORED -> null;
                     case NOT_PROFILE ->
                         error(request, Code.FAILED_PRECONDITION, "the key holds no profile");
-                    case TOO_LARGE ->
-                        error(
-                            request,
-                            Code.RESOURCE_EXHAUSTED,
-                            "the profile would exceed the item size limit");
+                    case TOO_LARGE -> tooLarge(request);
                     default -> error(request, Code.INTERNAL, "not applied: " + applied.status());
                   };
                 }),
@@ -266,8 +256,7 @@ final class ItemWriter {
       return null;
     }
     if (line.equals("SERVER_ERROR object too large for cache")) {
-      return error(
-          request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
+      return tooLarge(request);
     }
     if (line.startsWith("CLIENT_ERROR ")) {
       String reason = line.substring("CLIENT_ERROR ".length());
@@ -284,11 +273,13 @@ final class ItemWriter {
   }
 
   private static String reason(Throwable failure) {
-    Throwable cause =
-        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-            ? failure.getCause()
-            : failure;
+    Throwable cause = GrpcErrors.cause(failure);
     return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+  }
+
+  /** The profile, updated or whole, would render to more than {@code --max-item-size}. */
+  private static IngestError tooLarge(IngestItem request) {
+    return error(request, Code.RESOURCE_EXHAUSTED, "the profile would exceed the item size limit");
   }
 
   static IngestError error(IngestItem request, Code code, String message) {

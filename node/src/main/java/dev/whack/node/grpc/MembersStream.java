@@ -44,6 +44,14 @@ final class MembersStream {
     this.executor = executor;
   }
 
+  /**
+   * A key as the engine lists it (one char per byte) as the UTF-8 text it was written as, for a
+   * protobuf string: Members pages and Subscribe snapshots alike.
+   */
+  static String asText(String engineKey) {
+    return new String(engineKey.getBytes(ISO_8859_1), UTF_8);
+  }
+
   synchronized void start() {
     call.setOnReadyHandler(this::next);
     call.setOnCancelHandler(this::cancelled);
@@ -76,7 +84,7 @@ final class MembersStream {
                 }
                 MembersReply.Builder reply = MembersReply.newBuilder();
                 for (String key : page.keys()) {
-                  reply.addKeys(new String(key.getBytes(ISO_8859_1), UTF_8));
+                  reply.addKeys(asText(key));
                 }
                 cursor = page.nextCursor();
                 if (cursor != null) {

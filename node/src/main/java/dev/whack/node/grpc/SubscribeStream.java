@@ -1,6 +1,5 @@
 package dev.whack.node.grpc;
 
-import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.cluster.Cluster;
@@ -294,7 +293,7 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
     }
     SegmentMembers.Builder members = SegmentMembers.newBuilder().setSegment(segment);
     for (String key : p.keys()) {
-      members.addKeys(utf8(key));
+      members.addKeys(MembersStream.asText(key));
     }
     call.onNext(SubscribeReply.newBuilder().addSnapshot(members).build());
     snapshotCursor = p.nextCursor();
@@ -302,11 +301,6 @@ final class SubscribeStream implements ChangeSink, Watchers.Watching {
       snapshotSegment++;
     }
     return true;
-  }
-
-  /** An engine key (one char per byte) as the UTF-8 text it was written as. */
-  private static String utf8(String engineKey) {
-    return new String(engineKey.getBytes(ISO_8859_1), UTF_8);
   }
 
   @Override
