@@ -79,10 +79,10 @@ import java.util.function.LongFunction;
  *
  * <p>Concurrency: thread-safe; several threads may write through one writer. One lock guards the
  * open stream, its queue and its ids in flight, and serializes every {@code onNext} on the call
- * (gRPC's request observer is not thread-safe). Answers are handled on gRPC's executor threads (and
- * timeouts on the writer's watchdog thread): the failure handler and the futures' dependent actions
- * run there, outside the lock, and must not block. Writing blocks when full, so it is refused from
- * those callbacks rather than left to deadlock.
+ * (gRPC's request observer is not thread-safe). Answers are handled on the channel's network thread
+ * (and timeouts on the writer's watchdog thread): the failure handler and the futures' dependent
+ * actions run there, outside the lock, and must not block. Writing blocks when full, so it is
+ * refused from those callbacks rather than left to deadlock.
  */
 public final class GrpcBulkWriter implements AutoCloseable {
   /** Failures kept for {@link #failures()}; the count goes on beyond. */
