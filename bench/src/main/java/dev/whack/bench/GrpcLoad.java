@@ -246,27 +246,32 @@ final class GrpcLoad {
     return call.get();
   }
 
-  /** An IngestRequest's bytes: the id, and an Update of the key followed by the rest's fields. */
-  static byte[] request(long id, String key, byte[] rest) {
-    byte[] k = key.getBytes(StandardCharsets.UTF_8);
-    int update =
-        CodedOutputStream.computeTagSize(1)
-            + CodedOutputStream.computeUInt32SizeNoTag(k.length)
-            + k.length
-            + rest.length;
-    byte[] out =
-        new byte
-            [CodedOutputStream.computeUInt64Size(1, id)
-                + CodedOutputStream.computeTagSize(2)
-                + CodedOutputStream.computeUInt32SizeNoTag(update)
-                + update];
+  /**
+   * One request's bytes, written once into one array: a single item as the request's own fields
+   * (its id, and an Update of the key followed by the rest's fields), several as {@code items}
+   * entries of those same fields, with ids from {@code firstId} on.
+   */
+  static byte[] request(long firstId, byte[][] keys, byte[][] rests, int n) {
+    int size = 0;
+    for (int i = 0; i < n; i++) {
+      int item = itemSize(firstId + i, keys[i], rests[i]);
+      size += n == 1 ? item : CodedOutputStream.computeTagSize(4) + varintSize(item) + item;
+    }
+    byte[] out = new byte[size];
     CodedOutputStream o = CodedOutputStream.newInstance(out);
     try {
-      o.writeUInt64(1, id);
-      o.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-      o.writeUInt32NoTag(update);
-      o.writeByteArray(1, k);
-      o.writeRawBytes(rest);
+      for (int i = 0; i < n; i++) {
+        long id = firstId + i;
+        if (n > 1) {
+          o.writeTag(4, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+          o.writeUInt32NoTag(itemSize(id, keys[i], rests[i]));
+        }
+        o.writeUInt64(1, id);
+        o.writeTag(2, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        o.writeUInt32NoTag(updateSize(keys[i], rests[i]));
+        o.writeByteArray(1, keys[i]);
+        o.writeRawBytes(rests[i]);
+      }
       o.checkNoSpaceLeft();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -274,26 +279,20 @@ final class GrpcLoad {
     return out;
   }
 
-  /**
-   * A request of several items: each one an {@code items} entry, whose fields (id, update) are
-   * those of a request of its own, so its bytes are {@link #request}'s.
-   */
-  static byte[] batch(byte[][] items) {
-    int size = 0;
-    for (byte[] item : items) {
-      size += CodedOutputStream.computeByteArraySize(4, item);
-    }
-    byte[] out = new byte[size];
-    CodedOutputStream o = CodedOutputStream.newInstance(out);
-    try {
-      for (byte[] item : items) {
-        o.writeByteArray(4, item);
-      }
-      o.checkNoSpaceLeft();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out;
+  private static int itemSize(long id, byte[] key, byte[] rest) {
+    int update = updateSize(key, rest);
+    return CodedOutputStream.computeUInt64Size(1, id)
+        + CodedOutputStream.computeTagSize(2)
+        + varintSize(update)
+        + update;
+  }
+
+  private static int updateSize(byte[] key, byte[] rest) {
+    return CodedOutputStream.computeByteArraySize(1, key) + rest.length;
+  }
+
+  private static int varintSize(int value) {
+    return CodedOutputStream.computeUInt32SizeNoTag(value);
   }
 
   /**
@@ -316,6 +315,11 @@ final class GrpcLoad {
 
     /** Flip key of each id in flight, or null. */
     private final String[] flips;
+
+    /** The keys and update bodies of the request being written (reused). */
+    private final byte[][] keys;
+
+    private final byte[][] rests;
 
     StreamObserver<byte[]> requests;
 
@@ -346,6 +350,8 @@ final class GrpcLoad {
       this.done = done;
       this.sentAt = new long[inFlight];
       this.flips = new String[inFlight];
+      this.keys = new byte[inFlight][];
+      this.rests = new byte[inFlight][];
     }
 
     /**
@@ -364,27 +370,25 @@ final class GrpcLoad {
       int count = 0;
       while (unanswered < inFlight && count < most) {
         int n = Math.min(batch, Math.min(most - count, inFlight - unanswered));
-        byte[][] items = new byte[n][];
+        long firstId = nextId;
         for (int i = 0; i < n; i++) {
           long id = nextId++;
           int slot = (int) (id % inFlight);
           if (watch && random.nextInt(ProfileLoad.FLIP_EVERY) == 0) {
             String key = flipPrefix + index + ":" + (++flipSeq);
             flips[slot] = key;
-            items[i] = request(id, key, FLIP_BYTES);
+            keys[i] = key.getBytes(StandardCharsets.UTF_8);
+            rests[i] = FLIP_BYTES;
           } else {
             flips[slot] = null;
-            items[i] =
-                request(
-                    id,
-                    "user:" + random.nextInt(profiles),
-                    updates[random.nextInt(updates.length)]);
+            keys[i] = ("user:" + random.nextInt(profiles)).getBytes(StandardCharsets.UTF_8);
+            rests[i] = updates[random.nextInt(updates.length)];
           }
           sentAt[slot] = now;
         }
         count += n;
         unanswered += n;
-        requests.onNext(n == 1 ? items[0] : batch(items));
+        requests.onNext(request(firstId, keys, rests, n));
       }
       return count;
     }
