@@ -143,17 +143,24 @@ final class SegmentCommand implements Runnable {
   @Command(
       name = "drop",
       mixinStandardHelpOptions = true,
-      description = "Drop a segment on every node. An unknown segment exits 1.",
-      footer = {"", "Examples:", "  whack segment drop dk_vip"})
+      description =
+          "Drop a segment on every node. An unknown segment exits 1. A segment that other"
+              + " segments read (in_segment) is dropped only with --force, which drops them too.",
+      footer = {"", "Examples:", "  whack segment drop dk_vip", "  whack segment drop vip --force"})
   static final class Drop extends ClientCommand {
     @Parameters(paramLabel = "NAME", description = "the segment's name")
     String name;
+
+    @Option(
+        names = "--force",
+        description = "also drop the segments that read it with in_segment, directly or not")
+    boolean force;
 
     @Override
     public Integer call() {
       boolean dropped;
       try (WhackClient client = connect()) {
-        dropped = client.blocking().segments().drop(name);
+        dropped = client.blocking().segments().drop(name, force);
       }
       if (!dropped) {
         throw CliException.failed("no segment " + name);

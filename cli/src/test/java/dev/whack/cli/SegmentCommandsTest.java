@@ -159,6 +159,18 @@ class SegmentCommandsTest {
   }
 
   @Test
+  void shouldDropASegmentOthersReadOnlyWithForce() {
+    assertEquals(0, cli.run("segment", "define", "base", "age > 1").exitCode());
+    assertEquals(0, cli.run("segment", "define", "reader", "in_segment(\"base\")").exitCode());
+    Cli.Run refused = cli.run("segment", "drop", "base");
+    assertEquals(1, refused.exitCode());
+    assertTrue(
+        refused.err().contains("segment base is read by reader (in_segment)"), refused.err());
+    assertEquals("dropped base\n", cli.run("segment", "drop", "base", "--force").out());
+    assertEquals(1, cli.run("segment", "drop", "reader").exitCode(), "dropped with it");
+  }
+
+  @Test
   void shouldPrintChangesAsTheyHappen() throws Exception {
     cli.run("segment", "define", "watched", "flag == true");
     CompletableFuture<Cli.Run> watch =

@@ -157,6 +157,11 @@ public final class BlockingWhackClient {
       return blocking.await(segments.drop(name));
     }
 
+    /** {@link Segments#drop(String, boolean)}. */
+    public boolean drop(String name, boolean force) {
+      return blocking.await(segments.drop(name, force));
+    }
+
     public List<SegmentInfo> list() {
       return blocking.await(segments.list());
     }

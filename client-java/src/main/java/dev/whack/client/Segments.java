@@ -55,13 +55,24 @@ public final class Segments {
         });
   }
 
-  /** Drops a segment on every node; true if any node had it. */
+  /**
+   * Drops a segment on every node; true if any node had it. A segment that others read with {@code
+   * in_segment} is not dropped: the future fails with the node's refusal naming them.
+   */
   public CompletableFuture<Boolean> drop(String name) {
+    return drop(name, false);
+  }
+
+  /**
+   * Drops a segment on every node, with {@code force} the segments that read it ({@code
+   * in_segment}, directly or through others) too; true if any node had it.
+   */
+  public CompletableFuture<Boolean> drop(String name, boolean force) {
     return Futures.attempt(
         () -> {
           Keys.segmentName(name);
           return Futures.map(
-              client.everyNode("dropping " + name, n -> new SegDropRequest(name)),
+              client.everyNode("dropping " + name, n -> new SegDropRequest(name, force)),
               dropped -> dropped.contains(Boolean.TRUE));
         });
   }

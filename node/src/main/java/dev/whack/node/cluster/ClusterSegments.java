@@ -179,13 +179,21 @@ public final class ClusterSegments {
 
   /** Drops the segment on every member; true if any member had it. */
   public CompletableFuture<Boolean> drop(String name) {
+    return drop(name, false);
+  }
+
+  /**
+   * Drops the segment on every member, with {@code force} the segments that read it too ({@link
+   * ProfileEngine#drop(String, boolean)}); true if any member had it.
+   */
+  public CompletableFuture<Boolean> drop(String name, boolean force) {
     ClusterException bad = badName(name);
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
     }
     return gather(
-        () -> engine.drop(name),
-        ("local segdrop " + name + "\r\n").getBytes(UTF_8),
+        () -> !engine.drop(name, force).isEmpty(),
+        ("local segdrop " + name + (force ? " force" : "") + "\r\n").getBytes(UTF_8),
         (member, reply) -> {
           String line = firstLine(member, reply);
           if (line.equals("DROPPED") || line.equals("NOT_FOUND")) {

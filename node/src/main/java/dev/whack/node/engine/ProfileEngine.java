@@ -7,6 +7,7 @@ import dev.whack.node.engine.expr.CompiledExpression;
 import dev.whack.node.engine.expr.EvalContext;
 import dev.whack.node.engine.expr.ExpressionCompiler;
 import dev.whack.node.engine.expr.ExpressionException;
+import dev.whack.node.engine.expr.MemberSet;
 import dev.whack.node.engine.json.JsonFormatException;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.json.ProfileJsonReader;
@@ -99,6 +100,14 @@ public final class ProfileEngine {
   private final ChangeHub hub;
   private final ReevaluationQueue timers = new ReevaluationQueue();
   private final PartitionedBitmap all = new PartitionedBitmap();
+
+  /**
+   * Serializes definitions and drops with their backfills: a segment that reads others is
+   * backfilled from their finished members, and a redefinition re-evaluates its readers after its
+   * own backfill, which concurrent definitions of the segments involved would undo.
+   */
+  private final ReentrantLock definitions = new ReentrantLock();
+
   private final ExpressionCompiler compiler;
   private final ThreadLocal<Worker> workers;
   private final java.util.List<CatalogListener> catalogListeners =
@@ -122,6 +131,13 @@ public final class ProfileEngine {
     final EvalContext oldCtx = new EvalContext().needValidity(false);
     final int[] due = new int[1024];
     int[] seen = new int[64];
+
+    /** By segment id, {@link #stamp} when this write must evaluate a segment reading others. */
+    int[] pending = new int[64];
+
+    /** By segment id, {@link #stamp} when this write changed a segment some other one reads. */
+    int[] changed = new int[64];
+
     int stamp;
     long minValid;
 
@@ -412,16 +428,21 @@ public final class ProfileEngine {
       }
       if (w.seen.length <= catalog.maxId()) {
         w.seen = Arrays.copyOf(w.seen, catalog.maxId() + 64);
+        w.pending = Arrays.copyOf(w.pending, catalog.maxId() + 64);
+        w.changed = Arrays.copyOf(w.changed, catalog.maxId() + 64);
       }
       for (int i = 0; i < w.writer.touchedAttributeCount(); i++) {
         for (Segment s : catalog.readingAttribute(w.writer.touchedAttribute(i))) {
-          reevaluateChanged(w, s, ord, key, now);
+          reevaluateChanged(w, catalog, s, ord, key, now);
         }
       }
       for (int i = 0; i < w.writer.touchedEventCount(); i++) {
         for (Segment s : catalog.readingEvent(w.writer.touchedEvent(i))) {
-          reevaluateChanged(w, s, ord, key, now);
+          reevaluateChanged(w, catalog, s, ord, key, now);
         }
+      }
+      if (catalog.readingSegments().length > 0) {
+        reevaluateReaders(w, catalog, ord, key, now);
       }
       timers.schedule(ord, w.minValid);
       w.writer.commit(current);
@@ -717,51 +738,87 @@ public final class ProfileEngine {
 
   /**
    * Defines a segment and backfills it over existing profiles before returning. Backfilled members
-   * produce no change events; profiles written during the backfill may.
+   * produce no change events; profiles written during the backfill may. Definitions and drops run
+   * one at a time. Redefining a segment that others read ({@code in_segment}) re-evaluates them
+   * after it, silently as a backfill; until then they read the replaced segment's members.
    *
-   * @throws ExpressionException with position and reason; nothing is defined
+   * @throws ExpressionException with position and reason (also for an {@code in_segment} of an
+   *     unknown segment, or one that would make segments read each other in a cycle); nothing is
+   *     defined
    * @throws SegmentException when the name is invalid or taken, or too many segments exist
    */
   public SegmentInfo define(String name, String expression) {
     SegmentRegistry.checkName(name);
     CompiledExpression compiled = compiler.compile(expression, true);
-    SegmentRegistry.Definition d;
+    definitions.lock();
     try {
-      d = registry.define(name, compiled);
-    } catch (RuntimeException e) {
-      compiler.release(compiled);
-      throw e;
+      SegmentRegistry.Definition d;
+      try {
+        d = registry.define(name, compiled);
+      } catch (RuntimeException e) {
+        compiler.release(compiled);
+        throw e;
+      }
+      if (d.replaced() != null) {
+        retire(d.replaced());
+      }
+      for (CatalogListener l : catalogListeners) {
+        l.defining(name);
+      }
+      backfill(d.segment());
+      registry.ready(d.segment());
+      if (d.replaced() != null) {
+        // Those that read the replaced segment read this one from now on; each is evaluated again
+        // for every profile, after those it reads, as a definition is (no changes told).
+        d.segment().forgetReplaced();
+        for (Segment reader : registry.catalog().readersOf(name)) {
+          backfill(reader);
+        }
+      }
+      for (CatalogListener l : catalogListeners) {
+        l.defined(name, expression);
+      }
+      return info(d.segment());
+    } finally {
+      definitions.unlock();
     }
-    if (d.replaced() != null) {
-      retire(d.replaced());
-    }
-    for (CatalogListener l : catalogListeners) {
-      l.defining(name);
-    }
-    backfill(d.segment());
-    registry.ready(d.segment());
-    for (CatalogListener l : catalogListeners) {
-      l.defined(name, expression);
-    }
-    return info(d.segment());
   }
 
   /**
    * Drops a segment and frees its members; false when it does not exist.
    *
    * @throws SegmentException when the name breaks the segment name rule (no such segment can exist,
-   *     and the caller is told why rather than "not found")
+   *     and the caller is told why rather than "not found"), or other segments read it ({@link
+   *     #drop(String, boolean)} with force drops them too)
    */
   public boolean drop(String name) {
+    return !drop(name, false).isEmpty();
+  }
+
+  /**
+   * Drops a segment and frees its members; with {@code force}, the segments that read it ({@code
+   * in_segment}, directly or through others) go too. Returns the names dropped, readers first, each
+   * told to the catalog listeners as a drop of its own; empty when the segment does not exist.
+   *
+   * @throws SegmentException when the name breaks the segment name rule, or others read it and
+   *     {@code force} is false
+   */
+  public List<String> drop(String name, boolean force) {
     SegmentRegistry.checkName(name);
-    Segment s = registry.drop(name);
-    if (s != null) {
-      retire(s);
-      for (CatalogListener l : catalogListeners) {
-        l.dropped(name);
+    definitions.lock();
+    try {
+      List<String> names = new ArrayList<>();
+      for (Segment s : registry.drop(name, force)) {
+        retire(s);
+        names.add(s.name());
+        for (CatalogListener l : catalogListeners) {
+          l.dropped(s.name());
+        }
       }
+      return names;
+    } finally {
+      definitions.unlock();
     }
-    return s != null;
   }
 
   /**
@@ -941,6 +998,7 @@ public final class ProfileEngine {
   }
 
   private long filterCount(CompiledExpression e) {
+    MemberSet[] segments = resolve(e);
     long now = clock.millis();
     Worker w = workers.get();
     long n = 0;
@@ -951,7 +1009,7 @@ public final class ProfileEngine {
         int got = all.page(p, start, buf, buf.length);
         for (int i = 0; i < got; i++) {
           byte[] blob = table.blob(buf[i]);
-          if (blob != null && e.test(bind(w, blob, now))) {
+          if (blob != null && e.test(bind(w, blob, now).segments(buf[i], segments))) {
             n++;
           }
         }
@@ -962,6 +1020,26 @@ public final class ProfileEngine {
       }
     }
     return n;
+  }
+
+  /**
+   * The current members of each segment an ad-hoc filter reads with {@code in_segment}.
+   *
+   * @throws ExpressionException at the {@code in_segment} of a segment that is not defined
+   */
+  private MemberSet[] resolve(CompiledExpression e) {
+    String[] names = e.segments();
+    MemberSet[] out = new MemberSet[names.length];
+    SegmentCatalog catalog = registry.catalog();
+    for (int i = 0; i < names.length; i++) {
+      Segment s = catalog.byName(names[i]);
+      if (s == null) {
+        throw new ExpressionException(
+            e.segmentPosition(i), "no segment " + names[i] + " is defined");
+      }
+      out[i] = s;
+    }
+    return out;
   }
 
   /** A page of keys of profiles matching an ad-hoc filter expression. */
@@ -977,6 +1055,7 @@ public final class ProfileEngine {
   }
 
   private MembersPage filterMembers(CompiledExpression e, int from, int limit) {
+    MemberSet[] segments = resolve(e);
     long now = clock.millis();
     Worker w = workers.get();
     List<String> keys = new ArrayList<>();
@@ -987,7 +1066,7 @@ public final class ProfileEngine {
         int got = all.page(p, start, buf, buf.length);
         for (int i = 0; i < got; i++) {
           byte[] blob = table.blob(buf[i]);
-          if (blob != null && e.test(bind(w, blob, now))) {
+          if (blob != null && e.test(bind(w, blob, now).segments(buf[i], segments))) {
             keys.add(ProfileCodec.keyString(blob));
             if (keys.size() == limit) {
               return new MembersPage(keys, Integer.toString(buf[i] + 1));
@@ -1181,7 +1260,7 @@ public final class ProfileEngine {
     for (Segment s : catalog.all()) {
       if (fresh) {
         CompiledExpression e = s.expression();
-        boolean in = e.test(w.ctx);
+        boolean in = test(catalog, s, w.ctx, ord);
         if (e.timeDependent()) {
           w.minValid = Math.min(w.minValid, w.ctx.validUntil());
         }
@@ -1189,10 +1268,22 @@ public final class ProfileEngine {
           hub.publish(s.name(), key, true, now);
         }
       } else {
-        reevaluate(w, s, ord, key, now);
+        reevaluate(w, catalog, s, ord, key, now);
       }
     }
     timers.schedule(ord, w.minValid);
+  }
+
+  /**
+   * Evaluates {@code s} for the profile {@code ctx} is bound to, handing an expression that reads
+   * other segments ({@code in_segment}) their members as {@code catalog} resolves them.
+   */
+  private static boolean test(SegmentCatalog catalog, Segment s, EvalContext ctx, int ord) {
+    CompiledExpression e = s.expression();
+    if (e.readsSegments()) {
+      ctx.segments(ord, catalog.reads(s));
+    }
+    return e.test(ctx);
   }
 
   /**
@@ -1203,12 +1294,19 @@ public final class ProfileEngine {
    * except where a time-dependent answer expired and its timed re-evaluation is still pending; that
    * re-evaluation then corrects it. Caller holds the stripe.
    */
-  private void reevaluateChanged(Worker w, Segment s, int ord, byte[] key, long now) {
+  private void reevaluateChanged(
+      Worker w, SegmentCatalog catalog, Segment s, int ord, byte[] key, long now) {
     if (w.seen[s.id()] == w.stamp) {
       return;
     }
     w.seen[s.id()] = w.stamp;
     CompiledExpression e = s.expression();
+    if (e.readsSegments()) {
+      // The old profile's answer would read the segments' members as they are now, not as they
+      // were: it is evaluated against its own bit instead, once those it reads are up to date.
+      w.pending[s.id()] = w.stamp;
+      return;
+    }
     boolean in = e.test(w.ctx);
     if (e.timeDependent()) {
       w.minValid = Math.min(w.minValid, w.ctx.validUntil());
@@ -1219,15 +1317,40 @@ public final class ProfileEngine {
     boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
     if (changed) {
       hub.publish(s.name(), key, in, now);
+      if (catalog.isRead(s)) {
+        w.changed[s.id()] = w.stamp;
+      }
     }
   }
 
   /**
-   * Evaluates one segment for the bound profile and applies the change. Caller holds the stripe.
+   * After an update's own segments: evaluates the segments that read others ({@code in_segment})
+   * and either read what the update touched or read a segment whose membership it changed, in
+   * dependency order, so each sees those it reads already up to date. Caller holds the stripe.
    */
-  private void reevaluate(Worker w, Segment s, int ord, byte[] key, long now) {
+  private void reevaluateReaders(Worker w, SegmentCatalog catalog, int ord, byte[] key, long now) {
+    for (Segment s : catalog.readingSegments()) {
+      boolean due = w.pending[s.id()] == w.stamp;
+      for (MemberSet read : catalog.reads(s)) {
+        if (due) {
+          break;
+        }
+        due = read instanceof Segment r && w.changed[r.id()] == w.stamp;
+      }
+      if (due && reevaluate(w, catalog, s, ord, key, now) && catalog.isRead(s)) {
+        w.changed[s.id()] = w.stamp;
+      }
+    }
+  }
+
+  /**
+   * Evaluates one segment for the bound profile and applies the change; true when its membership
+   * changed. Caller holds the stripe.
+   */
+  private boolean reevaluate(
+      Worker w, SegmentCatalog catalog, Segment s, int ord, byte[] key, long now) {
     CompiledExpression e = s.expression();
-    boolean in = e.test(w.ctx);
+    boolean in = test(catalog, s, w.ctx, ord);
     if (e.timeDependent()) {
       w.minValid = Math.min(w.minValid, w.ctx.validUntil());
     }
@@ -1235,6 +1358,7 @@ public final class ProfileEngine {
     if (changed) {
       hub.publish(s.name(), key, in, now);
     }
+    return changed;
   }
 
   private void reevaluateTimed(Worker w, int ord, long now) {
@@ -1253,9 +1377,10 @@ public final class ProfileEngine {
       }
       bind(w, blob, now);
       byte[] key = null; // copied only for a change to publish
-      for (Segment s : registry.catalog().timeDependent()) {
+      SegmentCatalog catalog = registry.catalog();
+      for (Segment s : catalog.timeDependent()) {
         CompiledExpression e = s.expression();
-        boolean in = e.test(w.ctx);
+        boolean in = test(catalog, s, w.ctx, ord);
         if (e.timeDependent()) {
           w.minValid = Math.min(w.minValid, w.ctx.validUntil());
         }
@@ -1296,7 +1421,7 @@ public final class ProfileEngine {
         long now = clock.millis();
         bind(w, blob, now);
         CompiledExpression e = s.expression();
-        if (e.test(w.ctx)) {
+        if (test(registry.catalog(), s, w.ctx, ord)) {
           s.members().add(ord);
         } else {
           s.members().remove(ord);

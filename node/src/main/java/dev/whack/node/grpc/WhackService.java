@@ -400,7 +400,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     answer(
         replies,
         segments()
-            .drop(request.getName())
+            .drop(request.getName(), request.getForce())
             .thenApply(
                 dropped -> {
                   if (!dropped) {

@@ -177,6 +177,31 @@ class ClusterSegmentsTest {
   }
 
   @Test
+  void shouldKeepSegmentsOfSegmentsOnEveryMemberAndDropThemWithForceFromAnyNode() {
+    try (RawConnection c0 = cluster.get(0).connect();
+        RawConnection c1 = cluster.get(1).connect()) {
+      for (int i = 0; i < 60; i++) {
+        String json =
+            "{\"spend\":" + (i * 10) + ",\"country\":\"" + (i % 2 == 0 ? "DK" : "SE") + "\"}";
+        c1.send("set p" + i + " 0 0 " + json.length() + "\r\n" + json + "\r\n");
+        assertEquals("STORED\r\n", c1.readLine());
+      }
+      c0.send(block("segdef vip <n>", "spend >= 300"));
+      assertEquals("DEFINED 30\r\n", c0.readLine());
+      c0.send(block("segdef vip_dk <n>", "in_segment(\"vip\") and country == \"DK\""));
+      assertEquals("DEFINED 15\r\n", c0.readLine());
+      c1.send(block("segcount <n>", "vip_dk"));
+      assertEquals("COUNT 15\r\n", c1.readLine());
+      c1.send("segdrop vip\r\n");
+      String refused = c1.readLine();
+      assertTrue(refused.startsWith("CLIENT_ERROR segment vip is read by vip_dk"), refused);
+      c1.send("segdrop vip force\r\nseglist\r\n");
+      assertEquals("DROPPED\r\n", c1.readLine());
+      assertEquals("END\r\n", c1.readLine(), "gone from every member");
+    }
+  }
+
+  @Test
   void shouldAnswerLocalCommandsForThisNodeOnly() {
     try (RawConnection c0 = cluster.get(0).connect()) {
       c0.send(block("segdef all <n>", "exists(n)"));

@@ -197,6 +197,41 @@ class RestartTest {
     return stats.toString();
   }
 
+  /**
+   * Segments that read segments come back in an order that defines each after what it reads, even
+   * when a redefinition put a segment after its reader in definition order, and a forced drop's
+   * readers stay dropped.
+   */
+  @ParameterizedTest
+  @EnumSource(Way.class)
+  void shouldComeBackWithSegmentsThatReadSegments(Way way) throws IOException {
+    String before;
+    Path restartOn;
+    try (EmbeddedNode node = start("always");
+        RawConnection c = node.connect()) {
+      expect(c, "set user:1 0 0 27\r\n{\"spend\":50,\"country\":\"DK\"}\r\n", "STORED");
+      expect(c, "set user:2 0 0 28\r\n{\"spend\":500,\"country\":\"SE\"}\r\n", "STORED");
+      define(c, "vip", "spend > 100", 1);
+      define(c, "dk", "in_segment(\"vip\") and country == \"DK\"", 0);
+      define(c, "vip", "spend > 10", 2); // now after its reader in definition order
+      if (way == Way.CRASH_AFTER_A_SNAPSHOT) {
+        c.send("snapshot\r\n");
+        assertTrue(c.readLine().startsWith("SNAPSHOT "));
+      }
+      define(c, "buyers", "in_segment(\"dk\")", 1);
+      define(c, "dropped_with_dk", "in_segment(\"buyers\")", 1);
+      expect(c, "segdrop buyers force\r\n", "DROPPED");
+      define(c, "buyers", "not in_segment(\"vip\")", 0);
+      before = state(c);
+      assertTrue(before.contains("dk -> COUNT 1"), before);
+      restartOn = crashCopy(way);
+    }
+    try (EmbeddedNode node = start(restartOn, "always");
+        RawConnection c = node.connect()) {
+      assertEquals(before, state(c));
+    }
+  }
+
   @Test
   void shouldComeBackEmptyAfterAFlushAndKeepWhatWasWrittenAfterIt() throws IOException {
     String before;

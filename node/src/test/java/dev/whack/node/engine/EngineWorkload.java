@@ -30,6 +30,20 @@ final class EngineWorkload {
     "sum(view, 2d) <= 60.0",
   };
 
+  /**
+   * Expressions over the keys and over other segments: {@code s<i>} are {@link #SEGMENTS}, {@code
+   * t<i>} these, each reading only lower ones in the order given (so defining them in order works;
+   * redefining them at random may make a cycle, which is refused).
+   */
+  static final String[] SEGMENTS_OF_SEGMENTS = {
+    "in_segment(\"s0\") and age >= 30",
+    "in_segment(\"s6\") or in_segment(\"s10\")",
+    "not in_segment(\"s2\") and bucket(4) < 2",
+    "bucket(3, \"holdout\") == 1 or in_segment(\"t0\")",
+    "in_segment(\"t1\") and not in_segment(\"t2\") and country != \"SE\"",
+    "in_segment(`s13`) or in_segment(\"t3\") and vip",
+  };
+
   private static final String[] COUNTRIES = {"DK", "SE", "NO"};
   private static final String[] TAGS = {"vip", "trial", "news"};
 

@@ -195,6 +195,10 @@ public final class KeyedEngine {
     return engine.drop(name);
   }
 
+  public List<String> drop(String name, boolean force) {
+    return engine.drop(name, force);
+  }
+
   public List<SegmentInfo> segments() {
     return engine.segments();
   }

@@ -1,8 +1,11 @@
 package dev.whack.node.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.engine.event.Days;
+import dev.whack.node.engine.expr.ExpressionException;
+import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.testing.ManualClock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -19,8 +22,10 @@ import net.jqwik.api.lifecycle.BeforeProperty;
 
 /**
  * R3: after any mix of concurrent puts, updates, deletes, segment defines and drops, and time
- * passing, every segment's incremental membership equals a brute-force evaluation of every profile,
- * and every name's reference count equals a brute-force count over the profiles and segments.
+ * passing, every segment's incremental membership equals a brute-force evaluation of every profile
+ * (for a segment that reads others with in_segment, an evaluation against their members, each
+ * itself checked the same way), and every name's reference count equals a brute-force count over
+ * the profiles and segments.
  */
 class MembershipProperties {
   private static final int THREADS = 3;
@@ -43,6 +48,16 @@ class MembershipProperties {
     KeyedEngine engine =
         new KeyedEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     int keys = 5 + r.nextInt(40);
+    if (r.nextBoolean()) {
+      // Every segment from the start, so that chains of segments reading segments that follow
+      // the clock are there for the whole run rather than only when chance defines them.
+      for (int i = 0; i < EngineWorkload.SEGMENTS.length; i++) {
+        engine.define("s" + i, EngineWorkload.SEGMENTS[i]);
+      }
+      for (int i = 0; i < EngineWorkload.SEGMENTS_OF_SEGMENTS.length; i++) {
+        engine.define("t" + i, EngineWorkload.SEGMENTS_OF_SEGMENTS[i]);
+      }
+    }
     for (int step = 0; step < 30; step++) {
       int kind = r.nextInt(10);
       if (kind < 6) {
@@ -132,15 +147,26 @@ class MembershipProperties {
   }
 
   private static void changeSegments(KeyedEngine engine, Random r) {
-    int i = r.nextInt(EngineWorkload.SEGMENTS.length);
-    String name = "s" + i;
-    if (engine.segment(name) == null) {
-      engine.define(name, EngineWorkload.SEGMENTS[i]);
-    } else if (r.nextInt(3) == 0) {
-      // Redefine under the same name with another expression.
-      engine.define(name, EngineWorkload.SEGMENTS[r.nextInt(EngineWorkload.SEGMENTS.length)]);
-    } else {
-      engine.drop(name);
+    boolean ofSegments = r.nextInt(3) == 0;
+    String[] pool = ofSegments ? EngineWorkload.SEGMENTS_OF_SEGMENTS : EngineWorkload.SEGMENTS;
+    int i = r.nextInt(pool.length);
+    String name = (ofSegments ? "t" : "s") + i;
+    try {
+      if (engine.segment(name) == null) {
+        engine.define(name, pool[i]);
+      } else if (r.nextInt(3) == 0) {
+        // Redefine under the same name with another expression.
+        engine.define(name, pool[r.nextInt(pool.length)]);
+      } else {
+        engine.drop(name, r.nextBoolean());
+      }
+    } catch (ExpressionException refused) {
+      // in_segment of a segment not defined now, or a redefinition that would make a cycle
+      String why = refused.getMessage();
+      assertTrue(why.contains("is defined") || why.contains("cycle") || why.contains("own"), why);
+    } catch (SegmentException refused) {
+      // a drop without force of a segment others read
+      assertTrue(refused.getMessage().contains("is read by"), refused.getMessage());
     }
   }
 

@@ -154,10 +154,27 @@ class GrpcServiceTest {
                                     .setExpression("n > 1"))
                             .build()));
         assertTrue(badName.getStatus().getDescription().contains("and"), badName.toString());
-        blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build());
+        blocking.defineSegment(
+            DefineSegmentRequest.newBuilder()
+                .setSegment(
+                    SegmentDefinition.newBuilder()
+                        .setName("reads_big")
+                        .setExpression("in_segment(\"big\")"))
+                .build());
+        StatusRuntimeException read =
+            GrpcCalls.assertCode(
+                Status.Code.INVALID_ARGUMENT,
+                () -> blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build()));
+        assertTrue(
+            read.getStatus().getDescription().contains("is read by reads_big"), read.toString());
+        blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").setForce(true).build());
         GrpcCalls.assertCode(
             Status.Code.NOT_FOUND,
             () -> blocking.dropSegment(DropSegmentRequest.newBuilder().setName("big").build()));
+        GrpcCalls.assertCode(
+            Status.Code.NOT_FOUND,
+            () ->
+                blocking.dropSegment(DropSegmentRequest.newBuilder().setName("reads_big").build()));
 
         HealthCheckResponse health =
             HealthGrpc.newBlockingStub(channel)

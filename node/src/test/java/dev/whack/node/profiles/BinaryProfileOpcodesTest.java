@@ -327,6 +327,21 @@ class BinaryProfileOpcodesTest {
   }
 
   @Test
+  void shouldDropASegmentOthersReadOnlyWithForceAsItsValue() {
+    set("user:1", 0, "{\"country\":\"DK\"}");
+    assertEquals(1, define("dk", "country == \"DK\""));
+    assertEquals(1, define("dk_too", "in_segment(\"dk\")"));
+    assertError(
+        call(SEG_DROP, NONE, bytes("dk"), NONE),
+        INVALID,
+        "segment dk is read by dk_too (in_segment); drop those first, or drop it with force to"
+            + " drop them too");
+    assertError(call(SEG_DROP, NONE, bytes("dk"), bytes("forcE")), INVALID, "");
+    assertEquals(OK, call(SEG_DROP, NONE, bytes("dk"), bytes("force")).status());
+    assertTrue(callMany(SEG_LIST, NONE, NONE, NONE).isEmpty(), "the reader went with it");
+  }
+
+  @Test
   void shouldListEverySegmentWithItsSizeInExtrasThenAnEmptyResponse() {
     assertTrue(
         callMany(SEG_LIST, NONE, NONE, NONE).isEmpty(), "no segments: just the empty response");

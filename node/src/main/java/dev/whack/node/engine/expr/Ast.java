@@ -39,6 +39,12 @@ sealed interface Ast {
 
   record Window(Fn fn, String event, long millis, int argPos, int pos) implements Ast {}
 
+  /** {@code bucket(n)} or {@code bucket(n, "salt")}: the key's stable bucket in [0, n). */
+  record Bucket(long buckets, String salt, int pos) implements Ast {}
+
+  /** {@code in_segment("name")}: the profile is a member of another segment. */
+  record InSegment(String segment, int pos) implements Ast {}
+
   enum Op {
     EQ("=="),
     NE("!="),

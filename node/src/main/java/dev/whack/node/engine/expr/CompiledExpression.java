@@ -14,14 +14,24 @@ public final class CompiledExpression {
   private final int[] attributes;
   private final int[] events;
   private final boolean timeDependent;
+  private final String[] segments;
+  private final int[] segmentPositions;
 
   CompiledExpression(
-      String source, Cond root, int[] attributes, int[] events, boolean timeDependent) {
+      String source,
+      Cond root,
+      int[] attributes,
+      int[] events,
+      boolean timeDependent,
+      String[] segments,
+      int[] segmentPositions) {
     this.source = source;
     this.root = root;
     this.attributes = attributes;
     this.events = events;
     this.timeDependent = timeDependent;
+    this.segments = segments;
+    this.segmentPositions = segmentPositions;
   }
 
   public String source() {
@@ -36,6 +46,27 @@ public final class CompiledExpression {
   /** Event ids the expression reads (sorted, distinct). */
   public int[] events() {
     return events.clone();
+  }
+
+  /**
+   * The segments the expression reads with {@code in_segment(...)}, distinct, in order of first
+   * use; an evaluation is handed their members in this order ({@link EvalContext#segments}).
+   */
+  public String[] segments() {
+    return segments.clone();
+  }
+
+  /**
+   * The position in the source of the first {@code in_segment} that reads {@code segments()[i]},
+   * for errors about that segment.
+   */
+  public int segmentPosition(int i) {
+    return segmentPositions[i];
+  }
+
+  /** Whether it reads any segment's members (cheaper than {@code segments().length > 0}). */
+  public boolean readsSegments() {
+    return segments.length > 0;
   }
 
   /** Whether the answer can change with time alone ({@code now()} or a window function). */

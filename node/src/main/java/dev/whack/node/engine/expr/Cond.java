@@ -106,6 +106,20 @@ abstract class Cond {
     }
   }
 
+  /** {@code in_segment(...)}: the bound ordinal is in the segment at {@code index}. */
+  static final class InSegment extends Cond {
+    final int index;
+
+    InSegment(int index) {
+      this.index = index;
+    }
+
+    @Override
+    boolean test(EvalContext c) {
+      return c.segments[index].contains(c.ordinal);
+    }
+  }
+
   /** A bare attribute as a condition: true exactly when it is the boolean {@code true}. */
   static final class Truthy extends Cond {
     final int id;

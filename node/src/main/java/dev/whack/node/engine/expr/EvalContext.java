@@ -21,7 +21,11 @@ public final class EvalContext {
   static final int TIMESTAMP = 5;
   static final int SET = 6;
 
+  private static final MemberSet[] NO_SEGMENTS = new MemberSet[0];
+
   ProfileView view;
+  int ordinal = -1;
+  MemberSet[] segments = NO_SEGMENTS;
   long now;
   int today;
   long validUntil = Long.MAX_VALUE;
@@ -47,6 +51,17 @@ public final class EvalContext {
     this.view = profile;
     this.now = nowMillis;
     this.today = Days.dayOf(nowMillis);
+    return this;
+  }
+
+  /**
+   * The profile's ordinal and the segments {@code in_segment(...)} reads, in the order of {@link
+   * CompiledExpression#segments()}: set before evaluating an expression that reads segments (an
+   * expression that reads none never looks at them).
+   */
+  public EvalContext segments(int profileOrdinal, MemberSet[] resolved) {
+    this.ordinal = profileOrdinal;
+    this.segments = resolved;
     return this;
   }
 

@@ -3,7 +3,9 @@ package dev.whack.node.engine.expr;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -44,6 +46,8 @@ public final class ExpressionCompiler {
     final boolean intern;
     final Map<String, Integer> attrs = new HashMap<>();
     final Map<String, Integer> evts = new HashMap<>();
+    final Map<String, Integer> segments = new LinkedHashMap<>();
+    final List<Integer> segmentPositions = new ArrayList<>();
     boolean timeDependent;
 
     Unit(boolean intern) {
@@ -71,6 +75,16 @@ public final class ExpressionCompiler {
       } catch (InvalidProfileException full) {
         throw new ExpressionException(pos, full.getMessage());
       }
+    }
+
+    /** The index of a segment {@code in_segment} reads, each name once, in order of first use. */
+    int segment(String name, int pos) {
+      return segments.computeIfAbsent(
+          name,
+          n -> {
+            segmentPositions.add(pos);
+            return segments.size();
+          });
     }
 
     void release() {
@@ -108,7 +122,14 @@ public final class ExpressionCompiler {
     Unit u = new Unit(internNames);
     try {
       Cond root = cond(ast, u);
-      return new CompiledExpression(source, root, ids(u.attrs), ids(u.evts), u.timeDependent);
+      return new CompiledExpression(
+          source,
+          root,
+          ids(u.attrs),
+          ids(u.evts),
+          u.timeDependent,
+          u.segments.keySet().toArray(String[]::new),
+          u.segmentPositions.stream().mapToInt(Integer::intValue).toArray());
     } catch (RuntimeException e) {
       u.release();
       throw e;
@@ -129,6 +150,7 @@ public final class ExpressionCompiler {
       case Ast.Exists x -> new Cond.Exists(u.attr(x.attribute(), x.pos()));
       case Ast.Attr a -> new Cond.Truthy(u.attr(a.name(), a.pos()));
       case Ast.Bool b -> new Cond.Const(b.value());
+      case Ast.InSegment in -> new Cond.InSegment(u.segment(in.segment(), in.pos()));
       case Ast.Compare c -> compare(c, u);
       case Ast.In in -> {
         Cond inner = in(in, u);
@@ -205,6 +227,7 @@ public final class ExpressionCompiler {
       case Ast.Timestamp t -> Type.TIMESTAMP;
       case Ast.Now n -> Type.TIMESTAMP;
       case Ast.Window w -> Type.NUMBER;
+      case Ast.Bucket b -> Type.NUMBER;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -232,6 +255,7 @@ public final class ExpressionCompiler {
       }
       case Ast.Attr a -> new Operand.AttrRef(u.attr(a.name(), a.pos()));
       case Ast.Window w -> window(w, u);
+      case Ast.Bucket b -> new Operand.Bucket(b.buckets(), b.salt());
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
@@ -269,8 +293,10 @@ public final class ExpressionCompiler {
       case Ast.Duration d -> "a duration";
       case Ast.ListOf l -> "a list";
       case Ast.Window w -> "a number";
+      case Ast.Bucket b -> "a number";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
+      case Ast.InSegment x -> "in_segment(...)";
       default -> "a condition";
     };
   }

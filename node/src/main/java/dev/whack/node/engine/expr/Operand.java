@@ -1,8 +1,11 @@
 package dev.whack.node.engine.expr;
 
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
 import dev.whack.node.engine.codec.Bytes;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
+import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ValueType;
 import java.nio.charset.StandardCharsets;
 
@@ -118,6 +121,38 @@ abstract class Operand {
     int load(EvalContext c, int slot) {
       c.lng[slot] = c.now + offset;
       return EvalContext.TIMESTAMP;
+    }
+  }
+
+  /**
+   * {@code bucket(n[, salt])}: the profile's key hashed into one of {@code n} buckets, the same on
+   * every node, restart and version: XXH3-64 of the key's bytes, seeded with XXH3-64 of {@code
+   * "whack-bucket:" + salt} (so a salt draws an independent split, and no split follows the
+   * cluster's ring or lock stripes, which hash keys unseeded), taken unsigned modulo {@code n}.
+   */
+  static final class Bucket extends Operand {
+    private static final Hasher64 SEEDS = Hashing.xxh3_64();
+
+    final long buckets;
+    final Hasher64 hasher;
+
+    Bucket(long buckets, String salt) {
+      this.buckets = buckets;
+      this.hasher =
+          Hashing.xxh3_64(
+              SEEDS.hashBytesToLong(("whack-bucket:" + salt).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The bucket of a key's bytes; what an evaluation reads, for anyone who must agree. */
+    long of(byte[] b, int off, int len) {
+      return Long.remainderUnsigned(hasher.hashBytesToLong(b, off, len), buckets);
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      byte[] blob = c.view.blob();
+      c.lng[slot] = of(blob, ProfileCodec.keyStart(blob), ProfileCodec.keyLength(blob));
+      return EvalContext.INT;
     }
   }
 

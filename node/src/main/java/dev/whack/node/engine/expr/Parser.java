@@ -20,6 +20,9 @@ final class Parser {
   /** Deepest accepted nesting of parentheses and prefix operators. */
   static final int MAX_DEPTH = 64;
 
+  /** Most buckets {@code bucket(n)} may split profiles into. */
+  static final long MAX_BUCKETS = 1_000_000_000L;
+
   private final List<Token> tokens;
   private int i;
   private int depth;
@@ -260,12 +263,43 @@ final class Parser {
         expect(Kind.RPAREN, "')' to close " + name.text() + "(");
         return new Ast.Window(fn, event.text(), d.number(), d.pos(), name.pos());
       }
+      case "bucket" -> {
+        Token n = next();
+        if (n.kind() != Kind.INT) {
+          throw new ExpressionException(
+              n.pos(), "expected a number of buckets in bucket(...), found " + n.describe());
+        }
+        long buckets = integer(n, false);
+        if (buckets < 1 || buckets > MAX_BUCKETS) {
+          throw new ExpressionException(
+              n.pos(), "the number of buckets is 1 to " + MAX_BUCKETS + ", found " + buckets);
+        }
+        String salt = "";
+        if (peek().kind() == Kind.COMMA) {
+          next();
+          salt = expect(Kind.STRING, "a salt string (like \"holdout-2026\") in bucket(...)").text();
+        }
+        expect(Kind.RPAREN, "')' to close bucket(");
+        return new Ast.Bucket(buckets, salt, name.pos());
+      }
+      case "in_segment" -> {
+        Token segment = next();
+        if (segment.kind() != Kind.STRING && segment.kind() != Kind.IDENT) {
+          throw new ExpressionException(
+              segment.pos(),
+              "expected a segment name (like \"vip\") in in_segment(...), found "
+                  + segment.describe());
+        }
+        expect(Kind.RPAREN, "')' to close in_segment(");
+        return new Ast.InSegment(segment.text(), segment.pos());
+      }
       default ->
           throw new ExpressionException(
               name.pos(),
               "unknown function '"
                   + name.text()
-                  + "' (known: now, exists, count, sum, avg, variance, decayed)");
+                  + "' (known: now, exists, count, sum, avg, variance, decayed, bucket,"
+                  + " in_segment)");
     }
   }
 }

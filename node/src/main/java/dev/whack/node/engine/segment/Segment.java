@@ -1,6 +1,7 @@
 package dev.whack.node.engine.segment;
 
 import dev.whack.node.engine.expr.CompiledExpression;
+import dev.whack.node.engine.expr.MemberSet;
 
 /**
  * A defined segment: its name, compiled expression and members.
@@ -8,7 +9,7 @@ import dev.whack.node.engine.expr.CompiledExpression;
  * <p>Concurrency: the name and expression are immutable; {@link #members} documents its own
  * locking; {@code ready} and {@code dropped} are volatile flags written once.
  */
-public final class Segment {
+public final class Segment implements MemberSet {
   private final int id;
   private final String name;
   private final CompiledExpression expression;
@@ -16,10 +17,33 @@ public final class Segment {
   private volatile boolean ready;
   private volatile boolean dropped;
 
-  Segment(int id, String name, CompiledExpression expression) {
+  /**
+   * The segment of the same name this one replaced, while this one is backfilled: segments that
+   * read this one ({@code in_segment}) read the replaced one's members until then, rather than a
+   * half-built set. Null once the dependants have been brought up to date.
+   */
+  private volatile Segment replaced;
+
+  Segment(int id, String name, CompiledExpression expression, Segment replaced) {
     this.id = id;
     this.name = name;
     this.expression = expression;
+    this.replaced = replaced;
+  }
+
+  /**
+   * Whether {@code ordinal} is a member as the segments reading this one see it: this one's
+   * members, or the replaced segment's until this one's backfill and its dependants' are done.
+   */
+  @Override
+  public boolean contains(int ordinal) {
+    Segment previous = replaced;
+    return (previous == null ? members : previous.members).contains(ordinal);
+  }
+
+  /** Dependants read this segment's own members from now on. */
+  public void forgetReplaced() {
+    replaced = null;
   }
 
   /** Small dense id, recycled after a drop; unique among the segments of one catalog. */

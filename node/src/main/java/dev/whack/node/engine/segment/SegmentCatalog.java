@@ -1,10 +1,14 @@
 package dev.whack.node.engine.segment;
 
+import dev.whack.node.engine.expr.MemberSet;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An immutable snapshot of the defined segments with the indexes an update needs: which segments
@@ -14,6 +18,7 @@ import java.util.Map;
  */
 public final class SegmentCatalog {
   private static final Segment[] NONE = new Segment[0];
+  private static final MemberSet NO_MEMBERS = ordinal -> false;
   static final SegmentCatalog EMPTY = new SegmentCatalog(List.of());
 
   private final Segment[] all;
@@ -23,17 +28,52 @@ public final class SegmentCatalog {
   private final Segment[] timeDependent;
   private final int maxId;
 
+  /** By segment id: the segments its {@code in_segment(...)} reads, in its expression's order. */
+  private final MemberSet[][] reads;
+
+  /** The segments that read other segments, each after every segment it reads. */
+  private final Segment[] readingSegments;
+
+  /** By segment id: whether some segment reads it. */
+  private final boolean[] read;
+
   SegmentCatalog(List<Segment> segments) {
-    all = segments.toArray(NONE);
     byName = new LinkedHashMap<>();
+    int max = -1;
+    for (Segment s : segments) {
+      byName.put(s.name(), s);
+      max = Math.max(max, s.id());
+    }
+    maxId = max;
+    all = dependencyOrder(segments);
+    reads = new MemberSet[max + 1][];
+    read = new boolean[max + 1];
     List<Segment> timed = new ArrayList<>();
+    List<Segment> readers = new ArrayList<>();
+    boolean[] timedById = new boolean[max + 1];
     int attrs = 0;
     int events = 0;
-    int max = -1;
     for (Segment s : all) {
-      byName.put(s.name(), s);
-      if (s.expression().timeDependent()) {
+      String[] names = s.expression().segments();
+      MemberSet[] resolved = new MemberSet[names.length];
+      // Time reaches a segment through the segments it reads: when theirs changes on a timer,
+      // its answer may change with it, so it is re-evaluated on the same timer.
+      boolean timeDependent = s.expression().timeDependent();
+      for (int i = 0; i < names.length; i++) {
+        Segment target = byName.get(names[i]);
+        resolved[i] = target == null ? NO_MEMBERS : target;
+        if (target != null) {
+          read[target.id()] = true;
+          timeDependent |= timedById[target.id()];
+        }
+      }
+      reads[s.id()] = resolved;
+      timedById[s.id()] = timeDependent;
+      if (timeDependent) {
         timed.add(s);
+      }
+      if (names.length > 0) {
+        readers.add(s);
       }
       for (int a : s.expression().attributes()) {
         attrs = Math.max(attrs, a + 1);
@@ -41,12 +81,45 @@ public final class SegmentCatalog {
       for (int e : s.expression().events()) {
         events = Math.max(events, e + 1);
       }
-      max = Math.max(max, s.id());
     }
-    maxId = max;
     timeDependent = timed.toArray(NONE);
+    readingSegments = readers.toArray(NONE);
     byAttribute = index(attrs, true);
     byEvent = index(events, false);
+  }
+
+  /**
+   * The segments with each one after every segment it reads, otherwise in the order given
+   * (definition order); definitions are checked to make no cycle ({@link #cycleThrough}), and a
+   * segment that reads one not here (never made by a definition) is placed as if it read nothing.
+   */
+  private Segment[] dependencyOrder(List<Segment> segments) {
+    List<Segment> order = new ArrayList<>(segments.size());
+    Set<String> placed = new HashSet<>();
+    List<Segment> waiting = new ArrayList<>(segments);
+    while (!waiting.isEmpty()) {
+      boolean progress = false;
+      for (Iterator<Segment> it = waiting.iterator(); it.hasNext(); ) {
+        Segment s = it.next();
+        boolean ready = true;
+        for (String n : s.expression().segments()) {
+          if (byName.containsKey(n) && !placed.contains(n)) {
+            ready = false;
+            break;
+          }
+        }
+        if (ready) {
+          order.add(s);
+          placed.add(s.name());
+          it.remove();
+          progress = true;
+        }
+      }
+      if (!progress) {
+        throw new IllegalStateException("segments read each other in a cycle: " + waiting);
+      }
+    }
+    return order.toArray(NONE);
   }
 
   private Segment[][] index(int size, boolean attributes) {
@@ -76,7 +149,11 @@ public final class SegmentCatalog {
     return new SegmentCatalog(next);
   }
 
-  /** Every segment, in definition order. Do not modify. */
+  /**
+   * Every segment, each after the segments it reads ({@code in_segment}), otherwise in definition
+   * order; so evaluating them in this order sees every segment read already up to date. Do not
+   * modify.
+   */
   public Segment[] all() {
     return all;
   }
@@ -95,9 +172,84 @@ public final class SegmentCatalog {
     return id >= 0 && id < byEvent.length ? byEvent[id] : NONE;
   }
 
-  /** Segments whose answer can change with time alone. Do not modify. */
+  /**
+   * Segments whose answer can change with time alone, or through a segment they read that can; in
+   * the order of {@link #all}. Do not modify.
+   */
   public Segment[] timeDependent() {
     return timeDependent;
+  }
+
+  /** The members {@code s}'s {@code in_segment(...)} reads, in its expression's order. */
+  public MemberSet[] reads(Segment s) {
+    return reads[s.id()];
+  }
+
+  /**
+   * Segments that read other segments, each after those it reads (in the order of {@link #all}). Do
+   * not modify.
+   */
+  public Segment[] readingSegments() {
+    return readingSegments;
+  }
+
+  /** Whether some segment of this catalog reads {@code s} with {@code in_segment}. */
+  public boolean isRead(Segment s) {
+    return s.id() < read.length && read[s.id()];
+  }
+
+  /**
+   * The segments that read {@code name}, directly or through others, in the order of {@link #all}
+   * (so each comes after those it reads).
+   */
+  public List<Segment> readersOf(String name) {
+    Set<String> reached = new HashSet<>();
+    reached.add(name);
+    List<Segment> out = new ArrayList<>();
+    for (Segment s : all) {
+      for (String n : s.expression().segments()) {
+        if (reached.contains(n)) {
+          reached.add(s.name());
+          out.add(s);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether a definition of {@code name} reading the segments {@code reads} would make a cycle: the
+   * chain of segments from one it reads to {@code name} itself, each reading the next (just {@code
+   * [name]} when it would read itself), or null when there is none.
+   */
+  public List<String> cycleThrough(String name, String[] reads) {
+    for (String r : reads) {
+      List<String> path = pathTo(r, name, new HashSet<>());
+      if (path != null) {
+        return path;
+      }
+    }
+    return null;
+  }
+
+  /** A chain of reads from segment {@code from} to {@code to}, both included, or null. */
+  private List<String> pathTo(String from, String to, Set<String> visited) {
+    if (from.equals(to)) {
+      return new ArrayList<>(List.of(from));
+    }
+    Segment s = byName.get(from);
+    if (s == null || !visited.add(from)) {
+      return null;
+    }
+    for (String next : s.expression().segments()) {
+      List<String> rest = pathTo(next, to, visited);
+      if (rest != null) {
+        rest.add(0, from);
+        return rest;
+      }
+    }
+    return null;
   }
 
   /** Highest segment id in this catalog, or -1. */

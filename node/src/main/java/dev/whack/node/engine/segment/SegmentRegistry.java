@@ -1,7 +1,10 @@
 package dev.whack.node.engine.segment;
 
 import dev.whack.node.engine.expr.CompiledExpression;
+import dev.whack.node.engine.expr.ExpressionException;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 
 /**
  * Owns the current {@link SegmentCatalog}: validates names, hands out segment ids and publishes a
@@ -76,16 +79,25 @@ public final class SegmentRegistry {
   /** What a definition published, and the segment of the same name it replaced (or null). */
   public record Definition(Segment segment, Segment replaced) {}
 
-  /** Publishes a new segment (not yet backfilled), replacing one of the same name. */
+  /**
+   * Publishes a new segment (not yet backfilled), replacing one of the same name. The segments its
+   * {@code in_segment(...)} reads must exist, and reading them must make no cycle.
+   *
+   * @throws ExpressionException at the {@code in_segment} that reads an unknown segment or closes a
+   *     cycle
+   */
   public synchronized Definition define(String name, CompiledExpression expression) {
     checkName(name);
+    checkReads(name, expression);
     Segment old = catalog.byName(name);
     if (old == null && catalog.all().length >= maxSegments) {
       throw new SegmentException("the node holds at most " + maxSegments + " segments");
     }
     int id = usedIds.nextClearBit(0);
     usedIds.set(id);
-    Segment s = new Segment(id, name, expression);
+    // Segments that read the old one go on reading its members until the new one and they are
+    // re-evaluated (ProfileEngine.define); one that reads nothing has no use for them.
+    Segment s = new Segment(id, name, expression, old != null && catalog.isRead(old) ? old : null);
     if (old != null) {
       // Redefinition: one catalog swap replaces the old segment with the new one.
       catalog = catalog.without(old).with(s);
@@ -97,16 +109,64 @@ public final class SegmentRegistry {
     return new Definition(s, old);
   }
 
-  /** Unpublishes a segment; its members become garbage. Returns it, or null if unknown. */
-  public synchronized Segment drop(String name) {
+  private void checkReads(String name, CompiledExpression expression) {
+    String[] reads = expression.segments();
+    for (int i = 0; i < reads.length; i++) {
+      if (!reads[i].equals(name) && catalog.byName(reads[i]) == null) {
+        throw new ExpressionException(
+            expression.segmentPosition(i), "no segment " + reads[i] + " is defined");
+      }
+    }
+    List<String> cycle = catalog.cycleThrough(name, reads);
+    if (cycle != null) {
+      int pos = expression.segmentPosition(List.of(reads).indexOf(cycle.get(0)));
+      if (cycle.size() == 1) {
+        throw new ExpressionException(pos, "a segment cannot be defined by its own members");
+      }
+      throw new ExpressionException(
+          pos,
+          "segments would read each other in a cycle: "
+              + name
+              + " -> "
+              + String.join(" -> ", cycle)
+              + " (each reads the next with in_segment)");
+    }
+  }
+
+  /**
+   * Unpublishes a segment; its members become garbage. A segment that others read (with {@code
+   * in_segment}, directly or through others) is dropped only with {@code force}, and then they go
+   * with it. Returns what was dropped, those that read others first (the order in which dropping
+   * them one by one is allowed), or nothing when the name is unknown.
+   *
+   * @throws SegmentException when others read it and {@code force} is false
+   */
+  public synchronized List<Segment> drop(String name, boolean force) {
     Segment s = catalog.byName(name);
     if (s == null) {
-      return null;
+      return List.of();
     }
-    catalog = catalog.without(s);
-    s.markDropped();
-    usedIds.clear(s.id());
-    return s;
+    List<Segment> readers = catalog.readersOf(name);
+    if (!readers.isEmpty() && !force) {
+      throw new SegmentException(
+          "segment "
+              + name
+              + " is read by "
+              + String.join(", ", readers.stream().map(Segment::name).toList())
+              + " (in_segment); drop those first, or drop it with force to drop them too");
+    }
+    List<Segment> dropped = new ArrayList<>(readers.reversed());
+    dropped.add(s);
+    SegmentCatalog next = catalog;
+    for (Segment d : dropped) {
+      next = next.without(d);
+    }
+    catalog = next;
+    for (Segment d : dropped) {
+      d.markDropped();
+      usedIds.clear(d.id());
+    }
+    return dropped;
   }
 
   /** Marks a segment's backfill as finished. */

@@ -653,23 +653,34 @@ final class ProfileCommands {
     return out.toString().getBytes(UTF_8);
   }
 
-  /** "segdrop <name> [noreply]". */
+  /**
+   * "segdrop <name> [force] [noreply]": with {@code force}, the segments that read it ({@code
+   * in_segment}) are dropped with it rather than the drop refused.
+   */
   private void segdrop(AsciiLine line, AsciiCommands.Framing framing) {
-    if (line.moreTokens || line.tokenCount < 2 || line.tokenCount > 3) {
+    if (line.moreTokens || line.tokenCount < 2 || line.tokenCount > 4) {
       error(AsciiCommands.ERROR);
       return;
     }
     boolean noreply = AsciiCommands.isNoreply(line);
+    int options = line.tokenCount - 2 - (noreply ? 1 : 0);
+    boolean force = options == 1 && line.token(2).equals("force");
+    if (options > (force ? 1 : 0)) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
     if (!local) {
       answerLater(
-          clusterSegments.drop(line.token(1)).thenApply(dropped -> dropped ? DROPPED : NOT_FOUND),
+          clusterSegments
+              .drop(line.token(1), force)
+              .thenApply(dropped -> dropped ? DROPPED : NOT_FOUND),
           noreply,
           framing);
       return;
     }
     boolean dropped;
     try {
-      dropped = engine.drop(line.token(1));
+      dropped = !engine.drop(line.token(1), force).isEmpty();
     } catch (EngineException e) {
       String reason = ProfileRejectedException.oneLine(e.getMessage());
       clientError(noreply, ascii("CLIENT_ERROR " + reason + "\r\n"));

@@ -29,6 +29,8 @@ import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WritesThroughLog;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -50,6 +52,10 @@ final class SegmentOpcodes {
   static final int UPDATEQ = 0x61;
   static final int SEG_DEFINE = 0x62;
   static final int SEG_DROP = 0x63;
+
+  /** SegDrop's value that drops the segments reading the segment with it ({@code in_segment}). */
+  private static final byte[] FORCE = "force".getBytes(StandardCharsets.US_ASCII);
+
   static final int SEG_LIST = 0x64;
   static final int SEG_COUNT = 0x65;
   static final int SEG_MEMBERS = 0x66;
@@ -127,7 +133,8 @@ final class SegmentOpcodes {
     return switch (r.opcode) {
       case UPDATE, UPDATEQ -> (ext == 0 || ext == 4) && key > 0 && body > ext + key;
       case SEG_DEFINE -> ext == 0 && key > 0 && body > key;
-      case SEG_DROP, SEG_OF -> ext == 0 && key > 0 && body == key;
+      case SEG_DROP -> ext == 0 && key > 0 && (body == key || body == key + FORCE.length);
+      case SEG_OF -> ext == 0 && key > 0 && body == key;
       case SEG_LIST -> ext == 0 && key == 0 && body == 0;
       case SEG_COUNT, FILTER_COUNT -> ext == 0 && key == 0 && body > 0;
       case SEG_MEMBERS, FILTER_MEMBERS -> ext == 4 && body > ext + key;
@@ -168,6 +175,10 @@ final class SegmentOpcodes {
     if (!handles(r.opcode)) {
       return false;
     }
+    if (r.opcode == SEG_DROP && badDropValue(r)) {
+      out.error(r, STATUS_INVALID_ARGUMENTS);
+      return true;
+    }
     if (clusterSegments != null && askCluster(r, framing)) {
       return true;
     }
@@ -179,7 +190,7 @@ final class SegmentOpcodes {
           respondLong(r, info.size());
         }
         case SEG_DROP -> {
-          if (engine.drop(key(r))) {
+          if (!engine.drop(key(r), force(r)).isEmpty()) {
             out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
           } else {
             out.error(r, STATUS_KEY_NOT_FOUND);
@@ -238,7 +249,7 @@ final class SegmentOpcodes {
       case SEG_DROP ->
           answerLater(
               r,
-              clusterSegments.drop(key(r)),
+              clusterSegments.drop(key(r), force(r)),
               (opcode, opaque, dropped) -> {
                 if (dropped) {
                   out.header(opcode, STATUS_OK, 0, 0, 0, opaque, 0);
@@ -484,6 +495,16 @@ final class SegmentOpcodes {
 
   private static String value(BinaryRequest r) {
     return new String(r.value, UTF_8);
+  }
+
+  /** Whether a SegDrop asks to drop the segments reading it too: its value is {@code force}. */
+  private static boolean force(BinaryRequest r) {
+    return r.value != null && r.value.length > 0;
+  }
+
+  /** A SegDrop whose value is neither empty nor {@code force}. */
+  private static boolean badDropValue(BinaryRequest r) {
+    return r.value != null && r.value.length > 0 && !Arrays.equals(r.value, FORCE);
   }
 
   private static String cursor(BinaryRequest r) {
