@@ -25,9 +25,9 @@ import java.util.function.Supplier;
  * member answers for the profiles it holds, this node directly and the others through {@code local}
  * text commands (the cluster's own wire, relayed by {@link Cluster#relay}), and the answers are
  * combined into plain values that each front end encodes. Sizes and counts add up; lists merge by
- * name; a definition or a drop goes to every member; member pages walk the members in ring order
- * behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile lives on
- * exactly one member, so the combined answers are exact.
+ * name; a definition, its dry run or a drop goes to every member; member pages walk the members in
+ * ring order behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile
+ * lives on exactly one member, so the combined answers are exact.
  *
  * <p>A future fails with a {@link ClusterException}: refused when this node or a member refused the
  * question, failed when a member could not be reached or answered with an error of its own. Every
