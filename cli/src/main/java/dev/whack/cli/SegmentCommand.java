@@ -5,7 +5,9 @@ import dev.whack.cli.output.Table;
 import dev.whack.client.BadExpressionException;
 import dev.whack.client.PartialCount;
 import dev.whack.client.SegmentChange;
+import dev.whack.client.SegmentDryRun;
 import dev.whack.client.SegmentInfo;
+import dev.whack.client.Segments;
 import dev.whack.client.Watch;
 import dev.whack.client.WatchListener;
 import dev.whack.client.WhackClient;
@@ -94,14 +96,17 @@ final class SegmentCommand implements Runnable {
       description = {
         "Define a segment (or replace its definition) on every node; existing profiles are",
         "evaluated first. Prints its size. A bad expression exits 1 with the position and reason,",
-        "and nothing is defined."
+        "and nothing is defined.",
+        "With --dry-run nothing is defined (no backfill, no change to watchers): prints the size",
+        "the segment would have now and a sample of its members, one key per line."
       },
       footer = {
         "",
         "Examples:",
         "  whack segment define dk_vip 'country == \"DK\" and \"vip\" in tags'",
         "  whack segment define active_7d 'last_seen > now() - 7d'",
-        "  whack segment define buyers 'count(purchase, 30d) >= 3 and sum(purchase, 30d) > 100.0'"
+        "  whack segment define buyers 'count(purchase, 30d) >= 3 and sum(purchase, 30d) > 100.0'",
+        "  whack segment define --dry-run --sample 3 dk_vip 'country == \"DK\" and \"vip\" in tags'"
       })
   static final class Define extends ClientCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "the segment's name")
@@ -114,12 +119,37 @@ final class SegmentCommand implements Runnable {
         description = "the filter expression")
     List<String> expression;
 
-    @Option(names = "--json", description = "print {\"name\":...,\"size\":N}")
+    @Option(
+        names = "--json",
+        description =
+            "print {\"name\":...,\"size\":N} (with --dry-run also \"dry_run\":true and"
+                + " \"sample\":[keys])")
     boolean json;
+
+    @Option(
+        names = "--dry-run",
+        description =
+            "define nothing: print the size the segment would have now and a sample of its keys")
+    boolean dryRun;
+
+    @Option(
+        names = "--sample",
+        paramLabel = "N",
+        description = "with --dry-run: keys to print, 0 to 1000 (default 10)")
+    Integer sample;
 
     @Override
     public Integer call() {
+      if (sample != null && !dryRun) {
+        throw CliException.usage("--sample goes with --dry-run");
+      }
+      if (sample != null && (sample < 0 || sample > 1000)) {
+        throw CliException.usage("--sample is 0 to 1000, got " + sample);
+      }
       String text = String.join(" ", expression);
+      if (dryRun) {
+        return dryRun(text);
+      }
       long size;
       try (WhackClient client = connect()) {
         size = withExpression(text, () -> client.blocking().segments().define(name, text));
@@ -136,6 +166,43 @@ final class SegmentCommand implements Runnable {
       } else {
         out().println("defined " + name + ": " + size + (size == 1 ? " profile" : " profiles"));
       }
+      return Whack.EXIT_OK;
+    }
+
+    /** "would define NAME: N profiles (dry run: nothing defined)", then the sample's keys. */
+    private int dryRun(String text) {
+      int keys = sample == null ? Segments.DEFAULT_SAMPLE : sample;
+      SegmentDryRun result;
+      try (WhackClient client = connect()) {
+        result = withExpression(text, () -> client.blocking().segments().dryRun(name, text, keys));
+      }
+      if (json) {
+        JsonOut.print(
+            out(),
+            g -> {
+              g.writeStartObject();
+              g.writeStringField("name", name);
+              g.writeBooleanField("dry_run", true);
+              g.writeNumberField("size", result.count());
+              g.writeArrayFieldStart("sample");
+              for (String key : result.sample()) {
+                g.writeString(key);
+              }
+              g.writeEndArray();
+              g.writeEndObject();
+            });
+        return Whack.EXIT_OK;
+      }
+      long size = result.count();
+      out()
+          .println(
+              "would define "
+                  + name
+                  + ": "
+                  + size
+                  + (size == 1 ? " profile" : " profiles")
+                  + " (dry run: nothing defined)");
+      printKeys(out(), false, result.sample().stream());
       return Whack.EXIT_OK;
     }
   }

@@ -57,6 +57,55 @@ class SegmentCommandsTest {
   }
 
   @Test
+  void shouldDryRunADefinitionPrintingTheSizeAndASampleAndDefineNothing() {
+    Cli.Run run = cli.run("segment", "define", "--dry-run", "--sample", "3", "old", "age >= 35");
+    assertEquals(0, run.exitCode(), run.toString());
+    List<String> lines = run.lines();
+    assertEquals("would define old: 5 profiles (dry run: nothing defined)", lines.get(0));
+    assertEquals(4, lines.size(), run.out());
+    List<String> old = List.of("u:15", "u:16", "u:17", "u:18", "u:19");
+    assertTrue(old.containsAll(lines.subList(1, 4)), run.out());
+    assertEquals(3, lines.stream().skip(1).distinct().count(), run.out());
+
+    Cli.Run byDefault = cli.run("segment", "define", "old", "age >= 35", "--dry-run");
+    assertEquals(
+        old, byDefault.lines().stream().skip(1).sorted().toList(), "ten keys by default: all five");
+    Cli.Run json =
+        cli.run("segment", "define", "--dry-run", "--sample", "0", "old", "age >= 35", "--json");
+    assertEquals("{\"name\":\"old\",\"dry_run\":true,\"size\":5,\"sample\":[]}\n", json.out());
+    Cli.Run none = cli.run("segment", "define", "--dry-run", "nobody", "age", ">", "1000");
+    assertEquals("would define nobody: 0 profiles (dry run: nothing defined)\n", none.out());
+
+    Cli.Run list = cli.run("segment", "list", "--json");
+    assertTrue(!list.out().contains("old") && !list.out().contains("nobody"), list.out());
+    assertEquals(1, cli.run("segment", "count", "old").exitCode(), "nothing was defined");
+  }
+
+  @Test
+  void shouldExitAsADefinitionDoesWhenADryRunIsRefused() {
+    Cli.Run bad = cli.run("segment", "define", "--dry-run", "broken", "country == \"DK\" and and");
+    assertEquals(1, bad.exitCode(), bad.toString());
+    assertTrue(
+        bad.err().startsWith("whack segment define: bad expression at position 20: "), bad.err());
+    assertTrue(bad.err().endsWith("(near 'and')\n"), bad.err());
+    Cli.Run badName = cli.run("segment", "define", "--dry-run", "xor", "age > 1");
+    assertEquals(1, badName.exitCode(), badName.toString());
+    assertTrue(
+        badName.err().startsWith("whack segment define: bad segment name xor"), badName.err());
+    for (String[] args :
+        new String[][] {
+          {"segment", "define", "--sample", "3", "x", "age > 1"},
+          {"segment", "define", "--dry-run", "--sample", "1001", "x", "age > 1"},
+          {"segment", "define", "--dry-run", "--sample", "-1", "x", "age > 1"}
+        }) {
+      Cli.Run usage = cli.run(args);
+      assertEquals(2, usage.exitCode(), usage.toString());
+      assertEquals("", usage.out());
+    }
+    assertEquals(1, cli.run("segment", "count", "x").exitCode(), "nothing was defined");
+  }
+
+  @Test
   void shouldRejectABadExpressionWithItsPositionAndDefineNothing() {
     Cli.Run run = cli.run("segment", "define", "broken", "country == \"DK\" and and");
     assertEquals(1, run.exitCode(), run.toString());

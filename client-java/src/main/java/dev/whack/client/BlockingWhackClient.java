@@ -153,6 +153,15 @@ public final class BlockingWhackClient {
       return blocking.await(segments.define(name, expression));
     }
 
+    /** What defining the segment would give now, defining nothing; see {@link Segments#dryRun}. */
+    public SegmentDryRun dryRun(String name, String expression, int sample) {
+      return blocking.await(segments.dryRun(name, expression, sample));
+    }
+
+    public SegmentDryRun dryRun(String name, String expression) {
+      return blocking.await(segments.dryRun(name, expression));
+    }
+
     public boolean drop(String name) {
       return blocking.await(segments.drop(name));
     }

@@ -8,6 +8,7 @@ import dev.whack.client.protocol.MembersPage;
 import dev.whack.client.protocol.MembersRequest;
 import dev.whack.client.protocol.SegDefineRequest;
 import dev.whack.client.protocol.SegDropRequest;
+import dev.whack.client.protocol.SegDryRunRequest;
 import dev.whack.client.protocol.SegListRequest;
 import dev.whack.client.protocol.SegOfRequest;
 import dev.whack.client.protocol.WatchRequest;
@@ -53,6 +54,52 @@ public final class Segments {
           return sum(
               client.everyNode("defining " + name, n -> new SegDefineRequest(name, expression)));
         });
+  }
+
+  /** Keys in a dry run's sample when none is asked for. */
+  public static final int DEFAULT_SAMPLE = 10;
+
+  /** {@link #dryRun(String, String, int)} with a sample of {@value #DEFAULT_SAMPLE} keys. */
+  public CompletableFuture<SegmentDryRun> dryRun(String name, String expression) {
+    return dryRun(name, expression, DEFAULT_SAMPLE);
+  }
+
+  /**
+   * What {@link #define} would give now, defining nothing (no backfill, no change to watchers): the
+   * number of profiles the expression matches over every node, and up to {@code sample} (0 to 1000)
+   * of their keys, taken from each node's in turn (the first of each node, then the second...).
+   * Each node checks the name and compiles the expression as a definition would, so a bad
+   * expression fails with {@link BadExpressionException} as {@link #define} does.
+   */
+  public CompletableFuture<SegmentDryRun> dryRun(String name, String expression, int sample) {
+    Objects.requireNonNull(expression, "expression");
+    return Futures.attempt(
+        () -> {
+          new SegDryRunRequest(name, expression, sample); // checks before anything is sent
+          return Futures.map(
+              client.everyNode(
+                  "dry run of " + name, n -> new SegDryRunRequest(name, expression, sample)),
+              perNode -> merge(perNode, sample));
+        });
+  }
+
+  /** Counts added; the sample taken from each node's part in turn, up to {@code sample} keys. */
+  private static SegmentDryRun merge(List<SegmentDryRun> perNode, int sample) {
+    long count = 0;
+    int longest = 0;
+    for (SegmentDryRun part : perNode) {
+      count += part.count();
+      longest = Math.max(longest, part.sample().size());
+    }
+    List<String> keys = new ArrayList<>(sample);
+    for (int i = 0; i < longest && keys.size() < sample; i++) {
+      for (SegmentDryRun part : perNode) {
+        if (i < part.sample().size() && keys.size() < sample) {
+          keys.add(part.sample().get(i));
+        }
+      }
+    }
+    return new SegmentDryRun(count, keys);
   }
 
   /**

@@ -41,7 +41,8 @@ class ReplyFuzzTest {
           () -> new WatchRequest(List.of("dk", "vip")),
           () -> new RelayRequest("get a\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
           () -> BinaryRelayRequest.noop(),
-          () -> new ItemDumpRequest(2, "5"));
+          () -> new ItemDumpRequest(2, "5"),
+          () -> new SegDryRunRequest("dk", "country == \"DK\"", 2));
 
   @FuzzTest(maxDuration = "5m")
   void parse(byte[] input) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whack.client.BadExpressionException;
 import dev.whack.client.Item;
 import dev.whack.client.SegmentChange;
+import dev.whack.client.SegmentDryRun;
 import dev.whack.client.SegmentInfo;
 import dev.whack.client.ServerErrorException;
 import dev.whack.client.UpdateResult;
@@ -196,6 +197,54 @@ class ReplyParsingTest {
         "local segdef dk_buyers " + utf8(expression).length + "\r\n" + expression + "\r\n",
         encoded(new SegDefineRequest("dk_buyers", expression)));
     assertEquals(42L, parse(() -> new SegDefineRequest("s", "x"), "DEFINED 42\r\n"));
+  }
+
+  @Test
+  void shouldEncodeADryRunAsASegmentDefinitionWithItsSample() {
+    assertEquals(
+        "local segdef dk 15 dryrun 3\r\ncountry == \"DK\"\r\n",
+        encoded(new SegDryRunRequest("dk", "country == \"DK\"", 3)));
+    assertThrows(IllegalArgumentException.class, () -> new SegDryRunRequest("dk", "x", 1001));
+    assertThrows(IllegalArgumentException.class, () -> new SegDryRunRequest("dk", "x", -1));
+    assertThrows(IllegalArgumentException.class, () -> new SegDryRunRequest("a b", "x", 1));
+  }
+
+  @Test
+  void shouldParseADryRunsCountAndSample() {
+    assertEquals(
+        new SegmentDryRun(1234, List.of("user:1", "user:\u00f6")),
+        parse(
+            () -> new SegDryRunRequest("dk", "x", 2),
+            "COUNT 1234\r\nKEY user:1\r\nKEY user:%C3%B6\r\nEND\r\n"));
+    assertEquals(
+        new SegmentDryRun(7, List.of()),
+        parse(() -> new SegDryRunRequest("dk", "x", 0), "COUNT 7\r\nEND\r\n"));
+    BadExpressionException e =
+        assertInstanceOf(
+            BadExpressionException.class,
+            parseFailure(
+                new SegDryRunRequest("dk", "country ==", 2),
+                "CLIENT_ERROR bad expression at position 10: expected a value\r\n"));
+    assertEquals(10, e.position());
+  }
+
+  @Test
+  void shouldRejectADryRunWithMoreKeysThanItsSampleOrWithoutACount() {
+    ByteBuf buffer =
+        Unpooled.copiedBuffer("COUNT 5\r\nKEY a\r\nKEY b\r\nEND\r\n", StandardCharsets.UTF_8);
+    try {
+      SegDryRunRequest request = new SegDryRunRequest("dk", "x", 1);
+      assertThrows(ReplyFormatException.class, () -> request.decode(buffer));
+    } finally {
+      buffer.release();
+    }
+    ByteBuf noCount = Unpooled.copiedBuffer("KEY a\r\nEND\r\n", StandardCharsets.UTF_8);
+    try {
+      SegDryRunRequest request = new SegDryRunRequest("dk", "x", 1);
+      assertThrows(ReplyFormatException.class, () -> request.decode(noCount));
+    } finally {
+      noCount.release();
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.segment.SegmentRegistry;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -24,9 +25,9 @@ import java.util.function.Supplier;
  * member answers for the profiles it holds, this node directly and the others through {@code local}
  * text commands (the cluster's own wire, relayed by {@link Cluster#relay}), and the answers are
  * combined into plain values that each front end encodes. Sizes and counts add up; lists merge by
- * name; a definition or a drop goes to every member; member pages walk the members in ring order
- * behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile lives on
- * exactly one member, so the combined answers are exact.
+ * name; a definition, its dry run or a drop goes to every member; member pages walk the members in
+ * ring order behind a cursor of the form {@code <member index>:<that member's cursor>}. A profile
+ * lives on exactly one member, so the combined answers are exact.
  *
  * <p>A future fails with a {@link ClusterException}: refused when this node or a member refused the
  * question, failed when a member could not be reached or answered with an error of its own. Every
@@ -175,6 +176,29 @@ public final class ClusterSegments {
         block("local segdef " + name, expression),
         (member, reply) -> number(member, reply, "DEFINED "),
         ClusterSegments::sum);
+  }
+
+  /**
+   * What defining the segment would give now, on every member and defining nothing: the counts
+   * added up, and a sample taken from each member's part in turn ({@link SegmentDryRun#merge}).
+   * Each peer runs its own dry run ({@code local segdef <name> <bytes> dryrun <sample>}), so the
+   * name and the expression are checked where a definition would check them.
+   */
+  public CompletableFuture<SegmentDryRun> dryRun(String name, String expression, int sample) {
+    ClusterException bad = badName(name);
+    if (bad != null) {
+      return CompletableFuture.failedFuture(bad);
+    }
+    try {
+      SegmentDryRun.checkSample(sample);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(ClusterException.refused(e.getMessage()));
+    }
+    return gather(
+        () -> engine.dryRun(name, expression, sample),
+        block("local segdef " + name, expression, " dryrun " + sample),
+        ClusterSegments::parseDryRun,
+        parts -> SegmentDryRun.merge(parts, sample));
   }
 
   /** Drops the segment on every member; true if any member had it. */
@@ -433,6 +457,25 @@ public final class ClusterSegments {
     throw unexpected(member, line, prefix + "<n>");
   }
 
+  /** "COUNT <n>", then "KEY <key>" per sampled member (percent-encoded), then "END". */
+  private static SegmentDryRun parseDryRun(String member, byte[] reply) {
+    long count = number(member, reply, "COUNT ");
+    List<String> sample = new ArrayList<>();
+    int pos = lineEnd(member, reply, 0) + 2;
+    while (true) {
+      int eol = lineEnd(member, reply, pos);
+      String line = new String(reply, pos, eol - pos, ISO_8859_1);
+      if (line.equals("END")) {
+        return new SegmentDryRun(count, sample);
+      }
+      if (!line.startsWith("KEY ")) {
+        throw unexpected(member, line, "KEY or END");
+      }
+      sample.add(unescape(line.substring(4)));
+      pos = eol + 2;
+    }
+  }
+
   /** "SEGMENT <name> <size> <bytes>\r\n<expression>\r\n" each, then "END". */
   private static List<Segment> parseList(String member, byte[] reply) {
     List<Segment> segments = new ArrayList<>();
@@ -552,9 +595,16 @@ public final class ClusterSegments {
   }
 
   private static byte[] block(String commandAndName, String body) {
+    return block(commandAndName, body, "");
+  }
+
+  /** "<command and name> <bytes><after>\r\n<body>\r\n". */
+  private static byte[] block(String commandAndName, String body, String after) {
     byte[] b = body.getBytes(UTF_8);
     return concat(
-        (commandAndName + " " + b.length + "\r\n").getBytes(UTF_8), b, "\r\n".getBytes(UTF_8));
+        (commandAndName + " " + b.length + after + "\r\n").getBytes(UTF_8),
+        b,
+        "\r\n".getBytes(UTF_8));
   }
 
   private static byte[] concat(byte[]... parts) {

@@ -785,6 +785,29 @@ public final class ProfileEngine {
   }
 
   /**
+   * What defining {@code name} as {@code expression} would give now, defining nothing: this node's
+   * profiles that match and the first {@code sample} of their keys (docs/segments.md, "Dry runs").
+   * The expression is checked as a definition's is, without interning names.
+   *
+   * @throws SegmentException a bad segment name
+   * @throws ExpressionException a bad expression, with its position
+   * @throws IllegalArgumentException a sample outside 0 to {@link SegmentDryRun#MAX_SAMPLE}
+   */
+  public SegmentDryRun dryRun(String name, String expression, int sample) {
+    SegmentRegistry.checkName(name);
+    SegmentDryRun.checkSample(sample);
+    CompiledExpression e = compiler.compile(expression, false);
+    try {
+      registry.checkReads(name, e);
+      long count = filterCount(e);
+      List<String> keys = sample == 0 ? List.of() : filterMembers(e, 0, sample).keys();
+      return new SegmentDryRun(count, keys);
+    } finally {
+      compiler.release(e);
+    }
+  }
+
+  /**
    * Drops a segment and frees its members; false when it does not exist.
    *
    * @throws SegmentException when the name breaks the segment name rule (no such segment can exist,

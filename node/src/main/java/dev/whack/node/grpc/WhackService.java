@@ -8,6 +8,7 @@ import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.durability.DurableLog;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.keyspace.Keyspace;
@@ -388,11 +389,35 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   @Override
   public void defineSegment(
       DefineSegmentRequest request, StreamObserver<DefineSegmentReply> replies) {
+    String name = request.getSegment().getName();
+    String expression = request.getSegment().getExpression();
+    if (!request.getDryRun()) {
+      answer(
+          replies,
+          segments()
+              .define(name, expression)
+              .thenApply(size -> DefineSegmentReply.newBuilder().setSize(size).build()));
+      return;
+    }
+    // Past an int, the sample is refused as one (as over 1000 is) rather than wrapped into range.
+    long asked =
+        request.hasSample()
+            ? Integer.toUnsignedLong(request.getSample())
+            : SegmentDryRun.DEFAULT_SAMPLE;
+    int sample = (int) Math.min(asked, Integer.MAX_VALUE);
     answer(
         replies,
         segments()
-            .define(request.getSegment().getName(), request.getSegment().getExpression())
-            .thenApply(size -> DefineSegmentReply.newBuilder().setSize(size).build()));
+            .dryRun(name, expression, sample)
+            .thenApply(
+                dryRun -> {
+                  DefineSegmentReply.Builder reply =
+                      DefineSegmentReply.newBuilder().setSize(dryRun.count());
+                  for (String key : dryRun.sample()) {
+                    reply.addSample(MembersStream.asText(key));
+                  }
+                  return reply.build();
+                }));
   }
 
   @Override

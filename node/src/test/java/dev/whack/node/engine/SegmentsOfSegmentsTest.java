@@ -130,6 +130,23 @@ class SegmentsOfSegmentsTest {
   }
 
   @Test
+  void shouldRefuseInADryRunWhatADefinitionWouldRefuse() {
+    engine.define("a", "spend > 1");
+    engine.define("b", "in_segment(\"a\")");
+    update("x", "{\"set\":{\"spend\":5}}");
+    assertEquals(
+        new SegmentDryRun(1, List.of("x")),
+        engine.engine().dryRun("c", "in_segment(\"b\")", 10),
+        "a reader of a reader");
+    ExpressionException cycle =
+        assertThrows(
+            ExpressionException.class, () -> engine.engine().dryRun("a", "in_segment(\"b\")", 10));
+    assertTrue(cycle.getMessage().contains("a -> b -> a"), cycle.getMessage());
+    assertThrows(
+        ExpressionException.class, () -> engine.engine().dryRun("x", "in_segment(\"x\")", 10));
+  }
+
+  @Test
   void shouldSplitKeysIntoStableEvenBuckets() {
     int profiles = 20_000;
     for (int i = 0; i < profiles; i++) {

@@ -607,7 +607,11 @@ class BinaryProfileOpcodesTest {
         Arguments.of("UpdateQ without a value", request(UPDATEQ, 1, 0, NONE, k, NONE)),
         Arguments.of("SegDefine without a name", request(SEG_DEFINE, 1, 0, NONE, NONE, v)),
         Arguments.of("SegDefine without an expression", request(SEG_DEFINE, 1, 0, NONE, k, NONE)),
-        Arguments.of("SegDefine with extras", request(SEG_DEFINE, 1, 0, int4(1), k, v)),
+        Arguments.of(
+            "SegDefine with 8 bytes of extras", request(SEG_DEFINE, 1, 0, new byte[8], k, v)),
+        Arguments.of(
+            "SegDefine's dry run without an expression",
+            request(SEG_DEFINE, 1, 0, int4(1), k, NONE)),
         Arguments.of("SegDrop with a value", request(SEG_DROP, 1, 0, NONE, k, v)),
         Arguments.of("SegDrop without a name", request(SEG_DROP, 1, 0, NONE, NONE, NONE)),
         Arguments.of("SegList with a key", request(SEG_LIST, 1, 0, NONE, k, NONE)),

@@ -109,7 +109,13 @@ public final class SegmentRegistry {
     return new Definition(s, old);
   }
 
-  private void checkReads(String name, CompiledExpression expression) {
+  /**
+   * Checks what a definition of {@code name} as {@code expression} would read: each segment of its
+   * {@code in_segment} defined, and no cycle.
+   *
+   * @throws ExpressionException at the {@code in_segment} that breaks either
+   */
+  public void checkReads(String name, CompiledExpression expression) {
     String[] reads = expression.segments();
     for (int i = 0; i < reads.length; i++) {
       if (!reads[i].equals(name) && catalog.byName(reads[i]) == null) {

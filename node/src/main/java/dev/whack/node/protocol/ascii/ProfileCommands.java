@@ -11,6 +11,7 @@ import dev.whack.node.cluster.UpdatesLog;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -31,9 +32,10 @@ import java.util.List;
 
 /**
  * The profile and segment commands of the text protocol (docs/protocol.md, "Profiles and
- * segments"): {@code update}, {@code segdef}, {@code segdrop}, {@code seglist}, {@code segcount},
- * {@code segmembers}, {@code segof}, {@code filtercount}, {@code filtermembers}, {@code watch},
- * {@code unwatch}. Expressions and bodies travel as data blocks framed like memcached's.
+ * segments"): {@code update}, {@code segdef} (and its dry run), {@code segdrop}, {@code seglist},
+ * {@code segcount}, {@code segmembers}, {@code segof}, {@code filtercount}, {@code filtermembers},
+ * {@code watch}, {@code unwatch}. Expressions and bodies travel as data blocks framed like
+ * memcached's.
  *
  * <p>Watching is a {@link WatchSession}: {@code CHANGE} lines (and {@code MISSED <n>} after an
  * overflow) are written between replies, never waiting on a slow client.
@@ -54,6 +56,8 @@ final class ProfileCommands {
   private static final byte[] NOT_A_PROFILE = ascii("CLIENT_ERROR not a profile\r\n");
   private static final byte[] EXPRESSION_TOO_LONG = ascii("CLIENT_ERROR expression too long\r\n");
   private static final byte[] BAD_LIMIT = ascii("CLIENT_ERROR bad limit\r\n");
+  private static final byte[] BAD_SAMPLE = ascii("CLIENT_ERROR bad sample\r\n");
+  private static final byte[] DRYRUN = ascii("dryrun");
   private static final byte[] PROTO = ascii("proto");
   private static final byte[] PARTIAL = ascii("partial");
 
@@ -62,6 +66,7 @@ final class ProfileCommands {
     UPDATE,
     SOURCED,
     DEFINE,
+    DRY_RUN,
     SEGMENT_COUNT,
     SEGMENT_MEMBERS,
     FILTER_COUNT,
@@ -88,7 +93,10 @@ final class ProfileCommands {
 
   private long pendingSeq;
   private KeyspaceSession.SourcedKind pendingKind;
+
+  /** The page size of a pending members command, or the sample of a pending dry run. */
   private int pendingLimit;
+
   private String pendingCursor;
 
   // The page being written in pieces (segmembers, filtermembers, segdump): its keys and where
@@ -150,7 +158,13 @@ final class ProfileCommands {
     switch (name) {
       case "update" -> blockCommand(line, framing, Pending.UPDATE, 2, true, maxBodyBytes);
       case "sourced" -> sourcedCommand(line, framing, maxBodyBytes);
-      case "segdef" -> blockCommand(line, framing, Pending.DEFINE, 2, true, MAX_EXPRESSION_BYTES);
+      case "segdef" -> {
+        if (line.tokenCount > 3 && line.tokenEquals(3, DRYRUN)) {
+          dryRunCommand(line, framing);
+        } else {
+          blockCommand(line, framing, Pending.DEFINE, 2, true, MAX_EXPRESSION_BYTES);
+        }
+      }
       case "segcount" ->
           blockCommand(line, framing, Pending.SEGMENT_COUNT, 1, false, MAX_EXPRESSION_BYTES);
       case "segmembers" ->
@@ -280,6 +294,45 @@ final class ProfileCommands {
     framing.expectData((int) length);
   }
 
+  /**
+   * "segdef <name> <bytes> dryrun [<sample>]": what defining the segment would give now (a count
+   * and up to {@code <sample>} member keys, 10 when not given, at most 1000), defining nothing
+   * (docs/protocol.md, "Segments"). No noreply: a dry run is asked for its answer.
+   */
+  private void dryRunCommand(AsciiLine line, AsciiCommands.Framing framing) {
+    if (line.moreTokens || line.tokenCount > 5) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (line.tokenLength(1) > KEY_MAX_LENGTH
+        || !numbers.signed32(line.bytes, line.tokenStart[2], line.tokenEnd[2])
+        || numbers.value < 0) {
+      error(AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    long length = numbers.value;
+    int sample = SegmentDryRun.DEFAULT_SAMPLE;
+    if (line.tokenCount == 5) {
+      if (!numbers.signed32(line.bytes, line.tokenStart[4], line.tokenEnd[4])
+          || numbers.value < 0
+          || numbers.value > SegmentDryRun.MAX_SAMPLE) {
+        error(BAD_SAMPLE);
+        framing.swallow(length + 2);
+        return;
+      }
+      sample = (int) numbers.value;
+    }
+    if (length > MAX_EXPRESSION_BYTES) {
+      error(EXPRESSION_TOO_LONG);
+      framing.swallow(length + 2);
+      return;
+    }
+    pending = Pending.DRY_RUN;
+    pendingNoreply = false;
+    pendingLimit = sample;
+    framing.expectData((int) length);
+  }
+
   /** The data block of the pending command has arrived. */
   void onData(AsciiLine line, byte[] data, boolean terminated, AsciiCommands.Framing framing) {
     Pending kind = pending;
@@ -296,6 +349,10 @@ final class ProfileCommands {
                 clusterSegments
                     .define(line.token(1), expression)
                     .thenApply(size -> ascii("DEFINED " + size + "\r\n"));
+            case DRY_RUN ->
+                clusterSegments
+                    .dryRun(line.token(1), expression, pendingLimit)
+                    .thenApply(SegmentText::dryRun);
             case SEGMENT_COUNT, FILTER_COUNT ->
                 pendingPartial
                     ? clusterSegments
@@ -327,6 +384,8 @@ final class ProfileCommands {
         case UPDATE -> update(line, data, framing);
         case SOURCED -> sourced(line, data);
         case DEFINE -> define(line, new String(data, UTF_8));
+        case DRY_RUN ->
+            dryRun(engine.dryRun(line.token(1), new String(data, UTF_8), pendingLimit), framing);
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
         case FILTER_COUNT -> count(engine.filterCount(new String(data, UTF_8)));
         case SEGMENT_MEMBERS ->
@@ -556,6 +615,12 @@ final class ProfileCommands {
 
   private void count(long n) {
     replies.bytes(countLine(n));
+  }
+
+  /** "COUNT <n>", then "KEY <key>" per sampled member and "END", as a page is written. */
+  private void dryRun(SegmentDryRun dryRun, AsciiCommands.Framing framing) {
+    count(dryRun.count());
+    page(new MembersPage(dryRun.sample(), null), false, framing);
   }
 
   /**

@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
@@ -13,8 +14,9 @@ import java.util.List;
 /**
  * The text protocol's words for segment answers given whole, as the cluster gives them
  * (docs/protocol.md, "Segments"): {@code SEGMENT} listings, pages of {@code KEY} or {@code PROFILE}
- * lines ending in {@code NEXT} or {@code END}, and a {@link ClusterException} as {@code
- * CLIENT_ERROR} (a refused question) or {@code SERVER_ERROR} (a member that could not answer).
+ * lines ending in {@code NEXT} or {@code END}, a dry run's {@code COUNT} and sample, and a {@link
+ * ClusterException} as {@code CLIENT_ERROR} (a refused question) or {@code SERVER_ERROR} (a member
+ * that could not answer).
  */
 final class SegmentText {
   private static final byte[] CRLF = "\r\n".getBytes(ISO_8859_1);
@@ -61,6 +63,14 @@ final class SegmentText {
     }
     String next = page.nextCursor();
     out.writeBytes((next != null ? "NEXT " + next + "\r\n" : "END\r\n").getBytes(ISO_8859_1));
+    return out.toByteArray();
+  }
+
+  /** A dry run: "COUNT <n>", then "KEY <key>" per sampled member, then "END". */
+  static byte[] dryRun(SegmentDryRun dryRun) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(("COUNT " + dryRun.count() + "\r\n").getBytes(ISO_8859_1));
+    out.writeBytes(page(new ClusterSegments.Page(dryRun.sample(), List.of(), null)));
     return out.toByteArray();
   }
 

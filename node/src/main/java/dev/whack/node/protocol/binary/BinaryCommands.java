@@ -190,6 +190,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       }
       case TOUCH, GAT, GATQ, GATK, GATKQ, FLUSH, FLUSHQ -> r.exptime = in.getUnsignedInt(start);
       case SegmentOpcodes.SEG_MEMBERS, SegmentOpcodes.FILTER_MEMBERS -> r.limit = in.getInt(start);
+      case SegmentOpcodes.SEG_DEFINE -> r.limit = r.extrasLength == 4 ? in.getInt(start) : 0;
       case SegmentOpcodes.UPDATE, SegmentOpcodes.UPDATEQ ->
           r.flags = r.extrasLength == 4 ? in.getInt(start) : 0;
       default -> {}

@@ -47,7 +47,7 @@ final class BinaryRequest {
   long delta;
   long initial;
 
-  /** SegMembers and FilterMembers: the page size. */
+  /** SegMembers and FilterMembers: the page size; SegDefine's dry run: the sample. */
   int limit;
 
   long valueLength() {

@@ -14,6 +14,7 @@ import dev.whack.node.cluster.ClusterSegments.Listing;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -36,9 +37,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The profile and segment opcodes of the binary protocol, in the range memcached leaves unused
- * (docs/protocol.md, "Binary opcodes"): Update(Q), SegDefine, SegDrop, SegList, SegCount,
- * SegMembers, SegOf, FilterCount, FilterMembers. Multi-answer opcodes send one response per element
- * and end with an empty one, as Stat does.
+ * (docs/protocol.md, "Binary opcodes"): Update(Q), SegDefine (and its dry run), SegDrop, SegList,
+ * SegCount, SegMembers, SegOf, FilterCount, FilterMembers. Multi-answer opcodes send one response
+ * per element and end with an empty one, as Stat does (a dry run ends with its count instead).
  *
  * <p>On a clustered node the segment questions are answered for the whole cluster by {@link
  * ClusterSegments}, as the text commands are: the connection holds its later requests until the
@@ -102,6 +103,10 @@ final class SegmentOpcodes {
   private String listingCursor;
   private int listingOpcode;
   private int listingOpaque;
+
+  /** A dry run's count, written as the listing's closing response; -1 for other listings. */
+  private long listingCount = -1;
+
   private final ProtocolDecoder.Continuation listingRest = this::continueListing;
 
   SegmentOpcodes(
@@ -132,7 +137,8 @@ final class SegmentOpcodes {
     long body = r.bodyLength;
     return switch (r.opcode) {
       case UPDATE, UPDATEQ -> (ext == 0 || ext == 4) && key > 0 && body > ext + key;
-      case SEG_DEFINE -> ext == 0 && key > 0 && body > key;
+      // Extras of 4 bytes (the sample) make SegDefine a dry run.
+      case SEG_DEFINE -> (ext == 0 || ext == 4) && key > 0 && body > ext + key;
       case SEG_DROP -> ext == 0 && key > 0 && (body == key || body == key + FORCE.length);
       case SEG_OF -> ext == 0 && key > 0 && body == key;
       case SEG_LIST -> ext == 0 && key == 0 && body == 0;
@@ -186,8 +192,12 @@ final class SegmentOpcodes {
       switch (r.opcode) {
         case UPDATE, UPDATEQ -> update(r, framing);
         case SEG_DEFINE -> {
-          SegmentInfo info = engine.define(key(r), value(r));
-          respondLong(r, info.size());
+          if (isDryRun(r)) {
+            dryRun(r.opcode, r.opaque, engine.dryRun(key(r), value(r), r.limit), framing);
+          } else {
+            SegmentInfo info = engine.define(key(r), value(r));
+            respondLong(r, info.size());
+          }
         }
         case SEG_DROP -> {
           if (!engine.drop(key(r), force(r)).isEmpty()) {
@@ -244,8 +254,17 @@ final class SegmentOpcodes {
    */
   private boolean askCluster(BinaryRequest r, BinaryCommands.Framing framing) {
     switch (r.opcode) {
-      case SEG_DEFINE ->
+      case SEG_DEFINE -> {
+        if (isDryRun(r)) {
+          answerLater(
+              r,
+              clusterSegments.dryRun(key(r), value(r), r.limit),
+              (opcode, opaque, dryRun) -> dryRun(opcode, opaque, dryRun, framing),
+              framing);
+        } else {
           answerLater(r, clusterSegments.define(key(r), value(r)), this::respondLong, framing);
+        }
+      }
       case SEG_DROP ->
           answerLater(
               r,
@@ -383,6 +402,21 @@ final class SegmentOpcodes {
     }
   }
 
+  /** SegDefine with the sample as its 4 bytes of extras: a dry run, defining nothing. */
+  private static boolean isDryRun(BinaryRequest r) {
+    return r.extrasLength == 4;
+  }
+
+  /**
+   * A dry run: a response per sampled member (key = member), then one whose value is the count (8
+   * bytes), as SegDefine's own response carries the size.
+   */
+  private void dryRun(
+      int opcode, int opaque, SegmentDryRun dryRun, BinaryCommands.Framing framing) {
+    listingCount = dryRun.count();
+    list(opcode, opaque, dryRun.sample(), null, framing);
+  }
+
   /** SegMembers, FilterMembers: a response per key, then one whose key is the next cursor. */
   private void page(BinaryRequest r, MembersPage page, BinaryCommands.Framing framing) {
     list(
@@ -437,7 +471,10 @@ final class SegmentOpcodes {
         return false;
       }
     }
-    if (listingCursor == null) {
+    if (listingCount >= 0) {
+      respondLong(listingOpcode, listingOpaque, listingCount);
+      listingCount = -1;
+    } else if (listingCursor == null) {
       out.header(listingOpcode, STATUS_OK, 0, 0, 0, listingOpaque, 0);
     } else {
       respondKey(listingOpcode, listingOpaque, listingCursor.getBytes(UTF_8));
