@@ -258,7 +258,10 @@ public final class ClusterSegments {
             });
   }
 
-  /** Every segment once, its size summed over the members, in this node's definition order. */
+  /**
+   * Every segment once, its size summed over the members, in this node's order (each after the
+   * segments it reads, else definition order).
+   */
   public CompletableFuture<List<Segment>> list() {
     return gather(
         () -> engine.segments().stream().map(Segment::of).toList(),

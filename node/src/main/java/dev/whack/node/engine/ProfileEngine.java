@@ -102,9 +102,10 @@ public final class ProfileEngine {
   private final PartitionedBitmap all = new PartitionedBitmap();
 
   /**
-   * Serializes definitions and drops with their backfills: a segment that reads others is
-   * backfilled from their finished members, and a redefinition re-evaluates its readers after its
-   * own backfill, which concurrent definitions of the segments involved would undo.
+   * Serializes definitions (with their backfills) and drops: a segment that reads others is
+   * backfilled from their finished members, a redefinition re-evaluates its readers after its own
+   * backfill, which concurrent definitions of the segments involved would undo, and the catalog
+   * listeners hear definitions and drops in the order they took effect.
    */
   private final ReentrantLock definitions = new ReentrantLock();
 
@@ -424,6 +425,8 @@ public final class ProfileEngine {
       w.oldCtx.bind(w.writer.describeOldTo(w.oldView), now);
       if (++w.stamp == Integer.MAX_VALUE) {
         Arrays.fill(w.seen, 0);
+        Arrays.fill(w.pending, 0);
+        Arrays.fill(w.changed, 0);
         w.stamp = 1;
       }
       if (w.seen.length <= catalog.maxId()) {
@@ -718,6 +721,7 @@ public final class ProfileEngine {
         if (s.members().remove(ordinal) && tellChanges) {
           hub.publish(s.name(), key, false, now);
         }
+        s.removeFromReplaced(ordinal);
       }
       all.remove(ordinal);
       timers.cancel(ordinal);
@@ -739,8 +743,9 @@ public final class ProfileEngine {
   /**
    * Defines a segment and backfills it over existing profiles before returning. Backfilled members
    * produce no change events; profiles written during the backfill may. Definitions and drops run
-   * one at a time. Redefining a segment that others read ({@code in_segment}) re-evaluates them
-   * after it, silently as a backfill; until then they read the replaced segment's members.
+   * one at a time (a drop waits for a definition's backfill). Redefining a segment that others read
+   * ({@code in_segment}) re-evaluates them after it, silently as a backfill; until then they read
+   * the replaced segment's members.
    *
    * @throws ExpressionException with position and reason (also for an {@code in_segment} of an
    *     unknown segment, or one that would make segments read each other in a cycle); nothing is
@@ -765,6 +770,10 @@ public final class ProfileEngine {
       for (CatalogListener l : catalogListeners) {
         l.defining(name);
       }
+      // A write that read the catalog before this one was published, under its stripe, may be
+      // creating a profile the backfill would find not yet there and skip: wait for every such
+      // write to finish, so each profile is evaluated by its write or by the backfill.
+      table.passEveryStripe();
       backfill(d.segment());
       registry.ready(d.segment());
       if (d.replaced() != null) {
@@ -798,12 +807,14 @@ public final class ProfileEngine {
     SegmentDryRun.checkSample(sample);
     CompiledExpression e = compiler.compile(expression, false);
     try {
+      registry.checkRoom(name);
       registry.checkReads(name, e);
       long count = filterCount(e);
       List<String> keys = sample == 0 ? List.of() : filterMembers(e, 0, sample).keys();
       return new SegmentDryRun(count, keys);
     } finally {
       compiler.release(e);
+      workers.get().ctx.clearSegments();
     }
   }
 
@@ -828,6 +839,9 @@ public final class ProfileEngine {
    */
   public List<String> drop(String name, boolean force) {
     SegmentRegistry.checkName(name);
+    // A drop waits for a definition in progress (its backfill), so the listeners (the log, the
+    // change publisher) hear definitions and drops in the order they took effect: a drop of a
+    // segment while its redefinition backfills would otherwise be logged before that definition.
     definitions.lock();
     try {
       List<String> names = new ArrayList<>();
@@ -854,7 +868,9 @@ public final class ProfileEngine {
     compiler.release(s.expression());
   }
 
-  /** Every segment in definition order. */
+  /**
+   * Every segment, each after the segments it reads ({@code in_segment}), else in definition order.
+   */
   public List<SegmentInfo> segments() {
     List<SegmentInfo> out = new ArrayList<>();
     for (Segment s : registry.catalog().all()) {
@@ -1017,6 +1033,7 @@ public final class ProfileEngine {
       return filterCount(e);
     } finally {
       compiler.release(e);
+      workers.get().ctx.clearSegments();
     }
   }
 
@@ -1074,6 +1091,7 @@ public final class ProfileEngine {
       return filterMembers(e, from, limit);
     } finally {
       compiler.release(e);
+      workers.get().ctx.clearSegments();
     }
   }
 
@@ -1303,10 +1321,13 @@ public final class ProfileEngine {
    */
   private static boolean test(SegmentCatalog catalog, Segment s, EvalContext ctx, int ord) {
     CompiledExpression e = s.expression();
-    if (e.readsSegments()) {
-      ctx.segments(ord, catalog.reads(s));
+    if (!e.readsSegments()) {
+      return e.test(ctx);
     }
-    return e.test(ctx);
+    ctx.segments(ord, catalog.reads(s));
+    boolean in = e.test(ctx);
+    ctx.clearSegments(); // a dropped or replaced segment's members are not kept by a thread
+    return in;
   }
 
   /**

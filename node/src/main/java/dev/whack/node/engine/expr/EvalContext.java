@@ -65,6 +65,12 @@ public final class EvalContext {
     return this;
   }
 
+  /** Forgets the segments {@link #segments} handed over, so this context keeps none alive. */
+  public void clearSegments() {
+    this.ordinal = -1;
+    this.segments = NO_SEGMENTS;
+  }
+
   /**
    * The series of {@code eventId}, whose bucket count is at {@code pos} in the bound profile,
    * decoded: once per profile however many expressions and days read it. The cache is checked

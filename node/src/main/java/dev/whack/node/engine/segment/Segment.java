@@ -41,6 +41,18 @@ public final class Segment implements MemberSet {
     return (previous == null ? members : previous.members).contains(ordinal);
   }
 
+  /**
+   * Clears a removed profile's ordinal from the replaced segment its readers still read: the
+   * replaced segment is out of the catalog, so removal does not clear it otherwise, and a profile
+   * later given the same ordinal would be read as its member. Caller holds the profile's stripe.
+   */
+  public void removeFromReplaced(int ordinal) {
+    Segment previous = replaced;
+    if (previous != null) {
+      previous.members.remove(ordinal);
+    }
+  }
+
   /** Dependants read this segment's own members from now on. */
   public void forgetReplaced() {
     replaced = null;

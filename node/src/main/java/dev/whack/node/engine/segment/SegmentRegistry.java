@@ -89,10 +89,8 @@ public final class SegmentRegistry {
   public synchronized Definition define(String name, CompiledExpression expression) {
     checkName(name);
     checkReads(name, expression);
+    checkRoom(name);
     Segment old = catalog.byName(name);
-    if (old == null && catalog.all().length >= maxSegments) {
-      throw new SegmentException("the node holds at most " + maxSegments + " segments");
-    }
     int id = usedIds.nextClearBit(0);
     usedIds.set(id);
     // Segments that read the old one go on reading its members until the new one and they are
@@ -107,6 +105,18 @@ public final class SegmentRegistry {
       catalog = catalog.with(s);
     }
     return new Definition(s, old);
+  }
+
+  /**
+   * Checks that a definition of {@code name} would fit: a new name needs room under the limit.
+   *
+   * @throws SegmentException when the node holds the most segments it may and {@code name} is new
+   */
+  public void checkRoom(String name) {
+    SegmentCatalog current = catalog;
+    if (current.byName(name) == null && current.all().length >= maxSegments) {
+      throw new SegmentException("the node holds at most " + maxSegments + " segments");
+    }
   }
 
   /**
