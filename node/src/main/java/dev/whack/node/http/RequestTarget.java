@@ -100,8 +100,8 @@ record RequestTarget(List<byte[]> segments, Map<String, String> parameters) {
     for (int i = from; i < to; i++) {
       char c = uri.charAt(i);
       if (c == '%') {
-        int high = i + 2 < to ? Character.digit(uri.charAt(i + 1), 16) : -1;
-        int low = high < 0 ? -1 : Character.digit(uri.charAt(i + 2), 16);
+        int high = i + 2 < to ? hex(uri.charAt(i + 1)) : -1;
+        int low = high < 0 ? -1 : hex(uri.charAt(i + 2));
         if (low < 0) {
           throw new BadTarget(
               "bad percent-encoding at position "
@@ -117,6 +117,17 @@ record RequestTarget(List<byte[]> segments, Map<String, String> parameters) {
       }
     }
     return out.toByteArray();
+  }
+
+  /** An ASCII hex digit's value, or -1 (Character.digit would take other scripts' digits). */
+  private static int hex(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
   }
 
   private static String sample(String uri) {
