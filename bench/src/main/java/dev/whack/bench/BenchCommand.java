@@ -555,10 +555,14 @@ final class BenchCommand implements Callable<Integer> {
         result,
         String.format(
             Locale.ROOT,
-            " rate=%d connections=%d send_lag_p99_us=%.1f misses=%d dropped=%d",
+            " rate=%d connections=%d send_lag_p99_us=%.1f from_send_p50_us=%.1f"
+                + " from_send_p99_us=%.1f from_send_p999_us=%.1f misses=%d dropped=%d",
             rate,
             Math.max(1, connections),
             load.sendLagNanos().getValueAtPercentile(99) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(50) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(99) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(99.9) / 1000.0,
             reads.misses(),
             load.dropped()));
     return reads.misses() == 0 && load.dropped() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;

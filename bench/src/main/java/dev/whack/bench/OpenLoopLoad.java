@@ -59,6 +59,17 @@ final class OpenLoopLoad {
     return sendLag;
   }
 
+  /**
+   * Latency from each request's write rather than its due time: the server's and the network's
+   * share without the generator's send lag (and, like any closed measure, blind to what a stall
+   * delayed). Filled by {@link #run}.
+   */
+  Histogram fromSendNanos() {
+    return fromSend;
+  }
+
+  private final Histogram fromSend = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+
   /** Requests not sent because a connection had {@link #RING} in flight (0 in a sound run). */
   long dropped() {
     return dropped.get();
@@ -105,6 +116,7 @@ final class OpenLoopLoad {
           throw new IOException(c.inFlight() + " requests were never answered");
         }
         all.add(c.latency);
+        fromSend.add(c.latencyFromSend);
         measured += c.measured;
       }
       return new PipelinedLoad.Result(measured, settings.durationMillis() / 1000.0, all);
@@ -142,8 +154,8 @@ final class OpenLoopLoad {
       out.clear();
       protocol.writeRequest(out, random, 0, slot);
       out.flip();
-      conn.offer(due);
       long sent = System.nanoTime();
+      conn.offer(due, sent);
       while (out.hasRemaining()) {
         conn.channel.write(out);
       }
@@ -157,7 +169,9 @@ final class OpenLoopLoad {
   private final class Conn {
     final SocketChannel channel;
     final long[] due = new long[RING];
+    final long[] sent = new long[RING];
     final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+    final Histogram latencyFromSend = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
     volatile long written; // by the sender
     volatile long read; // by the reader
     volatile boolean sendingDone;
@@ -173,8 +187,9 @@ final class OpenLoopLoad {
       return written - read;
     }
 
-    void offer(long dueNanos) {
+    void offer(long dueNanos, long sentNanos) {
       due[(int) (written & (RING - 1))] = dueNanos;
+      sent[(int) (written & (RING - 1))] = sentNanos;
       written = written + 1; // published after the slot: the reader reads the slot after this
     }
 
@@ -191,9 +206,12 @@ final class OpenLoopLoad {
           long now = System.nanoTime();
           while (inFlight() > 0 && protocol.readReply(in, slot, now)) {
             long dueNanos = due[(int) (read & (RING - 1))];
+            long sentNanos = sent[(int) (read & (RING - 1))];
             read = read + 1;
             if (dueNanos >= measureFrom && dueNanos < stopAt) {
               latency.recordValue(Math.min(now - dueNanos, latency.getHighestTrackableValue()));
+              latencyFromSend.recordValue(
+                  Math.min(now - sentNanos, latencyFromSend.getHighestTrackableValue()));
               measured++;
             }
           }
