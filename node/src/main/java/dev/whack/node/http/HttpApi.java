@@ -66,6 +66,9 @@ final class HttpApi {
    * fails: a failure is an answer (500 for a bug, never for bad input).
    */
   CompletableFuture<Answer> answer(Route route, RequestTarget target, Session session) {
+    if (route == Route.NONE) {
+      return CompletableFuture.completedFuture(noRoute()); // whatever its parameters
+    }
     Answer refused = checkParameters(route, target.parameters());
     if (refused != null) {
       return CompletableFuture.completedFuture(refused);
@@ -78,7 +81,7 @@ final class HttpApi {
           count(new String(path.get(1), UTF_8), target.parameters().get("partial"), session);
       case SEGMENTS -> segments(session);
       case HEALTH -> CompletableFuture.completedFuture(health());
-      case NONE -> CompletableFuture.completedFuture(noRoute());
+      case NONE -> throw new AssertionError("answered above");
     };
   }
 

@@ -243,7 +243,8 @@ class HttpApiTest {
 
   @Test
   void shouldAnswer404ForAnUnknownRoute() {
-    for (String path : new String[] {"/", "/profiles", "/profiles/user:1/affinity", "/x"}) {
+    for (String path :
+        new String[] {"/", "/profiles", "/profiles/user:1/affinity?color=red", "/x?y=1"}) {
       HttpResponse<String> r = get(path);
       assertEquals(404, r.statusCode(), path);
       assertTrue(r.body().startsWith("{\"error\":\"no_route\""), r.body());
