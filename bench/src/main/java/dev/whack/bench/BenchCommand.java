@@ -30,7 +30,9 @@ import picocli.CommandLine.Spec;
       "Drive a memcached-protocol server with a get/set mix and print throughput and latency.",
       "The final line is parseable: bench <id> <system> ops_s=... p50_us=... p99_us=... p999_us=...",
       "--target redis drives Redis (RESP) instead: the profiles workload as EVALSHA of a Lua script",
-      "doing the same work (see --print-script), segcount as SINTERCARD."
+      "doing the same work (see --print-script), segcount as SINTERCARD.",
+      "--workload profile-get reads profiles at --rate, open loop, over the memcached port or",
+      "(--target http) the REST read API's GET /profiles/{key}."
     },
     footer = {
       "",
@@ -39,6 +41,8 @@ import picocli.CommandLine.Spec;
       "  whack bench --port 11212 --system memcached --id P1-pipelined --pipeline 16",
       "  whack bench --workload profiles --target redis --port 6379 --pipeline 16 --profiles 100000",
       "  whack bench --workload segcount --target redis --port 6379 --connections 1",
+      "  whack bench --workload profile-get --target http --http-port 9280 --rate 2000"
+          + " --connections 4 --no-preload",
       "  whack bench --workload kafka-backlog --kafka-bootstrap 127.0.0.1:9092 --kafka-updates"
           + " updates --records 1000000 --profiles 100000"
     })
@@ -116,7 +120,9 @@ final class BenchCommand implements Callable<Integer> {
               + " profile updates into --kafka-updates), kafka-drain (poll the node's metrics until"
               + " it applied --records), kafka-delay (updates at --rate beside probes, timed to"
               + " their change on --kafka-changes), kafka-profiles (produce --records whole"
-              + " profiles into --kafka-updates, for a refill) (default: ${DEFAULT-VALUE})")
+              + " profiles into --kafka-updates, for a refill), or profile-get (reads of the"
+              + " profiles workload's profiles at --rate, open loop: latency from each request's"
+              + " due time) (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
   @Option(
@@ -144,13 +150,19 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--target",
       description =
-          "whack, redis or grpc: the protocol spoken for profiles, segcount and segment-sizes; grpc"
-              + " sends the profiles workload's updates through the Ingest stream of --grpc-port"
-              + " (the preload and segments still go through --port) (default: ${DEFAULT-VALUE})")
+          "whack, redis, grpc or http: the protocol spoken for profiles, segcount and"
+              + " segment-sizes; grpc sends the profiles workload's updates through the Ingest"
+              + " stream of --grpc-port (the preload and segments still go through --port); http"
+              + " reads profile-get's profiles from --http-port (default: ${DEFAULT-VALUE})")
   String target = "whack";
 
   @Option(names = "--grpc-port", description = "profiles --target grpc: the node's gRPC port")
   int grpcPort;
+
+  @Option(
+      names = "--http-port",
+      description = "profile-get --target http: the node's REST read API port")
+  int httpPort;
 
   @Option(
       names = "--batch",
@@ -201,8 +213,19 @@ final class BenchCommand implements Callable<Integer> {
       out.print(RedisProfileScript.LUA);
       return Whack.EXIT_OK;
     }
-    if (!target.equals("whack") && !target.equals("redis") && !target.equals("grpc")) {
-      err.println("whack bench: unknown target " + target + " (whack, redis, grpc)");
+    if (!target.equals("whack")
+        && !target.equals("redis")
+        && !target.equals("grpc")
+        && !target.equals("http")) {
+      err.println("whack bench: unknown target " + target + " (whack, redis, grpc, http)");
+      return Whack.EXIT_USAGE;
+    }
+    if (target.equals("http") && (!workload.equals("profile-get") || httpPort == 0)) {
+      err.println("whack bench: --target http is for --workload profile-get, with --http-port");
+      return Whack.EXIT_USAGE;
+    }
+    if (workload.equals("profile-get") && rate <= 0) {
+      err.println("whack bench: --workload profile-get runs at a --rate (requests per second)");
       return Whack.EXIT_USAGE;
     }
     if (target.equals("grpc") && (!workload.equals("profiles") || grpcPort == 0)) {
@@ -224,6 +247,7 @@ final class BenchCommand implements Callable<Integer> {
       case "memcache" -> memcache(settings);
       case "profiles" -> target.equals("redis") ? redisProfiles(settings) : profiles(settings);
       case "segcount" -> segcount(settings);
+      case "profile-get" -> profileGet();
       case "segment-sizes" -> segmentSizes();
       case "client-get", "client-set", "client-update" -> client(workload.substring(7));
       case "soak" -> soak();
@@ -236,7 +260,8 @@ final class BenchCommand implements Callable<Integer> {
             "whack bench: unknown workload "
                 + workload
                 + " (memcache, profiles, segcount, segment-sizes, client-get, client-set,"
-                + " client-update, soak, kafka-backlog, kafka-drain, kafka-delay, kafka-profiles)");
+                + " client-update, soak, kafka-backlog, kafka-drain, kafka-delay, kafka-profiles,"
+                + " profile-get)");
         yield Whack.EXIT_USAGE;
       }
     };
@@ -496,6 +521,51 @@ final class BenchCommand implements Callable<Integer> {
     }
     report(id, new PipelinedLoad(settings, load).run());
     return Whack.EXIT_OK;
+  }
+
+  /**
+   * Reads of the profiles workload's profiles at {@code --rate}, open loop ({@link OpenLoopLoad})
+   * over {@code --connections} kept-alive connections: through the REST read API ({@code --target
+   * http}, issue 18) or the memcached port. The line adds the generator's own send lag and the
+   * reads that found no profile (0 in a sound run).
+   */
+  private int profileGet() throws Exception {
+    if (!noPreload) {
+      ProfileLoad preload = new ProfileLoad(profiles, clock(), false);
+      preload.preload(host, port, 4);
+    }
+    boolean http = target.equals("http");
+    ProfileReadLoad reads =
+        new ProfileReadLoad(
+            http ? ProfileReadLoad.Target.HTTP : ProfileReadLoad.Target.MEMCACHED, profiles, host);
+    OpenLoopLoad load =
+        new OpenLoopLoad(
+            new OpenLoopLoad.Settings(
+                host,
+                http ? httpPort : port,
+                Math.max(1, connections),
+                rate,
+                (long) (warmupSeconds * 1000),
+                (long) (durationSeconds * 1000),
+                seed),
+            reads);
+    PipelinedLoad.Result result = load.run();
+    report(
+        id,
+        result,
+        String.format(
+            Locale.ROOT,
+            " rate=%d connections=%d send_lag_p99_us=%.1f from_send_p50_us=%.1f"
+                + " from_send_p99_us=%.1f from_send_p999_us=%.1f misses=%d dropped=%d",
+            rate,
+            Math.max(1, connections),
+            load.sendLagNanos().getValueAtPercentile(99) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(50) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(99) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(99.9) / 1000.0,
+            reads.misses(),
+            load.dropped()));
+    return reads.misses() == 0 && load.dropped() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
   }
 
   /**

@@ -199,6 +199,63 @@ class BenchCommandTest {
   }
 
   @Test
+  void shouldReadProfilesOpenLoopThroughTheHttpPortAndTheMemcachedPort() throws Exception {
+    int free;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      free = s.getLocalPort();
+    }
+    int httpPort = free;
+    try (EmbeddedNode node = EmbeddedNode.start(c -> c.httpPort(httpPort))) {
+      String port = String.valueOf(node.port());
+      assertEquals(
+          0,
+          Harness.run(
+                  "bench",
+                  "--workload",
+                  "profiles",
+                  "--profiles",
+                  "2000",
+                  "--port",
+                  port,
+                  "--preload-only")
+              .exitCode());
+      for (String target : new String[] {"http", "whack"}) {
+        Harness.Run run =
+            Harness.run(
+                brief(
+                    "bench",
+                    "--workload",
+                    "profile-get",
+                    "--profiles",
+                    "2000",
+                    "--port",
+                    port,
+                    "--no-preload",
+                    "--target",
+                    target,
+                    "--http-port",
+                    String.valueOf(httpPort),
+                    "--rate",
+                    "1000",
+                    "--connections",
+                    "3",
+                    "--id",
+                    "get-" + target,
+                    "--system",
+                    "whack"));
+        assertEquals(0, run.exitCode(), run.toString());
+        String line = run.line("bench get-" + target + " ");
+        assertTrue(
+            line.matches("bench get-" + target + " whack " + RESULT + " rate=1000 .*"), line);
+        assertTrue(Harness.number(line, "ops_s") > 900, line);
+        assertEquals(0, Harness.number(line, "misses"), line);
+      }
+    }
+    Harness.Run http = Harness.run("bench", "--workload", "profiles", "--target", "http");
+    assertEquals(2, http.exitCode(), http.toString());
+  }
+
+  @Test
   void shouldCountTheIntersectionOfTwoSegmentsOfTwoThirdsEach() {
     try (EmbeddedNode node = EmbeddedNode.start()) {
       Harness.Run run =
@@ -295,7 +352,7 @@ class BenchCommandTest {
         workload.err());
     Harness.Run target = Harness.run("bench", "--target", "mongo");
     assertEquals(2, target.exitCode(), target.toString());
-    assertEquals("whack bench: unknown target mongo (whack, redis, grpc)\n", target.err());
+    assertEquals("whack bench: unknown target mongo (whack, redis, grpc, http)\n", target.err());
   }
 
   @Test

@@ -53,6 +53,13 @@ final class NodeCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}); a node alone in memory only for now")
   int grpcPort;
 
+  @Option(
+      names = "--http-port",
+      description =
+          "REST read API port (docs/http.md: profiles, their segments, segment counts, health),"
+              + " on the --bind address; 0 for none (default: ${DEFAULT-VALUE})")
+  int httpPort;
+
   @Option(names = "--threads", description = "network threads (default: one per core)")
   int threads = Runtime.getRuntime().availableProcessors();
 
@@ -282,6 +289,7 @@ final class NodeCommand implements Callable<Integer> {
               .maxItemSize(Math.toIntExact(NodeConfig.parseSize(maxItemSize)))
               .metricsPort(metricsPort)
               .grpcPort(grpcPort)
+              .httpPort(httpPort)
               .ioThreads(threads)
               .maxConnections(maxConnections)
               .idleTimeoutMillis(Math.multiplyExact(idleTimeoutSeconds, 1000L))
@@ -337,7 +345,8 @@ final class NodeCommand implements Callable<Integer> {
           (node.metricsPort() == 0
                   ? ", metrics off"
                   : ", metrics on :" + node.metricsPort() + "/metrics")
-              + (node.grpcPort() == 0 ? "" : ", gRPC on :" + node.grpcPort()));
+              + (node.grpcPort() == 0 ? "" : ", gRPC on :" + node.grpcPort())
+              + (node.httpPort() == 0 ? "" : ", HTTP on :" + node.httpPort()));
       stopped.await();
     } finally {
       closed.countDown();

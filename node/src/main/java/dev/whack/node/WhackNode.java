@@ -10,6 +10,7 @@ import dev.whack.node.durability.ReplayClock;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.grpc.GrpcServer;
+import dev.whack.node.http.HttpApiServer;
 import dev.whack.node.kafka.ChangePublisher;
 import dev.whack.node.kafka.LoggedChangePublisher;
 import dev.whack.node.kafka.LoggedWrites;
@@ -81,6 +82,9 @@ public final class WhackNode implements AutoCloseable {
 
   /** The gRPC port's server, or null when it is off. */
   private final GrpcServer grpc;
+
+  /** The REST read API's server, or null when it is off. */
+  private final HttpApiServer http;
 
   /** Whether the node holds no state of its own yet: Kafka is read from the start (or a refill). */
   private final boolean startsEmpty;
@@ -237,6 +241,23 @@ public final class WhackNode implements AutoCloseable {
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.grpcPort(), "gRPC", "--grpc-port", e.getCause());
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    try {
+      this.http =
+          config.httpPort() == 0
+              ? null
+              : new HttpApiServer(
+                  config.bind(),
+                  config.httpPort(),
+                  config.ioThreads(),
+                  config.maxConnections(),
+                  context);
+    } catch (UncheckedIOException e) {
+      close();
+      throw cannotListen(config.bind(), config.httpPort(), "HTTP", "--http-port", e.getCause());
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -578,6 +599,11 @@ public final class WhackNode implements AutoCloseable {
     return grpc == null ? 0 : grpc.port();
   }
 
+  /** The REST read API's port, or 0 when it is off. */
+  public int httpPort() {
+    return http == null ? 0 : http.port();
+  }
+
   public NodeConfig config() {
     return config;
   }
@@ -625,6 +651,9 @@ public final class WhackNode implements AutoCloseable {
     timers.shutdownNow();
     if (grpc != null) {
       grpc.close();
+    }
+    if (http != null) {
+      http.close();
     }
     if (server != null) {
       server.close(); // no more client writes: the profiles topic gets the last of them below

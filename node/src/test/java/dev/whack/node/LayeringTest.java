@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's layers point one way (docs/architecture.md, "Who owns what"): the front ends ({@code
- * protocol}) and the network ({@code server}) sit above everything else, and nothing below them
- * names them. Read from the main source tree (Maven runs tests in the module's directory), so a
- * fully qualified name in code or in a {@code {@link}} counts as much as an import.
+ * protocol}, and the gRPC and HTTP ports, {@code grpc} and {@code http}) and the network ({@code
+ * server}) sit above everything else, and nothing below them names them. Read from the main source
+ * tree (Maven runs tests in the module's directory), so a fully qualified name in code or in a
+ * {@code {@link}} counts as much as an import.
  */
 class LayeringTest {
   private static final Path SOURCES = Path.of("src/main/java/dev/whack/node");
@@ -28,10 +29,10 @@ class LayeringTest {
       List.of("engine", "keyspace", "observability", "cluster", "config");
 
   private static final Pattern UPWARD =
-      Pattern.compile("\\bdev\\.whack\\.node\\.(protocol|server)\\b");
+      Pattern.compile("\\bdev\\.whack\\.node\\.(protocol|server|grpc|http)\\b");
 
   @Test
-  void shouldKeepLayersBelowTheFrontEndsFreeOfProtocolAndServer() throws IOException {
+  void shouldKeepLayersBelowTheFrontEndsFreeOfFrontEndsAndServer() throws IOException {
     List<String> upward = new ArrayList<>();
     for (String layer : LOWER_LAYERS) {
       Path dir = SOURCES.resolve(layer);
@@ -50,6 +51,6 @@ class LayeringTest {
         }
       }
     }
-    assertEquals(List.of(), upward, "a lower layer names protocol or server");
+    assertEquals(List.of(), upward, "a lower layer names a front end or the server");
   }
 }

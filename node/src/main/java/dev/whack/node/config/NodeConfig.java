@@ -41,6 +41,7 @@ public final class NodeConfig {
   private int maxItemSize = DEFAULT_MAX_ITEM_SIZE;
   private int metricsPort = DEFAULT_METRICS_PORT;
   private int grpcPort;
+  private int httpPort;
   private int ioThreads = Runtime.getRuntime().availableProcessors();
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private long idleTimeoutMillis;
@@ -97,6 +98,12 @@ public final class NodeConfig {
   /** The gRPC port (docs/grpc.md); 0, the default, turns it off. */
   public NodeConfig grpcPort(int grpcPort) {
     this.grpcPort = grpcPort;
+    return this;
+  }
+
+  /** The REST read API's port (docs/http.md); 0, the default, turns it off. */
+  public NodeConfig httpPort(int httpPort) {
+    this.httpPort = httpPort;
     return this;
   }
 
@@ -316,6 +323,9 @@ public final class NodeConfig {
     require(
         grpcPort >= 0 && grpcPort <= 65535,
         "gRPC port must be 0..65535 (0 turns gRPC off): " + grpcPort);
+    require(
+        httpPort >= 0 && httpPort <= 65535,
+        "HTTP port must be 0..65535 (0 turns the HTTP API off): " + httpPort);
     require(bind != null && !bind.isBlank(), "bind address must not be empty");
     require(ioThreads >= 1, "io threads must be at least 1: " + ioThreads);
     require(maxConnections >= 1, "max connections must be at least 1: " + maxConnections);
@@ -438,6 +448,11 @@ public final class NodeConfig {
 
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** The REST read API's port, or 0 when it is off. */
+  public int httpPort() {
+    return httpPort;
   }
 
   public int ioThreads() {

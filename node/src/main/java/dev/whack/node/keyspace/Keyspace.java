@@ -427,6 +427,50 @@ public final class Keyspace {
   }
 
   /**
+   * A keyed read that is not a memcached command (the HTTP API's): what the key holds, found
+   * through its one index entry in one look, so that "no profile" says whether the key is absent or
+   * holds an opaque value.
+   *
+   * @param json the profile as canonical Profile JSON (a read of its JSON asked for it), else null
+   * @param segments the profile's segments in definition order (a read of its segments asked for
+   *     them), else null
+   */
+  public record ProfileRead(Holds holds, byte[] json, List<String> segments) {
+    static final ProfileRead NOTHING = new ProfileRead(Holds.NOTHING, null, null);
+    static final ProfileRead OPAQUE = new ProfileRead(Holds.OPAQUE_VALUE, null, null);
+  }
+
+  /** What a key holds, for a read that must say why it found no profile. */
+  public enum Holds {
+    NOTHING,
+    /** A value stored as memcached stores it (not a profile). */
+    OPAQUE_VALUE,
+    PROFILE
+  }
+
+  /**
+   * The profile under the key as canonical Profile JSON (whichever encoding it was written in, as
+   * {@link #profileJson}), or its segments; or what the key holds instead. The item is not bumped
+   * in the LRU.
+   */
+  public ProfileRead readProfile(byte[] key, int offset, int length, boolean segments) {
+    Item item = cache.peek(key, offset, length, new Outcome());
+    if (item == null) {
+      return ProfileRead.NOTHING;
+    }
+    if (!item.isProfile()) {
+      return ProfileRead.OPAQUE;
+    }
+    if (segments) {
+      // A profile removed since its item was found is in no segment: the read saw it just before.
+      return new ProfileRead(
+          Holds.PROFILE, null, engine.segmentsOf(item.key, item.hash, item.ordinal));
+    }
+    byte[] json = engine.getJson(item.key, item.hash, item.ordinal);
+    return json == null ? ProfileRead.NOTHING : new ProfileRead(Holds.PROFILE, json, null);
+  }
+
+  /**
    * Names of the segments the profile under the key is in, in definition order; empty when the key
    * holds no profile. Found through the key's one index entry, as every keyed read is; the item is
    * not bumped in the LRU.

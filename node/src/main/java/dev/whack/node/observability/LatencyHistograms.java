@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Request latency by command family, cheap enough to record every request: a value's bucket comes
  * from its bits (no search over bounds), and recording is two uncontended adds. Exposed to
- * Prometheus as one classic histogram with a {@code command} label.
+ * Prometheus as one classic histogram with a {@code command} label (or another one named).
  *
  * <p>Why not a micrometer timer: its percentile histogram searches about 70 bounds and records into
  * each of its three rotating time windows plus a decaying maximum, which cost about a tenth of the
@@ -39,6 +39,7 @@ final class LatencyHistograms implements Collector {
   private static final double[] UPPER_BOUNDS_SECONDS = upperBoundsSeconds();
 
   private final MetricMetadata metadata;
+  private final String label;
   private final String[] families;
   private final LongAdder[][] counts;
   private final LongAdder[] sumNanos;
@@ -48,7 +49,16 @@ final class LatencyHistograms implements Collector {
    * @param families label values of {@code command}, indexed as {@link #record} is called
    */
   LatencyHistograms(String name, String help, String[] families) {
+    this(name, help, "command", families);
+  }
+
+  /**
+   * @param label the label that tells the families apart ({@code command}, or {@code route} for the
+   *     HTTP API)
+   */
+  LatencyHistograms(String name, String help, String label, String[] families) {
     this.metadata = new MetricMetadata(name, help, Unit.SECONDS);
+    this.label = label;
     this.families = families.clone();
     counts = new LongAdder[families.length][BUCKETS];
     sumNanos = new LongAdder[families.length];
@@ -113,7 +123,7 @@ final class LatencyHistograms implements Collector {
           HistogramDataPointSnapshot.builder()
               .classicHistogramBuckets(ClassicHistogramBuckets.of(UPPER_BOUNDS_SECONDS, perBucket))
               .sum(sumNanos[f].sum() / 1e9)
-              .labels(Labels.of("command", families[f]))
+              .labels(Labels.of(label, families[f]))
               .build());
     }
     return new HistogramSnapshot(metadata, points);

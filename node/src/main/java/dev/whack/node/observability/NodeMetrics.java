@@ -286,6 +286,23 @@ public final class NodeMetrics implements AutoCloseable {
     watcherLag.register(lags, true);
   }
 
+  /**
+   * The HTTP API's request meters (docs/http.md, "Metrics"), registered here once: requests by
+   * route and status, and their latency by route.
+   *
+   * @param routes the routes' names, indexed as {@link HttpRequestMeters#record} is called
+   */
+  public HttpRequestMeters httpRequests(String[] routes) {
+    LatencyHistograms histograms =
+        new LatencyHistograms(
+            "whack_http_request_latency_seconds",
+            "Time from an HTTP request's head arriving to its response being queued",
+            "route",
+            routes);
+    registry.getPrometheusRegistry().register(histograms);
+    return new HttpRequestMeters(registry, routes, histograms);
+  }
+
   /** Records one request's latency; {@code family} is one of the constants above. */
   public void recordLatency(int family, long nanos) {
     latency.record(family, nanos);

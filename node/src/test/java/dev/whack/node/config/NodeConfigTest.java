@@ -26,4 +26,13 @@ class NodeConfigTest {
             () -> new NodeConfig().producerMarkAgeSeconds(0).conclude());
     assertEquals("producer mark age must be at least a second: 0", e.getMessage());
   }
+
+  @Test
+  void shouldKeepTheHttpPortOffUnlessAskedAndRefuseOneOutOfRange() {
+    assertEquals(0, new NodeConfig().conclude().httpPort());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new NodeConfig().httpPort(70_000).conclude());
+    assertEquals("HTTP port must be 0..65535 (0 turns the HTTP API off): 70000", e.getMessage());
+  }
 }
