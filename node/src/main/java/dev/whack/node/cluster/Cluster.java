@@ -3,6 +3,7 @@ package dev.whack.node.cluster;
 import dev.whack.client.WhackClient;
 import dev.whack.client.ring.ClusterMap;
 import dev.whack.node.engine.segment.SegmentChange;
+import dev.whack.node.keyspace.KeyspaceSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -223,8 +224,7 @@ public final class Cluster implements AutoCloseable {
    * Before this member reads or writes {@code key}: moves its warm copy in first if its slot's copy
    * is still moving in ({@link #movingIn}); {@code session} is the caller's own.
    */
-  public void ensureLocal(
-      byte[] key, int offset, int length, dev.whack.node.keyspace.KeyspaceSession session) {
+  public void ensureLocal(byte[] key, int offset, int length, KeyspaceSession session) {
     if (!movingIn.isEmpty() && keyMover != null) {
       keyMover.moveIfMovingIn(key, offset, length, session);
     }
@@ -361,6 +361,34 @@ public final class Cluster implements AutoCloseable {
     }
     int owner = v.map.ownerIndex(key, offset, length);
     return owner != ClusterMap.NONE && owner == v.selfIndex;
+  }
+
+  /**
+   * Where a keyed read of {@code key} is answered: null when here (a node alone, or this member
+   * owning the key and serving its slot, its warm copy moved in first with {@code session}); else
+   * the member that owns it. The one rule of the front ends that read keys for the cluster (gRPC,
+   * HTTP).
+   *
+   * @throws ClusterException failed, while this member takes the key's slot over or no member owns
+   *     its slot yet
+   */
+  public String answeredHereOrBy(byte[] key, KeyspaceSession session) {
+    if (!isClustered()) {
+      return null;
+    }
+    if (owns(key, 0, key.length)) {
+      ensureLocal(key, 0, key.length, session);
+      String notServing = notServingBecause(key, 0, key.length);
+      if (notServing != null) {
+        throw ClusterException.failed(notServing);
+      }
+      return null;
+    }
+    String owner = ownerOf(key, 0, key.length);
+    if (owner.equals(NO_OWNER)) {
+      throw ClusterException.failed("no member owns the key's slot yet: try again");
+    }
+    return owner;
   }
 
   /** Peers currently marked down (their keys fail fast until they answer again). */

@@ -303,29 +303,17 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   }
 
   /**
-   * Null when this node answers for the key itself; else the member that owns it.
+   * Null when this node answers for the key itself; else the member that owns it ({@link
+   * Cluster#answeredHereOrBy}).
    *
    * @throws StatusRuntimeException UNAVAILABLE while this member takes the key's slot over
    */
   private String servedHereOrOwner(byte[] key) {
-    if (!cluster.isClustered()) {
-      return null;
+    try {
+      return cluster.answeredHereOrBy(key, keyspace.session());
+    } catch (ClusterException e) {
+      throw Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
     }
-    if (cluster.owns(key, 0, key.length)) {
-      cluster.ensureLocal(key, 0, key.length, keyspace.session());
-      String notServing = cluster.notServingBecause(key, 0, key.length);
-      if (notServing != null) {
-        throw Status.UNAVAILABLE.withDescription(notServing).asRuntimeException();
-      }
-      return null;
-    }
-    String owner = cluster.ownerOf(key, 0, key.length);
-    if (owner.equals(Cluster.NO_OWNER)) {
-      throw Status.UNAVAILABLE
-          .withDescription("no member owns the key's slot yet: try again")
-          .asRuntimeException();
-    }
-    return owner;
   }
 
   private static StatusRuntimeException unavailable(String owner, Throwable failure) {

@@ -125,7 +125,7 @@ final class HttpApi {
     }
     String owner;
     try {
-      owner = servedHereOrOwner(key, session.keys);
+      owner = cluster.answeredHereOrBy(key, session.keys);
     } catch (ClusterException e) {
       return CompletableFuture.completedFuture(
           Answer.error(Answer.UNAVAILABLE, "unavailable", e.getMessage(), "key", Json.key(key)));
@@ -196,32 +196,6 @@ final class HttpApi {
               ? Answer.ok(read.json())
               : Answer.ok(Json.strings(new StringBuilder(), read.segments()));
     };
-  }
-
-  /**
-   * Null when this node answers for the key itself; else the member that owns it (the rule the gRPC
-   * service follows).
-   *
-   * @throws ClusterException (failed) while no member, or a member taking the key's slot over, can
-   *     answer
-   */
-  private String servedHereOrOwner(byte[] key, KeyspaceSession session) {
-    if (!cluster.isClustered()) {
-      return null;
-    }
-    if (cluster.owns(key, 0, key.length)) {
-      cluster.ensureLocal(key, 0, key.length, session);
-      String notServing = cluster.notServingBecause(key, 0, key.length);
-      if (notServing != null) {
-        throw ClusterException.failed(notServing);
-      }
-      return null;
-    }
-    String owner = cluster.ownerOf(key, 0, key.length);
-    if (owner.equals(Cluster.NO_OWNER)) {
-      throw ClusterException.failed("no member owns the key's slot yet: try again");
-    }
-    return owner;
   }
 
   // ---------------------------------------------------------------------------------------------
