@@ -589,6 +589,16 @@ public final class ProfileEngine {
    * @throws IllegalStateException when the key has a profile already
    */
   public WriteResult restoreCompact(byte[] key, int hash, int ordinal, byte[] compact) {
+    return restoreCompact(key, hash, ordinal, compact, null);
+  }
+
+  /**
+   * {@link #restoreCompact(byte[], int, int, byte[])}, giving each membership that still holds the
+   * time {@code entered} kept for it (a snapshot's), rather than now; the segments that read it
+   * ({@code entered}, {@code time_in}) are evaluated with those times. Null: every one enters now.
+   */
+  public WriteResult restoreCompact(
+      byte[] key, int hash, int ordinal, byte[] compact, EnteredTimes entered) {
     if (ordinal != NO_PROFILE) {
       throw new IllegalStateException("a restored profile's key has a profile already");
     }
@@ -605,7 +615,7 @@ public final class ProfileEngine {
       all.add(ord);
       w.minValid = Long.MAX_VALUE;
       w.ctx.bind(w.view.bind(compact), now);
-      evaluateBound(w, registry.catalog(), ord, key, now, true);
+      evaluateBound(w, registry.catalog(), ord, key, now, true, entered);
       return new WriteResult(true, true, compact.length + FIXED_OVERHEAD_BYTES, ord, now);
     } finally {
       stripe.lock().unlock();
@@ -765,14 +775,14 @@ public final class ProfileEngine {
       for (CatalogListener l : catalogListeners) {
         l.defining(name);
       }
-      backfill(d.segment());
+      backfill(d.segment(), d.replaced());
       registry.ready(d.segment());
       if (d.replaced() != null) {
         // Those that read the replaced segment read this one from now on; each is evaluated again
         // for every profile, after those it reads, as a definition is (no changes told).
         d.segment().forgetReplaced();
         for (Segment reader : registry.catalog().readersOf(name)) {
-          backfill(reader);
+          backfill(reader, null);
         }
       }
       for (CatalogListener l : catalogListeners) {
@@ -979,6 +989,78 @@ public final class ProfileEngine {
       return out;
     } finally {
       stripe.lock().unlock();
+    }
+  }
+
+  /**
+   * The segments the profile is in with the time it entered each (epoch millis, kept to the
+   * second), in definition order; empty when the profile is absent, as {@link #get}.
+   */
+  public List<SegmentMembership> membershipsOf(byte[] key, int hash, int ordinal) {
+    List<SegmentMembership> out = new ArrayList<>();
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock(); // the ordinal stays the key's while the lock is held
+    try {
+      if (blobOf(key, ordinal) == null) {
+        return out;
+      }
+      for (Segment s : registry.catalog().all()) {
+        long entered = s.members().enteredSeconds(ordinal);
+        if (entered != PartitionedBitmap.NOT_MEMBER) {
+          out.add(new SegmentMembership(s.name(), entered * 1000));
+        }
+      }
+      return out;
+    } finally {
+      stripe.lock().unlock();
+    }
+  }
+
+  /**
+   * Reads the entered times of the segments {@code names} (as defined now) for profiles by ordinal:
+   * a snapshot's, which calls {@link EnteredReader#read} under the profile's stripe lock.
+   */
+  public EnteredReader enteredReader(List<String> names) {
+    SegmentCatalog catalog = registry.catalog();
+    Segment[] segments = new Segment[names.size()];
+    for (int i = 0; i < segments.length; i++) {
+      segments[i] = catalog.byName(names.get(i));
+    }
+    return new EnteredReader(segments);
+  }
+
+  /**
+   * The entered times of a fixed list of segments, by ordinal.
+   *
+   * <p>Concurrency: immutable; each read locks one bitmap partition per segment.
+   */
+  public static final class EnteredReader {
+    private static final int[] NONE = new int[0];
+    private final Segment[] segments;
+
+    EnteredReader(Segment[] segments) {
+      this.segments = segments;
+    }
+
+    /**
+     * The profile at {@code ordinal}'s memberships among the segments, as pairs (index in the list,
+     * entered unsigned seconds); the caller holds the profile's stripe lock.
+     */
+    public int[] read(int ordinal) {
+      int[] out = NONE;
+      int n = 0;
+      for (int i = 0; i < segments.length; i++) {
+        Segment s = segments[i];
+        long at = s == null ? PartitionedBitmap.NOT_MEMBER : s.members().enteredSeconds(ordinal);
+        if (at != PartitionedBitmap.NOT_MEMBER) {
+          if (n + 2 > out.length) {
+            out = Arrays.copyOf(out, Math.max(8, out.length * 2));
+          }
+          out[n++] = i;
+          out[n++] = (int) at;
+        }
+      }
+      return n == out.length ? out : Arrays.copyOf(out, n);
     }
   }
 
@@ -1257,6 +1339,21 @@ public final class ProfileEngine {
   /** {@link #reevaluateAll} for the profile {@code w.ctx} is bound to. */
   private void evaluateBound(
       Worker w, SegmentCatalog catalog, int ord, byte[] key, long now, boolean fresh) {
+    evaluateBound(w, catalog, ord, key, now, fresh, null);
+  }
+
+  /**
+   * {@link #evaluateBound}, a fresh profile entering each segment {@code kept} names at the time it
+   * gives (a restore), before the segments that read it are evaluated.
+   */
+  private void evaluateBound(
+      Worker w,
+      SegmentCatalog catalog,
+      int ord,
+      byte[] key,
+      long now,
+      boolean fresh,
+      EnteredTimes kept) {
     for (Segment s : catalog.all()) {
       if (fresh) {
         CompiledExpression e = s.expression();
@@ -1264,7 +1361,9 @@ public final class ProfileEngine {
         if (e.timeDependent()) {
           w.minValid = Math.min(w.minValid, w.ctx.validUntil());
         }
-        if (in && s.members().add(ord)) {
+        long at = kept == null ? PartitionedBitmap.NOT_MEMBER : kept.secondsOf(s.name());
+        if (in
+            && s.members().add(ord, at == PartitionedBitmap.NOT_MEMBER ? seconds(now) : (int) at)) {
           hub.publish(s.name(), key, true, now);
         }
       } else {
@@ -1314,7 +1413,7 @@ public final class ProfileEngine {
     if (in == e.test(w.oldCtx)) {
       return;
     }
-    boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
+    boolean changed = in ? s.members().add(ord, seconds(now)) : s.members().remove(ord);
     if (changed) {
       hub.publish(s.name(), key, in, now);
       if (catalog.isRead(s)) {
@@ -1354,7 +1453,7 @@ public final class ProfileEngine {
     if (e.timeDependent()) {
       w.minValid = Math.min(w.minValid, w.ctx.validUntil());
     }
-    boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
+    boolean changed = in ? s.members().add(ord, seconds(now)) : s.members().remove(ord);
     if (changed) {
       hub.publish(s.name(), key, in, now);
     }
@@ -1384,7 +1483,7 @@ public final class ProfileEngine {
         if (e.timeDependent()) {
           w.minValid = Math.min(w.minValid, w.ctx.validUntil());
         }
-        if (in ? s.members().add(ord) : s.members().remove(ord)) {
+        if (in ? s.members().add(ord, seconds(now)) : s.members().remove(ord)) {
           if (key == null) {
             key = ProfileCodec.key(blob);
           }
@@ -1397,7 +1496,13 @@ public final class ProfileEngine {
     }
   }
 
-  private void backfill(Segment s) {
+  /**
+   * Evaluates {@code s} for every profile. A new member enters now, except that one that was a
+   * member of {@code replaced} (the segment of that name this one redefines, or null) keeps the
+   * time it entered that one: a redefinition is no entry. A profile written during the backfill
+   * that entered by that write keeps the write's time.
+   */
+  private void backfill(Segment s, Segment replaced) {
     Worker w = workers.get();
     int limit = table.ordinalLimit();
     for (int ord = 0; ord < limit && !s.dropped(); ord++) {
@@ -1422,7 +1527,11 @@ public final class ProfileEngine {
         bind(w, blob, now);
         CompiledExpression e = s.expression();
         if (test(registry.catalog(), s, w.ctx, ord)) {
-          s.members().add(ord);
+          long kept =
+              replaced == null
+                  ? PartitionedBitmap.NOT_MEMBER
+                  : replaced.members().enteredSeconds(ord);
+          s.members().add(ord, kept == PartitionedBitmap.NOT_MEMBER ? seconds(now) : (int) kept);
         } else {
           s.members().remove(ord);
         }
@@ -1433,6 +1542,11 @@ public final class ProfileEngine {
         stripe.lock().unlock();
       }
     }
+  }
+
+  /** Epoch millis as a membership's entered time is kept: whole unsigned seconds. */
+  private static int seconds(long millis) {
+    return PartitionedBitmap.seconds(millis);
   }
 
   /**
