@@ -436,6 +436,15 @@ public final class Keyspace {
     return item == null ? new ArrayList<>() : engine.segmentsOf(item.key, item.hash, item.ordinal);
   }
 
+  /** {@link #segmentsOf} with the time each membership began ({@code segof <key> since}). */
+  public List<dev.whack.node.engine.SegmentMembership> membershipsOf(
+      byte[] key, int offset, int length) {
+    Item item = profileItem(key, offset, length);
+    return item == null
+        ? new ArrayList<>()
+        : engine.membershipsOf(item.key, item.hash, item.ordinal);
+  }
+
   /**
    * Whether the profile under the key is in the segment (false when the key holds no profile).
    *
