@@ -232,6 +232,71 @@ class RestartTest {
     }
   }
 
+  /** {@code segof KEY since} of each key: its memberships with their entered times. */
+  private static String since(RawConnection c, String... keys) {
+    StringBuilder b = new StringBuilder();
+    for (String k : keys) {
+      c.send("segof " + k + " since\r\n");
+      for (String line = line(c); !line.equals("END"); line = line(c)) {
+        b.append(k).append(' ').append(line).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  /**
+   * Memberships come back with the times they began, whether the snapshot carried them or the log
+   * replayed the writes that made them at those writes' times; a segment reading them (time_in)
+   * then exits and enters as it would have.
+   */
+  @ParameterizedTest
+  @EnumSource(Way.class)
+  void shouldKeepTheTimeEachMembershipBeganAcrossARestart(Way way) throws IOException {
+    long hour = 3_600_000L;
+    long start = clock.millis();
+    String before;
+    Path restartOn;
+    try (EmbeddedNode node = start("always");
+        RawConnection c = node.connect()) {
+      define(c, "vip", "spend > 100", 0);
+      define(c, "loyal", "time_in(vip) > 1d", 0);
+      expect(c, "set user:1 0 0 13\r\n{\"spend\":500}\r\n", "STORED");
+      clock.advanceMillis(2 * hour);
+      expect(c, "set user:2 0 0 13\r\n{\"spend\":500}\r\n", "STORED");
+      clock.advanceMillis(2 * hour);
+      if (way == Way.CRASH_AFTER_A_SNAPSHOT) {
+        c.send("snapshot\r\n");
+        assertTrue(c.readLine().startsWith("SNAPSHOT "));
+      }
+      clock.advanceMillis(hour);
+      expect(c, "update user:3 21\r\n{\"set\":{\"spend\":200}}\r\n", "UPDATED");
+      before = since(c, "user:1", "user:2", "user:3");
+      assertEquals(
+          "user:1 IN vip "
+              + start
+              + "\nuser:2 IN vip "
+              + (start + 2 * hour)
+              + "\nuser:3 IN vip "
+              + (start + 5 * hour)
+              + "\n",
+          before);
+      restartOn = crashCopy(way);
+    }
+    clock.advanceMillis(hour); // the restart is later than every write
+    try (EmbeddedNode node = start(restartOn, "always");
+        RawConnection c = node.connect()) {
+      assertEquals(before, since(c, "user:1", "user:2", "user:3"));
+      clock.advanceMillis(start + 25 * hour - clock.millis()); // a day and an hour after user:1
+      node.node().runTimers();
+      assertEquals(
+          "user:1 IN vip " + start + "\nuser:1 IN loyal " + (start + 25 * hour) + "\n",
+          since(c, "user:1"),
+          "loyal since the timer found user:1 a day in vip");
+      assertEquals(
+          before.substring(before.indexOf("user:2"), before.indexOf("user:3")), since(c, "user:2"));
+    }
+  }
+
   @Test
   void shouldComeBackEmptyAfterAFlushAndKeepWhatWasWrittenAfterIt() throws IOException {
     String before;
