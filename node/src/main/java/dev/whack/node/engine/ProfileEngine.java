@@ -108,6 +108,12 @@ public final class ProfileEngine {
    */
   private final ReentrantLock definitions = new ReentrantLock();
 
+  /**
+   * While a log is replayed ({@link #catchUpTimedChanges}): each write first re-evaluates its
+   * profile's time-dependent segments that fell due before it, at the time they fell due.
+   */
+  private volatile boolean catchingUp;
+
   private final ExpressionCompiler compiler;
   private final ThreadLocal<Worker> workers;
   private final java.util.List<CatalogListener> catalogListeners =
@@ -240,6 +246,7 @@ public final class ProfileEngine {
     stripe.lock().lock();
     try {
       long now = clock.millis(); // under the lock: see apply
+      catchUp(w, ordinal, now);
       byte[] current = current(key, ordinal);
       byte[] next = w.writer.put(key, profile, now, current, stripe.names());
       return install(w, stripe, ordinal, key, current, next, Rendering.PROTOBUF, now);
@@ -270,6 +277,7 @@ public final class ProfileEngine {
     stripe.lock().lock();
     try {
       long now = clock.millis(); // under the lock: see apply
+      catchUp(w, ordinal, now);
       byte[] current = current(key, ordinal);
       byte[] next;
       try {
@@ -403,6 +411,7 @@ public final class ProfileEngine {
       // profile's answers as of now, or an expired one whose timed re-evaluation is still pending,
       // which reevaluateChanged relies on.
       long now = clock.millis();
+      catchUp(w, ord, now);
       byte[] current = current(key, ord);
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
@@ -762,6 +771,7 @@ public final class ProfileEngine {
     CompiledExpression compiled = compiler.compile(expression, true);
     definitions.lock();
     try {
+      long began = clock.millis();
       SegmentRegistry.Definition d;
       try {
         d = registry.define(name, compiled);
@@ -786,7 +796,7 @@ public final class ProfileEngine {
         }
       }
       for (CatalogListener l : catalogListeners) {
-        l.defined(name, expression);
+        l.defined(name, expression, began);
       }
       return info(d.segment());
     } finally {
@@ -1210,6 +1220,48 @@ public final class ProfileEngine {
     while (total < maxProfiles && (n = timers.pollDue(now, w.due)) > 0) {
       for (int i = 0; i < n; i++) {
         reevaluateTimed(w, w.due[i], now);
+      }
+      total += n;
+    }
+    return total;
+  }
+
+  /**
+   * For a log's replay, which sets the clock to each write's time: while {@code on}, a write first
+   * re-evaluates its profile's time-dependent segments that fell due before it, at the time each
+   * fell due (as the node's timer did, about then, when the write was first made), so that the
+   * memberships it changes, and their entered times, are what they were.
+   */
+  public void catchUpTimedChanges(boolean on) {
+    catchingUp = on;
+  }
+
+  /**
+   * {@link #catchUpTimedChanges}: the profile's due re-evaluations before a write at {@code now}.
+   */
+  private void catchUp(Worker w, int ord, long now) {
+    if (!catchingUp || ord < 0) {
+      return;
+    }
+    long due;
+    for (int i = 0; i < 64 && (due = timers.takeIfDue(ord, now)) != Long.MAX_VALUE; i++) {
+      reevaluateTimed(w, ord, due);
+    }
+  }
+
+  /**
+   * Re-evaluates every time-dependent membership due by {@code untilMillis} in the order they fell
+   * due, each at the time it fell due rather than now: after a log's replay, what the node's timer
+   * did between the last writes and the crash (and its entered times) comes back as it was.
+   */
+  public int runDueReevaluationsAtTheirTimes(long untilMillis) {
+    Worker w = workers.get();
+    int total = 0;
+    long due;
+    while ((due = timers.nextDue()) <= untilMillis) {
+      int n = timers.pollDue(due, w.due);
+      for (int i = 0; i < n; i++) {
+        reevaluateTimed(w, w.due[i], due);
       }
       total += n;
     }

@@ -26,13 +26,13 @@ import org.roaringbitmap.RoaringBitmap;
  * aligned with the members' rank in it: the {@code i}-th smallest member's time is at {@code i}.
  * Adding or removing a member shifts the times after it ({@code System.arraycopy}, under the
  * partition's monitor, like the bitmap change); the array grows by an eighth and shrinks when half
- * full. So a membership costs 4 bytes and no object, {@link #contains} is
- * what it was, and only a membership change or a read of a time ({@link #enteredSeconds}) pays a
- * {@code rank} (a binary search in an array container, at most 1,024 popcounts in a bitmap one) and
- * a shift (at most 256 KiB moved in a full partition; appending in ordinal order, as a backfill
- * does, moves nothing). A map from ordinal to time would cost an object or 8 bytes a member plus
- * its load factor; a time per ordinal slot (dense) would cost 4 bytes for every profile, member or
- * not. The bitmap of every profile ({@link #PartitionedBitmap()}) keeps no times.
+ * full. So a membership costs 4 bytes and no object, {@link #contains} is what it was, and only a
+ * membership change or a read of a time ({@link #enteredSeconds}) pays a {@code rank} (a binary
+ * search in an array container, at most 1,024 popcounts in a bitmap one) and a shift (at most 256
+ * KiB moved in a full partition; appending in ordinal order, as a backfill does, moves nothing). A
+ * map from ordinal to time would cost an object or 8 bytes a member plus its load factor; a time
+ * per ordinal slot (dense) would cost 4 bytes for every profile, member or not. The bitmap of every
+ * profile ({@link #PartitionedBitmap()}) keeps no times.
  */
 public final class PartitionedBitmap {
   private static final AtomicLong SEQUENCE = new AtomicLong();
