@@ -99,6 +99,35 @@ class TimeInSegmentTest {
   }
 
   @Test
+  void shouldMeanElapsedTimeOpDurationForEveryOperatorOnEitherSide() {
+    engine.define("vip", "spend > 100");
+    update("a", "{\"set\":{\"spend\":150}}");
+    long entered = second();
+    String[] ops = {">", ">=", "<", "<=", "==", "!="};
+    String[] mirrored = {"<", "<=", ">", ">=", "==", "!="};
+    long hour = 3_600_000L;
+    for (long elapsed : new long[] {hour - 1, hour, hour + 1}) {
+      clock.advanceMillis(entered + elapsed - clock.millis());
+      int cmp = Long.compare(elapsed, hour);
+      boolean[] want = {cmp > 0, cmp >= 0, cmp < 0, cmp <= 0, cmp == 0, cmp != 0};
+      for (int i = 0; i < ops.length; i++) {
+        String where = "time_in(vip) " + ops[i] + " 1h after " + elapsed + " ms";
+        assertEquals(want[i] ? 1 : 0, engine.filterCount("time_in(vip) " + ops[i] + " 1h"), where);
+        assertEquals(
+            want[i] ? 1 : 0, engine.filterCount("1h " + mirrored[i] + " time_in(vip)"), where);
+        assertEquals(0, engine.filterCount("time_in(vip) " + ops[i] + " 1h and not exists(spend)"));
+      }
+    }
+    update("b", "{\"set\":{\"spend\":1}}");
+    for (String op : ops) {
+      assertEquals(
+          0,
+          engine.filterCount("time_in(vip) " + op + " 1h and spend < 100"),
+          "a non-member has no time in it: " + op);
+    }
+  }
+
+  @Test
   void shouldCompareEnteredWithTimesAndTreatANonMemberAsMissing() {
     engine.define("vip", "spend > 100");
     engine.define("early", "entered(vip) < 2026-11-21");
