@@ -246,8 +246,8 @@ public final class ProfileEngine {
     stripe.lock().lock();
     try {
       long now = clock.millis(); // under the lock: see apply
-      catchUp(w, ordinal, now);
       byte[] current = current(key, ordinal);
+      catchUp(w, ordinal, now); // after current(): the ordinal is the key's
       byte[] next = w.writer.put(key, profile, now, current, stripe.names());
       return install(w, stripe, ordinal, key, current, next, Rendering.PROTOBUF, now);
     } finally {
@@ -277,8 +277,8 @@ public final class ProfileEngine {
     stripe.lock().lock();
     try {
       long now = clock.millis(); // under the lock: see apply
-      catchUp(w, ordinal, now);
       byte[] current = current(key, ordinal);
+      catchUp(w, ordinal, now); // after current(): the ordinal is the key's
       byte[] next;
       try {
         if (!w.profileReader.read(
@@ -411,8 +411,8 @@ public final class ProfileEngine {
       // profile's answers as of now, or an expired one whose timed re-evaluation is still pending,
       // which reevaluateChanged relies on.
       long now = clock.millis();
-      catchUp(w, ord, now);
       byte[] current = current(key, ord);
+      catchUp(w, ord, now); // after current(): the ordinal is the key's
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
