@@ -164,6 +164,23 @@ class TimeInSegmentTest {
   }
 
   @Test
+  void shouldGiveATimedEntryTheTimeItFellDueWhenAReplayedWriteCatchesUp() {
+    engine.define("vip", "spend > 100");
+    engine.define("loyal", "time_in(vip) > 1h");
+    update("a", "{\"set\":{\"spend\":150}}");
+    update("b", "{\"set\":{\"spend\":150}}");
+    long at = second();
+    engine.engine().catchUpTimedChanges(true); // as a log's replay does
+    clock.advanceMillis(3 * 3_600_000L); // the timer, due at entered + 1h + 1 ms, has not run
+    update("a", "{\"set\":{\"x\":1}}");
+    assertEquals(at + 3_600_000L, entered("a", "loyal"), "at the time it fell due");
+    engine.engine().catchUpTimedChanges(false);
+    assertEquals(-1, entered("b", "loyal"), "b is not written: its timer has not run yet");
+    assertEquals(1, engine.engine().runDueReevaluationsAtTheirTimes(clock.millis()), "b");
+    assertEquals(at + 3_600_000L, entered("b", "loyal"), "at its time too");
+  }
+
+  @Test
   void shouldReadEnteredTimesLikeInSegment() {
     ExpressionException unknown =
         assertThrows(ExpressionException.class, () -> engine.define("x", "time_in(vip) > 1d"));
