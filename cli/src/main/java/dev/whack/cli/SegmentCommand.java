@@ -7,6 +7,7 @@ import dev.whack.client.PartialCount;
 import dev.whack.client.SegmentChange;
 import dev.whack.client.SegmentDryRun;
 import dev.whack.client.SegmentInfo;
+import dev.whack.client.SegmentMembership;
 import dev.whack.client.Segments;
 import dev.whack.client.Watch;
 import dev.whack.client.WatchListener;
@@ -450,32 +451,61 @@ final class SegmentCommand implements Runnable {
       name = "of",
       mixinStandardHelpOptions = true,
       description = {
-        "Print the segments a profile is in, one name per line (nothing if it is in none).",
+        "Print the segments a profile is in, one per line with the time the profile entered it",
+        "(ISO-8601 UTC, to the second), tab-separated; nothing if it is in none.",
         "A missing profile exits 1."
       },
       footer = {
         "",
         "Examples:",
-        "  whack segment of user:42",
-        "  whack segment of user:42 | grep -qx dk_vip && echo VIP"
+        "  whack segment of user:42                  # dk_vip<TAB>2026-11-20T10:00:00Z",
+        "  whack segment of user:42 --json           # [{\"segment\":\"dk_vip\",\"entered\":...}]",
+        "  whack segment of user:42 --names | grep -qx dk_vip && echo VIP"
       })
   static final class Of extends ClientCommand {
     @Parameters(paramLabel = "KEY", description = "the profile's key")
     String key;
 
-    @Option(names = "--json", description = "print a JSON array of segment names")
+    @Option(
+        names = "--json",
+        description =
+            "print a JSON array of {\"segment\", \"entered\"} objects (with --names: of names)")
     boolean json;
+
+    @Option(names = "--names", description = "print the segment names only")
+    boolean names;
 
     @Override
     public Integer call() {
-      List<String> names;
+      List<SegmentMembership> memberships;
       try (WhackClient client = connect()) {
-        names = client.blocking().segments().of(key);
-        if (names.isEmpty() && client.blocking().get(key).isEmpty()) {
+        memberships = client.blocking().segments().ofSince(key);
+        if (memberships.isEmpty() && client.blocking().get(key).isEmpty()) {
           throw CliException.failed("no profile " + key);
         }
       }
-      printKeys(out(), json, names.stream());
+      if (names) {
+        printKeys(out(), json, memberships.stream().map(SegmentMembership::segment));
+        return Whack.EXIT_OK;
+      }
+      PrintStream out = out();
+      if (json) {
+        StringBuilder b = new StringBuilder("[");
+        for (SegmentMembership m : memberships) {
+          b.append(b.length() > 1 ? "," : "")
+              .append("{\"segment\":")
+              .append(JsonOut.string(m.segment()))
+              .append(",\"entered\":")
+              .append(JsonOut.string(m.entered().toString()))
+              .append('}');
+        }
+        out.println(b.append(']'));
+      } else {
+        for (SegmentMembership m : memberships) {
+          out.println(m.segment() + "\t" + m.entered());
+        }
+      }
+      out.flush();
       return Whack.EXIT_OK;
     }
   }

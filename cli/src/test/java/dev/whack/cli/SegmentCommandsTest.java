@@ -175,9 +175,19 @@ class SegmentCommandsTest {
   }
 
   @Test
-  void shouldPrintTheSegmentsOfAProfileAndExitOneForAMissingOne() {
+  void shouldPrintTheSegmentsOfAProfileWithTheirEnteredTimesAndExitOneForAMissingOne() {
+    List<String> lines = cli.run("segment", "of", "u:4").lines().stream().sorted().toList();
+    String iso = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ";
+    assertEquals(2, lines.size(), lines.toString());
+    assertTrue(lines.get(0).matches("dk\t" + iso), lines.get(0));
+    assertTrue(lines.get(1).matches("vip\t" + iso), lines.get(1));
     assertEquals(
-        List.of("dk", "vip"), cli.run("segment", "of", "u:4").lines().stream().sorted().toList());
+        List.of("dk", "vip"),
+        cli.run("segment", "of", "u:4", "--names").lines().stream().sorted().toList());
+    String json = cli.run("segment", "of", "u:4", "--json").out();
+    String member = "\\{\"segment\":\"(dk|vip)\",\"entered\":\"" + iso + "\"}";
+    assertTrue(json.matches("\\[" + member + "," + member + "]\n"), json);
+    assertEquals("[]\n", cli.run("segment", "of", "u:1", "--json").out());
     Cli.Run none = cli.run("segment", "of", "u:1");
     assertEquals(0, none.exitCode());
     assertEquals("", none.out());

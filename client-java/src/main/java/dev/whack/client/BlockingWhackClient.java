@@ -195,6 +195,10 @@ public final class BlockingWhackClient {
       return blocking.await(segments.of(key));
     }
 
+    public List<SegmentMembership> ofSince(String key) {
+      return blocking.await(segments.ofSince(key));
+    }
+
     /** Every member, paged lazily as the stream is consumed. */
     public Stream<String> members(String query) {
       return segments.members(query);

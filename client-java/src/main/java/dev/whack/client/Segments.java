@@ -11,6 +11,7 @@ import dev.whack.client.protocol.SegDropRequest;
 import dev.whack.client.protocol.SegDryRunRequest;
 import dev.whack.client.protocol.SegListRequest;
 import dev.whack.client.protocol.SegOfRequest;
+import dev.whack.client.protocol.SegOfSinceRequest;
 import dev.whack.client.protocol.WatchRequest;
 import dev.whack.client.transport.NodeClient;
 import java.util.ArrayList;
@@ -199,6 +200,18 @@ public final class Segments {
         () -> {
           byte[] k = Keys.key(key);
           return Futures.map(client.send(k, new SegOfRequest(k)), names -> names);
+        });
+  }
+
+  /**
+   * The segments the profile under {@code key} is in, each with when the profile entered it, asked
+   * of its owner ({@code segof <key> since}).
+   */
+  public CompletableFuture<List<SegmentMembership>> ofSince(String key) {
+    return Futures.attempt(
+        () -> {
+          byte[] k = Keys.key(key);
+          return Futures.map(client.send(k, new SegOfSinceRequest(k)), memberships -> memberships);
         });
   }
 

@@ -37,6 +37,7 @@ class ReplyFuzzTest {
           () -> CountRequest.segment("dk and not vip"),
           () -> MembersRequest.segment("dk", 3, null),
           () -> new SegOfRequest(Keys.key("k")),
+          () -> new SegOfSinceRequest(Keys.key("k")),
           () -> new DumpRequest("dk", 2, "c1"),
           () -> new WatchRequest(List.of("dk", "vip")),
           () -> new RelayRequest("get a\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)),

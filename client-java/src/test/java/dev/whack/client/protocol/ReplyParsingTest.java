@@ -12,6 +12,7 @@ import dev.whack.client.Item;
 import dev.whack.client.SegmentChange;
 import dev.whack.client.SegmentDryRun;
 import dev.whack.client.SegmentInfo;
+import dev.whack.client.SegmentMembership;
 import dev.whack.client.ServerErrorException;
 import dev.whack.client.UpdateResult;
 import io.netty.buffer.ByteBuf;
@@ -325,6 +326,23 @@ class ReplyParsingTest {
         List.of("dk_buyers", "vip"),
         parse(() -> new SegOfRequest(Keys.key("k")), "IN dk_buyers\r\nIN vip\r\nEND\r\n"));
     assertEquals(List.of(), parse(() -> new SegOfRequest(Keys.key("k")), "END\r\n"));
+  }
+
+  @Test
+  void shouldParseSegmentsOfAKeyWithTheirEnteredTimes() {
+    assertEquals("segof user:42 since\r\n", encoded(new SegOfSinceRequest(Keys.key("user:42"))));
+    assertEquals(
+        List.of(
+            new SegmentMembership("dk_buyers", Instant.ofEpochMilli(1795000000000L)),
+            new SegmentMembership("vip", Instant.ofEpochSecond(0))),
+        parse(
+            () -> new SegOfSinceRequest(Keys.key("k")),
+            "IN dk_buyers 1795000000000\r\nIN vip 0\r\nEND\r\n"));
+    assertEquals(List.of(), parse(() -> new SegOfSinceRequest(Keys.key("k")), "END\r\n"));
+    assertThrows(
+        ReplyFormatException.class,
+        () -> feed(new SegOfSinceRequest(Keys.key("k")), utf8("IN a 1\r\nIN b\r\n"), 64),
+        "a line without its time, from a node that ignored since");
   }
 
   @Test

@@ -205,6 +205,9 @@ public final class Durability implements AutoCloseable {
     long goodBytes = 0;
     Journal restorer = keyspace.restorer();
     CatalogListener segments = replayedSegments(engine);
+    // Timed changes come back at the times they fell due, before the writes that came after them,
+    // so that memberships and the times they began are what they were (docs/architecture.md).
+    engine.catchUpTimedChanges(true);
     long[] skipBelow = cuts;
     List<Path> toPlay = new ArrayList<>(logs.tailMap(generation, true).values());
     // Keyspace records apply on one thread per core by stripe (each stripe's in log order); the
@@ -229,6 +232,11 @@ public final class Durability implements AutoCloseable {
                     // Between the stripes' records before and after it, as it was logged: each
                     // write is evaluated against the segments it met (its changes made again).
                     appliers.barrier();
+                    long began = LogRecords.definitionBegan(type, payload);
+                    if (began != Long.MIN_VALUE) {
+                      // A backfill reads the memberships timed changes made before it.
+                      engine.runDueReevaluationsAtTheirTimes(began);
+                    }
                     LogRecords.play(type, payload, restorer, segments, clock, null);
                   } else {
                     appliers.apply(source, type, payload);
@@ -249,7 +257,9 @@ public final class Durability implements AutoCloseable {
     if (!toPlay.isEmpty()) {
       generation = logs.lastKey();
     }
+    engine.catchUpTimedChanges(false);
     clock.live();
+    engine.runDueReevaluationsAtTheirTimes(clock.millis());
     engine.runDueReevaluations();
     // Logs before the snapshot are covered by it; a crash can leave them behind. Those the changes
     // publisher has not passed yet stay (ChangeFeed).

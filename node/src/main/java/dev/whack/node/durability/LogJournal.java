@@ -126,14 +126,24 @@ public final class LogJournal implements Journal, CatalogListener {
 
   @Override
   public void defined(String name, String expression) {
+    defined(name, expression, Long.MIN_VALUE);
+  }
+
+  /** The definition, with the time it began (so a replay backfills at it), when known. */
+  @Override
+  public void defined(String name, String expression, long beganAtMillis) {
     segmentLock.lock();
     try {
       byte[] n = name.getBytes(StandardCharsets.UTF_8);
       byte[] e = expression.getBytes(StandardCharsets.UTF_8);
-      end(
+      RecordBuffer b =
           begin(segmentSource, LogRecords.SEGMENT_DEFINED)
               .putBytes(n, 0, n.length)
-              .putBytes(e, 0, e.length));
+              .putBytes(e, 0, e.length);
+      if (beganAtMillis != Long.MIN_VALUE) {
+        b.putLong(beganAtMillis);
+      }
+      end(b);
     } finally {
       segmentLock.unlock();
     }

@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * EXPIRY          stripe, key, expiry
  * REMOVED         stripe, key
  * FLUSHED         stripe, oldest live second, oldest live cas
- * SEGMENT_DEFINED name, expression (UTF-8)
+ * SEGMENT_DEFINED name, expression (UTF-8), u64 the time it began (millis; absent in older logs)
  * SEGMENT_DROPPED name
  * CHANGES         stripe, epoch, count, then count times: segment, key, enter, time
  * </pre>
@@ -88,7 +88,14 @@ final class LogRecords {
       case EXPIRY -> keyspace.expiry(p.getInt(), bytes(p), p.getLong());
       case REMOVED -> keyspace.removed(p.getInt(), bytes(p));
       case FLUSHED -> keyspace.flushed(p.getInt(), p.getLong(), p.getLong());
-      case SEGMENT_DEFINED -> segments.defined(text(p), text(p));
+      case SEGMENT_DEFINED -> {
+        String name = text(p);
+        String expression = text(p);
+        if (p.hasRemaining()) {
+          clock.replayAt(p.getLong()); // its backfill's members entered then
+        }
+        segments.defined(name, expression);
+      }
       case SEGMENT_DROPPED -> segments.dropped(text(p));
       case CHANGES -> changesLogged.accept(p.getInt());
       default -> throw new IllegalArgumentException("unknown record type " + type);
@@ -103,6 +110,20 @@ final class LogRecords {
     return type == SEGMENT_DEFINED || type == SEGMENT_DROPPED
         ? stripes
         : payload.getInt(payload.position());
+  }
+
+  /**
+   * The time a SEGMENT_DEFINED record's definition began, or Long.MIN_VALUE (another record, or one
+   * from before the time was logged); leaves the payload's position alone.
+   */
+  static long definitionBegan(byte type, ByteBuffer payload) {
+    if (type != SEGMENT_DEFINED) {
+      return Long.MIN_VALUE;
+    }
+    ByteBuffer p = payload.duplicate();
+    p.position(p.position() + 4 + p.getInt(p.position()));
+    p.position(p.position() + 4 + p.getInt(p.position()));
+    return p.remaining() >= 8 ? p.getLong() : Long.MIN_VALUE;
   }
 
   static byte[] bytes(ByteBuffer p) {

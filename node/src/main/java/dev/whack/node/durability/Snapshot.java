@@ -1,5 +1,6 @@
 package dev.whack.node.durability;
 
+import dev.whack.node.engine.EnteredTimes;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.keyspace.Journal;
@@ -34,7 +35,10 @@ import java.util.function.IntConsumer;
  * ITEM            as in the log                  (each opaque item of stripe 0)
  * NAMES           stripe, u32 n, n x (u32 id, name), u32 m, m x (u32 id, name): the attribute
  *                 and event names the stripe's compact profiles use, by their ids on this node
- * PROFILE_COMPACT stripe, key, kind, flags, expiry, cas, marks, the engine's compact form
+ * PROFILE_COMPACT stripe, key, kind, flags, expiry, cas, marks, the engine's compact form, then
+ *                 (when the profile is in any segment) u32 n, n x (u32 segment, u32 entered): the
+ *                 segments it is in, by their place among the SEGMENT_DEFINED records, each with
+ *                 the unsigned second its membership began
  * CUT             u32 0, u64 sequence            ... and so on for every stripe
  * END             u64 records before it, u64 oldest live second (again: a delayed flush_all
  *                 during the snapshot counts)
@@ -47,6 +51,10 @@ import java.util.function.IntConsumer;
  * the engine's names held so the compact forms still read right. No fork and no second copy: the
  * extra memory is one stripe's references, a megabyte of records, and the old versions of what
  * changes while its stripe is being written.
+ *
+ * <p>The entered times trail the compact form, so the format's version stays: a node that does not
+ * know them reads the record as before and ignores them (its memberships then begin at the
+ * restore), and a snapshot written before them restores every membership as beginning then.
  *
  * <p>A snapshot is valid only whole: written to a temporary file, forced, renamed, the directory
  * forced. Reading one that fails a checksum, is cut short or has no END stops start-up.
@@ -116,9 +124,12 @@ final class Snapshot {
       ProfileEngine.NamesHeld names = engine.holdNames();
       w.allNames(stripes, engine);
       long segmentCut;
+      ProfileEngine.EnteredReader entered;
       segmentLock.lock();
       try {
+        List<String> segmentNames = new ArrayList<>();
         for (SegmentInfo s : engine.segments()) {
+          segmentNames.add(s.name());
           byte[] n = s.name().getBytes(StandardCharsets.UTF_8);
           byte[] e = s.expression().getBytes(StandardCharsets.UTF_8);
           w.end(
@@ -127,6 +138,7 @@ final class Snapshot {
                   .putBytes(e, 0, e.length));
         }
         segmentCut = log.upcomingSequence();
+        entered = engine.enteredReader(segmentNames);
       } finally {
         segmentLock.unlock();
       }
@@ -141,7 +153,7 @@ final class Snapshot {
           long cut =
               keyspace.image(
                   stripe,
-                  capture(captured),
+                  capture(captured, entered),
                   () -> {
                     beforeCut.accept(source);
                     return log.upcomingSequence();
@@ -277,7 +289,14 @@ final class Snapshot {
       b.putBytes(c.key, 0, c.key.length);
       if (c.profile) {
         b.putByte(c.kind).putInt(c.flags).putLong(c.expiresAtSeconds).putLong(c.cas);
-        end(b.putByte(c.marks).putBytes(c.bytes, 0, c.bytes.length));
+        b.putByte(c.marks).putBytes(c.bytes, 0, c.bytes.length);
+        if (c.entered.length > 0) {
+          b.putInt(c.entered.length / 2);
+          for (int v : c.entered) {
+            b.putInt(v);
+          }
+        }
+        end(b);
       } else {
         b.putInt(c.flags).putLong(c.expiresAtSeconds).putLong(c.cas).putByte(c.marks);
         end(b.putBytes(c.bytes, 0, c.bytes.length));
@@ -285,7 +304,10 @@ final class Snapshot {
     }
   }
 
-  /** An item as a stripe's image gave it: references only (every array is immutable). */
+  /**
+   * An item as a stripe's image gave it: references only (every array is immutable), and a
+   * profile's memberships with their entered times as pairs (segment index, unsigned seconds).
+   */
   private record Captured(
       boolean profile,
       byte[] key,
@@ -294,15 +316,23 @@ final class Snapshot {
       long expiresAtSeconds,
       long cas,
       int marks,
-      byte[] bytes) {}
+      byte[] bytes,
+      int[] entered) {}
 
-  /** Keeps what the image hands over, under the stripe's lock: no copy, no rendering. */
-  private static StripeImage capture(List<Captured> into) {
+  private static final int[] NO_MEMBERSHIPS = new int[0];
+
+  /**
+   * Keeps what the image hands over, under the stripe's lock: no copy, no rendering; a profile's
+   * entered times are read there, as of the same moment as the profile.
+   */
+  private static StripeImage capture(List<Captured> into, ProfileEngine.EnteredReader entered) {
     return new StripeImage() {
       @Override
       public void item(
           byte[] key, int flags, long expiresAtSeconds, long cas, int marks, byte[] value) {
-        into.add(new Captured(false, key, (byte) 0, flags, expiresAtSeconds, cas, marks, value));
+        into.add(
+            new Captured(
+                false, key, (byte) 0, flags, expiresAtSeconds, cas, marks, value, NO_MEMBERSHIPS));
       }
 
       @Override
@@ -313,8 +343,19 @@ final class Snapshot {
           long expiresAtSeconds,
           long cas,
           int marks,
-          byte[] compact) {
-        into.add(new Captured(true, key, kind, flags, expiresAtSeconds, cas, marks, compact));
+          byte[] compact,
+          int ordinal) {
+        into.add(
+            new Captured(
+                true,
+                key,
+                kind,
+                flags,
+                expiresAtSeconds,
+                cas,
+                marks,
+                compact,
+                entered.read(ordinal)));
       }
     };
   }
@@ -335,10 +376,22 @@ final class Snapshot {
     LogReader.Result result;
     Journal restorer = keyspace.restorer();
     ThreadLocal<Renumbering> renumbering = ThreadLocal.withInitial(() -> new Renumbering(engine));
+    // The segments in the order of their records, before any profile (handed to the appliers
+    // after it, through their queues); a profile's entered times name them by that place.
+    List<String> segmentNames = new ArrayList<>();
+    ThreadLocal<EnteredTimes> enteredTimes = ThreadLocal.withInitial(EnteredTimes::new);
     Renumbering held = new Renumbering(engine); // the names as they were numbered, kept to the end
     try (StripeAppliers appliers =
         new StripeAppliers(
-            (type, p) -> applyImage(type, p, keyspace, restorer, renumbering.get()))) {
+            (type, p) ->
+                applyImage(
+                    type,
+                    p,
+                    keyspace,
+                    restorer,
+                    renumbering.get(),
+                    segmentNames,
+                    enteredTimes.get()))) {
       result =
           LogReader.read(
               path,
@@ -361,8 +414,11 @@ final class Snapshot {
                     keyspace.restoreCounters(p.getLong(), p.getLong());
                     seen[2] = p.getLong();
                   }
-                  case LogRecords.SEGMENT_DEFINED ->
-                      engine.define(LogRecords.text(p), LogRecords.text(p));
+                  case LogRecords.SEGMENT_DEFINED -> {
+                    String name = LogRecords.text(p);
+                    engine.define(name, LogRecords.text(p));
+                    segmentNames.add(name);
+                  }
                   case NAMES -> {
                     int source = p.getInt(p.position());
                     if (source == stripes) {
@@ -436,7 +492,13 @@ final class Snapshot {
    * meets a stripe's NAMES first, then its items, then its CUT.
    */
   private static void applyImage(
-      byte type, ByteBuffer p, Keyspace keyspace, Journal restorer, Renumbering names) {
+      byte type,
+      ByteBuffer p,
+      Keyspace keyspace,
+      Journal restorer,
+      Renumbering names,
+      List<String> segmentNames,
+      EnteredTimes entered) {
     switch (type) {
       case LogRecords.ITEM -> LogRecords.play(LogRecords.ITEM, p, restorer, null, null, null);
       case NAMES -> names.start(p, false);
@@ -450,7 +512,20 @@ final class Snapshot {
         long cas = p.getLong();
         int marks = p.get();
         byte[] compact = names.renumber(LogRecords.bytes(p));
-        keyspace.restoreCompactProfile(stripe, key, kind, flags, expiry, cas, marks, compact);
+        entered.clear();
+        if (p.hasRemaining()) {
+          int n = p.getInt();
+          for (int i = 0; i < n; i++) {
+            int segment = p.getInt();
+            int seconds = p.getInt();
+            if (segment < 0 || segment >= segmentNames.size()) {
+              throw new IllegalStateException("an entered time of segment " + segment);
+            }
+            entered.put(segmentNames.get(segment), seconds);
+          }
+        }
+        keyspace.restoreCompactProfile(
+            stripe, key, kind, flags, expiry, cas, marks, compact, entered);
       }
     }
   }

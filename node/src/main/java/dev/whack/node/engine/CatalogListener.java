@@ -14,5 +14,13 @@ public interface CatalogListener {
 
   void defined(String name, String expression);
 
+  /**
+   * {@link #defined(String, String)}, with the time the definition began at (its backfill's members
+   * entered then or later), for a log whose replay gives them that time again.
+   */
+  default void defined(String name, String expression, long beganAtMillis) {
+    defined(name, expression);
+  }
+
   void dropped(String name);
 }

@@ -109,6 +109,12 @@ public final class ProfileEngine {
    */
   private final ReentrantLock definitions = new ReentrantLock();
 
+  /**
+   * While a log is replayed ({@link #catchUpTimedChanges}): each write first re-evaluates its
+   * profile's time-dependent segments that fell due before it, at the time they fell due.
+   */
+  private volatile boolean catchingUp;
+
   private final ExpressionCompiler compiler;
   private final ThreadLocal<Worker> workers;
   private final java.util.List<CatalogListener> catalogListeners =
@@ -242,6 +248,7 @@ public final class ProfileEngine {
     try {
       long now = clock.millis(); // under the lock: see apply
       byte[] current = current(key, ordinal);
+      catchUp(w, ordinal, now); // after current(): the ordinal is the key's
       byte[] next = w.writer.put(key, profile, now, current, stripe.names());
       return install(w, stripe, ordinal, key, current, next, Rendering.PROTOBUF, now);
     } finally {
@@ -272,6 +279,7 @@ public final class ProfileEngine {
     try {
       long now = clock.millis(); // under the lock: see apply
       byte[] current = current(key, ordinal);
+      catchUp(w, ordinal, now); // after current(): the ordinal is the key's
       byte[] next;
       try {
         if (!w.profileReader.read(
@@ -405,6 +413,7 @@ public final class ProfileEngine {
       // which reevaluateChanged relies on.
       long now = clock.millis();
       byte[] current = current(key, ord);
+      catchUp(w, ord, now); // after current(): the ordinal is the key's
       byte[] next = w.writer.apply(key, current, ops, now, stripe.names());
       if (next == null) {
         return new WriteResult(
@@ -592,6 +601,16 @@ public final class ProfileEngine {
    * @throws IllegalStateException when the key has a profile already
    */
   public WriteResult restoreCompact(byte[] key, int hash, int ordinal, byte[] compact) {
+    return restoreCompact(key, hash, ordinal, compact, null);
+  }
+
+  /**
+   * {@link #restoreCompact(byte[], int, int, byte[])}, giving each membership that still holds the
+   * time {@code entered} kept for it (a snapshot's), rather than now; the segments that read it
+   * ({@code entered}, {@code time_in}) are evaluated with those times. Null: every one enters now.
+   */
+  public WriteResult restoreCompact(
+      byte[] key, int hash, int ordinal, byte[] compact, EnteredTimes entered) {
     if (ordinal != NO_PROFILE) {
       throw new IllegalStateException("a restored profile's key has a profile already");
     }
@@ -608,7 +627,7 @@ public final class ProfileEngine {
       all.add(ord);
       w.minValid = Long.MAX_VALUE;
       w.ctx.bind(w.view.bind(compact), now);
-      evaluateBound(w, registry.catalog(), ord, key, now, true);
+      evaluateBound(w, registry.catalog(), ord, key, now, true, entered);
       return new WriteResult(true, true, compact.length + FIXED_OVERHEAD_BYTES, ord, now);
     } finally {
       stripe.lock().unlock();
@@ -757,6 +776,7 @@ public final class ProfileEngine {
     CompiledExpression compiled = compiler.compile(expression, true);
     definitions.lock();
     try {
+      long began = clock.millis();
       SegmentRegistry.Definition d;
       try {
         d = registry.define(name, compiled);
@@ -774,18 +794,18 @@ public final class ProfileEngine {
       // creating a profile the backfill would find not yet there and skip: wait for every such
       // write to finish, so each profile is evaluated by its write or by the backfill.
       table.passEveryStripe();
-      backfill(d.segment());
+      backfill(d.segment(), d.replaced());
       registry.ready(d.segment());
       if (d.replaced() != null) {
         // Those that read the replaced segment read this one from now on; each is evaluated again
         // for every profile, after those it reads, as a definition is (no changes told).
         d.segment().forgetReplaced();
         for (Segment reader : registry.catalog().readersOf(name)) {
-          backfill(reader);
+          backfill(reader, null);
         }
       }
       for (CatalogListener l : catalogListeners) {
-        l.defined(name, expression);
+        l.defined(name, expression, began);
       }
       return info(d.segment());
     } finally {
@@ -1022,6 +1042,78 @@ public final class ProfileEngine {
   }
 
   /**
+   * The segments the profile is in with the time it entered each (epoch millis, kept to the
+   * second), in definition order; empty when the profile is absent, as {@link #get}.
+   */
+  public List<SegmentMembership> membershipsOf(byte[] key, int hash, int ordinal) {
+    List<SegmentMembership> out = new ArrayList<>();
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock(); // the ordinal stays the key's while the lock is held
+    try {
+      if (blobOf(key, ordinal) == null) {
+        return out;
+      }
+      for (Segment s : registry.catalog().all()) {
+        long entered = s.members().enteredSeconds(ordinal);
+        if (entered != PartitionedBitmap.NOT_MEMBER) {
+          out.add(new SegmentMembership(s.name(), entered * 1000));
+        }
+      }
+      return out;
+    } finally {
+      stripe.lock().unlock();
+    }
+  }
+
+  /**
+   * Reads the entered times of the segments {@code names} (as defined now) for profiles by ordinal:
+   * a snapshot's, which calls {@link EnteredReader#read} under the profile's stripe lock.
+   */
+  public EnteredReader enteredReader(List<String> names) {
+    SegmentCatalog catalog = registry.catalog();
+    Segment[] segments = new Segment[names.size()];
+    for (int i = 0; i < segments.length; i++) {
+      segments[i] = catalog.byName(names.get(i));
+    }
+    return new EnteredReader(segments);
+  }
+
+  /**
+   * The entered times of a fixed list of segments, by ordinal.
+   *
+   * <p>Concurrency: immutable; each read locks one bitmap partition per segment.
+   */
+  public static final class EnteredReader {
+    private static final int[] NONE = new int[0];
+    private final Segment[] segments;
+
+    EnteredReader(Segment[] segments) {
+      this.segments = segments;
+    }
+
+    /**
+     * The profile at {@code ordinal}'s memberships among the segments, as pairs (index in the list,
+     * entered unsigned seconds); the caller holds the profile's stripe lock.
+     */
+    public int[] read(int ordinal) {
+      int[] out = NONE;
+      int n = 0;
+      for (int i = 0; i < segments.length; i++) {
+        Segment s = segments[i];
+        long at = s == null ? PartitionedBitmap.NOT_MEMBER : s.members().enteredSeconds(ordinal);
+        if (at != PartitionedBitmap.NOT_MEMBER) {
+          if (n + 2 > out.length) {
+            out = Arrays.copyOf(out, Math.max(8, out.length * 2));
+          }
+          out[n++] = i;
+          out[n++] = (int) at;
+        }
+      }
+      return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+  }
+
+  /**
    * Number of profiles matching an ad-hoc filter expression (the segment language), evaluated now
    * over every profile without defining anything.
    *
@@ -1175,6 +1267,48 @@ public final class ProfileEngine {
     return total;
   }
 
+  /**
+   * For a log's replay, which sets the clock to each write's time: while {@code on}, a write first
+   * re-evaluates its profile's time-dependent segments that fell due before it, at the time each
+   * fell due (as the node's timer did, about then, when the write was first made), so that the
+   * memberships it changes, and their entered times, are what they were.
+   */
+  public void catchUpTimedChanges(boolean on) {
+    catchingUp = on;
+  }
+
+  /**
+   * {@link #catchUpTimedChanges}: the profile's due re-evaluations before a write at {@code now}.
+   */
+  private void catchUp(Worker w, int ord, long now) {
+    if (!catchingUp || ord < 0) {
+      return;
+    }
+    long due;
+    for (int i = 0; i < 64 && (due = timers.takeIfDue(ord, now)) != Long.MAX_VALUE; i++) {
+      reevaluateTimed(w, ord, due);
+    }
+  }
+
+  /**
+   * Re-evaluates every time-dependent membership due by {@code untilMillis} in the order they fell
+   * due, each at the time it fell due rather than now: after a log's replay, what the node's timer
+   * did between the last writes and the crash (and its entered times) comes back as it was.
+   */
+  public int runDueReevaluationsAtTheirTimes(long untilMillis) {
+    Worker w = workers.get();
+    int total = 0;
+    long due;
+    while ((due = timers.nextDue()) <= untilMillis) {
+      int n = timers.pollDue(due, w.due);
+      for (int i = 0; i < n; i++) {
+        reevaluateTimed(w, w.due[i], due);
+      }
+      total += n;
+    }
+    return total;
+  }
+
   /** Epoch millis of the earliest pending time-based re-evaluation, or Long.MAX_VALUE. */
   public long nextReevaluationMillis() {
     return timers.nextDue();
@@ -1298,6 +1432,21 @@ public final class ProfileEngine {
   /** {@link #reevaluateAll} for the profile {@code w.ctx} is bound to. */
   private void evaluateBound(
       Worker w, SegmentCatalog catalog, int ord, byte[] key, long now, boolean fresh) {
+    evaluateBound(w, catalog, ord, key, now, fresh, null);
+  }
+
+  /**
+   * {@link #evaluateBound}, a fresh profile entering each segment {@code kept} names at the time it
+   * gives (a restore), before the segments that read it are evaluated.
+   */
+  private void evaluateBound(
+      Worker w,
+      SegmentCatalog catalog,
+      int ord,
+      byte[] key,
+      long now,
+      boolean fresh,
+      EnteredTimes kept) {
     for (Segment s : catalog.all()) {
       if (fresh) {
         CompiledExpression e = s.expression();
@@ -1305,7 +1454,9 @@ public final class ProfileEngine {
         if (e.timeDependent()) {
           w.minValid = Math.min(w.minValid, w.ctx.validUntil());
         }
-        if (in && s.members().add(ord)) {
+        long at = kept == null ? PartitionedBitmap.NOT_MEMBER : kept.secondsOf(s.name());
+        if (in
+            && s.members().add(ord, at == PartitionedBitmap.NOT_MEMBER ? seconds(now) : (int) at)) {
           hub.publish(s.name(), key, true, now);
         }
       } else {
@@ -1358,7 +1509,7 @@ public final class ProfileEngine {
     if (in == e.test(w.oldCtx)) {
       return;
     }
-    boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
+    boolean changed = in ? s.members().add(ord, seconds(now)) : s.members().remove(ord);
     if (changed) {
       hub.publish(s.name(), key, in, now);
       if (catalog.isRead(s)) {
@@ -1398,7 +1549,7 @@ public final class ProfileEngine {
     if (e.timeDependent()) {
       w.minValid = Math.min(w.minValid, w.ctx.validUntil());
     }
-    boolean changed = in ? s.members().add(ord) : s.members().remove(ord);
+    boolean changed = in ? s.members().add(ord, seconds(now)) : s.members().remove(ord);
     if (changed) {
       hub.publish(s.name(), key, in, now);
     }
@@ -1428,7 +1579,7 @@ public final class ProfileEngine {
         if (e.timeDependent()) {
           w.minValid = Math.min(w.minValid, w.ctx.validUntil());
         }
-        if (in ? s.members().add(ord) : s.members().remove(ord)) {
+        if (in ? s.members().add(ord, seconds(now)) : s.members().remove(ord)) {
           if (key == null) {
             key = ProfileCodec.key(blob);
           }
@@ -1441,7 +1592,13 @@ public final class ProfileEngine {
     }
   }
 
-  private void backfill(Segment s) {
+  /**
+   * Evaluates {@code s} for every profile. A new member enters now, except that one that was a
+   * member of {@code replaced} (the segment of that name this one redefines, or null) keeps the
+   * time it entered that one: a redefinition is no entry. A profile written during the backfill
+   * that entered by that write keeps the write's time.
+   */
+  private void backfill(Segment s, Segment replaced) {
     Worker w = workers.get();
     int limit = table.ordinalLimit();
     for (int ord = 0; ord < limit && !s.dropped(); ord++) {
@@ -1466,7 +1623,11 @@ public final class ProfileEngine {
         bind(w, blob, now);
         CompiledExpression e = s.expression();
         if (test(registry.catalog(), s, w.ctx, ord)) {
-          s.members().add(ord);
+          long kept =
+              replaced == null
+                  ? PartitionedBitmap.NOT_MEMBER
+                  : replaced.members().enteredSeconds(ord);
+          s.members().add(ord, kept == PartitionedBitmap.NOT_MEMBER ? seconds(now) : (int) kept);
         } else {
           s.members().remove(ord);
         }
@@ -1477,6 +1638,11 @@ public final class ProfileEngine {
         stripe.lock().unlock();
       }
     }
+  }
+
+  /** Epoch millis as a membership's entered time is kept: whole unsigned seconds. */
+  private static int seconds(long millis) {
+    return PartitionedBitmap.seconds(millis);
   }
 
   /**

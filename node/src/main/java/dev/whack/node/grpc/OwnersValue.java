@@ -8,6 +8,7 @@ import dev.whack.node.engine.EngineException;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.proto.Profile;
+import dev.whack.proto.SegmentMembership;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -58,20 +59,32 @@ final class OwnersValue {
     }
   }
 
-  /** The segment names in a {@code segof} reply ({@code IN <name>} each, then {@code END}). */
-  static List<String> segments(String owner, byte[] reply) {
-    List<String> names = new ArrayList<>();
+  /**
+   * The memberships in a {@code segof <key> since} reply ({@code IN <name> <millis>} each, then
+   * {@code END}).
+   */
+  static List<SegmentMembership> memberships(String owner, byte[] reply) {
+    List<SegmentMembership> out = new ArrayList<>();
     int pos = 0;
     while (true) {
       int eol = lineEnd(owner, reply, pos);
       String line = new String(reply, pos, eol - pos, UTF_8);
       if (line.equals("END")) {
-        return names;
+        return out;
       }
-      if (!line.startsWith("IN ")) {
+      int space = line.lastIndexOf(' ');
+      if (!line.startsWith("IN ") || space < 3) {
         throw refusal(owner, line);
       }
-      names.add(line.substring(3));
+      try {
+        out.add(
+            SegmentMembership.newBuilder()
+                .setSegment(line.substring(3, space))
+                .setEnteredMillis(Long.parseLong(line.substring(space + 1)))
+                .build());
+      } catch (NumberFormatException e) {
+        throw refusal(owner, line);
+      }
       pos = eol + 2;
     }
   }

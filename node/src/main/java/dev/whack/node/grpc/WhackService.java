@@ -29,6 +29,7 @@ import dev.whack.proto.MembersRequest;
 import dev.whack.proto.Profile;
 import dev.whack.proto.ProfileFormat;
 import dev.whack.proto.ProfileResult;
+import dev.whack.proto.SegmentMembership;
 import dev.whack.proto.SegmentSummary;
 import dev.whack.proto.SegmentsOfReply;
 import dev.whack.proto.SegmentsOfRequest;
@@ -280,26 +281,39 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       return;
     }
     if (owner == null) {
-      replies.onNext(
-          SegmentsOfReply.newBuilder()
-              .addAllSegments(keyspace.segmentsOf(key, 0, key.length))
-              .build());
+      List<SegmentMembership> memberships = new ArrayList<>();
+      for (var m : keyspace.membershipsOf(key, 0, key.length)) {
+        memberships.add(
+            SegmentMembership.newBuilder()
+                .setSegment(m.segment())
+                .setEnteredMillis(m.enteredMillis())
+                .build());
+      }
+      replies.onNext(segmentsOfReply(memberships));
       replies.onCompleted();
       return;
     }
     answer(
         replies,
         cluster
-            .relay(owner, ("segof " + new String(key, ISO_8859_1) + "\r\n").getBytes(ISO_8859_1))
+            .relay(
+                owner, ("segof " + new String(key, ISO_8859_1) + " since\r\n").getBytes(ISO_8859_1))
             .handle(
                 (reply, failure) -> {
                   if (failure != null) {
                     throw unavailable(owner, failure);
                   }
-                  return SegmentsOfReply.newBuilder()
-                      .addAllSegments(OwnersValue.segments(owner, reply))
-                      .build();
+                  return segmentsOfReply(OwnersValue.memberships(owner, reply));
                 }));
+  }
+
+  /** Names and memberships, in the same order (the names for clients of the first version). */
+  private static SegmentsOfReply segmentsOfReply(List<SegmentMembership> memberships) {
+    SegmentsOfReply.Builder b = SegmentsOfReply.newBuilder().addAllMemberships(memberships);
+    for (SegmentMembership m : memberships) {
+      b.addSegments(m.getSegment());
+    }
+    return b.build();
   }
 
   /**

@@ -246,7 +246,8 @@ public final class Keyspace {
                 item.expiresAtSeconds,
                 item.cas,
                 marks,
-                engine.compactOf(item.key, item.hash, item.ordinal));
+                engine.compactOf(item.key, item.hash, item.ordinal),
+                item.ordinal);
           } else {
             out.item(item.key, item.flags, item.expiresAtSeconds, item.cas, marks, item.value);
           }
@@ -261,7 +262,8 @@ public final class Keyspace {
 
   /**
    * Restores a profile item a snapshot kept ({@link StripeImage#profile}) from its compact form,
-   * renumbered to this node's names ({@link ProfileEngine#restoreCompact}); with no journal
+   * renumbered to this node's names ({@link ProfileEngine#restoreCompact}), its memberships that
+   * still hold entered at the times {@code entered} kept (null or empty: now); with no journal
    * attached, before any connection, for a key not restored yet.
    */
   public void restoreCompactProfile(
@@ -272,12 +274,13 @@ public final class Keyspace {
       long expiresAtSeconds,
       long cas,
       int marks,
-      byte[] compact) {
+      byte[] compact,
+      dev.whack.node.engine.EnteredTimes entered) {
     ProfileWrite put =
         new ReplayedWrite() {
           @Override
           public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
-            return engine.restoreCompact(k, hash, currentOrdinal, compact);
+            return engine.restoreCompact(k, hash, currentOrdinal, compact, entered);
           }
         };
     cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
@@ -478,6 +481,15 @@ public final class Keyspace {
   public List<String> segmentsOf(byte[] key, int offset, int length) {
     Item item = profileItem(key, offset, length);
     return item == null ? new ArrayList<>() : engine.segmentsOf(item.key, item.hash, item.ordinal);
+  }
+
+  /** {@link #segmentsOf} with the time each membership began ({@code segof <key> since}). */
+  public List<dev.whack.node.engine.SegmentMembership> membershipsOf(
+      byte[] key, int offset, int length) {
+    Item item = profileItem(key, offset, length);
+    return item == null
+        ? new ArrayList<>()
+        : engine.membershipsOf(item.key, item.hash, item.ordinal);
   }
 
   /**

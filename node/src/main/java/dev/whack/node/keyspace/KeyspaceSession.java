@@ -181,6 +181,15 @@ public final class KeyspaceSession {
     return keyspace.segmentsOf(key, keyOffset, keyLength);
   }
 
+  /**
+   * The segments the profile under the key is in with when it entered each, in definition order;
+   * empty when the key holds no profile.
+   */
+  public List<dev.whack.node.engine.SegmentMembership> membershipsOf(
+      byte[] key, int keyOffset, int keyLength) {
+    return keyspace.membershipsOf(key, keyOffset, keyLength);
+  }
+
   /** The profile under the key as Profile JSON, for dumps; null when the key holds no profile. */
   public byte[] profileJson(byte[] key, int keyOffset, int keyLength) {
     return keyspace.profileJson(key, keyOffset, keyLength);

@@ -21,7 +21,18 @@ public interface StripeImage {
    *
    * @param kind the encoding the item is rendered in, which {@link Keyspace#restoreCompactProfile}
    *     takes back
+   * @param ordinal the profile's ordinal in the engine, which holds this key while the lock is
+   *     held: for reads of what the engine keeps beside the profile, such as its memberships'
+   *     entered times ({@link dev.whack.node.engine.ProfileEngine.EnteredReader}), during this call
+   *     only
    */
   void profile(
-      byte[] key, byte kind, int flags, long expiresAtSeconds, long cas, int marks, byte[] compact);
+      byte[] key,
+      byte kind,
+      int flags,
+      long expiresAtSeconds,
+      long cas,
+      int marks,
+      byte[] compact,
+      int ordinal);
 }

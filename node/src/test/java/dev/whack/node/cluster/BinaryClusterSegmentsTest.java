@@ -134,6 +134,17 @@ class BinaryClusterSegmentsTest {
           List.of("dk", "old"),
           in.stream().map(BinaryPacket::keyText).sorted().toList(),
           elsewhere);
+      List<BinaryPacket> since = callMany(bin, SEG_OF, NONE, bytes(elsewhere), bytes("since"));
+      assertEquals(
+          in.stream().map(BinaryPacket::keyText).toList(),
+          since.stream().map(BinaryPacket::keyText).toList(),
+          "SegOf since forwarded to the owner as SegOf is");
+      for (BinaryPacket p : since) {
+        long entered = ByteBuffer.wrap(p.value()).getLong();
+        assertTrue(
+            entered > 0 && entered % 1000 == 0 && entered <= System.currentTimeMillis(),
+            p.toString());
+      }
 
       assertEquals(OK, call(bin, SEG_DROP, NONE, bytes("old"), NONE).status());
       assertEquals(NOT_FOUND, call(bin, SEG_DROP, NONE, bytes("old"), NONE).status());

@@ -192,6 +192,16 @@ class ClusterSegmentsTest {
       assertEquals("DEFINED 15\r\n", c0.readLine());
       c1.send(block("segcount <n>", "vip_dk"));
       assertEquals("COUNT 15\r\n", c1.readLine());
+      // segof ... since is forwarded to the key's owner as segof is: every node gives its answer.
+      for (int i = 0; i < 60; i += 7) {
+        String lines0 = segofSince(c0, "p" + i);
+        assertEquals(lines0, segofSince(c1, "p" + i));
+        String expected =
+            i < 30
+                ? ""
+                : i % 2 == 0 ? "IN vip \\d{13}\r\nIN vip_dk \\d{13}\r\n" : "IN vip \\d{13}\r\n";
+        assertTrue(lines0.matches(expected + "END\r\n"), lines0);
+      }
       c1.send("segdrop vip\r\n");
       String refused = c1.readLine();
       assertTrue(refused.startsWith("CLIENT_ERROR segment vip is read by vip_dk"), refused);
@@ -199,6 +209,17 @@ class ClusterSegmentsTest {
       assertEquals("DROPPED\r\n", c1.readLine());
       assertEquals("END\r\n", c1.readLine(), "gone from every member");
     }
+  }
+
+  private static String segofSince(RawConnection c, String key) {
+    c.send("segof " + key + " since\r\n");
+    StringBuilder lines = new StringBuilder();
+    String line;
+    do {
+      line = c.readLine();
+      lines.append(line);
+    } while (!line.equals("END\r\n"));
+    return lines.toString();
   }
 
   @Test

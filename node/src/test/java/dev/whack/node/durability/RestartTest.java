@@ -232,6 +232,80 @@ class RestartTest {
     }
   }
 
+  /** {@code segof KEY since} of each key: its memberships with their entered times. */
+  private static String since(RawConnection c, String... keys) {
+    StringBuilder b = new StringBuilder();
+    for (String k : keys) {
+      c.send("segof " + k + " since\r\n");
+      for (String line = line(c); !line.equals("END"); line = line(c)) {
+        b.append(k).append(' ').append(line).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  /**
+   * Memberships come back with the times they began, whether the snapshot carried them or the log
+   * replayed what made them at its time: writes, a definition's backfill, and a timed entry between
+   * the last write and the crash; a segment reading them (time_in) then goes on following the
+   * clock.
+   */
+  @ParameterizedTest
+  @EnumSource(Way.class)
+  void shouldKeepTheTimeEachMembershipBeganAcrossARestart(Way way) throws IOException {
+    long hour = 3_600_000L;
+    long start = clock.millis();
+    String before;
+    Path restartOn;
+    try (EmbeddedNode node = start("always");
+        RawConnection c = node.connect()) {
+      define(c, "vip", "spend > 100", 0);
+      define(c, "loyal", "time_in(vip) > 1d", 0);
+      expect(c, "set user:1 0 0 13\r\n{\"spend\":500}\r\n", "STORED");
+      clock.advanceMillis(4 * hour);
+      expect(c, "set user:2 0 0 13\r\n{\"spend\":500}\r\n", "STORED");
+      clock.advanceMillis(hour);
+      expect(c, "update user:3 21\r\n{\"set\":{\"spend\":200}}\r\n", "UPDATED");
+      clock.advanceMillis(start + 24 * hour + 1 - clock.millis());
+      node.node().runTimers(); // user:1 has been in vip more than a day: loyal, by the timer
+      if (way == Way.CRASH_AFTER_A_SNAPSHOT) {
+        c.send("snapshot\r\n");
+        assertTrue(c.readLine().startsWith("SNAPSHOT "));
+      }
+      clock.advanceMillis(2 * hour);
+      define(c, "big", "spend > 300", 2);
+      clock.advanceMillis(hour);
+      expect(c, "update user:3 21\r\n{\"set\":{\"spend\":400}}\r\n", "UPDATED");
+      before = since(c, "user:1", "user:2", "user:3");
+      assertEquals(
+          String.join(
+              "\n",
+              "user:1 IN vip " + start,
+              "user:1 IN loyal " + (start + 24 * hour),
+              "user:1 IN big " + (start + 26 * hour),
+              "user:2 IN vip " + (start + 4 * hour),
+              "user:2 IN big " + (start + 26 * hour),
+              "user:3 IN vip " + (start + 5 * hour),
+              "user:3 IN big " + (start + 27 * hour),
+              ""),
+          before);
+      restartOn = crashCopy(way);
+    }
+    clock.advanceMillis(hour / 2); // the restart is later than all of it
+    try (EmbeddedNode node = start(restartOn, "always");
+        RawConnection c = node.connect()) {
+      assertEquals(before, since(c, "user:1", "user:2", "user:3"));
+      clock.advanceMillis(start + 28 * hour - clock.millis()); // a day after user:2 entered vip
+      node.node().runTimers();
+      assertEquals(before, since(c, "user:1", "user:2", "user:3"), "exactly a day: not more");
+      clock.advanceMillis(1);
+      node.node().runTimers();
+      assertTrue(
+          since(c, "user:2").contains("user:2 IN loyal " + (start + 28 * hour) + "\n"),
+          since(c, "user:2"));
+    }
+  }
+
   @Test
   void shouldComeBackEmptyAfterAFlushAndKeepWhatWasWrittenAfterIt() throws IOException {
     String before;

@@ -42,6 +42,11 @@ final class EngineWorkload {
     "bucket(3, \"holdout\") == 1 or in_segment(\"t0\")",
     "in_segment(\"t1\") and not in_segment(\"t2\") and country != \"SE\"",
     "in_segment(`s13`) or in_segment(\"t3\") and vip",
+    // time in segment: entered(...) and time_in(...), over segments that follow the clock too
+    "time_in(s10) > 3h and exists(country)",
+    "entered(\"s0\") < now() - 1d or time_in(t1) <= 2h",
+    "time_in(t2) >= 5h and not (entered(s3) > now() - 30m)",
+    "entered(s6) >= 2026-11-21 or time_in(t6) == 0s",
   };
 
   private static final String[] COUNTRIES = {"DK", "SE", "NO"};

@@ -148,6 +148,10 @@ public final class KeyedEngine {
     return engine.segmentsOf(key, ProfileTable.hash(key), ordinal(key));
   }
 
+  public List<SegmentMembership> membershipsOf(byte[] key) {
+    return engine.membershipsOf(key, ProfileTable.hash(key), ordinal(key));
+  }
+
   /** Every profile, in no particular order. */
   public List<Profile> all() {
     List<Profile> out = new ArrayList<>();

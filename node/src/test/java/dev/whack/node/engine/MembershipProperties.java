@@ -8,8 +8,10 @@ import dev.whack.node.engine.expr.ExpressionException;
 import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.testing.ManualClock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -25,7 +27,10 @@ import net.jqwik.api.lifecycle.BeforeProperty;
  * passing, every segment's incremental membership equals a brute-force evaluation of every profile
  * (for a segment that reads others with in_segment, an evaluation against their members, each
  * itself checked the same way), and every name's reference count equals a brute-force count over
- * the profiles and segments.
+ * the profiles and segments. Entered times (read by entered(...) and time_in(...) segments, checked
+ * the same way) follow a model of when a membership can have begun: never after now; a membership
+ * seen at one check is seen with the same time at the next, or with a time after that check (it was
+ * left and entered again); a membership not seen at a check began after it.
  */
 class MembershipProperties {
   private static final int THREADS = 3;
@@ -58,6 +63,8 @@ class MembershipProperties {
         engine.define("t" + i, EngineWorkload.SEGMENTS_OF_SEGMENTS[i]);
       }
     }
+    Map<String, Long> entered = new HashMap<>(); // "segment key" -> entered millis, last check
+    long lastCheck = clock.millis();
     for (int step = 0; step < 30; step++) {
       int kind = r.nextInt(10);
       if (kind < 6) {
@@ -95,6 +102,8 @@ class MembershipProperties {
       }
       assertMembershipIsExact(engine, "seed " + seed + " step " + step);
       NameReferences.assertExact(engine, "seed " + seed + " step " + step);
+      entered = assertEnteredTimesPossible(engine, keys, entered, lastCheck, clock.millis());
+      lastCheck = clock.millis();
     }
   }
 
@@ -178,6 +187,30 @@ class MembershipProperties {
           bruteForce, incremental, where + ": segment " + s.name() + " = " + s.expression());
       assertEquals(bruteForce.size(), engine.count(s.name()), where + ": size of " + s.name());
     }
+  }
+
+  /**
+   * Checks every membership's entered time against the previous check's (at {@code lastCheck}) and
+   * {@code now}; returns this check's times.
+   */
+  private static Map<String, Long> assertEnteredTimesPossible(
+      KeyedEngine engine, int keys, Map<String, Long> before, long lastCheck, long now) {
+    Map<String, Long> seen = new HashMap<>();
+    long lastSecond = lastCheck / 1000 * 1000;
+    for (int k = 0; k < keys; k++) {
+      String key = "user:" + k;
+      for (SegmentMembership m : engine.membershipsOf(EngineWorkload.bytes(key))) {
+        String id = m.segment() + " " + key;
+        long at = m.enteredMillis();
+        assertTrue(at <= now && at % 1000 == 0, id + " entered at " + at + ", now " + now);
+        Long previous = before.get(id);
+        assertTrue(
+            previous != null && previous == at || at >= lastSecond,
+            id + " entered at " + at + ", was " + previous + " at the check at " + lastCheck);
+        seen.put(id, at);
+      }
+    }
+    return seen;
   }
 
   static Set<String> all(KeyedEngine engine, String query, boolean filter) {

@@ -77,7 +77,13 @@ class ParserFuzzProperties {
     "#",
     "",
     "seg_a",
-    "seg_b"
+    "seg_b",
+    "in_segment(seg_a)",
+    "entered(",
+    "entered(seg_a)",
+    "time_in(",
+    "time_in(\"seg_b\")",
+    "time_in(seg_a) > 7d"
   };
 
   private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");

@@ -114,6 +114,13 @@ class GrpcClusterTest {
         blocking[1]
             .segmentsOf(SegmentsOfRequest.newBuilder().setKey("c7").build())
             .getSegmentsList());
+    // Entered times too, the same through every member (the owner's, forwarded as segof since).
+    var entered = blocking[0].segmentsOf(SegmentsOfRequest.newBuilder().setKey("c7").build());
+    assertEquals("three", entered.getMemberships(0).getSegment());
+    assertTrue(entered.getMemberships(0).getEnteredMillis() > 0, entered.toString());
+    for (var b : blocking) {
+      assertEquals(entered, b.segmentsOf(SegmentsOfRequest.newBuilder().setKey("c7").build()));
+    }
     Set<String> listed = new HashSet<>();
     blocking[1]
         .members(MembersRequest.newBuilder().setExpression("three").setPageSize(50).build())

@@ -111,6 +111,12 @@ class GrpcServiceTest {
                 .segmentsOf(SegmentsOfRequest.newBuilder().setKey("g1").build())
                 .getSegmentsList());
         assertEquals(
+            "big",
+            blocking
+                .segmentsOf(SegmentsOfRequest.newBuilder().setKey("g1").build())
+                .getMemberships(0)
+                .getSegment());
+        assertEquals(
             "big n >= 4 2",
             blocking
                 .listSegments(ListSegmentsRequest.getDefaultInstance())

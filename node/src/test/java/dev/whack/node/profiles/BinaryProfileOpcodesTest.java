@@ -413,6 +413,23 @@ class BinaryProfileOpcodesTest {
   }
 
   @Test
+  void shouldGiveEachMembershipsEnteredTimeWhenSegOfAsksSince() {
+    define("dk", "country == \"DK\"");
+    set("user:1", 0, "{\"country\":\"DK\"}");
+    long at = clock.millis();
+    clock.advanceMillis(1_500);
+    define("adults", "age >= 18");
+    set("user:1", 0, "{\"country\":\"DK\",\"age\":31}");
+    List<String> got = new ArrayList<>();
+    for (BinaryPacket p : callMany(SEG_OF, NONE, bytes("user:1"), bytes("since"))) {
+      assertEquals(8, p.value().length, p::toString);
+      got.add(p.keyText() + " " + ByteBuffer.wrap(p.value()).getLong());
+    }
+    assertEquals(List.of("dk " + at, "adults " + (at + 1_000)), got, "kept to the second");
+    assertError(call(SEG_OF, NONE, bytes("user:1"), bytes("sincE")), INVALID, "");
+  }
+
+  @Test
   void shouldCountAndPageAnAdHocFilter() {
     Set<String> expected = new TreeSet<>();
     for (int i = 0; i < 23; i++) {

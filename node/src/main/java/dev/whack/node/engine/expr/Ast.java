@@ -45,6 +45,15 @@ sealed interface Ast {
   /** {@code in_segment("name")}: the profile is a member of another segment. */
   record InSegment(String segment, int pos) implements Ast {}
 
+  /** {@code entered("name")}: when the profile entered another segment (missing if not in it). */
+  record Entered(String segment, int pos) implements Ast {}
+
+  /**
+   * {@code time_in("name")}, before the parser rewrites its comparison with a duration into one of
+   * {@link Entered} with {@code now()}; never left in a parsed tree.
+   */
+  record TimeIn(String segment, int segmentPos, int pos) implements Ast {}
+
   enum Op {
     EQ("=="),
     NE("!="),

@@ -49,16 +49,17 @@ public final class CompiledExpression {
   }
 
   /**
-   * The segments the expression reads with {@code in_segment(...)}, distinct, in order of first
-   * use; an evaluation is handed their members in this order ({@link EvalContext#segments}).
+   * The segments the expression reads with {@code in_segment(...)}, {@code entered(...)} or {@code
+   * time_in(...)}, distinct, in order of first use; an evaluation is handed their members in this
+   * order ({@link EvalContext#segments}).
    */
   public String[] segments() {
     return segments.clone();
   }
 
   /**
-   * The position in the source of the first {@code in_segment} that reads {@code segments()[i]},
-   * for errors about that segment.
+   * The position in the source of the first {@code in_segment} (or {@code entered}, {@code
+   * time_in}) that reads {@code segments()[i]}, for errors about that segment.
    */
   public int segmentPosition(int i) {
     return segmentPositions[i];

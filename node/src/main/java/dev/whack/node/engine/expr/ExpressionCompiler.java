@@ -228,6 +228,7 @@ public final class ExpressionCompiler {
       case Ast.Now n -> Type.TIMESTAMP;
       case Ast.Window w -> Type.NUMBER;
       case Ast.Bucket b -> Type.NUMBER;
+      case Ast.Entered x -> Type.TIMESTAMP;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -256,6 +257,7 @@ public final class ExpressionCompiler {
       case Ast.Attr a -> new Operand.AttrRef(u.attr(a.name(), a.pos()));
       case Ast.Window w -> window(w, u);
       case Ast.Bucket b -> new Operand.Bucket(b.buckets(), b.salt());
+      case Ast.Entered x -> new Operand.Entered(u.segment(x.segment(), x.pos()));
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
@@ -294,6 +296,7 @@ public final class ExpressionCompiler {
       case Ast.ListOf l -> "a list";
       case Ast.Window w -> "a number";
       case Ast.Bucket b -> "a number";
+      case Ast.Entered x -> "a timestamp";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
       case Ast.InSegment x -> "in_segment(...)";

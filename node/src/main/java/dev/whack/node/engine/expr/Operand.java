@@ -157,6 +157,30 @@ abstract class Operand {
   }
 
   /**
+   * {@code entered(segment)}: when the bound ordinal entered the segment at {@code index} of {@link
+   * EvalContext#segments}, a timestamp; missing when it is not a member. It changes only when that
+   * membership does, which re-evaluates the segments reading it, so it needs no validity of its own
+   * (a comparison with {@code now()} adds the flip time).
+   */
+  static final class Entered extends Operand {
+    final int index;
+
+    Entered(int index) {
+      this.index = index;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      long t = c.segments[index].enteredMillis(c.ordinal);
+      if (t == Long.MIN_VALUE) {
+        return EvalContext.MISSING;
+      }
+      c.lng[slot] = t;
+      return EvalContext.TIMESTAMP;
+    }
+  }
+
+  /**
    * A window function over an event series; lowers "valid until" to the next midnight it changes.
    */
   static final class Window extends Operand {

@@ -115,18 +115,67 @@ final class Parser {
         };
     if (op != null) {
       next();
-      return new Ast.Compare(op, left, operand(), t.pos());
+      Ast right = operand();
+      if (left instanceof Ast.TimeIn || right instanceof Ast.TimeIn) {
+        return timeIn(op, left, right, t.pos());
+      }
+      return new Ast.Compare(op, left, right, t.pos());
+    }
+    if (left instanceof Ast.TimeIn bare) {
+      throw timeInAlone(bare);
     }
     if (t.kind() == Kind.IN) {
       next();
-      return new Ast.In(left, operand(), false, t.pos());
+      return new Ast.In(left, notTimeIn(operand()), false, t.pos());
     }
     if (t.kind() == Kind.NOT && peek(1).kind() == Kind.IN) {
       next();
       next();
-      return new Ast.In(left, operand(), true, t.pos());
+      return new Ast.In(left, notTimeIn(operand()), true, t.pos());
     }
     return left;
+  }
+
+  /**
+   * {@code time_in(s) op D} as the comparison of {@code entered(s)} with {@code now() - D} that
+   * holds exactly when it does ({@code now - entered > D} is {@code entered < now - D}: the
+   * operator mirrored), so the comparison with {@code now()} works out when its answer flips;
+   * {@code D op time_in(s)} likewise.
+   */
+  private static Ast timeIn(Ast.Op op, Ast left, Ast right, int pos) {
+    if (left instanceof Ast.TimeIn in && right instanceof Ast.Duration d) {
+      return new Ast.Compare(
+          op.mirror(),
+          new Ast.Entered(in.segment(), in.segmentPos()),
+          new Ast.Now(-d.millis(), d.pos()),
+          pos);
+    }
+    if (right instanceof Ast.TimeIn in && left instanceof Ast.Duration d) {
+      return new Ast.Compare(
+          op,
+          new Ast.Entered(in.segment(), in.segmentPos()),
+          new Ast.Now(-d.millis(), d.pos()),
+          pos);
+    }
+    Ast other = left instanceof Ast.TimeIn ? right : left;
+    throw new ExpressionException(
+        other.pos(),
+        "time_in(...) is compared with a duration, like time_in(vip) > 7d; found "
+            + (other instanceof Ast.TimeIn ? "time_in(...)" : "something else"));
+  }
+
+  private static Ast notTimeIn(Ast operand) {
+    if (operand instanceof Ast.TimeIn bare) {
+      throw timeInAlone(bare);
+    }
+    return operand;
+  }
+
+  private static ExpressionException timeInAlone(Ast.TimeIn bare) {
+    return new ExpressionException(
+        bare.pos(),
+        "time_in(...) is only compared with a duration, like time_in(vip) > 7d (or use"
+            + " entered(vip), a timestamp)");
   }
 
   private Ast operand() {
@@ -282,16 +331,22 @@ final class Parser {
         expect(Kind.RPAREN, "')' to close bucket(");
         return new Ast.Bucket(buckets, salt, name.pos());
       }
-      case "in_segment" -> {
+      case "in_segment", "entered", "time_in" -> {
         Token segment = next();
         if (segment.kind() != Kind.STRING && segment.kind() != Kind.IDENT) {
           throw new ExpressionException(
               segment.pos(),
-              "expected a segment name (like \"vip\") in in_segment(...), found "
+              "expected a segment name (like \"vip\") in "
+                  + name.text()
+                  + "(...), found "
                   + segment.describe());
         }
-        expect(Kind.RPAREN, "')' to close in_segment(");
-        return new Ast.InSegment(segment.text(), segment.pos());
+        expect(Kind.RPAREN, "')' to close " + name.text() + "(");
+        return switch (name.text()) {
+          case "in_segment" -> new Ast.InSegment(segment.text(), segment.pos());
+          case "entered" -> new Ast.Entered(segment.text(), segment.pos());
+          default -> new Ast.TimeIn(segment.text(), segment.pos(), name.pos());
+        };
       }
       default ->
           throw new ExpressionException(
@@ -299,7 +354,7 @@ final class Parser {
               "unknown function '"
                   + name.text()
                   + "' (known: now, exists, count, sum, avg, variance, decayed, bucket,"
-                  + " in_segment)");
+                  + " in_segment, entered, time_in)");
     }
   }
 }

@@ -96,6 +96,27 @@ public final class ReevaluationQueue {
     return n;
   }
 
+  /**
+   * Clears and returns {@code ordinal}'s wake-up if it is due at {@code nowMillis}, else
+   * Long.MAX_VALUE: for a caller that re-evaluates that one profile now (its heap entry goes
+   * stale).
+   */
+  public synchronized long takeIfDue(int ordinal, long nowMillis) {
+    int p = ordinal >>> PAGE_SHIFT;
+    if (p >= wake.length) {
+      return NONE;
+    }
+    long[] page = wake[p];
+    int i = ordinal & (PAGE_SIZE - 1);
+    long t = page[i];
+    if (t == NONE || t > nowMillis) {
+      return NONE;
+    }
+    WAKE.setRelease(page, i, NONE);
+    active--;
+    return t;
+  }
+
   /** Earliest pending time, or Long.MAX_VALUE. */
   public synchronized long nextDue() {
     return size == 0 ? NONE : times[0];

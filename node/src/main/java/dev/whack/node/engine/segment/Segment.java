@@ -13,7 +13,7 @@ public final class Segment implements MemberSet {
   private final int id;
   private final String name;
   private final CompiledExpression expression;
-  private final PartitionedBitmap members = new PartitionedBitmap();
+  private final PartitionedBitmap members = PartitionedBitmap.timed();
   private volatile boolean ready;
   private volatile boolean dropped;
 
@@ -51,6 +51,17 @@ public final class Segment implements MemberSet {
     if (previous != null) {
       previous.members.remove(ordinal);
     }
+  }
+
+  /**
+   * When {@code ordinal} entered, in epoch millis (kept to the second), as the segments reading
+   * this one see it ({@link #contains}); {@link Long#MIN_VALUE} when it is not a member.
+   */
+  @Override
+  public long enteredMillis(int ordinal) {
+    Segment previous = replaced;
+    long s = (previous == null ? members : previous.members).enteredSeconds(ordinal);
+    return s == PartitionedBitmap.NOT_MEMBER ? Long.MIN_VALUE : s * 1000;
   }
 
   /** Dependants read this segment's own members from now on. */

@@ -18,7 +18,18 @@ import java.util.Set;
  */
 public final class SegmentCatalog {
   private static final Segment[] NONE = new Segment[0];
-  private static final MemberSet NO_MEMBERS = ordinal -> false;
+  private static final MemberSet NO_MEMBERS =
+      new MemberSet() {
+        @Override
+        public boolean contains(int ordinal) {
+          return false;
+        }
+
+        @Override
+        public long enteredMillis(int ordinal) {
+          return Long.MIN_VALUE;
+        }
+      };
   static final SegmentCatalog EMPTY = new SegmentCatalog(List.of());
 
   private final Segment[] all;

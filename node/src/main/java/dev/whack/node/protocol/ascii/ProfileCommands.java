@@ -13,6 +13,7 @@ import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.SegmentMembership;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
@@ -769,9 +770,13 @@ final class ProfileCommands {
     framing.writeReply(SegmentText.localList(engine));
   }
 
-  /** "segof <key>": "IN <name>" per segment, then "END". */
+  /**
+   * "segof <key>": "IN <name>" per segment, then "END"; "segof <key> since": "IN <name>
+   * <unix-millis-entered>" per segment, then "END".
+   */
   private void segof(AsciiLine line) {
-    if (line.tokenCount != 2 || line.moreTokens) {
+    boolean since = line.tokenCount == 3 && line.token(2).equals("since");
+    if ((line.tokenCount != 2 && !since) || line.moreTokens) {
       error(AsciiCommands.ERROR);
       return;
     }
@@ -779,8 +784,15 @@ final class ProfileCommands {
       error(AsciiCommands.BAD_FORMAT);
       return;
     }
-    for (String name : keys.segmentsOf(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
-      replies.bytes(ascii("IN " + name + "\r\n"));
+    if (since) {
+      for (SegmentMembership m :
+          keys.membershipsOf(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+        replies.bytes(ascii("IN " + m.segment() + " " + m.enteredMillis() + "\r\n"));
+      }
+    } else {
+      for (String name : keys.segmentsOf(line.bytes, line.tokenStart[1], line.tokenLength(1))) {
+        replies.bytes(ascii("IN " + name + "\r\n"));
+      }
     }
     replies.bytes(END);
   }

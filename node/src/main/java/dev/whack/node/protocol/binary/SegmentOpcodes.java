@@ -16,6 +16,7 @@ import dev.whack.node.engine.MembersPage;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.SegmentMembership;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
@@ -56,6 +57,9 @@ final class SegmentOpcodes {
 
   /** SegDrop's value that drops the segments reading the segment with it ({@code in_segment}). */
   private static final byte[] FORCE = "force".getBytes(StandardCharsets.US_ASCII);
+
+  /** SegOf's value that asks for each membership's entered time with it. */
+  private static final byte[] SINCE = "since".getBytes(StandardCharsets.US_ASCII);
 
   static final int SEG_LIST = 0x64;
   static final int SEG_COUNT = 0x65;
@@ -140,7 +144,7 @@ final class SegmentOpcodes {
       // Extras of 4 bytes (the sample) make SegDefine a dry run.
       case SEG_DEFINE -> (ext == 0 || ext == 4) && key > 0 && body > ext + key;
       case SEG_DROP -> ext == 0 && key > 0 && (body == key || body == key + FORCE.length);
-      case SEG_OF -> ext == 0 && key > 0 && body == key;
+      case SEG_OF -> ext == 0 && key > 0 && (body == key || body == key + SINCE.length);
       case SEG_LIST -> ext == 0 && key == 0 && body == 0;
       case SEG_COUNT, FILTER_COUNT -> ext == 0 && key == 0 && body > 0;
       case SEG_MEMBERS, FILTER_MEMBERS -> ext == 4 && body > ext + key;
@@ -181,7 +185,11 @@ final class SegmentOpcodes {
     if (!handles(r.opcode)) {
       return false;
     }
-    if (r.opcode == SEG_DROP && badDropValue(r)) {
+    if (r.opcode == SEG_DROP && badDropValue(r)
+        || r.opcode == SEG_OF
+            && r.value != null
+            && r.value.length > 0
+            && !Arrays.equals(r.value, SINCE)) {
       out.error(r, STATUS_INVALID_ARGUMENTS);
       return true;
     }
@@ -233,8 +241,17 @@ final class SegmentOpcodes {
           out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
         }
         case SEG_OF -> {
-          for (String name : keys.segmentsOf(r.key, 0, r.keyLength)) {
-            respondKey(r.opcode, r.opaque, name.getBytes(UTF_8));
+          if (r.value != null && r.value.length > 0) {
+            // "since": value = the time the membership began, epoch millis, 8 bytes big-endian
+            for (SegmentMembership m : keys.membershipsOf(r.key, 0, r.keyLength)) {
+              byte[] name = m.segment().getBytes(UTF_8);
+              out.header(r.opcode, STATUS_OK, name.length, 0, name.length + 8L, r.opaque, 0);
+              out.replies().out().writeBytes(name).writeLong(m.enteredMillis());
+            }
+          } else {
+            for (String name : keys.segmentsOf(r.key, 0, r.keyLength)) {
+              respondKey(r.opcode, r.opaque, name.getBytes(UTF_8));
+            }
           }
           out.header(r.opcode, STATUS_OK, 0, 0, 0, r.opaque, 0);
         }
