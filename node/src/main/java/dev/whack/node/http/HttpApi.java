@@ -6,6 +6,7 @@ import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.SegmentMembership;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.Keyspace.ProfileRead;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -75,8 +76,13 @@ final class HttpApi {
     }
     List<byte[]> path = target.segments();
     return switch (route) {
-      case PROFILE -> profile(path.get(1), false, session);
-      case PROFILE_SEGMENTS -> profile(path.get(1), true, session);
+      case PROFILE -> profile(path.get(1), false, false, session);
+      case PROFILE_SEGMENTS -> {
+        Boolean since = flag("since", target.parameters().get("since"));
+        yield since == null
+            ? CompletableFuture.completedFuture(badFlag("since", target.parameters().get("since")))
+            : profile(path.get(1), true, since, session);
+      }
       case SEGMENT_COUNT ->
           count(new String(path.get(1), UTF_8), target.parameters().get("partial"), session);
       case SEGMENTS -> segments(session);
@@ -118,7 +124,31 @@ final class HttpApi {
   // ---------------------------------------------------------------------------------------------
   // Keyed reads
 
-  private CompletableFuture<Answer> profile(byte[] key, boolean segments, Session session) {
+  /**
+   * A parameter that is a yes or no: absent or {@code false} is false, given alone or {@code true}
+   * true; null for anything else.
+   */
+  private static Boolean flag(String name, String value) {
+    if (value == null || value.equals("false")) {
+      return false;
+    }
+    if (value.isEmpty() || value.equals("true")) {
+      return true;
+    }
+    return null;
+  }
+
+  private static Answer badFlag(String name, String value) {
+    return Answer.error(
+        Answer.BAD_REQUEST,
+        "bad_parameter",
+        name + " is true or false (or given alone), not " + value,
+        "parameter",
+        name);
+  }
+
+  private CompletableFuture<Answer> profile(
+      byte[] key, boolean segments, boolean since, Session session) {
     Answer bad = checkKey(key);
     if (bad != null) {
       return CompletableFuture.completedFuture(bad);
@@ -132,7 +162,7 @@ final class HttpApi {
     }
     if (owner == null) {
       return CompletableFuture.completedFuture(
-          found(key, keyspace.readProfile(key, 0, key.length, segments)));
+          found(key, keyspace.readProfile(key, 0, key.length, segments), since));
     }
     return cluster
         .relayBinary(owner, OwnerReads.request(key, segments))
@@ -142,7 +172,7 @@ final class HttpApi {
                 return unavailable(owner, ClusterException.unreachableReason(owner, failure));
               }
               try {
-                return found(key, OwnerReads.read(reply, segments));
+                return found(key, OwnerReads.read(reply, segments), since);
               } catch (OwnerReads.Refused e) {
                 return unavailable(owner, owner + ": " + e.getMessage());
               }
@@ -175,7 +205,7 @@ final class HttpApi {
     return null;
   }
 
-  private static Answer found(byte[] key, ProfileRead read) {
+  private static Answer found(byte[] key, ProfileRead read, boolean since) {
     return switch (read.holds()) {
       case NOTHING ->
           Answer.error(
@@ -194,7 +224,12 @@ final class HttpApi {
       case PROFILE ->
           read.json() != null
               ? Answer.ok(read.json())
-              : Answer.ok(Json.strings(new StringBuilder(), read.segments()));
+              : Answer.ok(
+                  since
+                      ? Json.memberships(new StringBuilder(), read.segments())
+                      : Json.strings(
+                          new StringBuilder(),
+                          read.segments().stream().map(SegmentMembership::segment).toList()));
     };
   }
 
@@ -211,19 +246,9 @@ final class HttpApi {
               "position",
               0));
     }
-    boolean asPartial;
-    if (partial == null || partial.equals("false")) {
-      asPartial = false;
-    } else if (partial.isEmpty() || partial.equals("true")) {
-      asPartial = true;
-    } else {
-      return CompletableFuture.completedFuture(
-          Answer.error(
-              Answer.BAD_REQUEST,
-              "bad_parameter",
-              "partial is true or false (or given alone), not " + partial,
-              "parameter",
-              "partial"));
+    Boolean asPartial = flag("partial", partial);
+    if (asPartial == null) {
+      return CompletableFuture.completedFuture(badFlag("partial", partial));
     }
     CompletableFuture<ClusterSegments.PartialCount> counted =
         asPartial

@@ -2,9 +2,11 @@ package dev.whack.node.http;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.whack.node.engine.SegmentMembership;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
+import java.time.Instant;
 import java.util.List;
 
 /** The few JSON forms the API writes beside the profiles themselves (RFC 8259 strings). */
@@ -44,6 +46,21 @@ final class Json {
         out.append(',');
       }
       string(out, texts.get(i));
+    }
+    return out.append(']');
+  }
+
+  /**
+   * Memberships as a JSON array of {@code {"segment":..,"entered":"<RFC 3339 UTC>",
+   * "entered_ms":<epoch millis>}}.
+   */
+  static StringBuilder memberships(StringBuilder out, List<SegmentMembership> memberships) {
+    out.append('[');
+    for (int i = 0; i < memberships.size(); i++) {
+      SegmentMembership m = memberships.get(i);
+      string(out.append(i > 0 ? ",{\"segment\":" : "{\"segment\":"), m.segment());
+      string(out.append(",\"entered\":"), Instant.ofEpochMilli(m.enteredMillis()).toString());
+      out.append(",\"entered_ms\":").append(m.enteredMillis()).append('}');
     }
     return out.append(']');
   }

@@ -4,12 +4,14 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.whack.node.engine.EngineException;
+import dev.whack.node.engine.SegmentMembership;
 import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.Keyspace.Holds;
 import dev.whack.node.keyspace.Keyspace.ProfileRead;
 import dev.whack.proto.Profile;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,6 +30,10 @@ final class OwnerReads {
   private static final int GET = 0x00;
   private static final int SEG_OF = 0x67;
   private static final int STATUS_NOT_FOUND = 0x0001;
+  private static final byte[] NO_VALUE = new byte[0];
+
+  /** SegOf's value asking for each segment's entered time (docs/protocol.md). */
+  private static final byte[] SINCE = "since".getBytes(StandardCharsets.US_ASCII);
 
   private OwnerReads() {}
 
@@ -40,21 +46,25 @@ final class OwnerReads {
     }
   }
 
-  /** A Get of the key, and with {@code segments} a SegOf of it after. */
+  /**
+   * A Get of the key, and with {@code segments} a SegOf of it after, with {@code since} (each
+   * segment's entered time).
+   */
   static byte[] request(byte[] key, boolean segments) {
-    ByteBuffer out = ByteBuffer.allocate((HEADER + key.length) * (segments ? 2 : 1));
-    packet(out, GET, key);
+    int size = HEADER + key.length + (segments ? HEADER + key.length + SINCE.length : 0);
+    ByteBuffer out = ByteBuffer.allocate(size);
+    packet(out, GET, key, NO_VALUE);
     if (segments) {
-      packet(out, SEG_OF, key);
+      packet(out, SEG_OF, key, SINCE);
     }
     return out.array();
   }
 
-  private static void packet(ByteBuffer out, int opcode, byte[] key) {
+  private static void packet(ByteBuffer out, int opcode, byte[] key, byte[] value) {
     out.put((byte) REQUEST_MAGIC).put((byte) opcode).putShort((short) key.length);
     out.put((byte) 0).put((byte) 0).putShort((short) 0); // extras, data type, vbucket
-    out.putInt(key.length).putInt(0).putLong(0); // body, opaque, cas
-    out.put(key);
+    out.putInt(key.length + value.length).putInt(0).putLong(0); // body, opaque, cas
+    out.put(key).put(value);
   }
 
   /**
@@ -87,7 +97,7 @@ final class OwnerReads {
     if (!segments) {
       return new ProfileRead(Holds.PROFILE, json, null);
     }
-    return new ProfileRead(Holds.PROFILE, null, segmentNames(in));
+    return new ProfileRead(Holds.PROFILE, null, memberships(in));
   }
 
   /**
@@ -111,9 +121,12 @@ final class OwnerReads {
     }
   }
 
-  /** SegOf's responses: one per segment (key = name), then one with no key. */
-  private static List<String> segmentNames(ByteBuffer in) throws Refused {
-    List<String> names = new ArrayList<>();
+  /**
+   * SegOf's responses with {@code since}: one per segment (key = name, value = entered epoch
+   * millis, 8 bytes), then one with no key.
+   */
+  private static List<SegmentMembership> memberships(ByteBuffer in) throws Refused {
+    List<SegmentMembership> names = new ArrayList<>();
     while (true) {
       int status = header(in, SEG_OF);
       int keyLength = in.getShort(in.position() - HEADER + 2) & 0xFFFF;
@@ -127,13 +140,19 @@ final class OwnerReads {
       if (keyLength == 0) {
         return names;
       }
-      names.add(new String(in.array(), start + extras, keyLength, UTF_8));
+      if (body != extras + keyLength + Long.BYTES) {
+        throw new Refused("answered a segment without the time it entered it");
+      }
+      names.add(
+          new SegmentMembership(
+              new String(in.array(), start + extras, keyLength, UTF_8),
+              in.getLong(start + extras + keyLength)));
     }
   }
 
   private static void skipSegments(ByteBuffer in, boolean segments) throws Refused {
     if (segments) {
-      segmentNames(in);
+      memberships(in);
     }
   }
 

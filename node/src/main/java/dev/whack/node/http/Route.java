@@ -17,8 +17,8 @@ enum Route {
    * reason that says so ({@link #PREFERENCE_PARAMETERS}).
    */
   PROFILE("profile", Set.of()),
-  /** {@code /profiles/{key}/segments}. */
-  PROFILE_SEGMENTS("profile_segments", Set.of()),
+  /** {@code /profiles/{key}/segments}; {@code since} adds the time each membership began. */
+  PROFILE_SEGMENTS("profile_segments", Set.of("since")),
   /** {@code /segments/{query}/count}: a segment's size, or a segment query's count. */
   SEGMENT_COUNT("segment_count", Set.of("partial")),
   /** {@code /segments}. */

@@ -435,10 +435,11 @@ public final class Keyspace {
    * holds an opaque value.
    *
    * @param json the profile as canonical Profile JSON (a read of its JSON asked for it), else null
-   * @param segments the profile's segments in definition order (a read of its segments asked for
-   *     them), else null
+   * @param segments the profile's segments in the node's segment order, each with the time the
+   *     profile entered it (a read of its segments asked for them), else null
    */
-  public record ProfileRead(Holds holds, byte[] json, List<String> segments) {
+  public record ProfileRead(
+      Holds holds, byte[] json, List<dev.whack.node.engine.SegmentMembership> segments) {
     static final ProfileRead NOTHING = new ProfileRead(Holds.NOTHING, null, null);
     static final ProfileRead OPAQUE = new ProfileRead(Holds.OPAQUE_VALUE, null, null);
   }
@@ -467,7 +468,7 @@ public final class Keyspace {
     if (segments) {
       // A profile removed since its item was found is in no segment: the read saw it just before.
       return new ProfileRead(
-          Holds.PROFILE, null, engine.segmentsOf(item.key, item.hash, item.ordinal));
+          Holds.PROFILE, null, engine.membershipsOf(item.key, item.hash, item.ordinal));
     }
     byte[] json = engine.getJson(item.key, item.hash, item.ordinal);
     return json == null ? ProfileRead.NOTHING : new ProfileRead(Holds.PROFILE, json, null);

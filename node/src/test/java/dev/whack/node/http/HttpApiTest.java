@@ -27,6 +27,8 @@ class HttpApiTest {
 
   private static final String USER_1 = "{\"country\":\"DK\",\"age\":31,\"tags\":[\"vip\"]}";
 
+  private static final long STARTED = System.currentTimeMillis();
+
   @BeforeAll
   static void start() {
     http = FreePorts.take(1)[0];
@@ -90,6 +92,25 @@ class HttpApiTest {
   void shouldListTheSegmentsOfAProfileInDefinitionOrder() {
     assertAnswer(200, "[\"dk\",\"vip\",\"adult\"]", get("/profiles/user:1/segments"));
     assertAnswer(200, "[\"adult\"]", get("/profiles/user:2/segments"));
+    assertAnswer(200, "[\"adult\"]", get("/profiles/user:2/segments?since=false"));
+  }
+
+  @Test
+  void shouldSayWhenEachMembershipBeganWhenAsked() {
+    String body = get("/profiles/user:2/segments?since").body();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "\\[\\{\"segment\":\"adult\",\"entered\":\"([^\"]+)\",\"entered_ms\":([0-9]+)\\}\\]")
+            .matcher(body);
+    assertTrue(m.matches(), body);
+    long entered = Long.parseLong(m.group(2));
+    assertEquals(java.time.Instant.ofEpochMilli(entered).toString(), m.group(1));
+    assertEquals(0, entered % 1000, "kept to the second");
+    assertTrue(entered <= System.currentTimeMillis() && entered > STARTED - 1000, body);
+    assertEquals(body, get("/profiles/user:2/segments?since=true").body());
+    HttpResponse<String> bad = get("/profiles/user:2/segments?since=maybe");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("since is true or false"), bad.body());
   }
 
   @Test

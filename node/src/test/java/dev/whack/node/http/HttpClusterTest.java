@@ -90,6 +90,13 @@ class HttpClusterTest {
         assertEquals(
             p % 3 == 0 ? "[\"big\"]" : "[]", body(200, i, "/profiles/c" + p + "/segments"));
       }
+      assertEquals(
+          body(200, 0, "/profiles/c0/segments?since"),
+          body(200, i, "/profiles/c0/segments?since"),
+          "the owner's entered time, from any member");
+      assertTrue(
+          body(200, i, "/profiles/c0/segments?since")
+              .matches("\\[\\{\"segment\":\"big\",.*\\}\\]"));
       assertEquals("{\"proto\":7}", body(200, i, "/profiles/pb"), "a protobuf profile as JSON");
       assertEquals("{\"odd\":1}", body(200, i, "/profiles/o%20%02"));
       assertTrue(body(404, i, "/profiles/plain").contains("not_a_profile"));
