@@ -1019,8 +1019,8 @@ public final class ProfileEngine {
   }
 
   /**
-   * Names of the segments the profile is in, in definition order (empty when the profile is absent,
-   * as {@link #get}).
+   * Names of the segments the profile is in, in the catalog's order (empty when the profile is
+   * absent, as {@link #get}).
    */
   public List<String> segmentsOf(byte[] key, int hash, int ordinal) {
     List<String> out = new ArrayList<>();
@@ -1043,7 +1043,7 @@ public final class ProfileEngine {
 
   /**
    * The segments the profile is in with the time it entered each (epoch millis, kept to the
-   * second), in definition order; empty when the profile is absent, as {@link #get}.
+   * second), in the catalog's order; empty when the profile is absent, as {@link #get}.
    */
   public List<SegmentMembership> membershipsOf(byte[] key, int hash, int ordinal) {
     List<SegmentMembership> out = new ArrayList<>();

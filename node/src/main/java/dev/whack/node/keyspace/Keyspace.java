@@ -475,9 +475,9 @@ public final class Keyspace {
   }
 
   /**
-   * Names of the segments the profile under the key is in, in definition order; empty when the key
-   * holds no profile. Found through the key's one index entry, as every keyed read is; the item is
-   * not bumped in the LRU.
+   * Names of the segments the profile under the key is in, in the catalog's order; empty when the
+   * key holds no profile. Found through the key's one index entry, as every keyed read is; the item
+   * is not bumped in the LRU.
    */
   public List<String> segmentsOf(byte[] key, int offset, int length) {
     Item item = profileItem(key, offset, length);

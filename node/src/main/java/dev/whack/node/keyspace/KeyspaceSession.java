@@ -174,15 +174,15 @@ public final class KeyspaceSession {
   }
 
   /**
-   * Names of the segments the profile under the key is in, in definition order; empty when the key
-   * holds no profile.
+   * Names of the segments the profile under the key is in, in the catalog's order; empty when the
+   * key holds no profile.
    */
   public List<String> segmentsOf(byte[] key, int keyOffset, int keyLength) {
     return keyspace.segmentsOf(key, keyOffset, keyLength);
   }
 
   /**
-   * The segments the profile under the key is in with when it entered each, in definition order;
+   * The segments the profile under the key is in with when it entered each, in the catalog's order;
    * empty when the key holds no profile.
    */
   public List<dev.whack.node.engine.SegmentMembership> membershipsOf(
