@@ -100,6 +100,28 @@ class SegmentsOfSegmentsTest {
   }
 
   @Test
+  void shouldKeepALongChainInOrderAndFindItsCycle() {
+    KeyedEngine big = new KeyedEngine(new EngineConfig().clock(clock).maxSegments(3000));
+    big.define("c0", "spend > 1");
+    for (int i = 1; i < 3000; i++) {
+      big.define("c" + i, "in_segment(\"c" + (i - 1) + "\")");
+    }
+    byte[] b = "{\"set\":{\"spend\":5}}".getBytes(UTF_8);
+    big.updateJson(k("a"), b, 0, b.length);
+    assertTrue(big.inSegment("c2999", k("a")), "the change went down the whole chain");
+    ExpressionException cycle =
+        assertThrows(ExpressionException.class, () -> big.define("c0", "in_segment(\"c2999\")"));
+    String why = cycle.getMessage();
+    assertTrue(
+        why.startsWith(
+            "bad expression at position 11: segments would read each other in a cycle:"
+                + " c0 -> c2999 -> c2998 -> "),
+        why.substring(0, 200));
+    assertTrue(why.endsWith(" -> c1 -> c0 (each reads the next with in_segment)"), why);
+    assertEquals(3001, cycle.getMessage().split(" -> ").length, "every link named once");
+  }
+
+  @Test
   void shouldRefuseToDropAReadSegmentUnlessForcedAndThenDropItsReaders() {
     engine.define("a", "spend > 1");
     engine.define("b", "in_segment(\"a\")");

@@ -1,13 +1,16 @@
 package dev.whack.node.engine.segment;
 
 import dev.whack.node.engine.expr.MemberSet;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 
 /**
@@ -105,30 +108,45 @@ public final class SegmentCatalog {
    * segment that reads one not here (never made by a definition) is placed as if it read nothing.
    */
   private Segment[] dependencyOrder(List<Segment> segments) {
-    List<Segment> order = new ArrayList<>(segments.size());
-    Set<String> placed = new HashSet<>();
-    List<Segment> waiting = new ArrayList<>(segments);
-    while (!waiting.isEmpty()) {
-      boolean progress = false;
-      for (Iterator<Segment> it = waiting.iterator(); it.hasNext(); ) {
-        Segment s = it.next();
-        boolean ready = true;
-        for (String n : s.expression().segments()) {
-          if (byName.containsKey(n) && !placed.contains(n)) {
-            ready = false;
-            break;
-          }
-        }
-        if (ready) {
-          order.add(s);
-          placed.add(s.name());
-          it.remove();
-          progress = true;
+    // Kahn's algorithm, taking the earliest defined of the segments ready at each step: linear in
+    // the segments and their reads (a catalog is rebuilt on every definition).
+    int n = segments.size();
+    Map<String, Integer> place = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      place.put(segments.get(i).name(), i);
+    }
+    int[] waitingOn = new int[n];
+    List<List<Integer>> readersOf = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      readersOf.add(new ArrayList<>(0));
+    }
+    for (int i = 0; i < n; i++) {
+      for (String read : segments.get(i).expression().segments()) {
+        Integer target = place.get(read);
+        if (target != null) {
+          waitingOn[i]++;
+          readersOf.get(target).add(i);
         }
       }
-      if (!progress) {
-        throw new IllegalStateException("segments read each other in a cycle: " + waiting);
+    }
+    PriorityQueue<Integer> ready = new PriorityQueue<>();
+    for (int i = 0; i < n; i++) {
+      if (waitingOn[i] == 0) {
+        ready.add(i);
       }
+    }
+    List<Segment> order = new ArrayList<>(n);
+    while (!ready.isEmpty()) {
+      int i = ready.poll();
+      order.add(segments.get(i));
+      for (int reader : readersOf.get(i)) {
+        if (--waitingOn[reader] == 0) {
+          ready.add(reader);
+        }
+      }
+    }
+    if (order.size() < n) {
+      throw new IllegalStateException("segments read each other in a cycle: " + segments);
     }
     return order.toArray(NONE);
   }
@@ -236,7 +254,7 @@ public final class SegmentCatalog {
    */
   public List<String> cycleThrough(String name, String[] reads) {
     for (String r : reads) {
-      List<String> path = pathTo(r, name, new HashSet<>());
+      List<String> path = pathTo(r, name);
       if (path != null) {
         return path;
       }
@@ -244,20 +262,34 @@ public final class SegmentCatalog {
     return null;
   }
 
-  /** A chain of reads from segment {@code from} to {@code to}, both included, or null. */
-  private List<String> pathTo(String from, String to, Set<String> visited) {
-    if (from.equals(to)) {
-      return new ArrayList<>(List.of(from));
-    }
-    Segment s = byName.get(from);
-    if (s == null || !visited.add(from)) {
-      return null;
-    }
-    for (String next : s.expression().segments()) {
-      List<String> rest = pathTo(next, to, visited);
-      if (rest != null) {
-        rest.add(0, from);
-        return rest;
+  /**
+   * A chain of reads from segment {@code from} to {@code to}, both included, or null: a search with
+   * its own stack, since a chain may be as long as the segments a node may hold.
+   */
+  private List<String> pathTo(String from, String to) {
+    Map<String, String> cameFrom = new HashMap<>();
+    Deque<String> stack = new ArrayDeque<>();
+    cameFrom.put(from, null);
+    stack.push(from);
+    while (!stack.isEmpty()) {
+      String at = stack.pop();
+      if (at.equals(to)) {
+        List<String> path = new ArrayList<>();
+        for (String step = at; step != null; step = cameFrom.get(step)) {
+          path.add(step);
+        }
+        return path.reversed();
+      }
+      Segment s = byName.get(at);
+      if (s == null) {
+        continue;
+      }
+      String[] next = s.expression().segments();
+      for (int i = next.length - 1; i >= 0; i--) {
+        if (!cameFrom.containsKey(next[i])) {
+          cameFrom.put(next[i], at);
+          stack.push(next[i]);
+        }
       }
     }
     return null;
