@@ -224,7 +224,8 @@ class SegmentCommandsTest {
     Cli.Run refused = cli.run("segment", "drop", "base");
     assertEquals(1, refused.exitCode());
     assertTrue(
-        refused.err().contains("segment base is read by reader (in_segment)"), refused.err());
+        refused.err().contains("segment base is read by reader (in_segment, entered or time_in)"),
+        refused.err());
     assertEquals("dropped base\n", cli.run("segment", "drop", "base", "--force").out());
     assertEquals(1, cli.run("segment", "drop", "reader").exitCode(), "dropped with it");
   }

@@ -334,7 +334,7 @@ class BinaryProfileOpcodesTest {
     assertError(
         call(SEG_DROP, NONE, bytes("dk"), NONE),
         INVALID,
-        "segment dk is read by dk_too (in_segment); drop those first, or drop it with force to"
+        "segment dk is read by dk_too (in_segment, entered or time_in); drop those first, or drop it with force to"
             + " drop them too");
     assertError(call(SEG_DROP, NONE, bytes("dk"), bytes("forcE")), INVALID, "");
     assertEquals(OK, call(SEG_DROP, NONE, bytes("dk"), bytes("force")).status());

@@ -83,7 +83,7 @@ class SegmentsOfSegmentsWireTest {
     assertEquals("DEFINED 0\r\n", ask("segdef vip_dk <n>", "in_segment(\"vip\")"));
     conn.send("segdrop vip\r\n");
     assertEquals(
-        "CLIENT_ERROR segment vip is read by vip_dk (in_segment); drop those first, or drop it"
+        "CLIENT_ERROR segment vip is read by vip_dk (in_segment, entered or time_in); drop those first, or drop it"
             + " with force to drop them too\r\n",
         conn.readLine());
     conn.send("segdrop vip forced\r\nsegdrop vip force noreply\r\nseglist\r\n");

@@ -145,7 +145,7 @@ public final class SegmentRegistry {
               + name
               + " -> "
               + String.join(" -> ", cycle)
-              + " (each reads the next with in_segment)");
+              + " (each reads the next)");
     }
   }
 
@@ -169,7 +169,7 @@ public final class SegmentRegistry {
               + name
               + " is read by "
               + String.join(", ", readers.stream().map(Segment::name).toList())
-              + " (in_segment); drop those first, or drop it with force to drop them too");
+              + " (in_segment, entered or time_in); drop those first, or drop it with force to drop them too");
     }
     List<Segment> dropped = new ArrayList<>(readers.reversed());
     dropped.add(s);
