@@ -143,21 +143,16 @@ final class Parser {
    * {@code D op time_in(s)} likewise.
    */
   private static Ast timeIn(Ast.Op op, Ast left, Ast right, int pos) {
-    if (left instanceof Ast.TimeIn in && right instanceof Ast.Duration d) {
+    boolean onLeft = left instanceof Ast.TimeIn;
+    Ast other = onLeft ? right : left;
+    if (other instanceof Ast.Duration d) {
+      Ast.TimeIn in = (Ast.TimeIn) (onLeft ? left : right);
       return new Ast.Compare(
-          op.mirror(),
+          onLeft ? op.mirror() : op,
           new Ast.Entered(in.segment(), in.segmentPos()),
           new Ast.Now(-d.millis(), d.pos()),
           pos);
     }
-    if (right instanceof Ast.TimeIn in && left instanceof Ast.Duration d) {
-      return new Ast.Compare(
-          op,
-          new Ast.Entered(in.segment(), in.segmentPos()),
-          new Ast.Now(-d.millis(), d.pos()),
-          pos);
-    }
-    Ast other = left instanceof Ast.TimeIn ? right : left;
     throw new ExpressionException(
         other.pos(),
         "time_in(...) is compared with a duration, like time_in(vip) > 7d; found "

@@ -37,8 +37,13 @@ public final class Segment implements MemberSet {
    */
   @Override
   public boolean contains(int ordinal) {
+    return membersForReaders().contains(ordinal);
+  }
+
+  /** The members readers see: this segment's, or the replaced one's while this one backfills. */
+  private PartitionedBitmap membersForReaders() {
     Segment previous = replaced;
-    return (previous == null ? members : previous.members).contains(ordinal);
+    return previous == null ? members : previous.members;
   }
 
   /**
@@ -59,8 +64,7 @@ public final class Segment implements MemberSet {
    */
   @Override
   public long enteredMillis(int ordinal) {
-    Segment previous = replaced;
-    long s = (previous == null ? members : previous.members).enteredSeconds(ordinal);
+    long s = membersForReaders().enteredSeconds(ordinal);
     return s == PartitionedBitmap.NOT_MEMBER ? Long.MIN_VALUE : s * 1000;
   }
 
