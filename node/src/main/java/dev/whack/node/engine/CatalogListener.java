@@ -1,9 +1,11 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.engine.dimension.DimensionSpec;
+
 /**
- * Told each segment definition and drop once it has taken effect, for a log that must replay them
- * (docs/architecture.md, "Durability"). Called on the defining thread, after the backfill; {@link
- * #defining} before the segment can take its first change.
+ * Told each segment (and dimension) definition and drop once it has taken effect, for a log that
+ * must replay them (docs/architecture.md, "Durability"). Called on the defining thread, after the
+ * backfill; {@link #defining} before the segment can take its first change.
  */
 public interface CatalogListener {
   /**
@@ -23,4 +25,13 @@ public interface CatalogListener {
   }
 
   void dropped(String name);
+
+  /**
+   * A dimension was defined (or redefined) as {@code spec}, whose {@link DimensionSpec#toJson} is
+   * its definition.
+   */
+  default void dimensionDefined(DimensionSpec spec) {}
+
+  /** A dimension was dropped. */
+  default void dimensionDropped(String name) {}
 }

@@ -1,5 +1,8 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionException;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.event.WindowResult;
@@ -156,7 +159,7 @@ public final class ProfileEngine {
   public ProfileEngine(EngineConfig config) {
     this.config = config.conclude();
     this.clock = config.clock();
-    this.dict = Dictionaries.create(config.maxNames());
+    this.dict = Dictionaries.create(config.maxNames(), config.retentionDays());
     this.table = new ProfileTable(config.lockStripes());
     this.registry = new SegmentRegistry(config.maxSegments());
     this.hub =
@@ -886,6 +889,91 @@ public final class ProfileEngine {
   private void retire(Segment s) {
     table.passEveryStripe();
     compiler.release(s.expression());
+  }
+
+  // ------------------------------------------------------------------ dimensions
+
+  /**
+   * Defines dimension {@code name} from its JSON definition (docs/profiles.md, "Preferences"), or
+   * replaces the one of that name (the counts profiles kept under the old definition are no longer
+   * read); a definition equal to the one in force changes nothing and is not told again.
+   *
+   * @throws DimensionException a bad name or definition, too many dimensions, or a redefinition of
+   *     one that segments read
+   */
+  public DimensionSpec defineDimension(String name, byte[] definition) {
+    DimensionSpec spec = DimensionSpec.parse(name, definition);
+    definitions.lock();
+    try {
+      Dimension old = dict.dimensions().current().byName(name);
+      if (old != null && old.spec().equals(spec)) {
+        return spec;
+      }
+      if (old != null) {
+        refuseIfRead(old, "redefine");
+      }
+      dict.dimensions().define(spec);
+      for (CatalogListener l : catalogListeners) {
+        l.dimensionDefined(spec);
+      }
+      return spec;
+    } finally {
+      definitions.unlock();
+    }
+  }
+
+  /**
+   * Drops a dimension; false when none has that name. Profiles keep its counts until their next
+   * write, and never show them again.
+   *
+   * @throws DimensionException a bad name, or segments read it
+   */
+  public boolean dropDimension(String name) {
+    DimensionSpec.checkName(name);
+    definitions.lock();
+    try {
+      Dimension d = dict.dimensions().current().byName(name);
+      if (d == null) {
+        return false;
+      }
+      refuseIfRead(d, "drop");
+      dict.dimensions().drop(name);
+      for (CatalogListener l : catalogListeners) {
+        l.dimensionDropped(name);
+      }
+      return true;
+    } finally {
+      definitions.unlock();
+    }
+  }
+
+  private void refuseIfRead(Dimension d, String what) {
+    List<String> readers = new ArrayList<>();
+    for (Segment s : registry.catalog().all()) {
+      if (s.expression().readsDimension(d.id())) {
+        readers.add(s.name());
+      }
+    }
+    if (!readers.isEmpty()) {
+      throw new DimensionException(
+          "dimension "
+              + d.name()
+              + " is read by segment"
+              + (readers.size() > 1 ? "s " : " ")
+              + String.join(", ", readers)
+              + "; drop those first to "
+              + what
+              + " it");
+    }
+  }
+
+  /** Every dimension, in the order they were defined. */
+  public List<DimensionSpec> dimensions() {
+    List<DimensionSpec> out = new ArrayList<>();
+    for (Dimension d : dict.dimensions().current().all()) {
+      out.add(d.spec());
+    }
+    return out;
   }
 
   /**

@@ -13,6 +13,7 @@ public final class CompiledExpression {
   private final Cond root;
   private final int[] attributes;
   private final int[] events;
+  private final int[] dimensions;
   private final boolean timeDependent;
   private final String[] segments;
   private final int[] segmentPositions;
@@ -22,6 +23,7 @@ public final class CompiledExpression {
       Cond root,
       int[] attributes,
       int[] events,
+      int[] dimensions,
       boolean timeDependent,
       String[] segments,
       int[] segmentPositions) {
@@ -29,6 +31,7 @@ public final class CompiledExpression {
     this.root = root;
     this.attributes = attributes;
     this.events = events;
+    this.dimensions = dimensions;
     this.timeDependent = timeDependent;
     this.segments = segments;
     this.segmentPositions = segmentPositions;
@@ -63,6 +66,16 @@ public final class CompiledExpression {
    */
   public int segmentPosition(int i) {
     return segmentPositions[i];
+  }
+
+  /** Dimension ids the expression reads ({@code share}, {@code top}; sorted, distinct). */
+  public int[] dimensions() {
+    return dimensions.clone();
+  }
+
+  /** Whether the expression reads dimension {@code id}. */
+  public boolean readsDimension(int id) {
+    return java.util.Arrays.binarySearch(dimensions, id) >= 0;
   }
 
   /** Whether it reads any segment's members (cheaper than {@code segments().length > 0}). */

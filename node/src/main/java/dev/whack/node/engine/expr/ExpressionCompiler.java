@@ -48,6 +48,7 @@ public final class ExpressionCompiler {
     final Map<String, Integer> evts = new HashMap<>();
     final Map<String, Integer> segments = new LinkedHashMap<>();
     final List<Integer> segmentPositions = new ArrayList<>();
+    final List<Integer> dimensions = new ArrayList<>();
     boolean timeDependent;
 
     Unit(boolean intern) {
@@ -127,6 +128,7 @@ public final class ExpressionCompiler {
           root,
           ids(u.attrs),
           ids(u.evts),
+          u.dimensions.stream().mapToInt(Integer::intValue).sorted().distinct().toArray(),
           u.timeDependent,
           u.segments.keySet().toArray(String[]::new),
           u.segmentPositions.stream().mapToInt(Integer::intValue).toArray());

@@ -7,6 +7,8 @@ import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
+import dev.whack.proto.DimensionCounts;
+import dev.whack.proto.DimensionDay;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
@@ -21,9 +23,10 @@ import java.util.Map;
 /**
  * Profile JSON (docs/profiles.md) to and from {@link Profile}, with jackson-core streaming.
  *
- * <p>A profile is a plain object of attributes plus two reserved members, {@code "$events"} and
- * {@code "$producers"}, so that a dumped profile loads back with nothing lost. The profile key is
- * not part of the JSON form: it is the memcached item key or the NDJSON record's {@code "key"}.
+ * <p>A profile is a plain object of attributes plus three reserved members, {@code "$events"},
+ * {@code "$dimensions"} and {@code "$producers"}, so that a dumped profile loads back with nothing
+ * lost. The profile key is not part of the JSON form: it is the memcached item key or the NDJSON
+ * record's {@code "key"}.
  */
 public final class ProfileJson {
   private ProfileJson() {}
@@ -81,6 +84,7 @@ public final class ProfileJson {
         switch (name) {
           case "$events" -> readEvents(p, sink);
           case "$producers" -> readProducers(p, sink);
+          case "$dimensions" -> readDimensions(p, sink);
           default ->
               throw JsonReading.fail(
                   p,
@@ -128,6 +132,30 @@ public final class ProfileJson {
     }
   }
 
+  private static void readDimensions(JsonParser p, ProfileSink sink) throws IOException {
+    JsonReading.expect(p, JsonToken.START_OBJECT, "\"$dimensions\" to be an object of dimensions");
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String dimension = p.currentName();
+      p.nextToken();
+      JsonReading.expect(p, JsonToken.START_OBJECT, "an object of days");
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        int day;
+        try {
+          day = Timestamps.parseDay(p.currentName());
+        } catch (IllegalArgumentException e) {
+          throw JsonReading.fail(p, "dimension day " + e.getMessage());
+        }
+        p.nextToken();
+        JsonReading.expect(p, JsonToken.START_OBJECT, "an object of category counts");
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String category = p.currentName();
+          p.nextToken();
+          sink.dimensionCount(dimension, day, category, JsonReading.longValue(p));
+        }
+      }
+    }
+  }
+
   private static void readProducers(JsonParser p, ProfileSink sink) throws IOException {
     JsonReading.expect(p, JsonToken.START_OBJECT, "\"$producers\" to be an object of sequences");
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -144,6 +172,8 @@ public final class ProfileJson {
   private static final class ProtoSink implements ProfileSink {
     private final Profile.Builder b = Profile.newBuilder();
     private final Map<String, EventSeries.Builder> series = new LinkedHashMap<>();
+    private final Map<String, Map<Integer, DimensionDay.Builder>> dimensions =
+        new LinkedHashMap<>();
     private String name;
     private LinkedHashSet<String> set;
     private EventSeries.Builder event;
@@ -233,6 +263,14 @@ public final class ProfileJson {
     }
 
     @Override
+    public void dimensionCount(String dimension, int day, String category, long count) {
+      dimensions
+          .computeIfAbsent(dimension, d -> new java.util.TreeMap<>())
+          .computeIfAbsent(day, d -> DimensionDay.newBuilder().setDay(d))
+          .putCounts(category, count);
+    }
+
+    @Override
     public void producer(byte[] utf8, int off, int len, long seq) {
       producer(string(utf8, off, len), seq);
     }
@@ -246,6 +284,12 @@ public final class ProfileJson {
       for (EventSeries.Builder s : series.values()) {
         b.addEvents(s);
       }
+      dimensions.forEach(
+          (name, days) -> {
+            DimensionCounts.Builder d = DimensionCounts.newBuilder().setDimension(name);
+            days.values().forEach(d::addDays);
+            b.addDimensions(d);
+          });
       return b.build();
     }
   }
@@ -267,6 +311,21 @@ public final class ProfileJson {
         for (DayBucket d : s.getBucketsList()) {
           g.writeFieldName(JsonWriting.day(d.getDay()));
           JsonWriting.bucket(g, d.getCount(), d.getSum(), d.getSumSquares());
+        }
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    }
+    if (profile.getDimensionsCount() > 0) {
+      g.writeObjectFieldStart("$dimensions");
+      for (DimensionCounts d : profile.getDimensionsList()) {
+        g.writeObjectFieldStart(d.getDimension());
+        for (DimensionDay day : d.getDaysList()) {
+          g.writeObjectFieldStart(JsonWriting.day(day.getDay()));
+          for (Map.Entry<String, Long> c : new java.util.TreeMap<>(day.getCountsMap()).entrySet()) {
+            g.writeNumberField(c.getKey(), c.getValue());
+          }
+          g.writeEndObject();
         }
         g.writeEndObject();
       }

@@ -385,11 +385,10 @@ public final class UpdateJsonReader extends ByteJsonReader {
             hasValue = true;
           }
           default -> {
-            // carried by the protobuf form, not aggregated: validated, then dropped
+            // read as attributes are, then handed to the event (the dimensions count them)
             int setMark = ops.setCount();
-            int textMark = ops.textCount();
             readAttributes(setMark);
-            ops.truncate(setMark, textMark);
+            ops.setsToEventProperties(setMark);
           }
         }
         ws();

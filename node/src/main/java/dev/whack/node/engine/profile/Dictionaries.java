@@ -1,21 +1,31 @@
 package dev.whack.node.engine.profile;
 
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.event.SeriesCodec;
 
 /**
- * The node's two name tables, attributes and events. Ids are node-local and never written outside
- * the node: every external form (JSON, protobuf) carries names. Producer names are not interned:
- * each profile keeps its producers' names in its own marks.
+ * The node's two name tables, attributes and events, and its dimensions. Ids are node-local and
+ * never written outside the node: every external form (JSON, protobuf) carries names. Producer
+ * names are not interned: each profile keeps its producers' names in its own marks.
  *
  * <p>Concurrency: see {@link NameTable}; this holder is immutable.
  */
-public record Dictionaries(NameTable attributes, NameTable events) {
+public record Dictionaries(NameTable attributes, NameTable events, DimensionRegistry dimensions) {
   /**
    * @param maxNames most attribute names in use at once, and separately most event names
+   * @param retentionDays days of event history kept (the dimensions' population keeps as many)
    */
+  public static Dictionaries create(int maxNames, int retentionDays) {
+    return new Dictionaries(
+        new NameTable("attribute", maxNames),
+        new NameTable("event", maxNames),
+        new DimensionRegistry(retentionDays));
+  }
+
+  /** With the default retention (60 days). */
   public static Dictionaries create(int maxNames) {
-    return new Dictionaries(new NameTable("attribute", maxNames), new NameTable("event", maxNames));
+    return create(maxNames, 60);
   }
 
   /** Estimated heap bytes of the names in use in both tables ({@link NameTable#bytesInUse}). */

@@ -3,11 +3,17 @@ package dev.whack.node.engine.profile;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.whack.node.engine.codec.ByteSink;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionBuilder;
+import dev.whack.node.engine.dimension.DimensionRegistry;
+import dev.whack.node.engine.dimension.DimensionSection;
 import dev.whack.node.engine.event.SeriesBuilder;
 import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.node.engine.json.JsonWriting;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
+import dev.whack.proto.DimensionCounts;
+import dev.whack.proto.DimensionDay;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
@@ -28,6 +34,7 @@ import java.util.Arrays;
  * varint seriesCount, then per series: varint eventId, series ({@link SeriesCodec})
  * varint markCount, then per producer mark: varint nameLength, producer name (UTF-8),
  *     varint seq, zigzag varint second (epoch) the mark last advanced
+ * dimensions section, only when the profile counts in a dimension ({@link DimensionSection})
  * </pre>
  *
  * <p>Attribute and event names are ids in the node's {@link NameTable}s, each one a reference the
@@ -274,6 +281,25 @@ public final class ProfileCodec {
               .setSeq(Bytes.varint(blob, Bytes.skipString(blob, pos))));
       pos = skipMark(blob, pos);
     }
+    DimensionCounts.Builder[] current = new DimensionCounts.Builder[1];
+    DimensionDay.Builder[] day = new DimensionDay.Builder[1];
+    try {
+      forEachDimensionCount(
+          blob,
+          dict,
+          (d, dayNumber, category, count) -> {
+            if (current[0] == null || !current[0].getDimension().equals(d.name())) {
+              current[0] = p.addDimensionsBuilder().setDimension(d.name());
+              day[0] = null;
+            }
+            if (day[0] == null || day[0].getDay() != dayNumber) {
+              day[0] = current[0].addDaysBuilder().setDay(dayNumber);
+            }
+            day[0].putCounts(category, count);
+          });
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return p.build();
   }
 
@@ -306,6 +332,67 @@ public final class ProfileCodec {
     return -1;
   }
 
+  /**
+   * Position of the dimensions section ({@link DimensionSection}): after the producer marks; the
+   * array's length when the profile has none.
+   */
+  public static int dimensionsStart(byte[] blob) {
+    int pos = attributesStart(blob);
+    int n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      pos = skipValue(blob, Bytes.next(blob, pos));
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
+    }
+    n = Bytes.varintInt(blob, pos);
+    pos = Bytes.next(blob, pos);
+    for (int i = 0; i < n; i++) {
+      pos = skipMark(blob, pos);
+    }
+    return pos;
+  }
+
+  /**
+   * Calls {@code out} with every count of the profile in a dimension this node defines (dimension,
+   * day, category label, count), entry by entry, days oldest first, categories by label (as the
+   * protobuf form's map is rendered, so both JSON renderings agree).
+   */
+  static void forEachDimensionCount(byte[] blob, Dictionaries dict, DimensionCountConsumer out)
+      throws java.io.IOException {
+    DimensionRegistry.Set dims = dict.dimensions().current();
+    int pos = dimensionsStart(blob);
+    int n = DimensionSection.count(blob, pos);
+    pos = DimensionSection.first(blob, pos);
+    DimensionBuilder counts = new DimensionBuilder();
+    for (int i = 0; i < n; i++) {
+      Dimension d = dims.byId(DimensionSection.id(blob, pos));
+      if (d != null) {
+        counts.load(blob, DimensionSection.payload(blob, pos));
+        int k = 0;
+        while (k < counts.size()) {
+          int day = counts.day(k);
+          java.util.TreeMap<String, Long> byLabel = new java.util.TreeMap<>();
+          for (; k < counts.size() && counts.day(k) == day; k++) {
+            byLabel.put(d.label(counts.category(k)), counts.count(k));
+          }
+          for (var c : byLabel.entrySet()) {
+            out.accept(d, day, c.getKey(), c.getValue());
+          }
+        }
+      }
+      pos = DimensionSection.next(blob, pos);
+    }
+  }
+
+  /** Receives one count of {@link #forEachDimensionCount}. */
+  interface DimensionCountConsumer {
+    void accept(Dimension d, int day, String category, long count) throws java.io.IOException;
+  }
+
   /** Position after the producer mark at {@code pos}. */
   private static int skipMark(byte[] blob, int pos) {
     pos = Bytes.next(blob, Bytes.skipString(blob, pos)); // name, seq
@@ -315,6 +402,39 @@ public final class ProfileCodec {
   /** Renders Profile JSON (docs/profiles.md) straight from the compact form. */
   public static byte[] toJson(byte[] blob, Dictionaries dict) {
     return JsonWriting.write(blob.length * 2, g -> writeJson(g, blob, dict));
+  }
+
+  /** {@code "$dimensions"}: dimension -> day -> category -> count, when the profile has any. */
+  private static void writeDimensions(JsonGenerator g, byte[] blob, Dictionaries dict)
+      throws IOException {
+    Dimension[] open = new Dimension[1];
+    int[] openDay = new int[1];
+    forEachDimensionCount(
+        blob,
+        dict,
+        (d, day, category, count) -> {
+          if (open[0] != d) {
+            if (open[0] == null) {
+              g.writeObjectFieldStart("$dimensions");
+            } else {
+              g.writeEndObject(); // the day
+              g.writeEndObject(); // the dimension
+            }
+            g.writeObjectFieldStart(d.name());
+            g.writeObjectFieldStart(JsonWriting.day(day));
+            open[0] = d;
+          } else if (openDay[0] != day) {
+            g.writeEndObject();
+            g.writeObjectFieldStart(JsonWriting.day(day));
+          }
+          openDay[0] = day;
+          g.writeNumberField(category, count);
+        });
+    if (open[0] != null) {
+      g.writeEndObject();
+      g.writeEndObject();
+      g.writeEndObject();
+    }
   }
 
   private static void writeJson(JsonGenerator g, byte[] blob, Dictionaries dict)
@@ -368,6 +488,7 @@ public final class ProfileCodec {
       }
       g.writeEndObject();
     }
+    writeDimensions(g, blob, dict);
     n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     if (n > 0) {

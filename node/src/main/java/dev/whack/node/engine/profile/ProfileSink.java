@@ -56,6 +56,12 @@ public interface ProfileSink {
   /** One day bucket of the current event series; days of one series may come in any order. */
   void bucket(int day, long count, double sum, double sumSquares);
 
+  /**
+   * A count of the profile in a dimension: {@code count} events of {@code category} on {@code day}.
+   * A dimension the node does not define (or a numeric bucket it does not have) is not kept.
+   */
+  void dimensionCount(String dimension, int day, String category, long count);
+
   void producer(byte[] utf8, int off, int len, long seq);
 
   void producer(String producer, long seq);

@@ -2,11 +2,17 @@ package dev.whack.node.engine.profile;
 
 import dev.whack.node.engine.codec.ByteSink;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionBuilder;
+import dev.whack.node.engine.dimension.DimensionRegistry;
+import dev.whack.node.engine.dimension.DimensionSection;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.SeriesBuilder;
 import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
+import dev.whack.proto.DimensionCounts;
+import dev.whack.proto.DimensionDay;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
@@ -78,6 +84,24 @@ public final class ProfileWriter {
   private long[] markSecond = new long[4];
   private long nowSecond;
 
+  // dimensions (DimensionSection): the entries of the new profile, each an old payload slice or a
+  // builder; the counts to add to the population once the write is published
+  private DimensionRegistry.Set dimensions = DimensionRegistry.Set.EMPTY;
+  private int dimCount;
+  private int[] dimId = new int[4];
+  private int[] dimOff = new int[4];
+  private int[] dimLen = new int[4];
+  private int[] dimBuilder = new int[4];
+  private DimensionBuilder[] dimBuilders = new DimensionBuilder[0];
+  private int dimBuildersUsed;
+  private int touchedDimCount;
+  private int[] touchedDims = new int[4];
+  private int countedCount;
+  private Dimension[] countedDim = new Dimension[4];
+  private int[] countedDay = new int[4];
+  private int[] countedCategory = new int[4];
+  private final byte[] digits = new byte[20];
+
   private int oldAttrCount;
   private int[] oldAttrName = new int[32];
   private int[] oldAttrPos = new int[32];
@@ -121,6 +145,7 @@ public final class ProfileWriter {
    * {@code replaced} through its name ids any more.
    */
   public void commit(byte[] replaced) {
+    countInPopulation(replaced);
     for (int i = 0; i < attrPinCount && !putting; i++) { // a put removes no attribute it pinned
       if (find(attrPins[i]) < 0) {
         uses.attributes().drop(dict.attributes(), attrPins[i]);
@@ -184,6 +209,7 @@ public final class ProfileWriter {
     attrPinCount = 0;
     eventPinCount = 0;
     unsetOldCount = 0;
+    countedCount = 0;
   }
 
   private boolean inNewSeries(int eventId) {
@@ -229,6 +255,15 @@ public final class ProfileWriter {
 
   public int touchedEvent(int i) {
     return touchedEvents[i];
+  }
+
+  /** Dimension ids the last {@link #apply} counted in. */
+  public int touchedDimensionCount() {
+    return touchedDimCount;
+  }
+
+  public int touchedDimension(int i) {
+    return touchedDims[i];
   }
 
   /**
@@ -283,6 +318,13 @@ public final class ProfileWriter {
       }
       if (s.getBucketsCount() == 0) {
         Names.check("event", s.getName());
+      }
+    }
+    for (DimensionCounts d : profile.getDimensionsList()) {
+      for (DimensionDay day : d.getDaysList()) {
+        for (var c : day.getCountsMap().entrySet()) {
+          sink.dimensionCount(d.getDimension(), day.getDay(), c.getKey(), c.getValue());
+        }
       }
     }
     for (ProducerMark m : profile.getProducersList()) {
@@ -629,6 +671,28 @@ public final class ProfileWriter {
       producer(producer, null, 0, 0, seq);
     }
 
+    @Override
+    public void dimensionCount(String dimension, int day, String category, long count) {
+      if (count < 0) {
+        throw new InvalidProfileException(
+            "dimension \"" + dimension + "\" has a negative count on day " + day);
+      }
+      if (day > today + 1) {
+        throw new InvalidProfileException(
+            "dimension \"" + dimension + "\" has day " + day + ", more than a day in the future");
+      }
+      Dimension d = dimensions.byName(dimension);
+      int c = d == null ? -1 : d.categoryOfLabel(category);
+      if (c < 0 || count == 0) {
+        return; // a dimension this node does not define, or a bucket it does not have: not kept
+      }
+      int e = findDimension(d.id());
+      if (e < 0) {
+        e = addDimension(d.id(), -1, 0);
+      }
+      dimensionBuilder(e).add(day, c, count);
+    }
+
     private void producer(String string, byte[] utf8, int off, int len, long seq) {
       check("producer", string, utf8, off, len);
       if (seq < 0) {
@@ -915,6 +979,11 @@ public final class ProfileWriter {
     markCount = 0;
     touchedAttrCount = 0;
     touchedEventCount = 0;
+    dimensions = dict.dimensions().current();
+    dimCount = 0;
+    dimBuildersUsed = 0;
+    touchedDimCount = 0;
+    countedCount = 0;
     if (current == null) {
       oldAttrCount = 0;
       oldSeriesCount = 0;
@@ -949,6 +1018,15 @@ public final class ProfileWriter {
       pos = Bytes.next(current, pos);
       addMark(FROM_OLD, off, len, seq, Bytes.zigzag(current, pos));
       pos = Bytes.next(current, pos);
+    }
+    n = DimensionSection.count(current, pos);
+    pos = DimensionSection.first(current, pos);
+    for (int i = 0; i < n; i++) {
+      addDimension(
+          DimensionSection.id(current, pos),
+          DimensionSection.payload(current, pos),
+          DimensionSection.payloadLength(current, pos));
+      pos = DimensionSection.next(current, pos);
     }
     // Keep the old layout so the caller can evaluate the old profile without re-scanning it.
     if (oldAttrName.length < attrCount) {
@@ -1392,6 +1470,9 @@ public final class ProfileWriter {
     int i = seriesOf(u.textJava[nameText], u.text, u.textOff[nameText], u.textLen[nameText]);
     int id = seriesEvent[i];
     builderFor(i).add(day, 1, sum, squares);
+    if (u.eventPropCount[k] > 0 && !dimensions.isEmpty()) {
+      countProperties(u, k, day);
+    }
     for (int t = 0; t < touchedEventCount; t++) {
       if (touchedEvents[t] == id) {
         return;
@@ -1401,6 +1482,132 @@ public final class ProfileWriter {
       touchedEvents = Arrays.copyOf(touchedEvents, touchedEventCount * 2);
     }
     touchedEvents[touchedEventCount++] = id;
+  }
+
+  // ---- dimensions
+
+  /** Counts event {@code k}'s properties in the dimensions that count them, on {@code day}. */
+  private void countProperties(UpdateOps u, int k, int day) {
+    int event = u.eventName[k];
+    for (Dimension d : dimensions.all()) {
+      if (!d.countsEvent(u.text, u.textOff[event], u.textLen[event])) {
+        continue;
+      }
+      for (int p = u.eventPropFirst[k]; p < u.eventPropFirst[k] + u.eventPropCount[k]; p++) {
+        int name = u.propName[p];
+        if (!d.isProperty(u.text, u.textOff[name], u.textLen[name])) {
+          continue;
+        }
+        int value = u.propFirst[p];
+        int category =
+            d.categoryOf(
+                u.propKind[p], u.propBits[p], u.text, u.textOff[value], u.textLen[value], digits);
+        if (category >= 0) {
+          count(d, day, category, 1);
+        }
+      }
+    }
+  }
+
+  /** Counts {@code n} of {@code category} on {@code day} in dimension {@code d}. */
+  private void count(Dimension d, int day, int category, long n) {
+    int e = findDimension(d.id());
+    if (e < 0) {
+      e = addDimension(d.id(), -1, 0);
+    }
+    dimensionBuilder(e).add(day, category, n);
+    if (countedCount == countedDim.length) {
+      int cap = countedCount * 2;
+      countedDim = Arrays.copyOf(countedDim, cap);
+      countedDay = Arrays.copyOf(countedDay, cap);
+      countedCategory = Arrays.copyOf(countedCategory, cap);
+    }
+    countedDim[countedCount] = d;
+    countedDay[countedCount] = day;
+    countedCategory[countedCount++] = category;
+    for (int t = 0; t < touchedDimCount; t++) {
+      if (touchedDims[t] == d.id()) {
+        return;
+      }
+    }
+    touchedDims = append(touchedDims, touchedDimCount++, d.id());
+  }
+
+  /**
+   * Adds the counts of the write just published to the population's: an update's events, or every
+   * count of a put that created its profile (a put over an existing profile adds none: its counts
+   * are mostly the ones it replaces).
+   */
+  private void countInPopulation(byte[] replaced) {
+    for (int i = 0; i < countedCount; i++) {
+      countedDim[i].countInPopulation(countedDay[i], countedCategory[i], 1);
+    }
+    countedCount = 0;
+    if (putting && replaced == null) {
+      for (int e = 0; e < dimCount; e++) {
+        Dimension d = dimensions.byId(dimId[e]);
+        if (d != null && dimBuilder[e] >= 0) {
+          DimensionBuilder b = dimBuilders[dimBuilder[e]];
+          for (int i = 0; i < b.size(); i++) {
+            d.countInPopulation(b.day(i), b.category(i), b.count(i));
+          }
+        }
+      }
+    }
+  }
+
+  private int findDimension(int id) {
+    for (int i = 0; i < dimCount; i++) {
+      if (dimId[i] == id) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Adds an entry for dimension {@code id}: the old payload at {@code off}, or none ({@code -1}).
+   */
+  private int addDimension(int id, int off, int len) {
+    if (dimCount == dimId.length) {
+      int cap = dimCount * 2;
+      dimId = Arrays.copyOf(dimId, cap);
+      dimOff = Arrays.copyOf(dimOff, cap);
+      dimLen = Arrays.copyOf(dimLen, cap);
+      dimBuilder = Arrays.copyOf(dimBuilder, cap);
+    }
+    dimId[dimCount] = id;
+    dimOff[dimCount] = off;
+    dimLen[dimCount] = len;
+    dimBuilder[dimCount] = -1;
+    return dimCount++;
+  }
+
+  /** The builder of dimension entry {@code e}, decoding the old payload on first use. */
+  private DimensionBuilder dimensionBuilder(int e) {
+    if (dimBuilder[e] >= 0) {
+      return dimBuilders[dimBuilder[e]];
+    }
+    if (dimBuildersUsed == dimBuilders.length) {
+      dimBuilders = Arrays.copyOf(dimBuilders, Math.max(4, dimBuildersUsed * 2));
+    }
+    if (dimBuilders[dimBuildersUsed] == null) {
+      dimBuilders[dimBuildersUsed] = new DimensionBuilder();
+    }
+    DimensionBuilder b = dimBuilders[dimBuildersUsed];
+    if (dimOff[e] >= 0) {
+      b.load(old, dimOff[e]);
+    } else {
+      b.clear();
+    }
+    dimBuilder[e] = dimBuildersUsed++;
+    return b;
+  }
+
+  /** Whether entry {@code e} goes into the new profile, its builder (if any) pruned already. */
+  private boolean dimensionKept(int e) {
+    return dimensions.byId(dimId[e]) != null
+        && (dimBuilder[e] < 0 || dimBuilders[dimBuilder[e]].size() > 0);
   }
 
   // ---- producer marks
@@ -1517,6 +1724,21 @@ public final class ProfileWriter {
       }
     }
     size += ByteSink.varintSize(live) + ByteSink.varintSize(marks);
+    int dims = 0;
+    for (int e = 0; e < dimCount; e++) {
+      if (dimBuilder[e] >= 0) {
+        DimensionBuilder b = dimBuilders[dimBuilder[e]];
+        b.prune(oldest);
+        dimLen[e] = b.encodedSize();
+      }
+      if (dimensionKept(e)) {
+        dims++;
+        size += ByteSink.varintSize(dimId[e]) + ByteSink.varintSize(dimLen[e]) + dimLen[e];
+      }
+    }
+    if (dims > 0) {
+      size += ByteSink.varintSize(dims);
+    }
     byte[] blob = new byte[size];
     out.wrap(blob);
     out.writeVarint(key.length);
@@ -1559,6 +1781,20 @@ public final class ProfileWriter {
         out.writeBytes(markSource(i), markOff[i], markLen[i]);
         out.writeVarint(markSeq[i]);
         out.writeZigzag(markSecond[i]);
+      }
+    }
+    if (dims > 0) {
+      out.writeVarint(dims);
+      for (int e = 0; e < dimCount; e++) {
+        if (dimensionKept(e)) {
+          out.writeVarint(dimId[e]);
+          out.writeVarint(dimLen[e]);
+          if (dimBuilder[e] >= 0) {
+            dimBuilders[dimBuilder[e]].encode(out);
+          } else {
+            out.writeBytes(old, dimOff[e], dimLen[e]);
+          }
+        }
       }
     }
     int written = out.size();

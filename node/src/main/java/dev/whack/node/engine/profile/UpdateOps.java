@@ -68,6 +68,17 @@ public final class UpdateOps {
   long[] eventTime = new long[4];
   boolean[] eventHasValue = new boolean[4];
   double[] eventValue = new double[4];
+  int[] eventPropFirst = new int[4]; // the event's properties: [first, first + count)
+  int[] eventPropCount = new int[4];
+
+  // event properties, in event order; kind and payload as for set
+  int propCount;
+  int[] propName = new int[4];
+  int[] propKind = new int[4];
+  long[] propBits = new long[4];
+  int[] propFirst = new int[4];
+  int[] propSize = new int[4];
+  int propsClaimed; // properties before this one belong to an event already
 
   int producer = -1;
   boolean hasSeq;
@@ -86,6 +97,8 @@ public final class UpdateOps {
     addCount = 0;
     removeCount = 0;
     eventCount = 0;
+    propCount = 0;
+    propsClaimed = 0;
     producer = -1;
     hasSeq = false;
     seq = 0;
@@ -361,12 +374,50 @@ public final class UpdateOps {
       eventTime = Arrays.copyOf(eventTime, cap);
       eventHasValue = Arrays.copyOf(eventHasValue, cap);
       eventValue = Arrays.copyOf(eventValue, cap);
+      eventPropFirst = Arrays.copyOf(eventPropFirst, cap);
+      eventPropCount = Arrays.copyOf(eventPropCount, cap);
     }
     eventName[eventCount] = name;
     eventHasTime[eventCount] = hasTime;
     eventTime[eventCount] = timeMillis;
     eventHasValue[eventCount] = hasValue;
-    eventValue[eventCount++] = value;
+    eventValue[eventCount] = value;
+    eventPropFirst[eventCount] = propsClaimed;
+    eventPropCount[eventCount++] = propCount - propsClaimed;
+    propsClaimed = propCount;
+  }
+
+  /**
+   * A property of the next event ({@link #event} claims the properties added since the previous
+   * one), typed as a {@code set} value is: {@code kind} a {@link ValueType}, {@code bits} an
+   * integer, timestamp or raw float bits, {@code first} and {@code size} the text (STRING) or the
+   * element texts (SET).
+   */
+  public void eventProperty(int name, int kind, long bits, int first, int size) {
+    if (propCount == propName.length) {
+      int cap = propCount * 2;
+      propName = Arrays.copyOf(propName, cap);
+      propKind = Arrays.copyOf(propKind, cap);
+      propBits = Arrays.copyOf(propBits, cap);
+      propFirst = Arrays.copyOf(propFirst, cap);
+      propSize = Arrays.copyOf(propSize, cap);
+    }
+    propName[propCount] = name;
+    propKind[propCount] = kind;
+    propBits[propCount] = bits;
+    propFirst[propCount] = first;
+    propSize[propCount++] = size;
+  }
+
+  /**
+   * Turns the {@code set} operations from {@code from} on into properties of the next event (a
+   * reader that parsed the event's properties as it parses attributes).
+   */
+  public void setsToEventProperties(int from) {
+    for (int i = from; i < setCount; i++) {
+      eventProperty(setName[i], setKind[i], setBits[i], setFirst[i], setSize[i]);
+    }
+    setCount = from;
   }
 
   /** The producer of a sequenced update; an empty name means none, as in protobuf. */
@@ -390,24 +441,7 @@ public final class UpdateOps {
     clear();
     for (int i = 0; i < u.getSetCount(); i++) {
       Attribute a = u.getSet(i);
-      int name = name(a.getName());
-      Value v = a.getValue();
-      switch (v.getKindCase()) {
-        case STRING_VALUE -> setString(name, utf8(v.getStringValue()));
-        case INT_VALUE -> setInt(name, v.getIntValue());
-        case FLOAT_VALUE -> setFloat(name, v.getFloatValue());
-        case BOOL_VALUE -> setBool(name, v.getBoolValue());
-        case TIMESTAMP_MILLIS -> setTimestamp(name, v.getTimestampMillis());
-        case STRING_SET -> {
-          StringSet s = v.getStringSet();
-          int first = textCount;
-          for (int k = 0; k < s.getValuesCount(); k++) {
-            utf8(s.getValues(k));
-          }
-          setSet(name, first, s.getValuesCount());
-        }
-        case KIND_NOT_SET -> set(name, UNTYPED, 0, 0, 0);
-      }
+      load(name(a.getName()), a.getValue());
     }
     for (int i = 0; i < u.getUnsetCount(); i++) {
       unset(name(u.getUnset(i)));
@@ -440,6 +474,12 @@ public final class UpdateOps {
     }
     for (int i = 0; i < u.getEventsCount(); i++) {
       Event e = u.getEvents(i);
+      for (int k = 0; k < e.getPropertiesCount(); k++) {
+        Attribute a = e.getProperties(k);
+        int from = setCount;
+        load(name(a.getName()), a.getValue());
+        setsToEventProperties(from);
+      }
       event(name(e.getName()), e.hasTimeMillis(), e.getTimeMillis(), e.hasValue(), e.getValue());
     }
     if (!u.getProducer().isEmpty()) {
@@ -451,27 +491,37 @@ public final class UpdateOps {
     return this;
   }
 
+  /** A protobuf attribute value as a {@code set} operation of attribute text {@code name}. */
+  private void load(int name, Value v) {
+    switch (v.getKindCase()) {
+      case STRING_VALUE -> setString(name, utf8(v.getStringValue()));
+      case INT_VALUE -> setInt(name, v.getIntValue());
+      case FLOAT_VALUE -> setFloat(name, v.getFloatValue());
+      case BOOL_VALUE -> setBool(name, v.getBoolValue());
+      case TIMESTAMP_MILLIS -> setTimestamp(name, v.getTimestampMillis());
+      case STRING_SET -> {
+        StringSet s = v.getStringSet();
+        int first = textCount;
+        for (int k = 0; k < s.getValuesCount(); k++) {
+          utf8(s.getValues(k));
+        }
+        setSet(name, first, s.getValuesCount());
+      }
+      case KIND_NOT_SET -> set(name, UNTYPED, 0, 0, 0);
+    }
+  }
+
   /**
    * These operations as a protobuf update, for tests and diagnostics: set elements and deltas
-   * without duplicates (as the JSON reader has always given them), events without properties.
+   * without duplicates (as the JSON reader has always given them).
    */
   public Update toProto() {
     Update.Builder b = Update.newBuilder();
     for (int i = 0; i < setCount; i++) {
-      Value.Builder v = Value.newBuilder();
-      switch (setKind[i]) {
-        case ValueType.STRING -> v.setStringValue(string(setFirst[i]));
-        case ValueType.INT -> v.setIntValue(setBits[i]);
-        case ValueType.FLOAT -> v.setFloatValue(Double.longBitsToDouble(setBits[i]));
-        case ValueType.TRUE, ValueType.FALSE -> v.setBoolValue(setKind[i] == ValueType.TRUE);
-        case ValueType.TIMESTAMP -> v.setTimestampMillis(setBits[i]);
-        case ValueType.SET ->
-            v.setStringSet(StringSet.newBuilder().addAllValues(strings(setFirst[i], setSize[i])));
-        default -> {
-          // untyped: an empty Value
-        }
-      }
-      b.addSet(Attribute.newBuilder().setName(string(setName[i])).setValue(v));
+      b.addSet(
+          Attribute.newBuilder()
+              .setName(string(setName[i]))
+              .setValue(value(setKind[i], setBits[i], setFirst[i], setSize[i])));
     }
     for (int i = 0; i < unsetCount; i++) {
       b.addUnset(string(unsetName[i]));
@@ -505,6 +555,12 @@ public final class UpdateOps {
       if (eventHasValue[i]) {
         e.setValue(eventValue[i]);
       }
+      for (int k = eventPropFirst[i]; k < eventPropFirst[i] + eventPropCount[i]; k++) {
+        e.addProperties(
+            Attribute.newBuilder()
+                .setName(string(propName[k]))
+                .setValue(value(propKind[k], propBits[k], propFirst[k], propSize[k])));
+      }
       b.addEvents(e);
     }
     if (producer >= 0) {
@@ -514,6 +570,23 @@ public final class UpdateOps {
       b.setSeq(seq);
     }
     return b.build();
+  }
+
+  private Value value(int kind, long bits, int first, int size) {
+    Value.Builder v = Value.newBuilder();
+    switch (kind) {
+      case ValueType.STRING -> v.setStringValue(string(first));
+      case ValueType.INT -> v.setIntValue(bits);
+      case ValueType.FLOAT -> v.setFloatValue(Double.longBitsToDouble(bits));
+      case ValueType.TRUE, ValueType.FALSE -> v.setBoolValue(kind == ValueType.TRUE);
+      case ValueType.TIMESTAMP -> v.setTimestampMillis(bits);
+      case ValueType.SET ->
+          v.setStringSet(StringSet.newBuilder().addAllValues(strings(first, size)));
+      default -> {
+        // untyped: an empty Value
+      }
+    }
+    return v.build();
   }
 
   private LinkedHashSet<String> strings(int first, int count) {

@@ -1,0 +1,139 @@
+package dev.whack.node.engine.dimension;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A categorical dimension's values, numbered node-wide in the order they were first seen: ids from
+ * 1 to the definition's {@code max_categories}, and id 0 ({@link DimensionSpec#OTHER}) for every
+ * value that came after the table was full. Bounded by construction, so no stream of values can
+ * grow it past its definition.
+ *
+ * <p>Concurrency: lookups take no lock and allocate nothing (they read an immutable state through a
+ * volatile field); a new value is added under this object's monitor, copying the state (at most
+ * {@code max_categories} times in the table's life).
+ */
+final class CategoryTable {
+  static final int OTHER = 0;
+
+  private record State(byte[][] values, String[] labels, int[] slots) {}
+
+  private static final byte[] OTHER_BYTES = bytes(DimensionSpec.OTHER);
+
+  private final int max;
+  private final int mask;
+  private volatile State state;
+
+  CategoryTable(int maxCategories) {
+    this.max = maxCategories;
+    int slots = Integer.highestOneBit(Math.max(4, (maxCategories + 1) * 2 - 1)) << 1;
+    this.mask = slots - 1;
+    byte[][] values = {bytes(DimensionSpec.OTHER)};
+    this.state = new State(values, new String[] {DimensionSpec.OTHER}, new int[slots]);
+  }
+
+  /** Number of ids in use, {@link #OTHER} included. */
+  int size() {
+    return state.values.length;
+  }
+
+  /** The value of category {@code id}. */
+  String label(int id) {
+    return state.labels[id];
+  }
+
+  /** The id of {@code utf8[off, off + len)}, or -1 when it has none. */
+  int find(byte[] utf8, int off, int len) {
+    State s = state;
+    if (len == OTHER_BYTES.length && Arrays.equals(OTHER_BYTES, 0, len, utf8, off, off + len)) {
+      return OTHER; // the value "other" is the overflow category itself
+    }
+    int i = hash(utf8, off, len) & mask;
+    while (true) {
+      int slot = s.slots[i];
+      if (slot == 0) {
+        return -1;
+      }
+      byte[] v = s.values[slot];
+      if (v.length == len && Arrays.equals(v, 0, len, utf8, off, off + len)) {
+        return slot;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** The id of a value as text, or -1. */
+  int find(String value) {
+    byte[] b = bytes(value);
+    return find(b, 0, b.length);
+  }
+
+  /**
+   * The id of the value, numbering it when it is new and there is room; {@link #OTHER} when not.
+   */
+  int idOf(byte[] utf8, int off, int len) {
+    int id = find(utf8, off, len);
+    if (id >= 0) {
+      return id;
+    }
+    synchronized (this) {
+      id = find(utf8, off, len);
+      if (id >= 0) {
+        return id;
+      }
+      State s = state;
+      if (s.values.length > max) {
+        return OTHER;
+      }
+      return add(s, Arrays.copyOfRange(utf8, off, off + len));
+    }
+  }
+
+  /** Restores the values a snapshot kept, in their order (ids 1, 2, ...), into an empty table. */
+  synchronized void restore(List<String> values) {
+    for (String v : values) {
+      if (state.values.length > max) {
+        return;
+      }
+      byte[] b = bytes(v);
+      if (find(b, 0, b.length) < 0) {
+        add(state, b);
+      }
+    }
+  }
+
+  /** The learned values in id order (ids 1, 2, ...), for a snapshot. */
+  List<String> values() {
+    String[] labels = state.labels;
+    return List.of(labels).subList(1, labels.length);
+  }
+
+  private int add(State s, byte[] value) {
+    int id = s.values.length;
+    byte[][] values = Arrays.copyOf(s.values, id + 1);
+    values[id] = value;
+    String[] labels = Arrays.copyOf(s.labels, id + 1);
+    labels[id] = new String(value, StandardCharsets.UTF_8);
+    int[] slots = s.slots.clone();
+    int i = hash(value, 0, value.length) & mask;
+    while (slots[i] != 0) {
+      i = (i + 1) & mask;
+    }
+    slots[i] = id;
+    state = new State(values, labels, slots);
+    return id;
+  }
+
+  private static int hash(byte[] b, int off, int len) {
+    int h = 0x811c9dc5;
+    for (int i = off; i < off + len; i++) {
+      h = (h ^ (b[i] & 0xff)) * 0x01000193;
+    }
+    return h ^ (h >>> 16);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.whack.node.engine.dimension;
+
+import dev.whack.node.engine.profile.ValueType;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * A defined dimension on this node: its definition, its node-local id (what a profile's section
+ * names it by; never reused, so data a profile still holds for a dropped dimension is never read as
+ * another's), its categories and the population's counts.
+ *
+ * <p>Concurrency: safe to share; see {@link CategoryTable} and {@link Population}.
+ */
+public final class Dimension {
+  private static final byte[] TRUE = "true".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
+
+  private final int id;
+  private final DimensionSpec spec;
+  private final byte[] property;
+  private final byte[] event; // null: any event
+  private final CategoryTable table;
+  private final Population population;
+
+  Dimension(int id, DimensionSpec spec, int retentionDays) {
+    this.id = id;
+    this.spec = spec;
+    this.property = spec.property().getBytes(StandardCharsets.UTF_8);
+    this.event = spec.event() == null ? null : spec.event().getBytes(StandardCharsets.UTF_8);
+    this.table =
+        spec.kind() == DimensionKind.CATEGORICAL ? new CategoryTable(spec.maxCategories()) : null;
+    this.population = new Population(spec.categories(), retentionDays);
+  }
+
+  public int id() {
+    return id;
+  }
+
+  public DimensionSpec spec() {
+    return spec;
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  /** Whether the event named {@code utf8[off, off + len)} counts in this dimension. */
+  public boolean countsEvent(byte[] utf8, int off, int len) {
+    return event == null
+        || (len == event.length && java.util.Arrays.equals(event, 0, len, utf8, off, off + len));
+  }
+
+  /** Whether {@code utf8[off, off + len)} is this dimension's property name. */
+  public boolean isProperty(byte[] utf8, int off, int len) {
+    return len == property.length
+        && java.util.Arrays.equals(property, 0, len, utf8, off, off + len);
+  }
+
+  /**
+   * The category a property value counts in, or -1 when this dimension does not count a value of
+   * that type: a categorical one counts strings, integers and booleans (as their JSON text), a
+   * numeric one integers and floats.
+   *
+   * @param type a {@link ValueType}
+   * @param bits an integer, or a float's raw bits
+   * @param scratch room for an integer's digits (at least 20 bytes)
+   */
+  public int categoryOf(int type, long bits, byte[] text, int off, int len, byte[] scratch) {
+    if (table == null) {
+      return switch (type) {
+        case ValueType.INT -> spec.bucketOf(bits);
+        case ValueType.FLOAT -> spec.bucketOf(Double.longBitsToDouble(bits));
+        default -> -1;
+      };
+    }
+    return switch (type) {
+      case ValueType.STRING -> table.idOf(text, off, len);
+      case ValueType.TRUE -> table.idOf(TRUE, 0, TRUE.length);
+      case ValueType.FALSE -> table.idOf(FALSE, 0, FALSE.length);
+      case ValueType.INT -> table.idOf(scratch, 0, digits(bits, scratch));
+      default -> -1;
+    };
+  }
+
+  /** Writes {@code v}'s decimal digits at the start of {@code out}; returns how many. */
+  private static int digits(long v, byte[] out) {
+    if (v == Long.MIN_VALUE) {
+      byte[] min = Long.toString(v).getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(min, 0, out, 0, min.length);
+      return min.length;
+    }
+    int n = 0;
+    boolean negative = v < 0;
+    long x = negative ? -v : v;
+    do {
+      out[n++] = (byte) ('0' + x % 10);
+      x /= 10;
+    } while (x != 0);
+    if (negative) {
+      out[n++] = '-';
+    }
+    for (int i = 0, j = n - 1; i < j; i++, j--) {
+      byte t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return n;
+  }
+
+  /** Number of category ids a profile can count in (ids are below it). */
+  public int categories() {
+    return spec.categories();
+  }
+
+  /** Number of category ids in use now (a categorical dimension learns its values). */
+  public int categoriesInUse() {
+    return table == null ? spec.categories() : table.size();
+  }
+
+  /** Category {@code id}'s name: a categorical value, or a numeric bucket's label. */
+  public String label(int category) {
+    return table == null ? spec.bucketLabel(category) : table.label(category);
+  }
+
+  /**
+   * The category a value asked about counts in (a read's or an expression's), or -1 when no profile
+   * can have counted in it: a categorical value not seen yet, a numeric value that is neither a
+   * number nor a bucket's label.
+   */
+  public int categoryOfValue(String value) {
+    if (table != null) {
+      return table.find(value);
+    }
+    int bucket = spec.bucketOfLabel(value);
+    if (bucket >= 0) {
+      return bucket;
+    }
+    try {
+      return spec.bucketOf(Double.parseDouble(value));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * The category a whole profile's count names ({@link #label}'s inverse), learning a categorical
+   * value that is new while there is room ({@link DimensionSpec#OTHER} past it); -1 when a numeric
+   * dimension has no bucket of that label.
+   */
+  public int categoryOfLabel(String label) {
+    if (table == null) {
+      return spec.bucketOfLabel(label);
+    }
+    byte[] b = label.getBytes(StandardCharsets.UTF_8);
+    return table.idOf(b, 0, b.length);
+  }
+
+  /** The numeric bucket of {@code value}, or -1 for a categorical dimension. */
+  public int categoryOfNumber(double value) {
+    return table == null ? spec.bucketOf(value) : -1;
+  }
+
+  /** The learned categorical values in id order (1, 2, ...), for a snapshot; empty for numeric. */
+  public List<String> learned() {
+    return table == null ? List.of() : table.values();
+  }
+
+  /** Restores learned values a snapshot kept, before any profile that counts in them. */
+  public void restoreLearned(List<String> values) {
+    if (table != null) {
+      table.restore(values);
+    }
+  }
+
+  /** Counts {@code n} events of category {@code category} on {@code day} in the population. */
+  public void countInPopulation(int day, int category, long n) {
+    population.add(day, category, n);
+  }
+
+  Population population() {
+    return population;
+  }
+}

@@ -1,0 +1,165 @@
+package dev.whack.node.engine.dimension;
+
+import dev.whack.node.engine.codec.ByteSink;
+import dev.whack.node.engine.codec.Bytes;
+import java.util.Arrays;
+
+/**
+ * One profile's counts in one dimension, decoded for a write: (day, category, count) sorted by day
+ * then category. Reused across writes.
+ *
+ * <p>Payload layout (see {@link DimensionSection}): {@code varint days}, then per day oldest first
+ * the day (zigzag absolute for the first, varint delta after), {@code varint pairs} and per pair
+ * the category (absolute for the first of the day, then the gap to the previous one minus one) and
+ * the count. A profile that saw one red car in a dimension on one day keeps 5 bytes for it.
+ *
+ * <p>Concurrency: not thread-safe; owned by one writer at a time.
+ */
+public final class DimensionBuilder {
+  private int[] day = new int[8];
+  private int[] category = new int[8];
+  private long[] count = new long[8];
+  private int size;
+
+  public void clear() {
+    size = 0;
+  }
+
+  /** Number of (day, category) pairs. */
+  public int size() {
+    return size;
+  }
+
+  public int day(int i) {
+    return day[i];
+  }
+
+  public int category(int i) {
+    return category[i];
+  }
+
+  public long count(int i) {
+    return count[i];
+  }
+
+  /** Decodes the payload at {@code pos}; returns the position after it. */
+  public int load(byte[] b, int pos) {
+    clear();
+    int days = Bytes.varintInt(b, pos);
+    pos = Bytes.next(b, pos);
+    int d = 0;
+    for (int i = 0; i < days; i++) {
+      d = i == 0 ? (int) Bytes.zigzag(b, pos) : d + Bytes.varintInt(b, pos);
+      pos = Bytes.next(b, pos);
+      int pairs = Bytes.varintInt(b, pos);
+      pos = Bytes.next(b, pos);
+      int c = -1;
+      for (int k = 0; k < pairs; k++) {
+        c += 1 + Bytes.varintInt(b, pos);
+        pos = Bytes.next(b, pos);
+        append(d, c, Bytes.varint(b, pos));
+        pos = Bytes.next(b, pos);
+      }
+    }
+    return pos;
+  }
+
+  /** Counts {@code n} more of {@code cat} on {@code d}. */
+  public void add(int d, int cat, long n) {
+    int i = size;
+    while (i > 0 && (day[i - 1] > d || (day[i - 1] == d && category[i - 1] > cat))) {
+      i--;
+    }
+    if (i > 0 && day[i - 1] == d && category[i - 1] == cat) {
+      count[i - 1] += n;
+      return;
+    }
+    grow();
+    System.arraycopy(day, i, day, i + 1, size - i);
+    System.arraycopy(category, i, category, i + 1, size - i);
+    System.arraycopy(count, i, count, i + 1, size - i);
+    day[i] = d;
+    category[i] = cat;
+    count[i] = n;
+    size++;
+  }
+
+  /** Appends a pair that sorts after every pair held (a decoder's or a whole profile's). */
+  public void append(int d, int cat, long n) {
+    grow();
+    day[size] = d;
+    category[size] = cat;
+    count[size++] = n;
+  }
+
+  /** Forgets the days before {@code oldest}. */
+  public void prune(int oldest) {
+    int from = 0;
+    while (from < size && day[from] < oldest) {
+      from++;
+    }
+    if (from > 0) {
+      System.arraycopy(day, from, day, 0, size - from);
+      System.arraycopy(category, from, category, 0, size - from);
+      System.arraycopy(count, from, count, 0, size - from);
+      size -= from;
+    }
+  }
+
+  public int encodedSize() {
+    return encode(null);
+  }
+
+  /** Writes the payload to {@code out} (or only measures it, when null); returns its size. */
+  public int encode(ByteSink out) {
+    int days = 0;
+    for (int i = 0; i < size; i++) {
+      if (i == 0 || day[i] != day[i - 1]) {
+        days++;
+      }
+    }
+    int bytes = ByteSink.varintSize(days);
+    if (out != null) {
+      out.writeVarint(days);
+    }
+    int i = 0;
+    while (i < size) {
+      int d = day[i];
+      int end = i;
+      while (end < size && day[end] == d) {
+        end++;
+      }
+      long dayField = i == 0 ? zigzag(d) : d - day[i - 1];
+      bytes += ByteSink.varintSize(dayField) + ByteSink.varintSize(end - i);
+      if (out != null) {
+        out.writeVarint(dayField);
+        out.writeVarint(end - i);
+      }
+      int previous = -1;
+      for (int k = i; k < end; k++) {
+        int gap = category[k] - previous - 1;
+        bytes += ByteSink.varintSize(gap) + ByteSink.varintSize(count[k]);
+        if (out != null) {
+          out.writeVarint(gap);
+          out.writeVarint(count[k]);
+        }
+        previous = category[k];
+      }
+      i = end;
+    }
+    return bytes;
+  }
+
+  private void grow() {
+    if (size == day.length) {
+      int cap = size * 2;
+      day = Arrays.copyOf(day, cap);
+      category = Arrays.copyOf(category, cap);
+      count = Arrays.copyOf(count, cap);
+    }
+  }
+
+  private static long zigzag(long v) {
+    return (v << 1) ^ (v >> 63);
+  }
+}

@@ -1,0 +1,102 @@
+package dev.whack.node.engine;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whack.node.engine.dimension.DimensionException;
+import dev.whack.node.testing.ManualClock;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Issue 18's preference dimensions: defined as data, counted per profile and day from events. */
+class DimensionsTest {
+  private final ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
+  private final KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
+
+  private static byte[] k(String key) {
+    return key.getBytes(UTF_8);
+  }
+
+  private void update(String key, String json) {
+    byte[] b = json.getBytes(UTF_8);
+    engine.updateJson(k(key), b, 0, b.length);
+  }
+
+  private String json(String key) {
+    return new String(engine.getJson(k(key)), UTF_8);
+  }
+
+  private void define(String name, String spec) {
+    engine.engine().defineDimension(name, spec.getBytes(UTF_8));
+  }
+
+  @Test
+  void shouldCountEventPropertiesPerDayInTheDimensionsThatCountThem() {
+    define("color", "{\"property\":\"color\",\"event\":\"view\"}");
+    define("price", "{\"property\":\"price\",\"bounds\":[10000,20000]}");
+    update(
+        "a",
+        "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"red\",\"price\":23500}},"
+            + "{\"name\":\"view\",\"properties\":{\"color\":\"red\",\"price\":9000.5}},"
+            + "{\"name\":\"buy\",\"properties\":{\"color\":\"blue\",\"price\":15000}}]}");
+    clock.advanceMillis(86_400_000L);
+    update("a", "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"blue\"}}]}");
+    assertEquals(
+        "{\"$events\":{\"view\":{\"2026-11-20\":[2],\"2026-11-21\":[1]},\"buy\":{\"2026-11-20\":[1]}},"
+            + "\"$dimensions\":{\"color\":{\"2026-11-20\":{\"red\":2},\"2026-11-21\":{\"blue\":1}},"
+            + "\"price\":{\"2026-11-20\":{\"..10000\":1,\"10000..20000\":1,\"20000..\":1}}}}",
+        json("a"));
+  }
+
+  @Test
+  void shouldRoundTripTheCountsThroughProfileJsonAndProtobuf() {
+    define("color", "{\"property\":\"color\"}");
+    update("a", "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"red\"}}]}");
+    String dumped = json("a");
+    byte[] b = dumped.getBytes(UTF_8);
+    engine.putJson(k("b"), b, 0, b.length);
+    assertEquals(dumped, json("b"));
+    engine.put(k("c"), engine.get(k("a")).toBuilder().setKey("c").build());
+    assertEquals(dumped, json("c"));
+  }
+
+  @Test
+  void shouldCountValuesPastMaxCategoriesAsOther() {
+    define("color", "{\"property\":\"color\",\"max_categories\":2}");
+    for (String c : List.of("red", "blue", "green", "other", "red")) {
+      update("a", "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"" + c + "\"}}]}");
+    }
+    assertEquals(
+        "{\"$events\":{\"view\":{\"2026-11-20\":[5]}},"
+            + "\"$dimensions\":{\"color\":{\"2026-11-20\":{\"blue\":1,\"other\":2,\"red\":2}}}}",
+        json("a"));
+  }
+
+  @Test
+  void shouldForgetTheCountsOfADroppedDimension() {
+    define("color", "{\"property\":\"color\"}");
+    update("a", "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"red\"}}]}");
+    assertTrue(engine.engine().dropDimension("color"));
+    assertFalse(engine.engine().dropDimension("color"));
+    assertEquals("{\"$events\":{\"view\":{\"2026-11-20\":[1]}}}", json("a"));
+    define("color", "{\"property\":\"color\"}");
+    assertEquals("{\"$events\":{\"view\":{\"2026-11-20\":[1]}}}", json("a"), "not the old counts");
+  }
+
+  @Test
+  void shouldRefuseBadDefinitionsWithTheReason() {
+    DimensionException e =
+        assertThrows(
+            DimensionException.class,
+            () -> define("price", "{\"property\":\"price\",\"bounds\":[3,2]}"));
+    assertEquals("\"bounds\" must be strictly increasing", e.getMessage());
+    e = assertThrows(DimensionException.class, () -> define("1x", "{\"property\":\"p\"}"));
+    assertEquals(
+        "bad dimension name 1x: it must start with an ASCII letter or '_'", e.getMessage());
+    e = assertThrows(DimensionException.class, () -> define("x", "{\"kind\":\"categorical\"}"));
+    assertEquals("\"property\" (the event property to count) is required", e.getMessage());
+  }
+}
