@@ -166,7 +166,8 @@ public final class ProfileEngine {
         new ChangeHub(
             config.changeBufferBytes(), config.changeBufferStripes(), config.maxKeyBytes());
     this.compiler =
-        new ExpressionCompiler(dict.attributes(), dict.events(), config.retentionDays());
+        new ExpressionCompiler(
+            dict.attributes(), dict.events(), config.retentionDays(), dict.dimensions());
     Dictionaries names = this.dict;
     int retentionDays = this.config.retentionDays();
     ProfileLimits limits = this.config.profileLimits();
@@ -453,6 +454,11 @@ public final class ProfileEngine {
       }
       for (int i = 0; i < w.writer.touchedEventCount(); i++) {
         for (Segment s : catalog.readingEvent(w.writer.touchedEvent(i))) {
+          reevaluateChanged(w, catalog, s, ord, key, now);
+        }
+      }
+      for (int i = 0; i < w.writer.touchedDimensionCount(); i++) {
+        for (Segment s : catalog.readingDimension(w.writer.touchedDimension(i))) {
           reevaluateChanged(w, catalog, s, ord, key, now);
         }
       }

@@ -99,4 +99,54 @@ class DimensionsTest {
     e = assertThrows(DimensionException.class, () -> define("x", "{\"kind\":\"categorical\"}"));
     assertEquals("\"property\" (the event property to count) is required", e.getMessage());
   }
+
+  private void view(String key, String color) {
+    update(key, "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"" + color + "\"}}]}");
+  }
+
+  @Test
+  void shouldKeepShareAndTopSegmentsExactAsEventsComeAndDaysLeaveTheWindow() {
+    define("color", "{\"property\":\"color\"}");
+    engine.define("mostly_red", "share(color, \"red\", 2d) > 0.5");
+    engine.define("recent_blue", "top(color, 2d, 1d) == \"blue\"");
+    view("a", "red");
+    assertTrue(engine.inSegment("mostly_red", k("a")));
+    assertFalse(engine.inSegment("recent_blue", k("a")));
+    clock.advanceMillis(86_400_000L);
+    engine.runDueReevaluations();
+    view("a", "blue");
+    // red yesterday weighs 1/2 with a one-day half-life, blue today 1; without decay they tie
+    assertFalse(engine.inSegment("mostly_red", k("a")));
+    assertTrue(engine.inSegment("recent_blue", k("a")));
+    view("a", "red");
+    view("a", "red");
+    assertTrue(engine.inSegment("mostly_red", k("a")), "3 red of 4");
+    assertFalse(engine.inSegment("recent_blue", k("a")), "red: 1/2 + 2 against blue's 1");
+    clock.advanceMillis(2 * 86_400_000L);
+    engine.runDueReevaluations();
+    assertFalse(engine.inSegment("mostly_red", k("a")), "nothing in the window: no share");
+    assertEquals(0, engine.count("mostly_red"));
+  }
+
+  @Test
+  void shouldRefuseExpressionsOverDimensionsThatCannotBeRead() {
+    define("price", "{\"property\":\"price\",\"bounds\":[100]}");
+    var e =
+        assertThrows(
+            dev.whack.node.engine.expr.ExpressionException.class,
+            () -> engine.define("x", "share(colour, \"red\", 7d) > 0.5"));
+    assertEquals("bad expression at position 6: no dimension colour is defined", e.getMessage());
+    e =
+        assertThrows(
+            dev.whack.node.engine.expr.ExpressionException.class,
+            () -> engine.define("x", "share(price, \"cheap\", 7d) > 0.5"));
+    assertTrue(e.getMessage().contains("dimension price is numeric"), e.getMessage());
+    engine.define("cheap", "share(price, 50, 7d) > 0.5");
+    update("a", "{\"events\":[{\"name\":\"buy\",\"properties\":{\"price\":20}}]}");
+    assertTrue(engine.inSegment("cheap", k("a")));
+    DimensionException d =
+        assertThrows(DimensionException.class, () -> engine.engine().dropDimension("price"));
+    assertEquals(
+        "dimension price is read by segment cheap; drop those first to drop it", d.getMessage());
+  }
 }

@@ -49,6 +49,29 @@ final class EngineWorkload {
     "entered(s6) >= 2026-11-21 or time_in(t6) == 0s",
   };
 
+  /** The dimensions {@link #DIMENSION_SEGMENTS} read ({@link #defineDimensions}). */
+  static final String[][] DIMENSIONS = {
+    {"color", "{\"property\":\"color\",\"event\":\"view\",\"max_categories\":3}"},
+    {"price", "{\"property\":\"price\",\"bounds\":[100,200]}"},
+  };
+
+  /** Expressions over the dimensions ({@code u<i>}); they follow the clock as windows do. */
+  static final String[] DIMENSION_SEGMENTS = {
+    "share(color, \"red\", 2d) > 0.5",
+    "top(color, 3d) == \"blue\"",
+    "share(price, 150, 7d, 1d) >= 0.3 and exists(country)",
+    "top(color, 2d, 1d) != \"other\" or share(`price`, \"..100\", 1d) == 1.0",
+    "share(color, \"black\", 7d) > 0.0",
+  };
+
+  private static final String[] COLORS = {"red", "blue", "green", "black", "white"};
+
+  static void defineDimensions(ProfileEngine engine) {
+    for (String[] d : DIMENSIONS) {
+      engine.defineDimension(d[0], d[1].getBytes(UTF_8));
+    }
+  }
+
   private static final String[] COUNTRIES = {"DK", "SE", "NO"};
   private static final String[] TAGS = {"vip", "trial", "news"};
 
@@ -86,6 +109,17 @@ final class EngineWorkload {
     }
     if (r.nextBoolean()) {
       sb.append(sep).append("\"vip\":").append(r.nextBoolean());
+      sep = ",";
+    }
+    if (r.nextInt(4) == 0) {
+      sb.append(sep)
+          .append("\"$dimensions\":{\"color\":{\"")
+          .append(java.time.LocalDate.ofEpochDay(Days.dayOf(now) - r.nextInt(3)))
+          .append("\":{\"")
+          .append(COLORS[r.nextInt(COLORS.length)])
+          .append("\":")
+          .append(1 + r.nextInt(3))
+          .append("}}}");
       sep = ",";
     }
     if (r.nextInt(4) == 0) {
@@ -136,6 +170,13 @@ final class EngineWorkload {
           }
           if (r.nextBoolean()) {
             sb.append(",\"time\":\"").append(time(now - r.nextInt(3 * 86_400) * 1000L)).append('"');
+          }
+          if (r.nextBoolean()) {
+            sb.append(",\"properties\":{\"color\":\"")
+                .append(COLORS[r.nextInt(COLORS.length)])
+                .append("\",\"price\":")
+                .append(r.nextInt(300))
+                .append('}');
           }
           sb.append('}');
         }

@@ -53,6 +53,7 @@ class MembershipProperties {
     KeyedEngine engine =
         new KeyedEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     int keys = 5 + r.nextInt(40);
+    EngineWorkload.defineDimensions(engine.engine());
     if (r.nextBoolean()) {
       // Every segment from the start, so that chains of segments reading segments that follow
       // the clock are there for the whole run rather than only when chance defines them.
@@ -61,6 +62,9 @@ class MembershipProperties {
       }
       for (int i = 0; i < EngineWorkload.SEGMENTS_OF_SEGMENTS.length; i++) {
         engine.define("t" + i, EngineWorkload.SEGMENTS_OF_SEGMENTS[i]);
+      }
+      for (int i = 0; i < EngineWorkload.DIMENSION_SEGMENTS.length; i++) {
+        engine.define("u" + i, EngineWorkload.DIMENSION_SEGMENTS[i]);
       }
     }
     Map<String, Long> entered = new HashMap<>(); // "segment key" -> entered millis, last check
@@ -156,10 +160,15 @@ class MembershipProperties {
   }
 
   private static void changeSegments(KeyedEngine engine, Random r) {
-    boolean ofSegments = r.nextInt(3) == 0;
-    String[] pool = ofSegments ? EngineWorkload.SEGMENTS_OF_SEGMENTS : EngineWorkload.SEGMENTS;
+    int which = r.nextInt(4);
+    String[] pool =
+        switch (which) {
+          case 0 -> EngineWorkload.SEGMENTS_OF_SEGMENTS;
+          case 1 -> EngineWorkload.DIMENSION_SEGMENTS;
+          default -> EngineWorkload.SEGMENTS;
+        };
     int i = r.nextInt(pool.length);
-    String name = (ofSegments ? "t" : "s") + i;
+    String name = (which == 0 ? "t" : which == 1 ? "u" : "s") + i;
     try {
       if (engine.segment(name) == null) {
         engine.define(name, pool[i]);

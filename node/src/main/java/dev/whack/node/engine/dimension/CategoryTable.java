@@ -38,6 +38,11 @@ final class CategoryTable {
     return state.values.length;
   }
 
+  /** The UTF-8 bytes of category {@code id}'s value. Do not modify. */
+  byte[] bytes(int id) {
+    return state.values[id];
+  }
+
   /** The value of category {@code id}. */
   String label(int id) {
     return state.labels[id];

@@ -21,6 +21,7 @@ public final class Dimension {
   private final byte[] event; // null: any event
   private final CategoryTable table;
   private final Population population;
+  private final byte[][] bucketLabels; // numeric: each bucket's label, UTF-8
 
   Dimension(int id, DimensionSpec spec, int retentionDays) {
     this.id = id;
@@ -30,6 +31,10 @@ public final class Dimension {
     this.table =
         spec.kind() == DimensionKind.CATEGORICAL ? new CategoryTable(spec.maxCategories()) : null;
     this.population = new Population(spec.categories(), retentionDays);
+    this.bucketLabels = new byte[spec.kind() == DimensionKind.NUMERIC ? spec.categories() : 0][];
+    for (int i = 0; i < bucketLabels.length; i++) {
+      bucketLabels[i] = spec.bucketLabel(i).getBytes(StandardCharsets.UTF_8);
+    }
   }
 
   public int id() {
@@ -120,6 +125,19 @@ public final class Dimension {
   /** Category {@code id}'s name: a categorical value, or a numeric bucket's label. */
   public String label(int category) {
     return table == null ? spec.bucketLabel(category) : table.label(category);
+  }
+
+  /** Category {@code id}'s name as UTF-8 bytes. Do not modify. */
+  public byte[] labelBytes(int category) {
+    return table == null ? bucketLabels[category] : table.bytes(category);
+  }
+
+  /**
+   * The id of a categorical value given as UTF-8, without learning it; -1 when it has none (or the
+   * dimension is numeric). Allocates nothing.
+   */
+  public int findCategory(byte[] utf8) {
+    return table == null ? -1 : table.find(utf8, 0, utf8.length);
   }
 
   /**

@@ -42,6 +42,33 @@ sealed interface Ast {
   /** {@code bucket(n)} or {@code bucket(n, "salt")}: the key's stable bucket in [0, n). */
   record Bucket(long buckets, String salt, int pos) implements Ast {}
 
+  /**
+   * {@code share(dimension, value, window[, halfLife])}: the value's weighted share of the
+   * profile's counts in a dimension; {@code value} is a string or a number (a numeric dimension's
+   * bucket).
+   */
+  record Share(
+      String dimension,
+      String value,
+      boolean numeric,
+      double number,
+      long windowMillis,
+      long halfLifeMillis,
+      int dimensionPos,
+      int argPos,
+      int pos)
+      implements Ast {}
+
+  /** {@code top(dimension, window[, halfLife])}: the category with the largest weighted count. */
+  record Top(
+      String dimension,
+      long windowMillis,
+      long halfLifeMillis,
+      int dimensionPos,
+      int argPos,
+      int pos)
+      implements Ast {}
+
   /** {@code in_segment("name")}: the profile is a member of another segment. */
   record InSegment(String segment, int pos) implements Ast {}
 

@@ -1,5 +1,8 @@
 package dev.whack.node.engine.expr;
 
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionKind;
+import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
@@ -22,14 +25,23 @@ public final class ExpressionCompiler {
   private final NameTable attributes;
   private final NameTable events;
   private final int retentionDays;
+  private final DimensionRegistry dimensions;
 
   /**
    * @param retentionDays the longest window or decay horizon, in days (the node's retention)
+   * @param dimensions the dimensions {@code share} and {@code top} read
    */
-  public ExpressionCompiler(NameTable attributes, NameTable events, int retentionDays) {
+  public ExpressionCompiler(
+      NameTable attributes, NameTable events, int retentionDays, DimensionRegistry dimensions) {
     this.attributes = attributes;
     this.events = events;
     this.retentionDays = retentionDays;
+    this.dimensions = dimensions;
+  }
+
+  /** A compiler for a node without dimensions. */
+  public ExpressionCompiler(NameTable attributes, NameTable events, int retentionDays) {
+    this(attributes, events, retentionDays, new DimensionRegistry(retentionDays));
   }
 
   /** Static type of an operand, for compile-time checks; DYNAMIC is an attribute. */
@@ -231,6 +243,8 @@ public final class ExpressionCompiler {
       case Ast.Window w -> Type.NUMBER;
       case Ast.Bucket b -> Type.NUMBER;
       case Ast.Entered x -> Type.TIMESTAMP;
+      case Ast.Share x -> Type.NUMBER;
+      case Ast.Top x -> Type.STRING;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -260,11 +274,69 @@ public final class ExpressionCompiler {
       case Ast.Window w -> window(w, u);
       case Ast.Bucket b -> new Operand.Bucket(b.buckets(), b.salt());
       case Ast.Entered x -> new Operand.Entered(u.segment(x.segment(), x.pos()));
+      case Ast.Share x -> share(x, u);
+      case Ast.Top x -> {
+        Dimension d = dimension(x.dimension(), x.dimensionPos(), x.windowMillis(), x.argPos(), u);
+        yield new Operand.Top(d, days(x.windowMillis()), halfLifeDays(x.halfLifeMillis()));
+      }
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
       }
     };
+  }
+
+  private Operand share(Ast.Share x, Unit u) {
+    Dimension d = dimension(x.dimension(), x.dimensionPos(), x.windowMillis(), x.argPos(), u);
+    int category = -1;
+    if (d.spec().kind() == DimensionKind.NUMERIC) {
+      category = x.numeric() ? d.categoryOfNumber(x.number()) : d.spec().bucketOfLabel(x.value());
+      if (category < 0) {
+        throw new ExpressionException(
+            x.argPos(),
+            "dimension "
+                + d.name()
+                + " is numeric: share(...) takes a number or a bucket's label (like \""
+                + d.spec().bucketLabel(0)
+                + "\")");
+      }
+    } else if (x.numeric() && !x.value().matches("-?[0-9]+")) {
+      throw new ExpressionException(
+          x.argPos(),
+          "dimension " + d.name() + " is categorical: share(...) takes a string or an integer");
+    }
+    return new Operand.Share(
+        d, x.value(), category, days(x.windowMillis()), halfLifeDays(x.halfLifeMillis()));
+  }
+
+  /**
+   * The dimension {@code share}/{@code top} reads, checked with its window; read by the expression
+   * from now on (a segment reading it is re-evaluated when a write counts in it).
+   */
+  private Dimension dimension(String name, int pos, long windowMillis, int windowPos, Unit u) {
+    Dimension d = dimensions.current().byName(name);
+    if (d == null) {
+      throw new ExpressionException(pos, "no dimension " + name + " is defined");
+    }
+    if (windowMillis % Days.MILLIS_PER_DAY != 0 || windowMillis == 0) {
+      throw new ExpressionException(
+          windowPos, "a window is a whole number of days (like 7d or 30d); counts are daily");
+    }
+    if (windowMillis / Days.MILLIS_PER_DAY > retentionDays) {
+      throw new ExpressionException(
+          windowPos, "a window is at most the retention of " + retentionDays + "d");
+    }
+    u.dimensions.add(d.id());
+    u.timeDependent = true;
+    return d;
+  }
+
+  private static int days(long millis) {
+    return (int) (millis / Days.MILLIS_PER_DAY);
+  }
+
+  private static double halfLifeDays(long millis) {
+    return (double) millis / Days.MILLIS_PER_DAY;
   }
 
   private Operand window(Ast.Window w, Unit u) {
@@ -299,6 +371,8 @@ public final class ExpressionCompiler {
       case Ast.Window w -> "a number";
       case Ast.Bucket b -> "a number";
       case Ast.Entered x -> "a timestamp";
+      case Ast.Share x -> "a number";
+      case Ast.Top x -> "a string";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
       case Ast.InSegment x -> "in_segment(...)";

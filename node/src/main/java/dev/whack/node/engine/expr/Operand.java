@@ -3,6 +3,9 @@ package dev.whack.node.engine.expr;
 import com.dynatrace.hash4j.hashing.Hasher64;
 import com.dynatrace.hash4j.hashing.Hashing;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionSection;
+import dev.whack.node.engine.dimension.Distribution;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.profile.ProfileCodec;
@@ -177,6 +180,94 @@ abstract class Operand {
       }
       c.lng[slot] = t;
       return EvalContext.TIMESTAMP;
+    }
+  }
+
+  /**
+   * The profile's distribution in a dimension over a window (each day weighted by its age when a
+   * half-life is given), read into {@link EvalContext#distribution}; lowers "valid until" to the
+   * next midnight on which it can change (a counted day leaves the window, a future one enters).
+   */
+  static Distribution distribution(EvalContext c, Dimension d, int days, double halfLifeDays) {
+    byte[] blob = c.view.blob();
+    int section = c.view.dimensions();
+    int entry = DimensionSection.find(blob, section, d.id());
+    Distribution out =
+        c.distribution.read(
+            d.categories(),
+            blob,
+            entry < 0 ? -1 : DimensionSection.payload(blob, entry),
+            c.today,
+            days,
+            halfLifeDays);
+    if (out.nextChangeDay() != Integer.MAX_VALUE) {
+      c.validUntil = Math.min(c.validUntil, Days.startOf(out.nextChangeDay()));
+    }
+    return out;
+  }
+
+  /**
+   * {@code share(dimension, value, window[, halfLife])}: a float from 0 to 1; missing when the
+   * profile counted nothing in the window. A categorical value not seen on this node yet has share
+   * 0 (it is looked up again on every evaluation, until it has an id).
+   */
+  static final class Share extends Operand {
+    final Dimension dimension;
+    final byte[] value;
+    final int days;
+    final double halfLifeDays;
+    private volatile int category; // -1 until the categorical value has an id (never changes after)
+
+    Share(Dimension dimension, String value, int category, int days, double halfLifeDays) {
+      this.dimension = dimension;
+      this.value = value.getBytes(StandardCharsets.UTF_8);
+      this.category = category;
+      this.days = days;
+      this.halfLifeDays = halfLifeDays;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      Distribution d = distribution(c, dimension, days, halfLifeDays);
+      if (d.total() == 0) {
+        return EvalContext.MISSING;
+      }
+      int cat = category;
+      if (cat < 0) {
+        cat = dimension.findCategory(value);
+        category = cat;
+      }
+      c.dbl[slot] = cat < 0 ? 0 : d.share(cat);
+      return EvalContext.FLOAT;
+    }
+  }
+
+  /**
+   * {@code top(dimension, window[, halfLife])}: the category with the largest weight (the first
+   * counted on this node among equals), a string; missing when nothing was counted in the window.
+   */
+  static final class Top extends Operand {
+    final Dimension dimension;
+    final int days;
+    final double halfLifeDays;
+
+    Top(Dimension dimension, int days, double halfLifeDays) {
+      this.dimension = dimension;
+      this.days = days;
+      this.halfLifeDays = halfLifeDays;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      int top = distribution(c, dimension, days, halfLifeDays).top();
+      if (top < 0) {
+        return EvalContext.MISSING;
+      }
+      byte[] label = dimension.labelBytes(top);
+      c.buf[slot] = label;
+      c.off[slot] = 0;
+      c.len[slot] = label.length;
+      return EvalContext.STRING;
     }
   }
 

@@ -307,6 +307,72 @@ final class Parser {
         expect(Kind.RPAREN, "')' to close " + name.text() + "(");
         return new Ast.Window(fn, event.text(), d.number(), d.pos(), name.pos());
       }
+      case "share", "top" -> {
+        boolean share = name.text().equals("share");
+        Token dimension = next();
+        if (dimension.kind() != Kind.IDENT && dimension.kind() != Kind.STRING) {
+          throw new ExpressionException(
+              dimension.pos(),
+              "expected a dimension name in "
+                  + name.text()
+                  + "(...), found "
+                  + dimension.describe());
+        }
+        String value = null;
+        double number = 0;
+        boolean numeric = false;
+        if (share) {
+          expect(Kind.COMMA, "',' and a value (like \"red\" or 23500) in share(...)");
+          Token v = next();
+          switch (v.kind()) {
+            case STRING -> value = v.text();
+            case INT -> {
+              numeric = true;
+              number = v.number();
+              value = v.text();
+            }
+            case FLOAT -> {
+              numeric = true;
+              number = v.real();
+              value = v.text();
+            }
+            default ->
+                throw new ExpressionException(
+                    v.pos(),
+                    "expected a value (a string or a number) in share(...), found " + v.describe());
+          }
+        }
+        expect(Kind.COMMA, "',' and a window (like 30d) in " + name.text() + "(...)");
+        Token window = expect(Kind.DURATION, "a window like 30d");
+        long halfLife = 0;
+        if (peek().kind() == Kind.COMMA) {
+          next();
+          Token h = expect(Kind.DURATION, "a half-life like 7d");
+          if (h.number() <= 0) {
+            throw new ExpressionException(h.pos(), "a half-life must be positive");
+          }
+          halfLife = h.number();
+        }
+        expect(Kind.RPAREN, "')' to close " + name.text() + "(");
+        return share
+            ? new Ast.Share(
+                dimension.text(),
+                value,
+                numeric,
+                number,
+                window.number(),
+                halfLife,
+                dimension.pos(),
+                window.pos(),
+                name.pos())
+            : new Ast.Top(
+                dimension.text(),
+                window.number(),
+                halfLife,
+                dimension.pos(),
+                window.pos(),
+                name.pos());
+      }
       case "bucket" -> {
         Token n = next();
         if (n.kind() != Kind.INT) {
@@ -349,7 +415,7 @@ final class Parser {
               "unknown function '"
                   + name.text()
                   + "' (known: now, exists, count, sum, avg, variance, decayed, bucket,"
-                  + " in_segment, entered, time_in)");
+                  + " in_segment, entered, time_in, share, top)");
     }
   }
 }

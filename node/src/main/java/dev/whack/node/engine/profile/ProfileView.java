@@ -18,6 +18,8 @@ public final class ProfileView {
   private int[] attrPos = new int[64];
   private int[] seriesStamp = new int[16];
   private int[] seriesPos = new int[16];
+  private int dimensionsStamp;
+  private int dimensionsPos;
 
   /** Indexes {@code profile} (an encoded profile); returns this view. */
   public ProfileView bind(byte[] profile) {
@@ -25,6 +27,7 @@ public final class ProfileView {
     if (++stamp == Integer.MAX_VALUE) {
       Arrays.fill(attrStamp, 0);
       Arrays.fill(seriesStamp, 0);
+      dimensionsStamp = 0;
       stamp = 1;
     }
     int pos = ProfileCodec.attributesStart(profile);
@@ -75,6 +78,7 @@ public final class ProfileView {
     if (++stamp == Integer.MAX_VALUE) {
       Arrays.fill(attrStamp, 0);
       Arrays.fill(seriesStamp, 0);
+      dimensionsStamp = 0;
       stamp = 1;
     }
     for (int i = 0; i < attrCount; i++) {
@@ -110,6 +114,18 @@ public final class ProfileView {
    */
   public int stamp() {
     return stamp;
+  }
+
+  /**
+   * Position of the bound profile's dimensions section ({@link ProfileCodec#dimensionsStart}),
+   * found on first use after each bind: few expressions read it.
+   */
+  public int dimensions() {
+    if (dimensionsStamp != stamp) {
+      dimensionsPos = ProfileCodec.dimensionsStart(blob);
+      dimensionsStamp = stamp;
+    }
+    return dimensionsPos;
   }
 
   /** Position of the attribute's type byte, or -1 when the profile does not have it. */

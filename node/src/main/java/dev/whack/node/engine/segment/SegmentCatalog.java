@@ -39,6 +39,7 @@ public final class SegmentCatalog {
   private final Map<String, Segment> byName;
   private final Segment[][] byAttribute;
   private final Segment[][] byEvent;
+  private final Segment[][] byDimension;
   private final Segment[] timeDependent;
   private final int maxId;
 
@@ -67,6 +68,7 @@ public final class SegmentCatalog {
     boolean[] timedById = new boolean[max + 1];
     int attrs = 0;
     int events = 0;
+    int dimensions = 0;
     for (Segment s : all) {
       String[] names = s.expression().segments();
       MemberSet[] resolved = new MemberSet[names.length];
@@ -95,11 +97,22 @@ public final class SegmentCatalog {
       for (int e : s.expression().events()) {
         events = Math.max(events, e + 1);
       }
+      for (int d : s.expression().dimensions()) {
+        dimensions = Math.max(dimensions, d + 1);
+      }
     }
     timeDependent = timed.toArray(NONE);
     readingSegments = readers.toArray(NONE);
-    byAttribute = index(attrs, true);
-    byEvent = index(events, false);
+    byAttribute = index(attrs, Read.ATTRIBUTES);
+    byEvent = index(events, Read.EVENTS);
+    byDimension = index(dimensions, Read.DIMENSIONS);
+  }
+
+  /** What an expression reads, for {@link #index}. */
+  private enum Read {
+    ATTRIBUTES,
+    EVENTS,
+    DIMENSIONS
   }
 
   /**
@@ -151,11 +164,16 @@ public final class SegmentCatalog {
     return order.toArray(NONE);
   }
 
-  private Segment[][] index(int size, boolean attributes) {
+  private Segment[][] index(int size, Read read) {
     Segment[][] idx = new Segment[size][];
     Arrays.fill(idx, NONE);
     for (Segment s : all) {
-      int[] ids = attributes ? s.expression().attributes() : s.expression().events();
+      int[] ids =
+          switch (read) {
+            case ATTRIBUTES -> s.expression().attributes();
+            case EVENTS -> s.expression().events();
+            case DIMENSIONS -> s.expression().dimensions();
+          };
       for (int id : ids) {
         Segment[] cur = idx[id];
         Segment[] next = Arrays.copyOf(cur, cur.length + 1);
@@ -194,6 +212,11 @@ public final class SegmentCatalog {
   /** Segments whose expression reads attribute {@code id}. Do not modify. */
   public Segment[] readingAttribute(int id) {
     return id >= 0 && id < byAttribute.length ? byAttribute[id] : NONE;
+  }
+
+  /** Segments whose expression reads dimension {@code id}. Do not modify. */
+  public Segment[] readingDimension(int id) {
+    return id >= 0 && id < byDimension.length ? byDimension[id] : NONE;
   }
 
   /** Segments whose expression reads event {@code id}. Do not modify. */
