@@ -973,6 +973,11 @@ public final class ProfileEngine {
     }
   }
 
+  /** The dimensions in force now (for reads that place values in their categories). */
+  public dev.whack.node.engine.dimension.DimensionRegistry.Set dimensionSet() {
+    return dict.dimensions().current();
+  }
+
   /** Every dimension, in the order they were defined. */
   public List<DimensionSpec> dimensions() {
     List<DimensionSpec> out = new ArrayList<>();

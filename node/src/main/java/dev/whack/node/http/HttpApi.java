@@ -76,7 +76,14 @@ final class HttpApi {
     }
     List<byte[]> path = target.segments();
     return switch (route) {
-      case PROFILE -> profile(path.get(1), false, false, session);
+      case PROFILE -> {
+        Map<String, String> p = target.parameters();
+        boolean preferences = Route.PREFERENCE_PARAMETERS.stream().anyMatch(p::containsKey);
+        yield preferences
+            ? PreferenceReads.distributions(this, path.get(1), p, session)
+            : profile(path.get(1), false, false, session);
+      }
+      case AFFINITY -> PreferenceReads.affinity(this, path.get(1), target.parameters(), session);
       case PROFILE_SEGMENTS -> {
         Boolean since = flag("since", target.parameters().get("since"));
         yield since == null
@@ -96,26 +103,22 @@ final class HttpApi {
         Answer.NOT_FOUND,
         "no_route",
         "no such route: the API serves GET /profiles/{key}, /profiles/{key}/segments,"
-            + " /segments, /segments/{query}/count and /health (docs/http.md)");
+            + " /profiles/{key}/affinity, /segments, /segments/{query}/count and /health"
+            + " (docs/http.md)");
   }
 
   /** A parameter the route does not take, refused by name; null when all are taken. */
   private static Answer checkParameters(Route route, Map<String, String> parameters) {
     for (String name : parameters.keySet()) {
-      if (route.parameters.contains(name)) {
+      if (route.parameters.contains(name) || route == Route.AFFINITY) {
         continue;
       }
       String why =
-          route == Route.PROFILE && Route.PREFERENCE_PARAMETERS.contains(name)
-              ? "parameter "
-                  + name
-                  + " comes with preference distributions, which are not built yet"
-                  + " (docs/http.md)"
-              : "unknown parameter "
-                  + name
-                  + (route.parameters.isEmpty()
-                      ? ": this route takes none"
-                      : ": this route takes " + String.join(", ", route.parameters));
+          "unknown parameter "
+              + name
+              + (route.parameters.isEmpty()
+                  ? ": this route takes none"
+                  : ": this route takes " + String.join(", ", route.parameters));
       return Answer.error(Answer.BAD_REQUEST, "unknown_parameter", why, "parameter", name);
     }
     return null;
@@ -147,8 +150,11 @@ final class HttpApi {
         name);
   }
 
-  private CompletableFuture<Answer> profile(
-      byte[] key, boolean segments, boolean since, Session session) {
+  ProfileEngine engine() {
+    return engine;
+  }
+
+  CompletableFuture<Answer> profile(byte[] key, boolean segments, boolean since, Session session) {
     Answer bad = checkKey(key);
     if (bad != null) {
       return CompletableFuture.completedFuture(bad);

@@ -4,7 +4,6 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * What a request asks, read from its path's segments (docs/http.md, "Routes"), and the query
@@ -12,37 +11,42 @@ import java.util.Set;
  */
 enum Route {
   /**
-   * {@code /profiles/{key}}. Takes no parameter yet: {@code window}, {@code half_life} and {@code
-   * dimensions} come with preference distributions (issue 18), and are refused until then with a
-   * reason that says so ({@link #PREFERENCE_PARAMETERS}).
+   * {@code /profiles/{key}}; {@code window}, {@code half_life} and {@code dimensions} add the
+   * profile's preference distributions ({@link #PREFERENCE_PARAMETERS}).
    */
-  PROFILE("profile", Set.of()),
+  PROFILE("profile", List.of("window", "half_life", "dimensions")),
+  /**
+   * {@code /profiles/{key}/affinity}: an item's affinity; takes the item's dimension values as
+   * parameters, so any name is taken (checked against the node's dimensions when answered).
+   */
+  AFFINITY("affinity", List.of()),
   /** {@code /profiles/{key}/segments}; {@code since} adds the time each membership began. */
-  PROFILE_SEGMENTS("profile_segments", Set.of("since")),
+  PROFILE_SEGMENTS("profile_segments", List.of("since")),
   /** {@code /segments/{query}/count}: a segment's size, or a segment query's count. */
-  SEGMENT_COUNT("segment_count", Set.of("partial")),
+  SEGMENT_COUNT("segment_count", List.of("partial")),
   /** {@code /segments}. */
-  SEGMENTS("segments", Set.of()),
+  SEGMENTS("segments", List.of()),
   /** {@code /health}. */
-  HEALTH("health", Set.of()),
+  HEALTH("health", List.of()),
   /** Anything else, and requests refused before they were routed; named in metrics only. */
-  NONE("none", Set.of());
+  NONE("none", List.of());
 
-  /** The parameters of {@code /profiles/{key}} that preference distributions will bring. */
-  static final Set<String> PREFERENCE_PARAMETERS = Set.of("window", "half_life", "dimensions");
+  /** The parameters of {@code /profiles/{key}} that ask for preference distributions. */
+  static final List<String> PREFERENCE_PARAMETERS = List.of("window", "half_life", "dimensions");
 
   private static final byte[] PROFILES = "profiles".getBytes(US_ASCII);
   private static final byte[] SEGMENTS_WORD = "segments".getBytes(US_ASCII);
   private static final byte[] COUNT = "count".getBytes(US_ASCII);
+  private static final byte[] AFFINITY_WORD = "affinity".getBytes(US_ASCII);
   private static final byte[] HEALTH_WORD = "health".getBytes(US_ASCII);
 
   /** The route's name in metrics ({@code route} label). */
   final String metricName;
 
   /** The query parameters the route takes. */
-  final Set<String> parameters;
+  final List<String> parameters;
 
-  Route(String metricName, Set<String> parameters) {
+  Route(String metricName, List<String> parameters) {
     this.metricName = metricName;
     this.parameters = parameters;
   }
@@ -62,6 +66,9 @@ enum Route {
     if (Arrays.equals(first, PROFILES)) {
       if (n == 2) {
         return PROFILE;
+      }
+      if (n == 3 && Arrays.equals(segments.get(2), AFFINITY_WORD)) {
+        return AFFINITY;
       }
       return n == 3 && Arrays.equals(segments.get(2), SEGMENTS_WORD) ? PROFILE_SEGMENTS : NONE;
     }

@@ -212,11 +212,11 @@ class HttpApiTest {
     assertAnswer(
         400,
         "{\"error\":\"unknown_parameter\",\"message\":\"unknown parameter color: this route"
-            + " takes none\",\"parameter\":\"color\"}",
+            + " takes window, half_life, dimensions\",\"parameter\":\"color\"}",
         get("/profiles/user:1?color=red"));
-    HttpResponse<String> window = get("/profiles/user:1?window=10d&half_life=7d");
+    HttpResponse<String> window = get("/profiles/user:1?window=10");
     assertEquals(400, window.statusCode());
-    assertTrue(window.body().contains("preference distributions"), window.body());
+    assertTrue(window.body().contains("whole number of days"), window.body());
     assertTrue(window.body().endsWith("\"parameter\":\"window\"}"), window.body());
     HttpResponse<String> count = get("/segments/dk/count?limit=3");
     assertEquals(400, count.statusCode());
@@ -265,7 +265,7 @@ class HttpApiTest {
   @Test
   void shouldAnswer404ForAnUnknownRoute() {
     for (String path :
-        new String[] {"/", "/profiles", "/profiles/user:1/affinity?color=red", "/x?y=1"}) {
+        new String[] {"/", "/profiles", "/profiles/user:1/preferences?color=red", "/x?y=1"}) {
       HttpResponse<String> r = get(path);
       assertEquals(404, r.statusCode(), path);
       assertTrue(r.body().startsWith("{\"error\":\"no_route\""), r.body());
