@@ -130,6 +130,13 @@ final class BenchCommand implements Callable<Integer> {
       description = "profiles preloaded for --workload profiles (default: ${DEFAULT-VALUE})")
   int profiles = 1_000_000;
 
+  @Option(
+      names = "--preferences",
+      description =
+          "profiles: 20 preference dimensions defined, profiles preloaded with 60 days of counts"
+              + " in them, and every update a viewed car with 20 properties (issue 18)")
+  boolean preferences;
+
   @Option(names = "--watch", description = "also watch a segment and report the change delay (P7)")
   boolean watch;
 
@@ -277,7 +284,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private int profiles(PipelinedLoad.Settings settings) throws Exception {
-    ProfileLoad load = new ProfileLoad(profiles, clock(), watch);
+    ProfileLoad load = new ProfileLoad(profiles, clock(), watch, preferences);
     if (!noPreload) {
       long start = System.nanoTime();
       load.preload(host, port, 4);

@@ -27,6 +27,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
   private final ProfileWorkload workload;
   private final byte[][] updates;
   private final boolean watch;
+  private final boolean preferences;
   private final long[] flipSequence = new long[64];
 
   /** Makes this run's flip keys new to a node that served earlier runs (they must enter). */
@@ -35,10 +36,48 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
   private final ChangeDelays changeDelays = new ChangeDelays();
 
   public ProfileLoad(int profiles, long nowMillis, boolean watch) {
+    this(profiles, nowMillis, watch, false);
+  }
+
+  /**
+   * @param preferences profiles carry 60 days of counts in the 20 preference dimensions, which are
+   *     defined before the preload, and every update is a viewed car with its 20 properties
+   */
+  public ProfileLoad(int profiles, long nowMillis, boolean watch, boolean preferences) {
     this.profiles = profiles;
     this.workload = new ProfileWorkload(nowMillis);
     this.watch = watch;
-    this.updates = updatePool(workload);
+    this.preferences = preferences;
+    this.updates = preferences ? preferencePool(workload) : updatePool(workload);
+  }
+
+  private static byte[][] preferencePool(ProfileWorkload workload) {
+    SplittableRandom r = new SplittableRandom(7);
+    byte[][] pool = new byte[4096][];
+    for (int i = 0; i < pool.length; i++) {
+      pool[i] = workload.preferenceUpdate(r);
+    }
+    return pool;
+  }
+
+  /** Defines the 20 preference dimensions over the memcached port, expecting {@code DEFINED}. */
+  public void defineDimensions(String host, int port) throws IOException {
+    try (Socket s = new Socket(host, port)) {
+      OutputStream out = s.getOutputStream();
+      InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+      for (String[] d : ProfileWorkload.dimensionDefinitions()) {
+        byte[] spec = d[1].getBytes(StandardCharsets.UTF_8);
+        out.write(
+            ("dimdef " + d[0] + " " + spec.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(spec);
+        out.write(CRLF);
+        out.flush();
+        String line = readLine(in);
+        if (!line.equals("DEFINED")) {
+          throw new IOException("dimdef " + d[0] + " answered " + line);
+        }
+      }
+    }
   }
 
   /**
@@ -56,6 +95,9 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
 
   /** Writes every profile with pipelined sets over a few connections. */
   public void preload(String host, int port, int connections) throws Exception {
+    if (preferences) {
+      defineDimensions(host, port);
+    }
     Ranges.inParallel(profiles, connections, (from, to) -> preloadRange(host, port, from, to));
   }
 
@@ -69,7 +111,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
       for (int start = from; start < to; start += batch) {
         int end = Math.min(to, start + batch);
         for (int i = start; i < end; i++) {
-          byte[] json = workload.profile(r);
+          byte[] json = preferences ? workload.profileWithPreferences(r) : workload.profile(r);
           out.write(
               ("set user:" + i + " 0 0 " + json.length + "\r\n")
                   .getBytes(StandardCharsets.US_ASCII));

@@ -149,6 +149,166 @@ final class ProfileWorkload {
     return false;
   }
 
+  /**
+   * The 20 preference dimensions of a vehicle marketplace (the issue's reference): 14 categorical
+   * (name, property, number of values in the catalogue) and 6 numeric (name, property, bounds).
+   */
+  static final Object[][] DIMENSIONS = {
+    {"colour", 12},
+    {"make", 40},
+    {"model", 200},
+    {"body", 8},
+    {"fuel", 5},
+    {"gearbox", 3},
+    {"drive", 4},
+    {"seller", 3},
+    {"region", 12},
+    {"doors", 4},
+    {"seats", 6},
+    {"interior", 6},
+    {"condition", 3},
+    {"warranty", 2},
+    {"price", new int[] {5000, 10000, 15000, 20000, 25000, 30000, 40000, 50000, 75000, 100000}},
+    {"mileage", new int[] {10000, 25000, 50000, 75000, 100000, 150000, 200000}},
+    {"year", new int[] {2005, 2010, 2014, 2016, 2018, 2020, 2022, 2024}},
+    {"power", new int[] {75, 100, 150, 200, 300, 400}},
+    {"engine", new int[] {1000, 1400, 1800, 2200, 3000}},
+    {"co2", new int[] {0, 50, 100, 150, 200}},
+  };
+
+  /** Each dimension's definition (dimdef name, JSON), every one counting {@code view} events. */
+  static List<String[]> dimensionDefinitions() {
+    List<String[]> out = new ArrayList<>();
+    for (Object[] d : DIMENSIONS) {
+      String name = (String) d[0];
+      String spec =
+          d[1] instanceof Integer values
+              ? "{\"property\":\""
+                  + name
+                  + "\",\"event\":\"view\",\"max_categories\":"
+                  + Math.max(values, 16)
+                  + "}"
+              : "{\"property\":\""
+                  + name
+                  + "\",\"event\":\"view\",\"bounds\":"
+                  + java.util.Arrays.toString((int[]) d[1]).replace(" ", "")
+                  + "}";
+      out.add(new String[] {name, spec});
+    }
+    return out;
+  }
+
+  /**
+   * One viewed car's 20 properties, as JSON members, drawn around a profile's tastes: each
+   * dimension has a favourite value ({@code taste}) that a view shows with probability 0.6, else
+   * any value of the catalogue.
+   */
+  private static void car(StringBuilder b, SplittableRandom r, int[] taste) {
+    for (int i = 0; i < DIMENSIONS.length; i++) {
+      Object[] d = DIMENSIONS[i];
+      b.append(i == 0 ? "\"" : ",\"").append(d[0]).append("\":");
+      if (d[1] instanceof Integer values) {
+        int v = r.nextInt(10) < 6 ? taste[i] : r.nextInt(values);
+        b.append('"').append(d[0]).append('-').append(v).append('"');
+      } else {
+        int[] bounds = (int[]) d[1];
+        int bucket = r.nextInt(10) < 6 ? taste[i] : r.nextInt(bounds.length + 1);
+        int low = bucket == 0 ? bounds[0] - 1 : bounds[bucket - 1];
+        b.append(low + (bucket == bounds.length ? 1 : 0));
+      }
+    }
+  }
+
+  private static int[] taste(SplittableRandom r) {
+    int[] taste = new int[DIMENSIONS.length];
+    for (int i = 0; i < taste.length; i++) {
+      Object[] d = DIMENSIONS[i];
+      taste[i] = r.nextInt(d[1] instanceof Integer v ? v : ((int[]) d[1]).length + 1);
+    }
+    return taste;
+  }
+
+  /**
+   * A whole profile as {@link #profile} makes it plus 60 days of preference history, sparse as real
+   * users are: 1 to 4 active days (uniform over the last 60), 1 to 5 views a day, each view counted
+   * in the 20 {@link #DIMENSIONS}; the {@code view} series agrees with the counts.
+   */
+  public byte[] profileWithPreferences(SplittableRandom r) {
+    byte[] attributes = profile(r);
+    int[] taste = taste(r);
+    long today = Math.floorDiv(nowMillis, DAY_MILLIS);
+    int activeDays = 1 + r.nextInt(4);
+    java.util.TreeMap<Long, Integer> views = new java.util.TreeMap<>();
+    while (views.size() < activeDays) {
+      views.put(today - r.nextInt(60), 1 + r.nextInt(5));
+    }
+    // dimension -> day -> category -> count
+    List<java.util.TreeMap<Long, java.util.TreeMap<String, Integer>>> counts = new ArrayList<>();
+    for (int i = 0; i < DIMENSIONS.length; i++) {
+      counts.add(new java.util.TreeMap<>());
+    }
+    for (var day : views.entrySet()) {
+      for (int v = 0; v < day.getValue(); v++) {
+        for (int i = 0; i < DIMENSIONS.length; i++) {
+          Object[] d = DIMENSIONS[i];
+          String category;
+          if (d[1] instanceof Integer values) {
+            category = d[0] + "-" + (r.nextInt(10) < 6 ? taste[i] : r.nextInt(values));
+          } else {
+            int[] bounds = (int[]) d[1];
+            int bucket = r.nextInt(10) < 6 ? taste[i] : r.nextInt(bounds.length + 1);
+            category =
+                (bucket == 0 ? "" : Integer.toString(bounds[bucket - 1]))
+                    + ".."
+                    + (bucket == bounds.length ? "" : Integer.toString(bounds[bucket]));
+          }
+          counts
+              .get(i)
+              .computeIfAbsent(day.getKey(), k -> new java.util.TreeMap<>())
+              .merge(category, 1, Integer::sum);
+        }
+      }
+    }
+    StringBuilder b = new StringBuilder(attributes.length + 3000);
+    b.append(new String(attributes, 0, attributes.length - 1, StandardCharsets.UTF_8));
+    b.append(",\"$events\":{\"view\":{");
+    boolean first = true;
+    for (var day : views.entrySet()) {
+      b.append(first ? "\"" : ",\"").append(java.time.LocalDate.ofEpochDay(day.getKey()));
+      b.append("\":[").append(day.getValue()).append(']');
+      first = false;
+    }
+    b.append("}},\"$dimensions\":{");
+    for (int i = 0; i < DIMENSIONS.length; i++) {
+      b.append(i == 0 ? "\"" : ",\"").append(DIMENSIONS[i][0]).append("\":{");
+      boolean firstDay = true;
+      for (var day : counts.get(i).entrySet()) {
+        b.append(firstDay ? "\"" : ",\"").append(java.time.LocalDate.ofEpochDay(day.getKey()));
+        b.append("\":{");
+        boolean firstCategory = true;
+        for (var c : day.getValue().entrySet()) {
+          b.append(firstCategory ? "\"" : ",\"").append(c.getKey()).append("\":");
+          b.append(c.getValue());
+          firstCategory = false;
+        }
+        b.append('}');
+        firstDay = false;
+      }
+      b.append('}');
+    }
+    b.append("}}");
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A preference update: one viewed car with its 20 properties, for a random taste. */
+  public byte[] preferenceUpdate(SplittableRandom r) {
+    StringBuilder b = new StringBuilder(640);
+    b.append("{\"events\":[{\"name\":\"view\",\"properties\":{");
+    car(b, r, taste(r));
+    b.append("}}]}");
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
   /** A partial update: mostly an event, sometimes attribute changes. */
   public byte[] update(SplittableRandom r) {
     int kind = r.nextInt(10);
