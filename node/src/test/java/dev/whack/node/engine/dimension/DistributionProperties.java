@@ -76,4 +76,74 @@ class DistributionProperties {
           total == 0 ? 0 : weights[c] / total, s.shares().getOrDefault("c" + c, 0.0), 1e-9);
     }
   }
+
+  /**
+   * An item's affinity: the product over its dimensions of (n_c + a * p_c) / (n + a), from the
+   * profile's weighted counts and the population's, against a model of both.
+   */
+  @Property(tries = 200)
+  void affinityEqualsTheDocumentedFormula(@ForAll long seed) {
+    Random r = new Random(seed);
+    int today = 20_000;
+    int window = 1 + r.nextInt(10);
+    double halfLife = r.nextBoolean() ? 0 : 1 + r.nextInt(5);
+    double prior = 0.5 + r.nextInt(20);
+    DimensionRegistry registry = new DimensionRegistry(60);
+    Map<String, Preferences.Counts> profile = new TreeMap<>();
+    Map<String, String> item = new TreeMap<>();
+    double expected = 1;
+    for (int dim = 0; dim < 1 + r.nextInt(3); dim++) {
+      String name = "d" + dim;
+      Dimension d =
+          registry.define(
+              DimensionSpec.parse(
+                  name,
+                  ("{\"property\":\"" + name + "\"}")
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      int values = 1 + r.nextInt(4);
+      byte[] scratch = new byte[20];
+      for (int v = 0; v < values; v++) { // learn the values in order: ids 1..values
+        byte[] b = ("v" + v).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        d.categoryOf(dev.whack.node.engine.profile.ValueType.STRING, 0, b, 0, b.length, scratch);
+      }
+      double[] population = new double[values];
+      double populationTotal = 0;
+      for (int i = r.nextInt(20); i > 0; i--) {
+        int day = today - r.nextInt(12);
+        int v = r.nextInt(values);
+        long n = 1 + r.nextInt(3);
+        d.countInPopulation(day, v + 1, n);
+        if (day > today - window) {
+          double w = halfLife == 0 ? 1 : Math.pow(2, -(today - day) / halfLife);
+          population[v] += n * w;
+          populationTotal += n * w;
+        }
+      }
+      Map<Integer, Map<String, Long>> days = new TreeMap<>();
+      double own = 0;
+      double ownTotal = 0;
+      int asked = r.nextInt(values + 1); // values: a value never seen
+      for (int i = r.nextInt(8); i > 0; i--) {
+        int day = today - r.nextInt(12);
+        int v = r.nextInt(values);
+        long n = 1 + r.nextInt(3);
+        days.computeIfAbsent(day, k -> new TreeMap<>()).merge("v" + v, n, Long::sum);
+        if (day > today - window) {
+          double w = halfLife == 0 ? 1 : Math.pow(2, -(today - day) / halfLife);
+          ownTotal += n * w;
+          own += v == asked ? n * w : 0;
+        }
+      }
+      profile.put(name, new Preferences.Counts(days));
+      item.put(name, "v" + asked);
+      double p =
+          populationTotal > 0
+              ? (asked < values ? population[asked] / populationTotal : 0)
+              : 1.0 / (values + 1);
+      expected *= (own + prior * p) / (ownTotal + prior);
+    }
+    Preferences.Affinity a =
+        Preferences.affinity(registry.current(), profile, item, today, window, halfLife, prior);
+    assertEquals(expected, a.score(), 1e-9 * Math.max(1, expected));
+  }
 }
