@@ -229,6 +229,7 @@ public final class ExpressionCompiler {
       case Ast.Window w -> Type.NUMBER;
       case Ast.Bucket b -> Type.NUMBER;
       case Ast.Entered x -> Type.TIMESTAMP;
+      case Ast.SeriesTime x -> Type.TIMESTAMP;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -258,6 +259,7 @@ public final class ExpressionCompiler {
       case Ast.Window w -> window(w, u);
       case Ast.Bucket b -> new Operand.Bucket(b.buckets(), b.salt());
       case Ast.Entered x -> new Operand.Entered(u.segment(x.segment(), x.pos()));
+      case Ast.SeriesTime x -> new Operand.SeriesTime(x.last(), u.event(x.event(), x.pos()));
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
@@ -297,6 +299,7 @@ public final class ExpressionCompiler {
       case Ast.Window w -> "a number";
       case Ast.Bucket b -> "a number";
       case Ast.Entered x -> "a timestamp";
+      case Ast.SeriesTime x -> "a timestamp";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
       case Ast.InSegment x -> "in_segment(...)";
