@@ -76,12 +76,18 @@ final class HttpApi {
     }
     List<byte[]> path = target.segments();
     return switch (route) {
-      case PROFILE -> profile(path.get(1), false, false, session);
+      case PROFILE -> {
+        String window = target.parameters().get("window");
+        int days = window == null ? 0 : windowDays(window);
+        yield days < 0
+            ? CompletableFuture.completedFuture(badWindow(window))
+            : profile(path.get(1), false, false, days, session);
+      }
       case PROFILE_SEGMENTS -> {
         Boolean since = flag("since", target.parameters().get("since"));
         yield since == null
             ? CompletableFuture.completedFuture(badFlag("since", target.parameters().get("since")))
-            : profile(path.get(1), true, since, session);
+            : profile(path.get(1), true, since, 0, session);
       }
       case SEGMENT_COUNT ->
           count(new String(path.get(1), UTF_8), target.parameters().get("partial"), session);
@@ -147,8 +153,34 @@ final class HttpApi {
         name);
   }
 
+  /** Days of a {@code window} parameter ({@code 30d}: 1 to the retention), or -1. */
+  private int windowDays(String window) {
+    if (window.length() < 2 || window.length() > 6 || !window.endsWith("d")) {
+      return -1;
+    }
+    for (int i = 0; i < window.length() - 1; i++) {
+      if (window.charAt(i) < '0' || window.charAt(i) > '9') {
+        return -1;
+      }
+    }
+    int days = Integer.parseInt(window, 0, window.length() - 1, 10);
+    return days >= 1 && days <= engine.config().retentionDays() ? days : -1;
+  }
+
+  private Answer badWindow(String window) {
+    return Answer.error(
+        Answer.BAD_REQUEST,
+        "bad_parameter",
+        "window is a whole number of days from 1d to the retention of "
+            + engine.config().retentionDays()
+            + "d (like 30d), not "
+            + window,
+        "parameter",
+        "window");
+  }
+
   private CompletableFuture<Answer> profile(
-      byte[] key, boolean segments, boolean since, Session session) {
+      byte[] key, boolean segments, boolean since, int windowDays, Session session) {
     Answer bad = checkKey(key);
     if (bad != null) {
       return CompletableFuture.completedFuture(bad);
@@ -162,7 +194,7 @@ final class HttpApi {
     }
     if (owner == null) {
       return CompletableFuture.completedFuture(
-          found(key, keyspace.readProfile(key, 0, key.length, segments), since));
+          found(key, keyspace.readProfile(key, 0, key.length, segments), since, windowDays));
     }
     return cluster
         .relayBinary(owner, OwnerReads.request(key, segments))
@@ -172,7 +204,7 @@ final class HttpApi {
                 return unavailable(owner, ClusterException.unreachableReason(owner, failure));
               }
               try {
-                return found(key, OwnerReads.read(reply, segments), since);
+                return found(key, OwnerReads.read(reply, segments), since, windowDays);
               } catch (OwnerReads.Refused e) {
                 return unavailable(owner, owner + ": " + e.getMessage());
               }
@@ -205,7 +237,7 @@ final class HttpApi {
     return null;
   }
 
-  private static Answer found(byte[] key, ProfileRead read, boolean since) {
+  private Answer found(byte[] key, ProfileRead read, boolean since, int windowDays) {
     return switch (read.holds()) {
       case NOTHING ->
           Answer.error(
@@ -223,7 +255,10 @@ final class HttpApi {
               Json.key(key));
       case PROFILE ->
           read.json() != null
-              ? Answer.ok(read.json())
+              ? Answer.ok(
+                  windowDays == 0
+                      ? read.json()
+                      : Traits.with(read.json(), windowDays, engine.config().clock().millis()))
               : Answer.ok(
                   since
                       ? Json.memberships(new StringBuilder(), read.segments())

@@ -12,11 +12,11 @@ import java.util.Set;
  */
 enum Route {
   /**
-   * {@code /profiles/{key}}. Takes no parameter yet: {@code window}, {@code half_life} and {@code
-   * dimensions} come with preference distributions (issue 18), and are refused until then with a
-   * reason that says so ({@link #PREFERENCE_PARAMETERS}).
+   * {@code /profiles/{key}}; {@code window} ({@code 30d}) adds the computed traits over it ({@link
+   * Traits}). {@code half_life} and {@code dimensions} come with preference distributions (issue
+   * 18), and are refused until then with a reason that says so ({@link #PREFERENCE_PARAMETERS}).
    */
-  PROFILE("profile", Set.of()),
+  PROFILE("profile", Set.of("window")),
   /** {@code /profiles/{key}/segments}; {@code since} adds the time each membership began. */
   PROFILE_SEGMENTS("profile_segments", Set.of("since")),
   /** {@code /segments/{query}/count}: a segment's size, or a segment query's count. */
@@ -29,7 +29,7 @@ enum Route {
   NONE("none", Set.of());
 
   /** The parameters of {@code /profiles/{key}} that preference distributions will bring. */
-  static final Set<String> PREFERENCE_PARAMETERS = Set.of("window", "half_life", "dimensions");
+  static final Set<String> PREFERENCE_PARAMETERS = Set.of("half_life", "dimensions");
 
   private static final byte[] PROFILES = "profiles".getBytes(US_ASCII);
   private static final byte[] SEGMENTS_WORD = "segments".getBytes(US_ASCII);
