@@ -78,17 +78,21 @@ final class HttpApi {
     return switch (route) {
       case PROFILE -> {
         Map<String, String> p = target.parameters();
-        boolean preferences = Route.PREFERENCE_PARAMETERS.stream().anyMatch(p::containsKey);
-        yield preferences
-            ? PreferenceReads.distributions(this, path.get(1), p, session)
-            : profile(path.get(1), false, false, session);
+        String window = p.get("window");
+        int days = window == null ? 0 : windowDays(window);
+        if (days < 0) {
+          yield CompletableFuture.completedFuture(badWindow(window));
+        }
+        yield p.containsKey("dimensions") || p.containsKey("half_life")
+            ? PreferenceReads.distributions(this, path.get(1), p, days, session)
+            : profile(path.get(1), false, false, days, session);
       }
       case AFFINITY -> PreferenceReads.affinity(this, path.get(1), target.parameters(), session);
       case PROFILE_SEGMENTS -> {
         Boolean since = flag("since", target.parameters().get("since"));
         yield since == null
             ? CompletableFuture.completedFuture(badFlag("since", target.parameters().get("since")))
-            : profile(path.get(1), true, since, session);
+            : profile(path.get(1), true, since, 0, session);
       }
       case SEGMENT_COUNT ->
           count(new String(path.get(1), UTF_8), target.parameters().get("partial"), session);
@@ -154,7 +158,34 @@ final class HttpApi {
     return engine;
   }
 
-  CompletableFuture<Answer> profile(byte[] key, boolean segments, boolean since, Session session) {
+  /** Days of a {@code window} parameter ({@code 30d}: 1 to the retention), or -1. */
+  int windowDays(String window) {
+    if (window.length() < 2 || window.length() > 6 || !window.endsWith("d")) {
+      return -1;
+    }
+    for (int i = 0; i < window.length() - 1; i++) {
+      if (window.charAt(i) < '0' || window.charAt(i) > '9') {
+        return -1;
+      }
+    }
+    int days = Integer.parseInt(window, 0, window.length() - 1, 10);
+    return days >= 1 && days <= engine.config().retentionDays() ? days : -1;
+  }
+
+  Answer badWindow(String window) {
+    return Answer.error(
+        Answer.BAD_REQUEST,
+        "bad_parameter",
+        "window is a whole number of days from 1d to the retention of "
+            + engine.config().retentionDays()
+            + "d (like 30d), not "
+            + window,
+        "parameter",
+        "window");
+  }
+
+  CompletableFuture<Answer> profile(
+      byte[] key, boolean segments, boolean since, int windowDays, Session session) {
     Answer bad = checkKey(key);
     if (bad != null) {
       return CompletableFuture.completedFuture(bad);
@@ -168,7 +199,7 @@ final class HttpApi {
     }
     if (owner == null) {
       return CompletableFuture.completedFuture(
-          found(key, keyspace.readProfile(key, 0, key.length, segments), since));
+          found(key, keyspace.readProfile(key, 0, key.length, segments), since, windowDays));
     }
     return cluster
         .relayBinary(owner, OwnerReads.request(key, segments))
@@ -178,7 +209,7 @@ final class HttpApi {
                 return unavailable(owner, ClusterException.unreachableReason(owner, failure));
               }
               try {
-                return found(key, OwnerReads.read(reply, segments), since);
+                return found(key, OwnerReads.read(reply, segments), since, windowDays);
               } catch (OwnerReads.Refused e) {
                 return unavailable(owner, owner + ": " + e.getMessage());
               }
@@ -211,7 +242,7 @@ final class HttpApi {
     return null;
   }
 
-  private static Answer found(byte[] key, ProfileRead read, boolean since) {
+  private Answer found(byte[] key, ProfileRead read, boolean since, int windowDays) {
     return switch (read.holds()) {
       case NOTHING ->
           Answer.error(
@@ -229,7 +260,10 @@ final class HttpApi {
               Json.key(key));
       case PROFILE ->
           read.json() != null
-              ? Answer.ok(read.json())
+              ? Answer.ok(
+                  windowDays == 0
+                      ? read.json()
+                      : Traits.with(read.json(), windowDays, engine.config().clock().millis()))
               : Answer.ok(
                   since
                       ? Json.memberships(new StringBuilder(), read.segments())

@@ -31,19 +31,18 @@ final class PreferenceReads {
   /** The window, half-life and prior a request chose, or the refusal of a bad one. */
   private record Reading(int windowDays, double halfLifeDays, double prior, Answer refused) {}
 
+  /**
+   * The request's reading: {@code window} as {@link HttpApi#windowDays} takes it (the default: the
+   * retention), {@code half_life} any positive duration, and for an affinity {@code prior}.
+   */
   private static Reading reading(HttpApi api, Map<String, String> p, boolean affinity) {
-    int retention = api.engine().config().retentionDays();
-    int window = retention;
+    int window = api.engine().config().retentionDays();
     String w = p.get("window");
     if (w != null) {
-      long millis = millis(w);
-      if (millis <= 0 || millis % Days.MILLIS_PER_DAY != 0) {
-        return refused("window", "window is a whole number of days like 10d, not " + w);
+      window = api.windowDays(w);
+      if (window < 0) {
+        return new Reading(0, 0, 0, api.badWindow(w));
       }
-      if (millis / Days.MILLIS_PER_DAY > retention) {
-        return refused("window", "window is at most the retention of " + retention + "d");
-      }
-      window = (int) (millis / Days.MILLIS_PER_DAY);
     }
     double halfLife = 0;
     String h = p.get("half_life");
@@ -96,8 +95,12 @@ final class PreferenceReads {
     return Days.dayOf(api.engine().config().clock().millis());
   }
 
+  /**
+   * The profile with its distributions; {@code traitsDays} > 0 adds its computed traits over that
+   * window too, as {@code window} alone does.
+   */
   static CompletableFuture<Answer> distributions(
-      HttpApi api, byte[] key, Map<String, String> p, HttpApi.Session session) {
+      HttpApi api, byte[] key, Map<String, String> p, int traitsDays, HttpApi.Session session) {
     Reading r = reading(api, p, false);
     if (r.refused() != null) {
       return CompletableFuture.completedFuture(r.refused());
@@ -124,7 +127,7 @@ final class PreferenceReads {
       }
     }
     int today = today(api);
-    return api.profile(key, false, false, session)
+    return api.profile(key, false, false, traitsDays, session)
         .thenApply(
             answer -> {
               if (answer.status() != Answer.OK) {
@@ -183,7 +186,7 @@ final class PreferenceReads {
     }
     DimensionRegistry.Set defined = api.engine().dimensionSet();
     int today = today(api);
-    return api.profile(key, false, false, session)
+    return api.profile(key, false, false, 0, session)
         .thenApply(
             answer -> {
               if (answer.status() != Answer.OK) {

@@ -11,8 +11,9 @@ import java.util.List;
  */
 enum Route {
   /**
-   * {@code /profiles/{key}}; {@code window}, {@code half_life} and {@code dimensions} add the
-   * profile's preference distributions ({@link #PREFERENCE_PARAMETERS}).
+   * {@code /profiles/{key}}; {@code window} ({@code 30d}) adds the computed traits over it ({@link
+   * Traits}); {@code dimensions} or {@code half_life} add the profile's preference distributions
+   * over the window ({@link PreferenceReads}).
    */
   PROFILE("profile", List.of("window", "half_life", "dimensions")),
   /**
@@ -30,9 +31,6 @@ enum Route {
   HEALTH("health", List.of()),
   /** Anything else, and requests refused before they were routed; named in metrics only. */
   NONE("none", List.of());
-
-  /** The parameters of {@code /profiles/{key}} that ask for preference distributions. */
-  static final List<String> PREFERENCE_PARAMETERS = List.of("window", "half_life", "dimensions");
 
   private static final byte[] PROFILES = "profiles".getBytes(US_ASCII);
   private static final byte[] SEGMENTS_WORD = "segments".getBytes(US_ASCII);

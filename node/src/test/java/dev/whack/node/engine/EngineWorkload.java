@@ -28,6 +28,14 @@ final class EngineWorkload {
     "avg(view, 2d) < 30.0 and count(view, 3d) >= 2",
     "2 <= count(buy, 3d)",
     "sum(view, 2d) <= 60.0",
+    // min and max of valued events, first and last event times (issue 18's computed traits)
+    "max(buy, 3d) >= 80.0",
+    "min(view, 2d) < 20.0 or max(view, 7d) > 95.0",
+    "min(buy, 7d) >= 10.0 and count(buy, 7d) >= 2",
+    "first_time(buy) < now() - 1d and exists(country)",
+    "last_time(view) > now() - 6h",
+    "not (last_time(buy) >= now() - 2d) and max(buy, 7d) < 50.0",
+    "first_time(view) >= 2026-11-20T12:00:00Z or last_time(buy) <= now() - 30h",
   };
 
   /**
@@ -128,7 +136,19 @@ final class EngineWorkload {
           .append(java.time.LocalDate.ofEpochDay(Days.dayOf(now) - r.nextInt(3)))
           .append("\":[")
           .append(1 + r.nextInt(3))
-          .append(",30.0,900.0]}}");
+          .append(
+              switch (r.nextInt(3)) {
+                case 0 -> ",30.0,900.0]}}"; // as written before min and max: unknown above count 1
+                case 1 -> ",30.0,900.0,5.0,25.0]}}";
+                default ->
+                    "]},\"view\":{\"$first\":\""
+                        + time(now - r.nextInt(5 * 86_400) * 1000L)
+                        + "\",\"$last\":\""
+                        + time(now)
+                        + "\",\""
+                        + java.time.LocalDate.ofEpochDay(Days.dayOf(now))
+                        + "\":[2,60.5,1830.25,0.5,60.0]}}";
+              });
     }
     return sb.append('}').toString();
   }
@@ -166,7 +186,8 @@ final class EngineWorkload {
               .append(r.nextBoolean() ? "buy" : "view")
               .append('"');
           if (r.nextBoolean()) {
-            sb.append(",\"value\":").append(r.nextInt(100)).append(".5");
+            // a value of 0 is a value (a min of 0), unlike an event without one
+            sb.append(",\"value\":").append(r.nextInt(8) == 0 ? "0" : r.nextInt(100) + ".5");
           }
           if (r.nextBoolean()) {
             sb.append(",\"time\":\"").append(time(now - r.nextInt(3 * 86_400) * 1000L)).append('"');

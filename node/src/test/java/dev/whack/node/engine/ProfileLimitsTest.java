@@ -88,8 +88,12 @@ class ProfileLimitsTest {
     update("{\"events\":[{\"name\":\"kept\"}]}");
     clock.advanceMillis(2L * 86_400_000); // "old" has only a day past the 7-day retention now
     update("{\"events\":[{\"name\":\"new\"}]}");
+    // "kept" keeps its first time, on a day pruned since (docs/segments.md, first_time)
     assertEquals(
-        "{\"$events\":{\"kept\":{\"2026-11-26\":[1]},\"new\":{\"2026-11-28\":[1]}}}", get());
+        "{\"$events\":{\"kept\":{\"$first\":\"2026-11-20T10:00:00Z\",\"$last\":\"2026-11-26T10:00:00Z\","
+            + "\"2026-11-26\":[1]},\"new\":{\"$first\":\"2026-11-28T10:00:00Z\","
+            + "\"$last\":\"2026-11-28T10:00:00Z\",\"2026-11-28\":[1]}}}",
+        get());
     assertEquals(2, engine.stats().eventNames(), "the pruned series gave its name back");
   }
 

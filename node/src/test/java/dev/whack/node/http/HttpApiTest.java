@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whack.node.testing.BinaryPacket;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
+import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -208,16 +209,70 @@ class HttpApiTest {
   }
 
   @Test
+  void shouldAddComputedTraitsOverTheWindowWithMinMaxOfValuedEventsAndExactTimes() {
+    int port = FreePorts.take(1)[0];
+    ManualClock clock = ManualClock.at("2026-11-20T10:00:00Z");
+    try (EmbeddedNode timed = EmbeddedNode.startWithClock(clock, c -> c.httpPort(port));
+        RawConnection c = timed.connect()) {
+      String update =
+          "{\"events\":[{\"name\":\"buy\",\"value\":20.0,\"time\":\"2026-11-01T08:00:00.125Z\"},"
+              + "{\"name\":\"buy\",\"value\":5,\"time\":\"2026-11-19T12:00:00Z\"},"
+              + "{\"name\":\"buy\",\"value\":7.5,\"time\":\"2026-11-20T09:00:00Z\"},"
+              + "{\"name\":\"buy\",\"time\":\"2026-11-20T09:30:00Z\"},"
+              + "{\"name\":\"view\",\"time\":\"2026-11-20T09:59:59.999Z\"}]}";
+      c.send("update user:t " + update.length() + "\r\n" + update + "\r\n");
+      assertEquals("UPDATED\r\n", c.readLine());
+      String profile =
+          "{\"$events\":{\"buy\":{\"$first\":\"2026-11-01T08:00:00.125Z\","
+              + "\"$last\":\"2026-11-20T09:30:00Z\",\"2026-11-01\":[1,20.0,400.0],"
+              + "\"2026-11-19\":[1,5.0,25.0],\"2026-11-20\":[2,7.5,56.25,7.5,7.5]},"
+              + "\"view\":{\"$first\":\"2026-11-20T09:59:59.999Z\","
+              + "\"$last\":\"2026-11-20T09:59:59.999Z\",\"2026-11-20\":[1]}}";
+      HttpResponse<String> twoDays = get(port, "/profiles/user:t?window=2d");
+      // the value-less buy counts (and in avg as 0) but is neither min nor max; a window without
+      // a valued event has null avg, min, max; first and last are the series', whatever the window
+      assertAnswer(
+          200,
+          profile
+              + ",\"$traits\":{\"buy\":{\"count\":3,\"sum\":12.5,\"avg\":4.166666666666667,"
+              + "\"min\":5.0,\"max\":7.5,\"first\":\"2026-11-01T08:00:00.125Z\","
+              + "\"last\":\"2026-11-20T09:30:00Z\"},\"view\":{\"count\":1,\"sum\":0.0,"
+              + "\"avg\":0.0,\"min\":null,\"max\":null,\"first\":\"2026-11-20T09:59:59.999Z\","
+              + "\"last\":\"2026-11-20T09:59:59.999Z\"}}}",
+          twoDays);
+      HttpResponse<String> month = get(port, "/profiles/user:t?window=30d");
+      assertTrue(month.body().contains("\"buy\":{\"count\":4,\"sum\":32.5,"), month.body());
+      assertTrue(month.body().contains("\"min\":5.0,\"max\":20.0,"), month.body());
+      clock.advanceMillis(86_400_000L * 5);
+      HttpResponse<String> later = get(port, "/profiles/user:t?window=1d");
+      assertTrue(
+          later.body().contains("\"buy\":{\"count\":0,\"sum\":0.0,\"avg\":null,\"min\":null"),
+          later.body());
+      assertAnswer(200, profile + "}", get(port, "/profiles/user:t"));
+    }
+  }
+
+  private static HttpResponse<String> get(int port, String path) {
+    return HttpWire.get(port, path);
+  }
+
+  @Test
   void shouldRefuseUnknownParametersNamingThem() {
     assertAnswer(
         400,
         "{\"error\":\"unknown_parameter\",\"message\":\"unknown parameter color: this route"
             + " takes window, half_life, dimensions\",\"parameter\":\"color\"}",
         get("/profiles/user:1?color=red"));
-    HttpResponse<String> window = get("/profiles/user:1?window=10");
-    assertEquals(400, window.statusCode());
-    assertTrue(window.body().contains("whole number of days"), window.body());
-    assertTrue(window.body().endsWith("\"parameter\":\"window\"}"), window.body());
+    HttpResponse<String> decay = get("/profiles/user:1?window=10d&half_life=7");
+    assertEquals(400, decay.statusCode());
+    assertTrue(decay.body().contains("positive duration"), decay.body());
+    assertTrue(decay.body().endsWith("\"parameter\":\"half_life\"}"), decay.body());
+    for (String bad : new String[] {"0d", "61d", "10", "7h", "-1d", "1e1d", ""}) {
+      HttpResponse<String> window = get("/profiles/user:1?window=" + bad);
+      assertEquals(400, window.statusCode(), bad);
+      assertTrue(window.body().startsWith("{\"error\":\"bad_parameter\""), window.body());
+      assertTrue(window.body().endsWith("\"parameter\":\"window\"}"), window.body());
+    }
     HttpResponse<String> count = get("/segments/dk/count?limit=3");
     assertEquals(400, count.statusCode());
     assertTrue(count.body().contains("this route takes partial"), count.body());

@@ -248,7 +248,8 @@ class ProfileProtocolTest {
     set("b", "{\"country\":\"SE\"}");
     conn.send("segdump 0 1\r\n\r\n");
     String a =
-        "{\"country\":\"DK\",\"$events\":{\"buy\":{\"2026-11-20\":[1,2.0,4.0]}},\"$producers\":{\"p\":3}}";
+        "{\"country\":\"DK\",\"$events\":{\"buy\":{\"$first\":\"2026-11-20T10:00:00Z\","
+            + "\"$last\":\"2026-11-20T10:00:00Z\",\"2026-11-20\":[1,2.0,4.0]}},\"$producers\":{\"p\":3}}";
     assertEquals("PROFILE a " + a.length() + "\r\n", conn.readLine());
     assertEquals(a + "\r\n", conn.readLine());
     String next = conn.readLine();

@@ -180,6 +180,21 @@ public class ProfileJsonBenchmark {
     }
 
     @Override
+    public void bucket(int day, long count, double sum, double sumSquares, double min, double max) {
+      this.sum += day + count + Double.doubleToRawLongBits(sum) + Double.doubleToRawLongBits(max);
+    }
+
+    @Override
+    public void times(long firstMillis, long lastMillis) {
+      sum += firstMillis + lastMillis;
+    }
+
+    @Override
+    public void dimensionCount(String dimension, int day, String category, long count) {
+      sum += dimension.length() + day + category.length() + count;
+    }
+
+    @Override
     public void producer(byte[] utf8, int off, int len, long seq) {
       sum += len + seq;
     }

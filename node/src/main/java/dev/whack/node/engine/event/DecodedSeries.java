@@ -26,6 +26,15 @@ public final class DecodedSeries {
   private double[] sum = new double[64];
   private double[] sumSquares = new double[64];
 
+  /**
+   * Per bucket, min and max of its valued events: +inf and -inf (neutral) when none carried a
+   * value, NaN when they are not known ({@link SeriesCodec#UNKNOWN}), so a window's min and max are
+   * plain {@code Math.min}/{@code Math.max} folds that come out NaN exactly when one is unknown.
+   */
+  private double[] min = new double[64];
+
+  private double[] max = new double[64];
+
   /** Buckets decoded since the last clear, over every series. */
   private int size;
 
@@ -34,6 +43,8 @@ public final class DecodedSeries {
 
   private int[] length = new int[16];
   private int[] decodedStamp = new int[16];
+  private long[] firstMillis = new long[16];
+  private long[] lastMillis = new long[16];
   private int stamp = 1;
 
   /** Forgets every decoded series: the next reads decode from the profile then read. */
@@ -56,8 +67,14 @@ public final class DecodedSeries {
       first = Arrays.copyOf(first, cap);
       length = Arrays.copyOf(length, cap);
       decodedStamp = Arrays.copyOf(decodedStamp, cap);
+      firstMillis = Arrays.copyOf(firstMillis, cap);
+      lastMillis = Arrays.copyOf(lastMillis, cap);
     } else if (decodedStamp[eventId] == stamp) {
       return;
+    }
+    boolean legacy = SeriesCodec.legacy(b, pos);
+    if (!legacy) {
+      pos++;
     }
     int n = Bytes.varintInt(b, pos);
     pos = Bytes.next(b, pos);
@@ -67,23 +84,46 @@ public final class DecodedSeries {
       count = Arrays.copyOf(count, cap);
       sum = Arrays.copyOf(sum, cap);
       sumSquares = Arrays.copyOf(sumSquares, cap);
+      min = Arrays.copyOf(min, cap);
+      max = Arrays.copyOf(max, cap);
     }
     int d = 0;
     for (int i = size; i < size + n; i++) {
       d = i == size ? (int) Bytes.zigzag(b, pos) : d + Bytes.varintInt(b, pos);
       pos = Bytes.next(b, pos);
-      long countFlag = Bytes.varint(b, pos);
+      long word = Bytes.varint(b, pos);
       pos = Bytes.next(b, pos);
+      int kind = legacy ? SeriesCodec.legacyKind(word) : (int) (word & 3);
       day[i] = d;
-      count[i] = countFlag >>> 1;
-      if ((countFlag & 1) != 0) {
-        sum[i] = Bytes.float64(b, pos);
-        sumSquares[i] = Bytes.float64(b, pos + 8);
-        pos += 16;
-      } else {
+      count[i] = legacy ? word >>> 1 : word >>> 2;
+      if (kind == SeriesCodec.NONE) {
         sum[i] = 0;
         sumSquares[i] = 0;
+        min[i] = Double.POSITIVE_INFINITY;
+        max[i] = Double.NEGATIVE_INFINITY;
+      } else {
+        sum[i] = Bytes.float64(b, pos);
+        sumSquares[i] = Bytes.float64(b, pos + 8);
+        if (kind == SeriesCodec.ONE) {
+          min[i] = sum[i];
+          max[i] = sum[i];
+        } else if (kind == SeriesCodec.MANY) {
+          min[i] = Bytes.float64(b, pos + 16);
+          max[i] = Bytes.float64(b, pos + 24);
+        } else {
+          min[i] = Double.NaN;
+          max[i] = Double.NaN;
+        }
+        pos += SeriesCodec.payloadBytes(kind);
       }
+    }
+    if (legacy) {
+      firstMillis[eventId] = Days.startOf(day[size]);
+      lastMillis[eventId] = Days.startOf(day[size + n - 1]);
+    } else {
+      firstMillis[eventId] = Days.startOf(day[size]) + Bytes.zigzag(b, pos);
+      pos = Bytes.next(b, pos);
+      lastMillis[eventId] = Days.startOf(day[size + n - 1]) + Bytes.zigzag(b, pos);
     }
     first[eventId] = size;
     length[eventId] = n;
@@ -92,8 +132,8 @@ public final class DecodedSeries {
   }
 
   /**
-   * Count, sum and sum of squares of the decoded series of {@code eventId} over the last {@code
-   * days} days ending {@code today}.
+   * Count, sum, sum of squares, min and max of the decoded series of {@code eventId} over the last
+   * {@code days} days ending {@code today}.
    */
   public void window(int eventId, int today, int days, WindowResult out) {
     out.reset();
@@ -107,9 +147,21 @@ public final class DecodedSeries {
         out.count += count[i];
         out.sum += sum[i];
         out.sumSquares += sumSquares[i];
+        out.min = Math.min(out.min, min[i]);
+        out.max = Math.max(out.max, max[i]);
         out.nextChangeDay = Math.min(out.nextChangeDay, d + days);
       }
     }
+  }
+
+  /** Earliest event time of the decoded series of {@code eventId}, epoch ms. */
+  public long firstMillis(int eventId) {
+    return firstMillis[eventId];
+  }
+
+  /** Latest event time of the decoded series of {@code eventId}, epoch ms. */
+  public long lastMillis(int eventId) {
+    return lastMillis[eventId];
   }
 
   /**

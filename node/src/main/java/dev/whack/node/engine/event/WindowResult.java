@@ -13,6 +13,14 @@ public final class WindowResult {
   public double decayed;
 
   /**
+   * Smallest and largest value of the window's valued events: +inf and -inf when none carried a
+   * value, NaN when a day in the window has valued events whose min and max are not known.
+   */
+  public double min;
+
+  public double max;
+
+  /**
    * First day on which the aggregate can differ, {@link Integer#MAX_VALUE} if never (without
    * updates).
    */
@@ -29,6 +37,8 @@ public final class WindowResult {
     sum = 0;
     sumSquares = 0;
     decayed = 0;
+    min = Double.POSITIVE_INFINITY;
+    max = Double.NEGATIVE_INFINITY;
     nextChangeDay = Integer.MAX_VALUE;
     future = false;
     oldestCounted = Integer.MAX_VALUE;
@@ -37,6 +47,13 @@ public final class WindowResult {
   /** Mean of the event values, or NaN when the window is empty. */
   public double average() {
     return count == 0 ? Double.NaN : sum / count;
+  }
+
+  /**
+   * Whether {@link #min} and {@link #max} are values: some event carried one, and all are known.
+   */
+  public boolean hasMinMax() {
+    return min != Double.POSITIVE_INFINITY && !Double.isNaN(min);
   }
 
   /** Population variance of the event values, or NaN when the window is empty. */

@@ -39,6 +39,12 @@ sealed interface Ast {
 
   record Window(Fn fn, String event, long millis, int argPos, int pos) implements Ast {}
 
+  /**
+   * {@code first_time(e)} or {@code last_time(e)}: the first or last event time of a series, a
+   * timestamp (missing when the profile has no such series).
+   */
+  record SeriesTime(boolean last, String event, int pos) implements Ast {}
+
   /** {@code bucket(n)} or {@code bucket(n, "salt")}: the key's stable bucket in [0, n). */
   record Bucket(long buckets, String salt, int pos) implements Ast {}
 
@@ -123,6 +129,8 @@ sealed interface Ast {
     SUM,
     AVG,
     VARIANCE,
+    MIN,
+    MAX,
     DECAYED
   }
 }

@@ -245,6 +245,7 @@ public final class ExpressionCompiler {
       case Ast.Entered x -> Type.TIMESTAMP;
       case Ast.Share x -> Type.NUMBER;
       case Ast.Top x -> Type.STRING;
+      case Ast.SeriesTime x -> Type.TIMESTAMP;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -279,6 +280,7 @@ public final class ExpressionCompiler {
         Dimension d = dimension(x.dimension(), x.dimensionPos(), x.windowMillis(), x.argPos(), u);
         yield new Operand.Top(d, days(x.windowMillis()), halfLifeDays(x.halfLifeMillis()));
       }
+      case Ast.SeriesTime x -> new Operand.SeriesTime(x.last(), u.event(x.event(), x.pos()));
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
@@ -373,6 +375,7 @@ public final class ExpressionCompiler {
       case Ast.Entered x -> "a timestamp";
       case Ast.Share x -> "a number";
       case Ast.Top x -> "a string";
+      case Ast.SeriesTime x -> "a timestamp";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
       case Ast.InSegment x -> "in_segment(...)";

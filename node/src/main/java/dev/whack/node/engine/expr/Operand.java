@@ -272,6 +272,33 @@ abstract class Operand {
   }
 
   /**
+   * {@code first_time(e)} / {@code last_time(e)}: the series' first or last event time, a
+   * timestamp; missing without the series. It changes only with an update of the series (the times
+   * outlive the days they fell on), so it needs no validity of its own: a comparison with {@code
+   * now()} adds the instant it flips.
+   */
+  static final class SeriesTime extends Operand {
+    final boolean last;
+    final int eventId;
+
+    SeriesTime(boolean last, int eventId) {
+      this.last = last;
+      this.eventId = eventId;
+    }
+
+    @Override
+    int load(EvalContext c, int slot) {
+      int pos = c.view.series(eventId);
+      if (pos < 0) {
+        return EvalContext.MISSING;
+      }
+      DecodedSeries series = c.series(eventId, pos);
+      c.lng[slot] = last ? series.lastMillis(eventId) : series.firstMillis(eventId);
+      return EvalContext.TIMESTAMP;
+    }
+  }
+
+  /**
    * A window function over an event series; lowers "valid until" to the next midnight it changes.
    */
   static final class Window extends Operand {
@@ -318,7 +345,7 @@ abstract class Operand {
             c.dbl[slot] = 0;
             yield EvalContext.FLOAT;
           }
-          case AVG, VARIANCE -> EvalContext.MISSING;
+          case AVG, VARIANCE, MIN, MAX -> EvalContext.MISSING;
         };
       }
       DecodedSeries series = c.series(eventId, pos);
@@ -338,6 +365,13 @@ abstract class Operand {
         }
         case DECAYED -> {
           c.dbl[slot] = w.decayed;
+          return EvalContext.FLOAT;
+        }
+        case MIN, MAX -> {
+          if (!w.hasMinMax()) {
+            return EvalContext.MISSING; // no valued event in the window, or one day's not known
+          }
+          c.dbl[slot] = fn == Ast.Fn.MIN ? w.min : w.max;
           return EvalContext.FLOAT;
         }
         case AVG -> {

@@ -288,7 +288,17 @@ final class Parser {
         expect(Kind.RPAREN, "')' to close exists(");
         return new Ast.Exists(attr.text(), name.pos());
       }
-      case "count", "sum", "avg", "variance", "decayed" -> {
+      case "first_time", "last_time" -> {
+        Token event = next();
+        if (event.kind() != Kind.IDENT && event.kind() != Kind.STRING) {
+          throw new ExpressionException(
+              event.pos(),
+              "expected an event name in " + name.text() + "(...), found " + event.describe());
+        }
+        expect(Kind.RPAREN, "')' to close " + name.text() + "(");
+        return new Ast.SeriesTime(name.text().equals("last_time"), event.text(), name.pos());
+      }
+      case "count", "sum", "avg", "variance", "min", "max", "decayed" -> {
         Ast.Fn fn = Ast.Fn.valueOf(name.text().toUpperCase(java.util.Locale.ROOT));
         Token event = next();
         if (event.kind() != Kind.IDENT && event.kind() != Kind.STRING) {
@@ -414,8 +424,8 @@ final class Parser {
               name.pos(),
               "unknown function '"
                   + name.text()
-                  + "' (known: now, exists, count, sum, avg, variance, decayed, bucket,"
-                  + " in_segment, entered, time_in, share, top)");
+                  + "' (known: now, exists, count, sum, avg, variance, min, max, decayed,"
+                  + " first_time, last_time, bucket, in_segment, entered, time_in, share, top)");
     }
   }
 }

@@ -1,8 +1,10 @@
 package dev.whack.node.engine.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.Timestamps;
+import dev.whack.proto.DayBucket;
 import dev.whack.proto.Value;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -65,19 +67,51 @@ public final class JsonWriting {
   }
 
   /**
-   * One bucket: {@code [count]} when sum and sum of squares are zero, else {@code [count, sum,
-   * sumSquares]}.
+   * One bucket: {@code [count]} when no event carried a value (kind NONE), {@code [count, sum,
+   * sumSquares]} when the sums say all there is, else {@code [count, sum, sumSquares, min, max]}
+   * ({@link SeriesCodec#writesMinMax}).
    */
-  public static void bucket(JsonGenerator g, long count, double sum, double sumSquares)
+  public static void bucket(
+      JsonGenerator g, long count, int kind, double sum, double sumSquares, double min, double max)
       throws IOException {
     g.writeStartArray();
     g.writeNumber(count);
-    // Raw bits, so that -0.0 (which equals 0) is still written and reads back as -0.0.
-    if (Double.doubleToRawLongBits(sum) != 0 || Double.doubleToRawLongBits(sumSquares) != 0) {
+    if (kind != SeriesCodec.NONE) {
       floatValue(g, sum);
       floatValue(g, sumSquares);
+      if (SeriesCodec.writesMinMax(kind, count, sum, sumSquares)) {
+        floatValue(g, min);
+        floatValue(g, max);
+      }
     }
     g.writeEndArray();
+  }
+
+  /** One protobuf bucket as Profile JSON writes it (docs/profiles.md). */
+  public static void bucket(JsonGenerator g, DayBucket d) throws IOException {
+    g.writeStartArray();
+    g.writeNumber(d.getCount());
+    // Raw bits, so that -0.0 (which equals 0) is still written and reads back as -0.0.
+    if (Double.doubleToRawLongBits(d.getSum()) != 0
+        || Double.doubleToRawLongBits(d.getSumSquares()) != 0
+        || d.hasMin()) {
+      floatValue(g, d.getSum());
+      floatValue(g, d.getSumSquares());
+      if (d.hasMin()) {
+        floatValue(g, d.getMin());
+        floatValue(g, d.getMax());
+      }
+    }
+    g.writeEndArray();
+  }
+
+  /** A series' first and last times, as the {@code "$first"} and {@code "$last"} members. */
+  public static void seriesTimes(JsonGenerator g, long firstMillis, long lastMillis)
+      throws IOException {
+    g.writeFieldName("$first");
+    timestampValue(g, firstMillis);
+    g.writeFieldName("$last");
+    timestampValue(g, lastMillis);
   }
 
   static void value(JsonGenerator g, Value v) throws IOException {

@@ -105,16 +105,41 @@ public final class ProfileJson {
       sink.event(p.currentName());
       p.nextToken();
       JsonReading.expect(p, JsonToken.START_OBJECT, "an object of day buckets");
+      long first = 0;
+      int times = 0; // bit 0: "$first" seen, bit 1: "$last"
       while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String member = p.currentName();
+        if (member.equals("$first") || member.equals("$last")) {
+          int bit = member.equals("$first") ? 1 : 2;
+          if ((times & bit) != 0) {
+            throw JsonReading.fail(p, "duplicate member " + member);
+          }
+          p.nextToken();
+          long t = seriesTime(p, member);
+          if (bit == 1) {
+            first = t;
+          } else if ((times & 1) == 0) {
+            throw JsonReading.fail(p, "\"$last\" without \"$first\" before it");
+          } else {
+            sink.times(first, t);
+          }
+          times |= bit;
+          continue;
+        }
+        if (times == 1) {
+          throw JsonReading.fail(p, "\"$first\" without \"$last\" after it");
+        }
         int day;
         try {
-          day = Timestamps.parseDay(p.currentName());
+          day = Timestamps.parseDay(member);
         } catch (IllegalArgumentException e) {
           throw JsonReading.fail(p, "bucket day " + e.getMessage());
         }
         p.nextToken();
         JsonReading.expect(
-            p, JsonToken.START_ARRAY, "a bucket [count] or [count, sum, sumSquares]");
+            p,
+            JsonToken.START_ARRAY,
+            "a bucket [count], [count, sum, sumSquares] or [count, sum, sumSquares, min, max]");
         p.nextToken();
         long count = JsonReading.longValue(p);
         double sum = 0;
@@ -124,11 +149,34 @@ public final class ProfileJson {
           p.nextToken();
           squares = JsonReading.finiteDouble(p);
           if (p.nextToken() != JsonToken.END_ARRAY) {
-            throw JsonReading.fail(p, "a bucket has one or three numbers");
+            double min = JsonReading.finiteDouble(p);
+            p.nextToken();
+            double max = JsonReading.finiteDouble(p);
+            if (p.nextToken() != JsonToken.END_ARRAY) {
+              throw JsonReading.fail(p, "a bucket has one, three or five numbers");
+            }
+            sink.bucket(day, count, sum, squares, min, max);
+            continue;
           }
         }
         sink.bucket(day, count, sum, squares);
       }
+      if (times == 1) {
+        throw JsonReading.fail(p, "\"$first\" without \"$last\" after it");
+      }
+    }
+  }
+
+  /** A series' {@code "$first"} or {@code "$last"}: a timestamp-shaped string. */
+  private static long seriesTime(JsonParser p, String member) throws IOException {
+    String text = p.currentToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+    if (text == null || !Timestamps.looksLikeTimestamp(text)) {
+      throw JsonReading.fail(p, member + " to be a timestamp like \"2026-11-20T10:00:00Z\"");
+    }
+    try {
+      return Timestamps.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw JsonReading.fail(p, member + " " + e.getMessage());
     }
   }
 
@@ -271,6 +319,23 @@ public final class ProfileJson {
     }
 
     @Override
+    public void bucket(int day, long count, double sum, double sumSquares, double min, double max) {
+      event.addBuckets(
+          DayBucket.newBuilder()
+              .setDay(day)
+              .setCount(count)
+              .setSum(sum)
+              .setSumSquares(sumSquares)
+              .setMin(min)
+              .setMax(max));
+    }
+
+    @Override
+    public void times(long firstMillis, long lastMillis) {
+      event.setFirstMillis(firstMillis).setLastMillis(lastMillis);
+    }
+
+    @Override
     public void producer(byte[] utf8, int off, int len, long seq) {
       producer(string(utf8, off, len), seq);
     }
@@ -308,9 +373,12 @@ public final class ProfileJson {
       g.writeObjectFieldStart("$events");
       for (EventSeries s : profile.getEventsList()) {
         g.writeObjectFieldStart(s.getName());
+        if (s.hasFirstMillis()) {
+          JsonWriting.seriesTimes(g, s.getFirstMillis(), s.getLastMillis());
+        }
         for (DayBucket d : s.getBucketsList()) {
           g.writeFieldName(JsonWriting.day(d.getDay()));
-          JsonWriting.bucket(g, d.getCount(), d.getSum(), d.getSumSquares());
+          JsonWriting.bucket(g, d);
         }
         g.writeEndObject();
       }

@@ -278,7 +278,11 @@ public final class ProfileJsonReader extends ByteJsonReader {
     nameCount = scope;
   }
 
-  /** One series: {@code "YYYY-MM-DD": [count]} or {@code [count, sum, sumSquares]} per day. */
+  /**
+   * One series: {@code "YYYY-MM-DD": [count]}, {@code [count, sum, sumSquares]} or {@code [count,
+   * sum, sumSquares, min, max]} per day, and {@code "$first"} then {@code "$last"} (timestamps)
+   * together anywhere among them.
+   */
   private void series() {
     expect('{');
     ws();
@@ -286,9 +290,38 @@ public final class ProfileJsonReader extends ByteJsonReader {
       return;
     }
     int n = 0;
+    int times = 0; // bit 0: "$first" read, bit 1: "$last"
+    long first = 0;
     do {
       ws();
       name();
+      if (strLen > 0 && str[strOff] == '$') {
+        int bit = nameIs(FIRST) ? 1 : nameIs(LAST) ? 2 : 0;
+        if (bit == 0 || (times & bit) != 0 || bit == 2 && times != 1) {
+          throw decline();
+        }
+        colon();
+        if (pos >= end || b[pos] != '"') {
+          throw decline();
+        }
+        string();
+        if (!Timestamps.looksLikeTimestamp(view.bind(str, strOff, strLen))) {
+          throw decline();
+        }
+        long t = Timestamps.parse(view);
+        memberEnd();
+        if (bit == 1) {
+          first = t;
+        } else {
+          sink.times(first, t);
+        }
+        times |= bit;
+        ws();
+        continue;
+      }
+      if (times == 1) {
+        throw decline();
+      }
       int day = Timestamps.parseDay(view.bind(str, strOff, strLen));
       for (int i = 0; i < n; i++) {
         if (days[i] == day) {
@@ -306,6 +339,9 @@ public final class ProfileJsonReader extends ByteJsonReader {
       ws();
       double sum = 0;
       double squares = 0;
+      boolean minMax = false;
+      double min = 0;
+      double max = 0;
       if (take(',')) {
         ws();
         sum = floating();
@@ -314,13 +350,39 @@ public final class ProfileJsonReader extends ByteJsonReader {
         ws();
         squares = floating();
         ws();
+        if (take(',')) {
+          ws();
+          min = floating();
+          ws();
+          expect(',');
+          ws();
+          max = floating();
+          ws();
+          minMax = true;
+        }
       }
       expect(']');
       memberEnd();
-      sink.bucket(day, count, sum, squares);
+      if (minMax) {
+        sink.bucket(day, count, sum, squares, min, max);
+      } else {
+        sink.bucket(day, count, sum, squares);
+      }
       ws();
     } while (take(','));
     expect('}');
+    if (times == 1) {
+      throw decline();
+    }
+  }
+
+  private static final byte[] FIRST = "$first".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] LAST = "$last".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /** Whether the name just read is {@code ascii}. */
+  private boolean nameIs(byte[] ascii) {
+    return strLen == ascii.length
+        && Arrays.equals(str, strOff, strOff + strLen, ascii, 0, ascii.length);
   }
 
   /** {@code "$producers"}: producer -> sequence number. */

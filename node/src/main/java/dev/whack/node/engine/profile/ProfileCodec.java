@@ -31,7 +31,8 @@ import java.util.Arrays;
  * varint keyLength, key bytes
  * varint attributeCount, then per attribute (in first-set order):
  *     varint nameId, byte type ({@link ValueType}), payload
- * varint seriesCount, then per series: varint eventId, series ({@link SeriesCodec})
+ * varint seriesCount, then per series: varint eventId, series ({@link SeriesCodec}: buckets with
+ *     min and max where kept, first and last event time; or the older layout, read alike)
  * varint markCount, then per producer mark: varint nameLength, producer name (UTF-8),
  *     varint seq, zigzag varint second (epoch) the mark last advanced
  * dimensions section, only when the profile counts in a dimension ({@link DimensionSection})
@@ -261,14 +262,23 @@ public final class ProfileCodec {
     for (int i = 0; i < n; i++) {
       int id = Bytes.varintInt(blob, pos);
       pos = series.load(blob, Bytes.next(blob, pos));
-      EventSeries.Builder s = EventSeries.newBuilder().setName(dict.events().name(id));
+      EventSeries.Builder s =
+          EventSeries.newBuilder()
+              .setName(dict.events().name(id))
+              .setFirstMillis(series.firstMillis())
+              .setLastMillis(series.lastMillis());
       for (int j = 0; j < series.size(); j++) {
-        s.addBuckets(
+        DayBucket.Builder d =
             DayBucket.newBuilder()
                 .setDay(series.day(j))
                 .setCount(series.count(j))
                 .setSum(series.sum(j))
-                .setSumSquares(series.sumSquares(j)));
+                .setSumSquares(series.sumSquares(j));
+        if (SeriesCodec.writesMinMax(
+            series.kind(j), series.count(j), series.sum(j), series.sumSquares(j))) {
+          d.setMin(series.min(j)).setMax(series.max(j));
+        }
+        s.addBuckets(d);
       }
       p.addEvents(s);
     }
@@ -480,9 +490,17 @@ public final class ProfileCodec {
         int id = Bytes.varintInt(blob, pos);
         pos = series.load(blob, Bytes.next(blob, pos));
         g.writeObjectFieldStart(dict.events().name(id));
+        JsonWriting.seriesTimes(g, series.firstMillis(), series.lastMillis());
         for (int j = 0; j < series.size(); j++) {
           g.writeFieldName(JsonWriting.day(series.day(j)));
-          JsonWriting.bucket(g, series.count(j), series.sum(j), series.sumSquares(j));
+          JsonWriting.bucket(
+              g,
+              series.count(j),
+              series.kind(j),
+              series.sum(j),
+              series.sumSquares(j),
+              series.min(j),
+              series.max(j));
         }
         g.writeEndObject();
       }

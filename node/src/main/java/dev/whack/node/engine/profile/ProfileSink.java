@@ -53,7 +53,10 @@ public interface ProfileSink {
   /** Names the event series the next buckets belong to. */
   void event(String name);
 
-  /** One day bucket of the current event series; days of one series may come in any order. */
+  /**
+   * One day bucket of the current event series without min and max (docs/profiles.md says what that
+   * means); days of one series may come in any order.
+   */
   void bucket(int day, long count, double sum, double sumSquares);
 
   /**
@@ -61,6 +64,12 @@ public interface ProfileSink {
    * A dimension the node does not define (or a numeric bucket it does not have) is not kept.
    */
   void dimensionCount(String dimension, int day, String category, long count);
+
+  /** One day bucket with the min and max of its valued events. */
+  void bucket(int day, long count, double sum, double sumSquares, double min, double max);
+
+  /** The current event series' first and last event times, epoch ms. */
+  void times(long firstMillis, long lastMillis);
 
   void producer(byte[] utf8, int off, int len, long seq);
 

@@ -313,8 +313,29 @@ public final class ProfileWriter {
         throw new InvalidProfileException("event series \"" + s.getName() + "\" appears twice");
       }
       sink.event(s.getName());
+      if (s.hasFirstMillis() != s.hasLastMillis()) {
+        throw new InvalidProfileException(
+            "event series \""
+                + s.getName()
+                + "\" has first_millis or last_millis without the other");
+      }
+      if (s.hasFirstMillis()) {
+        sink.times(s.getFirstMillis(), s.getLastMillis());
+      }
       for (DayBucket d : s.getBucketsList()) {
-        sink.bucket(d.getDay(), d.getCount(), d.getSum(), d.getSumSquares());
+        if (d.hasMin() != d.hasMax()) {
+          throw new InvalidProfileException(
+              "event series \""
+                  + s.getName()
+                  + "\" has min or max without the other on day "
+                  + d.getDay());
+        }
+        if (d.hasMin()) {
+          sink.bucket(
+              d.getDay(), d.getCount(), d.getSum(), d.getSumSquares(), d.getMin(), d.getMax());
+        } else {
+          sink.bucket(d.getDay(), d.getCount(), d.getSum(), d.getSumSquares());
+        }
       }
       if (s.getBucketsCount() == 0) {
         Names.check("event", s.getName());
@@ -441,6 +462,9 @@ public final class ProfileWriter {
     private int eventLen;
     private boolean eventChecked;
     private int eventSeries; // its series entry, -1 until its first bucket
+    private boolean timesGiven; // the series' first and last times, when the document gives them
+    private long firstGiven;
+    private long lastGiven;
 
     // the elements of the set being given: a varint length and the UTF-8 bytes each
     private final ByteSink elements = new ByteSink(64);
@@ -619,6 +643,7 @@ public final class ProfileWriter {
       eventLen = len;
       eventChecked = false;
       eventSeries = -1;
+      timesGiven = false;
     }
 
     @Override
@@ -627,6 +652,7 @@ public final class ProfileWriter {
       eventBytes = null;
       eventChecked = false;
       eventSeries = -1;
+      timesGiven = false;
     }
 
     private String eventName() {
@@ -635,6 +661,54 @@ public final class ProfileWriter {
 
     @Override
     public void bucket(int day, long count, double sum, double sumSquares) {
+      checkBucket(day, count, sum, sumSquares);
+      int kind = SeriesCodec.kindWithout(count, sum, sumSquares);
+      seriesBuilder().add(day, count, kind, sum, sumSquares, sum, sum);
+    }
+
+    @Override
+    public void bucket(int day, long count, double sum, double sumSquares, double min, double max) {
+      checkBucket(day, count, sum, sumSquares);
+      if (!Double.isFinite(min) || !Double.isFinite(max) || min > max) {
+        throw new InvalidProfileException(
+            "event series \""
+                + eventName()
+                + "\" has a min above its max, or one not finite, on day "
+                + day);
+      }
+      seriesBuilder()
+          .add(day, count, SeriesCodec.kindWith(sum, min, max), sum, sumSquares, min, max);
+    }
+
+    @Override
+    public void times(long firstMillis, long lastMillis) {
+      if (firstMillis > lastMillis
+          || firstMillis < Timestamps.MIN_MILLIS
+          || lastMillis > Timestamps.MAX_MILLIS) {
+        throw new InvalidProfileException(
+            "event series \""
+                + eventName()
+                + "\" has a first time after its last, or one outside years 0000..9999");
+      }
+      timesGiven = true;
+      firstGiven = firstMillis;
+      lastGiven = lastMillis;
+      if (eventSeries >= 0) {
+        builderFor(eventSeries).times(firstMillis, lastMillis);
+      }
+    }
+
+    private SeriesBuilder seriesBuilder() {
+      if (eventSeries < 0) {
+        eventSeries = seriesOf(eventString, eventBytes, eventOff, eventLen);
+        if (timesGiven) {
+          builderFor(eventSeries).times(firstGiven, lastGiven);
+        }
+      }
+      return builderFor(eventSeries);
+    }
+
+    private void checkBucket(int day, long count, double sum, double sumSquares) {
       if (!eventChecked) {
         check("event", eventString, eventBytes, eventOff, eventLen);
         eventChecked = true;
@@ -642,6 +716,15 @@ public final class ProfileWriter {
       if (count < 0) {
         throw new InvalidProfileException(
             "event series \"" + eventName() + "\" has a negative count on day " + day);
+      }
+      if (count > SeriesCodec.MAX_COUNT) {
+        throw new InvalidProfileException(
+            "event series \""
+                + eventName()
+                + "\" has a count above "
+                + SeriesCodec.MAX_COUNT
+                + " on day "
+                + day);
       }
       if (!Double.isFinite(sum) || !Double.isFinite(sumSquares)) {
         throw new InvalidProfileException(
@@ -655,10 +738,6 @@ public final class ProfileWriter {
                 + day
                 + ", more than a day in the future");
       }
-      if (eventSeries < 0) {
-        eventSeries = seriesOf(eventString, eventBytes, eventOff, eventLen);
-      }
-      builderFor(eventSeries).add(day, count, sum, sumSquares);
     }
 
     @Override
@@ -1454,22 +1533,17 @@ public final class ProfileWriter {
               + time
               + " ms is more than a day in the future");
     }
-    double sum = 0;
-    double squares = 0;
-    if (u.eventHasValue[k]) {
-      sum = u.eventValue[k];
-      squares = sum * sum;
-      if (!Double.isFinite(squares)) {
-        throw new InvalidProfileException(
-            "event \"" + u.string(nameText) + "\" has a value too large to square");
-      }
+    double value = u.eventValue[k];
+    if (u.eventHasValue[k] && !Double.isFinite(value * value)) {
+      throw new InvalidProfileException(
+          "event \"" + u.string(nameText) + "\" has a value too large to square");
     }
     if (day < today - retentionDays) {
       return; // older than retention: acknowledged, nothing to keep
     }
     int i = seriesOf(u.textJava[nameText], u.text, u.textOff[nameText], u.textLen[nameText]);
     int id = seriesEvent[i];
-    builderFor(i).add(day, 1, sum, squares);
+    builderFor(i).addEvent(day, time, u.eventHasValue[k], value);
     if (u.eventPropCount[k] > 0 && !dimensions.isEmpty()) {
       countProperties(u, k, day);
     }

@@ -2,6 +2,7 @@ package dev.whack.node.engine.profile;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.proto.Profile;
 
 /**
@@ -112,18 +113,31 @@ public final class RenderedSize {
       int id = Bytes.varintInt(blob, pos);
       pos = Bytes.next(blob, pos);
       total += ENTRY_BYTES + nameBytes(events.name(id));
+      boolean legacy = SeriesCodec.legacy(blob, pos);
+      if (!legacy) {
+        pos++;
+      }
+      // "$first":"...","$last":"..." or the two sint64 fields (an older series' are derived from
+      // its days, and written alike)
+      total += 2 * (ENTRY_BYTES + TIMESTAMP_BYTES + 8);
       int buckets = Bytes.varintInt(blob, pos);
       pos = Bytes.next(blob, pos);
       for (int j = 0; j < buckets; j++) {
         pos = Bytes.next(blob, pos); // the day
-        boolean valued = (blob[pos] & 1) != 0; // the low bit of (count << 1 | hasValues)
+        long word = Bytes.varint(blob, pos);
+        int kind = legacy ? SeriesCodec.legacyKind(word) : (int) (word & 3);
         pos = Bytes.next(blob, pos);
-        // "day":[count] or "day":[count,sum,sumSquares] with the comma after it.
+        // "day":[count], [count,sum,sumSquares] or [count,sum,sumSquares,min,max] with the comma
+        // after it; min and max are written for some ONE buckets too, so any valued one counts
+        // them.
         total += DAY_BYTES + LONG_BYTES + 4;
-        if (valued) {
-          total += 2 * (DOUBLE_BYTES + 1);
-          pos += 16;
+        if (kind != SeriesCodec.NONE) {
+          total += 4 * (DOUBLE_BYTES + 1);
+          pos += SeriesCodec.payloadBytes(kind);
         }
+      }
+      if (!legacy) {
+        pos = Bytes.next(blob, Bytes.next(blob, pos));
       }
     }
     n = Bytes.varintInt(blob, pos);

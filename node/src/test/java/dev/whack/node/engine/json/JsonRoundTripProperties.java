@@ -40,14 +40,23 @@ class JsonRoundTripProperties {
     if (r.nextBoolean()) {
       EventSeries.Builder s = EventSeries.newBuilder().setName("e" + r.nextInt(3));
       int day = 20_000 + r.nextInt(10);
+      if (r.nextBoolean()) { // first and last times, both or neither
+        long first = day * 86_400_000L - r.nextInt(1_000_000_000);
+        s.setFirstMillis(first).setLastMillis(first + r.nextInt(1_000_000_000));
+      }
       for (int i = 0; i < 1 + r.nextInt(4); i++) {
-        boolean valued = r.nextBoolean();
-        s.addBuckets(
+        int kind = r.nextInt(3); // no value, sums alone, sums with min and max
+        DayBucket.Builder b =
             DayBucket.newBuilder()
                 .setDay(day)
                 .setCount(1 + r.nextInt(100))
-                .setSum(valued ? r.nextDouble() * 1e6 - 5e5 : 0)
-                .setSumSquares(valued ? r.nextDouble() * 1e9 : 0));
+                .setSum(kind > 0 ? r.nextDouble() * 1e6 - 5e5 : 0)
+                .setSumSquares(kind > 0 ? r.nextDouble() * 1e9 : 0);
+        if (kind == 2) {
+          double min = r.nextDouble() * 100 - 50;
+          b.setMin(min).setMax(r.nextBoolean() ? min : min + r.nextDouble() * 100);
+        }
+        s.addBuckets(b);
         day += 1 + r.nextInt(5);
       }
       p.addEvents(s);

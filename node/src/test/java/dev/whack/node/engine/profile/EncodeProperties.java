@@ -91,16 +91,28 @@ class EncodeProperties {
     for (int s = 0; s < series; s++) {
       EventSeries.Builder e = EventSeries.newBuilder().setName("e" + (s * 50 + r.nextInt(50)));
       int day = today - 60 + r.nextInt(10);
+      // The canonical form a node writes: times always (the first possibly before the oldest
+      // day, as after pruning), min and max exactly where the sums do not say them.
+      long first = Days.startOf(day) - (r.nextBoolean() ? 0 : wide(r) % (100L * 86_400_000));
+      int lastDay = day;
       for (int b = 0; b < 1 + r.nextInt(8) && day <= today; b++) {
-        boolean valued = r.nextBoolean();
-        e.addBuckets(
+        int kind = r.nextInt(3); // no value, sums alone, sums with min and max
+        long count = Math.max(1, wide(r) >>> 2); // up to SeriesCodec.MAX_COUNT
+        DayBucket.Builder d =
             DayBucket.newBuilder()
                 .setDay(day)
-                .setCount(1 + wide(r) / 2)
-                .setSum(valued ? r.nextDouble() : 0)
-                .setSumSquares(valued ? r.nextDouble() : 0));
+                .setCount(count)
+                .setSum(kind > 0 ? 1 + r.nextDouble() : 0)
+                .setSumSquares(kind > 0 ? r.nextDouble() : 0);
+        if (kind == 2 && count > 1) {
+          double min = r.nextDouble();
+          d.setMin(min).setMax(min + r.nextDouble());
+        }
+        e.addBuckets(d);
+        lastDay = day;
         day += 1 + r.nextInt(9);
       }
+      e.setFirstMillis(first).setLastMillis(Days.startOf(lastDay) + r.nextInt(86_400_000));
       p.addEvents(e);
     }
     for (int m = 0; m < r.nextInt(3); m++) {

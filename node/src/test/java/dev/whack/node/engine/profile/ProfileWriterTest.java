@@ -110,8 +110,11 @@ class ProfileWriterTest {
                 + "{\"name\":\"buy\",\"value\":3.0},"
                 + "{\"name\":\"buy\",\"time\":\"2026-11-19T23:59:59Z\"},"
                 + "{\"name\":\"buy\",\"time\":\"2026-01-01T00:00:00Z\"}]}");
+    // min and max of the valued events only; the first and last times to the millisecond
     assertEquals(
-        "{\"$events\":{\"buy\":{\"2026-11-19\":[1],\"2026-11-20\":[2,5.0,13.0]}}}", json(blob));
+        "{\"$events\":{\"buy\":{\"$first\":\"2026-11-19T23:59:59Z\",\"$last\":\"2026-11-20T10:00:00Z\","
+            + "\"2026-11-19\":[1],\"2026-11-20\":[2,5.0,13.0,2.0,3.0]}}}",
+        json(blob));
   }
 
   @Test
@@ -124,9 +127,34 @@ class ProfileWriterTest {
   @Test
   void shouldRoundTripADumpWithEventsAndMarks() {
     String in =
-        "{\"a\":\"b\",\"$events\":{\"buy\":{\"2026-11-01\":[3,6.0,14.0],\"2026-11-20\":[1]}},"
-            + "\"$producers\":{\"p\":9}}";
+        "{\"a\":\"b\",\"$events\":{\"buy\":{\"$first\":\"2026-10-30T08:00:00.125Z\","
+            + "\"$last\":\"2026-11-20T09:00:00Z\",\"2026-11-01\":[3,6.0,14.0,1.0,3.0],"
+            + "\"2026-11-19\":[3,5.0,25.0],\"2026-11-20\":[1]}},\"$producers\":{\"p\":9}}";
     assertEquals(in, json(put(in)));
+  }
+
+  @Test
+  void shouldReadADumpWrittenBeforeMinMaxAndTimesWithTheirDocumentedDefaults() {
+    // [count, sum, sumSquares] of several events: min and max unknown; of one event: its value;
+    // no times: the midnights of the oldest and newest days.
+    String in = "{\"$events\":{\"buy\":{\"2026-11-01\":[3,6.0,14.0],\"2026-11-20\":[1,4.0,16.0]}}}";
+    assertEquals(
+        "{\"$events\":{\"buy\":{\"$first\":\"2026-11-01T00:00:00Z\",\"$last\":\"2026-11-20T00:00:00Z\","
+            + "\"2026-11-01\":[3,6.0,14.0],\"2026-11-20\":[1,4.0,16.0]}}}",
+        json(put(in)));
+  }
+
+  @Test
+  void shouldKeepAValueOfZeroApartFromNoValue() {
+    byte[] blob =
+        apply(null, "{\"events\":[{\"name\":\"buy\",\"value\":0.0},{\"name\":\"view\"}]}");
+    String out = json(blob);
+    assertTrue(
+        out.contains(
+            "\"buy\":{\"$first\":\"2026-11-20T10:00:00Z\",\"$last\":\"2026-11-20T10:00:00Z\",\"2026-11-20\":[1,0.0,0.0,0.0,0.0]}"),
+        out);
+    assertTrue(out.contains("\"2026-11-20\":[1]}"), out);
+    assertEquals(out, json(put(out)));
   }
 
   @Test

@@ -108,15 +108,24 @@ class RenderedSizeProperties {
     int today = Days.dayOf(NOW);
     for (String event : events) {
       EventSeries.Builder e = EventSeries.newBuilder().setName(event);
+      if (r.nextBoolean()) { // the widest times: years apart from their days
+        e.setFirstMillis(Timestamps.MIN_MILLIS).setLastMillis(Timestamps.MAX_MILLIS);
+      }
       int day = today - 60 + r.nextInt(10);
       for (int b = r.nextInt(8); b >= 0 && day <= today; b--) {
         boolean valued = r.nextBoolean();
-        e.addBuckets(
+        DayBucket.Builder d =
             DayBucket.newBuilder()
                 .setDay(day)
-                .setCount(1 + (wide(r) & Long.MAX_VALUE) / 2)
+                .setCount(Math.max(1, (wide(r) & Long.MAX_VALUE) >>> 2)) // up to MAX_COUNT
                 .setSum(valued ? awkwardDouble(r) : 0)
-                .setSumSquares(valued ? awkwardDouble(r) : 0));
+                .setSumSquares(valued ? awkwardDouble(r) : 0);
+        if (valued && r.nextBoolean()) {
+          double a = awkwardDouble(r);
+          double b2 = awkwardDouble(r);
+          d.setMin(Math.min(a, b2)).setMax(Math.max(a, b2));
+        }
+        e.addBuckets(d);
         day += 1 + r.nextInt(9);
       }
       p.addEvents(e);
