@@ -6,10 +6,10 @@ package dev.whack.node.engine.profile;
  * objects per update (a gRPC item, a memcached {@code update ... proto}, a Kafka record).
  *
  * <p>It takes only the plain forms: each field once where protobuf has one (a second name, value,
- * delta, producer or seq is merged by protobuf-java's rules), a typed value, no event properties,
- * valid UTF-8 in every string. For anything else, every malformed update included, it declines
- * ({@link #read} returns false) and the caller reads the bytes with protobuf-java, whose answer or
- * error is the reference; so the two readers never disagree (UpdateProtobufReaderProperties).
+ * delta, producer or seq is merged by protobuf-java's rules), a typed value, valid UTF-8 in every
+ * string. For anything else, every malformed update included, it declines ({@link #read} returns
+ * false) and the caller reads the bytes with protobuf-java, whose answer or error is the reference;
+ * so the two readers never disagree (UpdateProtobufReaderProperties).
  *
  * <p>Not thread-safe: one per thread (the engine's worker).
  */
@@ -224,7 +224,7 @@ public final class UpdateProtobufReader {
     }
   }
 
-  /** {@code Event{name, time_millis?, value?}}; one with properties is declined. */
+  /** {@code Event{name, time_millis?, value?, properties*}}. */
   private void event(int end, UpdateOps ops) {
     int name = -1;
     boolean hasTime = false;
@@ -251,7 +251,12 @@ public final class UpdateProtobufReader {
           hasValue = true;
           value = fixed64(type, end);
         }
-        case 4 -> throw decline(); // properties: protobuf-java checks them
+        case 4 -> {
+          // a property is read as a set attribute is, then handed to this event
+          int from = ops.setCount();
+          attribute(message(type, end), ops);
+          ops.setsToEventProperties(from);
+        }
         default -> skip(type, end);
       }
     }
