@@ -90,16 +90,32 @@ final class CategoryTable {
     }
   }
 
-  /** Restores the values a snapshot kept, in their order (ids 1, 2, ...), into an empty table. */
+  /**
+   * Restores the values a snapshot kept, in their order (ids 1, 2, ...): into an empty table, or
+   * one that holds a first part of them (a snapshot lists them once before its profiles and again,
+   * grown, after them), whose ids they keep.
+   *
+   * @throws IllegalStateException when the table holds another value under one of those ids
+   */
   synchronized void restore(List<String> values) {
-    for (String v : values) {
+    String[] held = state.labels;
+    for (int i = 0; i < values.size(); i++) {
+      int id = i + 1;
+      if (id < held.length) {
+        if (!held[id].equals(values.get(i))) {
+          throw new IllegalStateException(
+              "category " + id + " is " + held[id] + " here, " + values.get(i) + " restored");
+        }
+        continue;
+      }
       if (state.values.length > max) {
         return;
       }
-      byte[] b = bytes(v);
-      if (find(b, 0, b.length) < 0) {
-        add(state, b);
+      byte[] b = bytes(values.get(i));
+      if (find(b, 0, b.length) >= 0) {
+        throw new IllegalStateException("category " + values.get(i) + " is restored twice");
       }
+      add(state, b);
     }
   }
 
