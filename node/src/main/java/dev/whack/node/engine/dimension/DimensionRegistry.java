@@ -12,8 +12,8 @@ import java.util.Map;
  * <p>Ids are handed out once and never reused: a profile keeps the data of a dropped (or redefined)
  * dimension until its next write, and must never read it as a newer dimension's.
  *
- * <p>Concurrency: define and drop serialize on this object's monitor; {@link #current()} is a
- * volatile read.
+ * <p>Concurrency: define, drop and the restore's calls serialize on this object's monitor, which
+ * also guards the learned values held for later; {@link #current()} is a volatile read.
  */
 public final class DimensionRegistry {
   /** The dimensions in force at one moment: by id and by name. Immutable. */
@@ -132,7 +132,7 @@ public final class DimensionRegistry {
    * Defines a dimension a snapshot kept under the id it had (its profiles' sections name it by that
    * id), in the snapshot's order; for a restore into a node with no dimensions of that id or name.
    *
-   * @throws IllegalStateException when the id or the name is taken, or past {@link #restoreNextId}
+   * @throws IllegalStateException when the id or the name is taken
    */
   public synchronized Dimension restore(int id, DimensionSpec spec) {
     Set s = current;
@@ -168,7 +168,7 @@ public final class DimensionRegistry {
       d.restoreLearned(values);
     } else if (id >= nextId) {
       learnedForLater.put(id, List.copyOf(values));
-    } // else a dimension dropped before the snapshot ended: its values are read no more
+    } // else an id handed out before and held by no dimension now: nothing reads its values
   }
 
   private void put(Set s, Dimension d) {
