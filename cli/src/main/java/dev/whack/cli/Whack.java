@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
       UpdateCommand.class,
       DeleteCommand.class,
       SegmentCommand.class,
+      DimensionCommand.class,
       LoadCommand.class,
       DumpCommand.class,
       StatsCommand.class,
@@ -55,6 +56,7 @@ import picocli.CommandLine.Spec;
       "  whack update user:42 '{\"incr\":{\"visits\":1},\"events\":[{\"name\":\"purchase\",\"value\":49.5}]}'",
       "  whack segment define dk_vip 'country == \"DK\" and \"vip\" in tags'",
       "  whack segment count 'dk_vip and not churned'",
+      "  whack dimension define color '{\"property\":\"color\",\"event\":\"view\"}'",
       "  whack load profiles.ndjson.gz",
       "  whack dump -o backup.ndjson.gz",
       "  source <(whack completion)        # tab completion in bash or zsh"

@@ -45,7 +45,10 @@ class UsageTest {
       Cli.Run run = cli.run(args.toArray(String[]::new));
       assertEquals(0, run.exitCode(), words + ": " + run);
       assertTrue(run.out().startsWith("Usage: whack"), words + ": " + run.out());
-      boolean parent = words.equals(List.of("segment")) || words.equals(List.of("cluster"));
+      boolean parent =
+          words.equals(List.of("segment"))
+              || words.equals(List.of("dimension"))
+              || words.equals(List.of("cluster"));
       assertTrue(
           run.out().contains("Examples:") || words.isEmpty() && run.out().contains("Examples:"),
           words + " has no examples");
@@ -82,6 +85,8 @@ class UsageTest {
           {"set", "k"},
           {"segment", "members", "x", "--limit", "many"},
           {"segment"},
+          {"dimension"},
+          {"dimension", "define", "color"},
           {"cluster"},
           {"load", "--in-flight", "0", "f"},
           {"get", "k", "--timeout", "soon"},
@@ -115,6 +120,8 @@ class UsageTest {
           {"segment", "members", "a"},
           {"segment", "define", "a", "x == 1"},
           {"segment", "watch", "a", "--for", "1s"},
+          {"dimension", "list"},
+          {"dimension", "define", "color", "{\"property\":\"color\"}"},
           {"dump"},
           {"stats"},
           {"cluster", "status"},

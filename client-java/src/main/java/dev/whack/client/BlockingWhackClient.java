@@ -23,10 +23,12 @@ import java.util.stream.Stream;
 public final class BlockingWhackClient {
   private final WhackClient client;
   private final BlockingSegments segments;
+  private final BlockingDimensions dimensions;
 
   BlockingWhackClient(WhackClient client) {
     this.client = client;
     this.segments = new BlockingSegments(this, client.segments());
+    this.dimensions = new BlockingDimensions(this, client.dimensions());
   }
 
   /** The async client behind this facade. */
@@ -36,6 +38,10 @@ public final class BlockingWhackClient {
 
   public BlockingSegments segments() {
     return segments;
+  }
+
+  public BlockingDimensions dimensions() {
+    return dimensions;
   }
 
   public Optional<Item> get(String key) {
@@ -137,6 +143,29 @@ public final class BlockingWhackClient {
       throw e;
     }
     return new WhackException(null, String.valueOf(cause.getMessage()), cause);
+  }
+
+  /** Dimension calls, blocking; see {@link Dimensions}. */
+  public static final class BlockingDimensions {
+    private final BlockingWhackClient blocking;
+    private final Dimensions dimensions;
+
+    BlockingDimensions(BlockingWhackClient blocking, Dimensions dimensions) {
+      this.blocking = blocking;
+      this.dimensions = dimensions;
+    }
+
+    public void define(String name, String definition) {
+      blocking.await(dimensions.define(name, definition));
+    }
+
+    public boolean drop(String name) {
+      return blocking.await(dimensions.drop(name));
+    }
+
+    public List<DimensionInfo> list() {
+      return blocking.await(dimensions.list());
+    }
   }
 
   /** Segment calls, blocking. */

@@ -110,6 +110,7 @@ public final class WhackClient implements AutoCloseable {
 
   private final int membersPageSize;
   private final Segments segments;
+  private final Dimensions dimensions;
   private final BlockingWhackClient blocking;
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -126,6 +127,7 @@ public final class WhackClient implements AutoCloseable {
     this.routing = routingFor(ClusterMap.ring(byName.keySet()), byName);
     this.membersPageSize = b.membersPageSize;
     this.segments = new Segments(this);
+    this.dimensions = new Dimensions(this);
     this.blocking = new BlockingWhackClient(this);
   }
 
@@ -235,6 +237,11 @@ public final class WhackClient implements AutoCloseable {
   /** Segment definitions, queries and change subscriptions. */
   public Segments segments() {
     return segments;
+  }
+
+  /** Preference dimension definitions: which event properties every node counts. */
+  public Dimensions dimensions() {
+    return dimensions;
   }
 
   /** The members, {@code host:port}, in the map's order (ring order for a ring). */

@@ -418,22 +418,34 @@ public final class WhackNode implements AutoCloseable {
   }
 
   /**
-   * A managed cluster's member takes the segment definitions its peers have once, at the first map
-   * that gives it peers (it may have joined after they were defined); if no peer could answer, at
-   * the next map.
+   * A managed cluster's member takes the dimension and segment definitions its peers have once, at
+   * the first map that gives it peers (it may have joined after they were defined); if no peer
+   * could answer, at the next map.
    */
   private void adoptSegmentsOnce(dev.whack.client.ring.ClusterMap map) {
     if (map.members().size() < 2 || !segmentsAdopted.compareAndSet(false, true)) {
       return;
     }
-    new dev.whack.node.cluster.ClusterSegments(cluster, engine, keyspace.session())
+    // Dimensions first: a segment may read one.
+    new dev.whack.node.cluster.ClusterDimensions(cluster, engine)
         .adoptDefinitions()
+        .thenCompose(
+            dimensions -> {
+              if (dimensions > 0) {
+                System.err.printf(
+                    "whack node: took %d dimension definitions from the other members%n",
+                    dimensions);
+              }
+              return new dev.whack.node.cluster.ClusterSegments(cluster, engine, keyspace.session())
+                  .adoptDefinitions();
+            })
         .whenComplete(
             (adopted, failure) -> {
               if (failure != null) {
                 segmentsAdopted.set(false);
                 System.err.println(
-                    "whack node: could not take the segment definitions from the other members: "
+                    "whack node: could not take the segment and dimension definitions from the"
+                        + " other members: "
                         + failure.getMessage());
               } else if (adopted > 0) {
                 System.err.printf(

@@ -18,6 +18,11 @@ public final class Keys {
     return token(key, "key", MAX_KEY_BYTES);
   }
 
+  /** A dimension name as a command line carries it (the node checks its rule). */
+  public static byte[] dimensionName(String name) {
+    return token(name, "dimension name", MAX_KEY_BYTES);
+  }
+
   /** A segment name: the same rule as a key. */
   public static byte[] segmentName(String name) {
     return token(name, "segment name", MAX_KEY_BYTES);

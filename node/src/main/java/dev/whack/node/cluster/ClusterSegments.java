@@ -378,7 +378,7 @@ public final class ClusterSegments {
   // Asking every member
 
   /** A member's reply, read into its part of the answer. */
-  private interface Reading<T> {
+  interface Reading<T> {
     T read(String member, byte[] reply);
   }
 
@@ -386,7 +386,7 @@ public final class ClusterSegments {
    * Asks this node and every peer; the first error, this node's first and then the peers' in ring
    * order, is the answer.
    */
-  private <T, R> CompletableFuture<R> gather(
+  <T, R> CompletableFuture<R> gather(
       Supplier<T> local, byte[] peerRequest, Reading<T> reading, Function<List<T>, R> combine) {
     String incomplete = cluster.incompleteBecause();
     if (incomplete != null) {
@@ -426,7 +426,7 @@ public final class ClusterSegments {
   }
 
   /** A member's reply read, or why it could not be: never an exception of another kind. */
-  private static <T> T read(Reading<T> reading, String member, byte[] reply) {
+  static <T> T read(Reading<T> reading, String member, byte[] reply) {
     try {
       return reading.read(member, reply);
     } catch (ClusterException e) {
@@ -558,7 +558,7 @@ public final class ClusterSegments {
   }
 
   /** The reply's first line, which for a one-line answer is the whole answer. */
-  private static String firstLine(String member, byte[] reply) {
+  static String firstLine(String member, byte[] reply) {
     String line = new String(reply, 0, lineEnd(member, reply, 0), UTF_8);
     if (isError(line)) {
       throw errorOrUnexpected(member, line, "");
@@ -566,7 +566,7 @@ public final class ClusterSegments {
     return line;
   }
 
-  private static int lineEnd(String member, byte[] reply, int from) {
+  static int lineEnd(String member, byte[] reply, int from) {
     for (int i = from; i + 1 < reply.length; i++) {
       if (reply[i] == '\r' && reply[i + 1] == '\n') {
         return i;
@@ -582,7 +582,7 @@ public final class ClusterSegments {
   }
 
   /** A member's error line as the cluster's error, or an unexpected answer. */
-  private static ClusterException errorOrUnexpected(String member, String line, String due) {
+  static ClusterException errorOrUnexpected(String member, String line, String due) {
     if (line.startsWith("CLIENT_ERROR ")) {
       return ClusterException.refused(line.substring(13));
     }
@@ -592,7 +592,7 @@ public final class ClusterSegments {
     return unexpected(member, line, due);
   }
 
-  private static ClusterException unexpected(String member, String line, String due) {
+  static ClusterException unexpected(String member, String line, String due) {
     return ClusterException.failed(
         member + " answered '" + line + "'" + (due.isEmpty() ? "" : " where " + due + " was due"));
   }
@@ -610,7 +610,7 @@ public final class ClusterSegments {
         "\r\n".getBytes(UTF_8));
   }
 
-  private static byte[] concat(byte[]... parts) {
+  static byte[] concat(byte[]... parts) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (byte[] p : parts) {
       out.writeBytes(p);

@@ -2,9 +2,11 @@ package dev.whack.node.durability;
 
 import dev.whack.node.engine.CatalogListener;
 import dev.whack.node.engine.ProfileEngine;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.keyspace.Journal;
 import dev.whack.node.keyspace.Keyspace;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -323,8 +325,10 @@ public final class Durability implements AutoCloseable {
   }
 
   /**
-   * Segment records as replay applies them: a define replaces a segment of that name and a drop of
-   * a missing one is nothing, so a record a snapshot already reflects does no harm.
+   * Segment and dimension records as replay applies them: a define replaces a segment of that name
+   * (a dimension definition equal to the one in force is nothing) and a drop of a missing one is
+   * nothing, so a record a snapshot already reflects does no harm. Dimension definitions replay in
+   * the order they were logged, so they hand out the ids they did live.
    */
   private static CatalogListener replayedSegments(ProfileEngine engine) {
     return new CatalogListener() {
@@ -336,6 +340,16 @@ public final class Durability implements AutoCloseable {
       @Override
       public void dropped(String name) {
         engine.drop(name);
+      }
+
+      @Override
+      public void dimensionDefined(DimensionSpec spec) {
+        engine.defineDimension(spec.name(), spec.toJson().getBytes(StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void dimensionDropped(String name) {
+        engine.dropDimension(name);
       }
     };
   }

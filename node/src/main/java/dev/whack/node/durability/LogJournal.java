@@ -1,14 +1,16 @@
 package dev.whack.node.durability;
 
 import dev.whack.node.engine.CatalogListener;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.keyspace.Journal;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.locks.Lock;
 
 /**
- * Writes the keyspace's changes ({@link Journal}) and segment definitions to the {@link DurableLog}
- * as {@link LogRecords}. Keyspace records go to their stripe's buffer, under the stripe lock the
- * keyspace holds when it calls; segment records to one more source, under its own lock.
+ * Writes the keyspace's changes ({@link Journal}) and segment and dimension definitions to the
+ * {@link DurableLog} as {@link LogRecords}. Keyspace records go to their stripe's buffer, under the
+ * stripe lock the keyspace holds when it calls; segment and dimension records to one more source,
+ * under its own lock.
  *
  * <p>Each thread remembers the sequence of the last record it appended ({@link
  * #lastSequenceOfThisThread}): under {@code --fsync always} a connection's event loop holds its
@@ -142,6 +144,32 @@ public final class LogJournal implements Journal, CatalogListener {
               .putBytes(e, 0, e.length);
       if (beganAtMillis != Long.MIN_VALUE) {
         b.putLong(beganAtMillis);
+      }
+      end(b);
+    } finally {
+      segmentLock.unlock();
+    }
+  }
+
+  /** A dimension definition, logged as its canonical JSON (what a replay defines again). */
+  @Override
+  public void dimensionDefined(DimensionSpec spec) {
+    catalogRecord(LogRecords.DIMENSION_DEFINED, spec.name(), spec.toJson());
+  }
+
+  @Override
+  public void dimensionDropped(String name) {
+    catalogRecord(LogRecords.DIMENSION_DROPPED, name, null);
+  }
+
+  private void catalogRecord(byte type, String name, String definition) {
+    segmentLock.lock();
+    try {
+      byte[] n = name.getBytes(StandardCharsets.UTF_8);
+      RecordBuffer b = begin(segmentSource, type).putBytes(n, 0, n.length);
+      if (definition != null) {
+        byte[] d = definition.getBytes(StandardCharsets.UTF_8);
+        b.putBytes(d, 0, d.length);
       }
       end(b);
     } finally {

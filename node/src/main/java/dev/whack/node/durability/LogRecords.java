@@ -1,6 +1,7 @@
 package dev.whack.node.durability;
 
 import dev.whack.node.engine.CatalogListener;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.keyspace.Journal;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +22,16 @@ import java.nio.charset.StandardCharsets;
  * SEGMENT_DEFINED name, expression (UTF-8), u64 the time it began (millis; absent in older logs)
  * SEGMENT_DROPPED name
  * CHANGES         stripe, epoch, count, then count times: segment, key, enter, time
+ * DIMENSION_DEFINED name, definition (its canonical JSON, UTF-8)
+ * DIMENSION_DROPPED name
  * </pre>
  *
  * (u32 stripe, flags and count, u64 expiry, cas, time and epoch, u8 kind, marks, protobuf and
- * enter; byte strings with a u32 length.) CHANGES records are the membership changes the stripe's
- * writes made ({@link RecordedChanges}), for the changes publisher ({@link ChangeFeed}); replay
- * passes over them, as it rebuilds membership from the profiles.
+ * enter; byte strings with a u32 length.) Dimension records are logged under the segment source, in
+ * the order the definitions took effect, so a replay hands out the same dimension ids as the live
+ * node did (a snapshot's profiles name dimensions by id). CHANGES records are the membership
+ * changes the stripe's writes made ({@link RecordedChanges}), for the changes publisher ({@link
+ * ChangeFeed}); replay passes over them, as it rebuilds membership from the profiles.
  */
 final class LogRecords {
   static final byte ITEM = 1;
@@ -39,13 +44,15 @@ final class LogRecords {
   static final byte SEGMENT_DEFINED = 8;
   static final byte SEGMENT_DROPPED = 9;
   static final byte CHANGES = 10;
+  static final byte DIMENSION_DEFINED = 11;
+  static final byte DIMENSION_DROPPED = 12;
 
   private LogRecords() {}
 
   /**
-   * Plays one record into the keyspace's journal (and the segment records into {@code segments}),
-   * setting {@code clock} to a profile write's time first; a CHANGES record only tells {@code
-   * changesLogged} its stripe (replay makes the changes again from the writes).
+   * Plays one record into the keyspace's journal (and the segment and dimension records into {@code
+   * segments}), setting {@code clock} to a profile write's time first; a CHANGES record only tells
+   * {@code changesLogged} its stripe (replay makes the changes again from the writes).
    *
    * @throws IllegalArgumentException on a record this node does not know
    */
@@ -98,16 +105,24 @@ final class LogRecords {
       }
       case SEGMENT_DROPPED -> segments.dropped(text(p));
       case CHANGES -> changesLogged.accept(p.getInt());
+      case DIMENSION_DEFINED -> {
+        String name = text(p);
+        segments.dimensionDefined(DimensionSpec.parse(name, bytes(p)));
+      }
+      case DIMENSION_DROPPED -> segments.dimensionDropped(text(p));
       default -> throw new IllegalArgumentException("unknown record type " + type);
     }
   }
 
   /**
    * The source a record was logged under: its stripe (a keyspace record's first field), or {@code
-   * stripes} for segment records.
+   * stripes} for segment and dimension records.
    */
   static int source(byte type, ByteBuffer payload, int stripes) {
-    return type == SEGMENT_DEFINED || type == SEGMENT_DROPPED
+    return type == SEGMENT_DEFINED
+            || type == SEGMENT_DROPPED
+            || type == DIMENSION_DEFINED
+            || type == DIMENSION_DROPPED
         ? stripes
         : payload.getInt(payload.position());
   }

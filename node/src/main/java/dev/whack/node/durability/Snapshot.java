@@ -3,6 +3,9 @@ package dev.whack.node.durability;
 import dev.whack.node.engine.EnteredTimes;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionRegistry;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.keyspace.Journal;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.StripeImage;
@@ -17,7 +20,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.Lock;
 import java.util.function.IntConsumer;
 
@@ -30,6 +35,9 @@ import java.util.function.IntConsumer;
  * BEGIN           u32 sources, u64 next cas, u64 oldest live second, u64 taken at (millis)
  * NAMES           as below with the segment source's number for a stripe: every name in use
  *                 when the snapshot began, which a loading node gives the same ids
+ * DIMENSION_IDS   u32 next dimension id          (when any dimension was ever defined)
+ * DIMENSION       u32 id, name, definition (canonical JSON), u32 n, n x value: each dimension
+ *                 in definition order, with the categorical values it had learned (ids 1..n)
  * SEGMENT_DEFINED name, expression               (each segment)
  * CUT             u32 source, u64 sequence       (the segment source's cut)
  * ITEM            as in the log                  (each opaque item of stripe 0)
@@ -40,6 +48,8 @@ import java.util.function.IntConsumer;
  *                 segments it is in, by their place among the SEGMENT_DEFINED records, each with
  *                 the unsigned second its membership began
  * CUT             u32 0, u64 sequence            ... and so on for every stripe
+ * LEARNED         u32 id, u32 n, n x value: each categorical dimension's learned values as they
+ *                 are after the last stripe (the DIMENSION record's, grown)
  * END             u64 records before it, u64 oldest live second (again: a delayed flush_all
  *                 during the snapshot counts)
  * </pre>
@@ -51,6 +61,17 @@ import java.util.function.IntConsumer;
  * the engine's names held so the compact forms still read right. No fork and no second copy: the
  * extra memory is one stripe's references, a megabyte of records, and the old versions of what
  * changes while its stripe is being written.
+ *
+ * <p>Dimensions. Compact profiles name a dimension by its node-local id and a category by its id in
+ * the dimension's table, so both are restored as they were: the dimensions under their ids (and the
+ * next id, past those of dropped ones whose data a profile may still hold) before the segments that
+ * read them, with the values learned when the catalogs were read. A table only grows while the
+ * stripes are written, so a profile may count in a value learned later; the LEARNED records after
+ * the last stripe list every value any imaged profile can hold, extending the first lists (the load
+ * checks they agree). Nothing names a category between the two (a restore installs category ids as
+ * they are), and the log's replay comes after both. A dimension defined while the snapshot was
+ * written is defined by the log's replay, which hands out the id it had live; its LEARNED list
+ * waits for it. A restore adds each profile's counts to its dimensions' population.
  *
  * <p>The entered times trail the compact form, so the format's version stays: a node that does not
  * know them reads the record as before and ignores them (its memberships then begin at the
@@ -65,6 +86,9 @@ final class Snapshot {
   static final byte CUT = 22;
   static final byte END = 23;
   static final byte NAMES = 24;
+  static final byte DIMENSION_IDS = 25;
+  static final byte DIMENSION = 26;
+  static final byte LEARNED = 27;
 
   /**
    * Threads that apply a snapshot's items and profiles at start-up, each the stripes {@code i} with
@@ -123,25 +147,45 @@ final class Snapshot {
               .putLong(nowMillis));
       ProfileEngine.NamesHeld names = engine.holdNames();
       w.allNames(stripes, engine);
-      long segmentCut;
-      ProfileEngine.EnteredReader entered;
-      segmentLock.lock();
-      try {
-        List<String> segmentNames = new ArrayList<>();
-        for (SegmentInfo s : engine.segments()) {
-          segmentNames.add(s.name());
-          byte[] n = s.name().getBytes(StandardCharsets.UTF_8);
-          byte[] e = s.expression().getBytes(StandardCharsets.UTF_8);
-          w.end(
-              b.begin(LogRecords.SEGMENT_DEFINED, 0)
-                  .putBytes(n, 0, n.length)
-                  .putBytes(e, 0, e.length));
-        }
-        segmentCut = log.upcomingSequence();
-        entered = engine.enteredReader(segmentNames);
-      } finally {
-        segmentLock.unlock();
-      }
+      // The dimensions and the segments that read them as of one moment, with no definition
+      // under way (its record would follow the cut): the log's records from the cut on are
+      // exactly the definitions after it.
+      long[] segmentCutHeld = new long[1];
+      ProfileEngine.EnteredReader[] enteredHeld = new ProfileEngine.EnteredReader[1];
+      Map<Integer, Dimension> dimensions = new LinkedHashMap<>();
+      engine.withDefinitionsHeld(
+          () -> {
+            segmentLock.lock();
+            try {
+              DimensionRegistry.Set inForce = engine.dimensionsInForce();
+              if (inForce.nextId() > 0) {
+                w.end(b.begin(DIMENSION_IDS, 0).putInt(inForce.nextId()));
+              }
+              for (Dimension d : inForce.all()) {
+                dimensions.put(d.id(), d);
+                byte[] n = d.name().getBytes(StandardCharsets.UTF_8);
+                byte[] json = d.spec().toJson().getBytes(StandardCharsets.UTF_8);
+                b.begin(DIMENSION, 0).putInt(d.id()).putBytes(n, 0, n.length);
+                w.end(putValues(b.putBytes(json, 0, json.length), d.learned()));
+              }
+              List<String> segmentNames = new ArrayList<>();
+              for (SegmentInfo s : engine.segments()) {
+                segmentNames.add(s.name());
+                byte[] n = s.name().getBytes(StandardCharsets.UTF_8);
+                byte[] e = s.expression().getBytes(StandardCharsets.UTF_8);
+                w.end(
+                    b.begin(LogRecords.SEGMENT_DEFINED, 0)
+                        .putBytes(n, 0, n.length)
+                        .putBytes(e, 0, e.length));
+              }
+              segmentCutHeld[0] = log.upcomingSequence();
+              enteredHeld[0] = engine.enteredReader(segmentNames);
+            } finally {
+              segmentLock.unlock();
+            }
+          });
+      long segmentCut = segmentCutHeld[0];
+      ProfileEngine.EnteredReader entered = enteredHeld[0];
       highestCut = segmentCut;
       w.end(b.begin(CUT, 0).putInt(stripes).putLong(segmentCut));
       // Under each stripe's lock only references are taken (values and compact profiles are
@@ -171,6 +215,18 @@ final class Snapshot {
       } finally {
         names.close();
       }
+      // The categories learned by now: the profiles above may count in values learned after the
+      // DIMENSION records were written (the tables only grow, so these lists extend those), and in
+      // dimensions defined since (whose definitions the log replays).
+      for (Dimension d : engine.dimensionsInForce().all()) {
+        dimensions.putIfAbsent(d.id(), d);
+      }
+      for (Dimension d : dimensions.values()) {
+        if (!d.learned().isEmpty()) {
+          w.end(putValues(b.begin(LEARNED, 0).putInt(d.id()), d.learned()));
+          w.writeIfFull(WRITE_AT);
+        }
+      }
       records = w.records;
       w.end(b.begin(END, 0).putLong(records).putLong(keyspace.oldestLiveSeconds()));
       w.writeIfFull(-1);
@@ -183,6 +239,25 @@ final class Snapshot {
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     DurableLog.syncDirectory(target.toAbsolutePath().getParent());
     return new Taken(Files.size(target), records, System.nanoTime() - started, nowMillis);
+  }
+
+  /** A count, then each value (UTF-8 with its length). */
+  private static RecordBuffer putValues(RecordBuffer b, List<String> values) {
+    b.putInt(values.size());
+    for (String v : values) {
+      byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
+      b.putBytes(bytes, 0, bytes.length);
+    }
+    return b;
+  }
+
+  private static List<String> values(ByteBuffer p) {
+    int n = p.getInt();
+    List<String> values = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      values.add(LogRecords.text(p));
+    }
+    return values;
   }
 
   /** Appends records to a buffer and writes it to the file between stripes. */
@@ -414,6 +489,14 @@ final class Snapshot {
                     keyspace.restoreCounters(p.getLong(), p.getLong());
                     seen[2] = p.getLong();
                   }
+                  case DIMENSION_IDS -> engine.restoreDimensionIds(p.getInt());
+                  case DIMENSION -> {
+                    int id = p.getInt();
+                    String name = LogRecords.text(p);
+                    DimensionSpec spec = DimensionSpec.parse(name, LogRecords.bytes(p));
+                    engine.restoreDimension(id, spec, values(p));
+                  }
+                  case LEARNED -> engine.restoreLearned(p.getInt(), values(p));
                   case LogRecords.SEGMENT_DEFINED -> {
                     String name = LogRecords.text(p);
                     engine.define(name, LogRecords.text(p));

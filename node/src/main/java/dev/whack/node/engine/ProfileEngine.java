@@ -1,7 +1,9 @@
 package dev.whack.node.engine;
 
 import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionException;
+import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
@@ -140,6 +142,7 @@ public final class ProfileEngine {
     final ProfileView oldView = new ProfileView();
     final EvalContext oldCtx = new EvalContext().needValidity(false);
     final int[] due = new int[1024];
+    final DimensionBuilder restoredCounts = new DimensionBuilder();
     int[] seen = new int[64];
 
     /** By segment id, {@link #stamp} when this write must evaluate a segment reading others. */
@@ -632,6 +635,11 @@ public final class ProfileEngine {
     try {
       long now = clock.millis();
       dict.useHeld(compact, stripe.names());
+      DimensionRegistry.Set dimensions = dict.dimensions().current();
+      if (!dimensions.isEmpty()) {
+        dimensions.countInPopulation(
+            compact, ProfileCodec.dimensionsStart(compact), w.restoredCounts);
+      }
       int ord = table.add(compact);
       all.add(ord);
       w.minValid = Long.MAX_VALUE;
@@ -973,9 +981,60 @@ public final class ProfileEngine {
     }
   }
 
-  /** The dimensions in force now (for reads that place values in their categories). */
-  public dev.whack.node.engine.dimension.DimensionRegistry.Set dimensionSet() {
+  /**
+   * The dimensions in force now, with their node-local ids and the next id to be handed out: what a
+   * snapshot keeps (each one's {@link Dimension#learned} values too) so that the compact profiles
+   * it holds read the same after a restore.
+   */
+  public DimensionRegistry.Set dimensionsInForce() {
     return dict.dimensions().current();
+  }
+
+  /**
+   * Restores a dimension a snapshot kept, under the id it had and with the values it had learned
+   * (ids 1, 2, ... in order), before the snapshot's segments and profiles; on a node being
+   * restored, with no dimension of that name or id. Not told to the catalog listeners: nothing
+   * changed.
+   *
+   * @throws IllegalStateException when the name or the id is taken
+   */
+  public void restoreDimension(int id, DimensionSpec spec, List<String> learned) {
+    dict.dimensions().restore(id, spec).restoreLearned(learned);
+  }
+
+  /**
+   * Ids handed out from {@code next} on: a snapshot's next id ({@link
+   * DimensionRegistry.Set#nextId}), past every dimension it kept, so that no data a restored
+   * profile holds for a dropped dimension is read as a new one's.
+   */
+  public void restoreDimensionIds(int next) {
+    dict.dimensions().restoreNextId(next);
+  }
+
+  /**
+   * The values a snapshot's dimension {@code id} had learned by its end, a first part of which may
+   * be restored already ({@link #restoreDimension}); held for a dimension the log defines later
+   * (one defined while the snapshot was written).
+   *
+   * @throws IllegalStateException when they disagree with the values restored
+   */
+  public void restoreLearned(int id, List<String> learned) {
+    dict.dimensions().restoreLearned(id, learned);
+  }
+
+  /**
+   * Runs {@code action} with no segment or dimension definition or drop under way (one that has
+   * begun finishes first, its backfill included): a snapshot reads the dimensions and the segments
+   * that read them as of one moment. A definition's catalog listeners run inside, so the caller may
+   * take a lock they take (the log's), never the other way round.
+   */
+  public void withDefinitionsHeld(Runnable action) {
+    definitions.lock();
+    try {
+      action.run();
+    } finally {
+      definitions.unlock();
+    }
   }
 
   /** Every dimension, in the order they were defined. */

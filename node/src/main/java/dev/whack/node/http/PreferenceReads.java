@@ -105,7 +105,7 @@ final class PreferenceReads {
     if (r.refused() != null) {
       return CompletableFuture.completedFuture(r.refused());
     }
-    DimensionRegistry.Set defined = api.engine().dimensionSet();
+    DimensionRegistry.Set defined = api.engine().dimensionsInForce();
     List<String> names = new ArrayList<>();
     String asked = p.get("dimensions");
     if (asked == null || asked.isEmpty()) {
@@ -184,7 +184,7 @@ final class PreferenceReads {
               "no_item",
               "name the item by its dimension values, like ?color=red&price=23500"));
     }
-    DimensionRegistry.Set defined = api.engine().dimensionSet();
+    DimensionRegistry.Set defined = api.engine().dimensionsInForce();
     int today = today(api);
     return api.profile(key, false, false, 0, session)
         .thenApply(

@@ -72,11 +72,17 @@ class DimensionsTest {
   @Test
   void shouldCountValuesPastMaxCategoriesAsOther() {
     define("color", "{\"property\":\"color\",\"max_categories\":2}");
-    for (String c : List.of("red", "blue", "green", "other", "red")) {
+    for (String c : List.of("red", "blue", "green", "other", "red", "x".repeat(257))) {
       update("a", "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"" + c + "\"}}]}");
     }
     assertEquals(
-        "{\"color\":{\"2026-11-20\":{\"blue\":1,\"other\":2,\"red\":2}}}", dimensions("a"));
+        "{\"color\":{\"2026-11-20\":{\"blue\":1,\"other\":3,\"red\":2}}}", dimensions("a"));
+    define("size", "{\"property\":\"size\"}");
+    update(
+        "b",
+        "{\"events\":[{\"name\":\"view\",\"properties\":{\"size\":\"" + "x".repeat(257) + "\"}}]}");
+    assertEquals(
+        "{\"size\":{\"2026-11-20\":{\"other\":1}}}", dimensions("b"), "too long to number");
   }
 
   @Test

@@ -3,7 +3,6 @@ package dev.whack.node.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.ManualClock;
@@ -28,10 +27,9 @@ class HttpPreferencesTest {
   static void start() {
     http = FreePorts.take(1)[0];
     node = EmbeddedNode.startWithClock(CLOCK, c -> c.httpPort(http));
-    ProfileEngine engine = node.node().engine();
-    engine.defineDimension("color", bytes("{\"property\":\"color\",\"event\":\"view\"}"));
-    engine.defineDimension("price", bytes("{\"property\":\"price\",\"bounds\":[10000,20000]}"));
     try (RawConnection c = node.connect()) {
+      define(c, "color", "{\"property\":\"color\",\"event\":\"view\"}");
+      define(c, "price", "{\"property\":\"price\",\"bounds\":[10000,20000]}");
       view(c, "a", "red", 23500); // two days ago
       CLOCK.advanceMillis(2 * DAY);
       view(c, "a", "blue", 15000); // today
@@ -50,6 +48,12 @@ class HttpPreferencesTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void define(RawConnection c, String name, String definition) {
+    byte[] d = bytes(definition);
+    c.send("dimdef " + name + " " + d.length + "\r\n").send(d).send("\r\n");
+    assertEquals("DEFINED\r\n", c.readLine());
   }
 
   private static void view(RawConnection c, String key, String color, int price) {

@@ -17,6 +17,12 @@ import java.util.List;
 final class CategoryTable {
   static final int OTHER = 0;
 
+  /**
+   * The longest value a table numbers, in UTF-8 bytes; a longer one counts as {@link #OTHER}, so a
+   * table's memory stays bounded whatever the values (at most {@code max_categories} of them).
+   */
+  static final int MAX_VALUE_BYTES = 256;
+
   private record State(byte[][] values, String[] labels, int[] slots) {}
 
   private static final byte[] OTHER_BYTES = bytes(DimensionSpec.OTHER);
@@ -78,6 +84,9 @@ final class CategoryTable {
    * The id of the value, numbering it when it is new and there is room; {@link #OTHER} when not.
    */
   int idOf(byte[] utf8, int off, int len) {
+    if (len > MAX_VALUE_BYTES) {
+      return OTHER;
+    }
     int id = find(utf8, off, len);
     if (id >= 0) {
       return id;
@@ -95,16 +104,32 @@ final class CategoryTable {
     }
   }
 
-  /** Restores the values a snapshot kept, in their order (ids 1, 2, ...), into an empty table. */
+  /**
+   * Restores the values a snapshot kept, in their order (ids 1, 2, ...): into an empty table, or
+   * one that holds a first part of them (a snapshot lists them once before its profiles and again,
+   * grown, after them), whose ids they keep.
+   *
+   * @throws IllegalStateException when the table holds another value under one of those ids
+   */
   synchronized void restore(List<String> values) {
-    for (String v : values) {
+    String[] held = state.labels;
+    for (int i = 0; i < values.size(); i++) {
+      int id = i + 1;
+      if (id < held.length) {
+        if (!held[id].equals(values.get(i))) {
+          throw new IllegalStateException(
+              "category " + id + " is " + held[id] + " here, " + values.get(i) + " restored");
+        }
+        continue;
+      }
       if (state.values.length > max) {
         return;
       }
-      byte[] b = bytes(v);
-      if (find(b, 0, b.length) < 0) {
-        add(state, b);
+      byte[] b = bytes(values.get(i));
+      if (find(b, 0, b.length) >= 0) {
+        throw new IllegalStateException("category " + values.get(i) + " is restored twice");
       }
+      add(state, b);
     }
   }
 

@@ -183,7 +183,12 @@ public final class Dimension {
     return table == null ? List.of() : table.values();
   }
 
-  /** Restores learned values a snapshot kept, before any profile that counts in them. */
+  /**
+   * Restores learned values a snapshot kept (ids 1, 2, ... in order), before anything reads or
+   * learns a value; a table that holds a first part of them already keeps it.
+   *
+   * @throws IllegalStateException when it holds another value under one of those ids
+   */
   public void restoreLearned(List<String> values) {
     if (table != null) {
       table.restore(values);

@@ -12,8 +12,8 @@ import java.util.Map;
  * <p>Ids are handed out once and never reused: a profile keeps the data of a dropped (or redefined)
  * dimension until its next write, and must never read it as a newer dimension's.
  *
- * <p>Concurrency: define and drop serialize on this object's monitor; {@link #current()} is a
- * volatile read.
+ * <p>Concurrency: define, drop and the restore's calls serialize on this object's monitor, which
+ * also guards the learned values held for later; {@link #current()} is a volatile read.
  */
 public final class DimensionRegistry {
   /** The dimensions in force at one moment: by id and by name. Immutable. */
@@ -42,6 +42,36 @@ public final class DimensionRegistry {
       return id >= 0 && id < byId.length ? byId[id] : null;
     }
 
+    /**
+     * One more than the highest id ever handed out (dropped dimensions' included): a snapshot keeps
+     * it, so that no id a restored profile may still hold data under is handed out again.
+     */
+    public int nextId() {
+      return byId.length;
+    }
+
+    /**
+     * Adds a restored profile's counts to the population of each dimension in force that it counts
+     * in (a write counts its own as it makes them; a restore must rebuild them,
+     * docs/architecture.md, "Durability").
+     *
+     * @param pos where the profile's dimensions section starts ({@link DimensionSection})
+     */
+    public void countInPopulation(byte[] blob, int pos, DimensionBuilder scratch) {
+      int n = DimensionSection.count(blob, pos);
+      int p = DimensionSection.first(blob, pos);
+      for (int i = 0; i < n; i++) {
+        Dimension d = byId(DimensionSection.id(blob, p));
+        if (d != null) {
+          scratch.load(blob, DimensionSection.payload(blob, p));
+          for (int k = 0; k < scratch.size(); k++) {
+            d.countInPopulation(scratch.day(k), scratch.category(k), scratch.count(k));
+          }
+        }
+        p = DimensionSection.next(blob, p);
+      }
+    }
+
     /** The dimension called {@code name}, or null. */
     public Dimension byName(String name) {
       for (Dimension d : all) {
@@ -56,6 +86,13 @@ public final class DimensionRegistry {
   private final int retentionDays;
   private int nextId;
   private volatile Set current = Set.EMPTY;
+
+  /**
+   * Learned categorical values a snapshot kept for a dimension id not defined yet: one defined
+   * while the snapshot was written, whose definition the log replays after it (its profiles in the
+   * snapshot hold category ids). Taken by the definition that hands out that id.
+   */
+  private final Map<Integer, List<String>> learnedForLater = new java.util.HashMap<>();
 
   public DimensionRegistry(int retentionDays) {
     this.retentionDays = retentionDays;
@@ -83,13 +120,65 @@ public final class DimensionRegistry {
           "too many dimensions: a node holds at most " + DimensionSpec.MAX_DIMENSIONS);
     }
     Dimension d = new Dimension(nextId++, spec, retentionDays);
+    List<String> learned = learnedForLater.remove(d.id());
+    if (learned != null) {
+      d.restoreLearned(learned);
+    }
+    put(s, d);
+    return d;
+  }
+
+  /**
+   * Defines a dimension a snapshot kept under the id it had (its profiles' sections name it by that
+   * id), in the snapshot's order; for a restore into a node with no dimensions of that id or name.
+   *
+   * @throws IllegalStateException when the id or the name is taken
+   */
+  public synchronized Dimension restore(int id, DimensionSpec spec) {
+    Set s = current;
+    if (id < 0 || s.byId(id) != null || s.byName(spec.name()) != null) {
+      throw new IllegalStateException("dimension " + spec.name() + " (id " + id + ") is restored");
+    }
+    nextId = Math.max(nextId, id + 1);
+    Dimension d = new Dimension(id, spec, retentionDays);
+    put(s, d);
+    return d;
+  }
+
+  /**
+   * Hands out ids from {@code next} on (a snapshot's {@link Set#nextId}, which may be past every
+   * dimension it kept: dropped ones' ids stay retired).
+   */
+  public synchronized void restoreNextId(int next) {
+    if (next > nextId) {
+      nextId = next;
+      publish(List.of(current.all));
+    }
+  }
+
+  /**
+   * Restores the learned values a snapshot kept for dimension {@code id}: now if it is defined,
+   * else when a definition (a replayed one) hands out that id.
+   *
+   * @throws IllegalStateException when the dimension has learned other values under those ids
+   */
+  public synchronized void restoreLearned(int id, List<String> values) {
+    Dimension d = current.byId(id);
+    if (d != null) {
+      d.restoreLearned(values);
+    } else if (id >= nextId) {
+      learnedForLater.put(id, List.copyOf(values));
+    } // else an id handed out before and held by no dimension now: nothing reads its values
+  }
+
+  private void put(Set s, Dimension d) {
+    DimensionSpec spec = d.spec();
     Map<String, Dimension> byName = new LinkedHashMap<>();
     for (Dimension e : s.all) {
       byName.put(e.name(), e);
     }
     byName.put(spec.name(), d); // a replaced one keeps its place in the order
     publish(List.copyOf(byName.values()));
-    return d;
   }
 
   /**

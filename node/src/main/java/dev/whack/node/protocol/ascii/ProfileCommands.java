@@ -5,6 +5,7 @@ import static dev.whack.node.protocol.ascii.AsciiCommands.ascii;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.whack.node.cluster.Cluster;
+import dev.whack.node.cluster.ClusterDimensions;
 import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.cluster.ClusterSegments.Listing;
 import dev.whack.node.cluster.UpdatesLog;
@@ -35,7 +36,9 @@ import java.util.List;
  * The profile and segment commands of the text protocol (docs/protocol.md, "Profiles and
  * segments"): {@code update}, {@code segdef} (and its dry run), {@code segdrop}, {@code seglist},
  * {@code segcount}, {@code segmembers}, {@code segof}, {@code filtercount}, {@code filtermembers},
- * {@code watch}, {@code unwatch}. Expressions and bodies travel as data blocks framed like
+ * {@code watch}, {@code unwatch}; and the preference dimensions' definitions, {@code dimdef},
+ * {@code dimdrop}, {@code dimlist}, which are framed and answered as {@code segdef}, {@code
+ * segdrop} and {@code seglist} are. Expressions and bodies travel as data blocks framed like
  * memcached's.
  *
  * <p>Watching is a {@link WatchSession}: {@code CHANGE} lines (and {@code MISSED <n>} after an
@@ -56,6 +59,8 @@ final class ProfileCommands {
   private static final byte[] UNWATCHED = ascii("UNWATCHED\r\n");
   private static final byte[] NOT_A_PROFILE = ascii("CLIENT_ERROR not a profile\r\n");
   private static final byte[] EXPRESSION_TOO_LONG = ascii("CLIENT_ERROR expression too long\r\n");
+  private static final byte[] DEFINITION_TOO_LONG = ascii("CLIENT_ERROR definition too long\r\n");
+  private static final byte[] DEFINED = ascii("DEFINED\r\n");
   private static final byte[] BAD_LIMIT = ascii("CLIENT_ERROR bad limit\r\n");
   private static final byte[] BAD_SAMPLE = ascii("CLIENT_ERROR bad sample\r\n");
   private static final byte[] DRYRUN = ascii("dryrun");
@@ -67,6 +72,7 @@ final class ProfileCommands {
     UPDATE,
     SOURCED,
     DEFINE,
+    DIMENSION_DEFINE,
     DRY_RUN,
     SEGMENT_COUNT,
     SEGMENT_MEMBERS,
@@ -112,6 +118,9 @@ final class ProfileCommands {
   /** Non-null when the node is clustered: segment questions are answered for the cluster. */
   private final ClusterSegments clusterSegments;
 
+  /** Non-null when the node is clustered: dimension definitions go to every member. */
+  private final ClusterDimensions clusterDimensions;
+
   private final Cluster cluster;
 
   /** The current command said {@code local}: this node only. */
@@ -129,6 +138,7 @@ final class ProfileCommands {
     this.cluster = cluster;
     this.clusterSegments =
         cluster.isClustered() ? new ClusterSegments(cluster, engine, keys) : null;
+    this.clusterDimensions = cluster.isClustered() ? new ClusterDimensions(cluster, engine) : null;
     this.watchers = watchers;
     this.keys = keys;
     this.engine = engine;
@@ -178,6 +188,10 @@ final class ProfileCommands {
       case "segdrop" -> segdrop(line, framing);
       case "seglist" -> seglist(line, framing);
       case "segof" -> segof(line);
+      case "dimdef" ->
+          blockCommand(line, framing, Pending.DIMENSION_DEFINE, 2, true, MAX_EXPRESSION_BYTES);
+      case "dimdrop" -> dimdrop(line, framing);
+      case "dimlist" -> dimlist(line, framing);
       case "watch" -> watch(line);
       case "unwatch" -> unwatch(line);
       default -> {
@@ -209,7 +223,10 @@ final class ProfileCommands {
     "filtermembers",
     "segdump",
     "watch",
-    "unwatch"
+    "unwatch",
+    "dimdef",
+    "dimdrop",
+    "dimlist"
   };
 
   private static String commandName(AsciiLine line) {
@@ -225,8 +242,9 @@ final class ProfileCommands {
   // Commands with a data block
 
   /**
-   * "update <key> <bytes> [proto] [noreply]", "segdef <name> <bytes> [noreply]", "segcount
-   * <bytes>", "segmembers <bytes> <limit> [<cursor>]", and the filter forms.
+   * "update <key> <bytes> [proto] [noreply]", "segdef <name> <bytes> [noreply]", "dimdef <name>
+   * <bytes> [noreply]", "segcount <bytes>", "segmembers <bytes> <limit> [<cursor>]", and the filter
+   * forms.
    *
    * @param bytesToken the index of the token holding the block length
    */
@@ -286,7 +304,13 @@ final class ProfileCommands {
       pendingCursor = line.tokenCount > required ? line.token(required) : null;
     }
     if (length > maxBytes) {
-      clientError(noreply, kind == Pending.UPDATE ? AsciiCommands.TOO_LARGE : EXPRESSION_TOO_LONG);
+      clientError(
+          noreply,
+          switch (kind) {
+            case UPDATE -> AsciiCommands.TOO_LARGE;
+            case DIMENSION_DEFINE -> DEFINITION_TOO_LONG;
+            default -> EXPRESSION_TOO_LONG;
+          });
       framing.swallow(length + 2);
       return;
     }
@@ -342,6 +366,13 @@ final class ProfileCommands {
       clientError(pendingNoreply, AsciiCommands.BAD_DATA_CHUNK);
       return;
     }
+    if (!local && kind == Pending.DIMENSION_DEFINE) {
+      answerLater(
+          clusterDimensions.define(line.token(1), data).thenApply(spec -> DEFINED),
+          pendingNoreply,
+          framing);
+      return;
+    }
     if (!local && kind != Pending.UPDATE && kind != Pending.SOURCED) {
       String expression = new String(data, UTF_8);
       answerLater(
@@ -370,7 +401,11 @@ final class ProfileCommands {
           framing);
       return;
     }
-    if (local && kind != Pending.UPDATE && kind != Pending.SOURCED && kind != Pending.DEFINE) {
+    if (local
+        && kind != Pending.UPDATE
+        && kind != Pending.SOURCED
+        && kind != Pending.DEFINE
+        && kind != Pending.DIMENSION_DEFINE) {
       // Another member asks for this member's part of a cluster-wide answer: none while a slot
       // is still being taken over here, or the answer would miss its keys.
       String taking = cluster.takingOverBecause();
@@ -385,6 +420,12 @@ final class ProfileCommands {
         case UPDATE -> update(line, data, framing);
         case SOURCED -> sourced(line, data);
         case DEFINE -> define(line, new String(data, UTF_8));
+        case DIMENSION_DEFINE -> {
+          engine.defineDimension(line.token(1), data);
+          if (!pendingNoreply) {
+            replies.bytes(DEFINED);
+          }
+        }
         case DRY_RUN ->
             dryRun(engine.dryRun(line.token(1), new String(data, UTF_8), pendingLimit), framing);
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
@@ -768,6 +809,49 @@ final class ProfileCommands {
       return;
     }
     framing.writeReply(SegmentText.localList(engine));
+  }
+
+  /**
+   * "dimdrop <name> [noreply]": {@code DROPPED} or {@code NOT_FOUND}; refused ({@code CLIENT_ERROR}
+   * naming them) while segments read the dimension.
+   */
+  private void dimdrop(AsciiLine line, AsciiCommands.Framing framing) {
+    boolean noreply = line.tokenCount == 3 && AsciiCommands.isNoreply(line);
+    if (line.moreTokens || line.tokenCount != (noreply ? 3 : 2)) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (!local) {
+      answerLater(
+          clusterDimensions.drop(line.token(1)).thenApply(dropped -> dropped ? DROPPED : NOT_FOUND),
+          noreply,
+          framing);
+      return;
+    }
+    boolean dropped;
+    try {
+      dropped = engine.dropDimension(line.token(1));
+    } catch (EngineException e) {
+      String reason = ProfileRejectedException.oneLine(e.getMessage());
+      clientError(noreply, ascii("CLIENT_ERROR " + reason + "\r\n"));
+      return;
+    }
+    if (!noreply) {
+      replies.bytes(dropped ? DROPPED : NOT_FOUND);
+    }
+  }
+
+  /** "dimlist": "DIMENSION <name> <definition JSON>" each, in definition order, then "END". */
+  private void dimlist(AsciiLine line, AsciiCommands.Framing framing) {
+    if (line.tokenCount != 1) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (!local) {
+      answerLater(clusterDimensions.list().thenApply(SegmentText::dimensions), false, framing);
+      return;
+    }
+    framing.writeReply(SegmentText.dimensions(engine.dimensions()));
   }
 
   /**

@@ -7,16 +7,17 @@ import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.cluster.ClusterSegments;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentDryRun;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
 
 /**
- * The text protocol's words for segment answers given whole, as the cluster gives them
- * (docs/protocol.md, "Segments"): {@code SEGMENT} listings, pages of {@code KEY} or {@code PROFILE}
- * lines ending in {@code NEXT} or {@code END}, a dry run's {@code COUNT} and sample, and a {@link
- * ClusterException} as {@code CLIENT_ERROR} (a refused question) or {@code SERVER_ERROR} (a member
- * that could not answer).
+ * The text protocol's words for segment (and dimension) answers given whole, as the cluster gives
+ * them (docs/protocol.md, "Segments"): {@code SEGMENT} listings, pages of {@code KEY} or {@code
+ * PROFILE} lines ending in {@code NEXT} or {@code END}, a dry run's {@code COUNT} and sample, and a
+ * {@link ClusterException} as {@code CLIENT_ERROR} (a refused question) or {@code SERVER_ERROR} (a
+ * member that could not answer).
  */
 final class SegmentText {
   private static final byte[] CRLF = "\r\n".getBytes(ISO_8859_1);
@@ -39,6 +40,19 @@ final class SegmentText {
               .getBytes(UTF_8));
       out.writeBytes(expression);
       out.writeBytes(CRLF);
+    }
+    out.writeBytes("END\r\n".getBytes(UTF_8));
+    return out.toByteArray();
+  }
+
+  /**
+   * "DIMENSION <name> <definition JSON>" each, then "END": the canonical JSON is one line (its
+   * strings' control characters are escaped).
+   */
+  static byte[] dimensions(List<DimensionSpec> dimensions) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (DimensionSpec d : dimensions) {
+      out.writeBytes(("DIMENSION " + d.name() + " " + d.toJson() + "\r\n").getBytes(UTF_8));
     }
     out.writeBytes("END\r\n".getBytes(UTF_8));
     return out.toByteArray();
