@@ -42,6 +42,31 @@ public final class DimensionRegistry {
       return id >= 0 && id < byId.length ? byId[id] : null;
     }
 
+    /**
+     * The distinct dimension {@code name} names: the one of that name, else the one counting
+     * property {@code p} of event {@code e} for {@code name} = {@code e.p} (every '.' is tried as
+     * the split, since event and property names may hold dots; the first defined wins); null when
+     * there is none.
+     */
+    public Dimension distinct(String name) {
+      Dimension named = byName(name);
+      if (named != null) {
+        return named.isDistinct() ? named : null;
+      }
+      for (int dot = name.indexOf('.'); dot > 0; dot = name.indexOf('.', dot + 1)) {
+        String event = name.substring(0, dot);
+        String property = name.substring(dot + 1);
+        for (Dimension d : all) {
+          if (d.isDistinct()
+              && event.equals(d.spec().event())
+              && property.equals(d.spec().property())) {
+            return d;
+          }
+        }
+      }
+      return null;
+    }
+
     /** The dimension called {@code name}, or null. */
     public Dimension byName(String name) {
       for (Dimension d : all) {

@@ -1,5 +1,6 @@
 package dev.whack.node.engine.expr;
 
+import dev.whack.node.engine.dimension.DistinctWindow;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.event.WindowResult;
@@ -38,6 +39,7 @@ public final class EvalContext {
   final int[] off = new int[2];
   final int[] len = new int[2];
   final WindowResult window = new WindowResult();
+  final DistinctWindow distinct = new DistinctWindow();
 
   private final DecodedSeries series = new DecodedSeries();
 

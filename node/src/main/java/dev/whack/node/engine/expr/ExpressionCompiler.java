@@ -1,5 +1,7 @@
 package dev.whack.node.engine.expr;
 
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
@@ -22,14 +24,24 @@ public final class ExpressionCompiler {
   private final NameTable attributes;
   private final NameTable events;
   private final int retentionDays;
+  private final DimensionRegistry dimensions;
 
   /**
    * @param retentionDays the longest window or decay horizon, in days (the node's retention)
    */
   public ExpressionCompiler(NameTable attributes, NameTable events, int retentionDays) {
+    this(attributes, events, retentionDays, new DimensionRegistry(retentionDays));
+  }
+
+  /**
+   * @param dimensions the dimensions {@code distinct(...)} reads (resolved when compiling)
+   */
+  public ExpressionCompiler(
+      NameTable attributes, NameTable events, int retentionDays, DimensionRegistry dimensions) {
     this.attributes = attributes;
     this.events = events;
     this.retentionDays = retentionDays;
+    this.dimensions = dimensions;
   }
 
   /** Static type of an operand, for compile-time checks; DYNAMIC is an attribute. */
@@ -173,6 +185,15 @@ public final class ExpressionCompiler {
           c.pos(), "cannot compare " + describe(c.left()) + " with " + describe(c.right()));
     }
     boolean ordering = c.op() != Ast.Op.EQ && c.op() != Ast.Op.NE;
+    if (c.left() instanceof Ast.Distinct || c.right() instanceof Ast.Distinct) {
+      Operand l = operand(c.left(), u);
+      Operand r = operand(c.right(), u);
+      if (l instanceof DistinctOperand && r instanceof Operand.Literal
+          || r instanceof DistinctOperand && l instanceof Operand.Literal) {
+        return new DistinctCompare(c.op(), l, r);
+      }
+      return new Cond.Compare(c.op(), l, r, Cond.NowSide.NONE);
+    }
     if (ordering && (lt == Type.BOOL || rt == Type.BOOL)) {
       throw new ExpressionException(c.pos(), "booleans compare only with == and !=");
     }
@@ -231,6 +252,7 @@ public final class ExpressionCompiler {
       case Ast.Window w -> Type.NUMBER;
       case Ast.Bucket b -> Type.NUMBER;
       case Ast.Entered x -> Type.TIMESTAMP;
+      case Ast.Distinct x -> Type.NUMBER;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -260,6 +282,7 @@ public final class ExpressionCompiler {
       case Ast.Window w -> window(w, u);
       case Ast.Bucket b -> new Operand.Bucket(b.buckets(), b.salt());
       case Ast.Entered x -> new Operand.Entered(u.segment(x.segment(), x.pos()));
+      case Ast.Distinct x -> distinct(x, u);
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
@@ -286,6 +309,42 @@ public final class ExpressionCompiler {
     return new Operand.Window(w.fn(), u.event(w.event(), w.pos()), w.millis(), retentionDays);
   }
 
+  /**
+   * {@code distinct(name, Nd)}: the distinct dimension called {@code name}, else the one that
+   * counts property {@code p} of event {@code e} for a name {@code e.p} ({@link
+   * DimensionRegistry.Set#distinct}).
+   */
+  private Operand distinct(Ast.Distinct x, Unit u) {
+    long millis = x.millis();
+    if (millis % Days.MILLIS_PER_DAY != 0 || millis == 0) {
+      throw new ExpressionException(
+          x.argPos(), "a window is a whole number of days (like 7d or 30d); days are UTC days");
+    }
+    if (millis / Days.MILLIS_PER_DAY > retentionDays) {
+      throw new ExpressionException(
+          x.argPos(), "a window is at most the retention of " + retentionDays + "d");
+    }
+    Dimension d = dimensions.current().distinct(x.dimension());
+    if (d == null) {
+      Dimension named = dimensions.current().byName(x.dimension());
+      throw new ExpressionException(
+          x.dimensionPos(),
+          named != null
+              ? "dimension "
+                  + x.dimension()
+                  + " is "
+                  + named.spec().kind().label()
+                  + "; distinct(...) reads a distinct dimension"
+              : "no distinct dimension "
+                  + x.dimension()
+                  + " is defined (by name, or as event.property of one with \"kind\":"
+                  + " \"distinct\")");
+    }
+    u.dimensions.add(d.id());
+    u.timeDependent = true;
+    return new DistinctOperand(d.id(), (int) (millis / Days.MILLIS_PER_DAY));
+  }
+
   private static String describe(Ast e) {
     return switch (e) {
       case Ast.Str s -> "a string";
@@ -299,6 +358,7 @@ public final class ExpressionCompiler {
       case Ast.Window w -> "a number";
       case Ast.Bucket b -> "a number";
       case Ast.Entered x -> "a timestamp";
+      case Ast.Distinct x -> "a number";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
       case Ast.InSegment x -> "in_segment(...)";

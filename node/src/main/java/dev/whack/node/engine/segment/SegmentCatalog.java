@@ -15,7 +15,7 @@ import java.util.Set;
 
 /**
  * An immutable snapshot of the defined segments with the indexes an update needs: which segments
- * read a given attribute or event, and which depend on time.
+ * read a given attribute, event or dimension, and which depend on time.
  *
  * <p>Concurrency: immutable; the registry publishes a new snapshot on every define and drop.
  */
@@ -39,6 +39,7 @@ public final class SegmentCatalog {
   private final Map<String, Segment> byName;
   private final Segment[][] byAttribute;
   private final Segment[][] byEvent;
+  private final Segment[][] byDimension;
   private final Segment[] timeDependent;
   private final int maxId;
 
@@ -67,6 +68,7 @@ public final class SegmentCatalog {
     boolean[] timedById = new boolean[max + 1];
     int attrs = 0;
     int events = 0;
+    int dimensions = 0;
     for (Segment s : all) {
       String[] names = s.expression().segments();
       MemberSet[] resolved = new MemberSet[names.length];
@@ -95,11 +97,30 @@ public final class SegmentCatalog {
       for (int e : s.expression().events()) {
         events = Math.max(events, e + 1);
       }
+      for (int d : s.expression().dimensions()) {
+        dimensions = Math.max(dimensions, d + 1);
+      }
     }
     timeDependent = timed.toArray(NONE);
     readingSegments = readers.toArray(NONE);
     byAttribute = index(attrs, true);
     byEvent = index(events, false);
+    byDimension = dimensionIndex(dimensions);
+  }
+
+  /** By dimension id: the segments whose expression reads it, in the order of {@link #all}. */
+  private Segment[][] dimensionIndex(int size) {
+    Segment[][] idx = new Segment[size][];
+    Arrays.fill(idx, NONE);
+    for (Segment s : all) {
+      for (int id : s.expression().dimensions()) {
+        Segment[] cur = idx[id];
+        Segment[] next = Arrays.copyOf(cur, cur.length + 1);
+        next[cur.length] = s;
+        idx[id] = next;
+      }
+    }
+    return idx;
   }
 
   /**
@@ -199,6 +220,14 @@ public final class SegmentCatalog {
   /** Segments whose expression reads event {@code id}. Do not modify. */
   public Segment[] readingEvent(int id) {
     return id >= 0 && id < byEvent.length ? byEvent[id] : NONE;
+  }
+
+  /**
+   * Segments whose expression reads dimension {@code id} (a write that counted in it may change
+   * their answer). Do not modify.
+   */
+  public Segment[] readingDimension(int id) {
+    return id >= 0 && id < byDimension.length ? byDimension[id] : NONE;
   }
 
   /**
