@@ -49,6 +49,27 @@ final class EngineWorkload {
     "entered(s6) >= 2026-11-21 or time_in(t6) == 0s",
   };
 
+  /**
+   * Expressions over the distinct dimension {@link #defineDimensions} defines ({@code d<i>}): at
+   * precision 6 a day past 16 products is a sketch, which a burst of views reaches.
+   */
+  static final String[] DISTINCT_SEGMENTS = {
+    "distinct(view.product, 2d) >= 3",
+    "distinct(products, 3d) < 5 and count(view, 3d) >= 1",
+    "distinct(view.product, 1d) > 12 or distinct(products, 7d) == 1",
+    "4 <= distinct(products, 2d) and country != \"SE\"",
+  };
+
+  /** The dimensions {@link #DISTINCT_SEGMENTS} read. */
+  static void defineDimensions(KeyedEngine engine) {
+    engine
+        .engine()
+        .defineDimension(
+            "products",
+            bytes(
+                "{\"property\":\"product\",\"event\":\"view\",\"kind\":\"distinct\",\"precision\":6}"));
+  }
+
   private static final String[] COUNTRIES = {"DK", "SE", "NO"};
   private static final String[] TAGS = {"vip", "trial", "news"};
 
@@ -125,7 +146,7 @@ final class EngineWorkload {
               .append("\"}");
       default -> {
         sb.append("\"events\":[");
-        int n = 1 + r.nextInt(3);
+        int n = r.nextInt(8) == 0 ? 20 : 1 + r.nextInt(3); // sometimes a burst of views
         for (int i = 0; i < n; i++) {
           sb.append(i == 0 ? "" : ",")
               .append("{\"name\":\"")
@@ -136,6 +157,9 @@ final class EngineWorkload {
           }
           if (r.nextBoolean()) {
             sb.append(",\"time\":\"").append(time(now - r.nextInt(3 * 86_400) * 1000L)).append('"');
+          }
+          if (r.nextInt(3) > 0) {
+            sb.append(",\"properties\":{\"product\":\"p").append(r.nextInt(30)).append("\"}");
           }
           sb.append('}');
         }

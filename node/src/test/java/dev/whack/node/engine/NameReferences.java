@@ -39,7 +39,11 @@ final class NameReferences {
     for (SegmentInfo s : engine.segments()) {
       // the names an expression reads, as a compiler with tables of its own interns them
       Dictionaries own = Dictionaries.create(1000);
-      new ExpressionCompiler(own.attributes(), own.events(), engine.config().retentionDays())
+      new ExpressionCompiler(
+              own.attributes(),
+              own.events(),
+              engine.config().retentionDays(),
+              engine.names().dimensions())
           .compile(s.expression(), true);
       count(own.attributes(), attributeSegments);
       count(own.events(), eventSegments);
