@@ -97,7 +97,11 @@ public final class ClusterSegments {
       String query, String name, int windowDays) {
     return gather(
         () -> engine.segmentDistinctUnion(query, name, windowDays),
-        block("local segdistinct", query, " " + name + " " + windowDays + " union"),
+        // no window token when none was given: each member then reads its own retention
+        block(
+            "local segdistinct",
+            query,
+            " " + name + (windowDays > 0 ? " " + windowDays : "") + " union"),
         (member, reply) -> {
           String line = firstLine(member, reply);
           if (!line.startsWith("UNION ")) {
