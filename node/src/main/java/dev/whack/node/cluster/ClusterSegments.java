@@ -88,6 +88,39 @@ public final class ClusterSegments {
   }
 
   /**
+   * The distinct values of {@code name} across a segment query's members in the whole cluster
+   * ({@link ProfileEngine#segmentDistinct}): every member's union of its own members' values,
+   * merged here. Sketches merge without loss of precision, so the answer is as good as one node's
+   * over all the profiles; it stays exact while every part is exact and the union is small.
+   */
+  public CompletableFuture<dev.whack.node.engine.dimension.DistinctUnion> distinct(
+      String query, String name, int windowDays) {
+    return gather(
+        () -> engine.segmentDistinctUnion(query, name, windowDays),
+        // no window token when none was given: each member then reads its own retention
+        block(
+            "local segdistinct",
+            query,
+            " " + name + (windowDays > 0 ? " " + windowDays : "") + " union"),
+        (member, reply) -> {
+          String line = firstLine(member, reply);
+          if (!line.startsWith("UNION ")) {
+            throw unexpected(member, line, "UNION <base64>");
+          }
+          var u = new dev.whack.node.engine.dimension.DistinctUnion();
+          u.addEncoded(java.util.Base64.getDecoder().decode(line.substring("UNION ".length())));
+          return u;
+        },
+        parts -> {
+          var all = new dev.whack.node.engine.dimension.DistinctUnion();
+          for (var part : parts) {
+            all.add(part);
+          }
+          return all;
+        });
+  }
+
+  /**
    * A count the caller asked for knowing it may be partial: the sum of the parts that answered, and
    * for each part that did not (a member, or a slot with no owner) why.
    */

@@ -1,10 +1,15 @@
 package dev.whack.node.engine;
 
+import dev.whack.node.engine.codec.Bytes;
 import dev.whack.node.engine.dimension.Dimension;
 import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionException;
 import dev.whack.node.engine.dimension.DimensionRegistry;
+import dev.whack.node.engine.dimension.DimensionSection;
 import dev.whack.node.engine.dimension.DimensionSpec;
+import dev.whack.node.engine.dimension.DistinctCodec;
+import dev.whack.node.engine.dimension.DistinctUnion;
+import dev.whack.node.engine.dimension.DistinctWindow;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.event.WindowResult;
@@ -31,6 +36,7 @@ import dev.whack.node.engine.profile.Rendering;
 import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.engine.profile.UpdateOps;
 import dev.whack.node.engine.profile.UpdateProtobufReader;
+import dev.whack.node.engine.profile.ValueType;
 import dev.whack.node.engine.segment.ChangeHub;
 import dev.whack.node.engine.segment.ChangeRecorder;
 import dev.whack.node.engine.segment.PartitionedBitmap;
@@ -1034,6 +1040,154 @@ public final class ProfileEngine {
       action.run();
     } finally {
       definitions.unlock();
+    }
+  }
+
+  /**
+   * How many distinct values the profile had in a distinct dimension over the last {@code
+   * windowDays} days (docs/profiles.md, "Distinct counts"), as {@code distinct(dimension, Nd)}
+   * reads it; null when the ordinal does not hold this key.
+   *
+   * @param dimension a distinct dimension's name, or {@code event.property}
+   * @throws DimensionException when no distinct dimension has that name
+   * @throws IllegalArgumentException when the window is not 1 to the retention
+   */
+  public DistinctCount distinct(
+      byte[] key, int hash, int ordinal, String dimension, int windowDays) {
+    checkDistinctWindow(windowDays);
+    Dimension d = distinctDimension(dimension);
+    byte[] blob;
+    ProfileTable.Stripe stripe = table.stripe(hash);
+    stripe.lock().lock();
+    try {
+      blob = blobOf(key, ordinal);
+    } finally {
+      stripe.lock().unlock();
+    }
+    if (blob == null) {
+      return null;
+    }
+    DistinctWindow w =
+        new DistinctWindow()
+            .read(blob, distinctPayload(blob, d), Days.dayOf(clock.millis()), windowDays);
+    return new DistinctCount(w.value(), w.exact());
+  }
+
+  /**
+   * The distinct values of {@code name} across the members of a segment query: for a distinct
+   * dimension (by name or {@code event.property}), the union of the members' values over the last
+   * {@code windowDays} days; otherwise {@code name} is an attribute, and its distinct values across
+   * the members now (a set attribute's elements each count; the window is not used). Exact while
+   * every input was exact and the union holds at most {@link DistinctUnion#EXACT_LIMIT} values,
+   * else an UltraLogLog estimate.
+   *
+   * @param windowDays 1 to the retention; 0: the whole retention
+   * @throws ExpressionException a bad query
+   * @throws UnknownSegmentException the query names a segment that is not defined
+   */
+  public DistinctCount segmentDistinct(String segmentQuery, String name, int windowDays) {
+    DistinctUnion u = segmentDistinctUnion(segmentQuery, name, windowDays);
+    return new DistinctCount(u.value(), u.exact());
+  }
+
+  /**
+   * {@link #segmentDistinct}'s union before it is counted: what a node answers a cluster-wide
+   * question with, for the asking node to merge ({@link DistinctUnion#encode}).
+   */
+  public DistinctUnion segmentDistinctUnion(String segmentQuery, String name, int windowDays) {
+    if (windowDays == 0) {
+      windowDays = config.retentionDays();
+    }
+    checkDistinctWindow(windowDays);
+    int window = windowDays;
+    SegmentQuery q = SegmentQuery.parse(segmentQuery, registry.catalog());
+    Dimension d = dict.dimensions().current().distinct(name);
+    DistinctUnion u = new DistinctUnion();
+    int today = Days.dayOf(clock.millis());
+    if (d != null) {
+      DistinctWindow w = new DistinctWindow();
+      forEachMember(q, blob -> w.unionInto(u, blob, distinctPayload(blob, d), today, window));
+      return u;
+    }
+    int attribute = dict.attributes().acquireExisting(name);
+    if (attribute < 0) {
+      return u; // no profile has it
+    }
+    try {
+      ProfileView view = new ProfileView();
+      byte[] digits = new byte[20];
+      forEachMember(
+          q, blob -> addAttributeValue(u, blob, view.bind(blob).attribute(attribute), digits));
+    } finally {
+      dict.attributes().release(attribute);
+    }
+    return u;
+  }
+
+  /** Calls {@code each} with the compact form of every profile the query matches now. */
+  private void forEachMember(SegmentQuery q, java.util.function.Consumer<byte[]> each) {
+    for (int p = 0; p < all.partitionCount(); p++) {
+      PeekableIntIterator it = q.partition(p, all).getIntIterator();
+      while (it.hasNext()) {
+        byte[] blob = table.blob(it.next());
+        if (blob != null) {
+          each.accept(blob);
+        }
+      }
+    }
+  }
+
+  /**
+   * Adds an attribute's value at {@code pos} (none when negative) to {@code u}, hashed as a
+   * distinct dimension hashes an event property (a string's text, an integer's digits, {@code
+   * true}/{@code false}); a set adds each element; a float or timestamp its encoded bytes.
+   */
+  private static void addAttributeValue(DistinctUnion u, byte[] blob, int pos, byte[] digits) {
+    if (pos < 0) {
+      return;
+    }
+    int type = blob[pos];
+    switch (type) {
+      case ValueType.STRING -> {
+        int len = Bytes.varintInt(blob, pos + 1);
+        u.add(DistinctCodec.hash(blob, Bytes.next(blob, pos + 1), len));
+      }
+      case ValueType.SET -> {
+        int n = Bytes.varintInt(blob, pos + 1);
+        int p = Bytes.next(blob, pos + 1);
+        for (int i = 0; i < n; i++) {
+          int len = Bytes.varintInt(blob, p);
+          int s = Bytes.next(blob, p);
+          u.add(DistinctCodec.hash(blob, s, len));
+          p = s + len;
+        }
+      }
+      case ValueType.INT, ValueType.TRUE, ValueType.FALSE ->
+          u.add(
+              (int)
+                  Dimension.hashOfValue(
+                      type, type == ValueType.INT ? Bytes.zigzag(blob, pos + 1) : 0, digits));
+      default -> u.add(DistinctCodec.hash(blob, pos, ProfileCodec.skipValue(blob, pos) - pos));
+    }
+  }
+
+  private Dimension distinctDimension(String name) {
+    Dimension d = dict.dimensions().current().distinct(name);
+    if (d == null) {
+      throw new DimensionException("no distinct dimension " + name + " is defined");
+    }
+    return d;
+  }
+
+  private static int distinctPayload(byte[] blob, Dimension d) {
+    int e = DimensionSection.find(blob, ProfileCodec.dimensionsStart(blob), d.id());
+    return e < 0 ? -1 : DimensionSection.payload(blob, e);
+  }
+
+  private void checkDistinctWindow(int windowDays) {
+    if (windowDays < 1 || windowDays > config.retentionDays()) {
+      throw new IllegalArgumentException(
+          "window must be 1.." + config.retentionDays() + " days, was " + windowDays);
     }
   }
 

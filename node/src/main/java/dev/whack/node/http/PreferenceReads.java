@@ -110,11 +110,23 @@ final class PreferenceReads {
     String asked = p.get("dimensions");
     if (asked == null || asked.isEmpty()) {
       for (Dimension d : defined.all()) {
-        names.add(d.name());
+        if (!d.isDistinct()) {
+          names.add(d.name());
+        }
       }
     } else {
       for (String name : asked.split(",", -1)) {
-        if (defined.byName(name) == null) {
+        Dimension d = defined.byName(name);
+        if (d != null && d.isDistinct()) {
+          return CompletableFuture.completedFuture(
+              Answer.error(
+                  Answer.BAD_REQUEST,
+                  "bad_dimension",
+                  "dimension " + name + " counts distinct values, not categories",
+                  "dimension",
+                  name));
+        }
+        if (d == null) {
           return CompletableFuture.completedFuture(
               Answer.error(
                   Answer.BAD_REQUEST,

@@ -61,6 +61,11 @@ final class EngineWorkload {
   static final String[][] DIMENSIONS = {
     {"color", "{\"property\":\"color\",\"event\":\"view\",\"max_categories\":3}"},
     {"price", "{\"property\":\"price\",\"bounds\":[100,200]}"},
+    // at precision 6 a day past 16 products is a sketch, which a burst of views reaches
+    {
+      "products",
+      "{\"property\":\"product\",\"event\":\"view\",\"kind\":\"distinct\",\"precision\":6}"
+    },
   };
 
   /** Expressions over the dimensions ({@code u<i>}); they follow the clock as windows do. */
@@ -72,11 +77,22 @@ final class EngineWorkload {
     "share(color, \"black\", 7d) > 0.0",
   };
 
+  /**
+   * Expressions over the distinct dimension {@link #defineDimensions} defines ({@code d<i>}): at
+   * precision 6 a day past 16 products is a sketch, which a burst of views reaches.
+   */
+  static final String[] DISTINCT_SEGMENTS = {
+    "distinct(view.product, 2d) >= 3",
+    "distinct(products, 3d) < 5 and count(view, 3d) >= 1",
+    "distinct(view.product, 1d) > 12 or distinct(products, 7d) == 1",
+    "4 <= distinct(products, 2d) and country != \"SE\"",
+  };
+
   private static final String[] COLORS = {"red", "blue", "green", "black", "white"};
 
-  static void defineDimensions(ProfileEngine engine) {
+  static void defineDimensions(KeyedEngine engine) {
     for (String[] d : DIMENSIONS) {
-      engine.defineDimension(d[0], d[1].getBytes(UTF_8));
+      engine.engine().defineDimension(d[0], d[1].getBytes(UTF_8));
     }
   }
 
@@ -179,7 +195,7 @@ final class EngineWorkload {
               .append("\"}");
       default -> {
         sb.append("\"events\":[");
-        int n = 1 + r.nextInt(3);
+        int n = r.nextInt(8) == 0 ? 20 : 1 + r.nextInt(3); // sometimes a burst of views
         for (int i = 0; i < n; i++) {
           sb.append(i == 0 ? "" : ",")
               .append("{\"name\":\"")
@@ -192,12 +208,14 @@ final class EngineWorkload {
           if (r.nextBoolean()) {
             sb.append(",\"time\":\"").append(time(now - r.nextInt(3 * 86_400) * 1000L)).append('"');
           }
-          if (r.nextBoolean()) {
+          if (r.nextInt(3) > 0) {
             sb.append(",\"properties\":{\"color\":\"")
                 .append(COLORS[r.nextInt(COLORS.length)])
                 .append("\",\"price\":")
                 .append(r.nextInt(300))
-                .append('}');
+                .append(",\"product\":\"p")
+                .append(r.nextInt(30))
+                .append("\"}");
           }
           sb.append('}');
         }

@@ -140,6 +140,10 @@ public final class KeyedEngine {
         key, ProfileTable.hash(key), ordinal(key), event, windowDays, halfLifeMillis);
   }
 
+  public DistinctCount distinct(byte[] key, String dimension, int windowDays) {
+    return engine.distinct(key, ProfileTable.hash(key), ordinal(key), dimension, windowDays);
+  }
+
   public boolean inSegment(String segment, byte[] key) {
     return engine.inSegment(segment, key, ProfileTable.hash(key), ordinal(key));
   }

@@ -53,7 +53,10 @@ class MembershipProperties {
     KeyedEngine engine =
         new KeyedEngine(new EngineConfig().clock(clock).lockStripes(4).retentionDays(7));
     int keys = 5 + r.nextInt(40);
-    EngineWorkload.defineDimensions(engine.engine());
+    EngineWorkload.defineDimensions(engine);
+    for (int i = 0; i < EngineWorkload.DISTINCT_SEGMENTS.length; i++) {
+      engine.define("d" + i, EngineWorkload.DISTINCT_SEGMENTS[i]);
+    }
     if (r.nextBoolean()) {
       // Every segment from the start, so that chains of segments reading segments that follow
       // the clock are there for the whole run rather than only when chance defines them.

@@ -87,6 +87,41 @@ public final class Dimension {
     };
   }
 
+  /** Whether this is a distinct dimension (it keeps value hashes, not counts: {@link #hashOf}). */
+  public boolean isDistinct() {
+    return spec.kind() == DimensionKind.DISTINCT;
+  }
+
+  /** A distinct dimension's sketch precision. */
+  public int precision() {
+    return spec.precision();
+  }
+
+  /**
+   * The hash ({@link DistinctCodec#hash}) a distinct dimension keeps for a property value, as an
+   * unsigned 32-bit number, or -1 when it does not count a value of that type: it counts strings,
+   * integers and booleans by their JSON text, as a categorical dimension does (so {@code 7} and
+   * {@code "7"} are one value).
+   *
+   * @param type a {@link ValueType}
+   * @param scratch room for an integer's digits (at least 20 bytes)
+   */
+  public long hashOf(int type, long bits, byte[] text, int off, int len, byte[] scratch) {
+    return type == ValueType.STRING
+        ? DistinctCodec.hash(text, off, len) & 0xffffffffL
+        : hashOfValue(type, bits, scratch);
+  }
+
+  /** {@link #hashOf} of an integer or boolean; -1 for any other type. */
+  public static long hashOfValue(int type, long bits, byte[] scratch) {
+    return switch (type) {
+      case ValueType.TRUE -> DistinctCodec.hash(TRUE, 0, TRUE.length) & 0xffffffffL;
+      case ValueType.FALSE -> DistinctCodec.hash(FALSE, 0, FALSE.length) & 0xffffffffL;
+      case ValueType.INT -> DistinctCodec.hash(scratch, 0, digits(bits, scratch)) & 0xffffffffL;
+      default -> -1;
+    };
+  }
+
   /** Writes {@code v}'s decimal digits at the start of {@code out}; returns how many. */
   private static int digits(long v, byte[] out) {
     if (v == Long.MIN_VALUE) {

@@ -5,7 +5,12 @@ public enum DimensionKind {
   /** Each distinct value (a string, an integer or a boolean, as text) is a category. */
   CATEGORICAL,
   /** A number falls into one of the buckets between the definition's bounds. */
-  NUMERIC;
+  NUMERIC,
+  /**
+   * Counts the distinct values (strings, integers and booleans, as their JSON text) a profile had,
+   * per day, exactly while few, then as a sketch ({@link DistinctCodec}).
+   */
+  DISTINCT;
 
   /** The kind's name in a definition. */
   public String label() {

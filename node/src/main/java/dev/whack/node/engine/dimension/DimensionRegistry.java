@@ -62,7 +62,7 @@ public final class DimensionRegistry {
       int p = DimensionSection.first(blob, pos);
       for (int i = 0; i < n; i++) {
         Dimension d = byId(DimensionSection.id(blob, p));
-        if (d != null) {
+        if (d != null && !d.isDistinct()) { // distinct dimensions keep no population
           scratch.load(blob, DimensionSection.payload(blob, p));
           for (int k = 0; k < scratch.size(); k++) {
             d.countInPopulation(scratch.day(k), scratch.category(k), scratch.count(k));
@@ -70,6 +70,31 @@ public final class DimensionRegistry {
         }
         p = DimensionSection.next(blob, p);
       }
+    }
+
+    /**
+     * The distinct dimension {@code name} names: the one of that name, else the one counting
+     * property {@code p} of event {@code e} for {@code name} = {@code e.p} (every '.' is tried as
+     * the split, since event and property names may hold dots; the first defined wins); null when
+     * there is none.
+     */
+    public Dimension distinct(String name) {
+      Dimension named = byName(name);
+      if (named != null) {
+        return named.isDistinct() ? named : null;
+      }
+      for (int dot = name.indexOf('.'); dot > 0; dot = name.indexOf('.', dot + 1)) {
+        String event = name.substring(0, dot);
+        String property = name.substring(dot + 1);
+        for (Dimension d : all) {
+          if (d.isDistinct()
+              && event.equals(d.spec().event())
+              && property.equals(d.spec().property())) {
+            return d;
+          }
+        }
+      }
+      return null;
     }
 
     /** The dimension called {@code name}, or null. */

@@ -17,12 +17,15 @@ import java.util.List;
  * <pre>
  * {"property": "color", "event": "view", "kind": "categorical", "max_categories": 32}
  * {"property": "price", "kind": "numeric", "bounds": [10000, 20000, 40000]}
+ * {"property": "product", "event": "view", "kind": "distinct", "precision": 10}
  * </pre>
  *
  * @param event null: the property of any event counts
  * @param maxCategories categorical: the most distinct values kept node-wide; later ones count as
  *     {@link #OTHER}
  * @param bounds numeric: strictly increasing finite bounds; {@code bounds.length + 1} buckets
+ * @param precision distinct: the sketch precision p (2^p registers; {@link DistinctCodec}); 0 for
+ *     the other kinds
  */
 public record DimensionSpec(
     String name,
@@ -30,7 +33,8 @@ public record DimensionSpec(
     String property,
     String event,
     int maxCategories,
-    double[] bounds) {
+    double[] bounds,
+    int precision) {
   /** The category every value past a categorical dimension's room counts as. */
   public static final String OTHER = "other";
 
@@ -44,7 +48,11 @@ public record DimensionSpec(
 
   /** Number of categories a profile can count in (category ids are below it). */
   public int categories() {
-    return kind == DimensionKind.NUMERIC ? bounds.length + 1 : maxCategories + 1;
+    return switch (kind) {
+      case NUMERIC -> bounds.length + 1;
+      case CATEGORICAL -> maxCategories + 1;
+      case DISTINCT -> 0; // no categories: a distinct dimension keeps value hashes
+    };
   }
 
   /** The numeric bucket of {@code value}: how many bounds are at or below it. */
@@ -88,6 +96,8 @@ public record DimensionSpec(
               g.writeStringField("kind", kind.label());
               if (kind == DimensionKind.CATEGORICAL) {
                 g.writeNumberField("max_categories", maxCategories);
+              } else if (kind == DimensionKind.DISTINCT) {
+                g.writeNumberField("precision", precision);
               } else {
                 g.writeArrayFieldStart("bounds");
                 for (double b : bounds) {
@@ -112,7 +122,8 @@ public record DimensionSpec(
         && property.equals(s.property)
         && java.util.Objects.equals(event, s.event)
         && maxCategories == s.maxCategories
-        && Arrays.equals(bounds, s.bounds);
+        && Arrays.equals(bounds, s.bounds)
+        && precision == s.precision;
   }
 
   @Override
@@ -169,6 +180,7 @@ public record DimensionSpec(
     DimensionKind kind = null;
     int maxCategories = -1;
     double[] bounds = null;
+    int precision = -1;
     try (JsonParser p = JSON.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new DimensionException("a dimension definition is a JSON object");
@@ -185,9 +197,12 @@ public record DimensionSpec(
                 switch (k) {
                   case "categorical" -> DimensionKind.CATEGORICAL;
                   case "numeric" -> DimensionKind.NUMERIC;
+                  case "distinct" -> DimensionKind.DISTINCT;
                   default ->
                       throw new DimensionException(
-                          "\"kind\" is \"categorical\" or \"numeric\", not \"" + k + "\"");
+                          "\"kind\" is \"categorical\", \"numeric\" or \"distinct\", not \""
+                              + k
+                              + "\"");
                 };
           }
           case "max_categories" -> {
@@ -200,6 +215,7 @@ public record DimensionSpec(
             maxCategories = p.getIntValue();
           }
           case "bounds" -> bounds = bounds(p, t);
+          case "precision" -> precision = precision(p, t);
           default -> throw new DimensionException("unknown field \"" + field + "\"");
         }
       }
@@ -220,6 +236,12 @@ public record DimensionSpec(
     if (kind == null) {
       kind = bounds != null ? DimensionKind.NUMERIC : DimensionKind.CATEGORICAL;
     }
+    if (kind == DimensionKind.DISTINCT) {
+      return distinct(name, property, event, maxCategories, bounds, precision);
+    }
+    if (precision >= 0) {
+      throw new DimensionException("\"precision\" is for distinct dimensions");
+    }
     if (kind == DimensionKind.NUMERIC) {
       if (bounds == null) {
         throw new DimensionException("a numeric dimension needs \"bounds\"");
@@ -227,7 +249,7 @@ public record DimensionSpec(
       if (maxCategories >= 0) {
         throw new DimensionException("\"max_categories\" is for categorical dimensions");
       }
-      return new DimensionSpec(name, kind, property, event, 0, bounds);
+      return new DimensionSpec(name, kind, property, event, 0, bounds, 0);
     }
     if (bounds != null) {
       throw new DimensionException("\"bounds\" are for numeric dimensions");
@@ -238,7 +260,39 @@ public record DimensionSpec(
         property,
         event,
         maxCategories < 0 ? DEFAULT_MAX_CATEGORIES : maxCategories,
-        new double[0]);
+        new double[0],
+        0);
+  }
+
+  private static DimensionSpec distinct(
+      String name, String property, String event, int maxCategories, double[] bounds, int p) {
+    if (maxCategories >= 0) {
+      throw new DimensionException("\"max_categories\" is for categorical dimensions");
+    }
+    if (bounds != null) {
+      throw new DimensionException("\"bounds\" are for numeric dimensions");
+    }
+    return new DimensionSpec(
+        name,
+        DimensionKind.DISTINCT,
+        property,
+        event,
+        0,
+        new double[0],
+        p < 0 ? DistinctCodec.DEFAULT_PRECISION : p);
+  }
+
+  private static int precision(JsonParser p, JsonToken t) throws IOException {
+    if (t != JsonToken.VALUE_NUMBER_INT
+        || p.getLongValue() < DistinctCodec.MIN_PRECISION
+        || p.getLongValue() > DistinctCodec.MAX_PRECISION) {
+      throw new DimensionException(
+          "\"precision\" is a whole number from "
+              + DistinctCodec.MIN_PRECISION
+              + " to "
+              + DistinctCodec.MAX_PRECISION);
+    }
+    return p.getIntValue();
   }
 
   private static String text(JsonParser p, JsonToken t, String field) throws IOException {

@@ -65,8 +65,9 @@ public final class Preferences {
             Map<String, Long> counts = new TreeMap<>();
             while (p.nextToken() == JsonToken.FIELD_NAME) {
               String category = p.currentName();
-              p.nextToken();
-              counts.put(category, p.getLongValue());
+              if (p.nextToken() == JsonToken.VALUE_NUMBER_INT && !category.startsWith("$")) {
+                counts.put(category, p.getLongValue());
+              } // else a distinct dimension's day ($distinct, $sketch): no categories
             }
             days.put(day, counts);
           }
@@ -142,6 +143,10 @@ public final class Preferences {
       Dimension d = dimensions.byName(e.getKey());
       if (d == null) {
         throw new DimensionException("no dimension " + e.getKey() + " is defined");
+      }
+      if (d.isDistinct()) {
+        throw new DimensionException(
+            "dimension " + d.name() + " counts distinct values: it has no categories to favour");
       }
       int category = d.categoryOfValue(e.getValue());
       if (category < 0 && d.spec().kind() == DimensionKind.NUMERIC) {

@@ -87,6 +87,13 @@ sealed interface Ast {
    */
   record TimeIn(String segment, int segmentPos, int pos) implements Ast {}
 
+  /**
+   * {@code distinct(name, 30d)}: the distinct values a profile had in a distinct dimension over a
+   * window; {@code name} is the dimension's, or {@code event.property}.
+   */
+  record Distinct(String dimension, int dimensionPos, long millis, int argPos, int pos)
+      implements Ast {}
+
   enum Op {
     EQ("=="),
     NE("!="),

@@ -1,5 +1,6 @@
 package dev.whack.node.engine.expr;
 
+import dev.whack.node.engine.dimension.DistinctWindow;
 import dev.whack.node.engine.dimension.Distribution;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
@@ -40,6 +41,7 @@ public final class EvalContext {
   final int[] len = new int[2];
   final WindowResult window = new WindowResult();
   final Distribution distribution = new Distribution();
+  final DistinctWindow distinct = new DistinctWindow();
 
   private final DecodedSeries series = new DecodedSeries();
 

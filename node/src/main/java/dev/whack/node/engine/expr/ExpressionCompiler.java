@@ -185,6 +185,15 @@ public final class ExpressionCompiler {
           c.pos(), "cannot compare " + describe(c.left()) + " with " + describe(c.right()));
     }
     boolean ordering = c.op() != Ast.Op.EQ && c.op() != Ast.Op.NE;
+    if (c.left() instanceof Ast.Distinct || c.right() instanceof Ast.Distinct) {
+      Operand l = operand(c.left(), u);
+      Operand r = operand(c.right(), u);
+      if (l instanceof DistinctOperand && r instanceof Operand.Literal
+          || r instanceof DistinctOperand && l instanceof Operand.Literal) {
+        return new DistinctCompare(c.op(), l, r);
+      }
+      return new Cond.Compare(c.op(), l, r, Cond.NowSide.NONE);
+    }
     if (ordering && (lt == Type.BOOL || rt == Type.BOOL)) {
       throw new ExpressionException(c.pos(), "booleans compare only with == and !=");
     }
@@ -246,6 +255,7 @@ public final class ExpressionCompiler {
       case Ast.Share x -> Type.NUMBER;
       case Ast.Top x -> Type.STRING;
       case Ast.SeriesTime x -> Type.TIMESTAMP;
+      case Ast.Distinct x -> Type.NUMBER;
       case Ast.Attr a -> Type.DYNAMIC;
       case Ast.Duration d ->
           throw new ExpressionException(
@@ -281,6 +291,7 @@ public final class ExpressionCompiler {
         yield new Operand.Top(d, days(x.windowMillis()), halfLifeDays(x.halfLifeMillis()));
       }
       case Ast.SeriesTime x -> new Operand.SeriesTime(x.last(), u.event(x.event(), x.pos()));
+      case Ast.Distinct x -> distinct(x, u);
       default -> {
         type(e);
         throw new ExpressionException(e.pos(), "expected a value, found " + describe(e));
@@ -319,6 +330,15 @@ public final class ExpressionCompiler {
     Dimension d = dimensions.current().byName(name);
     if (d == null) {
       throw new ExpressionException(pos, "no dimension " + name + " is defined");
+    }
+    if (d.isDistinct()) {
+      throw new ExpressionException(
+          pos,
+          "dimension "
+              + name
+              + " counts distinct values, not categories: read it with distinct("
+              + name
+              + ", Nd)");
     }
     if (windowMillis % Days.MILLIS_PER_DAY != 0 || windowMillis == 0) {
       throw new ExpressionException(
@@ -360,6 +380,42 @@ public final class ExpressionCompiler {
     return new Operand.Window(w.fn(), u.event(w.event(), w.pos()), w.millis(), retentionDays);
   }
 
+  /**
+   * {@code distinct(name, Nd)}: the distinct dimension called {@code name}, else the one that
+   * counts property {@code p} of event {@code e} for a name {@code e.p} ({@link
+   * DimensionRegistry.Set#distinct}).
+   */
+  private Operand distinct(Ast.Distinct x, Unit u) {
+    long millis = x.millis();
+    if (millis % Days.MILLIS_PER_DAY != 0 || millis == 0) {
+      throw new ExpressionException(
+          x.argPos(), "a window is a whole number of days (like 7d or 30d); days are UTC days");
+    }
+    if (millis / Days.MILLIS_PER_DAY > retentionDays) {
+      throw new ExpressionException(
+          x.argPos(), "a window is at most the retention of " + retentionDays + "d");
+    }
+    Dimension d = dimensions.current().distinct(x.dimension());
+    if (d == null) {
+      Dimension named = dimensions.current().byName(x.dimension());
+      throw new ExpressionException(
+          x.dimensionPos(),
+          named != null
+              ? "dimension "
+                  + x.dimension()
+                  + " is "
+                  + named.spec().kind().label()
+                  + "; distinct(...) reads a distinct dimension"
+              : "no distinct dimension "
+                  + x.dimension()
+                  + " is defined (by name, or as event.property of one with \"kind\":"
+                  + " \"distinct\")");
+    }
+    u.dimensions.add(d.id());
+    u.timeDependent = true;
+    return new DistinctOperand(d.id(), (int) (millis / Days.MILLIS_PER_DAY));
+  }
+
   private static String describe(Ast e) {
     return switch (e) {
       case Ast.Str s -> "a string";
@@ -376,6 +432,7 @@ public final class ExpressionCompiler {
       case Ast.Share x -> "a number";
       case Ast.Top x -> "a string";
       case Ast.SeriesTime x -> "a timestamp";
+      case Ast.Distinct x -> "a number";
       case Ast.Attr a -> "attribute " + a.name();
       case Ast.Exists x -> "exists(...)";
       case Ast.InSegment x -> "in_segment(...)";

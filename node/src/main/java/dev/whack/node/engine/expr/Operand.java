@@ -4,7 +4,6 @@ import com.dynatrace.hash4j.hashing.Hasher64;
 import com.dynatrace.hash4j.hashing.Hashing;
 import dev.whack.node.engine.codec.Bytes;
 import dev.whack.node.engine.dimension.Dimension;
-import dev.whack.node.engine.dimension.DimensionSection;
 import dev.whack.node.engine.dimension.Distribution;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
@@ -189,17 +188,9 @@ abstract class Operand {
    * next midnight on which it can change (a counted day leaves the window, a future one enters).
    */
   static Distribution distribution(EvalContext c, Dimension d, int days, double halfLifeDays) {
-    byte[] blob = c.view.blob();
-    int section = c.view.dimensions();
-    int entry = DimensionSection.find(blob, section, d.id());
     Distribution out =
         c.distribution.read(
-            d.categories(),
-            blob,
-            entry < 0 ? -1 : DimensionSection.payload(blob, entry),
-            c.today,
-            days,
-            halfLifeDays);
+            d.categories(), c.view.blob(), c.view.dimension(d.id()), c.today, days, halfLifeDays);
     if (out.nextChangeDay() != Integer.MAX_VALUE) {
       c.validUntil = Math.min(c.validUntil, Days.startOf(out.nextChangeDay()));
     }

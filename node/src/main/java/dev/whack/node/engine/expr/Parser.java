@@ -402,6 +402,9 @@ final class Parser {
         expect(Kind.RPAREN, "')' to close bucket(");
         return new Ast.Bucket(buckets, salt, name.pos());
       }
+      case "distinct" -> {
+        return distinct(name);
+      }
       case "in_segment", "entered", "time_in" -> {
         Token segment = next();
         if (segment.kind() != Kind.STRING && segment.kind() != Kind.IDENT) {
@@ -425,7 +428,23 @@ final class Parser {
               "unknown function '"
                   + name.text()
                   + "' (known: now, exists, count, sum, avg, variance, min, max, decayed,"
-                  + " first_time, last_time, bucket, in_segment, entered, time_in, share, top)");
+                  + " first_time, last_time, bucket, in_segment, entered, time_in, share, top,"
+                  + " distinct)");
     }
+  }
+
+  /** {@code distinct(view.product, 30d)} after its '('. */
+  private Ast distinct(Token name) {
+    Token dimension = next();
+    if (dimension.kind() != Kind.IDENT && dimension.kind() != Kind.STRING) {
+      throw new ExpressionException(
+          dimension.pos(),
+          "expected a distinct dimension (like view.product) in distinct(...), found "
+              + dimension.describe());
+    }
+    expect(Kind.COMMA, "',' and a window (like 30d) in distinct(...)");
+    Token d = expect(Kind.DURATION, "a duration like 30d");
+    expect(Kind.RPAREN, "')' to close distinct(");
+    return new Ast.Distinct(dimension.text(), dimension.pos(), d.number(), d.pos(), name.pos());
   }
 }

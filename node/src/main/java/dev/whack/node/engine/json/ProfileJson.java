@@ -3,6 +3,7 @@ package dev.whack.node.engine.json;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
 import dev.whack.proto.Attribute;
@@ -198,9 +199,24 @@ public final class ProfileJson {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String category = p.currentName();
           p.nextToken();
-          sink.dimensionCount(dimension, day, category, JsonReading.longValue(p));
+          switch (category) {
+            case "$distinct" ->
+                JsonReading.longValue(p); // shown for people; the sketch is the data
+            case "$sketch" -> sink.dimensionSketch(dimension, day, sketch(p));
+            default -> sink.dimensionCount(dimension, day, category, JsonReading.longValue(p));
+          }
         }
       }
+    }
+  }
+
+  /** A distinct day's {@code "$sketch"}: base64 of its encoded set or sketch. */
+  private static byte[] sketch(JsonParser p) throws IOException {
+    JsonReading.expect(p, JsonToken.VALUE_STRING, "\"$sketch\" to be a base64 string");
+    try {
+      return java.util.Base64.getDecoder().decode(p.getText());
+    } catch (IllegalArgumentException e) {
+      throw JsonReading.fail(p, "\"$sketch\" is not base64: " + e.getMessage());
     }
   }
 
@@ -336,6 +352,14 @@ public final class ProfileJson {
     }
 
     @Override
+    public void dimensionSketch(String dimension, int day, byte[] body) {
+      dimensions
+          .computeIfAbsent(dimension, d -> new java.util.TreeMap<>())
+          .computeIfAbsent(day, d -> DimensionDay.newBuilder().setDay(d))
+          .setSketch(com.google.protobuf.ByteString.copyFrom(body));
+    }
+
+    @Override
     public void producer(byte[] utf8, int off, int len, long seq) {
       producer(string(utf8, off, len), seq);
     }
@@ -392,6 +416,9 @@ public final class ProfileJson {
           g.writeObjectFieldStart(JsonWriting.day(day.getDay()));
           for (Map.Entry<String, Long> c : new java.util.TreeMap<>(day.getCountsMap()).entrySet()) {
             g.writeNumberField(c.getKey(), c.getValue());
+          }
+          if (!day.getSketch().isEmpty()) {
+            ProfileCodec.writeSketchDay(g, day.getSketch().toByteArray());
           }
           g.writeEndObject();
         }

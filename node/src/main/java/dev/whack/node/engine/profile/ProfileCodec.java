@@ -7,6 +7,8 @@ import dev.whack.node.engine.dimension.Dimension;
 import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.dimension.DimensionSection;
+import dev.whack.node.engine.dimension.DistinctBuilder;
+import dev.whack.node.engine.dimension.DistinctCodec;
 import dev.whack.node.engine.event.SeriesBuilder;
 import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.node.engine.json.JsonWriting;
@@ -297,15 +299,27 @@ public final class ProfileCodec {
       forEachDimensionCount(
           blob,
           dict,
-          (d, dayNumber, category, count) -> {
-            if (current[0] == null || !current[0].getDimension().equals(d.name())) {
-              current[0] = p.addDimensionsBuilder().setDimension(d.name());
-              day[0] = null;
+          new DimensionCountConsumer() {
+            @Override
+            public void accept(Dimension d, int dayNumber, String category, long count) {
+              open(d, dayNumber).putCounts(category, count);
             }
-            if (day[0] == null || day[0].getDay() != dayNumber) {
-              day[0] = current[0].addDaysBuilder().setDay(dayNumber);
+
+            @Override
+            public void sketch(Dimension d, int dayNumber, byte[] body) {
+              open(d, dayNumber).setSketch(com.google.protobuf.ByteString.copyFrom(body));
             }
-            day[0].putCounts(category, count);
+
+            private DimensionDay.Builder open(Dimension d, int dayNumber) {
+              if (current[0] == null || !current[0].getDimension().equals(d.name())) {
+                current[0] = p.addDimensionsBuilder().setDimension(d.name());
+                day[0] = null;
+              }
+              if (day[0] == null || day[0].getDay() != dayNumber) {
+                day[0] = current[0].addDaysBuilder().setDay(dayNumber);
+              }
+              return day[0];
+            }
           });
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -378,9 +392,16 @@ public final class ProfileCodec {
     int n = DimensionSection.count(blob, pos);
     pos = DimensionSection.first(blob, pos);
     DimensionBuilder counts = new DimensionBuilder();
+    DistinctBuilder distinct = null;
     for (int i = 0; i < n; i++) {
       Dimension d = dims.byId(DimensionSection.id(blob, pos));
-      if (d != null) {
+      if (d != null && d.isDistinct()) {
+        distinct = distinct == null ? new DistinctBuilder() : distinct;
+        distinct.load(d.precision(), blob, DimensionSection.payload(blob, pos));
+        for (int k = 0; k < distinct.size(); k++) {
+          out.sketch(d, distinct.day(k), distinct.body(k));
+        }
+      } else if (d != null) {
         counts.load(blob, DimensionSection.payload(blob, pos));
         int k = 0;
         while (k < counts.size()) {
@@ -398,9 +419,12 @@ public final class ProfileCodec {
     }
   }
 
-  /** Receives one count of {@link #forEachDimensionCount}. */
+  /** Receives one count (or distinct day) of {@link #forEachDimensionCount}. */
   interface DimensionCountConsumer {
     void accept(Dimension d, int day, String category, long count) throws java.io.IOException;
+
+    /** A distinct dimension's day: its encoded set or sketch ({@link DistinctCodec}). */
+    void sketch(Dimension d, int day, byte[] body) throws java.io.IOException;
   }
 
   /** Position after the producer mark at {@code pos}. */
@@ -414,6 +438,16 @@ public final class ProfileCodec {
     return JsonWriting.write(blob.length * 2, g -> writeJson(g, blob, dict));
   }
 
+  /**
+   * A distinct dimension's day in Profile JSON: {@code "$distinct"}, the day's count (exact, or the
+   * sketch's estimate rounded; for people, never read back), and {@code "$sketch"}, the day's
+   * encoded set or sketch in base64 (what a put reads back, byte for byte).
+   */
+  public static void writeSketchDay(JsonGenerator g, byte[] body) throws IOException {
+    g.writeNumberField("$distinct", DistinctCodec.dayValue(body, 0));
+    g.writeStringField("$sketch", java.util.Base64.getEncoder().encodeToString(body));
+  }
+
   /** {@code "$dimensions"}: dimension -> day -> category -> count, when the profile has any. */
   private static void writeDimensions(JsonGenerator g, byte[] blob, Dictionaries dict)
       throws IOException {
@@ -422,23 +456,36 @@ public final class ProfileCodec {
     forEachDimensionCount(
         blob,
         dict,
-        (d, day, category, count) -> {
-          if (open[0] != d) {
-            if (open[0] == null) {
-              g.writeObjectFieldStart("$dimensions");
-            } else {
-              g.writeEndObject(); // the day
-              g.writeEndObject(); // the dimension
-            }
-            g.writeObjectFieldStart(d.name());
-            g.writeObjectFieldStart(JsonWriting.day(day));
-            open[0] = d;
-          } else if (openDay[0] != day) {
-            g.writeEndObject();
-            g.writeObjectFieldStart(JsonWriting.day(day));
+        new DimensionCountConsumer() {
+          @Override
+          public void accept(Dimension d, int day, String category, long count) throws IOException {
+            open(d, day);
+            g.writeNumberField(category, count);
           }
-          openDay[0] = day;
-          g.writeNumberField(category, count);
+
+          @Override
+          public void sketch(Dimension d, int day, byte[] body) throws IOException {
+            open(d, day);
+            writeSketchDay(g, body);
+          }
+
+          private void open(Dimension d, int day) throws IOException {
+            if (open[0] != d) {
+              if (open[0] == null) {
+                g.writeObjectFieldStart("$dimensions");
+              } else {
+                g.writeEndObject(); // the day
+                g.writeEndObject(); // the dimension
+              }
+              g.writeObjectFieldStart(d.name());
+              g.writeObjectFieldStart(JsonWriting.day(day));
+              open[0] = d;
+            } else if (openDay[0] != day) {
+              g.writeEndObject();
+              g.writeObjectFieldStart(JsonWriting.day(day));
+            }
+            openDay[0] = day;
+          }
         });
     if (open[0] != null) {
       g.writeEndObject();

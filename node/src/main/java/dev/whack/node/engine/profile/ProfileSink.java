@@ -71,6 +71,13 @@ public interface ProfileSink {
   /** The current event series' first and last event times, epoch ms. */
   void times(long firstMillis, long lastMillis);
 
+  /**
+   * A day of the profile's values in a distinct dimension: {@code body} is the day's encoded set or
+   * sketch ({@link dev.whack.node.engine.dimension.DistinctCodec}). A dimension the node does not
+   * define is not kept; a day given twice keeps the union.
+   */
+  void dimensionSketch(String dimension, int day, byte[] body);
+
   void producer(byte[] utf8, int off, int len, long seq);
 
   void producer(String producer, long seq);

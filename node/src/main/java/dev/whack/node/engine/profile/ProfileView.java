@@ -19,7 +19,7 @@ public final class ProfileView {
   private int[] seriesStamp = new int[16];
   private int[] seriesPos = new int[16];
   private int dimensionsStamp;
-  private int dimensionsPos;
+  private int dimensionsStart;
 
   /** Indexes {@code profile} (an encoded profile); returns this view. */
   public ProfileView bind(byte[] profile) {
@@ -116,23 +116,26 @@ public final class ProfileView {
     return stamp;
   }
 
-  /**
-   * Position of the bound profile's dimensions section ({@link ProfileCodec#dimensionsStart}),
-   * found on first use after each bind: few expressions read it.
-   */
-  public int dimensions() {
-    if (dimensionsStamp != stamp) {
-      dimensionsPos = ProfileCodec.dimensionsStart(blob);
-      dimensionsStamp = stamp;
-    }
-    return dimensionsPos;
-  }
-
   /** Position of the attribute's type byte, or -1 when the profile does not have it. */
   public int attribute(int nameId) {
     return nameId >= 0 && nameId < attrStamp.length && attrStamp[nameId] == stamp
         ? attrPos[nameId]
         : -1;
+  }
+
+  /**
+   * Position of the payload of dimension {@code id}'s entry ({@link
+   * dev.whack.node.engine.dimension.DimensionSection}), or -1 when the profile has none. The
+   * section's start is found on the first call after a bind (a scan past attributes, series and
+   * marks), then kept for the rest of that bind.
+   */
+  public int dimension(int id) {
+    if (dimensionsStamp != stamp) {
+      dimensionsStart = ProfileCodec.dimensionsStart(blob);
+      dimensionsStamp = stamp;
+    }
+    int e = dev.whack.node.engine.dimension.DimensionSection.find(blob, dimensionsStart, id);
+    return e < 0 ? -1 : dev.whack.node.engine.dimension.DimensionSection.payload(blob, e);
   }
 
   /** Position of the series' bucket count, or -1 when the profile has no such series. */

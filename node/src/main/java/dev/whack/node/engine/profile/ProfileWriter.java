@@ -6,6 +6,8 @@ import dev.whack.node.engine.dimension.Dimension;
 import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.dimension.DimensionSection;
+import dev.whack.node.engine.dimension.DistinctBuilder;
+import dev.whack.node.engine.dimension.DistinctCodec;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.SeriesBuilder;
 import dev.whack.node.engine.event.SeriesCodec;
@@ -94,6 +96,9 @@ public final class ProfileWriter {
   private int[] dimBuilder = new int[4];
   private DimensionBuilder[] dimBuilders = new DimensionBuilder[0];
   private int dimBuildersUsed;
+  private int[] dimDistinct = new int[4]; // a distinct entry's builder, or -1
+  private DistinctBuilder[] distinctBuilders = new DistinctBuilder[0];
+  private int distinctBuildersUsed;
   private int touchedDimCount;
   private int[] touchedDims = new int[4];
   private int countedCount;
@@ -345,6 +350,9 @@ public final class ProfileWriter {
       for (DimensionDay day : d.getDaysList()) {
         for (var c : day.getCountsMap().entrySet()) {
           sink.dimensionCount(d.getDimension(), day.getDay(), c.getKey(), c.getValue());
+        }
+        if (!day.getSketch().isEmpty()) {
+          sink.dimensionSketch(d.getDimension(), day.getDay(), day.getSketch().toByteArray());
         }
       }
     }
@@ -761,6 +769,10 @@ public final class ProfileWriter {
             "dimension \"" + dimension + "\" has day " + day + ", more than a day in the future");
       }
       Dimension d = dimensions.byName(dimension);
+      if (d != null && d.isDistinct()) {
+        throw new InvalidProfileException(
+            "dimension \"" + dimension + "\" counts distinct values: a day of it is a \"$sketch\"");
+      }
       int c = d == null ? -1 : d.categoryOfLabel(category);
       if (c < 0 || count == 0) {
         return; // a dimension this node does not define, or a bucket it does not have: not kept
@@ -770,6 +782,32 @@ public final class ProfileWriter {
         e = addDimension(d.id(), -1, 0);
       }
       dimensionBuilder(e).add(day, c, count);
+    }
+
+    @Override
+    public void dimensionSketch(String dimension, int day, byte[] body) {
+      if (day > today + 1) {
+        throw new InvalidProfileException(
+            "dimension \"" + dimension + "\" has day " + day + ", more than a day in the future");
+      }
+      Dimension d = dimensions.byName(dimension);
+      if (d == null) {
+        return; // a dimension this node does not define: not kept
+      }
+      if (!d.isDistinct()) {
+        throw new InvalidProfileException(
+            "dimension \""
+                + dimension
+                + "\" is "
+                + d.spec().kind().label()
+                + ": a day of it is counts");
+      }
+      String bad = DistinctCodec.check(body, d.precision());
+      if (bad != null) {
+        throw new InvalidProfileException(
+            "dimension \"" + dimension + "\" has " + bad + " on day " + day);
+      }
+      distinctBuilder(d).addBody(day, body);
     }
 
     private void producer(String string, byte[] utf8, int off, int len, long seq) {
@@ -1061,6 +1099,7 @@ public final class ProfileWriter {
     dimensions = dict.dimensions().current();
     dimCount = 0;
     dimBuildersUsed = 0;
+    distinctBuildersUsed = 0;
     touchedDimCount = 0;
     countedCount = 0;
     if (current == null) {
@@ -1567,6 +1606,10 @@ public final class ProfileWriter {
       if (!d.countsEvent(u.text, u.textOff[event], u.textLen[event])) {
         continue;
       }
+      if (d.isDistinct()) {
+        countDistinct(u, k, d, day);
+        continue;
+      }
       for (int p = u.eventPropFirst[k]; p < u.eventPropFirst[k] + u.eventPropCount[k]; p++) {
         int name = u.propName[p];
         if (!d.isProperty(u.text, u.textOff[name], u.textLen[name])) {
@@ -1581,6 +1624,61 @@ public final class ProfileWriter {
         }
       }
     }
+  }
+
+  /**
+   * Adds event {@code k}'s values of distinct dimension {@code d}'s property on {@code day}; the
+   * dimension is touched only when its data changed (a value seen that day already changes no
+   * answer, so it re-evaluates no segment). Distinct dimensions have no population counts.
+   */
+  private void countDistinct(UpdateOps u, int k, Dimension d, int day) {
+    for (int p = u.eventPropFirst[k]; p < u.eventPropFirst[k] + u.eventPropCount[k]; p++) {
+      int name = u.propName[p];
+      if (!d.isProperty(u.text, u.textOff[name], u.textLen[name])) {
+        continue;
+      }
+      int value = u.propFirst[p];
+      long hash =
+          d.hashOf(
+              u.propKind[p], u.propBits[p], u.text, u.textOff[value], u.textLen[value], digits);
+      if (hash >= 0 && distinctBuilder(d).add(day, (int) hash)) {
+        touchDimension(d.id());
+      }
+    }
+  }
+
+  /** The builder of distinct dimension {@code d}'s entry, made (or decoded) on first use. */
+  private DistinctBuilder distinctBuilder(Dimension d) {
+    int e = findDimension(d.id());
+    if (e < 0) {
+      e = addDimension(d.id(), -1, 0);
+    }
+    if (dimDistinct[e] >= 0) {
+      return distinctBuilders[dimDistinct[e]];
+    }
+    if (distinctBuildersUsed == distinctBuilders.length) {
+      distinctBuilders = Arrays.copyOf(distinctBuilders, Math.max(4, distinctBuildersUsed * 2));
+    }
+    if (distinctBuilders[distinctBuildersUsed] == null) {
+      distinctBuilders[distinctBuildersUsed] = new DistinctBuilder();
+    }
+    DistinctBuilder b = distinctBuilders[distinctBuildersUsed];
+    if (dimOff[e] >= 0) {
+      b.load(d.precision(), old, dimOff[e]);
+    } else {
+      b.clear(d.precision());
+    }
+    dimDistinct[e] = distinctBuildersUsed++;
+    return b;
+  }
+
+  private void touchDimension(int id) {
+    for (int t = 0; t < touchedDimCount; t++) {
+      if (touchedDims[t] == id) {
+        return;
+      }
+    }
+    touchedDims = append(touchedDims, touchedDimCount++, id);
   }
 
   /** Counts {@code n} of {@code category} on {@code day} in dimension {@code d}. */
@@ -1649,11 +1747,13 @@ public final class ProfileWriter {
       dimOff = Arrays.copyOf(dimOff, cap);
       dimLen = Arrays.copyOf(dimLen, cap);
       dimBuilder = Arrays.copyOf(dimBuilder, cap);
+      dimDistinct = Arrays.copyOf(dimDistinct, cap);
     }
     dimId[dimCount] = id;
     dimOff[dimCount] = off;
     dimLen[dimCount] = len;
     dimBuilder[dimCount] = -1;
+    dimDistinct[dimCount] = -1;
     return dimCount++;
   }
 
@@ -1681,7 +1781,8 @@ public final class ProfileWriter {
   /** Whether entry {@code e} goes into the new profile, its builder (if any) pruned already. */
   private boolean dimensionKept(int e) {
     return dimensions.byId(dimId[e]) != null
-        && (dimBuilder[e] < 0 || dimBuilders[dimBuilder[e]].size() > 0);
+        && (dimBuilder[e] < 0 || dimBuilders[dimBuilder[e]].size() > 0)
+        && (dimDistinct[e] < 0 || distinctBuilders[dimDistinct[e]].size() > 0);
   }
 
   // ---- producer marks
@@ -1805,6 +1906,11 @@ public final class ProfileWriter {
         b.prune(oldest);
         dimLen[e] = b.encodedSize();
       }
+      if (dimDistinct[e] >= 0) {
+        DistinctBuilder b = distinctBuilders[dimDistinct[e]];
+        b.prune(oldest);
+        dimLen[e] = b.encodedSize();
+      }
       if (dimensionKept(e)) {
         dims++;
         size += ByteSink.varintSize(dimId[e]) + ByteSink.varintSize(dimLen[e]) + dimLen[e];
@@ -1865,6 +1971,8 @@ public final class ProfileWriter {
           out.writeVarint(dimLen[e]);
           if (dimBuilder[e] >= 0) {
             dimBuilders[dimBuilder[e]].encode(out);
+          } else if (dimDistinct[e] >= 0) {
+            distinctBuilders[dimDistinct[e]].encode(out);
           } else {
             out.writeBytes(old, dimOff[e], dimLen[e]);
           }

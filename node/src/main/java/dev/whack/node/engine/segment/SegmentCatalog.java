@@ -15,7 +15,7 @@ import java.util.Set;
 
 /**
  * An immutable snapshot of the defined segments with the indexes an update needs: which segments
- * read a given attribute or event, and which depend on time.
+ * read a given attribute, event or dimension, and which depend on time.
  *
  * <p>Concurrency: immutable; the registry publishes a new snapshot on every define and drop.
  */
@@ -214,14 +214,17 @@ public final class SegmentCatalog {
     return id >= 0 && id < byAttribute.length ? byAttribute[id] : NONE;
   }
 
-  /** Segments whose expression reads dimension {@code id}. Do not modify. */
-  public Segment[] readingDimension(int id) {
-    return id >= 0 && id < byDimension.length ? byDimension[id] : NONE;
-  }
-
   /** Segments whose expression reads event {@code id}. Do not modify. */
   public Segment[] readingEvent(int id) {
     return id >= 0 && id < byEvent.length ? byEvent[id] : NONE;
+  }
+
+  /**
+   * Segments whose expression reads dimension {@code id} (a write that counted in it may change
+   * their answer). Do not modify.
+   */
+  public Segment[] readingDimension(int id) {
+    return id >= 0 && id < byDimension.length ? byDimension[id] : NONE;
   }
 
   /**

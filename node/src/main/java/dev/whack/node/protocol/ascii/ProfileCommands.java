@@ -15,6 +15,7 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentDryRun;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.SegmentMembership;
+import dev.whack.node.engine.dimension.DistinctUnion;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
@@ -66,6 +67,8 @@ final class ProfileCommands {
   private static final byte[] DRYRUN = ascii("dryrun");
   private static final byte[] PROTO = ascii("proto");
   private static final byte[] PARTIAL = ascii("partial");
+  private static final byte[] UNION = ascii("union");
+  private static final byte[] BAD_WINDOW = ascii("CLIENT_ERROR bad window\r\n");
 
   /** What the pending data block is for. */
   private enum Pending {
@@ -78,7 +81,8 @@ final class ProfileCommands {
     SEGMENT_MEMBERS,
     FILTER_COUNT,
     FILTER_MEMBERS,
-    DUMP
+    DUMP,
+    SEGMENT_DISTINCT
   }
 
   private final KeyspaceSession keys;
@@ -105,6 +109,12 @@ final class ProfileCommands {
   private int pendingLimit;
 
   private String pendingCursor;
+
+  // segdistinct: the name counted, the window (0: the retention), and whether the union itself is
+  // asked for (a member's part of a cluster-wide answer)
+  private String pendingDistinctName;
+  private int pendingWindowDays;
+  private boolean pendingUnion;
 
   // The page being written in pieces (segmembers, filtermembers, segdump): its keys and where
   // the next one is.
@@ -185,6 +195,7 @@ final class ProfileCommands {
       case "filtermembers" ->
           blockCommand(line, framing, Pending.FILTER_MEMBERS, 1, false, MAX_EXPRESSION_BYTES);
       case "segdump" -> blockCommand(line, framing, Pending.DUMP, 1, false, MAX_EXPRESSION_BYTES);
+      case "segdistinct" -> distinctCommand(line, framing);
       case "segdrop" -> segdrop(line, framing);
       case "seglist" -> seglist(line, framing);
       case "segof" -> segof(line);
@@ -222,6 +233,7 @@ final class ProfileCommands {
     "filtercount",
     "filtermembers",
     "segdump",
+    "segdistinct",
     "watch",
     "unwatch",
     "dimdef",
@@ -358,6 +370,64 @@ final class ProfileCommands {
     framing.expectData((int) length);
   }
 
+  /**
+   * "segdistinct <bytes> <name> [<window>] [union]" and the query as a data block: the distinct
+   * values of a distinct dimension (or an attribute) across the query's members (docs/protocol.md,
+   * "Segments"). The window is days, as {@code 30} or {@code 30d}; without it, the retention.
+   * {@code union} answers the mergeable union instead of its count: what members ask each other.
+   */
+  private void distinctCommand(AsciiLine line, AsciiCommands.Framing framing) {
+    if (line.moreTokens || line.tokenCount < 3 || line.tokenCount > 5) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (!numbers.signed32(line.bytes, line.tokenStart[1], line.tokenEnd[1]) || numbers.value < 0) {
+      error(AsciiCommands.BAD_FORMAT);
+      return;
+    }
+    long length = numbers.value;
+    boolean union = line.tokenEquals(line.tokenCount - 1, UNION);
+    int window = 0;
+    if (line.tokenCount - (union ? 1 : 0) == 4) {
+      String w = line.token(3);
+      String digits = w.endsWith("d") ? w.substring(0, w.length() - 1) : w;
+      try {
+        window = Integer.parseInt(digits);
+      } catch (NumberFormatException e) {
+        window = -1;
+      }
+      if (window < 1 || !digits.chars().allMatch(Character::isDigit)) {
+        error(BAD_WINDOW);
+        framing.swallow(length + 2);
+        return;
+      }
+    } else if (line.tokenCount - (union ? 1 : 0) != 3) {
+      error(AsciiCommands.ERROR);
+      return;
+    }
+    if (length > MAX_EXPRESSION_BYTES) {
+      error(EXPRESSION_TOO_LONG);
+      framing.swallow(length + 2);
+      return;
+    }
+    pending = Pending.SEGMENT_DISTINCT;
+    pendingNoreply = false;
+    pendingDistinctName = line.token(2);
+    pendingWindowDays = window;
+    pendingUnion = union;
+    framing.expectData((int) length);
+  }
+
+  /** "DISTINCT <n> exact" or "DISTINCT <n> approximate". */
+  private static byte[] distinctLine(DistinctUnion u) {
+    return ascii("DISTINCT " + u.value() + (u.exact() ? " exact" : " approximate") + "\r\n");
+  }
+
+  /** "UNION <base64>": the union itself, for the member merging a cluster-wide answer. */
+  private static byte[] unionLine(DistinctUnion u) {
+    return ascii("UNION " + java.util.Base64.getEncoder().encodeToString(u.encode()) + "\r\n");
+  }
+
   /** The data block of the pending command has arrived. */
   void onData(AsciiLine line, byte[] data, boolean terminated, AsciiCommands.Framing framing) {
     Pending kind = pending;
@@ -395,6 +465,10 @@ final class ProfileCommands {
                         .thenApply(ProfileCommands::countLine);
             case SEGMENT_MEMBERS -> clusterPage(Listing.SEGMENT_MEMBERS, expression);
             case FILTER_MEMBERS -> clusterPage(Listing.FILTER_MEMBERS, expression);
+            case SEGMENT_DISTINCT ->
+                clusterSegments
+                    .distinct(expression, pendingDistinctName, pendingWindowDays)
+                    .thenApply(ProfileCommands::distinctLine);
             default -> clusterPage(Listing.DUMP, expression);
           },
           pendingNoreply,
@@ -429,6 +503,12 @@ final class ProfileCommands {
         case DRY_RUN ->
             dryRun(engine.dryRun(line.token(1), new String(data, UTF_8), pendingLimit), framing);
         case SEGMENT_COUNT -> count(engine.count(new String(data, UTF_8)));
+        case SEGMENT_DISTINCT -> {
+          DistinctUnion u =
+              engine.segmentDistinctUnion(
+                  new String(data, UTF_8), pendingDistinctName, pendingWindowDays);
+          replies.bytes(pendingUnion ? unionLine(u) : distinctLine(u));
+        }
         case FILTER_COUNT -> count(engine.filterCount(new String(data, UTF_8)));
         case SEGMENT_MEMBERS ->
             page(
