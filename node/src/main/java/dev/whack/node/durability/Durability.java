@@ -210,6 +210,7 @@ public final class Durability implements AutoCloseable {
     // Timed changes come back at the times they fell due, before the writes that came after them,
     // so that memberships and the times they began are what they were (docs/architecture.md).
     engine.catchUpTimedChanges(true);
+    engine.replayingLog(true);
     long[] skipBelow = cuts;
     List<Path> toPlay = new ArrayList<>(logs.tailMap(generation, true).values());
     // Keyspace records apply on one thread per core by stripe (each stripe's in log order); the
@@ -260,6 +261,7 @@ public final class Durability implements AutoCloseable {
       generation = logs.lastKey();
     }
     engine.catchUpTimedChanges(false);
+    engine.replayingLog(false);
     clock.live();
     engine.runDueReevaluationsAtTheirTimes(clock.millis());
     engine.runDueReevaluations();
@@ -350,6 +352,11 @@ public final class Durability implements AutoCloseable {
       @Override
       public void dimensionDropped(String name) {
         engine.dropDimension(name);
+      }
+
+      @Override
+      public void categoryLearned(int dimension, int category, String value) {
+        engine.learnCategory(dimension, category, value);
       }
     };
   }

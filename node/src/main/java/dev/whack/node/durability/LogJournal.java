@@ -162,6 +162,26 @@ public final class LogJournal implements Journal, CatalogListener {
     catalogRecord(LogRecords.DIMENSION_DROPPED, name, null);
   }
 
+  /**
+   * A categorical value numbered, under the dimension's table and before the write that met it is
+   * logged: a replay numbers the values in this order, whatever order it replays the stripes in
+   * (LogRecords, CATEGORY_LEARNED).
+   */
+  @Override
+  public void categoryLearned(int dimension, int category, String value) {
+    segmentLock.lock();
+    try {
+      byte[] v = value.getBytes(StandardCharsets.UTF_8);
+      end(
+          begin(segmentSource, LogRecords.CATEGORY_LEARNED)
+              .putInt(dimension)
+              .putInt(category)
+              .putBytes(v, 0, v.length));
+    } finally {
+      segmentLock.unlock();
+    }
+  }
+
   private void catalogRecord(byte type, String name, String definition) {
     segmentLock.lock();
     try {

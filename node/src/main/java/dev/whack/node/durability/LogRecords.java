@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
  * CHANGES         stripe, epoch, count, then count times: segment, key, enter, time
  * DIMENSION_DEFINED name, definition (its canonical JSON, UTF-8)
  * DIMENSION_DROPPED name
+ * CATEGORY_LEARNED  dimension id, category id, value (UTF-8): a categorical value numbered
  * </pre>
  *
  * (u32 stripe, flags and count, u64 expiry, cas, time and epoch, u8 kind, marks, protobuf and
@@ -46,6 +47,7 @@ final class LogRecords {
   static final byte CHANGES = 10;
   static final byte DIMENSION_DEFINED = 11;
   static final byte DIMENSION_DROPPED = 12;
+  static final byte CATEGORY_LEARNED = 13;
 
   private LogRecords() {}
 
@@ -110,6 +112,7 @@ final class LogRecords {
         segments.dimensionDefined(DimensionSpec.parse(name, bytes(p)));
       }
       case DIMENSION_DROPPED -> segments.dimensionDropped(text(p));
+      case CATEGORY_LEARNED -> segments.categoryLearned(p.getInt(), p.getInt(), text(p));
       default -> throw new IllegalArgumentException("unknown record type " + type);
     }
   }
@@ -123,6 +126,7 @@ final class LogRecords {
             || type == SEGMENT_DROPPED
             || type == DIMENSION_DEFINED
             || type == DIMENSION_DROPPED
+            || type == CATEGORY_LEARNED
         ? stripes
         : payload.getInt(payload.position());
   }

@@ -34,4 +34,11 @@ public interface CatalogListener {
 
   /** A dimension was dropped. */
   default void dimensionDropped(String name) {}
+
+  /**
+   * Dimension {@code dimension} (its id) numbered a new categorical value {@code category}: called
+   * under the dimension's table, so in the order of the ids, and before the write that met the
+   * value is done (so a log has it before that write's record).
+   */
+  default void categoryLearned(int dimension, int category, String value) {}
 }

@@ -187,9 +187,40 @@ public final class ProfileEngine {
     return config;
   }
 
-  /** From now on, tell {@code listener} every segment definition and drop. */
+  /**
+   * From now on, tell {@code listener} every segment and dimension definition and drop, and every
+   * categorical value a dimension numbers.
+   */
   public void addCatalogListener(CatalogListener listener) {
     catalogListeners.add(listener);
+    dict.dimensions()
+        .onLearned(
+            (dimension, category, value) -> {
+              for (CatalogListener l : catalogListeners) {
+                l.categoryLearned(dimension, category, value);
+              }
+            });
+  }
+
+  /**
+   * While a log is replayed, writes number no categorical value: the log's records do ({@link
+   * #learnCategory}), in the order the node numbered them live.
+   */
+  public void replayingLog(boolean on) {
+    dict.dimensions().replaying(on);
+  }
+
+  /**
+   * Numbers a categorical value of dimension {@code dimension} (its id) as a replayed log record
+   * says; nothing when the dimension is gone (dropped later in the log, or before the snapshot).
+   *
+   * @throws IllegalStateException when it contradicts the values numbered already
+   */
+  public void learnCategory(int dimension, int category, String value) {
+    Dimension d = dict.dimensions().current().byId(dimension);
+    if (d != null) {
+      d.learnAt(category, value);
+    }
   }
 
   /** The name tables, for checks of their reference counts. */

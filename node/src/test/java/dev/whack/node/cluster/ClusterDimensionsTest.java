@@ -111,8 +111,10 @@ class ClusterDimensionsTest {
     }
   }
 
-  /** The day a profile's event landed on (the node's clock is the wall clock here). */
-  /** The first day bucket's day in a profile's JSON (its only one here). */
+  /**
+   * The day a profile's event landed on (the node's clock is the wall clock here): its first day
+   * bucket's, the only one.
+   */
   private static String day(String json) {
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("\"(\\d{4}-\\d{2}-\\d{2})\":\\[").matcher(json);

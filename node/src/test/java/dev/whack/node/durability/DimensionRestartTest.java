@@ -234,6 +234,34 @@ class DimensionRestartTest {
     }
   }
 
+  /**
+   * A table that fills up in the log a crash replays: the stripes replay in parallel, in another
+   * order than the writes were made, yet the values numbered (and those past the table, counted as
+   * other) are the ones they were, because the log names each value numbered, in order, before the
+   * write that met it.
+   */
+  @Test
+  void shouldNumberTheSameValuesWhenATableFillsInTheReplayedLog() throws Exception {
+    List<String> keys = new ArrayList<>();
+    String before;
+    try (EmbeddedNode node = start(dir, "always");
+        RawConnection c = node.connect()) {
+      dimdef(c, "color", "{\"property\":\"color\",\"max_categories\":50}");
+      for (int i = 0; i < 150; i++) {
+        keys.add("k:" + i);
+        view(c, "k:" + i, "{\"color\":\"v" + i + "\"}");
+      }
+      before = state(c, keys);
+      assertTrue(before.contains("{\"other\":1}") && before.contains("{\"v49\":1}"), before);
+      copyFiles(dir, crashed);
+    }
+    try (EmbeddedNode node = start(crashed, "no");
+        RawConnection c = node.connect()) {
+      assertEquals(before, state(c, keys));
+      assertEquals(51, node.node().engine().dimensionsInForce().byName("color").categoriesInUse());
+    }
+  }
+
   private static String state(RawConnection c, List<String> keys) {
     StringBuilder b = new StringBuilder();
     for (String k : keys) {

@@ -27,12 +27,25 @@ final class CategoryTable {
 
   private static final byte[] OTHER_BYTES = bytes(DimensionSpec.OTHER);
 
+  /** Told each value a table numbers, under its monitor: in the order of the ids it hands out. */
+  interface Learning {
+    void learned(int id, String value);
+
+    /**
+     * Whether the node is replaying its log: a value the table has not numbered then counts as
+     * {@link #OTHER}, since the log names every value numbered before the write it replays.
+     */
+    boolean replaying();
+  }
+
   private final int max;
   private final int mask;
+  private final Learning learning;
   private volatile State state;
 
-  CategoryTable(int maxCategories) {
+  CategoryTable(int maxCategories, Learning learning) {
     this.max = maxCategories;
+    this.learning = learning;
     int slots = Integer.highestOneBit(Math.max(4, (maxCategories + 1) * 2 - 1)) << 1;
     this.mask = slots - 1;
     byte[][] values = {bytes(DimensionSpec.OTHER)};
@@ -97,11 +110,36 @@ final class CategoryTable {
         return id;
       }
       State s = state;
-      if (s.values.length > max) {
+      if (s.values.length > max || learning.replaying()) {
         return OTHER;
       }
-      return add(s, Arrays.copyOfRange(utf8, off, off + len));
+      id = add(s, Arrays.copyOfRange(utf8, off, off + len));
+      learning.learned(id, state.labels[id]);
+      return id;
     }
+  }
+
+  /**
+   * Numbers {@code value} {@code id}, as a replayed log record says a live node did: the next id,
+   * or one the table holds already under that value (a snapshot's lists may name it too).
+   *
+   * @throws IllegalStateException when the table holds another value under that id, or the id skips
+   *     one
+   */
+  synchronized void learnAt(int id, String value) {
+    String[] held = state.labels;
+    if (id < held.length) {
+      if (!held[id].equals(value)) {
+        throw new IllegalStateException(
+            "category " + id + " is " + held[id] + " here, " + value + " in the log");
+      }
+      return;
+    }
+    if (id != held.length || id > max) {
+      throw new IllegalStateException(
+          "category " + id + " (" + value + ") in the log, " + held.length + " next here");
+    }
+    add(state, bytes(value));
   }
 
   /**

@@ -23,13 +23,15 @@ public final class Dimension {
   private final Population population;
   private final byte[][] bucketLabels; // numeric: each bucket's label, UTF-8
 
-  Dimension(int id, DimensionSpec spec, int retentionDays) {
+  Dimension(int id, DimensionSpec spec, int retentionDays, DimensionRegistry registry) {
     this.id = id;
     this.spec = spec;
     this.property = spec.property().getBytes(StandardCharsets.UTF_8);
     this.event = spec.event() == null ? null : spec.event().getBytes(StandardCharsets.UTF_8);
     this.table =
-        spec.kind() == DimensionKind.CATEGORICAL ? new CategoryTable(spec.maxCategories()) : null;
+        spec.kind() == DimensionKind.CATEGORICAL
+            ? new CategoryTable(spec.maxCategories(), registry.learning(id))
+            : null;
     this.population = new Population(spec.categories(), retentionDays);
     this.bucketLabels = new byte[spec.kind() == DimensionKind.NUMERIC ? spec.categories() : 0][];
     for (int i = 0; i < bucketLabels.length; i++) {
@@ -216,6 +218,14 @@ public final class Dimension {
   /** The learned categorical values in id order (1, 2, ...), for a snapshot; empty for numeric. */
   public List<String> learned() {
     return table == null ? List.of() : table.values();
+  }
+
+  /** Numbers a categorical value as a replayed log record says (see {@link #categoryOf}). */
+  public void learnAt(int category, String value) {
+    if (table == null) {
+      throw new IllegalStateException("dimension " + name() + " learns no values");
+    }
+    table.learnAt(category, value);
   }
 
   /**

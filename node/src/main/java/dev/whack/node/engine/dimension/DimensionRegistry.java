@@ -127,6 +127,42 @@ public final class DimensionRegistry {
     return current;
   }
 
+  /** Told each categorical value a dimension numbers, in the order of its ids (for the log). */
+  public interface LearnedListener {
+    void learned(int dimension, int category, String value);
+  }
+
+  private volatile LearnedListener learned = (d, c, v) -> {};
+  private volatile boolean replaying;
+
+  /** From now on, tell {@code listener} every value a dimension numbers. */
+  public void onLearned(LearnedListener listener) {
+    this.learned = listener;
+  }
+
+  /**
+   * While the log is replayed no write numbers a value: each one it numbered live is in the log
+   * before it ({@link LearnedListener}), and is numbered again from there, so the values past a
+   * full table are the ones they were, whatever order the stripes replay in.
+   */
+  public void replaying(boolean on) {
+    this.replaying = on;
+  }
+
+  CategoryTable.Learning learning(int dimension) {
+    return new CategoryTable.Learning() {
+      @Override
+      public void learned(int id, String value) {
+        learned.learned(dimension, id, value);
+      }
+
+      @Override
+      public boolean replaying() {
+        return replaying;
+      }
+    };
+  }
+
   /**
    * Defines a dimension, or replaces the one of that name (whose data profiles then no longer
    * show); a definition equal to the one in force changes nothing.
@@ -144,7 +180,7 @@ public final class DimensionRegistry {
       throw new DimensionException(
           "too many dimensions: a node holds at most " + DimensionSpec.MAX_DIMENSIONS);
     }
-    Dimension d = new Dimension(nextId++, spec, retentionDays);
+    Dimension d = new Dimension(nextId++, spec, retentionDays, this);
     List<String> learned = learnedForLater.remove(d.id());
     if (learned != null) {
       d.restoreLearned(learned);
@@ -165,7 +201,7 @@ public final class DimensionRegistry {
       throw new IllegalStateException("dimension " + spec.name() + " (id " + id + ") is restored");
     }
     nextId = Math.max(nextId, id + 1);
-    Dimension d = new Dimension(id, spec, retentionDays);
+    Dimension d = new Dimension(id, spec, retentionDays, this);
     put(s, d);
     return d;
   }
