@@ -3,6 +3,7 @@ package dev.whack.cli;
 import dev.whack.cli.output.JsonOut;
 import dev.whack.cli.output.Table;
 import dev.whack.client.BadExpressionException;
+import dev.whack.client.DistinctCount;
 import dev.whack.client.PartialCount;
 import dev.whack.client.SegmentChange;
 import dev.whack.client.SegmentDryRun;
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
       SegmentCommand.Drop.class,
       SegmentCommand.ListSegments.class,
       SegmentCommand.Count.class,
+      SegmentCommand.Distinct.class,
       SegmentCommand.Members.class,
       SegmentCommand.Of.class,
       SegmentCommand.Query.class,
@@ -334,6 +336,79 @@ final class SegmentCommand implements Runnable {
               json,
               text,
               withExpression(text, () -> client.blocking().segments().count(text)));
+        }
+      }
+      return Whack.EXIT_OK;
+    }
+  }
+
+  @Command(
+      name = "distinct",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print how many distinct values NAME has across the members of a segment or segment",
+        "query: NAME is a distinct dimension (its name, or event.property), counted over the",
+        "--window, or an attribute, counted now. Exact while the values fit the exact sets, else",
+        "an estimate (docs/profiles.md, \"Distinct counts\"), marked \"~\"."
+      },
+      footer = {
+        "",
+        "Examples:",
+        "  whack segment distinct dk_buyers view.product --window 30d",
+        "  whack segment distinct 'dk_buyers and not churned' products",
+        "  whack segment distinct vip country            distinct countries of vip members"
+      })
+  static final class Distinct extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "SEGMENT_EXPR", description = "a segment or query")
+    String query;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "NAME",
+        description = "a distinct dimension (or event.property), or an attribute")
+    String name;
+
+    @Option(
+        names = "--window",
+        paramLabel = "DAYS",
+        description = "days of a distinct dimension counted, like 30d (default: the retention)")
+    String window;
+
+    @Option(names = "--json", description = "print {\"query\":...,\"count\":N,\"exact\":B}")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      int days = 0;
+      if (window != null) {
+        String w = window.endsWith("d") ? window.substring(0, window.length() - 1) : window;
+        try {
+          days = Integer.parseInt(w);
+        } catch (NumberFormatException e) {
+          days = -1;
+        }
+        if (days < 1) {
+          throw new CliException(
+              Whack.EXIT_USAGE, "--window is a number of days like 30d, not " + window);
+        }
+      }
+      int windowDays = days;
+      try (WhackClient client = connect()) {
+        DistinctCount n =
+            withExpression(
+                query, () -> client.blocking().segments().distinct(query, name, windowDays));
+        if (json) {
+          JsonOut.print(
+              out(),
+              g -> {
+                g.writeStartObject();
+                g.writeStringField("query", query);
+                g.writeNumberField("count", n.count());
+                g.writeBooleanField("exact", n.exact());
+                g.writeEndObject();
+              });
+        } else {
+          out().println((n.exact() ? "" : "~") + n.count());
         }
       }
       return Whack.EXIT_OK;

@@ -228,6 +228,11 @@ public final class BlockingWhackClient {
       return blocking.await(segments.ofSince(key));
     }
 
+    /** {@link Segments#distinct}. */
+    public DistinctCount distinct(String query, String name, int windowDays) {
+      return blocking.await(segments.distinct(query, name, windowDays));
+    }
+
     /** Every member, paged lazily as the stream is consumed. */
     public Stream<String> members(String query) {
       return segments.members(query);

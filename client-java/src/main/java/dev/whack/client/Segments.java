@@ -7,6 +7,7 @@ import dev.whack.client.protocol.Keys;
 import dev.whack.client.protocol.MembersPage;
 import dev.whack.client.protocol.MembersRequest;
 import dev.whack.client.protocol.SegDefineRequest;
+import dev.whack.client.protocol.SegDistinctRequest;
 import dev.whack.client.protocol.SegDropRequest;
 import dev.whack.client.protocol.SegDryRunRequest;
 import dev.whack.client.protocol.SegListRequest;
@@ -54,6 +55,24 @@ public final class Segments {
           Keys.segmentName(name);
           return sum(
               client.everyNode("defining " + name, n -> new SegDefineRequest(name, expression)));
+        });
+  }
+
+  /**
+   * How many distinct values {@code name} has across the members of {@code query} (a segment or a
+   * segment query): {@code name} is a distinct dimension (its name or {@code event.property}),
+   * counted over the last {@code windowDays} days (0: the node's retention), or an attribute,
+   * counted now (docs/profiles.md, "Distinct counts"). Asked of one node, which answers for its
+   * whole cluster by merging its members' unions (nodes started without {@code --peers} answer for
+   * themselves).
+   */
+  public CompletableFuture<DistinctCount> distinct(String query, String name, int windowDays) {
+    Objects.requireNonNull(query, "query");
+    return Futures.attempt(
+        () -> {
+          new SegDistinctRequest(query, name, windowDays); // checks before anything is sent
+          return client.oneNode(
+              "distinct count of " + name, () -> new SegDistinctRequest(query, name, windowDays));
         });
   }
 

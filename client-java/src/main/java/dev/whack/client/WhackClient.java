@@ -791,6 +791,26 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
+   * Sends one request to the first node that is up, for a question any node of a cluster answers
+   * for the whole of it; fails naming them all when every node is down.
+   */
+  <T> CompletableFuture<T> oneNode(String what, java.util.function.Supplier<Request<T>> build) {
+    List<String> down = new ArrayList<>();
+    NodeUnavailableException firstDown = null;
+    for (NodeClient node : routing.nodes()) {
+      if (!node.isDown()) {
+        Request<T> request = build.get();
+        node.send(request);
+        return request.future();
+      }
+      down.add(node.name());
+      firstDown = firstDown == null ? node.unavailable() : firstDown;
+    }
+    return CompletableFuture.failedFuture(
+        new NodeUnavailableException(down, what + " needs a node; every node is down", firstDown));
+  }
+
+  /**
    * Sends one request per node and collects the answers in ring order. Fails at once, naming them,
    * if any node is down: a partial answer would be silently wrong.
    */
