@@ -114,18 +114,7 @@ class ManagedGrpcTest {
                           .setName("done")
                           .setExpression("n == " + (100 + ROUNDS)))
                   .build());
-      var changes =
-          WhackGrpc.newBlockingStub(second)
-              .withDeadlineAfter(60, TimeUnit.SECONDS)
-              .subscribe(
-                  dev.whack.proto.SubscribeRequest.newBuilder()
-                      .addSegments("done")
-                      .setSnapshot(true)
-                      .build());
-      java.util.Set<String> snapshot = new java.util.HashSet<>();
-      for (var r = changes.next(); !r.getSnapshotDone(); r = changes.next()) {
-        r.getSnapshotList().forEach(m -> snapshot.addAll(m.getKeysList()));
-      }
+      java.util.Set<String> snapshot = subscribedSnapshot(second, "done");
       assertEquals(KEYS, snapshot.size(), "the snapshot covers both members");
 
       long logged = 0;
@@ -189,6 +178,41 @@ class ManagedGrpcTest {
         }
       }
       return logged;
+    }
+  }
+
+  /**
+   * The members of {@code segment} a Subscribe's snapshot gives. A member that is taking over slots
+   * refuses with UNAVAILABLE and "try again shortly" (its answer would miss their keys): asked
+   * again, as a client is told to, for up to a minute.
+   */
+  private static java.util.Set<String> subscribedSnapshot(ManagedChannel channel, String segment)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      java.util.Set<String> snapshot = new java.util.HashSet<>();
+      try {
+        var changes =
+            WhackGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(60, TimeUnit.SECONDS)
+                .subscribe(
+                    dev.whack.proto.SubscribeRequest.newBuilder()
+                        .addSegments(segment)
+                        .setSnapshot(true)
+                        .build());
+        for (var r = changes.next(); !r.getSnapshotDone(); r = changes.next()) {
+          r.getSnapshotList().forEach(m -> snapshot.addAll(m.getKeysList()));
+        }
+        return snapshot;
+      } catch (io.grpc.StatusRuntimeException e) {
+        boolean retry =
+            e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                && String.valueOf(e.getStatus().getDescription()).contains("try again");
+        if (!retry || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
     }
   }
 }
