@@ -9,9 +9,12 @@ import java.util.Arrays;
  * then category. Reused across writes.
  *
  * <p>Payload layout (see {@link DimensionSection}): {@code varint days}, then per day oldest first
- * the day (zigzag absolute for the first, varint delta after), {@code varint pairs} and per pair
- * the category (absolute for the first of the day, then the gap to the previous one minus one) and
- * the count. A profile that saw one red car in a dimension on one day keeps 5 bytes for it.
+ * the day (the first as a zigzag varint from 2020-01-01, {@link #EPOCH_DAY}, so 2 bytes for this
+ * century's first decades; the others as a varint delta), {@code varint pairs} and per pair one
+ * varint {@code gap << 2 | c}: {@code gap} is the category (for the first of the day) or its gap to
+ * the previous one minus one, and a count of 1 to 3 is {@code c + 1}, while {@code c = 3} says a
+ * varint {@code count - 4} follows. So a pair of a category below 32 counted up to 3 times is one
+ * byte, and a profile that saw one red car in a dimension on one day keeps 4 bytes for it.
  *
  * <p>Concurrency: not thread-safe; owned by one writer at a time.
  */
@@ -20,6 +23,9 @@ public final class DimensionBuilder {
   private int[] category = new int[8];
   private long[] count = new long[8];
   private int size;
+
+  /** 2020-01-01 in days since 1970: the origin of each payload's first day. */
+  static final int EPOCH_DAY = 18_262;
 
   public void clear() {
     size = 0;
@@ -49,16 +55,21 @@ public final class DimensionBuilder {
     pos = Bytes.next(b, pos);
     int d = 0;
     for (int i = 0; i < days; i++) {
-      d = i == 0 ? (int) Bytes.zigzag(b, pos) : d + Bytes.varintInt(b, pos);
+      d = i == 0 ? EPOCH_DAY + (int) Bytes.zigzag(b, pos) : d + Bytes.varintInt(b, pos);
       pos = Bytes.next(b, pos);
       int pairs = Bytes.varintInt(b, pos);
       pos = Bytes.next(b, pos);
       int c = -1;
       for (int k = 0; k < pairs; k++) {
-        c += 1 + Bytes.varintInt(b, pos);
+        long v = Bytes.varint(b, pos);
         pos = Bytes.next(b, pos);
-        append(d, c, Bytes.varint(b, pos));
-        pos = Bytes.next(b, pos);
+        c += 1 + (int) (v >>> 2);
+        long n = (v & 3) + 1;
+        if (n == 4) {
+          n += Bytes.varint(b, pos);
+          pos = Bytes.next(b, pos);
+        }
+        append(d, c, n);
       }
     }
     return pos;
@@ -129,7 +140,7 @@ public final class DimensionBuilder {
       while (end < size && day[end] == d) {
         end++;
       }
-      long dayField = i == 0 ? zigzag(d) : d - day[i - 1];
+      long dayField = i == 0 ? zigzag(d - EPOCH_DAY) : d - day[i - 1];
       bytes += ByteSink.varintSize(dayField) + ByteSink.varintSize(end - i);
       if (out != null) {
         out.writeVarint(dayField);
@@ -137,11 +148,15 @@ public final class DimensionBuilder {
       }
       int previous = -1;
       for (int k = i; k < end; k++) {
-        int gap = category[k] - previous - 1;
-        bytes += ByteSink.varintSize(gap) + ByteSink.varintSize(count[k]);
+        long gap = category[k] - previous - 1;
+        long n = count[k];
+        long pair = gap << 2 | Math.min(n - 1, 3);
+        bytes += ByteSink.varintSize(pair) + (n >= 4 ? ByteSink.varintSize(n - 4) : 0);
         if (out != null) {
-          out.writeVarint(gap);
-          out.writeVarint(count[k]);
+          out.writeVarint(pair);
+          if (n >= 4) {
+            out.writeVarint(n - 4);
+          }
         }
         previous = category[k];
       }

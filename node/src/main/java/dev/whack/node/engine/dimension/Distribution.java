@@ -1,6 +1,5 @@
 package dev.whack.node.engine.dimension;
 
-import dev.whack.node.engine.codec.Bytes;
 import java.util.Arrays;
 
 /**
@@ -16,6 +15,7 @@ import java.util.Arrays;
  * <p>Concurrency: not thread-safe; each reading thread owns one.
  */
 public final class Distribution {
+  private final DimensionBuilder counts = new DimensionBuilder(); // the payload, decoded
   private double[] weights = new double[16];
   private int categories;
   private double total;
@@ -37,31 +37,20 @@ public final class Distribution {
       return this;
     }
     int oldest = today - window + 1;
-    int days = Bytes.varintInt(blob, pos);
-    pos = Bytes.next(blob, pos);
-    int d = 0;
-    for (int i = 0; i < days; i++) {
-      d = i == 0 ? (int) Bytes.zigzag(blob, pos) : d + Bytes.varintInt(blob, pos);
-      pos = Bytes.next(blob, pos);
-      int pairs = Bytes.varintInt(blob, pos);
-      pos = Bytes.next(blob, pos);
+    counts.load(blob, pos);
+    for (int i = 0; i < counts.size(); i++) {
+      int d = counts.day(i);
       boolean in = d >= oldest && d <= today;
       if (in) {
         nextChangeDay = Math.min(nextChangeDay, d + window); // the day it leaves the window
+        int c = counts.category(i);
+        if (c < categories) {
+          double n = counts.count(i) * weight(today - d, halfLifeDays);
+          weights[c] += n;
+          total += n;
+        }
       } else if (d > today) {
         nextChangeDay = Math.min(nextChangeDay, d); // the day it enters
-      }
-      double w = in ? weight(today - d, halfLifeDays) : 0;
-      int c = -1;
-      for (int k = 0; k < pairs; k++) {
-        c += 1 + Bytes.varintInt(blob, pos);
-        pos = Bytes.next(blob, pos);
-        long n = Bytes.varint(blob, pos);
-        pos = Bytes.next(blob, pos);
-        if (in && c < categories) {
-          weights[c] += n * w;
-          total += n * w;
-        }
       }
     }
     return this;
