@@ -14,7 +14,7 @@ import java.util.Arrays;
  * varint {@code gap << 2 | c}: {@code gap} is the category (for the first of the day) or its gap to
  * the previous one minus one, and a count of 1 to 3 is {@code c + 1}, while {@code c = 3} says a
  * varint {@code count - 4} follows. So a pair of a category below 32 counted up to 3 times is one
- * byte, and a profile that saw one red car in a dimension on one day keeps 4 bytes for it.
+ * byte, and a profile that saw one red car in a dimension on one day keeps 5 bytes for it.
  *
  * <p>Concurrency: not thread-safe; owned by one writer at a time.
  */
