@@ -164,6 +164,16 @@ public final class Dimension {
     return table == null ? spec.bucketLabel(category) : table.label(category);
   }
 
+  /**
+   * An upper bound of the bytes either rendering of a profile takes for this dimension's payload at
+   * {@code pos}, {@code length} bytes long ({@link DimensionSection}), without allocating.
+   */
+  public long renderedBound(byte[] blob, int pos, int length) {
+    // A distinct day renders as "YYYY-MM-DD":{"$distinct":N,"$sketch":"<base64>"}: its body in
+    // base64 and some 70 bytes around it, for a day of at least two compact bytes.
+    return isDistinct() ? length * 37L + 70 : DimensionBuilder.renderedBound(blob, pos, this);
+  }
+
   /** Category {@code id}'s name as UTF-8 bytes. Do not modify. */
   public byte[] labelBytes(int category) {
     return table == null ? bucketLabels[category] : table.bytes(category);

@@ -103,6 +103,46 @@ public final class DimensionBuilder {
     count[size++] = n;
   }
 
+  /**
+   * An upper bound of the bytes either rendering of a profile takes for the categorical or numeric
+   * payload at {@code pos} of dimension {@code d} (each day's {@code "YYYY-MM-DD":{...}}, each
+   * pair's label escaped at six bytes a byte and its count), without allocating: a category's label
+   * lives in the dimension, not the profile, so a one-byte pair may render to a kilobyte and a half
+   * ({@link dev.whack.node.engine.profile.RenderedSize}).
+   */
+  public static long renderedBound(byte[] b, int pos, Dimension d) {
+    long total = 0;
+    int days = Bytes.varintInt(b, pos);
+    pos = Bytes.next(b, pos);
+    for (int i = 0; i < days; i++) {
+      pos = Bytes.next(b, pos); // the day
+      int pairs = Bytes.varintInt(b, pos);
+      pos = Bytes.next(b, pos);
+      total += RENDERED_DAY_BYTES;
+      int c = -1;
+      for (int k = 0; k < pairs; k++) {
+        long v = Bytes.varint(b, pos);
+        pos = Bytes.next(b, pos);
+        c += 1 + (int) (v >>> 2);
+        if ((v & 3) == 3) {
+          pos = Bytes.next(b, pos);
+        }
+        total += 6L * d.labelBytes(c).length + RENDERED_PAIR_BYTES;
+      }
+    }
+    return total;
+  }
+
+  /** A day's {@code "YYYY-MM-DD":{},} (any 32-bit day), or its protobuf message's framing. */
+  private static final int RENDERED_DAY_BYTES = 16 + 4;
+
+  /** A pair's quotes, colon, widest count and comma, or its protobuf map entry's framing. */
+  private static final int RENDERED_PAIR_BYTES = 2 + 1 + 20 + 1 + 8;
+
+  /** The most one compact byte of a payload renders to: a pair of the longest label. */
+  public static final int MAX_RENDERED_BYTES_PER_BYTE =
+      6 * CategoryTable.MAX_VALUE_BYTES + RENDERED_PAIR_BYTES;
+
   /** Forgets the days before {@code oldest}. */
   public void prune(int oldest) {
     int from = 0;

@@ -332,18 +332,8 @@ public final class ProfileCodec {
    * -1 when it has none.
    */
   public static long producerSeq(byte[] blob, byte[] producer) {
-    int pos = attributesStart(blob);
+    int pos = marksStart(blob);
     int n = Bytes.varintInt(blob, pos);
-    pos = Bytes.next(blob, pos);
-    for (int i = 0; i < n; i++) {
-      pos = skipValue(blob, Bytes.next(blob, pos));
-    }
-    n = Bytes.varintInt(blob, pos);
-    pos = Bytes.next(blob, pos);
-    for (int i = 0; i < n; i++) {
-      pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
-    }
-    n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     for (int i = 0; i < n; i++) {
       int length = Bytes.varintInt(blob, pos);
@@ -356,11 +346,8 @@ public final class ProfileCodec {
     return -1;
   }
 
-  /**
-   * Position of the dimensions section ({@link DimensionSection}): after the producer marks; the
-   * array's length when the profile has none.
-   */
-  public static int dimensionsStart(byte[] blob) {
+  /** Position of the producer mark count: after the attributes and the event series. */
+  private static int marksStart(byte[] blob) {
     int pos = attributesStart(blob);
     int n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
@@ -372,7 +359,16 @@ public final class ProfileCodec {
     for (int i = 0; i < n; i++) {
       pos = SeriesCodec.skip(blob, Bytes.next(blob, pos));
     }
-    n = Bytes.varintInt(blob, pos);
+    return pos;
+  }
+
+  /**
+   * Position of the dimensions section ({@link DimensionSection}): after the producer marks; the
+   * array's length when the profile has none.
+   */
+  public static int dimensionsStart(byte[] blob) {
+    int pos = marksStart(blob);
+    int n = Bytes.varintInt(blob, pos);
     pos = Bytes.next(blob, pos);
     for (int i = 0; i < n; i++) {
       pos = skipMark(blob, pos);

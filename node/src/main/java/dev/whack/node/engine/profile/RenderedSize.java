@@ -2,6 +2,10 @@ package dev.whack.node.engine.profile;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.Dimension;
+import dev.whack.node.engine.dimension.DimensionBuilder;
+import dev.whack.node.engine.dimension.DimensionRegistry;
+import dev.whack.node.engine.dimension.DimensionSection;
 import dev.whack.node.engine.event.SeriesCodec;
 import dev.whack.proto.Profile;
 
@@ -15,10 +19,10 @@ import dev.whack.proto.Profile;
  *
  * <ol>
  *   <li>The compact form's length times {@link #MAX_RENDERED_BYTES_PER_COMPACT_BYTE}, plus {@link
- *       #WRAPPER_BYTES}: no rendering is longer (the worst case is a producer mark of two compact
- *       bytes with a 200-character name of control characters, each escaped in six bytes). Under
- *       the default 1 MiB limit this settles every profile up to about 1.7 KB compact, so a typical
- *       update pays one multiplication.
+ *       #WRAPPER_BYTES}: no rendering is longer (the worst case is a dimension's one-byte count of
+ *       a category whose 256-byte label is all control characters, each escaped in six bytes: the
+ *       label lives in the dimension, not the profile). Under the default 1 MiB limit this settles
+ *       every profile up to about 660 bytes compact, so a typical update pays one multiplication.
  *   <li>{@link #bound}: one pass over the compact form, without allocating, adding for each name
  *       and value the most either rendering can write for it (strings by their bytes, names at six
  *       bytes a character, numbers at their widest): within tens of per cent of the JSON length for
@@ -54,8 +58,11 @@ public final class RenderedSize {
   /** {@code {"$string":...}} around a timestamp-shaped string, or a protobuf string's tag. */
   static final int STRING_WRAPPER_BYTES = 14;
 
-  /** The braces, {@code "$events":{}} and {@code "$producers":{}} with their commas. */
-  static final int WRAPPER_BYTES = 64;
+  /**
+   * The braces, {@code "$events":{}}, {@code "$dimensions":{}} and {@code "$producers":{}} with
+   * their commas.
+   */
+  static final int WRAPPER_BYTES = 84;
 
   /**
    * No compact byte renders to more than this many bytes in either encoding: a boolean attribute
@@ -65,7 +72,9 @@ public final class RenderedSize {
    * most six bytes per byte).
    */
   static final int MAX_RENDERED_BYTES_PER_COMPACT_BYTE =
-      (ENTRY_BYTES + MAX_NAME_BYTES + LONG_BYTES + 1) / 2;
+      Math.max(
+          (ENTRY_BYTES + MAX_NAME_BYTES + LONG_BYTES + 1) / 2,
+          DimensionBuilder.MAX_RENDERED_BYTES_PER_BYTE);
 
   private RenderedSize() {}
 
@@ -145,6 +154,23 @@ public final class RenderedSize {
     for (int i = 0; i < n; i++) { // producer marks: the name, the sequence, the second
       total += ENTRY_BYTES + stringBytes(blob, pos) + LONG_BYTES;
       pos = Bytes.next(blob, Bytes.next(blob, Bytes.skipString(blob, pos)));
+    }
+    // "$dimensions":{...}: each dimension this node defines by its name, and its payload's bound
+    DimensionRegistry.Set dimensions = dict.dimensions().current();
+    n = DimensionSection.count(blob, pos);
+    pos = DimensionSection.first(blob, pos);
+    for (int i = 0; i < n; i++) {
+      Dimension d = dimensions.byId(DimensionSection.id(blob, pos));
+      if (d != null) {
+        total +=
+            ENTRY_BYTES
+                + nameBytes(d.name())
+                + d.renderedBound(
+                    blob,
+                    DimensionSection.payload(blob, pos),
+                    DimensionSection.payloadLength(blob, pos));
+      }
+      pos = DimensionSection.next(blob, pos);
     }
     return total;
   }

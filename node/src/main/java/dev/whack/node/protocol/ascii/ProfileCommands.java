@@ -857,17 +857,27 @@ final class ProfileCommands {
       return;
     }
     if (!local) {
-      answerLater(
-          clusterSegments
-              .drop(line.token(1), force)
-              .thenApply(dropped -> dropped ? DROPPED : NOT_FOUND),
-          noreply,
-          framing);
+      answerDropped(clusterSegments.drop(line.token(1), force), noreply, framing);
       return;
     }
+    replyDropped(noreply, () -> !engine.drop(line.token(1), force).isEmpty());
+  }
+
+  private void answerDropped(
+      java.util.concurrent.CompletableFuture<Boolean> drop,
+      boolean noreply,
+      AsciiCommands.Framing framing) {
+    answerLater(drop.thenApply(dropped -> dropped ? DROPPED : NOT_FOUND), noreply, framing);
+  }
+
+  /**
+   * This node's drop: {@code DROPPED} or {@code NOT_FOUND}, or the engine's refusal as {@code
+   * CLIENT_ERROR}.
+   */
+  private void replyDropped(boolean noreply, java.util.function.BooleanSupplier drop) {
     boolean dropped;
     try {
-      dropped = !engine.drop(line.token(1), force).isEmpty();
+      dropped = drop.getAsBoolean();
     } catch (EngineException e) {
       String reason = ProfileRejectedException.oneLine(e.getMessage());
       clientError(noreply, ascii("CLIENT_ERROR " + reason + "\r\n"));
@@ -902,23 +912,10 @@ final class ProfileCommands {
       return;
     }
     if (!local) {
-      answerLater(
-          clusterDimensions.drop(line.token(1)).thenApply(dropped -> dropped ? DROPPED : NOT_FOUND),
-          noreply,
-          framing);
+      answerDropped(clusterDimensions.drop(line.token(1)), noreply, framing);
       return;
     }
-    boolean dropped;
-    try {
-      dropped = engine.dropDimension(line.token(1));
-    } catch (EngineException e) {
-      String reason = ProfileRejectedException.oneLine(e.getMessage());
-      clientError(noreply, ascii("CLIENT_ERROR " + reason + "\r\n"));
-      return;
-    }
-    if (!noreply) {
-      replies.bytes(dropped ? DROPPED : NOT_FOUND);
-    }
+    replyDropped(noreply, () -> engine.dropDimension(line.token(1)));
   }
 
   /** "dimlist": "DIMENSION <name> <definition JSON>" each, in definition order, then "END". */

@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whack.node.engine.event.Days;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.DayBucket;
+import dev.whack.proto.DimensionCounts;
+import dev.whack.proto.DimensionDay;
 import dev.whack.proto.EventSeries;
 import dev.whack.proto.ProducerMark;
 import dev.whack.proto.Profile;
 import dev.whack.proto.StringSet;
 import dev.whack.proto.Value;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.Random;
 import java.util.Set;
@@ -28,8 +31,29 @@ import org.junit.jupiter.api.Test;
 class RenderedSizeProperties {
   private static final long NOW = 1_795_168_800_000L; // 2026-11-20T10:00:00Z
 
-  private final Dictionaries dict = Dictionaries.create(100_000);
+  private final Dictionaries dict = dictionaries();
   private final ProfileWriter writer = new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+
+  /**
+   * Name tables, and two dimensions: a categorical one whose labels (which live in the dimension,
+   * not the profile) may be long and all escapes, and a numeric one.
+   */
+  private static Dictionaries dictionaries() {
+    Dictionaries d = Dictionaries.create(100_000);
+    d.dimensions()
+        .define(
+            dev.whack.node.engine.dimension.DimensionSpec.parse(
+                "colour",
+                "{\"property\":\"c\",\"max_categories\":1024}".getBytes(StandardCharsets.UTF_8)));
+    d.dimensions()
+        .define(
+            dev.whack.node.engine.dimension.DimensionSpec.parse(
+                "price",
+                "{\"property\":\"p\",\"bounds\":[-1e300,0.5,1e300]}"
+                    .getBytes(StandardCharsets.UTF_8)));
+    return d;
+  }
+
   // Never committed: a put's pins keep its names until the next put gives them back.
   private final StripeNames stripe = new StripeNames();
 
@@ -137,6 +161,27 @@ class RenderedSizeProperties {
     for (String producer : producers) {
       long seq = wide(r) & Long.MAX_VALUE;
       p.addProducers(ProducerMark.newBuilder().setProducer(producer).setSeq(seq));
+    }
+    for (String dimension : new String[] {"colour", "price"}) {
+      if (r.nextBoolean()) {
+        continue;
+      }
+      DimensionCounts.Builder d = DimensionCounts.newBuilder().setDimension(dimension);
+      int day = today - 60 + r.nextInt(10);
+      for (int k = r.nextInt(5); k >= 0 && day <= today; k--) {
+        DimensionDay.Builder counts = DimensionDay.newBuilder().setDay(day);
+        for (int c = r.nextInt(6); c >= 0; c--) {
+          String label =
+              dimension.equals("price")
+                  ? new String[] {"..-1.0E300", "-1.0E300..0.5", "0.5..1.0E300", "1.0E300.."}
+                      [r.nextInt(4)]
+                  : text(r, 256);
+          counts.putCounts(label, 1 + (wide(r) & Long.MAX_VALUE) % 1_000_000_000L);
+        }
+        d.addDays(counts);
+        day += 1 + r.nextInt(9);
+      }
+      p.addDimensions(d);
     }
     return p.build();
   }
