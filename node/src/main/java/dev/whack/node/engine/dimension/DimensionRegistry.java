@@ -256,11 +256,6 @@ public final class DimensionRegistry {
     return true;
   }
 
-  /** Drops every dimension (a flush of the node's definitions, as a restore starts from none). */
-  public synchronized void clear() {
-    publish(List.of());
-  }
-
   private void publish(List<Dimension> dims) {
     Dimension[] byId = new Dimension[nextId];
     for (Dimension d : dims) {

@@ -107,29 +107,6 @@ public final class Distribution {
   }
 
   /**
-   * The {@code k} categories with the largest weights, largest first (lower id first among equals),
-   * into {@code out}; returns how many (at most {@code k}, only categories counted).
-   */
-  public int top(int k, int[] out) {
-    int n = 0;
-    for (int c = 0; c < categories; c++) {
-      if (weights[c] <= 0) {
-        continue;
-      }
-      int i = Math.min(n, k);
-      while (i > 0 && weights[out[i - 1]] < weights[c]) {
-        i--;
-      }
-      if (i < k) {
-        System.arraycopy(out, i, out, i + 1, Math.min(n, k - 1) - i);
-        out[i] = c;
-        n = Math.min(n + 1, k);
-      }
-    }
-    return n;
-  }
-
-  /**
    * The first day (days since the epoch) on which the distribution read can change without a write:
    * a counted day leaves the window, or a future-dated day enters it; MAX_VALUE: never.
    */

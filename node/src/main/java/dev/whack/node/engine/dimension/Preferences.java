@@ -29,19 +29,7 @@ public final class Preferences {
   public record Counts(Map<Integer, Map<String, Long>> days) {}
 
   /** A dimension's weighted counts over a window: the total weight and each category's share. */
-  public record Shares(double total, Map<String, Double> shares) {
-    /** The categories with the largest shares, largest first; at most {@code k}. */
-    public List<String> top(int k) {
-      List<String> out = new ArrayList<>();
-      for (String c : shares.keySet()) {
-        if (out.size() == k) {
-          break;
-        }
-        out.add(c);
-      }
-      return out;
-    }
-  }
+  public record Shares(double total, Map<String, Double> shares) {}
 
   /** The counts of a Profile JSON document, by dimension; empty when it has none. */
   public static Map<String, Counts> read(byte[] profileJson) {
