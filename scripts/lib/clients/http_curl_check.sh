@@ -70,8 +70,10 @@ r=$(ask "$http/profiles/curl:nobody")
 check "a missing key" "$(code "$r") $(body "$r" | grep -o '"error":"[a-z_]*"')" '404 "error":"no_such_key"'
 r=$(ask "$http/profiles/curl:plain")
 check "an opaque value" "$(code "$r") $(body "$r" | grep -o '"error":"[a-z_]*"')" '404 "error":"not_a_profile"'
+r=$(ask "$http/profiles/curl:1?colour=red")
+check "an unknown parameter" "$(code "$r") $(body "$r" | grep -o '"parameter":"colour"')" '400 "parameter":"colour"'
 r=$(ask "$http/profiles/curl:1?window=10d")
-check "an unknown parameter" "$(code "$r") $(body "$r" | grep -o '"parameter":"window"')" '400 "parameter":"window"'
+check "computed traits over a window" "$(code "$r") $(body "$r" | grep -o '"$traits"')" '200 "$traits"'
 r=$(ask "$http/segments/curl_dk%20and/count")
 check "a bad query" "$(code "$r") $(body "$r" | grep -o '"position":[0-9]*')" '400 "position":11'
 r=$(ask -X DELETE "$http/profiles/curl:1")
