@@ -70,6 +70,19 @@ class DimensionsTest {
   }
 
   @Test
+  void shouldRefuseACategoryGivenTwiceOnADay() {
+    define("color", "{\"property\":\"color\"}");
+    byte[] twice =
+        "{\"$dimensions\":{\"color\":{\"2026-11-20\":{\"red\":1,\"red\":2}}}}".getBytes(UTF_8);
+    var e =
+        assertThrows(
+            dev.whack.node.engine.json.JsonFormatException.class,
+            () -> engine.putJson(k("a"), twice, 0, twice.length));
+    assertTrue(e.getMessage().contains("Duplicate field 'red'"), e.getMessage());
+    assertEquals(0, engine.size());
+  }
+
+  @Test
   void shouldCountValuesPastMaxCategoriesAsOther() {
     define("color", "{\"property\":\"color\",\"max_categories\":2}");
     for (String c : List.of("red", "blue", "green", "other", "red", "x".repeat(257))) {
