@@ -21,7 +21,8 @@ public final class Dimension {
   private final byte[] event; // null: any event
   private final CategoryTable table;
   private final Population population;
-  private final byte[][] bucketLabels; // numeric: each bucket's label, UTF-8
+  private final String[] bucketNames; // numeric: each bucket's label, made once
+  private final byte[][] bucketLabels; // the same, UTF-8
 
   Dimension(int id, DimensionSpec spec, int retentionDays, DimensionRegistry registry) {
     this.id = id;
@@ -33,9 +34,12 @@ public final class Dimension {
             ? new CategoryTable(spec.maxCategories(), registry.learning(id))
             : null;
     this.population = new Population(spec.categories(), retentionDays);
-    this.bucketLabels = new byte[spec.kind() == DimensionKind.NUMERIC ? spec.categories() : 0][];
-    for (int i = 0; i < bucketLabels.length; i++) {
-      bucketLabels[i] = spec.bucketLabel(i).getBytes(StandardCharsets.UTF_8);
+    int buckets = spec.kind() == DimensionKind.NUMERIC ? spec.categories() : 0;
+    this.bucketNames = new String[buckets];
+    this.bucketLabels = new byte[buckets][];
+    for (int i = 0; i < buckets; i++) {
+      bucketNames[i] = spec.bucketLabel(i);
+      bucketLabels[i] = bucketNames[i].getBytes(StandardCharsets.UTF_8);
     }
   }
 
@@ -161,7 +165,7 @@ public final class Dimension {
 
   /** Category {@code id}'s name: a categorical value, or a numeric bucket's label. */
   public String label(int category) {
-    return table == null ? spec.bucketLabel(category) : table.label(category);
+    return table == null ? bucketNames[category] : table.label(category);
   }
 
   /**
@@ -196,7 +200,7 @@ public final class Dimension {
     if (table != null) {
       return table.find(value);
     }
-    int bucket = spec.bucketOfLabel(value);
+    int bucket = bucketOfLabel(value);
     if (bucket >= 0) {
       return bucket;
     }
@@ -214,10 +218,20 @@ public final class Dimension {
    */
   public int categoryOfLabel(String label) {
     if (table == null) {
-      return spec.bucketOfLabel(label);
+      return bucketOfLabel(label);
     }
     byte[] b = label.getBytes(StandardCharsets.UTF_8);
     return table.idOf(b, 0, b.length);
+  }
+
+  /** The numeric bucket a label ({@link #label}) names, or -1 (always, for a categorical one). */
+  public int bucketOfLabel(String label) {
+    for (int i = 0; i < bucketNames.length; i++) {
+      if (bucketNames[i].equals(label)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** The numeric bucket of {@code value}, or -1 for a categorical dimension. */

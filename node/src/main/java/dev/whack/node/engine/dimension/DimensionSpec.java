@@ -68,16 +68,6 @@ public record DimensionSpec(
     return from + ".." + to;
   }
 
-  /** The numeric bucket a label names, or -1. */
-  public int bucketOfLabel(String label) {
-    for (int i = 0; i <= bounds.length; i++) {
-      if (bucketLabel(i).equals(label)) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
   private static String number(double d) {
     return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
   }

@@ -303,14 +303,14 @@ public final class ExpressionCompiler {
     Dimension d = dimension(x.dimension(), x.dimensionPos(), x.windowMillis(), x.argPos(), u);
     int category = -1;
     if (d.spec().kind() == DimensionKind.NUMERIC) {
-      category = x.numeric() ? d.categoryOfNumber(x.number()) : d.spec().bucketOfLabel(x.value());
+      category = x.numeric() ? d.categoryOfNumber(x.number()) : d.bucketOfLabel(x.value());
       if (category < 0) {
         throw new ExpressionException(
             x.argPos(),
             "dimension "
                 + d.name()
                 + " is numeric: share(...) takes a number or a bucket's label (like \""
-                + d.spec().bucketLabel(0)
+                + d.label(0)
                 + "\")");
       }
     } else if (x.numeric() && !x.value().matches("-?[0-9]+")) {
