@@ -35,7 +35,8 @@ import java.util.function.IntConsumer;
  * BEGIN           u32 sources, u64 next cas, u64 oldest live second, u64 taken at (millis)
  * NAMES           as below with the segment source's number for a stripe: every name in use
  *                 when the snapshot began, which a loading node gives the same ids
- * DIMENSION_IDS   u32 next dimension id          (when any dimension was ever defined)
+ * DIMENSION_IDS   u32 next dimension id, u32 2   (when any dimension was ever defined; the 2
+ *                 says compact profiles keep their counts day-major, LegacyDimensionSection)
  * DIMENSION       u32 id, name, definition (canonical JSON), u32 n, n x value: each dimension
  *                 in definition order, with the categorical values it had learned (ids 1..n)
  * SEGMENT_DEFINED name, expression               (each segment)
@@ -89,6 +90,13 @@ final class Snapshot {
   static final byte DIMENSION_IDS = 25;
   static final byte DIMENSION = 26;
   static final byte LEARNED = 27;
+
+  /**
+   * The dimensions section layout of this node's compact profiles, in the DIMENSION_IDS record: a
+   * snapshot whose record lacks it was written before counts were kept day-major, and its profiles
+   * are upgraded as they load.
+   */
+  private static final int DAY_MAJOR_COUNTS = 2;
 
   /**
    * Threads that apply a snapshot's items and profiles at start-up, each the stripes {@code i} with
@@ -159,7 +167,7 @@ final class Snapshot {
             try {
               DimensionRegistry.Set inForce = engine.dimensionsInForce();
               if (inForce.nextId() > 0) {
-                w.end(b.begin(DIMENSION_IDS, 0).putInt(inForce.nextId()));
+                w.end(b.begin(DIMENSION_IDS, 0).putInt(inForce.nextId()).putInt(DAY_MAJOR_COUNTS));
               }
               for (Dimension d : inForce.all()) {
                 dimensions.put(d.id(), d);
@@ -456,6 +464,7 @@ final class Snapshot {
     List<String> segmentNames = new ArrayList<>();
     ThreadLocal<EnteredTimes> enteredTimes = ThreadLocal.withInitial(EnteredTimes::new);
     Renumbering held = new Renumbering(engine); // the names as they were numbered, kept to the end
+    boolean[] legacyDimensions = {false}; // set before any profile, seen through the queues
     try (StripeAppliers appliers =
         new StripeAppliers(
             (type, p) ->
@@ -466,7 +475,8 @@ final class Snapshot {
                     restorer,
                     renumbering.get(),
                     segmentNames,
-                    enteredTimes.get()))) {
+                    enteredTimes.get(),
+                    legacyDimensions[0] ? engine : null))) {
       result =
           LogReader.read(
               path,
@@ -489,7 +499,10 @@ final class Snapshot {
                     keyspace.restoreCounters(p.getLong(), p.getLong());
                     seen[2] = p.getLong();
                   }
-                  case DIMENSION_IDS -> engine.restoreDimensionIds(p.getInt());
+                  case DIMENSION_IDS -> {
+                    engine.restoreDimensionIds(p.getInt());
+                    legacyDimensions[0] = !p.hasRemaining() || p.getInt() != DAY_MAJOR_COUNTS;
+                  }
                   case DIMENSION -> {
                     int id = p.getInt();
                     String name = LogRecords.text(p);
@@ -572,7 +585,8 @@ final class Snapshot {
 
   /**
    * Applies an item, profile, NAMES or CUT record of a snapshot, on its stripe's applier, which
-   * meets a stripe's NAMES first, then its items, then its CUT.
+   * meets a stripe's NAMES first, then its items, then its CUT. {@code upgrading}: the engine that
+   * rewrites each profile's dimensions section written before counts were day-major, or null.
    */
   private static void applyImage(
       byte type,
@@ -581,7 +595,8 @@ final class Snapshot {
       Journal restorer,
       Renumbering names,
       List<String> segmentNames,
-      EnteredTimes entered) {
+      EnteredTimes entered,
+      ProfileEngine upgrading) {
     switch (type) {
       case LogRecords.ITEM -> LogRecords.play(LogRecords.ITEM, p, restorer, null, null, null);
       case NAMES -> names.start(p, false);
@@ -595,6 +610,9 @@ final class Snapshot {
         long cas = p.getLong();
         int marks = p.get();
         byte[] compact = names.renumber(LogRecords.bytes(p));
+        if (upgrading != null) {
+          compact = upgrading.upgradeLegacyDimensions(compact);
+        }
         entered.clear();
         if (p.hasRemaining()) {
           int n = p.getInt();

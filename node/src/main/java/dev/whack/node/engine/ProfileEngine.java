@@ -1,8 +1,8 @@
 package dev.whack.node.engine;
 
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.DayCounts;
 import dev.whack.node.engine.dimension.Dimension;
-import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionException;
 import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.dimension.DimensionSection;
@@ -10,6 +10,7 @@ import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.engine.dimension.DistinctCodec;
 import dev.whack.node.engine.dimension.DistinctUnion;
 import dev.whack.node.engine.dimension.DistinctWindow;
+import dev.whack.node.engine.dimension.LegacyDimensionSection;
 import dev.whack.node.engine.event.Days;
 import dev.whack.node.engine.event.DecodedSeries;
 import dev.whack.node.engine.event.WindowResult;
@@ -148,7 +149,7 @@ public final class ProfileEngine {
     final ProfileView oldView = new ProfileView();
     final EvalContext oldCtx = new EvalContext().needValidity(false);
     final int[] due = new int[1024];
-    final DimensionBuilder restoredCounts = new DimensionBuilder();
+    final DayCounts restoredCounts = new DayCounts();
     int[] seen = new int[64];
 
     /** By segment id, {@link #stamp} when this write must evaluate a segment reading others. */
@@ -688,6 +689,16 @@ public final class ProfileEngine {
     }
   }
 
+  /**
+   * {@code compact} (a snapshot's, renumbered) with its dimensions section rewritten from the
+   * layout of snapshots written before counts were day-major ({@link LegacyDimensionSection}), read
+   * by the dimensions in force (restored before any profile).
+   */
+  public byte[] upgradeLegacyDimensions(byte[] compact) {
+    return LegacyDimensionSection.upgrade(
+        compact, ProfileCodec.dimensionsStart(compact), dict.dimensions().current());
+  }
+
   /** A hold on the names ({@link #holdNames}), ended by {@link #close}. */
   public interface NamesHeld extends AutoCloseable {
     @Override
@@ -1211,8 +1222,7 @@ public final class ProfileEngine {
   }
 
   private static int distinctPayload(byte[] blob, Dimension d) {
-    int e = DimensionSection.find(blob, ProfileCodec.dimensionsStart(blob), d.id());
-    return e < 0 ? -1 : DimensionSection.payload(blob, e);
+    return DimensionSection.findDistinct(blob, ProfileCodec.dimensionsStart(blob), d.id());
   }
 
   private void checkDistinctWindow(int windowDays) {

@@ -169,13 +169,13 @@ public final class Dimension {
   }
 
   /**
-   * An upper bound of the bytes either rendering of a profile takes for this dimension's payload at
-   * {@code pos}, {@code length} bytes long ({@link DimensionSection}), without allocating.
+   * An upper bound of the bytes either rendering of a profile takes for a distinct dimension's
+   * payload {@code length} bytes long ({@link DimensionSection}).
    */
-  public long renderedBound(byte[] blob, int pos, int length) {
+  public static long distinctRenderedBound(int length) {
     // A distinct day renders as "YYYY-MM-DD":{"$distinct":N,"$sketch":"<base64>"}: its body in
     // base64 and some 70 bytes around it, for a day of at least two compact bytes.
-    return isDistinct() ? length * 37L + 70 : DimensionBuilder.renderedBound(blob, pos, this);
+    return length * 37L + 70;
   }
 
   /** Category {@code id}'s name as UTF-8 bytes. Do not modify. */

@@ -57,18 +57,14 @@ public final class DimensionRegistry {
      *
      * @param pos where the profile's dimensions section starts ({@link DimensionSection})
      */
-    public void countInPopulation(byte[] blob, int pos, DimensionBuilder scratch) {
-      int n = DimensionSection.count(blob, pos);
-      int p = DimensionSection.first(blob, pos);
-      for (int i = 0; i < n; i++) {
-        Dimension d = byId(DimensionSection.id(blob, p));
-        if (d != null && !d.isDistinct()) { // distinct dimensions keep no population
-          scratch.load(blob, DimensionSection.payload(blob, p));
-          for (int k = 0; k < scratch.size(); k++) {
-            d.countInPopulation(scratch.day(k), scratch.category(k), scratch.count(k));
-          }
+    public void countInPopulation(byte[] blob, int pos, DayCounts scratch) {
+      // distinct dimensions keep no population: only the counts are read
+      DayCounts c = scratch.reset(blob, DimensionSection.countsStart(blob, pos));
+      while (c.nextEntry()) {
+        Dimension d = byId(c.id());
+        while (d != null && c.nextPair()) {
+          d.countInPopulation(c.day(), c.category(), c.count());
         }
-        p = DimensionSection.next(blob, p);
       }
     }
 

@@ -15,7 +15,7 @@ import java.util.Arrays;
  * <p>Concurrency: not thread-safe; each reading thread owns one.
  */
 public final class Distribution {
-  private final DimensionBuilder counts = new DimensionBuilder(); // the payload, decoded
+  private final DayCounts cursor = new DayCounts();
   private double[] weights = new double[16];
   private int categories;
   private double total;
@@ -27,27 +27,35 @@ public final class Distribution {
   }
 
   /**
-   * Reads the payload at {@code pos} (a categorical or numeric entry's, or none when {@code pos <
-   * 0}) over the last {@code window} days.
+   * Reads dimension {@code id}'s counts (a categorical or numeric one's) from the profile's counts
+   * at {@code countsStart} ({@link DayCounts}) over the last {@code window} days.
    */
   public Distribution read(
-      int categoryCount, byte[] blob, int pos, int today, int window, double halfLifeDays) {
+      int categoryCount,
+      byte[] blob,
+      int countsStart,
+      int id,
+      int today,
+      int window,
+      double halfLifeDays) {
     reset(categoryCount);
-    if (pos < 0) {
-      return this;
-    }
     int oldest = today - window + 1;
-    counts.load(blob, pos);
-    for (int i = 0; i < counts.size(); i++) {
-      int d = counts.day(i);
-      boolean in = d >= oldest && d <= today;
-      if (in) {
+    DayCounts counts = cursor.reset(blob, countsStart);
+    while (counts.nextEntry()) {
+      int d = counts.day();
+      if (counts.id() != id) {
+        continue;
+      }
+      if (d >= oldest && d <= today) {
         nextChangeDay = Math.min(nextChangeDay, d + window); // the day it leaves the window
-        int c = counts.category(i);
-        if (c < categories) {
-          double n = counts.count(i) * weight(today - d, halfLifeDays);
-          weights[c] += n;
-          total += n;
+        double w = weight(today - d, halfLifeDays);
+        while (counts.nextPair()) {
+          int c = counts.category();
+          if (c < categories) {
+            double n = counts.count() * w;
+            weights[c] += n;
+            total += n;
+          }
         }
       } else if (d > today) {
         nextChangeDay = Math.min(nextChangeDay, d); // the day it enters

@@ -32,7 +32,7 @@ final class DistinctOperand extends Operand {
    * returned window tells the next change after that day. Leaves validity alone.
    */
   DistinctWindow loadAt(EvalContext c, int slot, int day) {
-    int pos = c.view.dimension(dimensionId);
+    int pos = c.view.distinctDimension(dimensionId);
     DistinctWindow w = c.distinct.read(c.view.blob(), pos, day, days);
     c.lng[slot] = w.value();
     return w;

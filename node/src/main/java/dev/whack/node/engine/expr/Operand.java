@@ -190,7 +190,13 @@ abstract class Operand {
   static Distribution distribution(EvalContext c, Dimension d, int days, double halfLifeDays) {
     Distribution out =
         c.distribution.read(
-            d.categories(), c.view.blob(), c.view.dimension(d.id()), c.today, days, halfLifeDays);
+            d.categories(),
+            c.view.blob(),
+            c.view.dimensionCounts(),
+            d.id(),
+            c.today,
+            days,
+            halfLifeDays);
     if (out.nextChangeDay() != Integer.MAX_VALUE) {
       c.validUntil = Math.min(c.validUntil, Days.startOf(out.nextChangeDay()));
     }

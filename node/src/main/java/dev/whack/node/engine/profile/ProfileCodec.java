@@ -3,6 +3,7 @@ package dev.whack.node.engine.profile;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.whack.node.engine.codec.ByteSink;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.DayCounts;
 import dev.whack.node.engine.dimension.Dimension;
 import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionRegistry;
@@ -378,40 +379,53 @@ public final class ProfileCodec {
 
   /**
    * Calls {@code out} with every count of the profile in a dimension this node defines (dimension,
-   * day, category label, count), entry by entry, days oldest first, categories by label (as the
-   * protobuf form's map is rendered, so both JSON renderings agree).
+   * day, category label, count), dimension by dimension in id order, days oldest first, categories
+   * by label (as the protobuf form's map is rendered, so both JSON renderings agree).
    */
   static void forEachDimensionCount(byte[] blob, Dictionaries dict, DimensionCountConsumer out)
       throws java.io.IOException {
     DimensionRegistry.Set dims = dict.dimensions().current();
     int pos = dimensionsStart(blob);
-    int n = DimensionSection.count(blob, pos);
-    pos = DimensionSection.first(blob, pos);
+    java.util.TreeMap<Integer, Integer> distinctPayloads = new java.util.TreeMap<>();
+    int n = DimensionSection.distinctCount(blob, pos);
+    int p = DimensionSection.firstDistinct(blob, pos);
+    for (int i = 0; i < n; i++) {
+      distinctPayloads.put(DimensionSection.id(blob, p), DimensionSection.payload(blob, p));
+      p = DimensionSection.next(blob, p);
+    }
+    int countsStart = p;
+    java.util.TreeSet<Integer> ids = new java.util.TreeSet<>(distinctPayloads.keySet());
+    for (DayCounts c = new DayCounts().reset(blob, countsStart); c.nextEntry(); ) {
+      ids.add(c.id());
+    }
     DimensionBuilder counts = new DimensionBuilder();
     DistinctBuilder distinct = null;
-    for (int i = 0; i < n; i++) {
-      Dimension d = dims.byId(DimensionSection.id(blob, pos));
-      if (d != null && d.isDistinct()) {
+    for (int id : ids) {
+      Dimension d = dims.byId(id);
+      if (d == null) {
+        continue; // dropped: its data goes with the profile's next write
+      }
+      Integer payload = distinctPayloads.get(id);
+      if (payload != null) {
         distinct = distinct == null ? new DistinctBuilder() : distinct;
-        distinct.load(d.precision(), blob, DimensionSection.payload(blob, pos));
+        distinct.load(d.precision(), blob, payload);
         for (int k = 0; k < distinct.size(); k++) {
           out.sketch(d, distinct.day(k), distinct.body(k));
         }
-      } else if (d != null) {
-        counts.load(blob, DimensionSection.payload(blob, pos));
-        int k = 0;
-        while (k < counts.size()) {
-          int day = counts.day(k);
-          java.util.TreeMap<String, Long> byLabel = new java.util.TreeMap<>();
-          for (; k < counts.size() && counts.day(k) == day; k++) {
-            byLabel.put(d.label(counts.category(k)), counts.count(k));
-          }
-          for (var c : byLabel.entrySet()) {
-            out.accept(d, day, c.getKey(), c.getValue());
-          }
+        continue;
+      }
+      counts.load(blob, countsStart, id);
+      int k = 0;
+      while (k < counts.size()) {
+        int day = counts.day(k);
+        java.util.TreeMap<String, Long> byLabel = new java.util.TreeMap<>();
+        for (; k < counts.size() && counts.day(k) == day; k++) {
+          byLabel.put(d.label(counts.category(k)), counts.count(k));
+        }
+        for (var c : byLabel.entrySet()) {
+          out.accept(d, day, c.getKey(), c.getValue());
         }
       }
-      pos = DimensionSection.next(blob, pos);
     }
   }
 

@@ -20,6 +20,8 @@ public final class ProfileView {
   private int[] seriesPos = new int[16];
   private int dimensionsStamp;
   private int dimensionsStart;
+  private int countsStamp;
+  private int countsStart;
 
   /** Indexes {@code profile} (an encoded profile); returns this view. */
   public ProfileView bind(byte[] profile) {
@@ -28,6 +30,7 @@ public final class ProfileView {
       Arrays.fill(attrStamp, 0);
       Arrays.fill(seriesStamp, 0);
       dimensionsStamp = 0;
+      countsStamp = 0;
       stamp = 1;
     }
     int pos = ProfileCodec.attributesStart(profile);
@@ -79,6 +82,7 @@ public final class ProfileView {
       Arrays.fill(attrStamp, 0);
       Arrays.fill(seriesStamp, 0);
       dimensionsStamp = 0;
+      countsStamp = 0;
       stamp = 1;
     }
     for (int i = 0; i < attrCount; i++) {
@@ -124,18 +128,36 @@ public final class ProfileView {
   }
 
   /**
-   * Position of the payload of dimension {@code id}'s entry ({@link
+   * Position of distinct dimension {@code id}'s payload ({@link
    * dev.whack.node.engine.dimension.DimensionSection}), or -1 when the profile has none. The
    * section's start is found on the first call after a bind (a scan past attributes, series and
    * marks), then kept for the rest of that bind.
    */
-  public int dimension(int id) {
+  public int distinctDimension(int id) {
+    return dev.whack.node.engine.dimension.DimensionSection.findDistinct(
+        blob, dimensionsStart(), id);
+  }
+
+  /**
+   * Position of the profile's categorical and numeric counts ({@link
+   * dev.whack.node.engine.dimension.DayCounts}; the blob's end when it has none), found once per
+   * bind.
+   */
+  public int dimensionCounts() {
+    if (countsStamp != stamp) {
+      countsStart =
+          dev.whack.node.engine.dimension.DimensionSection.countsStart(blob, dimensionsStart());
+      countsStamp = stamp;
+    }
+    return countsStart;
+  }
+
+  private int dimensionsStart() {
     if (dimensionsStamp != stamp) {
       dimensionsStart = ProfileCodec.dimensionsStart(blob);
       dimensionsStamp = stamp;
     }
-    int e = dev.whack.node.engine.dimension.DimensionSection.find(blob, dimensionsStart, id);
-    return e < 0 ? -1 : dev.whack.node.engine.dimension.DimensionSection.payload(blob, e);
+    return dimensionsStart;
   }
 
   /** Position of the series' bucket count, or -1 when the profile has no such series. */

@@ -2,6 +2,7 @@ package dev.whack.node.engine.profile;
 
 import dev.whack.node.engine.codec.ByteSink;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.DayCounts;
 import dev.whack.node.engine.dimension.Dimension;
 import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionRegistry;
@@ -86,8 +87,10 @@ public final class ProfileWriter {
   private long[] markSecond = new long[4];
   private long nowSecond;
 
-  // dimensions (DimensionSection): the entries of the new profile, each an old payload slice or a
-  // builder; the counts to add to the population once the write is published
+  // dimensions (DimensionSection): the entries of the new profile; a distinct one is an old payload
+  // slice or a builder, a counting one a builder. The old counts (DayCounts) are copied as they
+  // are unless a write counts in any dimension: then all are decoded into builders at once, since
+  // their days interleave. The counts to add to the population once the write is published.
   private DimensionRegistry.Set dimensions = DimensionRegistry.Set.EMPTY;
   private int dimCount;
   private int[] dimId = new int[4];
@@ -97,6 +100,13 @@ public final class ProfileWriter {
   private DimensionBuilder[] dimBuilders = new DimensionBuilder[0];
   private int dimBuildersUsed;
   private int[] dimDistinct = new int[4]; // a distinct entry's builder, or -1
+  private int oldCounts; // where the old profile's counts start, or -1 when there is no old profile
+  private boolean countsDecoded;
+  private final DayCounts countsCursor = new DayCounts();
+  private DimensionBuilder[] keptCounts = new DimensionBuilder[4]; // encode: by ascending id
+  private int[] keptIds = new int[4];
+  private int[] keptAt = new int[4];
+  private int keptCount;
   private DistinctBuilder[] distinctBuilders = new DistinctBuilder[0];
   private int distinctBuildersUsed;
   private int touchedDimCount;
@@ -777,6 +787,7 @@ public final class ProfileWriter {
       if (c < 0 || count == 0) {
         return; // a dimension this node does not define, or a bucket it does not have: not kept
       }
+      decodeCounts();
       int e = findDimension(d.id());
       if (e < 0) {
         e = addDimension(d.id(), -1, 0);
@@ -1100,6 +1111,8 @@ public final class ProfileWriter {
     dimCount = 0;
     dimBuildersUsed = 0;
     distinctBuildersUsed = 0;
+    oldCounts = -1;
+    countsDecoded = false;
     touchedDimCount = 0;
     countedCount = 0;
     if (current == null) {
@@ -1137,8 +1150,8 @@ public final class ProfileWriter {
       addMark(FROM_OLD, off, len, seq, Bytes.zigzag(current, pos));
       pos = Bytes.next(current, pos);
     }
-    n = DimensionSection.count(current, pos);
-    pos = DimensionSection.first(current, pos);
+    n = DimensionSection.distinctCount(current, pos);
+    pos = DimensionSection.firstDistinct(current, pos);
     for (int i = 0; i < n; i++) {
       addDimension(
           DimensionSection.id(current, pos),
@@ -1146,6 +1159,7 @@ public final class ProfileWriter {
           DimensionSection.payloadLength(current, pos));
       pos = DimensionSection.next(current, pos);
     }
+    oldCounts = pos;
     // Keep the old layout so the caller can evaluate the old profile without re-scanning it.
     if (oldAttrName.length < attrCount) {
       oldAttrName = new int[attrName.length];
@@ -1683,6 +1697,7 @@ public final class ProfileWriter {
 
   /** Counts {@code n} of {@code category} on {@code day} in dimension {@code d}. */
   private void count(Dimension d, int day, int category, long n) {
+    decodeCounts();
     int e = findDimension(d.id());
     if (e < 0) {
       e = addDimension(d.id(), -1, 0);
@@ -1728,6 +1743,24 @@ public final class ProfileWriter {
     }
   }
 
+  /** Adds counting entry {@code e} to those encoded, keeping them by ascending id. */
+  private void keep(int e) {
+    if (keptCount == keptIds.length) {
+      int cap = keptCount * 2;
+      keptIds = Arrays.copyOf(keptIds, cap);
+      keptCounts = Arrays.copyOf(keptCounts, cap);
+      keptAt = new int[cap];
+    }
+    int i = keptCount++;
+    while (i > 0 && keptIds[i - 1] > dimId[e]) {
+      keptIds[i] = keptIds[i - 1];
+      keptCounts[i] = keptCounts[i - 1];
+      i--;
+    }
+    keptIds[i] = dimId[e];
+    keptCounts[i] = dimBuilders[dimBuilder[e]];
+  }
+
   private int findDimension(int id) {
     for (int i = 0; i < dimCount; i++) {
       if (dimId[i] == id) {
@@ -1757,7 +1790,7 @@ public final class ProfileWriter {
     return dimCount++;
   }
 
-  /** The builder of dimension entry {@code e}, decoding the old payload on first use. */
+  /** The builder of counting dimension entry {@code e}, empty when made. */
   private DimensionBuilder dimensionBuilder(int e) {
     if (dimBuilder[e] >= 0) {
       return dimBuilders[dimBuilder[e]];
@@ -1769,13 +1802,42 @@ public final class ProfileWriter {
       dimBuilders[dimBuildersUsed] = new DimensionBuilder();
     }
     DimensionBuilder b = dimBuilders[dimBuildersUsed];
-    if (dimOff[e] >= 0) {
-      b.load(old, dimOff[e]);
-    } else {
-      b.clear();
-    }
+    b.clear();
     dimBuilder[e] = dimBuildersUsed++;
     return b;
+  }
+
+  /**
+   * Decodes the old profile's counts into a builder per dimension, once per write: before the first
+   * count, and before encoding when they hold a dimension dropped since.
+   */
+  private void decodeCounts() {
+    if (countsDecoded) {
+      return;
+    }
+    countsDecoded = true;
+    if (oldCounts < 0) {
+      return;
+    }
+    DayCounts c = countsCursor.reset(old, oldCounts);
+    while (c.nextEntry()) {
+      int e = findDimension(c.id());
+      DimensionBuilder b = dimensionBuilder(e < 0 ? addDimension(c.id(), -1, 0) : e);
+      while (c.nextPair()) {
+        b.append(c.day(), c.category(), c.count()); // days come oldest first, so order holds
+      }
+    }
+  }
+
+  /** Whether the old profile's counts name only dimensions in force (and can be copied as are). */
+  private boolean oldCountsCurrent() {
+    DayCounts c = countsCursor.reset(old, oldCounts);
+    while (c.nextEntry()) {
+      if (dimensions.byId(c.id()) == null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether entry {@code e} goes into the new profile, its builder (if any) pruned already. */
@@ -1899,12 +1961,18 @@ public final class ProfileWriter {
       }
     }
     size += ByteSink.varintSize(live) + ByteSink.varintSize(marks);
-    int dims = 0;
+    if (!countsDecoded && oldCounts >= 0 && oldCounts < old.length && !oldCountsCurrent()) {
+      decodeCounts(); // a dimension was dropped: its counts go
+    }
+    int distinct = 0;
+    keptCount = 0;
     for (int e = 0; e < dimCount; e++) {
       if (dimBuilder[e] >= 0) {
-        DimensionBuilder b = dimBuilders[dimBuilder[e]];
-        b.prune(oldest);
-        dimLen[e] = b.encodedSize();
+        dimBuilders[dimBuilder[e]].prune(oldest);
+        if (dimensionKept(e)) {
+          keep(e);
+        }
+        continue;
       }
       if (dimDistinct[e] >= 0) {
         DistinctBuilder b = distinctBuilders[dimDistinct[e]];
@@ -1912,12 +1980,16 @@ public final class ProfileWriter {
         dimLen[e] = b.encodedSize();
       }
       if (dimensionKept(e)) {
-        dims++;
+        distinct++;
         size += ByteSink.varintSize(dimId[e]) + ByteSink.varintSize(dimLen[e]) + dimLen[e];
       }
     }
-    if (dims > 0) {
-      size += ByteSink.varintSize(dims);
+    int counts =
+        countsDecoded
+            ? DayCounts.encode(keptCounts, keptIds, keptCount, keptAt, null)
+            : oldCounts < 0 ? 0 : old.length - oldCounts;
+    if (distinct > 0 || counts > 0) {
+      size += ByteSink.varintSize(distinct) + counts;
     }
     byte[] blob = new byte[size];
     out.wrap(blob);
@@ -1963,20 +2035,23 @@ public final class ProfileWriter {
         out.writeZigzag(markSecond[i]);
       }
     }
-    if (dims > 0) {
-      out.writeVarint(dims);
+    if (distinct > 0 || counts > 0) {
+      out.writeVarint(distinct);
       for (int e = 0; e < dimCount; e++) {
-        if (dimensionKept(e)) {
+        if (dimBuilder[e] < 0 && dimensionKept(e)) {
           out.writeVarint(dimId[e]);
           out.writeVarint(dimLen[e]);
-          if (dimBuilder[e] >= 0) {
-            dimBuilders[dimBuilder[e]].encode(out);
-          } else if (dimDistinct[e] >= 0) {
+          if (dimDistinct[e] >= 0) {
             distinctBuilders[dimDistinct[e]].encode(out);
           } else {
             out.writeBytes(old, dimOff[e], dimLen[e]);
           }
         }
+      }
+      if (countsDecoded) {
+        DayCounts.encode(keptCounts, keptIds, keptCount, keptAt, out);
+      } else if (counts > 0) {
+        out.writeBytes(old, oldCounts, counts);
       }
     }
     int written = out.size();

@@ -2,8 +2,8 @@ package dev.whack.node.engine.profile;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.whack.node.engine.codec.Bytes;
+import dev.whack.node.engine.dimension.DayCounts;
 import dev.whack.node.engine.dimension.Dimension;
-import dev.whack.node.engine.dimension.DimensionBuilder;
 import dev.whack.node.engine.dimension.DimensionRegistry;
 import dev.whack.node.engine.dimension.DimensionSection;
 import dev.whack.node.engine.event.SeriesCodec;
@@ -74,7 +74,7 @@ public final class RenderedSize {
   static final int MAX_RENDERED_BYTES_PER_COMPACT_BYTE =
       Math.max(
           (ENTRY_BYTES + MAX_NAME_BYTES + LONG_BYTES + 1) / 2,
-          DimensionBuilder.MAX_RENDERED_BYTES_PER_BYTE);
+          DayCounts.MAX_RENDERED_BYTES_PER_BYTE);
 
   private RenderedSize() {}
 
@@ -155,22 +155,32 @@ public final class RenderedSize {
       total += ENTRY_BYTES + stringBytes(blob, pos) + LONG_BYTES;
       pos = Bytes.next(blob, Bytes.next(blob, Bytes.skipString(blob, pos)));
     }
-    // "$dimensions":{...}: each dimension this node defines by its name, and its payload's bound
+    // "$dimensions":{...}: each dimension this node defines by its name, and its data's bound
     DimensionRegistry.Set dimensions = dict.dimensions().current();
-    n = DimensionSection.count(blob, pos);
-    pos = DimensionSection.first(blob, pos);
+    n = DimensionSection.distinctCount(blob, pos);
+    pos = DimensionSection.firstDistinct(blob, pos);
     for (int i = 0; i < n; i++) {
       Dimension d = dimensions.byId(DimensionSection.id(blob, pos));
       if (d != null) {
         total +=
             ENTRY_BYTES
                 + nameBytes(d.name())
-                + d.renderedBound(
-                    blob,
-                    DimensionSection.payload(blob, pos),
-                    DimensionSection.payloadLength(blob, pos));
+                + Dimension.distinctRenderedBound(DimensionSection.payloadLength(blob, pos));
       }
       pos = DimensionSection.next(blob, pos);
+    }
+    // Counts come day by day: each (day, dimension) entry is charged its dimension's name, which
+    // the rendering writes once per dimension (a looser bound, still within a few per cent).
+    DayCounts counts = new DayCounts().reset(blob, pos);
+    while (counts.nextEntry()) {
+      Dimension d = dimensions.byId(counts.id());
+      if (d == null) {
+        continue;
+      }
+      total += ENTRY_BYTES + nameBytes(d.name()) + DayCounts.RENDERED_DAY_BYTES;
+      while (counts.nextPair()) {
+        total += 6L * d.labelBytes(counts.category()).length + DayCounts.RENDERED_PAIR_BYTES;
+      }
     }
     return total;
   }

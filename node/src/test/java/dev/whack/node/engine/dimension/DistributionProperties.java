@@ -3,7 +3,9 @@ package dev.whack.node.engine.dimension;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.whack.node.engine.codec.ByteSink;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -11,33 +13,70 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
 /**
- * A profile's counts in a dimension, written through {@link DimensionBuilder} (adds in any order,
- * pruning) and read back by {@link Distribution} (the language's reader) and by {@link Preferences}
- * (the REST reader), against a brute-force model: a map of (day, category) to count, weighted by
- * age as documented.
+ * Profiles' counts in several dimensions, written through {@link DimensionBuilder} (adds in any
+ * order, pruning) and kept day-major ({@link DayCounts}), read back by {@link Distribution} (the
+ * language's reader) and by {@link Preferences} (the REST reader), against a brute-force model: a
+ * map of (day, category) to count, weighted by age as documented.
  */
 class DistributionProperties {
   @Property(tries = 300)
   void sharesTopAndChangeDayEqualTheModel(@ForAll long seed) {
     Random r = new Random(seed);
     int today = 20_000 + r.nextInt(100);
-    int categories = 1 + r.nextInt(6);
     int oldest = today - r.nextInt(10);
-    Map<Long, Long> model = new HashMap<>(); // day << 32 | category -> count
-    DimensionBuilder b = new DimensionBuilder();
-    for (int i = r.nextInt(30); i > 0; i--) {
-      int day = today - r.nextInt(14) + (r.nextInt(8) == 0 ? 1 : 0);
-      int category = r.nextInt(categories);
-      long n = 1 + r.nextInt(3);
-      b.add(day, category, n);
-      model.merge((long) day << 32 | category, n, Long::sum);
+    // several dimensions' counts kept together, day-major (DayCounts), each read back alone
+    int dims = 1 + r.nextInt(5);
+    int[] ids = new int[dims];
+    int[] categories = new int[dims];
+    List<Map<Long, Long>> models = new ArrayList<>(); // day << 32 | category -> count
+    DimensionBuilder[] builders = new DimensionBuilder[dims];
+    int kept = 0;
+    DimensionBuilder[] keptBuilders = new DimensionBuilder[dims];
+    int[] keptIds = new int[dims];
+    for (int k = 0, id = r.nextInt(3); k < dims; k++, id += 1 + r.nextInt(40)) {
+      ids[k] = id;
+      categories[k] = 1 + r.nextInt(k == 0 ? 6 : 40);
+      Map<Long, Long> model = new HashMap<>();
+      DimensionBuilder b = new DimensionBuilder();
+      for (int i = r.nextInt(30); i > 0; i--) {
+        int day = today - r.nextInt(14) + (r.nextInt(8) == 0 ? 1 : 0);
+        int category = r.nextInt(categories[k]);
+        long n = 1 + r.nextInt(r.nextInt(10) == 0 ? 300 : 3);
+        b.add(day, category, n);
+        model.merge((long) day << 32 | category, n, Long::sum);
+      }
+      b.prune(oldest);
+      model.keySet().removeIf(key -> (int) (key >> 32) < oldest);
+      models.add(model);
+      builders[k] = b;
+      if (b.size() > 0) {
+        keptBuilders[kept] = b;
+        keptIds[kept++] = id;
+      }
     }
-    b.prune(oldest);
-    model.keySet().removeIf(k -> (int) (k >> 32) < oldest);
     ByteSink out = new ByteSink(16);
-    assertEquals(b.encodedSize(), b.encode(out));
-    byte[] payload = out.toArray();
+    int[] scratch = new int[dims];
+    assertEquals(
+        DayCounts.encode(keptBuilders, keptIds, kept, scratch, null),
+        DayCounts.encode(keptBuilders, keptIds, kept, scratch, out));
+    byte[] counts = out.toArray();
 
+    for (int k = 0; k < dims; k++) {
+      DimensionBuilder loaded = new DimensionBuilder();
+      loaded.load(counts, 0, ids[k]);
+      assertEquals(builders[k].size(), loaded.size(), "pairs of dimension " + ids[k]);
+      for (int i = 0; i < loaded.size(); i++) {
+        assertEquals(builders[k].day(i), loaded.day(i));
+        assertEquals(builders[k].category(i), loaded.category(i));
+        assertEquals(builders[k].count(i), loaded.count(i));
+      }
+      checkDistribution(r, counts, ids[k], categories[k], models.get(k), today);
+    }
+    checkDistribution(r, counts, ids[dims - 1] + 1, 3, Map.of(), today); // a dimension not counted
+  }
+
+  private static void checkDistribution(
+      Random r, byte[] counts, int id, int categories, Map<Long, Long> model, int today) {
     int window = 1 + r.nextInt(12);
     double halfLife = r.nextBoolean() ? 0 : 0.5 + r.nextInt(8);
     double[] weights = new double[categories];
@@ -57,12 +96,12 @@ class DistributionProperties {
         total += e.getValue() * w;
       }
     }
-    Distribution d = new Distribution().read(categories, payload, 0, today, window, halfLife);
-    assertEquals(total, d.total(), 1e-9);
+    Distribution d = new Distribution().read(categories, counts, 0, id, today, window, halfLife);
+    assertEquals(total, d.total(), 1e-9 * Math.max(1, total));
     assertEquals(change, d.nextChangeDay());
     int top = -1;
     for (int c = 0; c < categories; c++) {
-      assertEquals(weights[c], d.weight(c), 1e-9);
+      assertEquals(weights[c], d.weight(c), 1e-9 * Math.max(1, total));
       if (weights[c] > 0 && (top < 0 || weights[c] > weights[top])) {
         top = c;
       }
@@ -70,7 +109,7 @@ class DistributionProperties {
     assertEquals(top, d.top());
     Preferences.Shares s =
         Preferences.shares(new Preferences.Counts(byDay), today, window, halfLife);
-    assertEquals(total, s.total(), 1e-9);
+    assertEquals(total, s.total(), 1e-9 * Math.max(1, total));
     for (int c = 0; c < categories; c++) {
       assertEquals(
           total == 0 ? 0 : weights[c] / total, s.shares().getOrDefault("c" + c, 0.0), 1e-9);
