@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Whack's REST read API (docs/http.md) as curl sees it: every route, the error statuses with their
-# JSON bodies, a percent-encoded key, and two requests on one kept-alive connection. Run by
+# Whack's REST read API (docs/http.md) as curl sees it: every route (preferences and affinity
+# included), the error statuses with their JSON bodies, a percent-encoded key, and two requests on one kept-alive connection. Run by
 # scripts/client-tests against a node started with --http-port:
 #
 #   scripts/lib/clients/http_curl_check.sh MEMCACHED_PORT HTTP_PORT
@@ -46,6 +46,14 @@ stored=$(memcached 4 \
   "segdef curl_dk ${#expression}\r\n$expression\r\n")
 check "the data stored" "$(tr '\n' ' ' <<<"$stored" | sed 's/DEFINED [0-9]*/DEFINED/')" \
   "STORED STORED STORED DEFINED "
+# A preference dimension and four viewed cars of curl:pref, all today (so no decay applies).
+dimension='{"property":"curl_colour","event":"curl_view"}'
+view() { printf '{"name":"curl_view","properties":{"curl_colour":"%s"}}' "$1"; }
+views="{\"events\":[$(view red),$(view red),$(view red),$(view blue)]}"
+stored=$(memcached 2 \
+  "dimdef curl_colour ${#dimension}\r\n$dimension\r\n" \
+  "update curl:pref ${#views}\r\n$views\r\n")
+check "the preferences stored" "$(tr '\n' ' ' <<<"$stored")" "DEFINED UPDATED "
 
 # status and body of one GET (or another method: curl's -X)
 ask() { curl -s -o - -w '\n%{http_code}' "$@"; }
@@ -76,6 +84,15 @@ r=$(ask "$http/profiles/curl:1?window=10d")
 check "computed traits over a window" "$(code "$r") $(body "$r" | grep -o '"$traits"')" '200 "$traits"'
 r=$(ask "$http/segments/curl_dk%20and/count")
 check "a bad query" "$(code "$r") $(body "$r" | grep -o '"position":[0-9]*')" '400 "position":11'
+r=$(ask "$http/profiles/curl:pref?window=30d&half_life=7d&dimensions=curl_colour")
+check "preferences over a window with a half-life" "$(code "$r") $(body "$r" | grep -o '"$preferences":.*')" \
+  '200 "$preferences":{"curl_colour":{"total":4.0,"shares":{"red":0.75,"blue":0.25}}}}'
+r=$(ask "$http/profiles/curl:pref/affinity?curl_colour=red&prior=4")
+check "an item's affinity" "$(code "$r") $(body "$r" | grep -o '"weight":[0-9.]*,"total":[0-9.]*')" \
+  '200 "weight":3.0,"total":4.0'
+r=$(ask "$http/profiles/curl:pref/affinity?curl_size=9")
+check "an affinity of an undefined dimension" "$(code "$r") $(body "$r" | grep -o '"error":"[a-z_]*"')" \
+  '400 "error":"bad_item"'
 r=$(ask -X DELETE "$http/profiles/curl:1")
 check "DELETE" "$(code "$r")" 405
 r=$(ask "$http/profiles/$(printf 'k%.0s' $(seq 9000))")
