@@ -57,6 +57,35 @@ class DimensionsTest {
         dimensions("a"));
   }
 
+  /**
+   * A property read by several dimensions (for different events, of different kinds) counts in each
+   * that counts its event; enough dimensions that the property index's buckets are shared.
+   */
+  @Test
+  void shouldCountOnePropertyInEveryDimensionThatReadsIt() {
+    define("viewed", "{\"property\":\"color\",\"event\":\"view\"}");
+    define("bought", "{\"property\":\"color\",\"event\":\"buy\"}");
+    define("any", "{\"property\":\"color\"}");
+    define("colors", "{\"property\":\"color\",\"kind\":\"distinct\"}");
+    for (int i = 0; i < 12; i++) {
+      define("p" + i, "{\"property\":\"p" + i + "\"}");
+    }
+    update(
+        "a",
+        "{\"events\":[{\"name\":\"view\",\"properties\":{\"color\":\"red\",\"p3\":\"x\"}},"
+            + "{\"name\":\"buy\",\"properties\":{\"p11\":\"y\",\"color\":\"blue\"}}]}");
+    String dims = dimensions("a");
+    assertTrue(
+        dims.startsWith(
+            "{\"viewed\":{\"2026-11-20\":{\"red\":1}},\"bought\":{\"2026-11-20\":{\"blue\":1}},"
+                + "\"any\":{\"2026-11-20\":{\"blue\":1,\"red\":1}},"
+                + "\"colors\":{\"2026-11-20\":{\"$distinct\":2,"),
+        dims);
+    assertTrue(
+        dims.endsWith("\"p3\":{\"2026-11-20\":{\"x\":1}},\"p11\":{\"2026-11-20\":{\"y\":1}}}"),
+        dims);
+  }
+
   @Test
   void shouldRoundTripTheCountsThroughProfileJsonAndProtobuf() {
     define("color", "{\"property\":\"color\"}");

@@ -61,6 +61,11 @@ public final class Dimension {
         || (len == event.length && java.util.Arrays.equals(event, 0, len, utf8, off, off + len));
   }
 
+  /** The property's name as UTF-8. Do not modify. */
+  byte[] propertyBytes() {
+    return property;
+  }
+
   /** Whether {@code utf8[off, off + len)} is this dimension's property name. */
   public boolean isProperty(byte[] utf8, int off, int len) {
     return len == property.length

@@ -20,12 +20,46 @@ public final class DimensionRegistry {
   public static final class Set {
     public static final Set EMPTY = new Set(new Dimension[0], new Dimension[0]);
 
+    private static final Dimension[] NONE = new Dimension[0];
+
     private final Dimension[] all;
     private final Dimension[] byId;
+
+    /**
+     * The dimensions by a hash of the property they count, so that a write finds the dimensions of
+     * each of an event's properties with one probe rather than comparing every property name with
+     * every dimension's (20 x 20 for a viewed car); a bucket may hold others whose hash collides.
+     */
+    private final Dimension[][] byProperty;
 
     Set(Dimension[] all, Dimension[] byId) {
       this.all = all;
       this.byId = byId;
+      int buckets = Integer.highestOneBit(Math.max(4, all.length * 2) - 1) << 1;
+      byProperty = new Dimension[buckets][];
+      java.util.Arrays.fill(byProperty, NONE);
+      for (Dimension d : all) {
+        byte[] p = d.propertyBytes();
+        int b = propertyHash(p, 0, p.length) & (buckets - 1);
+        byProperty[b] = java.util.Arrays.copyOf(byProperty[b], byProperty[b].length + 1);
+        byProperty[b][byProperty[b].length - 1] = d;
+      }
+    }
+
+    /**
+     * The dimensions that may count property {@code utf8[off, off + len)}, in definition order: a
+     * superset (each must still be asked {@link Dimension#isProperty}). Do not modify.
+     */
+    public Dimension[] countingProperty(byte[] utf8, int off, int len) {
+      return byProperty[propertyHash(utf8, off, len) & (byProperty.length - 1)];
+    }
+
+    private static int propertyHash(byte[] utf8, int off, int len) {
+      int h = len;
+      for (int i = off; i < off + len; i++) {
+        h = 31 * h + utf8[i];
+      }
+      return h ^ (h >>> 16);
     }
 
     /** Every dimension, in the order they were defined. Do not modify. */

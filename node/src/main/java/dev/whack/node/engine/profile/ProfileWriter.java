@@ -1616,47 +1616,31 @@ public final class ProfileWriter {
   /** Counts event {@code k}'s properties in the dimensions that count them, on {@code day}. */
   private void countProperties(UpdateOps u, int k, int day) {
     int event = u.eventName[k];
-    for (Dimension d : dimensions.all()) {
-      if (!d.countsEvent(u.text, u.textOff[event], u.textLen[event])) {
-        continue;
-      }
-      if (d.isDistinct()) {
-        countDistinct(u, k, d, day);
-        continue;
-      }
-      for (int p = u.eventPropFirst[k]; p < u.eventPropFirst[k] + u.eventPropCount[k]; p++) {
-        int name = u.propName[p];
-        if (!d.isProperty(u.text, u.textOff[name], u.textLen[name])) {
+    for (int p = u.eventPropFirst[k]; p < u.eventPropFirst[k] + u.eventPropCount[k]; p++) {
+      int name = u.propName[p];
+      int value = u.propFirst[p];
+      for (Dimension d : dimensions.countingProperty(u.text, u.textOff[name], u.textLen[name])) {
+        if (!d.isProperty(u.text, u.textOff[name], u.textLen[name])
+            || !d.countsEvent(u.text, u.textOff[event], u.textLen[event])) {
           continue;
         }
-        int value = u.propFirst[p];
+        if (d.isDistinct()) {
+          // touched only when its data changed: a value seen that day already changes no answer,
+          // so it re-evaluates no segment. Distinct dimensions have no population counts.
+          long hash =
+              d.hashOf(
+                  u.propKind[p], u.propBits[p], u.text, u.textOff[value], u.textLen[value], digits);
+          if (hash >= 0 && distinctBuilder(d).add(day, (int) hash)) {
+            touchDimension(d.id());
+          }
+          continue;
+        }
         int category =
             d.categoryOf(
                 u.propKind[p], u.propBits[p], u.text, u.textOff[value], u.textLen[value], digits);
         if (category >= 0) {
           count(d, day, category, 1);
         }
-      }
-    }
-  }
-
-  /**
-   * Adds event {@code k}'s values of distinct dimension {@code d}'s property on {@code day}; the
-   * dimension is touched only when its data changed (a value seen that day already changes no
-   * answer, so it re-evaluates no segment). Distinct dimensions have no population counts.
-   */
-  private void countDistinct(UpdateOps u, int k, Dimension d, int day) {
-    for (int p = u.eventPropFirst[k]; p < u.eventPropFirst[k] + u.eventPropCount[k]; p++) {
-      int name = u.propName[p];
-      if (!d.isProperty(u.text, u.textOff[name], u.textLen[name])) {
-        continue;
-      }
-      int value = u.propFirst[p];
-      long hash =
-          d.hashOf(
-              u.propKind[p], u.propBits[p], u.text, u.textOff[value], u.textLen[value], digits);
-      if (hash >= 0 && distinctBuilder(d).add(day, (int) hash)) {
-        touchDimension(d.id());
       }
     }
   }
