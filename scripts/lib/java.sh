@@ -1,9 +1,12 @@
-# Sourced by the scripts in this folder: finds a JDK 21 or newer and exports JAVA_HOME.
-# Order: $JAVA_HOME if it is new enough, then the newest JDK under /usr/lib/jvm.
+# Sourced by the scripts in this folder (and, as lib/java.sh, by a release archive's bin/whack):
+# finds a JDK 21 or newer and exports JAVA_HOME. Order: $JAVA_HOME if it is new enough, then the
+# newest JDK under /usr/lib/jvm. WHACK_RUNTIME_ONLY=1 (the archive's launcher, which builds
+# nothing) takes a Java runtime without javac too.
 
 whack_java_feature() { # prints the feature release (17, 21, 25...) of the JDK at $1
   local release="$1/release" version
-  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+  [ -x "$1/bin/java" ] || return 1
+  [ "${WHACK_RUNTIME_ONLY:-0}" = 1 ] || [ -x "$1/bin/javac" ] || return 1
   if [ -f "$release" ]; then
     version=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")
   else
@@ -29,8 +32,13 @@ whack_find_jdk() {
 }
 
 if ! WHACK_JDK=$(whack_find_jdk) || [ -z "$WHACK_JDK" ]; then
-  echo "error: Whack needs a JDK 21 or newer; none found in JAVA_HOME (${JAVA_HOME:-unset}) or /usr/lib/jvm." >&2
-  echo "       Install one (for example: apt-get install openjdk-21-jdk-headless) or point JAVA_HOME at it." >&2
+  if [ "${WHACK_RUNTIME_ONLY:-0}" = 1 ]; then
+    echo "error: Whack needs Java 21 or newer; none found in JAVA_HOME (${JAVA_HOME:-unset}) or /usr/lib/jvm." >&2
+    echo "       Install one (for example: apt-get install openjdk-21-jre-headless) or point JAVA_HOME at it." >&2
+  else
+    echo "error: Whack needs a JDK 21 or newer; none found in JAVA_HOME (${JAVA_HOME:-unset}) or /usr/lib/jvm." >&2
+    echo "       Install one (for example: apt-get install openjdk-21-jdk-headless) or point JAVA_HOME at it." >&2
+  fi
   exit 1
 fi
 export JAVA_HOME="$WHACK_JDK"
@@ -76,4 +84,31 @@ whack_jvm_opts() {
     esac
   fi
   return 0
+}
+
+# Runs a whack jar with the JVM options of its command (a node's heap sized from its --memory
+# cap, see whack_jvm_opts) and WHACK_JAVA_OPTS; replaces the shell.
+#   whack_exec JAR ARGS...
+whack_exec() {
+  local jar="$1" memory="1g" prev="" arg memory_mb=0
+  shift
+  if [ "${1:-}" = "node" ]; then
+    for arg in "$@"; do
+      case "$arg" in
+        --memory=*) memory="${arg#--memory=}" ;;
+      esac
+      [ "$prev" = "--memory" ] && memory="$arg"
+      prev="$arg"
+    done
+    memory_mb=$(awk -v s="$memory" 'BEGIN {
+      n = s + 0; u = tolower(substr(s, length(s)));
+      if (u == "b") { s = substr(s, 1, length(s) - 1); u = tolower(substr(s, length(s))) }
+      if (u == "k") n = n / 1024; else if (u == "m") n = n; else if (u == "g") n = n * 1024;
+      else if (u == "t") n = n * 1024 * 1024; else n = n / 1048576;
+      printf "%d", n }')
+  fi
+  local opts
+  mapfile -t opts < <(whack_jvm_opts "${1:-}" "$memory_mb")
+  # shellcheck disable=SC2086
+  exec "$JAVA_HOME/bin/java" "${opts[@]}" ${WHACK_JAVA_OPTS:-} -jar "$jar" "$@"
 }

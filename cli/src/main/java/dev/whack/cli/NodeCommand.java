@@ -1,5 +1,6 @@
 package dev.whack.cli;
 
+import dev.whack.node.Signals;
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
 import java.io.UncheckedIOException;
@@ -324,6 +325,18 @@ final class NodeCommand implements Callable<Integer> {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
       return Whack.EXIT_FAILED;
     }
+    // SIGTERM (and Ctrl-C) stop the node here rather than in a shutdown hook, so that the process
+    // exits 0 once the node has closed, as a service manager expects of a graceful stop. Handled
+    // once the node is up (before, the JVM's default applies: nothing is written while starting).
+    for (String signal : new String[] {"TERM", "INT"}) {
+      Signals.on(
+          signal,
+          () -> {
+            System.err.println("whack node: stopping on SIG" + signal);
+            stopAfter(STOP_TIMEOUT);
+            stopped.countDown();
+          });
+    }
     CountDownLatch closed = new CountDownLatch(1);
     try (WhackNode node = started) {
       // The JVM exits once its shutdown hooks return: this one waits for the node to close (a
@@ -352,6 +365,32 @@ final class NodeCommand implements Callable<Integer> {
       closed.countDown();
     }
     return Whack.EXIT_OK;
+  }
+
+  /**
+   * The longest a graceful stop may take: a managed member hands its slots off for up to a minute,
+   * then the snapshot. Past it the process ends with {@link Whack#EXIT_FAILED} rather than hang
+   * (docs/install.md: the systemd unit's TimeoutStopSec is above it).
+   */
+  static final java.time.Duration STOP_TIMEOUT = java.time.Duration.ofSeconds(100);
+
+  /** Ends the process with EXIT_FAILED if it is still running {@code timeout} from now. */
+  private static void stopAfter(java.time.Duration timeout) {
+    Thread watchdog =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(timeout.toMillis());
+              } catch (InterruptedException e) {
+                return;
+              }
+              System.err.printf(
+                  "whack node: did not stop within %d s; exiting anyway%n", timeout.toSeconds());
+              Runtime.getRuntime().halt(Whack.EXIT_FAILED);
+            },
+            "whack-stop-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
   }
 
   private static void awaitQuietly(CountDownLatch latch) {

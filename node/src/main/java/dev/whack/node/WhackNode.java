@@ -668,7 +668,9 @@ public final class WhackNode implements AutoCloseable {
       http.close();
     }
     if (server != null) {
+      long open = stats.currConnections.sum();
       server.close(); // no more client writes: the profiles topic gets the last of them below
+      System.err.printf("whack node: closed %d client connection%s%n", open, open == 1 ? "" : "s");
     }
     if (profilesTopic != null && cluster.isManaged()) {
       // While this member still owns what it owns: once its consumer leaves, it publishes nothing.
