@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  source <(whack completion)                                this shell",
       "  whack completion > /etc/bash_completion.d/whack            every bash",
-      "  whack completion > ~/.whack-completion && echo 'autoload -U +X bashcompinit && bashcompinit; source ~/.whack-completion' >> ~/.zshrc"
+      "  whack completion > ~/.whack-completion                   zsh: then add to ~/.zshrc",
+      "    autoload -U +X bashcompinit && bashcompinit; source ~/.whack-completion"
     })
 final class CompletionCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
       "",
       "Examples:",
       "  whack dimension define color '{\"property\":\"color\",\"event\":\"view\"}'",
-      "  whack dimension define price '{\"property\":\"price\",\"bounds\":[10000,20000,40000]}'",
+      "  whack dimension define price '{\"property\":\"price\",\"bounds\":[10000,40000]}'",
       "  whack dimension define mileage --file mileage.json",
       "  whack dimension list",
       "  whack dimension drop color",
@@ -69,7 +69,7 @@ final class DimensionCommand implements Runnable {
         "Examples:",
         "  whack dimension define color '{\"property\":\"color\",\"event\":\"view\"}'",
         "  whack dimension define brand '{\"property\":\"brand\",\"max_categories\":200}'",
-        "  whack dimension define price '{\"property\":\"price\",\"bounds\":[10000,20000,40000]}'",
+        "  whack dimension define price '{\"property\":\"price\",\"bounds\":[10000,40000]}'",
         "  whack dimension define mileage --file mileage.json",
         "  whack dimension define mileage --file - < mileage.json"
       })
@@ -172,7 +172,7 @@ final class DimensionCommand implements Runnable {
         "",
         "Examples:",
         "  whack dimension list",
-        "  whack dimension list --json | jq -r '.[] | select(.definition.kind == \"numeric\") | .name'"
+        "  whack dimension list --json | jq -r '.[].name'"
       })
   static final class ListDimensions extends ClientCommand {
     @Option(names = "--json", description = "print [{\"name\":...,\"definition\":{...}}, ...]")

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
       "  whack node                          one node on 127.0.0.1:11211, 1 GiB cap",
       "  whack node --port 11311 --memory 4g",
       "  whack node --bind 0.0.0.0 --metrics-port 0",
-      "  whack node --port 11212 --peers 127.0.0.1:11211,127.0.0.1:11212,127.0.0.1:11213"
+      "  whack node --port 11212 --peers 10.0.0.1:11211,10.0.0.2:11211,10.0.0.3:11211"
     })
 final class NodeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

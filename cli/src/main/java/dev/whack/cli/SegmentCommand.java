@@ -108,8 +108,8 @@ final class SegmentCommand implements Runnable {
         "Examples:",
         "  whack segment define dk_vip 'country == \"DK\" and \"vip\" in tags'",
         "  whack segment define active_7d 'last_seen > now() - 7d'",
-        "  whack segment define buyers 'count(purchase, 30d) >= 3 and sum(purchase, 30d) > 100.0'",
-        "  whack segment define --dry-run --sample 3 dk_vip 'country == \"DK\" and \"vip\" in tags'"
+        "  whack segment define buyers 'count(buy, 30d) >= 3 and sum(buy, 30d) > 100'",
+        "  whack segment define --dry-run --sample 3 dk_vip 'country == \"DK\"'"
       })
   static final class Define extends ClientCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "the segment's name")

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
       "(\"2026-11-20T10:00:00Z\") and string sets ([\"vip\",\"newsletter\"]); see docs/profiles.md.",
       "",
       "Examples:",
-      "  whack set user:42 '{\"country\":\"DK\",\"age\":31,\"tags\":[\"vip\"],\"last_seen\":\"2026-11-20T10:00:00Z\"}'",
+      "  whack set user:42 '{\"country\":\"DK\",\"age\":31,\"tags\":[\"vip\"]}'",
       "  whack set user:42 @profile.json",
       "  curl -s https://example.test/p/42 | whack set user:42 @-",
       "  whack set session:9 '{\"step\":3}' --expiry 3600"

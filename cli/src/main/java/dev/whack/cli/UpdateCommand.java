@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
       "UPDATE_JSON (every part optional):",
       "  {\"set\": {\"country\": \"DK\"}, \"unset\": [\"trial_ends\"], \"incr\": {\"visits\": 1},",
       "   \"add\": {\"tags\": [\"vip\"]}, \"remove\": {\"tags\": [\"trial\"]},",
-      "   \"events\": [{\"name\": \"purchase\", \"value\": 49.5, \"time\": \"2026-11-20T10:00:00Z\"}],",
+      "   \"events\": [{\"name\": \"buy\", \"value\": 49.5, \"time\": \"2026-11-20T10:00:00Z\"}],",
       "   \"producer\": \"shop-1\", \"seq\": 42}",
       "",
       "Examples:",

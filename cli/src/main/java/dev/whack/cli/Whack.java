@@ -53,7 +53,7 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  whack node --memory 4g",
       "  whack set user:42 '{\"country\":\"DK\",\"age\":31,\"tags\":[\"vip\"]}'",
-      "  whack update user:42 '{\"incr\":{\"visits\":1},\"events\":[{\"name\":\"purchase\",\"value\":49.5}]}'",
+      "  whack update user:42 '{\"incr\":{\"visits\":1},\"events\":[{\"name\":\"buy\"}]}'",
       "  whack segment define dk_vip 'country == \"DK\" and \"vip\" in tags'",
       "  whack segment count 'dk_vip and not churned'",
       "  whack dimension define color '{\"property\":\"color\",\"event\":\"view\"}'",
@@ -137,6 +137,7 @@ public final class Whack implements Callable<Integer> {
           terminal.err().flush();
           return Failures.exitCode(cause);
         });
+    HelpLayout.apply(cli);
     return cli;
   }
 
