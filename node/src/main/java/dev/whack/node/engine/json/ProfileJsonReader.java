@@ -4,14 +4,18 @@ import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.Names;
 import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.Timestamps;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Base64;
 
 /**
  * The hot-path reader of Profile JSON (docs/profiles.md): streams a document straight from its
  * bytes into a {@link ProfileSink} (the compact writer's), with no parser, token, string, list or
  * message objects. Names and strings reach the sink as UTF-8 slices of the document itself, or of
  * one reused buffer when they had escapes; so a bulk load's put allocates little more than the
- * profile array it produces.
+ * profile array it produces. The exceptions are in {@code "$dimensions"}, whose sink calls take
+ * strings: a dimension's or category's name is a string, the one made for the same bytes in a
+ * recent document when there is one, and a {@code "$sketch"} is the array its base64 decodes to.
  *
  * <h2>Strict by delegation</h2>
  *
@@ -24,15 +28,18 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li>every syntax error and every value the reference rejects (a duplicate member at any level,
- *       a bad or reserved attribute name, null, a nested object, a bad timestamp or bucket day, an
- *       integer beyond 64 bits, a bucket of two numbers...);
- *   <li>whatever the sink rejects ({@link InvalidProfileException}, such as a future bucket or a
- *       negative count): the reference then reports it with its position;
+ *       a bad or reserved attribute name, null, a nested object, a bad timestamp, bucket day or
+ *       dimension day, an integer beyond 64 bits, a bucket of two numbers, a dimension count or
+ *       {@code "$distinct"} that is not an integer, a {@code "$sketch"} that is not a base64
+ *       string...);
+ *   <li>whatever the sink rejects ({@link InvalidProfileException}, such as a future bucket, a
+ *       negative count, counts for a distinct dimension or a sketch the dimension could not keep):
+ *       the reference then reports it with its position;
  *   <li>the rare forms of {@link ByteJsonReader} (bytes that are not well-formed UTF-8, a
  *       byte-order mark, escapes of unpaired surrogates, floats of more than 64 characters),
  *       integers of 20 or more digits where a float is wanted (bucket sums), names of more than 800
- *       bytes, objects of more than 256 members or series of more than 256 days, and documents over
- *       1 MiB.
+ *       bytes, objects of more than 256 members, series or dimensions of more than 256 days, and
+ *       documents over 1 MiB.
  * </ul>
  *
  * <p>The sink hears each piece in the reference's order (a name with its value, once that has been
@@ -47,7 +54,10 @@ public final class ProfileJsonReader extends ByteJsonReader {
   /** Larger documents go to the reference reader. */
   public static final int MAX_DOCUMENT_BYTES = 1 << 20;
 
-  /** Members per object and days per series; beyond, the duplicate checks would be quadratic. */
+  /**
+   * Members per object, days per series or dimension; beyond, the duplicate checks would be
+   * quadratic.
+   */
   private static final int MAX_MEMBERS = 256;
 
   /**
@@ -84,6 +94,13 @@ public final class ProfileJsonReader extends ByteJsonReader {
   private final int[] tableStamp = new int[TABLE_SLOTS];
   private final int[] tableName = new int[TABLE_SLOTS];
   private int stamp;
+
+  // the dimension and category names' strings of recent documents (nameString): at most 1,024
+  // names of at most 48 bytes, under 200 KiB
+  private static final int NAME_CACHE_BITS = 10;
+  private static final int MAX_CACHED_NAME_BYTES = 48;
+  private final byte[][] cachedBytes = new byte[1 << NAME_CACHE_BITS][];
+  private final String[] cachedString = new String[1 << NAME_CACHE_BITS];
 
   /**
    * Reads Profile JSON into {@code sink}, which must have been started (for the compact writer,
@@ -127,6 +144,7 @@ public final class ProfileJsonReader extends ByteJsonReader {
     if (!take('}')) {
       boolean events = false;
       boolean producers = false;
+      boolean dimensions = false;
       do {
         ws();
         name();
@@ -138,6 +156,9 @@ public final class ProfileJsonReader extends ByteJsonReader {
           } else if (!producers && is("$producers")) {
             producers = true;
             producers();
+          } else if (!dimensions && is("$dimensions")) {
+            dimensions = true;
+            dimensions();
           } else {
             throw decline();
           }
@@ -407,6 +428,142 @@ public final class ProfileJsonReader extends ByteJsonReader {
     nameCount = scope;
   }
 
+  /**
+   * {@code "$dimensions"}: dimension -> object of day -> object of category -> count, or a distinct
+   * day's {@code "$distinct"} (read, checked as an integer and not given: the reference ignores it)
+   * and {@code "$sketch"} (base64, decoded as the reference decodes it); every other name is a
+   * category, one that starts with '$' too (a learned value may). The reference gives a count or a
+   * sketch to the sink as it reads it; an empty dimension or day gives nothing.
+   */
+  private void dimensions() {
+    expect('{');
+    ws();
+    if (take('}')) {
+      return;
+    }
+    int scope = nameCount;
+    do {
+      ws();
+      name();
+      distinct(scope);
+      colon();
+      String dimension = nameString(str, strOff, strLen);
+      dimensionDays(dimension);
+      ws();
+    } while (take(','));
+    expect('}');
+    nameCount = scope;
+  }
+
+  /** One dimension's days: {@code "YYYY-MM-DD": {...}}, each day once. */
+  private void dimensionDays(String dimension) {
+    expect('{');
+    ws();
+    if (take('}')) {
+      return;
+    }
+    int n = 0;
+    do {
+      ws();
+      name();
+      int day = Timestamps.parseDay(view.bind(str, strOff, strLen));
+      for (int i = 0; i < n; i++) {
+        if (days[i] == day) {
+          throw decline(); // the same day twice: the same name, as the day form is fixed
+        }
+      }
+      if (n == MAX_MEMBERS) {
+        throw decline();
+      }
+      days[n++] = day;
+      colon();
+      dimensionDay(dimension, day);
+      ws();
+    } while (take(','));
+    expect('}');
+  }
+
+  /** One day of a dimension: category counts, or {@code "$distinct"} and {@code "$sketch"}. */
+  private void dimensionDay(String dimension, int day) {
+    expect('{');
+    ws();
+    if (take('}')) {
+      return;
+    }
+    int scope = nameCount;
+    do {
+      ws();
+      name();
+      distinct(scope);
+      colon();
+      boolean reserved = strLen > 0 && str[strOff] == '$';
+      if (reserved && nameIs(DISTINCT)) {
+        integer(); // any 64-bit integer: the reference reads it and ignores it
+        memberEnd();
+      } else if (reserved && nameIs(SKETCH)) {
+        string();
+        byte[] body = base64(str, strOff, strLen);
+        memberEnd();
+        sink.dimensionSketch(dimension, day, body);
+      } else { // any other name is a category, "$100" included
+        byte[] name = str;
+        int off = strOff;
+        int len = strLen;
+        long count = integer();
+        memberEnd();
+        sink.dimensionCount(dimension, day, nameString(name, off, len), count);
+      }
+      ws();
+    } while (take(','));
+    expect('}');
+    nameCount = scope;
+  }
+
+  private static final byte[] DISTINCT =
+      "$distinct".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] SKETCH =
+      "$sketch".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final Base64.Decoder BASE64 = Base64.getDecoder();
+
+  /**
+   * A sketch's bytes: the UTF-8 {@code s[off, off + len)} decoded by the reference's decoder. The
+   * reference decodes the string's ISO-8859-1 bytes, which are these bytes when all are ASCII; a
+   * string with any other character fails both ways (every byte of a multi-byte UTF-8 sequence, and
+   * the '?' of an unmappable character, is outside the base64 alphabet).
+   *
+   * @throws IllegalArgumentException when it is not base64 (a decline)
+   */
+  private static byte[] base64(byte[] s, int off, int len) {
+    ByteBuffer out = BASE64.decode(ByteBuffer.wrap(s, off, len)); // its array from 0 to limit
+    byte[] body = out.array();
+    return out.limit() == body.length ? body : Arrays.copyOf(body, out.limit());
+  }
+
+  /**
+   * The name {@code utf8[off, off + len)} as a string, for the sink's dimension calls: a recent
+   * one's string when it had the same bytes, so a bulk load of profiles that count in the same
+   * dimensions and categories makes no string per name. Direct-mapped by a hash of the bytes; a
+   * name longer than {@link #MAX_CACHED_NAME_BYTES} is never kept.
+   */
+  private String nameString(byte[] utf8, int off, int len) {
+    if (len > MAX_CACHED_NAME_BYTES) {
+      return new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8);
+    }
+    int h = len;
+    for (int i = off; i < off + len; i++) {
+      h = 31 * h + utf8[i];
+    }
+    int slot = (h * 0x9E3779B9) >>> (32 - NAME_CACHE_BITS);
+    byte[] cached = cachedBytes[slot];
+    if (cached != null && Arrays.equals(cached, 0, cached.length, utf8, off, off + len)) {
+      return cachedString[slot];
+    }
+    String s = new String(utf8, off, len, java.nio.charset.StandardCharsets.UTF_8);
+    cachedBytes[slot] = Arrays.copyOfRange(utf8, off, off + len);
+    cachedString[slot] = s;
+    return s;
+  }
+
   // ------------------------------------------------------------------ strings and names
 
   /** Reads the string token at {@code pos} into {@link #str}: in place, or decoded. */
@@ -478,9 +635,9 @@ public final class ProfileJsonReader extends ByteJsonReader {
   }
 
   /**
-   * Records the name just read as a member of an inner object (event series, days, producers) whose
-   * names start at index {@code scope}; declines when it already has it. These objects are small:
-   * their names are compared with each.
+   * Records the name just read as a member of an inner object (event series, producers, dimensions,
+   * a dimension's day) whose names start at index {@code scope}; declines when it already has it.
+   * These objects are small: their names are compared with each.
    */
   private void distinct(int scope) {
     int h = filter();

@@ -8,16 +8,21 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.KeyedEngine;
 import dev.whack.node.engine.WriteResult;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.InvalidProfileException;
 import dev.whack.node.engine.profile.NameTable;
 import dev.whack.node.engine.profile.ProfileCodec;
 import dev.whack.node.engine.profile.ProfileLimits;
+import dev.whack.node.engine.profile.ProfileSink;
 import dev.whack.node.engine.profile.ProfileWriter;
 import dev.whack.node.engine.profile.StripeNames;
 import dev.whack.node.testing.ManualClock;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;
 import net.jqwik.api.ForAll;
@@ -27,10 +32,13 @@ import org.junit.jupiter.api.Test;
 /**
  * The hot-path Profile JSON reader never disagrees with the reference ({@link ProfileJson#parse(
  * byte[], int, int, dev.whack.node.engine.profile.ProfileSink)}, jackson-core): streamed into the
- * compact writer, a document it accepts gives exactly the bytes the reference gives (name ids
- * included, so the names were interned in the same order); a document it declines, read again by
- * the reference into the restarted writer, gives exactly the reference's bytes or error; and
- * through the engine every document has exactly the reference's effect or error.
+ * compact writer, a document it accepts gives exactly the sink calls and the bytes the reference
+ * gives (name ids included, so the names were interned in the same order); a document it declines
+ * has given the writer at most a prefix of the reference's calls and, read again by the reference
+ * into the restarted writer, gives exactly the reference's bytes or error; and through the engine
+ * every document has exactly the reference's effect or error. The writers define dimensions of each
+ * kind ({@link ProfileDocuments#DIMENSION_DEFINITIONS}), so counts and sketches are kept and
+ * checked.
  */
 class ProfileJsonReaderProperties {
   static final long NOW = 1_795_168_800_000L; // 2026-11-20T10:00:00Z
@@ -38,10 +46,17 @@ class ProfileJsonReaderProperties {
 
   private final ProfileJsonReader reader = new ProfileJsonReader();
 
-  /** A writer with name tables of its own. */
+  /**
+   * A writer with name tables of its own, and the dimensions {@link
+   * ProfileDocuments#DIMENSION_DEFINITIONS} (so the counts and sketches it is given are kept, and
+   * checked).
+   */
   record Side(Dictionaries dict, ProfileWriter writer, StripeNames stripe) {
     static Side create(int maxNames) {
       Dictionaries dict = Dictionaries.create(maxNames);
+      for (String[] d : ProfileDocuments.DIMENSION_DEFINITIONS) {
+        dict.dimensions().define(DimensionSpec.parse(d[0], utf8(d[1])));
+      }
       return new Side(dict, new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS), new StripeNames());
     }
 
@@ -54,6 +69,17 @@ class ProfileJsonReaderProperties {
   /** What a put of {@code doc} gave: the compact bytes, or the reference's error. */
   private static String reference(Side s, byte[] doc) {
     return outcome(() -> referenceBytes(s, doc));
+  }
+
+  /**
+   * As {@link #reference(Side, byte[])}, with the sink calls the reference made in {@code calls}.
+   */
+  private static String reference(Side s, byte[] doc, SinkCalls calls) {
+    return outcome(
+        () -> {
+          ProfileJson.parse(doc, 0, doc.length, calls.to(s.writer.startPut(NOW, null, s.stripe)));
+          return s.writer.finishPut(KEY);
+        });
   }
 
   private static byte[] referenceBytes(Side s, byte[] doc) {
@@ -75,19 +101,34 @@ class ProfileJsonReaderProperties {
   /**
    * Puts {@code doc} through the fast reader on {@code fast} (and the reference when it declines)
    * and through the reference alone on {@code ref}; asserts the same outcome and the same name
-   * tables. Returns whether the fast reader accepted it.
+   * tables, and that the fast reader made exactly the reference's sink calls (when it accepts) or a
+   * prefix of them (when it declines). Returns whether the fast reader accepted it.
    */
   boolean agree(Side fast, Side ref, byte[] doc) {
-    String expected = reference(ref, doc);
+    SinkCalls referenceCalls = new SinkCalls();
+    String expected = reference(ref, doc, referenceCalls);
+    SinkCalls fastCalls = new SinkCalls();
     boolean accepted =
-        reader.read(doc, 0, doc.length, fast.writer.startPut(NOW, null, fast.stripe));
+        reader.read(doc, 0, doc.length, fastCalls.to(fast.writer.startPut(NOW, null, fast.stripe)));
     String actual;
     if (accepted) {
       actual = outcome(() -> fast.writer.finishPut(KEY));
       assertTrue(
           !expected.startsWith("JsonFormatException"),
           () -> "accepted what the reference rejects (" + expected + "): " + show(doc));
+      assertEquals(
+          referenceCalls.calls, fastCalls.calls, () -> "other sink calls for " + show(doc));
     } else {
+      assertTrue(
+          fastCalls.calls.size() <= referenceCalls.calls.size()
+              && fastCalls.calls.equals(referenceCalls.calls.subList(0, fastCalls.calls.size())),
+          () ->
+              "declined after sink calls the reference does not make: "
+                  + fastCalls.calls
+                  + " against "
+                  + referenceCalls.calls
+                  + " for "
+                  + show(doc));
       actual = reference(fast, doc);
     }
     assertEquals(
@@ -148,6 +189,22 @@ class ProfileJsonReaderProperties {
     }
   }
 
+  /**
+   * {@code "$dimensions"} of every shape: duplicates at each level, bad and future days, counts of
+   * every number form, sketches of every base64 spelling and some no dimension could keep, days of
+   * the wrong kind, wrong nesting, and mutations of good ones.
+   */
+  @Property(tries = 3000)
+  void profilesWithBadDimensionsAreNeverAcceptedWrongly(@ForAll long seed) {
+    Random r = new Random(seed);
+    Side fast = Side.create(1000);
+    Side ref = Side.create(1000);
+    for (int i = 0; i < 4; i++) {
+      String doc = ProfileDocuments.dimensionsProfile(r, r.nextInt(4) != 0);
+      agree(fast, ref, r.nextInt(3) == 0 ? UpdateDocuments.mutate(r, doc) : utf8(doc));
+    }
+  }
+
   @Property(tries = 5000)
   void mutatedProfilesAreNeverAcceptedWrongly(@ForAll long seed) {
     Random r = new Random(seed);
@@ -203,6 +260,10 @@ class ProfileJsonReaderProperties {
     // the engine under test, and one given the reference's compact profiles as protobuf
     KeyedEngine engine = new KeyedEngine(new EngineConfig().clock(clock));
     KeyedEngine oracle = new KeyedEngine(new EngineConfig().clock(clock));
+    for (String[] d : ProfileDocuments.DIMENSION_DEFINITIONS) { // as Side.create defines them
+      engine.engine().defineDimension(d[0], utf8(d[1]));
+      oracle.engine().defineDimension(d[0], utf8(d[1]));
+    }
     for (int i = 0; i < segments.length; i++) {
       engine.define("s" + i, segments[i]);
       oracle.define("s" + i, segments[i]);
@@ -267,8 +328,172 @@ class ProfileJsonReaderProperties {
     }
     String s = all.toString();
     for (String part :
-        new String[] {"$events", "$producers", "$string", "[", "true", "T10:00:00"}) {
+        new String[] {
+          "$events",
+          "$producers",
+          "$string",
+          "[",
+          "true",
+          "T10:00:00",
+          "$dimensions",
+          "$sketch",
+          "$distinct",
+          "\"colour\"",
+          "\"price\"",
+          "\"products\""
+        }) {
       assertTrue(s.contains(part), () -> "no " + part + " in 100 generated profiles");
+    }
+  }
+
+  /**
+   * Records the calls made to a sink, text decoded (a name given as UTF-8 and one given as a string
+   * record alike), and passes each on as it came.
+   */
+  static final class SinkCalls implements ProfileSink {
+    final List<String> calls = new ArrayList<>();
+    private ProfileSink to;
+
+    ProfileSink to(ProfileSink sink) {
+      to = sink;
+      return this;
+    }
+
+    private static String text(byte[] utf8, int off, int len) {
+      return new String(utf8, off, len, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void attribute(byte[] utf8, int off, int len) {
+      calls.add("attribute " + text(utf8, off, len));
+      to.attribute(utf8, off, len);
+    }
+
+    @Override
+    public void attribute(String name) {
+      calls.add("attribute " + name);
+      to.attribute(name);
+    }
+
+    @Override
+    public void stringValue(byte[] utf8, int off, int len) {
+      calls.add("string " + text(utf8, off, len));
+      to.stringValue(utf8, off, len);
+    }
+
+    @Override
+    public void stringValue(String value) {
+      calls.add("string " + value);
+      to.stringValue(value);
+    }
+
+    @Override
+    public void intValue(long value) {
+      calls.add("int " + value);
+      to.intValue(value);
+    }
+
+    @Override
+    public void floatValue(double value) {
+      calls.add("float " + value);
+      to.floatValue(value);
+    }
+
+    @Override
+    public void boolValue(boolean value) {
+      calls.add("bool " + value);
+      to.boolValue(value);
+    }
+
+    @Override
+    public void timestampValue(long epochMillis) {
+      calls.add("timestamp " + epochMillis);
+      to.timestampValue(epochMillis);
+    }
+
+    @Override
+    public void startSet() {
+      calls.add("startSet");
+      to.startSet();
+    }
+
+    @Override
+    public void element(byte[] utf8, int off, int len) {
+      calls.add("element " + text(utf8, off, len));
+      to.element(utf8, off, len);
+    }
+
+    @Override
+    public void element(String value) {
+      calls.add("element " + value);
+      to.element(value);
+    }
+
+    @Override
+    public void endSet() {
+      calls.add("endSet");
+      to.endSet();
+    }
+
+    @Override
+    public void event(byte[] utf8, int off, int len) {
+      calls.add("event " + text(utf8, off, len));
+      to.event(utf8, off, len);
+    }
+
+    @Override
+    public void event(String name) {
+      calls.add("event " + name);
+      to.event(name);
+    }
+
+    @Override
+    public void bucket(int day, long count, double sum, double sumSquares) {
+      calls.add("bucket " + day + " " + count + " " + sum + " " + sumSquares);
+      to.bucket(day, count, sum, sumSquares);
+    }
+
+    @Override
+    public void bucket(int day, long count, double sum, double sumSquares, double min, double max) {
+      calls.add(
+          "bucket " + day + " " + count + " " + sum + " " + sumSquares + " " + min + " " + max);
+      to.bucket(day, count, sum, sumSquares, min, max);
+    }
+
+    @Override
+    public void dimensionCount(String dimension, int day, String category, long count) {
+      calls.add("dimensionCount " + dimension + " " + day + " " + category + " " + count);
+      to.dimensionCount(dimension, day, category, count);
+    }
+
+    @Override
+    public void times(long firstMillis, long lastMillis) {
+      calls.add("times " + firstMillis + " " + lastMillis);
+      to.times(firstMillis, lastMillis);
+    }
+
+    @Override
+    public void dimensionSketch(String dimension, int day, byte[] body) {
+      calls.add(
+          "dimensionSketch "
+              + dimension
+              + " "
+              + day
+              + " "
+              + Base64.getEncoder().encodeToString(body));
+      to.dimensionSketch(dimension, day, body);
+    }
+
+    @Override
+    public void producer(byte[] utf8, int off, int len, long seq) {
+      calls.add("producer " + text(utf8, off, len) + " " + seq);
+      to.producer(utf8, off, len, seq);
+    }
+
+    @Override
+    public void producer(String producer, long seq) {
+      calls.add("producer " + producer + " " + seq);
+      to.producer(producer, seq);
     }
   }
 }

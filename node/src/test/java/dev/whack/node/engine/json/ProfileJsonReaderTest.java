@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.KeyedEngine;
+import dev.whack.node.engine.dimension.DimensionSpec;
 import dev.whack.node.engine.profile.Dictionaries;
 import dev.whack.node.engine.profile.ProfileLimits;
 import dev.whack.node.engine.profile.ProfileWriter;
@@ -84,6 +85,216 @@ class ProfileJsonReaderTest {
         get("u"));
   }
 
+  /**
+   * The point of reading {@code "$dimensions"}: a profile of the bench's preference preload (20
+   * dimensions defined, counts on 1 to 4 days) is read on the fast path, into the same bytes and
+   * with the same sink calls as the reference's.
+   */
+  @Test
+  void shouldReadAPreferenceProfileOnTheFastPath() {
+    ProfileWriter fastWriter = preferenceWriter();
+    ProfileWriter slowWriter = preferenceWriter();
+    java.util.Random r = new java.util.Random(7);
+    for (int i = 0; i < 200; i++) {
+      byte[] doc = ProfileDocuments.preferenceProfile(r).getBytes(UTF_8);
+      var fastCalls = new ProfileJsonReaderProperties.SinkCalls();
+      var slowCalls = new ProfileJsonReaderProperties.SinkCalls();
+      assertTrue(
+          reader.read(doc, 0, doc.length, fastCalls.to(fastWriter.startPut(NOW, null, stripe))),
+          () -> "declined " + new String(doc, UTF_8));
+      ProfileJson.parse(
+          doc, 0, doc.length, slowCalls.to(slowWriter.startPut(NOW, null, refStripe)));
+      assertEquals(slowCalls.calls, fastCalls.calls);
+      assertTrue(fastCalls.calls.stream().anyMatch(c -> c.startsWith("dimensionCount make ")));
+      byte[] slow = slowWriter.finishPut(KEY);
+      assertArrayEquals(slow, fastWriter.finishPut(KEY));
+      assertTrue(slow.length > 100, "the counts are kept");
+    }
+  }
+
+  /**
+   * Reading a preference profile makes a string per name only for names not seen lately (the reader
+   * keeps recent ones' strings), a few per document here: under 1,500 bytes a document of 3 KB and
+   * 150 counts, against about 10,000 with jackson.
+   */
+  @Test
+  void shouldAllocateLittleForAPreferenceProfile() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    java.util.Random r = new java.util.Random(1);
+    byte[][] docs = new byte[64][];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = ProfileDocuments.preferenceProfile(r).getBytes(UTF_8);
+    }
+    SummingSink sink = new SummingSink();
+    for (int i = 0; i < 20_000; i++) {
+      byte[] d = docs[i % docs.length];
+      assertTrue(reader.read(d, 0, d.length, sink));
+    }
+    int n = 10_000;
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < n; i++) {
+      byte[] d = docs[i % docs.length];
+      reader.read(d, 0, d.length, sink);
+    }
+    long perRead = (threads.getCurrentThreadAllocatedBytes() - before) / n;
+    assertTrue(perRead < 1_500, "allocated " + perRead + " bytes per read");
+    assertTrue(sink.sum != 0);
+  }
+
+  /** Sums what it is given. */
+  private static final class SummingSink implements dev.whack.node.engine.profile.ProfileSink {
+    long sum;
+
+    @Override
+    public void attribute(byte[] utf8, int off, int len) {
+      sum += len;
+    }
+
+    @Override
+    public void attribute(String name) {
+      sum += name.length();
+    }
+
+    @Override
+    public void stringValue(byte[] utf8, int off, int len) {
+      sum += len;
+    }
+
+    @Override
+    public void stringValue(String value) {
+      sum += value.length();
+    }
+
+    @Override
+    public void intValue(long value) {
+      sum += value;
+    }
+
+    @Override
+    public void floatValue(double value) {
+      sum += (long) value;
+    }
+
+    @Override
+    public void boolValue(boolean value) {
+      sum++;
+    }
+
+    @Override
+    public void timestampValue(long epochMillis) {
+      sum += epochMillis;
+    }
+
+    @Override
+    public void startSet() {
+      sum++;
+    }
+
+    @Override
+    public void element(byte[] utf8, int off, int len) {
+      sum += len;
+    }
+
+    @Override
+    public void element(String value) {
+      sum += value.length();
+    }
+
+    @Override
+    public void endSet() {
+      sum++;
+    }
+
+    @Override
+    public void event(byte[] utf8, int off, int len) {
+      sum += len;
+    }
+
+    @Override
+    public void event(String name) {
+      sum += name.length();
+    }
+
+    @Override
+    public void bucket(int day, long count, double s, double squares) {
+      sum += day + count;
+    }
+
+    @Override
+    public void bucket(int day, long count, double s, double squares, double min, double max) {
+      sum += day + count;
+    }
+
+    @Override
+    public void times(long firstMillis, long lastMillis) {
+      sum += lastMillis - firstMillis;
+    }
+
+    @Override
+    public void dimensionCount(String dimension, int day, String category, long count) {
+      sum += dimension.length() + day + category.length() + count;
+    }
+
+    @Override
+    public void dimensionSketch(String dimension, int day, byte[] body) {
+      sum += dimension.length() + day + body.length;
+    }
+
+    @Override
+    public void producer(byte[] utf8, int off, int len, long seq) {
+      sum += len + seq;
+    }
+
+    @Override
+    public void producer(String producer, long seq) {
+      sum += producer.length() + seq;
+    }
+  }
+
+  private static ProfileWriter preferenceWriter() {
+    Dictionaries dict = Dictionaries.create(1000);
+    for (String[] d : ProfileDocuments.PREFERENCE_DEFINITIONS) {
+      dict.dimensions().define(DimensionSpec.parse(d[0], d[1].getBytes(UTF_8)));
+    }
+    return new ProfileWriter(dict, 60, ProfileLimits.DEFAULTS);
+  }
+
+  /**
+   * Both kinds of dimension day, with names escaped, on the fast path: the counts reach the sink as
+   * the reference gives them (a category may start with '$'), the sketches decoded as the reference
+   * decodes them, {@code "$distinct"} read and not given.
+   */
+  @Test
+  void shouldReadCountsAndSketchesAsTheReferenceDoes() {
+    String json =
+        "{\"$dimensions\": {\"c\\u006flour\": {\"2026-11-19\": {\"red\": 2, \"bl\\u0075e\": 0,"
+            + " \"$100\": 3, \"$Sketch\": 4},"
+            + " \"2026-11-20\": {}}, \"empty\": {},"
+            + " \"products\": {\"2026-11-20\": {\"$distinct\": 1, \"$sketch\": \"AgAAAAE=\"},"
+            + " \"2026-11-19\": {\"$sketch\": \"AgAAAAI\", \"$distinct\": -5},"
+            + " \"2026-11-18\": {\"\\u0024distinct\": 3}},"
+            + " \"\": {\"2026-11-20\": {\"\": 1, \"$sketch\": \"A\\/\\u0041\\u0041\"}}}}";
+    String[] calls = {
+      "dimensionCount colour 20776 red 2",
+      "dimensionCount colour 20776 blue 0",
+      "dimensionCount colour 20776 $100 3",
+      "dimensionCount colour 20776 $Sketch 4",
+      "dimensionSketch products 20777 AgAAAAE=",
+      "dimensionSketch products 20776 AgAAAAI=",
+      "dimensionCount  20777  1",
+      "dimensionSketch  20777 A/AA"
+    };
+    byte[] b = json.getBytes(UTF_8);
+    var fastCalls = new ProfileJsonReaderProperties.SinkCalls();
+    var slowCalls = new ProfileJsonReaderProperties.SinkCalls();
+    assertTrue(reader.read(b, 0, b.length, fastCalls.to(writer.startPut(NOW, null, stripe))));
+    ProfileJson.parse(b, 0, b.length, slowCalls.to(refWriter.startPut(NOW, null, refStripe)));
+    assertEquals(java.util.List.of(calls), slowCalls.calls);
+    assertEquals(slowCalls.calls, fastCalls.calls);
+    assertArrayEquals(refWriter.finishPut(KEY), writer.finishPut(KEY));
+  }
+
   /** Duplicate detection is per object: one name may be an attribute, an event and a producer. */
   @Test
   void shouldAcceptTheSameNameInDifferentObjects() {
@@ -137,6 +348,56 @@ class ProfileJsonReaderTest {
       {"{\"a\":false:1}", null},
       {"{\"a\":falsey}", null},
       {"{\"a\":1} {}", "unexpected content after the end of the object"},
+      {"{\"$dimensions\":{},\"$dimensions\":{}}", "Duplicate field '$dimensions'"},
+      {"{\"$dimensions\":{\"c\":{},\"c\":{}}}", "Duplicate field 'c'"},
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-19\":{},\"2026-11-19\":{}}}}",
+        "Duplicate field '2026-11-19'"
+      },
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"r\":1,\"r\":2}}}}", "Duplicate field 'r'"},
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$sketch\":\"QQ==\",\"$sketch\":\"QQ==\"}}}}",
+        "Duplicate field '$sketch'"
+      },
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$distinct\":1,\"$distinct\":1}}}}",
+        "Duplicate field '$distinct'"
+      },
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-02-30\":{\"r\":1}}}}",
+        "dimension day \"2026-02-30\" is not a valid date"
+      },
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-1\":{\"r\":1}}}}",
+        "dimension day \"2026-11-1\" is not a YYYY-MM-DD date"
+      },
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-22\":{\"r\":1}}}}",
+        "dimension \"c\" has day 20779, more than a day in the future"
+      },
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"r\":-1}}}}",
+        "dimension \"c\" has a negative count on day 20776"
+      },
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"r\":1.0}}}}", "expected an integer"},
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"r\":\"1\"}}}}", "expected an integer"},
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"r\":92233720368547758070}}}}",
+        "integer 92233720368547758070 does not fit in 64 bits"
+      },
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$distinct\":0.5}}}}", "expected an integer"},
+      {
+        "{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$sketch\":1}}}}",
+        "expected \"$sketch\" to be a base64 string"
+      },
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$sketch\":\"Q@==\"}}}}", null},
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$sketch\":\"QQ=\"}}}}", null},
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$sketch\":\"Q\"}}}}", null},
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"$sketch\":\"QQ==QQ==\"}}}}", null},
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":[1]}}}", "expected an object of category counts"},
+      {"{\"$dimensions\":{\"c\":{\"2026-11-19\":{\"r\":{}}}}}", "expected an integer"},
+      {"{\"$dimensions\":{\"c\":[]}}", "expected an object of days"},
+      {"{\"$dimensions\":[]}", "expected \"$dimensions\" to be an object of dimensions"},
       {"[]", "expected a profile object"},
     };
     for (String[] c : cases) {
