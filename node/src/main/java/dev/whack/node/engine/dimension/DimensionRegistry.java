@@ -32,6 +32,9 @@ public final class DimensionRegistry {
      */
     private final Dimension[][] byProperty;
 
+    /** For a put's counts, named by dimension (a map: a profile may name all 64 many times). */
+    private final java.util.Map<String, Dimension> byName = new java.util.HashMap<>();
+
     Set(Dimension[] all, Dimension[] byId) {
       this.all = all;
       this.byId = byId;
@@ -39,6 +42,7 @@ public final class DimensionRegistry {
       byProperty = new Dimension[buckets][];
       java.util.Arrays.fill(byProperty, NONE);
       for (Dimension d : all) {
+        byName.put(d.name(), d);
         byte[] p = d.propertyBytes();
         int b = propertyHash(p, 0, p.length) & (buckets - 1);
         byProperty[b] = java.util.Arrays.copyOf(byProperty[b], byProperty[b].length + 1);
@@ -129,12 +133,7 @@ public final class DimensionRegistry {
 
     /** The dimension called {@code name}, or null. */
     public Dimension byName(String name) {
-      for (Dimension d : all) {
-        if (d.name().equals(name)) {
-          return d;
-        }
-      }
-      return null;
+      return byName.get(name);
     }
   }
 
