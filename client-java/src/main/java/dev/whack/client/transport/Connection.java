@@ -16,6 +16,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
@@ -129,7 +130,20 @@ public final class Connection {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new Handler());
+                    if (io.tls() != null) {
+                      // Requests written before the handshake ends wait in the SslHandler.
+                      ch.pipeline()
+                          .addLast(
+                              "tls",
+                              io.tls()
+                                  .newHandler(
+                                      ch.alloc(),
+                                      address.host(),
+                                      address.port(),
+                                      settings.connectTimeout().toMillis()
+                                          + settings.requestTimeout().toMillis()));
+                    }
+                    ch.pipeline().addLast(new Handler(io.tls() != null));
                   }
                 })
             .connect(address.host(), address.port());
@@ -372,6 +386,13 @@ public final class Connection {
     }
   }
 
+  /** The TLS engine's own exception rather than Netty's DecoderException around it. */
+  private static Throwable unwrapDecoder(Throwable cause) {
+    return cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+        ? cause.getCause()
+        : cause;
+  }
+
   private static String describe(Throwable cause) {
     if (cause == null) {
       return "unknown reason";
@@ -387,6 +408,13 @@ public final class Connection {
 
   /** The inbound side: cumulates bytes and feeds them to the head of the FIFO. */
   private final class Handler extends ByteToMessageDecoder {
+    /** Whether the connection is ready only once its TLS handshake has succeeded. */
+    private final boolean tls;
+
+    Handler(boolean tls) {
+      this.tls = tls;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       long poll = settings.timeoutPollMillis();
@@ -398,9 +426,34 @@ public final class Connection {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-      ready.complete(Connection.this);
+      if (!tls) {
+        ready.complete(Connection.this);
+      }
       drain();
       super.channelActive(ctx);
+    }
+
+    /**
+     * A failed handshake is a failed connect: the node is marked down and probed with backoff, and
+     * the reason (an untrusted certificate, a name it does not carry, a refused client certificate,
+     * a plaintext port) is what callers see.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event instanceof SslHandshakeCompletionEvent handshake) {
+        if (handshake.isSuccess()) {
+          ready.complete(Connection.this);
+        } else {
+          NodeUnavailableException down =
+              NodeUnavailableException.down(
+                  name(),
+                  new javax.net.ssl.SSLException(
+                      "TLS handshake failed: " + describe(unwrapDecoder(handshake.cause())),
+                      handshake.cause()));
+          endNow(Ending.CONNECT_FAILED, down, down);
+        }
+      }
+      super.userEventTriggered(ctx, event);
     }
 
     @Override
