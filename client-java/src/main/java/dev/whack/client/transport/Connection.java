@@ -80,6 +80,11 @@ public final class Connection {
   private static final byte[] SERVER_ERROR =
       "SERVER_ERROR ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
+  /** What a node's TLS port answers a plaintext client before it closes (docs/protocol.md). */
+  private static final byte[] REQUIRES_TLS =
+      "SERVER_ERROR this port requires TLS\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
   private final NodeAddress address;
   private final TransportSettings settings;
   private final long timeoutNanos;
@@ -411,6 +416,9 @@ public final class Connection {
     /** Whether the connection is ready only once its TLS handshake has succeeded. */
     private final boolean tls;
 
+    /** Whether the first bytes were seen not to be a TLS port's refusal (plaintext only). */
+    private boolean notRefused;
+
     Handler(boolean tls) {
       this.tls = tls;
     }
@@ -461,6 +469,24 @@ public final class Connection {
       if (ending.get() != null) {
         in.skipBytes(in.readableBytes());
         return;
+      }
+      if (!tls && !notRefused) {
+        if (couldBe(in, REQUIRES_TLS)) {
+          if (in.readableBytes() >= REQUIRES_TLS.length) {
+            // Not the reply to the first request: the node will not talk without TLS, as a
+            // failed connect would say, so that the node is marked down with that reason.
+            in.skipBytes(in.readableBytes());
+            NodeUnavailableException down =
+                NodeUnavailableException.down(
+                    name(),
+                    new javax.net.ssl.SSLException(
+                        "its port requires TLS (connect with TLS: WhackClient.Builder.tls,"
+                            + " whack --tls)"));
+            endNow(Ending.CONNECT_FAILED, down, down);
+          }
+          return;
+        }
+        notRefused = true;
       }
       try {
         while (in.isReadable()) {

@@ -2,11 +2,13 @@ package dev.whack.node.tls;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of a connection to a TLS port: decides from the first byte whether the client
@@ -45,6 +47,9 @@ public final class PlaintextGate extends ByteToMessageDecoder {
             + body;
   }
 
+  /** How long a refused client has to read the refusal and close. */
+  static final long LINGER_MILLIS = 2000;
+
   private final byte[] refusal;
   private boolean refused;
 
@@ -70,7 +75,28 @@ public final class PlaintextGate extends ByteToMessageDecoder {
     }
     refused = true;
     in.skipBytes(in.readableBytes());
-    ctx.channel().config().setAutoRead(false);
-    ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
+    // Not a plain close: with the client's later requests unread, the kernel would answer them
+    // with a reset that can destroy the refusal before the client reads it. So the refusal is
+    // followed by the end of output, what else comes is read and dropped, and the connection
+    // closes when the client closes its end, or after LINGER_MILLIS.
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal))
+        .addListener(
+            f -> {
+              if (f.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+              } else {
+                ctx.close();
+              }
+            });
+    ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (refused && event instanceof ChannelInputShutdownEvent) {
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, event);
   }
 }

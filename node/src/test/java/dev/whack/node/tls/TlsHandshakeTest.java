@@ -257,6 +257,18 @@ class TlsHandshakeTest {
   }
 
   @Test
+  void plaintextJavaClientShouldSeeTheNodeDownBecauseItsPortRequiresTls() {
+    EmbeddedNode n = start(null, null);
+    try (WhackClient c = WhackClient.builder().servers(n.address()).build()) {
+      ExecutionException failed = assertThrows(ExecutionException.class, () -> c.get("k").get());
+      assertTrue(failed.getCause() instanceof NodeUnavailableException, failed.toString());
+      assertTrue(
+          failed.getCause().getMessage().contains("its port requires TLS"),
+          failed.getCause().getMessage());
+    }
+  }
+
+  @Test
   void javaClientShouldBeRefusedWithoutTheRequiredCertificate() {
     EmbeddedNode n = start(ca.file(), ClientAuth.REQUIRE);
     ClientTls tls = ClientTls.builder().trustCa(ca.file()).build();
