@@ -194,6 +194,24 @@ class TlsHandshakeTest {
   }
 
   @Test
+  void aTlsClientPastTheConnectionLimitShouldReadMemcachedsRefusalOverTls() throws IOException {
+    running =
+        EmbeddedNode.start(
+            c ->
+                c.maxConnections(1)
+                    .tls(new TlsOptions(node.certFile(), node.keyFile(), null, null)));
+    SSLContext context = TlsCertificates.clientContext(ca, null);
+    try (SSLSocket first = TlsCertificates.connect(context, running.port(), READ_TIMEOUT)) {
+      first.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertTrue(readLine(first.getInputStream()).startsWith("VERSION "));
+      try (SSLSocket second = TlsCertificates.connect(context, running.port(), READ_TIMEOUT)) {
+        assertEquals("ERROR Too many open connections\r\n", readLine(second.getInputStream()));
+        assertEquals(-1, second.getInputStream().read());
+      }
+    }
+  }
+
+  @Test
   void shouldTellAPlaintextClientThatThePortRequiresTlsAndClose() throws IOException {
     EmbeddedNode n = start(null, null);
     assertEquals(
