@@ -39,7 +39,10 @@ public final class GrpcServer implements AutoCloseable {
   private final ExecutorService executor;
   private final HealthStatusManager health = new HealthStatusManager();
 
+  /** This port's TLS context and the node's TLS it reloads with, or both null. */
   private final GrpcTls tls;
+
+  private final ServerTls nodeTls;
 
   /**
    * @param tls the node's TLS, or null for plaintext
@@ -77,9 +80,15 @@ public final class GrpcServer implements AutoCloseable {
               .start();
     } catch (IOException e) {
       executor.shutdownNow();
+      if (grpcTls != null) {
+        tls.unregister(grpcTls);
+      }
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
       executor.shutdownNow();
+      if (grpcTls != null) {
+        tls.unregister(grpcTls);
+      }
       throw e;
     }
     this.tls = grpcTls;
@@ -119,8 +128,6 @@ public final class GrpcServer implements AutoCloseable {
   public int port() {
     return server.getPort();
   }
-
-  private final ServerTls nodeTls;
 
   @Override
   public void close() {
