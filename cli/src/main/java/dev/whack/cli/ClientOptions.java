@@ -1,6 +1,8 @@
 package dev.whack.cli;
 
 import dev.whack.client.WhackClient;
+import dev.whack.client.tls.ClientTls;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -33,6 +35,53 @@ final class ClientOptions {
       description = "how long a connection may take to open (default: 1s)")
   Duration connectTimeout = Duration.ofSeconds(1);
 
+  @Option(
+      names = "--tls",
+      description =
+          "speak TLS to the nodes, verifying their certificates with the system's trust store"
+              + " (or --tls-ca); implied by the other --tls-* options")
+  boolean tls;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description = "trust the CA certificate(s) in this PEM file instead of the system's")
+  java.nio.file.Path tlsCa;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description = "present this PEM certificate to nodes that ask for one (with --tls-key)")
+  java.nio.file.Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "the private key of --tls-cert, unencrypted PKCS#8 PEM")
+  java.nio.file.Path tlsKey;
+
+  /** The TLS the options ask for, or null for plaintext; a bad file is a usage error. */
+  ClientTls tls() {
+    if (!tls && tlsCa == null && tlsCert == null && tlsKey == null) {
+      return null;
+    }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw CliException.usage("--tls-cert and --tls-key go together");
+    }
+    ClientTls.Builder builder = ClientTls.builder();
+    if (tlsCa != null) {
+      builder.trustCa(tlsCa);
+    }
+    if (tlsCert != null) {
+      builder.certificate(tlsCert, tlsKey);
+    }
+    try {
+      return builder.build();
+    } catch (UncheckedIOException e) {
+      throw CliException.usage(e.getMessage());
+    }
+  }
+
   /** The members to use: the option, else WHACK_SERVERS, else the default. */
   String servers(Terminal terminal) {
     if (servers != null && !servers.isBlank()) {
@@ -53,6 +102,7 @@ final class ClientOptions {
             .servers(servers(terminal))
             .requestTimeout(timeout)
             .connectTimeout(connectTimeout)
+            .tls(tls())
             .ioThreads(1);
     tune.accept(builder);
     try {

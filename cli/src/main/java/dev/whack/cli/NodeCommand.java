@@ -3,6 +3,7 @@ package dev.whack.cli;
 import dev.whack.node.Signals;
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
+import dev.whack.node.config.TlsOptions;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Spec;
       "  whack node                          one node on 127.0.0.1:11211, 1 GiB cap",
       "  whack node --port 11311 --memory 4g",
       "  whack node --bind 0.0.0.0 --metrics-port 0",
+      "  whack node --tls-cert node.pem --tls-key node.key --tls-ca ca.pem",
       "  whack node --port 11212 --peers 10.0.0.1:11211,10.0.0.2:11211,10.0.0.3:11211"
     })
 final class NodeCommand implements Callable<Integer> {
@@ -244,6 +246,38 @@ final class NodeCommand implements Callable<Integer> {
   String kafkaProfilesDelay = "1s";
 
   @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "speak TLS on the memcached, gRPC and HTTP ports and to the other members, with this"
+              + " PEM certificate chain (the node's own first; docs/security.md); reloaded on"
+              + " SIGHUP or when the file changes")
+  java.nio.file.Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "the private key of --tls-cert, unencrypted PKCS#8 PEM")
+  java.nio.file.Path tlsKey;
+
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "FILE",
+      description =
+          "the CA certificate(s), PEM, that client certificates and the other members'"
+              + " certificates are signed by (default: the system's trust store for members, no"
+              + " client certificates)")
+  java.nio.file.Path tlsCa;
+
+  @Option(
+      names = "--tls-client-auth",
+      paramLabel = "MODE",
+      description =
+          "none, optional (verified when sent) or require a client certificate signed by"
+              + " --tls-ca (default: require with --tls-ca, none without)")
+  String tlsClientAuth;
+
+  @Option(
       names = "--bulk-share",
       paramLabel = "PERCENT",
       description =
@@ -308,6 +342,7 @@ final class NodeCommand implements Callable<Integer> {
               .skipDamaged(skipDamaged)
               .kafka(kafkaOptions())
               .bulkSharePercent(bulkShare)
+              .tls(TlsOptions.of(tlsCert, tlsKey, tlsCa, tlsClientAuth))
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
@@ -359,7 +394,8 @@ final class NodeCommand implements Callable<Integer> {
                   ? ", metrics off"
                   : ", metrics on :" + node.metricsPort() + "/metrics")
               + (node.grpcPort() == 0 ? "" : ", gRPC on :" + node.grpcPort())
-              + (node.httpPort() == 0 ? "" : ", HTTP on :" + node.httpPort()));
+              + (node.httpPort() == 0 ? "" : ", HTTP on :" + node.httpPort())
+              + tlsSummary(node));
       stopped.await();
     } finally {
       closed.countDown();
@@ -391,6 +427,21 @@ final class NodeCommand implements Callable<Integer> {
             "whack-stop-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
+  }
+
+  /** ", TLS with <provider>, client certificates <mode>", or nothing for plaintext. */
+  static String tlsSummary(WhackNode node) {
+    if (node.tls() == null) {
+      return "";
+    }
+    return ", TLS with "
+        + node.tls().provider()
+        + ", client certificates "
+        + switch (node.tls().options().clientAuth()) {
+          case NONE -> "not asked for";
+          case OPTIONAL -> "optional";
+          case REQUIRE -> "required";
+        };
   }
 
   private static void awaitQuietly(CountDownLatch latch) {

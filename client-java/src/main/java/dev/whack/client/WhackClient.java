@@ -119,7 +119,7 @@ public final class WhackClient implements AutoCloseable {
   private final Map<String, NodeClient> binaryNodes = new ConcurrentHashMap<>();
 
   private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
-    this.io = new IoResources(settings);
+    this.io = new IoResources(settings, b.tls);
     Map<String, NodeAddress> byName = new LinkedHashMap<>();
     for (NodeAddress a : addresses) {
       byName.put(a.name(), a);
@@ -937,6 +937,7 @@ public final class WhackClient implements AutoCloseable {
     private int membersPageSize = 1000;
     private boolean discoverCluster = true;
     private Function<String, String> environment = System::getenv;
+    private dev.whack.client.tls.ClientTls tls;
 
     private Builder() {}
 
@@ -1009,6 +1010,16 @@ public final class WhackClient implements AutoCloseable {
      */
     public Builder discoverCluster(boolean discover) {
       this.discoverCluster = discover;
+      return this;
+    }
+
+    /**
+     * Speak TLS to every node (default: plaintext): verify their certificates as {@code tls} says
+     * and present its client certificate when a node asks for one (docs/security.md). Every node of
+     * the cluster must then listen with TLS; a handshake that fails marks its node down.
+     */
+    public Builder tls(dev.whack.client.tls.ClientTls tls) {
+      this.tls = tls;
       return this;
     }
 

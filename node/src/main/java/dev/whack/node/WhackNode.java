@@ -26,6 +26,7 @@ import dev.whack.node.observability.Watchers;
 import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.server.WhackServer;
+import dev.whack.node.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -98,6 +99,15 @@ public final class WhackNode implements AutoCloseable {
   /** The data directory's log, or null for a node in memory only. */
   private final Durability durability;
 
+  /** The node's TLS, or null when it speaks plaintext. */
+  private final ServerTls tls;
+
+  /** What SIGHUP runs for this node (the TLS reload), or null. */
+  private final Runnable onHangup;
+
+  /** How often the TLS files are looked at for a change. */
+  private static final long TLS_POLL_MILLIS = 2000;
+
   /**
    * How long a managed member that stops waits for its slots to be handed off (the members taking
    * them warm their copies meanwhile) before it leaves anyway.
@@ -106,6 +116,11 @@ public final class WhackNode implements AutoCloseable {
 
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
+    // First, before the data directory is locked or anything listens: bad files stop the start.
+    this.tls =
+        config.tls() == null
+            ? null
+            : ServerTls.start(config.tls(), line -> System.err.println("whack node: " + line));
     ReplayClock engineClock = new ReplayClock(config.clock());
     this.engine =
         new ProfileEngine(
@@ -135,7 +150,8 @@ public final class WhackNode implements AutoCloseable {
           Cluster.managed(
               config.advertise(),
               FORWARD_TIMEOUT,
-              Duration.ofMillis(config.sessionTimeoutMillis()));
+              Duration.ofMillis(config.sessionTimeoutMillis()),
+              tls == null ? null : tls.peers());
       this.memberCheck = null; // the group is the member list: nothing to disagree on
       // Also with --replicas 0: a slot moving here is warmed up in it before it moves.
       this.standbys =
@@ -158,7 +174,11 @@ public final class WhackNode implements AutoCloseable {
       this.cluster =
           config.peers().isEmpty()
               ? Cluster.single(config.advertise())
-              : Cluster.of(config.advertise(), config.peers(), FORWARD_TIMEOUT);
+              : Cluster.of(
+                  config.advertise(),
+                  config.peers(),
+                  FORWARD_TIMEOUT,
+                  tls == null ? null : tls.peers());
       this.memberCheck = MemberCheck.of(cluster, System.err::println);
       this.standbys = null;
       this.loggedWrites = null;
@@ -220,7 +240,8 @@ public final class WhackNode implements AutoCloseable {
               config.ioThreads(),
               config.allocator(),
               context,
-              tracker);
+              tracker,
+              tls);
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.port(), "memcached", "--port", e.getCause());
@@ -237,7 +258,8 @@ public final class WhackNode implements AutoCloseable {
       this.grpc =
           config.grpcPort() == 0
               ? null
-              : new GrpcServer(config.bind(), config.grpcPort(), config.maxItemSize(), context);
+              : new GrpcServer(
+                  config.bind(), config.grpcPort(), config.maxItemSize(), context, tls);
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.grpcPort(), "gRPC", "--grpc-port", e.getCause());
@@ -254,7 +276,8 @@ public final class WhackNode implements AutoCloseable {
                   config.httpPort(),
                   config.ioThreads(),
                   config.maxConnections(),
-                  context);
+                  context,
+                  tls);
     } catch (UncheckedIOException e) {
       close();
       throw cannotListen(config.bind(), config.httpPort(), "HTTP", "--http-port", e.getCause());
@@ -270,6 +293,41 @@ public final class WhackNode implements AutoCloseable {
       timers.scheduleWithFixedDelay(
           this::checkMembersQuietly, 0, MEMBER_CHECK_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
     }
+    if (tls != null) {
+      this.onHangup = () -> tls.reload("SIGHUP");
+      Hangup.register(onHangup);
+      timers.scheduleWithFixedDelay(
+          this::reloadTlsIfChanged, TLS_POLL_MILLIS, TLS_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
+      this.onHangup = null;
+    }
+  }
+
+  private void reloadTlsIfChanged() {
+    try {
+      tls.reloadIfChanged();
+    } catch (RuntimeException e) {
+      System.err.println("whack node: TLS file check failed: " + e);
+    }
+  }
+
+  /**
+   * Reads the TLS files again now, as SIGHUP does; new connections then use them, unless a file is
+   * bad (the old certificate stays, and the log says why).
+   *
+   * @return whether the new files are in use
+   * @throws IllegalStateException when the node speaks no TLS
+   */
+  public boolean reloadTls() {
+    if (tls == null) {
+      throw new IllegalStateException("this node speaks no TLS");
+    }
+    return tls.reload("asked");
+  }
+
+  /** The node's TLS, or null when it speaks plaintext. */
+  public ServerTls tls() {
+    return tls;
   }
 
   /** Starts publishing segment changes to Kafka (before any update is consumed from it). */
@@ -659,6 +717,9 @@ public final class WhackNode implements AutoCloseable {
     if (kafkaSource != null && cluster.isManaged() && server != null) {
       // A graceful stop hands this member's slots off first, serving them until then.
       kafkaSource.handOffSlots(HAND_OFF_TIMEOUT);
+    }
+    if (onHangup != null) {
+      Hangup.unregister(onHangup);
     }
     timers.shutdownNow();
     if (grpc != null) {

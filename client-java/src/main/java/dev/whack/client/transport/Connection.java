@@ -16,6 +16,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
@@ -79,6 +80,11 @@ public final class Connection {
   private static final byte[] SERVER_ERROR =
       "SERVER_ERROR ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
+  /** What a node's TLS port answers a plaintext client before it closes (docs/protocol.md). */
+  private static final byte[] REQUIRES_TLS =
+      "SERVER_ERROR this port requires TLS\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
   private final NodeAddress address;
   private final TransportSettings settings;
   private final long timeoutNanos;
@@ -129,7 +135,20 @@ public final class Connection {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new Handler());
+                    if (io.tls() != null) {
+                      // Requests written before the handshake ends wait in the SslHandler.
+                      ch.pipeline()
+                          .addLast(
+                              "tls",
+                              io.tls()
+                                  .newHandler(
+                                      ch.alloc(),
+                                      address.host(),
+                                      address.port(),
+                                      settings.connectTimeout().toMillis()
+                                          + settings.requestTimeout().toMillis()));
+                    }
+                    ch.pipeline().addLast(new Handler(io.tls() != null));
                   }
                 })
             .connect(address.host(), address.port());
@@ -372,6 +391,13 @@ public final class Connection {
     }
   }
 
+  /** The TLS engine's own exception rather than Netty's DecoderException around it. */
+  private static Throwable unwrapDecoder(Throwable cause) {
+    return cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+        ? cause.getCause()
+        : cause;
+  }
+
   private static String describe(Throwable cause) {
     if (cause == null) {
       return "unknown reason";
@@ -387,6 +413,16 @@ public final class Connection {
 
   /** The inbound side: cumulates bytes and feeds them to the head of the FIFO. */
   private final class Handler extends ByteToMessageDecoder {
+    /** Whether the connection is ready only once its TLS handshake has succeeded. */
+    private final boolean tls;
+
+    /** Whether the first bytes were seen not to be a TLS port's refusal (plaintext only). */
+    private boolean notRefused;
+
+    Handler(boolean tls) {
+      this.tls = tls;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
       long poll = settings.timeoutPollMillis();
@@ -398,9 +434,34 @@ public final class Connection {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-      ready.complete(Connection.this);
+      if (!tls) {
+        ready.complete(Connection.this);
+      }
       drain();
       super.channelActive(ctx);
+    }
+
+    /**
+     * A failed handshake is a failed connect: the node is marked down and probed with backoff, and
+     * the reason (an untrusted certificate, a name it does not carry, a refused client certificate,
+     * a plaintext port) is what callers see.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event instanceof SslHandshakeCompletionEvent handshake) {
+        if (handshake.isSuccess()) {
+          ready.complete(Connection.this);
+        } else {
+          NodeUnavailableException down =
+              NodeUnavailableException.down(
+                  name(),
+                  new javax.net.ssl.SSLException(
+                      "TLS handshake failed: " + describe(unwrapDecoder(handshake.cause())),
+                      handshake.cause()));
+          endNow(Ending.CONNECT_FAILED, down, down);
+        }
+      }
+      super.userEventTriggered(ctx, event);
     }
 
     @Override
@@ -408,6 +469,24 @@ public final class Connection {
       if (ending.get() != null) {
         in.skipBytes(in.readableBytes());
         return;
+      }
+      if (!tls && !notRefused) {
+        if (couldBe(in, REQUIRES_TLS)) {
+          if (in.readableBytes() >= REQUIRES_TLS.length) {
+            // Not the reply to the first request: the node will not talk without TLS, as a
+            // failed connect would say, so that the node is marked down with that reason.
+            in.skipBytes(in.readableBytes());
+            NodeUnavailableException down =
+                NodeUnavailableException.down(
+                    name(),
+                    new javax.net.ssl.SSLException(
+                        "its port requires TLS (connect with TLS: WhackClient.Builder.tls,"
+                            + " whack --tls)"));
+            endNow(Ending.CONNECT_FAILED, down, down);
+          }
+          return;
+        }
+        notRefused = true;
       }
       try {
         while (in.isReadable()) {

@@ -1,5 +1,6 @@
 package dev.whack.client.transport;
 
+import dev.whack.client.tls.ClientTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelOption;
@@ -23,9 +24,18 @@ public final class IoResources implements AutoCloseable {
   private final EventLoopGroup group;
   private final Bootstrap template;
   private final TransportSettings settings;
+  private final ClientTls tls;
 
   public IoResources(TransportSettings settings) {
+    this(settings, null);
+  }
+
+  /**
+   * @param tls how connections speak TLS, or null for plaintext
+   */
+  public IoResources(TransportSettings settings, ClientTls tls) {
     this.settings = settings;
+    this.tls = tls;
     this.group =
         new MultiThreadIoEventLoopGroup(
             settings.ioThreads(),
@@ -43,6 +53,11 @@ public final class IoResources implements AutoCloseable {
 
   public TransportSettings settings() {
     return settings;
+  }
+
+  /** TLS for every connection, or null for plaintext. */
+  ClientTls tls() {
+    return tls;
   }
 
   /** A fresh bootstrap bound to one event loop, for one connection. */

@@ -2,6 +2,7 @@ package dev.whack.node.cluster;
 
 import dev.whack.client.WhackClient;
 import dev.whack.client.ring.ClusterMap;
+import dev.whack.client.tls.ClientTls;
 import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.keyspace.KeyspaceSession;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,10 @@ public final class Cluster implements AutoCloseable {
   private final boolean managed;
   private final Duration timeout;
   private final Duration sessionTimeout;
+
+  /** The TLS of the clients to the other members, or null for plaintext. */
+  private final ClientTls tls;
+
   private volatile View view;
   private volatile Consumer<ClusterMap> onInstalled = map -> {};
   private volatile UpdatesLog updatesLog;
@@ -67,8 +72,14 @@ public final class Cluster implements AutoCloseable {
   private static final Duration LOGGED_WRITE_TIMEOUT = Duration.ofSeconds(35);
 
   private Cluster(
-      String self, boolean managed, Duration timeout, Duration sessionTimeout, View view) {
+      String self,
+      boolean managed,
+      Duration timeout,
+      Duration sessionTimeout,
+      ClientTls tls,
+      View view) {
     this.self = self;
+    this.tls = tls;
     this.managed = managed;
     this.timeout = timeout;
     this.sessionTimeout = sessionTimeout;
@@ -78,7 +89,12 @@ public final class Cluster implements AutoCloseable {
   /** A node alone: it owns every key and asks nobody. */
   public static Cluster single(String self) {
     return new Cluster(
-        self, false, null, null, new View(ClusterMap.ring(List.of(self)), 0, List.of(), null));
+        self,
+        false,
+        null,
+        null,
+        null,
+        new View(ClusterMap.ring(List.of(self)), 0, List.of(), null));
   }
 
   /**
@@ -87,13 +103,26 @@ public final class Cluster implements AutoCloseable {
    * @param timeout how long a forwarded request may take before it fails
    */
   public static Cluster of(String self, List<String> members, Duration timeout) {
+    return of(self, members, timeout, null);
+  }
+
+  /**
+   * As {@link #of(String, List, Duration)}, speaking TLS to the other members when {@code tls} is
+   * not null.
+   */
+  public static Cluster of(String self, List<String> members, Duration timeout, ClientTls tls) {
     List<String> all = new ArrayList<>(members);
     all.add(self);
     ClusterMap map = ClusterMap.ring(all);
     if (map.members().size() == 1) {
       return single(self);
     }
-    return new Cluster(self, false, timeout, null, view(self, map, null, timeout, false));
+    return new Cluster(self, false, timeout, null, tls, view(self, map, null, timeout, false, tls));
+  }
+
+  /** As {@link #managed(String, Duration, Duration, ClientTls)}, in plaintext. */
+  public static Cluster managed(String self, Duration timeout, Duration sessionTimeout) {
+    return managed(self, timeout, sessionTimeout, null);
   }
 
   /**
@@ -102,13 +131,16 @@ public final class Cluster implements AutoCloseable {
    *
    * @param timeout how long a forwarded request may take before it fails
    * @param sessionTimeout how long the group waits for a silent member before it moves its slots
+   * @param tls the TLS of the clients to the other members, or null for plaintext
    */
-  public static Cluster managed(String self, Duration timeout, Duration sessionTimeout) {
+  public static Cluster managed(
+      String self, Duration timeout, Duration sessionTimeout, ClientTls tls) {
     return new Cluster(
         self,
         true,
         timeout,
         sessionTimeout,
+        tls,
         new View(ClusterMap.unassigned(1), ClusterMap.NONE, List.of(), null));
   }
 
@@ -118,18 +150,18 @@ public final class Cluster implements AutoCloseable {
   }
 
   private static View view(
-      String self, ClusterMap map, View old, Duration timeout, boolean managed) {
+      String self, ClusterMap map, View old, Duration timeout, boolean managed, ClientTls tls) {
     int selfIndex = map.members().indexOf(self);
     List<String> peers = new ArrayList<>(map.members());
     peers.remove(self);
     if (old != null && old.peers.equals(peers)) {
       return new View(map, selfIndex, old.peers, old.client, old.writes);
     }
-    WhackClient client = peers.isEmpty() ? null : peerClient(peers, timeout).build();
+    WhackClient client = peers.isEmpty() ? null : peerClient(peers, timeout, tls).build();
     WhackClient writes =
         peers.isEmpty() || !managed
             ? null
-            : peerClient(peers, timeout)
+            : peerClient(peers, timeout, tls)
                 .requestTimeout(LOGGED_WRITE_TIMEOUT)
                 .connectionsPerNode(2)
                 .maxInFlightPerConnection(8192)
@@ -137,9 +169,11 @@ public final class Cluster implements AutoCloseable {
     return new View(map, selfIndex, List.copyOf(peers), client, writes);
   }
 
-  private static WhackClient.Builder peerClient(List<String> peers, Duration timeout) {
+  private static WhackClient.Builder peerClient(
+      List<String> peers, Duration timeout, ClientTls tls) {
     return WhackClient.builder()
         .servers(peers)
+        .tls(tls)
         .requestTimeout(timeout)
         .connectTimeout(timeout)
         // A peer that was not up yet, or restarted, is back within a second.
@@ -161,7 +195,7 @@ public final class Cluster implements AutoCloseable {
     if (map.epoch() < old.map.epoch()) {
       return;
     }
-    View next = view(self, map, old, timeout, true);
+    View next = view(self, map, old, timeout, true, tls);
     // Slots this member gains are served only once taken over ({@link #tookOver}); those it lost
     // are no longer its concern.
     Set<Integer> owned = new HashSet<>(map.slotsOf(self));

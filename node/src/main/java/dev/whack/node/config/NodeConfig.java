@@ -53,6 +53,7 @@ public final class NodeConfig {
   private String fsync = "everysec";
   private boolean skipDamaged;
   private KafkaOptions kafka;
+  private TlsOptions tls;
   private int bulkSharePercent = DEFAULT_BULK_SHARE_PERCENT;
   private long snapshotEverySeconds = 600;
   private long snapshotEveryWrites = 5_000_000;
@@ -257,6 +258,20 @@ public final class NodeConfig {
 
   public int bulkSharePercent() {
     return bulkSharePercent;
+  }
+
+  /**
+   * Speak TLS on every port but metrics and to the other members (docs/security.md); null (the
+   * default) speaks plaintext.
+   */
+  public NodeConfig tls(TlsOptions tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  /** The TLS settings, or null for plaintext. */
+  public TlsOptions tls() {
+    return tls;
   }
 
   /** Consume updates from Kafka (docs/kafka.md); null (the default) reads none. */

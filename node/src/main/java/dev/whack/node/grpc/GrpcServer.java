@@ -1,6 +1,7 @@
 package dev.whack.node.grpc;
 
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.tls.ServerTls;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.WhackGrpc;
 import io.grpc.MethodDescriptor;
@@ -25,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The node's gRPC port (docs/grpc.md): the Whack service, health checking and server reflection, on
  * grpc-java's Netty transport with executor threads of its own (never a memcached event loop). A
- * message over the item size limit, plus room for its framing, is refused before it is read.
+ * message over the item size limit, plus room for its framing, is refused before it is read. With
+ * TLS, connections take their context from {@link GrpcTls}, reloaded with the node's files; a
+ * plaintext client's connection is closed by grpc's TLS handler when its first bytes are not TLS.
  */
 public final class GrpcServer implements AutoCloseable {
   /** Calls one connection may have open at once; gRPC makes the next wait. */
@@ -36,7 +39,15 @@ public final class GrpcServer implements AutoCloseable {
   private final ExecutorService executor;
   private final HealthStatusManager health = new HealthStatusManager();
 
-  public GrpcServer(String bind, int port, int maxItemSize, ProtocolContext node) {
+  /** This port's TLS context and the node's TLS it reloads with, or both null. */
+  private final GrpcTls tls;
+
+  private final ServerTls nodeTls;
+
+  /**
+   * @param tls the node's TLS, or null for plaintext
+   */
+  public GrpcServer(String bind, int port, int maxItemSize, ProtocolContext node, ServerTls tls) {
     this.executor =
         Executors.newFixedThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors()),
@@ -46,9 +57,17 @@ public final class GrpcServer implements AutoCloseable {
               return t;
             });
     this.service = new WhackService(node, executor);
+    GrpcTls grpcTls = null;
     try {
+      if (tls != null) {
+        grpcTls = new GrpcTls(tls);
+      }
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(bind, port));
+      if (grpcTls != null) {
+        builder.sslContext(grpcTls);
+      }
       this.server =
-          NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
+          builder
               .executor(executor)
               .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxItemSize + 65_536L))
               // Each call holds a bounded share of the node (an Ingest window, a Subscribe's
@@ -61,11 +80,19 @@ public final class GrpcServer implements AutoCloseable {
               .start();
     } catch (IOException e) {
       executor.shutdownNow();
+      if (grpcTls != null) {
+        tls.unregister(grpcTls);
+      }
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
       executor.shutdownNow();
+      if (grpcTls != null) {
+        tls.unregister(grpcTls);
+      }
       throw e;
     }
+    this.tls = grpcTls;
+    this.nodeTls = tls;
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus("whack.v1.Whack", ServingStatus.SERVING);
   }
@@ -104,6 +131,9 @@ public final class GrpcServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (tls != null) {
+      nodeTls.unregister(tls);
+    }
     health.enterTerminalState();
     server.shutdown();
     // A subscription never ends by itself: told the node is stopping, so the server ends now.

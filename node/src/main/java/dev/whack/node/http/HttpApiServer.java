@@ -2,6 +2,8 @@ package dev.whack.node.http;
 
 import dev.whack.node.observability.HttpRequestMeters;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.tls.PlaintextGate;
+import dev.whack.node.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
@@ -32,7 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * allocates for them: a request line of at most {@link #MAX_REQUEST_LINE_BYTES} (414 past it),
  * headers of at most {@link #MAX_HEADER_BYTES} (431), and at most {@link #MAX_PIPELINE_DEPTH}
  * unanswered requests on a connection. A read takes at most {@link #MAX_READ_BYTES} from the
- * socket, so that a paused connection has at most that much decoded beyond its pause.
+ * socket, so that a paused connection has at most that much decoded beyond its pause. With TLS, a
+ * {@link PlaintextGate} (a plaintext client gets a 400 and a close) and an {@code SslHandler} come
+ * first.
  */
 public final class HttpApiServer implements AutoCloseable {
   static final int MAX_REQUEST_LINE_BYTES = 8192;
@@ -49,11 +53,12 @@ public final class HttpApiServer implements AutoCloseable {
 
   /**
    * Listens on {@code bind:port} with {@code threads} event loops; at most {@code maxConnections}
-   * connections at once (one more is closed as it is accepted).
+   * connections at once (one more is closed as it is accepted); HTTPS when {@code tls} is not null.
    *
    * @throws UncheckedIOException when the address cannot be listened on (its cause says why)
    */
-  public HttpApiServer(String bind, int port, int threads, int maxConnections, ProtocolContext node)
+  public HttpApiServer(
+      String bind, int port, int threads, int maxConnections, ProtocolContext node, ServerTls tls)
       throws InterruptedException {
     HttpApi api = new HttpApi(node);
     HttpRequestMeters meters = node.metrics().httpRequests(Route.metricNames());
@@ -87,6 +92,12 @@ public final class HttpApiServer implements AutoCloseable {
                         return;
                       }
                       ch.closeFuture().addListener(f -> open.decrementAndGet());
+                      if (tls != null) {
+                        ch.pipeline()
+                            .addLast(
+                                "plaintext-gate", new PlaintextGate(PlaintextGate.HTTP_REFUSAL))
+                            .addLast("tls", tls.newHandler(ch.alloc()));
+                      }
                       ch.pipeline()
                           .addLast(
                               "http",

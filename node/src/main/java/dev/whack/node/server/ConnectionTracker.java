@@ -11,7 +11,9 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
@@ -40,6 +42,7 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter
     implements OpenConnections {
   private static final AttributeKey<Connection> CONNECTION =
       AttributeKey.valueOf("whack.connection");
+  private static final AttributeKey<Boolean> REFUSED = AttributeKey.valueOf("whack.refused");
   private static final byte[] TOO_MANY =
       "ERROR Too many open connections\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -136,7 +139,10 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter
     if (open.size() >= maxConnections) {
       stats.rejectedConnections.increment();
       ByteBuf message = Unpooled.wrappedBuffer(TOO_MANY);
-      channel.config().setAutoRead(false);
+      channel.attr(REFUSED).set(Boolean.TRUE);
+      if (ctx.pipeline().get(SslHandler.class) == null) {
+        channel.config().setAutoRead(false);
+      } // else the handshake must be read for the refusal to go out; requests are dropped below
       ctx.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE);
       return;
     }
@@ -165,6 +171,9 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter
     Connection connection = ctx.channel().attr(CONNECTION).get();
     if (connection != null) {
       connection.lastCommandMillis = clockMillis.getAsLong();
+    } else if (ctx.channel().hasAttr(REFUSED)) {
+      ReferenceCountUtil.release(msg); // refused: only its refusal and the close are left
+      return;
     }
     super.channelRead(ctx, msg);
   }

@@ -1,6 +1,8 @@
 package dev.whack.node.server;
 
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.tls.PlaintextGate;
+import dev.whack.node.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -25,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The memcached port: one acceptor thread and {@code ioThreads} event loops (epoll on Linux). Each
  * connection gets a {@link ConnectionTracker} and a {@link ProtocolDetector} that installs the text
- * or binary front end on its first byte.
+ * or binary front end on its first byte; on a TLS port, a {@link PlaintextGate} and an {@code
+ * SslHandler} before them, so that everything after them sees the plaintext requests as before.
  */
 public final class WhackServer implements AutoCloseable {
   /** Past this many queued reply bytes a connection stops reading until the client catches up. */
@@ -48,7 +51,8 @@ public final class WhackServer implements AutoCloseable {
       int ioThreads,
       ByteBufAllocator allocator,
       ProtocolContext context,
-      ConnectionTracker tracker)
+      ConnectionTracker tracker,
+      ServerTls tls)
       throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io =
@@ -70,7 +74,7 @@ public final class WhackServer implements AutoCloseable {
                   new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                      initConnection(ch, tracker, context);
+                      initConnection(ch, tracker, context, tls);
                     }
                   });
       serverChannel = bootstrap.bind(bind, port).sync().channel();
@@ -92,6 +96,20 @@ public final class WhackServer implements AutoCloseable {
    */
   public static void initConnection(
       Channel ch, ConnectionTracker tracker, ProtocolContext context) {
+    initConnection(ch, tracker, context, null);
+  }
+
+  /**
+   * As {@link #initConnection(Channel, ConnectionTracker, ProtocolContext)}, with TLS first when
+   * {@code tls} is not null: the gate answers a plaintext client, the handler (from the context in
+   * use when the connection was accepted) decrypts for the tracker and the protocols.
+   */
+  public static void initConnection(
+      Channel ch, ConnectionTracker tracker, ProtocolContext context, ServerTls tls) {
+    if (tls != null) {
+      ch.pipeline().addLast("plaintext-gate", new PlaintextGate(PlaintextGate.MEMCACHED_REFUSAL));
+      ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+    }
     // End of input is an event, so the replies to what was read before it still go out.
     ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     ch.config()
