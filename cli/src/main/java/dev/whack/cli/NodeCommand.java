@@ -252,6 +252,23 @@ final class NodeCommand implements Callable<Integer> {
               + " speed)")
   int bulkShare = dev.whack.node.config.NodeConfig.DEFAULT_BULK_SHARE_PERCENT;
 
+  @Option(
+      names = "--auth-file",
+      paramLabel = "FILE",
+      description =
+          "users, their roles (read, write, admin) and password hashes, one per line (make a line"
+              + " with whack auth hash); every connection must then authenticate (text: memcached's"
+              + " set of 'user password'; binary: SASL PLAIN; HTTP and gRPC: Basic), and may run"
+              + " only what its role allows (docs/security.md). Read again on SIGHUP")
+  java.nio.file.Path authFile;
+
+  @Option(
+      names = "--insecure-plaintext",
+      description =
+          "with --auth-file, listen on an address other than loopback without TLS: passwords and"
+              + " data cross the network in the clear")
+  boolean insecurePlaintext;
+
   /** The --kafka-* flags, or null when the node uses no Kafka topic. */
   private dev.whack.node.config.KafkaOptions kafkaOptions() {
     if (kafkaBootstrap == null) {
@@ -308,6 +325,8 @@ final class NodeCommand implements Callable<Integer> {
               .skipDamaged(skipDamaged)
               .kafka(kafkaOptions())
               .bulkSharePercent(bulkShare)
+              .authFile(authFile)
+              .insecurePlaintext(insecurePlaintext)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
@@ -349,6 +368,7 @@ final class NodeCommand implements Callable<Integer> {
                     awaitQuietly(closed);
                   },
                   "whack-shutdown"));
+      Reload.onHangUp(() -> System.err.println("whack node: SIGHUP: " + node.reload()));
       System.err.printf(
           "whack node listening on %s:%d (memory %s, max item %s%s)%n",
           config.bind(),
