@@ -43,4 +43,22 @@ class AuthBindTest {
   void shouldChangeNothingWithoutAuth() {
     assertDoesNotThrow(() -> new NodeConfig().bind("0.0.0.0").conclude());
   }
+
+  @Test
+  void shouldRefuseThePortsAndClustersThatDoNotCheckCredentialsYet() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new NodeConfig().authFile(USERS).httpPort(9280).conclude());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new NodeConfig().authFile(USERS).grpcPort(9290).conclude());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new NodeConfig()
+                .authFile(USERS)
+                .port(11211)
+                .peers(java.util.List.of("127.0.0.1:11211", "127.0.0.1:11212"))
+                .conclude());
+  }
 }
