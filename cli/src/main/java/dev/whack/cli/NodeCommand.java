@@ -368,7 +368,8 @@ final class NodeCommand implements Callable<Integer> {
                     awaitQuietly(closed);
                   },
                   "whack-shutdown"));
-      Reload.onHangUp(() -> System.err.println("whack node: SIGHUP: " + node.reload()));
+      // SIGHUP reads the node's files again (the auth file), as memcached does on it.
+      Signals.on("HUP", () -> System.err.println("whack node: SIGHUP: " + node.reload()));
       System.err.printf(
           "whack node listening on %s:%d (memory %s, max item %s%s)%n",
           config.bind(),
