@@ -1,5 +1,6 @@
 package dev.whack.cli;
 
+import dev.whack.node.Hangup;
 import dev.whack.node.Signals;
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
@@ -286,6 +287,23 @@ final class NodeCommand implements Callable<Integer> {
               + " speed)")
   int bulkShare = dev.whack.node.config.NodeConfig.DEFAULT_BULK_SHARE_PERCENT;
 
+  @Option(
+      names = "--auth-file",
+      paramLabel = "FILE",
+      description =
+          "users, their roles (read, write, admin) and password hashes, one per line (make a line"
+              + " with whack auth hash); every connection must then authenticate (text: memcached's"
+              + " set of 'user password'; binary: SASL PLAIN; HTTP and gRPC: Basic), and may run"
+              + " only what its role allows (docs/security.md). Read again on SIGHUP")
+  java.nio.file.Path authFile;
+
+  @Option(
+      names = "--insecure-plaintext",
+      description =
+          "with --auth-file, listen on an address other than loopback without TLS: passwords and"
+              + " data cross the network in the clear")
+  boolean insecurePlaintext;
+
   /** The --kafka-* flags, or null when the node uses no Kafka topic. */
   private dev.whack.node.config.KafkaOptions kafkaOptions() {
     if (kafkaBootstrap == null) {
@@ -343,6 +361,8 @@ final class NodeCommand implements Callable<Integer> {
               .kafka(kafkaOptions())
               .bulkSharePercent(bulkShare)
               .tls(TlsOptions.of(tlsCert, tlsKey, tlsCa, tlsClientAuth))
+              .authFile(authFile)
+              .insecurePlaintext(insecurePlaintext)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
@@ -384,6 +404,11 @@ final class NodeCommand implements Callable<Integer> {
                     awaitQuietly(closed);
                   },
                   "whack-shutdown"));
+      // SIGHUP reads the node's files again (the auth file; the TLS files register their own),
+      // as memcached does on it.
+      if (node.auth() != null) {
+        Hangup.register(() -> System.err.println("whack node: SIGHUP: " + node.reload()));
+      }
       System.err.printf(
           "whack node listening on %s:%d (memory %s, max item %s%s)%n",
           config.bind(),

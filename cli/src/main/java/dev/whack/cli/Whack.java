@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
       StatsCommand.class,
       SnapshotCommand.class,
       ClusterCommand.class,
+      AuthCommand.class,
       CompletionCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -24,6 +24,7 @@ import dev.whack.node.observability.NodeStats;
 import dev.whack.node.observability.StatsReport;
 import dev.whack.node.observability.Watchers;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.security.Authenticator;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.server.WhackServer;
 import dev.whack.node.tls.ServerTls;
@@ -108,6 +109,9 @@ public final class WhackNode implements AutoCloseable {
   /** How often the TLS files are looked at for a change. */
   private static final long TLS_POLL_MILLIS = 2000;
 
+  /** The users and their roles ({@code --auth-file}), or null when authentication is off. */
+  private final Authenticator auth;
+
   /**
    * How long a managed member that stops waits for its slots to be handed off (the members taking
    * them warm their copies meanwhile) before it leaves anyway.
@@ -121,6 +125,8 @@ public final class WhackNode implements AutoCloseable {
         config.tls() == null
             ? null
             : ServerTls.start(config.tls(), line -> System.err.println("whack node: " + line));
+    // Users too: a bad auth file stops the start before anything else is opened.
+    this.auth = config.authFile() == null ? null : Authenticator.load(config.authFile());
     ReplayClock engineClock = new ReplayClock(config.clock());
     this.engine =
         new ProfileEngine(
@@ -194,7 +200,7 @@ public final class WhackNode implements AutoCloseable {
     }
     ProtocolContext context =
         new ProtocolContext(
-            keyspace, engine, stats, metrics, report, watchers, cluster, VERSION, durability);
+            keyspace, engine, stats, metrics, report, watchers, cluster, VERSION, durability, auth);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -594,6 +600,26 @@ public final class WhackNode implements AutoCloseable {
   }
 
   /**
+   * What SIGHUP asks of a running node: reads the auth file again (a bad one changes nothing and is
+   * reported). Returns what was done, one line, for the node's log.
+   */
+  public String reload() {
+    if (auth == null) {
+      return "nothing to reload (no --auth-file)";
+    }
+    try {
+      return "reloaded " + auth.file() + ": " + auth.reload() + " users";
+    } catch (RuntimeException e) {
+      return "kept the users it had: " + e.getMessage();
+    }
+  }
+
+  /** The node's users, or null when authentication is off. */
+  public Authenticator auth() {
+    return auth;
+  }
+
+  /**
    * Starts a node; the config is concluded (validated) first.
    *
    * @throws IllegalArgumentException when the configuration is invalid, or when {@code --peers}
@@ -754,6 +780,9 @@ public final class WhackNode implements AutoCloseable {
     }
     cluster.close();
     metrics.close();
+    if (auth != null) {
+      auth.close();
+    }
     if (durability != null && server != null) {
       try {
         // Nothing writes any more: a snapshot now makes the next start-up quick. (A node that

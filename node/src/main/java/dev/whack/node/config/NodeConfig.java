@@ -66,6 +66,10 @@ public final class NodeConfig {
   public static final long DEFAULT_SESSION_TIMEOUT_MILLIS = 10_000;
 
   private String advertise;
+  private java.nio.file.Path authFile;
+  private boolean insecurePlaintext;
+  private String memberUser;
+  private java.nio.file.Path memberPasswordFile;
   private InstantSource clock = InstantSource.system();
   private ByteBufAllocator allocator = PooledByteBufAllocator.DEFAULT;
   private boolean concluded;
@@ -194,6 +198,56 @@ public final class NodeConfig {
   public NodeConfig advertise(String advertise) {
     this.advertise = advertise;
     return this;
+  }
+
+  /**
+   * The users and their roles (docs/security.md, "Authentication and roles"); null, the default,
+   * leaves every port open to anyone who can reach it, as memcached without {@code -Y}.
+   */
+  public NodeConfig authFile(java.nio.file.Path authFile) {
+    this.authFile = authFile;
+    return this;
+  }
+
+  /** The auth file, or null when authentication is off. */
+  public java.nio.file.Path authFile() {
+    return authFile;
+  }
+
+  /**
+   * With an auth file, allow listening on an address other than loopback without TLS: passwords and
+   * data then cross the network in the clear. The operator's explicit choice.
+   */
+  public NodeConfig insecurePlaintext(boolean insecurePlaintext) {
+    this.insecurePlaintext = insecurePlaintext;
+    return this;
+  }
+
+  public boolean insecurePlaintext() {
+    return insecurePlaintext;
+  }
+
+  /**
+   * The user this node authenticates as to its cluster's other members, and the file holding its
+   * password (its first line); both null when the members need no credentials.
+   */
+  public NodeConfig memberCredentials(String user, java.nio.file.Path passwordFile) {
+    this.memberUser = user;
+    this.memberPasswordFile = passwordFile;
+    return this;
+  }
+
+  public String memberUser() {
+    return memberUser;
+  }
+
+  public java.nio.file.Path memberPasswordFile() {
+    return memberPasswordFile;
+  }
+
+  /** Whether the node's ports speak TLS ({@code --tls-cert}): what the auth bind check asks. */
+  public boolean tlsEnabled() {
+    return tls() != null;
   }
 
   public NodeConfig clock(InstantSource clock) {
@@ -414,6 +468,24 @@ public final class NodeConfig {
             + 2L * maxItemSize
             + " bytes): "
             + memoryBytes);
+    require(
+        (memberUser == null) == (memberPasswordFile == null),
+        "--member-user and --member-password-file go together");
+    // Not built yet (issue 19): until they check credentials these would be a way around them.
+    require(
+        authFile == null || (httpPort == 0 && grpcPort == 0),
+        "--auth-file with --http-port or --grpc-port is not built yet: those ports do not check"
+            + " credentials (docs/security.md)");
+    require(
+        authFile == null || (peers.isEmpty() && clusterName == null),
+        "--auth-file in a cluster is not built yet: members do not authenticate to each other"
+            + " (docs/security.md)");
+    require(
+        authFile == null || insecurePlaintext || tlsEnabled() || isLoopback(bind),
+        "with --auth-file the node listens on "
+            + bind
+            + " only with TLS, or with --insecure-plaintext to send passwords and data in the"
+            + " clear; or bind a loopback address (127.0.0.1)");
     concluded = true;
     return this;
   }
@@ -494,6 +566,27 @@ public final class NodeConfig {
   /** This node's member name: --advertise, else bind:port. */
   public String advertise() {
     return advertise != null ? advertise : bind + ":" + port;
+  }
+
+  /**
+   * Whether {@code address} is a loopback address (127.0.0.0/8, ::1, localhost), where nothing
+   * crosses a network. A name is resolved: one that does not resolve is not loopback.
+   */
+  static boolean isLoopback(String address) {
+    String a =
+        address.startsWith("[") && address.endsWith("]")
+            ? address.substring(1, address.length() - 1)
+            : address;
+    try {
+      for (java.net.InetAddress resolved : java.net.InetAddress.getAllByName(a)) {
+        if (!resolved.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   /** An address that means "every interface" rather than one a peer could connect to. */

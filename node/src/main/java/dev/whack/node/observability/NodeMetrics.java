@@ -89,6 +89,10 @@ public final class NodeMetrics implements AutoCloseable {
     command("touch", "miss", stats.touchMisses);
     command("flush", "ok", stats.cmdFlush);
     command("any", "protocol_error", stats.protocolErrors);
+    command("auth", "tried", stats.authCommands);
+    command("auth", "failed", stats.authErrors);
+    command("any", "unauthenticated", stats.unauthenticatedCommands);
+    command("any", "unauthorized", stats.unauthorizedCommands);
     counter("whack.cache.hits", "Lookups that found a live item", stats.getHits);
     counter("whack.cache.misses", "Lookups that found nothing", stats.getMisses);
     counter("whack.network.read", "Bytes received from clients", stats.bytesRead, "bytes");

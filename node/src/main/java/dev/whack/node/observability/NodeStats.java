@@ -67,6 +67,17 @@ public final class NodeStats {
   /** Requests answered with ERROR, CLIENT_ERROR or a binary error status. */
   public final LongAdder protocolErrors = new LongAdder();
 
+  /** Authentications tried (text {@code set} tokens, SASL) and those refused (memcached's). */
+  public final LongAdder authCommands = new LongAdder();
+
+  public final LongAdder authErrors = new LongAdder();
+
+  /** Commands refused because their connection had not authenticated (docs/security.md). */
+  public final LongAdder unauthenticatedCommands = new LongAdder();
+
+  /** Commands refused because their user's role does not allow them. */
+  public final LongAdder unauthorizedCommands = new LongAdder();
+
   /** {@code stats detail}: per-prefix counts, recorded only while switched on. */
   public final PrefixStats prefixes = new PrefixStats();
 

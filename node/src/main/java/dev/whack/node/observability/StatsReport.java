@@ -133,8 +133,12 @@ public final class StatsReport {
     s.stat("touch_misses", Long.toString(stats.touchMisses.sum()));
     s.stat("store_too_large", Long.toString(stats.storeTooLarge.sum()));
     s.stat("store_no_memory", "0");
-    s.stat("auth_cmds", "0");
-    s.stat("auth_errors", "0");
+    s.stat("auth_cmds", Long.toString(stats.authCommands.sum()));
+    s.stat("auth_errors", Long.toString(stats.authErrors.sum()));
+    if (config.authFile() != null) {
+      s.stat("auth_unauthenticated", Long.toString(stats.unauthenticatedCommands.sum()));
+      s.stat("auth_unauthorized", Long.toString(stats.unauthorizedCommands.sum()));
+    }
     if (config.idleTimeoutMillis() > 0) {
       s.stat("idle_kicks", Long.toString(stats.idleKicks.sum()));
     }
@@ -198,6 +202,10 @@ public final class StatsReport {
     s.stat("binding_protocol", "auto-negotiate");
     s.stat("item_size_max", Integer.toString(config.maxItemSize()));
     s.stat("flush_enabled", "yes");
+    // memcached's names: SASL (binary) and the text protocol's token file; Whack's file serves
+    // both.
+    s.stat("auth_enabled_sasl", config.authFile() != null ? "yes" : "no");
+    s.stat("auth_enabled_ascii", config.authFile() != null ? config.authFile().toString() : "no");
     s.stat("detail_enabled", stats.prefixes.enabled() ? "yes" : "no");
     s.stat("metrics_port", Integer.toString(config.metricsPort()));
     s.stat("watch_buffer", Integer.toString(config.watchBufferBytes()));

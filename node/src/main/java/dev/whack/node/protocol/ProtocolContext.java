@@ -9,6 +9,7 @@ import dev.whack.node.observability.NodeMetrics;
 import dev.whack.node.observability.NodeStats;
 import dev.whack.node.observability.StatsReport;
 import dev.whack.node.observability.Watchers;
+import dev.whack.node.security.Authenticator;
 
 /**
  * What every protocol front end needs from the node, wired once at startup.
@@ -21,6 +22,8 @@ import dev.whack.node.observability.Watchers;
  * @param version the version string reported by {@code version} and binary Version
  * @param durability the node's data directory ({@code --data-dir}): its log and snapshots, or null
  *     for a node in memory only
+ * @param auth the users and their roles ({@code --auth-file}), or null when authentication is off:
+ *     every connection may then run every command, as memcached without {@code -Y} or {@code -S}
  */
 public record ProtocolContext(
     Keyspace keyspace,
@@ -31,7 +34,32 @@ public record ProtocolContext(
     Watchers watchers,
     Cluster cluster,
     String version,
-    Durability durability) {
+    Durability durability,
+    Authenticator auth) {
+
+  /** A context without authentication. */
+  public ProtocolContext(
+      Keyspace keyspace,
+      ProfileEngine engine,
+      NodeStats stats,
+      NodeMetrics metrics,
+      StatsReport statsSource,
+      Watchers watchers,
+      Cluster cluster,
+      String version,
+      Durability durability) {
+    this(
+        keyspace,
+        engine,
+        stats,
+        metrics,
+        statsSource,
+        watchers,
+        cluster,
+        version,
+        durability,
+        null);
+  }
 
   /**
    * The node's log, or null for a node in memory only: under {@code --fsync always} a reply to a

@@ -143,6 +143,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private final ItemDumpCommand itemDump;
   private final ClusterRouting routing;
 
+  /** Authentication and roles, or null when the node has no auth file. */
+  private final TextAccess access;
+
   /** The current command came as {@code local <command>}. */
   private boolean local;
 
@@ -195,6 +198,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
             outcome);
     this.itemDump = new ItemDumpCommand(keys, stats, numbers);
     this.routing = new ClusterRouting(context.cluster(), keys, context.engine());
+    this.access = context.auth() == null ? null : new TextAccess(context.auth(), stats, numbers);
   }
 
   @Override
@@ -205,6 +209,14 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     profileCommands.attach(ctx, replies);
     itemDump.attach(replies);
     routing.attach(ctx, replies);
+    if (access != null) {
+      access.attach(ctx, replies);
+    }
+  }
+
+  /** False while an auth file is in force and the connection has not authenticated. */
+  boolean authenticated() {
+    return access == null || access.authenticated();
   }
 
   @Override
@@ -248,6 +260,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   /** Executes one command line and records its latency (storage commands: at data arrival). */
   void onLine(AsciiLine line, Framing framing) {
+    if (access != null && access.intercepts(line, framing)) {
+      return; // an authentication, or a command this connection may not run: before anything
+    }
     // "local <command>": answer from this node only, never forwarding or asking the others.
     local = line.tokenCount > 1 && line.tokenEquals(0, CMD_LOCAL);
     if (local) {
@@ -365,6 +380,10 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   /** Completes a storage command once its data block has arrived. */
   void onData(byte[] data, boolean terminated, Framing framing) {
+    if (access != null && access.awaitingToken()) {
+      access.onToken(data, terminated, framing);
+      return;
+    }
     if (routing.clustered() && routing.routeData(pendingLine, data, terminated, framing)) {
       pendingLine = null;
       pendingIsMeta = false;

@@ -119,7 +119,8 @@ public final class AsciiDecoder extends ProtocolDecoder implements AsciiCommands
   private boolean readLine(ByteBuf in) {
     int start = in.readerIndex();
     int readable = in.readableBytes();
-    int limit = lineLimit(in);
+    // Before authentication every line is short: no client buffers 2 MiB here unauthenticated.
+    int limit = commands.authenticated() ? lineLimit(in) : MAX_LINE_BYTES;
     int newline = in.indexOf(start, start + Math.min(readable, limit + 1), (byte) '\n');
     if (newline < 0) {
       if (readable > limit) {

@@ -74,6 +74,10 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private final Outcome outcome = new Outcome();
   private final SegmentOpcodes segments;
   private final dev.whack.node.cluster.Cluster cluster;
+
+  /** Authentication and roles, or null when the node has no auth file. */
+  private final BinaryAccess access;
+
   private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
 
@@ -87,6 +91,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     this.cluster = context.cluster();
     this.segments =
         new SegmentOpcodes(this, keys, context.engine(), stats, context.watchers(), cluster);
+    this.access = context.auth() == null ? null : new BinaryAccess(context.auth(), stats, this);
   }
 
   @Override
@@ -94,6 +99,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     this.ctx = ctx;
     this.replies = replies;
     segments.attach(ctx, replies);
+    if (access != null) {
+      access.attach(ctx, replies);
+    }
   }
 
   @Override
@@ -137,6 +145,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   /** Checks the header's lengths against the opcode before any of them is believed. */
   void checkShape(BinaryRequest r, Framing framing) {
+    if (access != null && access.interceptsHeader(r, framing)) {
+      return; // unauthenticated (memcached checks that before the shape), or SASL answered
+    }
     int ext = r.extrasLength;
     int key = r.keyLength;
     long body = r.bodyLength;
@@ -159,6 +170,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
       default -> {
         if (SegmentOpcodes.handles(r.opcode)) {
           ok = SegmentOpcodes.shapeFits(r);
+        } else if (access != null && BinaryAccess.isSasl(r.opcode)) {
+          ok = true; // Auth and Step, checked by the access (without an auth file: unknown)
         } else {
           stats.protocolErrors.increment();
           error(r, STATUS_UNKNOWN_COMMAND);
@@ -203,6 +216,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** Key and extras are in; storage commands check their value length, the rest execute. */
   void afterKey(BinaryRequest r, Framing framing) {
     r.forwardTo = null;
+    if (access != null && access.interceptsKey(r, framing)) {
+      return; // not for this user's role (before any lookup or forwarding), or SASL
+    }
     if (cluster.isManaged() && keyed(r.opcode) && cluster.owns(r.key, 0, r.keyLength)) {
       cluster.ensureLocal(r.key, 0, r.keyLength, keys); // a warm copy moving in: this key first
     }
@@ -296,6 +312,10 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private static final byte[] DETAILED = "detailed".getBytes(StandardCharsets.US_ASCII);
 
   void execute(BinaryRequest r, Framing framing) {
+    if (access != null && BinaryAccess.isSasl(r.opcode)) {
+      access.sasl(r, framing);
+      return;
+    }
     if (r.forwardTo != null) {
       String owner = r.forwardTo;
       r.forwardTo = null;
