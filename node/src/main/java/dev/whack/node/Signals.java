@@ -12,8 +12,10 @@ import java.lang.reflect.Proxy;
  *
  * <p>A handled signal no longer does what the JVM does by default (TERM and INT run the shutdown
  * hooks and exit 143 and 130): the action decides. Actions run on a thread of the JVM's own, one at
- * a time. A handler installed before for the same signal (another part of the node's, say the auth
- * file's and the certificates' reloads on HUP) is chained: it runs after the action.
+ * a time. A signal has one handler: a second {@code on} for it replaces the first (the JVM's own
+ * handler is never chained: it would end the process), so each signal has one owner in the node:
+ * TERM and INT the {@code whack node} command, HUP {@link Hangup}, which runs every reload
+ * registered with it.
  */
 public final class Signals {
   private Signals() {}
@@ -28,18 +30,10 @@ public final class Signals {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handler = Class.forName("sun.misc.SignalHandler");
-      Object byDefault = handler.getField("SIG_DFL").get(null);
-      Object ignored = handler.getField("SIG_IGN").get(null);
-      Method handle = handler.getMethod("handle", signal);
-      Object[] previous = new Object[1];
       InvocationHandler calls =
           (proxy, method, args) -> {
             if (method.getName().equals("handle")) {
               action.run();
-              Object before = previous[0];
-              if (before != null && before != byDefault && before != ignored) {
-                handle.invoke(before, args[0]);
-              }
               return null;
             }
             return objectMethod(proxy, method, args);
@@ -47,7 +41,7 @@ public final class Signals {
       Object proxy =
           Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handler}, calls);
       Object sig = signal.getConstructor(String.class).newInstance(name);
-      previous[0] = signal.getMethod("handle", signal, handler).invoke(null, sig, proxy);
+      signal.getMethod("handle", signal, handler).invoke(null, sig, proxy);
     } catch (ReflectiveOperationException | RuntimeException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new IllegalStateException("cannot handle SIG" + name + ": " + cause.getMessage(), e);
