@@ -33,6 +33,11 @@ check "the installed command" "$("$whack" --version 2>&1 | cut -d' ' -f1)" whack
 check "its bash completion" \
   "$(bash -c "source '$prefix/share/bash-completion/completions/whack' && complete -p whack" 2>&1 |
     grep -o '_complete_whack')" _complete_whack
+check "the completion of a path to the command (scripts/whack)" \
+  "$(bash -c "source '$prefix/share/bash-completion/completions/whack'
+    COMP_WORDS=(scripts/whack seg); COMP_CWORD=1; COMP_LINE='scripts/whack seg'
+    COMP_POINT=\${#COMP_LINE}; _complete_whack scripts/whack seg scripts/whack
+    echo \"\${COMPREPLY[*]}\"" 2>&1)" segment
 unit="$prefix/lib/whack/systemd/whack.service"
 check "the systemd unit starts the installed node" \
   "$(grep -c '^ExecStart=/opt/whack/bin/whack node --data-dir /var/lib/whack ' "$unit")" 1
