@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,7 +46,9 @@ import picocli.CommandLine.Parameters;
       "leave the stream unanswered.",
       "",
       "A progress bar with rate and ETA is drawn on stderr when it is a terminal; the summary",
-      "(records, bytes, seconds, rate) is printed when done."
+      "(records, bytes, seconds, rate) is printed when done. A member that evicted items",
+      "while the load ran (its --memory cap is full, so some of what was just loaded may",
+      "be gone) is named in a warning on stderr, and the summary counts the evictions."
     },
     footer = {
       "",
@@ -195,9 +199,13 @@ final class LoadCommand extends ClientCommand {
                 .answerTimeout(cluster.timeout)
                 .open();
       }
+      Map<String, Long> evictedBefore = new LinkedHashMap<>();
       if (client != null) {
         for (String server : client.servers()) {
           client.blocking().version(server); // unreachable: exit 3 before reading anything
+        }
+        if (!dryRun) {
+          evictedBefore = evictions(client);
         }
       }
       for (String f : files) {
@@ -233,7 +241,11 @@ final class LoadCommand extends ClientCommand {
           bar.close();
         }
       }
-      printSummary(summary);
+      long evicted = -1;
+      if (!evictedBefore.isEmpty()) {
+        evicted = warnOfEvictions(client, evictedBefore);
+      }
+      printSummary(summary, evicted);
       return finish(summary);
     } finally {
       for (Input in : inputs) {
@@ -269,7 +281,51 @@ final class LoadCommand extends ClientCommand {
     }
   }
 
-  private void printSummary(Loader.Summary s) {
+  /** Each member's {@code evictions} and memory cap ({@code limit_maxbytes}), from its stats. */
+  private static Map<String, Long> evictions(WhackClient client) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String server : client.servers()) {
+      Map<String, String> stats = client.blocking().stats(server);
+      out.put(server, Long.parseLong(stats.getOrDefault("evictions", "0")));
+    }
+    return out;
+  }
+
+  /**
+   * Warns, per member, of the items it evicted while the load ran (its memory cap was reached, so
+   * some of what was just loaded, or what it held before, is gone), naming the flag that raises the
+   * cap; returns how many in all. Other clients' writes during the load count too: the warning says
+   * "while loading", not "of the loaded records".
+   */
+  private long warnOfEvictions(WhackClient client, Map<String, Long> before) {
+    long total = 0;
+    for (Map.Entry<String, Long> e : before.entrySet()) {
+      Map<String, String> stats;
+      try {
+        stats = client.blocking().stats(e.getKey());
+      } catch (RuntimeException unreachable) {
+        continue; // the summary and the exit code tell of a member lost during the load
+      }
+      long evicted = Long.parseLong(stats.getOrDefault("evictions", "0")) - e.getValue();
+      if (evicted <= 0) {
+        continue;
+      }
+      total += evicted;
+      note(
+          "warning: "
+              + e.getKey()
+              + " evicted "
+              + Human.count(evicted)
+              + (evicted == 1 ? " item" : " items")
+              + " while loading: its memory cap ("
+              + Human.bytes(Long.parseLong(stats.getOrDefault("limit_maxbytes", "0")))
+              + ") is full, so some of what was just loaded may be gone already; start it with a"
+              + " larger --memory");
+    }
+    return total;
+  }
+
+  private void printSummary(Loader.Summary s, long evicted) {
     if (json) {
       JsonOut.print(
           out(),
@@ -288,6 +344,9 @@ final class LoadCommand extends ClientCommand {
             g.writeNumberField("seconds", Math.round(s.seconds() * 1000) / 1000.0);
             g.writeNumberField("records_per_s", Math.round(s.recordsPerSecond()));
             g.writeBooleanField("complete", s.stop() == null);
+            if (evicted >= 0) { // measured: over the memcached port, not a dry run
+              g.writeNumberField("evicted", evicted);
+            }
             g.writeEndObject();
           });
       return;
@@ -324,6 +383,9 @@ final class LoadCommand extends ClientCommand {
     }
     if (s.skipped() > 0) {
       b.append("; ").append(Human.count(s.skipped())).append(" bad skipped");
+    }
+    if (evicted > 0) {
+      b.append("; ").append(Human.count(evicted)).append(" evicted while loading (see above)");
     }
     out().println(b);
   }

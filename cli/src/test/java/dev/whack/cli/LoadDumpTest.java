@@ -59,6 +59,50 @@ class LoadDumpTest {
     }
   }
 
+  /**
+   * A load into a node too small for it says so: the summary counts the items the node evicted
+   * while loading, and a warning names the member, its cap and the flag to raise (issue 20: a load
+   * printed "loaded 4,000,000 records" while a fifth of them were already gone).
+   */
+  @Test
+  void shouldWarnOfEvictionsWhileLoading() throws IOException {
+    StringBuilder s = new StringBuilder();
+    String padding = "x".repeat(900);
+    for (int i = 0; i < 3000; i++) { // about 3 MB of profiles into a 1 MiB cap
+      s.append("{\"key\":\"big:")
+          .append(i)
+          .append("\",\"profile\":{\"pad\":\"")
+          .append(padding)
+          .append("\"}}\n");
+    }
+    Path file = dir.resolve("big.ndjson");
+    Files.writeString(file, s.toString());
+    try (EmbeddedNode small =
+        EmbeddedNode.start(c -> c.memoryBytes(1 << 20).maxItemSize(64 * 1024))) {
+      Cli cli = new Cli(small.address());
+      Cli.Run run = cli.run("load", file.toString());
+      assertEquals(0, run.exitCode(), run.toString());
+      assertTrue(
+          run.err()
+              .matches(
+                  "(?s)whack load: warning: "
+                      + java.util.regex.Pattern.quote(small.address())
+                      + " evicted [0-9,]+ items while loading: its memory cap \\(1\\.00 MiB\\) is full,"
+                      + " so some of what was just loaded may be gone already; start it with a larger"
+                      + " --memory\n"),
+          run.err());
+      assertTrue(run.out().contains(" evicted while loading (see above)\n"), run.out());
+      Cli.Run json = cli.run("load", "--json", file.toString());
+      long evicted = Long.parseLong(json.out().replaceAll("(?s).*\"evicted\":([0-9]+).*", "$1"));
+      assertTrue(evicted > 1000, json.out());
+    }
+    try (EmbeddedNode roomy = EmbeddedNode.start()) {
+      Cli.Run run = new Cli(roomy.address()).run("load", "--json", file.toString());
+      assertEquals("", run.err());
+      assertTrue(run.out().contains("\"evicted\":0"), run.out());
+    }
+  }
+
   @Test
   void shouldLoadNdjsonApplyingEachKeysRecordsInOrder() throws IOException {
     Path file = dir.resolve("mixed.ndjson");
