@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -211,16 +210,8 @@ final class LoadCommand extends ClientCommand {
       for (String f : files) {
         inputs.add(Input.open(f, terminal().in(), forced));
       }
-      AtomicInteger reported = new AtomicInteger();
-      Loader.Reporter reporter =
-          (input, where, reason) -> {
-            int n = reported.incrementAndGet();
-            if (n <= MAX_REPORTED) {
-              note(input + ": " + where + ": " + reason);
-            } else if (n == MAX_REPORTED + 1) {
-              note("more bad records: counted, not shown");
-            }
-          };
+      BadRecords bad = new BadRecords();
+      Loader.Reporter reporter = bad::add;
       Loader.Settings settings =
           new Loader.Settings(inFlight, skipBad, store, validate, dryRun, overGrpc);
       Loader loader =
@@ -241,6 +232,7 @@ final class LoadCommand extends ClientCommand {
           bar.close();
         }
       }
+      bad.print();
       long evicted = -1;
       if (!evictedBefore.isEmpty()) {
         evicted = warnOfEvictions(client, evictedBefore);
@@ -278,6 +270,31 @@ final class LoadCommand extends ClientCommand {
                   + " (--skip-bad goes on past bad records)");
       case Loader.StoppedUnreachable u -> throw u.cause();
       case Loader.StoppedByError e -> throw e.cause();
+    }
+  }
+
+  /**
+   * The bad records' reports, printed in input order once the load ends (node refusals arrive as
+   * nodes answer, out of that order): the first {@link #MAX_REPORTED} in input order, then how many
+   * more were counted. Bounded: it keeps at most that many.
+   */
+  private final class BadRecords {
+    private final java.util.TreeMap<Long, String> first = new java.util.TreeMap<>();
+    private long count;
+
+    synchronized void add(long ordinal, String input, String where, String reason) {
+      count++;
+      first.put(ordinal, input + ": " + where + ": " + reason);
+      if (first.size() > MAX_REPORTED) {
+        first.pollLastEntry();
+      }
+    }
+
+    synchronized void print() {
+      first.values().forEach(LoadCommand.this::note);
+      if (count > first.size()) {
+        note(Human.count(count - first.size()) + " more bad records: counted, not shown");
+      }
     }
   }
 
