@@ -45,13 +45,13 @@ class AuthBindTest {
   }
 
   @Test
-  void shouldRefuseThePortsAndClustersThatDoNotCheckCredentialsYet() {
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> new NodeConfig().authFile(USERS).httpPort(9280).conclude());
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> new NodeConfig().authFile(USERS).grpcPort(9290).conclude());
+  void shouldTakeTheHttpAndGrpcPortsWithAuth() {
+    assertDoesNotThrow(() -> new NodeConfig().authFile(USERS).httpPort(9280).conclude());
+    assertDoesNotThrow(() -> new NodeConfig().authFile(USERS).grpcPort(9290).conclude());
+  }
+
+  @Test
+  void shouldRefuseClustersWhoseMembersDoNotAuthenticateYet() {
     assertThrows(
         IllegalArgumentException.class,
         () ->
