@@ -472,9 +472,12 @@ public final class NodeConfig {
         (memberUser == null) == (memberPasswordFile == null),
         "--member-user and --member-password-file go together");
     require(
-        authFile == null || (peers.isEmpty() && clusterName == null),
-        "--auth-file in a cluster is not built yet: members do not authenticate to each other"
-            + " (docs/security.md)");
+        authFile == null || (peers.isEmpty() && clusterName == null) || memberUser != null,
+        "--auth-file in a cluster needs --member-user and --member-password-file: the user, of"
+            + " role admin, this node authenticates as to the other members (docs/security.md)");
+    require(
+        memberUser == null || authFile != null,
+        "--member-user goes with --auth-file: members without one ask for no credentials");
     require(
         authFile == null || insecurePlaintext || tlsEnabled() || isLoopback(bind),
         "with --auth-file the node listens on "
