@@ -189,9 +189,18 @@ final class LoadCommand extends ClientCommand {
     List<Input> inputs = new ArrayList<>();
     try {
       if (overGrpc && !dryRun) {
-        // Unreachable: exit 3 before reading anything.
+        // Unreachable or refused credentials: exit 3 before reading anything.
+        GrpcBulkWriter.Builder grpcWriter = GrpcBulkWriter.builder(grpc);
+        String[] credentials = cluster.credentials(terminal());
+        if (credentials != null) {
+          try {
+            grpcWriter.credentials(credentials[0], credentials[1]);
+          } catch (IllegalArgumentException e) {
+            throw CliException.usage("--user: " + e.getMessage());
+          }
+        }
         writer =
-            GrpcBulkWriter.builder(grpc)
+            grpcWriter
                 .maxInFlight(inFlight)
                 // Records come faster than answers: a few large requests cost less per record.
                 .batching(GRPC_BATCH, GRPC_REQUESTS_IN_FLIGHT)
