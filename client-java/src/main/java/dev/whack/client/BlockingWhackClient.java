@@ -1,5 +1,7 @@
 package dev.whack.client;
 
+import dev.whack.client.model.ProfileData;
+import dev.whack.client.model.ProfileUpdate;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -74,6 +76,23 @@ public final class BlockingWhackClient {
 
   public void setProfile(String key, String json) {
     await(client.setProfile(key, json));
+  }
+
+  /**
+   * Replaces a profile with a typed one; see {@link WhackClient#setProfile(String, ProfileData)}.
+   */
+  public void setProfile(String key, ProfileData profile) {
+    await(client.setProfile(key, profile));
+  }
+
+  /** A profile as typed values, or empty; see {@link WhackClient#getProfileData(String)}. */
+  public Optional<ProfileData> getProfileData(String key) {
+    return await(client.getProfileData(key));
+  }
+
+  /** Applies a typed update; see {@link WhackClient#update(String, ProfileUpdate)}. */
+  public UpdateResult update(String key, ProfileUpdate update) {
+    return await(client.update(key, update));
   }
 
   public void setProfileProtobuf(String key, byte[] profile) {

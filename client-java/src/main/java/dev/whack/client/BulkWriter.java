@@ -1,5 +1,7 @@
 package dev.whack.client;
 
+import dev.whack.client.model.ProfileData;
+import dev.whack.client.model.ProfileUpdate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,6 +114,16 @@ public final class BulkWriter implements AutoCloseable {
         });
   }
 
+  /** Replaces a profile with a typed one, sent as its Profile JSON. */
+  public CompletableFuture<Void> setProfile(String key, ProfileData profile) {
+    return submit(
+        key,
+        "set",
+        () ->
+            client.store(
+                key, profile.toJsonBytes(), WhackClient.PROFILE_JSON_FLAGS, 0, inKeyOrder));
+  }
+
   public CompletableFuture<Void> setProfileProtobuf(String key, byte[] profile) {
     return submit(
         key,
@@ -145,6 +157,12 @@ public final class BulkWriter implements AutoCloseable {
           }
           return client.updateBytes(key, updateJson, false, inKeyOrder);
         });
+  }
+
+  /** Applies a typed update, sent as its Update JSON. */
+  public CompletableFuture<UpdateResult> update(String key, ProfileUpdate update) {
+    return submit(
+        key, "update", () -> client.updateBytes(key, update.toJsonBytes(), false, inKeyOrder));
   }
 
   public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {

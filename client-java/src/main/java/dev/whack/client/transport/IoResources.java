@@ -25,6 +25,7 @@ public final class IoResources implements AutoCloseable {
   private final Bootstrap template;
   private final TransportSettings settings;
   private final ClientTls tls;
+  private final RequestObserver observer;
 
   public IoResources(TransportSettings settings) {
     this(settings, null);
@@ -34,8 +35,17 @@ public final class IoResources implements AutoCloseable {
    * @param tls how connections speak TLS, or null for plaintext
    */
   public IoResources(TransportSettings settings, ClientTls tls) {
+    this(settings, tls, RequestObserver.NONE);
+  }
+
+  /**
+   * @param tls how connections speak TLS, or null for plaintext
+   * @param observer told of every request sent through a {@link NodeClient} of these resources
+   */
+  public IoResources(TransportSettings settings, ClientTls tls, RequestObserver observer) {
     this.settings = settings;
     this.tls = tls;
+    this.observer = observer;
     this.group =
         new MultiThreadIoEventLoopGroup(
             settings.ioThreads(),
@@ -53,6 +63,11 @@ public final class IoResources implements AutoCloseable {
 
   public TransportSettings settings() {
     return settings;
+  }
+
+  /** What every request sent through these resources is reported to. */
+  RequestObserver observer() {
+    return observer;
   }
 
   /** TLS for every connection, or null for plaintext. */

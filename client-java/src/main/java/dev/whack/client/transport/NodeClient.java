@@ -116,6 +116,16 @@ public final class NodeClient implements AutoCloseable {
    * being replaced.
    */
   public void send(Request<?> request, int affinity) {
+    RequestObserver observer = io.observer();
+    if (observer != RequestObserver.NONE) {
+      long start = System.nanoTime();
+      String command = request.command();
+      request
+          .future()
+          .whenComplete(
+              (value, error) ->
+                  observer.completed(name(), command, System.nanoTime() - start, error));
+    }
     Health h = health;
     if (h == Health.DOWN) {
       request.fail(unavailable());
