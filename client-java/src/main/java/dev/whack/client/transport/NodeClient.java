@@ -120,11 +120,8 @@ public final class NodeClient implements AutoCloseable {
     if (observer != RequestObserver.NONE) {
       long start = System.nanoTime();
       String command = request.command();
-      request
-          .future()
-          .whenComplete(
-              (value, error) ->
-                  observer.completed(name(), command, System.nanoTime() - start, error));
+      request.onComplete(
+          error -> observer.completed(name(), command, System.nanoTime() - start, error));
     }
     Health h = health;
     if (h == Health.DOWN) {
