@@ -107,7 +107,12 @@ public final class ProfileUpdate {
     if (before == null) {
       incr.put(name, delta);
     } else if (before instanceof Long l) {
-      incr.put(name, Math.addExact(l, delta));
+      try {
+        incr.put(name, Math.addExact(l, delta));
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException(
+            "the deltas of incr " + name + " add up beyond 64 bits: " + l + " + " + delta);
+      }
     } else {
       incr.put(name, Json.finite(before.doubleValue() + delta));
     }
