@@ -3,7 +3,9 @@ package dev.whack.client.model;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -288,7 +290,13 @@ public final class ProfileData {
         case "$producers" -> readProducers(p, b);
         case "$dimensions" -> {
           Json.expect(p, JsonToken.START_OBJECT, "\"$dimensions\" to be an object");
-          b.dimensionsJson = Json.writeString(g -> g.copyCurrentStructure(p));
+          // Copied here rather than through Json.write, so that a syntax error inside it is the
+          // reader's (a positioned IllegalArgumentException), not an UncheckedIOException.
+          ByteArrayOutputStream raw = new ByteArrayOutputStream();
+          try (JsonGenerator g = Json.FACTORY.createGenerator(raw)) {
+            g.copyCurrentStructure(p);
+          }
+          b.dimensionsJson = new String(raw.toByteArray(), StandardCharsets.UTF_8);
         }
         default -> b.attributes.put(Json.attributeName(name), Json.readValue(p));
       }
