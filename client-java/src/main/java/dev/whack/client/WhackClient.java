@@ -239,6 +239,7 @@ public final class WhackClient implements AutoCloseable {
     io.schedule(this::keepMapFresh, MAP_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
   }
 
+  /** A builder with every setting at its default. */
   public static Builder builder() {
     return new Builder();
   }
