@@ -14,10 +14,12 @@ public final class BadExpressionException extends ServerErrorException {
     this.reason = reason;
   }
 
+  /** Where in the expression the node found the error, as its reply gives it. */
   public int position() {
     return position;
   }
 
+  /** Why the node refused the expression. */
   public String reason() {
     return reason;
   }

@@ -1,5 +1,7 @@
 package dev.whack.client;
 
+import dev.whack.client.model.ProfileData;
+import dev.whack.client.model.ProfileUpdate;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -36,58 +38,89 @@ public final class BlockingWhackClient {
     return client;
   }
 
+  /** Segment calls, blocking; see {@link WhackClient#segments()}. */
   public BlockingSegments segments() {
     return segments;
   }
 
+  /** Dimension calls, blocking; see {@link WhackClient#dimensions()}. */
   public BlockingDimensions dimensions() {
     return dimensions;
   }
 
+  /** The value under {@code key}, or empty on a miss; see {@link WhackClient#get(String)}. */
   public Optional<Item> get(String key) {
     return await(client.get(key));
   }
 
+  /** The hits among {@code keys}; see {@link WhackClient#getMulti(Collection)}. */
   public Map<String, Item> getMulti(Collection<String> keys) {
     return await(client.getMulti(keys));
   }
 
+  /** Stores an opaque value with flags 0 and no expiry. */
   public void set(String key, byte[] value) {
     await(client.set(key, value));
   }
 
+  /** Stores a value; see {@link WhackClient#set(String, byte[], int, int)}. */
   public void set(String key, byte[] value, int flags, int expirySeconds) {
     await(client.set(key, value, flags, expirySeconds));
   }
 
+  /** Removes a key; true if it was there. */
   public boolean delete(String key) {
     return await(client.delete(key));
   }
 
+  /** A profile as canonical JSON, or empty; see {@link WhackClient#getProfile(String)}. */
   public Optional<String> getProfile(String key) {
     return await(client.getProfile(key));
   }
 
+  /** A protobuf profile, or empty; see {@link WhackClient#getProfileProtobuf(String)}. */
   public Optional<byte[]> getProfileProtobuf(String key) {
     return await(client.getProfileProtobuf(key));
   }
 
+  /** Replaces a profile with Profile JSON; see {@link WhackClient#setProfile(String, String)}. */
   public void setProfile(String key, String json) {
     await(client.setProfile(key, json));
   }
 
+  /**
+   * Replaces a profile with a typed one; see {@link WhackClient#setProfile(String, ProfileData)}.
+   */
+  public void setProfile(String key, ProfileData profile) {
+    await(client.setProfile(key, profile));
+  }
+
+  /** A profile as typed values, or empty; see {@link WhackClient#getProfileData(String)}. */
+  public Optional<ProfileData> getProfileData(String key) {
+    return await(client.getProfileData(key));
+  }
+
+  /** Applies a typed update; see {@link WhackClient#update(String, ProfileUpdate)}. */
+  public UpdateResult update(String key, ProfileUpdate update) {
+    return await(client.update(key, update));
+  }
+
+  /** Replaces a profile with a protobuf {@code whack.v1.Profile}. */
   public void setProfileProtobuf(String key, byte[] profile) {
     await(client.setProfileProtobuf(key, profile));
   }
 
+  /** Applies Update JSON; see {@link WhackClient#update(String, String)}. */
   public UpdateResult update(String key, String updateJson) {
     return await(client.update(key, updateJson));
   }
 
+  /** Applies a protobuf {@code whack.v1.Update}. */
   public UpdateResult updateProtobuf(String key, byte[] update) {
     return await(client.updateProtobuf(key, update));
   }
 
+  /** Removes a profile; true if it was there. */
   public boolean deleteProfile(String key) {
     return await(client.deleteProfile(key));
   }
@@ -97,6 +130,7 @@ public final class BlockingWhackClient {
     return await(client.stats(server));
   }
 
+  /** A member's version; see {@link WhackClient#version(String)}. */
   public String version(String server) {
     return await(client.version(server));
   }
@@ -155,14 +189,17 @@ public final class BlockingWhackClient {
       this.dimensions = dimensions;
     }
 
+    /** Defines a dimension on every node; see {@link Dimensions#define}. */
     public void define(String name, String definition) {
       blocking.await(dimensions.define(name, definition));
     }
 
+    /** Drops a dimension on every node; see {@link Dimensions#drop}. */
     public boolean drop(String name) {
       return blocking.await(dimensions.drop(name));
     }
 
+    /** Every dimension; see {@link Dimensions#list}. */
     public List<DimensionInfo> list() {
       return blocking.await(dimensions.list());
     }
@@ -178,6 +215,7 @@ public final class BlockingWhackClient {
       this.segments = segments;
     }
 
+    /** Defines a segment on every node; its size; see {@link Segments#define}. */
     public long define(String name, String expression) {
       return blocking.await(segments.define(name, expression));
     }
@@ -187,10 +225,12 @@ public final class BlockingWhackClient {
       return blocking.await(segments.dryRun(name, expression, sample));
     }
 
+    /** {@link Segments#dryRun(String, String)}. */
     public SegmentDryRun dryRun(String name, String expression) {
       return blocking.await(segments.dryRun(name, expression));
     }
 
+    /** Drops a segment on every node; see {@link Segments#drop(String)}. */
     public boolean drop(String name) {
       return blocking.await(segments.drop(name));
     }
@@ -200,30 +240,37 @@ public final class BlockingWhackClient {
       return blocking.await(segments.drop(name, force));
     }
 
+    /** Every segment with its size; see {@link Segments#list}. */
     public List<SegmentInfo> list() {
       return blocking.await(segments.list());
     }
 
+    /** The size of a segment or segment query; see {@link Segments#count}. */
     public long count(String query) {
       return blocking.await(segments.count(query));
     }
 
+    /** Profiles matching an ad-hoc filter; see {@link Segments#filterCount}. */
     public long filterCount(String filter) {
       return blocking.await(segments.filterCount(filter));
     }
 
+    /** {@link Segments#countPartial}. */
     public PartialCount countPartial(String query) {
       return blocking.await(segments.countPartial(query));
     }
 
+    /** {@link Segments#filterCountPartial}. */
     public PartialCount filterCountPartial(String filter) {
       return blocking.await(segments.filterCountPartial(filter));
     }
 
+    /** The segments a profile is in; see {@link Segments#of}. */
     public List<String> of(String key) {
       return blocking.await(segments.of(key));
     }
 
+    /** The segments a profile is in and since when; see {@link Segments#ofSince}. */
     public List<SegmentMembership> ofSince(String key) {
       return blocking.await(segments.ofSince(key));
     }
@@ -243,10 +290,12 @@ public final class BlockingWhackClient {
       return segments.members(query, (long) limit).toList();
     }
 
+    /** Every profile matching a filter, paged lazily as the stream is consumed. */
     public Stream<String> filterMembers(String filter) {
       return segments.filterMembers(filter);
     }
 
+    /** Up to {@code limit} profiles matching a filter. */
     public List<String> filterMembers(String filter, int limit) {
       return segments.filterMembers(filter, (long) limit).toList();
     }
@@ -256,6 +305,7 @@ public final class BlockingWhackClient {
       return segments.dump(query);
     }
 
+    /** Watches segments for changes; see {@link Segments#watch}. */
     public Watch watch(Collection<String> names, WatchListener listener) {
       return blocking.await(segments.watch(names, listener));
     }

@@ -1,5 +1,7 @@
 package dev.whack.client;
 
+import dev.whack.client.model.ProfileData;
+import dev.whack.client.model.ProfileUpdate;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,10 +81,12 @@ public final class BulkWriter implements AutoCloseable {
     this.onFailure = onFailure;
   }
 
+  /** Stores an opaque value ({@code set}). */
   public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
     return submit(key, "set", () -> client.store(key, value, flags, expirySeconds, inKeyOrder));
   }
 
+  /** Replaces a profile with Profile JSON. */
   public CompletableFuture<Void> setProfile(String key, String json) {
     return submit(
         key,
@@ -112,6 +116,17 @@ public final class BulkWriter implements AutoCloseable {
         });
   }
 
+  /** Replaces a profile with a typed one, sent as its Profile JSON. */
+  public CompletableFuture<Void> setProfile(String key, ProfileData profile) {
+    return submit(
+        key,
+        "set",
+        () ->
+            client.store(
+                key, profile.toJsonBytes(), WhackClient.PROFILE_JSON_FLAGS, 0, inKeyOrder));
+  }
+
+  /** Replaces a profile with a protobuf {@code whack.v1.Profile}. */
   public CompletableFuture<Void> setProfileProtobuf(String key, byte[] profile) {
     return submit(
         key,
@@ -119,6 +134,7 @@ public final class BulkWriter implements AutoCloseable {
         () -> client.store(key, profile, WhackClient.PROFILE_PROTOBUF_FLAGS, 0, inKeyOrder));
   }
 
+  /** Applies Update JSON. */
   public CompletableFuture<UpdateResult> update(String key, String updateJson) {
     return submit(
         key,
@@ -147,10 +163,18 @@ public final class BulkWriter implements AutoCloseable {
         });
   }
 
+  /** Applies a typed update, sent as its Update JSON. */
+  public CompletableFuture<UpdateResult> update(String key, ProfileUpdate update) {
+    return submit(
+        key, "update", () -> client.updateBytes(key, update.toJsonBytes(), false, inKeyOrder));
+  }
+
+  /** Applies a protobuf {@code whack.v1.Update}. */
   public CompletableFuture<UpdateResult> updateProtobuf(String key, byte[] update) {
     return submit(key, "update", () -> client.updateBytes(key, update, true, inKeyOrder));
   }
 
+  /** Removes a key. */
   public CompletableFuture<Boolean> delete(String key) {
     return submit(key, "delete", () -> client.delete(key, inKeyOrder));
   }

@@ -7,6 +7,7 @@ package dev.whack.client;
  */
 @FunctionalInterface
 public interface WatchListener {
+  /** A profile entered or left a watched segment. */
   void onChange(SegmentChange change);
 
   /**

@@ -1,5 +1,8 @@
 package dev.whack.client;
 
+import dev.whack.client.metrics.MicrometerMetrics;
+import dev.whack.client.model.ProfileData;
+import dev.whack.client.model.ProfileUpdate;
 import dev.whack.client.protocol.BinaryRelayRequest;
 import dev.whack.client.protocol.ClusterMapRequest;
 import dev.whack.client.protocol.CountRequest;
@@ -19,6 +22,7 @@ import dev.whack.client.ring.ClusterMap;
 import dev.whack.client.transport.IoResources;
 import dev.whack.client.transport.NodeAddress;
 import dev.whack.client.transport.NodeClient;
+import dev.whack.client.transport.RequestObserver;
 import dev.whack.client.transport.TransportSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -46,24 +50,30 @@ import java.util.stream.StreamSupport;
 
 /**
  * The Java client of a Whack cluster: routes each key to its owner with the cluster's {@link
- * HashRing}, pipelines requests over a few connections per node, and answers segment questions by
- * asking every node and merging.
+ * dev.whack.client.ring.HashRing}, pipelines requests over a few connections per node, and answers
+ * segment questions by asking every node and merging.
  *
  * <pre>{@code
  * try (WhackClient client =
  *     WhackClient.builder().servers("10.0.0.1:11211,10.0.0.2:11211").build()) {
- *   client.setProfile("user:42", "{\"country\":\"DK\",\"age\":31}").join();
- *   client.update("user:42", "{\"incr\":{\"visits\":1}}").join();
+ *   client.setProfile("user:42", ProfileData.builder().set("country", "DK").set("age", 31).build())
+ *       .join();
+ *   client.update("user:42", ProfileUpdate.of().incr("visits", 1)).join();
  *   long size = client.segments().count("dk_buyers and not churned").join();
  * }
  * }</pre>
  *
  * <p>Every call returns a {@link CompletableFuture} that always completes: with the answer, or with
- * a {@link WhackException} (not wrapped in a {@code CompletionException}), at the latest after the
- * request timeout. Futures complete on the client's I/O threads: chain non-blocking work only, or
- * hop to your own executor; {@link #blocking()} is a synchronous facade. Arguments are checked
- * before anything is sent; a bad one (a key over 250 bytes, a space in a key) fails the future with
- * {@link IllegalArgumentException}.
+ * a {@link WhackException}, at the latest after the request timeout. The future is failed with the
+ * exception itself, so {@code whenComplete}, {@code handle} and {@code exceptionally} on it see a
+ * {@link WhackException}; {@code join()} throws it wrapped in a {@code CompletionException}, {@code
+ * get()} in an {@code ExecutionException}, and stages derived with {@code thenApply} and the like
+ * fail with a {@code CompletionException} around it, as the JDK defines them ({@link
+ * WhackException#unwrap} takes the wrapper off). {@link #blocking()} is a synchronous facade that
+ * throws the exception itself. Futures complete on the client's I/O threads: chain non-blocking
+ * work only, or hop to your own executor with the {@code ...Async(fn, executor)} methods. Arguments
+ * are checked before anything is sent; a bad one (a key over 250 bytes, a space in a key) fails the
+ * future with {@link IllegalArgumentException}. docs/client.md has an example of every call.
  *
  * <p>A node that does not answer is marked down after at most the connect or request timeout; its
  * keys then fail at once with {@link NodeUnavailableException} while the others keep working, and
@@ -119,7 +129,12 @@ public final class WhackClient implements AutoCloseable {
   private final Map<String, NodeClient> binaryNodes = new ConcurrentHashMap<>();
 
   private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
-    this.io = new IoResources(settings, b.tls, b.credentials);
+    this.io =
+        new IoResources(
+            settings,
+            b.tls,
+            b.credentials,
+            b.meterRegistry == null ? RequestObserver.NONE : MicrometerMetrics.of(b.meterRegistry));
     Map<String, NodeAddress> byName = new LinkedHashMap<>();
     for (NodeAddress a : addresses) {
       byName.put(a.name(), a);
@@ -225,6 +240,7 @@ public final class WhackClient implements AutoCloseable {
     io.schedule(this::keepMapFresh, MAP_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
   }
 
+  /** A builder with every setting at its default. */
   public static Builder builder() {
     return new Builder();
   }
@@ -338,8 +354,8 @@ public final class WhackClient implements AutoCloseable {
 
   /**
    * Stores a value ({@code set}). Expiry follows memcached: 0 never, up to 30 days relative
-   * seconds, beyond an absolute Unix time. A value whose first byte after whitespace is {@code {}
-   * is taken by the node as profile JSON.
+   * seconds, beyond an absolute Unix time. A value starting with <code>&#123;</code> that is valid
+   * Profile JSON is taken by the node as a profile (docs/profiles.md, "Which writes are profiles").
    */
   public CompletableFuture<Void> set(String key, byte[] value, int flags, int expirySeconds) {
     return store(key, value, flags, expirySeconds, false);
@@ -420,6 +436,36 @@ public final class WhackClient implements AutoCloseable {
         });
   }
 
+  /**
+   * Replaces a profile with a typed one, sent as its Profile JSON ({@link ProfileData#toJson()})
+   * with {@link #PROFILE_JSON_FLAGS}: what {@link #setProfile(String, String)} would store for the
+   * same JSON written by hand.
+   */
+  public CompletableFuture<Void> setProfile(String key, ProfileData profile) {
+    return Futures.attempt(() -> set(key, profile.toJsonBytes(), PROFILE_JSON_FLAGS, 0));
+  }
+
+  /**
+   * A profile read as typed values ({@link ProfileData#parse(String)} of {@link
+   * #getProfile(String)}), or empty if the key is absent. Fails with {@link WhackException} if the
+   * key holds a value that is not Profile JSON (a protobuf profile, an opaque value).
+   */
+  public CompletableFuture<Optional<ProfileData>> getProfileData(String key) {
+    return Futures.map(
+        getProfile(key),
+        json -> {
+          if (json.isEmpty()) {
+            return Optional.empty();
+          }
+          try {
+            return Optional.of(ProfileData.parse(json.get()));
+          } catch (IllegalArgumentException e) {
+            throw new WhackException(
+                ownerOf(key), key + " does not hold Profile JSON: " + e.getMessage(), e);
+          }
+        });
+  }
+
   /** Replaces a profile with a protobuf {@code whack.v1.Profile}, sent with flags 0x77680001. */
   public CompletableFuture<Void> setProfileProtobuf(String key, byte[] profile) {
     return set(key, profile, PROFILE_PROTOBUF_FLAGS, 0);
@@ -447,6 +493,14 @@ public final class WhackClient implements AutoCloseable {
    */
   public CompletableFuture<UpdateResult> update(String key, byte[] updateJson) {
     return Futures.attempt(() -> updateBytes(key, updateJson, false, false));
+  }
+
+  /**
+   * Applies a typed update, sent as its Update JSON ({@link ProfileUpdate#toJson()}): {@code
+   * client.update("user:42", ProfileUpdate.of().incr("visits", 1).event("purchase", 49.5))}.
+   */
+  public CompletableFuture<UpdateResult> update(String key, ProfileUpdate update) {
+    return Futures.attempt(() -> updateBytes(key, update.toJsonBytes(), false, false));
   }
 
   /** Applies a protobuf {@code whack.v1.Update}. */
@@ -939,6 +993,7 @@ public final class WhackClient implements AutoCloseable {
     private Function<String, String> environment = System::getenv;
     private dev.whack.client.tls.ClientTls tls;
     private dev.whack.client.transport.Credentials credentials;
+    private io.micrometer.core.instrument.MeterRegistry meterRegistry;
 
     private Builder() {}
 
@@ -1037,6 +1092,17 @@ public final class WhackClient implements AutoCloseable {
      */
     public Builder credentials(String user, String password) {
       this.credentials = new dev.whack.client.transport.Credentials(user, password);
+      return this;
+    }
+
+    /**
+     * Records every request in {@code registry} (default: no metrics, and Micrometer need not be on
+     * the classpath): a timer {@value MicrometerMetrics#REQUESTS} and a counter {@value
+     * MicrometerMetrics#ERRORS} per node and command, described in {@link MicrometerMetrics} and
+     * docs/client.md.
+     */
+    public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+      this.meterRegistry = java.util.Objects.requireNonNull(registry, "registry");
       return this;
     }
 

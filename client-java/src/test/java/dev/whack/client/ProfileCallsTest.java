@@ -78,7 +78,8 @@ class ProfileCallsTest {
         Await.failure(client.setProfile("k", "[1,2]"), IllegalArgumentException.class);
     assertEquals("profile JSON is an object and starts with '{'; got: [1,2]", e.getMessage());
     Await.failure(client.update("k", "42"), IllegalArgumentException.class);
-    assertThrows(IllegalArgumentException.class, () -> client.blocking().setProfile("k", null));
+    assertThrows(
+        IllegalArgumentException.class, () -> client.blocking().setProfile("k", (String) null));
     assertEquals(List.of(), server.received());
     Await.value(client.setProfile("k", " \n {}"));
   }

@@ -3,7 +3,10 @@ package dev.whack.client.protocol;
 import dev.whack.client.BadExpressionException;
 import dev.whack.client.ServerErrorException;
 import io.netty.buffer.ByteBuf;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,7 +28,25 @@ public abstract class Request<T> {
   private static final Pattern BAD_EXPRESSION =
       Pattern.compile("bad expression at position (\\d+): (.*)", Pattern.DOTALL);
 
+  private static final VarHandle SETTLED;
+
+  static {
+    try {
+      SETTLED = MethodHandles.lookup().findVarHandle(Request.class, "settled", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final CompletableFuture<T> future = new CompletableFuture<>();
+
+  /** 1 once an outcome is decided: the first completion wins, as the future's own rule. */
+  @SuppressWarnings("unused") // through SETTLED
+  private volatile int settled;
+
+  /** Told of the outcome just before the future completes, or null. */
+  private volatile Consumer<Throwable> onComplete;
+
   private String node;
   private long deadlineNanos;
   private boolean started;
@@ -76,12 +97,42 @@ public abstract class Request<T> {
     return done;
   }
 
+  /**
+   * Tells {@code listener} of the outcome (null for success) once, just before the future
+   * completes, so that what it records is in place before any caller sees the answer (a callback on
+   * the future would run after the caller's, which CompletableFuture runs first). Set before the
+   * request is sent; it must not block.
+   */
+  public final void onComplete(Consumer<Throwable> listener) {
+    this.onComplete = listener;
+  }
+
+  /** Completes the future, unless an outcome was decided already. */
+  private void settle(T value, Throwable error) {
+    if (!SETTLED.compareAndSet(this, 0, 1)) {
+      return;
+    }
+    Consumer<Throwable> listener = onComplete;
+    if (listener != null) {
+      try {
+        listener.accept(error);
+      } catch (RuntimeException e) {
+        // an observer's failure is not the request's
+      }
+    }
+    if (error != null) {
+      future.completeExceptionally(error);
+    } else {
+      future.complete(value);
+    }
+  }
+
   /** Completes the future with the outcome a held decode reached. */
   public final void release() {
     if (heldError != null) {
-      future.completeExceptionally(heldError);
+      settle(null, heldError);
     } else if (hasHeldValue) {
-      future.complete(heldValue);
+      settle(heldValue, null);
     }
     heldError = null;
     heldValue = null;
@@ -112,7 +163,7 @@ public abstract class Request<T> {
   }
 
   public final void fail(Throwable cause) {
-    future.completeExceptionally(cause);
+    settle(null, cause);
   }
 
   protected final boolean succeed(T value) {
@@ -120,7 +171,7 @@ public abstract class Request<T> {
       heldValue = value;
       hasHeldValue = true;
     } else {
-      future.complete(value);
+      settle(value, null);
     }
     return true;
   }
@@ -137,7 +188,7 @@ public abstract class Request<T> {
     if (holding) {
       heldError = error;
     } else {
-      future.completeExceptionally(error);
+      settle(null, error);
     }
     return true;
   }

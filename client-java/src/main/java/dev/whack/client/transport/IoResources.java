@@ -26,6 +26,7 @@ public final class IoResources implements AutoCloseable {
   private final TransportSettings settings;
   private final ClientTls tls;
   private final Credentials credentials;
+  private final RequestObserver observer;
 
   public IoResources(TransportSettings settings) {
     this(settings, null);
@@ -35,17 +36,23 @@ public final class IoResources implements AutoCloseable {
    * @param tls how connections speak TLS, or null for plaintext
    */
   public IoResources(TransportSettings settings, ClientTls tls) {
-    this(settings, tls, null);
+    this(settings, tls, null, RequestObserver.NONE);
   }
 
   /**
    * @param tls how connections speak TLS, or null for plaintext
    * @param credentials what every connection authenticates with, or null for none
+   * @param observer told of every request sent through a {@link NodeClient} of these resources
    */
-  public IoResources(TransportSettings settings, ClientTls tls, Credentials credentials) {
+  public IoResources(
+      TransportSettings settings,
+      ClientTls tls,
+      Credentials credentials,
+      RequestObserver observer) {
     this.settings = settings;
     this.tls = tls;
     this.credentials = credentials;
+    this.observer = observer;
     this.group =
         new MultiThreadIoEventLoopGroup(
             settings.ioThreads(),
@@ -63,6 +70,11 @@ public final class IoResources implements AutoCloseable {
 
   public TransportSettings settings() {
     return settings;
+  }
+
+  /** What every request sent through these resources is reported to. */
+  RequestObserver observer() {
+    return observer;
   }
 
   /** TLS for every connection, or null for plaintext. */

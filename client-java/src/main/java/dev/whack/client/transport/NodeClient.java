@@ -139,6 +139,13 @@ public final class NodeClient implements AutoCloseable {
    * being replaced.
    */
   public void send(Request<?> request, int affinity) {
+    RequestObserver observer = io.observer();
+    if (observer != RequestObserver.NONE) {
+      long start = System.nanoTime();
+      String command = request.command();
+      request.onComplete(
+          error -> observer.completed(name(), command, System.nanoTime() - start, error));
+    }
     Health h = health;
     if (h == Health.DOWN) {
       request.fail(unavailable());
