@@ -77,8 +77,8 @@ final class ConfigFile {
     }
   }
 
-  /** One key the file sets: the option it sets and the value in the option's type. */
-  record Setting(OptionSpec option, Object value) {}
+  /** One key the file sets: the option, the value in the option's type, and where it is. */
+  record Setting(OptionSpec option, Object value, String where) {}
 
   private ConfigFile() {}
 
@@ -188,7 +188,7 @@ final class ConfigFile {
       }
       Object value = value(option, tuple.getValueNode(), base, shown);
       if (value != null) {
-        settings.add(new Setting(option, value));
+        settings.add(new Setting(option, value, shown + " line " + line + ", \"" + key + "\""));
       }
     }
     return settings;
@@ -196,14 +196,18 @@ final class ConfigFile {
 
   /**
    * Sets every option the file gives unless {@code given} says the command line gave it: a flag
-   * wins over the file.
+   * wins over the file. Returns where each option set is in the file ({@code whack.yaml line 3,
+   * "memory"}), by its flag, for the messages of values the node refuses later.
    */
-  static void apply(List<Setting> settings, Predicate<OptionSpec> given) {
+  static Map<String, String> apply(List<Setting> settings, Predicate<OptionSpec> given) {
+    Map<String, String> where = new HashMap<>();
     for (Setting s : settings) {
       if (!given.test(s.option())) {
         s.option().setValue(s.value());
+        where.put(s.option().longestName(), s.where());
       }
     }
+    return where;
   }
 
   /**

@@ -353,16 +353,39 @@ final class NodeCommand implements Callable<Integer> {
         kafkaChangesSegments,
         kafkaChangesFormat.equals("json"),
         kafkaProfiles,
-        Math.max(1, dev.whack.node.config.NodeConfig.parseDurationMillis(kafkaProfilesDelay)));
+        Math.max(
+            1,
+            parsed("--kafka-profiles-delay", kafkaProfilesDelay, NodeConfig::parseDurationMillis)));
+  }
+
+  /** Where the settings the configuration file gave are in it ("whack.yaml line 3"), by flag. */
+  private java.util.Map<String, String> fromFile = java.util.Map.of();
+
+  /**
+   * A flag's text parsed by {@code parse}. A value the parser refuses says where it is when it came
+   * from the configuration file ({@code whack.yaml line 3, "memory": not a size ...}); a flag's
+   * error reads as it always did.
+   */
+  private <T> T parsed(String flag, String text, java.util.function.Function<String, T> parse) {
+    try {
+      return parse.apply(text);
+    } catch (IllegalArgumentException e) {
+      String where = fromFile.get(flag);
+      if (where == null) {
+        throw e;
+      }
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
   }
 
   @Override
   public Integer call() throws Exception {
     if (configFile != null) {
       try {
-        ConfigFile.apply(
-            ConfigFile.read(configFile, configFile.toString(), spec),
-            spec.commandLine().getParseResult()::hasMatchedOption);
+        fromFile =
+            ConfigFile.apply(
+                ConfigFile.read(configFile, configFile.toString(), spec),
+                spec.commandLine().getParseResult()::hasMatchedOption);
       } catch (ConfigFile.Invalid e) {
         Whack.terminal(spec).err().println("whack node: " + e.getMessage());
         return Whack.EXIT_USAGE;
@@ -371,28 +394,37 @@ final class NodeCommand implements Callable<Integer> {
     NodeConfig config;
     NodeLog.Format format;
     try {
-      format = NodeLog.Format.parse(logFormat);
-      long[] every = NodeConfig.parseSnapshotEvery(snapshotEvery);
+      format = parsed("--log-format", logFormat, NodeLog.Format::parse);
+      long[] every = parsed("--snapshot-every", snapshotEvery, NodeConfig::parseSnapshotEvery);
       config =
           new NodeConfig()
               .port(port)
               .bind(bind)
-              .memoryBytes(NodeConfig.parseSize(memory))
-              .maxItemSize(Math.toIntExact(NodeConfig.parseSize(maxItemSize)))
+              .memoryBytes(parsed("--memory", memory, NodeConfig::parseSize))
+              .maxItemSize(
+                  Math.toIntExact(parsed("--max-item-size", maxItemSize, NodeConfig::parseSize)))
               .metricsPort(metricsPort)
               .grpcPort(grpcPort)
               .httpPort(httpPort)
               .ioThreads(threads)
               .maxConnections(maxConnections)
               .idleTimeoutMillis(Math.multiplyExact(idleTimeoutSeconds, 1000L))
-              .watchBufferBytes(Math.toIntExact(NodeConfig.parseSize(watchBuffer)))
-              .watchLappedTimeoutMillis(NodeConfig.parseDurationMillis(watchLappedTimeout))
+              .watchBufferBytes(
+                  Math.toIntExact(parsed("--watch-buffer", watchBuffer, NodeConfig::parseSize)))
+              .watchLappedTimeoutMillis(
+                  parsed(
+                      "--watch-lapped-timeout",
+                      watchLappedTimeout,
+                      NodeConfig::parseDurationMillis))
               .peers(peers)
               .cluster(cluster)
               .replicas(replicas)
-              .sessionTimeoutMillis(NodeConfig.parseDurationMillis(sessionTimeout))
+              .sessionTimeoutMillis(
+                  parsed(
+                      "--kafka-session-timeout", sessionTimeout, NodeConfig::parseDurationMillis))
               .advertise(advertise)
-              .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
+              .producerMarkAgeSeconds(
+                  parsed("--producer-mark-age", producerMarkAge, NodeConfig::parseSeconds))
               .dataDir(dataDir)
               .fsync(fsync)
               .snapshotEvery(every[0], every[1])

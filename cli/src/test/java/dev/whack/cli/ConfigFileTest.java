@@ -195,6 +195,34 @@ class ConfigFileTest {
     assertEquals("whack node: " + config + " " + expected + "\n", run.err());
   }
 
+  /**
+   * A value of the right form that the node refuses says where it is, as the file's mistakes do.
+   */
+  @Test
+  void shouldNameTheLineOfAValueTheNodeRefuses() throws IOException {
+    Path config = file("whack.yaml", "port: 11311\nmemory: 1x\n");
+    Cli.Run run = cli.run("node", "--config", config.toString());
+    assertEquals(2, run.exitCode(), run.toString());
+    assertEquals(
+        "whack node: "
+            + config
+            + " line 2, \"memory\": not a size (try 64m, 1g or a byte count): 1x\n",
+        run.err());
+
+    Path format = file("format.yaml", "log-format: xml\n");
+    assertEquals(
+        "whack node: "
+            + format
+            + " line 1, \"log-format\": --log-format must be text or json: xml\n",
+        cli.run("node", "--config", format.toString()).err());
+
+    // The same mistake in a flag reads as it always did; the flag wins over the file's good value.
+    Path good = file("good.yaml", "memory: 64m\n");
+    assertEquals(
+        "whack node: not a size (try 64m, 1g or a byte count): 1x\n",
+        cli.run("node", "--config", good.toString(), "--memory", "1x").err());
+  }
+
   @Test
   void shouldSayWhereTheYamlIsBroken() throws IOException {
     Path config = file("broken.yaml", "port: 11311\nmemory: [1g\nbind: x\n");
