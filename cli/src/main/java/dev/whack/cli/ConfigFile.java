@@ -18,7 +18,9 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
 import org.snakeyaml.engine.v2.common.ScalarStyle;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -137,26 +139,42 @@ final class ConfigFile {
    * options.
    */
   static List<Setting> read(Path file, String shown, CommandSpec spec) throws Invalid {
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return read(reader, file.toAbsolutePath().getParent(), shown, spec);
+    } catch (NoSuchFileException e) {
+      throw new Invalid("cannot read " + shown + ": no such file");
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new Invalid("cannot read " + shown + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * Reads a configuration from {@code reader}, relative paths resolved against {@code base}: the
+   * settings, or {@link Invalid} with what is wrong and where; nothing else (ConfigFileFuzzTest).
+   */
+  static List<Setting> read(Reader reader, Path base, String shown, CommandSpec spec)
+      throws Invalid {
     Map<String, OptionSpec> byKey = new LinkedHashMap<>();
     for (OptionSpec option : keyed(spec)) {
       byKey.put(key(option), option);
     }
     Node root;
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      Optional<Node> composed =
-          new Compose(LoadSettings.builder().setLabel(shown).build()).composeReader(reader);
+    try {
+      String text = text(reader, shown);
+      LoadSettings settings = LoadSettings.builder().setLabel(shown).build();
+      checkDepth(new Parse(settings).parseString(text), shown);
+      Optional<Node> composed = new Compose(settings).composeString(text);
       if (composed.isEmpty()) {
         return List.of(); // an empty file, or only comments: every setting from the flags
       }
       root = composed.get();
-    } catch (NoSuchFileException e) {
-      throw new Invalid("cannot read " + shown + ": no such file");
-    } catch (IOException | java.io.UncheckedIOException e) {
-      throw new Invalid("cannot read " + shown + ": " + e.getMessage());
     } catch (MarkedYamlEngineException e) {
       String where = e.getProblemMark().map(m -> " line " + line(m)).orElse("");
       throw new Invalid(shown + where + ": not YAML: " + e.getProblem());
     } catch (YamlEngineException e) {
+      throw new Invalid(shown + ": not YAML: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      // snakeyaml-engine 3.2 lets a bad escape's NumberFormatException out ("\Ud9999999").
       throw new Invalid(shown + ": not YAML: " + e.getMessage());
     }
     if (!(root instanceof MappingNode mapping)) {
@@ -167,7 +185,6 @@ final class ConfigFile {
               + ": expected keys and values (port: 11211), one per line, found "
               + describe(root));
     }
-    Path base = file.toAbsolutePath().getParent();
     Map<String, Integer> seen = new HashMap<>();
     List<Setting> settings = new ArrayList<>();
     for (NodeTuple tuple : mapping.getValue()) {
@@ -246,7 +263,7 @@ final class ConfigFile {
       }
       List<Object> values = new ArrayList<>();
       for (String item : items) {
-        values.add(kind == Kind.PATH_LIST ? base.resolve(item) : item);
+        values.add(kind == Kind.PATH_LIST ? path(base, item, shown, key, kind, node) : item);
       }
       return values;
     }
@@ -278,11 +295,66 @@ final class ConfigFile {
         };
       }
       case PATH -> {
-        return base.resolve(text);
+        return path(base, text, shown, key, kind, node);
       }
       default -> {
         return text;
       }
+    }
+  }
+
+  /** The longest file read: a configuration is a page of keys, not megabytes. */
+  private static final int MAX_CHARS = 1 << 20;
+
+  /**
+   * The deepest nesting read. The file is flat (a list is the deepest value); the composer recurses
+   * per level, so a file of thousands of brackets would overflow the stack rather than be refused.
+   */
+  private static final int MAX_DEPTH = 16;
+
+  private static String text(Reader reader, String shown) throws Invalid {
+    StringBuilder text = new StringBuilder();
+    char[] buffer = new char[8192];
+    try {
+      for (int n = reader.read(buffer); n >= 0; n = reader.read(buffer)) {
+        text.append(buffer, 0, n);
+        if (text.length() > MAX_CHARS) {
+          throw new Invalid(shown + " is over " + MAX_CHARS + " characters: not a configuration");
+        }
+      }
+    } catch (IOException e) {
+      throw new Invalid("cannot read " + shown + ": " + e.getMessage());
+    }
+    return text.toString();
+  }
+
+  private static void checkDepth(Iterable<Event> events, String shown) throws Invalid {
+    int depth = 0;
+    for (Event event : events) {
+      switch (event.getEventId()) {
+        case MappingStart, SequenceStart -> {
+          if (++depth > MAX_DEPTH) {
+            throw new Invalid(
+                shown
+                    + event.getStartMark().map(m -> " line " + line(m)).orElse("")
+                    + ": nested more than "
+                    + MAX_DEPTH
+                    + " deep; the keys take single values and lists");
+          }
+        }
+        case MappingEnd, SequenceEnd -> depth--;
+        default -> {}
+      }
+    }
+  }
+
+  /** {@code text} as a path relative to {@code base}, or Invalid for one the system cannot have. */
+  private static Path path(Path base, String text, String shown, String key, Kind kind, Node node)
+      throws Invalid {
+    try {
+      return base.resolve(text);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw wrong(shown, key, kind, node);
     }
   }
 
@@ -409,6 +481,17 @@ final class ConfigFile {
   private static final Pattern SPECIAL =
       Pattern.compile("(?i)true|false|null|yes|no|on|off|~|y|n|[-+]?[.]?(inf|nan)");
 
+  /**
+   * Whether a double-quoted scalar may hold {@code c} as it is: YAML's printable characters
+   * (c-printable) less the line breaks, which a quoted scalar folds into spaces, and the BOM.
+   */
+  private static boolean printable(int c) {
+    return (c >= 0x20 && c <= 0x7E)
+        || (c >= 0xA0 && c <= 0xD7FF && c != 0x2028 && c != 0x2029)
+        || (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF)
+        || (c >= 0x10000 && c <= 0x10FFFF);
+  }
+
   static String scalar(Object value) {
     String text = value.toString();
     if (!(value instanceof String) && !(value instanceof Path)) {
@@ -421,22 +504,23 @@ final class ConfigFile {
       return text;
     }
     StringBuilder quoted = new StringBuilder("\"");
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> quoted.append("\\\"");
-        case '\\' -> quoted.append("\\\\");
-        case '\n' -> quoted.append("\\n");
-        case '\t' -> quoted.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x7f) {
-            quoted.append(String.format(Locale.ROOT, "\\x%02x", (int) c));
-          } else {
-            quoted.append(c);
-          }
-        }
-      }
-    }
+    text.codePoints()
+        .forEach(
+            c -> {
+              switch (c) {
+                case '"' -> quoted.append("\\\"");
+                case '\\' -> quoted.append("\\\\");
+                case '\n' -> quoted.append("\\n");
+                case '\t' -> quoted.append("\\t");
+                default -> {
+                  if (printable(c)) {
+                    quoted.appendCodePoint(c);
+                  } else {
+                    quoted.append(String.format(Locale.ROOT, "\\u%04x", c)); // all below 0x10000
+                  }
+                }
+              }
+            });
     return quoted.append('"').toString();
   }
 }
