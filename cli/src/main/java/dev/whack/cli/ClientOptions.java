@@ -60,6 +60,60 @@ final class ClientOptions {
       description = "the private key of --tls-cert, unencrypted PKCS#8 PEM")
   java.nio.file.Path tlsKey;
 
+  @Option(
+      names = "--user",
+      paramLabel = "NAME",
+      description =
+          "authenticate as this user of the nodes' auth file, with the password from"
+              + " --password-file or $"
+              + PASSWORD_ENV)
+  String user;
+
+  @Option(
+      names = "--password-file",
+      paramLabel = "FILE",
+      description = "the password of --user: this file's first line")
+  java.nio.file.Path passwordFile;
+
+  /** Where the password of {@code --user} is read when no {@code --password-file} is given. */
+  static final String PASSWORD_ENV = "WHACK_PASSWORD";
+
+  /**
+   * The user and password the options give, or null for none: the password from {@code
+   * --password-file} (its first line), else {@code WHACK_PASSWORD}; never from the command line,
+   * where it would land in the shell's history and in {@code ps}. A missing or unreadable password
+   * is a usage error.
+   */
+  String[] credentials(Terminal terminal) {
+    if (user == null) {
+      if (passwordFile != null) {
+        throw CliException.usage("--password-file goes with --user");
+      }
+      return null;
+    }
+    String password;
+    if (passwordFile != null) {
+      try (java.io.BufferedReader in =
+          java.nio.file.Files.newBufferedReader(
+              passwordFile, java.nio.charset.StandardCharsets.UTF_8)) {
+        password = in.readLine();
+      } catch (java.io.IOException e) {
+        throw CliException.usage(
+            "--password-file " + passwordFile + ": cannot be read (" + e.getMessage() + ")");
+      }
+      if (password == null) {
+        throw CliException.usage("--password-file " + passwordFile + " is empty");
+      }
+    } else {
+      password = terminal.environment().apply(PASSWORD_ENV);
+      if (password == null) {
+        throw CliException.usage(
+            "--user " + user + " needs its password: --password-file FILE or $" + PASSWORD_ENV);
+      }
+    }
+    return new String[] {user, password};
+  }
+
   /** The TLS the options ask for, or null for plaintext; a bad file is a usage error. */
   ClientTls tls() {
     if (!tls && tlsCa == null && tlsCert == null && tlsKey == null) {
@@ -104,6 +158,14 @@ final class ClientOptions {
             .connectTimeout(connectTimeout)
             .tls(tls())
             .ioThreads(1);
+    String[] credentials = credentials(terminal);
+    try {
+      if (credentials != null) {
+        builder.credentials(credentials[0], credentials[1]);
+      }
+    } catch (IllegalArgumentException e) {
+      throw CliException.usage("--user: " + e.getMessage());
+    }
     tune.accept(builder);
     try {
       return builder.build();

@@ -13,8 +13,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Parameters;
       "Without --skip-bad the load stops there (exit 1): nothing of the bad record is applied,",
       "and nothing after it is sent (only records already in flight, at most --in-flight, when",
       "it is the node that rejects it; the message says how many; --validate avoids that).",
-      "With --skip-bad it is skipped and counted.",
+      "With --skip-bad it is skipped and counted. Reports come on stderr in input order when",
+      "the load ends (the first 100; the rest are counted).",
       "",
       "With --grpc HOST:PORT the records go to that node's gRPC port (docs/grpc.md)",
       "instead, on one Ingest stream in order: profiles and updates only (an item or",
@@ -44,7 +46,9 @@ import picocli.CommandLine.Parameters;
       "leave the stream unanswered.",
       "",
       "A progress bar with rate and ETA is drawn on stderr when it is a terminal; the summary",
-      "(records, bytes, seconds, rate) is printed when done."
+      "(records, bytes, seconds, rate) is printed when done. A member that evicted items",
+      "while the load ran (its --memory cap is full, so some of what was just loaded may",
+      "be gone) is named in a warning on stderr, and the summary counts the evictions."
     },
     footer = {
       "",
@@ -185,9 +189,18 @@ final class LoadCommand extends ClientCommand {
     List<Input> inputs = new ArrayList<>();
     try {
       if (overGrpc && !dryRun) {
-        // Unreachable: exit 3 before reading anything.
+        // Unreachable or refused credentials: exit 3 before reading anything.
+        GrpcBulkWriter.Builder grpcWriter = GrpcBulkWriter.builder(grpc);
+        String[] credentials = cluster.credentials(terminal());
+        if (credentials != null) {
+          try {
+            grpcWriter.credentials(credentials[0], credentials[1]);
+          } catch (IllegalArgumentException e) {
+            throw CliException.usage("--user: " + e.getMessage());
+          }
+        }
         writer =
-            GrpcBulkWriter.builder(grpc)
+            grpcWriter
                 .maxInFlight(inFlight)
                 // Records come faster than answers: a few large requests cost less per record.
                 .batching(GRPC_BATCH, GRPC_REQUESTS_IN_FLIGHT)
@@ -195,24 +208,20 @@ final class LoadCommand extends ClientCommand {
                 .answerTimeout(cluster.timeout)
                 .open();
       }
+      Map<String, Long> evictedBefore = new LinkedHashMap<>();
       if (client != null) {
         for (String server : client.servers()) {
           client.blocking().version(server); // unreachable: exit 3 before reading anything
+        }
+        if (!dryRun) {
+          evictedBefore = evictions(client);
         }
       }
       for (String f : files) {
         inputs.add(Input.open(f, terminal().in(), forced));
       }
-      AtomicInteger reported = new AtomicInteger();
-      Loader.Reporter reporter =
-          (input, where, reason) -> {
-            int n = reported.incrementAndGet();
-            if (n <= MAX_REPORTED) {
-              note(input + ": " + where + ": " + reason);
-            } else if (n == MAX_REPORTED + 1) {
-              note("more bad records: counted, not shown");
-            }
-          };
+      BadRecords bad = new BadRecords();
+      Loader.Reporter reporter = bad::add;
       Loader.Settings settings =
           new Loader.Settings(inFlight, skipBad, store, validate, dryRun, overGrpc);
       Loader loader =
@@ -233,7 +242,12 @@ final class LoadCommand extends ClientCommand {
           bar.close();
         }
       }
-      printSummary(summary);
+      bad.print();
+      long evicted = -1;
+      if (!evictedBefore.isEmpty()) {
+        evicted = warnOfEvictions(client, evictedBefore);
+      }
+      printSummary(summary, evicted);
       return finish(summary);
     } finally {
       for (Input in : inputs) {
@@ -269,7 +283,76 @@ final class LoadCommand extends ClientCommand {
     }
   }
 
-  private void printSummary(Loader.Summary s) {
+  /**
+   * The bad records' reports, printed in input order once the load ends (node refusals arrive as
+   * nodes answer, out of that order): the first {@link #MAX_REPORTED} in input order, then how many
+   * more were counted. Bounded: it keeps at most that many.
+   */
+  private final class BadRecords {
+    private final java.util.TreeMap<Long, String> first = new java.util.TreeMap<>();
+    private long count;
+
+    synchronized void add(long ordinal, String input, String where, String reason) {
+      count++;
+      first.put(ordinal, input + ": " + where + ": " + reason);
+      if (first.size() > MAX_REPORTED) {
+        first.pollLastEntry();
+      }
+    }
+
+    synchronized void print() {
+      first.values().forEach(LoadCommand.this::note);
+      if (count > first.size()) {
+        note(Human.count(count - first.size()) + " more bad records: counted, not shown");
+      }
+    }
+  }
+
+  /** Each member's {@code evictions} and memory cap ({@code limit_maxbytes}), from its stats. */
+  private static Map<String, Long> evictions(WhackClient client) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String server : client.servers()) {
+      Map<String, String> stats = client.blocking().stats(server);
+      out.put(server, Long.parseLong(stats.getOrDefault("evictions", "0")));
+    }
+    return out;
+  }
+
+  /**
+   * Warns, per member, of the items it evicted while the load ran (its memory cap was reached, so
+   * some of what was just loaded, or what it held before, is gone), naming the flag that raises the
+   * cap; returns how many in all. Other clients' writes during the load count too: the warning says
+   * "while loading", not "of the loaded records".
+   */
+  private long warnOfEvictions(WhackClient client, Map<String, Long> before) {
+    long total = 0;
+    for (Map.Entry<String, Long> e : before.entrySet()) {
+      Map<String, String> stats;
+      try {
+        stats = client.blocking().stats(e.getKey());
+      } catch (RuntimeException unreachable) {
+        continue; // the summary and the exit code tell of a member lost during the load
+      }
+      long evicted = Long.parseLong(stats.getOrDefault("evictions", "0")) - e.getValue();
+      if (evicted <= 0) {
+        continue;
+      }
+      total += evicted;
+      note(
+          "warning: "
+              + e.getKey()
+              + " evicted "
+              + Human.count(evicted)
+              + (evicted == 1 ? " item" : " items")
+              + " while loading: its memory cap ("
+              + Human.bytes(Long.parseLong(stats.getOrDefault("limit_maxbytes", "0")))
+              + ") is full, so some of what was just loaded may be gone already; start it with a"
+              + " larger --memory");
+    }
+    return total;
+  }
+
+  private void printSummary(Loader.Summary s, long evicted) {
     if (json) {
       JsonOut.print(
           out(),
@@ -288,6 +371,9 @@ final class LoadCommand extends ClientCommand {
             g.writeNumberField("seconds", Math.round(s.seconds() * 1000) / 1000.0);
             g.writeNumberField("records_per_s", Math.round(s.recordsPerSecond()));
             g.writeBooleanField("complete", s.stop() == null);
+            if (evicted >= 0) { // measured: over the memcached port, not a dry run
+              g.writeNumberField("evicted", evicted);
+            }
             g.writeEndObject();
           });
       return;
@@ -324,6 +410,9 @@ final class LoadCommand extends ClientCommand {
     }
     if (s.skipped() > 0) {
       b.append("; ").append(Human.count(s.skipped())).append(" bad skipped");
+    }
+    if (evicted > 0) {
+      b.append("; ").append(Human.count(evicted)).append(" evicted while loading (see above)");
     }
     out().println(b);
   }

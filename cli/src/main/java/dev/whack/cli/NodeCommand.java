@@ -324,6 +324,20 @@ final class NodeCommand implements Callable<Integer> {
   boolean insecurePlaintext;
 
   @Option(
+      names = "--member-user",
+      paramLabel = "NAME",
+      description =
+          "with --auth-file in a cluster (--peers, --cluster): the user, of role admin, this node"
+              + " authenticates as to the other members (docs/security.md)")
+  String memberUser;
+
+  @Option(
+      names = "--member-password-file",
+      paramLabel = "FILE",
+      description = "the password of --member-user: this file's first line")
+  java.nio.file.Path memberPasswordFile;
+
+  @Option(
       names = "--log-format",
       paramLabel = "FORMAT",
       description =
@@ -434,6 +448,7 @@ final class NodeCommand implements Callable<Integer> {
               .tls(TlsOptions.of(tlsCert, tlsKey, tlsCa, tlsClientAuth))
               .authFile(authFile)
               .insecurePlaintext(insecurePlaintext)
+              .memberCredentials(memberUser, memberPasswordFile)
               .conclude();
     } catch (IllegalArgumentException | ArithmeticException e) {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());

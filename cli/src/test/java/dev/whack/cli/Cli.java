@@ -38,6 +38,12 @@ final class Cli {
     }
   }
 
+  /** Sets an environment variable the commands see. */
+  Cli env(String name, String value) {
+    environment.put(name, value);
+    return this;
+  }
+
   Cli stdin(byte[] bytes) {
     this.stdin = bytes;
     return this;

@@ -59,6 +59,50 @@ class LoadDumpTest {
     }
   }
 
+  /**
+   * A load into a node too small for it says so: the summary counts the items the node evicted
+   * while loading, and a warning names the member, its cap and the flag to raise (issue 20: a load
+   * printed "loaded 4,000,000 records" while a fifth of them were already gone).
+   */
+  @Test
+  void shouldWarnOfEvictionsWhileLoading() throws IOException {
+    StringBuilder s = new StringBuilder();
+    String padding = "x".repeat(900);
+    for (int i = 0; i < 3000; i++) { // about 3 MB of profiles into a 1 MiB cap
+      s.append("{\"key\":\"big:")
+          .append(i)
+          .append("\",\"profile\":{\"pad\":\"")
+          .append(padding)
+          .append("\"}}\n");
+    }
+    Path file = dir.resolve("big.ndjson");
+    Files.writeString(file, s.toString());
+    try (EmbeddedNode small =
+        EmbeddedNode.start(c -> c.memoryBytes(1 << 20).maxItemSize(64 * 1024))) {
+      Cli cli = new Cli(small.address());
+      Cli.Run run = cli.run("load", file.toString());
+      assertEquals(0, run.exitCode(), run.toString());
+      assertTrue(
+          run.err()
+              .matches(
+                  "(?s)whack load: warning: "
+                      + java.util.regex.Pattern.quote(small.address())
+                      + " evicted [0-9,]+ items while loading: its memory cap \\(1\\.00 MiB\\) is full,"
+                      + " so some of what was just loaded may be gone already; start it with a larger"
+                      + " --memory\n"),
+          run.err());
+      assertTrue(run.out().contains(" evicted while loading (see above)\n"), run.out());
+      Cli.Run json = cli.run("load", "--json", file.toString());
+      long evicted = Long.parseLong(json.out().replaceAll("(?s).*\"evicted\":([0-9]+).*", "$1"));
+      assertTrue(evicted > 1000, json.out());
+    }
+    try (EmbeddedNode roomy = EmbeddedNode.start()) {
+      Cli.Run run = new Cli(roomy.address()).run("load", "--json", file.toString());
+      assertEquals("", run.err());
+      assertTrue(run.out().contains("\"evicted\":0"), run.out());
+    }
+  }
+
   @Test
   void shouldLoadNdjsonApplyingEachKeysRecordsInOrder() throws IOException {
     Path file = dir.resolve("mixed.ndjson");
@@ -228,7 +272,7 @@ class LoadDumpTest {
       assertEquals(0, run.exitCode(), run.toString());
       assertTrue(run.out().startsWith("loaded 2 records (3 profiles, 1 updates)"), run.out());
       assertTrue(run.out().endsWith("; 5 bad skipped\n"), run.out());
-      List<String> err = run.err().lines().sorted().toList();
+      List<String> err = run.err().lines().toList(); // in input order
       assertEquals(5, err.size(), run.err());
       String prefix = "whack load: " + file + ": ";
       assertEquals(prefix + "line 2, column 1: expected a record object", err.get(0));
@@ -243,6 +287,45 @@ class LoadDumpTest {
           err.get(4));
       assertEquals("{\"a\":5}\n", cli.run("get", "s:5").out());
       assertEquals(1, cli.run("get", "s:4").exitCode());
+    }
+  }
+
+  /**
+   * Bad records are reported in input order, though the nodes' refusals arrive as each node answers
+   * (two nodes, pipelined): the reader's own finds and the nodes' refusals interleaved.
+   */
+  @Test
+  void shouldReportBadRecordsInInputOrderWhateverNodeRefusedThem() throws IOException {
+    StringBuilder s = new StringBuilder();
+    int bad = 0;
+    for (int i = 1; i <= 600; i++) {
+      if (i % 7 == 0) {
+        s.append("{\"key\":\"o:").append(i).append("\",\"profile\":{\"a\":null}}\n"); // node
+        bad++;
+      } else if (i % 11 == 0) {
+        s.append("[]\n"); // the reader
+        bad++;
+      } else {
+        s.append("{\"key\":\"o:").append(i).append("\",\"profile\":{\"a\":1}}\n");
+      }
+    }
+    Path file = dir.resolve("interleaved.ndjson");
+    Files.writeString(file, s.toString());
+    try (EmbeddedNode a = EmbeddedNode.start();
+        EmbeddedNode b = EmbeddedNode.start()) {
+      Cli.Run run =
+          new Cli(a.address() + "," + b.address()).run("load", "--skip-bad", file.toString());
+      assertEquals(0, run.exitCode(), run.toString());
+      List<String> err = run.err().lines().toList();
+      assertEquals(
+          "whack load: " + (bad - 100) + " more bad records: counted, not shown",
+          err.get(err.size() - 1));
+      List<Integer> lines =
+          err.subList(0, err.size() - 1).stream()
+              .map(l -> Integer.parseInt(l.replaceAll(".*: line ([0-9]+).*", "$1")))
+              .toList();
+      assertEquals(100, lines.size(), run.err());
+      assertEquals(lines.stream().sorted().toList(), lines, "in input order: " + run.err());
     }
   }
 

@@ -119,7 +119,7 @@ public final class WhackClient implements AutoCloseable {
   private final Map<String, NodeClient> binaryNodes = new ConcurrentHashMap<>();
 
   private WhackClient(Builder b, List<NodeAddress> addresses, TransportSettings settings) {
-    this.io = new IoResources(settings, b.tls);
+    this.io = new IoResources(settings, b.tls, b.credentials);
     Map<String, NodeAddress> byName = new LinkedHashMap<>();
     for (NodeAddress a : addresses) {
       byName.put(a.name(), a);
@@ -629,7 +629,7 @@ public final class WhackClient implements AutoCloseable {
           }
           NodeClient node =
               binaryNodes.computeIfAbsent(
-                  server, s -> new NodeClient(address, io, BinaryRelayRequest::noop));
+                  server, s -> NodeClient.binary(address, io, BinaryRelayRequest::noop));
           BinaryRelayRequest request = new BinaryRelayRequest(requests);
           node.send(request);
           return request.future();
@@ -938,6 +938,7 @@ public final class WhackClient implements AutoCloseable {
     private boolean discoverCluster = true;
     private Function<String, String> environment = System::getenv;
     private dev.whack.client.tls.ClientTls tls;
+    private dev.whack.client.transport.Credentials credentials;
 
     private Builder() {}
 
@@ -1020,6 +1021,22 @@ public final class WhackClient implements AutoCloseable {
      */
     public Builder tls(dev.whack.client.tls.ClientTls tls) {
       this.tls = tls;
+      return this;
+    }
+
+    /**
+     * Authenticate every connection as {@code user} with {@code password} before its first request
+     * (default: none), for nodes started with an auth file (docs/security.md): memcached's {@code
+     * set}-form authentication on the text protocol, SASL PLAIN where the client speaks binary. A
+     * node that checks no credentials is sent none. Refused credentials fail the connect: the node
+     * is marked down and calls for it fail with {@link NodeUnavailableException} whose cause is an
+     * {@link AuthenticationException} ({@code "... is down: authentication failed for alice"}).
+     *
+     * @throws IllegalArgumentException for a user name with a space, colon, NUL or line end, or a
+     *     password with a NUL or a line end (neither protocol can carry them)
+     */
+    public Builder credentials(String user, String password) {
+      this.credentials = new dev.whack.client.transport.Credentials(user, password);
       return this;
     }
 

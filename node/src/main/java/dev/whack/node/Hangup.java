@@ -13,8 +13,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * keeps the JVM's meaning (shut down, with the shutdown hooks), so a node with nothing to reload
  * behaves as it always did. The signal is handled through {@link Signals}.
  *
- * <p>Concurrency: actions are a copy-on-write list; they run on the JVM's signal thread, one signal
- * at a time, and must be quick and must not throw (a throw is logged and the rest run).
+ * <p>Concurrency: actions are a copy-on-write list; they run on one {@code whack-reload} thread,
+ * one round at a time (signals that come while a round waits join it), and must not throw (a throw
+ * is logged and the rest run).
  */
 public final class Hangup {
   private static final List<Runnable> ACTIONS = new CopyOnWriteArrayList<>();
@@ -43,14 +44,37 @@ public final class Hangup {
     ACTIONS.remove(action);
   }
 
+  /**
+   * Runs the reloads on one thread of their own, one round at a time: the JVM starts a new thread
+   * for each signal, so two quick SIGHUPs would otherwise reload at once (and the one that read the
+   * older file could publish last). A signal that comes while a round waits to run adds none.
+   */
+  private static final java.util.concurrent.ExecutorService RELOADS =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "whack-reload");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static final java.util.concurrent.atomic.AtomicBoolean PENDING =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   private static void fire() {
-    for (Runnable action : ACTIONS) {
-      try {
-        action.run();
-      } catch (RuntimeException e) {
-        NodeLog.warn("whack node: a SIGHUP reload failed: " + e);
-      }
+    if (!PENDING.compareAndSet(false, true)) {
+      return; // a round that has not started yet reads the files as they are now
     }
+    RELOADS.execute(
+        () -> {
+          PENDING.set(false);
+          for (Runnable action : ACTIONS) {
+            try {
+              action.run();
+            } catch (Throwable e) {
+              NodeLog.warn("whack node: a SIGHUP reload failed: " + e);
+            }
+          }
+        });
   }
 
   private static boolean install() {

@@ -125,6 +125,15 @@ public final class WhackNode implements AutoCloseable {
     this.tls = config.tls() == null ? null : ServerTls.start(config.tls(), WhackNode::logTls);
     // Users too: a bad auth file stops the start before anything else is opened.
     this.auth = config.authFile() == null ? null : Authenticator.load(config.authFile());
+    Cluster.MemberLogin memberLogin;
+    try {
+      memberLogin = memberLogin(config, auth);
+    } catch (RuntimeException e) {
+      if (auth != null) {
+        auth.close();
+      }
+      throw e;
+    }
     ReplayClock engineClock = new ReplayClock(config.clock());
     this.engine =
         new ProfileEngine(
@@ -155,7 +164,8 @@ public final class WhackNode implements AutoCloseable {
               config.advertise(),
               FORWARD_TIMEOUT,
               Duration.ofMillis(config.sessionTimeoutMillis()),
-              tls == null ? null : tls.peers());
+              tls == null ? null : tls.peers(),
+              memberLogin);
       this.memberCheck = null; // the group is the member list: nothing to disagree on
       // Also with --replicas 0: a slot moving here is warmed up in it before it moves.
       this.standbys =
@@ -182,7 +192,8 @@ public final class WhackNode implements AutoCloseable {
                   config.advertise(),
                   config.peers(),
                   FORWARD_TIMEOUT,
-                  tls == null ? null : tls.peers());
+                  tls == null ? null : tls.peers(),
+                  memberLogin);
       this.memberCheck = MemberCheck.of(cluster, WhackNode::logMemberCheck);
       this.standbys = null;
       this.loggedWrites = null;
@@ -615,6 +626,56 @@ public final class WhackNode implements AutoCloseable {
     } catch (RuntimeException e) {
       return "kept the users it had: " + e.getMessage();
     }
+  }
+
+  /**
+   * What this node authenticates with to the other members ({@code --member-user} and the first
+   * line of {@code --member-password-file}), or null without. Checked here against the node's own
+   * auth file, which every member shares: a wrong password or a role other than admin stops the
+   * start, rather than every forwarded request failing later. Admin, because members forward what
+   * only admin may run (segment and dimension definitions and drops, which every member applies);
+   * the user's own role was checked where the request came in.
+   */
+  private static Cluster.MemberLogin memberLogin(NodeConfig config, Authenticator auth) {
+    String user = config.memberUser();
+    if (user == null || auth == null) {
+      return null;
+    }
+    java.nio.file.Path file = config.memberPasswordFile();
+    String password;
+    try (java.io.BufferedReader in =
+        java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+      password = in.readLine();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "--member-password-file " + file + " cannot be read: " + e.getMessage(), e);
+    }
+    if (password == null) {
+      throw new IllegalArgumentException("--member-password-file " + file + " is empty");
+    }
+    dev.whack.node.security.Role role = auth.check(user, password).join();
+    if (role == null) {
+      throw new IllegalArgumentException(
+          "--member-user "
+              + user
+              + " with the password in "
+              + file
+              + " is not a user of "
+              + config.authFile()
+              + " (members authenticate to each other with the auth file they share)");
+    }
+    if (role != dev.whack.node.security.Role.ADMIN) {
+      throw new IllegalArgumentException(
+          "--member-user "
+              + user
+              + " has the role "
+              + role.word()
+              + " in "
+              + config.authFile()
+              + "; a member's user needs admin (members forward segment and dimension"
+              + " definitions to each other)");
+    }
+    return new Cluster.MemberLogin(user, password);
   }
 
   /** The node's users, or null when authentication is off. */

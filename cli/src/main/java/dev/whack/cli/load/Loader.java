@@ -86,7 +86,12 @@ public final class Loader {
 
   /** Told of each bad record, from the loading thread or a client I/O thread. */
   public interface Reporter {
-    void badRecord(String input, String where, String reason);
+    /**
+     * A bad record: {@code ordinal} is its place among the records read (1 for the first), so a
+     * reporter can put the reports in input order: a node's refusal arrives when it answers, after
+     * records read later may have been reported.
+     */
+    void badRecord(long ordinal, String input, String where, String reason);
   }
 
   /** Why a load ended before the end of its inputs. */
@@ -271,7 +276,7 @@ public final class Loader {
         if (!counted) {
           read++;
         }
-        reporter.badRecord(input.name(), e.where(), e.reason());
+        reporter.badRecord(read, input.name(), e.where(), e.reason());
         if (!settings.skipBad || !e.recoverable()) {
           stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), e.where(), e.reason(), 0));
           return false;
@@ -331,7 +336,9 @@ public final class Loader {
     long index = sent;
     sent = index + 1;
     long position = r.position();
-    reply.whenComplete((value, failure) -> replied(value, failure, input, reader, position, index));
+    long ordinal = read;
+    reply.whenComplete(
+        (value, failure) -> replied(value, failure, input, reader, position, index, ordinal));
   }
 
   /** Checks the key, converts a profile's body as asked, validates it if asked. */
@@ -419,7 +426,9 @@ public final class Loader {
     long index = sent;
     sent = index + 1;
     long position = r.position();
-    reply.whenComplete((value, failure) -> replied(value, failure, input, reader, position, index));
+    long ordinal = read;
+    reply.whenComplete(
+        (value, failure) -> replied(value, failure, input, reader, position, index, ordinal));
   }
 
   /**
@@ -470,7 +479,7 @@ public final class Loader {
         throw new IOException("a segment record has \"name\" and \"expression\"");
       }
     } catch (IOException e) {
-      reporter.badRecord(input.name(), where, "bad segment: " + e.getMessage());
+      reporter.badRecord(read, input.name(), where, "bad segment: " + e.getMessage());
       if (!settings.skipBad) {
         stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, e.getMessage(), 0));
       }
@@ -482,7 +491,7 @@ public final class Loader {
       segments++;
     } catch (ServerErrorException e) {
       rejected.increment();
-      reporter.badRecord(input.name(), where, e.serverMessage());
+      reporter.badRecord(read, input.name(), where, e.serverMessage());
       if (!settings.skipBad) {
         stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, e.serverMessage(), 0));
       }
@@ -495,7 +504,8 @@ public final class Loader {
       Input input,
       RecordReader reader,
       long position,
-      long index) {
+      long index,
+      long ordinal) {
     if (failure == null) {
       applied.increment();
       if (value == UpdateResult.IGNORED) {
@@ -514,7 +524,7 @@ public final class Loader {
           rejection instanceof ItemRefusedException refused
               ? refused.code() + ": " + refused.serverMessage()
               : rejection.serverMessage();
-      reporter.badRecord(input.name(), where, reason);
+      reporter.badRecord(ordinal, input.name(), where, reason);
       if (!settings.skipBad
           && stop.compareAndSet(null, new StoppedAtBadRecord(input.name(), where, reason, 0))) {
         stopIndex = index;

@@ -1,21 +1,25 @@
 package dev.whack.client.grpc;
 
+import dev.whack.client.AuthenticationException;
 import dev.whack.client.ConnectionClosedException;
 import dev.whack.client.CorruptReplyException;
 import dev.whack.client.NodeUnavailableException;
 import dev.whack.client.WhackException;
 import dev.whack.client.WhackTimeoutException;
+import dev.whack.client.transport.Credentials;
 import dev.whack.client.transport.NodeAddress;
 import dev.whack.proto.IdRange;
 import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestItem;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
+import dev.whack.proto.ListSegmentsRequest;
 import dev.whack.proto.Profile;
 import dev.whack.proto.Update;
 import dev.whack.proto.WhackGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
@@ -105,6 +109,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
 
   private final String target;
   private final ManagedChannel channel;
+  private final Credentials credentials;
   private final WhackGrpc.WhackStub stub;
   private final int maxInFlight;
   private final Semaphore room;
@@ -136,7 +141,8 @@ public final class GrpcBulkWriter implements AutoCloseable {
     this.batch = b.batch;
     this.requestsInFlight = b.requestsInFlight;
     this.channel = Channels.plaintext(address, b.connectTimeout);
-    this.stub = WhackGrpc.newStub(channel);
+    this.credentials = b.credentials;
+    this.stub = WhackGrpc.newStub(Channels.authenticated(channel, b.credentials));
     this.watchdog =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -168,6 +174,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
     private Duration answerTimeout = Duration.ofSeconds(10);
     private int batch = 1;
     private int requestsInFlight = Integer.MAX_VALUE;
+    private Credentials credentials;
 
     private Builder(String target) {
       this.target = Objects.requireNonNull(target, "target");
@@ -182,6 +189,19 @@ public final class GrpcBulkWriter implements AutoCloseable {
     /** Told of every item that failed, on a gRPC thread; must not block. */
     public Builder onFailure(Consumer<Failure> onFailure) {
       this.onFailure = onFailure;
+      return this;
+    }
+
+    /**
+     * Sends {@code user} and {@code password} as {@code authorization: Basic ...} metadata on every
+     * call (default: none), for a node with an auth file (docs/security.md); Ingest needs the
+     * {@code write} role. {@link #open()} checks them first and fails if the node refuses them.
+     *
+     * @throws IllegalArgumentException for a user name with a space, colon, NUL or line end, or a
+     *     password with a NUL or a line end
+     */
+    public Builder credentials(String user, String password) {
+      this.credentials = new Credentials(user, password);
       return this;
     }
 
@@ -218,7 +238,9 @@ public final class GrpcBulkWriter implements AutoCloseable {
      * Connects and opens the {@code Ingest} stream.
      *
      * @throws IllegalArgumentException for a bad target or setting
-     * @throws NodeUnavailableException when the stream is not ready within the connect timeout
+     * @throws NodeUnavailableException when the stream is not ready within the connect timeout, or
+     *     the node refuses the credentials (its cause an {@link
+     *     dev.whack.client.AuthenticationException})
      */
     public GrpcBulkWriter open() {
       NodeAddress address = NodeAddress.parse(target);
@@ -247,6 +269,11 @@ public final class GrpcBulkWriter implements AutoCloseable {
   }
 
   private void connect(Duration timeout) {
+    if (credentials != null) {
+      // The node may verify a new password on its auth thread (a third of a second at the default
+      // iterations, more behind other logins): the connect and an answer's time.
+      checkCredentials(timeout.plusNanos(answerTimeoutNanos));
+    }
     Stream first;
     synchronized (lock) {
       first = stream = new Stream();
@@ -269,6 +296,36 @@ public final class GrpcBulkWriter implements AutoCloseable {
       Thread.currentThread().interrupt();
       shutdownNow();
       throw new WhackException(target, "interrupted while connecting", e);
+    }
+  }
+
+  /**
+   * Asks the node, within {@code timeout}, one small read with the credentials (a stream's refusal
+   * would come only with its first answer), so that refused credentials fail the open rather than
+   * every item.
+   */
+  private void checkCredentials(Duration timeout) {
+    try {
+      WhackGrpc.newBlockingStub(Channels.authenticated(channel, credentials))
+          .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .listSegments(ListSegmentsRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      Status.Code code = e.getStatus().getCode();
+      if (code == Status.Code.UNAUTHENTICATED) {
+        shutdownNow();
+        String detail = e.getStatus().getDescription();
+        throw NodeUnavailableException.down(
+            target,
+            new AuthenticationException(
+                target,
+                credentials.user(),
+                detail == null || detail.equals("authentication failed") ? null : detail));
+      }
+      if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
+        shutdownNow();
+        throw NodeUnavailableException.down(target, new WhackException(target, describe(e)));
+      }
+      // Anything else (an older node without the method): the credentials were not refused.
     }
   }
 

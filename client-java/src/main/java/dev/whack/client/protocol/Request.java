@@ -142,6 +142,19 @@ public abstract class Request<T> {
     return true;
   }
 
+  /**
+   * Completes the future with {@code error}, a reply that means failure in this request's own terms
+   * (a refused authentication); returns true, as the reply was read.
+   */
+  protected final boolean failWith(Throwable error) {
+    if (holding) {
+      heldError = error;
+    } else {
+      future.completeExceptionally(error);
+    }
+    return true;
+  }
+
   protected final ReplyFormatException unexpected(String line) {
     return new ReplyFormatException("unexpected reply to " + command() + ": " + line);
   }

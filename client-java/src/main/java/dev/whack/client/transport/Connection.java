@@ -6,9 +6,11 @@ import dev.whack.client.NodeUnavailableException;
 import dev.whack.client.OverloadedException;
 import dev.whack.client.WhackException;
 import dev.whack.client.WhackTimeoutException;
+import dev.whack.client.protocol.AuthRequest;
 import dev.whack.client.protocol.Lines;
 import dev.whack.client.protocol.ReplyFormatException;
 import dev.whack.client.protocol.Request;
+import dev.whack.client.protocol.SaslPlainRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -48,6 +50,11 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>The future you get back always completes: with the reply, with the error reply, or with the
  *       exception that ended the connection, at the latest at its deadline plus one timeout poll.
  * </ul>
+ *
+ * <p>With credentials ({@link IoResources#credentials}) a connection authenticates before anything
+ * else: requests sent meanwhile wait in its queue, and it is {@link #ready} only once the node has
+ * accepted the credentials (or said it needs none). A refusal ends it as a failed connect, with
+ * {@link dev.whack.client.AuthenticationException} as the reason.
  *
  * <p>Writes are batched: callers append to a lock-free queue and the first one of a burst schedules
  * a drain on the event loop, which encodes every queued request into one buffer and flushes once.
@@ -90,6 +97,11 @@ public final class Connection {
   private final long timeoutNanos;
   private final Listener listener;
   private final PushHandler push;
+  private final Credentials credentials;
+
+  /** Whether the connection carries the binary protocol (authenticates with SASL PLAIN). */
+  private final boolean binary;
+
   private final EventLoop loop;
   private final Queue<Request<?>> submitted = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -106,12 +118,21 @@ public final class Connection {
   private ScheduledFuture<?> timeoutCheck;
   private volatile long flushes;
 
-  private Connection(IoResources io, NodeAddress address, Listener listener, PushHandler push) {
+  /**
+   * Whether requests may be written: connected, the TLS handshake done and the credentials
+   * accepted; until then they wait in the queue. Event loop only.
+   */
+  private boolean admitted;
+
+  private Connection(
+      IoResources io, NodeAddress address, Listener listener, PushHandler push, boolean binary) {
     this.address = address;
     this.settings = io.settings();
     this.timeoutNanos = settings.requestTimeout().toNanos();
     this.listener = listener;
     this.push = push;
+    this.credentials = io.credentials();
+    this.binary = binary;
     this.loop = io.nextLoop();
   }
 
@@ -123,7 +144,18 @@ public final class Connection {
    */
   public static Connection open(
       IoResources io, NodeAddress address, Listener listener, PushHandler push) {
-    Connection c = new Connection(io, address, listener, push);
+    return open(io, address, listener, push, false);
+  }
+
+  /**
+   * As {@link #open(IoResources, NodeAddress, Listener, PushHandler)}, for a connection that
+   * carries the binary protocol when {@code binary}: it authenticates with SASL PLAIN rather than
+   * the text protocol's {@code set} form, since a node picks a connection's protocol from its first
+   * byte.
+   */
+  public static Connection open(
+      IoResources io, NodeAddress address, Listener listener, PushHandler push, boolean binary) {
+    Connection c = new Connection(io, address, listener, push, binary);
     c.connect(io);
     return c;
   }
@@ -136,7 +168,7 @@ public final class Connection {
                   @Override
                   protected void initChannel(Channel ch) {
                     if (io.tls() != null) {
-                      // Requests written before the handshake ends wait in the SslHandler.
+                      // Requests wait in the queue until the handshake (and login) is done.
                       ch.pipeline()
                           .addLast(
                               "tls",
@@ -320,8 +352,8 @@ public final class Connection {
       failSubmitted(closed(ending.get()));
       return;
     }
-    if (ch == null || !ch.isActive()) {
-      return; // channelActive drains
+    if (ch == null || !ch.isActive() || !admitted) {
+      return; // drained once admitted
     }
     ByteBuf buffer = null;
     boolean wrote = false;
@@ -347,6 +379,57 @@ public final class Connection {
     }
     ch.flush();
     flushes++;
+  }
+
+  /**
+   * On the loop, once the connection is open (and its TLS handshake done): authenticates if there
+   * are credentials, then is ready and writes what was queued.
+   */
+  private void opened(Channel ch) {
+    if (credentials == null) {
+      admit();
+      return;
+    }
+    if (binary) {
+      logIn(ch, new SaslPlainRequest(credentials));
+    } else {
+      logIn(ch, AuthRequest.probe(credentials));
+    }
+  }
+
+  /**
+   * Writes an authentication step ahead of everything queued; its answer decides what comes next.
+   * It completes on this loop (the decoder releases it), or when the connection ends.
+   */
+  private void logIn(Channel ch, Request<Boolean> step) {
+    step.bind(name(), System.nanoTime() + timeoutNanos);
+    pending.incrementAndGet(); // the decoder counts it off as any request
+    outstanding.add(step);
+    ByteBuf buffer = ch.alloc().ioBuffer();
+    step.encode(buffer);
+    write(ch, buffer);
+    ch.flush();
+    step.future()
+        .whenComplete(
+            (done, failure) -> {
+              if (ending.get() != null) {
+                return; // ended meanwhile: everything pending has failed with the reason
+              }
+              if (failure != null) {
+                NodeUnavailableException down = NodeUnavailableException.down(name(), failure);
+                endNow(Ending.CONNECT_FAILED, down, down);
+              } else if (done || step instanceof SaslPlainRequest) {
+                admit();
+              } else {
+                logIn(ch, AuthRequest.authenticate(credentials)); // the node asks for them
+              }
+            });
+  }
+
+  private void admit() {
+    admitted = true;
+    ready.complete(this);
+    drain();
   }
 
   private void write(Channel ch, ByteBuf buffer) {
@@ -435,9 +518,8 @@ public final class Connection {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
       if (!tls) {
-        ready.complete(Connection.this);
+        opened(ctx.channel());
       }
-      drain();
       super.channelActive(ctx);
     }
 
@@ -450,7 +532,7 @@ public final class Connection {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
       if (event instanceof SslHandshakeCompletionEvent handshake) {
         if (handshake.isSuccess()) {
-          ready.complete(Connection.this);
+          opened(ctx.channel());
         } else {
           NodeUnavailableException down =
               NodeUnavailableException.down(

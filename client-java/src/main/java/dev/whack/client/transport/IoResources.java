@@ -25,6 +25,7 @@ public final class IoResources implements AutoCloseable {
   private final Bootstrap template;
   private final TransportSettings settings;
   private final ClientTls tls;
+  private final Credentials credentials;
 
   public IoResources(TransportSettings settings) {
     this(settings, null);
@@ -34,8 +35,17 @@ public final class IoResources implements AutoCloseable {
    * @param tls how connections speak TLS, or null for plaintext
    */
   public IoResources(TransportSettings settings, ClientTls tls) {
+    this(settings, tls, null);
+  }
+
+  /**
+   * @param tls how connections speak TLS, or null for plaintext
+   * @param credentials what every connection authenticates with, or null for none
+   */
+  public IoResources(TransportSettings settings, ClientTls tls, Credentials credentials) {
     this.settings = settings;
     this.tls = tls;
+    this.credentials = credentials;
     this.group =
         new MultiThreadIoEventLoopGroup(
             settings.ioThreads(),
@@ -58,6 +68,11 @@ public final class IoResources implements AutoCloseable {
   /** TLS for every connection, or null for plaintext. */
   ClientTls tls() {
     return tls;
+  }
+
+  /** What every connection authenticates with, or null for none. */
+  Credentials credentials() {
+    return credentials;
   }
 
   /** A fresh bootstrap bound to one event loop, for one connection. */

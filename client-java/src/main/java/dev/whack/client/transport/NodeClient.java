@@ -58,20 +58,43 @@ public final class NodeClient implements AutoCloseable {
   private final java.util.function.Supplier<? extends dev.whack.client.protocol.Request<?>>
       probeRequest;
 
+  /** Whether the connections carry the binary protocol (they authenticate with SASL PLAIN). */
+  private final boolean binary;
+
   public NodeClient(NodeAddress address, IoResources io) {
     this(address, io, VersionRequest::new);
   }
 
   /**
-   * @param probeRequest what a probe sends to see whether the node is back: a text {@code version},
-   *     or a binary NoOp for connections that carry the binary protocol (a node picks a
-   *     connection's protocol from its first byte, and the probe's connection is kept)
+   * @param probeRequest what a probe sends to see whether the node is back, a text request: the
+   *     connections carry the text protocol (for the binary one, {@link #binary})
    */
   public NodeClient(
       NodeAddress address,
       IoResources io,
       java.util.function.Supplier<? extends dev.whack.client.protocol.Request<?>> probeRequest) {
+    this(address, io, probeRequest, false);
+  }
+
+  /**
+   * A node's connections that carry the binary protocol: they authenticate with SASL PLAIN, and a
+   * probe sends {@code probeRequest}, a binary NoOp (a node picks a connection's protocol from its
+   * first byte, and the probe's connection is kept).
+   */
+  public static NodeClient binary(
+      NodeAddress address,
+      IoResources io,
+      java.util.function.Supplier<? extends dev.whack.client.protocol.Request<?>> probeRequest) {
+    return new NodeClient(address, io, probeRequest, true);
+  }
+
+  private NodeClient(
+      NodeAddress address,
+      IoResources io,
+      java.util.function.Supplier<? extends dev.whack.client.protocol.Request<?>> probeRequest,
+      boolean binary) {
     this.probeRequest = probeRequest;
+    this.binary = binary;
     this.address = address;
     this.io = io;
     this.settings = io.settings();
@@ -152,7 +175,7 @@ public final class NodeClient implements AutoCloseable {
   private void open(int slot) {
     // The slot holds the connection before it starts connecting, so that even an immediate
     // failure is recognised as this slot's.
-    Connection c = Connection.open(io, address, listener, null);
+    Connection c = Connection.open(io, address, listener, null, binary);
     slots.set(slot, c);
   }
 
@@ -215,7 +238,7 @@ public final class NodeClient implements AutoCloseable {
     if (health != Health.DOWN) {
       return;
     }
-    Connection candidate = Connection.open(io, address, listener, null);
+    Connection candidate = Connection.open(io, address, listener, null, binary);
     probing = candidate;
     dev.whack.client.protocol.Request<?> ping = probeRequest.get();
     candidate.send(ping);

@@ -45,6 +45,20 @@ public final class Cluster implements AutoCloseable {
   /** The TLS of the clients to the other members, or null for plaintext. */
   private final ClientTls tls;
 
+  /** What the clients to the other members authenticate with, or null for nothing. */
+  private final MemberLogin login;
+
+  /**
+   * The user and password this node authenticates with to the other members, when they have an auth
+   * file ({@code --member-user}, {@code --member-password-file}; docs/security.md).
+   */
+  public record MemberLogin(String user, String password) {
+    @Override
+    public String toString() {
+      return "MemberLogin[" + user + "]"; // never the password
+    }
+  }
+
   private volatile View view;
   private volatile Consumer<ClusterMap> onInstalled = map -> {};
   private volatile UpdatesLog updatesLog;
@@ -78,9 +92,11 @@ public final class Cluster implements AutoCloseable {
       Duration timeout,
       Duration sessionTimeout,
       ClientTls tls,
+      MemberLogin login,
       View view) {
     this.self = self;
     this.tls = tls;
+    this.login = login;
     this.managed = managed;
     this.timeout = timeout;
     this.sessionTimeout = sessionTimeout;
@@ -92,6 +108,7 @@ public final class Cluster implements AutoCloseable {
     return new Cluster(
         self,
         false,
+        null,
         null,
         null,
         null,
@@ -112,13 +129,23 @@ public final class Cluster implements AutoCloseable {
    * not null.
    */
   public static Cluster of(String self, List<String> members, Duration timeout, ClientTls tls) {
+    return of(self, members, timeout, tls, null);
+  }
+
+  /**
+   * As {@link #of(String, List, Duration, ClientTls)}, authenticating to the other members with
+   * {@code login} when it is not null.
+   */
+  public static Cluster of(
+      String self, List<String> members, Duration timeout, ClientTls tls, MemberLogin login) {
     List<String> all = new ArrayList<>(members);
     all.add(self);
     ClusterMap map = ClusterMap.ring(all);
     if (map.members().size() == 1) {
       return single(self);
     }
-    return new Cluster(self, false, timeout, null, tls, view(self, map, null, timeout, false, tls));
+    return new Cluster(
+        self, false, timeout, null, tls, login, view(self, map, null, timeout, false, tls, login));
   }
 
   /** As {@link #managed(String, Duration, Duration, ClientTls)}, in plaintext. */
@@ -136,12 +163,22 @@ public final class Cluster implements AutoCloseable {
    */
   public static Cluster managed(
       String self, Duration timeout, Duration sessionTimeout, ClientTls tls) {
+    return managed(self, timeout, sessionTimeout, tls, null);
+  }
+
+  /**
+   * As {@link #managed(String, Duration, Duration, ClientTls)}, authenticating to the other members
+   * with {@code login} when it is not null.
+   */
+  public static Cluster managed(
+      String self, Duration timeout, Duration sessionTimeout, ClientTls tls, MemberLogin login) {
     return new Cluster(
         self,
         true,
         timeout,
         sessionTimeout,
         tls,
+        login,
         new View(ClusterMap.unassigned(1), ClusterMap.NONE, List.of(), null));
   }
 
@@ -151,18 +188,24 @@ public final class Cluster implements AutoCloseable {
   }
 
   private static View view(
-      String self, ClusterMap map, View old, Duration timeout, boolean managed, ClientTls tls) {
+      String self,
+      ClusterMap map,
+      View old,
+      Duration timeout,
+      boolean managed,
+      ClientTls tls,
+      MemberLogin login) {
     int selfIndex = map.members().indexOf(self);
     List<String> peers = new ArrayList<>(map.members());
     peers.remove(self);
     if (old != null && old.peers.equals(peers)) {
       return new View(map, selfIndex, old.peers, old.client, old.writes);
     }
-    WhackClient client = peers.isEmpty() ? null : peerClient(peers, timeout, tls).build();
+    WhackClient client = peers.isEmpty() ? null : peerClient(peers, timeout, tls, login).build();
     WhackClient writes =
         peers.isEmpty() || !managed
             ? null
-            : peerClient(peers, timeout, tls)
+            : peerClient(peers, timeout, tls, login)
                 .requestTimeout(LOGGED_WRITE_TIMEOUT)
                 .connectionsPerNode(2)
                 .maxInFlightPerConnection(8192)
@@ -171,8 +214,12 @@ public final class Cluster implements AutoCloseable {
   }
 
   private static WhackClient.Builder peerClient(
-      List<String> peers, Duration timeout, ClientTls tls) {
-    return WhackClient.builder()
+      List<String> peers, Duration timeout, ClientTls tls, MemberLogin login) {
+    WhackClient.Builder builder = WhackClient.builder();
+    if (login != null) {
+      builder.credentials(login.user(), login.password());
+    }
+    return builder
         .servers(peers)
         .tls(tls)
         .requestTimeout(timeout)
@@ -196,7 +243,7 @@ public final class Cluster implements AutoCloseable {
     if (map.epoch() < old.map.epoch()) {
       return;
     }
-    View next = view(self, map, old, timeout, true, tls);
+    View next = view(self, map, old, timeout, true, tls, login);
     // Slots this member gains are served only once taken over ({@link #tookOver}); those it lost
     // are no longer its concern.
     Set<Integer> owned = new HashSet<>(map.slotsOf(self));

@@ -471,15 +471,13 @@ public final class NodeConfig {
     require(
         (memberUser == null) == (memberPasswordFile == null),
         "--member-user and --member-password-file go together");
-    // Not built yet (issue 19): until they check credentials these would be a way around them.
     require(
-        authFile == null || (httpPort == 0 && grpcPort == 0),
-        "--auth-file with --http-port or --grpc-port is not built yet: those ports do not check"
-            + " credentials (docs/security.md)");
+        authFile == null || (peers.isEmpty() && clusterName == null) || memberUser != null,
+        "--auth-file in a cluster needs --member-user and --member-password-file: the user, of"
+            + " role admin, this node authenticates as to the other members (docs/security.md)");
     require(
-        authFile == null || (peers.isEmpty() && clusterName == null),
-        "--auth-file in a cluster is not built yet: members do not authenticate to each other"
-            + " (docs/security.md)");
+        memberUser == null || authFile != null,
+        "--member-user goes with --auth-file: members without one ask for no credentials");
     require(
         authFile == null || insecurePlaintext || tlsEnabled() || isLoopback(bind),
         "with --auth-file the node listens on "

@@ -6,6 +6,7 @@ import dev.whack.proto.IngestReply;
 import dev.whack.proto.WhackGrpc;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -29,6 +30,8 @@ import java.util.concurrent.TimeUnit;
  * message over the item size limit, plus room for its framing, is refused before it is read. With
  * TLS, connections take their context from {@link GrpcTls}, reloaded with the node's files; a
  * plaintext client's connection is closed by grpc's TLS handler when its first bytes are not TLS.
+ * With an auth file, the Whack service's calls pass {@link GrpcAuth} first; health checking and
+ * reflection stay open.
  */
 public final class GrpcServer implements AutoCloseable {
   /** Calls one connection may have open at once; gRPC makes the next wait. */
@@ -73,7 +76,11 @@ public final class GrpcServer implements AutoCloseable {
               // Each call holds a bounded share of the node (an Ingest window, a Subscribe's
               // reader of the change buffer): so many per connection, at most.
               .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
-              .addService(bind(service))
+              .addService(
+                  node.auth() == null
+                      ? bind(service)
+                      : ServerInterceptors.intercept(
+                          bind(service), new GrpcAuth(node.auth(), node.stats(), executor)))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()

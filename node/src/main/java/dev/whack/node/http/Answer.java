@@ -14,6 +14,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 record Answer(int status, byte[] body, boolean close) {
   static final int OK = 200;
   static final int BAD_REQUEST = 400;
+  static final int UNAUTHORIZED = 401;
+  static final int FORBIDDEN = 403;
   static final int NOT_FOUND = 404;
   static final int METHOD_NOT_ALLOWED = 405;
   static final int URI_TOO_LONG = 414;

@@ -106,7 +106,8 @@ public final class HttpApiServer implements AutoCloseable {
                                       .setMaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
                                       .setMaxHeaderSize(MAX_HEADER_BYTES),
                                   MAX_PIPELINE_DEPTH))
-                          .addLast("api", new HttpConnection(api, meters));
+                          .addLast(
+                              "api", new HttpConnection(api, meters, node.auth(), node.stats()));
                     }
                   });
       serverChannel = bootstrap.bind(bind, port).sync().channel();

@@ -1,6 +1,10 @@
 package dev.whack.node.http;
 
 import dev.whack.node.observability.HttpRequestMeters;
+import dev.whack.node.observability.NodeStats;
+import dev.whack.node.security.Authenticator;
+import dev.whack.node.security.BasicCredentials;
+import dev.whack.node.security.Role;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,6 +44,15 @@ import java.util.concurrent.CompletableFuture;
  * they are down to {@link #RESUME_AT}; the codec itself closes a connection with more than {@link
  * HttpApiServer#MAX_PIPELINE_DEPTH} unanswered requests.
  *
+ * <p>With an auth file (docs/security.md) each request carries HTTP Basic credentials, checked
+ * before the request is routed or answered: none or bad ones get 401 with {@code WWW-Authenticate:
+ * Basic realm="whack"}, a role below the route's 403. The check is the {@link Authenticator}'s: at
+ * once when the password is the one last verified for the user, else on the node's auth thread,
+ * whose answer is handed back to this event loop like a member's; the requests behind it wait in
+ * the FIFO. The last credentials verified on the connection are remembered with their role, so a
+ * client that sends the same header on every request is checked once per connection (and keeps its
+ * role until it reconnects, as a memcached connection does after a reload).
+ *
  * <p>Concurrency: every field belongs to the connection's event loop.
  */
 final class HttpConnection extends ChannelInboundHandlerAdapter {
@@ -49,10 +62,30 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
   private static final String JSON = "application/json";
   private static final String ALLOWED = "GET, HEAD";
+  private static final String CHALLENGE = "Basic realm=\"whack\"";
 
   private final HttpApi api;
   private final HttpApi.Session session;
   private final HttpRequestMeters meters;
+
+  /** The node's users, or null when authentication is off. */
+  private final Authenticator auth;
+
+  private final NodeStats stats;
+
+  /** The {@code Authorization} value last verified on this connection, and its user's role. */
+  private String verifiedAuthorization;
+
+  private Role verifiedRole;
+
+  /**
+   * The check under way for an {@code Authorization} value, shared by the pipelined requests that
+   * carry the same one: one PBKDF2 per connection, not one per request.
+   */
+  private String checkingAuthorization;
+
+  private CompletableFuture<Role> checking;
+
   private final ArrayDeque<Exchange> exchanges = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
 
@@ -72,6 +105,13 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     final HttpVersion version;
     final boolean keepAlive;
     final long startNanos;
+
+    /** The request's {@code Authorization} header, or null. */
+    String authorization;
+
+    /** The answer when the request is refused as it is read (405, 400), given once authorized. */
+    Answer refusal;
+
     boolean asked;
     Answer answer;
 
@@ -84,10 +124,15 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  HttpConnection(HttpApi api, HttpRequestMeters meters) {
+  /**
+   * @param auth the node's users, or null when authentication is off
+   */
+  HttpConnection(HttpApi api, HttpRequestMeters meters, Authenticator auth, NodeStats stats) {
     this.api = api;
     this.session = api.session();
     this.meters = meters;
+    this.auth = auth;
+    this.stats = stats;
   }
 
   @Override
@@ -164,9 +209,11 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     closing = !keepAlive;
     HttpVersion version = request.protocolVersion();
     HttpMethod method = request.method();
+    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
     if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
       Exchange refused = new Exchange(Route.NONE, null, version, keepAlive, now);
-      refused.answer =
+      refused.authorization = authorization;
+      refused.refusal =
           Answer.error(
               Answer.METHOD_NOT_ALLOWED,
               "method_not_allowed",
@@ -182,12 +229,15 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       target = RequestTarget.parse(request.uri());
     } catch (RequestTarget.BadTarget e) {
       Exchange refused = new Exchange(Route.NONE, null, version, keepAlive, now);
-      refused.answer = Answer.error(Answer.BAD_REQUEST, "bad_request", e.getMessage());
+      refused.authorization = authorization;
+      refused.refusal = Answer.error(Answer.BAD_REQUEST, "bad_request", e.getMessage());
       exchanges.add(refused);
       pump();
       return;
     }
-    exchanges.add(new Exchange(Route.of(target.segments()), target, version, keepAlive, now));
+    Exchange x = new Exchange(Route.of(target.segments()), target, version, keepAlive, now);
+    x.authorization = authorization;
+    exchanges.add(x);
     pump();
   }
 
@@ -257,6 +307,94 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private void ask(Exchange x) {
     x.asked = true;
     started++;
+    if (auth == null) {
+      answerAs(x, null);
+      return;
+    }
+    String authorization = x.authorization;
+    if (authorization != null && authorization.equals(verifiedAuthorization)) {
+      answerAs(x, verifiedRole);
+      return;
+    }
+    BasicCredentials credentials = BasicCredentials.parse(authorization);
+    if (credentials == null) {
+      stats.unauthenticatedCommands.increment();
+      x.answer =
+          unauthenticated(
+              authorization == null
+                  ? "this node requires authentication: send HTTP Basic credentials of a user of"
+                      + " its auth file (docs/security.md)"
+                  : "the Authorization header is not HTTP Basic credentials (Basic"
+                      + " base64(user:password))");
+      return;
+    }
+    CompletableFuture<Role> check;
+    if (authorization.equals(checkingAuthorization)) {
+      check = checking;
+    } else {
+      stats.authCommands.increment();
+      check = auth.check(credentials.user(), credentials.password());
+      checkingAuthorization = authorization;
+      checking = check;
+    }
+    Role now = check.isDone() && !check.isCompletedExceptionally() ? check.join() : null;
+    if (check.isDone()) {
+      authenticated(x, authorization, now);
+      return;
+    }
+    check.whenComplete(
+        (role, failure) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      authenticated(x, authorization, failure == null ? role : null);
+                      if (x.answer != null && ctx.channel().isActive()) {
+                        pump();
+                        ctx.flush();
+                      }
+                    }));
+  }
+
+  /** Takes a password check's outcome for {@code x} ({@code role} null: it failed). */
+  private void authenticated(Exchange x, String authorization, Role role) {
+    boolean first = authorization.equals(checkingAuthorization); // the others shared its check
+    if (first) {
+      checkingAuthorization = null;
+      checking = null;
+    }
+    if (role == null) {
+      if (first) {
+        stats.authErrors.increment();
+      }
+      x.answer = unauthenticated("authentication failed");
+      return;
+    }
+    verifiedAuthorization = authorization;
+    verifiedRole = role;
+    answerAs(x, role);
+  }
+
+  private static Answer unauthenticated(String message) {
+    return Answer.error(Answer.UNAUTHORIZED, "unauthenticated", message);
+  }
+
+  /** Answers {@code x} for a user of {@code role} (null: authentication is off). */
+  private void answerAs(Exchange x, Role role) {
+    if (role != null && !role.allows(x.route.role)) {
+      stats.unauthorizedCommands.increment();
+      x.answer =
+          Answer.error(
+              Answer.FORBIDDEN,
+              "unauthorized",
+              "the " + x.route.role.word() + " role is required",
+              "role",
+              x.route.role.word());
+      return;
+    }
+    if (x.refusal != null) {
+      x.answer = x.refusal;
+      return;
+    }
     CompletableFuture<Answer> answer;
     try {
       answer = api.answer(x.route, x.target, session);
@@ -294,6 +432,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     HttpUtil.setContentLength(response, a.body().length);
     if (a.status() == Answer.METHOD_NOT_ALLOWED) {
       response.headers().set(HttpHeaderNames.ALLOW, ALLOWED);
+    } else if (a.status() == Answer.UNAUTHORIZED) {
+      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, CHALLENGE);
     }
     boolean keepAlive = x.keepAlive && !a.close();
     HttpUtil.setKeepAlive(response, keepAlive);

@@ -2,6 +2,7 @@ package dev.whack.node.http;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import dev.whack.node.security.Role;
 import java.util.Arrays;
 import java.util.List;
 
@@ -43,6 +44,12 @@ enum Route {
 
   /** The query parameters the route takes. */
   final List<String> parameters;
+
+  /**
+   * The role a user needs for the route when the node has an auth file (docs/security.md): every
+   * route reads, so {@code read}; {@code /health} too, since it names the cluster's members.
+   */
+  final Role role = Role.READ;
 
   Route(String metricName, List<String> parameters) {
     this.metricName = metricName;

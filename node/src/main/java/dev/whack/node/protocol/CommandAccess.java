@@ -18,8 +18,8 @@ import java.util.List;
  * segdef ... dryrun} (binary SegDefine with a sample in its extras) defines nothing and is a {@code
  * read}; {@code stats reset}, {@code stats detail ...} and {@code stats conns} (binary Stat keys
  * {@code reset}, {@code detail ...}, {@code conns}) change the node's counting or show other
- * clients' addresses and are {@code admin}; {@code mg} with {@code N} (create on a miss) or {@code
- * T} (a new TTL) writes and is a {@code write}.
+ * clients' addresses and are {@code admin}; {@code mg} with {@code R} (take the recache token),
+ * {@code N} (create on a miss) or {@code T} (a new TTL) writes and is a {@code write}.
  *
  * <p>Concurrency: immutable.
  */
@@ -107,7 +107,7 @@ public final class CommandAccess {
           text("watch", READ),
           text("unwatch", READ),
           // meta
-          meta("mg", READ, -1), // with N or T: WRITE
+          meta("mg", READ, -1), // with N, T or R: WRITE
           meta("ms", WRITE, 2),
           meta("md", WRITE, -1),
           meta("ma", WRITE, -1),

@@ -4,8 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The node's users, from {@code --auth-file}, and the one place a user name and password become a
@@ -25,8 +23,26 @@ import java.util.concurrent.Executors;
 public final class Authenticator implements AutoCloseable {
   private final Path file;
   private volatile Users users;
-  private final ExecutorService checks =
-      Executors.newSingleThreadExecutor(
+
+  /**
+   * Password checks waiting for the auth thread, at most: past it a check fails at once rather than
+   * queue, so a flood of guesses (each up to seconds of PBKDF2) can neither grow the heap nor push
+   * real logins minutes back (under such a flood a login may fail and be tried again). A connection
+   * has one check at a time (it waits for the answer), and a check whose connection has gone is
+   * skipped. Failed attempts do not close a connection, as memcached's do not.
+   */
+  public static final int MAX_PENDING_CHECKS = 64;
+
+  /** How long a connection may stay unauthenticated before the node closes it. */
+  public static final long LOGIN_DEADLINE_MILLIS = 10_000;
+
+  private final java.util.concurrent.ThreadPoolExecutor checks =
+      new java.util.concurrent.ThreadPoolExecutor(
+          1,
+          1,
+          0,
+          java.util.concurrent.TimeUnit.MILLISECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(MAX_PENDING_CHECKS),
           r -> {
             Thread t = new Thread(r, "whack-auth");
             t.setDaemon(true);
@@ -71,7 +87,7 @@ public final class Authenticator implements AutoCloseable {
    *
    * @return how many users there are now
    */
-  public int reload() {
+  public synchronized int reload() {
     if (file == null) {
       return users.byName().size();
     }
@@ -91,9 +107,13 @@ public final class Authenticator implements AutoCloseable {
 
   /**
    * The role of {@code user} if {@code password} (UTF-8) is theirs, else null: completed at once
-   * when this password was the last one verified for the user, else on the auth thread.
+   * when this password was the last one verified for the user, else on the auth thread; at once
+   * with null when {@link #MAX_PENDING_CHECKS} checks are waiting already.
+   *
+   * @param wanted asked as the check starts: false (the connection that asked is gone) skips it
    */
-  public CompletableFuture<Role> check(String user, byte[] password) {
+  public CompletableFuture<Role> check(
+      String user, byte[] password, java.util.function.BooleanSupplier wanted) {
     Users now = users;
     User u = now.byName().get(user);
     if (u != null) {
@@ -101,11 +121,12 @@ public final class Authenticator implements AutoCloseable {
       if (u.remembers(fingerprint)) {
         return CompletableFuture.completedFuture(u.role());
       }
-      return CompletableFuture.supplyAsync(
+      return submit(
           () -> {
             char[] chars = PasswordHash.chars(password);
             try {
-              if (u.hash().matches(chars)) {
+              // A reload while it waited may have removed the user or changed the password.
+              if (u.hash().matches(chars) && users.byName().get(user) == u) {
                 u.remember(fingerprint);
                 return u.role();
               }
@@ -114,14 +135,40 @@ public final class Authenticator implements AutoCloseable {
               java.util.Arrays.fill(chars, '\0');
             }
           },
-          checks);
+          wanted);
     }
-    return CompletableFuture.supplyAsync(
+    return submit(
         () -> {
           now.standIn().matches(PasswordHash.chars(password));
           return null;
         },
-        checks);
+        wanted);
+  }
+
+  /**
+   * Whether the connection that asked for a check still waits for its answer: open, and its client
+   * has not ended its input (a guess sent, then the connection closed: nothing to answer, so
+   * nothing to check).
+   */
+  public static boolean stillAsking(io.netty.channel.Channel channel) {
+    return channel.isActive()
+        && !(channel instanceof io.netty.channel.socket.DuplexChannel duplex
+            && duplex.isInputShutdown());
+  }
+
+  /** {@link #check} for a caller that waits whatever happens (tests, a client of its own). */
+  public CompletableFuture<Role> check(String user, byte[] password) {
+    return check(user, password, () -> true);
+  }
+
+  private CompletableFuture<Role> submit(
+      java.util.function.Supplier<Role> verify, java.util.function.BooleanSupplier wanted) {
+    try {
+      return CompletableFuture.supplyAsync(
+          () -> wanted.getAsBoolean() ? verify.get() : null, checks);
+    } catch (java.util.concurrent.RejectedExecutionException full) {
+      return CompletableFuture.completedFuture(null);
+    }
   }
 
   /** {@link #check} of a password given as a string. */

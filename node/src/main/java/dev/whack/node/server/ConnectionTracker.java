@@ -142,7 +142,12 @@ public final class ConnectionTracker extends ChannelInboundHandlerAdapter
       channel.attr(REFUSED).set(Boolean.TRUE);
       if (ctx.pipeline().get(SslHandler.class) == null) {
         channel.config().setAutoRead(false);
-      } // else the handshake must be read for the refusal to go out; requests are dropped below
+      } else {
+        // The handshake must be read for the refusal to go out (requests are dropped below), but
+        // a refused connection is not counted: one that never handshakes is closed soon, so they
+        // cannot pile up past the limit.
+        ctx.executor().schedule(() -> channel.close(), 1, TimeUnit.SECONDS);
+      }
       ctx.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE);
       return;
     }

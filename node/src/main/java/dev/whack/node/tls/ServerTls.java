@@ -85,9 +85,16 @@ public final class ServerTls {
     }
   }
 
+  /** The longest a client may take over its TLS handshake before the node closes it. */
+  public static final long HANDSHAKE_TIMEOUT_MILLIS = 5_000;
+
   /** A handler for one accepted connection, from the current context. */
   public SslHandler newHandler(ByteBufAllocator alloc) {
-    return server.newHandler(alloc);
+    SslHandler handler = server.newHandler(alloc);
+    // Netty's default is 10 s; a client that opens and never finishes a handshake holds a
+    // connection (and a --max-connections slot) until this, so it is kept short.
+    handler.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS);
+    return handler;
   }
 
   /** The TLS the node's client to the other members speaks: the same CA, its own certificate. */

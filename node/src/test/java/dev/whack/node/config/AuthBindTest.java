@@ -45,20 +45,46 @@ class AuthBindTest {
   }
 
   @Test
-  void shouldRefuseThePortsAndClustersThatDoNotCheckCredentialsYet() {
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> new NodeConfig().authFile(USERS).httpPort(9280).conclude());
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> new NodeConfig().authFile(USERS).grpcPort(9290).conclude());
-    assertThrows(
-        IllegalArgumentException.class,
+  void shouldTakeTheHttpAndGrpcPortsWithAuth() {
+    assertDoesNotThrow(() -> new NodeConfig().authFile(USERS).httpPort(9280).conclude());
+    assertDoesNotThrow(() -> new NodeConfig().authFile(USERS).grpcPort(9290).conclude());
+  }
+
+  @Test
+  void shouldRefuseAClusterWithAuthButNoMemberCredentials() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new NodeConfig()
+                    .authFile(USERS)
+                    .port(11211)
+                    .peers(java.util.List.of("127.0.0.1:11211", "127.0.0.1:11212"))
+                    .conclude());
+    assertEquals(
+        "--auth-file in a cluster needs --member-user and --member-password-file: the user, of"
+            + " role admin, this node authenticates as to the other members (docs/security.md)",
+        e.getMessage());
+    assertDoesNotThrow(
         () ->
             new NodeConfig()
                 .authFile(USERS)
                 .port(11211)
                 .peers(java.util.List.of("127.0.0.1:11211", "127.0.0.1:11212"))
+                .memberCredentials("member", Path.of("member-password"))
+                .conclude());
+  }
+
+  @Test
+  void shouldRefuseMemberCredentialsWithoutAuth() {
+    // A node that checks nobody would forward anyone's requests as the member (admin).
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new NodeConfig()
+                .port(11211)
+                .peers(java.util.List.of("127.0.0.1:11211", "127.0.0.1:11212"))
+                .memberCredentials("member", Path.of("member-password"))
                 .conclude());
   }
 }

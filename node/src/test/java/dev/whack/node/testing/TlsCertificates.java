@@ -97,6 +97,11 @@ public final class TlsCertificates {
       return issue(subject, List.of(), false);
     }
 
+    /** A node's certificate naming only {@code hosts} (not where a test reaches it). */
+    public Issued nodeNaming(String subject, List<String> hosts) {
+      return issue(subject, hosts, true);
+    }
+
     private Issued issue(String subject, List<String> hosts, boolean server) {
       KeyPair subjectKeys = ecKeys();
       X509Certificate cert =

@@ -93,6 +93,17 @@ final class TextAccess {
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.ctx = ctx;
     this.replies = replies;
+    // A connection that never authenticates must not hold a --max-connections slot for ever
+    // (refused lines keep it busy, so --idle-timeout would not end it).
+    ctx.executor()
+        .schedule(
+            () -> {
+              if (role == null) {
+                ctx.close();
+              }
+            },
+            Authenticator.LOGIN_DEADLINE_MILLIS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   boolean authenticated() {
@@ -152,7 +163,7 @@ final class TextAccess {
     if (name == MG_NAME) {
       for (int t = first + 2; t < line.tokenCount; t++) {
         byte flag = line.tokenByte(t, 0);
-        if (flag == 'N' || flag == 'T') {
+        if (flag == 'N' || flag == 'T' || flag == 'R') { // R: may take the recache token
           return Role.WRITE;
         }
       }
@@ -233,7 +244,8 @@ final class TextAccess {
     }
     String user = new String(data, 0, space, StandardCharsets.UTF_8);
     byte[] password = java.util.Arrays.copyOfRange(data, space + 1, data.length);
-    java.util.concurrent.CompletableFuture<Role> check = auth.check(user, password);
+    java.util.concurrent.CompletableFuture<Role> check =
+        auth.check(user, password, () -> Authenticator.stillAsking(ctx.channel()));
     if (check.isDone() && !check.isCompletedExceptionally()) {
       replies.bytes(authenticated(check.join()));
       return;

@@ -71,6 +71,16 @@ final class BinaryAccess {
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.ctx = ctx;
     this.replies = replies;
+    // A connection that never authenticates must not hold a --max-connections slot for ever.
+    ctx.executor()
+        .schedule(
+            () -> {
+              if (role == null) {
+                ctx.close();
+              }
+            },
+            Authenticator.LOGIN_DEADLINE_MILLIS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   static boolean isSasl(int opcode) {
@@ -200,7 +210,8 @@ final class BinaryAccess {
     byte[] password = java.util.Arrays.copyOfRange(m, second + 1, m.length);
     int opcode = r.opcode;
     int opaque = r.opaque;
-    CompletableFuture<Role> check = auth.check(user, password);
+    CompletableFuture<Role> check =
+        auth.check(user, password, () -> Authenticator.stillAsking(ctx.channel()));
     if (check.isDone() && !check.isCompletedExceptionally()) {
       checked(opcode, opaque, check.join());
       framing.done();
