@@ -87,19 +87,28 @@ whack_jvm_opts() {
 }
 
 # Runs a whack jar with the JVM options of its command (a node's heap sized from its --memory
-# cap, see whack_jvm_opts) and WHACK_JAVA_OPTS; replaces the shell.
+# cap, see whack_jvm_opts) and WHACK_JAVA_OPTS; replaces the shell. The cap is the --memory flag,
+# else the `memory:` line of the --config file (a flag wins over the file, as in the node), else 1g.
 #   whack_exec JAR ARGS...
 whack_exec() {
-  local jar="$1" memory="1g" prev="" arg memory_mb=0
+  local jar="$1" memory="" config="" prev="" arg memory_mb=0
   shift
   if [ "${1:-}" = "node" ]; then
     for arg in "$@"; do
       case "$arg" in
         --memory=*) memory="${arg#--memory=}" ;;
+        --config=*) config="${arg#--config=}" ;;
       esac
       [ "$prev" = "--memory" ] && memory="$arg"
+      [ "$prev" = "--config" ] && config="$arg"
       prev="$arg"
     done
+    if [ -z "$memory" ] && [ -n "$config" ] && [ -r "$config" ]; then
+      # A top-level "memory: 4g" line, maybe quoted, maybe with a comment after it.
+      memory=$(sed -nE 's/^memory:[[:space:]]*["'\'']?([0-9.]+[A-Za-z]*)["'\'']?[[:space:]]*(#.*)?$/\1/p' \
+        "$config" | tail -n1)
+    fi
+    memory="${memory:-1g}"
     memory_mb=$(awk -v s="$memory" 'BEGIN {
       n = s + 0; u = tolower(substr(s, length(s)));
       if (u == "b") { s = substr(s, 1, length(s) - 1); u = tolower(substr(s, length(s))) }

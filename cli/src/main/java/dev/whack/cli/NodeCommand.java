@@ -5,6 +5,7 @@ import dev.whack.node.Signals;
 import dev.whack.node.WhackNode;
 import dev.whack.node.config.NodeConfig;
 import dev.whack.node.config.TlsOptions;
+import dev.whack.node.observability.NodeLog;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -25,10 +26,28 @@ import picocli.CommandLine.Spec;
       "  whack node --port 11311 --memory 4g",
       "  whack node --bind 0.0.0.0 --metrics-port 0",
       "  whack node --tls-cert node.pem --tls-key node.key --tls-ca ca.pem",
-      "  whack node --port 11212 --peers 10.0.0.1:11211,10.0.0.2:11211,10.0.0.3:11211"
+      "  whack node --port 11212 --peers 10.0.0.1:11211,10.0.0.2:11211,10.0.0.3:11211",
+      "  whack node --config /etc/whack/whack.yaml --port 11311",
+      "  whack node --config whack.yaml --print-config > effective.yaml"
     })
 final class NodeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "read settings from this YAML file: one key per flag, named as the flag without its --"
+              + " (port: 11211, data-dir: /var/lib/whack); a flag given too wins over the file,"
+              + " and a relative path in the file is relative to the file's directory")
+  java.nio.file.Path configFile;
+
+  @Option(
+      names = "--print-config",
+      description =
+          "print the settings the node would run with (the file, the flags, the defaults) as a"
+              + " --config file, and exit without starting it")
+  boolean printConfig;
 
   @Option(names = "--port", description = "memcached port (default: ${DEFAULT-VALUE})")
   int port = NodeConfig.DEFAULT_PORT;
@@ -318,6 +337,14 @@ final class NodeCommand implements Callable<Integer> {
       description = "the password of --member-user: this file's first line")
   java.nio.file.Path memberPasswordFile;
 
+  @Option(
+      names = "--log-format",
+      paramLabel = "FORMAT",
+      description =
+          "text (a UTC time, the level and the message on each line of stderr) or json (one"
+              + " object per line: time, level, message) (default: ${DEFAULT-VALUE})")
+  String logFormat = "text";
+
   /** The --kafka-* flags, or null when the node uses no Kafka topic. */
   private dev.whack.node.config.KafkaOptions kafkaOptions() {
     if (kafkaBootstrap == null) {
@@ -340,34 +367,78 @@ final class NodeCommand implements Callable<Integer> {
         kafkaChangesSegments,
         kafkaChangesFormat.equals("json"),
         kafkaProfiles,
-        Math.max(1, dev.whack.node.config.NodeConfig.parseDurationMillis(kafkaProfilesDelay)));
+        Math.max(
+            1,
+            parsed("--kafka-profiles-delay", kafkaProfilesDelay, NodeConfig::parseDurationMillis)));
+  }
+
+  /** Where the settings the configuration file gave are in it ("whack.yaml line 3"), by flag. */
+  private java.util.Map<String, String> fromFile = java.util.Map.of();
+
+  /**
+   * A flag's text parsed by {@code parse}. A value the parser refuses says where it is when it came
+   * from the configuration file ({@code whack.yaml line 3, "memory": not a size ...}); a flag's
+   * error reads as it always did.
+   */
+  private <T> T parsed(String flag, String text, java.util.function.Function<String, T> parse) {
+    try {
+      return parse.apply(text);
+    } catch (IllegalArgumentException e) {
+      String where = fromFile.get(flag);
+      if (where == null) {
+        throw e;
+      }
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
   }
 
   @Override
   public Integer call() throws Exception {
+    if (configFile != null) {
+      try {
+        fromFile =
+            ConfigFile.apply(
+                ConfigFile.read(configFile, configFile.toString(), spec),
+                spec.commandLine().getParseResult()::hasMatchedOption);
+      } catch (ConfigFile.Invalid e) {
+        Whack.terminal(spec).err().println("whack node: " + e.getMessage());
+        return Whack.EXIT_USAGE;
+      }
+    }
     NodeConfig config;
+    NodeLog.Format format;
     try {
-      long[] every = NodeConfig.parseSnapshotEvery(snapshotEvery);
+      format = parsed("--log-format", logFormat, NodeLog.Format::parse);
+      long[] every = parsed("--snapshot-every", snapshotEvery, NodeConfig::parseSnapshotEvery);
       config =
           new NodeConfig()
               .port(port)
               .bind(bind)
-              .memoryBytes(NodeConfig.parseSize(memory))
-              .maxItemSize(Math.toIntExact(NodeConfig.parseSize(maxItemSize)))
+              .memoryBytes(parsed("--memory", memory, NodeConfig::parseSize))
+              .maxItemSize(
+                  Math.toIntExact(parsed("--max-item-size", maxItemSize, NodeConfig::parseSize)))
               .metricsPort(metricsPort)
               .grpcPort(grpcPort)
               .httpPort(httpPort)
               .ioThreads(threads)
               .maxConnections(maxConnections)
               .idleTimeoutMillis(Math.multiplyExact(idleTimeoutSeconds, 1000L))
-              .watchBufferBytes(Math.toIntExact(NodeConfig.parseSize(watchBuffer)))
-              .watchLappedTimeoutMillis(NodeConfig.parseDurationMillis(watchLappedTimeout))
+              .watchBufferBytes(
+                  Math.toIntExact(parsed("--watch-buffer", watchBuffer, NodeConfig::parseSize)))
+              .watchLappedTimeoutMillis(
+                  parsed(
+                      "--watch-lapped-timeout",
+                      watchLappedTimeout,
+                      NodeConfig::parseDurationMillis))
               .peers(peers)
               .cluster(cluster)
               .replicas(replicas)
-              .sessionTimeoutMillis(NodeConfig.parseDurationMillis(sessionTimeout))
+              .sessionTimeoutMillis(
+                  parsed(
+                      "--kafka-session-timeout", sessionTimeout, NodeConfig::parseDurationMillis))
               .advertise(advertise)
-              .producerMarkAgeSeconds(NodeConfig.parseSeconds(producerMarkAge))
+              .producerMarkAgeSeconds(
+                  parsed("--producer-mark-age", producerMarkAge, NodeConfig::parseSeconds))
               .dataDir(dataDir)
               .fsync(fsync)
               .snapshotEvery(every[0], every[1])
@@ -383,6 +454,22 @@ final class NodeCommand implements Callable<Integer> {
       Whack.terminal(spec).err().println("whack node: " + e.getMessage());
       return Whack.EXIT_USAGE;
     }
+    if (printConfig) {
+      Whack.terminal(spec).out().print(ConfigFile.print(spec));
+      Whack.terminal(spec).out().flush();
+      return Whack.EXIT_OK;
+    }
+    // The log's format for this node's life; put back after, for a node run inside a test.
+    NodeLog.Format previousFormat = NodeLog.format(format);
+    try {
+      return run(config);
+    } finally {
+      NodeLog.format(previousFormat);
+    }
+  }
+
+  /** Starts the node and waits for SIGTERM or Ctrl-C; the exit code. */
+  private int run(NodeConfig config) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     WhackNode started;
     try {
@@ -402,7 +489,7 @@ final class NodeCommand implements Callable<Integer> {
       Signals.on(
           signal,
           () -> {
-            System.err.println("whack node: stopping on SIG" + signal);
+            NodeLog.info("whack node: stopping on SIG" + signal);
             stopAfter(STOP_TIMEOUT);
             stopped.countDown();
           });
@@ -422,20 +509,21 @@ final class NodeCommand implements Callable<Integer> {
       // SIGHUP reads the node's files again (the auth file; the TLS files register their own),
       // as memcached does on it.
       if (node.auth() != null) {
-        Hangup.register(() -> System.err.println("whack node: SIGHUP: " + node.reload()));
+        Hangup.register(() -> NodeLog.info("whack node: SIGHUP: " + node.reload()));
       }
-      System.err.printf(
-          "whack node listening on %s:%d (memory %s, max item %s%s)%n",
-          config.bind(),
-          node.port(),
-          memory,
-          maxItemSize,
-          (node.metricsPort() == 0
-                  ? ", metrics off"
-                  : ", metrics on :" + node.metricsPort() + "/metrics")
-              + (node.grpcPort() == 0 ? "" : ", gRPC on :" + node.grpcPort())
-              + (node.httpPort() == 0 ? "" : ", HTTP on :" + node.httpPort())
-              + tlsSummary(node));
+      NodeLog.info(
+          String.format(
+              "whack node listening on %s:%d (memory %s, max item %s%s)",
+              config.bind(),
+              node.port(),
+              memory,
+              maxItemSize,
+              (node.metricsPort() == 0
+                      ? ", metrics off"
+                      : ", metrics on :" + node.metricsPort() + "/metrics")
+                  + (node.grpcPort() == 0 ? "" : ", gRPC on :" + node.grpcPort())
+                  + (node.httpPort() == 0 ? "" : ", HTTP on :" + node.httpPort())
+                  + tlsSummary(node)));
       stopped.await();
     } finally {
       closed.countDown();
@@ -460,8 +548,8 @@ final class NodeCommand implements Callable<Integer> {
               } catch (InterruptedException e) {
                 return;
               }
-              System.err.printf(
-                  "whack node: did not stop within %d s; exiting anyway%n", timeout.toSeconds());
+              NodeLog.error(
+                  "whack node: did not stop within " + timeout.toSeconds() + " s; exiting anyway");
               Runtime.getRuntime().halt(Whack.EXIT_FAILED);
             },
             "whack-stop-watchdog");

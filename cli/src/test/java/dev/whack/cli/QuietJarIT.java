@@ -28,6 +28,11 @@ import org.junit.jupiter.api.Test;
 class QuietJarIT {
   private static final Path JAR = Path.of("target", "whack.jar");
 
+  /** The node log's line once it listens: a UTC time, the level, the message (docs/install.md). */
+  private static final Pattern LISTENING =
+      Pattern.compile(
+          "\\d{4}-\\d\\d-\\d\\dT[\\d:.]{12}Z INFO  whack node listening on 127\\.0\\.0\\.1:.*");
+
   @BeforeAll
   static void onJdk24OrLater() {
     assumeTrue(Runtime.version().feature() >= 24, "JDKs before 24 print none of these warnings");
@@ -64,7 +69,7 @@ class QuietJarIT {
           new BufferedReader(new InputStreamReader(node.getErrorStream(), StandardCharsets.UTF_8));
       String first = err.readLine();
       assertTrue(
-          first != null && first.startsWith("whack node listening on 127.0.0.1:" + port),
+          first != null && LISTENING.matcher(first).matches() && first.contains(":" + port + " "),
           "the node's first line on stderr: " + first);
       // Generous timeouts: these are cold JVMs on a build machine that may be busy.
       String[] client = {
@@ -123,7 +128,7 @@ class QuietJarIT {
           new BufferedReader(new InputStreamReader(node.getErrorStream(), StandardCharsets.UTF_8));
       String first = err.readLine(); // written once both ports listen
       assertTrue(
-          first != null && first.startsWith("whack node listening on 127.0.0.1:" + port),
+          first != null && LISTENING.matcher(first).matches() && first.contains(":" + port + " "),
           "the node's first line on stderr: " + first);
       Files.writeString(
           records,

@@ -1,5 +1,6 @@
 package dev.whack.node;
 
+import dev.whack.node.observability.NodeLog;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -70,7 +71,7 @@ public final class Hangup {
             try {
               action.run();
             } catch (Throwable e) {
-              System.err.println("whack node: a SIGHUP reload failed: " + e);
+              NodeLog.warn("whack node: a SIGHUP reload failed: " + e);
             }
           }
         });
@@ -81,7 +82,7 @@ public final class Hangup {
       Signals.on("HUP", Hangup::fire);
       return true;
     } catch (IllegalStateException e) {
-      System.err.println(
+      NodeLog.warn(
           "whack node: SIGHUP cannot be handled here, reload on file change only: "
               + e.getMessage());
       return false;

@@ -19,6 +19,7 @@ import dev.whack.node.kafka.StandbyReplica;
 import dev.whack.node.kafka.StreamChangePublisher;
 import dev.whack.node.kafka.UpdateSource;
 import dev.whack.node.keyspace.Keyspace;
+import dev.whack.node.observability.NodeLog;
 import dev.whack.node.observability.NodeMetrics;
 import dev.whack.node.observability.NodeStats;
 import dev.whack.node.observability.StatsReport;
@@ -121,10 +122,7 @@ public final class WhackNode implements AutoCloseable {
   private WhackNode(NodeConfig config) throws InterruptedException {
     this.config = config;
     // First, before the data directory is locked or anything listens: bad files stop the start.
-    this.tls =
-        config.tls() == null
-            ? null
-            : ServerTls.start(config.tls(), line -> System.err.println("whack node: " + line));
+    this.tls = config.tls() == null ? null : ServerTls.start(config.tls(), WhackNode::logTls);
     // Users too: a bad auth file stops the start before anything else is opened.
     this.auth = config.authFile() == null ? null : Authenticator.load(config.authFile());
     Cluster.MemberLogin memberLogin;
@@ -196,7 +194,7 @@ public final class WhackNode implements AutoCloseable {
                   FORWARD_TIMEOUT,
                   tls == null ? null : tls.peers(),
                   memberLogin);
-      this.memberCheck = MemberCheck.of(cluster, System.err::println);
+      this.memberCheck = MemberCheck.of(cluster, WhackNode::logMemberCheck);
       this.standbys = null;
       this.loggedWrites = null;
       report.withClusterStats(memberCheck::stats);
@@ -324,7 +322,7 @@ public final class WhackNode implements AutoCloseable {
     try {
       tls.reloadIfChanged();
     } catch (RuntimeException e) {
-      System.err.println("whack node: TLS file check failed: " + e);
+      NodeLog.warn("whack node: TLS file check failed: " + e);
     }
   }
 
@@ -381,15 +379,19 @@ public final class WhackNode implements AutoCloseable {
             keyspace,
             durability == null ? null : durability.log(),
             counts);
-    System.err.printf(
-        java.util.Locale.ROOT,
-        "whack node: refilled %d profile records from %s in %.1f s (%d refused); following %s from %s%n",
-        counts.profiles.get(),
-        config.kafka().profilesTopic(),
-        (System.nanoTime() - start) / 1e9,
-        counts.refused.get(),
-        config.kafka().updatesTopic() == null ? "no updates topic" : config.kafka().updatesTopic(),
-        positions.isEmpty() ? "the beginning" : positions);
+    NodeLog.info(
+        String.format(
+            java.util.Locale.ROOT,
+            "whack node: refilled %d profile records from %s in %.1f s (%d refused); following %s"
+                + " from %s",
+            counts.profiles.get(),
+            config.kafka().profilesTopic(),
+            (System.nanoTime() - start) / 1e9,
+            counts.refused.get(),
+            config.kafka().updatesTopic() == null
+                ? "no updates topic"
+                : config.kafka().updatesTopic(),
+            positions.isEmpty() ? "the beginning" : positions));
     return positions;
   }
 
@@ -507,9 +509,10 @@ public final class WhackNode implements AutoCloseable {
         .thenCompose(
             dimensions -> {
               if (dimensions > 0) {
-                System.err.printf(
-                    "whack node: took %d dimension definitions from the other members%n",
-                    dimensions);
+                NodeLog.info(
+                    "whack node: took "
+                        + dimensions
+                        + " dimension definitions from the other members");
               }
               return new dev.whack.node.cluster.ClusterSegments(cluster, engine, keyspace.session())
                   .adoptDefinitions();
@@ -518,13 +521,13 @@ public final class WhackNode implements AutoCloseable {
             (adopted, failure) -> {
               if (failure != null) {
                 segmentsAdopted.set(false);
-                System.err.println(
+                NodeLog.warn(
                     "whack node: could not take the segment and dimension definitions from the"
                         + " other members: "
                         + failure.getMessage());
               } else if (adopted > 0) {
-                System.err.printf(
-                    "whack node: took %d segment definitions from the other members%n", adopted);
+                NodeLog.info(
+                    "whack node: took " + adopted + " segment definitions from the other members");
               }
             });
   }
@@ -540,7 +543,7 @@ public final class WhackNode implements AutoCloseable {
           .whenComplete(
               (taken, failure) -> {
                 if (failure != null) {
-                  System.err.println("whack node: a snapshot failed: " + failure.getMessage());
+                  NodeLog.error("whack node: a snapshot failed: " + failure.getMessage());
                 }
               });
     }
@@ -566,7 +569,7 @@ public final class WhackNode implements AutoCloseable {
           config.kafka() == null || config.kafka().changesTopic() == null
               ? null
               : config.kafka().changesSegments(),
-          line -> System.err.println("whack node: " + line));
+          WhackNode::logRecovery);
     } catch (CorruptLogException e) {
       throw new UncheckedIOException(
           "cannot start from the data directory "
@@ -724,7 +727,7 @@ public final class WhackNode implements AutoCloseable {
     try {
       memberCheck.probe();
     } catch (RuntimeException e) {
-      System.err.println("whack: member check failed: " + e);
+      NodeLog.warn("whack: member check failed: " + e);
     }
   }
 
@@ -733,7 +736,7 @@ public final class WhackNode implements AutoCloseable {
       runTimers();
     } catch (RuntimeException e) {
       // A failure in one turn must not stop the timer; the next turn retries what is due.
-      System.err.println("whack: timer turn failed: " + e);
+      NodeLog.warn("whack: timer turn failed: " + e);
     }
   }
 
@@ -818,7 +821,7 @@ public final class WhackNode implements AutoCloseable {
     if (server != null) {
       long open = stats.currConnections.sum();
       server.close(); // no more client writes: the profiles topic gets the last of them below
-      System.err.printf("whack node: closed %d client connection%s%n", open, open == 1 ? "" : "s");
+      NodeLog.info("whack node: closed " + open + " client connection" + (open == 1 ? "" : "s"));
     }
     if (profilesTopic != null && cluster.isManaged()) {
       // While this member still owns what it owns: once its consumer leaves, it publishes nothing.
@@ -849,22 +852,41 @@ public final class WhackNode implements AutoCloseable {
         // Nothing writes any more: a snapshot now makes the next start-up quick. (A node that
         // never served has nothing to add to what it loaded.)
         Durability.SnapshotStats taken = durability.snapshot();
-        System.err.printf(
-            java.util.Locale.ROOT,
-            "whack node: wrote a snapshot on the way out (%d records, %d bytes, %.1f s)%n",
-            taken.records(),
-            taken.bytes(),
-            taken.nanos() / 1e9);
+        NodeLog.info(
+            String.format(
+                java.util.Locale.ROOT,
+                "whack node: wrote a snapshot on the way out (%d records, %d bytes, %.1f s)",
+                taken.records(),
+                taken.bytes(),
+                taken.nanos() / 1e9));
       } catch (IOException | RuntimeException e) {
-        System.err.println("whack node: no snapshot on the way out: " + e.getMessage());
+        NodeLog.error("whack node: no snapshot on the way out: " + e.getMessage());
       }
     }
     if (durability != null) {
       try {
         durability.close();
       } catch (IOException e) {
-        System.err.println("whack node: the log could not be closed cleanly: " + e.getMessage());
+        NodeLog.error("whack node: the log could not be closed cleanly: " + e.getMessage());
       }
     }
+  }
+
+  /** ServerTls's lines: a reload, or a failed one (the old certificate stays: a warning). */
+  private static void logTls(String line) {
+    NodeLog.write(
+        line.contains(") failed") ? NodeLog.Level.WARN : NodeLog.Level.INFO, "whack node: " + line);
+  }
+
+  /** MemberCheck's lines, which say their own severity ("whack: ERROR: ...", "WARNING"). */
+  private static void logMemberCheck(String line) {
+    NodeLog.write(line.startsWith("whack: ERROR") ? NodeLog.Level.ERROR : NodeLog.Level.WARN, line);
+  }
+
+  /** The data directory's recovery report; one that skipped damaged parts lost writes. */
+  private static void logRecovery(String line) {
+    NodeLog.write(
+        line.contains("SKIPPED DAMAGED") ? NodeLog.Level.WARN : NodeLog.Level.INFO,
+        "whack node: " + line);
   }
 }

@@ -5,6 +5,7 @@ import dev.whack.client.ring.ClusterMap;
 import dev.whack.client.tls.ClientTls;
 import dev.whack.node.engine.segment.SegmentChange;
 import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.observability.NodeLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -695,7 +696,7 @@ public final class Cluster implements AutoCloseable {
                   if (failure != null && following == client) {
                     // Not watched: the next map, or the next watch of this map, tries again.
                     following = null;
-                    System.err.println(
+                    NodeLog.warn(
                         "whack node: a cluster-wide watch could not follow the new map: "
                             + failure);
                   }

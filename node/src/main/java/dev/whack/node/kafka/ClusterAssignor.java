@@ -1,6 +1,7 @@
 package dev.whack.node.kafka;
 
 import dev.whack.client.ring.ClusterMap;
+import dev.whack.node.observability.NodeLog;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -228,7 +229,7 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       why.append(" copies behind ").append(c.behind()).append(" -> ");
       why.append(map.slotsOf(c.address()));
     }
-    System.err.printf("whack node: %s, the group's leader, made a map%s%n", self, why);
+    NodeLog.info(String.format("whack node: %s, the group's leader, made a map%s", self, why));
     byte[] mapBytes = String.join("\n", map.lines()).getBytes(StandardCharsets.UTF_8);
     Map<String, Claim> carriers = byAddress(claims);
     Map<String, Assignment> out = new HashMap<>();
@@ -548,9 +549,10 @@ public final class ClusterAssignor implements ConsumerPartitionAssignor, Configu
       }
     }
     backed = List.copyOf(warm);
-    System.err.printf(
-        "whack node: %s installs map %d: owns %s, keeps copies of %s%n",
-        self, map.epoch(), owned, backed);
+    NodeLog.info(
+        String.format(
+            "whack node: %s installs map %d: owns %s, keeps copies of %s",
+            self, map.epoch(), owned, backed));
     install.accept(map);
     if (joinedLeaving) {
       leftIn.accept(map.epoch()); // a map the leader made knowing this member is leaving

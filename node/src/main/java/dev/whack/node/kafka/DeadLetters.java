@@ -1,5 +1,6 @@
 package dev.whack.node.kafka;
 
+import dev.whack.node.observability.NodeLog;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,9 +61,14 @@ final class DeadLetters implements AutoCloseable {
             sent.incrementAndGet();
           } else {
             lost.incrementAndGet();
-            System.err.printf(
-                "whack node: could not send %s-%d@%d to the dead-letter topic %s: %s%n",
-                record.topic(), record.partition(), record.offset(), topic, failure.getMessage());
+            NodeLog.error(
+                String.format(
+                    "whack node: could not send %s-%d@%d to the dead-letter topic %s: %s",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    topic,
+                    failure.getMessage()));
           }
         });
   }

@@ -1,5 +1,6 @@
 package dev.whack.node.kafka;
 
+import dev.whack.node.observability.NodeLog;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,7 +33,7 @@ final class Failures {
     long now = System.currentTimeMillis();
     if (now - lastReportMillis >= REPORT_EVERY_MILLIS) {
       lastReportMillis = now;
-      System.err.println(
+      NodeLog.warn(
           "whack node: " + what + " failed (" + e + "); " + then + " (" + n + " failures so far)");
     }
   }

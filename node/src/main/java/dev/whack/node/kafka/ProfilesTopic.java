@@ -8,6 +8,7 @@ import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.StoreMode;
+import dev.whack.node.observability.NodeLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -159,7 +160,7 @@ public final class ProfilesTopic implements AutoCloseable {
       try {
         publish();
       } catch (RuntimeException e) {
-        System.err.println("whack node: publishing profiles to " + topic + " failed: " + e);
+        NodeLog.warn("whack node: publishing profiles to " + topic + " failed: " + e);
       }
     }
   }
@@ -214,8 +215,7 @@ public final class ProfilesTopic implements AutoCloseable {
     try {
       publish();
     } catch (RuntimeException e) {
-      System.err.println(
-          "whack node: the last profiles for " + topic + " were not published: " + e);
+      NodeLog.warn("whack node: the last profiles for " + topic + " were not published: " + e);
     }
   }
 
@@ -300,9 +300,10 @@ public final class ProfilesTopic implements AutoCloseable {
       // A position must not claim a profile the topic did not take: the keys are dirty again,
       // and no position goes out until a turn publishes everything it took.
       if (!cut) {
-        System.err.printf(
-            "whack node: %s did not take %d profiles; they are retried, and positions wait%n",
-            topic, refused.size());
+        NodeLog.warn(
+            String.format(
+                "whack node: %s did not take %d profiles; they are retried, and positions wait",
+                topic, refused.size()));
       }
       markDirtyAgain(refused, true);
       return;
@@ -526,9 +527,10 @@ public final class ProfilesTopic implements AutoCloseable {
           Long.parseLong(new String(record.value(), StandardCharsets.US_ASCII).trim()),
           Math::max);
     } catch (NumberFormatException e) {
-      System.err.printf(
-          "whack node: passed over a bad position record at %s-%d offset %d (%s)%n",
-          record.topic(), record.partition(), record.offset(), e.getMessage());
+      NodeLog.warn(
+          String.format(
+              "whack node: passed over a bad position record at %s-%d offset %d (%s)",
+              record.topic(), record.partition(), record.offset(), e.getMessage()));
     }
   }
 
@@ -607,8 +609,7 @@ public final class ProfilesTopic implements AutoCloseable {
     try {
       publish(); // what changed since the last turn
     } catch (RuntimeException e) {
-      System.err.println(
-          "whack node: the last profiles for " + topic + " were not published: " + e);
+      NodeLog.warn("whack node: the last profiles for " + topic + " were not published: " + e);
     }
     producer.close(Duration.ofSeconds(5));
   }

@@ -8,6 +8,7 @@ import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.StoreMode;
+import dev.whack.node.observability.NodeLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -138,15 +139,16 @@ public final class StandbyReplica implements AutoCloseable {
                   } catch (RuntimeException e) {
                     // The owner's keyspace refused it (its log, its memory): the key is lost
                     // here, said once per key, and the slot's move goes on to its end.
-                    System.err.println("whack node: a warm copy could not move in: " + e);
+                    NodeLog.warn("whack node: a warm copy could not move in: " + e);
                   }
                 }
                 if (stopHandingOver(Set.of(slot))) {
                   movedIn.accept(slot);
-                  System.err.printf(
-                      "whack node: moved the warm copy of slot %d in (%d profiles by the mover in"
-                          + " %d ms)%n",
-                      slot, moved, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                  NodeLog.info(
+                      String.format(
+                          "whack node: moved the warm copy of slot %d in (%d profiles by the mover in"
+                              + " %d ms)",
+                          slot, moved, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
                 }
               }
             },
@@ -226,7 +228,7 @@ public final class StandbyReplica implements AutoCloseable {
                     m.outcome));
         promoted.incrementAndGet();
       } catch (ProfileRejectedException e) {
-        System.err.println("whack node: a standby profile could not be promoted: " + e);
+        NodeLog.warn("whack node: a standby profile could not be promoted: " + e);
       }
       m.copies.delete(key, 0, key.length, 0);
       return true;
@@ -286,12 +288,12 @@ public final class StandbyReplica implements AutoCloseable {
           // The copies must not stop for good: a broker error, a bug. Say so and go on; the lags
           // stay unknown (cold) until a poll succeeds.
           lags = Map.of();
-          System.err.println("whack node: the standby replicas failed (" + e + "); going on");
+          NodeLog.warn("whack node: the standby replicas failed (" + e + "); going on");
           waitForWork();
         }
       }
     } catch (Error e) {
-      System.err.println("whack node: the standby replicas stopped: " + e);
+      NodeLog.error("whack node: the standby replicas stopped: " + e);
       failPending(e);
     } finally {
       consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
@@ -375,16 +377,17 @@ public final class StandbyReplica implements AutoCloseable {
     try {
       ProfilesTopic.Refilled counts = new ProfilesTopic.Refilled();
       positions = changelog.restore(added, store, null, counts);
-      System.err.printf(
-          java.util.Locale.ROOT,
-          "whack node: restored new standby copies of %s from the profiles topic (%d profiles in"
-              + " %.1f s); they follow the updates from %s%n",
-          new java.util.TreeSet<>(added),
-          counts.profiles.get(),
-          (System.nanoTime() - start) / 1e9,
-          positions.isEmpty() ? "their start" : new java.util.TreeMap<>(positions));
+      NodeLog.info(
+          String.format(
+              java.util.Locale.ROOT,
+              "whack node: restored new standby copies of %s from the profiles topic (%d profiles in"
+                  + " %.1f s); they follow the updates from %s",
+              new java.util.TreeSet<>(added),
+              counts.profiles.get(),
+              (System.nanoTime() - start) / 1e9,
+              positions.isEmpty() ? "their start" : new java.util.TreeMap<>(positions)));
     } catch (RuntimeException e) {
-      System.err.println(
+      NodeLog.warn(
           "whack node: new standby copies of "
               + new java.util.TreeSet<>(added)
               + " could not be restored from the profiles topic ("
@@ -445,7 +448,7 @@ public final class StandbyReplica implements AutoCloseable {
     } catch (ProfileRejectedException e) {
       // the owner sends it to the dead letters
     } catch (RuntimeException e) {
-      System.err.println("whack node: a standby record failed unexpectedly: " + e);
+      NodeLog.warn("whack node: a standby record failed unexpectedly: " + e);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.engine.SegmentInfo;
 import dev.whack.node.engine.segment.ChangeSink;
 import dev.whack.node.engine.segment.Subscription;
+import dev.whack.node.observability.NodeLog;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -118,7 +119,7 @@ public final class StreamChangePublisher implements ChangePublisher, CatalogList
         follow(names);
       } catch (RuntimeException e) {
         String reason = "segment " + name + " is not published: " + e.getMessage();
-        System.err.println("whack node: " + reason);
+        NodeLog.error("whack node: " + reason);
         notices.add(reason);
         LockSupport.unpark(thread);
       }

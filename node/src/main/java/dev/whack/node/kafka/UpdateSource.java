@@ -9,6 +9,7 @@ import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
 import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.Status;
+import dev.whack.node.observability.NodeLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -357,16 +358,18 @@ public final class UpdateSource implements AutoCloseable {
       }
     }
     List<Integer> left = cluster.map().slotsOf(cluster.self());
-    System.err.printf(
-        java.util.Locale.ROOT,
-        "whack node: %s %s before leaving (%.1f s)%n",
-        cluster.self(),
-        left.isEmpty()
-            ? "handed its " + mine.size() + " slots off"
-            : noOneToTakeOver()
-                ? "has no member left to hand slots " + left + " to"
-                : "could not hand slots " + left + " off in time",
-        (System.nanoTime() - start) / 1e9);
+    NodeLog.write(
+        left.isEmpty() ? NodeLog.Level.INFO : NodeLog.Level.WARN,
+        String.format(
+            java.util.Locale.ROOT,
+            "whack node: %s %s before leaving (%.1f s)",
+            cluster.self(),
+            left.isEmpty()
+                ? "handed its " + mine.size() + " slots off"
+                : noOneToTakeOver()
+                    ? "has no member left to hand slots " + left + " to"
+                    : "could not hand slots " + left + " off in time",
+            (System.nanoTime() - start) / 1e9));
     return left.isEmpty();
   }
 
@@ -643,7 +646,7 @@ public final class UpdateSource implements AutoCloseable {
       throw e; // the log cannot be written: the node's trouble, not the record's; read it again
     } catch (RuntimeException e) {
       // A bug must not stop the partition either; the record keeps the reason for a person.
-      System.err.println("whack node: a Kafka record failed unexpectedly: " + e);
+      NodeLog.warn("whack node: a Kafka record failed unexpectedly: " + e);
       dead(record, "internal error: " + e);
     }
   }
@@ -668,9 +671,10 @@ public final class UpdateSource implements AutoCloseable {
       } catch (java.util.concurrent.ExecutionException
           | java.util.concurrent.TimeoutException
           | RuntimeException e) {
-        System.err.printf(
-            "whack node: could not forward %d Kafka records to %s (%s); reading them again%n",
-            batch.records.size(), batch.owner, e.getCause() != null ? e.getCause() : e);
+        NodeLog.warn(
+            String.format(
+                "whack node: could not forward %d Kafka records to %s (%s); reading them again",
+                batch.records.size(), batch.owner, e.getCause() != null ? e.getCause() : e));
         for (ConsumerRecord<byte[], byte[]> r : batch.records) {
           retryFrom.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
         }
@@ -684,9 +688,10 @@ public final class UpdateSource implements AutoCloseable {
         if (!counted(r, answers.get(i))) {
           // The owner could not apply it now (its log, its memory): not the record's fault, so it
           // is not a dead letter; read again from here, as for an owner that cannot be reached.
-          System.err.printf(
-              "whack node: %s could not apply a Kafka record now (%s); reading it again%n",
-              batch.owner, answers.get(i));
+          NodeLog.warn(
+              String.format(
+                  "whack node: %s could not apply a Kafka record now (%s); reading it again",
+                  batch.owner, answers.get(i)));
           retryFrom.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
         }
       }
@@ -962,8 +967,10 @@ public final class UpdateSource implements AutoCloseable {
      */
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      System.err.printf(
-          "whack node: %s lost its slots %s without a hand-over (fenced)%n", cluster.self(), held);
+      NodeLog.warn(
+          String.format(
+              "whack node: %s lost its slots %s without a hand-over (fenced)",
+              cluster.self(), held));
       onPartitionsRevoked(partitions);
       if (cluster.isManaged()) {
         if (logged != null) {
@@ -1015,7 +1022,7 @@ public final class UpdateSource implements AutoCloseable {
         try {
           Files.deleteIfExists(dataDir.resolve(STARTING_FILE));
         } catch (IOException e) {
-          System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
+          NodeLog.warn("whack node: could not remove " + STARTING_FILE + ": " + e);
         }
       }
     }
@@ -1050,9 +1057,10 @@ public final class UpdateSource implements AutoCloseable {
       // and lose none, and their take-over must not wait for it).
       int dropped = keyspace.dropMoved(key -> !cluster.owns(key, 0, key.length));
       if (dropped > 0) {
-        System.err.printf(
-            "whack node: the cluster map (epoch %d) moved %d keys to other members%n",
-            cluster.map().epoch(), dropped);
+        NodeLog.info(
+            String.format(
+                "whack node: the cluster map (epoch %d) moved %d keys to other members",
+                cluster.map().epoch(), dropped));
       }
     }
     Set<TopicPartition> gained = new HashSet<>();
@@ -1097,7 +1105,7 @@ public final class UpdateSource implements AutoCloseable {
       try {
         Files.deleteIfExists(dataDir.resolve(STARTING_FILE));
       } catch (IOException e) {
-        System.err.println("whack node: could not remove " + STARTING_FILE + ": " + e);
+        NodeLog.warn("whack node: could not remove " + STARTING_FILE + ": " + e);
       }
     }
   }
@@ -1119,7 +1127,7 @@ public final class UpdateSource implements AutoCloseable {
       starts = consumer.beginningOffsets(gained, Duration.ofSeconds(10));
     } catch (RuntimeException e) {
       // The broker did not say: serve them now rather than never (reads may miss for a while).
-      System.err.println("whack node: could not read the ends of the slots taken over: " + e);
+      NodeLog.warn("whack node: could not read the ends of the slots taken over: " + e);
       gained.forEach(p -> cluster.tookOver(p.partition()));
       return;
     }
@@ -1161,9 +1169,12 @@ public final class UpdateSource implements AutoCloseable {
       if (done) {
         cluster.tookOver(s);
         it.remove();
-        System.err.printf(
-            "whack node: %s serves slot %d, %d ms after it was given it%n",
-            cluster.self(), s, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
+        NodeLog.info(
+            String.format(
+                "whack node: %s serves slot %d, %d ms after it was given it",
+                cluster.self(),
+                s,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos)));
       }
     }
   }
@@ -1195,7 +1206,7 @@ public final class UpdateSource implements AutoCloseable {
     try {
       reached = standbys.reassign(nowBacked, promoted).get(30, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      System.err.println(
+      NodeLog.warn(
           "whack node: the standby replicas did not hand over (" + e + "); reading from the start");
       return Map.of();
     } catch (InterruptedException e) {
@@ -1205,15 +1216,16 @@ public final class UpdateSource implements AutoCloseable {
     if (!reached.isEmpty()) {
       cluster.movingIn(reached.keySet());
       standbys.handOver(reached.keySet(), keyspace, cluster::movedIn);
-      System.err.printf(
-          "whack node: %s taking over %d slots from their warm copies %s (assigned at %d ms since"
-              + " the epoch; hand-shake %d ms)%n",
-          cluster.self(),
-          reached.size(),
-          new java.util.TreeSet<>(reached.keySet()),
-          System.currentTimeMillis()
-              - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos));
+      NodeLog.info(
+          String.format(
+              "whack node: %s taking over %d slots from their warm copies %s (assigned at %d ms since"
+                  + " the epoch; hand-shake %d ms)",
+              cluster.self(),
+              reached.size(),
+              new java.util.TreeSet<>(reached.keySet()),
+              System.currentTimeMillis()
+                  - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos),
+              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - assignedAtNanos)));
     }
     return reached;
   }
@@ -1242,21 +1254,23 @@ public final class UpdateSource implements AutoCloseable {
     try {
       Map<Integer, Long> positions =
           changelog.restore(cold, keyspace, durability == null ? null : durability.log(), counts);
-      System.err.printf(
-          java.util.Locale.ROOT,
-          "whack node: %s restored slots %s from the profiles topic (%d profiles in %.1f s);"
-              + " follows the updates from %s%n",
-          cluster.self(),
-          cold,
-          counts.profiles.get(),
-          (System.nanoTime() - start) / 1e9,
-          positions.isEmpty() ? "their start" : new java.util.TreeMap<>(positions));
+      NodeLog.info(
+          String.format(
+              java.util.Locale.ROOT,
+              "whack node: %s restored slots %s from the profiles topic (%d profiles in %.1f s);"
+                  + " follows the updates from %s",
+              cluster.self(),
+              cold,
+              counts.profiles.get(),
+              (System.nanoTime() - start) / 1e9,
+              positions.isEmpty() ? "their start" : new java.util.TreeMap<>(positions)));
       return positions;
     } catch (RuntimeException e) {
-      System.err.printf(
-          "whack node: %s could not restore slots %s from the profiles topic (%s); reads the"
-              + " updates from their start%n",
-          cluster.self(), cold, e);
+      NodeLog.warn(
+          String.format(
+              "whack node: %s could not restore slots %s from the profiles topic (%s); reads the"
+                  + " updates from their start",
+              cluster.self(), cold, e));
       return Map.of();
     }
   }
