@@ -146,6 +146,25 @@ public final class Authenticator implements AutoCloseable {
   }
 
   /**
+   * Closes the connection of {@code ctx} if it has not authenticated {@link #LOGIN_DEADLINE_MILLIS}
+   * from now: one that never does must not hold a --max-connections slot for ever (its refused
+   * commands keep it busy, so --idle-timeout would not end it).
+   */
+  public static void closeUnlessAuthenticatedInTime(
+      io.netty.channel.ChannelHandlerContext ctx,
+      java.util.function.BooleanSupplier authenticated) {
+    ctx.executor()
+        .schedule(
+            () -> {
+              if (!authenticated.getAsBoolean()) {
+                ctx.close();
+              }
+            },
+            LOGIN_DEADLINE_MILLIS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
    * Whether the connection that asked for a check still waits for its answer: open, and its client
    * has not ended its input (a guess sent, then the connection closed: nothing to answer, so
    * nothing to check).

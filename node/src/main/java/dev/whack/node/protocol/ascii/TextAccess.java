@@ -93,17 +93,7 @@ final class TextAccess {
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.ctx = ctx;
     this.replies = replies;
-    // A connection that never authenticates must not hold a --max-connections slot for ever
-    // (refused lines keep it busy, so --idle-timeout would not end it).
-    ctx.executor()
-        .schedule(
-            () -> {
-              if (role == null) {
-                ctx.close();
-              }
-            },
-            Authenticator.LOGIN_DEADLINE_MILLIS,
-            java.util.concurrent.TimeUnit.MILLISECONDS);
+    Authenticator.closeUnlessAuthenticatedInTime(ctx, this::authenticated);
   }
 
   boolean authenticated() {

@@ -71,16 +71,7 @@ final class BinaryAccess {
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.ctx = ctx;
     this.replies = replies;
-    // A connection that never authenticates must not hold a --max-connections slot for ever.
-    ctx.executor()
-        .schedule(
-            () -> {
-              if (role == null) {
-                ctx.close();
-              }
-            },
-            Authenticator.LOGIN_DEADLINE_MILLIS,
-            java.util.concurrent.TimeUnit.MILLISECONDS);
+    Authenticator.closeUnlessAuthenticatedInTime(ctx, () -> role != null);
   }
 
   static boolean isSasl(int opcode) {
