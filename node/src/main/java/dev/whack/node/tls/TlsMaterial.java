@@ -21,6 +21,20 @@ public record TlsMaterial(
     X509Certificate[] chain = Pem.certificates(options.certificate());
     PrivateKey key = Pem.privateKey(options.key());
     Pem.checkPair(key, chain[0], options.key(), options.certificate());
+    try {
+      // An expired certificate would fail every handshake: refused at start, and a reload keeps
+      // the one in use.
+      chain[0].checkValidity();
+    } catch (java.security.cert.CertificateExpiredException e) {
+      throw new IOException(
+          options.certificate() + ": the certificate expired on " + chain[0].getNotAfter(), e);
+    } catch (java.security.cert.CertificateNotYetValidException e) {
+      throw new IOException(
+          options.certificate()
+              + ": the certificate is not valid before "
+              + chain[0].getNotBefore(),
+          e);
+    }
     X509Certificate[] ca = options.ca() == null ? null : Pem.certificates(options.ca());
     return new TlsMaterial(key, chain, ca, options.clientAuth());
   }

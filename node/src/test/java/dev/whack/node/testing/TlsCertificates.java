@@ -73,7 +73,7 @@ public final class TlsCertificates {
       this.name = name;
       this.dir = dir;
       this.keys = ecKeys();
-      this.certificate = sign(name, keys, name, keys, true, List.of(), null);
+      this.certificate = sign(name, keys, name, keys, true, List.of(), null, VALID);
       this.file = dir.resolve(slug(name) + "-ca.pem");
       replace(file, pem("CERTIFICATE", encoded(certificate)));
     }
@@ -102,7 +102,16 @@ public final class TlsCertificates {
       return issue(subject, hosts, true);
     }
 
+    /** A node's certificate for 127.0.0.1 and localhost that expired yesterday. */
+    public Issued expiredNode(String subject) {
+      return issue(subject, List.of("127.0.0.1", "localhost"), true, EXPIRED);
+    }
+
     private Issued issue(String subject, List<String> hosts, boolean server) {
+      return issue(subject, hosts, server, VALID);
+    }
+
+    private Issued issue(String subject, List<String> hosts, boolean server, Duration[] validity) {
       KeyPair subjectKeys = ecKeys();
       X509Certificate cert =
           sign(
@@ -116,7 +125,8 @@ public final class TlsCertificates {
                   ? new KeyPurposeId[] {
                     KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
                   }
-                  : new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth});
+                  : new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth},
+              validity);
       String base = slug(name) + "-" + slug(subject) + "-" + SERIALS.incrementAndGet();
       Path certFile = dir.resolve(base + ".pem");
       Path keyFile = dir.resolve(base + ".key");
@@ -266,6 +276,12 @@ public final class TlsCertificates {
     }
   }
 
+  /** From five minutes ago to two days on. */
+  private static final Duration[] VALID = {Duration.ofMinutes(-5), Duration.ofDays(2)};
+
+  /** From ten days ago to yesterday. */
+  private static final Duration[] EXPIRED = {Duration.ofDays(-10), Duration.ofDays(-1)};
+
   private static X509Certificate sign(
       String issuer,
       KeyPair issuerKeys,
@@ -273,15 +289,16 @@ public final class TlsCertificates {
       KeyPair subjectKeys,
       boolean ca,
       List<String> hosts,
-      KeyPurposeId[] purposes) {
+      KeyPurposeId[] purposes,
+      Duration[] validity) {
     try {
       Instant now = Instant.now();
       X509v3CertificateBuilder builder =
           new JcaX509v3CertificateBuilder(
               new X500Name("CN=" + issuer),
               BigInteger.valueOf(SERIALS.incrementAndGet()),
-              Date.from(now.minus(Duration.ofMinutes(5))),
-              Date.from(now.plus(Duration.ofDays(2))),
+              Date.from(now.plus(validity[0])),
+              Date.from(now.plus(validity[1])),
               new X500Name("CN=" + subject),
               subjectKeys.getPublic());
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();

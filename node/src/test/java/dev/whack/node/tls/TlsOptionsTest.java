@@ -92,4 +92,20 @@ class TlsOptionsTest {
                         .tls(new TlsOptions(one.certFile(), rsa, null, null))));
     assertTrue(e.getMessage().contains("openssl pkcs8 -topk8 -nocrypt"), e.getMessage());
   }
+
+  @Test
+  void aNodeShouldNotStartWithAnExpiredCertificate() {
+    Ca ca = TlsCertificates.ca("Start CA", dir);
+    Issued expired = ca.expiredNode("expired");
+    UncheckedIOException e =
+        assertThrows(
+            UncheckedIOException.class,
+            () ->
+                WhackNode.start(
+                    new NodeConfig()
+                        .port(0)
+                        .metricsPort(0)
+                        .tls(new TlsOptions(expired.certFile(), expired.keyFile(), null, null))));
+    assertTrue(e.getMessage().contains("the certificate expired on"), e.getMessage());
+  }
 }

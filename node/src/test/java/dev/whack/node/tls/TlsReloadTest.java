@@ -97,6 +97,14 @@ class TlsReloadTest {
     assertEquals(first.certificate().getSerialNumber(), servedSerial());
   }
 
+  /** An expired certificate would fail every handshake: the one in use stays. */
+  @Test
+  void shouldKeepTheOldCertificateWhenTheNewOneHasExpired() throws IOException {
+    ca.expiredNode("expired").writeTo(certFile, keyFile);
+    assertFalse(node.node().reloadTls());
+    assertEquals(first.certificate().getSerialNumber(), servedSerial());
+  }
+
   @Test
   void shouldKeepTheOldCertificateWhenTheNewKeyIsNotItsKey() throws IOException {
     Issued second = ca.node("second");
