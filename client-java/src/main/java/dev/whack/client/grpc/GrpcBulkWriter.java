@@ -284,6 +284,11 @@ public final class GrpcBulkWriter implements AutoCloseable {
       return;
     } catch (ExecutionException e) {
       shutdownNow();
+      if (e.getCause() instanceof StatusRuntimeException refused
+          && refused.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
+        // The user may not ingest (a read role): the node is up, the stream is refused.
+        throw new WhackException(target, describe(refused));
+      }
       throw NodeUnavailableException.down(
           target, new WhackException(target, describe(e.getCause())));
     } catch (TimeoutException e) {
