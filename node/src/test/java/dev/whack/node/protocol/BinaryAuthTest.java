@@ -265,9 +265,16 @@ class BinaryAuthTest {
           org.junit.jupiter.api.Assertions.assertThrows(
               java.util.concurrent.ExecutionException.class, () -> client.set("x", 0, "v").get());
       assertTrue(refused.getMessage().contains("Auth failure."), refused.getMessage());
-      assertNull(client.get("x"));
     } finally {
       client.shutdown();
+    }
+    // Asked on a client of its own: the refused client's next get timed out in 2 of 5 full
+    // runs (spymemcached after an auth-error status; not understood yet, see the session note).
+    MemcachedClient check = spymemcached("reader");
+    try {
+      assertNull(check.get("x"), "nothing of the refused write is stored");
+    } finally {
+      check.shutdown();
     }
   }
 }
