@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
-import java.io.IOException;
-import java.net.URISyntaxException;
+import dev.whack.node.testing.SnapshotFixtures;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,18 +27,8 @@ class ComputedTraitsWireTest {
   private RawConnection conn;
 
   @BeforeEach
-  void start() throws IOException, URISyntaxException {
-    Path fixture =
-        Path.of(
-                getClass()
-                    .getResource("/snapshots/main-3f991b4/snapshot-000000000002.wsnap")
-                    .toURI())
-            .getParent();
-    try (Stream<Path> files = Files.list(fixture)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(f, dir.resolve(f.getFileName()));
-      }
-    }
+  void start() {
+    SnapshotFixtures.copy("main-3f991b4", dir);
     clock = ManualClock.at("2026-12-08T10:00:00Z");
     node = EmbeddedNode.startWithClock(clock, c -> c.dataDir(dir));
     conn = node.connect();

@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.ManualClock;
 import dev.whack.node.testing.RawConnection;
-import java.io.IOException;
-import java.net.URISyntaxException;
+import dev.whack.node.testing.SnapshotFixtures;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,18 +57,8 @@ class LegacyDimensionsSnapshotTest {
   private RawConnection conn;
 
   @BeforeEach
-  void start() throws IOException, URISyntaxException {
-    Path fixture =
-        Path.of(
-                getClass()
-                    .getResource("/snapshots/main-718f022-dimensions/snapshot-000000000003.wsnap")
-                    .toURI())
-            .getParent();
-    try (Stream<Path> files = Files.list(fixture)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(f, dir.resolve(f.getFileName()));
-      }
-    }
+  void start() {
+    SnapshotFixtures.copy("main-718f022-dimensions", dir);
     clock = ManualClock.at("2026-12-07T20:00:00Z");
     restart();
   }

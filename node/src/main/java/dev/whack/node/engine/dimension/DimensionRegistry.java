@@ -32,12 +32,16 @@ public final class DimensionRegistry {
      */
     private final Dimension[][] byProperty;
 
+    /** Whether an id was ever handed out that is no longer in force (dropped or redefined). */
+    private final boolean anyDropped;
+
     /** For a put's counts, named by dimension (a map: a profile may name all 64 many times). */
     private final java.util.Map<String, Dimension> byName = new java.util.HashMap<>();
 
     Set(Dimension[] all, Dimension[] byId) {
       this.all = all;
       this.byId = byId;
+      this.anyDropped = all.length < byId.length;
       int buckets = Integer.highestOneBit(Math.max(4, all.length * 2) - 1) << 1;
       byProperty = new Dimension[buckets][];
       java.util.Arrays.fill(byProperty, NONE);
@@ -69,6 +73,14 @@ public final class DimensionRegistry {
     /** Every dimension, in the order they were defined. Do not modify. */
     public Dimension[] all() {
       return all;
+    }
+
+    /**
+     * Whether a profile may hold data of a dimension no longer in force: false while every id ever
+     * handed out is in force, so a write need not look.
+     */
+    public boolean anyDropped() {
+      return anyDropped;
     }
 
     public boolean isEmpty() {

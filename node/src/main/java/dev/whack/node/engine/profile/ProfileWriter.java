@@ -1945,7 +1945,11 @@ public final class ProfileWriter {
       }
     }
     size += ByteSink.varintSize(live) + ByteSink.varintSize(marks);
-    if (!countsDecoded && oldCounts >= 0 && oldCounts < old.length && !oldCountsCurrent()) {
+    if (!countsDecoded
+        && oldCounts >= 0
+        && oldCounts < old.length
+        && dimensions.anyDropped()
+        && !oldCountsCurrent()) {
       decodeCounts(); // a dimension was dropped: its counts go
     }
     int distinct = 0;
