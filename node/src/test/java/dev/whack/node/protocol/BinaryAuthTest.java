@@ -79,6 +79,7 @@ class BinaryAuthTest {
                     new String[] {"PLAIN"},
                     new PlainCallbackHandler(user, TestUsers.password(user))))
             .setOpTimeout(5000)
+            .setMaxReconnectDelay(1) // seconds: after a refusal it reconnects (see below)
             .build(),
         AddrUtil.getAddresses("127.0.0.1:" + node.port()));
   }
@@ -256,8 +257,52 @@ class BinaryAuthTest {
   }
 
   @Test
+  void shouldSkipARefusedValueArrivingInPiecesAndAnswerTheNextRequest() throws Exception {
+    // A refused Set's value is swallowed however the network splits it, and the Get behind it is
+    // read from the right byte: the node's half of a reader's write followed by a read.
+    java.util.Random random = new java.util.Random(19);
+    byte[] store = ByteBuffer.allocate(8).array();
+    byte[] get = request(0x00, 0x6e7, 0, NONE, bytes("split"), NONE);
+    try (RawConnection c = as("reader")) {
+      for (int i = 0; i < 20; i++) {
+        byte[] value = new byte[1 + random.nextInt(3000)];
+        random.nextBytes(value);
+        byte[] set = request(0x01, 0x5e7, 0, store, bytes("split"), value);
+        int at = 0;
+        for (int cut : new int[] {1, 24, 24 + 8 + 5 + random.nextInt(value.length)}) {
+          int end = Math.min(cut, set.length);
+          if (end > at) {
+            c.send(java.util.Arrays.copyOfRange(set, at, end));
+            at = end;
+            Thread.sleep(2); // separate reads on the node, though nothing here depends on it
+          }
+        }
+        c.send(java.util.Arrays.copyOfRange(set, at, set.length));
+        c.send(get);
+        BinaryPacket refused = BinaryPacket.read(c);
+        assertEquals(0x5e7, refused.opaque(), refused::toString);
+        assertEquals(AUTH_ERROR, refused.status(), refused::toString);
+        BinaryPacket miss = BinaryPacket.read(c);
+        assertEquals(0x6e7, miss.opaque(), miss::toString);
+        assertEquals(0x01, miss.status(), miss::toString); // not found: nothing was stored
+      }
+    }
+  }
+
+  @Test
   void shouldNotLetAReadUserWriteThroughSpymemcached() throws Exception {
+    java.util.concurrent.CountDownLatch dropped = new java.util.concurrent.CountDownLatch(1);
     MemcachedClient client = spymemcached("reader");
+    client.addObserver(
+        new net.spy.memcached.ConnectionObserver() {
+          @Override
+          public void connectionEstablished(java.net.SocketAddress sa, int reconnectCount) {}
+
+          @Override
+          public void connectionLost(java.net.SocketAddress sa) {
+            dropped.countDown();
+          }
+        });
     try {
       assertNull(client.get("never-there"));
       // Answered status 0x20 "Auth failure.", which spymemcached reports as the server's error.
@@ -265,16 +310,15 @@ class BinaryAuthTest {
           org.junit.jupiter.api.Assertions.assertThrows(
               java.util.concurrent.ExecutionException.class, () -> client.set("x", 0, "v").get());
       assertTrue(refused.getMessage().contains("Auth failure."), refused.getMessage());
+      // spymemcached takes any 0x20 (memcached's own too, for flush_all under -F) for a lost
+      // login: it closes the connection, reconnects after its backoff and authenticates again
+      // (docs/security.md, "spymemcached after a refusal"). A request queued at the instant of the
+      // refusal can be
+      // left unsent by it, so the next one is asked once the connection has been dropped.
+      assertTrue(dropped.await(5, java.util.concurrent.TimeUnit.SECONDS), "reconnecting");
+      assertNull(client.get("x"), "nothing of the refused write is stored");
     } finally {
       client.shutdown();
-    }
-    // Asked on a client of its own: the refused client's next get timed out in 2 of 5 full
-    // runs (spymemcached after an auth-error status; not understood yet, see the session note).
-    MemcachedClient check = spymemcached("reader");
-    try {
-      assertNull(check.get("x"), "nothing of the refused write is stored");
-    } finally {
-      check.shutdown();
     }
   }
 }
