@@ -6,6 +6,7 @@ import dev.whack.client.CorruptReplyException;
 import dev.whack.client.NodeUnavailableException;
 import dev.whack.client.WhackException;
 import dev.whack.client.WhackTimeoutException;
+import dev.whack.client.tls.ClientTls;
 import dev.whack.client.transport.Credentials;
 import dev.whack.client.transport.NodeAddress;
 import dev.whack.proto.IdRange;
@@ -140,7 +141,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
     this.answerTimeoutNanos = b.answerTimeout.toNanos();
     this.batch = b.batch;
     this.requestsInFlight = b.requestsInFlight;
-    this.channel = Channels.plaintext(address, b.connectTimeout);
+    this.channel = Channels.open(address, b.connectTimeout, b.tls);
     this.credentials = b.credentials;
     this.stub = WhackGrpc.newStub(Channels.authenticated(channel, b.credentials));
     this.watchdog =
@@ -175,6 +176,7 @@ public final class GrpcBulkWriter implements AutoCloseable {
     private int batch = 1;
     private int requestsInFlight = Integer.MAX_VALUE;
     private Credentials credentials;
+    private ClientTls tls;
 
     private Builder(String target) {
       this.target = Objects.requireNonNull(target, "target");
@@ -202,6 +204,19 @@ public final class GrpcBulkWriter implements AutoCloseable {
      */
     public Builder credentials(String user, String password) {
       this.credentials = new Credentials(user, password);
+      return this;
+    }
+
+    /**
+     * Speaks TLS to the node's gRPC port (default: plaintext), trusting and presenting what {@code
+     * tls} says, as {@code WhackClient.Builder.tls} does on the memcached port: the node's
+     * certificate must be signed by the CA and name the target's host. A failed handshake fails
+     * {@link #open()} with {@link NodeUnavailableException} ({@code TLS handshake failed: ...}).
+     *
+     * @param tls the files to use, or null for plaintext
+     */
+    public Builder tls(ClientTls tls) {
+      this.tls = tls;
       return this;
     }
 
@@ -547,6 +562,10 @@ public final class GrpcBulkWriter implements AutoCloseable {
       return t.getMessage();
     }
     Status status = Status.fromThrowable(t);
+    String handshake = handshakeFailure(status.getCause());
+    if (handshake != null) {
+      return handshake; // grpc's own words ("io exception" and its pipeline) say nothing more
+    }
     StringBuilder b = new StringBuilder(status.getCode().name());
     if (status.getDescription() != null) {
       b.append(": ").append(status.getDescription());
@@ -556,6 +575,27 @@ public final class GrpcBulkWriter implements AutoCloseable {
       b.append(" (").append(cause.getMessage()).append(')');
     }
     return b.toString();
+  }
+
+  /**
+   * The TLS handshake's failure in {@code t}'s causes, in the memcached port's words ({@code TLS
+   * handshake failed: <reason>}), or null when it is not one. The reason is the innermost cause:
+   * OpenSSL's engine wraps the certificate check's own reason ({@code No subject alternative names
+   * matching IP address ...}) in a {@code General OpenSslEngine problem}.
+   */
+  private static String handshakeFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof javax.net.ssl.SSLException) {
+        Throwable reason = c;
+        while (reason.getCause() != null && reason.getCause() != reason) {
+          reason = reason.getCause();
+        }
+        String message = reason.getMessage();
+        return "TLS handshake failed: "
+            + (message == null || message.isEmpty() ? reason.getClass().getSimpleName() : message);
+      }
+    }
+    return null;
   }
 
   private static String items(int n) {

@@ -19,7 +19,10 @@ import java.security.cert.X509Certificate;
  * node asks for one.
  *
  * <p>{@link #reload} reads the files again: a node's client to its peers does so when the node's
- * own certificate is reloaded, so that new connections present the new one.
+ * own certificate is reloaded, so that new connections present the new one. The gRPC bulk writer
+ * ({@code GrpcBulkWriter.Builder.tls}) runs on grpc-java's shaded Netty, whose TLS context is a
+ * class of its own: it reads the same files ({@link #caFile()} and the others) into one when it
+ * opens.
  *
  * <p>Concurrency: the files are fixed; the current context is one volatile reference replaced whole
  * by {@link #reload} (synchronized), read by every new connection.
@@ -56,6 +59,21 @@ public final class ClientTls {
   /** Whether a client certificate is presented. */
   public boolean presentsCertificate() {
     return certificate != null;
+  }
+
+  /** The CA file the nodes are verified with, or null for the system's trust store. */
+  public Path caFile() {
+    return ca;
+  }
+
+  /** The client certificate file presented, or null for none. */
+  public Path certificateFile() {
+    return certificate;
+  }
+
+  /** The private key of {@link #certificateFile()}, or null for none. */
+  public Path keyFile() {
+    return key;
   }
 
   /** The TLS implementation in words ({@link TlsProvider#describe}). */

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * Issue 12: on JDK 24 and later every application using the Java client printed four {@code
  * sun.misc.Unsafe} warnings from the hashing library before its own output. An application gets
  * none: the client's own classpath, a JVM without options. The gRPC bulk writer adds none of its
- * own (its shaded Netty would load its epoll library: a restricted-method warning), only
- * protobuf's.
+ * own (its shaded Netty would load its epoll library, and with TLS its OpenSSL: a restricted-method
+ * warning), only protobuf's.
  */
 class JvmWarningsTest {
   /**
@@ -66,21 +66,37 @@ class JvmWarningsTest {
     }
   }
 
+  @Test
+  void shouldPrintNoJvmWarningOfItsOwnWhenTheGrpcWriterSpeaksTls() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 24, "JDKs before 24 print none of these warnings");
+    try (FakeGrpcNode node = FakeGrpcNode.start(FakeGrpcNode.ACK_EACH)) {
+      Output run = run(QuietGrpcProgram.class, node.target(), "tls");
+      assertEquals(
+          "",
+          PROTOBUF_UNSAFE_WARNING.matcher(run.err()).replaceFirst(""),
+          "stderr, but for protobuf's warning: " + run.err());
+      assertEquals("refused: true\n", run.out());
+      assertEquals(0, run.exitCode());
+    }
+  }
+
   private record Output(int exitCode, String out, String err) {}
 
   /** Runs {@code program} in a JVM of its own with no option, on the client's classpath. */
-  private static Output run(Class<?> program, String argument) throws Exception {
+  private static Output run(Class<?> program, String... arguments) throws Exception {
     Path err = Files.createTempFile("client-stderr", ".txt");
     Path out = Files.createTempFile("client-stdout", ".txt");
     try {
+      List<String> command =
+          new java.util.ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  clientClassPath(),
+                  program.getName()));
+      command.addAll(List.of(arguments));
       Process process =
-          new ProcessBuilder(
-                  List.of(
-                      Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                      "-cp",
-                      clientClassPath(),
-                      program.getName(),
-                      argument))
+          new ProcessBuilder(command)
               .redirectError(err.toFile())
               .redirectOutput(out.toFile())
               .start();

@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.whack.client.NodeUnavailableException;
+import dev.whack.client.grpc.GrpcBulkWriter;
+import dev.whack.client.tls.ClientTls;
 import dev.whack.node.config.TlsOptions;
 import dev.whack.node.config.TlsOptions.ClientAuth;
 import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.TlsCertificates;
 import dev.whack.node.testing.TlsCertificates.Ca;
 import dev.whack.node.testing.TlsCertificates.Issued;
+import dev.whack.proto.Profile;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -40,7 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * TLS on the HTTP and gRPC ports, with client certificates required: real HTTP and gRPC clients
  * with the test CA are served; plaintext clients get the HTTP port's 400 or a quick gRPC failure,
- * never a hang; a reload reaches the gRPC port's new connections too.
+ * never a hang; a reload reaches the gRPC port's new connections too; the Java client's gRPC bulk
+ * writer speaks TLS with a CA and a client certificate, and fails its open naming the handshake
+ * when the node's certificate is not trusted or does not name the host.
  */
 class TlsHttpAndGrpcTest {
   @TempDir static Path dir;
@@ -176,6 +182,61 @@ class TlsHttpAndGrpcTest {
           System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "waited for the deadline");
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static GrpcBulkWriter.Builder writer(int grpcPort, ClientTls tls) {
+    return GrpcBulkWriter.builder("127.0.0.1:" + grpcPort)
+        .tls(tls)
+        .connectTimeout(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void shouldIngestThroughTheJavaBulkWriterOverTlsWithAClientCertificate() {
+    ClientTls tls =
+        ClientTls.builder()
+            .trustCa(ca.file())
+            .certificate(client.certFile(), client.keyFile())
+            .build();
+    try (GrpcBulkWriter writer = writer(node.node().grpcPort(), tls).open()) {
+      writer.setProfile(Profile.newBuilder().setKey("grpc:tls").build()).join();
+      assertEquals(1, writer.succeeded());
+    }
+  }
+
+  @Test
+  void shouldFailTheBulkWritersOpenWithTheHandshakeWhenTheNodeIsNotTrusted() {
+    Ca other = TlsCertificates.ca("Other CA", dir);
+    Issued stranger = other.client("stranger");
+    ClientTls tls =
+        ClientTls.builder()
+            .trustCa(other.file())
+            .certificate(stranger.certFile(), stranger.keyFile())
+            .build();
+    NodeUnavailableException down =
+        assertThrows(
+            NodeUnavailableException.class, () -> writer(node.node().grpcPort(), tls).open());
+    assertTrue(down.getMessage().contains("TLS handshake failed"), down.getMessage());
+  }
+
+  @Test
+  void shouldFailTheBulkWritersOpenWhenTheCertificateDoesNotNameTheHost() throws Exception {
+    Issued elsewhere = ca.nodeNaming("elsewhere", java.util.List.of("10.9.9.9"));
+    int grpcPort = freePort();
+    EmbeddedNode misnamed =
+        EmbeddedNode.start(
+            c ->
+                c.grpcPort(grpcPort)
+                    .tls(
+                        new TlsOptions(
+                            elsewhere.certFile(), elsewhere.keyFile(), null, ClientAuth.NONE)));
+    try {
+      ClientTls tls = ClientTls.builder().trustCa(ca.file()).build();
+      NodeUnavailableException down =
+          assertThrows(NodeUnavailableException.class, () -> writer(grpcPort, tls).open());
+      assertTrue(down.getMessage().contains("TLS handshake failed"), down.getMessage());
+    } finally {
+      misnamed.close();
     }
   }
 
