@@ -43,7 +43,7 @@ import picocli.CommandLine.Parameters;
       "instead, on one Ingest stream in order: profiles and updates only (an item or",
       "segment record is a bad record), profiles stored as protobuf, a record the",
       "node refuses reported with its gRPC code; --timeout is how long the node may",
-      "leave the stream unanswered.",
+      "leave the stream unanswered. --tls and the --tls-* options speak TLS to that port.",
       "",
       "A progress bar with rate and ETA is drawn on stderr when it is a terminal; the summary",
       "(records, bytes, seconds, rate) is printed when done. A member that evicted items",
@@ -190,7 +190,7 @@ final class LoadCommand extends ClientCommand {
     try {
       if (overGrpc && !dryRun) {
         // Unreachable or refused credentials: exit 3 before reading anything.
-        GrpcBulkWriter.Builder grpcWriter = GrpcBulkWriter.builder(grpc);
+        GrpcBulkWriter.Builder grpcWriter = GrpcBulkWriter.builder(grpc).tls(cluster.tls());
         String[] credentials = cluster.credentials(terminal());
         if (credentials != null) {
           try {
