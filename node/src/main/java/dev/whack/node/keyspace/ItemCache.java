@@ -239,6 +239,7 @@ final class ItemCache {
         journal.expiry(stripe.index, item.key, item.expiresAtSeconds);
       }
       if (options.recache
+          && options.mayWin
           && !created
           && !item.winTokenSent
           && item.expiresAtSeconds != 0
@@ -247,8 +248,8 @@ final class ItemCache {
       }
       out.winTokenAlreadySent = item.winTokenSent;
       out.stale = item.stale;
-      if (item.stale && !item.winTokenSent) {
-        out.won = true;
+      if (item.stale && !item.winTokenSent && options.mayWin) {
+        out.won = true; // memcached hands it to the first reader; here, the first that may write
       }
       boolean tokenNow = out.won && !item.winTokenSent;
       if (out.won) {

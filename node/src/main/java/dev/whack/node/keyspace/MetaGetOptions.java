@@ -24,6 +24,13 @@ public final class MetaGetOptions {
 
   public long recacheThresholdSeconds;
 
+  /**
+   * Whether this client may win the token (memcached's {@code W}: "you are the one to recache").
+   * False for a connection whose role cannot write (docs/security.md): it cannot recache, so it
+   * reads a stale item with {@code X} and leaves the win to the next client that can.
+   */
+  public boolean mayWin = true;
+
   public MetaGetOptions reset() {
     bump = true;
     touch = false;
@@ -32,6 +39,7 @@ public final class MetaGetOptions {
     vivifyExptime = 0;
     recache = false;
     recacheThresholdSeconds = 0;
+    mayWin = true;
     return this;
   }
 }

@@ -260,4 +260,27 @@ class TextAuthTest {
       assertEquals("END", line(c));
     }
   }
+
+  @Test
+  void shouldServeAStaleItemToAReaderWithoutTheWinTokenAndLeaveTheWinToAWriter() {
+    try (RawConnection writer = as("writer");
+        RawConnection reader = as("reader")) {
+      writer.send("set stale:k 0 0 1\r\nv\r\nmd stale:k I\r\n");
+      assertEquals("STORED", line(writer));
+      assertEquals("HD", line(writer));
+      // memcached hands W to the first client that reads a stale item; a reader cannot recache,
+      // so it reads the value marked stale, with no token, however often it asks.
+      for (int i = 0; i < 3; i++) {
+        reader.send("mg stale:k v\r\n");
+        assertEquals("VA 1 X", line(reader));
+        assertEquals("v", line(reader));
+      }
+      writer.send("mg stale:k v\r\n");
+      assertEquals("VA 1 X W", line(writer)); // the win is still there for a writer
+      assertEquals("v", line(writer));
+      reader.send("mg stale:k v\r\n");
+      assertEquals("VA 1 Z X", line(reader)); // and then told, as anyone, that it has gone
+      assertEquals("v", line(reader));
+    }
+  }
 }

@@ -185,7 +185,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
-    this.meta = new MetaCommands(context, keys, numbers, outcome);
+    this.meta = new MetaCommands(context, keys, numbers, outcome, this::mayWrite);
     this.profileCommands =
         new ProfileCommands(
             keys,
@@ -212,6 +212,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     if (access != null) {
       access.attach(ctx, replies);
     }
+  }
+
+  /** False while an auth file is in force and the connection's role cannot write. */
+  private boolean mayWrite() {
+    return access == null || access.mayWrite();
   }
 
   /** False while an auth file is in force and the connection has not authenticated. */

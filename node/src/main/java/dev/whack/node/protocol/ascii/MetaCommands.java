@@ -102,9 +102,17 @@ final class MetaCommands {
   private boolean awaitingData;
   private int lastFamily;
 
+  /** Whether the connection's role may write, so may win a stale item's recache token. */
+  private final java.util.function.BooleanSupplier mayWin;
+
   MetaCommands(
-      ProtocolContext context, KeyspaceSession keys, AsciiNumbers numbers, Outcome outcome) {
+      ProtocolContext context,
+      KeyspaceSession keys,
+      AsciiNumbers numbers,
+      Outcome outcome,
+      java.util.function.BooleanSupplier mayWin) {
     this.keys = keys;
+    this.mayWin = mayWin;
     this.stats = context.stats();
     this.numbers = numbers;
     this.outcome = outcome;
@@ -181,6 +189,7 @@ final class MetaCommands {
     options.vivifyExptime = vivifyExptime;
     options.recache = recache;
     options.recacheThresholdSeconds = recacheSeconds;
+    options.mayWin = mayWin.getAsBoolean();
     long ttlBefore = ttlBeforeTouch(line);
     if (!keys.metaGet(keyBytes, keyOffset, keyLength, options, outcome)) {
       stats.getMisses.increment();

@@ -100,6 +100,11 @@ final class TextAccess {
     return role != null;
   }
 
+  /** Whether the connection's role may change items: a reader never wins {@code mg}'s token. */
+  boolean mayWrite() {
+    return role != null && role.allows(Role.WRITE);
+  }
+
   boolean awaitingToken() {
     return awaitingToken;
   }
