@@ -78,10 +78,32 @@ public final class ServerTls {
    * @throws UncheckedIOException when a file is missing or wrong: the node does not start
    */
   public static ServerTls start(TlsOptions options, Consumer<String> log) {
+    rejectClientRenegotiation();
     try {
       return new ServerTls(options, log);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start TLS: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The JDK's switch for TLS 1.2 renegotiation a client starts: read once, when the JVM's first
+   * server handshake begins.
+   */
+  static final String REJECT_CLIENT_RENEGOTIATION = "jdk.tls.rejectClientInitiatedRenegotiation";
+
+  /**
+   * Makes the JDK's TLS refuse a renegotiation the client starts, unless the JVM was told otherwise
+   * ({@code -Djdk.tls.rejectClientInitiatedRenegotiation=false}). The JDK allows it by default, so
+   * a TLS 1.2 client could make the node run one full handshake after another on one connection,
+   * for the cost of a few bytes each (a review finding). It matters wherever the JDK's TLS serves a
+   * port: all of them when netty-tcnative does not load, the gRPC port when grpc's own BoringSSL
+   * does not; BoringSSL never renegotiates as a server, and TLS 1.3 has no renegotiation. Set
+   * before the first context is built, so before any handshake of this JVM reads it.
+   */
+  private static void rejectClientRenegotiation() {
+    if (System.getProperty(REJECT_CLIENT_RENEGOTIATION) == null) {
+      System.setProperty(REJECT_CLIENT_RENEGOTIATION, "true");
     }
   }
 

@@ -106,19 +106,32 @@ public final class NodeProcess implements AutoCloseable {
 
   private static final String MEMBER = "--member";
 
+  /**
+   * A node in memory on a free port with TLS from {@code certificate} and {@code key} (client
+   * certificates not asked for), in a JVM started with {@code jvmOptions}: with {@code
+   * -Dio.netty.handler.ssl.noOpenSsl=true} it serves with the JDK's TLS, and refuses to start if
+   * OpenSSL loads all the same.
+   */
+  public static NodeProcess startTls(Path certificate, Path key, List<String> jvmOptions)
+      throws IOException {
+    return launch(jvmOptions, List.of(TLS, certificate.toString(), key.toString()));
+  }
+
+  private static final String TLS = "--tls";
+
   private static final java.util.regex.Pattern PORT_LINE =
       java.util.regex.Pattern.compile("PORT (\\d+)");
 
   private static NodeProcess launch(List<String> args) throws IOException {
+    return launch(List.of(), args);
+  }
+
+  private static NodeProcess launch(List<String> jvmOptions, List<String> args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command =
-        new java.util.ArrayList<>(
-            List.of(
-                java,
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                NodeProcess.class.getName()));
+    List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx512m"));
+    command.addAll(jvmOptions);
+    command.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), NodeProcess.class.getName()));
     command.addAll(args);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     BufferedReader out =
@@ -176,6 +189,28 @@ public final class NodeProcess implements AutoCloseable {
    * <profiles topic or -> <replicas>}.
    */
   public static void main(String[] args) throws Exception {
+    if (args[0].equals(TLS)) {
+      if (System.getProperty("io.netty.handler.ssl.noOpenSsl") != null
+          && io.netty.handler.ssl.OpenSsl.isAvailable()) {
+        System.out.println("OpenSSL loaded although -Dio.netty.handler.ssl.noOpenSsl was given");
+        System.exit(1);
+      }
+      WhackNode node =
+          WhackNode.start(
+              new NodeConfig()
+                  .port(0)
+                  .metricsPort(0)
+                  .tls(
+                      new dev.whack.node.config.TlsOptions(
+                          Path.of(args[1]),
+                          Path.of(args[2]),
+                          null,
+                          dev.whack.node.config.TlsOptions.ClientAuth.NONE))
+                  .conclude());
+      System.out.println("PORT " + node.port());
+      System.out.flush();
+      Thread.currentThread().join();
+    }
     if (args[0].equals(MEMBER)) {
       WhackNode member =
           WhackNode.start(
