@@ -7,6 +7,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,7 +37,8 @@ final class AuthCommand implements Callable<Integer> {
       description = {
         "Print an auth file line for USER with ROLE (read, write or admin), the password read",
         "from the first line of standard input and stored only as a salted PBKDF2-HMAC-SHA256",
-        "hash. Append the line to the file, then send the node SIGHUP (or restart it)."
+        "hash. Typed at a terminal, the password is not shown and the prompt goes to stderr.",
+        "Append the line to the file, then send the node SIGHUP (or restart it)."
       },
       footer = {
         "",
@@ -73,9 +75,13 @@ final class AuthCommand implements Callable<Integer> {
       }
       String password;
       try {
+        // Typed at a terminal: not echoed, the prompt on the terminal (stdout is the auth file).
+        Optional<String> typed = terminal.hidden().readLine("Password for " + user + ": ");
         password =
-            new BufferedReader(new InputStreamReader(terminal.in(), StandardCharsets.UTF_8))
-                .readLine();
+            typed.isPresent()
+                ? typed.get()
+                : new BufferedReader(new InputStreamReader(terminal.in(), StandardCharsets.UTF_8))
+                    .readLine();
       } catch (IOException e) {
         terminal.err().println("whack auth hash: cannot read the password: " + e.getMessage());
         return Whack.EXIT_FAILED;
