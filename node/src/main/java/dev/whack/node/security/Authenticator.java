@@ -2,6 +2,7 @@ package dev.whack.node.security;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,7 +15,8 @@ import java.util.concurrent.CompletableFuture;
  * on an event loop: {@link #check} answers at once when the password is the one last verified for
  * the user, and otherwise on the node's one {@code whack-auth} thread, which also bounds what
  * failed attempts can cost the node to one core. An unknown user is checked against a stand-in hash
- * all the same, so the time taken does not tell which user names exist.
+ * all the same, one that costs what a real user's costs ({@link #users}), so the time taken does
+ * not tell which user names exist.
  *
  * <p>Concurrency: the users are one immutable map behind a volatile reference, replaced whole by
  * {@link #reload} (SIGHUP); a check reads it once. Connections authenticated before a reload keep
@@ -49,11 +51,21 @@ public final class Authenticator implements AutoCloseable {
             return t;
           });
 
-  /** The users and the stand-in hash an unknown user is checked against. */
-  private record Users(Map<String, User> byName, PasswordHash standIn) {}
+  /**
+   * The users and the stand-in hashes an unknown name is checked against: one per user, each
+   * costing what that user's own hash costs (one shared per parameter set).
+   */
+  private record Users(Map<String, User> byName, PasswordHash[] standIns) {}
+
+  /**
+   * Picks an unknown name's stand-in; random per node and kept across reloads, so a name always
+   * costs the same and nobody outside can tell which stand-in a name gets.
+   */
+  private final byte[] standInKey = new byte[32];
 
   private Authenticator(Path file, Map<String, User> users) {
     this.file = file;
+    new java.security.SecureRandom().nextBytes(standInKey);
     this.users = users(users);
   }
 
@@ -72,13 +84,55 @@ public final class Authenticator implements AutoCloseable {
     return new Authenticator(null, AuthFile.parse(lines, "users"));
   }
 
+  /**
+   * Why a stand-in per user rather than one: a check takes as long as the hash's iterations and
+   * length make it, and users' hashes may differ (made with other {@code --iterations}, or a longer
+   * hash). One stand-in at the cheapest parameters would tell every dearer user apart from unknown
+   * names, one at the dearest every cheaper user. So an unknown name is checked against the
+   * stand-in of one user, chosen by a keyed hash of the name ({@link #standInFor}): the same name
+   * always takes the same time, and unknown names take the times real names take, in the same
+   * proportions, whatever parameters the file mixes.
+   */
   private static Users users(Map<String, User> byName) {
-    int iterations =
-        byName.values().stream()
-            .mapToInt(u -> u.hash().iterations())
-            .max()
-            .orElse(PasswordHash.MIN_ITERATIONS);
-    return new Users(byName, PasswordHash.of("stand-in".toCharArray(), iterations));
+    List<PasswordHash> kinds = new java.util.ArrayList<>();
+    PasswordHash[] standIns = new PasswordHash[Math.max(1, byName.size())];
+    int i = 0;
+    for (User u : byName.values()) {
+      PasswordHash kind = null;
+      for (PasswordHash k : kinds) {
+        if (k.sameCost(u.hash())) {
+          kind = k;
+          break;
+        }
+      }
+      if (kind == null) {
+        kind = PasswordHash.standInFor(u.hash());
+        kinds.add(kind);
+      }
+      standIns[i++] = kind;
+    }
+    if (i == 0) {
+      standIns[0] = PasswordHash.of("stand-in".toCharArray(), PasswordHash.MIN_ITERATIONS);
+    }
+    return new Users(byName, standIns);
+  }
+
+  /** The stand-in hash an unknown {@code user} is checked against (package-private for tests). */
+  PasswordHash standInFor(String user) {
+    return standInFor(users, user);
+  }
+
+  private PasswordHash standInFor(Users now, String user) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(standInKey);
+      sha.update(user.getBytes(StandardCharsets.UTF_8));
+      byte[] d = sha.digest();
+      long pick = java.nio.ByteBuffer.wrap(d).getLong() & Long.MAX_VALUE;
+      return now.standIns()[(int) (pick % now.standIns().length)];
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
   }
 
   /**
@@ -137,9 +191,10 @@ public final class Authenticator implements AutoCloseable {
           },
           wanted);
     }
+    PasswordHash standIn = standInFor(now, user);
     return submit(
         () -> {
-          now.standIn().matches(PasswordHash.chars(password));
+          standIn.matches(PasswordHash.chars(password));
           return null;
         },
         wanted);

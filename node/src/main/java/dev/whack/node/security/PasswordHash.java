@@ -61,6 +61,31 @@ public final class PasswordHash {
   }
 
   /**
+   * A hash of a random password that costs what checking a password against {@code like} costs: the
+   * same iterations and hash length (PBKDF2 runs its iterations once per 32 bytes of output), for
+   * {@link Authenticator}'s checks of user names that do not exist.
+   */
+  static PasswordHash standInFor(PasswordHash like) {
+    byte[] salt = new byte[like.salt.length];
+    byte[] password = new byte[16];
+    SecureRandom random = new SecureRandom();
+    random.nextBytes(salt);
+    random.nextBytes(password);
+    char[] chars = java.util.HexFormat.of().formatHex(password).toCharArray();
+    try {
+      return new PasswordHash(
+          like.iterations, salt, derive(chars, salt, like.iterations, like.hash.length));
+    } finally {
+      java.util.Arrays.fill(chars, '\0');
+    }
+  }
+
+  /** Whether checking a password against this hash costs what it costs against {@code other}. */
+  boolean sameCost(PasswordHash other) {
+    return iterations == other.iterations && hash.length == other.hash.length;
+  }
+
+  /**
    * Reads the file's form of a hash.
    *
    * @throws IllegalArgumentException saying what is wrong with it
