@@ -4,8 +4,13 @@ import dev.whack.node.observability.NodeStats;
 import dev.whack.node.security.Authenticator;
 import dev.whack.node.security.BasicCredentials;
 import dev.whack.node.security.Role;
+import dev.whack.node.security.User;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import dev.whack.proto.DefineSegmentRequest;
 import dev.whack.proto.WhackGrpc;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -59,17 +64,26 @@ final class GrpcAuth implements ServerInterceptor {
   private static final String DEFINE_SEGMENT =
       WhackGrpc.getDefineSegmentMethod().getFullMethodName();
 
+  /**
+   * The tenant a call works in, the authenticated user's ({@link WhackService} reads it); absent
+   * when the node has no auth file (the default tenant, as every call then).
+   */
+  static final Context.Key<Tenant> TENANT = Context.key("whack-tenant");
+
   private final Authenticator auth;
   private final NodeStats stats;
   private final Executor executor;
+  private final Tenants tenants;
 
   /**
    * @param executor where a call whose password was checked on the auth thread starts
+   * @param tenants the node's tenants (null outside a node: every call in the one context)
    */
-  GrpcAuth(Authenticator auth, NodeStats stats, Executor executor) {
+  GrpcAuth(Authenticator auth, NodeStats stats, Executor executor, Tenants tenants) {
     this.auth = auth;
     this.stats = stats;
     this.executor = executor;
+    this.tenants = tenants;
   }
 
   @Override
@@ -89,33 +103,43 @@ final class GrpcAuth implements ServerInterceptor {
                       + " base64(user:password))"));
     }
     stats.authCommands.increment();
-    CompletableFuture<Role> check = auth.check(credentials.user(), credentials.password());
+    CompletableFuture<User> check = auth.check(credentials.user(), credentials.password());
     if (check.isDone()) {
       return admit(call, headers, next, check.isCompletedExceptionally() ? null : check.join());
     }
     Deferred<Q> deferred = new Deferred<>();
     check.whenCompleteAsync(
-        (role, failure) ->
-            deferred.start(admit(call, headers, next, failure == null ? role : null)),
+        (user, failure) ->
+            deferred.start(admit(call, headers, next, failure == null ? user : null)),
         executor);
     return deferred;
   }
 
-  /** Starts the call for a user of {@code role} (null: the password check failed), or ends it. */
+  /**
+   * Starts the call for {@code user} (null: the password check failed) in the user's tenant, or
+   * ends it.
+   */
   private <Q, A> ServerCall.Listener<Q> admit(
-      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next, Role role) {
-    if (role == null) {
-      stats.authErrors.increment();
+      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next, User user) {
+    Tenant tenant = user == null || tenants == null ? null : tenants.ofUser(user.tenant());
+    if (user == null || (tenants != null && tenant == null)) {
+      stats.authErrors.increment(); // a user whose tenant is gone cannot log in either
       return refuse(call, Status.UNAUTHENTICATED.withDescription("authentication failed"));
     }
+    if (tenant != null && !tenant.admitRequest()) {
+      return refuse(call, Status.RESOURCE_EXHAUSTED.withDescription(tenant.overRateReason()));
+    }
+    Role role = user.role();
     String method = call.getMethodDescriptor().getFullMethodName();
     Role needed = ROLES.getOrDefault(method, Role.ADMIN);
+    Context inTenant =
+        tenant == null ? Context.current() : Context.current().withValue(TENANT, tenant);
     if (role.allows(needed)) {
-      return next.startCall(call, headers);
+      return Contexts.interceptCall(inTenant, call, headers, next);
     }
     if (method.equals(DEFINE_SEGMENT) && role.allows(Role.READ)) {
       // Whether it is a dry run is in the request: decided when it comes.
-      return new DryRunOnly<>(call, next.startCall(call, headers));
+      return new DryRunOnly<>(call, Contexts.interceptCall(inTenant, call, headers, next));
     }
     return deny(call, needed);
   }

@@ -80,7 +80,8 @@ public final class GrpcServer implements AutoCloseable {
                   node.auth() == null
                       ? bind(service)
                       : ServerInterceptors.intercept(
-                          bind(service), new GrpcAuth(node.auth(), node.stats(), executor)))
+                          bind(service),
+                          new GrpcAuth(node.auth(), node.stats(), executor, node.tenants())))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()

@@ -6,7 +6,6 @@ import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.cluster.UpdatesLog;
 import dev.whack.node.durability.DurableLog;
-import dev.whack.node.durability.LogJournal;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -95,14 +94,14 @@ final class ItemWriter {
         return Written.now(error(request, Code.UNAVAILABLE, notServing));
       }
     }
-    long loggedBefore = forcedLog == null ? 0 : LogJournal.lastSequenceOfThisThread();
+    long loggedBefore = forcedLog == null ? 0 : forcedLog.lastSequenceOfThisThread();
     IngestError error = applyHere(request, key, update);
     if (forcedLog == null || error != null) {
       return Written.now(error);
     }
     // Answered once the log is forced up to this write; a write that logged nothing (a repeat
     // ignored by its producer's seq) up to the log's end, so that what it repeats is durable too.
-    long logged = LogJournal.lastSequenceOfThisThread();
+    long logged = forcedLog.lastSequenceOfThisThread();
     long upTo = logged != loggedBefore ? logged : forcedLog.upcomingSequence() - 1;
     if (upTo < forcedLog.durableBelow()) {
       return Written.now(null);

@@ -13,6 +13,7 @@ import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.tenant.Tenant;
 import dev.whack.proto.CountReply;
 import dev.whack.proto.CountRequest;
 import dev.whack.proto.DefineSegmentReply;
@@ -61,9 +62,9 @@ final class WhackService extends WhackGrpc.WhackImplBase {
 
   private static final int MAX_PAGE = 100_000;
 
-  private final ProtocolContext node;
-  private final Keyspace keyspace;
-  private final ProfileEngine engine;
+  /** The default tenant's context: every call's when the node has no auth file. */
+  private final ProtocolContext base;
+
   private final Cluster cluster;
   private final Executor executor;
 
@@ -76,15 +77,30 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       new java.util.concurrent.atomic.AtomicLong();
 
   WhackService(ProtocolContext node, Executor executor) {
-    this.node = node;
-    this.keyspace = node.keyspace();
-    this.engine = node.engine();
+    this.base = node;
     this.cluster = node.cluster();
     this.executor = executor;
   }
 
+  /**
+   * The context of the call running now: its user's tenant ({@link GrpcAuth#TENANT}), else the
+   * default one. Asked as a call starts, on the thread grpc runs it on with its context attached.
+   */
+  private ProtocolContext node() {
+    Tenant tenant = GrpcAuth.TENANT.get();
+    return tenant == null ? base : tenant.context();
+  }
+
+  private Keyspace keyspace() {
+    return node().keyspace();
+  }
+
+  private ProfileEngine engine() {
+    return node().engine();
+  }
+
   private ClusterSegments segments() {
-    return new ClusterSegments(cluster, engine, keyspace.session());
+    return new ClusterSegments(cluster, engine(), keyspace().session());
   }
 
   /**
@@ -92,14 +108,14 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    * generated form, taking protobuf objects, is not served).
    */
   StreamObserver<List<IngestItem>> ingestItems(StreamObserver<IngestReply> replies) {
-    DurableLog log = node.log();
+    DurableLog log = node().log();
     IngestStream stream =
         new IngestStream(
             (ServerCallStreamObserver<IngestReply>) replies,
             new ItemWriter(
-                keyspace.session(),
+                keyspace().session(),
                 cluster,
-                node.stats(),
+                node().stats(),
                 log != null && log.fsync() == DurableLog.Fsync.ALWAYS ? log : null),
             log,
             executor);
@@ -111,7 +127,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   public void subscribe(SubscribeRequest request, StreamObserver<SubscribeReply> replies) {
     List<String> names = new ArrayList<>(new java.util.LinkedHashSet<>(request.getSegmentsList()));
     if (names.isEmpty()) {
-      engine.segments().forEach(s -> names.add(s.name()));
+      engine().segments().forEach(s -> names.add(s.name()));
       if (names.isEmpty()) {
         replies.onError(
             Status.FAILED_PRECONDITION
@@ -121,7 +137,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       }
     }
     for (String name : names) {
-      if (engine.segment(name) == null) {
+      if (engine().segment(name) == null) {
         replies.onError(
             Status.NOT_FOUND.withDescription("unknown segment " + name).asRuntimeException());
         return;
@@ -132,11 +148,11 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     SubscribeStream stream =
         new SubscribeStream(
             call,
-            engine,
+            engine(),
             segments(),
             cluster,
-            node.stats(),
-            node.watchers(),
+            node().stats(),
+            node().watchers(),
             executor,
             List.copyOf(names));
     subscriptions.add(stream);
@@ -237,7 +253,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       return CompletableFuture.failedFuture(e);
     }
     if (owner == null) {
-      Profile profile = keyspace.profile(k, 0, k.length);
+      Profile profile = keyspace().profile(k, 0, k.length);
       return CompletableFuture.completedFuture(found(result, profile, protobuf));
     }
     return cluster
@@ -282,7 +298,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     }
     if (owner == null) {
       List<SegmentMembership> memberships = new ArrayList<>();
-      for (var m : keyspace.membershipsOf(key, 0, key.length)) {
+      for (var m : keyspace().membershipsOf(key, 0, key.length)) {
         memberships.add(
             SegmentMembership.newBuilder()
                 .setSegment(m.segment())
@@ -324,7 +340,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    */
   private String servedHereOrOwner(byte[] key) {
     try {
-      return cluster.answeredHereOrBy(key, keyspace.session());
+      return cluster.answeredHereOrBy(key, keyspace().session());
     } catch (ClusterException e) {
       throw Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
     }

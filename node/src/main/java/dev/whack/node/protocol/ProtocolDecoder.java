@@ -126,9 +126,6 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The outbound bytes seen by the last idle check, to tell whether replies are moving. */
   private long pendingSeen;
 
-  /** The node's log, or null: see {@link #ready}. */
-  private dev.whack.node.durability.DurableLog log;
-
   protected ProtocolDecoder(Commands commands) {
     this.commands = commands;
   }
@@ -136,7 +133,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   @Override
   public final void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    log = commands.log();
+    dev.whack.node.durability.DurableLog log = commands.log();
     replies =
         new ReplyBuffer(
             ctx,
@@ -188,6 +185,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       pause();
       return false;
     }
+    dev.whack.node.durability.DurableLog log = commands.log(); // the tenant's, once logged in
     if (log != null && log.overloaded()) {
       // The log is behind the writes by its whole allowance (a slow or stalled disk): take no more
       // requests until it has caught up, so its buffers stay bounded.
