@@ -94,7 +94,7 @@ class TenantSurfacesTest {
   private void createTenants(String... definitions) {
     try (RawConnection admin = login("admin")) {
       for (String definition : definitions) {
-        assertEquals("OK", ask(admin, "tenant create " + definition + "\r\n"), definition);
+        assertEquals("CREATED", ask(admin, "tenant create " + definition + "\r\n"), definition);
       }
     }
   }
@@ -197,7 +197,7 @@ class TenantSurfacesTest {
       assertEquals("STORED", ask(shop, "set k 0 0 4\r\nshop\r\n"));
       assertEquals("STORED", ask(blog, "set k 0 0 4\r\nblog\r\n"));
       try (RawConnection admin = login("admin")) {
-        assertEquals("OK", ask(admin, "tenant drop shop\r\n"));
+        assertEquals("DROPPED", ask(admin, "tenant drop shop\r\n"));
         assertEquals("NOT_FOUND", ask(admin, "tenant drop shop\r\n"));
         assertEquals(
             "CLIENT_ERROR the default tenant cannot be dropped",

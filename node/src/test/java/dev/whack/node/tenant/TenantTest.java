@@ -71,8 +71,9 @@ class TenantTest {
   void shouldKeepEachTenantsKeysAndSegmentsToItself() throws IOException {
     node = EmbeddedNode.start(c -> c.authFile(usersQuietly()));
     try (RawConnection admin = login("admin")) {
-      assertEquals("OK", ask(admin, "tenant create shop\r\n"));
-      assertEquals("OK", ask(admin, "tenant create blog memory=8388608 segments=2 rate=0\r\n"));
+      assertEquals("CREATED", ask(admin, "tenant create shop\r\n"));
+      assertEquals(
+          "CREATED", ask(admin, "tenant create blog memory=8388608 segments=2 rate=0\r\n"));
       assertEquals("CLIENT_ERROR tenant shop exists", ask(admin, "tenant create shop\r\n"));
       assertEquals("STORED", ask(admin, "set k 0 0 7\r\ndefault\r\n"));
     }

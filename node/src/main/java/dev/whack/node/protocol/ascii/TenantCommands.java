@@ -17,8 +17,8 @@ import java.util.Locale;
  * tenant (or anyone when the node has no auth file):
  *
  * <pre>
- * tenant create &lt;name&gt; [memory=&lt;bytes&gt;] [segments=&lt;n&gt;] [rate=&lt;n&gt;]  -> OK
- * tenant drop &lt;name&gt;                                                  -> OK | NOT_FOUND
+ * tenant create &lt;name&gt; [memory=&lt;bytes&gt;] [segments=&lt;n&gt;] [rate=&lt;n&gt;]  -> CREATED
+ * tenant drop &lt;name&gt;                                             -> DROPPED | NOT_FOUND
  * tenant list  -> TENANT &lt;name&gt; &lt;quota and usage, key=value&gt; ... END
  * </pre>
  *
@@ -27,7 +27,8 @@ import java.util.Locale;
  * administrator's rare command, as {@code snapshot} is.
  */
 final class TenantCommands {
-  private static final byte[] OK = ascii("OK\r\n");
+  private static final byte[] CREATED = ascii("CREATED\r\n");
+  private static final byte[] DROPPED = ascii("DROPPED\r\n");
   private static final byte[] NOT_FOUND = ascii("NOT_FOUND\r\n");
   private static final byte[] END = ascii("END\r\n");
   private static final byte[] USAGE =
@@ -89,7 +90,7 @@ final class TenantCommands {
     }
     try {
       tenants.create(line.token(2), TenantQuota.parse(settings));
-      replies.bytes(OK);
+      replies.bytes(CREATED);
     } catch (IllegalArgumentException e) {
       replies.bytes(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
     } catch (IllegalStateException | IOException | java.io.UncheckedIOException e) {
@@ -103,7 +104,7 @@ final class TenantCommands {
       return;
     }
     try {
-      replies.bytes(tenants.drop(line.token(2)) ? OK : NOT_FOUND);
+      replies.bytes(tenants.drop(line.token(2)) ? DROPPED : NOT_FOUND);
     } catch (IllegalArgumentException e) {
       replies.bytes(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
     } catch (IOException | java.io.UncheckedIOException e) {
