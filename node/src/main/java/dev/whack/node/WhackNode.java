@@ -322,6 +322,11 @@ public final class WhackNode implements AutoCloseable {
       close();
       throw e;
     }
+    timers.scheduleWithFixedDelay(
+        this::balanceTenantsQuietly,
+        Tenants.BALANCE_PERIOD_MILLIS,
+        Tenants.BALANCE_PERIOD_MILLIS,
+        TimeUnit.MILLISECONDS);
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
       timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
@@ -872,6 +877,14 @@ public final class WhackNode implements AutoCloseable {
       memberCheck.probe();
     } catch (RuntimeException e) {
       NodeLog.warn("whack: member check failed: " + e);
+    }
+  }
+
+  private void balanceTenantsQuietly() {
+    try {
+      tenants.balance();
+    } catch (RuntimeException e) {
+      NodeLog.warn("whack: tenant balance failed: " + e);
     }
   }
 

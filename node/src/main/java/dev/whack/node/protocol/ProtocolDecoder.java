@@ -69,7 +69,22 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
     /** The connection is gone: release what it held. */
     void close();
+
+    /**
+     * The tenant the connection works in, whose engine time it is metered against and whose fair
+     * share bounds its turns; null outside a node's tenants.
+     */
+    default dev.whack.node.tenant.Tenant tenant() {
+      return null;
+    }
   }
+
+  /**
+   * Requests a connection runs in one turn while its tenant takes more than its fair share of the
+   * node (docs/security.md, "Fair share"): then it yields to the event loop, whose other
+   * connections (another tenant's) are read before its next turn.
+   */
+  static final int FAIR_TURN_REQUESTS = 16;
 
   /** The rest of a reply that is written in pieces, as the client reads. */
   public interface Continuation {
@@ -112,6 +127,9 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The reply being written in pieces, or null. */
   private Continuation continuation;
 
+  /** Requests finished in this turn, for {@link #FAIR_TURN_REQUESTS}. */
+  private int requestsThisTurn;
+
   private boolean closed;
 
   /** The client shut its sending side: close once every request read before that is answered. */
@@ -151,7 +169,18 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       commands.countBytesRead(buf.readableBytes());
     }
     replies.newTurn();
-    super.channelRead(ctx, msg);
+    requestsThisTurn = 0;
+    dev.whack.node.tenant.Tenant tenant = commands.tenant();
+    if (tenant == null) {
+      super.channelRead(ctx, msg);
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      super.channelRead(ctx, msg);
+    } finally {
+      tenant.addBusyNanos(System.nanoTime() - start);
+    }
   }
 
   /**
@@ -171,6 +200,17 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   protected final boolean ready() {
     if (awaiting || paused || continuation != null) {
       return false;
+    }
+    if (requestsThisTurn >= FAIR_TURN_REQUESTS) {
+      dev.whack.node.tenant.Tenant tenant = commands.tenant();
+      if (tenant != null && tenant.overShare()) {
+        // Its tenant takes more than its share while another's wait: yield the event loop.
+        tenant.pausedReads().increment();
+        paused = true;
+        ctx.channel().config().setAutoRead(false);
+        scheduleProceed();
+        return false;
+      }
     }
     int toCome = replies.answersToCome();
     if (toCome > 0 && (toCome >= MAX_ANSWERS_TO_COME || !mayRunAheadOfAnswers(internalBuffer()))) {
@@ -210,6 +250,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The decoder finished a request (its reply, if any, is in the reply buffer). */
   protected final void endOfRequest() {
     requests++;
+    requestsThisTurn++;
     replies.endOfRequest();
   }
 

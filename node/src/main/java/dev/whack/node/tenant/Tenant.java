@@ -48,7 +48,17 @@ public final class Tenant {
   private final ChannelGroup connections;
   private final LongAdder overRate = new LongAdder();
   private final LongAdder pausedReads = new LongAdder();
+  private final Tenants tenants;
   private volatile boolean dropped;
+
+  /** Event-loop time its connections took, for the fair share ({@link Tenants#balance}). */
+  private final LongAdder busyNanos = new LongAdder();
+
+  /** The busy time seen by the last balance, to take the next period's from. */
+  private long busySeen;
+
+  /** Whether it took more than its share of the last period while another tenant worked too. */
+  private volatile boolean overShare;
 
   Tenant(String name, TenantQuota quota, Parts parts, ProtocolContext node, Tenants tenants) {
     this.name = name;
@@ -56,6 +66,7 @@ public final class Tenant {
     this.parts = parts;
     this.rate = quota.requestsPerSecond() == 0 ? null : new RequestRate(quota.requestsPerSecond());
     this.connections = new DefaultChannelGroup("tenant " + name, GlobalEventExecutor.INSTANCE);
+    this.tenants = tenants;
     this.context = node.forTenant(this, tenants, parts);
   }
 
@@ -100,6 +111,36 @@ public final class Tenant {
   /** Requests refused for the rate quota so far. */
   public long overRateCount() {
     return overRate.sum();
+  }
+
+  /**
+   * Adds event-loop time one of its connections took for requests; counted only while the node has
+   * other tenants than the default one (alone, there is nothing to share).
+   */
+  public void addBusyNanos(long nanos) {
+    if (tenants.several()) {
+      busyNanos.add(nanos);
+    }
+  }
+
+  /**
+   * Whether its connections yield after a few requests a turn: it took more than its fair share of
+   * the last period while another tenant had work too (docs/security.md, "Fair share").
+   */
+  public boolean overShare() {
+    return overShare;
+  }
+
+  /** The busy time of the period since the last call (the balancing thread's only). */
+  long busySinceLastPeriod() {
+    long now = busyNanos.sum();
+    long period = now - busySeen;
+    busySeen = now;
+    return period;
+  }
+
+  void overShare(boolean over) {
+    overShare = over;
   }
 
   /** Times the tenant's connections were paused for taking more than their fair share. */

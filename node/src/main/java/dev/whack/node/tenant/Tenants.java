@@ -120,6 +120,41 @@ public final class Tenants implements AutoCloseable {
     return userTenant == null ? defaultTenant : byName.get(userTenant);
   }
 
+  /** Whether there are tenants besides the default one: only then is engine time metered. */
+  boolean several() {
+    return byName.size() > 1;
+  }
+
+  /**
+   * How often {@link #balance} runs: a flood is held back within this long of starting to crowd the
+   * others out.
+   */
+  public static final long BALANCE_PERIOD_MILLIS = 10;
+
+  /**
+   * Decides each tenant's fair share for the next period from the last one (docs/security.md, "Fair
+   * share"): when two or more tenants worked, one whose connections took more event-loop time than
+   * an equal split of what all took is over its share, and its connections run only a few requests
+   * a turn, yielding to the others, until a period finds it within its share. A tenant alone, or
+   * within its share, runs as fast as it can. Runs on the node's timer thread.
+   */
+  public void balance() {
+    List<Tenant> all = list();
+    long[] busy = new long[all.size()];
+    long total = 0;
+    int working = 0;
+    for (int i = 0; i < busy.length; i++) {
+      busy[i] = all.get(i).busySinceLastPeriod();
+      total += busy[i];
+      if (busy[i] > 0) {
+        working++;
+      }
+    }
+    for (int i = 0; i < busy.length; i++) {
+      all.get(i).overShare(working > 1 && busy[i] > total / working);
+    }
+  }
+
   /** Every tenant, the default one first, then by name. */
   public List<Tenant> list() {
     List<Tenant> all = new ArrayList<>(byName.values());

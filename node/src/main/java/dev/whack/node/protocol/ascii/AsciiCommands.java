@@ -236,6 +236,11 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     tenant.join(ctx.channel());
   }
 
+  @Override
+  public Tenant tenant() {
+    return context.tenant();
+  }
+
   /** The node's tenants, or null outside a node. */
   Tenants tenants() {
     return context.tenants();

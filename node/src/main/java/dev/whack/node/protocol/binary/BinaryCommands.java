@@ -124,8 +124,8 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     tenant.join(ctx.channel());
   }
 
-  /** The tenant the connection works in, or null outside a node's tenants. */
-  Tenant tenant() {
+  @Override
+  public Tenant tenant() {
     return context.tenant();
   }
 
