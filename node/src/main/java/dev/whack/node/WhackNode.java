@@ -230,6 +230,20 @@ public final class WhackNode implements AutoCloseable {
       throw new UncheckedIOException(
           "cannot open the tenants in " + config.dataDir() + ": " + e.getMessage(), e);
     }
+    metrics.bindTenants(
+        () ->
+            tenants.list().stream()
+                .map(
+                    t ->
+                        new NodeMetrics.TenantFigures(
+                            t.name(),
+                            t.parts().keyspace().itemCount(),
+                            t.parts().keyspace().bytesUsed(),
+                            t.connections().size(),
+                            t.parts().engine().segments().size(),
+                            t.overRateCount(),
+                            t.pausedReads().sum()))
+                .toList());
     // Every connection starts in the default tenant; a login moves it into its user's.
     ProtocolContext context = tenants.defaultTenant().context();
     this.timers =

@@ -167,6 +167,14 @@ public final class Tenant {
     }
   }
 
+  /**
+   * Takes a connection out of the tenant's: it logged in and moved from the default tenant into its
+   * user's (only the default tenant is ever left, so no count of its own needs taking back).
+   */
+  public void leave(Channel channel) {
+    connections.remove(channel);
+  }
+
   /** The tenant's connections now (text and binary; HTTP and gRPC ask per request). */
   public ChannelGroup connections() {
     return connections;

@@ -164,6 +164,11 @@ class TenantSurfacesTest {
         assertEquals("END", ask(blog, "get k\r\n"));
       }
       assertTrue(refused >= 60 - 3 * 20, "refused " + refused + " of 60");
+      String metrics = node.node().metrics().scrape();
+      assertTrue(
+          metrics.contains("whack_tenant_over_rate{tenant=\"shop\"} " + refused + ".0"), metrics);
+      assertTrue(metrics.contains("whack_tenant_over_rate{tenant=\"blog\"} 0.0"), metrics);
+      assertTrue(metrics.contains("whack_tenant_connections{tenant=\"shop\"} 1.0"), metrics);
     }
     // Segments: two, then no more.
     try (RawConnection blog = login("blog-admin")) {

@@ -229,6 +229,9 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
    */
   void enter(Tenant tenant) {
     if (tenant.context() != context) {
+      if (context.tenant() != null) {
+        context.tenant().leave(ctx.channel());
+      }
       bind(tenant.context());
       attachBound();
       replies.useLog(log);

@@ -117,6 +117,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
    */
   void enter(Tenant tenant) {
     if (tenant.context() != context) {
+      if (context.tenant() != null) {
+        context.tenant().leave(ctx.channel());
+      }
       bind(tenant.context());
       segments.attach(ctx, replies);
       replies.useLog(log);
