@@ -194,6 +194,50 @@ class TenantSurfacesTest {
   }
 
   @Test
+  void shouldMakeAFloodingTenantYieldToAnotherThatWorks() throws Exception {
+    start(0, 0);
+    createTenants("shop", "blog");
+    try (RawConnection flood = login("shop-write");
+        RawConnection steady = login("blog-write");
+        RawConnection admin = login("admin")) {
+      // Half a million pipelined gets from shop, read back by a thread of their own.
+      int floodRequests = 500_000;
+      Thread reader =
+          new Thread(
+              () -> {
+                for (int i = 0; i < floodRequests; i++) {
+                  line(flood);
+                }
+              });
+      reader.start();
+      byte[] batch =
+          "get k\r\n".repeat(10_000).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      Thread writer =
+          new Thread(
+              () -> {
+                for (int i = 0; i < floodRequests / 10_000; i++) {
+                  flood.send(batch);
+                }
+              });
+      writer.start();
+      // Meanwhile blog asks one request at a time, as a steady client does.
+      while (writer.isAlive() || reader.isAlive()) {
+        assertEquals("END", ask(steady, "get k\r\n"));
+      }
+      writer.join();
+      reader.join();
+      admin.send("tenant list\r\n");
+      String defaults = line(admin);
+      String blog = line(admin);
+      String shop = line(admin);
+      assertEquals("END", line(admin));
+      assertTrue(defaults.startsWith("TENANT default "), defaults);
+      assertTrue(blog.endsWith(" paused=0"), blog);
+      assertTrue(!shop.endsWith(" paused=0"), "the flood yielded its turn: " + shop);
+    }
+  }
+
+  @Test
   void shouldCloseADroppedTenantsConnectionsAndKeepTheOthersAcrossARestart() throws Exception {
     start(0, 0);
     createTenants("shop", "blog");
