@@ -66,10 +66,13 @@ public final class HttpApiServer implements AutoCloseable {
     // served again: a user of a dropped tenant fails authentication).
     java.util.Map<Tenant, HttpApi> apis = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.function.Function<Tenant, HttpApi> tenantApis =
-        tenant ->
-            tenant == null || tenant.isDefault()
-                ? api
-                : apis.computeIfAbsent(tenant, t -> new HttpApi(t.context()));
+        tenant -> {
+          if (tenant == null || tenant.isDefault()) {
+            return api;
+          }
+          apis.keySet().removeIf(Tenant::dropped); // a dropped tenant's data is not held here
+          return apis.computeIfAbsent(tenant, t -> new HttpApi(t.context()));
+        };
     HttpRequestMeters meters = node.metrics().httpRequests(Route.metricNames());
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();

@@ -406,6 +406,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       tenant = tenants.ofUser(user.tenant());
       if (tenant == null) {
         verifiedAuthorization = null;
+        if (sessionTenant != null && sessionTenant.dropped()) {
+          session = apis.apply(null).session(); // holds nothing of the dropped tenant
+          sessionTenant = null;
+        }
         x.answer = unauthenticated("authentication failed");
         return;
       }
