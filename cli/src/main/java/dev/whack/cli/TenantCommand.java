@@ -71,13 +71,14 @@ final class TenantCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Create an empty tenant on the node. Its users (auth file lines with tenant=NAME) can log",
-        "in from now on. A taken or bad name, or a node that is a cluster member or reads Kafka,",
-        "exits 1 with the node's reason."
+        "in from now on. Its memory comes out of the node's --memory: the default tenant keeps",
+        "the rest. A taken or bad name, memory the node cannot spare, or a node without an auth",
+        "file, in a cluster or reading Kafka exits 1 with the node's reason."
       },
       footer = {
         "",
         "Examples:",
-        "  whack tenant create shop",
+        "  whack tenant create shop --memory 1g",
         "  whack tenant create blog --memory 512m --segments 20 --rate 10000"
       })
   static final class Create extends ClientCommand {
@@ -88,8 +89,10 @@ final class TenantCommand implements Runnable {
 
     @Option(
         names = "--memory",
+        required = true,
         paramLabel = "SIZE",
-        description = "its keyspace's cap (1m at least; e.g. 512m, 2g; default: the node's)")
+        description =
+            "its keyspace's cap, carved out of the node's --memory (1m at least; e.g. 512m, 2g)")
     String memory;
 
     @Option(
@@ -108,7 +111,7 @@ final class TenantCommand implements Runnable {
     public Integer call() {
       long memoryBytes;
       try {
-        memoryBytes = memory == null ? 0 : NodeConfig.parseSize(memory);
+        memoryBytes = NodeConfig.parseSize(memory);
       } catch (IllegalArgumentException e) {
         throw CliException.usage("--memory " + memory + ": " + e.getMessage());
       }

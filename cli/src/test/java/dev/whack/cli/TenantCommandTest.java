@@ -68,7 +68,7 @@ class TenantCommandTest {
             "0");
     assertEquals(0, created.exitCode(), created.toString());
     assertEquals("created tenant shop\n", created.out());
-    Cli.Run again = as("admin", "tenant", "create", "shop");
+    Cli.Run again = as("admin", "tenant", "create", "shop", "--memory", "1m");
     assertEquals(Whack.EXIT_FAILED, again.exitCode(), again.toString());
     assertTrue(again.err().contains("tenant shop exists"), again.toString());
 

@@ -5,7 +5,8 @@ package dev.whack.client;
  * is no limit of its own) and what it uses now.
  *
  * @param name the tenant's name; {@code default} is the node's own keyspace
- * @param memoryQuota its keyspace's cap in bytes (0: the node's {@code --memory-limit})
+ * @param memoryQuota its keyspace's cap in bytes, carved out of the node's {@code --memory} (0 for
+ *     the default tenant, which keeps the rest: {@link #maxBytes})
  * @param segmentsQuota how many segments it may define (0: the node's limit)
  * @param rateQuota requests a second over all its connections (0: no limit)
  * @param items items (opaque values and profiles) it holds

@@ -597,11 +597,13 @@ public final class WhackClient implements AutoCloseable {
   }
 
   /**
-   * Creates an empty tenant on a member, with its quota (0: no limit of its own). Fails with {@link
-   * ServerErrorException} for a taken or bad name, a bad quota, or a node that cannot have tenants
-   * (a cluster member, a node with Kafka).
+   * Creates an empty tenant on a member, with its quota (segments and rate 0: no limit of its own).
+   * Fails with {@link ServerErrorException} for a taken or bad name, a bad quota, memory the node
+   * cannot spare, or a node that cannot have tenants (no auth file, a cluster member, a node with
+   * Kafka).
    *
-   * @param memoryBytes its keyspace's cap (at least 1 MiB; 0: the node's)
+   * @param memoryBytes its keyspace's cap, carved out of the node's {@code --memory} (at least 1
+   *     MiB)
    * @param segments how many segments it may define (0: the node's limit)
    * @param requestsPerSecond its requests a second over all its connections (0: no limit)
    */

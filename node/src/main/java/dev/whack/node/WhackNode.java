@@ -158,7 +158,14 @@ public final class WhackNode implements AutoCloseable {
             stats, config.maxConnections(), config.idleTimeoutMillis(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
-        new StatsReport(config, keyspace, stats, tracker, VERSION, () -> serverRef[0].port())
+        new StatsReport(
+                config,
+                keyspace,
+                stats,
+                // The default tenant's connections: every one until it logs into another tenant.
+                new TenantConnections(tracker, () -> tenants == null ? null : tenants.defaultTenant()),
+                VERSION,
+                () -> serverRef[0].port())
             .withEngine(engine)
             .withDurability(durability);
     if (config.clusterName() != null) {
@@ -608,11 +615,11 @@ public final class WhackNode implements AutoCloseable {
         .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds()));
   }
 
-  /** An engine's segment limit when the tenant's quota sets none. */
-  private static final int DEFAULT_SEGMENTS = new EngineConfig().maxSegments();
-
   /** Why this node cannot have tenants besides the default one, or null when it can. */
   private static String tenantsRefusal(NodeConfig config) {
+    if (config.authFile() == null) {
+      return "tenants need an auth file (--auth-file): a tenant's users are the only way into it";
+    }
     if (config.clusterName() != null || !config.peers().isEmpty()) {
       return "tenants are for a single node: a cluster member serves the default tenant only";
     }
@@ -643,13 +650,10 @@ public final class WhackNode implements AutoCloseable {
       ProfileEngine tenantEngine =
           new ProfileEngine(
               engineConfig(config, clock)
-                  .maxSegments(quota.segments() == 0 ? DEFAULT_SEGMENTS : quota.segments()));
+                  .maxSegments(
+                      quota.segments() == 0 ? TenantQuota.MAX_SEGMENTS : quota.segments()));
       Keyspace tenantKeys =
-          new Keyspace(
-              config.clock(),
-              quota.memoryBytes() == 0 ? config.memoryBytes() : quota.memoryBytes(),
-              config.maxItemSize(),
-              tenantEngine);
+          new Keyspace(config.clock(), quota.memoryBytes(), config.maxItemSize(), tenantEngine);
       Durability data = null;
       if (dir != null) {
         try {

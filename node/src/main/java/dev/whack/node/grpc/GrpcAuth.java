@@ -104,44 +104,50 @@ final class GrpcAuth implements ServerInterceptor {
     }
     stats.authCommands.increment();
     CompletableFuture<User> check = auth.check(credentials.user(), credentials.password());
+    // The call's own context (its deadline and cancellation), to start it in whichever thread
+    // the check completes on.
+    Context callContext = Context.current();
     if (check.isDone()) {
-      return admit(call, headers, next, check.isCompletedExceptionally() ? null : check.join());
+      return admit(
+          call, headers, next, check.isCompletedExceptionally() ? null : check.join(), callContext);
     }
     Deferred<Q> deferred = new Deferred<>();
     check.whenCompleteAsync(
         (user, failure) ->
-            deferred.start(admit(call, headers, next, failure == null ? user : null)),
+            deferred.start(admit(call, headers, next, failure == null ? user : null, callContext)),
         executor);
     return deferred;
   }
 
   /**
    * Starts the call for {@code user} (null: the password check failed) in the user's tenant, or
-   * ends it.
+   * ends it: for a role below the method's, then for a request over the tenant's rate.
    */
   private <Q, A> ServerCall.Listener<Q> admit(
-      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next, User user) {
+      ServerCall<Q, A> call,
+      Metadata headers,
+      ServerCallHandler<Q, A> next,
+      User user,
+      Context callContext) {
     Tenant tenant = user == null || tenants == null ? null : tenants.ofUser(user.tenant());
     if (user == null || (tenants != null && tenant == null)) {
       stats.authErrors.increment(); // a user whose tenant is gone cannot log in either
       return refuse(call, Status.UNAUTHENTICATED.withDescription("authentication failed"));
     }
-    if (tenant != null && !tenant.admitRequest()) {
-      return refuse(call, Status.RESOURCE_EXHAUSTED.withDescription(tenant.overRateReason()));
-    }
     Role role = user.role();
     String method = call.getMethodDescriptor().getFullMethodName();
     Role needed = ROLES.getOrDefault(method, Role.ADMIN);
-    Context inTenant =
-        tenant == null ? Context.current() : Context.current().withValue(TENANT, tenant);
-    if (role.allows(needed)) {
-      return Contexts.interceptCall(inTenant, call, headers, next);
+    boolean dryRunOnly = !role.allows(needed);
+    if (dryRunOnly && !(method.equals(DEFINE_SEGMENT) && role.allows(Role.READ))) {
+      return deny(call, needed);
     }
-    if (method.equals(DEFINE_SEGMENT) && role.allows(Role.READ)) {
-      // Whether it is a dry run is in the request: decided when it comes.
-      return new DryRunOnly<>(call, Contexts.interceptCall(inTenant, call, headers, next));
+    if (tenant != null && !tenant.admitRequest()) {
+      return refuse(call, Status.RESOURCE_EXHAUSTED.withDescription(tenant.overRateReason()));
     }
-    return deny(call, needed);
+    Context inTenant = tenant == null ? callContext : callContext.withValue(TENANT, tenant);
+    ServerCall.Listener<Q> started = Contexts.interceptCall(inTenant, call, headers, next);
+    // A reader's DefineSegment: whether it is a dry run is in the request, decided when it comes.
+    return dryRunOnly ? new DryRunOnly<>(call, started) : started;
   }
 
   private <Q, A> ServerCall.Listener<Q> deny(ServerCall<Q, A> call, Role needed) {

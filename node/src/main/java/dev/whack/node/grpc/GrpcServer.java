@@ -60,6 +60,9 @@ public final class GrpcServer implements AutoCloseable {
               return t;
             });
     this.service = new WhackService(node, executor);
+    if (node.tenants() != null) {
+      node.tenants().onDrop(service::endSubscriptionsOf);
+    }
     GrpcTls grpcTls = null;
     try {
       if (tls != null) {

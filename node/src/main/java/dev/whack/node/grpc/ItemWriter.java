@@ -48,18 +48,35 @@ final class ItemWriter {
    * @param forcedLog the node's log when every write waits until it is forced ({@code --fsync
    *     always}), else null
    */
-  ItemWriter(KeyspaceSession session, Cluster cluster, NodeStats stats, DurableLog forcedLog) {
+  ItemWriter(
+      KeyspaceSession session,
+      Cluster cluster,
+      NodeStats stats,
+      DurableLog forcedLog,
+      dev.whack.node.tenant.Tenant tenant) {
     this.session = session;
     this.cluster = cluster;
     this.stats = stats;
     this.forcedLog = forcedLog;
+    this.tenant = tenant;
   }
+
+  /** The tenant whose rate quota each item takes one request of, or null. */
+  private final dev.whack.node.tenant.Tenant tenant;
 
   /**
    * Writes the item. {@link Written#keyOrdered} says the answer comes from elsewhere (the owner,
    * the log), so the stream's next item of the same key must wait for it to stay in order.
    */
   Written write(IngestItem request) {
+    if (tenant != null && tenant.dropped()) {
+      // Nothing more goes into a dropped tenant's keyspace, whose log is closed.
+      return Written.now(
+          error(request, Code.UNAVAILABLE, "tenant " + tenant.name() + " was dropped"));
+    }
+    if (tenant != null && !tenant.admitRequest()) {
+      return Written.now(error(request, Code.RESOURCE_EXHAUSTED, tenant.overRateReason()));
+    }
     byte[] key = request.key();
     if (request.kind() == IngestItem.Kind.NONE) {
       return Written.now(

@@ -70,9 +70,11 @@ public final class HttpApiServer implements AutoCloseable {
           if (tenant == null || tenant.isDefault()) {
             return api;
           }
-          apis.keySet().removeIf(Tenant::dropped); // a dropped tenant's data is not held here
           return apis.computeIfAbsent(tenant, t -> new HttpApi(t.context()));
         };
+    if (node.tenants() != null) {
+      node.tenants().onDrop(apis::remove); // a dropped tenant's data is not held here
+    }
     HttpRequestMeters meters = node.metrics().httpRequests(Route.metricNames());
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();

@@ -406,10 +406,6 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       tenant = tenants.ofUser(user.tenant());
       if (tenant == null) {
         verifiedAuthorization = null;
-        if (sessionTenant != null && sessionTenant.dropped()) {
-          session = apis.apply(null).session(); // holds nothing of the dropped tenant
-          sessionTenant = null;
-        }
         x.answer = unauthenticated("authentication failed");
         return;
       }
@@ -434,8 +430,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (tenant != sessionTenant) {
+      if (sessionTenant != null) {
+        sessionTenant.leave(ctx.channel());
+      }
       session = apis.apply(tenant).session();
       sessionTenant = tenant;
+      if (tenant != null) {
+        tenant.join(ctx.channel()); // closed with the others of its tenant if it is dropped
+      }
     }
     CompletableFuture<Answer> answer;
     try {

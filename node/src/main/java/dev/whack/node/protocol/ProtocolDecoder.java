@@ -208,7 +208,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
         tenant.pausedReads().increment();
         paused = true;
         ctx.channel().config().setAutoRead(false);
-        scheduleProceed();
+        yieldTurn();
         return false;
       }
     }
@@ -413,6 +413,18 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     if (!proceedScheduled) {
       proceedScheduled = true;
       ctx.executor().execute(proceedTask);
+    }
+  }
+
+  /**
+   * Takes the next turn after the event loop's next round of I/O: a task run now would run in the
+   * same round of tasks (Netty runs every queued task before it reads again), while a scheduled one
+   * waits for the round after the reads, so the other connections' requests are read first.
+   */
+  private void yieldTurn() {
+    if (!proceedScheduled) {
+      proceedScheduled = true;
+      ctx.executor().schedule(proceedTask, 0, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
   }
 

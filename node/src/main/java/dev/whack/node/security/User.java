@@ -40,7 +40,7 @@ public final class User {
     return tenant;
   }
 
-  /** Whether the user may create, drop and enter any tenant: an admin of no tenant. */
+  /** Whether the user may create, drop and list tenants: an admin of no tenant. */
   public boolean adminOfAllTenants() {
     return tenant == null && role == Role.ADMIN;
   }

@@ -46,6 +46,10 @@ public final class Tenant {
   private final ProtocolContext context;
   private final RequestRate rate;
   private final ChannelGroup connections;
+
+  /** The connections counted in {@code curr_connections}, so each is taken back exactly once. */
+  private final java.util.Set<Channel> counted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final LongAdder overRate = new LongAdder();
   private final LongAdder pausedReads = new LongAdder();
   private final Tenants tenants;
@@ -157,10 +161,10 @@ public final class Tenant {
     if (!connections.add(channel)) {
       return;
     }
-    if (!isDefault()) {
+    if (!isDefault() && counted.add(channel)) {
       parts.stats().currConnections.increment();
       parts.stats().totalConnections.increment();
-      channel.closeFuture().addListener(f -> parts.stats().currConnections.decrement());
+      channel.closeFuture().addListener(f -> uncount(channel));
     }
     if (dropped) {
       channel.close();
@@ -168,11 +172,19 @@ public final class Tenant {
   }
 
   /**
-   * Takes a connection out of the tenant's: it logged in and moved from the default tenant into its
-   * user's (only the default tenant is ever left, so no count of its own needs taking back).
+   * Takes a connection out of the tenant's: a text or binary one that logged in and moved from the
+   * default tenant into its user's, or an HTTP one whose next request came from another tenant's
+   * user.
    */
   public void leave(Channel channel) {
     connections.remove(channel);
+    uncount(channel);
+  }
+
+  private void uncount(Channel channel) {
+    if (counted.remove(channel)) {
+      parts.stats().currConnections.decrement();
+    }
   }
 
   /** The tenant's connections now (text and binary; HTTP and gRPC ask per request). */

@@ -5,17 +5,18 @@ import java.util.Locale;
 /**
  * What one tenant may use (docs/security.md, "Tenants"); a zero is no limit of the tenant's own.
  *
- * @param memoryBytes the cap of the tenant's keyspace: its items are evicted when it is over it,
- *     never another tenant's (0: the node's {@code --memory-limit})
- * @param segments how many segments the tenant may define (0: the engine's own limit, 1024)
+ * @param memoryBytes the cap of the tenant's keyspace, carved out of the node's {@code --memory}:
+ *     its items are evicted when it is over it, never another tenant's (0 only for the default
+ *     tenant, which keeps what the others leave)
+ * @param segments how many segments the tenant may define (0: the node's limit, 1024)
  * @param requestsPerSecond requests a second over all its connections; past it a request is refused
  *     with a {@code SERVER_ERROR} saying so (0: no limit)
  */
 public record TenantQuota(long memoryBytes, int segments, long requestsPerSecond) {
   public static final TenantQuota NONE = new TenantQuota(0, 0, 0);
 
-  /** The most segments an engine holds, and so a tenant's segment quota at most. */
-  public static final int MAX_SEGMENTS = 1 << 16;
+  /** The node's own segment limit, and so a tenant's segment quota at most. */
+  public static final int MAX_SEGMENTS = new dev.whack.node.engine.EngineConfig().maxSegments();
 
   /** Below this a keyspace could not hold a single item of the default size. */
   public static final long MIN_MEMORY_BYTES = 1 << 20;

@@ -52,11 +52,23 @@ public final class Tenants implements AutoCloseable {
   private final Tenant defaultTenant;
   private final ConcurrentHashMap<String, Tenant> byName = new ConcurrentHashMap<>();
 
+  /** Told of each tenant dropped, after its connections were closed: the ports' own holdings. */
+  private final List<java.util.function.Consumer<Tenant>> dropListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** The node's {@code --memory}: the caps of all tenants together, the default one's included. */
+  private final long nodeMemoryBytes;
+
+  /** The other tenants' caps together; the default tenant's cap is what is left. */
+  private long carvedBytes;
+
   /**
    * @param node the node-wide parts of every tenant's context
-   * @param defaults the default tenant's parts (the node's own keyspace and engine)
+   * @param defaults the default tenant's parts (the node's own keyspace and engine), its keyspace
+   *     capped at the node's whole {@code --memory} until other tenants take their part of it
    * @param root where other tenants' data lives ({@code <data-dir>/tenants}), or null in memory
-   * @param refusal why this node cannot have other tenants (a cluster or Kafka), or null
+   * @param refusal why this node cannot have other tenants (no auth file, a cluster, Kafka), or
+   *     null
    */
   public Tenants(
       ProtocolContext node, Tenant.Parts defaults, Opener opener, Path root, String refusal) {
@@ -64,8 +76,47 @@ public final class Tenants implements AutoCloseable {
     this.opener = opener;
     this.root = root;
     this.refusal = refusal;
+    this.nodeMemoryBytes = defaults.keyspace().maxBytes();
     this.defaultTenant = new Tenant(Tenant.DEFAULT, TenantQuota.NONE, defaults, node, this);
     byName.put(Tenant.DEFAULT, defaultTenant);
+  }
+
+  /**
+   * Takes {@code quota}'s memory out of what the default tenant keeps.
+   *
+   * @throws IllegalArgumentException when it does not fit
+   */
+  private void carve(String name, TenantQuota quota) {
+    long left = nodeMemoryBytes - carvedBytes - quota.memoryBytes();
+    if (quota.memoryBytes() == 0) {
+      throw new IllegalArgumentException(
+          "tenant "
+              + name
+              + " needs memory=<bytes>: a tenant's cap is carved out of the node's --memory ("
+              + nodeMemoryBytes
+              + " bytes), the default tenant keeps the rest");
+    }
+    if (left < TenantQuota.MIN_MEMORY_BYTES) {
+      throw new IllegalArgumentException(
+          "memory="
+              + quota.memoryBytes()
+              + " for tenant "
+              + name
+              + " does not fit: the node's --memory is "
+              + nodeMemoryBytes
+              + " bytes, other tenants have "
+              + carvedBytes
+              + " of it and the default tenant keeps at least "
+              + TenantQuota.MIN_MEMORY_BYTES);
+    }
+  }
+
+  /**
+   * Books {@code bytes} more (or, negative, fewer) for other tenants; the default's cap follows.
+   */
+  private void carved(long bytes) {
+    carvedBytes += bytes;
+    defaultTenant.parts().keyspace().resize(nodeMemoryBytes - carvedBytes);
   }
 
   /**
@@ -85,18 +136,34 @@ public final class Tenants implements AutoCloseable {
     for (Path dir : dirs) {
       Path quotaFile = dir.resolve(QUOTA_FILE);
       String name = dir.getFileName().toString();
-      if (badName(name) != null || !Files.exists(quotaFile)) {
+      if (badName(name) != null || Tenant.DEFAULT.equals(name) || !Files.exists(quotaFile)) {
         continue; // not a tenant's, or one whose creation never finished: left as it is
+      }
+      if (refusal != null) {
+        throw new IOException(
+            "the data directory holds tenant "
+                + name
+                + " ("
+                + dir
+                + ") but "
+                + refusal
+                + ": start the node as it was (a single node with --auth-file), or move the"
+                + " tenant's directory away");
+      }
+      if (byName.size() > MAX_TENANTS) {
+        throw new IOException("more than " + MAX_TENANTS + " tenants in " + root);
       }
       TenantQuota quota;
       try {
         quota =
             TenantQuota.parse(
                 List.of(Files.readString(quotaFile, StandardCharsets.UTF_8).strip().split(" +")));
+        carve(name, quota);
       } catch (IllegalArgumentException e) {
         throw new IOException(quotaFile + ": " + e.getMessage(), e);
       }
       byName.put(name, new Tenant(name, quota, opener.open(name, quota, dir), node, this));
+      carved(quota.memoryBytes());
       opened++;
     }
     return opened;
@@ -155,6 +222,14 @@ public final class Tenants implements AutoCloseable {
     }
   }
 
+  /**
+   * Tells {@code listener} of every tenant dropped from now on, so that a port lets go of what it
+   * holds of it (the gRPC port's subscriptions, the HTTP port's API).
+   */
+  public void onDrop(java.util.function.Consumer<Tenant> listener) {
+    dropListeners.add(listener);
+  }
+
   /** Every tenant, the default one first, then by name. */
   public List<Tenant> list() {
     List<Tenant> all = new ArrayList<>(byName.values());
@@ -188,6 +263,7 @@ public final class Tenants implements AutoCloseable {
     if (byName.size() > MAX_TENANTS) {
       throw new IllegalArgumentException("a node has at most " + MAX_TENANTS + " tenants");
     }
+    carve(name, quota);
     Path dir = null;
     if (root != null) {
       dir = root.resolve(name);
@@ -198,10 +274,16 @@ public final class Tenants implements AutoCloseable {
     }
     Tenant tenant = new Tenant(name, quota, opener.open(name, quota, dir), node, this);
     if (dir != null) {
-      // Last: only a directory with its quota file is a tenant at the next start.
-      writeAtomically(dir.resolve(QUOTA_FILE), quota.settings() + "\n");
+      try {
+        // Last: only a directory with its quota file is a tenant at the next start.
+        writeAtomically(dir.resolve(QUOTA_FILE), quota.settings() + "\n");
+      } catch (IOException | RuntimeException e) {
+        opener.close(tenant, false);
+        throw e;
+      }
     }
     byName.put(name, tenant);
+    carved(quota.memoryBytes());
     return tenant;
   }
 
@@ -220,7 +302,11 @@ public final class Tenants implements AutoCloseable {
       return false;
     }
     tenant.markDropped();
+    for (java.util.function.Consumer<Tenant> listener : dropListeners) {
+      listener.accept(tenant);
+    }
     opener.close(tenant, false);
+    carved(-tenant.quota().memoryBytes());
     if (root != null) {
       Path dir = root.resolve(name);
       Files.deleteIfExists(dir.resolve(QUOTA_FILE)); // first: a half-deleted one never comes back
@@ -229,17 +315,20 @@ public final class Tenants implements AutoCloseable {
     return true;
   }
 
-  /** Why a tenant name is refused, or null for a good one. */
+  /**
+   * Why a tenant name is refused, or null for a good one. Lower case only: a name is a directory
+   * too, and on a file system that ignores case two names differing only in case would be one.
+   */
   public static String badName(String name) {
     if (name.isEmpty() || name.length() > MAX_NAME_CHARS) {
       return "a tenant name is 1 to " + MAX_NAME_CHARS + " characters";
     }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      boolean alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
       if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.'))) {
-        return "a tenant name is letters, digits, '-', '_' and '.', starting with a letter or"
-            + " digit: "
+        return "a tenant name is lower-case letters, digits, '-', '_' and '.', starting with a"
+            + " letter or digit: "
             + name;
       }
     }

@@ -68,8 +68,8 @@ class AuthFileTest {
     assertMessage("users line 2: user alice is listed twice", good, good);
     assertMessage("users line 1: the fourth field is tenant=<name>, not shop", good + " shop");
     assertMessage(
-        "users line 1: a tenant name is letters, digits, '-', '_' and '.', starting with a letter"
-            + " or digit: ..",
+        "users line 1: a tenant name is lower-case letters, digits, '-', '_' and '.', starting with"
+            + " a letter or digit: ..",
         good + " tenant=..");
     assertMessage(
         "users line 1: a password hash is pbkdf2-sha256$<iterations>$<salt>$<hash> (make one with whack auth hash)",

@@ -103,7 +103,7 @@ class TenantSurfacesTest {
   void shouldServeEachTenantsUsersTheirOwnDataOnEveryPort() throws Exception {
     int[] ports = FreePorts.take(2);
     start(ports[0], ports[1]);
-    createTenants("shop", "blog");
+    createTenants("shop memory=8388608", "blog memory=8388608");
     try (RawConnection shop = login("shop-admin")) {
       assertEquals("UPDATED", ask(shop, update("p", "{\"set\": {\"age\": 40}}")));
       assertEquals("DEFINED 1", ask(shop, "segdef old 8\r\nage > 30\r\n"));
@@ -148,7 +148,8 @@ class TenantSurfacesTest {
   @Test
   void shouldHoldEachTenantToItsQuotas() throws Exception {
     start(0, 0);
-    createTenants("shop rate=20", "blog segments=2", "tiny memory=2097152");
+    createTenants(
+        "shop memory=8388608 rate=20", "blog memory=8388608 segments=2", "tiny memory=2097152");
     // Rate: past 20 requests in a second, shop's are refused; blog's are not.
     try (RawConnection shop = login("shop-write");
         RawConnection blog = login("blog-write")) {
@@ -194,9 +195,45 @@ class TenantSurfacesTest {
   }
 
   @Test
+  void shouldCarveEachTenantsMemoryOutOfTheNodes() throws Exception {
+    users = null;
+    start(0, 0);
+    long memory = node.node().config().memoryBytes();
+    try (RawConnection admin = login("admin");
+        RawConnection plain = login("writer")) {
+      String value = "v".repeat(100_000);
+      for (int i = 0; i < 200; i++) { // 20 MB in the default tenant
+        assertEquals("STORED", ask(plain, "set d" + i + " 0 0 100000\r\n" + value + "\r\n"));
+      }
+      long carved = memory - (8 << 20);
+      assertEquals("CREATED", ask(admin, "tenant create shop memory=" + carved + "\r\n"));
+      assertEquals(
+          "CLIENT_ERROR memory=8388608 for tenant blog does not fit: the node's --memory is "
+              + memory
+              + " bytes, other tenants have "
+              + carved
+              + " of it and the default tenant keeps at least 1048576",
+          ask(admin, "tenant create blog memory=8388608\r\n"));
+      admin.send("tenant list\r\n");
+      String defaults = line(admin);
+      assertTrue(defaults.contains(" limit_maxbytes=" + (8 << 20) + " "), defaults);
+      long bytes = Long.parseLong(defaults.replaceAll(".* bytes=([0-9]+) .*", "$1"));
+      assertTrue(
+          bytes <= 8 << 20, "the default tenant's items were evicted down to its cap: " + defaults);
+      line(admin);
+      assertEquals("END", line(admin));
+      assertEquals("END", ask(plain, "get d0\r\n"), "the oldest went first");
+      assertEquals("DROPPED", ask(admin, "tenant drop shop\r\n"));
+      admin.send("tenant list\r\n");
+      assertTrue(line(admin).contains(" limit_maxbytes=" + memory + " "), "given back");
+      assertEquals("END", line(admin));
+    }
+  }
+
+  @Test
   void shouldMakeAFloodingTenantYieldToAnotherThatWorks() throws Exception {
     start(0, 0);
-    createTenants("shop", "blog");
+    createTenants("shop memory=8388608", "blog memory=8388608");
     try (RawConnection flood = login("shop-write");
         RawConnection steady = login("blog-write");
         RawConnection admin = login("admin")) {
@@ -240,7 +277,7 @@ class TenantSurfacesTest {
   @Test
   void shouldCloseADroppedTenantsConnectionsAndKeepTheOthersAcrossARestart() throws Exception {
     start(0, 0);
-    createTenants("shop", "blog");
+    createTenants("shop memory=8388608", "blog memory=8388608");
     try (RawConnection shop = login("shop-write");
         RawConnection blog = login("blog-write")) {
       assertEquals("STORED", ask(shop, "set k 0 0 4\r\nshop\r\n"));
@@ -269,7 +306,7 @@ class TenantSurfacesTest {
       assertEquals("END", line(blog));
       admin.send("tenant list\r\n");
       assertTrue(line(admin).startsWith("TENANT default "));
-      assertTrue(line(admin).startsWith("TENANT blog memory=0 segments=0 rate=0 items=1 "));
+      assertTrue(line(admin).startsWith("TENANT blog memory=8388608 segments=0 rate=0 items=1 "));
       assertEquals("END", line(admin));
     }
   }

@@ -71,10 +71,19 @@ class TenantTest {
   void shouldKeepEachTenantsKeysAndSegmentsToItself() throws IOException {
     node = EmbeddedNode.start(c -> c.authFile(usersQuietly()));
     try (RawConnection admin = login("admin")) {
-      assertEquals("CREATED", ask(admin, "tenant create shop\r\n"));
+      assertEquals("CREATED", ask(admin, "tenant create shop memory=8388608\r\n"));
       assertEquals(
           "CREATED", ask(admin, "tenant create blog memory=8388608 segments=2 rate=0\r\n"));
-      assertEquals("CLIENT_ERROR tenant shop exists", ask(admin, "tenant create shop\r\n"));
+      assertEquals(
+          "CLIENT_ERROR tenant shop exists", ask(admin, "tenant create shop memory=8388608\r\n"));
+      assertTrue(
+          ask(admin, "tenant create big memory=1\r\n").startsWith("CLIENT_ERROR memory is at"));
+      assertTrue(
+          ask(admin, "tenant create none\r\n")
+              .startsWith("CLIENT_ERROR tenant none needs memory="));
+      assertTrue(
+          ask(admin, "tenant create Shop memory=8388608\r\n")
+              .startsWith("CLIENT_ERROR a tenant name is lower-case letters"));
       assertEquals("STORED", ask(admin, "set k 0 0 7\r\ndefault\r\n"));
     }
     try (RawConnection shop = login("shop-writer");

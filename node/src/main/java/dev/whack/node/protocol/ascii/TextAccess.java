@@ -149,11 +149,21 @@ final class TextAccess {
       refuse(line, first, command, needed, framing);
       return true;
     }
-    if (tenant != null && !tenant.admitRequest()) {
+    if (tenant != null && !freeOfRate(line, first) && !tenant.admitRequest()) {
       refuse(line, first, command, overRate, framing);
       return true;
     }
     return false;
+  }
+
+  private static final byte[] QUIT = ascii("quit");
+  private static final byte[] MN = ascii("mn");
+
+  /**
+   * {@code quit} and {@code mn} take nothing of the rate: a client over it can still end cleanly.
+   */
+  private static boolean freeOfRate(AsciiLine line, int first) {
+    return line.tokenEquals(first, QUIT) || line.tokenEquals(first, MN);
   }
 
   private static int lookup(AsciiLine line, int token) {

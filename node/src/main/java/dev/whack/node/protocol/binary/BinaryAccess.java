@@ -154,7 +154,7 @@ final class BinaryAccess {
     if (needed != null && !role.allows(needed)) {
       stats.unauthorizedCommands.increment();
       error(r, STATUS_AUTH_ERROR, AUTH_FAILURE);
-    } else if (tenant != null && !tenant.admitRequest()) {
+    } else if (tenant != null && !freeOfRate(r.opcode) && !tenant.admitRequest()) {
       error(r, Opcodes.STATUS_BUSY, overRate);
     } else {
       return false;
@@ -166,6 +166,14 @@ final class BinaryAccess {
       framing.done();
     }
     return true;
+  }
+
+  /** Quit, No-op and Version take nothing of the rate: a client over it can still end cleanly. */
+  private static boolean freeOfRate(int opcode) {
+    return opcode == Opcodes.QUIT
+        || opcode == Opcodes.QUITQ
+        || opcode == Opcodes.NOOP
+        || opcode == Opcodes.VERSION;
   }
 
   /** Auth or Step with its mechanism (the key) and message (the value). */
