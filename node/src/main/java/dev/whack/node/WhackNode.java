@@ -163,7 +163,7 @@ public final class WhackNode implements AutoCloseable {
                 keyspace,
                 stats,
                 // The default tenant's connections: every one until it logs into another tenant.
-                new TenantConnections(tracker, () -> tenants == null ? null : tenants.defaultTenant()),
+                new TenantConnections(tracker, this::defaultTenantOrNull),
                 VERSION,
                 () -> serverRef[0].port())
             .withEngine(engine)
@@ -613,6 +613,11 @@ public final class WhackNode implements AutoCloseable {
         .maxValueBytes(config.maxItemSize())
         .changeBufferBytes(config.watchBufferBytes())
         .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds()));
+  }
+
+  /** The default tenant, or null while the node is being made (no connection exists yet). */
+  private Tenant defaultTenantOrNull() {
+    return tenants == null ? null : tenants.defaultTenant();
   }
 
   /** Why this node cannot have tenants besides the default one, or null when it can. */

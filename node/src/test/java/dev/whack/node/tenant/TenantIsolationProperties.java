@@ -64,6 +64,10 @@ class TenantIsolationProperties {
   private static final List<String> KEYS = List.of("k0", "k1", "k2", "k3");
   private static final List<String> SEGMENTS = List.of("s0", "s1", "s2");
   private static final List<String> DIMENSIONS = List.of("d0", "d1");
+
+  /** Each named tenant's memory, carved out of the node's (1 GiB by default). */
+  private static final long TENANT_MEMORY = 16L << 20;
+
   private static final String DIMENSION = "{\"property\":\"color\"}";
 
   /** Opaque values: numbers for incr/decr, words that are not. */
@@ -764,13 +768,13 @@ class TenantIsolationProperties {
 
   private static void recreate(int tenant) {
     String name = TENANTS.get(tenant);
-    assertEquals("OK", ask(0, "tenant drop " + name + "\r\n"));
+    assertEquals("DROPPED", ask(0, "tenant drop " + name + "\r\n"));
     assertTrue(text[tenant].isClosedByPeer(), "the dropped tenant's text connection was closed");
     assertTrue(
         binary[tenant].isClosedByPeer(), "the dropped tenant's binary connection was closed");
     text[tenant].close();
     binary[tenant].close();
-    assertEquals("OK", ask(0, "tenant create " + name + "\r\n"));
+    assertEquals("CREATED", ask(0, "tenant create " + name + " memory=" + TENANT_MEMORY + "\r\n"));
     models[tenant] = new Model();
     login(tenant);
   }
@@ -789,8 +793,9 @@ class TenantIsolationProperties {
     for (int t = 1; t < TENANTS.size(); t++) {
       String name = TENANTS.get(t);
       String dropped = ask(0, "tenant drop " + name + "\r\n");
-      assertTrue(dropped.equals("OK") || dropped.equals("NOT_FOUND"), dropped);
-      assertEquals("OK", ask(0, "tenant create " + name + "\r\n"));
+      assertTrue(dropped.equals("DROPPED") || dropped.equals("NOT_FOUND"), dropped);
+      assertEquals(
+          "CREATED", ask(0, "tenant create " + name + " memory=" + TENANT_MEMORY + "\r\n"));
       login(t);
     }
     assertEquals("OK", ask(0, "flush_all\r\n"));

@@ -43,8 +43,8 @@ class TenantStatsIsolationTest {
     Files.writeString(users, Files.readString(users) + more);
     node = EmbeddedNode.start(c -> c.authFile(users));
     try (RawConnection admin = login("admin")) {
-      assertEquals("OK", ask(admin, "tenant create red\r\n"));
-      assertEquals("OK", ask(admin, "tenant create blue\r\n"));
+      assertEquals("CREATED", ask(admin, "tenant create red memory=16777216\r\n"));
+      assertEquals("CREATED", ask(admin, "tenant create blue memory=16777216\r\n"));
     }
   }
 
