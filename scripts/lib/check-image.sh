@@ -76,7 +76,7 @@ check "every blob's sha256 is its name" "$bad" 0
 python3 - "$work/layout" > "$work/facts" 2> "$work/facts.err" <<'EOF'
 import gzip, hashlib, json, os, sys, tarfile
 layout = sys.argv[1]
-def blob(digest, size=None, media=None):
+def blob(digest, size=None):
     path = os.path.join(layout, "blobs", *digest.split(":", 1))
     data = open(path, "rb").read()
     if size is not None and len(data) != size:
@@ -228,6 +228,8 @@ wait_port() { # port, pid: until the port answers or the process ends
 }
 profile='{"country":"DK"}'
 mapfile -t image_env < <(fact env | tr ' ' '\n')
+image_user=$(fact user)
+image_workdir=$(fact workdir)
 if [ "$(id -u)" != 0 ]; then
   echo "check-image: not root: the run in a chroot is skipped (it needs chroot and mount)"
 else
@@ -236,15 +238,16 @@ else
     # It replaces the shell, so $! of `in_image ... &` is the command's process (the JVM's, in the
     # end: the launcher execs it), which the SIGTERM below must reach; call it in a subshell.
     exec unshare --mount --propagation private -- bash -c '
-      root="$1"; shift
+      root="$1" user="$2" workdir="$3"; shift 3
       mount -t proc proc "$root/proc" && mount --bind /dev "$root/dev" &&
-        exec chroot --userspec=11211:11211 "$root" /usr/bin/env -i -C /var/lib/whack "$@"' \
-      in-image "$rootfs" "${image_env[@]}" "$@"
+        exec chroot --userspec="$user" "$root" /usr/bin/env -i -C "$workdir" "$@"' \
+      in-image "$rootfs" "$image_user" "$image_workdir" "${image_env[@]}" "$@"
   }
   port=$(free_port)
   metrics=$(free_port)
-  # The image's entrypoint and command, on free ports.
-  node_command=(/opt/whack/bin/whack node --config /etc/whack/whack.yaml --port "$port" --metrics-port "$metrics")
+  # The image's entrypoint and command (no spaces in their words), on free ports.
+  read -r -a node_command <<< "$(fact entrypoint) $(fact cmd)"
+  node_command+=(--port "$port" --metrics-port "$metrics")
   in_image "${node_command[@]}" > "$work/node.log" 2>&1 &
   node_pid=$!
   wait_port "$port" "$node_pid"
