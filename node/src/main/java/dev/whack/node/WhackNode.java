@@ -655,8 +655,8 @@ public final class WhackNode implements AutoCloseable {
       ProfileEngine tenantEngine =
           new ProfileEngine(
               engineConfig(config, clock)
-                  .maxSegments(
-                      quota.segments() == 0 ? TenantQuota.MAX_SEGMENTS : quota.segments()));
+                  .maxSegments(quota.segments() == 0 ? TenantQuota.MAX_SEGMENTS : quota.segments())
+                  .changeBufferBytes(changeBufferOf(quota)));
       Keyspace tenantKeys =
           new Keyspace(config.clock(), quota.memoryBytes(), config.maxItemSize(), tenantEngine);
       Durability data = null;
@@ -694,6 +694,17 @@ public final class WhackNode implements AutoCloseable {
           tenantReport,
           new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
           data);
+    }
+
+    /**
+     * A tenant's change buffer (its watchers' history, made when the first one watches): the node's
+     * {@code --watch-buffer} at most, and a sixteenth of the tenant's memory (256 KiB at least), so
+     * that all tenants' buffers together stay a small part of the node's memory.
+     */
+    private int changeBufferOf(TenantQuota quota) {
+      long wanted =
+          Math.min(config.watchBufferBytes(), Math.max(256 << 10, quota.memoryBytes() / 16));
+      return Integer.highestOneBit((int) wanted);
     }
 
     @Override
