@@ -163,6 +163,13 @@ final class BenchCommand implements Callable<Integer> {
               + " reads profile-get's profiles from --http-port (default: ${DEFAULT-VALUE})")
   String target = "whack";
 
+  @Option(
+      names = "--user",
+      description =
+          "log every memcached-port connection in as this user of the node's auth file, the"
+              + " password from WHACK_PASSWORD (a tenant's user loads that tenant)")
+  String user;
+
   @Option(names = "--grpc-port", description = "profiles --target grpc: the node's gRPC port")
   int grpcPort;
 
@@ -216,6 +223,14 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     out = Whack.terminal(spec).out();
     err = Whack.terminal(spec).err();
+    if (user != null) {
+      String password = System.getenv("WHACK_PASSWORD");
+      if (password == null) {
+        err.println("whack bench: --user needs the password in WHACK_PASSWORD");
+        return Whack.EXIT_USAGE;
+      }
+      Login.as(user, password);
+    }
     if (printScript) {
       out.print(RedisProfileScript.LUA);
       return Whack.EXIT_OK;
@@ -462,7 +477,7 @@ final class BenchCommand implements Callable<Integer> {
   /** The node's {@code stats}, name to value. */
   private Map<String, String> nodeStats() throws IOException {
     Map<String, String> stats = new HashMap<>();
-    try (Socket s = new Socket(host, port)) {
+    try (Socket s = Login.socket(host, port)) {
       s.getOutputStream().write("stats\r\n".getBytes(StandardCharsets.US_ASCII));
       BufferedReader in =
           new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));

@@ -1,7 +1,6 @@
 package dev.whack.bench;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -179,7 +178,7 @@ final class OpenLoopLoad {
     long measured;
 
     Conn() throws IOException {
-      channel = SocketChannel.open(new InetSocketAddress(settings.host(), settings.port()));
+      channel = Login.channel(settings.host(), settings.port());
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
     }
 

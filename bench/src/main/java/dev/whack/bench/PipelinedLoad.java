@@ -1,7 +1,6 @@
 package dev.whack.bench;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -147,8 +146,7 @@ final class PipelinedLoad {
     void open() throws IOException {
       selector = Selector.open();
       for (int i = 0; i < connectionCount; i++) {
-        SocketChannel ch =
-            SocketChannel.open(new InetSocketAddress(settings.host(), settings.port()));
+        SocketChannel ch = Login.channel(settings.host(), settings.port());
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         ch.configureBlocking(false);
         Conn c = new Conn(ch);

@@ -62,7 +62,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
 
   /** Defines the 20 preference dimensions over the memcached port, expecting {@code DEFINED}. */
   public void defineDimensions(String host, int port) throws IOException {
-    try (Socket s = new Socket(host, port)) {
+    try (Socket s = Login.socket(host, port)) {
       OutputStream out = s.getOutputStream();
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
       for (String[] d : ProfileWorkload.dimensionDefinitions()) {
@@ -103,7 +103,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
 
   private void preloadRange(String host, int port, int from, int to) throws IOException {
     SplittableRandom r = new SplittableRandom(from);
-    try (Socket s = new Socket(host, port)) {
+    try (Socket s = Login.socket(host, port)) {
       s.setTcpNoDelay(true);
       OutputStream out = new java.io.BufferedOutputStream(s.getOutputStream(), 1 << 16);
       InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1 << 16);
@@ -141,7 +141,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
 
   /** Defines each (name, expression) over the memcached port, expecting {@code DEFINED}. */
   static void define(String host, int port, List<String[]> segments) throws IOException {
-    try (Socket s = new Socket(host, port)) {
+    try (Socket s = Login.socket(host, port)) {
       OutputStream out = s.getOutputStream();
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
       for (String[] seg : segments) {
@@ -161,7 +161,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
 
   /** Starts a thread that watches {@code flip} and records change delays; returns its socket. */
   public Socket startWatcher(String host, int port) throws IOException {
-    Socket s = new Socket(host, port);
+    Socket s = Login.socket(host, port);
     s.setTcpNoDelay(true);
     s.getOutputStream().write("watch flip\r\n".getBytes(StandardCharsets.US_ASCII));
     InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1 << 16);
@@ -210,7 +210,7 @@ final class ProfileLoad implements PipelinedLoad.Protocol {
         for (int j = 0; j < NAMES_PER_WATCH; j++) {
           line.append(' ').append(segments.get((i * NAMES_PER_WATCH + j) % segments.size())[0]);
         }
-        Socket s = new Socket(host, port);
+        Socket s = Login.socket(host, port);
         sockets.add(s);
         s.getOutputStream().write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
         String reply = readLine(s.getInputStream());

@@ -17,7 +17,7 @@ final class SegmentSizes {
 
   public static Map<String, Long> whack(String host, int port) throws IOException {
     Map<String, Long> sizes = new LinkedHashMap<>();
-    try (Socket s = new Socket(host, port)) {
+    try (Socket s = Login.socket(host, port)) {
       s.getOutputStream().write("seglist\r\n".getBytes(StandardCharsets.US_ASCII));
       InputStream in = new java.io.BufferedInputStream(s.getInputStream());
       while (true) {

@@ -45,7 +45,7 @@ final class DeleteCommand extends ClientCommand {
       return deleted ? Whack.EXIT_OK : Whack.EXIT_FAILED;
     }
     if (!deleted) {
-      throw CliException.failed("no profile " + key);
+      throw CliException.failed("nothing stored under " + key); // a profile or an opaque item
     }
     out().println("deleted " + key);
     return Whack.EXIT_OK;

@@ -181,9 +181,11 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--skip-damaged",
+      negatable = true,
       description =
           "with --data-dir, start even if a snapshot or log is damaged, passing over the damaged"
-              + " part (its writes are lost, and said so); without it such a start-up stops")
+              + " part (its writes are lost, and said so); without it such a start-up stops"
+              + " (--no-skip-damaged turns off a configuration file's skip-damaged: true)")
   boolean skipDamaged;
 
   @Option(
@@ -318,9 +320,11 @@ final class NodeCommand implements Callable<Integer> {
 
   @Option(
       names = "--insecure-plaintext",
+      negatable = true,
       description =
           "with --auth-file, listen on an address other than loopback without TLS: passwords and"
-              + " data cross the network in the clear")
+              + " data cross the network in the clear (--no-insecure-plaintext turns off a"
+              + " configuration file's insecure-plaintext: true)")
   boolean insecurePlaintext;
 
   @Option(

@@ -77,11 +77,16 @@ final class SegmentCommand implements Runnable {
   static CliException badExpression(BadExpressionException e, String expression) {
     int at = Math.max(0, Math.min(e.position(), expression.length()));
     String rest = expression.substring(at);
-    String near =
-        rest.isEmpty()
-            ? "at the end"
-            : "near '" + (rest.length() > 24 ? rest.substring(0, 24) + "..." : rest) + "'";
-    return new CliException(Whack.EXIT_FAILED, e.serverMessage() + " (" + near + ")", e);
+    String message = e.serverMessage();
+    if (rest.isEmpty()) {
+      // The node's reason may say so already ("... at the end", "... the end of the expression").
+      boolean saysWhere =
+          message.endsWith("at the end") || message.contains("end of the expression");
+      return new CliException(
+          Whack.EXIT_FAILED, saysWhere ? message : message + " (at the end)", e);
+    }
+    String near = rest.length() > 24 ? rest.substring(0, 24) + "..." : rest;
+    return new CliException(Whack.EXIT_FAILED, message + " (near '" + near + "')", e);
   }
 
   /** Runs a call that sends an expression, explaining a rejection. */
@@ -154,8 +159,23 @@ final class SegmentCommand implements Runnable {
         return dryRun(text);
       }
       long size;
+      String mismatched;
       try (WhackClient client = connect()) {
         size = withExpression(text, () -> client.blocking().segments().define(name, text));
+        mismatched = size == 0 ? comparedWithTextWhereProfilesHaveIt(client, text) : null;
+      }
+      if (mismatched != null) {
+        note(
+            "warning: "
+                + name
+                + " is empty, and it compares "
+                + mismatched
+                + " with a string while profiles have "
+                + mismatched
+                + ": a number never equals or orders against a string (docs/segments.md,"
+                + " \"Meaning\"); write the number without quotes if that is what "
+                + mismatched
+                + " holds");
       }
       if (json) {
         JsonOut.print(
@@ -171,6 +191,29 @@ final class SegmentCommand implements Runnable {
       }
       return Whack.EXIT_OK;
     }
+
+    /**
+     * The first attribute the expression compares with a string literal ({@code age > "30"}) that
+     * profiles have, or null: asked when a new segment is empty, where such a comparison against a
+     * number is the likely reason (a number never matches a string).
+     */
+    private static String comparedWithTextWhereProfilesHaveIt(WhackClient client, String text) {
+      java.util.regex.Matcher m = COMPARED_WITH_TEXT.matcher(text);
+      while (m.find()) {
+        String attribute = m.group(1);
+        try {
+          if (client.blocking().segments().filterCount("exists(" + attribute + ")") > 0) {
+            return attribute;
+          }
+        } catch (RuntimeException e) {
+          return null; // only a hint: a name the filter language takes otherwise is left alone
+        }
+      }
+      return null;
+    }
+
+    private static final java.util.regex.Pattern COMPARED_WITH_TEXT =
+        java.util.regex.Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)\\s*(?:==|!=|<=|>=|<|>)\\s*\"");
 
     /** "would define NAME: N profiles (dry run: nothing defined)", then the sample's keys. */
     private int dryRun(String text) {

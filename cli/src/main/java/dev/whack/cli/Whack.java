@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
       SnapshotCommand.class,
       ClusterCommand.class,
       AuthCommand.class,
+      TenantCommand.class,
       CompletionCommand.class,
       CommandLine.HelpCommand.class
     },

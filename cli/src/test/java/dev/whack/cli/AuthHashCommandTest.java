@@ -33,7 +33,7 @@ class AuthHashCommandTest {
     assertTrue(line.startsWith("alice write pbkdf2-sha256$1000$"), line);
     assertFalse(line.contains("s3cret"), line);
     try (Authenticator auth = Authenticator.of(List.of(line))) {
-      assertEquals(Role.WRITE, auth.check("alice", "s3cret pass phrase").get());
+      assertEquals(Role.WRITE, auth.check("alice", "s3cret pass phrase").get().role());
     }
   }
 
@@ -69,7 +69,7 @@ class AuthHashCommandTest {
     String printed = out.toString(StandardCharsets.UTF_8);
     assertTrue(printed.matches("bob read pbkdf2-sha256\\$1000\\$\\S+\n"), printed);
     try (Authenticator auth = Authenticator.of(List.of(printed.strip()))) {
-      assertEquals(Role.READ, auth.check("bob", "typed at the terminal").get());
+      assertEquals(Role.READ, auth.check("bob", "typed at the terminal").get().role());
     }
   }
 
@@ -124,7 +124,7 @@ class AuthHashCommandTest {
     String line = Files.readString(users).strip();
     assertTrue(line.startsWith("carol write pbkdf2-sha256$1000$"), line + " / " + screen);
     try (Authenticator auth = Authenticator.of(List.of(line))) {
-      assertEquals(Role.WRITE, auth.check("carol", "typed-secret-9").get());
+      assertEquals(Role.WRITE, auth.check("carol", "typed-secret-9").get().role());
     }
   }
 }

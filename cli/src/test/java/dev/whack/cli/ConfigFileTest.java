@@ -144,6 +144,25 @@ class ConfigFileTest {
   }
 
   @Test
+  void shouldTurnOffAFilesTrueWithTheNoFlag() throws IOException {
+    Path config = file("on.yaml", "skip-damaged: true\ninsecure-plaintext: true\n");
+    Map<String, String> values =
+        printed(
+            cli.run(
+                "node",
+                "--config",
+                config.toString(),
+                "--no-skip-damaged",
+                "--no-insecure-plaintext",
+                "--print-config"));
+    assertEquals("false", values.get("skip-damaged"));
+    assertEquals("false", values.get("insecure-plaintext"));
+    Map<String, String> fromFile =
+        printed(cli.run("node", "--config", config.toString(), "--print-config"));
+    assertEquals("true", fromFile.get("skip-damaged"));
+  }
+
+  @Test
   void shouldNameAnUnknownKeyAndItsLine() throws IOException {
     Path config = file("whack.yaml", "port: 11311\n\n# the cap\nmemroy: 1g\n");
     Cli.Run run = cli.run("node", "--config", config.toString());

@@ -147,7 +147,7 @@ class ProfileCommandsTest {
     assertEquals("deleted p:9\n", first.out());
     Cli.Run second = cli.run("delete", "p:9");
     assertEquals(1, second.exitCode());
-    assertEquals("whack delete: no profile p:9\n", second.err());
+    assertEquals("whack delete: nothing stored under p:9\n", second.err());
     assertEquals("{\"key\":\"p:9\",\"deleted\":false}\n", cli.run("delete", "p:9", "--json").out());
   }
 

@@ -114,6 +114,31 @@ class SegmentCommandsTest {
     assertTrue(run.err().endsWith("(near 'and')\n"), run.err());
     assertEquals(1, run.err().lines().count());
     assertEquals(1, cli.run("segment", "count", "broken").exitCode(), "nothing was defined");
+    // A reason that already says where (the end) is not told twice.
+    for (String[] args :
+        new String[][] {
+          {"segment", "query", "age > 1 and", "--count"}, {"segment", "define", "x", "age >"}
+        }) {
+      Cli.Run end = cli.run(args);
+      assertEquals(1, end.exitCode(), end.toString());
+      int said = end.err().split("the end", -1).length - 1;
+      assertEquals(1, said, "'the end' once: " + end.err());
+    }
+  }
+
+  @Test
+  void shouldWarnWhenANewSegmentIsEmptyForComparingANumberWithAString() {
+    assertEquals(0, cli.run("set", "warn:1", "{\"years\":42}").exitCode());
+    Cli.Run quoted = cli.run("segment", "define", "years_x", "years > \"30\"");
+    assertEquals(0, quoted.exitCode(), quoted.toString());
+    assertTrue(
+        quoted.err().contains("warning: years_x is empty, and it compares years with a string"),
+        quoted.toString());
+    Cli.Run plain = cli.run("segment", "define", "years_n", "years > 30");
+    assertEquals("", plain.err(), plain.toString());
+    cli.run("segment", "drop", "years_x");
+    cli.run("segment", "drop", "years_n");
+    cli.run("delete", "warn:1");
   }
 
   @Test

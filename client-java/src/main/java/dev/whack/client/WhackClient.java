@@ -16,6 +16,9 @@ import dev.whack.client.protocol.Request;
 import dev.whack.client.protocol.SnapshotRequest;
 import dev.whack.client.protocol.StatsRequest;
 import dev.whack.client.protocol.StoreRequest;
+import dev.whack.client.protocol.TenantCreateRequest;
+import dev.whack.client.protocol.TenantDropRequest;
+import dev.whack.client.protocol.TenantListRequest;
 import dev.whack.client.protocol.UpdateRequest;
 import dev.whack.client.protocol.VersionRequest;
 import dev.whack.client.ring.ClusterMap;
@@ -583,6 +586,40 @@ public final class WhackClient implements AutoCloseable {
    */
   public CompletableFuture<SnapshotTaken> snapshot(String server) {
     return Futures.attempt(() -> sendTo(server, new SnapshotRequest()));
+  }
+
+  /**
+   * A member's tenants (docs/security.md, "Tenants"), the default one first. Needs a user who is an
+   * admin of no tenant when the node has an auth file.
+   */
+  public CompletableFuture<List<TenantInfo>> tenants(String server) {
+    return Futures.attempt(() -> sendTo(server, new TenantListRequest()));
+  }
+
+  /**
+   * Creates an empty tenant on a member, with its quota (segments and rate 0: no limit of its own).
+   * Fails with {@link ServerErrorException} for a taken or bad name, a bad quota, memory the node
+   * cannot spare, or a node that cannot have tenants (no auth file, a cluster member, a node with
+   * Kafka).
+   *
+   * @param memoryBytes its keyspace's cap, carved out of the node's {@code --memory} (at least 1
+   *     MiB)
+   * @param segments how many segments it may define (0: the node's limit)
+   * @param requestsPerSecond its requests a second over all its connections (0: no limit)
+   */
+  public CompletableFuture<Void> createTenant(
+      String server, String name, long memoryBytes, int segments, long requestsPerSecond) {
+    return Futures.attempt(
+            () ->
+                sendTo(
+                    server,
+                    new TenantCreateRequest(name, memoryBytes, segments, requestsPerSecond)))
+        .thenApply(created -> null);
+  }
+
+  /** Drops a member's tenant: closes its connections and deletes its data. True if it was there. */
+  public CompletableFuture<Boolean> dropTenant(String server, String name) {
+    return Futures.attempt(() -> sendTo(server, new TenantDropRequest(name)));
   }
 
   /** Items fetched per {@code itemdump} request by {@link #dumpItems()}. */

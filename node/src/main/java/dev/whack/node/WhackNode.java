@@ -28,6 +28,10 @@ import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.security.Authenticator;
 import dev.whack.node.server.ConnectionTracker;
 import dev.whack.node.server.WhackServer;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.TenantConnections;
+import dev.whack.node.tenant.TenantQuota;
+import dev.whack.node.tenant.Tenants;
 import dev.whack.node.tls.ServerTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -113,6 +117,12 @@ public final class WhackNode implements AutoCloseable {
   /** The users and their roles ({@code --auth-file}), or null when authentication is off. */
   private final Authenticator auth;
 
+  /** The default tenant (this node's own keyspace) and those {@code tenant create} made. */
+  private final Tenants tenants;
+
+  /** Where other tenants' data lives in the data directory. */
+  static final String TENANTS_DIR = "tenants";
+
   /**
    * How long a managed member that stops waits for its slots to be handed off (the members taking
    * them warm their copies meanwhile) before it leaves anyway.
@@ -135,14 +145,7 @@ public final class WhackNode implements AutoCloseable {
       throw e;
     }
     ReplayClock engineClock = new ReplayClock(config.clock());
-    this.engine =
-        new ProfileEngine(
-            new EngineConfig()
-                .clock(engineClock)
-                .maxKeyBytes(KEY_MAX_BYTES)
-                .maxValueBytes(config.maxItemSize())
-                .changeBufferBytes(config.watchBufferBytes())
-                .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds())));
+    this.engine = new ProfileEngine(engineConfig(config, engineClock));
     this.keyspace =
         new Keyspace(config.clock(), config.memoryBytes(), config.maxItemSize(), engine);
     this.durability = openDataDir(config, keyspace, engine, engineClock);
@@ -155,7 +158,14 @@ public final class WhackNode implements AutoCloseable {
             stats, config.maxConnections(), config.idleTimeoutMillis(), config.clock()::millis);
     WhackServer[] serverRef = new WhackServer[1];
     StatsReport report =
-        new StatsReport(config, keyspace, stats, tracker, VERSION, () -> serverRef[0].port())
+        new StatsReport(
+                config,
+                keyspace,
+                stats,
+                // The default tenant's connections: every one until it logs into another tenant.
+                new TenantConnections(tracker, this::defaultTenantOrNull),
+                VERSION,
+                () -> serverRef[0].port())
             .withEngine(engine)
             .withDurability(durability);
     if (config.clusterName() != null) {
@@ -207,9 +217,42 @@ public final class WhackNode implements AutoCloseable {
     if (durability != null) {
       metrics.bindDurability(durability);
     }
-    ProtocolContext context =
+    ProtocolContext nodeContext =
         new ProtocolContext(
             keyspace, engine, stats, metrics, report, watchers, cluster, VERSION, durability, auth);
+    this.tenants =
+        new Tenants(
+            nodeContext,
+            new Tenant.Parts(keyspace, engine, stats, report, watchers, durability),
+            new TenantOpener(tracker, () -> serverRef[0].port()),
+            config.dataDir() == null ? null : config.dataDir().resolve(TENANTS_DIR),
+            tenantsRefusal(config));
+    try {
+      int saved = tenants.openSaved();
+      if (saved > 0) {
+        NodeLog.info("whack node: opened " + saved + " tenant" + (saved == 1 ? "" : "s"));
+      }
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException(
+          "cannot open the tenants in " + config.dataDir() + ": " + e.getMessage(), e);
+    }
+    metrics.bindTenants(
+        () ->
+            tenants.list().stream()
+                .map(
+                    t ->
+                        new NodeMetrics.TenantFigures(
+                            t.name(),
+                            t.parts().keyspace().itemCount(),
+                            t.parts().keyspace().bytesUsed(),
+                            t.connections().size(),
+                            t.parts().engine().segments().size(),
+                            t.overRateCount(),
+                            t.pausedReads().sum()))
+                .toList());
+    // Every connection starts in the default tenant; a login moves it into its user's.
+    ProtocolContext context = tenants.defaultTenant().context();
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -300,6 +343,11 @@ public final class WhackNode implements AutoCloseable {
       close();
       throw e;
     }
+    timers.scheduleWithFixedDelay(
+        this::balanceTenantsQuietly,
+        Tenants.BALANCE_PERIOD_MILLIS,
+        Tenants.BALANCE_PERIOD_MILLIS,
+        TimeUnit.MILLISECONDS);
     if (durability != null
         && (config.snapshotEverySeconds() > 0 || config.snapshotEveryWrites() > 0)) {
       timers.scheduleWithFixedDelay(this::snapshotIfDue, 1, 1, TimeUnit.SECONDS);
@@ -537,15 +585,147 @@ public final class WhackNode implements AutoCloseable {
 
   /** Starts a snapshot in the background when {@code --snapshot-every} says one is due. */
   private void snapshotIfDue() {
-    if (durability.snapshotDue(config.snapshotEverySeconds(), config.snapshotEveryWrites())) {
-      durability
-          .snapshotInBackground()
-          .whenComplete(
-              (taken, failure) -> {
-                if (failure != null) {
-                  NodeLog.error("whack node: a snapshot failed: " + failure.getMessage());
-                }
-              });
+    for (Tenant tenant : tenants.list()) {
+      Durability data = tenant.parts().durability();
+      if (data != null
+          && !tenant.dropped()
+          && data.snapshotDue(config.snapshotEverySeconds(), config.snapshotEveryWrites())) {
+        data.snapshotInBackground()
+            .whenComplete(
+                (taken, failure) -> {
+                  if (failure != null) {
+                    NodeLog.error(
+                        "whack node: a snapshot"
+                            + (tenant.isDefault() ? "" : " of tenant " + tenant.name())
+                            + " failed: "
+                            + failure.getMessage());
+                  }
+                });
+      }
+    }
+  }
+
+  /** The engine settings every tenant's engine shares. */
+  private static EngineConfig engineConfig(NodeConfig config, ReplayClock clock) {
+    return new EngineConfig()
+        .clock(clock)
+        .maxKeyBytes(KEY_MAX_BYTES)
+        .maxValueBytes(config.maxItemSize())
+        .changeBufferBytes(config.watchBufferBytes())
+        .producerMarkAge(Duration.ofSeconds(config.producerMarkAgeSeconds()));
+  }
+
+  /** The default tenant, or null while the node is being made (no connection exists yet). */
+  private Tenant defaultTenantOrNull() {
+    return tenants == null ? null : tenants.defaultTenant();
+  }
+
+  /** Why this node cannot have tenants besides the default one, or null when it can. */
+  private static String tenantsRefusal(NodeConfig config) {
+    if (config.authFile() == null) {
+      return "tenants need an auth file (--auth-file): a tenant's users are the only way into it";
+    }
+    if (config.clusterName() != null || !config.peers().isEmpty()) {
+      return "tenants are for a single node: a cluster member serves the default tenant only";
+    }
+    if (config.kafka() != null) {
+      return "tenants are not available on a node that reads or writes Kafka";
+    }
+    return null;
+  }
+
+  /**
+   * Opens and closes the parts of a tenant besides the default one: an engine and keyspace of its
+   * own with its quota's caps, its statistics, and with {@code --data-dir} a data directory of its
+   * own under {@code tenants/<name>}, recovered as the node's is.
+   */
+  private final class TenantOpener implements Tenants.Opener {
+    private final ConnectionTracker tracker;
+    private final java.util.function.IntSupplier port;
+
+    TenantOpener(ConnectionTracker tracker, java.util.function.IntSupplier port) {
+      this.tracker = tracker;
+      this.port = port;
+    }
+
+    @Override
+    public Tenant.Parts open(String name, TenantQuota quota, java.nio.file.Path dir)
+        throws IOException {
+      ReplayClock clock = new ReplayClock(config.clock());
+      ProfileEngine tenantEngine =
+          new ProfileEngine(
+              engineConfig(config, clock)
+                  .maxSegments(quota.segments() == 0 ? TenantQuota.MAX_SEGMENTS : quota.segments())
+                  .changeBufferBytes(changeBufferOf(quota)));
+      Keyspace tenantKeys =
+          new Keyspace(config.clock(), quota.memoryBytes(), config.maxItemSize(), tenantEngine);
+      Durability data = null;
+      if (dir != null) {
+        try {
+          data =
+              Durability.open(
+                  dir,
+                  DurableLog.Fsync.valueOf(config.fsync().toUpperCase(java.util.Locale.ROOT)),
+                  config.skipDamaged(),
+                  tenantKeys,
+                  tenantEngine,
+                  clock,
+                  null,
+                  line -> logRecovery("tenant " + name + ": " + line));
+        } catch (CorruptLogException e) {
+          throw new IOException("tenant " + name + ": " + e.getMessage(), e);
+        }
+      }
+      NodeStats tenantStats = new NodeStats(config.clock().millis());
+      StatsReport tenantReport =
+          new StatsReport(
+                  config,
+                  tenantKeys,
+                  tenantStats,
+                  new TenantConnections(tracker, () -> tenants.get(name)),
+                  VERSION,
+                  port)
+              .withEngine(tenantEngine)
+              .withDurability(data);
+      return new Tenant.Parts(
+          tenantKeys,
+          tenantEngine,
+          tenantStats,
+          tenantReport,
+          new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
+          data);
+    }
+
+    /**
+     * A tenant's change buffer (its watchers' history, made when the first one watches): the node's
+     * {@code --watch-buffer} at most, and a sixteenth of the tenant's memory (256 KiB at least), so
+     * that all tenants' buffers together stay a small part of the node's memory.
+     */
+    private int changeBufferOf(TenantQuota quota) {
+      long wanted =
+          Math.min(config.watchBufferBytes(), Math.max(256 << 10, quota.memoryBytes() / 16));
+      return Integer.highestOneBit((int) wanted);
+    }
+
+    @Override
+    public void close(Tenant tenant, boolean keep) {
+      Durability data = tenant.parts().durability();
+      if (data == null) {
+        return;
+      }
+      if (keep) {
+        try {
+          data.snapshot();
+        } catch (IOException | RuntimeException e) {
+          NodeLog.error(
+              "whack node: no snapshot of tenant " + tenant.name() + " on the way out: " + e);
+        }
+      }
+      try {
+        data.close();
+      } catch (IOException e) {
+        NodeLog.error("whack node: the log of tenant " + tenant.name() + " did not close: " + e);
+      }
     }
   }
 
@@ -653,7 +833,8 @@ public final class WhackNode implements AutoCloseable {
     if (password == null) {
       throw new IllegalArgumentException("--member-password-file " + file + " is empty");
     }
-    dev.whack.node.security.Role role = auth.check(user, password).join();
+    dev.whack.node.security.User member = auth.check(user, password).join();
+    dev.whack.node.security.Role role = member == null ? null : member.role();
     if (role == null) {
       throw new IllegalArgumentException(
           "--member-user "
@@ -719,8 +900,10 @@ public final class WhackNode implements AutoCloseable {
    * timer off and call this themselves.
    */
   public void runTimers() {
-    keyspace.runTimers();
-    watchers.closeLapped();
+    for (Tenant tenant : tenants.list()) {
+      tenant.parts().keyspace().runTimers();
+      tenant.parts().watchers().closeLapped();
+    }
   }
 
   private void checkMembersQuietly() {
@@ -728,6 +911,14 @@ public final class WhackNode implements AutoCloseable {
       memberCheck.probe();
     } catch (RuntimeException e) {
       NodeLog.warn("whack: member check failed: " + e);
+    }
+  }
+
+  private void balanceTenantsQuietly() {
+    try {
+      tenants.balance();
+    } catch (RuntimeException e) {
+      NodeLog.warn("whack: tenant balance failed: " + e);
     }
   }
 
@@ -846,6 +1037,9 @@ public final class WhackNode implements AutoCloseable {
     metrics.close();
     if (auth != null) {
       auth.close();
+    }
+    if (tenants != null) {
+      tenants.close(); // the other tenants' last snapshots and logs
     }
     if (durability != null && server != null) {
       try {

@@ -23,6 +23,11 @@ public final class Keys {
     return token(name, "dimension name", MAX_KEY_BYTES);
   }
 
+  /** A tenant name as a command line carries it (the node checks its rule). */
+  public static String tenantName(String name) {
+    return new String(token(name, "tenant name", 64), StandardCharsets.UTF_8);
+  }
+
   /** A segment name: the same rule as a key. */
   public static byte[] segmentName(String name) {
     return token(name, "segment name", MAX_KEY_BYTES);

@@ -562,13 +562,21 @@ public final class Durability implements AutoCloseable {
     return recovery;
   }
 
-  /** Writes and forces what is waiting and closes the log. */
+  /**
+   * Writes and forces what is waiting and closes the log, after a snapshot being written has
+   * finished (its files are then complete, and a dropped tenant's directory can be deleted).
+   */
   @Override
   public void close() throws IOException {
+    snapshotting.lock();
     try {
       log.close();
     } finally {
-      lock.close();
+      try {
+        lock.close();
+      } finally {
+        snapshotting.unlock();
+      }
     }
   }
 }

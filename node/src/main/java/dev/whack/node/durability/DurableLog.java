@@ -233,8 +233,21 @@ public final class DurableLog implements AutoCloseable {
    * The sequence for the next record; call while holding the source's lock, then {@link #append}.
    */
   public long nextSequence() {
-    return nextSequence.getAndIncrement();
+    long seq = nextSequence.getAndIncrement();
+    lastOfThread.get()[0] = seq;
+    return seq;
   }
+
+  /**
+   * The sequence of the last record this thread appended to this log, or -1: under {@code --fsync
+   * always} a connection's event loop holds its replies until the log is durable up to there. Per
+   * log, as a node with tenants has a log for each and one event loop writes to several.
+   */
+  public long lastSequenceOfThisThread() {
+    return lastOfThread.get()[0];
+  }
+
+  private final ThreadLocal<long[]> lastOfThread = ThreadLocal.withInitial(() -> new long[] {-1});
 
   /**
    * Source {@code i}'s buffer, to append a record begun with a sequence from {@link #nextSequence}.

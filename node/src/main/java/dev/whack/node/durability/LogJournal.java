@@ -12,15 +12,12 @@ import java.util.concurrent.locks.Lock;
  * stripe lock the keyspace holds when it calls; segment and dimension records to one more source,
  * under its own lock.
  *
- * <p>Each thread remembers the sequence of the last record it appended ({@link
- * #lastSequenceOfThisThread}): under {@code --fsync always} a connection's event loop holds its
- * replies until the log is durable up to there.
+ * <p>Each thread's last sequence is remembered by the log ({@link
+ * DurableLog#lastSequenceOfThisThread}).
  *
  * <p>Concurrency: called from any thread, under the lock of the source it appends to.
  */
 public final class LogJournal implements Journal, CatalogListener {
-  private static final ThreadLocal<long[]> LAST = ThreadLocal.withInitial(() -> new long[] {-1});
-
   private final DurableLog log;
   private final int segmentSource;
   private final Lock segmentLock;
@@ -34,14 +31,8 @@ public final class LogJournal implements Journal, CatalogListener {
     this.segmentLock = segmentLock;
   }
 
-  /** The sequence of the last record this thread appended, or -1. */
-  public static long lastSequenceOfThisThread() {
-    return LAST.get()[0];
-  }
-
   private RecordBuffer begin(int source, byte type) {
     long seq = log.nextSequence();
-    LAST.get()[0] = seq;
     return log.append(source).begin(type, seq);
   }
 

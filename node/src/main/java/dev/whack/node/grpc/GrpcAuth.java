@@ -4,8 +4,13 @@ import dev.whack.node.observability.NodeStats;
 import dev.whack.node.security.Authenticator;
 import dev.whack.node.security.BasicCredentials;
 import dev.whack.node.security.Role;
+import dev.whack.node.security.User;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import dev.whack.proto.DefineSegmentRequest;
 import dev.whack.proto.WhackGrpc;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -59,17 +64,26 @@ final class GrpcAuth implements ServerInterceptor {
   private static final String DEFINE_SEGMENT =
       WhackGrpc.getDefineSegmentMethod().getFullMethodName();
 
+  /**
+   * The tenant a call works in, the authenticated user's ({@link WhackService} reads it); absent
+   * when the node has no auth file (the default tenant, as every call then).
+   */
+  static final Context.Key<Tenant> TENANT = Context.key("whack-tenant");
+
   private final Authenticator auth;
   private final NodeStats stats;
   private final Executor executor;
+  private final Tenants tenants;
 
   /**
    * @param executor where a call whose password was checked on the auth thread starts
+   * @param tenants the node's tenants (null outside a node: every call in the one context)
    */
-  GrpcAuth(Authenticator auth, NodeStats stats, Executor executor) {
+  GrpcAuth(Authenticator auth, NodeStats stats, Executor executor, Tenants tenants) {
     this.auth = auth;
     this.stats = stats;
     this.executor = executor;
+    this.tenants = tenants;
   }
 
   @Override
@@ -89,35 +103,51 @@ final class GrpcAuth implements ServerInterceptor {
                       + " base64(user:password))"));
     }
     stats.authCommands.increment();
-    CompletableFuture<Role> check = auth.check(credentials.user(), credentials.password());
+    CompletableFuture<User> check = auth.check(credentials.user(), credentials.password());
+    // The call's own context (its deadline and cancellation), to start it in whichever thread
+    // the check completes on.
+    Context callContext = Context.current();
     if (check.isDone()) {
-      return admit(call, headers, next, check.isCompletedExceptionally() ? null : check.join());
+      return admit(
+          call, headers, next, check.isCompletedExceptionally() ? null : check.join(), callContext);
     }
     Deferred<Q> deferred = new Deferred<>();
     check.whenCompleteAsync(
-        (role, failure) ->
-            deferred.start(admit(call, headers, next, failure == null ? role : null)),
+        (user, failure) ->
+            deferred.start(admit(call, headers, next, failure == null ? user : null, callContext)),
         executor);
     return deferred;
   }
 
-  /** Starts the call for a user of {@code role} (null: the password check failed), or ends it. */
+  /**
+   * Starts the call for {@code user} (null: the password check failed) in the user's tenant, or
+   * ends it: for a role below the method's, then for a request over the tenant's rate.
+   */
   private <Q, A> ServerCall.Listener<Q> admit(
-      ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next, Role role) {
-    if (role == null) {
-      stats.authErrors.increment();
+      ServerCall<Q, A> call,
+      Metadata headers,
+      ServerCallHandler<Q, A> next,
+      User user,
+      Context callContext) {
+    Tenant tenant = user == null || tenants == null ? null : tenants.ofUser(user.tenant());
+    if (user == null || (tenants != null && tenant == null)) {
+      stats.authErrors.increment(); // a user whose tenant is gone cannot log in either
       return refuse(call, Status.UNAUTHENTICATED.withDescription("authentication failed"));
     }
+    Role role = user.role();
     String method = call.getMethodDescriptor().getFullMethodName();
     Role needed = ROLES.getOrDefault(method, Role.ADMIN);
-    if (role.allows(needed)) {
-      return next.startCall(call, headers);
+    boolean dryRunOnly = !role.allows(needed);
+    if (dryRunOnly && !(method.equals(DEFINE_SEGMENT) && role.allows(Role.READ))) {
+      return deny(call, needed);
     }
-    if (method.equals(DEFINE_SEGMENT) && role.allows(Role.READ)) {
-      // Whether it is a dry run is in the request: decided when it comes.
-      return new DryRunOnly<>(call, next.startCall(call, headers));
+    if (tenant != null && !tenant.admitRequest()) {
+      return refuse(call, Status.RESOURCE_EXHAUSTED.withDescription(tenant.overRateReason()));
     }
-    return deny(call, needed);
+    Context inTenant = tenant == null ? callContext : callContext.withValue(TENANT, tenant);
+    ServerCall.Listener<Q> started = Contexts.interceptCall(inTenant, call, headers, next);
+    // A reader's DefineSegment: whether it is a dry run is in the request, decided when it comes.
+    return dryRunOnly ? new DryRunOnly<>(call, started) : started;
   }
 
   private <Q, A> ServerCall.Listener<Q> deny(ServerCall<Q, A> call, Role needed) {

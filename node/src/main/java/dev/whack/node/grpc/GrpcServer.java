@@ -60,6 +60,9 @@ public final class GrpcServer implements AutoCloseable {
               return t;
             });
     this.service = new WhackService(node, executor);
+    if (node.tenants() != null) {
+      node.tenants().onDrop(service::endSubscriptionsOf);
+    }
     GrpcTls grpcTls = null;
     try {
       if (tls != null) {
@@ -80,7 +83,8 @@ public final class GrpcServer implements AutoCloseable {
                   node.auth() == null
                       ? bind(service)
                       : ServerInterceptors.intercept(
-                          bind(service), new GrpcAuth(node.auth(), node.stats(), executor)))
+                          bind(service),
+                          new GrpcAuth(node.auth(), node.stats(), executor, node.tenants())))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()

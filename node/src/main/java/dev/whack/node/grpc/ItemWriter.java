@@ -6,7 +6,6 @@ import dev.whack.node.cluster.Cluster;
 import dev.whack.node.cluster.ClusterException;
 import dev.whack.node.cluster.UpdatesLog;
 import dev.whack.node.durability.DurableLog;
-import dev.whack.node.durability.LogJournal;
 import dev.whack.node.engine.EngineException;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
@@ -49,18 +48,35 @@ final class ItemWriter {
    * @param forcedLog the node's log when every write waits until it is forced ({@code --fsync
    *     always}), else null
    */
-  ItemWriter(KeyspaceSession session, Cluster cluster, NodeStats stats, DurableLog forcedLog) {
+  ItemWriter(
+      KeyspaceSession session,
+      Cluster cluster,
+      NodeStats stats,
+      DurableLog forcedLog,
+      dev.whack.node.tenant.Tenant tenant) {
     this.session = session;
     this.cluster = cluster;
     this.stats = stats;
     this.forcedLog = forcedLog;
+    this.tenant = tenant;
   }
+
+  /** The tenant whose rate quota each item takes one request of, or null. */
+  private final dev.whack.node.tenant.Tenant tenant;
 
   /**
    * Writes the item. {@link Written#keyOrdered} says the answer comes from elsewhere (the owner,
    * the log), so the stream's next item of the same key must wait for it to stay in order.
    */
   Written write(IngestItem request) {
+    if (tenant != null && tenant.dropped()) {
+      // Nothing more goes into a dropped tenant's keyspace, whose log is closed.
+      return Written.now(
+          error(request, Code.UNAVAILABLE, "tenant " + tenant.name() + " was dropped"));
+    }
+    if (tenant != null && !tenant.admitRequest()) {
+      return Written.now(error(request, Code.RESOURCE_EXHAUSTED, tenant.overRateReason()));
+    }
     byte[] key = request.key();
     if (request.kind() == IngestItem.Kind.NONE) {
       return Written.now(
@@ -95,14 +111,14 @@ final class ItemWriter {
         return Written.now(error(request, Code.UNAVAILABLE, notServing));
       }
     }
-    long loggedBefore = forcedLog == null ? 0 : LogJournal.lastSequenceOfThisThread();
+    long loggedBefore = forcedLog == null ? 0 : forcedLog.lastSequenceOfThisThread();
     IngestError error = applyHere(request, key, update);
     if (forcedLog == null || error != null) {
       return Written.now(error);
     }
     // Answered once the log is forced up to this write; a write that logged nothing (a repeat
     // ignored by its producer's seq) up to the log's end, so that what it repeats is durable too.
-    long logged = LogJournal.lastSequenceOfThisThread();
+    long logged = forcedLog.lastSequenceOfThisThread();
     long upTo = logged != loggedBefore ? logged : forcedLog.upcomingSequence() - 1;
     if (upTo < forcedLog.durableBelow()) {
       return Written.now(null);

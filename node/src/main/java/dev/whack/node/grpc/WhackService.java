@@ -13,6 +13,7 @@ import dev.whack.node.engine.json.ProfileJson;
 import dev.whack.node.engine.segment.SegmentException;
 import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.tenant.Tenant;
 import dev.whack.proto.CountReply;
 import dev.whack.proto.CountRequest;
 import dev.whack.proto.DefineSegmentReply;
@@ -61,30 +62,48 @@ final class WhackService extends WhackGrpc.WhackImplBase {
 
   private static final int MAX_PAGE = 100_000;
 
-  private final ProtocolContext node;
-  private final Keyspace keyspace;
-  private final ProfileEngine engine;
+  /** The default tenant's context: every call's when the node has no auth file. */
+  private final ProtocolContext base;
+
   private final Cluster cluster;
   private final Executor executor;
 
-  /** Subscribe calls open now, to end when the node stops. */
-  private final java.util.Set<SubscribeStream> subscriptions =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * Subscribe calls open now, each with its tenant (the default one's: {@link #base}), to end when
+   * the node stops or their tenant is dropped.
+   */
+  private final java.util.Map<SubscribeStream, Object> subscriptions =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Subscribe calls so far, to name each in the watchers' metrics. */
   private final java.util.concurrent.atomic.AtomicLong subscribers =
       new java.util.concurrent.atomic.AtomicLong();
 
   WhackService(ProtocolContext node, Executor executor) {
-    this.node = node;
-    this.keyspace = node.keyspace();
-    this.engine = node.engine();
+    this.base = node;
     this.cluster = node.cluster();
     this.executor = executor;
   }
 
+  /**
+   * The context of the call running now: its user's tenant ({@link GrpcAuth#TENANT}), else the
+   * default one. Asked as a call starts, on the thread grpc runs it on with its context attached.
+   */
+  private ProtocolContext node() {
+    Tenant tenant = GrpcAuth.TENANT.get();
+    return tenant == null ? base : tenant.context();
+  }
+
+  private Keyspace keyspace() {
+    return node().keyspace();
+  }
+
+  private ProfileEngine engine() {
+    return node().engine();
+  }
+
   private ClusterSegments segments() {
-    return new ClusterSegments(cluster, engine, keyspace.session());
+    return new ClusterSegments(cluster, engine(), keyspace().session());
   }
 
   /**
@@ -92,15 +111,16 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    * generated form, taking protobuf objects, is not served).
    */
   StreamObserver<List<IngestItem>> ingestItems(StreamObserver<IngestReply> replies) {
-    DurableLog log = node.log();
+    DurableLog log = node().log();
     IngestStream stream =
         new IngestStream(
             (ServerCallStreamObserver<IngestReply>) replies,
             new ItemWriter(
-                keyspace.session(),
+                keyspace().session(),
                 cluster,
-                node.stats(),
-                log != null && log.fsync() == DurableLog.Fsync.ALWAYS ? log : null),
+                node().stats(),
+                log != null && log.fsync() == DurableLog.Fsync.ALWAYS ? log : null,
+                GrpcAuth.TENANT.get()),
             log,
             executor);
     stream.start();
@@ -111,7 +131,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   public void subscribe(SubscribeRequest request, StreamObserver<SubscribeReply> replies) {
     List<String> names = new ArrayList<>(new java.util.LinkedHashSet<>(request.getSegmentsList()));
     if (names.isEmpty()) {
-      engine.segments().forEach(s -> names.add(s.name()));
+      engine().segments().forEach(s -> names.add(s.name()));
       if (names.isEmpty()) {
         replies.onError(
             Status.FAILED_PRECONDITION
@@ -121,7 +141,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       }
     }
     for (String name : names) {
-      if (engine.segment(name) == null) {
+      if (engine().segment(name) == null) {
         replies.onError(
             Status.NOT_FOUND.withDescription("unknown segment " + name).asRuntimeException());
         return;
@@ -132,14 +152,15 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     SubscribeStream stream =
         new SubscribeStream(
             call,
-            engine,
+            engine(),
             segments(),
             cluster,
-            node.stats(),
-            node.watchers(),
+            node().stats(),
+            node().watchers(),
             executor,
             List.copyOf(names));
-    subscriptions.add(stream);
+    Tenant tenant = GrpcAuth.TENANT.get();
+    subscriptions.put(stream, tenant == null ? base : tenant);
     stream.onEnd(() -> subscriptions.remove(stream));
     try {
       stream.start(request.getSnapshot(), "grpc subscriber " + subscribers.incrementAndGet());
@@ -155,9 +176,20 @@ final class WhackService extends WhackGrpc.WhackImplBase {
 
   /** Ends every open subscription with UNAVAILABLE: the node is stopping. */
   void endSubscriptions() {
-    for (SubscribeStream s : List.copyOf(subscriptions)) {
+    for (SubscribeStream s : List.copyOf(subscriptions.keySet())) {
       s.endNow(Status.UNAVAILABLE.withDescription("the node is stopping"));
     }
+  }
+
+  /** Ends the subscriptions of a tenant just dropped: its engine is not followed any more. */
+  void endSubscriptionsOf(Tenant dropped) {
+    subscriptions.forEach(
+        (s, tenant) -> {
+          if (tenant == dropped) {
+            s.endNow(
+                Status.UNAVAILABLE.withDescription("tenant " + dropped.name() + " was dropped"));
+          }
+        });
   }
 
   /** Keys one GetProfiles may ask for. */
@@ -180,7 +212,10 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       return;
     }
     boolean protobuf = request.getFormat() == ProfileFormat.PROFILE_FORMAT_PROTOBUF;
-    answer(replies, readFrom(request, 0, GetProfilesReply.newBuilder(), 0, protobuf));
+    // The tenant's keyspace, taken now: later batches may run on threads without the call's
+    // context.
+    Keyspace keys = keyspace();
+    answer(replies, readFrom(request, 0, GetProfilesReply.newBuilder(), 0, protobuf, keys));
   }
 
   /** The profiles of the keys from {@code from} on, {@link #KEYS_AT_ONCE} at a time. */
@@ -189,14 +224,15 @@ final class WhackService extends WhackGrpc.WhackImplBase {
       int from,
       GetProfilesReply.Builder reply,
       long bytes,
-      boolean protobuf) {
+      boolean protobuf,
+      Keyspace keys) {
     if (from >= request.getKeysCount()) {
       return CompletableFuture.completedFuture(reply.build());
     }
     int to = Math.min(request.getKeysCount(), from + KEYS_AT_ONCE);
     List<CompletableFuture<ProfileResult>> results = new ArrayList<>(to - from);
     for (int i = from; i < to; i++) {
-      results.add(profile(request.getKeys(i), protobuf));
+      results.add(profile(request.getKeys(i), protobuf, keys));
     }
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
         .thenCompose(
@@ -214,12 +250,12 @@ final class WhackService extends WhackGrpc.WhackImplBase {
                             + " MiB: ask for fewer keys at a time")
                     .asRuntimeException();
               }
-              return readFrom(request, to, reply, total, protobuf);
+              return readFrom(request, to, reply, total, protobuf, keys);
             });
   }
 
   /** One key's profile: read here when this node owns it, else asked of its owner. */
-  private CompletableFuture<ProfileResult> profile(String key, boolean protobuf) {
+  private CompletableFuture<ProfileResult> profile(String key, boolean protobuf, Keyspace keys) {
     byte[] k = key.getBytes(UTF_8);
     String bad = Keyspace.badKey(k);
     if (bad != null) {
@@ -232,12 +268,12 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     }
     String owner;
     try {
-      owner = servedHereOrOwner(k);
+      owner = servedHereOrOwner(k, keys);
     } catch (StatusRuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
     if (owner == null) {
-      Profile profile = keyspace.profile(k, 0, k.length);
+      Profile profile = keys.profile(k, 0, k.length);
       return CompletableFuture.completedFuture(found(result, profile, protobuf));
     }
     return cluster
@@ -275,14 +311,14 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     }
     String owner;
     try {
-      owner = servedHereOrOwner(key);
+      owner = servedHereOrOwner(key, keyspace());
     } catch (StatusRuntimeException e) {
       replies.onError(e);
       return;
     }
     if (owner == null) {
       List<SegmentMembership> memberships = new ArrayList<>();
-      for (var m : keyspace.membershipsOf(key, 0, key.length)) {
+      for (var m : keyspace().membershipsOf(key, 0, key.length)) {
         memberships.add(
             SegmentMembership.newBuilder()
                 .setSegment(m.segment())
@@ -322,9 +358,9 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    *
    * @throws StatusRuntimeException UNAVAILABLE while this member takes the key's slot over
    */
-  private String servedHereOrOwner(byte[] key) {
+  private String servedHereOrOwner(byte[] key, Keyspace keys) {
     try {
-      return cluster.answeredHereOrBy(key, keyspace.session());
+      return cluster.answeredHereOrBy(key, keys.session());
     } catch (ClusterException e) {
       throw Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException();
     }

@@ -19,6 +19,7 @@ record Answer(int status, byte[] body, boolean close) {
   static final int NOT_FOUND = 404;
   static final int METHOD_NOT_ALLOWED = 405;
   static final int URI_TOO_LONG = 414;
+  static final int TOO_MANY_REQUESTS = 429;
   static final int HEADERS_TOO_LARGE = 431;
   static final int INTERNAL = 500;
   static final int UNAVAILABLE = 503;

@@ -52,10 +52,15 @@ final class HttpApi {
     this.cluster = node.cluster();
   }
 
-  /** What one connection keeps for its requests: its keyspace session. */
+  /** What one connection keeps for its requests in one tenant: its keyspace session. */
   final class Session {
     private final KeyspaceSession keys = keyspace.session();
     private final ClusterSegments segments = new ClusterSegments(cluster, engine, keys);
+
+    /** The answer to a routed GET in this session's tenant ({@link HttpApi#answer}). */
+    CompletableFuture<Answer> answer(Route route, RequestTarget target) {
+      return HttpApi.this.answer(route, target, this);
+    }
   }
 
   Session session() {

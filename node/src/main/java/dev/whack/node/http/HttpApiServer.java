@@ -2,6 +2,7 @@ package dev.whack.node.http;
 
 import dev.whack.node.observability.HttpRequestMeters;
 import dev.whack.node.protocol.ProtocolContext;
+import dev.whack.node.tenant.Tenant;
 import dev.whack.node.tls.PlaintextGate;
 import dev.whack.node.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
@@ -61,6 +62,19 @@ public final class HttpApiServer implements AutoCloseable {
       String bind, int port, int threads, int maxConnections, ProtocolContext node, ServerTls tls)
       throws InterruptedException {
     HttpApi api = new HttpApi(node);
+    // Each tenant's own API, made when one of its users first asks (dropped tenants' are not
+    // served again: a user of a dropped tenant fails authentication).
+    java.util.Map<Tenant, HttpApi> apis = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.function.Function<Tenant, HttpApi> tenantApis =
+        tenant -> {
+          if (tenant == null || tenant.isDefault()) {
+            return api;
+          }
+          return apis.computeIfAbsent(tenant, t -> new HttpApi(t.context()));
+        };
+    if (node.tenants() != null) {
+      node.tenants().onDrop(apis::remove); // a dropped tenant's data is not held here
+    }
     HttpRequestMeters meters = node.metrics().httpRequests(Route.metricNames());
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -107,7 +121,14 @@ public final class HttpApiServer implements AutoCloseable {
                                       .setMaxHeaderSize(MAX_HEADER_BYTES),
                                   MAX_PIPELINE_DEPTH))
                           .addLast(
-                              "api", new HttpConnection(api, meters, node.auth(), node.stats()));
+                              "api",
+                              new HttpConnection(
+                                  api,
+                                  tenantApis,
+                                  meters,
+                                  node.auth(),
+                                  node.stats(),
+                                  node.tenants()));
                     }
                   });
       serverChannel = bootstrap.bind(bind, port).sync().channel();

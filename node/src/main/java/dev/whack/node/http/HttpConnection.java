@@ -5,6 +5,9 @@ import dev.whack.node.observability.NodeStats;
 import dev.whack.node.security.Authenticator;
 import dev.whack.node.security.BasicCredentials;
 import dev.whack.node.security.Role;
+import dev.whack.node.security.User;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -64,19 +67,26 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private static final String ALLOWED = "GET, HEAD";
   private static final String CHALLENGE = "Basic realm=\"whack\"";
 
-  private final HttpApi api;
-  private final HttpApi.Session session;
+  private final java.util.function.Function<Tenant, HttpApi> apis;
+
+  /** The session of the tenant the last request was answered in ({@link #sessionTenant}). */
+  private HttpApi.Session session;
+
+  private Tenant sessionTenant;
   private final HttpRequestMeters meters;
 
   /** The node's users, or null when authentication is off. */
   private final Authenticator auth;
 
+  /** The node's tenants, or null outside a node. */
+  private final Tenants tenants;
+
   private final NodeStats stats;
 
-  /** The {@code Authorization} value last verified on this connection, and its user's role. */
+  /** The {@code Authorization} value last verified on this connection, and its user. */
   private String verifiedAuthorization;
 
-  private Role verifiedRole;
+  private User verifiedUser;
 
   /**
    * The check under way for an {@code Authorization} value, shared by the pipelined requests that
@@ -84,7 +94,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
    */
   private String checkingAuthorization;
 
-  private CompletableFuture<Role> checking;
+  private CompletableFuture<User> checking;
 
   private final ArrayDeque<Exchange> exchanges = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
@@ -127,12 +137,19 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   /**
    * @param auth the node's users, or null when authentication is off
    */
-  HttpConnection(HttpApi api, HttpRequestMeters meters, Authenticator auth, NodeStats stats) {
-    this.api = api;
+  HttpConnection(
+      HttpApi api,
+      java.util.function.Function<Tenant, HttpApi> apis,
+      HttpRequestMeters meters,
+      Authenticator auth,
+      NodeStats stats,
+      Tenants tenants) {
+    this.apis = apis;
     this.session = api.session();
     this.meters = meters;
     this.auth = auth;
     this.stats = stats;
+    this.tenants = tenants;
   }
 
   @Override
@@ -313,7 +330,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     }
     String authorization = x.authorization;
     if (authorization != null && authorization.equals(verifiedAuthorization)) {
-      answerAs(x, verifiedRole);
+      answerAs(x, verifiedUser);
       return;
     }
     BasicCredentials credentials = BasicCredentials.parse(authorization);
@@ -328,7 +345,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
                       + " base64(user:password))");
       return;
     }
-    CompletableFuture<Role> check;
+    CompletableFuture<User> check;
     if (authorization.equals(checkingAuthorization)) {
       check = checking;
     } else {
@@ -337,17 +354,17 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       checkingAuthorization = authorization;
       checking = check;
     }
-    Role now = check.isDone() && !check.isCompletedExceptionally() ? check.join() : null;
+    User now = check.isDone() && !check.isCompletedExceptionally() ? check.join() : null;
     if (check.isDone()) {
       authenticated(x, authorization, now);
       return;
     }
     check.whenComplete(
-        (role, failure) ->
+        (user, failure) ->
             ctx.executor()
                 .execute(
                     () -> {
-                      authenticated(x, authorization, failure == null ? role : null);
+                      authenticated(x, authorization, failure == null ? user : null);
                       if (x.answer != null && ctx.channel().isActive()) {
                         pump();
                         ctx.flush();
@@ -355,14 +372,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
                     }));
   }
 
-  /** Takes a password check's outcome for {@code x} ({@code role} null: it failed). */
-  private void authenticated(Exchange x, String authorization, Role role) {
+  /** Takes a password check's outcome for {@code x} ({@code user} null: it failed). */
+  private void authenticated(Exchange x, String authorization, User user) {
     boolean first = authorization.equals(checkingAuthorization); // the others shared its check
     if (first) {
       checkingAuthorization = null;
       checking = null;
     }
-    if (role == null) {
+    if (user == null) {
       if (first) {
         stats.authErrors.increment();
       }
@@ -370,16 +387,29 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     verifiedAuthorization = authorization;
-    verifiedRole = role;
-    answerAs(x, role);
+    verifiedUser = user;
+    answerAs(x, user);
   }
 
   private static Answer unauthenticated(String message) {
     return Answer.error(Answer.UNAUTHORIZED, "unauthenticated", message);
   }
 
-  /** Answers {@code x} for a user of {@code role} (null: authentication is off). */
-  private void answerAs(Exchange x, Role role) {
+  /**
+   * Answers {@code x} for {@code user} (null: authentication is off), in the user's tenant: a user
+   * whose tenant does not exist (dropped) is refused as one with a wrong password.
+   */
+  private void answerAs(Exchange x, User user) {
+    Role role = user == null ? null : user.role();
+    Tenant tenant = null;
+    if (user != null && tenants != null) {
+      tenant = tenants.ofUser(user.tenant());
+      if (tenant == null) {
+        verifiedAuthorization = null;
+        x.answer = unauthenticated("authentication failed");
+        return;
+      }
+    }
     if (role != null && !role.allows(x.route.role)) {
       stats.unauthorizedCommands.increment();
       x.answer =
@@ -395,9 +425,23 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       x.answer = x.refusal;
       return;
     }
+    if (tenant != null && !tenant.admitRequest()) {
+      x.answer = Answer.error(Answer.TOO_MANY_REQUESTS, "over_rate", tenant.overRateReason());
+      return;
+    }
+    if (tenant != sessionTenant) {
+      if (sessionTenant != null) {
+        sessionTenant.leave(ctx.channel());
+      }
+      session = apis.apply(tenant).session();
+      sessionTenant = tenant;
+      if (tenant != null) {
+        tenant.join(ctx.channel()); // closed with the others of its tenant if it is dropped
+      }
+    }
     CompletableFuture<Answer> answer;
     try {
-      answer = api.answer(x.route, x.target, session);
+      answer = session.answer(x.route, x.target);
     } catch (RuntimeException e) {
       answer = CompletableFuture.completedFuture(internal(e));
     }

@@ -43,7 +43,10 @@ final class ItemCache {
 
   private final Stripe[] stripes;
   private final InstantSource clock;
-  private final long maxBytes;
+
+  /** The cap; changed only by {@link #resize} (the default tenant's, as tenants come and go). */
+  private volatile long maxBytes;
+
   private final int maxItemSize;
   private final AtomicLong bytesUsed = new AtomicLong();
   private final AtomicLong nextCas = new AtomicLong(1);
@@ -156,6 +159,22 @@ final class ItemCache {
 
   public long maxBytes() {
     return maxBytes;
+  }
+
+  /**
+   * Changes the cap: a smaller one evicts from the LRU tails at once until the items fit (the
+   * node's memory carved between tenants: docs/security.md, "Tenants").
+   */
+  public void resize(long newMaxBytes) {
+    if (newMaxBytes <= 0) {
+      throw new IllegalArgumentException("the memory cap must be positive");
+    }
+    maxBytes = newMaxBytes;
+    long now = nowSeconds();
+    for (int attempt = 0; attempt < stripes.length && overCap(); attempt++) {
+      evictFrom(
+          stripes[(int) (evictionCursor.getAndIncrement() & (stripes.length - 1))], now, false);
+    }
   }
 
   public InstantSource clock() {

@@ -597,6 +597,11 @@ public final class Keyspace {
     return cache.maxBytes();
   }
 
+  /** Changes the memory cap, evicting at once down to a smaller one ({@link ItemCache#resize}). */
+  public void resize(long maxBytes) {
+    cache.resize(maxBytes);
+  }
+
   public long evictions() {
     return cache.evictions();
   }

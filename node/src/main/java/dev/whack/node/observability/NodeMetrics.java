@@ -265,7 +265,65 @@ public final class NodeMetrics implements AutoCloseable {
         .register(registry);
   }
 
+  /** One tenant's figures for the per-tenant gauges ({@link #bindTenants}). */
+  public record TenantFigures(
+      String name,
+      long items,
+      long bytes,
+      long connections,
+      long segments,
+      long overRate,
+      long paused) {}
+
+  private java.util.function.Supplier<List<TenantFigures>> tenants;
+  private MultiGauge[] tenantGauges;
+
+  /**
+   * Gauges per tenant, tagged {@code tenant}, refreshed at each scrape as tenants come and go:
+   * items, bytes, connections, segments, and since start the requests refused for its rate quota
+   * and the turns its connections yielded for the fair share (docs/security.md, "Tenants").
+   */
+  public void bindTenants(java.util.function.Supplier<List<TenantFigures>> tenants) {
+    this.tenants = tenants;
+    String[][] meters = {
+      {"whack.tenant.items", "Items a tenant holds"},
+      {"whack.tenant.bytes", "Bytes a tenant's items take"},
+      {"whack.tenant.connections", "Connections working in a tenant"},
+      {"whack.tenant.segments", "Segments a tenant has defined"},
+      {"whack.tenant.over.rate", "Requests refused for a tenant's rate quota since start"},
+      {"whack.tenant.yields", "Turns a tenant's connections yielded for the fair share since start"}
+    };
+    tenantGauges = new MultiGauge[meters.length];
+    for (int i = 0; i < meters.length; i++) {
+      tenantGauges[i] =
+          MultiGauge.builder(meters[i][0]).description(meters[i][1]).register(registry);
+    }
+  }
+
+  private void refreshTenantMeters() {
+    List<TenantFigures> all = tenants.get();
+    for (int i = 0; i < tenantGauges.length; i++) {
+      List<MultiGauge.Row<?>> rows = new ArrayList<>();
+      for (TenantFigures t : all) {
+        long value =
+            switch (i) {
+              case 0 -> t.items();
+              case 1 -> t.bytes();
+              case 2 -> t.connections();
+              case 3 -> t.segments();
+              case 4 -> t.overRate();
+              default -> t.paused();
+            };
+        rows.add(MultiGauge.Row.of(Tags.of("tenant", t.name()), value));
+      }
+      tenantGauges[i].register(rows, true);
+    }
+  }
+
   private void refreshDynamicMeters() {
+    if (tenants != null) {
+      refreshTenantMeters();
+    }
     if (kafkaSource != null) {
       List<MultiGauge.Row<?>> rows = new ArrayList<>();
       kafkaSource

@@ -89,6 +89,7 @@ public final class CommandAccess {
           text("update", WRITE, 2),
           text("sourced", WRITE, 5),
           text("snapshot", ADMIN),
+          text("tenant", ADMIN), // and an admin of no tenant: TenantCommands
           text("cluster", READ), // cluster map: what a client routes by
           text("itemdump", READ),
           text("segdef", ADMIN, 2), // segdef ... dryrun: READ

@@ -10,6 +10,8 @@ import dev.whack.node.observability.NodeStats;
 import dev.whack.node.observability.StatsReport;
 import dev.whack.node.observability.Watchers;
 import dev.whack.node.security.Authenticator;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 
 /**
  * What every protocol front end needs from the node, wired once at startup.
@@ -24,6 +26,9 @@ import dev.whack.node.security.Authenticator;
  *     for a node in memory only
  * @param auth the users and their roles ({@code --auth-file}), or null when authentication is off:
  *     every connection may then run every command, as memcached without {@code -Y} or {@code -S}
+ * @param tenant the tenant whose keyspace this is, or null for a context outside the node's tenants
+ *     (a test's pipeline): then there are no tenant commands and no quotas
+ * @param tenants the node's tenants, or null likewise
  */
 public record ProtocolContext(
     Keyspace keyspace,
@@ -35,7 +40,36 @@ public record ProtocolContext(
     Cluster cluster,
     String version,
     Durability durability,
-    Authenticator auth) {
+    Authenticator auth,
+    Tenant tenant,
+    Tenants tenants) {
+
+  /** A context outside the node's tenants. */
+  public ProtocolContext(
+      Keyspace keyspace,
+      ProfileEngine engine,
+      NodeStats stats,
+      NodeMetrics metrics,
+      StatsReport statsSource,
+      Watchers watchers,
+      Cluster cluster,
+      String version,
+      Durability durability,
+      Authenticator auth) {
+    this(
+        keyspace,
+        engine,
+        stats,
+        metrics,
+        statsSource,
+        watchers,
+        cluster,
+        version,
+        durability,
+        auth,
+        null,
+        null);
+  }
 
   /** A context without authentication. */
   public ProtocolContext(
@@ -59,6 +93,26 @@ public record ProtocolContext(
         version,
         durability,
         null);
+  }
+
+  /**
+   * The context of a tenant: its own keyspace, engine, statistics, watchers and data directory, and
+   * the node's metrics, cluster, version and users.
+   */
+  public ProtocolContext forTenant(Tenant tenant, Tenants tenants, Tenant.Parts parts) {
+    return new ProtocolContext(
+        parts.keyspace(),
+        parts.engine(),
+        parts.stats(),
+        metrics,
+        parts.statsSource(),
+        parts.watchers(),
+        cluster,
+        version,
+        parts.durability(),
+        auth,
+        tenant,
+        tenants);
   }
 
   /**

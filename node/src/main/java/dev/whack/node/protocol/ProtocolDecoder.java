@@ -69,7 +69,22 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
 
     /** The connection is gone: release what it held. */
     void close();
+
+    /**
+     * The tenant the connection works in, whose engine time it is metered against and whose fair
+     * share bounds its turns; null outside a node's tenants.
+     */
+    default dev.whack.node.tenant.Tenant tenant() {
+      return null;
+    }
   }
+
+  /**
+   * Requests a connection runs in one turn while its tenant takes more than its fair share of the
+   * node (docs/security.md, "Fair share"): then it yields to the event loop, whose other
+   * connections (another tenant's) are read before its next turn.
+   */
+  static final int FAIR_TURN_REQUESTS = 16;
 
   /** The rest of a reply that is written in pieces, as the client reads. */
   public interface Continuation {
@@ -112,6 +127,9 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The reply being written in pieces, or null. */
   private Continuation continuation;
 
+  /** Requests finished in this turn, for {@link #FAIR_TURN_REQUESTS}. */
+  private int requestsThisTurn;
+
   private boolean closed;
 
   /** The client shut its sending side: close once every request read before that is answered. */
@@ -126,9 +144,6 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The outbound bytes seen by the last idle check, to tell whether replies are moving. */
   private long pendingSeen;
 
-  /** The node's log, or null: see {@link #ready}. */
-  private dev.whack.node.durability.DurableLog log;
-
   protected ProtocolDecoder(Commands commands) {
     this.commands = commands;
   }
@@ -136,7 +151,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   @Override
   public final void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    log = commands.log();
+    dev.whack.node.durability.DurableLog log = commands.log();
     replies =
         new ReplyBuffer(
             ctx,
@@ -154,7 +169,18 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       commands.countBytesRead(buf.readableBytes());
     }
     replies.newTurn();
-    super.channelRead(ctx, msg);
+    requestsThisTurn = 0;
+    dev.whack.node.tenant.Tenant tenant = commands.tenant();
+    if (tenant == null) {
+      super.channelRead(ctx, msg);
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      super.channelRead(ctx, msg);
+    } finally {
+      tenant.addBusyNanos(System.nanoTime() - start);
+    }
   }
 
   /**
@@ -175,6 +201,17 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     if (awaiting || paused || continuation != null) {
       return false;
     }
+    if (requestsThisTurn >= FAIR_TURN_REQUESTS) {
+      dev.whack.node.tenant.Tenant tenant = commands.tenant();
+      if (tenant != null && tenant.overShare()) {
+        // Its tenant takes more than its share while another's wait: yield the event loop.
+        tenant.pausedReads().increment();
+        paused = true;
+        ctx.channel().config().setAutoRead(false);
+        yieldTurn();
+        return false;
+      }
+    }
     int toCome = replies.answersToCome();
     if (toCome > 0 && (toCome >= MAX_ANSWERS_TO_COME || !mayRunAheadOfAnswers(internalBuffer()))) {
       // Writes going through the log are answered in order: a request that could see their
@@ -188,6 +225,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
       pause();
       return false;
     }
+    dev.whack.node.durability.DurableLog log = commands.log(); // the tenant's, once logged in
     if (log != null && log.overloaded()) {
       // The log is behind the writes by its whole allowance (a slow or stalled disk): take no more
       // requests until it has caught up, so its buffers stay bounded.
@@ -212,6 +250,7 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
   /** The decoder finished a request (its reply, if any, is in the reply buffer). */
   protected final void endOfRequest() {
     requests++;
+    requestsThisTurn++;
     replies.endOfRequest();
   }
 
@@ -374,6 +413,18 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     if (!proceedScheduled) {
       proceedScheduled = true;
       ctx.executor().execute(proceedTask);
+    }
+  }
+
+  /**
+   * Takes the next turn after the event loop's next round of I/O: a task run now would run in the
+   * same round of tasks (Netty runs every queued task before it reads again), while a scheduled one
+   * waits for the round after the reads, so the other connections' requests are read first.
+   */
+  private void yieldTurn() {
+    if (!proceedScheduled) {
+      proceedScheduled = true;
+      ctx.executor().schedule(proceedTask, 0, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.whack.node.protocol;
 
 import dev.whack.node.durability.DurableLog;
-import dev.whack.node.durability.LogJournal;
 import dev.whack.node.observability.WatchSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -46,7 +45,7 @@ public final class ReplyBuffer implements WatchSession.Replies {
   private int piecesThisTurn;
 
   /** Under {@code --fsync always}, the log replies to logged writes wait for; else null. */
-  private final DurableLog durable;
+  private DurableLog durable;
 
   /** This thread's last log sequence when the turn began: a higher one was logged since. */
   private long turnStartSequence = -1;
@@ -146,11 +145,22 @@ public final class ReplyBuffer implements WatchSession.Replies {
     return ++piecesThisTurn >= PIECES_PER_TURN || !ctx.channel().isWritable();
   }
 
+  /**
+   * The connection now writes to {@code log} (under {@code --fsync always}; else null): it moved
+   * into its user's tenant at login, before any write of its own, so no reply waits on the old one.
+   */
+  public void useLog(DurableLog log) {
+    this.durable = log != null && log.fsync() == DurableLog.Fsync.ALWAYS ? log : null;
+    if (durable != null) {
+      turnStartSequence = durable.lastSequenceOfThisThread();
+    }
+  }
+
   /** A turn of the event loop for this connection begins: a long reply may write more pieces. */
   void newTurn() {
     piecesThisTurn = 0;
     if (durable != null) {
-      turnStartSequence = LogJournal.lastSequenceOfThisThread();
+      turnStartSequence = durable.lastSequenceOfThisThread();
     }
   }
 
@@ -175,7 +185,7 @@ public final class ReplyBuffer implements WatchSession.Replies {
    */
   public void flush() {
     if (durable != null) {
-      long logged = LogJournal.lastSequenceOfThisThread();
+      long logged = durable.lastSequenceOfThisThread();
       long durableBelow = durable.durableBelow();
       if (logged > turnStartSequence && logged >= durableBelow) {
         write(false);

@@ -1,5 +1,6 @@
 package dev.whack.node.security;
 
+import dev.whack.node.tenant.Tenants;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,14 +16,17 @@ import java.util.Map;
  * <pre>
  * # comments and blank lines are allowed
  * alice  write  pbkdf2-sha256$600000$&lt;salt&gt;$&lt;hash&gt;
+ * bob    read   pbkdf2-sha256$600000$&lt;salt&gt;$&lt;hash&gt;  tenant=shop
  * </pre>
  *
  * a user name (1 to 64 of {@code A-Z a-z 0-9 . _ @ -}), a role ({@code read}, {@code write} or
- * {@code admin}) and a {@link PasswordHash}, separated by spaces or tabs. A bad line is refused
- * whole, naming the file and the line: a node does not start, or a reload keeps the users it had.
+ * {@code admin}), a {@link PasswordHash} and optionally the user's tenant, separated by spaces or
+ * tabs; a user of no tenant works in the default one. A bad line is refused whole, naming the file
+ * and the line: a node does not start, or a reload keeps the users it had.
  */
 public final class AuthFile {
   private static final int MAX_USER_BYTES = 64;
+  private static final String TENANT = "tenant=";
 
   private AuthFile() {}
 
@@ -52,12 +56,24 @@ public final class AuthFile {
       }
       String[] fields = line.split("[ \t]+");
       String where = source + " line " + (i + 1) + ": ";
-      if (fields.length != 3) {
+      if (fields.length != 3 && fields.length != 4) {
         throw new IllegalArgumentException(
             where
-                + "a user line is <user> <read|write|admin> <password hash>, got "
+                + "a user line is <user> <read|write|admin> <password hash> [tenant=<name>], got "
                 + fields.length
                 + " fields");
+      }
+      String tenant = null;
+      if (fields.length == 4) {
+        if (!fields[3].startsWith(TENANT)) {
+          throw new IllegalArgumentException(
+              where + "the fourth field is tenant=<name>, not " + fields[3]);
+        }
+        tenant = fields[3].substring(TENANT.length());
+        String bad = Tenants.badName(tenant);
+        if (bad != null) {
+          throw new IllegalArgumentException(where + bad);
+        }
       }
       String name = fields[0];
       String why = badName(name);
@@ -75,7 +91,7 @@ public final class AuthFile {
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(where + e.getMessage(), e);
       }
-      if (users.putIfAbsent(name, new User(name, role, hash)) != null) {
+      if (users.putIfAbsent(name, new User(name, role, hash, tenant)) != null) {
         throw new IllegalArgumentException(where + "user " + name + " is listed twice");
       }
     }

@@ -160,20 +160,20 @@ public final class Authenticator implements AutoCloseable {
   }
 
   /**
-   * The role of {@code user} if {@code password} (UTF-8) is theirs, else null: completed at once
+   * The user named {@code user} if {@code password} (UTF-8) is theirs, else null: completed at once
    * when this password was the last one verified for the user, else on the auth thread; at once
    * with null when {@link #MAX_PENDING_CHECKS} checks are waiting already.
    *
    * @param wanted asked as the check starts: false (the connection that asked is gone) skips it
    */
-  public CompletableFuture<Role> check(
+  public CompletableFuture<User> check(
       String user, byte[] password, java.util.function.BooleanSupplier wanted) {
     Users now = users;
     User u = now.byName().get(user);
     if (u != null) {
       byte[] fingerprint = u.hash().fingerprint(password);
       if (u.remembers(fingerprint)) {
-        return CompletableFuture.completedFuture(u.role());
+        return CompletableFuture.completedFuture(u);
       }
       return submit(
           () -> {
@@ -182,7 +182,7 @@ public final class Authenticator implements AutoCloseable {
               // A reload while it waited may have removed the user or changed the password.
               if (u.hash().matches(chars) && users.byName().get(user) == u) {
                 u.remember(fingerprint);
-                return u.role();
+                return u;
               }
               return null;
             } finally {
@@ -231,12 +231,12 @@ public final class Authenticator implements AutoCloseable {
   }
 
   /** {@link #check} for a caller that waits whatever happens (tests, a client of its own). */
-  public CompletableFuture<Role> check(String user, byte[] password) {
+  public CompletableFuture<User> check(String user, byte[] password) {
     return check(user, password, () -> true);
   }
 
-  private CompletableFuture<Role> submit(
-      java.util.function.Supplier<Role> verify, java.util.function.BooleanSupplier wanted) {
+  private CompletableFuture<User> submit(
+      java.util.function.Supplier<User> verify, java.util.function.BooleanSupplier wanted) {
     try {
       return CompletableFuture.supplyAsync(
           () -> wanted.getAsBoolean() ? verify.get() : null, checks);
@@ -246,7 +246,7 @@ public final class Authenticator implements AutoCloseable {
   }
 
   /** {@link #check} of a password given as a string. */
-  public CompletableFuture<Role> check(String user, String password) {
+  public CompletableFuture<User> check(String user, String password) {
     return check(user, password.getBytes(StandardCharsets.UTF_8));
   }
 

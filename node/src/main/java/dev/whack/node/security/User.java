@@ -14,12 +14,14 @@ public final class User {
   private final String name;
   private final Role role;
   private final PasswordHash hash;
+  private final String tenant;
   private volatile byte[] verified;
 
-  User(String name, Role role, PasswordHash hash) {
+  User(String name, Role role, PasswordHash hash, String tenant) {
     this.name = name;
     this.role = role;
     this.hash = hash;
+    this.tenant = tenant;
   }
 
   public String name() {
@@ -28,6 +30,19 @@ public final class User {
 
   public Role role() {
     return role;
+  }
+
+  /**
+   * The tenant the user works in ({@code tenant=<name>} in the auth file), or null for the default
+   * tenant; an {@code admin} of no tenant is the admin of all of them (docs/security.md).
+   */
+  public String tenant() {
+    return tenant;
+  }
+
+  /** Whether the user may create, drop and list tenants: an admin of no tenant. */
+  public boolean adminOfAllTenants() {
+    return tenant == null && role == Role.ADMIN;
   }
 
   PasswordHash hash() {

@@ -69,6 +69,7 @@ class TextAuthTest {
     SAMPLES.put("update", "update p 2\r\n{}\r\n");
     SAMPLES.put("sourced", "sourced p prod 1 update-json 2\r\n{}\r\n");
     SAMPLES.put("snapshot", "snapshot\r\n");
+    SAMPLES.put("tenant", "tenant list\r\n");
     SAMPLES.put("cluster", "cluster map\r\n");
     SAMPLES.put("itemdump", "itemdump 10\r\n");
     SAMPLES.put("segdef", "segdef s 7\r\nage > 1\r\n");

@@ -108,8 +108,8 @@ class AuthAbuseTest {
         AuthFile.line("alice", Role.ADMIN, PasswordHash.of("alice-pw".toCharArray(), 1_000_000))
             + "\n");
     try (Authenticator auth = Authenticator.load(file)) {
-      CompletableFuture<Role> blocker = auth.check("nobody", "x");
-      CompletableFuture<Role> queued = auth.check("alice", "alice-pw");
+      CompletableFuture<User> blocker = auth.check("nobody", "x");
+      CompletableFuture<User> queued = auth.check("alice", "alice-pw");
       Files.writeString(file, TestUsers.line("bob", "bob-pw", Role.READ) + "\n");
       assertEquals(1, auth.reload());
       assertNull(blocker.get(60, SECONDS));

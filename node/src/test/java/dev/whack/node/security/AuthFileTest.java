@@ -35,6 +35,21 @@ class AuthFileTest {
   }
 
   @Test
+  void shouldReadTheTenantOfAUser() {
+    Map<String, User> users =
+        AuthFile.parse(
+            List.of(
+                TestUsers.line("alice", "a", Role.WRITE) + "  tenant=shop",
+                TestUsers.line("root", "r", Role.ADMIN),
+                TestUsers.line("boss", "b", Role.ADMIN) + "\ttenant=shop"),
+            "users");
+    assertEquals("shop", users.get("alice").tenant());
+    assertNull(users.get("root").tenant());
+    assertTrue(users.get("root").adminOfAllTenants());
+    assertFalse(users.get("boss").adminOfAllTenants(), "an admin of one tenant only");
+  }
+
+  @Test
   void shouldRefuseABadLineNamingItsNumber() {
     String good = TestUsers.line("alice", "pw", Role.READ);
     assertMessage(
@@ -43,13 +58,19 @@ class AuthFileTest {
         "",
         "bob owner " + good.split(" ")[2]);
     assertMessage(
-        "users line 2: a user line is <user> <read|write|admin> <password hash>, got 2 fields",
+        "users line 2: a user line is <user> <read|write|admin> <password hash> [tenant=<name>],"
+            + " got 2 fields",
         good,
         "bob read");
     assertMessage(
         "users line 1: a user name is made of A-Z a-z 0-9 . _ @ -: bo:b",
         "bo:b read " + good.split(" ")[2]);
     assertMessage("users line 2: user alice is listed twice", good, good);
+    assertMessage("users line 1: the fourth field is tenant=<name>, not shop", good + " shop");
+    assertMessage(
+        "users line 1: a tenant name is lower-case letters, digits, '-', '_' and '.', starting with"
+            + " a letter or digit: ..",
+        good + " tenant=..");
     assertMessage(
         "users line 1: a password hash is pbkdf2-sha256$<iterations>$<salt>$<hash> (make one with whack auth hash)",
         "bob read plaintext-password");
@@ -78,12 +99,12 @@ class AuthFileTest {
   void shouldCheckPasswordsAndRememberTheLastOneVerified() throws Exception {
     try (Authenticator auth =
         Authenticator.of(List.of(TestUsers.line("alice", "pw", Role.WRITE)))) {
-      assertEquals(Role.WRITE, auth.check("alice", "pw").get());
+      assertEquals(Role.WRITE, auth.check("alice", "pw").get().role());
       // Verified once: the next check is answered at once, without PBKDF2.
       assertTrue(auth.check("alice", "pw").isDone());
       assertNull(auth.check("alice", "wrong").get());
       assertNull(auth.check("nobody", "pw").get());
-      assertEquals(Role.WRITE, auth.check("alice", "pw").get());
+      assertEquals(Role.WRITE, auth.check("alice", "pw").get().role());
     }
   }
 
@@ -95,11 +116,11 @@ class AuthFileTest {
       Files.writeString(file, TestUsers.line("carol", "c", Role.READ) + "\nbroken line here too\n");
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, auth::reload);
       assertTrue(e.getMessage().startsWith(file + " line 2: "), e.getMessage());
-      assertEquals(Role.READ, auth.check("reader", "reader-pw").get());
+      assertEquals(Role.READ, auth.check("reader", "reader-pw").get().role());
       assertNull(auth.check("carol", "c").get());
       Files.writeString(file, TestUsers.line("carol", "c", Role.READ) + "\n");
       assertEquals(1, auth.reload());
-      assertEquals(Role.READ, auth.check("carol", "c").get());
+      assertEquals(Role.READ, auth.check("carol", "c").get().role());
       assertNull(auth.check("reader", "reader-pw").get());
     }
   }

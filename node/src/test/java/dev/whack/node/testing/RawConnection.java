@@ -42,6 +42,11 @@ public final class RawConnection implements AutoCloseable {
     }
   }
 
+  /** The client's port: the node's {@code stats conns} shows it as the connection's address. */
+  public int localPort() {
+    return socket.getLocalPort();
+  }
+
   public RawConnection send(byte[] bytes) {
     try {
       out.write(bytes);

@@ -115,7 +115,10 @@ public final class SegmentRegistry {
   public void checkRoom(String name) {
     SegmentCatalog current = catalog;
     if (current.byName(name) == null && current.all().length >= maxSegments) {
-      throw new SegmentException("the node holds at most " + maxSegments + " segments");
+      throw new SegmentException(
+          "at most "
+              + maxSegments
+              + " segments may be defined here (the node's limit, or its tenant's quota)");
     }
   }
 

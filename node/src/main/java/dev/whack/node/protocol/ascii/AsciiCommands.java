@@ -16,6 +16,8 @@ import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WritesThroughLog;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 
@@ -119,6 +121,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] CMD_SLABS = ascii("slabs");
   private static final byte[] CMD_SNAPSHOT = ascii("snapshot");
   private static final byte[] CMD_CLUSTER = ascii("cluster");
+  private static final byte[] CMD_TENANT = ascii("tenant");
   private static final byte[] WORD_MAP = ascii("map");
   private static final byte[] NO_DATA_DIR =
       ascii("SERVER_ERROR no data directory: start the node with --data-dir\r\n");
@@ -127,21 +130,29 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] ZERO = ascii("0");
   private static final byte[] HTTP_VERSION = ascii("HTTP/");
 
-  private final KeyspaceSession keys;
-  private final NodeStats stats;
-  private final dev.whack.node.durability.DurableLog log;
+  // Bound to the tenant the connection works in ({@link #bind}): the default one's until a login
+  // moves it into its user's, before any command of its own ran.
+  private ProtocolContext context;
+  private KeyspaceSession keys;
+  private NodeStats stats;
+  private dev.whack.node.durability.DurableLog log;
 
-  /** The node's data directory, for {@code snapshot}; null for a node in memory only. */
-  private final dev.whack.node.durability.Durability durability;
+  /** The tenant's data directory, for {@code snapshot}; null for a node in memory only. */
+  private dev.whack.node.durability.Durability durability;
+
+  private StatsReport statsReport;
+  private MetaCommands meta;
+  private ProfileCommands profileCommands;
+  private ItemDumpCommand itemDump;
+  private ClusterRouting routing;
+
+  /** The node's statistics: what a connection reads and writes is counted node-wide. */
+  private final NodeStats nodeStats;
 
   private ChannelHandlerContext ctx;
-  private final StatsReport statsReport;
   private final NodeMetrics metrics;
   private final byte[] versionLine;
-  private final MetaCommands meta;
-  private final ProfileCommands profileCommands;
-  private final ItemDumpCommand itemDump;
-  private final ClusterRouting routing;
+  private final TenantCommands tenantCommands;
 
   /** Authentication and roles, or null when the node has no auth file. */
   private final TextAccess access;
@@ -177,41 +188,86 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private final dev.whack.node.cluster.Cluster cluster;
 
   public AsciiCommands(ProtocolContext context) {
-    this.keys = context.keyspace().session();
-    this.stats = context.stats();
-    this.log = context.log();
-    this.durability = context.durability();
+    this.nodeStats = context.stats();
     this.cluster = context.cluster();
-    this.statsReport = context.statsSource();
     this.metrics = context.metrics();
     this.versionLine = ascii("VERSION " + context.version() + "\r\n");
-    this.meta = new MetaCommands(context, keys, numbers, outcome, this::mayWrite);
+    this.access =
+        context.auth() == null ? null : new TextAccess(context.auth(), nodeStats, numbers, this);
+    this.tenantCommands = new TenantCommands(access);
+    bind(context);
+  }
+
+  /** Binds every command to {@code tenantContext}: its keyspace, engine, statistics and log. */
+  private void bind(ProtocolContext tenantContext) {
+    this.context = tenantContext;
+    this.keys = tenantContext.keyspace().session();
+    this.stats = tenantContext.stats();
+    this.log = tenantContext.log();
+    this.durability = tenantContext.durability();
+    this.statsReport = tenantContext.statsSource();
+    this.meta = new MetaCommands(tenantContext, keys, numbers, outcome, this::mayWrite);
     this.profileCommands =
         new ProfileCommands(
             keys,
-            context.engine(),
+            tenantContext.engine(),
             stats,
             metrics,
-            context.watchers(),
-            context.cluster(),
+            tenantContext.watchers(),
+            tenantContext.cluster(),
             numbers,
             outcome);
     this.itemDump = new ItemDumpCommand(keys, stats, numbers);
-    this.routing = new ClusterRouting(context.cluster(), keys, context.engine());
-    this.access = context.auth() == null ? null : new TextAccess(context.auth(), stats, numbers);
+    this.routing = new ClusterRouting(tenantContext.cluster(), keys, tenantContext.engine());
+    tenantCommands.bind(tenantContext);
+  }
+
+  /**
+   * Moves the connection into {@code tenant}, its user's, at login: every later command works on
+   * that tenant's keyspace only. Nothing of the default tenant is held, as a login comes before any
+   * command of the connection's own.
+   */
+  void enter(Tenant tenant) {
+    if (tenant.context() != context) {
+      if (context.tenant() != null) {
+        context.tenant().leave(ctx.channel());
+      }
+      bind(tenant.context());
+      attachBound();
+      replies.useLog(log);
+    }
+    tenant.join(ctx.channel());
+  }
+
+  @Override
+  public Tenant tenant() {
+    return context.tenant();
+  }
+
+  /** The node's tenants, or null outside a node. */
+  Tenants tenants() {
+    return context.tenants();
   }
 
   @Override
   public void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
     this.ctx = ctx;
     this.replies = replies;
+    attachBound();
+    tenantCommands.attach(replies);
+    if (access != null) {
+      access.attach(ctx, replies);
+    }
+    if (context.tenant() != null) {
+      context.tenant().join(ctx.channel());
+    }
+  }
+
+  private void attachBound() {
     meta.attach(replies);
     profileCommands.attach(ctx, replies);
     itemDump.attach(replies);
     routing.attach(ctx, replies);
-    if (access != null) {
-      access.attach(ctx, replies);
-    }
   }
 
   /** False while an auth file is in force and the connection's role cannot write. */
@@ -246,7 +302,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   @Override
   public java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
-    return stats.bytesWritten;
+    return nodeStats.bytesWritten;
   }
 
   @Override
@@ -256,7 +312,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   @Override
   public void countBytesRead(int bytes) {
-    stats.bytesRead.add(bytes);
+    nodeStats.bytesRead.add(bytes);
   }
 
   void countProtocolError() {
@@ -359,6 +415,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
       snapshot(line, framing);
     } else if (line.tokenEquals(0, CMD_CLUSTER)) {
       clusterMap(line);
+    } else if (line.tokenEquals(0, CMD_TENANT)) {
+      tenantCommands.onLine(line);
     } else if (line.tokenEquals(0, ItemDumpCommand.NAME)) {
       itemDump.run(line, framing);
     } else if (profileCommands.onLine(line, framing, keys.maxItemSize(), local)) {

@@ -7,6 +7,9 @@ import dev.whack.node.protocol.CommandAccess;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.security.Authenticator;
 import dev.whack.node.security.Role;
+import dev.whack.node.security.User;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -24,6 +27,10 @@ import java.util.List;
  * command the user's role does not allow is answered {@code CLIENT_ERROR unauthorized: the <role>
  * role is required} (silent with {@code noreply}, as memcached's classic commands are silent about
  * errors then; meta commands always answer errors), its data block is skipped, and it is counted.
+ *
+ * <p>A login moves the connection into the user's tenant ({@link AsciiCommands#enter}); from then
+ * on each command also takes one request of the tenant's rate quota, and one over it is answered
+ * {@code SERVER_ERROR tenant <name> is over its request rate of <n>/s} the same way.
  *
  * <p>Concurrency: one per connection, on that connection's event loop; the password check runs on
  * the authenticator's thread and its answer is handed back to the event loop.
@@ -75,19 +82,35 @@ final class TextAccess {
   private final Authenticator auth;
   private final NodeStats stats;
   private final AsciiNumbers numbers;
+  private final AsciiCommands commands;
   private ChannelHandlerContext ctx;
   private ReplyBuffer replies;
 
   /** The user's role once authenticated; null before. */
   private Role role;
 
+  /** The authenticated user; null before. */
+  private User user;
+
+  /** The tenant the user works in, with its quotas; null before (or outside a node's tenants). */
+  private Tenant tenant;
+
+  /** The answer to a request over the tenant's rate quota. */
+  private byte[] overRate;
+
   /** A {@code set} line was taken as an authentication: its block is awaited. */
   private boolean awaitingToken;
 
-  TextAccess(Authenticator auth, NodeStats stats, AsciiNumbers numbers) {
+  TextAccess(Authenticator auth, NodeStats stats, AsciiNumbers numbers, AsciiCommands commands) {
     this.auth = auth;
     this.stats = stats;
     this.numbers = numbers;
+    this.commands = commands;
+  }
+
+  /** Whether the user may manage tenants: an admin of no tenant. */
+  boolean adminOfAllTenants() {
+    return user != null && user.adminOfAllTenants();
   }
 
   void attach(ChannelHandlerContext ctx, ReplyBuffer replies) {
@@ -127,11 +150,25 @@ final class TextAccess {
       return false; // not a command: answered ERROR as ever
     }
     Role needed = needed(line, first, command);
-    if (role.allows(needed)) {
-      return false;
+    if (!role.allows(needed)) {
+      refuse(line, first, command, needed, framing);
+      return true;
     }
-    refuse(line, first, command, needed, framing);
-    return true;
+    if (tenant != null && !freeOfRate(line, first) && !tenant.admitRequest()) {
+      refuse(line, first, command, overRate, framing);
+      return true;
+    }
+    return false;
+  }
+
+  private static final byte[] QUIT = ascii("quit");
+  private static final byte[] MN = ascii("mn");
+
+  /**
+   * {@code quit} and {@code mn} take nothing of the rate: a client over it can still end cleanly.
+   */
+  private static boolean freeOfRate(AsciiLine line, int first) {
+    return line.tokenEquals(first, QUIT) || line.tokenEquals(first, MN);
   }
 
   private static int lookup(AsciiLine line, int token) {
@@ -183,13 +220,19 @@ final class TextAccess {
   private void refuse(
       AsciiLine line, int first, int command, Role needed, AsciiCommands.Framing framing) {
     stats.unauthorizedCommands.increment();
+    refuse(line, first, command, needed == Role.ADMIN ? NEEDS_ADMIN : NEEDS_WRITE, framing);
+  }
+
+  /** Answers {@code reply} instead of running the command, and skips its data block. */
+  private void refuse(
+      AsciiLine line, int first, int command, byte[] reply, AsciiCommands.Framing framing) {
     int block = BLOCK_TOKENS[command];
     boolean silent =
         !META[command]
             && line.tokenCount > first + 1
             && line.tokenEquals(line.tokenCount - 1, NOREPLY);
     if (!silent) {
-      replies.bytes(needed == Role.ADMIN ? NEEDS_ADMIN : NEEDS_WRITE);
+      replies.bytes(reply);
     }
     if (block >= 0 && line.tokenCount > first + block) {
       int t = first + block;
@@ -239,7 +282,7 @@ final class TextAccess {
     }
     String user = new String(data, 0, space, StandardCharsets.UTF_8);
     byte[] password = java.util.Arrays.copyOfRange(data, space + 1, data.length);
-    java.util.concurrent.CompletableFuture<Role> check =
+    java.util.concurrent.CompletableFuture<User> check =
         auth.check(user, password, () -> Authenticator.stillAsking(ctx.channel()));
     if (check.isDone() && !check.isCompletedExceptionally()) {
       replies.bytes(authenticated(check.join()));
@@ -253,14 +296,26 @@ final class TextAccess {
                     () -> framing.resumeWith(authenticated(failure == null ? checked : null))));
   }
 
-  /** Takes the outcome of a password check; the reply to give. */
-  private byte[] authenticated(Role checked) {
+  /**
+   * Takes the outcome of a password check; the reply to give. A user whose tenant does not exist
+   * (not created yet, or dropped) fails as a wrong password does; one who logs in moves the
+   * connection into their tenant.
+   */
+  private byte[] authenticated(User checked) {
     stats.authCommands.increment();
-    if (checked == null) {
+    Tenants tenants = commands.tenants();
+    Tenant into = checked == null || tenants == null ? null : tenants.ofUser(checked.tenant());
+    if (checked == null || (tenants != null && into == null)) {
       stats.authErrors.increment();
       return FAILURE;
     }
-    role = checked;
+    role = checked.role();
+    user = checked;
+    if (into != null) {
+      tenant = into;
+      overRate = ascii("SERVER_ERROR " + into.overRateReason() + "\r\n");
+      commands.enter(into);
+    }
     return STORED;
   }
 

@@ -7,6 +7,9 @@ import dev.whack.node.protocol.CommandAccess;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.security.Authenticator;
 import dev.whack.node.security.Role;
+import dev.whack.node.security.User;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +31,8 @@ import java.util.concurrent.CompletableFuture;
  *       {@code Auth failure.} and the connection is closed after it, as memcached closes it.
  *   <li>After it, a request the user's role does not allow is answered status 0x20 {@code Auth
  *       failure.} (memcached has no status of its own for it), even a quiet one, its value skipped,
- *       and counted; the connection stays open.
+ *       and counted; the connection stays open. A request over the user's tenant's rate quota is
+ *       answered status 0x85 (busy) with the reason, the same way.
  * </ul>
  *
  * <p>Concurrency: one per connection, on that connection's event loop; the password check runs on
@@ -58,6 +62,12 @@ final class BinaryAccess {
 
   /** The user's role once authenticated; null before. */
   private Role role;
+
+  /** The tenant the connection works in since its first login; null before (or outside one). */
+  private Tenant tenant;
+
+  /** The message of a request refused for the tenant's rate quota. */
+  private byte[] overRate;
 
   /** An Auth with no message answered "continue": the next Step carries it. */
   private boolean started;
@@ -141,11 +151,14 @@ final class BinaryAccess {
       return false; // Version, the one request answered before authentication
     }
     Role needed = CommandAccess.binaryRole(r.opcode, r.extrasLength, r.key, r.keyLength);
-    if (needed == null || role.allows(needed)) {
+    if (needed != null && !role.allows(needed)) {
+      stats.unauthorizedCommands.increment();
+      error(r, STATUS_AUTH_ERROR, AUTH_FAILURE);
+    } else if (tenant != null && !freeOfRate(r.opcode) && !tenant.admitRequest()) {
+      error(r, Opcodes.STATUS_BUSY, overRate);
+    } else {
       return false;
     }
-    stats.unauthorizedCommands.increment();
-    error(r, STATUS_AUTH_ERROR, AUTH_FAILURE);
     long value = r.valueLength();
     if (value > 0) {
       framing.swallow(value);
@@ -153,6 +166,14 @@ final class BinaryAccess {
       framing.done();
     }
     return true;
+  }
+
+  /** Quit, No-op and Version take nothing of the rate: a client over it can still end cleanly. */
+  private static boolean freeOfRate(int opcode) {
+    return opcode == Opcodes.QUIT
+        || opcode == Opcodes.QUITQ
+        || opcode == Opcodes.NOOP
+        || opcode == Opcodes.VERSION;
   }
 
   /** Auth or Step with its mechanism (the key) and message (the value). */
@@ -201,7 +222,7 @@ final class BinaryAccess {
     byte[] password = java.util.Arrays.copyOfRange(m, second + 1, m.length);
     int opcode = r.opcode;
     int opaque = r.opaque;
-    CompletableFuture<Role> check =
+    CompletableFuture<User> check =
         auth.check(user, password, () -> Authenticator.stillAsking(ctx.channel()));
     if (check.isDone() && !check.isCompletedExceptionally()) {
       checked(opcode, opaque, check.join());
@@ -223,15 +244,30 @@ final class BinaryAccess {
                     }));
   }
 
-  private void checked(int opcode, int opaque, Role checked) {
+  /**
+   * Takes the outcome of a password check. A user whose tenant does not exist fails as a wrong
+   * password does; the first login moves the connection into the user's tenant, and a later one
+   * (SASL may be asked again) must be of a user of the same tenant: a connection never crosses from
+   * one tenant's keyspace to another's.
+   */
+  private void checked(int opcode, int opaque, User checked) {
     stats.authCommands.increment();
-    if (checked == null) {
+    Tenants tenants = commands.tenants();
+    Tenant into = checked == null || tenants == null ? null : tenants.ofUser(checked.tenant());
+    if (checked == null
+        || (tenants != null && into == null)
+        || (tenant != null && into != tenant)) {
       stats.authErrors.increment();
       commands.header(opcode, STATUS_AUTH_ERROR, 0, 0, AUTH_FAILURE.length, opaque, 0);
       replies.bytes(AUTH_FAILURE);
       return;
     }
-    role = checked;
+    role = checked.role();
+    if (into != null && tenant == null) {
+      tenant = into;
+      overRate = ("tenant over its request rate: " + into.overRateReason()).getBytes(US_ASCII);
+      commands.enter(into);
+    }
     commands.header(opcode, Opcodes.STATUS_OK, 0, 0, AUTHENTICATED.length, opaque, 0);
     replies.bytes(AUTHENTICATED);
   }

@@ -17,6 +17,8 @@ import dev.whack.node.protocol.ProtocolContext;
 import dev.whack.node.protocol.ProtocolDecoder;
 import dev.whack.node.protocol.ReplyBuffer;
 import dev.whack.node.protocol.WritesThroughLog;
+import dev.whack.node.tenant.Tenant;
+import dev.whack.node.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
@@ -65,14 +67,21 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   /** memcached's "no auto-create" expiry for incr/decr. */
   private static final long NO_CREATE_EXPTIME = 0xFFFF_FFFFL;
 
-  private final KeyspaceSession keys;
-  private final NodeStats stats;
-  private final dev.whack.node.durability.DurableLog log;
-  private final StatsReport statsReport;
+  // Bound to the tenant the connection works in ({@link #bind}): the default one's until a login
+  // moves it into its user's.
+  private ProtocolContext context;
+  private KeyspaceSession keys;
+  private NodeStats stats;
+  private dev.whack.node.durability.DurableLog log;
+  private StatsReport statsReport;
+  private SegmentOpcodes segments;
+
+  /** The node's statistics: what a connection reads and writes is counted node-wide. */
+  private final NodeStats nodeStats;
+
   private final NodeMetrics metrics;
   private final byte[] version;
   private final Outcome outcome = new Outcome();
-  private final SegmentOpcodes segments;
   private final dev.whack.node.cluster.Cluster cluster;
 
   /** Authentication and roles, or null when the node has no auth file. */
@@ -82,16 +91,50 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
   private ReplyBuffer replies;
 
   public BinaryCommands(ProtocolContext context) {
-    this.keys = context.keyspace().session();
-    this.stats = context.stats();
-    this.log = context.log();
-    this.statsReport = context.statsSource();
+    this.nodeStats = context.stats();
     this.metrics = context.metrics();
     this.version = context.version().getBytes(StandardCharsets.US_ASCII);
     this.cluster = context.cluster();
+    this.access = context.auth() == null ? null : new BinaryAccess(context.auth(), nodeStats, this);
+    bind(context);
+  }
+
+  /** Binds every request to {@code tenantContext}: its keyspace, engine, statistics and log. */
+  private void bind(ProtocolContext tenantContext) {
+    this.context = tenantContext;
+    this.keys = tenantContext.keyspace().session();
+    this.stats = tenantContext.stats();
+    this.log = tenantContext.log();
+    this.statsReport = tenantContext.statsSource();
     this.segments =
-        new SegmentOpcodes(this, keys, context.engine(), stats, context.watchers(), cluster);
-    this.access = context.auth() == null ? null : new BinaryAccess(context.auth(), stats, this);
+        new SegmentOpcodes(
+            this, keys, tenantContext.engine(), stats, tenantContext.watchers(), cluster);
+  }
+
+  /**
+   * Moves the connection into {@code tenant}, its user's, at its first login: every later request
+   * works on that tenant's keyspace only.
+   */
+  void enter(Tenant tenant) {
+    if (tenant.context() != context) {
+      if (context.tenant() != null) {
+        context.tenant().leave(ctx.channel());
+      }
+      bind(tenant.context());
+      segments.attach(ctx, replies);
+      replies.useLog(log);
+    }
+    tenant.join(ctx.channel());
+  }
+
+  @Override
+  public Tenant tenant() {
+    return context.tenant();
+  }
+
+  /** The node's tenants, or null outside a node. */
+  Tenants tenants() {
+    return context.tenants();
   }
 
   @Override
@@ -101,6 +144,9 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
     segments.attach(ctx, replies);
     if (access != null) {
       access.attach(ctx, replies);
+    }
+    if (context.tenant() != null) {
+      context.tenant().join(ctx.channel());
     }
   }
 
@@ -130,7 +176,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   @Override
   public java.util.concurrent.atomic.LongAdder bytesWrittenCounter() {
-    return stats.bytesWritten;
+    return nodeStats.bytesWritten;
   }
 
   @Override
@@ -140,7 +186,7 @@ public final class BinaryCommands implements ProtocolDecoder.Commands {
 
   @Override
   public void countBytesRead(int bytes) {
-    stats.bytesRead.add(bytes);
+    nodeStats.bytesRead.add(bytes);
   }
 
   /** Checks the header's lengths against the opcode before any of them is believed. */

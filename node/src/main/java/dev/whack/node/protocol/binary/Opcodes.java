@@ -45,6 +45,9 @@ final class Opcodes {
   static final int STATUS_UNKNOWN_COMMAND = 0x0081;
   static final int STATUS_OUT_OF_MEMORY = 0x0082;
 
+  /** memcached's "busy": a request over its tenant's rate quota, with the reason as its body. */
+  static final int STATUS_BUSY = 0x0085;
+
   /** memcached's "temporary failure": the key's owner could not be reached. */
   static final int STATUS_TEMPORARY_FAILURE = 0x0086;
 
