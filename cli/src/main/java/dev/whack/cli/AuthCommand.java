@@ -44,7 +44,7 @@ final class AuthCommand implements Callable<Integer> {
         "",
         "Examples:",
         "  whack auth hash alice write >> users        # type the password, then Enter",
-        "  printf '%s\\n' \"$PASSWORD\" | whack auth hash loader write >> users"
+        "  printf '%%s\\n' \"$PASSWORD\" | whack auth hash loader write >> users"
       })
   static final class Hash implements Callable<Integer> {
     @Spec CommandSpec spec;

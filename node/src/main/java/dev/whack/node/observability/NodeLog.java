@@ -22,8 +22,8 @@ import java.util.Locale;
  *
  * <p>A small logger of our own rather than a logging framework: the node has three levels and one
  * destination, and a framework would bring configuration files and jar weight for nothing. The
- * Kafka client logs through SLF4J's simple logger (simplelogger.properties), set to the same
- * timestamp form and levels.
+ * libraries that log through SLF4J (Kafka's client) are bound to it by {@link LibraryLog}, so their
+ * warnings and errors are node log lines too, JSON with {@code --log-format json}.
  *
  * <p>Concurrency: any thread may log. The format, clock and stream are volatile and set once by
  * {@code whack node} before the node starts; each line is written with one {@code print} call,

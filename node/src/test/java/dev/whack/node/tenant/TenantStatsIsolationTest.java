@@ -1,5 +1,8 @@
 package dev.whack.node.tenant;
 
+import static dev.whack.node.tenant.Conversations.ask;
+import static dev.whack.node.tenant.Conversations.line;
+import static dev.whack.node.tenant.Conversations.update;
 import static dev.whack.node.testing.BinaryPacket.bytes;
 import static dev.whack.node.testing.BinaryPacket.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,8 +40,8 @@ class TenantStatsIsolationTest {
     Path users = TestUsers.write(dir);
     StringBuilder more = new StringBuilder();
     for (String tenant : new String[] {"red", "blue"}) {
-      more.append(line(tenant + "-admin", Role.ADMIN, tenant));
-      more.append(line(tenant + "-writer", Role.WRITE, tenant));
+      more.append(userLine(tenant + "-admin", Role.ADMIN, tenant));
+      more.append(userLine(tenant + "-writer", Role.WRITE, tenant));
     }
     Files.writeString(users, Files.readString(users) + more);
     node = EmbeddedNode.start(c -> c.authFile(users));
@@ -158,42 +161,15 @@ class TenantStatsIsolationTest {
     return stats;
   }
 
-  private static String line(String user, Role role, String tenant) {
+  private static String userLine(String user, Role role, String tenant) {
     return TestUsers.line(user, TestUsers.password(user), role) + " tenant=" + tenant + "\n";
   }
 
   private RawConnection login(String user) {
-    RawConnection c = node.connect();
-    c.send(TestUsers.textAuth(user));
-    assertEquals("STORED", line(c), user + " logs in");
-    return c;
+    return Conversations.login(node, user);
   }
 
   private RawConnection binaryLogin(String user) {
-    RawConnection c = node.connect();
-    c.send(
-        request(
-            0x21,
-            0,
-            0,
-            new byte[0],
-            bytes("PLAIN"),
-            bytes("\0" + user + "\0" + TestUsers.password(user))));
-    BinaryPacket p = BinaryPacket.read(c);
-    assertEquals(0, p.status(), p::toString);
-    return c;
-  }
-
-  private static String ask(RawConnection c, String request) {
-    c.send(request);
-    return line(c);
-  }
-
-  private static String update(String key, String json) {
-    return "update " + key + " " + json.length() + "\r\n" + json + "\r\n";
-  }
-
-  private static String line(RawConnection c) {
-    return c.readLine().strip();
+    return Conversations.binaryLogin(node, user);
   }
 }

@@ -1,5 +1,8 @@
 package dev.whack.node.tenant;
 
+import static dev.whack.node.tenant.Conversations.ask;
+import static dev.whack.node.tenant.Conversations.line;
+import static dev.whack.node.tenant.Conversations.update;
 import static dev.whack.node.testing.BinaryPacket.bytes;
 import static dev.whack.node.testing.BinaryPacket.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -69,26 +72,6 @@ class TenantSurfacesTest {
     node =
         EmbeddedNode.start(
             c -> c.authFile(users).dataDir(data).httpPort(httpPort).grpcPort(grpcPort));
-  }
-
-  private RawConnection login(String user) {
-    RawConnection c = node.connect();
-    c.send(TestUsers.textAuth(user));
-    assertEquals("STORED", line(c), user + " logs in");
-    return c;
-  }
-
-  private static String ask(RawConnection c, String request) {
-    c.send(request);
-    return line(c);
-  }
-
-  private static String line(RawConnection c) {
-    return c.readLine().strip();
-  }
-
-  private static String update(String key, String json) {
-    return "update " + key + " " + json.length() + "\r\n" + json + "\r\n";
   }
 
   private void createTenants(String... definitions) {
@@ -311,21 +294,6 @@ class TenantSurfacesTest {
     }
   }
 
-  private RawConnection binaryLogin(String user) {
-    RawConnection c = node.connect();
-    c.send(
-        request(
-            0x21,
-            7,
-            0,
-            new byte[0],
-            bytes("PLAIN"),
-            bytes("\0" + user + "\0" + TestUsers.password(user))));
-    BinaryPacket p = BinaryPacket.read(c);
-    assertEquals(0, p.status(), p::toString);
-    return c;
-  }
-
   private static BinaryPacket binaryGet(RawConnection c, String key) {
     c.send(request(0x00, 9, 0, new byte[0], bytes(key), new byte[0]));
     return BinaryPacket.read(c);
@@ -349,5 +317,13 @@ class TenantSurfacesTest {
     return WhackGrpc.newBlockingStub(channel)
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
         .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private RawConnection login(String user) {
+    return Conversations.login(node, user);
+  }
+
+  private RawConnection binaryLogin(String user) {
+    return Conversations.binaryLogin(node, user);
   }
 }

@@ -1,5 +1,8 @@
 package dev.whack.node.tenant;
 
+import static dev.whack.node.tenant.Conversations.ask;
+import static dev.whack.node.tenant.Conversations.line;
+import static dev.whack.node.tenant.Conversations.update;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,36 +38,15 @@ class TenantTest {
     Path file = TestUsers.write(dir);
     StringBuilder more = new StringBuilder();
     for (String tenant : new String[] {"shop", "blog"}) {
-      more.append(line(tenant + "-writer", Role.WRITE, tenant));
-      more.append(line(tenant + "-admin", Role.ADMIN, tenant));
+      more.append(userLine(tenant + "-writer", Role.WRITE, tenant));
+      more.append(userLine(tenant + "-admin", Role.ADMIN, tenant));
     }
     Files.writeString(file, Files.readString(file) + more);
     return file;
   }
 
-  private static String line(String user, Role role, String tenant) {
+  private static String userLine(String user, Role role, String tenant) {
     return TestUsers.line(user, TestUsers.password(user), role) + " tenant=" + tenant + "\n";
-  }
-
-  private RawConnection login(String user) {
-    RawConnection c = node.connect();
-    c.send(TestUsers.textAuth(user));
-    assertEquals("STORED", line(c), user + " logs in");
-    return c;
-  }
-
-  private static String ask(RawConnection c, String request) {
-    c.send(request);
-    return line(c);
-  }
-
-  private static String update(String key, String json) {
-    return "update " + key + " " + json.length() + "\r\n" + json + "\r\n";
-  }
-
-  /** The next line of a reply, without its "\r\n". */
-  private static String line(RawConnection c) {
-    return c.readLine().strip();
   }
 
   @Test
@@ -128,5 +110,9 @@ class TenantTest {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  private RawConnection login(String user) {
+    return Conversations.login(node, user);
   }
 }
