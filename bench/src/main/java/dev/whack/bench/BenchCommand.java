@@ -122,7 +122,8 @@ final class BenchCommand implements Callable<Integer> {
               + " their change on --kafka-changes), kafka-profiles (produce --records whole"
               + " profiles into --kafka-updates, for a refill), or profile-get (reads of the"
               + " profiles workload's profiles at --rate, open loop: latency from each request's"
-              + " due time) (default: ${DEFAULT-VALUE})")
+              + " due time), or profile-update (the profiles workload's updates the same way: a"
+              + " steady writer beside others) (default: ${DEFAULT-VALUE})")
   String workload = "memcache";
 
   @Option(
@@ -270,6 +271,7 @@ final class BenchCommand implements Callable<Integer> {
       case "profiles" -> target.equals("redis") ? redisProfiles(settings) : profiles(settings);
       case "segcount" -> segcount(settings);
       case "profile-get" -> profileGet();
+      case "profile-update" -> profileUpdate();
       case "segment-sizes" -> segmentSizes();
       case "client-get", "client-set", "client-update" -> client(workload.substring(7));
       case "soak" -> soak();
@@ -588,6 +590,48 @@ final class BenchCommand implements Callable<Integer> {
             reads.misses(),
             load.dropped()));
     return reads.misses() == 0 && load.dropped() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
+  }
+
+  /**
+   * The profiles workload's updates at {@code --rate}, open loop ({@link OpenLoopLoad}): a steady
+   * writer whose latency is measured from each update's due time (P14's steady tenant).
+   */
+  private int profileUpdate() throws Exception {
+    if (rate <= 0) {
+      err.println("whack bench: --workload profile-update runs at a --rate (updates per second)");
+      return Whack.EXIT_USAGE;
+    }
+    ProfileLoad updates = new ProfileLoad(profiles, clock(), false);
+    if (!noPreload) {
+      updates.preload(host, port, 4);
+    }
+    OpenLoopLoad load =
+        new OpenLoopLoad(
+            new OpenLoopLoad.Settings(
+                host,
+                port,
+                Math.max(1, connections),
+                rate,
+                (long) (warmupSeconds * 1000),
+                (long) (durationSeconds * 1000),
+                seed),
+            updates);
+    PipelinedLoad.Result result = load.run();
+    report(
+        id,
+        result,
+        String.format(
+            Locale.ROOT,
+            " rate=%d connections=%d send_lag_p99_us=%.1f from_send_p50_us=%.1f"
+                + " from_send_p99_us=%.1f server_errors=%d dropped=%d",
+            rate,
+            Math.max(1, connections),
+            load.sendLagNanos().getValueAtPercentile(99) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(50) / 1000.0,
+            load.fromSendNanos().getValueAtPercentile(99) / 1000.0,
+            updates.serverErrors(),
+            load.dropped()));
+    return load.dropped() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
   }
 
   /**
