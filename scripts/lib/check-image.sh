@@ -33,16 +33,7 @@ cleanup() {
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() { # name got expected
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: got %q, expected %q\n' "$1" "$2" "$3"
-  fi
-}
+source "$here/tally.sh"
 start=$SECONDS
 
 image="${1:-}"

@@ -14,16 +14,7 @@ root="$(cd "$here/../.." && pwd)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/whack-install-check.XXXXXX")
 node_pid=""
 trap '[ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null; rm -rf "$work"' EXIT
-passed=0
-failed=0
-check() { # name got expected
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: got %q, expected %q\n' "$1" "$2" "$3"
-  fi
-}
+source "$here/tally.sh"
 
 archive=$(ls -t "$root"/dist/target/whack-*.tar.gz 2>/dev/null | head -n1)
 [ -n "$archive" ] || { echo "check-install: no dist/target/whack-*.tar.gz: build first" >&2; exit 1; }

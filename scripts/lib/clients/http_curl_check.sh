@@ -10,17 +10,7 @@
 set -uo pipefail
 port="$1"
 http="http://127.0.0.1:$2"
-passed=0
-failed=0
-
-check() { # name got expected
-  if [ "$2" = "$3" ]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    printf 'FAIL %s: got %q, expected %q\n' "$1" "$2" "$3"
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../tally.sh"
 
 # Text commands, answers read back line by line (one per command).
 memcached() { # lines to read, then the commands

@@ -562,17 +562,7 @@ final class BenchCommand implements Callable<Integer> {
     ProfileReadLoad reads =
         new ProfileReadLoad(
             http ? ProfileReadLoad.Target.HTTP : ProfileReadLoad.Target.MEMCACHED, profiles, host);
-    OpenLoopLoad load =
-        new OpenLoopLoad(
-            new OpenLoopLoad.Settings(
-                host,
-                http ? httpPort : port,
-                Math.max(1, connections),
-                rate,
-                (long) (warmupSeconds * 1000),
-                (long) (durationSeconds * 1000),
-                seed),
-            reads);
+    OpenLoopLoad load = openLoop(http ? httpPort : port, reads);
     PipelinedLoad.Result result = load.run();
     report(
         id,
@@ -592,6 +582,20 @@ final class BenchCommand implements Callable<Integer> {
     return reads.misses() == 0 && load.dropped() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
   }
 
+  /** An open-loop load of {@code requests} at {@code --rate} on {@code --connections} to a port. */
+  private OpenLoopLoad openLoop(int toPort, PipelinedLoad.Protocol requests) {
+    return new OpenLoopLoad(
+        new OpenLoopLoad.Settings(
+            host,
+            toPort,
+            Math.max(1, connections),
+            rate,
+            (long) (warmupSeconds * 1000),
+            (long) (durationSeconds * 1000),
+            seed),
+        requests);
+  }
+
   /**
    * The profiles workload's updates at {@code --rate}, open loop ({@link OpenLoopLoad}): a steady
    * writer whose latency is measured from each update's due time (P14's steady tenant).
@@ -605,17 +609,7 @@ final class BenchCommand implements Callable<Integer> {
     if (!noPreload) {
       updates.preload(host, port, 4);
     }
-    OpenLoopLoad load =
-        new OpenLoopLoad(
-            new OpenLoopLoad.Settings(
-                host,
-                port,
-                Math.max(1, connections),
-                rate,
-                (long) (warmupSeconds * 1000),
-                (long) (durationSeconds * 1000),
-                seed),
-            updates);
+    OpenLoopLoad load = openLoop(port, updates);
     PipelinedLoad.Result result = load.run();
     report(
         id,
