@@ -84,7 +84,8 @@ final class TenantCommand implements Runnable {
   static final class Create extends ClientCommand {
     @Parameters(
         paramLabel = "NAME",
-        description = "1 to 64 letters, digits, '-', '_', '.', starting with a letter or digit")
+        description =
+            "1 to 64 lower-case letters, digits, '-', '_', '.', starting with a letter or digit")
     String name;
 
     @Option(
