@@ -71,30 +71,6 @@ public record ProtocolContext(
         null);
   }
 
-  /** A context without authentication. */
-  public ProtocolContext(
-      Keyspace keyspace,
-      ProfileEngine engine,
-      NodeStats stats,
-      NodeMetrics metrics,
-      StatsReport statsSource,
-      Watchers watchers,
-      Cluster cluster,
-      String version,
-      Durability durability) {
-    this(
-        keyspace,
-        engine,
-        stats,
-        metrics,
-        statsSource,
-        watchers,
-        cluster,
-        version,
-        durability,
-        null);
-  }
-
   /**
    * The context of a tenant: its own keyspace, engine, statistics, watchers and data directory, and
    * the node's metrics, cluster, version and users.

@@ -171,8 +171,8 @@ public abstract class ProtocolDecoder extends ByteToMessageDecoder {
     replies.newTurn();
     requestsThisTurn = 0;
     dev.whack.node.tenant.Tenant tenant = commands.tenant();
-    if (tenant == null) {
-      super.channelRead(ctx, msg);
+    if (tenant == null || !tenant.metered()) {
+      super.channelRead(ctx, msg); // no clock read on a node without tenants
       return;
     }
     long start = System.nanoTime();

@@ -118,13 +118,16 @@ public final class Tenant {
   }
 
   /**
-   * Adds event-loop time one of its connections took for requests; counted only while the node has
-   * other tenants than the default one (alone, there is nothing to share).
+   * Whether its connections' event-loop time is metered: only while the node has other tenants than
+   * the default one (alone, there is nothing to share, and the time is not taken at all).
    */
+  public boolean metered() {
+    return tenants.several();
+  }
+
+  /** Adds event-loop time one of its connections took for requests ({@link #metered}). */
   public void addBusyNanos(long nanos) {
-    if (tenants.several()) {
-      busyNanos.add(nanos);
-    }
+    busyNanos.add(nanos);
   }
 
   /**

@@ -75,6 +75,7 @@ public final class EmbeddedPipeline {
             new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:" + config.port()),
             WhackNode.VERSION,
+            null,
             null);
   }
 

@@ -99,6 +99,7 @@ public class TextRequestBenchmark {
             new Watchers(config.clock(), config.watchLappedTimeoutMillis()),
             Cluster.single("127.0.0.1:11211"),
             WhackNode.VERSION,
+            null,
             null);
     channel = new EmbeddedChannel(new AsciiDecoder(new AsciiCommands(context)));
 
