@@ -189,7 +189,10 @@ public final class StatsReport {
   }
 
   private void settings(Sink s) {
-    s.stat("maxbytes", Long.toString(config.memoryBytes()));
+    // The same cap as limit_maxbytes, as in memcached, where both show the one setting: this
+    // tenant's keyspace's, so a tenant sees its own quota and the default tenant what the others'
+    // caps leave of --memory (all of it on a node without tenants).
+    s.stat("maxbytes", Long.toString(keyspace.maxBytes()));
     s.stat("maxconns", Integer.toString(config.maxConnections()));
     s.stat("idle_timeout", seconds(config.idleTimeoutMillis()));
     s.stat("tcpport", Integer.toString(boundPort.getAsInt()));

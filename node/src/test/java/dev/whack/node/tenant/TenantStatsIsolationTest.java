@@ -121,6 +121,21 @@ class TenantStatsIsolationTest {
   }
 
   @Test
+  void shouldShowEachTenantItsOwnMemoryCapInStatsSettings() {
+    long memory = node.node().config().memoryBytes();
+    try (RawConnection red = login("red-writer");
+        RawConnection plain = login("writer")) {
+      Map<String, String> settings = stats(red, "stats settings");
+      assertEquals("16777216", settings.get("maxbytes"), "red's quota, not the node's --memory");
+      assertEquals(stats(red, "stats").get("limit_maxbytes"), settings.get("maxbytes"));
+      // The default tenant's cap is what red's and blue's leave of the node's --memory.
+      String left = Long.toString(memory - 2 * 16777216L);
+      assertEquals(left, stats(plain, "stats settings").get("maxbytes"));
+      assertEquals(left, stats(plain, "stats").get("limit_maxbytes"));
+    }
+  }
+
+  @Test
   void shouldTellAWatcherOnlyItsOwnTenantsSegmentChanges() {
     try (RawConnection red = login("red-admin");
         RawConnection watcher = login("red-writer");
