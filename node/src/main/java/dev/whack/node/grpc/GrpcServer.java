@@ -61,7 +61,7 @@ public final class GrpcServer implements AutoCloseable {
             });
     this.service = new WhackService(node, executor);
     if (node.tenants() != null) {
-      node.tenants().onDrop(service::endSubscriptionsOf);
+      node.tenants().onDrop(service::endCallsOf);
     }
     GrpcTls grpcTls = null;
     try {

@@ -4,6 +4,7 @@ import dev.whack.node.durability.DurableLog;
 import dev.whack.proto.IdRange;
 import dev.whack.proto.IngestError;
 import dev.whack.proto.IngestReply;
+import io.grpc.Status;
 import io.grpc.Status.Code;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -72,6 +73,9 @@ final class IngestStream implements StreamObserver<List<IngestItem>> {
   private boolean waitingForLog;
   private boolean clientDone;
   private boolean gone;
+
+  /** Run once the stream is over, however it ended (the service forgets it). */
+  private Runnable onEnd;
 
   /**
    * @param log the node's log, whose overload holds the stream's next items (null: in memory)
@@ -275,7 +279,7 @@ final class IngestStream implements StreamObserver<List<IngestItem>> {
     }
     giveBack();
     if (clientDone && unanswered == 0) {
-      gone = true;
+      release();
       call.onCompleted();
     }
   }
@@ -297,10 +301,43 @@ final class IngestStream implements StreamObserver<List<IngestItem>> {
   }
 
   private synchronized void cancelled() {
-    gone = true; // what was applied stays applied; its answers have no one to go to
+    release(); // what was applied stays applied; its answers have no one to go to
+  }
+
+  /** Run once when the stream is over: completed, cancelled or ended by the node. */
+  synchronized void onEnd(Runnable action) {
+    this.onEnd = action;
+  }
+
+  /**
+   * Ends the call now with {@code status}, from any thread (its tenant was dropped): the items held
+   * here are never written, and those on their way elsewhere are applied or not, unanswered, as
+   * when the client cancels.
+   */
+  synchronized void endNow(Status status) {
+    if (gone) {
+      return;
+    }
+    release();
+    if (!call.isCancelled()) {
+      call.onError(status.asRuntimeException());
+    }
+  }
+
+  /**
+   * Takes no more items and lets go of those held: nothing waits here for a key, or for the log's
+   * relief, once the stream is over.
+   */
+  private void release() {
+    gone = true;
     forTheLog.clear();
     onTheirWay.clear();
     heldBytes = 0;
+    Runnable released = onEnd;
+    onEnd = null;
+    if (released != null) {
+      released.run();
+    }
   }
 
   @Override

@@ -75,6 +75,13 @@ final class WhackService extends WhackGrpc.WhackImplBase {
   private final java.util.Map<SubscribeStream, Object> subscriptions =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /**
+   * Ingest calls open now in a tenant that can be dropped (not the default one), each with its
+   * tenant: a dropped tenant's are ended, so that none holds on to its keyspace.
+   */
+  private final java.util.Map<IngestStream, Tenant> ingests =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Subscribe calls so far, to name each in the watchers' metrics. */
   private final java.util.concurrent.atomic.AtomicLong subscribers =
       new java.util.concurrent.atomic.AtomicLong();
@@ -111,6 +118,7 @@ final class WhackService extends WhackGrpc.WhackImplBase {
    * generated form, taking protobuf objects, is not served).
    */
   StreamObserver<List<IngestItem>> ingestItems(StreamObserver<IngestReply> replies) {
+    Tenant tenant = GrpcAuth.TENANT.get();
     DurableLog log = node().log();
     IngestStream stream =
         new IngestStream(
@@ -120,10 +128,17 @@ final class WhackService extends WhackGrpc.WhackImplBase {
                 cluster,
                 node().stats(),
                 log != null && log.fsync() == DurableLog.Fsync.ALWAYS ? log : null,
-                GrpcAuth.TENANT.get()),
+                tenant),
             log,
             executor);
+    if (tenant != null && !tenant.isDefault()) {
+      ingests.put(stream, tenant);
+      stream.onEnd(() -> ingests.remove(stream));
+    }
     stream.start();
+    if (tenant != null && tenant.dropped()) {
+      stream.endNow(dropped(tenant)); // dropped after the call was admitted, before it was listed
+    }
     return stream;
   }
 
@@ -164,6 +179,9 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     stream.onEnd(() -> subscriptions.remove(stream));
     try {
       stream.start(request.getSnapshot(), "grpc subscriber " + subscribers.incrementAndGet());
+      if (tenant != null && tenant.dropped()) {
+        stream.endNow(dropped(tenant)); // dropped after the call was admitted, before it was listed
+      }
     } catch (SegmentException e) {
       stream.close();
       replies.onError(
@@ -181,15 +199,29 @@ final class WhackService extends WhackGrpc.WhackImplBase {
     }
   }
 
-  /** Ends the subscriptions of a tenant just dropped: its engine is not followed any more. */
-  void endSubscriptionsOf(Tenant dropped) {
+  /**
+   * Ends the calls of a tenant just dropped, with UNAVAILABLE: its subscriptions (its engine is not
+   * followed any more) and its Ingest streams (its keyspace takes no more items, and the items they
+   * hold for a key or for the log are let go).
+   */
+  void endCallsOf(Tenant dropped) {
+    Status status = dropped(dropped);
     subscriptions.forEach(
         (s, tenant) -> {
           if (tenant == dropped) {
-            s.endNow(
-                Status.UNAVAILABLE.withDescription("tenant " + dropped.name() + " was dropped"));
+            s.endNow(status);
           }
         });
+    ingests.forEach(
+        (s, tenant) -> {
+          if (tenant == dropped) {
+            s.endNow(status);
+          }
+        });
+  }
+
+  private static Status dropped(Tenant tenant) {
+    return Status.UNAVAILABLE.withDescription("tenant " + tenant.name() + " was dropped");
   }
 
   /** Keys one GetProfiles may ask for. */

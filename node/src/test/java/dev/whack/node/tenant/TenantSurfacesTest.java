@@ -15,13 +15,21 @@ import dev.whack.node.testing.EmbeddedNode;
 import dev.whack.node.testing.FreePorts;
 import dev.whack.node.testing.RawConnection;
 import dev.whack.node.testing.TestUsers;
+import dev.whack.proto.Attribute;
 import dev.whack.proto.CountRequest;
+import dev.whack.proto.IngestReply;
+import dev.whack.proto.IngestRequest;
 import dev.whack.proto.ListSegmentsRequest;
+import dev.whack.proto.Update;
+import dev.whack.proto.Value;
 import dev.whack.proto.WhackGrpc;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -294,6 +302,55 @@ class TenantSurfacesTest {
     }
   }
 
+  @Test
+  void shouldEndADroppedTenantsIngestStreamAtOnce() throws Exception {
+    int[] ports = FreePorts.take(1);
+    start(0, ports[0]);
+    createTenants("shop memory=8388608");
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", ports[0]).usePlaintext().build();
+    try {
+      java.util.concurrent.BlockingQueue<IngestReply> replies =
+          new java.util.concurrent.LinkedBlockingQueue<>();
+      java.util.concurrent.CompletableFuture<Void> ended =
+          new java.util.concurrent.CompletableFuture<>();
+      StreamObserver<IngestRequest> items =
+          grpcAsync(channel, "shop-write")
+              .ingest(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(IngestReply reply) {
+                      replies.add(reply);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      ended.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      ended.complete(null);
+                    }
+                  });
+      items.onNext(setAge(1, "p", 40));
+      IngestReply first = replies.poll(10, TimeUnit.SECONDS);
+      assertTrue(first != null && first.getAckedCount() == 1, "the stream is open: " + first);
+      try (RawConnection admin = login("admin")) {
+        assertEquals("DROPPED", ask(admin, "tenant drop shop\r\n"));
+      }
+      // The client never ends its stream: the node does, and says why.
+      java.util.concurrent.ExecutionException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              java.util.concurrent.ExecutionException.class, () -> ended.get(5, TimeUnit.SECONDS));
+      Status status = Status.fromThrowable(e.getCause());
+      assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
+      assertEquals("tenant shop was dropped", status.getDescription());
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   private static BinaryPacket binaryGet(RawConnection c, String key) {
     c.send(request(0x00, 9, 0, new byte[0], bytes(key), new byte[0]));
     return BinaryPacket.read(c);
@@ -310,13 +367,36 @@ class TenantSurfacesTest {
   }
 
   private static WhackGrpc.WhackBlockingStub grpc(ManagedChannel channel, String user) {
+    return WhackGrpc.newBlockingStub(channel)
+        .withInterceptors(as(user))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+  }
+
+  private static WhackGrpc.WhackStub grpcAsync(ManagedChannel channel, String user) {
+    return WhackGrpc.newStub(channel).withInterceptors(as(user));
+  }
+
+  /** Sends {@code user}'s credentials with every call. */
+  private static ClientInterceptor as(String user) {
     Metadata headers = new Metadata();
     headers.put(
         Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
         BasicCredentials.header(user, TestUsers.password(user)));
-    return WhackGrpc.newBlockingStub(channel)
-        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    return MetadataUtils.newAttachHeadersInterceptor(headers);
+  }
+
+  /** An Ingest item setting {@code key}'s attribute {@code age}. */
+  private static IngestRequest setAge(long id, String key, long age) {
+    return IngestRequest.newBuilder()
+        .setId(id)
+        .setUpdate(
+            Update.newBuilder()
+                .setKey(key)
+                .addSet(
+                    Attribute.newBuilder()
+                        .setName("age")
+                        .setValue(Value.newBuilder().setIntValue(age))))
+        .build();
   }
 
   private RawConnection login(String user) {
