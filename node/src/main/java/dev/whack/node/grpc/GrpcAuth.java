@@ -120,8 +120,9 @@ final class GrpcAuth implements ServerInterceptor {
   }
 
   /**
-   * Starts the call for {@code user} (null: the password check failed) in the user's tenant, or
-   * ends it: for a role below the method's, then for a request over the tenant's rate.
+   * Starts the call for {@code user} (null: the password check failed) in the user's tenant, its
+   * work metered against the tenant's fair share ({@link MeteredListener}), or ends it: for a role
+   * below the method's, then for a request over the tenant's rate.
    */
   private <Q, A> ServerCall.Listener<Q> admit(
       ServerCall<Q, A> call,
@@ -146,6 +147,9 @@ final class GrpcAuth implements ServerInterceptor {
     }
     Context inTenant = tenant == null ? callContext : callContext.withValue(TENANT, tenant);
     ServerCall.Listener<Q> started = Contexts.interceptCall(inTenant, call, headers, next);
+    if (tenant != null) {
+      started = new MeteredListener<>(started, tenant);
+    }
     // A reader's DefineSegment: whether it is a dry run is in the request, decided when it comes.
     return dryRunOnly ? new DryRunOnly<>(call, started) : started;
   }

@@ -440,10 +440,18 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       }
     }
     CompletableFuture<Answer> answer;
+    // The answer's time counts against its tenant's fair share (docs/security.md, "Fair share"),
+    // as a memcached read batch's does; the clock is read only while the node has other tenants.
+    boolean metered = tenant != null && tenant.metered();
+    long start = metered ? System.nanoTime() : 0;
     try {
       answer = session.answer(x.route, x.target);
     } catch (RuntimeException e) {
       answer = CompletableFuture.completedFuture(internal(e));
+    } finally {
+      if (metered) {
+        tenant.addBusyNanos(System.nanoTime() - start);
+      }
     }
     Answer now = answer.getNow(null);
     if (now != null) {

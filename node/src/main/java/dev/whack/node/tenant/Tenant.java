@@ -55,7 +55,10 @@ public final class Tenant {
   private final Tenants tenants;
   private volatile boolean dropped;
 
-  /** Event-loop time its connections took, for the fair share ({@link Tenants#balance}). */
+  /**
+   * Time its requests took, on every port ({@link #addBusyNanos}), for the fair share ({@link
+   * Tenants#balance}).
+   */
   private final LongAdder busyNanos = new LongAdder();
 
   /** The busy time seen by the last balance, to take the next period's from. */
@@ -118,21 +121,25 @@ public final class Tenant {
   }
 
   /**
-   * Whether its connections' event-loop time is metered: only while the node has other tenants than
-   * the default one (alone, there is nothing to share, and the time is not taken at all).
+   * Whether the time its requests take is metered: only while the node has other tenants than the
+   * default one (alone, there is nothing to share, and the time is not taken at all).
    */
   public boolean metered() {
     return tenants.several();
   }
 
-  /** Adds event-loop time one of its connections took for requests ({@link #metered}). */
+  /**
+   * Adds time its requests took ({@link #metered}): a memcached-port read batch on its event loop,
+   * an HTTP answer on the HTTP port's, a gRPC call's work on the gRPC executor.
+   */
   public void addBusyNanos(long nanos) {
     busyNanos.add(nanos);
   }
 
   /**
-   * Whether its connections yield after a few requests a turn: it took more than its fair share of
-   * the last period while another tenant had work too (docs/security.md, "Fair share").
+   * Whether its memcached-port connections yield after a few requests a turn: it took more than its
+   * fair share of the last period while another tenant had work too (docs/security.md, "Fair
+   * share").
    */
   public boolean overShare() {
     return overShare;

@@ -200,10 +200,11 @@ public final class Tenants implements AutoCloseable {
 
   /**
    * Decides each tenant's fair share for the next period from the last one (docs/security.md, "Fair
-   * share"): when two or more tenants worked, one whose connections took more event-loop time than
-   * an equal split of what all took is over its share, and its connections run only a few requests
-   * a turn, yielding to the others, until a period finds it within its share. A tenant alone, or
-   * within its share, runs as fast as it can. Runs on the node's timer thread.
+   * share"): when two or more tenants worked, one whose requests took more time (on every port,
+   * {@link Tenant#addBusyNanos}) than an equal split of what all took is over its share, and its
+   * memcached-port connections run only a few requests a turn, yielding to the others, until a
+   * period finds it within its share. A tenant alone, or within its share, runs as fast as it can.
+   * Runs on the node's timer thread.
    */
   public void balance() {
     List<Tenant> all = list();

@@ -6,6 +6,7 @@ import static dev.whack.node.tenant.Conversations.update;
 import static dev.whack.node.testing.BinaryPacket.bytes;
 import static dev.whack.node.testing.BinaryPacket.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whack.node.security.BasicCredentials;
@@ -17,6 +18,7 @@ import dev.whack.node.testing.RawConnection;
 import dev.whack.node.testing.TestUsers;
 import dev.whack.proto.Attribute;
 import dev.whack.proto.CountRequest;
+import dev.whack.proto.GetProfilesRequest;
 import dev.whack.proto.IngestReply;
 import dev.whack.proto.IngestRequest;
 import dev.whack.proto.ListSegmentsRequest;
@@ -35,18 +37,29 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Tenants on every surface of a real node (binary SASL, HTTP, gRPC), their quotas, a drop, and a
- * restart from the data directory.
+ * Tenants on every surface of a real node (binary SASL, HTTP, gRPC), their quotas, the fair share
+ * over every port, a drop (its gRPC streams included), and a restart from the data directory.
  */
 class TenantSurfacesTest {
   @TempDir Path dir;
@@ -238,8 +251,7 @@ class TenantSurfacesTest {
                 }
               });
       reader.start();
-      byte[] batch =
-          "get k\r\n".repeat(10_000).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      byte[] batch = "get k\r\n".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
       Thread writer =
           new Thread(
               () -> {
@@ -263,6 +275,111 @@ class TenantSurfacesTest {
       assertTrue(blog.endsWith(" paused=0"), blog);
       assertTrue(!shop.endsWith(" paused=0"), "the flood yielded its turn: " + shop);
     }
+  }
+
+  @Test
+  void shouldCountATenantsHttpFloodAgainstItsFairShare() throws Exception {
+    int[] ports = FreePorts.take(1);
+    start(ports[0], 0);
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    assertFloodOverOtherPortsMakesShopYield(
+        () ->
+            assertEquals(200, httpGet(http, ports[0], "/profiles/big", "shop-read").statusCode()));
+  }
+
+  @Test
+  void shouldCountATenantsGrpcFloodAgainstItsFairShare() throws Exception {
+    int[] ports = FreePorts.take(1);
+    start(0, ports[0]);
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", ports[0]).usePlaintext().build();
+    try {
+      GetProfilesRequest request =
+          GetProfilesRequest.newBuilder().addAllKeys(Collections.nCopies(20, "big")).build();
+      assertFloodOverOtherPortsMakesShopYield(
+          () ->
+              assertEquals(20, grpc(channel, "shop-read").getProfiles(request).getProfilesCount()));
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Floods shop with {@code request} (a read of a profile of 1,000 attributes, over HTTP or gRPC)
+   * from two threads, while blog's memcached client asks one get at a time and shop's own sends 40
+   * pipelined gets every 30 ms: far less than blog's work, so they yield their turn (shop's {@code
+   * paused}) only when the flood's time counts against shop's share.
+   */
+  private void assertFloodOverOtherPortsMakesShopYield(Request request) throws Exception {
+    createTenants("shop memory=8388608", "blog memory=8388608");
+    StringBuilder attributes = new StringBuilder("{\"set\": {");
+    for (int i = 0; i < 1000; i++) {
+      attributes
+          .append(i == 0 ? "" : ", ")
+          .append("\"a")
+          .append(i)
+          .append("\": \"value ")
+          .append(i)
+          .append('"');
+    }
+    try (RawConnection shop = login("shop-write");
+        RawConnection steady = login("blog-write");
+        RawConnection admin = login("admin")) {
+      assertEquals("UPDATED", ask(shop, update("big", attributes + "}}")));
+      AtomicBoolean flooding = new AtomicBoolean(true);
+      ExecutorService flood = Executors.newFixedThreadPool(2);
+      List<Future<?>> floods = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        floods.add(
+            flood.submit(
+                () -> {
+                  while (flooding.get()) {
+                    request.send();
+                  }
+                  return null;
+                }));
+      }
+      byte[] batch = "get k\r\n".repeat(40).getBytes(StandardCharsets.US_ASCII);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      long nextBatch = 0;
+      try {
+        while (paused(admin, "shop") == 0 && System.nanoTime() < deadline) {
+          if (System.nanoTime() >= nextBatch) {
+            shop.send(batch);
+            for (int i = 0; i < 40; i++) {
+              assertEquals("END", line(shop));
+            }
+            nextBatch = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(30);
+          }
+          assertEquals("END", ask(steady, "get k\r\n"));
+        }
+      } finally {
+        flooding.set(false);
+        flood.shutdown();
+      }
+      for (Future<?> f : floods) {
+        f.get(10, TimeUnit.SECONDS); // the flood's requests were all answered
+      }
+      assertTrue(paused(admin, "shop") > 0, "shop's memcached client yielded to blog's");
+    }
+  }
+
+  /** One request of a flood. */
+  @FunctionalInterface
+  private interface Request {
+    void send() throws Exception;
+  }
+
+  /** A tenant's {@code paused} count in {@code tenant list}. */
+  private static long paused(RawConnection admin, String tenant) {
+    admin.send("tenant list\r\n");
+    long paused = -1;
+    for (String l = line(admin); !l.equals("END"); l = line(admin)) {
+      if (l.startsWith("TENANT " + tenant + " ")) {
+        paused = Long.parseLong(l.substring(l.lastIndexOf(" paused=") + " paused=".length()));
+      }
+    }
+    return paused;
   }
 
   @Test
@@ -310,10 +427,8 @@ class TenantSurfacesTest {
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", ports[0]).usePlaintext().build();
     try {
-      java.util.concurrent.BlockingQueue<IngestReply> replies =
-          new java.util.concurrent.LinkedBlockingQueue<>();
-      java.util.concurrent.CompletableFuture<Void> ended =
-          new java.util.concurrent.CompletableFuture<>();
+      BlockingQueue<IngestReply> replies = new LinkedBlockingQueue<>();
+      CompletableFuture<Void> ended = new CompletableFuture<>();
       StreamObserver<IngestRequest> items =
           grpcAsync(channel, "shop-write")
               .ingest(
@@ -340,9 +455,8 @@ class TenantSurfacesTest {
         assertEquals("DROPPED", ask(admin, "tenant drop shop\r\n"));
       }
       // The client never ends its stream: the node does, and says why.
-      java.util.concurrent.ExecutionException e =
-          org.junit.jupiter.api.Assertions.assertThrows(
-              java.util.concurrent.ExecutionException.class, () -> ended.get(5, TimeUnit.SECONDS));
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> ended.get(5, TimeUnit.SECONDS));
       Status status = Status.fromThrowable(e.getCause());
       assertEquals(Status.Code.UNAVAILABLE, status.getCode(), status.toString());
       assertEquals("tenant shop was dropped", status.getDescription());
