@@ -64,11 +64,13 @@ public final class LogJournal implements Journal, CatalogListener {
       long cas,
       int marks,
       long atMillis,
-      byte[] document) {
+      byte[] document,
+      int offset,
+      int length) {
     RecordBuffer b = begin(stripe, LogRecords.PROFILE_PUT).putInt(stripe);
     key(b, key);
     b.putByte(kind).putInt(flags).putLong(expiresAtSeconds).putLong(cas).putByte(marks);
-    end(b.putLong(atMillis).putBytes(document, 0, document.length));
+    end(b.putLong(atMillis).putBytes(document, offset, length));
   }
 
   @Override

@@ -80,7 +80,8 @@ final class LogRecords {
         long at = p.getLong();
         byte[] document = bytes(p);
         clock.replayAt(at);
-        keyspace.profilePut(stripe, key, kind, flags, expiry, cas, marks, at, document);
+        keyspace.profilePut(
+            stripe, key, kind, flags, expiry, cas, marks, at, document, 0, document.length);
       }
       case PROFILE_UPDATE -> {
         int stripe = p.getInt();

@@ -1,6 +1,7 @@
 package dev.whack.node.kafka;
 
 import dev.whack.node.observability.NodeLog;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,14 +49,14 @@ final class DeadLetters implements AutoCloseable {
   }
 
   /** Sends a copy of {@code record} with why it was not applied. */
-  void send(ConsumerRecord<byte[], byte[]> record, String reason) {
+  void send(ConsumerRecord<byte[], ByteBuffer> record, String reason) {
     RecordHeaders headers = new RecordHeaders(record.headers().toArray());
     headers.add(REASON, reason.getBytes(StandardCharsets.UTF_8));
     headers.add(TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
     headers.add(PARTITION, ascii(record.partition()));
     headers.add(OFFSET, ascii(record.offset()));
     producer.send(
-        new ProducerRecord<>(topic, null, record.key(), record.value(), headers),
+        new ProducerRecord<>(topic, null, record.key(), RecordValues.copy(record.value()), headers),
         (metadata, failure) -> {
           if (failure == null) {
             sent.incrementAndGet();

@@ -2,6 +2,7 @@ package dev.whack.node.kafka;
 
 import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -28,7 +29,8 @@ final class Forwards {
 
   private final Map<String, OwnerBatch> byOwner = new LinkedHashMap<>();
 
-  void add(String owner, ConsumerRecord<byte[], byte[]> record, SourcedKind kind, byte[] producer) {
+  void add(
+      String owner, ConsumerRecord<byte[], ByteBuffer> record, SourcedKind kind, byte[] producer) {
     byOwner.computeIfAbsent(owner, OwnerBatch::new).add(record, kind, producer);
   }
 
@@ -51,7 +53,7 @@ final class Forwards {
   /** The commands for one owner and the records they carry, in the same order. */
   static final class OwnerBatch {
     final String owner;
-    final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    final List<ConsumerRecord<byte[], ByteBuffer>> records = new ArrayList<>();
     private final ByteArrayOutputStream commands = new ByteArrayOutputStream();
 
     OwnerBatch(String owner) {
@@ -59,8 +61,8 @@ final class Forwards {
     }
 
     /** "sourced <key> <producer> <seq> <kind> <bytes>\r\n<value>\r\n". */
-    void add(ConsumerRecord<byte[], byte[]> record, SourcedKind kind, byte[] producer) {
-      byte[] value = record.value() == null ? EMPTY : record.value();
+    void add(ConsumerRecord<byte[], ByteBuffer> record, SourcedKind kind, byte[] producer) {
+      byte[] value = record.value() == null ? EMPTY : RecordValues.copy(record.value());
       commands.writeBytes(ascii("sourced "));
       commands.writeBytes(record.key());
       commands.write(' ');

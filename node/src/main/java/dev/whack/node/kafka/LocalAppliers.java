@@ -4,6 +4,7 @@ import dev.whack.node.keyspace.Keyspace;
 import dev.whack.node.keyspace.KeyspaceSession;
 import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
 import dev.whack.node.keyspace.Outcome;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,7 +39,7 @@ final class LocalAppliers implements AutoCloseable {
 
   /** A record, what it holds and the producer mark it carries (both null for a refill's). */
   record Pending(
-      ConsumerRecord<byte[], byte[]> record,
+      ConsumerRecord<byte[], ByteBuffer> record,
       SourcedKind kind,
       byte[] producer,
       KeyspaceSession.SourcedWrite how) {}

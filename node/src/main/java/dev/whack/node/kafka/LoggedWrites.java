@@ -193,7 +193,8 @@ public final class LoggedWrites implements UpdatesLog, AutoCloseable {
    * The source applied (or refused) {@code record}: completes the write it is, if this writer wrote
    * it and its client still waits.
    */
-  void applied(ConsumerRecord<byte[], byte[]> record, Status status, long cas, String rejected) {
+  void applied(
+      ConsumerRecord<byte[], ByteBuffer> record, Status status, long cas, String rejected) {
     Header header = record.headers().lastHeader(RecordFormat.WRITE_HEADER);
     if (header == null || header.value() == null || header.value().length != 16) {
       return;

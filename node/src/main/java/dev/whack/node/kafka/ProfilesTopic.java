@@ -9,6 +9,7 @@ import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.StoreMode;
 import dev.whack.node.observability.NodeLog;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 
 /**
  * A compacted topic of whole profiles (docs/kafka.md, "Refill"): the node keeps it up to date from
@@ -345,7 +347,9 @@ public final class ProfilesTopic implements AutoCloseable {
         long cas,
         int marks,
         long atMillis,
-        byte[] document) {
+        byte[] document,
+        int offset,
+        int length) {
       mark(stripe, key);
     }
 
@@ -463,10 +467,10 @@ public final class ProfilesTopic implements AutoCloseable {
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 << 20);
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class);
     String positionPrefix = POSITION_PREFIX + updatesTopic + "/";
     Map<Integer, Long> positions = new HashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
+    try (KafkaConsumer<byte[], ByteBuffer> consumer = new KafkaConsumer<>(p);
         LocalAppliers appliers =
             new LocalAppliers(
                 keyspace,
@@ -484,12 +488,21 @@ public final class ProfilesTopic implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+      long[] endOf =
+          new long[partitions.stream().mapToInt(TopicPartition::partition).max().orElse(0) + 1];
+      end.forEach((tp, offset) -> endOf[tp.partition()] = offset);
+      long records = 0;
+      for (Map.Entry<TopicPartition, Long> begin :
+          consumer.beginningOffsets(partitions, Duration.ofSeconds(30)).entrySet()) {
+        records += end.get(begin.getKey()) - begin.getValue();
+      }
+      keyspace.reserve(records); // at most that many profiles (a compacted topic has gaps)
       Set<TopicPartition> unfinished = new HashSet<>(partitions);
       unfinished.removeIf(tp -> consumer.position(tp) >= end.get(tp));
       while (!unfinished.isEmpty()) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+        for (ConsumerRecord<byte[], ByteBuffer> r : consumer.poll(Duration.ofMillis(500))) {
           byte[] key = r.key();
-          if (key == null || r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
+          if (key == null || r.offset() >= endOf[r.partition()]) {
             continue; // past the end as the refill began: the updates topic brings it
           }
           if (Keyspace.isReserved(key, 0, key.length)) {
@@ -517,14 +530,15 @@ public final class ProfilesTopic implements AutoCloseable {
    * read twice is ignored by its mark.
    */
   private static void position(
-      String partition, ConsumerRecord<byte[], byte[]> record, Map<Integer, Long> positions) {
+      String partition, ConsumerRecord<byte[], ByteBuffer> record, Map<Integer, Long> positions) {
     try {
       if (record.value() == null) {
         throw new NumberFormatException("no value");
       }
       positions.merge(
           Integer.parseInt(partition),
-          Long.parseLong(new String(record.value(), StandardCharsets.US_ASCII).trim()),
+          Long.parseLong(
+              new String(RecordValues.copy(record.value()), StandardCharsets.US_ASCII).trim()),
           Math::max);
     } catch (NumberFormatException e) {
       NodeLog.warn(
@@ -553,7 +567,7 @@ public final class ProfilesTopic implements AutoCloseable {
 
   /** Stores a refilled profile as it is (its marks included), or deletes on a tombstone. */
   private static void store(
-      ConsumerRecord<byte[], byte[]> record,
+      ConsumerRecord<byte[], ByteBuffer> record,
       KeyspaceSession session,
       Outcome outcome,
       Refilled counts,
@@ -568,7 +582,8 @@ public final class ProfilesTopic implements AutoCloseable {
       return;
     }
     byte[] key = record.key();
-    if (record.value() == null) {
+    ByteBuffer value = RecordValues.onHeap(record.value());
+    if (value == null) {
       session.delete(key, 0, key.length, 0);
       return;
     }
@@ -580,7 +595,9 @@ public final class ProfilesTopic implements AutoCloseable {
           key.length,
           Keyspace.JSON_PROFILE_FLAGS,
           0,
-          record.value(),
+          value.array(),
+          RecordValues.offset(value),
+          value.remaining(),
           0,
           false,
           false,

@@ -2,6 +2,7 @@ package dev.whack.node.kafka;
 
 import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
 import dev.whack.node.keyspace.KeyspaceSession.SourcedWrite;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -27,7 +28,7 @@ public final class RecordFormat {
    *
    * @throws IllegalArgumentException when the type header names neither kind
    */
-  public static SourcedKind kindOf(Headers headers, byte[] value) {
+  public static SourcedKind kindOf(Headers headers, ByteBuffer value) {
     if (value == null) {
       return SourcedKind.DELETE;
     }
@@ -102,8 +103,9 @@ public final class RecordFormat {
     return header.value() == null ? "" : new String(header.value(), StandardCharsets.US_ASCII);
   }
 
-  private static boolean isJson(byte[] value) {
-    for (byte b : value) {
+  private static boolean isJson(ByteBuffer value) {
+    for (int i = value.position(); i < value.limit(); i++) {
+      byte b = value.get(i);
       if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
         return b == '{';
       }

@@ -9,6 +9,7 @@ import dev.whack.node.keyspace.Outcome;
 import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.StoreMode;
 import dev.whack.node.observability.NodeLog;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -52,7 +53,7 @@ public final class StandbyReplica implements AutoCloseable {
   private final String topic;
   private final Keyspace store;
   private final SlotOf slotOf;
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaConsumer<byte[], ByteBuffer> consumer;
   private final Thread thread;
   private final ConcurrentLinkedQueue<Reassignment> requests = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
@@ -278,7 +279,7 @@ public final class StandbyReplica implements AutoCloseable {
             waitForWork();
             continue;
           }
-          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+          for (ConsumerRecord<byte[], ByteBuffer> record : consumer.poll(POLL)) {
             apply(record, session, outcome);
           }
           updateLags();
@@ -417,7 +418,7 @@ public final class StandbyReplica implements AutoCloseable {
   }
 
   private void apply(
-      ConsumerRecord<byte[], byte[]> record, KeyspaceSession session, Outcome outcome) {
+      ConsumerRecord<byte[], ByteBuffer> record, KeyspaceSession session, Outcome outcome) {
     byte[] key = record.key();
     if (key == null
         || key.length == 0
@@ -433,6 +434,7 @@ public final class StandbyReplica implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return;
     }
+    ByteBuffer value = RecordValues.onHeap(record.value());
     try {
       session.applySourced(
           key,
@@ -441,7 +443,9 @@ public final class StandbyReplica implements AutoCloseable {
           producer(record.partition()),
           record.offset(),
           kind,
-          record.value(),
+          value == null ? null : value.array(),
+          value == null ? 0 : RecordValues.offset(value),
+          value == null ? 0 : value.remaining(),
           how,
           outcome);
       applied.incrementAndGet();

@@ -11,6 +11,7 @@ import dev.whack.node.keyspace.ProfileRejectedException;
 import dev.whack.node.keyspace.Status;
 import dev.whack.node.observability.NodeLog;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 
 /**
  * Consumes the updates topic and applies each record through the keyspace exactly once
@@ -83,7 +85,7 @@ public final class UpdateSource implements AutoCloseable {
   private final LocalAppliers appliers;
   private final Durability durability;
   private final boolean emptyAtStart;
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaConsumer<byte[], ByteBuffer> consumer;
   private final DeadLetters deadLetters;
   private final Thread thread;
   private volatile boolean running = true;
@@ -147,7 +149,7 @@ public final class UpdateSource implements AutoCloseable {
   private long assignedAtNanos;
 
   /** The poll just read, not yet handed to the lanes while the one before it is finished. */
-  private ConsumerRecords<byte[], byte[]> pendingPoll = ConsumerRecords.empty();
+  private ConsumerRecords<byte[], ByteBuffer> pendingPoll = ConsumerRecords.empty();
 
   /** The slots {@link #standbys} kept warm as of the last map. Consumer thread only. */
   private Set<Integer> backed = new HashSet<>();
@@ -181,7 +183,7 @@ public final class UpdateSource implements AutoCloseable {
   private Throwable laneFailure;
 
   /** The poll the lanes are applying, not yet finished ({@link #finishInFlight}). */
-  private ConsumerRecords<byte[], byte[]> inFlight = ConsumerRecords.empty();
+  private ConsumerRecords<byte[], ByteBuffer> inFlight = ConsumerRecords.empty();
 
   /** Per partition, the first offset of the poll in flight (read again if it fails). */
   private final Map<TopicPartition, Long> inFlightStart = new HashMap<>();
@@ -271,7 +273,7 @@ public final class UpdateSource implements AutoCloseable {
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class);
     return p;
   }
 
@@ -464,7 +466,7 @@ public final class UpdateSource implements AutoCloseable {
       leaveAskedAt = cluster.map().epoch();
       consumer.enforceRebalance("whack: leaving; its slots are handed off first");
     }
-    ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+    ConsumerRecords<byte[], ByteBuffer> records = consumer.poll(POLL);
     for (TopicPartition partition : records.partitions()) {
       pollStart.putIfAbsent(partition, records.records(partition).get(0).offset());
     }
@@ -480,7 +482,7 @@ public final class UpdateSource implements AutoCloseable {
     Map<TopicPartition, Long> retried = finishInFlight(false);
     long batchStart = System.nanoTime();
     try {
-      for (ConsumerRecord<byte[], byte[]> record : records) {
+      for (ConsumerRecord<byte[], ByteBuffer> record : records) {
         if (before(record, retried, Map.of())) {
           apply(record); // a partition sent back to an earlier offset is read from there again
         }
@@ -504,8 +506,8 @@ public final class UpdateSource implements AutoCloseable {
   private Map<TopicPartition, Long> finishInFlight(boolean last) {
     appliers.await();
     Map<TopicPartition, Long> retried = forwardToOwners();
-    ConsumerRecord<byte[], byte[]> lastRecord = null;
-    for (ConsumerRecord<byte[], byte[]> record : inFlight) {
+    ConsumerRecord<byte[], ByteBuffer> lastRecord = null;
+    for (ConsumerRecord<byte[], ByteBuffer> record : inFlight) {
       if (before(record, retried, inFlightRetried)) {
         handled(record);
       }
@@ -569,7 +571,7 @@ public final class UpdateSource implements AutoCloseable {
   }
 
   /** Applies one record, or sends it to the dead letters with the reason. */
-  void apply(ConsumerRecord<byte[], byte[]> record) {
+  void apply(ConsumerRecord<byte[], ByteBuffer> record) {
     if (record.partition() >= applied.length) {
       int from = applied.length;
       applied = java.util.Arrays.copyOf(applied, record.partition() + 1);
@@ -611,13 +613,14 @@ public final class UpdateSource implements AutoCloseable {
 
   /** Applies a record of this node's key, on one of the appliers' lanes. */
   private void applyHere(LocalAppliers.Pending pending, KeyspaceSession session, Outcome outcome) {
-    ConsumerRecord<byte[], byte[]> record = pending.record();
+    ConsumerRecord<byte[], ByteBuffer> record = pending.record();
     byte[] key = record.key();
     if (standbys != null) {
       // Its copy first, if still there. Outside the record's try: a failure here is this node's
       // (its log, its memory), not the record's, so the poll is read again.
       standbys.moveIfHandingOver(key, 0, key.length, session);
     }
+    ByteBuffer value = RecordValues.onHeap(record.value());
     try {
       Status status =
           session.applySourced(
@@ -627,7 +630,9 @@ public final class UpdateSource implements AutoCloseable {
               pending.producer(),
               record.offset(),
               pending.kind(),
-              record.value(),
+              value == null ? null : value.array(),
+              value == null ? 0 : RecordValues.offset(value),
+              value == null ? 0 : value.remaining(),
               pending.how(),
               outcome);
       if (logged != null && logged.anyWaiting()) {
@@ -675,7 +680,7 @@ public final class UpdateSource implements AutoCloseable {
             String.format(
                 "whack node: could not forward %d Kafka records to %s (%s); reading them again",
                 batch.records.size(), batch.owner, e.getCause() != null ? e.getCause() : e));
-        for (ConsumerRecord<byte[], byte[]> r : batch.records) {
+        for (ConsumerRecord<byte[], ByteBuffer> r : batch.records) {
           retryFrom.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
         }
         continue;
@@ -684,7 +689,7 @@ public final class UpdateSource implements AutoCloseable {
         throw new WakeupException();
       }
       for (int i = 0; i < batch.records.size(); i++) {
-        ConsumerRecord<byte[], byte[]> r = batch.records.get(i);
+        ConsumerRecord<byte[], ByteBuffer> r = batch.records.get(i);
         if (!counted(r, answers.get(i))) {
           // The owner could not apply it now (its log, its memory): not the record's fault, so it
           // is not a dead letter; read again from here, as for an owner that cannot be reached.
@@ -720,7 +725,7 @@ public final class UpdateSource implements AutoCloseable {
    * the answer says the record itself is bad; false when the owner could not apply it for a reason
    * of its own (a server error other than the size limit, or a command it does not know).
    */
-  private boolean counted(ConsumerRecord<byte[], byte[]> record, String answer) {
+  private boolean counted(ConsumerRecord<byte[], ByteBuffer> record, String answer) {
     switch (answer) {
       case "STORED", "DELETED", "NOT_FOUND" -> appliedCount.incrementAndGet();
       case "IGNORED" -> duplicateCount.incrementAndGet();
@@ -743,7 +748,7 @@ public final class UpdateSource implements AutoCloseable {
    * none was (the common case, per record).
    */
   private static boolean before(
-      ConsumerRecord<byte[], byte[]> record,
+      ConsumerRecord<byte[], ByteBuffer> record,
       Map<TopicPartition, Long> retried,
       Map<TopicPartition, Long> earlier) {
     if (retried.isEmpty() && earlier.isEmpty()) {
@@ -761,7 +766,7 @@ public final class UpdateSource implements AutoCloseable {
     }
   }
 
-  private void handled(ConsumerRecord<byte[], byte[]> record) {
+  private void handled(ConsumerRecord<byte[], ByteBuffer> record) {
     handledUpTo(record.partition(), record.offset() + 1);
   }
 
@@ -801,7 +806,7 @@ public final class UpdateSource implements AutoCloseable {
    * at most the bulk share of the time; with no live work it runs at full speed. The tail of the
    * topic (records younger than that) is live work itself and never waits.
    */
-  private void yieldToLiveWork(ConsumerRecord<byte[], byte[]> last, long busyNanos) {
+  private void yieldToLiveWork(ConsumerRecord<byte[], ByteBuffer> last, long busyNanos) {
     long nowNanos = System.nanoTime();
     long live = liveBytes.getAsLong();
     if (live != lastLiveBytes) {
@@ -821,7 +826,7 @@ public final class UpdateSource implements AutoCloseable {
     LockSupport.parkNanos(pause);
   }
 
-  private void dead(ConsumerRecord<byte[], byte[]> record, String reason) {
+  private void dead(ConsumerRecord<byte[], ByteBuffer> record, String reason) {
     if (logged != null && logged.anyWaiting()) {
       logged.applied(record, null, 0, reason); // a client's write: it hears why (first answer wins)
     }
@@ -1149,7 +1154,7 @@ public final class UpdateSource implements AutoCloseable {
    * record handled, or, when the partition ends in something that is no record (a transaction's
    * marker, a compacted gap), by the consumer's position with nothing of it read and not applied.
    */
-  private void takeOverCaughtUp(ConsumerRecords<byte[], byte[]> unapplied) {
+  private void takeOverCaughtUp(ConsumerRecords<byte[], ByteBuffer> unapplied) {
     if (readyAt.isEmpty()) {
       return;
     }

@@ -47,11 +47,33 @@ public interface Journal {
           long cas,
           int marks,
           long atMillis,
-          byte[] document) {
+          byte[] document,
+          int offset,
+          int length) {
         first.profilePut(
-            stripe, key, kind, flags, expiresAtSeconds, cas, marks, atMillis, document);
+            stripe,
+            key,
+            kind,
+            flags,
+            expiresAtSeconds,
+            cas,
+            marks,
+            atMillis,
+            document,
+            offset,
+            length);
         second.profilePut(
-            stripe, key, kind, flags, expiresAtSeconds, cas, marks, atMillis, document);
+            stripe,
+            key,
+            kind,
+            flags,
+            expiresAtSeconds,
+            cas,
+            marks,
+            atMillis,
+            document,
+            offset,
+            length);
       }
 
       @Override
@@ -112,8 +134,8 @@ public interface Journal {
 
   /**
    * A whole profile written ({@code set} and its kind): the document as sent (Profile JSON, or a
-   * protobuf {@code Profile} when {@code kind} is {@link Item#PROFILE_PROTOBUF}) and the item's
-   * metadata.
+   * protobuf {@code Profile} when {@code kind} is {@link Item#PROFILE_PROTOBUF}), its {@code
+   * length} bytes from {@code offset}, and the item's metadata.
    */
   default void profilePut(
       int stripe,
@@ -124,7 +146,9 @@ public interface Journal {
       long cas,
       int marks,
       long atMillis,
-      byte[] document) {}
+      byte[] document,
+      int offset,
+      int length) {}
 
   /**
    * A profile update applied at {@code atMillis} (Update JSON, or a protobuf {@code Update}); the

@@ -146,14 +146,17 @@ public final class Keyspace {
         long cas,
         int marks,
         long atMillis,
-        byte[] document) {
+        byte[] document,
+        int offset,
+        int length) {
       ProfileWrite put =
           new ReplayedWrite() {
             @Override
             public WriteResult apply(byte currentKind, int currentOrdinal, byte[] k, int hash) {
               return kind == Item.PROFILE_PROTOBUF
-                  ? engine.put(k, hash, currentOrdinal, parseProtobufProfile(document))
-                  : engine.putJson(k, hash, currentOrdinal, document, 0, document.length);
+                  ? engine.put(
+                      k, hash, currentOrdinal, parseProtobufProfile(document, offset, length))
+                  : engine.putJson(k, hash, currentOrdinal, document, offset, length);
             }
           };
       cache.restoreProfile(stripe, key, put, false, kind, flags, expiresAtSeconds, cas, marks);
@@ -308,13 +311,19 @@ public final class Keyspace {
    * @return {@link Item#OPAQUE}, {@link Item#PROFILE_JSON} or {@link Item#PROFILE_PROTOBUF}
    */
   static byte kindOf(int flags, byte[] value) {
+    return kindOf(flags, value, 0, value.length);
+  }
+
+  /** {@link #kindOf(int, byte[])} of the value's {@code length} bytes from {@code offset}. */
+  static byte kindOf(int flags, byte[] value, int offset, int length) {
     if (flags == PROTOBUF_PROFILE_FLAGS) {
       return Item.PROFILE_PROTOBUF;
     }
     if (flags == JSON_PROFILE_FLAGS) {
       return Item.PROFILE_JSON;
     }
-    for (byte b : value) {
+    for (int i = offset; i < offset + length; i++) {
+      byte b = value[i];
       if (b == '{') {
         return Item.PROFILE_JSON;
       }
@@ -510,9 +519,9 @@ public final class Keyspace {
   }
 
   /** Parses a protobuf profile value, as the engine's put takes it. */
-  static Profile parseProtobufProfile(byte[] value) {
+  static Profile parseProtobufProfile(byte[] value, int offset, int length) {
     try {
-      return Profile.parseFrom(value);
+      return Profile.parseFrom(java.nio.ByteBuffer.wrap(value, offset, length));
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("not a protobuf whack.v1.Profile: " + e.getMessage(), e);
     }
@@ -595,6 +604,11 @@ public final class Keyspace {
 
   public long maxBytes() {
     return cache.maxBytes();
+  }
+
+  /** Sizes the index for {@code items} more items ({@link ItemCache#reserve}). */
+  public void reserve(long items) {
+    cache.reserve(items);
   }
 
   /** Changes the memory cap, evicting at once down to a smaller one ({@link ItemCache#resize}). */

@@ -5,6 +5,7 @@ import dev.whack.node.engine.ProfileTooLargeException;
 import dev.whack.node.engine.WriteResult;
 import dev.whack.node.engine.profile.Rendering;
 import dev.whack.proto.Update;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -259,6 +260,42 @@ public final class KeyspaceSession {
       boolean allowStale,
       boolean binaryKey,
       Outcome out) {
+    return store(
+        mode,
+        key,
+        keyOffset,
+        keyLength,
+        flags,
+        exptime,
+        value,
+        0,
+        value.length,
+        compareCas,
+        allowStale,
+        binaryKey,
+        out);
+  }
+
+  /**
+   * {@link #store(StoreMode, byte[], int, int, int, long, byte[], long, boolean, boolean, Outcome)}
+   * of the value's {@code valueLength} bytes from {@code valueOffset}: a profile is read from there
+   * (a Kafka record's value in its fetch buffer, never copied); an opaque value, which the item
+   * keeps, is copied out when it is not the whole array.
+   */
+  public Status store(
+      StoreMode mode,
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      int flags,
+      long exptime,
+      byte[] value,
+      int valueOffset,
+      int valueLength,
+      long compareCas,
+      boolean allowStale,
+      boolean binaryKey,
+      Outcome out) {
     if (Keyspace.isReserved(key, keyOffset, keyLength)) {
       out.reset();
       return Status.RESERVED;
@@ -266,7 +303,7 @@ public final class KeyspaceSession {
     byte kind =
         mode == StoreMode.APPEND || mode == StoreMode.PREPEND
             ? Item.OPAQUE
-            : Keyspace.kindOf(flags, value);
+            : Keyspace.kindOf(flags, value, valueOffset, valueLength);
     Status status;
     if (kind == Item.OPAQUE) {
       status =
@@ -277,13 +314,15 @@ public final class KeyspaceSession {
               keyLength,
               flags,
               exptime,
-              value,
+              whole(value, valueOffset, valueLength),
               compareCas,
               allowStale,
               binaryKey,
               out);
     } else {
       put.value = value;
+      put.offset = valueOffset;
+      put.length = valueLength;
       put.kind = kind;
       try {
         status =
@@ -323,7 +362,7 @@ public final class KeyspaceSession {
                 keyLength,
                 flags,
                 exptime,
-                value,
+                whole(value, valueOffset, valueLength),
                 compareCas,
                 allowStale,
                 binaryKey,
@@ -336,6 +375,13 @@ public final class KeyspaceSession {
       describe(out.item, out);
     }
     return status;
+  }
+
+  /** The slice as an array of its own, unless it is the whole array already. */
+  private static byte[] whole(byte[] value, int offset, int length) {
+    return offset == 0 && length == value.length
+        ? value
+        : Arrays.copyOfRange(value, offset, offset + length);
   }
 
   /**
@@ -480,29 +526,70 @@ public final class KeyspaceSession {
       byte[] value,
       SourcedWrite how,
       Outcome out) {
+    return applySourced(
+        key,
+        keyOffset,
+        keyLength,
+        producer,
+        seq,
+        kind,
+        value,
+        0,
+        value == null ? 0 : value.length,
+        how,
+        out);
+  }
+
+  /**
+   * {@link #applySourced(byte[], int, int, byte[], long, SourcedKind, byte[], SourcedWrite,
+   * Outcome)} of the value's {@code valueLength} bytes from {@code valueOffset} (a Kafka record's
+   * value in its fetch buffer, read where it is).
+   */
+  public Status applySourced(
+      byte[] key,
+      int keyOffset,
+      int keyLength,
+      byte[] producer,
+      long seq,
+      SourcedKind kind,
+      byte[] value,
+      int valueOffset,
+      int valueLength,
+      SourcedWrite how,
+      Outcome out) {
     if (Keyspace.isReserved(key, keyOffset, keyLength)) {
       out.reset();
       return Status.RESERVED;
     }
     switch (kind) {
       case UPDATE_JSON -> {
-        int length = sourcedJsonUpdate(value, producer, seq);
+        int length = sourcedJsonUpdate(value, valueOffset, valueLength, producer, seq);
         try {
           return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
         } catch (ProfileRejectedException e) {
-          if (!hasOwnProducer(value)) {
+          if (!hasOwnProducer(value, valueOffset, valueLength)) {
             throw e;
           }
           if (!how.ownMarks()) {
             throw ownProducer();
           }
-          return ownMarkedUpdate(key, keyOffset, keyLength, producer, seq, value, false, out);
+          return ownMarkedUpdate(
+              key,
+              keyOffset,
+              keyLength,
+              producer,
+              seq,
+              value,
+              valueOffset,
+              valueLength,
+              false,
+              out);
         }
       }
       case UPDATE_PROTOBUF -> {
         Update parsed;
         try {
-          parsed = Update.parseFrom(value);
+          parsed = Update.parseFrom(java.nio.ByteBuffer.wrap(value, valueOffset, valueLength));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
           throw new ProfileRejectedException("bad update: not a protobuf whack.v1.Update");
         }
@@ -510,7 +597,8 @@ public final class KeyspaceSession {
           if (!how.ownMarks()) {
             throw ownProducer();
           }
-          return ownMarkedUpdate(key, keyOffset, keyLength, producer, seq, value, true, out);
+          return ownMarkedUpdate(
+              key, keyOffset, keyLength, producer, seq, value, valueOffset, valueLength, true, out);
         }
         byte[] body =
             parsed.toBuilder()
@@ -521,7 +609,18 @@ public final class KeyspaceSession {
         return update(key, keyOffset, keyLength, body, 0, body.length, true, out);
       }
       default -> {
-        return markedWrite(key, keyOffset, keyLength, producer, seq, kind, value, how, out);
+        return markedWrite(
+            key,
+            keyOffset,
+            keyLength,
+            producer,
+            seq,
+            kind,
+            value,
+            valueOffset,
+            valueLength,
+            how,
+            out);
       }
     }
   }
@@ -538,6 +637,8 @@ public final class KeyspaceSession {
       byte[] producer,
       long seq,
       byte[] value,
+      int valueOffset,
+      int valueLength,
       boolean protobuf,
       Outcome out) {
     java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
@@ -546,7 +647,8 @@ public final class KeyspaceSession {
       if (appliedAlready(key, keyOffset, keyLength, producer, seq, out)) {
         return Status.IGNORED;
       }
-      Status status = update(key, keyOffset, keyLength, value, 0, value.length, protobuf, out);
+      Status status =
+          update(key, keyOffset, keyLength, value, valueOffset, valueLength, protobuf, out);
       if (status == Status.STORED || status == Status.IGNORED) {
         mark(key, keyOffset, keyLength, producer, seq, out);
       }
@@ -575,7 +677,7 @@ public final class KeyspaceSession {
   /** Sets the record's mark on the profile, as an empty update from its source. */
   private Status mark(
       byte[] key, int keyOffset, int keyLength, byte[] producer, long seq, Outcome out) {
-    int length = sourcedJsonUpdate(EMPTY_OBJECT, producer, seq);
+    int length = sourcedJsonUpdate(EMPTY_OBJECT, 0, EMPTY_OBJECT.length, producer, seq);
     return update(key, keyOffset, keyLength, sourced, 0, length, false, out);
   }
 
@@ -588,6 +690,8 @@ public final class KeyspaceSession {
       long seq,
       SourcedKind kind,
       byte[] value,
+      int valueOffset,
+      int valueLength,
       SourcedWrite how,
       Outcome out) {
     java.util.concurrent.locks.ReentrantLock lock = cache.lockOf(key, keyOffset, keyLength);
@@ -613,6 +717,8 @@ public final class KeyspaceSession {
                   : protobuf ? Keyspace.PROTOBUF_PROFILE_FLAGS : Keyspace.JSON_PROFILE_FLAGS,
               how.exptime(),
               value,
+              valueOffset,
+              valueLength,
               0,
               false,
               false,
@@ -648,19 +754,20 @@ public final class KeyspaceSession {
    * "seq"} added at its start, and returns its length. A body that is no JSON object is copied as
    * it is, for the update to refuse with its own reason.
    */
-  private int sourcedJsonUpdate(byte[] update, byte[] producer, long seq) {
-    int open = 0;
-    while (open < update.length && isJsonSpace(update[open])) {
+  private int sourcedJsonUpdate(byte[] update, int offset, int length, byte[] producer, long seq) {
+    int end = offset + length;
+    int open = offset;
+    while (open < end && isJsonSpace(update[open])) {
       open++;
     }
-    if (open == update.length || update[open] != '{') {
-      return copyToSourced(update, 0, update.length, 0);
+    if (open == end || update[open] != '{') {
+      return copyToSourced(update, offset, length, 0);
     }
     int first = open + 1;
-    while (first < update.length && isJsonSpace(update[first])) {
+    while (first < end && isJsonSpace(update[first])) {
       first++;
     }
-    boolean empty = first < update.length && update[first] == '}';
+    boolean empty = first < end && update[first] == '}';
     int n = copyToSourced(PRODUCER_FIELD, 0, PRODUCER_FIELD.length, 0);
     n = copyToSourced(producer, 0, producer.length, n);
     n = copyToSourced(SEQ_FIELD, 0, SEQ_FIELD.length, n);
@@ -669,13 +776,13 @@ public final class KeyspaceSession {
     if (!empty) {
       n = copyToSourced(COMMA, 0, 1, n);
     }
-    return copyToSourced(update, first, update.length - first, n);
+    return copyToSourced(update, first, end - first, n);
   }
 
   /** On the error path: whether a refused update was refused for naming a producer itself. */
-  private static boolean hasOwnProducer(byte[] update) {
+  private static boolean hasOwnProducer(byte[] update, int offset, int length) {
     try {
-      Update parsed = dev.whack.node.engine.json.UpdateJson.parse(update);
+      Update parsed = dev.whack.node.engine.json.UpdateJson.parse(update, offset, length);
       return !parsed.getProducer().isEmpty() || parsed.getSeq() != 0;
     } catch (RuntimeException e) {
       return false;
@@ -761,6 +868,8 @@ public final class KeyspaceSession {
   /** Puts a whole profile. */
   private final class PutWrite implements ProfileWrite {
     byte[] value;
+    int offset;
+    int length;
     byte kind;
 
     long atMillis;
@@ -769,8 +878,9 @@ public final class KeyspaceSession {
     public WriteResult apply(byte currentKind, int currentOrdinal, byte[] key, int hash) {
       WriteResult result =
           kind == Item.PROFILE_PROTOBUF
-              ? engine.put(key, hash, currentOrdinal, Keyspace.parseProtobufProfile(value))
-              : engine.putJson(key, hash, currentOrdinal, value, 0, value.length);
+              ? engine.put(
+                  key, hash, currentOrdinal, Keyspace.parseProtobufProfile(value, offset, length))
+              : engine.putJson(key, hash, currentOrdinal, value, offset, length);
       atMillis = result.atMillis();
       return result;
     }
@@ -786,7 +896,9 @@ public final class KeyspaceSession {
           item.cas,
           ItemCache.marks(item),
           atMillis,
-          value);
+          value,
+          offset,
+          length);
     }
   }
 

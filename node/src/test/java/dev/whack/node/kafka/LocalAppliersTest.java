@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.whack.node.engine.EngineConfig;
 import dev.whack.node.engine.ProfileEngine;
 import dev.whack.node.keyspace.Keyspace;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,8 +23,9 @@ import org.junit.jupiter.api.Test;
  * round runs, instead of the barrier waiting for ever for a lane that died.
  */
 class LocalAppliersTest {
-  private static ConsumerRecord<byte[], byte[]> record(int i) {
-    return new ConsumerRecord<>("t", 0, i, ("k" + i).getBytes(StandardCharsets.UTF_8), new byte[0]);
+  private static ConsumerRecord<byte[], ByteBuffer> record(int i) {
+    return new ConsumerRecord<>(
+        "t", 0, i, ("k" + i).getBytes(StandardCharsets.UTF_8), ByteBuffer.allocate(0));
   }
 
   @Test

@@ -38,6 +38,30 @@ class ItemCacheTest {
   }
 
   @Test
+  void shouldFindEveryItemAfterReservingRoomForThem() {
+    ItemCache cache = cache(64 << 20);
+    set(cache, "before", "v", 0);
+    cache.reserve(20_000);
+    for (int i = 0; i < 20_000; i++) {
+      assertEquals(Status.STORED, set(cache, "k" + i, "v" + i, 0));
+    }
+    for (int i = 0; i < 20_000; i++) {
+      assertEquals("v" + i, get(cache, "k" + i));
+    }
+    assertEquals("v", get(cache, "before"));
+  }
+
+  @Test
+  void shouldReserveNoMoreThanTheCapCouldHold() {
+    ItemCache cache = cache(1 << 20);
+    // An estimate far too high (a compacted topic's offsets) sizes the index for the cap, not for
+    // the estimate: without that bound this asks for billions of buckets and runs out of memory.
+    cache.reserve(Long.MAX_VALUE / 2);
+    assertEquals(Status.STORED, set(cache, "k", "v", 0));
+    assertEquals("v", get(cache, "k"));
+  }
+
+  @Test
   void shouldExpireRelativeTimeAfterThatManySeconds() {
     ItemCache cache = cache(1 << 20);
     set(cache, "k", "v", 10);

@@ -1,0 +1,38 @@
+package dev.whack.node.kafka;
+
+import java.nio.ByteBuffer;
+
+/**
+ * A consumed record's value as the consumer hands it over ({@code ByteBufferDeserializer}): a view
+ * of its bytes in the fetch's buffer, read where it is, so a record costs no copy of its value (a
+ * refill's profiles are most of what crosses the consumer). The view's position is never moved.
+ */
+final class RecordValues {
+  private RecordValues() {}
+
+  /**
+   * The value as a view of an array (the consumer's buffers are on the heap; a direct one is
+   * copied), or null for a tombstone.
+   */
+  static ByteBuffer onHeap(ByteBuffer value) {
+    if (value == null || value.hasArray()) {
+      return value;
+    }
+    return ByteBuffer.wrap(copy(value));
+  }
+
+  /** Where the value's bytes start in {@code value.array()}. */
+  static int offset(ByteBuffer value) {
+    return value.arrayOffset() + value.position();
+  }
+
+  /** The value's bytes in an array of their own, or null for a tombstone. */
+  static byte[] copy(ByteBuffer value) {
+    if (value == null) {
+      return null;
+    }
+    byte[] bytes = new byte[value.remaining()];
+    value.duplicate().get(bytes);
+    return bytes;
+  }
+}
