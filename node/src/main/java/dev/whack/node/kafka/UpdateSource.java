@@ -269,7 +269,9 @@ public final class UpdateSource implements AutoCloseable {
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    // The lanes wait at the end of each poll for the slower of them and for the next poll's
+    // handover: 8,000 records a poll drained a backlog 5-10% faster than 2,000 (4M profiles).
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 8000);
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 << 20);
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 << 20);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
