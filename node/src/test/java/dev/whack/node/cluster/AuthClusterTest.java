@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code admin}): keys sent to the member that does not own them are forwarded to their owner and
  * read back through either, over the text and binary protocols and the HTTP port; a segment
  * definition (admin) reaches both; a reader's writes are refused at the member it reached, before
- * anything is forwarded.
+ * anything is forwarded, and a reader's forwarded {@code mg} takes no win token at the owner.
  */
 class AuthClusterTest {
   private static final byte[] NONE = new byte[0];
@@ -189,6 +189,27 @@ class AuthClusterTest {
     try (RawConnection c = binary(0, "reader")) {
       c.send(request(0x01, 2, 0, new byte[8], bytes(key), bytes("x")));
       assertEquals(0x20, BinaryPacket.read(c).status());
+    }
+  }
+
+  @Test
+  void shouldLeaveAStaleForwardedKeysWinTokenToAWriter() {
+    String key = keyNotOwnedBy(0, "stale");
+    try (RawConnection writer = text(0, "writer");
+        RawConnection reader = text(0, "reader")) {
+      writer.send("set " + key + " 0 0 1\r\nv\r\nmd " + key + " I\r\n");
+      assertEquals("STORED", line(writer));
+      assertEquals("HD", line(writer));
+      // The owner runs the forwarded mg as the member user, who may write: the reader's mg must
+      // still take no win token there, as on the member that owns the key.
+      for (int i = 0; i < 2; i++) {
+        reader.send("mg " + key + " v\r\n");
+        assertEquals("VA 1 X", line(reader));
+        assertEquals("v", line(reader));
+      }
+      writer.send("mg " + key + " v\r\n");
+      assertEquals("VA 1 X W", line(writer));
+      assertEquals("v", line(writer));
     }
   }
 

@@ -126,6 +126,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   private static final byte[] NO_DATA_DIR =
       ascii("SERVER_ERROR no data directory: start the node with --data-dir\r\n");
   private static final byte[] CMD_LOCAL = ascii("local");
+  private static final byte[] CMD_READER = ascii("reader");
+  private static final byte[] CMD_MG = ascii("mg");
   private static final byte[] NOREPLY = ascii("noreply");
   private static final byte[] ZERO = ascii("0");
   private static final byte[] HTTP_VERSION = ascii("HTTP/");
@@ -159,6 +161,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
 
   /** The current command came as {@code local <command>}. */
   private boolean local;
+
+  /**
+   * The current command came as {@code reader mg ...}: a member relaying a {@code read} user's
+   * {@code mg}, which must not take a stale item's win token here either.
+   */
+  private boolean asReader;
 
   private final AsciiNumbers numbers = new AsciiNumbers();
   private final Outcome outcome = new Outcome();
@@ -206,7 +214,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     this.log = tenantContext.log();
     this.durability = tenantContext.durability();
     this.statsReport = tenantContext.statsSource();
-    this.meta = new MetaCommands(tenantContext, keys, numbers, outcome, this::mayWrite);
+    this.meta = new MetaCommands(tenantContext, keys, numbers, outcome, this::mayWin);
     this.profileCommands =
         new ProfileCommands(
             keys,
@@ -218,7 +226,8 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
             numbers,
             outcome);
     this.itemDump = new ItemDumpCommand(keys, stats, numbers);
-    this.routing = new ClusterRouting(tenantContext.cluster(), keys, tenantContext.engine());
+    this.routing =
+        new ClusterRouting(tenantContext.cluster(), keys, tenantContext.engine(), this::mayWin);
     tenantCommands.bind(tenantContext);
   }
 
@@ -270,9 +279,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     routing.attach(ctx, replies);
   }
 
-  /** False while an auth file is in force and the connection's role cannot write. */
-  private boolean mayWrite() {
-    return access == null || access.mayWrite();
+  /**
+   * Whether the current command may take a stale item's win token: not when the connection's role
+   * cannot write (an auth file is in force), nor when a member relays it for a user who cannot.
+   */
+  private boolean mayWin() {
+    return !asReader && (access == null || access.mayWrite());
   }
 
   /** False while an auth file is in force and the connection has not authenticated. */
@@ -323,6 +335,12 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
   void onLine(AsciiLine line, Framing framing) {
     if (access != null && access.intercepts(line, framing)) {
       return; // an authentication, or a command this connection may not run: before anything
+    }
+    // "reader mg ...": an mg that may not take a win token, as a read user's (docs/protocol.md).
+    asReader =
+        line.tokenCount > 2 && line.tokenEquals(0, CMD_READER) && line.tokenEquals(1, CMD_MG);
+    if (asReader) {
+      line.dropFirstToken();
     }
     // "local <command>": answer from this node only, never forwarding or asking the others.
     local = line.tokenCount > 1 && line.tokenEquals(0, CMD_LOCAL);

@@ -47,7 +47,10 @@ final class ClusterRouting {
   private static final Set<String> WITH_DATA =
       Set.of("set", "add", "replace", "append", "prepend", "cas", "ms", "update");
 
+  private static final byte[] READER_PREFIX = "reader ".getBytes(ISO_8859_1);
+
   private final Cluster cluster;
+  private final java.util.function.BooleanSupplier mayWin;
   private final KeyspaceSession keyspace;
   private final Outcome outcome = new Outcome();
   private final ClusterSegments segments;
@@ -63,9 +66,14 @@ final class ClusterRouting {
   private boolean pendingLogged;
   private boolean pendingNoreply;
 
-  ClusterRouting(Cluster cluster, KeyspaceSession keyspace, ProfileEngine engine) {
+  ClusterRouting(
+      Cluster cluster,
+      KeyspaceSession keyspace,
+      ProfileEngine engine,
+      java.util.function.BooleanSupplier mayWin) {
     this.cluster = cluster;
     this.keyspace = keyspace;
+    this.mayWin = mayWin;
     this.segments = cluster.isClustered() ? new ClusterSegments(cluster, engine, keyspace) : null;
   }
 
@@ -123,6 +131,10 @@ final class ClusterRouting {
     }
     if (command.equals("delete") && cluster.updatesLog() != null) {
       forwardLogged(owner, key, lineBytes(line), noreply(line), framing);
+    } else if (command.equals("mg") && !mayWin.getAsBoolean()) {
+      // The owner runs it as this member's user, who may write: "reader" keeps a read user's
+      // mg from taking a stale item's win token there.
+      forward(owner, readerLineBytes(line), framing);
     } else {
       forward(owner, lineBytes(line), framing);
     }
@@ -200,6 +212,28 @@ final class ClusterRouting {
       }
     }
     return Arrays.copyOfRange(line.bytes, line.tokenStart[1], line.tokenEnd[1]);
+  }
+
+  /** The command as {@code reader <command>}, unless it came so already. */
+  private static byte[] readerLineBytes(AsciiLine line) {
+    byte[] raw = lineBytes(line);
+    int first = 0;
+    while (first < raw.length && raw[first] == ' ') {
+      first++;
+    }
+    if (Arrays.equals(
+        raw,
+        first,
+        Math.min(raw.length, first + READER_PREFIX.length),
+        READER_PREFIX,
+        0,
+        READER_PREFIX.length)) {
+      return raw; // relayed to this member as "reader mg ...": the prefix is in its bytes still
+    }
+    byte[] out = new byte[READER_PREFIX.length + raw.length];
+    System.arraycopy(READER_PREFIX, 0, out, 0, READER_PREFIX.length);
+    System.arraycopy(raw, 0, out, READER_PREFIX.length, raw.length);
+    return out;
   }
 
   private static byte[] lineBytes(AsciiLine line) {

@@ -53,6 +53,7 @@ final class TextAccess {
 
   private static final byte[] SET = ascii("set");
   private static final byte[] LOCAL = ascii("local");
+  private static final byte[] READER = ascii("reader");
   private static final byte[] NOREPLY = ascii("noreply");
   private static final byte[] STATS = ascii("stats");
   private static final byte[] SEGDEF = ascii("segdef");
@@ -144,7 +145,12 @@ final class TextAccess {
     if (line.tokenCount == 0) {
       return false;
     }
-    int first = line.tokenCount > 1 && line.tokenEquals(0, LOCAL) ? 1 : 0;
+    int first = 0;
+    if (line.tokenCount > 2 && line.tokenEquals(0, READER) && line.tokenEquals(1, MG_NAME)) {
+      first = 1; // "reader mg ..." needs what the mg needs (and may take no win token)
+    } else if (line.tokenCount > 1 && line.tokenEquals(0, LOCAL)) {
+      first = 1;
+    }
     int command = lookup(line, first);
     if (command < 0) {
       return false; // not a command: answered ERROR as ever
