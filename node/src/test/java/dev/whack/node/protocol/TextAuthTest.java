@@ -276,6 +276,12 @@ class TextAuthTest {
         assertEquals("VA 1 X", line(reader));
         assertEquals("v", line(reader));
       }
+      // What a member sends for a reader's mg of a key it does not own: no win, even for a writer.
+      writer.send("reader mg stale:k v\r\n");
+      assertEquals("VA 1 X", line(writer));
+      assertEquals("v", line(writer));
+      writer.send("reader get stale:k\r\n");
+      assertEquals("ERROR", line(writer)); // the prefix is for mg alone
       writer.send("mg stale:k v\r\n");
       assertEquals("VA 1 X W", line(writer)); // the win is still there for a writer
       assertEquals("v", line(writer));
