@@ -263,7 +263,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     this.ctx = ctx;
     this.replies = replies;
     attachBound();
-    tenantCommands.attach(replies);
+    tenantCommands.attach(replies, ctx.executor());
     if (access != null) {
       access.attach(ctx, replies);
     }
@@ -434,7 +434,7 @@ public final class AsciiCommands implements ProtocolDecoder.Commands {
     } else if (line.tokenEquals(0, CMD_CLUSTER)) {
       clusterMap(line);
     } else if (line.tokenEquals(0, CMD_TENANT)) {
-      tenantCommands.onLine(line);
+      tenantCommands.onLine(line, framing);
     } else if (line.tokenEquals(0, ItemDumpCommand.NAME)) {
       itemDump.run(line, framing);
     } else if (profileCommands.onLine(line, framing, keys.maxItemSize(), local)) {

@@ -23,8 +23,10 @@ import java.util.Locale;
  * </pre>
  *
  * <p>Concurrency: one per connection, on its event loop; the registry serializes creations and
- * drops. Creating or dropping opens or deletes the tenant's data directory on the event loop: an
- * administrator's rare command, as {@code snapshot} is.
+ * drops. A create or a drop runs on a thread of its own while the connection waits for its answer
+ * (as {@code snapshot} runs in the background): opening or deleting a tenant's directory, and a
+ * drop's wait for the tenant's log to close, wait for the disk, and a slow disk must hold the
+ * admin's connection only, never the other connections of its event loop.
  */
 final class TenantCommands {
   private static final byte[] CREATED = ascii("CREATED\r\n");
@@ -45,6 +47,7 @@ final class TenantCommands {
   private final TextAccess access;
   private Tenants tenants;
   private ReplyBuffer replies;
+  private java.util.concurrent.Executor eventLoop;
 
   /**
    * @param access the connection's authentication, or null when the node has no auth file
@@ -57,11 +60,12 @@ final class TenantCommands {
     this.tenants = context.tenants();
   }
 
-  void attach(ReplyBuffer replies) {
+  void attach(ReplyBuffer replies, java.util.concurrent.Executor eventLoop) {
     this.replies = replies;
+    this.eventLoop = eventLoop;
   }
 
-  void onLine(AsciiLine line) {
+  void onLine(AsciiLine line, AsciiCommands.Framing framing) {
     if (access != null && !access.adminOfAllTenants()) {
       replies.bytes(NOT_ADMIN_OF_ALL);
       return;
@@ -72,14 +76,14 @@ final class TenantCommands {
     }
     String verb = line.tokenCount > 1 ? line.token(1) : "";
     switch (verb) {
-      case "create" -> create(line);
-      case "drop" -> drop(line);
+      case "create" -> create(line, framing);
+      case "drop" -> drop(line, framing);
       case "list" -> list(line);
       default -> replies.bytes(USAGE);
     }
   }
 
-  private void create(AsciiLine line) {
+  private void create(AsciiLine line, AsciiCommands.Framing framing) {
     if (line.tokenCount < 3) {
       replies.bytes(USAGE);
       return;
@@ -88,28 +92,67 @@ final class TenantCommands {
     for (int t = 3; t < line.tokenCount; t++) {
       settings.add(line.token(t));
     }
+    String name = line.token(2);
+    TenantQuota quota;
     try {
-      tenants.create(line.token(2), TenantQuota.parse(settings));
-      replies.bytes(CREATED);
+      quota = TenantQuota.parse(settings);
     } catch (IllegalArgumentException e) {
       replies.bytes(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
-    } catch (IllegalStateException | IOException | java.io.UncheckedIOException e) {
-      replies.bytes(ascii("SERVER_ERROR " + e.getMessage() + "\r\n"));
+      return;
     }
+    answerOffTheLoop(
+        framing,
+        () -> {
+          tenants.create(name, quota);
+          return CREATED;
+        });
   }
 
-  private void drop(AsciiLine line) {
+  private void drop(AsciiLine line, AsciiCommands.Framing framing) {
     if (line.tokenCount != 3) {
       replies.bytes(USAGE);
       return;
     }
-    try {
-      replies.bytes(tenants.drop(line.token(2)) ? DROPPED : NOT_FOUND);
-    } catch (IllegalArgumentException e) {
-      replies.bytes(ascii("CLIENT_ERROR " + e.getMessage() + "\r\n"));
-    } catch (IOException | java.io.UncheckedIOException e) {
-      replies.bytes(ascii("SERVER_ERROR " + e.getMessage() + "\r\n"));
-    }
+    String name = line.token(2);
+    answerOffTheLoop(framing, () -> tenants.drop(name) ? DROPPED : NOT_FOUND);
+  }
+
+  /** What a create or a drop does, answered by its reply. */
+  private interface AdminWork {
+    byte[] run() throws IOException;
+  }
+
+  /**
+   * Runs {@code work} on a thread of its own while the connection waits (its later commands are
+   * read once the answer is written), and answers on the connection's event loop.
+   */
+  private void answerOffTheLoop(AsciiCommands.Framing framing, AdminWork work) {
+    framing.suspend();
+    Thread.ofPlatform()
+        .daemon()
+        .name("whack-tenant-admin")
+        .start(
+            () -> {
+              byte[] reply;
+              Error fatal = null;
+              try {
+                reply = work.run();
+              } catch (IllegalArgumentException e) {
+                reply = ascii("CLIENT_ERROR " + e.getMessage() + "\r\n");
+              } catch (IllegalStateException | IOException | java.io.UncheckedIOException e) {
+                reply = ascii("SERVER_ERROR " + e.getMessage() + "\r\n");
+              } catch (RuntimeException e) {
+                reply = ascii("SERVER_ERROR " + e + "\r\n");
+              } catch (Error e) {
+                reply = ascii("SERVER_ERROR " + e + "\r\n");
+                fatal = e; // answered all the same, so the admin's connection is not left waiting
+              }
+              byte[] answer = reply;
+              eventLoop.execute(() -> framing.resumeWith(answer));
+              if (fatal != null) {
+                throw fatal;
+              }
+            });
   }
 
   private void list(AsciiLine line) {
