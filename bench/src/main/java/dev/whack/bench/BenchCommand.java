@@ -697,6 +697,13 @@ final class BenchCommand implements Callable<Integer> {
   long records;
 
   @Option(
+      names = "--after",
+      description =
+          "kafka-drain: records the node had applied before this backlog (a warm-up's), which"
+              + " the drain neither waits for nor times")
+  long after;
+
+  @Option(
       names = "--metrics-port",
       description = "kafka-drain: the node's --metrics-port, read at --host")
   int metricsPort;
@@ -738,6 +745,7 @@ final class BenchCommand implements Callable<Integer> {
     KafkaLoad.Drain d =
         KafkaLoad.drain(
             "http://" + host + ":" + metricsPort + "/metrics",
+            after,
             records,
             60,
             () -> {
@@ -754,7 +762,8 @@ final class BenchCommand implements Callable<Integer> {
     out.println(
         String.format(
             Locale.ROOT,
-            "bench %s %s ops_s=%.0f records=%d seconds=%.2f duplicates=%d dead_letters=%d%s",
+            "bench %s %s ops_s=%.0f records=%d seconds=%.2f duplicates=%d dead_letters=%d"
+                + " handled_total=%d%s",
             id,
             system,
             d.perSecond(),
@@ -762,6 +771,7 @@ final class BenchCommand implements Callable<Integer> {
             d.seconds(),
             d.duplicates(),
             d.deadLetters(),
+            d.handledTotal(),
             cpu));
     return d.deadLetters() == 0 ? Whack.EXIT_OK : Whack.EXIT_FAILED;
   }
