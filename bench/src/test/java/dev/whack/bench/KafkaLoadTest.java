@@ -104,7 +104,7 @@ class KafkaLoadTest {
               .line("bench ")
               .matches(
                   "bench P10-kafka-ingest whack ops_s=[0-9]+ records=[0-9]+ seconds=[0-9.]+"
-                      + " duplicates=0 dead_letters=0"),
+                      + " duplicates=0 dead_letters=0 handled_total=3000"),
           drain.toString());
       assertEquals(3000, node.node().kafkaSource().applied());
 

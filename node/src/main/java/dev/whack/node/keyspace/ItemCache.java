@@ -160,11 +160,13 @@ final class ItemCache {
   /**
    * Sizes the index for {@code items} more items at once, when a bulk load knows how many it brings
    * (a refill from Kafka), so that it is not rebuilt over and over while it fills (each doubling
-   * re-links every item already in it). No more is reserved than the memory cap could hold items of
-   * the smallest size, so an estimate far too high costs at most a few percent of the cap.
+   * re-links every item already in it). No more is reserved than the memory cap holds of items of
+   * {@link #RESERVED_ITEM_BYTES}, so an estimate far too high (a profiles topic not compacted yet)
+   * sets aside at most about 2% of the cap in buckets (4% without compressed references); more
+   * items than that grow the index as ever.
    */
   public void reserve(long items) {
-    long perStripe = Math.min(items, maxBytes / Item.OVERHEAD_BYTES) / stripes.length + 1;
+    long perStripe = Math.min(items, maxBytes / RESERVED_ITEM_BYTES) / stripes.length + 1;
     for (Stripe stripe : stripes) {
       stripe.lock.lock();
       try {
@@ -174,6 +176,12 @@ final class ItemCache {
       }
     }
   }
+
+  /**
+   * The item size {@link #reserve} plans for at most: a bucket is a 4-byte reference at a load of
+   * 3/4, rounded up to a power of two, so about 11 bytes of buckets per item reserved.
+   */
+  static final long RESERVED_ITEM_BYTES = 512;
 
   public long maxBytes() {
     return maxBytes;

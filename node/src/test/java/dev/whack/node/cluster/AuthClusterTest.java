@@ -214,6 +214,34 @@ class AuthClusterTest {
   }
 
   @Test
+  void shouldRefuseAForwardedLineTheOwnerCouldNotTakeWithoutLosingThePeerConnection() {
+    String key = keyNotOwnedBy(0, "long");
+    try (RawConnection writer = text(0, "writer");
+        RawConnection reader = text(0, "reader")) {
+      writer.send("set " + key + " 0 0 1\r\nv\r\n");
+      assertEquals("STORED", line(writer));
+      // Within this member's limit, but not with "reader " before it at the owner's.
+      String padded = "mg " + key + " v" + " ".repeat(2040 - key.length());
+      reader.send(padded + "\r\n");
+      assertEquals("CLIENT_ERROR line too long", line(reader));
+      StringBuilder flags = new StringBuilder("mg " + key);
+      for (int i = 0; i < 22; i++) { // 24 tokens: as many as one line splits into
+        flags.append(" v");
+      }
+      reader.send(flags + "\r\n");
+      assertEquals("CLIENT_ERROR too many tokens", line(reader));
+      // The members' connection was not dropped: forwarding goes on for everyone.
+      writer.send("get " + key + "\r\n");
+      assertEquals("VALUE " + key + " 0 1", line(writer));
+      assertEquals("v", line(writer));
+      assertEquals("END", line(writer));
+      reader.send("mg " + key + " v\r\n");
+      assertEquals("VA 1", line(reader));
+      assertEquals("v", line(reader));
+    }
+  }
+
+  @Test
   void shouldRefuseToStartWithAMemberUserBelowAdmin() {
     Path writerPassword = dir.resolve("writer-password");
     IllegalArgumentException e =

@@ -48,6 +48,9 @@ final class ClusterRouting {
       Set.of("set", "add", "replace", "append", "prepend", "cas", "ms", "update");
 
   private static final byte[] READER_PREFIX = "reader ".getBytes(ISO_8859_1);
+  private static final byte[] LINE_TOO_LONG = "CLIENT_ERROR line too long\r\n".getBytes(ISO_8859_1);
+  private static final byte[] TOO_MANY_TOKENS =
+      "CLIENT_ERROR too many tokens\r\n".getBytes(ISO_8859_1);
 
   private final Cluster cluster;
   private final java.util.function.BooleanSupplier mayWin;
@@ -129,14 +132,25 @@ final class ClusterRouting {
       pendingNoreply = noreply(line);
       return false;
     }
+    boolean asReader = command.equals("mg") && !mayWin.getAsBoolean();
+    if (asReader && line.tokenCount >= AsciiLine.MAX_TOKENS) {
+      // "reader" is one token more: the owner would split off the last flag and never see it.
+      replies.bytes(TOO_MANY_TOKENS);
+      return true;
+    }
+    // The owner runs it as this member's user, who may write: "reader" keeps a read user's mg from
+    // taking a stale item's win token there.
+    byte[] raw = asReader ? readerLineBytes(line) : lineBytes(line);
+    if (raw.length - 1 > AsciiDecoder.MAX_LINE_BYTES) {
+      // The owner would refuse it and close the connection every relayed request shares: refused
+      // here instead, as the owner would word it.
+      replies.bytes(LINE_TOO_LONG);
+      return true;
+    }
     if (command.equals("delete") && cluster.updatesLog() != null) {
-      forwardLogged(owner, key, lineBytes(line), noreply(line), framing);
-    } else if (command.equals("mg") && !mayWin.getAsBoolean()) {
-      // The owner runs it as this member's user, who may write: "reader" keeps a read user's
-      // mg from taking a stale item's win token there.
-      forward(owner, readerLineBytes(line), framing);
+      forwardLogged(owner, key, raw, noreply(line), framing);
     } else {
-      forward(owner, lineBytes(line), framing);
+      forward(owner, raw, framing);
     }
     return true;
   }
