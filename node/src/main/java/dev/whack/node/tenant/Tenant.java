@@ -208,11 +208,11 @@ public final class Tenant {
   }
 
   /**
-   * Marks it dropped and starts closing its connections (not waited for: the drop runs on an event
-   * loop, maybe one of theirs); the registry closes its data afterwards.
+   * Marks it dropped and starts closing its connections; the registry waits for them (off every
+   * event loop) and closes its data afterwards, so no command of theirs runs against a closed log.
    */
-  void markDropped() {
+  io.netty.channel.group.ChannelGroupFuture markDropped() {
     dropped = true;
-    connections.close();
+    return connections.close();
   }
 }

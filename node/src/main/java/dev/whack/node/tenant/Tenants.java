@@ -56,6 +56,14 @@ public final class Tenants implements AutoCloseable {
   private final List<java.util.function.Consumer<Tenant>> dropListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /**
+   * How long a drop waits for the dropped tenant's connections to close before closing its data.
+   */
+  private static final long DROP_CLOSE_WAIT_MILLIS = 5_000;
+
+  /** Set by {@link #close}: the node is stopping; guarded by this. */
+  private boolean closed;
+
   /** The node's {@code --memory}: the caps of all tenants together, the default one's included. */
   private final long nodeMemoryBytes;
 
@@ -254,6 +262,9 @@ public final class Tenants implements AutoCloseable {
     if (refusal != null) {
       throw new IllegalStateException(refusal);
     }
+    if (closed) {
+      throw new IllegalStateException("the node is stopping");
+    }
     String bad = badName(name);
     if (bad != null) {
       throw new IllegalArgumentException(bad);
@@ -298,14 +309,20 @@ public final class Tenants implements AutoCloseable {
     if (Tenant.DEFAULT.equals(name)) {
       throw new IllegalArgumentException("the default tenant cannot be dropped");
     }
+    if (closed) {
+      throw new IllegalStateException("the node is stopping");
+    }
     Tenant tenant = byName.remove(name);
     if (tenant == null) {
       return false;
     }
-    tenant.markDropped();
+    io.netty.channel.group.ChannelGroupFuture closing = tenant.markDropped();
     for (java.util.function.Consumer<Tenant> listener : dropListeners) {
       listener.accept(tenant);
     }
+    // Its connections may be in the middle of a command (the drop runs on a thread of its own):
+    // their data is closed once they are, or after a while whatever they do.
+    closing.awaitUninterruptibly(DROP_CLOSE_WAIT_MILLIS);
     opener.close(tenant, false);
     carved(-tenant.quota().memoryBytes());
     if (root != null) {
@@ -336,9 +353,13 @@ public final class Tenants implements AutoCloseable {
     return null;
   }
 
-  /** Closes every tenant but the default one (the node closes its own), keeping their data. */
+  /**
+   * Closes every tenant but the default one (the node closes its own), keeping their data; a create
+   * or a drop that comes after is refused.
+   */
   @Override
   public synchronized void close() {
+    closed = true;
     for (Tenant tenant : others()) {
       opener.close(tenant, true);
     }

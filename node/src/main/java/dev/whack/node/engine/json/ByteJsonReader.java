@@ -75,6 +75,7 @@ abstract class ByteJsonReader {
   /** Forgets the document (the reader must not keep a request's bytes alive). */
   final void unbind() {
     this.b = null;
+    view.bind(null, 0, 0); // nor through the view: it may be a whole Kafka fetch's buffer
   }
 
   static Decline decline() {

@@ -148,7 +148,11 @@ final class TenantCommands {
                 fatal = e; // answered all the same, so the admin's connection is not left waiting
               }
               byte[] answer = reply;
-              eventLoop.execute(() -> framing.resumeWith(answer));
+              try {
+                eventLoop.execute(() -> framing.resumeWith(answer));
+              } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // The node stopped meanwhile, and the connection with it: no one to answer.
+              }
               if (fatal != null) {
                 throw fatal;
               }
