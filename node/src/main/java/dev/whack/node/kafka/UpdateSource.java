@@ -523,10 +523,11 @@ public final class UpdateSource implements AutoCloseable {
     inFlightStart.putAll(pollStart);
     retried.forEach((partition, from) -> inFlightStart.merge(partition, from, Math::min));
     pollStart.clear();
+    // A slot caught up is served before the source rests for live work, not a rest later.
+    takeOverCaughtUp(last ? ConsumerRecords.empty() : pendingPoll);
     if (lastRecord != null && !last) {
       yieldToLiveWork(lastRecord, System.nanoTime() - inFlightSince);
     }
-    takeOverCaughtUp(last ? ConsumerRecords.empty() : pendingPoll);
     updateLags();
     commitWhatIsDurable(false);
     return retried;
