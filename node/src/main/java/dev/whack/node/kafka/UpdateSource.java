@@ -507,7 +507,15 @@ public final class UpdateSource implements AutoCloseable {
    */
   private Map<TopicPartition, Long> finishInFlight(boolean last) {
     appliers.await();
+    long forwardsFrom = System.nanoTime();
     Map<TopicPartition, Long> retried = forwardToOwners();
+    // The pause after a forward that failed is a rest, not the poll's work.
+    long rested =
+        retried.isEmpty()
+            ? 0
+            : Math.min(
+                System.nanoTime() - forwardsFrom,
+                TimeUnit.MILLISECONDS.toNanos(RETRY_PAUSE_MILLIS));
     ConsumerRecord<byte[], ByteBuffer> lastRecord = null;
     for (ConsumerRecord<byte[], ByteBuffer> record : inFlight) {
       if (before(record, retried, inFlightRetried)) {
@@ -526,7 +534,7 @@ public final class UpdateSource implements AutoCloseable {
     // A slot caught up is served before the source rests for live work, not a rest later.
     takeOverCaughtUp(last ? ConsumerRecords.empty() : pendingPoll);
     if (lastRecord != null && !last) {
-      yieldToLiveWork(lastRecord, System.nanoTime() - inFlightSince);
+      yieldToLiveWork(lastRecord, System.nanoTime() - inFlightSince - rested);
     }
     updateLags();
     commitWhatIsDurable(false);
