@@ -6,6 +6,10 @@ import java.nio.ByteBuffer;
  * A consumed record's value as the consumer hands it over ({@code ByteBufferDeserializer}): a view
  * of its bytes in the fetch's buffer, read where it is, so a record costs no copy of its value (a
  * refill's profiles are most of what crosses the consumer). The view's position is never moved.
+ *
+ * <p>Records are held across polls, so this relies on the client never reusing a fetch's buffer
+ * (kafka-clients 4.4 allocates each response and each decompressed record afresh): RecordValuesTest
+ * pins that, for plain and compressed batches.
  */
 final class RecordValues {
   private RecordValues() {}
