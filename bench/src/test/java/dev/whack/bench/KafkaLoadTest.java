@@ -108,6 +108,49 @@ class KafkaLoadTest {
           drain.toString());
       assertEquals(3000, node.node().kafkaSource().applied());
 
+      // A second backlog after the first (as the bench's after its warm-up): the drain waits for
+      // and times only the records after those applied before it.
+      Harness.Run more =
+          Harness.run(
+              "bench",
+              "--workload",
+              "kafka-backlog",
+              "--kafka-bootstrap",
+              broker.bootstrap(),
+              "--kafka-updates",
+              UPDATES,
+              "--profiles",
+              "500",
+              "--epoch-ms",
+              epoch,
+              "--records",
+              "1000",
+              "--id",
+              "P10-backlog",
+              "--system",
+              "producer");
+      assertEquals(0, more.exitCode(), more.toString());
+      Harness.Run after =
+          Harness.run(
+              "bench",
+              "--workload",
+              "kafka-drain",
+              "--metrics-port",
+              String.valueOf(metricsPort),
+              "--after",
+              "3000",
+              "--records",
+              "1000",
+              "--id",
+              "P10-kafka-ingest",
+              "--system",
+              "whack");
+      assertEquals(0, after.exitCode(), after.toString());
+      String drained = after.line("bench ");
+      assertTrue(drained.contains(" handled_total=4000"), drained);
+      assertTrue(Harness.number(drained, "records") <= 1000, drained);
+      assertEquals(4000, node.node().kafkaSource().applied());
+
       Harness.Run delay =
           Harness.run(
               "bench",
