@@ -57,25 +57,7 @@ class KafkaLoadTest {
               "--preload-only");
       assertEquals(0, preload.exitCode(), preload.toString());
 
-      Harness.Run backlog =
-          Harness.run(
-              "bench",
-              "--workload",
-              "kafka-backlog",
-              "--kafka-bootstrap",
-              broker.bootstrap(),
-              "--kafka-updates",
-              UPDATES,
-              "--profiles",
-              "500",
-              "--epoch-ms",
-              epoch,
-              "--records",
-              "3000",
-              "--id",
-              "P10-backlog",
-              "--system",
-              "producer");
+      Harness.Run backlog = backlog(broker, epoch, 3000);
       assertEquals(0, backlog.exitCode(), backlog.toString());
       assertTrue(
           backlog
@@ -85,19 +67,7 @@ class KafkaLoadTest {
                       + " failed=0"),
           backlog.toString());
 
-      Harness.Run drain =
-          Harness.run(
-              "bench",
-              "--workload",
-              "kafka-drain",
-              "--metrics-port",
-              String.valueOf(metricsPort),
-              "--records",
-              "3000",
-              "--id",
-              "P10-kafka-ingest",
-              "--system",
-              "whack");
+      Harness.Run drain = drain(metricsPort, 0, 3000);
       assertEquals(0, drain.exitCode(), drain.toString());
       assertTrue(
           drain
@@ -110,41 +80,9 @@ class KafkaLoadTest {
 
       // A second backlog after the first (as the bench's after its warm-up): the drain waits for
       // and times only the records after those applied before it.
-      Harness.Run more =
-          Harness.run(
-              "bench",
-              "--workload",
-              "kafka-backlog",
-              "--kafka-bootstrap",
-              broker.bootstrap(),
-              "--kafka-updates",
-              UPDATES,
-              "--profiles",
-              "500",
-              "--epoch-ms",
-              epoch,
-              "--records",
-              "1000",
-              "--id",
-              "P10-backlog",
-              "--system",
-              "producer");
+      Harness.Run more = backlog(broker, epoch, 1000);
       assertEquals(0, more.exitCode(), more.toString());
-      Harness.Run after =
-          Harness.run(
-              "bench",
-              "--workload",
-              "kafka-drain",
-              "--metrics-port",
-              String.valueOf(metricsPort),
-              "--after",
-              "3000",
-              "--records",
-              "1000",
-              "--id",
-              "P10-kafka-ingest",
-              "--system",
-              "whack");
+      Harness.Run after = drain(metricsPort, 3000, 1000);
       assertEquals(0, after.exitCode(), after.toString());
       String drained = after.line("bench ");
       assertTrue(drained.contains(" handled_total=4000"), drained);
@@ -196,5 +134,45 @@ class KafkaLoadTest {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
+  }
+
+  /** {@code records} of P10's update stream produced into the updates topic. */
+  private static Harness.Run backlog(KafkaBroker broker, String epoch, int records) {
+    return Harness.run(
+        "bench",
+        "--workload",
+        "kafka-backlog",
+        "--kafka-bootstrap",
+        broker.bootstrap(),
+        "--kafka-updates",
+        UPDATES,
+        "--profiles",
+        "500",
+        "--epoch-ms",
+        epoch,
+        "--records",
+        String.valueOf(records),
+        "--id",
+        "P10-backlog",
+        "--system",
+        "producer");
+  }
+
+  /** The node's drain of {@code records} after the {@code after} it had applied. */
+  private static Harness.Run drain(int metricsPort, int after, int records) {
+    return Harness.run(
+        "bench",
+        "--workload",
+        "kafka-drain",
+        "--metrics-port",
+        String.valueOf(metricsPort),
+        "--after",
+        String.valueOf(after),
+        "--records",
+        String.valueOf(records),
+        "--id",
+        "P10-kafka-ingest",
+        "--system",
+        "whack");
   }
 }

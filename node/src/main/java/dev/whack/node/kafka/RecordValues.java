@@ -1,6 +1,11 @@
 package dev.whack.node.kafka;
 
+import dev.whack.node.keyspace.KeyspaceSession;
+import dev.whack.node.keyspace.KeyspaceSession.SourcedKind;
+import dev.whack.node.keyspace.Outcome;
+import dev.whack.node.keyspace.Status;
 import java.nio.ByteBuffer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * A consumed record's value as the consumer hands it over ({@code ByteBufferDeserializer}): a view
@@ -23,6 +28,33 @@ final class RecordValues {
       return value;
     }
     return ByteBuffer.wrap(copy(value));
+  }
+
+  /**
+   * Applies the record as its source's {@code producer} at its offset ({@link
+   * KeyspaceSession#applySourced}), its key and value read where they are.
+   */
+  static Status applySourced(
+      KeyspaceSession session,
+      ConsumerRecord<byte[], ByteBuffer> record,
+      byte[] producer,
+      SourcedKind kind,
+      KeyspaceSession.SourcedWrite how,
+      Outcome outcome) {
+    byte[] key = record.key();
+    ByteBuffer value = onHeap(record.value());
+    return session.applySourced(
+        key,
+        0,
+        key.length,
+        producer,
+        record.offset(),
+        kind,
+        value == null ? null : value.array(),
+        value == null ? 0 : offset(value),
+        value == null ? 0 : value.remaining(),
+        how,
+        outcome);
   }
 
   /** Where the value's bytes start in {@code value.array()}. */

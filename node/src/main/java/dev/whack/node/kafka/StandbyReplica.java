@@ -434,20 +434,8 @@ public final class StandbyReplica implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return;
     }
-    ByteBuffer value = RecordValues.onHeap(record.value());
     try {
-      session.applySourced(
-          key,
-          0,
-          key.length,
-          producer(record.partition()),
-          record.offset(),
-          kind,
-          value == null ? null : value.array(),
-          value == null ? 0 : RecordValues.offset(value),
-          value == null ? 0 : value.remaining(),
-          how,
-          outcome);
+      RecordValues.applySourced(session, record, producer(record.partition()), kind, how, outcome);
       applied.incrementAndGet();
     } catch (ProfileRejectedException e) {
       // the owner sends it to the dead letters

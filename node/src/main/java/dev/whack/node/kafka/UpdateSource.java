@@ -631,21 +631,10 @@ public final class UpdateSource implements AutoCloseable {
       // (its log, its memory), not the record's, so the poll is read again.
       standbys.moveIfHandingOver(key, 0, key.length, session);
     }
-    ByteBuffer value = RecordValues.onHeap(record.value());
     try {
       Status status =
-          session.applySourced(
-              key,
-              0,
-              key.length,
-              pending.producer(),
-              record.offset(),
-              pending.kind(),
-              value == null ? null : value.array(),
-              value == null ? 0 : RecordValues.offset(value),
-              value == null ? 0 : value.remaining(),
-              pending.how(),
-              outcome);
+          RecordValues.applySourced(
+              session, record, pending.producer(), pending.kind(), pending.how(), outcome);
       if (logged != null && logged.anyWaiting()) {
         logged.applied(record, status, outcome.cas, null);
       }
